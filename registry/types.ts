@@ -13,3 +13,7 @@ export type ValueOf<T extends ValueType> = T extends 'int64' | 'float64'
 
 /** A scalar feature value. int64 values are JS numbers: epoch-ms timestamps and counts fit in 2^53. */
 export type Scalar = number | string | boolean;
+
+/** Aggregations a windowed feature can use (`last` is also the lifetime aggregation). */
+export const AGGREGATION_KINDS = ['count', 'sum', 'avg', 'min', 'max', 'last', 'mode'] as const;
+export type AggregationKind = (typeof AGGREGATION_KINDS)[number];

@@ -1,0 +1,18 @@
+import { loadConfig, type LarderConfig } from '../config/config.ts';
+import { loadRepository } from '../registry/load.ts';
+import type { Repository } from '../registry/repository.ts';
+
+export interface GlobalOptions {
+  repo?: string;
+}
+
+/** Config (larder.config.ts + env), with `--repo` taking precedence. */
+export async function cliConfig(opts: GlobalOptions): Promise<LarderConfig> {
+  const env = { ...process.env };
+  if (opts.repo) env.LARDER_REPO = opts.repo;
+  return loadConfig(process.cwd(), env);
+}
+
+export async function cliRepository(config: LarderConfig): Promise<Repository> {
+  return loadRepository(config.repo);
+}

@@ -1,0 +1,167 @@
+/**
+ * Larder's configuration: `larder.config.ts` at the project root (typed, validated once at
+ * start, then frozen), overridden by environment variables. One schema per component with a
+ * literal `type` and no unknown keys.
+ *
+ * | env                 | meaning                                                     |
+ * |---------------------|-------------------------------------------------------------|
+ * | LARDER_HOME         | registry, SQLite store, API keys (default `./.larder`)      |
+ * | LARDER_DATA_DIR     | raw data (default `./data`)                                 |
+ * | LARDER_REPO         | feature repository folder (default `./features`)            |
+ * | LARDER_ONLINE_STORE | `sqlite:PATH` · `redis://host:port/db` · `redis-cluster://h1:p1,h2:p2` |
+ * | LARDER_OFFLINE_STORE| `duckdb` · `bigquery://PROJECT/DATASET`                     |
+ * | KAFKA_BROKERS       | `host:port,host:port` (default `127.0.0.1:9092`)            |
+ * | LARDER_NAMESPACE    | prefixes Redis keys and consumer groups (default `larder`)  |
+ */
+import { existsSync } from 'node:fs';
+import { isAbsolute, join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { z } from 'zod';
+import { LarderError } from '../registry/errors.ts';
+
+const SqliteConfig = z.object({ type: z.literal('sqlite'), path: z.string().min(1) }).strict();
+const RedisConfig = z.object({ type: z.literal('redis'), url: z.string().regex(/^rediss?:\/\//, 'must start with redis://') }).strict();
+const RedisClusterConfig = z
+  .object({ type: z.literal('redis-cluster'), nodes: z.array(z.object({ host: z.string().min(1), port: z.number().int().positive() }).strict()).min(1) })
+  .strict();
+export const OnlineStoreConfig = z.discriminatedUnion('type', [SqliteConfig, RedisConfig, RedisClusterConfig]);
+export type OnlineStoreConfig = z.infer<typeof OnlineStoreConfig>;
+
+const DuckdbConfig = z.object({ type: z.literal('duckdb'), memoryLimit: z.string().optional(), threads: z.number().int().positive().optional() }).strict();
+const BigQueryConfig = z
+  .object({ type: z.literal('bigquery'), project: z.string().min(1), dataset: z.string().min(1), location: z.string().optional(), apiEndpoint: z.string().optional() })
+  .strict();
+export const OfflineStoreConfig = z.discriminatedUnion('type', [DuckdbConfig, BigQueryConfig]);
+export type OfflineStoreConfig = z.infer<typeof OfflineStoreConfig>;
+
+export const LarderConfigSchema = z
+  .object({
+    repo: z.string().default('features'),
+    home: z.string().default('.larder'),
+    dataDir: z.string().default('data'),
+    namespace: z.string().regex(/^[a-zA-Z0-9_-]+$/, 'letters, digits, "_" and "-" only').default('larder'),
+    onlineStore: OnlineStoreConfig.optional(),
+    offlineStore: OfflineStoreConfig.default({ type: 'duckdb' }),
+    kafka: z.object({ brokers: z.array(z.string().regex(/^[^:]+:\d+$/, 'write host:port')).min(1), clientId: z.string().default('larder') }).strict().default({ brokers: ['127.0.0.1:9092'] }),
+    serve: z
+      .object({
+        host: z.string().default('127.0.0.1'),
+        port: z.number().int().min(0).max(65535).default(6566),
+        grpcPort: z.number().int().min(0).max(65535).default(6570),
+        maxEntityRows: z.number().int().positive().default(1000),
+      })
+      .strict()
+      .default({}),
+  })
+  .strict();
+
+export type LarderConfigInput = z.input<typeof LarderConfigSchema>;
+
+export interface LarderConfig {
+  /** Project root: where larder.config.ts lives (or the working directory). */
+  readonly root: string;
+  readonly repo: string;
+  readonly home: string;
+  readonly dataDir: string;
+  readonly namespace: string;
+  readonly onlineStore: OnlineStoreConfig;
+  readonly offlineStore: OfflineStoreConfig;
+  readonly kafka: { readonly brokers: readonly string[]; readonly clientId: string };
+  readonly serve: { readonly host: string; readonly port: number; readonly grpcPort: number; readonly maxEntityRows: number };
+}
+
+/** Typed helper for `larder.config.ts`: `export default defineConfig({ ... })`. */
+export const defineConfig = (c: LarderConfigInput): LarderConfigInput => c;
+
+/** Parses `LARDER_ONLINE_STORE`. */
+export function parseOnlineStoreUrl(text: string): OnlineStoreConfig | { error: string } {
+  if (text.startsWith('sqlite:')) return { type: 'sqlite', path: text.slice('sqlite:'.length) };
+  if (/^rediss?:\/\//.test(text)) return { type: 'redis', url: text };
+  if (text.startsWith('redis-cluster://')) {
+    const nodes = text.slice('redis-cluster://'.length).split(',').map((hp) => {
+      const [host, port] = hp.split(':');
+      return { host: host ?? '', port: Number(port) };
+    });
+    if (nodes.some((n) => !n.host || !Number.isInteger(n.port) || n.port <= 0)) {
+      return { error: `LARDER_ONLINE_STORE="${text}": write redis-cluster://host1:port1,host2:port2` };
+    }
+    return { type: 'redis-cluster', nodes };
+  }
+  return { error: `LARDER_ONLINE_STORE="${text}": expected sqlite:PATH, redis://host:port/db or redis-cluster://h1:p1,h2:p2` };
+}
+
+/** Parses `LARDER_OFFLINE_STORE`. */
+export function parseOfflineStoreUrl(text: string): OfflineStoreConfig | { error: string } {
+  if (text === 'duckdb') return { type: 'duckdb' };
+  const m = /^bigquery:\/\/([^/]+)\/([^/]+)$/.exec(text);
+  if (m) return { type: 'bigquery', project: m[1] as string, dataset: m[2] as string };
+  return { error: `LARDER_OFFLINE_STORE="${text}": expected duckdb or bigquery://PROJECT/DATASET` };
+}
+
+/**
+ * Loads `larder.config.ts` (if present) from `root`, applies env overrides, validates and
+ * freezes. Invalid config throws LARDER_CONFIG_INVALID with one line per problem.
+ */
+export async function loadConfig(root = process.cwd(), env: NodeJS.ProcessEnv = process.env): Promise<LarderConfig> {
+  let fileConfig: unknown = {};
+  const file = join(root, 'larder.config.ts');
+  if (existsSync(file)) {
+    const { tsImport } = await import('tsx/esm/api');
+    const mod = (await tsImport(pathToFileURL(file).href, import.meta.url)) as { default?: unknown };
+    fileConfig = mod.default ?? {};
+  }
+  return resolveConfig(fileConfig, root, env);
+}
+
+export function resolveConfig(fileConfig: unknown, root: string, env: NodeJS.ProcessEnv): LarderConfig {
+  const problems: string[] = [];
+  const raw = { ...(fileConfig as Record<string, unknown>) };
+  if (env.LARDER_REPO) raw.repo = env.LARDER_REPO;
+  if (env.LARDER_HOME) raw.home = env.LARDER_HOME;
+  if (env.LARDER_DATA_DIR) raw.dataDir = env.LARDER_DATA_DIR;
+  if (env.LARDER_NAMESPACE) raw.namespace = env.LARDER_NAMESPACE;
+  if (env.LARDER_ONLINE_STORE) {
+    const p = parseOnlineStoreUrl(env.LARDER_ONLINE_STORE);
+    if ('error' in p) problems.push(p.error);
+    else raw.onlineStore = p;
+  }
+  if (env.LARDER_OFFLINE_STORE) {
+    const p = parseOfflineStoreUrl(env.LARDER_OFFLINE_STORE);
+    if ('error' in p) problems.push(p.error);
+    else raw.offlineStore = p;
+  }
+  if (env.KAFKA_BROKERS) {
+    raw.kafka = { ...((raw.kafka as object) ?? {}), brokers: env.KAFKA_BROKERS.split(',').map((s) => s.trim()).filter(Boolean) };
+  }
+  const r = LarderConfigSchema.safeParse(raw);
+  if (!r.success) {
+    for (const i of r.error.issues) problems.push(`${i.path.join('.') || '(config)'}: ${i.message}`);
+  }
+  if (problems.length > 0 || !r.success) {
+    throw new LarderError('LARDER_CONFIG_INVALID', `invalid configuration (larder.config.ts and LARDER_* env):\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  }
+  const c = r.data;
+  const abs = (p: string): string => (isAbsolute(p) ? p : resolve(root, p));
+  const home = abs(c.home);
+  const online = c.onlineStore ?? { type: 'sqlite' as const, path: join(home, 'online.sqlite') };
+  const config: LarderConfig = {
+    root,
+    repo: abs(c.repo),
+    home,
+    dataDir: abs(c.dataDir),
+    namespace: c.namespace,
+    onlineStore: online.type === 'sqlite' ? { ...online, path: abs(online.path) } : online,
+    offlineStore: c.offlineStore,
+    kafka: c.kafka,
+    serve: c.serve,
+  };
+  return deepFreeze(config);
+}
+
+function deepFreeze<T>(o: T): T {
+  if (o && typeof o === 'object') {
+    for (const v of Object.values(o)) deepFreeze(v);
+    Object.freeze(o);
+  }
+  return o;
+}

@@ -1,0 +1,42 @@
+import { batchSource, streamSource } from 'larder';
+import { TransactionSchema, UserEventSchema } from './schemas.ts';
+
+export const userEventsBatch = batchSource({
+  name: 'user_events_batch',
+  path: 'raw/user_events',
+  bigqueryTable: 'user_events',
+  schema: UserEventSchema,
+  timestampField: 'timestamp',
+  idField: 'eventId',
+  description: 'Clickstream history: JSON Lines / Parquet files, or the BigQuery table.',
+});
+
+export const transactionsBatch = batchSource({
+  name: 'transactions_batch',
+  path: 'raw/transactions',
+  bigqueryTable: 'transactions',
+  schema: TransactionSchema,
+  timestampField: 'timestamp',
+  idField: 'transactionId',
+  description: 'Order history: JSON Lines / Parquet files, or the BigQuery table.',
+});
+
+/** Topic `user-events`, or $LARDER_TOPIC_USER_EVENTS. */
+export const userEvents = streamSource({
+  name: 'user_events',
+  topic: 'user-events',
+  encoding: 'json',
+  avroSchema: 'avro/events.avsc',
+  batchSource: userEventsBatch,
+  description: 'Clickstream: one UserEvent per record, key = userId (or sessionId).',
+});
+
+/** Topic `transactions`, or $LARDER_TOPIC_TRANSACTIONS. */
+export const transactions = streamSource({
+  name: 'transactions',
+  topic: 'transactions',
+  encoding: 'json',
+  avroSchema: 'avro/transactions.avsc',
+  batchSource: transactionsBatch,
+  description: 'Orders: one Transaction per record, key = userId.',
+});

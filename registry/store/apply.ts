@@ -1,0 +1,41 @@
+import { LarderError } from '../errors.ts';
+import type { Repository } from '../repository.ts';
+import { plan, type Plan } from './plan.ts';
+import { nextRegistry, readRegistry, withRegistryLock, writeRegistry, type RegistryFile } from './registry-file.ts';
+
+export interface ApplyResult {
+  plan: Plan;
+  /** False when nothing changed (re-applying an unchanged repository is a no-op). */
+  written: boolean;
+  registry: RegistryFile;
+}
+
+/**
+ * Applies a loaded repository to the registry under `home`. Breaking changes are refused
+ * unless `allowBreaking`, with a hint to version the object's name instead.
+ */
+export async function applyRepository(repo: Repository, home: string, opts: { allowBreaking?: boolean } = {}): Promise<ApplyResult> {
+  const specs = repo.specs();
+  return withRegistryLock(home, () => {
+    const current = readRegistry(home);
+    const p = plan(current, specs);
+    if (p.changes.length === 0 && current) return { plan: p, written: false, registry: current };
+    if (p.hasBreaking && !opts.allowBreaking) {
+      const lines = p.changes
+        .filter((c) => c.breaking.length > 0)
+        .map((c) => `  ${c.kind} "${c.name}": ${c.breaking.join('; ')}`);
+      const first = p.changes.find((c) => c.breaking.length > 0)!;
+      throw new LarderError('LARDER_BREAKING_CHANGE', `refusing breaking changes:\n${lines.join('\n')}`, {
+        hint: `version the name instead (e.g. "${versioned(first.name)}") so stored values and clients of the old one keep working, or re-run with --allow-breaking`,
+      });
+    }
+    const next = nextRegistry(current, specs, repo.root);
+    writeRegistry(home, next);
+    return { plan: p, written: true, registry: next };
+  });
+}
+
+export function versioned(name: string): string {
+  const m = /^(.*)_v(\d+)$/.exec(name);
+  return m ? `${m[1]}_v${Number(m[2]) + 1}` : `${name}_v2`;
+}
