@@ -19,7 +19,6 @@ export default defineConfig({
           include: ['test/**/*.{redis,kafka,services}.test.ts'],
           testTimeout: 120_000,
           hookTimeout: 120_000,
-          fileParallelism: false,
         },
       },
     ],

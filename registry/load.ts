@@ -39,6 +39,8 @@ export async function loadRepository(dir: string): Promise<Repository> {
   if (files.length === 0) {
     throw new LarderError('LARDER_DEFINITION_INVALID', `no .ts files in the feature repository ${root}`, { hint: 'pass the folder holding your definitions, e.g. --repo features' });
   }
+  // Stack traces (and so the file:line of each definition) map back to the .ts lines.
+  process.setSourceMapsEnabled(true);
   const api = register({ namespace: `larder-repo-${process.pid}-${++loads}` });
   const definitions: Definition[] = [];
   const problems: Problem[] = [];

@@ -1,0 +1,102 @@
+import { readFileSync, statSync } from 'node:fs';
+import { afterEach, describe, expect, it } from 'vitest';
+import { LarderError } from '../../registry/errors.ts';
+import { loadRepository } from '../../registry/load.ts';
+import { applyRepository, versioned } from '../../registry/store/apply.ts';
+import { plan } from '../../registry/store/plan.ts';
+import { readRegistry, registryPath } from '../../registry/store/registry-file.ts';
+import { BASE_REPO, tempDir, tempRepo } from '../support/temp-repo.ts';
+
+const cleanups: (() => void)[] = [];
+afterEach(() => cleanups.splice(0).forEach((c) => c()));
+
+async function repoOf(text: string) {
+  const r = tempRepo({ 'repo.ts': text });
+  cleanups.push(r.cleanup);
+  return loadRepository(r.dir);
+}
+function home(): string {
+  const d = tempDir();
+  cleanups.push(d.cleanup);
+  return d.dir;
+}
+
+describe('plan and apply', () => {
+  it('adds every object on first apply, then re-applying is a no-op', async () => {
+    const h = home();
+    const repo = await repoOf(BASE_REPO);
+    const first = await applyRepository(repo, h);
+    expect(first.written).toBe(true);
+    expect(first.plan.changes.map((c) => `${c.action} ${c.kind}:${c.name}`)).toEqual([
+      'add entity:user',
+      'add batch_source:events',
+      'add feature_view:activity',
+    ]);
+    const before = statSync(registryPath(h)).mtimeMs;
+    const bytes = readFileSync(registryPath(h), 'utf8');
+    const again = await applyRepository(await repoOf(BASE_REPO), h);
+    expect(again.written).toBe(false);
+    expect(again.plan.changes).toEqual([]);
+    expect(again.plan.unchanged).toBe(3);
+    expect(statSync(registryPath(h)).mtimeMs).toBe(before);
+    expect(readFileSync(registryPath(h), 'utf8')).toBe(bytes);
+  });
+
+  it('stores a version and content hash per object, bumping only what changed', async () => {
+    const h = home();
+    await applyRepository(await repoOf(BASE_REPO), h);
+    const changed = BASE_REPO.replace("entity({ name: 'user', joinKey: 'user_id' })", "entity({ name: 'user', joinKey: 'user_id', description: 'shopper' })");
+    const r = await applyRepository(await repoOf(changed), h);
+    expect(r.plan.changes).toEqual([{ action: 'change', kind: 'entity', name: 'user', details: ['~ description'], breaking: [] }]);
+    const reg = readRegistry(h)!;
+    expect(reg.version).toBe(2);
+    expect(reg.objects['entity:user']!.version).toBe(2);
+    expect(reg.objects['feature_view:activity']!.version).toBe(1);
+    expect(reg.objects['entity:user']!.hash).toMatch(/^[0-9a-f]{16}$/);
+    expect(reg.objects['entity:user']!.hash).not.toBe(reg.objects['feature_view:activity']!.hash);
+  });
+
+  it('flags breaking changes and refuses them unless allowed, suggesting a versioned name', async () => {
+    const h = home();
+    await applyRepository(await repoOf(BASE_REPO), h);
+    const next = await repoOf(BASE_REPO.replace("window: '7d'", "window: '14d'").replace("last_kind: last(col('kind')),", ''));
+    const p = plan(readRegistry(h), next.specs());
+    const change = p.changes.find((c) => c.name === 'activity')!;
+    expect(change.breaking).toEqual(['feature spend_7d: windowMs 604800000 → 1209600000', 'feature spend_7d: hopMs 3600000 → 86400000', 'feature last_kind removed']);
+    expect(change.details).toEqual(['~ feature spend_7d', '- feature last_kind']);
+    const err = await applyRepository(next, h).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(LarderError);
+    expect((err as LarderError).code).toBe('LARDER_BREAKING_CHANGE');
+    expect((err as LarderError).hint).toContain('"activity_v2"');
+    expect(readRegistry(h)!.version).toBe(1);
+    const forced = await applyRepository(next, h, { allowBreaking: true });
+    expect(forced.written).toBe(true);
+    expect(readRegistry(h)!.objects['feature_view:activity']!.version).toBe(2);
+  });
+
+  it('treats entity and aggregation changes as breaking, and removals as plain removals', async () => {
+    const h = home();
+    await applyRepository(await repoOf(BASE_REPO), h);
+    const next = await repoOf(BASE_REPO.replace("sum(col('amount')", "avg(col('amount')").replace(/import \{ z \}/, "import { max } from 'larder';\nimport { z }"));
+    const p = plan(readRegistry(h), next.specs());
+    expect(p.changes[0]!.breaking).toEqual(['feature spend_7d: aggregation sum → avg']);
+    const removed = plan(readRegistry(h), next.specs().filter((s) => s.kind !== 'feature_view'));
+    expect(removed.changes).toEqual([{ action: 'remove', kind: 'feature_view', name: 'activity', details: [], breaking: [] }]);
+  });
+
+  it('suggests the next version for already-versioned names', () => {
+    expect(versioned('user_activity')).toBe('user_activity_v2');
+    expect(versioned('recommendation_v1')).toBe('recommendation_v2');
+  });
+
+  it('serializes concurrent applies without corrupting the file', async () => {
+    const h = home();
+    const a = await repoOf(BASE_REPO);
+    const b = await repoOf(BASE_REPO.replace("entity({ name: 'user', joinKey: 'user_id' })", "entity({ name: 'user', joinKey: 'user_id', description: 'b' })"));
+    const results = await Promise.all(Array.from({ length: 12 }, (_, i) => applyRepository(i % 2 ? b : a, h, { allowBreaking: true })));
+    const writes = results.filter((r) => r.written).length;
+    const reg = JSON.parse(readFileSync(registryPath(h), 'utf8'));
+    expect(reg.version).toBe(writes);
+    expect(Object.keys(reg.objects)).toHaveLength(3);
+  });
+});

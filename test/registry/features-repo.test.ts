@@ -1,0 +1,78 @@
+import { describe, expect, it } from 'vitest';
+import { loadRepository } from '../../registry/load.ts';
+import { DAY_MS, HOUR_MS, MINUTE_MS } from '../../registry/duration.ts';
+
+describe('the e-commerce repository (features/)', async () => {
+  const repo = await loadRepository('features');
+
+  it('defines the spec objects', () => {
+    expect([...repo.entities.keys()].sort()).toEqual(['product', 'user']);
+    expect(repo.entities.get('user')?.spec.joinKey).toBe('user_id');
+    expect(repo.entities.get('product')?.spec.joinKey).toBe('product_id');
+    expect([...repo.featureViews.keys()].sort()).toEqual(['product_catalog', 'product_engagement', 'user_activity', 'user_purchases']);
+    expect([...repo.onDemandViews.keys()].sort()).toEqual(['product_rates', 'user_product', 'user_recency']);
+    expect(repo.streamSources.get('user_events')?.spec.topic).toBe('user-events');
+    expect(repo.streamSources.get('transactions')?.spec.topic).toBe('transactions');
+    expect(repo.streamSources.get('user_events')?.spec.topicEnv).toBe('LARDER_TOPIC_USER_EVENTS');
+  });
+
+  it('gives every feature the spec type, window, hop and TTL', () => {
+    const row = (view: string, name: string): [string, number | null, number | null] => {
+      const f = repo.featureViews.get(view)!.spec.features.find((x) => x.name === name)!;
+      return [f.type, f.windowMs, f.hopMs];
+    };
+    expect(row('user_activity', 'page_views_1h')).toEqual(['int64', HOUR_MS, MINUTE_MS]);
+    expect(row('user_activity', 'page_views_7d')).toEqual(['int64', 7 * DAY_MS, HOUR_MS]);
+    expect(row('user_activity', 'searches_24h')).toEqual(['int64', DAY_MS, HOUR_MS]);
+    expect(row('user_activity', 'last_platform')).toEqual(['string', null, null]);
+    expect(row('user_activity', 'last_event_ts')).toEqual(['int64', null, null]);
+    expect(row('user_purchases', 'spend_30d')).toEqual(['float64', 30 * DAY_MS, DAY_MS]);
+    expect(row('user_purchases', 'avg_order_value_30d')).toEqual(['float64', 30 * DAY_MS, DAY_MS]);
+    expect(row('user_purchases', 'preferred_category_30d')).toEqual(['string', 30 * DAY_MS, DAY_MS]);
+    expect(row('product_engagement', 'views_5m')).toEqual(['int64', 5 * MINUTE_MS, MINUTE_MS]);
+    expect(row('product_catalog', 'price')).toEqual(['float64', null, null]);
+    const ttl = Object.fromEntries([...repo.featureViews.values()].map((v) => [v.spec.name, v.spec.ttlMs / DAY_MS]));
+    expect(ttl).toEqual({ user_activity: 30, user_purchases: 90, product_engagement: 7, product_catalog: 30 });
+  });
+
+  it('serves all 26 features from recommendation_v1', () => {
+    const fs = repo.resolveFeatures({ service: 'recommendation_v1' });
+    expect(fs).toHaveLength(26);
+    expect(fs.filter((f) => f.onDemand).map((f) => f.feature)).toEqual([
+      'last_activity_days_ago',
+      'view_to_cart_rate_24h',
+      'cart_to_purchase_rate_24h',
+      'price_vs_avg_order',
+      'category_match',
+      'device_optimization',
+    ]);
+    expect(fs.find((f) => f.feature === 'category_match')?.type).toBe('bool');
+  });
+
+  it('computes the on-demand features column-wise per the spec', () => {
+    const t = Date.UTC(2026, 0, 10);
+    const rec = repo.onDemandViews.get('user_recency')!;
+    expect(rec.transform({ last_event_ts: [t - 2.5 * DAY_MS, null, t] }, { size: 3, timestamps: [t, t, t] })).toEqual({ last_activity_days_ago: [2, null, 0] });
+    const rates = repo.onDemandViews.get('product_rates')!;
+    expect(rates.transform({ views_24h: [10, 0, 4], cart_adds_24h: [2, 3, 0], purchases_24h: [1, 1, 0] }, { size: 3, timestamps: [t, t, t] })).toEqual({
+      view_to_cart_rate_24h: [0.2, null, 0],
+      cart_to_purchase_rate_24h: [0.5, 1 / 3, null],
+    });
+    const up = repo.onDemandViews.get('user_product')!;
+    const out = up.transform(
+      {
+        price: [50, null, 30, 10, 5, 7],
+        category: ['electronics', 'fashion', null, 'books', 'fashion', 'toys'],
+        avg_order_value_30d: [100, 20, 10, 0, null, 7],
+        preferred_category_30d: ['electronics', 'fashion', null, 'toys', 'fashion', null],
+        last_platform: ['mobile', 'desktop', 'mobile', 'tablet', 'mobile', null],
+      },
+      { size: 6, timestamps: [t, t, t, t, t, t] },
+    );
+    expect(out).toEqual({
+      price_vs_avg_order: [0.5, null, 3, null, null, 1],
+      category_match: [true, true, false, false, true, false],
+      device_optimization: [0.8, 0.7, 0.5, 0.9, 0.9, 0.5],
+    });
+  });
+});
