@@ -24,3 +24,15 @@ export { compareCodePoints } from './compare-code-points.ts';
 export { compareScalars } from './compare-scalars.ts';
 export { FLOAT_RELATIVE_TOLERANCE, floatsEqual } from './floats-equal.ts';
 export { normalizeInput } from './normalize-input.ts';
+export {
+  assertWindow,
+  hopIndex,
+  inWindow,
+  tileExpiresAt,
+  windowHops,
+  windowStart,
+} from './hop-window.ts';
+export { evaluateTiles } from './evaluate-tiles.ts';
+export { evaluateLifetime } from './evaluate-lifetime.ts';
+export { buildTiles } from './build-tiles.ts';
+export { bruteForceLifetime, bruteForceWindow } from './brute-force.ts';
