@@ -1,8 +1,9 @@
 import type { Scalar } from '../types.ts';
 
 /** Every aggregation a feature definition can use. */
-export const AGGREGATION_KINDS = ['count', 'sum', 'avg', 'min', 'max', 'last', 'mode'] as const;
-export type AggregationKind = (typeof AGGREGATION_KINDS)[number];
+import type { AggregationKind } from '../types.ts';
+
+export { AGGREGATION_KINDS, type AggregationKind } from '../types.ts';
 
 /**
  * One aggregation as a fold over partial states, shared by the stream worker (per-hop tiles),

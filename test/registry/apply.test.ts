@@ -77,7 +77,7 @@ describe('plan and apply', () => {
   it('treats entity and aggregation changes as breaking, and removals as plain removals', async () => {
     const h = home();
     await applyRepository(await repoOf(BASE_REPO), h);
-    const next = await repoOf(BASE_REPO.replace("sum(col('amount')", "avg(col('amount')").replace(/import \{ z \}/, "import { max } from 'larder';\nimport { z }"));
+    const next = await repoOf(BASE_REPO.replace("sum(col('amount')", "avg(col('amount')").replace(/import \{ z \}/, "import { avg } from 'larder';\nimport { z }"));
     const p = plan(readRegistry(h), next.specs());
     expect(p.changes[0]!.breaking).toEqual(['feature spend_7d: aggregation sum → avg']);
     const removed = plan(readRegistry(h), next.specs().filter((s) => s.kind !== 'feature_view'));
