@@ -1,21 +1,44 @@
+import { findSourceMap } from 'node:module';
 import { dirname, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const REGISTRY_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..') + '/';
 
+interface Frame {
+  getFileName(): string | null | undefined;
+  getLineNumber(): number | null;
+  getColumnNumber(): number | null;
+}
+
+/** Raw V8 call sites of the current stack (independent of any installed stack formatter). */
+function frames(): Frame[] {
+  const original = Error.prepareStackTrace;
+  Error.prepareStackTrace = (_e, cs) => cs;
+  try {
+    const holder: { stack?: unknown } = {};
+    Error.captureStackTrace(holder, frames);
+    return (holder.stack as Frame[] | undefined) ?? [];
+  } finally {
+    Error.prepareStackTrace = original;
+  }
+}
+
 /**
  * The `file:line` of the definition call in the user's repository (the first stack frame
- * outside `registry/`), relative to the working directory. Stack traces are source-mapped by
- * tsx, so lines are the `.ts` lines the user wrote.
+ * outside `registry/`), relative to the working directory. Lines are mapped back to the `.ts`
+ * source through the source maps tsx emits (the loader enables source maps before importing).
  */
 export function callSite(): string {
-  const stack = new Error().stack?.split('\n').slice(1) ?? [];
-  for (const line of stack) {
-    const m = /\(?((?:file:\/\/)?\/[^():]+):(\d+):\d+\)?$/.exec(line.trim());
-    if (!m) continue;
-    const file = m[1]!.startsWith('file://') ? fileURLToPath(m[1]!) : m[1]!;
-    if (file.startsWith(REGISTRY_DIR) || file.includes('/node_modules/')) continue;
-    return `${relative(process.cwd(), file)}:${m[2]}`;
+  for (const f of frames()) {
+    const name = f.getFileName();
+    if (!name) continue;
+    const file = name.startsWith('file://') ? fileURLToPath(name.replace(/\?.*$/, '')) : name;
+    if (!file.startsWith('/') || file.startsWith(REGISTRY_DIR) || file.includes('/node_modules/')) continue;
+    let line = f.getLineNumber() ?? 0;
+    const col = f.getColumnNumber() ?? 0;
+    const entry = findSourceMap(name)?.findEntry(line - 1, col - 1);
+    if (entry && 'originalLine' in entry && typeof entry.originalLine === 'number') line = entry.originalLine + 1;
+    return `${relative(process.cwd(), file)}:${line}`;
   }
   return '<unknown>';
 }
