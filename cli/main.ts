@@ -5,7 +5,10 @@ import type { GlobalOptions } from './context.ts';
 
 const program = new Command('larder')
   .description('Larder: a TypeScript feature store and ML serving platform')
-  .option('--repo <dir>', 'feature repository folder (default: larder.config.ts repo, or ./features)')
+  .option(
+    '--repo <dir>',
+    'feature repository folder (default: larder.config.ts repo, or ./features)',
+  )
   .showHelpAfterError('(run with --help for usage)')
   .exitOverride();
 

@@ -20,16 +20,42 @@ import { z } from 'zod';
 import { LarderError } from '../registry/errors.ts';
 
 const SqliteConfig = z.object({ type: z.literal('sqlite'), path: z.string().min(1) }).strict();
-const RedisConfig = z.object({ type: z.literal('redis'), url: z.string().regex(/^rediss?:\/\//, 'must start with redis://') }).strict();
-const RedisClusterConfig = z
-  .object({ type: z.literal('redis-cluster'), nodes: z.array(z.object({ host: z.string().min(1), port: z.number().int().positive() }).strict()).min(1) })
+const RedisConfig = z
+  .object({
+    type: z.literal('redis'),
+    url: z.string().regex(/^rediss?:\/\//, 'must start with redis://'),
+  })
   .strict();
-export const OnlineStoreConfig = z.discriminatedUnion('type', [SqliteConfig, RedisConfig, RedisClusterConfig]);
+const RedisClusterConfig = z
+  .object({
+    type: z.literal('redis-cluster'),
+    nodes: z
+      .array(z.object({ host: z.string().min(1), port: z.number().int().positive() }).strict())
+      .min(1),
+  })
+  .strict();
+export const OnlineStoreConfig = z.discriminatedUnion('type', [
+  SqliteConfig,
+  RedisConfig,
+  RedisClusterConfig,
+]);
 export type OnlineStoreConfig = z.infer<typeof OnlineStoreConfig>;
 
-const DuckdbConfig = z.object({ type: z.literal('duckdb'), memoryLimit: z.string().optional(), threads: z.number().int().positive().optional() }).strict();
+const DuckdbConfig = z
+  .object({
+    type: z.literal('duckdb'),
+    memoryLimit: z.string().optional(),
+    threads: z.number().int().positive().optional(),
+  })
+  .strict();
 const BigQueryConfig = z
-  .object({ type: z.literal('bigquery'), project: z.string().min(1), dataset: z.string().min(1), location: z.string().optional(), apiEndpoint: z.string().optional() })
+  .object({
+    type: z.literal('bigquery'),
+    project: z.string().min(1),
+    dataset: z.string().min(1),
+    location: z.string().optional(),
+    apiEndpoint: z.string().optional(),
+  })
   .strict();
 export const OfflineStoreConfig = z.discriminatedUnion('type', [DuckdbConfig, BigQueryConfig]);
 export type OfflineStoreConfig = z.infer<typeof OfflineStoreConfig>;
@@ -39,10 +65,19 @@ export const LarderConfigSchema = z
     repo: z.string().default('features'),
     home: z.string().default('.larder'),
     dataDir: z.string().default('data'),
-    namespace: z.string().regex(/^[a-zA-Z0-9_-]+$/, 'letters, digits, "_" and "-" only').default('larder'),
+    namespace: z
+      .string()
+      .regex(/^[a-zA-Z0-9_-]+$/, 'letters, digits, "_" and "-" only')
+      .default('larder'),
     onlineStore: OnlineStoreConfig.optional(),
     offlineStore: OfflineStoreConfig.default({ type: 'duckdb' }),
-    kafka: z.object({ brokers: z.array(z.string().regex(/^[^:]+:\d+$/, 'write host:port')).min(1), clientId: z.string().default('larder') }).strict().default({ brokers: ['127.0.0.1:9092'] }),
+    kafka: z
+      .object({
+        brokers: z.array(z.string().regex(/^[^:]+:\d+$/, 'write host:port')).min(1),
+        clientId: z.string().default('larder'),
+      })
+      .strict()
+      .default({ brokers: ['127.0.0.1:9092'] }),
     serve: z
       .object({
         host: z.string().default('127.0.0.1'),
@@ -67,7 +102,12 @@ export interface LarderConfig {
   readonly onlineStore: OnlineStoreConfig;
   readonly offlineStore: OfflineStoreConfig;
   readonly kafka: { readonly brokers: readonly string[]; readonly clientId: string };
-  readonly serve: { readonly host: string; readonly port: number; readonly grpcPort: number; readonly maxEntityRows: number };
+  readonly serve: {
+    readonly host: string;
+    readonly port: number;
+    readonly grpcPort: number;
+    readonly maxEntityRows: number;
+  };
 }
 
 /** Typed helper for `larder.config.ts`: `export default defineConfig({ ... })`. */
@@ -78,16 +118,23 @@ export function parseOnlineStoreUrl(text: string): OnlineStoreConfig | { error: 
   if (text.startsWith('sqlite:')) return { type: 'sqlite', path: text.slice('sqlite:'.length) };
   if (/^rediss?:\/\//.test(text)) return { type: 'redis', url: text };
   if (text.startsWith('redis-cluster://')) {
-    const nodes = text.slice('redis-cluster://'.length).split(',').map((hp) => {
-      const [host, port] = hp.split(':');
-      return { host: host ?? '', port: Number(port) };
-    });
+    const nodes = text
+      .slice('redis-cluster://'.length)
+      .split(',')
+      .map((hp) => {
+        const [host, port] = hp.split(':');
+        return { host: host ?? '', port: Number(port) };
+      });
     if (nodes.some((n) => !n.host || !Number.isInteger(n.port) || n.port <= 0)) {
-      return { error: `LARDER_ONLINE_STORE="${text}": write redis-cluster://host1:port1,host2:port2` };
+      return {
+        error: `LARDER_ONLINE_STORE="${text}": write redis-cluster://host1:port1,host2:port2`,
+      };
     }
     return { type: 'redis-cluster', nodes };
   }
-  return { error: `LARDER_ONLINE_STORE="${text}": expected sqlite:PATH, redis://host:port/db or redis-cluster://h1:p1,h2:p2` };
+  return {
+    error: `LARDER_ONLINE_STORE="${text}": expected sqlite:PATH, redis://host:port/db or redis-cluster://h1:p1,h2:p2`,
+  };
 }
 
 /** Parses `LARDER_OFFLINE_STORE`. */
@@ -102,18 +149,27 @@ export function parseOfflineStoreUrl(text: string): OfflineStoreConfig | { error
  * Loads `larder.config.ts` (if present) from `root`, applies env overrides, validates and
  * freezes. Invalid config throws LARDER_CONFIG_INVALID with one line per problem.
  */
-export async function loadConfig(root = process.cwd(), env: NodeJS.ProcessEnv = process.env): Promise<LarderConfig> {
+export async function loadConfig(
+  root = process.cwd(),
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<LarderConfig> {
   let fileConfig: unknown = {};
   const file = join(root, 'larder.config.ts');
   if (existsSync(file)) {
     const { tsImport } = await import('tsx/esm/api');
-    const mod = (await tsImport(pathToFileURL(file).href, import.meta.url)) as { default?: unknown };
+    const mod = (await tsImport(pathToFileURL(file).href, import.meta.url)) as {
+      default?: unknown;
+    };
     fileConfig = mod.default ?? {};
   }
   return resolveConfig(fileConfig, root, env);
 }
 
-export function resolveConfig(fileConfig: unknown, root: string, env: NodeJS.ProcessEnv): LarderConfig {
+export function resolveConfig(
+  fileConfig: unknown,
+  root: string,
+  env: NodeJS.ProcessEnv,
+): LarderConfig {
   const problems: string[] = [];
   const raw = { ...(fileConfig as Record<string, unknown>) };
   if (env.LARDER_REPO) raw.repo = env.LARDER_REPO;
@@ -131,14 +187,23 @@ export function resolveConfig(fileConfig: unknown, root: string, env: NodeJS.Pro
     else raw.offlineStore = p;
   }
   if (env.KAFKA_BROKERS) {
-    raw.kafka = { ...((raw.kafka as object) ?? {}), brokers: env.KAFKA_BROKERS.split(',').map((s) => s.trim()).filter(Boolean) };
+    raw.kafka = {
+      ...((raw.kafka as object) ?? {}),
+      brokers: env.KAFKA_BROKERS.split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+    };
   }
   const r = LarderConfigSchema.safeParse(raw);
   if (!r.success) {
-    for (const i of r.error.issues) problems.push(`${i.path.join('.') || '(config)'}: ${i.message}`);
+    for (const i of r.error.issues)
+      problems.push(`${i.path.join('.') || '(config)'}: ${i.message}`);
   }
   if (problems.length > 0 || !r.success) {
-    throw new LarderError('LARDER_CONFIG_INVALID', `invalid configuration (larder.config.ts and LARDER_* env):\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    throw new LarderError(
+      'LARDER_CONFIG_INVALID',
+      `invalid configuration (larder.config.ts and LARDER_* env):\n${problems.map((p) => `  - ${p}`).join('\n')}`,
+    );
   }
   const c = r.data;
   const abs = (p: string): string => (isAbsolute(p) ? p : resolve(root, p));

@@ -51,7 +51,11 @@ export const userProduct = onDemandFeatureView({
     preferred_category_30d: feature(userPurchases, 'preferred_category_30d', 'string'),
     last_platform: feature(userActivity, 'last_platform', 'string'),
   },
-  features: { price_vs_avg_order: 'float64', category_match: 'bool', device_optimization: 'float64' },
+  features: {
+    price_vs_avg_order: 'float64',
+    category_match: 'bool',
+    device_optimization: 'float64',
+  },
   transform: ({ price, category, avg_order_value_30d, preferred_category_30d, last_platform }) => ({
     price_vs_avg_order: price.map((p, i) => ratio(p, avg_order_value_30d[i] ?? null)),
     category_match: category.map(

@@ -10,7 +10,10 @@ export type Duration = `${number}${'m' | 'h' | 'd'}`;
 /** Parses `'90m'` / `'1h'` / `'7d'` into milliseconds; returns an error message for anything else. */
 export function parseDuration(text: string): number | { error: string } {
   const m = /^(\d+)([mhd])$/.exec(text.trim());
-  if (!m) return { error: `"${text}" is not a duration; write whole minutes, hours or days like "5m", "1h", "7d"` };
+  if (!m)
+    return {
+      error: `"${text}" is not a duration; write whole minutes, hours or days like "5m", "1h", "7d"`,
+    };
   const n = Number(m[1]);
   if (n <= 0) return { error: `"${text}" must be positive` };
   return n * (UNIT_MS[m[2] as string] as number);

@@ -19,13 +19,23 @@ export function inferExprType(schema: RecordType, node: ExprNode): ExprType | { 
     }
     case 'lit':
       return {
-        type: node.value === null ? 'null' : typeof node.value === 'string' ? 'string' : typeof node.value === 'boolean' ? 'bool' : Number.isInteger(node.value) ? 'int64' : 'float64',
+        type:
+          node.value === null
+            ? 'null'
+            : typeof node.value === 'string'
+              ? 'string'
+              : typeof node.value === 'boolean'
+                ? 'bool'
+                : Number.isInteger(node.value)
+                  ? 'int64'
+                  : 'float64',
         multi: false,
       };
     case 'toNumber': {
       const a = sub(node.arg);
       if ('error' in a) return a;
-      if (a.type === 'bool') return { error: `number(${formatExpr(node.arg)}): cannot turn a bool into a number` };
+      if (a.type === 'bool')
+        return { error: `number(${formatExpr(node.arg)}): cannot turn a bool into a number` };
       return { type: 'float64', multi: a.multi };
     }
     case 'coalesce': {
@@ -51,13 +61,19 @@ export function inferExprType(schema: RecordType, node: ExprNode): ExprType | { 
       for (const a of args) {
         const at = sub(a);
         if ('error' in at) return at;
-        if (at.multi) return { error: `${formatExpr(node)}: array paths can only be aggregation inputs` };
-        if ((node.op === 'and' || node.op === 'or' || node.op === 'not') && at.type !== 'bool' && at.type !== 'null') {
+        if (at.multi)
+          return { error: `${formatExpr(node)}: array paths can only be aggregation inputs` };
+        if (
+          (node.op === 'and' || node.op === 'or' || node.op === 'not') &&
+          at.type !== 'bool' &&
+          at.type !== 'null'
+        ) {
           return { error: `${formatExpr(node)}: "${formatExpr(a)}" is ${at.type}, not bool` };
         }
         if (node.op === 'in') {
           const bad = node.values.find((v) => !compatible(at.type, litType(v)));
-          if (bad !== undefined) return { error: `${formatExpr(node)}: ${JSON.stringify(bad)} is not a ${at.type}` };
+          if (bad !== undefined)
+            return { error: `${formatExpr(node)}: ${JSON.stringify(bad)} is not a ${at.type}` };
         }
       }
       return { type: 'bool', multi: false };
@@ -67,7 +83,8 @@ export function inferExprType(schema: RecordType, node: ExprNode): ExprType | { 
       if ('error' in l) return l;
       const r = sub(node.right);
       if ('error' in r) return r;
-      if (l.multi || r.multi) return { error: `${formatExpr(node)}: array paths can only be aggregation inputs` };
+      if (l.multi || r.multi)
+        return { error: `${formatExpr(node)}: array paths can only be aggregation inputs` };
       if (!compatible(l.type, r.type)) {
         return { error: `${formatExpr(node)}: compares ${l.type} with ${r.type}` };
       }
@@ -77,7 +94,13 @@ export function inferExprType(schema: RecordType, node: ExprNode): ExprType | { 
 }
 
 function litType(v: unknown): ValueType {
-  return typeof v === 'string' ? 'string' : typeof v === 'boolean' ? 'bool' : Number.isInteger(v) ? 'int64' : 'float64';
+  return typeof v === 'string'
+    ? 'string'
+    : typeof v === 'boolean'
+      ? 'bool'
+      : Number.isInteger(v)
+        ? 'int64'
+        : 'float64';
 }
 
 const numeric = (t: string): boolean => t === 'int64' || t === 'float64';

@@ -83,7 +83,8 @@ function toNode(v: Scalar | Expr | null): ExprNode {
 /** A field of the source record (see the path forms above). */
 export const col = (path: string): Expr => new Expr({ op: 'col', path });
 export const lit = (value: Scalar | null): Expr => new Expr({ op: 'lit', value });
-export const and = (...args: Expr[]): Expr => new Expr({ op: 'and', args: args.map((a) => a.node) });
+export const and = (...args: Expr[]): Expr =>
+  new Expr({ op: 'and', args: args.map((a) => a.node) });
 export const or = (...args: Expr[]): Expr => new Expr({ op: 'or', args: args.map((a) => a.node) });
 export const not = (arg: Expr): Expr => new Expr({ op: 'not', arg: arg.node });
 

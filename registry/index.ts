@@ -14,7 +14,17 @@ export {
   type StreamSourceDef,
   type PushSourceDef,
 } from './dsl/sources.ts';
-export { count, sum, avg, min, max, last, mode, type FeatureDef, type WindowOptions } from './dsl/features.ts';
+export {
+  count,
+  sum,
+  avg,
+  min,
+  max,
+  last,
+  mode,
+  type FeatureDef,
+  type WindowOptions,
+} from './dsl/features.ts';
 export { featureView, type FeatureViewDef } from './dsl/feature-view.ts';
 export {
   onDemandFeatureView,

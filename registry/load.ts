@@ -34,10 +34,18 @@ export async function loadRepository(dir: string): Promise<Repository> {
   try {
     files = repositoryFiles(root);
   } catch (e) {
-    throw new LarderError('LARDER_DEFINITION_INVALID', `cannot read the feature repository at ${root}: ${(e as Error).message}`, { hint: 'pass the folder holding your definitions, e.g. --repo features' });
+    throw new LarderError(
+      'LARDER_DEFINITION_INVALID',
+      `cannot read the feature repository at ${root}: ${(e as Error).message}`,
+      { hint: 'pass the folder holding your definitions, e.g. --repo features' },
+    );
   }
   if (files.length === 0) {
-    throw new LarderError('LARDER_DEFINITION_INVALID', `no .ts files in the feature repository ${root}`, { hint: 'pass the folder holding your definitions, e.g. --repo features' });
+    throw new LarderError(
+      'LARDER_DEFINITION_INVALID',
+      `no .ts files in the feature repository ${root}`,
+      { hint: 'pass the folder holding your definitions, e.g. --repo features' },
+    );
   }
   // Stack traces (and so the file:line of each definition) map back to the .ts lines.
   process.setSourceMapsEnabled(true);
@@ -49,12 +57,22 @@ export async function loadRepository(dir: string): Promise<Repository> {
     for (const file of files) {
       let mod: Record<string, unknown>;
       try {
-        mod = (await api.import(pathToFileURL(file).href, import.meta.url)) as Record<string, unknown>;
+        mod = (await api.import(pathToFileURL(file).href, import.meta.url)) as Record<
+          string,
+          unknown
+        >;
       } catch (e) {
         const list: Problem[] =
           e instanceof DefinitionError || (e as { problems?: unknown }).problems
             ? (e as DefinitionError).problems
-            : [{ at: relative(process.cwd(), file), object: 'module', field: '', message: `failed to load: ${(e as Error).message ?? String(e)}` }];
+            : [
+                {
+                  at: relative(process.cwd(), file),
+                  object: 'module',
+                  field: '',
+                  message: `failed to load: ${(e as Error).message ?? String(e)}`,
+                },
+              ];
         for (const p of list) {
           const key = JSON.stringify(p);
           if (!seenMessages.has(key)) problems.push(p);

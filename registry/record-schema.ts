@@ -33,12 +33,17 @@ export function describeZod(schema: z.ZodTypeAny, where = 'record'): FieldType {
     } else break;
   }
   if (s instanceof z.ZodString) return { kind: 'string', nullable };
-  if (s instanceof z.ZodEnum) return { kind: 'string', nullable, enum: [...(s.options as string[])] };
+  if (s instanceof z.ZodEnum)
+    return { kind: 'string', nullable, enum: [...(s.options as string[])] };
   if (s instanceof z.ZodNumber) return { kind: s.isInt ? 'int64' : 'float64', nullable };
   if (s instanceof z.ZodBigInt) return { kind: 'int64', nullable };
   if (s instanceof z.ZodBoolean) return { kind: 'bool', nullable };
   if (s instanceof z.ZodRecord) {
-    return { kind: 'map', nullable, values: describeZod(s.valueSchema as z.ZodTypeAny, `${where}.*`) };
+    return {
+      kind: 'map',
+      nullable,
+      values: describeZod(s.valueSchema as z.ZodTypeAny, `${where}.*`),
+    };
   }
   if (s instanceof z.ZodArray) {
     return { kind: 'array', nullable, items: describeZod(s.element as z.ZodTypeAny, `${where}[]`) };
@@ -100,7 +105,9 @@ function resolveField(schema: RecordType, path: string): FieldType | { error: st
       cur = cur.values;
       nullable = true; // a map key may be absent
     } else {
-      return { error: `"${path}": "${parts.slice(0, i).join('.')}" is a ${cur.kind}, not a record or map` };
+      return {
+        error: `"${path}": "${parts.slice(0, i).join('.')}" is a ${cur.kind}, not a record or map`,
+      };
     }
     nullable ||= cur.nullable;
   }

@@ -49,7 +49,13 @@ export class Repository {
       const prev = seen.get(key);
       if (prev === d) continue;
       if (prev) {
-        problems.push({ at: d.definedAt, object: `${label(d.spec.kind)} "${d.spec.name}"`, field: 'name', message: `duplicate name: also defined at ${prev.definedAt}`, hint: 'names are unique per kind; rename one of them' });
+        problems.push({
+          at: d.definedAt,
+          object: `${label(d.spec.kind)} "${d.spec.name}"`,
+          field: 'name',
+          message: `duplicate name: also defined at ${prev.definedAt}`,
+          hint: 'names are unique per kind; rename one of them',
+        });
         continue;
       }
       seen.set(key, d);
@@ -58,7 +64,13 @@ export class Repository {
     // Feature views and on-demand views share one namespace (services and requests use view:feature).
     for (const name of repo.onDemandViews.keys()) {
       const fv = repo.featureViews.get(name);
-      if (fv) problems.push({ at: repo.onDemandViews.get(name)!.definedAt, object: `on-demand feature view "${name}"`, field: 'name', message: `a feature view of the same name is defined at ${fv.definedAt}` });
+      if (fv)
+        problems.push({
+          at: repo.onDemandViews.get(name)!.definedAt,
+          object: `on-demand feature view "${name}"`,
+          field: 'name',
+          message: `a feature view of the same name is defined at ${fv.definedAt}`,
+        });
     }
     problems.push(...repo.#validate());
     if (problems.length > 0) throw new DefinitionError(problems);
@@ -82,7 +94,9 @@ export class Repository {
 
   /** Every object, in dependency order (entities and sources first). */
   all(): Definition[] {
-    return OBJECT_KINDS.flatMap((k) => [...this.#mapFor(k).values()].sort((a, b) => a.spec.name.localeCompare(b.spec.name)));
+    return OBJECT_KINDS.flatMap((k) =>
+      [...this.#mapFor(k).values()].sort((a, b) => a.spec.name.localeCompare(b.spec.name)),
+    );
   }
 
   specs(): ObjectSpec[] {
@@ -118,17 +132,29 @@ export class Repository {
     let refs: string[];
     if ('service' in ref) {
       const svc = this.services.get(ref.service);
-      if (!svc) throw new LarderError('LARDER_NOT_FOUND', `unknown feature service "${ref.service}"`, { hint: `known services: ${[...this.services.keys()].join(', ') || '(none)'}` });
+      if (!svc)
+        throw new LarderError('LARDER_NOT_FOUND', `unknown feature service "${ref.service}"`, {
+          hint: `known services: ${[...this.services.keys()].join(', ') || '(none)'}`,
+        });
       refs = svc.spec.projections.flatMap((p) => p.features.map((f) => `${p.view}:${f}`));
     } else refs = [...ref.features];
     return refs.map((r) => {
       const [view, feature] = r.split(':') as [string, string | undefined];
-      if (feature === undefined) throw new LarderError('LARDER_BAD_REQUEST', `"${r}" is not a feature reference`, { hint: 'write "view:feature", e.g. "user_activity:page_views_1h"' });
+      if (feature === undefined)
+        throw new LarderError('LARDER_BAD_REQUEST', `"${r}" is not a feature reference`, {
+          hint: 'write "view:feature", e.g. "user_activity:page_views_1h"',
+        });
       if (!this.featureViews.has(view) && !this.onDemandViews.has(view)) {
-        throw new LarderError('LARDER_NOT_FOUND', `unknown feature view "${view}" in "${r}"`, { hint: `known views: ${[...this.featureViews.keys(), ...this.onDemandViews.keys()].join(', ')}` });
+        throw new LarderError('LARDER_NOT_FOUND', `unknown feature view "${view}" in "${r}"`, {
+          hint: `known views: ${[...this.featureViews.keys(), ...this.onDemandViews.keys()].join(', ')}`,
+        });
       }
       const type = this.featureType(view, feature);
-      if (type === null) throw new LarderError('LARDER_NOT_FOUND', `feature view "${view}" has no feature "${feature}"`);
+      if (type === null)
+        throw new LarderError(
+          'LARDER_NOT_FOUND',
+          `feature view "${view}" has no feature "${feature}"`,
+        );
       return { view, feature, type, onDemand: this.onDemandViews.has(view) };
     });
   }
@@ -136,22 +162,45 @@ export class Repository {
   #validate(): Problem[] {
     const problems: Problem[] = [];
     const p = (d: Definition, field: string, message: string, hint?: string): void => {
-      problems.push({ at: d.definedAt, object: `${label(d.spec.kind)} "${d.spec.name}"`, field, message, ...(hint ? { hint } : {}) });
+      problems.push({
+        at: d.definedAt,
+        object: `${label(d.spec.kind)} "${d.spec.name}"`,
+        field,
+        message,
+        ...(hint ? { hint } : {}),
+      });
     };
     const known = (map: Map<string, unknown>): string => [...map.keys()].join(', ') || '(none)';
     for (const s of [...this.streamSources.values(), ...this.pushSources.values()]) {
-      if (!this.batchSources.has(s.spec.batchSource)) p(s, 'batchSource', `batch source "${s.spec.batchSource}" is not exported by the repository`, 'export it from one of the repository files');
+      if (!this.batchSources.has(s.spec.batchSource))
+        p(
+          s,
+          'batchSource',
+          `batch source "${s.spec.batchSource}" is not exported by the repository`,
+          'export it from one of the repository files',
+        );
     }
     const topics = new Map<string, StreamSourceDef>();
     for (const s of this.streamSources.values()) {
       const other = topics.get(s.spec.topic);
-      if (other) p(s, 'topic', `topic "${s.spec.topic}" is also used by stream source "${other.spec.name}"`);
+      if (other)
+        p(s, 'topic', `topic "${s.spec.topic}" is also used by stream source "${other.spec.name}"`);
       topics.set(s.spec.topic, s);
     }
     for (const v of this.featureViews.values()) {
-      for (const e of v.spec.entities) if (!this.entities.has(e)) p(v, 'entities', `entity "${e}" is not exported by the repository (known: ${known(this.entities)})`);
+      for (const e of v.spec.entities)
+        if (!this.entities.has(e))
+          p(
+            v,
+            'entities',
+            `entity "${e}" is not exported by the repository (known: ${known(this.entities)})`,
+          );
       const src = v.spec.source;
-      if (!this.batchSources.has(src) && !this.streamSources.has(src) && !this.pushSources.has(src)) {
+      if (
+        !this.batchSources.has(src) &&
+        !this.streamSources.has(src) &&
+        !this.pushSources.has(src)
+      ) {
         p(v, 'source', `source "${src}" is not exported by the repository`);
       }
     }
@@ -160,17 +209,33 @@ export class Repository {
         if (input.from === 'request') continue;
         const field = `inputs.${name}`;
         if (!this.featureViews.has(input.view)) {
-          p(od, field, `unknown feature view "${input.view}"`, `known views: ${known(this.featureViews)}`);
+          p(
+            od,
+            field,
+            `unknown feature view "${input.view}"`,
+            `known views: ${known(this.featureViews)}`,
+          );
           continue;
         }
         const actual = this.featureType(input.view, input.feature);
-        if (actual === null) p(od, field, `feature view "${input.view}" has no feature "${input.feature}"`);
+        if (actual === null)
+          p(od, field, `feature view "${input.view}" has no feature "${input.feature}"`);
         else if (actual !== input.type) {
-          p(od, field, `type mismatch: "${input.view}:${input.feature}" is ${actual} but the transform declares ${input.type}`, `declare feature(${input.view}, '${input.feature}', '${actual}')`);
+          p(
+            od,
+            field,
+            `type mismatch: "${input.view}:${input.feature}" is ${actual} but the transform declares ${input.type}`,
+            `declare feature(${input.view}, '${input.feature}', '${actual}')`,
+          );
         }
         const view = this.featureViews.get(input.view)!;
         const missing = view.spec.entities.filter((e) => !od.spec.entities.includes(e));
-        if (missing.length > 0) p(od, field, `reads "${input.view}", keyed by ${missing.join(', ')}, which this view's entities (${od.spec.entities.join(', ')}) do not include`);
+        if (missing.length > 0)
+          p(
+            od,
+            field,
+            `reads "${input.view}", keyed by ${missing.join(', ')}, which this view's entities (${od.spec.entities.join(', ')}) do not include`,
+          );
       }
     }
     for (const svc of this.services.values()) {
@@ -178,25 +243,49 @@ export class Repository {
         const field = `features[${i}]`;
         const view = this.featureViews.get(proj.view) ?? this.onDemandViews.get(proj.view);
         if (!view) {
-          p(svc, field, `unknown feature view "${proj.view}"`, `known views: ${[...this.featureViews.keys(), ...this.onDemandViews.keys()].join(', ')}`);
+          p(
+            svc,
+            field,
+            `unknown feature view "${proj.view}"`,
+            `known views: ${[...this.featureViews.keys(), ...this.onDemandViews.keys()].join(', ')}`,
+          );
           return;
         }
         const names = view.spec.features.map((f) => f.name);
-        if (proj.features.length === 1 && proj.features[0] === '*') proj.features.splice(0, 1, ...names);
+        if (proj.features.length === 1 && proj.features[0] === '*')
+          proj.features.splice(0, 1, ...names);
         for (const f of proj.features) {
-          if (!names.includes(f)) p(svc, field, `unknown feature "${proj.view}:${f}"`, `"${proj.view}" has: ${names.join(', ')}`);
+          if (!names.includes(f))
+            p(
+              svc,
+              field,
+              `unknown feature "${proj.view}:${f}"`,
+              `"${proj.view}" has: ${names.join(', ')}`,
+            );
         }
       });
     }
     for (const m of this.models.values()) {
       const svc = this.services.get(m.spec.service);
       if (!svc) {
-        p(m, 'service', `unknown feature service "${m.spec.service}"`, `known services: ${known(this.services)}`);
+        p(
+          m,
+          'service',
+          `unknown feature service "${m.spec.service}"`,
+          `known services: ${known(this.services)}`,
+        );
         continue;
       }
-      const served = new Set(svc.spec.projections.flatMap((x) => x.features.map((f) => `${x.view}:${f}`)));
+      const served = new Set(
+        svc.spec.projections.flatMap((x) => x.features.map((f) => `${x.view}:${f}`)),
+      );
       m.spec.inputs.forEach((input, i) => {
-        if (!served.has(input.feature)) p(m, `inputs[${i}].feature`, `"${input.feature}" is not part of feature service "${svc.spec.name}"`);
+        if (!served.has(input.feature))
+          p(
+            m,
+            `inputs[${i}].feature`,
+            `"${input.feature}" is not part of feature service "${svc.spec.name}"`,
+          );
         if ((input.transform === 'one_hot' || input.transform === 'index') && !input.vocabulary) {
           p(m, `inputs[${i}].vocabulary`, `${input.transform} needs a vocabulary`);
         }
@@ -204,7 +293,13 @@ export class Repository {
     }
     for (const x of this.experiments.values()) {
       x.spec.arms.forEach((a, i) => {
-        if (!this.models.has(a.model)) p(x, `arms[${i}].model`, `unknown model "${a.model}"`, `known models: ${known(this.models)}`);
+        if (!this.models.has(a.model))
+          p(
+            x,
+            `arms[${i}].model`,
+            `unknown model "${a.model}"`,
+            `known models: ${known(this.models)}`,
+          );
       });
     }
     return problems;

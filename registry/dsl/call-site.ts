@@ -33,11 +33,13 @@ export function callSite(): string {
     const name = f.getFileName();
     if (!name) continue;
     const file = name.startsWith('file://') ? fileURLToPath(name.replace(/\?.*$/, '')) : name;
-    if (!file.startsWith('/') || file.startsWith(REGISTRY_DIR) || file.includes('/node_modules/')) continue;
+    if (!file.startsWith('/') || file.startsWith(REGISTRY_DIR) || file.includes('/node_modules/'))
+      continue;
     let line = f.getLineNumber() ?? 0;
     const col = f.getColumnNumber() ?? 0;
     const entry = findSourceMap(name)?.findEntry(line - 1, col - 1);
-    if (entry && 'originalLine' in entry && typeof entry.originalLine === 'number') line = entry.originalLine + 1;
+    if (entry && 'originalLine' in entry && typeof entry.originalLine === 'number')
+      line = entry.originalLine + 1;
     return `${relative(process.cwd(), file)}:${line}`;
   }
   return '<unknown>';

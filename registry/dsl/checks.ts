@@ -16,7 +16,9 @@ export function parseOptions<S extends z.ZodTypeAny>(
   const r = schema.safeParse(input);
   if (r.success) return r.data as z.output<S>;
   const name =
-    typeof input === 'object' && input !== null && typeof (input as { name?: unknown }).name === 'string'
+    typeof input === 'object' &&
+    input !== null &&
+    typeof (input as { name?: unknown }).name === 'string'
       ? (input as { name: string }).name
       : '(unnamed)';
   const problems: Problem[] = r.error.issues.map((i) => ({

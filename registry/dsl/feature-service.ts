@@ -4,7 +4,9 @@ import { callSite } from './call-site.ts';
 import { NAME_HINT, NAME_RE, parseOptions } from './checks.ts';
 import { isDefinition, makeDefinition, type Definition } from './definition.ts';
 
-type ViewLike = Definition & { spec: { kind: 'feature_view' | 'on_demand_feature_view'; name: string } };
+type ViewLike = Definition & {
+  spec: { kind: 'feature_view' | 'on_demand_feature_view'; name: string };
+};
 
 /** A projection: some features of a view, in order. */
 export interface Projection {
@@ -13,7 +15,10 @@ export interface Projection {
 }
 
 /** Selects some features of a view for a service: `select(userActivity, ['page_views_1h'])`. */
-export const select = (view: ViewLike | string, features: readonly string[]): Projection => ({ view, features });
+export const select = (view: ViewLike | string, features: readonly string[]): Projection => ({
+  view,
+  features,
+});
 
 const isView = (v: unknown): v is ViewLike =>
   isDefinition(v) && (v.spec.kind === 'feature_view' || v.spec.kind === 'on_demand_feature_view');
@@ -24,8 +29,16 @@ const Options = z
     features: z
       .array(
         z.union([
-          z.custom<ViewLike>(isView, 'must be a feature view, an on-demand view, or select(view, [...])'),
-          z.object({ view: z.union([z.string(), z.custom<ViewLike>(isView)]), features: z.array(z.string()).optional() }).strict(),
+          z.custom<ViewLike>(
+            isView,
+            'must be a feature view, an on-demand view, or select(view, [...])',
+          ),
+          z
+            .object({
+              view: z.union([z.string(), z.custom<ViewLike>(isView)]),
+              features: z.array(z.string()).optional(),
+            })
+            .strict(),
         ]),
       )
       .min(1),
@@ -52,7 +65,12 @@ export function featureService(options: z.input<typeof Options>): FeatureService
     return { view, features: p.features ? [...p.features] : ['*'] };
   });
   return makeDefinition(
-    { kind: 'feature_service', name: o.name, projections, description: o.description } satisfies FeatureServiceSpec,
+    {
+      kind: 'feature_service',
+      name: o.name,
+      projections,
+      description: o.description,
+    } satisfies FeatureServiceSpec,
     at,
     {},
   );

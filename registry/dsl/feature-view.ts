@@ -21,13 +21,27 @@ const FeatureViewOptions = z
   .object({
     name: z.string().regex(NAME_RE, NAME_HINT),
     entities: z.array(z.custom<EntityDef>(isEntity, 'must be an entity(...) definition')).min(1),
-    source: z.custom<AnySourceDef>(isSource, 'must be a batchSource, streamSource or pushSource definition'),
-    keys: z.record(z.string(), z.custom<Expr>(isExpr, 'must be an expression such as col("userId")')),
-    filter: z.custom<Expr>(isExpr, 'must be an expression such as col("userId").isNotNull()').optional(),
+    source: z.custom<AnySourceDef>(
+      isSource,
+      'must be a batchSource, streamSource or pushSource definition',
+    ),
+    keys: z.record(
+      z.string(),
+      z.custom<Expr>(isExpr, 'must be an expression such as col("userId")'),
+    ),
+    filter: z
+      .custom<Expr>(isExpr, 'must be an expression such as col("userId").isNotNull()')
+      .optional(),
     ttl: z.string(),
     online: z.boolean().default(true),
     description: z.string().default(''),
-    features: z.record(z.string(), z.custom<FeatureDef>((v) => typeof v === 'object' && v !== null && 'aggregation' in v, 'must be count(...), sum(...), avg(...), min(...), max(...), last(...) or mode(...)')),
+    features: z.record(
+      z.string(),
+      z.custom<FeatureDef>(
+        (v) => typeof v === 'object' && v !== null && 'aggregation' in v,
+        'must be count(...), sum(...), avg(...), min(...), max(...), last(...) or mode(...)',
+      ),
+    ),
   })
   .strict();
 
@@ -49,7 +63,9 @@ export type FeatureViewDef<F extends string = string> = Definition<FeatureViewSp
  * });
  */
 export function featureView<F extends string>(
-  options: Omit<z.input<typeof FeatureViewOptions>, 'features'> & { features: Record<F, FeatureDef> },
+  options: Omit<z.input<typeof FeatureViewOptions>, 'features'> & {
+    features: Record<F, FeatureDef>;
+  },
 ): FeatureViewDef<F> {
   const at = callSite();
   const o = parseOptions(FeatureViewOptions, options, 'feature view', at);
@@ -68,26 +84,38 @@ export function featureView<F extends string>(
     const k = e.spec.joinKey;
     const expr = o.keys[k];
     if (!expr) {
-      problem(`keys.${k}`, `no expression for the join key "${k}" of entity "${e.spec.name}"`, `add keys: { ${k}: col('<field of the source record>') }`);
+      problem(
+        `keys.${k}`,
+        `no expression for the join key "${k}" of entity "${e.spec.name}"`,
+        `add keys: { ${k}: col('<field of the source record>') }`,
+      );
       continue;
     }
     const t = inferExprType(schema, expr.node);
     if ('error' in t) problem(`keys.${k}`, t.error);
-    else if (t.multi) problem(`keys.${k}`, `a join key cannot read an array path (${formatExpr(expr.node)})`);
+    else if (t.multi)
+      problem(`keys.${k}`, `a join key cannot read an array path (${formatExpr(expr.node)})`);
     else if (!compatible(t.type, e.spec.valueType)) {
-      problem(`keys.${k}`, `${formatExpr(expr.node)} is ${t.type} but entity "${e.spec.name}" keys are ${e.spec.valueType}`);
+      problem(
+        `keys.${k}`,
+        `${formatExpr(expr.node)} is ${t.type} but entity "${e.spec.name}" keys are ${e.spec.valueType}`,
+      );
     }
     keys[k] = expr.node;
   }
   for (const k of Object.keys(o.keys)) {
     if (!o.entities.some((e) => e.spec.joinKey === k)) {
-      problem(`keys.${k}`, `"${k}" is not the join key of any of this view's entities (${o.entities.map((e) => e.spec.joinKey).join(', ')})`);
+      problem(
+        `keys.${k}`,
+        `"${k}" is not the join key of any of this view's entities (${o.entities.map((e) => e.spec.joinKey).join(', ')})`,
+      );
     }
   }
   if (o.filter) {
     const t = inferExprType(schema, o.filter.node);
     if ('error' in t) problem('filter', t.error);
-    else if (t.type !== 'bool') problem('filter', `${formatExpr(o.filter.node)} is ${t.type}, not bool`);
+    else if (t.type !== 'bool')
+      problem('filter', `${formatExpr(o.filter.node)} is ${t.type}, not bool`);
   }
 
   const features: FeatureSpec[] = [];
@@ -98,7 +126,8 @@ export function featureView<F extends string>(
     const field = `features.${name}`;
     const before = problems.length;
     if (!NAME_RE.test(name)) problem(field, `"${name}" is not a valid feature name`, NAME_HINT);
-    if (o.entities.some((e) => e.spec.joinKey === name)) problem(field, `"${name}" is also a join key`);
+    if (o.entities.some((e) => e.spec.joinKey === name))
+      problem(field, `"${name}" is also a join key`);
     const spec = featureSpec(name, f, schema, (msg, hint) => problem(field, msg, hint));
     if (spec && problems.length === before) features.push(spec);
   }
@@ -133,11 +162,11 @@ function featureSpec(
   let hopMs: number | null = null;
   if (opts.window !== undefined) {
     const w = parseDuration(opts.window);
-    if (typeof w !== 'number') return problem(`window: ${w.error}`), null;
+    if (typeof w !== 'number') return (problem(`window: ${w.error}`), null);
     windowMs = w;
     if (opts.hop !== undefined) {
       const h = parseDuration(opts.hop);
-      if (typeof h !== 'number') return problem(`hop: ${h.error}`), null;
+      if (typeof h !== 'number') return (problem(`hop: ${h.error}`), null);
       hopMs = h;
     } else hopMs = defaultHopMs(w);
     if (windowMs % hopMs !== 0) {
@@ -151,9 +180,18 @@ function featureSpec(
       );
     }
   } else if (opts.hop !== undefined) {
-    return problem('hop without a window', 'give a window, or drop the hop for a lifetime value'), null;
+    return (
+      problem('hop without a window', 'give a window, or drop the hop for a lifetime value'),
+      null
+    );
   } else if (f.aggregation !== 'last') {
-    return problem(`${f.aggregation} needs a window`, `add { window: '1h' } (only last(...) can be a lifetime value)`), null;
+    return (
+      problem(
+        `${f.aggregation} needs a window`,
+        `add { window: '1h' } (only last(...) can be a lifetime value)`,
+      ),
+      null
+    );
   }
 
   let type: ValueType;
@@ -162,35 +200,56 @@ function featureSpec(
     type = 'int64';
   } else {
     const t = inferExprType(schema, (f.input as Expr).node);
-    if ('error' in t) return problem(`input: ${t.error}`), null;
-    if (t.type === 'null') return problem('input is always null'), null;
+    if ('error' in t) return (problem(`input: ${t.error}`), null);
+    if (t.type === 'null') return (problem('input is always null'), null);
     inputMulti = t.multi;
     const numeric = t.type === 'int64' || t.type === 'float64';
     if ((f.aggregation === 'sum' || f.aggregation === 'avg') && !numeric) {
-      return problem(`${f.aggregation} needs a number, but ${formatExpr((f.input as Expr).node)} is ${t.type}`, `use .toNumber() on a decimal string`), null;
+      return (
+        problem(
+          `${f.aggregation} needs a number, but ${formatExpr((f.input as Expr).node)} is ${t.type}`,
+          `use .toNumber() on a decimal string`,
+        ),
+        null
+      );
     }
     if (f.aggregation === 'mode' && t.type !== 'string') {
-      return problem(`mode needs a string input, but ${formatExpr((f.input as Expr).node)} is ${t.type}`), null;
+      return (
+        problem(
+          `mode needs a string input, but ${formatExpr((f.input as Expr).node)} is ${t.type}`,
+        ),
+        null
+      );
     }
     type = f.aggregation === 'avg' ? 'float64' : t.type;
   }
   if (f.weight) {
     const w = inferExprType(schema, f.weight.node);
-    if ('error' in w) return problem(`weight: ${w.error}`), null;
-    if (w.type !== 'int64' && w.type !== 'float64') return problem(`weight must be a number, not ${w.type}`), null;
+    if ('error' in w) return (problem(`weight: ${w.error}`), null);
+    if (w.type !== 'int64' && w.type !== 'float64')
+      return (problem(`weight must be a number, not ${w.type}`), null);
     const inArr = f.input?.node.op === 'col' ? splitArrayPath(f.input.node.path)?.array : undefined;
     const wArr = f.weight.node.op === 'col' ? splitArrayPath(f.weight.node.path)?.array : undefined;
     if (w.multi !== inputMulti || inArr !== wArr) {
-      return problem('weight and input must read the same array (e.g. orderItems[].category weighted by orderItems[].quantity)'), null;
+      return (
+        problem(
+          'weight and input must read the same array (e.g. orderItems[].category weighted by orderItems[].quantity)',
+        ),
+        null
+      );
     }
   }
   if (f.options.where) {
     const w = inferExprType(schema, f.options.where.node);
-    if ('error' in w) return problem(`where: ${w.error}`), null;
-    if (w.type !== 'bool') return problem(`where: ${formatExpr(f.options.where.node)} is ${w.type}, not bool`), null;
+    if ('error' in w) return (problem(`where: ${w.error}`), null);
+    if (w.type !== 'bool')
+      return (problem(`where: ${formatExpr(f.options.where.node)} is ${w.type}, not bool`), null);
   }
   if (opts.type !== undefined && opts.type !== type) {
-    return problem(`declared type ${opts.type} but ${f.aggregation} of this input is ${type}`), null;
+    return (
+      problem(`declared type ${opts.type} but ${f.aggregation} of this input is ${type}`),
+      null
+    );
   }
   return {
     name,

@@ -20,7 +20,10 @@ const ModelOptions = z
     name: z.string().regex(NAME_RE, NAME_HINT),
     version: z.string().min(1),
     path: z.string().min(1),
-    service: z.union([z.string(), z.custom<FeatureServiceDef>((v) => isDefinition(v) && v.spec.kind === 'feature_service')]),
+    service: z.union([
+      z.string(),
+      z.custom<FeatureServiceDef>((v) => isDefinition(v) && v.spec.kind === 'feature_service'),
+    ]),
     inputName: z.string().default('input'),
     outputName: z.string().optional(),
     inputs: z.array(ModelInput).min(1),
@@ -57,18 +60,26 @@ const ExperimentOptions = z
     name: z.string().regex(NAME_RE, NAME_HINT),
     arms: z
       .array(
-        z.object({
-          name: z.string().regex(NAME_RE, NAME_HINT),
-          model: z.union([z.string(), z.custom<ModelDef>((v) => isDefinition(v) && v.spec.kind === 'model')]),
-          percent: z.number().min(0).max(100),
-        }).strict(),
+        z
+          .object({
+            name: z.string().regex(NAME_RE, NAME_HINT),
+            model: z.union([
+              z.string(),
+              z.custom<ModelDef>((v) => isDefinition(v) && v.spec.kind === 'model'),
+            ]),
+            percent: z.number().min(0).max(100),
+          })
+          .strict(),
       )
       .min(2),
     hashKey: z.string().default('user_id'),
     description: z.string().default(''),
   })
   .strict()
-  .refine((o) => Math.abs(o.arms.reduce((s, a) => s + a.percent, 0) - 100) < 1e-9, { message: 'arm percentages must add up to 100', path: ['arms'] });
+  .refine((o) => Math.abs(o.arms.reduce((s, a) => s + a.percent, 0) - 100) < 1e-9, {
+    message: 'arm percentages must add up to 100',
+    path: ['arms'],
+  });
 
 export type ExperimentDef = Definition<ExperimentSpec>;
 
@@ -79,7 +90,11 @@ export function experiment(options: z.input<typeof ExperimentOptions>): Experime
   const spec: ExperimentSpec = {
     kind: 'experiment',
     name: o.name,
-    arms: o.arms.map((a) => ({ name: a.name, model: typeof a.model === 'string' ? a.model : a.model.spec.name, percent: a.percent })),
+    arms: o.arms.map((a) => ({
+      name: a.name,
+      model: typeof a.model === 'string' ? a.model : a.model.spec.name,
+      percent: a.percent,
+    })),
     hashKey: o.hashKey,
     description: o.description,
   };

@@ -47,10 +47,10 @@ export interface OdfvContext {
   timestamps: readonly number[];
 }
 
-export type OdfvTransform<I extends Record<string, OdfvInput>, O extends Record<string, ValueType>> = (
-  inputs: OdfvColumns<I>,
-  ctx: OdfvContext,
-) => { [K in keyof O]: Column<O[K]> };
+export type OdfvTransform<
+  I extends Record<string, OdfvInput>,
+  O extends Record<string, ValueType>,
+> = (inputs: OdfvColumns<I>, ctx: OdfvContext) => { [K in keyof O]: Column<O[K]> };
 
 export type OnDemandFeatureViewDef = Definition<OnDemandFeatureViewSpec> & {
   readonly entityDefs: readonly EntityDef[];
@@ -64,8 +64,21 @@ export type OnDemandFeatureViewDef = Definition<OnDemandFeatureViewSpec> & {
 const Options = z
   .object({
     name: z.string().regex(NAME_RE, NAME_HINT),
-    entities: z.array(z.custom<EntityDef>((v) => isDefinition(v) && v.spec.kind === 'entity', 'must be an entity(...) definition')).min(1),
-    inputs: z.record(z.string(), z.custom<OdfvInput>((v) => typeof v === 'object' && v !== null && 'spec' in v && 'type' in v, "must be feature(view, 'name', 'type') or requestField('name', 'type')")),
+    entities: z
+      .array(
+        z.custom<EntityDef>(
+          (v) => isDefinition(v) && v.spec.kind === 'entity',
+          'must be an entity(...) definition',
+        ),
+      )
+      .min(1),
+    inputs: z.record(
+      z.string(),
+      z.custom<OdfvInput>(
+        (v) => typeof v === 'object' && v !== null && 'spec' in v && 'type' in v,
+        "must be feature(view, 'name', 'type') or requestField('name', 'type')",
+      ),
+    ),
     features: z.record(z.string().regex(NAME_RE, NAME_HINT), z.enum(VALUE_TYPES)),
     transform: z.function(),
     description: z.string().default(''),
@@ -100,7 +113,14 @@ export function onDemandFeatureView<
   const at = callSite();
   const o = parseOptions(Options, options, 'on-demand feature view', at);
   if (Object.keys(o.features).length === 0) {
-    throw new DefinitionError([{ at, object: `on-demand feature view "${o.name}"`, field: 'features', message: 'declare at least one output feature' }]);
+    throw new DefinitionError([
+      {
+        at,
+        object: `on-demand feature view "${o.name}"`,
+        field: 'features',
+        message: 'declare at least one output feature',
+      },
+    ]);
   }
   const inputs: Record<string, OdfvInputSpec> = {};
   for (const [k, v] of Object.entries(o.inputs)) inputs[k] = v.spec;
@@ -122,15 +142,23 @@ export function onDemandFeatureView<
 /** Wraps a row-wise function into a column-wise transform. */
 export function rowwise<I extends Record<string, OdfvInput>, O extends Record<string, ValueType>>(
   outputs: O,
-  fn: (row: { [K in keyof I]: ValueOf<I[K]['type']> | null }, t: number) => { [K in keyof O]: ValueOf<O[K]> | null },
+  fn: (
+    row: { [K in keyof I]: ValueOf<I[K]['type']> | null },
+    t: number,
+  ) => { [K in keyof O]: ValueOf<O[K]> | null },
 ): OdfvTransform<I, O> {
   return (inputs, ctx) => {
-    const out = Object.fromEntries(Object.keys(outputs).map((k) => [k, new Array(ctx.size)])) as Record<string, unknown[]>;
+    const out = Object.fromEntries(
+      Object.keys(outputs).map((k) => [k, new Array(ctx.size)]),
+    ) as Record<string, unknown[]>;
     const keys = Object.keys(inputs) as (keyof I)[];
     const row = {} as Record<keyof I, unknown>;
     for (let i = 0; i < ctx.size; i++) {
       for (const k of keys) row[k] = inputs[k][i];
-      const r = fn(row as Parameters<typeof fn>[0], ctx.timestamps[i] as number) as Record<string, unknown>;
+      const r = fn(row as Parameters<typeof fn>[0], ctx.timestamps[i] as number) as Record<
+        string,
+        unknown
+      >;
       for (const k in out) (out[k] as unknown[])[i] = r[k] ?? null;
     }
     return out as ReturnType<OdfvTransform<I, O>>;

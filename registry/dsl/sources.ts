@@ -9,7 +9,10 @@ import { isDefinition, makeDefinition, type Definition } from './definition.ts';
 const BatchSourceOptions = z
   .object({
     name: z.string().regex(NAME_RE, NAME_HINT),
-    schema: z.custom<z.ZodTypeAny>((v) => v instanceof z.ZodType, 'must be a zod schema (z.object({...}))'),
+    schema: z.custom<z.ZodTypeAny>(
+      (v) => v instanceof z.ZodType,
+      'must be a zod schema (z.object({...}))',
+    ),
     path: z.string().min(1).optional(),
     bigqueryTable: z.string().min(1).optional(),
     timestampField: z.string().min(1),
@@ -48,7 +51,12 @@ export function batchSource(options: z.input<typeof BatchSourceOptions>): BatchS
     if ('error' in r) throw new DefinitionError([{ at, object, field, message: r.error }]);
     if (!(want as readonly string[]).includes(r.type) || r.nullable || r.multi) {
       throw new DefinitionError([
-        { at, object, field, message: `"${o[field]}" must be a non-null ${want.join(' or ')} field, not ${r.type}${r.nullable ? ' (nullable)' : ''}` },
+        {
+          at,
+          object,
+          field,
+          message: `"${o[field]}" must be a non-null ${want.join(' or ')} field, not ${r.type}${r.nullable ? ' (nullable)' : ''}`,
+        },
       ]);
     }
   }
@@ -65,12 +73,15 @@ export function batchSource(options: z.input<typeof BatchSourceOptions>): BatchS
   return makeDefinition(spec, at, { recordSchema: o.schema });
 }
 
-const isBatch = (v: unknown): v is BatchSourceDef => isDefinition(v) && v.spec.kind === 'batch_source';
+const isBatch = (v: unknown): v is BatchSourceDef =>
+  isDefinition(v) && v.spec.kind === 'batch_source';
 
 const StreamSourceOptions = z
   .object({
     name: z.string().regex(NAME_RE, NAME_HINT),
-    topic: z.string().regex(/^[a-zA-Z0-9._-]+$/, 'Kafka topic names use letters, digits, ".", "_" and "-"'),
+    topic: z
+      .string()
+      .regex(/^[a-zA-Z0-9._-]+$/, 'Kafka topic names use letters, digits, ".", "_" and "-"'),
     encoding: z.enum(['json', 'avro']).default('json'),
     avroSchema: z.string().optional(),
     batchSource: z.custom<BatchSourceDef>(isBatch, 'must be a batchSource(...) definition'),
@@ -81,7 +92,8 @@ const StreamSourceOptions = z
 export type StreamSourceDef = Definition<StreamSourceSpec> & { readonly batch: BatchSourceDef };
 
 /** Env var that overrides a source's topic: `user_events` → `LARDER_TOPIC_USER_EVENTS`. */
-export const topicEnvVar = (sourceName: string): string => `LARDER_TOPIC_${sourceName.toUpperCase()}`;
+export const topicEnvVar = (sourceName: string): string =>
+  `LARDER_TOPIC_${sourceName.toUpperCase()}`;
 
 /**
  * A Kafka stream source. Records are decoded (JSON, or Avro in the Confluent wire format),
@@ -92,7 +104,13 @@ export function streamSource(options: z.input<typeof StreamSourceOptions>): Stre
   const o = parseOptions(StreamSourceOptions, options, 'stream source', at);
   if (o.encoding === 'avro' && !o.avroSchema) {
     throw new DefinitionError([
-      { at, object: `stream source "${o.name}"`, field: 'avroSchema', message: 'encoding "avro" needs avroSchema', hint: 'point it at the .avsc file, relative to the repository root' },
+      {
+        at,
+        object: `stream source "${o.name}"`,
+        field: 'avroSchema',
+        message: 'encoding "avro" needs avroSchema',
+        hint: 'point it at the .avsc file, relative to the repository root',
+      },
     ]);
   }
   const spec: StreamSourceSpec = {

@@ -1,7 +1,13 @@
 import { LarderError } from '../errors.ts';
 import type { Repository } from '../repository.ts';
 import { plan, type Plan } from './plan.ts';
-import { nextRegistry, readRegistry, withRegistryLock, writeRegistry, type RegistryFile } from './registry-file.ts';
+import {
+  nextRegistry,
+  readRegistry,
+  withRegistryLock,
+  writeRegistry,
+  type RegistryFile,
+} from './registry-file.ts';
 
 export interface ApplyResult {
   plan: Plan;
@@ -14,7 +20,11 @@ export interface ApplyResult {
  * Applies a loaded repository to the registry under `home`. Breaking changes are refused
  * unless `allowBreaking`, with a hint to version the object's name instead.
  */
-export async function applyRepository(repo: Repository, home: string, opts: { allowBreaking?: boolean } = {}): Promise<ApplyResult> {
+export async function applyRepository(
+  repo: Repository,
+  home: string,
+  opts: { allowBreaking?: boolean } = {},
+): Promise<ApplyResult> {
   const specs = repo.specs();
   return withRegistryLock(home, () => {
     const current = readRegistry(home);
@@ -25,9 +35,13 @@ export async function applyRepository(repo: Repository, home: string, opts: { al
         .filter((c) => c.breaking.length > 0)
         .map((c) => `  ${c.kind} "${c.name}": ${c.breaking.join('; ')}`);
       const first = p.changes.find((c) => c.breaking.length > 0)!;
-      throw new LarderError('LARDER_BREAKING_CHANGE', `refusing breaking changes:\n${lines.join('\n')}`, {
-        hint: `version the name instead (e.g. "${versioned(first.name)}") so stored values and clients of the old one keep working, or re-run with --allow-breaking`,
-      });
+      throw new LarderError(
+        'LARDER_BREAKING_CHANGE',
+        `refusing breaking changes:\n${lines.join('\n')}`,
+        {
+          hint: `version the name instead (e.g. "${versioned(first.name)}") so stored values and clients of the old one keep working, or re-run with --allow-breaking`,
+        },
+      );
     }
     const next = nextRegistry(current, specs, repo.root);
     writeRegistry(home, next);

@@ -39,11 +39,24 @@ export function plan(current: RegistryFile | null, next: readonly ObjectSpec[]):
     if (!prev) {
       changes.push({ action: 'add', kind: spec.kind, name: spec.name, details: [], breaking: [] });
     } else if (prev.hash !== contentHash(spec)) {
-      changes.push({ action: 'change', kind: spec.kind, name: spec.name, details: diffFields(prev.spec, spec), breaking: breakingReasons(prev.spec, spec) });
+      changes.push({
+        action: 'change',
+        kind: spec.kind,
+        name: spec.name,
+        details: diffFields(prev.spec, spec),
+        breaking: breakingReasons(prev.spec, spec),
+      });
     } else unchanged++;
   }
   for (const [key, prev] of Object.entries(old)) {
-    if (!seen.has(key)) changes.push({ action: 'remove', kind: prev.spec.kind, name: prev.spec.name, details: [], breaking: [] });
+    if (!seen.has(key))
+      changes.push({
+        action: 'remove',
+        kind: prev.spec.kind,
+        name: prev.spec.name,
+        details: [],
+        breaking: [],
+      });
   }
   return { changes, unchanged, hasBreaking: changes.some((c) => c.breaking.length > 0) };
 }
@@ -73,20 +86,27 @@ function breakingReasons(a: ObjectSpec, b: ObjectSpec): string[] {
     if (a.valueType !== b.valueType) out.push(`key type ${a.valueType} → ${b.valueType}`);
   }
   if (a.kind === 'feature_view' && b.kind === 'feature_view') {
-    if (canonicalJson(a.entities) !== canonicalJson(b.entities)) out.push(`entities ${a.entities.join(',')} → ${b.entities.join(',')}`);
+    if (canonicalJson(a.entities) !== canonicalJson(b.entities))
+      out.push(`entities ${a.entities.join(',')} → ${b.entities.join(',')}`);
     if (canonicalJson(a.keys) !== canonicalJson(b.keys)) out.push('join key expressions changed');
     out.push(...featureBreaks(a, b));
   }
   if (a.kind === 'on_demand_feature_view' && b.kind === 'on_demand_feature_view') {
-    if (canonicalJson(a.entities) !== canonicalJson(b.entities)) out.push(`entities ${a.entities.join(',')} → ${b.entities.join(',')}`);
+    if (canonicalJson(a.entities) !== canonicalJson(b.entities))
+      out.push(`entities ${a.entities.join(',')} → ${b.entities.join(',')}`);
     out.push(...featureBreaks(a, b));
   }
   return out;
 }
 
-function featureBreaks(a: FeatureViewSpec | OnDemandFeatureViewSpec, b: FeatureViewSpec | OnDemandFeatureViewSpec): string[] {
+function featureBreaks(
+  a: FeatureViewSpec | OnDemandFeatureViewSpec,
+  b: FeatureViewSpec | OnDemandFeatureViewSpec,
+): string[] {
   const out: string[] = [];
-  const next = new Map<string, Record<string, unknown>>(b.features.map((f) => [f.name, f as unknown as Record<string, unknown>]));
+  const next = new Map<string, Record<string, unknown>>(
+    b.features.map((f) => [f.name, f as unknown as Record<string, unknown>]),
+  );
   for (const fa of a.features as unknown as Record<string, unknown>[]) {
     const name = fa.name as string;
     const fb = next.get(name);
@@ -95,7 +115,8 @@ function featureBreaks(a: FeatureViewSpec | OnDemandFeatureViewSpec, b: FeatureV
       continue;
     }
     for (const field of ['type', 'aggregation', 'windowMs', 'hopMs']) {
-      if (fa[field] !== fb[field]) out.push(`feature ${name}: ${field} ${String(fa[field])} → ${String(fb[field])}`);
+      if (fa[field] !== fb[field])
+        out.push(`feature ${name}: ${field} ${String(fa[field])} → ${String(fb[field])}`);
     }
   }
   return out;

@@ -3,7 +3,17 @@
  * version (bumped on each change) and a content hash. Writes go through a lock file and an
  * atomic rename, so concurrent `apply` runs serialize and readers never see a torn file.
  */
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname, join } from 'node:path';
 import { LarderError } from '../errors.ts';
 import type { ObjectSpec } from '../spec.ts';
@@ -37,14 +47,22 @@ export function readRegistry(home: string): RegistryFile | null {
   try {
     return JSON.parse(readFileSync(p, 'utf8')) as RegistryFile;
   } catch (e) {
-    throw new LarderError('LARDER_REGISTRY_NOT_APPLIED', `the registry file ${p} is not valid JSON`, { hint: 'restore it from backup or re-run `larder apply`', cause: e });
+    throw new LarderError(
+      'LARDER_REGISTRY_NOT_APPLIED',
+      `the registry file ${p} is not valid JSON`,
+      { hint: 'restore it from backup or re-run `larder apply`', cause: e },
+    );
   }
 }
 
 const LOCK_STALE_MS = 30_000;
 
 /** Runs `fn` holding `$LARDER_HOME/registry.lock` (waits up to `timeoutMs` for another holder). */
-export async function withRegistryLock<T>(home: string, fn: () => T | Promise<T>, timeoutMs = 15_000): Promise<T> {
+export async function withRegistryLock<T>(
+  home: string,
+  fn: () => T | Promise<T>,
+  timeoutMs = 15_000,
+): Promise<T> {
   mkdirSync(home, { recursive: true });
   const lock = join(home, 'registry.lock');
   const deadline = Date.now() + timeoutMs;
@@ -60,7 +78,9 @@ export async function withRegistryLock<T>(home: string, fn: () => T | Promise<T>
         // the holder released it meanwhile
       }
       if (Date.now() > deadline) {
-        throw new LarderError('LARDER_REGISTRY_LOCKED', `another larder process holds ${lock}`, { hint: 'wait for it to finish, or delete the lock file if no larder process is running' });
+        throw new LarderError('LARDER_REGISTRY_LOCKED', `another larder process holds ${lock}`, {
+          hint: 'wait for it to finish, or delete the lock file if no larder process is running',
+        });
       }
       await new Promise((r) => setTimeout(r, 20 + Math.random() * 30));
     }
@@ -81,13 +101,21 @@ export function writeRegistry(home: string, file: RegistryFile): void {
 }
 
 /** The registry after applying `specs` on top of `current` (versions bumped where the hash changed). */
-export function nextRegistry(current: RegistryFile | null, specs: readonly ObjectSpec[], repo: string, now = new Date()): RegistryFile {
+export function nextRegistry(
+  current: RegistryFile | null,
+  specs: readonly ObjectSpec[],
+  repo: string,
+  now = new Date(),
+): RegistryFile {
   const objects: Record<string, StoredObject> = {};
   for (const spec of specs) {
     const key = objectKey(spec);
     const hash = contentHash(spec);
     const prev = current?.objects[key];
-    objects[key] = prev && prev.hash === hash ? prev : { spec, hash, version: (prev?.version ?? 0) + 1, updatedAt: now.toISOString() };
+    objects[key] =
+      prev && prev.hash === hash
+        ? prev
+        : { spec, hash, version: (prev?.version ?? 0) + 1, updatedAt: now.toISOString() };
   }
   return {
     format: 1,
@@ -103,7 +131,10 @@ export function nextRegistry(current: RegistryFile | null, specs: readonly Objec
 export async function setWatermarks(home: string, marks: Record<string, number>): Promise<void> {
   await withRegistryLock(home, () => {
     const cur = readRegistry(home);
-    if (!cur) throw new LarderError('LARDER_REGISTRY_NOT_APPLIED', 'no registry yet', { hint: 'run `larder apply` first' });
+    if (!cur)
+      throw new LarderError('LARDER_REGISTRY_NOT_APPLIED', 'no registry yet', {
+        hint: 'run `larder apply` first',
+      });
     writeRegistry(home, { ...cur, watermarks: { ...cur.watermarks, ...marks } });
   });
 }

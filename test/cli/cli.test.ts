@@ -7,7 +7,10 @@ const run = promisify(execFile);
 const cleanups: (() => void)[] = [];
 afterEach(() => cleanups.splice(0).forEach((c) => c()));
 
-async function larder(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+async function larder(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
     const r = await run('node', ['bin/larder.js', ...args], { env: { ...process.env, ...env } });
     return { code: 0, stdout: r.stdout, stderr: r.stderr };
@@ -32,27 +35,44 @@ describe('larder CLI', () => {
     expect(apply.code).toBe(0);
     expect(apply.stdout).toContain('Plan: 14 to add, 0 to change, 0 to remove, 0 unchanged.');
     const again = await larder(['apply', '--json'], env);
-    expect(JSON.parse(again.stdout)).toMatchObject({ written: false, version: 1, plan: { changes: [], unchanged: 14 } });
+    expect(JSON.parse(again.stdout)).toMatchObject({
+      written: false,
+      version: 1,
+      plan: { changes: [], unchanged: 14 },
+    });
     const views = await larder(['list', 'views', '--json'], env);
-    expect(JSON.parse(views.stdout).map((v: { name: string }) => v.name)).toEqual(['product_catalog', 'product_engagement', 'user_activity', 'user_purchases']);
+    expect(JSON.parse(views.stdout).map((v: { name: string }) => v.name)).toEqual([
+      'product_catalog',
+      'product_engagement',
+      'user_activity',
+      'user_purchases',
+    ]);
     const text = await larder(['list'], env);
     expect(text.stdout).toMatch(/feature service\s+recommendation_v1\s+v1\s+26 features/);
     const desc = await larder(['describe', 'user_purchases'], env);
-    expect(desc.stdout).toContain('preferred_category_30d  string   mode(orderItems[].category × orderItems[].quantity)  30d / hop 1d');
+    expect(desc.stdout).toContain(
+      'preferred_category_30d  string   mode(orderItems[].category × orderItems[].quantity)  30d / hop 1d',
+    );
     const missing = await larder(['describe', 'nope'], env);
     expect(missing.code).toBe(1);
-    expect(missing.stderr).toContain('error [LARDER_NOT_FOUND]: no object named "nope" in the registry');
+    expect(missing.stderr).toContain(
+      'error [LARDER_NOT_FOUND]: no object named "nope" in the registry',
+    );
     expect(missing.stderr).toContain('hint: see `larder list`');
   });
 
   it('exits 1 with a precise message for a broken definition', async () => {
-    const repo = tempRepo({ 'repo.ts': BASE_REPO.replace("window: '1h' }", "window: '45m', hop: '10m' }") });
+    const repo = tempRepo({
+      'repo.ts': BASE_REPO.replace("window: '1h' }", "window: '45m', hop: '10m' }"),
+    });
     cleanups.push(repo.cleanup);
     const home = tempDir();
     cleanups.push(home.cleanup);
     const r = await larder(['--repo', repo.dir, 'apply'], { LARDER_HOME: home.dir });
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/error: 1 problem in the feature definitions:\n {2}.*repo\.ts:\d+: feature view "activity" → features\.clicks_1h: window 45m is not a multiple of hop 10m\n {4}hint: use a window of 40m or a hop that divides 45m/);
+    expect(r.stderr).toMatch(
+      /error: 1 problem in the feature definitions:\n {2}.*repo\.ts:\d+: feature view "activity" → features\.clicks_1h: window 45m is not a multiple of hop 10m\n {4}hint: use a window of 40m or a hop that divides 45m/,
+    );
   });
 
   it('reports invalid configuration without a stack trace', async () => {

@@ -26,30 +26,50 @@ describe('configuration', () => {
       KAFKA_BROKERS: 'k1:9092, k2:9092',
       LARDER_OFFLINE_STORE: 'bigquery://my-proj/features',
     };
-    const c = resolveConfig({}, '/proj', { ...env, LARDER_ONLINE_STORE: 'redis://127.0.0.1:6379/2' });
+    const c = resolveConfig({}, '/proj', {
+      ...env,
+      LARDER_ONLINE_STORE: 'redis://127.0.0.1:6379/2',
+    });
     expect(c.home).toBe('/var/larder');
     expect(c.dataDir).toBe('/proj/lake');
     expect(c.namespace).toBe('prod-eu');
     expect(c.kafka.brokers).toEqual(['k1:9092', 'k2:9092']);
     expect(c.offlineStore).toEqual({ type: 'bigquery', project: 'my-proj', dataset: 'features' });
     expect(c.onlineStore).toEqual({ type: 'redis', url: 'redis://127.0.0.1:6379/2' });
-    const cluster = resolveConfig({}, '/proj', { LARDER_ONLINE_STORE: 'redis-cluster://10.0.0.1:7000,10.0.0.2:7001' });
-    expect(cluster.onlineStore).toEqual({ type: 'redis-cluster', nodes: [{ host: '10.0.0.1', port: 7000 }, { host: '10.0.0.2', port: 7001 }] });
-    expect(resolveConfig({}, '/proj', { LARDER_ONLINE_STORE: 'sqlite:rel/online.db' }).onlineStore).toEqual({ type: 'sqlite', path: '/proj/rel/online.db' });
+    const cluster = resolveConfig({}, '/proj', {
+      LARDER_ONLINE_STORE: 'redis-cluster://10.0.0.1:7000,10.0.0.2:7001',
+    });
+    expect(cluster.onlineStore).toEqual({
+      type: 'redis-cluster',
+      nodes: [
+        { host: '10.0.0.1', port: 7000 },
+        { host: '10.0.0.2', port: 7001 },
+      ],
+    });
+    expect(
+      resolveConfig({}, '/proj', { LARDER_ONLINE_STORE: 'sqlite:rel/online.db' }).onlineStore,
+    ).toEqual({ type: 'sqlite', path: '/proj/rel/online.db' });
   });
 
   it('fails at start with one clear line per problem', () => {
     let err: unknown;
     try {
-      resolveConfig({ namespace: 'a b', serve: { port: 99999 }, colour: 'blue' }, '/proj', { LARDER_ONLINE_STORE: 'memcached://x', LARDER_OFFLINE_STORE: 'snowflake' });
+      resolveConfig({ namespace: 'a b', serve: { port: 99999 }, colour: 'blue' }, '/proj', {
+        LARDER_ONLINE_STORE: 'memcached://x',
+        LARDER_OFFLINE_STORE: 'snowflake',
+      });
     } catch (e) {
       err = e;
     }
     expect(err).toBeInstanceOf(LarderError);
     const msg = (err as LarderError).message;
     expect((err as LarderError).code).toBe('LARDER_CONFIG_INVALID');
-    expect(msg).toContain('LARDER_ONLINE_STORE="memcached://x": expected sqlite:PATH, redis://host:port/db or redis-cluster://h1:p1,h2:p2');
-    expect(msg).toContain('LARDER_OFFLINE_STORE="snowflake": expected duckdb or bigquery://PROJECT/DATASET');
+    expect(msg).toContain(
+      'LARDER_ONLINE_STORE="memcached://x": expected sqlite:PATH, redis://host:port/db or redis-cluster://h1:p1,h2:p2',
+    );
+    expect(msg).toContain(
+      'LARDER_OFFLINE_STORE="snowflake": expected duckdb or bigquery://PROJECT/DATASET',
+    );
     expect(msg).toContain('namespace: letters, digits, "_" and "-" only');
     expect(msg).toContain('serve.port:');
     expect(msg).toContain("Unrecognized key(s) in object: 'colour'");

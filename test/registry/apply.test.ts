@@ -45,9 +45,14 @@ describe('plan and apply', () => {
   it('stores a version and content hash per object, bumping only what changed', async () => {
     const h = home();
     await applyRepository(await repoOf(BASE_REPO), h);
-    const changed = BASE_REPO.replace("entity({ name: 'user', joinKey: 'user_id' })", "entity({ name: 'user', joinKey: 'user_id', description: 'shopper' })");
+    const changed = BASE_REPO.replace(
+      "entity({ name: 'user', joinKey: 'user_id' })",
+      "entity({ name: 'user', joinKey: 'user_id', description: 'shopper' })",
+    );
     const r = await applyRepository(await repoOf(changed), h);
-    expect(r.plan.changes).toEqual([{ action: 'change', kind: 'entity', name: 'user', details: ['~ description'], breaking: [] }]);
+    expect(r.plan.changes).toEqual([
+      { action: 'change', kind: 'entity', name: 'user', details: ['~ description'], breaking: [] },
+    ]);
     const reg = readRegistry(h)!;
     expect(reg.version).toBe(2);
     expect(reg.objects['entity:user']!.version).toBe(2);
@@ -59,10 +64,19 @@ describe('plan and apply', () => {
   it('flags breaking changes and refuses them unless allowed, suggesting a versioned name', async () => {
     const h = home();
     await applyRepository(await repoOf(BASE_REPO), h);
-    const next = await repoOf(BASE_REPO.replace("window: '7d'", "window: '14d'").replace("last_kind: last(col('kind')),", ''));
+    const next = await repoOf(
+      BASE_REPO.replace("window: '7d'", "window: '14d'").replace(
+        "last_kind: last(col('kind')),",
+        '',
+      ),
+    );
     const p = plan(readRegistry(h), next.specs());
     const change = p.changes.find((c) => c.name === 'activity')!;
-    expect(change.breaking).toEqual(['feature spend_7d: windowMs 604800000 → 1209600000', 'feature spend_7d: hopMs 3600000 → 86400000', 'feature last_kind removed']);
+    expect(change.breaking).toEqual([
+      'feature spend_7d: windowMs 604800000 → 1209600000',
+      'feature spend_7d: hopMs 3600000 → 86400000',
+      'feature last_kind removed',
+    ]);
     expect(change.details).toEqual(['~ feature spend_7d', '- feature last_kind']);
     const err = await applyRepository(next, h).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(LarderError);
@@ -77,11 +91,21 @@ describe('plan and apply', () => {
   it('treats entity and aggregation changes as breaking, and removals as plain removals', async () => {
     const h = home();
     await applyRepository(await repoOf(BASE_REPO), h);
-    const next = await repoOf(BASE_REPO.replace("sum(col('amount')", "avg(col('amount')").replace(/import \{ z \}/, "import { avg } from 'larder';\nimport { z }"));
+    const next = await repoOf(
+      BASE_REPO.replace("sum(col('amount')", "avg(col('amount')").replace(
+        /import \{ z \}/,
+        "import { avg } from 'larder';\nimport { z }",
+      ),
+    );
     const p = plan(readRegistry(h), next.specs());
     expect(p.changes[0]!.breaking).toEqual(['feature spend_7d: aggregation sum → avg']);
-    const removed = plan(readRegistry(h), next.specs().filter((s) => s.kind !== 'feature_view'));
-    expect(removed.changes).toEqual([{ action: 'remove', kind: 'feature_view', name: 'activity', details: [], breaking: [] }]);
+    const removed = plan(
+      readRegistry(h),
+      next.specs().filter((s) => s.kind !== 'feature_view'),
+    );
+    expect(removed.changes).toEqual([
+      { action: 'remove', kind: 'feature_view', name: 'activity', details: [], breaking: [] },
+    ]);
   });
 
   it('suggests the next version for already-versioned names', () => {
@@ -92,8 +116,17 @@ describe('plan and apply', () => {
   it('serializes concurrent applies without corrupting the file', async () => {
     const h = home();
     const a = await repoOf(BASE_REPO);
-    const b = await repoOf(BASE_REPO.replace("entity({ name: 'user', joinKey: 'user_id' })", "entity({ name: 'user', joinKey: 'user_id', description: 'b' })"));
-    const results = await Promise.all(Array.from({ length: 12 }, (_, i) => applyRepository(i % 2 ? b : a, h, { allowBreaking: true })));
+    const b = await repoOf(
+      BASE_REPO.replace(
+        "entity({ name: 'user', joinKey: 'user_id' })",
+        "entity({ name: 'user', joinKey: 'user_id', description: 'b' })",
+      ),
+    );
+    const results = await Promise.all(
+      Array.from({ length: 12 }, (_, i) =>
+        applyRepository(i % 2 ? b : a, h, { allowBreaking: true }),
+      ),
+    );
     const writes = results.filter((r) => r.written).length;
     const reg = JSON.parse(readFileSync(registryPath(h), 'utf8'));
     expect(reg.version).toBe(writes);

@@ -9,8 +9,17 @@ describe('the e-commerce repository (features/)', async () => {
     expect([...repo.entities.keys()].sort()).toEqual(['product', 'user']);
     expect(repo.entities.get('user')?.spec.joinKey).toBe('user_id');
     expect(repo.entities.get('product')?.spec.joinKey).toBe('product_id');
-    expect([...repo.featureViews.keys()].sort()).toEqual(['product_catalog', 'product_engagement', 'user_activity', 'user_purchases']);
-    expect([...repo.onDemandViews.keys()].sort()).toEqual(['product_rates', 'user_product', 'user_recency']);
+    expect([...repo.featureViews.keys()].sort()).toEqual([
+      'product_catalog',
+      'product_engagement',
+      'user_activity',
+      'user_purchases',
+    ]);
+    expect([...repo.onDemandViews.keys()].sort()).toEqual([
+      'product_rates',
+      'user_product',
+      'user_recency',
+    ]);
     expect(repo.streamSources.get('user_events')?.spec.topic).toBe('user-events');
     expect(repo.streamSources.get('transactions')?.spec.topic).toBe('transactions');
     expect(repo.streamSources.get('user_events')?.spec.topicEnv).toBe('LARDER_TOPIC_USER_EVENTS');
@@ -28,11 +37,22 @@ describe('the e-commerce repository (features/)', async () => {
     expect(row('user_activity', 'last_event_ts')).toEqual(['int64', null, null]);
     expect(row('user_purchases', 'spend_30d')).toEqual(['float64', 30 * DAY_MS, DAY_MS]);
     expect(row('user_purchases', 'avg_order_value_30d')).toEqual(['float64', 30 * DAY_MS, DAY_MS]);
-    expect(row('user_purchases', 'preferred_category_30d')).toEqual(['string', 30 * DAY_MS, DAY_MS]);
+    expect(row('user_purchases', 'preferred_category_30d')).toEqual([
+      'string',
+      30 * DAY_MS,
+      DAY_MS,
+    ]);
     expect(row('product_engagement', 'views_5m')).toEqual(['int64', 5 * MINUTE_MS, MINUTE_MS]);
     expect(row('product_catalog', 'price')).toEqual(['float64', null, null]);
-    const ttl = Object.fromEntries([...repo.featureViews.values()].map((v) => [v.spec.name, v.spec.ttlMs / DAY_MS]));
-    expect(ttl).toEqual({ user_activity: 30, user_purchases: 90, product_engagement: 7, product_catalog: 30 });
+    const ttl = Object.fromEntries(
+      [...repo.featureViews.values()].map((v) => [v.spec.name, v.spec.ttlMs / DAY_MS]),
+    );
+    expect(ttl).toEqual({
+      user_activity: 30,
+      user_purchases: 90,
+      product_engagement: 7,
+      product_catalog: 30,
+    });
   });
 
   it('serves all 26 features from recommendation_v1', () => {
@@ -52,9 +72,19 @@ describe('the e-commerce repository (features/)', async () => {
   it('computes the on-demand features column-wise per the spec', () => {
     const t = Date.UTC(2026, 0, 10);
     const rec = repo.onDemandViews.get('user_recency')!;
-    expect(rec.transform({ last_event_ts: [t - 2.5 * DAY_MS, null, t] }, { size: 3, timestamps: [t, t, t] })).toEqual({ last_activity_days_ago: [2, null, 0] });
+    expect(
+      rec.transform(
+        { last_event_ts: [t - 2.5 * DAY_MS, null, t] },
+        { size: 3, timestamps: [t, t, t] },
+      ),
+    ).toEqual({ last_activity_days_ago: [2, null, 0] });
     const rates = repo.onDemandViews.get('product_rates')!;
-    expect(rates.transform({ views_24h: [10, 0, 4], cart_adds_24h: [2, 3, 0], purchases_24h: [1, 1, 0] }, { size: 3, timestamps: [t, t, t] })).toEqual({
+    expect(
+      rates.transform(
+        { views_24h: [10, 0, 4], cart_adds_24h: [2, 3, 0], purchases_24h: [1, 1, 0] },
+        { size: 3, timestamps: [t, t, t] },
+      ),
+    ).toEqual({
       view_to_cart_rate_24h: [0.2, null, 0],
       cart_to_purchase_rate_24h: [0.5, 1 / 3, null],
     });

@@ -23,7 +23,11 @@ describe('definition validation', () => {
     const r = tempRepo({ 'repo.ts': BASE_REPO });
     cleanups.push(r.cleanup);
     const repo = await loadRepository(r.dir);
-    expect(repo.featureViews.get('activity')?.spec.features.map((f) => f.name)).toEqual(['clicks_1h', 'spend_7d', 'last_kind']);
+    expect(repo.featureViews.get('activity')?.spec.features.map((f) => f.name)).toEqual([
+      'clicks_1h',
+      'spend_7d',
+      'last_kind',
+    ]);
   });
 
   it('names the file, line, object and field of an unknown feature in a service', async () => {
@@ -32,7 +36,11 @@ describe('definition validation', () => {
       'service.ts': `import { featureService, select } from 'larder';\nimport { activity } from './repo.ts';\n\nexport const svc = featureService({ name: 'svc', features: [select(activity, ['clicks_1h', 'clicks_2h'])] });\n`,
     });
     expect(problems).toHaveLength(1);
-    expect(problems[0]).toMatchObject({ object: 'feature service "svc"', field: 'features[0]', message: 'unknown feature "activity:clicks_2h"' });
+    expect(problems[0]).toMatchObject({
+      object: 'feature service "svc"',
+      field: 'features[0]',
+      message: 'unknown feature "activity:clicks_2h"',
+    });
     expect(problems[0]!.at).toMatch(/service\.ts:4$/);
     expect(problems[0]!.hint).toContain('clicks_1h, spend_7d, last_kind');
   });
@@ -51,7 +59,11 @@ describe('definition validation', () => {
     const problems = await problemsOf({
       'repo.ts': BASE_REPO.replace("window: '1h' }", "window: '90m', hop: '1h' }"),
     });
-    expect(problems[0]).toMatchObject({ object: 'feature view "activity"', field: 'features.clicks_1h', message: 'window 90m is not a multiple of hop 1h' });
+    expect(problems[0]).toMatchObject({
+      object: 'feature view "activity"',
+      field: 'features.clicks_1h',
+      message: 'window 90m is not a multiple of hop 1h',
+    });
     expect(problems[0]!.hint).toContain('1h');
   });
 
@@ -69,20 +81,31 @@ export const od = onDemandFeatureView({
 `,
     });
     expect(problems[0]).toMatchObject({ object: 'on demand feature view "od"', field: 'inputs.k' });
-    expect(problems[0]!.message).toBe('type mismatch: "activity:last_kind" is string but the transform declares int64');
+    expect(problems[0]!.message).toBe(
+      'type mismatch: "activity:last_kind" is string but the transform declares int64',
+    );
     expect(problems[0]!.hint).toBe("declare feature(activity, 'last_kind', 'string')");
   });
 
   it('requires an expression for every entity join key', async () => {
-    const problems = await problemsOf({ 'repo.ts': BASE_REPO.replace("keys: { user_id: col('userId') }", 'keys: {}') });
-    expect(problems[0]).toMatchObject({ field: 'keys.user_id', message: 'no expression for the join key "user_id" of entity "user"' });
+    const problems = await problemsOf({
+      'repo.ts': BASE_REPO.replace("keys: { user_id: col('userId') }", 'keys: {}'),
+    });
+    expect(problems[0]).toMatchObject({
+      field: 'keys.user_id',
+      message: 'no expression for the join key "user_id" of entity "user"',
+    });
     expect(problems[0]!.hint).toContain("user_id: col('<field of the source record>')");
   });
 
   it('reports unknown record fields with the known ones', async () => {
-    const problems = await problemsOf({ 'repo.ts': BASE_REPO.replace("col('kind').eq('click')", "col('knd').eq('click')") });
+    const problems = await problemsOf({
+      'repo.ts': BASE_REPO.replace("col('kind').eq('click')", "col('knd').eq('click')"),
+    });
     expect(problems[0]!.field).toBe('features.clicks_1h');
-    expect(problems[0]!.message).toContain('the record has no field "knd" (fields: id, userId, kind, amount, ts)');
+    expect(problems[0]!.message).toContain(
+      'the record has no field "knd" (fields: id, userId, kind, amount, ts)',
+    );
   });
 
   it('lists every problem of a view at once', async () => {
@@ -99,19 +122,27 @@ export const od = onDemandFeatureView({
 
   it('refuses windowless aggregations other than last', async () => {
     const problems = await problemsOf({
-      'repo.ts': BASE_REPO.replace("count({ where: col('kind').eq('click'), window: '1h' })", "count({ where: col('kind').eq('click') } as never)"),
+      'repo.ts': BASE_REPO.replace(
+        "count({ where: col('kind').eq('click'), window: '1h' })",
+        "count({ where: col('kind').eq('click') } as never)",
+      ),
     });
     expect(problems[0]!.message).toBe('count needs a window');
   });
 
   it('rejects malformed builder options through zod, naming the field', async () => {
-    const problems = await problemsOf({ 'repo.ts': BASE_REPO.replace("joinKey: 'user_id'", "joinKey: 'User Id'") });
+    const problems = await problemsOf({
+      'repo.ts': BASE_REPO.replace("joinKey: 'user_id'", "joinKey: 'User Id'"),
+    });
     expect(problems[0]).toMatchObject({ object: 'entity "user"', field: 'joinKey' });
     expect(problems[0]!.message).toContain('snake_case');
   });
 
   it('reports a file that fails to import', async () => {
-    const problems = await problemsOf({ 'repo.ts': BASE_REPO, 'broken.ts': 'export const x = ;\n' });
+    const problems = await problemsOf({
+      'repo.ts': BASE_REPO,
+      'broken.ts': 'export const x = ;\n',
+    });
     expect(problems[0]!.at).toMatch(/broken\.ts$/);
     expect(problems[0]!.message).toContain('failed to load');
   });
