@@ -158,3 +158,8 @@ export const OBJECT_KINDS: readonly ObjectKind[] = [
   'model',
   'experiment',
 ];
+
+/** The registry's key for an object: `kind:name`. */
+export function objectKey(s: { kind: string; name: string }): string {
+  return `${s.kind}:${s.name}`;
+}

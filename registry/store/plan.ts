@@ -3,7 +3,12 @@
  * stored or served value means: a feature's type, aggregation, window or hop, a view's entities
  * or keys, an entity's join key, a removed feature).
  */
-import type { FeatureViewSpec, ObjectSpec, OnDemandFeatureViewSpec } from '../spec.ts';
+import {
+  objectKey,
+  type FeatureViewSpec,
+  type ObjectSpec,
+  type OnDemandFeatureViewSpec,
+} from '../spec.ts';
 import { canonicalJson, contentHash } from './canonical.ts';
 import type { RegistryFile } from './registry-file.ts';
 
@@ -21,10 +26,6 @@ export interface Plan {
   changes: PlanChange[];
   unchanged: number;
   hasBreaking: boolean;
-}
-
-export function objectKey(s: { kind: string; name: string }): string {
-  return `${s.kind}:${s.name}`;
 }
 
 export function plan(current: RegistryFile | null, next: readonly ObjectSpec[]): Plan {

@@ -16,9 +16,8 @@ import {
 } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { LarderError } from '../errors.ts';
-import type { ObjectSpec } from '../spec.ts';
+import { objectKey, type ObjectSpec } from '../spec.ts';
 import { contentHash } from './canonical.ts';
-import { objectKey } from './plan.ts';
 
 export interface StoredObject {
   spec: ObjectSpec;
