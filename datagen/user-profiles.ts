@@ -93,10 +93,7 @@ export class UserBase {
       paymentMethod: PAYMENT_METHODS[
         pickIndex(PAYMENT_WEIGHTS, hashUnit(s, u, SALT.pay))
       ] as string,
-      favoriteCategory: pickIndex(
-        CATEGORIES.map((c) => c.share),
-        hashUnit(s, u, SALT.fav),
-      ),
+      favoriteCategory: pickIndex(CATEGORY_SHARES, hashUnit(s, u, SALT.fav)),
     };
   }
 
