@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { DefinitionError, LarderError } from '../registry/errors.ts';
+import { registerGenDataCommand } from './commands/gen-data-command.ts';
 import { registerRegistryCommands } from './commands/registry-commands.ts';
 import type { GlobalOptions } from './context.ts';
 
@@ -14,6 +15,7 @@ const program = new Command('larder')
 
 const globals = (): GlobalOptions => program.opts<GlobalOptions>();
 registerRegistryCommands(program, globals);
+registerGenDataCommand(program, globals);
 
 try {
   await program.parseAsync(process.argv);

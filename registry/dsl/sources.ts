@@ -155,3 +155,8 @@ export type AnySourceDef = BatchSourceDef | StreamSourceDef | PushSourceDef;
 export function batchOf(source: AnySourceDef): BatchSourceDef {
   return 'batch' in source ? source.batch : source;
 }
+
+/** The topic a stream source reads: its env override when set, else the defined topic. */
+export function resolveTopic(spec: StreamSourceSpec, env: NodeJS.ProcessEnv = process.env): string {
+  return env[spec.topicEnv] || spec.topic;
+}

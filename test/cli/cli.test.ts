@@ -75,6 +75,43 @@ describe('larder CLI', () => {
     );
   });
 
+  it('generates data deterministically with gen-data', async () => {
+    const out = tempDir();
+    cleanups.push(out.cleanup);
+    const args = [
+      'gen-data',
+      '--users',
+      '20',
+      '--products',
+      '10',
+      '--days',
+      '1',
+      '--events',
+      '500',
+      '--seed',
+      '7',
+      '--end',
+      '2026-01-02T00:00:00Z',
+      '--json',
+    ];
+    const a = await larder([...args, '--out', `${out.dir}/a`]);
+    const b = await larder([...args, '--out', `${out.dir}/b`]);
+    expect(a.code).toBe(0);
+    const sa = JSON.parse(a.stdout);
+    expect(sa).toMatchObject({
+      events: 500,
+      start: Date.UTC(2026, 0, 1),
+      end: Date.UTC(2026, 0, 2),
+    });
+    const { readFileSync } = await import('node:fs');
+    const first = readFileSync(`${out.dir}/a/raw/user_events/part-00000.jsonl`, 'utf8');
+    expect(first.trim().split('\n')).toHaveLength(500);
+    expect(readFileSync(`${out.dir}/b/raw/user_events/part-00000.jsonl`, 'utf8')).toBe(first);
+    const bad = await larder(['gen-data', '--format', 'xml', '--out', `${out.dir}/c`]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('--format "xml" is not supported');
+  });
+
   it('reports invalid configuration without a stack trace', async () => {
     const r = await larder(['plan'], { LARDER_ONLINE_STORE: 'postgres://x' });
     expect(r.code).toBe(1);
