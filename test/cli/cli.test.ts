@@ -95,7 +95,7 @@ describe('larder CLI', () => {
       '--json',
     ];
     const a = await larder([...args, '--out', `${out.dir}/a`]);
-    const b = await larder([...args, '--out', `${out.dir}/b`]);
+    await larder([...args, '--out', `${out.dir}/b`]);
     expect(a.code).toBe(0);
     const sa = JSON.parse(a.stdout);
     expect(sa).toMatchObject({
