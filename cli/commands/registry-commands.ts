@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { validateModels } from '../../models/validate-models.ts';
 import { formatDuration } from '../../registry/duration.ts';
 import { formatExpr } from '../../registry/expr.ts';
 import { LarderError } from '../../registry/errors.ts';
@@ -147,6 +148,7 @@ export function registerRegistryCommands(program: Command, globals: () => Global
     .action(async (o: { json?: boolean }) => {
       const config = await cliConfig(globals());
       const repo = await cliRepository(config);
+      await validateModels(repo);
       const p = plan(readRegistry(config.home), repo.specs());
       if (o.json) printJson(p);
       else console.log(formatPlan(p));
@@ -165,6 +167,7 @@ export function registerRegistryCommands(program: Command, globals: () => Global
     .action(async (o: { allowBreaking?: boolean; json?: boolean }) => {
       const config = await cliConfig(globals());
       const repo = await cliRepository(config);
+      await validateModels(repo);
       const r = await applyRepository(repo, config.home, {
         allowBreaking: o.allowBreaking ?? false,
       });
