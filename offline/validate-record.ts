@@ -3,7 +3,8 @@
  * DuckDB store's (`offline/duckdb/sql/read-source.ts`) transcribed to TypeScript, so reject
  * counts from SQL and the examples shown with line numbers agree:
  *
- * - a line that is not JSON → `invalid JSON`; not an object → `not a JSON object`; empty → `empty line`
+ * - a line that is not JSON → `invalid JSON`; not an object → `not a JSON object`; blank lines are
+ *   not records and are skipped
  * - a non-nullable field missing or null → `missing required field "context.platform"`
  * - a wrong JSON type → `field "timestamp": expected int64, got string`
  * - a string outside its enum → `field "eventType": "x" is not one of page_view, click, …`
@@ -84,9 +85,9 @@ export function recordProblem(schema: RecordType, record: unknown): string | nul
   return null;
 }
 
-/** Why one JSON Lines line is rejected, or null. */
+/** Why one JSON Lines line is rejected, or null (blank lines are skipped, not rejected). */
 export function lineProblem(schema: RecordType, line: string): string | null {
-  if (line.trim() === '') return 'empty line';
+  if (line.trim() === '') return null;
   let v: unknown;
   try {
     v = JSON.parse(line);

@@ -131,11 +131,11 @@ export function readSourceSql(schema: RecordType, fields: readonly string[], fil
     const reasons = all.map((k, i) => jsonReason(schema.fields[k] as FieldType, `__p[${i + 1}]`, k));
     const cols = fields.map((k) => `CASE WHEN __reason IS NULL THEN ${jsonCast(schema.fields[k] as FieldType, `__p[${all.indexOf(k) + 1}]`)} END AS ${ident(k)}`);
     const lines = `read_csv([${files.jsonl.map(sqlString).join(', ')}], columns = {'line': 'VARCHAR'}, header = false, delim = '${UNIT_SEPARATOR}', quote = '', escape = '', auto_detect = false, filename = true, max_line_size = 16777216)`;
-    const reason = `CASE WHEN line IS NULL OR trim(line) = '' THEN 'empty line' WHEN __p IS NULL THEN 'invalid JSON' WHEN list_bool_and(list_transform(__p, lambda v: v IS NULL)) AND json_type(line) <> 'OBJECT' THEN 'not a JSON object' ELSE COALESCE(${reasons.join(', ')}) END`;
+    const reason = `CASE WHEN __p IS NULL THEN 'invalid JSON' WHEN list_bool_and(list_transform(__p, lambda v: v IS NULL)) AND json_type(line) <> 'OBJECT' THEN 'not a JSON object' ELSE COALESCE(${reasons.join(', ')}) END`;
     parts.push(
       `SELECT __file, NULL::BIGINT AS __line, __reason${cols.map((c) => `, ${c}`).join('')} FROM (` +
         `SELECT __file, __p, ${reason} AS __reason FROM (` +
-        `SELECT filename AS __file, line, TRY(json_extract(line, [${paths}])) AS __p FROM ${lines}))`,
+        `SELECT filename AS __file, line, TRY(json_extract(line, [${paths}])) AS __p FROM ${lines} WHERE line IS NOT NULL AND trim(line) <> ''))`,
     );
   }
   if (files.parquet.length > 0) {
