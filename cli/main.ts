@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { DefinitionError, LarderError } from '../registry/errors.ts';
 import { registerGenDataCommand } from './commands/gen-data-command.ts';
 import { registerRegistryCommands } from './commands/registry-commands.ts';
+import { registerExportCommand } from './commands/export-command.ts';
 import type { GlobalOptions } from './context.ts';
 
 const program = new Command('larder')
@@ -16,6 +17,7 @@ const program = new Command('larder')
 const globals = (): GlobalOptions => program.opts<GlobalOptions>();
 registerRegistryCommands(program, globals);
 registerGenDataCommand(program, globals);
+registerExportCommand(program, globals);
 
 try {
   await program.parseAsync(process.argv);

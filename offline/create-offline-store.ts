@@ -1,0 +1,23 @@
+import type { LarderConfig } from '../config/config.ts';
+import { LarderError } from '../registry/errors.ts';
+import { DuckDBOfflineStore } from './duckdb/duckdb-offline-store.ts';
+import type { OfflineStore } from './offline-store.ts';
+
+/**
+ * The offline store the configuration names (default: embedded DuckDB over
+ * `$LARDER_DATA_DIR`). Call `init()` before use and `close()` after.
+ *
+ * @example
+ * const store = createOfflineStore(config);
+ */
+export function createOfflineStore(config: Pick<LarderConfig, 'offlineStore' | 'dataDir' | 'home'>): OfflineStore {
+  const c = config.offlineStore;
+  switch (c.type) {
+    case 'duckdb':
+      return new DuckDBOfflineStore({ ...c, dataDir: config.dataDir, home: config.home });
+    case 'bigquery':
+      throw new LarderError('LARDER_CONFIG_INVALID', 'the BigQuery offline store is not available yet', {
+        hint: 'use the embedded store: set offlineStore: { type: "duckdb" } or LARDER_OFFLINE_STORE=duckdb',
+      });
+  }
+}

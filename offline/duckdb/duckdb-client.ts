@@ -1,0 +1,105 @@
+/**
+ * The slice of `@duckdb/node-api` the offline store uses, behind a small wrapper: run a
+ * statement, read a small result as JS objects, stream a large one chunk by chunk as columns.
+ */
+import { DuckDBDataChunk, DuckDBInstance, DuckDBTypeId, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
+
+export type SqlValue = string | number | boolean | bigint | null;
+
+/** A chunk of a result as columns of JS values (BIGINT → number, other scalars as is). */
+export interface ColumnChunk {
+  size: number;
+  columns: unknown[][];
+}
+
+export class DuckDBClient {
+  #instance: DuckDBInstance;
+  #conn: DuckDBConnection;
+
+  private constructor(instance: DuckDBInstance, conn: DuckDBConnection) {
+    this.#instance = instance;
+    this.#conn = conn;
+  }
+
+  static async open(settings: Record<string, string>): Promise<DuckDBClient> {
+    const instance = await DuckDBInstance.create(':memory:', settings);
+    const conn = await instance.connect();
+    return new DuckDBClient(instance, conn);
+  }
+
+  async run(sql: string): Promise<void> {
+    await this.#conn.run(sql);
+  }
+
+  /** Small results only: every row as an object, BIGINT as number. */
+  async all(sql: string): Promise<Record<string, unknown>[]> {
+    const reader = await this.#conn.runAndReadAll(sql);
+    const names = reader.columnNames();
+    const out: Record<string, unknown>[] = [];
+    for (const row of reader.getRows()) {
+      const o: Record<string, unknown> = {};
+      names.forEach((n, i) => (o[n] = toJs(row[i])));
+      out.push(o);
+    }
+    return out;
+  }
+
+  /** Streams a result: column names, then chunks of columns. */
+  async *stream(sql: string): AsyncGenerator<ColumnChunk & { names: string[] }> {
+    const result = await this.#conn.stream(sql);
+    const names = result.columnNames();
+    for (;;) {
+      const chunk = await result.fetchChunk();
+      if (!chunk || chunk.rowCount === 0) break;
+      const columns = chunk.getColumns().map((col) => col.map(toJs));
+      yield { names, size: chunk.rowCount, columns };
+    }
+  }
+
+  /**
+   * Appends columns of JS values to an existing table (columns in table order, equal lengths):
+   * numbers become BIGINT where the column is BIGINT.
+   */
+  async appendColumns(table: string, columns: readonly (readonly unknown[])[]): Promise<void> {
+    const appender = await this.#conn.createAppender(table);
+    try {
+      const n = columns[0]?.length ?? 0;
+      const types = columns.map((_, i) => appender.columnType(i));
+      const CHUNK = 2048;
+      for (let off = 0; off < n; off += CHUNK) {
+        const size = Math.min(CHUNK, n - off);
+        const chunk = DuckDBDataChunk.create(types, size);
+        columns.forEach((col, i) => {
+          const big = types[i]?.typeId === DuckDBTypeId.BIGINT;
+          const values: DuckDBValue[] = new Array(size);
+          for (let j = 0; j < size; j++) {
+            const v = col[off + j];
+            values[j] = v === null || v === undefined ? null : big ? BigInt(Math.trunc(v as number)) : (v as DuckDBValue);
+          }
+          chunk.setColumnValues(i, values);
+        });
+        appender.appendDataChunk(chunk);
+      }
+      appender.flushSync();
+    } finally {
+      appender.closeSync();
+    }
+  }
+
+  close(): void {
+    this.#conn.closeSync();
+    this.#instance.closeSync();
+  }
+}
+
+/** DuckDB values to plain JS: bigint → number (int64 features and ms timestamps fit in 2^53). */
+export function toJs(v: unknown): unknown {
+  if (typeof v === 'bigint') return Number(v);
+  if (v === null || typeof v !== 'object') return v;
+  return String(v);
+}
+
+/** A SQL string literal. */
+export const sqlString = (s: string): string => `'${s.replaceAll("'", "''")}'`;
+/** A quoted SQL identifier. */
+export const ident = (s: string): string => `"${s.replaceAll('"', '""')}"`;

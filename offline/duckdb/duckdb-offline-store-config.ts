@@ -1,0 +1,24 @@
+import { z } from 'zod';
+
+/**
+ * Configuration of the embedded DuckDB offline store: `offlineStore: { type: 'duckdb' }` in
+ * `larder.config.ts` plus the project's folders. DuckDB spills to `<home>/duckdb-tmp` once it
+ * reaches `memoryLimit`, so sources larger than memory work.
+ */
+export const DuckDBOfflineStoreConfig = z
+  .object({
+    type: z.literal('duckdb'),
+    /** `$LARDER_DATA_DIR`: batch sources live under `<dataDir>/<source.path>/`. */
+    dataDir: z.string().min(1),
+    /** `$LARDER_HOME`: spill files go to `<home>/duckdb-tmp`. */
+    home: z.string().min(1),
+    /** DuckDB memory limit, e.g. `'2GB'` (default 2GB). */
+    memoryLimit: z.string().default('2GB'),
+    threads: z.number().int().positive().optional(),
+    /** How many example rejects to keep per file. */
+    rejectExamples: z.number().int().nonnegative().default(5),
+  })
+  .strict();
+
+export type DuckDBOfflineStoreConfigInput = z.input<typeof DuckDBOfflineStoreConfig>;
+export type DuckDBOfflineStoreConfig = z.infer<typeof DuckDBOfflineStoreConfig>;

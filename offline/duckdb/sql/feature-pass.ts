@@ -1,0 +1,186 @@
+/**
+ * Point-in-time feature values for every entity row, one SQL statement per "pass": the views
+ * that share a source, keys and filter (e.g. product_engagement and product_catalog).
+ *
+ * Events and entity rows go into one stream, partitioned by the entity key and ordered by time.
+ * For an entity row at `t` (ordered with the events at the same ms, which count):
+ * - windowed count/sum/avg/min/max/last: a window aggregate whose RANGE frame starts at
+ *   `windowStart(t) = (floor(t/H) - W/H + 1) * H`, i.e. `t - ((t mod H) + W - H)` PRECEDING —
+ *   DuckDB evaluates these with segment trees, no join and no subtraction of running sums;
+ * - lifetime last: the max of `{ts, id, v}` structs over everything up to `t` (ties: greatest id,
+ *   then value), null when `t - ts > TTL`;
+ * - mode: see {@link modeSql}: per-hop tiles of weights joined by hop range, plus the raw events
+ *   of the current partial hop.
+ */
+import { splitArrayPath, exprPaths, type ExprNode } from '../../../registry/expr.ts';
+import { inferExprType } from '../../../registry/expr-type.ts';
+import { LarderError } from '../../../registry/errors.ts';
+import type { RecordType } from '../../../registry/record-schema.ts';
+import type { FeatureSpec, FeatureViewSpec } from '../../../registry/spec.ts';
+import { ident } from '../duckdb-client.ts';
+import { sqlValueType } from './column-types.ts';
+import { renderExpr } from './render-expr.ts';
+
+export interface PassFeature {
+  /** Column alias in the pass result. */
+  col: string;
+  view: FeatureViewSpec;
+  feature: FeatureSpec;
+}
+
+export interface Pass {
+  schema: RecordType;
+  /** Temp table holding the source (`__reason` null = good record). */
+  srcTable: string;
+  timestampField: string;
+  idField: string;
+  /** Join key → expression, in the order of the view's entities. */
+  keys: { joinKey: string; expr: ExprNode }[];
+  filter: ExprNode | null;
+  features: PassFeature[];
+}
+
+/** Groups the features of several views into passes by (source, keys, filter). */
+export function passKey(view: FeatureViewSpec, joinKeys: string[]): string {
+  return JSON.stringify({ s: view.source, k: joinKeys.map((k) => [k, view.keys[k]]), f: view.filter });
+}
+
+const arrayOf = (node: ExprNode | null): string | null => {
+  if (!node) return null;
+  for (const p of exprPaths(node)) {
+    const s = splitArrayPath(p);
+    if (s) return s.array;
+  }
+  return null;
+};
+
+/** `floor(ts / H) * H` for any integer ts. */
+const hopStart = (ts: string, h: number): string => `(${ts} - (((${ts} % ${h}) + ${h}) % ${h}))`;
+
+function keyCols(pass: Pass): string[] {
+  return pass.keys.map((_, i) => `__k${i}`);
+}
+
+/** The events of a pass: keys, ts, id, and the filter applied (null keys never match). */
+function eventsSql(pass: Pass, extra: string[], unnest: string | null): string {
+  const keys = pass.keys.map((k, i) => `${renderExpr(pass.schema, k.expr)} AS __k${i}`);
+  const conds = ['__reason IS NULL', ...pass.keys.map((k) => `${renderExpr(pass.schema, k.expr)} IS NOT NULL`)];
+  if (pass.filter) conds.push(`${renderExpr(pass.schema, pass.filter)} IS TRUE`);
+  const base = [...keys, `${ident(pass.timestampField)} AS __ts`, `CAST(${ident(pass.idField)} AS VARCHAR) AS __id`];
+  if (unnest) base.push(`UNNEST(${renderExpr(pass.schema, { op: 'col', path: unnest })}) AS __item`);
+  return `SELECT ${[...base, ...extra].join(', ')} FROM ${pass.srcTable} WHERE ${conds.join(' AND ')}`;
+}
+
+function checkInput(view: FeatureViewSpec, f: FeatureSpec): void {
+  if (f.aggregation !== 'mode' && (arrayOf(f.input) || arrayOf(f.where))) {
+    throw new LarderError('LARDER_DEFINITION_INVALID', `${view.name}:${f.name}: array paths are only supported as mode inputs and weights by the DuckDB offline store`);
+  }
+}
+
+/**
+ * SQL creating `<table>(__rid, <feature cols>)` with one row per entity row of `ent` whose
+ * keys are all non-null (others get the empty-window values from the caller's LEFT JOIN).
+ */
+export function windowPassSql(pass: Pass, table: string, entTable: string): string | null {
+  const feats = pass.features.filter((f) => f.feature.aggregation !== 'mode');
+  if (feats.length === 0) return null;
+  const schema = pass.schema;
+  const inputs: string[] = [];
+  const outputs: string[] = [];
+  const offsets = new Map<string, string>();
+  for (const pf of feats) {
+    const f = pf.feature;
+    checkInput(pf.view, f);
+    const where = f.where ? `${renderExpr(schema, f.where)} IS TRUE` : 'TRUE';
+    const input = f.input ? renderExpr(schema, f.input) : null;
+    const c = ident(`in_${pf.col}`);
+    switch (f.aggregation) {
+      case 'count':
+        inputs.push(`CASE WHEN ${where} THEN 1 END AS ${c}`);
+        break;
+      case 'last':
+        inputs.push(`CASE WHEN ${where} AND (${input}) IS NOT NULL THEN struct_pack(ts := ${ident(pass.timestampField)}, id := CAST(${ident(pass.idField)} AS VARCHAR), v := ${input}) END AS ${c}`);
+        break;
+      default:
+        inputs.push(`CASE WHEN ${where} THEN ${input} END AS ${c}`);
+    }
+    let frame: string;
+    if (f.windowMs === null || f.hopMs === null) {
+      frame = 'RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW';
+    } else {
+      const off = `__off_${f.windowMs}_${f.hopMs}`;
+      offsets.set(off, `CASE WHEN __row THEN (((__ts % ${f.hopMs}) + ${f.hopMs}) % ${f.hopMs}) + ${f.windowMs - f.hopMs} ELSE 0 END AS ${off}`);
+      frame = `RANGE BETWEEN ${off} PRECEDING AND CURRENT ROW`;
+    }
+    const over = `OVER (PARTITION BY ${keyCols(pass).join(', ')} ORDER BY __ts ${frame})`;
+    const type = sqlValueType(f.type);
+    let out: string;
+    switch (f.aggregation) {
+      case 'count':
+        out = `count(${c}) ${over}`;
+        break;
+      case 'sum':
+        out = `CAST(COALESCE(sum(${c}) ${over}, 0) AS ${type})`;
+        break;
+      case 'avg':
+        out = `CAST(avg(${c}) ${over} AS DOUBLE)`;
+        break;
+      case 'min':
+      case 'max':
+        out = `CAST(${f.aggregation}(${c}) ${over} AS ${type})`;
+        break;
+      default: // last
+        out = f.windowMs === null ? `max(${c}) ${over}` : `(max(${c}) ${over}).v`;
+    }
+    outputs.push(`${out} AS ${ident(pf.col)}`);
+  }
+  const ev = eventsSql(pass, [...inputs, 'FALSE AS __row', 'NULL::BIGINT AS __rid'], null);
+  const entKeys = pass.keys.map((k, i) => `CAST(${ident(k.joinKey)} AS VARCHAR) AS __k${i}`);
+  const ent = `SELECT ${entKeys.join(', ')}, __t AS __ts, TRUE AS __row, __rid FROM ${entTable} WHERE ${pass.keys.map((k) => `${ident(k.joinKey)} IS NOT NULL`).join(' AND ')}`;
+  const finals = feats.map((pf) => {
+    const col = ident(pf.col);
+    if (pf.feature.windowMs !== null) return col;
+    return `CASE WHEN ${col} IS NULL OR __ts - ${col}.ts > ${pf.view.ttlMs} THEN NULL ELSE CAST(${col}.v AS ${sqlValueType(pf.feature.type)}) END AS ${col}`;
+  });
+  return (
+    `CREATE OR REPLACE TEMP TABLE ${table} AS ` +
+    `SELECT __rid, ${finals.join(', ')} FROM (` +
+    `SELECT __rid, __row, __ts, ${outputs.join(', ')} FROM (` +
+    `SELECT *, ${[...offsets.values()].join(', ') || 'NULL AS __nooff'} FROM (${ev} UNION ALL BY NAME ${ent}))) WHERE __row`
+  );
+}
+
+/**
+ * Weighted mode of one feature for every entity row: per (key, hop, value) weight tiles over
+ * the whole hops `[c - W/H + 1, c - 1]` joined by hop range, plus the raw events of the current
+ * hop `c` with `ts <= t`; the value with the greatest total weight wins, ties → smallest value.
+ * Null values and null weights are skipped.
+ */
+export function modeSql(pass: Pass, pf: PassFeature, table: string, entTable: string): string {
+  const f = pf.feature;
+  const h = f.hopMs as number;
+  const w = f.windowMs as number;
+  const schema = pass.schema;
+  const unnest = arrayOf(f.input) ?? arrayOf(f.weight);
+  const opts = unnest ? { unnested: { [unnest]: '__item' } } : {};
+  const t = inferExprType(schema, f.input as ExprNode);
+  if (!('error' in t) && t.type !== 'string') throw new LarderError('LARDER_DEFINITION_INVALID', `${pf.view.name}:${f.name}: mode needs a string input`);
+  const value = renderExpr(schema, f.input as ExprNode, opts);
+  const weight = f.weight ? `CAST(${renderExpr(schema, f.weight, opts)} AS DOUBLE)` : '1.0::DOUBLE';
+  const where = f.where ? `${renderExpr(schema, f.where)} IS TRUE` : 'TRUE';
+  const ev = eventsSql(pass, [`${where} AS __where`], unnest);
+  const keys = keyCols(pass);
+  const mev = `SELECT ${keys.join(', ')}, __ts, ${hopStart('__ts', h)} // ${h} AS __hop, ${value} AS __v, ${weight} AS __w FROM (${ev}) WHERE __where`;
+  const entKeys = pass.keys.map((k, i) => `CAST(${ident(k.joinKey)} AS VARCHAR) AS __k${i}`);
+  const on = (a: string, b: string): string => keys.map((k) => `${a}.${k} = ${b}.${k}`).join(' AND ');
+  return (
+    `CREATE OR REPLACE TEMP TABLE ${table} AS ` +
+    `WITH mev AS (SELECT * FROM (${mev}) WHERE __v IS NOT NULL AND __w IS NOT NULL), ` +
+    `tiles AS (SELECT ${keys.join(', ')}, __hop, __v, sum(__w) AS __w FROM mev GROUP BY ALL), ` +
+    `rows AS (SELECT __rid, ${entKeys.join(', ')}, __t, ${hopStart('__t', h)} // ${h} AS __c FROM ${entTable} WHERE ${pass.keys.map((k) => `${ident(k.joinKey)} IS NOT NULL`).join(' AND ')}), ` +
+    `parts AS (SELECT r.__rid, tl.__v, tl.__w FROM rows r JOIN tiles tl ON ${on('r', 'tl')} AND tl.__hop >= r.__c - ${w / h - 1} AND tl.__hop < r.__c ` +
+    `UNION ALL SELECT r.__rid, m.__v, m.__w FROM rows r JOIN mev m ON ${on('r', 'm')} AND m.__hop = r.__c AND m.__ts <= r.__t), ` +
+    `totals AS (SELECT __rid, __v, sum(__w) AS __w FROM parts GROUP BY ALL) ` +
+    `SELECT __rid, first(__v ORDER BY __w DESC, __v ASC) AS ${ident(pf.col)} FROM totals GROUP BY __rid`
+  );
+}

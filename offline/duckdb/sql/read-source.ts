@@ -1,0 +1,150 @@
+/**
+ * SQL that loads one batch source into a typed temp table, keeping only the top-level fields
+ * the export reads, plus `__file` and `__reason` (null for a good record; see
+ * `offline/validate-record.ts` for the rules, which this SQL mirrors).
+ *
+ * JSON Lines are read as raw lines and parsed with one `json_extract(line, [paths])` per line;
+ * every nested value is checked with `json_type` on its own (small) JSON text, so type errors
+ * the lenient JSON casts would hide are caught. Parquet is typed already: only nulls in
+ * non-nullable fields and enum violations are checked.
+ */
+import type { FieldType, RecordType } from '../../../registry/record-schema.ts';
+import { ident, sqlString } from '../duckdb-client.ts';
+import { jsonStructure, sqlType } from './column-types.ts';
+
+const TYPE_NAME = `CASE json_type(%) WHEN 'VARCHAR' THEN 'string' WHEN 'BOOLEAN' THEN 'boolean' WHEN 'OBJECT' THEN 'object' WHEN 'ARRAY' THEN 'array' ELSE 'number' END`;
+const KIND_NAME: Record<FieldType['kind'], string> = { string: 'string', int64: 'int64', float64: 'float64', bool: 'bool', map: 'map', array: 'array', record: 'record' };
+
+let lambdaDepth = 0;
+/** Lines are read as one CSV column: a delimiter that cannot occur unescaped in JSON. */
+const UNIT_SEPARATOR = '\x1f';
+
+function typeOk(f: FieldType, e: string): string {
+  switch (f.kind) {
+    case 'string':
+      return `json_type(${e}) = 'VARCHAR'`;
+    case 'int64':
+      return `(json_type(${e}) IN ('BIGINT', 'UBIGINT') OR (json_type(${e}) = 'DOUBLE' AND isfinite(TRY_CAST(${e} AS DOUBLE)) AND TRY_CAST(${e} AS DOUBLE) = floor(TRY_CAST(${e} AS DOUBLE))))`;
+    case 'float64':
+      return `json_type(${e}) IN ('BIGINT', 'UBIGINT', 'DOUBLE')`;
+    case 'bool':
+      return `json_type(${e}) = 'BOOLEAN'`;
+    case 'array':
+      return `json_type(${e}) = 'ARRAY'`;
+    default:
+      return `json_type(${e}) = 'OBJECT'`;
+  }
+}
+
+const inList = (values: readonly string[]): string => values.map(sqlString).join(', ');
+
+/** SQL for the first problem of a JSON value `e` (NULL = absent), or NULL. */
+export function jsonReason(f: FieldType, e: string, label: string): string {
+  const missing = f.nullable ? 'NULL' : sqlString(`missing required field "${label}"`);
+  const wrong = `${sqlString(`field "${label}": expected ${KIND_NAME[f.kind]}, got `)} || ${TYPE_NAME.replaceAll('%', e)}`;
+  let sub = 'NULL';
+  switch (f.kind) {
+    case 'string':
+      if (f.enum) sub = `CASE WHEN (${e} ->> '$') NOT IN (${inList(f.enum)}) THEN ${sqlString(`field "${label}": `)} || (${e})::VARCHAR || ${sqlString(` is not one of ${f.enum.join(', ')}`)} END`;
+      break;
+    case 'record': {
+      const names = Object.keys(f.fields);
+      if (names.length > 0) {
+        const parts = `json_extract(${e}, [${names.map((k) => sqlString(`$.${JSON.stringify(k)}`)).join(', ')}])`;
+        const x = `__r${lambdaDepth++}`;
+        const checks = names.map((k, i) => jsonReason(f.fields[k] as FieldType, `${x}[${i + 1}]`, `${label}.${k}`));
+        lambdaDepth--;
+        // A one-element list_transform binds the parsed parts once.
+        sub = `list_transform([${parts}], lambda ${x}: COALESCE(${checks.join(', ')}))[1]`;
+      }
+      break;
+    }
+    case 'map':
+    case 'array': {
+      const x = `__x${lambdaDepth++}`;
+      const inner = f.kind === 'map' ? jsonReason(f.values, x, `${label}.*`) : jsonReason(f.items, x, `${label}[]`);
+      lambdaDepth--;
+      const path = f.kind === 'map' ? "'$.*'" : "'$[*]'";
+      sub = `list_filter(list_transform(json_extract(${e}, ${path}), lambda ${x}: ${inner}), lambda r: r IS NOT NULL)[1]`;
+      break;
+    }
+  }
+  return `CASE WHEN ${e} IS NULL OR json_type(${e}) = 'NULL' THEN ${missing} WHEN NOT (${typeOk(f, e)}) THEN ${wrong} ELSE ${sub} END`;
+}
+
+/** SQL turning a validated JSON value into the field's DuckDB type. */
+export function jsonCast(f: FieldType, e: string): string {
+  switch (f.kind) {
+    case 'string':
+      return `(${e} ->> '$')`;
+    case 'int64':
+      return `COALESCE(TRY_CAST(${e} AS BIGINT), TRY_CAST(TRY_CAST(${e} AS DOUBLE) AS BIGINT))`;
+    case 'float64':
+      return `TRY_CAST(${e} AS DOUBLE)`;
+    case 'bool':
+      return `TRY_CAST(${e} AS BOOLEAN)`;
+    default:
+      return `json_transform(${e}, ${sqlString(JSON.stringify(jsonStructure(f)))})`;
+  }
+}
+
+/** SQL for the first problem of a typed value (Parquet): nulls in required fields, enums. */
+export function typedReason(f: FieldType, e: string, label: string): string {
+  const missing = f.nullable ? 'NULL' : sqlString(`missing required field "${label}"`);
+  let sub = 'NULL';
+  switch (f.kind) {
+    case 'string':
+      if (f.enum) sub = `CASE WHEN ${e} NOT IN (${inList(f.enum)}) THEN ${sqlString(`field "${label}": `)} || to_json(${e})::VARCHAR || ${sqlString(` is not one of ${f.enum.join(', ')}`)} END`;
+      break;
+    case 'record': {
+      const checks = Object.entries(f.fields).map(([k, sub2]) => typedReason(sub2, `${e}.${ident(k)}`, `${label}.${k}`));
+      if (checks.length > 0) sub = `COALESCE(${checks.join(', ')})`;
+      break;
+    }
+    case 'map':
+    case 'array': {
+      const x = `__x${lambdaDepth++}`;
+      const inner = f.kind === 'map' ? typedReason(f.values, x, `${label}.*`) : typedReason(f.items, x, `${label}[]`);
+      lambdaDepth--;
+      const list = f.kind === 'map' ? `map_values(${e})` : e;
+      sub = `list_filter(list_transform(${list}, lambda ${x}: ${inner}), lambda r: r IS NOT NULL)[1]`;
+      break;
+    }
+  }
+  return `CASE WHEN ${e} IS NULL THEN ${missing} ELSE ${sub} END`;
+}
+
+export interface SourceFiles {
+  jsonl: string[];
+  parquet: string[];
+}
+
+/**
+ * `SELECT __file, __line, __reason, <fields>` over the source's files: `__line` is the 1-based
+ * row for Parquet and null for JSON Lines (found later, only for files with rejects).
+ */
+export function readSourceSql(schema: RecordType, fields: readonly string[], files: SourceFiles): string {
+  const all = Object.keys(schema.fields);
+  const parts: string[] = [];
+  if (files.jsonl.length > 0) {
+    const paths = all.map((k) => sqlString(`$.${JSON.stringify(k)}`)).join(', ');
+    const reasons = all.map((k, i) => jsonReason(schema.fields[k] as FieldType, `__p[${i + 1}]`, k));
+    const cols = fields.map((k) => `CASE WHEN __reason IS NULL THEN ${jsonCast(schema.fields[k] as FieldType, `__p[${all.indexOf(k) + 1}]`)} END AS ${ident(k)}`);
+    const lines = `read_csv([${files.jsonl.map(sqlString).join(', ')}], columns = {'line': 'VARCHAR'}, header = false, delim = '${UNIT_SEPARATOR}', quote = '', escape = '', auto_detect = false, filename = true, max_line_size = 16777216)`;
+    const reason = `CASE WHEN __p IS NULL THEN 'invalid JSON' WHEN list_bool_and(list_transform(__p, lambda v: v IS NULL)) AND json_type(line) <> 'OBJECT' THEN 'not a JSON object' ELSE COALESCE(${reasons.join(', ')}) END`;
+    parts.push(
+      `SELECT __file, NULL::BIGINT AS __line, __reason${cols.map((c) => `, ${c}`).join('')} FROM (` +
+        `SELECT __file, __p, ${reason} AS __reason FROM (` +
+        `SELECT filename AS __file, line, TRY(json_extract(line, [${paths}])) AS __p FROM ${lines} WHERE line IS NOT NULL AND trim(line) <> ''))`,
+    );
+  }
+  if (files.parquet.length > 0) {
+    const reasons = all.map((k) => typedReason(schema.fields[k] as FieldType, ident(k), k));
+    const cols = fields.map((k) => `CAST(${ident(k)} AS ${sqlType(schema.fields[k] as FieldType)}) AS ${ident(k)}`);
+    parts.push(
+      `SELECT filename AS __file, file_row_number + 1 AS __line, COALESCE(${reasons.join(', ')}) AS __reason${cols.length ? `, ${cols.join(', ')}` : ''} ` +
+        `FROM read_parquet([${files.parquet.map(sqlString).join(', ')}], filename = true, file_row_number = true, union_by_name = true)`,
+    );
+  }
+  return parts.join(' UNION ALL BY NAME ');
+}

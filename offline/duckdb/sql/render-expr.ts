@@ -1,0 +1,103 @@
+/**
+ * Renders a record expression (registry/expr.ts) as DuckDB SQL over a table whose columns are
+ * the source record's top-level fields. Semantics match `compileExpr`: SQL's three-valued
+ * logic, `properties.productId` is a map lookup (NULL when absent), `toNumber` accepts only a
+ * plain decimal string (TRY_CAST alone would also take `inf`, `nan`, `1_000`).
+ *
+ * Array paths (`orderItems[].category`) read the element column named by `unnested`: the
+ * caller unnests the array (`UNNEST("orderItems") AS __item`).
+ */
+import { splitArrayPath, type ExprNode } from '../../../registry/expr.ts';
+import { inferExprType } from '../../../registry/expr-type.ts';
+import type { FieldType, RecordType } from '../../../registry/record-schema.ts';
+import { ident, sqlString } from '../duckdb-client.ts';
+
+/** Same pattern as `decimalToNumber` in registry/expr-eval.ts. */
+const DECIMAL = String.raw`^\s*[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?\s*$`;
+
+const CMP = { eq: '=', ne: '<>', gt: '>', ge: '>=', lt: '<', le: '<=' } as const;
+
+export interface RenderOptions {
+  /** Element column for array paths: array path (`orderItems`) → SQL column of one element. */
+  unnested?: Record<string, string>;
+}
+
+/** SQL reading a dotted path, starting at `base` (a column expression) of type `type`. */
+function renderPath(type: FieldType, base: string | null, parts: readonly string[]): string {
+  let cur = type;
+  let sql = base ?? '';
+  for (const p of parts) {
+    if (cur.kind === 'record') {
+      sql = sql === '' ? ident(p) : `(${sql}).${ident(p)}`;
+      cur = cur.fields[p] as FieldType;
+    } else if (cur.kind === 'map') {
+      sql = `map_extract_value(${sql}, ${sqlString(p)})`;
+      cur = cur.values;
+    } else throw new Error(`cannot read "${p}" of a ${cur.kind}`);
+    if (!cur) throw new Error(`unknown field "${p}"`);
+  }
+  return sql;
+}
+
+export function renderColumn(schema: RecordType, path: string, opts: RenderOptions = {}): string {
+  const split = splitArrayPath(path);
+  if (split) {
+    const col = opts.unnested?.[split.array];
+    if (!col) throw new Error(`array path "${path}" needs the array "${split.array}" unnested`);
+    const arr = renderPathType(schema, split.array.split('.'));
+    if (arr.kind !== 'array') throw new Error(`"${split.array}" is not an array`);
+    return renderPath(arr.items, col, split.element.split('.'));
+  }
+  return renderPath(schema, null, path.split('.'));
+}
+
+function renderPathType(schema: RecordType, parts: readonly string[]): FieldType {
+  let cur: FieldType = schema;
+  for (const p of parts) {
+    if (cur.kind === 'record') cur = cur.fields[p] as FieldType;
+    else if (cur.kind === 'map') cur = cur.values;
+    else throw new Error(`cannot read "${p}" of a ${cur.kind}`);
+  }
+  return cur;
+}
+
+function literal(v: unknown): string {
+  if (v === null) return 'NULL';
+  if (typeof v === 'string') return sqlString(v);
+  if (typeof v === 'boolean') return v ? 'TRUE' : 'FALSE';
+  if (typeof v === 'number') return Number.isInteger(v) ? `${v}::BIGINT` : `${v}::DOUBLE`;
+  throw new Error(`unsupported literal ${String(v)}`);
+}
+
+/** Renders `node` as a DuckDB SQL expression over the source table's columns. */
+export function renderExpr(schema: RecordType, node: ExprNode, opts: RenderOptions = {}): string {
+  const r = (n: ExprNode): string => renderExpr(schema, n, opts);
+  switch (node.op) {
+    case 'col':
+      return renderColumn(schema, node.path, opts);
+    case 'lit':
+      return literal(node.value);
+    case 'in':
+      return `(${r(node.arg)} IN (${node.values.map(literal).join(', ')}))`;
+    case 'isNull':
+      return `(${r(node.arg)} IS NULL)`;
+    case 'isNotNull':
+      return `(${r(node.arg)} IS NOT NULL)`;
+    case 'and':
+    case 'or':
+      return `(${node.args.map(r).join(` ${node.op.toUpperCase()} `)})`;
+    case 'not':
+      return `(NOT ${r(node.arg)})`;
+    case 'coalesce':
+      return `COALESCE(${node.args.map(r).join(', ')})`;
+    case 'toNumber': {
+      const t = inferExprType(schema, node.arg);
+      const arg = r(node.arg);
+      if (!('error' in t) && (t.type === 'int64' || t.type === 'float64')) return `CAST(${arg} AS DOUBLE)`;
+      const v = `TRY_CAST(trim(${arg}, ' \t\n\r\f\v') AS DOUBLE)`;
+      return `(CASE WHEN regexp_full_match(${arg}, ${sqlString(DECIMAL)}) AND isfinite(${v}) THEN ${v} END)`;
+    }
+    default:
+      return `(${r(node.left)} ${CMP[node.op]} ${r(node.right)})`;
+  }
+}

@@ -1,0 +1,150 @@
+/**
+ * The offline store: point-in-time correct training exports and the batch computation of
+ * aggregation tiles that materialization writes into the online store.
+ *
+ * Deliberately exposes no client type (no DuckDB connection, no BigQuery job): a store owns its
+ * lifecycle (`init` / `close`) and says what it can do in `capabilities` instead of throwing
+ * "not implemented".
+ *
+ * @example
+ * const store = createOfflineStore(config);
+ * await store.init();
+ * try {
+ *   const summary = await store.exportPointInTime({
+ *     repo, features: repo.resolveFeatures({ service: 'recommendation_v1' }),
+ *     entities: { type: 'file', path: 'entities.csv' }, out: { type: 'file', path: 'train.parquet' },
+ *   });
+ *   console.log(summary.rows, summary.rejects);
+ * } finally {
+ *   await store.close();
+ * }
+ */
+import type { LastState } from '../registry/aggregation/index.ts';
+import type { Repository, ResolvedFeature } from '../registry/repository.ts';
+import type { FeatureViewSpec } from '../registry/spec.ts';
+import type { Scalar, ValueType } from '../registry/types.ts';
+
+export const OUTPUT_FORMATS = ['parquet', 'arrow', 'csv', 'jsonl'] as const;
+export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
+
+/**
+ * Where the entity rows come from: a file (CSV, JSON Lines or Parquet, with the join keys and
+ * `event_timestamp` in epoch ms or ISO-8601), rows in memory (same columns), or a time grid that
+ * spot-samples every entity key seen in the sources at `start, start + every, …, <= end`.
+ */
+export type EntitySource =
+  | { type: 'file'; path: string }
+  | { type: 'rows'; rows: readonly Record<string, unknown>[] }
+  | { type: 'grid'; start: number; end: number; everyMs: number };
+
+/** A file (format from the extension unless given), or rows returned in the summary (tests). */
+export type OutputTarget = { type: 'file'; path: string; format?: OutputFormat } | { type: 'memory' };
+
+export interface ExportProgress {
+  rowsDone: number;
+  rowsTotal: number;
+  /** What the store is doing: `reading sources`, `aggregating`, `writing`. */
+  phase: string;
+  elapsedSeconds: number;
+}
+
+export interface ExportRequest {
+  repo: Repository;
+  /** Features in output order (feature views and on-demand views alike). */
+  features: readonly ResolvedFeature[];
+  entities: EntitySource;
+  out: OutputTarget;
+  /** Name columns `view__feature` instead of `feature`. */
+  fullFeatureNames?: boolean;
+  onProgress?: (p: ExportProgress) => void;
+}
+
+/** One bad raw record. `line` is 1-based (JSON Lines) or the row number (Parquet). */
+export interface RejectExample {
+  line: number;
+  reason: string;
+}
+
+/** Bad raw records of one file: never dropped silently, never fatal. */
+export interface RejectReport {
+  source: string;
+  file: string;
+  count: number;
+  /** The first few, in file order. */
+  examples: RejectExample[];
+}
+
+export interface ExportColumn {
+  name: string;
+  /** Feature type, or `entity` for a column passed through from the entity rows. */
+  type: ValueType | 'entity';
+}
+
+export interface ExportSummary {
+  rows: number;
+  seconds: number;
+  rowsPerSecond: number;
+  columns: ExportColumn[];
+  rejects: RejectReport[];
+  /** Only for `{ type: 'memory' }` output: one object per row, int64 as numbers. */
+  data?: Record<string, Scalar | null>[];
+}
+
+/** Tiles of one entity key and hop: the state of every windowed feature with that hop size. */
+export interface TileRecord {
+  /** Join key values, in the order of the view's entities. */
+  key: Scalar[];
+  hopMs: number;
+  /** Hop index `floor(ts / hopMs)`. */
+  hop: number;
+  /** Feature name → the aggregation library's JSON state (count: number, avg: {sum,count}, …). */
+  states: Record<string, unknown>;
+}
+
+/** Lifetime `last` states of one entity key as of `end`. */
+export interface LifetimeRecord {
+  key: Scalar[];
+  states: Record<string, LastState | null>;
+}
+
+export interface TileBatch {
+  tiles: TileRecord[];
+  lifetime: LifetimeRecord[];
+}
+
+export interface ComputeTilesRequest {
+  repo: Repository;
+  /** Events with `start <= ts < end` go into tiles; lifetime states use every event `< end`. */
+  start: number;
+  end: number;
+  /** Records per batch (default 10 000). */
+  batchSize?: number;
+}
+
+export interface ComputeTilesResult {
+  batches: AsyncIterable<TileBatch>;
+  /** Filled in once `batches` has been consumed. */
+  rejects: () => RejectReport[];
+}
+
+export interface OfflineStoreCapabilities {
+  readonly exportPointInTime: boolean;
+  readonly computeTiles: boolean;
+  readonly outputFormats: readonly OutputFormat[];
+  /** Can process sources larger than memory. */
+  readonly outOfCore: boolean;
+  readonly entityGrid: boolean;
+}
+
+export interface OfflineStore {
+  readonly type: string;
+  readonly capabilities: OfflineStoreCapabilities;
+  /** Opens the client; idempotent, and retried after a failed attempt. */
+  init(): Promise<void>;
+  /** Releases the client and temporary files. */
+  close(): Promise<void>;
+  /** One output row per entity row, in order; see {@link ExportRequest}. */
+  exportPointInTime(request: ExportRequest): Promise<ExportSummary>;
+  /** Per-hop partial aggregation states and lifetime `last` states of a feature view. */
+  computeTiles(view: FeatureViewSpec, request: ComputeTilesRequest): Promise<ComputeTilesResult>;
+}

@@ -1,0 +1,47 @@
+/**
+ * Runs on-demand transforms over a batch of rows, column-wise: the same transform functions the
+ * online path calls, fed whole columns (never one JSON row at a time).
+ */
+import { LarderError } from '../registry/errors.ts';
+import type { Repository } from '../registry/repository.ts';
+
+/** Column name of a feature's value inside a batch. */
+export type ColumnOf = (view: string, feature: string) => string;
+
+/**
+ * Evaluates every on-demand view in `views` over `columns` (inputs looked up with `columnOf`;
+ * request fields are columns of the same name) and returns their output columns, keyed by
+ * `columnOf(odfv, feature)`.
+ */
+export function applyOnDemand(
+  repo: Repository,
+  views: readonly string[],
+  columns: Record<string, unknown[]>,
+  size: number,
+  timestamps: readonly number[],
+  columnOf: ColumnOf,
+): Record<string, unknown[]> {
+  const out: Record<string, unknown[]> = {};
+  for (const name of views) {
+    const od = repo.onDemandViews.get(name);
+    if (!od) throw new LarderError('LARDER_NOT_FOUND', `unknown on-demand feature view "${name}"`);
+    const inputs: Record<string, unknown[]> = {};
+    for (const [k, input] of Object.entries(od.spec.inputs)) {
+      const col = input.from === 'feature' ? columnOf(input.view, input.feature) : input.field;
+      const values = columns[col];
+      if (!values) {
+        throw new LarderError('LARDER_BAD_REQUEST', `on-demand view "${name}" needs ${input.from === 'request' ? `the request field "${input.field}" as a column of the entity rows` : `${input.view}:${input.feature}`}`);
+      }
+      inputs[k] = values;
+    }
+    const result = od.transform(inputs, { size, timestamps });
+    for (const f of od.spec.features) {
+      const values = result[f.name];
+      if (!Array.isArray(values) || values.length !== size) {
+        throw new LarderError('LARDER_INTERNAL', `on-demand view "${name}" returned ${Array.isArray(values) ? `${values.length} values` : 'no column'} for "${f.name}", expected ${size}`);
+      }
+      out[columnOf(name, f.name)] = values.map((v) => (v === undefined || (typeof v === 'number' && !Number.isFinite(v)) ? null : v));
+    }
+  }
+  return out;
+}

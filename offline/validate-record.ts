@@ -1,0 +1,98 @@
+/**
+ * Why a raw record violates its source schema (or null when it does not). The rules are the
+ * DuckDB store's (`offline/duckdb/sql/read-source.ts`) transcribed to TypeScript, so reject
+ * counts from SQL and the examples shown with line numbers agree:
+ *
+ * - a line that is not JSON → `invalid JSON`; not an object → `not a JSON object`; blank lines are
+ *   not records and are skipped
+ * - a non-nullable field missing or null → `missing required field "context.platform"`
+ * - a wrong JSON type → `field "timestamp": expected int64, got string`
+ * - a string outside its enum → `field "eventType": "x" is not one of page_view, click, …`
+ * - fields are checked in schema order, depth first; map values and array items in order.
+ * Unknown fields are ignored.
+ */
+import type { FieldType, RecordType } from '../registry/record-schema.ts';
+
+export function jsonTypeName(v: unknown): string {
+  if (Array.isArray(v)) return 'array';
+  if (v === null) return 'null';
+  if (typeof v === 'object') return 'object';
+  return typeof v;
+}
+
+const KIND_NAME: Record<FieldType['kind'], string> = {
+  string: 'string', int64: 'int64', float64: 'float64', bool: 'bool', map: 'map', array: 'array', record: 'record',
+};
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+function typeOk(f: FieldType, v: unknown): boolean {
+  switch (f.kind) {
+    case 'string':
+      return typeof v === 'string';
+    case 'int64':
+      return typeof v === 'number' && Number.isInteger(v);
+    case 'float64':
+      return typeof v === 'number';
+    case 'bool':
+      return typeof v === 'boolean';
+    case 'array':
+      return Array.isArray(v);
+    default:
+      return isObject(v);
+  }
+}
+
+/** The first problem of a field value (`label` names it in the message). */
+export function fieldProblem(f: FieldType, v: unknown, label: string): string | null {
+  if (v === undefined || v === null) {
+    return f.nullable ? null : `missing required field "${label}"`;
+  }
+  if (!typeOk(f, v)) return `field "${label}": expected ${KIND_NAME[f.kind]}, got ${jsonTypeName(v)}`;
+  switch (f.kind) {
+    case 'string':
+      return f.enum && !f.enum.includes(v as string) ? `field "${label}": ${JSON.stringify(v)} is not one of ${f.enum.join(', ')}` : null;
+    case 'record':
+      for (const [k, sub] of Object.entries(f.fields)) {
+        const p = fieldProblem(sub, (v as Record<string, unknown>)[k], `${label}.${k}`);
+        if (p) return p;
+      }
+      return null;
+    case 'map':
+      for (const x of Object.values(v as Record<string, unknown>)) {
+        const p = fieldProblem(f.values, x, `${label}.*`);
+        if (p) return p;
+      }
+      return null;
+    case 'array':
+      for (const x of v as unknown[]) {
+        const p = fieldProblem(f.items, x, `${label}[]`);
+        if (p) return p;
+      }
+      return null;
+    default:
+      return null;
+  }
+}
+
+/** Why a parsed record violates `schema`, or null. */
+export function recordProblem(schema: RecordType, record: unknown): string | null {
+  if (!isObject(record)) return 'not a JSON object';
+  for (const [k, f] of Object.entries(schema.fields)) {
+    const p = fieldProblem(f, record[k], k);
+    if (p) return p;
+  }
+  return null;
+}
+
+/** Why one JSON Lines line is rejected, or null (blank lines are skipped, not rejected). */
+export function lineProblem(schema: RecordType, line: string): string | null {
+  if (line.trim() === '') return null;
+  let v: unknown;
+  try {
+    v = JSON.parse(line);
+  } catch {
+    return 'invalid JSON';
+  }
+  return recordProblem(schema, v);
+}

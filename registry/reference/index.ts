@@ -1,0 +1,1 @@
+export { referenceFeatures, type EntityRow, type ReferenceOptions } from './reference-features.ts';
