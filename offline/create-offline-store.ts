@@ -10,14 +10,20 @@ import type { OfflineStore } from './offline-store.ts';
  * @example
  * const store = createOfflineStore(config);
  */
-export function createOfflineStore(config: Pick<LarderConfig, 'offlineStore' | 'dataDir' | 'home'>): OfflineStore {
+export function createOfflineStore(
+  config: Pick<LarderConfig, 'offlineStore' | 'dataDir' | 'home'>,
+): OfflineStore {
   const c = config.offlineStore;
   switch (c.type) {
     case 'duckdb':
       return new DuckDBOfflineStore({ ...c, dataDir: config.dataDir, home: config.home });
     case 'bigquery':
-      throw new LarderError('LARDER_CONFIG_INVALID', 'the BigQuery offline store is not available yet', {
-        hint: 'use the embedded store: set offlineStore: { type: "duckdb" } or LARDER_OFFLINE_STORE=duckdb',
-      });
+      throw new LarderError(
+        'LARDER_CONFIG_INVALID',
+        'the BigQuery offline store is not available yet',
+        {
+          hint: 'use the embedded store: set offlineStore: { type: "duckdb" } or LARDER_OFFLINE_STORE=duckdb',
+        },
+      );
   }
 }

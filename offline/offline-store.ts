@@ -38,7 +38,8 @@ export type EntitySource =
   | { type: 'grid'; start: number; end: number; everyMs: number };
 
 /** A file (format from the extension unless given), or rows returned in the summary (tests). */
-export type OutputTarget = { type: 'file'; path: string; format?: OutputFormat } | { type: 'memory' };
+export type OutputTarget =
+  { type: 'file'; path: string; format?: OutputFormat } | { type: 'memory' };
 
 export interface ExportProgress {
   rowsDone: number;

@@ -30,7 +30,10 @@ export function applyOnDemand(
       const col = input.from === 'feature' ? columnOf(input.view, input.feature) : input.field;
       const values = columns[col];
       if (!values) {
-        throw new LarderError('LARDER_BAD_REQUEST', `on-demand view "${name}" needs ${input.from === 'request' ? `the request field "${input.field}" as a column of the entity rows` : `${input.view}:${input.feature}`}`);
+        throw new LarderError(
+          'LARDER_BAD_REQUEST',
+          `on-demand view "${name}" needs ${input.from === 'request' ? `the request field "${input.field}" as a column of the entity rows` : `${input.view}:${input.feature}`}`,
+        );
       }
       inputs[k] = values;
     }
@@ -38,9 +41,14 @@ export function applyOnDemand(
     for (const f of od.spec.features) {
       const values = result[f.name];
       if (!Array.isArray(values) || values.length !== size) {
-        throw new LarderError('LARDER_INTERNAL', `on-demand view "${name}" returned ${Array.isArray(values) ? `${values.length} values` : 'no column'} for "${f.name}", expected ${size}`);
+        throw new LarderError(
+          'LARDER_INTERNAL',
+          `on-demand view "${name}" returned ${Array.isArray(values) ? `${values.length} values` : 'no column'} for "${f.name}", expected ${size}`,
+        );
       }
-      out[columnOf(name, f.name)] = values.map((v) => (v === undefined || (typeof v === 'number' && !Number.isFinite(v)) ? null : v));
+      out[columnOf(name, f.name)] = values.map((v) =>
+        v === undefined || (typeof v === 'number' && !Number.isFinite(v)) ? null : v,
+      );
     }
   }
   return out;

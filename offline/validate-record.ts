@@ -21,10 +21,17 @@ export function jsonTypeName(v: unknown): string {
 }
 
 const KIND_NAME: Record<FieldType['kind'], string> = {
-  string: 'string', int64: 'int64', float64: 'float64', bool: 'bool', map: 'map', array: 'array', record: 'record',
+  string: 'string',
+  int64: 'int64',
+  float64: 'float64',
+  bool: 'bool',
+  map: 'map',
+  array: 'array',
+  record: 'record',
 };
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
 
 function typeOk(f: FieldType, v: unknown): boolean {
   switch (f.kind) {
@@ -48,10 +55,13 @@ export function fieldProblem(f: FieldType, v: unknown, label: string): string | 
   if (v === undefined || v === null) {
     return f.nullable ? null : `missing required field "${label}"`;
   }
-  if (!typeOk(f, v)) return `field "${label}": expected ${KIND_NAME[f.kind]}, got ${jsonTypeName(v)}`;
+  if (!typeOk(f, v))
+    return `field "${label}": expected ${KIND_NAME[f.kind]}, got ${jsonTypeName(v)}`;
   switch (f.kind) {
     case 'string':
-      return f.enum && !f.enum.includes(v as string) ? `field "${label}": ${JSON.stringify(v)} is not one of ${f.enum.join(', ')}` : null;
+      return f.enum && !f.enum.includes(v as string)
+        ? `field "${label}": ${JSON.stringify(v)} is not one of ${f.enum.join(', ')}`
+        : null;
     case 'record':
       for (const [k, sub] of Object.entries(f.fields)) {
         const p = fieldProblem(sub, (v as Record<string, unknown>)[k], `${label}.${k}`);

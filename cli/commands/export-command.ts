@@ -20,7 +20,8 @@ interface ExportOptions {
 /** Epoch ms or ISO-8601. */
 function parseTime(text: string, flag: string): number {
   const n = /^-?\d+$/.test(text) ? Number(text) : Date.parse(text);
-  if (!Number.isFinite(n)) throw new LarderError('LARDER_BAD_REQUEST', `${flag} "${text}" is not epoch ms nor ISO-8601`);
+  if (!Number.isFinite(n))
+    throw new LarderError('LARDER_BAD_REQUEST', `${flag} "${text}" is not epoch ms nor ISO-8601`);
   return n;
 }
 
@@ -31,8 +32,13 @@ function progressPrinter(): (p: ExportProgress) => void {
     if (now - last < 1000 && p.phase !== 'done') return;
     last = now;
     const rate = p.elapsedSeconds > 0 ? p.rowsDone / p.elapsedSeconds : 0;
-    const eta = rate > 0 && p.rowsTotal > p.rowsDone ? ` · ETA ${Math.ceil((p.rowsTotal - p.rowsDone) / rate)}s` : '';
-    info(`${p.phase}: ${p.rowsDone.toLocaleString()}/${p.rowsTotal.toLocaleString()} rows · ${Math.round(rate).toLocaleString()} rows/s · ${p.elapsedSeconds.toFixed(1)}s${eta}`);
+    const eta =
+      rate > 0 && p.rowsTotal > p.rowsDone
+        ? ` · ETA ${Math.ceil((p.rowsTotal - p.rowsDone) / rate)}s`
+        : '';
+    info(
+      `${p.phase}: ${p.rowsDone.toLocaleString()}/${p.rowsTotal.toLocaleString()} rows · ${Math.round(rate).toLocaleString()} rows/s · ${p.elapsedSeconds.toFixed(1)}s${eta}`,
+    );
   };
 }
 
@@ -42,35 +48,81 @@ export function registerExportCommand(program: Command, globals: () => GlobalOpt
     .command('export')
     .description('export point-in-time correct feature values for entity rows (training data)')
     .requiredOption('--features <refs>', 'a feature service name, or view:feature,view:feature,...')
-    .option('--entities <file>', 'entity rows: .csv, .jsonl or .parquet with the join keys and event_timestamp')
+    .option(
+      '--entities <file>',
+      'entity rows: .csv, .jsonl or .parquet with the join keys and event_timestamp',
+    )
     .requiredOption('--out <file>', 'output file: .parquet, .arrow, .csv or .jsonl')
     .option('--full-feature-names', 'name columns view__feature')
-    .option('--start <time>', 'with --end and --every: spot-sample every known entity on a time grid (epoch ms or ISO-8601)')
+    .option(
+      '--start <time>',
+      'with --end and --every: spot-sample every known entity on a time grid (epoch ms or ISO-8601)',
+    )
     .option('--end <time>', 'end of the time grid (inclusive)')
     .option('--every <duration>', 'grid step, e.g. 1h')
     .option('--json', 'print a machine-readable summary')
     .action(async (o: ExportOptions) => {
       const config = await cliConfig(globals());
       const repo = await cliRepository(config);
-      const refs = o.features.split(',').map((s) => s.trim()).filter(Boolean);
-      const features = refs.length === 1 && !refs[0]!.includes(':') ? repo.resolveFeatures({ service: refs[0]! }) : repo.resolveFeatures({ features: refs });
+      const refs = o.features
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
+      const features =
+        refs.length === 1 && !refs[0]!.includes(':')
+          ? repo.resolveFeatures({ service: refs[0]! })
+          : repo.resolveFeatures({ features: refs });
       let entities: EntitySource;
       const grid = [o.start, o.end, o.every].filter((x) => x !== undefined).length;
-      if (o.entities && grid > 0) throw new LarderError('LARDER_BAD_REQUEST', 'pass either --entities or --start/--end/--every, not both');
+      if (o.entities && grid > 0)
+        throw new LarderError(
+          'LARDER_BAD_REQUEST',
+          'pass either --entities or --start/--end/--every, not both',
+        );
       if (o.entities) entities = { type: 'file', path: o.entities };
       else if (grid === 3) {
         const every = parseDuration(o.every!);
-        if (typeof every !== 'number') throw new LarderError('LARDER_BAD_REQUEST', `--every: ${every.error}`);
-        entities = { type: 'grid', start: parseTime(o.start!, '--start'), end: parseTime(o.end!, '--end'), everyMs: every };
-      } else throw new LarderError('LARDER_BAD_REQUEST', 'no entity rows', { hint: 'pass --entities FILE, or all of --start, --end and --every' });
+        if (typeof every !== 'number')
+          throw new LarderError('LARDER_BAD_REQUEST', `--every: ${every.error}`);
+        entities = {
+          type: 'grid',
+          start: parseTime(o.start!, '--start'),
+          end: parseTime(o.end!, '--end'),
+          everyMs: every,
+        };
+      } else
+        throw new LarderError('LARDER_BAD_REQUEST', 'no entity rows', {
+          hint: 'pass --entities FILE, or all of --start, --end and --every',
+        });
       const store = createOfflineStore(config);
       await store.init();
       try {
-        const s = await store.exportPointInTime({ repo, features, entities, out: { type: 'file', path: o.out }, fullFeatureNames: o.fullFeatureNames ?? false, onProgress: progressPrinter() });
-        const rejected = s.rejects.map((r) => ({ source: r.source, file: r.file, count: r.count, examples: r.examples }));
-        if (o.json) printJson({ rows: s.rows, seconds: Number(s.seconds.toFixed(3)), rows_per_s: Math.round(s.rowsPerSecond), out: o.out, rejected });
+        const s = await store.exportPointInTime({
+          repo,
+          features,
+          entities,
+          out: { type: 'file', path: o.out },
+          fullFeatureNames: o.fullFeatureNames ?? false,
+          onProgress: progressPrinter(),
+        });
+        const rejected = s.rejects.map((r) => ({
+          source: r.source,
+          file: r.file,
+          count: r.count,
+          examples: r.examples,
+        }));
+        if (o.json)
+          printJson({
+            rows: s.rows,
+            seconds: Number(s.seconds.toFixed(3)),
+            rows_per_s: Math.round(s.rowsPerSecond),
+            out: o.out,
+            rejected,
+          });
         else {
-          info(`wrote ${s.rows.toLocaleString()} rows × ${s.columns.length} columns to ${o.out} in ${s.seconds.toFixed(1)}s (${Math.round(s.rowsPerSecond).toLocaleString()} rows/s)`);
+          info(
+            `wrote ${s.rows.toLocaleString()} rows × ${s.columns.length} columns to ${o.out} in ${s.seconds.toFixed(1)}s (${Math.round(s.rowsPerSecond).toLocaleString()} rows/s)`,
+          );
           for (const r of s.rejects) {
             info(`rejected ${r.count} record(s) in ${r.file} (${r.source}):`);
             for (const e of r.examples) info(`  line ${e.line}: ${e.reason}`);

@@ -2,7 +2,13 @@
  * The slice of `@duckdb/node-api` the offline store uses, behind a small wrapper: run a
  * statement, read a small result as JS objects, stream a large one chunk by chunk as columns.
  */
-import { DuckDBDataChunk, DuckDBInstance, DuckDBTypeId, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
+import {
+  DuckDBDataChunk,
+  DuckDBInstance,
+  DuckDBTypeId,
+  type DuckDBConnection,
+  type DuckDBValue,
+} from '@duckdb/node-api';
 
 export type SqlValue = string | number | boolean | bigint | null;
 
@@ -74,7 +80,12 @@ export class DuckDBClient {
           const values: DuckDBValue[] = new Array(size);
           for (let j = 0; j < size; j++) {
             const v = col[off + j];
-            values[j] = v === null || v === undefined ? null : big ? BigInt(Math.trunc(v as number)) : (v as DuckDBValue);
+            values[j] =
+              v === null || v === undefined
+                ? null
+                : big
+                  ? BigInt(Math.trunc(v as number))
+                  : (v as DuckDBValue);
           }
           chunk.setColumnValues(i, values);
         });

@@ -4,7 +4,15 @@
  * (`memory_limit`, spilling to `<home>/duckdb-tmp`); on-demand features run afterwards in
  * TypeScript, column-wise per result chunk.
  */
-import { createReadStream, existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  createReadStream,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { randomUUID } from 'node:crypto';
@@ -31,10 +39,19 @@ import type {
 import { outputFormat } from '../output-format.ts';
 import { lineProblem } from '../validate-record.ts';
 import { DuckDBClient, ident, sqlString } from './duckdb-client.ts';
-import { DuckDBOfflineStoreConfig, type DuckDBOfflineStoreConfigInput } from './duckdb-offline-store-config.ts';
+import {
+  DuckDBOfflineStoreConfig,
+  type DuckDBOfflineStoreConfigInput,
+} from './duckdb-offline-store-config.ts';
 import { sqlValueType } from './sql/column-types.ts';
 import { entityReader, TIMESTAMP_COLUMN, timestampExpr } from './sql/entity-rows.ts';
-import { modeSql, passKey, windowPassSql, type Pass, type PassFeature } from './sql/feature-pass.ts';
+import {
+  modeSql,
+  passKey,
+  windowPassSql,
+  type Pass,
+  type PassFeature,
+} from './sql/feature-pass.ts';
 import { readSourceSql } from './sql/read-source.ts';
 import { renderExpr } from './sql/render-expr.ts';
 import { tilesSql } from './sql/tiles-sql.ts';
@@ -84,7 +101,11 @@ export class DuckDBOfflineStore implements OfflineStore {
       return client;
     })().catch((e: unknown) => {
       this.#initPromise = null; // a later call retries
-      throw new LarderError('LARDER_STORE_UNAVAILABLE', `cannot start DuckDB: ${(e as Error).message}`, { cause: e });
+      throw new LarderError(
+        'LARDER_STORE_UNAVAILABLE',
+        `cannot start DuckDB: ${(e as Error).message}`,
+        { cause: e },
+      );
     });
     return this.#initPromise;
   }
@@ -118,7 +139,12 @@ export class DuckDBOfflineStore implements OfflineStore {
   }
 
   /** Loads the fields `paths` need from a batch source into a temp table; reports rejects. */
-  async #loadSource(client: DuckDBClient, spec: BatchSourceSpec, paths: Iterable<string>, rejects: RejectReport[]): Promise<LoadedSource> {
+  async #loadSource(
+    client: DuckDBClient,
+    spec: BatchSourceSpec,
+    paths: Iterable<string>,
+    rejects: RejectReport[],
+  ): Promise<LoadedSource> {
     const table = this.#name('src');
     const fields = new Set<string>([spec.timestampField, spec.idField]);
     for (const p of paths) fields.add(p.split(/[.[]/)[0] as string);
@@ -126,16 +152,22 @@ export class DuckDBOfflineStore implements OfflineStore {
     const cols = [...fields].filter((f) => f in spec.schema.fields);
     if (files.jsonl.length + files.parquet.length === 0) {
       const typed = cols.map((c) => `NULL::${sqlTypeOfField(spec, c)} AS ${ident(c)}`);
-      await client.run(`CREATE TEMP TABLE ${table} AS SELECT NULL::VARCHAR AS __file, NULL::BIGINT AS __line, NULL::VARCHAR AS __reason${typed.map((t) => `, ${t}`).join('')} LIMIT 0`);
+      await client.run(
+        `CREATE TEMP TABLE ${table} AS SELECT NULL::VARCHAR AS __file, NULL::BIGINT AS __line, NULL::VARCHAR AS __reason${typed.map((t) => `, ${t}`).join('')} LIMIT 0`,
+      );
       return { table, spec };
     }
     await client.run(`CREATE TEMP TABLE ${table} AS ${readSourceSql(spec.schema, cols, files)}`);
-    const bad = await client.all(`SELECT __file AS file, count(*) AS n FROM ${table} WHERE __reason IS NOT NULL GROUP BY __file ORDER BY __file`);
+    const bad = await client.all(
+      `SELECT __file AS file, count(*) AS n FROM ${table} WHERE __reason IS NOT NULL GROUP BY __file ORDER BY __file`,
+    );
     for (const b of bad) {
       const file = String(b.file);
       const report: RejectReport = { source: spec.name, file, count: Number(b.n), examples: [] };
       if (file.endsWith('.parquet')) {
-        const ex = await client.all(`SELECT __line AS line, __reason AS reason FROM ${table} WHERE __file = ${sqlString(file)} AND __reason IS NOT NULL ORDER BY __line LIMIT ${this.#config.rejectExamples}`);
+        const ex = await client.all(
+          `SELECT __line AS line, __reason AS reason FROM ${table} WHERE __file = ${sqlString(file)} AND __reason IS NOT NULL ORDER BY __line LIMIT ${this.#config.rejectExamples}`,
+        );
         report.examples = ex.map((e) => ({ line: Number(e.line), reason: String(e.reason) }));
       } else report.examples = await this.#jsonlExamples(spec, file);
       rejects.push(report);
@@ -144,7 +176,10 @@ export class DuckDBOfflineStore implements OfflineStore {
   }
 
   /** The first few bad lines of a JSON Lines file, with line numbers (scans until it has them). */
-  async #jsonlExamples(spec: BatchSourceSpec, file: string): Promise<{ line: number; reason: string }[]> {
+  async #jsonlExamples(
+    spec: BatchSourceSpec,
+    file: string,
+  ): Promise<{ line: number; reason: string }[]> {
     const out: { line: number; reason: string }[] = [];
     const rl = createInterface({ input: createReadStream(file), crlfDelay: Infinity });
     let n = 0;
@@ -159,14 +194,29 @@ export class DuckDBOfflineStore implements OfflineStore {
   }
 
   /** Loads the entity rows into a temp table with `__rid` (row order) and `__t` (ms). */
-  async #loadEntities(client: DuckDBClient, src: EntitySource, joinKeys: readonly string[], passes: Pass[]): Promise<{ table: string; columns: { name: string; type: string }[] }> {
+  async #loadEntities(
+    client: DuckDBClient,
+    src: EntitySource,
+    joinKeys: readonly string[],
+    passes: Pass[],
+  ): Promise<{ table: string; columns: { name: string; type: string }[] }> {
     const raw = this.#name('ent_raw');
     const table = this.#name('ent');
     if (src.type === 'grid') {
-      if (!(src.everyMs > 0) || src.end < src.start) throw new LarderError('LARDER_BAD_REQUEST', 'the time grid needs start <= end and a positive step');
+      if (!(src.everyMs > 0) || src.end < src.start)
+        throw new LarderError(
+          'LARDER_BAD_REQUEST',
+          'the time grid needs start <= end and a positive step',
+        );
       const keySets = new Set(passes.map((p) => p.keys.map((k) => k.joinKey).join(',')));
       if (keySets.size !== 1) {
-        throw new LarderError('LARDER_BAD_REQUEST', `a time grid samples the entities of one key set, but these features are keyed by ${[...keySets].map((k) => `(${k})`).join(' and ')}`, { hint: 'export features of one entity (or one entity combination) at a time, or pass --entities' });
+        throw new LarderError(
+          'LARDER_BAD_REQUEST',
+          `a time grid samples the entities of one key set, but these features are keyed by ${[...keySets].map((k) => `(${k})`).join(' and ')}`,
+          {
+            hint: 'export features of one entity (or one entity combination) at a time, or pass --entities',
+          },
+        );
       }
       const keys = passes.map((p) => {
         return `SELECT DISTINCT ${p.keys.map((k, i) => `${renderKey(p, i)} AS ${ident(k.joinKey)}`).join(', ')} FROM ${p.srcTable} WHERE __reason IS NULL${p.filter ? ` AND ${renderFilter(p)} IS TRUE` : ''} AND ${p.keys.map((_, i) => `${renderKey(p, i)} IS NOT NULL`).join(' AND ')}`;
@@ -182,28 +232,51 @@ export class DuckDBOfflineStore implements OfflineStore {
         path = join(this.#tmpDir, `${this.#name('rows')}.jsonl`);
         writeFileSync(path, src.rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
         if (src.rows.length === 0) {
-          await client.run(`CREATE TEMP TABLE ${raw} AS SELECT ${[...joinKeys.map((k) => `NULL::VARCHAR AS ${ident(k)}`), `NULL::BIGINT AS ${TIMESTAMP_COLUMN}`].join(', ')} LIMIT 0`);
+          await client.run(
+            `CREATE TEMP TABLE ${raw} AS SELECT ${[...joinKeys.map((k) => `NULL::VARCHAR AS ${ident(k)}`), `NULL::BIGINT AS ${TIMESTAMP_COLUMN}`].join(', ')} LIMIT 0`,
+          );
         }
       } else path = src.path;
-      if (src.type === 'file' && !existsSync(path)) throw new LarderError('LARDER_NOT_FOUND', `entity file "${path}" does not exist`);
+      if (src.type === 'file' && !existsSync(path))
+        throw new LarderError('LARDER_NOT_FOUND', `entity file "${path}" does not exist`);
       if (!(src.type === 'rows' && src.rows.length === 0)) {
         const header = await client.all(`DESCRIBE SELECT * FROM ${entityReader(path)}`);
         const present = new Set(header.map((h) => String(h.column_name)));
         const varchar = [...joinKeys, TIMESTAMP_COLUMN].filter((c) => present.has(c));
-        await client.run(`CREATE TEMP TABLE ${raw} AS SELECT * FROM ${entityReader(path, varchar)}`);
+        await client.run(
+          `CREATE TEMP TABLE ${raw} AS SELECT * FROM ${entityReader(path, varchar)}`,
+        );
       }
     }
     const described = await client.all(`DESCRIBE ${raw}`);
-    const columns = described.map((d) => ({ name: String(d.column_name), type: String(d.column_type) }));
-    const missing = [...joinKeys, TIMESTAMP_COLUMN].filter((k) => !columns.some((c) => c.name === k));
+    const columns = described.map((d) => ({
+      name: String(d.column_name),
+      type: String(d.column_type),
+    }));
+    const missing = [...joinKeys, TIMESTAMP_COLUMN].filter(
+      (k) => !columns.some((c) => c.name === k),
+    );
     if (missing.length > 0) {
-      throw new LarderError('LARDER_BAD_REQUEST', `the entity rows lack the column${missing.length > 1 ? 's' : ''} ${missing.join(', ')}`, { hint: `entity rows need ${[...joinKeys, TIMESTAMP_COLUMN].join(', ')} (event_timestamp in epoch ms or ISO-8601)` });
+      throw new LarderError(
+        'LARDER_BAD_REQUEST',
+        `the entity rows lack the column${missing.length > 1 ? 's' : ''} ${missing.join(', ')}`,
+        {
+          hint: `entity rows need ${[...joinKeys, TIMESTAMP_COLUMN].join(', ')} (event_timestamp in epoch ms or ISO-8601)`,
+        },
+      );
     }
     const tsType = columns.find((c) => c.name === TIMESTAMP_COLUMN)!.type;
-    await client.run(`CREATE TEMP TABLE ${table} AS SELECT rowid AS __rid, ${timestampExpr(tsType)} AS __t, * FROM ${raw}`);
-    const bad = await client.all(`SELECT __rid, CAST(${ident(TIMESTAMP_COLUMN)} AS VARCHAR) AS v FROM ${table} WHERE __t IS NULL ORDER BY __rid LIMIT 1`);
+    await client.run(
+      `CREATE TEMP TABLE ${table} AS SELECT rowid AS __rid, ${timestampExpr(tsType)} AS __t, * FROM ${raw}`,
+    );
+    const bad = await client.all(
+      `SELECT __rid, CAST(${ident(TIMESTAMP_COLUMN)} AS VARCHAR) AS v FROM ${table} WHERE __t IS NULL ORDER BY __rid LIMIT 1`,
+    );
     if (bad.length > 0) {
-      throw new LarderError('LARDER_BAD_REQUEST', `entity row ${Number(bad[0]!.__rid) + 1}: event_timestamp ${JSON.stringify(bad[0]!.v)} is not epoch ms nor ISO-8601`);
+      throw new LarderError(
+        'LARDER_BAD_REQUEST',
+        `entity row ${Number(bad[0]!.__rid) + 1}: event_timestamp ${JSON.stringify(bad[0]!.v)} is not epoch ms nor ISO-8601`,
+      );
     }
     await client.run(`DROP TABLE ${raw}`);
     return { table, columns };
@@ -214,7 +287,8 @@ export class DuckDBOfflineStore implements OfflineStore {
     const elapsed = (): number => (performance.now() - started) / 1000;
     const client = await this.#connect();
     const { repo, features } = req;
-    const progress = (phase: string, rowsDone: number, rowsTotal: number): void => req.onProgress?.({ phase, rowsDone, rowsTotal, elapsedSeconds: elapsed() });
+    const progress = (phase: string, rowsDone: number, rowsTotal: number): void =>
+      req.onProgress?.({ phase, rowsDone, rowsTotal, elapsedSeconds: elapsed() });
 
     // 1. Which view features are needed (requested, or inputs of requested on-demand views).
     const odfvs = [...new Set(features.filter((f) => f.onDemand).map((f) => f.view))];
@@ -225,7 +299,8 @@ export class DuckDBOfflineStore implements OfflineStore {
     };
     for (const f of features) if (!f.onDemand) need(f.view, f.feature);
     for (const name of odfvs) {
-      for (const input of Object.values(repo.onDemandViews.get(name)!.spec.inputs)) if (input.from === 'feature') need(input.view, input.feature);
+      for (const input of Object.values(repo.onDemandViews.get(name)!.spec.inputs))
+        if (input.from === 'feature') need(input.view, input.feature);
     }
     const colOf = new Map<string, string>();
     let n = 0;
@@ -236,11 +311,17 @@ export class DuckDBOfflineStore implements OfflineStore {
     };
 
     // 2. Output names.
-    const outNames = features.map((f) => (req.fullFeatureNames ? `${f.view}__${f.feature}` : f.feature));
+    const outNames = features.map((f) =>
+      req.fullFeatureNames ? `${f.view}__${f.feature}` : f.feature,
+    );
     const dup = outNames.find((x, i) => outNames.indexOf(x) !== i);
     if (dup) {
       const views = features.filter((f, i) => outNames[i] === dup).map((f) => f.view);
-      throw new LarderError('LARDER_BAD_REQUEST', `two features are both named "${dup}" (from ${views.join(' and ')})`, { hint: 'pass --full-feature-names to name columns view__feature' });
+      throw new LarderError(
+        'LARDER_BAD_REQUEST',
+        `two features are both named "${dup}" (from ${views.join(' and ')})`,
+        { hint: 'pass --full-feature-names to name columns view__feature' },
+      );
     }
 
     // 3. Passes and sources.
@@ -260,12 +341,19 @@ export class DuckDBOfflineStore implements OfflineStore {
       const src = viewSource(v);
       const paths = pathsBySource.get(src.name) ?? new Set<string>();
       pathsBySource.set(src.name, paths);
-      for (const node of [...Object.values(v.keys), v.filter]) if (node) exprPaths(node).forEach((p) => paths.add(p));
-      for (const f of v.features) for (const node of [f.input, f.where, f.weight]) if (node) exprPaths(node).forEach((p) => paths.add(p));
+      for (const node of [...Object.values(v.keys), v.filter])
+        if (node) exprPaths(node).forEach((p) => paths.add(p));
+      for (const f of v.features)
+        for (const node of [f.input, f.where, f.weight])
+          if (node) exprPaths(node).forEach((p) => paths.add(p));
     }
     for (const [view] of needed) {
       const src = viewSource(repo.featureViews.get(view)!.spec);
-      if (!sources.has(src.name)) sources.set(src.name, await this.#loadSource(client, src, pathsBySource.get(src.name)!, rejects));
+      if (!sources.has(src.name))
+        sources.set(
+          src.name,
+          await this.#loadSource(client, src, pathsBySource.get(src.name)!, rejects),
+        );
     }
     const joinKeys = new Set<string>();
     for (const [view, feats] of needed) {
@@ -277,23 +365,56 @@ export class DuckDBOfflineStore implements OfflineStore {
       const key = passKey(v, keys);
       let pass = passes.get(key);
       if (!pass) {
-        pass = { schema: src.spec.schema, srcTable: src.table, timestampField: src.spec.timestampField, idField: src.spec.idField, keys: keys.map((k) => ({ joinKey: k, expr: v.keys[k]! })), filter: v.filter, features: [] };
+        pass = {
+          schema: src.spec.schema,
+          srcTable: src.table,
+          timestampField: src.spec.timestampField,
+          idField: src.spec.idField,
+          keys: keys.map((k) => ({ joinKey: k, expr: v.keys[k]! })),
+          filter: v.filter,
+          features: [],
+        };
         passes.set(key, pass);
       }
-      for (const f of v.features) if (feats.has(f.name)) pass.features.push({ col: columnOf(view, f.name), view: v, feature: f });
+      for (const f of v.features)
+        if (feats.has(f.name))
+          pass.features.push({ col: columnOf(view, f.name), view: v, feature: f });
     }
     for (const name of odfvs) {
-      for (const input of Object.values(repo.onDemandViews.get(name)!.spec.inputs)) if (input.from === 'request') joinKeys.add(input.field);
+      for (const input of Object.values(repo.onDemandViews.get(name)!.spec.inputs))
+        if (input.from === 'request') joinKeys.add(input.field);
     }
-    const requestFields = new Set(odfvs.flatMap((name) => Object.values(repo.onDemandViews.get(name)!.spec.inputs).flatMap((i) => (i.from === 'request' ? [i.field] : []))));
+    const requestFields = new Set(
+      odfvs.flatMap((name) =>
+        Object.values(repo.onDemandViews.get(name)!.spec.inputs).flatMap((i) =>
+          i.from === 'request' ? [i.field] : [],
+        ),
+      ),
+    );
     for (const k of requestFields) joinKeys.delete(k);
 
     // 4. Entity rows.
-    const ent = await this.#loadEntities(client, req.entities, [...joinKeys, ...requestFields], [...passes.values()]);
-    const [{ n: total }] = (await client.all(`SELECT count(*) AS n FROM ${ent.table}`)) as [{ n: number }];
+    const ent = await this.#loadEntities(
+      client,
+      req.entities,
+      [...joinKeys, ...requestFields],
+      [...passes.values()],
+    );
+    const [{ n: total }] = (await client.all(`SELECT count(*) AS n FROM ${ent.table}`)) as [
+      { n: number },
+    ];
     const entityCols = ent.columns.map((c) => c.name);
     for (const name of outNames) {
-      if (entityCols.includes(name)) throw new LarderError('LARDER_BAD_REQUEST', `feature column "${name}" clashes with a column of the entity rows`, { hint: req.fullFeatureNames ? 'rename the entity column' : 'pass --full-feature-names, or rename the entity column' });
+      if (entityCols.includes(name))
+        throw new LarderError(
+          'LARDER_BAD_REQUEST',
+          `feature column "${name}" clashes with a column of the entity rows`,
+          {
+            hint: req.fullFeatureNames
+              ? 'rename the entity column'
+              : 'pass --full-feature-names, or rename the entity column',
+          },
+        );
     }
 
     // 5. Aggregations.
@@ -325,16 +446,34 @@ export class DuckDBOfflineStore implements OfflineStore {
     // 6. On-demand features, column-wise per chunk, appended to a temp table.
     if (odfvs.length > 0) {
       const od = this.#name('odfv');
-      const outCols = odfvs.flatMap((name) => repo.onDemandViews.get(name)!.spec.features.map((f) => ({ col: columnOf(name, f.name), type: f.type })));
-      await client.run(`CREATE TEMP TABLE ${od} (__rid BIGINT${outCols.map((c) => `, ${ident(c.col)} ${sqlValueType(c.type)}`).join('')})`);
-      const inCols = [...colOf.entries()].filter(([k]) => !odfvs.includes(k.split(':')[0]!)).map(([, c]) => c);
-      const sel = [`e.__rid`, `e.__t`, ...inCols.map((c) => `${exprOf.get(c)} AS ${ident(c)}`), ...[...requestFields].map((f) => `e.${ident(f)}`)];
+      const outCols = odfvs.flatMap((name) =>
+        repo.onDemandViews
+          .get(name)!
+          .spec.features.map((f) => ({ col: columnOf(name, f.name), type: f.type })),
+      );
+      await client.run(
+        `CREATE TEMP TABLE ${od} (__rid BIGINT${outCols.map((c) => `, ${ident(c.col)} ${sqlValueType(c.type)}`).join('')})`,
+      );
+      const inCols = [...colOf.entries()]
+        .filter(([k]) => !odfvs.includes(k.split(':')[0]!))
+        .map(([, c]) => c);
+      const sel = [
+        `e.__rid`,
+        `e.__t`,
+        ...inCols.map((c) => `${exprOf.get(c)} AS ${ident(c)}`),
+        ...[...requestFields].map((f) => `e.${ident(f)}`),
+      ];
       let done = 0;
-      for await (const chunk of client.stream(`SELECT ${sel.join(', ')} ${base} ORDER BY e.__rid`)) {
+      for await (const chunk of client.stream(
+        `SELECT ${sel.join(', ')} ${base} ORDER BY e.__rid`,
+      )) {
         const cols: Record<string, unknown[]> = {};
         chunk.names.forEach((name, i) => (cols[name] = chunk.columns[i]!));
         const outs = applyOnDemand(repo, odfvs, cols, chunk.size, cols.__t as number[], columnOf);
-        await client.appendColumns(od, [cols.__rid!, ...outCols.map((c) => coerce(c.type, outs[c.col]!))]);
+        await client.appendColumns(od, [
+          cols.__rid!,
+          ...outCols.map((c) => coerce(c.type, outs[c.col]!)),
+        ]);
         done += chunk.size;
         progress('on-demand features', done, total);
       }
@@ -344,9 +483,17 @@ export class DuckDBOfflineStore implements OfflineStore {
 
     // 7. Output.
     progress('writing', 0, total);
-    const select = [...entityCols.map((c) => `e.${ident(c)}`), ...features.map((f, i) => `${exprOf.get(columnOf(f.view, f.feature))} AS ${ident(outNames[i]!)}`)];
+    const select = [
+      ...entityCols.map((c) => `e.${ident(c)}`),
+      ...features.map(
+        (f, i) => `${exprOf.get(columnOf(f.view, f.feature))} AS ${ident(outNames[i]!)}`,
+      ),
+    ];
     const finalSql = `SELECT ${select.join(', ')} FROM ${ent.table} e ${joins.join(' ')} ORDER BY e.__rid`;
-    const columns: ExportColumn[] = [...entityCols.map((name) => ({ name, type: 'entity' as const })), ...features.map((f, i) => ({ name: outNames[i]!, type: f.type }))];
+    const columns: ExportColumn[] = [
+      ...entityCols.map((name) => ({ name, type: 'entity' as const })),
+      ...features.map((f, i) => ({ name: outNames[i]!, type: f.type })),
+    ];
     const summary: ExportSummary = { rows: total, seconds: 0, rowsPerSecond: 0, columns, rejects };
     if (req.out.type === 'memory') {
       const data: Record<string, never>[] = [];
@@ -360,7 +507,9 @@ export class DuckDBOfflineStore implements OfflineStore {
       summary.data = data;
     } else {
       const format = req.out.format ?? outputFormat(req.out.path);
-      await this.#write(client, finalSql, req.out.path, format, columns, ent.columns, total, (d) => progress('writing', d, total));
+      await this.#write(client, finalSql, req.out.path, format, columns, ent.columns, total, (d) =>
+        progress('writing', d, total),
+      );
     }
     summary.seconds = elapsed();
     summary.rowsPerSecond = summary.seconds > 0 ? total / summary.seconds : 0;
@@ -369,7 +518,16 @@ export class DuckDBOfflineStore implements OfflineStore {
     return summary;
   }
 
-  async #write(client: DuckDBClient, sql: string, path: string, format: OutputFormat, columns: ExportColumn[], entTypes: { name: string; type: string }[], total: number, onRows: (n: number) => void): Promise<void> {
+  async #write(
+    client: DuckDBClient,
+    sql: string,
+    path: string,
+    format: OutputFormat,
+    columns: ExportColumn[],
+    entTypes: { name: string; type: string }[],
+    total: number,
+    onRows: (n: number) => void,
+  ): Promise<void> {
     const p = sqlString(path);
     switch (format) {
       case 'parquet':
@@ -382,7 +540,9 @@ export class DuckDBOfflineStore implements OfflineStore {
         await client.run(`COPY (${sql}) TO ${p} (FORMAT json)`);
         break;
       case 'arrow': {
-        const kinds: ArrowKind[] = columns.map((c) => (c.type === 'entity' ? arrowKindOf(entTypes.find((e) => e.name === c.name)!.type) : c.type));
+        const kinds: ArrowKind[] = columns.map((c) =>
+          c.type === 'entity' ? arrowKindOf(entTypes.find((e) => e.name === c.name)!.type) : c.type,
+        );
         let done = 0;
         const chunks = async function* (): AsyncGenerator<unknown[][]> {
           for await (const chunk of client.stream(sql)) {
@@ -391,7 +551,12 @@ export class DuckDBOfflineStore implements OfflineStore {
             yield chunk.columns;
           }
         };
-        await writeArrow(path, columns.map((c) => c.name), kinds, chunks());
+        await writeArrow(
+          path,
+          columns.map((c) => c.name),
+          kinds,
+          chunks(),
+        );
         break;
       }
     }
@@ -410,12 +575,23 @@ export class DuckDBOfflineStore implements OfflineStore {
     const s = def.source;
     const src = ('batch' in s ? s.batch : s).spec as BatchSourceSpec;
     const paths = new Set<string>();
-    for (const node of [...Object.values(view.keys), view.filter]) if (node) exprPaths(node).forEach((p) => paths.add(p));
-    for (const f of view.features) for (const node of [f.input, f.where, f.weight]) if (node) exprPaths(node).forEach((p) => paths.add(p));
+    for (const node of [...Object.values(view.keys), view.filter])
+      if (node) exprPaths(node).forEach((p) => paths.add(p));
+    for (const f of view.features)
+      for (const node of [f.input, f.where, f.weight])
+        if (node) exprPaths(node).forEach((p) => paths.add(p));
     const rejects: RejectReport[] = [];
     const loaded = await this.#loadSource(client, src, paths, rejects);
     const keys = def.entityDefs.map((e) => e.spec.joinKey);
-    const pass: Pass = { schema: src.schema, srcTable: loaded.table, timestampField: src.timestampField, idField: src.idField, keys: keys.map((k) => ({ joinKey: k, expr: view.keys[k]! })), filter: view.filter, features: view.features.map((f, i) => ({ col: `__f${i}`, view, feature: f })) };
+    const pass: Pass = {
+      schema: src.schema,
+      srcTable: loaded.table,
+      timestampField: src.timestampField,
+      idField: src.idField,
+      keys: keys.map((k) => ({ joinKey: k, expr: view.keys[k]! })),
+      filter: view.filter,
+      features: view.features.map((f, i) => ({ col: `__f${i}`, view, feature: f })),
+    };
     const queries = tilesSql(pass, req.start, req.end);
     const batchSize = req.batchSize ?? 10_000;
     const drop = (): Promise<void> => this.#dropTemps(client);
@@ -428,9 +604,21 @@ export class DuckDBOfflineStore implements OfflineStore {
             for (let r = 0; r < chunk.size; r++) {
               const key = keys.map((_, i) => chunk.columns[i]![r]) as (string | number | boolean)[];
               const states: Record<string, unknown> = {};
-              q.features.forEach((f, j) => (states[f.name] = q.decode(f, chunk.columns[keys.length + (q.hopMs === null ? 0 : 1) + j]![r])));
+              q.features.forEach(
+                (f, j) =>
+                  (states[f.name] = q.decode(
+                    f,
+                    chunk.columns[keys.length + (q.hopMs === null ? 0 : 1) + j]![r],
+                  )),
+              );
               if (q.hopMs === null) lifetime.push({ key, states: states as never });
-              else tiles.push({ key, hopMs: q.hopMs, hop: Number(chunk.columns[keys.length]![r]), states });
+              else
+                tiles.push({
+                  key,
+                  hopMs: q.hopMs,
+                  hop: Number(chunk.columns[keys.length]![r]),
+                  states,
+                });
               if (tiles.length + lifetime.length >= batchSize) {
                 yield { tiles, lifetime };
                 tiles = [];
@@ -451,7 +639,15 @@ export class DuckDBOfflineStore implements OfflineStore {
 function sqlTypeOfField(spec: BatchSourceSpec, field: string): string {
   const f = spec.schema.fields[field];
   if (!f) return 'VARCHAR';
-  return f.kind === 'string' ? 'VARCHAR' : f.kind === 'int64' ? 'BIGINT' : f.kind === 'float64' ? 'DOUBLE' : f.kind === 'bool' ? 'BOOLEAN' : 'JSON';
+  return f.kind === 'string'
+    ? 'VARCHAR'
+    : f.kind === 'int64'
+      ? 'BIGINT'
+      : f.kind === 'float64'
+        ? 'DOUBLE'
+        : f.kind === 'bool'
+          ? 'BOOLEAN'
+          : 'JSON';
 }
 
 function coerce(type: ValueType, values: unknown[]): unknown[] {
@@ -468,7 +664,8 @@ function coerce(type: ValueType, values: unknown[]): unknown[] {
 
 function arrowKindOf(duckType: string): ArrowKind {
   const t = duckType.toUpperCase();
-  if (/^(BIGINT|INTEGER|SMALLINT|TINYINT|UBIGINT|UINTEGER|USMALLINT|UTINYINT|HUGEINT)$/.test(t)) return 'int64';
+  if (/^(BIGINT|INTEGER|SMALLINT|TINYINT|UBIGINT|UINTEGER|USMALLINT|UTINYINT|HUGEINT)$/.test(t))
+    return 'int64';
   if (/^(DOUBLE|FLOAT|DECIMAL.*)$/.test(t)) return 'float64';
   if (t === 'BOOLEAN') return 'bool';
   return 'string';

@@ -15,7 +15,11 @@
  * const rows = referenceFeatures(repo, { user_events_batch: events, transactions_batch: txs },
  *   [{ user_id: 'u1', product_id: 'p1', event_timestamp: t }], repo.resolveFeatures({ service: 'recommendation_v1' }));
  */
-import { bruteForceLifetime, bruteForceWindow, type AggregationEvent } from '../aggregation/index.ts';
+import {
+  bruteForceLifetime,
+  bruteForceWindow,
+  type AggregationEvent,
+} from '../aggregation/index.ts';
 import { compileExpr, compileFilter, compileMulti, type Value } from '../expr-eval.ts';
 import { LarderError } from '../errors.ts';
 import type { Repository, ResolvedFeature } from '../repository.ts';
@@ -41,7 +45,11 @@ interface ViewData {
   id: (r: Rec) => string;
 }
 
-function prepareView(repo: Repository, name: string, records: Record<string, readonly Rec[]>): ViewData {
+function prepareView(
+  repo: Repository,
+  name: string,
+  records: Record<string, readonly Rec[]>,
+): ViewData {
   const def = repo.featureViews.get(name);
   if (!def) throw new LarderError('LARDER_NOT_FOUND', `unknown feature view "${name}"`);
   const batch = 'batch' in def.source ? def.source.batch : def.source;
@@ -61,7 +69,13 @@ function prepareView(repo: Repository, name: string, records: Record<string, rea
   }
   const tsField = src.timestampField;
   const idField = src.idField;
-  return { view: def.spec, joinKeys, byKey, ts: (r) => Number(r[tsField]), id: (r) => String(r[idField]) };
+  return {
+    view: def.spec,
+    joinKeys,
+    byKey,
+    ts: (r) => Number(r[tsField]),
+    id: (r) => String(r[idField]),
+  };
 }
 
 function events(data: ViewData, f: FeatureSpec, recs: readonly Rec[]): AggregationEvent[] {
@@ -80,7 +94,11 @@ function events(data: ViewData, f: FeatureSpec, recs: readonly Rec[]): Aggregati
     const values = input(r);
     const weights = weight ? weight(r) : null;
     values.forEach((value, i) => {
-      const w: Value | undefined = weights ? (weights.length === values.length ? weights[i] : weights[0]) : 1;
+      const w: Value | undefined = weights
+        ? weights.length === values.length
+          ? weights[i]
+          : weights[0]
+        : 1;
       if (weights && (w === null || w === undefined || typeof w !== 'number')) return;
       out.push({ ts, id, value, weight: w as number });
     });
@@ -94,7 +112,8 @@ function evaluate(data: ViewData, f: FeatureSpec, row: EntityRow): Scalar | null
   if (key.some((k) => k === null || k === undefined)) return empty;
   const recs = data.byKey.get(JSON.stringify(key.map(String))) ?? [];
   const evs = events(data, f, recs);
-  if (f.windowMs === null || f.hopMs === null) return bruteForceLifetime(evs, row.event_timestamp, data.view.ttlMs);
+  if (f.windowMs === null || f.hopMs === null)
+    return bruteForceLifetime(evs, row.event_timestamp, data.view.ttlMs);
   return bruteForceWindow(f.aggregation, evs, row.event_timestamp, f.windowMs, f.hopMs);
 }
 
@@ -118,10 +137,15 @@ export function referenceFeatures(
   const value = (viewName: string, feature: string, row: EntityRow): Scalar | null => {
     const data = view(viewName);
     const f = data.view.features.find((x) => x.name === feature);
-    if (!f) throw new LarderError('LARDER_NOT_FOUND', `feature view "${viewName}" has no feature "${feature}"`);
+    if (!f)
+      throw new LarderError(
+        'LARDER_NOT_FOUND',
+        `feature view "${viewName}" has no feature "${feature}"`,
+      );
     return evaluate(data, f, row);
   };
-  const name = (f: ResolvedFeature): string => (options.fullFeatureNames ? `${f.view}__${f.feature}` : f.feature);
+  const name = (f: ResolvedFeature): string =>
+    options.fullFeatureNames ? `${f.view}__${f.feature}` : f.feature;
   const out: Record<string, Scalar | null>[] = entityRows.map(() => ({}));
   const timestamps = entityRows.map((r) => r.event_timestamp);
   const odCache = new Map<string, Record<string, unknown[]>>();
@@ -135,7 +159,11 @@ export function referenceFeatures(
       const od = repo.onDemandViews.get(f.view)!;
       const inputs: Record<string, unknown[]> = {};
       for (const [k, input] of Object.entries(od.spec.inputs)) {
-        inputs[k] = entityRows.map((row) => (input.from === 'feature' ? value(input.view, input.feature, row) : (row[input.field] ?? null)));
+        inputs[k] = entityRows.map((row) =>
+          input.from === 'feature'
+            ? value(input.view, input.feature, row)
+            : (row[input.field] ?? null),
+        );
       }
       result = od.transform(inputs, { size: entityRows.length, timestamps });
       odCache.set(f.view, result);

@@ -22,10 +22,18 @@ const CATEGORIES = ['books', 'electronics', 'fashion', 'toys'];
 const PLATFORMS = ['mobile', 'desktop', 'tablet'];
 
 /** Offsets that land on and next to hop and window edges (minutes, hours, days, TTLs). */
-const time = fc.oneof(
-  fc.integer({ min: -40 * DAY_MS, max: 2 * DAY_MS }),
-  fc.tuple(fc.constantFrom(MINUTE_MS, 5 * MINUTE_MS, HOUR_MS, DAY_MS, 7 * DAY_MS, 30 * DAY_MS), fc.integer({ min: -3, max: 3 }), fc.constantFrom(-1, 0, 1)).map(([u, k, d]) => k * u + d),
-).map((o) => T0 + o);
+const time = fc
+  .oneof(
+    fc.integer({ min: -40 * DAY_MS, max: 2 * DAY_MS }),
+    fc
+      .tuple(
+        fc.constantFrom(MINUTE_MS, 5 * MINUTE_MS, HOUR_MS, DAY_MS, 7 * DAY_MS, 30 * DAY_MS),
+        fc.integer({ min: -3, max: 3 }),
+        fc.constantFrom(-1, 0, 1),
+      )
+      .map(([u, k, d]) => k * u + d),
+  )
+  .map((o) => T0 + o);
 
 const eventArb = fc.record({
   id: fc.integer({ min: 0, max: 30 }),
@@ -33,7 +41,13 @@ const eventArb = fc.record({
   eventType: fc.constantFrom('page_view', 'click', 'purchase', 'add_to_cart', 'search'),
   ts: time,
   productId: fc.option(fc.constantFrom(...PRODUCTS), { freq: 4 }),
-  price: fc.option(fc.oneof(fc.constantFrom('10', '19.99', ' 5.5 ', 'abc', '1e2', 'inf'), fc.double({ min: 0.01, max: 500, noNaN: true }).map(String)), { freq: 2 }),
+  price: fc.option(
+    fc.oneof(
+      fc.constantFrom('10', '19.99', ' 5.5 ', 'abc', '1e2', 'inf'),
+      fc.double({ min: 0.01, max: 500, noNaN: true }).map(String),
+    ),
+    { freq: 2 },
+  ),
   category: fc.option(fc.constantFrom(...CATEGORIES), { freq: 2 }),
   platform: fc.constantFrom(...PLATFORMS),
 });
@@ -42,12 +56,24 @@ const txArb = fc.record({
   id: fc.integer({ min: 0, max: 20 }),
   userId: fc.constantFrom(...USERS),
   ts: time,
-  items: fc.array(fc.record({ productId: fc.constantFrom(...PRODUCTS), quantity: fc.integer({ min: 1, max: 4 }), price: fc.double({ min: 1, max: 100, noNaN: true }), category: fc.constantFrom(...CATEGORIES) }), { maxLength: 3 }),
+  items: fc.array(
+    fc.record({
+      productId: fc.constantFrom(...PRODUCTS),
+      quantity: fc.integer({ min: 1, max: 4 }),
+      price: fc.double({ min: 1, max: 100, noNaN: true }),
+      category: fc.constantFrom(...CATEGORIES),
+    }),
+    { maxLength: 3 },
+  ),
   total: fc.double({ min: 0.5, max: 1000, noNaN: true }),
   status: fc.constantFrom('completed', 'completed', 'pending', 'failed', 'refunded'),
 });
 
-const rowArb = fc.record({ user_id: fc.constantFrom(...USERS, 'u-never'), product_id: fc.constantFrom(...PRODUCTS, 'p-never'), event_timestamp: time });
+const rowArb = fc.record({
+  user_id: fc.constantFrom(...USERS, 'u-never'),
+  product_id: fc.constantFrom(...PRODUCTS, 'p-never'),
+  event_timestamp: time,
+});
 
 let dir: string;
 let repo: Repository;
@@ -58,7 +84,12 @@ beforeAll(async () => {
   mkdirSync(join(dir, 'data/raw/user_events'), { recursive: true });
   mkdirSync(join(dir, 'data/raw/transactions'), { recursive: true });
   repo = await loadRepository('features');
-  store = new DuckDBOfflineStore({ type: 'duckdb', dataDir: join(dir, 'data'), home: join(dir, 'home'), memoryLimit: '1GB' });
+  store = new DuckDBOfflineStore({
+    type: 'duckdb',
+    dataDir: join(dir, 'data'),
+    home: join(dir, 'home'),
+    memoryLimit: '1GB',
+  });
   await store.init();
 });
 
@@ -76,31 +107,73 @@ describe('point-in-time export = reference evaluator (recommendation_v1)', () =>
   it('agrees on random histories', async () => {
     const features = repo.resolveFeatures({ service: 'recommendation_v1' });
     await fc.assert(
-      fc.asyncProperty(fc.array(eventArb, { maxLength: 60 }), fc.array(txArb, { maxLength: 20 }), fc.array(rowArb, { minLength: 100, maxLength: 100 }), async (evs, txs, rows) => {
-        const events = evs.map((e) => ({
-          eventId: `e${e.id}`,
-          userId: e.userId,
-          sessionId: 's1',
-          eventType: e.eventType,
-          timestamp: e.ts,
-          properties: Object.fromEntries(Object.entries({ productId: e.productId, price: e.price, category: e.category }).filter(([, v]) => v !== null)) as Record<string, string>,
-          context: { userAgent: 'ua', ip: '10.0.0.1', platform: e.platform, referrer: null },
-        }));
-        const transactions = txs.map((t) => ({ transactionId: `t${t.id}`, userId: t.userId, orderItems: t.items, totalAmount: t.total, currency: 'EUR', paymentMethod: 'card', status: t.status, timestamp: t.ts }));
-        writeFileSync(join(dir, 'data/raw/user_events/events.jsonl'), events.map((e) => JSON.stringify(e)).join('\n') + '\n');
-        writeFileSync(join(dir, 'data/raw/transactions/tx.jsonl'), transactions.map((e) => JSON.stringify(e)).join('\n') + '\n');
-        const got = await store.exportPointInTime({ repo, features, entities: { type: 'rows', rows }, out: { type: 'memory' } });
-        const want = referenceFeatures(repo, { user_events_batch: events, transactions_batch: transactions }, rows, features);
-        expect(got.rejects).toEqual([]);
-        expect(got.data).toHaveLength(rows.length);
-        got.data!.forEach((row, i) => {
-          expect(row.user_id).toBe(rows[i]!.user_id);
-          expect(row.event_timestamp).toBe(rows[i]!.event_timestamp);
-          for (const [k, v] of Object.entries(want[i]!)) {
-            if (!same(row[k], v)) expect({ row: i, entity: rows[i], feature: k, got: row[k] }).toEqual({ row: i, entity: rows[i], feature: k, got: v });
-          }
-        });
-      }),
+      fc.asyncProperty(
+        fc.array(eventArb, { maxLength: 60 }),
+        fc.array(txArb, { maxLength: 20 }),
+        fc.array(rowArb, { minLength: 100, maxLength: 100 }),
+        async (evs, txs, rows) => {
+          const events = evs.map((e) => ({
+            eventId: `e${e.id}`,
+            userId: e.userId,
+            sessionId: 's1',
+            eventType: e.eventType,
+            timestamp: e.ts,
+            properties: Object.fromEntries(
+              Object.entries({
+                productId: e.productId,
+                price: e.price,
+                category: e.category,
+              }).filter(([, v]) => v !== null),
+            ) as Record<string, string>,
+            context: { userAgent: 'ua', ip: '10.0.0.1', platform: e.platform, referrer: null },
+          }));
+          const transactions = txs.map((t) => ({
+            transactionId: `t${t.id}`,
+            userId: t.userId,
+            orderItems: t.items,
+            totalAmount: t.total,
+            currency: 'EUR',
+            paymentMethod: 'card',
+            status: t.status,
+            timestamp: t.ts,
+          }));
+          writeFileSync(
+            join(dir, 'data/raw/user_events/events.jsonl'),
+            events.map((e) => JSON.stringify(e)).join('\n') + '\n',
+          );
+          writeFileSync(
+            join(dir, 'data/raw/transactions/tx.jsonl'),
+            transactions.map((e) => JSON.stringify(e)).join('\n') + '\n',
+          );
+          const got = await store.exportPointInTime({
+            repo,
+            features,
+            entities: { type: 'rows', rows },
+            out: { type: 'memory' },
+          });
+          const want = referenceFeatures(
+            repo,
+            { user_events_batch: events, transactions_batch: transactions },
+            rows,
+            features,
+          );
+          expect(got.rejects).toEqual([]);
+          expect(got.data).toHaveLength(rows.length);
+          got.data!.forEach((row, i) => {
+            expect(row.user_id).toBe(rows[i]!.user_id);
+            expect(row.event_timestamp).toBe(rows[i]!.event_timestamp);
+            for (const [k, v] of Object.entries(want[i]!)) {
+              if (!same(row[k], v))
+                expect({ row: i, entity: rows[i], feature: k, got: row[k] }).toEqual({
+                  row: i,
+                  entity: rows[i],
+                  feature: k,
+                  got: v,
+                });
+            }
+          });
+        },
+      ),
       { numRuns: 40 },
     );
   }, 120_000);

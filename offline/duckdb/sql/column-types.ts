@@ -3,7 +3,12 @@ import type { FieldType, RecordType } from '../../../registry/record-schema.ts';
 import type { ValueType } from '../../../registry/types.ts';
 import { ident } from '../duckdb-client.ts';
 
-const SCALAR: Record<ValueType, string> = { string: 'VARCHAR', int64: 'BIGINT', float64: 'DOUBLE', bool: 'BOOLEAN' };
+const SCALAR: Record<ValueType, string> = {
+  string: 'VARCHAR',
+  int64: 'BIGINT',
+  float64: 'DOUBLE',
+  bool: 'BOOLEAN',
+};
 
 export const sqlValueType = (t: ValueType): string => SCALAR[t];
 
@@ -15,7 +20,9 @@ export function sqlType(f: FieldType): string {
     case 'array':
       return `${sqlType(f.items)}[]`;
     case 'record':
-      return `STRUCT(${Object.entries(f.fields).map(([k, v]) => `${ident(k)} ${sqlType(v)}`).join(', ')})`;
+      return `STRUCT(${Object.entries(f.fields)
+        .map(([k, v]) => `${ident(k)} ${sqlType(v)}`)
+        .join(', ')})`;
     default:
       return SCALAR[f.kind];
   }

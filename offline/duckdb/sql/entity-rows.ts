@@ -10,19 +10,25 @@ export function entityReader(path: string, varchar: readonly string[] = []): str
   const ext = extname(path).toLowerCase();
   const p = sqlString(path);
   if (ext === '.csv' || ext === '.tsv') {
-    const types = varchar.length ? `, types = {${varchar.map((c) => `${sqlString(c)}: 'VARCHAR'`).join(', ')}}` : '';
+    const types = varchar.length
+      ? `, types = {${varchar.map((c) => `${sqlString(c)}: 'VARCHAR'`).join(', ')}}`
+      : '';
     return `read_csv(${p}, header = true${types})`;
   }
-  if (ext === '.jsonl' || ext === '.json' || ext === '.ndjson') return `read_json(${p}, format = 'newline_delimited')`;
+  if (ext === '.jsonl' || ext === '.json' || ext === '.ndjson')
+    return `read_json(${p}, format = 'newline_delimited')`;
   if (ext === '.parquet') return `read_parquet(${p})`;
-  throw new LarderError('LARDER_BAD_REQUEST', `cannot read entity rows from "${path}"`, { hint: 'use a .csv, .jsonl or .parquet file' });
+  throw new LarderError('LARDER_BAD_REQUEST', `cannot read entity rows from "${path}"`, {
+    hint: 'use a .csv, .jsonl or .parquet file',
+  });
 }
 
 /** `__t` from an `event_timestamp` column of DuckDB type `type`: epoch ms or ISO-8601. */
 export function timestampExpr(type: string): string {
   const c = ident(TIMESTAMP_COLUMN);
   const t = type.toUpperCase();
-  if (/^(BIGINT|INTEGER|SMALLINT|TINYINT|UBIGINT|UINTEGER|HUGEINT|USMALLINT|UTINYINT)$/.test(t)) return `CAST(${c} AS BIGINT)`;
+  if (/^(BIGINT|INTEGER|SMALLINT|TINYINT|UBIGINT|UINTEGER|HUGEINT|USMALLINT|UTINYINT)$/.test(t))
+    return `CAST(${c} AS BIGINT)`;
   if (/^(DOUBLE|FLOAT|DECIMAL.*)$/.test(t)) return `CAST(${c} AS BIGINT)`;
   if (t.startsWith('TIMESTAMP') || t === 'DATE') return `epoch_ms(CAST(${c} AS TIMESTAMPTZ))`;
   return `COALESCE(TRY_CAST(${c} AS BIGINT), epoch_ms(TRY_CAST(${c} AS TIMESTAMPTZ)))`;

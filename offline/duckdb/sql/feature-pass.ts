@@ -42,7 +42,11 @@ export interface Pass {
 
 /** Groups the features of several views into passes by (source, keys, filter). */
 export function passKey(view: FeatureViewSpec, joinKeys: string[]): string {
-  return JSON.stringify({ s: view.source, k: joinKeys.map((k) => [k, view.keys[k]]), f: view.filter });
+  return JSON.stringify({
+    s: view.source,
+    k: joinKeys.map((k) => [k, view.keys[k]]),
+    f: view.filter,
+  });
 }
 
 const arrayOf = (node: ExprNode | null): string | null => {
@@ -64,16 +68,27 @@ function keyCols(pass: Pass): string[] {
 /** The events of a pass: keys, ts, id, and the filter applied (null keys never match). */
 function eventsSql(pass: Pass, extra: string[], unnest: string | null): string {
   const keys = pass.keys.map((k, i) => `${renderExpr(pass.schema, k.expr)} AS __k${i}`);
-  const conds = ['__reason IS NULL', ...pass.keys.map((k) => `${renderExpr(pass.schema, k.expr)} IS NOT NULL`)];
+  const conds = [
+    '__reason IS NULL',
+    ...pass.keys.map((k) => `${renderExpr(pass.schema, k.expr)} IS NOT NULL`),
+  ];
   if (pass.filter) conds.push(`${renderExpr(pass.schema, pass.filter)} IS TRUE`);
-  const base = [...keys, `${ident(pass.timestampField)} AS __ts`, `CAST(${ident(pass.idField)} AS VARCHAR) AS __id`];
-  if (unnest) base.push(`UNNEST(${renderExpr(pass.schema, { op: 'col', path: unnest })}) AS __item`);
+  const base = [
+    ...keys,
+    `${ident(pass.timestampField)} AS __ts`,
+    `CAST(${ident(pass.idField)} AS VARCHAR) AS __id`,
+  ];
+  if (unnest)
+    base.push(`UNNEST(${renderExpr(pass.schema, { op: 'col', path: unnest })}) AS __item`);
   return `SELECT ${[...base, ...extra].join(', ')} FROM ${pass.srcTable} WHERE ${conds.join(' AND ')}`;
 }
 
 function checkInput(view: FeatureViewSpec, f: FeatureSpec): void {
   if (f.aggregation !== 'mode' && (arrayOf(f.input) || arrayOf(f.where))) {
-    throw new LarderError('LARDER_DEFINITION_INVALID', `${view.name}:${f.name}: array paths are only supported as mode inputs and weights by the DuckDB offline store`);
+    throw new LarderError(
+      'LARDER_DEFINITION_INVALID',
+      `${view.name}:${f.name}: array paths are only supported as mode inputs and weights by the DuckDB offline store`,
+    );
   }
 }
 
@@ -99,7 +114,9 @@ export function windowPassSql(pass: Pass, table: string, entTable: string): stri
         inputs.push(`CASE WHEN ${where} THEN 1 END AS ${c}`);
         break;
       case 'last':
-        inputs.push(`CASE WHEN ${where} AND (${input}) IS NOT NULL THEN struct_pack(ts := ${ident(pass.timestampField)}, id := CAST(${ident(pass.idField)} AS VARCHAR), v := ${input}) END AS ${c}`);
+        inputs.push(
+          `CASE WHEN ${where} AND (${input}) IS NOT NULL THEN struct_pack(ts := ${ident(pass.timestampField)}, id := CAST(${ident(pass.idField)} AS VARCHAR), v := ${input}) END AS ${c}`,
+        );
         break;
       default:
         inputs.push(`CASE WHEN ${where} THEN ${input} END AS ${c}`);
@@ -109,7 +126,10 @@ export function windowPassSql(pass: Pass, table: string, entTable: string): stri
       frame = 'RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW';
     } else {
       const off = `__off_${f.windowMs}_${f.hopMs}`;
-      offsets.set(off, `CASE WHEN __row THEN (((__ts % ${f.hopMs}) + ${f.hopMs}) % ${f.hopMs}) + ${f.windowMs - f.hopMs} ELSE 0 END AS ${off}`);
+      offsets.set(
+        off,
+        `CASE WHEN __row THEN (((__ts % ${f.hopMs}) + ${f.hopMs}) % ${f.hopMs}) + ${f.windowMs - f.hopMs} ELSE 0 END AS ${off}`,
+      );
       frame = `RANGE BETWEEN ${off} PRECEDING AND CURRENT ROW`;
     }
     const over = `OVER (PARTITION BY ${keyCols(pass).join(', ')} ORDER BY __ts ${frame})`;
@@ -164,7 +184,11 @@ export function modeSql(pass: Pass, pf: PassFeature, table: string, entTable: st
   const unnest = arrayOf(f.input) ?? arrayOf(f.weight);
   const opts = unnest ? { unnested: { [unnest]: '__item' } } : {};
   const t = inferExprType(schema, f.input as ExprNode);
-  if (!('error' in t) && t.type !== 'string') throw new LarderError('LARDER_DEFINITION_INVALID', `${pf.view.name}:${f.name}: mode needs a string input`);
+  if (!('error' in t) && t.type !== 'string')
+    throw new LarderError(
+      'LARDER_DEFINITION_INVALID',
+      `${pf.view.name}:${f.name}: mode needs a string input`,
+    );
   const value = renderExpr(schema, f.input as ExprNode, opts);
   const weight = f.weight ? `CAST(${renderExpr(schema, f.weight, opts)} AS DOUBLE)` : '1.0::DOUBLE';
   const where = f.where ? `${renderExpr(schema, f.where)} IS TRUE` : 'TRUE';
@@ -172,7 +196,8 @@ export function modeSql(pass: Pass, pf: PassFeature, table: string, entTable: st
   const keys = keyCols(pass);
   const mev = `SELECT ${keys.join(', ')}, __ts, ${hopStart('__ts', h)} // ${h} AS __hop, ${value} AS __v, ${weight} AS __w FROM (${ev}) WHERE __where`;
   const entKeys = pass.keys.map((k, i) => `CAST(${ident(k.joinKey)} AS VARCHAR) AS __k${i}`);
-  const on = (a: string, b: string): string => keys.map((k) => `${a}.${k} = ${b}.${k}`).join(' AND ');
+  const on = (a: string, b: string): string =>
+    keys.map((k) => `${a}.${k} = ${b}.${k}`).join(' AND ');
   return (
     `CREATE OR REPLACE TEMP TABLE ${table} AS ` +
     `WITH mev AS (SELECT * FROM (${mev}) WHERE __v IS NOT NULL AND __w IS NOT NULL), ` +

@@ -13,7 +13,15 @@ import { ident, sqlString } from '../duckdb-client.ts';
 import { jsonStructure, sqlType } from './column-types.ts';
 
 const TYPE_NAME = `CASE json_type(%) WHEN 'VARCHAR' THEN 'string' WHEN 'BOOLEAN' THEN 'boolean' WHEN 'OBJECT' THEN 'object' WHEN 'ARRAY' THEN 'array' ELSE 'number' END`;
-const KIND_NAME: Record<FieldType['kind'], string> = { string: 'string', int64: 'int64', float64: 'float64', bool: 'bool', map: 'map', array: 'array', record: 'record' };
+const KIND_NAME: Record<FieldType['kind'], string> = {
+  string: 'string',
+  int64: 'int64',
+  float64: 'float64',
+  bool: 'bool',
+  map: 'map',
+  array: 'array',
+  record: 'record',
+};
 
 let lambdaDepth = 0;
 /** Lines are read as one CSV column: a delimiter that cannot occur unescaped in JSON. */
@@ -45,14 +53,17 @@ export function jsonReason(f: FieldType, e: string, label: string): string {
   let sub = 'NULL';
   switch (f.kind) {
     case 'string':
-      if (f.enum) sub = `CASE WHEN (${e} ->> '$') NOT IN (${inList(f.enum)}) THEN ${sqlString(`field "${label}": `)} || (${e})::VARCHAR || ${sqlString(` is not one of ${f.enum.join(', ')}`)} END`;
+      if (f.enum)
+        sub = `CASE WHEN (${e} ->> '$') NOT IN (${inList(f.enum)}) THEN ${sqlString(`field "${label}": `)} || (${e})::VARCHAR || ${sqlString(` is not one of ${f.enum.join(', ')}`)} END`;
       break;
     case 'record': {
       const names = Object.keys(f.fields);
       if (names.length > 0) {
         const parts = `json_extract(${e}, [${names.map((k) => sqlString(`$.${JSON.stringify(k)}`)).join(', ')}])`;
         const x = `__r${lambdaDepth++}`;
-        const checks = names.map((k, i) => jsonReason(f.fields[k] as FieldType, `${x}[${i + 1}]`, `${label}.${k}`));
+        const checks = names.map((k, i) =>
+          jsonReason(f.fields[k] as FieldType, `${x}[${i + 1}]`, `${label}.${k}`),
+        );
         lambdaDepth--;
         // A one-element list_transform binds the parsed parts once.
         sub = `list_transform([${parts}], lambda ${x}: COALESCE(${checks.join(', ')}))[1]`;
@@ -62,7 +73,10 @@ export function jsonReason(f: FieldType, e: string, label: string): string {
     case 'map':
     case 'array': {
       const x = `__x${lambdaDepth++}`;
-      const inner = f.kind === 'map' ? jsonReason(f.values, x, `${label}.*`) : jsonReason(f.items, x, `${label}[]`);
+      const inner =
+        f.kind === 'map'
+          ? jsonReason(f.values, x, `${label}.*`)
+          : jsonReason(f.items, x, `${label}[]`);
       lambdaDepth--;
       const path = f.kind === 'map' ? "'$.*'" : "'$[*]'";
       sub = `list_filter(list_transform(json_extract(${e}, ${path}), lambda ${x}: ${inner}), lambda r: r IS NOT NULL)[1]`;
@@ -94,17 +108,23 @@ export function typedReason(f: FieldType, e: string, label: string): string {
   let sub = 'NULL';
   switch (f.kind) {
     case 'string':
-      if (f.enum) sub = `CASE WHEN ${e} NOT IN (${inList(f.enum)}) THEN ${sqlString(`field "${label}": `)} || to_json(${e})::VARCHAR || ${sqlString(` is not one of ${f.enum.join(', ')}`)} END`;
+      if (f.enum)
+        sub = `CASE WHEN ${e} NOT IN (${inList(f.enum)}) THEN ${sqlString(`field "${label}": `)} || to_json(${e})::VARCHAR || ${sqlString(` is not one of ${f.enum.join(', ')}`)} END`;
       break;
     case 'record': {
-      const checks = Object.entries(f.fields).map(([k, sub2]) => typedReason(sub2, `${e}.${ident(k)}`, `${label}.${k}`));
+      const checks = Object.entries(f.fields).map(([k, sub2]) =>
+        typedReason(sub2, `${e}.${ident(k)}`, `${label}.${k}`),
+      );
       if (checks.length > 0) sub = `COALESCE(${checks.join(', ')})`;
       break;
     }
     case 'map':
     case 'array': {
       const x = `__x${lambdaDepth++}`;
-      const inner = f.kind === 'map' ? typedReason(f.values, x, `${label}.*`) : typedReason(f.items, x, `${label}[]`);
+      const inner =
+        f.kind === 'map'
+          ? typedReason(f.values, x, `${label}.*`)
+          : typedReason(f.items, x, `${label}[]`);
       lambdaDepth--;
       const list = f.kind === 'map' ? `map_values(${e})` : e;
       sub = `list_filter(list_transform(${list}, lambda ${x}: ${inner}), lambda r: r IS NOT NULL)[1]`;
@@ -123,13 +143,22 @@ export interface SourceFiles {
  * `SELECT __file, __line, __reason, <fields>` over the source's files: `__line` is the 1-based
  * row for Parquet and null for JSON Lines (found later, only for files with rejects).
  */
-export function readSourceSql(schema: RecordType, fields: readonly string[], files: SourceFiles): string {
+export function readSourceSql(
+  schema: RecordType,
+  fields: readonly string[],
+  files: SourceFiles,
+): string {
   const all = Object.keys(schema.fields);
   const parts: string[] = [];
   if (files.jsonl.length > 0) {
     const paths = all.map((k) => sqlString(`$.${JSON.stringify(k)}`)).join(', ');
-    const reasons = all.map((k, i) => jsonReason(schema.fields[k] as FieldType, `__p[${i + 1}]`, k));
-    const cols = fields.map((k) => `CASE WHEN __reason IS NULL THEN ${jsonCast(schema.fields[k] as FieldType, `__p[${all.indexOf(k) + 1}]`)} END AS ${ident(k)}`);
+    const reasons = all.map((k, i) =>
+      jsonReason(schema.fields[k] as FieldType, `__p[${i + 1}]`, k),
+    );
+    const cols = fields.map(
+      (k) =>
+        `CASE WHEN __reason IS NULL THEN ${jsonCast(schema.fields[k] as FieldType, `__p[${all.indexOf(k) + 1}]`)} END AS ${ident(k)}`,
+    );
     const lines = `read_csv([${files.jsonl.map(sqlString).join(', ')}], columns = {'line': 'VARCHAR'}, header = false, delim = '${UNIT_SEPARATOR}', quote = '', escape = '', auto_detect = false, filename = true, max_line_size = 16777216)`;
     const reason = `CASE WHEN __p IS NULL THEN 'invalid JSON' WHEN list_bool_and(list_transform(__p, lambda v: v IS NULL)) AND json_type(line) <> 'OBJECT' THEN 'not a JSON object' ELSE COALESCE(${reasons.join(', ')}) END`;
     parts.push(
@@ -140,7 +169,9 @@ export function readSourceSql(schema: RecordType, fields: readonly string[], fil
   }
   if (files.parquet.length > 0) {
     const reasons = all.map((k) => typedReason(schema.fields[k] as FieldType, ident(k), k));
-    const cols = fields.map((k) => `CAST(${ident(k)} AS ${sqlType(schema.fields[k] as FieldType)}) AS ${ident(k)}`);
+    const cols = fields.map(
+      (k) => `CAST(${ident(k)} AS ${sqlType(schema.fields[k] as FieldType)}) AS ${ident(k)}`,
+    );
     parts.push(
       `SELECT filename AS __file, file_row_number + 1 AS __line, COALESCE(${reasons.join(', ')}) AS __reason${cols.length ? `, ${cols.join(', ')}` : ''} ` +
         `FROM read_parquet([${files.parquet.map(sqlString).join(', ')}], filename = true, file_row_number = true, union_by_name = true)`,

@@ -93,7 +93,8 @@ export function renderExpr(schema: RecordType, node: ExprNode, opts: RenderOptio
     case 'toNumber': {
       const t = inferExprType(schema, node.arg);
       const arg = r(node.arg);
-      if (!('error' in t) && (t.type === 'int64' || t.type === 'float64')) return `CAST(${arg} AS DOUBLE)`;
+      if (!('error' in t) && (t.type === 'int64' || t.type === 'float64'))
+        return `CAST(${arg} AS DOUBLE)`;
       const v = `TRY_CAST(trim(${arg}, ' \t\n\r\f\v') AS DOUBLE)`;
       return `(CASE WHEN regexp_full_match(${arg}, ${sqlString(DECIMAL)}) AND isfinite(${v}) THEN ${v} END)`;
     }

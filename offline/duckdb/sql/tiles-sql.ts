@@ -20,7 +20,8 @@ export interface TilesQuery {
 const decode = (f: FeatureSpec, v: unknown): unknown => {
   if (f.aggregation === 'count' || f.aggregation === 'sum') return v === null ? 0 : Number(v);
   if (f.aggregation === 'min' || f.aggregation === 'max') return v ?? null;
-  if (v === null || v === undefined) return f.aggregation === 'mode' ? {} : f.aggregation === 'avg' ? { sum: 0, count: 0 } : null;
+  if (v === null || v === undefined)
+    return f.aggregation === 'mode' ? {} : f.aggregation === 'avg' ? { sum: 0, count: 0 } : null;
   return JSON.parse(String(v));
 };
 
@@ -36,12 +37,19 @@ export function tilesSql(pass: Pass, start: number, end: number): TilesQuery[] {
   const schema = pass.schema;
   const keys = pass.keys.map((_, i) => `__k${i}`);
   const keyExprs = pass.keys.map((k, i) => `${renderExpr(schema, k.expr)} AS __k${i}`);
-  const conds = ['__reason IS NULL', ...pass.keys.map((k) => `${renderExpr(schema, k.expr)} IS NOT NULL`)];
+  const conds = [
+    '__reason IS NULL',
+    ...pass.keys.map((k) => `${renderExpr(schema, k.expr)} IS NOT NULL`),
+  ];
   if (pass.filter) conds.push(`${renderExpr(schema, pass.filter)} IS TRUE`);
   const ts = ident(pass.timestampField);
   const id = `CAST(${ident(pass.idField)} AS VARCHAR)`;
   const out: TilesQuery[] = [];
-  const hops = [...new Set(pass.features.flatMap((pf) => (pf.feature.hopMs === null ? [] : [pf.feature.hopMs])))];
+  const hops = [
+    ...new Set(
+      pass.features.flatMap((pf) => (pf.feature.hopMs === null ? [] : [pf.feature.hopMs])),
+    ),
+  ];
   for (const h of hops) {
     const feats = pass.features.filter((pf) => pf.feature.hopMs === h);
     const hop = `(${ts} - (((${ts} % ${h}) + ${h}) % ${h})) // ${h}`;
@@ -73,16 +81,28 @@ export function tilesSql(pass: Pass, start: number, end: number): TilesQuery[] {
           agg = `to_json(max(CASE WHEN (${x}) IS NOT NULL THEN struct_pack(ts := ${ts}, id := ${id}, v := ${x}) END))::VARCHAR`;
           break;
         default: {
-          const weight = f.weight ? `CAST(${renderExpr(schema, f.weight, opts)} AS DOUBLE)` : '1.0::DOUBLE';
-          const inner = unnest ? `(SELECT *, UNNEST(${renderExpr(schema, { op: 'col', path: unnest })}) AS __item FROM ${from})` : from;
+          const weight = f.weight
+            ? `CAST(${renderExpr(schema, f.weight, opts)} AS DOUBLE)`
+            : '1.0::DOUBLE';
+          const inner = unnest
+            ? `(SELECT *, UNNEST(${renderExpr(schema, { op: 'col', path: unnest })}) AS __item FROM ${from})`
+            : from;
           from = `(SELECT ${keys.join(', ')}, __hop, __v, sum(__w) AS __w FROM (SELECT ${keys.join(', ')}, __hop, ${x} AS __v, ${weight} AS __w FROM ${inner}) WHERE __v IS NOT NULL AND __w IS NOT NULL GROUP BY ALL)`;
           agg = `to_json(map_from_entries(list(struct_pack(k := __v, v := __w))))::VARCHAR`;
         }
       }
       parts.push(`(SELECT ${keys.join(', ')}, __hop, ${agg} AS s${j} FROM ${from} GROUP BY ALL)`);
     });
-    const sql = parts.length === 1 ? `SELECT * FROM ${parts[0]} ORDER BY ALL` : `SELECT * FROM ${parts.map((p, j) => `${p} t${j}`).join(' NATURAL FULL OUTER JOIN ')} ORDER BY ALL`;
-    out.push({ hopMs: h, features: feats.map((pf) => pf.feature), sql: `SELECT ${keys.join(', ')}, __hop, ${feats.map((_, j) => `s${j}`).join(', ')} FROM (${sql})`, decode });
+    const sql =
+      parts.length === 1
+        ? `SELECT * FROM ${parts[0]} ORDER BY ALL`
+        : `SELECT * FROM ${parts.map((p, j) => `${p} t${j}`).join(' NATURAL FULL OUTER JOIN ')} ORDER BY ALL`;
+    out.push({
+      hopMs: h,
+      features: feats.map((pf) => pf.feature),
+      sql: `SELECT ${keys.join(', ')}, __hop, ${feats.map((_, j) => `s${j}`).join(', ')} FROM (${sql})`,
+      decode,
+    });
   }
   const lifetime = pass.features.filter((pf) => pf.feature.windowMs === null);
   if (lifetime.length > 0) {
