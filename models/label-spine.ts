@@ -35,14 +35,21 @@ const q = (s: string): string => `'${s.replaceAll("'", "''")}'`;
 
 /** A DuckDB table expression over every `.jsonl` / `.parquet` file of a folder. */
 function scan(dir: string, columns: string): string {
-  if (!existsSync(dir)) throw new LarderError('LARDER_NOT_FOUND', `no raw data folder ${dir}`, { hint: 'run `larder gen-data` or point LARDER_DATA_DIR at your data' });
+  if (!existsSync(dir))
+    throw new LarderError('LARDER_NOT_FOUND', `no raw data folder ${dir}`, {
+      hint: 'run `larder gen-data` or point LARDER_DATA_DIR at your data',
+    });
   const files = readdirSync(dir);
   const parts: string[] = [];
   if (files.some((f) => f.endsWith('.jsonl'))) {
-    parts.push(`SELECT * FROM read_json(${q(join(dir, '*.jsonl'))}, format='newline_delimited', ignore_errors=true, columns={${columns}})`);
+    parts.push(
+      `SELECT * FROM read_json(${q(join(dir, '*.jsonl'))}, format='newline_delimited', ignore_errors=true, columns={${columns}})`,
+    );
   }
-  if (files.some((f) => f.endsWith('.parquet'))) parts.push(`SELECT ${columnNames(columns)} FROM read_parquet(${q(join(dir, '*.parquet'))})`);
-  if (parts.length === 0) throw new LarderError('LARDER_NOT_FOUND', `no .jsonl or .parquet files in ${dir}`);
+  if (files.some((f) => f.endsWith('.parquet')))
+    parts.push(`SELECT ${columnNames(columns)} FROM read_parquet(${q(join(dir, '*.parquet'))})`);
+  if (parts.length === 0)
+    throw new LarderError('LARDER_NOT_FOUND', `no .jsonl or .parquet files in ${dir}`);
   return `(${parts.join(' UNION ALL ')})`;
 }
 
@@ -62,7 +69,9 @@ function copyFormat(out: string): string {
     case '.json':
       return '(FORMAT json)';
     default:
-      throw new LarderError('LARDER_BAD_REQUEST', `cannot write ${out}: unknown extension`, { hint: 'use .parquet, .csv or .jsonl' });
+      throw new LarderError('LARDER_BAD_REQUEST', `cannot write ${out}: unknown extension`, {
+        hint: 'use .parquet, .csv or .jsonl',
+      });
   }
 }
 
@@ -71,10 +80,21 @@ export async function buildLabelSpine(o: LabelOptions): Promise<LabelSummary> {
   const horizon = o.horizonMs ?? HOUR_MS;
   const out = resolve(o.out);
   const format = copyFormat(out);
-  const events = scan(o.eventsDir, "userId: 'VARCHAR', eventType: 'VARCHAR', timestamp: 'BIGINT', properties: 'MAP(VARCHAR, VARCHAR)'");
-  const txs = scan(o.transactionsDir, "userId: 'VARCHAR', status: 'VARCHAR', timestamp: 'BIGINT', orderItems: 'STRUCT(productId VARCHAR, quantity INTEGER, price DOUBLE, category VARCHAR)[]'");
-  const range = [o.start !== undefined ? `ts >= ${o.start}` : '', o.end !== undefined ? `ts <= ${o.end}` : ''].filter(Boolean);
-  const limit = o.limit ? `ORDER BY hash(user_id, product_id, event_timestamp) LIMIT ${o.limit}` : '';
+  const events = scan(
+    o.eventsDir,
+    "userId: 'VARCHAR', eventType: 'VARCHAR', timestamp: 'BIGINT', properties: 'MAP(VARCHAR, VARCHAR)'",
+  );
+  const txs = scan(
+    o.transactionsDir,
+    "userId: 'VARCHAR', status: 'VARCHAR', timestamp: 'BIGINT', orderItems: 'STRUCT(productId VARCHAR, quantity INTEGER, price DOUBLE, category VARCHAR)[]'",
+  );
+  const range = [
+    o.start !== undefined ? `ts >= ${o.start}` : '',
+    o.end !== undefined ? `ts <= ${o.end}` : '',
+  ].filter(Boolean);
+  const limit = o.limit
+    ? `ORDER BY hash(user_id, product_id, event_timestamp) LIMIT ${o.limit}`
+    : '';
   mkdirSync(dirname(out), { recursive: true });
   const db = await DuckDBInstance.create(':memory:');
   const c = await db.connect();
@@ -94,9 +114,16 @@ export async function buildLabelSpine(o: LabelOptions): Promise<LabelSummary> {
         ASOF LEFT JOIN pos n ON v.u = n.u AND v.p = n.p AND n.ts > v.ts;
       COPY (SELECT * FROM (SELECT * FROM spine ${limit}) ORDER BY event_timestamp, user_id, product_id) TO ${q(out)} ${format};
     `);
-    const r = await c.runAndReadAll(`SELECT count(*)::BIGINT AS n, coalesce(sum(label), 0)::BIGINT AS pos FROM (SELECT * FROM spine ${limit})`);
+    const r = await c.runAndReadAll(
+      `SELECT count(*)::BIGINT AS n, coalesce(sum(label), 0)::BIGINT AS pos FROM (SELECT * FROM spine ${limit})`,
+    );
     const row = r.getRowObjects()[0] as { n: bigint; pos: bigint };
-    return { rows: Number(row.n), positives: Number(row.pos), seconds: (Date.now() - started) / 1000, out };
+    return {
+      rows: Number(row.n),
+      positives: Number(row.pos),
+      seconds: (Date.now() - started) / 1000,
+      out,
+    };
   } finally {
     c.closeSync();
     db.closeSync();
