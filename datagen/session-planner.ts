@@ -31,6 +31,15 @@ export interface SessionPlan {
 
 const SHARES = CATEGORIES.map((c) => c.share);
 
+/** (platform|category) → affinity, as in the spec's device_optimization on-demand feature. */
+const DEVICE_AFFINITY: Record<string, number> = {
+  'mobile|electronics': 0.8,
+  'mobile|fashion': 0.9,
+  'desktop|electronics': 0.9,
+  'desktop|fashion': 0.7,
+  'tablet|books': 0.9,
+};
+
 /**
  * Plans one visit as a funnel: an entry (search, home page, category page or a product landing
  * page), then 1–10 browsing rounds (optional search → product page view → click 35% →
@@ -42,6 +51,15 @@ const SHARES = CATEGORIES.map((c) => c.share);
  */
 export function planSession(rng: Rng, catalog: Catalog, visitor: Visitor): SessionPlan {
   const b: Builder = { rng, steps: [], t: 0, focus: -1, favorite: visitor.favoriteCategory };
+  // Conversion carries signal a ranker can learn: the visitor's own propensity, their favourite
+  // category, and the device/category affinities of the spec's device_optimization feature.
+  const lift = (c: number): number =>
+    Math.min(
+      3,
+      visitor.propensity *
+        (c === visitor.favoriteCategory ? 1.8 : 0.8) *
+        ((DEVICE_AFFINITY[`${visitor.platform}|${CATEGORY_NAMES[c] ?? ''}`] ?? 0.5) / 0.5) ** 1.5,
+    );
   const cart: CartLine[] = [];
   const entry = rng.next();
   if (entry < 0.35) {
@@ -71,9 +89,9 @@ export function planSession(rng: Rng, catalog: Catalog, visitor: Visitor): Sessi
     if (rng.chance(0.35)) {
       gap(b, 5, 60);
       add(b, 'click', p, c, page);
-      toCart = rng.chance(0.35);
+      toCart = rng.chance(Math.min(0.95, 0.35 * lift(c)));
     } else {
-      toCart = rng.chance(0.06);
+      toCart = rng.chance(0.06 * lift(c));
     }
     if (toCart) {
       gap(b, 2, 20);

@@ -43,9 +43,11 @@ export interface Visitor {
   paymentMethod: string;
   /** Index into {@link CATEGORIES} of the category this visitor searches most. */
   favoriteCategory: number;
+  /** How readily this visitor adds to cart, relative to the average (0.35–2.5; 1 for anonymous). */
+  propensity: number;
 }
 
-const SALT = { platform: 21, ua: 22, ip: 23, currency: 24, pay: 25, fav: 26, order: 27 } as const;
+const SALT = { platform: 21, ua: 22, ip: 23, currency: 24, pay: 25, fav: 26, order: 27, buy: 28 } as const;
 
 /**
  * The user base. Every attribute of a user (preferred platform, user agent, IP, currency,
@@ -94,6 +96,7 @@ export class UserBase {
         pickIndex(PAYMENT_WEIGHTS, hashUnit(s, u, SALT.pay))
       ] as string,
       favoriteCategory: pickIndex(CATEGORY_SHARES, hashUnit(s, u, SALT.fav)),
+      propensity: 0.35 + 2.15 * Math.pow(hashUnit(s, u, SALT.buy), 2),
     };
   }
 
@@ -108,6 +111,7 @@ export class UserBase {
       currency: 'USD',
       paymentMethod: 'card',
       favoriteCategory: rng.int(CATEGORIES.length),
+      propensity: 1,
     };
   }
 }

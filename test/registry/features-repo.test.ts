@@ -23,6 +23,11 @@ describe('the e-commerce repository (features/)', async () => {
     expect(repo.streamSources.get('user_events')?.spec.topic).toBe('user-events');
     expect(repo.streamSources.get('transactions')?.spec.topic).toBe('transactions');
     expect(repo.streamSources.get('user_events')?.spec.topicEnv).toBe('LARDER_TOPIC_USER_EVENTS');
+    expect([...repo.models.keys()].sort()).toEqual(['ranker_lr', 'ranker_v1']);
+    expect(repo.experiments.get('ranker_ab')?.spec.arms.map((a) => [a.model, a.percent])).toEqual([
+      ['ranker_v1', 90],
+      ['ranker_lr', 10],
+    ]);
   });
 
   it('gives every feature the spec type, window, hop and TTL', () => {

@@ -1,0 +1,69 @@
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { buildLabelSpine } from '../../models/label-spine.ts';
+import { parseDuration } from '../../registry/duration.ts';
+import { LarderError } from '../../registry/errors.ts';
+import { cliConfig, cliRepository, type GlobalOptions } from '../context.ts';
+import { printJson } from '../output.ts';
+import { parseCount, parseTime } from '../time.ts';
+
+interface LabelFlags {
+  out: string;
+  horizon: string;
+  start?: string;
+  end?: string;
+  limit: string;
+  json?: boolean;
+}
+
+/**
+ * `larder label`: the ranker's labelled spine from the e-commerce repository's raw history
+ * (batch sources `user_events_batch` and `transactions_batch`).
+ */
+export function registerLabelCommand(program: Command, globals: () => GlobalOptions): void {
+  program
+    .command('label')
+    .description(
+      'build the ranker training spine: product page views labelled 1 when the user adds to cart or buys within --horizon',
+    )
+    .requiredOption(
+      '--out <file>',
+      'output: .parquet, .csv or .jsonl (user_id, product_id, event_timestamp, label)',
+    )
+    .option('--horizon <duration>', 'label window after each view', '1h')
+    .option('--start <time>', 'first view time (epoch ms, ISO-8601, now-7d)')
+    .option('--end <time>', 'last view time')
+    .option('--limit <n>', 'keep a deterministic sample of at most n rows (0 = all)', '0')
+    .option('--json', 'print a JSON summary')
+    .action(async (o: LabelFlags) => {
+      const config = await cliConfig(globals());
+      const repo = await cliRepository(config);
+      const dir = (name: string): string => {
+        const s = repo.batchSources.get(name);
+        if (!s)
+          throw new LarderError(
+            'LARDER_NOT_FOUND',
+            `the repository has no batch source "${name}"`,
+            { hint: 'larder label works on the e-commerce repository (features/)' },
+          );
+        return join(config.dataDir, s.spec.path);
+      };
+      const horizon = parseDuration(o.horizon);
+      if (typeof horizon !== 'number')
+        throw new LarderError('LARDER_BAD_REQUEST', `--horizon: ${horizon.error}`);
+      const summary = await buildLabelSpine({
+        eventsDir: dir('user_events_batch'),
+        transactionsDir: dir('transactions_batch'),
+        out: o.out,
+        horizonMs: horizon,
+        ...(o.start ? { start: parseTime(o.start, '--start') } : {}),
+        ...(o.end ? { end: parseTime(o.end, '--end') } : {}),
+        limit: parseCount(o.limit, '--limit'),
+      });
+      if (o.json) printJson(summary);
+      else
+        console.log(
+          `Wrote ${summary.rows.toLocaleString('en-US')} rows (${summary.positives.toLocaleString('en-US')} positive) to ${summary.out} in ${summary.seconds.toFixed(1)} s`,
+        );
+    });
+}
