@@ -47,7 +47,16 @@ export interface Visitor {
   propensity: number;
 }
 
-const SALT = { platform: 21, ua: 22, ip: 23, currency: 24, pay: 25, fav: 26, order: 27, buy: 28 } as const;
+const SALT = {
+  platform: 21,
+  ua: 22,
+  ip: 23,
+  currency: 24,
+  pay: 25,
+  fav: 26,
+  order: 27,
+  buy: 28,
+} as const;
 
 /**
  * The user base. Every attribute of a user (preferred platform, user agent, IP, currency,
