@@ -12,6 +12,8 @@ export function redisClusterTopology(config: RedisClusterOnlineStoreConfig): Red
     slotsRefreshTimeout: 2000,
     redisOptions: { connectTimeout: config.connectTimeoutMs ?? 5000, maxRetriesPerRequest: config.maxRetriesPerRequest ?? 2 },
   });
+  // Errors reach callers through their commands; the event only needs a listener.
+  cluster.on('error', () => {});
   return {
     kind: 'redis-cluster',
     client: cluster as unknown as RedisClientLike,

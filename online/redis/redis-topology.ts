@@ -10,6 +10,8 @@ export function singleRedisTopology(config: RedisOnlineStoreConfig): RedisTopolo
     maxRetriesPerRequest: config.maxRetriesPerRequest ?? 2,
     enableAutoPipelining: false,
   });
+  // Errors reach callers through their commands; the event only needs a listener.
+  redis.on('error', () => {});
   const client = redis as unknown as RedisClientLike;
   return {
     kind: 'redis',
