@@ -1,0 +1,125 @@
+/**
+ * The online store: the latest feature state per entity, read at serving time. This interface
+ * deliberately exposes no client, connection or transaction type: a store owns its clients
+ * (created in `init`, released in `close`), so the server, the stream worker and the
+ * materializer can swap SQLite, Redis and Redis Cluster without knowing which one they talk to.
+ *
+ * What is stored are the aggregation library's partial states (see `registry/tiles.ts`): per
+ * (view, entity), one tile per (hopMs, hop) and one `last` state per lifetime feature. Values
+ * are computed at read time, at the request's `t`, so windows keep sliding after the last write.
+ *
+ * @example
+ * const store = createOnlineStore(config.onlineStore, { namespace: 'larder', views });
+ * await store.init();
+ * await store.writeTiles(tiles);
+ * const [res] = await store.readMany([{ view: userActivity.spec, entityKeys: ['u1'], t: Date.now() }]);
+ * res.rows[0][0]; // { value: 3, status: 'PRESENT', eventTs: 1_700_000_040_000 }
+ * await store.close();
+ */
+import type { FeatureViewSpec } from '../registry/spec.ts';
+import type { LifetimeWrite, TileWrite } from '../registry/tiles.ts';
+import type { Scalar } from '../registry/types.ts';
+
+/**
+ * - `PRESENT`: a value computed at `t` (a windowed count with an empty window is `0 PRESENT`).
+ * - `NOT_FOUND`: the entity has no data at all in this view.
+ * - `NULL_VALUE`: the entity exists but the feature has no value at `t` (avg of an empty window,
+ *   a lifetime feature never set or only set after `t`).
+ * - `OUTSIDE_MAX_AGE`: a lifetime value older than the view's TTL (`t - ts > ttl`).
+ */
+export type FeatureStatus = 'PRESENT' | 'NOT_FOUND' | 'NULL_VALUE' | 'OUTSIDE_MAX_AGE';
+
+export interface FeatureValue {
+  value: Scalar | null;
+  status: FeatureStatus;
+  /**
+   * Lifetime features: the event time of the value. Windowed features: the start of the newest
+   * hop with data inside the window. Null when there is none.
+   */
+  eventTs: number | null;
+}
+
+/** One view, some of its features, N entities, evaluated at `t`. */
+export interface ReadRequest {
+  view: FeatureViewSpec;
+  /** Feature names of the view, in the order wanted; default: every feature of the view. */
+  features?: readonly string[];
+  /** Encoded entity keys (`encodeEntityKey`). Duplicates are allowed. */
+  entityKeys: readonly string[];
+  /** Evaluation time, epoch ms. */
+  t: number;
+}
+
+export interface ReadResult {
+  view: string;
+  features: readonly string[];
+  /** `rows[i][j]`: entity `entityKeys[i]`, feature `features[j]`. */
+  rows: FeatureValue[][];
+}
+
+/** What a store can do, so callers branch on facts instead of catching "not implemented". */
+export interface OnlineStoreCapabilities {
+  readonly kind: 'sqlite' | 'redis' | 'redis-cluster';
+  /** `mergeTiles` / `mergeLifetime` are atomic per entity key, across processes. */
+  readonly atomicMerge: boolean;
+  /** Each tile carries its own expiry (otherwise the expiry is per key, stale tiles pruned on write). */
+  readonly perTileExpiry: boolean;
+  /** `readMany` costs one network round trip (per cluster node), whatever the number of entities. */
+  readonly singleRoundTripReads: boolean;
+  /** Several processes may read and write the same store concurrently. */
+  readonly multiProcess: boolean;
+  /** Data survives a restart of the process. */
+  readonly persistent: boolean;
+}
+
+/** Storage details of one entity of one view (for `larder` debugging commands and tests). */
+export interface EntityDescription {
+  /** Stored field names (`<hopMs>:<hop>` tiles, `l:<feature>` lifetime states), sorted. */
+  fields: string[];
+  /** Per-field expiry (epoch ms) where the store has one, else null. */
+  fieldExpiresAt: (number | null)[];
+  /** When the whole entity's data expires (the latest field expiry), or null for never. */
+  expiresAt: number | null;
+}
+
+export interface OnlineStore {
+  readonly capabilities: OnlineStoreCapabilities;
+  readonly namespace: string;
+  /** Opens connections, creates tables / loads scripts. Idempotent; a failed init can be retried. */
+  init(): Promise<void>;
+  /** Releases every connection. Idempotent. */
+  close(): Promise<void>;
+  /** Readiness: resolves when the store answers, rejects with LARDER_STORE_UNAVAILABLE. */
+  ping(): Promise<void>;
+
+  /** Batch load: OVERWRITES each (view, entity, hopMs, hop) tile. Writing twice = writing once. */
+  writeTiles(tiles: readonly TileWrite[]): Promise<void>;
+  /** Batch load: overwrites lifetime states (null stores "no value"). */
+  writeLifetime(states: readonly LifetimeWrite[]): Promise<void>;
+  /** Stream/push path: merges partial states into the stored tiles, atomically per entity key. */
+  mergeTiles(tiles: readonly TileWrite[]): Promise<void>;
+  /** Stream/push path: keeps the newer `last` state per feature (greater ts, then id). */
+  mergeLifetime(states: readonly LifetimeWrite[]): Promise<void>;
+
+  /** Reads one view for N entities at `t`. */
+  readFeatures(request: ReadRequest): Promise<ReadResult>;
+  /** Reads several views × N entities in one round trip; results in request order. */
+  readMany(requests: readonly ReadRequest[]): Promise<ReadResult[]>;
+
+  /** What is stored for one entity of one view, or null when nothing is. */
+  describeEntity(view: string, entityKey: string): Promise<EntityDescription | null>;
+  /** Deletes every key of `namespace` (default: this store's), and nothing else. */
+  teardown(namespace?: string): Promise<void>;
+}
+
+/** Options every store takes, besides its own config. */
+export interface OnlineStoreOptions {
+  /** Prefixes every key (`LARDER_NAMESPACE`): `[a-zA-Z0-9_-]+`. */
+  namespace: string;
+  /** Views this store writes: writes need their windows, hops, TTLs and aggregations. */
+  views: Iterable<FeatureViewSpec>;
+  /** Wall clock used for expiry and pruning (tests pin it); default `Date.now`. */
+  clock?: () => number;
+  /** Called once per network round trip with the number of commands sent (instrumentation). */
+  onRoundTrip?: (event: { op: string; commands: number }) => void;
+}

@@ -1,0 +1,47 @@
+/**
+ * The slice of ioredis the Redis online store uses, so the store is typed by what it needs and
+ * works the same over a single `Redis` and a `Cluster` (bullmq's `interfaces/redis-client.ts`).
+ */
+export type PipelineResult = [error: Error | null, result: unknown][];
+
+export interface RedisPipelineLike {
+  hgetall(key: string): unknown;
+  hmget(key: string, ...fields: string[]): unknown;
+  hkeys(key: string): unknown;
+  pexpiretime(key: string): unknown;
+  unlink(key: string): unknown;
+  exec(): Promise<PipelineResult | null>;
+}
+
+/** Custom commands registered with `defineCommand` (EVALSHA with an EVAL fallback). */
+export interface ScriptPipeline extends RedisPipelineLike {
+  larderSetFields(key: string, ...args: (string | number)[]): unknown;
+  larderCasFields(key: string, ...args: (string | number)[]): unknown;
+}
+
+export interface RedisNodeLike {
+  scan(cursor: string, match: 'MATCH', pattern: string, count: 'COUNT', n: number): Promise<[cursor: string, keys: string[]]>;
+  pipeline(): RedisPipelineLike;
+}
+
+export interface RedisClientLike {
+  pipeline(): RedisPipelineLike;
+  defineCommand(name: string, definition: { numberOfKeys: number; lua: string }): void;
+  ping(): Promise<string>;
+  quit(): Promise<unknown>;
+  disconnect(): void;
+}
+
+/** How keys map to nodes: one group per node, each sent as one pipeline. */
+export interface RedisTopology {
+  readonly kind: 'redis' | 'redis-cluster';
+  readonly client: RedisClientLike;
+  /** Connects; resolves when commands can be sent. */
+  connect(): Promise<void>;
+  /** Indexes of `keys` grouped by the node that serves them. */
+  groupByNode(keys: readonly string[]): number[][];
+  /** Every master, to SCAN. */
+  masters(): RedisNodeLike[];
+  /** Human-readable target, for error messages. */
+  readonly target: string;
+}

@@ -1,0 +1,13 @@
+/**
+ * Redis key of one entity of one view: `<namespace>:<view>:{<entity key>}`. The hash tag is
+ * the entity key, so every view of an entity lives in one cluster slot. See
+ * docs/online-store-format.md.
+ */
+export function redisKey(namespace: string, view: string, entityKey: string): string {
+  return `${namespace}:${view}:{${entityKey}}`;
+}
+
+/** SCAN pattern matching every key of a namespace (namespaces are `[a-zA-Z0-9_-]+`). */
+export function namespacePattern(namespace: string): string {
+  return `${namespace}:*`;
+}

@@ -1,0 +1,264 @@
+/**
+ * Redis / Redis Cluster online store (ioredis): one hash per (namespace, view, entity), fields
+ * per tile and per lifetime feature, JSON values (docs/online-store-format.md).
+ *
+ * - Reads: one HGETALL per (view, entity), all in one pipeline per node, so `readMany` is one
+ *   round trip (per cluster master, in parallel) whatever the number of entities and views.
+ * - Overwrites: one Lua script per key (HSET, prune stale tiles, raise the key's expiry).
+ * - Merges: optimistic, atomic per key: HMGET the fields (one round trip), merge in JS with the
+ *   shared aggregation library, then a compare-and-set Lua script per key; keys that changed
+ *   in between are re-read and retried.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { LarderError } from '../../registry/errors.ts';
+import type { LifetimeWrite, TileWrite } from '../../registry/tiles.ts';
+import type { EntityDescription, FeatureValue, OnlineStore, OnlineStoreCapabilities, OnlineStoreOptions, ReadRequest, ReadResult } from '../online-store.ts';
+import { readPlan, type ReadPlan } from '../read-plan.ts';
+import { checkNamespace, ViewCatalog } from '../view-catalog.ts';
+import { mergeField, mergeOps, overwriteOps, type EntityOps, type FieldDelta, type FieldSet } from '../write-batch.ts';
+import type { RedisPipelineLike, RedisTopology, ScriptPipeline } from './redis-client.ts';
+import { namespacePattern, redisKey } from './redis-keys.ts';
+import { CAS_FIELDS_LUA, SET_FIELDS_LUA } from './redis-scripts.ts';
+
+/** Fields per script call: keeps `unpack` far below Lua's C stack limit. */
+const MAX_FIELDS_PER_CALL = 1000;
+
+export interface RedisStoreTuning {
+  maxMergeAttempts?: number;
+}
+
+export class RedisOnlineStore implements OnlineStore {
+  readonly capabilities: OnlineStoreCapabilities;
+  readonly namespace: string;
+  readonly #topology: RedisTopology;
+  readonly #catalog: ViewCatalog;
+  readonly #clock: () => number;
+  readonly #onRoundTrip: OnlineStoreOptions['onRoundTrip'];
+  readonly #maxMergeAttempts: number;
+  #initPromise: Promise<void> | null = null;
+  #closed = false;
+
+  constructor(topology: RedisTopology, options: OnlineStoreOptions, tuning: RedisStoreTuning = {}) {
+    this.#topology = topology;
+    this.namespace = checkNamespace(options.namespace);
+    this.#catalog = new ViewCatalog(options.views);
+    this.#clock = options.clock ?? Date.now;
+    this.#onRoundTrip = options.onRoundTrip;
+    this.#maxMergeAttempts = tuning.maxMergeAttempts ?? 50;
+    this.capabilities = {
+      kind: topology.kind,
+      atomicMerge: true,
+      perTileExpiry: false,
+      singleRoundTripReads: true,
+      multiProcess: true,
+      persistent: true,
+    };
+    topology.client.defineCommand('larderSetFields', { numberOfKeys: 1, lua: SET_FIELDS_LUA });
+    topology.client.defineCommand('larderCasFields', { numberOfKeys: 1, lua: CAS_FIELDS_LUA });
+  }
+
+  init(): Promise<void> {
+    if (this.#closed) return Promise.reject(new LarderError('LARDER_STORE_UNAVAILABLE', 'the Redis online store is closed'));
+    // Lazy and reset on failure: a later init() tries again.
+    this.#initPromise ??= this.#topology.connect().catch((e: unknown) => {
+      this.#initPromise = null;
+      throw this.#unavailable(e);
+    });
+    return this.#initPromise;
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    try {
+      await this.#topology.client.quit();
+    } catch {
+      this.#topology.client.disconnect();
+    }
+  }
+
+  async ping(): Promise<void> {
+    await this.init();
+    try {
+      await this.#topology.client.ping();
+    } catch (e) {
+      throw this.#unavailable(e);
+    }
+  }
+
+  #unavailable(e: unknown): LarderError {
+    if (e instanceof LarderError) return e;
+    return new LarderError('LARDER_STORE_UNAVAILABLE', `Redis online store at ${this.#topology.target}: ${(e as Error).message}`, {
+      cause: e,
+      hint: 'is Redis running? (bash scripts/services.sh up)',
+    });
+  }
+
+  #key(view: string, entityKey: string): string {
+    return redisKey(this.namespace, view, entityKey);
+  }
+
+  /**
+   * Sends one command per key, grouped in one pipeline per node, and returns the replies in key
+   * order. Each pipeline is one round trip.
+   */
+  async #batch(op: string, keys: readonly string[], build: (p: ScriptPipeline, i: number) => void): Promise<unknown[]> {
+    if (keys.length === 0) return [];
+    if (!this.#initPromise) await this.init();
+    else await this.#initPromise;
+    const out: unknown[] = new Array(keys.length);
+    const groups = this.#topology.groupByNode(keys);
+    await Promise.all(
+      groups.map(async (group) => {
+        const p = this.#topology.client.pipeline() as ScriptPipeline;
+        for (const i of group) build(p, i);
+        let res;
+        try {
+          res = await p.exec();
+        } catch (e) {
+          throw this.#unavailable(e);
+        }
+        this.#onRoundTrip?.({ op, commands: group.length });
+        if (!res) throw this.#unavailable(new Error('pipeline aborted'));
+        group.forEach((i, j) => {
+          const [err, value] = res[j] as [Error | null, unknown];
+          if (err) throw this.#unavailable(err);
+          out[i] = value;
+        });
+      }),
+    );
+    return out;
+  }
+
+  async writeTiles(tiles: readonly TileWrite[]): Promise<void> {
+    await this.#overwrite(overwriteOps(this.#catalog, tiles, [], this.#clock()));
+  }
+
+  async writeLifetime(states: readonly LifetimeWrite[]): Promise<void> {
+    await this.#overwrite(overwriteOps(this.#catalog, [], states, this.#clock()));
+  }
+
+  async #overwrite(ops: EntityOps<FieldSet>[]): Promise<void> {
+    const now = this.#clock();
+    const calls: { key: string; args: (string | number)[] }[] = [];
+    for (const g of ops) {
+      const fields = [...g.fields.values()];
+      for (let i = 0; i < fields.length; i += MAX_FIELDS_PER_CALL) {
+        const args: (string | number)[] = [now, g.expiresAt, g.plan.pruneSpec];
+        for (const f of fields.slice(i, i + MAX_FIELDS_PER_CALL)) args.push(f.field, f.value);
+        calls.push({ key: this.#key(g.view, g.entityKey), args });
+      }
+    }
+    await this.#batch(
+      'write',
+      calls.map((c) => c.key),
+      (p, i) => p.larderSetFields(calls[i]!.key, ...calls[i]!.args),
+    );
+  }
+
+  async mergeTiles(tiles: readonly TileWrite[]): Promise<void> {
+    await this.#merge(mergeOps(this.#catalog, tiles, []));
+  }
+
+  async mergeLifetime(states: readonly LifetimeWrite[]): Promise<void> {
+    await this.#merge(mergeOps(this.#catalog, [], states));
+  }
+
+  async #merge(ops: EntityOps<FieldDelta>[]): Promise<void> {
+    // Split big entities so each call stays small; each call is atomic on its own.
+    let pending: { key: string; g: EntityOps<FieldDelta>; deltas: FieldDelta[] }[] = [];
+    for (const g of ops) {
+      const deltas = [...g.fields.values()];
+      for (let i = 0; i < deltas.length; i += MAX_FIELDS_PER_CALL) {
+        pending.push({ key: this.#key(g.view, g.entityKey), g, deltas: deltas.slice(i, i + MAX_FIELDS_PER_CALL) });
+      }
+    }
+    for (let attempt = 1; pending.length > 0; attempt++) {
+      if (attempt > this.#maxMergeAttempts) {
+        throw new LarderError('LARDER_STORE_UNAVAILABLE', `merge into ${pending.length} Redis key(s) kept conflicting with concurrent writers after ${this.#maxMergeAttempts} attempts`, {
+          hint: 'partition writers by entity key, or retry',
+        });
+      }
+      const keys = pending.map((c) => c.key);
+      const current = (await this.#batch('merge-read', keys, (p, i) => p.hmget(keys[i]!, ...pending[i]!.deltas.map((d) => d.field)))) as (string | null)[][];
+      const now = this.#clock();
+      const argsOf = pending.map((c, i) => {
+        const args: (string | number)[] = [now, c.g.expiresAt, c.g.plan.pruneSpec];
+        c.deltas.forEach((d, j) => {
+          const cur = current[i]![j] ?? null;
+          args.push(d.field, cur ?? '', mergeField(c.g.plan, cur, d).value);
+        });
+        return args;
+      });
+      const written = await this.#batch('merge-cas', keys, (p, i) => p.larderCasFields(keys[i]!, ...argsOf[i]!));
+      pending = pending.filter((_, i) => written[i] !== 1);
+      if (pending.length > 0) await sleep(Math.random() * Math.min(20, attempt * 2));
+    }
+  }
+
+  async readFeatures(request: ReadRequest): Promise<ReadResult> {
+    return (await this.readMany([request]))[0] as ReadResult;
+  }
+
+  async readMany(requests: readonly ReadRequest[]): Promise<ReadResult[]> {
+    // Unique keys across every request; one HGETALL each, one pipeline (per node).
+    const keyIndex = new Map<string, number>();
+    const keys: string[] = [];
+    const slots: number[][] = requests.map((r) =>
+      r.entityKeys.map((e) => {
+        const key = this.#key(r.view.name, e);
+        let i = keyIndex.get(key);
+        if (i === undefined) {
+          i = keys.length;
+          keys.push(key);
+          keyIndex.set(key, i);
+        }
+        return i;
+      }),
+    );
+    const plans: ReadPlan[] = requests.map((r) => readPlan(r));
+    const hashes = (await this.#batch('read', keys, (p, i) => p.hgetall(keys[i]!))) as Record<string, string>[];
+    return requests.map((r, ri) => {
+      const plan = plans[ri]!;
+      const rows: FeatureValue[][] = slots[ri]!.map((i) => {
+        const h = hashes[i]!;
+        const fields = Object.keys(h);
+        const values = new Array<string>(fields.length);
+        for (let j = 0; j < fields.length; j++) values[j] = h[fields[j]!]!;
+        return plan.evaluate(r.t, fields, values);
+      });
+      return { view: r.view.name, features: plan.features, rows };
+    });
+  }
+
+  async describeEntity(view: string, entityKey: string): Promise<EntityDescription | null> {
+    const key = this.#key(view, entityKey);
+    const [fields] = (await this.#batch('describe', [key], (p) => p.hkeys(key))) as string[][];
+    if (!fields || fields.length === 0) return null;
+    const [at] = (await this.#batch('describe', [key], (p) => p.pexpiretime(key))) as number[];
+    return { fields: [...fields].sort(), fieldExpiresAt: fields.map(() => null), expiresAt: at === undefined || at < 0 ? null : at };
+  }
+
+  async teardown(namespace: string = this.namespace): Promise<void> {
+    await this.init();
+    const pattern = namespacePattern(checkNamespace(namespace));
+    try {
+      await Promise.all(
+        this.#topology.masters().map(async (node) => {
+          let cursor = '0';
+          do {
+            const [next, found] = await node.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+            cursor = next;
+            if (found.length > 0) {
+              const p: RedisPipelineLike = node.pipeline();
+              for (const k of found) p.unlink(k);
+              await p.exec();
+            }
+          } while (cursor !== '0');
+        }),
+      );
+    } catch (e) {
+      throw this.#unavailable(e);
+    }
+  }
+}

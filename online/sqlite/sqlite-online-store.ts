@@ -1,0 +1,223 @@
+/**
+ * SQLite online store (better-sqlite3): one row per stored field, keyed
+ * (namespace, view, entity, field), each with its own expiry. Reads are one indexed query per
+ * view for N entities; writes are synchronous batched transactions; merges run in
+ * `BEGIN IMMEDIATE` transactions, so they are atomic across processes. See
+ * docs/online-store-format.md.
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import { LarderError } from '../../registry/errors.ts';
+import type { LifetimeWrite, TileWrite } from '../../registry/tiles.ts';
+import type { EntityDescription, FeatureValue, OnlineStore, OnlineStoreCapabilities, OnlineStoreOptions, ReadRequest, ReadResult } from '../online-store.ts';
+import { readPlan } from '../read-plan.ts';
+import { checkNamespace, ViewCatalog } from '../view-catalog.ts';
+import { mergeField, mergeOps, overwriteOps, type EntityOps, type FieldSet } from '../write-batch.ts';
+import type { SqliteOnlineStoreConfig } from './sqlite-online-store-config.ts';
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS online_fields (
+  ns         TEXT    NOT NULL,
+  view       TEXT    NOT NULL,
+  entity     TEXT    NOT NULL,
+  field      TEXT    NOT NULL,
+  value      TEXT    NOT NULL,
+  expires_at INTEGER NOT NULL,
+  PRIMARY KEY (ns, view, entity, field)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS online_fields_expiry ON online_fields (expires_at);
+`;
+
+type Statement = Database.Statement<unknown[], unknown>;
+
+interface Statements {
+  readOne: Statement;
+  readMany: Statement;
+  get: Statement;
+  upsert: Statement;
+  describe: Statement;
+  purge: Statement;
+  teardown: Statement;
+}
+
+interface Fields {
+  fields: string[];
+  values: string[];
+}
+
+const EMPTY: Fields = { fields: [], values: [] };
+
+export class SqliteOnlineStore implements OnlineStore {
+  readonly capabilities: OnlineStoreCapabilities = {
+    kind: 'sqlite',
+    atomicMerge: true,
+    perTileExpiry: true,
+    singleRoundTripReads: true,
+    multiProcess: true,
+    persistent: true,
+  };
+  readonly namespace: string;
+  readonly #config: SqliteOnlineStoreConfig;
+  readonly #catalog: ViewCatalog;
+  readonly #clock: () => number;
+  #db: Database.Database | null = null;
+  #stmts: Statements | null = null;
+  #lastPurge = 0;
+
+  constructor(config: SqliteOnlineStoreConfig, options: OnlineStoreOptions) {
+    this.#config = config;
+    this.namespace = checkNamespace(options.namespace);
+    this.#catalog = new ViewCatalog(options.views);
+    this.#clock = options.clock ?? Date.now;
+  }
+
+  async init(): Promise<void> {
+    if (this.#db) return;
+    try {
+      mkdirSync(dirname(this.#config.path), { recursive: true });
+      const db = new Database(this.#config.path);
+      try {
+        db.pragma(`busy_timeout = ${this.#config.busyTimeoutMs ?? 5000}`);
+        db.pragma('journal_mode = WAL');
+        db.pragma('synchronous = NORMAL');
+        db.exec(SCHEMA);
+        this.#stmts = {
+          readOne: db.prepare('SELECT entity, field, value FROM online_fields WHERE ns = ? AND view = ? AND entity = ?').raw(true),
+          readMany: db.prepare('SELECT entity, field, value FROM online_fields WHERE ns = ? AND view = ? AND entity IN (SELECT value FROM json_each(?))').raw(true),
+          get: db.prepare('SELECT value FROM online_fields WHERE ns = ? AND view = ? AND entity = ? AND field = ?').pluck(true),
+          upsert: db.prepare(
+            'INSERT INTO online_fields (ns, view, entity, field, value, expires_at) VALUES (?, ?, ?, ?, ?, ?) ' +
+              'ON CONFLICT (ns, view, entity, field) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at',
+          ),
+          describe: db.prepare('SELECT field, expires_at FROM online_fields WHERE ns = ? AND view = ? AND entity = ? ORDER BY field').raw(true),
+          purge: db.prepare('DELETE FROM online_fields WHERE expires_at <= ?'),
+          teardown: db.prepare('DELETE FROM online_fields WHERE ns = ?'),
+        };
+      } catch (e) {
+        db.close();
+        throw e;
+      }
+      this.#db = db;
+    } catch (e) {
+      throw new LarderError('LARDER_STORE_UNAVAILABLE', `cannot open the SQLite online store at ${this.#config.path}: ${(e as Error).message}`, { cause: e });
+    }
+  }
+
+  async close(): Promise<void> {
+    this.#db?.close();
+    this.#db = null;
+    this.#stmts = null;
+  }
+
+  async ping(): Promise<void> {
+    try {
+      this.#open().db.prepare('SELECT 1').get();
+    } catch (e) {
+      throw e instanceof LarderError ? e : new LarderError('LARDER_STORE_UNAVAILABLE', `SQLite online store: ${(e as Error).message}`, { cause: e });
+    }
+  }
+
+  #open(): { db: Database.Database; s: Statements } {
+    if (!this.#db || !this.#stmts) {
+      throw new LarderError('LARDER_STORE_UNAVAILABLE', 'the SQLite online store is not open', { hint: 'call init() first' });
+    }
+    return { db: this.#db, s: this.#stmts };
+  }
+
+  async writeTiles(tiles: readonly TileWrite[]): Promise<void> {
+    this.#overwrite(overwriteOps(this.#catalog, tiles, [], this.#clock()));
+  }
+
+  async writeLifetime(states: readonly LifetimeWrite[]): Promise<void> {
+    this.#overwrite(overwriteOps(this.#catalog, [], states, this.#clock()));
+  }
+
+  #overwrite(ops: EntityOps<FieldSet>[]): void {
+    const { db, s } = this.#open();
+    const ns = this.namespace;
+    db.transaction(() => {
+      for (const g of ops) for (const f of g.fields.values()) s.upsert.run(ns, g.view, g.entityKey, f.field, f.value, f.expiresAt);
+    }).immediate();
+    this.#maybePurge();
+  }
+
+  async mergeTiles(tiles: readonly TileWrite[]): Promise<void> {
+    this.#merge(tiles, []);
+  }
+
+  async mergeLifetime(states: readonly LifetimeWrite[]): Promise<void> {
+    this.#merge([], states);
+  }
+
+  #merge(tiles: readonly TileWrite[], states: readonly LifetimeWrite[]): void {
+    const ops = mergeOps(this.#catalog, tiles, states);
+    const { db, s } = this.#open();
+    const ns = this.namespace;
+    db.transaction(() => {
+      for (const g of ops) {
+        for (const delta of g.fields.values()) {
+          const current = (s.get.get(ns, g.view, g.entityKey, delta.field) as string | undefined) ?? null;
+          const next = mergeField(g.plan, current, delta);
+          if (next.value !== current) s.upsert.run(ns, g.view, g.entityKey, delta.field, next.value, next.expiresAt);
+        }
+      }
+    }).immediate();
+    this.#maybePurge();
+  }
+
+  #maybePurge(): void {
+    const now = this.#clock();
+    if (now - this.#lastPurge < (this.#config.purgeIntervalMs ?? 60_000)) return;
+    this.#lastPurge = now;
+    this.purgeExpired();
+  }
+
+  /** Deletes every row (of every namespace) whose expiry has passed; returns how many. */
+  purgeExpired(): number {
+    return this.#open().s.purge.run(this.#clock()).changes;
+  }
+
+  async readFeatures(request: ReadRequest): Promise<ReadResult> {
+    return this.#read(request);
+  }
+
+  async readMany(requests: readonly ReadRequest[]): Promise<ReadResult[]> {
+    return requests.map((r) => this.#read(r));
+  }
+
+  #read(request: ReadRequest): ReadResult {
+    const { s } = this.#open();
+    const plan = readPlan(request);
+    const keys = request.entityKeys;
+    const byEntity = new Map<string, Fields>();
+    const rows = (keys.length === 1 ? s.readOne.all(this.namespace, request.view.name, keys[0]) : keys.length === 0 ? [] : s.readMany.all(this.namespace, request.view.name, JSON.stringify(keys))) as [string, string, string][];
+    for (const [entity, field, value] of rows) {
+      let f = byEntity.get(entity);
+      if (!f) {
+        f = { fields: [], values: [] };
+        byEntity.set(entity, f);
+      }
+      f.fields.push(field);
+      f.values.push(value);
+    }
+    const out: FeatureValue[][] = new Array(keys.length);
+    for (let i = 0; i < keys.length; i++) {
+      const f = byEntity.get(keys[i] as string) ?? EMPTY;
+      out[i] = plan.evaluate(request.t, f.fields, f.values);
+    }
+    return { view: request.view.name, features: plan.features, rows: out };
+  }
+
+  async describeEntity(view: string, entityKey: string): Promise<EntityDescription | null> {
+    const rows = this.#open().s.describe.all(this.namespace, view, entityKey) as [string, number][];
+    if (rows.length === 0) return null;
+    const fieldExpiresAt = rows.map((r) => r[1]);
+    return { fields: rows.map((r) => r[0]), fieldExpiresAt, expiresAt: Math.max(...fieldExpiresAt) };
+  }
+
+  async teardown(namespace: string = this.namespace): Promise<void> {
+    this.#open().s.teardown.run(checkNamespace(namespace));
+  }
+}
+

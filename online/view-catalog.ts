@@ -1,0 +1,97 @@
+import { aggregator, tileExpiresAt, type Aggregator } from '../registry/aggregation/index.ts';
+import { LarderError } from '../registry/errors.ts';
+import type { FeatureViewSpec } from '../registry/spec.ts';
+
+/** A feature of a view as the write path needs it. */
+export interface WriteFeature {
+  name: string;
+  agg: Aggregator<unknown>;
+  /** Null for a lifetime feature. */
+  windowMs: number | null;
+  hopMs: number | null;
+}
+
+/** What writes need to know about a view: aggregations, hop sizes, expiry rules. */
+export interface ViewWritePlan {
+  spec: FeatureViewSpec;
+  features: Map<string, WriteFeature>;
+  /** hopMs → the largest window among the view's features with that hop (drives tile expiry). */
+  maxWindowByHop: Map<number, number>;
+  /** `hopMs:windowMs;…`, what the Redis pruning script reads. */
+  pruneSpec: string;
+}
+
+/** Epoch ms from which a tile is never needed by any read at or after it. */
+export function tileExpiry(plan: ViewWritePlan, hopMs: number, hop: number): number {
+  const w = plan.maxWindowByHop.get(hopMs);
+  if (w === undefined) {
+    throw new LarderError('LARDER_BAD_REQUEST', `feature view "${plan.spec.name}" has no feature with a ${hopMs} ms hop`, {
+      hint: `hops of "${plan.spec.name}": ${[...plan.maxWindowByHop.keys()].join(', ') || '(none: lifetime features only)'}`,
+    });
+  }
+  return tileExpiresAt(hop, w, hopMs);
+}
+
+/** A lifetime state expires one ms after it leaves the TTL; a null state lives one TTL from now. */
+export function lifetimeExpiry(plan: ViewWritePlan, ts: number | null, now: number): number {
+  return (ts ?? now) + plan.spec.ttlMs + 1;
+}
+
+function buildPlan(spec: FeatureViewSpec): ViewWritePlan {
+  const features = new Map<string, WriteFeature>();
+  const maxWindowByHop = new Map<number, number>();
+  for (const f of spec.features) {
+    features.set(f.name, { name: f.name, agg: aggregator(f.aggregation), windowMs: f.windowMs, hopMs: f.hopMs });
+    if (f.windowMs !== null && f.hopMs !== null) {
+      maxWindowByHop.set(f.hopMs, Math.max(maxWindowByHop.get(f.hopMs) ?? 0, f.windowMs));
+    }
+  }
+  const pruneSpec = [...maxWindowByHop].map(([h, w]) => `${h}:${w}`).join(';');
+  return { spec, features, maxWindowByHop, pruneSpec };
+}
+
+/** The views a store writes, by name, with their write plans built once. */
+export class ViewCatalog {
+  readonly #plans = new Map<string, ViewWritePlan>();
+
+  constructor(views: Iterable<FeatureViewSpec>) {
+    for (const v of views) this.#plans.set(v.name, buildPlan(v));
+  }
+
+  get(view: string): ViewWritePlan {
+    const plan = this.#plans.get(view);
+    if (!plan) {
+      throw new LarderError('LARDER_NOT_FOUND', `feature view "${view}" is not known to the online store`, {
+        hint: `pass it in the store's views option (known: ${[...this.#plans.keys()].join(', ') || '(none)'})`,
+      });
+    }
+    return plan;
+  }
+
+  /** Checks that a tile's features all belong to the view with that hop size. */
+  checkTile(plan: ViewWritePlan, hopMs: number, states: Record<string, unknown>): void {
+    for (const name of Object.keys(states)) {
+      const f = plan.features.get(name);
+      if (!f || f.hopMs !== hopMs) {
+        throw new LarderError('LARDER_BAD_REQUEST', `tile of "${plan.spec.name}" with hop ${hopMs} ms holds "${name}", which is not a feature of that view with that hop`);
+      }
+    }
+  }
+
+  checkLifetime(plan: ViewWritePlan, states: Record<string, unknown>): void {
+    for (const name of Object.keys(states)) {
+      const f = plan.features.get(name);
+      if (!f || f.windowMs !== null) {
+        throw new LarderError('LARDER_BAD_REQUEST', `"${name}" is not a lifetime feature of "${plan.spec.name}"`);
+      }
+    }
+  }
+}
+
+/** Namespaces prefix keys: `[a-zA-Z0-9_-]+` only, so prefixes never overlap or need escaping. */
+export function checkNamespace(namespace: string): string {
+  if (!/^[a-zA-Z0-9_-]+$/.test(namespace)) {
+    throw new LarderError('LARDER_CONFIG_INVALID', `online store namespace "${namespace}" is invalid`, { hint: 'use letters, digits, "_" and "-" only (LARDER_NAMESPACE)' });
+  }
+  return namespace;
+}

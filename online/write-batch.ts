@@ -1,0 +1,123 @@
+/**
+ * Turns TileWrite / LifetimeWrite batches into per-entity field operations, the form every
+ * store writes: field name, JSON value (or merge delta) and expiry. Also the merge of one
+ * field's stored JSON with a delta, with the shared aggregation library.
+ */
+import { lastAggregator, type LastState } from '../registry/aggregation/index.ts';
+import type { LifetimeWrite, TileWrite } from '../registry/tiles.ts';
+import { lifetimeField, tileField } from './field-names.ts';
+import { lifetimeExpiry, tileExpiry, type ViewCatalog, type ViewWritePlan } from './view-catalog.ts';
+
+/** One field to overwrite. */
+export interface FieldSet {
+  field: string;
+  value: string;
+  expiresAt: number;
+}
+
+/** One field to merge: a tile's partial states, or a lifetime `last` state. */
+export type FieldDelta =
+  | { kind: 'tile'; field: string; states: Record<string, unknown>; expiresAt: number }
+  | { kind: 'lifetime'; field: string; state: LastState; expiresAt: number };
+
+export interface EntityOps<F> {
+  view: string;
+  entityKey: string;
+  plan: ViewWritePlan;
+  fields: Map<string, F>;
+  /** The latest expiry among the fields. */
+  expiresAt: number;
+}
+
+const entityId = (view: string, entityKey: string): string => `${view}\u0000${entityKey}`;
+
+function entityOps<F>(groups: Map<string, EntityOps<F>>, catalog: ViewCatalog, view: string, entityKey: string): EntityOps<F> {
+  const id = entityId(view, entityKey);
+  let g = groups.get(id);
+  if (!g) {
+    g = { view, entityKey, plan: catalog.get(view), fields: new Map(), expiresAt: -Infinity };
+    groups.set(id, g);
+  }
+  return g;
+}
+
+const clone = <T>(v: T): T => JSON.parse(JSON.stringify(v)) as T;
+
+/** Overwrites: the last write of a field in the batch wins. */
+export function overwriteOps(catalog: ViewCatalog, tiles: readonly TileWrite[], lifetimes: readonly LifetimeWrite[], now: number): EntityOps<FieldSet>[] {
+  const groups = new Map<string, EntityOps<FieldSet>>();
+  for (const t of tiles) {
+    const g = entityOps(groups, catalog, t.view, t.entityKey);
+    catalog.checkTile(g.plan, t.hopMs, t.states);
+    const field = tileField(t.hopMs, t.hop);
+    const expiresAt = tileExpiry(g.plan, t.hopMs, t.hop);
+    g.fields.set(field, { field, value: JSON.stringify(t.states), expiresAt });
+    if (expiresAt > g.expiresAt) g.expiresAt = expiresAt;
+  }
+  for (const l of lifetimes) {
+    const g = entityOps(groups, catalog, l.view, l.entityKey);
+    catalog.checkLifetime(g.plan, l.states);
+    for (const [name, state] of Object.entries(l.states)) {
+      const field = lifetimeField(name);
+      const expiresAt = lifetimeExpiry(g.plan, state?.ts ?? null, now);
+      g.fields.set(field, { field, value: JSON.stringify(state), expiresAt });
+      if (expiresAt > g.expiresAt) g.expiresAt = expiresAt;
+    }
+  }
+  return [...groups.values()];
+}
+
+/** Merges: deltas of the same field in one batch are combined first. Caller states are not mutated. */
+export function mergeOps(catalog: ViewCatalog, tiles: readonly TileWrite[], lifetimes: readonly LifetimeWrite[]): EntityOps<FieldDelta>[] {
+  const groups = new Map<string, EntityOps<FieldDelta>>();
+  for (const t of tiles) {
+    const g = entityOps(groups, catalog, t.view, t.entityKey);
+    catalog.checkTile(g.plan, t.hopMs, t.states);
+    const field = tileField(t.hopMs, t.hop);
+    const prev = g.fields.get(field);
+    if (prev?.kind === 'tile') {
+      mergeStates(g.plan, prev.states, t.states);
+    } else {
+      const expiresAt = tileExpiry(g.plan, t.hopMs, t.hop);
+      g.fields.set(field, { kind: 'tile', field, states: clone(t.states), expiresAt });
+      if (expiresAt > g.expiresAt) g.expiresAt = expiresAt;
+    }
+  }
+  for (const l of lifetimes) {
+    const g = entityOps(groups, catalog, l.view, l.entityKey);
+    catalog.checkLifetime(g.plan, l.states);
+    for (const [name, state] of Object.entries(l.states)) {
+      if (state === null) continue;
+      const field = lifetimeField(name);
+      const prev = g.fields.get(field);
+      const merged = prev?.kind === 'lifetime' ? (lastAggregator.merge(prev.state, state) as LastState) : state;
+      const expiresAt = lifetimeExpiry(g.plan, merged.ts, 0);
+      g.fields.set(field, { kind: 'lifetime', field, state: merged, expiresAt });
+      if (expiresAt > g.expiresAt) g.expiresAt = expiresAt;
+    }
+  }
+  return [...groups.values()];
+}
+
+/** Merges `delta` into `into` (mutated) feature by feature; `delta` is not mutated. */
+function mergeStates(plan: ViewWritePlan, into: Record<string, unknown>, delta: Record<string, unknown>): void {
+  for (const name of Object.keys(delta)) {
+    const agg = plan.features.get(name)!.agg;
+    into[name] = Object.hasOwn(into, name) ? agg.merge(into[name], delta[name]) : clone(delta[name]);
+  }
+}
+
+/**
+ * The new stored JSON of a field: `current` (stored JSON, or null when absent) merged with the
+ * delta. Pure: neither argument is mutated, so it can be retried after a conflict.
+ */
+export function mergeField(plan: ViewWritePlan, current: string | null, delta: FieldDelta): { value: string; expiresAt: number } {
+  if (delta.kind === 'lifetime') {
+    const old = current === null ? null : (JSON.parse(current) as LastState | null);
+    const merged = lastAggregator.merge(old, delta.state) as LastState;
+    return { value: merged === old ? (current as string) : JSON.stringify(merged), expiresAt: lifetimeExpiry(plan, merged.ts, 0) };
+  }
+  const old = current === null ? {} : (JSON.parse(current) as Record<string, unknown>);
+  mergeStates(plan, old, delta.states);
+  return { value: JSON.stringify(old), expiresAt: delta.expiresAt };
+}

@@ -1,0 +1,72 @@
+import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { HOUR_MS, MINUTE_MS } from '../../registry/duration.ts';
+import { createOnlineStore } from '../../online/create-online-store.ts';
+import type { OnlineStoreOptions } from '../../online/online-store.ts';
+import { keySlot } from '../../online/redis-cluster/key-slot.ts';
+import { startRedisCluster, type LocalRedisCluster } from '../support/redis-cluster.ts';
+import { onlineStoreConformance } from './online-store-conformance.ts';
+import { activity, purchases, TEST_VIEWS } from './test-views.ts';
+
+let cluster: LocalRedisCluster;
+beforeAll(async () => {
+  cluster = await startRedisCluster(3);
+}, 60_000);
+afterAll(async () => {
+  await cluster?.stop();
+});
+
+const store = (options: OnlineStoreOptions) => createOnlineStore({ type: 'redis-cluster', nodes: cluster.nodes, maxRetriesPerRequest: 1 }, options);
+
+onlineStoreConformance('redis-cluster', store);
+
+describe('Redis Cluster online store', () => {
+  const NOW = Math.floor(Date.now() / HOUR_MS) * HOUR_MS;
+
+  it('computes slots like Redis (CLUSTER KEYSLOT)', async () => {
+    const node = new Redis(cluster.nodes[0]!.port, '127.0.0.1');
+    try {
+      for (const key of ['foo', 'larder:activity:{u1}', '{user1000}.following', 'a{}b', 'ü{ñ}', `x:${randomUUID()}`]) {
+        expect(keySlot(key)).toBe(await node.cluster('KEYSLOT', key));
+      }
+    } finally {
+      await node.quit();
+    }
+  });
+
+  it('keeps every view of one entity in one slot, spreads entities over the masters, one round trip per master', async () => {
+    const trips: { op: string; commands: number }[] = [];
+    const namespace = `test-${randomUUID()}`;
+    const s = store({ namespace, views: TEST_VIEWS, onRoundTrip: (e) => trips.push(e) });
+    await s.init();
+    try {
+      const users = Array.from({ length: 60 }, (_, i) => `user-${i}`);
+      await s.writeTiles(users.map((u) => ({ view: 'activity', entityKey: u, hopMs: MINUTE_MS, hop: Math.floor(NOW / MINUTE_MS), states: { clicks_1h: 2 } })));
+      await s.writeLifetime(users.map((u) => ({ view: 'purchases', entityKey: u, states: { last_amount: { v: 3, ts: NOW, id: 't' } } })));
+      for (const u of users) expect(keySlot(`${namespace}:activity:{${u}}`)).toBe(keySlot(`${namespace}:purchases:{${u}}`));
+      trips.length = 0;
+      const [a, p] = await s.readMany([
+        { view: activity, features: ['clicks_1h'], entityKeys: users, t: NOW },
+        { view: purchases, features: ['last_amount'], entityKeys: users, t: NOW },
+      ]);
+      expect(trips).toHaveLength(3);
+      expect(trips.reduce((n, t) => n + t.commands, 0)).toBe(120);
+      expect(a!.rows.map((r) => r[0]!.value)).toEqual(users.map(() => 2));
+      expect(p!.rows.map((r) => r[0]!.value)).toEqual(users.map(() => 3));
+      // Data landed on every master, and teardown clears them all.
+      const counts = await Promise.all(cluster.nodes.map(async (n) => {
+        const r = new Redis(n.port, '127.0.0.1');
+        const keys = await r.keys(`${namespace}:*`);
+        await r.quit();
+        return keys.length;
+      }));
+      expect(counts.every((c) => c > 0)).toBe(true);
+      await s.teardown();
+      const after = await s.readMany([{ view: activity, entityKeys: users, t: NOW }]);
+      expect(after[0]!.rows.every((r) => r[0]!.status === 'NOT_FOUND')).toBe(true);
+    } finally {
+      await s.close();
+    }
+  });
+});

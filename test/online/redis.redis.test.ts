@@ -1,0 +1,71 @@
+import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { afterAll, describe, expect, it } from 'vitest';
+import { HOUR_MS, MINUTE_MS } from '../../registry/duration.ts';
+import { createOnlineStore } from '../../online/create-online-store.ts';
+import { onlineStoreConformance } from './online-store-conformance.ts';
+import { activity, purchases, TEST_VIEWS } from './test-views.ts';
+
+const URL = process.env.LARDER_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379/0';
+const config = { type: 'redis' as const, url: URL, maxRetriesPerRequest: 1, connectTimeoutMs: 2000 };
+
+onlineStoreConformance('redis', (options) => createOnlineStore(config, options));
+
+describe('Redis online store', () => {
+  const raw = new Redis(URL);
+  afterAll(() => raw.quit());
+  const NOW = Math.floor(Date.now() / HOUR_MS) * HOUR_MS;
+
+  const commandCalls = async (cmd: string): Promise<number> => {
+    const m = new RegExp(`cmdstat_${cmd}:calls=(\\d+)`).exec(await raw.info('commandstats'));
+    return m ? Number(m[1]) : 0;
+  };
+
+  it('reads N entities of several views in one round trip', async () => {
+    const trips: { op: string; commands: number }[] = [];
+    const namespace = `test-${randomUUID()}`;
+    const s = createOnlineStore(config, { namespace, views: TEST_VIEWS, onRoundTrip: (e) => trips.push(e) });
+    await s.init();
+    try {
+      const users = Array.from({ length: 250 }, (_, i) => `u${i}`);
+      await s.writeTiles(users.map((u) => ({ view: 'activity', entityKey: u, hopMs: MINUTE_MS, hop: Math.floor(NOW / MINUTE_MS), states: { clicks_1h: 1 } })));
+      trips.length = 0;
+      const before = await commandCalls('hgetall');
+      const [a, p] = await s.readMany([
+        { view: activity, features: ['clicks_1h'], entityKeys: users, t: NOW },
+        { view: purchases, entityKeys: users, t: NOW },
+      ]);
+      const after = await commandCalls('hgetall');
+      expect(trips).toEqual([{ op: 'read', commands: 500 }]);
+      expect(after - before).toBe(500);
+      expect(a!.rows.every((r) => r[0]!.value === 1)).toBe(true);
+      expect(p!.rows.every((r) => r[0]!.status === 'NOT_FOUND')).toBe(true);
+    } finally {
+      await s.teardown();
+      await s.close();
+    }
+  });
+
+  it('prefixes every key with the namespace and tags it with the entity key', async () => {
+    const namespace = `test-${randomUUID()}`;
+    const s = createOnlineStore(config, { namespace, views: TEST_VIEWS });
+    await s.init();
+    try {
+      await s.writeTiles([{ view: 'activity', entityKey: 'u1', hopMs: MINUTE_MS, hop: Math.floor(NOW / MINUTE_MS), states: { clicks_1h: 1 } }]);
+      await s.writeLifetime([{ view: 'purchases', entityKey: 'u1', states: { last_amount: { v: 1, ts: NOW, id: 'a' } } }]);
+      const keys = (await raw.keys(`${namespace}:*`)).sort();
+      expect(keys).toEqual([`${namespace}:activity:{u1}`, `${namespace}:purchases:{u1}`]);
+      expect(await raw.pexpiretime(keys[0]!)).toBeGreaterThan(Date.now());
+      expect(await raw.hgetall(keys[0]!)).toEqual({ [`${MINUTE_MS}:${Math.floor(NOW / MINUTE_MS)}`]: '{"clicks_1h":1}' });
+    } finally {
+      await s.teardown();
+      await s.close();
+    }
+  });
+
+  it('fails with a retriable LARDER_STORE_UNAVAILABLE when Redis is not reachable', async () => {
+    const s = createOnlineStore({ type: 'redis', url: 'redis://127.0.0.1:1/0', maxRetriesPerRequest: 0, connectTimeoutMs: 500 }, { namespace: 'x', views: TEST_VIEWS });
+    await expect(s.ping()).rejects.toMatchObject({ code: 'LARDER_STORE_UNAVAILABLE', retriable: true });
+    await s.close();
+  });
+});

@@ -1,0 +1,65 @@
+import { randomUUID } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import Database from 'better-sqlite3';
+import { HOUR_MS, MINUTE_MS } from '../../registry/duration.ts';
+import { createOnlineStore } from '../../online/create-online-store.ts';
+import { tempDir } from '../support/temp-repo.ts';
+import { onlineStoreConformance } from './online-store-conformance.ts';
+import { activity, TEST_VIEWS } from './test-views.ts';
+
+const tmp = tempDir();
+const path = join(tmp.dir, 'online.sqlite');
+afterAll(() => tmp.cleanup());
+
+onlineStoreConformance('sqlite', (options) => createOnlineStore({ type: 'sqlite', path }, options));
+
+describe('SQLite online store', () => {
+  const NOW = Math.floor(Date.now() / HOUR_MS) * HOUR_MS;
+  const tile = (entityKey: string, n: number) => ({ view: 'activity', entityKey, hopMs: MINUTE_MS, hop: Math.floor(NOW / MINUTE_MS), states: { clicks_1h: n } });
+
+  it('survives close and reopen', async () => {
+    const namespace = `test-${randomUUID()}`;
+    const a = createOnlineStore({ type: 'sqlite', path }, { namespace, views: TEST_VIEWS });
+    await a.init();
+    await a.writeTiles([tile('u1', 3)]);
+    await a.close();
+    const b = createOnlineStore({ type: 'sqlite', path }, { namespace, views: TEST_VIEWS });
+    await b.init();
+    const r = await b.readFeatures({ view: activity, features: ['clicks_1h'], entityKeys: ['u1'], t: NOW });
+    expect(r.rows[0]![0]!.value).toBe(3);
+    await b.teardown();
+    await b.close();
+  });
+
+  it('uses WAL: a second connection reads while the first one writes', async () => {
+    const namespace = `test-${randomUUID()}`;
+    const writer = createOnlineStore({ type: 'sqlite', path }, { namespace, views: TEST_VIEWS });
+    const reader = createOnlineStore({ type: 'sqlite', path }, { namespace, views: TEST_VIEWS });
+    await writer.init();
+    await reader.init();
+    const raw = new Database(path, { readonly: true });
+    expect(raw.pragma('journal_mode', { simple: true })).toBe('wal');
+    // Hold a read transaction open on a third connection while the writer commits.
+    raw.exec('BEGIN');
+    raw.prepare('SELECT count(*) FROM online_fields').get();
+    for (let i = 1; i <= 20; i++) {
+      await writer.mergeTiles([tile('u1', 1)]);
+      const r = await reader.readFeatures({ view: activity, features: ['clicks_1h'], entityKeys: ['u1'], t: NOW });
+      expect(r.rows[0]![0]!.value).toBe(i);
+    }
+    raw.exec('COMMIT');
+    raw.close();
+    await writer.teardown();
+    await writer.close();
+    await reader.close();
+  });
+
+  it('fails init with LARDER_STORE_UNAVAILABLE when the file cannot be opened', async () => {
+    const file = join(tmp.dir, 'not-a-dir');
+    writeFileSync(file, '');
+    const s = createOnlineStore({ type: 'sqlite', path: join(file, 'online.sqlite') }, { namespace: 'x', views: [] });
+    await expect(s.init()).rejects.toMatchObject({ code: 'LARDER_STORE_UNAVAILABLE' });
+  });
+});
