@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { DefinitionError, LarderError } from '../registry/errors.ts';
 import { registerGenDataCommand } from './commands/gen-data-command.ts';
 import { registerLabelCommand } from './commands/label-command.ts';
+import { registerMaterializeCommands } from './commands/materialize-command.ts';
 import { registerRegistryCommands } from './commands/registry-commands.ts';
 import { registerExportCommand } from './commands/export-command.ts';
 import type { GlobalOptions } from './context.ts';
@@ -20,6 +21,7 @@ registerRegistryCommands(program, globals);
 registerGenDataCommand(program, globals);
 registerExportCommand(program, globals);
 registerLabelCommand(program, globals);
+registerMaterializeCommands(program, globals);
 
 try {
   await program.parseAsync(process.argv);

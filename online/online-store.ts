@@ -22,7 +22,8 @@ import type { Scalar } from '../registry/types.ts';
 
 /**
  * - `PRESENT`: a value computed at `t` (a windowed count with an empty window is `0 PRESENT`).
- * - `NOT_FOUND`: the entity has no data at all in this view.
+ * - `NOT_FOUND`: the entity has no data at all in this view (windowed count and sum still read
+ *   0, the spec's value for an empty window, so online and offline values agree).
  * - `NULL_VALUE`: the entity exists but the feature has no value at `t` (avg of an empty window,
  *   a lifetime feature never set or only set after `t`).
  * - `OUTSIDE_MAX_AGE`: a lifetime value older than the view's TTL (`t - ts > ttl`).

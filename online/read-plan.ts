@@ -67,7 +67,12 @@ export class ReadPlan {
       g.features.push(wf);
       this.#groups.set(key, g);
     });
-    this.#notFoundRow = features.map(() => ({ value: null, status: 'NOT_FOUND', eventTs: null }));
+    // An unknown entity has empty windows: count and sum are 0 there, as offline (one semantics).
+    this.#notFoundRow = features.map((name) => {
+      const agg = view.features.find((x) => x.name === name)?.aggregation;
+      const empty = (agg === 'count' || agg === 'sum') && view.features.find((x) => x.name === name)?.windowMs !== null;
+      return { value: empty ? 0 : null, status: 'NOT_FOUND', eventTs: null };
+    });
   }
 
   /** A fresh NOT_FOUND row (callers may mutate rows they get). */

@@ -158,7 +158,9 @@ export function onlineStoreConformance(name: string, factory: StoreFactory): voi
         ['PRESENT', 'NULL_VALUE'],
         ['NOT_FOUND', 'NOT_FOUND'],
       ]);
-      expect(rows.map((r) => r[0]!.value)).toEqual([null, 2, 0, 2, null]);
+      // Unknown entities read the spec's empty-window values: count 0, lifetime null.
+      expect(rows.map((r) => r[0]!.value)).toEqual([0, 2, 0, 2, 0]);
+      expect(rows.map((r) => r[1]!.value)).toEqual([null, null, 'search', null, null]);
       expect((await s.readFeatures({ view: activity, entityKeys: [], t: NOW })).rows).toEqual([]);
     });
 
@@ -178,8 +180,9 @@ export function onlineStoreConformance(name: string, factory: StoreFactory): voi
         { view: activity, features: ['clicks_1h'], entityKeys: ['u1', 'u2'], t: NOW },
         { view: purchases, entityKeys: ['u1', 'u2', 'u3'], t: NOW },
       ]);
-      expect(a!.rows.map((r) => r[0]!.value)).toEqual([4, null]);
-      expect(p!.rows.map((r) => r.map((v) => v.value))).toEqual([[0, 9.5], [2, null], [null, null]]);
+      expect(a!.rows.map((r) => r[0]!.value)).toEqual([4, 0]);
+      expect(a!.rows[1]![0]!.status).toBe('NOT_FOUND');
+      expect(p!.rows.map((r) => r.map((v) => v.value))).toEqual([[0, 9.5], [2, null], [0, null]]);
       expect(p!.rows[2]![0]!.status).toBe('NOT_FOUND');
     });
 

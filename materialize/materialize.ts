@@ -1,0 +1,140 @@
+/**
+ * Batch → online: computes, with the offline store, the per-hop tiles and lifetime `last`
+ * states that serve every online feature of a view at any time ≥ `end`, and loads them into the
+ * online store in batches. Tiles are overwritten (never incremented), lifetime states keep the
+ * newer value, so re-running the same range, or resuming after a crash midway, is idempotent.
+ * Memory stays bounded: one batch is in flight, and the next is computed only once it is written.
+ */
+import type { OfflineStore, RejectReport } from '../offline/offline-store.ts';
+import type { OnlineStore } from '../online/online-store.ts';
+import { LarderError } from '../registry/errors.ts';
+import type { Repository } from '../registry/repository.ts';
+import type { FeatureViewSpec } from '../registry/spec.ts';
+import { encodeEntityKey, type LifetimeWrite, type TileWrite } from '../registry/tiles.ts';
+
+export interface MaterializeProgress {
+  view: string;
+  tiles: number;
+  lifetime: number;
+  seconds: number;
+  done: boolean;
+}
+
+export interface ViewMaterialization {
+  view: string;
+  /** The event range loaded: [start, end] (epoch ms, both inclusive). */
+  start: number;
+  end: number;
+  tiles: number;
+  lifetime: number;
+  seconds: number;
+  rowsPerSecond: number;
+  rejects: RejectReport[];
+}
+
+export interface MaterializeRequest {
+  repo: Repository;
+  offline: OfflineStore;
+  online: OnlineStore;
+  /** Views to load (default: every online feature view). */
+  views?: readonly string[];
+  end: number;
+  /**
+   * Lower bound of the events to load, per view. Default: everything a read at `end` can need
+   * (the longest window and the TTL before `end`). Aligned down to the view's largest hop so
+   * no tile is overwritten with a partial one.
+   */
+  start?: (view: FeatureViewSpec) => number | undefined;
+  batchSize?: number;
+  onProgress?: (p: MaterializeProgress) => void;
+}
+
+/** The earliest event a read at `end` can need: the longest window or the TTL, whichever is longer. */
+export function neededStart(view: FeatureViewSpec, end: number): number {
+  const reach = Math.max(view.ttlMs, ...view.features.map((f) => f.windowMs ?? 0));
+  return alignStart(view, end - reach);
+}
+
+/** Aligns a start time down to the view's largest hop, so every tile it writes is complete. */
+export function alignStart(view: FeatureViewSpec, start: number): number {
+  const hop = Math.max(1, ...view.features.map((f) => f.hopMs ?? 1));
+  return Math.floor(start / hop) * hop;
+}
+
+/** Views to materialize: the named ones (each must exist and be online), else all online views. */
+export function selectViews(repo: Repository, names?: readonly string[]): FeatureViewSpec[] {
+  if (!names || names.length === 0)
+    return [...repo.featureViews.values()].filter((v) => v.spec.online).map((v) => v.spec);
+  return names.map((n) => {
+    const v = repo.featureViews.get(n);
+    if (!v)
+      throw new LarderError('LARDER_NOT_FOUND', `unknown feature view "${n}"`, {
+        hint: `feature views: ${[...repo.featureViews.keys()].join(', ')}`,
+      });
+    if (!v.spec.online)
+      throw new LarderError(
+        'LARDER_BAD_REQUEST',
+        `feature view "${n}" is offline-only (online: false)`,
+      );
+    return v.spec;
+  });
+}
+
+export async function materialize(req: MaterializeRequest): Promise<ViewMaterialization[]> {
+  const out: ViewMaterialization[] = [];
+  for (const view of selectViews(req.repo, req.views)) {
+    const started = Date.now();
+    const requested = req.start?.(view);
+    const start =
+      requested === undefined ? neededStart(view, req.end) : alignStart(view, requested);
+    // computeTiles takes events in [start, end): +1 makes `end` inclusive, like every read at t.
+    const result = await req.offline.computeTiles(view, {
+      repo: req.repo,
+      start,
+      end: req.end + 1,
+      batchSize: req.batchSize ?? 10_000,
+    });
+    let tiles = 0;
+    let lifetime = 0;
+    const progress = (done: boolean): void =>
+      req.onProgress?.({
+        view: view.name,
+        tiles,
+        lifetime,
+        seconds: (Date.now() - started) / 1000,
+        done,
+      });
+    for await (const batch of result.batches) {
+      const tw: TileWrite[] = batch.tiles.map((t) => ({
+        view: view.name,
+        entityKey: encodeEntityKey(t.key),
+        hopMs: t.hopMs,
+        hop: t.hop,
+        states: t.states,
+      }));
+      const lw: LifetimeWrite[] = batch.lifetime.map((l) => ({
+        view: view.name,
+        entityKey: encodeEntityKey(l.key),
+        states: l.states,
+      }));
+      if (tw.length > 0) await req.online.writeTiles(tw);
+      if (lw.length > 0) await req.online.mergeLifetime(lw);
+      tiles += tw.length;
+      lifetime += lw.length;
+      progress(false);
+    }
+    progress(true);
+    const seconds = (Date.now() - started) / 1000;
+    out.push({
+      view: view.name,
+      start,
+      end: req.end,
+      tiles,
+      lifetime,
+      seconds,
+      rowsPerSecond: Math.round((tiles + lifetime) / Math.max(seconds, 0.001)),
+      rejects: result.rejects(),
+    });
+  }
+  return out;
+}
