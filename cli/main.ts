@@ -2,6 +2,8 @@ import { Command, CommanderError } from 'commander';
 import { DefinitionError, LarderError } from '../registry/errors.ts';
 import { registerGenDataCommand } from './commands/gen-data-command.ts';
 import { registerRegistryCommands } from './commands/registry-commands.ts';
+import { registerServeCommand } from './commands/serve-command.ts';
+import { registerKeysCommand } from './commands/keys-command.ts';
 import type { GlobalOptions } from './context.ts';
 
 const program = new Command('larder')
@@ -16,6 +18,8 @@ const program = new Command('larder')
 const globals = (): GlobalOptions => program.opts<GlobalOptions>();
 registerRegistryCommands(program, globals);
 registerGenDataCommand(program, globals);
+registerServeCommand(program, globals);
+registerKeysCommand(program, globals);
 
 try {
   await program.parseAsync(process.argv);
