@@ -41,6 +41,8 @@ export async function serveRepo(
     {
       namespace: `t${randomUUID().slice(0, 8)}`,
       views: [...repo.featureViews.values()].map((v) => v.spec),
+      // The store's wall clock stays at T0 so test data never expires; reads use `ctx.clock`.
+      clock: () => T0,
     },
   );
   await store.init();
