@@ -5,6 +5,8 @@ import { registerLabelCommand } from './commands/label-command.ts';
 import { registerMaterializeCommands } from './commands/materialize-command.ts';
 import { registerRegistryCommands } from './commands/registry-commands.ts';
 import { registerExportCommand } from './commands/export-command.ts';
+import { registerServeCommand } from './commands/serve-command.ts';
+import { registerKeysCommand } from './commands/keys-command.ts';
 import type { GlobalOptions } from './context.ts';
 
 const program = new Command('larder')
@@ -22,6 +24,8 @@ registerGenDataCommand(program, globals);
 registerExportCommand(program, globals);
 registerLabelCommand(program, globals);
 registerMaterializeCommands(program, globals);
+registerServeCommand(program, globals);
+registerKeysCommand(program, globals);
 
 try {
   await program.parseAsync(process.argv);

@@ -31,10 +31,17 @@ export class LarderError extends Error {
   override readonly name = 'LarderError';
   readonly code: ErrorCode;
   readonly hint: string | undefined;
-  constructor(code: ErrorCode, message: string, opts: { hint?: string; cause?: unknown } = {}) {
+  /** The request field at fault (`entities.user_id[3]`, `df.timestamp[0]`), for API errors. */
+  readonly field: string | undefined;
+  constructor(
+    code: ErrorCode,
+    message: string,
+    opts: { hint?: string; cause?: unknown; field?: string } = {},
+  ) {
     super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
     this.code = code;
     this.hint = opts.hint;
+    this.field = opts.field;
   }
   get info(): ErrorInfo {
     return ERROR_CODES[this.code];

@@ -1,0 +1,129 @@
+/**
+ * The HTTP server (fastify 5): Feast-compatible `POST /get-online-features` and `POST /push`,
+ * ops routes, OpenAPI 3 at `/openapi.json` and a UI at `/docs`. Errors are JSON
+ * (`{"error": {code, message, field?, hint?}}`) with the status of the error registry; never a
+ * stack trace. Validation is done by the handlers (a hand-written shape check on the hot route,
+ * zod elsewhere), so fastify's own validator is off.
+ */
+import Fastify, { type FastifyInstance } from 'fastify';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import { LarderError } from '../registry/errors.ts';
+import { authorize, credentialOf } from './auth/authorize.ts';
+import type { Scope } from './auth/key-store.ts';
+import { errorReply } from './error-body.ts';
+import { onlineFeaturesRoute } from './routes/online-features-route.ts';
+import { opsRoutes } from './routes/ops-routes.ts';
+import { pushRoute } from './routes/push-route.ts';
+import type { ServerContext } from './server-context.ts';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** The API-key scope a route needs; none = open. */
+    scope?: Scope;
+  }
+}
+
+/**
+ * Builds (but does not listen) the HTTP server; test it with `app.inject`.
+ *
+ * @example
+ * const app = await buildServer(ctx);
+ * const res = await app.inject({ method: 'POST', url: '/get-online-features', payload: {...} });
+ */
+export async function buildServer(
+  ctx: ServerContext,
+  opts: { logger?: boolean } = {},
+): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: opts.logger ?? false,
+    bodyLimit: 8 * 1024 * 1024,
+    return503OnClosing: true,
+  });
+  app.setValidatorCompiler(() => (data) => ({ value: data }));
+  app.setSerializerCompiler(() => (data) => JSON.stringify(data));
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: {
+        title: 'Larder feature server',
+        version: '0.1.0',
+        description: 'Feast-compatible online feature serving',
+      },
+      components: {
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer' },
+          apiKey: { type: 'apiKey', in: 'header', name: 'x-api-key' },
+        },
+      },
+      security: [{ bearer: [] }, { apiKey: [] }],
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  app.addHook('onRequest', async (request) => {
+    const scope = request.routeOptions.config.scope;
+    if (!scope) return;
+    const h = request.headers;
+    authorize(
+      ctx.keys,
+      ctx.limiter,
+      credentialOf(h.authorization, h['x-api-key'] as string | undefined),
+      scope,
+    );
+  });
+  app.addHook('onSend', async (_request, reply) => {
+    reply.header('server-timing', `app;dur=${reply.elapsedTime.toFixed(3)}`);
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    ctx.metrics.requestSeconds.observe(
+      {
+        route: request.routeOptions.url ?? 'unknown',
+        method: request.method,
+        status: String(reply.statusCode),
+      },
+      reply.elapsedTime / 1000,
+    );
+  });
+
+  app.setErrorHandler((error, request, reply) => {
+    let e: unknown = error;
+    const fst = error as { code?: string; statusCode?: number; message?: string };
+    if (
+      !(error instanceof LarderError) &&
+      typeof fst.statusCode === 'number' &&
+      fst.statusCode < 500
+    ) {
+      e = new LarderError('LARDER_BAD_REQUEST', fst.message ?? 'bad request', {
+        field: '(body)',
+        hint:
+          fst.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE'
+            ? 'send Content-Type: application/json'
+            : 'send a valid JSON body',
+      });
+    }
+    const r = errorReply(e);
+    if (r.code === 'LARDER_INTERNAL') request.log.error({ err: error }, 'internal error');
+    ctx.metrics.errors.inc({ code: r.code });
+    if (r.retryAfter !== undefined) reply.header('retry-after', String(r.retryAfter));
+    return reply.status(r.status).type('application/json').send(JSON.stringify(r.body));
+  });
+  app.setNotFoundHandler((request, reply) => {
+    ctx.metrics.errors.inc({ code: 'LARDER_NOT_FOUND' });
+    const body = {
+      error: {
+        code: 'LARDER_NOT_FOUND',
+        message: `no route ${request.method} ${request.url}`,
+        hint: 'see /docs for the API',
+      },
+    };
+    return reply.status(404).type('application/json').send(JSON.stringify(body));
+  });
+
+  onlineFeaturesRoute(app, ctx);
+  pushRoute(app, ctx);
+  opsRoutes(app, ctx);
+  return app;
+}

@@ -1,0 +1,40 @@
+/** Conversions between Feast's `feast.types.Value` messages (as proto-loader decodes them) and JS scalars. */
+import type { ValueType } from '../../registry/types.ts';
+
+/** A decoded Value: `{ val: 'int64_val', int64_val: 3 }` (oneofs: true). */
+export type ProtoValue = Record<string, unknown> & { val?: string };
+
+/** The scalar of a Value; null for an unset or null_val Value. Lists are returned as arrays. */
+export function fromProtoValue(v: ProtoValue | null | undefined): unknown {
+  if (!v || !v.val || v.val === 'null_val') return null;
+  const x = v[v.val];
+  if (x && typeof x === 'object' && 'val' in (x as object)) return (x as { val: unknown[] }).val;
+  return x ?? null;
+}
+
+/** A Value for a scalar of a declared type (null → an empty Value, as Feast sends). */
+export function toProtoValue(v: unknown, type: ValueType | null): ProtoValue {
+  if (v === null || v === undefined) return {};
+  switch (type ?? inferType(v)) {
+    case 'string':
+      return { string_val: String(v) };
+    case 'int64':
+      return { int64_val: v as number };
+    case 'float64':
+      return { double_val: v as number };
+    case 'bool':
+      return { bool_val: v as boolean };
+  }
+}
+
+function inferType(v: unknown): ValueType {
+  if (typeof v === 'boolean') return 'bool';
+  if (typeof v === 'number') return Number.isInteger(v) ? 'int64' : 'float64';
+  return 'string';
+}
+
+/** Epoch ms → google.protobuf.Timestamp. */
+export const toProtoTimestamp = (ms: number | null): { seconds: number; nanos: number } =>
+  ms === null
+    ? { seconds: 0, nanos: 0 }
+    : { seconds: Math.floor(ms / 1000), nanos: (ms % 1000) * 1e6 };

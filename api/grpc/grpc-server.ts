@@ -1,0 +1,143 @@
+/**
+ * Feast's `feast.serving.ServingService` over gRPC (@grpc/grpc-js): `GetFeastServingInfo` and
+ * `GetOnlineFeatures`, served from the same context as the HTTP API. Auth: metadata
+ * `authorization: Bearer KEY` (or `x-api-key`); errors map to the registry's gRPC codes.
+ */
+import * as grpc from '@grpc/grpc-js';
+import { getOnlineFeatures, type OnlineFeaturesRequest } from '../../online/get-online-features.ts';
+import { LarderError } from '../../registry/errors.ts';
+import { authorize, credentialOf } from '../auth/authorize.ts';
+import { errorReply } from '../error-body.ts';
+import type { ServerContext } from '../server-context.ts';
+import {
+  fromProtoValue,
+  toProtoTimestamp,
+  toProtoValue,
+  type ProtoValue,
+} from './feast-proto-values.ts';
+import { loadServingService } from './load-serving-proto.ts';
+
+interface GrpcRequest {
+  kind?: 'feature_service' | 'features';
+  feature_service?: string;
+  features?: { val?: string[] };
+  entities?: Record<string, { val?: ProtoValue[] }>;
+  request_context?: Record<string, { val?: ProtoValue[] }>;
+  full_feature_names?: boolean;
+}
+
+export const LARDER_SERVING_VERSION = 'larder-0.1.0';
+
+function toRequest(r: GrpcRequest): OnlineFeaturesRequest {
+  const entities: Record<string, unknown[]> = {};
+  for (const src of [r.entities, r.request_context])
+    for (const [k, col] of Object.entries(src ?? {}))
+      entities[k] = (col.val ?? []).map(fromProtoValue);
+  let ref: OnlineFeaturesRequest['ref'];
+  if (r.kind === 'feature_service' || r.feature_service) ref = { service: r.feature_service ?? '' };
+  else if (r.features?.val?.length) ref = { features: r.features.val };
+  else
+    throw new LarderError('LARDER_BAD_REQUEST', 'set "features" or "feature_service"', {
+      field: 'kind',
+    });
+  return { ref, entities, fullFeatureNames: r.full_feature_names === true };
+}
+
+function header(md: grpc.Metadata, name: string): string | undefined {
+  const v = md.get(name)[0];
+  return typeof v === 'string' ? v : undefined;
+}
+
+/**
+ * Creates the gRPC server (not bound); bind with {@link startGrpcServer}.
+ *
+ * @example
+ * const server = createGrpcServer(ctx);
+ */
+export function createGrpcServer(ctx: ServerContext): grpc.Server {
+  const service = loadServingService();
+  const server = new grpc.Server();
+  const fail = (
+    method: string,
+    start: number,
+    e: unknown,
+    cb: grpc.sendUnaryData<unknown>,
+  ): void => {
+    const r = errorReply(e);
+    ctx.metrics.errors.inc({ code: r.code });
+    ctx.metrics.grpcSeconds.observe(
+      { method, code: String(r.grpc) },
+      (performance.now() - start) / 1000,
+    );
+    const md = new grpc.Metadata();
+    md.set('larder-error-code', r.code);
+    if (r.body.error.field) md.set('larder-error-field', r.body.error.field);
+    if (r.retryAfter !== undefined) md.set('retry-after', String(r.retryAfter));
+    cb({
+      code: r.grpc,
+      details: r.body.error.message + (r.body.error.hint ? ` (hint: ${r.body.error.hint})` : ''),
+      metadata: md,
+    });
+  };
+  server.addService(service.service, {
+    GetFeastServingInfo: (
+      call: grpc.ServerUnaryCall<unknown, unknown>,
+      cb: grpc.sendUnaryData<unknown>,
+    ) => {
+      cb(null, { version: LARDER_SERVING_VERSION });
+    },
+    GetOnlineFeatures: (
+      call: grpc.ServerUnaryCall<GrpcRequest, unknown>,
+      cb: grpc.sendUnaryData<unknown>,
+    ) => {
+      const start = performance.now();
+      const snap = ctx.state.current;
+      void (async () => {
+        authorize(
+          ctx.keys,
+          ctx.limiter,
+          credentialOf(header(call.metadata, 'authorization'), header(call.metadata, 'x-api-key')),
+          'read',
+        );
+        const req = toRequest(call.request);
+        req.t = ctx.clock();
+        const res = await getOnlineFeatures(
+          {
+            repo: snap.repo,
+            store: snap.store,
+            maxEntityRows: ctx.maxEntityRows,
+            onStoreRead: (ms) => ctx.metrics.storeSeconds.observe(ms / 1000),
+          },
+          req,
+        );
+        return {
+          metadata: { feature_names: { val: res.columns.map((c) => c.name) } },
+          results: res.columns.map((c) => ({
+            values: c.values.map((v) => toProtoValue(v, c.type)),
+            statuses: c.statuses,
+            event_timestamps: c.eventTs.map(toProtoTimestamp),
+          })),
+        };
+      })().then(
+        (body) => {
+          ctx.metrics.grpcSeconds.observe(
+            { method: 'GetOnlineFeatures', code: '0' },
+            (performance.now() - start) / 1000,
+          );
+          cb(null, body);
+        },
+        (e: unknown) => fail('GetOnlineFeatures', start, e, cb),
+      );
+    },
+  });
+  return server;
+}
+
+/** Binds and starts; resolves with the bound port (pass 0 for an ephemeral one). */
+export function startGrpcServer(server: grpc.Server, host: string, port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.bindAsync(`${host}:${port}`, grpc.ServerCredentials.createInsecure(), (err, bound) =>
+      err ? reject(err) : resolve(bound),
+    );
+  });
+}

@@ -1,0 +1,46 @@
+/**
+ * Opens what the server serves from, and reloads it: the repository applied in
+ * `$LARDER_HOME/registry.json` (its `repo` folder; `config.repo` before any apply) and an online
+ * store initialised for its views. A reload builds the new snapshot completely, swaps it in,
+ * and closes the old store after a grace period, so requests in flight finish on the old one.
+ */
+import type { LarderConfig } from '../config/config.ts';
+import { createOnlineStore } from '../online/create-online-store.ts';
+import { loadRepository } from '../registry/load.ts';
+import { readRegistry } from '../registry/store/registry-file.ts';
+import type { ServingSnapshot, ServingState } from './serving-state.ts';
+
+/** Loads the applied repository and opens the online store for it. */
+export async function openServing(config: LarderConfig): Promise<ServingSnapshot> {
+  const reg = readRegistry(config.home);
+  const repo = await loadRepository(reg?.repo ?? config.repo);
+  const store = createOnlineStore(config.onlineStore, {
+    namespace: config.namespace,
+    views: [...repo.featureViews.values()].map((v) => v.spec),
+  });
+  await store.init();
+  return { repo, store, version: reg?.version ?? 0, loadedAt: Date.now() };
+}
+
+/**
+ * Reloads and swaps; a failed load leaves the current snapshot serving and rethrows.
+ *
+ * @example
+ * new RegistryWatcher(config.home, () => reloadServing(config, state));
+ */
+export async function reloadServing(
+  config: LarderConfig,
+  state: ServingState,
+  opts: { graceMs?: number; open?: (config: LarderConfig) => Promise<ServingSnapshot> } = {},
+): Promise<ServingSnapshot> {
+  const next = await (opts.open ?? openServing)(config);
+  const prev = state.swap(next);
+  if (prev.store !== next.store) {
+    const t = setTimeout(
+      () => void prev.store.close().catch(() => undefined),
+      opts.graceMs ?? 10_000,
+    );
+    t.unref();
+  }
+  return next;
+}

@@ -1,0 +1,28 @@
+/**
+ * `POST /push`: Feast's push API. A push names a push source (or, in Larder, a stream source:
+ * both are pushable) and carries column-wise rows of the source's batch-source records.
+ */
+import type { ServingSnapshot } from '../serving-state.ts';
+
+export type PushTarget = 'online' | 'offline' | 'online_and_offline';
+
+export interface PushRequest {
+  source: string;
+  /** Column-wise records, as Feast's `df`. */
+  columns: Readonly<Record<string, readonly unknown[]>>;
+  to: PushTarget;
+}
+
+export interface PushResult {
+  rows: number;
+  /** Feature views updated online. */
+  views: string[];
+  /** JSONL file appended (offline pushes). */
+  file: string | null;
+}
+
+/** Where pushed rows go. The streaming path implements the same interface. */
+export interface PushHandler {
+  /** Validates and applies a push against a serving snapshot; LarderError on bad rows. */
+  push(snapshot: ServingSnapshot, request: PushRequest): Promise<PushResult>;
+}

@@ -1,0 +1,41 @@
+import type { FastifyInstance } from 'fastify';
+import { getOnlineFeatures } from '../../online/get-online-features.ts';
+import { toFeastJson } from '../feature-server/feast-json.ts';
+import { parseOnlineRequest } from '../feature-server/parse-online-request.ts';
+import {
+  ErrorResponse,
+  GetOnlineFeaturesBody,
+  GetOnlineFeaturesResponse,
+  jsonSchema,
+} from '../schemas/api-schemas.ts';
+import type { ServerContext } from '../server-context.ts';
+
+/** `POST /get-online-features`: Feast's feature server endpoint, wire-compatible. */
+export function onlineFeaturesRoute(app: FastifyInstance, ctx: ServerContext): void {
+  const onStoreRead = (ms: number): void => ctx.metrics.storeSeconds.observe(ms / 1000);
+  app.post(
+    '/get-online-features',
+    {
+      config: { scope: 'read' },
+      schema: {
+        summary: 'Read online features (Feast-compatible)',
+        body: jsonSchema(GetOnlineFeaturesBody),
+        response: {
+          200: jsonSchema(GetOnlineFeaturesResponse),
+          '4xx': jsonSchema(ErrorResponse),
+          '5xx': jsonSchema(ErrorResponse),
+        },
+      },
+    },
+    async (request, reply) => {
+      const snap = ctx.state.current;
+      const req = parseOnlineRequest(request.body);
+      req.t = ctx.clock();
+      const res = await getOnlineFeatures(
+        { repo: snap.repo, store: snap.store, maxEntityRows: ctx.maxEntityRows, onStoreRead },
+        req,
+      );
+      return reply.type('application/json').send(JSON.stringify(toFeastJson(res)));
+    },
+  );
+}

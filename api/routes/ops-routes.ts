@@ -1,0 +1,64 @@
+import type { FastifyInstance } from 'fastify';
+import { LarderError } from '../../registry/errors.ts';
+import { readRegistry } from '../../registry/store/registry-file.ts';
+import { ErrorResponse, HealthResponse, jsonSchema } from '../schemas/api-schemas.ts';
+import type { ServerContext } from '../server-context.ts';
+
+/** `/health` (liveness), `/ready` (registry loaded, store reachable), `/metrics`, `/registry`. */
+export function opsRoutes(app: FastifyInstance, ctx: ServerContext): void {
+  app.get(
+    '/health',
+    { schema: { summary: 'Liveness', response: { 200: jsonSchema(HealthResponse) } } },
+    async () => ({ status: 'ok' }),
+  );
+
+  app.get(
+    '/ready',
+    {
+      schema: {
+        summary: 'Readiness: registry loaded and online store reachable',
+        response: { 503: jsonSchema(ErrorResponse) },
+      },
+    },
+    async () => {
+      const snap = ctx.state.current;
+      try {
+        await snap.store.ping();
+      } catch (e) {
+        throw e instanceof LarderError
+          ? e
+          : new LarderError(
+              'LARDER_STORE_UNAVAILABLE',
+              `online store unreachable: ${(e as Error).message}`,
+              { cause: e },
+            );
+      }
+      return {
+        status: 'ready',
+        registryVersion: snap.version,
+        loadedAt: new Date(snap.loadedAt).toISOString(),
+      };
+    },
+  );
+
+  app.get('/metrics', { schema: { summary: 'Prometheus metrics' } }, async (_req, reply) => {
+    reply.type(ctx.metrics.registry.contentType);
+    return ctx.metrics.registry.metrics();
+  });
+
+  app.get(
+    '/registry',
+    { config: { scope: 'read' }, schema: { summary: 'Applied definitions (registry.json)' } },
+    async (_req, reply) => {
+      const file = readRegistry(ctx.home);
+      const body = file ?? {
+        format: 1,
+        version: 0,
+        objects: Object.fromEntries(
+          ctx.state.current.repo.specs().map((s) => [`${s.kind}:${s.name}`, { spec: s }]),
+        ),
+      };
+      return reply.type('application/json').send(JSON.stringify(body));
+    },
+  );
+}

@@ -1,0 +1,19 @@
+import type { KeyStore } from './auth/key-store.ts';
+import type { RateLimiter } from './auth/rate-limiter.ts';
+import type { PushHandler } from './push/push-handler.ts';
+import type { ServerMetrics } from './server-metrics.ts';
+import type { ServingState } from './serving-state.ts';
+
+/** Everything the HTTP and gRPC front ends share. */
+export interface ServerContext {
+  state: ServingState;
+  maxEntityRows: number;
+  keys: KeyStore;
+  limiter: RateLimiter;
+  pushHandler: PushHandler;
+  metrics: ServerMetrics;
+  /** `$LARDER_HOME`, for `GET /registry`. */
+  home: string;
+  /** Evaluation time of reads (tests pin it). */
+  clock: () => number;
+}

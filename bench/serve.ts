@@ -1,0 +1,264 @@
+/**
+ * Serving benchmark: `larder serve` against Redis, populated through the push path with
+ * realistic tiles (USERS users × PRODUCTS products, a day of events), driven over loopback HTTP
+ * by keep-alive clients. Scenarios: 1 entity row of recommendation_v1, and 1 user × 100
+ * products. Prints client p50/p90/p99/max, server time (Server-Timing) and throughput; medians
+ * of RUNS runs.
+ *
+ *   npm run bench:serve            # env: USERS=1000 PRODUCTS=500 BENCH_SECONDS=5 CONCURRENCY=16 RUNS=3
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import http from 'node:http';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { createOnlineStore } from '../online/create-online-store.ts';
+import { loadRepository } from '../registry/load.ts';
+import { applyRecords } from '../streaming/apply-records.ts';
+
+const ROOT = resolve(import.meta.dirname, '..');
+const USERS = Number(process.env.USERS ?? 1000);
+const PRODUCTS = Number(process.env.PRODUCTS ?? 500);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
+const CONCURRENCY = Number(process.env.CONCURRENCY ?? 16);
+const RUNS = Number(process.env.RUNS ?? 3);
+const PORT = Number(process.env.PORT ?? 16566);
+const REDIS = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379/0';
+const NAMESPACE = `bench${process.pid}`;
+
+let seed = 42;
+const rand = (): number => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+const pick = <T>(a: readonly T[]): T => a[Math.floor(rand() * a.length)]!;
+
+async function populate(now: number): Promise<void> {
+  const repo = await loadRepository(join(ROOT, 'features'));
+  const store = createOnlineStore(
+    { type: 'redis', url: REDIS },
+    { namespace: NAMESPACE, views: [...repo.featureViews.values()].map((v) => v.spec) },
+  );
+  await store.init();
+  const types = [
+    'page_view',
+    'page_view',
+    'page_view',
+    'click',
+    'add_to_cart',
+    'purchase',
+    'search',
+  ];
+  const cats = ['electronics', 'fashion', 'books', 'home'];
+  const platforms = ['mobile', 'desktop', 'tablet'];
+  let events: Record<string, unknown>[] = [];
+  let n = 0;
+  const flush = async (): Promise<void> => {
+    await applyRecords(repo, store, 'user_events', events, {
+      timestampField: 'timestamp',
+      idField: 'eventId',
+    });
+    events = [];
+  };
+  for (let u = 0; u < USERS; u++) {
+    for (let k = 0; k < 40; k++) {
+      const p = Math.floor(rand() * PRODUCTS);
+      events.push({
+        eventId: `e${n++}`,
+        userId: `u${u}`,
+        sessionId: `s${u}`,
+        eventType: pick(types),
+        timestamp: now - Math.floor(rand() * 86_400_000),
+        properties: {
+          productId: `p${p}`,
+          category: cats[p % cats.length]!,
+          price: (5 + (p % 100)).toFixed(2),
+        },
+        context: { userAgent: 'ua', ip: '10.0.0.1', platform: pick(platforms), referrer: null },
+      });
+    }
+    if (events.length >= 5000) await flush();
+  }
+  await flush();
+  const tx: Record<string, unknown>[] = [];
+  for (let u = 0; u < USERS; u++)
+    for (let k = 0; k < 3; k++)
+      tx.push({
+        transactionId: `t${u}-${k}`,
+        userId: `u${u}`,
+        totalAmount: 10 + rand() * 90,
+        currency: 'USD',
+        paymentMethod: 'card',
+        status: 'completed',
+        timestamp: now - Math.floor(rand() * 20 * 86_400_000),
+        orderItems: [
+          {
+            productId: `p${Math.floor(rand() * PRODUCTS)}`,
+            quantity: 1 + Math.floor(rand() * 3),
+            price: 10,
+            category: pick(cats),
+          },
+        ],
+      });
+  await applyRecords(repo, store, 'transactions', tx, {
+    timestampField: 'timestamp',
+    idField: 'transactionId',
+  });
+  await store.close();
+  process.stderr.write(
+    `populated ${n} events, ${tx.length} transactions for ${USERS} users × ${PRODUCTS} products\n`,
+  );
+}
+
+async function startServer(home: string): Promise<ChildProcess> {
+  const child = spawn(
+    process.execPath,
+    [join(ROOT, 'bin/larder.js'), 'serve', '--port', String(PORT), '--no-grpc'],
+    {
+      cwd: ROOT,
+      env: {
+        ...process.env,
+        LARDER_HOME: home,
+        LARDER_ONLINE_STORE: REDIS,
+        LARDER_NAMESPACE: NAMESPACE,
+        NODE_ENV: 'production',
+      },
+      stdio: ['ignore', 'inherit', 'inherit'],
+    },
+  );
+  for (let i = 0; i < 200; i++) {
+    const ok = await new Promise<boolean>((r) =>
+      http
+        .get(`http://127.0.0.1:${PORT}/ready`, (res) => {
+          res.resume();
+          r(res.statusCode === 200);
+        })
+        .on('error', () => r(false)),
+    );
+    if (ok) return child;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  child.kill();
+  throw new Error('server did not become ready');
+}
+
+interface Stats {
+  p50: number;
+  p90: number;
+  p99: number;
+  max: number;
+  sp50: number;
+  sp99: number;
+  rps: number;
+  errors: number;
+}
+
+const q = (a: Float64Array, p: number): number =>
+  a[Math.min(a.length - 1, Math.floor(p * a.length))]!;
+
+async function drive(bodyOf: (i: number) => string): Promise<Stats> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY });
+  const client: number[] = [];
+  const server: number[] = [];
+  let errors = 0;
+  let i = 0;
+  const end = performance.now() + SECONDS * 1000;
+  const one = (body: string): Promise<void> =>
+    new Promise((res) => {
+      const t = performance.now();
+      const req = http.request(
+        {
+          host: '127.0.0.1',
+          port: PORT,
+          path: '/get-online-features',
+          method: 'POST',
+          agent,
+          headers: {
+            'content-type': 'application/json',
+            'content-length': Buffer.byteLength(body),
+          },
+        },
+        (r) => {
+          r.on('data', () => undefined);
+          r.on('end', () => {
+            client.push(performance.now() - t);
+            const st = /dur=([\d.]+)/.exec(String(r.headers['server-timing'] ?? ''));
+            if (st) server.push(Number(st[1]));
+            if (r.statusCode !== 200) errors++;
+            res();
+          });
+        },
+      );
+      req.on('error', () => {
+        errors++;
+        res();
+      });
+      req.end(body);
+    });
+  const start = performance.now();
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (performance.now() < end) await one(bodyOf(i++));
+    }),
+  );
+  const secs = (performance.now() - start) / 1000;
+  agent.destroy();
+  const c = Float64Array.from(client).sort();
+  const s = Float64Array.from(server).sort();
+  return {
+    p50: q(c, 0.5),
+    p90: q(c, 0.9),
+    p99: q(c, 0.99),
+    max: c[c.length - 1]!,
+    sp50: q(s, 0.5),
+    sp99: q(s, 0.99),
+    rps: client.length / secs,
+    errors,
+  };
+}
+
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+const home = mkdtempSync(join(tmpdir(), 'larder-bench-'));
+const now = Date.now();
+await populate(now);
+const server = await startServer(home);
+try {
+  const scenarios: [string, (i: number) => string][] = [
+    [
+      '1 row',
+      (i) =>
+        JSON.stringify({
+          feature_service: 'recommendation_v1',
+          entities: { user_id: [`u${i % USERS}`], product_id: [`p${(i * 7) % PRODUCTS}`] },
+        }),
+    ],
+    [
+      '100 rows (1 user × 100 products)',
+      (i) => {
+        const products = Array.from({ length: 100 }, (_, k) => `p${(i + k * 5) % PRODUCTS}`);
+        return JSON.stringify({
+          feature_service: 'recommendation_v1',
+          entities: { user_id: products.map(() => `u${i % USERS}`), product_id: products },
+        });
+      },
+    ],
+  ];
+  await drive(scenarios[0]![1]); // warm-up
+  for (const [name, body] of scenarios) {
+    const runs: Stats[] = [];
+    for (let r = 0; r < RUNS; r++) runs.push(await drive(body));
+    const m = (k: keyof Stats): string =>
+      median(runs.map((x) => x[k])).toFixed(k === 'rps' || k === 'errors' ? 0 : 3);
+    process.stdout.write(
+      `${name}: client p50 ${m('p50')} ms  p90 ${m('p90')} ms  p99 ${m('p99')} ms  max ${m('max')} ms | server p50 ${m('sp50')} ms  p99 ${m('sp99')} ms | ${m('rps')} req/s | errors ${m('errors')}  (median of ${RUNS} × ${SECONDS}s, ${CONCURRENCY} connections)\n`,
+    );
+  }
+} finally {
+  server.kill('SIGTERM');
+  const store = createOnlineStore(
+    { type: 'redis', url: REDIS },
+    { namespace: NAMESPACE, views: [] },
+  );
+  await store.init();
+  await store.teardown();
+  await store.close();
+  rmSync(home, { recursive: true, force: true });
+}

@@ -1,0 +1,96 @@
+import type { Command } from 'commander';
+import { KeyStore } from '../../api/auth/key-store.ts';
+import { RateLimiter } from '../../api/auth/rate-limiter.ts';
+import { buildServer } from '../../api/build-server.ts';
+import { createGrpcServer, startGrpcServer } from '../../api/grpc/grpc-server.ts';
+import { openServing, reloadServing } from '../../api/open-serving.ts';
+import { DefaultPushHandler } from '../../api/push/default-push-handler.ts';
+import { RegistryWatcher } from '../../api/registry-watcher.ts';
+import type { ServerContext } from '../../api/server-context.ts';
+import { ServerMetrics } from '../../api/server-metrics.ts';
+import { ServingState } from '../../api/serving-state.ts';
+import { LarderError } from '../../registry/errors.ts';
+import { cliConfig, type GlobalOptions } from '../context.ts';
+import { info } from '../output.ts';
+
+interface ServeOptions {
+  host?: string;
+  port?: string;
+  grpcPort?: string;
+  grpc: boolean;
+  log: boolean;
+}
+
+const portOf = (v: string | undefined, fallback: number, flag: string): number => {
+  if (v === undefined) return fallback;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > 65535)
+    throw new LarderError('LARDER_BAD_REQUEST', `${flag} ${v}: not a port number`);
+  return n;
+};
+
+/** `larder serve`: the feature server (REST + gRPC), hot-reloading the registry. */
+export function registerServeCommand(program: Command, globals: () => GlobalOptions): void {
+  program
+    .command('serve')
+    .description('serve online features: Feast-compatible REST (and gRPC), OpenAPI at /docs')
+    .option('--host <host>', 'interface to listen on (default: serve.host, 127.0.0.1)')
+    .option('--port <port>', 'HTTP port (default: serve.port, 6566)')
+    .option('--grpc-port <port>', 'gRPC port (default: serve.grpcPort, 6570)')
+    .option('--no-grpc', 'do not start the gRPC server')
+    .option('--log', 'log every request (JSON lines on stdout)', false)
+    .action(async (opts: ServeOptions) => {
+      const config = await cliConfig(globals());
+      const host = opts.host ?? config.serve.host;
+      const port = portOf(opts.port, config.serve.port, '--port');
+      const grpcPort = portOf(opts.grpcPort, config.serve.grpcPort, '--grpc-port');
+      const state = new ServingState(await openServing(config));
+      const ctx: ServerContext = {
+        state,
+        maxEntityRows: config.serve.maxEntityRows,
+        keys: new KeyStore(config.home),
+        limiter: new RateLimiter(),
+        pushHandler: new DefaultPushHandler(config.dataDir),
+        metrics: new ServerMetrics({ defaultMetrics: true }),
+        home: config.home,
+        clock: Date.now,
+      };
+      const app = await buildServer(ctx, { logger: opts.log });
+      await app.listen({ host, port });
+      info(
+        `larder: REST on http://${host}:${port} (docs at /docs), registry version ${state.current.version}`,
+      );
+      const grpcServer = opts.grpc ? createGrpcServer(ctx) : null;
+      if (grpcServer) {
+        const bound = await startGrpcServer(grpcServer, host, grpcPort);
+        info(`larder: gRPC feast.serving.ServingService on ${host}:${bound}`);
+      }
+      const watcher = new RegistryWatcher(config.home, async () => {
+        try {
+          const s = await reloadServing(config, state);
+          ctx.metrics.reloads.inc({ result: 'ok' });
+          info(`larder: reloaded registry version ${s.version}`);
+        } catch (e) {
+          ctx.metrics.reloads.inc({ result: 'error' });
+          info(
+            `larder: registry reload failed, still serving the previous version: ${(e as Error).message}`,
+          );
+        }
+      });
+      watcher.start();
+      await new Promise<void>((resolve) => {
+        const stop = (): void => {
+          info('larder: shutting down (draining requests)');
+          resolve();
+        };
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+      });
+      watcher.stop();
+      await Promise.all([
+        app.close(),
+        grpcServer ? new Promise<void>((r) => grpcServer.tryShutdown(() => r())) : undefined,
+      ]);
+      await state.current.store.close();
+    });
+}

@@ -1,0 +1,149 @@
+/**
+ * Applies raw source records to the online store, the way the stream worker and `POST /push`
+ * do: every feature view fed by the source filters the records, reads their entity keys, folds
+ * them into per-hop tiles (one partial state per feature, per (entity, hop size, hop)) and
+ * lifetime `last` states with the shared aggregation library, then merges those into the
+ * store (`mergeTiles` / `mergeLifetime`, atomic per entity key).
+ */
+import {
+  aggregator,
+  hopIndex,
+  type Aggregator,
+  type LastState,
+} from '../registry/aggregation/index.ts';
+import { compileExpr, compileFilter, compileMulti, type Value } from '../registry/expr-eval.ts';
+import type { OnlineStore } from '../online/online-store.ts';
+import type { Repository } from '../registry/repository.ts';
+import type { FeatureViewSpec } from '../registry/spec.ts';
+import { encodeEntityKey, type LifetimeWrite, type TileWrite } from '../registry/tiles.ts';
+import type { Scalar } from '../registry/types.ts';
+
+type Rec = Record<string, unknown>;
+
+interface CompiledFeature {
+  name: string;
+  agg: Aggregator<unknown>;
+  where: (r: Rec) => boolean;
+  /** Inputs (one per array element for `a[].b`); null for count. */
+  input: ((r: Rec) => Value[]) | null;
+  weight: ((r: Rec) => Value[]) | null;
+  hopMs: number | null;
+}
+
+interface CompiledView {
+  spec: FeatureViewSpec;
+  filter: (r: Rec) => boolean;
+  keys: ((r: Rec) => Value)[];
+  features: CompiledFeature[];
+}
+
+const compiled = new WeakMap<Repository, Map<string, CompiledView[]>>();
+
+/** The compiled feature views fed by `source` (cached per repository). */
+function viewsOf(repo: Repository, source: string): CompiledView[] {
+  let bySource = compiled.get(repo);
+  if (!bySource) compiled.set(repo, (bySource = new Map()));
+  let views = bySource.get(source);
+  if (!views) {
+    views = [...repo.featureViews.values()]
+      .filter((v) => v.spec.source === source && v.spec.online)
+      .map((v) => ({
+        spec: v.spec,
+        filter: compileFilter(v.spec.filter ?? undefined),
+        keys: v.entityDefs.map((e) => compileExpr(v.spec.keys[e.spec.joinKey]!)),
+        features: v.spec.features.map((f) => ({
+          name: f.name,
+          agg: aggregator(f.aggregation),
+          where: compileFilter(f.where ?? undefined),
+          input: f.aggregation === 'count' || !f.input ? null : compileMulti(f.input),
+          weight: f.weight ? compileMulti(f.weight) : null,
+          hopMs: f.hopMs,
+        })),
+      }));
+    bySource.set(source, views);
+  }
+  return views;
+}
+
+export interface ApplyResult {
+  /** Views that received at least one record. */
+  views: string[];
+  tiles: number;
+  lifetimeStates: number;
+}
+
+/**
+ * Folds validated records of `source` (a stream or push source name) into tiles and lifetime
+ * states and merges them into the store. `timestampField` / `idField` come from the source's
+ * batch source.
+ *
+ * @example
+ * await applyRecords(repo, store, 'user_events', events, { timestampField: 'timestamp', idField: 'eventId' });
+ */
+export async function applyRecords(
+  repo: Repository,
+  store: Pick<OnlineStore, 'mergeTiles' | 'mergeLifetime'>,
+  source: string,
+  records: readonly Rec[],
+  fields: { timestampField: string; idField: string },
+): Promise<ApplyResult> {
+  const tiles = new Map<string, TileWrite>();
+  const lifetime = new Map<string, LifetimeWrite>();
+  const touched = new Set<string>();
+  for (const view of viewsOf(repo, source)) {
+    for (const r of records) {
+      if (!view.filter(r)) continue;
+      const keyValues: Scalar[] = [];
+      for (const k of view.keys) {
+        const v = k(r);
+        if (v === null) break;
+        keyValues.push(v);
+      }
+      if (keyValues.length !== view.keys.length) continue;
+      touched.add(view.spec.name);
+      const entityKey = encodeEntityKey(keyValues);
+      const ts = r[fields.timestampField] as number;
+      const id = String(r[fields.idField]);
+      for (const f of view.features) {
+        if (!f.where(r)) continue;
+        let state: unknown;
+        let save: (s: unknown) => void;
+        if (f.hopMs === null) {
+          const k = `${view.spec.name}\u0000${entityKey}`;
+          let w = lifetime.get(k);
+          if (!w) lifetime.set(k, (w = { view: view.spec.name, entityKey, states: {} }));
+          const states = w.states;
+          state = states[f.name] ?? f.agg.init();
+          save = (s) => (states[f.name] = s as LastState | null);
+        } else {
+          const hop = hopIndex(ts, f.hopMs);
+          const k = `${view.spec.name}\u0000${entityKey}\u0000${f.hopMs}\u0000${hop}`;
+          let w = tiles.get(k);
+          if (!w)
+            tiles.set(
+              k,
+              (w = { view: view.spec.name, entityKey, hopMs: f.hopMs, hop, states: {} }),
+            );
+          const states = w.states;
+          state = Object.hasOwn(states, f.name) ? states[f.name] : f.agg.init();
+          save = (s) => (states[f.name] = s);
+        }
+        if (!f.input) state = f.agg.add(state, null, ts, id, 1);
+        else {
+          const values = f.input(r);
+          const weights = f.weight ? f.weight(r) : null;
+          for (let i = 0; i < values.length; i++) {
+            const w = weights ? weights[i] : 1;
+            state = f.agg.add(state, values[i] ?? null, ts, id, typeof w === 'number' ? w : 1);
+          }
+        }
+        save(state);
+      }
+    }
+  }
+  const tileList = [...tiles.values()];
+  const lifetimeList = [...lifetime.values()];
+  if (tileList.length > 0) await store.mergeTiles(tileList);
+  if (lifetimeList.length > 0) await store.mergeLifetime(lifetimeList);
+  return { views: [...touched], tiles: tileList.length, lifetimeStates: lifetimeList.length };
+}
