@@ -110,8 +110,10 @@ describe('POST /get-online-features (Feast contract)', () => {
     expect(c.views_1h!.statuses).toEqual(['NOT_FOUND', 'PRESENT', 'PRESENT']);
     expect(c.view_to_cart_rate_24h!.statuses).toEqual(['NULL_VALUE', 'PRESENT', 'PRESENT']);
     expect(c.view_to_cart_rate_24h!.values).toEqual([null, 0, 0.5]);
-    expect(c.views_1h!.values).toEqual([null, 1, 2]);
+    // An unknown entity still reads the spec's empty-window value for counts and sums (0).
+    expect(c.views_1h!.values).toEqual([0, 1, 2]);
     expect(c.spend_30d!.statuses).toEqual(['NOT_FOUND', 'NOT_FOUND', 'NOT_FOUND']);
+    expect(c.spend_30d!.values).toEqual([0, 0, 0]);
     const clock = s.ctx.clock;
     s.ctx.clock = () => T0 + 11 * DAY_MS;
     try {
