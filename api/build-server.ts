@@ -12,6 +12,7 @@ import { LarderError } from '../registry/errors.ts';
 import { authorize, credentialOf } from './auth/authorize.ts';
 import type { Scope } from './auth/key-store.ts';
 import { errorReply } from './error-body.ts';
+import { modelRoutes } from './routes/model-routes.ts';
 import { onlineFeaturesRoute } from './routes/online-features-route.ts';
 import { opsRoutes } from './routes/ops-routes.ts';
 import { pushRoute } from './routes/push-route.ts';
@@ -124,6 +125,7 @@ export async function buildServer(
 
   onlineFeaturesRoute(app, ctx);
   pushRoute(app, ctx);
+  modelRoutes(app, ctx);
   opsRoutes(app, ctx);
   return app;
 }

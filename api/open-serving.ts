@@ -5,6 +5,7 @@
  * and closes the old store after a grace period, so requests in flight finish on the old one.
  */
 import type { LarderConfig } from '../config/config.ts';
+import { closeModelSet, loadModelSet } from '../models/model-set.ts';
 import { createOnlineStore } from '../online/create-online-store.ts';
 import { loadRepository } from '../registry/load.ts';
 import { readRegistry } from '../registry/store/registry-file.ts';
@@ -19,7 +20,14 @@ export async function openServing(config: LarderConfig): Promise<ServingSnapshot
     views: [...repo.featureViews.values()].map((v) => v.spec),
   });
   await store.init();
-  return { repo, store, version: reg?.version ?? 0, loadedAt: Date.now() };
+  let models;
+  try {
+    models = await loadModelSet(repo);
+  } catch (e) {
+    await store.close();
+    throw e;
+  }
+  return { repo, store, models, version: reg?.version ?? 0, loadedAt: Date.now() };
 }
 
 /**
@@ -35,11 +43,11 @@ export async function reloadServing(
 ): Promise<ServingSnapshot> {
   const next = await (opts.open ?? openServing)(config);
   const prev = state.swap(next);
-  if (prev.store !== next.store) {
-    const t = setTimeout(
-      () => void prev.store.close().catch(() => undefined),
-      opts.graceMs ?? 10_000,
-    );
+  if (prev.store !== next.store || prev.models !== next.models) {
+    const t = setTimeout(() => {
+      if (prev.store !== next.store) void prev.store.close().catch(() => undefined);
+      if (prev.models && prev.models !== next.models) void closeModelSet(prev.models);
+    }, opts.graceMs ?? 10_000);
     t.unref();
   }
   return next;

@@ -47,6 +47,20 @@ export class ServerMetrics {
     registers: [this.registry],
   });
 
+  readonly inferenceSeconds = new Histogram({
+    name: 'larder_model_inference_duration_seconds',
+    help: 'ONNX inference time per request, by model',
+    labelNames: ['model'] as const,
+    buckets: BUCKETS,
+    registers: [this.registry],
+  });
+  readonly experimentAssignments = new Counter({
+    name: 'larder_experiment_assignments_total',
+    help: 'Requests routed by an experiment, by experiment and arm',
+    labelNames: ['experiment', 'arm'] as const,
+    registers: [this.registry],
+  });
+
   constructor(opts: { defaultMetrics?: boolean } = {}) {
     if (opts.defaultMetrics) collectDefaultMetrics({ register: this.registry });
   }

@@ -3,12 +3,15 @@
  * object on a registry reload. A request reads `state.current` once at its start and keeps that
  * snapshot, so a swap never affects a request in flight.
  */
+import type { ModelSet } from '../models/model-set.ts';
 import type { OnlineStore } from '../online/online-store.ts';
 import type { Repository } from '../registry/repository.ts';
 
 export interface ServingSnapshot {
   readonly repo: Repository;
   readonly store: OnlineStore;
+  /** ONNX sessions of the repository's models (loaded at start and on every reload). */
+  readonly models?: ModelSet;
   /** Registry version the repository was loaded for (0 when not from a registry file). */
   readonly version: number;
   readonly loadedAt: number;

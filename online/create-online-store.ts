@@ -8,7 +8,8 @@ import type { SqliteOnlineStoreConfig } from './sqlite/sqlite-online-store-confi
 import type { RedisOnlineStoreConfig } from './redis/redis-online-store-config.ts';
 import type { RedisClusterOnlineStoreConfig } from './redis-cluster/redis-cluster-online-store-config.ts';
 
-export type AnyOnlineStoreConfig = SqliteOnlineStoreConfig | RedisOnlineStoreConfig | RedisClusterOnlineStoreConfig;
+export type AnyOnlineStoreConfig =
+  SqliteOnlineStoreConfig | RedisOnlineStoreConfig | RedisClusterOnlineStoreConfig;
 
 /**
  * The online store for a validated config (`LarderConfig.onlineStore`, default SQLite under
@@ -18,13 +19,24 @@ export type AnyOnlineStoreConfig = SqliteOnlineStoreConfig | RedisOnlineStoreCon
  * const store = createOnlineStore(config.onlineStore, { namespace: config.namespace, views: specs });
  * await store.init();
  */
-export function createOnlineStore(config: OnlineStoreConfig | AnyOnlineStoreConfig, options: OnlineStoreOptions): OnlineStore {
+export function createOnlineStore(
+  config: OnlineStoreConfig | AnyOnlineStoreConfig,
+  options: OnlineStoreOptions,
+): OnlineStore {
   switch (config.type) {
     case 'sqlite':
       return new SqliteOnlineStore(config, options);
     case 'redis':
-      return new RedisOnlineStore(singleRedisTopology(config), options, config as RedisOnlineStoreConfig);
+      return new RedisOnlineStore(
+        singleRedisTopology(config),
+        options,
+        config as RedisOnlineStoreConfig,
+      );
     case 'redis-cluster':
-      return new RedisOnlineStore(redisClusterTopology(config), options, config as RedisClusterOnlineStoreConfig);
+      return new RedisOnlineStore(
+        redisClusterTopology(config),
+        options,
+        config as RedisClusterOnlineStoreConfig,
+      );
   }
 }

@@ -17,5 +17,5 @@ export function lifetimeField(feature: string): string {
 
 /** Whether a field holds a lifetime state (`l:` prefix), without allocating. */
 export function isLifetimeField(field: string): boolean {
-  return field.charCodeAt(0) === 108 /* l */ && field.charCodeAt(1) === 58 /* : */;
+  return field.charCodeAt(0) === 108 /* l */ && field.charCodeAt(1) === 58; /* : */
 }

@@ -3,7 +3,14 @@
  * entity's stored fields into feature values at `t` with the shared aggregation library.
  * Only tiles inside the window of some requested feature are JSON-parsed.
  */
-import { aggregator, evaluateLifetime, evaluateTiles, windowHops, type Aggregator, type LastState } from '../registry/aggregation/index.ts';
+import {
+  aggregator,
+  evaluateLifetime,
+  evaluateTiles,
+  windowHops,
+  type Aggregator,
+  type LastState,
+} from '../registry/aggregation/index.ts';
 import { LarderError } from '../registry/errors.ts';
 import type { FeatureViewSpec } from '../registry/spec.ts';
 import { isLifetimeField, lifetimeField } from './field-names.ts';
@@ -51,7 +58,11 @@ export class ReadPlan {
     features.forEach((name, index) => {
       const f = view.features.find((x) => x.name === name);
       if (!f) {
-        throw new LarderError('LARDER_NOT_FOUND', `feature view "${view.name}" has no feature "${name}"`, { hint: `"${view.name}" has: ${view.features.map((x) => x.name).join(', ')}` });
+        throw new LarderError(
+          'LARDER_NOT_FOUND',
+          `feature view "${view.name}" has no feature "${name}"`,
+          { hint: `"${view.name}" has: ${view.features.map((x) => x.name).join(', ')}` },
+        );
       }
       if (f.windowMs === null || f.hopMs === null) {
         const lf = { index, slot: this.#lifetime.length, field: lifetimeField(name) };
@@ -59,10 +70,23 @@ export class ReadPlan {
         this.#lifetimeByField.set(lf.field, lf);
         return;
       }
-      const wf: WindowedFeature = { index, name, agg: aggregator(f.aggregation), windowMs: f.windowMs, hopMs: f.hopMs, first: 0 };
+      const wf: WindowedFeature = {
+        index,
+        name,
+        agg: aggregator(f.aggregation),
+        windowMs: f.windowMs,
+        hopMs: f.hopMs,
+        first: 0,
+      };
       this.#windowed.push(wf);
       const key = String(f.hopMs);
-      const g = this.#groups.get(key) ?? { hopMs: f.hopMs, maxWindowMs: 0, features: [], first: 0, last: 0 };
+      const g = this.#groups.get(key) ?? {
+        hopMs: f.hopMs,
+        maxWindowMs: 0,
+        features: [],
+        first: 0,
+        last: 0,
+      };
       g.maxWindowMs = Math.max(g.maxWindowMs, f.windowMs);
       g.features.push(wf);
       this.#groups.set(key, g);
@@ -70,7 +94,9 @@ export class ReadPlan {
     // An unknown entity has empty windows: count and sum are 0 there, as offline (one semantics).
     this.#notFoundRow = features.map((name) => {
       const agg = view.features.find((x) => x.name === name)?.aggregation;
-      const empty = (agg === 'count' || agg === 'sum') && view.features.find((x) => x.name === name)?.windowMs !== null;
+      const empty =
+        (agg === 'count' || agg === 'sum') &&
+        view.features.find((x) => x.name === name)?.windowMs !== null;
       return { value: empty ? 0 : null, status: 'NOT_FOUND', eventTs: null };
     });
   }
@@ -135,7 +161,11 @@ export class ReadPlan {
           if (k > newest) newest = k;
         }
         const value = evaluateTiles(f.agg, picked, t, f.windowMs, f.hopMs);
-        out[f.index] = { value, status: value === null ? 'NULL_VALUE' : 'PRESENT', eventTs: newest === -Infinity ? null : newest * f.hopMs };
+        out[f.index] = {
+          value,
+          status: value === null ? 'NULL_VALUE' : 'PRESENT',
+          eventTs: newest === -Infinity ? null : newest * f.hopMs,
+        };
       }
     }
     for (const lf of this.#lifetime) {
@@ -145,7 +175,10 @@ export class ReadPlan {
         continue;
       }
       const value = evaluateLifetime(state, t, this.view.ttlMs);
-      out[lf.index] = value === null ? { value: null, status: 'OUTSIDE_MAX_AGE', eventTs: state.ts } : { value, status: 'PRESENT', eventTs: state.ts };
+      out[lf.index] =
+        value === null
+          ? { value: null, status: 'OUTSIDE_MAX_AGE', eventTs: state.ts }
+          : { value, status: 'PRESENT', eventTs: state.ts };
     }
     return out;
   }

@@ -25,9 +25,13 @@ export interface ViewWritePlan {
 export function tileExpiry(plan: ViewWritePlan, hopMs: number, hop: number): number {
   const w = plan.maxWindowByHop.get(hopMs);
   if (w === undefined) {
-    throw new LarderError('LARDER_BAD_REQUEST', `feature view "${plan.spec.name}" has no feature with a ${hopMs} ms hop`, {
-      hint: `hops of "${plan.spec.name}": ${[...plan.maxWindowByHop.keys()].join(', ') || '(none: lifetime features only)'}`,
-    });
+    throw new LarderError(
+      'LARDER_BAD_REQUEST',
+      `feature view "${plan.spec.name}" has no feature with a ${hopMs} ms hop`,
+      {
+        hint: `hops of "${plan.spec.name}": ${[...plan.maxWindowByHop.keys()].join(', ') || '(none: lifetime features only)'}`,
+      },
+    );
   }
   return tileExpiresAt(hop, w, hopMs);
 }
@@ -41,7 +45,12 @@ function buildPlan(spec: FeatureViewSpec): ViewWritePlan {
   const features = new Map<string, WriteFeature>();
   const maxWindowByHop = new Map<number, number>();
   for (const f of spec.features) {
-    features.set(f.name, { name: f.name, agg: aggregator(f.aggregation), windowMs: f.windowMs, hopMs: f.hopMs });
+    features.set(f.name, {
+      name: f.name,
+      agg: aggregator(f.aggregation),
+      windowMs: f.windowMs,
+      hopMs: f.hopMs,
+    });
     if (f.windowMs !== null && f.hopMs !== null) {
       maxWindowByHop.set(f.hopMs, Math.max(maxWindowByHop.get(f.hopMs) ?? 0, f.windowMs));
     }
@@ -61,9 +70,13 @@ export class ViewCatalog {
   get(view: string): ViewWritePlan {
     const plan = this.#plans.get(view);
     if (!plan) {
-      throw new LarderError('LARDER_NOT_FOUND', `feature view "${view}" is not known to the online store`, {
-        hint: `pass it in the store's views option (known: ${[...this.#plans.keys()].join(', ') || '(none)'})`,
-      });
+      throw new LarderError(
+        'LARDER_NOT_FOUND',
+        `feature view "${view}" is not known to the online store`,
+        {
+          hint: `pass it in the store's views option (known: ${[...this.#plans.keys()].join(', ') || '(none)'})`,
+        },
+      );
     }
     return plan;
   }
@@ -73,7 +86,10 @@ export class ViewCatalog {
     for (const name of Object.keys(states)) {
       const f = plan.features.get(name);
       if (!f || f.hopMs !== hopMs) {
-        throw new LarderError('LARDER_BAD_REQUEST', `tile of "${plan.spec.name}" with hop ${hopMs} ms holds "${name}", which is not a feature of that view with that hop`);
+        throw new LarderError(
+          'LARDER_BAD_REQUEST',
+          `tile of "${plan.spec.name}" with hop ${hopMs} ms holds "${name}", which is not a feature of that view with that hop`,
+        );
       }
     }
   }
@@ -82,7 +98,10 @@ export class ViewCatalog {
     for (const name of Object.keys(states)) {
       const f = plan.features.get(name);
       if (!f || f.windowMs !== null) {
-        throw new LarderError('LARDER_BAD_REQUEST', `"${name}" is not a lifetime feature of "${plan.spec.name}"`);
+        throw new LarderError(
+          'LARDER_BAD_REQUEST',
+          `"${name}" is not a lifetime feature of "${plan.spec.name}"`,
+        );
       }
     }
   }
@@ -91,7 +110,11 @@ export class ViewCatalog {
 /** Namespaces prefix keys: `[a-zA-Z0-9_-]+` only, so prefixes never overlap or need escaping. */
 export function checkNamespace(namespace: string): string {
   if (!/^[a-zA-Z0-9_-]+$/.test(namespace)) {
-    throw new LarderError('LARDER_CONFIG_INVALID', `online store namespace "${namespace}" is invalid`, { hint: 'use letters, digits, "_" and "-" only (LARDER_NAMESPACE)' });
+    throw new LarderError(
+      'LARDER_CONFIG_INVALID',
+      `online store namespace "${namespace}" is invalid`,
+      { hint: 'use letters, digits, "_" and "-" only (LARDER_NAMESPACE)' },
+    );
   }
   return namespace;
 }

@@ -6,7 +6,12 @@
 import { lastAggregator, type LastState } from '../registry/aggregation/index.ts';
 import type { LifetimeWrite, TileWrite } from '../registry/tiles.ts';
 import { lifetimeField, tileField } from './field-names.ts';
-import { lifetimeExpiry, tileExpiry, type ViewCatalog, type ViewWritePlan } from './view-catalog.ts';
+import {
+  lifetimeExpiry,
+  tileExpiry,
+  type ViewCatalog,
+  type ViewWritePlan,
+} from './view-catalog.ts';
 
 /** One field to overwrite. */
 export interface FieldSet {
@@ -31,7 +36,12 @@ export interface EntityOps<F> {
 
 const entityId = (view: string, entityKey: string): string => `${view}\u0000${entityKey}`;
 
-function entityOps<F>(groups: Map<string, EntityOps<F>>, catalog: ViewCatalog, view: string, entityKey: string): EntityOps<F> {
+function entityOps<F>(
+  groups: Map<string, EntityOps<F>>,
+  catalog: ViewCatalog,
+  view: string,
+  entityKey: string,
+): EntityOps<F> {
   const id = entityId(view, entityKey);
   let g = groups.get(id);
   if (!g) {
@@ -44,7 +54,12 @@ function entityOps<F>(groups: Map<string, EntityOps<F>>, catalog: ViewCatalog, v
 const clone = <T>(v: T): T => JSON.parse(JSON.stringify(v)) as T;
 
 /** Overwrites: the last write of a field in the batch wins. */
-export function overwriteOps(catalog: ViewCatalog, tiles: readonly TileWrite[], lifetimes: readonly LifetimeWrite[], now: number): EntityOps<FieldSet>[] {
+export function overwriteOps(
+  catalog: ViewCatalog,
+  tiles: readonly TileWrite[],
+  lifetimes: readonly LifetimeWrite[],
+  now: number,
+): EntityOps<FieldSet>[] {
   const groups = new Map<string, EntityOps<FieldSet>>();
   for (const t of tiles) {
     const g = entityOps(groups, catalog, t.view, t.entityKey);
@@ -68,7 +83,11 @@ export function overwriteOps(catalog: ViewCatalog, tiles: readonly TileWrite[], 
 }
 
 /** Merges: deltas of the same field in one batch are combined first. Caller states are not mutated. */
-export function mergeOps(catalog: ViewCatalog, tiles: readonly TileWrite[], lifetimes: readonly LifetimeWrite[]): EntityOps<FieldDelta>[] {
+export function mergeOps(
+  catalog: ViewCatalog,
+  tiles: readonly TileWrite[],
+  lifetimes: readonly LifetimeWrite[],
+): EntityOps<FieldDelta>[] {
   const groups = new Map<string, EntityOps<FieldDelta>>();
   for (const t of tiles) {
     const g = entityOps(groups, catalog, t.view, t.entityKey);
@@ -90,7 +109,8 @@ export function mergeOps(catalog: ViewCatalog, tiles: readonly TileWrite[], life
       if (state === null) continue;
       const field = lifetimeField(name);
       const prev = g.fields.get(field);
-      const merged = prev?.kind === 'lifetime' ? (lastAggregator.merge(prev.state, state) as LastState) : state;
+      const merged =
+        prev?.kind === 'lifetime' ? (lastAggregator.merge(prev.state, state) as LastState) : state;
       const expiresAt = lifetimeExpiry(g.plan, merged.ts, 0);
       g.fields.set(field, { kind: 'lifetime', field, state: merged, expiresAt });
       if (expiresAt > g.expiresAt) g.expiresAt = expiresAt;
@@ -100,10 +120,16 @@ export function mergeOps(catalog: ViewCatalog, tiles: readonly TileWrite[], life
 }
 
 /** Merges `delta` into `into` (mutated) feature by feature; `delta` is not mutated. */
-function mergeStates(plan: ViewWritePlan, into: Record<string, unknown>, delta: Record<string, unknown>): void {
+function mergeStates(
+  plan: ViewWritePlan,
+  into: Record<string, unknown>,
+  delta: Record<string, unknown>,
+): void {
   for (const name of Object.keys(delta)) {
     const agg = plan.features.get(name)!.agg;
-    into[name] = Object.hasOwn(into, name) ? agg.merge(into[name], delta[name]) : clone(delta[name]);
+    into[name] = Object.hasOwn(into, name)
+      ? agg.merge(into[name], delta[name])
+      : clone(delta[name]);
   }
 }
 
@@ -111,11 +137,18 @@ function mergeStates(plan: ViewWritePlan, into: Record<string, unknown>, delta: 
  * The new stored JSON of a field: `current` (stored JSON, or null when absent) merged with the
  * delta. Pure: neither argument is mutated, so it can be retried after a conflict.
  */
-export function mergeField(plan: ViewWritePlan, current: string | null, delta: FieldDelta): { value: string; expiresAt: number } {
+export function mergeField(
+  plan: ViewWritePlan,
+  current: string | null,
+  delta: FieldDelta,
+): { value: string; expiresAt: number } {
   if (delta.kind === 'lifetime') {
     const old = current === null ? null : (JSON.parse(current) as LastState | null);
     const merged = lastAggregator.merge(old, delta.state) as LastState;
-    return { value: merged === old ? (current as string) : JSON.stringify(merged), expiresAt: lifetimeExpiry(plan, merged.ts, 0) };
+    return {
+      value: merged === old ? (current as string) : JSON.stringify(merged),
+      expiresAt: lifetimeExpiry(plan, merged.ts, 0),
+    };
   }
   const old = current === null ? {} : (JSON.parse(current) as Record<string, unknown>);
   mergeStates(plan, old, delta.states);

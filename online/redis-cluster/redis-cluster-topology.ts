@@ -10,7 +10,10 @@ export function redisClusterTopology(config: RedisClusterOnlineStoreConfig): Red
     scaleReads: 'master',
     enableAutoPipelining: false,
     slotsRefreshTimeout: 2000,
-    redisOptions: { connectTimeout: config.connectTimeoutMs ?? 5000, maxRetriesPerRequest: config.maxRetriesPerRequest ?? 2 },
+    redisOptions: {
+      connectTimeout: config.connectTimeoutMs ?? 5000,
+      maxRetriesPerRequest: config.maxRetriesPerRequest ?? 2,
+    },
   });
   // Errors reach callers through their commands; the event only needs a listener.
   cluster.on('error', () => {});
@@ -20,7 +23,8 @@ export function redisClusterTopology(config: RedisClusterOnlineStoreConfig): Red
     target: config.nodes.map((n) => `${n.host}:${n.port}`).join(','),
     async connect() {
       if (cluster.status === 'ready') return;
-      if (cluster.status === 'wait' || cluster.status === 'end' || cluster.status === 'close') await cluster.connect();
+      if (cluster.status === 'wait' || cluster.status === 'end' || cluster.status === 'close')
+        await cluster.connect();
     },
     groupByNode(keys) {
       const groups = new Map<string, number[]>();

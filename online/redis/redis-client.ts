@@ -20,7 +20,13 @@ export interface ScriptPipeline extends RedisPipelineLike {
 }
 
 export interface RedisNodeLike {
-  scan(cursor: string, match: 'MATCH', pattern: string, count: 'COUNT', n: number): Promise<[cursor: string, keys: string[]]>;
+  scan(
+    cursor: string,
+    match: 'MATCH',
+    pattern: string,
+    count: 'COUNT',
+    n: number,
+  ): Promise<[cursor: string, keys: string[]]>;
   pipeline(): RedisPipelineLike;
 }
 

@@ -12,10 +12,25 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LarderError } from '../../registry/errors.ts';
 import type { LifetimeWrite, TileWrite } from '../../registry/tiles.ts';
-import type { EntityDescription, FeatureValue, OnlineStore, OnlineStoreCapabilities, OnlineStoreOptions, ReadRequest, ReadResult } from '../online-store.ts';
+import type {
+  EntityDescription,
+  FeatureValue,
+  OnlineStore,
+  OnlineStoreCapabilities,
+  OnlineStoreOptions,
+  ReadRequest,
+  ReadResult,
+} from '../online-store.ts';
 import { readPlan, type ReadPlan } from '../read-plan.ts';
 import { checkNamespace, ViewCatalog } from '../view-catalog.ts';
-import { mergeField, mergeOps, overwriteOps, type EntityOps, type FieldDelta, type FieldSet } from '../write-batch.ts';
+import {
+  mergeField,
+  mergeOps,
+  overwriteOps,
+  type EntityOps,
+  type FieldDelta,
+  type FieldSet,
+} from '../write-batch.ts';
 import type { RedisPipelineLike, RedisTopology, ScriptPipeline } from './redis-client.ts';
 import { namespacePattern, redisKey } from './redis-keys.ts';
 import { CAS_FIELDS_LUA, SET_FIELDS_LUA } from './redis-scripts.ts';
@@ -58,7 +73,10 @@ export class RedisOnlineStore implements OnlineStore {
   }
 
   init(): Promise<void> {
-    if (this.#closed) return Promise.reject(new LarderError('LARDER_STORE_UNAVAILABLE', 'the Redis online store is closed'));
+    if (this.#closed)
+      return Promise.reject(
+        new LarderError('LARDER_STORE_UNAVAILABLE', 'the Redis online store is closed'),
+      );
     // Lazy and reset on failure: a later init() tries again.
     this.#initPromise ??= this.#topology.connect().catch((e: unknown) => {
       this.#initPromise = null;
@@ -88,10 +106,14 @@ export class RedisOnlineStore implements OnlineStore {
 
   #unavailable(e: unknown): LarderError {
     if (e instanceof LarderError) return e;
-    return new LarderError('LARDER_STORE_UNAVAILABLE', `Redis online store at ${this.#topology.target}: ${(e as Error).message}`, {
-      cause: e,
-      hint: 'is Redis running? (bash scripts/services.sh up)',
-    });
+    return new LarderError(
+      'LARDER_STORE_UNAVAILABLE',
+      `Redis online store at ${this.#topology.target}: ${(e as Error).message}`,
+      {
+        cause: e,
+        hint: 'is Redis running? (bash scripts/services.sh up)',
+      },
+    );
   }
 
   #key(view: string, entityKey: string): string {
@@ -102,7 +124,11 @@ export class RedisOnlineStore implements OnlineStore {
    * Sends one command per key, grouped in one pipeline per node, and returns the replies in key
    * order. Each pipeline is one round trip.
    */
-  async #batch(op: string, keys: readonly string[], build: (p: ScriptPipeline, i: number) => void): Promise<unknown[]> {
+  async #batch(
+    op: string,
+    keys: readonly string[],
+    build: (p: ScriptPipeline, i: number) => void,
+  ): Promise<unknown[]> {
     if (keys.length === 0) return [];
     if (!this.#initPromise) await this.init();
     else await this.#initPromise;
@@ -170,17 +196,27 @@ export class RedisOnlineStore implements OnlineStore {
     for (const g of ops) {
       const deltas = [...g.fields.values()];
       for (let i = 0; i < deltas.length; i += MAX_FIELDS_PER_CALL) {
-        pending.push({ key: this.#key(g.view, g.entityKey), g, deltas: deltas.slice(i, i + MAX_FIELDS_PER_CALL) });
+        pending.push({
+          key: this.#key(g.view, g.entityKey),
+          g,
+          deltas: deltas.slice(i, i + MAX_FIELDS_PER_CALL),
+        });
       }
     }
     for (let attempt = 1; pending.length > 0; attempt++) {
       if (attempt > this.#maxMergeAttempts) {
-        throw new LarderError('LARDER_STORE_UNAVAILABLE', `merge into ${pending.length} Redis key(s) kept conflicting with concurrent writers after ${this.#maxMergeAttempts} attempts`, {
-          hint: 'partition writers by entity key, or retry',
-        });
+        throw new LarderError(
+          'LARDER_STORE_UNAVAILABLE',
+          `merge into ${pending.length} Redis key(s) kept conflicting with concurrent writers after ${this.#maxMergeAttempts} attempts`,
+          {
+            hint: 'partition writers by entity key, or retry',
+          },
+        );
       }
       const keys = pending.map((c) => c.key);
-      const current = (await this.#batch('merge-read', keys, (p, i) => p.hmget(keys[i]!, ...pending[i]!.deltas.map((d) => d.field)))) as (string | null)[][];
+      const current = (await this.#batch('merge-read', keys, (p, i) =>
+        p.hmget(keys[i]!, ...pending[i]!.deltas.map((d) => d.field)),
+      )) as (string | null)[][];
       const now = this.#clock();
       const argsOf = pending.map((c, i) => {
         const args: (string | number)[] = [now, c.g.expiresAt, c.g.plan.pruneSpec];
@@ -190,7 +226,9 @@ export class RedisOnlineStore implements OnlineStore {
         });
         return args;
       });
-      const written = await this.#batch('merge-cas', keys, (p, i) => p.larderCasFields(keys[i]!, ...argsOf[i]!));
+      const written = await this.#batch('merge-cas', keys, (p, i) =>
+        p.larderCasFields(keys[i]!, ...argsOf[i]!),
+      );
       pending = pending.filter((_, i) => written[i] !== 1);
       if (pending.length > 0) await sleep(Math.random() * Math.min(20, attempt * 2));
     }
@@ -217,7 +255,10 @@ export class RedisOnlineStore implements OnlineStore {
       }),
     );
     const plans: ReadPlan[] = requests.map((r) => readPlan(r));
-    const hashes = (await this.#batch('read', keys, (p, i) => p.hgetall(keys[i]!))) as Record<string, string>[];
+    const hashes = (await this.#batch('read', keys, (p, i) => p.hgetall(keys[i]!))) as Record<
+      string,
+      string
+    >[];
     return requests.map((r, ri) => {
       const plan = plans[ri]!;
       const rows: FeatureValue[][] = slots[ri]!.map((i) => {
@@ -236,7 +277,11 @@ export class RedisOnlineStore implements OnlineStore {
     const [fields] = (await this.#batch('describe', [key], (p) => p.hkeys(key))) as string[][];
     if (!fields || fields.length === 0) return null;
     const [at] = (await this.#batch('describe', [key], (p) => p.pexpiretime(key))) as number[];
-    return { fields: [...fields].sort(), fieldExpiresAt: fields.map(() => null), expiresAt: at === undefined || at < 0 ? null : at };
+    return {
+      fields: [...fields].sort(),
+      fieldExpiresAt: fields.map(() => null),
+      expiresAt: at === undefined || at < 0 ? null : at,
+    };
   }
 
   async teardown(namespace: string = this.namespace): Promise<void> {

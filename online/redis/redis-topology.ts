@@ -19,7 +19,8 @@ export function singleRedisTopology(config: RedisOnlineStoreConfig): RedisTopolo
     target: config.url,
     async connect() {
       if (redis.status === 'ready') return;
-      if (redis.status === 'wait' || redis.status === 'end' || redis.status === 'close') await redis.connect();
+      if (redis.status === 'wait' || redis.status === 'end' || redis.status === 'close')
+        await redis.connect();
     },
     groupByNode: (keys) => [keys.map((_, i) => i)],
     masters: () => [redis as unknown as RedisNodeLike],

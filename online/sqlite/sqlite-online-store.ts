@@ -10,10 +10,24 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { LarderError } from '../../registry/errors.ts';
 import type { LifetimeWrite, TileWrite } from '../../registry/tiles.ts';
-import type { EntityDescription, FeatureValue, OnlineStore, OnlineStoreCapabilities, OnlineStoreOptions, ReadRequest, ReadResult } from '../online-store.ts';
+import type {
+  EntityDescription,
+  FeatureValue,
+  OnlineStore,
+  OnlineStoreCapabilities,
+  OnlineStoreOptions,
+  ReadRequest,
+  ReadResult,
+} from '../online-store.ts';
 import { readPlan } from '../read-plan.ts';
 import { checkNamespace, ViewCatalog } from '../view-catalog.ts';
-import { mergeField, mergeOps, overwriteOps, type EntityOps, type FieldSet } from '../write-batch.ts';
+import {
+  mergeField,
+  mergeOps,
+  overwriteOps,
+  type EntityOps,
+  type FieldSet,
+} from '../write-batch.ts';
 import type { SqliteOnlineStoreConfig } from './sqlite-online-store-config.ts';
 
 const SCHEMA = `
@@ -83,14 +97,30 @@ export class SqliteOnlineStore implements OnlineStore {
         db.pragma('synchronous = NORMAL');
         db.exec(SCHEMA);
         this.#stmts = {
-          readOne: db.prepare('SELECT entity, field, value FROM online_fields WHERE ns = ? AND view = ? AND entity = ?').raw(true),
-          readMany: db.prepare('SELECT entity, field, value FROM online_fields WHERE ns = ? AND view = ? AND entity IN (SELECT value FROM json_each(?))').raw(true),
-          get: db.prepare('SELECT value FROM online_fields WHERE ns = ? AND view = ? AND entity = ? AND field = ?').pluck(true),
+          readOne: db
+            .prepare(
+              'SELECT entity, field, value FROM online_fields WHERE ns = ? AND view = ? AND entity = ?',
+            )
+            .raw(true),
+          readMany: db
+            .prepare(
+              'SELECT entity, field, value FROM online_fields WHERE ns = ? AND view = ? AND entity IN (SELECT value FROM json_each(?))',
+            )
+            .raw(true),
+          get: db
+            .prepare(
+              'SELECT value FROM online_fields WHERE ns = ? AND view = ? AND entity = ? AND field = ?',
+            )
+            .pluck(true),
           upsert: db.prepare(
             'INSERT INTO online_fields (ns, view, entity, field, value, expires_at) VALUES (?, ?, ?, ?, ?, ?) ' +
               'ON CONFLICT (ns, view, entity, field) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at',
           ),
-          describe: db.prepare('SELECT field, expires_at FROM online_fields WHERE ns = ? AND view = ? AND entity = ? ORDER BY field').raw(true),
+          describe: db
+            .prepare(
+              'SELECT field, expires_at FROM online_fields WHERE ns = ? AND view = ? AND entity = ? ORDER BY field',
+            )
+            .raw(true),
           purge: db.prepare('DELETE FROM online_fields WHERE expires_at <= ?'),
           teardown: db.prepare('DELETE FROM online_fields WHERE ns = ?'),
         };
@@ -100,7 +130,11 @@ export class SqliteOnlineStore implements OnlineStore {
       }
       this.#db = db;
     } catch (e) {
-      throw new LarderError('LARDER_STORE_UNAVAILABLE', `cannot open the SQLite online store at ${this.#config.path}: ${(e as Error).message}`, { cause: e });
+      throw new LarderError(
+        'LARDER_STORE_UNAVAILABLE',
+        `cannot open the SQLite online store at ${this.#config.path}: ${(e as Error).message}`,
+        { cause: e },
+      );
     }
   }
 
@@ -114,13 +148,21 @@ export class SqliteOnlineStore implements OnlineStore {
     try {
       this.#open().db.prepare('SELECT 1').get();
     } catch (e) {
-      throw e instanceof LarderError ? e : new LarderError('LARDER_STORE_UNAVAILABLE', `SQLite online store: ${(e as Error).message}`, { cause: e });
+      throw e instanceof LarderError
+        ? e
+        : new LarderError(
+            'LARDER_STORE_UNAVAILABLE',
+            `SQLite online store: ${(e as Error).message}`,
+            { cause: e },
+          );
     }
   }
 
   #open(): { db: Database.Database; s: Statements } {
     if (!this.#db || !this.#stmts) {
-      throw new LarderError('LARDER_STORE_UNAVAILABLE', 'the SQLite online store is not open', { hint: 'call init() first' });
+      throw new LarderError('LARDER_STORE_UNAVAILABLE', 'the SQLite online store is not open', {
+        hint: 'call init() first',
+      });
     }
     return { db: this.#db, s: this.#stmts };
   }
@@ -137,7 +179,9 @@ export class SqliteOnlineStore implements OnlineStore {
     const { db, s } = this.#open();
     const ns = this.namespace;
     db.transaction(() => {
-      for (const g of ops) for (const f of g.fields.values()) s.upsert.run(ns, g.view, g.entityKey, f.field, f.value, f.expiresAt);
+      for (const g of ops)
+        for (const f of g.fields.values())
+          s.upsert.run(ns, g.view, g.entityKey, f.field, f.value, f.expiresAt);
     }).immediate();
     this.#maybePurge();
   }
@@ -157,9 +201,11 @@ export class SqliteOnlineStore implements OnlineStore {
     db.transaction(() => {
       for (const g of ops) {
         for (const delta of g.fields.values()) {
-          const current = (s.get.get(ns, g.view, g.entityKey, delta.field) as string | undefined) ?? null;
+          const current =
+            (s.get.get(ns, g.view, g.entityKey, delta.field) as string | undefined) ?? null;
           const next = mergeField(g.plan, current, delta);
-          if (next.value !== current) s.upsert.run(ns, g.view, g.entityKey, delta.field, next.value, next.expiresAt);
+          if (next.value !== current)
+            s.upsert.run(ns, g.view, g.entityKey, delta.field, next.value, next.expiresAt);
         }
       }
     }).immediate();
@@ -191,7 +237,13 @@ export class SqliteOnlineStore implements OnlineStore {
     const plan = readPlan(request);
     const keys = request.entityKeys;
     const byEntity = new Map<string, Fields>();
-    const rows = (keys.length === 1 ? s.readOne.all(this.namespace, request.view.name, keys[0]) : keys.length === 0 ? [] : s.readMany.all(this.namespace, request.view.name, JSON.stringify(keys))) as [string, string, string][];
+    const rows = (
+      keys.length === 1
+        ? s.readOne.all(this.namespace, request.view.name, keys[0])
+        : keys.length === 0
+          ? []
+          : s.readMany.all(this.namespace, request.view.name, JSON.stringify(keys))
+    ) as [string, string, string][];
     for (const [entity, field, value] of rows) {
       let f = byEntity.get(entity);
       if (!f) {
@@ -213,11 +265,14 @@ export class SqliteOnlineStore implements OnlineStore {
     const rows = this.#open().s.describe.all(this.namespace, view, entityKey) as [string, number][];
     if (rows.length === 0) return null;
     const fieldExpiresAt = rows.map((r) => r[1]);
-    return { fields: rows.map((r) => r[0]), fieldExpiresAt, expiresAt: Math.max(...fieldExpiresAt) };
+    return {
+      fields: rows.map((r) => r[0]),
+      fieldExpiresAt,
+      expiresAt: Math.max(...fieldExpiresAt),
+    };
   }
 
   async teardown(namespace: string = this.namespace): Promise<void> {
     this.#open().s.teardown.run(checkNamespace(namespace));
   }
 }
-

@@ -15,6 +15,7 @@ import type { OnlineStore, OnlineStoreOptions } from '../../online/online-store.
 import { floatsEqual } from '../../registry/aggregation/index.ts';
 import { DAY_MS, HOUR_MS, MINUTE_MS } from '../../registry/duration.ts';
 import { loadRepository } from '../../registry/load.ts';
+import { historyUpTo } from '../support/history.ts';
 
 export type StoreFactory = (options: OnlineStoreOptions) => OnlineStore;
 
@@ -119,20 +120,4 @@ export async function checkConsistency(
     rmSync(dir, { recursive: true, force: true });
   }
   return { compared };
-}
-
-/** Copies the raw history keeping only records with timestamp ≤ t (what a read at t may see). */
-async function historyUpTo(dir: string, t: number): Promise<string> {
-  const { readFileSync, writeFileSync, mkdirSync, readdirSync } = await import('node:fs');
-  const out = join(dir, `cut-${t}`);
-  for (const source of ['user_events', 'transactions']) {
-    mkdirSync(join(out, 'raw', source), { recursive: true });
-    for (const f of readdirSync(join(dir, 'raw', source))) {
-      const kept = readFileSync(join(dir, 'raw', source, f), 'utf8')
-        .split('\n')
-        .filter((l) => l && (JSON.parse(l) as { timestamp: number }).timestamp <= t);
-      writeFileSync(join(out, 'raw', source, f), kept.join('\n') + '\n');
-    }
-  }
-  return out;
 }

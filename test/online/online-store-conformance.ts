@@ -18,8 +18,20 @@ const M = MINUTE_MS;
 const minute = (ts: number): number => Math.floor(ts / M);
 const hour = (ts: number): number => Math.floor(ts / HOUR_MS);
 
-const mTile = (entityKey: string, ts: number, states: Record<string, unknown>): TileWrite => ({ view: 'activity', entityKey, hopMs: M, hop: minute(ts), states });
-const hTile = (entityKey: string, ts: number, states: Record<string, unknown>): TileWrite => ({ view: 'activity', entityKey, hopMs: HOUR_MS, hop: hour(ts), states });
+const mTile = (entityKey: string, ts: number, states: Record<string, unknown>): TileWrite => ({
+  view: 'activity',
+  entityKey,
+  hopMs: M,
+  hop: minute(ts),
+  states,
+});
+const hTile = (entityKey: string, ts: number, states: Record<string, unknown>): TileWrite => ({
+  view: 'activity',
+  entityKey,
+  hopMs: HOUR_MS,
+  hop: hour(ts),
+  states,
+});
 const life = (entityKey: string, kind: string, ts: number, id = `e-${ts}`): LifetimeWrite => ({
   view: 'activity',
   entityKey,
@@ -29,7 +41,10 @@ const life = (entityKey: string, kind: string, ts: number, id = `e-${ts}`): Life
 export function onlineStoreConformance(name: string, factory: StoreFactory): void {
   describe(`online store conformance: ${name}`, () => {
     const opened: OnlineStore[] = [];
-    const open = async (namespace = `test-${randomUUID()}`, extra: Partial<OnlineStoreOptions> = {}): Promise<OnlineStore> => {
+    const open = async (
+      namespace = `test-${randomUUID()}`,
+      extra: Partial<OnlineStoreOptions> = {},
+    ): Promise<OnlineStore> => {
       const s = factory({ namespace, views: TEST_VIEWS, ...extra });
       await s.init();
       opened.push(s);
@@ -43,8 +58,16 @@ export function onlineStoreConformance(name: string, factory: StoreFactory): voi
     });
 
     const read = async (s: OnlineStore, keys: string[], t: number, features?: string[]) =>
-      (await s.readFeatures({ view: activity, entityKeys: keys, t, ...(features ? { features } : {}) })).rows;
-    const values = async (s: OnlineStore, key: string, t: number, features: string[]) => (await read(s, [key], t, features))[0]!.map((v) => v.value);
+      (
+        await s.readFeatures({
+          view: activity,
+          entityKeys: keys,
+          t,
+          ...(features ? { features } : {}),
+        })
+      ).rows;
+    const values = async (s: OnlineStore, key: string, t: number, features: string[]) =>
+      (await read(s, [key], t, features))[0]!.map((v) => v.value);
 
     it('answers ping and reports capabilities', async () => {
       const s = await open();
@@ -55,20 +78,44 @@ export function onlineStoreConformance(name: string, factory: StoreFactory): voi
 
     it('overwrites tiles: writing the same batch twice equals writing it once', async () => {
       const s = await open();
-      const tiles = [mTile('u1', NOW - 2 * M, { clicks_1h: 3, clicks_5m: 3, avg_1h: { sum: 30, count: 3 } }), hTile('u1', NOW - 2 * M, { spend_7d: 12.5, top_cat_1d: { books: 2 }, max_1d: 9 })];
+      const tiles = [
+        mTile('u1', NOW - 2 * M, { clicks_1h: 3, clicks_5m: 3, avg_1h: { sum: 30, count: 3 } }),
+        hTile('u1', NOW - 2 * M, { spend_7d: 12.5, top_cat_1d: { books: 2 }, max_1d: 9 }),
+      ];
       await s.writeTiles(tiles);
       await s.writeTiles(tiles);
-      expect(await values(s, 'u1', NOW, ['clicks_1h', 'clicks_5m', 'avg_1h', 'spend_7d', 'top_cat_1d', 'max_1d'])).toEqual([3, 3, 10, 12.5, 'books', 9]);
-      await s.writeTiles([mTile('u1', NOW - 2 * M, { clicks_1h: 5, clicks_5m: 5, avg_1h: { sum: 5, count: 1 } })]);
+      expect(
+        await values(s, 'u1', NOW, [
+          'clicks_1h',
+          'clicks_5m',
+          'avg_1h',
+          'spend_7d',
+          'top_cat_1d',
+          'max_1d',
+        ]),
+      ).toEqual([3, 3, 10, 12.5, 'books', 9]);
+      await s.writeTiles([
+        mTile('u1', NOW - 2 * M, { clicks_1h: 5, clicks_5m: 5, avg_1h: { sum: 5, count: 1 } }),
+      ]);
       expect(await values(s, 'u1', NOW, ['clicks_1h', 'avg_1h'])).toEqual([5, 5]);
     });
 
     it('merges partial states (stream path) with the aggregation library', async () => {
       const s = await open();
       await s.mergeTiles([mTile('u1', NOW, { clicks_1h: 1, avg_1h: { sum: 10, count: 1 } })]);
-      await s.mergeTiles([mTile('u1', NOW, { clicks_1h: 2, avg_1h: { sum: 20, count: 1 } }), mTile('u1', NOW, { clicks_1h: 1 })]);
-      await s.mergeTiles([hTile('u1', NOW, { top_cat_1d: { toys: 1, books: 1 } }), hTile('u1', NOW, { top_cat_1d: { books: 1 } })]);
-      expect(await values(s, 'u1', NOW + 1000, ['clicks_1h', 'avg_1h', 'top_cat_1d'])).toEqual([4, 15, 'books']);
+      await s.mergeTiles([
+        mTile('u1', NOW, { clicks_1h: 2, avg_1h: { sum: 20, count: 1 } }),
+        mTile('u1', NOW, { clicks_1h: 1 }),
+      ]);
+      await s.mergeTiles([
+        hTile('u1', NOW, { top_cat_1d: { toys: 1, books: 1 } }),
+        hTile('u1', NOW, { top_cat_1d: { books: 1 } }),
+      ]);
+      expect(await values(s, 'u1', NOW + 1000, ['clicks_1h', 'avg_1h', 'top_cat_1d'])).toEqual([
+        4,
+        15,
+        'books',
+      ]);
     });
 
     it('merges lifetime states: the newer (ts, then id) wins, an older one is ignored', async () => {
@@ -76,7 +123,10 @@ export function onlineStoreConformance(name: string, factory: StoreFactory): voi
       await s.mergeLifetime([life('u1', 'click', NOW - 10)]);
       await s.mergeLifetime([life('u1', 'old', NOW - 20)]);
       expect(await values(s, 'u1', NOW, ['last_kind', 'last_ts'])).toEqual(['click', NOW - 10]);
-      await s.mergeLifetime([life('u1', 'tie-a', NOW - 10, 'e-a'), life('u1', 'tie-z', NOW - 10, 'e-z')]);
+      await s.mergeLifetime([
+        life('u1', 'tie-a', NOW - 10, 'e-a'),
+        life('u1', 'tie-z', NOW - 10, 'e-z'),
+      ]);
       expect(await values(s, 'u1', NOW, ['last_kind'])).toEqual(['tie-z']);
       await s.writeLifetime([life('u1', 'reset', NOW - 50)]);
       expect(await values(s, 'u1', NOW, ['last_kind'])).toEqual(['reset']);
@@ -97,7 +147,11 @@ export function onlineStoreConformance(name: string, factory: StoreFactory): voi
           }
         }),
       );
-      const rows = await read(clients[0]!, ['hot', 'u-0', 'u-1', 'u-2'], NOW, ['clicks_1h', 'avg_1h', 'top_cat_1d']);
+      const rows = await read(clients[0]!, ['hot', 'u-0', 'u-1', 'u-2'], NOW, [
+        'clicks_1h',
+        'avg_1h',
+        'top_cat_1d',
+      ]);
       expect(rows[0]!.map((v) => v.value)).toEqual([100, 1.5, 'c0']);
       expect(rows.slice(1).reduce((n, r) => n + (r[0]!.value as number), 0)).toBe(100);
     });
@@ -105,8 +159,15 @@ export function onlineStoreConformance(name: string, factory: StoreFactory): voi
     it('slides the window after the last write: old hops drop out, an empty window counts 0', async () => {
       const s = await open();
       const last = NOW + 30 * M;
-      await s.writeTiles([mTile('u1', last - 10 * M, { clicks_1h: 2, clicks_5m: 2, avg_1h: { sum: 4, count: 2 } }), mTile('u1', last, { clicks_1h: 1, clicks_5m: 1, avg_1h: { sum: 7, count: 1 } })]);
-      expect(await values(s, 'u1', last, ['clicks_1h', 'clicks_5m', 'avg_1h'])).toEqual([3, 1, 11 / 3]);
+      await s.writeTiles([
+        mTile('u1', last - 10 * M, { clicks_1h: 2, clicks_5m: 2, avg_1h: { sum: 4, count: 2 } }),
+        mTile('u1', last, { clicks_1h: 1, clicks_5m: 1, avg_1h: { sum: 7, count: 1 } }),
+      ]);
+      expect(await values(s, 'u1', last, ['clicks_1h', 'clicks_5m', 'avg_1h'])).toEqual([
+        3,
+        1,
+        11 / 3,
+      ]);
       expect(await values(s, 'u1', last + 4 * M, ['clicks_1h', 'clicks_5m'])).toEqual([3, 1]);
       expect(await values(s, 'u1', last + 5 * M, ['clicks_1h', 'clicks_5m'])).toEqual([3, 0]);
       expect(await values(s, 'u1', last + 50 * M, ['clicks_1h'])).toEqual([1]);
@@ -120,7 +181,15 @@ export function onlineStoreConformance(name: string, factory: StoreFactory): voi
     it('respects hop boundaries: hop k counts from k*H through (k + W/H)*H - 1', async () => {
       const s = await open();
       const k = minute(NOW) + 7;
-      await s.writeTiles([{ view: 'activity', entityKey: 'u1', hopMs: M, hop: k, states: { clicks_1h: 1, clicks_5m: 1 } }]);
+      await s.writeTiles([
+        {
+          view: 'activity',
+          entityKey: 'u1',
+          hopMs: M,
+          hop: k,
+          states: { clicks_1h: 1, clicks_5m: 1 },
+        },
+      ]);
       expect(await values(s, 'u1', k * M - 1, ['clicks_1h', 'clicks_5m'])).toEqual([0, 0]);
       expect(await values(s, 'u1', k * M, ['clicks_1h', 'clicks_5m'])).toEqual([1, 1]);
       expect(await values(s, 'u1', (k + 5) * M - 1, ['clicks_5m'])).toEqual([1]);
@@ -137,7 +206,11 @@ export function onlineStoreConformance(name: string, factory: StoreFactory): voi
       await s.writeLifetime([life('u1', 'click', ts)]);
       const at = async (t: number) => (await read(s, ['u1'], t, ['last_kind']))[0]![0];
       expect(await at(ts + TTL_MS)).toEqual({ value: 'click', status: 'PRESENT', eventTs: ts });
-      expect(await at(ts + TTL_MS + 1)).toEqual({ value: null, status: 'OUTSIDE_MAX_AGE', eventTs: ts });
+      expect(await at(ts + TTL_MS + 1)).toEqual({
+        value: null,
+        status: 'OUTSIDE_MAX_AGE',
+        eventTs: ts,
+      });
       expect(await at(ts - 1)).toEqual({ value: null, status: 'NULL_VALUE', eventTs: null });
       await s.writeLifetime([{ view: 'activity', entityKey: 'u2', states: { last_kind: null } }]);
       expect((await read(s, ['u2'], NOW, ['last_kind', 'last_ts']))[0]).toEqual([
@@ -150,7 +223,10 @@ export function onlineStoreConformance(name: string, factory: StoreFactory): voi
       const s = await open();
       await s.writeTiles([mTile('u1', NOW, { clicks_1h: 2 })]);
       await s.writeLifetime([life('u3', 'search', NOW - 1)]);
-      const rows = await read(s, ['nobody', 'u1', 'u3', 'u1', 'ghost'], NOW, ['clicks_1h', 'last_kind']);
+      const rows = await read(s, ['nobody', 'u1', 'u3', 'u1', 'ghost'], NOW, [
+        'clicks_1h',
+        'last_kind',
+      ]);
       expect(rows.map((r) => r.map((v) => v.status))).toEqual([
         ['NOT_FOUND', 'NOT_FOUND'],
         ['PRESENT', 'NULL_VALUE'],
@@ -174,15 +250,34 @@ export function onlineStoreConformance(name: string, factory: StoreFactory): voi
 
     it('readMany reads several views × N entities', async () => {
       const s = await open();
-      await s.writeTiles([mTile('u1', NOW, { clicks_1h: 4 }), { view: 'purchases', entityKey: 'u2', hopMs: DAY_MS, hop: Math.floor(NOW / DAY_MS), states: { orders_30d: 2 } }]);
-      await s.writeLifetime([{ view: 'purchases', entityKey: 'u1', states: { last_amount: { v: 9.5, ts: NOW, id: 't1' } } }]);
+      await s.writeTiles([
+        mTile('u1', NOW, { clicks_1h: 4 }),
+        {
+          view: 'purchases',
+          entityKey: 'u2',
+          hopMs: DAY_MS,
+          hop: Math.floor(NOW / DAY_MS),
+          states: { orders_30d: 2 },
+        },
+      ]);
+      await s.writeLifetime([
+        {
+          view: 'purchases',
+          entityKey: 'u1',
+          states: { last_amount: { v: 9.5, ts: NOW, id: 't1' } },
+        },
+      ]);
       const [a, p] = await s.readMany([
         { view: activity, features: ['clicks_1h'], entityKeys: ['u1', 'u2'], t: NOW },
         { view: purchases, entityKeys: ['u1', 'u2', 'u3'], t: NOW },
       ]);
       expect(a!.rows.map((r) => r[0]!.value)).toEqual([4, 0]);
       expect(a!.rows[1]![0]!.status).toBe('NOT_FOUND');
-      expect(p!.rows.map((r) => r.map((v) => v.value))).toEqual([[0, 9.5], [2, null], [0, null]]);
+      expect(p!.rows.map((r) => r.map((v) => v.value))).toEqual([
+        [0, 9.5],
+        [2, null],
+        [0, null],
+      ]);
       expect(p!.rows[2]![0]!.status).toBe('NOT_FOUND');
     });
 
@@ -206,9 +301,13 @@ export function onlineStoreConformance(name: string, factory: StoreFactory): voi
       await s.writeTiles([mTile('u1', NOW, { clicks_1h: 1 }), hTile('u1', NOW, { spend_7d: 1 })]);
       const d = await s.describeEntity('activity', 'u1');
       expect(d?.fields).toEqual([`${HOUR_MS}:${hour(NOW)}`, `${M}:${k}`].sort());
-      const expected = [tileExpiresAt(k, HOUR_MS, M), tileExpiresAt(hour(NOW), 7 * DAY_MS, HOUR_MS)];
+      const expected = [
+        tileExpiresAt(k, HOUR_MS, M),
+        tileExpiresAt(hour(NOW), 7 * DAY_MS, HOUR_MS),
+      ];
       expect(d?.expiresAt).toBe(Math.max(...expected));
-      if (s.capabilities.perTileExpiry) expect([...d!.fieldExpiresAt].sort()).toEqual([...expected].sort());
+      if (s.capabilities.perTileExpiry)
+        expect([...d!.fieldExpiresAt].sort()).toEqual([...expected].sort());
       await s.writeLifetime([life('u9', 'x', NOW)]);
       expect((await s.describeEntity('activity', 'u9'))?.expiresAt).toBe(NOW + TTL_MS + 1);
     });
@@ -226,17 +325,31 @@ export function onlineStoreConformance(name: string, factory: StoreFactory): voi
 
     it('rejects writes for unknown views, hops and features', async () => {
       const s = await open();
-      await expect(s.writeTiles([{ view: 'nope', entityKey: 'u', hopMs: M, hop: 1, states: {} }])).rejects.toMatchObject({ code: 'LARDER_NOT_FOUND' });
-      await expect(s.writeTiles([{ view: 'activity', entityKey: 'u', hopMs: 2 * M, hop: 1, states: { clicks_1h: 1 } }])).rejects.toMatchObject({ code: 'LARDER_BAD_REQUEST' });
-      await expect(s.mergeTiles([{ view: 'activity', entityKey: 'u', hopMs: M, hop: 1, states: { spend_7d: 1 } }])).rejects.toMatchObject({ code: 'LARDER_BAD_REQUEST' });
-      await expect(s.readFeatures({ view: activity, features: ['nope'], entityKeys: ['u'], t: NOW })).rejects.toMatchObject({ code: 'LARDER_NOT_FOUND' });
+      await expect(
+        s.writeTiles([{ view: 'nope', entityKey: 'u', hopMs: M, hop: 1, states: {} }]),
+      ).rejects.toMatchObject({ code: 'LARDER_NOT_FOUND' });
+      await expect(
+        s.writeTiles([
+          { view: 'activity', entityKey: 'u', hopMs: 2 * M, hop: 1, states: { clicks_1h: 1 } },
+        ]),
+      ).rejects.toMatchObject({ code: 'LARDER_BAD_REQUEST' });
+      await expect(
+        s.mergeTiles([
+          { view: 'activity', entityKey: 'u', hopMs: M, hop: 1, states: { spend_7d: 1 } },
+        ]),
+      ).rejects.toMatchObject({ code: 'LARDER_BAD_REQUEST' });
+      await expect(
+        s.readFeatures({ view: activity, features: ['nope'], entityKeys: ['u'], t: NOW }),
+      ).rejects.toMatchObject({ code: 'LARDER_NOT_FOUND' });
     });
 
     it('keeps entity keys with special characters apart', async () => {
       const s = await open();
       const keys = ['a:b', '{x}', 'ü-ñ', '["u",1]', ''];
       await s.writeTiles(keys.map((e, i) => mTile(e, NOW, { clicks_1h: i + 1 })));
-      expect((await read(s, keys, NOW, ['clicks_1h'])).map((r) => r[0]!.value)).toEqual([1, 2, 3, 4, 5]);
+      expect((await read(s, keys, NOW, ['clicks_1h'])).map((r) => r[0]!.value)).toEqual([
+        1, 2, 3, 4, 5,
+      ]);
     });
   });
 }

@@ -17,7 +17,11 @@ afterAll(async () => {
   await cluster?.stop();
 });
 
-const store = (options: OnlineStoreOptions) => createOnlineStore({ type: 'redis-cluster', nodes: cluster.nodes, maxRetriesPerRequest: 1 }, options);
+const store = (options: OnlineStoreOptions) =>
+  createOnlineStore(
+    { type: 'redis-cluster', nodes: cluster.nodes, maxRetriesPerRequest: 1 },
+    options,
+  );
 
 onlineStoreConformance('redis-cluster', store);
 
@@ -27,7 +31,14 @@ describe('Redis Cluster online store', () => {
   it('computes slots like Redis (CLUSTER KEYSLOT)', async () => {
     const node = new Redis(cluster.nodes[0]!.port, '127.0.0.1');
     try {
-      for (const key of ['foo', 'larder:activity:{u1}', '{user1000}.following', 'a{}b', 'ü{ñ}', `x:${randomUUID()}`]) {
+      for (const key of [
+        'foo',
+        'larder:activity:{u1}',
+        '{user1000}.following',
+        'a{}b',
+        'ü{ñ}',
+        `x:${randomUUID()}`,
+      ]) {
         expect(keySlot(key)).toBe(await node.cluster('KEYSLOT', key));
       }
     } finally {
@@ -42,9 +53,26 @@ describe('Redis Cluster online store', () => {
     await s.init();
     try {
       const users = Array.from({ length: 60 }, (_, i) => `user-${i}`);
-      await s.writeTiles(users.map((u) => ({ view: 'activity', entityKey: u, hopMs: MINUTE_MS, hop: Math.floor(NOW / MINUTE_MS), states: { clicks_1h: 2 } })));
-      await s.writeLifetime(users.map((u) => ({ view: 'purchases', entityKey: u, states: { last_amount: { v: 3, ts: NOW, id: 't' } } })));
-      for (const u of users) expect(keySlot(`${namespace}:activity:{${u}}`)).toBe(keySlot(`${namespace}:purchases:{${u}}`));
+      await s.writeTiles(
+        users.map((u) => ({
+          view: 'activity',
+          entityKey: u,
+          hopMs: MINUTE_MS,
+          hop: Math.floor(NOW / MINUTE_MS),
+          states: { clicks_1h: 2 },
+        })),
+      );
+      await s.writeLifetime(
+        users.map((u) => ({
+          view: 'purchases',
+          entityKey: u,
+          states: { last_amount: { v: 3, ts: NOW, id: 't' } },
+        })),
+      );
+      for (const u of users)
+        expect(keySlot(`${namespace}:activity:{${u}}`)).toBe(
+          keySlot(`${namespace}:purchases:{${u}}`),
+        );
       trips.length = 0;
       const [a, p] = await s.readMany([
         { view: activity, features: ['clicks_1h'], entityKeys: users, t: NOW },
@@ -55,12 +83,14 @@ describe('Redis Cluster online store', () => {
       expect(a!.rows.map((r) => r[0]!.value)).toEqual(users.map(() => 2));
       expect(p!.rows.map((r) => r[0]!.value)).toEqual(users.map(() => 3));
       // Data landed on every master, and teardown clears them all.
-      const counts = await Promise.all(cluster.nodes.map(async (n) => {
-        const r = new Redis(n.port, '127.0.0.1');
-        const keys = await r.keys(`${namespace}:*`);
-        await r.quit();
-        return keys.length;
-      }));
+      const counts = await Promise.all(
+        cluster.nodes.map(async (n) => {
+          const r = new Redis(n.port, '127.0.0.1');
+          const keys = await r.keys(`${namespace}:*`);
+          await r.quit();
+          return keys.length;
+        }),
+      );
       expect(counts.every((c) => c > 0)).toBe(true);
       await s.teardown();
       const after = await s.readMany([{ view: activity, entityKeys: users, t: NOW }]);

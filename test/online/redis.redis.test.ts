@@ -7,7 +7,12 @@ import { onlineStoreConformance } from './online-store-conformance.ts';
 import { activity, purchases, TEST_VIEWS } from './test-views.ts';
 
 const URL = process.env.LARDER_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379/0';
-const config = { type: 'redis' as const, url: URL, maxRetriesPerRequest: 1, connectTimeoutMs: 2000 };
+const config = {
+  type: 'redis' as const,
+  url: URL,
+  maxRetriesPerRequest: 1,
+  connectTimeoutMs: 2000,
+};
 
 onlineStoreConformance('redis', (options) => createOnlineStore(config, options));
 
@@ -24,11 +29,23 @@ describe('Redis online store', () => {
   it('reads N entities of several views in one round trip', async () => {
     const trips: { op: string; commands: number }[] = [];
     const namespace = `test-${randomUUID()}`;
-    const s = createOnlineStore(config, { namespace, views: TEST_VIEWS, onRoundTrip: (e) => trips.push(e) });
+    const s = createOnlineStore(config, {
+      namespace,
+      views: TEST_VIEWS,
+      onRoundTrip: (e) => trips.push(e),
+    });
     await s.init();
     try {
       const users = Array.from({ length: 250 }, (_, i) => `u${i}`);
-      await s.writeTiles(users.map((u) => ({ view: 'activity', entityKey: u, hopMs: MINUTE_MS, hop: Math.floor(NOW / MINUTE_MS), states: { clicks_1h: 1 } })));
+      await s.writeTiles(
+        users.map((u) => ({
+          view: 'activity',
+          entityKey: u,
+          hopMs: MINUTE_MS,
+          hop: Math.floor(NOW / MINUTE_MS),
+          states: { clicks_1h: 1 },
+        })),
+      );
       trips.length = 0;
       const before = await commandCalls('hgetall');
       const [a, p] = await s.readMany([
@@ -51,12 +68,24 @@ describe('Redis online store', () => {
     const s = createOnlineStore(config, { namespace, views: TEST_VIEWS });
     await s.init();
     try {
-      await s.writeTiles([{ view: 'activity', entityKey: 'u1', hopMs: MINUTE_MS, hop: Math.floor(NOW / MINUTE_MS), states: { clicks_1h: 1 } }]);
-      await s.writeLifetime([{ view: 'purchases', entityKey: 'u1', states: { last_amount: { v: 1, ts: NOW, id: 'a' } } }]);
+      await s.writeTiles([
+        {
+          view: 'activity',
+          entityKey: 'u1',
+          hopMs: MINUTE_MS,
+          hop: Math.floor(NOW / MINUTE_MS),
+          states: { clicks_1h: 1 },
+        },
+      ]);
+      await s.writeLifetime([
+        { view: 'purchases', entityKey: 'u1', states: { last_amount: { v: 1, ts: NOW, id: 'a' } } },
+      ]);
       const keys = (await raw.keys(`${namespace}:*`)).sort();
       expect(keys).toEqual([`${namespace}:activity:{u1}`, `${namespace}:purchases:{u1}`]);
       expect(await raw.pexpiretime(keys[0]!)).toBeGreaterThan(Date.now());
-      expect(await raw.hgetall(keys[0]!)).toEqual({ [`${MINUTE_MS}:${Math.floor(NOW / MINUTE_MS)}`]: '{"clicks_1h":1}' });
+      expect(await raw.hgetall(keys[0]!)).toEqual({
+        [`${MINUTE_MS}:${Math.floor(NOW / MINUTE_MS)}`]: '{"clicks_1h":1}',
+      });
     } finally {
       await s.teardown();
       await s.close();
@@ -64,8 +93,19 @@ describe('Redis online store', () => {
   });
 
   it('fails with a retriable LARDER_STORE_UNAVAILABLE when Redis is not reachable', async () => {
-    const s = createOnlineStore({ type: 'redis', url: 'redis://127.0.0.1:1/0', maxRetriesPerRequest: 0, connectTimeoutMs: 500 }, { namespace: 'x', views: TEST_VIEWS });
-    await expect(s.ping()).rejects.toMatchObject({ code: 'LARDER_STORE_UNAVAILABLE', retriable: true });
+    const s = createOnlineStore(
+      {
+        type: 'redis',
+        url: 'redis://127.0.0.1:1/0',
+        maxRetriesPerRequest: 0,
+        connectTimeoutMs: 500,
+      },
+      { namespace: 'x', views: TEST_VIEWS },
+    );
+    await expect(s.ping()).rejects.toMatchObject({
+      code: 'LARDER_STORE_UNAVAILABLE',
+      retriable: true,
+    });
     await s.close();
   });
 });

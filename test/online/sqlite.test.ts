@@ -17,7 +17,13 @@ onlineStoreConformance('sqlite', (options) => createOnlineStore({ type: 'sqlite'
 
 describe('SQLite online store', () => {
   const NOW = Math.floor(Date.now() / HOUR_MS) * HOUR_MS;
-  const tile = (entityKey: string, n: number) => ({ view: 'activity', entityKey, hopMs: MINUTE_MS, hop: Math.floor(NOW / MINUTE_MS), states: { clicks_1h: n } });
+  const tile = (entityKey: string, n: number) => ({
+    view: 'activity',
+    entityKey,
+    hopMs: MINUTE_MS,
+    hop: Math.floor(NOW / MINUTE_MS),
+    states: { clicks_1h: n },
+  });
 
   it('survives close and reopen', async () => {
     const namespace = `test-${randomUUID()}`;
@@ -27,7 +33,12 @@ describe('SQLite online store', () => {
     await a.close();
     const b = createOnlineStore({ type: 'sqlite', path }, { namespace, views: TEST_VIEWS });
     await b.init();
-    const r = await b.readFeatures({ view: activity, features: ['clicks_1h'], entityKeys: ['u1'], t: NOW });
+    const r = await b.readFeatures({
+      view: activity,
+      features: ['clicks_1h'],
+      entityKeys: ['u1'],
+      t: NOW,
+    });
     expect(r.rows[0]![0]!.value).toBe(3);
     await b.teardown();
     await b.close();
@@ -46,7 +57,12 @@ describe('SQLite online store', () => {
     raw.prepare('SELECT count(*) FROM online_fields').get();
     for (let i = 1; i <= 20; i++) {
       await writer.mergeTiles([tile('u1', 1)]);
-      const r = await reader.readFeatures({ view: activity, features: ['clicks_1h'], entityKeys: ['u1'], t: NOW });
+      const r = await reader.readFeatures({
+        view: activity,
+        features: ['clicks_1h'],
+        entityKeys: ['u1'],
+        t: NOW,
+      });
       expect(r.rows[0]![0]!.value).toBe(i);
     }
     raw.exec('COMMIT');
@@ -59,7 +75,10 @@ describe('SQLite online store', () => {
   it('fails init with LARDER_STORE_UNAVAILABLE when the file cannot be opened', async () => {
     const file = join(tmp.dir, 'not-a-dir');
     writeFileSync(file, '');
-    const s = createOnlineStore({ type: 'sqlite', path: join(file, 'online.sqlite') }, { namespace: 'x', views: [] });
+    const s = createOnlineStore(
+      { type: 'sqlite', path: join(file, 'online.sqlite') },
+      { namespace: 'x', views: [] },
+    );
     await expect(s.init()).rejects.toMatchObject({ code: 'LARDER_STORE_UNAVAILABLE' });
   });
 });

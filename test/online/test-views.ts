@@ -2,7 +2,13 @@ import { DAY_MS, HOUR_MS, MINUTE_MS } from '../../registry/duration.ts';
 import type { FeatureSpec, FeatureViewSpec } from '../../registry/spec.ts';
 import type { AggregationKind, ValueType } from '../../registry/types.ts';
 
-const feature = (name: string, aggregation: AggregationKind, type: ValueType, windowMs: number | null, hopMs: number | null): FeatureSpec => ({
+const feature = (
+  name: string,
+  aggregation: AggregationKind,
+  type: ValueType,
+  windowMs: number | null,
+  hopMs: number | null,
+): FeatureSpec => ({
   name,
   type,
   aggregation,
@@ -14,7 +20,12 @@ const feature = (name: string, aggregation: AggregationKind, type: ValueType, wi
   description: '',
 });
 
-const view = (name: string, entities: string[], ttlMs: number, features: FeatureSpec[]): FeatureViewSpec => ({
+const view = (
+  name: string,
+  entities: string[],
+  ttlMs: number,
+  features: FeatureSpec[],
+): FeatureViewSpec => ({
   kind: 'feature_view',
   name,
   entities,

@@ -33,7 +33,9 @@ async function freePorts(count: number, from: number): Promise<number[]> {
   throw new Error(`no ${count} free ports from ${from}`);
 }
 
-const cli = (port: number, ...args: string[]): string => spawnSync('redis-cli', ['-p', String(port), ...args], { encoding: 'utf8', timeout: 5000 }).stdout ?? '';
+const cli = (port: number, ...args: string[]): string =>
+  spawnSync('redis-cli', ['-p', String(port), ...args], { encoding: 'utf8', timeout: 5000 })
+    .stdout ?? '';
 
 async function waitFor(what: string, ok: () => boolean, timeoutMs = 20_000): Promise<void> {
   const end = Date.now() + timeoutMs;
@@ -47,18 +49,57 @@ export async function startRedisCluster(masters = 3): Promise<LocalRedisCluster>
   const dir = mkdtempSync(join(tmpdir(), 'larder-cluster-'));
   const ports = await freePorts(masters, 7101 + Math.floor(Math.random() * 40) * masters);
   const procs: ChildProcess[] = ports.map((port) =>
-    spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${port}.conf`, '--dir', dir, '--save', '', '--appendonly', 'no', '--logfile', join(dir, `redis-${port}.log`)], { stdio: 'ignore' }),
+    spawn(
+      'redis-server',
+      [
+        '--port',
+        String(port),
+        '--bind',
+        '127.0.0.1',
+        '--cluster-enabled',
+        'yes',
+        '--cluster-config-file',
+        `nodes-${port}.conf`,
+        '--dir',
+        dir,
+        '--save',
+        '',
+        '--appendonly',
+        'no',
+        '--logfile',
+        join(dir, `redis-${port}.log`),
+      ],
+      { stdio: 'ignore' },
+    ),
   );
   const stop = async (): Promise<void> => {
     for (const p of procs) if (p.exitCode === null && p.pid) process.kill(p.pid, 'SIGTERM');
-    await Promise.all(procs.map((p) => (p.exitCode === null ? new Promise((r) => p.once('exit', r)) : null)));
+    await Promise.all(
+      procs.map((p) => (p.exitCode === null ? new Promise((r) => p.once('exit', r)) : null)),
+    );
     rmSync(dir, { recursive: true, force: true });
   };
   try {
-    for (const port of ports) await waitFor(`redis-server on ${port}`, () => cli(port, 'ping').trim() === 'PONG');
-    const create = spawnSync('redis-cli', ['--cluster', 'create', ...ports.map((p) => `127.0.0.1:${p}`), '--cluster-replicas', '0', '--cluster-yes'], { encoding: 'utf8', timeout: 30_000 });
-    if (create.status !== 0) throw new Error(`redis-cli --cluster create failed: ${create.stdout}${create.stderr}`);
-    for (const port of ports) await waitFor(`cluster_state:ok on ${port}`, () => cli(port, 'cluster', 'info').includes('cluster_state:ok'));
+    for (const port of ports)
+      await waitFor(`redis-server on ${port}`, () => cli(port, 'ping').trim() === 'PONG');
+    const create = spawnSync(
+      'redis-cli',
+      [
+        '--cluster',
+        'create',
+        ...ports.map((p) => `127.0.0.1:${p}`),
+        '--cluster-replicas',
+        '0',
+        '--cluster-yes',
+      ],
+      { encoding: 'utf8', timeout: 30_000 },
+    );
+    if (create.status !== 0)
+      throw new Error(`redis-cli --cluster create failed: ${create.stdout}${create.stderr}`);
+    for (const port of ports)
+      await waitFor(`cluster_state:ok on ${port}`, () =>
+        cli(port, 'cluster', 'info').includes('cluster_state:ok'),
+      );
   } catch (e) {
     await stop();
     throw e;

@@ -1,0 +1,48 @@
+/**
+ * Scores entity rows with a model in the serving process: one online read of the model's
+ * input features (one store round trip, however many rows), encoding, one batched ONNX run.
+ */
+import { getOnlineFeatures, type RetrievalContext } from '../online/get-online-features.ts';
+import type { ModelRuntime } from './model-runtime.ts';
+
+export interface ScoredRows {
+  scores: Float32Array;
+  /** Per row: some mapped feature had no value (scored with the declared fill values). */
+  missing: boolean[];
+  /** Names of the mapped features that were null, per row. */
+  missingFeatures: string[][];
+  /** Milliseconds spent reading features and running the model. */
+  featureMs: number;
+  inferenceMs: number;
+}
+
+export async function scoreRows(
+  ctx: RetrievalContext,
+  model: ModelRuntime,
+  entities: Readonly<Record<string, readonly unknown[]>>,
+  t: number,
+): Promise<ScoredRows> {
+  const refs = model.spec.inputs.map((i) => i.feature);
+  const started = performance.now();
+  const res = await getOnlineFeatures(ctx, {
+    ref: { features: [...new Set(refs)] },
+    entities,
+    fullFeatureNames: true,
+    t,
+  });
+  const byName = new Map(res.columns.map((c) => [c.name, c]));
+  const columns = refs.map((r) => byName.get(r.replace(':', '__'))?.values ?? []);
+  const rows = Object.values(entities)[0]?.length ?? 0;
+  const featureMs = performance.now() - started;
+  const { scores, missing } = await model.scoreColumns(columns, rows);
+  const missingFeatures = Array.from({ length: rows }, (_, r) =>
+    missing[r] ? refs.filter((_, k) => (columns[k]?.[r] ?? null) === null) : [],
+  );
+  return {
+    scores,
+    missing,
+    missingFeatures,
+    featureMs,
+    inferenceMs: performance.now() - started - featureMs,
+  };
+}
