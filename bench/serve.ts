@@ -6,6 +6,7 @@
  * of RUNS runs.
  *
  *   npm run bench:serve            # env: USERS=1000 PRODUCTS=500 BENCH_SECONDS=5 CONCURRENCY=16 RUNS=3
+ *   npm run bench:rank             # the same server, POST /v1/models/ranker_v1/rank with 100 candidates
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -153,7 +154,7 @@ interface Stats {
 const q = (a: Float64Array, p: number): number =>
   a[Math.min(a.length - 1, Math.floor(p * a.length))]!;
 
-async function drive(bodyOf: (i: number) => string): Promise<Stats> {
+async function drive(path: string, bodyOf: (i: number) => string): Promise<Stats> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY });
   const client: number[] = [];
   const server: number[] = [];
@@ -167,7 +168,7 @@ async function drive(bodyOf: (i: number) => string): Promise<Stats> {
         {
           host: '127.0.0.1',
           port: PORT,
-          path: '/get-online-features',
+          path,
           method: 'POST',
           agent,
           headers: {
@@ -221,9 +222,11 @@ const now = Date.now();
 await populate(now);
 const server = await startServer(home);
 try {
-  const scenarios: [string, (i: number) => string][] = [
+  const all: [string, string, string, (i: number) => string][] = [
     [
+      'features',
       '1 row',
+      '/get-online-features',
       (i) =>
         JSON.stringify({
           feature_service: 'recommendation_v1',
@@ -231,7 +234,9 @@ try {
         }),
     ],
     [
+      'features',
       '100 rows (1 user × 100 products)',
+      '/get-online-features',
       (i) => {
         const products = Array.from({ length: 100 }, (_, k) => `p${(i + k * 5) % PRODUCTS}`);
         return JSON.stringify({
@@ -240,11 +245,25 @@ try {
         });
       },
     ],
+    [
+      'rank',
+      'rank 100 candidates (ranker_v1: features + inference + sort)',
+      '/v1/models/ranker_v1/rank',
+      (i) =>
+        JSON.stringify({
+          user_id: `u${i % USERS}`,
+          // 100 distinct candidates (PRODUCTS ≥ 100).
+          candidates: Array.from({ length: 100 }, (_, k) => `p${(i * 7 + k) % PRODUCTS}`),
+          top_k: 10,
+        }),
+    ],
   ];
-  await drive(scenarios[0]![1]); // warm-up
-  for (const [name, body] of scenarios) {
+  const wanted = (process.env.SCENARIOS ?? 'features').split(',');
+  const scenarios = all.filter(([group]) => wanted.includes(group));
+  for (const [, , path, body] of scenarios) await drive(path, body); // warm-up
+  for (const [, name, path, body] of scenarios) {
     const runs: Stats[] = [];
-    for (let r = 0; r < RUNS; r++) runs.push(await drive(body));
+    for (let r = 0; r < RUNS; r++) runs.push(await drive(path, body));
     const m = (k: keyof Stats): string =>
       median(runs.map((x) => x[k])).toFixed(k === 'rps' || k === 'errors' ? 0 : 3);
     process.stdout.write(
