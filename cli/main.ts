@@ -4,6 +4,7 @@ import { registerGenDataCommand } from './commands/gen-data-command.ts';
 import { registerLabelCommand } from './commands/label-command.ts';
 import { registerMaterializeCommands } from './commands/materialize-command.ts';
 import { registerRegistryCommands } from './commands/registry-commands.ts';
+import { registerTeardownCommand } from './commands/teardown-command.ts';
 import { registerExportCommand } from './commands/export-command.ts';
 import { registerServeCommand } from './commands/serve-command.ts';
 import { registerKeysCommand } from './commands/keys-command.ts';
@@ -24,6 +25,7 @@ registerGenDataCommand(program, globals);
 registerExportCommand(program, globals);
 registerLabelCommand(program, globals);
 registerMaterializeCommands(program, globals);
+registerTeardownCommand(program, globals);
 registerServeCommand(program, globals);
 registerKeysCommand(program, globals);
 
