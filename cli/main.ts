@@ -7,6 +7,7 @@ import { registerRegistryCommands } from './commands/registry-commands.ts';
 import { registerExportCommand } from './commands/export-command.ts';
 import { registerServeCommand } from './commands/serve-command.ts';
 import { registerKeysCommand } from './commands/keys-command.ts';
+import { registerStreamCommands } from './commands/stream-command.ts';
 import type { GlobalOptions } from './context.ts';
 
 const program = new Command('larder')
@@ -26,6 +27,7 @@ registerLabelCommand(program, globals);
 registerMaterializeCommands(program, globals);
 registerServeCommand(program, globals);
 registerKeysCommand(program, globals);
+registerStreamCommands(program, globals);
 
 try {
   await program.parseAsync(process.argv);
