@@ -17,6 +17,15 @@ export interface DecoderOptions {
   joinKeyFields: ReadonlySet<string>;
 }
 
+/** avsc decodes records to class instances with enumerable prototype methods: keep own data only. */
+function toPlain(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(toPlain);
+  if (v === null || typeof v !== 'object' || Buffer.isBuffer(v)) return v;
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(v)) out[k] = toPlain((v as Record<string, unknown>)[k]);
+  return out;
+}
+
 /** Reasons start with a stable code: `unparseable`, `bad-magic-byte`, `schema-invalid`, `missing-join-key`. */
 export type RecordDecoder = (value: Buffer | null) => Promise<DecodeResult>;
 
@@ -42,7 +51,7 @@ export function createRecordDecoder(opts: DecoderOptions): RecordDecoder {
       let decoded: unknown;
       try {
         const type = await opts.avro.typeFor(opts.source, value.readUInt32BE(1));
-        decoded = type.fromBuffer(value.subarray(5));
+        decoded = toPlain(type.fromBuffer(value.subarray(5)));
       } catch (e) {
         return { ok: false, reason: `unparseable: Avro: ${(e as Error).message}` };
       }
