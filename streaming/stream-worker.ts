@@ -51,7 +51,8 @@ export interface StreamWorkerOptions {
   heartbeatIntervalMs?: number;
   maxWaitTimeInMs?: number;
   clock?: () => number;
-  log?: (line: string) => void;
+  /** Called after each store write (benchmarks): freshness of each record in ms, lag after it. */
+  onBatchApplied?: (info: { topic: string; partition: number; records: number; freshnessMs: number[]; lag: number }) => void;
 }
 
 interface Position {
@@ -133,7 +134,7 @@ export class StreamWorker {
     await this.#consumer.run({
       autoCommit: true,
       eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: this.#o.partitionsConsumedConcurrently ?? 3,
+      partitionsConsumedConcurrently: this.#o.partitionsConsumedConcurrently ?? 1,
       eachBatch: (p) => this.#eachBatch(p),
     });
   }
@@ -240,11 +241,15 @@ export class StreamWorker {
     this.metrics.records.inc({ topic }, chunk.length);
     if (skipped > 0) this.metrics.skippedTooOld.inc({ topic }, skipped);
     this.metrics.batchSize.observe({ topic }, chunk.length);
-    this.metrics.lag.set({ topic, partition: String(batch.partition) }, Math.max(0, Number(batch.highWatermark) - lastOffset - 1));
+    const lag = Math.max(0, Number(batch.highWatermark) - lastOffset - 1);
+    this.metrics.lag.set({ topic, partition: String(batch.partition) }, lag);
     if (outcome === 'duplicate') this.stats.duplicates += chunk.length;
     else {
       this.stats.applied += fresh.length;
-      for (const m of chunk) this.metrics.freshness.observe({ topic }, Math.max(0, now - Number(m.timestamp)) / 1000);
+      const histogram = this.metrics.freshness.labels({ topic });
+      const freshnessMs = chunk.map((m) => Math.max(0, now - Number(m.timestamp)));
+      for (const f of freshnessMs) histogram.observe(f / 1000);
+      this.#o.onBatchApplied?.({ topic, partition: batch.partition, records: chunk.length, freshnessMs, lag });
     }
     return outcome;
   }
