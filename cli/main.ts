@@ -8,6 +8,7 @@ import { registerTeardownCommand } from './commands/teardown-command.ts';
 import { registerExportCommand } from './commands/export-command.ts';
 import { registerServeCommand } from './commands/serve-command.ts';
 import { registerKeysCommand } from './commands/keys-command.ts';
+import { registerStreamCommands } from './commands/stream-command.ts';
 import type { GlobalOptions } from './context.ts';
 
 const program = new Command('larder')
@@ -28,6 +29,7 @@ registerMaterializeCommands(program, globals);
 registerTeardownCommand(program, globals);
 registerServeCommand(program, globals);
 registerKeysCommand(program, globals);
+registerStreamCommands(program, globals);
 
 try {
   await program.parseAsync(process.argv);

@@ -71,6 +71,51 @@ export interface OnlineStoreCapabilities {
   readonly multiProcess: boolean;
   /** Data survives a restart of the process. */
   readonly persistent: boolean;
+  /**
+   * How `applyStreamBatch` commits: `atomic` = the merges and the checkpoint in one transaction
+   * (SQLite, Redis); `per-slot` = one atomic script per Redis Cluster slot, each guarded by its
+   * own checkpoint, then the partition's checkpoint (see {@link StoredCheckpoint.pending}).
+   */
+  readonly streamCheckpoints: 'atomic' | 'per-slot';
+}
+
+/** Where a stream batch came from: records `from`..`offset` (inclusive) of one partition. */
+export interface StreamCheckpoint {
+  /** Consumer group (`<namespace>-stream`). */
+  group: string;
+  topic: string;
+  partition: number;
+  /** Offset of the batch's first record. */
+  from: number;
+  /** Offset of the batch's last record: the checkpoint stored with the batch. */
+  offset: number;
+}
+
+/** Folded deltas of a stream batch and the checkpoint that covers them. */
+export interface StreamBatch {
+  tiles: readonly TileWrite[];
+  lifetime: readonly LifetimeWrite[];
+  checkpoint: StreamCheckpoint;
+}
+
+/**
+ * - `applied`: merged, and the checkpoint moved to `checkpoint.offset`.
+ * - `duplicate`: the stored checkpoint already covers the batch; nothing was written.
+ * - `overlap`: the stored checkpoint lies inside the batch (another consumer applied part of
+ *   it); nothing was written: re-read the checkpoint and seek past it.
+ */
+export type StreamBatchOutcome = 'applied' | 'duplicate' | 'overlap';
+
+/** The stored checkpoint of one partition. */
+export interface StoredCheckpoint {
+  partition: number;
+  /** The last applied offset (resume at offset + 1). */
+  offset: number;
+  /**
+   * Per-slot stores only: a batch ending at this offset was being written when the writer
+   * stopped, and may be applied in some slots only. The next batch must end exactly here.
+   */
+  pending: number | null;
 }
 
 /** Storage details of one entity of one view (for `larder` debugging commands and tests). */
@@ -101,6 +146,18 @@ export interface OnlineStore {
   mergeTiles(tiles: readonly TileWrite[]): Promise<void>;
   /** Stream/push path: keeps the newer `last` state per feature (greater ts, then id). */
   mergeLifetime(states: readonly LifetimeWrite[]): Promise<void>;
+
+  /**
+   * Stream path, exactly once in effect: merges the batch and stores its checkpoint for
+   * (group, topic, partition) atomically, only if the stored checkpoint is before
+   * `checkpoint.from` (see {@link StreamBatchOutcome}).
+   *
+   * @example
+   * const outcome = await store.applyStreamBatch({ tiles, lifetime, checkpoint: { group: 'larder-stream', topic: 'user-events', partition: 0, from: 100, offset: 199 } });
+   */
+  applyStreamBatch(batch: StreamBatch): Promise<StreamBatchOutcome>;
+  /** Stored checkpoints of every partition of `topic` consumed by `group`. */
+  readCheckpoints(group: string, topic: string): Promise<StoredCheckpoint[]>;
 
   /** Reads one view for N entities at `t`. */
   readFeatures(request: ReadRequest): Promise<ReadResult>;

@@ -65,6 +65,14 @@ function viewsOf(repo: Repository, source: string): CompiledView[] {
   return views;
 }
 
+/** Tiles and lifetime states folded from a batch of records, not yet written. */
+export interface FoldedRecords {
+  tiles: TileWrite[];
+  lifetime: LifetimeWrite[];
+  /** Views that received at least one record. */
+  views: string[];
+}
+
 export interface ApplyResult {
   /** Views that received at least one record. */
   views: string[];
@@ -87,6 +95,30 @@ export async function applyRecords(
   records: readonly Rec[],
   fields: { timestampField: string; idField: string },
 ): Promise<ApplyResult> {
+  const {
+    tiles: tileList,
+    lifetime: lifetimeList,
+    views,
+  } = foldRecords(repo, source, records, fields);
+  if (tileList.length > 0) await store.mergeTiles(tileList);
+  if (lifetimeList.length > 0) await store.mergeLifetime(lifetimeList);
+  return { views, tiles: tileList.length, lifetimeStates: lifetimeList.length };
+}
+
+/**
+ * The fold half of {@link applyRecords}: one partial state per (view, entity, hop) tile and
+ * per (view, entity) lifetime state for the whole batch, nothing written. The stream worker
+ * hands the result to `OnlineStore.applyStreamBatch` with its checkpoint.
+ *
+ * @example
+ * const { tiles, lifetime } = foldRecords(repo, 'user_events', events, { timestampField: 'timestamp', idField: 'eventId' });
+ */
+export function foldRecords(
+  repo: Repository,
+  source: string,
+  records: readonly Rec[],
+  fields: { timestampField: string; idField: string },
+): FoldedRecords {
   const tiles = new Map<string, TileWrite>();
   const lifetime = new Map<string, LifetimeWrite>();
   const touched = new Set<string>();
@@ -141,9 +173,26 @@ export async function applyRecords(
       }
     }
   }
-  const tileList = [...tiles.values()];
-  const lifetimeList = [...lifetime.values()];
-  if (tileList.length > 0) await store.mergeTiles(tileList);
-  if (lifetimeList.length > 0) await store.mergeLifetime(lifetimeList);
-  return { views: [...touched], tiles: tileList.length, lifetimeStates: lifetimeList.length };
+  return { tiles: [...tiles.values()], lifetime: [...lifetime.values()], views: [...touched] };
+}
+
+/** Longest window among the features of the online views fed by `source` (0 if none). */
+export function longestWindowMs(repo: Repository, source: string): number {
+  let max = 0;
+  for (const v of viewsOf(repo, source))
+    for (const f of v.spec.features) if (f.windowMs !== null && f.windowMs > max) max = f.windowMs;
+  return max;
+}
+
+/** Top-level record fields read by the entity keys of the views fed by `source`. */
+export function joinKeyFields(repo: Repository, source: string): Set<string> {
+  const out = new Set<string>();
+  const walk = (n: unknown): void => {
+    if (!n || typeof n !== 'object') return;
+    const node = n as Record<string, unknown>;
+    if (node.op === 'col' && typeof node.path === 'string') out.add(node.path.split(/[.[]/)[0]!);
+    for (const v of Object.values(node)) if (typeof v === 'object') walk(v);
+  };
+  for (const v of viewsOf(repo, source)) for (const k of Object.values(v.spec.keys)) walk(k);
+  return out;
 }

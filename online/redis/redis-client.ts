@@ -8,6 +8,8 @@ export interface RedisPipelineLike {
   hgetall(key: string): unknown;
   hmget(key: string, ...fields: string[]): unknown;
   hkeys(key: string): unknown;
+  hset(key: string, ...fieldValues: (string | number)[]): unknown;
+  hdel(key: string, ...fields: string[]): unknown;
   pexpiretime(key: string): unknown;
   unlink(key: string): unknown;
   exec(): Promise<PipelineResult | null>;
@@ -17,6 +19,8 @@ export interface RedisPipelineLike {
 export interface ScriptPipeline extends RedisPipelineLike {
   larderSetFields(key: string, ...args: (string | number)[]): unknown;
   larderCasFields(key: string, ...args: (string | number)[]): unknown;
+  /** Variable key count: `numKeys, ...keys, ...args`. */
+  larderStreamBatch(numKeys: number, ...keysAndArgs: (string | number)[]): unknown;
 }
 
 export interface RedisNodeLike {
@@ -32,7 +36,7 @@ export interface RedisNodeLike {
 
 export interface RedisClientLike {
   pipeline(): RedisPipelineLike;
-  defineCommand(name: string, definition: { numberOfKeys: number; lua: string }): void;
+  defineCommand(name: string, definition: { numberOfKeys?: number; lua: string }): void;
   ping(): Promise<string>;
   quit(): Promise<unknown>;
   disconnect(): void;

@@ -11,3 +11,19 @@ export function redisKey(namespace: string, view: string, entityKey: string): st
 export function namespacePattern(namespace: string): string {
   return `${namespace}:*`;
 }
+
+/**
+ * Checkpoints of a consumer group on a topic: a hash, field `<partition>` = last applied
+ * offset. With a `slotTag` (Redis Cluster), the per-slot checkpoint hash that lives in that
+ * slot: `<namespace>:__ckpt:{<tag>}:<group>:<topic>`.
+ */
+export function checkpointKey(
+  namespace: string,
+  group: string,
+  topic: string,
+  slotTag?: string,
+): string {
+  return slotTag === undefined
+    ? `${namespace}:__ckpt:${group}:${topic}`
+    : `${namespace}:__ckpt:{${slotTag}}:${group}:${topic}`;
+}

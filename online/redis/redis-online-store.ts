@@ -20,6 +20,10 @@ import type {
   OnlineStoreOptions,
   ReadRequest,
   ReadResult,
+  StoredCheckpoint,
+  StreamBatch,
+  StreamBatchOutcome,
+  StreamCheckpoint,
 } from '../online-store.ts';
 import { readPlan, type ReadPlan } from '../read-plan.ts';
 import { checkNamespace, ViewCatalog } from '../view-catalog.ts';
@@ -32,8 +36,10 @@ import {
   type FieldSet,
 } from '../write-batch.ts';
 import type { RedisPipelineLike, RedisTopology, ScriptPipeline } from './redis-client.ts';
-import { namespacePattern, redisKey } from './redis-keys.ts';
-import { CAS_FIELDS_LUA, SET_FIELDS_LUA } from './redis-scripts.ts';
+import { checkpointKey, namespacePattern, redisKey } from './redis-keys.ts';
+import { CAS_FIELDS_LUA, SET_FIELDS_LUA, STREAM_BATCH_LUA } from './redis-scripts.ts';
+import { keySlot } from '../redis-cluster/key-slot.ts';
+import { slotTag } from '../redis-cluster/slot-tags.ts';
 
 /** Fields per script call: keeps `unpack` far below Lua's C stack limit. */
 const MAX_FIELDS_PER_CALL = 1000;
@@ -67,9 +73,11 @@ export class RedisOnlineStore implements OnlineStore {
       singleRoundTripReads: true,
       multiProcess: true,
       persistent: true,
+      streamCheckpoints: topology.kind === 'redis' ? 'atomic' : 'per-slot',
     };
     topology.client.defineCommand('larderSetFields', { numberOfKeys: 1, lua: SET_FIELDS_LUA });
     topology.client.defineCommand('larderCasFields', { numberOfKeys: 1, lua: CAS_FIELDS_LUA });
+    topology.client.defineCommand('larderStreamBatch', { lua: STREAM_BATCH_LUA });
   }
 
   init(): Promise<void> {
@@ -232,6 +240,138 @@ export class RedisOnlineStore implements OnlineStore {
       pending = pending.filter((_, i) => written[i] !== 1);
       if (pending.length > 0) await sleep(Math.random() * Math.min(20, attempt * 2));
     }
+  }
+
+  /**
+   * Redis: one guarded script for the whole batch (merges + checkpoint). Redis Cluster: the
+   * partition's checkpoint hash records the batch as `pending`, then one guarded script per
+   * slot (each with its own checkpoint in that slot, so a slot applies a batch at most once),
+   * then the partition's checkpoint moves and `pending` is cleared. After a crash in between,
+   * `readCheckpoints` reports `pending` and the next batch is cut to end exactly there, so
+   * slots that already have it skip it and the others apply it.
+   */
+  async applyStreamBatch(batch: StreamBatch): Promise<StreamBatchOutcome> {
+    const ops = mergeOps(this.#catalog, batch.tiles, batch.lifetime);
+    const c = batch.checkpoint;
+    const main = checkpointKey(this.namespace, c.group, c.topic);
+    if (this.#topology.kind === 'redis')
+      return (await this.#applyGuarded([{ checkpoint: main, ops }], c))[0]!;
+    const p = String(c.partition);
+    const [cur] = (await this.#batch('stream-checkpoint', [main], (pl) =>
+      pl.hmget(main, p, `${p}:pending`),
+    )) as (string | null)[][];
+    const stored = cur![0] == null ? -1 : Number(cur![0]);
+    const pending = cur![1] == null ? null : Number(cur![1]);
+    if (stored >= c.offset) return 'duplicate';
+    if (
+      stored >= c.from ||
+      (pending !== null && pending > stored && pending !== c.offset && c.from <= pending)
+    )
+      return 'overlap';
+    await this.#batch('stream-checkpoint', [main], (pl) => pl.hset(main, `${p}:pending`, c.offset));
+    const bySlot = new Map<number, EntityOps<FieldDelta>[]>();
+    for (const g of ops) {
+      const slot = keySlot(this.#key(g.view, g.entityKey));
+      let list = bySlot.get(slot);
+      if (!list) bySlot.set(slot, (list = []));
+      list.push(g);
+    }
+    const groups = [...bySlot].map(([slot, list]) => ({
+      checkpoint: checkpointKey(this.namespace, c.group, c.topic, slotTag(slot)),
+      ops: list,
+    }));
+    const outcomes = await this.#applyGuarded(groups, c);
+    if (outcomes.includes('overlap')) return 'overlap';
+    await this.#batch('stream-checkpoint', [main], (pl) => {
+      pl.hset(main, p, c.offset);
+      pl.hdel(main, `${p}:pending`);
+    });
+    return outcomes.length > 0 && outcomes.every((o) => o === 'duplicate')
+      ? 'duplicate'
+      : 'applied';
+  }
+
+  /** Runs the guarded stream-batch script once per group (one slot each), retrying conflicts. */
+  async #applyGuarded(
+    groups: { checkpoint: string; ops: EntityOps<FieldDelta>[] }[],
+    c: StreamCheckpoint,
+  ): Promise<StreamBatchOutcome[]> {
+    const outcomes: StreamBatchOutcome[] = new Array(groups.length);
+    let pending = groups.map((_, i) => i);
+    for (let attempt = 1; pending.length > 0; attempt++) {
+      if (attempt > this.#maxMergeAttempts) {
+        throw new LarderError(
+          'LARDER_STORE_UNAVAILABLE',
+          `stream batch kept conflicting with concurrent writers after ${this.#maxMergeAttempts} attempts`,
+          { hint: 'retry' },
+        );
+      }
+      const reads: { key: string; fields: string[] }[] = [];
+      for (const i of pending)
+        for (const g of groups[i]!.ops)
+          reads.push({ key: this.#key(g.view, g.entityKey), fields: [...g.fields.keys()] });
+      const current = (await this.#batch(
+        'stream-read',
+        reads.map((r) => r.key),
+        (pl, k) => pl.hmget(reads[k]!.key, ...reads[k]!.fields),
+      )) as (string | null)[][];
+      const now = this.#clock();
+      let r = 0;
+      const calls = pending.map((i) => {
+        const keys = [groups[i]!.checkpoint];
+        const args: (string | number)[] = [c.partition, c.from, c.offset, now];
+        for (const g of groups[i]!.ops) {
+          const cur = current[r++]!;
+          keys.push(this.#key(g.view, g.entityKey));
+          args.push(g.expiresAt, g.plan.pruneSpec, g.fields.size);
+          let j = 0;
+          for (const d of g.fields.values()) {
+            const was = cur[j++] ?? null;
+            args.push(d.field, was ?? '', mergeField(g.plan, was, d).value);
+          }
+        }
+        return { keys, args };
+      });
+      const res = (await this.#batch(
+        'stream-apply',
+        calls.map((x) => x.keys[0]!),
+        (pl, k) =>
+          pl.larderStreamBatch(calls[k]!.keys.length, ...calls[k]!.keys, ...calls[k]!.args),
+      )) as [number, number][];
+      const retry: number[] = [];
+      pending.forEach((i, k) => {
+        const status = res[k]![0];
+        if (status === 0) retry.push(i);
+        else outcomes[i] = status === 1 ? 'applied' : status === -1 ? 'duplicate' : 'overlap';
+      });
+      pending = retry;
+      if (pending.length > 0) await sleep(Math.random() * Math.min(20, attempt * 2));
+    }
+    return outcomes;
+  }
+
+  async readCheckpoints(group: string, topic: string): Promise<StoredCheckpoint[]> {
+    const main = checkpointKey(this.namespace, group, topic);
+    const [h] = (await this.#batch('stream-checkpoint', [main], (pl) =>
+      pl.hgetall(main),
+    )) as Record<string, string>[];
+    const out: StoredCheckpoint[] = [];
+    for (const [field, value] of Object.entries(h ?? {})) {
+      if (!/^\d+$/.test(field)) continue;
+      const pending = h![`${field}:pending`] === undefined ? null : Number(h![`${field}:pending`]);
+      out.push({
+        partition: Number(field),
+        offset: Number(value),
+        pending: pending !== null && pending > Number(value) ? pending : null,
+      });
+    }
+    // A crash before the first checkpoint of a partition leaves only `pending`.
+    for (const [field, value] of Object.entries(h ?? {})) {
+      const m = /^(\d+):pending$/.exec(field);
+      if (m && h![m[1]!] === undefined)
+        out.push({ partition: Number(m[1]), offset: -1, pending: Number(value) });
+    }
+    return out.sort((a, b) => a.partition - b.partition);
   }
 
   async readFeatures(request: ReadRequest): Promise<ReadResult> {

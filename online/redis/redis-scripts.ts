@@ -67,3 +67,58 @@ if created > 0 then prune(key, tonumber(ARGV[1]), ARGV[3]) end
 extend(key, ARGV[2])
 return 1
 `;
+
+/**
+ * A stream batch, merged and checkpointed atomically (one slot on Redis Cluster).
+ *   KEYS[1]  checkpoint hash (field = partition, value = last applied offset)
+ *   KEYS[2..] entity keys
+ *   ARGV[1] partition, ARGV[2] from (first offset), ARGV[3] offset (last), ARGV[4] now
+ *   then per entity key: expireAt, pruneSpec, n, and n (field, expected, new) triples
+ *   (expected '' = field absent).
+ * Returns {status, stored}: 1 applied; 0 a field changed since it was read (re-read, retry);
+ * -1 duplicate (stored >= offset); -2 overlap (from <= stored < offset). Nothing is written
+ * unless the status is 1.
+ */
+export const STREAM_BATCH_LUA = `${COMMON}
+local ck = KEYS[1]
+local from = tonumber(ARGV[2])
+local last = tonumber(ARGV[3])
+local stored = tonumber(redis.call('HGET', ck, ARGV[1]) or '-1')
+if stored >= last then return {-1, stored} end
+if stored >= from then return {-2, stored} end
+local i = 5
+for k = 2, #KEYS do
+  local n = tonumber(ARGV[i + 2])
+  local j = i + 3
+  for _ = 1, n do
+    local cur = redis.call('HGET', KEYS[k], ARGV[j])
+    if cur == false then cur = '' end
+    if cur ~= ARGV[j + 1] then return {0, stored} end
+    j = j + 3
+  end
+  i = j
+end
+local now = tonumber(ARGV[4])
+i = 5
+for k = 2, #KEYS do
+  local key = KEYS[k]
+  local n = tonumber(ARGV[i + 2])
+  local j = i + 3
+  local created = 0
+  local kv = {}
+  for t = 1, n do
+    kv[#kv + 1] = ARGV[j]
+    kv[#kv + 1] = ARGV[j + 2]
+    j = j + 3
+    if #kv >= 2000 or t == n then
+      created = created + redis.call('HSET', key, unpack(kv))
+      kv = {}
+    end
+  end
+  if created > 0 then prune(key, now, ARGV[i + 1]) end
+  extend(key, ARGV[i])
+  i = j
+end
+redis.call('HSET', ck, ARGV[1], ARGV[3])
+return {1, last}
+`;

@@ -18,6 +18,9 @@ import type {
   OnlineStoreOptions,
   ReadRequest,
   ReadResult,
+  StoredCheckpoint,
+  StreamBatch,
+  StreamBatchOutcome,
 } from '../online-store.ts';
 import { readPlan } from '../read-plan.ts';
 import { checkNamespace, ViewCatalog } from '../view-catalog.ts';
@@ -26,6 +29,7 @@ import {
   mergeOps,
   overwriteOps,
   type EntityOps,
+  type FieldDelta,
   type FieldSet,
 } from '../write-batch.ts';
 import type { SqliteOnlineStoreConfig } from './sqlite-online-store-config.ts';
@@ -41,6 +45,14 @@ CREATE TABLE IF NOT EXISTS online_fields (
   PRIMARY KEY (ns, view, entity, field)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS online_fields_expiry ON online_fields (expires_at);
+CREATE TABLE IF NOT EXISTS stream_checkpoints (
+  ns        TEXT    NOT NULL,
+  grp       TEXT    NOT NULL,
+  topic     TEXT    NOT NULL,
+  part        INTEGER NOT NULL,
+  last_offset INTEGER NOT NULL,
+  PRIMARY KEY (ns, grp, topic, part)
+) WITHOUT ROWID;
 `;
 
 type Statement = Database.Statement<unknown[], unknown>;
@@ -53,6 +65,10 @@ interface Statements {
   describe: Statement;
   purge: Statement;
   teardown: Statement;
+  getCheckpoint: Statement;
+  setCheckpoint: Statement;
+  checkpoints: Statement;
+  teardownCheckpoints: Statement;
 }
 
 interface Fields {
@@ -70,6 +86,7 @@ export class SqliteOnlineStore implements OnlineStore {
     singleRoundTripReads: true,
     multiProcess: true,
     persistent: true,
+    streamCheckpoints: 'atomic',
   };
   readonly namespace: string;
   readonly #config: SqliteOnlineStoreConfig;
@@ -123,6 +140,21 @@ export class SqliteOnlineStore implements OnlineStore {
             .raw(true),
           purge: db.prepare('DELETE FROM online_fields WHERE expires_at <= ?'),
           teardown: db.prepare('DELETE FROM online_fields WHERE ns = ?'),
+          getCheckpoint: db
+            .prepare(
+              'SELECT last_offset FROM stream_checkpoints WHERE ns = ? AND grp = ? AND topic = ? AND part = ?',
+            )
+            .pluck(true),
+          setCheckpoint: db.prepare(
+            'INSERT INTO stream_checkpoints (ns, grp, topic, part, last_offset) VALUES (?, ?, ?, ?, ?) ' +
+              'ON CONFLICT (ns, grp, topic, part) DO UPDATE SET last_offset = excluded.last_offset',
+          ),
+          checkpoints: db
+            .prepare(
+              'SELECT part, last_offset FROM stream_checkpoints WHERE ns = ? AND grp = ? AND topic = ? ORDER BY part',
+            )
+            .raw(true),
+          teardownCheckpoints: db.prepare('DELETE FROM stream_checkpoints WHERE ns = ?'),
         };
       } catch (e) {
         db.close();
@@ -196,20 +228,49 @@ export class SqliteOnlineStore implements OnlineStore {
 
   #merge(tiles: readonly TileWrite[], states: readonly LifetimeWrite[]): void {
     const ops = mergeOps(this.#catalog, tiles, states);
-    const { db, s } = this.#open();
-    const ns = this.namespace;
-    db.transaction(() => {
-      for (const g of ops) {
-        for (const delta of g.fields.values()) {
-          const current =
-            (s.get.get(ns, g.view, g.entityKey, delta.field) as string | undefined) ?? null;
-          const next = mergeField(g.plan, current, delta);
-          if (next.value !== current)
-            s.upsert.run(ns, g.view, g.entityKey, delta.field, next.value, next.expiresAt);
-        }
-      }
-    }).immediate();
+    const { db } = this.#open();
+    db.transaction(() => this.#mergeOps(ops)).immediate();
     this.#maybePurge();
+  }
+
+  #mergeOps(ops: EntityOps<FieldDelta>[]): void {
+    const { s } = this.#open();
+    const ns = this.namespace;
+    for (const g of ops) {
+      for (const delta of g.fields.values()) {
+        const current =
+          (s.get.get(ns, g.view, g.entityKey, delta.field) as string | undefined) ?? null;
+        const next = mergeField(g.plan, current, delta);
+        if (next.value !== current)
+          s.upsert.run(ns, g.view, g.entityKey, delta.field, next.value, next.expiresAt);
+      }
+    }
+  }
+
+  /** One `BEGIN IMMEDIATE` transaction: guard on the checkpoint, merge, move the checkpoint. */
+  async applyStreamBatch(batch: StreamBatch): Promise<StreamBatchOutcome> {
+    const ops = mergeOps(this.#catalog, batch.tiles, batch.lifetime);
+    const { db, s } = this.#open();
+    const c = batch.checkpoint;
+    const outcome = db
+      .transaction((): StreamBatchOutcome => {
+        const stored =
+          (s.getCheckpoint.get(this.namespace, c.group, c.topic, c.partition) as
+            number | undefined) ?? -1;
+        if (stored >= c.offset) return 'duplicate';
+        if (stored >= c.from) return 'overlap';
+        this.#mergeOps(ops);
+        s.setCheckpoint.run(this.namespace, c.group, c.topic, c.partition, c.offset);
+        return 'applied';
+      })
+      .immediate();
+    this.#maybePurge();
+    return outcome;
+  }
+
+  async readCheckpoints(group: string, topic: string): Promise<StoredCheckpoint[]> {
+    const rows = this.#open().s.checkpoints.all(this.namespace, group, topic) as [number, number][];
+    return rows.map(([partition, offset]) => ({ partition, offset, pending: null }));
   }
 
   #maybePurge(): void {
@@ -273,6 +334,8 @@ export class SqliteOnlineStore implements OnlineStore {
   }
 
   async teardown(namespace: string = this.namespace): Promise<void> {
-    this.#open().s.teardown.run(checkNamespace(namespace));
+    const { s } = this.#open();
+    s.teardown.run(checkNamespace(namespace));
+    s.teardownCheckpoints.run(namespace);
   }
 }

@@ -351,5 +351,119 @@ export function onlineStoreConformance(name: string, factory: StoreFactory): voi
         1, 2, 3, 4, 5,
       ]);
     });
+
+    describe('stream checkpoints', () => {
+      const ck = (partition: number, from: number, offset: number, topic = 'events') => ({
+        group: 'g',
+        topic,
+        partition,
+        from,
+        offset,
+      });
+      const users = Array.from({ length: 40 }, (_, i) => `cu${i}`);
+      const batch = (n: number) => users.map((u) => mTile(u, NOW, { clicks_1h: n }));
+
+      it('applies a batch once: a repeated batch is a no-op', async () => {
+        const s = await open();
+        expect(await s.readCheckpoints('g', 'events')).toEqual([]);
+        expect(
+          await s.applyStreamBatch({
+            tiles: batch(2),
+            lifetime: [life('u1', 'click', NOW - 5)],
+            checkpoint: ck(0, 0, 9),
+          }),
+        ).toBe('applied');
+        expect(
+          await s.applyStreamBatch({
+            tiles: batch(2),
+            lifetime: [life('u1', 'click', NOW - 5)],
+            checkpoint: ck(0, 0, 9),
+          }),
+        ).toBe('duplicate');
+        expect(
+          await s.applyStreamBatch({ tiles: batch(2), lifetime: [], checkpoint: ck(0, 3, 7) }),
+        ).toBe('duplicate');
+        expect((await read(s, users, NOW, ['clicks_1h'])).map((r) => r[0]!.value)).toEqual(
+          users.map(() => 2),
+        );
+        expect(await values(s, 'u1', NOW, ['last_kind'])).toEqual(['click']);
+        expect(await s.readCheckpoints('g', 'events')).toEqual([
+          { partition: 0, offset: 9, pending: null },
+        ]);
+      });
+
+      it('keeps offsets monotonic per (group, topic, partition) and rejects overlaps', async () => {
+        const s = await open();
+        await s.applyStreamBatch({ tiles: batch(1), lifetime: [], checkpoint: ck(0, 0, 9) });
+        expect(
+          await s.applyStreamBatch({ tiles: batch(5), lifetime: [], checkpoint: ck(0, 5, 20) }),
+        ).toBe('overlap');
+        expect(
+          await s.applyStreamBatch({ tiles: batch(1), lifetime: [], checkpoint: ck(0, 10, 19) }),
+        ).toBe('applied');
+        expect(
+          await s.applyStreamBatch({ tiles: batch(1), lifetime: [], checkpoint: ck(1, 0, 4) }),
+        ).toBe('applied');
+        expect(
+          await s.applyStreamBatch({
+            tiles: batch(1),
+            lifetime: [],
+            checkpoint: ck(0, 0, 4, 'other'),
+          }),
+        ).toBe('applied');
+        // An empty batch still moves the checkpoint (records that all went to the DLQ).
+        expect(await s.applyStreamBatch({ tiles: [], lifetime: [], checkpoint: ck(1, 5, 8) })).toBe(
+          'applied',
+        );
+        expect((await read(s, ['cu0'], NOW, ['clicks_1h']))[0]![0]!.value).toBe(4);
+        expect(await s.readCheckpoints('g', 'events')).toEqual([
+          { partition: 0, offset: 19, pending: null },
+          { partition: 1, offset: 8, pending: null },
+        ]);
+        expect(await s.readCheckpoints('other-group', 'events')).toEqual([]);
+      });
+
+      it('is atomic: concurrent writers of the same batch apply it exactly once', async () => {
+        const a = await open();
+        const b = await open(a.namespace);
+        const outcomes = await Promise.all(
+          Array.from({ length: 6 }, (_, i) =>
+            (i % 2 ? a : b).applyStreamBatch({
+              tiles: batch(3),
+              lifetime: [],
+              checkpoint: ck(2, 100, 199),
+            }),
+          ),
+        );
+        // Per-slot stores: each slot applies it once, possibly from different writers.
+        if (a.capabilities.streamCheckpoints === 'atomic')
+          expect(outcomes.filter((o) => o === 'applied')).toHaveLength(1);
+        expect((await read(a, users, NOW, ['clicks_1h'])).map((r) => r[0]!.value)).toEqual(
+          users.map(() => 3),
+        );
+        // Interleaved with plain merges of the same keys, nothing is lost.
+        await Promise.all([
+          a.applyStreamBatch({ tiles: batch(1), lifetime: [], checkpoint: ck(2, 200, 299) }),
+          b.mergeTiles(batch(10)),
+        ]);
+        expect((await read(a, users, NOW, ['clicks_1h'])).map((r) => r[0]!.value)).toEqual(
+          users.map(() => 14),
+        );
+      });
+
+      it('rejects an invalid batch without moving the checkpoint', async () => {
+        const s = await open();
+        await expect(
+          s.applyStreamBatch({
+            tiles: [
+              { view: 'nope', entityKey: 'u1', hopMs: M, hop: minute(NOW), states: { x: 1 } },
+            ],
+            lifetime: [],
+            checkpoint: ck(0, 0, 9),
+          }),
+        ).rejects.toThrow();
+        expect(await s.readCheckpoints('g', 'events')).toEqual([]);
+      });
+    });
   });
 }

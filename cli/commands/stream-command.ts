@@ -1,0 +1,131 @@
+import type { Command } from 'commander';
+import { createOnlineStore } from '../../online/create-online-store.ts';
+import { LarderError } from '../../registry/errors.ts';
+import { inspectDlq, replayDlq } from '../../streaming/dlq-tools.ts';
+import { serveStreamMetrics } from '../../streaming/stream-metrics.ts';
+import { StreamWorker } from '../../streaming/stream-worker.ts';
+import { cliConfig, cliRepository, type GlobalOptions } from '../context.ts';
+import { info, printJson, table } from '../output.ts';
+
+interface StreamFlags {
+  sources?: string;
+  metricsPort?: string;
+  offlineSink?: boolean;
+  maxBatch?: string;
+  sessionTimeoutMs?: string;
+}
+
+const intFlag = (v: string | undefined, flag: string): number | undefined => {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0)
+    throw new LarderError('LARDER_BAD_REQUEST', `${flag} ${v}: not a non-negative integer`);
+  return n;
+};
+
+/** `larder stream` (the Kafka → online store worker) and `larder dlq inspect|replay`. */
+export function registerStreamCommands(program: Command, globals: () => GlobalOptions): void {
+  program
+    .command('stream')
+    .description(
+      'consume every stream source from Kafka into the online store (exactly once in effect); stops on SIGTERM/SIGINT',
+    )
+    .option('--sources <a,b>', 'stream sources to consume (default: all)')
+    .option('--metrics-port <port>', 'serve Prometheus /metrics and /metrics.json on this port')
+    .option(
+      '--offline-sink',
+      'append valid records to $LARDER_DATA_DIR/<batch source path>/stream-<partition>-<date>.jsonl',
+    )
+    .option('--max-batch <n>', 'records per store write (default 5000)')
+    .option('--session-timeout-ms <ms>', 'consumer group session timeout (default 10000)')
+    .action(async (o: StreamFlags) => {
+      const config = await cliConfig(globals());
+      const repo = await cliRepository(config);
+      const store = createOnlineStore(config.onlineStore, {
+        namespace: config.namespace,
+        views: [...repo.featureViews.values()].map((v) => v.spec),
+      });
+      await store.init();
+      const maxBatch = intFlag(o.maxBatch, '--max-batch');
+      const sessionTimeoutMs = intFlag(o.sessionTimeoutMs, '--session-timeout-ms');
+      const worker = new StreamWorker({
+        repo,
+        store,
+        brokers: config.kafka.brokers,
+        namespace: config.namespace,
+        clientId: config.kafka.clientId,
+        ...(o.sources ? { sources: o.sources.split(',') } : {}),
+        ...(o.offlineSink ? { offlineSinkDir: config.dataDir } : {}),
+        ...(maxBatch ? { maxBatchRecords: maxBatch } : {}),
+        ...(sessionTimeoutMs ? { sessionTimeoutMs } : {}),
+      });
+      const port = intFlag(o.metricsPort, '--metrics-port');
+      const server = port === undefined ? null : await serveStreamMetrics(worker.metrics, port);
+      await worker.start();
+      info(
+        `larder stream: group ${worker.group}, topics ${worker.topics.join(', ')}${server ? `, metrics on http://127.0.0.1:${port}/metrics` : ''}`,
+      );
+      await new Promise<void>((resolve) => {
+        const stop = (): void => {
+          info('larder stream: stopping (finishing the batch in hand)');
+          resolve();
+        };
+        process.once('SIGTERM', stop);
+        process.once('SIGINT', stop);
+      });
+      await worker.stop();
+      server?.close();
+      await store.close();
+      const s = worker.stats;
+      info(
+        `larder stream: stopped; ${s.records} records, ${s.applied} applied, ${s.deadLettered} to the DLQ, ${s.skippedTooOld} too old`,
+      );
+    });
+
+  const dlq = program
+    .command('dlq')
+    .description('dead-letter topics (<topic>.dlq) of the stream worker');
+  dlq
+    .command('inspect <topic>')
+    .description('list the dead letters of a source topic')
+    .option('--limit <n>', 'at most n records', '50')
+    .option('--json', 'print JSON')
+    .action(async (topic: string, o: { limit: string; json?: boolean }) => {
+      const config = await cliConfig(globals());
+      const records = await inspectDlq({
+        brokers: config.kafka.brokers,
+        topic,
+        limit: intFlag(o.limit, '--limit') ?? 50,
+      });
+      if (o.json) return printJson(records);
+      console.log(
+        table(
+          records.map((r) => [
+            `${r.sourceTopic}[${r.sourcePartition}]@${r.sourceOffset}`,
+            String(r.replayCount),
+            r.reason,
+            (r.value ?? '').slice(0, 60),
+          ]),
+          ['SOURCE', 'REPLAYS', 'REASON', 'VALUE'],
+        ),
+      );
+    });
+  dlq
+    .command('replay <topic>')
+    .description(
+      're-feed dead letters to the source topic (each once; records still bad return with a replay count)',
+    )
+    .option('--max-replays <n>', 'give up on a record replayed this many times', '3')
+    .action(async (topic: string, o: { maxReplays: string }) => {
+      const config = await cliConfig(globals());
+      const r = await replayDlq({
+        brokers: config.kafka.brokers,
+        topic,
+        namespace: config.namespace,
+        maxReplays: intFlag(o.maxReplays, '--max-replays') ?? 3,
+      });
+      info(
+        `replayed ${r.replayed} record(s) to ${topic}; ${r.gaveUp} given up after too many replays`,
+      );
+    });
+}

@@ -1,0 +1,80 @@
+/**
+ * Kafka message value → validated source record, or the reason it is bad. JSON (UTF-8), or
+ * Avro in the Confluent wire format: magic byte 0, a 4-byte big-endian schema id, the Avro
+ * binary body. A JSON source also accepts wire-format Avro (JSON never starts with a 0 byte).
+ */
+import type { z } from 'zod';
+import type { AvroSchemas } from './avro-schemas.ts';
+
+export type DecodeResult =
+  { ok: true; record: Record<string, unknown> } | { ok: false; reason: string };
+
+export interface DecoderOptions {
+  source: string;
+  encoding: 'json' | 'avro';
+  schema: z.ZodTypeAny;
+  avro: AvroSchemas;
+  /** Top-level fields the source's views read entity keys from (for the `missing-join-key` reason). */
+  joinKeyFields: ReadonlySet<string>;
+}
+
+/** avsc decodes records to class instances with enumerable prototype methods: keep own data only. */
+function toPlain(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(toPlain);
+  if (v === null || typeof v !== 'object' || Buffer.isBuffer(v)) return v;
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(v)) out[k] = toPlain((v as Record<string, unknown>)[k]);
+  return out;
+}
+
+/** Reasons start with a stable code: `unparseable`, `bad-magic-byte`, `schema-invalid`, `missing-join-key`. */
+export type RecordDecoder = (value: Buffer | null) => Promise<DecodeResult>;
+
+/**
+ * @example
+ * const decode = createRecordDecoder({ source: 'user_events', encoding: 'json', schema: UserEventSchema, avro, joinKeyFields: new Set(['userId']) });
+ * const r = await decode(message.value);
+ */
+export function createRecordDecoder(opts: DecoderOptions): RecordDecoder {
+  const validate = (raw: unknown): DecodeResult => {
+    const r = opts.schema.safeParse(raw);
+    if (r.success) return { ok: true, record: r.data as Record<string, unknown> };
+    const issue = r.error.issues[0]!;
+    const path = issue.path.join('.') || '(record)';
+    const top = String(issue.path[0] ?? '');
+    const raw0 = raw && typeof raw === 'object' ? (raw as Record<string, unknown>)[top] : undefined;
+    const missing =
+      opts.joinKeyFields.has(top) &&
+      issue.path.length === 1 &&
+      (raw0 === undefined || raw0 === null || raw0 === '');
+    return {
+      ok: false,
+      reason: `${missing ? 'missing-join-key' : 'schema-invalid'}: ${path}: ${issue.message}`,
+    };
+  };
+  return async (value) => {
+    if (!value || value.length === 0) return { ok: false, reason: 'unparseable: empty value' };
+    if (value[0] === 0 && value.length >= 5) {
+      let decoded: unknown;
+      try {
+        const type = await opts.avro.typeFor(opts.source, value.readUInt32BE(1));
+        decoded = toPlain(type.fromBuffer(value.subarray(5)));
+      } catch (e) {
+        return { ok: false, reason: `unparseable: Avro: ${(e as Error).message}` };
+      }
+      return validate(decoded);
+    }
+    if (opts.encoding === 'avro')
+      return {
+        ok: false,
+        reason: `bad-magic-byte: expected 0 (Confluent wire format), got ${value[0]}`,
+      };
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(value.toString('utf8'));
+    } catch (e) {
+      return { ok: false, reason: `unparseable: JSON: ${(e as Error).message}` };
+    }
+    return validate(parsed);
+  };
+}

@@ -1,0 +1,95 @@
+/**
+ * The stream worker's metrics, in their own prom-client registry (not the server's):
+ * records per topic, consumer lag per partition, DLQ and skipped-too-old counts, freshness
+ * (Kafka append time → readable in the online store) and batch sizes. Served as Prometheus
+ * text on `/metrics` and as JSON on `/metrics.json` by {@link serveStreamMetrics}.
+ */
+import { createServer, type Server } from 'node:http';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+export interface StreamMetrics {
+  readonly registry: Registry;
+  readonly records: Counter<'topic'>;
+  readonly dlq: Counter<'topic' | 'reason'>;
+  readonly skippedTooOld: Counter<'topic'>;
+  readonly lag: Gauge<'topic' | 'partition'>;
+  readonly freshness: Histogram<'topic'>;
+  readonly batchSize: Histogram<'topic'>;
+}
+
+/** A fresh registry with every stream metric. */
+export function createStreamMetrics(): StreamMetrics {
+  const registry = new Registry();
+  const registers = [registry];
+  return {
+    registry,
+    records: new Counter({
+      name: 'larder_stream_records_total',
+      help: 'Records consumed (valid and bad), per topic',
+      labelNames: ['topic'],
+      registers,
+    }),
+    dlq: new Counter({
+      name: 'larder_stream_dlq_total',
+      help: 'Records sent to the dead-letter topic',
+      labelNames: ['topic', 'reason'],
+      registers,
+    }),
+    skippedTooOld: new Counter({
+      name: 'larder_stream_skipped_too_old_total',
+      help: 'Records older than the longest window of their views, skipped',
+      labelNames: ['topic'],
+      registers,
+    }),
+    lag: new Gauge({
+      name: 'larder_stream_consumer_lag',
+      help: 'High watermark minus the next offset to apply',
+      labelNames: ['topic', 'partition'],
+      registers,
+    }),
+    freshness: new Histogram({
+      name: 'larder_stream_freshness_seconds',
+      help: 'Kafka append time to readable in the online store',
+      labelNames: ['topic'],
+      buckets: [0.01, 0.025, 0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1, 2, 5, 10, 30],
+      registers,
+    }),
+    batchSize: new Histogram({
+      name: 'larder_stream_batch_size',
+      help: 'Records per applied batch',
+      labelNames: ['topic'],
+      buckets: [1, 10, 50, 100, 250, 500, 1000, 2500, 5000],
+      registers,
+    }),
+  };
+}
+
+/**
+ * Serves `/metrics` (Prometheus text) and `/metrics.json` on 127.0.0.1:`port`.
+ *
+ * @example
+ * const server = await serveStreamMetrics(metrics, 9464);
+ */
+export async function serveStreamMetrics(
+  metrics: StreamMetrics,
+  port: number,
+  host = '127.0.0.1',
+): Promise<Server> {
+  const server = createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    const send = async (): Promise<void> => {
+      if (path === '/metrics') {
+        res.writeHead(200, { 'content-type': metrics.registry.contentType });
+        res.end(await metrics.registry.metrics());
+      } else if (path === '/metrics.json') {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(await metrics.registry.getMetricsAsJSON()));
+      } else {
+        res.writeHead(404).end();
+      }
+    };
+    send().catch(() => res.writeHead(500).end());
+  });
+  await new Promise<void>((ok, fail) => server.once('error', fail).listen(port, host, () => ok()));
+  return server;
+}

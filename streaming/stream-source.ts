@@ -1,0 +1,63 @@
+/**
+ * What the worker needs per consumed topic: the stream source behind it, its decoder, its
+ * batch source's fields, its longest window, its DLQ topic.
+ */
+import { resolveTopic } from '../registry/dsl/sources.ts';
+import type { Repository } from '../registry/repository.ts';
+import type { AvroSchemas } from './avro-schemas.ts';
+import { joinKeyFields, longestWindowMs } from './apply-records.ts';
+import { dlqTopic } from './dead-letter.ts';
+import { createRecordDecoder, type RecordDecoder } from './record-decoder.ts';
+
+export interface StreamSourceRuntime {
+  name: string;
+  topic: string;
+  dlqTopic: string;
+  decode: RecordDecoder;
+  fields: { timestampField: string; idField: string };
+  /** Batch source path under `$LARDER_DATA_DIR` (offline sink). */
+  batchPath: string;
+  /** Records older than now − this are skipped (0 = never). */
+  maxWindowMs: number;
+}
+
+/**
+ * One runtime per stream source of the repository (or of `only`), keyed by topic, with
+ * `LARDER_TOPIC_<NAME>` overrides applied.
+ *
+ * @example
+ * const byTopic = streamSources(repo, { avro, env: process.env });
+ */
+export function streamSources(
+  repo: Repository,
+  opts: {
+    avro: AvroSchemas;
+    env?: NodeJS.ProcessEnv;
+    only?: readonly string[];
+    encodings?: Readonly<Record<string, 'json' | 'avro'>>;
+  },
+): Map<string, StreamSourceRuntime> {
+  const out = new Map<string, StreamSourceRuntime>();
+  for (const def of repo.streamSources.values()) {
+    const spec = def.spec;
+    if (opts.only && !opts.only.includes(spec.name)) continue;
+    const topic = resolveTopic(spec, opts.env ?? process.env);
+    const batch = def.batch;
+    out.set(topic, {
+      name: spec.name,
+      topic,
+      dlqTopic: dlqTopic(topic),
+      decode: createRecordDecoder({
+        source: spec.name,
+        encoding: opts.encodings?.[spec.name] ?? spec.encoding,
+        schema: batch.recordSchema,
+        avro: opts.avro,
+        joinKeyFields: joinKeyFields(repo, spec.name),
+      }),
+      fields: { timestampField: batch.spec.timestampField, idField: batch.spec.idField },
+      batchPath: batch.spec.path,
+      maxWindowMs: longestWindowMs(repo, spec.name),
+    });
+  }
+  return out;
+}

@@ -1,0 +1,340 @@
+/**
+ * The stream worker (`larder stream`): a kafkajs consumer group (`<namespace>-stream`) over
+ * the topic of every stream source. Per batch and partition it decodes and validates the
+ * records, sends bad ones to `<topic>.dlq`, skips records older than the source's longest
+ * window, folds the rest with `streaming/apply-records.ts` and hands tiles, lifetime states
+ * and the partition's checkpoint to `OnlineStore.applyStreamBatch` in one atomic write.
+ *
+ * Exactly once in effect: the online store, not Kafka, is the source of truth for positions.
+ * The first batch of a partition after each (re)assignment reads the stored checkpoint, drops
+ * records at or before it and seeks to checkpoint + 1 when Kafka's committed offset is behind;
+ * the store refuses a batch its checkpoint already covers (`duplicate`) or partly covers
+ * (`overlap`: another consumer got there first; re-read and seek). DLQ records are produced
+ * (acks=all) before the checkpoint that covers them, offline-sink lines are flushed before it.
+ * Offsets are also committed to Kafka (advisory: lag tools, faster restarts).
+ *
+ * @example
+ * const worker = new StreamWorker({ repo, store, brokers: ['127.0.0.1:9092'], namespace: 'larder' });
+ * await worker.start();
+ * process.once('SIGTERM', () => void worker.stop());
+ */
+import {
+  Kafka,
+  logLevel,
+  type Batch,
+  type Consumer,
+  type EachBatchPayload,
+  type KafkaMessage,
+  type Message,
+  type Producer,
+} from 'kafkajs';
+import type { OnlineStore, StreamBatchOutcome } from '../online/online-store.ts';
+import type { Repository } from '../registry/repository.ts';
+import { foldRecords } from './apply-records.ts';
+import { createAvroSchemas } from './avro-schemas.ts';
+import { deadLetter } from './dead-letter.ts';
+import { OfflineSink } from './offline-sink.ts';
+import { createStreamMetrics, type StreamMetrics } from './stream-metrics.ts';
+import { streamSources, type StreamSourceRuntime } from './stream-source.ts';
+
+export interface StreamWorkerOptions {
+  repo: Repository;
+  /** An initialized online store; the worker does not close it. */
+  store: OnlineStore;
+  brokers: readonly string[];
+  namespace: string;
+  clientId?: string;
+  /** Topic overrides (`LARDER_TOPIC_<NAME>`) and `LARDER_SCHEMA_REGISTRY_URL`; default process.env. */
+  env?: NodeJS.ProcessEnv;
+  /** Stream sources to consume (default: all). */
+  sources?: readonly string[];
+  /** Per-source encoding overrides. */
+  encodings?: Readonly<Record<string, 'json' | 'avro'>>;
+  /** Data dir of the offline sink; none when absent. */
+  offlineSinkDir?: string;
+  metrics?: StreamMetrics;
+  /** Records per store write (default 5000). */
+  maxBatchRecords?: number;
+  partitionsConsumedConcurrently?: number;
+  sessionTimeoutMs?: number;
+  heartbeatIntervalMs?: number;
+  maxWaitTimeInMs?: number;
+  clock?: () => number;
+  /** Called after each store write (benchmarks): freshness of each record in ms, lag after it. */
+  onBatchApplied?: (info: {
+    topic: string;
+    partition: number;
+    records: number;
+    freshnessMs: number[];
+    lag: number;
+  }) => void;
+}
+
+interface Position {
+  next: number;
+  pending: number | null;
+  sought: boolean;
+}
+
+/** Totals since start, for tests and the CLI's summary. */
+export interface StreamWorkerStats {
+  records: number;
+  applied: number;
+  deadLettered: number;
+  skippedTooOld: number;
+  duplicates: number;
+  overlaps: number;
+}
+
+export class StreamWorker {
+  readonly group: string;
+  readonly metrics: StreamMetrics;
+  readonly stats: StreamWorkerStats = {
+    records: 0,
+    applied: 0,
+    deadLettered: 0,
+    skippedTooOld: 0,
+    duplicates: 0,
+    overlaps: 0,
+  };
+  readonly #o: StreamWorkerOptions;
+  readonly #sources: Map<string, StreamSourceRuntime>;
+  readonly #consumer: Consumer;
+  readonly #producer: Producer;
+  readonly #kafka: Kafka;
+  readonly #sink: OfflineSink | null;
+  readonly #clock: () => number;
+  readonly #positions = new Map<string, Promise<Position>>();
+  #started = false;
+  #stopping: Promise<void> | null = null;
+
+  constructor(options: StreamWorkerOptions) {
+    this.#o = options;
+    const env = options.env ?? process.env;
+    this.group = `${options.namespace}-stream`;
+    this.metrics = options.metrics ?? createStreamMetrics();
+    this.#clock = options.clock ?? Date.now;
+    const avscFiles = Object.fromEntries(
+      [...options.repo.streamSources.values()].map((s) => [s.spec.name, s.spec.avroSchema]),
+    );
+    const avro = createAvroSchemas({
+      registryUrl: env.LARDER_SCHEMA_REGISTRY_URL || undefined,
+      root: options.repo.root,
+      avscFiles,
+    });
+    this.#sources = streamSources(options.repo, {
+      avro,
+      env,
+      ...(options.sources ? { only: options.sources } : {}),
+      ...(options.encodings ? { encodings: options.encodings } : {}),
+    });
+    this.#kafka = new Kafka({
+      clientId: options.clientId ?? `${options.namespace}-stream`,
+      brokers: [...options.brokers],
+      logLevel: logLevel.ERROR,
+    });
+    this.#consumer = this.#kafka.consumer({
+      groupId: this.group,
+      sessionTimeout: options.sessionTimeoutMs ?? 10_000,
+      heartbeatInterval: options.heartbeatIntervalMs ?? 1000,
+      rebalanceTimeout: 20_000,
+      maxWaitTimeInMs: options.maxWaitTimeInMs ?? 50,
+      maxBytesPerPartition: 4 << 20,
+    });
+    this.#producer = this.#kafka.producer({ allowAutoTopicCreation: false });
+    this.#sink = options.offlineSinkDir
+      ? new OfflineSink(options.offlineSinkDir, this.#clock)
+      : null;
+    // A new generation: every position is read again from the store.
+    this.#consumer.on(this.#consumer.events.GROUP_JOIN, () => this.#positions.clear());
+  }
+
+  /** Topics consumed (after overrides). */
+  get topics(): string[] {
+    return [...this.#sources.keys()];
+  }
+
+  /** Connects, creates the DLQ topics, joins the group and starts consuming (returns at once). */
+  async start(): Promise<void> {
+    if (this.#started) return;
+    this.#started = true;
+    const admin = this.#kafka.admin();
+    await admin.connect();
+    try {
+      const existing = new Set(await admin.listTopics());
+      const missing = [...this.#sources.values()]
+        .map((s) => s.dlqTopic)
+        .filter((t) => !existing.has(t));
+      if (missing.length > 0)
+        await admin
+          .createTopics({
+            waitForLeaders: true,
+            topics: missing.map((topic) => ({ topic, numPartitions: 1 })),
+          })
+          .catch(() => false);
+    } finally {
+      await admin.disconnect();
+    }
+    await this.#producer.connect();
+    await this.#consumer.connect();
+    await this.#consumer.subscribe({ topics: this.topics, fromBeginning: true });
+    await this.#consumer.run({
+      autoCommit: true,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: this.#o.partitionsConsumedConcurrently ?? 1,
+      eachBatch: (p) => this.#eachBatch(p),
+    });
+  }
+
+  /** Finishes the batch in hand (checkpointed), leaves the group, disconnects. Idempotent. */
+  stop(): Promise<void> {
+    this.#stopping ??= (async () => {
+      await this.#consumer.disconnect();
+      await this.#producer.disconnect();
+    })();
+    return this.#stopping;
+  }
+
+  #position(src: StreamSourceRuntime, partition: number): Promise<Position> {
+    const key = `${src.topic}\u0000${partition}`;
+    let p = this.#positions.get(key);
+    if (!p) {
+      p = this.#o.store.readCheckpoints(this.group, src.topic).then((all) => {
+        const c = all.find((x) => x.partition === partition);
+        this.#sink?.recover(src.batchPath, partition, c?.offset ?? -1);
+        return { next: (c?.offset ?? -1) + 1, pending: c?.pending ?? null, sought: false };
+      });
+      this.#positions.set(key, p);
+      p.catch(() => this.#positions.delete(key));
+    }
+    return p;
+  }
+
+  async #eachBatch({
+    batch,
+    resolveOffset,
+    heartbeat,
+    isRunning,
+    isStale,
+  }: EachBatchPayload): Promise<void> {
+    const src = this.#sources.get(batch.topic);
+    if (!src || batch.messages.length === 0) return;
+    const pos = await this.#position(src, batch.partition);
+    const first = Number(batch.messages[0]!.offset);
+    if (first > pos.next && !pos.sought) {
+      // Kafka's committed offset is ahead of the store: the store wins.
+      pos.sought = true;
+      this.#consumer.seek({
+        topic: batch.topic,
+        partition: batch.partition,
+        offset: String(pos.next),
+      });
+      return;
+    }
+    pos.sought = true;
+    const msgs = batch.messages.filter((m) => Number(m.offset) >= pos.next);
+    const max = this.#o.maxBatchRecords ?? 5000;
+    let i = 0;
+    while (i < msgs.length) {
+      if (!isRunning() || isStale()) return;
+      let end = Math.min(msgs.length, i + max);
+      if (pos.pending !== null) {
+        // Recovery of a partly applied batch (per-slot stores): no chunk may straddle `pending`.
+        const cut = msgs.findIndex((m, j) => j >= i && Number(m.offset) > pos.pending!);
+        if (cut !== -1 && cut < end) end = cut;
+      }
+      const chunk = msgs.slice(i, end);
+      i = end;
+      const outcome = await this.#apply(src, batch, chunk);
+      if (outcome === 'overlap') {
+        this.stats.overlaps++;
+        this.#positions.delete(`${src.topic}\u0000${batch.partition}`);
+        const again = await this.#position(src, batch.partition);
+        again.sought = true;
+        this.#consumer.seek({
+          topic: batch.topic,
+          partition: batch.partition,
+          offset: String(again.next),
+        });
+        return;
+      }
+      const last = Number(chunk[chunk.length - 1]!.offset);
+      pos.next = last + 1;
+      if (pos.pending !== null && last >= pos.pending) pos.pending = null;
+      resolveOffset(chunk[chunk.length - 1]!.offset);
+      await heartbeat();
+    }
+  }
+
+  async #apply(
+    src: StreamSourceRuntime,
+    batch: Batch,
+    chunk: KafkaMessage[],
+  ): Promise<StreamBatchOutcome> {
+    const topic = batch.topic;
+    const good: Record<string, unknown>[] = [];
+    const fresh: Record<string, unknown>[] = [];
+    const bad: Message[] = [];
+    const cutoff = src.maxWindowMs > 0 ? this.#clock() - src.maxWindowMs : -Infinity;
+    let skipped = 0;
+    for (const m of chunk) {
+      const r = await src.decode(m.value);
+      if (!r.ok) {
+        bad.push(
+          deadLetter(
+            { key: m.key, value: m.value, headers: m.headers ?? {} },
+            { topic, partition: batch.partition, offset: m.offset },
+            r.reason,
+          ),
+        );
+        this.metrics.dlq.inc({ topic, reason: r.reason.split(':')[0]! });
+        continue;
+      }
+      good.push(r.record);
+      if ((r.record[src.fields.timestampField] as number) < cutoff) skipped++;
+      else fresh.push(r.record);
+    }
+    const lastOffset = Number(chunk[chunk.length - 1]!.offset);
+    // Dead letters and sink lines are durable before the checkpoint that covers them.
+    if (bad.length > 0) await this.#producer.send({ topic: src.dlqTopic, messages: bad, acks: -1 });
+    if (this.#sink && good.length > 0)
+      this.#sink.append(src.batchPath, batch.partition, good, lastOffset);
+    const folded = foldRecords(this.#o.repo, src.name, fresh, src.fields);
+    const outcome = await this.#o.store.applyStreamBatch({
+      tiles: folded.tiles,
+      lifetime: folded.lifetime,
+      checkpoint: {
+        group: this.group,
+        topic,
+        partition: batch.partition,
+        from: Number(chunk[0]!.offset),
+        offset: lastOffset,
+      },
+    });
+    if (outcome === 'overlap') return outcome;
+    const now = this.#clock();
+    this.stats.records += chunk.length;
+    this.stats.deadLettered += bad.length;
+    this.stats.skippedTooOld += skipped;
+    this.metrics.records.inc({ topic }, chunk.length);
+    if (skipped > 0) this.metrics.skippedTooOld.inc({ topic }, skipped);
+    this.metrics.batchSize.observe({ topic }, chunk.length);
+    const lag = Math.max(0, Number(batch.highWatermark) - lastOffset - 1);
+    this.metrics.lag.set({ topic, partition: String(batch.partition) }, lag);
+    if (outcome === 'duplicate') this.stats.duplicates += chunk.length;
+    else {
+      this.stats.applied += fresh.length;
+      const histogram = this.metrics.freshness.labels({ topic });
+      const freshnessMs = chunk.map((m) => Math.max(0, now - Number(m.timestamp)));
+      for (const f of freshnessMs) histogram.observe(f / 1000);
+      this.#o.onBatchApplied?.({
+        topic,
+        partition: batch.partition,
+        records: chunk.length,
+        freshnessMs,
+        lag,
+      });
+    }
+    return outcome;
+  }
+}

@@ -1,0 +1,209 @@
+/**
+ * Shared pieces of the stream worker's Kafka tests: random topics (cleaned up), a generated
+ * history produced to them, waiting until the store's checkpoints reach the topics' ends, and
+ * comparing every stored feature of recommendation_v1 with the reference evaluator.
+ */
+import { randomUUID } from 'node:crypto';
+import { Kafka, logLevel, type Admin } from 'kafkajs';
+import { expect } from 'vitest';
+import { generateRecords, produceToKafka, type GeneratedRecord } from '../../datagen/index.ts';
+import type { OnlineStore } from '../../online/online-store.ts';
+import { floatsEqual } from '../../registry/aggregation/index.ts';
+import { loadRepository } from '../../registry/load.ts';
+import { referenceFeatures } from '../../registry/reference/index.ts';
+import type { Repository } from '../../registry/repository.ts';
+import { encodeEntityKey } from '../../registry/tiles.ts';
+
+export const BROKERS = [process.env.LARDER_KAFKA_BROKERS ?? '127.0.0.1:9092'];
+export const REDIS_URL = process.env.LARDER_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379/0';
+export const kafka = new Kafka({
+  clientId: 'larder-stream-test',
+  brokers: BROKERS,
+  logLevel: logLevel.NOTHING,
+});
+
+export interface TestTopics {
+  user_events: string;
+  transactions: string;
+  /** LARDER_TOPIC_* overrides for the worker. */
+  env: Record<string, string>;
+  all: string[];
+}
+
+/** Creates `test-<uuid>-…` topics; `cleanup` deletes them and their DLQs. */
+export async function createTestTopics(
+  partitions: number,
+): Promise<TestTopics & { cleanup: () => Promise<void> }> {
+  const id = randomUUID();
+  const t = { user_events: `test-${id}-user-events`, transactions: `test-${id}-transactions` };
+  const admin: Admin = kafka.admin();
+  await admin.connect();
+  await admin.createTopics({
+    waitForLeaders: true,
+    topics: [t.user_events, t.transactions].map((topic) => ({
+      topic,
+      numPartitions: partitions,
+      replicationFactor: 1,
+    })),
+  });
+  return {
+    ...t,
+    env: { LARDER_TOPIC_USER_EVENTS: t.user_events, LARDER_TOPIC_TRANSACTIONS: t.transactions },
+    all: [t.user_events, t.transactions],
+    cleanup: async () => {
+      const existing = new Set(await admin.listTopics());
+      const topics = [
+        t.user_events,
+        t.transactions,
+        `${t.user_events}.dlq`,
+        `${t.transactions}.dlq`,
+      ].filter((x) => existing.has(x));
+      if (topics.length > 0)
+        await admin.deleteTopics({ topics, timeout: 10_000 }).catch(() => undefined);
+      await admin.disconnect();
+    },
+  };
+}
+
+export interface History {
+  records: GeneratedRecord[];
+  events: Record<string, unknown>[];
+  transactions: Record<string, unknown>[];
+  users: string[];
+  products: string[];
+  /** Time after the last event. */
+  t: number;
+}
+
+/** A generated history ending a minute before now (so nothing is too old to apply). */
+export function history(opts: {
+  events: number;
+  users?: number;
+  products?: number;
+  days?: number;
+  seed?: number;
+}): History {
+  const users = opts.users ?? 40;
+  const products = opts.products ?? 30;
+  const end = Date.now() - 60_000;
+  const records = [
+    ...generateRecords({
+      users,
+      products,
+      days: opts.days ?? 2,
+      events: opts.events,
+      seed: opts.seed ?? 7,
+      end,
+    }),
+  ];
+  return {
+    records,
+    events: records
+      .filter((r) => r.topic === 'user_events')
+      .map((r) => r.record as unknown as Record<string, unknown>),
+    transactions: records
+      .filter((r) => r.topic === 'transactions')
+      .map((r) => r.record as unknown as Record<string, unknown>),
+    users: Array.from({ length: users }, (_, i) => `u${String(i).padStart(5, '0')}`).concat(
+      'u-never',
+    ),
+    products: Array.from({ length: products }, (_, i) => `p${String(i).padStart(5, '0')}`).concat(
+      'p-never',
+    ),
+    t: end + 30_000,
+  };
+}
+
+export async function produceHistory(topics: TestTopics, h: History, rate = 0): Promise<void> {
+  await produceToKafka({
+    brokers: BROKERS,
+    topics: { user_events: topics.user_events, transactions: topics.transactions },
+    rate,
+    records: h.records,
+    batchSize: 1000,
+  });
+}
+
+/** Resolves when `group`'s stored checkpoints reach the end of every topic. */
+export async function waitConsumed(
+  store: OnlineStore,
+  group: string,
+  topics: readonly string[],
+  timeoutMs = 90_000,
+): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const ends = await Promise.all(topics.map((t) => admin.fetchTopicOffsets(t)));
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      let done = true;
+      for (let i = 0; i < topics.length && done; i++) {
+        const cks = await store.readCheckpoints(group, topics[i]!);
+        for (const e of ends[i]!) {
+          const c = cks.find((x) => x.partition === e.partition);
+          if (Number(e.high) > 0 && (!c || c.offset < Number(e.high) - 1)) done = false;
+        }
+      }
+      if (done) return;
+      if (Date.now() > deadline) throw new Error(`not consumed within ${timeoutMs} ms`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+export const loadFeatures = (): Promise<Repository> => loadRepository('features');
+
+/** Online reads at h.t == the reference evaluator, every stored feature of recommendation_v1, every user and product. */
+export async function expectReferenceValues(
+  repo: Repository,
+  store: OnlineStore,
+  h: History,
+): Promise<number> {
+  const features = repo
+    .resolveFeatures({ service: 'recommendation_v1' })
+    .filter((f) => !f.onDemand);
+  const n = Math.max(h.users.length, h.products.length);
+  const rows = Array.from({ length: n }, (_, i) => ({
+    user_id: h.users[i % h.users.length]!,
+    product_id: h.products[i % h.products.length]!,
+    event_timestamp: h.t,
+  }));
+  const want = referenceFeatures(
+    repo,
+    { user_events_batch: h.events, transactions_batch: h.transactions },
+    rows,
+    features,
+    { fullFeatureNames: true },
+  );
+  let compared = 0;
+  for (const view of new Set(features.map((f) => f.view))) {
+    const spec = repo.featureViews.get(view)!.spec;
+    const key = spec.entities[0] === 'user' ? 'user_id' : 'product_id';
+    const names = features.filter((f) => f.view === view).map((f) => f.feature);
+    const [res] = await store.readMany([
+      {
+        view: spec,
+        features: names,
+        entityKeys: rows.map((r) => encodeEntityKey([r[key]])),
+        t: h.t,
+      },
+    ]);
+    rows.forEach((r, i) => {
+      names.forEach((name, j) => {
+        const got = res!.rows[i]![j]!.value;
+        const exp = want[i]![`${view}__${name}`] ?? null;
+        const same =
+          typeof exp === 'number' && typeof got === 'number' ? floatsEqual(exp, got) : exp === got;
+        if (!same)
+          expect.fail(
+            `${view}:${name} for ${r[key]}: online ${JSON.stringify(got)} vs reference ${JSON.stringify(exp)}`,
+          );
+        compared++;
+      });
+    });
+  }
+  return compared;
+}
