@@ -154,24 +154,24 @@ export class StreamWorker {
     return [...this.#sources.keys()];
   }
 
-  /** Connects, creates the DLQ topics, joins the group and starts consuming (returns at once). */
+  /** Connects, creates missing source and DLQ topics, joins the group and starts consuming (returns at once). */
   async start(): Promise<void> {
     if (this.#started) return;
     this.#started = true;
     const admin = this.#kafka.admin();
     await admin.connect();
     try {
+      // Source topics that do not exist yet are created (so a worker can start before any
+      // producer), with LARDER_TOPIC_PARTITIONS partitions (default 6: room for 6 workers).
       const existing = new Set(await admin.listTopics());
-      const missing = [...this.#sources.values()]
-        .map((s) => s.dlqTopic)
-        .filter((t) => !existing.has(t));
+      const partitions = Number(process.env.LARDER_TOPIC_PARTITIONS ?? 6);
+      const wanted = [...this.#sources.values()].flatMap((s) => [
+        { topic: s.topic, numPartitions: partitions },
+        { topic: s.dlqTopic, numPartitions: 1 },
+      ]);
+      const missing = wanted.filter((t) => !existing.has(t.topic));
       if (missing.length > 0)
-        await admin
-          .createTopics({
-            waitForLeaders: true,
-            topics: missing.map((topic) => ({ topic, numPartitions: 1 })),
-          })
-          .catch(() => false);
+        await admin.createTopics({ waitForLeaders: true, topics: missing }).catch(() => false);
     } finally {
       await admin.disconnect();
     }
