@@ -65,6 +65,24 @@ function viewsOf(repo: Repository, source: string): CompiledView[] {
   return views;
 }
 
+/** What one `applyRecords` call wrote to one view (for observers: dashboards, metrics). */
+export interface AppliedView {
+  view: string;
+  /** Records that passed the view's filter and had every entity key. */
+  records: number;
+  /** Encoded entity keys written (distinct). */
+  entityKeys: string[];
+  /** Greatest event time among those records, epoch ms. */
+  newestEventTs: number;
+}
+
+/** Called once per `applyRecords` call, after the store merge succeeded. */
+export type ApplyObserver = (event: {
+  source: string;
+  records: readonly Rec[];
+  views: AppliedView[];
+}) => void;
+
 export interface ApplyResult {
   /** Views that received at least one record. */
   views: string[];
@@ -75,7 +93,7 @@ export interface ApplyResult {
 /**
  * Folds validated records of `source` (a stream or push source name) into tiles and lifetime
  * states and merges them into the store. `timestampField` / `idField` come from the source's
- * batch source.
+ * batch source. `observer`, if given, hears what was written once the merge succeeded.
  *
  * @example
  * await applyRecords(repo, store, 'user_events', events, { timestampField: 'timestamp', idField: 'eventId' });
@@ -86,11 +104,14 @@ export async function applyRecords(
   source: string,
   records: readonly Rec[],
   fields: { timestampField: string; idField: string },
+  observer?: ApplyObserver,
 ): Promise<ApplyResult> {
   const tiles = new Map<string, TileWrite>();
   const lifetime = new Map<string, LifetimeWrite>();
   const touched = new Set<string>();
+  const applied: AppliedView[] = [];
   for (const view of viewsOf(repo, source)) {
+    const seen = observer ? { keys: new Set<string>(), records: 0, newest: -Infinity } : null;
     for (const r of records) {
       if (!view.filter(r)) continue;
       const keyValues: Scalar[] = [];
@@ -104,6 +125,11 @@ export async function applyRecords(
       const entityKey = encodeEntityKey(keyValues);
       const ts = r[fields.timestampField] as number;
       const id = String(r[fields.idField]);
+      if (seen) {
+        seen.keys.add(entityKey);
+        seen.records++;
+        if (ts > seen.newest) seen.newest = ts;
+      }
       for (const f of view.features) {
         if (!f.where(r)) continue;
         let state: unknown;
@@ -140,10 +166,18 @@ export async function applyRecords(
         save(state);
       }
     }
+    if (seen && seen.records > 0)
+      applied.push({
+        view: view.spec.name,
+        records: seen.records,
+        entityKeys: [...seen.keys],
+        newestEventTs: seen.newest,
+      });
   }
   const tileList = [...tiles.values()];
   const lifetimeList = [...lifetime.values()];
   if (tileList.length > 0) await store.mergeTiles(tileList);
   if (lifetimeList.length > 0) await store.mergeLifetime(lifetimeList);
+  observer?.({ source, records, views: applied });
   return { views: [...touched], tiles: tileList.length, lifetimeStates: lifetimeList.length };
 }
