@@ -42,7 +42,8 @@ export function span(v) {
     [60_000, 'm'],
     [1000, 's'],
   ];
-  for (const [size, unit] of units) if (v % size === 0) return `${v / size}${unit}`;
+  for (const [size, unit] of units)
+    if (v % size === 0 && (unit !== 'd' || v >= 2 * size)) return `${v / size}${unit}`;
   return `${v}ms`;
 }
 

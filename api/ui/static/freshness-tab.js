@@ -50,64 +50,88 @@ export function renderFreshness(panel, f, sampledAt) {
   put(
     panel,
     banner,
-    table(
-      [
-        { label: 'Feature view', cell: (v) => h('code', null, v.view) },
-        { label: 'Source', cell: (v) => (v.topic ? `${v.source} (topic ${v.topic})` : v.source) },
+    h(
+      'div',
+      { class: 'table-wrap' },
+      table(
+        [
+          { label: 'Feature view', cell: (v) => h('code', null, v.view) },
+          {
+            label: 'Source',
+            cell: (v) => [
+              v.source,
+              v.topic ? h('div', { class: 'sub' }, `topic ${v.topic}`) : null,
+            ],
+          },
+          {
+            label: 'Freshness',
+            num: true,
+            cell: (v) =>
+              h(
+                'span',
+                { class: 'with-spark' },
+                sparkline(v.ageSeries, { label: `${v.view} freshness, seconds` }),
+                h('span', { class: v.freshnessMs === null ? 'muted' : 'age' }, age(v.freshnessMs)),
+              ),
+          },
+          {
+            label: 'Last push write',
+            num: true,
+            cell: (v) => (v.writeAgeMs === null ? '—' : `${age(v.writeAgeMs)} ago`),
+          },
+          { label: 'Records pushed', num: true, cell: (v) => int(v.recordsPushed) },
+          {
+            label: 'Throughput /s',
+            num: true,
+            cell: (v) =>
+              h(
+                'span',
+                { class: 'with-spark' },
+                sparkline(v.rateSeries, { label: `${v.view} records per second` }),
+                num(v.rate, 1),
+              ),
+          },
+          {
+            label: 'Materialized to',
+            cell: (v) =>
+              v.watermark === null
+                ? h('span', { class: 'muted' }, 'never')
+                : h('span', { title: `${age(v.watermarkAgeMs)} ago` }, time(v.watermark)),
+          },
+          {
+            label: 'Consumer lag',
+            num: true,
+            cell: (v) =>
+              v.stream
+                ? h(
+                    'span',
+                    { class: 'with-spark' },
+                    sparkline(v.lagSeries, { label: `${v.view} consumer lag` }),
+                    int(v.stream.lag),
+                  )
+                : '—',
+          },
+          {
+            label: 'DLQ',
+            num: true,
+            cell: (v) =>
+              v.stream
+                ? h('span', { class: v.stream.dlq > 0 ? 'bad' : null }, int(v.stream.dlq))
+                : '—',
+          },
+          {
+            label: 'Stream p99',
+            num: true,
+            cell: (v) => (v.stream ? age(v.stream.freshnessP99Ms) : '—'),
+          },
+        ],
+        rows,
         {
-          label: 'Freshness',
-          num: true,
-          cell: (v) =>
-            h('span', { class: v.freshnessMs === null ? 'muted' : 'age' }, age(v.freshnessMs)),
+          caption:
+            'Freshness = now − event time of the newest value written (by push, stream or materialization). Sparklines: last 2 minutes.',
+          empty: 'No feature views.',
         },
-        {
-          label: 'Age (2 min)',
-          cell: (v) => sparkline(v.ageSeries, { label: `${v.view} freshness, seconds` }),
-        },
-        {
-          label: 'Last push write',
-          num: true,
-          cell: (v) => (v.writeAgeMs === null ? '—' : `${age(v.writeAgeMs)} ago`),
-        },
-        { label: 'Records pushed', num: true, cell: (v) => int(v.recordsPushed) },
-        { label: 'Throughput /s', num: true, cell: (v) => num(v.rate, 1) },
-        {
-          label: 'Throughput (2 min)',
-          cell: (v) => sparkline(v.rateSeries, { label: `${v.view} records per second` }),
-        },
-        {
-          label: 'Materialized to',
-          cell: (v) =>
-            v.watermark === null
-              ? h('span', { class: 'muted' }, 'never')
-              : h('span', { title: `${age(v.watermarkAgeMs)} ago` }, time(v.watermark)),
-        },
-        { label: 'Consumer lag', num: true, cell: (v) => (v.stream ? int(v.stream.lag) : '—') },
-        {
-          label: 'Lag (2 min)',
-          cell: (v) =>
-            v.stream ? sparkline(v.lagSeries, { label: `${v.view} consumer lag` }) : '',
-        },
-        {
-          label: 'DLQ',
-          num: true,
-          cell: (v) =>
-            v.stream
-              ? h('span', { class: v.stream.dlq > 0 ? 'bad' : null }, int(v.stream.dlq))
-              : '—',
-        },
-        {
-          label: 'Stream p99',
-          num: true,
-          cell: (v) => (v.stream ? age(v.stream.freshnessP99Ms) : '—'),
-        },
-      ],
-      rows,
-      {
-        caption:
-          'Freshness = now − event time of the newest value written (by push, stream or materialization).',
-        empty: 'No feature views.',
-      },
+      ),
     ),
   );
 }

@@ -50,7 +50,14 @@ export function setupLookup(form, out) {
         table(
           [
             { label: 'Feature', cell: (r) => h('code', null, r.name) },
-            { label: 'Value', num: true, cell: (r) => valueText(r.value) },
+            {
+              label: 'Value',
+              num: true,
+              cell: (r) =>
+                /_ts$/.test(r.name) && typeof r.value === 'number'
+                  ? h('span', { title: time(r.value) }, valueText(r.value))
+                  : valueText(r.value),
+            },
             {
               label: 'Status',
               cell: (r) => h('span', { class: `badge st-${r.status}` }, r.status),

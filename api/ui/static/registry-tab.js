@@ -114,7 +114,9 @@ function featureViewTable(v) {
         { label: 'Aggregation', cell: (f) => f.aggregation },
         { label: 'Window', cell: (f) => (f.windowMs === null ? 'lifetime' : span(f.windowMs)) },
         { label: 'Hop', cell: (f) => span(f.hopMs) },
-        { label: 'Description', cell: (f) => f.description || '' },
+        ...(v.features.some((f) => f.description)
+          ? [{ label: 'Description', cell: (f) => f.description }]
+          : []),
       ],
       v.features,
     ),
