@@ -16,4 +16,23 @@ export default tseslint.config(
     files: ['**/*.js'],
     languageOptions: { globals: { process: 'readonly', console: 'readonly' } },
   },
+  {
+    // The dashboard's browser modules (api/ui/static): the browser globals they use.
+    files: ['api/ui/static/**/*.js'],
+    languageOptions: {
+      globals: Object.fromEntries(
+        [
+          'document',
+          'location',
+          'history',
+          'fetch',
+          'sessionStorage',
+          'performance',
+          'FormData',
+          'Node',
+          'setTimeout',
+        ].map((g) => [g, 'readonly']),
+      ),
+    },
+  },
 );

@@ -16,6 +16,7 @@ import { modelRoutes } from './routes/model-routes.ts';
 import { onlineFeaturesRoute } from './routes/online-features-route.ts';
 import { opsRoutes } from './routes/ops-routes.ts';
 import { pushRoute } from './routes/push-route.ts';
+import { uiRoutes } from './routes/ui-routes.ts';
 import type { ServerContext } from './server-context.ts';
 
 declare module 'fastify' {
@@ -79,14 +80,14 @@ export async function buildServer(
     reply.header('server-timing', `app;dur=${reply.elapsedTime.toFixed(3)}`);
   });
   app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unknown';
     ctx.metrics.requestSeconds.observe(
-      {
-        route: request.routeOptions.url ?? 'unknown',
-        method: request.method,
-        status: String(reply.statusCode),
-      },
+      { route, method: request.method, status: String(reply.statusCode) },
       reply.elapsedTime / 1000,
     );
+    // The dashboard does not chart its own polling.
+    if (!route.startsWith('/ui'))
+      ctx.metrics.routes.observe(request.method, route, reply.statusCode, reply.elapsedTime);
   });
 
   app.setErrorHandler((error, request, reply) => {
@@ -127,5 +128,6 @@ export async function buildServer(
   pushRoute(app, ctx);
   modelRoutes(app, ctx);
   opsRoutes(app, ctx);
+  uiRoutes(app, ctx);
   return app;
 }

@@ -16,4 +16,9 @@ export interface ServerContext {
   home: string;
   /** Evaluation time of reads (tests pin it). */
   clock: () => number;
+  /**
+   * The stream worker's JSON metrics (`docs/dashboard.md`), shown by `/ui`; none = "no
+   * stream worker".
+   */
+  streamMetricsUrl?: string;
 }

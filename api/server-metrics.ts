@@ -1,8 +1,11 @@
 /**
  * The server's Prometheus metrics (prom-client), in a registry of its own so several servers
- * (tests) can live in one process.
+ * (tests) can live in one process, plus the in-process windows the dashboard (`/ui`) reads:
+ * per-route rate and latency over 60 s, and what the push path wrote.
  */
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { IngestTracker } from './ui/ingest-tracker.ts';
+import { RouteWindow } from './ui/route-window.ts';
 
 const BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1];
 
@@ -60,6 +63,11 @@ export class ServerMetrics {
     labelNames: ['experiment', 'arm'] as const,
     registers: [this.registry],
   });
+
+  /** Rate and p50 / p99 latency per route over the last 60 s (dashboard). */
+  readonly routes = new RouteWindow();
+  /** Newest writes per view and clickstream counters of the push path (dashboard). */
+  readonly ingest = new IngestTracker();
 
   constructor(opts: { defaultMetrics?: boolean } = {}) {
     if (opts.defaultMetrics) collectDefaultMetrics({ register: this.registry });

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Starts, stops and reports the real services Larder's integration tests and the
 # `--services` demo use: Redis (Debian's redis-server) on 127.0.0.1:6379 and Apache Kafka 3.9
-# (single-node KRaft, Java 17, jars from Maven Central) on 127.0.0.1:9092.
+# (single-node KRaft, Java 17, jars from Maven Central) on 127.0.0.1:9092, and Debian's
+# chromium (/usr/bin/chromium) for the dashboard's browser test.
 # Idempotent: a service that already answers is reused. Logs and data live in .cache/.
 #   bash scripts/services.sh up|down|status
 set -euo pipefail
@@ -37,6 +38,16 @@ redis_up() {
     --dir "$CACHE/redis" --logfile "$CACHE/redis/redis.log" --pidfile "$CACHE/redis/redis.pid" >/dev/null
   for _ in $(seq 1 100); do redis_ping && { log "redis: up on 127.0.0.1:$REDIS_PORT"; return; }; sleep 0.1; done
   log "redis: did not answer within 10s; see $CACHE/redis/redis.log"; exit 1
+}
+
+# The dashboard test (test/ui/dashboard.services.test.ts) drives Debian's headless chromium.
+chromium_up() {
+  if [ -x /usr/bin/chromium ]; then log "chromium: /usr/bin/chromium"; return; fi
+  if [ "$(id -u)" != "0" ]; then
+    log "chromium is not installed; install Debian's chromium package (apt-get install chromium)"; exit 1
+  fi
+  log "installing chromium with apt-get"
+  (apt-get install -y -q chromium >/dev/null 2>&1) || (apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null)
 }
 
 kafka_fetch() {
@@ -125,7 +136,7 @@ status() {
 }
 
 case "${1:-}" in
-  up) redis_up; kafka_up ;;
+  up) redis_up; kafka_up; chromium_up ;;
   down) down ;;
   status) status ;;
   *) echo "usage: $0 up|down|status" >&2; exit 2 ;;

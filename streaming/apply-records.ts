@@ -71,7 +71,27 @@ export interface FoldedRecords {
   lifetime: LifetimeWrite[];
   /** Views that received at least one record. */
   views: string[];
+  /** Per view: what the fold touched (for observers). */
+  applied: AppliedView[];
 }
+
+/** What one `applyRecords` call wrote to one view (for observers: dashboards, metrics). */
+export interface AppliedView {
+  view: string;
+  /** Records that passed the view's filter and had every entity key. */
+  records: number;
+  /** Encoded entity keys written (distinct). */
+  entityKeys: string[];
+  /** Greatest event time among those records, epoch ms. */
+  newestEventTs: number;
+}
+
+/** Called once per `applyRecords` call, after the store merge succeeded. */
+export type ApplyObserver = (event: {
+  source: string;
+  records: readonly Rec[];
+  views: AppliedView[];
+}) => void;
 
 export interface ApplyResult {
   /** Views that received at least one record. */
@@ -83,7 +103,7 @@ export interface ApplyResult {
 /**
  * Folds validated records of `source` (a stream or push source name) into tiles and lifetime
  * states and merges them into the store. `timestampField` / `idField` come from the source's
- * batch source.
+ * batch source. `observer`, if given, hears what was written once the merge succeeded.
  *
  * @example
  * await applyRecords(repo, store, 'user_events', events, { timestampField: 'timestamp', idField: 'eventId' });
@@ -94,14 +114,17 @@ export async function applyRecords(
   source: string,
   records: readonly Rec[],
   fields: { timestampField: string; idField: string },
+  observer?: ApplyObserver,
 ): Promise<ApplyResult> {
   const {
     tiles: tileList,
     lifetime: lifetimeList,
     views,
-  } = foldRecords(repo, source, records, fields);
+    applied,
+  } = foldRecords(repo, source, records, fields, observer !== undefined);
   if (tileList.length > 0) await store.mergeTiles(tileList);
   if (lifetimeList.length > 0) await store.mergeLifetime(lifetimeList);
+  observer?.({ source, records, views: applied });
   return { views, tiles: tileList.length, lifetimeStates: lifetimeList.length };
 }
 
@@ -118,11 +141,15 @@ export function foldRecords(
   source: string,
   records: readonly Rec[],
   fields: { timestampField: string; idField: string },
+  /** Also report, per view, the records, entity keys and newest event time folded. */
+  track = false,
 ): FoldedRecords {
   const tiles = new Map<string, TileWrite>();
   const lifetime = new Map<string, LifetimeWrite>();
   const touched = new Set<string>();
+  const applied: AppliedView[] = [];
   for (const view of viewsOf(repo, source)) {
+    const seen = track ? { keys: new Set<string>(), records: 0, newest: -Infinity } : null;
     for (const r of records) {
       if (!view.filter(r)) continue;
       const keyValues: Scalar[] = [];
@@ -136,6 +163,11 @@ export function foldRecords(
       const entityKey = encodeEntityKey(keyValues);
       const ts = r[fields.timestampField] as number;
       const id = String(r[fields.idField]);
+      if (seen) {
+        seen.keys.add(entityKey);
+        seen.records++;
+        if (ts > seen.newest) seen.newest = ts;
+      }
       for (const f of view.features) {
         if (!f.where(r)) continue;
         let state: unknown;
@@ -172,8 +204,20 @@ export function foldRecords(
         save(state);
       }
     }
+    if (seen && seen.records > 0)
+      applied.push({
+        view: view.spec.name,
+        records: seen.records,
+        entityKeys: [...seen.keys],
+        newestEventTs: seen.newest,
+      });
   }
-  return { tiles: [...tiles.values()], lifetime: [...lifetime.values()], views: [...touched] };
+  return {
+    tiles: [...tiles.values()],
+    lifetime: [...lifetime.values()],
+    views: [...touched],
+    applied,
+  };
 }
 
 /** Longest window among the features of the online views fed by `source` (0 if none). */

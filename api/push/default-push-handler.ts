@@ -7,7 +7,7 @@
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { LarderError } from '../../registry/errors.ts';
-import { applyRecords } from '../../streaming/apply-records.ts';
+import { applyRecords, type ApplyObserver } from '../../streaming/apply-records.ts';
 import type { BatchSourceDef } from '../../registry/dsl/sources.ts';
 import type { Repository } from '../../registry/repository.ts';
 import type { PushHandler, PushRequest, PushResult } from './push-handler.ts';
@@ -60,7 +60,11 @@ export class DefaultPushHandler implements PushHandler {
     this.#clock = clock;
   }
 
-  async push(snapshot: ServingSnapshot, req: PushRequest): Promise<PushResult> {
+  async push(
+    snapshot: ServingSnapshot,
+    req: PushRequest,
+    observer?: ApplyObserver,
+  ): Promise<PushResult> {
     const batch = batchSourceOf(snapshot.repo, req.source);
     const rows = rowsOf(req.columns);
     const records: Record<string, unknown>[] = new Array(rows.length);
@@ -86,6 +90,7 @@ export class DefaultPushHandler implements PushHandler {
         req.source,
         records,
         batch.spec,
+        observer,
       );
       views = res.views;
     }

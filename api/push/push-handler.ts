@@ -2,6 +2,7 @@
  * `POST /push`: Feast's push API. A push names a push source (or, in Larder, a stream source:
  * both are pushable) and carries column-wise rows of the source's batch-source records.
  */
+import type { ApplyObserver } from '../../streaming/apply-records.ts';
 import type { ServingSnapshot } from '../serving-state.ts';
 
 export type PushTarget = 'online' | 'offline' | 'online_and_offline';
@@ -23,6 +24,13 @@ export interface PushResult {
 
 /** Where pushed rows go. The streaming path implements the same interface. */
 export interface PushHandler {
-  /** Validates and applies a push against a serving snapshot; LarderError on bad rows. */
-  push(snapshot: ServingSnapshot, request: PushRequest): Promise<PushResult>;
+  /**
+   * Validates and applies a push against a serving snapshot; LarderError on bad rows.
+   * `observer` hears what the online apply wrote (the dashboard's freshness and live stats).
+   */
+  push(
+    snapshot: ServingSnapshot,
+    request: PushRequest,
+    observer?: ApplyObserver,
+  ): Promise<PushResult>;
 }

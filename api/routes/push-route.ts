@@ -29,11 +29,11 @@ export function pushRoute(app: FastifyInstance, ctx: ServerContext): void {
           hint: 'send {"push_source_name": "...", "df": {"col": [...]}, "to": "online"}',
         });
       }
-      return ctx.pushHandler.push(ctx.state.current, {
-        source: r.data.push_source_name,
-        columns: r.data.df,
-        to: r.data.to,
-      });
+      return ctx.pushHandler.push(
+        ctx.state.current,
+        { source: r.data.push_source_name, columns: r.data.df, to: r.data.to },
+        ctx.metrics.ingest.observer,
+      );
     },
   );
 }

@@ -19,6 +19,7 @@ interface ServeOptions {
   grpcPort?: string;
   grpc: boolean;
   log: boolean;
+  streamMetricsUrl?: string;
 }
 
 const portOf = (v: string | undefined, fallback: number, flag: string): number => {
@@ -39,8 +40,18 @@ export function registerServeCommand(program: Command, globals: () => GlobalOpti
     .option('--grpc-port <port>', 'gRPC port (default: serve.grpcPort, 6570)')
     .option('--no-grpc', 'do not start the gRPC server')
     .option('--log', 'log every request (JSON lines on stdout)', false)
+    .option(
+      '--stream-metrics-url <url>',
+      "the stream worker's JSON metrics, shown by the dashboard at /ui (docs/dashboard.md)",
+    )
     .action(async (opts: ServeOptions) => {
       const config = await cliConfig(globals());
+      if (opts.streamMetricsUrl !== undefined && !URL.canParse(opts.streamMetricsUrl))
+        throw new LarderError(
+          'LARDER_BAD_REQUEST',
+          `--stream-metrics-url ${opts.streamMetricsUrl}: not a URL`,
+          { hint: 'e.g. --stream-metrics-url http://127.0.0.1:9464/metrics.json' },
+        );
       const host = opts.host ?? config.serve.host;
       const port = portOf(opts.port, config.serve.port, '--port');
       const grpcPort = portOf(opts.grpcPort, config.serve.grpcPort, '--grpc-port');
@@ -54,11 +65,12 @@ export function registerServeCommand(program: Command, globals: () => GlobalOpti
         metrics: new ServerMetrics({ defaultMetrics: true }),
         home: config.home,
         clock: Date.now,
+        ...(opts.streamMetricsUrl ? { streamMetricsUrl: opts.streamMetricsUrl } : {}),
       };
       const app = await buildServer(ctx, { logger: opts.log });
       await app.listen({ host, port });
       info(
-        `larder: REST on http://${host}:${port} (docs at /docs), registry version ${state.current.version}`,
+        `larder: REST on http://${host}:${port} (docs at /docs, dashboard at /ui), registry version ${state.current.version}`,
       );
       const grpcServer = opts.grpc ? createGrpcServer(ctx) : null;
       if (grpcServer) {

@@ -1,0 +1,204 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { HOUR_MS, MINUTE_MS } from '../../registry/duration.ts';
+import { nextRegistry, setWatermarks, writeRegistry } from '../../registry/store/registry-file.ts';
+import { serveRepo, T0, type Served } from '../api/serve-fixture.ts';
+import { UI_PUSH } from './ui-data.ts';
+
+let s: Served;
+let metricsServer: Server;
+let metricsBody = '';
+const get = async (url: string) => {
+  const res = await s.app.inject({ method: 'GET', url });
+  expect(res.statusCode, res.body).toBe(200);
+  return res.json();
+};
+
+beforeAll(async () => {
+  s = await serveRepo('features');
+  writeRegistry(s.home, nextRegistry(null, s.repo.specs(), s.repo.root));
+  await setWatermarks(s.home, { user_purchases: T0 - 2 * HOUR_MS });
+  const push = await s.app.inject({ method: 'POST', url: '/push', payload: UI_PUSH });
+  expect(push.statusCode, push.body).toBe(200);
+  metricsServer = createServer((_req, res) => res.end(metricsBody));
+  await new Promise<void>((r) => metricsServer.listen(0, '127.0.0.1', r));
+});
+afterAll(async () => {
+  metricsServer?.close();
+  await s?.close();
+});
+
+describe('/ui/api', () => {
+  it('registry: views with their features, services, models and the lineage', async () => {
+    const r = await get('/ui/api/registry');
+    expect(r.version).toBe(1);
+    const ua = r.featureViews.find((v: { name: string }) => v.name === 'user_activity');
+    expect(ua).toMatchObject({
+      entities: ['user'],
+      source: 'user_events',
+      ttlMs: 30 * 24 * HOUR_MS,
+    });
+    expect(ua.features).toContainEqual({
+      name: 'page_views_1h',
+      type: 'int64',
+      aggregation: 'count',
+      windowMs: HOUR_MS,
+      hopMs: MINUTE_MS,
+      description: '',
+    });
+    expect(r.services.map((x: { name: string }) => x.name)).toEqual(['recommendation_v1']);
+    expect(r.services[0].features).toBe(26);
+    expect(r.models.map((m: { name: string }) => m.name).sort()).toEqual([
+      'ranker_lr',
+      'ranker_v1',
+    ]);
+    expect(r.experiments[0].arms).toHaveLength(2);
+    expect(r.lineage.edges).toEqual(
+      expect.arrayContaining([
+        { from: 'batch_source:user_events_batch', to: 'stream_source:user_events' },
+        { from: 'stream_source:user_events', to: 'feature_view:user_activity' },
+        { from: 'feature_view:user_activity', to: 'on_demand_feature_view:user_recency' },
+        { from: 'feature_view:user_activity', to: 'feature_service:recommendation_v1' },
+        { from: 'feature_service:recommendation_v1', to: 'model:ranker_v1' },
+        { from: 'model:ranker_lr', to: 'experiment:ranker_ab' },
+      ]),
+    );
+    const layer = (id: string) => r.lineage.nodes.find((n: { id: string }) => n.id === id).layer;
+    expect(layer('feature_view:user_activity')).toBeLessThan(layer('model:ranker_v1'));
+  });
+
+  it('freshness: push writes, watermarks, "no stream worker"', async () => {
+    const f = await get('/ui/api/freshness');
+    expect(f.streamWorker).toEqual({ status: 'none' });
+    expect(f.registryVersion).toBe(1);
+    const by = Object.fromEntries(f.views.map((v: { view: string }) => [v.view, v]));
+    expect(by.user_activity).toMatchObject({
+      source: 'user_events',
+      topic: 'user-events',
+      recordsPushed: 6,
+      newestEventTs: T0 - MINUTE_MS,
+      freshnessMs: MINUTE_MS,
+      watermark: null,
+      stream: null,
+    });
+    expect(by.user_activity.writeAgeMs).toBeGreaterThanOrEqual(0);
+    expect(by.user_activity.writeAgeMs).toBeLessThan(60_000);
+    expect(by.product_engagement.recordsPushed).toBe(7);
+    expect(by.user_purchases).toMatchObject({
+      recordsPushed: 0,
+      lastWriteAt: null,
+      watermark: T0 - 2 * HOUR_MS,
+      watermarkAgeMs: 2 * HOUR_MS,
+      freshnessMs: 2 * HOUR_MS,
+    });
+  });
+
+  it('freshness: the stream worker JSON contract, and a bad endpoint reported', async () => {
+    const { port } = metricsServer.address() as AddressInfo;
+    s.ctx.streamMetricsUrl = `http://127.0.0.1:${port}/metrics.json`;
+    metricsBody = JSON.stringify({
+      topics: {
+        'user-events': {
+          recordsPerSec: 12.5,
+          lag: { '0': 3, '1': 4 },
+          dlq: 2,
+          freshnessP99Ms: 850,
+        },
+      },
+    });
+    const f = await get('/ui/api/freshness');
+    expect(f.streamWorker).toEqual({ status: 'ok', url: s.ctx.streamMetricsUrl });
+    const ua = f.views.find((v: { view: string }) => v.view === 'user_activity');
+    expect(ua.stream).toEqual({
+      recordsPerSec: 12.5,
+      lag: 7,
+      lagByPartition: { '0': 3, '1': 4 },
+      dlq: 2,
+      freshnessP99Ms: 850,
+    });
+    expect(f.views.find((v: { view: string }) => v.view === 'user_purchases').stream).toBeNull();
+
+    metricsBody = JSON.stringify({ topics: { 'user-events': { recordsPerSec: 'fast' } } });
+    const bad = await get('/ui/api/freshness');
+    expect(bad.streamWorker.status).toBe('error');
+    expect(bad.streamWorker.message).toContain('topics.user-events.recordsPerSec');
+    s.ctx.streamMetricsUrl = undefined;
+  });
+
+  it('serving: count and latency per route over 60 s, without the dashboard itself', async () => {
+    const body = {
+      feature_service: 'recommendation_v1',
+      entities: { user_id: ['u1'], product_id: ['p1'] },
+    };
+    for (let i = 0; i < 3; i++) {
+      const res = await s.app.inject({
+        method: 'POST',
+        url: '/get-online-features',
+        payload: body,
+      });
+      expect(res.statusCode).toBe(200);
+    }
+    await s.app.inject({ method: 'POST', url: '/get-online-features', payload: { entities: {} } });
+    const sv = await get('/ui/api/serving');
+    expect(sv.windowSeconds).toBe(60);
+    const gof = sv.routes.find((r: { route: string }) => r.route === '/get-online-features');
+    expect(gof).toMatchObject({ method: 'POST', count: 4, errors: 0, rps: 4 / 60 });
+    expect(gof.p50Ms).toBeGreaterThan(0);
+    expect(gof.p99Ms).toBeGreaterThanOrEqual(gof.p50Ms);
+    expect(sv.routes.find((r: { route: string }) => r.route === '/push')).toMatchObject({
+      count: 1,
+    });
+    expect(sv.routes.some((r: { route: string }) => r.route.startsWith('/ui'))).toBe(false);
+  });
+
+  it('pipeline: top products by views_5m, events per minute, conversion', async () => {
+    const p = await get('/ui/api/pipeline?products=p9');
+    expect(p.topProducts).toEqual([
+      { productId: 'p1', views5m: 3 },
+      { productId: 'p2', views5m: 1 },
+      { productId: 'p3', views5m: 0 },
+      { productId: 'p9', views5m: 0 },
+    ]);
+    expect(p.eventsPerMinute.start).toBe(T0 - 29 * MINUTE_MS);
+    const counts = p.eventsPerMinute.bySource.user_events;
+    expect(counts).toHaveLength(30);
+    expect(counts[28]).toBe(1); // −1 min
+    expect(counts[27]).toBe(1); // −2 min
+    expect(counts[26]).toBe(1); // −3 min
+    expect(counts[25]).toBe(2); // the view and the purchase at −3.5 min
+    expect(counts[19]).toBe(1); // −10 min; the anonymous view at −90 min is outside
+    expect(counts.reduce((a: number, b: number) => a + b, 0)).toBe(6);
+    expect(p.conversion).toEqual({ sessions: 3, purchases: 1, rate: 1 / 3 });
+    const top1 = await get('/ui/api/pipeline?limit=1');
+    expect(top1.topProducts).toEqual([{ productId: 'p1', views5m: 3 }]);
+  });
+
+  it('answers bad queries with 400 and needs the read scope when auth is on', async () => {
+    const res = await s.app.inject({ method: 'GET', url: '/ui/api/pipeline?limit=0' });
+    expect(res.statusCode).toBe(400);
+    expect(res.json().error.field).toBe('limit');
+    const page = await s.app.inject({ method: 'GET', url: '/ui' });
+    expect(page.statusCode).toBe(200);
+    expect(page.headers['content-type']).toContain('text/html');
+    expect(page.headers['content-security-policy']).toContain("default-src 'none'");
+    const js = await s.app.inject({ method: 'GET', url: '/ui/static/app.js' });
+    expect(js.headers['content-type']).toContain('text/javascript');
+    expect(
+      (await s.app.inject({ method: 'GET', url: '/ui/static/..%2Fui-api.ts' })).statusCode,
+    ).toBe(404);
+    const { key } = s.ctx.keys.create({ scopes: ['read'] });
+    try {
+      expect((await s.app.inject({ method: 'GET', url: '/ui/api/serving' })).statusCode).toBe(401);
+      const ok = await s.app.inject({
+        method: 'GET',
+        url: '/ui/api/serving',
+        headers: { 'x-api-key': key },
+      });
+      expect(ok.statusCode).toBe(200);
+      expect((await s.app.inject({ method: 'GET', url: '/ui' })).statusCode).toBe(200);
+    } finally {
+      for (const k of s.ctx.keys.list()) s.ctx.keys.revoke(k.id);
+    }
+  });
+});
