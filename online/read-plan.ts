@@ -33,6 +33,9 @@ interface HopGroup {
   /** Hop range of the widest requested window at the current `t`. */
   first: number;
   last: number;
+  /** Scratch: hop indices and parsed tiles of the entity being evaluated. */
+  ks: number[];
+  tiles: Record<string, unknown>[];
 }
 
 interface LifetimeFeature {
@@ -51,6 +54,11 @@ export class ReadPlan {
   readonly #groups = new Map<string, HopGroup>();
   readonly #lifetimeByField = new Map<string, LifetimeFeature>();
   readonly #notFoundRow: FeatureValue[];
+  readonly #groupList: HopGroup[] = [];
+  readonly #lifetimeStates: (LastState | null)[] = [];
+  readonly #tuples: [number, unknown][] = [];
+  readonly #picked: [number, unknown][] = [];
+  #preparedT = NaN;
 
   constructor(view: FeatureViewSpec, features: readonly string[]) {
     this.view = view;
@@ -86,6 +94,8 @@ export class ReadPlan {
         features: [],
         first: 0,
         last: 0,
+        ks: [],
+        tiles: [],
       };
       g.maxWindowMs = Math.max(g.maxWindowMs, f.windowMs);
       g.features.push(wf);
@@ -99,6 +109,19 @@ export class ReadPlan {
         view.features.find((x) => x.name === name)?.windowMs !== null;
       return { value: empty ? 0 : null, status: 'NOT_FOUND', eventTs: null };
     });
+    this.#groupList.push(...this.#groups.values());
+    this.#lifetimeStates.length = this.#lifetime.length;
+  }
+
+  /** Window ranges at `t`, computed once per evaluation time rather than per entity. */
+  #prepare(t: number): void {
+    for (const g of this.#groupList) {
+      const r = windowHops(t, g.maxWindowMs, g.hopMs);
+      g.first = r.first;
+      g.last = r.last;
+      for (const f of g.features) f.first = windowHops(t, f.windowMs, f.hopMs).first;
+    }
+    this.#preparedT = t;
   }
 
   /** A fresh NOT_FOUND row (callers may mutate rows they get). */
@@ -113,17 +136,14 @@ export class ReadPlan {
   evaluate(t: number, fields: ArrayLike<string>, values: ArrayLike<string>): FeatureValue[] {
     const n = fields.length;
     if (n === 0) return this.notFoundRow();
-    for (const g of this.#groups.values()) {
-      const r = windowHops(t, g.maxWindowMs, g.hopMs);
-      g.first = r.first;
-      g.last = r.last;
-      for (const f of g.features) f.first = windowHops(t, f.windowMs, f.hopMs).first;
-    }
+    if (t !== this.#preparedT) this.#prepare(t);
     const out: FeatureValue[] = new Array(this.features.length);
-    const lifetimeStates: (LastState | null | undefined)[] = new Array(this.#lifetime.length);
-    // Tiles in range, per group: hop indices and parsed tiles, in parallel arrays.
-    const groupKs = new Map<HopGroup, number[]>();
-    const groupTiles = new Map<HopGroup, Record<string, unknown>[]>();
+    const lifetimeStates = this.#lifetimeStates;
+    lifetimeStates.fill(null);
+    for (const g of this.#groupList) {
+      g.ks.length = 0;
+      g.tiles.length = 0;
+    }
     for (let i = 0; i < n; i++) {
       const field = fields[i] as string;
       if (isLifetimeField(field)) {
@@ -136,28 +156,24 @@ export class ReadPlan {
       if (!g) continue;
       const k = +field.slice(colon + 1);
       if (k < g.first || k > g.last) continue;
-      let ks = groupKs.get(g);
-      let tiles = groupTiles.get(g);
-      if (!ks || !tiles) {
-        ks = [];
-        tiles = [];
-        groupKs.set(g, ks);
-        groupTiles.set(g, tiles);
-      }
-      ks.push(k);
-      tiles.push(JSON.parse(values[i] as string) as Record<string, unknown>);
+      g.ks.push(k);
+      g.tiles.push(JSON.parse(values[i] as string) as Record<string, unknown>);
     }
-    for (const g of this.#groups.values()) {
-      const ks = groupKs.get(g) ?? [];
-      const tiles = groupTiles.get(g) ?? [];
+    const picked = this.#picked;
+    for (const g of this.#groupList) {
+      const { ks, tiles } = g;
       for (const f of g.features) {
-        const picked: [number, unknown][] = [];
+        picked.length = 0;
         let newest = -Infinity;
         for (let i = 0; i < ks.length; i++) {
           const k = ks[i] as number;
           const tile = tiles[i] as Record<string, unknown>;
           if (k < f.first || !Object.hasOwn(tile, f.name)) continue;
-          picked.push([k, tile[f.name]]);
+          // Reused tuples: evaluateTiles reads them synchronously and keeps none.
+          const tuple = (this.#tuples[picked.length] ??= [0, null]);
+          tuple[0] = k;
+          tuple[1] = tile[f.name];
+          picked.push(tuple);
           if (k > newest) newest = k;
         }
         const value = evaluateTiles(f.agg, picked, t, f.windowMs, f.hopMs);

@@ -38,10 +38,10 @@ export async function checkConsistency(
 ): Promise<{ compared: number }> {
   const repo = await loadRepository('features');
   const dir = mkdtempSync(join(tmpdir(), 'larder-consistency-'));
-  // T2 is now (off any hop boundary): online stores expire what reads at times ≥ now no longer
-  // need, on the real clock, so the check runs in real time. The generated history runs two
-  // days past T2, so later events exist but must not count.
-  const t2 = Math.floor(Date.now() / 60_000) * 60_000 - 7 * MINUTE_MS - 1234;
+  // T2 is just ahead of now (off any hop boundary): online stores drop what reads at times ≥ now
+  // no longer need, on the real clock, so every read of the check is at a time ≥ now. The
+  // generated history runs two days past T2, so later events exist but must not count.
+  const t2 = Math.ceil(Date.now() / 60_000) * 60_000 + 7 * MINUTE_MS + 1234;
   const end = t2 + 2 * DAY_MS + 3 * HOUR_MS;
   await genData({
     users: 40,
