@@ -19,8 +19,15 @@ import type { OnlineStore, ReadRequest } from '../online/online-store.ts';
 
 const repo = await loadRepository('features');
 const spec = (name: string): FeatureViewSpec => repo.featureViews.get(name)!.spec;
-const views = ['user_activity', 'user_purchases', 'product_engagement', 'product_catalog'].map(spec);
-const [userActivity, userPurchases, productEngagement, productCatalog] = views as [FeatureViewSpec, FeatureViewSpec, FeatureViewSpec, FeatureViewSpec];
+const views = ['user_activity', 'user_purchases', 'product_engagement', 'product_catalog'].map(
+  spec,
+);
+const [userActivity, userPurchases, productEngagement, productCatalog] = views as [
+  FeatureViewSpec,
+  FeatureViewSpec,
+  FeatureViewSpec,
+  FeatureViewSpec,
+];
 
 const T = Date.now();
 const PRODUCTS = Array.from({ length: 100 }, (_, i) => `p-${String(i).padStart(5, '0')}`);
@@ -44,24 +51,76 @@ function population(): { tiles: TileWrite[]; lifetimes: LifetimeWrite[] } {
   const tiles: TileWrite[] = [];
   const lifetimes: LifetimeWrite[] = [];
   // The user: active 30 of the last 60 minutes, 60 of the last 168 hours, 10 of the last 30 days.
-  for (const hop of hops(MINUTE_MS, 60, 30)) tiles.push({ view: 'user_activity', entityKey: USER, hopMs: MINUTE_MS, hop, states: { page_views_1h: 1 + rnd(5), clicks_1h: rnd(3) } });
+  for (const hop of hops(MINUTE_MS, 60, 30))
+    tiles.push({
+      view: 'user_activity',
+      entityKey: USER,
+      hopMs: MINUTE_MS,
+      hop,
+      states: { page_views_1h: 1 + rnd(5), clicks_1h: rnd(3) },
+    });
   for (const hop of hops(HOUR_MS, 168, 60)) {
     const n = 1 + rnd(20);
-    tiles.push({ view: 'user_activity', entityKey: USER, hopMs: HOUR_MS, hop, states: { page_views_7d: n, cart_adds_7d: rnd(2), searches_24h: rnd(4), events_24h: n + 3 } });
+    tiles.push({
+      view: 'user_activity',
+      entityKey: USER,
+      hopMs: HOUR_MS,
+      hop,
+      states: { page_views_7d: n, cart_adds_7d: rnd(2), searches_24h: rnd(4), events_24h: n + 3 },
+    });
   }
-  lifetimes.push({ view: 'user_activity', entityKey: USER, states: { last_platform: { v: 'mobile', ts: T - 5000, id: 'e-1' }, last_event_ts: { v: T - 5000, ts: T - 5000, id: 'e-1' } } });
+  lifetimes.push({
+    view: 'user_activity',
+    entityKey: USER,
+    states: {
+      last_platform: { v: 'mobile', ts: T - 5000, id: 'e-1' },
+      last_event_ts: { v: T - 5000, ts: T - 5000, id: 'e-1' },
+    },
+  });
   for (const hop of hops(DAY_MS, 30, 10)) {
     const amount = 10 + rnd(200) + 0.99;
-    tiles.push({ view: 'user_purchases', entityKey: USER, hopMs: DAY_MS, hop, states: { purchases_30d: 1, spend_30d: amount, avg_order_value_30d: { sum: amount, count: 1 }, max_order_value_30d: amount, preferred_category_30d: { [CATS[rnd(5)]!]: 1 + rnd(3) } } });
+    tiles.push({
+      view: 'user_purchases',
+      entityKey: USER,
+      hopMs: DAY_MS,
+      hop,
+      states: {
+        purchases_30d: 1,
+        spend_30d: amount,
+        avg_order_value_30d: { sum: amount, count: 1 },
+        max_order_value_30d: amount,
+        preferred_category_30d: { [CATS[rnd(5)]!]: 1 + rnd(3) },
+      },
+    });
   }
   // Each product: viewed in 20 of the last 60 minutes and 15 of the last 24 hours.
   for (const p of PRODUCTS) {
     for (const hop of hops(MINUTE_MS, 60, 20)) {
       const v = 1 + rnd(10);
-      tiles.push({ view: 'product_engagement', entityKey: p, hopMs: MINUTE_MS, hop, states: { views_5m: v, views_1h: v } });
+      tiles.push({
+        view: 'product_engagement',
+        entityKey: p,
+        hopMs: MINUTE_MS,
+        hop,
+        states: { views_5m: v, views_1h: v },
+      });
     }
-    for (const hop of hops(HOUR_MS, 24, 15)) tiles.push({ view: 'product_engagement', entityKey: p, hopMs: HOUR_MS, hop, states: { views_24h: 5 + rnd(100), cart_adds_24h: rnd(10), purchases_24h: rnd(4) } });
-    lifetimes.push({ view: 'product_catalog', entityKey: p, states: { price: { v: 5 + rnd(500) + 0.99, ts: T - rnd(DAY_MS), id: `e-${p}` }, category: { v: CATS[rnd(5)]!, ts: T - rnd(DAY_MS), id: `e-${p}` } } });
+    for (const hop of hops(HOUR_MS, 24, 15))
+      tiles.push({
+        view: 'product_engagement',
+        entityKey: p,
+        hopMs: HOUR_MS,
+        hop,
+        states: { views_24h: 5 + rnd(100), cart_adds_24h: rnd(10), purchases_24h: rnd(4) },
+      });
+    lifetimes.push({
+      view: 'product_catalog',
+      entityKey: p,
+      states: {
+        price: { v: 5 + rnd(500) + 0.99, ts: T - rnd(DAY_MS), id: `e-${p}` },
+        category: { v: CATS[rnd(5)]!, ts: T - rnd(DAY_MS), id: `e-${p}` },
+      },
+    });
   }
   return { tiles, lifetimes };
 }
@@ -79,7 +138,11 @@ interface Figures {
   perSec: number;
 }
 
-async function measure(store: OnlineStore, reqs: ReadRequest[], iterations: number): Promise<Figures> {
+async function measure(
+  store: OnlineStore,
+  reqs: ReadRequest[],
+  iterations: number,
+): Promise<Figures> {
   for (let i = 0; i < Math.max(200, iterations / 10); i++) await store.readMany(reqs);
   const lat = new Float64Array(iterations);
   const start = process.hrtime.bigint();
@@ -90,7 +153,11 @@ async function measure(store: OnlineStore, reqs: ReadRequest[], iterations: numb
   }
   const total = Number(process.hrtime.bigint() - start) / 1e9;
   lat.sort();
-  return { p50: lat[Math.floor(iterations * 0.5)]!, p99: lat[Math.floor(iterations * 0.99)]!, perSec: iterations / total };
+  return {
+    p50: lat[Math.floor(iterations * 0.5)]!,
+    p99: lat[Math.floor(iterations * 0.99)]!,
+    perSec: iterations / total,
+  };
 }
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -102,7 +169,9 @@ async function bench(label: string, store: OnlineStore): Promise<void> {
   await store.writeLifetime(lifetimes);
   // Sanity: every feature of the 100-row read is found.
   const check = await store.readMany(requests(PRODUCTS));
-  const missing = check.flatMap((r) => r.rows.flat()).filter((v) => v.status === 'NOT_FOUND').length;
+  const missing = check
+    .flatMap((r) => r.rows.flat())
+    .filter((v) => v.status === 'NOT_FOUND').length;
   if (missing > 0) throw new Error(`${label}: ${missing} NOT_FOUND values after populating`);
   for (const [name, reqs, iterations] of [
     ['1 row   ', requests(PRODUCTS.slice(0, 1)), 5000],
@@ -111,24 +180,37 @@ async function bench(label: string, store: OnlineStore): Promise<void> {
     const runs: Figures[] = [];
     for (let r = 0; r < 3; r++) runs.push(await measure(store, reqs, iterations));
     const f = (k: keyof Figures): number => median(runs.map((x) => x[k]));
-    console.log(`${label.padEnd(7)} ${name}  p50 ${f('p50').toFixed(0).padStart(6)} µs   p99 ${f('p99').toFixed(0).padStart(6)} µs   ${f('perSec').toFixed(0).padStart(7)} reads/s   (median of 3 × ${iterations})`);
+    console.log(
+      `${label.padEnd(7)} ${name}  p50 ${f('p50').toFixed(0).padStart(6)} µs   p99 ${f('p99').toFixed(0).padStart(6)} µs   ${f('perSec').toFixed(0).padStart(7)} reads/s   (median of 3 × ${iterations})`,
+    );
   }
   await store.teardown();
   await store.close();
 }
 
 const stores = (process.env.BENCH_STORES ?? 'sqlite,redis').split(',');
-console.log(`recommendation_v1 stored views (4 views; 1 user + N products), tiles: user 30 min + 60 h + 10 d, product 20 min + 15 h`);
+console.log(
+  `recommendation_v1 stored views (4 views; 1 user + N products), tiles: user 30 min + 60 h + 10 d, product 20 min + 15 h`,
+);
 if (stores.includes('sqlite')) {
   const dir = join('.cache', 'bench', randomUUID());
   mkdirSync(dir, { recursive: true });
   try {
-    await bench('sqlite', createOnlineStore({ type: 'sqlite', path: join(dir, 'online.sqlite') }, { namespace: 'bench', views }));
+    await bench(
+      'sqlite',
+      createOnlineStore(
+        { type: 'sqlite', path: join(dir, 'online.sqlite') },
+        { namespace: 'bench', views },
+      ),
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 }
 if (stores.includes('redis')) {
   const url = process.env.LARDER_BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379/0';
-  await bench('redis', createOnlineStore({ type: 'redis', url }, { namespace: `bench-${randomUUID()}`, views }));
+  await bench(
+    'redis',
+    createOnlineStore({ type: 'redis', url }, { namespace: `bench-${randomUUID()}`, views }),
+  );
 }
