@@ -54,7 +54,8 @@ describe('Redis online store', () => {
       ]);
       const after = await commandCalls('hgetall');
       expect(trips).toEqual([{ op: 'read', commands: 500 }]);
-      expect(after - before).toBe(500);
+      // INFO commandstats is server-wide: other clients of the shared Redis may add calls.
+      expect(after - before).toBeGreaterThanOrEqual(500);
       expect(a!.rows.every((r) => r[0]!.value === 1)).toBe(true);
       expect(p!.rows.every((r) => r[0]!.status === 'NOT_FOUND')).toBe(true);
     } finally {
