@@ -192,9 +192,14 @@ export function modeSql(pass: Pass, pf: PassFeature, table: string, entTable: st
   const value = renderExpr(schema, f.input as ExprNode, opts);
   const weight = f.weight ? `CAST(${renderExpr(schema, f.weight, opts)} AS DOUBLE)` : '1.0::DOUBLE';
   const where = f.where ? `${renderExpr(schema, f.where)} IS TRUE` : 'TRUE';
-  const ev = eventsSql(pass, [`${where} AS __where`], unnest);
+  // Without an unnested array the value and weight are computed next to the filter (the
+  // events subquery only carries keys, ts and id); with one they read its `__item` column.
+  const ev = unnest
+    ? eventsSql(pass, [`${where} AS __where`], unnest)
+    : eventsSql(pass, [`${where} AS __where`, `${value} AS __v`, `${weight} AS __w`], null);
   const keys = keyCols(pass);
-  const mev = `SELECT ${keys.join(', ')}, __ts, ${hopStart('__ts', h)} // ${h} AS __hop, ${value} AS __v, ${weight} AS __w FROM (${ev}) WHERE __where`;
+  const vw = unnest ? `${value} AS __v, ${weight} AS __w` : '__v, __w';
+  const mev = `SELECT ${keys.join(', ')}, __ts, ${hopStart('__ts', h)} // ${h} AS __hop, ${vw} FROM (${ev}) WHERE __where`;
   const entKeys = pass.keys.map((k, i) => `CAST(${ident(k.joinKey)} AS VARCHAR) AS __k${i}`);
   const on = (a: string, b: string): string =>
     keys.map((k) => `${a}.${k} = ${b}.${k}`).join(' AND ');
