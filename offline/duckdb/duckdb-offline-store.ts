@@ -52,6 +52,7 @@ import {
   type Pass,
   type PassFeature,
 } from './sql/feature-pass.ts';
+import { cachedJsonl } from './jsonl-cache.ts';
 import { readSourceSql } from './sql/read-source.ts';
 import { renderExpr } from './sql/render-expr.ts';
 import { tilesSql } from './sql/tiles-sql.ts';
@@ -75,11 +76,13 @@ export class DuckDBOfflineStore implements OfflineStore {
   #client: DuckDBClient | null = null;
   #initPromise: Promise<DuckDBClient> | null = null;
   #tmpDir: string;
+  #cacheDir: string;
   #seq = 0;
 
   constructor(config: DuckDBOfflineStoreConfigInput) {
     this.#config = DuckDBOfflineStoreConfig.parse(config);
     this.#tmpDir = join(this.#config.home, 'duckdb-tmp', randomUUID());
+    this.#cacheDir = join(this.#config.home, 'offline-cache');
   }
 
   async init(): Promise<void> {
@@ -157,7 +160,15 @@ export class DuckDBOfflineStore implements OfflineStore {
       );
       return { table, spec };
     }
-    await client.run(`CREATE TEMP TABLE ${table} AS ${readSourceSql(spec.schema, cols, files)}`);
+    let sql: string;
+    if (this.#config.cacheJsonl && files.jsonl.length > 0) {
+      const cached = await cachedJsonl(client, this.#cacheDir, spec.schema, files.jsonl);
+      const picked = cols.map((c) => ident(c)).join(', ');
+      sql = `SELECT __file, NULL::BIGINT AS __line, __reason${picked ? `, ${picked}` : ''} FROM read_parquet([${cached.map(sqlString).join(', ')}])`;
+      if (files.parquet.length > 0)
+        sql += ` UNION ALL BY NAME ${readSourceSql(spec.schema, cols, { jsonl: [], parquet: files.parquet })}`;
+    } else sql = readSourceSql(spec.schema, cols, files);
+    await client.run(`CREATE TEMP TABLE ${table} AS ${sql}`);
     const bad = await client.all(
       `SELECT __file AS file, count(*) AS n FROM ${table} WHERE __reason IS NOT NULL GROUP BY __file ORDER BY __file`,
     );

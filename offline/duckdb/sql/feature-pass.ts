@@ -7,8 +7,8 @@
  * - windowed count/sum/avg/min/max/last: a window aggregate whose RANGE frame starts at
  *   `windowStart(t) = (floor(t/H) - W/H + 1) * H`, i.e. `t - ((t mod H) + W - H)` PRECEDING —
  *   DuckDB evaluates these with segment trees, no join and no subtraction of running sums;
- * - lifetime last: the max of `{ts, id, v}` structs over everything up to `t` (ties: greatest id,
- *   then value), null when `t - ts > TTL`;
+ * - lifetime last: the last non-null `{ts, id, v}` struct up to `t` in (ts, entity rows after
+ *   events, struct) order, i.e. the max (ties: greatest id, then value), null when `t - ts > TTL`;
  * - mode: see {@link modeSql}: per-hop tiles of weights joined by hop range, plus the raw events
  *   of the current partial hop.
  */
@@ -150,7 +150,12 @@ export function windowPassSql(pass: Pass, table: string, entTable: string): stri
         out = `CAST(${f.aggregation}(${c}) ${over} AS ${type})`;
         break;
       default: // last
-        out = f.windowMs === null ? `max(${c}) ${over}` : `(max(${c}) ${over}).v`;
+        // Lifetime: the last non-null {ts, id, v} in (ts, entity rows after events, struct)
+        // order — one sort, streamed; a max() over an unbounded RANGE frame is ~4× slower.
+        out =
+          f.windowMs === null
+            ? `last_value(${c} IGNORE NULLS) OVER (PARTITION BY ${keyCols(pass).join(', ')} ORDER BY __ts, __row, ${c} ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)`
+            : `(max(${c}) ${over}).v`;
     }
     outputs.push(`${out} AS ${ident(pf.col)}`);
   }
