@@ -169,14 +169,18 @@ export class DuckDBOfflineStore implements OfflineStore {
       return { table, spec };
     }
     let sql: string;
+    // Validated Parquet is cheap to rescan: a view keeps DuckDB's memory for the window passes
+    // (materializing 10M events with their maps and structs made them spill).
+    let kind = 'TABLE';
     if (this.#config.cacheJsonl && files.jsonl.length > 0) {
+      if (files.parquet.length === 0) kind = 'VIEW';
       const cached = await cachedJsonl(client, this.#cacheDir, spec.schema, files.jsonl);
       const picked = cols.map((c) => ident(c)).join(', ');
       sql = `SELECT __file, NULL::BIGINT AS __line, __reason${picked ? `, ${picked}` : ''} FROM read_parquet([${cached.map(sqlString).join(', ')}])`;
       if (files.parquet.length > 0)
         sql += ` UNION ALL BY NAME ${readSourceSql(spec.schema, cols, { jsonl: [], parquet: files.parquet })}`;
     } else sql = readSourceSql(spec.schema, cols, files);
-    await client.run(`CREATE TEMP TABLE ${table} AS ${sql}`);
+    await client.run(`CREATE TEMP ${kind} ${table} AS ${sql}`);
     const bad = await client.all(
       `SELECT __file AS file, count(*) AS n FROM ${table} WHERE __reason IS NOT NULL GROUP BY __file ORDER BY __file`,
     );
@@ -610,6 +614,10 @@ export class DuckDBOfflineStore implements OfflineStore {
   }
 
   async #dropTemps(client: DuckDBClient): Promise<void> {
+    const views = await client.all(
+      `SELECT view_name FROM duckdb_views() WHERE temporary AND NOT internal`,
+    );
+    for (const v of views) await client.run(`DROP VIEW IF EXISTS ${ident(String(v.view_name))}`);
     const temps = await client.all(`SELECT table_name FROM duckdb_tables() WHERE temporary`);
     for (const t of temps) await client.run(`DROP TABLE IF EXISTS ${ident(String(t.table_name))}`);
   }
