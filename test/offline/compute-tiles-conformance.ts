@@ -18,7 +18,7 @@ import { referenceFeatures } from '../../registry/reference/index.ts';
 import type { Repository } from '../../registry/repository.ts';
 import { toTileWrites, tilesStart } from '../../offline/tile-writes.ts';
 import type { LifetimeWrite, TileWrite } from '../../registry/tiles.ts';
-import type { ConformanceHarness } from './offline-store-conformance.ts';
+import type { ConformanceHarness } from './conformance-harness.ts';
 
 const T0 = Date.UTC(2024, 0, 1);
 const MIN = 60_000;

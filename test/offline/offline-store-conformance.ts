@@ -15,29 +15,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadRepository } from '../../registry/load.ts';
 import type { Repository } from '../../registry/repository.ts';
 import type { BatchSourceSpec } from '../../registry/spec.ts';
-import type {
-  EntitySource,
-  ExportSummary,
-  OfflineStore,
-  OutputFormat,
-} from '../../offline/offline-store.ts';
+import type { EntitySource, ExportSummary, OutputFormat } from '../../offline/offline-store.ts';
 import { tempDir, tempRepo } from '../support/temp-repo.ts';
+import type { ConformanceHarness } from './conformance-harness.ts';
 import { CONFORMANCE_REPO } from './conformance-repo.ts';
 import { describeComputeTilesConformance } from './compute-tiles-conformance.ts';
 
-/** What the suite needs from a store under test. */
-export interface ConformanceHarness {
-  store: OfflineStore;
-  /**
-   * Replaces the raw data of `source` with these JSON Lines (`lines`, one record a line, may
-   * hold bad records when `rawFiles`); `file` names the file (default `part-00000.jsonl`).
-   */
-  writeSource(source: BatchSourceSpec, lines: string[], file?: string): Promise<void>;
-  /** Reads raw JSON Lines files, so rejects are reported with file names and line numbers. */
-  rawFiles: boolean;
-  /** Stops the store and removes what the harness created. */
-  close(): Promise<void>;
-}
+export type { ConformanceHarness };
 
 export const T0 = Date.UTC(2024, 0, 1); // a whole day
 const MIN = 60_000;
