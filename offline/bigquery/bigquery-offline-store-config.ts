@@ -17,7 +17,8 @@ export const BigQueryOfflineStoreConfig = z
     apiEndpoint: z.string().optional(),
     /**
      * How entity rows go up: a load job from a local file (`load`, default) or streaming
-     * inserts (`insert`; for emulators without the upload API).
+     * inserts (`insert`: for emulators without the upload API; holds the rows in memory, so
+     * meant for small row sets).
      */
     entityUpload: z.enum(['load', 'insert']).default('load'),
     /** Result rows fetched per page (default 50 000). */
