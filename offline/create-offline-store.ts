@@ -1,11 +1,11 @@
 import type { LarderConfig } from '../config/config.ts';
-import { LarderError } from '../registry/errors.ts';
+import { BigQueryOfflineStore } from './bigquery/bigquery-offline-store.ts';
 import { DuckDBOfflineStore } from './duckdb/duckdb-offline-store.ts';
 import type { OfflineStore } from './offline-store.ts';
 
 /**
  * The offline store the configuration names (default: embedded DuckDB over
- * `$LARDER_DATA_DIR`). Call `init()` before use and `close()` after.
+ * `$LARDER_DATA_DIR`; `bigquery://PROJECT/DATASET` → BigQuery). Call `init()` before use and `close()` after.
  *
  * @example
  * const store = createOfflineStore(config);
@@ -18,12 +18,6 @@ export function createOfflineStore(
     case 'duckdb':
       return new DuckDBOfflineStore({ ...c, dataDir: config.dataDir, home: config.home });
     case 'bigquery':
-      throw new LarderError(
-        'LARDER_CONFIG_INVALID',
-        'the BigQuery offline store is not available yet',
-        {
-          hint: 'use the embedded store: set offlineStore: { type: "duckdb" } or LARDER_OFFLINE_STORE=duckdb',
-        },
-      );
+      return new BigQueryOfflineStore({ ...c, home: config.home });
   }
 }

@@ -10,6 +10,9 @@ import {
   type DuckDBValue,
 } from '@duckdb/node-api';
 
+/** `LARDER_TRACE_SQL=1` prints every statement's duration to stderr (profiling). */
+const TRACE = process.env.LARDER_TRACE_SQL === '1';
+
 export type SqlValue = string | number | boolean | bigint | null;
 
 /** A chunk of a result as columns of JS values (BIGINT → number, other scalars as is). */
@@ -34,7 +37,12 @@ export class DuckDBClient {
   }
 
   async run(sql: string): Promise<void> {
+    const t0 = TRACE ? performance.now() : 0;
     await this.#conn.run(sql);
+    if (TRACE)
+      process.stderr.write(
+        `[duckdb] ${(performance.now() - t0).toFixed(0)} ms  ${process.env.LARDER_TRACE_SQL_FULL === '1' ? sql : sql.slice(0, 160).replace(/\s+/g, ' ')}\n`,
+      );
   }
 
   /** Small results only: every row as an object, BIGINT as number. */

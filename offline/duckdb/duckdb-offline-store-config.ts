@@ -15,6 +15,11 @@ export const DuckDBOfflineStoreConfig = z
     /** DuckDB memory limit, e.g. `'2GB'` (default 2GB). */
     memoryLimit: z.string().default('2GB'),
     threads: z.number().int().positive().optional(),
+    /**
+     * Validate each JSON Lines file once into a Parquet cache under `<home>/offline-cache/`
+     * (keyed by path, size, mtime and schema) and read that afterwards (default true).
+     */
+    cacheJsonl: z.boolean().default(true),
     /** How many example rejects to keep per file. */
     rejectExamples: z.number().int().nonnegative().default(5),
   })

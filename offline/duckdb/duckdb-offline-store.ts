@@ -52,6 +52,8 @@ import {
   type Pass,
   type PassFeature,
 } from './sql/feature-pass.ts';
+import { cachedJsonl } from './jsonl-cache.ts';
+import type { RemoteAggregator } from './remote-aggregator.ts';
 import { readSourceSql } from './sql/read-source.ts';
 import { renderExpr } from './sql/render-expr.ts';
 import { tilesSql } from './sql/tiles-sql.ts';
@@ -63,23 +65,32 @@ interface LoadedSource {
 }
 
 export class DuckDBOfflineStore implements OfflineStore {
-  readonly type = 'duckdb';
-  readonly capabilities: OfflineStoreCapabilities = Object.freeze({
-    exportPointInTime: true,
-    computeTiles: true,
-    outputFormats: Object.freeze(['parquet', 'arrow', 'csv', 'jsonl'] as const),
-    outOfCore: true,
-    entityGrid: true,
-  });
+  readonly type: string = 'duckdb';
+  readonly capabilities: OfflineStoreCapabilities;
   readonly #config: DuckDBOfflineStoreConfig;
+  readonly #remote: RemoteAggregator | null;
   #client: DuckDBClient | null = null;
   #initPromise: Promise<DuckDBClient> | null = null;
   #tmpDir: string;
+  #cacheDir: string;
   #seq = 0;
 
-  constructor(config: DuckDBOfflineStoreConfigInput) {
+  /**
+   * @param remote computes the aggregations in a warehouse instead (see
+   *   {@link RemoteAggregator}); sources are then read there, not from `dataDir`.
+   */
+  constructor(config: DuckDBOfflineStoreConfigInput, remote: RemoteAggregator | null = null) {
     this.#config = DuckDBOfflineStoreConfig.parse(config);
+    this.#remote = remote;
+    this.capabilities = Object.freeze({
+      exportPointInTime: true,
+      computeTiles: remote === null,
+      outputFormats: Object.freeze(['parquet', 'arrow', 'csv', 'jsonl'] as const),
+      outOfCore: true,
+      entityGrid: remote === null,
+    });
     this.#tmpDir = join(this.#config.home, 'duckdb-tmp', randomUUID());
+    this.#cacheDir = join(this.#config.home, 'offline-cache');
   }
 
   async init(): Promise<void> {
@@ -157,7 +168,19 @@ export class DuckDBOfflineStore implements OfflineStore {
       );
       return { table, spec };
     }
-    await client.run(`CREATE TEMP TABLE ${table} AS ${readSourceSql(spec.schema, cols, files)}`);
+    let sql: string;
+    // Validated Parquet is cheap to rescan: a view keeps DuckDB's memory for the window passes
+    // (materializing 10M events with their maps and structs made them spill).
+    let kind = 'TABLE';
+    if (this.#config.cacheJsonl && files.jsonl.length > 0) {
+      if (files.parquet.length === 0) kind = 'VIEW';
+      const cached = await cachedJsonl(client, this.#cacheDir, spec.schema, files.jsonl);
+      const picked = cols.map((c) => ident(c)).join(', ');
+      sql = `SELECT __file, NULL::BIGINT AS __line, __reason${picked ? `, ${picked}` : ''} FROM read_parquet([${cached.map(sqlString).join(', ')}])`;
+      if (files.parquet.length > 0)
+        sql += ` UNION ALL BY NAME ${readSourceSql(spec.schema, cols, { jsonl: [], parquet: files.parquet })}`;
+    } else sql = readSourceSql(spec.schema, cols, files);
+    await client.run(`CREATE TEMP ${kind} ${table} AS ${sql}`);
     const bad = await client.all(
       `SELECT __file AS file, count(*) AS n FROM ${table} WHERE __reason IS NOT NULL GROUP BY __file ORDER BY __file`,
     );
@@ -203,6 +226,12 @@ export class DuckDBOfflineStore implements OfflineStore {
     const raw = this.#name('ent_raw');
     const table = this.#name('ent');
     if (src.type === 'grid') {
+      if (this.#remote)
+        throw new LarderError(
+          'LARDER_BAD_REQUEST',
+          `the ${this.#remote.name} offline store cannot sample a time grid`,
+          { hint: 'pass entity rows (--entities)' },
+        );
       if (!(src.everyMs > 0) || src.end < src.start)
         throw new LarderError(
           'LARDER_BAD_REQUEST',
@@ -352,7 +381,9 @@ export class DuckDBOfflineStore implements OfflineStore {
       if (!sources.has(src.name))
         sources.set(
           src.name,
-          await this.#loadSource(client, src, pathsBySource.get(src.name)!, rejects),
+          this.#remote
+            ? { table: this.#remote.sourceTable(src), spec: src }
+            : await this.#loadSource(client, src, pathsBySource.get(src.name)!, rejects),
         );
     }
     const joinKeys = new Set<string>();
@@ -421,7 +452,26 @@ export class DuckDBOfflineStore implements OfflineStore {
     progress('aggregating', 0, total);
     const joins: string[] = [];
     const exprOf = new Map<string, string>();
-    for (const pass of passes.values()) {
+    if (this.#remote) {
+      const t = this.#name('remote');
+      await this.#remote.aggregate({
+        client,
+        passes: [...passes.values()],
+        entTable: ent.table,
+        joinKeys: [...joinKeys],
+        table: t,
+        tmpDir: this.#tmpDir,
+        onRows: (d) => progress('aggregating', d, total),
+      });
+      joins.push(`LEFT JOIN ${t} ON ${t}.__rid = e.__rid`);
+      for (const pass of passes.values())
+        for (const pf of pass.features) {
+          const c = `${t}.${ident(pf.col)}`;
+          const kind = pf.feature.aggregation;
+          exprOf.set(pf.col, kind === 'count' || kind === 'sum' ? `COALESCE(${c}, 0)` : c);
+        }
+    }
+    for (const pass of this.#remote ? [] : passes.values()) {
       const t = this.#name('pass');
       const sql = windowPassSql(pass, t, ent.table);
       if (sql) {
@@ -564,11 +614,20 @@ export class DuckDBOfflineStore implements OfflineStore {
   }
 
   async #dropTemps(client: DuckDBClient): Promise<void> {
+    const views = await client.all(
+      `SELECT view_name FROM duckdb_views() WHERE temporary AND NOT internal`,
+    );
+    for (const v of views) await client.run(`DROP VIEW IF EXISTS ${ident(String(v.view_name))}`);
     const temps = await client.all(`SELECT table_name FROM duckdb_tables() WHERE temporary`);
     for (const t of temps) await client.run(`DROP TABLE IF EXISTS ${ident(String(t.table_name))}`);
   }
 
   async computeTiles(view: FeatureViewSpec, req: ComputeTilesRequest): Promise<ComputeTilesResult> {
+    if (this.#remote)
+      throw new LarderError(
+        'LARDER_BAD_REQUEST',
+        `the ${this.#remote.name} offline store cannot compute tiles (capabilities.computeTiles is false)`,
+      );
     const client = await this.#connect();
     const def = req.repo.featureViews.get(view.name);
     if (!def) throw new LarderError('LARDER_NOT_FOUND', `unknown feature view "${view.name}"`);

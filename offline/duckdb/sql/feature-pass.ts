@@ -7,8 +7,8 @@
  * - windowed count/sum/avg/min/max/last: a window aggregate whose RANGE frame starts at
  *   `windowStart(t) = (floor(t/H) - W/H + 1) * H`, i.e. `t - ((t mod H) + W - H)` PRECEDING —
  *   DuckDB evaluates these with segment trees, no join and no subtraction of running sums;
- * - lifetime last: the max of `{ts, id, v}` structs over everything up to `t` (ties: greatest id,
- *   then value), null when `t - ts > TTL`;
+ * - lifetime last: the last non-null `{ts, id, v}` struct up to `t` in (ts, entity rows after
+ *   events, struct) order, i.e. the max (ties: greatest id, then value), null when `t - ts > TTL`;
  * - mode: see {@link modeSql}: per-hop tiles of weights joined by hop range, plus the raw events
  *   of the current partial hop.
  */
@@ -150,7 +150,12 @@ export function windowPassSql(pass: Pass, table: string, entTable: string): stri
         out = `CAST(${f.aggregation}(${c}) ${over} AS ${type})`;
         break;
       default: // last
-        out = f.windowMs === null ? `max(${c}) ${over}` : `(max(${c}) ${over}).v`;
+        // Lifetime: the last non-null {ts, id, v} in (ts, entity rows after events, struct)
+        // order — one sort, streamed; a max() over an unbounded RANGE frame is ~4× slower.
+        out =
+          f.windowMs === null
+            ? `last_value(${c} IGNORE NULLS) OVER (PARTITION BY ${keyCols(pass).join(', ')} ORDER BY __ts, __row, ${c} ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)`
+            : `(max(${c}) ${over}).v`;
     }
     outputs.push(`${out} AS ${ident(pf.col)}`);
   }
@@ -192,9 +197,14 @@ export function modeSql(pass: Pass, pf: PassFeature, table: string, entTable: st
   const value = renderExpr(schema, f.input as ExprNode, opts);
   const weight = f.weight ? `CAST(${renderExpr(schema, f.weight, opts)} AS DOUBLE)` : '1.0::DOUBLE';
   const where = f.where ? `${renderExpr(schema, f.where)} IS TRUE` : 'TRUE';
-  const ev = eventsSql(pass, [`${where} AS __where`], unnest);
+  // Without an unnested array the value and weight are computed next to the filter (the
+  // events subquery only carries keys, ts and id); with one they read its `__item` column.
+  const ev = unnest
+    ? eventsSql(pass, [`${where} AS __where`], unnest)
+    : eventsSql(pass, [`${where} AS __where`, `${value} AS __v`, `${weight} AS __w`], null);
   const keys = keyCols(pass);
-  const mev = `SELECT ${keys.join(', ')}, __ts, ${hopStart('__ts', h)} // ${h} AS __hop, ${value} AS __v, ${weight} AS __w FROM (${ev}) WHERE __where`;
+  const vw = unnest ? `${value} AS __v, ${weight} AS __w` : '__v, __w';
+  const mev = `SELECT ${keys.join(', ')}, __ts, ${hopStart('__ts', h)} // ${h} AS __hop, ${vw} FROM (${ev}) WHERE __where`;
   const entKeys = pass.keys.map((k, i) => `CAST(${ident(k.joinKey)} AS VARCHAR) AS __k${i}`);
   const on = (a: string, b: string): string =>
     keys.map((k) => `${a}.${k} = ${b}.${k}`).join(' AND ');

@@ -1,0 +1,149 @@
+/**
+ * Benchmark of the point-in-time export: `recommendation_v1` for N (user_id, product_id,
+ * event_timestamp) rows over a generated history of M events, written to Parquet by the
+ * embedded DuckDB store. Prints end-to-end rows/s and peak memory (RSS sampled every 50 ms and
+ * the kernel's high-water mark `VmHWM`, which includes DuckDB's native allocations).
+ *
+ * The data is generated once into `.cache/bench/export-<events>/` (JSON Lines, seed 42) and
+ * reused; the entity file is regenerated per run size (deterministic).
+ *
+ * @example
+ * npm run bench:export -- --events 1000000 --rows 100000
+ * npm run bench:export                      # 10M events, 1M rows
+ */
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { genData } from '../datagen/index.ts';
+import { pad, idWidth } from '../datagen/ids.ts';
+import { DuckDBOfflineStore } from '../offline/duckdb/duckdb-offline-store.ts';
+import { loadRepository } from '../registry/load.ts';
+
+const END = Date.UTC(2024, 5, 1);
+const DAYS = 30;
+
+const { values } = parseArgs({
+  options: {
+    events: { type: 'string', default: '10000000' },
+    rows: { type: 'string', default: '1000000' },
+    memory: { type: 'string', default: '3GB' },
+    format: { type: 'string', default: 'parquet' },
+  },
+});
+const events = Number(values.events);
+const rows = Number(values.rows);
+const root = resolve('.cache/bench', `export-${events}`);
+const users = Math.max(10, Math.round(events / 100));
+const products = Math.max(10, Math.round(events / 500));
+
+/** Deterministic 32-bit PRNG (mulberry32). */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+async function ensureData(): Promise<void> {
+  const marker = join(root, 'done.json');
+  if (existsSync(marker)) return;
+  rmSync(join(root, 'raw'), { recursive: true, force: true });
+  const t0 = performance.now();
+  const s = await genData({
+    users,
+    products,
+    days: DAYS,
+    events,
+    seed: 42,
+    end: END,
+    outDir: root,
+    format: 'jsonl',
+  });
+  writeFileSync(marker, JSON.stringify({ events: s.events, transactions: s.transactions }));
+  console.error(
+    `generated ${s.events} events, ${s.transactions} transactions in ${((performance.now() - t0) / 1000).toFixed(1)}s`,
+  );
+}
+
+function entityFile(): string {
+  const path = join(root, `entities-${rows}.csv`);
+  if (existsSync(path)) return path;
+  const r = rng(7);
+  const uw = idWidth(users, 5);
+  const pw = idWidth(products, 5);
+  const start = END - DAYS * 86_400_000;
+  const lines = ['user_id,product_id,event_timestamp'];
+  for (let i = 0; i < rows; i++) {
+    const u = `u${pad(Math.floor(r() * users), uw)}`;
+    const p = `p${pad(Math.floor(r() * products), pw)}`;
+    lines.push(`${u},${p},${start + Math.floor(r() * (END - start))}`);
+  }
+  writeFileSync(path, lines.join('\n') + '\n');
+  return path;
+}
+
+const vmHwm = (): number => {
+  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'));
+  return m ? Number(m[1]) * 1024 : 0;
+};
+
+async function main(): Promise<void> {
+  mkdirSync(root, { recursive: true });
+  await ensureData();
+  const entities = entityFile();
+  const repo = await loadRepository('features');
+  const features = repo.resolveFeatures({ service: 'recommendation_v1' });
+  const home = join(root, 'home');
+  const store = new DuckDBOfflineStore({
+    type: 'duckdb',
+    dataDir: root,
+    home,
+    memoryLimit: values.memory,
+  });
+  let peakRss = process.memoryUsage().rss;
+  const poll = setInterval(() => {
+    peakRss = Math.max(peakRss, process.memoryUsage().rss);
+  }, 50);
+  const phases: string[] = [];
+  let lastPhase = '';
+  const t0 = performance.now();
+  try {
+    await store.init();
+    const out = join(root, `out-${rows}.${values.format}`);
+    const summary = await store.exportPointInTime({
+      repo,
+      features,
+      entities: { type: 'file', path: entities },
+      out: { type: 'file', path: out },
+      onProgress: (p) => {
+        if (p.phase !== lastPhase) {
+          phases.push(`${p.phase}@${p.elapsedSeconds.toFixed(1)}s`);
+          lastPhase = p.phase;
+        }
+      },
+    });
+    const seconds = (performance.now() - t0) / 1000;
+    clearInterval(poll);
+    peakRss = Math.max(peakRss, process.memoryUsage().rss);
+    const result = {
+      events,
+      rows: summary.rows,
+      seconds: Number(seconds.toFixed(2)),
+      rowsPerSecond: Math.round(summary.rows / seconds),
+      peakRssMB: Math.round(peakRss / 2 ** 20),
+      vmHwmMB: Math.round(vmHwm() / 2 ** 20),
+      rejects: summary.rejects.reduce((n, r) => n + r.count, 0),
+      phases: phases.join(' '),
+    };
+    console.log(JSON.stringify(result));
+  } finally {
+    clearInterval(poll);
+    await store.close();
+  }
+}
+
+await main();

@@ -1,0 +1,105 @@
+/**
+ * Runs the aggregations of an export in BigQuery: uploads `(rid, join keys, t)` of the entity
+ * rows with a load job, runs {@link bqExportSql} as one query job and appends the result pages
+ * to a local DuckDB table. Raw events never leave BigQuery; only feature values come back.
+ */
+import { randomUUID } from 'node:crypto';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import type { BatchSourceSpec } from '../../registry/spec.ts';
+import { ident, sqlString } from '../duckdb/duckdb-client.ts';
+import type { RemoteAggregateRequest, RemoteAggregator } from '../duckdb/remote-aggregator.ts';
+import { sqlValueType } from '../duckdb/sql/column-types.ts';
+import type { BigQueryClientLike, BqField } from './bigquery-client.ts';
+import { bqIdent, bqTable } from './sql/bq-sql.ts';
+import { bqExportSql } from './sql/export-sql.ts';
+
+export class BigQueryAggregator implements RemoteAggregator {
+  readonly name = 'bigquery';
+  readonly #client: () => BigQueryClientLike;
+  readonly #project: string;
+  readonly #dataset: string;
+  readonly #pageSize: number;
+  readonly #upload: 'load' | 'insert';
+
+  constructor(opts: {
+    client: () => BigQueryClientLike;
+    project: string;
+    dataset: string;
+    pageSize: number;
+    upload: 'load' | 'insert';
+  }) {
+    this.#upload = opts.upload;
+    this.#client = opts.client;
+    this.#project = opts.project;
+    this.#dataset = opts.dataset;
+    this.#pageSize = opts.pageSize;
+  }
+
+  sourceTable(spec: BatchSourceSpec): string {
+    return bqTable(this.#project, this.#dataset, spec.bigqueryTable);
+  }
+
+  async aggregate(req: RemoteAggregateRequest): Promise<void> {
+    const bq = this.#client();
+    const { client, joinKeys } = req;
+    const passes = req.passes;
+    const cols = passes.flatMap((p) => p.features);
+    await client.run(
+      `CREATE TEMP TABLE ${req.table} (__rid BIGINT${cols.map((pf) => `, ${ident(pf.col)} ${sqlValueType(pf.feature.type)}`).join('')})`,
+    );
+    const upload = `_larder_entities_${randomUUID().replaceAll('-', '')}`;
+    const file = join(req.tmpDir, `${upload}.jsonl`);
+    const keyCols = joinKeys.map((k, i) => `CAST(${ident(k)} AS VARCHAR) AS k${i}`);
+    await client.run(
+      `COPY (SELECT __rid AS rid, ${keyCols.join(', ')}, __t AS t FROM ${req.entTable}) TO ${sqlString(file)} (FORMAT json)`,
+    );
+    try {
+      const fields: BqField[] = [
+        { name: 'rid', type: 'INT64' },
+        ...joinKeys.map((_, i) => ({ name: `k${i}`, type: 'STRING' as const })),
+        { name: 't', type: 'INT64' },
+      ];
+      if (this.#upload === 'load') await bq.loadJsonl(upload, file, fields);
+      else {
+        const rows = await client.all(
+          `SELECT * FROM read_json(${sqlString(file)}, format = 'newline_delimited')`,
+        );
+        await bq.insertRows(upload, fields, rows);
+      }
+      const ent = `(SELECT rid AS __rid, ${joinKeys.map((k, i) => `k${i} AS ${bqIdent(k)}`).join(', ')}, t AS __t FROM ${bqTable(this.#project, this.#dataset, upload)})`;
+      const q = bqExportSql(passes, ent);
+      const order = q.columns.map((c) => cols.find((pf) => pf.col === c)!);
+      const read = await bq.query(q.sql);
+      let token: string | null = null;
+      let done = 0;
+      do {
+        const page = await read(token, this.#pageSize);
+        token = page.pageToken;
+        if (page.rows.length === 0) continue;
+        const columns: unknown[][] = [page.rows.map((r) => Number(r.rid))];
+        order.forEach((pf, i) => {
+          const name = `c${i}`;
+          const num = pf.feature.type === 'int64' || pf.feature.type === 'float64';
+          columns.push(
+            page.rows.map((r) => {
+              const v = r[name];
+              return v === null || v === undefined ? null : num ? Number(v) : v;
+            }),
+          );
+        });
+        await client.appendColumns(req.table, reorder(columns, order, cols));
+        done += page.rows.length;
+        req.onRows?.(done);
+      } while (token);
+    } finally {
+      rmSync(file, { force: true });
+      await bq.dropTable(upload).catch(() => undefined);
+    }
+  }
+}
+
+/** Columns in result order (`rid`, then `order`) → table order (`__rid`, then `cols`). */
+function reorder<T>(columns: unknown[][], order: readonly T[], cols: readonly T[]): unknown[][] {
+  return [columns[0]!, ...cols.map((c) => columns[1 + order.indexOf(c)]!)];
+}

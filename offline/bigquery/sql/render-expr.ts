@@ -1,0 +1,121 @@
+/**
+ * Renders a record expression (registry/expr.ts) as BigQuery Standard SQL over a table whose
+ * columns are the source record's top-level fields, with the same semantics as the DuckDB
+ * renderer and `compileExpr`:
+ * - a map field is an `ARRAY<STRUCT<key STRING, value STRING>>`: `properties.productId` →
+ *   `(SELECT __kv.value FROM UNNEST(properties) AS __kv WHERE __kv.key = 'productId' LIMIT 1)`
+ *   (NULL when absent; the alias keeps it unambiguous and emulator-friendly);
+ * - a record field is a STRUCT: `context.platform` → `` `context`.`platform` ``;
+ * - an array path (`orderItems[].category`) reads the element alias named in `unnested`;
+ * - `toNumber` accepts only a plain decimal string (SAFE_CAST alone would take `inf`, `nan`):
+ *   the regex extracts it (so never `nan`), an overflow to ±inf becomes NULL.
+ *
+ * @example
+ * renderBqExpr(schema, col('properties.price').toNumber().node)
+ */
+import { splitArrayPath, type ExprNode } from '../../../registry/expr.ts';
+import { inferExprType } from '../../../registry/expr-type.ts';
+import type { FieldType, RecordType } from '../../../registry/record-schema.ts';
+import { bqIdent, bqString } from './bq-sql.ts';
+
+/**
+ * Same pattern as `decimalToNumber` in registry/expr-eval.ts (RE2 syntax), with the number
+ * (without the surrounding whitespace) as the one capturing group `REGEXP_EXTRACT` returns.
+ */
+const DECIMAL = String.raw`^\s*([+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?)\s*$`;
+const CMP = { eq: '=', ne: '!=', gt: '>', ge: '>=', lt: '<', le: '<=' } as const;
+
+export interface BqRenderOptions {
+  /** Qualify top-level columns with this table alias (`s` → `` s.`context`.`platform` ``). */
+  table?: string;
+  /** Array path (`orderItems`) → SQL alias of one unnested element. */
+  unnested?: Record<string, string>;
+}
+
+function renderPath(type: FieldType, base: string | null, parts: readonly string[]): string {
+  let cur = type;
+  let sql = base ?? '';
+  for (const p of parts) {
+    if (cur.kind === 'record') {
+      sql = sql === '' ? bqIdent(p) : `${sql}.${bqIdent(p)}`;
+      cur = cur.fields[p] as FieldType;
+    } else if (cur.kind === 'map') {
+      sql = `(SELECT __kv.value FROM UNNEST(${sql}) AS __kv WHERE __kv.key = ${bqString(p)} LIMIT 1)`;
+      cur = cur.values;
+    } else throw new Error(`cannot read "${p}" of a ${cur.kind}`);
+    if (!cur) throw new Error(`unknown field "${p}"`);
+  }
+  return sql;
+}
+
+function pathType(schema: RecordType, parts: readonly string[]): FieldType {
+  let cur: FieldType = schema;
+  for (const p of parts) {
+    if (cur.kind === 'record') cur = cur.fields[p] as FieldType;
+    else if (cur.kind === 'map') cur = cur.values;
+    else throw new Error(`cannot read "${p}" of a ${cur.kind}`);
+  }
+  return cur;
+}
+
+function column(schema: RecordType, path: string, opts: BqRenderOptions): string {
+  const split = splitArrayPath(path);
+  if (split) {
+    const alias = opts.unnested?.[split.array];
+    if (!alias) throw new Error(`array path "${path}" needs the array "${split.array}" unnested`);
+    const arr = pathType(schema, split.array.split('.'));
+    if (arr.kind !== 'array') throw new Error(`"${split.array}" is not an array`);
+    return renderPath(arr.items, alias, split.element.split('.'));
+  }
+  const [top, ...rest] = path.split('.');
+  const base = opts.table ? `${opts.table}.${bqIdent(top as string)}` : bqIdent(top as string);
+  return renderPath(pathType(schema, [top as string]), base, rest);
+}
+
+/** A literal (integers as INT64, other numbers as FLOAT64). */
+export function bqLiteral(v: unknown): string {
+  if (v === null) return 'NULL';
+  if (typeof v === 'string') return bqString(v);
+  if (typeof v === 'boolean') return v ? 'TRUE' : 'FALSE';
+  if (typeof v === 'number')
+    return Number.isInteger(v) ? `${v}` : `CAST(${bqString(String(v))} AS FLOAT64)`;
+  throw new Error(`unsupported literal ${String(v)}`);
+}
+
+/** Renders `node` as a BigQuery expression over the source table's columns. */
+export function renderBqExpr(
+  schema: RecordType,
+  node: ExprNode,
+  opts: BqRenderOptions = {},
+): string {
+  const r = (n: ExprNode): string => renderBqExpr(schema, n, opts);
+  switch (node.op) {
+    case 'col':
+      return column(schema, node.path, opts);
+    case 'lit':
+      return bqLiteral(node.value);
+    case 'in':
+      return `(${r(node.arg)} IN (${node.values.map(bqLiteral).join(', ')}))`;
+    case 'isNull':
+      return `(${r(node.arg)} IS NULL)`;
+    case 'isNotNull':
+      return `(${r(node.arg)} IS NOT NULL)`;
+    case 'and':
+    case 'or':
+      return `(${node.args.map(r).join(` ${node.op.toUpperCase()} `)})`;
+    case 'not':
+      return `(NOT ${r(node.arg)})`;
+    case 'coalesce':
+      return `COALESCE(${node.args.map(r).join(', ')})`;
+    case 'toNumber': {
+      const t = inferExprType(schema, node.arg);
+      const arg = r(node.arg);
+      if (!('error' in t) && (t.type === 'int64' || t.type === 'float64'))
+        return `CAST(${arg} AS FLOAT64)`;
+      const v = `SAFE_CAST(REGEXP_EXTRACT(${arg}, ${bqString(DECIMAL)}) AS FLOAT64)`;
+      return `IF(IS_INF(${v}), NULL, ${v})`;
+    }
+    default:
+      return `(${r(node.left)} ${CMP[node.op]} ${r(node.right)})`;
+  }
+}

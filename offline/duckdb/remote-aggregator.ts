@@ -1,0 +1,34 @@
+/**
+ * A warehouse that computes the aggregations of a point-in-time export where the raw events
+ * live (BigQuery), while the DuckDB store does the rest locally: entity rows (files, ISO or
+ * epoch timestamps, passthrough columns), on-demand features, column naming and every output
+ * format. Only the entity keys and times go up and only feature values come back; raw events
+ * never reach Node.
+ */
+import type { BatchSourceSpec } from '../../registry/spec.ts';
+import type { DuckDBClient } from './duckdb-client.ts';
+import type { Pass } from './sql/feature-pass.ts';
+
+export interface RemoteAggregateRequest {
+  /** The local DuckDB connection (entity rows are in `entTable`). */
+  client: DuckDBClient;
+  passes: readonly Pass[];
+  /** Local table `(__rid BIGINT, __t BIGINT, <join keys>, …)`. */
+  entTable: string;
+  /** Every join key the passes read, columns of `entTable`. */
+  joinKeys: readonly string[];
+  /** Local table to create: `(__rid BIGINT, <pf.col> <type> …)` for every pass feature. */
+  table: string;
+  /** A local scratch directory for upload files. */
+  tmpDir: string;
+  onRows?: (done: number) => void;
+}
+
+export interface RemoteAggregator {
+  /** For messages: `bigquery`. */
+  readonly name: string;
+  /** The SQL table reference a batch source is read from (no local load, no rejects). */
+  sourceTable(spec: BatchSourceSpec): string;
+  /** Computes every pass feature for the entity rows into the local `table`. */
+  aggregate(request: RemoteAggregateRequest): Promise<void>;
+}

@@ -1,0 +1,55 @@
+/**
+ * From `computeTiles` output to the online store's unit of exchange (`registry/tiles.ts`).
+ *
+ * Which tiles serve every feature of a view at any read time `t >= end`: a windowed feature
+ * (window W, hop H) read at `t` merges hops `floor(t/H) - W/H + 1 … floor(t/H)`, so for
+ * `t >= end` it never needs a hop before `floor(end/H) - W/H + 1`. Materializing the events of
+ * `[tilesStart(view, end), end)` therefore yields every tile that intersects
+ * `[end - maxWindow, end]`; hops at or after `end` are filled by the stream worker. Lifetime
+ * `last` features need one state per entity as of `end` (events `< end`), evaluated later with
+ * `evaluateLifetime(state, t, ttl)`.
+ *
+ * @example
+ * const { batches } = await store.computeTiles(view, { repo, start: tilesStart(view, end), end });
+ * for await (const b of batches) await online.writeTiles(toTileWrites(view.name, b));
+ */
+import { windowStart } from '../registry/aggregation/index.ts';
+import type { FeatureViewSpec } from '../registry/spec.ts';
+import { encodeEntityKey, type LifetimeWrite, type TileWrite } from '../registry/tiles.ts';
+import type { TileBatch } from './offline-store.ts';
+
+export interface TileWrites {
+  tiles: TileWrite[];
+  lifetime: LifetimeWrite[];
+}
+
+/** The writes of one `computeTiles` batch of view `view`. */
+export function toTileWrites(view: string, batch: TileBatch): TileWrites {
+  return {
+    tiles: batch.tiles.map((t) => ({
+      view,
+      entityKey: encodeEntityKey(t.key),
+      hopMs: t.hopMs,
+      hop: t.hop,
+      states: t.states,
+    })),
+    lifetime: batch.lifetime.map((l) => ({
+      view,
+      entityKey: encodeEntityKey(l.key),
+      states: l.states,
+    })),
+  };
+}
+
+/**
+ * The earliest event time whose tile a read at any `t >= end` can use: the minimum over the
+ * view's windowed features of `windowStart(end, W, H)` (`end` itself when it has none).
+ */
+export function tilesStart(view: FeatureViewSpec, end: number): number {
+  let start = end;
+  for (const f of view.features) {
+    if (f.windowMs !== null && f.hopMs !== null)
+      start = Math.min(start, windowStart(end, f.windowMs, f.hopMs));
+  }
+  return start;
+}

@@ -1,0 +1,121 @@
+/**
+ * BigQuery SQL rendering: expressions (map lookups, STRUCT paths, toNumber, …) and golden
+ * SQL for one feature of each kind (`test/offline/golden/bigquery/<name>.sql`). Regenerate the
+ * golden files after an intended change with `UPDATE_GOLDEN=1 npx vitest run test/offline/bigquery-sql.test.ts`
+ * and review the diff.
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bqExportSql } from '../../offline/bigquery/sql/export-sql.ts';
+import { renderBqExpr } from '../../offline/bigquery/sql/render-expr.ts';
+import type { Pass } from '../../offline/duckdb/sql/feature-pass.ts';
+import { col } from '../../registry/expr.ts';
+import { loadRepository } from '../../registry/load.ts';
+import type { Repository } from '../../registry/repository.ts';
+import { tempRepo } from '../support/temp-repo.ts';
+import { CONFORMANCE_REPO } from './conformance-repo.ts';
+
+const GOLDEN = join(import.meta.dirname, 'golden/bigquery');
+const ENT = '`proj.ds._larder_entities_x`';
+
+let shop: Repository;
+let conf: Repository;
+let cleanup: () => void;
+
+beforeAll(async () => {
+  shop = await loadRepository('features');
+  const r = tempRepo({ 'repo.ts': CONFORMANCE_REPO });
+  cleanup = r.cleanup;
+  conf = await loadRepository(r.dir);
+});
+afterAll(() => cleanup?.());
+
+function passOf(repo: Repository, view: string, features: string[]): Pass {
+  const def = repo.featureViews.get(view)!;
+  const s = def.source;
+  const src = ('batch' in s ? s.batch : s).spec;
+  return {
+    schema: src.schema,
+    srcTable: `\`proj.ds.${src.bigqueryTable}\``,
+    timestampField: src.timestampField,
+    idField: src.idField,
+    keys: def.entityDefs.map((e) => ({
+      joinKey: e.spec.joinKey,
+      expr: def.spec.keys[e.spec.joinKey]!,
+    })),
+    filter: def.spec.filter,
+    features: def.spec.features
+      .filter((f) => features.includes(f.name))
+      .map((f, i) => ({ col: `__f${i}`, view: def.spec, feature: f })),
+  };
+}
+
+function golden(name: string, sql: string): void {
+  const path = join(GOLDEN, `${name}.sql`);
+  if (process.env.UPDATE_GOLDEN === '1' || !existsSync(path)) {
+    mkdirSync(GOLDEN, { recursive: true });
+    writeFileSync(path, `${sql}\n`);
+  }
+  expect(sql).toBe(readFileSync(path, 'utf8').replace(/\n$/, ''));
+}
+
+describe('BigQuery expressions', () => {
+  it('renders map lookups, STRUCT paths, comparisons and toNumber', () => {
+    const schema = shop.batchSources.get('user_events_batch')!.spec.schema;
+    expect(renderBqExpr(schema, col('properties.productId').node, { table: 's' })).toBe(
+      "(SELECT __kv.value FROM UNNEST(s.`properties`) AS __kv WHERE __kv.key = 'productId' LIMIT 1)",
+    );
+    expect(renderBqExpr(schema, col('context.platform').node)).toBe('`context`.`platform`');
+    expect(renderBqExpr(schema, col('eventType').eq("it's").node)).toBe("(`eventType` = 'it\\'s')");
+    expect(renderBqExpr(schema, col('userId').isNotNull().node)).toBe('(`userId` IS NOT NULL)');
+    expect(renderBqExpr(schema, col('timestamp').toNumber().node)).toBe(
+      'CAST(`timestamp` AS FLOAT64)',
+    );
+    expect(renderBqExpr(schema, col('properties.price').toNumber().node)).toContain(
+      'SAFE_CAST(REGEXP_EXTRACT(',
+    );
+    const tx = shop.batchSources.get('transactions_batch')!.spec.schema;
+    expect(
+      renderBqExpr(tx, col('orderItems[].category').node, {
+        unnested: { orderItems: '__item' },
+      }),
+    ).toBe('__item.`category`');
+  });
+});
+
+describe('BigQuery golden SQL per feature kind', () => {
+  const cases: [string, () => Pass][] = [
+    ['count-where', () => passOf(shop, 'user_activity', ['page_views_1h'])],
+    ['count-map-key', () => passOf(shop, 'product_engagement', ['views_24h'])],
+    [
+      'sum-avg-max',
+      () =>
+        passOf(shop, 'user_purchases', ['spend_30d', 'avg_order_value_30d', 'max_order_value_30d']),
+    ],
+    ['min', () => passOf(conf, 'stats', ['min_1h'])],
+    ['last-windowed', () => passOf(conf, 'stats', ['last_kind_1h'])],
+    ['last-lifetime', () => passOf(shop, 'user_activity', ['last_platform', 'last_event_ts'])],
+    ['last-lifetime-to-number', () => passOf(shop, 'product_catalog', ['price'])],
+    ['mode-unnest-weighted', () => passOf(shop, 'user_purchases', ['preferred_category_30d'])],
+    ['mode-scalar', () => passOf(conf, 'stats', ['mode_kind_1h'])],
+  ];
+  it.each(cases)('%s', (name, pass) => {
+    golden(name, bqExportSql([pass()], ENT).sql);
+  });
+
+  it('joins several passes on __rid and names result columns rid, c0, c1, …', () => {
+    const q = bqExportSql(
+      [
+        passOf(shop, 'user_activity', ['events_24h']),
+        passOf(shop, 'product_catalog', ['category']),
+      ],
+      ENT,
+    );
+    expect(q.columns).toEqual(['__f0', '__f0']);
+    expect(q.sql).toMatch(
+      /SELECT e\.__rid AS rid, COALESCE\(p0_h3600000\.`__f0`, 0\) AS c0, p1_life\.`__f0` AS c1 FROM/,
+    );
+    expect(q.sql.trimEnd().endsWith('ORDER BY e.__rid')).toBe(true);
+  });
+});

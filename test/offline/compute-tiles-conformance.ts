@@ -1,0 +1,193 @@
+/**
+ * `computeTiles` conformance: for random histories of the e-commerce sources, the tiles and
+ * lifetime states a store yields (converted with `toTileWrites`, as materialization writes
+ * them), merged with `evaluateTiles` / `evaluateLifetime` at several `t >= end`, equal the
+ * reference evaluator over the events before `end`. This is what makes online reads after
+ * materialization equal the training export.
+ */
+import fc from 'fast-check';
+import { expect, it } from 'vitest';
+import {
+  aggregator,
+  evaluateLifetime,
+  evaluateTiles,
+  floatsEqual,
+  type LastState,
+} from '../../registry/aggregation/index.ts';
+import { referenceFeatures } from '../../registry/reference/index.ts';
+import type { Repository } from '../../registry/repository.ts';
+import { toTileWrites, tilesStart } from '../../offline/tile-writes.ts';
+import type { LifetimeWrite, TileWrite } from '../../registry/tiles.ts';
+import type { ConformanceHarness } from './conformance-harness.ts';
+
+const T0 = Date.UTC(2024, 0, 1);
+const MIN = 60_000;
+const HOUR = 3_600_000;
+const DAY = 86_400_000;
+const USERS = ['u1', 'u2', 'u3'];
+const PRODUCTS = ['p1', 'p2'];
+const CATS = ['books', 'toys', 'fashion'];
+
+const offset = fc.oneof(
+  fc.integer({ min: -35 * DAY, max: 0 }),
+  fc
+    .tuple(
+      fc.constantFrom(MIN, 5 * MIN, HOUR, DAY, 7 * DAY, 30 * DAY),
+      fc.integer({ min: -2, max: 1 }),
+      fc.constantFrom(-1, 0, 1),
+    )
+    .map(([u, k, d]) => k * u + d),
+);
+
+const eventArb = fc.record({
+  id: fc.integer({ min: 0, max: 20 }),
+  userId: fc.option(fc.constantFrom(...USERS), { freq: 5 }),
+  eventType: fc.constantFrom('page_view', 'click', 'purchase', 'add_to_cart', 'search'),
+  at: offset,
+  productId: fc.option(fc.constantFrom(...PRODUCTS), { freq: 4 }),
+  price: fc.option(fc.constantFrom('10', '19.99', 'abc', '1e2'), { freq: 2 }),
+  category: fc.option(fc.constantFrom(...CATS), { freq: 2 }),
+  platform: fc.constantFrom('mobile', 'desktop'),
+});
+
+const txArb = fc.record({
+  id: fc.integer({ min: 0, max: 15 }),
+  userId: fc.constantFrom(...USERS),
+  at: offset,
+  items: fc.array(
+    fc.record({ category: fc.constantFrom(...CATS), quantity: fc.integer({ min: 1, max: 3 }) }),
+    { maxLength: 3 },
+  ),
+  total: fc.double({ min: 0.5, max: 500, noNaN: true }),
+  status: fc.constantFrom('completed', 'completed', 'failed'),
+});
+
+const same = (a: unknown, b: unknown): boolean =>
+  typeof a === 'number' && typeof b === 'number' ? floatsEqual(a, b) : a === b;
+
+/** Registers the computeTiles property inside the enclosing conformance `describe`. */
+export function describeComputeTilesConformance(
+  ctx: () => { h: ConformanceHarness; shop: Repository },
+): void {
+  it('computeTiles: tiles + lifetime states evaluated at t >= end equal the reference', async () => {
+    const { h, shop } = ctx();
+    if (!h.store.capabilities.computeTiles) return;
+    const ue = shop.batchSources.get('user_events_batch')!.spec;
+    const txs = shop.batchSources.get('transactions_batch')!.spec;
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(eventArb, { maxLength: 40 }),
+        fc.array(txArb, { maxLength: 12 }),
+        fc.constantFrom(0, 1, MIN - 1, 37 * MIN + 5, DAY),
+        async (evs, ts, endOff) => {
+          const end = T0 + endOff;
+          const events = evs.map((e) => ({
+            eventId: `e${e.id}`,
+            userId: e.userId,
+            sessionId: 's',
+            eventType: e.eventType,
+            timestamp: end + e.at,
+            properties: Object.fromEntries(
+              Object.entries({
+                productId: e.productId,
+                price: e.price,
+                category: e.category,
+              }).filter(([, v]) => v !== null),
+            ) as Record<string, string>,
+            context: { userAgent: 'ua', ip: '1', platform: e.platform, referrer: null },
+          }));
+          const transactions = ts.map((t) => ({
+            transactionId: `t${t.id}`,
+            userId: t.userId,
+            orderItems: t.items.map((i) => ({ productId: 'p1', price: 1, ...i })),
+            totalAmount: t.total,
+            currency: 'EUR',
+            paymentMethod: 'card',
+            status: t.status,
+            timestamp: end + t.at,
+          }));
+          await h.writeSource(
+            ue,
+            events.map((e) => JSON.stringify(e)),
+          );
+          await h.writeSource(
+            txs,
+            transactions.map((e) => JSON.stringify(e)),
+          );
+          const before = {
+            user_events_batch: events.filter((e) => e.timestamp < end),
+            transactions_batch: transactions.filter((e) => e.timestamp < end),
+          };
+          for (const [name, def] of shop.featureViews) {
+            const view = def.spec;
+            const { batches, rejects } = await h.store.computeTiles(view, {
+              repo: shop,
+              start: tilesStart(view, end),
+              end,
+              batchSize: 7,
+            });
+            const tiles = new Map<string, TileWrite[]>();
+            const lifetime = new Map<string, LifetimeWrite>();
+            for await (const b of batches) {
+              const w = toTileWrites(name, b);
+              for (const t of w.tiles) {
+                expect(t.hop).toBeGreaterThanOrEqual(Math.floor(tilesStart(view, end) / t.hopMs));
+                expect(t.hop * t.hopMs).toBeLessThan(end);
+                const list = tiles.get(t.entityKey) ?? [];
+                list.push(t);
+                tiles.set(t.entityKey, list);
+              }
+              for (const l of w.lifetime) lifetime.set(l.entityKey, l);
+            }
+            expect(rejects()).toEqual([]);
+            const joinKey = def.entityDefs[0]!.spec.joinKey;
+            const keys = joinKey === 'user_id' ? [...USERS, 'u-never'] : [...PRODUCTS, 'p-never'];
+            const times = [
+              end,
+              end + 1,
+              end + MIN,
+              end + HOUR,
+              end + DAY,
+              end + 8 * DAY,
+              end + 31 * DAY,
+            ];
+            const rows = keys.flatMap((k) =>
+              times.map((t) => ({ [joinKey]: k, event_timestamp: t })),
+            );
+            const features = shop.resolveFeatures({
+              features: view.features.map((f) => `${name}:${f.name}`),
+            });
+            const want = referenceFeatures(shop, before, rows, features);
+            rows.forEach((row, i) => {
+              const key = row[joinKey] as string;
+              const t = row.event_timestamp;
+              for (const f of view.features) {
+                let got: unknown;
+                if (f.windowMs === null || f.hopMs === null) {
+                  const s = lifetime.get(key)?.states[f.name] ?? null;
+                  got = evaluateLifetime(s as LastState | null, t, view.ttlMs);
+                } else {
+                  const parts = (tiles.get(key) ?? [])
+                    .filter((x) => x.hopMs === f.hopMs && f.name in x.states)
+                    .map((x) => [x.hop, x.states[f.name]] as const);
+                  got = evaluateTiles(aggregator(f.aggregation), parts, t, f.windowMs, f.hopMs);
+                }
+                const w = want[i]![f.name];
+                if (!same(got, w))
+                  expect({ view: name, feature: f.name, key, t, end, got }).toEqual({
+                    view: name,
+                    feature: f.name,
+                    key,
+                    t,
+                    end,
+                    got: w,
+                  });
+              }
+            });
+          }
+        },
+      ),
+      { numRuns: 15 },
+    );
+  }, 120_000);
+}

@@ -1,0 +1,54 @@
+/**
+ * A small feature repository for the offline-store conformance suite: one source `ev` with a
+ * map field, every aggregation kind over a 1h window (1m hops), windowed and lifetime `last`,
+ * a per-feature `where`, a view filter, `toNumber` of a map value, and an on-demand view with a
+ * request field. TTL 1d.
+ */
+export const CONFORMANCE_REPO = `
+import { z } from 'zod';
+import {
+  avg, batchSource, col, count, entity, feature, featureService, featureView, last, max, min,
+  mode, onDemandFeatureView, requestField, sum,
+} from 'larder';
+export const user = entity({ name: 'user', joinKey: 'user_id' });
+export const ev = batchSource({
+  name: 'ev',
+  path: 'raw/ev',
+  bigqueryTable: 'ev',
+  schema: z.object({
+    id: z.string(),
+    userId: z.string().nullable(),
+    kind: z.enum(['click', 'view', 'buy']),
+    amount: z.number(),
+    attrs: z.record(z.string(), z.string()),
+    ts: z.number().int(),
+  }),
+  timestampField: 'ts',
+  idField: 'id',
+});
+export const stats = featureView({
+  name: 'stats', entities: [user], source: ev, keys: { user_id: col('userId') },
+  filter: col('userId').isNotNull(), ttl: '1d',
+  features: {
+    n_1h: count({ window: '1h' }),
+    clicks_1h: count({ where: col('kind').eq('click'), window: '1h' }),
+    sum_1h: sum(col('amount'), { window: '1h' }),
+    avg_1h: avg(col('amount'), { window: '1h' }),
+    min_1h: min(col('amount'), { window: '1h' }),
+    max_1h: max(col('amount'), { window: '1h' }),
+    last_kind_1h: last(col('kind'), { window: '1h' }),
+    mode_kind_1h: mode(col('kind'), { window: '1h' }),
+    price: last(col('attrs.price').toNumber()),
+    color: last(col('attrs.color')),
+  },
+});
+export const scaled = onDemandFeatureView({
+  name: 'scaled', entities: [user],
+  inputs: { sum_1h: feature(stats, 'sum_1h', 'float64'), factor: requestField('factor', 'float64') },
+  features: { scaled_sum: 'float64' },
+  transform: ({ sum_1h, factor }) => ({
+    scaled_sum: sum_1h.map((s, i) => (s === null || factor[i] === null ? null : s * (factor[i] as number))),
+  }),
+});
+export const all = featureService({ name: 'all', features: [stats] });
+`;

@@ -1,0 +1,493 @@
+/**
+ * One conformance suite for every offline store (STYLE.md §12): small hand-written histories
+ * with exact expected values, run by `duckdb.test.ts` (and the BigQuery emulator test for the
+ * subset a typed warehouse supports). A store is plugged in through a {@link ConformanceHarness}
+ * that owns the store and knows how to put raw records where the store reads them.
+ *
+ * @example
+ * describeOfflineStoreConformance('duckdb', async () => duckdbHarness());
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { tableFromIPC } from 'apache-arrow';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadRepository } from '../../registry/load.ts';
+import type { Repository } from '../../registry/repository.ts';
+import type { BatchSourceSpec } from '../../registry/spec.ts';
+import type { EntitySource, ExportSummary, OutputFormat } from '../../offline/offline-store.ts';
+import { tempDir, tempRepo } from '../support/temp-repo.ts';
+import type { ConformanceHarness } from './conformance-harness.ts';
+import { CONFORMANCE_REPO } from './conformance-repo.ts';
+import { describeComputeTilesConformance } from './compute-tiles-conformance.ts';
+
+export type { ConformanceHarness };
+
+export const T0 = Date.UTC(2024, 0, 1); // a whole day
+const MIN = 60_000;
+const HOUR = 3_600_000;
+const DAY = 86_400_000;
+/** Read time: 00:30:15 on T0's day; its 1h window (1m hops) starts at T0 - 29m. */
+const T = T0 + 30 * MIN + 15_000;
+const WS = T0 - 29 * MIN;
+
+interface Ev {
+  id: string;
+  userId?: string | null;
+  kind?: string;
+  amount?: number;
+  attrs?: Record<string, string>;
+  ts: number;
+}
+const ev = (e: Ev): string =>
+  JSON.stringify({ userId: 'u1', kind: 'view', amount: 1, attrs: {}, ...e });
+
+/** The suite. `factory` is called once; the harness is shared by the tests (run in order). */
+export function describeOfflineStoreConformance(
+  name: string,
+  factory: () => Promise<ConformanceHarness>,
+): void {
+  describe(`offline store conformance: ${name}`, () => {
+    let h: ConformanceHarness;
+    let repo: Repository;
+    let shop: Repository;
+    let repoDir: { cleanup: () => void };
+    let tmp: { dir: string; cleanup: () => void };
+    let src: BatchSourceSpec;
+
+    beforeAll(async () => {
+      const r = tempRepo({ 'repo.ts': CONFORMANCE_REPO });
+      repoDir = r;
+      repo = await loadRepository(r.dir);
+      shop = await loadRepository('features');
+      src = repo.batchSources.get('ev')!.spec;
+      tmp = tempDir();
+      h = await factory();
+      await h.store.init();
+    }, 60_000);
+
+    afterAll(async () => {
+      await h?.close();
+      repoDir?.cleanup();
+      tmp?.cleanup();
+    });
+
+    const stats = (): ReturnType<Repository['resolveFeatures']> =>
+      repo.resolveFeatures({ service: 'all' });
+
+    async function run(
+      rows: Record<string, unknown>[] | EntitySource,
+      features = stats(),
+      r = repo,
+    ): Promise<ExportSummary> {
+      const entities: EntitySource = Array.isArray(rows) ? { type: 'rows', rows } : rows;
+      return h.store.exportPointInTime({
+        repo: r,
+        features,
+        entities,
+        out: { type: 'memory' },
+      });
+    }
+
+    const EMPTY = {
+      n_1h: 0,
+      clicks_1h: 0,
+      sum_1h: 0,
+      avg_1h: null,
+      min_1h: null,
+      max_1h: null,
+      last_kind_1h: null,
+      mode_kind_1h: null,
+    };
+
+    it('every aggregation kind, hop boundaries (windowStart, t, t + 1 ms)', async () => {
+      await h.writeSource(src, [
+        ev({ id: 'e01', kind: 'click', amount: 100, ts: WS - 1 }),
+        ev({ id: 'e02', kind: 'click', amount: 1, ts: WS }),
+        ev({ id: 'e03', kind: 'view', amount: 5, ts: T0 }),
+        ev({ id: 'e04', kind: 'view', amount: 3, ts: T }),
+        ev({ id: 'e05', kind: 'click', amount: 1000, ts: T + 1 }),
+      ]);
+      const got = await run([
+        { user_id: 'u1', event_timestamp: T },
+        { user_id: 'u1', event_timestamp: T + 1 },
+        { user_id: 'u1', event_timestamp: WS - 1 },
+      ]);
+      expect(got.data![0]).toMatchObject({
+        n_1h: 3,
+        clicks_1h: 1,
+        sum_1h: 9,
+        avg_1h: 3,
+        min_1h: 1,
+        max_1h: 5,
+        last_kind_1h: 'view',
+        mode_kind_1h: 'view',
+      });
+      expect(got.data![1]).toMatchObject({ n_1h: 4, clicks_1h: 2, sum_1h: 1009, max_1h: 1000 });
+      expect(got.data![1]!.last_kind_1h).toBe('click');
+      // At WS - 1 the window is [T0 - 89m, WS - 1]: only e01.
+      expect(got.data![2]).toMatchObject({
+        n_1h: 1,
+        sum_1h: 100,
+        min_1h: 100,
+        mode_kind_1h: 'click',
+      });
+    });
+
+    it('identical timestamps: last by greatest id (code points), mode ties → smallest value', async () => {
+      await h.writeSource(src, [
+        ev({ id: 'e9', kind: 'view', ts: T0, attrs: { color: 'red' } }),
+        ev({ id: 'e10', kind: 'click', ts: T0, attrs: { color: 'blue' } }),
+        ev({ id: 'E99', kind: 'buy', ts: T0, attrs: { color: 'green' } }),
+      ]);
+      const got = await run([{ user_id: 'u1', event_timestamp: T0 }]);
+      // 'e9' > 'e10' > 'E99' by code point; buy/click/view tie once each → 'buy'.
+      expect(got.data![0]).toMatchObject({
+        n_1h: 3,
+        last_kind_1h: 'view',
+        color: 'red',
+        mode_kind_1h: 'buy',
+      });
+    });
+
+    it('empty windows, never-seen entities, rows before any data, null keys', async () => {
+      await h.writeSource(src, [ev({ id: 'e1', ts: T - 2 * HOUR, attrs: { color: 'red' } })]);
+      const got = await run([
+        { user_id: 'u1', event_timestamp: T },
+        { user_id: 'nobody', event_timestamp: T },
+        { user_id: 'u1', event_timestamp: T - 3 * HOUR },
+        { user_id: null, event_timestamp: T },
+      ]);
+      expect(got.data![0]).toMatchObject({ ...EMPTY, color: 'red', price: null });
+      for (const i of [1, 2, 3]) expect(got.data![i]).toMatchObject({ ...EMPTY, color: null });
+    });
+
+    it('TTL expiry of lifetime values: exactly TTL old is valid, +1 ms is null', async () => {
+      await h.writeSource(src, [ev({ id: 'e1', ts: T0, attrs: { color: 'red', price: '2.5' } })]);
+      const got = await run([
+        { user_id: 'u1', event_timestamp: T0 + DAY },
+        { user_id: 'u1', event_timestamp: T0 + DAY + 1 },
+        { user_id: 'u1', event_timestamp: T0 - 1 },
+      ]);
+      expect(got.data!.map((r) => [r.color, r.price])).toEqual([
+        ['red', 2.5],
+        [null, null],
+        [null, null],
+      ]);
+    });
+
+    it('anonymous events are skipped by the view filter', async () => {
+      await h.writeSource(src, [
+        ev({ id: 'e1', userId: null, ts: T0 }),
+        ev({ id: 'e2', userId: 'u1', ts: T0, kind: 'click' }),
+      ]);
+      const got = await run([{ user_id: 'u1', event_timestamp: T }]);
+      expect(got.data![0]).toMatchObject({ n_1h: 1, clicks_1h: 1 });
+    });
+
+    it('map-key paths and toNumber of decimal strings (non-numbers → null, skipped by last)', async () => {
+      const cases: [string | undefined, number | null][] = [
+        ['19.99', 19.99],
+        [' 5.5 ', 5.5],
+        ['1e2', 100],
+        ['-3', -3],
+        ['.5', 0.5],
+        ['abc', null],
+        ['inf', null],
+        ['NaN', null],
+        ['1_000', null],
+        ['', null],
+        [undefined, null],
+      ];
+      for (const [text, want] of cases) {
+        const attrs: Record<string, string> = text === undefined ? {} : { price: text };
+        await h.writeSource(src, [ev({ id: 'e1', ts: T0, attrs })]);
+        const got = await run([{ user_id: 'u1', event_timestamp: T0 }]);
+        expect({ text, price: got.data![0]!.price }).toEqual({ text, price: want });
+      }
+      // last non-null: a newer unparseable price does not hide the older number.
+      await h.writeSource(src, [
+        ev({ id: 'e1', ts: T0, attrs: { price: '7' } }),
+        ev({ id: 'e2', ts: T0 + 1, attrs: { price: 'n/a', color: 'red' } }),
+      ]);
+      const got = await run([{ user_id: 'u1', event_timestamp: T0 + 1 }]);
+      expect(got.data![0]).toMatchObject({ price: 7, color: 'red' });
+    });
+
+    it('unnest + weighted mode with ties; view filter on status', async () => {
+      const tx = shop.batchSources.get('transactions_batch')!.spec;
+      const t = (id: string, ts: number, status: string, items: [string, number][]): string =>
+        JSON.stringify({
+          transactionId: id,
+          userId: 'u1',
+          orderItems: items.map(([category, quantity]) => ({
+            productId: 'p1',
+            quantity,
+            price: 1,
+            category,
+          })),
+          totalAmount: 10,
+          currency: 'EUR',
+          paymentMethod: 'card',
+          status,
+          timestamp: ts,
+        });
+      await h.writeSource(tx, [
+        t('t1', T0, 'completed', [
+          ['toys', 1],
+          ['books', 2],
+        ]),
+        t('t2', T0 + 1, 'completed', [['toys', 1]]),
+        t('t3', T0 + 2, 'pending', [['games', 9]]),
+      ]);
+      const f = shop.resolveFeatures({ features: ['user_purchases:preferred_category_30d'] });
+      const got = await run(
+        [
+          { user_id: 'u1', event_timestamp: T0 + 2 },
+          { user_id: 'u1', event_timestamp: T0 },
+        ],
+        f,
+        shop,
+      );
+      expect(got.data!.map((r) => r.preferred_category_30d)).toEqual(['books', 'books']);
+      await h.writeSource(tx, [t('t1', T0, 'completed', [['toys', 3]])]);
+      const again = await run([{ user_id: 'u1', event_timestamp: T0 }], f, shop);
+      expect(again.data![0]!.preferred_category_30d).toBe('toys');
+    });
+
+    it('on-demand features with request fields; labels passed through; row order kept', async () => {
+      await h.writeSource(src, [
+        ev({ id: 'e1', amount: 2, ts: T0 }),
+        ev({ id: 'e2', userId: 'u2', amount: 5, ts: T0 }),
+      ]);
+      const features = repo.resolveFeatures({ features: ['stats:sum_1h', 'scaled:scaled_sum'] });
+      const rows = [
+        { user_id: 'u2', event_timestamp: T0 + 1, factor: 3, label: 1 },
+        { user_id: 'u1', event_timestamp: T0, factor: 0.5, label: 0 },
+        { user_id: 'u9', event_timestamp: T0 - DAY, factor: 2, label: 1 },
+        { user_id: 'u1', event_timestamp: T0 - 1, factor: null, label: 0 },
+      ];
+      const got = await run(rows, features);
+      expect(got.data).toEqual([
+        { user_id: 'u2', event_timestamp: T0 + 1, factor: 3, label: 1, sum_1h: 5, scaled_sum: 15 },
+        { user_id: 'u1', event_timestamp: T0, factor: 0.5, label: 0, sum_1h: 2, scaled_sum: 1 },
+        { user_id: 'u9', event_timestamp: T0 - DAY, factor: 2, label: 1, sum_1h: 0, scaled_sum: 0 },
+        {
+          user_id: 'u1',
+          event_timestamp: T0 - 1,
+          factor: null,
+          label: 0,
+          sum_1h: 0,
+          scaled_sum: null,
+        },
+      ]);
+    });
+
+    it('the e-commerce on-demand views (recency, rates, user × product)', async () => {
+      const ue = shop.batchSources.get('user_events_batch')!.spec;
+      const tx = shop.batchSources.get('transactions_batch')!.spec;
+      const u = (id: string, type: string, ts: number, props: Record<string, string>): string =>
+        JSON.stringify({
+          eventId: id,
+          userId: 'u1',
+          sessionId: 's',
+          eventType: type,
+          timestamp: ts,
+          properties: props,
+          context: { userAgent: 'ua', ip: '1', platform: 'mobile', referrer: null },
+        });
+      await h.writeSource(ue, [
+        u('e1', 'page_view', T0 - 3 * DAY, { productId: 'p1', price: '30', category: 'fashion' }),
+        u('e2', 'page_view', T0 - HOUR, { productId: 'p1' }),
+        u('e3', 'page_view', T0 - HOUR, { productId: 'p1' }),
+        u('e4', 'add_to_cart', T0 - HOUR, { productId: 'p1' }),
+      ]);
+      await h.writeSource(tx, [
+        JSON.stringify({
+          transactionId: 't1',
+          userId: 'u1',
+          orderItems: [{ productId: 'p1', quantity: 1, price: 60, category: 'fashion' }],
+          totalAmount: 60,
+          currency: 'EUR',
+          paymentMethod: 'card',
+          status: 'completed',
+          timestamp: T0 - 2 * DAY,
+        }),
+      ]);
+      const features = shop.resolveFeatures({
+        features: [
+          'user_recency:last_activity_days_ago',
+          'product_rates:view_to_cart_rate_24h',
+          'product_rates:cart_to_purchase_rate_24h',
+          'user_product:price_vs_avg_order',
+          'user_product:category_match',
+          'user_product:device_optimization',
+        ],
+      });
+      const got = await run(
+        [
+          { user_id: 'u1', product_id: 'p1', event_timestamp: T0 },
+          { user_id: 'u0', product_id: 'p0', event_timestamp: T0 },
+        ],
+        features,
+        shop,
+      );
+      expect(got.data![0]).toMatchObject({
+        last_activity_days_ago: 0,
+        view_to_cart_rate_24h: 0.5,
+        cart_to_purchase_rate_24h: 0,
+        price_vs_avg_order: 0.5,
+        category_match: true,
+        device_optimization: 0.9,
+      });
+      expect(got.data![1]).toMatchObject({
+        last_activity_days_ago: null,
+        view_to_cart_rate_24h: null,
+        cart_to_purchase_rate_24h: null,
+        price_vs_avg_order: null,
+        category_match: false,
+        device_optimization: 0.5,
+      });
+      await h.writeSource(ue, []);
+      await h.writeSource(tx, []);
+    });
+
+    it('ISO-8601 and epoch-ms entity timestamps, from files and rows', async () => {
+      await h.writeSource(src, [ev({ id: 'e1', amount: 4, ts: T0 })]);
+      const iso = new Date(T0).toISOString();
+      const csv = join(tmp.dir, 'ents.csv');
+      writeFileSync(csv, `user_id,event_timestamp\nu1,${iso}\nu1,${T0 - 1}\n`);
+      const jsonl = join(tmp.dir, 'ents.jsonl');
+      writeFileSync(
+        jsonl,
+        `${JSON.stringify({ user_id: 'u1', event_timestamp: T0 })}\n${JSON.stringify({ user_id: 'u1', event_timestamp: T0 - 1 })}\n`,
+      );
+      const f = repo.resolveFeatures({ features: ['stats:sum_1h'] });
+      for (const entities of [
+        { type: 'file', path: csv },
+        { type: 'file', path: jsonl },
+        {
+          type: 'rows',
+          rows: [
+            { user_id: 'u1', event_timestamp: iso },
+            { user_id: 'u1', event_timestamp: T0 - 1 },
+          ],
+        },
+      ] as EntitySource[]) {
+        const got = await run(entities, f);
+        expect(got.data!.map((r) => r.sum_1h)).toEqual([4, 0]);
+      }
+    });
+
+    it.each(['parquet', 'arrow', 'csv', 'jsonl'] as OutputFormat[])(
+      'output format round-trip: %s',
+      async (format) => {
+        if (!h.store.capabilities.outputFormats.includes(format)) return;
+        await h.writeSource(src, [
+          ev({ id: 'e1', amount: 2.5, ts: T0, kind: 'click', attrs: { color: 'red' } }),
+        ]);
+        const features = stats();
+        const rows = [
+          { user_id: 'u1', event_timestamp: T0 },
+          { user_id: 'u2', event_timestamp: T0 },
+        ];
+        const mem = await run(rows, features);
+        const path = join(tmp.dir, `out.${format}`);
+        const s = await h.store.exportPointInTime({
+          repo,
+          features,
+          entities: { type: 'rows', rows },
+          out: { type: 'file', path },
+        });
+        expect(s.rows).toBe(2);
+        const back = await readBack(path, format);
+        expect(back).toEqual(mem.data);
+      },
+    );
+
+    it('bad raw records are counted per file with line-numbered examples, never aborting', async () => {
+      if (!h.rawFiles) return;
+      await h.writeSource(
+        src,
+        [
+          ev({ id: 'e1', ts: T0 }),
+          '{"id": "e2", "ts": ',
+          JSON.stringify({ id: 'e3', userId: 'u1', kind: 'view', amount: 1, attrs: {}, ts: 'x' }),
+          '',
+          JSON.stringify({ id: 'e4', userId: 'u1', amount: 1, attrs: {}, ts: T0 }),
+          ev({ id: 'e5', ts: T0, kind: 'nope' }),
+          ev({ id: 'e6', ts: T0 }),
+        ],
+        'a.jsonl',
+      );
+      const got = await run([{ user_id: 'u1', event_timestamp: T0 }]);
+      expect(got.data![0]!.n_1h).toBe(2);
+      expect(got.rejects).toHaveLength(1);
+      const r = got.rejects[0]!;
+      expect(r.source).toBe('ev');
+      expect(r.file.endsWith('a.jsonl')).toBe(true);
+      expect(r.count).toBe(4);
+      expect(r.examples).toEqual([
+        { line: 2, reason: 'invalid JSON' },
+        { line: 3, reason: 'field "ts": expected int64, got string' },
+        { line: 5, reason: 'missing required field "kind"' },
+        { line: 6, reason: 'field "kind": "nope" is not one of click, view, buy' },
+      ]);
+    });
+
+    it('--start/--end/--every grid mode samples every known entity', async () => {
+      if (!h.store.capabilities.entityGrid) return;
+      await h.writeSource(src, [
+        ev({ id: 'e1', ts: T0, amount: 1 }),
+        ev({ id: 'e2', userId: 'u2', ts: T0 + MIN, amount: 2 }),
+        ev({ id: 'e3', userId: null, ts: T0 + MIN, amount: 4 }),
+      ]);
+      const got = await run(
+        { type: 'grid', start: T0, end: T0 + 2 * MIN, everyMs: MIN },
+        repo.resolveFeatures({ features: ['stats:sum_1h'] }),
+      );
+      expect(got.data!.map((r) => [r.user_id, r.event_timestamp, r.sum_1h])).toEqual([
+        ['u1', T0, 1],
+        ['u2', T0, 0],
+        ['u1', T0 + MIN, 1],
+        ['u2', T0 + MIN, 2],
+        ['u1', T0 + 2 * MIN, 1],
+        ['u2', T0 + 2 * MIN, 2],
+      ]);
+    });
+
+    describeComputeTilesConformance(() => ({ h, shop }));
+  });
+}
+
+/** Reads an output file back into row objects (int64 as numbers), independent of the store. */
+async function readBack(path: string, format: OutputFormat): Promise<Record<string, unknown>[]> {
+  if (format === 'arrow') {
+    const table = tableFromIPC(readFileSync(path));
+    return table.toArray().map((r: { toJSON(): Record<string, unknown> }) => {
+      const o = { ...r.toJSON() };
+      for (const [k, v] of Object.entries(o)) if (typeof v === 'bigint') o[k] = Number(v);
+      return o;
+    });
+  }
+  const instance = await DuckDBInstance.create(':memory:');
+  const conn = await instance.connect();
+  try {
+    const p = `'${path.replaceAll("'", "''")}'`;
+    const from =
+      format === 'parquet'
+        ? `read_parquet(${p})`
+        : format === 'csv'
+          ? `read_csv(${p}, header = true)`
+          : `read_json(${p}, format = 'newline_delimited')`;
+    const reader = await conn.runAndReadAll(`SELECT * FROM ${from}`);
+    return reader.getRowObjectsJS().map((r) => {
+      const o: Record<string, unknown> = {};
+      for (const [k, v] of Object.entries(r)) o[k] = typeof v === 'bigint' ? Number(v) : v;
+      return o;
+    });
+  } finally {
+    conn.closeSync();
+    instance.closeSync();
+  }
+}
