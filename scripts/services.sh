@@ -135,8 +135,16 @@ status() {
   if kafka_ready; then echo "kafka  up    127.0.0.1:$KAFKA_PORT"; else echo "kafka  down  127.0.0.1:$KAFKA_PORT"; fi
 }
 
+# The local BigQuery emulator (bqemulator from PyPI, pinned): installed once; the emulator test
+# starts it on a free port itself.
+bqemu_up() {
+  if [ -x .cache/py/bqemu/bin/bqemulator ]; then return; fi
+  log "installing the BigQuery emulator (bqemulator) into .cache/py/bqemu"
+  bash scripts/bqemu.sh install >&2 || log "bqemulator could not be installed; its test will say so"
+}
+
 case "${1:-}" in
-  up) redis_up; kafka_up; chromium_up ;;
+  up) redis_up; kafka_up; chromium_up; bqemu_up ;;
   down) down ;;
   status) status ;;
   *) echo "usage: $0 up|down|status" >&2; exit 2 ;;
