@@ -144,7 +144,24 @@ export class ReadPlan {
    * bounded cache of immutable parses, and states are merged straight from the tiles.
    */
   evaluate(t: number, fields: ArrayLike<string>, values: ArrayLike<string>): FeatureValue[] {
-    const n = fields.length;
+    return this.#evaluate(t, fields.length, fields, 0, values, 0, 1);
+  }
+
+  /** {@link evaluate} of a flat `field, value, field, value, …` array (a raw HGETALL reply). */
+  evaluatePairs(t: number, pairs: ArrayLike<string>): FeatureValue[] {
+    return this.#evaluate(t, pairs.length >> 1, pairs, 0, pairs, 1, 2);
+  }
+
+  /** Field `i` is `fields[fOff + i * stride]`, its value `values[vOff + i * stride]`. */
+  #evaluate(
+    t: number,
+    n: number,
+    fields: ArrayLike<string>,
+    fOff: number,
+    values: ArrayLike<string>,
+    vOff: number,
+    stride: number,
+  ): FeatureValue[] {
     if (n === 0) return this.notFoundRow();
     if (t !== this.#preparedT) this.#prepare(t);
     const out: FeatureValue[] = new Array(this.features.length);
@@ -156,10 +173,13 @@ export class ReadPlan {
       g.tiles.length = 0;
     }
     for (let i = 0; i < n; i++) {
-      const field = fields[i] as string;
+      const field = fields[fOff + i * stride] as string;
       if (isLifetimeField(field)) {
         const lf = this.#lifetimeByField.get(field);
-        if (lf) lifetimeStates[lf.slot] = parseState(values[i] as string) as LastState | null;
+        if (lf)
+          lifetimeStates[lf.slot] = parseState(
+            values[vOff + i * stride] as string,
+          ) as LastState | null;
         continue;
       }
       const g = groupOf(groups, field);
@@ -167,7 +187,7 @@ export class ReadPlan {
       const k = hopOf(field, g.prefix.length);
       if (!(k >= g.first && k <= g.last)) continue; // also skips a malformed (NaN) hop
       g.ks.push(k);
-      g.tiles.push(parseState(values[i] as string) as Record<string, unknown>);
+      g.tiles.push(parseState(values[vOff + i * stride] as string) as Record<string, unknown>);
     }
     for (const g of groups) {
       const { ks, tiles } = g;

@@ -120,6 +120,8 @@ describe('ReadPlan.evaluate', () => {
               fields,
               values.map((v) => (' ' + v).slice(1)),
             );
+            const pairs = fields.flatMap((f, i) => [f, values[i]!]);
+            expect(plan.evaluatePairs(t, pairs)).toEqual(row);
             if (entries.length === 0 && round === 0) continue;
             wanted.forEach((name, i) => {
               const [, kind, , windowMs, hopMs] = FEATURES.find((f) => f[0] === name)!;
