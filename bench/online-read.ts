@@ -136,6 +136,8 @@ interface Figures {
   p50: number;
   p99: number;
   perSec: number;
+  /** CPU µs of this process per read (user + system): robust on a loaded machine. */
+  cpu: number;
 }
 
 async function measure(
@@ -146,17 +148,20 @@ async function measure(
   for (let i = 0; i < Math.max(200, iterations / 10); i++) await store.readMany(reqs);
   const lat = new Float64Array(iterations);
   const start = process.hrtime.bigint();
+  const cpu0 = process.cpuUsage();
   for (let i = 0; i < iterations; i++) {
     const t0 = process.hrtime.bigint();
     await store.readMany(reqs);
     lat[i] = Number(process.hrtime.bigint() - t0) / 1000;
   }
   const total = Number(process.hrtime.bigint() - start) / 1e9;
+  const cpu = process.cpuUsage(cpu0);
   lat.sort();
   return {
     p50: lat[Math.floor(iterations * 0.5)]!,
     p99: lat[Math.floor(iterations * 0.99)]!,
     perSec: iterations / total,
+    cpu: (cpu.user + cpu.system) / iterations,
   };
 }
 
@@ -181,7 +186,7 @@ async function bench(label: string, store: OnlineStore): Promise<void> {
     for (let r = 0; r < 3; r++) runs.push(await measure(store, reqs, iterations));
     const f = (k: keyof Figures): number => median(runs.map((x) => x[k]));
     console.log(
-      `${label.padEnd(7)} ${name}  p50 ${f('p50').toFixed(0).padStart(6)} µs   p99 ${f('p99').toFixed(0).padStart(6)} µs   ${f('perSec').toFixed(0).padStart(7)} reads/s   (median of 3 × ${iterations})`,
+      `${label.padEnd(7)} ${name}  p50 ${f('p50').toFixed(0).padStart(6)} µs   p99 ${f('p99').toFixed(0).padStart(6)} µs   ${f('perSec').toFixed(0).padStart(7)} reads/s   CPU ${f('cpu').toFixed(0).padStart(6)} µs/read   (median of 3 × ${iterations})`,
     );
   }
   await store.teardown();

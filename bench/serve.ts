@@ -7,6 +7,7 @@
  *
  *   npm run bench:serve            # env: USERS=1000 PRODUCTS=500 BENCH_SECONDS=5 CONCURRENCY=16 RUNS=3
  *   npm run bench:rank             # the same server, POST /v1/models/ranker_v1/rank with 100 candidates
+ *   SERVER_NODE_ARGS='--cpu-prof --cpu-prof-dir=prof' npm run bench:serve   # profile the server
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -111,7 +112,14 @@ async function populate(now: number): Promise<void> {
 async function startServer(home: string): Promise<ChildProcess> {
   const child = spawn(
     process.execPath,
-    [join(ROOT, 'bin/larder.js'), 'serve', '--port', String(PORT), '--no-grpc'],
+    [
+      ...(process.env.SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean),
+      join(ROOT, 'bin/larder.js'),
+      'serve',
+      '--port',
+      String(PORT),
+      '--no-grpc',
+    ],
     {
       cwd: ROOT,
       env: {

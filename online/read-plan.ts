@@ -1,18 +1,19 @@
 /**
  * Per-(view, feature list) read plans, built once and cached, and the evaluation of one
  * entity's stored fields into feature values at `t` with the shared aggregation library.
- * Only tiles inside the window of some requested feature are JSON-parsed.
+ * Only tiles inside the window of some requested feature are parsed, through a bounded cache of
+ * parsed states keyed by their stored JSON.
  */
 import {
   aggregator,
   evaluateLifetime,
-  evaluateTiles,
   windowHops,
   type Aggregator,
   type LastState,
 } from '../registry/aggregation/index.ts';
 import { LarderError } from '../registry/errors.ts';
 import type { FeatureViewSpec } from '../registry/spec.ts';
+import type { Scalar } from '../registry/types.ts';
 import { isLifetimeField, lifetimeField } from './field-names.ts';
 import type { FeatureValue, ReadRequest } from './online-store.ts';
 
@@ -20,6 +21,8 @@ interface WindowedFeature {
   index: number;
   name: string;
   agg: Aggregator<unknown>;
+  /** `count` / `sum`: numeric states merged by `+` (the aggregators' own merge). */
+  numeric: boolean;
   windowMs: number;
   hopMs: number;
   /** First hop of this feature's window at the current `t`. */
@@ -28,6 +31,8 @@ interface WindowedFeature {
 
 interface HopGroup {
   hopMs: number;
+  /** `"<hopMs>:"`, the prefix of this group's tile fields. */
+  prefix: string;
   maxWindowMs: number;
   features: WindowedFeature[];
   /** Hop range of the widest requested window at the current `t`. */
@@ -50,14 +55,12 @@ export class ReadPlan {
   readonly features: readonly string[];
   readonly #windowed: WindowedFeature[] = [];
   readonly #lifetime: LifetimeFeature[] = [];
-  /** `"<hopMs>"` → group, so a field's prefix finds its group without parsing a number. */
+  /** `"<hopMs>"` → group. */
   readonly #groups = new Map<string, HopGroup>();
   readonly #lifetimeByField = new Map<string, LifetimeFeature>();
   readonly #notFoundRow: FeatureValue[];
   readonly #groupList: HopGroup[] = [];
   readonly #lifetimeStates: (LastState | null)[] = [];
-  readonly #tuples: [number, unknown][] = [];
-  readonly #picked: [number, unknown][] = [];
   #preparedT = NaN;
 
   constructor(view: FeatureViewSpec, features: readonly string[]) {
@@ -82,6 +85,7 @@ export class ReadPlan {
         index,
         name,
         agg: aggregator(f.aggregation),
+        numeric: f.aggregation === 'count' || f.aggregation === 'sum',
         windowMs: f.windowMs,
         hopMs: f.hopMs,
         first: 0,
@@ -90,6 +94,7 @@ export class ReadPlan {
       const key = String(f.hopMs);
       const g = this.#groups.get(key) ?? {
         hopMs: f.hopMs,
+        prefix: `${key}:`,
         maxWindowMs: 0,
         features: [],
         first: 0,
@@ -132,51 +137,87 @@ export class ReadPlan {
   /**
    * Evaluates one entity at `t` from its stored fields (`fields[i]` → `values[i]`), or returns a
    * NOT_FOUND row when there are none. Synchronous, so the plan's scratch state is safe to share.
+   *
+   * Same result as `evaluateTiles` over the tiles of each feature's window (property-tested in
+   * test/online/read-plan.test.ts), without its per-call allocations: the window ranges are
+   * prepared once per `t`, field names are scanned without slicing, parsed tiles come from a
+   * bounded cache of immutable parses, and states are merged straight from the tiles.
    */
   evaluate(t: number, fields: ArrayLike<string>, values: ArrayLike<string>): FeatureValue[] {
-    const n = fields.length;
+    return this.#evaluate(t, fields.length, fields, 0, values, 0, 1);
+  }
+
+  /** {@link evaluate} of a flat `field, value, field, value, …` array (a raw HGETALL reply). */
+  evaluatePairs(t: number, pairs: ArrayLike<string>): FeatureValue[] {
+    return this.#evaluate(t, pairs.length >> 1, pairs, 0, pairs, 1, 2);
+  }
+
+  /** Field `i` is `fields[fOff + i * stride]`, its value `values[vOff + i * stride]`. */
+  #evaluate(
+    t: number,
+    n: number,
+    fields: ArrayLike<string>,
+    fOff: number,
+    values: ArrayLike<string>,
+    vOff: number,
+    stride: number,
+  ): FeatureValue[] {
     if (n === 0) return this.notFoundRow();
     if (t !== this.#preparedT) this.#prepare(t);
     const out: FeatureValue[] = new Array(this.features.length);
     const lifetimeStates = this.#lifetimeStates;
     lifetimeStates.fill(null);
-    for (const g of this.#groupList) {
+    const groups = this.#groupList;
+    for (const g of groups) {
       g.ks.length = 0;
       g.tiles.length = 0;
     }
     for (let i = 0; i < n; i++) {
-      const field = fields[i] as string;
+      const field = fields[fOff + i * stride] as string;
       if (isLifetimeField(field)) {
         const lf = this.#lifetimeByField.get(field);
-        if (lf) lifetimeStates[lf.slot] = JSON.parse(values[i] as string) as LastState | null;
+        if (lf)
+          lifetimeStates[lf.slot] = parseState(
+            values[vOff + i * stride] as string,
+          ) as LastState | null;
         continue;
       }
-      const colon = field.indexOf(':');
-      const g = this.#groups.get(field.slice(0, colon));
-      if (!g) continue;
-      const k = +field.slice(colon + 1);
-      if (k < g.first || k > g.last) continue;
+      const g = groupOf(groups, field);
+      if (g === undefined) continue;
+      const k = hopOf(field, g.prefix.length);
+      if (!(k >= g.first && k <= g.last)) continue; // also skips a malformed (NaN) hop
       g.ks.push(k);
-      g.tiles.push(JSON.parse(values[i] as string) as Record<string, unknown>);
+      g.tiles.push(parseState(values[vOff + i * stride] as string) as Record<string, unknown>);
     }
-    const picked = this.#picked;
-    for (const g of this.#groupList) {
+    for (const g of groups) {
       const { ks, tiles } = g;
       for (const f of g.features) {
-        picked.length = 0;
+        const name = f.name;
         let newest = -Infinity;
-        for (let i = 0; i < ks.length; i++) {
-          const k = ks[i] as number;
-          const tile = tiles[i] as Record<string, unknown>;
-          if (k < f.first || !Object.hasOwn(tile, f.name)) continue;
-          // Reused tuples: evaluateTiles reads them synchronously and keeps none.
-          const tuple = (this.#tuples[picked.length] ??= [0, null]);
-          tuple[0] = k;
-          tuple[1] = tile[f.name];
-          picked.push(tuple);
-          if (k > newest) newest = k;
+        let value: Scalar | null;
+        if (f.numeric) {
+          // count / sum: the merge is `a + b` from 0, in the same order as evaluateTiles.
+          let acc = 0;
+          for (let i = 0; i < ks.length; i++) {
+            const k = ks[i] as number;
+            const tile = tiles[i] as Record<string, unknown>;
+            if (k < f.first || !Object.hasOwn(tile, name)) continue;
+            acc = acc + (tile[name] as number);
+            if (k > newest) newest = k;
+          }
+          value = acc;
+        } else {
+          const agg = f.agg;
+          let acc = agg.init();
+          for (let i = 0; i < ks.length; i++) {
+            const k = ks[i] as number;
+            const tile = tiles[i] as Record<string, unknown>;
+            if (k < f.first || !Object.hasOwn(tile, name)) continue;
+            acc = agg.merge(acc, tile[name]);
+            if (k > newest) newest = k;
+          }
+          value = agg.finish(acc);
         }
-        const value = evaluateTiles(f.agg, picked, t, f.windowMs, f.hopMs);
         out[f.index] = {
           value,
           status: value === null ? 'NULL_VALUE' : 'PRESENT',
@@ -198,6 +239,52 @@ export class ReadPlan {
     }
     return out;
   }
+}
+
+/** The group whose tile fields start with its `"<hopMs>:"` prefix (plans have 1–3 groups). */
+function groupOf(groups: readonly HopGroup[], field: string): HopGroup | undefined {
+  for (let i = 0; i < groups.length; i++) {
+    const g = groups[i] as HopGroup;
+    if (field.startsWith(g.prefix)) return g;
+  }
+  return undefined;
+}
+
+/** The hop index after the prefix (`"60000:28912345"` → 28912345), NaN when malformed. */
+function hopOf(field: string, from: number): number {
+  let i = from;
+  let sign = 1;
+  if (field.charCodeAt(i) === 45 /* - */) {
+    sign = -1;
+    i++;
+  }
+  if (i >= field.length) return NaN;
+  let k = 0;
+  for (; i < field.length; i++) {
+    const d = field.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return NaN;
+    k = k * 10 + d;
+  }
+  return sign * k;
+}
+
+/**
+ * Parsed states by their stored JSON. Tiles are immutable once a hop is over and hot entities
+ * are read again and again, so most reads skip `JSON.parse`. The parses are shared: nothing
+ * may mutate them (aggregators merge into their own `init()` state; `last` only returns them).
+ * Bounded: cleared when full.
+ */
+const parsed = new Map<string, unknown>();
+const PARSED_MAX = 50_000;
+
+function parseState(raw: string): unknown {
+  let v = parsed.get(raw);
+  if (v === undefined) {
+    v = JSON.parse(raw) as unknown;
+    if (parsed.size >= PARSED_MAX) parsed.clear();
+    parsed.set(raw, v);
+  }
+  return v;
 }
 
 const plans = new WeakMap<FeatureViewSpec, Map<string, ReadPlan>>();

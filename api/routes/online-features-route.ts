@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { getOnlineFeatures } from '../../online/get-online-features.ts';
-import { toFeastJson } from '../feature-server/feast-json.ts';
+import { feastJsonString } from '../feature-server/feast-json.ts';
 import { parseOnlineRequest } from '../feature-server/parse-online-request.ts';
 import {
   ErrorResponse,
@@ -35,7 +35,8 @@ export function onlineFeaturesRoute(app: FastifyInstance, ctx: ServerContext): v
         { repo: snap.repo, store: snap.store, maxEntityRows: ctx.maxEntityRows, onStoreRead },
         req,
       );
-      return reply.type('application/json').send(JSON.stringify(toFeastJson(res)));
+      // Serialized once, directly (the response schema documents the shape; no serializer runs).
+      return reply.type('application/json').send(feastJsonString(res));
     },
   );
 }

@@ -21,6 +21,8 @@ export interface ScriptPipeline extends RedisPipelineLike {
   larderCasFields(key: string, ...args: (string | number)[]): unknown;
   /** Variable key count: `numKeys, ...keys, ...args`. */
   larderStreamBatch(numKeys: number, ...keysAndArgs: (string | number)[]): unknown;
+  /** Variable key count: `numKeys, ...keys`; the HGETALL of each key, flat. */
+  larderReadHashes(numKeys: number, ...keys: string[]): unknown;
 }
 
 export interface RedisNodeLike {

@@ -2,8 +2,9 @@
  * Redis / Redis Cluster online store (ioredis): one hash per (namespace, view, entity), fields
  * per tile and per lifetime feature, JSON values (docs/online-store-format.md).
  *
- * - Reads: one HGETALL per (view, entity), all in one pipeline per node, so `readMany` is one
- *   round trip (per cluster master, in parallel) whatever the number of entities and views.
+ * - Reads: the HGETALL of every (view, entity), so `readMany` is one round trip whatever the
+ *   number of entities and views: on Redis inside a read script (one call per 512 keys, one
+ *   pipeline); on a cluster one HGETALL per key, one pipeline per master, in parallel.
  * - Overwrites: one Lua script per key (HSET, prune stale tiles, raise the key's expiry).
  * - Merges: optimistic, atomic per key: HMGET the fields (one round trip), merge in JS with the
  *   shared aggregation library, then a compare-and-set Lua script per key; keys that changed
@@ -37,12 +38,20 @@ import {
 } from '../write-batch.ts';
 import type { RedisPipelineLike, RedisTopology, ScriptPipeline } from './redis-client.ts';
 import { checkpointKey, namespacePattern, redisKey } from './redis-keys.ts';
-import { CAS_FIELDS_LUA, SET_FIELDS_LUA, STREAM_BATCH_LUA } from './redis-scripts.ts';
+import {
+  CAS_FIELDS_LUA,
+  READ_HASHES_LUA,
+  SET_FIELDS_LUA,
+  STREAM_BATCH_LUA,
+} from './redis-scripts.ts';
 import { keySlot } from '../redis-cluster/key-slot.ts';
 import { slotTag } from '../redis-cluster/slot-tags.ts';
 
 /** Fields per script call: keeps `unpack` far below Lua's C stack limit. */
 const MAX_FIELDS_PER_CALL = 1000;
+
+/** Keys per read script call: bounds how long one call holds the Redis event loop. */
+const MAX_KEYS_PER_READ = 512;
 
 export interface RedisStoreTuning {
   maxMergeAttempts?: number;
@@ -78,6 +87,7 @@ export class RedisOnlineStore implements OnlineStore {
     topology.client.defineCommand('larderSetFields', { numberOfKeys: 1, lua: SET_FIELDS_LUA });
     topology.client.defineCommand('larderCasFields', { numberOfKeys: 1, lua: CAS_FIELDS_LUA });
     topology.client.defineCommand('larderStreamBatch', { lua: STREAM_BATCH_LUA });
+    topology.client.defineCommand('larderReadHashes', { lua: READ_HASHES_LUA });
   }
 
   init(): Promise<void> {
@@ -379,7 +389,7 @@ export class RedisOnlineStore implements OnlineStore {
   }
 
   async readMany(requests: readonly ReadRequest[]): Promise<ReadResult[]> {
-    // Unique keys across every request; one HGETALL each, one pipeline (per node).
+    // Unique keys across every request, all read in one round trip (per node).
     const keyIndex = new Map<string, number>();
     const keys: string[] = [];
     const slots: number[][] = requests.map((r) =>
@@ -395,6 +405,16 @@ export class RedisOnlineStore implements OnlineStore {
       }),
     );
     const plans: ReadPlan[] = requests.map((r) => readPlan(r));
+    if (this.#topology.kind === 'redis') {
+      // Single Redis: the read script, one call per MAX_KEYS_PER_READ keys, one pipeline.
+      const hashes = await this.#readHashes(keys);
+      return requests.map((r, ri) => {
+        const plan = plans[ri]!;
+        const rows: FeatureValue[][] = slots[ri]!.map((i) => plan.evaluatePairs(r.t, hashes[i]!));
+        return { view: r.view.name, features: plan.features, rows };
+      });
+    }
+    // Cluster: one HGETALL per key (a script's keys must share a slot), one pipeline per node.
     const hashes = (await this.#batch('read', keys, (p, i) => p.hgetall(keys[i]!))) as Record<
       string,
       string
@@ -410,6 +430,33 @@ export class RedisOnlineStore implements OnlineStore {
       });
       return { view: r.view.name, features: plan.features, rows };
     });
+  }
+
+  /** Every key's hash as flat `field, value, …` arrays, in key order: one round trip. */
+  async #readHashes(keys: readonly string[]): Promise<string[][]> {
+    if (keys.length === 0) return [];
+    if (!this.#initPromise) await this.init();
+    else await this.#initPromise;
+    const p = this.#topology.client.pipeline() as ScriptPipeline;
+    let calls = 0;
+    for (let i = 0; i < keys.length; i += MAX_KEYS_PER_READ, calls++) {
+      const chunk = keys.slice(i, i + MAX_KEYS_PER_READ);
+      p.larderReadHashes(chunk.length, ...chunk);
+    }
+    let res;
+    try {
+      res = await p.exec();
+    } catch (e) {
+      throw this.#unavailable(e);
+    }
+    this.#onRoundTrip?.({ op: 'read', commands: calls });
+    if (!res) throw this.#unavailable(new Error('pipeline aborted'));
+    const out: string[][] = [];
+    for (const [err, value] of res) {
+      if (err) throw this.#unavailable(err);
+      for (const h of value as string[][]) out.push(h);
+    }
+    return out;
   }
 
   async describeEntity(view: string, entityKey: string): Promise<EntityDescription | null> {

@@ -122,3 +122,15 @@ end
 redis.call('HSET', ck, ARGV[1], ARGV[3])
 return {1, last}
 `;
+
+/**
+ * Read: the HGETALL of every key (KEYS), as one array of flat `field, value, …` arrays, so a
+ * `readMany` on a single Redis is a few script calls instead of one command per key (the
+ * per-command client overhead dominated reads). Keys of one call may span slots, so Redis
+ * Cluster keeps one HGETALL per key.
+ */
+export const READ_HASHES_LUA = `#!lua flags=no-writes
+local out = {}
+for i = 1, #KEYS do out[i] = redis.call('HGETALL', KEYS[i]) end
+return out
+`;

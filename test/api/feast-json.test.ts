@@ -1,0 +1,63 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import {
+  feastJsonString,
+  timestampJson,
+  toFeastJson,
+} from '../../api/feature-server/feast-json.ts';
+import type { OnlineColumn } from '../../online/get-online-features.ts';
+import type { FeatureStatus } from '../../online/online-store.ts';
+
+const STATUSES: FeatureStatus[] = ['PRESENT', 'NULL_VALUE', 'NOT_FOUND', 'OUTSIDE_MAX_AGE'];
+
+const valueArb = fc.oneof(
+  fc.double(),
+  fc.integer(),
+  fc.constantFrom(0, -0, NaN, Infinity, -Infinity, 2 ** 53 - 1, 1e21, 1e-7),
+  fc.string(),
+  fc.string({ unit: 'grapheme' }),
+  fc.boolean(),
+  fc.constant(null),
+  fc.constant(undefined),
+  fc.array(fc.oneof(fc.integer(), fc.string(), fc.constant(null)), { maxLength: 3 }),
+);
+
+const tsArb = fc.oneof(
+  fc.constant(null),
+  fc.constant(0),
+  fc.integer({ min: -62_135_596_800_000, max: 253_402_300_799_999 }),
+  fc.integer({ min: 0, max: 10_000 }).map((k) => 1_700_000_000_000 + k * 60_000),
+);
+
+const columnArb = (n: number): fc.Arbitrary<OnlineColumn> =>
+  fc.record({
+    name: fc.string({ unit: 'grapheme' }),
+    type: fc.constant(null),
+    values: fc.array(valueArb, { minLength: n, maxLength: n }),
+    statuses: fc.array(fc.constantFrom(...STATUSES), { minLength: n, maxLength: n }),
+    eventTs: fc.array(tsArb, { minLength: n, maxLength: n }),
+  });
+
+describe('feastJsonString', () => {
+  it('is JSON.stringify(toFeastJson(res)), byte for byte', () => {
+    fc.assert(
+      fc.property(
+        fc
+          .integer({ min: 0, max: 6 })
+          .chain((n) => fc.array(columnArb(n), { maxLength: 6 }).map((columns) => ({ columns }))),
+        (res) => {
+          expect(feastJsonString(res)).toBe(JSON.stringify(toFeastJson(res)));
+        },
+      ),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('formats timestamps as before, from the cache too', () => {
+    for (let k = 0; k < 2; k++) {
+      expect(timestampJson(null)).toBe('1970-01-01T00:00:00Z');
+      expect(timestampJson(1_734_740_700_000)).toBe('2024-12-21T00:25:00Z');
+      expect(timestampJson(1_734_740_700_123)).toBe('2024-12-21T00:25:00.123Z');
+    }
+  });
+});
