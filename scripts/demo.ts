@@ -140,7 +140,13 @@ step('Export a point-in-time training set of recommendation_v1', [
 ]);
 
 const base = `http://127.0.0.1:${PORT}`;
-start('Serve features, models and the dashboard', ['serve', '--port', String(PORT), '--no-grpc']);
+start('Serve features, models and the dashboard', [
+  'serve',
+  '--port',
+  String(PORT),
+  '--no-grpc',
+  ...(args.services ? ['--stream-metrics-url', 'http://127.0.0.1:9464/metrics.json'] : []),
+]);
 if (args.services) {
   start('Stream worker: Kafka → online store', ['stream', '--metrics-port', '9464']);
 }

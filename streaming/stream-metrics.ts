@@ -2,8 +2,9 @@
  * The stream worker's metrics, in their own prom-client registry (not the server's):
  * records per topic, consumer lag per partition, DLQ and skipped-too-old counts, freshness
  * (Kafka append time → readable in the online store) and batch sizes. Served as Prometheus
- * text on `/metrics` and as JSON on `/metrics.json` by {@link serveStreamMetrics}.
+ * text on `/metrics` and as the dashboard's JSON on `/metrics.json` by {@link serveStreamMetrics}.
  */
+import { StreamDashboardJson } from './stream-dashboard-json.ts';
 import { createServer, type Server } from 'node:http';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 
@@ -75,6 +76,7 @@ export async function serveStreamMetrics(
   port: number,
   host = '127.0.0.1',
 ): Promise<Server> {
+  const dashboard = new StreamDashboardJson(metrics);
   const server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     const send = async (): Promise<void> => {
@@ -83,13 +85,14 @@ export async function serveStreamMetrics(
         res.end(await metrics.registry.metrics());
       } else if (path === '/metrics.json') {
         res.writeHead(200, { 'content-type': 'application/json' });
-        res.end(JSON.stringify(await metrics.registry.getMetricsAsJSON()));
+        res.end(JSON.stringify(await dashboard.json()));
       } else {
         res.writeHead(404).end();
       }
     };
     send().catch(() => res.writeHead(500).end());
   });
+  server.on('close', () => dashboard.close());
   await new Promise<void>((ok, fail) => server.once('error', fail).listen(port, host, () => ok()));
   return server;
 }
