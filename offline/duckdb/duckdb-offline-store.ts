@@ -514,19 +514,25 @@ export class DuckDBOfflineStore implements OfflineStore {
         ...[...requestFields].map((f) => `e.${ident(f)}`),
       ];
       let done = 0;
+      // Results are buffered and appended once the stream is exhausted: appending on the
+      // connection while its streaming result is still open corrupts the rows read after the
+      // first chunk (caught by test/offline/on-demand-large-export.test.ts).
+      const buffered: unknown[][] = [[], ...outCols.map(() => [])];
       for await (const chunk of client.stream(
         `SELECT ${sel.join(', ')} ${base} ORDER BY e.__rid`,
       )) {
         const cols: Record<string, unknown[]> = {};
         chunk.names.forEach((name, i) => (cols[name] = chunk.columns[i]!));
         const outs = applyOnDemand(repo, odfvs, cols, chunk.size, cols.__t as number[], columnOf);
-        await client.appendColumns(od, [
-          cols.__rid!,
-          ...outCols.map((c) => coerce(c.type, outs[c.col]!)),
-        ]);
+        const parts = [cols.__rid!, ...outCols.map((c) => coerce(c.type, outs[c.col]!))];
+        parts.forEach((p, i) => {
+          const into = buffered[i]!;
+          for (const v of p) into.push(v);
+        });
         done += chunk.size;
         progress('on-demand features', done, total);
       }
+      await client.appendColumns(od, buffered);
       joins.push(`LEFT JOIN ${od} ON ${od}.__rid = e.__rid`);
       for (const c of outCols) exprOf.set(c.col, `${od}.${ident(c.col)}`);
     }
