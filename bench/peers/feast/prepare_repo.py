@@ -7,10 +7,11 @@ in epoch ms); they are copied into <repo>/data/<view>.parquet with event_timesta
 timestamp, which is what a Feast FileSource reads. With --entities, also writes the entity file of
 the point-in-time export (the same file is given to both systems): N rows of (user_id,
 product_id, event_timestamp), user and product drawn uniformly from the known ids, time uniform
-in [start, end] at millisecond resolution, seed 42.
+in [start, end] at millisecond resolution, seed 42. With --ids, writes the known ids as JSON.
 """
 
 import argparse
+import json
 import random
 import shutil
 from pathlib import Path
@@ -28,6 +29,7 @@ def main() -> None:
     ap.add_argument("--exports", required=True)
     ap.add_argument("--repo", required=True)
     ap.add_argument("--entities")
+    ap.add_argument("--ids", help="write the known user and product ids here (JSON)")
     ap.add_argument("--rows", type=int, default=100_000)
     ap.add_argument("--start", type=int)
     ap.add_argument("--end", type=int)
@@ -51,6 +53,8 @@ def main() -> None:
         ids.setdefault(key, sorted(set(t.column(key).to_pylist())))
         print(f"{view}: {t.num_rows} rows, {t.num_columns} columns")
 
+    if a.ids:
+        Path(a.ids).write_text(json.dumps(ids))
     if a.entities:
         rng = random.Random(42)
         users, products = ids["user_id"], ids["product_id"]
