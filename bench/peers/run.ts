@@ -59,6 +59,12 @@ const END = Math.floor(Date.now() / HOUR) * HOUR; // the history ends on a whole
 const GRID_START = END - DAYS * DAY;
 
 const log = (s: string): void => void process.stderr.write(`${s}\n`);
+/** 1-minute load average, sampled around every measurement: how busy the shared machine was. */
+const loads: number[] = [];
+const sampleLoad = (): void => {
+  const l = Number(readFileSync('/proc/loadavg', 'utf8').split(' ')[0]);
+  if (Number.isFinite(l)) loads.push(l);
+};
 const dataDir = join(CACHE, 'data');
 const larderHome = join(CACHE, 'larder-home');
 const exportsDir = join(CACHE, 'exports');
@@ -408,7 +414,7 @@ function table(
   const date = new Date().toISOString().slice(0, 16).replace('T', ' ') + ' UTC';
   const lines = [
     `Measured ${date} with \`npm run bench:peers\` (BENCH_SECONDS=${SECONDS} CONCURRENCY=${CONCURRENCY} RUNS=${RUNS} FEAST_WORKERS=${FEAST_WORKERS} EXPORT_ROWS=${EXPORT_ROWS} EXPORT_RUNS=${EXPORT_RUNS}).`,
-    `Machine: ${m.nproc} CPUs (nproc), ${m.cpu}, ${m.memory} RAM; Node ${m.node}; Feast ${feastVersion}; Redis on loopback. The load generator runs on the same machine.`,
+    `Machine: ${m.nproc} CPUs (nproc), ${m.cpu}, ${m.memory} RAM; Node ${m.node}; Feast ${feastVersion}; Redis on loopback. The load generator runs on the same machine, which was shared with other work: 1-minute load average ${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)} during the measurements.`,
     `Data: gen-data ${USERS} users, ${PRODUCTS} products, ${DAYS} days, ${EVENTS.toLocaleString('en-US')} events (seed 42). Larder: 1 Node process. Feast: \`feast serve --workers ${FEAST_WORKERS}\` (gunicorn + uvicorn).`,
     '',
     '| recommendation_v1, POST /get-online-features | Larder p50 | Larder p99 | Larder req/s | Feast p50 | Feast p99 | Feast req/s | p50 Feast/Larder | p99 Feast/Larder | req/s Larder/Feast |',
@@ -557,8 +563,11 @@ async function main(): Promise<void> {
       const l: Stats[] = [];
       const f: Stats[] = [];
       for (let r = 0; r < RUNS; r++) {
+        sampleLoad();
         l.push(await load(LARDER_PORT));
+        sampleLoad();
         f.push(await load(FEAST_PORT));
+        sampleLoad();
         log(
           `  ${s.name} run ${r + 1}: Larder p50 ${f1(l[r]!.p50)} ms p99 ${f1(l[r]!.p99)} ms ${Math.round(l[r]!.rps)} req/s (${l[r]!.errors} errors) | Feast p50 ${f1(f[r]!.p50)} ms p99 ${f1(f[r]!.p99)} ms ${Math.round(f[r]!.rps)} req/s (${f[r]!.errors} errors)`,
         );
@@ -579,6 +588,7 @@ async function main(): Promise<void> {
     const fw: number[] = [];
     const ft: number[] = [];
     for (let r = 0; r < EXPORT_RUNS; r++) {
+      sampleLoad();
       const a = larder([
         'export',
         ...['--features', 'recommendation_v1', '--entities', entitiesFile],
@@ -596,6 +606,7 @@ async function main(): Promise<void> {
         { env: feastEnv },
       );
       fw.push(b.seconds);
+      sampleLoad();
       const fj = JSON.parse(b.stdout.trim().split('\n').pop()!) as {
         seconds: number;
         rows: number;
