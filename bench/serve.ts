@@ -17,6 +17,7 @@ import { join, resolve } from 'node:path';
 import { createOnlineStore } from '../online/create-online-store.ts';
 import { loadRepository } from '../registry/load.ts';
 import { applyRecords } from '../streaming/apply-records.ts';
+import { drive, median, type Stats } from './http-load.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const USERS = Number(process.env.USERS ?? 1000);
@@ -148,83 +149,6 @@ async function startServer(home: string): Promise<ChildProcess> {
   throw new Error('server did not become ready');
 }
 
-interface Stats {
-  p50: number;
-  p90: number;
-  p99: number;
-  max: number;
-  sp50: number;
-  sp99: number;
-  rps: number;
-  errors: number;
-}
-
-const q = (a: Float64Array, p: number): number =>
-  a[Math.min(a.length - 1, Math.floor(p * a.length))]!;
-
-async function drive(path: string, bodyOf: (i: number) => string): Promise<Stats> {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY });
-  const client: number[] = [];
-  const server: number[] = [];
-  let errors = 0;
-  let i = 0;
-  const end = performance.now() + SECONDS * 1000;
-  const one = (body: string): Promise<void> =>
-    new Promise((res) => {
-      const t = performance.now();
-      const req = http.request(
-        {
-          host: '127.0.0.1',
-          port: PORT,
-          path,
-          method: 'POST',
-          agent,
-          headers: {
-            'content-type': 'application/json',
-            'content-length': Buffer.byteLength(body),
-          },
-        },
-        (r) => {
-          r.on('data', () => undefined);
-          r.on('end', () => {
-            client.push(performance.now() - t);
-            const st = /dur=([\d.]+)/.exec(String(r.headers['server-timing'] ?? ''));
-            if (st) server.push(Number(st[1]));
-            if (r.statusCode !== 200) errors++;
-            res();
-          });
-        },
-      );
-      req.on('error', () => {
-        errors++;
-        res();
-      });
-      req.end(body);
-    });
-  const start = performance.now();
-  await Promise.all(
-    Array.from({ length: CONCURRENCY }, async () => {
-      while (performance.now() < end) await one(bodyOf(i++));
-    }),
-  );
-  const secs = (performance.now() - start) / 1000;
-  agent.destroy();
-  const c = Float64Array.from(client).sort();
-  const s = Float64Array.from(server).sort();
-  return {
-    p50: q(c, 0.5),
-    p90: q(c, 0.9),
-    p99: q(c, 0.99),
-    max: c[c.length - 1]!,
-    sp50: q(s, 0.5),
-    sp99: q(s, 0.99),
-    rps: client.length / secs,
-    errors,
-  };
-}
-
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-
 const home = mkdtempSync(join(tmpdir(), 'larder-bench-'));
 const now = Date.now();
 await populate(now);
@@ -268,10 +192,12 @@ try {
   ];
   const wanted = (process.env.SCENARIOS ?? 'features').split(',');
   const scenarios = all.filter(([group]) => wanted.includes(group));
-  for (const [, , path, body] of scenarios) await drive(path, body); // warm-up
+  const load = (path: string, bodyOf: (i: number) => string): Promise<Stats> =>
+    drive({ port: PORT, path, bodyOf, concurrency: CONCURRENCY, seconds: SECONDS });
+  for (const [, , path, body] of scenarios) await load(path, body); // warm-up
   for (const [, name, path, body] of scenarios) {
     const runs: Stats[] = [];
-    for (let r = 0; r < RUNS; r++) runs.push(await drive(path, body));
+    for (let r = 0; r < RUNS; r++) runs.push(await load(path, body));
     const m = (k: keyof Stats): string =>
       median(runs.map((x) => x[k])).toFixed(k === 'rps' || k === 'errors' ? 0 : 3);
     process.stdout.write(
