@@ -26,6 +26,10 @@ const { values: args } = parseArgs({
     // "bad ports" list), and the dashboard must open in a browser.
     port: { type: 'string', default: '8566' },
     rate: { type: 'string', default: '40' },
+    // Scale of the generated week (smaller for the end-to-end test).
+    events: { type: 'string', default: '300000' },
+    users: { type: 'string', default: '1000' },
+    products: { type: 'string', default: '500' },
   },
 });
 const PORT = Number(args.port);
@@ -100,21 +104,24 @@ if (args.services) {
 }
 const now = Math.floor(Date.now() / 60_000) * 60_000;
 const end = new Date(now).toISOString();
-step('Generate a week of e-commerce history (1k users, 500 products, 300k events)', [
-  'gen-data',
-  '--users',
-  '1000',
-  '--products',
-  '500',
-  '--days',
-  '7',
-  '--events',
-  '300000',
-  '--seed',
-  '42',
-  '--end',
-  end,
-]);
+step(
+  `Generate a week of e-commerce history (${args.users} users, ${args.products} products, ${args.events} events)`,
+  [
+    'gen-data',
+    '--users',
+    args.users!,
+    '--products',
+    args.products!,
+    '--days',
+    '7',
+    '--events',
+    args.events!,
+    '--seed',
+    '42',
+    '--end',
+    end,
+  ],
+);
 step('Validate and apply the feature repository (features/)', ['apply']);
 step('Materialize the history into the online store', ['materialize', '--end', end]);
 mkdirSync(resolve(dataDir, 'training'), { recursive: true });
