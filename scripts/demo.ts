@@ -164,8 +164,8 @@ await waitReady(`${base}/ready`).catch((e: unknown) => {
 
 // Live traffic: the generator's sessions, re-timed to now, fed through /push (embedded) or Kafka.
 const live = generateRecords({
-  users: 1000,
-  products: 500,
+  users: Number(args.users),
+  products: Number(args.products),
   days: 30,
   events: 10_000_000,
   seed: 4242,
