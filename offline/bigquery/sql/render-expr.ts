@@ -14,8 +14,8 @@
  * renderBqExpr(schema, col('properties.price').toNumber().node)
  */
 import { splitArrayPath, type ExprNode } from '../../../registry/expr.ts';
-import { inferExprType } from '../../../registry/expr-type.ts';
 import type { FieldType, RecordType } from '../../../registry/record-schema.ts';
+import { renderExprWith } from '../../sql/render-expr-core.ts';
 import { bqIdent, bqString } from './bq-sql.ts';
 
 /**
@@ -23,7 +23,6 @@ import { bqIdent, bqString } from './bq-sql.ts';
  * (without the surrounding whitespace) as the one capturing group `REGEXP_EXTRACT` returns.
  */
 const DECIMAL = String.raw`^\s*([+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?)\s*$`;
-const CMP = { eq: '=', ne: '!=', gt: '>', ge: '>=', lt: '<', le: '<=' } as const;
 
 export interface BqRenderOptions {
   /** Qualify top-level columns with this table alias (`s` → `` s.`context`.`platform` ``). */
@@ -88,34 +87,18 @@ export function renderBqExpr(
   node: ExprNode,
   opts: BqRenderOptions = {},
 ): string {
-  const r = (n: ExprNode): string => renderBqExpr(schema, n, opts);
-  switch (node.op) {
-    case 'col':
-      return column(schema, node.path, opts);
-    case 'lit':
-      return bqLiteral(node.value);
-    case 'in':
-      return `(${r(node.arg)} IN (${node.values.map(bqLiteral).join(', ')}))`;
-    case 'isNull':
-      return `(${r(node.arg)} IS NULL)`;
-    case 'isNotNull':
-      return `(${r(node.arg)} IS NOT NULL)`;
-    case 'and':
-    case 'or':
-      return `(${node.args.map(r).join(` ${node.op.toUpperCase()} `)})`;
-    case 'not':
-      return `(NOT ${r(node.arg)})`;
-    case 'coalesce':
-      return `COALESCE(${node.args.map(r).join(', ')})`;
-    case 'toNumber': {
-      const t = inferExprType(schema, node.arg);
-      const arg = r(node.arg);
-      if (!('error' in t) && (t.type === 'int64' || t.type === 'float64'))
-        return `CAST(${arg} AS FLOAT64)`;
-      const v = `SAFE_CAST(REGEXP_EXTRACT(${arg}, ${bqString(DECIMAL)}) AS FLOAT64)`;
-      return `IF(IS_INF(${v}), NULL, ${v})`;
-    }
-    default:
-      return `(${r(node.left)} ${CMP[node.op]} ${r(node.right)})`;
-  }
+  return renderExprWith(
+    {
+      column: (path) => column(schema, path, opts),
+      literal: bqLiteral,
+      ne: '!=',
+      castNumber: (arg) => `CAST(${arg} AS FLOAT64)`,
+      parseDecimal: (arg) => {
+        const v = `SAFE_CAST(REGEXP_EXTRACT(${arg}, ${bqString(DECIMAL)}) AS FLOAT64)`;
+        return `IF(IS_INF(${v}), NULL, ${v})`;
+      },
+    },
+    schema,
+    node,
+  );
 }

@@ -8,14 +8,12 @@
  * caller unnests the array (`UNNEST("orderItems") AS __item`).
  */
 import { splitArrayPath, type ExprNode } from '../../../registry/expr.ts';
-import { inferExprType } from '../../../registry/expr-type.ts';
 import type { FieldType, RecordType } from '../../../registry/record-schema.ts';
+import { renderExprWith } from '../../sql/render-expr-core.ts';
 import { ident, sqlString } from '../duckdb-client.ts';
 
 /** Same pattern as `decimalToNumber` in registry/expr-eval.ts. */
 const DECIMAL = String.raw`^\s*[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?\s*$`;
-
-const CMP = { eq: '=', ne: '<>', gt: '>', ge: '>=', lt: '<', le: '<=' } as const;
 
 export interface RenderOptions {
   /** Element column for array paths: array path (`orderItems`) → SQL column of one element. */
@@ -71,34 +69,18 @@ function literal(v: unknown): string {
 
 /** Renders `node` as a DuckDB SQL expression over the source table's columns. */
 export function renderExpr(schema: RecordType, node: ExprNode, opts: RenderOptions = {}): string {
-  const r = (n: ExprNode): string => renderExpr(schema, n, opts);
-  switch (node.op) {
-    case 'col':
-      return renderColumn(schema, node.path, opts);
-    case 'lit':
-      return literal(node.value);
-    case 'in':
-      return `(${r(node.arg)} IN (${node.values.map(literal).join(', ')}))`;
-    case 'isNull':
-      return `(${r(node.arg)} IS NULL)`;
-    case 'isNotNull':
-      return `(${r(node.arg)} IS NOT NULL)`;
-    case 'and':
-    case 'or':
-      return `(${node.args.map(r).join(` ${node.op.toUpperCase()} `)})`;
-    case 'not':
-      return `(NOT ${r(node.arg)})`;
-    case 'coalesce':
-      return `COALESCE(${node.args.map(r).join(', ')})`;
-    case 'toNumber': {
-      const t = inferExprType(schema, node.arg);
-      const arg = r(node.arg);
-      if (!('error' in t) && (t.type === 'int64' || t.type === 'float64'))
-        return `CAST(${arg} AS DOUBLE)`;
-      const v = `TRY_CAST(trim(${arg}, ' \t\n\r\f\v') AS DOUBLE)`;
-      return `(CASE WHEN regexp_full_match(${arg}, ${sqlString(DECIMAL)}) AND isfinite(${v}) THEN ${v} END)`;
-    }
-    default:
-      return `(${r(node.left)} ${CMP[node.op]} ${r(node.right)})`;
-  }
+  return renderExprWith(
+    {
+      column: (path) => renderColumn(schema, path, opts),
+      literal,
+      ne: '<>',
+      castNumber: (arg) => `CAST(${arg} AS DOUBLE)`,
+      parseDecimal: (arg) => {
+        const v = `TRY_CAST(trim(${arg}, ' \t\n\r\f\v') AS DOUBLE)`;
+        return `(CASE WHEN regexp_full_match(${arg}, ${sqlString(DECIMAL)}) AND isfinite(${v}) THEN ${v} END)`;
+      },
+    },
+    schema,
+    node,
+  );
 }
