@@ -89,6 +89,23 @@ describe('stream worker: crashes and rebalances', () => {
     await expectReferenceValues(repo, store, h);
   }, 180_000);
 
+  it('SIGTERM mid-stream: finishes the batch in hand, checkpoints, exits 0; a restart continues exactly', async () => {
+    const { repo, topics, namespace, store, h } = await setup(2, 6_000, 34);
+    const producing = produceHistory(topics, h, 3000);
+    const worker = startWorker(namespace, topics);
+    let stderr = '';
+    worker.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    await sleep(2500);
+    const exited = new Promise<number | null>((r) => worker.once('exit', (code) => r(code)));
+    worker.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    expect(stderr).toContain('stopped');
+    startWorker(namespace, topics);
+    await producing;
+    await waitConsumed(store, `${namespace}-stream`, topics.all, 120_000);
+    await expectReferenceValues(repo, store, h);
+  }, 180_000);
+
   it('two workers on 6 partitions, one killed midway: values exact, nothing repeated', async () => {
     const { repo, topics, namespace, store, h } = await setup(6, 10_000, 33);
     const producing = produceHistory(topics, h, 3000);
