@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -70,6 +71,40 @@ describe('SQLite online store', () => {
     await writer.teardown();
     await writer.close();
     await reader.close();
+  });
+
+  it('serves a reader in another process while this one writes (WAL)', async () => {
+    const namespace = `test-${randomUUID()}`;
+    const writer = createOnlineStore({ type: 'sqlite', path }, { namespace, views: TEST_VIEWS });
+    await writer.init();
+    await writer.mergeTiles([tile('u1', 1)]);
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        'test/support/sqlite-reader-process.ts',
+        path,
+        namespace,
+        String(NOW),
+        '40',
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    let seen = '';
+    child.stdout!.on('data', (d: Buffer) => (seen += d.toString()));
+    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    while (!seen) await new Promise((r) => setTimeout(r, 10));
+    for (let i = 2; i <= 40; i++) {
+      await writer.mergeTiles([tile('u1', 1)]);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    expect(await exited).toBe(0);
+    const values = seen.trim().split('\n').map(Number);
+    expect(values[values.length - 1]).toBe(40);
+    expect(values).toEqual([...values].sort((a, b) => a - b));
+    await writer.teardown();
+    await writer.close();
   });
 
   it('fails init with LARDER_STORE_UNAVAILABLE when the file cannot be opened', async () => {
