@@ -141,4 +141,43 @@ describe('stream worker (Kafka → Redis)', () => {
       await offline.close();
     }
   });
+
+  it('applies late and out-of-order events by event time, and counts and skips events older than the longest window', async () => {
+    const repo = await loadFeatures();
+    const topics = await createTestTopics(2);
+    cleanups.push(topics.cleanup);
+    const h = history({ events: 2500, seed: 12 });
+    // Shuffle the history (deterministically): events arrive out of order, some hours late.
+    const shuffled = [...h.records];
+    for (let i = shuffled.length - 1; i > 0; i--) {
+      const j = (i * 7919 + 13) % (i + 1);
+      [shuffled[i], shuffled[j]] = [shuffled[j]!, shuffled[i]!];
+    }
+    // Five events 40 days old: older than user_events' longest window (7d).
+    const old = h.events
+      .slice(0, 5)
+      .map((e, k) => ({ ...e, eventId: `old-${k}`, timestamp: Date.now() - 40 * 86_400_000 }));
+    const records = [
+      ...shuffled,
+      ...old.map((record) => ({ topic: 'user_events' as const, record: record as never })),
+    ];
+    await produceHistory(topics, { ...h, records });
+    const store = await openStore(repo);
+    const worker = new StreamWorker({
+      repo,
+      store,
+      brokers: BROKERS,
+      namespace: store.namespace,
+      env: topics.env,
+      sessionTimeoutMs: 6000,
+      maxBatchRecords: 400,
+    });
+    cleanups.push(() => worker.stop());
+    await worker.start();
+    await waitConsumed(store, worker.group, topics.all);
+    expect(worker.stats.skippedTooOld).toBe(5);
+    expect(worker.stats.records).toBe(records.length);
+    // The old events are outside every window and past every TTL: values equal the in-order history's.
+    expect(await expectReferenceValues(repo, store, h)).toBeGreaterThan(300);
+  });
 });
