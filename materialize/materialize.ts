@@ -16,6 +16,8 @@ export interface MaterializeProgress {
   view: string;
   tiles: number;
   lifetime: number;
+  /** Records expected for this view, when the offline store can tell. */
+  total: number | null;
   seconds: number;
   done: boolean;
 }
@@ -101,6 +103,7 @@ export async function materialize(req: MaterializeRequest): Promise<ViewMaterial
         view: view.name,
         tiles,
         lifetime,
+        total: result.total ?? null,
         seconds: (Date.now() - started) / 1000,
         done,
       });

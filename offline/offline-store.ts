@@ -124,6 +124,8 @@ export interface ComputeTilesRequest {
 
 export interface ComputeTilesResult {
   batches: AsyncIterable<TileBatch>;
+  /** Tile and lifetime records the batches will hold in all, when the store knows it (progress, ETA). */
+  total?: number;
   /** Filled in once `batches` has been consumed. */
   rejects: () => RejectReport[];
 }

@@ -24,9 +24,15 @@ interface Flags {
 
 function progressLine(p: MaterializeProgress): void {
   const rows = p.tiles + p.lifetime;
-  const rate = Math.round(rows / Math.max(p.seconds, 0.001));
+  const rate = rows / Math.max(p.seconds, 0.001);
+  const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
+  const of = p.total !== null ? ` / ${fmt(p.total)}` : '';
+  const eta =
+    p.total !== null && !p.done && rate > 0
+      ? ` · ETA ${((p.total - rows) / rate).toFixed(0)}s`
+      : '';
   process.stderr.write(
-    `\r  ${p.view}: ${rows.toLocaleString('en-US')} rows (${p.tiles.toLocaleString('en-US')} tiles, ${p.lifetime.toLocaleString('en-US')} lifetime) · ${rate.toLocaleString('en-US')} rows/s · ${p.seconds.toFixed(1)}s${p.done ? '\n' : ''}`,
+    `\r  ${p.view}: ${fmt(rows)}${of} rows (${fmt(p.tiles)} tiles, ${fmt(p.lifetime)} lifetime) · ${fmt(rate)} rows/s · ${p.seconds.toFixed(1)}s${eta}${p.done ? '\n' : ''}`,
   );
 }
 

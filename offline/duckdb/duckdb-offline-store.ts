@@ -660,12 +660,22 @@ export class DuckDBOfflineStore implements OfflineStore {
     const queries = tilesSql(pass, req.start, req.end);
     const batchSize = req.batchSize ?? 10_000;
     const drop = (): Promise<void> => this.#dropTemps(client);
+    // Each query's result is computed into a temp table first, so the total is known up front
+    // (progress and ETA for the caller) and streaming it out is a plain scan.
+    const results: string[] = [];
+    let total = 0;
+    for (const q of queries) {
+      const t = this.#name('tiles');
+      await client.run(`CREATE TEMP TABLE ${t} AS ${q.sql}`);
+      total += Number((await client.all(`SELECT count(*) AS n FROM ${t}`))[0]!.n);
+      results.push(t);
+    }
     async function* batches(): AsyncGenerator<TileBatch> {
       try {
-        for (const q of queries) {
+        for (const [qi, q] of queries.entries()) {
           let tiles: TileRecord[] = [];
           let lifetime: LifetimeRecord[] = [];
-          for await (const chunk of client.stream(q.sql)) {
+          for await (const chunk of client.stream(`SELECT * FROM ${results[qi]}`)) {
             for (let r = 0; r < chunk.size; r++) {
               const key = keys.map((_, i) => chunk.columns[i]![r]) as (string | number | boolean)[];
               const states: Record<string, unknown> = {};
@@ -697,7 +707,7 @@ export class DuckDBOfflineStore implements OfflineStore {
         await drop();
       }
     }
-    return { batches: batches(), rejects: () => rejects };
+    return { batches: batches(), rejects: () => rejects, total };
   }
 }
 

@@ -59,7 +59,17 @@ export async function checkConsistency(
   await Promise.all([offline.init(), online.init()]);
   let compared = 0;
   try {
-    await materialize({ repo, offline, online, end: t2 });
+    const finals: { total: number | null; rows: number }[] = [];
+    await materialize({
+      repo,
+      offline,
+      online,
+      end: t2,
+      onProgress: (p) => p.done && finals.push({ total: p.total, rows: p.tiles + p.lifetime }),
+    });
+    // Progress knows each view's total up front (ETA), and the total is what was written.
+    expect(finals).toHaveLength(views.length);
+    for (const f of finals) expect(f.total).toBe(f.rows);
     // Re-running the same range (or resuming after a crash) must not double count.
     await materialize({ repo, offline, online, end: t2, batchSize: 777 });
     const users = Array.from({ length: 40 }, (_, i) => `u${String(i).padStart(5, '0')}`).concat(
