@@ -3,9 +3,70 @@
  * operators map one to one. A dialect supplies what differs — column access, literals, the
  * not-equal operator and decimal-string parsing.
  */
-import type { ExprNode } from '../../registry/expr.ts';
+import { splitArrayPath, type ExprNode } from '../../registry/expr.ts';
 import { inferExprType } from '../../registry/expr-type.ts';
-import type { RecordType } from '../../registry/record-schema.ts';
+import type { FieldType, RecordType } from '../../registry/record-schema.ts';
+
+/** How a dialect reads one step of a record path. */
+export interface SqlPathAccess {
+  /** A record field: of `base`, or a top-level column when `base` is null. */
+  field(base: string | null, name: string): string;
+  /** The value of a map entry (null when absent). */
+  mapValue(base: string, key: string): string;
+}
+
+/** The type at a dotted path of a schema (records and maps). */
+function pathType(schema: RecordType, parts: readonly string[]): FieldType {
+  let cur: FieldType = schema;
+  for (const p of parts) {
+    if (cur.kind === 'record') cur = cur.fields[p] as FieldType;
+    else if (cur.kind === 'map') cur = cur.values;
+    else throw new Error(`cannot read "${p}" of a ${cur.kind}`);
+  }
+  return cur;
+}
+
+function renderPath(
+  access: SqlPathAccess,
+  type: FieldType,
+  base: string | null,
+  parts: readonly string[],
+): string {
+  let cur = type;
+  let sql = base;
+  for (const p of parts) {
+    if (cur.kind === 'record') {
+      sql = access.field(sql, p);
+      cur = cur.fields[p] as FieldType;
+    } else if (cur.kind === 'map' && sql !== null) {
+      sql = access.mapValue(sql, p);
+      cur = cur.values;
+    } else throw new Error(`cannot read "${p}" of a ${cur.kind}`);
+    if (!cur) throw new Error(`unknown field "${p}"`);
+  }
+  return sql ?? '';
+}
+
+/**
+ * SQL reading a record-expression path: a column, a nested field, a map key, or (for
+ * `items[].field`) a field of the unnested element whose SQL alias `unnested` gives.
+ */
+export function renderColumnWith(
+  access: SqlPathAccess,
+  schema: RecordType,
+  path: string,
+  unnested: Record<string, string> | undefined,
+): string {
+  const split = splitArrayPath(path);
+  if (split) {
+    const alias = unnested?.[split.array];
+    if (!alias) throw new Error(`array path "${path}" needs the array "${split.array}" unnested`);
+    const arr = pathType(schema, split.array.split('.'));
+    if (arr.kind !== 'array') throw new Error(`"${split.array}" is not an array`);
+    return renderPath(access, arr.items, alias, split.element.split('.'));
+  }
+  return renderPath(access, schema, null, path.split('.'));
+}
 
 export interface SqlExprDialect {
   column(path: string): string;

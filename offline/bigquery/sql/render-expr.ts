@@ -13,9 +13,13 @@
  * @example
  * renderBqExpr(schema, col('properties.price').toNumber().node)
  */
-import { splitArrayPath, type ExprNode } from '../../../registry/expr.ts';
-import type { FieldType, RecordType } from '../../../registry/record-schema.ts';
-import { renderExprWith } from '../../sql/render-expr-core.ts';
+import type { ExprNode } from '../../../registry/expr.ts';
+import type { RecordType } from '../../../registry/record-schema.ts';
+import {
+  renderColumnWith,
+  renderExprWith,
+  type SqlPathAccess,
+} from '../../sql/render-expr-core.ts';
 import { bqIdent, bqString } from './bq-sql.ts';
 
 /**
@@ -31,44 +35,18 @@ export interface BqRenderOptions {
   unnested?: Record<string, string>;
 }
 
-function renderPath(type: FieldType, base: string | null, parts: readonly string[]): string {
-  let cur = type;
-  let sql = base ?? '';
-  for (const p of parts) {
-    if (cur.kind === 'record') {
-      sql = sql === '' ? bqIdent(p) : `${sql}.${bqIdent(p)}`;
-      cur = cur.fields[p] as FieldType;
-    } else if (cur.kind === 'map') {
-      sql = `(SELECT __kv.value FROM UNNEST(${sql}) AS __kv WHERE __kv.key = ${bqString(p)} LIMIT 1)`;
-      cur = cur.values;
-    } else throw new Error(`cannot read "${p}" of a ${cur.kind}`);
-    if (!cur) throw new Error(`unknown field "${p}"`);
-  }
-  return sql;
-}
-
-function pathType(schema: RecordType, parts: readonly string[]): FieldType {
-  let cur: FieldType = schema;
-  for (const p of parts) {
-    if (cur.kind === 'record') cur = cur.fields[p] as FieldType;
-    else if (cur.kind === 'map') cur = cur.values;
-    else throw new Error(`cannot read "${p}" of a ${cur.kind}`);
-  }
-  return cur;
-}
-
 function column(schema: RecordType, path: string, opts: BqRenderOptions): string {
-  const split = splitArrayPath(path);
-  if (split) {
-    const alias = opts.unnested?.[split.array];
-    if (!alias) throw new Error(`array path "${path}" needs the array "${split.array}" unnested`);
-    const arr = pathType(schema, split.array.split('.'));
-    if (arr.kind !== 'array') throw new Error(`"${split.array}" is not an array`);
-    return renderPath(arr.items, alias, split.element.split('.'));
-  }
-  const [top, ...rest] = path.split('.');
-  const base = opts.table ? `${opts.table}.${bqIdent(top as string)}` : bqIdent(top as string);
-  return renderPath(pathType(schema, [top as string]), base, rest);
+  const access: SqlPathAccess = {
+    field: (base, name) =>
+      base !== null
+        ? `${base}.${bqIdent(name)}`
+        : opts.table
+          ? `${opts.table}.${bqIdent(name)}`
+          : bqIdent(name),
+    mapValue: (base, key) =>
+      `(SELECT __kv.value FROM UNNEST(${base}) AS __kv WHERE __kv.key = ${bqString(key)} LIMIT 1)`,
+  };
+  return renderColumnWith(access, schema, path, opts.unnested);
 }
 
 /** A literal (integers as INT64, other numbers as FLOAT64). */

@@ -7,9 +7,13 @@
  * Array paths (`orderItems[].category`) read the element column named by `unnested`: the
  * caller unnests the array (`UNNEST("orderItems") AS __item`).
  */
-import { splitArrayPath, type ExprNode } from '../../../registry/expr.ts';
-import type { FieldType, RecordType } from '../../../registry/record-schema.ts';
-import { renderExprWith } from '../../sql/render-expr-core.ts';
+import type { ExprNode } from '../../../registry/expr.ts';
+import type { RecordType } from '../../../registry/record-schema.ts';
+import {
+  renderColumnWith,
+  renderExprWith,
+  type SqlPathAccess,
+} from '../../sql/render-expr-core.ts';
 import { ident, sqlString } from '../duckdb-client.ts';
 
 /** Same pattern as `decimalToNumber` in registry/expr-eval.ts. */
@@ -20,43 +24,13 @@ export interface RenderOptions {
   unnested?: Record<string, string>;
 }
 
-/** SQL reading a dotted path, starting at `base` (a column expression) of type `type`. */
-function renderPath(type: FieldType, base: string | null, parts: readonly string[]): string {
-  let cur = type;
-  let sql = base ?? '';
-  for (const p of parts) {
-    if (cur.kind === 'record') {
-      sql = sql === '' ? ident(p) : `(${sql}).${ident(p)}`;
-      cur = cur.fields[p] as FieldType;
-    } else if (cur.kind === 'map') {
-      sql = `map_extract_value(${sql}, ${sqlString(p)})`;
-      cur = cur.values;
-    } else throw new Error(`cannot read "${p}" of a ${cur.kind}`);
-    if (!cur) throw new Error(`unknown field "${p}"`);
-  }
-  return sql;
-}
+const ACCESS: SqlPathAccess = {
+  field: (base, name) => (base === null ? ident(name) : `(${base}).${ident(name)}`),
+  mapValue: (base, key) => `map_extract_value(${base}, ${sqlString(key)})`,
+};
 
 export function renderColumn(schema: RecordType, path: string, opts: RenderOptions = {}): string {
-  const split = splitArrayPath(path);
-  if (split) {
-    const col = opts.unnested?.[split.array];
-    if (!col) throw new Error(`array path "${path}" needs the array "${split.array}" unnested`);
-    const arr = renderPathType(schema, split.array.split('.'));
-    if (arr.kind !== 'array') throw new Error(`"${split.array}" is not an array`);
-    return renderPath(arr.items, col, split.element.split('.'));
-  }
-  return renderPath(schema, null, path.split('.'));
-}
-
-function renderPathType(schema: RecordType, parts: readonly string[]): FieldType {
-  let cur: FieldType = schema;
-  for (const p of parts) {
-    if (cur.kind === 'record') cur = cur.fields[p] as FieldType;
-    else if (cur.kind === 'map') cur = cur.values;
-    else throw new Error(`cannot read "${p}" of a ${cur.kind}`);
-  }
-  return cur;
+  return renderColumnWith(ACCESS, schema, path, opts.unnested);
 }
 
 function literal(v: unknown): string {
