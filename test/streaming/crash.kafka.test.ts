@@ -7,7 +7,6 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createOnlineStore } from '../../online/create-online-store.ts';
 import {
   BROKERS,
   createTestTopics,
@@ -18,6 +17,7 @@ import {
   REDIS_URL,
   waitConsumed,
   type TestTopics,
+  openTestStore,
 } from './stream-fixture.ts';
 
 const children = new Set<ChildProcess>();
@@ -62,15 +62,8 @@ async function setup(partitions: number, events: number, seed: number) {
   const topics = await createTestTopics(partitions);
   cleanups.push(topics.cleanup);
   const namespace = `test-${randomUUID()}`;
-  const store = createOnlineStore(
-    { type: 'redis', url: REDIS_URL },
-    { namespace, views: [...repo.featureViews.values()].map((v) => v.spec) },
-  );
-  await store.init();
-  cleanups.push(async () => {
-    await store.teardown();
-    await store.close();
-  });
+  const { store, close } = await openTestStore(repo, namespace);
+  cleanups.push(close);
   return { repo, topics, namespace, store, h: history({ events, seed }) };
 }
 

@@ -1,8 +1,6 @@
-import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import avro from 'avsc';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createOnlineStore } from '../../online/create-online-store.ts';
 import { inspectDlq, replayDlq } from '../../streaming/dlq-tools.ts';
 import { StreamWorker } from '../../streaming/stream-worker.ts';
 import {
@@ -12,8 +10,8 @@ import {
   history,
   kafka,
   loadFeatures,
-  REDIS_URL,
   waitConsumed,
+  openTestStore,
 } from './stream-fixture.ts';
 
 const cleanups: (() => Promise<void>)[] = [];
@@ -61,18 +59,8 @@ describe('stream worker: bad records', () => {
     await producer.send({ topic: topics.transactions, messages: [...badTxs, ...txs] });
     await producer.disconnect();
 
-    const store = createOnlineStore(
-      { type: 'redis', url: REDIS_URL },
-      {
-        namespace: `test-${randomUUID()}`,
-        views: [...repo.featureViews.values()].map((v) => v.spec),
-      },
-    );
-    await store.init();
-    cleanups.push(async () => {
-      await store.teardown();
-      await store.close();
-    });
+    const { store, close } = await openTestStore(repo);
+    cleanups.push(close);
     const worker = new StreamWorker({
       repo,
       store,

@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { Kafka, logLevel, type Admin } from 'kafkajs';
 import { expect } from 'vitest';
 import { generateRecords, produceToKafka, type GeneratedRecord } from '../../datagen/index.ts';
+import { createOnlineStore } from '../../online/create-online-store.ts';
 import type { OnlineStore } from '../../online/online-store.ts';
 import { floatsEqual } from '../../registry/aggregation/index.ts';
 import { loadRepository } from '../../registry/load.ts';
@@ -206,4 +207,23 @@ export async function expectReferenceValues(
     });
   }
   return compared;
+}
+
+/** A Redis online store for `repo`'s views on its own namespace; `close` tears it down. */
+export async function openTestStore(
+  repo: Repository,
+  namespace = `test-${randomUUID()}`,
+): Promise<{ store: OnlineStore; close: () => Promise<void> }> {
+  const store = createOnlineStore(
+    { type: 'redis', url: REDIS_URL },
+    { namespace, views: [...repo.featureViews.values()].map((v) => v.spec) },
+  );
+  await store.init();
+  return {
+    store,
+    close: async () => {
+      await store.teardown();
+      await store.close();
+    },
+  };
 }

@@ -1,10 +1,8 @@
-import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBOfflineStore } from '../../offline/duckdb/duckdb-offline-store.ts';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createOnlineStore } from '../../online/create-online-store.ts';
 import type { OnlineStore } from '../../online/online-store.ts';
 import { StreamWorker } from '../../streaming/stream-worker.ts';
 import {
@@ -13,8 +11,8 @@ import {
   expectReferenceValues,
   history,
   loadFeatures,
+  openTestStore,
   produceHistory,
-  REDIS_URL,
   waitConsumed,
 } from './stream-fixture.ts';
 
@@ -24,18 +22,8 @@ afterEach(async () => {
 });
 
 async function openStore(repo: Awaited<ReturnType<typeof loadFeatures>>): Promise<OnlineStore> {
-  const store = createOnlineStore(
-    { type: 'redis', url: REDIS_URL },
-    {
-      namespace: `test-${randomUUID()}`,
-      views: [...repo.featureViews.values()].map((v) => v.spec),
-    },
-  );
-  await store.init();
-  cleanups.push(async () => {
-    await store.teardown();
-    await store.close();
-  });
+  const { store, close } = await openTestStore(repo);
+  cleanups.push(close);
   return store;
 }
 
