@@ -46,6 +46,8 @@ const DuckdbConfig = z
     type: z.literal('duckdb'),
     memoryLimit: z.string().optional(),
     threads: z.number().int().positive().optional(),
+    engine: z.enum(['sweep', 'sql']).optional(),
+    partitionEvents: z.number().int().positive().optional(),
   })
   .strict();
 const BigQueryConfig = z

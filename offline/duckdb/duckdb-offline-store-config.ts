@@ -20,6 +20,17 @@ export const DuckDBOfflineStoreConfig = z
      * (keyed by path, size, mtime and schema) and read that afterwards (default true).
      */
     cacheJsonl: z.boolean().default(true),
+    /**
+     * How point-in-time exports aggregate: `sweep` (default) builds a sorted columnar index of
+     * each pass's events with DuckDB and sweeps it in TypeScript (linear, no window functions);
+     * `sql` runs everything as DuckDB window functions (slower, kept as an independent check).
+     */
+    engine: z.enum(['sweep', 'sql']).default('sweep'),
+    /**
+     * Most events the sweep holds in memory at once: a pass with more is split into partitions
+     * of entity keys, each indexed and swept in turn (default 20M, ~0.5 GB).
+     */
+    partitionEvents: z.number().int().positive().default(20_000_000),
     /** How many example rejects to keep per file. */
     rejectExamples: z.number().int().nonnegative().default(5),
   })

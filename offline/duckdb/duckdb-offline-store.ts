@@ -58,6 +58,8 @@ import { readSourceSql } from './sql/read-source.ts';
 import { renderExpr } from './sql/render-expr.ts';
 import { tilesSql } from './sql/tiles-sql.ts';
 import { writeArrow, type ArrowKind } from './write-arrow.ts';
+import type { ValueDict } from './sweep/build-pass-index.ts';
+import { sweepPasses, type SweptColumn } from './sweep/sweep-passes.ts';
 
 interface LoadedSource {
   table: string;
@@ -471,7 +473,27 @@ export class DuckDBOfflineStore implements OfflineStore {
           exprOf.set(pf.col, kind === 'count' || kind === 'sum' ? `COALESCE(${c}, 0)` : c);
         }
     }
-    for (const pass of this.#remote ? [] : passes.values()) {
+    const sweep = !this.#remote && this.#config.engine === 'sweep';
+    if (sweep) {
+      const t = this.#name('feat');
+      const outs = await this.#sweepExport(client, {
+        repo,
+        passes: [...passes.values()],
+        odfvs,
+        requestFields: [...requestFields],
+        entTable: ent.table,
+        total,
+        table: t,
+        columnOf,
+        progress,
+      });
+      joins.push(`POSITIONAL JOIN ${t}`);
+      const textJoin = outs.get('__text_join');
+      if (textJoin) joins.push(textJoin);
+      outs.delete('__text_join');
+      for (const [col, expr] of outs) exprOf.set(col, expr);
+    }
+    for (const pass of this.#remote || sweep ? [] : passes.values()) {
       const t = this.#name('pass');
       const sql = windowPassSql(pass, t, ent.table);
       if (sql) {
@@ -494,7 +516,7 @@ export class DuckDBOfflineStore implements OfflineStore {
     const base = `FROM ${ent.table} e ${joins.join(' ')}`;
 
     // 6. On-demand features, column-wise per chunk, appended to a temp table.
-    if (odfvs.length > 0) {
+    if (odfvs.length > 0 && !sweep) {
       const od = this.#name('odfv');
       const outCols = odfvs.flatMap((name) =>
         repo.onDemandViews
@@ -572,6 +594,118 @@ export class DuckDBOfflineStore implements OfflineStore {
     progress('done', total, total);
     await this.#dropTemps(client);
     return summary;
+  }
+
+  /**
+   * The sweep engine (see `sweep/sweep-passes.ts`) plus on-demand features, computed in
+   * TypeScript over whole columns; the values land in temp table `req.table` (one DOUBLE column
+   * per feature, NaN = null, entity-row order, joined positionally). Returns each column's SQL
+   * over that table, decoded to its type.
+   */
+  async #sweepExport(
+    client: DuckDBClient,
+    req: {
+      repo: ExportRequest['repo'];
+      passes: Pass[];
+      odfvs: string[];
+      requestFields: string[];
+      entTable: string;
+      total: number;
+      table: string;
+      columnOf: (view: string, feature: string) => string;
+      progress: (phase: string, rowsDone: number, rowsTotal: number) => void;
+    },
+  ): Promise<Map<string, string>> {
+    const { total, table } = req;
+    const swept = await sweepPasses({
+      client,
+      passes: req.passes,
+      entTable: req.entTable,
+      rows: total,
+      name: (p) => this.#name(p),
+      partitionEvents: this.#config.partitionEvents,
+      onProgress: (d) => req.progress('aggregating', Math.min(d, total), total),
+    });
+    const numeric: { col: string; values: Float64Array }[] = [];
+    const text: { col: string; values: (string | null)[] }[] = [];
+    const exprs = new Map<string, string>();
+    for (const [col, c] of swept.columns) {
+      numeric.push({ col, values: c.values });
+      exprs.set(col, decodeSwept(`${table}.${ident(col)}`, c.type, c.dict));
+    }
+    if (req.odfvs.length > 0) {
+      const specs = req.odfvs.flatMap((name) =>
+        req.repo.onDemandViews
+          .get(name)!
+          .spec.features.map((f) => ({ col: req.columnOf(name, f.name), type: f.type })),
+      );
+      const request: Record<string, unknown[]> = {};
+      if (req.requestFields.length > 0) {
+        for (const f of req.requestFields) request[f] = [];
+        for await (const chunk of client.stream(
+          `SELECT ${req.requestFields.map(ident).join(', ')} FROM ${req.entTable} ORDER BY __rid`,
+        ))
+          req.requestFields.forEach((f, i) => request[f]!.push(...chunk.columns[i]!));
+      }
+      const outs = specs.map((s) => ({
+        ...s,
+        values: s.type === 'string' ? null : new Float64Array(total),
+        strings: s.type === 'string' ? new Array<string | null>(total) : null,
+      }));
+      const BLOCK = 1 << 16;
+      for (let off = 0; off < total; off += BLOCK) {
+        const size = Math.min(BLOCK, total - off);
+        const cols: Record<string, unknown[]> = {};
+        for (const [col, c] of swept.columns) cols[col] = jsValues(c, off, size);
+        for (const f of req.requestFields) cols[f] = request[f]!.slice(off, off + size);
+        const ts = Array.from(swept.ts.subarray(off, off + size));
+        const res = applyOnDemand(req.repo, req.odfvs, cols, size, ts, req.columnOf);
+        for (const o of outs) {
+          const vals = res[o.col]!;
+          if (o.strings) {
+            for (let i = 0; i < size; i++) {
+              const v = vals[i];
+              o.strings[off + i] = v === null || v === undefined ? null : String(v);
+            }
+          } else {
+            const into = o.values!;
+            for (let i = 0; i < size; i++) {
+              const v = vals[i];
+              into[off + i] =
+                v === null || v === undefined ? NaN : typeof v === 'boolean' ? +v : Number(v);
+            }
+          }
+        }
+        req.progress('on-demand features', off + size, total);
+      }
+      for (const o of outs) {
+        if (o.values) {
+          numeric.push({ col: o.col, values: o.values });
+          exprs.set(o.col, decodeSwept(`${table}.${ident(o.col)}`, o.type, null));
+        } else {
+          text.push({ col: o.col, values: o.strings! });
+          exprs.set(o.col, `${table}_text.${ident(o.col)}`);
+        }
+      }
+    }
+    await client.run(
+      `CREATE TEMP TABLE ${table} (${numeric.map((c) => `${ident(c.col)} DOUBLE`).join(', ') || '__none DOUBLE'})`,
+    );
+    await client.appendDoubles(
+      table,
+      numeric.length ? numeric.map((c) => c.values) : [new Float64Array(total).fill(NaN)],
+    );
+    if (text.length > 0) {
+      await client.run(
+        `CREATE TEMP TABLE ${table}_text (${text.map((c) => `${ident(c.col)} VARCHAR`).join(', ')})`,
+      );
+      await client.appendColumns(
+        `${table}_text`,
+        text.map((c) => c.values),
+      );
+      exprs.set('__text_join', `POSITIONAL JOIN ${table}_text`);
+    }
+    return exprs;
   }
 
   async #write(
@@ -723,6 +857,30 @@ function sqlTypeOfField(spec: BatchSourceSpec, field: string): string {
         : f.kind === 'bool'
           ? 'BOOLEAN'
           : 'JSON';
+}
+
+/** SQL turning a swept DOUBLE column (NaN = null, strings as dictionary codes) into its type. */
+function decodeSwept(col: string, type: ValueType, dict: ValueDict | null): string {
+  const v = `nullif(${col}, 'NaN'::DOUBLE)`;
+  if (dict) {
+    if (dict.strings.length <= 4096)
+      return `[${dict.strings.map(sqlString).join(', ')}][CAST(${v} AS INTEGER) + 1]`;
+    return `(SELECT d.v FROM ${dict.table} d WHERE d.__code = CAST(${v} AS INTEGER))`;
+  }
+  if (type === 'int64') return `CAST(${v} AS BIGINT)`;
+  if (type === 'bool') return `CAST(${v} AS BOOLEAN)`;
+  return v;
+}
+
+/** Rows `off … off+size-1` of a swept column as JS values (what on-demand transforms read). */
+function jsValues(c: SweptColumn, off: number, size: number): unknown[] {
+  const out = new Array<unknown>(size);
+  const v = c.values;
+  for (let i = 0; i < size; i++) {
+    const x = v[off + i]!;
+    out[i] = x !== x ? null : c.dict ? c.dict.strings[x] : c.type === 'bool' ? x !== 0 : x;
+  }
+  return out;
 }
 
 function coerce(type: ValueType, values: unknown[]): unknown[] {

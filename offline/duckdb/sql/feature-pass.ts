@@ -50,7 +50,7 @@ export function passKey(view: FeatureViewSpec, joinKeys: string[]): string {
   });
 }
 
-const arrayOf = (node: ExprNode | null): string | null => {
+export const arrayOf = (node: ExprNode | null): string | null => {
   if (!node) return null;
   for (const p of exprPaths(node)) {
     const s = splitArrayPath(p);
@@ -67,7 +67,7 @@ function keyCols(pass: Pass): string[] {
 }
 
 /** The events of a pass: keys, ts, id, and the filter applied (null keys never match). */
-function eventsSql(pass: Pass, extra: string[], unnest: string | null): string {
+export function eventsSql(pass: Pass, extra: string[], unnest: string | null): string {
   const keys = pass.keys.map((k, i) => `${renderExpr(pass.schema, k.expr)} AS __k${i}`);
   const conds = [
     '__reason IS NULL',

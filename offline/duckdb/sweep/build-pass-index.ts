@@ -1,0 +1,384 @@
+/**
+ * Builds the {@link PassIndex} of a pass from its source with DuckDB: SQL scans, filters and
+ * projects the events, codes entity keys and string values through dictionaries, and sorts by
+ * (key, time); the typed arrays of the result are copied out chunk by chunk, never converted
+ * value by value. Events with the same key and time are ordered by id here (reading only those
+ * ids), which is rarer and cheaper than making DuckDB sort by the id string.
+ *
+ * Keys are split into partitions of contiguous codes holding at most `partitionEvents` events
+ * each, so the sweep's memory is bounded however large the source is (DuckDB's sort spills).
+ */
+import { compareCodePoints } from '../../../registry/aggregation/index.ts';
+import type { ExprNode } from '../../../registry/expr.ts';
+import { inferExprType } from '../../../registry/expr-type.ts';
+import { LarderError } from '../../../registry/errors.ts';
+import type { PassIndex, SweepColumn } from '../../sweep/pass-index.ts';
+import type { DuckDBClient, RawChunk } from '../duckdb-client.ts';
+import { ident } from '../duckdb-client.ts';
+import { arrayOf, eventsSql, type Pass, type PassFeature } from '../sql/feature-pass.ts';
+import { renderExpr } from '../sql/render-expr.ts';
+
+/** Key codes `[from, to)` holding `events` events. */
+export interface Partition {
+  from: number;
+  to: number;
+  events: number;
+}
+
+/** A temp table `(v, __code)` and its strings by code, sorted by code point. */
+export interface ValueDict {
+  table: string;
+  strings: string[];
+}
+
+/** What {@link planPass} set up in DuckDB for one pass. */
+export interface PassPlan {
+  /** Temp table `(__k0, …, __code)`: the pass's key dictionary. */
+  keyTable: string;
+  keyCount: number;
+  partitions: Partition[];
+  /** The string dictionary of each feature column with a string input (or mode value). */
+  dicts: Map<string, ValueDict>;
+}
+
+const keyCols = (pass: Pass): string[] => pass.keys.map((_, i) => `__k${i}`);
+
+function whereSql(pass: Pass, f: PassFeature): string {
+  return f.feature.where ? `(${renderExpr(pass.schema, f.feature.where)}) IS TRUE` : 'TRUE';
+}
+
+function isString(pass: Pass, node: ExprNode | null): boolean {
+  if (!node) return false;
+  const t = inferExprType(pass.schema, node);
+  return !('error' in t) && t.type === 'string';
+}
+
+/** The SQL of a mode feature's items: keys, `__ts`, `__v` (string) and `__w` (finite weight). */
+function itemsSql(pass: Pass, pf: PassFeature): string {
+  const f = pf.feature;
+  const unnest = arrayOf(f.input) ?? arrayOf(f.weight);
+  const opts = unnest ? { unnested: { [unnest]: '__item' } } : {};
+  if (!isString(pass, f.input))
+    throw new LarderError(
+      'LARDER_DEFINITION_INVALID',
+      `${pf.view.name}:${f.name}: mode needs a string input`,
+    );
+  const value = renderExpr(pass.schema, f.input as ExprNode, opts);
+  const weight = f.weight
+    ? `CAST(${renderExpr(pass.schema, f.weight, opts)} AS DOUBLE)`
+    : '1.0::DOUBLE';
+  const ev = unnest
+    ? eventsSql(pass, [`${whereSql(pass, pf)} AS __where`], unnest)
+    : eventsSql(
+        pass,
+        [`${whereSql(pass, pf)} AS __where`, `${value} AS __v`, `${weight} AS __w`],
+        null,
+      );
+  const vw = unnest ? `${value} AS __v, ${weight} AS __w` : '__v, __w';
+  return `SELECT * FROM (SELECT ${keyCols(pass).join(', ')}, __ts, ${vw} FROM (${ev}) WHERE __where) WHERE __v IS NOT NULL AND isfinite(__w)`;
+}
+
+/** The value SQL of a string input (dictionary-coded); null for numbers and booleans. */
+function stringInput(pass: Pass, pf: PassFeature): string | null {
+  const f = pf.feature;
+  if (f.aggregation === 'count' || f.aggregation === 'mode') return null;
+  if (arrayOf(f.input) || arrayOf(f.where))
+    throw new LarderError(
+      'LARDER_DEFINITION_INVALID',
+      `${pf.view.name}:${f.name}: array paths are only supported as mode inputs and weights by the DuckDB offline store`,
+    );
+  return isString(pass, f.input) ? renderExpr(pass.schema, f.input as ExprNode) : null;
+}
+
+/**
+ * Creates the pass's key dictionary (with per-key event counts), its partitions and the
+ * dictionaries of its string values.
+ */
+export async function planPass(
+  client: DuckDBClient,
+  pass: Pass,
+  name: (prefix: string) => string,
+  partitionEvents: number,
+): Promise<PassPlan> {
+  const keys = keyCols(pass);
+  const keyTable = name('keys');
+  const castKeys = keys.map((k) => `CAST(${k} AS VARCHAR) AS ${k}`).join(', ');
+  await client.run(
+    `CREATE TEMP TABLE ${keyTable} AS SELECT ${keys.join(', ')}, (row_number() OVER () - 1)::INTEGER AS __code, __n FROM (` +
+      `SELECT ${castKeys}, count(*) AS __n FROM (${eventsSql(pass, [], null)}) GROUP BY ALL)`,
+  );
+  const budget = Math.max(1, Math.floor(partitionEvents));
+  const parts = await client.all(
+    `SELECT min(__code) AS lo, max(__code) + 1 AS hi, sum(__n) AS n FROM (` +
+      `SELECT __code, __n, sum(__n) OVER (ORDER BY __code ROWS UNBOUNDED PRECEDING) - __n AS __before FROM ${keyTable}) ` +
+      `GROUP BY __before // ${budget} ORDER BY lo`,
+  );
+  const partitions = parts.map((p) => ({
+    from: Number(p.lo),
+    to: Number(p.hi),
+    events: Number(p.n),
+  }));
+  const keyCount = partitions.length ? partitions[partitions.length - 1]!.to : 0;
+
+  const bySql = new Map<string, ValueDict>();
+  const dicts = new Map<string, ValueDict>();
+  const addDict = async (col: string, valueSql: string, distinctSql: string): Promise<void> => {
+    const known = bySql.get(valueSql);
+    if (known) {
+      dicts.set(col, known);
+      return;
+    }
+    const strings: string[] = [];
+    for await (const chunk of client.streamRaw(distinctSql))
+      for (let r = 0; r < chunk.size; r++) strings.push(chunk.text(0, r)!);
+    strings.sort(compareCodePoints);
+    const table = name('dict');
+    await client.run(`CREATE TEMP TABLE ${table} (v VARCHAR, __code INTEGER)`);
+    await client.appendColumns(table, [strings, strings.map((_, i) => i)]);
+    bySql.set(valueSql, { table, strings });
+    dicts.set(col, { table, strings });
+  };
+  for (const pf of pass.features) {
+    if (pf.feature.aggregation === 'mode') {
+      await addDict(
+        pf.col,
+        `mode:${pf.col}`,
+        `SELECT DISTINCT __v FROM (${itemsSql(pass, pf)}) WHERE __v IS NOT NULL`,
+      );
+      continue;
+    }
+    const v = stringInput(pass, pf);
+    if (v)
+      await addDict(
+        pf.col,
+        v,
+        `SELECT DISTINCT __v FROM (${eventsSql(pass, [`${v} AS __v`], null)}) WHERE __v IS NOT NULL`,
+      );
+  }
+  return { keyTable, keyCount, partitions, dicts };
+}
+
+/** Grows typed arrays as chunks arrive. */
+class Column<T extends Float64Array | Int32Array | Uint8Array> {
+  data: T;
+  constructor(private readonly make: (n: number) => T) {
+    this.data = make(1 << 16);
+  }
+  reserve(n: number): void {
+    if (n <= this.data.length) return;
+    const next = this.make(Math.max(n, this.data.length * 2));
+    next.set(this.data as never);
+    this.data = next;
+  }
+  trimmed(n: number): T {
+    return this.data.subarray(0, n) as T;
+  }
+}
+
+/** `offsets` (length keys + 1) of codes sorted ascending, relative to `from`. */
+function offsetsOf(codes: Int32Array, n: number, from: number, keys: number): Int32Array {
+  const offsets = new Int32Array(keys + 1);
+  for (let i = 0; i < n; i++) offsets[codes[i]! - from + 1]!++;
+  for (let k = 0; k < keys; k++) offsets[k + 1]! += offsets[k]!;
+  return offsets;
+}
+
+/**
+ * Reads the events of one partition into a {@link PassIndex} (mode items included).
+ */
+export async function buildPassIndex(
+  client: DuckDBClient,
+  pass: Pass,
+  plan: PassPlan,
+  part: Partition,
+): Promise<PassIndex> {
+  const keys = keyCols(pass);
+  const kt = plan.keyTable;
+  const on = (alias: string): string =>
+    keys.map((k) => `${kt}.${k} = CAST(${alias}.${k} AS VARCHAR)`).join(' AND ');
+  const range = `${kt}.__code >= ${part.from} AND ${kt}.__code < ${part.to}`;
+  const keyCount = part.to - part.from;
+
+  // Event columns: code, ts, id, then one per non-mode feature.
+  const plain = pass.features.filter((pf) => pf.feature.aggregation !== 'mode');
+  const inner: string[] = [];
+  const outer: string[] = [];
+  const joins: string[] = [];
+  plain.forEach((pf, i) => {
+    const f = pf.feature;
+    const where = whereSql(pass, pf);
+    const c = `__in${i}`;
+    if (f.aggregation === 'count') {
+      inner.push(`CAST(${where} AS UTINYINT) AS ${c}`);
+      outer.push(`ev.${c}`);
+      return;
+    }
+    const s = stringInput(pass, pf);
+    if (s) {
+      const d = plan.dicts.get(pf.col)!;
+      const alias = `__d${i}`;
+      inner.push(`CASE WHEN ${where} THEN ${s} END AS ${c}`);
+      joins.push(`LEFT JOIN ${d.table} ${alias} ON ${alias}.v = ev.${c}`);
+      outer.push(`COALESCE(CAST(${alias}.__code AS DOUBLE), 'NaN'::DOUBLE)`);
+      return;
+    }
+    const x = `CAST(${renderExpr(pass.schema, f.input as ExprNode)} AS DOUBLE)`;
+    inner.push(`CASE WHEN ${where} AND isfinite(${x}) THEN ${x} END AS ${c}`);
+    outer.push(`COALESCE(ev.${c}, 'NaN'::DOUBLE)`);
+  });
+  const sql =
+    `SELECT ${kt}.__code, CAST(ev.__ts AS DOUBLE), ev.__id${outer.map((o) => `, ${o}`).join('')} ` +
+    `FROM (${eventsSql(pass, inner, null)}) ev JOIN ${kt} ON ${on('ev')} ${joins.join(' ')} ` +
+    `WHERE ${range} ORDER BY ${kt}.__code, ev.__ts`;
+
+  const codes = new Column((n) => new Int32Array(n));
+  const ts = new Column((n) => new Float64Array(n));
+  const cols = plain.map((pf) =>
+    pf.feature.aggregation === 'count'
+      ? new Column((n) => new Uint8Array(n))
+      : new Column((n) => new Float64Array(n)),
+  );
+  // Runs of equal (key, ts): their ids, to order them by id and flag replayed ids.
+  const ties: { start: number; ids: string[] }[] = [];
+  let run: { start: number; ids: string[] } | null = null;
+  let prevId: (() => string) | null = null;
+  let n = 0;
+  for await (const chunk of client.streamRaw(sql)) {
+    const size = chunk.size;
+    codes.reserve(n + size);
+    ts.reserve(n + size);
+    const cc = chunk.numbers(0) as Int32Array;
+    const tc = chunk.numbers(1) as Float64Array;
+    codes.data.set(cc, n);
+    ts.data.set(tc, n);
+    cols.forEach((col, i) => {
+      col.reserve(n + size);
+      col.data.set(chunk.numbers(3 + i) as never, n);
+    });
+    const c = codes.data;
+    const t = ts.data;
+    for (let r = 0; r < size; r++) {
+      const i = n + r;
+      if (i > 0 && c[i] === c[i - 1] && t[i] === t[i - 1]) {
+        if (!run) {
+          run = { start: i - 1, ids: [r > 0 ? chunk.text(2, r - 1)! : prevId!()] };
+          ties.push(run);
+        }
+        run.ids.push(chunk.text(2, r)!);
+      } else run = null;
+    }
+    const last = chunk.text(2, size - 1)!;
+    prevId = () => last;
+    n += size;
+  }
+  const dup = new Uint8Array(n);
+  const columns = cols.map((c) => c.trimmed(n));
+  for (const tie of ties) orderTie(tie, columns, dup);
+
+  const index: PassIndex = {
+    keyCount,
+    offsets: offsetsOf(codes.data, n, part.from, keyCount),
+    ts: ts.trimmed(n),
+    dup,
+    columns: new Map(),
+  };
+  plain.forEach((pf, i) => {
+    const data = columns[i]!;
+    const col: SweepColumn =
+      data instanceof Uint8Array
+        ? { kind: 'flags', flags: data }
+        : {
+            kind: 'values',
+            values: data as Float64Array,
+            dict: plan.dicts.get(pf.col)?.strings ?? null,
+          };
+    index.columns.set(pf.col, col);
+  });
+  for (const pf of pass.features.filter((p) => p.feature.aggregation === 'mode'))
+    index.columns.set(pf.col, await readItems(client, pass, plan, part, pf));
+  return index;
+}
+
+/** Sorts one run of equal (key, ts) events by id (stable) and flags repeated ids. */
+function orderTie(
+  tie: { start: number; ids: string[] },
+  columns: (Float64Array | Int32Array | Uint8Array)[],
+  dup: Uint8Array,
+): void {
+  const perm = tie.ids.map((_, i) => i);
+  perm.sort((a, b) => compareCodePoints(tie.ids[a]!, tie.ids[b]!) || a - b);
+  for (const col of columns) {
+    const vals = perm.map((p) => col[tie.start + p]!);
+    vals.forEach((v, i) => (col[tie.start + i] = v));
+  }
+  for (let i = 1; i < perm.length; i++)
+    if (tie.ids[perm[i]!] === tie.ids[perm[i - 1]!]) dup[tie.start + i] = 1;
+}
+
+async function readItems(
+  client: DuckDBClient,
+  pass: Pass,
+  plan: PassPlan,
+  part: Partition,
+  pf: PassFeature,
+): Promise<SweepColumn> {
+  const keys = keyCols(pass);
+  const kt = plan.keyTable;
+  const d = plan.dicts.get(pf.col)!;
+  const sql =
+    `SELECT ${kt}.__code, CAST(m.__ts AS DOUBLE), ${d.table}.__code, m.__w FROM (${itemsSql(pass, pf)}) m ` +
+    `JOIN ${kt} ON ${keys.map((k) => `${kt}.${k} = CAST(m.${k} AS VARCHAR)`).join(' AND ')} ` +
+    `JOIN ${d.table} ON ${d.table}.v = m.__v ` +
+    `WHERE ${kt}.__code >= ${part.from} AND ${kt}.__code < ${part.to} ORDER BY ${kt}.__code, m.__ts`;
+  const codes = new Column((n) => new Int32Array(n));
+  const ts = new Column((n) => new Float64Array(n));
+  const values = new Column((n) => new Int32Array(n));
+  const weights = new Column((n) => new Float64Array(n));
+  let n = 0;
+  for await (const chunk of client.streamRaw(sql)) {
+    const parts = [codes, ts, values, weights] as Column<Float64Array | Int32Array>[];
+    parts.forEach((p, i) => {
+      p.reserve(n + chunk.size);
+      p.data.set(chunk.numbers(i) as never, n);
+    });
+    n += chunk.size;
+  }
+  return {
+    kind: 'items',
+    offsets: offsetsOf(codes.data, n, part.from, part.to - part.from),
+    ts: ts.trimmed(n),
+    codes: values.trimmed(n),
+    weights: weights.trimmed(n),
+    dict: d.strings,
+  };
+}
+
+/**
+ * The key code of every entity row (in row order; -1 when a key is null or has no events) and
+ * its time, for one pass.
+ */
+export async function rowCodes(
+  client: DuckDBClient,
+  pass: Pass,
+  plan: PassPlan,
+  entTable: string,
+): Promise<{ codes: Int32Array; ts: Float64Array }> {
+  const kt = plan.keyTable;
+  const on = pass.keys
+    .map((k, i) => `${kt}.__k${i} = CAST(e.${ident(k.joinKey)} AS VARCHAR)`)
+    .join(' AND ');
+  const sql = `SELECT COALESCE(${kt}.__code, -1)::INTEGER, CAST(e.__t AS DOUBLE) FROM ${entTable} e LEFT JOIN ${kt} ON ${on} ORDER BY e.__rid`;
+  const codes = new Column((n) => new Int32Array(n));
+  const ts = new Column((n) => new Float64Array(n));
+  let n = 0;
+  for await (const chunk of client.streamRaw(sql)) {
+    codes.reserve(n + chunk.size);
+    ts.reserve(n + chunk.size);
+    codes.data.set(chunk.numbers(0) as Int32Array, n);
+    ts.data.set(chunk.numbers(1) as Float64Array, n);
+    n += chunk.size;
+  }
+  return { codes: codes.trimmed(n), ts: ts.trimmed(n) };
+}
+
+export type { RawChunk };

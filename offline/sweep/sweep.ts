@@ -1,0 +1,401 @@
+/**
+ * Point-in-time feature values by a sweep: for every entity row `(key, t)` the value a read at
+ * `t` returns, per the spec's window semantics (see `registry/aggregation/hop-window.ts`), over
+ * a {@link PassIndex}. Rows are grouped by key and sorted by time, so each window's bounds only
+ * move forward: events enter as `t` passes them and leave as the window start passes them.
+ * Linear in events + rows per feature, no sort of the events, no join.
+ *
+ * - `count`: a running count. `sum` / `avg`: a running compensated (double-double) sum, so
+ *   adding and removing events leaves no rounding residue worth a bit of the result; an empty
+ *   window is exactly 0 / null.
+ * - `min` / `max`: a monotonic deque of the window's candidates.
+ * - `last`: the latest counted event before the window's end (ties: greater id, then for a
+ *   replayed id the greater value — `compareLast`); null once it falls out of the window, or for
+ *   a lifetime feature once it is older than the view's TTL.
+ * - `mode`: per value a count and a weight over the window's items; the greatest weight among
+ *   values present wins, ties → the smallest value (codes are sorted by code point).
+ *
+ * @example
+ * const out = sweepFeatures(index, [{ col: '__f0', aggregation: 'count', windowMs: HOUR_MS,
+ *   hopMs: MINUTE_MS, ttlMs: null }], { codes, ts });
+ * out.get('__f0') // { values: Float64Array, valid: Uint8Array, dict: null }
+ */
+import type { AggregationKind } from '../../registry/types.ts';
+import type { ItemsColumn, PassIndex } from './pass-index.ts';
+
+/** One feature to compute: its input column in the index, aggregation, window and TTL. */
+export interface SweepFeature {
+  col: string;
+  aggregation: AggregationKind;
+  /** Window and hop in ms; both null for a lifetime `last`. */
+  windowMs: number | null;
+  hopMs: number | null;
+  /** A lifetime value is null when `t - ts > ttlMs`; null for windowed features. */
+  ttlMs: number | null;
+}
+
+/** The entity rows of one pass: the key code per row (-1 = a key the index has no events for). */
+export interface SweepRows {
+  codes: Int32Array;
+  ts: Float64Array;
+}
+
+/** A computed column: `values[r]` is meaningful where `valid[r]` is 1 (else null). */
+export interface SweepResult {
+  values: Float64Array;
+  valid: Uint8Array;
+  /** Strings by code when the values are dictionary codes. */
+  dict: string[] | null;
+}
+
+/** Rows grouped by key, sorted by time: `order[rowStart[k] … rowStart[k+1]-1]` are key k's. */
+interface RowGroups {
+  rowStart: Int32Array;
+  order: Int32Array;
+  /** Keys that have rows, ascending. */
+  keys: Int32Array;
+}
+
+function groupRows(rows: SweepRows, keyCount: number): RowGroups {
+  const { codes, ts } = rows;
+  const rowStart = new Int32Array(keyCount + 1);
+  for (let r = 0; r < codes.length; r++) {
+    const c = codes[r]!;
+    if (c >= 0) rowStart[c + 1]!++;
+  }
+  let keysWithRows = 0;
+  for (let k = 0; k < keyCount; k++) {
+    if (rowStart[k + 1]! > 0) keysWithRows++;
+    rowStart[k + 1]! += rowStart[k]!;
+  }
+  const fill = rowStart.slice(0, keyCount);
+  const order = new Int32Array(rowStart[keyCount]!);
+  for (let r = 0; r < codes.length; r++) {
+    const c = codes[r]!;
+    if (c >= 0) order[fill[c]!++] = r;
+  }
+  const keys = new Int32Array(keysWithRows);
+  let n = 0;
+  for (let k = 0; k < keyCount; k++) {
+    const s = rowStart[k]!;
+    const e = rowStart[k + 1]!;
+    if (e === s) continue;
+    keys[n++] = k;
+    if (e - s <= 32) {
+      // Insertion sort by time; stable, so equal times keep row order.
+      for (let i = s + 1; i < e; i++) {
+        const r = order[i]!;
+        const t = ts[r]!;
+        let j = i - 1;
+        while (j >= s && ts[order[j]!]! > t) {
+          order[j + 1] = order[j]!;
+          j--;
+        }
+        order[j + 1] = r;
+      }
+    } else {
+      const part = Array.from(order.subarray(s, e)).sort((a, b) => ts[a]! - ts[b]! || a - b);
+      order.set(part, s);
+    }
+  }
+  return { rowStart, order, keys };
+}
+
+/** `(floor(t / H) - W/H + 1) * H`: the earliest event time a read at `t` covers. */
+const windowStartOf = (t: number, w: number, h: number): number =>
+  (Math.floor(t / h) - w / h + 1) * h;
+
+/**
+ * Computes `features` for `rows` over `index`. Rows whose key code is -1 get the empty-window
+ * value (0 for count and sum, null otherwise).
+ */
+export function sweepFeatures(
+  index: PassIndex,
+  features: readonly SweepFeature[],
+  rows: SweepRows,
+): Map<string, SweepResult> {
+  const groups = groupRows(rows, index.keyCount);
+  const out = new Map<string, SweepResult>();
+  for (const f of features) {
+    const column = index.columns.get(f.col);
+    if (!column) throw new Error(`sweep: no input column ${f.col} in the index`);
+    const n = rows.codes.length;
+    const res: SweepResult = {
+      values: new Float64Array(n),
+      valid: new Uint8Array(n),
+      dict: column.kind === 'flags' ? null : column.dict,
+    };
+    if (f.aggregation === 'count' || f.aggregation === 'sum') res.valid.fill(1);
+    switch (f.aggregation) {
+      case 'count':
+        if (column.kind !== 'flags') throw new Error(`sweep: ${f.col} needs flags`);
+        sweepCount(index, groups, rows.ts, column.flags, f, res);
+        break;
+      case 'sum':
+      case 'avg':
+        if (column.kind !== 'values') throw new Error(`sweep: ${f.col} needs values`);
+        sweepSum(index, groups, rows.ts, column.values, f, res);
+        break;
+      case 'min':
+      case 'max':
+        if (column.kind !== 'values') throw new Error(`sweep: ${f.col} needs values`);
+        sweepExtreme(index, groups, rows.ts, column.values, f, res);
+        break;
+      case 'last':
+        if (column.kind !== 'values') throw new Error(`sweep: ${f.col} needs values`);
+        sweepLast(index, groups, rows.ts, column.values, f, res);
+        break;
+      case 'mode':
+        if (column.kind !== 'items') throw new Error(`sweep: ${f.col} needs items`);
+        sweepMode(groups, rows.ts, column, f, res);
+        break;
+    }
+    out.set(f.col, res);
+  }
+  return out;
+}
+
+function windowOf(f: SweepFeature): { w: number; h: number } {
+  if (f.windowMs === null || f.hopMs === null)
+    throw new Error(`sweep: ${f.aggregation} of ${f.col} needs a window`);
+  return { w: f.windowMs, h: f.hopMs };
+}
+
+function sweepCount(
+  index: PassIndex,
+  g: RowGroups,
+  rowTs: Float64Array,
+  flags: Uint8Array,
+  f: SweepFeature,
+  res: SweepResult,
+): void {
+  const { w, h } = windowOf(f);
+  const { offsets, ts } = index;
+  const out = res.values;
+  for (let ki = 0; ki < g.keys.length; ki++) {
+    const k = g.keys[ki]!;
+    const e = offsets[k + 1]!;
+    let lo = offsets[k]!;
+    let hi = lo;
+    let n = 0;
+    for (let ri = g.rowStart[k]!; ri < g.rowStart[k + 1]!; ri++) {
+      const r = g.order[ri]!;
+      const t = rowTs[r]!;
+      while (hi < e && ts[hi]! <= t) n += flags[hi++]!;
+      const start = windowStartOf(t, w, h);
+      while (lo < hi && ts[lo]! < start) n -= flags[lo++]!;
+      out[r] = n;
+    }
+  }
+}
+
+function sweepSum(
+  index: PassIndex,
+  g: RowGroups,
+  rowTs: Float64Array,
+  values: Float64Array,
+  f: SweepFeature,
+  res: SweepResult,
+): void {
+  const { w, h } = windowOf(f);
+  const { offsets, ts } = index;
+  const avg = f.aggregation === 'avg';
+  const out = res.values;
+  const valid = res.valid;
+  for (let ki = 0; ki < g.keys.length; ki++) {
+    const k = g.keys[ki]!;
+    const e = offsets[k + 1]!;
+    let lo = offsets[k]!;
+    let hi = lo;
+    let n = 0;
+    // Double-double running sum (s + c), updated with TwoSum.
+    let s = 0;
+    let c = 0;
+    for (let ri = g.rowStart[k]!; ri < g.rowStart[k + 1]!; ri++) {
+      const r = g.order[ri]!;
+      const t = rowTs[r]!;
+      while (hi < e && ts[hi]! <= t) {
+        const x = values[hi++]!;
+        if (x === x) {
+          const y = s + x;
+          const bb = y - s;
+          c += s - (y - bb) + (x - bb);
+          s = y;
+          n++;
+        }
+      }
+      const start = windowStartOf(t, w, h);
+      while (lo < hi && ts[lo]! < start) {
+        const x = -values[lo++]!;
+        if (x === x) {
+          const y = s + x;
+          const bb = y - s;
+          c += s - (y - bb) + (x - bb);
+          s = y;
+          if (--n === 0) s = c = 0;
+        }
+      }
+      const sum = s + c;
+      if (avg) {
+        if (n > 0) {
+          out[r] = sum / n;
+          valid[r] = 1;
+        }
+      } else out[r] = n > 0 ? sum + 0 : 0;
+    }
+  }
+}
+
+function sweepExtreme(
+  index: PassIndex,
+  g: RowGroups,
+  rowTs: Float64Array,
+  values: Float64Array,
+  f: SweepFeature,
+  res: SweepResult,
+): void {
+  const { w, h } = windowOf(f);
+  const { offsets, ts } = index;
+  const max = f.aggregation === 'max';
+  const out = res.values;
+  const valid = res.valid;
+  let widest = 0;
+  for (let ki = 0; ki < g.keys.length; ki++) {
+    const k = g.keys[ki]!;
+    widest = Math.max(widest, offsets[k + 1]! - offsets[k]!);
+  }
+  // Indices of the window's candidates, values monotonic from head (the answer) to tail.
+  const dq = new Int32Array(widest);
+  for (let ki = 0; ki < g.keys.length; ki++) {
+    const k = g.keys[ki]!;
+    const s0 = offsets[k]!;
+    const e = offsets[k + 1]!;
+    let lo = s0;
+    let hi = s0;
+    let head = 0;
+    let tail = 0;
+    for (let ri = g.rowStart[k]!; ri < g.rowStart[k + 1]!; ri++) {
+      const r = g.order[ri]!;
+      const t = rowTs[r]!;
+      while (hi < e && ts[hi]! <= t) {
+        const x = values[hi]!;
+        if (x === x) {
+          while (tail > head && (max ? values[dq[tail - 1]!]! <= x : values[dq[tail - 1]!]! >= x))
+            tail--;
+          dq[tail++] = hi;
+        }
+        hi++;
+      }
+      const start = windowStartOf(t, w, h);
+      while (lo < hi && ts[lo]! < start) {
+        if (tail > head && dq[head] === lo) head++;
+        lo++;
+      }
+      if (tail > head) {
+        out[r] = values[dq[head]!]!;
+        valid[r] = 1;
+      }
+    }
+  }
+}
+
+function sweepLast(
+  index: PassIndex,
+  g: RowGroups,
+  rowTs: Float64Array,
+  values: Float64Array,
+  f: SweepFeature,
+  res: SweepResult,
+): void {
+  const lifetime = f.windowMs === null;
+  const w = f.windowMs ?? 0;
+  const h = f.hopMs ?? 1;
+  const ttl = f.ttlMs ?? Infinity;
+  const { offsets, ts, dup } = index;
+  const out = res.values;
+  const valid = res.valid;
+  for (let ki = 0; ki < g.keys.length; ki++) {
+    const k = g.keys[ki]!;
+    const e = offsets[k + 1]!;
+    let hi = offsets[k]!;
+    let last = -1;
+    // First event of the current run of (ts, id) duplicates.
+    let run = hi;
+    for (let ri = g.rowStart[k]!; ri < g.rowStart[k + 1]!; ri++) {
+      const r = g.order[ri]!;
+      const t = rowTs[r]!;
+      while (hi < e && ts[hi]! <= t) {
+        if (dup[hi] === 0) run = hi;
+        const x = values[hi]!;
+        if (x === x && (last < run || x > values[last]!)) last = hi;
+        hi++;
+      }
+      if (last < 0) continue;
+      const lts = ts[last]!;
+      if (lifetime ? t - lts <= ttl : lts >= windowStartOf(t, w, h)) {
+        out[r] = values[last]!;
+        valid[r] = 1;
+      }
+    }
+  }
+}
+
+function sweepMode(
+  g: RowGroups,
+  rowTs: Float64Array,
+  items: ItemsColumn,
+  f: SweepFeature,
+  res: SweepResult,
+): void {
+  const { w, h } = windowOf(f);
+  const { offsets, ts, codes, weights } = items;
+  const out = res.values;
+  const valid = res.valid;
+  const counts = new Int32Array(items.dict.length);
+  const sums = new Float64Array(items.dict.length);
+  // Codes with a nonzero count, in no order (present[pos[c]] === c while counts[c] > 0).
+  const present = new Int32Array(items.dict.length);
+  const pos = new Int32Array(items.dict.length);
+  let np = 0;
+  const add = (i: number, sign: 1 | -1): void => {
+    const c = codes[i]!;
+    if (sign > 0) {
+      if (counts[c]!++ === 0) {
+        pos[c] = np;
+        present[np++] = c;
+      }
+      sums[c]! += weights[i]!;
+    } else {
+      sums[c]! -= weights[i]!;
+      if (--counts[c]! === 0) {
+        sums[c] = 0;
+        const p = pos[c]!;
+        const moved = present[--np]!;
+        present[p] = moved;
+        pos[moved] = p;
+      }
+    }
+  };
+  for (let ki = 0; ki < g.keys.length; ki++) {
+    const k = g.keys[ki]!;
+    const e = offsets[k + 1]!;
+    let lo = offsets[k]!;
+    let hi = lo;
+    for (let ri = g.rowStart[k]!; ri < g.rowStart[k + 1]!; ri++) {
+      const r = g.order[ri]!;
+      const t = rowTs[r]!;
+      while (hi < e && ts[hi]! <= t) add(hi++, 1);
+      const start = windowStartOf(t, w, h);
+      while (lo < hi && ts[lo]! < start) add(lo++, -1);
+      if (np === 0) continue;
+      let best = present[0]!;
+      for (let p = 1; p < np; p++) {
+        const c = present[p]!;
+        if (sums[c]! > sums[best]! || (sums[c] === sums[best] && c < best)) best = c;
+      }
+      out[r] = best;
+      valid[r] = 1;
+    }
+    while (lo < hi) add(lo++, -1);
+  }
+}
