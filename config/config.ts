@@ -48,6 +48,7 @@ const DuckdbConfig = z
     threads: z.number().int().positive().optional(),
     engine: z.enum(['sweep', 'sql']).optional(),
     partitionEvents: z.number().int().positive().optional(),
+    indexCache: z.boolean().optional(),
   })
   .strict();
 const BigQueryConfig = z

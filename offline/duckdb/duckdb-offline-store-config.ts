@@ -31,6 +31,12 @@ export const DuckDBOfflineStoreConfig = z
      * of entity keys, each indexed and swept in turn (default 20M, ~0.5 GB).
      */
     partitionEvents: z.number().int().positive().default(20_000_000),
+    /**
+     * Keep the sweep's event indexes under `<home>/offline-cache/sweep-v1/` (keyed by the
+     * source files and the definitions), so later exports over the same data skip scanning
+     * and sorting it (default true).
+     */
+    indexCache: z.boolean().default(true),
     /** How many example rejects to keep per file. */
     rejectExamples: z.number().int().nonnegative().default(5),
   })

@@ -13,9 +13,9 @@ import {
   statSync,
   writeFileSync,
 } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { LarderError } from '../../registry/errors.ts';
 import { exprPaths } from '../../registry/expr.ts';
 import type { BatchSourceSpec, FeatureViewSpec } from '../../registry/spec.ts';
@@ -59,11 +59,14 @@ import { renderExpr } from './sql/render-expr.ts';
 import { tilesSql } from './sql/tiles-sql.ts';
 import { writeArrow, type ArrowKind } from './write-arrow.ts';
 import type { ValueDict } from './sweep/build-pass-index.ts';
+import { SweepIndexCache } from './sweep/index-cache.ts';
 import { sweepPasses, type SweptColumn } from './sweep/sweep-passes.ts';
 
 interface LoadedSource {
   table: string;
   spec: BatchSourceSpec;
+  /** The files read (path, size, mtime) and the schema, hashed; null when not cacheable. */
+  fingerprint?: string;
 }
 
 export class DuckDBOfflineStore implements OfflineStore {
@@ -170,6 +173,17 @@ export class DuckDBOfflineStore implements OfflineStore {
       );
       return { table, spec };
     }
+    const fingerprint = createHash('sha256')
+      .update(
+        JSON.stringify([
+          spec.schema,
+          [...files.jsonl, ...files.parquet].map((f) => {
+            const st = statSync(f);
+            return [resolve(f), st.size, st.mtimeMs, st.ctimeMs, st.ino];
+          }),
+        ]),
+      )
+      .digest('hex');
     let sql: string;
     // Validated Parquet is cheap to rescan: a view keeps DuckDB's memory for the window passes
     // (materializing 10M events with their maps and structs made them spill).
@@ -197,7 +211,7 @@ export class DuckDBOfflineStore implements OfflineStore {
       } else report.examples = await this.#jsonlExamples(spec, file);
       rejects.push(report);
     }
-    return { table, spec };
+    return { table, spec, fingerprint };
   }
 
   /** The first few bad lines of a JSON Lines file, with line numbers (scans until it has them). */
@@ -406,6 +420,7 @@ export class DuckDBOfflineStore implements OfflineStore {
           keys: keys.map((k) => ({ joinKey: k, expr: v.keys[k]! })),
           filter: v.filter,
           features: [],
+          fingerprint: src.fingerprint,
         };
         passes.set(key, pass);
       }
@@ -624,6 +639,7 @@ export class DuckDBOfflineStore implements OfflineStore {
       rows: total,
       name: (p) => this.#name(p),
       partitionEvents: this.#config.partitionEvents,
+      cache: this.#config.indexCache ? new SweepIndexCache(this.#cacheDir) : null,
       onProgress: (d) => req.progress('aggregating', Math.min(d, total), total),
     });
     const numeric: { col: string; values: Float64Array }[] = [];

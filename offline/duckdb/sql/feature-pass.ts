@@ -39,6 +39,8 @@ export interface Pass {
   keys: { joinKey: string; expr: ExprNode }[];
   filter: ExprNode | null;
   features: PassFeature[];
+  /** Identifies the source data (files, sizes, mtimes) for caches; absent = never cached. */
+  fingerprint?: string;
 }
 
 /** Groups the features of several views into passes by (source, keys, filter). */

@@ -91,8 +91,8 @@ function stringInput(pass: Pass, pf: PassFeature): string | null {
 }
 
 /**
- * Creates the pass's key dictionary (with per-key event counts), its partitions and the
- * dictionaries of its string values.
+ * Creates the pass's key dictionary (with per-key event counts) and its partitions; the string
+ * dictionaries are added by {@link addDicts}.
  */
 export async function planPass(
   client: DuckDBClient,
@@ -119,10 +119,41 @@ export async function planPass(
     events: Number(p.n),
   }));
   const keyCount = partitions.length ? partitions[partitions.length - 1]!.to : 0;
+  return { keyTable, keyCount, partitions, dicts: new Map() };
+}
 
+/** Whether a pass feature reads strings through a dictionary (string input or mode value). */
+export function needsDict(pass: Pass, pf: PassFeature): boolean {
+  return pf.feature.aggregation === 'mode' || stringInput(pass, pf) !== null;
+}
+
+/** The dictionary temp table of `strings` (codes = positions). */
+export async function dictTable(
+  client: DuckDBClient,
+  name: (prefix: string) => string,
+  strings: string[],
+): Promise<ValueDict> {
+  const table = name('dict');
+  await client.run(`CREATE TEMP TABLE ${table} (v VARCHAR, __code INTEGER)`);
+  await client.appendColumns(table, [strings, strings.map((_, i) => i)]);
+  return { table, strings };
+}
+
+/**
+ * Reads the distinct strings of `features` that need a dictionary (skipping those in
+ * `plan.dicts` already), sorts them by code point and adds their tables to `plan.dicts`.
+ */
+export async function addDicts(
+  client: DuckDBClient,
+  pass: Pass,
+  plan: PassPlan,
+  features: readonly PassFeature[],
+  name: (prefix: string) => string,
+): Promise<void> {
   const bySql = new Map<string, ValueDict>();
-  const dicts = new Map<string, ValueDict>();
+  const dicts = plan.dicts;
   const addDict = async (col: string, valueSql: string, distinctSql: string): Promise<void> => {
+    if (dicts.has(col)) return;
     const known = bySql.get(valueSql);
     if (known) {
       dicts.set(col, known);
@@ -132,13 +163,11 @@ export async function planPass(
     for await (const chunk of client.streamRaw(distinctSql))
       for (let r = 0; r < chunk.size; r++) strings.push(chunk.text(0, r)!);
     strings.sort(compareCodePoints);
-    const table = name('dict');
-    await client.run(`CREATE TEMP TABLE ${table} (v VARCHAR, __code INTEGER)`);
-    await client.appendColumns(table, [strings, strings.map((_, i) => i)]);
-    bySql.set(valueSql, { table, strings });
-    dicts.set(col, { table, strings });
+    const d = await dictTable(client, name, strings);
+    bySql.set(valueSql, d);
+    dicts.set(col, d);
   };
-  for (const pf of pass.features) {
+  for (const pf of features) {
     if (pf.feature.aggregation === 'mode') {
       await addDict(
         pf.col,
@@ -155,7 +184,6 @@ export async function planPass(
         `SELECT DISTINCT __v FROM (${eventsSql(pass, [`${v} AS __v`], null)}) WHERE __v IS NOT NULL`,
       );
   }
-  return { keyTable, keyCount, partitions, dicts };
 }
 
 /** Grows typed arrays as chunks arrive. */
@@ -184,13 +212,16 @@ function offsetsOf(codes: Int32Array, n: number, from: number, keys: number): In
 }
 
 /**
- * Reads the events of one partition into a {@link PassIndex} (mode items included).
+ * Reads the events of one partition into a {@link PassIndex} with the input columns of
+ * `features` (default: all of the pass's; mode items included). `plan.dicts` must hold their
+ * dictionaries ({@link addDicts}).
  */
 export async function buildPassIndex(
   client: DuckDBClient,
   pass: Pass,
   plan: PassPlan,
   part: Partition,
+  features: readonly PassFeature[] = pass.features,
 ): Promise<PassIndex> {
   const keys = keyCols(pass);
   const kt = plan.keyTable;
@@ -200,7 +231,7 @@ export async function buildPassIndex(
   const keyCount = part.to - part.from;
 
   // Event columns: code, ts, id, then one per non-mode feature.
-  const plain = pass.features.filter((pf) => pf.feature.aggregation !== 'mode');
+  const plain = features.filter((pf) => pf.feature.aggregation !== 'mode');
   const inner: string[] = [];
   const outer: string[] = [];
   const joins: string[] = [];
@@ -294,7 +325,7 @@ export async function buildPassIndex(
           };
     index.columns.set(pf.col, col);
   });
-  for (const pf of pass.features.filter((p) => p.feature.aggregation === 'mode'))
+  for (const pf of features.filter((p) => p.feature.aggregation === 'mode'))
     index.columns.set(pf.col, await readItems(client, pass, plan, part, pf));
   return index;
 }

@@ -8,8 +8,20 @@
 import type { AggregationKind, ValueType } from '../../../registry/types.ts';
 import { sweepFeatures, type SweepFeature } from '../../sweep/sweep.ts';
 import type { DuckDBClient } from '../duckdb-client.ts';
-import type { Pass } from '../sql/feature-pass.ts';
-import { buildPassIndex, planPass, rowCodes, type ValueDict } from './build-pass-index.ts';
+import type { Pass, PassFeature } from '../sql/feature-pass.ts';
+import type { PassIndex, SweepColumn } from '../../sweep/pass-index.ts';
+import {
+  addDicts,
+  buildPassIndex,
+  dictTable,
+  needsDict,
+  planPass,
+  rowCodes,
+  type Partition,
+  type PassPlan,
+  type ValueDict,
+} from './build-pass-index.ts';
+import { columnKey, type IndexCacheEntry, type SweepIndexCache } from './index-cache.ts';
 
 /** A feature column of the export, NaN = null. */
 export interface SweptColumn {
@@ -29,6 +41,8 @@ export interface SweepPassesRequest {
   name: (prefix: string) => string;
   /** Most events one partition's index holds. */
   partitionEvents: number;
+  /** Reuse and keep indexes here (passes with a `fingerprint` only). */
+  cache: SweepIndexCache | null;
   /** Rows done across passes (pass by pass, partition by partition). */
   onProgress?: (done: number) => void;
 }
@@ -45,7 +59,11 @@ export async function sweepPasses(req: SweepPassesRequest): Promise<SweepPassesR
   let ts: Float64Array | null = null;
   let done = 0;
   for (const pass of req.passes) {
-    const plan = await planPass(client, pass, req.name, req.partitionEvents);
+    const entry =
+      req.cache && pass.fingerprint
+        ? req.cache.entry(pass, pass.fingerprint, req.partitionEvents)
+        : null;
+    const plan = await openPlan(req, pass, entry);
     const entity = await rowCodes(client, pass, plan, req.entTable);
     ts ??= entity.ts;
     const feats: SweepFeature[] = pass.features.map((pf) => ({
@@ -68,8 +86,8 @@ export async function sweepPasses(req: SweepPassesRequest): Promise<SweepPassesR
       });
     }
     const single = plan.partitions.length === 1;
-    for (const part of plan.partitions) {
-      const index = await buildPassIndex(client, pass, plan, part);
+    for (const [p, part] of plan.partitions.entries()) {
+      const index = await openIndex(req, pass, plan, entry, p, part);
       const codes = single ? entity.codes : shift(entity.codes, part.from, part.to);
       const res = sweepFeatures(index, feats, { codes, ts: entity.ts });
       for (const [col, r] of res) {
@@ -82,6 +100,86 @@ export async function sweepPasses(req: SweepPassesRequest): Promise<SweepPassesR
     }
   }
   return { columns, ts: ts ?? new Float64Array(rows) };
+}
+
+/** The pass's key dictionary and string dictionaries: from the cache, else built (and kept). */
+async function openPlan(
+  req: SweepPassesRequest,
+  pass: Pass,
+  entry: IndexCacheEntry | null,
+): Promise<PassPlan> {
+  const { client, name } = req;
+  let plan = entry ? await entry.loadPlan(client, name('keys')) : null;
+  if (!plan) {
+    plan = await planPass(client, pass, name, req.partitionEvents);
+    await entry?.savePlan(client, plan);
+  }
+  const missing: PassFeature[] = [];
+  const byKey = new Map<string, ValueDict>();
+  for (const pf of pass.features) {
+    if (!needsDict(pass, pf)) continue;
+    const key = columnKey(pf);
+    const known = byKey.get(key);
+    if (known) {
+      plan.dicts.set(pf.col, known);
+      continue;
+    }
+    const strings = entry?.loadDict(key);
+    if (strings) {
+      const d = await dictTable(client, name, strings);
+      byKey.set(key, d);
+      plan.dicts.set(pf.col, d);
+    } else missing.push(pf);
+  }
+  await addDicts(client, pass, plan, missing, name);
+  for (const pf of missing) entry?.saveDict(columnKey(pf), plan.dicts.get(pf.col)!.strings);
+  return plan;
+}
+
+/** Partition `p`'s index: cached columns as they are, the missing ones built (and kept). */
+async function openIndex(
+  req: SweepPassesRequest,
+  pass: Pass,
+  plan: PassPlan,
+  entry: IndexCacheEntry | null,
+  p: number,
+  part: Partition,
+): Promise<PassIndex> {
+  const family = (pf: PassFeature): SweepColumn['kind'] =>
+    pf.feature.aggregation === 'count'
+      ? 'flags'
+      : pf.feature.aggregation === 'mode'
+        ? 'items'
+        : 'values';
+  const base = entry?.loadBase(p, part) ?? null;
+  const columns = new Map<string, SweepColumn>();
+  const missing: PassFeature[] = [];
+  for (const pf of pass.features) {
+    const col = base
+      ? entry!.loadColumn(
+          p,
+          part,
+          columnKey(pf),
+          family(pf),
+          plan.dicts.get(pf.col)?.strings ?? null,
+        )
+      : null;
+    if (col) columns.set(pf.col, col);
+    else missing.push(pf);
+  }
+  if (base && missing.length === 0) return { keyCount: part.to - part.from, ...base, columns };
+  const built = await buildPassIndex(req.client, pass, plan, part, base ? missing : pass.features);
+  if (built.ts.length !== part.events)
+    throw new Error(
+      `sweep index: partition ${p} has ${built.ts.length} events, its key dictionary counts ${part.events}`,
+    );
+  if (!base) entry?.saveBase(p, built);
+  for (const pf of missing) {
+    const col = built.columns.get(pf.col)!;
+    columns.set(pf.col, col);
+    entry?.saveColumn(p, columnKey(pf), col);
+  }
+  return base ? { keyCount: part.to - part.from, ...base, columns } : { ...built, columns };
 }
 
 /** Codes of one partition `[from, to)`, relative to `from`; -1 outside it. */

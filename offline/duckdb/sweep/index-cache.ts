@@ -1,0 +1,226 @@
+/**
+ * An on-disk cache of sweep indexes (see `build-pass-index.ts`), so exports over the same raw
+ * data skip scanning and sorting it: training sets are usually exported many times over one
+ * history (new label spines, new feature lists). Like the validated-Parquet cache, an entry
+ * depends only on the data and the definitions:
+ *
+ * `<home>/offline-cache/sweep-v<N>/<pass hash>-<data hash>/`
+ * - `meta.json`, `keys.parquet`: the key dictionary and its partitions (written last);
+ * - `p<i>.ts`, `p<i>.dup`, `p<i>.offsets`: partition i's event times, replay flags, key offsets;
+ * - `<column>.dict.json`, `p<i>.<column>[.items part]`: one input column, keyed by the hash of
+ *   what it reads (aggregation family, input, where, weight), shared by every feature reading
+ *   the same thing and added to the entry when a later export needs a new one.
+ *
+ * The pass hash covers the source schema, keys, filter and partition size; the data hash the
+ * source files (path, size, mtime). An entry for the same pass over older data is deleted when
+ * a new one is written. Every file is written to a temp name and renamed, so a crash or a
+ * concurrent export never leaves a half-written file; a missing or truncated file is rebuilt.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { join } from 'node:path';
+import type { PassIndex, SweepColumn } from '../../sweep/pass-index.ts';
+import type { DuckDBClient } from '../duckdb-client.ts';
+import { sqlString } from '../duckdb-client.ts';
+import type { Pass, PassFeature } from '../sql/feature-pass.ts';
+import type { Partition, PassPlan } from './build-pass-index.ts';
+
+/** Bump when the layout or the meaning of a cached array changes. */
+const VERSION = 1;
+
+const hash = (v: unknown): string =>
+  createHash('sha256').update(JSON.stringify(v)).digest('hex').slice(0, 24);
+
+/** What an input column reads: features with the same key share the column. */
+export function columnKey(pf: PassFeature): string {
+  const f = pf.feature;
+  const family =
+    f.aggregation === 'count' ? 'flags' : f.aggregation === 'mode' ? 'items' : 'values';
+  return hash([family, f.input, f.where, family === 'items' ? f.weight : null]);
+}
+
+interface Meta {
+  version: number;
+  keyCount: number;
+  partitions: Partition[];
+}
+
+type Typed = Float64Array | Int32Array | Uint8Array;
+
+function writeAtomic(path: string, data: Typed | string): void {
+  const tmp = `${path}.${randomUUID()}.tmp`;
+  writeFileSync(
+    tmp,
+    typeof data === 'string' ? data : new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
+  );
+  renameSync(tmp, path);
+}
+
+function readTyped<T extends Typed>(
+  path: string,
+  make: (b: ArrayBuffer, off: number, n: number) => T,
+  bytes: number,
+  expected: number | null,
+): T | null {
+  if (!existsSync(path)) return null;
+  const buf = readFileSync(path);
+  if (buf.byteLength % bytes !== 0) return null;
+  const n = buf.byteLength / bytes;
+  if (expected !== null && n !== expected) return null;
+  // readFileSync's buffer may sit at an unaligned offset of a shared pool: copy when it does.
+  if (buf.byteOffset % bytes !== 0) {
+    const copy = new Uint8Array(buf.byteLength);
+    copy.set(buf);
+    return make(copy.buffer, 0, n);
+  }
+  return make(buf.buffer as ArrayBuffer, buf.byteOffset, n);
+}
+
+const f64 = (b: ArrayBuffer, o: number, n: number): Float64Array => new Float64Array(b, o, n);
+const i32 = (b: ArrayBuffer, o: number, n: number): Int32Array => new Int32Array(b, o, n);
+const u8 = (b: ArrayBuffer, o: number, n: number): Uint8Array => new Uint8Array(b, o, n);
+
+export class SweepIndexCache {
+  readonly #root: string;
+
+  constructor(cacheDir: string) {
+    this.#root = join(cacheDir, `sweep-v${VERSION}`);
+  }
+
+  /** The entry of `pass` over the data `fingerprint` identifies (it may not exist yet). */
+  entry(pass: Pass, fingerprint: string, partitionEvents: number): IndexCacheEntry {
+    const def = hash([pass.schema, pass.keys, pass.filter, partitionEvents]);
+    return new IndexCacheEntry(this.#root, def, hash(fingerprint));
+  }
+}
+
+export class IndexCacheEntry {
+  readonly dir: string;
+  readonly #root: string;
+  readonly #def: string;
+
+  constructor(root: string, def: string, data: string) {
+    this.#root = root;
+    this.#def = def;
+    this.dir = join(root, `${def}-${data}`);
+  }
+
+  #meta(): Meta | null {
+    try {
+      const m = JSON.parse(readFileSync(join(this.dir, 'meta.json'), 'utf8')) as Meta;
+      return m.version === VERSION && existsSync(join(this.dir, 'keys.parquet')) ? m : null;
+    } catch {
+      return null;
+    }
+  }
+
+  /** The cached key dictionary as a temp table, or null when the entry has none. */
+  async loadPlan(client: DuckDBClient, keyTable: string): Promise<PassPlan | null> {
+    const meta = this.#meta();
+    if (!meta) return null;
+    await client.run(
+      `CREATE TEMP TABLE ${keyTable} AS SELECT * FROM read_parquet(${sqlString(join(this.dir, 'keys.parquet'))})`,
+    );
+    return { keyTable, keyCount: meta.keyCount, partitions: meta.partitions, dicts: new Map() };
+  }
+
+  /** Saves a new plan (replacing entries of the same pass over other data). */
+  async savePlan(client: DuckDBClient, plan: PassPlan): Promise<void> {
+    if (existsSync(this.#root))
+      for (const name of readdirSync(this.#root))
+        if (name.startsWith(`${this.#def}-`) && join(this.#root, name) !== this.dir)
+          rmSync(join(this.#root, name), { recursive: true, force: true });
+    mkdirSync(this.dir, { recursive: true });
+    const tmp = join(this.dir, `keys.${randomUUID()}.tmp.parquet`);
+    try {
+      await client.run(`COPY ${plan.keyTable} TO ${sqlString(tmp)} (FORMAT parquet)`);
+      renameSync(tmp, join(this.dir, 'keys.parquet'));
+    } finally {
+      rmSync(tmp, { force: true });
+    }
+    const meta: Meta = { version: VERSION, keyCount: plan.keyCount, partitions: plan.partitions };
+    writeAtomic(join(this.dir, 'meta.json'), JSON.stringify(meta));
+  }
+
+  loadDict(key: string): string[] | null {
+    try {
+      return JSON.parse(readFileSync(join(this.dir, `${key}.dict.json`), 'utf8')) as string[];
+    } catch {
+      return null;
+    }
+  }
+
+  saveDict(key: string, strings: string[]): void {
+    writeAtomic(join(this.dir, `${key}.dict.json`), JSON.stringify(strings));
+  }
+
+  /** Partition `p`'s times, replay flags and offsets; null when missing or inconsistent. */
+  loadBase(p: number, part: Partition): Pick<PassIndex, 'ts' | 'dup' | 'offsets'> | null {
+    const base = join(this.dir, `p${p}`);
+    const ts = readTyped(`${base}.ts`, f64, 8, part.events);
+    const dup = readTyped(`${base}.dup`, u8, 1, part.events);
+    const offsets = readTyped(`${base}.offsets`, i32, 4, part.to - part.from + 1);
+    return ts && dup && offsets ? { ts, dup, offsets } : null;
+  }
+
+  saveBase(p: number, index: PassIndex): void {
+    const base = join(this.dir, `p${p}`);
+    writeAtomic(`${base}.ts`, index.ts);
+    writeAtomic(`${base}.dup`, index.dup);
+    writeAtomic(`${base}.offsets`, index.offsets);
+  }
+
+  /** A cached input column of partition `p` (`events` long), or null. */
+  loadColumn(
+    p: number,
+    part: Partition,
+    key: string,
+    family: SweepColumn['kind'],
+    dict: string[] | null,
+  ): SweepColumn | null {
+    const base = join(this.dir, `p${p}.${key}`);
+    if (family === 'flags') {
+      const flags = readTyped(base, u8, 1, part.events);
+      return flags && { kind: 'flags', flags };
+    }
+    if (family === 'values') {
+      const values = readTyped(base, f64, 8, part.events);
+      return values && { kind: 'values', values, dict };
+    }
+    if (!dict) return null;
+    const offsets = readTyped(`${base}.offsets`, i32, 4, part.to - part.from + 1);
+    if (!offsets) return null;
+    const n = offsets[offsets.length - 1]!;
+    const ts = readTyped(`${base}.ts`, f64, 8, n);
+    const codes = readTyped(`${base}.codes`, i32, 4, n);
+    const weights = readTyped(`${base}.weights`, f64, 8, n);
+    return ts && codes && weights ? { kind: 'items', offsets, ts, codes, weights, dict } : null;
+  }
+
+  saveColumn(p: number, key: string, col: SweepColumn): void {
+    const base = join(this.dir, `p${p}.${key}`);
+    if (col.kind === 'flags') writeAtomic(base, col.flags);
+    else if (col.kind === 'values') writeAtomic(base, col.values);
+    else {
+      writeAtomic(`${base}.ts`, col.ts);
+      writeAtomic(`${base}.codes`, col.codes);
+      writeAtomic(`${base}.weights`, col.weights);
+      writeAtomic(`${base}.offsets`, col.offsets); // last: it marks the column complete
+    }
+  }
+
+  /** Total bytes on disk (reports). */
+  bytes(): number {
+    if (!existsSync(this.dir)) return 0;
+    return readdirSync(this.dir).reduce((n, f) => n + statSync(join(this.dir, f)).size, 0);
+  }
+}
