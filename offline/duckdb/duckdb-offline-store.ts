@@ -489,9 +489,10 @@ export class DuckDBOfflineStore implements OfflineStore {
         }
     }
     const sweep = !this.#remote && this.#config.engine === 'sweep';
+    let release = (): void => {};
     if (sweep) {
       const t = this.#name('feat');
-      const outs = await this.#sweepExport(client, {
+      const swept = await this.#sweepExport(client, {
         repo,
         passes: [...passes.values()],
         odfvs,
@@ -502,11 +503,9 @@ export class DuckDBOfflineStore implements OfflineStore {
         columnOf,
         progress,
       });
-      joins.push(`POSITIONAL JOIN ${t}`);
-      const textJoin = outs.get('__text_join');
-      if (textJoin) joins.push(textJoin);
-      outs.delete('__text_join');
-      for (const [col, expr] of outs) exprOf.set(col, expr);
+      joins.push(...swept.joins);
+      release = swept.release;
+      for (const [col, expr] of swept.exprs) exprOf.set(col, expr);
     }
     for (const pass of this.#remote || sweep ? [] : passes.values()) {
       const t = this.#name('pass');
@@ -607,6 +606,7 @@ export class DuckDBOfflineStore implements OfflineStore {
     summary.seconds = elapsed();
     summary.rowsPerSecond = summary.seconds > 0 ? total / summary.seconds : 0;
     progress('done', total, total);
+    release();
     await this.#dropTemps(client);
     return summary;
   }
@@ -630,7 +630,7 @@ export class DuckDBOfflineStore implements OfflineStore {
       columnOf: (view: string, feature: string) => string;
       progress: (phase: string, rowsDone: number, rowsTotal: number) => void;
     },
-  ): Promise<Map<string, string>> {
+  ): Promise<{ exprs: Map<string, string>; joins: string[]; release: () => void }> {
     const { total, table } = req;
     const swept = await sweepPasses({
       client,
@@ -668,11 +668,18 @@ export class DuckDBOfflineStore implements OfflineStore {
         values: s.type === 'string' ? null : new Float64Array(total),
         strings: s.type === 'string' ? new Array<string | null>(total) : null,
       }));
+      const inputs = new Set(
+        req.odfvs.flatMap((name) =>
+          Object.values(req.repo.onDemandViews.get(name)!.spec.inputs).flatMap((i) =>
+            i.from === 'feature' ? [req.columnOf(i.view, i.feature)] : [],
+          ),
+        ),
+      );
       const BLOCK = 1 << 16;
       for (let off = 0; off < total; off += BLOCK) {
         const size = Math.min(BLOCK, total - off);
         const cols: Record<string, unknown[]> = {};
-        for (const [col, c] of swept.columns) cols[col] = jsValues(c, off, size);
+        for (const col of inputs) cols[col] = jsValues(swept.columns.get(col)!, off, size);
         for (const f of req.requestFields) cols[f] = request[f]!.slice(off, off + size);
         const ts = Array.from(swept.ts.subarray(off, off + size));
         const res = applyOnDemand(req.repo, req.odfvs, cols, size, ts, req.columnOf);
@@ -704,13 +711,15 @@ export class DuckDBOfflineStore implements OfflineStore {
         }
       }
     }
-    await client.run(
-      `CREATE TEMP TABLE ${table} (${numeric.map((c) => `${ident(c.col)} DOUBLE`).join(', ') || '__none DOUBLE'})`,
+    const joins: string[] = [];
+    const id = `${table}_${randomUUID()}`;
+    const release = client.registerColumns(
+      id,
+      numeric.length
+        ? numeric.map((c) => ({ name: c.col, values: c.values }))
+        : [{ name: '__none', values: new Float64Array(total).fill(NaN) }],
     );
-    await client.appendDoubles(
-      table,
-      numeric.length ? numeric.map((c) => c.values) : [new Float64Array(total).fill(NaN)],
-    );
+    joins.push(`POSITIONAL JOIN larder_columns(${sqlString(id)}) AS ${table}`);
     if (text.length > 0) {
       await client.run(
         `CREATE TEMP TABLE ${table}_text (${text.map((c) => `${ident(c.col)} VARCHAR`).join(', ')})`,
@@ -719,9 +728,9 @@ export class DuckDBOfflineStore implements OfflineStore {
         `${table}_text`,
         text.map((c) => c.values),
       );
-      exprs.set('__text_join', `POSITIONAL JOIN ${table}_text`);
+      joins.push(`POSITIONAL JOIN ${table}_text`);
     }
-    return exprs;
+    return { exprs, joins, release };
   }
 
   async #write(

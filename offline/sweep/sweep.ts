@@ -3,9 +3,12 @@
  * `t` returns, per the spec's window semantics (see `registry/aggregation/hop-window.ts`), over
  * a {@link PassIndex}. Rows are grouped by key and sorted by time, so each window's bounds only
  * move forward: events enter as `t` passes them and leave as the window start passes them.
- * Linear in events + rows per feature, no sort of the events, no join.
+ * Linear in events + rows per feature, no sort of the events, no join. Row data is kept in
+ * group order (sequential memory access); only the results are scattered back to row order.
  *
- * - `count`: a running count. `sum` / `avg`: a running compensated (double-double) sum, so
+ * - `count`: prefix sums of its flags read at each row's bounds (shared by the pass's features:
+ *   one past the last event `<= t`, and per window the first event `>= windowStart(t)`).
+ *   `sum` / `avg`: a running compensated (double-double) sum, so
  *   adding and removing events leaves no rounding residue worth a bit of the result; an empty
  *   window is exactly 0 / null.
  * - `min` / `max`: a monotonic deque of the window's candidates.
@@ -52,6 +55,8 @@ export interface SweepResult {
 interface RowGroups {
   rowStart: Int32Array;
   order: Int32Array;
+  /** Row times in group order: `t[i]` is row `order[i]`'s. */
+  t: Float64Array;
   /** Keys that have rows, ascending. */
   keys: Int32Array;
 }
@@ -70,9 +75,13 @@ function groupRows(rows: SweepRows, keyCount: number): RowGroups {
   }
   const fill = rowStart.slice(0, keyCount);
   const order = new Int32Array(rowStart[keyCount]!);
+  const t = new Float64Array(order.length);
   for (let r = 0; r < codes.length; r++) {
     const c = codes[r]!;
-    if (c >= 0) order[fill[c]!++] = r;
+    if (c < 0) continue;
+    const i = fill[c]!++;
+    order[i] = r;
+    t[i] = ts[r]!;
   }
   const keys = new Int32Array(keysWithRows);
   let n = 0;
@@ -81,24 +90,31 @@ function groupRows(rows: SweepRows, keyCount: number): RowGroups {
     const e = rowStart[k + 1]!;
     if (e === s) continue;
     keys[n++] = k;
-    if (e - s <= 32) {
+    if (e - s <= 64) {
       // Insertion sort by time; stable, so equal times keep row order.
       for (let i = s + 1; i < e; i++) {
         const r = order[i]!;
-        const t = ts[r]!;
+        const x = t[i]!;
         let j = i - 1;
-        while (j >= s && ts[order[j]!]! > t) {
+        while (j >= s && t[j]! > x) {
           order[j + 1] = order[j]!;
+          t[j + 1] = t[j]!;
           j--;
         }
         order[j + 1] = r;
+        t[j + 1] = x;
       }
     } else {
-      const part = Array.from(order.subarray(s, e)).sort((a, b) => ts[a]! - ts[b]! || a - b);
-      order.set(part, s);
+      const idx = Array.from({ length: e - s }, (_, i) => s + i).sort(
+        (a, b) => t[a]! - t[b]! || order[a]! - order[b]!,
+      );
+      const o = idx.map((i) => order[i]!);
+      const x = idx.map((i) => t[i]!);
+      order.set(o, s);
+      t.set(x, s);
     }
   }
-  return { rowStart, order, keys };
+  return { rowStart, order, t, keys };
 }
 
 /** `(floor(t / H) - W/H + 1) * H`: the earliest event time a read at `t` covers. */
@@ -114,8 +130,10 @@ export function sweepFeatures(
   features: readonly SweepFeature[],
   rows: SweepRows,
 ): Map<string, SweepResult> {
-  const groups = groupRows(rows, index.keyCount);
+  const g = groupRows(rows, index.keyCount);
+  const bounds = new Bounds(index, g);
   const out = new Map<string, SweepResult>();
+  let prefix: Int32Array | null = null;
   for (const f of features) {
     const column = index.columns.get(f.col);
     if (!column) throw new Error(`sweep: no input column ${f.col} in the index`);
@@ -126,33 +144,100 @@ export function sweepFeatures(
       dict: column.kind === 'flags' ? null : column.dict,
     };
     if (f.aggregation === 'count' || f.aggregation === 'sum') res.valid.fill(1);
+    const kindError = (): Error =>
+      new Error(`sweep: ${f.aggregation} of ${f.col} cannot read a ${column.kind} column`);
     switch (f.aggregation) {
-      case 'count':
-        if (column.kind !== 'flags') throw new Error(`sweep: ${f.col} needs flags`);
-        sweepCount(index, groups, rows.ts, column.flags, f, res);
+      case 'count': {
+        if (column.kind !== 'flags') throw kindError();
+        const { w, h } = windowOf(f);
+        prefix ??= new Int32Array(index.ts.length + 1);
+        sweepCount(g, bounds.hi(), bounds.lo(w, h), column.flags, prefix, res);
         break;
+      }
       case 'sum':
       case 'avg':
-        if (column.kind !== 'values') throw new Error(`sweep: ${f.col} needs values`);
-        sweepSum(index, groups, rows.ts, column.values, f, res);
+        if (column.kind !== 'values') throw kindError();
+        sweepSum(index, g, column.values, f, res);
         break;
       case 'min':
       case 'max':
-        if (column.kind !== 'values') throw new Error(`sweep: ${f.col} needs values`);
-        sweepExtreme(index, groups, rows.ts, column.values, f, res);
+        if (column.kind !== 'values') throw kindError();
+        sweepExtreme(index, g, column.values, f, res);
         break;
       case 'last':
-        if (column.kind !== 'values') throw new Error(`sweep: ${f.col} needs values`);
-        sweepLast(index, groups, rows.ts, column.values, f, res);
+        if (column.kind !== 'values') throw kindError();
+        sweepLast(index, g, bounds.hi(), column.values, f, res);
         break;
       case 'mode':
-        if (column.kind !== 'items') throw new Error(`sweep: ${f.col} needs items`);
-        sweepMode(groups, rows.ts, column, f, res);
+        if (column.kind !== 'items') throw kindError();
+        sweepMode(g, column, f, res);
         break;
     }
     out.set(f.col, res);
   }
   return out;
+}
+
+/**
+ * Per row (in group order), the event range a read covers, shared by the pass's features:
+ * `hi()[i]` is one past the last event with `ts <= t`, `lo(W, H)[i]` the first event with
+ * `ts >= windowStart(t)` (absolute indices into the index's events).
+ */
+class Bounds {
+  #hi: Int32Array | null = null;
+  readonly #lo = new Map<string, Int32Array>();
+  readonly #index: PassIndex;
+  readonly #g: RowGroups;
+
+  constructor(index: PassIndex, g: RowGroups) {
+    this.#index = index;
+    this.#g = g;
+  }
+
+  hi(): Int32Array {
+    if (this.#hi) return this.#hi;
+    const { offsets, ts } = this.#index;
+    const g = this.#g;
+    const hi = new Int32Array(g.order.length);
+    for (let ki = 0; ki < g.keys.length; ki++) {
+      const k = g.keys[ki]!;
+      const e = offsets[k + 1]!;
+      let p = offsets[k]!;
+      for (let i = g.rowStart[k]!; i < g.rowStart[k + 1]!; i++) {
+        const t = g.t[i]!;
+        while (p < e && ts[p]! <= t) p++;
+        hi[i] = p;
+      }
+    }
+    return (this.#hi = hi);
+  }
+
+  lo(w: number, h: number): Int32Array {
+    const key = `${w}/${h}`;
+    const known = this.#lo.get(key);
+    if (known) return known;
+    const hi = this.hi();
+    const { offsets, ts } = this.#index;
+    const g = this.#g;
+    const lo = new Int32Array(g.order.length);
+    for (let ki = 0; ki < g.keys.length; ki++) {
+      const k = g.keys[ki]!;
+      let p = offsets[k]!;
+      for (let i = g.rowStart[k]!; i < g.rowStart[k + 1]!; i++) {
+        const start = windowStartOf(g.t[i]!, w, h);
+        // Binary search between the previous row's bound and this row's end.
+        let b = hi[i]!;
+        while (p < b) {
+          const m = (p + b) >>> 1;
+          if (ts[m]! < start) p = m + 1;
+          else b = m;
+        }
+        lo[i] = p;
+      }
+    }
+    this.#lo.set(key, lo);
+    return lo;
+  }
 }
 
 function windowOf(f: SweepFeature): { w: number; h: number } {
@@ -161,38 +246,25 @@ function windowOf(f: SweepFeature): { w: number; h: number } {
   return { w: f.windowMs, h: f.hopMs };
 }
 
+/** `count`: prefix sums of the flags (in a reused buffer), read at each row's bounds. */
 function sweepCount(
-  index: PassIndex,
   g: RowGroups,
-  rowTs: Float64Array,
+  hi: Int32Array,
+  lo: Int32Array,
   flags: Uint8Array,
-  f: SweepFeature,
+  prefix: Int32Array,
   res: SweepResult,
 ): void {
-  const { w, h } = windowOf(f);
-  const { offsets, ts } = index;
+  let acc = 0;
+  for (let i = 0; i < flags.length; i++) prefix[i + 1] = acc += flags[i]!;
   const out = res.values;
-  for (let ki = 0; ki < g.keys.length; ki++) {
-    const k = g.keys[ki]!;
-    const e = offsets[k + 1]!;
-    let lo = offsets[k]!;
-    let hi = lo;
-    let n = 0;
-    for (let ri = g.rowStart[k]!; ri < g.rowStart[k + 1]!; ri++) {
-      const r = g.order[ri]!;
-      const t = rowTs[r]!;
-      while (hi < e && ts[hi]! <= t) n += flags[hi++]!;
-      const start = windowStartOf(t, w, h);
-      while (lo < hi && ts[lo]! < start) n -= flags[lo++]!;
-      out[r] = n;
-    }
-  }
+  const order = g.order;
+  for (let i = 0; i < order.length; i++) out[order[i]!] = prefix[hi[i]!]! - prefix[lo[i]!]!;
 }
 
 function sweepSum(
   index: PassIndex,
   g: RowGroups,
-  rowTs: Float64Array,
   values: Float64Array,
   f: SweepFeature,
   res: SweepResult,
@@ -211,9 +283,8 @@ function sweepSum(
     // Double-double running sum (s + c), updated with TwoSum.
     let s = 0;
     let c = 0;
-    for (let ri = g.rowStart[k]!; ri < g.rowStart[k + 1]!; ri++) {
-      const r = g.order[ri]!;
-      const t = rowTs[r]!;
+    for (let i = g.rowStart[k]!; i < g.rowStart[k + 1]!; i++) {
+      const t = g.t[i]!;
       while (hi < e && ts[hi]! <= t) {
         const x = values[hi++]!;
         if (x === x) {
@@ -235,13 +306,13 @@ function sweepSum(
           if (--n === 0) s = c = 0;
         }
       }
-      const sum = s + c;
+      const r = g.order[i]!;
       if (avg) {
         if (n > 0) {
-          out[r] = sum / n;
+          out[r] = (s + c) / n;
           valid[r] = 1;
         }
-      } else out[r] = n > 0 ? sum + 0 : 0;
+      } else out[r] = n > 0 ? s + c + 0 : 0;
     }
   }
 }
@@ -249,7 +320,6 @@ function sweepSum(
 function sweepExtreme(
   index: PassIndex,
   g: RowGroups,
-  rowTs: Float64Array,
   values: Float64Array,
   f: SweepFeature,
   res: SweepResult,
@@ -268,15 +338,13 @@ function sweepExtreme(
   const dq = new Int32Array(widest);
   for (let ki = 0; ki < g.keys.length; ki++) {
     const k = g.keys[ki]!;
-    const s0 = offsets[k]!;
     const e = offsets[k + 1]!;
-    let lo = s0;
-    let hi = s0;
+    let lo = offsets[k]!;
+    let hi = lo;
     let head = 0;
     let tail = 0;
-    for (let ri = g.rowStart[k]!; ri < g.rowStart[k + 1]!; ri++) {
-      const r = g.order[ri]!;
-      const t = rowTs[r]!;
+    for (let i = g.rowStart[k]!; i < g.rowStart[k + 1]!; i++) {
+      const t = g.t[i]!;
       while (hi < e && ts[hi]! <= t) {
         const x = values[hi]!;
         if (x === x) {
@@ -292,6 +360,7 @@ function sweepExtreme(
         lo++;
       }
       if (tail > head) {
+        const r = g.order[i]!;
         out[r] = values[dq[head]!]!;
         valid[r] = 1;
       }
@@ -299,10 +368,15 @@ function sweepExtreme(
   }
 }
 
+/**
+ * `last`: walks the key's events up to each row's bound keeping the winner (ties in (ts, id):
+ * the greater value); a window then checks the winner is not older than the window start, a
+ * lifetime value that it is within the TTL.
+ */
 function sweepLast(
   index: PassIndex,
   g: RowGroups,
-  rowTs: Float64Array,
+  hi: Int32Array,
   values: Float64Array,
   f: SweepFeature,
   res: SweepResult,
@@ -316,37 +390,30 @@ function sweepLast(
   const valid = res.valid;
   for (let ki = 0; ki < g.keys.length; ki++) {
     const k = g.keys[ki]!;
-    const e = offsets[k + 1]!;
-    let hi = offsets[k]!;
-    let last = -1;
+    let p = offsets[k]!;
+    let cur = -1;
     // First event of the current run of (ts, id) duplicates.
-    let run = hi;
-    for (let ri = g.rowStart[k]!; ri < g.rowStart[k + 1]!; ri++) {
-      const r = g.order[ri]!;
-      const t = rowTs[r]!;
-      while (hi < e && ts[hi]! <= t) {
-        if (dup[hi] === 0) run = hi;
-        const x = values[hi]!;
-        if (x === x && (last < run || x > values[last]!)) last = hi;
-        hi++;
+    let run = p;
+    for (let i = g.rowStart[k]!; i < g.rowStart[k + 1]!; i++) {
+      const end = hi[i]!;
+      for (; p < end; p++) {
+        if (dup[p] === 0) run = p;
+        const x = values[p]!;
+        if (x === x && (cur < run || x > values[cur]!)) cur = p;
       }
-      if (last < 0) continue;
-      const lts = ts[last]!;
+      if (cur < 0) continue;
+      const t = g.t[i]!;
+      const lts = ts[cur]!;
       if (lifetime ? t - lts <= ttl : lts >= windowStartOf(t, w, h)) {
-        out[r] = values[last]!;
+        const r = g.order[i]!;
+        out[r] = values[cur]!;
         valid[r] = 1;
       }
     }
   }
 }
 
-function sweepMode(
-  g: RowGroups,
-  rowTs: Float64Array,
-  items: ItemsColumn,
-  f: SweepFeature,
-  res: SweepResult,
-): void {
+function sweepMode(g: RowGroups, items: ItemsColumn, f: SweepFeature, res: SweepResult): void {
   const { w, h } = windowOf(f);
   const { offsets, ts, codes, weights } = items;
   const out = res.values;
@@ -381,9 +448,8 @@ function sweepMode(
     const e = offsets[k + 1]!;
     let lo = offsets[k]!;
     let hi = lo;
-    for (let ri = g.rowStart[k]!; ri < g.rowStart[k + 1]!; ri++) {
-      const r = g.order[ri]!;
-      const t = rowTs[r]!;
+    for (let i = g.rowStart[k]!; i < g.rowStart[k + 1]!; i++) {
+      const t = g.t[i]!;
       while (hi < e && ts[hi]! <= t) add(hi++, 1);
       const start = windowStartOf(t, w, h);
       while (lo < hi && ts[lo]! < start) add(lo++, -1);
@@ -393,6 +459,7 @@ function sweepMode(
         const c = present[p]!;
         if (sums[c]! > sums[best]! || (sums[c] === sums[best] && c < best)) best = c;
       }
+      const r = g.order[i]!;
       out[r] = best;
       valid[r] = 1;
     }
