@@ -3,12 +3,9 @@
  * statement, read a small result as JS objects, stream a large one chunk by chunk as columns.
  */
 import {
-  DOUBLE,
   DuckDBDataChunk,
   DuckDBInstance,
-  DuckDBTableFunction,
   DuckDBTypeId,
-  VARCHAR,
   type DuckDBConnection,
   type DuckDBValue,
 } from '@duckdb/node-api';
@@ -27,9 +24,6 @@ export interface ColumnChunk {
 export class DuckDBClient {
   #instance: DuckDBInstance;
   #conn: DuckDBConnection;
-  /** Column sets `larder_columns(id)` scans (see {@link registerColumns}). */
-  readonly #columnSets = new Map<string, { name: string; values: Float64Array }[]>();
-  #columnsFunction: DuckDBTableFunction | null = null;
 
   private constructor(instance: DuckDBInstance, conn: DuckDBConnection) {
     this.#instance = instance;
@@ -146,87 +140,6 @@ export class DuckDBClient {
     } finally {
       appender.closeSync();
     }
-  }
-
-  /**
-   * Appends DOUBLE columns (all of `table`'s columns, in order, equal lengths) by copying the
-   * typed arrays straight into DuckDB's vectors: no per-value conversion. NaN stays NaN (callers
-   * use it as "null" and turn it into NULL in SQL with `nullif(x, 'NaN'::DOUBLE)`).
-   */
-  async appendDoubles(table: string, columns: readonly Float64Array[]): Promise<void> {
-    const appender = await this.#conn.createAppender(table);
-    try {
-      const n = columns[0]?.length ?? 0;
-      const types = columns.map((_, i) => appender.columnType(i));
-      const CHUNK = 2048;
-      for (let off = 0; off < n; off += CHUNK) {
-        const size = Math.min(CHUNK, n - off);
-        const chunk = DuckDBDataChunk.create(types, size);
-        columns.forEach((col, i) => {
-          const vector = chunk.getColumnVector(i) as unknown as RawVector & { flush(): void };
-          (vector.items as Float64Array).set(col.subarray(off, off + size));
-          vector.flush();
-        });
-        appender.appendDataChunk(chunk);
-      }
-      appender.flushSync();
-    } finally {
-      appender.closeSync();
-    }
-  }
-
-  /**
-   * Lets SQL scan DOUBLE columns held in JavaScript as `larder_columns('<id>')` (one row per
-   * array element, in order; NaN stays NaN), without copying them into a table first: each
-   * scanned chunk is copied straight from the arrays into DuckDB's vectors. Returns the function
-   * that forgets them.
-   *
-   * @example
-   * const drop = client.registerColumns('f1', [{ name: 'x', values: Float64Array.of(1, 2) }]);
-   * await client.all(`SELECT sum(x) FROM larder_columns('f1')`); // 3
-   * drop();
-   */
-  registerColumns(id: string, columns: { name: string; values: Float64Array }[]): () => void {
-    if (!this.#columnsFunction) {
-      const sets = this.#columnSets;
-      const fn = DuckDBTableFunction.create({
-        name: 'larder_columns',
-        parameterTypes: [VARCHAR],
-        bindFunction: (bind) => {
-          const key = String(bind.getParameter(0));
-          const set = sets.get(key);
-          if (!set) {
-            bind.setError(`no column set "${key}"`);
-            return;
-          }
-          for (const c of set) bind.addResultColumn(c.name, DOUBLE);
-          bind.setCardinality(set[0]?.values.length ?? 0, true);
-          bind.setBindData({ set });
-        },
-        initFunction: (init) => {
-          init.setMaxThreads(1);
-          init.setInitData({ pos: 0 });
-        },
-        mainFunction: (info, out) => {
-          const { set } = info.bindData as { set: { values: Float64Array }[] };
-          const state = info.initData as { pos: number };
-          const n = set[0]?.values.length ?? 0;
-          const size = Math.min(2048, n - state.pos);
-          out.rowCount = size;
-          if (size === 0) return;
-          set.forEach((c, i) => {
-            const v = out.getColumnVector(i) as unknown as RawVector & { flush(): void };
-            (v.items as Float64Array).set(c.values.subarray(state.pos, state.pos + size));
-            v.flush();
-          });
-          state.pos += size;
-        },
-      });
-      this.#conn.registerTableFunction(fn);
-      this.#columnsFunction = fn;
-    }
-    this.#columnSets.set(id, columns);
-    return () => this.#columnSets.delete(id);
   }
 
   close(): void {

@@ -60,6 +60,7 @@ import { tilesSql } from './sql/tiles-sql.ts';
 import { writeArrow, type ArrowKind } from './write-arrow.ts';
 import type { ValueDict } from './sweep/build-pass-index.ts';
 import { SweepIndexCache } from './sweep/index-cache.ts';
+import { writeDoubleParquet } from './write-double-parquet.ts';
 import { sweepPasses, type SweptColumn } from './sweep/sweep-passes.ts';
 
 interface LoadedSource {
@@ -712,23 +713,25 @@ export class DuckDBOfflineStore implements OfflineStore {
       }
     }
     const joins: string[] = [];
-    const id = `${table}_${randomUUID()}`;
-    const release = client.registerColumns(
-      id,
-      numeric.length
-        ? numeric.map((c) => ({ name: c.col, values: c.values }))
-        : [{ name: '__none', values: new Float64Array(total).fill(NaN) }],
+    // Entity rows have __rid 0 … total-1 (rowid), in the order the columns hold them.
+    const path = join(this.#tmpDir, `${table}.parquet`);
+    writeDoubleParquet(path, [
+      { name: '__rid', values: Float64Array.from({ length: total }, (_, i) => i) },
+      ...numeric.map((c) => ({ name: c.col, values: c.values })),
+    ]);
+    const release = (): void => rmSync(path, { force: true });
+    joins.push(
+      `JOIN read_parquet(${sqlString(path)}) AS ${table} ON CAST(${table}.__rid AS BIGINT) = e.__rid`,
     );
-    joins.push(`POSITIONAL JOIN larder_columns(${sqlString(id)}) AS ${table}`);
     if (text.length > 0) {
       await client.run(
-        `CREATE TEMP TABLE ${table}_text (${text.map((c) => `${ident(c.col)} VARCHAR`).join(', ')})`,
+        `CREATE TEMP TABLE ${table}_text (__rid BIGINT${text.map((c) => `, ${ident(c.col)} VARCHAR`).join('')})`,
       );
-      await client.appendColumns(
-        `${table}_text`,
-        text.map((c) => c.values),
-      );
-      joins.push(`POSITIONAL JOIN ${table}_text`);
+      await client.appendColumns(`${table}_text`, [
+        Array.from({ length: total }, (_, i) => i),
+        ...text.map((c) => c.values),
+      ]);
+      joins.push(`JOIN ${table}_text ON ${table}_text.__rid = e.__rid`);
     }
     return { exprs, joins, release };
   }
@@ -888,8 +891,9 @@ function sqlTypeOfField(spec: BatchSourceSpec, field: string): string {
 function decodeSwept(col: string, type: ValueType, dict: ValueDict | null): string {
   const v = `nullif(${col}, 'NaN'::DOUBLE)`;
   if (dict) {
-    if (dict.strings.length <= 4096)
-      return `[${dict.strings.map(sqlString).join(', ')}][CAST(${v} AS INTEGER) + 1]`;
+    if (dict.strings.length === 0) return 'NULL::VARCHAR';
+    if (dict.strings.length <= 256)
+      return `CASE CAST(${v} AS INTEGER) ${dict.strings.map((s, i) => `WHEN ${i} THEN ${sqlString(s)}`).join(' ')} END`;
     return `(SELECT d.v FROM ${dict.table} d WHERE d.__code = CAST(${v} AS INTEGER))`;
   }
   if (type === 'int64') return `CAST(${v} AS BIGINT)`;

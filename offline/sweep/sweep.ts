@@ -21,7 +21,7 @@
  * @example
  * const out = sweepFeatures(index, [{ col: '__f0', aggregation: 'count', windowMs: HOUR_MS,
  *   hopMs: MINUTE_MS, ttlMs: null }], { codes, ts });
- * out.get('__f0') // { values: Float64Array, valid: Uint8Array, dict: null }
+ * out.get('__f0') // { values: Float64Array (NaN = null), dict: null }
  */
 import type { AggregationKind } from '../../registry/types.ts';
 import type { ItemsColumn, PassIndex } from './pass-index.ts';
@@ -43,10 +43,9 @@ export interface SweepRows {
   ts: Float64Array;
 }
 
-/** A computed column: `values[r]` is meaningful where `valid[r]` is 1 (else null). */
+/** A computed column in row order: NaN = null (feature values are never NaN). */
 export interface SweepResult {
   values: Float64Array;
-  valid: Uint8Array;
   /** Strings by code when the values are dictionary codes. */
   dict: string[] | null;
 }
@@ -140,10 +139,9 @@ export function sweepFeatures(
     const n = rows.codes.length;
     const res: SweepResult = {
       values: new Float64Array(n),
-      valid: new Uint8Array(n),
       dict: column.kind === 'flags' ? null : column.dict,
     };
-    if (f.aggregation === 'count' || f.aggregation === 'sum') res.valid.fill(1);
+    if (f.aggregation !== 'count' && f.aggregation !== 'sum') res.values.fill(NaN);
     const kindError = (): Error =>
       new Error(`sweep: ${f.aggregation} of ${f.col} cannot read a ${column.kind} column`);
     switch (f.aggregation) {
@@ -273,7 +271,6 @@ function sweepSum(
   const { offsets, ts } = index;
   const avg = f.aggregation === 'avg';
   const out = res.values;
-  const valid = res.valid;
   for (let ki = 0; ki < g.keys.length; ki++) {
     const k = g.keys[ki]!;
     const e = offsets[k + 1]!;
@@ -308,10 +305,7 @@ function sweepSum(
       }
       const r = g.order[i]!;
       if (avg) {
-        if (n > 0) {
-          out[r] = (s + c) / n;
-          valid[r] = 1;
-        }
+        if (n > 0) out[r] = (s + c) / n;
       } else out[r] = n > 0 ? s + c + 0 : 0;
     }
   }
@@ -328,7 +322,6 @@ function sweepExtreme(
   const { offsets, ts } = index;
   const max = f.aggregation === 'max';
   const out = res.values;
-  const valid = res.valid;
   let widest = 0;
   for (let ki = 0; ki < g.keys.length; ki++) {
     const k = g.keys[ki]!;
@@ -362,7 +355,6 @@ function sweepExtreme(
       if (tail > head) {
         const r = g.order[i]!;
         out[r] = values[dq[head]!]!;
-        valid[r] = 1;
       }
     }
   }
@@ -387,7 +379,6 @@ function sweepLast(
   const ttl = f.ttlMs ?? Infinity;
   const { offsets, ts, dup } = index;
   const out = res.values;
-  const valid = res.valid;
   for (let ki = 0; ki < g.keys.length; ki++) {
     const k = g.keys[ki]!;
     let p = offsets[k]!;
@@ -407,7 +398,6 @@ function sweepLast(
       if (lifetime ? t - lts <= ttl : lts >= windowStartOf(t, w, h)) {
         const r = g.order[i]!;
         out[r] = values[cur]!;
-        valid[r] = 1;
       }
     }
   }
@@ -417,7 +407,6 @@ function sweepMode(g: RowGroups, items: ItemsColumn, f: SweepFeature, res: Sweep
   const { w, h } = windowOf(f);
   const { offsets, ts, codes, weights } = items;
   const out = res.values;
-  const valid = res.valid;
   const counts = new Int32Array(items.dict.length);
   const sums = new Float64Array(items.dict.length);
   // Codes with a nonzero count, in no order (present[pos[c]] === c while counts[c] > 0).
@@ -461,7 +450,6 @@ function sweepMode(g: RowGroups, items: ItemsColumn, f: SweepFeature, res: Sweep
       }
       const r = g.order[i]!;
       out[r] = best;
-      valid[r] = 1;
     }
     while (lo < hi) add(lo++, -1);
   }

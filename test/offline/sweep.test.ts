@@ -163,7 +163,7 @@ describe('sweepFeatures', () => {
             const want: Scalar | null = lifetime
               ? bruteForceLifetime(mine, row.t, fa.ttl)
               : bruteForceWindow(fa.aggregation, mine, row.t, fa.hop * fa.hops, fa.hop);
-            const got: Scalar | null = res.valid[i]
+            const got: Scalar | null = !Number.isNaN(res.values[i])
               ? res.dict
                 ? res.dict[res.values[i]!]!
                 : res.values[i]!

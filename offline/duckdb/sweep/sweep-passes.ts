@@ -73,27 +73,30 @@ export async function sweepPasses(req: SweepPassesRequest): Promise<SweepPassesR
       hopMs: pf.feature.hopMs,
       ttlMs: pf.feature.windowMs === null ? pf.view.ttlMs : null,
     }));
-    const out = new Map<string, Float64Array>();
+    const single = plan.partitions.length === 1;
     for (const pf of pass.features) {
       const kind = pf.feature.aggregation;
-      const empty = kind === 'count' || kind === 'sum' ? 0 : NaN;
-      out.set(pf.col, new Float64Array(rows).fill(empty));
+      // With one partition the sweep's own result arrays are used (see below).
+      const values = single ? new Float64Array(0) : new Float64Array(rows);
+      if (kind !== 'count' && kind !== 'sum') values.fill(NaN);
       columns.set(pf.col, {
-        values: out.get(pf.col)!,
+        values,
         type: pf.feature.type,
         aggregation: kind,
         dict: plan.dicts.get(pf.col) ?? null,
       });
     }
-    const single = plan.partitions.length === 1;
     for (const [p, part] of plan.partitions.entries()) {
       const index = await openIndex(req, pass, plan, entry, p, part);
       const codes = single ? entity.codes : shift(entity.codes, part.from, part.to);
       const res = sweepFeatures(index, feats, { codes, ts: entity.ts });
       for (const [col, r] of res) {
-        const into = out.get(col)!;
-        const { values, valid } = r;
-        for (let i = 0; i < rows; i++) if (valid[i] && codes[i]! >= 0) into[i] = values[i]!;
+        const c = columns.get(col)!;
+        if (single) c.values = r.values;
+        else {
+          const { values } = r;
+          for (let i = 0; i < rows; i++) if (codes[i]! >= 0) c.values[i] = values[i]!;
+        }
       }
       done += Math.round((rows * (part.to - part.from)) / Math.max(1, plan.keyCount));
       req.onProgress?.(done);
