@@ -49,6 +49,7 @@ const DuckdbConfig = z
     engine: z.enum(['sweep', 'sql']).optional(),
     partitionEvents: z.number().int().positive().optional(),
     indexCache: z.boolean().optional(),
+    sweepThreads: z.number().int().positive().optional(),
   })
   .strict();
 const BigQueryConfig = z

@@ -32,14 +32,24 @@ export const productRates = onDemandFeatureView({
   }),
 });
 
-/** Affinity of (last platform, category) from the original pipeline's rules. */
-const DEVICE_AFFINITY: Record<string, number> = {
-  'mobile|electronics': 0.8,
-  'mobile|fashion': 0.9,
-  'desktop|electronics': 0.9,
-  'desktop|fashion': 0.7,
-  'tablet|books': 0.9,
-};
+/** Affinity of (last platform, category) from the original pipeline's rules; else 0.5. */
+const DEVICE_AFFINITY = new Map<string, Map<string, number>>([
+  [
+    'mobile',
+    new Map([
+      ['electronics', 0.8],
+      ['fashion', 0.9],
+    ]),
+  ],
+  [
+    'desktop',
+    new Map([
+      ['electronics', 0.9],
+      ['fashion', 0.7],
+    ]),
+  ],
+  ['tablet', new Map([['books', 0.9]])],
+]);
 
 export const userProduct = onDemandFeatureView({
   name: 'user_product',
@@ -61,8 +71,9 @@ export const userProduct = onDemandFeatureView({
     category_match: category.map(
       (c, i) => c !== null && preferred_category_30d[i] != null && c === preferred_category_30d[i],
     ),
-    device_optimization: category.map(
-      (c, i) => DEVICE_AFFINITY[`${last_platform[i] ?? ''}|${c ?? ''}`] ?? 0.5,
-    ),
+    device_optimization: category.map((c, i) => {
+      const platform = last_platform[i];
+      return (c !== null && platform != null && DEVICE_AFFINITY.get(platform)?.get(c)) || 0.5;
+    }),
   }),
 });

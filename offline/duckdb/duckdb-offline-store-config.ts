@@ -31,6 +31,8 @@ export const DuckDBOfflineStoreConfig = z
      * of entity keys, each indexed and swept in turn (default 20M, ~0.5 GB).
      */
     partitionEvents: z.number().int().positive().default(20_000_000),
+    /** Worker threads sweeping passes in parallel (default: one per core; 1 = inline). */
+    sweepThreads: z.number().int().positive().optional(),
     /**
      * Keep the sweep's event indexes under `<home>/offline-cache/sweep-v1/` (keyed by the
      * source files and the definitions), so later exports over the same data skip scanning

@@ -59,6 +59,7 @@ import { renderExpr } from './sql/render-expr.ts';
 import { tilesSql } from './sql/tiles-sql.ts';
 import { writeArrow, type ArrowKind } from './write-arrow.ts';
 import type { ValueDict } from './sweep/build-pass-index.ts';
+import { SweepPool } from '../sweep/sweep-pool.ts';
 import { SweepIndexCache } from './sweep/index-cache.ts';
 import { writeDoubleParquet } from './write-double-parquet.ts';
 import { sweepPasses, type SweptColumn } from './sweep/sweep-passes.ts';
@@ -80,6 +81,7 @@ export class DuckDBOfflineStore implements OfflineStore {
   #tmpDir: string;
   #cacheDir: string;
   #seq = 0;
+  #pool: SweepPool | null = null;
 
   /**
    * @param remote computes the aggregations in a warehouse instead (see
@@ -127,7 +129,15 @@ export class DuckDBOfflineStore implements OfflineStore {
     return this.#initPromise;
   }
 
+  /** The sweep's worker pool, started on first use and kept until `close`. */
+  #sweepPool(): SweepPool {
+    this.#pool ??= SweepPool.create(this.#config.sweepThreads);
+    return this.#pool;
+  }
+
   async close(): Promise<void> {
+    await this.#pool?.close();
+    this.#pool = null;
     this.#client?.close();
     this.#client = null;
     this.#initPromise = null;
@@ -332,6 +342,7 @@ export class DuckDBOfflineStore implements OfflineStore {
     const started = performance.now();
     const elapsed = (): number => (performance.now() - started) / 1000;
     const client = await this.#connect();
+    if (!this.#remote && this.#config.engine === 'sweep') this.#sweepPool(); // workers start meanwhile
     const { repo, features } = req;
     const progress = (phase: string, rowsDone: number, rowsTotal: number): void =>
       req.onProgress?.({ phase, rowsDone, rowsTotal, elapsedSeconds: elapsed() });
@@ -641,6 +652,7 @@ export class DuckDBOfflineStore implements OfflineStore {
       name: (p) => this.#name(p),
       partitionEvents: this.#config.partitionEvents,
       cache: this.#config.indexCache ? new SweepIndexCache(this.#cacheDir) : null,
+      pool: this.#sweepPool(),
       onProgress: (d) => req.progress('aggregating', Math.min(d, total), total),
     });
     const numeric: { col: string; values: Float64Array }[] = [];

@@ -385,31 +385,35 @@ async function readItems(
 }
 
 /**
- * The key code of every entity row (in row order; -1 when a key is null or has no events) and
- * its time, for one pass.
+ * The key code of every entity row for each of `passes` (in row order; -1 when a key is null or
+ * has no events) and the rows' times, in one query.
  */
 export async function rowCodes(
   client: DuckDBClient,
-  pass: Pass,
-  plan: PassPlan,
+  passes: readonly { pass: Pass; plan: PassPlan }[],
   entTable: string,
-): Promise<{ codes: Int32Array; ts: Float64Array }> {
-  const kt = plan.keyTable;
-  const on = pass.keys
-    .map((k, i) => `${kt}.__k${i} = CAST(e.${ident(k.joinKey)} AS VARCHAR)`)
-    .join(' AND ');
-  const sql = `SELECT COALESCE(${kt}.__code, -1)::INTEGER, CAST(e.__t AS DOUBLE) FROM ${entTable} e LEFT JOIN ${kt} ON ${on} ORDER BY e.__rid`;
-  const codes = new Column((n) => new Int32Array(n));
+): Promise<{ codes: Int32Array[]; ts: Float64Array }> {
+  const joins = passes.map(({ pass, plan }, j) => {
+    const on = pass.keys
+      .map((k, i) => `k${j}.__k${i} = CAST(e.${ident(k.joinKey)} AS VARCHAR)`)
+      .join(' AND ');
+    return `LEFT JOIN ${plan.keyTable} k${j} ON ${on}`;
+  });
+  const cols = passes.map((_, j) => `COALESCE(k${j}.__code, -1)::INTEGER`);
+  const sql = `SELECT CAST(e.__t AS DOUBLE)${cols.map((c) => `, ${c}`).join('')} FROM ${entTable} e ${joins.join(' ')} ORDER BY e.__rid`;
   const ts = new Column((n) => new Float64Array(n));
+  const codes = passes.map(() => new Column((n) => new Int32Array(n)));
   let n = 0;
   for await (const chunk of client.streamRaw(sql)) {
-    codes.reserve(n + chunk.size);
     ts.reserve(n + chunk.size);
-    codes.data.set(chunk.numbers(0) as Int32Array, n);
-    ts.data.set(chunk.numbers(1) as Float64Array, n);
+    ts.data.set(chunk.numbers(0) as Float64Array, n);
+    codes.forEach((c, j) => {
+      c.reserve(n + chunk.size);
+      c.data.set(chunk.numbers(j + 1) as Int32Array, n);
+    });
     n += chunk.size;
   }
-  return { codes: codes.trimmed(n), ts: ts.trimmed(n) };
+  return { codes: codes.map((c) => c.trimmed(n)), ts: ts.trimmed(n) };
 }
 
 export type { RawChunk };

@@ -27,6 +27,7 @@ import {
   statSync,
   writeFileSync,
 } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { PassIndex, SweepColumn } from '../../sweep/pass-index.ts';
 import type { DuckDBClient } from '../duckdb-client.ts';
@@ -65,14 +66,18 @@ function writeAtomic(path: string, data: Typed | string): void {
   renameSync(tmp, path);
 }
 
-function readTyped<T extends Typed>(
+async function readTyped<T extends Typed>(
   path: string,
   make: (b: ArrayBuffer, off: number, n: number) => T,
   bytes: number,
   expected: number | null,
-): T | null {
-  if (!existsSync(path)) return null;
-  const buf = readFileSync(path);
+): Promise<T | null> {
+  let buf: Buffer;
+  try {
+    buf = await readFile(path);
+  } catch {
+    return null;
+  }
   if (buf.byteLength % bytes !== 0) return null;
   const n = buf.byteLength / bytes;
   if (expected !== null && n !== expected) return null;
@@ -164,11 +169,16 @@ export class IndexCacheEntry {
   }
 
   /** Partition `p`'s times, replay flags and offsets; null when missing or inconsistent. */
-  loadBase(p: number, part: Partition): Pick<PassIndex, 'ts' | 'dup' | 'offsets'> | null {
+  async loadBase(
+    p: number,
+    part: Partition,
+  ): Promise<Pick<PassIndex, 'ts' | 'dup' | 'offsets'> | null> {
     const base = join(this.dir, `p${p}`);
-    const ts = readTyped(`${base}.ts`, f64, 8, part.events);
-    const dup = readTyped(`${base}.dup`, u8, 1, part.events);
-    const offsets = readTyped(`${base}.offsets`, i32, 4, part.to - part.from + 1);
+    const [ts, dup, offsets] = await Promise.all([
+      readTyped(`${base}.ts`, f64, 8, part.events),
+      readTyped(`${base}.dup`, u8, 1, part.events),
+      readTyped(`${base}.offsets`, i32, 4, part.to - part.from + 1),
+    ]);
     return ts && dup && offsets ? { ts, dup, offsets } : null;
   }
 
@@ -180,29 +190,31 @@ export class IndexCacheEntry {
   }
 
   /** A cached input column of partition `p` (`events` long), or null. */
-  loadColumn(
+  async loadColumn(
     p: number,
     part: Partition,
     key: string,
     family: SweepColumn['kind'],
     dict: string[] | null,
-  ): SweepColumn | null {
+  ): Promise<SweepColumn | null> {
     const base = join(this.dir, `p${p}.${key}`);
     if (family === 'flags') {
-      const flags = readTyped(base, u8, 1, part.events);
+      const flags = await readTyped(base, u8, 1, part.events);
       return flags && { kind: 'flags', flags };
     }
     if (family === 'values') {
-      const values = readTyped(base, f64, 8, part.events);
+      const values = await readTyped(base, f64, 8, part.events);
       return values && { kind: 'values', values, dict };
     }
     if (!dict) return null;
-    const offsets = readTyped(`${base}.offsets`, i32, 4, part.to - part.from + 1);
+    const offsets = await readTyped(`${base}.offsets`, i32, 4, part.to - part.from + 1);
     if (!offsets) return null;
     const n = offsets[offsets.length - 1]!;
-    const ts = readTyped(`${base}.ts`, f64, 8, n);
-    const codes = readTyped(`${base}.codes`, i32, 4, n);
-    const weights = readTyped(`${base}.weights`, f64, 8, n);
+    const [ts, codes, weights] = await Promise.all([
+      readTyped(`${base}.ts`, f64, 8, n),
+      readTyped(`${base}.codes`, i32, 4, n),
+      readTyped(`${base}.weights`, f64, 8, n),
+    ]);
     return ts && codes && weights ? { kind: 'items', offsets, ts, codes, weights, dict } : null;
   }
 

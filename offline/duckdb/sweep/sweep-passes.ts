@@ -6,7 +6,8 @@
  * decode them when writing the output).
  */
 import type { AggregationKind, ValueType } from '../../../registry/types.ts';
-import { sweepFeatures, type SweepFeature } from '../../sweep/sweep.ts';
+import type { SweepPool } from '../../sweep/sweep-pool.ts';
+import type { SweepFeature } from '../../sweep/sweep.ts';
 import type { DuckDBClient } from '../duckdb-client.ts';
 import type { Pass, PassFeature } from '../sql/feature-pass.ts';
 import type { PassIndex, SweepColumn } from '../../sweep/pass-index.ts';
@@ -43,6 +44,8 @@ export interface SweepPassesRequest {
   partitionEvents: number;
   /** Reuse and keep indexes here (passes with a `fingerprint` only). */
   cache: SweepIndexCache | null;
+  /** Where sweeps run (in parallel, one per worker). */
+  pool: SweepPool;
   /** Rows done across passes (pass by pass, partition by partition). */
   onProgress?: (done: number) => void;
 }
@@ -56,16 +59,24 @@ export interface SweepPassesResult {
 export async function sweepPasses(req: SweepPassesRequest): Promise<SweepPassesResult> {
   const { client, rows } = req;
   const columns = new Map<string, SweptColumn>();
-  let ts: Float64Array | null = null;
-  let done = 0;
+  const opened: { pass: Pass; plan: PassPlan; entry: IndexCacheEntry | null }[] = [];
   for (const pass of req.passes) {
     const entry =
       req.cache && pass.fingerprint
         ? req.cache.entry(pass, pass.fingerprint, req.partitionEvents)
         : null;
-    const plan = await openPlan(req, pass, entry);
-    const entity = await rowCodes(client, pass, plan, req.entTable);
-    ts ??= entity.ts;
+    opened.push({ pass, plan: await openPlan(req, pass, entry), entry });
+  }
+  // The rows' key codes for every pass in one query, while cached indexes load from disk.
+  // DuckDB runs one statement at a time per connection: building an index waits for it.
+  const entity = rowCodes(client, opened, req.entTable);
+  const duckdbFree = entity.then(
+    () => undefined,
+    () => undefined,
+  );
+  let done = 0;
+  const running = new Set<Promise<void>>();
+  for (const [j, { pass, plan, entry }] of opened.entries()) {
     const feats: SweepFeature[] = pass.features.map((pf) => ({
       col: pf.col,
       aggregation: pf.feature.aggregation,
@@ -87,22 +98,31 @@ export async function sweepPasses(req: SweepPassesRequest): Promise<SweepPassesR
       });
     }
     for (const [p, part] of plan.partitions.entries()) {
-      const index = await openIndex(req, pass, plan, entry, p, part);
-      const codes = single ? entity.codes : shift(entity.codes, part.from, part.to);
-      const res = sweepFeatures(index, feats, { codes, ts: entity.ts });
-      for (const [col, r] of res) {
-        const c = columns.get(col)!;
-        if (single) c.values = r.values;
-        else {
-          const { values } = r;
-          for (let i = 0; i < rows; i++) if (codes[i]! >= 0) c.values[i] = values[i]!;
-        }
-      }
-      done += Math.round((rows * (part.to - part.from)) / Math.max(1, plan.keyCount));
-      req.onProgress?.(done);
+      const index = await openIndex(req, pass, plan, entry, p, part, duckdbFree);
+      const { codes: all, ts } = await entity;
+      const codes = single ? all[j]! : shift(all[j]!, part.from, part.to);
+      // At most one sweep per worker in flight: each holds a partition's index in memory.
+      while (running.size >= req.pool.size) await Promise.race(running);
+      const job: Promise<void> = req.pool
+        .sweep(index, feats, { codes, ts })
+        .then((res) => {
+          for (const [col, r] of res) {
+            const c = columns.get(col)!;
+            if (single) c.values = r.values;
+            else {
+              const { values } = r;
+              for (let i = 0; i < rows; i++) if (codes[i]! >= 0) c.values[i] = values[i]!;
+            }
+          }
+          done += Math.round((rows * (part.to - part.from)) / Math.max(1, plan.keyCount));
+          req.onProgress?.(done);
+        })
+        .finally(() => running.delete(job));
+      running.add(job);
     }
   }
-  return { columns, ts: ts ?? new Float64Array(rows) };
+  await Promise.all(running);
+  return { columns, ts: (await entity).ts };
 }
 
 /** The pass's key dictionary and string dictionaries: from the cache, else built (and kept). */
@@ -147,6 +167,7 @@ async function openIndex(
   entry: IndexCacheEntry | null,
   p: number,
   part: Partition,
+  duckdbFree: Promise<void>,
 ): Promise<PassIndex> {
   const family = (pf: PassFeature): SweepColumn['kind'] =>
     pf.feature.aggregation === 'count'
@@ -154,12 +175,12 @@ async function openIndex(
       : pf.feature.aggregation === 'mode'
         ? 'items'
         : 'values';
-  const base = entry?.loadBase(p, part) ?? null;
+  const base = (await entry?.loadBase(p, part)) ?? null;
   const columns = new Map<string, SweepColumn>();
   const missing: PassFeature[] = [];
   for (const pf of pass.features) {
     const col = base
-      ? entry!.loadColumn(
+      ? await entry!.loadColumn(
           p,
           part,
           columnKey(pf),
@@ -171,6 +192,7 @@ async function openIndex(
     else missing.push(pf);
   }
   if (base && missing.length === 0) return { keyCount: part.to - part.from, ...base, columns };
+  await duckdbFree;
   const built = await buildPassIndex(req.client, pass, plan, part, base ? missing : pass.features);
   if (built.ts.length !== part.events)
     throw new Error(

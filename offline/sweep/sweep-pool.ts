@@ -1,0 +1,142 @@
+/**
+ * Runs sweeps on worker threads, one per core, so the passes of an export (user events by
+ * user, user events by product, transactions) are swept in parallel while the main thread
+ * keeps loading the next index and talking to DuckDB. Index arrays are transferred, not copied
+ * (the caller must not use them afterwards); results come back the same way.
+ * With one core, or where workers cannot start, sweeps run inline.
+ *
+ * @example
+ * const pool = SweepPool.create();
+ * const results = await pool.sweep(index, features, rows);
+ * await pool.close();
+ */
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import type { PassIndex } from './pass-index.ts';
+import { sweepFeatures, type SweepFeature, type SweepResult, type SweepRows } from './sweep.ts';
+
+type Typed = Float64Array | Int32Array | Uint8Array;
+
+/** The array itself when it owns its whole buffer (transferable as is), else a copy that does. */
+function owned<T extends Typed>(a: T): T {
+  return a.byteOffset === 0 && a.byteLength === a.buffer.byteLength ? a : (a.slice() as T);
+}
+
+function transferableIndex(index: PassIndex): { index: PassIndex; buffers: ArrayBuffer[] } {
+  const buffers: ArrayBuffer[] = [];
+  const take = <T extends Typed>(a: T): T => {
+    const o = owned(a);
+    buffers.push(o.buffer as ArrayBuffer);
+    return o;
+  };
+  const columns = new Map<string, PassIndex['columns'] extends Map<string, infer C> ? C : never>();
+  for (const [k, c] of index.columns) {
+    if (c.kind === 'flags') columns.set(k, { ...c, flags: take(c.flags) });
+    else if (c.kind === 'values') columns.set(k, { ...c, values: take(c.values) });
+    else
+      columns.set(k, {
+        ...c,
+        offsets: take(c.offsets),
+        ts: take(c.ts),
+        codes: take(c.codes),
+        weights: take(c.weights),
+      });
+  }
+  return {
+    index: {
+      keyCount: index.keyCount,
+      offsets: take(index.offsets),
+      ts: take(index.ts),
+      dup: take(index.dup),
+      columns,
+    },
+    buffers,
+  };
+}
+
+interface Job {
+  resolve: (r: Map<string, SweepResult>) => void;
+  reject: (e: Error) => void;
+}
+
+class PoolWorker {
+  readonly worker: Worker;
+  readonly ready: Promise<void>;
+  readonly jobs = new Map<number, Job>();
+  busy = 0;
+
+  constructor() {
+    this.worker = new Worker(new URL('./sweep-worker.mjs', import.meta.url));
+    this.worker.unref();
+    this.ready = new Promise((resolve, reject) => {
+      this.worker.once('error', reject);
+      this.worker.once('message', () => resolve());
+    });
+    this.worker.on(
+      'message',
+      (m: { id?: number; results?: Map<string, SweepResult>; error?: string }) => {
+        if (m.id === undefined) return;
+        const job = this.jobs.get(m.id);
+        if (!job) return;
+        this.jobs.delete(m.id);
+        this.busy--;
+        if (m.error !== undefined) job.reject(new Error(`sweep worker: ${m.error}`));
+        else job.resolve(m.results!);
+      },
+    );
+    this.worker.on('error', (e) => {
+      for (const job of this.jobs.values()) job.reject(e);
+      this.jobs.clear();
+    });
+  }
+}
+
+export class SweepPool {
+  readonly #workers: PoolWorker[];
+  #seq = 0;
+
+  private constructor(workers: PoolWorker[]) {
+    this.#workers = workers;
+  }
+
+  /** A pool of `threads` workers (default: one per core; 0 or 1 core → inline). */
+  static create(threads = availableParallelism()): SweepPool {
+    if (threads < 2) return new SweepPool([]);
+    return new SweepPool(Array.from({ length: threads }, () => new PoolWorker()));
+  }
+
+  /** How many sweeps can run at once. */
+  get size(): number {
+    return Math.max(1, this.#workers.length);
+  }
+
+  /** Computes `features` (see {@link sweepFeatures}); the index's arrays are handed over. */
+  async sweep(
+    index: PassIndex,
+    features: readonly SweepFeature[],
+    rows: SweepRows,
+  ): Promise<Map<string, SweepResult>> {
+    const worker = this.#workers.reduce<PoolWorker | null>(
+      (best, w) => (best === null || w.busy < best.busy ? w : best),
+      null,
+    );
+    if (!worker) return sweepFeatures(index, features, rows);
+    try {
+      await worker.ready;
+    } catch {
+      return sweepFeatures(index, features, rows);
+    }
+    const t = transferableIndex(index);
+    const id = ++this.#seq;
+    worker.busy++;
+    return new Promise((resolve, reject) => {
+      worker.jobs.set(id, { resolve, reject });
+      // Rows are copied (callers keep them); the index is handed over.
+      worker.worker.postMessage({ id, index: t.index, features, rows }, [...new Set(t.buffers)]);
+    });
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.#workers.map((w) => w.worker.terminate()));
+  }
+}
