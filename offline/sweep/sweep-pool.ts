@@ -94,6 +94,7 @@ class PoolWorker {
 export class SweepPool {
   readonly #workers: PoolWorker[];
   #seq = 0;
+  #failed = false;
 
   private constructor(workers: PoolWorker[]) {
     this.#workers = workers;
@@ -103,6 +104,11 @@ export class SweepPool {
   static create(threads = availableParallelism()): SweepPool {
     if (threads < 2) return new SweepPool([]);
     return new SweepPool(Array.from({ length: threads }, () => new PoolWorker()));
+  }
+
+  /** Where sweeps run: on worker threads, or inline (one core, or workers failed to start). */
+  get mode(): 'workers' | 'inline' {
+    return this.#workers.length > 0 && !this.#failed ? 'workers' : 'inline';
   }
 
   /** How many sweeps can run at once. */
@@ -123,7 +129,12 @@ export class SweepPool {
     if (!worker) return sweepFeatures(index, features, rows);
     try {
       await worker.ready;
-    } catch {
+    } catch (e) {
+      if (!this.#failed)
+        process.emitWarning(
+          `sweep workers failed to start (${(e as Error).message}); sweeping on the main thread`,
+        );
+      this.#failed = true;
       return sweepFeatures(index, features, rows);
     }
     const t = transferableIndex(index);

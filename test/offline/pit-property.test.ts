@@ -2,6 +2,9 @@
  * Property: DuckDB's point-in-time export of the whole `recommendation_v1` service equals the
  * reference evaluator on random small histories of both e-commerce sources (40 runs × 100
  * entity rows). Times cluster around hop boundaries so window edges, ties and TTLs are hit.
+ * Three configurations: the default sweep engine (worker pool, index cache — every run rewrites
+ * the sources, so a stale cache entry would show), the sweep split into tiny key partitions
+ * inline, and the SQL window engine.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -75,106 +78,117 @@ const rowArb = fc.record({
   event_timestamp: time,
 });
 
-let dir: string;
-let repo: Repository;
-let store: DuckDBOfflineStore;
-
-beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'larder-pit-'));
-  mkdirSync(join(dir, 'data/raw/user_events'), { recursive: true });
-  mkdirSync(join(dir, 'data/raw/transactions'), { recursive: true });
-  repo = await loadRepository('features');
-  store = new DuckDBOfflineStore({
-    type: 'duckdb',
-    dataDir: join(dir, 'data'),
-    home: join(dir, 'home'),
-    memoryLimit: '1GB',
-  });
-  await store.init();
-});
-
-afterAll(async () => {
-  await store?.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+const CONFIGS = [
+  { name: 'sweep' },
+  { name: 'sweep, 7-event partitions, inline', partitionEvents: 7, sweepThreads: 1 },
+  { name: 'sql', engine: 'sql' as const },
+];
 
 function same(a: unknown, b: unknown): boolean {
   if (typeof a === 'number' && typeof b === 'number') return floatsEqual(a, b);
   return a === b;
 }
 
-describe('point-in-time export = reference evaluator (recommendation_v1)', () => {
-  it('agrees on random histories', async () => {
-    const features = repo.resolveFeatures({ service: 'recommendation_v1' });
-    await fc.assert(
-      fc.asyncProperty(
-        fc.array(eventArb, { maxLength: 60 }),
-        fc.array(txArb, { maxLength: 20 }),
-        fc.array(rowArb, { minLength: 100, maxLength: 100 }),
-        async (evs, txs, rows) => {
-          const events = evs.map((e) => ({
-            eventId: `e${e.id}`,
-            userId: e.userId,
-            sessionId: 's1',
-            eventType: e.eventType,
-            timestamp: e.ts,
-            properties: Object.fromEntries(
-              Object.entries({
-                productId: e.productId,
-                price: e.price,
-                category: e.category,
-              }).filter(([, v]) => v !== null),
-            ) as Record<string, string>,
-            context: { userAgent: 'ua', ip: '10.0.0.1', platform: e.platform, referrer: null },
-          }));
-          const transactions = txs.map((t) => ({
-            transactionId: `t${t.id}`,
-            userId: t.userId,
-            orderItems: t.items,
-            totalAmount: t.total,
-            currency: 'EUR',
-            paymentMethod: 'card',
-            status: t.status,
-            timestamp: t.ts,
-          }));
-          writeFileSync(
-            join(dir, 'data/raw/user_events/events.jsonl'),
-            events.map((e) => JSON.stringify(e)).join('\n') + '\n',
-          );
-          writeFileSync(
-            join(dir, 'data/raw/transactions/tx.jsonl'),
-            transactions.map((e) => JSON.stringify(e)).join('\n') + '\n',
-          );
-          const got = await store.exportPointInTime({
-            repo,
-            features,
-            entities: { type: 'rows', rows },
-            out: { type: 'memory' },
-          });
-          const want = referenceFeatures(
-            repo,
-            { user_events_batch: events, transactions_batch: transactions },
-            rows,
-            features,
-          );
-          expect(got.rejects).toEqual([]);
-          expect(got.data).toHaveLength(rows.length);
-          got.data!.forEach((row, i) => {
-            expect(row.user_id).toBe(rows[i]!.user_id);
-            expect(row.event_timestamp).toBe(rows[i]!.event_timestamp);
-            for (const [k, v] of Object.entries(want[i]!)) {
-              if (!same(row[k], v))
-                expect({ row: i, entity: rows[i], feature: k, got: row[k] }).toEqual({
-                  row: i,
-                  entity: rows[i],
-                  feature: k,
-                  got: v,
-                });
-            }
-          });
-        },
-      ),
-      { numRuns: 40 },
-    );
-  }, 120_000);
-});
+describe.each(CONFIGS)(
+  'point-in-time export = reference evaluator (recommendation_v1), $name',
+  (config) => {
+    let dir: string;
+    let repo: Repository;
+    let store: DuckDBOfflineStore;
+
+    beforeAll(async () => {
+      dir = mkdtempSync(join(tmpdir(), 'larder-pit-'));
+      mkdirSync(join(dir, 'data/raw/user_events'), { recursive: true });
+      mkdirSync(join(dir, 'data/raw/transactions'), { recursive: true });
+      repo = await loadRepository('features');
+      const { name: _name, ...options } = config;
+      store = new DuckDBOfflineStore({
+        type: 'duckdb',
+        dataDir: join(dir, 'data'),
+        home: join(dir, 'home'),
+        memoryLimit: '1GB',
+        ...options,
+      });
+      await store.init();
+    });
+
+    afterAll(async () => {
+      await store?.close();
+      rmSync(dir, { recursive: true, force: true });
+    });
+
+    it('agrees on random histories', async () => {
+      const features = repo.resolveFeatures({ service: 'recommendation_v1' });
+      await fc.assert(
+        fc.asyncProperty(
+          fc.array(eventArb, { maxLength: 60 }),
+          fc.array(txArb, { maxLength: 20 }),
+          fc.array(rowArb, { minLength: 100, maxLength: 100 }),
+          async (evs, txs, rows) => {
+            const events = evs.map((e) => ({
+              eventId: `e${e.id}`,
+              userId: e.userId,
+              sessionId: 's1',
+              eventType: e.eventType,
+              timestamp: e.ts,
+              properties: Object.fromEntries(
+                Object.entries({
+                  productId: e.productId,
+                  price: e.price,
+                  category: e.category,
+                }).filter(([, v]) => v !== null),
+              ) as Record<string, string>,
+              context: { userAgent: 'ua', ip: '10.0.0.1', platform: e.platform, referrer: null },
+            }));
+            const transactions = txs.map((t) => ({
+              transactionId: `t${t.id}`,
+              userId: t.userId,
+              orderItems: t.items,
+              totalAmount: t.total,
+              currency: 'EUR',
+              paymentMethod: 'card',
+              status: t.status,
+              timestamp: t.ts,
+            }));
+            writeFileSync(
+              join(dir, 'data/raw/user_events/events.jsonl'),
+              events.map((e) => JSON.stringify(e)).join('\n') + '\n',
+            );
+            writeFileSync(
+              join(dir, 'data/raw/transactions/tx.jsonl'),
+              transactions.map((e) => JSON.stringify(e)).join('\n') + '\n',
+            );
+            const got = await store.exportPointInTime({
+              repo,
+              features,
+              entities: { type: 'rows', rows },
+              out: { type: 'memory' },
+            });
+            const want = referenceFeatures(
+              repo,
+              { user_events_batch: events, transactions_batch: transactions },
+              rows,
+              features,
+            );
+            expect(got.rejects).toEqual([]);
+            expect(got.data).toHaveLength(rows.length);
+            got.data!.forEach((row, i) => {
+              expect(row.user_id).toBe(rows[i]!.user_id);
+              expect(row.event_timestamp).toBe(rows[i]!.event_timestamp);
+              for (const [k, v] of Object.entries(want[i]!)) {
+                if (!same(row[k], v))
+                  expect({ row: i, entity: rows[i], feature: k, got: row[k] }).toEqual({
+                    row: i,
+                    entity: rows[i],
+                    feature: k,
+                    got: v,
+                  });
+              }
+            });
+          },
+        ),
+        { numRuns: 40 },
+      );
+    }, 120_000);
+  },
+);

@@ -14,6 +14,7 @@ import {
 } from '../../registry/aggregation/index.ts';
 import type { AggregationKind, Scalar } from '../../registry/types.ts';
 import type { PassIndex, SweepColumn } from '../../offline/sweep/pass-index.ts';
+import { SweepPool } from '../../offline/sweep/sweep-pool.ts';
 import { sweepFeatures, type SweepFeature } from '../../offline/sweep/sweep.ts';
 
 const H = 60_000;
@@ -178,5 +179,41 @@ describe('sweepFeatures', () => {
       ),
       { numRuns: 3000 },
     );
+  });
+});
+
+describe('SweepPool', () => {
+  it('returns on worker threads what the inline sweep returns', async () => {
+    const pool = SweepPool.create(2);
+    try {
+      const samples = fc.sample(
+        fc.tuple(
+          fc.array(evArb, { minLength: 1, maxLength: 60, size: 'large' }),
+          fc.array(fc.record({ key: fc.integer({ min: -1, max: KEYS - 1 }), t: time }), {
+            minLength: 1,
+            maxLength: 30,
+          }),
+        ),
+        { numRuns: 20, seed: 11 },
+      );
+      for (const [events, rowSpecs] of samples) {
+        const features: SweepFeature[] = [
+          { col: 'count', aggregation: 'count', windowMs: 5 * H, hopMs: H, ttlMs: null },
+          { col: 'num', aggregation: 'avg', windowMs: 3 * H, hopMs: H, ttlMs: null },
+          { col: 'str', aggregation: 'last', windowMs: null, hopMs: null, ttlMs: 10 * H },
+          { col: 'mode', aggregation: 'mode', windowMs: 10 * H, hopMs: 5 * H, ttlMs: null },
+        ];
+        const rows = {
+          codes: Int32Array.from(rowSpecs, (r) => r.key),
+          ts: Float64Array.from(rowSpecs, (r) => r.t),
+        };
+        const inline = sweepFeatures(buildIndex(events, true).index, features, rows);
+        const pooled = await pool.sweep(buildIndex(events, true).index, features, rows);
+        expect(pooled).toEqual(inline);
+      }
+      expect(pool.mode).toBe('workers');
+    } finally {
+      await pool.close();
+    }
   });
 });

@@ -1,0 +1,122 @@
+/**
+ * The sweep's on-disk index cache (offline/duckdb/sweep/index-cache.ts): a second export over
+ * the same data reads the cached index (no file is rewritten) and returns the same values; a
+ * truncated cache file is rebuilt; changed source data gets a new entry (the old one is deleted)
+ * and fresh values; an export needing a feature the entry lacks adds just that column.
+ */
+import { readdirSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { genData } from '../../datagen/index.ts';
+import { DuckDBOfflineStore } from '../../offline/duckdb/duckdb-offline-store.ts';
+import type { ExportSummary } from '../../offline/offline-store.ts';
+import { loadRepository } from '../../registry/load.ts';
+import type { Repository } from '../../registry/repository.ts';
+import { tempDir } from '../support/temp-repo.ts';
+
+const END = Date.UTC(2024, 5, 1);
+let tmp: { dir: string; cleanup: () => void };
+let repo: Repository;
+
+let home = 'home';
+const cacheRoot = (): string => join(tmp.dir, home, 'offline-cache/sweep-v1');
+const entries = (): string[] => readdirSync(cacheRoot()).sort();
+/** Every cache file with its mtime. */
+function snapshot(): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const e of entries())
+    for (const f of readdirSync(join(cacheRoot(), e)))
+      out.set(`${e}/${f}`, statSync(join(cacheRoot(), e, f)).mtimeMs);
+  return out;
+}
+
+async function exportRows(
+  features = repo.resolveFeatures({ service: 'recommendation_v1' }),
+): Promise<ExportSummary> {
+  const store = new DuckDBOfflineStore({
+    type: 'duckdb',
+    dataDir: join(tmp.dir, 'data'),
+    home: join(tmp.dir, home),
+    memoryLimit: '1GB',
+  });
+  try {
+    const rows = Array.from({ length: 300 }, (_, i) => ({
+      user_id: `u${String(i % 40).padStart(5, '0')}`,
+      product_id: `p${String(i % 25).padStart(5, '0')}`,
+      event_timestamp: END - (i % 30) * 86_400_000 + i * 1_000,
+    }));
+    return await store.exportPointInTime({
+      repo,
+      features,
+      entities: { type: 'rows', rows },
+      out: { type: 'memory' },
+    });
+  } finally {
+    await store.close();
+  }
+}
+
+beforeAll(async () => {
+  tmp = tempDir();
+  repo = await loadRepository('features');
+  await genData({
+    users: 40,
+    products: 25,
+    days: 30,
+    events: 20_000,
+    seed: 3,
+    end: END,
+    outDir: join(tmp.dir, 'data'),
+    format: 'jsonl',
+  });
+});
+
+afterAll(() => tmp.cleanup());
+
+describe('sweep index cache', () => {
+  it('reuses, repairs and replaces its entries', async () => {
+    const first = await exportRows();
+    expect(first.rows).toBe(300);
+    // One entry per pass: user events by user, user events by product, transactions by user.
+    expect(entries()).toHaveLength(3);
+    const before = snapshot();
+
+    const second = await exportRows();
+    expect(second.data).toEqual(first.data);
+    expect(snapshot()).toEqual(before);
+
+    // A truncated file is detected and rebuilt, with the same values.
+    const ts = [...before.keys()].find((k) => k.endsWith('p0.ts'))!;
+    truncateSync(join(cacheRoot(), ts), 8);
+    const repaired = await exportRows();
+    expect(repaired.data).toEqual(first.data);
+    expect(statSync(join(cacheRoot(), ts)).size).toBeGreaterThan(8);
+
+    // New data: new entries replace the old ones, and the values follow the data.
+    const file = join(tmp.dir, 'data/raw/transactions/part-00000.jsonl');
+    writeFileSync(file, '');
+    const fresh = await exportRows();
+    expect(entries()).toHaveLength(3);
+    expect(entries()).not.toEqual(
+      [...new Set([...before.keys()].map((k) => k.split('/')[0]))].sort(),
+    );
+    expect(
+      fresh.data!.every((r) => r.purchases_30d === 0 && r.preferred_category_30d === null),
+    ).toBe(true);
+    expect(first.data!.some((r) => (r.purchases_30d as number) > 0)).toBe(true);
+  }, 60_000);
+
+  it('adds a column a later export needs to the existing entry', async () => {
+    const one = repo.resolveFeatures({ features: ['user_activity:clicks_1h'] });
+    const all = repo.resolveFeatures({
+      features: ['user_activity:clicks_1h', 'user_activity:page_views_7d'],
+    });
+    home = 'home-2';
+    const a = await exportRows(one);
+    const files = snapshot();
+    const b = await exportRows(all);
+    const added = [...snapshot().keys()].filter((k) => !files.has(k));
+    expect(added.length).toBe(1); // the page_view flags of partition 0
+    expect(b.data!.map((r) => r.clicks_1h)).toEqual(a.data!.map((r) => r.clicks_1h));
+  }, 60_000);
+});
