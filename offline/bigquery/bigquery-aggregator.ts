@@ -8,11 +8,16 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BatchSourceSpec } from '../../registry/spec.ts';
 import { ident, sqlString } from '../duckdb/duckdb-client.ts';
-import type { RemoteAggregateRequest, RemoteAggregator } from '../duckdb/remote-aggregator.ts';
+import type {
+  RemoteAggregateRequest,
+  RemoteAggregator,
+  RemoteKeysRequest,
+} from '../duckdb/remote-aggregator.ts';
 import { sqlValueType } from '../duckdb/sql/column-types.ts';
 import type { BigQueryClientLike, BqField } from './bigquery-client.ts';
 import { bqIdent, bqTable } from './sql/bq-sql.ts';
 import { bqExportSql } from './sql/export-sql.ts';
+import { bqDistinctKeysSql } from './sql/pass-sql.ts';
 
 export class BigQueryAggregator implements RemoteAggregator {
   readonly name = 'bigquery';
@@ -38,6 +43,26 @@ export class BigQueryAggregator implements RemoteAggregator {
 
   sourceTable(spec: BatchSourceSpec): string {
     return bqTable(this.#project, this.#dataset, spec.bigqueryTable);
+  }
+
+  async distinctKeys(req: RemoteKeysRequest): Promise<void> {
+    const keys = req.passes[0]?.keys.map((k) => k.joinKey) ?? [];
+    await req.client.run(
+      `CREATE TEMP TABLE ${req.table} (${keys.map((k) => `${ident(k)} VARCHAR`).join(', ')})`,
+    );
+    if (req.passes.length === 0) return;
+    const sql = `SELECT DISTINCT * FROM (${req.passes.map((p) => bqDistinctKeysSql(p)).join(' UNION ALL ')})`;
+    const read = await this.#client().query(sql);
+    let token: string | null = null;
+    do {
+      const page = await read(token, this.#pageSize);
+      token = page.pageToken;
+      if (page.rows.length > 0)
+        await req.client.appendColumns(
+          req.table,
+          keys.map((k) => page.rows.map((r) => (r[k] === null ? null : String(r[k])))),
+        );
+    } while (token);
   }
 
   async aggregate(req: RemoteAggregateRequest): Promise<void> {

@@ -95,7 +95,7 @@ export class DuckDBOfflineStore implements OfflineStore {
       computeTiles: remote === null,
       outputFormats: Object.freeze(['parquet', 'arrow', 'csv', 'jsonl'] as const),
       outOfCore: true,
-      entityGrid: remote === null,
+      entityGrid: true,
     });
     this.#tmpDir = join(this.#config.home, 'duckdb-tmp', randomUUID());
     this.#cacheDir = join(this.#config.home, 'offline-cache');
@@ -253,12 +253,6 @@ export class DuckDBOfflineStore implements OfflineStore {
     const raw = this.#name('ent_raw');
     const table = this.#name('ent');
     if (src.type === 'grid') {
-      if (this.#remote)
-        throw new LarderError(
-          'LARDER_BAD_REQUEST',
-          `the ${this.#remote.name} offline store cannot sample a time grid`,
-          { hint: 'pass entity rows (--entities)' },
-        );
       if (!(src.everyMs > 0) || src.end < src.start)
         throw new LarderError(
           'LARDER_BAD_REQUEST',
@@ -274,9 +268,15 @@ export class DuckDBOfflineStore implements OfflineStore {
           },
         );
       }
-      const keys = passes.map((p) => {
-        return `SELECT DISTINCT ${p.keys.map((k, i) => `${renderKey(p, i)} AS ${ident(k.joinKey)}`).join(', ')} FROM ${p.srcTable} WHERE __reason IS NULL${p.filter ? ` AND ${renderFilter(p)} IS TRUE` : ''} AND ${p.keys.map((_, i) => `${renderKey(p, i)} IS NOT NULL`).join(' AND ')}`;
-      });
+      let keys: string[];
+      if (this.#remote) {
+        const t = this.#name('grid_keys');
+        await this.#remote.distinctKeys({ client, passes, table: t });
+        keys = [`SELECT * FROM ${t}`];
+      } else
+        keys = passes.map((p) => {
+          return `SELECT DISTINCT ${p.keys.map((k, i) => `${renderKey(p, i)} AS ${ident(k.joinKey)}`).join(', ')} FROM ${p.srcTable} WHERE __reason IS NULL${p.filter ? ` AND ${renderFilter(p)} IS TRUE` : ''} AND ${p.keys.map((_, i) => `${renderKey(p, i)} IS NOT NULL`).join(' AND ')}`;
+        });
       const cols = passes[0]!.keys.map((k) => ident(k.joinKey));
       await client.run(
         `CREATE TEMP TABLE ${raw} AS SELECT ${cols.join(', ')}, ${TIMESTAMP_COLUMN} FROM (SELECT DISTINCT * FROM (${keys.join(' UNION ')})) ` +

@@ -24,11 +24,21 @@ export interface RemoteAggregateRequest {
   onRows?: (done: number) => void;
 }
 
+export interface RemoteKeysRequest {
+  client: DuckDBClient;
+  /** Passes keyed by the same join keys. */
+  passes: readonly Pass[];
+  /** Local table to create: one VARCHAR column per join key, one row per distinct tuple. */
+  table: string;
+}
+
 export interface RemoteAggregator {
   /** For messages: `bigquery`. */
   readonly name: string;
   /** The SQL table reference a batch source is read from (no local load, no rejects). */
   sourceTable(spec: BatchSourceSpec): string;
+  /** Every entity key tuple the passes' events have, into a local table (time grids). */
+  distinctKeys(request: RemoteKeysRequest): Promise<void>;
   /** Computes every pass feature for the entity rows into the local `table`. */
   aggregate(request: RemoteAggregateRequest): Promise<void>;
 }

@@ -436,7 +436,7 @@ export function describeOfflineStoreConformance(
     });
 
     it('--start/--end/--every grid mode samples every known entity', async () => {
-      if (!h.store.capabilities.entityGrid) return;
+      expect(h.store.capabilities.entityGrid).toBe(true);
       await h.writeSource(src, [
         ev({ id: 'e1', ts: T0, amount: 1 }),
         ev({ id: 'e2', userId: 'u2', ts: T0 + MIN, amount: 2 }),

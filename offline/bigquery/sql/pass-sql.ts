@@ -294,3 +294,16 @@ export function bqPassCtes(input: BqPassInput): {
   }
   return { ctes, joins };
 }
+
+/**
+ * Every distinct key tuple of a pass's events (the view's filter applied, null keys skipped),
+ * as STRING columns named after the join keys: the entities a time-grid export samples.
+ */
+export function bqDistinctKeysSql(pass: Pass): string {
+  const keys = pass.keys.map(
+    (k) => `CAST(${renderBqExpr(pass.schema, k.expr, S)} AS STRING) AS ${bqIdent(k.joinKey)}`,
+  );
+  const conds = pass.keys.map((k) => `${renderBqExpr(pass.schema, k.expr, S)} IS NOT NULL`);
+  if (pass.filter) conds.push(`(${renderBqExpr(pass.schema, pass.filter, S)}) IS TRUE`);
+  return `SELECT DISTINCT ${keys.join(', ')} FROM ${pass.srcTable} AS s WHERE ${conds.join(' AND ')}`;
+}
