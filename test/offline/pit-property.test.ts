@@ -79,9 +79,9 @@ const rowArb = fc.record({
 });
 
 const CONFIGS = [
-  { name: 'sweep' },
-  { name: 'sweep, 7-event partitions, inline', partitionEvents: 7, sweepThreads: 1 },
-  { name: 'sql', engine: 'sql' as const },
+  { name: 'sweep', options: {} },
+  { name: 'sweep, 7-event partitions, inline', options: { partitionEvents: 7, sweepThreads: 1 } },
+  { name: 'sql', options: { engine: 'sql' as const } },
 ];
 
 function same(a: unknown, b: unknown): boolean {
@@ -101,13 +101,12 @@ describe.each(CONFIGS)(
       mkdirSync(join(dir, 'data/raw/user_events'), { recursive: true });
       mkdirSync(join(dir, 'data/raw/transactions'), { recursive: true });
       repo = await loadRepository('features');
-      const { name: _name, ...options } = config;
       store = new DuckDBOfflineStore({
         type: 'duckdb',
         dataDir: join(dir, 'data'),
         home: join(dir, 'home'),
         memoryLimit: '1GB',
-        ...options,
+        ...config.options,
       });
       await store.init();
     });
