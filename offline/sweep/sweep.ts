@@ -260,6 +260,46 @@ function sweepCount(
   for (let i = 0; i < order.length; i++) out[order[i]!] = prefix[hi[i]!]! - prefix[lo[i]!]!;
 }
 
+/** What a sliding-window aggregation does as events enter and leave, and per row. */
+interface Slide {
+  /** Starts a key (its state is empty). */
+  key(): void;
+  enter(i: number): void;
+  leave(i: number): void;
+  /** The value for row `r` (row order) from the current window. */
+  emit(r: number): void;
+}
+
+/**
+ * Walks every key's events with a window `[windowStart(t), t]` per row (rows in time order, so
+ * both bounds only move forward); events that entered are left again before the next key.
+ */
+function slideWindows(
+  offsets: Int32Array,
+  ts: Float64Array,
+  g: RowGroups,
+  f: SweepFeature,
+  slide: Slide,
+): void {
+  const { w, h } = windowOf(f);
+  for (let ki = 0; ki < g.keys.length; ki++) {
+    const k = g.keys[ki]!;
+    const e = offsets[k + 1]!;
+    let lo = offsets[k]!;
+    let hi = lo;
+    slide.key();
+    for (let i = g.rowStart[k]!; i < g.rowStart[k + 1]!; i++) {
+      const t = g.t[i]!;
+      while (hi < e && ts[hi]! <= t) slide.enter(hi++);
+      const start = windowStartOf(t, w, h);
+      while (lo < hi && ts[lo]! < start) slide.leave(lo++);
+      slide.emit(g.order[i]!);
+    }
+    while (lo < hi) slide.leave(lo++);
+  }
+}
+
+/** `sum` / `avg`: a double-double running sum (s + c, TwoSum), exact 0 / null when empty. */
 function sweepSum(
   index: PassIndex,
   g: RowGroups,
@@ -267,50 +307,44 @@ function sweepSum(
   f: SweepFeature,
   res: SweepResult,
 ): void {
-  const { w, h } = windowOf(f);
-  const { offsets, ts } = index;
   const avg = f.aggregation === 'avg';
   const out = res.values;
-  for (let ki = 0; ki < g.keys.length; ki++) {
-    const k = g.keys[ki]!;
-    const e = offsets[k + 1]!;
-    let lo = offsets[k]!;
-    let hi = lo;
-    let n = 0;
-    // Double-double running sum (s + c), updated with TwoSum.
-    let s = 0;
-    let c = 0;
-    for (let i = g.rowStart[k]!; i < g.rowStart[k + 1]!; i++) {
-      const t = g.t[i]!;
-      while (hi < e && ts[hi]! <= t) {
-        const x = values[hi++]!;
-        if (x === x) {
-          const y = s + x;
-          const bb = y - s;
-          c += s - (y - bb) + (x - bb);
-          s = y;
-          n++;
-        }
+  let n = 0;
+  let s = 0;
+  let c = 0;
+  const add = (x: number): void => {
+    const y = s + x;
+    const bb = y - s;
+    c += s - (y - bb) + (x - bb);
+    s = y;
+  };
+  slideWindows(index.offsets, index.ts, g, f, {
+    key: () => {
+      n = s = c = 0;
+    },
+    enter: (i) => {
+      const x = values[i]!;
+      if (x === x) {
+        add(x);
+        n++;
       }
-      const start = windowStartOf(t, w, h);
-      while (lo < hi && ts[lo]! < start) {
-        const x = -values[lo++]!;
-        if (x === x) {
-          const y = s + x;
-          const bb = y - s;
-          c += s - (y - bb) + (x - bb);
-          s = y;
-          if (--n === 0) s = c = 0;
-        }
+    },
+    leave: (i) => {
+      const x = values[i]!;
+      if (x === x) {
+        add(-x);
+        if (--n === 0) s = c = 0;
       }
-      const r = g.order[i]!;
+    },
+    emit: (r) => {
       if (avg) {
         if (n > 0) out[r] = (s + c) / n;
       } else out[r] = n > 0 ? s + c + 0 : 0;
-    }
-  }
+    },
+  });
 }
 
+/** `min` / `max`: a monotonic deque of the window's candidates (head = the answer). */
 function sweepExtreme(
   index: PassIndex,
   g: RowGroups,
@@ -318,8 +352,7 @@ function sweepExtreme(
   f: SweepFeature,
   res: SweepResult,
 ): void {
-  const { w, h } = windowOf(f);
-  const { offsets, ts } = index;
+  const { offsets } = index;
   const max = f.aggregation === 'max';
   const out = res.values;
   let widest = 0;
@@ -327,37 +360,27 @@ function sweepExtreme(
     const k = g.keys[ki]!;
     widest = Math.max(widest, offsets[k + 1]! - offsets[k]!);
   }
-  // Indices of the window's candidates, values monotonic from head (the answer) to tail.
   const dq = new Int32Array(widest);
-  for (let ki = 0; ki < g.keys.length; ki++) {
-    const k = g.keys[ki]!;
-    const e = offsets[k + 1]!;
-    let lo = offsets[k]!;
-    let hi = lo;
-    let head = 0;
-    let tail = 0;
-    for (let i = g.rowStart[k]!; i < g.rowStart[k + 1]!; i++) {
-      const t = g.t[i]!;
-      while (hi < e && ts[hi]! <= t) {
-        const x = values[hi]!;
-        if (x === x) {
-          while (tail > head && (max ? values[dq[tail - 1]!]! <= x : values[dq[tail - 1]!]! >= x))
-            tail--;
-          dq[tail++] = hi;
-        }
-        hi++;
-      }
-      const start = windowStartOf(t, w, h);
-      while (lo < hi && ts[lo]! < start) {
-        if (tail > head && dq[head] === lo) head++;
-        lo++;
-      }
-      if (tail > head) {
-        const r = g.order[i]!;
-        out[r] = values[dq[head]!]!;
-      }
-    }
-  }
+  let head = 0;
+  let tail = 0;
+  slideWindows(offsets, index.ts, g, f, {
+    key: () => {
+      head = tail = 0;
+    },
+    enter: (i) => {
+      const x = values[i]!;
+      if (x !== x) return;
+      while (tail > head && (max ? values[dq[tail - 1]!]! <= x : values[dq[tail - 1]!]! >= x))
+        tail--;
+      dq[tail++] = i;
+    },
+    leave: (i) => {
+      if (tail > head && dq[head] === i) head++;
+    },
+    emit: (r) => {
+      if (tail > head) out[r] = values[dq[head]!]!;
+    },
+  });
 }
 
 /**
@@ -403,9 +426,12 @@ function sweepLast(
   }
 }
 
+/**
+ * `mode`: per value a count and a weight over the window's items; among the values present
+ * (count > 0) the greatest weight wins, ties → the smallest code (= value by code point).
+ */
 function sweepMode(g: RowGroups, items: ItemsColumn, f: SweepFeature, res: SweepResult): void {
-  const { w, h } = windowOf(f);
-  const { offsets, ts, codes, weights } = items;
+  const { codes, weights } = items;
   const out = res.values;
   const counts = new Int32Array(items.dict.length);
   const sums = new Float64Array(items.dict.length);
@@ -413,15 +439,18 @@ function sweepMode(g: RowGroups, items: ItemsColumn, f: SweepFeature, res: Sweep
   const present = new Int32Array(items.dict.length);
   const pos = new Int32Array(items.dict.length);
   let np = 0;
-  const add = (i: number, sign: 1 | -1): void => {
-    const c = codes[i]!;
-    if (sign > 0) {
+  slideWindows(items.offsets, items.ts, g, f, {
+    key: () => {},
+    enter: (i) => {
+      const c = codes[i]!;
       if (counts[c]!++ === 0) {
         pos[c] = np;
         present[np++] = c;
       }
       sums[c]! += weights[i]!;
-    } else {
+    },
+    leave: (i) => {
+      const c = codes[i]!;
       sums[c]! -= weights[i]!;
       if (--counts[c]! === 0) {
         sums[c] = 0;
@@ -430,27 +459,15 @@ function sweepMode(g: RowGroups, items: ItemsColumn, f: SweepFeature, res: Sweep
         present[p] = moved;
         pos[moved] = p;
       }
-    }
-  };
-  for (let ki = 0; ki < g.keys.length; ki++) {
-    const k = g.keys[ki]!;
-    const e = offsets[k + 1]!;
-    let lo = offsets[k]!;
-    let hi = lo;
-    for (let i = g.rowStart[k]!; i < g.rowStart[k + 1]!; i++) {
-      const t = g.t[i]!;
-      while (hi < e && ts[hi]! <= t) add(hi++, 1);
-      const start = windowStartOf(t, w, h);
-      while (lo < hi && ts[lo]! < start) add(lo++, -1);
-      if (np === 0) continue;
+    },
+    emit: (r) => {
+      if (np === 0) return;
       let best = present[0]!;
       for (let p = 1; p < np; p++) {
         const c = present[p]!;
         if (sums[c]! > sums[best]! || (sums[c] === sums[best] && c < best)) best = c;
       }
-      const r = g.order[i]!;
       out[r] = best;
-    }
-    while (lo < hi) add(lo++, -1);
-  }
+    },
+  });
 }
