@@ -13,7 +13,7 @@ import type { ExprNode } from '../../../registry/expr.ts';
 import { inferExprType } from '../../../registry/expr-type.ts';
 import { LarderError } from '../../../registry/errors.ts';
 import type { PassIndex, SweepColumn } from '../../sweep/pass-index.ts';
-import type { DuckDBClient, RawChunk } from '../duckdb-client.ts';
+import type { DuckDBClient } from '../duckdb-client.ts';
 import { ident } from '../duckdb-client.ts';
 import { arrayOf, eventsSql, type Pass, type PassFeature } from '../sql/feature-pass.ts';
 import { renderExpr } from '../sql/render-expr.ts';
@@ -415,5 +415,3 @@ export async function rowCodes(
   }
   return { codes: codes.map((c) => c.trimmed(n)), ts: ts.trimmed(n) };
 }
-
-export type { RawChunk };

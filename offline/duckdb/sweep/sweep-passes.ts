@@ -1,9 +1,10 @@
 /**
- * The embedded store's point-in-time engine: for each pass, DuckDB builds the event index
- * (partition by partition) and codes the entity rows' keys; the sweep computes every feature of
- * the pass for every row. The result is one Float64Array per feature column in entity-row order,
- * NaN for null (strings as codes into a dictionary that is also a DuckDB table, so SQL can
- * decode them when writing the output).
+ * The embedded store's point-in-time engine: for each pass, the event index (partition by
+ * partition) comes from the cache or is built by DuckDB, the entity rows' keys are coded for
+ * every pass in one query, and the sweeps run on the worker pool, passes in parallel. The
+ * result is one Float64Array per feature column in entity-row order, NaN for null (strings as
+ * codes into a dictionary that is also a DuckDB table, so SQL can decode them when writing the
+ * output).
  */
 import type { AggregationKind, ValueType } from '../../../registry/types.ts';
 import type { SweepPool } from '../../sweep/sweep-pool.ts';
