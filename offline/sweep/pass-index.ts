@@ -46,6 +46,9 @@ export interface ItemsColumn {
 
 export type SweepColumn = FlagsColumn | ValuesColumn | ItemsColumn;
 
+/** The typed arrays an index is made of. */
+export type IndexArray = Float64Array | Int32Array | Uint8Array;
+
 export interface PassIndex {
   keyCount: number;
   /** `keyCount + 1` entries: key k's events are `offsets[k] … offsets[k+1]-1`. */
@@ -59,15 +62,4 @@ export interface PassIndex {
   dup: Uint8Array;
   /** Input column per pass feature column name. */
   columns: Map<string, SweepColumn>;
-}
-
-/** Bytes an index holds in memory (for reports and partition sizing). */
-export function indexBytes(index: PassIndex): number {
-  let n = index.offsets.byteLength + index.ts.byteLength + index.dup.byteLength;
-  for (const c of index.columns.values()) {
-    if (c.kind === 'flags') n += c.flags.byteLength;
-    else if (c.kind === 'values') n += c.values.byteLength;
-    else n += c.offsets.byteLength + c.ts.byteLength + c.codes.byteLength + c.weights.byteLength;
-  }
-  return n;
 }

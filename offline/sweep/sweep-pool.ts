@@ -12,24 +12,22 @@
  */
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import type { PassIndex } from './pass-index.ts';
+import type { IndexArray, PassIndex, SweepColumn } from './pass-index.ts';
 import { sweepFeatures, type SweepFeature, type SweepResult, type SweepRows } from './sweep.ts';
 
-type Typed = Float64Array | Int32Array | Uint8Array;
-
 /** The array itself when it owns its whole buffer (transferable as is), else a copy that does. */
-function owned<T extends Typed>(a: T): T {
+function owned<T extends IndexArray>(a: T): T {
   return a.byteOffset === 0 && a.byteLength === a.buffer.byteLength ? a : (a.slice() as T);
 }
 
 function transferableIndex(index: PassIndex): { index: PassIndex; buffers: ArrayBuffer[] } {
   const buffers: ArrayBuffer[] = [];
-  const take = <T extends Typed>(a: T): T => {
+  const take = <T extends IndexArray>(a: T): T => {
     const o = owned(a);
     buffers.push(o.buffer as ArrayBuffer);
     return o;
   };
-  const columns = new Map<string, PassIndex['columns'] extends Map<string, infer C> ? C : never>();
+  const columns = new Map<string, SweepColumn>();
   for (const [k, c] of index.columns) {
     if (c.kind === 'flags') columns.set(k, { ...c, flags: take(c.flags) });
     else if (c.kind === 'values') columns.set(k, { ...c, values: take(c.values) });

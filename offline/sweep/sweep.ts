@@ -23,6 +23,7 @@
  *   hopMs: MINUTE_MS, ttlMs: null }], { codes, ts });
  * out.get('__f0') // { values: Float64Array (NaN = null), dict: null }
  */
+import { assertWindow, windowStartUnchecked } from '../../registry/aggregation/index.ts';
 import type { AggregationKind } from '../../registry/types.ts';
 import type { ItemsColumn, PassIndex } from './pass-index.ts';
 
@@ -115,10 +116,6 @@ function groupRows(rows: SweepRows, keyCount: number): RowGroups {
   }
   return { rowStart, order, t, keys };
 }
-
-/** `(floor(t / H) - W/H + 1) * H`: the earliest event time a read at `t` covers. */
-const windowStartOf = (t: number, w: number, h: number): number =>
-  (Math.floor(t / h) - w / h + 1) * h;
 
 /**
  * Computes `features` for `rows` over `index`. Rows whose key code is -1 get the empty-window
@@ -222,7 +219,7 @@ class Bounds {
       const k = g.keys[ki]!;
       let p = offsets[k]!;
       for (let i = g.rowStart[k]!; i < g.rowStart[k + 1]!; i++) {
-        const start = windowStartOf(g.t[i]!, w, h);
+        const start = windowStartUnchecked(g.t[i]!, w, h);
         // Binary search between the previous row's bound and this row's end.
         let b = hi[i]!;
         while (p < b) {
@@ -238,9 +235,11 @@ class Bounds {
   }
 }
 
+/** The feature's window, validated once (reads then use `windowStartUnchecked`). */
 function windowOf(f: SweepFeature): { w: number; h: number } {
   if (f.windowMs === null || f.hopMs === null)
     throw new Error(`sweep: ${f.aggregation} of ${f.col} needs a window`);
+  assertWindow(f.windowMs, f.hopMs);
   return { w: f.windowMs, h: f.hopMs };
 }
 
@@ -291,7 +290,7 @@ function slideWindows(
     for (let i = g.rowStart[k]!; i < g.rowStart[k + 1]!; i++) {
       const t = g.t[i]!;
       while (hi < e && ts[hi]! <= t) slide.enter(hi++);
-      const start = windowStartOf(t, w, h);
+      const start = windowStartUnchecked(t, w, h);
       while (lo < hi && ts[lo]! < start) slide.leave(lo++);
       slide.emit(g.order[i]!);
     }
@@ -397,8 +396,7 @@ function sweepLast(
   res: SweepResult,
 ): void {
   const lifetime = f.windowMs === null;
-  const w = f.windowMs ?? 0;
-  const h = f.hopMs ?? 1;
+  const { w, h } = lifetime ? { w: 0, h: 1 } : windowOf(f);
   const ttl = f.ttlMs ?? Infinity;
   const { offsets, ts, dup } = index;
   const out = res.values;
@@ -418,7 +416,7 @@ function sweepLast(
       if (cur < 0) continue;
       const t = g.t[i]!;
       const lts = ts[cur]!;
-      if (lifetime ? t - lts <= ttl : lts >= windowStartOf(t, w, h)) {
+      if (lifetime ? t - lts <= ttl : lts >= windowStartUnchecked(t, w, h)) {
         const r = g.order[i]!;
         out[r] = values[cur]!;
       }

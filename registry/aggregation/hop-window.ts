@@ -39,7 +39,16 @@ export function windowHops(
 
 /** The earliest timestamp a read at `t` covers: `(c - W/H + 1) * H`. */
 export function windowStart(t: number, windowMs: number, hopMs: number): number {
-  return windowHops(t, windowMs, hopMs).first * hopMs;
+  assertWindow(windowMs, hopMs);
+  return windowStartUnchecked(t, windowMs, hopMs);
+}
+
+/**
+ * {@link windowStart} without re-validating the window: for hot loops that call
+ * {@link assertWindow} once for a feature and then evaluate millions of reads.
+ */
+export function windowStartUnchecked(t: number, windowMs: number, hopMs: number): number {
+  return (hopIndex(t, hopMs) - windowMs / hopMs + 1) * hopMs;
 }
 
 /** Whether an event at `ts` counts in a read at `t`: `windowStart(t) <= ts <= t`. */

@@ -31,6 +31,7 @@ export {
   tileExpiresAt,
   windowHops,
   windowStart,
+  windowStartUnchecked,
 } from './hop-window.ts';
 export { evaluateTiles } from './evaluate-tiles.ts';
 export { evaluateLifetime } from './evaluate-lifetime.ts';

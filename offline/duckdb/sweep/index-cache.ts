@@ -24,12 +24,11 @@ import {
   readFileSync,
   renameSync,
   rmSync,
-  statSync,
   writeFileSync,
 } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { PassIndex, SweepColumn } from '../../sweep/pass-index.ts';
+import type { IndexArray, PassIndex, SweepColumn } from '../../sweep/pass-index.ts';
 import type { DuckDBClient } from '../duckdb-client.ts';
 import { sqlString } from '../duckdb-client.ts';
 import type { Pass, PassFeature } from '../sql/feature-pass.ts';
@@ -41,11 +40,16 @@ const VERSION = 1;
 const hash = (v: unknown): string =>
   createHash('sha256').update(JSON.stringify(v)).digest('hex').slice(0, 24);
 
+/** The kind of input column a feature reads: count flags, mode items, or values. */
+export function columnFamily(pf: PassFeature): SweepColumn['kind'] {
+  const a = pf.feature.aggregation;
+  return a === 'count' ? 'flags' : a === 'mode' ? 'items' : 'values';
+}
+
 /** What an input column reads: features with the same key share the column. */
 export function columnKey(pf: PassFeature): string {
   const f = pf.feature;
-  const family =
-    f.aggregation === 'count' ? 'flags' : f.aggregation === 'mode' ? 'items' : 'values';
+  const family = columnFamily(pf);
   return hash([family, f.input, f.where, family === 'items' ? f.weight : null]);
 }
 
@@ -55,9 +59,7 @@ interface Meta {
   partitions: Partition[];
 }
 
-type Typed = Float64Array | Int32Array | Uint8Array;
-
-function writeAtomic(path: string, data: Typed | string): void {
+function writeAtomic(path: string, data: IndexArray | string): void {
   const tmp = `${path}.${randomUUID()}.tmp`;
   writeFileSync(
     tmp,
@@ -66,7 +68,7 @@ function writeAtomic(path: string, data: Typed | string): void {
   renameSync(tmp, path);
 }
 
-async function readTyped<T extends Typed>(
+async function readIndexArray<T extends IndexArray>(
   path: string,
   make: (b: ArrayBuffer, off: number, n: number) => T,
   bytes: number,
@@ -175,9 +177,9 @@ export class IndexCacheEntry {
   ): Promise<Pick<PassIndex, 'ts' | 'dup' | 'offsets'> | null> {
     const base = join(this.dir, `p${p}`);
     const [ts, dup, offsets] = await Promise.all([
-      readTyped(`${base}.ts`, f64, 8, part.events),
-      readTyped(`${base}.dup`, u8, 1, part.events),
-      readTyped(`${base}.offsets`, i32, 4, part.to - part.from + 1),
+      readIndexArray(`${base}.ts`, f64, 8, part.events),
+      readIndexArray(`${base}.dup`, u8, 1, part.events),
+      readIndexArray(`${base}.offsets`, i32, 4, part.to - part.from + 1),
     ]);
     return ts && dup && offsets ? { ts, dup, offsets } : null;
   }
@@ -199,21 +201,21 @@ export class IndexCacheEntry {
   ): Promise<SweepColumn | null> {
     const base = join(this.dir, `p${p}.${key}`);
     if (family === 'flags') {
-      const flags = await readTyped(base, u8, 1, part.events);
+      const flags = await readIndexArray(base, u8, 1, part.events);
       return flags && { kind: 'flags', flags };
     }
     if (family === 'values') {
-      const values = await readTyped(base, f64, 8, part.events);
+      const values = await readIndexArray(base, f64, 8, part.events);
       return values && { kind: 'values', values, dict };
     }
     if (!dict) return null;
-    const offsets = await readTyped(`${base}.offsets`, i32, 4, part.to - part.from + 1);
+    const offsets = await readIndexArray(`${base}.offsets`, i32, 4, part.to - part.from + 1);
     if (!offsets) return null;
     const n = offsets[offsets.length - 1]!;
     const [ts, codes, weights] = await Promise.all([
-      readTyped(`${base}.ts`, f64, 8, n),
-      readTyped(`${base}.codes`, i32, 4, n),
-      readTyped(`${base}.weights`, f64, 8, n),
+      readIndexArray(`${base}.ts`, f64, 8, n),
+      readIndexArray(`${base}.codes`, i32, 4, n),
+      readIndexArray(`${base}.weights`, f64, 8, n),
     ]);
     return ts && codes && weights ? { kind: 'items', offsets, ts, codes, weights, dict } : null;
   }
@@ -228,11 +230,5 @@ export class IndexCacheEntry {
       writeAtomic(`${base}.weights`, col.weights);
       writeAtomic(`${base}.offsets`, col.offsets); // last: it marks the column complete
     }
-  }
-
-  /** Total bytes on disk (reports). */
-  bytes(): number {
-    if (!existsSync(this.dir)) return 0;
-    return readdirSync(this.dir).reduce((n, f) => n + statSync(join(this.dir, f)).size, 0);
   }
 }

@@ -23,7 +23,12 @@ import {
   type PassPlan,
   type ValueDict,
 } from './build-pass-index.ts';
-import { columnKey, type IndexCacheEntry, type SweepIndexCache } from './index-cache.ts';
+import {
+  columnFamily,
+  columnKey,
+  type IndexCacheEntry,
+  type SweepIndexCache,
+} from './index-cache.ts';
 
 /** A feature column of the export, NaN = null. */
 export interface SweptColumn {
@@ -170,12 +175,6 @@ async function openIndex(
   part: Partition,
   duckdbFree: Promise<void>,
 ): Promise<PassIndex> {
-  const family = (pf: PassFeature): SweepColumn['kind'] =>
-    pf.feature.aggregation === 'count'
-      ? 'flags'
-      : pf.feature.aggregation === 'mode'
-        ? 'items'
-        : 'values';
   const base = (await entry?.loadBase(p, part)) ?? null;
   const columns = new Map<string, SweepColumn>();
   const missing: PassFeature[] = [];
@@ -185,7 +184,7 @@ async function openIndex(
           p,
           part,
           columnKey(pf),
-          family(pf),
+          columnFamily(pf),
           plan.dicts.get(pf.col)?.strings ?? null,
         )
       : null;
