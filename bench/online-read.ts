@@ -7,6 +7,7 @@
  *   npm run bench:online-read               # both stores (Redis must be up)
  *   BENCH_STORES=sqlite npm run bench:online-read
  */
+import { seededHops } from './seeded-hops.ts';
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -34,18 +35,7 @@ const PRODUCTS = Array.from({ length: 100 }, (_, i) => `p-${String(i).padStart(5
 const USER = 'u-000042';
 const CATS = ['electronics', 'fashion', 'books', 'home', 'toys'];
 
-let seed = 42;
-const rnd = (n: number): number => {
-  seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
-  return (seed >>> 8) % n;
-};
-/** `count` distinct hop indices among the last `span` hops up to `t`. */
-const hops = (hopMs: number, span: number, count: number): number[] => {
-  const last = Math.floor(T / hopMs);
-  const set = new Set<number>([last]);
-  while (set.size < count) set.add(last - rnd(span));
-  return [...set];
-};
+const { rnd, hops } = seededHops(T);
 
 function population(): { tiles: TileWrite[]; lifetimes: LifetimeWrite[] } {
   const tiles: TileWrite[] = [];

@@ -9,21 +9,12 @@
 import { DAY_MS, HOUR_MS, MINUTE_MS } from '../registry/duration.ts';
 import { loadRepository } from '../registry/load.ts';
 import { readPlan } from '../online/read-plan.ts';
+import { seededHops } from './seeded-hops.ts';
 
 const repo = await loadRepository('features');
 const spec = (name: string) => repo.featureViews.get(name)!.spec;
 const T = Date.now();
-let seed = 42;
-const rnd = (n: number): number => {
-  seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
-  return (seed >>> 8) % n;
-};
-const hops = (hopMs: number, span: number, count: number): number[] => {
-  const last = Math.floor(T / hopMs);
-  const set = new Set<number>([last]);
-  while (set.size < count) set.add(last - rnd(span));
-  return [...set];
-};
+const { rnd, hops } = seededHops(T);
 type Entity = { fields: string[]; values: string[] };
 const entity = (
   tiles: [number, number[], () => Record<string, unknown>][],

@@ -12,9 +12,10 @@ import {
   type AggregationKind,
 } from '../../registry/aggregation/index.ts';
 import { HOUR_MS, MINUTE_MS } from '../../registry/duration.ts';
-import type { FeatureSpec, FeatureViewSpec } from '../../registry/spec.ts';
+import type { FeatureViewSpec } from '../../registry/spec.ts';
 import type { Scalar, ValueType } from '../../registry/types.ts';
 import { readPlan } from '../../online/read-plan.ts';
+import { feature } from './test-views.ts';
 
 const H1 = MINUTE_MS;
 const H2 = 10 * MINUTE_MS;
@@ -30,23 +31,6 @@ const FEATURES: [string, AggregationKind, ValueType, number, number][] = [
   ['mode_2h', 'mode', 'string', 2 * HOUR_MS, H2],
   ['last_2h', 'last', 'string', 2 * HOUR_MS, H2],
 ];
-const spec = (
-  name: string,
-  aggregation: AggregationKind,
-  type: ValueType,
-  windowMs: number,
-  hopMs: number,
-): FeatureSpec => ({
-  name,
-  type,
-  aggregation,
-  input: null,
-  weight: null,
-  where: null,
-  windowMs,
-  hopMs,
-  description: '',
-});
 const VIEW: FeatureViewSpec = {
   kind: 'feature_view',
   name: 'props',
@@ -56,7 +40,7 @@ const VIEW: FeatureViewSpec = {
   filter: null,
   ttlMs: HOUR_MS,
   online: true,
-  features: FEATURES.map((f) => spec(...f)),
+  features: FEATURES.map((f) => feature(...f)),
   description: '',
 };
 

@@ -2,7 +2,8 @@ import { DAY_MS, HOUR_MS, MINUTE_MS } from '../../registry/duration.ts';
 import type { FeatureSpec, FeatureViewSpec } from '../../registry/spec.ts';
 import type { AggregationKind, ValueType } from '../../registry/types.ts';
 
-const feature = (
+/** A feature spec without input (tests set what they need). */
+export const feature = (
   name: string,
   aggregation: AggregationKind,
   type: ValueType,
