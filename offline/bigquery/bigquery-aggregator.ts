@@ -12,7 +12,11 @@ import type {
   RemoteAggregateRequest,
   RemoteAggregator,
   RemoteKeysRequest,
+  RemoteTilesRequest,
 } from '../duckdb/remote-aggregator.ts';
+import type { LifetimeRecord, TileBatch } from '../offline-store.ts';
+import type { Scalar } from '../../registry/types.ts';
+import { bqTilesSql } from './sql/tiles-sql.ts';
 import { sqlValueType } from '../duckdb/sql/column-types.ts';
 import type { BigQueryClientLike, BqField } from './bigquery-client.ts';
 import { bqIdent, bqTable } from './sql/bq-sql.ts';
@@ -63,6 +67,32 @@ export class BigQueryAggregator implements RemoteAggregator {
           keys.map((k) => page.rows.map((r) => (r[k] === null ? null : String(r[k])))),
         );
     } while (token);
+  }
+
+  async *tiles(req: RemoteTilesRequest): AsyncIterable<TileBatch> {
+    const bq = this.#client();
+    const nKeys = req.pass.keys.length;
+    for (const q of bqTilesSql(req.pass, req.start, req.end)) {
+      const read = await bq.query(q.sql);
+      let token: string | null = null;
+      let batch: TileBatch = { tiles: [], lifetime: [] };
+      do {
+        const page = await read(token, this.#pageSize);
+        token = page.pageToken;
+        for (const row of page.rows) {
+          const key = Array.from({ length: nKeys }, (_, i) => row[`__k${i}`] as Scalar);
+          const states = q.decode(row);
+          if (q.hopMs === null)
+            batch.lifetime.push({ key, states: states as LifetimeRecord['states'] });
+          else batch.tiles.push({ key, hopMs: q.hopMs, hop: Number(row.__hop), states });
+          if (batch.tiles.length + batch.lifetime.length >= req.batchSize) {
+            yield batch;
+            batch = { tiles: [], lifetime: [] };
+          }
+        }
+      } while (token);
+      if (batch.tiles.length + batch.lifetime.length > 0) yield batch;
+    }
   }
 
   async aggregate(req: RemoteAggregateRequest): Promise<void> {

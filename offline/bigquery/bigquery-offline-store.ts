@@ -5,8 +5,8 @@
  * an embedded DuckDB (the same code as the DuckDB store), so every output format and entity
  * file format works the same; raw events are never pulled into Node.
  *
- * Capabilities: no time grid and no `computeTiles` yet (materialize from the DuckDB store or
- * the stream). Tables are typed, so there are no raw-record rejects to report.
+ * Time grids and `computeTiles` (materialization) run their aggregations in BigQuery too.
+ * Tables are typed, so there are no raw-record rejects to report.
  *
  * @example
  * const store = new BigQueryOfflineStore({ type: 'bigquery', project: 'p', dataset: 'shop', home: '.larder' });
@@ -72,7 +72,7 @@ export class BigQueryOfflineStore implements OfflineStore {
     return this.#local.exportPointInTime(request);
   }
 
-  /** Not supported (`capabilities.computeTiles` is false): throws LARDER_BAD_REQUEST. */
+  /** Tiles and lifetime states of a view, computed in BigQuery (`bqTilesSql`), read page by page. */
   computeTiles(view: FeatureViewSpec, request: ComputeTilesRequest): Promise<ComputeTilesResult> {
     return this.#local.computeTiles(view, request);
   }

@@ -92,7 +92,7 @@ export class DuckDBOfflineStore implements OfflineStore {
     this.#remote = remote;
     this.capabilities = Object.freeze({
       exportPointInTime: true,
-      computeTiles: remote === null,
+      computeTiles: true,
       outputFormats: Object.freeze(['parquet', 'arrow', 'csv', 'jsonl'] as const),
       outOfCore: true,
       entityGrid: true,
@@ -803,11 +803,6 @@ export class DuckDBOfflineStore implements OfflineStore {
   }
 
   async computeTiles(view: FeatureViewSpec, req: ComputeTilesRequest): Promise<ComputeTilesResult> {
-    if (this.#remote)
-      throw new LarderError(
-        'LARDER_BAD_REQUEST',
-        `the ${this.#remote.name} offline store cannot compute tiles (capabilities.computeTiles is false)`,
-      );
     const client = await this.#connect();
     const def = req.repo.featureViews.get(view.name);
     if (!def) throw new LarderError('LARDER_NOT_FOUND', `unknown feature view "${view.name}"`);
@@ -820,7 +815,9 @@ export class DuckDBOfflineStore implements OfflineStore {
       for (const node of [f.input, f.where, f.weight])
         if (node) exprPaths(node).forEach((p) => paths.add(p));
     const rejects: RejectReport[] = [];
-    const loaded = await this.#loadSource(client, src, paths, rejects);
+    const loaded = this.#remote
+      ? { table: this.#remote.sourceTable(src) }
+      : await this.#loadSource(client, src, paths, rejects);
     const keys = def.entityDefs.map((e) => e.spec.joinKey);
     const pass: Pass = {
       schema: src.schema,
@@ -831,8 +828,13 @@ export class DuckDBOfflineStore implements OfflineStore {
       filter: view.filter,
       features: view.features.map((f, i) => ({ col: `__f${i}`, view, feature: f })),
     };
-    const queries = tilesSql(pass, req.start, req.end);
     const batchSize = req.batchSize ?? 10_000;
+    if (this.#remote)
+      return {
+        batches: this.#remote.tiles({ pass, start: req.start, end: req.end, batchSize }),
+        rejects: () => rejects,
+      };
+    const queries = tilesSql(pass, req.start, req.end);
     const drop = (): Promise<void> => this.#dropTemps(client);
     // Each query's result is computed into a temp table first, so the total is known up front
     // (progress and ETA for the caller) and streaming it out is a plain scan.

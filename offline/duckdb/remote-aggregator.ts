@@ -6,6 +6,7 @@
  * never reach Node.
  */
 import type { BatchSourceSpec } from '../../registry/spec.ts';
+import type { TileBatch } from '../offline-store.ts';
 import type { DuckDBClient } from './duckdb-client.ts';
 import type { Pass } from './sql/feature-pass.ts';
 
@@ -32,6 +33,14 @@ export interface RemoteKeysRequest {
   table: string;
 }
 
+export interface RemoteTilesRequest {
+  /** One view's features as a pass (see `computeTiles`). */
+  pass: Pass;
+  start: number;
+  end: number;
+  batchSize: number;
+}
+
 export interface RemoteAggregator {
   /** For messages: `bigquery`. */
   readonly name: string;
@@ -39,6 +48,8 @@ export interface RemoteAggregator {
   sourceTable(spec: BatchSourceSpec): string;
   /** Every entity key tuple the passes' events have, into a local table (time grids). */
   distinctKeys(request: RemoteKeysRequest): Promise<void>;
+  /** The view's tiles and lifetime states, computed where the events live (materialization). */
+  tiles(request: RemoteTilesRequest): AsyncIterable<TileBatch>;
   /** Computes every pass feature for the entity rows into the local `table`. */
   aggregate(request: RemoteAggregateRequest): Promise<void>;
 }

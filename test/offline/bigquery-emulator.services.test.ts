@@ -2,8 +2,8 @@
  * The offline-store conformance suite against the BigQuery store, on a local emulator
  * (bqemulator from PyPI, DuckDB-backed; `bash scripts/bqemu.sh install` sets it up in
  * `.cache/py/bqemu`). Skipped, with the reason in the test name, when it is not installed.
- * Raw-record rejects and computeTiles do not apply to BigQuery (typed tables; capabilities
- * false), so those cases pass trivially; the time grid runs (distinct keys queried in BigQuery).
+ * Raw-record rejects do not apply to BigQuery (typed tables), so that case passes trivially;
+ * the time grid and computeTiles run their queries in the emulator.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';

@@ -1,6 +1,7 @@
 /**
  * BigQuery SQL rendering: expressions (map lookups, STRUCT paths, toNumber, …) and golden
- * SQL for one feature of each kind (`test/offline/golden/bigquery/<name>.sql`). Regenerate the
+ * SQL for one feature of each kind and for materialization tiles
+ * (`test/offline/golden/bigquery/<name>.sql`). Regenerate the
  * golden files after an intended change with `UPDATE_GOLDEN=1 npx vitest run test/offline/bigquery-sql.test.ts`
  * and review the diff.
  */
@@ -8,6 +9,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bqExportSql } from '../../offline/bigquery/sql/export-sql.ts';
+import { bqTilesSql } from '../../offline/bigquery/sql/tiles-sql.ts';
 import { renderBqExpr } from '../../offline/bigquery/sql/render-expr.ts';
 import type { Pass } from '../../offline/duckdb/sql/feature-pass.ts';
 import { col } from '../../registry/expr.ts';
@@ -102,6 +104,41 @@ describe('BigQuery golden SQL per feature kind', () => {
   ];
   it.each(cases)('%s', (name, pass) => {
     golden(name, bqExportSql([pass()], ENT).sql);
+  });
+
+  // Materialization (computeTiles): one query per hop size, then the lifetime query.
+  const tileCases: [string, () => Pass][] = [
+    [
+      'tiles-user-activity',
+      () =>
+        passOf(
+          shop,
+          'user_activity',
+          shop.featureViews.get('user_activity')!.spec.features.map((f) => f.name),
+        ),
+    ],
+    [
+      'tiles-user-purchases',
+      () =>
+        passOf(
+          shop,
+          'user_purchases',
+          shop.featureViews.get('user_purchases')!.spec.features.map((f) => f.name),
+        ),
+    ],
+    ['tiles-stats', () => passOf(conf, 'stats', ['min_1h', 'last_kind_1h', 'mode_kind_1h'])],
+  ];
+  it.each(tileCases)('%s', (name, pass) => {
+    const queries = bqTilesSql(pass(), 1_700_000_000_000, 1_700_086_400_000);
+    golden(
+      name,
+      queries
+        .map(
+          (q) =>
+            `-- hop ${q.hopMs ?? 'lifetime'}: ${q.features.map((f) => f.name).join(', ')}\n${q.sql}`,
+        )
+        .join('\n'),
+    );
   });
 
   it('joins several passes on __rid and names result columns rid, c0, c1, …', () => {

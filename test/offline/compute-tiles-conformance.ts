@@ -71,7 +71,7 @@ export function describeComputeTilesConformance(
 ): void {
   it('computeTiles: tiles + lifetime states evaluated at t >= end equal the reference', async () => {
     const { h, shop } = ctx();
-    if (!h.store.capabilities.computeTiles) return;
+    expect(h.store.capabilities.computeTiles).toBe(true);
     const ue = shop.batchSources.get('user_events_batch')!.spec;
     const txs = shop.batchSources.get('transactions_batch')!.spec;
     await fc.assert(

@@ -27,7 +27,7 @@ const BQ_TYPE: Record<ValueType, string> = {
 };
 export const bqValueType = (t: ValueType): string => BQ_TYPE[t];
 
-const arrayOf = (node: ExprNode | null): string | null => {
+export const arrayOf = (node: ExprNode | null): string | null => {
   for (const p of node ? exprPaths(node) : []) {
     const s = splitArrayPath(p);
     if (s) return s.array;
@@ -39,7 +39,8 @@ const arrayOf = (node: ExprNode | null): string | null => {
  * `floor(x / h)` for any INT64 column x (DIV truncates toward zero). Only plain columns as
  * arguments: the emulator drops the parentheses of a compound DIV numerator.
  */
-const hopOf = (x: string, h: number): string => `(DIV(${x}, ${h}) - IF(MOD(${x}, ${h}) < 0, 1, 0))`;
+export const hopOf = (x: string, h: number): string =>
+  `(DIV(${x}, ${h}) - IF(MOD(${x}, ${h}) < 0, 1, 0))`;
 
 export interface BqPassInput {
   pass: Pass;
@@ -75,7 +76,7 @@ function eventsCte(c: Ctx, unnest: string | null, extra: readonly string[]): str
 }
 
 /** Expressions read the source columns through the alias `s`. */
-const S = { table: 's' } as const;
+export const S = { table: 's' } as const;
 
 const on = (a: string, b: string, keys: string[]): string =>
   keys.map((k) => `${a}.${k} = ${b}.${k}`).join(' AND ');
