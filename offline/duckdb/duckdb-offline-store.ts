@@ -61,7 +61,7 @@ import { writeArrow, type ArrowKind } from './write-arrow.ts';
 import type { ValueDict } from './sweep/build-pass-index.ts';
 import { SweepPool } from '../sweep/sweep-pool.ts';
 import { SweepIndexCache } from './sweep/index-cache.ts';
-import { writeDoubleParquet } from './write-double-parquet.ts';
+import { appendDoubleColumns } from './parquet/double-columns.ts';
 import { sweepPasses, type SweptColumn } from './sweep/sweep-passes.ts';
 
 interface LoadedSource {
@@ -502,6 +502,8 @@ export class DuckDBOfflineStore implements OfflineStore {
     }
     const sweep = !this.#remote && this.#config.engine === 'sweep';
     let release = (): void => {};
+    let from = `${ent.table} e`;
+    let ordered = false;
     if (sweep) {
       const t = this.#name('feat');
       const swept = await this.#sweepExport(client, {
@@ -510,12 +512,14 @@ export class DuckDBOfflineStore implements OfflineStore {
         odfvs,
         requestFields: [...requestFields],
         entTable: ent.table,
+        entityCols,
         total,
         table: t,
         columnOf,
         progress,
       });
-      joins.push(...swept.joins);
+      from = swept.from;
+      ordered = swept.ordered;
       release = swept.release;
       for (const [col, expr] of swept.exprs) exprOf.set(col, expr);
     }
@@ -593,7 +597,7 @@ export class DuckDBOfflineStore implements OfflineStore {
         (f, i) => `${exprOf.get(columnOf(f.view, f.feature))} AS ${ident(outNames[i]!)}`,
       ),
     ];
-    const finalSql = `SELECT ${select.join(', ')} FROM ${ent.table} e ${joins.join(' ')} ORDER BY e.__rid`;
+    const finalSql = `SELECT ${select.join(', ')} FROM ${from} ${joins.join(' ')}${ordered ? '' : ' ORDER BY e.__rid'}`;
     const columns: ExportColumn[] = [
       ...entityCols.map((name) => ({ name, type: 'entity' as const })),
       ...features.map((f, i) => ({ name: outNames[i]!, type: f.type })),
@@ -637,12 +641,20 @@ export class DuckDBOfflineStore implements OfflineStore {
       odfvs: string[];
       requestFields: string[];
       entTable: string;
+      /** The entity rows' own columns, passed through to the output. */
+      entityCols: string[];
       total: number;
       table: string;
       columnOf: (view: string, feature: string) => string;
       progress: (phase: string, rowsDone: number, rowsTotal: number) => void;
     },
-  ): Promise<{ exprs: Map<string, string>; joins: string[]; release: () => void }> {
+  ): Promise<{
+    exprs: Map<string, string>;
+    /** The output query's FROM (alias `e`), and whether it yields rows in entity-row order. */
+    from: string;
+    ordered: boolean;
+    release: () => void;
+  }> {
     const { total, table } = req;
     const swept = await sweepPasses({
       client,
@@ -657,10 +669,19 @@ export class DuckDBOfflineStore implements OfflineStore {
     });
     const numeric: { col: string; values: Float64Array }[] = [];
     const text: { col: string; values: (string | null)[] }[] = [];
+    // The entity rows' columns, in row order, as Parquet: DuckDB writes it while the on-demand
+    // transforms run (no other statement may use the connection meanwhile); the feature columns
+    // are then appended to the same file, so the output is one ordered scan of it.
+    const path = join(this.#tmpDir, `${table}.parquet`);
+    const writeEntities = (): Promise<void> =>
+      client.run(
+        `COPY (SELECT ${[...req.entityCols.map(ident), '__rid'].join(', ')} FROM ${req.entTable} ORDER BY __rid) TO ${sqlString(path)} (FORMAT parquet, COMPRESSION uncompressed)`,
+      );
+    let entityFile: Promise<void> | null = null;
     const exprs = new Map<string, string>();
     for (const [col, c] of swept.columns) {
       numeric.push({ col, values: c.values });
-      exprs.set(col, decodeSwept(`${table}.${ident(col)}`, c.type, c.dict));
+      exprs.set(col, decodeSwept(`e.${ident(col)}`, c.type, c.dict));
     }
     if (req.odfvs.length > 0) {
       const specs = req.odfvs.flatMap((name) =>
@@ -676,6 +697,7 @@ export class DuckDBOfflineStore implements OfflineStore {
         ))
           req.requestFields.forEach((f, i) => request[f]!.push(...chunk.columns[i]!));
       }
+      entityFile ??= writeEntities();
       const outs = specs.map((s) => ({
         ...s,
         values: s.type === 'string' ? null : new Float64Array(total),
@@ -717,35 +739,32 @@ export class DuckDBOfflineStore implements OfflineStore {
       for (const o of outs) {
         if (o.values) {
           numeric.push({ col: o.col, values: o.values });
-          exprs.set(o.col, decodeSwept(`${table}.${ident(o.col)}`, o.type, null));
+          exprs.set(o.col, decodeSwept(`e.${ident(o.col)}`, o.type, null));
         } else {
           text.push({ col: o.col, values: o.strings! });
           exprs.set(o.col, `${table}_text.${ident(o.col)}`);
         }
       }
     }
-    const joins: string[] = [];
-    // Entity rows have __rid 0 … total-1 (rowid), in the order the columns hold them.
-    const path = join(this.#tmpDir, `${table}.parquet`);
-    writeDoubleParquet(path, [
-      { name: '__rid', values: Float64Array.from({ length: total }, (_, i) => i) },
-      ...numeric.map((c) => ({ name: c.col, values: c.values })),
-    ]);
-    const release = (): void => rmSync(path, { force: true });
-    joins.push(
-      `JOIN read_parquet(${sqlString(path)}) AS ${table} ON CAST(${table}.__rid AS BIGINT) = e.__rid`,
+    await (entityFile ?? writeEntities());
+    appendDoubleColumns(
+      path,
+      numeric.map((c) => ({ name: c.col, values: c.values })),
     );
+    const release = (): void => rmSync(path, { force: true });
+    let from = `read_parquet(${sqlString(path)}) AS e`;
     if (text.length > 0) {
       await client.run(
         `CREATE TEMP TABLE ${table}_text (__rid BIGINT${text.map((c) => `, ${ident(c.col)} VARCHAR`).join('')})`,
       );
+      // Entity rows have __rid 0 … total-1 (rowid), in the order the columns hold them.
       await client.appendColumns(`${table}_text`, [
         Array.from({ length: total }, (_, i) => i),
         ...text.map((c) => c.values),
       ]);
-      joins.push(`JOIN ${table}_text ON ${table}_text.__rid = e.__rid`);
+      from += ` JOIN ${table}_text ON ${table}_text.__rid = e.__rid`;
     }
-    return { exprs, joins, release };
+    return { exprs, from, ordered: text.length === 0, release };
   }
 
   async #write(

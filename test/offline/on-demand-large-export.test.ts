@@ -1,6 +1,8 @@
 /**
  * Regression: on-demand features of an export larger than one DuckDB chunk (2048 rows) must be
  * computed from their own row's inputs. Checked by recomputing them from the exported inputs.
+ * 300 000 rows span several DuckDB row groups, so the output must also keep the entity rows'
+ * order through the parallel scan that writes it.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,7 +17,7 @@ const dir = mkdtempSync(join(tmpdir(), 'larder-odfv-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('export of on-demand features over many chunks', () => {
-  it('computes every row from its own inputs (5000 rows)', async () => {
+  it('computes every row from its own inputs, in entity-row order (300 000 rows)', async () => {
     const end = Date.UTC(2026, 2, 1);
     await genData({
       users: 60,
@@ -30,7 +32,7 @@ describe('export of on-demand features over many chunks', () => {
     const repo = await loadRepository('features');
     const store = new DuckDBOfflineStore({ type: 'duckdb', dataDir: dir, home: dir });
     await store.init();
-    const rows = Array.from({ length: 5000 }, (_, i) => ({
+    const rows = Array.from({ length: 300_000 }, (_, i) => ({
       user_id: `u${String(i % 60).padStart(5, '0')}`,
       product_id: `p${String((i * 7) % 40).padStart(5, '0')}`,
       event_timestamp: end - DAY_MS + ((i * 7919) % DAY_MS),
@@ -44,7 +46,7 @@ describe('export of on-demand features over many chunks', () => {
     await store.close();
     const transform = repo.onDemandViews.get('user_product')!.transform;
     const data = out.data!;
-    expect(data).toHaveLength(5000);
+    expect(data).toHaveLength(300_000);
     const cols = (k: string) => data.map((r) => r[k] ?? null);
     const again = transform(
       {
@@ -59,6 +61,12 @@ describe('export of on-demand features over many chunks', () => {
     expect(cols('device_optimization')).toEqual(again.device_optimization);
     expect(cols('category_match')).toEqual(again.category_match);
     expect(cols('price_vs_avg_order')).toEqual(again.price_vs_avg_order);
-    data.forEach((r, i) => expect(r.user_id).toBe(rows[i]!.user_id));
+    const firstMisplaced = data.findIndex(
+      (r, i) =>
+        r.user_id !== rows[i]!.user_id ||
+        r.product_id !== rows[i]!.product_id ||
+        r.event_timestamp !== rows[i]!.event_timestamp,
+    );
+    expect(firstMisplaced).toBe(-1);
   }, 60_000);
 });
