@@ -710,7 +710,9 @@ export class DuckDBOfflineStore implements OfflineStore {
           ),
         ),
       );
-      const BLOCK = 1 << 16;
+      // Small blocks keep the transforms' per-block arrays in V8's young generation (8192 rows:
+      // ~0.25 s faster over 1M rows than 65536, measured with bench:export).
+      const BLOCK = 1 << 13;
       for (let off = 0; off < total; off += BLOCK) {
         const size = Math.min(BLOCK, total - off);
         const cols: Record<string, unknown[]> = {};
