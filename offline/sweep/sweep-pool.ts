@@ -125,9 +125,12 @@ export class SweepPool {
       null,
     );
     if (!worker) return sweepFeatures(index, features, rows);
+    // Claimed before waiting, so sweeps dispatched together go to different workers.
+    worker.busy++;
     try {
       await worker.ready;
     } catch (e) {
+      worker.busy--;
       if (!this.#failed)
         process.emitWarning(
           `sweep workers failed to start (${(e as Error).message}); sweeping on the main thread`,
@@ -137,7 +140,6 @@ export class SweepPool {
     }
     const t = transferableIndex(index);
     const id = ++this.#seq;
-    worker.busy++;
     return new Promise((resolve, reject) => {
       worker.jobs.set(id, { resolve, reject });
       // Rows are copied (callers keep them); the index is handed over.
