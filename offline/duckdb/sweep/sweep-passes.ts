@@ -74,15 +74,25 @@ export async function sweepPasses(req: SweepPassesRequest): Promise<SweepPassesR
     opened.push({ pass, plan: await openPlan(req, pass, entry), entry });
   }
   // The rows' key codes for every pass in one query, while cached indexes load from disk.
-  // DuckDB runs one statement at a time per connection: building an index waits for it.
   const entity = rowCodes(client, opened, req.entTable);
-  const duckdbFree = entity.then(
-    () => undefined,
-    () => undefined,
-  );
-  let done = 0;
-  const running = new Set<Promise<void>>();
-  for (const [j, { pass, plan, entry }] of opened.entries()) {
+  // DuckDB runs one statement at a time per connection: index builds queue behind the codes
+  // query and each other.
+  let duckdb: Promise<unknown> = entity;
+  const withDuckDB = <R>(fn: () => Promise<R>): Promise<R> => {
+    const run = duckdb.then(fn, fn);
+    duckdb = run.catch(() => undefined);
+    return run;
+  };
+
+  interface Job {
+    j: number;
+    p: number;
+    part: Partition;
+    feats: SweepFeature[];
+    single: boolean;
+  }
+  const jobs: Job[] = [];
+  for (const [j, { pass, plan }] of opened.entries()) {
     const feats: SweepFeature[] = pass.features.map((pf) => ({
       col: pf.col,
       aggregation: pf.feature.aggregation,
@@ -103,31 +113,34 @@ export async function sweepPasses(req: SweepPassesRequest): Promise<SweepPassesR
         dict: plan.dicts.get(pf.col) ?? null,
       });
     }
-    for (const [p, part] of plan.partitions.entries()) {
-      const index = await openIndex(req, pass, plan, entry, p, part, duckdbFree);
-      const { codes: all, ts } = await entity;
-      const codes = single ? all[j]! : shift(all[j]!, part.from, part.to);
-      // At most one sweep per worker in flight: each holds a partition's index in memory.
-      while (running.size >= req.pool.size) await Promise.race(running);
-      const job: Promise<void> = req.pool
-        .sweep(index, feats, { codes, ts })
-        .then((res) => {
-          for (const [col, r] of res) {
-            const c = columns.get(col)!;
-            if (single) c.values = r.values;
-            else {
-              const { values } = r;
-              for (let i = 0; i < rows; i++) if (codes[i]! >= 0) c.values[i] = values[i]!;
-            }
-          }
-          done += Math.round((rows * (part.to - part.from)) / Math.max(1, plan.keyCount));
-          req.onProgress?.(done);
-        })
-        .finally(() => running.delete(job));
-      running.add(job);
-    }
+    plan.partitions.forEach((part, p) => jobs.push({ j, p, part, feats, single }));
   }
-  await Promise.all(running);
+  // Largest first, one lane per worker: a lane loads its next index while the other sweeps, and
+  // holds at most one partition's index at a time.
+  jobs.sort((a, b) => b.part.events - a.part.events);
+  let next = 0;
+  let done = 0;
+  const lane = async (): Promise<void> => {
+    for (let job = jobs[next++]; job; job = jobs[next++]) {
+      const { pass, plan, entry } = opened[job.j]!;
+      const { part, single } = job;
+      const index = await openIndex(req, pass, plan, entry, job.p, part, withDuckDB);
+      const { codes: all, ts } = await entity;
+      const codes = single ? all[job.j]! : shift(all[job.j]!, part.from, part.to);
+      const res = await req.pool.sweep(index, job.feats, { codes, ts });
+      for (const [col, r] of res) {
+        const c = columns.get(col)!;
+        if (single) c.values = r.values;
+        else {
+          const { values } = r;
+          for (let i = 0; i < rows; i++) if (codes[i]! >= 0) c.values[i] = values[i]!;
+        }
+      }
+      done += Math.round((rows * (part.to - part.from)) / Math.max(1, plan.keyCount));
+      req.onProgress?.(done);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(req.pool.size, jobs.length) }, lane));
   return { columns, ts: (await entity).ts };
 }
 
@@ -173,7 +186,7 @@ async function openIndex(
   entry: IndexCacheEntry | null,
   p: number,
   part: Partition,
-  duckdbFree: Promise<void>,
+  withDuckDB: <R>(fn: () => Promise<R>) => Promise<R>,
 ): Promise<PassIndex> {
   const base = (await entry?.loadBase(p, part)) ?? null;
   const columns = new Map<string, SweepColumn>();
@@ -192,8 +205,9 @@ async function openIndex(
     else missing.push(pf);
   }
   if (base && missing.length === 0) return { keyCount: part.to - part.from, ...base, columns };
-  await duckdbFree;
-  const built = await buildPassIndex(req.client, pass, plan, part, base ? missing : pass.features);
+  const built = await withDuckDB(() =>
+    buildPassIndex(req.client, pass, plan, part, base ? missing : pass.features),
+  );
   if (built.ts.length !== part.events)
     throw new Error(
       `sweep index: partition ${p} has ${built.ts.length} events, its key dictionary counts ${part.events}`,
