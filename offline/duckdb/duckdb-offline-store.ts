@@ -669,13 +669,14 @@ export class DuckDBOfflineStore implements OfflineStore {
     });
     const numeric: { col: string; values: Float64Array }[] = [];
     const text: { col: string; values: (string | null)[] }[] = [];
-    // The entity rows' columns, in row order, as Parquet: DuckDB writes it while the on-demand
+    // The entity rows' columns, in row order (the table's insertion order), as Parquet: DuckDB
+    // writes it while the on-demand
     // transforms run (no other statement may use the connection meanwhile); the feature columns
     // are then appended to the same file, so the output is one ordered scan of it.
     const path = join(this.#tmpDir, `${table}.parquet`);
     const writeEntities = (): Promise<void> =>
       client.run(
-        `COPY (SELECT ${[...req.entityCols.map(ident), '__rid'].join(', ')} FROM ${req.entTable} ORDER BY __rid) TO ${sqlString(path)} (FORMAT parquet, COMPRESSION uncompressed)`,
+        `COPY (SELECT ${[...req.entityCols.map(ident), '__rid'].join(', ')} FROM ${req.entTable}) TO ${sqlString(path)} (FORMAT parquet, COMPRESSION uncompressed)`,
       );
     let entityFile: Promise<void> | null = null;
     const exprs = new Map<string, string>();
