@@ -12,7 +12,7 @@
 import { LarderError } from '../../../registry/errors.ts';
 import type { ExprNode } from '../../../registry/expr.ts';
 import type { FeatureSpec } from '../../../registry/spec.ts';
-import type { Pass } from '../../duckdb/sql/feature-pass.ts';
+import { featuresByHop, type Pass } from '../../duckdb/sql/feature-pass.ts';
 import { bqIdent } from './bq-sql.ts';
 import { arrayOf, hopOf, S } from './pass-sql.ts';
 import { renderBqExpr } from './render-expr.ts';
@@ -69,13 +69,7 @@ export function bqTilesSql(pass: Pass, start: number, end: number): BqTilesQuery
     `SELECT * EXCEPT (__rn) FROM (SELECT ${part}, __ts AS ts, __id AS id, ${x} AS v, ROW_NUMBER() OVER (PARTITION BY ${part} ORDER BY __ts DESC, __id DESC, ${x} DESC) AS __rn FROM ${cte} WHERE ${x} IS NOT NULL) WHERE __rn = 1`;
 
   const out: BqTilesQuery[] = [];
-  const hops = [
-    ...new Set(
-      pass.features.flatMap((pf) => (pf.feature.hopMs === null ? [] : [pf.feature.hopMs])),
-    ),
-  ];
-  for (const h of hops) {
-    const feats = pass.features.filter((pf) => pf.feature.hopMs === h);
+  for (const [h, feats] of featuresByHop(pass)) {
     const plain = feats.filter((pf) => pf.feature.aggregation !== 'mode');
     const ctes: string[] = [];
     const cols: string[] = [];

@@ -43,6 +43,18 @@ export interface Pass {
   fingerprint?: string;
 }
 
+/** A pass's windowed features grouped by hop size (tiles are per hop size), first seen first. */
+export function featuresByHop(pass: Pass): [number, PassFeature[]][] {
+  const groups = new Map<number, PassFeature[]>();
+  for (const pf of pass.features) {
+    const h = pf.feature.hopMs;
+    if (h === null) continue;
+    if (!groups.has(h)) groups.set(h, []);
+    groups.get(h)!.push(pf);
+  }
+  return [...groups];
+}
+
 /** Groups the features of several views into passes by (source, keys, filter). */
 export function passKey(view: FeatureViewSpec, joinKeys: string[]): string {
   return JSON.stringify({

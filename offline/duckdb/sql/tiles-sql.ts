@@ -5,7 +5,7 @@
  */
 import type { FeatureSpec } from '../../../registry/spec.ts';
 import { ident } from '../duckdb-client.ts';
-import type { Pass } from './feature-pass.ts';
+import { featuresByHop, type Pass } from './feature-pass.ts';
 import { renderExpr } from './render-expr.ts';
 import { splitArrayPath, exprPaths, type ExprNode } from '../../../registry/expr.ts';
 
@@ -45,13 +45,7 @@ export function tilesSql(pass: Pass, start: number, end: number): TilesQuery[] {
   const ts = ident(pass.timestampField);
   const id = `CAST(${ident(pass.idField)} AS VARCHAR)`;
   const out: TilesQuery[] = [];
-  const hops = [
-    ...new Set(
-      pass.features.flatMap((pf) => (pf.feature.hopMs === null ? [] : [pf.feature.hopMs])),
-    ),
-  ];
-  for (const h of hops) {
-    const feats = pass.features.filter((pf) => pf.feature.hopMs === h);
+  for (const [h, feats] of featuresByHop(pass)) {
     const hop = `(${ts} - (((${ts} % ${h}) + ${h}) % ${h})) // ${h}`;
     const parts: string[] = [];
     feats.forEach((pf, j) => {
