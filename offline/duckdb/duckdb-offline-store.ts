@@ -9,6 +9,7 @@ import {
   existsSync,
   mkdirSync,
   readdirSync,
+  renameSync,
   rmSync,
   statSync,
   writeFileSync,
@@ -58,10 +59,9 @@ import { readSourceSql } from './sql/read-source.ts';
 import { renderExpr } from './sql/render-expr.ts';
 import { tilesSql } from './sql/tiles-sql.ts';
 import { writeArrow, type ArrowKind } from './write-arrow.ts';
-import type { ValueDict } from './sweep/build-pass-index.ts';
 import { SweepPool } from '../sweep/sweep-pool.ts';
 import { SweepIndexCache } from './sweep/index-cache.ts';
-import { appendDoubleColumns } from './parquet/double-columns.ts';
+import { appendColumns, type AppendColumn } from './parquet/append-columns.ts';
 import { sweepPasses, type SweptColumn } from './sweep/sweep-passes.ts';
 
 interface LoadedSource {
@@ -501,27 +501,38 @@ export class DuckDBOfflineStore implements OfflineStore {
         }
     }
     const sweep = !this.#remote && this.#config.engine === 'sweep';
-    let release = (): void => {};
-    let from = `${ent.table} e`;
-    let ordered = false;
+    const format = req.out.type === 'file' ? (req.out.format ?? outputFormat(req.out.path)) : null;
+    /** The sweep engine's output: a Parquet file with every output column, in row order. */
+    let sweptFile: string | null = null;
     if (sweep) {
-      const t = this.#name('feat');
-      const swept = await this.#sweepExport(client, {
-        repo,
-        passes: [...passes.values()],
-        odfvs,
-        requestFields: [...requestFields],
-        entTable: ent.table,
-        entityCols,
-        total,
-        table: t,
-        columnOf,
-        progress,
-      });
-      from = swept.from;
-      ordered = swept.ordered;
-      release = swept.release;
-      for (const [col, expr] of swept.exprs) exprOf.set(col, expr);
+      // A Parquet export is written next to its destination and renamed into place; any other
+      // output is one scan of a temporary Parquet file.
+      sweptFile =
+        req.out.type === 'file' && format === 'parquet'
+          ? `${req.out.path}.${randomUUID()}.tmp`
+          : join(this.#tmpDir, `${this.#name('feat')}.parquet`);
+      try {
+        await this.#sweepExport(client, {
+          repo,
+          passes: [...passes.values()],
+          odfvs,
+          requestFields: [...requestFields],
+          entTable: ent.table,
+          entityCols,
+          outputs: features.map((f, i) => ({
+            col: columnOf(f.view, f.feature),
+            name: outNames[i]!,
+            type: f.type,
+          })),
+          total,
+          path: sweptFile,
+          columnOf,
+          progress,
+        });
+      } catch (e) {
+        rmSync(sweptFile, { force: true });
+        throw e;
+      }
     }
     for (const pass of this.#remote || sweep ? [] : passes.values()) {
       const t = this.#name('pass');
@@ -597,41 +608,56 @@ export class DuckDBOfflineStore implements OfflineStore {
         (f, i) => `${exprOf.get(columnOf(f.view, f.feature))} AS ${ident(outNames[i]!)}`,
       ),
     ];
-    const finalSql = `SELECT ${select.join(', ')} FROM ${from} ${joins.join(' ')}${ordered ? '' : ' ORDER BY e.__rid'}`;
+    const finalSql = sweptFile
+      ? `SELECT * FROM read_parquet(${sqlString(sweptFile)})`
+      : `SELECT ${select.join(', ')} FROM ${ent.table} e ${joins.join(' ')} ORDER BY e.__rid`;
     const columns: ExportColumn[] = [
       ...entityCols.map((name) => ({ name, type: 'entity' as const })),
       ...features.map((f, i) => ({ name: outNames[i]!, type: f.type })),
     ];
     const summary: ExportSummary = { rows: total, seconds: 0, rowsPerSecond: 0, columns, rejects };
-    if (req.out.type === 'memory') {
-      const data: Record<string, never>[] = [];
-      for await (const chunk of client.stream(finalSql)) {
-        for (let r = 0; r < chunk.size; r++) {
-          const o: Record<string, unknown> = {};
-          chunk.names.forEach((name, i) => (o[name] = chunk.columns[i]![r]));
-          data.push(o as Record<string, never>);
+    try {
+      if (req.out.type === 'memory') {
+        const data: Record<string, never>[] = [];
+        for await (const chunk of client.stream(finalSql)) {
+          for (let r = 0; r < chunk.size; r++) {
+            const o: Record<string, unknown> = {};
+            chunk.names.forEach((name, i) => (o[name] = chunk.columns[i]![r]));
+            data.push(o as Record<string, never>);
+          }
         }
+        summary.data = data;
+      } else if (sweptFile && format === 'parquet') {
+        renameSync(sweptFile, req.out.path);
+      } else {
+        await this.#write(
+          client,
+          finalSql,
+          req.out.path,
+          format!,
+          columns,
+          ent.columns,
+          total,
+          (d) => progress('writing', d, total),
+        );
       }
-      summary.data = data;
-    } else {
-      const format = req.out.format ?? outputFormat(req.out.path);
-      await this.#write(client, finalSql, req.out.path, format, columns, ent.columns, total, (d) =>
-        progress('writing', d, total),
-      );
+    } finally {
+      if (sweptFile) rmSync(sweptFile, { force: true });
     }
     summary.seconds = elapsed();
     summary.rowsPerSecond = summary.seconds > 0 ? total / summary.seconds : 0;
     progress('done', total, total);
-    release();
     await this.#dropTemps(client);
     return summary;
   }
 
   /**
    * The sweep engine (see `sweep/sweep-passes.ts`) plus on-demand features, computed in
-   * TypeScript over whole columns; the values land in temp table `req.table` (one DOUBLE column
-   * per feature, NaN = null, entity-row order, joined positionally). Returns each column's SQL
-   * over that table, decoded to its type.
+   * TypeScript over whole columns, written as one Parquet file at `req.path` with every output
+   * column in entity-row order: DuckDB writes the entity rows' own columns (in their insertion
+   * order) while the on-demand transforms run, then the feature columns are appended to that
+   * file from their typed arrays (`parquet/append-columns.ts`) — no join, no sort, no second
+   * pass over the rows.
    */
   async #sweepExport(
     client: DuckDBClient,
@@ -643,19 +669,15 @@ export class DuckDBOfflineStore implements OfflineStore {
       entTable: string;
       /** The entity rows' own columns, passed through to the output. */
       entityCols: string[];
+      /** The output's feature columns, in order: internal column, output name, type. */
+      outputs: { col: string; name: string; type: ValueType }[];
       total: number;
-      table: string;
+      path: string;
       columnOf: (view: string, feature: string) => string;
       progress: (phase: string, rowsDone: number, rowsTotal: number) => void;
     },
-  ): Promise<{
-    exprs: Map<string, string>;
-    /** The output query's FROM (alias `e`), and whether it yields rows in entity-row order. */
-    from: string;
-    ordered: boolean;
-    release: () => void;
-  }> {
-    const { total, table } = req;
+  ): Promise<void> {
+    const { total, path } = req;
     const swept = await sweepPasses({
       client,
       passes: req.passes,
@@ -667,107 +689,97 @@ export class DuckDBOfflineStore implements OfflineStore {
       pool: this.#sweepPool(),
       onProgress: (d) => req.progress('aggregating', Math.min(d, total), total),
     });
-    const numeric: { col: string; values: Float64Array }[] = [];
-    const text: { col: string; values: (string | null)[] }[] = [];
-    // The entity rows' columns, in row order (the table's insertion order), as Parquet: DuckDB
-    // writes it while the on-demand
-    // transforms run (no other statement may use the connection meanwhile); the feature columns
-    // are then appended to the same file, so the output is one ordered scan of it.
-    const path = join(this.#tmpDir, `${table}.parquet`);
-    const writeEntities = (): Promise<void> =>
-      client.run(
-        `COPY (SELECT ${[...req.entityCols.map(ident), '__rid'].join(', ')} FROM ${req.entTable}) TO ${sqlString(path)} (FORMAT parquet, COMPRESSION uncompressed)`,
-      );
-    let entityFile: Promise<void> | null = null;
-    const exprs = new Map<string, string>();
-    for (const [col, c] of swept.columns) {
-      numeric.push({ col, values: c.values });
-      exprs.set(col, decodeSwept(`e.${ident(col)}`, c.type, c.dict));
+    const request: Record<string, unknown[]> = {};
+    if (req.odfvs.length > 0 && req.requestFields.length > 0) {
+      for (const f of req.requestFields) request[f] = [];
+      for await (const chunk of client.stream(
+        `SELECT ${req.requestFields.map(ident).join(', ')} FROM ${req.entTable} ORDER BY __rid`,
+      ))
+        req.requestFields.forEach((f, i) => request[f]!.push(...chunk.columns[i]!));
     }
-    if (req.odfvs.length > 0) {
-      const specs = req.odfvs.flatMap((name) =>
-        req.repo.onDemandViews
-          .get(name)!
-          .spec.features.map((f) => ({ col: req.columnOf(name, f.name), type: f.type })),
-      );
-      const request: Record<string, unknown[]> = {};
-      if (req.requestFields.length > 0) {
-        for (const f of req.requestFields) request[f] = [];
-        for await (const chunk of client.stream(
-          `SELECT ${req.requestFields.map(ident).join(', ')} FROM ${req.entTable} ORDER BY __rid`,
-        ))
-          req.requestFields.forEach((f, i) => request[f]!.push(...chunk.columns[i]!));
-      }
-      entityFile ??= writeEntities();
-      const outs = specs.map((s) => ({
-        ...s,
-        values: s.type === 'string' ? null : new Float64Array(total),
-        strings: s.type === 'string' ? new Array<string | null>(total) : null,
-      }));
-      const inputs = new Set(
-        req.odfvs.flatMap((name) =>
-          Object.values(req.repo.onDemandViews.get(name)!.spec.inputs).flatMap((i) =>
-            i.from === 'feature' ? [req.columnOf(i.view, i.feature)] : [],
-          ),
+    // DuckDB writes the entity columns while the transforms run (nothing else may use the
+    // connection meanwhile).
+    const entityFile = client.run(
+      `COPY (SELECT ${req.entityCols.map(ident).join(', ')} FROM ${req.entTable}) TO ${sqlString(path)} (FORMAT parquet, COMPRESSION ${ENTITY_COMPRESSION})`,
+    );
+    const computed = new Map<string, AppendColumn>();
+    for (const [col, c] of swept.columns) computed.set(col, sweptColumn(col, c));
+    try {
+      if (req.odfvs.length > 0)
+        for (const c of this.#onDemandColumns(req, swept, request)) computed.set(c.name, c);
+    } finally {
+      await entityFile;
+    }
+    appendColumns(
+      path,
+      req.outputs.map((o) => ({ ...computed.get(o.col)!, name: o.name })),
+    );
+  }
+
+  /** The on-demand views' output columns (named by internal column), over whole columns. */
+  #onDemandColumns(
+    req: {
+      repo: ExportRequest['repo'];
+      odfvs: string[];
+      requestFields: string[];
+      total: number;
+      columnOf: (view: string, feature: string) => string;
+      progress: (phase: string, rowsDone: number, rowsTotal: number) => void;
+    },
+    swept: { columns: Map<string, SweptColumn>; ts: Float64Array },
+    request: Record<string, unknown[]>,
+  ): AppendColumn[] {
+    const { total } = req;
+    const specs = req.odfvs.flatMap((name) =>
+      req.repo.onDemandViews
+        .get(name)!
+        .spec.features.map((f) => ({ col: req.columnOf(name, f.name), type: f.type })),
+    );
+    const outs = specs.map((s) => ({
+      ...s,
+      values: s.type === 'string' ? null : new Float64Array(total),
+      strings: s.type === 'string' ? new Array<string | null>(total) : null,
+    }));
+    const inputs = new Set(
+      req.odfvs.flatMap((name) =>
+        Object.values(req.repo.onDemandViews.get(name)!.spec.inputs).flatMap((i) =>
+          i.from === 'feature' ? [req.columnOf(i.view, i.feature)] : [],
         ),
-      );
-      // Small blocks keep the transforms' per-block arrays in V8's young generation (8192 rows:
-      // ~0.25 s faster over 1M rows than 65536, measured with bench:export).
-      const BLOCK = 1 << 13;
-      for (let off = 0; off < total; off += BLOCK) {
-        const size = Math.min(BLOCK, total - off);
-        const cols: Record<string, unknown[]> = {};
-        for (const col of inputs) cols[col] = jsValues(swept.columns.get(col)!, off, size);
-        for (const f of req.requestFields) cols[f] = request[f]!.slice(off, off + size);
-        const ts = Array.from(swept.ts.subarray(off, off + size));
-        const res = applyOnDemand(req.repo, req.odfvs, cols, size, ts, req.columnOf);
-        for (const o of outs) {
-          const vals = res[o.col]!;
-          if (o.strings) {
-            for (let i = 0; i < size; i++) {
-              const v = vals[i];
-              o.strings[off + i] = v === null || v === undefined ? null : String(v);
-            }
-          } else {
-            const into = o.values!;
-            for (let i = 0; i < size; i++) {
-              const v = vals[i];
-              into[off + i] =
-                v === null || v === undefined ? NaN : typeof v === 'boolean' ? +v : Number(v);
-            }
+      ),
+    );
+    // Small blocks keep the transforms' per-block arrays in V8's young generation (8192 rows:
+    // ~0.25 s faster over 1M rows than 65536, measured with bench:export).
+    const BLOCK = 1 << 13;
+    for (let off = 0; off < total; off += BLOCK) {
+      const size = Math.min(BLOCK, total - off);
+      const cols: Record<string, unknown[]> = {};
+      for (const col of inputs) cols[col] = jsValues(swept.columns.get(col)!, off, size);
+      for (const f of req.requestFields) cols[f] = request[f]!.slice(off, off + size);
+      const ts = Array.from(swept.ts.subarray(off, off + size));
+      const res = applyOnDemand(req.repo, req.odfvs, cols, size, ts, req.columnOf);
+      for (const o of outs) {
+        const vals = res[o.col]!;
+        if (o.strings) {
+          for (let i = 0; i < size; i++) {
+            const v = vals[i];
+            o.strings[off + i] = v === null || v === undefined ? null : String(v);
+          }
+        } else {
+          const into = o.values!;
+          for (let i = 0; i < size; i++) {
+            const v = vals[i];
+            into[off + i] =
+              v === null || v === undefined ? NaN : typeof v === 'boolean' ? +v : Number(v);
           }
         }
-        req.progress('on-demand features', off + size, total);
       }
-      for (const o of outs) {
-        if (o.values) {
-          numeric.push({ col: o.col, values: o.values });
-          exprs.set(o.col, decodeSwept(`e.${ident(o.col)}`, o.type, null));
-        } else {
-          text.push({ col: o.col, values: o.strings! });
-          exprs.set(o.col, `${table}_text.${ident(o.col)}`);
-        }
-      }
+      req.progress('on-demand features', off + size, total);
     }
-    await (entityFile ?? writeEntities());
-    appendDoubleColumns(
-      path,
-      numeric.map((c) => ({ name: c.col, values: c.values })),
+    return outs.map((o): AppendColumn =>
+      o.strings
+        ? { name: o.col, type: 'string', strings: o.strings }
+        : { name: o.col, type: o.type as 'int64' | 'float64' | 'bool', values: o.values! },
     );
-    const release = (): void => rmSync(path, { force: true });
-    let from = `read_parquet(${sqlString(path)}) AS e`;
-    if (text.length > 0) {
-      await client.run(
-        `CREATE TEMP TABLE ${table}_text (__rid BIGINT${text.map((c) => `, ${ident(c.col)} VARCHAR`).join('')})`,
-      );
-      // Entity rows have __rid 0 … total-1 (rowid), in the order the columns hold them.
-      await client.appendColumns(`${table}_text`, [
-        Array.from({ length: total }, (_, i) => i),
-        ...text.map((c) => c.values),
-      ]);
-      from += ` JOIN ${table}_text ON ${table}_text.__rid = e.__rid`;
-    }
-    return { exprs, from, ordered: text.length === 0, release };
   }
 
   async #write(
@@ -923,18 +935,11 @@ function sqlTypeOfField(spec: BatchSourceSpec, field: string): string {
           : 'JSON';
 }
 
-/** SQL turning a swept DOUBLE column (NaN = null, strings as dictionary codes) into its type. */
-function decodeSwept(col: string, type: ValueType, dict: ValueDict | null): string {
-  const v = `nullif(${col}, 'NaN'::DOUBLE)`;
-  if (dict) {
-    if (dict.strings.length === 0) return 'NULL::VARCHAR';
-    if (dict.strings.length <= 256)
-      return `CASE CAST(${v} AS INTEGER) ${dict.strings.map((s, i) => `WHEN ${i} THEN ${sqlString(s)}`).join(' ')} END`;
-    return `(SELECT d.v FROM ${dict.table} d WHERE d.__code = CAST(${v} AS INTEGER))`;
-  }
-  if (type === 'int64') return `CAST(${v} AS BIGINT)`;
-  if (type === 'bool') return `CAST(${v} AS BOOLEAN)`;
-  return v;
+/** A swept column as the Parquet writer takes it (strings as codes into their dictionary). */
+function sweptColumn(name: string, c: SweptColumn): AppendColumn {
+  if (c.dict) return { name, type: 'string', codes: c.values, dict: c.dict.strings };
+  if (c.type === 'string') throw new Error(`sweep: string column ${name} has no dictionary`);
+  return { name, type: c.type, values: c.values };
 }
 
 /** Rows `off … off+size-1` of a swept column as JS values (what on-demand transforms read). */
@@ -968,6 +973,12 @@ function arrowKindOf(duckType: string): ArrowKind {
   if (t === 'BOOLEAN') return 'bool';
   return 'string';
 }
+
+/**
+ * Compression of the entity columns in a sweep export's Parquet file (the feature columns are
+ * dictionary / RLE encoded, uncompressed: see `parquet/append-columns.ts`).
+ */
+const ENTITY_COMPRESSION = 'snappy';
 
 const renderKey = (p: Pass, i: number): string => renderExpr(p.schema, p.keys[i]!.expr);
 const renderFilter = (p: Pass): string => renderExpr(p.schema, p.filter!);

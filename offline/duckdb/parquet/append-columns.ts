@@ -1,0 +1,703 @@
+/**
+ * Appends typed columns held in typed arrays to a Parquet file another writer made (DuckDB),
+ * row group by row group, keeping its bytes and extending its footer — so the file then holds
+ * the other writer's columns and these, row for row: no join, no sort, no second pass over the
+ * data. This is how the sweep engine writes an export's feature columns.
+ *
+ * Values are numbers in a `Float64Array`, NaN for null (the sweep's representation). Each new
+ * column is OPTIONAL, one uncompressed data page (v1) per row group, with DuckDB's own schema
+ * conventions (BIGINT as INT64 + INT_64, VARCHAR as BYTE_ARRAY + UTF8), null counts and, for
+ * numbers and sorted dictionaries, min/max statistics:
+ * - `int64`: a dictionary when the chunk's values span fewer than 2^16 (counts, ages in days),
+ *   else PLAIN; non-integers round half to even, as DuckDB's cast does;
+ * - `float64`: PLAIN (the array's bytes, nulls left out);
+ * - `bool`: PLAIN (bit-packed), values 0/1;
+ * - `string`: a dictionary page per chunk (only the codes the chunk uses) and RLE-coded indices,
+ *   from codes into a string list, or from an array of strings.
+ *
+ * @example
+ * // COPY (SELECT user_id FROM ent) TO '/tmp/e.parquet' (FORMAT parquet)
+ * appendColumns('/tmp/e.parquet', [
+ *   { name: 'clicks_1h', type: 'int64', values: Float64Array.of(3, 0) },
+ *   { name: 'platform', type: 'string', codes: Float64Array.of(1, NaN), dict: ['ios', 'web'] },
+ * ]);
+ * // SELECT user_id, clicks_1h, platform FROM read_parquet('/tmp/e.parquet') → same row order
+ */
+import {
+  closeSync,
+  fstatSync,
+  ftruncateSync,
+  openSync,
+  readSync,
+  writeSync,
+  writevSync,
+} from 'node:fs';
+import {
+  decodeStruct,
+  encodeStruct,
+  field,
+  list,
+  req,
+  struct,
+  T,
+  utf8,
+  type TList,
+  type TStruct,
+  type TValue,
+} from './thrift-compact.ts';
+
+export type AppendColumn =
+  | { name: string; type: 'int64' | 'float64' | 'bool'; values: Float64Array }
+  /** Codes into `dict` (NaN = null). */
+  | { name: string; type: 'string'; codes: Float64Array; dict: readonly string[] }
+  | { name: string; type: 'string'; strings: readonly (string | null)[] };
+
+// Parquet's enums (parquet.thrift).
+const BOOLEAN = 0;
+const INT64 = 2;
+const DOUBLE = 5;
+const BYTE_ARRAY = 6;
+const OPTIONAL = 1;
+const UTF8 = 0;
+const INT_64 = 18;
+const PLAIN = 0;
+const PLAIN_DICTIONARY = 2;
+const RLE = 3;
+const DATA_PAGE = 0;
+const DICTIONARY_PAGE = 2;
+const MAGIC = Buffer.from('PAR1');
+/** A dictionary for int64 chunks whose values span less than this. */
+const INT_DICT_SPAN = 1 << 16;
+
+/** A growable byte buffer. */
+class Bytes {
+  buf: Uint8Array;
+  len = 0;
+  constructor(capacity: number) {
+    this.buf = new Uint8Array(Math.max(16, capacity));
+  }
+  ensure(n: number): void {
+    if (this.len + n <= this.buf.length) return;
+    const next = new Uint8Array(Math.max(this.buf.length * 2, this.len + n));
+    next.set(this.buf.subarray(0, this.len));
+    this.buf = next;
+  }
+  byte(b: number): void {
+    this.ensure(1);
+    this.buf[this.len++] = b;
+  }
+  varint(v: number): void {
+    this.ensure(5);
+    while (v >= 0x80) {
+      this.buf[this.len++] = (v & 0x7f) | 0x80;
+      v >>>= 7;
+    }
+    this.buf[this.len++] = v;
+  }
+  int32(v: number): void {
+    this.ensure(4);
+    const b = this.buf;
+    b[this.len++] = v & 0xff;
+    b[this.len++] = (v >>> 8) & 0xff;
+    b[this.len++] = (v >>> 16) & 0xff;
+    b[this.len++] = (v >>> 24) & 0xff;
+  }
+  bytes(b: Uint8Array): void {
+    this.ensure(b.length);
+    this.buf.set(b, this.len);
+    this.len += b.length;
+  }
+  view(): Uint8Array {
+    return this.buf.subarray(0, this.len);
+  }
+}
+
+/**
+ * Parquet's RLE / bit-packed hybrid encoding, fed 8 values at a time: a group of 8 equal values
+ * extends (or starts) an RLE run, any other group joins the current bit-packed run (at most 63
+ * groups, so its header is one byte). Only the last group may be short (zero-padded when
+ * bit-packed). Values are `< 2^width`, width ≤ 24.
+ */
+class Hybrid {
+  readonly #out: Bytes;
+  readonly #width: number;
+  #rleValue = 0;
+  #rleCount = 0;
+  #bpHeader = -1;
+  #bpGroups = 0;
+
+  constructor(out: Bytes, width: number) {
+    if (width > 24) throw new Error(`RLE/bit-packed hybrid: bit width ${width} > 24`);
+    this.#out = out;
+    this.#width = width;
+  }
+
+  /** `count` (8, or fewer for the last group) values equal to `v`. */
+  same(v: number, count = 8): void {
+    if (this.#rleCount > 0 && this.#rleValue === v) {
+      this.#rleCount += count;
+      return;
+    }
+    this.#flushPacked();
+    this.#flushRle();
+    this.#rleValue = v;
+    this.#rleCount = count;
+  }
+
+  /** Reserves a bit-packed group: its `width` bytes go at the returned offset of `out.buf`. */
+  group(): number {
+    this.#flushRle();
+    const out = this.#out;
+    out.ensure(1 + this.#width);
+    if (this.#bpHeader < 0) this.#bpHeader = out.len++;
+    const p = out.len;
+    out.len += this.#width;
+    if (++this.#bpGroups === 63) this.#flushPacked();
+    return p;
+  }
+
+  finish(): void {
+    this.#flushPacked();
+    this.#flushRle();
+  }
+
+  #flushRle(): void {
+    if (this.#rleCount === 0) return;
+    const out = this.#out;
+    out.varint(this.#rleCount * 2);
+    out.ensure(3);
+    for (let b = 0; b < this.#width; b += 8) out.buf[out.len++] = (this.#rleValue >>> b) & 0xff;
+    this.#rleCount = 0;
+  }
+
+  #flushPacked(): void {
+    if (this.#bpHeader < 0) return;
+    this.#out.buf[this.#bpHeader] = (this.#bpGroups << 1) | 1;
+    this.#bpHeader = -1;
+    this.#bpGroups = 0;
+  }
+}
+
+/** Definition levels of rows `[r0, r0+n)` (1 = present, NaN = null), hybrid-encoded. */
+function encodeLevels(values: Float64Array, r0: number, n: number, out: Bytes): void {
+  const h = new Hybrid(out, 1);
+  const end = r0 + n;
+  let i = r0;
+  for (; i < end; i += 8) {
+    const k = Math.min(8, end - i);
+    let bits = 0;
+    for (let j = 0; j < k; j++) {
+      const x = values[i + j]!;
+      if (x === x) bits |= 1 << j;
+    }
+    if (bits === 0) h.same(0, k);
+    else if (bits === (1 << k) - 1) h.same(1, k);
+    else {
+      const p = h.group(); // may grow out.buf
+      out.buf[p] = bits;
+    }
+  }
+  h.finish();
+}
+
+/** Dictionary indices `idx[0 … m-1]`, hybrid-encoded at `width` bits. */
+function encodeIndices(idx: Int32Array, m: number, width: number, out: Bytes): void {
+  const h = new Hybrid(out, width);
+  for (let i = 0; i < m; i += 8) {
+    const k = Math.min(8, m - i);
+    const v = idx[i]!;
+    let j = 1;
+    while (j < k && idx[i + j] === v) j++;
+    if (j === k) {
+      h.same(v, k);
+      continue;
+    }
+    let p = h.group();
+    const b = out.buf;
+    let acc = 0;
+    let bits = 0;
+    for (j = 0; j < 8; j++) {
+      acc |= (j < k ? idx[i + j]! : 0) << bits;
+      bits += width;
+      while (bits >= 8) {
+        b[p++] = acc & 0xff;
+        acc >>>= 8;
+        bits -= 8;
+      }
+    }
+  }
+  h.finish();
+}
+
+/** Bits needed for values `0 … count-1` (at least 1). */
+const bitWidth = (count: number): number => Math.max(1, 32 - Math.clz32(Math.max(0, count - 1)));
+
+/** Reused scratch for a chunk's dictionary indices (encoding is synchronous). */
+let scratch = new Int32Array(0);
+const indices = (m: number): Int32Array =>
+  scratch.length >= m ? scratch : (scratch = new Int32Array(Math.max(m, 2 * scratch.length)));
+
+interface EncodedChunk {
+  /** The chunk's bytes in pieces: its pages (dictionary page first), headers included. */
+  parts: Uint8Array[];
+  size: number;
+  /** Length of the dictionary page (header included), 0 without one. */
+  dictionaryBytes: number;
+  physical: number;
+  encodings: number[];
+  statistics: TStruct;
+}
+
+/** A page: its header, then its body's pieces. */
+function page(type: number, body: Uint8Array[], header: [number, number, TStruct]): Uint8Array[] {
+  const len = body.reduce((s, b) => s + b.length, 0);
+  return [
+    encodeStruct(struct([1, T.I32, type], [2, T.I32, len], [3, T.I32, len], header)),
+    ...body,
+  ];
+}
+
+const dataPage = (n: number, encoding: number, body: Uint8Array[]): Uint8Array[] =>
+  page(DATA_PAGE, body, [
+    5,
+    T.STRUCT,
+    struct([1, T.I32, n], [2, T.I32, encoding], [3, T.I32, RLE], [4, T.I32, RLE]),
+  ]);
+
+const dictionaryPage = (entries: number, body: Uint8Array): Uint8Array[] =>
+  page(DICTIONARY_PAGE, [body], [7, T.STRUCT, struct([1, T.I32, entries], [2, T.I32, PLAIN])]);
+
+const statistics = (nulls: number, min?: Uint8Array, max?: Uint8Array): TStruct =>
+  min && max
+    ? struct([3, T.I64, BigInt(nulls)], [5, T.BINARY, max], [6, T.BINARY, min])
+    : struct([3, T.I64, BigInt(nulls)]);
+
+/** Room for a page's levels: a bit per row, a header byte per 504 rows, the length, slack. */
+const levelBytes = (n: number): number => (n >> 3) + (n >> 5) + 64;
+
+/** A v1 data page's definition levels: a 4-byte length, then the levels. */
+function writeLevels(values: Float64Array, r0: number, n: number, nulls: number, out: Bytes): void {
+  const at = out.len;
+  out.int32(0);
+  if (nulls === 0 || nulls === n) {
+    out.varint(n * 2);
+    out.byte(nulls === 0 ? 1 : 0);
+  } else encodeLevels(values, r0, n, out);
+  const len = out.len - at - 4;
+  out.buf[at] = len & 0xff;
+  out.buf[at + 1] = (len >>> 8) & 0xff;
+  out.buf[at + 2] = (len >>> 16) & 0xff;
+  out.buf[at + 3] = (len >>> 24) & 0xff;
+}
+
+function countNulls(values: Float64Array, r0: number, n: number): number {
+  let nulls = 0;
+  for (let i = r0; i < r0 + n; i++) {
+    const x = values[i]!;
+    if (x !== x) nulls++;
+  }
+  return nulls;
+}
+
+const float64Bytes = (x: number): Uint8Array => new Uint8Array(Float64Array.of(x).buffer);
+const int64Bytes = (x: number): Uint8Array => {
+  const b = new Uint8Array(8);
+  new DataView(b.buffer).setBigInt64(0, BigInt(x), true);
+  return b;
+};
+
+/** DuckDB's DOUBLE → BIGINT cast: round half to even; beyond ±2^53 is an error. */
+function toInt64(x: number, name: string): number {
+  const v = Math.abs(x % 1) === 0.5 ? 2 * Math.round(x / 2) : Math.round(x);
+  if (!Number.isSafeInteger(v))
+    throw new Error(`column ${name}: ${x} is not an int64 value this writer can hold exactly`);
+  return v === 0 ? 0 : v;
+}
+
+function encodeInt64(name: string, values: Float64Array, r0: number, n: number): EncodedChunk {
+  let src = values;
+  let s0 = r0;
+  let nulls = 0;
+  let min = Infinity;
+  let max = -Infinity;
+  let integral = true;
+  for (let i = r0; i < r0 + n; i++) {
+    const x = values[i]!;
+    if (x !== x) {
+      nulls++;
+      continue;
+    }
+    if (x < min) min = x;
+    if (x > max) max = x;
+    if (Math.floor(x) !== x) integral = false;
+  }
+  const m = n - nulls;
+  if (m > 0 && !(integral && Number.isSafeInteger(min) && Number.isSafeInteger(max))) {
+    // Rounded (or rejected) like DuckDB's cast, into a copy of the chunk.
+    src = new Float64Array(n);
+    s0 = 0;
+    min = Infinity;
+    max = -Infinity;
+    for (let i = 0; i < n; i++) {
+      const x = values[r0 + i]!;
+      const v = x !== x ? NaN : toInt64(x, name);
+      src[i] = v;
+      if (v < min) min = v;
+      if (v > max) max = v;
+    }
+  }
+  const stats = m > 0 ? statistics(nulls, int64Bytes(min), int64Bytes(max)) : statistics(nulls);
+  if (m > 0 && max - min < INT_DICT_SPAN) {
+    // A dictionary in ascending value order: the slot of each value of the span.
+    const slot = new Int32Array(max - min + 1);
+    for (let i = s0; i < s0 + n; i++) {
+      const x = src[i]!;
+      if (x === x) slot[x - min] = 1;
+    }
+    const dict: number[] = [];
+    for (let v = 0; v < slot.length; v++) if (slot[v] === 1) slot[v] = dict.push(min + v) - 1;
+    const idx = indices(m);
+    for (let i = s0, k = 0; i < s0 + n; i++) {
+      const x = src[i]!;
+      if (x === x) idx[k++] = slot[x - min]!;
+    }
+    const width = bitWidth(dict.length);
+    const out = new Bytes(((m * width) >> 3) + (m >> 5) + levelBytes(n));
+    writeLevels(src, s0, n, nulls, out);
+    out.byte(width);
+    encodeIndices(idx, m, width, out);
+    const d = new Uint8Array(dict.length * 8);
+    writeInt64s(dict, d);
+    return chunk(
+      INT64,
+      dictionaryPage(dict.length, d),
+      dataPage(n, PLAIN_DICTIONARY, [out.view()]),
+      stats,
+    );
+  }
+  const out = new Bytes(levelBytes(n));
+  writeLevels(src, s0, n, nulls, out);
+  const plain = new Uint8Array(m * 8);
+  const w = new Int32Array(plain.buffer);
+  for (let i = s0, k = 0; i < s0 + n; i++) {
+    const x = src[i]!;
+    if (x !== x) continue;
+    const hi = Math.floor(x / 4294967296);
+    w[k++] = x - hi * 4294967296;
+    w[k++] = hi;
+  }
+  return chunk(INT64, null, dataPage(n, PLAIN, [out.view(), plain]), stats);
+}
+
+/** Little-endian int64s of safe integers (two's complement from the 32-bit halves). */
+function writeInt64s(xs: ArrayLike<number>, into: Uint8Array): void {
+  const w = new Int32Array(into.buffer, into.byteOffset, xs.length * 2);
+  for (let k = 0; k < xs.length; k++) {
+    const x = xs[k]!;
+    const hi = Math.floor(x / 4294967296);
+    w[2 * k] = x - hi * 4294967296;
+    w[2 * k + 1] = hi;
+  }
+}
+
+function encodeFloat64(values: Float64Array, r0: number, n: number): EncodedChunk {
+  const nulls = countNulls(values, r0, n);
+  const out = new Bytes(levelBytes(n));
+  writeLevels(values, r0, n, nulls, out);
+  // Without nulls the page holds the array's own bytes.
+  const present = nulls === 0 ? values.subarray(r0, r0 + n) : new Float64Array(n - nulls);
+  let min = Infinity;
+  let max = -Infinity;
+  for (let i = r0, k = 0; i < r0 + n; i++) {
+    const x = values[i]!;
+    if (x !== x) continue;
+    if (nulls !== 0) present[k++] = x;
+    if (x < min) min = x;
+    if (x > max) max = x;
+  }
+  const stats =
+    present.length > 0
+      ? // -0 as the minimum and +0 as the maximum, as the format asks.
+        statistics(nulls, float64Bytes(min === 0 ? -0 : min), float64Bytes(max === 0 ? 0 : max))
+      : statistics(nulls);
+  const bytes = new Uint8Array(present.buffer, present.byteOffset, present.byteLength);
+  return chunk(DOUBLE, null, dataPage(n, PLAIN, [out.view(), bytes]), stats);
+}
+
+function encodeBool(values: Float64Array, r0: number, n: number): EncodedChunk {
+  const nulls = countNulls(values, r0, n);
+  const out = new Bytes(levelBytes(n));
+  writeLevels(values, r0, n, nulls, out);
+  const bits = new Uint8Array((n - nulls + 7) >> 3);
+  let k = 0;
+  let ones = 0;
+  for (let i = r0; i < r0 + n; i++) {
+    const x = values[i]!;
+    if (x !== x) continue;
+    if (x !== 0) {
+      bits[k >> 3]! |= 1 << (k & 7);
+      ones++;
+    }
+    k++;
+  }
+  const stats =
+    k > 0
+      ? statistics(nulls, Uint8Array.of(ones === k ? 1 : 0), Uint8Array.of(ones > 0 ? 1 : 0))
+      : statistics(nulls);
+  return chunk(BOOLEAN, null, dataPage(n, PLAIN, [out.view(), bits]), stats);
+}
+
+/** A string column's dictionary as UTF-8, and whether it is in byte order (min/max valid). */
+interface Utf8Dict {
+  bytes: Uint8Array[];
+  ordered: boolean;
+}
+
+function utf8Dict(dict: readonly string[]): Utf8Dict {
+  const bytes = dict.map((s) => Buffer.from(s, 'utf8'));
+  let ordered = true;
+  for (let i = 1; i < bytes.length && ordered; i++)
+    ordered = Buffer.compare(bytes[i - 1]!, bytes[i]!) < 0;
+  return { bytes, ordered };
+}
+
+function encodeString(codes: Float64Array, dict: Utf8Dict, r0: number, n: number): EncodedChunk {
+  const nulls = countNulls(codes, r0, n);
+  const m = n - nulls;
+  // The chunk's own dictionary: the codes it uses, in code order.
+  const slot = new Int32Array(dict.bytes.length);
+  for (let i = r0; i < r0 + n; i++) {
+    const c = codes[i]!;
+    if (c === c) slot[c] = 1;
+  }
+  const used: number[] = [];
+  let dictLen = 0;
+  for (let c = 0; c < slot.length; c++)
+    if (slot[c] === 1) {
+      slot[c] = used.push(c) - 1;
+      dictLen += 4 + dict.bytes[c]!.length;
+    }
+  const idx = indices(m);
+  for (let i = r0, k = 0; i < r0 + n; i++) {
+    const c = codes[i]!;
+    if (c === c) idx[k++] = slot[c]!;
+  }
+  const width = bitWidth(used.length);
+  const out = new Bytes(((m * width) >> 3) + (m >> 5) + levelBytes(n));
+  writeLevels(codes, r0, n, nulls, out);
+  out.byte(width);
+  encodeIndices(idx, m, width, out);
+  const d = new Bytes(dictLen);
+  for (const c of used) {
+    d.int32(dict.bytes[c]!.length);
+    d.bytes(dict.bytes[c]!);
+  }
+  const stats =
+    used.length > 0 && dict.ordered
+      ? statistics(nulls, dict.bytes[used[0]!]!, dict.bytes[used[used.length - 1]!]!)
+      : statistics(nulls);
+  return chunk(
+    BYTE_ARRAY,
+    dictionaryPage(used.length, d.view()),
+    dataPage(n, PLAIN_DICTIONARY, [out.view()]),
+    stats,
+  );
+}
+
+function chunk(
+  physical: number,
+  dictPage: Uint8Array[] | null,
+  data: Uint8Array[],
+  statistics: TStruct,
+): EncodedChunk {
+  const dictionaryBytes = dictPage ? dictPage.reduce((s, b) => s + b.length, 0) : 0;
+  const parts = dictPage ? [...dictPage, ...data] : data;
+  return {
+    parts,
+    size: parts.reduce((s, b) => s + b.length, 0),
+    dictionaryBytes,
+    physical,
+    encodings: dictPage ? [PLAIN, PLAIN_DICTIONARY, RLE] : [PLAIN, RLE],
+    statistics,
+  };
+}
+
+/** A column ready to encode chunk by chunk (strings coded, dictionaries in UTF-8). */
+interface Prepared {
+  name: string;
+  encode: (r0: number, n: number) => EncodedChunk;
+  element: TStruct;
+}
+
+function prepare(c: AppendColumn): Prepared {
+  const element = (physical: number, converted?: number): TStruct =>
+    converted === undefined
+      ? struct([1, T.I32, physical], [3, T.I32, OPTIONAL], [4, T.BINARY, utf8(c.name)])
+      : struct(
+          [1, T.I32, physical],
+          [3, T.I32, OPTIONAL],
+          [4, T.BINARY, utf8(c.name)],
+          [6, T.I32, converted],
+        );
+  switch (c.type) {
+    case 'int64':
+      return {
+        name: c.name,
+        element: element(INT64, INT_64),
+        encode: (r0, n) => encodeInt64(c.name, c.values, r0, n),
+      };
+    case 'float64':
+      return {
+        name: c.name,
+        element: element(DOUBLE),
+        encode: (r0, n) => encodeFloat64(c.values, r0, n),
+      };
+    case 'bool':
+      return {
+        name: c.name,
+        element: element(BOOLEAN),
+        encode: (r0, n) => encodeBool(c.values, r0, n),
+      };
+    case 'string': {
+      let codes: Float64Array;
+      let dict: readonly string[];
+      if ('strings' in c) {
+        const seen = new Map<string, number>();
+        const list: string[] = [];
+        codes = new Float64Array(c.strings.length);
+        c.strings.forEach((s, i) => {
+          if (s === null) {
+            codes[i] = NaN;
+            return;
+          }
+          let code = seen.get(s);
+          if (code === undefined) seen.set(s, (code = list.push(s) - 1));
+          codes[i] = code;
+        });
+        dict = list;
+      } else ({ codes, dict } = c);
+      const d = utf8Dict(dict);
+      return {
+        name: c.name,
+        element: element(BYTE_ARRAY, UTF8),
+        encode: (r0, n) => encodeString(codes, d, r0, n),
+      };
+    }
+  }
+}
+
+const lengthOf = (c: AppendColumn): number =>
+  ('strings' in c ? c.strings : 'codes' in c ? c.codes : c.values).length;
+
+/** Appends to an open file descriptor, tracking the offset. */
+class Sink {
+  constructor(
+    readonly fd: number,
+    public offset: number,
+  ) {}
+  write(b: Uint8Array): void {
+    let done = 0;
+    while (done < b.byteLength)
+      done += writeSync(this.fd, b, done, b.byteLength - done, this.offset + done);
+    this.offset += b.byteLength;
+  }
+  writev(parts: Uint8Array[]): void {
+    const total = parts.reduce((s, b) => s + b.byteLength, 0);
+    const done = writevSync(this.fd, parts, this.offset);
+    this.offset += done;
+    if (done < total) {
+      // A short write: the rest one piece at a time.
+      let skip = done;
+      for (const b of parts) {
+        if (skip >= b.byteLength) skip -= b.byteLength;
+        else {
+          this.write(b.subarray(skip));
+          skip = 0;
+        }
+      }
+    }
+  }
+}
+
+function columnChunk(sink: Sink, name: string, e: EncodedChunk, rows: number): TStruct {
+  const start = sink.offset;
+  sink.writev(e.parts);
+  const size = BigInt(e.size);
+  const fields: [number, number, TValue][] = [
+    [1, T.I32, e.physical],
+    [2, T.LIST, list(T.I32, e.encodings)],
+    [3, T.LIST, list(T.BINARY, [utf8(name)])],
+    [4, T.I32, 0], // UNCOMPRESSED
+    [5, T.I64, BigInt(rows)],
+    [6, T.I64, size],
+    [7, T.I64, size],
+    [9, T.I64, BigInt(start + e.dictionaryBytes)],
+  ];
+  if (e.dictionaryBytes > 0) fields.push([11, T.I64, BigInt(start)]);
+  fields.push([12, T.STRUCT, e.statistics]);
+  return struct([2, T.I64, BigInt(start)], [3, T.STRUCT, struct(...fields)]);
+}
+
+/**
+ * Adds `columns` (one value per row of the file) to the Parquet file at `path`, in place: the
+ * footer is cut off, each row group gets a chunk of every new column, and the footer is
+ * written again with the new schema elements, chunks and column orders.
+ */
+export function appendColumns(path: string, columns: readonly AppendColumn[]): void {
+  const fd = openSync(path, 'r+');
+  try {
+    const size = fstatSync(fd).size;
+    const tail = Buffer.alloc(8);
+    readSync(fd, tail, 0, 8, size - 8);
+    if (!tail.subarray(4).equals(MAGIC)) throw new Error(`${path} is not a Parquet file`);
+    const footerLen = tail.readInt32LE(0);
+    const footerStart = size - 8 - footerLen;
+    const footer = Buffer.alloc(footerLen);
+    readSync(fd, footer, 0, footerLen, footerStart);
+    const [meta] = decodeStruct(footer);
+
+    const rows = Number(req<bigint>(meta, 3));
+    for (const c of columns)
+      if (lengthOf(c) !== rows)
+        throw new Error(`column ${c.name} has ${lengthOf(c)} values, the file ${rows} rows`);
+    const schema = req<TList>(meta, 2).items as TStruct[];
+    const taken = new Set(schema.map((e) => new TextDecoder().decode(req<Uint8Array>(e, 4))));
+    for (const c of columns) {
+      if (taken.has(c.name)) throw new Error(`the file already has a column ${c.name}`);
+      taken.add(c.name);
+    }
+    const prepared = columns.map(prepare);
+    const root = field(schema[0]!, 5)!;
+    root.value = (root.value as number) + columns.length;
+    schema.push(...prepared.map((p) => p.element));
+
+    ftruncateSync(fd, footerStart);
+    const sink = new Sink(fd, footerStart);
+    let r0 = 0;
+    for (const rg of req<TList>(meta, 4).items as TStruct[]) {
+      const n = Number(req<bigint>(rg, 3));
+      const before = sink.offset;
+      const chunks = prepared.map((p) => columnChunk(sink, p.name, p.encode(r0, n), n));
+      req<TList>(rg, 1).items.push(...chunks);
+      const added = BigInt(sink.offset - before);
+      for (const id of [2, 6]) {
+        const f = field(rg, id);
+        if (f) f.value = (f.value as bigint) + added;
+      }
+      r0 += n;
+    }
+    const orders = field(meta, 7);
+    if (orders && (orders.value as TList).items.length > 0) {
+      const items = (orders.value as TList).items;
+      items.push(...columns.map(() => items[0]!));
+    }
+    const bytes = encodeStruct(meta);
+    sink.write(bytes);
+    const len = Buffer.alloc(4);
+    len.writeInt32LE(bytes.byteLength);
+    sink.write(len);
+    sink.write(MAGIC);
+  } finally {
+    closeSync(fd);
+  }
+}
