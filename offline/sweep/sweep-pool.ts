@@ -7,12 +7,13 @@
  *
  * @example
  * const pool = SweepPool.create();
- * const results = await pool.sweep(index, features, rows);
+ * const results = await pool.sweep({ index }, features, rows);
  * await pool.close();
  */
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { IndexFileError, readIndexFiles, type IndexFiles } from './index-files.ts';
 import type { IndexArray, PassIndex, SweepColumn } from './pass-index.ts';
 import { sweepFeatures, type SweepFeature, type SweepResult, type SweepRows } from './sweep.ts';
 
@@ -117,14 +118,20 @@ class PoolWorker {
   #listen(worker: Worker): void {
     worker.on(
       'message',
-      (m: { id?: number; results?: Map<string, SweepResult>; error?: string }) => {
+      (m: {
+        id?: number;
+        results?: Map<string, SweepResult>;
+        error?: string;
+        indexFile?: boolean;
+      }) => {
         if (m.id === undefined) return;
         const job = this.jobs.get(m.id);
         if (!job) return;
         this.jobs.delete(m.id);
         this.busy--;
-        if (m.error !== undefined) job.reject(new Error(`sweep worker: ${m.error}`));
-        else job.resolve(m.results!);
+        if (m.error === undefined) job.resolve(m.results!);
+        else if (m.indexFile) job.reject(new IndexFileError(m.error));
+        else job.reject(new Error(`sweep worker: ${m.error}`));
       },
     );
     worker.on('error', (e) => {
@@ -160,17 +167,26 @@ export class SweepPool {
     return Math.max(1, this.#workers.length);
   }
 
-  /** Computes `features` (see {@link sweepFeatures}); the index's arrays are handed over. */
+  /**
+   * Computes `features` (see {@link sweepFeatures}) over an index given as arrays (handed over
+   * to the worker) or as cached files (read by the worker as soon as it is claimed, while
+   * `rows` may still be on their way). A file that cannot be read rejects with
+   * {@link IndexFileError}, so the caller can load or rebuild the index itself.
+   */
   async sweep(
-    index: PassIndex,
+    source: { index: PassIndex } | { files: IndexFiles },
     features: readonly SweepFeature[],
-    rows: SweepRows,
+    rows: SweepRows | Promise<SweepRows>,
   ): Promise<Map<string, SweepResult>> {
     const worker = this.#workers.reduce<PoolWorker | null>(
       (best, w) => (best === null || w.busy < best.busy ? w : best),
       null,
     );
-    if (!worker) return sweepFeatures(index, features, rows);
+    const inline = async (): Promise<Map<string, SweepResult>> => {
+      const index = 'index' in source ? source.index : readIndexFiles(source.files);
+      return sweepFeatures(index, features, await rows);
+    };
+    if (!worker) return inline();
     // Claimed before waiting, so sweeps dispatched together go to different workers.
     worker.busy++;
     try {
@@ -182,15 +198,30 @@ export class SweepPool {
           `sweep workers failed to start (${(e as Error).message}); sweeping on the main thread`,
         );
       this.#failed = true;
-      return sweepFeatures(index, features, rows);
+      return inline();
     }
-    const t = transferableIndex(index);
     const id = ++this.#seq;
-    return new Promise((resolve, reject) => {
-      worker.jobs.set(id, { resolve, reject });
+    const result = new Promise<Map<string, SweepResult>>((resolve, reject) =>
+      worker.jobs.set(id, { resolve, reject }),
+    );
+    if ('files' in source) worker.worker.postMessage({ type: 'load', id, files: source.files });
+    let r: SweepRows;
+    try {
+      r = await rows;
+    } catch (e) {
+      worker.jobs.delete(id);
+      worker.busy--;
+      if ('files' in source) worker.worker.postMessage({ type: 'drop', id });
+      throw e;
+    }
+    if ('index' in source) {
+      const t = transferableIndex(source.index);
       // Rows are copied (callers keep them); the index is handed over.
-      worker.worker.postMessage({ id, index: t.index, features, rows }, [...new Set(t.buffers)]);
-    });
+      worker.worker.postMessage({ type: 'sweep', id, index: t.index, features, rows: r }, [
+        ...new Set(t.buffers),
+      ]);
+    } else worker.worker.postMessage({ type: 'sweep', id, features, rows: r });
+    return result;
   }
 
   async close(): Promise<void> {

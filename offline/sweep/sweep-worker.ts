@@ -1,28 +1,48 @@
 /**
  * Worker thread of the sweep pool (`sweep-pool.ts`), run as plain JavaScript: the pool bundles
- * this file and what it imports with esbuild when it starts. Answers `{ id, index, features,
- * rows }` messages with `{ id, results }` (or `{ id, error }`), transferring the result arrays
- * back.
+ * this file and what it imports with esbuild when it starts. Messages:
+ * - `{ type: 'load', id, files }`: read a cached index now (the sweep's rows follow);
+ * - `{ type: 'sweep', id, features, rows, index? }`: sweep the index sent along or loaded for
+ *   `id`, answering `{ id, results }` (result arrays transferred) or `{ id, error, indexFile? }`;
+ * - `{ type: 'drop', id }`: forget a loaded index whose rows will not come.
  */
 import { parentPort } from 'node:worker_threads';
-import { sweepFeatures, type SweepFeature, type SweepRows } from './sweep.ts';
+import { IndexFileError, readIndexFiles, type IndexFiles } from './index-files.ts';
 import type { PassIndex } from './pass-index.ts';
+import { sweepFeatures, type SweepFeature, type SweepRows } from './sweep.ts';
 
-interface SweepMessage {
-  id: number;
-  index: PassIndex;
-  features: SweepFeature[];
-  rows: SweepRows;
-}
+type Message =
+  | { type: 'load'; id: number; files: IndexFiles }
+  | { type: 'drop'; id: number }
+  | { type: 'sweep'; id: number; features: SweepFeature[]; rows: SweepRows; index?: PassIndex };
 
 const port = parentPort!;
-port.on('message', (msg: SweepMessage) => {
+const loaded = new Map<number, PassIndex | Error>();
+
+port.on('message', (msg: Message) => {
+  if (msg.type === 'load') {
+    try {
+      loaded.set(msg.id, readIndexFiles(msg.files));
+    } catch (e) {
+      loaded.set(msg.id, e instanceof Error ? e : new Error(String(e)));
+    }
+    return;
+  }
+  const index = msg.type === 'sweep' && msg.index ? msg.index : loaded.get(msg.id);
+  loaded.delete(msg.id);
+  if (msg.type === 'drop') return;
   try {
-    const results = sweepFeatures(msg.index, msg.features, msg.rows);
+    if (index === undefined) throw new Error(`no index for sweep ${msg.id}`);
+    if (index instanceof Error) throw index;
+    const results = sweepFeatures(index, msg.features, msg.rows);
     const transfer = [...results.values()].map((r) => r.values.buffer as ArrayBuffer);
     port.postMessage({ id: msg.id, results }, transfer);
   } catch (e) {
-    port.postMessage({ id: msg.id, error: e instanceof Error ? e.message : String(e) });
+    port.postMessage({
+      id: msg.id,
+      error: e instanceof Error ? e.message : String(e),
+      indexFile: e instanceof IndexFileError,
+    });
   }
 });
 port.postMessage({ ready: true });

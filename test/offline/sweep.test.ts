@@ -3,6 +3,9 @@
  * every aggregation, on random histories with duplicate timestamps, replayed ids, skipped
  * inputs, keys without events and rows before any data; times cluster on hop edges.
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
@@ -14,6 +17,12 @@ import {
 } from '../../registry/aggregation/index.ts';
 import type { AggregationKind, Scalar } from '../../registry/types.ts';
 import type { PassIndex, SweepColumn } from '../../offline/sweep/pass-index.ts';
+import {
+  IndexFileError,
+  type FileColumn,
+  type IndexFile,
+  type IndexFiles,
+} from '../../offline/sweep/index-files.ts';
 import { SweepPool } from '../../offline/sweep/sweep-pool.ts';
 import { sweepFeatures, type SweepFeature } from '../../offline/sweep/sweep.ts';
 
@@ -208,7 +217,7 @@ describe('SweepPool', () => {
           ts: Float64Array.from(rowSpecs, (r) => r.t),
         };
         const inline = sweepFeatures(buildIndex(events, true).index, features, rows);
-        const pooled = await pool.sweep(buildIndex(events, true).index, features, rows);
+        const pooled = await pool.sweep({ index: buildIndex(events, true).index }, features, rows);
         expect(pooled).toEqual(inline);
       }
       expect(pool.mode).toBe('workers');
@@ -216,4 +225,90 @@ describe('SweepPool', () => {
       await pool.close();
     }
   });
+
+  it('reads a cached index where it sweeps; an unreadable file rejects with IndexFileError', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'larder-sweep-files-'));
+    const [events, rowSpecs] = fc.sample(
+      fc.tuple(
+        fc.array(evArb, { minLength: 1, maxLength: 80, size: 'large' }),
+        fc.array(fc.record({ key: fc.integer({ min: -1, max: KEYS - 1 }), t: time }), {
+          minLength: 1,
+          maxLength: 40,
+        }),
+      ),
+      { numRuns: 1, seed: 5 },
+    )[0]!;
+    const features: SweepFeature[] = [
+      { col: 'count', aggregation: 'count', windowMs: 5 * H, hopMs: H, ttlMs: null },
+      { col: 'num', aggregation: 'max', windowMs: 3 * H, hopMs: H, ttlMs: null },
+      { col: 'str', aggregation: 'last', windowMs: null, hopMs: null, ttlMs: 10 * H },
+      { col: 'mode', aggregation: 'mode', windowMs: 10 * H, hopMs: 5 * H, ttlMs: null },
+    ];
+    const rows = {
+      codes: Int32Array.from(rowSpecs, (r) => r.key),
+      ts: Float64Array.from(rowSpecs, (r) => r.t),
+    };
+    const expected = sweepFeatures(buildIndex(events, true).index, features, rows);
+    const files = writeIndexFiles(dir, buildIndex(events, true).index);
+    const pools = [SweepPool.create(2), SweepPool.create(1)];
+    try {
+      for (const pool of pools) {
+        // Rows may come after the worker has started reading.
+        const later = new Promise<typeof rows>((resolve) => setTimeout(() => resolve(rows), 20));
+        expect(await pool.sweep({ files }, features, later)).toEqual(expected);
+        const broken = structuredClone(files);
+        broken.columns.find(([c]) => c === 'num')![1] = {
+          kind: 'values',
+          values: { path: join(dir, 'missing'), type: 'f64', length: 3 },
+          dict: null,
+        };
+        await expect(pool.sweep({ files: broken }, features, rows)).rejects.toBeInstanceOf(
+          IndexFileError,
+        );
+        const short = structuredClone(files);
+        short.ts.length = short.ts.length! + 1;
+        await expect(pool.sweep({ files: short }, features, rows)).rejects.toThrow(
+          /p\.ts has \d+ bytes, expected/,
+        );
+      }
+      expect(pools.map((p) => p.mode)).toEqual(['workers', 'inline']);
+    } finally {
+      await Promise.all(pools.map((p) => p.close()));
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
+
+/** Writes each array of `index` to its own file in `dir` (the index cache's layout). */
+function writeIndexFiles(dir: string, index: PassIndex): IndexFiles {
+  const put = (name: string, a: Float64Array | Int32Array | Uint8Array): IndexFile => {
+    const path = join(dir, name);
+    writeFileSync(path, new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
+    const type = a instanceof Float64Array ? 'f64' : a instanceof Int32Array ? 'i32' : 'u8';
+    return { path, type, length: a.length };
+  };
+  const columns: IndexFiles['columns'] = [...index.columns].map(
+    ([name, c]): [string, FileColumn] => [
+      name,
+      c.kind === 'flags'
+        ? { kind: 'flags', flags: put(`${name}.flags`, c.flags) }
+        : c.kind === 'values'
+          ? { kind: 'values', values: put(`${name}.values`, c.values), dict: c.dict }
+          : {
+              kind: 'items',
+              offsets: put(`${name}.offsets`, c.offsets),
+              ts: { ...put(`${name}.ts`, c.ts), length: null },
+              codes: { ...put(`${name}.codes`, c.codes), length: null },
+              weights: { ...put(`${name}.weights`, c.weights), length: null },
+              dict: c.dict,
+            },
+    ],
+  );
+  return {
+    keyCount: index.keyCount,
+    offsets: put('p.offsets', index.offsets),
+    ts: put('p.ts', index.ts),
+    dup: put('p.dup', index.dup),
+    columns,
+  };
+}

@@ -24,10 +24,12 @@ import {
   readFileSync,
   renameSync,
   rmSync,
+  statSync,
   writeFileSync,
 } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { FileColumn, IndexFile, IndexFiles } from '../../sweep/index-files.ts';
 import type { IndexArray, PassIndex, SweepColumn } from '../../sweep/pass-index.ts';
 import type { DuckDBClient } from '../duckdb-client.ts';
 import { sqlString } from '../duckdb-client.ts';
@@ -218,6 +220,71 @@ export class IndexCacheEntry {
       readIndexArray(`${base}.weights`, f64, 8, n),
     ]);
     return ts && codes && weights ? { kind: 'items', offsets, ts, codes, weights, dict } : null;
+  }
+
+  /**
+   * Partition `p`'s index as files a sweep worker reads itself, when every file is there with
+   * its expected size (checked with `stat`); null otherwise (then {@link loadBase} and
+   * {@link loadColumn} load what is there and the rest is built).
+   */
+  files(
+    p: number,
+    part: Partition,
+    columns: readonly {
+      col: string;
+      key: string;
+      family: SweepColumn['kind'];
+      dict: string[] | null;
+    }[],
+  ): IndexFiles | null {
+    const keys = part.to - part.from;
+    const file = (path: string, type: IndexFile['type'], length: number | null): IndexFile => ({
+      path: join(this.dir, path),
+      type,
+      length,
+    });
+    const out: IndexFiles = {
+      keyCount: keys,
+      offsets: file(`p${p}.offsets`, 'i32', keys + 1),
+      ts: file(`p${p}.ts`, 'f64', part.events),
+      dup: file(`p${p}.dup`, 'u8', part.events),
+      columns: [],
+    };
+    const all: IndexFile[] = [out.offsets, out.ts, out.dup];
+    for (const c of columns) {
+      const base = `p${p}.${c.key}`;
+      let fc: FileColumn;
+      if (c.family === 'flags') fc = { kind: 'flags', flags: file(base, 'u8', part.events) };
+      else if (c.family === 'values')
+        fc = { kind: 'values', values: file(base, 'f64', part.events), dict: c.dict };
+      else {
+        if (!c.dict) return null;
+        fc = {
+          kind: 'items',
+          offsets: file(`${base}.offsets`, 'i32', keys + 1),
+          ts: file(`${base}.ts`, 'f64', null),
+          codes: file(`${base}.codes`, 'i32', null),
+          weights: file(`${base}.weights`, 'f64', null),
+          dict: c.dict,
+        };
+      }
+      out.columns.push([c.col, fc]);
+      if (fc.kind === 'flags') all.push(fc.flags);
+      else if (fc.kind === 'values') all.push(fc.values);
+      else all.push(fc.offsets, fc.ts, fc.codes, fc.weights);
+    }
+    const BYTES = { f64: 8, i32: 4, u8: 1 } as const;
+    for (const f of all) {
+      let size: number;
+      try {
+        size = statSync(f.path).size;
+      } catch {
+        return null;
+      }
+      if (f.length !== null ? size !== f.length * BYTES[f.type] : size % BYTES[f.type] !== 0)
+        return null;
+    }
+    return out;
   }
 
   saveColumn(p: number, key: string, col: SweepColumn): void {

@@ -8,7 +8,8 @@
  */
 import type { AggregationKind, ValueType } from '../../../registry/types.ts';
 import type { SweepPool } from '../../sweep/sweep-pool.ts';
-import type { SweepFeature } from '../../sweep/sweep.ts';
+import type { SweepFeature, SweepResult } from '../../sweep/sweep.ts';
+import { IndexFileError } from '../../sweep/index-files.ts';
 import type { DuckDBClient } from '../duckdb-client.ts';
 import type { Pass, PassFeature } from '../sql/feature-pass.ts';
 import type { PassIndex, SweepColumn } from '../../sweep/pass-index.ts';
@@ -124,10 +125,36 @@ export async function sweepPasses(req: SweepPassesRequest): Promise<SweepPassesR
     for (let job = jobs[next++]; job; job = jobs[next++]) {
       const { pass, plan, entry } = opened[job.j]!;
       const { part, single } = job;
-      const index = await openIndex(req, pass, plan, entry, job.p, part, withDuckDB);
-      const { codes: all, ts } = await entity;
-      const codes = single ? all[job.j]! : shift(all[job.j]!, part.from, part.to);
-      const res = await req.pool.sweep(index, job.feats, { codes, ts });
+      const partRows = entity.then(({ codes: all, ts }) => ({
+        codes: single ? all[job.j]! : shift(all[job.j]!, part.from, part.to),
+        ts,
+      }));
+      // A fully cached index is read by the worker itself; else loaded or built here.
+      const files = entry?.files(
+        job.p,
+        part,
+        pass.features.map((pf) => ({
+          col: pf.col,
+          key: columnKey(pf),
+          family: columnFamily(pf),
+          dict: plan.dicts.get(pf.col)?.strings ?? null,
+        })),
+      );
+      let res: Map<string, SweepResult> | null = null;
+      if (files)
+        res = await req.pool.sweep({ files }, job.feats, partRows).catch((e: unknown) => {
+          if (e instanceof IndexFileError) return null;
+          throw e;
+        });
+      if (!res) {
+        const tr = (m: string) =>
+          process.env.SWEEP_TRACE &&
+          console.error(`[t ${performance.now().toFixed(0)}] job ${job.j}/${job.p} ${m}`);
+        tr('open');
+        const index = await openIndex(req, pass, plan, entry, job.p, part, withDuckDB);
+        res = await req.pool.sweep({ index }, job.feats, partRows);
+      }
+      const { codes } = await partRows;
       for (const [col, r] of res) {
         const c = columns.get(col)!;
         if (single) c.values = r.values;
