@@ -200,7 +200,23 @@ class Bounds {
       let p = offsets[k]!;
       for (let i = g.rowStart[k]!; i < g.rowStart[k + 1]!; i++) {
         const t = g.t[i]!;
-        while (p < e && ts[p]! <= t) p++;
+        if (p < e && ts[p]! <= t) {
+          // Gallop from the previous bound, then binary search the last step.
+          let from = p;
+          let step = 1;
+          while (from + step < e && ts[from + step]! <= t) {
+            from += step;
+            step *= 2;
+          }
+          let a = from + 1;
+          let b = Math.min(from + step, e);
+          while (a < b) {
+            const m = (a + b) >>> 1;
+            if (ts[m]! <= t) a = m + 1;
+            else b = m;
+          }
+          p = a;
+        }
         hi[i] = p;
       }
     }
@@ -384,8 +400,9 @@ function sweepExtreme(
 
 /**
  * `last`: walks the key's events up to each row's bound keeping the winner (ties in (ts, id):
- * the greater value); a window then checks the winner is not older than the window start, a
- * lifetime value that it is within the TTL.
+ * the greater value) — or, when no event is skipped or replayed, takes the last one before the
+ * bound; a window then checks the winner is not older than the window start, a lifetime value
+ * that it is within the TTL.
  */
 function sweepLast(
   index: PassIndex,
@@ -400,6 +417,22 @@ function sweepLast(
   const ttl = f.ttlMs ?? Infinity;
   const { offsets, ts, dup } = index;
   const out = res.values;
+  if (!hasReplays(index) && !hasSkipped(values)) {
+    // Every event counts and none replays another: a row's winner is its last event.
+    for (let ki = 0; ki < g.keys.length; ki++) {
+      const k = g.keys[ki]!;
+      const first = offsets[k]!;
+      for (let i = g.rowStart[k]!; i < g.rowStart[k + 1]!; i++) {
+        const cur = hi[i]! - 1;
+        if (cur < first) continue;
+        const t = g.t[i]!;
+        const lts = ts[cur]!;
+        if (lifetime ? t - lts <= ttl : lts >= windowStartUnchecked(t, w, h))
+          out[g.order[i]!] = values[cur]!;
+      }
+    }
+    return;
+  }
   for (let ki = 0; ki < g.keys.length; ki++) {
     const k = g.keys[ki]!;
     let p = offsets[k]!;
@@ -422,6 +455,24 @@ function sweepLast(
       }
     }
   }
+}
+
+const replays = new WeakMap<PassIndex, boolean>();
+
+/** Whether any event of the index replays the one before it (same time and id). */
+function hasReplays(index: PassIndex): boolean {
+  let known = replays.get(index);
+  if (known === undefined) {
+    known = index.dup.includes(1);
+    replays.set(index, known);
+  }
+  return known;
+}
+
+/** Whether any event is skipped (NaN: filtered out, or a null input). */
+function hasSkipped(values: Float64Array): boolean {
+  for (let i = 0; i < values.length; i++) if (values[i] !== values[i]) return true;
+  return false;
 }
 
 /**

@@ -1,7 +1,8 @@
 /**
  * Property: the sweep (offline/sweep/sweep.ts) equals the brute-force reference evaluator for
  * every aggregation, on random histories with duplicate timestamps, replayed ids, skipped
- * inputs, keys without events and rows before any data; times cluster on hop edges.
+ * inputs, keys without events and rows before any data (and on dense ones, with neither skipped
+ * inputs nor replays); times cluster on hop edges.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -138,7 +139,17 @@ describe('sweepFeatures', () => {
           maxLength: 30,
         }),
         featureArb,
-        (events, rows, fa) => {
+        // Dense histories (no skipped input, no replayed id) take `last`'s fast path.
+        fc.boolean(),
+        (history, rows, fa, dense) => {
+          const events = dense
+            ? history.map((e, i) => ({
+                ...e,
+                id: `d${i}`,
+                num: e.num ?? i / 4,
+                str: e.str ?? VALUES[i % VALUES.length]!,
+              }))
+            : history;
           const lifetime = fa.aggregation === 'last' && fa.lifetime;
           const strings = fa.strings && fa.aggregation !== 'sum' && fa.aggregation !== 'avg';
           const col =
