@@ -11,7 +11,8 @@ export type ColumnOf = (view: string, feature: string) => string;
 /**
  * Evaluates every on-demand view in `views` over `columns` (inputs looked up with `columnOf`;
  * request fields are columns of the same name) and returns their output columns, keyed by
- * `columnOf(odfv, feature)`.
+ * `columnOf(odfv, feature)`. Values are normalized (undefined and non-finite numbers → null)
+ * unless `raw`, for callers that convert every value anyway (they must treat those as null).
  */
 export function applyOnDemand(
   repo: Repository,
@@ -20,6 +21,7 @@ export function applyOnDemand(
   size: number,
   timestamps: readonly number[],
   columnOf: ColumnOf,
+  { raw = false }: { raw?: boolean } = {},
 ): Record<string, unknown[]> {
   const out: Record<string, unknown[]> = {};
   for (const name of views) {
@@ -46,9 +48,11 @@ export function applyOnDemand(
           `on-demand view "${name}" returned ${Array.isArray(values) ? `${values.length} values` : 'no column'} for "${f.name}", expected ${size}`,
         );
       }
-      out[columnOf(name, f.name)] = values.map((v) =>
-        v === undefined || (typeof v === 'number' && !Number.isFinite(v)) ? null : v,
-      );
+      out[columnOf(name, f.name)] = raw
+        ? values
+        : values.map((v) =>
+            v === undefined || (typeof v === 'number' && !Number.isFinite(v)) ? null : v,
+          );
     }
   }
   return out;

@@ -61,7 +61,7 @@ import { tilesSql } from './sql/tiles-sql.ts';
 import { writeArrow, type ArrowKind } from './write-arrow.ts';
 import { SweepPool } from '../sweep/sweep-pool.ts';
 import { SweepIndexCache } from './sweep/index-cache.ts';
-import { appendColumns, type AppendColumn } from './parquet/append-columns.ts';
+import { appendColumns, type AppendColumn } from '../parquet/append-columns.ts';
 import { sweepPasses, type SweptColumn } from './sweep/sweep-passes.ts';
 
 interface LoadedSource {
@@ -756,20 +756,26 @@ export class DuckDBOfflineStore implements OfflineStore {
       for (const col of inputs) cols[col] = jsValues(swept.columns.get(col)!, off, size);
       for (const f of req.requestFields) cols[f] = request[f]!.slice(off, off + size);
       const ts = Array.from(swept.ts.subarray(off, off + size));
-      const res = applyOnDemand(req.repo, req.odfvs, cols, size, ts, req.columnOf);
+      const res = applyOnDemand(req.repo, req.odfvs, cols, size, ts, req.columnOf, {
+        raw: true,
+      });
+      // Normalized here, as applyOnDemand does: undefined and non-finite numbers are null.
       for (const o of outs) {
         const vals = res[o.col]!;
         if (o.strings) {
           for (let i = 0; i < size; i++) {
             const v = vals[i];
-            o.strings[off + i] = v === null || v === undefined ? null : String(v);
+            o.strings[off + i] =
+              v === null || v === undefined || (typeof v === 'number' && !Number.isFinite(v))
+                ? null
+                : String(v);
           }
         } else {
           const into = o.values!;
           for (let i = 0; i < size; i++) {
             const v = vals[i];
-            into[off + i] =
-              v === null || v === undefined ? NaN : typeof v === 'boolean' ? +v : Number(v);
+            const x = v === null || v === undefined ? NaN : typeof v === 'boolean' ? +v : Number(v);
+            into[off + i] = x - x === 0 ? x : NaN;
           }
         }
       }

@@ -266,6 +266,8 @@ export function describeOfflineStoreConformance(
         { user_id: 'u1', event_timestamp: T0, factor: 0.5, label: 0 },
         { user_id: 'u9', event_timestamp: T0 - DAY, factor: 2, label: 1 },
         { user_id: 'u1', event_timestamp: T0 - 1, factor: null, label: 0 },
+        // 5 × 1e308 overflows: a non-finite result is null.
+        { user_id: 'u2', event_timestamp: T0 + 2, factor: 1e308, label: 0 },
       ];
       const got = await run(rows, features);
       expect(got.data).toEqual([
@@ -278,6 +280,14 @@ export function describeOfflineStoreConformance(
           factor: null,
           label: 0,
           sum_1h: 0,
+          scaled_sum: null,
+        },
+        {
+          user_id: 'u2',
+          event_timestamp: T0 + 2,
+          factor: 1e308,
+          label: 0,
+          sum_1h: 5,
           scaled_sum: null,
         },
       ]);

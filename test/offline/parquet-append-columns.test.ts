@@ -10,8 +10,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { appendColumns, type AppendColumn } from '../../offline/duckdb/parquet/append-columns.ts';
-import { decodeStruct, encodeStruct } from '../../offline/duckdb/parquet/thrift-compact.ts';
+import { appendColumns, type AppendColumn } from '../../offline/parquet/append-columns.ts';
+import { decodeStruct, encodeStruct } from '../../offline/parquet/thrift-compact.ts';
 import { tempDir } from '../support/temp-repo.ts';
 
 let tmp: { dir: string; cleanup: () => void };

@@ -23,15 +23,7 @@
  * ]);
  * // SELECT user_id, clicks_1h, platform FROM read_parquet('/tmp/e.parquet') → same row order
  */
-import {
-  closeSync,
-  fstatSync,
-  ftruncateSync,
-  openSync,
-  readSync,
-  writeSync,
-  writevSync,
-} from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync, writeSync, writevSync } from 'node:fs';
 import {
   decodeStruct,
   encodeStruct,
@@ -112,108 +104,120 @@ class Bytes {
   }
 }
 
-/**
- * Parquet's RLE / bit-packed hybrid encoding, fed 8 values at a time: a group of 8 equal values
+/*
+ * Parquet's RLE / bit-packed hybrid encoding, built 8 values at a time: a group of 8 equal values
  * extends (or starts) an RLE run, any other group joins the current bit-packed run (at most 63
  * groups, so its header is one byte). Only the last group may be short (zero-padded when
- * bit-packed). Values are `< 2^width`, width ≤ 24.
+ * bit-packed). The two encoders below share that scheme, written out inline: they run once per
+ * value of every exported column.
  */
-class Hybrid {
-  readonly #out: Bytes;
-  readonly #width: number;
-  #rleValue = 0;
-  #rleCount = 0;
-  #bpHeader = -1;
-  #bpGroups = 0;
 
-  constructor(out: Bytes, width: number) {
-    if (width > 24) throw new Error(`RLE/bit-packed hybrid: bit width ${width} > 24`);
-    this.#out = out;
-    this.#width = width;
+/** Writes an RLE run (`count` × `value`, `valueBytes` wide) at `p`; returns the end. */
+function rleRun(
+  b: Uint8Array,
+  p: number,
+  count: number,
+  value: number,
+  valueBytes: number,
+): number {
+  let c = count * 2;
+  while (c >= 0x80) {
+    b[p++] = (c & 0x7f) | 0x80;
+    c >>>= 7;
   }
-
-  /** `count` (8, or fewer for the last group) values equal to `v`. */
-  same(v: number, count = 8): void {
-    if (this.#rleCount > 0 && this.#rleValue === v) {
-      this.#rleCount += count;
-      return;
-    }
-    this.#flushPacked();
-    this.#flushRle();
-    this.#rleValue = v;
-    this.#rleCount = count;
-  }
-
-  /** Reserves a bit-packed group: its `width` bytes go at the returned offset of `out.buf`. */
-  group(): number {
-    this.#flushRle();
-    const out = this.#out;
-    out.ensure(1 + this.#width);
-    if (this.#bpHeader < 0) this.#bpHeader = out.len++;
-    const p = out.len;
-    out.len += this.#width;
-    if (++this.#bpGroups === 63) this.#flushPacked();
-    return p;
-  }
-
-  finish(): void {
-    this.#flushPacked();
-    this.#flushRle();
-  }
-
-  #flushRle(): void {
-    if (this.#rleCount === 0) return;
-    const out = this.#out;
-    out.varint(this.#rleCount * 2);
-    out.ensure(3);
-    for (let b = 0; b < this.#width; b += 8) out.buf[out.len++] = (this.#rleValue >>> b) & 0xff;
-    this.#rleCount = 0;
-  }
-
-  #flushPacked(): void {
-    if (this.#bpHeader < 0) return;
-    this.#out.buf[this.#bpHeader] = (this.#bpGroups << 1) | 1;
-    this.#bpHeader = -1;
-    this.#bpGroups = 0;
-  }
+  b[p++] = c;
+  for (let k = 0; k < valueBytes; k++) b[p++] = (value >>> (8 * k)) & 0xff;
+  return p;
 }
 
 /** Definition levels of rows `[r0, r0+n)` (1 = present, NaN = null), hybrid-encoded. */
 function encodeLevels(values: Float64Array, r0: number, n: number, out: Bytes): void {
-  const h = new Hybrid(out, 1);
+  // At most 6 bytes per group (an RLE run of 8) plus a header per 63 groups.
+  out.ensure(6 * ((n + 7) >> 3) + 16);
+  const b = out.buf;
+  let p = out.len;
+  let header = -1;
+  let groups = 0;
+  let rleValue = 0;
+  let rleCount = 0;
   const end = r0 + n;
-  let i = r0;
-  for (; i < end; i += 8) {
-    const k = Math.min(8, end - i);
+  for (let i = r0; i < end; i += 8) {
+    const k = end - i < 8 ? end - i : 8;
     let bits = 0;
     for (let j = 0; j < k; j++) {
       const x = values[i + j]!;
-      if (x === x) bits |= 1 << j;
+      bits |= (x === x ? 1 : 0) << j;
     }
-    if (bits === 0) h.same(0, k);
-    else if (bits === (1 << k) - 1) h.same(1, k);
-    else {
-      const p = h.group(); // may grow out.buf
-      out.buf[p] = bits;
+    const v = bits === 0 ? 0 : bits === (1 << k) - 1 ? 1 : -1;
+    if (v >= 0) {
+      if (rleCount > 0 && rleValue === v) {
+        rleCount += k;
+        continue;
+      }
+      if (header >= 0) {
+        b[header] = (groups << 1) | 1;
+        header = -1;
+        groups = 0;
+      }
+      if (rleCount > 0) p = rleRun(b, p, rleCount, rleValue, 1);
+      rleValue = v;
+      rleCount = k;
+      continue;
+    }
+    if (rleCount > 0) {
+      p = rleRun(b, p, rleCount, rleValue, 1);
+      rleCount = 0;
+    }
+    if (header < 0) header = p++;
+    b[p++] = bits;
+    if (++groups === 63) {
+      b[header] = (63 << 1) | 1;
+      header = -1;
+      groups = 0;
     }
   }
-  h.finish();
+  if (header >= 0) b[header] = (groups << 1) | 1;
+  if (rleCount > 0) p = rleRun(b, p, rleCount, rleValue, 1);
+  out.len = p;
 }
 
-/** Dictionary indices `idx[0 … m-1]`, hybrid-encoded at `width` bits. */
+/** Dictionary indices `idx[0 … m-1]`, hybrid-encoded at `width` bits (≤ 24). */
 function encodeIndices(idx: Int32Array, m: number, width: number, out: Bytes): void {
-  const h = new Hybrid(out, width);
+  if (width > 24) throw new Error(`RLE/bit-packed hybrid: bit width ${width} > 24`);
+  const valueBytes = (width + 7) >> 3;
+  // Per group at most max(width, 8) bytes plus a header.
+  out.ensure(((m + 7) >> 3) * (Math.max(width, 8) + 1) + 16);
+  const b = out.buf;
+  let p = out.len;
+  let header = -1;
+  let groups = 0;
+  let rleValue = 0;
+  let rleCount = 0;
   for (let i = 0; i < m; i += 8) {
-    const k = Math.min(8, m - i);
+    const k = m - i < 8 ? m - i : 8;
     const v = idx[i]!;
     let j = 1;
     while (j < k && idx[i + j] === v) j++;
     if (j === k) {
-      h.same(v, k);
+      if (rleCount > 0 && rleValue === v) {
+        rleCount += k;
+        continue;
+      }
+      if (header >= 0) {
+        b[header] = (groups << 1) | 1;
+        header = -1;
+        groups = 0;
+      }
+      if (rleCount > 0) p = rleRun(b, p, rleCount, rleValue, valueBytes);
+      rleValue = v;
+      rleCount = k;
       continue;
     }
-    let p = h.group();
-    const b = out.buf;
+    if (rleCount > 0) {
+      p = rleRun(b, p, rleCount, rleValue, valueBytes);
+      rleCount = 0;
+    }
+    if (header < 0) header = p++;
     let acc = 0;
     let bits = 0;
     for (j = 0; j < 8; j++) {
@@ -225,19 +229,31 @@ function encodeIndices(idx: Int32Array, m: number, width: number, out: Bytes): v
         bits -= 8;
       }
     }
+    if (++groups === 63) {
+      b[header] = (63 << 1) | 1;
+      header = -1;
+      groups = 0;
+    }
   }
-  h.finish();
+  if (header >= 0) b[header] = (groups << 1) | 1;
+  if (rleCount > 0) p = rleRun(b, p, rleCount, rleValue, valueBytes);
+  out.len = p;
 }
 
 /** Bits needed for values `0 … count-1` (at least 1). */
 const bitWidth = (count: number): number => Math.max(1, 32 - Math.clz32(Math.max(0, count - 1)));
 
-/** Reused scratch for a chunk's dictionary indices (encoding is synchronous). */
+/** Reused scratch for a chunk's dictionary indices and int64 values (encoding is synchronous). */
 let scratch = new Int32Array(0);
 const indices = (m: number): Int32Array =>
   scratch.length >= m ? scratch : (scratch = new Int32Array(Math.max(m, 2 * scratch.length)));
+let scratch64 = new Float64Array(0);
+const f64Scratch = (m: number): Float64Array =>
+  scratch64.length >= m
+    ? scratch64
+    : (scratch64 = new Float64Array(Math.max(m, 2 * scratch64.length)));
 
-interface EncodedChunk {
+export interface EncodedChunk {
   /** The chunk's bytes in pieces: its pages (dictionary page first), headers included. */
   parts: Uint8Array[];
   size: number;
@@ -315,55 +331,46 @@ function toInt64(x: number, name: string): number {
 }
 
 function encodeInt64(name: string, values: Float64Array, r0: number, n: number): EncodedChunk {
-  let src = values;
-  let s0 = r0;
-  let nulls = 0;
+  // The present values (rounded like DuckDB's cast when they need it), their min and max.
+  const present = f64Scratch(n);
+  let m = 0;
   let min = Infinity;
   let max = -Infinity;
   let integral = true;
   for (let i = r0; i < r0 + n; i++) {
     const x = values[i]!;
-    if (x !== x) {
-      nulls++;
-      continue;
-    }
+    if (x !== x) continue;
+    present[m++] = x;
     if (x < min) min = x;
     if (x > max) max = x;
-    if (Math.floor(x) !== x) integral = false;
+    if ((x | 0) !== x && Math.floor(x) !== x) integral = false;
   }
-  const m = n - nulls;
   if (m > 0 && !(integral && Number.isSafeInteger(min) && Number.isSafeInteger(max))) {
-    // Rounded (or rejected) like DuckDB's cast, into a copy of the chunk.
-    src = new Float64Array(n);
-    s0 = 0;
     min = Infinity;
     max = -Infinity;
-    for (let i = 0; i < n; i++) {
-      const x = values[r0 + i]!;
-      const v = x !== x ? NaN : toInt64(x, name);
-      src[i] = v;
+    for (let k = 0; k < m; k++) {
+      const v = toInt64(present[k]!, name);
+      present[k] = v;
       if (v < min) min = v;
       if (v > max) max = v;
     }
   }
+  const nulls = n - m;
   const stats = m > 0 ? statistics(nulls, int64Bytes(min), int64Bytes(max)) : statistics(nulls);
   if (m > 0 && max - min < INT_DICT_SPAN) {
-    // A dictionary in ascending value order: the slot of each value of the span.
+    // A dictionary in order of first appearance: slot[v - min] is 1 + its index.
     const slot = new Int32Array(max - min + 1);
-    for (let i = s0; i < s0 + n; i++) {
-      const x = src[i]!;
-      if (x === x) slot[x - min] = 1;
-    }
     const dict: number[] = [];
-    for (let v = 0; v < slot.length; v++) if (slot[v] === 1) slot[v] = dict.push(min + v) - 1;
     const idx = indices(m);
-    for (let i = s0, k = 0; i < s0 + n; i++) {
-      const x = src[i]!;
-      if (x === x) idx[k++] = slot[x - min]!;
+    for (let k = 0; k < m; k++) {
+      const v = present[k]!;
+      let d = slot[v - min]!;
+      if (d === 0) d = slot[v - min] = dict.push(v);
+      idx[k] = d - 1;
     }
     const width = bitWidth(dict.length);
-    const out = new Bytes(((m * width) >> 3) + (m >> 5) + levelBytes(n));
-    writeLevels(src, s0, n, nulls, out);
+    const out = new Bytes(levelBytes(n));
+    writeLevels(values, r0, n, nulls, out);
     out.byte(width);
     encodeIndices(idx, m, width, out);
     const d = new Uint8Array(dict.length * 8);
@@ -376,16 +383,9 @@ function encodeInt64(name: string, values: Float64Array, r0: number, n: number):
     );
   }
   const out = new Bytes(levelBytes(n));
-  writeLevels(src, s0, n, nulls, out);
+  writeLevels(values, r0, n, nulls, out);
   const plain = new Uint8Array(m * 8);
-  const w = new Int32Array(plain.buffer);
-  for (let i = s0, k = 0; i < s0 + n; i++) {
-    const x = src[i]!;
-    if (x !== x) continue;
-    const hi = Math.floor(x / 4294967296);
-    w[k++] = x - hi * 4294967296;
-    w[k++] = hi;
-  }
+  writeInt64s(present.subarray(0, m), plain);
   return chunk(INT64, null, dataPage(n, PLAIN, [out.view(), plain]), stats);
 }
 
@@ -401,19 +401,27 @@ function writeInt64s(xs: ArrayLike<number>, into: Uint8Array): void {
 }
 
 function encodeFloat64(values: Float64Array, r0: number, n: number): EncodedChunk {
-  const nulls = countNulls(values, r0, n);
+  let nulls = 0;
+  let min = Infinity;
+  let max = -Infinity;
+  for (let i = r0; i < r0 + n; i++) {
+    const x = values[i]!;
+    if (x !== x) nulls++;
+    else {
+      if (x < min) min = x;
+      if (x > max) max = x;
+    }
+  }
   const out = new Bytes(levelBytes(n));
   writeLevels(values, r0, n, nulls, out);
   // Without nulls the page holds the array's own bytes.
-  const present = nulls === 0 ? values.subarray(r0, r0 + n) : new Float64Array(n - nulls);
-  let min = Infinity;
-  let max = -Infinity;
-  for (let i = r0, k = 0; i < r0 + n; i++) {
-    const x = values[i]!;
-    if (x !== x) continue;
-    if (nulls !== 0) present[k++] = x;
-    if (x < min) min = x;
-    if (x > max) max = x;
+  let present = values.subarray(r0, r0 + n);
+  if (nulls > 0) {
+    present = new Float64Array(n - nulls);
+    for (let i = r0, k = 0; i < r0 + n; i++) {
+      const x = values[i]!;
+      if (x === x) present[k++] = x;
+    }
   }
   const stats =
     present.length > 0
@@ -462,40 +470,40 @@ function utf8Dict(dict: readonly string[]): Utf8Dict {
 }
 
 function encodeString(codes: Float64Array, dict: Utf8Dict, r0: number, n: number): EncodedChunk {
-  const nulls = countNulls(codes, r0, n);
-  const m = n - nulls;
-  // The chunk's own dictionary: the codes it uses, in code order.
+  // The chunk's own dictionary, in order of first appearance: slot[code] is 1 + its index.
   const slot = new Int32Array(dict.bytes.length);
+  const used: number[] = [];
+  const idx = indices(n);
+  let m = 0;
+  let lo = Infinity;
+  let hi = -Infinity;
   for (let i = r0; i < r0 + n; i++) {
     const c = codes[i]!;
-    if (c === c) slot[c] = 1;
-  }
-  const used: number[] = [];
-  let dictLen = 0;
-  for (let c = 0; c < slot.length; c++)
-    if (slot[c] === 1) {
-      slot[c] = used.push(c) - 1;
-      dictLen += 4 + dict.bytes[c]!.length;
+    if (c !== c) continue;
+    let d = slot[c]!;
+    if (d === 0) {
+      d = slot[c] = used.push(c);
+      if (c < lo) lo = c;
+      if (c > hi) hi = c;
     }
-  const idx = indices(m);
-  for (let i = r0, k = 0; i < r0 + n; i++) {
-    const c = codes[i]!;
-    if (c === c) idx[k++] = slot[c]!;
+    idx[m++] = d - 1;
   }
+  const nulls = n - m;
   const width = bitWidth(used.length);
-  const out = new Bytes(((m * width) >> 3) + (m >> 5) + levelBytes(n));
+  const out = new Bytes(levelBytes(n));
   writeLevels(codes, r0, n, nulls, out);
   out.byte(width);
   encodeIndices(idx, m, width, out);
+  let dictLen = 0;
+  for (const c of used) dictLen += 4 + dict.bytes[c]!.length;
   const d = new Bytes(dictLen);
   for (const c of used) {
     d.int32(dict.bytes[c]!.length);
     d.bytes(dict.bytes[c]!);
   }
+  // Codes in byte order: the least and greatest used codes are the min and max strings.
   const stats =
-    used.length > 0 && dict.ordered
-      ? statistics(nulls, dict.bytes[used[0]!]!, dict.bytes[used[used.length - 1]!]!)
-      : statistics(nulls);
+    m > 0 && dict.ordered ? statistics(nulls, dict.bytes[lo]!, dict.bytes[hi]!) : statistics(nulls);
   return chunk(
     BYTE_ARRAY,
     dictionaryPage(used.length, d.view()),
@@ -638,54 +646,98 @@ function columnChunk(sink: Sink, name: string, e: EncodedChunk, rows: number): T
   return struct([2, T.I64, BigInt(start)], [3, T.STRUCT, struct(...fields)]);
 }
 
+/** A column encoded for a file's row groups: its schema element and a chunk per row group. */
+export interface EncodedColumn {
+  name: string;
+  element: TStruct;
+  chunks: EncodedChunk[];
+}
+
 /**
- * Adds `columns` (one value per row of the file) to the Parquet file at `path`, in place: the
- * footer is cut off, each row group gets a chunk of every new column, and the footer is
+ * Encodes `column` for row groups of `groups` rows each (what {@link rowGroupSizes} reads from
+ * the file it will be appended to). Pure: runs on any thread.
+ */
+export function encodeColumn(column: AppendColumn, groups: readonly number[]): EncodedColumn {
+  const rows = groups.reduce((s, n) => s + n, 0);
+  if (lengthOf(column) !== rows)
+    throw new Error(`column ${column.name} has ${lengthOf(column)} values, the file ${rows} rows`);
+  const p = prepare(column);
+  const chunks: EncodedChunk[] = [];
+  let r0 = 0;
+  for (const n of groups) {
+    chunks.push(p.encode(r0, n));
+    r0 += n;
+  }
+  return { name: p.name, element: p.element, chunks };
+}
+
+interface Footer {
+  meta: TStruct;
+  /** Where the footer starts (where appended bytes go). */
+  start: number;
+}
+
+function readFooter(fd: number, path: string): Footer {
+  const size = fstatSync(fd).size;
+  const tail = Buffer.alloc(8);
+  if (size < 12) throw new Error(`${path} is not a Parquet file`);
+  readSync(fd, tail, 0, 8, size - 8);
+  if (!tail.subarray(4).equals(MAGIC)) throw new Error(`${path} is not a Parquet file`);
+  const footerLen = tail.readInt32LE(0);
+  const start = size - 8 - footerLen;
+  const footer = Buffer.alloc(footerLen);
+  readSync(fd, footer, 0, footerLen, start);
+  return { meta: decodeStruct(footer)[0], start };
+}
+
+/** The number of rows of each row group of the Parquet file at `path`. */
+export function rowGroupSizes(path: string): number[] {
+  const fd = openSync(path, 'r');
+  try {
+    const { meta } = readFooter(fd, path);
+    return (req<TList>(meta, 4).items as TStruct[]).map((rg) => Number(req<bigint>(rg, 3)));
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Adds encoded columns (see {@link encodeColumn}) to the Parquet file at `path`, in place: each
+ * row group gets a chunk of every new column, written over the old footer, then the footer is
  * written again with the new schema elements, chunks and column orders.
  */
-export function appendColumns(path: string, columns: readonly AppendColumn[]): void {
+export function appendEncoded(path: string, columns: readonly EncodedColumn[]): void {
   const fd = openSync(path, 'r+');
   try {
-    const size = fstatSync(fd).size;
-    const tail = Buffer.alloc(8);
-    readSync(fd, tail, 0, 8, size - 8);
-    if (!tail.subarray(4).equals(MAGIC)) throw new Error(`${path} is not a Parquet file`);
-    const footerLen = tail.readInt32LE(0);
-    const footerStart = size - 8 - footerLen;
-    const footer = Buffer.alloc(footerLen);
-    readSync(fd, footer, 0, footerLen, footerStart);
-    const [meta] = decodeStruct(footer);
-
-    const rows = Number(req<bigint>(meta, 3));
-    for (const c of columns)
-      if (lengthOf(c) !== rows)
-        throw new Error(`column ${c.name} has ${lengthOf(c)} values, the file ${rows} rows`);
+    const { meta, start } = readFooter(fd, path);
+    const groups = req<TList>(meta, 4).items as TStruct[];
     const schema = req<TList>(meta, 2).items as TStruct[];
     const taken = new Set(schema.map((e) => new TextDecoder().decode(req<Uint8Array>(e, 4))));
     for (const c of columns) {
       if (taken.has(c.name)) throw new Error(`the file already has a column ${c.name}`);
       taken.add(c.name);
+      if (c.chunks.length !== groups.length)
+        throw new Error(
+          `column ${c.name} is encoded for ${c.chunks.length} row groups, the file has ${groups.length}`,
+        );
     }
-    const prepared = columns.map(prepare);
     const root = field(schema[0]!, 5)!;
     root.value = (root.value as number) + columns.length;
-    schema.push(...prepared.map((p) => p.element));
+    schema.push(...columns.map((c) => c.element));
 
-    ftruncateSync(fd, footerStart);
-    const sink = new Sink(fd, footerStart);
-    let r0 = 0;
-    for (const rg of req<TList>(meta, 4).items as TStruct[]) {
+    // The columns and the new footer overwrite the old footer (they are longer).
+    const sink = new Sink(fd, start);
+    groups.forEach((rg, g) => {
       const n = Number(req<bigint>(rg, 3));
       const before = sink.offset;
-      const chunks = prepared.map((p) => columnChunk(sink, p.name, p.encode(r0, n), n));
+      const chunks = columns.map((c) => columnChunk(sink, c.name, c.chunks[g]!, n));
       req<TList>(rg, 1).items.push(...chunks);
       const added = BigInt(sink.offset - before);
       for (const id of [2, 6]) {
         const f = field(rg, id);
         if (f) f.value = (f.value as bigint) + added;
       }
-      r0 += n;
-    }
+    });
     const orders = field(meta, 7);
     if (orders && (orders.value as TList).items.length > 0) {
       const items = (orders.value as TList).items;
@@ -700,4 +752,13 @@ export function appendColumns(path: string, columns: readonly AppendColumn[]): v
   } finally {
     closeSync(fd);
   }
+}
+
+/** Encodes `columns` (one value per row of the file) and appends them to the file at `path`. */
+export function appendColumns(path: string, columns: readonly AppendColumn[]): void {
+  const groups = rowGroupSizes(path);
+  appendEncoded(
+    path,
+    columns.map((c) => encodeColumn(c, groups)),
+  );
 }
