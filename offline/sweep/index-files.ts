@@ -18,9 +18,16 @@ export interface IndexFile {
   length: number | null;
 }
 
+/**
+ * A values column's file: doubles (`f64`, NaN = skipped), dictionary codes (`u8` with 255 or
+ * `i32` with -1 for skipped; read back as doubles), or `'ts'` when the values are the event
+ * times themselves (a `last` of the timestamp) and no file is kept.
+ */
+export type ValuesFile = IndexFile | 'ts';
+
 export type FileColumn =
   | { kind: 'flags'; flags: IndexFile }
-  | { kind: 'values'; values: IndexFile; dict: string[] | null }
+  | { kind: 'values'; values: ValuesFile; dict: string[] | null }
   | {
       kind: 'items';
       offsets: IndexFile;
@@ -43,7 +50,7 @@ export class IndexFileError extends Error {}
 
 const BYTES = { f64: 8, i32: 4, u8: 1 } as const;
 
-function readArray(f: IndexFile): IndexArray {
+export function readArray(f: IndexFile): IndexArray {
   let fd: number;
   try {
     fd = openSync(f.path, 'r');
@@ -74,33 +81,44 @@ function readArray(f: IndexFile): IndexArray {
   }
 }
 
+/** A values column as doubles: codes widened (their null marker → NaN), `'ts'` → `ts`. */
+function readValues(f: ValuesFile, ts: Float64Array): Float64Array {
+  if (f === 'ts') return ts;
+  const a = readArray(f);
+  if (a instanceof Float64Array) return a;
+  const none = a instanceof Uint8Array ? 255 : -1;
+  const out = new Float64Array(a.length);
+  for (let i = 0; i < a.length; i++) {
+    const c = a[i]!;
+    out[i] = c === none ? NaN : c;
+  }
+  return out;
+}
+
+/** One column (synchronously), over the partition's event times `ts`. */
+export function readColumn(c: FileColumn, ts: Float64Array): SweepColumn {
+  if (c.kind === 'flags') return { kind: 'flags', flags: readArray(c.flags) as Uint8Array };
+  if (c.kind === 'values')
+    return { kind: 'values', values: readValues(c.values, ts), dict: c.dict };
+  const offsets = readArray(c.offsets) as Int32Array;
+  const its = readArray(c.ts) as Float64Array;
+  const codes = readArray(c.codes) as Int32Array;
+  const weights = readArray(c.weights) as Float64Array;
+  const n = offsets[offsets.length - 1];
+  if (n !== its.length || n !== codes.length || n !== weights.length)
+    throw new IndexFileError(`sweep index: the items of ${c.offsets.path} disagree in length`);
+  return { kind: 'items', offsets, ts: its, codes, weights, dict: c.dict };
+}
+
 /** Reads every file of `files` (synchronously); throws {@link IndexFileError} when one is bad. */
 export function readIndexFiles(files: IndexFiles): PassIndex {
+  const ts = readArray(files.ts) as Float64Array;
   const columns = new Map<string, SweepColumn>();
-  for (const [name, c] of files.columns) {
-    if (c.kind === 'flags')
-      columns.set(name, { kind: 'flags', flags: readArray(c.flags) as Uint8Array });
-    else if (c.kind === 'values')
-      columns.set(name, {
-        kind: 'values',
-        values: readArray(c.values) as Float64Array,
-        dict: c.dict,
-      });
-    else {
-      const offsets = readArray(c.offsets) as Int32Array;
-      const ts = readArray(c.ts) as Float64Array;
-      const codes = readArray(c.codes) as Int32Array;
-      const weights = readArray(c.weights) as Float64Array;
-      const n = offsets[offsets.length - 1];
-      if (n !== ts.length || n !== codes.length || n !== weights.length)
-        throw new IndexFileError(`sweep index: the items of ${c.offsets.path} disagree in length`);
-      columns.set(name, { kind: 'items', offsets, ts, codes, weights, dict: c.dict });
-    }
-  }
+  for (const [name, c] of files.columns) columns.set(name, readColumn(c, ts));
   return {
     keyCount: files.keyCount,
     offsets: readArray(files.offsets) as Int32Array,
-    ts: readArray(files.ts) as Float64Array,
+    ts,
     dup: readArray(files.dup) as Uint8Array,
     columns,
   };

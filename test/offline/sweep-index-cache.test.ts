@@ -2,10 +2,12 @@
  * The sweep's on-disk index cache (offline/duckdb/sweep/index-cache.ts): a second export over
  * the same data reads the cached index (no file is rewritten) and returns the same values; a
  * truncated cache file is rebuilt; changed source data gets a new entry (the old one is deleted)
- * and fresh values; an export needing a feature the entry lacks adds just that column.
+ * and fresh values; an export needing a feature the entry lacks adds just that column. String
+ * values are kept as one-byte codes and `last(timestamp)` as a marker over the event times;
+ * entries of an older layout version are deleted.
  */
-import { readdirSync, statSync, truncateSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readdirSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { genData } from '../../datagen/index.ts';
 import { DuckDBOfflineStore } from '../../offline/duckdb/duckdb-offline-store.ts';
@@ -19,7 +21,7 @@ let tmp: { dir: string; cleanup: () => void };
 let repo: Repository;
 
 let home = 'home';
-const cacheRoot = (): string => join(tmp.dir, home, 'offline-cache/sweep-v1');
+const cacheRoot = (): string => join(tmp.dir, home, 'offline-cache/sweep-v2');
 const entries = (): string[] => readdirSync(cacheRoot()).sort();
 /** Every cache file with its mtime. */
 function snapshot(): Map<string, number> {
@@ -75,7 +77,10 @@ afterAll(() => tmp.cleanup());
 
 describe('sweep index cache', () => {
   it('reuses, repairs and replaces its entries', async () => {
+    const stale = join(tmp.dir, home, 'offline-cache/sweep-v1/old-entry');
+    mkdirSync(stale, { recursive: true });
     const first = await exportRows();
+    expect(existsSync(dirname(stale))).toBe(false);
     expect(first.rows).toBe(300);
     // One entry per pass: user events by user, user events by product, transactions by user.
     expect(entries()).toHaveLength(3);
@@ -84,6 +89,15 @@ describe('sweep index cache', () => {
     const second = await exportRows();
     expect(second.data).toEqual(first.data);
     expect(snapshot()).toEqual(before);
+
+    // last_platform and category as byte codes, last_event_ts as the event times themselves.
+    const names = [...before.keys()];
+    expect(names.filter((k) => k.endsWith('.u8')).length).toBeGreaterThanOrEqual(2);
+    expect(names.filter((k) => k.endsWith('.is-ts'))).toHaveLength(1);
+    const codes = names.find((k) => k.endsWith('.u8'))!;
+    truncateSync(join(cacheRoot(), codes), 3);
+    expect((await exportRows()).data).toEqual(first.data);
+    expect(statSync(join(cacheRoot(), codes)).size).toBeGreaterThan(3);
 
     // A truncated file is detected and rebuilt, with the same values.
     const ts = [...before.keys()].find((k) => k.endsWith('p0.ts'))!;

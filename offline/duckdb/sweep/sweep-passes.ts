@@ -215,17 +215,20 @@ async function openIndex(
   part: Partition,
   withDuckDB: <R>(fn: () => Promise<R>) => Promise<R>,
 ): Promise<PassIndex> {
-  const base = (await entry?.loadBase(p, part)) ?? null;
+  const base = entry?.loadBase(p, part) ?? null;
   const columns = new Map<string, SweepColumn>();
   const missing: PassFeature[] = [];
   for (const pf of pass.features) {
     const col = base
-      ? await entry!.loadColumn(
+      ? entry!.loadColumn(
           p,
           part,
-          columnKey(pf),
-          columnFamily(pf),
-          plan.dicts.get(pf.col)?.strings ?? null,
+          {
+            key: columnKey(pf),
+            family: columnFamily(pf),
+            dict: plan.dicts.get(pf.col)?.strings ?? null,
+          },
+          base.ts,
         )
       : null;
     if (col) columns.set(pf.col, col);
@@ -243,7 +246,7 @@ async function openIndex(
   for (const pf of missing) {
     const col = built.columns.get(pf.col)!;
     columns.set(pf.col, col);
-    entry?.saveColumn(p, columnKey(pf), col);
+    entry?.saveColumn(p, columnKey(pf), col, base?.ts ?? built.ts);
   }
   return base ? { keyCount: part.to - part.from, ...base, columns } : { ...built, columns };
 }
