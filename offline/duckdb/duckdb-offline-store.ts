@@ -61,7 +61,12 @@ import { tilesSql } from './sql/tiles-sql.ts';
 import { writeArrow, type ArrowKind } from './write-arrow.ts';
 import { SweepPool } from '../sweep/sweep-pool.ts';
 import { SweepIndexCache } from './sweep/index-cache.ts';
-import { appendColumns, type AppendColumn } from '../parquet/append-columns.ts';
+import {
+  appendEncoded,
+  encodeColumn,
+  rowGroupSizes,
+  type AppendColumn,
+} from '../parquet/append-columns.ts';
 import { sweepPasses, type SweptColumn } from './sweep/sweep-passes.ts';
 
 interface LoadedSource {
@@ -688,6 +693,17 @@ export class DuckDBOfflineStore implements OfflineStore {
       cache: this.#config.indexCache ? new SweepIndexCache(this.#cacheDir) : null,
       pool: this.#sweepPool(),
       onProgress: (d) => req.progress('aggregating', Math.min(d, total), total),
+      // DuckDB writes the entity columns first (while the workers read their indexes), so the
+      // swept output columns can be encoded for its row groups while other passes are swept.
+      output: {
+        write: async () => {
+          await client.run(
+            `COPY (SELECT ${req.entityCols.map(ident).join(', ')} FROM ${req.entTable}) TO ${sqlString(path)} (FORMAT parquet, COMPRESSION ${ENTITY_COMPRESSION})`,
+          );
+          return rowGroupSizes(path);
+        },
+        columns: new Map(req.outputs.map((o) => [o.col, { name: o.name, type: o.type }])),
+      },
     });
     const request: Record<string, unknown[]> = {};
     if (req.odfvs.length > 0 && req.requestFields.length > 0) {
@@ -697,22 +713,19 @@ export class DuckDBOfflineStore implements OfflineStore {
       ))
         req.requestFields.forEach((f, i) => request[f]!.push(...chunk.columns[i]!));
     }
-    // DuckDB writes the entity columns while the transforms run (nothing else may use the
-    // connection meanwhile).
-    const entityFile = client.run(
-      `COPY (SELECT ${req.entityCols.map(ident).join(', ')} FROM ${req.entTable}) TO ${sqlString(path)} (FORMAT parquet, COMPRESSION ${ENTITY_COMPRESSION})`,
-    );
     const computed = new Map<string, AppendColumn>();
-    for (const [col, c] of swept.columns) computed.set(col, sweptColumn(col, c));
-    try {
-      if (req.odfvs.length > 0)
-        for (const c of this.#onDemandColumns(req, swept, request)) computed.set(c.name, c);
-    } finally {
-      await entityFile;
-    }
-    appendColumns(
+    if (req.odfvs.length > 0)
+      for (const c of this.#onDemandColumns(req, swept, request)) computed.set(c.name, c);
+    // What was not encoded during the sweeps: on-demand features, partitioned passes' columns.
+    const groups = swept.groups!;
+    appendEncoded(
       path,
-      req.outputs.map((o) => ({ ...computed.get(o.col)!, name: o.name })),
+      req.outputs.map((o) => {
+        const done = swept.encoded.get(o.col);
+        if (done) return done;
+        const c = computed.get(o.col) ?? sweptColumn(o.col, swept.columns.get(o.col)!);
+        return encodeColumn({ ...c, name: o.name }, groups);
+      }),
     );
   }
 

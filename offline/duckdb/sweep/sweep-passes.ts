@@ -8,6 +8,7 @@
  */
 import type { AggregationKind, ValueType } from '../../../registry/types.ts';
 import type { SweepPool } from '../../sweep/sweep-pool.ts';
+import { encodeColumn, type EncodedColumn } from '../../parquet/append-columns.ts';
 import type { SweepFeature, SweepResult } from '../../sweep/sweep.ts';
 import { IndexFileError } from '../../sweep/index-files.ts';
 import type { DuckDBClient } from '../duckdb-client.ts';
@@ -55,12 +56,26 @@ export interface SweepPassesRequest {
   pool: SweepPool;
   /** Rows done across passes (pass by pass, partition by partition). */
   onProgress?: (done: number) => void;
+  /**
+   * The output file: `write` runs on the connection before the codes query (while the workers
+   * read their indexes) and returns its row groups; the `columns` it lists (internal column →
+   * output name and type) are encoded for it here as soon as their pass is swept, while the
+   * workers sweep the other passes.
+   */
+  output?: {
+    write: () => Promise<number[]>;
+    columns: Map<string, { name: string; type: ValueType }>;
+  };
 }
 
 export interface SweepPassesResult {
   columns: Map<string, SweptColumn>;
   /** Each entity row's time (ms), in row order. */
   ts: Float64Array;
+  /** Output columns already encoded (by internal column; see `output`). */
+  encoded: Map<string, EncodedColumn>;
+  /** The output file's row groups (see `output`). */
+  groups: number[] | null;
 }
 
 export async function sweepPasses(req: SweepPassesRequest): Promise<SweepPassesResult> {
@@ -74,15 +89,50 @@ export async function sweepPasses(req: SweepPassesRequest): Promise<SweepPassesR
         : null;
     opened.push({ pass, plan: await openPlan(req, pass, entry), entry });
   }
-  // The rows' key codes for every pass in one query, while cached indexes load from disk.
-  const entity = rowCodes(client, opened, req.entTable);
-  // DuckDB runs one statement at a time per connection: index builds queue behind the codes
-  // query and each other.
-  let duckdb: Promise<unknown> = entity;
+  // DuckDB runs one statement at a time per connection: the output file, the rows' key codes
+  // for every pass in one query (both while the workers read cached indexes), then index
+  // builds, one after the other.
+  let duckdb: Promise<unknown> = Promise.resolve();
   const withDuckDB = <R>(fn: () => Promise<R>): Promise<R> => {
     const run = duckdb.then(fn, fn);
     duckdb = run.catch(() => undefined);
     return run;
+  };
+  const groups = req.output ? withDuckDB(req.output.write) : Promise.resolve(null);
+  groups.catch(() => undefined); // awaited below
+  const entity = withDuckDB(() => rowCodes(client, opened, req.entTable));
+  const encoded = new Map<string, EncodedColumn>();
+  // Encoding runs here between the lanes' turns (after a lane has sent its next job).
+  let encoding: Promise<void> = Promise.resolve();
+  const encodeLater = (cols: { col: string; column: SweptColumn }[]): void => {
+    const output = req.output;
+    if (!output || cols.length === 0) return;
+    encoding = encoding
+      .then(() => new Promise<void>((resolve) => setImmediate(resolve)))
+      .then(async () => {
+        const g = (await groups)!;
+        for (const { col, column } of cols) {
+          const out = output.columns.get(col)!;
+          encoded.set(
+            col,
+            encodeColumn(
+              column.dict
+                ? {
+                    name: out.name,
+                    type: 'string',
+                    codes: column.values,
+                    dict: column.dict.strings,
+                  }
+                : {
+                    name: out.name,
+                    type: out.type as 'int64' | 'float64' | 'bool',
+                    values: column.values,
+                  },
+              g,
+            ),
+          );
+        }
+      });
   };
 
   interface Job {
@@ -165,10 +215,17 @@ export async function sweepPasses(req: SweepPassesRequest): Promise<SweepPassesR
       }
       done += Math.round((rows * (part.to - part.from)) / Math.max(1, plan.keyCount));
       req.onProgress?.(done);
+      if (single)
+        encodeLater(
+          pass.features.flatMap((pf) =>
+            req.output?.columns.has(pf.col) ? [{ col: pf.col, column: columns.get(pf.col)! }] : [],
+          ),
+        );
     }
   };
   await Promise.all(Array.from({ length: Math.min(req.pool.size, jobs.length) }, lane));
-  return { columns, ts: (await entity).ts };
+  await encoding;
+  return { columns, ts: (await entity).ts, encoded, groups: await groups };
 }
 
 /** The pass's key dictionary and string dictionaries: from the cache, else built (and kept). */
