@@ -136,7 +136,7 @@ export class DuckDBOfflineStore implements OfflineStore {
 
   /** The sweep's worker pool, started on first use and kept until `close`. */
   #sweepPool(): SweepPool {
-    this.#pool ??= SweepPool.create(this.#config.sweepThreads);
+    this.#pool ??= SweepPool.create(this.#config.sweepThreads, this.#cacheDir);
     return this.#pool;
   }
 

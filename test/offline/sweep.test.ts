@@ -4,7 +4,7 @@
  * inputs, keys without events and rows before any data (and on dense ones, with neither skipped
  * inputs nor replays); times cluster on hop edges.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -285,6 +285,68 @@ describe('SweepPool', () => {
       expect(pools.map((p) => p.mode)).toEqual(['workers', 'inline']);
     } finally {
       await Promise.all(pools.map((p) => p.close()));
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('SweepPool worker bundle', () => {
+  const sweepOne = async (pool: SweepPool): Promise<Map<string, unknown>> =>
+    pool.sweep(
+      { index: buildIndex([], false).index },
+      [{ col: 'count', aggregation: 'count', windowMs: H, hopMs: H, ttlMs: null }],
+      { codes: Int32Array.of(0), ts: Float64Array.of(H) },
+    );
+
+  it('is kept in the cache directory, rebuilt when a bundled file changed, used when not', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'larder-bundle-'));
+    try {
+      // A fresh directory: bundled, then kept with the hash of every bundled file.
+      const fresh = join(dir, 'fresh');
+      const pool = SweepPool.create(2, fresh);
+      expect((await sweepOne(pool)).get('count')).toEqual({
+        values: Float64Array.of(0),
+        dict: null,
+      });
+      expect(pool.mode).toBe('workers');
+      await pool.close();
+      const kept = JSON.parse(readFileSync(join(fresh, 'sweep-worker.json'), 'utf8')) as {
+        inputs: Record<string, string>;
+        code: string;
+      };
+      const names = Object.keys(kept.inputs).map((p) => p.split('/').slice(-2).join('/'));
+      expect(names).toEqual(expect.arrayContaining(['sweep/sweep.ts', 'sweep/sweep-worker.ts']));
+
+      // A stale entry (a file's hash differs) is not used: the pool bundles again.
+      const stale = join(dir, 'stale');
+      mkdirSync(stale);
+      const [first] = Object.keys(kept.inputs);
+      writeFileSync(
+        join(stale, 'sweep-worker.json'),
+        JSON.stringify({
+          inputs: { ...kept.inputs, [first!]: 'old' },
+          code: 'throw new Error("stale")',
+        }),
+      );
+      const rebuilt = SweepPool.create(2, stale);
+      expect((await sweepOne(rebuilt)).has('count')).toBe(true);
+      expect(rebuilt.mode).toBe('workers');
+      await rebuilt.close();
+
+      // A current entry is used as it is (here: a worker that refuses every job).
+      const current = join(dir, 'current');
+      mkdirSync(current);
+      const refuse = `const { parentPort } = require('node:worker_threads');
+        parentPort.on('message', (m) => parentPort.postMessage({ id: m.id, error: 'cached bundle' }));
+        parentPort.postMessage({ ready: true });`;
+      writeFileSync(
+        join(current, 'sweep-worker.json'),
+        JSON.stringify({ inputs: kept.inputs, code: refuse }),
+      );
+      const cached = SweepPool.create(2, current);
+      await expect(sweepOne(cached)).rejects.toThrow(/cached bundle/);
+      await cached.close();
+    } finally {
       rmSync(dir, { recursive: true, force: true });
     }
   });
