@@ -130,8 +130,9 @@ function rleRun(
   return p;
 }
 
-/** Definition levels of rows `[r0, r0+n)` (1 = present, NaN = null), hybrid-encoded. */
-function encodeLevels(values: Float64Array, r0: number, n: number, out: Bytes): void {
+/** Definition levels from presence bits (see {@link Levels}), hybrid-encoded. */
+function encodeLevels(levels: Levels, out: Bytes): void {
+  const { n, bits } = levels;
   // At most 6 bytes per group (an RLE run of 8) plus a header per 63 groups.
   out.ensure(6 * ((n + 7) >> 3) + 16);
   const b = out.buf;
@@ -140,15 +141,10 @@ function encodeLevels(values: Float64Array, r0: number, n: number, out: Bytes): 
   let groups = 0;
   let rleValue = 0;
   let rleCount = 0;
-  const end = r0 + n;
-  for (let i = r0; i < end; i += 8) {
-    const k = end - i < 8 ? end - i : 8;
-    let bits = 0;
-    for (let j = 0; j < k; j++) {
-      const x = values[i + j]!;
-      bits |= (x === x ? 1 : 0) << j;
-    }
-    const v = bits === 0 ? 0 : bits === (1 << k) - 1 ? 1 : -1;
+  for (let g = 0, i = 0; i < n; g++, i += 8) {
+    const k = n - i < 8 ? n - i : 8;
+    const x = bits[g]!;
+    const v = x === 0 ? 0 : x === (1 << k) - 1 ? 1 : -1;
     if (v >= 0) {
       if (rleCount > 0 && rleValue === v) {
         rleCount += k;
@@ -169,7 +165,7 @@ function encodeLevels(values: Float64Array, r0: number, n: number, out: Bytes): 
       rleCount = 0;
     }
     if (header < 0) header = p++;
-    b[p++] = bits;
+    b[p++] = x;
     if (++groups === 63) {
       b[header] = (63 << 1) | 1;
       header = -1;
@@ -179,6 +175,74 @@ function encodeLevels(values: Float64Array, r0: number, n: number, out: Bytes): 
   if (header >= 0) b[header] = (groups << 1) | 1;
   if (rleCount > 0) p = rleRun(b, p, rleCount, rleValue, 1);
   out.len = p;
+}
+
+/** Which rows of a chunk are present: bit j of `bits[g]` is row 8g+j's (1 = not null). */
+interface Levels {
+  n: number;
+  nulls: number;
+  bits: Uint8Array;
+}
+
+/**
+ * One pass over rows `[r0, r0+n)`: their presence bits, the present values compacted into
+ * `into` (`m` of them), and how many are ±Infinity (which this pass counts as null: callers
+ * then take an exact path). No branch depends on the data — nulls in feature columns are often
+ * scattered at random, and a mispredicted branch per value cost more than the rest of the pass.
+ * A double is NaN or infinite when its exponent bits are all ones.
+ */
+function scan(
+  values: Float64Array,
+  r0: number,
+  n: number,
+  into: Float64Array,
+): Levels & { m: number; infinite: number } {
+  const words = new Int32Array(values.buffer, values.byteOffset, values.length * 2);
+  const bits = new Uint8Array((n + 7) >> 3);
+  let m = 0;
+  let infinite = 0;
+  for (let g = 0, i = 0; i < n; g++, i += 8) {
+    const k = n - i < 8 ? n - i : 8;
+    let b = 0;
+    for (let j = 0; j < k; j++) {
+      const r = r0 + i + j;
+      const hi = words[2 * r + 1]!;
+      const ok = ((((hi >>> 20) & 0x7ff) + 1) >>> 11) ^ 1;
+      const t = ((hi & 0x7fffffff) ^ 0x7ff00000) | words[2 * r]!;
+      infinite += 1 ^ ((t | -t) >>> 31);
+      into[m] = values[r]!;
+      m += ok;
+      b |= ok << j;
+    }
+    bits[g] = b;
+  }
+  return { n, nulls: n - m, bits, m, infinite };
+}
+
+/** Where {@link presence} compacts values it does not keep (not shared with callers' scratch). */
+let levelScratch = new Float64Array(0);
+
+/** The presence of rows `[r0, r0+n)` with `nulls` NaNs among them (no bits when all or none). */
+function presence(
+  values: Float64Array,
+  r0: number,
+  n: number,
+  nulls: number,
+): Levels | { n: number; nulls: number } {
+  if (nulls === 0 || nulls === n) return { n, nulls };
+  if (levelScratch.length < n) levelScratch = new Float64Array(n);
+  const levels = scan(values, r0, n, levelScratch);
+  if (levels.infinite === 0) return levels;
+  // ±Infinity is a value: the exact (branching) test.
+  for (let g = 0, i = 0; i < n; g++, i += 8) {
+    let b = 0;
+    for (let j = 0; j < 8 && i + j < n; j++) {
+      const x = values[r0 + i + j]!;
+      if (x === x) b |= 1 << j;
+    }
+    levels.bits[g] = b;
+  }
+  return { n, nulls, bits: levels.bits };
 }
 
 /** Dictionary indices `idx[0 … m-1]`, hybrid-encoded at `width` bits (≤ 24). */
@@ -292,13 +356,14 @@ const statistics = (nulls: number, min?: Uint8Array, max?: Uint8Array): TStruct 
 const levelBytes = (n: number): number => (n >> 3) + (n >> 5) + 64;
 
 /** A v1 data page's definition levels: a 4-byte length, then the levels. */
-function writeLevels(values: Float64Array, r0: number, n: number, nulls: number, out: Bytes): void {
+function writeLevels(levels: Levels | { n: number; nulls: number }, out: Bytes): void {
   const at = out.len;
+  const { n, nulls } = levels;
   out.int32(0);
   if (nulls === 0 || nulls === n) {
     out.varint(n * 2);
     out.byte(nulls === 0 ? 1 : 0);
-  } else encodeLevels(values, r0, n, out);
+  } else encodeLevels(levels as Levels, out);
   const len = out.len - at - 4;
   out.buf[at] = len & 0xff;
   out.buf[at + 1] = (len >>> 8) & 0xff;
@@ -330,7 +395,57 @@ function toInt64(x: number, name: string): number {
   return v === 0 ? 0 : v;
 }
 
+/** Slots of small non-negative integers (1 + dictionary index; 0 = unseen), reset after use. */
+const smallSlots = new Int32Array(INT_DICT_SPAN);
+
+/**
+ * The common case of an int64 chunk in one pass: every value a whole number in
+ * `[0, 2^16)` (counts, days), coded straight into a dictionary; null when a value is not.
+ */
+function encodeSmallInts(values: Float64Array, r0: number, n: number): EncodedChunk | null {
+  const idx = indices(n);
+  const dict: number[] = [];
+  let m = 0;
+  let min = Infinity;
+  let max = -Infinity;
+  let small = true;
+  for (let i = r0; i < r0 + n; i++) {
+    const x = values[i]!;
+    if (x !== x) continue;
+    const v = x | 0;
+    if (v !== x || v < 0 || v >= INT_DICT_SPAN) {
+      small = false;
+      break;
+    }
+    let d = smallSlots[v]!;
+    if (d === 0) {
+      d = smallSlots[v] = dict.push(v);
+      if (v < min) min = v;
+      if (v > max) max = v;
+    }
+    idx[m++] = d - 1;
+  }
+  for (const v of dict) smallSlots[v] = 0;
+  if (!small || m === 0) return null;
+  const nulls = n - m;
+  const width = bitWidth(dict.length);
+  const out = new Bytes(levelBytes(n));
+  writeLevels(presence(values, r0, n, nulls), out);
+  out.byte(width);
+  encodeIndices(idx, m, width, out);
+  const d = new Uint8Array(dict.length * 8);
+  writeInt64s(dict, d);
+  return chunk(
+    INT64,
+    dictionaryPage(dict.length, d),
+    dataPage(n, PLAIN_DICTIONARY, [out.view()]),
+    statistics(nulls, int64Bytes(min), int64Bytes(max)),
+  );
+}
+
 function encodeInt64(name: string, values: Float64Array, r0: number, n: number): EncodedChunk {
+  const small = encodeSmallInts(values, r0, n);
+  if (small) return small;
   // The present values (rounded like DuckDB's cast when they need it), their min and max.
   const present = f64Scratch(n);
   let m = 0;
@@ -370,7 +485,7 @@ function encodeInt64(name: string, values: Float64Array, r0: number, n: number):
     }
     const width = bitWidth(dict.length);
     const out = new Bytes(levelBytes(n));
-    writeLevels(values, r0, n, nulls, out);
+    writeLevels(presence(values, r0, n, nulls), out);
     out.byte(width);
     encodeIndices(idx, m, width, out);
     const d = new Uint8Array(dict.length * 8);
@@ -383,7 +498,7 @@ function encodeInt64(name: string, values: Float64Array, r0: number, n: number):
     );
   }
   const out = new Bytes(levelBytes(n));
-  writeLevels(values, r0, n, nulls, out);
+  writeLevels(presence(values, r0, n, nulls), out);
   const plain = new Uint8Array(m * 8);
   writeInt64s(present.subarray(0, m), plain);
   return chunk(INT64, null, dataPage(n, PLAIN, [out.view(), plain]), stats);
@@ -401,6 +516,42 @@ function writeInt64s(xs: ArrayLike<number>, into: Uint8Array): void {
 }
 
 function encodeFloat64(values: Float64Array, r0: number, n: number): EncodedChunk {
+  // The present values compacted into the page's own array, and the levels, in one pass.
+  const into = new Float64Array(n);
+  const sc = scan(values, r0, n, into);
+  if (sc.infinite > 0) return encodeFloat64Exact(values, r0, n);
+  const present = into.subarray(0, sc.m);
+  let min = Infinity;
+  let max = -Infinity;
+  for (let k = 0; k < present.length; k++) {
+    const x = present[k]!;
+    min = Math.min(min, x);
+    max = Math.max(max, x);
+  }
+  const out = new Bytes(levelBytes(n));
+  writeLevels(sc.nulls === 0 || sc.nulls === n ? { n, nulls: sc.nulls } : sc, out);
+  return float64Chunk(n, sc.nulls, present, min, max, out);
+}
+
+function float64Chunk(
+  n: number,
+  nulls: number,
+  present: Float64Array,
+  min: number,
+  max: number,
+  levels: Bytes,
+): EncodedChunk {
+  const stats =
+    present.length > 0
+      ? // -0 as the minimum and +0 as the maximum, as the format asks.
+        statistics(nulls, float64Bytes(min === 0 ? -0 : min), float64Bytes(max === 0 ? 0 : max))
+      : statistics(nulls);
+  const bytes = new Uint8Array(present.buffer, present.byteOffset, present.byteLength);
+  return chunk(DOUBLE, null, dataPage(n, PLAIN, [levels.view(), bytes]), stats);
+}
+
+/** A chunk holding ±Infinity: the plain (branching) way. */
+function encodeFloat64Exact(values: Float64Array, r0: number, n: number): EncodedChunk {
   let nulls = 0;
   let min = Infinity;
   let max = -Infinity;
@@ -413,29 +564,19 @@ function encodeFloat64(values: Float64Array, r0: number, n: number): EncodedChun
     }
   }
   const out = new Bytes(levelBytes(n));
-  writeLevels(values, r0, n, nulls, out);
-  // Without nulls the page holds the array's own bytes.
-  let present = values.subarray(r0, r0 + n);
-  if (nulls > 0) {
-    present = new Float64Array(n - nulls);
-    for (let i = r0, k = 0; i < r0 + n; i++) {
-      const x = values[i]!;
-      if (x === x) present[k++] = x;
-    }
+  writeLevels(presence(values, r0, n, nulls), out);
+  const present = new Float64Array(n - nulls);
+  for (let i = r0, k = 0; i < r0 + n; i++) {
+    const x = values[i]!;
+    if (x === x) present[k++] = x;
   }
-  const stats =
-    present.length > 0
-      ? // -0 as the minimum and +0 as the maximum, as the format asks.
-        statistics(nulls, float64Bytes(min === 0 ? -0 : min), float64Bytes(max === 0 ? 0 : max))
-      : statistics(nulls);
-  const bytes = new Uint8Array(present.buffer, present.byteOffset, present.byteLength);
-  return chunk(DOUBLE, null, dataPage(n, PLAIN, [out.view(), bytes]), stats);
+  return float64Chunk(n, nulls, present, min, max, out);
 }
 
 function encodeBool(values: Float64Array, r0: number, n: number): EncodedChunk {
   const nulls = countNulls(values, r0, n);
   const out = new Bytes(levelBytes(n));
-  writeLevels(values, r0, n, nulls, out);
+  writeLevels(presence(values, r0, n, nulls), out);
   const bits = new Uint8Array((n - nulls + 7) >> 3);
   let k = 0;
   let ones = 0;
@@ -474,24 +615,25 @@ function encodeString(codes: Float64Array, dict: Utf8Dict, r0: number, n: number
   const slot = new Int32Array(dict.bytes.length);
   const used: number[] = [];
   const idx = indices(n);
-  let m = 0;
+  // Nulls out first (no branch on them), then the codes.
+  const present = f64Scratch(n);
+  const levels = scan(codes, r0, n, present);
+  const { m, nulls } = levels;
   let lo = Infinity;
   let hi = -Infinity;
-  for (let i = r0; i < r0 + n; i++) {
-    const c = codes[i]!;
-    if (c !== c) continue;
+  for (let k = 0; k < m; k++) {
+    const c = present[k]!;
     let d = slot[c]!;
     if (d === 0) {
       d = slot[c] = used.push(c);
       if (c < lo) lo = c;
       if (c > hi) hi = c;
     }
-    idx[m++] = d - 1;
+    idx[k] = d - 1;
   }
-  const nulls = n - m;
   const width = bitWidth(used.length);
   const out = new Bytes(levelBytes(n));
-  writeLevels(codes, r0, n, nulls, out);
+  writeLevels(nulls === 0 || nulls === n ? { n, nulls } : levels, out);
   out.byte(width);
   encodeIndices(idx, m, width, out);
   let dictLen = 0;

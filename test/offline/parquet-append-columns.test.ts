@@ -120,6 +120,14 @@ describe('appendColumns', () => {
         values: Float64Array.from({ length: rows }, (_, i) => i / 3),
       },
       {
+        // ±Infinity are values, not nulls (the encoder's fast null test would say otherwise).
+        name: 'extreme',
+        type: 'float64',
+        values: Float64Array.from({ length: rows }, (_, i) =>
+          i % 3 === 0 ? NaN : i % 1000 === 1 ? Infinity : i % 1000 === 2 ? -Infinity : i,
+        ),
+      },
+      {
         name: 'flag',
         type: 'bool',
         values: Float64Array.from({ length: rows }, (_, i) =>
@@ -161,6 +169,7 @@ describe('appendColumns', () => {
       ['ts_wide', 'BIGINT'],
       ['amount', 'DOUBLE'],
       ['dense', 'DOUBLE'],
+      ['extreme', 'DOUBLE'],
       ['flag', 'BOOLEAN'],
       ['platform', 'VARCHAR'],
       ['unordered_dict', 'VARCHAR'],
