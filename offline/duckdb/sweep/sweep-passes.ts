@@ -100,7 +100,7 @@ export async function sweepPasses(req: SweepPassesRequest): Promise<SweepPassesR
   };
   const groups = req.output ? withDuckDB(req.output.write) : Promise.resolve(null);
   groups.catch(() => undefined); // awaited below
-  const entity = withDuckDB(() => rowCodes(client, opened, req.entTable));
+  const entity = withDuckDB(() => rowCodes(client, opened, req.entTable, rows));
   const encoded = new Map<string, EncodedColumn>();
   // Encoding runs here between the lanes' turns (after a lane has sent its next job).
   let encoding: Promise<void> = Promise.resolve();
