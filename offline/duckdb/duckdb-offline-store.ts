@@ -204,18 +204,39 @@ export class DuckDBOfflineStore implements OfflineStore {
     // Validated Parquet is cheap to rescan: a view keeps DuckDB's memory for the window passes
     // (materializing 10M events with their maps and structs made them spill).
     let kind = 'TABLE';
+    /** Validated Parquet entries of the JSON Lines files, with their files. */
+    let cachedFiles: { cache: string; file: string }[] = [];
     if (this.#config.cacheJsonl && files.jsonl.length > 0) {
       if (files.parquet.length === 0) kind = 'VIEW';
       const cached = await cachedJsonl(client, this.#cacheDir, spec.schema, files.jsonl);
+      cachedFiles = cached.map((cache, i) => ({ cache, file: files.jsonl[i]! }));
       const picked = cols.map((c) => ident(c)).join(', ');
       sql = `SELECT __file, NULL::BIGINT AS __line, __reason${picked ? `, ${picked}` : ''} FROM read_parquet([${cached.map(sqlString).join(', ')}])`;
       if (files.parquet.length > 0)
         sql += ` UNION ALL BY NAME ${readSourceSql(spec.schema, cols, { jsonl: [], parquet: files.parquet })}`;
     } else sql = readSourceSql(spec.schema, cols, files);
     await client.run(`CREATE TEMP ${kind} ${table} AS ${sql}`);
-    const bad = await client.all(
-      `SELECT __file AS file, count(*) AS n FROM ${table} WHERE __reason IS NOT NULL GROUP BY __file ORDER BY __file`,
-    );
+    // Validated Parquet files whose statistics say `__reason` is null throughout have no
+    // rejects: only the others (and raw Parquet sources, validated as they are read) are scanned.
+    let clean: string[] = [];
+    if (cachedFiles.length > 0) {
+      const none = new Set(
+        (
+          await client.all(
+            `SELECT file_name AS f FROM parquet_metadata([${cachedFiles.map((c) => sqlString(c.cache)).join(', ')}]) ` +
+              `WHERE path_in_schema = '__reason' GROUP BY file_name ` +
+              `HAVING sum(stats_null_count) = sum(row_group_num_rows)`,
+          )
+        ).map((r) => String(r.f)),
+      );
+      clean = cachedFiles.filter((c) => none.has(c.cache)).map((c) => c.file);
+    }
+    const bad =
+      files.parquet.length === 0 && clean.length === files.jsonl.length
+        ? []
+        : await client.all(
+            `SELECT __file AS file, count(*) AS n FROM ${table} WHERE __reason IS NOT NULL${clean.length > 0 ? ` AND __file NOT IN (${clean.map(sqlString).join(', ')})` : ''} GROUP BY __file ORDER BY __file`,
+          );
     for (const b of bad) {
       const file = String(b.file);
       const report: RejectReport = { source: spec.name, file, count: Number(b.n), examples: [] };
@@ -301,12 +322,20 @@ export class DuckDBOfflineStore implements OfflineStore {
       if (src.type === 'file' && !existsSync(path))
         throw new LarderError('LARDER_NOT_FOUND', `entity file "${path}" does not exist`);
       if (!(src.type === 'rows' && src.rows.length === 0)) {
-        const header = await client.all(`DESCRIBE SELECT * FROM ${entityReader(path)}`);
-        const present = new Set(header.map((h) => String(h.column_name)));
-        const varchar = [...joinKeys, TIMESTAMP_COLUMN].filter((c) => present.has(c));
-        await client.run(
-          `CREATE TEMP TABLE ${raw} AS SELECT * FROM ${entityReader(path, varchar)}`,
-        );
+        // Keys and timestamps are read as text (CSV types them by content otherwise). When one
+        // is missing, DuckDB says so and the columns there are are looked up first (the
+        // missing one is then reported below).
+        const wanted = [...joinKeys, TIMESTAMP_COLUMN];
+        const create = (varchar: readonly string[]): Promise<void> =>
+          client.run(`CREATE TEMP TABLE ${raw} AS SELECT * FROM ${entityReader(path, varchar)}`);
+        try {
+          await create(wanted);
+        } catch (e) {
+          if (!/COLUMN_TYPES error/.test((e as Error).message)) throw e;
+          const header = await client.all(`DESCRIBE SELECT * FROM ${entityReader(path)}`);
+          const present = new Set(header.map((h) => String(h.column_name)));
+          await create(wanted.filter((c) => present.has(c)));
+        }
       }
     }
     const described = await client.all(`DESCRIBE ${raw}`);

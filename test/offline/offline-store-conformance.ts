@@ -387,6 +387,16 @@ export function describeOfflineStoreConformance(
         const got = await run(entities, f);
         expect(got.data!.map((r) => r.sum_1h)).toEqual([4, 0]);
       }
+      // A file without the timestamp column (or a key) is refused, naming what is missing.
+      const bad = join(tmp.dir, 'no-ts.csv');
+      writeFileSync(bad, `user_id,when\nu1,${T0}\n`);
+      await expect(run({ type: 'file', path: bad }, f)).rejects.toThrow(
+        /the entity rows lack the column event_timestamp/,
+      );
+      writeFileSync(bad, `event_timestamp\n${T0}\n`);
+      await expect(run({ type: 'file', path: bad }, f)).rejects.toThrow(
+        /the entity rows lack the column user_id/,
+      );
     });
 
     it.each(['parquet', 'arrow', 'csv', 'jsonl'] as OutputFormat[])(
