@@ -727,7 +727,7 @@ export class DuckDBOfflineStore implements OfflineStore {
       output: {
         write: async () => {
           await client.run(
-            `COPY (SELECT ${req.entityCols.map(ident).join(', ')} FROM ${req.entTable}) TO ${sqlString(path)} (FORMAT parquet, COMPRESSION ${ENTITY_COMPRESSION})`,
+            `COPY (SELECT ${req.entityCols.map(ident).join(', ')} FROM ${req.entTable}) TO ${sqlString(path)} (FORMAT parquet, ${ENTITY_PARQUET})`,
           );
           return rowGroupSizes(path);
         },
@@ -1023,10 +1023,12 @@ function arrowKindOf(duckType: string): ArrowKind {
 }
 
 /**
- * Compression of the entity columns in a sweep export's Parquet file (the feature columns are
- * dictionary / RLE encoded, uncompressed: see `parquet/append-columns.ts`).
+ * How DuckDB writes the entity columns of a sweep export's Parquet file (the feature columns are
+ * dictionary / RLE encoded, uncompressed: see `parquet/append-columns.ts`): snappy, no
+ * dictionaries — building them for 1M high-cardinality keys cost 85 ms of CPU more than
+ * compressing the plain strings, for a file 10% smaller.
  */
-const ENTITY_COMPRESSION = 'snappy';
+const ENTITY_PARQUET = 'COMPRESSION snappy, DICTIONARY_SIZE_LIMIT 1';
 
 const renderKey = (p: Pass, i: number): string => renderExpr(p.schema, p.keys[i]!.expr);
 const renderFilter = (p: Pass): string => renderExpr(p.schema, p.filter!);
