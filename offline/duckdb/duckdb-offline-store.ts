@@ -689,9 +689,11 @@ export class DuckDBOfflineStore implements OfflineStore {
    * The sweep engine (see `sweep/sweep-passes.ts`) plus on-demand features, computed in
    * TypeScript over whole columns, written as one Parquet file at `req.path` with every output
    * column in entity-row order: DuckDB writes the entity rows' own columns (in their insertion
-   * order) while the on-demand transforms run, then the feature columns are appended to that
-   * file from their typed arrays (`parquet/append-columns.ts`) — no join, no sort, no second
-   * pass over the rows.
+   * order) first, while the workers read their indexes; each pass's output columns are encoded
+   * for that file's row groups as soon as the pass is swept (the main thread is idle during the
+   * sweeps), the on-demand ones after the transforms, and all are appended to the file from
+   * their typed arrays (`parquet/append-columns.ts`) — no join, no sort, no second pass over
+   * the rows.
    */
   async #sweepExport(
     client: DuckDBClient,

@@ -1,8 +1,9 @@
 /**
  * Runs sweeps on worker threads, one per core, so the passes of an export (user events by
  * user, user events by product, transactions) are swept in parallel while the main thread
- * keeps loading the next index and talking to DuckDB. Index arrays are transferred, not copied
- * (the caller must not use them afterwards); results come back the same way.
+ * talks to DuckDB. A cached index is read by the worker that sweeps it; a built one is
+ * transferred, not copied (the caller must not use its arrays afterwards). Rows in shared
+ * memory are read in place, other rows copied; results come back transferred.
  * With one core, or where workers cannot start, sweeps run inline.
  *
  * @example
@@ -264,7 +265,7 @@ export class SweepPool {
     }
     if ('index' in source) {
       const t = transferableIndex(source.index);
-      // Rows are copied (callers keep them); the index is handed over.
+      // The index is handed over; rows are shared or copied (callers keep them).
       worker.worker.postMessage({ type: 'sweep', id, index: t.index, features, rows: r }, [
         ...new Set(t.buffers),
       ]);
