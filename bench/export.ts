@@ -18,7 +18,7 @@
  * npm run bench:export                      # 10M events, 1M rows, warm index, 3 runs
  * npm run bench:export -- --cold            # every run builds the index
  */
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { spawnSync } from 'node:child_process';
@@ -124,8 +124,11 @@ async function run(entities: string): Promise<RunResult> {
   const repo = await loadRepository('features');
   const features = repo.resolveFeatures({ service: 'recommendation_v1' });
   const home = join(root, 'home');
-  if (values.cold)
-    rmSync(join(home, 'offline-cache', 'sweep-v1'), { recursive: true, force: true });
+  if (values.cold) {
+    const caches = join(home, 'offline-cache');
+    for (const name of existsSync(caches) ? readdirSync(caches) : [])
+      if (/^sweep-v\d+$/.test(name)) rmSync(join(caches, name), { recursive: true, force: true });
+  }
   const store = new DuckDBOfflineStore({
     type: 'duckdb',
     dataDir: root,
