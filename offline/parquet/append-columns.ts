@@ -428,6 +428,20 @@ function encodeSmallInts(values: Float64Array, r0: number, n: number): EncodedCh
   for (const v of dict) smallSlots[v] = 0;
   if (!small || m === 0) return null;
   const nulls = n - m;
+  const stats = statistics(nulls, int64Bytes(min), int64Bytes(max));
+  return int64DictionaryChunk(values, r0, n, nulls, { dict, idx, m }, stats);
+}
+
+/** An int64 chunk as its dictionary (`dict`, by index) and the present rows' indices. */
+function int64DictionaryChunk(
+  values: Float64Array,
+  r0: number,
+  n: number,
+  nulls: number,
+  coded: { dict: number[]; idx: Int32Array; m: number },
+  stats: TStruct,
+): EncodedChunk {
+  const { dict, idx, m } = coded;
   const width = bitWidth(dict.length);
   const out = new Bytes(levelBytes(n));
   writeLevels(presence(values, r0, n, nulls), out);
@@ -439,7 +453,7 @@ function encodeSmallInts(values: Float64Array, r0: number, n: number): EncodedCh
     INT64,
     dictionaryPage(dict.length, d),
     dataPage(n, PLAIN_DICTIONARY, [out.view()]),
-    statistics(nulls, int64Bytes(min), int64Bytes(max)),
+    stats,
   );
 }
 
@@ -483,19 +497,7 @@ function encodeInt64(name: string, values: Float64Array, r0: number, n: number):
       if (d === 0) d = slot[v - min] = dict.push(v);
       idx[k] = d - 1;
     }
-    const width = bitWidth(dict.length);
-    const out = new Bytes(levelBytes(n));
-    writeLevels(presence(values, r0, n, nulls), out);
-    out.byte(width);
-    encodeIndices(idx, m, width, out);
-    const d = new Uint8Array(dict.length * 8);
-    writeInt64s(dict, d);
-    return chunk(
-      INT64,
-      dictionaryPage(dict.length, d),
-      dataPage(n, PLAIN_DICTIONARY, [out.view()]),
-      stats,
-    );
+    return int64DictionaryChunk(values, r0, n, nulls, { dict, idx, m }, stats);
   }
   const out = new Bytes(levelBytes(n));
   writeLevels(presence(values, r0, n, nulls), out);

@@ -12,6 +12,7 @@ import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { appendColumns, type AppendColumn } from '../../offline/parquet/append-columns.ts';
 import { decodeStruct, encodeStruct } from '../../offline/parquet/thrift-compact.ts';
+import { Rng } from '../../datagen/rng.ts';
 import { tempDir } from '../support/temp-repo.ts';
 
 let tmp: { dir: string; cleanup: () => void };
@@ -52,16 +53,10 @@ async function rowsOf(sql: string): Promise<Record<string, unknown>[]> {
   return (await conn.runAndReadAll(sql)).getRowObjectsJS() as Record<string, unknown>[];
 }
 
-/** Deterministic PRNG (mulberry32). */
+/** A deterministic uniform [0, 1) source (the data generator's). */
 function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const r = new Rng(seed);
+  return () => r.next();
 }
 
 /** What a column's value at row i reads back as (null for NaN). */
