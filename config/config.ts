@@ -50,6 +50,7 @@ const DuckdbConfig = z
     partitionEvents: z.number().int().positive().optional(),
     indexCache: z.boolean().optional(),
     sweepThreads: z.number().int().positive().optional(),
+    compactParquet: z.boolean().optional(),
   })
   .strict();
 const BigQueryConfig = z

@@ -34,11 +34,17 @@ export const DuckDBOfflineStoreConfig = z
     /** Worker threads sweeping passes in parallel (default: one per core; 1 = inline). */
     sweepThreads: z.number().int().positive().optional(),
     /**
-     * Keep the sweep's event indexes under `<home>/offline-cache/sweep-v1/` (keyed by the
+     * Keep the sweep's event indexes under `<home>/offline-cache/sweep-v2/` (keyed by the
      * source files and the definitions), so later exports over the same data skip scanning
      * and sorting it (default true).
      */
     indexCache: z.boolean().default(true),
+    /**
+     * Parquet exports of the sweep engine: the feature columns are written by Larder,
+     * dictionary / RLE encoded but uncompressed (fast). `true` rewrites the file through
+     * DuckDB with zstd instead: ~3× smaller, ~0.6 s more per 1M rows × 29 columns.
+     */
+    compactParquet: z.boolean().default(false),
     /** How many example rejects to keep per file. */
     rejectExamples: z.number().int().nonnegative().default(5),
   })

@@ -540,9 +540,9 @@ export class DuckDBOfflineStore implements OfflineStore {
     let sweptFile: string | null = null;
     if (sweep) {
       // A Parquet export is written next to its destination and renamed into place; any other
-      // output is one scan of a temporary Parquet file.
+      // output (or a compact Parquet one, rewritten with zstd) is one scan of a temporary file.
       sweptFile =
-        req.out.type === 'file' && format === 'parquet'
+        req.out.type === 'file' && format === 'parquet' && !this.#config.compactParquet
           ? `${req.out.path}.${randomUUID()}.tmp`
           : join(this.#tmpDir, `${this.#name('feat')}.parquet`);
       try {
@@ -661,7 +661,7 @@ export class DuckDBOfflineStore implements OfflineStore {
           }
         }
         summary.data = data;
-      } else if (sweptFile && format === 'parquet') {
+      } else if (sweptFile && format === 'parquet' && !this.#config.compactParquet) {
         renameSync(sweptFile, req.out.path);
       } else {
         await this.#write(

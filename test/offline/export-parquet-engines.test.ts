@@ -3,7 +3,8 @@
  * appended from typed arrays); the SQL engine lets DuckDB write the whole file. The two files
  * must be interchangeable: same columns, same types, same values (floats within the
  * aggregation library's tolerance), same row order — for the full `recommendation_v1` service
- * over generated data (nulls, strings, booleans, on-demand features, several row groups).
+ * over generated data (nulls, strings, booleans, on-demand features, several row groups). With
+ * `compactParquet` the sweep engine's file is rewritten by DuckDB with zstd, content unchanged.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -42,15 +43,20 @@ describe('Parquet export: sweep engine vs SQL engine', () => {
       label: i % 3 === 0 ? 1 : 0,
     }));
     const files: Record<string, string> = {};
-    for (const engine of ['sweep', 'sql'] as const) {
-      const store = new DuckDBOfflineStore({ type: 'duckdb', dataDir: dir, home: dir, engine });
+    const variants = {
+      sweep: { engine: 'sweep' },
+      sql: { engine: 'sql' },
+      compact: { engine: 'sweep', compactParquet: true },
+    } as const;
+    for (const [name, options] of Object.entries(variants)) {
+      const store = new DuckDBOfflineStore({ type: 'duckdb', dataDir: dir, home: dir, ...options });
       await store.init();
-      files[engine] = join(dir, `${engine}.parquet`);
+      files[name] = join(dir, `${name}.parquet`);
       await store.exportPointInTime({
         repo,
         features,
         entities: { type: 'rows', rows },
-        out: { type: 'file', path: files[engine] },
+        out: { type: 'file', path: files[name] },
       });
       await store.close();
     }
@@ -72,6 +78,19 @@ describe('Parquet export: sweep engine vs SQL engine', () => {
     const read = async (path: string): Promise<unknown[][]> =>
       (await conn.runAndReadAll(`SELECT * FROM read_parquet('${path}')`)).getRowsJS();
     const [a, b] = [await read(files.sweep!), await read(files.sql!)];
+    // compactParquet: the same file's content, rewritten by DuckDB with zstd.
+    expect(await describe(files.compact!)).toEqual(types);
+    expect(await read(files.compact!)).toEqual(a);
+    const codecs = async (path: string): Promise<string[]> =>
+      (
+        await conn.runAndReadAll(
+          `SELECT DISTINCT compression FROM parquet_metadata('${path}') WHERE path_in_schema = 'page_views_1h'`,
+        )
+      )
+        .getRowObjectsJS()
+        .map((r) => String(r.compression));
+    expect(await codecs(files.sweep!)).toEqual(['UNCOMPRESSED']);
+    expect(await codecs(files.compact!)).toEqual(['ZSTD']);
     conn.closeSync();
     db.closeSync();
     expect(a).toHaveLength(rows.length);
