@@ -11,7 +11,8 @@
  * reused; the entity file is regenerated per run size (deterministic). The validated-Parquet
  * cache of the raw files is kept between runs (the first run ever builds it); the sweep's index
  * cache too, unless `--cold` deletes it before every run (then each run scans and sorts the
- * events). `--engine sql` measures the SQL window engine instead.
+ * events). `--engine sql` measures the SQL window engine instead; `--compact` the zstd-rewritten
+ * Parquet output (`compactParquet`).
  *
  * @example
  * npm run bench:export -- --events 1000000 --rows 100000
@@ -41,6 +42,7 @@ const { values } = parseArgs({
     cold: { type: 'boolean', default: false },
     engine: { type: 'string', default: 'sweep' },
     child: { type: 'boolean', default: false },
+    compact: { type: 'boolean', default: false },
   },
 });
 if (values.engine !== 'sweep' && values.engine !== 'sql')
@@ -135,6 +137,7 @@ async function run(entities: string): Promise<RunResult> {
     home,
     memoryLimit: values.memory,
     engine,
+    compactParquet: values.compact,
   });
   let peakRss = process.memoryUsage().rss;
   const poll = setInterval(() => {
@@ -216,6 +219,7 @@ async function main(): Promise<void> {
       rows: median.rows,
       engine,
       index: values.cold ? 'cold' : 'warm',
+      compact: values.compact,
       runs: results.length,
       medianSeconds: median.seconds,
       rowsPerSecond: median.rowsPerSecond,

@@ -42,7 +42,7 @@ export const DuckDBOfflineStoreConfig = z
     /**
      * Parquet exports of the sweep engine: the feature columns are written by Larder,
      * dictionary / RLE encoded but uncompressed (fast). `true` rewrites the file through
-     * DuckDB with zstd instead: ~3× smaller, ~0.6 s more per 1M rows × 29 columns.
+     * DuckDB with zstd instead: 35 instead of 84 MB for 1M rows × 29 columns, 0.6 s more.
      */
     compactParquet: z.boolean().default(false),
     /** How many example rejects to keep per file. */
