@@ -67,7 +67,7 @@ import {
   rowGroupSizes,
   type AppendColumn,
 } from '../parquet/append-columns.ts';
-import { sweepPasses, type SweptColumn } from './sweep/sweep-passes.ts';
+import { appendColumnOf, sweepPasses, type SweptColumn } from './sweep/sweep-passes.ts';
 
 interface LoadedSource {
   table: string;
@@ -733,7 +733,7 @@ export class DuckDBOfflineStore implements OfflineStore {
           );
           return rowGroupSizes(path);
         },
-        columns: new Map(req.outputs.map((o) => [o.col, { name: o.name, type: o.type }])),
+        columns: new Map(req.outputs.map((o) => [o.col, o.name])),
       },
     });
     const request: Record<string, unknown[]> = {};
@@ -754,7 +754,7 @@ export class DuckDBOfflineStore implements OfflineStore {
       req.outputs.map((o) => {
         const done = swept.encoded.get(o.col);
         if (done) return done;
-        const c = computed.get(o.col) ?? sweptColumn(o.col, swept.columns.get(o.col)!);
+        const c = computed.get(o.col) ?? appendColumnOf(o.col, swept.columns.get(o.col)!);
         return encodeColumn({ ...c, name: o.name }, groups);
       }),
     );
@@ -983,13 +983,6 @@ function sqlTypeOfField(spec: BatchSourceSpec, field: string): string {
         : f.kind === 'bool'
           ? 'BOOLEAN'
           : 'JSON';
-}
-
-/** A swept column as the Parquet writer takes it (strings as codes into their dictionary). */
-function sweptColumn(name: string, c: SweptColumn): AppendColumn {
-  if (c.dict) return { name, type: 'string', codes: c.values, dict: c.dict.strings };
-  if (c.type === 'string') throw new Error(`sweep: string column ${name} has no dictionary`);
-  return { name, type: c.type, values: c.values };
 }
 
 /** Rows `off … off+size-1` of a swept column as JS values (what on-demand transforms read). */

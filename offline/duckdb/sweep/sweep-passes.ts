@@ -8,7 +8,11 @@
  */
 import type { AggregationKind, ValueType } from '../../../registry/types.ts';
 import type { SweepPool } from '../../sweep/sweep-pool.ts';
-import { encodeColumn, type EncodedColumn } from '../../parquet/append-columns.ts';
+import {
+  encodeColumn,
+  type AppendColumn,
+  type EncodedColumn,
+} from '../../parquet/append-columns.ts';
 import type { SweepFeature, SweepResult } from '../../sweep/sweep.ts';
 import { IndexFileError } from '../../sweep/index-files.ts';
 import type { DuckDBClient } from '../duckdb-client.ts';
@@ -59,12 +63,12 @@ export interface SweepPassesRequest {
   /**
    * The output file: `write` runs on the connection before the codes query (while the workers
    * read their indexes) and returns its row groups; the `columns` it lists (internal column →
-   * output name and type) are encoded for it here as soon as their pass is swept, while the
+   * output name) are encoded for it here as soon as their pass is swept, while the
    * workers sweep the other passes.
    */
   output?: {
     write: () => Promise<number[]>;
-    columns: Map<string, { name: string; type: ValueType }>;
+    columns: Map<string, string>;
   };
 }
 
@@ -111,27 +115,8 @@ export async function sweepPasses(req: SweepPassesRequest): Promise<SweepPassesR
       .then(() => new Promise<void>((resolve) => setImmediate(resolve)))
       .then(async () => {
         const g = (await groups)!;
-        for (const { col, column } of cols) {
-          const out = output.columns.get(col)!;
-          encoded.set(
-            col,
-            encodeColumn(
-              column.dict
-                ? {
-                    name: out.name,
-                    type: 'string',
-                    codes: column.values,
-                    dict: column.dict.strings,
-                  }
-                : {
-                    name: out.name,
-                    type: out.type as 'int64' | 'float64' | 'bool',
-                    values: column.values,
-                  },
-              g,
-            ),
-          );
-        }
+        for (const { col, column } of cols)
+          encoded.set(col, encodeColumn(appendColumnOf(output.columns.get(col)!, column), g));
       });
   };
 
@@ -226,6 +211,13 @@ export async function sweepPasses(req: SweepPassesRequest): Promise<SweepPassesR
   await Promise.all(Array.from({ length: Math.min(req.pool.size, jobs.length) }, lane));
   await encoding;
   return { columns, ts: (await entity).ts, encoded, groups: await groups };
+}
+
+/** A swept column as the Parquet writer takes it (strings as codes into their dictionary). */
+export function appendColumnOf(name: string, c: SweptColumn): AppendColumn {
+  if (c.dict) return { name, type: 'string', codes: c.values, dict: c.dict.strings };
+  if (c.type === 'string') throw new Error(`sweep: string column ${name} has no dictionary`);
+  return { name, type: c.type, values: c.values };
 }
 
 /** The pass's key dictionary and string dictionaries: from the cache, else built (and kept). */
