@@ -1,5 +1,5 @@
 /**
- * Appending typed feature columns to a Parquet file DuckDB wrote (offline/duckdb/parquet/): the
+ * Appending typed feature columns to a Parquet file DuckDB wrote (offline/parquet/): the
  * Thrift compact codec re-encodes DuckDB's footer byte for byte; after the append one scan of
  * the file returns DuckDB's columns and the new ones row for row, across row groups, with
  * DuckDB's types (BIGINT, DOUBLE, BOOLEAN, VARCHAR), nulls, both int64 encodings (dictionary
