@@ -150,6 +150,25 @@ export function describeOfflineStoreConformance(
       });
     });
 
+    it('a replayed record (same id and time, other value): last takes the greater value', async () => {
+      // The same replays in both orders (two users), so no read order can pass by chance.
+      const replays = (userId: string, colors: string[]): string[] =>
+        colors.map((color, i) =>
+          ev({ id: 'e5', userId, kind: ['view', 'click', 'buy'][i]!, ts: T0, attrs: { color } }),
+        );
+      await h.writeSource(src, [
+        ev({ id: 'e1', kind: 'view', ts: T0 - 1, attrs: { color: 'zzz' } }),
+        ...replays('u1', ['green', 'red', 'blue']),
+        ...replays('u2', ['blue', 'red', 'green']),
+      ]);
+      const got = await run([
+        { user_id: 'u1', event_timestamp: T0 },
+        { user_id: 'u2', event_timestamp: T0 },
+      ]);
+      for (const row of got.data!)
+        expect(row).toMatchObject({ color: 'red', last_kind_1h: 'view' });
+    });
+
     it('empty windows, never-seen entities, rows before any data, null keys', async () => {
       await h.writeSource(src, [ev({ id: 'e1', ts: T - 2 * HOUR, attrs: { color: 'red' } })]);
       const got = await run([
