@@ -5,9 +5,10 @@
  * holds any key (revoked ones included), off when there is none (the embedded demo).
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { LarderError } from '../../registry/errors.ts';
+import { writeFileAtomic } from '../../registry/write-file-atomic.ts';
 
 export const SCOPES = ['read', 'push', 'admin'] as const;
 export type Scope = (typeof SCOPES)[number];
@@ -147,12 +148,11 @@ export class KeyStore {
   }
 
   #write(keys: ApiKeyRecord[]): void {
-    mkdirSync(join(this.path, '..'), { recursive: true });
-    const tmp = `${this.path}.${process.pid}.tmp`;
-    writeFileSync(tmp, `${JSON.stringify({ format: 1, keys } satisfies KeysFile, null, 2)}\n`, {
-      mode: 0o600,
-    });
-    renameSync(tmp, this.path);
+    writeFileAtomic(
+      this.path,
+      `${JSON.stringify({ format: 1, keys } satisfies KeysFile, null, 2)}\n`,
+      { mode: 0o600 },
+    );
     this.#mtime = -1;
     this.reload();
   }

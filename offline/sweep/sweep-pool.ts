@@ -11,11 +11,12 @@
  * const results = await pool.sweep({ index }, features, rows);
  * await pool.close();
  */
-import { createHash, randomUUID } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { writeFileAtomic } from '../../registry/write-file-atomic.ts';
 import { Worker } from 'node:worker_threads';
 import { IndexFileError, readIndexFiles, type IndexFiles } from './index-files.ts';
 import type { IndexArray, PassIndex, SweepColumn } from './pass-index.ts';
@@ -115,10 +116,7 @@ function workerCode(cacheDir: string | undefined): Promise<string> {
         }),
       );
       try {
-        mkdirSync(cacheDir!, { recursive: true });
-        const tmp = `${cache}.${randomUUID()}.tmp`;
-        writeFileSync(tmp, JSON.stringify({ inputs, code } satisfies CachedBundle));
-        renameSync(tmp, cache);
+        writeFileAtomic(cache, JSON.stringify({ inputs, code } satisfies CachedBundle));
       } catch {
         // A read-only home: bundle again next time.
       }

@@ -9,14 +9,13 @@ import {
   mkdirSync,
   openSync,
   readFileSync,
-  renameSync,
   rmSync,
   statSync,
-  writeFileSync,
 } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { LarderError } from '../errors.ts';
 import { objectKey, type ObjectSpec } from '../spec.ts';
+import { writeFileAtomic } from '../write-file-atomic.ts';
 import { contentHash } from './canonical.ts';
 
 export interface StoredObject {
@@ -92,11 +91,7 @@ export async function withRegistryLock<T>(
 }
 
 export function writeRegistry(home: string, file: RegistryFile): void {
-  const p = registryPath(home);
-  mkdirSync(dirname(p), { recursive: true });
-  const tmp = `${p}.${process.pid}.${Date.now()}.tmp`;
-  writeFileSync(tmp, `${JSON.stringify(file, null, 2)}\n`);
-  renameSync(tmp, p);
+  writeFileAtomic(registryPath(home), `${JSON.stringify(file, null, 2)}\n`);
 }
 
 /** The registry after applying `specs` on top of `current` (versions bumped where the hash changed). */

@@ -28,9 +28,9 @@ import {
   renameSync,
   rmSync,
   statSync,
-  writeFileSync,
 } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { writeFileAtomic } from '../../../registry/write-file-atomic.ts';
 import {
   IndexFileError,
   readArray,
@@ -39,7 +39,7 @@ import {
   type IndexFile,
   type IndexFiles,
 } from '../../sweep/index-files.ts';
-import type { IndexArray, PassIndex, SweepColumn } from '../../sweep/pass-index.ts';
+import type { PassIndex, SweepColumn } from '../../sweep/pass-index.ts';
 import type { DuckDBClient } from '../duckdb-client.ts';
 import { sqlString } from '../duckdb-client.ts';
 import type { Pass, PassFeature } from '../sql/feature-pass.ts';
@@ -79,15 +79,6 @@ interface Meta {
   version: number;
   keyCount: number;
   partitions: Partition[];
-}
-
-function writeAtomic(path: string, data: IndexArray | string): void {
-  const tmp = `${path}.${randomUUID()}.tmp`;
-  writeFileSync(
-    tmp,
-    typeof data === 'string' ? data : new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
-  );
-  renameSync(tmp, path);
 }
 
 export class SweepIndexCache {
@@ -155,7 +146,7 @@ export class IndexCacheEntry {
       rmSync(tmp, { force: true });
     }
     const meta: Meta = { version: VERSION, keyCount: plan.keyCount, partitions: plan.partitions };
-    writeAtomic(join(this.dir, 'meta.json'), JSON.stringify(meta));
+    writeFileAtomic(join(this.dir, 'meta.json'), JSON.stringify(meta));
   }
 
   loadDict(key: string): string[] | null {
@@ -167,7 +158,7 @@ export class IndexCacheEntry {
   }
 
   saveDict(key: string, strings: string[]): void {
-    writeAtomic(join(this.dir, `${key}.dict.json`), JSON.stringify(strings));
+    writeFileAtomic(join(this.dir, `${key}.dict.json`), JSON.stringify(strings));
   }
 
   /** Partition `p`'s times, replay flags and offsets; null when missing or inconsistent. */
@@ -191,9 +182,9 @@ export class IndexCacheEntry {
 
   saveBase(p: number, index: PassIndex): void {
     const base = join(this.dir, `p${p}`);
-    writeAtomic(`${base}.ts`, index.ts);
-    writeAtomic(`${base}.dup`, index.dup);
-    writeAtomic(`${base}.offsets`, index.offsets);
+    writeFileAtomic(`${base}.ts`, index.ts);
+    writeFileAtomic(`${base}.dup`, index.dup);
+    writeFileAtomic(`${base}.offsets`, index.offsets);
   }
 
   /** A cached input column of partition `p` over its event times `ts`, or null. */
@@ -303,7 +294,7 @@ export class IndexCacheEntry {
    */
   saveColumn(p: number, key: string, col: SweepColumn, ts: Float64Array): void {
     const base = join(this.dir, `p${p}.${key}`);
-    if (col.kind === 'flags') writeAtomic(base, col.flags);
+    if (col.kind === 'flags') writeFileAtomic(base, col.flags);
     else if (col.kind === 'values') {
       const v = col.values;
       if (col.dict) {
@@ -311,15 +302,15 @@ export class IndexCacheEntry {
         const codes = narrow ? new Uint8Array(v.length) : new Int32Array(v.length);
         const none = narrow ? 255 : -1;
         for (let i = 0; i < v.length; i++) codes[i] = v[i] !== v[i] ? none : v[i]!;
-        writeAtomic(`${base}.${narrow ? 'u8' : 'i32'}`, codes);
+        writeFileAtomic(`${base}.${narrow ? 'u8' : 'i32'}`, codes);
       } else if (v === ts || (v.length === ts.length && v.every((x, i) => x === ts[i])))
-        writeAtomic(`${base}.is-ts`, '');
-      else writeAtomic(base, v);
+        writeFileAtomic(`${base}.is-ts`, '');
+      else writeFileAtomic(base, v);
     } else {
-      writeAtomic(`${base}.ts`, col.ts);
-      writeAtomic(`${base}.codes`, col.codes);
-      writeAtomic(`${base}.weights`, col.weights);
-      writeAtomic(`${base}.offsets`, col.offsets); // last: it marks the column complete
+      writeFileAtomic(`${base}.ts`, col.ts);
+      writeFileAtomic(`${base}.codes`, col.codes);
+      writeFileAtomic(`${base}.weights`, col.weights);
+      writeFileAtomic(`${base}.offsets`, col.offsets); // last: it marks the column complete
     }
   }
 }
