@@ -2,7 +2,6 @@ import { readFileSync } from 'node:fs';
 import avro from 'avsc';
 import { afterEach, describe, expect, it } from 'vitest';
 import { inspectDlq, replayDlq } from '../../streaming/dlq-tools.ts';
-import { StreamWorker } from '../../streaming/stream-worker.ts';
 import {
   BROKERS,
   createTestTopics,
@@ -12,6 +11,7 @@ import {
   loadFeatures,
   waitConsumed,
   openTestStore,
+  startTestWorker,
 } from './stream-fixture.ts';
 
 const cleanups: (() => Promise<void>)[] = [];
@@ -61,17 +61,10 @@ describe('stream worker: bad records', () => {
 
     const { store, close } = await openTestStore(repo);
     cleanups.push(close);
-    const worker = new StreamWorker({
+    const worker = await startTestWorker(store, topics, cleanups, {
       repo,
-      store,
-      brokers: BROKERS,
-      namespace: store.namespace,
-      env: topics.env,
       encodings: { transactions: 'avro' },
-      sessionTimeoutMs: 6000,
     });
-    cleanups.push(() => worker.stop());
-    await worker.start();
     await waitConsumed(store, worker.group, topics.all);
     expect(worker.stats.deadLettered).toBe(4);
     await expectReferenceValues(repo, store, h);

@@ -14,6 +14,7 @@ import { loadRepository } from '../../registry/load.ts';
 import { referenceFeatures } from '../../registry/reference/index.ts';
 import type { Repository } from '../../registry/repository.ts';
 import { encodeEntityKey } from '../../registry/tiles.ts';
+import { StreamWorker, type StreamWorkerOptions } from '../../streaming/stream-worker.ts';
 
 export const BROKERS = [process.env.LARDER_KAFKA_BROKERS ?? '127.0.0.1:9092'];
 export const REDIS_URL = process.env.LARDER_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379/0';
@@ -226,4 +227,27 @@ export async function openTestStore(
       await store.close();
     },
   };
+}
+
+/**
+ * A stream worker on the test brokers and `topics` (6 s session timeout), started; `cleanups`
+ * stops it. `options` adds to or overrides those settings.
+ */
+export async function startTestWorker(
+  store: OnlineStore,
+  topics: TestTopics,
+  cleanups: (() => Promise<void>)[],
+  options: Omit<StreamWorkerOptions, 'store' | 'brokers' | 'namespace' | 'env'>,
+): Promise<StreamWorker> {
+  const worker = new StreamWorker({
+    store,
+    brokers: BROKERS,
+    namespace: store.namespace,
+    env: topics.env,
+    sessionTimeoutMs: 6000,
+    ...options,
+  });
+  cleanups.push(() => worker.stop());
+  await worker.start();
+  return worker;
 }

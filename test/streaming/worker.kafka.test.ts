@@ -4,15 +4,14 @@ import { join } from 'node:path';
 import { DuckDBOfflineStore } from '../../offline/duckdb/duckdb-offline-store.ts';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { OnlineStore } from '../../online/online-store.ts';
-import { StreamWorker } from '../../streaming/stream-worker.ts';
 import {
-  BROKERS,
   createTestTopics,
   expectReferenceValues,
   history,
   loadFeatures,
   openTestStore,
   produceHistory,
+  startTestWorker,
   waitConsumed,
 } from './stream-fixture.ts';
 
@@ -35,17 +34,10 @@ describe('stream worker (Kafka → Redis)', () => {
     const h = history({ events: 4000, seed: 3 });
     await produceHistory(topics, h);
     const store = await openStore(repo);
-    const worker = new StreamWorker({
+    const worker = await startTestWorker(store, topics, cleanups, {
       repo,
-      store,
-      brokers: BROKERS,
-      namespace: store.namespace,
-      env: topics.env,
-      sessionTimeoutMs: 6000,
       maxBatchRecords: 700,
     });
-    cleanups.push(() => worker.stop());
-    await worker.start();
     await waitConsumed(store, worker.group, topics.all);
     expect(worker.stats.deadLettered).toBe(0);
     expect(worker.stats.records).toBe(h.records.length);
@@ -67,18 +59,11 @@ describe('stream worker (Kafka → Redis)', () => {
     const store = await openStore(repo);
     const dataDir = mkdtempSync(join(tmpdir(), 'larder-sink-'));
     cleanups.push(async () => rmSync(dataDir, { recursive: true, force: true }));
-    const worker = new StreamWorker({
+    const worker = await startTestWorker(store, topics, cleanups, {
       repo,
-      store,
-      brokers: BROKERS,
-      namespace: store.namespace,
-      env: topics.env,
-      sessionTimeoutMs: 6000,
       maxBatchRecords: 300,
       offlineSinkDir: dataDir,
     });
-    cleanups.push(() => worker.stop());
-    await worker.start();
     await waitConsumed(store, worker.group, topics.all);
     await worker.stop();
     // Every consumed record is in the raw files once: ids match the produced history.
@@ -151,17 +136,10 @@ describe('stream worker (Kafka → Redis)', () => {
     ];
     await produceHistory(topics, { ...h, records });
     const store = await openStore(repo);
-    const worker = new StreamWorker({
+    const worker = await startTestWorker(store, topics, cleanups, {
       repo,
-      store,
-      brokers: BROKERS,
-      namespace: store.namespace,
-      env: topics.env,
-      sessionTimeoutMs: 6000,
       maxBatchRecords: 400,
     });
-    cleanups.push(() => worker.stop());
-    await worker.start();
     await waitConsumed(store, worker.group, topics.all);
     expect(worker.stats.skippedTooOld).toBe(5);
     expect(worker.stats.records).toBe(records.length);
