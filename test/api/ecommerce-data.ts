@@ -1,5 +1,6 @@
 /** Push bodies of e-commerce records for the API tests (column-wise, as Feast's `df`). */
 import { DAY_MS, MINUTE_MS } from '../../registry/duration.ts';
+import { userEventRecord } from '../support/records.ts';
 import { T0 } from './serve-fixture.ts';
 
 export const event = (
@@ -9,15 +10,16 @@ export const event = (
   ageMs: number,
   properties: Record<string, string>,
   platform = 'mobile',
-): Record<string, unknown> => ({
-  eventId: id,
-  userId,
-  sessionId: `s-${id}`,
-  eventType,
-  timestamp: T0 - ageMs,
-  properties,
-  context: { userAgent: 'ua', ip: '10.0.0.1', platform, referrer: null },
-});
+): Record<string, unknown> =>
+  userEventRecord({
+    eventId: id,
+    userId,
+    eventType,
+    timestamp: T0 - ageMs,
+    properties,
+    platform,
+    sessionId: `s-${id}`,
+  });
 
 export const columns = (rows: Record<string, unknown>[]): Record<string, unknown[]> => {
   const out: Record<string, unknown[]> = {};

@@ -19,6 +19,7 @@ import type { Repository } from '../../registry/repository.ts';
 import { toTileWrites, tilesStart } from '../../offline/tile-writes.ts';
 import type { LifetimeWrite, TileWrite } from '../../registry/tiles.ts';
 import type { ConformanceHarness } from './conformance-harness.ts';
+import { userEventRecord, transactionRecord } from '../support/records.ts';
 
 const T0 = Date.UTC(2024, 0, 1);
 const MIN = 60_000;
@@ -81,31 +82,26 @@ export function describeComputeTilesConformance(
         fc.constantFrom(0, 1, MIN - 1, 37 * MIN + 5, DAY),
         async (evs, ts, endOff) => {
           const end = T0 + endOff;
-          const events = evs.map((e) => ({
-            eventId: `e${e.id}`,
-            userId: e.userId,
-            sessionId: 's',
-            eventType: e.eventType,
-            timestamp: end + e.at,
-            properties: Object.fromEntries(
-              Object.entries({
-                productId: e.productId,
-                price: e.price,
-                category: e.category,
-              }).filter(([, v]) => v !== null),
-            ) as Record<string, string>,
-            context: { userAgent: 'ua', ip: '1', platform: e.platform, referrer: null },
-          }));
-          const transactions = ts.map((t) => ({
-            transactionId: `t${t.id}`,
-            userId: t.userId,
-            orderItems: t.items.map((i) => ({ productId: 'p1', price: 1, ...i })),
-            totalAmount: t.total,
-            currency: 'EUR',
-            paymentMethod: 'card',
-            status: t.status,
-            timestamp: end + t.at,
-          }));
+          const events = evs.map((e) =>
+            userEventRecord({
+              eventId: `e${e.id}`,
+              userId: e.userId,
+              eventType: e.eventType,
+              timestamp: end + e.at,
+              properties: { productId: e.productId, price: e.price, category: e.category },
+              platform: e.platform,
+            }),
+          );
+          const transactions = ts.map((t) =>
+            transactionRecord({
+              transactionId: `t${t.id}`,
+              userId: t.userId,
+              orderItems: t.items.map((i) => ({ productId: 'p1', price: 1, ...i })),
+              totalAmount: t.total,
+              status: t.status,
+              timestamp: end + t.at,
+            }),
+          );
           await h.writeSource(
             ue,
             events.map((e) => JSON.stringify(e)),

@@ -20,6 +20,7 @@ import { tempDir, tempRepo } from '../support/temp-repo.ts';
 import type { ConformanceHarness } from './conformance-harness.ts';
 import { CONFORMANCE_REPO } from './conformance-repo.ts';
 import { describeComputeTilesConformance } from './compute-tiles-conformance.ts';
+import { userEventRecord } from '../support/records.ts';
 
 export type { ConformanceHarness };
 
@@ -316,15 +317,16 @@ export function describeOfflineStoreConformance(
       const ue = shop.batchSources.get('user_events_batch')!.spec;
       const tx = shop.batchSources.get('transactions_batch')!.spec;
       const u = (id: string, type: string, ts: number, props: Record<string, string>): string =>
-        JSON.stringify({
-          eventId: id,
-          userId: 'u1',
-          sessionId: 's',
-          eventType: type,
-          timestamp: ts,
-          properties: props,
-          context: { userAgent: 'ua', ip: '1', platform: 'mobile', referrer: null },
-        });
+        JSON.stringify(
+          userEventRecord({
+            eventId: id,
+            userId: 'u1',
+            eventType: type,
+            timestamp: ts,
+            properties: props,
+            platform: 'mobile',
+          }),
+        );
       await h.writeSource(ue, [
         u('e1', 'page_view', T0 - 3 * DAY, { productId: 'p1', price: '30', category: 'fashion' }),
         u('e2', 'page_view', T0 - HOUR, { productId: 'p1' }),

@@ -17,6 +17,7 @@ import { loadRepository } from '../../registry/load.ts';
 import { referenceFeatures } from '../../registry/reference/index.ts';
 import type { Repository } from '../../registry/repository.ts';
 import { DuckDBOfflineStore } from '../../offline/duckdb/duckdb-offline-store.ts';
+import { userEventRecord, transactionRecord } from '../support/records.ts';
 
 const T0 = 1_700_006_400_000; // a whole day
 const USERS = ['u1', 'u2', 'u3', 'u4'];
@@ -124,31 +125,26 @@ describe.each(CONFIGS)(
           fc.array(txArb, { maxLength: 20 }),
           fc.array(rowArb, { minLength: 100, maxLength: 100 }),
           async (evs, txs, rows) => {
-            const events = evs.map((e) => ({
-              eventId: `e${e.id}`,
-              userId: e.userId,
-              sessionId: 's1',
-              eventType: e.eventType,
-              timestamp: e.ts,
-              properties: Object.fromEntries(
-                Object.entries({
-                  productId: e.productId,
-                  price: e.price,
-                  category: e.category,
-                }).filter(([, v]) => v !== null),
-              ) as Record<string, string>,
-              context: { userAgent: 'ua', ip: '10.0.0.1', platform: e.platform, referrer: null },
-            }));
-            const transactions = txs.map((t) => ({
-              transactionId: `t${t.id}`,
-              userId: t.userId,
-              orderItems: t.items,
-              totalAmount: t.total,
-              currency: 'EUR',
-              paymentMethod: 'card',
-              status: t.status,
-              timestamp: t.ts,
-            }));
+            const events = evs.map((e) =>
+              userEventRecord({
+                eventId: `e${e.id}`,
+                userId: e.userId,
+                eventType: e.eventType,
+                timestamp: e.ts,
+                properties: { productId: e.productId, price: e.price, category: e.category },
+                platform: e.platform,
+              }),
+            );
+            const transactions = txs.map((t) =>
+              transactionRecord({
+                transactionId: `t${t.id}`,
+                userId: t.userId,
+                orderItems: t.items,
+                totalAmount: t.total,
+                status: t.status,
+                timestamp: t.ts,
+              }),
+            );
             writeFileSync(
               join(dir, 'data/raw/user_events/events.jsonl'),
               events.map((e) => JSON.stringify(e)).join('\n') + '\n',
