@@ -7,7 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium } from 'playwright-core';
+import { launchChromium } from '../support/chromium.ts';
 import { afterAll, describe, expect, it } from 'vitest';
 
 const PORT = 18566;
@@ -111,19 +111,7 @@ describe('npm run demo', () => {
 
     // Live events keep flowing: the dashboard's real-time view shows them.
     const profile = mkdtempSync(join(tmpdir(), 'larder-chromium-'));
-    const browser = await chromium.launchPersistentContext(profile, {
-      executablePath: '/usr/bin/chromium',
-      headless: true,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    const browser = await launchChromium(profile);
     try {
       const page = await browser.newPage();
       /** Opens a tab and polls its panel's text until `ok` accepts it (20 s). */

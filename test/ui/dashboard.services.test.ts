@@ -7,13 +7,13 @@
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadModelSet } from '../../models/model-set.ts';
 import { serveRepo, type Served } from '../api/serve-fixture.ts';
+import { CHROMIUM, launchChromium } from '../support/chromium.ts';
 import { UI_PUSH } from './ui-data.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
 const CACHE = join(import.meta.dirname, '../../.cache');
 
 let s: Served;
@@ -63,20 +63,7 @@ beforeAll(async () => {
   }
   mkdirSync(CACHE, { recursive: true });
   profile = mkdtempSync(join(CACHE, 'chromium-profile-'));
-  browser = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-    viewport: { width: 1440, height: 900 },
-  });
+  browser = await launchChromium(profile, { viewport: { width: 1440, height: 900 } });
   page = await browser.newPage();
   page.on('pageerror', (e) => pageErrors.push(e.message));
   page.on('console', (m) => {
