@@ -50,6 +50,12 @@ export class IndexFileError extends Error {}
 
 const BYTES = { f64: 8, i32: 4, u8: 1 } as const;
 
+/** Whether a file of `size` bytes can hold `f`'s array (its length, when known). */
+export function fits(f: IndexFile, size: number): boolean {
+  const bytes = BYTES[f.type];
+  return size % bytes === 0 && (f.length === null || size === f.length * bytes);
+}
+
 export function readArray(f: IndexFile): IndexArray {
   let fd: number;
   try {
@@ -59,10 +65,9 @@ export function readArray(f: IndexFile): IndexArray {
   }
   try {
     const size = fstatSync(fd).size;
-    const bytes = BYTES[f.type];
-    if (size % bytes !== 0 || (f.length !== null && size !== f.length * bytes))
+    if (!fits(f, size))
       throw new IndexFileError(
-        `sweep index: ${f.path} has ${size} bytes, expected ${f.length ?? 'a multiple of'} × ${bytes}`,
+        `sweep index: ${f.path} has ${size} bytes, expected ${f.length ?? 'a multiple of'} × ${BYTES[f.type]}`,
       );
     const buf = new ArrayBuffer(size);
     const view = new Uint8Array(buf);

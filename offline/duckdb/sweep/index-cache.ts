@@ -32,6 +32,7 @@ import {
 import { dirname, join } from 'node:path';
 import { writeFileAtomic } from '../../../registry/write-file-atomic.ts';
 import {
+  fits,
   IndexFileError,
   readArray,
   readColumn,
@@ -48,8 +49,6 @@ import type { Partition, PassPlan } from './build-pass-index.ts';
 /** Bump when the layout or the meaning of a cached array changes. */
 const VERSION = 2;
 
-const BYTES = { f64: 8, i32: 4, u8: 1 } as const;
-
 /** A file's size, or null when it is not there. */
 function sizeOf(path: string): number | null {
   try {
@@ -57,6 +56,12 @@ function sizeOf(path: string): number | null {
   } catch {
     return null;
   }
+}
+
+/** Whether `f` is there with a size that fits its array (checked with `stat`). */
+function ok(f: IndexFile): boolean {
+  const size = sizeOf(f.path);
+  return size !== null && fits(f, size);
 }
 
 const hash = (v: unknown): string =>
@@ -217,11 +222,6 @@ export class IndexCacheEntry {
       type,
       length,
     });
-    const ok = (f: IndexFile): boolean => {
-      const size = sizeOf(f.path);
-      const bytes = BYTES[f.type];
-      return size !== null && (f.length !== null ? size === f.length * bytes : size % bytes === 0);
-    };
     if (c.family === 'flags') {
       const flags = file(base, 'u8', part.events);
       return ok(flags) ? { kind: 'flags', flags } : null;
@@ -276,10 +276,7 @@ export class IndexCacheEntry {
       dup: file(`p${p}.dup`, 'u8', part.events),
       columns: [],
     };
-    for (const f of [out.offsets, out.ts, out.dup]) {
-      const size = sizeOf(f.path);
-      if (size === null || size !== f.length! * BYTES[f.type]) return null;
-    }
+    if (![out.offsets, out.ts, out.dup].every(ok)) return null;
     for (const c of columns) {
       const fc = this.#fileColumn(p, part, c);
       if (!fc) return null;
