@@ -323,8 +323,8 @@ export class DuckDBOfflineStore implements OfflineStore {
         throw new LarderError('LARDER_NOT_FOUND', `entity file "${path}" does not exist`);
       if (!(src.type === 'rows' && src.rows.length === 0)) {
         // Keys and timestamps are read as text (CSV types them by content otherwise). When one
-        // is missing, DuckDB says so and the columns there are are looked up first (the
-        // missing one is then reported below).
+        // is missing, DuckDB says so: then the file's columns are looked up first (and the
+        // missing one is reported below).
         const wanted = [...joinKeys, TIMESTAMP_COLUMN];
         const create = (varchar: readonly string[]): Promise<void> =>
           client.run(`CREATE TEMP TABLE ${raw} AS SELECT * FROM ${entityReader(path, varchar)}`);
@@ -536,13 +536,15 @@ export class DuckDBOfflineStore implements OfflineStore {
     }
     const sweep = !this.#remote && this.#config.engine === 'sweep';
     const format = req.out.type === 'file' ? (req.out.format ?? outputFormat(req.out.path)) : null;
+    // A sweep's Parquet export is written next to its destination and renamed into place; any
+    // other output (or a compact Parquet one, rewritten with zstd) is one scan of a temp file.
+    const inPlace =
+      sweep && req.out.type === 'file' && format === 'parquet' && !this.#config.compactParquet;
     /** The sweep engine's output: a Parquet file with every output column, in row order. */
     let sweptFile: string | null = null;
     if (sweep) {
-      // A Parquet export is written next to its destination and renamed into place; any other
-      // output (or a compact Parquet one, rewritten with zstd) is one scan of a temporary file.
       sweptFile =
-        req.out.type === 'file' && format === 'parquet' && !this.#config.compactParquet
+        inPlace && req.out.type === 'file'
           ? `${req.out.path}.${randomUUID()}.tmp`
           : join(this.#tmpDir, `${this.#name('feat')}.parquet`);
       try {
@@ -556,7 +558,6 @@ export class DuckDBOfflineStore implements OfflineStore {
           outputs: features.map((f, i) => ({
             col: columnOf(f.view, f.feature),
             name: outNames[i]!,
-            type: f.type,
           })),
           total,
           path: sweptFile,
@@ -661,8 +662,8 @@ export class DuckDBOfflineStore implements OfflineStore {
           }
         }
         summary.data = data;
-      } else if (sweptFile && format === 'parquet' && !this.#config.compactParquet) {
-        renameSync(sweptFile, req.out.path);
+      } else if (inPlace) {
+        renameSync(sweptFile!, req.out.path);
       } else {
         await this.#write(
           client,
@@ -705,8 +706,8 @@ export class DuckDBOfflineStore implements OfflineStore {
       entTable: string;
       /** The entity rows' own columns, passed through to the output. */
       entityCols: string[];
-      /** The output's feature columns, in order: internal column, output name, type. */
-      outputs: { col: string; name: string; type: ValueType }[];
+      /** The output's feature columns, in order: internal column and output name. */
+      outputs: { col: string; name: string }[];
       total: number;
       path: string;
       columnOf: (view: string, feature: string) => string;
