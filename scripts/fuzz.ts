@@ -1,0 +1,79 @@
+/**
+ * `npm run fuzz -- --minutes N [--seed S] [--path P] [--services]`: the differential fuzzer
+ * (test/fuzz/) for N minutes (default 5) with a random seed. Each round runs the in-process
+ * paths (export with both engines, materialized and pushed SQLite) against the reference; with
+ * `--services` each round also runs the Kafka/Redis test (`fuzz-stream.kafka.test.ts`) with the
+ * round's seed. A failure prints its seed, the shrunk case and the command that replays it.
+ */
+import { spawnSync } from 'node:child_process';
+import { parseArgs } from 'node:util';
+import fc from 'fast-check';
+import { describeMismatches } from '../test/fuzz/differential.ts';
+import { atAnchor, caseArb } from '../test/fuzz/fuzz-case.ts';
+import { ANCHOR, openInProcessEnv } from '../test/fuzz/in-process.ts';
+import { knownDefectShapes } from '../test/fuzz/known-defects.ts';
+
+const { values } = parseArgs({
+  options: {
+    minutes: { type: 'string', default: '5' },
+    seed: { type: 'string' },
+    path: { type: 'string' },
+    services: { type: 'boolean', default: false },
+  },
+});
+const minutes = Number(values.minutes);
+if (!Number.isFinite(minutes) || minutes <= 0) {
+  console.error(`error: --minutes ${values.minutes} is not a positive number`);
+  process.exit(2);
+}
+const deadline = Date.now() + minutes * 60_000;
+const shapes = knownDefectShapes();
+const env = await openInProcessEnv();
+let failed = false;
+let rounds = 0;
+try {
+  do {
+    const seed = values.seed !== undefined ? Number(values.seed) : (Math.random() * 2 ** 31) | 0;
+    rounds++;
+    const result = await fc.check(
+      fc.asyncProperty(caseArb({ shapes }), async (c) => {
+        const m = await env.check(atAnchor(c, ANCHOR));
+        if (m.length > 0) throw new Error(describeMismatches(m));
+      }),
+      {
+        seed,
+        numRuns: values.path !== undefined ? 1 : 50,
+        ...(values.path !== undefined ? { path: values.path } : {}),
+      },
+    );
+    if (result.failed) {
+      failed = true;
+      console.log(`FAILED (in-process paths), seed ${seed}, path ${result.counterexamplePath}`);
+      console.log(`shrunk case: ${JSON.stringify(result.counterexample?.[0])}`);
+      console.log(String((result.errorInstance as Error | undefined)?.message ?? ''));
+      console.log(
+        `replay: npm run fuzz -- --seed ${seed} --path ${result.counterexamplePath}` +
+          `${process.env.LARDER_FUZZ_SHAPES ? ` (with LARDER_FUZZ_SHAPES=${process.env.LARDER_FUZZ_SHAPES})` : ''}`,
+      );
+      break;
+    }
+    if (values.services) {
+      const run = spawnSync('npx', ['vitest', 'run', 'test/fuzz/fuzz-stream.kafka.test.ts'], {
+        stdio: 'inherit',
+        env: { ...process.env, LARDER_FUZZ_SEED: String(seed) },
+      });
+      if (run.status !== 0) {
+        failed = true;
+        console.log(`FAILED (Kafka/Redis paths), seed ${seed}`);
+        console.log(
+          `replay: LARDER_FUZZ_SEED=${seed} npx vitest run test/fuzz/fuzz-stream.kafka.test.ts`,
+        );
+        break;
+      }
+    }
+    console.log(`round ${rounds}: seed ${seed} passed`);
+  } while (values.seed === undefined && Date.now() < deadline);
+} finally {
+  await env.close();
+}
+process.exit(failed ? 1 : 0);

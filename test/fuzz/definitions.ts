@@ -1,0 +1,319 @@
+/**
+ * Arbitrary feature definitions for the differential fuzzer, as plain JSON plans (so a case can
+ * be printed, replayed and handed to a child process) and the DSL calls that build them.
+ *
+ * A plan is one or more feature views over the e-commerce sources (`features/sources.ts`), each
+ * with one entity, a key expression, an optional view filter, a TTL and 1–4 features drawn from
+ * every aggregation × window × hop × `where`, lifetime `last` included. Expressions are typed
+ * against the source schemas, so every plan is a valid repository.
+ *
+ * @example
+ * const repo = buildRepository(fc.sample(plansArb(), 1)[0]!);
+ */
+import { resolve } from 'node:path';
+import fc from 'fast-check';
+import { product, user } from '../../features/entities.ts';
+import { transactions, userEvents } from '../../features/sources.ts';
+import {
+  and,
+  avg,
+  col,
+  count,
+  featureView,
+  last,
+  max,
+  min,
+  mode,
+  not,
+  or,
+  sum,
+  type Expr,
+} from '../../registry/index.ts';
+import type { FeatureDef } from '../../registry/dsl/features.ts';
+import { Repository } from '../../registry/repository.ts';
+import { KEY_POOL, STRING_POOL, DECIMAL_POOL } from './schema-records.ts';
+
+export type SourceName = 'user_events' | 'transactions';
+
+/** A record expression as JSON (built with `col`, `and`, … by {@link toExpr}). */
+export type ExprPlan =
+  | { col: string; toNumber?: boolean }
+  | { cmp: 'eq' | 'ne' | 'gt' | 'le'; arg: ExprPlan; value: string | number }
+  | { in: ExprPlan; values: string[] }
+  | { isNull: ExprPlan }
+  | { isNotNull: ExprPlan }
+  | { and: ExprPlan[] }
+  | { or: ExprPlan[] }
+  | { not: ExprPlan };
+
+export interface FeaturePlan {
+  name: string;
+  aggregation: 'count' | 'sum' | 'avg' | 'min' | 'max' | 'last' | 'mode';
+  input: ExprPlan | null;
+  weight: ExprPlan | null;
+  /** Whole minutes; null for a lifetime `last`. */
+  windowMinutes: number | null;
+  /** Whole minutes; null = the default hop. */
+  hopMinutes: number | null;
+  where: ExprPlan | null;
+}
+
+export interface ViewPlan {
+  name: string;
+  source: SourceName;
+  entity: 'user' | 'product';
+  key: ExprPlan;
+  filter: ExprPlan | null;
+  ttlMinutes: number;
+  features: FeaturePlan[];
+}
+
+const cols = (...paths: string[]): ExprPlan[] => paths.map((p) => ({ col: p }));
+
+/** Typed inputs of each source: scalar numbers/strings, and per-element array paths. */
+const INPUTS: Record<
+  SourceName,
+  { num: ExprPlan[]; str: ExprPlan[]; arrNum: ExprPlan[]; arrStr: ExprPlan[]; keys: ExprPlan[] }
+> = {
+  user_events: {
+    num: [
+      { col: 'timestamp' },
+      { col: 'properties.price', toNumber: true },
+      { col: 'properties.qty', toNumber: true },
+    ],
+    str: cols(
+      'eventType',
+      'userId',
+      'sessionId',
+      'context.platform',
+      'context.referrer',
+      'properties.category',
+      'properties.productId',
+      'properties.price',
+    ),
+    arrNum: [],
+    arrStr: [],
+    keys: cols('userId', 'sessionId', 'properties.productId', 'context.referrer'),
+  },
+  transactions: {
+    num: cols('totalAmount', 'timestamp'),
+    str: cols('status', 'currency', 'paymentMethod', 'userId'),
+    arrNum: cols('orderItems[].price', 'orderItems[].quantity'),
+    arrStr: cols('orderItems[].category', 'orderItems[].productId'),
+    keys: cols('userId', 'currency', 'paymentMethod', 'status'),
+  },
+};
+
+const strValue = fc.oneof(
+  { weight: 4, arbitrary: fc.constantFrom(...STRING_POOL, ...KEY_POOL) },
+  { weight: 1, arbitrary: fc.constantFrom(...DECIMAL_POOL) },
+);
+const numValue = fc.oneof(
+  fc.constantFrom(0, -1, 1, 5, 10, 19.99, 100),
+  fc.integer({ min: -1000, max: 1000 }),
+);
+
+/** A bool expression over the source's columns: comparisons, `in`, null tests, and/or/not. */
+function predicateArb(source: SourceName): fc.Arbitrary<ExprPlan> {
+  const { num, str } = INPUTS[source];
+  const leaf: fc.Arbitrary<ExprPlan> = fc.oneof(
+    fc.record({
+      cmp: fc.constantFrom('eq' as const, 'ne' as const),
+      arg: fc.constantFrom(...str),
+      value: strValue,
+    }),
+    fc.record({
+      cmp: fc.constantFrom('eq' as const, 'ne' as const, 'gt' as const, 'le' as const),
+      arg: fc.constantFrom(...num),
+      value: numValue,
+    }),
+    fc.record({
+      in: fc.constantFrom(...str),
+      values: fc.uniqueArray(strValue, { minLength: 1, maxLength: 3 }),
+    }),
+    fc.record({ isNull: fc.constantFrom(...str, ...num) }),
+    fc.record({ isNotNull: fc.constantFrom(...str, ...num) }),
+  );
+  return fc.oneof(
+    { weight: 4, arbitrary: leaf },
+    { weight: 1, arbitrary: fc.record({ and: fc.array(leaf, { minLength: 2, maxLength: 3 }) }) },
+    { weight: 1, arbitrary: fc.record({ or: fc.array(leaf, { minLength: 2, maxLength: 3 }) }) },
+    { weight: 1, arbitrary: fc.record({ not: leaf }) },
+  );
+}
+
+/** Null two times out of three: most features and views keep most records. */
+const rarely = <T>(arb: fc.Arbitrary<T>): fc.Arbitrary<T | null> =>
+  fc.oneof({ weight: 2, arbitrary: fc.constant(null) }, { weight: 1, arbitrary: arb });
+
+/** Hops (minutes) and window multiples: windows up to 60 days, at most 60 hops per window. */
+const HOPS = [1, 5, 60, 24 * 60];
+const windowArb: fc.Arbitrary<{ windowMinutes: number; hopMinutes: number | null }> = fc.oneof(
+  fc
+    .tuple(fc.constantFrom(...HOPS), fc.constantFrom(1, 2, 3, 5, 7, 24, 60))
+    .map(([h, k]) => ({ windowMinutes: h * k, hopMinutes: h })),
+  // The default hop for the window (≤ 1h → 1m, ≤ 7d → 1h, else 1d).
+  fc
+    .constantFrom(1, 5, 60, 120, 24 * 60, 7 * 24 * 60, 30 * 24 * 60)
+    .map((w) => ({ windowMinutes: w, hopMinutes: null })),
+);
+
+function featureArb(
+  source: SourceName,
+  name: string,
+  options: PlanOptions,
+): fc.Arbitrary<FeaturePlan> {
+  const { num, str, arrNum, arrStr } = INPUTS[source];
+  const arrays = options.arrayInputsOutsideMode ?? false;
+  // `toNumber` of a map value is null when the key is missing or not a decimal.
+  const weights = options.nullModeWeights ? num : num.filter((e) => !('col' in e && e.toNumber));
+  const where = rarely(predicateArb(source));
+  const windowed = (
+    aggregation: FeaturePlan['aggregation'],
+    input: fc.Arbitrary<ExprPlan | null>,
+    weight: fc.Arbitrary<ExprPlan | null> = fc.constant(null),
+  ): fc.Arbitrary<FeaturePlan> =>
+    fc
+      .record({ input, weight, w: windowArb, where })
+      .map(({ input, weight, w, where }) => ({ name, aggregation, input, weight, where, ...w }));
+  const numInput = fc.constantFrom(...num, ...(arrays ? arrNum : []));
+  const anyInput = fc.constantFrom(...num, ...str, ...(arrays ? [...arrNum, ...arrStr] : []));
+  const modeInput: fc.Arbitrary<{ input: ExprPlan; weight: ExprPlan | null }> = fc.oneof(
+    fc.record({ input: fc.constantFrom(...str), weight: fc.option(fc.constantFrom(...weights)) }),
+    ...(arrStr.length > 0
+      ? [
+          fc.record({
+            input: fc.constantFrom(...arrStr),
+            weight: fc.option(fc.constantFrom(...arrNum)),
+          }),
+        ]
+      : []),
+  );
+  return fc.oneof(
+    windowed('count', fc.constant(null)),
+    windowed('sum', numInput),
+    windowed('avg', numInput),
+    windowed('min', anyInput),
+    windowed('max', anyInput),
+    windowed('last', anyInput),
+    fc
+      .record({ m: modeInput, w: windowArb, where })
+      .map(({ m, w, where }) => ({ name, aggregation: 'mode' as const, ...m, where, ...w })),
+    // Lifetime `last`: no window, the view's TTL applies.
+    fc.record({ input: anyInput, where }).map(({ input, where }) => ({
+      name,
+      aggregation: 'last' as const,
+      input,
+      weight: null,
+      where,
+      windowMinutes: null,
+      hopMinutes: null,
+    })),
+  );
+}
+
+export interface PlanOptions {
+  /**
+   * Add an unconditioned `count` to every view, so each record a view accepts changes at least
+   * one of its features (see `KNOWN_DEFECTS.recordChangingNoFeature`).
+   */
+  everyRecordCounts?: boolean;
+  /** Array paths as inputs of every aggregation, not only `mode` (`KNOWN_DEFECTS.arrayInputsOutsideMode`). */
+  arrayInputsOutsideMode?: boolean;
+  /** `mode` weights that may be null (`KNOWN_DEFECTS.nullModeWeights`). */
+  nullModeWeights?: boolean;
+}
+
+function viewArb(i: number, options: PlanOptions): fc.Arbitrary<ViewPlan> {
+  return fc.constantFrom<SourceName>('user_events', 'transactions').chain((source) =>
+    fc
+      .record({
+        entity: fc.constantFrom('user' as const, 'product' as const),
+        key: fc.constantFrom(...INPUTS[source].keys),
+        filter: rarely(predicateArb(source)),
+        ttlMinutes: fc.constantFrom(1, 60, 24 * 60, 7 * 24 * 60, 30 * 24 * 60, 90 * 24 * 60),
+        features: fc.tuple(
+          ...[0, 1, 2, 3].map((j) => fc.option(featureArb(source, `f${j}`, options), { freq: 4 })),
+        ),
+      })
+      .map(({ features, ...v }) => {
+        const list = features.filter((f): f is FeaturePlan => f !== null);
+        if (list.length === 0 || options.everyRecordCounts)
+          list.push({
+            name: 'n',
+            aggregation: 'count',
+            input: null,
+            weight: null,
+            windowMinutes: 60,
+            hopMinutes: null,
+            where: null,
+          });
+        return { name: `v${i}`, source, ...v, features: list };
+      }),
+  );
+}
+
+/** One to three views (views of the same source share its records). */
+export const plansArb = (options: PlanOptions = {}): fc.Arbitrary<ViewPlan[]> =>
+  fc
+    .integer({ min: 1, max: 3 })
+    .chain((n) => fc.tuple(...Array.from({ length: n }, (_, i) => viewArb(i, options))));
+
+export function toExpr(p: ExprPlan): Expr {
+  if ('col' in p) return p.toNumber ? col(p.col).toNumber() : col(p.col);
+  if ('cmp' in p) return toExpr(p.arg)[p.cmp](p.value);
+  if ('in' in p) return toExpr(p.in).in(p.values);
+  if ('isNull' in p) return toExpr(p.isNull).isNull();
+  if ('isNotNull' in p) return toExpr(p.isNotNull).isNotNull();
+  if ('and' in p) return and(...p.and.map(toExpr));
+  if ('or' in p) return or(...p.or.map(toExpr));
+  return not(toExpr(p.not));
+}
+
+const duration = (minutes: number): string => `${minutes}m`;
+
+function toFeature(f: FeaturePlan): FeatureDef {
+  const opts = {
+    ...(f.windowMinutes !== null ? { window: duration(f.windowMinutes) } : {}),
+    ...(f.hopMinutes !== null ? { hop: duration(f.hopMinutes) } : {}),
+    ...(f.where ? { where: toExpr(f.where) } : {}),
+  };
+  const input = f.input ? toExpr(f.input) : null;
+  const w = opts as { window: string };
+  switch (f.aggregation) {
+    case 'count':
+      return count(w);
+    case 'sum':
+      return sum(input!, w);
+    case 'avg':
+      return avg(input!, w);
+    case 'min':
+      return min(input!, w);
+    case 'max':
+      return max(input!, w);
+    case 'last':
+      return last(input!, opts);
+    case 'mode':
+      return mode(input!, { ...w, ...(f.weight ? { weight: toExpr(f.weight) } : {}) });
+  }
+}
+
+/** The repository of the e-commerce entities and sources plus the planned views. */
+export function buildRepository(plans: readonly ViewPlan[]): Repository {
+  const views = plans.map((v) => {
+    const entity = v.entity === 'user' ? user : product;
+    return featureView({
+      name: v.name,
+      entities: [entity],
+      source: v.source === 'user_events' ? userEvents : transactions,
+      keys: { [entity.spec.joinKey]: toExpr(v.key) },
+      ...(v.filter ? { filter: toExpr(v.filter) } : {}),
+      ttl: duration(v.ttlMinutes),
+      features: Object.fromEntries(v.features.map((f) => [f.name, toFeature(f)])),
+    });
+  });
+  return Repository.from(
+    [user, product, userEvents, transactions, userEvents.batch, transactions.batch, ...views],
+    resolve(import.meta.dirname, '../../features'),
+  );
+}

@@ -1,0 +1,254 @@
+/**
+ * The differential check of one fuzz case: every path's values against the brute-force
+ * reference (`registry/reference/`), value for value.
+ *
+ * - export: DuckDB point-in-time export with the sweep and the SQL engine, at the case's export
+ *   times (anywhere around now);
+ * - materialized: `materialize` up to now into an online store, read at times ≥ now;
+ * - pushed: the records pushed in arrival order through `POST /push`'s handler, read at times ≥ now;
+ * - streamed (Kafka test only): `readOnline` on the store the worker wrote.
+ *
+ * Stores and folders are the caller's ({@link FuzzEnv}), so the unit test runs the in-process
+ * paths on SQLite and the Kafka test the same checks on Redis.
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { DefaultPushHandler } from '../../api/push/default-push-handler.ts';
+import { materialize } from '../../materialize/materialize.ts';
+import type { DuckDBOfflineStore } from '../../offline/duckdb/duckdb-offline-store.ts';
+import type { OnlineStore, OnlineStoreOptions } from '../../online/online-store.ts';
+import { floatsEqual } from '../../registry/aggregation/index.ts';
+import { referenceFeatures, type EntityRow } from '../../registry/reference/index.ts';
+import type { Repository, ResolvedFeature } from '../../registry/repository.ts';
+import { encodeEntityKey } from '../../registry/tiles.ts';
+import type { Scalar } from '../../registry/types.ts';
+import type { FuzzCase } from './fuzz-case.ts';
+
+type Rec = Record<string, unknown>;
+
+export interface Mismatch {
+  path: string;
+  feature: string;
+  key: string;
+  t: number;
+  got: unknown;
+  want: unknown;
+}
+
+export const sameValue = (a: unknown, b: unknown): boolean =>
+  typeof a === 'number' && typeof b === 'number' ? floatsEqual(a, b) : a === b;
+
+export const features = (repo: Repository): ResolvedFeature[] =>
+  [...repo.featureViews.values()].flatMap((v) =>
+    v.spec.features.map((f) => ({
+      view: v.spec.name,
+      feature: f.name,
+      type: f.type,
+      onDemand: false,
+    })),
+  );
+
+export const recordsOf = (c: FuzzCase, source: 'user_events' | 'transactions'): Rec[] =>
+  c.records.filter((r) => r.source === source).map((r) => r.record);
+
+/** The reference's values for `rows`, named `view__feature`. */
+export function referenceValues(
+  repo: Repository,
+  c: FuzzCase,
+  rows: readonly EntityRow[],
+): Record<string, Scalar | null>[] {
+  return referenceFeatures(
+    repo,
+    {
+      user_events_batch: recordsOf(c, 'user_events'),
+      transactions_batch: recordsOf(c, 'transactions'),
+    },
+    rows,
+    features(repo),
+    { fullFeatureNames: true },
+  );
+}
+
+const entityRows = (rows: FuzzCase['exportRows']): EntityRow[] =>
+  rows.map((r) => ({ user_id: r.user_id, product_id: r.product_id, event_timestamp: r.t }));
+
+/** Replaces the raw JSON Lines of both sources under `dataDir` with the case's records. */
+export function writeSources(dataDir: string, c: FuzzCase): void {
+  const name = `part-${randomUUID()}.jsonl`; // a new name: no cached index of an older case applies
+  for (const [source, dir] of [
+    ['user_events', 'raw/user_events'],
+    ['transactions', 'raw/transactions'],
+  ] as const) {
+    const folder = join(dataDir, dir);
+    mkdirSync(folder, { recursive: true });
+    for (const f of readdirSync(folder)) rmSync(join(folder, f));
+    const lines = recordsOf(c, source).map((r) => JSON.stringify(r));
+    writeFileSync(join(folder, name), lines.length > 0 ? lines.join('\n') + '\n' : '');
+  }
+}
+
+/** Point-in-time export (records already written with {@link writeSources}) vs the reference. */
+export async function checkExport(
+  path: string,
+  store: DuckDBOfflineStore,
+  repo: Repository,
+  c: FuzzCase,
+): Promise<Mismatch[]> {
+  const rows = entityRows(c.exportRows);
+  const got = await store.exportPointInTime({
+    repo,
+    features: features(repo),
+    entities: { type: 'rows', rows },
+    out: { type: 'memory' },
+    fullFeatureNames: true,
+  });
+  const out: Mismatch[] = [];
+  if (got.rejects.length > 0)
+    out.push({ path, feature: '(rejects)', key: '', t: 0, got: got.rejects, want: [] });
+  const want = referenceValues(repo, c, rows);
+  rows.forEach((row, i) => {
+    for (const [k, v] of Object.entries(want[i]!)) {
+      const value = got.data![i]![k] ?? null;
+      if (!sameValue(value, v)) out.push(mismatch(path, repo, k, row, value, v));
+    }
+  });
+  return out;
+}
+
+function mismatch(
+  path: string,
+  repo: Repository,
+  name: string,
+  row: EntityRow,
+  got: unknown,
+  want: unknown,
+): Mismatch {
+  const [view] = name.split('__');
+  const key = repo.featureViews.get(view!)!.entityDefs[0]!.spec.joinKey;
+  return { path, feature: name, key: String(row[key]), t: row.event_timestamp, got, want };
+}
+
+/** Online reads of every view at the case's online read times vs the reference. */
+export async function checkOnline(
+  path: string,
+  store: OnlineStore,
+  repo: Repository,
+  c: FuzzCase,
+): Promise<Mismatch[]> {
+  const rows = entityRows(c.onlineReads);
+  const want = referenceValues(repo, c, rows);
+  const out: Mismatch[] = [];
+  for (const def of repo.featureViews.values()) {
+    const view = def.spec;
+    const joinKey = def.entityDefs[0]!.spec.joinKey;
+    const results = await store.readMany(
+      rows.map((r) => ({
+        view,
+        entityKeys: [encodeEntityKey([r[joinKey] as string])],
+        t: r.event_timestamp,
+      })),
+    );
+    rows.forEach((row, i) => {
+      view.features.forEach((f, j) => {
+        const name = `${view.name}__${f.name}`;
+        const got = results[i]!.rows[0]![j]!.value;
+        if (!sameValue(got, want[i]![name] ?? null))
+          out.push(mismatch(path, repo, name, row, got, want[i]![name] ?? null));
+      });
+    });
+  }
+  return out;
+}
+
+export type StoreFactory = (options: OnlineStoreOptions) => OnlineStore;
+
+/** Materializes up to `c.now` into a fresh store, then compares online reads. */
+export async function checkMaterialized(
+  path: string,
+  offline: DuckDBOfflineStore,
+  factory: StoreFactory,
+  repo: Repository,
+  c: FuzzCase,
+): Promise<Mismatch[]> {
+  const online = factory({
+    namespace: `fuzz-${randomUUID()}`,
+    views: [...repo.featureViews.values()].map((v) => v.spec),
+    clock: () => c.now,
+  });
+  await online.init();
+  try {
+    await materialize({ repo, offline, online, end: c.now });
+    return await checkOnline(path, online, repo, c);
+  } finally {
+    await online.teardown();
+    await online.close();
+  }
+}
+
+/** Pushes the records in arrival order (chunks of `chunk`) into a fresh store, then compares. */
+export async function checkPushed(
+  path: string,
+  factory: StoreFactory,
+  repo: Repository,
+  c: FuzzCase,
+  chunk = 7,
+): Promise<Mismatch[]> {
+  const store = factory({
+    namespace: `fuzz-${randomUUID()}`,
+    views: [...repo.featureViews.values()].map((v) => v.spec),
+    clock: () => c.now,
+  });
+  await store.init();
+  const dir = join('.cache', 'fuzz-push');
+  const handler = new DefaultPushHandler(dir, () => c.now);
+  const snapshot = { repo, store, version: 0, loadedAt: c.now };
+  try {
+    for (let i = 0; i < c.records.length;) {
+      const source = c.records[i]!.source;
+      const batch: Rec[] = [];
+      while (i < c.records.length && c.records[i]!.source === source && batch.length < chunk)
+        batch.push(c.records[i++]!.record);
+      await handler.push(snapshot, { source, columns: columnsOf(batch), to: 'online' });
+    }
+    return await checkOnline(path, store, repo, c);
+  } finally {
+    await store.teardown();
+    await store.close();
+  }
+}
+
+/** Row records → Feast's column-wise `df` (a field a row lacks is null there). */
+export function columnsOf(rows: readonly Rec[]): Record<string, unknown[]> {
+  const names = [...new Set(rows.flatMap((r) => Object.keys(r)))];
+  return Object.fromEntries(names.map((n) => [n, rows.map((r) => (n in r ? r[n] : null))]));
+}
+
+/** Runs one path's check; a thrown error is that path's mismatch (so shrinking keeps it). */
+export async function guarded(path: string, run: () => Promise<Mismatch[]>): Promise<Mismatch[]> {
+  try {
+    return await run();
+  } catch (e) {
+    const err = e as Error & { code?: string };
+    return [
+      {
+        path,
+        feature: '(error)',
+        key: '',
+        t: 0,
+        got: `${err.code ?? err.name}: ${err.message}`,
+        want: null,
+      },
+    ];
+  }
+}
+
+export function describeMismatches(list: readonly Mismatch[], max = 5): string {
+  return list
+    .slice(0, max)
+    .map(
+      (m) =>
+        `${m.path}: ${m.feature} for ${JSON.stringify(m.key)} at ${m.t}: got ${JSON.stringify(m.got)}, reference ${JSON.stringify(m.want)}`,
+    )
+    .join('\n');
+}

@@ -1,0 +1,185 @@
+/**
+ * One differential-fuzzing case: feature views ({@link plansArb}), records of both sources
+ * generated from their zod schemas ({@link recordArb}) in arbitrary order, duplicates included,
+ * a "now" (the materialization end and the stream / push clock) and the times to compare at.
+ *
+ * Times are offsets (ms) from an anchor, a whole day, so a case replays the same way at any
+ * anchor: the unit test uses a fixed one, the Kafka test one near the wall clock (Redis expires
+ * keys on the real clock).
+ */
+import fc from 'fast-check';
+import { TransactionSchema, UserEventSchema } from '../../features/schemas.ts';
+import { DAY_MS, HOUR_MS, MINUTE_MS } from '../../registry/duration.ts';
+import { plansArb, type ViewPlan } from './definitions.ts';
+import { KEY_POOL, recordArb } from './schema-records.ts';
+import type { KnownDefect } from './known-defects.ts';
+
+type Rec = Record<string, unknown>;
+
+export interface FuzzCase {
+  plans: ViewPlan[];
+  /** Offset of "now" from the anchor. */
+  now: number;
+  /** Records in arrival order; timestamps are offsets from the anchor. */
+  records: { source: 'user_events' | 'transactions'; record: Rec }[];
+  /** Export rows: entity keys and a time (offset) anywhere around now. */
+  exportRows: { user_id: string; product_id: string; t: number }[];
+  /** Online reads: entity keys and a time (offset) ≥ now. */
+  onlineReads: { user_id: string; product_id: string; t: number }[];
+}
+
+export interface CaseOptions {
+  shapes: Record<KnownDefect, boolean>;
+  /** Records per case (default 60). */
+  maxRecords?: number;
+}
+
+/** Offsets from `now`: on and next to hop and window edges, equal times, and anything. */
+const UNITS = [MINUTE_MS, 5 * MINUTE_MS, HOUR_MS, DAY_MS, 7 * DAY_MS, 30 * DAY_MS];
+const edge = (sign: -1 | 1): fc.Arbitrary<number> =>
+  fc
+    .tuple(fc.constantFrom(...UNITS), fc.integer({ min: 0, max: 3 }), fc.constantFrom(-1, 0, 1))
+    .map(([u, k, d]) => sign * k * u + d);
+
+/** "now": a time of day on, just before or just after a minute / hour boundary. */
+const nowArb = fc
+  .tuple(fc.integer({ min: 0, max: 23 }), fc.constantFrom(0, 1, 30), fc.constantFrom(-1, 0, 1))
+  .map(([h, m, d]) => h * HOUR_MS + m * MINUTE_MS + d + 40 * DAY_MS);
+
+export function caseArb(options: CaseOptions): fc.Arbitrary<FuzzCase> {
+  const { shapes } = options;
+  const plans = plansArb({
+    everyRecordCounts: !shapes.recordChangingNoFeature,
+    arrayInputsOutsideMode: shapes.arrayInputsOutsideMode,
+    nullModeWeights: shapes.nullModeWeights,
+  });
+  return fc.record({ plans, now: nowArb }).chain(({ plans, now }) => {
+    // Records before now (or, with futureTimestamps, up to a day after), clustered on edges.
+    const latest = shapes.futureTimestamps ? DAY_MS : 0;
+    const offset = fc
+      .oneof(
+        { weight: 3, arbitrary: edge(-1) },
+        { weight: 2, arbitrary: fc.integer({ min: -45 * DAY_MS, max: latest }) },
+        { weight: 1, arbitrary: fc.integer({ min: -2 * HOUR_MS, max: latest }) },
+      )
+      .map((o) => Math.min(o, latest) + now);
+    // A few shared times make equal timestamps common.
+    const shared = fc.array(offset, { minLength: 1, maxLength: 4 });
+    return fc
+      .record({
+        shared,
+        plans: fc.constant(plans),
+        now: fc.constant(now),
+        picks: fc.array(
+          fc.record({
+            source: fc.constantFrom('user_events' as const, 'transactions' as const),
+            sharedTime: fc.option(fc.nat(), { freq: 3 }),
+            event: recordArb(
+              UserEventSchema,
+              { eventId: fc.constant(''), timestamp: offset },
+              { unknownFields: shapes.unknownFields },
+            ),
+            tx: recordArb(
+              TransactionSchema,
+              { transactionId: fc.constant(''), timestamp: offset },
+              { unknownFields: shapes.unknownFields },
+            ),
+            idPrefix: fc.constantFrom('e', 'E', 'é', '', 'z', '10'),
+            duplicate: fc.boolean(),
+          }),
+          { minLength: 5, maxLength: options.maxRecords ?? 60, size: 'max' },
+        ),
+      })
+      .map(({ shared, picks, ...rest }) => {
+        const records: FuzzCase['records'] = [];
+        picks.forEach((p, i) => {
+          const id = `${p.idPrefix}${i}`;
+          const base: Rec =
+            p.source === 'user_events'
+              ? { ...p.event, eventId: id }
+              : { ...p.tx, transactionId: id };
+          if (p.sharedTime !== null) base.timestamp = shared[p.sharedTime % shared.length]!;
+          records.push({ source: p.source, record: base });
+          if (p.duplicate && i % 3 === 0) records.push({ source: p.source, record: { ...base } });
+        });
+        return { ...rest, records };
+      })
+      .chain((c) => {
+        // Read the keys and around the times the records have, and some they do not.
+        const keyFields = c.plans.map((v) => ('col' in v.key ? v.key.col : ''));
+        const keys = [
+          ...new Set(c.records.flatMap((r) => keyFields.map((f) => field(r.record, f)))),
+        ]
+          .filter((k): k is string => typeof k === 'string' && k.length > 0)
+          .concat(KEY_POOL);
+        const key = fc.oneof(
+          { weight: 8, arbitrary: fc.constantFrom(...keys) },
+          { weight: 1, arbitrary: fc.constant('never-seen') },
+        );
+        const times = c.records.map((r) => r.record.timestamp as number);
+        const near = (sign: -1 | 1 | 0): fc.Arbitrary<number> =>
+          fc
+            .tuple(
+              fc.constantFrom(...times),
+              fc.oneof(
+                sign === 0 ? fc.oneof(edge(-1), edge(1)) : edge(sign),
+                fc.integer({ min: sign === 1 ? 0 : -2 * HOUR_MS, max: 2 * HOUR_MS }),
+              ),
+            )
+            .map(([t, o]) => t + o);
+        const row = (t: fc.Arbitrary<number>) => fc.record({ user_id: key, product_id: key, t });
+        return fc.record({
+          plans: fc.constant(c.plans),
+          now: fc.constant(c.now),
+          records: fc.constant(c.records),
+          exportRows: fc.array(
+            row(
+              fc.oneof(
+                { weight: 4, arbitrary: near(0) },
+                { weight: 1, arbitrary: edge(1).map((o) => o + c.now) },
+                {
+                  weight: 1,
+                  arbitrary: fc
+                    .integer({ min: -45 * DAY_MS, max: 45 * DAY_MS })
+                    .map((o) => o + c.now),
+                },
+              ),
+            ),
+            { minLength: 10, maxLength: 40 },
+          ),
+          onlineReads: fc.array(
+            row(
+              fc.oneof(
+                { weight: 3, arbitrary: near(1).map((t) => Math.max(t, c.now)) },
+                { weight: 2, arbitrary: edge(1).map((o) => Math.max(o, 0) + c.now) },
+                {
+                  weight: 1,
+                  arbitrary: fc.integer({ min: 0, max: 45 * DAY_MS }).map((o) => o + c.now),
+                },
+              ),
+            ),
+            { minLength: 10, maxLength: 30 },
+          ),
+        });
+      });
+  });
+}
+
+const field = (r: Rec, path: string): unknown =>
+  path
+    .split('.')
+    .reduce<unknown>((o, k) => (o && typeof o === 'object' ? (o as Rec)[k] : undefined), r);
+
+/** The case's records and times moved to `anchor` (a whole day, epoch ms). */
+export function atAnchor(c: FuzzCase, anchor: number): FuzzCase {
+  return {
+    plans: c.plans,
+    now: c.now + anchor,
+    records: c.records.map((r) => ({
+      source: r.source,
+      record: { ...r.record, timestamp: (r.record.timestamp as number) + anchor },
+    })),
+    exportRows: c.exportRows.map((r) => ({ ...r, t: r.t + anchor })),
+    onlineReads: c.onlineReads.map((r) => ({ ...r, t: r.t + anchor })),
+  };
+}

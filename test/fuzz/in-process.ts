@@ -1,0 +1,76 @@
+/**
+ * The in-process paths of the differential fuzzer (no services): export with both DuckDB
+ * engines, materialization into SQLite and pushes into SQLite, each against the reference.
+ * Used by the bounded unit test (`fuzz.test.ts`), the regressions and `npm run fuzz`.
+ *
+ * @example
+ * const env = await openInProcessEnv();
+ * const mismatches = await env.check(atAnchor(c, ANCHOR));
+ * await env.close();
+ */
+import { join } from 'node:path';
+import { createOnlineStore } from '../../online/create-online-store.ts';
+import { DuckDBOfflineStore } from '../../offline/duckdb/duckdb-offline-store.ts';
+import { tempDir } from '../support/temp-repo.ts';
+import { buildRepository } from './definitions.ts';
+import {
+  checkExport,
+  checkMaterialized,
+  checkPushed,
+  guarded,
+  writeSources,
+  type Mismatch,
+  type StoreFactory,
+} from './differential.ts';
+import type { FuzzCase } from './fuzz-case.ts';
+
+/** A whole day (2023-11-15), the anchor of the in-process runs: no wall clock involved. */
+export const ANCHOR = 1_700_006_400_000;
+
+export interface InProcessEnv {
+  /** Every in-process path's mismatches for a case (already at its anchor). */
+  check(c: FuzzCase): Promise<Mismatch[]>;
+  close(): Promise<void>;
+}
+
+export async function openInProcessEnv(): Promise<InProcessEnv> {
+  const tmp = tempDir();
+  const dataDir = join(tmp.dir, 'data');
+  const duck = (engine: 'sweep' | 'sql'): DuckDBOfflineStore =>
+    new DuckDBOfflineStore({
+      type: 'duckdb',
+      dataDir,
+      home: join(tmp.dir, `home-${engine}`),
+      memoryLimit: '512MB',
+      engine,
+      ...(engine === 'sweep' ? { sweepThreads: 1 } : {}),
+    });
+  const sweep = duck('sweep');
+  const sql = duck('sql');
+  await Promise.all([sweep.init(), sql.init()]);
+  const sqlitePath = join(tmp.dir, 'online.sqlite');
+  const sqlite: StoreFactory = (options) =>
+    createOnlineStore({ type: 'sqlite', path: sqlitePath }, options);
+  return {
+    async check(c) {
+      const repo = buildRepository(c.plans);
+      writeSources(dataDir, c);
+      const paths: [string, () => Promise<Mismatch[]>][] = [
+        ['export (sweep)', () => checkExport('export (sweep)', sweep, repo, c)],
+        ['export (sql)', () => checkExport('export (sql)', sql, repo, c)],
+        [
+          'materialized (SQLite)',
+          () => checkMaterialized('materialized (SQLite)', sweep, sqlite, repo, c),
+        ],
+        ['pushed (SQLite)', () => checkPushed('pushed (SQLite)', sqlite, repo, c)],
+      ];
+      const out: Mismatch[] = [];
+      for (const [path, run] of paths) out.push(...(await guarded(path, run)));
+      return out;
+    },
+    async close() {
+      await Promise.all([sweep.close(), sql.close()]);
+      tmp.cleanup();
+    },
+  };
+}
