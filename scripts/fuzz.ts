@@ -43,10 +43,12 @@ try {
       {
         seed,
         numRuns: values.path !== undefined ? 1 : 50,
+        // Shrinking a case re-runs every path; keep a failure's report within a few minutes.
+        interruptAfterTimeLimit: Math.max(deadline - Date.now(), 60_000) + 180_000,
         ...(values.path !== undefined ? { path: values.path } : {}),
       },
     );
-    if (result.failed) {
+    if (result.failed || (result.interrupted && result.counterexample !== null)) {
       failed = true;
       console.log(`FAILED (in-process paths), seed ${seed}, path ${result.counterexamplePath}`);
       console.log(`shrunk case: ${JSON.stringify(result.counterexample?.[0])}`);

@@ -232,8 +232,34 @@ function viewArb(i: number, options: PlanOptions): fc.Arbitrary<ViewPlan> {
         key: fc.constantFrom(...INPUTS[source].keys),
         filter: rarely(predicateArb(source)),
         ttlMinutes: fc.constantFrom(1, 60, 24 * 60, 7 * 24 * 60, 30 * 24 * 60, 90 * 24 * 60),
-        features: fc.tuple(
-          ...[0, 1, 2, 3].map((j) => fc.option(featureArb(source, `f${j}`, options), { freq: 4 })),
+        features: fc.oneof(
+          fc.tuple(
+            ...[0, 1, 2, 3].map((j) =>
+              fc.option(featureArb(source, `f${j}`, options), { freq: 4 }),
+            ),
+          ),
+          // Only lifetime values of nullable inputs: many records change none of them.
+          ...(options.everyRecordCounts || source !== 'user_events'
+            ? []
+            : [
+                fc.tuple(
+                  ...[0, 1].map((j) =>
+                    fc
+                      .constantFrom(
+                        ...cols('context.referrer', 'properties.category', 'properties.price'),
+                      )
+                      .map((input): FeaturePlan | null => ({
+                        name: `f${j}`,
+                        aggregation: 'last',
+                        input,
+                        weight: null,
+                        where: null,
+                        windowMinutes: null,
+                        hopMinutes: null,
+                      })),
+                  ),
+                ),
+              ]),
         ),
       })
       .map(({ features, ...v }) => {
