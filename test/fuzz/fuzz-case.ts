@@ -8,7 +8,7 @@
  * keys on the real clock).
  */
 import fc from 'fast-check';
-import { TransactionSchema, UserEventSchema } from '../../features/schemas.ts';
+import { transactions, userEvents } from '../../features/sources.ts';
 import { DAY_MS, HOUR_MS, MINUTE_MS } from '../../registry/duration.ts';
 import { plansArb, type ViewPlan } from './definitions.ts';
 import { KEY_POOL, recordArb } from './schema-records.ts';
@@ -75,12 +75,12 @@ export function caseArb(options: CaseOptions): fc.Arbitrary<FuzzCase> {
             source: fc.constantFrom('user_events' as const, 'transactions' as const),
             sharedTime: fc.option(fc.nat(), { freq: 3 }),
             event: recordArb(
-              UserEventSchema,
+              userEvents.batch.recordSchema,
               { eventId: fc.constant(''), timestamp: offset },
               { unknownFields: shapes.unknownFields },
             ),
             tx: recordArb(
-              TransactionSchema,
+              transactions.batch.recordSchema,
               { transactionId: fc.constant(''), timestamp: offset },
               { unknownFields: shapes.unknownFields },
             ),
