@@ -15,8 +15,8 @@
  * - `last`: the latest counted event before the window's end (ties: greater id, then for a
  *   replayed id the greater value — `compareLast`); null once it falls out of the window, or for
  *   a lifetime feature once it is older than the view's TTL.
- * - `mode`: per value a count and a weight over the window's items; the greatest weight among
- *   values present wins, ties → the smallest value (codes are sorted by code point).
+ * - `mode`: per value a count and a (double-double) weight over the window's items; the greatest
+ *   weight among values present wins, ties → the smallest value (codes are sorted by code point).
  *
  * @example
  * const out = sweepFeatures(index, [{ col: '__f0', aggregation: 'count', windowMs: HOUR_MS,
@@ -478,12 +478,23 @@ function hasSkipped(values: Float64Array): boolean {
 /**
  * `mode`: per value a count and a weight over the window's items; among the values present
  * (count > 0) the greatest weight wins, ties → the smallest code (= value by code point).
+ * Weights are double-double running sums (as `sum`'s), so an item leaving the window takes its
+ * weight out exactly: a huge weight gone leaves the small ones that came with it.
  */
 function sweepMode(g: RowGroups, items: ItemsColumn, f: SweepFeature, res: SweepResult): void {
   const { codes, weights } = items;
   const out = res.values;
   const counts = new Int32Array(items.dict.length);
   const sums = new Float64Array(items.dict.length);
+  const comps = new Float64Array(items.dict.length); // low parts of the double-double sums
+  const add = (c: number, x: number): void => {
+    const s0 = sums[c]!;
+    const y = s0 + x;
+    const bb = y - s0;
+    comps[c]! += s0 - (y - bb) + (x - bb);
+    sums[c] = y;
+  };
+  const total = (c: number): number => sums[c]! + comps[c]! + 0;
   // Codes with a nonzero count, in no order (present[pos[c]] === c while counts[c] > 0).
   const present = new Int32Array(items.dict.length);
   const pos = new Int32Array(items.dict.length);
@@ -496,13 +507,13 @@ function sweepMode(g: RowGroups, items: ItemsColumn, f: SweepFeature, res: Sweep
         pos[c] = np;
         present[np++] = c;
       }
-      sums[c]! += weights[i]!;
+      add(c, weights[i]!);
     },
     leave: (i) => {
       const c = codes[i]!;
-      sums[c]! -= weights[i]!;
+      add(c, -weights[i]!);
       if (--counts[c]! === 0) {
-        sums[c] = 0;
+        sums[c] = comps[c] = 0;
         const p = pos[c]!;
         const moved = present[--np]!;
         present[p] = moved;
@@ -512,9 +523,14 @@ function sweepMode(g: RowGroups, items: ItemsColumn, f: SweepFeature, res: Sweep
     emit: (r) => {
       if (np === 0) return;
       let best = present[0]!;
+      let bestTotal = total(best);
       for (let p = 1; p < np; p++) {
         const c = present[p]!;
-        if (sums[c]! > sums[best]! || (sums[c] === sums[best] && c < best)) best = c;
+        const t = total(c);
+        if (t > bestTotal || (t === bestTotal && c < best)) {
+          best = c;
+          bestTotal = t;
+        }
       }
       out[r] = best;
     },

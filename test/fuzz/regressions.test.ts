@@ -27,6 +27,13 @@ const tx = (id: string, method: string, ts: number, extra: Record<string, unknow
   },
 });
 
+const item = (productId: string, price: number) => ({
+  productId,
+  quantity: 1,
+  price,
+  category: 'c',
+});
+
 const countView = (features: ViewPlan['features']): ViewPlan => ({
   name: 'v0',
   source: 'transactions',
@@ -74,6 +81,45 @@ const REGRESSIONS: { name: string; case: FuzzCase }[] = [
         { user_id: '-3', product_id: 'p', t: NOW },
         { user_id: '-3', product_id: 'p', t: NOW + MINUTE_MS },
       ],
+    },
+  },
+  {
+    // Shrunk from seed 1206170919: mode weighted by orderItems[].price. The sweep's running
+    // per-value weights lost the small weight of "a" when the 1e300 left the window
+    // ((1e300 + 1) − 1e300 = 0 in float), so "b" won in the sweep export only.
+    name: 'a huge mode weight leaving the window leaves the small ones (sweep)',
+    case: {
+      plans: [
+        {
+          name: 'v0',
+          source: 'transactions',
+          entity: 'user',
+          key: { col: 'status' },
+          filter: null,
+          ttlMinutes: 90 * 24 * 60,
+          features: [
+            {
+              name: 'top',
+              aggregation: 'mode',
+              input: { col: 'orderItems[].productId' },
+              weight: { col: 'orderItems[].price' },
+              windowMinutes: 2 * 24 * 60,
+              hopMinutes: 24 * 60,
+              where: null,
+            },
+          ],
+        },
+      ],
+      now: NOW,
+      records: [
+        tx('t1', 'card', NOW - 72 * HOUR_MS, { orderItems: [item('a', 1e300)] }),
+        tx('t2', 'card', NOW - 12 * HOUR_MS, { orderItems: [item('a', 1), item('b', 0.5)] }),
+      ],
+      exportRows: [
+        { user_id: 'completed', product_id: 'p', t: NOW },
+        { user_id: 'completed', product_id: 'p', t: NOW - 60 * HOUR_MS },
+      ],
+      onlineReads: [{ user_id: 'completed', product_id: 'p', t: NOW }],
     },
   },
 ];
