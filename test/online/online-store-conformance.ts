@@ -3,7 +3,7 @@
  * test gets stores on a fresh random namespace and tears it down afterwards.
  */
 import { randomUUID } from 'node:crypto';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { tileExpiresAt } from '../../registry/aggregation/index.ts';
 import { DAY_MS, HOUR_MS, MINUTE_MS } from '../../registry/duration.ts';
 import type { LifetimeWrite, TileWrite } from '../../registry/tiles.ts';
@@ -12,8 +12,13 @@ import { activity, purchases, TEST_VIEWS, TTL_MS } from './test-views.ts';
 
 export type StoreFactory = (options: OnlineStoreOptions) => OnlineStore;
 
-// Aligned to the hour and close to the wall clock, so nothing written is already expired.
-const NOW = Math.floor(Date.now() / HOUR_MS) * HOUR_MS;
+// Aligned to the hour, one to two hours ahead of the wall clock. Every store gets the fixed
+// clock `() => NOW` (prunes and expiry decisions), and the wall clock (`Date`) is pinned to the
+// last 30 s of NOW's hour — when a store pruning by `Date.now` would drop the minute tiles the
+// tests write just before NOW. Redis' own key expiry (PEXPIREAT, real server time) stays far
+// behind everything written.
+const NOW = Math.floor(Date.now() / HOUR_MS) * HOUR_MS + 2 * HOUR_MS;
+const WALL_CLOCK = NOW + HOUR_MS - 30_000;
 const M = MINUTE_MS;
 const minute = (ts: number): number => Math.floor(ts / M);
 const hour = (ts: number): number => Math.floor(ts / HOUR_MS);
@@ -45,12 +50,17 @@ export function onlineStoreConformance(name: string, factory: StoreFactory): voi
       namespace = `test-${randomUUID()}`,
       extra: Partial<OnlineStoreOptions> = {},
     ): Promise<OnlineStore> => {
-      const s = factory({ namespace, views: TEST_VIEWS, ...extra });
+      const s = factory({ namespace, views: TEST_VIEWS, clock: () => NOW, ...extra });
       await s.init();
       opened.push(s);
       return s;
     };
+    beforeEach(() => {
+      vi.useFakeTimers({ toFake: ['Date'] });
+      vi.setSystemTime(WALL_CLOCK);
+    });
     afterEach(async () => {
+      vi.useRealTimers();
       for (const s of opened.splice(0)) {
         await s.teardown();
         await s.close();
