@@ -73,6 +73,13 @@ describe('BigQuery expressions', () => {
     expect(renderBqExpr(schema, col('properties.price').toNumber().node)).toContain(
       'SAFE_CAST(REGEXP_EXTRACT(',
     );
+    // Integers beyond int64 are FLOAT64 literals (an INT64 literal would not parse).
+    expect(renderBqExpr(schema, col('timestamp').lt(2 ** 63).node)).toBe(
+      "(`timestamp` < CAST('9223372036854776000' AS FLOAT64))",
+    );
+    expect(renderBqExpr(schema, col('timestamp').lt(1e21).node)).toBe(
+      "(`timestamp` < CAST('1e+21' AS FLOAT64))",
+    );
     const tx = shop.batchSources.get('transactions_batch')!.spec.schema;
     expect(
       renderBqExpr(tx, col('orderItems[].category').node, {
