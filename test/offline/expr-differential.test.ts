@@ -198,7 +198,7 @@ describe('record expressions: expr-eval = reference = DuckDB SQL', () => {
       fc.asyncProperty(records, exprs, async (recs, nodes) => check(recs, nodes)),
       { numRuns: 150 },
     );
-  });
+  }, 120_000);
 
   // Regressions found by the property above (each failed before its fix).
   const rec = { s: 'x', e: null, i: 5, f: 2.5, b: true, m: { price: ' 1' }, ctx: null, items: [] };
@@ -281,5 +281,5 @@ describe('record expressions: expr-eval = reference = DuckDB SQL', () => {
       }),
       { numRuns: 60 },
     );
-  });
+  }, 120_000);
 });
