@@ -56,7 +56,20 @@ const numLit = fc.oneof(
 );
 const strLeaf: fc.Arbitrary<ExprNode> = fc.oneof(
   fc.constantFrom(
-    ...['s', 'e', 'o', 'm.price', 'm.a', 'm.category', 'm.productId', 'm.zz', 'ctx.p'].map(col),
+    ...[
+      's',
+      'e',
+      'o',
+      'm.price',
+      'm.a',
+      'm.category',
+      'm.productId',
+      'm.zz',
+      'm.__proto__',
+      'm.constructor',
+      'm.toString',
+      'ctx.p',
+    ].map(col),
   ),
   strLit.map(lit),
   fc.constant(lit(null)),

@@ -172,7 +172,18 @@ export function schemaValue(
   if (s instanceof z.ZodRecord) {
     const value = schemaValue(s.valueSchema as z.ZodTypeAny, options);
     const key = fc.oneof(
-      { weight: 3, arbitrary: fc.constantFrom('productId', 'price', 'category', 'a', 'b') },
+      {
+        weight: 3,
+        arbitrary: fc.constantFrom(
+          'productId',
+          'price',
+          'category',
+          'a',
+          'b',
+          '__proto__',
+          'constructor',
+        ),
+      },
       { weight: 1, arbitrary: fc.string({ unit: 'binary', maxLength: 8 }) },
     );
     const [short, long] = arrayLengths(0, 1e4, max);
