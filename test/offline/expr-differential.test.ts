@@ -125,6 +125,9 @@ const { bool: boolExpr } = fc.letrec<{ str: ExprNode; num: ExprNode; bool: ExprN
       .map(([op, arg]): ExprNode => ({ op, arg })),
     tie('bool').map((arg): ExprNode => ({ op: 'not', arg })),
     fc
+      .array(tie('bool'), { minLength: 2, maxLength: 3 })
+      .map((args): ExprNode => ({ op: 'coalesce', args })),
+    fc
       .tuple(
         fc.constantFrom('and', 'or') as fc.Arbitrary<'and' | 'or'>,
         fc.array(tie('bool'), { minLength: 1, maxLength: 3 }),
