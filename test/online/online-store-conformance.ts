@@ -451,6 +451,34 @@ export function onlineStoreConformance(name: string, factory: StoreFactory): voi
         );
       });
 
+      it('applies a batch whose lifetime states are all null (no field to write) and moves the checkpoint', async () => {
+        // A record with an entity key but none of a lifetime view's inputs (a product event
+        // without price or category) folds to an all-null lifetime write.
+        const s = await open();
+        const empty: LifetimeWrite = {
+          view: 'activity',
+          entityKey: 'u-empty',
+          states: { last_kind: null, last_ts: null },
+        };
+        expect(
+          await s.applyStreamBatch({
+            tiles: [mTile('u1', NOW, { clicks_1h: 1 })],
+            lifetime: [empty],
+            checkpoint: ck(0, 0, 4),
+          }),
+        ).toBe('applied');
+        expect(
+          await s.applyStreamBatch({ tiles: [], lifetime: [empty], checkpoint: ck(0, 5, 6) }),
+        ).toBe('applied');
+        await s.mergeLifetime([empty]);
+        expect(await s.readCheckpoints('g', 'events')).toEqual([
+          { partition: 0, offset: 6, pending: null },
+        ]);
+        expect(await values(s, 'u1', NOW, ['clicks_1h'])).toEqual([1]);
+        expect((await read(s, ['u-empty'], NOW, ['last_kind']))[0]![0]!.status).toBe('NOT_FOUND');
+        expect(await s.describeEntity('activity', 'u-empty')).toBeNull();
+      });
+
       it('rejects an invalid batch without moving the checkpoint', async () => {
         const s = await open();
         await expect(
