@@ -38,7 +38,7 @@ export function createStreamMetrics(): StreamMetrics {
     }),
     skippedTooOld: new Counter({
       name: 'larder_stream_skipped_too_old_total',
-      help: 'Records older than the longest window of their views, skipped',
+      help: 'Records older than the longest window and lifetime TTL of their views, skipped',
       labelNames: ['topic'],
       registers,
     }),

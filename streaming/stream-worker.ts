@@ -1,8 +1,8 @@
 /**
  * The stream worker (`larder stream`): a kafkajs consumer group (`<namespace>-stream`) over
  * the topic of every stream source. Per batch and partition it decodes and validates the
- * records, sends bad ones to `<topic>.dlq`, skips records older than the source's longest
- * window, folds the rest with `streaming/apply-records.ts` and hands tiles, lifetime states
+ * records, sends bad ones to `<topic>.dlq`, skips records too old to change a served value
+ * (`maxRecordAgeMs`: the longest window or lifetime TTL of the source's views), folds the rest with `streaming/apply-records.ts` and hands tiles, lifetime states
  * and the partition's checkpoint to `OnlineStore.applyStreamBatch` in one atomic write.
  *
  * Exactly once in effect: the online store, not Kafka, is the source of truth for positions.
@@ -275,7 +275,7 @@ export class StreamWorker {
     const good: Record<string, unknown>[] = [];
     const fresh: Record<string, unknown>[] = [];
     const bad: Message[] = [];
-    const cutoff = src.maxWindowMs > 0 ? this.#clock() - src.maxWindowMs : -Infinity;
+    const cutoff = src.maxAgeMs > 0 ? this.#clock() - src.maxAgeMs : -Infinity;
     let skipped = 0;
     for (const m of chunk) {
       const r = await src.decode(m.value);

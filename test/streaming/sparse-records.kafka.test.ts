@@ -86,4 +86,51 @@ describe('stream worker: valid records gen-data never makes', () => {
     expect(worker.stats).toMatchObject({ records: 3, applied: 3, deadLettered: 0 });
     expect(await expectReferenceValues(repo, store, handBuilt(events))).toBeGreaterThan(0);
   });
+
+  it('applies a late record older than every window but within the TTL of a lifetime feature', async () => {
+    const repo = await loadFeatures();
+    const topics = await createTestTopics(1);
+    cleanups.push(topics.cleanup);
+    const day = 24 * 3600_000;
+    const events = [
+      // 8 days old: outside every window of user_events' views (7d at most), inside the 30d
+      // TTL of last_platform, price and category.
+      userEventRecord({
+        eventId: 'late',
+        userId: 'u1',
+        eventType: 'page_view',
+        timestamp: T - 8 * day,
+        properties: { productId: 'p1', price: '12', category: 'garden' },
+        platform: 'tv',
+      }),
+      // 31 days old: too old for everything, skipped.
+      userEventRecord({
+        eventId: 'ancient',
+        userId: 'u2',
+        eventType: 'page_view',
+        timestamp: T - 31 * day,
+        properties: { productId: 'p2', price: '1' },
+        platform: 'tv',
+      }),
+      userEventRecord({
+        eventId: 'now',
+        userId: 'u2',
+        eventType: 'click',
+        timestamp: T,
+        properties: {},
+        platform: 'web',
+      }),
+    ];
+    await produce(topics.user_events, events);
+    const { store, close } = await openTestStore(repo);
+    cleanups.push(close);
+    const worker = await startTestWorker(store, topics, cleanups, { repo });
+    await waitConsumed(store, worker.group, [topics.user_events], 30_000);
+    expect(worker.stats).toMatchObject({ records: 3, applied: 2, skippedTooOld: 1 });
+    expect(await expectReferenceValues(repo, store, handBuilt(events))).toBeGreaterThan(0);
+    const [catalog] = await store.readMany([
+      { view: repo.featureViews.get('product_catalog')!.spec, entityKeys: ['p1'], t: T },
+    ]);
+    expect(catalog!.rows[0]!.map((v) => v.value)).toEqual([12, 'garden']);
+  });
 });
