@@ -479,6 +479,25 @@ export function onlineStoreConformance(name: string, factory: StoreFactory): voi
         expect(await s.describeEntity('activity', 'u-empty')).toBeNull();
       });
 
+      it('refuses a batch with an out-of-range event time before writing any of it', async () => {
+        // 1e21 ms is a valid int64 in JSON, but its expiry is no safe integer: refused by
+        // every store, and nothing of the batch (other entities, other slots) is written.
+        const s = await open();
+        await expect(
+          s.applyStreamBatch({
+            tiles: [mTile('u-good', NOW, { clicks_1h: 1 })],
+            lifetime: [life('u-far', 'click', 1e21)],
+            checkpoint: ck(0, 0, 1),
+          }),
+        ).rejects.toMatchObject({ code: 'LARDER_BAD_REQUEST' });
+        await expect(s.mergeLifetime([life('u-far', 'click', 1e21)])).rejects.toMatchObject({
+          code: 'LARDER_BAD_REQUEST',
+        });
+        expect(await s.describeEntity('activity', 'u-good')).toBeNull();
+        expect(await s.describeEntity('activity', 'u-far')).toBeNull();
+        expect(await s.readCheckpoints('g', 'events')).toEqual([]);
+      });
+
       it('rejects an invalid batch without moving the checkpoint', async () => {
         const s = await open();
         await expect(
