@@ -51,6 +51,7 @@ export function streamSources(
         source: spec.name,
         encoding: opts.encodings?.[spec.name] ?? spec.encoding,
         schema: batch.recordSchema,
+        recordType: batch.spec.schema,
         avro: opts.avro,
         joinKeyFields: joinKeyFields(repo, spec.name),
       }),

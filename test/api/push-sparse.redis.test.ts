@@ -15,9 +15,9 @@ afterEach(async () => {
   s = undefined;
 });
 
-describe('POST /push: a product event without price or category', () => {
+describe('POST /push: valid records shaped unlike gen-data’s', () => {
   for (const kind of ['redis', 'sqlite'] as const) {
-    it(`is applied (${kind})`, async () => {
+    it(`a product event without price or category is applied (${kind})`, async () => {
       const now = Date.now();
       s = await serveRepo(
         'features',
@@ -63,4 +63,39 @@ describe('POST /push: a product event without price or category', () => {
       expect(values).toEqual([1, null, 'web']);
     });
   }
+
+  it('ignores unknown columns and nested fields and reads missing nullable ones as null, like the batch and stream paths', async () => {
+    const now = Date.now();
+    s = await serveRepo('features', { clock: () => now });
+    const r = await s.app.inject({
+      method: 'POST',
+      url: '/push',
+      payload: {
+        push_source_name: 'user_events',
+        to: 'online',
+        df: {
+          eventId: ['e1'],
+          sessionId: ['s1'],
+          eventType: ['page_view'],
+          timestamp: [now - 1000],
+          properties: [{ productId: 'p1', price: '4.5' }],
+          context: [{ userAgent: 'ua', ip: '10.0.0.1', platform: 'web', screen: { w: 390 } }],
+          campaign: ['spring'],
+        },
+      },
+    });
+    expect(r.statusCode, r.body).toBe(200);
+    const read = await s.app.inject({
+      method: 'POST',
+      url: '/get-online-features',
+      payload: {
+        features: ['product_engagement:views_1h', 'product_catalog:price'],
+        entities: { product_id: ['p1'] },
+      },
+    });
+    const values = (read.json() as { results: { values: unknown[] }[] }).results
+      .slice(1)
+      .map((x) => x.values[0]);
+    expect(values).toEqual([1, 4.5]);
+  });
 });

@@ -26,6 +26,15 @@ import {
 } from './stream-fixture.ts';
 
 const cleanups: (() => Promise<void>)[] = [];
+
+/** Resolves once `cond()` holds; fails after 20 s. */
+async function waitFor(cond: () => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
@@ -164,7 +173,7 @@ describe('stream worker: failures while applying a batch', () => {
     const server = await serveStreamMetrics(worker.metrics, 0);
     cleanups.push(() => new Promise((ok) => server.close(() => ok())));
     const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    while (worker.stats.retries < 3) await new Promise((r) => setTimeout(r, 20));
+    await waitFor(() => worker.stats.retries >= 3 || worker.stats.records > 0, 'three retries');
     const notReady = await fetch(`${base}/ready`);
     expect(notReady.status).toBe(503);
     expect(await notReady.json()).toMatchObject({
