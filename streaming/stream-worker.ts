@@ -2,8 +2,13 @@
  * The stream worker (`larder stream`): a kafkajs consumer group (`<namespace>-stream`) over
  * the topic of every stream source. Per batch and partition it decodes and validates the
  * records, sends bad ones to `<topic>.dlq`, skips records too old to change a served value
- * (`maxRecordAgeMs`: the longest window or lifetime TTL of the source's views), folds the rest with `streaming/apply-records.ts` and hands tiles, lifetime states
- * and the partition's checkpoint to `OnlineStore.applyStreamBatch` in one atomic write.
+ * (`maxRecordAgeMs`: the longest window or lifetime TTL of the source's views), folds the
+ * rest with `streaming/apply-records.ts` and hands tiles, lifetime states and the partition's
+ * checkpoint to `OnlineStore.applyStreamBatch` in one atomic write.
+ *
+ * Failures (`streaming/failure-kind.ts`): a transient one is retried with backoff while the
+ * partition waits (`/ready`, `larder_stream_retrying`); a permanent one is narrowed down by
+ * bisecting the batch, and the records at fault go to the DLQ as `rejected`.
  *
  * Exactly once in effect: the online store, not Kafka, is the source of truth for positions.
  * The first batch of a partition after each (re)assignment reads the stored checkpoint, drops
@@ -28,10 +33,10 @@ import {
   type Message,
   type Producer,
 } from 'kafkajs';
-import type { OnlineStore, StreamBatchOutcome } from '../online/online-store.ts';
-import type { Repository } from '../registry/repository.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { OnlineStore, StreamBatchOutcome } from '../online/online-store.ts';
 import { LarderError } from '../registry/errors.ts';
+import type { Repository } from '../registry/repository.ts';
 import { foldRecords } from './apply-records.ts';
 import { createAvroSchemas } from './avro-schemas.ts';
 import { deadLetter } from './dead-letter.ts';
