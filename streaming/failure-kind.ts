@@ -7,8 +7,9 @@
  * - `LarderError`: the error table's `retriable`.
  * - kafkajs errors: their own `retriable` flag.
  * - Node system errors of the network (`ECONNREFUSED`, `ECONNRESET`, `ETIMEDOUT`, …), also as
- *   the `cause` of another error (fetch's `fetch failed`), ioredis's closed connections and
- *   SQLite's busy / locked / I/O / full errors: transient.
+ *   the `cause` of another error (fetch's `fetch failed`), of the disk (`ENOSPC`, `EIO`,
+ *   `EMFILE`, …: the offline sink), ioredis's closed connections and SQLite's busy / locked /
+ *   I/O / full errors: transient.
  * - anything else (a bug, a value the code cannot handle): permanent.
  *
  * @example
@@ -19,7 +20,7 @@ import { LarderError } from '../registry/errors.ts';
 export type FailureKind = 'transient' | 'permanent';
 
 const TRANSIENT_CODES =
-  /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH|ECONNABORTED|UND_ERR_\w+|SQLITE_(BUSY|LOCKED|IOERR|FULL|CANTOPEN)\w*)$/;
+  /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH|ECONNABORTED|UND_ERR_\w+|ENOSPC|EIO|EMFILE|ENFILE|EAGAIN|EBUSY|EDQUOT|SQLITE_(BUSY|LOCKED|IOERR|FULL|CANTOPEN)\w*)$/;
 
 export function failureKind(e: unknown): FailureKind {
   if (e instanceof LarderError) return e.retriable ? 'transient' : 'permanent';

@@ -353,6 +353,7 @@ export class StreamWorker {
       );
       if (probe === STOPPED) return STOPPED;
       if (refused) continue;
+      await p.heartbeat();
       if (chunk.length === 1) {
         const reason = `rejected: ${failureText(error)}`.replace(/\s+/g, ' ');
         return this.#retrying(batch.topic, batch.partition, p, () =>
