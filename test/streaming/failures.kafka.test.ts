@@ -2,11 +2,14 @@
  * How the stream worker treats failures while applying a batch (real Kafka, real Redis; faults
  * are injected by wrapping the store): a permanent one is narrowed down to the records at fault,
  * which go to the DLQ while the records around them are applied exactly once; a transient one
- * is retried with backoff, visible on `/metrics` and `/ready`, and loses nothing.
+ * (a Redis of the test's own, stopped and restarted) is retried with backoff, visible on
+ * `/metrics` and `/ready`, and loses nothing.
  */
-import type { AddressInfo } from 'node:net';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer, type AddressInfo } from 'node:net';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
+import { createOnlineStore } from '../../online/create-online-store.ts';
 import type { OnlineStore, StreamBatch } from '../../online/online-store.ts';
 import { LarderError } from '../../registry/errors.ts';
 import { inspectDlq } from '../../streaming/dlq-tools.ts';
@@ -27,10 +30,16 @@ import {
 
 const cleanups: (() => Promise<void>)[] = [];
 
-/** Resolves once `cond()` holds; fails after 20 s. */
-async function waitFor(cond: () => boolean, what: string): Promise<void> {
+/** Resolves once `cond()` holds (running `step` between checks); fails after 20 s. */
+async function waitFor(
+  cond: () => boolean,
+  what: string,
+  step: () => Promise<void> = async () => undefined,
+): Promise<void> {
   const deadline = Date.now() + 20_000;
-  while (!cond()) {
+  for (;;) {
+    await step();
+    if (cond()) return;
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 20));
   }
@@ -40,6 +49,44 @@ afterEach(async () => {
 });
 
 const T = Date.now() - 10 * 60_000;
+
+async function freePort(): Promise<number> {
+  const srv = createServer();
+  await new Promise<void>((ok) => srv.listen(0, '127.0.0.1', ok));
+  const { port } = srv.address() as AddressInfo;
+  await new Promise((ok) => srv.close(ok));
+  return port;
+}
+
+/** A throw-away redis-server (no persistence) on `port`, answering PING. */
+async function startRedis(port: number): Promise<ChildProcess> {
+  const child = spawn(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+    { stdio: 'ignore' },
+  );
+  const probe = new Redis({ port, lazyConnect: true, retryStrategy: () => null });
+  probe.on('error', () => undefined);
+  try {
+    await waitFor(
+      () => probe.status === 'ready',
+      `redis-server on ${port}`,
+      async () => {
+        if (probe.status !== 'ready' && probe.status !== 'connecting')
+          await probe.connect().catch(() => undefined);
+      },
+    );
+  } finally {
+    probe.disconnect();
+  }
+  return child;
+}
+
+async function stopRedis(child: ChildProcess): Promise<void> {
+  const exited = new Promise((ok) => child.once('exit', ok));
+  child.kill('SIGKILL');
+  await exited;
+}
 
 /** `store`, with `applyStreamBatch` failing with `fault(batch)` when it returns an error. */
 function faulty(store: OnlineStore, fault: (b: StreamBatch) => Error | null): OnlineStore {
@@ -152,27 +199,30 @@ describe('stream worker: failures while applying a batch', () => {
     await expectReferenceValues(repo, store, historyOf(all.filter((_, i) => !poison.has(i))));
   });
 
-  it('retries a transient failure with backoff, reports it on /metrics and /ready, loses nothing', async () => {
+  it('retries while Redis is down (a real outage), reports it on /metrics and /ready, loses nothing', async () => {
     const repo = await loadFeatures();
     const topics = await createTestTopics(1);
     cleanups.push(topics.cleanup);
     const all = events(10, new Set());
-    await produce(topics.user_events, all);
-    const { store: real, close } = await openTestStore(repo);
-    cleanups.push(close);
-    let down = true;
-    const store = faulty(real, () =>
-      down
-        ? new LarderError('LARDER_STORE_UNAVAILABLE', 'Redis at 127.0.0.1:1: ECONNREFUSED')
-        : null,
+    // A Redis of its own, stopped and restarted on the same port.
+    const port = await freePort();
+    let server = await startRedis(port);
+    cleanups.push(async () => void server.kill('SIGKILL'));
+    const store = createOnlineStore(
+      { type: 'redis', url: `redis://127.0.0.1:${port}/0`, maxRetriesPerRequest: 0 },
+      { namespace: `test-${port}`, views: [...repo.featureViews.values()].map((v) => v.spec) },
     );
+    await store.init();
+    cleanups.push(() => store.close());
     const worker = await startTestWorker(store, topics, cleanups, {
       repo,
       retryBackoffMs: { initial: 20, max: 100 },
     });
-    const server = await serveStreamMetrics(worker.metrics, 0);
-    cleanups.push(() => new Promise((ok) => server.close(() => ok())));
-    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const metrics = await serveStreamMetrics(worker.metrics, 0);
+    cleanups.push(() => new Promise((ok) => metrics.close(() => ok())));
+    const base = `http://127.0.0.1:${(metrics.address() as AddressInfo).port}`;
+    await stopRedis(server);
+    await produce(topics.user_events, all);
     await waitFor(() => worker.stats.retries >= 3 || worker.stats.records > 0, 'three retries');
     const notReady = await fetch(`${base}/ready`);
     expect(notReady.status).toBe(503);
@@ -182,7 +232,7 @@ describe('stream worker: failures while applying a batch', () => {
         {
           topic: topics.user_events,
           partition: 0,
-          error: 'LARDER_STORE_UNAVAILABLE: Redis at 127.0.0.1:1: ECONNREFUSED',
+          error: expect.stringMatching(/^LARDER_STORE_UNAVAILABLE: /),
         },
       ],
     });
@@ -193,9 +243,9 @@ describe('stream worker: failures while applying a batch', () => {
         `larder_stream_retries_total\\{topic="${topics.user_events}",code="LARDER_STORE_UNAVAILABLE"\\} [3-9]`,
       ),
     );
-    expect(worker.stats.records).toBe(0);
-    down = false;
-    await waitConsumed(real, worker.group, [topics.user_events], 30_000);
+    expect(worker.stats).toMatchObject({ records: 0, deadLettered: 0 });
+    server = await startRedis(port);
+    await waitConsumed(store, worker.group, [topics.user_events], 30_000);
     expect(worker.stats).toMatchObject({ records: 10, applied: 10, deadLettered: 0 });
     const ready = await fetch(`${base}/ready`);
     expect(ready.status).toBe(200);
@@ -203,6 +253,6 @@ describe('stream worker: failures while applying a batch', () => {
     expect(await (await fetch(`${base}/metrics`)).text()).toContain(
       `larder_stream_retrying{topic="${topics.user_events}",partition="0"} 0`,
     );
-    await expectReferenceValues(repo, real, historyOf(all));
+    await expectReferenceValues(repo, store, historyOf(all));
   });
 });
