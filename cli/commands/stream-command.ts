@@ -31,7 +31,10 @@ export function registerStreamCommands(program: Command, globals: () => GlobalOp
       'consume every stream source from Kafka into the online store (exactly once in effect); stops on SIGTERM/SIGINT',
     )
     .option('--sources <a,b>', 'stream sources to consume (default: all)')
-    .option('--metrics-port <port>', 'serve Prometheus /metrics and /metrics.json on this port')
+    .option(
+      '--metrics-port <port>',
+      'serve Prometheus /metrics, /metrics.json and /ready on this port',
+    )
     .option(
       '--offline-sink',
       'append valid records to $LARDER_DATA_DIR/<batch source path>/stream-<partition>-<date>.jsonl',

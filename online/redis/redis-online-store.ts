@@ -37,6 +37,7 @@ import {
   type FieldSet,
 } from '../write-batch.ts';
 import type { RedisPipelineLike, RedisTopology, ScriptPipeline } from './redis-client.ts';
+import { isPermanentReply } from './redis-errors.ts';
 import { checkpointKey, namespacePattern, redisKey } from './redis-keys.ts';
 import {
   CAS_FIELDS_LUA,
@@ -124,6 +125,12 @@ export class RedisOnlineStore implements OnlineStore {
 
   #unavailable(e: unknown): LarderError {
     if (e instanceof LarderError) return e;
+    if (isPermanentReply(e))
+      return new LarderError(
+        'LARDER_STORE_REJECTED',
+        `Redis online store at ${this.#topology.target} refused a command: ${(e as Error).message}`,
+        { cause: e, hint: 'retrying cannot help; report it with this message' },
+      );
     return new LarderError(
       'LARDER_STORE_UNAVAILABLE',
       `Redis online store at ${this.#topology.target}: ${(e as Error).message}`,
@@ -272,13 +279,16 @@ export class RedisOnlineStore implements OnlineStore {
     )) as (string | null)[][];
     const stored = cur![0] == null ? -1 : Number(cur![0]);
     const pending = cur![1] == null ? null : Number(cur![1]);
-    if (stored >= c.offset) return 'duplicate';
-    if (
-      stored >= c.from ||
-      (pending !== null && pending > stored && pending !== c.offset && c.from <= pending)
-    )
-      return 'overlap';
-    await this.#batch('stream-checkpoint', [main], (pl) => pl.hset(main, `${p}:pending`, c.offset));
+    if (stored >= c.from) return stored >= c.offset ? 'duplicate' : 'overlap';
+    // A pending batch (partly applied, or refused part-way) may be applied again whole or in
+    // consecutive parts ending at or before it (the worker bisects a refused batch); the
+    // slot checkpoints skip what a slot already has. A batch reaching past it must wait.
+    const within = pending !== null && pending > stored && c.offset < pending;
+    if (pending !== null && pending > stored && c.offset > pending) return 'overlap';
+    if (!within)
+      await this.#batch('stream-checkpoint', [main], (pl) =>
+        pl.hset(main, `${p}:pending`, c.offset),
+      );
     const bySlot = new Map<number, EntityOps<FieldDelta>[]>();
     for (const g of ops) {
       const slot = keySlot(this.#key(g.view, g.entityKey));
@@ -294,7 +304,7 @@ export class RedisOnlineStore implements OnlineStore {
     if (outcomes.includes('overlap')) return 'overlap';
     await this.#batch('stream-checkpoint', [main], (pl) => {
       pl.hset(main, p, c.offset);
-      pl.hdel(main, `${p}:pending`);
+      if (!within) pl.hdel(main, `${p}:pending`);
     });
     return outcomes.length > 0 && outcomes.every((o) => o === 'duplicate')
       ? 'duplicate'

@@ -462,6 +462,53 @@ export function onlineStoreConformance(name: string, factory: StoreFactory): voi
         );
       });
 
+      it('applies a batch whose lifetime states are all null (no field to write) and moves the checkpoint', async () => {
+        // A record with an entity key but none of a lifetime view's inputs (a product event
+        // without price or category) folds to an all-null lifetime write.
+        const s = await open();
+        const empty: LifetimeWrite = {
+          view: 'activity',
+          entityKey: 'u-empty',
+          states: { last_kind: null, last_ts: null },
+        };
+        expect(
+          await s.applyStreamBatch({
+            tiles: [mTile('u1', NOW, { clicks_1h: 1 })],
+            lifetime: [empty],
+            checkpoint: ck(0, 0, 4),
+          }),
+        ).toBe('applied');
+        expect(
+          await s.applyStreamBatch({ tiles: [], lifetime: [empty], checkpoint: ck(0, 5, 6) }),
+        ).toBe('applied');
+        await s.mergeLifetime([empty]);
+        expect(await s.readCheckpoints('g', 'events')).toEqual([
+          { partition: 0, offset: 6, pending: null },
+        ]);
+        expect(await values(s, 'u1', NOW, ['clicks_1h'])).toEqual([1]);
+        expect((await read(s, ['u-empty'], NOW, ['last_kind']))[0]![0]!.status).toBe('NOT_FOUND');
+        expect(await s.describeEntity('activity', 'u-empty')).toBeNull();
+      });
+
+      it('refuses a batch with an out-of-range event time before writing any of it', async () => {
+        // 1e21 ms is a valid int64 in JSON, but its expiry is no safe integer: refused by
+        // every store, and nothing of the batch (other entities, other slots) is written.
+        const s = await open();
+        await expect(
+          s.applyStreamBatch({
+            tiles: [mTile('u-good', NOW, { clicks_1h: 1 })],
+            lifetime: [life('u-far', 'click', 1e21)],
+            checkpoint: ck(0, 0, 1),
+          }),
+        ).rejects.toMatchObject({ code: 'LARDER_BAD_REQUEST' });
+        await expect(s.mergeLifetime([life('u-far', 'click', 1e21)])).rejects.toMatchObject({
+          code: 'LARDER_BAD_REQUEST',
+        });
+        expect(await s.describeEntity('activity', 'u-good')).toBeNull();
+        expect(await s.describeEntity('activity', 'u-far')).toBeNull();
+        expect(await s.readCheckpoints('g', 'events')).toEqual([]);
+      });
+
       it('rejects an invalid batch without moving the checkpoint', async () => {
         const s = await open();
         await expect(
