@@ -113,13 +113,16 @@ export class RedisOnlineStore implements OnlineStore {
     }
   }
 
+  /** Redis: PING. Redis Cluster: PING, and a keyed command that reaches every master. */
   async ping(): Promise<void> {
-    await this.init();
+    await this.#connected();
     try {
       await this.#topology.client.ping();
     } catch (e) {
       throw this.#unavailable(e);
     }
+    const keys = this.#topology.probeKeys();
+    await this.#batch('ping', keys, (p, i) => p.exists(keys[i]!));
   }
 
   #unavailable(e: unknown): LarderError {
@@ -132,6 +135,13 @@ export class RedisOnlineStore implements OnlineStore {
         hint: 'is Redis running? (bash scripts/services.sh up)',
       },
     );
+  }
+
+  /** Initialized and connected now; while the client reconnects, fails at once. */
+  async #connected(): Promise<void> {
+    if (!this.#initPromise) await this.init();
+    else await this.#initPromise;
+    if (!this.#topology.ready()) throw this.#unavailable(new Error('not connected (reconnecting)'));
   }
 
   #key(view: string, entityKey: string): string {
@@ -148,8 +158,7 @@ export class RedisOnlineStore implements OnlineStore {
     build: (p: ScriptPipeline, i: number) => void,
   ): Promise<unknown[]> {
     if (keys.length === 0) return [];
-    if (!this.#initPromise) await this.init();
-    else await this.#initPromise;
+    await this.#connected();
     const out: unknown[] = new Array(keys.length);
     const groups = this.#topology.groupByNode(keys);
     await Promise.all(
@@ -435,8 +444,7 @@ export class RedisOnlineStore implements OnlineStore {
   /** Every key's hash as flat `field, value, …` arrays, in key order: one round trip. */
   async #readHashes(keys: readonly string[]): Promise<string[][]> {
     if (keys.length === 0) return [];
-    if (!this.#initPromise) await this.init();
-    else await this.#initPromise;
+    await this.#connected();
     const p = this.#topology.client.pipeline() as ScriptPipeline;
     let calls = 0;
     for (let i = 0; i < keys.length; i += MAX_KEYS_PER_READ, calls++) {
