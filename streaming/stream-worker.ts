@@ -28,6 +28,7 @@ import {
   type Message,
   type Producer,
 } from 'kafkajs';
+import { crashPoint } from '../config/test-crash.ts';
 import type { OnlineStore, StreamBatchOutcome } from '../online/online-store.ts';
 import type { Repository } from '../registry/repository.ts';
 import { foldRecords } from './apply-records.ts';
@@ -297,8 +298,10 @@ export class StreamWorker {
     const lastOffset = Number(chunk[chunk.length - 1]!.offset);
     // Dead letters and sink lines are durable before the checkpoint that covers them.
     if (bad.length > 0) await this.#producer.send({ topic: src.dlqTopic, messages: bad, acks: -1 });
-    if (this.#sink && good.length > 0)
+    if (this.#sink && good.length > 0) {
       this.#sink.append(src.batchPath, batch.partition, good, lastOffset);
+      crashPoint('after-sink-append');
+    }
     const folded = foldRecords(this.#o.repo, src.name, fresh, src.fields);
     const outcome = await this.#o.store.applyStreamBatch({
       tiles: folded.tiles,
@@ -312,6 +315,7 @@ export class StreamWorker {
       },
     });
     if (outcome === 'overlap') return outcome;
+    if (outcome === 'applied') crashPoint('after-store-write');
     const now = this.#clock();
     this.stats.records += chunk.length;
     this.stats.deadLettered += bad.length;

@@ -11,6 +11,7 @@
  *   in between are re-read and retried.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
+import { crashPoint } from '../../config/test-crash.ts';
 import { LarderError } from '../../registry/errors.ts';
 import type { LifetimeWrite, TileWrite } from '../../registry/tiles.ts';
 import type {
@@ -288,6 +289,7 @@ export class RedisOnlineStore implements OnlineStore {
     )
       return 'overlap';
     await this.#batch('stream-checkpoint', [main], (pl) => pl.hset(main, `${p}:pending`, c.offset));
+    crashPoint('after-pending-mark');
     const bySlot = new Map<number, EntityOps<FieldDelta>[]>();
     for (const g of ops) {
       const slot = keySlot(this.#key(g.view, g.entityKey));
@@ -301,6 +303,7 @@ export class RedisOnlineStore implements OnlineStore {
     }));
     const outcomes = await this.#applyGuarded(groups, c);
     if (outcomes.includes('overlap')) return 'overlap';
+    crashPoint('after-slot-scripts');
     await this.#batch('stream-checkpoint', [main], (pl) => {
       pl.hset(main, p, c.offset);
       pl.hdel(main, `${p}:pending`);
