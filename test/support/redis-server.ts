@@ -4,7 +4,10 @@
  * `stop()` / `start()` act on the process this helper started, by its pid; `close()` ends it.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface LocalRedis {
@@ -49,13 +52,28 @@ export async function stopProcess(p: ChildProcess, signal: NodeJS.Signals = 'SIG
   await exited;
 }
 
-export async function startRedisServer(): Promise<LocalRedis> {
+/**
+ * `persistent`: an append-only file in a temp folder (removed by `close`), so a stop and start
+ * keeps the data, as a production Redis restart would.
+ */
+export async function startRedisServer(opts: { persistent?: boolean } = {}): Promise<LocalRedis> {
   const port = await freePort();
+  const dir = opts.persistent ? mkdtempSync(join(tmpdir(), 'larder-redis-')) : null;
   let proc: ChildProcess | null = null;
   const start = async (): Promise<void> => {
     proc = spawn(
       'redis-server',
-      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+      [
+        '--port',
+        String(port),
+        '--bind',
+        '127.0.0.1',
+        '--save',
+        '',
+        ...(dir
+          ? ['--appendonly', 'yes', '--appendfsync', 'always', '--dir', dir]
+          : ['--appendonly', 'no']),
+      ],
       { stdio: 'ignore' },
     );
     await waitForPong(port);
@@ -65,5 +83,14 @@ export async function startRedisServer(): Promise<LocalRedis> {
     proc = null;
   };
   await start();
-  return { port, url: `redis://127.0.0.1:${port}/0`, start, stop, close: stop };
+  return {
+    port,
+    url: `redis://127.0.0.1:${port}/0`,
+    start,
+    stop,
+    close: async () => {
+      await stop();
+      if (dir) rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }
