@@ -100,7 +100,14 @@ const storeUrl = (c: OnlineStoreConfig): string =>
       ? `redis-cluster://${c.nodes.map((n) => `${n.host}:${n.port}`).join(',')}`
       : `sqlite:${c.path}`;
 
-async function setup(config: OnlineStoreConfig, partitions: number, events: number, seed: number) {
+async function setup(
+  config: OnlineStoreConfig,
+  partitions: number,
+  events: number,
+  seed: number,
+  /** Records per second produced while the worker runs; default: all produced before it starts. */
+  rate?: number,
+) {
   const repo = await loadFeatures();
   const topics = await createTestTopics(partitions);
   cleanups.push(topics.cleanup);
@@ -115,9 +122,13 @@ async function setup(config: OnlineStoreConfig, partitions: number, events: numb
     await store.close();
   });
   const h = history({ events, seed });
-  // Everything is in Kafka before the first worker starts: the n-th batch is mid-stream.
-  await produceHistory(topics, h);
-  return { repo, topics, namespace, store, h, url: storeUrl(config) };
+  // By default everything is in Kafka before the first worker starts: the n-th batch is
+  // mid-stream.
+  let produced = false;
+  const producing = produceHistory(topics, h, rate ?? 0).then(() => void (produced = true));
+  if (rate === undefined) await producing;
+  const stillProducing = (): boolean => !produced;
+  return { repo, topics, namespace, store, h, url: storeUrl(config), producing, stillProducing };
 }
 
 /** Every stored feature of every user and product equals the reference; nothing pending. */
@@ -208,14 +219,22 @@ describe('stream worker: kill -9 at chosen points of a batch (Redis)', () => {
   }, 180_000);
 
   it('SIGTERM mid-stream: finishes the batch in hand, checkpoints, exits 0; a restart continues exactly', async () => {
-    const { repo, topics, namespace, store, h, url } = await setup(redis, 2, 6_000, 34);
+    const { repo, topics, namespace, store, h, url, producing, stillProducing } = await setup(
+      redis,
+      2,
+      6_000,
+      34,
+      400, // 15 s of production: the worker starts and applies batches while it goes on
+    );
     const worker = startWorker(namespace, topics, { store: url });
-    // Mid-stream: some batches applied, not all.
+    // Mid-stream: some batches applied while records are still being produced.
     await waitForCheckpoint(store, `${namespace}-stream`, topics.all);
+    expect(stillProducing()).toBe(true);
     worker.child.kill('SIGTERM');
     expect((await worker.exited).code).toBe(0);
     expect(worker.stderr()).toContain('stopped');
     startWorker(namespace, topics, { store: url });
+    await producing;
     await expectExact(repo, store, namespace, topics, h);
   }, 180_000);
 
