@@ -57,6 +57,10 @@ CREATE TABLE IF NOT EXISTS stream_checkpoints (
 
 type Statement = Database.Statement<unknown[], unknown>;
 
+/** SQLite result codes (and extended codes) that mean the database cannot be used right now. */
+const STORE_FAULT =
+  /^SQLITE_(READONLY|IOERR|CANTOPEN|FULL|BUSY|LOCKED|PERM|CORRUPT|NOTADB|NOMEM|PROTOCOL)(_|$)/;
+
 interface Statements {
   readOne: Statement;
   readMany: Statement;
@@ -182,8 +186,9 @@ export class SqliteOnlineStore implements OnlineStore {
 
   /** Resolves while the open file is still the one the path names and answers a query. */
   async ping(): Promise<void> {
+    const { db } = this.#open();
     this.#checkFile();
-    this.#sqlite('ping', () => this.#open().db.prepare('SELECT 1').get());
+    this.#sqlite('ping', () => db.prepare('SELECT 1').get());
   }
 
   #open(): { db: Database.Database; s: Statements } {
@@ -215,12 +220,15 @@ export class SqliteOnlineStore implements OnlineStore {
     );
   }
 
-  /** Runs SQLite work; SQLite's own failures (read-only, I/O, disk full, locked) are store-unavailable. */
+  /**
+   * Runs SQLite work; failures of the database itself (read-only, I/O, disk full, locked,
+   * corrupt) are store-unavailable. Other SQLite errors (constraint, SQL) are bugs and stay so.
+   */
   #sqlite<T>(op: string, fn: () => T): T {
     try {
       return fn();
     } catch (e) {
-      if (!(e instanceof Database.SqliteError)) throw e;
+      if (!(e instanceof Database.SqliteError) || !STORE_FAULT.test(e.code)) throw e;
       throw new LarderError(
         'LARDER_STORE_UNAVAILABLE',
         `SQLite online store at ${this.#config.path}: ${op} failed: ${e.message} (${e.code})`,
