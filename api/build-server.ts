@@ -107,7 +107,15 @@ export async function buildServer(
       });
     }
     const r = errorReply(e);
-    if (r.code === 'LARDER_INTERNAL') request.log.error({ err: error }, 'internal error');
+    // Server-side failures are always logged, even without request logging (`--log`): one
+    // line on stderr naming the request, the code and the cause.
+    if (r.code === 'LARDER_INTERNAL' || r.code === 'LARDER_STORE_UNAVAILABLE') {
+      if (opts.logger) request.log.error({ err: error }, r.code);
+      else
+        process.stderr.write(
+          `larder serve: ${request.method} ${request.url} → ${r.status} ${r.code}: ${String((error as Error).message).replace(/\s*\n\s*/g, ' ')}\n`,
+        );
+    }
     ctx.metrics.errors.inc({ code: r.code });
     if (r.retryAfter !== undefined) reply.header('retry-after', String(r.retryAfter));
     return reply.status(r.status).type('application/json').send(JSON.stringify(r.body));

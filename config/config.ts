@@ -18,6 +18,7 @@ import { isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
 import { LarderError } from '../registry/errors.ts';
+import { parseCrashAt, type CrashAt } from './test-crash.ts';
 
 const SqliteConfig = z.object({ type: z.literal('sqlite'), path: z.string().min(1) }).strict();
 const RedisConfig = z
@@ -113,6 +114,8 @@ export interface LarderConfig {
     readonly grpcPort: number;
     readonly maxEntityRows: number;
   };
+  /** Tests only: `LARDER_TEST_CRASH_AT=<point>:<n>` (config/test-crash.ts); null otherwise. */
+  readonly testCrashAt: CrashAt | null;
 }
 
 /** Typed helper for `larder.config.ts`: `export default defineConfig({ ... })`. */
@@ -199,6 +202,12 @@ export function resolveConfig(
         .filter(Boolean),
     };
   }
+  let testCrashAt: CrashAt | null = null;
+  if (env.LARDER_TEST_CRASH_AT) {
+    const p = parseCrashAt(env.LARDER_TEST_CRASH_AT);
+    if ('error' in p) problems.push(p.error);
+    else testCrashAt = p;
+  }
   const r = LarderConfigSchema.safeParse(raw);
   if (!r.success) {
     for (const i of r.error.issues)
@@ -224,6 +233,7 @@ export function resolveConfig(
     offlineStore: c.offlineStore,
     kafka: c.kafka,
     serve: c.serve,
+    testCrashAt,
   };
   return deepFreeze(config);
 }

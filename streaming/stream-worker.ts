@@ -34,6 +34,7 @@ import {
   type Producer,
 } from 'kafkajs';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { crashPoint } from '../config/test-crash.ts';
 import type { OnlineStore, StreamBatchOutcome } from '../online/online-store.ts';
 import { LarderError } from '../registry/errors.ts';
 import type { Repository } from '../registry/repository.ts';
@@ -442,8 +443,10 @@ export class StreamWorker {
     }
     let outcome: StreamBatchOutcome;
     try {
-      if (this.#sink && good.length > 0)
+      if (this.#sink && good.length > 0) {
         this.#sink.append(src.batchPath, batch.partition, good, lastOffset);
+        crashPoint('after-sink-append');
+      }
       const folded = foldRecords(this.#o.repo, src.name, fresh, src.fields);
       outcome = await this.#o.store.applyStreamBatch({
         tiles: folded.tiles,
@@ -462,6 +465,7 @@ export class StreamWorker {
       throw e;
     }
     if (outcome === 'overlap') return outcome;
+    if (outcome === 'applied') crashPoint('after-store-write');
     const now = this.#clock();
     this.stats.records += chunk.length;
     this.stats.deadLettered += bad.length;

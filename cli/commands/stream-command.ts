@@ -4,6 +4,7 @@ import { LarderError } from '../../registry/errors.ts';
 import { inspectDlq, replayDlq } from '../../streaming/dlq-tools.ts';
 import { serveStreamMetrics } from '../../streaming/stream-metrics.ts';
 import { StreamWorker } from '../../streaming/stream-worker.ts';
+import { armCrash } from '../../config/test-crash.ts';
 import { cliConfig, cliRepository, type GlobalOptions } from '../context.ts';
 import { info, printJson, table } from '../output.ts';
 
@@ -43,6 +44,7 @@ export function registerStreamCommands(program: Command, globals: () => GlobalOp
     .option('--session-timeout-ms <ms>', 'consumer group session timeout (default 10000)')
     .action(async (o: StreamFlags) => {
       const config = await cliConfig(globals());
+      armCrash(config.testCrashAt);
       const repo = await cliRepository(config);
       const store = createOnlineStore(config.onlineStore, {
         namespace: config.namespace,

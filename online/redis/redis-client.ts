@@ -12,6 +12,7 @@ export interface RedisPipelineLike {
   hdel(key: string, ...fields: string[]): unknown;
   pexpiretime(key: string): unknown;
   unlink(key: string): unknown;
+  exists(key: string): unknown;
   exec(): Promise<PipelineResult | null>;
 }
 
@@ -54,6 +55,13 @@ export interface RedisTopology {
   groupByNode(keys: readonly string[]): number[][];
   /** Every master, to SCAN. */
   masters(): RedisNodeLike[];
+  /** Connected now: false while (re)connecting, so commands fail at once instead of queueing. */
+  ready(): boolean;
+  /**
+   * One key per master (none for a single server), for a readiness check that reaches every
+   * master: a store with any master down is not ready.
+   */
+  probeKeys(): string[];
   /** Human-readable target, for error messages. */
   readonly target: string;
 }

@@ -11,6 +11,7 @@
  *   in between are re-read and retried.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
+import { crashPoint } from '../../config/test-crash.ts';
 import { LarderError } from '../../registry/errors.ts';
 import type { LifetimeWrite, TileWrite } from '../../registry/tiles.ts';
 import type {
@@ -114,13 +115,16 @@ export class RedisOnlineStore implements OnlineStore {
     }
   }
 
+  /** Redis: PING. Redis Cluster: PING, and a keyed command that reaches every master. */
   async ping(): Promise<void> {
-    await this.init();
+    await this.#connected();
     try {
       await this.#topology.client.ping();
     } catch (e) {
       throw this.#unavailable(e);
     }
+    const keys = this.#topology.probeKeys();
+    await this.#batch('ping', keys, (p, i) => p.exists(keys[i]!));
   }
 
   #unavailable(e: unknown): LarderError {
@@ -141,6 +145,13 @@ export class RedisOnlineStore implements OnlineStore {
     );
   }
 
+  /** Initialized and connected now; while the client reconnects, fails at once. */
+  async #connected(): Promise<void> {
+    if (!this.#initPromise) await this.init();
+    else await this.#initPromise;
+    if (!this.#topology.ready()) throw this.#unavailable(new Error('not connected (reconnecting)'));
+  }
+
   #key(view: string, entityKey: string): string {
     return redisKey(this.namespace, view, entityKey);
   }
@@ -155,8 +166,7 @@ export class RedisOnlineStore implements OnlineStore {
     build: (p: ScriptPipeline, i: number) => void,
   ): Promise<unknown[]> {
     if (keys.length === 0) return [];
-    if (!this.#initPromise) await this.init();
-    else await this.#initPromise;
+    await this.#connected();
     const out: unknown[] = new Array(keys.length);
     const groups = this.#topology.groupByNode(keys);
     await Promise.all(
@@ -289,6 +299,7 @@ export class RedisOnlineStore implements OnlineStore {
       await this.#batch('stream-checkpoint', [main], (pl) =>
         pl.hset(main, `${p}:pending`, c.offset),
       );
+    crashPoint('after-pending-mark');
     const bySlot = new Map<number, EntityOps<FieldDelta>[]>();
     for (const g of ops) {
       const slot = keySlot(this.#key(g.view, g.entityKey));
@@ -302,6 +313,7 @@ export class RedisOnlineStore implements OnlineStore {
     }));
     const outcomes = await this.#applyGuarded(groups, c);
     if (outcomes.includes('overlap')) return 'overlap';
+    crashPoint('after-slot-scripts');
     await this.#batch('stream-checkpoint', [main], (pl) => {
       pl.hset(main, p, c.offset);
       if (!within) pl.hdel(main, `${p}:pending`);
@@ -445,8 +457,7 @@ export class RedisOnlineStore implements OnlineStore {
   /** Every key's hash as flat `field, value, …` arrays, in key order: one round trip. */
   async #readHashes(keys: readonly string[]): Promise<string[][]> {
     if (keys.length === 0) return [];
-    if (!this.#initPromise) await this.init();
-    else await this.#initPromise;
+    await this.#connected();
     const p = this.#topology.client.pipeline() as ScriptPipeline;
     let calls = 0;
     for (let i = 0; i < keys.length; i += MAX_KEYS_PER_READ, calls++) {

@@ -4,6 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { armCrash } from '../../config/test-crash.ts';
 import { tileExpiresAt } from '../../registry/aggregation/index.ts';
 import { DAY_MS, HOUR_MS, MINUTE_MS } from '../../registry/duration.ts';
 import type { LifetimeWrite, TileWrite } from '../../registry/tiles.ts';
@@ -446,9 +447,17 @@ export function onlineStoreConformance(name: string, factory: StoreFactory): voi
             }),
           ),
         );
-        // Per-slot stores: each slot applies it once, possibly from different writers.
+        // Atomic stores: one writer applies it. Per-slot stores: each slot applies it once,
+        // possibly from different writers, and no writer sees an overlap.
         if (a.capabilities.streamCheckpoints === 'atomic')
           expect(outcomes.filter((o) => o === 'applied')).toHaveLength(1);
+        else {
+          expect(outcomes).not.toContain('overlap');
+          expect(outcomes).toContain('applied');
+        }
+        expect(await a.readCheckpoints('g', 'events')).toEqual([
+          { partition: 2, offset: 199, pending: null },
+        ]);
         expect((await read(a, users, NOW, ['clicks_1h'])).map((r) => r[0]!.value)).toEqual(
           users.map(() => 3),
         );
@@ -508,6 +517,48 @@ export function onlineStoreConformance(name: string, factory: StoreFactory): voi
         expect(await s.describeEntity('activity', 'u-far')).toBeNull();
         expect(await s.readCheckpoints('g', 'events')).toEqual([]);
       });
+
+      // A writer that stops inside applyStreamBatch (kill -9; simulated by a crash point that
+      // throws). Atomic stores never reach these points (merge and checkpoint are one
+      // transaction); per-slot stores leave the batch `pending`, and the next writer must
+      // finish it exactly once: cut its batch at `pending`, slots that have it skip it.
+      for (const point of ['after-pending-mark', 'after-slot-scripts'] as const) {
+        it(`finishes a batch interrupted ${point} exactly once`, async () => {
+          const s = await open();
+          armCrash({ point, n: 1 }, () => {
+            throw new Error(`crash at ${point}`);
+          });
+          let crashed = false;
+          try {
+            await s.applyStreamBatch({ tiles: batch(1), lifetime: [], checkpoint: ck(0, 0, 9) });
+          } catch (e) {
+            expect((e as Error).message).toBe(`crash at ${point}`);
+            crashed = true;
+          } finally {
+            armCrash(null);
+          }
+          expect(crashed).toBe(s.capabilities.streamCheckpoints === 'per-slot');
+          const after = await s.readCheckpoints('g', 'events');
+          if (crashed) {
+            expect(after).toEqual([{ partition: 0, offset: -1, pending: 9 }]);
+            // A batch that straddles `pending` is refused; the writer cuts it there.
+            expect(
+              await s.applyStreamBatch({ tiles: batch(5), lifetime: [], checkpoint: ck(0, 0, 19) }),
+            ).toBe('overlap');
+          }
+          // The same batch again (what a restarted worker sends): applied once in total.
+          await s.applyStreamBatch({ tiles: batch(1), lifetime: [], checkpoint: ck(0, 0, 9) });
+          expect(await s.readCheckpoints('g', 'events')).toEqual([
+            { partition: 0, offset: 9, pending: null },
+          ]);
+          expect(
+            await s.applyStreamBatch({ tiles: batch(1), lifetime: [], checkpoint: ck(0, 10, 19) }),
+          ).toBe('applied');
+          expect((await read(s, users, NOW, ['clicks_1h'])).map((r) => r[0]!.value)).toEqual(
+            users.map(() => 2),
+          );
+        });
+      }
 
       it('rejects an invalid batch without moving the checkpoint', async () => {
         const s = await open();
