@@ -161,7 +161,7 @@ export function registerRegistryCommands(program: Command, globals: () => Global
     )
     .option(
       '--allow-breaking',
-      'apply breaking changes (type, aggregation, window or entity of existing features)',
+      'apply breaking changes (type, aggregation, window or entity of existing features; removed features or objects)',
     )
     .option('--json', 'machine-readable output')
     .action(async (o: { allowBreaking?: boolean; json?: boolean }) => {
