@@ -107,7 +107,8 @@ export async function buildServer(
       });
     }
     const r = errorReply(e);
-    if (r.code === 'LARDER_INTERNAL') request.log.error({ err: error }, 'internal error');
+    // Server-side failures (a bug, a failing on-demand transform) are logged with their cause.
+    if (r.status === 500) request.log.error({ err: error, code: r.code }, r.body.error.message);
     ctx.metrics.errors.inc({ code: r.code });
     if (r.retryAfter !== undefined) reply.header('retry-after', String(r.retryAfter));
     return reply.status(r.status).type('application/json').send(JSON.stringify(r.body));
