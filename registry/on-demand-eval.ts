@@ -56,15 +56,36 @@ function thrownAt(e: unknown, definedAt: string): string | null {
   return null;
 }
 
-const failed = (od: OnDemandFeatureViewDef, message: string, hint: string, cause?: unknown) =>
-  new LarderError(
-    'LARDER_ON_DEMAND_FAILED',
-    `on-demand feature view "${od.spec.name}" ${message}`,
-    {
-      hint,
-      ...(cause === undefined ? {} : { cause }),
-    },
-  );
+/** A failed evaluation: which view, which feature (null when the transform threw), and why. */
+export class OnDemandError extends LarderError {
+  readonly view: string;
+  readonly feature: string | null;
+  /** The message without the view's name. */
+  readonly detail: string;
+  constructor(
+    view: string,
+    feature: string | null,
+    detail: string,
+    opts: { hint: string; cause?: unknown },
+  ) {
+    super('LARDER_ON_DEMAND_FAILED', `on-demand feature view "${view}" ${detail}`, opts);
+    this.view = view;
+    this.feature = feature;
+    this.detail = detail;
+  }
+}
+
+const failed = (
+  od: OnDemandFeatureViewDef,
+  feature: string | null,
+  detail: string,
+  hint: string,
+  cause?: unknown,
+): OnDemandError =>
+  new OnDemandError(od.spec.name, feature, detail, {
+    hint,
+    ...(cause === undefined ? {} : { cause }),
+  });
 
 /**
  * Runs `od`'s transform over one batch and returns its checked outputs by feature name (values
@@ -83,6 +104,7 @@ export function evaluateOnDemand(
     const at = thrownAt(e, od.definedAt);
     throw failed(
       od,
+      null,
       `threw ${e instanceof Error ? `${e.name}: ${e.message}` : describeValue(e)}${at ? ` at ${at}` : ''}`,
       `fix the transform defined at ${od.definedAt} (larder plan runs it on sample inputs, nulls included)`,
       e,
@@ -91,6 +113,7 @@ export function evaluateOnDemand(
   if (typeof result !== 'object' || result === null) {
     throw failed(
       od,
+      null,
       `returned ${describeValue(result)} instead of an object of output columns`,
       `return { ${od.spec.features.map((f) => `${f.name}: [...]`).join(', ')} } (defined at ${od.definedAt})`,
     );
@@ -101,6 +124,7 @@ export function evaluateOnDemand(
     if (!Array.isArray(values) || values.length !== ctx.size) {
       throw failed(
         od,
+        f.name,
         `returned ${Array.isArray(values) ? `${values.length} values` : 'no column'} for feature "${f.name}", expected ${ctx.size}`,
         `return one value per input row for every declared feature (defined at ${od.definedAt})`,
       );
@@ -116,6 +140,7 @@ export function evaluateOnDemand(
       } else if (!isValueOf(v, f.type)) {
         throw failed(
           od,
+          f.name,
           `returned ${describeValue(v)} for ${f.type} feature "${f.name}" (row ${i})`,
           `return a ${f.type === 'int64' ? 'safe integer' : f.type === 'float64' ? 'number' : f.type} or null; values are never converted, online or offline (defined at ${od.definedAt})`,
         );

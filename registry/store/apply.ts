@@ -1,5 +1,6 @@
 import { basename } from 'node:path';
 import { LarderError } from '../errors.ts';
+import { smokeTestOnDemand } from '../on-demand-smoke.ts';
 import type { Repository } from '../repository.ts';
 import { plan, type Plan } from './plan.ts';
 import {
@@ -18,14 +19,16 @@ export interface ApplyResult {
 }
 
 /**
- * Applies a loaded repository to the registry under `home`. Breaking changes are refused
- * unless `allowBreaking`, with a hint to version the object's name instead.
+ * Applies a loaded repository to the registry under `home`. On-demand transforms must pass
+ * their smoke test (DefinitionError otherwise). Breaking changes are refused unless
+ * `allowBreaking`, with a hint to version the object's name instead.
  */
 export async function applyRepository(
   repo: Repository,
   home: string,
   opts: { allowBreaking?: boolean } = {},
 ): Promise<ApplyResult> {
+  smokeTestOnDemand(repo);
   const specs = repo.specs();
   return withRegistryLock(home, () => {
     const current = readRegistry(home);
