@@ -35,10 +35,13 @@ declare module 'fastify' {
  */
 export async function buildServer(
   ctx: ServerContext,
-  opts: { logger?: boolean } = {},
+  opts: { logger?: boolean; logLevel?: string } = {},
 ): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: opts.logger ?? false,
+    // logLevel: JSON logs at that level, one line per request only at debug and trace.
+    logger: opts.logLevel ? { level: opts.logLevel } : (opts.logger ?? false),
+    disableRequestLogging:
+      opts.logLevel !== undefined && opts.logLevel !== 'debug' && opts.logLevel !== 'trace',
     bodyLimit: 8 * 1024 * 1024,
     return503OnClosing: true,
   });
