@@ -2,6 +2,7 @@
  * Log levels of `larder serve` and `larder stream`: structured JSON lines on stdout (pino's
  * format: `{"level":50,"time":...,"pid":...,"msg":"..."}`), on by default at `info`.
  */
+import { logLevel as kafkaLevel, type logCreator } from 'kafkajs';
 import { LarderError } from '../registry/errors.ts';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -55,4 +56,33 @@ export function jsonLogger(
       );
     };
   return { error: at('error'), warn: at('warn'), info: at('info'), debug: at('debug') };
+}
+
+/** The Kafka client's logs at `level`, through `log` (so they are JSON lines too). */
+export function kafkaLogOf(
+  level: LogLevel,
+  log: JsonLogger,
+): { level: kafkaLevel; logCreator: logCreator } {
+  const numeric = {
+    fatal: kafkaLevel.ERROR,
+    error: kafkaLevel.ERROR,
+    warn: kafkaLevel.WARN,
+    info: kafkaLevel.INFO,
+    debug: kafkaLevel.DEBUG,
+    trace: kafkaLevel.DEBUG,
+    silent: kafkaLevel.NOTHING,
+  }[level];
+  const by: Record<number, LogFn> = {
+    [kafkaLevel.ERROR]: log.error,
+    [kafkaLevel.WARN]: log.warn,
+    [kafkaLevel.INFO]: log.info,
+    [kafkaLevel.DEBUG]: log.debug,
+  };
+  return {
+    level: numeric,
+    logCreator:
+      () =>
+      ({ namespace, level: l, log: { message, ...extra } }) =>
+        by[l]?.(message, { logger: 'kafkajs', namespace, ...extra }),
+  };
 }

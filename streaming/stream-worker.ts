@@ -22,6 +22,7 @@ import {
   Kafka,
   logLevel,
   type Batch,
+  type logCreator,
   type Consumer,
   type EachBatchPayload,
   type KafkaMessage,
@@ -60,6 +61,8 @@ export interface StreamWorkerOptions {
   heartbeatIntervalMs?: number;
   maxWaitTimeInMs?: number;
   clock?: () => number;
+  /** The Kafka client's log level and logger (`larder stream`'s JSON logs); default: errors on the console. */
+  kafkaLog?: { level: logLevel; logCreator: logCreator };
   /** Called after each store write (benchmarks): freshness of each record in ms, lag after it. */
   onBatchApplied?: (info: {
     topic: string;
@@ -131,7 +134,8 @@ export class StreamWorker {
     this.#kafka = new Kafka({
       clientId: options.clientId ?? `${options.namespace}-stream`,
       brokers: [...options.brokers],
-      logLevel: logLevel.ERROR,
+      logLevel: options.kafkaLog?.level ?? logLevel.ERROR,
+      ...(options.kafkaLog ? { logCreator: options.kafkaLog.logCreator } : {}),
     });
     this.#consumer = this.#kafka.consumer({
       groupId: this.group,
