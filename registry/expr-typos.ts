@@ -139,3 +139,56 @@ export function exprTypos(schema: RecordType, node: ExprNode, source: string): T
   walk(node);
   return out;
 }
+
+/** The column paths an expression reads. */
+export function exprPaths(node: ExprNode): string[] {
+  switch (node.op) {
+    case 'col':
+      return [node.path];
+    case 'lit':
+      return [];
+    case 'and':
+    case 'or':
+    case 'coalesce':
+      return node.args.flatMap(exprPaths);
+    case 'in':
+    case 'not':
+    case 'isNull':
+    case 'isNotNull':
+    case 'toNumber':
+      return exprPaths(node.arg);
+    default:
+      return [...exprPaths(node.left), ...exprPaths(node.right)];
+  }
+}
+
+/** The keys `path` reads from maps whose keys are not declared (`mapKeys`), as `map` and `key`. */
+export function undeclaredMapKeys(
+  schema: RecordType,
+  path: string,
+): { map: string; key: string }[] {
+  const out: { map: string; key: string }[] = [];
+  let cur: FieldType = schema;
+  const parts = path.split('.');
+  for (let i = 0; i < parts.length; i++) {
+    const part = parts[i]!;
+    const array = part.endsWith('[]');
+    const name = array ? part.slice(0, -2) : part;
+    if (cur.kind === 'record') {
+      const next: FieldType | undefined = cur.fields[name];
+      if (!next) return out;
+      cur = next;
+    } else if (cur.kind === 'map') {
+      if (!cur.keys) out.push({ map: parts.slice(0, i).join('.').replaceAll('[]', ''), key: name });
+      cur = cur.values;
+    } else return out;
+    if (array) {
+      if (cur.kind !== 'array') return out;
+      cur = cur.items;
+    }
+  }
+  return out;
+}
+
+/** Two spellings of one key (`productId`, `product_id`): equal ignoring case, `_` and `-`. */
+export const sameKey = (a: string, b: string): boolean => a !== b && norm(a) === norm(b);

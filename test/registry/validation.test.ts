@@ -247,6 +247,41 @@ export const products = featureView({
       expect(problems[1]!.hint).toContain('did you mean "page_view"?');
     });
 
+    it('without mapKeys, refuses one map key read in two spellings across views', async () => {
+      const open = TYPO_REPO.replace(
+        "  mapKeys: { properties: ['productId', 'category', 'price'] },\n",
+        '',
+      );
+      const r = tempRepo({ 'repo.ts': open });
+      cleanups.push(r.cleanup);
+      // Undeclared keys are accepted when spelled one way...
+      await expect(loadRepository(r.dir)).resolves.toBeDefined();
+      // ...and a second spelling of a key another view reads is reported on both views.
+      const problems = await problemsOf({
+        'repo.ts': open,
+        'more.ts': `import { col, last, featureView } from 'larder';
+import { events, user } from './repo.ts';
+export const more = featureView({
+  name: 'more', entities: [user], source: events, keys: { user_id: col('userId') }, ttl: '30d',
+  features: { last_product: last(col('properties.product_id')) },
+});
+`,
+      });
+      // Files load in name order: more.ts first.
+      expect(problems.map((p) => [p.object, p.field])).toEqual([
+        ['feature view "more"', 'features.last_product'],
+        ['feature view "products"', 'keys.product_id'],
+      ]);
+      expect(problems[0]!.message).toBe(
+        '"properties.product_id" reads key "product_id" of properties, but feature view "products" reads "productId": one of the two spellings is probably a typo',
+      );
+      expect(problems[0]!.hint).toBe(
+        'use one spelling, or declare the keys of properties in mapKeys of batch source "events"',
+      );
+      expect(problems[0]!.at).toMatch(/more\.ts:3$/);
+      expect(problems[1]!.message).toContain('but feature view "more" reads "product_id"');
+    });
+
     it('refuses mapKeys that do not name a map of the schema', async () => {
       const problems = await problemsOf({
         'repo.ts': TYPO_REPO.replace(
