@@ -76,7 +76,11 @@ export function registerServeCommand(program: Command, globals: () => GlobalOpti
       info(
         `larder: REST on http://${host}:${port} (docs at /docs, dashboard at /ui), registry version ${state.current.version}`,
       );
-      const grpcServer = opts.grpc ? createGrpcServer(ctx) : null;
+      const grpcServer = opts.grpc
+        ? createGrpcServer(ctx, {
+            onServerError: (err, msg, code) => app.log.error({ err, code, grpc: true }, msg),
+          })
+        : null;
       if (grpcServer) {
         const bound = await startGrpcServer(grpcServer, host, grpcPort);
         info(`larder: gRPC feast.serving.ServingService on ${host}:${bound}`);

@@ -3,8 +3,11 @@
  * both export engines: the same values come out of each, and a transform that throws or returns
  * a value of the wrong type fails identically everywhere, naming the view and the feature.
  */
+import * as grpc from '@grpc/grpc-js';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { createGrpcServer, startGrpcServer } from '../../api/grpc/grpc-server.ts';
+import { loadServingService } from '../../api/grpc/load-serving-proto.ts';
 import { DuckDBOfflineStore } from '../../offline/duckdb/duckdb-offline-store.ts';
 import { LarderError } from '../../registry/errors.ts';
 import { loadRepository } from '../../registry/load.ts';
@@ -149,5 +152,41 @@ describe('on-demand outputs online and offline', () => {
     );
     const err = await exported(dir, 'sweep').catch((e: unknown) => e);
     expect((err as LarderError).message).toBe(body.error.message);
+  });
+
+  it('gRPC: the same failure is INTERNAL with the same message, reported to the server log', async () => {
+    const dir = repoDir(repoWith(GOOD.replace('Number(t)))', 't))')));
+    const s = await serveRepo(dir);
+    cleanups.push(s.close);
+    const logged: { message: string; code: string }[] = [];
+    const server = createGrpcServer(s.ctx, {
+      onServerError: (_e, message, code) => logged.push({ message, code }),
+    });
+    const port = await startGrpcServer(server, '127.0.0.1', 0);
+    cleanups.push(() => new Promise<void>((r) => server.tryShutdown(() => r())));
+    const Service = loadServingService();
+    const client = new Service(
+      `127.0.0.1:${port}`,
+      grpc.credentials.createInsecure(),
+    ) as never as grpc.Client & Record<string, (...a: unknown[]) => void>;
+    cleanups.push(() => client.close());
+    const err = await new Promise<grpc.ServiceError>((res) =>
+      client.GetOnlineFeatures!(
+        {
+          features: { val: ['scored:price'] },
+          entities: {
+            user_id: { val: [{ string_val: 'u1' }] },
+            price_text: { val: [{ string_val: '128.35' }] },
+          },
+        },
+        new grpc.Metadata(),
+        (e: grpc.ServiceError) => res(e),
+      ),
+    );
+    const message =
+      'on-demand feature view "scored" returned "128.35" (string) for float64 feature "price" (row 0)';
+    expect(err.code).toBe(grpc.status.INTERNAL);
+    expect(err.details).toContain(message);
+    expect(logged).toEqual([{ message, code: 'LARDER_ON_DEMAND_FAILED' }]);
   });
 });
