@@ -27,6 +27,7 @@ import {
   Kafka,
   logLevel,
   type Batch,
+  type logCreator,
   type Consumer,
   type EachBatchPayload,
   type KafkaMessage,
@@ -71,6 +72,8 @@ export interface StreamWorkerOptions {
   clock?: () => number;
   /** Backoff between retries of a transient failure, ms: first delay, doubled up to `max` (default 100, 5000). */
   retryBackoffMs?: { initial: number; max: number };
+  /** The Kafka client's log level and logger (`larder stream`'s JSON logs); default: errors on the console. */
+  kafkaLog?: { level: logLevel; logCreator: logCreator };
   /** Called after each store write (benchmarks): freshness of each record in ms, lag after it. */
   onBatchApplied?: (info: {
     topic: string;
@@ -154,7 +157,8 @@ export class StreamWorker {
     this.#kafka = new Kafka({
       clientId: options.clientId ?? `${options.namespace}-stream`,
       brokers: [...options.brokers],
-      logLevel: logLevel.ERROR,
+      logLevel: options.kafkaLog?.level ?? logLevel.ERROR,
+      ...(options.kafkaLog ? { logCreator: options.kafkaLog.logCreator } : {}),
     });
     this.#consumer = this.#kafka.consumer({
       groupId: this.group,

@@ -54,7 +54,13 @@ function header(md: grpc.Metadata, name: string): string | undefined {
  * @example
  * const server = createGrpcServer(ctx);
  */
-export function createGrpcServer(ctx: ServerContext): grpc.Server {
+export function createGrpcServer(
+  ctx: ServerContext,
+  opts: {
+    /** Called for server-side failures (status INTERNAL: a bug, a failing on-demand transform), to log them. */
+    onServerError?: (e: unknown, message: string, code: string) => void;
+  } = {},
+): grpc.Server {
   const service = loadServingService();
   const server = new grpc.Server();
   const fail = (
@@ -64,6 +70,7 @@ export function createGrpcServer(ctx: ServerContext): grpc.Server {
     cb: grpc.sendUnaryData<unknown>,
   ): void => {
     const r = errorReply(e);
+    if (r.status === 500) opts.onServerError?.(e, r.body.error.message, r.code);
     ctx.metrics.errors.inc({ code: r.code });
     ctx.metrics.grpcSeconds.observe(
       { method, code: String(r.grpc) },

@@ -6,6 +6,7 @@ import { serveStreamMetrics } from '../../streaming/stream-metrics.ts';
 import { StreamWorker } from '../../streaming/stream-worker.ts';
 import { armCrash } from '../../config/test-crash.ts';
 import { cliConfig, cliRepository, type GlobalOptions } from '../context.ts';
+import { LOG_LEVEL_HELP, jsonLogger, kafkaLogOf, parseLogLevel } from '../log-level.ts';
 import { info, printJson, table } from '../output.ts';
 
 interface StreamFlags {
@@ -14,6 +15,7 @@ interface StreamFlags {
   offlineSink?: boolean;
   maxBatch?: string;
   sessionTimeoutMs?: string;
+  logLevel: string;
 }
 
 const intFlag = (v: string | undefined, flag: string): number | undefined => {
@@ -42,7 +44,10 @@ export function registerStreamCommands(program: Command, globals: () => GlobalOp
     )
     .option('--max-batch <n>', 'records per store write (default 5000)')
     .option('--session-timeout-ms <ms>', 'consumer group session timeout (default 10000)')
+    .option('--log-level <level>', LOG_LEVEL_HELP, 'info')
     .action(async (o: StreamFlags) => {
+      const level = parseLogLevel(o.logLevel);
+      const log = jsonLogger(level);
       const config = await cliConfig(globals());
       armCrash(config.testCrashAt);
       const repo = await cliRepository(config);
@@ -63,16 +68,19 @@ export function registerStreamCommands(program: Command, globals: () => GlobalOp
         ...(o.offlineSink ? { offlineSinkDir: config.dataDir } : {}),
         ...(maxBatch ? { maxBatchRecords: maxBatch } : {}),
         ...(sessionTimeoutMs ? { sessionTimeoutMs } : {}),
+        kafkaLog: kafkaLogOf(level, log),
       });
       const port = intFlag(o.metricsPort, '--metrics-port');
       const server = port === undefined ? null : await serveStreamMetrics(worker.metrics, port);
       await worker.start();
-      info(
-        `larder stream: group ${worker.group}, topics ${worker.topics.join(', ')}${server ? `, metrics on http://127.0.0.1:${port}/metrics` : ''}`,
-      );
+      log.info('stream worker started', {
+        group: worker.group,
+        topics: worker.topics,
+        ...(server ? { metrics: `http://127.0.0.1:${port}/metrics` } : {}),
+      });
       await new Promise<void>((resolve) => {
         const stop = (): void => {
-          info('larder stream: stopping (finishing the batch in hand)');
+          log.info('stream worker stopping (finishing the batch in hand)');
           resolve();
         };
         process.once('SIGTERM', stop);
@@ -81,10 +89,7 @@ export function registerStreamCommands(program: Command, globals: () => GlobalOp
       await worker.stop();
       server?.close();
       await store.close();
-      const s = worker.stats;
-      info(
-        `larder stream: stopped; ${s.records} records, ${s.applied} applied, ${s.deadLettered} to the DLQ, ${s.skippedTooOld} too old`,
-      );
+      log.info('stream worker stopped', { ...worker.stats });
     });
 
   const dlq = program
