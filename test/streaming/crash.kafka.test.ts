@@ -42,6 +42,8 @@ afterEach(async () => {
 interface Worker {
   child: ChildProcess;
   stderr: () => string;
+  /** `larder stream`'s JSON log lines (stdout). */
+  stdout: () => string;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
@@ -62,9 +64,11 @@ function startWorker(
       LARDER_TEST_CRASH_AT: opts.crashAt ?? '',
       ...(opts.dataDir ? { LARDER_DATA_DIR: opts.dataDir } : {}),
     },
-    stdio: ['ignore', 'ignore', 'pipe'],
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';
+  let stdout = '';
+  child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
   child.stderr!.on('data', (d: Buffer) => {
     stderr += d.toString();
     if (/error/i.test(d.toString())) process.stderr.write(`[worker ${child.pid}] ${d.toString()}`);
@@ -76,7 +80,7 @@ function startWorker(
       r({ code, signal });
     }),
   );
-  return { child, stderr: () => stderr, exited };
+  return { child, stderr: () => stderr, stdout: () => stdout, exited };
 }
 
 /** Runs a worker armed to crash at `point`:`n`; resolves once it has killed itself there. */
@@ -232,7 +236,12 @@ describe('stream worker: kill -9 at chosen points of a batch (Redis)', () => {
     expect(stillProducing()).toBe(true);
     worker.child.kill('SIGTERM');
     expect((await worker.exited).code).toBe(0);
-    expect(worker.stderr()).toContain('stopped');
+    const logs = worker
+      .stdout()
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as { msg?: string });
+    expect(logs.map((l) => l.msg)).toContain('stream worker stopped');
     startWorker(namespace, topics, { store: url });
     await producing;
     await expectExact(repo, store, namespace, topics, h);
