@@ -17,6 +17,7 @@ import { existsSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
+import { parseDuration } from '../registry/duration.ts';
 import { LarderError } from '../registry/errors.ts';
 
 const SqliteConfig = z.object({ type: z.literal('sqlite'), path: z.string().min(1) }).strict();
@@ -92,6 +93,19 @@ export const LarderConfigSchema = z
       })
       .strict()
       .default({}),
+    ingest: z
+      .object({
+        maxFutureSkew: z
+          .string()
+          .default('5m')
+          .superRefine((v, c) => {
+            const d = parseDuration(v);
+            if (typeof d !== 'number') c.addIssue({ code: 'custom', message: d.error });
+          }),
+        maxKeyBytes: z.number().int().positive().default(1024),
+      })
+      .strict()
+      .default({}),
   })
   .strict();
 
@@ -113,6 +127,15 @@ export interface LarderConfig {
     readonly grpcPort: number;
     readonly maxEntityRows: number;
   };
+  /** Rules every ingest path (push, stream, batch files) applies to a schema-valid record. */
+  readonly ingest: IngestLimitsConfig;
+}
+
+export interface IngestLimitsConfig {
+  /** Records stamped later than now + this (ms) are rejected. */
+  readonly maxFutureSkewMs: number;
+  /** Join-key values longer than this many UTF-8 bytes are rejected. */
+  readonly maxKeyBytes: number;
 }
 
 /** Typed helper for `larder.config.ts`: `export default defineConfig({ ... })`. */
@@ -224,6 +247,10 @@ export function resolveConfig(
     offlineStore: c.offlineStore,
     kafka: c.kafka,
     serve: c.serve,
+    ingest: {
+      maxFutureSkewMs: parseDuration(c.ingest.maxFutureSkew) as number,
+      maxKeyBytes: c.ingest.maxKeyBytes,
+    },
   };
   return deepFreeze(config);
 }

@@ -106,3 +106,73 @@ export function lineProblem(schema: RecordType, line: string): string | null {
   }
   return recordProblem(schema, v);
 }
+
+/** JavaScript's date range: `new Date(ms)` is valid for |ms| ≤ 8.64e15. */
+export const MAX_DATE_MS = 8.64e15;
+
+/** The limits every ingest path (push, stream, batch files) applies on top of the schema. */
+export interface IngestLimits {
+  /** Wall clock, epoch ms. */
+  now: number;
+  /** Records stamped later than `now + maxFutureSkewMs` are rejected. */
+  maxFutureSkewMs: number;
+  /** Join-key values (strings) longer than this many UTF-8 bytes are rejected. */
+  maxKeyBytes: number;
+}
+
+export interface IngestProblem {
+  /** Stable reason code (the stream's dead-letter reasons start with it). */
+  code: 'future-timestamp' | 'timestamp-out-of-range' | 'key-too-long';
+  /** The record field at fault. */
+  field: string;
+  /** What is wrong, naming the field and the setting to change. */
+  message: string;
+}
+
+/**
+ * Why a schema-valid record cannot be ingested: its event time lies beyond JavaScript's date
+ * range or later than now + the allowed skew (`ingest.maxFutureSkew`: such a record would win
+ * every later `last` comparison), or a join-key field holds a value longer than
+ * `ingest.maxKeyBytes` (it would become an online-store key). Null when it can.
+ *
+ * @example
+ * ingestProblem({ timestamp: Date.now() + 365 * 86_400_000 }, 'timestamp', [], { now: Date.now(), maxFutureSkewMs: 300_000, maxKeyBytes: 1024 });
+ * // { code: 'future-timestamp', field: 'timestamp', message: 'field "timestamp": 2027-… is later than now + 5m …' }
+ */
+export function ingestProblem(
+  record: Readonly<Record<string, unknown>>,
+  timestampField: string,
+  joinKeyFields: Iterable<string>,
+  limits: IngestLimits,
+): IngestProblem | null {
+  const ts = record[timestampField];
+  if (typeof ts === 'number') {
+    if (!Number.isFinite(ts) || Math.abs(ts) > MAX_DATE_MS)
+      return {
+        code: 'timestamp-out-of-range',
+        field: timestampField,
+        message: `field "${timestampField}": ${ts} is outside JavaScript's date range (±8.64e15 ms)`,
+      };
+    const latest = limits.now + limits.maxFutureSkewMs;
+    if (ts > latest)
+      return {
+        code: 'future-timestamp',
+        field: timestampField,
+        message: `field "${timestampField}": ${new Date(ts).toISOString()} is later than now + ${skewText(limits.maxFutureSkewMs)} (${new Date(latest).toISOString()}); raise ingest.maxFutureSkew if clocks differ more`,
+      };
+  }
+  for (const k of joinKeyFields) {
+    const v = record[k];
+    if (typeof v !== 'string' || v.length * 3 <= limits.maxKeyBytes) continue;
+    const bytes = Buffer.byteLength(v, 'utf8');
+    if (bytes > limits.maxKeyBytes)
+      return {
+        code: 'key-too-long',
+        field: k,
+        message: `field "${k}": a join key of ${bytes} bytes; the limit is ${limits.maxKeyBytes} (ingest.maxKeyBytes)`,
+      };
+  }
+  return null;
+}
+
+const skewText = (ms: number): string => (ms % 60_000 === 0 ? `${ms / 60_000}m` : `${ms / 1000}s`);

@@ -4,6 +4,7 @@
  * binary body. A JSON source also accepts wire-format Avro (JSON never starts with a 0 byte).
  */
 import type { z } from 'zod';
+import { ingestProblem } from '../offline/validate-record.ts';
 import type { AvroSchemas } from './avro-schemas.ts';
 
 export type DecodeResult =
@@ -16,6 +17,16 @@ export interface DecoderOptions {
   avro: AvroSchemas;
   /** Top-level fields the source's views read entity keys from (for the `missing-join-key` reason). */
   joinKeyFields: ReadonlySet<string>;
+  /**
+   * The shared ingest rules (`offline/validate-record.ts`), checked after the schema: the
+   * record's event-time field, the wall clock, `ingest.maxFutureSkew` and `ingest.maxKeyBytes`.
+   */
+  ingest?: {
+    timestampField: string;
+    clock: () => number;
+    maxFutureSkewMs: number;
+    maxKeyBytes: number;
+  };
 }
 
 /** avsc decodes records to class instances with enumerable prototype methods: keep own data only. */
@@ -27,7 +38,11 @@ function toPlain(v: unknown): unknown {
   return out;
 }
 
-/** Reasons start with a stable code: `unparseable`, `bad-magic-byte`, `schema-invalid`, `missing-join-key`. */
+/**
+ * Reasons start with a stable code: `unparseable`, `bad-magic-byte`, `schema-invalid`,
+ * `missing-join-key`, and from the ingest rules `future-timestamp`, `timestamp-out-of-range`,
+ * `key-too-long`.
+ */
 export type RecordDecoder = (value: Buffer | null) => Promise<DecodeResult>;
 
 /**
@@ -38,7 +53,18 @@ export type RecordDecoder = (value: Buffer | null) => Promise<DecodeResult>;
 export function createRecordDecoder(opts: DecoderOptions): RecordDecoder {
   const validate = (raw: unknown): DecodeResult => {
     const r = opts.schema.safeParse(raw);
-    if (r.success) return { ok: true, record: r.data as Record<string, unknown> };
+    if (r.success) {
+      const record = r.data as Record<string, unknown>;
+      const ing = opts.ingest;
+      const p = ing
+        ? ingestProblem(record, ing.timestampField, opts.joinKeyFields, {
+            now: ing.clock(),
+            maxFutureSkewMs: ing.maxFutureSkewMs,
+            maxKeyBytes: ing.maxKeyBytes,
+          })
+        : null;
+      return p ? { ok: false, reason: `${p.code}: ${p.message}` } : { ok: true, record };
+    }
     const issue = r.error.issues[0]!;
     const path = issue.path.join('.') || '(record)';
     const top = String(issue.path[0] ?? '');

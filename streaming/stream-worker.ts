@@ -60,6 +60,12 @@ export interface StreamWorkerOptions {
   heartbeatIntervalMs?: number;
   maxWaitTimeInMs?: number;
   clock?: () => number;
+  /**
+   * The shared ingest rules (`config.ingest`): records stamped later than `clock()` +
+   * `maxFutureSkewMs` (default 5 minutes) or with a join key over `maxKeyBytes` (default 1024)
+   * go to the DLQ.
+   */
+  ingest?: { maxFutureSkewMs?: number; maxKeyBytes?: number };
   /** Called after each store write (benchmarks): freshness of each record in ms, lag after it. */
   onBatchApplied?: (info: {
     topic: string;
@@ -127,6 +133,11 @@ export class StreamWorker {
       env,
       ...(options.sources ? { only: options.sources } : {}),
       ...(options.encodings ? { encodings: options.encodings } : {}),
+      ingest: {
+        clock: this.#clock,
+        maxFutureSkewMs: options.ingest?.maxFutureSkewMs ?? 5 * 60_000,
+        maxKeyBytes: options.ingest?.maxKeyBytes ?? 1024,
+      },
     });
     this.#kafka = new Kafka({
       clientId: options.clientId ?? `${options.namespace}-stream`,

@@ -1,6 +1,8 @@
 /**
  * The built-in push path: rows → records of the source's batch source, validated with its zod
- * schema (the first bad row is a 400 naming the row and field), then applied to every feature view fed by the source
+ * schema and the shared ingest rules (`offline/validate-record.ts`: no event time later than
+ * now + `ingest.maxFutureSkew`, no join key over `ingest.maxKeyBytes`; the first bad row is a
+ * 400 naming the row and field), then applied to every feature view fed by the source
  * (`streaming/apply-records.ts`) and/or appended as JSON Lines to
  * `$LARDER_DATA_DIR/<batch source path>/push-<YYYY-MM-DD>.jsonl`.
  *
@@ -11,8 +13,14 @@
 import { createHash } from 'node:crypto';
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { ingestProblem, type IngestLimits } from '../../offline/validate-record.ts';
 import { LarderError } from '../../registry/errors.ts';
-import { applyRecords, foldRecords, type ApplyObserver } from '../../streaming/apply-records.ts';
+import {
+  applyRecords,
+  foldRecords,
+  joinKeyFields,
+  type ApplyObserver,
+} from '../../streaming/apply-records.ts';
 import type { BatchSourceDef } from '../../registry/dsl/sources.ts';
 import type { Repository } from '../../registry/repository.ts';
 import type { PushHandler, PushRequest, PushResult } from './push-handler.ts';
@@ -23,6 +31,18 @@ const bad = (field: string, message: string, hint?: string): LarderError =>
 
 /** How long an idempotency key is kept: 24 hours. */
 export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
+
+export interface PushLimits {
+  /** `ingest.maxFutureSkew` in ms (default 5 minutes). */
+  maxFutureSkewMs: number;
+  /** `ingest.maxKeyBytes` (default 1024). */
+  maxKeyBytes: number;
+}
+
+export const DEFAULT_PUSH_LIMITS: PushLimits = {
+  maxFutureSkewMs: 5 * 60_000,
+  maxKeyBytes: 1024,
+};
 
 function batchSourceOf(repo: Repository, name: string): BatchSourceDef {
   const s = repo.pushSources.get(name) ?? repo.streamSources.get(name);
@@ -72,10 +92,12 @@ export function pushFingerprint(req: PushRequest): string {
 export class DefaultPushHandler implements PushHandler {
   readonly #dataDir: string;
   readonly #clock: () => number;
+  readonly #limits: PushLimits;
 
-  constructor(dataDir: string, clock: () => number = Date.now) {
+  constructor(dataDir: string, clock: () => number = Date.now, limits: Partial<PushLimits> = {}) {
     this.#dataDir = dataDir;
     this.#clock = clock;
+    this.#limits = { ...DEFAULT_PUSH_LIMITS, ...limits };
   }
 
   async push(
@@ -86,6 +108,12 @@ export class DefaultPushHandler implements PushHandler {
     const batch = batchSourceOf(snapshot.repo, req.source);
     const rows = rowsOf(req.columns);
     const now = this.#clock();
+    const limits: IngestLimits = {
+      now,
+      maxFutureSkewMs: this.#limits.maxFutureSkewMs,
+      maxKeyBytes: this.#limits.maxKeyBytes,
+    };
+    const keyFields = joinKeyFields(snapshot.repo, req.source);
     const hint = `records of "${req.source}" follow the schema of batch source "${batch.spec.name}"`;
     const records: Record<string, unknown>[] = new Array(rows.length);
     for (let i = 0; i < rows.length; i++) {
@@ -95,7 +123,10 @@ export class DefaultPushHandler implements PushHandler {
         const path = issue.path.join('.') || '(row)';
         throw bad(`df.${path}[${i}]`, `row ${i}: ${path}: ${issue.message}`, hint);
       }
-      records[i] = r.data as Record<string, unknown>;
+      const record = r.data as Record<string, unknown>;
+      const p = ingestProblem(record, batch.spec.timestampField, keyFields, limits);
+      if (p) throw bad(`df.${p.field}[${i}]`, `row ${i}: ${p.message}`, hint);
+      records[i] = record;
     }
     const file =
       req.to !== 'online' && records.length > 0

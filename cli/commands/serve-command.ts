@@ -61,7 +61,7 @@ export function registerServeCommand(program: Command, globals: () => GlobalOpti
         maxEntityRows: config.serve.maxEntityRows,
         keys: new KeyStore(config.home),
         limiter: new RateLimiter(),
-        pushHandler: new DefaultPushHandler(config.dataDir),
+        pushHandler: new DefaultPushHandler(config.dataDir, Date.now, config.ingest),
         metrics: new ServerMetrics({ defaultMetrics: true }),
         home: config.home,
         clock: Date.now,

@@ -6,7 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import { KeyStore } from '../../api/auth/key-store.ts';
 import { RateLimiter } from '../../api/auth/rate-limiter.ts';
 import { buildServer } from '../../api/build-server.ts';
-import { DefaultPushHandler } from '../../api/push/default-push-handler.ts';
+import { DefaultPushHandler, type PushLimits } from '../../api/push/default-push-handler.ts';
 import type { ServerContext } from '../../api/server-context.ts';
 import { ServerMetrics } from '../../api/server-metrics.ts';
 import { ServingState } from '../../api/serving-state.ts';
@@ -51,6 +51,7 @@ export async function serveRepo(
     /** The store's wall clock (default T0; Redis expires keys on its own clock: pass about now). */
     storeNow?: number;
     maxEntityRows?: number;
+    push?: Partial<PushLimits>;
   } = {},
 ): Promise<Served> {
   const tmp = tempDir();
@@ -71,7 +72,7 @@ export async function serveRepo(
     maxEntityRows: opts.maxEntityRows ?? 1000,
     keys: new KeyStore(tmp.dir),
     limiter: new RateLimiter(),
-    pushHandler: new DefaultPushHandler(join(tmp.dir, 'data'), clock),
+    pushHandler: new DefaultPushHandler(join(tmp.dir, 'data'), clock, opts.push),
     metrics: new ServerMetrics(),
     home: tmp.dir,
     clock,
