@@ -26,6 +26,9 @@ declare module 'fastify' {
   }
 }
 
+/** The largest request body accepted (every route): 8 MiB; larger is a 413. */
+export const BODY_LIMIT = 8 * 1024 * 1024;
+
 /**
  * Builds (but does not listen) the HTTP server; test it with `app.inject`.
  *
@@ -39,7 +42,7 @@ export async function buildServer(
 ): Promise<FastifyInstance> {
   const app = Fastify({
     logger: opts.logger ?? false,
-    bodyLimit: 8 * 1024 * 1024,
+    bodyLimit: BODY_LIMIT,
     return503OnClosing: true,
   });
   app.setValidatorCompiler(() => (data) => ({ value: data }));
@@ -98,13 +101,19 @@ export async function buildServer(
       typeof fst.statusCode === 'number' &&
       fst.statusCode < 500
     ) {
-      e = new LarderError('LARDER_BAD_REQUEST', fst.message ?? 'bad request', {
-        field: '(body)',
-        hint:
-          fst.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE'
-            ? 'send Content-Type: application/json'
-            : 'send a valid JSON body',
-      });
+      e =
+        fst.statusCode === 413
+          ? new LarderError('LARDER_PAYLOAD_TOO_LARGE', 'the request body is too large', {
+              field: '(body)',
+              hint: `bodies are limited to ${BODY_LIMIT / 1024 / 1024} MiB; split the request`,
+            })
+          : new LarderError('LARDER_BAD_REQUEST', fst.message ?? 'bad request', {
+              field: '(body)',
+              hint:
+                fst.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE'
+                  ? 'send Content-Type: application/json'
+                  : 'send a valid JSON body',
+            });
     }
     const r = errorReply(e);
     if (r.code === 'LARDER_INTERNAL') request.log.error({ err: error }, 'internal error');

@@ -90,6 +90,7 @@ export const LarderConfigSchema = z
         port: z.number().int().min(0).max(65535).default(6566),
         grpcPort: z.number().int().min(0).max(65535).default(6570),
         maxEntityRows: z.number().int().positive().default(1000),
+        maxPushRows: z.number().int().positive().default(1000),
       })
       .strict()
       .default({}),
@@ -126,6 +127,7 @@ export interface LarderConfig {
     readonly port: number;
     readonly grpcPort: number;
     readonly maxEntityRows: number;
+    readonly maxPushRows: number;
   };
   /** Rules every ingest path (push, stream, batch files) applies to a schema-valid record. */
   readonly ingest: IngestLimitsConfig;

@@ -33,6 +33,8 @@ const bad = (field: string, message: string, hint?: string): LarderError =>
 export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
 
 export interface PushLimits {
+  /** Rows per push (`serve.maxPushRows`, default 1000). */
+  maxPushRows: number;
   /** `ingest.maxFutureSkew` in ms (default 5 minutes). */
   maxFutureSkewMs: number;
   /** `ingest.maxKeyBytes` (default 1024). */
@@ -40,6 +42,7 @@ export interface PushLimits {
 }
 
 export const DEFAULT_PUSH_LIMITS: PushLimits = {
+  maxPushRows: 1000,
   maxFutureSkewMs: 5 * 60_000,
   maxKeyBytes: 1024,
 };
@@ -53,9 +56,10 @@ function batchSourceOf(repo: Repository, name: string): BatchSourceDef {
   });
 }
 
-/** Column-wise `df` → row records; ragged columns are a 400. */
+/** Column-wise `df` → row records; ragged columns and more than `maxRows` rows are a 400. */
 export function rowsOf(
   columns: Readonly<Record<string, readonly unknown[]>>,
+  maxRows = Infinity,
 ): Record<string, unknown>[] {
   const names = Object.keys(columns);
   const n = names.length === 0 ? 0 : columns[names[0]!]!.length;
@@ -65,6 +69,12 @@ export function rowsOf(
         `df.${k}`,
         `ragged columns: "${k}" has ${columns[k]!.length} values but "${names[0]}" has ${n}`,
       );
+  if (n > maxRows)
+    throw bad(
+      'df',
+      `too many rows: ${n} (the limit is ${maxRows} rows per push, serve.maxPushRows)`,
+      `split the push into requests of at most ${maxRows} rows`,
+    );
   const rows: Record<string, unknown>[] = new Array(n);
   for (let i = 0; i < n; i++) {
     const r: Record<string, unknown> = {};
@@ -106,7 +116,7 @@ export class DefaultPushHandler implements PushHandler {
     observer?: ApplyObserver,
   ): Promise<PushResult> {
     const batch = batchSourceOf(snapshot.repo, req.source);
-    const rows = rowsOf(req.columns);
+    const rows = rowsOf(req.columns, this.#limits.maxPushRows);
     const now = this.#clock();
     const limits: IngestLimits = {
       now,

@@ -67,3 +67,53 @@ describe('POST /push: event times', () => {
     expect(await lastKind('f2')).not.toBe('NOT_FOUND');
   });
 });
+
+describe('POST /push: sizes', () => {
+  it('more rows than serve.maxPushRows (default 1000) is a 400, applying nothing', async () => {
+    const n = 1001;
+    const r = await push({
+      id: Array.from({ length: n }, (_, i) => `r${i}`),
+      userId: Array.from({ length: n }, () => 'big'),
+      kind: Array.from({ length: n }, () => 'click'),
+      amount: Array.from({ length: n }, () => 1),
+      ts: Array.from({ length: n }, () => T0 - 1000),
+    });
+    expect(r.statusCode).toBe(400);
+    expect(r.json().error).toMatchObject({ code: 'LARDER_BAD_REQUEST', field: 'df' });
+    expect(r.json().error.message).toBe(
+      'too many rows: 1001 (the limit is 1000 rows per push, serve.maxPushRows)',
+    );
+    expect(await lastKind('big')).toBe('NOT_FOUND');
+  });
+
+  it('a join key over ingest.maxKeyBytes (default 1024) is a 400 naming the row and field', async () => {
+    const ok = await push(row('k-ok', 'é'.repeat(512), T0 - 1000));
+    expect(ok.statusCode, ok.body).toBe(200);
+    const key = 'é'.repeat(513);
+    const r = await push(row('k-long', key, T0 - 1000));
+    expect(r.statusCode).toBe(400);
+    expect(r.json().error).toMatchObject({ code: 'LARDER_BAD_REQUEST', field: 'df.userId[0]' });
+    expect(r.json().error.message).toBe(
+      'row 0: field "userId": a join key of 1026 bytes; the limit is 1024 (ingest.maxKeyBytes)',
+    );
+    expect(await lastKind(key)).toBe('NOT_FOUND');
+  });
+});
+
+describe('bodies over the 8 MiB limit', () => {
+  const big = JSON.stringify({ pad: 'x'.repeat(8 * 1024 * 1024) });
+  it.each(['/push', '/get-online-features', '/v1/models/m/predict', '/v1/experiments/e/rank'])(
+    '%s answers 413 LARDER_PAYLOAD_TOO_LARGE',
+    async (url) => {
+      const r = await s.app.inject({
+        method: 'POST',
+        url,
+        payload: big,
+        headers: { 'content-type': 'application/json' },
+      });
+      expect(r.statusCode).toBe(413);
+      expect(r.json().error).toMatchObject({ code: 'LARDER_PAYLOAD_TOO_LARGE', field: '(body)' });
+      expect(r.json().error.hint).toMatch(/8 MiB/);
+    },
+  );
+});
