@@ -12,6 +12,7 @@ import { LarderError } from '../registry/errors.ts';
 import { authorize, credentialOf } from './auth/authorize.ts';
 import type { Scope } from './auth/key-store.ts';
 import { errorReply } from './error-body.ts';
+import { parseJsonBody } from './json-body.ts';
 import { modelRoutes } from './routes/model-routes.ts';
 import { onlineFeaturesRoute } from './routes/online-features-route.ts';
 import { opsRoutes } from './routes/ops-routes.ts';
@@ -46,6 +47,14 @@ export async function buildServer(
     return503OnClosing: true,
   });
   app.setValidatorCompiler(() => (data) => ({ value: data }));
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
+    try {
+      done(null, parseJsonBody(body as string));
+    } catch (e) {
+      done(e as Error, undefined);
+    }
+  });
   app.setSerializerCompiler(() => (data) => JSON.stringify(data));
 
   await app.register(swagger, {

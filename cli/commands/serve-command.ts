@@ -75,7 +75,14 @@ export function registerServeCommand(program: Command, globals: () => GlobalOpti
       info(
         `larder: REST on http://${host}:${port} (docs at /docs, dashboard at /ui), registry version ${state.current.version}`,
       );
-      const grpcServer = opts.grpc ? createGrpcServer(ctx) : null;
+      const grpcServer = opts.grpc
+        ? createGrpcServer(
+            ctx,
+            opts.log
+              ? { logInternal: (err, method) => app.log.error({ err, method }, 'internal error') }
+              : {},
+          )
+        : null;
       if (grpcServer) {
         const bound = await startGrpcServer(grpcServer, host, grpcPort);
         info(`larder: gRPC feast.serving.ServingService on ${host}:${bound}`);
