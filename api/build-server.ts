@@ -116,13 +116,16 @@ export async function buildServer(
               field: '(body)',
               hint: `bodies are limited to ${BODY_LIMIT / 1024 / 1024} MiB; split the request`,
             })
-          : new LarderError('LARDER_BAD_REQUEST', fst.message ?? 'bad request', {
-              field: '(body)',
-              hint:
-                fst.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE'
-                  ? 'send Content-Type: application/json'
-                  : 'send a valid JSON body',
-            });
+          : fst.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE'
+            ? new LarderError(
+                'LARDER_UNSUPPORTED_MEDIA_TYPE',
+                `unsupported Content-Type "${String(request.headers['content-type'])}"`,
+                { field: 'content-type', hint: 'send Content-Type: application/json' },
+              )
+            : new LarderError('LARDER_BAD_REQUEST', fst.message ?? 'bad request', {
+                field: '(body)',
+                hint: 'send a valid JSON body',
+              });
     }
     const r = errorReply(e);
     if (r.code === 'LARDER_INTERNAL') request.log.error({ err: error }, 'internal error');
