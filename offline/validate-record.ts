@@ -9,6 +9,8 @@
  * - a wrong JSON type → `field "timestamp": expected int64, got string`
  * - a string outside its enum → `field "eventType": "x" is not one of page_view, click, …`
  * - fields are checked in schema order, depth first; map values and array items in order.
+ * - then, with the ingest rules: an event time later than now + `ingest.maxFutureSkew` or
+ *   outside JavaScript's date range (`ingestProblem`, shared with push and the stream).
  * Unknown fields are ignored.
  */
 import type { FieldType, RecordType } from '../registry/record-schema.ts';
@@ -85,18 +87,35 @@ export function fieldProblem(f: FieldType, v: unknown, label: string): string | 
   }
 }
 
-/** Why a parsed record violates `schema`, or null. */
-export function recordProblem(schema: RecordType, record: unknown): string | null {
+/** The ingest rules a batch file's records are checked with (key sizes are not checked). */
+export interface BatchIngestRules {
+  timestampField: string;
+  now: number;
+  maxFutureSkewMs: number;
+}
+
+/** Why a parsed record violates `schema` (then the ingest rules, if given), or null. */
+export function recordProblem(
+  schema: RecordType,
+  record: unknown,
+  ingest?: BatchIngestRules,
+): string | null {
   if (!isObject(record)) return 'not a JSON object';
   for (const [k, f] of Object.entries(schema.fields)) {
     const p = fieldProblem(f, record[k], k);
     if (p) return p;
   }
-  return null;
+  if (!ingest) return null;
+  const p = ingestProblem(record, ingest.timestampField, [], { ...ingest, maxKeyBytes: Infinity });
+  return p ? p.message : null;
 }
 
 /** Why one JSON Lines line is rejected, or null (blank lines are skipped, not rejected). */
-export function lineProblem(schema: RecordType, line: string): string | null {
+export function lineProblem(
+  schema: RecordType,
+  line: string,
+  ingest?: BatchIngestRules,
+): string | null {
   if (line.trim() === '') return null;
   let v: unknown;
   try {
@@ -104,7 +123,7 @@ export function lineProblem(schema: RecordType, line: string): string | null {
   } catch {
     return 'invalid JSON';
   }
-  return recordProblem(schema, v);
+  return recordProblem(schema, v, ingest);
 }
 
 /** JavaScript's date range: `new Date(ms)` is valid for |ms| ≤ 8.64e15. */
@@ -151,14 +170,14 @@ export function ingestProblem(
       return {
         code: 'timestamp-out-of-range',
         field: timestampField,
-        message: `field "${timestampField}": ${ts} is outside JavaScript's date range (±8.64e15 ms)`,
+        message: outOfRangeMessage(timestampField, String(ts)),
       };
     const latest = limits.now + limits.maxFutureSkewMs;
     if (ts > latest)
       return {
         code: 'future-timestamp',
         field: timestampField,
-        message: `field "${timestampField}": ${new Date(ts).toISOString()} is later than now + ${skewText(limits.maxFutureSkewMs)} (${new Date(latest).toISOString()}); raise ingest.maxFutureSkew if clocks differ more`,
+        message: futureMessage(timestampField, String(ts), limits),
       };
   }
   for (const k of joinKeyFields) {
@@ -176,3 +195,20 @@ export function ingestProblem(
 }
 
 const skewText = (ms: number): string => (ms % 60_000 === 0 ? `${ms / 60_000}m` : `${ms / 1000}s`);
+
+/**
+ * The reason of a record stamped later than now + the skew; `ts` is its event time as text
+ * (so the SQL mirror, `offline/duckdb/sql/read-source.ts`, builds the same message).
+ */
+export function futureMessage(
+  field: string,
+  ts: string,
+  limits: { now: number; maxFutureSkewMs: number },
+): string {
+  const latest = new Date(limits.now + limits.maxFutureSkewMs).toISOString();
+  return `field "${field}": ${ts} is later than now + ${skewText(limits.maxFutureSkewMs)} (${latest}); raise ingest.maxFutureSkew if clocks differ more`;
+}
+
+/** The reason of a record stamped outside JavaScript's date range. */
+export const outOfRangeMessage = (field: string, ts: string): string =>
+  `field "${field}": ${ts} is outside JavaScript's date range (±8.64e15 ms)`;
