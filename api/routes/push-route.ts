@@ -28,6 +28,16 @@ export function pushRoute(app: FastifyInstance, ctx: ServerContext): void {
       schema: {
         summary: 'Push records of a push or stream source (Feast-compatible)',
         body: jsonSchema(PushBody),
+        headers: {
+          type: 'object',
+          properties: {
+            'idempotency-key': {
+              type: 'string',
+              description:
+                'Retry key (1-255 printable ASCII): a repeat within 24 h answers the first answer (Idempotent-Replayed: true) and applies nothing; with another body it is a 422',
+            },
+          },
+        },
         response: {
           200: jsonSchema(PushResponse),
           '4xx': jsonSchema(ErrorResponse),
