@@ -39,10 +39,13 @@ export const BODY_LIMIT = 8 * 1024 * 1024;
  */
 export async function buildServer(
   ctx: ServerContext,
-  opts: { logger?: boolean } = {},
+  opts: { logger?: boolean; logLevel?: string } = {},
 ): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: opts.logger ?? false,
+    // logLevel: JSON logs at that level, one line per request only at debug and trace.
+    logger: opts.logLevel ? { level: opts.logLevel } : (opts.logger ?? false),
+    disableRequestLogging:
+      opts.logLevel !== undefined && opts.logLevel !== 'debug' && opts.logLevel !== 'trace',
     bodyLimit: BODY_LIMIT,
     return503OnClosing: true,
   });
@@ -128,7 +131,17 @@ export async function buildServer(
               });
     }
     const r = errorReply(e);
-    if (r.code === 'LARDER_INTERNAL') request.log.error({ err: error }, 'internal error');
+    // Server-side failures (a bug, a failing on-demand transform, a store that is down) are
+    // always logged with their cause: through the JSON log when logging is on, else as one
+    // stderr line naming the request, the code and the cause.
+    if (r.status >= 500) {
+      if (opts.logger || opts.logLevel)
+        request.log.error({ err: error, code: r.code }, r.body.error.message);
+      else
+        process.stderr.write(
+          `larder serve: ${request.method} ${request.url} → ${r.status} ${r.code}: ${String((error as Error).message).replace(/\s*\n\s*/g, ' ')}\n`,
+        );
+    }
     ctx.metrics.errors.inc({ code: r.code });
     if (r.retryAfter !== undefined) reply.header('retry-after', String(r.retryAfter));
     return reply.status(r.status).type('application/json').send(JSON.stringify(r.body));

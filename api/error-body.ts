@@ -6,7 +6,7 @@
 import { ERROR_CODES, LarderError, type ErrorCode } from '../registry/errors.ts';
 
 /** What a client is told about an internal error (the details go to the log, never to it). */
-export const INTERNAL_MESSAGE = 'internal error (the server logs it with --log)';
+export const INTERNAL_MESSAGE = 'internal error (see the server log)';
 
 export interface ErrorBody {
   error: { code: ErrorCode; message: string; field?: string; hint?: string };

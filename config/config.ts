@@ -19,6 +19,7 @@ import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
 import { parseDuration } from '../registry/duration.ts';
 import { LarderError } from '../registry/errors.ts';
+import { parseCrashAt, type CrashAt } from './test-crash.ts';
 
 const SqliteConfig = z.object({ type: z.literal('sqlite'), path: z.string().min(1) }).strict();
 const RedisConfig = z
@@ -131,6 +132,8 @@ export interface LarderConfig {
   };
   /** Rules every ingest path (push, stream, batch files) applies to a schema-valid record. */
   readonly ingest: IngestLimitsConfig;
+  /** Tests only: `LARDER_TEST_CRASH_AT=<point>:<n>` (config/test-crash.ts); null otherwise. */
+  readonly testCrashAt: CrashAt | null;
 }
 
 export interface IngestLimitsConfig {
@@ -224,6 +227,12 @@ export function resolveConfig(
         .filter(Boolean),
     };
   }
+  let testCrashAt: CrashAt | null = null;
+  if (env.LARDER_TEST_CRASH_AT) {
+    const p = parseCrashAt(env.LARDER_TEST_CRASH_AT);
+    if ('error' in p) problems.push(p.error);
+    else testCrashAt = p;
+  }
   const r = LarderConfigSchema.safeParse(raw);
   if (!r.success) {
     for (const i of r.error.issues)
@@ -253,6 +262,7 @@ export function resolveConfig(
       maxFutureSkewMs: parseDuration(c.ingest.maxFutureSkew) as number,
       maxKeyBytes: c.ingest.maxKeyBytes,
     },
+    testCrashAt,
   };
   return deepFreeze(config);
 }

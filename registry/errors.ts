@@ -28,7 +28,13 @@ export const ERROR_CODES = {
   LARDER_FORBIDDEN: { http: 403, grpc: 7, retriable: false },
   LARDER_RATE_LIMITED: { http: 429, grpc: 8, retriable: true },
   LARDER_STORE_UNAVAILABLE: { http: 503, grpc: 14, retriable: true },
+  /** The store answered but refused the command (a reply error): retrying the same write cannot help. */
+  LARDER_STORE_REJECTED: { http: 500, grpc: 13, retriable: false },
+  /** The Avro schema registry cannot be reached or answered 5xx: the record is fine, retry. */
+  LARDER_SCHEMA_REGISTRY_UNAVAILABLE: { http: 503, grpc: 14, retriable: true },
   LARDER_INTERNAL: { http: 500, grpc: 13, retriable: false },
+  /** An on-demand transform threw or returned a wrong column or value (registry/on-demand-eval.ts). */
+  LARDER_ON_DEMAND_FAILED: { http: 500, grpc: 13, retriable: false },
 } as const satisfies Record<string, ErrorInfo>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -12,7 +12,8 @@ export type FieldType =
   | { kind: 'int64'; nullable: boolean }
   | { kind: 'float64'; nullable: boolean }
   | { kind: 'bool'; nullable: boolean }
-  | { kind: 'map'; nullable: boolean; values: FieldType }
+  /** `keys`: the map's known keys, when the source declares them (`mapKeys`); else any key. */
+  | { kind: 'map'; nullable: boolean; values: FieldType; keys?: string[] }
   | { kind: 'array'; nullable: boolean; items: FieldType }
   | { kind: 'record'; nullable: boolean; fields: Record<string, FieldType> };
 
@@ -85,6 +86,18 @@ export function resolvePath(schema: RecordType, path: string): ResolvedPath | { 
     return { error: `"${path}" is a ${f.kind}; select one of its scalar fields` };
   }
   return { type: f.kind, nullable: f.nullable, multi: false };
+}
+
+/** The field (the schema's own object) a path of record fields names, or why it names none. */
+export function fieldOf(schema: RecordType, path: string): FieldType | { error: string } {
+  const r = resolveField(schema, path);
+  if ('error' in r) return r;
+  let cur: FieldType = schema;
+  for (const p of path.split('.')) {
+    if (cur.kind !== 'record') return { error: `"${path}" goes through a ${cur.kind}` };
+    cur = cur.fields[p]!;
+  }
+  return cur;
 }
 
 function resolveField(schema: RecordType, path: string): FieldType | { error: string } {

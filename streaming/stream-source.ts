@@ -1,11 +1,11 @@
 /**
  * What the worker needs per consumed topic: the stream source behind it, its decoder, its
- * batch source's fields, its longest window, its DLQ topic.
+ * batch source's fields, its too-old cutoff, its DLQ topic.
  */
 import { resolveTopic } from '../registry/dsl/sources.ts';
 import type { Repository } from '../registry/repository.ts';
 import type { AvroSchemas } from './avro-schemas.ts';
-import { joinKeyFields, longestWindowMs } from './apply-records.ts';
+import { joinKeyFields, maxRecordAgeMs } from './apply-records.ts';
 import { dlqTopic } from './dead-letter.ts';
 import { createRecordDecoder, type RecordDecoder } from './record-decoder.ts';
 
@@ -17,8 +17,8 @@ export interface StreamSourceRuntime {
   fields: { timestampField: string; idField: string };
   /** Batch source path under `$LARDER_DATA_DIR` (offline sink). */
   batchPath: string;
-  /** Records older than now − this are skipped (0 = never). */
-  maxWindowMs: number;
+  /** Records older than now − this are skipped (0 = never): see `maxRecordAgeMs`. */
+  maxAgeMs: number;
 }
 
 /**
@@ -53,6 +53,7 @@ export function streamSources(
         source: spec.name,
         encoding: opts.encodings?.[spec.name] ?? spec.encoding,
         schema: batch.recordSchema,
+        recordType: batch.spec.schema,
         avro: opts.avro,
         joinKeyFields: joinKeyFields(repo, spec.name),
         ...(opts.ingest
@@ -61,7 +62,7 @@ export function streamSources(
       }),
       fields: { timestampField: batch.spec.timestampField, idField: batch.spec.idField },
       batchPath: batch.spec.path,
-      maxWindowMs: longestWindowMs(repo, spec.name),
+      maxAgeMs: maxRecordAgeMs(repo, spec.name),
     });
   }
   return out;

@@ -92,8 +92,8 @@ function header(md: grpc.Metadata, name: string): string | undefined {
 export function createGrpcServer(
   ctx: ServerContext,
   opts: {
-    /** Where internal errors are logged (`larder serve --log`); none = not logged. */
-    logInternal?: (e: unknown, method: string) => void;
+    /** Called for server-side failures (status INTERNAL: a bug, a failing on-demand transform), to log them. */
+    onServerError?: (e: unknown, message: string, code: string) => void;
   } = {},
 ): grpc.Server {
   const service = loadServingService();
@@ -105,7 +105,7 @@ export function createGrpcServer(
     cb: grpc.sendUnaryData<unknown>,
   ): void => {
     const r = errorReply(e);
-    if (r.code === 'LARDER_INTERNAL') opts.logInternal?.(e, method);
+    if (r.status === 500) opts.onServerError?.(e, r.body.error.message, r.code);
     ctx.metrics.errors.inc({ code: r.code });
     ctx.metrics.grpcSeconds.observe(
       { method, code: String(r.grpc) },

@@ -25,6 +25,7 @@ import type { BatchSourceDef } from '../../registry/dsl/sources.ts';
 import type { Repository } from '../../registry/repository.ts';
 import type { PushHandler, PushRequest, PushResult } from './push-handler.ts';
 import type { ServingSnapshot } from '../serving-state.ts';
+import { parseSourceRecord } from '../../registry/source-record.ts';
 
 const bad = (field: string, message: string, hint?: string): LarderError =>
   new LarderError('LARDER_BAD_REQUEST', message, hint ? { field, hint } : { field });
@@ -127,7 +128,7 @@ export class DefaultPushHandler implements PushHandler {
     const hint = `records of "${req.source}" follow the schema of batch source "${batch.spec.name}"`;
     const records: Record<string, unknown>[] = new Array(rows.length);
     for (let i = 0; i < rows.length; i++) {
-      const r = batch.recordSchema.safeParse(rows[i]);
+      const r = parseSourceRecord(batch.recordSchema, batch.spec.schema, rows[i]);
       if (!r.success) {
         const issue = r.error.issues[0]!;
         const path = issue.path.join('.') || '(row)';

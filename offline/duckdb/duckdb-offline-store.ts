@@ -824,10 +824,8 @@ export class DuckDBOfflineStore implements OfflineStore {
       for (const col of inputs) cols[col] = jsValues(swept.columns.get(col)!, off, size);
       for (const f of req.requestFields) cols[f] = request[f]!.slice(off, off + size);
       const ts = Array.from(swept.ts.subarray(off, off + size));
-      const res = applyOnDemand(req.repo, req.odfvs, cols, size, ts, req.columnOf, {
-        raw: true,
-      });
-      // Normalized here, as applyOnDemand does: undefined and non-finite numbers are null.
+      // Checked and normalized by applyOnDemand: each value is null or of its feature's type.
+      const res = applyOnDemand(req.repo, req.odfvs, cols, size, ts, req.columnOf);
       for (const o of outs) {
         const vals = res[o.col]!;
         if (o.strings) {

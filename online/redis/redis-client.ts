@@ -13,6 +13,7 @@ export interface RedisPipelineLike {
   pexpiretime(key: string): unknown;
   pexpire(key: string, ms: number): unknown;
   unlink(key: string): unknown;
+  exists(key: string): unknown;
   exec(): Promise<PipelineResult | null>;
 }
 
@@ -59,6 +60,13 @@ export interface RedisTopology {
   groupByNode(keys: readonly string[]): number[][];
   /** Every master, to SCAN. */
   masters(): RedisNodeLike[];
+  /** Connected now: false while (re)connecting, so commands fail at once instead of queueing. */
+  ready(): boolean;
+  /**
+   * One key per master (none for a single server), for a readiness check that reaches every
+   * master: a store with any master down is not ready.
+   */
+  probeKeys(): string[];
   /** Human-readable target, for error messages. */
   readonly target: string;
 }

@@ -12,6 +12,7 @@
  */
 import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { crashPoint } from '../../config/test-crash.ts';
 import { LarderError } from '../../registry/errors.ts';
 import type { LifetimeWrite, TileWrite } from '../../registry/tiles.ts';
 import type {
@@ -40,6 +41,7 @@ import {
   type FieldSet,
 } from '../write-batch.ts';
 import type { RedisPipelineLike, RedisTopology, ScriptPipeline } from './redis-client.ts';
+import { isPermanentReply } from './redis-errors.ts';
 import { checkpointKey, idempotencyKey, namespacePattern, redisKey } from './redis-keys.ts';
 import {
   CAS_FIELDS_LUA,
@@ -123,17 +125,26 @@ export class RedisOnlineStore implements OnlineStore {
     }
   }
 
+  /** Redis: PING. Redis Cluster: PING, and a keyed command that reaches every master. */
   async ping(): Promise<void> {
-    await this.init();
+    await this.#connected();
     try {
       await this.#topology.client.ping();
     } catch (e) {
       throw this.#unavailable(e);
     }
+    const keys = this.#topology.probeKeys();
+    await this.#batch('ping', keys, (p, i) => p.exists(keys[i]!));
   }
 
   #unavailable(e: unknown): LarderError {
     if (e instanceof LarderError) return e;
+    if (isPermanentReply(e))
+      return new LarderError(
+        'LARDER_STORE_REJECTED',
+        `Redis online store at ${this.#topology.target} refused a command: ${(e as Error).message}`,
+        { cause: e, hint: 'retrying cannot help; report it with this message' },
+      );
     return new LarderError(
       'LARDER_STORE_UNAVAILABLE',
       `Redis online store at ${this.#topology.target}: ${(e as Error).message}`,
@@ -142,6 +153,13 @@ export class RedisOnlineStore implements OnlineStore {
         hint: 'is Redis running? (bash scripts/services.sh up)',
       },
     );
+  }
+
+  /** Initialized and connected now; while the client reconnects, fails at once. */
+  async #connected(): Promise<void> {
+    if (!this.#initPromise) await this.init();
+    else await this.#initPromise;
+    if (!this.#topology.ready()) throw this.#unavailable(new Error('not connected (reconnecting)'));
   }
 
   #key(view: string, entityKey: string): string {
@@ -158,8 +176,7 @@ export class RedisOnlineStore implements OnlineStore {
     build: (p: ScriptPipeline, i: number) => void,
   ): Promise<unknown[]> {
     if (keys.length === 0) return [];
-    if (!this.#initPromise) await this.init();
-    else await this.#initPromise;
+    await this.#connected();
     const out: unknown[] = new Array(keys.length);
     const groups = this.#topology.groupByNode(keys);
     await Promise.all(
@@ -282,13 +299,17 @@ export class RedisOnlineStore implements OnlineStore {
     )) as (string | null)[][];
     const stored = cur![0] == null ? -1 : Number(cur![0]);
     const pending = cur![1] == null ? null : Number(cur![1]);
-    if (stored >= c.offset) return 'duplicate';
-    if (
-      stored >= c.from ||
-      (pending !== null && pending > stored && pending !== c.offset && c.from <= pending)
-    )
-      return 'overlap';
-    await this.#batch('stream-checkpoint', [main], (pl) => pl.hset(main, `${p}:pending`, c.offset));
+    if (stored >= c.from) return stored >= c.offset ? 'duplicate' : 'overlap';
+    // A pending batch (partly applied, or refused part-way) may be applied again whole or in
+    // consecutive parts ending at or before it (the worker bisects a refused batch); the
+    // slot checkpoints skip what a slot already has. A batch reaching past it must wait.
+    const within = pending !== null && pending > stored && c.offset < pending;
+    if (pending !== null && pending > stored && c.offset > pending) return 'overlap';
+    if (!within)
+      await this.#batch('stream-checkpoint', [main], (pl) =>
+        pl.hset(main, `${p}:pending`, c.offset),
+      );
+    crashPoint('after-pending-mark');
     const bySlot = new Map<number, EntityOps<FieldDelta>[]>();
     for (const g of ops) {
       const slot = keySlot(this.#key(g.view, g.entityKey));
@@ -302,9 +323,10 @@ export class RedisOnlineStore implements OnlineStore {
     }));
     const outcomes = await this.#applyGuarded(groups, c);
     if (outcomes.includes('overlap')) return 'overlap';
+    crashPoint('after-slot-scripts');
     await this.#batch('stream-checkpoint', [main], (pl) => {
       pl.hset(main, p, c.offset);
-      pl.hdel(main, `${p}:pending`);
+      if (!within) pl.hdel(main, `${p}:pending`);
     });
     return outcomes.length > 0 && outcomes.every((o) => o === 'duplicate')
       ? 'duplicate'
@@ -551,8 +573,7 @@ export class RedisOnlineStore implements OnlineStore {
   /** Every key's hash as flat `field, value, …` arrays, in key order: one round trip. */
   async #readHashes(keys: readonly string[]): Promise<string[][]> {
     if (keys.length === 0) return [];
-    if (!this.#initPromise) await this.init();
-    else await this.#initPromise;
+    await this.#connected();
     const p = this.#topology.client.pipeline() as ScriptPipeline;
     let calls = 0;
     for (let i = 0; i < keys.length; i += MAX_KEYS_PER_READ, calls++) {
