@@ -12,6 +12,7 @@ import { LarderError } from '../registry/errors.ts';
 import { authorize, credentialOf } from './auth/authorize.ts';
 import type { Scope } from './auth/key-store.ts';
 import { errorReply } from './error-body.ts';
+import { parseJsonBody } from './json-body.ts';
 import { modelRoutes } from './routes/model-routes.ts';
 import { onlineFeaturesRoute } from './routes/online-features-route.ts';
 import { opsRoutes } from './routes/ops-routes.ts';
@@ -25,6 +26,9 @@ declare module 'fastify' {
     scope?: Scope;
   }
 }
+
+/** The largest request body accepted (every route): 8 MiB; larger is a 413. */
+export const BODY_LIMIT = 8 * 1024 * 1024;
 
 /**
  * Builds (but does not listen) the HTTP server; test it with `app.inject`.
@@ -42,10 +46,18 @@ export async function buildServer(
     logger: opts.logLevel ? { level: opts.logLevel } : (opts.logger ?? false),
     disableRequestLogging:
       opts.logLevel !== undefined && opts.logLevel !== 'debug' && opts.logLevel !== 'trace',
-    bodyLimit: 8 * 1024 * 1024,
+    bodyLimit: BODY_LIMIT,
     return503OnClosing: true,
   });
   app.setValidatorCompiler(() => (data) => ({ value: data }));
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
+    try {
+      done(null, parseJsonBody(body as string));
+    } catch (e) {
+      done(e as Error, undefined);
+    }
+  });
   app.setSerializerCompiler(() => (data) => JSON.stringify(data));
 
   await app.register(swagger, {
@@ -101,13 +113,22 @@ export async function buildServer(
       typeof fst.statusCode === 'number' &&
       fst.statusCode < 500
     ) {
-      e = new LarderError('LARDER_BAD_REQUEST', fst.message ?? 'bad request', {
-        field: '(body)',
-        hint:
-          fst.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE'
-            ? 'send Content-Type: application/json'
-            : 'send a valid JSON body',
-      });
+      e =
+        fst.statusCode === 413
+          ? new LarderError('LARDER_PAYLOAD_TOO_LARGE', 'the request body is too large', {
+              field: '(body)',
+              hint: `bodies are limited to ${BODY_LIMIT / 1024 / 1024} MiB; split the request`,
+            })
+          : fst.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE'
+            ? new LarderError(
+                'LARDER_UNSUPPORTED_MEDIA_TYPE',
+                `unsupported Content-Type "${String(request.headers['content-type'])}"`,
+                { field: 'content-type', hint: 'send Content-Type: application/json' },
+              )
+            : new LarderError('LARDER_BAD_REQUEST', fst.message ?? 'bad request', {
+                field: '(body)',
+                hint: 'send a valid JSON body',
+              });
     }
     const r = errorReply(e);
     // Server-side failures (a bug, a failing on-demand transform, a store that is down) are

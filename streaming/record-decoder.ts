@@ -4,6 +4,7 @@
  * binary body. A JSON source also accepts wire-format Avro (JSON never starts with a 0 byte).
  */
 import type { z } from 'zod';
+import { ingestProblem } from '../offline/validate-record.ts';
 import { LarderError } from '../registry/errors.ts';
 import { describeZod, type RecordType } from '../registry/record-schema.ts';
 import { parseSourceRecord } from '../registry/source-record.ts';
@@ -21,6 +22,16 @@ export interface DecoderOptions {
   avro: AvroSchemas;
   /** Top-level fields the source's views read entity keys from (for the `missing-join-key` reason). */
   joinKeyFields: ReadonlySet<string>;
+  /**
+   * The shared ingest rules (`offline/validate-record.ts`), checked after the schema: the
+   * record's event-time field, the wall clock, `ingest.maxFutureSkew` and `ingest.maxKeyBytes`.
+   */
+  ingest?: {
+    timestampField: string;
+    clock: () => number;
+    maxFutureSkewMs: number;
+    maxKeyBytes: number;
+  };
 }
 
 /** avsc decodes records to class instances with enumerable prototype methods: keep own data only. */
@@ -34,7 +45,8 @@ function toPlain(v: unknown): unknown {
 
 /**
  * Reasons start with a stable code: `unparseable`, `bad-magic-byte`, `schema-invalid`,
- * `missing-join-key`. Fields the schema does not know are ignored and missing nullable fields
+ * `missing-join-key`, and from the ingest rules (`offline/validate-record.ts`)
+ * `future-timestamp`, `timestamp-out-of-range`, `key-too-long`. Fields the schema does not know are ignored and missing nullable fields
  * read as null (`registry/source-record.ts`); Avro bodies are resolved from their writer schema
  * to the repository's. Rejects (instead of answering) only when the record cannot be judged now:
  * a schema registry that is down (LARDER_SCHEMA_REGISTRY_UNAVAILABLE, transient).
@@ -50,7 +62,18 @@ export function createRecordDecoder(opts: DecoderOptions): RecordDecoder {
   const type = opts.recordType ?? (describeZod(opts.schema) as RecordType);
   const validate = (raw: unknown): DecodeResult => {
     const r = parseSourceRecord(opts.schema, type, raw);
-    if (r.success) return { ok: true, record: r.data as Record<string, unknown> };
+    if (r.success) {
+      const record = r.data as Record<string, unknown>;
+      const ing = opts.ingest;
+      const p = ing
+        ? ingestProblem(record, ing.timestampField, opts.joinKeyFields, {
+            now: ing.clock(),
+            maxFutureSkewMs: ing.maxFutureSkewMs,
+            maxKeyBytes: ing.maxKeyBytes,
+          })
+        : null;
+      return p ? { ok: false, reason: `${p.code}: ${p.message}` } : { ok: true, record };
+    }
     const issue = r.error.issues[0]!;
     const path = issue.path.join('.') || '(record)';
     const top = String(issue.path[0] ?? '');

@@ -35,6 +35,8 @@ export function streamSources(
     env?: NodeJS.ProcessEnv;
     only?: readonly string[];
     encodings?: Readonly<Record<string, 'json' | 'avro'>>;
+    /** The shared ingest rules: wall clock, `ingest.maxFutureSkew`, `ingest.maxKeyBytes`. */
+    ingest?: { clock: () => number; maxFutureSkewMs: number; maxKeyBytes: number };
   },
 ): Map<string, StreamSourceRuntime> {
   const out = new Map<string, StreamSourceRuntime>();
@@ -54,6 +56,9 @@ export function streamSources(
         recordType: batch.spec.schema,
         avro: opts.avro,
         joinKeyFields: joinKeyFields(repo, spec.name),
+        ...(opts.ingest
+          ? { ingest: { ...opts.ingest, timestampField: batch.spec.timestampField } }
+          : {}),
       }),
       fields: { timestampField: batch.spec.timestampField, idField: batch.spec.idField },
       batchPath: batch.spec.path,

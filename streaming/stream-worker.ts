@@ -70,6 +70,12 @@ export interface StreamWorkerOptions {
   heartbeatIntervalMs?: number;
   maxWaitTimeInMs?: number;
   clock?: () => number;
+  /**
+   * The shared ingest rules (`config.ingest`): records stamped later than `clock()` +
+   * `maxFutureSkewMs` (default 5 minutes) or with a join key over `maxKeyBytes` (default 1024)
+   * go to the DLQ.
+   */
+  ingest?: { maxFutureSkewMs?: number; maxKeyBytes?: number };
   /** Backoff between retries of a transient failure, ms: first delay, doubled up to `max` (default 100, 5000). */
   retryBackoffMs?: { initial: number; max: number };
   /** The Kafka client's log level and logger (`larder stream`'s JSON logs); default: errors on the console. */
@@ -153,6 +159,11 @@ export class StreamWorker {
       env,
       ...(options.sources ? { only: options.sources } : {}),
       ...(options.encodings ? { encodings: options.encodings } : {}),
+      ingest: {
+        clock: this.#clock,
+        maxFutureSkewMs: options.ingest?.maxFutureSkewMs ?? 5 * 60_000,
+        maxKeyBytes: options.ingest?.maxKeyBytes ?? 1024,
+      },
     });
     this.#kafka = new Kafka({
       clientId: options.clientId ?? `${options.namespace}-stream`,

@@ -65,7 +65,10 @@ export function registerServeCommand(program: Command, globals: () => GlobalOpti
         maxEntityRows: config.serve.maxEntityRows,
         keys: new KeyStore(config.home),
         limiter: new RateLimiter(),
-        pushHandler: new DefaultPushHandler(config.dataDir),
+        pushHandler: new DefaultPushHandler(config.dataDir, Date.now, {
+          ...config.ingest,
+          maxPushRows: config.serve.maxPushRows,
+        }),
         metrics: new ServerMetrics({ defaultMetrics: true }),
         home: config.home,
         clock: Date.now,

@@ -64,6 +64,7 @@ export function registerStreamCommands(program: Command, globals: () => GlobalOp
         brokers: config.kafka.brokers,
         namespace: config.namespace,
         clientId: config.kafka.clientId,
+        ingest: config.ingest,
         ...(o.sources ? { sources: o.sources.split(',') } : {}),
         ...(o.offlineSink ? { offlineSinkDir: config.dataDir } : {}),
         ...(maxBatch ? { maxBatchRecords: maxBatch } : {}),

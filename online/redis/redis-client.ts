@@ -11,6 +11,7 @@ export interface RedisPipelineLike {
   hset(key: string, ...fieldValues: (string | number)[]): unknown;
   hdel(key: string, ...fields: string[]): unknown;
   pexpiretime(key: string): unknown;
+  pexpire(key: string, ms: number): unknown;
   unlink(key: string): unknown;
   exists(key: string): unknown;
   exec(): Promise<PipelineResult | null>;
@@ -22,6 +23,10 @@ export interface ScriptPipeline extends RedisPipelineLike {
   larderCasFields(key: string, ...args: (string | number)[]): unknown;
   /** Variable key count: `numKeys, ...keys, ...args`. */
   larderStreamBatch(numKeys: number, ...keysAndArgs: (string | number)[]): unknown;
+  /** IDEMPOTENT_BATCH_LUA: KEYS = idempotency hash (or slot marker) + entity keys. */
+  larderIdempotent(numKeys: number, ...keysAndArgs: (string | number)[]): unknown;
+  /** IDEMPOTENT_CLAIM_LUA (Redis Cluster): KEYS[1] = the idempotency hash. */
+  larderIdemClaim(key: string, fingerprint: string, ttlMs: number): unknown;
   /** Variable key count: `numKeys, ...keys`; the HGETALL of each key, flat. */
   larderReadHashes(numKeys: number, ...keys: string[]): unknown;
 }

@@ -10,6 +10,7 @@
  *   shared aggregation library, then a compare-and-set Lua script per key; keys that changed
  *   in between are re-read and retried.
  */
+import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { crashPoint } from '../../config/test-crash.ts';
 import { LarderError } from '../../registry/errors.ts';
@@ -17,6 +18,8 @@ import type { LifetimeWrite, TileWrite } from '../../registry/tiles.ts';
 import type {
   EntityDescription,
   FeatureValue,
+  IdempotentOutcome,
+  IdempotentWrite,
   OnlineStore,
   OnlineStoreCapabilities,
   OnlineStoreOptions,
@@ -39,9 +42,11 @@ import {
 } from '../write-batch.ts';
 import type { RedisPipelineLike, RedisTopology, ScriptPipeline } from './redis-client.ts';
 import { isPermanentReply } from './redis-errors.ts';
-import { checkpointKey, namespacePattern, redisKey } from './redis-keys.ts';
+import { checkpointKey, idempotencyKey, namespacePattern, redisKey } from './redis-keys.ts';
 import {
   CAS_FIELDS_LUA,
+  IDEMPOTENT_BATCH_LUA,
+  IDEMPOTENT_CLAIM_LUA,
   READ_HASHES_LUA,
   SET_FIELDS_LUA,
   STREAM_BATCH_LUA,
@@ -90,6 +95,11 @@ export class RedisOnlineStore implements OnlineStore {
     topology.client.defineCommand('larderCasFields', { numberOfKeys: 1, lua: CAS_FIELDS_LUA });
     topology.client.defineCommand('larderStreamBatch', { lua: STREAM_BATCH_LUA });
     topology.client.defineCommand('larderReadHashes', { lua: READ_HASHES_LUA });
+    topology.client.defineCommand('larderIdempotent', { lua: IDEMPOTENT_BATCH_LUA });
+    topology.client.defineCommand('larderIdemClaim', {
+      numberOfKeys: 1,
+      lua: IDEMPOTENT_CLAIM_LUA,
+    });
   }
 
   init(): Promise<void> {
@@ -375,6 +385,112 @@ export class RedisOnlineStore implements OnlineStore {
         const status = res[k]![0];
         if (status === 0) retry.push(i);
         else outcomes[i] = status === 1 ? 'applied' : status === -1 ? 'duplicate' : 'overlap';
+      });
+      pending = retry;
+      if (pending.length > 0) await sleep(Math.random() * Math.min(20, attempt * 2));
+    }
+    return outcomes;
+  }
+
+  /**
+   * Redis: one guarded script (key lookup, merges, key). Redis Cluster: the key's hash is
+   * claimed with the fingerprint (a different fingerprint or a stored answer ends here), then
+   * one guarded script per slot, each with the key's marker in that slot (so a slot applies a
+   * key at most once, also after a crash and a retry), then the answer is stored.
+   */
+  async applyIdempotent(write: IdempotentWrite): Promise<IdempotentOutcome> {
+    const ops = mergeOps(this.#catalog, write.tiles, write.lifetime);
+    const hash = createHash('sha256').update(write.key).digest('hex');
+    const main = idempotencyKey(this.namespace, hash);
+    if (this.#topology.kind === 'redis') {
+      const [r] = await this.#applyIdem([{ marker: main, ops }], write);
+      return r!;
+    }
+    const [claim] = (await this.#batch('idempotency', [main], (pl) =>
+      pl.larderIdemClaim(main, write.fingerprint, write.ttlMs),
+    )) as (number | string)[][];
+    if (claim![0] === -1)
+      return {
+        status: 'duplicate',
+        fingerprint: String(claim![1]),
+        response: String(claim![2]),
+      };
+    const bySlot = new Map<number, EntityOps<FieldDelta>[]>();
+    for (const g of ops) {
+      const slot = keySlot(this.#key(g.view, g.entityKey));
+      let list = bySlot.get(slot);
+      if (!list) bySlot.set(slot, (list = []));
+      list.push(g);
+    }
+    const groups = [...bySlot].map(([slot, list]) => ({
+      marker: idempotencyKey(this.namespace, hash, slotTag(slot)),
+      ops: list,
+    }));
+    const outcomes = await this.#applyIdem(groups, write);
+    await this.#batch('idempotency', [main], (pl) => {
+      pl.hset(main, 'fp', write.fingerprint, 'resp', write.response);
+      pl.pexpire(main, write.ttlMs);
+    });
+    return outcomes.length > 0 && outcomes.every((o) => o.status === 'duplicate')
+      ? { status: 'duplicate', fingerprint: write.fingerprint, response: write.response }
+      : { status: 'applied' };
+  }
+
+  /** Runs the idempotent script once per group (one slot each), retrying conflicts. */
+  async #applyIdem(
+    groups: { marker: string; ops: EntityOps<FieldDelta>[] }[],
+    write: IdempotentWrite,
+  ): Promise<IdempotentOutcome[]> {
+    const outcomes: IdempotentOutcome[] = new Array(groups.length);
+    let pending = groups.map((_, i) => i);
+    for (let attempt = 1; pending.length > 0; attempt++) {
+      if (attempt > this.#maxMergeAttempts) {
+        throw new LarderError(
+          'LARDER_STORE_UNAVAILABLE',
+          `push kept conflicting with concurrent writers after ${this.#maxMergeAttempts} attempts`,
+          { hint: 'retry with the same Idempotency-Key' },
+        );
+      }
+      const reads: { key: string; fields: string[] }[] = [];
+      for (const i of pending)
+        for (const g of groups[i]!.ops)
+          reads.push({ key: this.#key(g.view, g.entityKey), fields: [...g.fields.keys()] });
+      const current = (await this.#batch(
+        'push-read',
+        reads.map((r) => r.key),
+        (pl, k) => pl.hmget(reads[k]!.key, ...reads[k]!.fields),
+      )) as (string | null)[][];
+      const now = this.#clock();
+      let r = 0;
+      const calls = pending.map((i) => {
+        const keys = [groups[i]!.marker];
+        const args: (string | number)[] = [write.fingerprint, write.response, write.ttlMs, now];
+        for (const g of groups[i]!.ops) {
+          const cur = current[r++]!;
+          keys.push(this.#key(g.view, g.entityKey));
+          args.push(g.expiresAt, g.plan.pruneSpec, g.fields.size);
+          let j = 0;
+          for (const d of g.fields.values()) {
+            const was = cur[j++] ?? null;
+            args.push(d.field, was ?? '', mergeField(g.plan, was, d).value);
+          }
+        }
+        return { keys, args };
+      });
+      const res = (await this.#batch(
+        'push-apply',
+        calls.map((x) => x.keys[0]!),
+        (pl, k) => pl.larderIdempotent(calls[k]!.keys.length, ...calls[k]!.keys, ...calls[k]!.args),
+      )) as (number | string)[][];
+      const retry: number[] = [];
+      pending.forEach((i, k) => {
+        const x = res[k]!;
+        if (x[0] === 0) retry.push(i);
+        else
+          outcomes[i] =
+            x[0] === 1
+              ? { status: 'applied' }
+              : { status: 'duplicate', fingerprint: String(x[1]), response: String(x[2]) };
       });
       pending = retry;
       if (pending.length > 0) await sleep(Math.random() * Math.min(20, attempt * 2));

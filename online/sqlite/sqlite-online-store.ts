@@ -13,6 +13,8 @@ import type { LifetimeWrite, TileWrite } from '../../registry/tiles.ts';
 import type {
   EntityDescription,
   FeatureValue,
+  IdempotentOutcome,
+  IdempotentWrite,
   OnlineStore,
   OnlineStoreCapabilities,
   OnlineStoreOptions,
@@ -53,6 +55,14 @@ CREATE TABLE IF NOT EXISTS stream_checkpoints (
   last_offset INTEGER NOT NULL,
   PRIMARY KEY (ns, grp, topic, part)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS idempotency_keys (
+  ns          TEXT    NOT NULL,
+  key         TEXT    NOT NULL,
+  fingerprint TEXT    NOT NULL,
+  response    TEXT    NOT NULL,
+  expires_at  INTEGER NOT NULL,
+  PRIMARY KEY (ns, key)
+) WITHOUT ROWID;
 `;
 
 type Statement = Database.Statement<unknown[], unknown>;
@@ -73,6 +83,10 @@ interface Statements {
   setCheckpoint: Statement;
   checkpoints: Statement;
   teardownCheckpoints: Statement;
+  getIdem: Statement;
+  setIdem: Statement;
+  purgeIdem: Statement;
+  teardownIdem: Statement;
 }
 
 interface Fields {
@@ -161,6 +175,17 @@ export class SqliteOnlineStore implements OnlineStore {
             )
             .raw(true),
           teardownCheckpoints: db.prepare('DELETE FROM stream_checkpoints WHERE ns = ?'),
+          getIdem: db
+            .prepare(
+              'SELECT fingerprint, response FROM idempotency_keys WHERE ns = ? AND key = ? AND expires_at > ?',
+            )
+            .raw(true),
+          setIdem: db.prepare(
+            'INSERT INTO idempotency_keys (ns, key, fingerprint, response, expires_at) VALUES (?, ?, ?, ?, ?) ' +
+              'ON CONFLICT (ns, key) DO UPDATE SET fingerprint = excluded.fingerprint, response = excluded.response, expires_at = excluded.expires_at',
+          ),
+          purgeIdem: db.prepare('DELETE FROM idempotency_keys WHERE expires_at <= ?'),
+          teardownIdem: db.prepare('DELETE FROM idempotency_keys WHERE ns = ?'),
         };
       } catch (e) {
         db.close();
@@ -320,6 +345,33 @@ export class SqliteOnlineStore implements OnlineStore {
     return outcome;
   }
 
+  /** One `BEGIN IMMEDIATE` transaction: look the key up, merge, store the key. */
+  async applyIdempotent(write: IdempotentWrite): Promise<IdempotentOutcome> {
+    const ops = mergeOps(this.#catalog, write.tiles, write.lifetime);
+    const { db, s } = this.#open();
+    const now = this.#clock();
+    this.#checkFile();
+    const outcome = this.#sqlite('push', () =>
+      db
+        .transaction((): IdempotentOutcome => {
+          const row = s.getIdem.get(this.namespace, write.key, now) as [string, string] | undefined;
+          if (row) return { status: 'duplicate', fingerprint: row[0], response: row[1] };
+          this.#mergeOps(ops);
+          s.setIdem.run(
+            this.namespace,
+            write.key,
+            write.fingerprint,
+            write.response,
+            now + write.ttlMs,
+          );
+          return { status: 'applied' };
+        })
+        .immediate(),
+    );
+    this.#maybePurge();
+    return outcome;
+  }
+
   async readCheckpoints(group: string, topic: string): Promise<StoredCheckpoint[]> {
     const rows = this.#sqlite('read checkpoints', () =>
       this.#open().s.checkpoints.all(this.namespace, group, topic),
@@ -336,7 +388,11 @@ export class SqliteOnlineStore implements OnlineStore {
 
   /** Deletes every row (of every namespace) whose expiry has passed; returns how many. */
   purgeExpired(): number {
-    return this.#sqlite('purge', () => this.#open().s.purge.run(this.#clock()).changes);
+    return this.#sqlite('purge', () => {
+      const { s } = this.#open();
+      const now = this.#clock();
+      return s.purge.run(now).changes + s.purgeIdem.run(now).changes;
+    });
   }
 
   async readFeatures(request: ReadRequest): Promise<ReadResult> {
@@ -392,6 +448,7 @@ export class SqliteOnlineStore implements OnlineStore {
     this.#sqlite('teardown', () => {
       s.teardown.run(checkNamespace(namespace));
       s.teardownCheckpoints.run(namespace);
+      s.teardownIdem.run(namespace);
     });
   }
 }

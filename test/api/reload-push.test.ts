@@ -7,7 +7,7 @@ import { RegistryWatcher } from '../../api/registry-watcher.ts';
 import { resolveConfig } from '../../config/config.ts';
 import { loadRepository } from '../../registry/load.ts';
 import { BASE_REPO, tempRepo } from '../support/temp-repo.ts';
-import { serveRepo, T0, type Served } from './serve-fixture.ts';
+import { PUSH_REPO, serveRepo, T0, type Served } from './serve-fixture.ts';
 
 const REQUEST_DATA = `
 import { feature, onDemandFeatureView, requestField } from 'larder';
@@ -20,13 +20,6 @@ export const scaled = onDemandFeatureView({
 });
 `;
 
-/** The base repository, its view fed by a push source (Feast's model of pushes). */
-const PUSH_REPO = BASE_REPO.replace('import { batchSource,', 'import { pushSource, batchSource,')
-  .replace(
-    'export const activity = featureView({',
-    "export const eventsPush = pushSource({ name: 'events_push', batchSource: events });\nexport const activity = featureView({",
-  )
-  .replace('source: events,', 'source: eventsPush,');
 const repo = tempRepo({ 'repo.ts': PUSH_REPO, 'odfv.ts': REQUEST_DATA });
 let s: Served;
 const post = (url: string, payload: unknown) =>

@@ -476,6 +476,35 @@ export function describeOfflineStoreConformance(
       ]);
     });
 
+    it('raw records stamped later than now + ingest.maxFutureSkew (default 5m) are counted rejects', async () => {
+      if (!h.rawFiles) return;
+      // A year ahead of the store's wall clock, and beyond JavaScript's date range.
+      const ahead = Math.floor((Date.now() + 366 * 86_400_000) / MIN) * MIN;
+      await h.writeSource(
+        src,
+        [
+          ev({ id: 'e1', ts: T0 }),
+          ev({ id: 'e2', ts: ahead, kind: 'click' }),
+          ev({ id: 'e3', ts: T0 }),
+          ev({ id: 'e4', ts: 9e15 }),
+        ],
+        'f.jsonl',
+      );
+      const got = await run([{ user_id: 'u1', event_timestamp: T0 }]);
+      expect(got.data![0]!.n_1h).toBe(2);
+      expect(got.rejects).toHaveLength(1);
+      const r = got.rejects[0]!;
+      expect(r.file.endsWith('f.jsonl')).toBe(true);
+      expect(r.count).toBe(2);
+      expect(r.examples.map((e) => e.line)).toEqual([2, 4]);
+      expect(r.examples[0]!.reason).toMatch(
+        new RegExp(`^field "ts": ${ahead} is later than now \\+ 5m \\(`),
+      );
+      expect(r.examples[1]!.reason).toBe(
+        `field "ts": 9000000000000000 is outside JavaScript's date range (±8.64e15 ms)`,
+      );
+    });
+
     it('--start/--end/--every grid mode samples every known entity', async () => {
       expect(h.store.capabilities.entityGrid).toBe(true);
       await h.writeSource(src, [

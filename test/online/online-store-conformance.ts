@@ -574,5 +574,74 @@ export function onlineStoreConformance(name: string, factory: StoreFactory): voi
         expect(await s.readCheckpoints('g', 'events')).toEqual([]);
       });
     });
+
+    describe('idempotent pushes', () => {
+      const users = Array.from({ length: 40 }, (_, i) => `iu${i}`);
+      const tiles = (n: number) => users.map((u) => mTile(u, NOW, { clicks_1h: n }));
+      const write = (key: string, n: number, fingerprint = `fp${n}`) => ({
+        key,
+        fingerprint,
+        response: `{"n":${n}}`,
+        ttlMs: DAY_MS,
+        tiles: tiles(n),
+        lifetime: [life('iu0', 'click', NOW - 5)],
+      });
+      const clicks = async (s: OnlineStore) =>
+        (await read(s, users, NOW, ['clicks_1h'])).map((r) => r[0]!.value);
+
+      it('applies a key once; a repeat returns the stored fingerprint and answer', async () => {
+        const s = await open();
+        expect(await s.applyIdempotent(write('k1', 2))).toEqual({ status: 'applied' });
+        expect(await s.applyIdempotent(write('k1', 2))).toEqual({
+          status: 'duplicate',
+          fingerprint: 'fp2',
+          response: '{"n":2}',
+        });
+        // A different request under the same key writes nothing either.
+        expect(await s.applyIdempotent(write('k1', 5))).toMatchObject({
+          status: 'duplicate',
+          fingerprint: 'fp2',
+        });
+        expect(await clicks(s)).toEqual(users.map(() => 2));
+        expect(await values(s, 'iu0', NOW, ['last_kind'])).toEqual(['click']);
+        // Another key applies; keys are per namespace; a key without writes is kept too.
+        expect(await s.applyIdempotent(write('k2', 1))).toEqual({ status: 'applied' });
+        expect(await clicks(s)).toEqual(users.map(() => 3));
+        const other = await open();
+        expect(await other.applyIdempotent(write('k1', 2))).toEqual({ status: 'applied' });
+        const empty = { ...write('k3', 0), tiles: [], lifetime: [] };
+        expect(await s.applyIdempotent(empty)).toEqual({ status: 'applied' });
+        expect(await s.applyIdempotent(empty)).toMatchObject({ status: 'duplicate' });
+      });
+
+      it('keeps a key for its TTL on the store clock, across clients', async () => {
+        let now = NOW;
+        const a = await open(undefined, { clock: () => now });
+        const b = await open(a.namespace, { clock: () => now });
+        await a.applyIdempotent(write('k', 1));
+        expect(await clicks(a)).toEqual(users.map(() => 1));
+        // Tiles age out meanwhile; the key does not until its TTL has passed.
+        now = NOW + DAY_MS - 1000;
+        expect(await b.applyIdempotent({ ...write('k', 1), tiles: [], lifetime: [] })).toEqual({
+          status: 'duplicate',
+          fingerprint: 'fp1',
+          response: '{"n":1}',
+        });
+      });
+
+      it('is atomic: concurrent pushes with one key apply it exactly once', async () => {
+        const a = await open();
+        const b = await open(a.namespace);
+        const outcomes = await Promise.all(
+          Array.from({ length: 6 }, (_, i) => (i % 2 ? a : b).applyIdempotent(write('k', 3))),
+        );
+        if (a.capabilities.streamCheckpoints === 'atomic')
+          expect(outcomes.filter((o) => o.status === 'applied')).toHaveLength(1);
+        expect(await clicks(a)).toEqual(users.map(() => 3));
+        // Interleaved with plain merges of the same keys, nothing is lost.
+        await Promise.all([a.applyIdempotent(write('k2', 1)), b.mergeTiles(tiles(10))]);
+        expect(await clicks(a)).toEqual(users.map(() => 14));
+      });
+    });
   });
 }

@@ -8,6 +8,7 @@
  * the lenient JSON casts would hide are caught. Parquet is typed already: only nulls in
  * non-nullable fields and enum violations are checked.
  */
+import { futureMessage, MAX_DATE_MS, outOfRangeMessage } from '../../validate-record.ts';
 import type { FieldType, RecordType } from '../../../registry/record-schema.ts';
 import { ident, sqlString } from '../duckdb-client.ts';
 import { jsonStructure, sqlType } from './column-types.ts';
@@ -132,6 +133,24 @@ export function typedReason(f: FieldType, e: string, label: string): string {
     }
   }
   return `CASE WHEN ${e} IS NULL THEN ${missing} ELSE ${sub} END`;
+}
+
+/**
+ * SQL for the ingest rules' reason of a loaded record (`ingestProblem`, same messages):
+ * `ts` (its typed event-time column) outside JavaScript's date range or later than
+ * `now + maxFutureSkewMs`; NULL when neither.
+ */
+export function ingestReasonSql(
+  field: string,
+  rules: { now: number; maxFutureSkewMs: number },
+): string {
+  const e = ident(field);
+  const [before, after] = futureMessage(field, '\u0000', rules).split('\u0000');
+  const [rb, ra] = outOfRangeMessage(field, '\u0000').split('\u0000');
+  return (
+    `CASE WHEN abs(${e}) > ${MAX_DATE_MS} THEN ${sqlString(rb!)} || ${e}::VARCHAR || ${sqlString(ra!)} ` +
+    `WHEN ${e} > ${rules.now + rules.maxFutureSkewMs} THEN ${sqlString(before!)} || ${e}::VARCHAR || ${sqlString(after!)} END`
+  );
 }
 
 export interface SourceFiles {
