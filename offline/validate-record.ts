@@ -8,12 +8,18 @@
  * - a non-nullable field missing or null → `missing required field "context.platform"`
  * - a wrong JSON type → `field "timestamp": expected int64, got string`
  * - a string outside its enum → `field "eventType": "x" is not one of page_view, click, …`
+ * - an int64 beyond ±(2^53 − 1) → `field "timestamp": outside the int64 range read exactly …`
  * - fields are checked in schema order, depth first; map values and array items in order.
  * - then, with the ingest rules: an event time later than now + `ingest.maxFutureSkew` or
  *   outside JavaScript's date range (`ingestProblem`, shared with push and the stream).
  * Unknown fields are ignored.
  */
-import type { FieldType, RecordType } from '../registry/record-schema.ts';
+import {
+  INT64_EXACT_MAX,
+  int64RangeMessage,
+  type FieldType,
+  type RecordType,
+} from '../registry/record-schema.ts';
 
 export function jsonTypeName(v: unknown): string {
   if (Array.isArray(v)) return 'array';
@@ -60,6 +66,8 @@ export function fieldProblem(f: FieldType, v: unknown, label: string): string | 
   if (!typeOk(f, v))
     return `field "${label}": expected ${KIND_NAME[f.kind]}, got ${jsonTypeName(v)}`;
   switch (f.kind) {
+    case 'int64':
+      return Math.abs(v as number) > INT64_EXACT_MAX ? int64RangeMessage(label) : null;
     case 'string':
       return f.enum && !f.enum.includes(v as string)
         ? `field "${label}": ${JSON.stringify(v)} is not one of ${f.enum.join(', ')}`

@@ -4,14 +4,20 @@
  * not know are ignored, at any depth (records inside records, arrays and maps), and a missing
  * nullable field reads as null. So a producer may add optional fields, or drop nullable ones,
  * before the feature repository's schema catches up. What the schema knows is then validated
- * with its zod schema (types, enums, refinements) exactly as before.
+ * with its zod schema (types, enums, refinements) exactly as before; int64 values beyond
+ * ±(2^53 − 1) are refused first, as on the batch path (`int64OutOfRange`).
  *
  * @example
  * const r = parseSourceRecord(batch.recordSchema, batch.spec.schema, JSON.parse(line));
  * if (r.success) use(r.data);
  */
-import type { z } from 'zod';
-import type { FieldType, RecordType } from './record-schema.ts';
+import { z } from 'zod';
+import {
+  INT64_RANGE_PROBLEM,
+  int64OutOfRange,
+  type FieldType,
+  type RecordType,
+} from './record-schema.ts';
 
 const isObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -49,5 +55,13 @@ export function parseSourceRecord(
   type: RecordType,
   raw: unknown,
 ): z.SafeParseReturnType<unknown, unknown> {
-  return schema.safeParse(conformToSchema(type, raw));
+  const conformed = conformToSchema(type, raw);
+  // zod's int() takes 1e20; the batch path rejects what no path can hold exactly.
+  const at = int64OutOfRange(type, conformed, '');
+  if (at !== null)
+    return {
+      success: false,
+      error: new z.ZodError([{ code: 'custom', path: [at], message: INT64_RANGE_PROBLEM }]),
+    };
+  return schema.safeParse(conformed);
 }

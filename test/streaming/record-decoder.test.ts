@@ -105,6 +105,22 @@ describe('record decoder', () => {
     });
   });
 
+  it('refuses int64 values beyond ±(2^53 − 1), as the batch validators do', async () => {
+    const d = decoder(undefined, 'json');
+    const reason = 'outside the int64 range read exactly on every path (±9007199254740991)';
+    expect(await d(Buffer.from(JSON.stringify({ ...tx, timestamp: 1e20 })))).toEqual({
+      ok: false,
+      reason: `schema-invalid: timestamp: ${reason}`,
+    });
+    const items = [{ ...tx.orderItems[0], quantity: -(2 ** 60) }];
+    expect(await d(Buffer.from(JSON.stringify({ ...tx, orderItems: items })))).toEqual({
+      ok: false,
+      reason: `schema-invalid: orderItems[].quantity: ${reason}`,
+    });
+    const edge = { ...tx, orderItems: [{ ...tx.orderItems[0], quantity: 2 ** 53 - 1 }] };
+    expect(await d(Buffer.from(JSON.stringify(edge)))).toEqual({ ok: true, record: edge });
+  });
+
   it('ignores unknown fields and fills missing optional ones, as the batch path does (JSON)', async () => {
     const d = decoder(undefined, 'json');
     // An added optional field at the top and inside the items: ignored.

@@ -9,7 +9,12 @@
  * non-nullable fields and enum violations are checked.
  */
 import { futureMessage, MAX_DATE_MS, outOfRangeMessage } from '../../validate-record.ts';
-import type { FieldType, RecordType } from '../../../registry/record-schema.ts';
+import {
+  INT64_EXACT_MAX,
+  int64RangeMessage,
+  type FieldType,
+  type RecordType,
+} from '../../../registry/record-schema.ts';
 import { ident, sqlString } from '../duckdb-client.ts';
 import { jsonStructure, sqlType } from './column-types.ts';
 
@@ -53,6 +58,9 @@ export function jsonReason(f: FieldType, e: string, label: string): string {
   const wrong = `${sqlString(`field "${label}": expected ${KIND_NAME[f.kind]}, got `)} || ${TYPE_NAME.replaceAll('%', e)}`;
   let sub = 'NULL';
   switch (f.kind) {
+    case 'int64':
+      sub = `CASE WHEN abs(TRY_CAST(${e} AS DOUBLE)) > ${INT64_EXACT_MAX} THEN ${sqlString(int64RangeMessage(label))} END`;
+      break;
     case 'string':
       if (f.enum)
         sub = `CASE WHEN (${e} ->> '$') NOT IN (${inList(f.enum)}) THEN ${sqlString(`field "${label}": `)} || (${e})::VARCHAR || ${sqlString(` is not one of ${f.enum.join(', ')}`)} END`;
@@ -108,6 +116,9 @@ export function typedReason(f: FieldType, e: string, label: string): string {
   const missing = f.nullable ? 'NULL' : sqlString(`missing required field "${label}"`);
   let sub = 'NULL';
   switch (f.kind) {
+    case 'int64':
+      sub = `CASE WHEN ${e} > ${INT64_EXACT_MAX} OR ${e} < -${INT64_EXACT_MAX} THEN ${sqlString(int64RangeMessage(label))} END`;
+      break;
     case 'string':
       if (f.enum)
         sub = `CASE WHEN ${e} NOT IN (${inList(f.enum)}) THEN ${sqlString(`field "${label}": `)} || to_json(${e})::VARCHAR || ${sqlString(` is not one of ${f.enum.join(', ')}`)} END`;
