@@ -38,9 +38,7 @@ export function int64OutOfRange(type: FieldType, v: unknown, label: string): str
   if (v === null || v === undefined) return null;
   switch (type.kind) {
     case 'int64':
-      return typeof v === 'number' && Math.abs(v) > INT64_EXACT_MAX
-        ? int64RangeMessage(label)
-        : null;
+      return typeof v === 'number' && Math.abs(v) > INT64_EXACT_MAX ? label : null;
     case 'record': {
       if (typeof v !== 'object' || Array.isArray(v)) return null;
       for (const [k, f] of Object.entries(type.fields)) {

@@ -144,7 +144,8 @@ const cases: Case[] = [
         [{ ...ev('b2'), timestamp: T0 + 366 * 86_400_000 }],
         'df.timestamp[0]',
       ],
-      ['a row outside the date range', [{ ...ev('b3'), timestamp: 1e20 }], 'df.timestamp[0]'],
+      ['a row outside the date range', [{ ...ev('b3'), timestamp: 9e15 }], 'df.timestamp[0]'],
+      ['an int64 beyond ±(2^53 − 1)', [{ ...ev('b5'), timestamp: 1e20 }], 'df.timestamp[0]'],
       ['a join key over 1024 bytes', [ev('b4', 'u'.repeat(1025))], 'df.userId[0]'],
       ['more than 1000 rows', n(1001, (i) => `r${i}`).map((id) => ev(id)), 'df'],
     ] as const

@@ -44,8 +44,10 @@ describe('POST /push: event times', () => {
   it.each([
     ['a year ahead', T0 + YEAR_MS, /later than now \+ 5m/],
     ['6 minutes ahead', T0 + 6 * 60_000, /later than now \+ 5m/],
-    ['beyond the date range', 1e20, /outside JavaScript's date range/],
-    ['before the date range', -1e20, /outside JavaScript's date range/],
+    ['beyond the date range', 9e15, /^row 1: field "ts": .*outside JavaScript's date range/],
+    ['before the date range', -9e15, /^row 1: field "ts": .*outside JavaScript's date range/],
+    ['beyond the int64 range read exactly', 1e20, /^row 1: ts: outside the int64 range/],
+    ['before the int64 range read exactly', -1e20, /^row 1: ts: outside the int64 range/],
   ])('%s is a 400 naming the row and field, applying nothing', async (_, ts, message) => {
     const r = await push({
       id: ['ok', 'bad'],
@@ -56,7 +58,6 @@ describe('POST /push: event times', () => {
     });
     expect(r.statusCode).toBe(400);
     expect(r.json().error).toMatchObject({ code: 'LARDER_BAD_REQUEST', field: 'df.ts[1]' });
-    expect(r.json().error.message).toMatch(/^row 1: field "ts": /);
     expect(r.json().error.message).toMatch(message);
     expect(await lastKind('f1')).toBe('NOT_FOUND');
   });

@@ -50,7 +50,8 @@ describe('stream worker: event times in the future, oversized keys', () => {
         ...events.slice(0, 50),
         { key: 'year', value: future('f-year', now + YEAR_MS) },
         { key: 'minutes', value: future('f-minutes', now + 6 * 60_000) },
-        { key: 'huge', value: future('f-huge', 1e20) },
+        { key: 'huge', value: future('f-huge', 9e15) },
+        { key: 'int64', value: future('f-int64', 1e20) },
         {
           key: 'long-key',
           value: JSON.stringify({ ...h.events[0], eventId: 'f-key', userId: 'u'.repeat(1025) }),
@@ -68,16 +69,20 @@ describe('stream worker: event times in the future, oversized keys', () => {
     cleanups.push(close);
     const worker = await startTestWorker(store, topics, cleanups, { repo, clock: () => now });
     await waitConsumed(store, worker.group, topics.all);
-    expect(worker.stats.deadLettered).toBe(4);
-    // Every value (last_platform, last_event_ts, ...) is as if the four never existed.
+    expect(worker.stats.deadLettered).toBe(5);
+    // Every value (last_platform, last_event_ts, ...) is as if the five never existed.
     await expectReferenceValues(repo, store, h);
     const dlq = await inspectDlq({ brokers: BROKERS, topic: topics.user_events });
     expect(dlq.map((r) => [r.key, r.reason.split(':')[0], r.sourceOffset])).toEqual([
       ['year', 'future-timestamp', '50'],
       ['minutes', 'future-timestamp', '51'],
       ['huge', 'timestamp-out-of-range', '52'],
-      ['long-key', 'key-too-long', '53'],
+      ['int64', 'schema-invalid', '53'],
+      ['long-key', 'key-too-long', '54'],
     ]);
     expect(dlq[0]!.reason).toMatch(/later than now \+ 5m/);
+    expect(dlq[3]!.reason).toBe(
+      'schema-invalid: timestamp: outside the int64 range read exactly on every path (±9007199254740991)',
+    );
   });
 });
