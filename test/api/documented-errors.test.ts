@@ -8,6 +8,7 @@ import { resolve } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LarderError } from '../../registry/errors.ts';
 import { RateLimiter } from '../../api/auth/rate-limiter.ts';
 import { createGrpcServer, startGrpcServer } from '../../api/grpc/grpc-server.ts';
 import { loadServingService } from '../../api/grpc/load-serving-proto.ts';
@@ -272,6 +273,22 @@ const cases: Case[] = [
         open,
         'readMany',
         async () => [undefined as never],
+        () => post(open, '/get-online-features', read({ user_id: ['u1'] })),
+      ),
+  },
+  {
+    pair: '500 LARDER_STORE_REJECTED',
+    why: 'the store refusing a command (what the Redis store raises on a WRONGTYPE reply)',
+    run: () =>
+      withStore(
+        open,
+        'readMany',
+        async () => {
+          throw new LarderError(
+            'LARDER_STORE_REJECTED',
+            'Redis online store at redis://127.0.0.1:6379/0 refused a command: WRONGTYPE Operation against a key holding the wrong kind of value',
+          );
+        },
         () => post(open, '/get-online-features', read({ user_id: ['u1'] })),
       ),
   },
