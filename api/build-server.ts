@@ -12,6 +12,7 @@ import { LarderError } from '../registry/errors.ts';
 import { authorize, credentialOf } from './auth/authorize.ts';
 import type { Scope } from './auth/key-store.ts';
 import { errorReply } from './error-body.ts';
+import { parseJsonBody } from './json-body.ts';
 import { modelRoutes } from './routes/model-routes.ts';
 import { onlineFeaturesRoute } from './routes/online-features-route.ts';
 import { opsRoutes } from './routes/ops-routes.ts';
@@ -26,6 +27,9 @@ declare module 'fastify' {
   }
 }
 
+/** The largest request body accepted (every route): 8 MiB; larger is a 413. */
+export const BODY_LIMIT = 8 * 1024 * 1024;
+
 /**
  * Builds (but does not listen) the HTTP server; test it with `app.inject`.
  *
@@ -35,14 +39,25 @@ declare module 'fastify' {
  */
 export async function buildServer(
   ctx: ServerContext,
-  opts: { logger?: boolean } = {},
+  opts: { logger?: boolean; logLevel?: string } = {},
 ): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: opts.logger ?? false,
-    bodyLimit: 8 * 1024 * 1024,
+    // logLevel: JSON logs at that level, one line per request only at debug and trace.
+    logger: opts.logLevel ? { level: opts.logLevel } : (opts.logger ?? false),
+    disableRequestLogging:
+      opts.logLevel !== undefined && opts.logLevel !== 'debug' && opts.logLevel !== 'trace',
+    bodyLimit: BODY_LIMIT,
     return503OnClosing: true,
   });
   app.setValidatorCompiler(() => (data) => ({ value: data }));
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
+    try {
+      done(null, parseJsonBody(body as string));
+    } catch (e) {
+      done(e as Error, undefined);
+    }
+  });
   app.setSerializerCompiler(() => (data) => JSON.stringify(data));
 
   await app.register(swagger, {
@@ -98,16 +113,35 @@ export async function buildServer(
       typeof fst.statusCode === 'number' &&
       fst.statusCode < 500
     ) {
-      e = new LarderError('LARDER_BAD_REQUEST', fst.message ?? 'bad request', {
-        field: '(body)',
-        hint:
-          fst.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE'
-            ? 'send Content-Type: application/json'
-            : 'send a valid JSON body',
-      });
+      e =
+        fst.statusCode === 413
+          ? new LarderError('LARDER_PAYLOAD_TOO_LARGE', 'the request body is too large', {
+              field: '(body)',
+              hint: `bodies are limited to ${BODY_LIMIT / 1024 / 1024} MiB; split the request`,
+            })
+          : fst.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE'
+            ? new LarderError(
+                'LARDER_UNSUPPORTED_MEDIA_TYPE',
+                `unsupported Content-Type "${String(request.headers['content-type'])}"`,
+                { field: 'content-type', hint: 'send Content-Type: application/json' },
+              )
+            : new LarderError('LARDER_BAD_REQUEST', fst.message ?? 'bad request', {
+                field: '(body)',
+                hint: 'send a valid JSON body',
+              });
     }
     const r = errorReply(e);
-    if (r.code === 'LARDER_INTERNAL') request.log.error({ err: error }, 'internal error');
+    // Server-side failures (a bug, a failing on-demand transform, a store that is down) are
+    // always logged with their cause: through the JSON log when logging is on, else as one
+    // stderr line naming the request, the code and the cause.
+    if (r.status >= 500) {
+      if (opts.logger || opts.logLevel)
+        request.log.error({ err: error, code: r.code }, r.body.error.message);
+      else
+        process.stderr.write(
+          `larder serve: ${request.method} ${request.url} → ${r.status} ${r.code}: ${String((error as Error).message).replace(/\s*\n\s*/g, ' ')}\n`,
+        );
+    }
     ctx.metrics.errors.inc({ code: r.code });
     if (r.retryAfter !== undefined) reply.header('retry-after', String(r.retryAfter));
     return reply.status(r.status).type('application/json').send(JSON.stringify(r.body));

@@ -5,6 +5,9 @@
  */
 import { ERROR_CODES, LarderError, type ErrorCode } from '../registry/errors.ts';
 
+/** What a client is told about an internal error (the details go to the log, never to it). */
+export const INTERNAL_MESSAGE = 'internal error (see the server log)';
+
 export interface ErrorBody {
   error: { code: ErrorCode; message: string; field?: string; hint?: string };
 }
@@ -29,7 +32,7 @@ export function errorReply(e: unknown): ErrorReply {
       status: 500,
       grpc: ERROR_CODES.LARDER_INTERNAL.grpc,
       code: 'LARDER_INTERNAL',
-      body: { error: { code: 'LARDER_INTERNAL', message: 'internal error (see the server log)' } },
+      body: { error: { code: 'LARDER_INTERNAL', message: INTERNAL_MESSAGE } },
       retryAfter: undefined,
     };
   }

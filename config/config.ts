@@ -17,7 +17,9 @@ import { existsSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
+import { parseDuration } from '../registry/duration.ts';
 import { LarderError } from '../registry/errors.ts';
+import { parseCrashAt, type CrashAt } from './test-crash.ts';
 
 const SqliteConfig = z.object({ type: z.literal('sqlite'), path: z.string().min(1) }).strict();
 const RedisConfig = z
@@ -89,6 +91,20 @@ export const LarderConfigSchema = z
         port: z.number().int().min(0).max(65535).default(6566),
         grpcPort: z.number().int().min(0).max(65535).default(6570),
         maxEntityRows: z.number().int().positive().default(1000),
+        maxPushRows: z.number().int().positive().default(1000),
+      })
+      .strict()
+      .default({}),
+    ingest: z
+      .object({
+        maxFutureSkew: z
+          .string()
+          .default('5m')
+          .superRefine((v, c) => {
+            const d = parseDuration(v);
+            if (typeof d !== 'number') c.addIssue({ code: 'custom', message: d.error });
+          }),
+        maxKeyBytes: z.number().int().positive().default(1024),
       })
       .strict()
       .default({}),
@@ -112,7 +128,19 @@ export interface LarderConfig {
     readonly port: number;
     readonly grpcPort: number;
     readonly maxEntityRows: number;
+    readonly maxPushRows: number;
   };
+  /** Rules every ingest path (push, stream, batch files) applies to a schema-valid record. */
+  readonly ingest: IngestLimitsConfig;
+  /** Tests only: `LARDER_TEST_CRASH_AT=<point>:<n>` (config/test-crash.ts); null otherwise. */
+  readonly testCrashAt: CrashAt | null;
+}
+
+export interface IngestLimitsConfig {
+  /** Records stamped later than now + this (ms) are rejected. */
+  readonly maxFutureSkewMs: number;
+  /** Join-key values longer than this many UTF-8 bytes are rejected. */
+  readonly maxKeyBytes: number;
 }
 
 /** Typed helper for `larder.config.ts`: `export default defineConfig({ ... })`. */
@@ -199,6 +227,12 @@ export function resolveConfig(
         .filter(Boolean),
     };
   }
+  let testCrashAt: CrashAt | null = null;
+  if (env.LARDER_TEST_CRASH_AT) {
+    const p = parseCrashAt(env.LARDER_TEST_CRASH_AT);
+    if ('error' in p) problems.push(p.error);
+    else testCrashAt = p;
+  }
   const r = LarderConfigSchema.safeParse(raw);
   if (!r.success) {
     for (const i of r.error.issues)
@@ -224,6 +258,11 @@ export function resolveConfig(
     offlineStore: c.offlineStore,
     kafka: c.kafka,
     serve: c.serve,
+    ingest: {
+      maxFutureSkewMs: parseDuration(c.ingest.maxFutureSkew) as number,
+      maxKeyBytes: c.ingest.maxKeyBytes,
+    },
+    testCrashAt,
   };
   return deepFreeze(config);
 }

@@ -8,6 +8,8 @@ export const userEventsBatch = batchSource({
   schema: UserEventSchema,
   timestampField: 'timestamp',
   idField: 'eventId',
+  // The keys events carry (spec: properties); reading any other key is refused as a typo.
+  mapKeys: { properties: ['productId', 'category', 'price', 'page', 'query', 'amount'] },
   description: 'Clickstream history: JSON Lines / Parquet files, or the BigQuery table.',
 });
 

@@ -49,6 +49,33 @@ export interface MaterializeRequest {
   start?: (view: FeatureViewSpec) => number | undefined;
   batchSize?: number;
   onProgress?: (p: MaterializeProgress) => void;
+  /**
+   * A write that fails with a retriable error (the online store unavailable) is retried with
+   * exponential backoff (0.1 s doubling to 5 s) for up to `retryForMs` (default 120 000), then
+   * the error is thrown. Writes are idempotent, so retrying a partly applied write is safe.
+   */
+  retryForMs?: number;
+  /** Called before each retry (the CLI prints it). */
+  onRetry?: (r: { view: string; attempt: number; delayMs: number; error: LarderError }) => void;
+}
+
+const RETRY_FIRST_MS = 100;
+const RETRY_MAX_DELAY_MS = 5000;
+
+/** Runs a store write, retrying retriable failures with backoff (see `MaterializeRequest.retryForMs`). */
+async function withRetry(req: MaterializeRequest, view: string, write: () => Promise<void>) {
+  const deadline = Date.now() + (req.retryForMs ?? 120_000);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await write();
+    } catch (e) {
+      if (!(e instanceof LarderError) || !e.retriable) throw e;
+      const delayMs = Math.min(RETRY_MAX_DELAY_MS, RETRY_FIRST_MS * 2 ** (attempt - 1));
+      if (Date.now() + delayMs > deadline) throw e;
+      req.onRetry?.({ view, attempt, delayMs, error: e });
+      await new Promise((r) => setTimeout(r, delayMs));
+    }
+  }
 }
 
 /** The earliest event a read at `end` can need: the longest window or the TTL, whichever is longer. */
@@ -120,8 +147,8 @@ export async function materialize(req: MaterializeRequest): Promise<ViewMaterial
         entityKey: encodeEntityKey(l.key),
         states: l.states,
       }));
-      if (tw.length > 0) await req.online.writeTiles(tw);
-      if (lw.length > 0) await req.online.mergeLifetime(lw);
+      if (tw.length > 0) await withRetry(req, view.name, () => req.online.writeTiles(tw));
+      if (lw.length > 0) await withRetry(req, view.name, () => req.online.mergeLifetime(lw));
       tiles += tw.length;
       lifetime += lw.length;
       progress(false);

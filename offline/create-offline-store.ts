@@ -11,12 +11,17 @@ import type { OfflineStore } from './offline-store.ts';
  * const store = createOfflineStore(config);
  */
 export function createOfflineStore(
-  config: Pick<LarderConfig, 'offlineStore' | 'dataDir' | 'home'>,
+  config: Pick<LarderConfig, 'offlineStore' | 'dataDir' | 'home'> &
+    Partial<Pick<LarderConfig, 'ingest'>>,
 ): OfflineStore {
   const c = config.offlineStore;
   switch (c.type) {
     case 'duckdb':
-      return new DuckDBOfflineStore({ ...c, dataDir: config.dataDir, home: config.home });
+      return new DuckDBOfflineStore(
+        { ...c, dataDir: config.dataDir, home: config.home },
+        null,
+        config.ingest ? { maxFutureSkewMs: config.ingest.maxFutureSkewMs } : {},
+      );
     case 'bigquery':
       return new BigQueryOfflineStore({ ...c, home: config.home });
   }

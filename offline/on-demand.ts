@@ -3,6 +3,7 @@
  * online path calls, fed whole columns (never one JSON row at a time).
  */
 import { LarderError } from '../registry/errors.ts';
+import { evaluateOnDemand } from '../registry/on-demand-eval.ts';
 import type { Repository } from '../registry/repository.ts';
 
 /** Column name of a feature's value inside a batch. */
@@ -11,8 +12,9 @@ export type ColumnOf = (view: string, feature: string) => string;
 /**
  * Evaluates every on-demand view in `views` over `columns` (inputs looked up with `columnOf`;
  * request fields are columns of the same name) and returns their output columns, keyed by
- * `columnOf(odfv, feature)`. Values are normalized (undefined and non-finite numbers → null)
- * unless `raw`, for callers that convert every value anyway (they must treat those as null).
+ * `columnOf(odfv, feature)`, checked and normalized by {@link evaluateOnDemand} exactly as the
+ * online path does (undefined and non-finite numbers are null; a value of the wrong type is an
+ * error).
  */
 export function applyOnDemand(
   repo: Repository,
@@ -21,7 +23,6 @@ export function applyOnDemand(
   size: number,
   timestamps: readonly number[],
   columnOf: ColumnOf,
-  { raw = false }: { raw?: boolean } = {},
 ): Record<string, unknown[]> {
   const out: Record<string, unknown[]> = {};
   for (const name of views) {
@@ -39,21 +40,8 @@ export function applyOnDemand(
       }
       inputs[k] = values;
     }
-    const result = od.transform(inputs, { size, timestamps });
-    for (const f of od.spec.features) {
-      const values = result[f.name];
-      if (!Array.isArray(values) || values.length !== size) {
-        throw new LarderError(
-          'LARDER_INTERNAL',
-          `on-demand view "${name}" returned ${Array.isArray(values) ? `${values.length} values` : 'no column'} for "${f.name}", expected ${size}`,
-        );
-      }
-      out[columnOf(name, f.name)] = raw
-        ? values
-        : values.map((v) =>
-            v === undefined || (typeof v === 'number' && !Number.isFinite(v)) ? null : v,
-          );
-    }
+    const result = evaluateOnDemand(od, inputs, { size, timestamps });
+    for (const f of od.spec.features) out[columnOf(name, f.name)] = result[f.name]!;
   }
   return out;
 }

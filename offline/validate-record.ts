@@ -8,10 +8,18 @@
  * - a non-nullable field missing or null → `missing required field "context.platform"`
  * - a wrong JSON type → `field "timestamp": expected int64, got string`
  * - a string outside its enum → `field "eventType": "x" is not one of page_view, click, …`
+ * - an int64 beyond ±(2^53 − 1) → `field "timestamp": outside the int64 range read exactly …`
  * - fields are checked in schema order, depth first; map values and array items in order.
+ * - then, with the ingest rules: an event time later than now + `ingest.maxFutureSkew` or
+ *   outside JavaScript's date range (`ingestProblem`, shared with push and the stream).
  * Unknown fields are ignored.
  */
-import type { FieldType, RecordType } from '../registry/record-schema.ts';
+import {
+  INT64_EXACT_MAX,
+  int64RangeMessage,
+  type FieldType,
+  type RecordType,
+} from '../registry/record-schema.ts';
 
 export function jsonTypeName(v: unknown): string {
   if (Array.isArray(v)) return 'array';
@@ -58,6 +66,8 @@ export function fieldProblem(f: FieldType, v: unknown, label: string): string | 
   if (!typeOk(f, v))
     return `field "${label}": expected ${KIND_NAME[f.kind]}, got ${jsonTypeName(v)}`;
   switch (f.kind) {
+    case 'int64':
+      return Math.abs(v as number) > INT64_EXACT_MAX ? int64RangeMessage(label) : null;
     case 'string':
       return f.enum && !f.enum.includes(v as string)
         ? `field "${label}": ${JSON.stringify(v)} is not one of ${f.enum.join(', ')}`
@@ -85,18 +95,35 @@ export function fieldProblem(f: FieldType, v: unknown, label: string): string | 
   }
 }
 
-/** Why a parsed record violates `schema`, or null. */
-export function recordProblem(schema: RecordType, record: unknown): string | null {
+/** The ingest rules a batch file's records are checked with (key sizes are not checked). */
+export interface BatchIngestRules {
+  timestampField: string;
+  now: number;
+  maxFutureSkewMs: number;
+}
+
+/** Why a parsed record violates `schema` (then the ingest rules, if given), or null. */
+export function recordProblem(
+  schema: RecordType,
+  record: unknown,
+  ingest?: BatchIngestRules,
+): string | null {
   if (!isObject(record)) return 'not a JSON object';
   for (const [k, f] of Object.entries(schema.fields)) {
     const p = fieldProblem(f, record[k], k);
     if (p) return p;
   }
-  return null;
+  if (!ingest) return null;
+  const p = ingestProblem(record, ingest.timestampField, [], { ...ingest, maxKeyBytes: Infinity });
+  return p ? p.message : null;
 }
 
 /** Why one JSON Lines line is rejected, or null (blank lines are skipped, not rejected). */
-export function lineProblem(schema: RecordType, line: string): string | null {
+export function lineProblem(
+  schema: RecordType,
+  line: string,
+  ingest?: BatchIngestRules,
+): string | null {
   if (line.trim() === '') return null;
   let v: unknown;
   try {
@@ -104,5 +131,92 @@ export function lineProblem(schema: RecordType, line: string): string | null {
   } catch {
     return 'invalid JSON';
   }
-  return recordProblem(schema, v);
+  return recordProblem(schema, v, ingest);
 }
+
+/** JavaScript's date range: `new Date(ms)` is valid for |ms| ≤ 8.64e15. */
+export const MAX_DATE_MS = 8.64e15;
+
+/** The limits every ingest path (push, stream, batch files) applies on top of the schema. */
+export interface IngestLimits {
+  /** Wall clock, epoch ms. */
+  now: number;
+  /** Records stamped later than `now + maxFutureSkewMs` are rejected. */
+  maxFutureSkewMs: number;
+  /** Join-key values (strings) longer than this many UTF-8 bytes are rejected. */
+  maxKeyBytes: number;
+}
+
+export interface IngestProblem {
+  /** Stable reason code (the stream's dead-letter reasons start with it). */
+  code: 'future-timestamp' | 'timestamp-out-of-range' | 'key-too-long';
+  /** The record field at fault. */
+  field: string;
+  /** What is wrong, naming the field and the setting to change. */
+  message: string;
+}
+
+/**
+ * Why a schema-valid record cannot be ingested: its event time lies beyond JavaScript's date
+ * range or later than now + the allowed skew (`ingest.maxFutureSkew`: such a record would win
+ * every later `last` comparison), or a join-key field holds a value longer than
+ * `ingest.maxKeyBytes` (it would become an online-store key). Null when it can.
+ *
+ * @example
+ * ingestProblem({ timestamp: Date.now() + 365 * 86_400_000 }, 'timestamp', [], { now: Date.now(), maxFutureSkewMs: 300_000, maxKeyBytes: 1024 });
+ * // { code: 'future-timestamp', field: 'timestamp', message: 'field "timestamp": 2027-… is later than now + 5m …' }
+ */
+export function ingestProblem(
+  record: Readonly<Record<string, unknown>>,
+  timestampField: string,
+  joinKeyFields: Iterable<string>,
+  limits: IngestLimits,
+): IngestProblem | null {
+  const ts = record[timestampField];
+  if (typeof ts === 'number') {
+    if (!Number.isFinite(ts) || Math.abs(ts) > MAX_DATE_MS)
+      return {
+        code: 'timestamp-out-of-range',
+        field: timestampField,
+        message: outOfRangeMessage(timestampField, String(ts)),
+      };
+    const latest = limits.now + limits.maxFutureSkewMs;
+    if (ts > latest)
+      return {
+        code: 'future-timestamp',
+        field: timestampField,
+        message: futureMessage(timestampField, String(ts), limits),
+      };
+  }
+  for (const k of joinKeyFields) {
+    const v = record[k];
+    if (typeof v !== 'string' || v.length * 3 <= limits.maxKeyBytes) continue;
+    const bytes = Buffer.byteLength(v, 'utf8');
+    if (bytes > limits.maxKeyBytes)
+      return {
+        code: 'key-too-long',
+        field: k,
+        message: `field "${k}": a join key of ${bytes} bytes; the limit is ${limits.maxKeyBytes} (ingest.maxKeyBytes)`,
+      };
+  }
+  return null;
+}
+
+const skewText = (ms: number): string => (ms % 60_000 === 0 ? `${ms / 60_000}m` : `${ms / 1000}s`);
+
+/**
+ * The reason of a record stamped later than now + the skew; `ts` is its event time as text
+ * (so the SQL mirror, `offline/duckdb/sql/read-source.ts`, builds the same message).
+ */
+export function futureMessage(
+  field: string,
+  ts: string,
+  limits: { now: number; maxFutureSkewMs: number },
+): string {
+  const latest = new Date(limits.now + limits.maxFutureSkewMs).toISOString();
+  return `field "${field}": ${ts} is later than now + ${skewText(limits.maxFutureSkewMs)} (${latest}); raise ingest.maxFutureSkew if clocks differ more`;
+}
+
+/** The reason of a record stamped outside JavaScript's date range. */
+export const outOfRangeMessage = (field: string, ts: string): string =>
+  `field "${field}": ${ts} is outside JavaScript's date range (±8.64e15 ms)`;

@@ -10,6 +10,7 @@ import {
   type FeatureRef,
 } from '../api/feature-server/feature-plan.ts';
 import { LarderError } from '../registry/errors.ts';
+import { evaluateOnDemand } from '../registry/on-demand-eval.ts';
 import type { Repository } from '../registry/repository.ts';
 import type { ValueType } from '../registry/types.ts';
 import type { FeatureStatus, OnlineStore, ReadRequest, ReadResult } from './online-store.ts';
@@ -226,7 +227,7 @@ export async function getOnlineFeatures(
           inputs[input.name] = c.values;
         }
       }
-      return s.def.transform(inputs, { size: n, timestamps });
+      return evaluateOnDemand(s.def, inputs, { size: n, timestamps });
     });
   }
 
@@ -242,7 +243,7 @@ export async function getOnlineFeatures(
     const values = new Array<unknown>(n);
     const statuses = new Array<FeatureStatus>(n);
     for (let i = 0; i < n; i++) {
-      const v = raw?.[i] ?? null;
+      const v = raw![i];
       values[i] = v;
       statuses[i] = v === null ? 'NULL_VALUE' : 'PRESENT';
     }

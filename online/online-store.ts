@@ -106,6 +106,31 @@ export interface StreamBatch {
  */
 export type StreamBatchOutcome = 'applied' | 'duplicate' | 'overlap';
 
+/**
+ * A push's folded writes, applied at most once per idempotency key (`POST /push` with an
+ * `Idempotency-Key`). The key is stored with the request's fingerprint and its answer, and
+ * expires `ttlMs` after it was stored (store clock).
+ */
+export interface IdempotentWrite {
+  /** The client's key, any string; stored per namespace. */
+  key: string;
+  /** What the request meant (a hash), to tell a retry from a different request under the same key. */
+  fingerprint: string;
+  /** The answer to return to retries (JSON text). */
+  response: string;
+  ttlMs: number;
+  tiles: readonly TileWrite[];
+  lifetime: readonly LifetimeWrite[];
+}
+
+/**
+ * - `applied`: the merges were written and the key stored.
+ * - `duplicate`: the key was stored already (by an earlier or a concurrent write); nothing was
+ *   written; `fingerprint` and `response` are the stored ones.
+ */
+export type IdempotentOutcome =
+  { status: 'applied' } | { status: 'duplicate'; fingerprint: string; response: string };
+
 /** The stored checkpoint of one partition. */
 export interface StoredCheckpoint {
   partition: number;
@@ -156,6 +181,17 @@ export interface OnlineStore {
    * const outcome = await store.applyStreamBatch({ tiles, lifetime, checkpoint: { group: 'larder-stream', topic: 'user-events', partition: 0, from: 100, offset: 199 } });
    */
   applyStreamBatch(batch: StreamBatch): Promise<StreamBatchOutcome>;
+  /**
+   * Push path, at most once per key: merges `write.tiles` / `write.lifetime` and stores the key
+   * unless the key is stored already (then writes nothing and returns the stored fingerprint
+   * and answer). SQLite and Redis: one transaction / script. Redis Cluster: one guarded script
+   * per slot (each slot applies a key at most once), then the key; a retry after a crash in
+   * between completes the slots that missed it. Of concurrent writes with one key, one applies.
+   *
+   * @example
+   * const r = await store.applyIdempotent({ key: 'k1', fingerprint, response: '{"rows":1}', ttlMs: 86_400_000, tiles, lifetime });
+   */
+  applyIdempotent(write: IdempotentWrite): Promise<IdempotentOutcome>;
   /** Stored checkpoints of every partition of `topic` consumed by `group`. */
   readCheckpoints(group: string, topic: string): Promise<StoredCheckpoint[]>;
 

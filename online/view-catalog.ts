@@ -33,12 +33,25 @@ export function tileExpiry(plan: ViewWritePlan, hopMs: number, hop: number): num
       },
     );
   }
-  return tileExpiresAt(hop, w, hopMs);
+  return inRange(plan, tileExpiresAt(hop, w, hopMs), `hop ${hop} of ${hopMs} ms`);
 }
 
 /** A lifetime state expires one ms after it leaves the TTL; a null state lives one TTL from now. */
 export function lifetimeExpiry(plan: ViewWritePlan, ts: number | null, now: number): number {
-  return (ts ?? now) + plan.spec.ttlMs + 1;
+  return inRange(plan, (ts ?? now) + plan.spec.ttlMs + 1, `event time ${ts}`);
+}
+
+/**
+ * Every store must be able to keep the expiry (Redis needs an integer): beyond 2^53 ms (a
+ * JSON-valid int64 event time such as 1e21) the write is refused before anything is written.
+ */
+function inRange(plan: ViewWritePlan, expiresAt: number, what: string): number {
+  if (Number.isSafeInteger(expiresAt)) return expiresAt;
+  throw new LarderError(
+    'LARDER_BAD_REQUEST',
+    `feature view "${plan.spec.name}": ${what} is out of range (its expiry ${expiresAt} is beyond 2^53 ms)`,
+    { hint: 'event times are epoch milliseconds; check the producer of this record' },
+  );
 }
 
 function buildPlan(spec: FeatureViewSpec): ViewWritePlan {

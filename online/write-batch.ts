@@ -82,7 +82,12 @@ export function overwriteOps(
   return [...groups.values()];
 }
 
-/** Merges: deltas of the same field in one batch are combined first. Caller states are not mutated. */
+/**
+ * Merges: deltas of the same field in one batch are combined first. Caller states are not
+ * mutated. Null lifetime states carry nothing to merge, and an entity left without any field
+ * (a record with its entity key but none of the view's inputs) is not in the result: stores
+ * must never be asked to read or write zero fields of a key.
+ */
 export function mergeOps(
   catalog: ViewCatalog,
   tiles: readonly TileWrite[],
@@ -116,7 +121,7 @@ export function mergeOps(
       if (expiresAt > g.expiresAt) g.expiresAt = expiresAt;
     }
   }
-  return [...groups.values()];
+  return [...groups.values()].filter((g) => g.fields.size > 0);
 }
 
 /** Merges `delta` into `into` (mutated) feature by feature; `delta` is not mutated. */

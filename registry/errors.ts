@@ -18,11 +18,23 @@ export const ERROR_CODES = {
   LARDER_REGISTRY_LOCKED: { http: 503, grpc: 10, retriable: true },
   LARDER_NOT_FOUND: { http: 404, grpc: 5, retriable: false },
   LARDER_BAD_REQUEST: { http: 400, grpc: 3, retriable: false },
+  /** A request body that is not `application/json` (or `text/plain`). */
+  LARDER_UNSUPPORTED_MEDIA_TYPE: { http: 415, grpc: 3, retriable: false },
+  /** The request body exceeds the server's body limit (8 MiB). */
+  LARDER_PAYLOAD_TOO_LARGE: { http: 413, grpc: 8, retriable: false },
+  /** An `Idempotency-Key` already used (within its retention) for a different push body. */
+  LARDER_IDEMPOTENCY_KEY_REUSED: { http: 422, grpc: 3, retriable: false },
   LARDER_UNAUTHENTICATED: { http: 401, grpc: 16, retriable: false },
   LARDER_FORBIDDEN: { http: 403, grpc: 7, retriable: false },
   LARDER_RATE_LIMITED: { http: 429, grpc: 8, retriable: true },
   LARDER_STORE_UNAVAILABLE: { http: 503, grpc: 14, retriable: true },
+  /** The store answered but refused the command (a reply error): retrying the same write cannot help. */
+  LARDER_STORE_REJECTED: { http: 500, grpc: 13, retriable: false },
+  /** The Avro schema registry cannot be reached or answered 5xx: the record is fine, retry. */
+  LARDER_SCHEMA_REGISTRY_UNAVAILABLE: { http: 503, grpc: 14, retriable: true },
   LARDER_INTERNAL: { http: 500, grpc: 13, retriable: false },
+  /** An on-demand transform threw or returned a wrong column or value (registry/on-demand-eval.ts). */
+  LARDER_ON_DEMAND_FAILED: { http: 500, grpc: 13, retriable: false },
 } as const satisfies Record<string, ErrorInfo>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

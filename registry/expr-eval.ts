@@ -2,6 +2,7 @@
  * Compiles record expressions into plain closures for the TypeScript engines (stream worker,
  * push path, reference evaluator). Compiled once per definition, called per record.
  */
+import { compareCodePoints } from './aggregation/compare-code-points.ts';
 import { splitArrayPath, type ExprNode } from './expr.ts';
 import type { Scalar } from './types.ts';
 
@@ -9,7 +10,11 @@ export type Value = Scalar | null;
 type Rec = Record<string, unknown>;
 export type Evaluator = (record: Rec) => Value;
 
-const DECIMAL = /^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$/;
+/**
+ * Whitespace is ASCII space, tab, CR, LF and FF only (RE2's `\s`, which the SQL renderings use;
+ * JS's `\s` would also take NBSP, VT, U+2028, BOM…).
+ */
+const DECIMAL = /^[ \t\n\r\f]*[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?[ \t\n\r\f]*$/;
 
 /** `"19.99"` → 19.99; anything that is not a plain decimal number → null (SQL's TRY_CAST). */
 export function decimalToNumber(v: unknown): number | null {
@@ -42,6 +47,11 @@ export function compilePath(path: string): (record: Rec) => unknown {
 
 function compare(op: string, a: Value, b: Value): boolean | null {
   if (a === null || b === null) return null;
+  // Strings order by code point, as SQL does (JS's `<` compares UTF-16 code units).
+  if (typeof a === 'string' && typeof b === 'string' && op !== 'eq' && op !== 'ne') {
+    const c = compareCodePoints(a, b);
+    return op === 'gt' ? c > 0 : op === 'ge' ? c >= 0 : op === 'lt' ? c < 0 : c <= 0;
+  }
   switch (op) {
     case 'eq':
       return a === b;

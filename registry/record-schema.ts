@@ -12,11 +12,63 @@ export type FieldType =
   | { kind: 'int64'; nullable: boolean }
   | { kind: 'float64'; nullable: boolean }
   | { kind: 'bool'; nullable: boolean }
-  | { kind: 'map'; nullable: boolean; values: FieldType }
+  /** `keys`: the map's known keys, when the source declares them (`mapKeys`); else any key. */
+  | { kind: 'map'; nullable: boolean; values: FieldType; keys?: string[] }
   | { kind: 'array'; nullable: boolean; items: FieldType }
   | { kind: 'record'; nullable: boolean; fields: Record<string, FieldType> };
 
 export type RecordType = Extract<FieldType, { kind: 'record' }>;
+
+/**
+ * The int64 values every path reads exactly: JavaScript's safe integers, ±(2^53 − 1). A larger
+ * JSON integer (`1e20`) is rejected with {@link int64RangeMessage} by the batch validators (JS
+ * and SQL), the stream decoder and `/push` alike, instead of being rounded on one path and
+ * read as NULL on another.
+ */
+export const INT64_EXACT_MAX = Number.MAX_SAFE_INTEGER;
+
+export const INT64_RANGE_PROBLEM = `outside the int64 range read exactly on every path (±${INT64_EXACT_MAX})`;
+
+export function int64RangeMessage(label: string): string {
+  return `field "${label}": ${INT64_RANGE_PROBLEM}`;
+}
+
+/** The label (`orderItems[].quantity`) of the first int64 value of `v` outside ±(2^53 − 1), or null. */
+export function int64OutOfRange(type: FieldType, v: unknown, label: string): string | null {
+  if (v === null || v === undefined) return null;
+  switch (type.kind) {
+    case 'int64':
+      return typeof v === 'number' && Math.abs(v) > INT64_EXACT_MAX ? label : null;
+    case 'record': {
+      if (typeof v !== 'object' || Array.isArray(v)) return null;
+      for (const [k, f] of Object.entries(type.fields)) {
+        const p = int64OutOfRange(
+          f,
+          (v as Record<string, unknown>)[k],
+          label ? `${label}.${k}` : k,
+        );
+        if (p) return p;
+      }
+      return null;
+    }
+    case 'map':
+      if (typeof v !== 'object' || Array.isArray(v)) return null;
+      for (const x of Object.values(v as Record<string, unknown>)) {
+        const p = int64OutOfRange(type.values, x, `${label}.*`);
+        if (p) return p;
+      }
+      return null;
+    case 'array':
+      if (!Array.isArray(v)) return null;
+      for (const x of v) {
+        const p = int64OutOfRange(type.items, x, `${label}[]`);
+        if (p) return p;
+      }
+      return null;
+    default:
+      return null;
+  }
+}
 
 /** Translates a zod schema into a {@link FieldType}; throws on zod constructs sources cannot use. */
 export function describeZod(schema: z.ZodTypeAny, where = 'record'): FieldType {
@@ -85,6 +137,18 @@ export function resolvePath(schema: RecordType, path: string): ResolvedPath | { 
     return { error: `"${path}" is a ${f.kind}; select one of its scalar fields` };
   }
   return { type: f.kind, nullable: f.nullable, multi: false };
+}
+
+/** The field (the schema's own object) a path of record fields names, or why it names none. */
+export function fieldOf(schema: RecordType, path: string): FieldType | { error: string } {
+  const r = resolveField(schema, path);
+  if ('error' in r) return r;
+  let cur: FieldType = schema;
+  for (const p of path.split('.')) {
+    if (cur.kind !== 'record') return { error: `"${path}" goes through a ${cur.kind}` };
+    cur = cur.fields[p]!;
+  }
+  return cur;
 }
 
 function resolveField(schema: RecordType, path: string): FieldType | { error: string } {

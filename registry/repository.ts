@@ -4,6 +4,9 @@
  * schemas and on-demand transforms — that the JSON registry cannot hold).
  */
 import { DefinitionError, LarderError, type Problem } from './errors.ts';
+import type { ExprNode } from './expr.ts';
+import { exprPaths, sameKey, undeclaredMapKeys } from './expr-typos.ts';
+import { batchOf } from './dsl/sources.ts';
 import type { Definition } from './dsl/definition.ts';
 import type { EntityDef } from './dsl/entity.ts';
 import type { FeatureServiceDef } from './dsl/feature-service.ts';
@@ -159,6 +162,52 @@ export class Repository {
     });
   }
 
+  /**
+   * Keys of one map (whose keys `mapKeys` does not declare) read in two spellings across the
+   * views (`properties.productId` here, `properties.product_id` there): one is a typo.
+   */
+  #keySpellings(): Problem[] {
+    const byMap = new Map<string, MapKeyRead[]>();
+    for (const v of this.featureViews.values()) {
+      const batch = batchOf(v.source).spec;
+      const exprs: [string, ExprNode | null][] = [
+        ...Object.entries(v.spec.keys).map(([k, e]): [string, ExprNode] => [`keys.${k}`, e]),
+        ['filter', v.spec.filter],
+        ...v.spec.features.flatMap((f): [string, ExprNode | null][] =>
+          [f.input, f.weight, f.where].map((e) => [`features.${f.name}`, e]),
+        ),
+      ];
+      for (const [field, e] of exprs) {
+        if (!e) continue;
+        for (const path of exprPaths(e))
+          for (const { map, key } of undeclaredMapKeys(batch.schema, path)) {
+            const id = `${batch.name}\u0000${map}`;
+            if (!byMap.has(id)) byMap.set(id, []);
+            byMap.get(id)!.push({ view: v, field, path, key });
+          }
+      }
+    }
+    const problems: Problem[] = [];
+    const seen = new Set<string>();
+    for (const [id, reads] of byMap) {
+      const [batch, map] = id.split('\u0000') as [string, string];
+      for (const r of reads) {
+        const other = reads.find((o) => sameKey(o.key, r.key));
+        const once = `${r.view.spec.name}\u0000${r.field}\u0000${r.key}`;
+        if (!other || seen.has(once)) continue;
+        seen.add(once);
+        problems.push({
+          at: r.view.definedAt,
+          object: `feature view "${r.view.spec.name}"`,
+          field: r.field,
+          message: `"${r.path}" reads key "${r.key}" of ${map}, but feature view "${other.view.spec.name}" reads "${other.key}": one of the two spellings is probably a typo`,
+          hint: `use one spelling, or declare the keys of ${map} in mapKeys of batch source "${batch}"`,
+        });
+      }
+    }
+    return problems;
+  }
+
   #validate(): Problem[] {
     const problems: Problem[] = [];
     const p = (d: Definition, field: string, message: string, hint?: string): void => {
@@ -204,6 +253,7 @@ export class Repository {
         p(v, 'source', `source "${src}" is not exported by the repository`);
       }
     }
+    problems.push(...this.#keySpellings());
     for (const od of this.onDemandViews.values()) {
       for (const [name, input] of Object.entries(od.spec.inputs)) {
         if (input.from === 'request') continue;
@@ -304,6 +354,13 @@ export class Repository {
     }
     return problems;
   }
+}
+
+interface MapKeyRead {
+  view: FeatureViewDef;
+  field: string;
+  path: string;
+  key: string;
 }
 
 export function label(kind: ObjectKind): string {

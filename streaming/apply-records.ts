@@ -220,11 +220,19 @@ export function foldRecords(
   };
 }
 
-/** Longest window among the features of the online views fed by `source` (0 if none). */
-export function longestWindowMs(repo: Repository, source: string): number {
+/**
+ * How old a record of `source` may be and still change a served value (0 if nothing is
+ * served): the largest of the windows of the online views it feeds and of the TTLs of those
+ * views that have lifetime features (a lifetime value is served until it is older than the
+ * TTL, so a late record within the TTL can still be the newest one).
+ */
+export function maxRecordAgeMs(repo: Repository, source: string): number {
   let max = 0;
   for (const v of viewsOf(repo, source))
-    for (const f of v.spec.features) if (f.windowMs !== null && f.windowMs > max) max = f.windowMs;
+    for (const f of v.spec.features) {
+      const age = f.windowMs ?? v.spec.ttlMs;
+      if (age > max) max = age;
+    }
   return max;
 }
 

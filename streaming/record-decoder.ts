@@ -4,6 +4,10 @@
  * binary body. A JSON source also accepts wire-format Avro (JSON never starts with a 0 byte).
  */
 import type { z } from 'zod';
+import { ingestProblem } from '../offline/validate-record.ts';
+import { LarderError } from '../registry/errors.ts';
+import { describeZod, type RecordType } from '../registry/record-schema.ts';
+import { parseSourceRecord } from '../registry/source-record.ts';
 import type { AvroSchemas } from './avro-schemas.ts';
 
 export type DecodeResult =
@@ -13,9 +17,21 @@ export interface DecoderOptions {
   source: string;
   encoding: 'json' | 'avro';
   schema: z.ZodTypeAny;
+  /** The batch source's `spec.schema` (default: described from `schema`). */
+  recordType?: RecordType;
   avro: AvroSchemas;
   /** Top-level fields the source's views read entity keys from (for the `missing-join-key` reason). */
   joinKeyFields: ReadonlySet<string>;
+  /**
+   * The shared ingest rules (`offline/validate-record.ts`), checked after the schema: the
+   * record's event-time field, the wall clock, `ingest.maxFutureSkew` and `ingest.maxKeyBytes`.
+   */
+  ingest?: {
+    timestampField: string;
+    clock: () => number;
+    maxFutureSkewMs: number;
+    maxKeyBytes: number;
+  };
 }
 
 /** avsc decodes records to class instances with enumerable prototype methods: keep own data only. */
@@ -27,7 +43,14 @@ function toPlain(v: unknown): unknown {
   return out;
 }
 
-/** Reasons start with a stable code: `unparseable`, `bad-magic-byte`, `schema-invalid`, `missing-join-key`. */
+/**
+ * Reasons start with a stable code: `unparseable`, `bad-magic-byte`, `schema-invalid`,
+ * `missing-join-key`, and from the ingest rules (`offline/validate-record.ts`)
+ * `future-timestamp`, `timestamp-out-of-range`, `key-too-long`. Fields the schema does not know are ignored and missing nullable fields
+ * read as null (`registry/source-record.ts`); Avro bodies are resolved from their writer schema
+ * to the repository's. Rejects (instead of answering) only when the record cannot be judged now:
+ * a schema registry that is down (LARDER_SCHEMA_REGISTRY_UNAVAILABLE, transient).
+ */
 export type RecordDecoder = (value: Buffer | null) => Promise<DecodeResult>;
 
 /**
@@ -36,9 +59,21 @@ export type RecordDecoder = (value: Buffer | null) => Promise<DecodeResult>;
  * const r = await decode(message.value);
  */
 export function createRecordDecoder(opts: DecoderOptions): RecordDecoder {
+  const type = opts.recordType ?? (describeZod(opts.schema) as RecordType);
   const validate = (raw: unknown): DecodeResult => {
-    const r = opts.schema.safeParse(raw);
-    if (r.success) return { ok: true, record: r.data as Record<string, unknown> };
+    const r = parseSourceRecord(opts.schema, type, raw);
+    if (r.success) {
+      const record = r.data as Record<string, unknown>;
+      const ing = opts.ingest;
+      const p = ing
+        ? ingestProblem(record, ing.timestampField, opts.joinKeyFields, {
+            now: ing.clock(),
+            maxFutureSkewMs: ing.maxFutureSkewMs,
+            maxKeyBytes: ing.maxKeyBytes,
+          })
+        : null;
+      return p ? { ok: false, reason: `${p.code}: ${p.message}` } : { ok: true, record };
+    }
     const issue = r.error.issues[0]!;
     const path = issue.path.join('.') || '(record)';
     const top = String(issue.path[0] ?? '');
@@ -57,9 +92,11 @@ export function createRecordDecoder(opts: DecoderOptions): RecordDecoder {
     if (value[0] === 0 && value.length >= 5) {
       let decoded: unknown;
       try {
-        const type = await opts.avro.typeFor(opts.source, value.readUInt32BE(1));
-        decoded = toPlain(type.fromBuffer(value.subarray(5)));
+        decoded = toPlain(
+          await opts.avro.decode(opts.source, value.readUInt32BE(1), value.subarray(5)),
+        );
       } catch (e) {
+        if (e instanceof LarderError && e.retriable) throw e;
         return { ok: false, reason: `unparseable: Avro: ${(e as Error).message}` };
       }
       return validate(decoded);

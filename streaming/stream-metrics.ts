@@ -1,8 +1,9 @@
 /**
  * The stream worker's metrics, in their own prom-client registry (not the server's):
  * records per topic, consumer lag per partition, DLQ and skipped-too-old counts, freshness
- * (Kafka append time → readable in the online store) and batch sizes. Served as Prometheus
- * text on `/metrics` and as the dashboard's JSON on `/metrics.json` by {@link serveStreamMetrics}.
+ * (Kafka append time → readable in the online store), batch sizes, transient retries and the
+ * partitions waiting on one. Served as Prometheus text on `/metrics`, as the dashboard's JSON
+ * on `/metrics.json` and as readiness on `/ready` by {@link serveStreamMetrics}.
  */
 import { StreamDashboardJson } from './stream-dashboard-json.ts';
 import { createServer, type Server } from 'node:http';
@@ -16,6 +17,10 @@ export interface StreamMetrics {
   readonly lag: Gauge<'topic' | 'partition'>;
   readonly freshness: Histogram<'topic'>;
   readonly batchSize: Histogram<'topic'>;
+  readonly retries: Counter<'topic' | 'code'>;
+  readonly retrying: Gauge<'topic' | 'partition'>;
+  /** Partitions waiting on a transient failure now (`topic/partition` → why, since when): `/ready`. */
+  readonly waiting: Map<string, { topic: string; partition: number; error: string; since: number }>;
 }
 
 /** A fresh registry with every stream metric. */
@@ -38,7 +43,7 @@ export function createStreamMetrics(): StreamMetrics {
     }),
     skippedTooOld: new Counter({
       name: 'larder_stream_skipped_too_old_total',
-      help: 'Records older than the longest window of their views, skipped',
+      help: 'Records older than the longest window and lifetime TTL of their views, skipped',
       labelNames: ['topic'],
       registers,
     }),
@@ -62,11 +67,26 @@ export function createStreamMetrics(): StreamMetrics {
       buckets: [1, 10, 50, 100, 250, 500, 1000, 2500, 5000],
       registers,
     }),
+    retries: new Counter({
+      name: 'larder_stream_retries_total',
+      help: 'Batch attempts that failed transiently (store, broker or schema registry unavailable) and were retried, per error code',
+      labelNames: ['topic', 'code'],
+      registers,
+    }),
+    retrying: new Gauge({
+      name: 'larder_stream_retrying',
+      help: '1 while a partition waits on a transient failure, else 0',
+      labelNames: ['topic', 'partition'],
+      registers,
+    }),
+    waiting: new Map(),
   };
 }
 
 /**
- * Serves `/metrics` (Prometheus text) and `/metrics.json` on 127.0.0.1:`port`.
+ * Serves `/metrics` (Prometheus text), `/metrics.json` and `/ready` on 127.0.0.1:`port`.
+ * `/ready` is 200 `{"ready":true}`, or 503 `{"ready":false,"waiting":[{topic, partition, error,
+ * since}]}` while a partition waits on a transient failure (retrying with backoff).
  *
  * @example
  * const server = await serveStreamMetrics(metrics, 9464);
@@ -83,6 +103,10 @@ export async function serveStreamMetrics(
       if (path === '/metrics') {
         res.writeHead(200, { 'content-type': metrics.registry.contentType });
         res.end(await metrics.registry.metrics());
+      } else if (path === '/ready') {
+        const waiting = [...metrics.waiting.values()];
+        res.writeHead(waiting.length === 0 ? 200 : 503, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(waiting.length === 0 ? { ready: true } : { ready: false, waiting }));
       } else if (path === '/metrics.json') {
         res.writeHead(200, { 'content-type': 'application/json' });
         res.end(JSON.stringify(await dashboard.json()));

@@ -1,11 +1,11 @@
 /**
  * What the worker needs per consumed topic: the stream source behind it, its decoder, its
- * batch source's fields, its longest window, its DLQ topic.
+ * batch source's fields, its too-old cutoff, its DLQ topic.
  */
 import { resolveTopic } from '../registry/dsl/sources.ts';
 import type { Repository } from '../registry/repository.ts';
 import type { AvroSchemas } from './avro-schemas.ts';
-import { joinKeyFields, longestWindowMs } from './apply-records.ts';
+import { joinKeyFields, maxRecordAgeMs } from './apply-records.ts';
 import { dlqTopic } from './dead-letter.ts';
 import { createRecordDecoder, type RecordDecoder } from './record-decoder.ts';
 
@@ -17,8 +17,8 @@ export interface StreamSourceRuntime {
   fields: { timestampField: string; idField: string };
   /** Batch source path under `$LARDER_DATA_DIR` (offline sink). */
   batchPath: string;
-  /** Records older than now − this are skipped (0 = never). */
-  maxWindowMs: number;
+  /** Records older than now − this are skipped (0 = never): see `maxRecordAgeMs`. */
+  maxAgeMs: number;
 }
 
 /**
@@ -35,6 +35,8 @@ export function streamSources(
     env?: NodeJS.ProcessEnv;
     only?: readonly string[];
     encodings?: Readonly<Record<string, 'json' | 'avro'>>;
+    /** The shared ingest rules: wall clock, `ingest.maxFutureSkew`, `ingest.maxKeyBytes`. */
+    ingest?: { clock: () => number; maxFutureSkewMs: number; maxKeyBytes: number };
   },
 ): Map<string, StreamSourceRuntime> {
   const out = new Map<string, StreamSourceRuntime>();
@@ -51,12 +53,16 @@ export function streamSources(
         source: spec.name,
         encoding: opts.encodings?.[spec.name] ?? spec.encoding,
         schema: batch.recordSchema,
+        recordType: batch.spec.schema,
         avro: opts.avro,
         joinKeyFields: joinKeyFields(repo, spec.name),
+        ...(opts.ingest
+          ? { ingest: { ...opts.ingest, timestampField: batch.spec.timestampField } }
+          : {}),
       }),
       fields: { timestampField: batch.spec.timestampField, idField: batch.spec.idField },
       batchPath: batch.spec.path,
-      maxWindowMs: longestWindowMs(repo, spec.name),
+      maxAgeMs: maxRecordAgeMs(repo, spec.name),
     });
   }
   return out;

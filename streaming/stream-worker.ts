@@ -1,9 +1,14 @@
 /**
  * The stream worker (`larder stream`): a kafkajs consumer group (`<namespace>-stream`) over
  * the topic of every stream source. Per batch and partition it decodes and validates the
- * records, sends bad ones to `<topic>.dlq`, skips records older than the source's longest
- * window, folds the rest with `streaming/apply-records.ts` and hands tiles, lifetime states
- * and the partition's checkpoint to `OnlineStore.applyStreamBatch` in one atomic write.
+ * records, sends bad ones to `<topic>.dlq`, skips records too old to change a served value
+ * (`maxRecordAgeMs`: the longest window or lifetime TTL of the source's views), folds the
+ * rest with `streaming/apply-records.ts` and hands tiles, lifetime states and the partition's
+ * checkpoint to `OnlineStore.applyStreamBatch` in one atomic write.
+ *
+ * Failures (`streaming/failure-kind.ts`): a transient one is retried with backoff while the
+ * partition waits (`/ready`, `larder_stream_retrying`); a permanent one is narrowed down by
+ * bisecting the batch, and the records at fault go to the DLQ as `rejected`.
  *
  * Exactly once in effect: the online store, not Kafka, is the source of truth for positions.
  * The first batch of a partition after each (re)assignment reads the stored checkpoint, drops
@@ -22,17 +27,22 @@ import {
   Kafka,
   logLevel,
   type Batch,
+  type logCreator,
   type Consumer,
   type EachBatchPayload,
   type KafkaMessage,
   type Message,
   type Producer,
 } from 'kafkajs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { crashPoint } from '../config/test-crash.ts';
 import type { OnlineStore, StreamBatchOutcome } from '../online/online-store.ts';
+import { LarderError } from '../registry/errors.ts';
 import type { Repository } from '../registry/repository.ts';
 import { foldRecords } from './apply-records.ts';
 import { createAvroSchemas } from './avro-schemas.ts';
 import { deadLetter } from './dead-letter.ts';
+import { failureKind, failureText } from './failure-kind.ts';
 import { OfflineSink } from './offline-sink.ts';
 import { createStreamMetrics, type StreamMetrics } from './stream-metrics.ts';
 import { streamSources, type StreamSourceRuntime } from './stream-source.ts';
@@ -60,6 +70,16 @@ export interface StreamWorkerOptions {
   heartbeatIntervalMs?: number;
   maxWaitTimeInMs?: number;
   clock?: () => number;
+  /**
+   * The shared ingest rules (`config.ingest`): records stamped later than `clock()` +
+   * `maxFutureSkewMs` (default 5 minutes) or with a join key over `maxKeyBytes` (default 1024)
+   * go to the DLQ.
+   */
+  ingest?: { maxFutureSkewMs?: number; maxKeyBytes?: number };
+  /** Backoff between retries of a transient failure, ms: first delay, doubled up to `max` (default 100, 5000). */
+  retryBackoffMs?: { initial: number; max: number };
+  /** The Kafka client's log level and logger (`larder stream`'s JSON logs); default: errors on the console. */
+  kafkaLog?: { level: logLevel; logCreator: logCreator };
   /** Called after each store write (benchmarks): freshness of each record in ms, lag after it. */
   onBatchApplied?: (info: {
     topic: string;
@@ -69,6 +89,12 @@ export interface StreamWorkerOptions {
     lag: number;
   }) => void;
 }
+
+type Payload = Pick<EachBatchPayload, 'heartbeat' | 'isRunning' | 'isStale'>;
+
+/** The batch was given up because the worker stops or lost the partition. */
+const STOPPED = Symbol('stopped');
+type Stopped = typeof STOPPED;
 
 interface Position {
   next: number;
@@ -84,6 +110,10 @@ export interface StreamWorkerStats {
   skippedTooOld: number;
   duplicates: number;
   overlaps: number;
+  /** Store writes retried after a transient failure. */
+  retries: number;
+  /** Records sent to the DLQ because applying them failed permanently (isolated by bisection). */
+  rejected: number;
 }
 
 export class StreamWorker {
@@ -96,6 +126,8 @@ export class StreamWorker {
     skippedTooOld: 0,
     duplicates: 0,
     overlaps: 0,
+    retries: 0,
+    rejected: 0,
   };
   readonly #o: StreamWorkerOptions;
   readonly #sources: Map<string, StreamSourceRuntime>;
@@ -127,11 +159,17 @@ export class StreamWorker {
       env,
       ...(options.sources ? { only: options.sources } : {}),
       ...(options.encodings ? { encodings: options.encodings } : {}),
+      ingest: {
+        clock: this.#clock,
+        maxFutureSkewMs: options.ingest?.maxFutureSkewMs ?? 5 * 60_000,
+        maxKeyBytes: options.ingest?.maxKeyBytes ?? 1024,
+      },
     });
     this.#kafka = new Kafka({
       clientId: options.clientId ?? `${options.namespace}-stream`,
       brokers: [...options.brokers],
-      logLevel: logLevel.ERROR,
+      logLevel: options.kafkaLog?.level ?? logLevel.ERROR,
+      ...(options.kafkaLog ? { logCreator: options.kafkaLog.logCreator } : {}),
     });
     this.#consumer = this.#kafka.consumer({
       groupId: this.group,
@@ -210,16 +248,14 @@ export class StreamWorker {
     return p;
   }
 
-  async #eachBatch({
-    batch,
-    resolveOffset,
-    heartbeat,
-    isRunning,
-    isStale,
-  }: EachBatchPayload): Promise<void> {
+  async #eachBatch(payload: EachBatchPayload): Promise<void> {
+    const { batch, resolveOffset, heartbeat, isRunning, isStale } = payload;
     const src = this.#sources.get(batch.topic);
     if (!src || batch.messages.length === 0) return;
-    const pos = await this.#position(src, batch.partition);
+    const pos = await this.#retrying(batch.topic, batch.partition, payload, () =>
+      this.#position(src, batch.partition),
+    );
+    if (pos === STOPPED) return;
     const first = Number(batch.messages[0]!.offset);
     if (first > pos.next && !pos.sought) {
       // Kafka's committed offset is ahead of the store: the store wins.
@@ -245,7 +281,8 @@ export class StreamWorker {
       }
       const chunk = msgs.slice(i, end);
       i = end;
-      const outcome = await this.#apply(src, batch, chunk);
+      const outcome = await this.#applyIsolating(src, batch, chunk, payload, new Set());
+      if (outcome === STOPPED) return;
       if (outcome === 'overlap') {
         this.stats.overlaps++;
         this.#positions.delete(`${src.topic}\u0000${batch.partition}`);
@@ -266,56 +303,190 @@ export class StreamWorker {
     }
   }
 
+  /**
+   * Runs `fn` until it succeeds or fails permanently (rethrown), retrying transient failures
+   * with backoff while the partition is still ours; meanwhile the partition is reported on
+   * `/ready` and `larder_stream_retrying`. STOPPED when the worker stops or the partition moves.
+   */
+  async #retrying<T>(
+    topic: string,
+    partition: number,
+    p: Payload,
+    fn: () => Promise<T>,
+  ): Promise<T | Stopped> {
+    const key = `${topic}/${partition}`;
+    const labels = { topic, partition: String(partition) };
+    const backoff = this.#o.retryBackoffMs ?? { initial: 100, max: 5000 };
+    let delay = backoff.initial;
+    try {
+      for (;;) {
+        try {
+          return await fn();
+        } catch (e) {
+          if (failureKind(e) === 'permanent') throw e;
+          this.stats.retries++;
+          this.metrics.retries.inc({ topic, code: e instanceof LarderError ? e.code : 'other' });
+          this.metrics.retrying.set(labels, 1);
+          const since = this.metrics.waiting.get(key)?.since ?? this.#clock();
+          this.metrics.waiting.set(key, { topic, partition, error: failureText(e), since });
+        }
+        if (!p.isRunning() || p.isStale()) return STOPPED;
+        await sleep(delay);
+        delay = Math.min(backoff.max, delay * 2);
+        if (!p.isRunning() || p.isStale()) return STOPPED;
+        await p.heartbeat();
+      }
+    } finally {
+      if (this.metrics.waiting.delete(key)) this.metrics.retrying.set(labels, 0);
+    }
+  }
+
+  /**
+   * Applies `chunk`. A permanent failure is the chunk's fault only if the store still takes
+   * stream batches (else the store is retried until it does, and the chunk again): then the
+   * chunk is bisected, each half applied on its own (with its own checkpoint), down to the
+   * single records at fault, which go to the DLQ with the error (`rejected: …`).
+   */
+  async #applyIsolating(
+    src: StreamSourceRuntime,
+    batch: Batch,
+    chunk: KafkaMessage[],
+    p: Payload,
+    sent: Set<string>,
+  ): Promise<StreamBatchOutcome | Stopped> {
+    for (;;) {
+      let error: unknown;
+      try {
+        return await this.#retrying(batch.topic, batch.partition, p, () =>
+          this.#apply(src, batch, chunk, sent),
+        );
+      } catch (e) {
+        error = e;
+      }
+      let refused = false;
+      const probe = await this.#retrying(batch.topic, batch.partition, p, () =>
+        this.#probe(batch, () => (refused = true)),
+      );
+      if (probe === STOPPED) return STOPPED;
+      if (refused) continue;
+      await p.heartbeat();
+      if (chunk.length === 1) {
+        const reason = `rejected: ${failureText(error)}`.replace(/\s+/g, ' ');
+        return this.#retrying(batch.topic, batch.partition, p, () =>
+          this.#apply(src, batch, chunk, sent, reason),
+        );
+      }
+      const mid = chunk.length >> 1;
+      const left = await this.#applyIsolating(src, batch, chunk.slice(0, mid), p, sent);
+      if (left === STOPPED || left === 'overlap') return left;
+      return this.#applyIsolating(src, batch, chunk.slice(mid), p, sent);
+    }
+  }
+
+  /**
+   * Whether the store takes stream batches at all: an empty batch its checkpoint covers (a
+   * no-op answering `duplicate`). A failure, whatever it is, is the store's: transient.
+   */
+  async #probe(batch: Batch, onRefused: () => void): Promise<void> {
+    try {
+      await this.#o.store.applyStreamBatch({
+        tiles: [],
+        lifetime: [],
+        checkpoint: {
+          group: this.group,
+          topic: batch.topic,
+          partition: batch.partition,
+          from: -1,
+          offset: -1,
+        },
+      });
+    } catch (e) {
+      onRefused();
+      throw new LarderError(
+        'LARDER_STORE_UNAVAILABLE',
+        `the online store refuses stream batches: ${failureText(e)}`,
+        { cause: e },
+      );
+    }
+  }
+
+  /**
+   * Decodes, dead-letters, sinks, folds and writes `chunk` with its checkpoint. `rejected`: the
+   * chunk is one record that failed permanently; it goes to the DLQ with this reason instead.
+   * `sent`: offsets already dead-lettered by an earlier attempt (not sent twice).
+   */
   async #apply(
     src: StreamSourceRuntime,
     batch: Batch,
     chunk: KafkaMessage[],
+    sent: Set<string>,
+    rejected?: string,
   ): Promise<StreamBatchOutcome> {
     const topic = batch.topic;
     const good: Record<string, unknown>[] = [];
     const fresh: Record<string, unknown>[] = [];
-    const bad: Message[] = [];
-    const cutoff = src.maxWindowMs > 0 ? this.#clock() - src.maxWindowMs : -Infinity;
+    const bad: { m: KafkaMessage; reason: string }[] = [];
+    const cutoff = src.maxAgeMs > 0 ? this.#clock() - src.maxAgeMs : -Infinity;
     let skipped = 0;
     for (const m of chunk) {
-      const r = await src.decode(m.value);
-      if (!r.ok) {
-        bad.push(
-          deadLetter(
-            { key: m.key, value: m.value, headers: m.headers ?? {} },
-            { topic, partition: batch.partition, offset: m.offset },
-            r.reason,
-          ),
-        );
-        this.metrics.dlq.inc({ topic, reason: r.reason.split(':')[0]! });
+      const r = rejected === undefined ? await src.decode(m.value) : null;
+      if (!r?.ok) {
+        bad.push({ m, reason: r ? r.reason : rejected! });
         continue;
       }
       good.push(r.record);
       if ((r.record[src.fields.timestampField] as number) < cutoff) skipped++;
       else fresh.push(r.record);
     }
+    const first = Number(chunk[0]!.offset);
     const lastOffset = Number(chunk[chunk.length - 1]!.offset);
     // Dead letters and sink lines are durable before the checkpoint that covers them.
-    if (bad.length > 0) await this.#producer.send({ topic: src.dlqTopic, messages: bad, acks: -1 });
-    if (this.#sink && good.length > 0)
-      this.#sink.append(src.batchPath, batch.partition, good, lastOffset);
-    const folded = foldRecords(this.#o.repo, src.name, fresh, src.fields);
-    const outcome = await this.#o.store.applyStreamBatch({
-      tiles: folded.tiles,
-      lifetime: folded.lifetime,
-      checkpoint: {
-        group: this.group,
-        topic,
-        partition: batch.partition,
-        from: Number(chunk[0]!.offset),
-        offset: lastOffset,
-      },
-    });
+    const unsent = bad.filter((b) => !sent.has(b.m.offset));
+    if (unsent.length > 0) {
+      await this.#producer.send({
+        topic: src.dlqTopic,
+        acks: -1,
+        messages: unsent.map(({ m, reason }): Message =>
+          deadLetter(
+            { key: m.key, value: m.value, headers: m.headers ?? {} },
+            { topic, partition: batch.partition, offset: m.offset },
+            reason,
+          ),
+        ),
+      });
+      for (const b of unsent) sent.add(b.m.offset);
+    }
+    let outcome: StreamBatchOutcome;
+    try {
+      if (this.#sink && good.length > 0) {
+        this.#sink.append(src.batchPath, batch.partition, good, lastOffset);
+        crashPoint('after-sink-append');
+      }
+      const folded = foldRecords(this.#o.repo, src.name, fresh, src.fields);
+      outcome = await this.#o.store.applyStreamBatch({
+        tiles: folded.tiles,
+        lifetime: folded.lifetime,
+        checkpoint: {
+          group: this.group,
+          topic,
+          partition: batch.partition,
+          from: first,
+          offset: lastOffset,
+        },
+      });
+    } catch (e) {
+      // Lines appended for this chunk are not covered by a checkpoint: drop them before retrying.
+      this.#sink?.recover(src.batchPath, batch.partition, first - 1);
+      throw e;
+    }
     if (outcome === 'overlap') return outcome;
+    if (outcome === 'applied') crashPoint('after-store-write');
     const now = this.#clock();
     this.stats.records += chunk.length;
     this.stats.deadLettered += bad.length;
+    if (rejected !== undefined) this.stats.rejected += bad.length;
     this.stats.skippedTooOld += skipped;
+    for (const b of bad) this.metrics.dlq.inc({ topic, reason: b.reason.split(':')[0]! });
     this.metrics.records.inc({ topic }, chunk.length);
     if (skipped > 0) this.metrics.skippedTooOld.inc({ topic }, skipped);
     this.metrics.batchSize.observe({ topic }, chunk.length);

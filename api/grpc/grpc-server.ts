@@ -28,6 +28,41 @@ interface GrpcRequest {
 
 export const LARDER_SERVING_VERSION = 'larder-0.1.0';
 
+/** What a request deserializer returns for bytes that are not a valid message. */
+class MalformedMessage {
+  constructor(readonly reason: string) {}
+}
+
+/**
+ * The service definition with deserializers that never throw: grpc-js answers a deserializer's
+ * exception with INTERNAL, but a malformed message is the client's error (INVALID_ARGUMENT).
+ */
+function tolerantService(def: grpc.ServiceDefinition): grpc.ServiceDefinition {
+  return Object.fromEntries(
+    Object.entries(def).map(([name, method]) => [
+      name,
+      {
+        ...method,
+        requestDeserialize: (bytes: Buffer): unknown => {
+          try {
+            return method.requestDeserialize(bytes);
+          } catch (e) {
+            return new MalformedMessage((e as Error).message);
+          }
+        },
+      },
+    ]),
+  );
+}
+
+function checkWellFormed(request: unknown, type: string): void {
+  if (request instanceof MalformedMessage)
+    throw new LarderError('LARDER_BAD_REQUEST', `malformed ${type}: ${request.reason}`, {
+      field: '(message)',
+      hint: `send a feast.serving.${type} encoded with Feast's protos`,
+    });
+}
+
 function toRequest(r: GrpcRequest): OnlineFeaturesRequest {
   const entities: Record<string, unknown[]> = {};
   for (const src of [r.entities, r.request_context])
@@ -54,7 +89,13 @@ function header(md: grpc.Metadata, name: string): string | undefined {
  * @example
  * const server = createGrpcServer(ctx);
  */
-export function createGrpcServer(ctx: ServerContext): grpc.Server {
+export function createGrpcServer(
+  ctx: ServerContext,
+  opts: {
+    /** Called for server-side failures (status INTERNAL: a bug, a failing on-demand transform), to log them. */
+    onServerError?: (e: unknown, message: string, code: string) => void;
+  } = {},
+): grpc.Server {
   const service = loadServingService();
   const server = new grpc.Server();
   const fail = (
@@ -64,6 +105,7 @@ export function createGrpcServer(ctx: ServerContext): grpc.Server {
     cb: grpc.sendUnaryData<unknown>,
   ): void => {
     const r = errorReply(e);
+    if (r.status === 500) opts.onServerError?.(e, r.body.error.message, r.code);
     ctx.metrics.errors.inc({ code: r.code });
     ctx.metrics.grpcSeconds.observe(
       { method, code: String(r.grpc) },
@@ -79,7 +121,7 @@ export function createGrpcServer(ctx: ServerContext): grpc.Server {
       metadata: md,
     });
   };
-  server.addService(service.service, {
+  server.addService(tolerantService(service.service), {
     GetFeastServingInfo: (
       call: grpc.ServerUnaryCall<unknown, unknown>,
       cb: grpc.sendUnaryData<unknown>,
@@ -99,6 +141,7 @@ export function createGrpcServer(ctx: ServerContext): grpc.Server {
           credentialOf(header(call.metadata, 'authorization'), header(call.metadata, 'x-api-key')),
           'read',
         );
+        checkWellFormed(call.request, 'GetOnlineFeaturesRequest');
         const req = toRequest(call.request);
         req.t = ctx.clock();
         const res = await getOnlineFeatures(

@@ -1,20 +1,52 @@
 /**
  * The built-in push path: rows → records of the source's batch source, validated with its zod
- * schema (the first bad row is a 400 naming the row and field), then applied to every feature
- * view fed by the source (`streaming/apply-records.ts`) and/or appended as JSON Lines to
+ * schema and the shared ingest rules (`offline/validate-record.ts`: no event time later than
+ * now + `ingest.maxFutureSkew`, no join key over `ingest.maxKeyBytes`; the first bad row is a
+ * 400 naming the row and field), then applied to every feature view fed by the source
+ * (`streaming/apply-records.ts`) and/or appended as JSON Lines to
  * `$LARDER_DATA_DIR/<batch source path>/push-<YYYY-MM-DD>.jsonl`.
+ *
+ * With an idempotency key, the online writes and the key (with the request's fingerprint and
+ * the answer) are stored in one atomic step (`OnlineStore.applyIdempotent`); a repeat of the
+ * key answers the stored answer and applies nothing. See docs/api.md for the rules.
  */
+import { createHash } from 'node:crypto';
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { ingestProblem, type IngestLimits } from '../../offline/validate-record.ts';
 import { LarderError } from '../../registry/errors.ts';
-import { applyRecords, type ApplyObserver } from '../../streaming/apply-records.ts';
+import {
+  applyRecords,
+  foldRecords,
+  joinKeyFields,
+  type ApplyObserver,
+} from '../../streaming/apply-records.ts';
 import type { BatchSourceDef } from '../../registry/dsl/sources.ts';
 import type { Repository } from '../../registry/repository.ts';
 import type { PushHandler, PushRequest, PushResult } from './push-handler.ts';
 import type { ServingSnapshot } from '../serving-state.ts';
+import { parseSourceRecord } from '../../registry/source-record.ts';
 
 const bad = (field: string, message: string, hint?: string): LarderError =>
   new LarderError('LARDER_BAD_REQUEST', message, hint ? { field, hint } : { field });
+
+/** How long an idempotency key is kept: 24 hours. */
+export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
+
+export interface PushLimits {
+  /** Rows per push (`serve.maxPushRows`, default 1000). */
+  maxPushRows: number;
+  /** `ingest.maxFutureSkew` in ms (default 5 minutes). */
+  maxFutureSkewMs: number;
+  /** `ingest.maxKeyBytes` (default 1024). */
+  maxKeyBytes: number;
+}
+
+export const DEFAULT_PUSH_LIMITS: PushLimits = {
+  maxPushRows: 1000,
+  maxFutureSkewMs: 5 * 60_000,
+  maxKeyBytes: 1024,
+};
 
 function batchSourceOf(repo: Repository, name: string): BatchSourceDef {
   const s = repo.pushSources.get(name) ?? repo.streamSources.get(name);
@@ -25,9 +57,10 @@ function batchSourceOf(repo: Repository, name: string): BatchSourceDef {
   });
 }
 
-/** Column-wise `df` → row records; ragged columns are a 400. */
+/** Column-wise `df` → row records; ragged columns and more than `maxRows` rows are a 400. */
 export function rowsOf(
   columns: Readonly<Record<string, readonly unknown[]>>,
+  maxRows = Infinity,
 ): Record<string, unknown>[] {
   const names = Object.keys(columns);
   const n = names.length === 0 ? 0 : columns[names[0]!]!.length;
@@ -37,6 +70,12 @@ export function rowsOf(
         `df.${k}`,
         `ragged columns: "${k}" has ${columns[k]!.length} values but "${names[0]}" has ${n}`,
       );
+  if (n > maxRows)
+    throw bad(
+      'df',
+      `too many rows: ${n} (the limit is ${maxRows} rows per push, serve.maxPushRows)`,
+      `split the push into requests of at most ${maxRows} rows`,
+    );
   const rows: Record<string, unknown>[] = new Array(n);
   for (let i = 0; i < n; i++) {
     const r: Record<string, unknown> = {};
@@ -44,6 +83,16 @@ export function rowsOf(
     rows[i] = r;
   }
   return rows;
+}
+
+/** SHA-256 of what a push means: source, target and the rows (column order ignored). */
+export function pushFingerprint(req: PushRequest): string {
+  const cols = Object.keys(req.columns)
+    .sort()
+    .map((k) => [k, req.columns[k]]);
+  return createHash('sha256')
+    .update(JSON.stringify([req.source, req.to, cols]))
+    .digest('hex');
 }
 
 /**
@@ -54,10 +103,12 @@ export function rowsOf(
 export class DefaultPushHandler implements PushHandler {
   readonly #dataDir: string;
   readonly #clock: () => number;
+  readonly #limits: PushLimits;
 
-  constructor(dataDir: string, clock: () => number = Date.now) {
+  constructor(dataDir: string, clock: () => number = Date.now, limits: Partial<PushLimits> = {}) {
     this.#dataDir = dataDir;
     this.#clock = clock;
+    this.#limits = { ...DEFAULT_PUSH_LIMITS, ...limits };
   }
 
   async push(
@@ -66,40 +117,80 @@ export class DefaultPushHandler implements PushHandler {
     observer?: ApplyObserver,
   ): Promise<PushResult> {
     const batch = batchSourceOf(snapshot.repo, req.source);
-    const rows = rowsOf(req.columns);
+    const rows = rowsOf(req.columns, this.#limits.maxPushRows);
+    const now = this.#clock();
+    const limits: IngestLimits = {
+      now,
+      maxFutureSkewMs: this.#limits.maxFutureSkewMs,
+      maxKeyBytes: this.#limits.maxKeyBytes,
+    };
+    const keyFields = joinKeyFields(snapshot.repo, req.source);
+    const hint = `records of "${req.source}" follow the schema of batch source "${batch.spec.name}"`;
     const records: Record<string, unknown>[] = new Array(rows.length);
     for (let i = 0; i < rows.length; i++) {
-      const r = batch.recordSchema.safeParse(rows[i]);
+      const r = parseSourceRecord(batch.recordSchema, batch.spec.schema, rows[i]);
       if (!r.success) {
         const issue = r.error.issues[0]!;
         const path = issue.path.join('.') || '(row)';
-        throw bad(
-          `df.${path}[${i}]`,
-          `row ${i}: ${path}: ${issue.message}`,
-          `records of "${req.source}" follow the schema of batch source "${batch.spec.name}"`,
-        );
+        throw bad(`df.${path}[${i}]`, `row ${i}: ${path}: ${issue.message}`, hint);
       }
-      records[i] = r.data as Record<string, unknown>;
+      const record = r.data as Record<string, unknown>;
+      const p = ingestProblem(record, batch.spec.timestampField, keyFields, limits);
+      if (p) throw bad(`df.${p.field}[${i}]`, `row ${i}: ${p.message}`, hint);
+      records[i] = record;
     }
-    let views: string[] = [];
-    let file: string | null = null;
-    if (req.to !== 'offline' && records.length > 0) {
-      const res = await applyRecords(
-        snapshot.repo,
-        snapshot.store,
-        req.source,
-        records,
-        batch.spec,
-        observer,
-      );
-      views = res.views;
-    }
-    if (req.to !== 'online' && records.length > 0) {
-      const dir = join(this.#dataDir, batch.spec.path);
-      mkdirSync(dir, { recursive: true });
-      file = join(dir, `push-${new Date(this.#clock()).toISOString().slice(0, 10)}.jsonl`);
+    const file =
+      req.to !== 'online' && records.length > 0
+        ? join(
+            this.#dataDir,
+            batch.spec.path,
+            `push-${new Date(now).toISOString().slice(0, 10)}.jsonl`,
+          )
+        : null;
+    const appendOffline = (): void => {
+      if (file === null) return;
+      mkdirSync(join(this.#dataDir, batch.spec.path), { recursive: true });
       appendFileSync(file, records.map((r) => `${JSON.stringify(r)}\n`).join(''));
+    };
+    const fields = batch.spec;
+    if (req.idempotencyKey === undefined) {
+      let views: string[] = [];
+      if (req.to !== 'offline' && records.length > 0)
+        views = (
+          await applyRecords(snapshot.repo, snapshot.store, req.source, records, fields, observer)
+        ).views;
+      appendOffline();
+      return { rows: records.length, views, file };
     }
-    return { rows: records.length, views, file };
+    const online = req.to !== 'offline';
+    const folded = online
+      ? foldRecords(snapshot.repo, req.source, records, fields, observer !== undefined)
+      : { tiles: [], lifetime: [], views: [], applied: [] };
+    const result: PushResult = { rows: records.length, views: folded.views, file };
+    const fingerprint = pushFingerprint(req);
+    const outcome = await snapshot.store.applyIdempotent({
+      key: req.idempotencyKey,
+      fingerprint,
+      response: JSON.stringify(result),
+      ttlMs: IDEMPOTENCY_TTL_MS,
+      tiles: folded.tiles,
+      lifetime: folded.lifetime,
+    });
+    if (outcome.status === 'duplicate') {
+      if (outcome.fingerprint !== fingerprint)
+        throw new LarderError(
+          'LARDER_IDEMPOTENCY_KEY_REUSED',
+          `Idempotency-Key "${req.idempotencyKey}" was used for a different push in the last 24 h`,
+          {
+            field: 'idempotency-key',
+            hint: 'send a new key for a new push; repeat a key only to retry the same push',
+          },
+        );
+      return { ...(JSON.parse(outcome.response) as PushResult), replayed: true };
+    }
+    if (online && records.length > 0)
+      observer?.({ source: req.source, records, views: folded.applied });
+    appendOffline();
+    return result;
   }
 }

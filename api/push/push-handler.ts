@@ -12,6 +12,11 @@ export interface PushRequest {
   /** Column-wise records, as Feast's `df`. */
   columns: Readonly<Record<string, readonly unknown[]>>;
   to: PushTarget;
+  /**
+   * The `Idempotency-Key` header: a repeat within 24 h (per namespace) answers the first answer
+   * and applies nothing.
+   */
+  idempotencyKey?: string;
 }
 
 export interface PushResult {
@@ -20,6 +25,8 @@ export interface PushResult {
   views: string[];
   /** JSONL file appended (offline pushes). */
   file: string | null;
+  /** True when the answer is the stored one of an earlier push with the same idempotency key. */
+  replayed?: boolean;
 }
 
 /** Where pushed rows go. The streaming path implements the same interface. */

@@ -3,7 +3,23 @@ import { LarderError } from '../../registry/errors.ts';
 import { ErrorResponse, PushBody, PushResponse, jsonSchema } from '../schemas/api-schemas.ts';
 import type { ServerContext } from '../server-context.ts';
 
-/** `POST /push`: Feast's push endpoint; stream sources are pushable too. */
+/** `Idempotency-Key`: 1 to 255 printable ASCII characters. */
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
+
+function idempotencyKeyOf(header: string | string[] | undefined): string | undefined {
+  if (header === undefined) return undefined;
+  if (typeof header === 'string' && IDEMPOTENCY_KEY.test(header)) return header;
+  throw new LarderError(
+    'LARDER_BAD_REQUEST',
+    'Idempotency-Key must be one value of 1 to 255 printable ASCII characters (no spaces)',
+    { field: 'idempotency-key', hint: 'e.g. a UUID per logical push, repeated on its retries' },
+  );
+}
+
+/**
+ * `POST /push`: Feast's push endpoint; stream sources are pushable too. With an
+ * `Idempotency-Key` header, a retry answers the first answer (with `Idempotent-Replayed: true`).
+ */
 export function pushRoute(app: FastifyInstance, ctx: ServerContext): void {
   app.post(
     '/push',
@@ -12,6 +28,16 @@ export function pushRoute(app: FastifyInstance, ctx: ServerContext): void {
       schema: {
         summary: 'Push records of a push or stream source (Feast-compatible)',
         body: jsonSchema(PushBody),
+        headers: {
+          type: 'object',
+          properties: {
+            'idempotency-key': {
+              type: 'string',
+              description:
+                'Retry key (1-255 printable ASCII): a repeat within 24 h answers the first answer (Idempotent-Replayed: true) and applies nothing; with another body it is a 422',
+            },
+          },
+        },
         response: {
           200: jsonSchema(PushResponse),
           '4xx': jsonSchema(ErrorResponse),
@@ -19,7 +45,8 @@ export function pushRoute(app: FastifyInstance, ctx: ServerContext): void {
         },
       },
     },
-    async (request) => {
+    async (request, reply) => {
+      const idempotencyKey = idempotencyKeyOf(request.headers['idempotency-key']);
       const r = PushBody.safeParse(request.body);
       if (!r.success) {
         const issue = r.error.issues[0]!;
@@ -29,11 +56,18 @@ export function pushRoute(app: FastifyInstance, ctx: ServerContext): void {
           hint: 'send {"push_source_name": "...", "df": {"col": [...]}, "to": "online"}',
         });
       }
-      return ctx.pushHandler.push(
+      const { replayed, ...answer } = await ctx.pushHandler.push(
         ctx.state.current,
-        { source: r.data.push_source_name, columns: r.data.df, to: r.data.to },
+        {
+          source: r.data.push_source_name,
+          columns: r.data.df,
+          to: r.data.to,
+          ...(idempotencyKey === undefined ? {} : { idempotencyKey }),
+        },
         ctx.metrics.ingest.observer,
       );
+      if (replayed) reply.header('idempotent-replayed', 'true');
+      return answer;
     },
   );
 }

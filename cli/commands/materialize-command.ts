@@ -65,6 +65,10 @@ async function run(
       end,
       start: (v) => start(v.name),
       ...(json ? {} : { onProgress: progressLine }),
+      onRetry: (r) =>
+        process.stderr.write(
+          `\nlarder materialize: ${r.view}: ${r.error.message}; retry ${r.attempt} in ${(r.delayMs / 1000).toFixed(1)}s\n`,
+        ),
     });
   } finally {
     await Promise.all([offline.close(), online.close()]);

@@ -3,6 +3,7 @@ import { validateModels } from '../../models/validate-models.ts';
 import { formatDuration } from '../../registry/duration.ts';
 import { formatExpr } from '../../registry/expr.ts';
 import { LarderError } from '../../registry/errors.ts';
+import { smokeTestOnDemand } from '../../registry/on-demand-smoke.ts';
 import { label } from '../../registry/repository.ts';
 import { applyRepository } from '../../registry/store/apply.ts';
 import { plan, type Plan } from '../../registry/store/plan.ts';
@@ -149,6 +150,7 @@ export function registerRegistryCommands(program: Command, globals: () => Global
       const config = await cliConfig(globals());
       const repo = await cliRepository(config);
       await validateModels(repo);
+      smokeTestOnDemand(repo);
       const p = plan(readRegistry(config.home), repo.specs());
       if (o.json) printJson(p);
       else console.log(formatPlan(p));
@@ -161,7 +163,7 @@ export function registerRegistryCommands(program: Command, globals: () => Global
     )
     .option(
       '--allow-breaking',
-      'apply breaking changes (type, aggregation, window or entity of existing features)',
+      'apply breaking changes (type, aggregation, window or entity of existing features; removed features or objects)',
     )
     .option('--json', 'machine-readable output')
     .action(async (o: { allowBreaking?: boolean; json?: boolean }) => {

@@ -11,6 +11,7 @@ import { ServerMetrics } from '../../api/server-metrics.ts';
 import { ServingState } from '../../api/serving-state.ts';
 import { LarderError } from '../../registry/errors.ts';
 import { cliConfig, type GlobalOptions } from '../context.ts';
+import { LOG_LEVEL_HELP, parseLogLevel } from '../log-level.ts';
 import { info } from '../output.ts';
 
 interface ServeOptions {
@@ -19,6 +20,7 @@ interface ServeOptions {
   grpcPort?: string;
   grpc: boolean;
   log: boolean;
+  logLevel: string;
   streamMetricsUrl?: string;
 }
 
@@ -39,12 +41,14 @@ export function registerServeCommand(program: Command, globals: () => GlobalOpti
     .option('--port <port>', 'HTTP port (default: serve.port, 6566)')
     .option('--grpc-port <port>', 'gRPC port (default: serve.grpcPort, 6570)')
     .option('--no-grpc', 'do not start the gRPC server')
-    .option('--log', 'log every request (JSON lines on stdout)', false)
+    .option('--log-level <level>', LOG_LEVEL_HELP, 'info')
+    .option('--log', 'log every request too (same as --log-level debug)', false)
     .option(
       '--stream-metrics-url <url>',
       "the stream worker's JSON metrics, shown by the dashboard at /ui (docs/dashboard.md)",
     )
     .action(async (opts: ServeOptions) => {
+      const logLevel = opts.log ? 'debug' : parseLogLevel(opts.logLevel);
       const config = await cliConfig(globals());
       if (opts.streamMetricsUrl !== undefined && !URL.canParse(opts.streamMetricsUrl))
         throw new LarderError(
@@ -61,18 +65,25 @@ export function registerServeCommand(program: Command, globals: () => GlobalOpti
         maxEntityRows: config.serve.maxEntityRows,
         keys: new KeyStore(config.home),
         limiter: new RateLimiter(),
-        pushHandler: new DefaultPushHandler(config.dataDir),
+        pushHandler: new DefaultPushHandler(config.dataDir, Date.now, {
+          ...config.ingest,
+          maxPushRows: config.serve.maxPushRows,
+        }),
         metrics: new ServerMetrics({ defaultMetrics: true }),
         home: config.home,
         clock: Date.now,
         ...(opts.streamMetricsUrl ? { streamMetricsUrl: opts.streamMetricsUrl } : {}),
       };
-      const app = await buildServer(ctx, { logger: opts.log });
+      const app = await buildServer(ctx, { logLevel });
       await app.listen({ host, port });
       info(
         `larder: REST on http://${host}:${port} (docs at /docs, dashboard at /ui), registry version ${state.current.version}`,
       );
-      const grpcServer = opts.grpc ? createGrpcServer(ctx) : null;
+      const grpcServer = opts.grpc
+        ? createGrpcServer(ctx, {
+            onServerError: (err, msg, code) => app.log.error({ err, code, grpc: true }, msg),
+          })
+        : null;
       if (grpcServer) {
         const bound = await startGrpcServer(grpcServer, host, grpcPort);
         info(`larder: gRPC feast.serving.ServingService on ${host}:${bound}`);

@@ -4,7 +4,9 @@ import { LarderError } from '../../registry/errors.ts';
 import { inspectDlq, replayDlq } from '../../streaming/dlq-tools.ts';
 import { serveStreamMetrics } from '../../streaming/stream-metrics.ts';
 import { StreamWorker } from '../../streaming/stream-worker.ts';
+import { armCrash } from '../../config/test-crash.ts';
 import { cliConfig, cliRepository, type GlobalOptions } from '../context.ts';
+import { LOG_LEVEL_HELP, jsonLogger, kafkaLogOf, parseLogLevel } from '../log-level.ts';
 import { info, printJson, table } from '../output.ts';
 
 interface StreamFlags {
@@ -13,6 +15,7 @@ interface StreamFlags {
   offlineSink?: boolean;
   maxBatch?: string;
   sessionTimeoutMs?: string;
+  logLevel: string;
 }
 
 const intFlag = (v: string | undefined, flag: string): number | undefined => {
@@ -31,15 +34,22 @@ export function registerStreamCommands(program: Command, globals: () => GlobalOp
       'consume every stream source from Kafka into the online store (exactly once in effect); stops on SIGTERM/SIGINT',
     )
     .option('--sources <a,b>', 'stream sources to consume (default: all)')
-    .option('--metrics-port <port>', 'serve Prometheus /metrics and /metrics.json on this port')
+    .option(
+      '--metrics-port <port>',
+      'serve Prometheus /metrics, /metrics.json and /ready on this port',
+    )
     .option(
       '--offline-sink',
       'append valid records to $LARDER_DATA_DIR/<batch source path>/stream-<partition>-<date>.jsonl',
     )
     .option('--max-batch <n>', 'records per store write (default 5000)')
     .option('--session-timeout-ms <ms>', 'consumer group session timeout (default 10000)')
+    .option('--log-level <level>', LOG_LEVEL_HELP, 'info')
     .action(async (o: StreamFlags) => {
+      const level = parseLogLevel(o.logLevel);
+      const log = jsonLogger(level);
       const config = await cliConfig(globals());
+      armCrash(config.testCrashAt);
       const repo = await cliRepository(config);
       const store = createOnlineStore(config.onlineStore, {
         namespace: config.namespace,
@@ -54,20 +64,24 @@ export function registerStreamCommands(program: Command, globals: () => GlobalOp
         brokers: config.kafka.brokers,
         namespace: config.namespace,
         clientId: config.kafka.clientId,
+        ingest: config.ingest,
         ...(o.sources ? { sources: o.sources.split(',') } : {}),
         ...(o.offlineSink ? { offlineSinkDir: config.dataDir } : {}),
         ...(maxBatch ? { maxBatchRecords: maxBatch } : {}),
         ...(sessionTimeoutMs ? { sessionTimeoutMs } : {}),
+        kafkaLog: kafkaLogOf(level, log),
       });
       const port = intFlag(o.metricsPort, '--metrics-port');
       const server = port === undefined ? null : await serveStreamMetrics(worker.metrics, port);
       await worker.start();
-      info(
-        `larder stream: group ${worker.group}, topics ${worker.topics.join(', ')}${server ? `, metrics on http://127.0.0.1:${port}/metrics` : ''}`,
-      );
+      log.info('stream worker started', {
+        group: worker.group,
+        topics: worker.topics,
+        ...(server ? { metrics: `http://127.0.0.1:${port}/metrics` } : {}),
+      });
       await new Promise<void>((resolve) => {
         const stop = (): void => {
-          info('larder stream: stopping (finishing the batch in hand)');
+          log.info('stream worker stopping (finishing the batch in hand)');
           resolve();
         };
         process.once('SIGTERM', stop);
@@ -76,10 +90,7 @@ export function registerStreamCommands(program: Command, globals: () => GlobalOp
       await worker.stop();
       server?.close();
       await store.close();
-      const s = worker.stats;
-      info(
-        `larder stream: stopped; ${s.records} records, ${s.applied} applied, ${s.deadLettered} to the DLQ, ${s.skippedTooOld} too old`,
-      );
+      log.info('stream worker stopped', { ...worker.stats });
     });
 
   const dlq = program

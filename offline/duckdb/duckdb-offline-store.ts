@@ -38,7 +38,7 @@ import type {
   TileRecord,
 } from '../offline-store.ts';
 import { outputFormat } from '../output-format.ts';
-import { lineProblem } from '../validate-record.ts';
+import { lineProblem, MAX_DATE_MS, type BatchIngestRules } from '../validate-record.ts';
 import { DuckDBClient, ident, sqlString } from './duckdb-client.ts';
 import {
   DuckDBOfflineStoreConfig,
@@ -55,7 +55,7 @@ import {
 } from './sql/feature-pass.ts';
 import { cachedJsonl } from './jsonl-cache.ts';
 import type { RemoteAggregator } from './remote-aggregator.ts';
-import { readSourceSql } from './sql/read-source.ts';
+import { ingestReasonSql, readSourceSql } from './sql/read-source.ts';
 import { renderExpr } from './sql/render-expr.ts';
 import { tilesSql } from './sql/tiles-sql.ts';
 import { writeArrow, type ArrowKind } from './write-arrow.ts';
@@ -87,14 +87,28 @@ export class DuckDBOfflineStore implements OfflineStore {
   #cacheDir: string;
   #seq = 0;
   #pool: SweepPool | null = null;
+  readonly #ingest: { clock: () => number; maxFutureSkewMs: number };
 
   /**
    * @param remote computes the aggregations in a warehouse instead (see
    *   {@link RemoteAggregator}); sources are then read there, not from `dataDir`.
    */
-  constructor(config: DuckDBOfflineStoreConfigInput, remote: RemoteAggregator | null = null) {
+  constructor(
+    config: DuckDBOfflineStoreConfigInput,
+    remote: RemoteAggregator | null = null,
+    /**
+     * The ingest rules raw records are checked with besides their schema: records stamped
+     * later than `clock()` + `maxFutureSkewMs` (`ingest.maxFutureSkew`, default 5 minutes) or
+     * outside JavaScript's date range are counted rejects.
+     */
+    ingest: { clock?: () => number; maxFutureSkewMs?: number } = {},
+  ) {
     this.#config = DuckDBOfflineStoreConfig.parse(config);
     this.#remote = remote;
+    this.#ingest = {
+      clock: ingest.clock ?? Date.now,
+      maxFutureSkewMs: ingest.maxFutureSkewMs ?? 5 * 60_000,
+    };
     this.capabilities = Object.freeze({
       exportPointInTime: true,
       computeTiles: true,
@@ -189,17 +203,16 @@ export class DuckDBOfflineStore implements OfflineStore {
       );
       return { table, spec };
     }
-    const fingerprint = createHash('sha256')
-      .update(
-        JSON.stringify([
-          spec.schema,
-          [...files.jsonl, ...files.parquet].map((f) => {
-            const st = statSync(f);
-            return [resolve(f), st.size, st.mtimeMs, st.ctimeMs, st.ino];
-          }),
-        ]),
-      )
-      .digest('hex');
+    const stats = [...files.jsonl, ...files.parquet].map((f) => {
+      const st = statSync(f);
+      return [resolve(f), st.size, st.mtimeMs, st.ctimeMs, st.ino];
+    });
+    // One wall-clock reading for the whole source: its counts and examples agree.
+    const rules = {
+      timestampField: spec.timestampField,
+      now: this.#ingest.clock(),
+      maxFutureSkewMs: this.#ingest.maxFutureSkewMs,
+    };
     let sql: string;
     // Validated Parquet is cheap to rescan: a view keeps DuckDB's memory for the window passes
     // (materializing 10M events with their maps and structs made them spill).
@@ -215,6 +228,8 @@ export class DuckDBOfflineStore implements OfflineStore {
       if (files.parquet.length > 0)
         sql += ` UNION ALL BY NAME ${readSourceSql(spec.schema, cols, { jsonl: [], parquet: files.parquet })}`;
     } else sql = readSourceSql(spec.schema, cols, files);
+    // The ingest rules on top of the schema's reasons (the JSON Lines cache holds the latter).
+    sql = `SELECT * REPLACE (COALESCE(__reason, ${ingestReasonSql(spec.timestampField, rules)}) AS __reason) FROM (${sql})`;
     await client.run(`CREATE TEMP ${kind} ${table} AS ${sql}`);
     // Validated Parquet files whose statistics say `__reason` is null throughout have no
     // rejects: only the others (and raw Parquet sources, validated as they are read) are scanned.
@@ -224,8 +239,11 @@ export class DuckDBOfflineStore implements OfflineStore {
         (
           await client.all(
             `SELECT file_name AS f FROM parquet_metadata([${cachedFiles.map((c) => sqlString(c.cache)).join(', ')}]) ` +
-              `WHERE path_in_schema = '__reason' GROUP BY file_name ` +
-              `HAVING sum(stats_null_count) = sum(row_group_num_rows)`,
+              `GROUP BY file_name HAVING ` +
+              `sum(stats_null_count) FILTER (path_in_schema = '__reason') = sum(row_group_num_rows) FILTER (path_in_schema = '__reason') ` +
+              // ...and whose event times lie inside the ingest rules' range.
+              `AND max(TRY_CAST(stats_max AS DOUBLE)) FILTER (path_in_schema = ${sqlString(spec.timestampField)}) <= ${rules.now + rules.maxFutureSkewMs} ` +
+              `AND min(TRY_CAST(stats_min AS DOUBLE)) FILTER (path_in_schema = ${sqlString(spec.timestampField)}) >= -${MAX_DATE_MS}`,
           )
         ).map((r) => String(r.f)),
       );
@@ -245,9 +263,13 @@ export class DuckDBOfflineStore implements OfflineStore {
           `SELECT __line AS line, __reason AS reason FROM ${table} WHERE __file = ${sqlString(file)} AND __reason IS NOT NULL ORDER BY __line LIMIT ${this.#config.rejectExamples}`,
         );
         report.examples = ex.map((e) => ({ line: Number(e.line), reason: String(e.reason) }));
-      } else report.examples = await this.#jsonlExamples(spec, file);
+      } else report.examples = await this.#jsonlExamples(spec, file, rules);
       rejects.push(report);
     }
+    // Rejects by the ingest rules depend on the clock: their counts are part of the key.
+    const fingerprint = createHash('sha256')
+      .update(JSON.stringify([spec.schema, stats, bad.map((b) => [String(b.file), Number(b.n)])]))
+      .digest('hex');
     return { table, spec, fingerprint };
   }
 
@@ -255,13 +277,14 @@ export class DuckDBOfflineStore implements OfflineStore {
   async #jsonlExamples(
     spec: BatchSourceSpec,
     file: string,
+    rules: BatchIngestRules,
   ): Promise<{ line: number; reason: string }[]> {
     const out: { line: number; reason: string }[] = [];
     const rl = createInterface({ input: createReadStream(file), crlfDelay: Infinity });
     let n = 0;
     for await (const line of rl) {
       n++;
-      const reason = lineProblem(spec.schema, line);
+      const reason = lineProblem(spec.schema, line, rules);
       if (reason) out.push({ line: n, reason });
       if (out.length >= this.#config.rejectExamples) break;
     }
@@ -801,10 +824,8 @@ export class DuckDBOfflineStore implements OfflineStore {
       for (const col of inputs) cols[col] = jsValues(swept.columns.get(col)!, off, size);
       for (const f of req.requestFields) cols[f] = request[f]!.slice(off, off + size);
       const ts = Array.from(swept.ts.subarray(off, off + size));
-      const res = applyOnDemand(req.repo, req.odfvs, cols, size, ts, req.columnOf, {
-        raw: true,
-      });
-      // Normalized here, as applyOnDemand does: undefined and non-finite numbers are null.
+      // Checked and normalized by applyOnDemand: each value is null or of its feature's type.
+      const res = applyOnDemand(req.repo, req.odfvs, cols, size, ts, req.columnOf);
       for (const o of outs) {
         const vals = res[o.col]!;
         if (o.strings) {

@@ -11,7 +11,9 @@ export interface RedisPipelineLike {
   hset(key: string, ...fieldValues: (string | number)[]): unknown;
   hdel(key: string, ...fields: string[]): unknown;
   pexpiretime(key: string): unknown;
+  pexpire(key: string, ms: number): unknown;
   unlink(key: string): unknown;
+  exists(key: string): unknown;
   exec(): Promise<PipelineResult | null>;
 }
 
@@ -21,6 +23,10 @@ export interface ScriptPipeline extends RedisPipelineLike {
   larderCasFields(key: string, ...args: (string | number)[]): unknown;
   /** Variable key count: `numKeys, ...keys, ...args`. */
   larderStreamBatch(numKeys: number, ...keysAndArgs: (string | number)[]): unknown;
+  /** IDEMPOTENT_BATCH_LUA: KEYS = idempotency hash (or slot marker) + entity keys. */
+  larderIdempotent(numKeys: number, ...keysAndArgs: (string | number)[]): unknown;
+  /** IDEMPOTENT_CLAIM_LUA (Redis Cluster): KEYS[1] = the idempotency hash. */
+  larderIdemClaim(key: string, fingerprint: string, ttlMs: number): unknown;
   /** Variable key count: `numKeys, ...keys`; the HGETALL of each key, flat. */
   larderReadHashes(numKeys: number, ...keys: string[]): unknown;
 }
@@ -54,6 +60,13 @@ export interface RedisTopology {
   groupByNode(keys: readonly string[]): number[][];
   /** Every master, to SCAN. */
   masters(): RedisNodeLike[];
+  /** Connected now: false while (re)connecting, so commands fail at once instead of queueing. */
+  ready(): boolean;
+  /**
+   * One key per master (none for a single server), for a readiness check that reaches every
+   * master: a store with any master down is not ready.
+   */
+  probeKeys(): string[];
   /** Human-readable target, for error messages. */
   readonly target: string;
 }

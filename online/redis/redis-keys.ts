@@ -27,3 +27,14 @@ export function checkpointKey(
     ? `${namespace}:__ckpt:${group}:${topic}`
     : `${namespace}:__ckpt:{${slotTag}}:${group}:${topic}`;
 }
+
+/**
+ * An idempotency key of `POST /push` (a hash: `fp`, `resp`; expires after the key's
+ * retention): `<namespace>:__idem:<sha256 of the key>`. With a `slotTag` (Redis Cluster), the
+ * key's marker in that slot: `<namespace>:__idem:{<tag>}:<sha256>`.
+ */
+export function idempotencyKey(namespace: string, keyHash: string, slotTag?: string): string {
+  return slotTag === undefined
+    ? `${namespace}:__idem:${keyHash}`
+    : `${namespace}:__idem:{${slotTag}}:${keyHash}`;
+}

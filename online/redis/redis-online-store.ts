@@ -10,12 +10,16 @@
  *   shared aggregation library, then a compare-and-set Lua script per key; keys that changed
  *   in between are re-read and retried.
  */
+import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { crashPoint } from '../../config/test-crash.ts';
 import { LarderError } from '../../registry/errors.ts';
 import type { LifetimeWrite, TileWrite } from '../../registry/tiles.ts';
 import type {
   EntityDescription,
   FeatureValue,
+  IdempotentOutcome,
+  IdempotentWrite,
   OnlineStore,
   OnlineStoreCapabilities,
   OnlineStoreOptions,
@@ -37,9 +41,12 @@ import {
   type FieldSet,
 } from '../write-batch.ts';
 import type { RedisPipelineLike, RedisTopology, ScriptPipeline } from './redis-client.ts';
-import { checkpointKey, namespacePattern, redisKey } from './redis-keys.ts';
+import { isPermanentReply } from './redis-errors.ts';
+import { checkpointKey, idempotencyKey, namespacePattern, redisKey } from './redis-keys.ts';
 import {
   CAS_FIELDS_LUA,
+  IDEMPOTENT_BATCH_LUA,
+  IDEMPOTENT_CLAIM_LUA,
   READ_HASHES_LUA,
   SET_FIELDS_LUA,
   STREAM_BATCH_LUA,
@@ -88,6 +95,11 @@ export class RedisOnlineStore implements OnlineStore {
     topology.client.defineCommand('larderCasFields', { numberOfKeys: 1, lua: CAS_FIELDS_LUA });
     topology.client.defineCommand('larderStreamBatch', { lua: STREAM_BATCH_LUA });
     topology.client.defineCommand('larderReadHashes', { lua: READ_HASHES_LUA });
+    topology.client.defineCommand('larderIdempotent', { lua: IDEMPOTENT_BATCH_LUA });
+    topology.client.defineCommand('larderIdemClaim', {
+      numberOfKeys: 1,
+      lua: IDEMPOTENT_CLAIM_LUA,
+    });
   }
 
   init(): Promise<void> {
@@ -113,17 +125,26 @@ export class RedisOnlineStore implements OnlineStore {
     }
   }
 
+  /** Redis: PING. Redis Cluster: PING, and a keyed command that reaches every master. */
   async ping(): Promise<void> {
-    await this.init();
+    await this.#connected();
     try {
       await this.#topology.client.ping();
     } catch (e) {
       throw this.#unavailable(e);
     }
+    const keys = this.#topology.probeKeys();
+    await this.#batch('ping', keys, (p, i) => p.exists(keys[i]!));
   }
 
   #unavailable(e: unknown): LarderError {
     if (e instanceof LarderError) return e;
+    if (isPermanentReply(e))
+      return new LarderError(
+        'LARDER_STORE_REJECTED',
+        `Redis online store at ${this.#topology.target} refused a command: ${(e as Error).message}`,
+        { cause: e, hint: 'retrying cannot help; report it with this message' },
+      );
     return new LarderError(
       'LARDER_STORE_UNAVAILABLE',
       `Redis online store at ${this.#topology.target}: ${(e as Error).message}`,
@@ -132,6 +153,13 @@ export class RedisOnlineStore implements OnlineStore {
         hint: 'is Redis running? (bash scripts/services.sh up)',
       },
     );
+  }
+
+  /** Initialized and connected now; while the client reconnects, fails at once. */
+  async #connected(): Promise<void> {
+    if (!this.#initPromise) await this.init();
+    else await this.#initPromise;
+    if (!this.#topology.ready()) throw this.#unavailable(new Error('not connected (reconnecting)'));
   }
 
   #key(view: string, entityKey: string): string {
@@ -148,8 +176,7 @@ export class RedisOnlineStore implements OnlineStore {
     build: (p: ScriptPipeline, i: number) => void,
   ): Promise<unknown[]> {
     if (keys.length === 0) return [];
-    if (!this.#initPromise) await this.init();
-    else await this.#initPromise;
+    await this.#connected();
     const out: unknown[] = new Array(keys.length);
     const groups = this.#topology.groupByNode(keys);
     await Promise.all(
@@ -272,13 +299,17 @@ export class RedisOnlineStore implements OnlineStore {
     )) as (string | null)[][];
     const stored = cur![0] == null ? -1 : Number(cur![0]);
     const pending = cur![1] == null ? null : Number(cur![1]);
-    if (stored >= c.offset) return 'duplicate';
-    if (
-      stored >= c.from ||
-      (pending !== null && pending > stored && pending !== c.offset && c.from <= pending)
-    )
-      return 'overlap';
-    await this.#batch('stream-checkpoint', [main], (pl) => pl.hset(main, `${p}:pending`, c.offset));
+    if (stored >= c.from) return stored >= c.offset ? 'duplicate' : 'overlap';
+    // A pending batch (partly applied, or refused part-way) may be applied again whole or in
+    // consecutive parts ending at or before it (the worker bisects a refused batch); the
+    // slot checkpoints skip what a slot already has. A batch reaching past it must wait.
+    const within = pending !== null && pending > stored && c.offset < pending;
+    if (pending !== null && pending > stored && c.offset > pending) return 'overlap';
+    if (!within)
+      await this.#batch('stream-checkpoint', [main], (pl) =>
+        pl.hset(main, `${p}:pending`, c.offset),
+      );
+    crashPoint('after-pending-mark');
     const bySlot = new Map<number, EntityOps<FieldDelta>[]>();
     for (const g of ops) {
       const slot = keySlot(this.#key(g.view, g.entityKey));
@@ -292,9 +323,10 @@ export class RedisOnlineStore implements OnlineStore {
     }));
     const outcomes = await this.#applyGuarded(groups, c);
     if (outcomes.includes('overlap')) return 'overlap';
+    crashPoint('after-slot-scripts');
     await this.#batch('stream-checkpoint', [main], (pl) => {
       pl.hset(main, p, c.offset);
-      pl.hdel(main, `${p}:pending`);
+      if (!within) pl.hdel(main, `${p}:pending`);
     });
     return outcomes.length > 0 && outcomes.every((o) => o === 'duplicate')
       ? 'duplicate'
@@ -353,6 +385,112 @@ export class RedisOnlineStore implements OnlineStore {
         const status = res[k]![0];
         if (status === 0) retry.push(i);
         else outcomes[i] = status === 1 ? 'applied' : status === -1 ? 'duplicate' : 'overlap';
+      });
+      pending = retry;
+      if (pending.length > 0) await sleep(Math.random() * Math.min(20, attempt * 2));
+    }
+    return outcomes;
+  }
+
+  /**
+   * Redis: one guarded script (key lookup, merges, key). Redis Cluster: the key's hash is
+   * claimed with the fingerprint (a different fingerprint or a stored answer ends here), then
+   * one guarded script per slot, each with the key's marker in that slot (so a slot applies a
+   * key at most once, also after a crash and a retry), then the answer is stored.
+   */
+  async applyIdempotent(write: IdempotentWrite): Promise<IdempotentOutcome> {
+    const ops = mergeOps(this.#catalog, write.tiles, write.lifetime);
+    const hash = createHash('sha256').update(write.key).digest('hex');
+    const main = idempotencyKey(this.namespace, hash);
+    if (this.#topology.kind === 'redis') {
+      const [r] = await this.#applyIdem([{ marker: main, ops }], write);
+      return r!;
+    }
+    const [claim] = (await this.#batch('idempotency', [main], (pl) =>
+      pl.larderIdemClaim(main, write.fingerprint, write.ttlMs),
+    )) as (number | string)[][];
+    if (claim![0] === -1)
+      return {
+        status: 'duplicate',
+        fingerprint: String(claim![1]),
+        response: String(claim![2]),
+      };
+    const bySlot = new Map<number, EntityOps<FieldDelta>[]>();
+    for (const g of ops) {
+      const slot = keySlot(this.#key(g.view, g.entityKey));
+      let list = bySlot.get(slot);
+      if (!list) bySlot.set(slot, (list = []));
+      list.push(g);
+    }
+    const groups = [...bySlot].map(([slot, list]) => ({
+      marker: idempotencyKey(this.namespace, hash, slotTag(slot)),
+      ops: list,
+    }));
+    const outcomes = await this.#applyIdem(groups, write);
+    await this.#batch('idempotency', [main], (pl) => {
+      pl.hset(main, 'fp', write.fingerprint, 'resp', write.response);
+      pl.pexpire(main, write.ttlMs);
+    });
+    return outcomes.length > 0 && outcomes.every((o) => o.status === 'duplicate')
+      ? { status: 'duplicate', fingerprint: write.fingerprint, response: write.response }
+      : { status: 'applied' };
+  }
+
+  /** Runs the idempotent script once per group (one slot each), retrying conflicts. */
+  async #applyIdem(
+    groups: { marker: string; ops: EntityOps<FieldDelta>[] }[],
+    write: IdempotentWrite,
+  ): Promise<IdempotentOutcome[]> {
+    const outcomes: IdempotentOutcome[] = new Array(groups.length);
+    let pending = groups.map((_, i) => i);
+    for (let attempt = 1; pending.length > 0; attempt++) {
+      if (attempt > this.#maxMergeAttempts) {
+        throw new LarderError(
+          'LARDER_STORE_UNAVAILABLE',
+          `push kept conflicting with concurrent writers after ${this.#maxMergeAttempts} attempts`,
+          { hint: 'retry with the same Idempotency-Key' },
+        );
+      }
+      const reads: { key: string; fields: string[] }[] = [];
+      for (const i of pending)
+        for (const g of groups[i]!.ops)
+          reads.push({ key: this.#key(g.view, g.entityKey), fields: [...g.fields.keys()] });
+      const current = (await this.#batch(
+        'push-read',
+        reads.map((r) => r.key),
+        (pl, k) => pl.hmget(reads[k]!.key, ...reads[k]!.fields),
+      )) as (string | null)[][];
+      const now = this.#clock();
+      let r = 0;
+      const calls = pending.map((i) => {
+        const keys = [groups[i]!.marker];
+        const args: (string | number)[] = [write.fingerprint, write.response, write.ttlMs, now];
+        for (const g of groups[i]!.ops) {
+          const cur = current[r++]!;
+          keys.push(this.#key(g.view, g.entityKey));
+          args.push(g.expiresAt, g.plan.pruneSpec, g.fields.size);
+          let j = 0;
+          for (const d of g.fields.values()) {
+            const was = cur[j++] ?? null;
+            args.push(d.field, was ?? '', mergeField(g.plan, was, d).value);
+          }
+        }
+        return { keys, args };
+      });
+      const res = (await this.#batch(
+        'push-apply',
+        calls.map((x) => x.keys[0]!),
+        (pl, k) => pl.larderIdempotent(calls[k]!.keys.length, ...calls[k]!.keys, ...calls[k]!.args),
+      )) as (number | string)[][];
+      const retry: number[] = [];
+      pending.forEach((i, k) => {
+        const x = res[k]!;
+        if (x[0] === 0) retry.push(i);
+        else
+          outcomes[i] =
+            x[0] === 1
+              ? { status: 'applied' }
+              : { status: 'duplicate', fingerprint: String(x[1]), response: String(x[2]) };
       });
       pending = retry;
       if (pending.length > 0) await sleep(Math.random() * Math.min(20, attempt * 2));
@@ -435,8 +573,7 @@ export class RedisOnlineStore implements OnlineStore {
   /** Every key's hash as flat `field, value, …` arrays, in key order: one round trip. */
   async #readHashes(keys: readonly string[]): Promise<string[][]> {
     if (keys.length === 0) return [];
-    if (!this.#initPromise) await this.init();
-    else await this.#initPromise;
+    await this.#connected();
     const p = this.#topology.client.pipeline() as ScriptPipeline;
     let calls = 0;
     for (let i = 0; i < keys.length; i += MAX_KEYS_PER_READ, calls++) {

@@ -134,3 +134,73 @@ local out = {}
 for i = 1, #KEYS do out[i] = redis.call('HGETALL', KEYS[i]) end
 return out
 `;
+
+/**
+ * A push applied at most once per idempotency key (one slot on Redis Cluster).
+ *   KEYS[1]  the key's hash (fields `fp` fingerprint, `resp` answer), or on Redis Cluster the
+ *            per-slot marker of the key
+ *   KEYS[2..] entity keys
+ *   ARGV[1] fingerprint, ARGV[2] answer, ARGV[3] ttl (ms), ARGV[4] now
+ *   then per entity key: expireAt, pruneSpec, n, and n (field, expected, new) triples
+ *   (expected '' = field absent), as STREAM_BATCH_LUA.
+ * Returns {1} applied; {0} a field changed since it was read (re-read, retry); {-1, fp, resp}
+ * the key is stored already (nothing written).
+ */
+export const IDEMPOTENT_BATCH_LUA = `${COMMON}
+local idem = KEYS[1]
+if redis.call('EXISTS', idem) == 1 then
+  local h = redis.call('HMGET', idem, 'fp', 'resp')
+  return {-1, h[1] or '', h[2] or ''}
+end
+local i = 5
+for k = 2, #KEYS do
+  local n = tonumber(ARGV[i + 2])
+  local j = i + 3
+  for _ = 1, n do
+    local cur = redis.call('HGET', KEYS[k], ARGV[j])
+    if cur == false then cur = '' end
+    if cur ~= ARGV[j + 1] then return {0} end
+    j = j + 3
+  end
+  i = j
+end
+local now = tonumber(ARGV[4])
+i = 5
+for k = 2, #KEYS do
+  local key = KEYS[k]
+  local n = tonumber(ARGV[i + 2])
+  local j = i + 3
+  local created = 0
+  local kv = {}
+  for t = 1, n do
+    kv[#kv + 1] = ARGV[j]
+    kv[#kv + 1] = ARGV[j + 2]
+    j = j + 3
+    if #kv >= 2000 or t == n then
+      created = created + redis.call('HSET', key, unpack(kv))
+      kv = {}
+    end
+  end
+  if created > 0 then prune(key, now, ARGV[i + 1]) end
+  extend(key, ARGV[i])
+  i = j
+end
+redis.call('HSET', idem, 'fp', ARGV[1], 'resp', ARGV[2])
+redis.call('PEXPIRE', idem, ARGV[3])
+return {1}
+`;
+
+/**
+ * Redis Cluster, before the per-slot scripts of an idempotent push: claims the key's hash.
+ *   KEYS[1] the key's hash; ARGV[1] fingerprint, ARGV[2] ttl (ms).
+ * Returns {1} claimed (or claimed already with this fingerprint: a retry completes it);
+ * {-1, fp, resp} answered already, or claimed by a different fingerprint (resp '').
+ */
+export const IDEMPOTENT_CLAIM_LUA = `
+local h = redis.call('HMGET', KEYS[1], 'fp', 'resp')
+if h[2] then return {-1, h[1] or '', h[2]} end
+if h[1] and h[1] ~= ARGV[1] then return {-1, h[1], ''} end
+redis.call('HSET', KEYS[1], 'fp', ARGV[1])
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+return {1}
+`;

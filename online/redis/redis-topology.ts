@@ -9,6 +9,9 @@ export function singleRedisTopology(config: RedisOnlineStoreConfig): RedisTopolo
     connectTimeout: config.connectTimeoutMs ?? 5000,
     maxRetriesPerRequest: config.maxRetriesPerRequest ?? 2,
     enableAutoPipelining: false,
+    // Fail fast: while Redis is unreachable a command fails at once (503 + Retry-After) instead
+    // of waiting in the offline queue until Redis returns; ioredis keeps reconnecting meanwhile.
+    enableOfflineQueue: false,
   });
   // Errors reach callers through their commands; the event only needs a listener.
   redis.on('error', () => {});
@@ -24,5 +27,7 @@ export function singleRedisTopology(config: RedisOnlineStoreConfig): RedisTopolo
     },
     groupByNode: (keys) => [keys.map((_, i) => i)],
     masters: () => [redis as unknown as RedisNodeLike],
+    ready: () => redis.status === 'ready',
+    probeKeys: () => [],
   };
 }

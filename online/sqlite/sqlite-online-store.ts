@@ -5,7 +5,7 @@
  * `BEGIN IMMEDIATE` transactions, so they are atomic across processes. See
  * docs/online-store-format.md.
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { LarderError } from '../../registry/errors.ts';
@@ -13,6 +13,8 @@ import type { LifetimeWrite, TileWrite } from '../../registry/tiles.ts';
 import type {
   EntityDescription,
   FeatureValue,
+  IdempotentOutcome,
+  IdempotentWrite,
   OnlineStore,
   OnlineStoreCapabilities,
   OnlineStoreOptions,
@@ -53,9 +55,21 @@ CREATE TABLE IF NOT EXISTS stream_checkpoints (
   last_offset INTEGER NOT NULL,
   PRIMARY KEY (ns, grp, topic, part)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS idempotency_keys (
+  ns          TEXT    NOT NULL,
+  key         TEXT    NOT NULL,
+  fingerprint TEXT    NOT NULL,
+  response    TEXT    NOT NULL,
+  expires_at  INTEGER NOT NULL,
+  PRIMARY KEY (ns, key)
+) WITHOUT ROWID;
 `;
 
 type Statement = Database.Statement<unknown[], unknown>;
+
+/** SQLite result codes (and extended codes) that mean the database cannot be used right now. */
+const STORE_FAULT =
+  /^SQLITE_(READONLY|IOERR|CANTOPEN|FULL|BUSY|LOCKED|PERM|CORRUPT|NOTADB|NOMEM|PROTOCOL)(_|$)/;
 
 interface Statements {
   readOne: Statement;
@@ -69,6 +83,10 @@ interface Statements {
   setCheckpoint: Statement;
   checkpoints: Statement;
   teardownCheckpoints: Statement;
+  getIdem: Statement;
+  setIdem: Statement;
+  purgeIdem: Statement;
+  teardownIdem: Statement;
 }
 
 interface Fields {
@@ -94,6 +112,8 @@ export class SqliteOnlineStore implements OnlineStore {
   readonly #clock: () => number;
   #db: Database.Database | null = null;
   #stmts: Statements | null = null;
+  /** Device and inode of the file opened by `init`, to notice it being deleted or replaced. */
+  #file: { dev: number; ino: number } | null = null;
   #lastPurge = 0;
 
   constructor(config: SqliteOnlineStoreConfig, options: OnlineStoreOptions) {
@@ -155,11 +175,24 @@ export class SqliteOnlineStore implements OnlineStore {
             )
             .raw(true),
           teardownCheckpoints: db.prepare('DELETE FROM stream_checkpoints WHERE ns = ?'),
+          getIdem: db
+            .prepare(
+              'SELECT fingerprint, response FROM idempotency_keys WHERE ns = ? AND key = ? AND expires_at > ?',
+            )
+            .raw(true),
+          setIdem: db.prepare(
+            'INSERT INTO idempotency_keys (ns, key, fingerprint, response, expires_at) VALUES (?, ?, ?, ?, ?) ' +
+              'ON CONFLICT (ns, key) DO UPDATE SET fingerprint = excluded.fingerprint, response = excluded.response, expires_at = excluded.expires_at',
+          ),
+          purgeIdem: db.prepare('DELETE FROM idempotency_keys WHERE expires_at <= ?'),
+          teardownIdem: db.prepare('DELETE FROM idempotency_keys WHERE ns = ?'),
         };
       } catch (e) {
         db.close();
         throw e;
       }
+      const st = statSync(this.#config.path);
+      this.#file = { dev: st.dev, ino: st.ino };
       this.#db = db;
     } catch (e) {
       throw new LarderError(
@@ -176,18 +209,11 @@ export class SqliteOnlineStore implements OnlineStore {
     this.#stmts = null;
   }
 
+  /** Resolves while the open file is still the one the path names and answers a query. */
   async ping(): Promise<void> {
-    try {
-      this.#open().db.prepare('SELECT 1').get();
-    } catch (e) {
-      throw e instanceof LarderError
-        ? e
-        : new LarderError(
-            'LARDER_STORE_UNAVAILABLE',
-            `SQLite online store: ${(e as Error).message}`,
-            { cause: e },
-          );
-    }
+    const { db } = this.#open();
+    this.#checkFile();
+    this.#sqlite('ping', () => db.prepare('SELECT 1').get());
   }
 
   #open(): { db: Database.Database; s: Statements } {
@@ -197,6 +223,48 @@ export class SqliteOnlineStore implements OnlineStore {
       });
     }
     return { db: this.#db, s: this.#stmts };
+  }
+
+  /**
+   * Fails unless the path still names the file `init` opened (same device and inode): writes
+   * into a deleted or replaced file would be acknowledged and then lost on restart.
+   */
+  #checkFile(): void {
+    const path = this.#config.path;
+    let st;
+    try {
+      st = statSync(path);
+    } catch {
+      st = null;
+    }
+    if (this.#file && st && st.dev === this.#file.dev && st.ino === this.#file.ino) return;
+    throw new LarderError(
+      'LARDER_STORE_UNAVAILABLE',
+      `the SQLite online store file ${path} was ${st ? 'replaced' : 'deleted'} while open; writes are refused so none is lost`,
+      { hint: 'restore the file, or restart the process to open the file now at that path' },
+    );
+  }
+
+  /**
+   * Runs SQLite work; failures of the database itself (read-only, I/O, disk full, locked,
+   * corrupt) are store-unavailable. Other SQLite errors (constraint, SQL) are bugs and stay so.
+   */
+  #sqlite<T>(op: string, fn: () => T): T {
+    try {
+      return fn();
+    } catch (e) {
+      if (!(e instanceof Database.SqliteError) || !STORE_FAULT.test(e.code)) throw e;
+      throw new LarderError(
+        'LARDER_STORE_UNAVAILABLE',
+        `SQLite online store at ${this.#config.path}: ${op} failed: ${e.message} (${e.code})`,
+        {
+          cause: e,
+          hint: /READONLY/.test(e.code)
+            ? 'make the database file and its folder writable by this process'
+            : 'check the disk and the file, then retry',
+        },
+      );
+    }
   }
 
   async writeTiles(tiles: readonly TileWrite[]): Promise<void> {
@@ -210,11 +278,16 @@ export class SqliteOnlineStore implements OnlineStore {
   #overwrite(ops: EntityOps<FieldSet>[]): void {
     const { db, s } = this.#open();
     const ns = this.namespace;
-    db.transaction(() => {
-      for (const g of ops)
-        for (const f of g.fields.values())
-          s.upsert.run(ns, g.view, g.entityKey, f.field, f.value, f.expiresAt);
-    }).immediate();
+    this.#checkFile();
+    this.#sqlite('write', () =>
+      db
+        .transaction(() => {
+          for (const g of ops)
+            for (const f of g.fields.values())
+              s.upsert.run(ns, g.view, g.entityKey, f.field, f.value, f.expiresAt);
+        })
+        .immediate(),
+    );
     this.#maybePurge();
   }
 
@@ -229,7 +302,8 @@ export class SqliteOnlineStore implements OnlineStore {
   #merge(tiles: readonly TileWrite[], states: readonly LifetimeWrite[]): void {
     const ops = mergeOps(this.#catalog, tiles, states);
     const { db } = this.#open();
-    db.transaction(() => this.#mergeOps(ops)).immediate();
+    this.#checkFile();
+    this.#sqlite('merge', () => db.transaction(() => this.#mergeOps(ops)).immediate());
     this.#maybePurge();
   }
 
@@ -252,24 +326,56 @@ export class SqliteOnlineStore implements OnlineStore {
     const ops = mergeOps(this.#catalog, batch.tiles, batch.lifetime);
     const { db, s } = this.#open();
     const c = batch.checkpoint;
-    const outcome = db
-      .transaction((): StreamBatchOutcome => {
-        const stored =
-          (s.getCheckpoint.get(this.namespace, c.group, c.topic, c.partition) as
-            number | undefined) ?? -1;
-        if (stored >= c.offset) return 'duplicate';
-        if (stored >= c.from) return 'overlap';
-        this.#mergeOps(ops);
-        s.setCheckpoint.run(this.namespace, c.group, c.topic, c.partition, c.offset);
-        return 'applied';
-      })
-      .immediate();
+    this.#checkFile();
+    const outcome = this.#sqlite('stream batch', () =>
+      db
+        .transaction((): StreamBatchOutcome => {
+          const stored =
+            (s.getCheckpoint.get(this.namespace, c.group, c.topic, c.partition) as
+              number | undefined) ?? -1;
+          if (stored >= c.offset) return 'duplicate';
+          if (stored >= c.from) return 'overlap';
+          this.#mergeOps(ops);
+          s.setCheckpoint.run(this.namespace, c.group, c.topic, c.partition, c.offset);
+          return 'applied';
+        })
+        .immediate(),
+    );
+    this.#maybePurge();
+    return outcome;
+  }
+
+  /** One `BEGIN IMMEDIATE` transaction: look the key up, merge, store the key. */
+  async applyIdempotent(write: IdempotentWrite): Promise<IdempotentOutcome> {
+    const ops = mergeOps(this.#catalog, write.tiles, write.lifetime);
+    const { db, s } = this.#open();
+    const now = this.#clock();
+    this.#checkFile();
+    const outcome = this.#sqlite('push', () =>
+      db
+        .transaction((): IdempotentOutcome => {
+          const row = s.getIdem.get(this.namespace, write.key, now) as [string, string] | undefined;
+          if (row) return { status: 'duplicate', fingerprint: row[0], response: row[1] };
+          this.#mergeOps(ops);
+          s.setIdem.run(
+            this.namespace,
+            write.key,
+            write.fingerprint,
+            write.response,
+            now + write.ttlMs,
+          );
+          return { status: 'applied' };
+        })
+        .immediate(),
+    );
     this.#maybePurge();
     return outcome;
   }
 
   async readCheckpoints(group: string, topic: string): Promise<StoredCheckpoint[]> {
-    const rows = this.#open().s.checkpoints.all(this.namespace, group, topic) as [number, number][];
+    const rows = this.#sqlite('read checkpoints', () =>
+      this.#open().s.checkpoints.all(this.namespace, group, topic),
+    ) as [number, number][];
     return rows.map(([partition, offset]) => ({ partition, offset, pending: null }));
   }
 
@@ -282,7 +388,11 @@ export class SqliteOnlineStore implements OnlineStore {
 
   /** Deletes every row (of every namespace) whose expiry has passed; returns how many. */
   purgeExpired(): number {
-    return this.#open().s.purge.run(this.#clock()).changes;
+    return this.#sqlite('purge', () => {
+      const { s } = this.#open();
+      const now = this.#clock();
+      return s.purge.run(now).changes + s.purgeIdem.run(now).changes;
+    });
   }
 
   async readFeatures(request: ReadRequest): Promise<ReadResult> {
@@ -298,12 +408,12 @@ export class SqliteOnlineStore implements OnlineStore {
     const plan = readPlan(request);
     const keys = request.entityKeys;
     const byEntity = new Map<string, Fields>();
-    const rows = (
+    const rows = this.#sqlite('read', () =>
       keys.length === 1
         ? s.readOne.all(this.namespace, request.view.name, keys[0])
         : keys.length === 0
           ? []
-          : s.readMany.all(this.namespace, request.view.name, JSON.stringify(keys))
+          : s.readMany.all(this.namespace, request.view.name, JSON.stringify(keys)),
     ) as [string, string, string][];
     for (const [entity, field, value] of rows) {
       let f = byEntity.get(entity);
@@ -335,7 +445,10 @@ export class SqliteOnlineStore implements OnlineStore {
 
   async teardown(namespace: string = this.namespace): Promise<void> {
     const { s } = this.#open();
-    s.teardown.run(checkNamespace(namespace));
-    s.teardownCheckpoints.run(namespace);
+    this.#sqlite('teardown', () => {
+      s.teardown.run(checkNamespace(namespace));
+      s.teardownCheckpoints.run(namespace);
+      s.teardownIdem.run(namespace);
+    });
   }
 }

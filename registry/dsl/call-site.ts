@@ -35,12 +35,19 @@ export function callSite(): string {
     const file = name.startsWith('file://') ? fileURLToPath(name.replace(/\?.*$/, '')) : name;
     if (!file.startsWith('/') || file.startsWith(REGISTRY_DIR) || file.includes('/node_modules/'))
       continue;
-    let line = f.getLineNumber() ?? 0;
-    const col = f.getColumnNumber() ?? 0;
-    const entry = findSourceMap(name)?.findEntry(line - 1, col - 1);
-    if (entry && 'originalLine' in entry && typeof entry.originalLine === 'number')
-      line = entry.originalLine + 1;
-    return `${relative(process.cwd(), file)}:${line}`;
+    return sourcePosition(name, f.getLineNumber() ?? 0, f.getColumnNumber() ?? 0);
   }
   return '<unknown>';
+}
+
+/**
+ * `file:line` (relative to the working directory, the line mapped back to the `.ts` source) of
+ * a stack position: `name` as V8 reports it (a path or a `file://` URL, query included).
+ */
+export function sourcePosition(name: string, line: number, col: number): string {
+  const file = name.startsWith('file://') ? fileURLToPath(name.replace(/\?.*$/, '')) : name;
+  const entry = findSourceMap(name)?.findEntry(line - 1, col - 1);
+  if (entry && 'originalLine' in entry && typeof entry.originalLine === 'number')
+    line = entry.originalLine + 1;
+  return `${relative(process.cwd(), file)}:${line}`;
 }

@@ -3,6 +3,7 @@ import { defaultHopMs, formatDuration, parseDuration } from '../duration.ts';
 import { DefinitionError, type Problem } from '../errors.ts';
 import { Expr, formatExpr, splitArrayPath, type ExprNode } from '../expr.ts';
 import { compatible, inferExprType } from '../expr-type.ts';
+import { exprTypos } from '../expr-typos.ts';
 import type { FeatureSpec, FeatureViewSpec } from '../spec.ts';
 import type { ValueType } from '../types.ts';
 import { callSite } from './call-site.ts';
@@ -74,7 +75,13 @@ export function featureView<F extends string>(
   const problem = (field: string, message: string, hint?: string): void => {
     problems.push({ at, object, field, message, ...(hint ? { hint } : {}) });
   };
-  const schema = batchOf(o.source).spec.schema;
+  const batch = batchOf(o.source).spec;
+  const schema = batch.schema;
+  /** Reports the typos of an expression that type-checks (an enum value, a map key). */
+  const typos = (field: string, node: ExprNode, prefix = ''): void => {
+    for (const t of exprTypos(schema, node, batch.name))
+      problem(field, `${prefix}${t.message}`, t.hint);
+  };
 
   const ttl = parseDuration(o.ttl);
   if (typeof ttl !== 'number') problem('ttl', ttl.error);
@@ -100,7 +107,7 @@ export function featureView<F extends string>(
         `keys.${k}`,
         `${formatExpr(expr.node)} is ${t.type} but entity "${e.spec.name}" keys are ${e.spec.valueType}`,
       );
-    }
+    } else typos(`keys.${k}`, expr.node);
     keys[k] = expr.node;
   }
   for (const k of Object.keys(o.keys)) {
@@ -116,6 +123,7 @@ export function featureView<F extends string>(
     if ('error' in t) problem('filter', t.error);
     else if (t.type !== 'bool')
       problem('filter', `${formatExpr(o.filter.node)} is ${t.type}, not bool`);
+    else typos('filter', o.filter.node);
   }
 
   const features: FeatureSpec[] = [];
@@ -129,6 +137,11 @@ export function featureView<F extends string>(
     if (o.entities.some((e) => e.spec.joinKey === name))
       problem(field, `"${name}" is also a join key`);
     const spec = featureSpec(name, f, schema, (msg, hint) => problem(field, msg, hint));
+    if (spec && problems.length === before) {
+      if (spec.input) typos(field, spec.input, 'input: ');
+      if (spec.weight) typos(field, spec.weight, 'weight: ');
+      if (spec.where) typos(field, spec.where, 'where: ');
+    }
     if (spec && problems.length === before) features.push(spec);
   }
   if (problems.length > 0) throw new DefinitionError(problems);

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { DefinitionError } from '../errors.ts';
-import { describeZod, resolvePath, type RecordType } from '../record-schema.ts';
+import { DefinitionError, type Problem } from '../errors.ts';
+import { describeZod, fieldOf, resolvePath, type RecordType } from '../record-schema.ts';
 import type { BatchSourceSpec, PushSourceSpec, StreamSourceSpec } from '../spec.ts';
 import { callSite } from './call-site.ts';
 import { NAME_HINT, NAME_RE, parseOptions } from './checks.ts';
@@ -17,6 +17,7 @@ const BatchSourceOptions = z
     bigqueryTable: z.string().min(1).optional(),
     timestampField: z.string().min(1),
     idField: z.string().min(1),
+    mapKeys: z.record(z.string(), z.array(z.string().min(1)).min(1)).optional(),
     description: z.string().default(''),
   })
   .strict();
@@ -29,7 +30,9 @@ export type BatchSourceDef = Definition<BatchSourceSpec> & {
 /**
  * A batch source: raw records under `$LARDER_DATA_DIR/<path>` (JSON Lines or Parquet) for the
  * DuckDB store, or a BigQuery table. `timestampField` (epoch ms) is the event time; `idField`
- * the unique record id.
+ * the unique record id. `mapKeys` declares the known keys of map fields
+ * (`{ properties: ['productId', 'price'] }`): expressions reading another key are refused as
+ * typos; records may still carry any key.
  */
 export function batchSource(options: z.input<typeof BatchSourceOptions>): BatchSourceDef {
   const at = callSite();
@@ -43,6 +46,16 @@ export function batchSource(options: z.input<typeof BatchSourceOptions>): BatchS
   } catch (e) {
     throw new DefinitionError([{ at, object, field: 'schema', message: (e as Error).message }]);
   }
+  const keyProblems: Problem[] = [];
+  for (const [path, keys] of Object.entries(o.mapKeys ?? {})) {
+    const field = `mapKeys.${path}`;
+    const f = fieldOf(schema, path);
+    if ('error' in f) keyProblems.push({ at, object, field, message: f.error });
+    else if (f.kind !== 'map')
+      keyProblems.push({ at, object, field, message: `"${path}" is a ${f.kind}, not a map` });
+    else f.keys = [...new Set(keys)];
+  }
+  if (keyProblems.length > 0) throw new DefinitionError(keyProblems);
   for (const [field, want] of [
     ['timestampField', ['int64']],
     ['idField', ['string', 'int64']],

@@ -6,6 +6,9 @@
  * TTL). On-demand features run the repository's own transforms over the rows' columns.
  * Offline stores, the online store and the stream worker are all tested against it.
  *
+ * Record expressions are interpreted by its own evaluator (`reference-expr.ts`), which shares
+ * no code with the engines' `registry/expr-eval.ts`.
+ *
  * Conventions shared with the engines: a record whose key expression is null never matches;
  * an array path input (`orderItems[].category`) contributes one event per element, paired with
  * the weight of the same element; null values and null weights are skipped (`count` counts
@@ -20,11 +23,11 @@ import {
   bruteForceWindow,
   type AggregationEvent,
 } from '../aggregation/index.ts';
-import { compileExpr, compileFilter, compileMulti, type Value } from '../expr-eval.ts';
 import { LarderError } from '../errors.ts';
 import type { Repository, ResolvedFeature } from '../repository.ts';
 import type { FeatureSpec, FeatureViewSpec } from '../spec.ts';
 import type { Scalar } from '../types.ts';
+import { refEval, refKeep, refValues, type RefValue } from './reference-expr.ts';
 
 type Rec = Record<string, unknown>;
 
@@ -55,12 +58,11 @@ function prepareView(
   const batch = 'batch' in def.source ? def.source.batch : def.source;
   const src = batch.spec;
   const joinKeys = def.entityDefs.map((e) => e.spec.joinKey);
-  const keyFns = joinKeys.map((k) => compileExpr(def.spec.keys[k]!));
-  const filter = compileFilter(def.spec.filter ?? undefined);
+  const keyExprs = joinKeys.map((k) => def.spec.keys[k]!);
   const byKey = new Map<string, Rec[]>();
   for (const r of records[src.name] ?? []) {
-    if (!filter(r)) continue;
-    const key = keyFns.map((f) => f(r));
+    if (!refKeep(def.spec.filter, r)) continue;
+    const key = keyExprs.map((e) => refEval(e, r));
     if (key.some((k) => k === null)) continue;
     const k = JSON.stringify(key.map(String));
     const list = byKey.get(k) ?? [];
@@ -79,22 +81,19 @@ function prepareView(
 }
 
 function events(data: ViewData, f: FeatureSpec, recs: readonly Rec[]): AggregationEvent[] {
-  const where = compileFilter(f.where ?? undefined);
-  const input = f.input ? compileMulti(f.input) : null;
-  const weight = f.weight ? compileMulti(f.weight) : null;
   const out: AggregationEvent[] = [];
   for (const r of recs) {
-    if (!where(r)) continue;
+    if (!refKeep(f.where, r)) continue;
     const ts = data.ts(r);
     const id = data.id(r);
-    if (!input) {
+    if (!f.input) {
       out.push({ ts, id, value: null });
       continue;
     }
-    const values = input(r);
-    const weights = weight ? weight(r) : null;
+    const values = refValues(f.input, r);
+    const weights = f.weight ? refValues(f.weight, r) : null;
     values.forEach((value, i) => {
-      const w: Value | undefined = weights
+      const w: RefValue | undefined = weights
         ? weights.length === values.length
           ? weights[i]
           : weights[0]

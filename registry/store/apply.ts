@@ -1,4 +1,6 @@
+import { basename } from 'node:path';
 import { LarderError } from '../errors.ts';
+import { smokeTestOnDemand } from '../on-demand-smoke.ts';
 import type { Repository } from '../repository.ts';
 import { plan, type Plan } from './plan.ts';
 import {
@@ -17,14 +19,16 @@ export interface ApplyResult {
 }
 
 /**
- * Applies a loaded repository to the registry under `home`. Breaking changes are refused
- * unless `allowBreaking`, with a hint to version the object's name instead.
+ * Applies a loaded repository to the registry under `home`. On-demand transforms must pass
+ * their smoke test (DefinitionError otherwise). Breaking changes are refused unless
+ * `allowBreaking`, with a hint to version the object's name instead.
  */
 export async function applyRepository(
   repo: Repository,
   home: string,
   opts: { allowBreaking?: boolean } = {},
 ): Promise<ApplyResult> {
+  smokeTestOnDemand(repo);
   const specs = repo.specs();
   return withRegistryLock(home, () => {
     const current = readRegistry(home);
@@ -35,12 +39,19 @@ export async function applyRepository(
         .filter((c) => c.breaking.length > 0)
         .map((c) => `  ${c.kind} "${c.name}": ${c.breaking.join('; ')}`);
       const first = p.changes.find((c) => c.breaking.length > 0)!;
+      const removes = p.changes.some((c) => c.action === 'remove');
+      let hint: string;
+      if (current && current.repo !== repo.root && removes) {
+        hint = `the registry under ${home} was applied from another repository (${current.repo}); give a separate project its own home (e.g. LARDER_HOME=${home}-${basename(repo.root)}), or re-run with --allow-breaking to delete the objects this one lacks`;
+      } else if (first.action === 'remove') {
+        hint = `keep "${first.name}" in the repository (next to a versioned replacement if you need one) so its clients and stored values keep working, or re-run with --allow-breaking to delete it`;
+      } else {
+        hint = `version the name instead (e.g. "${versioned(first.name)}") so stored values and clients of the old one keep working, or re-run with --allow-breaking`;
+      }
       throw new LarderError(
         'LARDER_BREAKING_CHANGE',
         `refusing breaking changes:\n${lines.join('\n')}`,
-        {
-          hint: `version the name instead (e.g. "${versioned(first.name)}") so stored values and clients of the old one keep working, or re-run with --allow-breaking`,
-        },
+        { hint },
       );
     }
     const next = nextRegistry(current, specs, repo.root);

@@ -1,7 +1,7 @@
 /**
  * `larder plan`: what `apply` would change, and which changes are breaking (they change what a
  * stored or served value means: a feature's type, aggregation, window or hop, a view's entities
- * or keys, an entity's join key, a removed feature).
+ * or keys, an entity's join key, a removed feature, a removed object).
  */
 import {
   objectKey,
@@ -9,6 +9,7 @@ import {
   type ObjectSpec,
   type OnDemandFeatureViewSpec,
 } from '../spec.ts';
+import { label } from '../repository.ts';
 import { canonicalJson, contentHash } from './canonical.ts';
 import type { RegistryFile } from './registry-file.ts';
 
@@ -49,6 +50,7 @@ export function plan(current: RegistryFile | null, next: readonly ObjectSpec[]):
       });
     } else unchanged++;
   }
+  const oldSpecs = Object.values(old).map((o) => o.spec);
   for (const [key, prev] of Object.entries(old)) {
     if (!seen.has(key))
       changes.push({
@@ -56,7 +58,7 @@ export function plan(current: RegistryFile | null, next: readonly ObjectSpec[]):
         kind: prev.spec.kind,
         name: prev.spec.name,
         details: [],
-        breaking: [],
+        breaking: removalReasons(prev.spec, oldSpecs),
       });
   }
   return { changes, unchanged, hasBreaking: changes.some((c) => c.breaking.length > 0) };
@@ -119,6 +121,87 @@ function featureBreaks(
       if (fa[field] !== fb[field])
         out.push(`feature ${name}: ${field} ${String(fa[field])} → ${String(fb[field])}`);
     }
+  }
+  return out;
+}
+
+/** The objects of `specs` that reference `target` by name. */
+function dependentsOf(target: ObjectSpec, specs: readonly ObjectSpec[]): ObjectSpec[] {
+  const refs = (s: ObjectSpec): string[] => {
+    switch (s.kind) {
+      case 'stream_source':
+      case 'push_source':
+        return [`batch_source:${s.batchSource}`];
+      case 'feature_view':
+        return [
+          ...s.entities.map((e) => `entity:${e}`),
+          ...['batch_source', 'stream_source', 'push_source'].map((k) => `${k}:${s.source}`),
+        ];
+      case 'on_demand_feature_view':
+        return [
+          ...s.entities.map((e) => `entity:${e}`),
+          ...Object.values(s.inputs).flatMap((i) =>
+            i.from === 'feature' ? [`feature_view:${i.view}`] : [],
+          ),
+        ];
+      case 'feature_service':
+        return s.projections.flatMap((p) => [
+          `feature_view:${p.view}`,
+          `on_demand_feature_view:${p.view}`,
+        ]);
+      case 'model':
+        return [`feature_service:${s.service}`];
+      case 'experiment':
+        return s.arms.map((a) => `model:${a.model}`);
+      default:
+        return [];
+    }
+  };
+  const key = objectKey(target);
+  return specs.filter((s) => refs(s).includes(key));
+}
+
+/**
+ * Why removing an object is breaking: what depended on it in the registry, and what its
+ * removal deletes for clients and stored data. Every removal is breaking: an object nothing
+ * else references is still called by name (services, models, views) or holds data (sources,
+ * views), and a repository that lacks it may simply be the wrong one.
+ */
+function removalReasons(spec: ObjectSpec, registry: readonly ObjectSpec[]): string[] {
+  const out = dependentsOf(spec, registry).map(
+    (d) =>
+      `removed: ${label(d.kind)} "${d.name}" ${d.kind === 'feature_service' ? 'served' : 'depended on'} it`,
+  );
+  switch (spec.kind) {
+    case 'entity':
+      out.push(`removed: requests and entity rows name it by its join key "${spec.joinKey}"`);
+      break;
+    case 'batch_source':
+      out.push('removed: its history is no longer read');
+      break;
+    case 'stream_source':
+      out.push(`removed: topic "${spec.topic}" is no longer consumed`);
+      break;
+    case 'push_source':
+      out.push('removed: clients push to it by name');
+      break;
+    case 'feature_view':
+      out.push(
+        `removed: its stored online values and ${spec.features.length} features are no longer served`,
+      );
+      break;
+    case 'on_demand_feature_view':
+      out.push(`removed: its ${spec.features.length} features are no longer served`);
+      break;
+    case 'feature_service':
+      out.push('removed: clients request it by name');
+      break;
+    case 'model':
+      out.push('removed: clients score with it by name');
+      break;
+    case 'experiment':
+      out.push('removed: clients rank with it by name');
+      break;
   }
   return out;
 }

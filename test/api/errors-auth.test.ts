@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RateLimiter } from '../../api/auth/rate-limiter.ts';
 import { LarderError } from '../../registry/errors.ts';
 import { serveRepo, type Served } from './serve-fixture.ts';
 
@@ -171,11 +172,19 @@ describe('auth', () => {
         .statusCode,
     ).toBe(401);
     expect((await post(ok, { authorization: `Bearer ${pusher}` })).statusCode).toBe(403);
+    // The limiter's clock stands still unless the test moves it (3 requests/s, bursts of 3).
+    let now = 0;
+    s.ctx.limiter = new RateLimiter(() => now);
     const statuses: number[] = [];
     for (let i = 0; i < 4; i++) statuses.push((await post(ok, { 'x-api-key': reader })).statusCode);
     expect(statuses).toEqual([200, 200, 200, 429]);
     const limited = await post(ok, { 'x-api-key': reader });
-    expect(Number(limited.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+    expect(limited.headers['retry-after']).toBe('1');
+    expect(limited.json().error.code).toBe('LARDER_RATE_LIMITED');
+    // A third of a second refills one token.
+    now += 1000 / 3;
+    expect((await post(ok, { 'x-api-key': reader })).statusCode).toBe(200);
+    expect((await post(ok, { 'x-api-key': reader })).statusCode).toBe(429);
     s.ctx.keys.revoke(record.id);
     expect((await post(ok, { authorization: `Bearer ${reader}` })).statusCode).toBe(401);
   });

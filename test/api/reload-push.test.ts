@@ -1,5 +1,5 @@
 /** Push path contract, on-demand request data, and registry hot reload under load. */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { reloadServing } from '../../api/open-serving.ts';
@@ -7,7 +7,7 @@ import { RegistryWatcher } from '../../api/registry-watcher.ts';
 import { resolveConfig } from '../../config/config.ts';
 import { loadRepository } from '../../registry/load.ts';
 import { BASE_REPO, tempRepo } from '../support/temp-repo.ts';
-import { serveRepo, T0, type Served } from './serve-fixture.ts';
+import { PUSH_REPO, serveRepo, T0, type Served } from './serve-fixture.ts';
 
 const REQUEST_DATA = `
 import { feature, onDemandFeatureView, requestField } from 'larder';
@@ -20,13 +20,6 @@ export const scaled = onDemandFeatureView({
 });
 `;
 
-/** The base repository, its view fed by a push source (Feast's model of pushes). */
-const PUSH_REPO = BASE_REPO.replace('import { batchSource,', 'import { pushSource, batchSource,')
-  .replace(
-    'export const activity = featureView({',
-    "export const eventsPush = pushSource({ name: 'events_push', batchSource: events });\nexport const activity = featureView({",
-  )
-  .replace('source: events,', 'source: eventsPush,');
 const repo = tempRepo({ 'repo.ts': PUSH_REPO, 'odfv.ts': REQUEST_DATA });
 let s: Served;
 const post = (url: string, payload: unknown) =>
@@ -179,13 +172,24 @@ describe('registry hot reload', () => {
   });
 
   it('notices registry.json changes and calls reload once per change', async () => {
-    let reloads = 0;
-    const w = new RegistryWatcher(s.home, async () => void reloads++, { pollMs: 50 });
+    const path = join(s.home, 'registry.json');
+    const seen: string[] = []; // the file's content at each reload
+    const w = new RegistryWatcher(s.home, async () => void seen.push(readFileSync(path, 'utf8')), {
+      pollMs: 50,
+    });
     w.start();
     try {
-      writeFileSync(join(s.home, 'registry.json'), '{"format":1}');
-      for (let i = 0; i < 100 && reloads === 0; i++) await new Promise((r) => setTimeout(r, 20));
-      expect(reloads).toBeGreaterThanOrEqual(1);
+      // Four changes, each with its own mtime (whole seconds apart, so no file system merges
+      // them); each waits for its reload. A second reload of a change would be in `seen` by
+      // the next change's check (fs events and polls are handled in order).
+      const base = Math.floor(Date.now() / 1000) + 10;
+      for (let i = 1; i <= 4; i++) {
+        writeFileSync(path, `{"format":1,"change":${i}}`);
+        utimesSync(path, base + i, base + i);
+        for (let j = 0; j < 250 && seen.length < i; j++)
+          await new Promise((r) => setTimeout(r, 20));
+        expect(seen).toEqual(Array.from({ length: i }, (_, k) => `{"format":1,"change":${k + 1}}`));
+      }
     } finally {
       w.stop();
     }

@@ -6,7 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import { KeyStore } from '../../api/auth/key-store.ts';
 import { RateLimiter } from '../../api/auth/rate-limiter.ts';
 import { buildServer } from '../../api/build-server.ts';
-import { DefaultPushHandler } from '../../api/push/default-push-handler.ts';
+import { DefaultPushHandler, type PushLimits } from '../../api/push/default-push-handler.ts';
 import type { ServerContext } from '../../api/server-context.ts';
 import { ServerMetrics } from '../../api/server-metrics.ts';
 import { ServingState } from '../../api/serving-state.ts';
@@ -17,7 +17,18 @@ import { loadRepository } from '../../registry/load.ts';
 import type { Repository } from '../../registry/repository.ts';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { tempDir } from '../support/temp-repo.ts';
+import { BASE_REPO, tempDir } from '../support/temp-repo.ts';
+
+/** The base repository, its view fed by a push source (Feast's model of pushes). */
+export const PUSH_REPO = BASE_REPO.replace(
+  'import { batchSource,',
+  'import { pushSource, batchSource,',
+)
+  .replace(
+    'export const activity = featureView({',
+    "export const eventsPush = pushSource({ name: 'events_push', batchSource: events });\nexport const activity = featureView({",
+  )
+  .replace('source: events,', 'source: eventsPush,');
 
 export interface Served {
   app: FastifyInstance;
@@ -32,17 +43,26 @@ export const T0 = Date.UTC(2026, 0, 1, 12, 0, 0);
 
 export async function serveRepo(
   repoDir: string,
-  opts: { store?: OnlineStoreConfig; clock?: () => number; maxEntityRows?: number } = {},
+  opts: {
+    store?: OnlineStoreConfig;
+    /** Default: a random one (give one to share a store between servers). */
+    namespace?: string;
+    clock?: () => number;
+    /** The store's wall clock (default T0; Redis expires keys on its own clock: pass about now). */
+    storeNow?: number;
+    maxEntityRows?: number;
+    push?: Partial<PushLimits>;
+  } = {},
 ): Promise<Served> {
   const tmp = tempDir();
   const repo = await loadRepository(repoDir);
   const store = createOnlineStore(
     opts.store ?? { type: 'sqlite', path: join(tmp.dir, 'online.sqlite') },
     {
-      namespace: `t${randomUUID().slice(0, 8)}`,
+      namespace: opts.namespace ?? `t${randomUUID().slice(0, 8)}`,
       views: [...repo.featureViews.values()].map((v) => v.spec),
       // The store's wall clock stays at T0 so test data never expires; reads use `ctx.clock`.
-      clock: () => T0,
+      clock: () => opts.storeNow ?? T0,
     },
   );
   await store.init();
@@ -52,7 +72,7 @@ export async function serveRepo(
     maxEntityRows: opts.maxEntityRows ?? 1000,
     keys: new KeyStore(tmp.dir),
     limiter: new RateLimiter(),
-    pushHandler: new DefaultPushHandler(join(tmp.dir, 'data'), clock),
+    pushHandler: new DefaultPushHandler(join(tmp.dir, 'data'), clock, opts.push),
     metrics: new ServerMetrics(),
     home: tmp.dir,
     clock,

@@ -75,6 +75,18 @@ describe('configuration', () => {
     expect(msg).toContain("Unrecognized key(s) in object: 'colour'");
   });
 
+  it('has ingest limits shared by push, stream and batch: 5m skew, 1024-byte keys', () => {
+    expect(resolveConfig({}, '/proj', {}).ingest).toEqual({
+      maxFutureSkewMs: 5 * 60_000,
+      maxKeyBytes: 1024,
+    });
+    const c = resolveConfig({ ingest: { maxFutureSkew: '1h', maxKeyBytes: 64 } }, '/proj', {});
+    expect(c.ingest).toEqual({ maxFutureSkewMs: 3_600_000, maxKeyBytes: 64 });
+    expect(() => resolveConfig({ ingest: { maxFutureSkew: '5 min' } }, '/proj', {})).toThrow(
+      /ingest\.maxFutureSkew: "5 min" is not a duration/,
+    );
+  });
+
   it('loads larder.config.ts from the project root', async () => {
     const c = await loadConfig(process.cwd(), {});
     expect(c.repo).toBe(`${process.cwd()}/features`);

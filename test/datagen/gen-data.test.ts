@@ -84,6 +84,8 @@ describe('genData', () => {
     expect(summary.events).toBe(BASE.events);
     expect(events).toHaveLength(BASE.events);
     expect(txs).toHaveLength(summary.transactions);
+    // One transaction per purchase event (and there are some).
+    expect(summary.transactions).toBe(events.filter((e) => e.eventType === 'purchase').length);
     expect(summary.transactions).toBeGreaterThan(0);
     expect(summary.anonymousEvents).toBe(events.filter((e) => e.userId === null).length);
     expect(summary.files).toEqual([
@@ -172,13 +174,13 @@ describe('genData', () => {
         expect(p.query).toMatch(/\S/);
         expect(p.productId).toBeUndefined();
       } else if (e.eventType === 'page_view') {
-        expect(p.page).toBeDefined();
+        expect(p.page).toMatch(/\S/);
         if (p.productId) expect(p.price).toMatch(/^\d+\.\d{2}$/);
       } else {
         expect(p.productId).toMatch(/^p\d{5}$/);
-        expect(p.category).toBeDefined();
+        expect(p.category).toMatch(/\S/);
         expect(p.price).toMatch(/^\d+\.\d{2}$/);
-        expect(p.page).toBeDefined();
+        expect(p.page).toMatch(/\S/);
       }
       if (e.eventType === 'purchase') expect(p.amount).toMatch(/^\d+\.\d{2}$/);
       else expect(p.amount).toBeUndefined();

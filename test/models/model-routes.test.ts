@@ -32,7 +32,19 @@ describe('model endpoints', () => {
     const body = res.json();
     expect(body).toMatchObject({ model: 'ranker_v1', version: '1', arm: null, experiment: null });
     expect(body.items).toHaveLength(2);
-    expect(body.items[0].score).toBeGreaterThanOrEqual(body.items[1].score);
+    // The two best of all four candidates, best first: rank them all and compare.
+    const all = (
+      await post('/v1/models/ranker_v1/rank', {
+        user_id: 'u1',
+        candidates: ['p1', 'p2', 'p3', 'p9'],
+      })
+    ).json().items as { product_id: string; score: number }[];
+    expect(all).toHaveLength(4);
+    const best = [...all].sort((a, b) => b.score - a.score);
+    expect(all.map((i) => i.score)).toEqual(best.map((i) => i.score));
+    expect(body.items.map((i: { score: number }) => i.score)).toEqual(
+      best.slice(0, 2).map((i) => i.score),
+    );
     expect(body.timing_ms.features).toBeGreaterThanOrEqual(0);
   });
 
@@ -57,7 +69,22 @@ describe('model endpoints', () => {
     const body = res.json();
     expect(body.model).toBe('ranker_lr');
     expect(body.scores).toHaveLength(3);
-    body.scores.forEach((x: number) => expect(x).toBeGreaterThanOrEqual(0));
+    // Probabilities, and each row's own: the same as predicting that row alone.
+    body.scores.forEach((x: number) => {
+      expect(x).toBeGreaterThanOrEqual(0);
+      expect(x).toBeLessThanOrEqual(1);
+    });
+    const rows = [
+      ['u1', 'p1'],
+      ['u1', 'p2'],
+      ['nobody', 'p1'],
+    ];
+    for (const [i, [user, product]] of rows.entries()) {
+      const one = await post('/v1/models/ranker_lr/predict', {
+        entities: { user_id: [user], product_id: [product] },
+      });
+      expect(one.json().scores).toEqual([body.scores[i]]);
+    }
     expect(body.missing[2]).toBe(true);
   });
 

@@ -2,10 +2,9 @@
  * BigQuery SQL rendering: expressions (map lookups, STRUCT paths, toNumber, …) and golden
  * SQL for one feature of each kind and for materialization tiles
  * (`test/offline/golden/bigquery/<name>.sql`). Regenerate the
- * golden files after an intended change with `UPDATE_GOLDEN=1 npx vitest run test/offline/bigquery-sql.test.ts`
+ * golden files after an intended change (a missing file fails, it is never written silently) with `UPDATE_GOLDEN=1 npx vitest run test/offline/bigquery-sql.test.ts`
  * and review the diff.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bqExportSql } from '../../offline/bigquery/sql/export-sql.ts';
@@ -15,6 +14,7 @@ import type { Pass } from '../../offline/duckdb/sql/feature-pass.ts';
 import { col } from '../../registry/expr.ts';
 import { loadRepository } from '../../registry/load.ts';
 import type { Repository } from '../../registry/repository.ts';
+import { expectGolden } from '../support/golden.ts';
 import { tempRepo } from '../support/temp-repo.ts';
 import { CONFORMANCE_REPO } from './conformance-repo.ts';
 
@@ -53,13 +53,9 @@ function passOf(repo: Repository, view: string, features: string[]): Pass {
   };
 }
 
+/** A missing golden file fails; only `UPDATE_GOLDEN=1` writes them (test/support/golden.ts). */
 function golden(name: string, sql: string): void {
-  const path = join(GOLDEN, `${name}.sql`);
-  if (process.env.UPDATE_GOLDEN === '1' || !existsSync(path)) {
-    mkdirSync(GOLDEN, { recursive: true });
-    writeFileSync(path, `${sql}\n`);
-  }
-  expect(sql).toBe(readFileSync(path, 'utf8').replace(/\n$/, ''));
+  expectGolden(GOLDEN, `${name}.sql`, sql);
 }
 
 describe('BigQuery expressions', () => {
@@ -76,6 +72,13 @@ describe('BigQuery expressions', () => {
     );
     expect(renderBqExpr(schema, col('properties.price').toNumber().node)).toContain(
       'SAFE_CAST(REGEXP_EXTRACT(',
+    );
+    // Integers beyond int64 are FLOAT64 literals (an INT64 literal would not parse).
+    expect(renderBqExpr(schema, col('timestamp').lt(2 ** 63).node)).toBe(
+      "(`timestamp` < CAST('9223372036854776000' AS FLOAT64))",
+    );
+    expect(renderBqExpr(schema, col('timestamp').lt(1e21).node)).toBe(
+      "(`timestamp` < CAST('1e+21' AS FLOAT64))",
     );
     const tx = shop.batchSources.get('transactions_batch')!.spec.schema;
     expect(

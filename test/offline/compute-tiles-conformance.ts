@@ -6,6 +6,7 @@
  * materialization equal the training export.
  */
 import fc from 'fast-check';
+import { z } from 'zod';
 import { expect, it } from 'vitest';
 import {
   aggregator,
@@ -19,7 +20,9 @@ import type { Repository } from '../../registry/repository.ts';
 import { toTileWrites, tilesStart } from '../../offline/tile-writes.ts';
 import type { LifetimeWrite, TileWrite } from '../../registry/tiles.ts';
 import type { ConformanceHarness } from './conformance-harness.ts';
+import { TransactionSchema, UserEventSchema } from '../../features/schemas.ts';
 import { userEventRecord, transactionRecord } from '../support/records.ts';
+import { schemaRecord, schemaValue } from '../support/schema-records.ts';
 
 const T0 = Date.UTC(2024, 0, 1);
 const MIN = 60_000;
@@ -73,8 +76,6 @@ export function describeComputeTilesConformance(
   it('computeTiles: tiles + lifetime states evaluated at t >= end equal the reference', async () => {
     const { h, shop } = ctx();
     expect(h.store.capabilities.computeTiles).toBe(true);
-    const ue = shop.batchSources.get('user_events_batch')!.spec;
-    const txs = shop.batchSources.get('transactions_batch')!.spec;
     await fc.assert(
       fc.asyncProperty(
         fc.array(eventArb, { maxLength: 40 }),
@@ -102,88 +103,159 @@ export function describeComputeTilesConformance(
               timestamp: end + t.at,
             }),
           );
-          await h.writeSource(
-            ue,
-            events.map((e) => JSON.stringify(e)),
-          );
-          await h.writeSource(
-            txs,
-            transactions.map((e) => JSON.stringify(e)),
-          );
-          const before = {
-            user_events_batch: events.filter((e) => e.timestamp < end),
-            transactions_batch: transactions.filter((e) => e.timestamp < end),
-          };
-          for (const [name, def] of shop.featureViews) {
-            const view = def.spec;
-            const { batches, rejects } = await h.store.computeTiles(view, {
-              repo: shop,
-              start: tilesStart(view, end),
-              end,
-              batchSize: 7,
-            });
-            const tiles = new Map<string, TileWrite[]>();
-            const lifetime = new Map<string, LifetimeWrite>();
-            for await (const b of batches) {
-              const w = toTileWrites(name, b);
-              for (const t of w.tiles) {
-                expect(t.hop).toBeGreaterThanOrEqual(Math.floor(tilesStart(view, end) / t.hopMs));
-                expect(t.hop * t.hopMs).toBeLessThan(end);
-                const list = tiles.get(t.entityKey) ?? [];
-                list.push(t);
-                tiles.set(t.entityKey, list);
-              }
-              for (const l of w.lifetime) lifetime.set(l.entityKey, l);
-            }
-            expect(rejects()).toEqual([]);
-            const joinKey = def.entityDefs[0]!.spec.joinKey;
-            const keys = joinKey === 'user_id' ? [...USERS, 'u-never'] : [...PRODUCTS, 'p-never'];
-            const times = [
-              end,
-              end + 1,
-              end + MIN,
-              end + HOUR,
-              end + DAY,
-              end + 8 * DAY,
-              end + 31 * DAY,
-            ];
-            const rows = keys.flatMap((k) =>
-              times.map((t) => ({ [joinKey]: k, event_timestamp: t })),
-            );
-            const features = shop.resolveFeatures({
-              features: view.features.map((f) => `${name}:${f.name}`),
-            });
-            const want = referenceFeatures(shop, before, rows, features);
-            rows.forEach((row, i) => {
-              const key = row[joinKey] as string;
-              const t = row.event_timestamp;
-              for (const f of view.features) {
-                let got: unknown;
-                if (f.windowMs === null || f.hopMs === null) {
-                  const s = lifetime.get(key)?.states[f.name] ?? null;
-                  got = evaluateLifetime(s as LastState | null, t, view.ttlMs);
-                } else {
-                  const parts = (tiles.get(key) ?? [])
-                    .filter((x) => x.hopMs === f.hopMs && f.name in x.states)
-                    .map((x) => [x.hop, x.states[f.name]] as const);
-                  got = evaluateTiles(aggregator(f.aggregation), parts, t, f.windowMs, f.hopMs);
-                }
-                const w = want[i]![f.name];
-                if (!same(got, w))
-                  expect({ view: name, feature: f.name, key, t, end, got }).toEqual({
-                    view: name,
-                    feature: f.name,
-                    key,
-                    t,
-                    end,
-                    got: w,
-                  });
-              }
-            });
-          }
+          await compareWithReference(h, shop, events, transactions, end);
         },
       ),
       { numRuns: 15 },
     );
   }, 120_000);
+
+  it('computeTiles on records generated from the source schemas equals the reference', async () => {
+    const { h, shop } = ctx();
+    // Offsets from `end`, shifted to be valid (non-negative) timestamps until \`prepare\`.
+    const SHIFT = 100 * DAY;
+    const at = fc.oneof(offset, fc.constantFrom(0, -1, -MIN, -HOUR)).map((o) => o + SHIFT);
+    const event = schemaRecord(UserEventSchema, {
+      overrides: {
+        userId: fc.option(fc.constantFrom(...USERS), { freq: 5 }),
+        timestamp: at,
+        properties: fc
+          .tuple(
+            fc.record(
+              {
+                productId: fc.constantFrom(...PRODUCTS),
+                price: schemaValue(z.string()),
+                category: fc.oneof(fc.constantFrom(...CATS), schemaValue(z.string())),
+              },
+              { requiredKeys: [] },
+            ),
+            schemaValue(z.record(z.string(), z.string())),
+          )
+          .map(([known, extra]) => ({ ...(extra as Record<string, string>), ...known })),
+      },
+    });
+    const tx = schemaRecord(TransactionSchema, {
+      overrides: {
+        userId: fc.constantFrom(...USERS),
+        timestamp: at,
+        status: fc.constantFrom('completed', 'completed', 'failed', 'completed '),
+        // Sums of ±1e308 cancel differently in different orders: keep totals summable.
+        totalAmount: fc.oneof(fc.double({ min: -1e6, max: 1e6, noNaN: true }), fc.constant(0)),
+      },
+    });
+    /** Unique ids (so `last` ties are decided), timestamps relative to `end`, through JSON. */
+    const prepare = (recs: Record<string, unknown>[], idField: string, end: number) =>
+      recs.map(
+        (r, i) =>
+          JSON.parse(
+            JSON.stringify({
+              ...r,
+              [idField]: `${String(r[idField])}#${i}`,
+              timestamp: end + (r.timestamp as number) - SHIFT,
+            }),
+          ) as Record<string, unknown>,
+      );
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(event, { maxLength: 30 }),
+        fc.array(tx, { maxLength: 10 }),
+        fc.constantFrom(0, 1, 37 * MIN + 5),
+        async (evs, ts, endOff) => {
+          const end = T0 + endOff;
+          await compareWithReference(
+            h,
+            shop,
+            prepare(evs, 'eventId', end),
+            prepare(ts, 'transactionId', end),
+            end,
+          );
+        },
+      ),
+      { numRuns: 10 },
+    );
+  }, 300_000);
+}
+
+/**
+ * Writes the records as the store's sources, computes tiles for every view with `end`, and
+ * checks them (merged at several t >= end) against the reference over the records before `end`.
+ */
+async function compareWithReference(
+  h: ConformanceHarness,
+  shop: Repository,
+  events: Record<string, unknown>[],
+  transactions: Record<string, unknown>[],
+  end: number,
+): Promise<void> {
+  const ue = shop.batchSources.get('user_events_batch')!.spec;
+  const txs = shop.batchSources.get('transactions_batch')!.spec;
+  await h.writeSource(
+    ue,
+    events.map((e) => JSON.stringify(e)),
+  );
+  await h.writeSource(
+    txs,
+    transactions.map((e) => JSON.stringify(e)),
+  );
+  const before = {
+    user_events_batch: events.filter((e) => (e.timestamp as number) < end),
+    transactions_batch: transactions.filter((e) => (e.timestamp as number) < end),
+  };
+  for (const [name, def] of shop.featureViews) {
+    const view = def.spec;
+    const { batches, rejects } = await h.store.computeTiles(view, {
+      repo: shop,
+      start: tilesStart(view, end),
+      end,
+      batchSize: 7,
+    });
+    const tiles = new Map<string, TileWrite[]>();
+    const lifetime = new Map<string, LifetimeWrite>();
+    for await (const b of batches) {
+      const w = toTileWrites(name, b);
+      for (const t of w.tiles) {
+        expect(t.hop).toBeGreaterThanOrEqual(Math.floor(tilesStart(view, end) / t.hopMs));
+        expect(t.hop * t.hopMs).toBeLessThan(end);
+        const list = tiles.get(t.entityKey) ?? [];
+        list.push(t);
+        tiles.set(t.entityKey, list);
+      }
+      for (const l of w.lifetime) lifetime.set(l.entityKey, l);
+    }
+    expect(rejects()).toEqual([]);
+    const joinKey = def.entityDefs[0]!.spec.joinKey;
+    const keys = joinKey === 'user_id' ? [...USERS, 'u-never'] : [...PRODUCTS, 'p-never'];
+    const times = [end, end + 1, end + MIN, end + HOUR, end + DAY, end + 8 * DAY, end + 31 * DAY];
+    const rows = keys.flatMap((k) => times.map((t) => ({ [joinKey]: k, event_timestamp: t })));
+    const features = shop.resolveFeatures({
+      features: view.features.map((f) => `${name}:${f.name}`),
+    });
+    const want = referenceFeatures(shop, before, rows, features);
+    rows.forEach((row, i) => {
+      const key = row[joinKey] as string;
+      const t = row.event_timestamp;
+      for (const f of view.features) {
+        let got: unknown;
+        if (f.windowMs === null || f.hopMs === null) {
+          const s = lifetime.get(key)?.states[f.name] ?? null;
+          got = evaluateLifetime(s as LastState | null, t, view.ttlMs);
+        } else {
+          const parts = (tiles.get(key) ?? [])
+            .filter((x) => x.hopMs === f.hopMs && f.name in x.states)
+            .map((x) => [x.hop, x.states[f.name]] as const);
+          got = evaluateTiles(aggregator(f.aggregation), parts, t, f.windowMs, f.hopMs);
+        }
+        const w = want[i]![f.name];
+        if (!same(got, w))
+          expect({ view: name, feature: f.name, key, t, end, got }).toEqual({
+            view: name,
+            feature: f.name,
+            key,
+            t,
+            end,
+            got: w,
+          });
+      }
+    });
+  }
 }

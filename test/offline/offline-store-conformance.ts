@@ -476,6 +476,62 @@ export function describeOfflineStoreConformance(
       ]);
     });
 
+    it('raw records stamped later than now + ingest.maxFutureSkew (default 5m) are counted rejects', async () => {
+      if (!h.rawFiles) return;
+      // A year ahead of the store's wall clock, and beyond JavaScript's date range.
+      const ahead = Math.floor((Date.now() + 366 * 86_400_000) / MIN) * MIN;
+      await h.writeSource(
+        src,
+        [
+          ev({ id: 'e1', ts: T0 }),
+          ev({ id: 'e2', ts: ahead, kind: 'click' }),
+          ev({ id: 'e3', ts: T0 }),
+          ev({ id: 'e4', ts: 9e15 }),
+        ],
+        'f.jsonl',
+      );
+      const got = await run([{ user_id: 'u1', event_timestamp: T0 }]);
+      expect(got.data![0]!.n_1h).toBe(2);
+      expect(got.rejects).toHaveLength(1);
+      const r = got.rejects[0]!;
+      expect(r.file.endsWith('f.jsonl')).toBe(true);
+      expect(r.count).toBe(2);
+      expect(r.examples.map((e) => e.line)).toEqual([2, 4]);
+      expect(r.examples[0]!.reason).toMatch(
+        new RegExp(`^field "ts": ${ahead} is later than now \\+ 5m \\(`),
+      );
+      expect(r.examples[1]!.reason).toBe(
+        `field "ts": 9000000000000000 is outside JavaScript's date range (±8.64e15 ms)`,
+      );
+    });
+
+    it('int64 values beyond ±(2^53 − 1) are counted rejects on both validators, not read as null', async () => {
+      if (!h.rawFiles) return;
+      // 1e20 is an integer to zod and JSON, NULL to DuckDB's BIGINT cast, rounded in JavaScript:
+      // every path refuses it with the same reason (the stream and /push: record-decoder tests).
+      const base = { userId: 'u1', kind: 'view', amount: 1, attrs: {} };
+      await h.writeSource(
+        src,
+        [
+          ev({ id: 'e1', ts: T0 }),
+          `{"id": "e2", "userId": "u1", "kind": "view", "amount": 1, "attrs": {}, "ts": 100000000000000000000}`,
+          JSON.stringify({ id: 'e3', ...base, ts: -(2 ** 53) }),
+          JSON.stringify({ id: 'e4', ...base, ts: T0 + 1 }),
+        ],
+        'i.jsonl',
+      );
+      const got = await run([{ user_id: 'u1', event_timestamp: T0 + 1 }]);
+      expect(got.data![0]!.n_1h).toBe(2);
+      expect(got.rejects).toHaveLength(1);
+      const r = got.rejects[0]!;
+      expect(r.count).toBe(2);
+      const reason = `field "ts": outside the int64 range read exactly on every path (±9007199254740991)`;
+      expect(r.examples).toEqual([
+        { line: 2, reason },
+        { line: 3, reason },
+      ]);
+    });
+
     it('--start/--end/--every grid mode samples every known entity', async () => {
       expect(h.store.capabilities.entityGrid).toBe(true);
       await h.writeSource(src, [

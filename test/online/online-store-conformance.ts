@@ -3,7 +3,8 @@
  * test gets stores on a fresh random namespace and tears it down afterwards.
  */
 import { randomUUID } from 'node:crypto';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { armCrash } from '../../config/test-crash.ts';
 import { tileExpiresAt } from '../../registry/aggregation/index.ts';
 import { DAY_MS, HOUR_MS, MINUTE_MS } from '../../registry/duration.ts';
 import type { LifetimeWrite, TileWrite } from '../../registry/tiles.ts';
@@ -12,8 +13,13 @@ import { activity, purchases, TEST_VIEWS, TTL_MS } from './test-views.ts';
 
 export type StoreFactory = (options: OnlineStoreOptions) => OnlineStore;
 
-// Aligned to the hour and close to the wall clock, so nothing written is already expired.
-const NOW = Math.floor(Date.now() / HOUR_MS) * HOUR_MS;
+// Aligned to the hour, one to two hours ahead of the wall clock. Every store gets the fixed
+// clock `() => NOW` (prunes and expiry decisions), and the wall clock (`Date`) is pinned to the
+// last 30 s of NOW's hour — when a store pruning by `Date.now` would drop the minute tiles the
+// tests write just before NOW. Redis' own key expiry (PEXPIREAT, real server time) stays far
+// behind everything written.
+const NOW = Math.floor(Date.now() / HOUR_MS) * HOUR_MS + 2 * HOUR_MS;
+const WALL_CLOCK = NOW + HOUR_MS - 30_000;
 const M = MINUTE_MS;
 const minute = (ts: number): number => Math.floor(ts / M);
 const hour = (ts: number): number => Math.floor(ts / HOUR_MS);
@@ -45,12 +51,17 @@ export function onlineStoreConformance(name: string, factory: StoreFactory): voi
       namespace = `test-${randomUUID()}`,
       extra: Partial<OnlineStoreOptions> = {},
     ): Promise<OnlineStore> => {
-      const s = factory({ namespace, views: TEST_VIEWS, ...extra });
+      const s = factory({ namespace, views: TEST_VIEWS, clock: () => NOW, ...extra });
       await s.init();
       opened.push(s);
       return s;
     };
+    beforeEach(() => {
+      vi.useFakeTimers({ toFake: ['Date'] });
+      vi.setSystemTime(WALL_CLOCK);
+    });
     afterEach(async () => {
+      vi.useRealTimers();
       for (const s of opened.splice(0)) {
         await s.teardown();
         await s.close();
@@ -153,7 +164,8 @@ export function onlineStoreConformance(name: string, factory: StoreFactory): voi
         'top_cat_1d',
       ]);
       expect(rows[0]!.map((v) => v.value)).toEqual([100, 1.5, 'c0']);
-      expect(rows.slice(1).reduce((n, r) => n + (r[0]!.value as number), 0)).toBe(100);
+      // Per key, not just in total: i % 3 gives u-0 9 merges per client, u-1 and u-2 8 each.
+      expect(rows.slice(1).map((r) => r[0]!.value)).toEqual([36, 32, 32]);
     });
 
     it('slides the window after the last write: old hops drop out, an empty window counts 0', async () => {
@@ -435,9 +447,17 @@ export function onlineStoreConformance(name: string, factory: StoreFactory): voi
             }),
           ),
         );
-        // Per-slot stores: each slot applies it once, possibly from different writers.
+        // Atomic stores: one writer applies it. Per-slot stores: each slot applies it once,
+        // possibly from different writers, and no writer sees an overlap.
         if (a.capabilities.streamCheckpoints === 'atomic')
           expect(outcomes.filter((o) => o === 'applied')).toHaveLength(1);
+        else {
+          expect(outcomes).not.toContain('overlap');
+          expect(outcomes).toContain('applied');
+        }
+        expect(await a.readCheckpoints('g', 'events')).toEqual([
+          { partition: 2, offset: 199, pending: null },
+        ]);
         expect((await read(a, users, NOW, ['clicks_1h'])).map((r) => r[0]!.value)).toEqual(
           users.map(() => 3),
         );
@@ -451,6 +471,95 @@ export function onlineStoreConformance(name: string, factory: StoreFactory): voi
         );
       });
 
+      it('applies a batch whose lifetime states are all null (no field to write) and moves the checkpoint', async () => {
+        // A record with an entity key but none of a lifetime view's inputs (a product event
+        // without price or category) folds to an all-null lifetime write.
+        const s = await open();
+        const empty: LifetimeWrite = {
+          view: 'activity',
+          entityKey: 'u-empty',
+          states: { last_kind: null, last_ts: null },
+        };
+        expect(
+          await s.applyStreamBatch({
+            tiles: [mTile('u1', NOW, { clicks_1h: 1 })],
+            lifetime: [empty],
+            checkpoint: ck(0, 0, 4),
+          }),
+        ).toBe('applied');
+        expect(
+          await s.applyStreamBatch({ tiles: [], lifetime: [empty], checkpoint: ck(0, 5, 6) }),
+        ).toBe('applied');
+        await s.mergeLifetime([empty]);
+        expect(await s.readCheckpoints('g', 'events')).toEqual([
+          { partition: 0, offset: 6, pending: null },
+        ]);
+        expect(await values(s, 'u1', NOW, ['clicks_1h'])).toEqual([1]);
+        expect((await read(s, ['u-empty'], NOW, ['last_kind']))[0]![0]!.status).toBe('NOT_FOUND');
+        expect(await s.describeEntity('activity', 'u-empty')).toBeNull();
+      });
+
+      it('refuses a batch with an out-of-range event time before writing any of it', async () => {
+        // 1e21 ms is a valid int64 in JSON, but its expiry is no safe integer: refused by
+        // every store, and nothing of the batch (other entities, other slots) is written.
+        const s = await open();
+        await expect(
+          s.applyStreamBatch({
+            tiles: [mTile('u-good', NOW, { clicks_1h: 1 })],
+            lifetime: [life('u-far', 'click', 1e21)],
+            checkpoint: ck(0, 0, 1),
+          }),
+        ).rejects.toMatchObject({ code: 'LARDER_BAD_REQUEST' });
+        await expect(s.mergeLifetime([life('u-far', 'click', 1e21)])).rejects.toMatchObject({
+          code: 'LARDER_BAD_REQUEST',
+        });
+        expect(await s.describeEntity('activity', 'u-good')).toBeNull();
+        expect(await s.describeEntity('activity', 'u-far')).toBeNull();
+        expect(await s.readCheckpoints('g', 'events')).toEqual([]);
+      });
+
+      // A writer that stops inside applyStreamBatch (kill -9; simulated by a crash point that
+      // throws). Atomic stores never reach these points (merge and checkpoint are one
+      // transaction); per-slot stores leave the batch `pending`, and the next writer must
+      // finish it exactly once: cut its batch at `pending`, slots that have it skip it.
+      for (const point of ['after-pending-mark', 'after-slot-scripts'] as const) {
+        it(`finishes a batch interrupted ${point} exactly once`, async () => {
+          const s = await open();
+          armCrash({ point, n: 1 }, () => {
+            throw new Error(`crash at ${point}`);
+          });
+          let crashed = false;
+          try {
+            await s.applyStreamBatch({ tiles: batch(1), lifetime: [], checkpoint: ck(0, 0, 9) });
+          } catch (e) {
+            expect((e as Error).message).toBe(`crash at ${point}`);
+            crashed = true;
+          } finally {
+            armCrash(null);
+          }
+          expect(crashed).toBe(s.capabilities.streamCheckpoints === 'per-slot');
+          const after = await s.readCheckpoints('g', 'events');
+          if (crashed) {
+            expect(after).toEqual([{ partition: 0, offset: -1, pending: 9 }]);
+            // A batch that straddles `pending` is refused; the writer cuts it there.
+            expect(
+              await s.applyStreamBatch({ tiles: batch(5), lifetime: [], checkpoint: ck(0, 0, 19) }),
+            ).toBe('overlap');
+          }
+          // The same batch again (what a restarted worker sends): applied once in total.
+          await s.applyStreamBatch({ tiles: batch(1), lifetime: [], checkpoint: ck(0, 0, 9) });
+          expect(await s.readCheckpoints('g', 'events')).toEqual([
+            { partition: 0, offset: 9, pending: null },
+          ]);
+          expect(
+            await s.applyStreamBatch({ tiles: batch(1), lifetime: [], checkpoint: ck(0, 10, 19) }),
+          ).toBe('applied');
+          expect((await read(s, users, NOW, ['clicks_1h'])).map((r) => r[0]!.value)).toEqual(
+            users.map(() => 2),
+          );
+        });
+      }
+
       it('rejects an invalid batch without moving the checkpoint', async () => {
         const s = await open();
         await expect(
@@ -463,6 +572,75 @@ export function onlineStoreConformance(name: string, factory: StoreFactory): voi
           }),
         ).rejects.toThrow();
         expect(await s.readCheckpoints('g', 'events')).toEqual([]);
+      });
+    });
+
+    describe('idempotent pushes', () => {
+      const users = Array.from({ length: 40 }, (_, i) => `iu${i}`);
+      const tiles = (n: number) => users.map((u) => mTile(u, NOW, { clicks_1h: n }));
+      const write = (key: string, n: number, fingerprint = `fp${n}`) => ({
+        key,
+        fingerprint,
+        response: `{"n":${n}}`,
+        ttlMs: DAY_MS,
+        tiles: tiles(n),
+        lifetime: [life('iu0', 'click', NOW - 5)],
+      });
+      const clicks = async (s: OnlineStore) =>
+        (await read(s, users, NOW, ['clicks_1h'])).map((r) => r[0]!.value);
+
+      it('applies a key once; a repeat returns the stored fingerprint and answer', async () => {
+        const s = await open();
+        expect(await s.applyIdempotent(write('k1', 2))).toEqual({ status: 'applied' });
+        expect(await s.applyIdempotent(write('k1', 2))).toEqual({
+          status: 'duplicate',
+          fingerprint: 'fp2',
+          response: '{"n":2}',
+        });
+        // A different request under the same key writes nothing either.
+        expect(await s.applyIdempotent(write('k1', 5))).toMatchObject({
+          status: 'duplicate',
+          fingerprint: 'fp2',
+        });
+        expect(await clicks(s)).toEqual(users.map(() => 2));
+        expect(await values(s, 'iu0', NOW, ['last_kind'])).toEqual(['click']);
+        // Another key applies; keys are per namespace; a key without writes is kept too.
+        expect(await s.applyIdempotent(write('k2', 1))).toEqual({ status: 'applied' });
+        expect(await clicks(s)).toEqual(users.map(() => 3));
+        const other = await open();
+        expect(await other.applyIdempotent(write('k1', 2))).toEqual({ status: 'applied' });
+        const empty = { ...write('k3', 0), tiles: [], lifetime: [] };
+        expect(await s.applyIdempotent(empty)).toEqual({ status: 'applied' });
+        expect(await s.applyIdempotent(empty)).toMatchObject({ status: 'duplicate' });
+      });
+
+      it('keeps a key for its TTL on the store clock, across clients', async () => {
+        let now = NOW;
+        const a = await open(undefined, { clock: () => now });
+        const b = await open(a.namespace, { clock: () => now });
+        await a.applyIdempotent(write('k', 1));
+        expect(await clicks(a)).toEqual(users.map(() => 1));
+        // Tiles age out meanwhile; the key does not until its TTL has passed.
+        now = NOW + DAY_MS - 1000;
+        expect(await b.applyIdempotent({ ...write('k', 1), tiles: [], lifetime: [] })).toEqual({
+          status: 'duplicate',
+          fingerprint: 'fp1',
+          response: '{"n":1}',
+        });
+      });
+
+      it('is atomic: concurrent pushes with one key apply it exactly once', async () => {
+        const a = await open();
+        const b = await open(a.namespace);
+        const outcomes = await Promise.all(
+          Array.from({ length: 6 }, (_, i) => (i % 2 ? a : b).applyIdempotent(write('k', 3))),
+        );
+        if (a.capabilities.streamCheckpoints === 'atomic')
+          expect(outcomes.filter((o) => o.status === 'applied')).toHaveLength(1);
+        expect(await clicks(a)).toEqual(users.map(() => 3));
+        // Interleaved with plain merges of the same keys, nothing is lost.
+        await Promise.all([a.applyIdempotent(write('k2', 1)), b.mergeTiles(tiles(10))]);
+        expect(await clicks(a)).toEqual(users.map(() => 14));
       });
     });
   });

@@ -99,4 +99,64 @@ describe('Redis Cluster online store', () => {
       await s.close();
     }
   });
+
+  it('a batch refused after it was marked pending can be applied in parts (bisection), each slot once', async () => {
+    const namespace = `test-${randomUUID()}`;
+    const s = store({ namespace, views: TEST_VIEWS });
+    await s.init();
+    const tile = (u: string) => ({
+      view: 'activity',
+      entityKey: u,
+      hopMs: MINUTE_MS,
+      hop: Math.floor(NOW / MINUTE_MS),
+      states: { clicks_1h: 1 },
+    });
+    const ck = (from: number, offset: number) => ({
+      group: 'g',
+      topic: 't',
+      partition: 0,
+      from,
+      offset,
+    });
+    // Another writer's string where the entity's hash belongs: Redis answers WRONGTYPE.
+    const bad = 'user-wrongtype';
+    const node = new Redis.Cluster(cluster.nodes);
+    try {
+      await node.set(`${namespace}:activity:{${bad}}`, 'not a hash');
+      await expect(
+        s.applyStreamBatch({
+          tiles: [tile('user-a'), tile(bad)],
+          lifetime: [],
+          checkpoint: ck(0, 9),
+        }),
+      ).rejects.toMatchObject({ code: 'LARDER_STORE_REJECTED' });
+      expect(await s.readCheckpoints('g', 't')).toEqual([{ partition: 0, offset: -1, pending: 9 }]);
+      // The worker bisects: offsets 0..4 without the bad record, 5 dead-lettered (empty), 6..9.
+      expect(
+        await s.applyStreamBatch({ tiles: [tile('user-a')], lifetime: [], checkpoint: ck(0, 4) }),
+      ).toBe('applied');
+      expect(await s.applyStreamBatch({ tiles: [], lifetime: [], checkpoint: ck(5, 5) })).toBe(
+        'applied',
+      );
+      expect(await s.readCheckpoints('g', 't')).toEqual([{ partition: 0, offset: 5, pending: 9 }]);
+      // A batch straddling the pending offset is still refused.
+      expect(await s.applyStreamBatch({ tiles: [], lifetime: [], checkpoint: ck(6, 12) })).toBe(
+        'overlap',
+      );
+      expect(
+        await s.applyStreamBatch({ tiles: [tile('user-b')], lifetime: [], checkpoint: ck(6, 9) }),
+      ).toBe('applied');
+      expect(await s.readCheckpoints('g', 't')).toEqual([
+        { partition: 0, offset: 9, pending: null },
+      ]);
+      const [r] = await s.readMany([
+        { view: activity, features: ['clicks_1h'], entityKeys: ['user-a', 'user-b'], t: NOW },
+      ]);
+      expect(r!.rows.map((x) => x[0]!.value)).toEqual([1, 1]);
+    } finally {
+      await node.quit();
+      await s.teardown();
+      await s.close();
+    }
+  });
 });

@@ -88,7 +88,7 @@ describe('plan and apply', () => {
     expect(readRegistry(h)!.objects['feature_view:activity']!.version).toBe(2);
   });
 
-  it('treats entity and aggregation changes as breaking, and removals as plain removals', async () => {
+  it('treats entity and aggregation changes as breaking', async () => {
     const h = home();
     await applyRepository(await repoOf(BASE_REPO), h);
     const next = await repoOf(
@@ -99,13 +99,99 @@ describe('plan and apply', () => {
     );
     const p = plan(readRegistry(h), next.specs());
     expect(p.changes[0]!.breaking).toEqual(['feature spend_7d: aggregation sum → avg']);
-    const removed = plan(
-      readRegistry(h),
-      next.specs().filter((s) => s.kind !== 'feature_view'),
-    );
-    expect(removed.changes).toEqual([
-      { action: 'remove', kind: 'feature_view', name: 'activity', details: [], breaking: [] },
+  });
+
+  it('treats removing an object something depends on as breaking, naming the dependents', async () => {
+    const h = home();
+    const withService = `${BASE_REPO}
+import { featureService } from 'larder';
+export const svc = featureService({ name: 'svc', features: [activity] });
+`;
+    await applyRepository(await repoOf(withService), h);
+    // The view and the service that served it both go: a whole object removed.
+    const p = plan(readRegistry(h), (await repoOf(BASE_REPO)).specs());
+    expect(p.changes).toEqual([
+      {
+        action: 'remove',
+        kind: 'feature_service',
+        name: 'svc',
+        details: [],
+        breaking: ['removed: clients request it by name'],
+      },
     ]);
+    expect(p.hasBreaking).toBe(true);
+    const gone = plan(
+      readRegistry(h),
+      (await repoOf(BASE_REPO)).specs().filter((s) => s.kind !== 'feature_view'),
+    );
+    expect(gone.changes.find((c) => c.name === 'activity')).toEqual({
+      action: 'remove',
+      kind: 'feature_view',
+      name: 'activity',
+      details: [],
+      breaking: [
+        'removed: feature service "svc" served it',
+        'removed: its stored online values and 3 features are no longer served',
+      ],
+    });
+    const err = await applyRepository(await repoOf(BASE_REPO), h).catch((e: unknown) => e);
+    expect((err as LarderError).code).toBe('LARDER_BREAKING_CHANGE');
+    expect((err as LarderError).message).toContain('feature_service "svc": removed');
+    expect(Object.keys(readRegistry(h)!.objects)).toContain('feature_service:svc');
+    const forced = await applyRepository(await repoOf(BASE_REPO), h, { allowBreaking: true });
+    expect(forced.written).toBe(true);
+    expect(Object.keys(readRegistry(h)!.objects)).not.toContain('feature_service:svc');
+  });
+
+  it('treats removing an object nothing depends on as breaking too (a removal deletes what others may call)', async () => {
+    const h = home();
+    const withPush = `${BASE_REPO}
+import { pushSource } from 'larder';
+export const pushed = pushSource({ name: 'pushed', batchSource: events });
+`;
+    await applyRepository(await repoOf(withPush), h);
+    const p = plan(readRegistry(h), (await repoOf(BASE_REPO)).specs());
+    expect(p.changes).toEqual([
+      {
+        action: 'remove',
+        kind: 'push_source',
+        name: 'pushed',
+        details: [],
+        breaking: ['removed: clients push to it by name'],
+      },
+    ]);
+    const err = await applyRepository(await repoOf(BASE_REPO), h).catch((e: unknown) => e);
+    expect((err as LarderError).code).toBe('LARDER_BREAKING_CHANGE');
+    expect(readRegistry(h)!.objects['push_source:pushed']).toBeDefined();
+  });
+
+  it('refuses to replace the registry of another repository, pointing at LARDER_HOME', async () => {
+    const h = home();
+    await applyRepository(await repoOf(BASE_REPO), h);
+    // A new user's own repository applied to the same home: nothing in common but "user".
+    const other = await repoOf(`
+import { z } from 'zod';
+import { batchSource, col, count, entity, featureView } from 'larder';
+export const user = entity({ name: 'user', joinKey: 'user_id' });
+export const clicks = batchSource({
+  name: 'clicks',
+  schema: z.object({ id: z.string(), user: z.string(), ts: z.number().int() }),
+  timestampField: 'ts',
+  idField: 'id',
+});
+export const mine = featureView({
+  name: 'mine', entities: [user], source: clicks, keys: { user_id: col('user') }, ttl: '30d',
+  features: { clicks_1h: count({ window: '1h' }) },
+});
+`);
+    const err = await applyRepository(other, h).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(LarderError);
+    expect((err as LarderError).code).toBe('LARDER_BREAKING_CHANGE');
+    expect((err as LarderError).message).toContain('feature_view "activity": removed');
+    expect((err as LarderError).message).toContain('batch_source "events": removed');
+    expect((err as LarderError).hint).toContain('applied from another repository');
+    expect((err as LarderError).hint).toContain('LARDER_HOME');
+    expect(Object.keys(readRegistry(h)!.objects)).toContain('feature_view:activity');
   });
 
   it('suggests the next version for already-versioned names', () => {

@@ -146,4 +146,157 @@ export const od = onDemandFeatureView({
     expect(problems[0]!.at).toMatch(/broken\.ts$/);
     expect(problems[0]!.message).toContain('failed to load');
   });
+
+  describe('typos that mean something else', () => {
+    /** A source with an enum field and a map whose keys are declared. */
+    const TYPO_REPO = `
+import { z } from 'zod';
+import { batchSource, col, count, entity, featureView, last } from 'larder';
+export const user = entity({ name: 'user', joinKey: 'user_id' });
+export const product = entity({ name: 'product', joinKey: 'product_id' });
+export const events = batchSource({
+  name: 'events',
+  schema: z.object({
+    id: z.string(),
+    userId: z.string().nullable(),
+    eventType: z.enum(['page_view', 'add_to_cart', 'purchase']),
+    properties: z.record(z.string(), z.string()),
+    ts: z.number().int(),
+  }),
+  timestampField: 'ts',
+  idField: 'id',
+  mapKeys: { properties: ['productId', 'category', 'price'] },
+});
+export const activity = featureView({
+  name: 'activity', entities: [user], source: events, keys: { user_id: col('userId') }, ttl: '30d',
+  features: {
+    cart_adds_1h: count({ where: col('eventType').eq('add_to_cart'), window: '1h' }),
+    buys_1h: count({ where: col('eventType').in(['purchase']), window: '1h' }),
+    last_category: last(col('properties.category')),
+  },
+});
+export const products = featureView({
+  name: 'products', entities: [product], source: events,
+  keys: { product_id: col('properties.productId') }, ttl: '30d',
+  features: { views_1h: count({ where: col('eventType').ne('page_view'), window: '1h' }) },
+});
+`;
+
+    it('accepts enum values and declared map keys', async () => {
+      const r = tempRepo({ 'repo.ts': TYPO_REPO });
+      cleanups.push(r.cleanup);
+      const repo = await loadRepository(r.dir);
+      expect(repo.batchSources.get('events')!.spec.schema.fields.properties).toEqual({
+        kind: 'map',
+        nullable: false,
+        values: { kind: 'string', nullable: false },
+        keys: ['productId', 'category', 'price'],
+      });
+    });
+
+    it('refuses a comparison with a value the enum does not have, listing its values', async () => {
+      const problems = await problemsOf({
+        'repo.ts': TYPO_REPO.replace("eq('add_to_cart')", "eq('add_to_kart')").replace(
+          "in(['purchase'])",
+          "in(['purchase', 'checkout'])",
+        ),
+      });
+      expect(problems).toHaveLength(2);
+      expect(problems[0]).toMatchObject({
+        object: 'feature view "activity"',
+        field: 'features.cart_adds_1h',
+        message:
+          'where: "add_to_kart" is not a value of eventType, so eventType = "add_to_kart" is never true',
+        hint: 'did you mean "add_to_cart"? eventType is one of: page_view, add_to_cart, purchase',
+      });
+      expect(problems[0]!.at).toMatch(/repo\.ts:19$/);
+      expect(problems[1]).toMatchObject({
+        field: 'features.buys_1h',
+        message: expect.stringContaining('"checkout" is not a value of eventType'),
+        hint: 'eventType is one of: page_view, add_to_cart, purchase',
+      });
+    });
+
+    it('refuses a map key the source does not declare, in join keys and inputs alike', async () => {
+      const [input] = await problemsOf({
+        'repo.ts': TYPO_REPO.replace("col('properties.category')", "col('properties.categroy')"),
+      });
+      expect(input).toMatchObject({
+        object: 'feature view "activity"',
+        field: 'features.last_category',
+        message: 'input: "properties.categroy": properties has no declared key "categroy"',
+        hint: 'did you mean "properties.category"? declared keys of properties: productId, category, price (mapKeys of batch source "events")',
+      });
+      const problems = await problemsOf({
+        'repo.ts': TYPO_REPO.replace(
+          "col('properties.productId')",
+          "col('properties.product_id')",
+        ).replace("ne('page_view')", "ne('pageview')"),
+      });
+      expect(problems.map((p) => [p.object, p.field])).toEqual([
+        ['feature view "products"', 'keys.product_id'],
+        ['feature view "products"', 'features.views_1h'],
+      ]);
+      expect(problems[0]!.message).toBe(
+        '"properties.product_id": properties has no declared key "product_id"',
+      );
+      expect(problems[0]!.hint).toContain('did you mean "properties.productId"?');
+      expect(problems[1]!.message).toBe(
+        'where: "pageview" is not a value of eventType, so eventType != "pageview" is always true for non-null values',
+      );
+      expect(problems[1]!.hint).toContain('did you mean "page_view"?');
+    });
+
+    it('without mapKeys, refuses one map key read in two spellings across views', async () => {
+      const open = TYPO_REPO.replace(
+        "  mapKeys: { properties: ['productId', 'category', 'price'] },\n",
+        '',
+      );
+      const r = tempRepo({ 'repo.ts': open });
+      cleanups.push(r.cleanup);
+      // Undeclared keys are accepted when spelled one way...
+      await expect(loadRepository(r.dir)).resolves.toBeDefined();
+      // ...and a second spelling of a key another view reads is reported on both views.
+      const problems = await problemsOf({
+        'repo.ts': open,
+        'more.ts': `import { col, last, featureView } from 'larder';
+import { events, user } from './repo.ts';
+export const more = featureView({
+  name: 'more', entities: [user], source: events, keys: { user_id: col('userId') }, ttl: '30d',
+  features: { last_product: last(col('properties.product_id')) },
+});
+`,
+      });
+      // Files load in name order: more.ts first.
+      expect(problems.map((p) => [p.object, p.field])).toEqual([
+        ['feature view "more"', 'features.last_product'],
+        ['feature view "products"', 'keys.product_id'],
+      ]);
+      expect(problems[0]!.message).toBe(
+        '"properties.product_id" reads key "product_id" of properties, but feature view "products" reads "productId": one of the two spellings is probably a typo',
+      );
+      expect(problems[0]!.hint).toBe(
+        'use one spelling, or declare the keys of properties in mapKeys of batch source "events"',
+      );
+      expect(problems[0]!.at).toMatch(/more\.ts:3$/);
+      expect(problems[1]!.message).toContain('but feature view "more" reads "product_id"');
+    });
+
+    it('refuses mapKeys that do not name a map of the schema', async () => {
+      const problems = await problemsOf({
+        'repo.ts': TYPO_REPO.replace(
+          "mapKeys: { properties: ['productId', 'category', 'price'] }",
+          "mapKeys: { properties: ['productId'], eventType: ['x'], nope: ['y'] }",
+        ),
+      });
+      expect(problems.map((p) => [p.object, p.field, p.message])).toEqual([
+        ['batch source "events"', 'mapKeys.eventType', '"eventType" is a string, not a map'],
+        [
+          'batch source "events"',
+          'mapKeys.nope',
+          '"nope": the record has no field "nope" (fields: id, userId, eventType, properties, ts)',
+        ],
+      ]);
+    });
+  });
 });

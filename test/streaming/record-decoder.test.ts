@@ -2,7 +2,8 @@ import { createServer, type Server } from 'node:http';
 import { readFileSync } from 'node:fs';
 import avro from 'avsc';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TransactionSchema } from '../../features/schemas.ts';
+import { TransactionSchema, UserEventSchema } from '../../features/schemas.ts';
+import { LarderError } from '../../registry/errors.ts';
 import { createAvroSchemas } from '../../streaming/avro-schemas.ts';
 import { createRecordDecoder } from '../../streaming/record-decoder.ts';
 
@@ -56,6 +57,10 @@ const decoder = (registryUrl: string | undefined, encoding: 'json' | 'avro' = 'a
     joinKeyFields: new Set(['userId']),
   });
 
+/** `r` without the field `k`. */
+const without = (r: object, k: string): Record<string, unknown> =>
+  Object.fromEntries(Object.entries(r).filter(([n]) => n !== k));
+
 describe('record decoder', () => {
   it('decodes and validates JSON', async () => {
     const d = decoder(undefined, 'json');
@@ -98,5 +103,181 @@ describe('record decoder', () => {
       ok: false,
       reason: expect.stringMatching(/^unparseable: Avro/),
     });
+  });
+
+  it('refuses int64 values beyond ±(2^53 − 1), as the batch validators do', async () => {
+    const d = decoder(undefined, 'json');
+    const reason = 'outside the int64 range read exactly on every path (±9007199254740991)';
+    expect(await d(Buffer.from(JSON.stringify({ ...tx, timestamp: 1e20 })))).toEqual({
+      ok: false,
+      reason: `schema-invalid: timestamp: ${reason}`,
+    });
+    const items = [{ ...tx.orderItems[0], quantity: -(2 ** 60) }];
+    expect(await d(Buffer.from(JSON.stringify({ ...tx, orderItems: items })))).toEqual({
+      ok: false,
+      reason: `schema-invalid: orderItems[].quantity: ${reason}`,
+    });
+    const edge = { ...tx, orderItems: [{ ...tx.orderItems[0], quantity: 2 ** 53 - 1 }] };
+    expect(await d(Buffer.from(JSON.stringify(edge)))).toEqual({ ok: true, record: edge });
+  });
+
+  it('ignores unknown fields and fills missing optional ones, as the batch path does (JSON)', async () => {
+    const d = decoder(undefined, 'json');
+    // An added optional field at the top and inside the items: ignored.
+    const added = {
+      ...tx,
+      coupon: 'X1',
+      orderItems: [{ ...tx.orderItems[0], discount: 0.1, tags: ['a'] }],
+    };
+    expect(await d(Buffer.from(JSON.stringify(added)))).toEqual({ ok: true, record: tx });
+    const e = createRecordDecoder({
+      source: 'user_events',
+      encoding: 'json',
+      schema: UserEventSchema,
+      avro: createAvroSchemas({ root: 'features', avscFiles: {} }),
+      joinKeyFields: new Set(['userId']),
+    });
+    const event = {
+      eventId: 'e1',
+      userId: null,
+      sessionId: 's1',
+      eventType: 'click',
+      timestamp: 1_700_000_000_000,
+      properties: {},
+      context: { userAgent: 'ua', ip: '10.0.0.1', platform: 'web', referrer: null },
+    };
+    // A removed optional (nullable) field, at the top and nested: read as null.
+    const noUser = without(event, 'userId');
+    const noReferrer = without(event.context, 'referrer');
+    expect(await e(Buffer.from(JSON.stringify({ ...noUser, context: noReferrer })))).toEqual({
+      ok: true,
+      record: event,
+    });
+    // An added nested field: ignored.
+    const nested = { ...event, context: { ...event.context, screen: { w: 390, h: 844 } } };
+    expect(await e(Buffer.from(JSON.stringify(nested)))).toEqual({ ok: true, record: event });
+    // A removed required field is still invalid.
+    const noSession = without(event, 'sessionId');
+    expect(await e(Buffer.from(JSON.stringify(noSession)))).toMatchObject({
+      ok: false,
+      reason: expect.stringMatching(/^schema-invalid: sessionId/),
+    });
+  });
+
+  it('resolves Avro writer schemas against the repository schema: added fields ignored, removed optional fields defaulted', async () => {
+    const reader = JSON.parse(schemaText) as { fields: Record<string, unknown>[] };
+    // Writer v2: a new top-level field and a new field in OrderItem.
+    const v2 = {
+      ...reader,
+      fields: [
+        ...reader.fields.map((f) =>
+          f.name === 'orderItems'
+            ? {
+                ...f,
+                type: {
+                  type: 'array',
+                  items: {
+                    type: 'record',
+                    name: 'OrderItem',
+                    fields: [
+                      { name: 'productId', type: 'string' },
+                      { name: 'quantity', type: 'int' },
+                      { name: 'price', type: 'double' },
+                      { name: 'category', type: 'string' },
+                      { name: 'discount', type: ['null', 'double'], default: null },
+                    ],
+                  },
+                },
+              }
+            : f,
+        ),
+        { name: 'coupon', type: ['null', 'string'], default: null },
+      ],
+    };
+    const v2Type = avro.Type.forSchema(v2 as avro.Schema);
+    let v0Schema = '';
+    const registry = createServer((req, res) => {
+      if (req.url === '/schemas/ids/2')
+        res.writeHead(200).end(JSON.stringify({ schema: JSON.stringify(v2) }));
+      else if (req.url === '/schemas/ids/3')
+        res.writeHead(200).end(JSON.stringify({ schema: v0Schema }));
+      else res.writeHead(404).end();
+    });
+    await new Promise<void>((r) => registry.listen(0, '127.0.0.1', r));
+    try {
+      const d = decoder(`http://127.0.0.1:${(registry.address() as { port: number }).port}`);
+      const head = Buffer.from([0, 0, 0, 0, 2]);
+      const body = v2Type.toBuffer({
+        ...tx,
+        orderItems: [{ ...tx.orderItems[0], discount: 0.5 }],
+        coupon: 'X1',
+      });
+      expect(await d(Buffer.concat([head, body]))).toEqual({ ok: true, record: tx });
+      // Writer v0 of events: no userId, no context.referrer (optional in the reader: null).
+      const events = JSON.parse(readFileSync('features/avro/events.avsc', 'utf8')) as {
+        fields: { name: string; type: unknown }[];
+      };
+      const v0 = {
+        ...events,
+        fields: events.fields
+          .filter((f) => f.name !== 'userId')
+          .map((f) =>
+            f.name === 'context'
+              ? {
+                  ...f,
+                  type: {
+                    ...(f.type as { fields: { name: string }[] }),
+                    fields: (f.type as { fields: { name: string }[] }).fields.filter(
+                      (c) => c.name !== 'referrer',
+                    ),
+                  },
+                }
+              : f,
+          ),
+      };
+      v0Schema = JSON.stringify(v0);
+      const e = createRecordDecoder({
+        source: 'user_events',
+        encoding: 'avro',
+        schema: UserEventSchema,
+        avro: createAvroSchemas({
+          registryUrl: `http://127.0.0.1:${(registry.address() as { port: number }).port}`,
+          root: 'features',
+          avscFiles: { user_events: 'avro/events.avsc' },
+        }),
+        joinKeyFields: new Set(['userId']),
+      });
+      const event = {
+        eventId: 'e1',
+        sessionId: 's1',
+        eventType: 'click',
+        timestamp: 1_700_000_000_000,
+        properties: { productId: 'p1' },
+        context: { userAgent: 'ua', ip: '10.0.0.1', platform: 'web' },
+      };
+      const v0Body = avro.Type.forSchema(v0 as avro.Schema).toBuffer(event);
+      expect(await e(Buffer.concat([Buffer.from([0, 0, 0, 0, 3]), v0Body]))).toEqual({
+        ok: true,
+        record: { ...event, userId: null, context: { ...event.context, referrer: null } },
+      });
+    } finally {
+      await new Promise((r) => registry.close(r));
+    }
+  });
+
+  it('a schema registry that is down or failing is a transient error, not a bad record', async () => {
+    const failing = createServer((_req, res) => res.writeHead(503).end('{"error_code":50301}'));
+    await new Promise<void>((r) => failing.listen(0, '127.0.0.1', r));
+    const port = (failing.address() as { port: number }).port;
+    try {
+      await expect(decoder(`http://127.0.0.1:${port}`)(wire(42))).rejects.toMatchObject({
+        code: 'LARDER_SCHEMA_REGISTRY_UNAVAILABLE',
+      });
+    } finally {
+      await new Promise((r) => failing.close(r));
+    }
+    const down = await decoder(`http://127.0.0.1:${port}`)(wire(42)).catch((e: unknown) => e);
+    expect(down).toBeInstanceOf(LarderError);
+    expect(down).toMatchObject({ code: 'LARDER_SCHEMA_REGISTRY_UNAVAILABLE', retriable: true });
   });
 });

@@ -141,7 +141,16 @@ export async function waitConsumed(
     for (;;) {
       let done = true;
       for (let i = 0; i < topics.length && done; i++) {
-        const cks = await store.readCheckpoints(group, topics[i]!);
+        // A store that is still reconnecting (after an outage test restarts it) refuses
+        // commands at once with a retriable error: that is "not yet", not a failure.
+        const cks = await store.readCheckpoints(group, topics[i]!).catch((e: unknown) => {
+          if ((e as { retriable?: boolean }).retriable === true) return null;
+          throw e;
+        });
+        if (cks === null) {
+          done = false;
+          break;
+        }
         for (const e of ends[i]!) {
           const c = cks.find((x) => x.partition === e.partition);
           if (Number(e.high) > 0 && (!c || c.offset < Number(e.high) - 1)) done = false;

@@ -14,6 +14,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 export interface LocalRedisCluster {
   nodes: { host: string; port: number }[];
   stop(): Promise<void>;
+  /** Stops master `i` (SIGTERM; an outage of one node), resolving once it has exited. */
+  stopNode(i: number): Promise<void>;
+  /** Starts master `i` again (same port and cluster config: it rejoins with its slots, empty). */
+  startNode(i: number): Promise<void>;
 }
 
 const portFree = (port: number): Promise<boolean> =>
@@ -48,7 +52,7 @@ async function waitFor(what: string, ok: () => boolean, timeoutMs = 20_000): Pro
 export async function startRedisCluster(masters = 3): Promise<LocalRedisCluster> {
   const dir = mkdtempSync(join(tmpdir(), 'larder-cluster-'));
   const ports = await freePorts(masters, 7101 + Math.floor(Math.random() * 40) * masters);
-  const procs: ChildProcess[] = ports.map((port) =>
+  const spawnNode = (port: number): ChildProcess =>
     spawn(
       'redis-server',
       [
@@ -70,13 +74,13 @@ export async function startRedisCluster(masters = 3): Promise<LocalRedisCluster>
         join(dir, `redis-${port}.log`),
       ],
       { stdio: 'ignore' },
-    ),
-  );
-  const stop = async (): Promise<void> => {
-    for (const p of procs) if (p.exitCode === null && p.pid) process.kill(p.pid, 'SIGTERM');
-    await Promise.all(
-      procs.map((p) => (p.exitCode === null ? new Promise((r) => p.once('exit', r)) : null)),
     );
+  const procs: ChildProcess[] = ports.map(spawnNode);
+  const stop = async (): Promise<void> => {
+    const live = procs.filter((p) => p.exitCode === null && p.signalCode === null);
+    const exited = live.map((p) => new Promise((r) => p.once('exit', r)));
+    for (const p of live) if (p.pid) process.kill(p.pid, 'SIGTERM');
+    await Promise.all(exited);
     rmSync(dir, { recursive: true, force: true });
   };
   try {
@@ -104,5 +108,23 @@ export async function startRedisCluster(masters = 3): Promise<LocalRedisCluster>
     await stop();
     throw e;
   }
-  return { nodes: ports.map((port) => ({ host: '127.0.0.1', port })), stop };
+  return {
+    nodes: ports.map((port) => ({ host: '127.0.0.1', port })),
+    stop,
+    async stopNode(i) {
+      const p = procs[i]!;
+      if (p.exitCode !== null || p.signalCode !== null) return;
+      const exited = new Promise((r) => p.once('exit', r));
+      process.kill(p.pid!, 'SIGTERM');
+      await exited;
+    },
+    async startNode(i) {
+      const port = ports[i]!;
+      procs[i] = spawnNode(port);
+      await waitFor(`redis-server on ${port}`, () => cli(port, 'ping').trim() === 'PONG');
+      await waitFor(`cluster_state:ok on ${port}`, () =>
+        cli(port, 'cluster', 'info').includes('cluster_state:ok'),
+      );
+    },
+  };
 }

@@ -26,7 +26,7 @@ import { bqIdent, bqString } from './bq-sql.ts';
  * Same pattern as `decimalToNumber` in registry/expr-eval.ts (RE2 syntax), with the number
  * (without the surrounding whitespace) as the one capturing group `REGEXP_EXTRACT` returns.
  */
-const DECIMAL = String.raw`^\s*([+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?)\s*$`;
+const DECIMAL = String.raw`^[ \t\n\r\f]*([+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?)[ \t\n\r\f]*$`;
 
 export interface BqRenderOptions {
   /** Qualify top-level columns with this table alias (`s` → `` s.`context`.`platform` ``). */
@@ -49,13 +49,13 @@ function column(schema: RecordType, path: string, opts: BqRenderOptions): string
   return renderColumnWith(access, schema, path, opts.unnested);
 }
 
-/** A literal (integers as INT64, other numbers as FLOAT64). */
+/** A literal (safe integers as INT64, other numbers — `1e21`, `2^63` too — as FLOAT64). */
 export function bqLiteral(v: unknown): string {
   if (v === null) return 'NULL';
   if (typeof v === 'string') return bqString(v);
   if (typeof v === 'boolean') return v ? 'TRUE' : 'FALSE';
   if (typeof v === 'number')
-    return Number.isInteger(v) ? `${v}` : `CAST(${bqString(String(v))} AS FLOAT64)`;
+    return Number.isSafeInteger(v) ? `${v}` : `CAST(${bqString(String(v))} AS FLOAT64)`;
   throw new Error(`unsupported literal ${String(v)}`);
 }
 

@@ -8,7 +8,13 @@
  * the lenient JSON casts would hide are caught. Parquet is typed already: only nulls in
  * non-nullable fields and enum violations are checked.
  */
-import type { FieldType, RecordType } from '../../../registry/record-schema.ts';
+import { futureMessage, MAX_DATE_MS, outOfRangeMessage } from '../../validate-record.ts';
+import {
+  INT64_EXACT_MAX,
+  int64RangeMessage,
+  type FieldType,
+  type RecordType,
+} from '../../../registry/record-schema.ts';
 import { ident, sqlString } from '../duckdb-client.ts';
 import { jsonStructure, sqlType } from './column-types.ts';
 
@@ -52,6 +58,9 @@ export function jsonReason(f: FieldType, e: string, label: string): string {
   const wrong = `${sqlString(`field "${label}": expected ${KIND_NAME[f.kind]}, got `)} || ${TYPE_NAME.replaceAll('%', e)}`;
   let sub = 'NULL';
   switch (f.kind) {
+    case 'int64':
+      sub = `CASE WHEN abs(TRY_CAST(${e} AS DOUBLE)) > ${INT64_EXACT_MAX} THEN ${sqlString(int64RangeMessage(label))} END`;
+      break;
     case 'string':
       if (f.enum)
         sub = `CASE WHEN (${e} ->> '$') NOT IN (${inList(f.enum)}) THEN ${sqlString(`field "${label}": `)} || (${e})::VARCHAR || ${sqlString(` is not one of ${f.enum.join(', ')}`)} END`;
@@ -107,6 +116,9 @@ export function typedReason(f: FieldType, e: string, label: string): string {
   const missing = f.nullable ? 'NULL' : sqlString(`missing required field "${label}"`);
   let sub = 'NULL';
   switch (f.kind) {
+    case 'int64':
+      sub = `CASE WHEN ${e} > ${INT64_EXACT_MAX} OR ${e} < -${INT64_EXACT_MAX} THEN ${sqlString(int64RangeMessage(label))} END`;
+      break;
     case 'string':
       if (f.enum)
         sub = `CASE WHEN ${e} NOT IN (${inList(f.enum)}) THEN ${sqlString(`field "${label}": `)} || to_json(${e})::VARCHAR || ${sqlString(` is not one of ${f.enum.join(', ')}`)} END`;
@@ -132,6 +144,24 @@ export function typedReason(f: FieldType, e: string, label: string): string {
     }
   }
   return `CASE WHEN ${e} IS NULL THEN ${missing} ELSE ${sub} END`;
+}
+
+/**
+ * SQL for the ingest rules' reason of a loaded record (`ingestProblem`, same messages):
+ * `ts` (its typed event-time column) outside JavaScript's date range or later than
+ * `now + maxFutureSkewMs`; NULL when neither.
+ */
+export function ingestReasonSql(
+  field: string,
+  rules: { now: number; maxFutureSkewMs: number },
+): string {
+  const e = ident(field);
+  const [before, after] = futureMessage(field, '\u0000', rules).split('\u0000');
+  const [rb, ra] = outOfRangeMessage(field, '\u0000').split('\u0000');
+  return (
+    `CASE WHEN abs(${e}) > ${MAX_DATE_MS} THEN ${sqlString(rb!)} || ${e}::VARCHAR || ${sqlString(ra!)} ` +
+    `WHEN ${e} > ${rules.now + rules.maxFutureSkewMs} THEN ${sqlString(before!)} || ${e}::VARCHAR || ${sqlString(after!)} END`
+  );
 }
 
 export interface SourceFiles {

@@ -17,7 +17,7 @@ import {
 import { ident, sqlString } from '../duckdb-client.ts';
 
 /** Same pattern as `decimalToNumber` in registry/expr-eval.ts. */
-const DECIMAL = String.raw`^\s*[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?\s*$`;
+const DECIMAL = String.raw`^[ \t\n\r\f]*[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?[ \t\n\r\f]*$`;
 
 export interface RenderOptions {
   /** Element column for array paths: array path (`orderItems`) → SQL column of one element. */
@@ -35,9 +35,14 @@ export function renderColumn(schema: RecordType, path: string, opts: RenderOptio
 
 function literal(v: unknown): string {
   if (v === null) return 'NULL';
-  if (typeof v === 'string') return sqlString(v);
+  // DuckDB's parser ends a quoted string at NUL: splice it in with chr(0).
+  if (typeof v === 'string')
+    return v.includes('\0')
+      ? `(${v.split('\0').map(sqlString).join(' || chr(0) || ')})`
+      : sqlString(v);
   if (typeof v === 'boolean') return v ? 'TRUE' : 'FALSE';
-  if (typeof v === 'number') return Number.isInteger(v) ? `${v}::BIGINT` : `${v}::DOUBLE`;
+  // Integers beyond 2^53 (`1e21`, `2^63`) are doubles in JS too: BIGINT could not hold all.
+  if (typeof v === 'number') return Number.isSafeInteger(v) ? `${v}::BIGINT` : `${v}::DOUBLE`;
   throw new Error(`unsupported literal ${String(v)}`);
 }
 
@@ -50,7 +55,7 @@ export function renderExpr(schema: RecordType, node: ExprNode, opts: RenderOptio
       ne: '<>',
       castNumber: (arg) => `CAST(${arg} AS DOUBLE)`,
       parseDecimal: (arg) => {
-        const v = `TRY_CAST(trim(${arg}, ' \t\n\r\f\v') AS DOUBLE)`;
+        const v = `TRY_CAST(trim(${arg}, ' \t\n\r\f') AS DOUBLE)`;
         return `(CASE WHEN regexp_full_match(${arg}, ${sqlString(DECIMAL)}) AND isfinite(${v}) THEN ${v} END)`;
       },
     },

@@ -1,0 +1,67 @@
+/**
+ * One reading of a raw source record on every path (stream, push; the batch path's
+ * `offline/validate-record.ts` follows the same rules in SQL): fields the source schema does
+ * not know are ignored, at any depth (records inside records, arrays and maps), and a missing
+ * nullable field reads as null. So a producer may add optional fields, or drop nullable ones,
+ * before the feature repository's schema catches up. What the schema knows is then validated
+ * with its zod schema (types, enums, refinements) exactly as before; int64 values beyond
+ * ±(2^53 − 1) are refused first, as on the batch path (`int64OutOfRange`).
+ *
+ * @example
+ * const r = parseSourceRecord(batch.recordSchema, batch.spec.schema, JSON.parse(line));
+ * if (r.success) use(r.data);
+ */
+import { z } from 'zod';
+import {
+  INT64_RANGE_PROBLEM,
+  int64OutOfRange,
+  type FieldType,
+  type RecordType,
+} from './record-schema.ts';
+
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** `raw` reduced to the fields `type` knows, missing nullable fields set to null. */
+export function conformToSchema(type: FieldType, raw: unknown): unknown {
+  switch (type.kind) {
+    case 'record': {
+      if (!isObject(raw)) return raw;
+      const out: Record<string, unknown> = {};
+      for (const [name, field] of Object.entries(type.fields)) {
+        const v = raw[name];
+        if (v === undefined) {
+          if (field.nullable) out[name] = null;
+        } else out[name] = conformToSchema(field, v);
+      }
+      return out;
+    }
+    case 'array':
+      return Array.isArray(raw) ? raw.map((x) => conformToSchema(type.items, x)) : raw;
+    case 'map': {
+      if (!isObject(raw)) return raw;
+      const out: Record<string, unknown> = {};
+      for (const [k, v] of Object.entries(raw)) out[k] = conformToSchema(type.values, v);
+      return out;
+    }
+    default:
+      return raw;
+  }
+}
+
+/** Validates `raw` with the source's zod schema after {@link conformToSchema}. */
+export function parseSourceRecord(
+  schema: z.ZodTypeAny,
+  type: RecordType,
+  raw: unknown,
+): z.SafeParseReturnType<unknown, unknown> {
+  const conformed = conformToSchema(type, raw);
+  // zod's int() takes 1e20; the batch path rejects what no path can hold exactly.
+  const at = int64OutOfRange(type, conformed, '');
+  if (at !== null)
+    return {
+      success: false,
+      error: new z.ZodError([{ code: 'custom', path: [at], message: INT64_RANGE_PROBLEM }]),
+    };
+  return schema.safeParse(conformed);
+}
