@@ -198,7 +198,9 @@ export function foldRecords(
           const weights = f.weight ? f.weight(r) : null;
           for (let i = 0; i < values.length; i++) {
             const w = weights ? weights[i] : 1;
-            state = f.agg.add(state, values[i] ?? null, ts, id, typeof w === 'number' ? w : 1);
+            // A null weight skips the value, as in the offline engines and the reference.
+            if (typeof w !== 'number') continue;
+            state = f.agg.add(state, values[i] ?? null, ts, id, w);
           }
         }
         save(state);

@@ -234,6 +234,17 @@ function featureSpec(
         null
       );
     }
+    if (t.multi && f.aggregation !== 'mode') {
+      // The offline engines (DuckDB, BigQuery) unnest arrays for mode only; refusing the rest
+      // here keeps one semantics instead of a view that streams but cannot export.
+      return (
+        problem(
+          `${f.aggregation} of ${formatExpr((f.input as Expr).node)} reads one value per array element; only mode takes per-element inputs`,
+          `use mode(...) with an optional weight, or aggregate a per-record field (e.g. totalAmount)`,
+        ),
+        null
+      );
+    }
     type = f.aggregation === 'avg' ? 'float64' : t.type;
   }
   if (f.weight) {

@@ -30,6 +30,7 @@ import {
   type Expr,
 } from '../../registry/index.ts';
 import type { FeatureDef } from '../../registry/dsl/features.ts';
+import type { FieldType } from '../../registry/record-schema.ts';
 import { Repository } from '../../registry/repository.ts';
 import { KEY_POOL, STRING_POOL, DECIMAL_POOL } from './schema-records.ts';
 
@@ -79,7 +80,7 @@ const INPUTS: Record<
     num: [
       { col: 'timestamp' },
       { col: 'properties.price', toNumber: true },
-      { col: 'properties.qty', toNumber: true },
+      { col: 'properties.amount', toNumber: true },
     ],
     str: cols(
       'eventType',
@@ -113,24 +114,46 @@ const numValue = fc.oneof(
   fc.integer({ min: -1000, max: 1000 }),
 );
 
+/** The values of an enum field (`eventType`, `status`), or undefined for any other path. */
+function enumOf(source: SourceName, arg: ExprPlan): string[] | undefined {
+  if (!('col' in arg)) return undefined;
+  let f: FieldType | undefined = (source === 'user_events' ? userEvents : transactions).batch.spec
+    .schema;
+  for (const part of arg.col.split('.')) f = f?.kind === 'record' ? f.fields[part] : undefined;
+  return f?.kind === 'string' ? f.enum : undefined;
+}
+
+/**
+ * Values compared with `arg`: an enum field's own values (comparing one with a value it never
+ * takes is a definition error, a typo), any string otherwise.
+ */
+const valuesFor = (source: SourceName, arg: ExprPlan): fc.Arbitrary<string> => {
+  const e = enumOf(source, arg);
+  return e ? fc.constantFrom(...e) : strValue;
+};
+
 /** A bool expression over the source's columns: comparisons, `in`, null tests, and/or/not. */
 function predicateArb(source: SourceName): fc.Arbitrary<ExprPlan> {
   const { num, str } = INPUTS[source];
   const leaf: fc.Arbitrary<ExprPlan> = fc.oneof(
-    fc.record({
-      cmp: fc.constantFrom('eq' as const, 'ne' as const),
-      arg: fc.constantFrom(...str),
-      value: strValue,
-    }),
+    fc.constantFrom(...str).chain((arg) =>
+      fc.record({
+        cmp: fc.constantFrom('eq' as const, 'ne' as const),
+        arg: fc.constant(arg),
+        value: valuesFor(source, arg),
+      }),
+    ),
     fc.record({
       cmp: fc.constantFrom('eq' as const, 'ne' as const, 'gt' as const, 'le' as const),
       arg: fc.constantFrom(...num),
       value: numValue,
     }),
-    fc.record({
-      in: fc.constantFrom(...str),
-      values: fc.uniqueArray(strValue, { minLength: 1, maxLength: 3 }),
-    }),
+    fc.constantFrom(...str).chain((arg) =>
+      fc.record({
+        in: fc.constant(arg),
+        values: fc.uniqueArray(valuesFor(source, arg), { minLength: 1, maxLength: 3 }),
+      }),
+    ),
     fc.record({ isNull: fc.constantFrom(...str, ...num) }),
     fc.record({ isNotNull: fc.constantFrom(...str, ...num) }),
   );

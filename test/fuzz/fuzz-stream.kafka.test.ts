@@ -22,7 +22,7 @@ import { produceToKafka } from '../../datagen/index.ts';
 import { createOnlineStore } from '../../online/create-online-store.ts';
 import { DuckDBOfflineStore } from '../../offline/duckdb/duckdb-offline-store.ts';
 import { DAY_MS } from '../../registry/duration.ts';
-import { longestWindowMs } from '../../streaming/apply-records.ts';
+import { maxRecordAgeMs } from '../../streaming/apply-records.ts';
 import {
   BROKERS,
   createTestTopics,
@@ -157,7 +157,7 @@ describe('differential fuzzing: materialized, pushed and streamed Redis = refere
       const repo = buildRepository(c.plans);
       if (!shapes.oldLifetimeRecords) {
         // Leave out what the worker skips as too old (KNOWN_DEFECTS.oldLifetimeRecords).
-        const cutoff = (source: string): number => c.now - longestWindowMs(repo, source);
+        const cutoff = (source: string): number => c.now - maxRecordAgeMs(repo, source);
         c = {
           ...c,
           records: c.records.filter((r) => (r.record.timestamp as number) >= cutoff(r.source)),

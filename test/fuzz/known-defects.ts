@@ -1,45 +1,50 @@
 /**
- * Record and definition shapes that hit defects being fixed elsewhere (issue #13). Each flag,
- * when true, lets the generators produce the shape; while false the shape is left out so the
- * bounded run stays green. Turn a flag on once its fix is merged (`LARDER_FUZZ_SHAPES=all`, or a
- * comma-separated list of flag names, turns them on for one run).
+ * Record and definition shapes that hit defects (issue #13). Each flag, when true, lets the
+ * generators produce the shape; while false the shape is left out so the bounded run stays
+ * green. A flag is turned on once its fix is merged (`LARDER_FUZZ_SHAPES=all`, or a
+ * comma-separated list of flag names, turns the rest on for one run). Every shape below whose
+ * defect is fixed is on; what stays off says why.
  */
 export const KNOWN_DEFECTS = {
   /**
    * A record a view accepts that changes none of its features (e.g. a product event with
    * neither price nor category for a view of lifetime `last`s): the Redis stream and push merge
-   * send an empty HMGET and fail. Off: every generated view also has a plain `count`.
+   * sent an empty HMGET and failed. Fixed (`mergeOps` drops field-less entities); while off,
+   * every generated view also had a plain `count`.
    */
-  recordChangingNoFeature: false,
-  /** Unknown extra fields: dead-lettered by the stream worker, a 400 from `POST /push`. */
-  unknownFields: false,
+  recordChangingNoFeature: true,
+  /** Unknown extra fields: were dead-lettered by the stream worker, a 400 from `POST /push`. Fixed. */
+  unknownFields: true,
   /**
    * Records older than the source's longest window but within a lifetime feature's TTL: the
-   * stream worker skips them as too old. Off: streamed records are no older than that window.
+   * stream worker skipped them as too old. Fixed (`maxRecordAgeMs`: windows and lifetime TTLs);
+   * while off, streamed records were no older than that window.
    */
-  oldLifetimeRecords: false,
+  oldLifetimeRecords: true,
   /**
-   * Timestamps up to a day after "now" (the materialization end, the stream and push clock),
-   * accepted today by push and stream. Materialized reads are compared with records up to now
+   * Timestamps up to a day after "now" (the materialization end, the stream and push clock).
+   * Fixed: push and stream now refuse records later than now + `ingest.maxFutureSkew` (5m), and
+   * batch files count them as rejects; still off because the differential expectations do not
+   * model that rule yet (the refusal itself is tested in push-limits, future-timestamp.kafka and
+   * the offline conformance suite). Materialized reads are compared with records up to now
    * only; before turning this on, make the push and stream expectations follow the fix's rule
    * (which future timestamps are refused).
    */
   futureTimestamps: false,
   /**
-   * Found by this fuzzer, not fixed yet: `sum`/`avg`/`min`/`max`/`last` over an array path
-   * (`orderItems[].price`) pass validation, but both DuckDB engines refuse them at export
-   * ("array paths are only supported as mode inputs and weights"). Off: array paths feed
-   * `mode` only.
+   * Found by this fuzzer: `sum`/`avg`/`min`/`max`/`last` over an array path
+   * (`orderItems[].price`) passed validation, but both DuckDB engines refuse them at export.
+   * Fixed by refusing them at definition time (only `mode` takes per-element inputs;
+   * `test/registry/validation.test.ts`), so the generator must not produce them: stays off.
    */
   arrayInputsOutsideMode: false,
   /**
-   * Found by this fuzzer, not fixed yet: a `mode` weight that is null for a record (e.g.
-   * `col('properties.qty').toNumber()` of an event without `qty`) is skipped by the export, the
-   * materialization and the reference, but counted with weight 1 by the stream and push fold
-   * (`streaming/apply-records.ts`, `typeof w === 'number' ? w : 1`). Off: `mode` weights are
-   * never-null numbers only.
+   * Found by this fuzzer: a `mode` weight that is null for a record (e.g.
+   * `col('properties.amount').toNumber()` of an event without `amount`) is skipped by the export, the
+   * materialization and the reference, but was counted with weight 1 by the stream and push fold
+   * (`streaming/apply-records.ts`). Fixed: null weights skip the value on every path.
    */
-  nullModeWeights: false,
+  nullModeWeights: true,
 };
 
 export type KnownDefect = keyof typeof KNOWN_DEFECTS;

@@ -122,6 +122,51 @@ const REGRESSIONS: { name: string; case: FuzzCase }[] = [
       onlineReads: [{ user_id: 'completed', product_id: 'p', t: NOW }],
     },
   },
+  {
+    // mode(eventType) weighted by properties.amount.toNumber(): an event without amount is skipped by
+    // export, materialization and the reference, but the push/stream fold counted it with weight 1.
+    name: 'a null mode weight is skipped by the push fold too',
+    case: {
+      plans: [
+        {
+          name: 'v0',
+          source: 'user_events',
+          entity: 'product',
+          key: { col: 'properties.productId' },
+          filter: null,
+          ttlMinutes: 7 * 24 * 60,
+          features: [
+            {
+              name: 'top_type',
+              aggregation: 'mode',
+              input: { col: 'eventType' },
+              weight: { col: 'properties.amount', toNumber: true },
+              windowMinutes: 24 * 60,
+              hopMinutes: null,
+              where: null,
+            },
+          ],
+        },
+      ],
+      now: NOW,
+      records: [
+        {
+          source: 'user_events',
+          record: {
+            eventId: 'z33',
+            userId: null,
+            sessionId: 's',
+            eventType: 'add_to_cart',
+            timestamp: NOW - 15 * MINUTE_MS,
+            properties: { productId: 'p2' },
+            context: { userAgent: 'ua', ip: 'ip', platform: 'web', referrer: null },
+          },
+        },
+      ],
+      exportRows: [{ user_id: 'u', product_id: 'p2', t: NOW }],
+      onlineReads: [{ user_id: 'u', product_id: 'p2', t: NOW }],
+    },
+  },
 ];
 
 describe('differential fuzzing regressions', () => {

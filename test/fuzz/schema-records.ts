@@ -37,7 +37,7 @@ export const DECIMAL_POOL = [
   '9007199254740993',
 ];
 /** Map keys worth hitting (the ones the generated expressions read) and some others. */
-const MAP_KEYS = ['productId', 'price', 'category', 'qty'];
+const MAP_KEYS = ['productId', 'price', 'category', 'amount', 'qty']; // qty: a key the source does not declare (records may carry any)
 
 const stringArb = (minLength: number): fc.Arbitrary<string> =>
   fc
