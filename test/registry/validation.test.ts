@@ -120,6 +120,38 @@ export const od = onDemandFeatureView({
     expect(byField['features.last_kind']).toContain('compares string with int64');
   });
 
+  it('refuses per-element (array path) inputs outside mode: the offline engines unnest them for mode only', async () => {
+    const withItems = BASE_REPO.replace(
+      'amount: z.number(),',
+      'amount: z.number(), items: z.array(z.object({ price: z.number(), cat: z.string() })),',
+    ).replace('import { batchSource,', 'import { mode, batchSource,');
+    const problems = await problemsOf({
+      'repo.ts': withItems.replace(
+        "sum(col('amount'), { window: '7d' })",
+        "sum(col('items[].price'), { window: '7d' })",
+      ),
+    });
+    expect(problems).toHaveLength(1);
+    expect(problems[0]!.field).toBe('features.spend_7d');
+    expect(problems[0]!.message).toBe(
+      'sum of items[].price reads one value per array element; only mode takes per-element inputs',
+    );
+    // mode over the same array, weighted by it, stays valid.
+    const r = tempRepo({
+      'repo.ts': withItems.replace(
+        "last(col('kind'))",
+        "mode(col('items[].cat'), { weight: col('items[].price'), window: '7d' })",
+      ),
+    });
+    cleanups.push(r.cleanup);
+    const repo = await loadRepository(r.dir);
+    expect(repo.featureViews.get('activity')?.spec.features.map((f) => f.aggregation)).toEqual([
+      'count',
+      'sum',
+      'mode',
+    ]);
+  });
+
   it('refuses windowless aggregations other than last', async () => {
     const problems = await problemsOf({
       'repo.ts': BASE_REPO.replace(
