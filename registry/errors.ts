@@ -22,6 +22,8 @@ export const ERROR_CODES = {
   LARDER_FORBIDDEN: { http: 403, grpc: 7, retriable: false },
   LARDER_RATE_LIMITED: { http: 429, grpc: 8, retriable: true },
   LARDER_STORE_UNAVAILABLE: { http: 503, grpc: 14, retriable: true },
+  /** A server (`larder serve`, the stream worker's metrics) cannot bind its port. */
+  LARDER_PORT_IN_USE: { http: 503, grpc: 14, retriable: true },
   LARDER_INTERNAL: { http: 500, grpc: 13, retriable: false },
 } as const satisfies Record<string, ErrorInfo>;
 

@@ -1,0 +1,50 @@
+/**
+ * The `larder` command tree. Built by a function so that tests can walk every command
+ * (test/cli/cli-errors.test.ts) without running one.
+ */
+import { Command } from 'commander';
+import { registerGenDataCommand } from './commands/gen-data-command.ts';
+import { registerLabelCommand } from './commands/label-command.ts';
+import { registerMaterializeCommands } from './commands/materialize-command.ts';
+import { registerRegistryCommands } from './commands/registry-commands.ts';
+import { registerTeardownCommand } from './commands/teardown-command.ts';
+import { registerExportCommand } from './commands/export-command.ts';
+import { registerServeCommand } from './commands/serve-command.ts';
+import { registerKeysCommand } from './commands/keys-command.ts';
+import { registerStreamCommands } from './commands/stream-command.ts';
+import type { GlobalOptions } from './context.ts';
+
+export function buildProgram(): Command {
+  const program = new Command('larder')
+    .description('Larder: a TypeScript feature store and ML serving platform')
+    .option(
+      '--repo <dir>',
+      'feature repository folder (default: larder.config.ts repo, or ./features)',
+    )
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+
+  const globals = (): GlobalOptions => program.opts<GlobalOptions>();
+  registerRegistryCommands(program, globals);
+  registerGenDataCommand(program, globals);
+  registerExportCommand(program, globals);
+  registerLabelCommand(program, globals);
+  registerMaterializeCommands(program, globals);
+  registerTeardownCommand(program, globals);
+  registerServeCommand(program, globals);
+  registerKeysCommand(program, globals);
+  registerStreamCommands(program, globals);
+  return program;
+}
+
+/** Every command below `program` (not `program` itself, not `help`), depth first. */
+export function allCommands(program: Command): Command[] {
+  return program.commands.flatMap((c) => [c, ...allCommands(c)]);
+}
+
+/** The words that run a command: `['dlq', 'inspect']`. */
+export function commandPath(c: Command): string[] {
+  const path: string[] = [];
+  for (let x: Command | null = c; x?.parent; x = x.parent) path.unshift(x.name());
+  return path;
+}
