@@ -22,7 +22,19 @@ export function buildProgram(): Command {
       'feature repository folder (default: larder.config.ts repo, or ./features)',
     )
     .showHelpAfterError('(run with --help for usage)')
-    .exitOverride();
+    .exitOverride()
+    .addHelpText(
+      'after',
+      `
+Times (every --start and --end): ISO-8601 (2026-11-27T10:00:00Z; UTC unless it has an offset),
+epoch milliseconds, or now / now-1d / now+2h (m, h, d). A plain number that would lie before 1973
+or after 2500 as milliseconds is refused (it is epoch seconds or microseconds); export and label
+take --timestamp-unit s|ms|us for plain numbers in another unit.
+
+Errors: one line "error [CODE]: what and where" and a "hint:" line with the fix, exit code 1 (a
+usage mistake: commander's one line, exit code 1). An unexpected failure is a bug: one line, exit
+code 2, and LARDER_DEBUG=1 prints its stack trace.`,
+    );
 
   const globals = (): GlobalOptions => program.opts<GlobalOptions>();
   registerRegistryCommands(program, globals);

@@ -59,6 +59,17 @@ export function registerExportCommand(program: Command, globals: () => GlobalOpt
       'unit of numeric event_timestamp values (and of numeric --start/--end): s, ms or us (default: ms; numbers that would be before 1973 as ms are refused)',
     )
     .option('--json', 'print a machine-readable summary')
+    .addHelpText(
+      'after',
+      `
+Entity rows (--entities): the join keys and event_timestamp; CSV/TSV with a header line, JSON
+Lines or Parquet. event_timestamp is a typed timestamp (Parquet, JSON), an ISO-8601 string (UTC
+unless it has an offset) or an epoch number in --timestamp-unit (default ms; fractions are floored
+to the millisecond). Without --timestamp-unit, numbers that all lie before 1973 (or all after 2500)
+as milliseconds are refused: they are seconds (microseconds). Malformed lines (CSV quoting or
+field counts, invalid JSON) are refused with their line numbers, never read or skipped silently.
+The output folder must exist.`,
+    )
     .action(async (o: ExportOptions) => {
       const unit = parseTimestampUnit(o.timestampUnit);
       const time = (text: string, flag: string): number =>
