@@ -12,6 +12,7 @@ import { registerExportCommand } from './commands/export-command.ts';
 import { registerServeCommand } from './commands/serve-command.ts';
 import { registerKeysCommand } from './commands/keys-command.ts';
 import { registerStreamCommands } from './commands/stream-command.ts';
+import { LarderError } from '../registry/errors.ts';
 import type { GlobalOptions } from './context.ts';
 
 export function buildProgram(): Command {
@@ -46,6 +47,24 @@ code 2, and LARDER_DEBUG=1 prints its stack trace.`,
   registerServeCommand(program, globals);
   registerKeysCommand(program, globals);
   registerStreamCommands(program, globals);
+  // A command group run without its subcommand (`larder keys`) is a one-line error, not help.
+  for (const group of allCommands(program).filter((c) => c.commands.length > 0)) {
+    group
+      .helpCommand(true)
+      .allowExcessArguments(true)
+      .action((_opts: unknown, self: Command) => {
+        const name = `larder ${commandPath(group).join(' ')}`;
+        const subs = group.commands.map((c) => c.name()).join(', ');
+        const given = self.args[0];
+        throw new LarderError(
+          'LARDER_BAD_REQUEST',
+          given === undefined
+            ? `${name} needs a command: ${subs}`
+            : `${name} has no command "${given}"; it has ${subs}`,
+          { hint: `see ${name} --help` },
+        );
+      });
+  }
   return program;
 }
 

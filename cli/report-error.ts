@@ -20,7 +20,19 @@ export const firstLine = (message: string): string =>
 /** A LarderError for a Node system error (`listen EADDRINUSE`, `ENOENT`), or undefined. */
 export function fromSystemError(e: unknown): LarderError | undefined {
   const s = e as SystemError;
-  if (!(e instanceof Error) || typeof s.code !== 'string') return undefined;
+  if (!(e instanceof Error)) return undefined;
+  // A service that is down (Kafka, Redis): clients wrap the socket error in their own.
+  const down = /\b(ECONNREFUSED|ETIMEDOUT|EHOSTUNREACH|ECONNRESET) (\S+:\d+)/.exec(e.message);
+  if (down)
+    return new LarderError(
+      'LARDER_STORE_UNAVAILABLE',
+      `cannot connect to ${down[2]} (${down[1]})`,
+      {
+        hint: 'start the service or point the configuration at it (KAFKA_BROKERS, LARDER_ONLINE_STORE); retrying can help',
+        cause: e,
+      },
+    );
+  if (typeof s.code !== 'string') return undefined;
   if (s.code === 'EADDRINUSE') {
     const where = s.address !== undefined && s.port !== undefined ? `${s.address}:${s.port}` : '';
     return new LarderError(
@@ -43,12 +55,19 @@ export function fromSystemError(e: unknown): LarderError | undefined {
       `no permission to listen on port ${s.port ?? ''}`.trim(),
       { hint: 'use a port above 1023', cause: e },
     );
-  if ((s.code === 'ENOENT' || s.code === 'EACCES' || s.code === 'ENOTDIR') && s.path)
+  if ((s.code === 'ENOENT' || s.code === 'EACCES' || s.code === 'ENOTDIR') && s.path) {
+    const what =
+      s.code === 'EACCES'
+        ? 'no permission to access'
+        : s.code === 'ENOTDIR'
+          ? 'not a folder (part of the path is a file)'
+          : 'no such file or folder';
     return new LarderError(
       s.code === 'EACCES' ? 'LARDER_BAD_REQUEST' : 'LARDER_NOT_FOUND',
-      `${s.code === 'EACCES' ? 'no permission to access' : 'no such file or folder'}: ${s.path}`,
-      { hint: 'check the path (and that its folder exists)', cause: e },
+      `${what}: ${s.path}`,
+      { hint: 'check the path (LARDER_HOME, LARDER_DATA_DIR or the option naming it)', cause: e },
     );
+  }
   return undefined;
 }
 
