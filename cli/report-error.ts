@@ -72,7 +72,10 @@ export function fromSystemError(e: unknown): LarderError | undefined {
 }
 
 /** Prints an error for a person (what, where, how to fix) and returns the exit code. */
-export function reportError(e: unknown, write = (s: string) => process.stderr.write(s)): number {
+export function reportError(
+  e: unknown,
+  write: (s: string) => unknown = (s) => process.stderr.write(s),
+): number {
   // Commander has already printed its own one-line message (unknown option, missing argument).
   if (e instanceof CommanderError) return e.exitCode;
   const debug = process.env.LARDER_DEBUG ? `${(e as Error)?.stack ?? ''}\n` : '';
