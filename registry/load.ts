@@ -44,7 +44,7 @@ function loadProblem(e: unknown, file: string, root: string): Problem {
       at: at(syntax[1]!, syntax[2]),
       object: 'module',
       field: '',
-      message: `syntax error at column ${syntax[3]}: ${syntax[4]}`,
+      message: `failed to load: syntax error at column ${syntax[3]}: ${syntax[4]}`,
     };
   const first = message.split('\n')[0] ?? message;
   const missing = /^Cannot find (?:module|package) '([^']+)'(?: imported from (\S+))?/.exec(first);

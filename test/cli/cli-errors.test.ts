@@ -285,7 +285,7 @@ describe('failures users met, as one line', () => {
       const b = await larder(['--repo', syntax.dir, 'plan']);
       expect(b.code).toBe(1);
       expect(b.stderr).toMatch(
-        /^error: 1 problem in the feature definitions:\n {2}\S+views\.ts:3: module: syntax error at column 17: Unexpected ";"\n$/,
+        /^error: 1 problem in the feature definitions:\n {2}\S+views\.ts:3: module: failed to load: syntax error at column 17: Unexpected ";"\n$/,
       );
     } finally {
       thrower.cleanup();
