@@ -265,6 +265,46 @@ describe('failures users met, as one line', () => {
     expect(r.code === 0 || /no raw data|no .*files/i.test(r.stderr), r.stderr).toBe(true);
   }, 120_000);
 
+  it('epoch seconds: refused by export and label unless --timestamp-unit s says so', async () => {
+    const secs = join(home.dir, 'secs.csv');
+    writeFileSync(secs, 'user_id,event_timestamp\nu1,1795773600\n');
+    const exp = await larder([
+      'export',
+      '--features',
+      'user_activity:page_views_1h',
+      '--entities',
+      secs,
+      '--out',
+      join(home.dir, 'train.csv'),
+    ]);
+    expectOneLineError(exp, 'export seconds');
+    expect(exp.stderr).toMatch(
+      /error \[LARDER_BAD_REQUEST\]: entity file \S+secs\.csv: every numeric event_timestamp lies before 1973 when read as epoch milliseconds \(1795773600 → 1970-01-21T\S+\); they look like epoch seconds\n {2}hint: pass --timestamp-unit s/,
+    );
+    const label = await larder([
+      'label',
+      '--out',
+      join(home.dir, 'spine.parquet'),
+      '--start',
+      '1795773600',
+    ]);
+    expectOneLineError(label, 'label seconds');
+    expect(label.stderr).toContain('--start 1795773600 read as epoch milliseconds is 1970-01-21');
+    expect(label.stderr).toContain('hint: pass --timestamp-unit s');
+    // With the unit, the time is accepted: what fails next is the missing raw data.
+    const unit = await larder([
+      'label',
+      '--out',
+      join(home.dir, 'spine.parquet'),
+      '--start',
+      '1795773600',
+      '--timestamp-unit',
+      's',
+    ]);
+    expectOneLineError(unit, 'label --timestamp-unit s');
+    expect(unit.stderr).toContain('error [LARDER_NOT_FOUND]: no raw data folder');
+  }, 120_000);
+
   it('a module that fails to load is blamed once, on its own file and line', async () => {
     const thrower = tempRepo({
       'entities.ts': `import { entity } from 'larder';\nexport const user = entity({ name: 'user', joinKey: 'user_id' });\nconst text: unknown = 42;\nexport const broken = (text as string).trim();\n`,
