@@ -27,14 +27,34 @@ import type { Scalar, ValueType } from '../registry/types.ts';
 export const OUTPUT_FORMATS = ['parquet', 'arrow', 'csv', 'jsonl'] as const;
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
 
+/** The unit of numeric entity timestamps: epoch seconds, milliseconds or microseconds. */
+export const TIMESTAMP_UNITS = ['s', 'ms', 'us'] as const;
+export type TimestampUnit = (typeof TIMESTAMP_UNITS)[number];
+
+/** Numeric timestamps read as milliseconds are plausible from 1973 to 2500. */
+export const PLAUSIBLE_MS = { from: Date.UTC(1973, 0, 1), to: Date.UTC(2500, 0, 1) } as const;
+
+/** The unit an epoch number is most likely in: `ms` when it is plausible as milliseconds. */
+export function plausibleTimestampUnit(n: number): TimestampUnit {
+  if (n < PLAUSIBLE_MS.from) return 's';
+  if (n > PLAUSIBLE_MS.to) return 'us';
+  return 'ms';
+}
+
 /**
  * Where the entity rows come from: a file (CSV, JSON Lines or Parquet, with the join keys and
- * `event_timestamp` in epoch ms or ISO-8601), rows in memory (same columns), or a time grid that
- * spot-samples every entity key seen in the sources at `start, start + every, …, <= end`.
+ * `event_timestamp`), rows in memory (same columns), or a time grid that spot-samples every
+ * entity key seen in the sources at `start, start + every, …, <= end`.
+ *
+ * `event_timestamp` may be a typed timestamp (Parquet, DuckDB-typed JSON), an ISO-8601 string
+ * (without an offset: UTC) or an epoch number in `timestampUnit`. Without `timestampUnit`,
+ * numbers are milliseconds, and rows whose numeric timestamps all lie before 1973 (or all after
+ * 2500) as milliseconds are refused: they are seconds (microseconds) read in the wrong unit.
+ * Malformed lines (CSV quoting, field counts; invalid JSON) are refused with their line numbers.
  */
 export type EntitySource =
-  | { type: 'file'; path: string }
-  | { type: 'rows'; rows: readonly Record<string, unknown>[] }
+  | { type: 'file'; path: string; timestampUnit?: TimestampUnit }
+  | { type: 'rows'; rows: readonly Record<string, unknown>[]; timestampUnit?: TimestampUnit }
   | { type: 'grid'; start: number; end: number; everyMs: number };
 
 /** A file (format from the extension unless given), or rows returned in the summary (tests). */

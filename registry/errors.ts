@@ -32,6 +32,8 @@ export const ERROR_CODES = {
   LARDER_STORE_REJECTED: { http: 500, grpc: 13, retriable: false },
   /** The Avro schema registry cannot be reached or answered 5xx: the record is fine, retry. */
   LARDER_SCHEMA_REGISTRY_UNAVAILABLE: { http: 503, grpc: 14, retriable: true },
+  /** A server (`larder serve`, the stream worker's metrics) cannot bind its port. */
+  LARDER_PORT_IN_USE: { http: 503, grpc: 14, retriable: true },
   LARDER_INTERNAL: { http: 500, grpc: 13, retriable: false },
   /** An on-demand transform threw or returned a wrong column or value (registry/on-demand-eval.ts). */
   LARDER_ON_DEMAND_FAILED: { http: 500, grpc: 13, retriable: false },

@@ -5,6 +5,7 @@ import { createOfflineStore } from '../../offline/create-offline-store.ts';
 import type { EntitySource, ExportProgress } from '../../offline/offline-store.ts';
 import { cliConfig, cliRepository, type GlobalOptions } from '../context.ts';
 import { info, printJson } from '../output.ts';
+import { parseTime, parseTimestampUnit } from '../time.ts';
 
 interface ExportOptions {
   features: string;
@@ -15,18 +16,11 @@ interface ExportOptions {
   start?: string;
   end?: string;
   every?: string;
-}
-
-/** Epoch ms or ISO-8601. */
-function parseTime(text: string, flag: string): number {
-  const n = /^-?\d+$/.test(text) ? Number(text) : Date.parse(text);
-  if (!Number.isFinite(n))
-    throw new LarderError('LARDER_BAD_REQUEST', `${flag} "${text}" is not epoch ms nor ISO-8601`);
-  return n;
+  timestampUnit?: string;
 }
 
 function progressPrinter(): (p: ExportProgress) => void {
-  let last = 0;
+  let last = performance.now(); // the first line after a second: a quick export prints one line
   return (p) => {
     const now = performance.now();
     if (now - last < 1000 && p.phase !== 'done') return;
@@ -56,12 +50,33 @@ export function registerExportCommand(program: Command, globals: () => GlobalOpt
     .option('--full-feature-names', 'name columns view__feature')
     .option(
       '--start <time>',
-      'with --end and --every: spot-sample every known entity on a time grid (epoch ms or ISO-8601)',
+      'with --end and --every: spot-sample every known entity on a time grid (ISO-8601, epoch ms, now-7d)',
     )
     .option('--end <time>', 'end of the time grid (inclusive)')
     .option('--every <duration>', 'grid step, e.g. 1h')
+    .option(
+      '--timestamp-unit <unit>',
+      'unit of numeric event_timestamp values (and of numeric --start/--end): s, ms or us (default: ms; numbers that would be before 1973 as ms are refused)',
+    )
     .option('--json', 'print a machine-readable summary')
+    .addHelpText(
+      'after',
+      `
+Entity rows (--entities): the join keys and event_timestamp; CSV/TSV with a header line, JSON
+Lines or Parquet. event_timestamp is a typed timestamp (Parquet, JSON), an ISO-8601 string (UTC
+unless it has an offset) or an epoch number in --timestamp-unit (default ms; fractions are floored
+to the millisecond). Without --timestamp-unit, numbers that all lie before 1973 (or all after 2500)
+as milliseconds are refused: they are seconds (microseconds). Malformed lines (CSV quoting or
+field counts, invalid JSON) are refused with their line numbers, never read or skipped silently.
+The output folder must exist.`,
+    )
     .action(async (o: ExportOptions) => {
+      const unit = parseTimestampUnit(o.timestampUnit);
+      const time = (text: string, flag: string): number =>
+        parseTime(text, flag, { unitOption: true, ...(unit ? { unit } : {}) });
+      // Flags first: a typo fails at once, before the repository is loaded.
+      const start = o.start === undefined ? undefined : time(o.start, '--start');
+      const end = o.end === undefined ? undefined : time(o.end, '--end');
       const config = await cliConfig(globals());
       const repo = await cliRepository(config);
       const refs = o.features
@@ -79,15 +94,16 @@ export function registerExportCommand(program: Command, globals: () => GlobalOpt
           'LARDER_BAD_REQUEST',
           'pass either --entities or --start/--end/--every, not both',
         );
-      if (o.entities) entities = { type: 'file', path: o.entities };
+      if (o.entities)
+        entities = { type: 'file', path: o.entities, ...(unit ? { timestampUnit: unit } : {}) };
       else if (grid === 3) {
         const every = parseDuration(o.every!);
         if (typeof every !== 'number')
           throw new LarderError('LARDER_BAD_REQUEST', `--every: ${every.error}`);
         entities = {
           type: 'grid',
-          start: parseTime(o.start!, '--start'),
-          end: parseTime(o.end!, '--end'),
+          start: start!,
+          end: end!,
           everyMs: every,
         };
       } else

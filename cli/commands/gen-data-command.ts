@@ -59,7 +59,7 @@ export function registerGenDataCommand(program: Command, globals: () => GlobalOp
         days,
         events: parseCount(o.events, '--events'),
         seed: parseCount(o.seed, '--seed'),
-        end: o.end ? parseTime(o.end, '--end', now) : now,
+        end: o.end ? parseTime(o.end, '--end', { now }) : now,
       };
       if (o.kafka) {
         const repo = await cliRepository(config);

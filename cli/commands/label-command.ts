@@ -5,7 +5,7 @@ import { parseDuration } from '../../registry/duration.ts';
 import { LarderError } from '../../registry/errors.ts';
 import { cliConfig, cliRepository, type GlobalOptions } from '../context.ts';
 import { printJson } from '../output.ts';
-import { parseCount, parseTime } from '../time.ts';
+import { parseCount, parseTime, parseTimestampUnit } from '../time.ts';
 
 interface LabelFlags {
   out: string;
@@ -13,6 +13,7 @@ interface LabelFlags {
   start?: string;
   end?: string;
   limit: string;
+  timestampUnit?: string;
   json?: boolean;
 }
 
@@ -31,11 +32,20 @@ export function registerLabelCommand(program: Command, globals: () => GlobalOpti
       'output: .parquet, .csv or .jsonl (user_id, product_id, event_timestamp, label)',
     )
     .option('--horizon <duration>', 'label window after each view', '1h')
-    .option('--start <time>', 'first view time (epoch ms, ISO-8601, now-7d)')
+    .option('--start <time>', 'first view time (ISO-8601, epoch ms, now-7d)')
     .option('--end <time>', 'last view time')
+    .option(
+      '--timestamp-unit <unit>',
+      'unit of numeric --start/--end: s, ms or us (default: ms; numbers that would be before 1973 as ms are refused)',
+    )
     .option('--limit <n>', 'keep a deterministic sample of at most n rows (0 = all)', '0')
     .option('--json', 'print a JSON summary')
     .action(async (o: LabelFlags) => {
+      const unit = parseTimestampUnit(o.timestampUnit);
+      const time = (text: string, flag: string): number =>
+        parseTime(text, flag, { unitOption: true, ...(unit ? { unit } : {}) });
+      const start = o.start === undefined ? undefined : time(o.start, '--start');
+      const end = o.end === undefined ? undefined : time(o.end, '--end');
       const config = await cliConfig(globals());
       const repo = await cliRepository(config);
       const dir = (name: string): string => {
@@ -56,8 +66,8 @@ export function registerLabelCommand(program: Command, globals: () => GlobalOpti
         transactionsDir: dir('transactions_batch'),
         out: o.out,
         horizonMs: horizon,
-        ...(o.start ? { start: parseTime(o.start, '--start') } : {}),
-        ...(o.end ? { end: parseTime(o.end, '--end') } : {}),
+        ...(start !== undefined ? { start } : {}),
+        ...(end !== undefined ? { end } : {}),
         limit: parseCount(o.limit, '--limit'),
       });
       if (o.json) printJson(summary);

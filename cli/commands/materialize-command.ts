@@ -114,17 +114,11 @@ export function registerMaterializeCommands(program: Command, globals: () => Glo
     .option('--views <a,b>', 'feature views (default: every online view)')
     .option('--json', 'print a JSON summary')
     .action(async (o: Flags) => {
+      const start = o.start ? parseTime(o.start, '--start') : undefined;
+      const end = parseTime(o.end, '--end');
       const config = await cliConfig(globals());
       const repo = await cliRepository(config);
-      const start = o.start ? parseTime(o.start, '--start') : undefined;
-      await run(
-        config,
-        repo,
-        o.views?.split(','),
-        parseTime(o.end, '--end'),
-        () => start,
-        o.json ?? false,
-      );
+      await run(config, repo, o.views?.split(','), end, () => start, o.json ?? false);
     });
 
   program
@@ -136,16 +130,10 @@ export function registerMaterializeCommands(program: Command, globals: () => Glo
     .option('--views <a,b>', 'feature views (default: every online view)')
     .option('--json', 'print a JSON summary')
     .action(async (o: Omit<Flags, 'start'>) => {
+      const end = parseTime(o.end, '--end');
       const config = await cliConfig(globals());
       const repo = await cliRepository(config);
       const marks = readRegistry(config.home)?.watermarks ?? {};
-      await run(
-        config,
-        repo,
-        o.views?.split(','),
-        parseTime(o.end, '--end'),
-        (v) => marks[v],
-        o.json ?? false,
-      );
+      await run(config, repo, o.views?.split(','), end, (v) => marks[v], o.json ?? false);
     });
 }

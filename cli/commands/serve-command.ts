@@ -1,3 +1,4 @@
+import * as grpc from '@grpc/grpc-js';
 import type { Command } from 'commander';
 import { KeyStore } from '../../api/auth/key-store.ts';
 import { RateLimiter } from '../../api/auth/rate-limiter.ts';
@@ -13,6 +14,7 @@ import { LarderError } from '../../registry/errors.ts';
 import { cliConfig, type GlobalOptions } from '../context.ts';
 import { LOG_LEVEL_HELP, parseLogLevel } from '../log-level.ts';
 import { info } from '../output.ts';
+import { firstLine } from '../report-error.ts';
 
 interface ServeOptions {
   host?: string;
@@ -31,6 +33,23 @@ const portOf = (v: string | undefined, fallback: number, flag: string): number =
     throw new LarderError('LARDER_BAD_REQUEST', `${flag} ${v}: not a port number`);
   return n;
 };
+
+/** Binds the gRPC server; a port in use is one line (grpc-js would also log its own). */
+async function bindGrpc(server: grpc.Server, host: string, port: number): Promise<number> {
+  grpc.setLogVerbosity(grpc.logVerbosity.NONE);
+  try {
+    return await startGrpcServer(server, host, port);
+  } catch (e) {
+    const message = (e as Error).message;
+    throw new LarderError(
+      'LARDER_PORT_IN_USE',
+      `cannot listen for gRPC on ${host}:${port}: ${/EADDRINUSE/.test(message) ? 'another process is using it' : firstLine(message)}`,
+      { hint: 'stop that process, pass another --grpc-port, or --no-grpc', cause: e },
+    );
+  } finally {
+    grpc.setLogVerbosity(grpc.logVerbosity.ERROR);
+  }
+}
 
 /** `larder serve`: the feature server (REST + gRPC), hot-reloading the registry. */
 export function registerServeCommand(program: Command, globals: () => GlobalOptions): void {
@@ -85,7 +104,14 @@ export function registerServeCommand(program: Command, globals: () => GlobalOpti
           })
         : null;
       if (grpcServer) {
-        const bound = await startGrpcServer(grpcServer, host, grpcPort);
+        let bound: number;
+        try {
+          bound = await bindGrpc(grpcServer, host, grpcPort);
+        } catch (e) {
+          await app.close(); // or the REST server keeps the failed command running
+          await state.current.store.close();
+          throw e;
+        }
         info(`larder: gRPC feast.serving.ServingService on ${host}:${bound}`);
       }
       const watcher = new RegistryWatcher(config.home, async () => {

@@ -14,7 +14,7 @@ import {
   statSync,
   writeFileSync,
 } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { createHash, randomUUID } from 'node:crypto';
 import { LarderError } from '../../registry/errors.ts';
@@ -22,6 +22,7 @@ import { exprPaths } from '../../registry/expr.ts';
 import type { BatchSourceSpec, FeatureViewSpec } from '../../registry/spec.ts';
 import type { ValueType } from '../../registry/types.ts';
 import { applyOnDemand } from '../on-demand.ts';
+import { PLAUSIBLE_MS } from '../offline-store.ts';
 import type {
   ComputeTilesRequest,
   ComputeTilesResult,
@@ -45,7 +46,8 @@ import {
   type DuckDBOfflineStoreConfigInput,
 } from './duckdb-offline-store-config.ts';
 import { sqlValueType } from './sql/column-types.ts';
-import { entityReader, TIMESTAMP_COLUMN, timestampExpr } from './sql/entity-rows.ts';
+import { TIMESTAMP_COLUMN, timestampExpr, timestampIsNumberExpr } from './sql/entity-rows.ts';
+import { loadEntityFile } from './entity-file.ts';
 import {
   modeSql,
   passKey,
@@ -343,23 +345,13 @@ export class DuckDBOfflineStore implements OfflineStore {
         }
       } else path = src.path;
       if (src.type === 'file' && !existsSync(path))
-        throw new LarderError('LARDER_NOT_FOUND', `entity file "${path}" does not exist`);
-      if (!(src.type === 'rows' && src.rows.length === 0)) {
-        // Keys and timestamps are read as text (CSV types them by content otherwise). When one
-        // is missing, DuckDB says so: then the file's columns are looked up first (and the
-        // missing one is reported below).
-        const wanted = [...joinKeys, TIMESTAMP_COLUMN];
-        const create = (varchar: readonly string[]): Promise<void> =>
-          client.run(`CREATE TEMP TABLE ${raw} AS SELECT * FROM ${entityReader(path, varchar)}`);
-        try {
-          await create(wanted);
-        } catch (e) {
-          if (!/COLUMN_TYPES error/.test((e as Error).message)) throw e;
-          const header = await client.all(`DESCRIBE SELECT * FROM ${entityReader(path)}`);
-          const present = new Set(header.map((h) => String(h.column_name)));
-          await create(wanted.filter((c) => present.has(c)));
-        }
-      }
+        throw new LarderError('LARDER_NOT_FOUND', `entity file "${path}" does not exist`, {
+          hint: 'check the path passed as --entities',
+        });
+      if (!(src.type === 'rows' && src.rows.length === 0))
+        await loadEntityFile(client, path, raw, [...joinKeys, TIMESTAMP_COLUMN], (p) =>
+          this.#name(p),
+        );
     }
     const described = await client.all(`DESCRIBE ${raw}`);
     const columns = described.map((d) => ({
@@ -379,25 +371,70 @@ export class DuckDBOfflineStore implements OfflineStore {
       );
     }
     const tsType = columns.find((c) => c.name === TIMESTAMP_COLUMN)!.type;
+    const explicitUnit = src.type === 'grid' ? 'ms' : src.timestampUnit;
+    const unit = explicitUnit ?? 'ms';
     await client.run(
-      `CREATE TEMP TABLE ${table} AS SELECT rowid AS __rid, ${timestampExpr(tsType)} AS __t, * FROM ${raw}`,
+      `CREATE TEMP TABLE ${table} AS SELECT rowid AS __rid, ${timestampExpr(tsType, unit)} AS __t, * FROM ${raw}`,
     );
+    const where = src.type === 'file' ? `entity file ${src.path}` : 'entity rows';
     const bad = await client.all(
       `SELECT __rid, CAST(${ident(TIMESTAMP_COLUMN)} AS VARCHAR) AS v FROM ${table} WHERE __t IS NULL ORDER BY __rid LIMIT 1`,
     );
     if (bad.length > 0) {
       throw new LarderError(
         'LARDER_BAD_REQUEST',
-        `entity row ${Number(bad[0]!.__rid) + 1}: event_timestamp ${JSON.stringify(bad[0]!.v)} is not epoch ms nor ISO-8601`,
+        `${where}, row ${Number(bad[0]!.__rid) + 1}: ${TIMESTAMP_COLUMN} ${JSON.stringify(bad[0]!.v)} is not a time`,
+        {
+          hint: `write ${TIMESTAMP_COLUMN} as ISO-8601 (2026-11-27T10:00:00Z) or an epoch number (unit: --timestamp-unit s|ms|us, default ms)`,
+        },
       );
     }
+    if (explicitUnit === undefined) await this.#checkTimestampUnit(client, table, tsType, where);
     await client.run(`DROP TABLE ${raw}`);
     return { table, columns };
+  }
+
+  /**
+   * Refuses numeric entity timestamps that are all implausible as milliseconds (before 1973 or
+   * after 2500): seconds or microseconds read in the wrong unit would export empty features.
+   */
+  async #checkTimestampUnit(
+    client: DuckDBClient,
+    table: string,
+    tsType: string,
+    where: string,
+  ): Promise<void> {
+    const isNumber = timestampIsNumberExpr(tsType);
+    const [r] = (await client.all(
+      `SELECT count(*) AS n, min(__t) AS lo, max(__t) AS hi, arg_min(CAST(${ident(TIMESTAMP_COLUMN)} AS VARCHAR), __rid) AS example FROM ${table} WHERE ${isNumber}`,
+    )) as [{ n: number; lo: number | null; hi: number | null; example: string | null }];
+    if (Number(r.n) === 0 || r.lo === null || r.hi === null) return;
+    const lo = Number(r.lo);
+    const hi = Number(r.hi);
+    const unit = hi < PLAUSIBLE_MS.from ? 's' : lo > PLAUSIBLE_MS.to ? 'us' : undefined;
+    if (unit === undefined) return;
+    const example = String(r.example);
+    throw new LarderError(
+      'LARDER_BAD_REQUEST',
+      `${where}: every numeric ${TIMESTAMP_COLUMN} lies ${unit === 's' ? 'before 1973' : 'after 2500'} when read as epoch milliseconds (${example} → ${new Date(Number(example.split('.')[0])).toISOString()}); they look like epoch ${unit === 's' ? 'seconds' : 'microseconds'}`,
+      {
+        hint: `pass --timestamp-unit ${unit} (timestampUnit: '${unit}' in the export API), or --timestamp-unit ms if they really are milliseconds`,
+      },
+    );
   }
 
   async exportPointInTime(req: ExportRequest): Promise<ExportSummary> {
     const started = performance.now();
     const elapsed = (): number => (performance.now() - started) / 1000;
+    if (req.out.type === 'file') {
+      const folder = dirname(resolve(req.out.path));
+      if (!existsSync(folder) || !statSync(folder).isDirectory())
+        throw new LarderError(
+          'LARDER_NOT_FOUND',
+          `the output folder ${dirname(req.out.path)} (of ${req.out.path}) does not exist`,
+          { hint: `create it first (mkdir -p ${dirname(req.out.path)}) or write elsewhere` },
+        );
+    }
     const client = await this.#connect();
     if (!this.#remote && this.#config.engine === 'sweep') this.#sweepPool(); // workers start meanwhile
     const { repo, features } = req;

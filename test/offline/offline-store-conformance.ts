@@ -420,6 +420,112 @@ export function describeOfflineStoreConformance(
       );
     });
 
+    it('entity timestamps in seconds, ms or µs, ISO-8601 and typed; the wrong unit is refused', async () => {
+      await h.writeSource(src, [ev({ id: 'e1', amount: 4, ts: T0 })]);
+      const f = repo.resolveFeatures({ features: ['stats:sum_1h'] });
+      const sums = async (entities: EntitySource): Promise<unknown[]> =>
+        (await run(entities, f)).data!.map((r) => r.sum_1h);
+      const at = (n: number): number[] => [T0 + 1, T0 - 1].map((t) => Math.floor(t * n));
+      // Epoch seconds, unannounced: every feature would be empty (January 1970), so refused.
+      const secs = join(tmp.dir, 'secs.csv');
+      writeFileSync(secs, `user_id,event_timestamp\nu1,${T0 / 1000}\nu1,${T0 / 1000 - 1}\n`);
+      await expect(run({ type: 'file', path: secs }, f)).rejects.toThrow(
+        /entity file .*secs\.csv: every numeric event_timestamp lies before 1973 when read as epoch milliseconds .*; they look like epoch seconds/,
+      );
+      await expect(run({ type: 'file', path: secs }, f)).rejects.toMatchObject({
+        hint: expect.stringContaining('--timestamp-unit s'),
+      });
+      expect(await sums({ type: 'file', path: secs, timestampUnit: 's' })).toEqual([4, 0]);
+      const jsonl = join(tmp.dir, 'us.jsonl');
+      writeFileSync(
+        jsonl,
+        at(1000)
+          .map((t) => JSON.stringify({ user_id: 'u1', event_timestamp: t }))
+          .join('\n'),
+      );
+      await expect(run({ type: 'file', path: jsonl }, f)).rejects.toThrow(
+        /every numeric event_timestamp lies after 2500 .*they look like epoch microseconds/,
+      );
+      expect(await sums({ type: 'file', path: jsonl, timestampUnit: 'us' })).toEqual([4, 0]);
+      const rows = [T0 / 1000, T0 / 1000 - 1].map((t) => ({ user_id: 'u1', event_timestamp: t }));
+      await expect(run({ type: 'rows', rows }, f)).rejects.toThrow(/look like epoch seconds/);
+      // Fractional seconds are floored to the millisecond: a row never sees a later event.
+      expect(
+        await sums({
+          type: 'rows',
+          rows: [
+            { user_id: 'u1', event_timestamp: (T0 - 1) / 1000 + 0.0009 },
+            { user_id: 'u1', event_timestamp: `${T0 / 1000}.0004` },
+          ],
+          timestampUnit: 's',
+        }),
+      ).toEqual([0, 4]);
+      // Parquet: typed timestamps (no zone = UTC) and epoch seconds.
+      const db = await DuckDBInstance.create(':memory:');
+      const c = await db.connect();
+      const typed = join(tmp.dir, 'typed.parquet');
+      const secsPq = join(tmp.dir, 'secs.parquet');
+      await c.run(
+        `COPY (SELECT 'u1' AS user_id, TIMESTAMP '2024-01-01 00:00:00' AS event_timestamp UNION ALL SELECT 'u1', TIMESTAMP '2023-12-31 23:59:59.999') TO '${typed}' (FORMAT parquet);` +
+          `COPY (SELECT 'u1' AS user_id, ${T0 / 1000}::BIGINT AS event_timestamp UNION ALL SELECT 'u1', ${T0 / 1000 - 1}::BIGINT) TO '${secsPq}' (FORMAT parquet)`,
+      );
+      c.closeSync();
+      db.closeSync();
+      expect(await sums({ type: 'file', path: typed })).toEqual([4, 0]);
+      await expect(run({ type: 'file', path: secsPq }, f)).rejects.toThrow(
+        /look like epoch seconds/,
+      );
+      expect(await sums({ type: 'file', path: secsPq, timestampUnit: 's' })).toEqual([4, 0]);
+      // ISO-8601 strings, with or without an offset (UTC), in CSV and JSON Lines.
+      const iso = join(tmp.dir, 'iso.csv');
+      writeFileSync(
+        iso,
+        'user_id,event_timestamp\nu1,2024-01-01T00:00:00\nu1,2024-01-01T00:59:59.999+01:00\n',
+      );
+      expect(await sums({ type: 'file', path: iso })).toEqual([4, 0]);
+      // Explicitly milliseconds: taken as given, even when implausible.
+      expect(await sums({ type: 'file', path: secs, timestampUnit: 'ms' })).toEqual([0, 0]);
+    });
+
+    it('malformed entity lines are refused with their line numbers; non-Parquet files too', async () => {
+      await h.writeSource(src, [ev({ id: 'e1', amount: 4, ts: T0 })]);
+      const f = repo.resolveFeatures({ features: ['stats:sum_1h'] });
+      const csv = join(tmp.dir, 'quote.csv');
+      writeFileSync(csv, `user_id,event_timestamp\nu1,${T0}\n"u1,${T0}\nu1,${T0}\n`);
+      await expect(run({ type: 'file', path: csv }, f)).rejects.toThrow(
+        /entity file .*quote\.csv: 1 malformed line: line 3 \(unterminated or stray quote\): "\\"u1,/,
+      );
+      writeFileSync(csv, `user_id,event_timestamp\nu1,${T0}\nu1,${T0},x\nu1\n"u,1",${T0}\n`);
+      await expect(run({ type: 'file', path: csv }, f)).rejects.toThrow(
+        /2 malformed lines: line 3 \(too many fields\): .*; line 4 \(too few fields\)/,
+      );
+      const jsonl = join(tmp.dir, 'broken.jsonl');
+      writeFileSync(
+        jsonl,
+        `${JSON.stringify({ user_id: 'u1', event_timestamp: T0 })}\n{"user_id": "u1",\n\n[1]\n`,
+      );
+      await expect(run({ type: 'file', path: jsonl }, f)).rejects.toThrow(
+        /entity file .*broken\.jsonl: 2 lines are not a JSON object: line 2 \(invalid JSON\).*; line 4 \(not an object\)/,
+      );
+      const notParquet = join(tmp.dir, 'rows.parquet');
+      writeFileSync(notParquet, `user_id,event_timestamp\nu1,${T0}\n`);
+      const err = await run({ type: 'file', path: notParquet }, f).catch((e: unknown) => e);
+      expect(err).toMatchObject({
+        code: 'LARDER_BAD_REQUEST',
+        message: expect.stringMatching(
+          /^entity file .*rows\.parquet is not a readable Parquet file: [^\n]*$/,
+        ),
+      });
+      // A quoted field holding the delimiter is read as one value.
+      writeFileSync(csv, `user_id,event_timestamp\n"u1",${T0}\n"u,1",${T0}\n`);
+      expect(
+        (await run({ type: 'file', path: csv }, f)).data!.map((r) => [r.user_id, r.sum_1h]),
+      ).toEqual([
+        ['u1', 4],
+        ['u,1', 0],
+      ]);
+    });
+
     it.each(['parquet', 'arrow', 'csv', 'jsonl'] as OutputFormat[])(
       'output format round-trip: %s',
       async (format) => {

@@ -175,7 +175,7 @@ export const od = onDemandFeatureView({
       'repo.ts': BASE_REPO,
       'broken.ts': 'export const x = ;\n',
     });
-    expect(problems[0]!.at).toMatch(/broken\.ts$/);
+    expect(problems[0]!.at).toMatch(/broken\.ts:1$/); // the line of the syntax error
     expect(problems[0]!.message).toContain('failed to load');
   });
 

@@ -1,35 +1,46 @@
-/** SQL for entity rows: read the file, number the rows, parse `event_timestamp` into `__t` (ms). */
-import { extname } from 'node:path';
-import { LarderError } from '../../../registry/errors.ts';
-import { ident, sqlString } from '../duckdb-client.ts';
+/** SQL for entity rows: parse `event_timestamp` into `__t` (epoch ms). */
+import type { TimestampUnit } from '../../offline-store.ts';
+import { ident } from '../duckdb-client.ts';
 
 export const TIMESTAMP_COLUMN = 'event_timestamp';
 
-/** The table function reading an entity file, with `varchar` columns forced to VARCHAR (CSV). */
-export function entityReader(path: string, varchar: readonly string[] = []): string {
-  const ext = extname(path).toLowerCase();
-  const p = sqlString(path);
-  if (ext === '.csv' || ext === '.tsv') {
-    const types = varchar.length
-      ? `, types = {${varchar.map((c) => `${sqlString(c)}: 'VARCHAR'`).join(', ')}}`
-      : '';
-    return `read_csv(${p}, header = true${types})`;
-  }
-  if (ext === '.jsonl' || ext === '.json' || ext === '.ndjson')
-    return `read_json(${p}, format = 'newline_delimited')`;
-  if (ext === '.parquet') return `read_parquet(${p})`;
-  throw new LarderError('LARDER_BAD_REQUEST', `cannot read entity rows from "${path}"`, {
-    hint: 'use a .csv, .jsonl or .parquet file',
-  });
+const INTEGER =
+  /^(BIGINT|INTEGER|SMALLINT|TINYINT|UBIGINT|UINTEGER|HUGEINT|UHUGEINT|USMALLINT|UTINYINT)$/;
+const FRACTIONAL = /^(DOUBLE|FLOAT|REAL|DECIMAL.*)$/;
+
+/** Epoch ms (floored, so a row never sees a later event) from an exact decimal in `unit`. */
+function epochMs(decimal: string, unit: TimestampUnit): string {
+  const scaled = unit === 's' ? `${decimal} * 1000` : unit === 'us' ? `${decimal} / 1000` : decimal;
+  return `CAST(floor(${scaled}) AS BIGINT)`;
 }
 
-/** `__t` from an `event_timestamp` column of DuckDB type `type`: epoch ms or ISO-8601. */
-export function timestampExpr(type: string): string {
+/** `event_timestamp` as text, for a column that is neither a number nor a timestamp. */
+function asText(type: string): string {
+  const c = ident(TIMESTAMP_COLUMN);
+  return type === 'JSON' ? `trim(${c}->>'$')` : `trim(CAST(${c} AS VARCHAR))`;
+}
+
+/**
+ * `__t` from an `event_timestamp` column of DuckDB type `type`: typed timestamps as they are
+ * (TIMESTAMP without a zone is UTC), numbers (or numeric strings) in `unit`, other strings as
+ * ISO-8601. NULL when the value is none of these.
+ */
+export function timestampExpr(type: string, unit: TimestampUnit): string {
   const c = ident(TIMESTAMP_COLUMN);
   const t = type.toUpperCase();
-  if (/^(BIGINT|INTEGER|SMALLINT|TINYINT|UBIGINT|UINTEGER|HUGEINT|USMALLINT|UTINYINT)$/.test(t))
-    return `CAST(${c} AS BIGINT)`;
-  if (/^(DOUBLE|FLOAT|DECIMAL.*)$/.test(t)) return `CAST(${c} AS BIGINT)`;
-  if (t.startsWith('TIMESTAMP') || t === 'DATE') return `epoch_ms(CAST(${c} AS TIMESTAMPTZ))`;
-  return `COALESCE(TRY_CAST(${c} AS BIGINT), epoch_ms(TRY_CAST(${c} AS TIMESTAMPTZ)))`;
+  if (INTEGER.test(t) || FRACTIONAL.test(t))
+    return epochMs(`TRY_CAST(${c} AS DECIMAL(38, 6))`, unit);
+  if (t === 'TIMESTAMP WITH TIME ZONE' || t === 'TIMESTAMPTZ') return `epoch_ms(${c})`;
+  if (t.startsWith('TIMESTAMP')) return `epoch_ms(CAST(${c} AS TIMESTAMP))`;
+  if (t === 'DATE') return `epoch_ms(CAST(${c} AS TIMESTAMP))`;
+  const s = asText(t);
+  return `CASE WHEN regexp_full_match(${s}, '-?[0-9]+(\\.[0-9]+)?') THEN ${epochMs(`TRY_CAST(${s} AS DECIMAL(38, 6))`, unit)} ELSE epoch_ms(TRY_CAST(${s} AS TIMESTAMPTZ)) END`;
+}
+
+/** Whether `event_timestamp` (of DuckDB type `type`) was given as an epoch number. */
+export function timestampIsNumberExpr(type: string): string {
+  const t = type.toUpperCase();
+  if (INTEGER.test(t) || FRACTIONAL.test(t)) return 'true';
+  if (t.startsWith('TIMESTAMP') || t === 'DATE') return 'false';
+  return `coalesce(regexp_full_match(${asText(t)}, '-?[0-9]+(\\.[0-9]+)?'), false)`;
 }

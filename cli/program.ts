@@ -1,0 +1,81 @@
+/**
+ * The `larder` command tree. Built by a function so that tests can walk every command
+ * (test/cli/cli-errors.test.ts) without running one.
+ */
+import { Command } from 'commander';
+import { registerGenDataCommand } from './commands/gen-data-command.ts';
+import { registerLabelCommand } from './commands/label-command.ts';
+import { registerMaterializeCommands } from './commands/materialize-command.ts';
+import { registerRegistryCommands } from './commands/registry-commands.ts';
+import { registerTeardownCommand } from './commands/teardown-command.ts';
+import { registerExportCommand } from './commands/export-command.ts';
+import { registerServeCommand } from './commands/serve-command.ts';
+import { registerKeysCommand } from './commands/keys-command.ts';
+import { registerStreamCommands } from './commands/stream-command.ts';
+import { LarderError } from '../registry/errors.ts';
+import type { GlobalOptions } from './context.ts';
+
+export function buildProgram(): Command {
+  const program = new Command('larder')
+    .description('Larder: a TypeScript feature store and ML serving platform')
+    .option(
+      '--repo <dir>',
+      'feature repository folder (default: larder.config.ts repo, or ./features)',
+    )
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride()
+    .addHelpText(
+      'after',
+      `
+Times (every --start and --end): ISO-8601 (2026-11-27T10:00:00Z; UTC unless it has an offset),
+epoch milliseconds, or now / now-1d / now+2h (m, h, d). A plain number that would lie before 1973
+or after 2500 as milliseconds is refused (it is epoch seconds or microseconds); export and label
+take --timestamp-unit s|ms|us for plain numbers in another unit.
+
+Errors: one line "error [CODE]: what and where" and a "hint:" line with the fix, exit code 1 (a
+usage mistake: commander's one line, exit code 1). An unexpected failure is a bug: one line, exit
+code 2, and LARDER_DEBUG=1 prints its stack trace.`,
+    );
+
+  const globals = (): GlobalOptions => program.opts<GlobalOptions>();
+  registerRegistryCommands(program, globals);
+  registerGenDataCommand(program, globals);
+  registerExportCommand(program, globals);
+  registerLabelCommand(program, globals);
+  registerMaterializeCommands(program, globals);
+  registerTeardownCommand(program, globals);
+  registerServeCommand(program, globals);
+  registerKeysCommand(program, globals);
+  registerStreamCommands(program, globals);
+  // A command group run without its subcommand (`larder keys`) is a one-line error, not help.
+  for (const group of allCommands(program).filter((c) => c.commands.length > 0)) {
+    group
+      .helpCommand(true)
+      .allowExcessArguments(true)
+      .action((_opts: unknown, self: Command) => {
+        const name = `larder ${commandPath(group).join(' ')}`;
+        const subs = group.commands.map((c) => c.name()).join(', ');
+        const given = self.args[0];
+        throw new LarderError(
+          'LARDER_BAD_REQUEST',
+          given === undefined
+            ? `${name} needs a command: ${subs}`
+            : `${name} has no command "${given}"; it has ${subs}`,
+          { hint: `see ${name} --help` },
+        );
+      });
+  }
+  return program;
+}
+
+/** Every command below `program` (not `program` itself, not `help`), depth first. */
+export function allCommands(program: Command): Command[] {
+  return program.commands.flatMap((c) => [c, ...allCommands(c)]);
+}
+
+/** The words that run a command: `['dlq', 'inspect']`. */
+export function commandPath(c: Command): string[] {
+  const path: string[] = [];
+  for (let x: Command | null = c; x?.parent; x = x.parent) path.unshift(x.name());
+  return path;
+}

@@ -1,0 +1,98 @@
+/**
+ * How the CLI reports a failure to a person: one line (what, where) and, when there is one, a
+ * `hint:` line (how to fix). Never a stack trace — `LARDER_DEBUG=1` adds it for bug reports.
+ */
+import { CommanderError } from 'commander';
+import { DefinitionError, LarderError } from '../registry/errors.ts';
+
+interface SystemError extends Error {
+  code?: string;
+  syscall?: string;
+  address?: string;
+  port?: number;
+  path?: string;
+}
+
+/** The first line of a message (DuckDB appends the SQL and a caret, Node a require stack). */
+export const firstLine = (message: string): string =>
+  message.split('\n').find((l) => l.trim() !== '') ?? message;
+
+/** A LarderError for a Node system error (`listen EADDRINUSE`, `ENOENT`), or undefined. */
+export function fromSystemError(e: unknown): LarderError | undefined {
+  const s = e as SystemError;
+  if (!(e instanceof Error)) return undefined;
+  // A service that is down (Kafka, Redis): clients wrap the socket error in their own.
+  const down = /\b(ECONNREFUSED|ETIMEDOUT|EHOSTUNREACH|ECONNRESET) (\S+:\d+)/.exec(e.message);
+  if (down)
+    return new LarderError(
+      'LARDER_STORE_UNAVAILABLE',
+      `cannot connect to ${down[2]} (${down[1]})`,
+      {
+        hint: 'start the service or point the configuration at it (KAFKA_BROKERS, LARDER_ONLINE_STORE); retrying can help',
+        cause: e,
+      },
+    );
+  if (typeof s.code !== 'string') return undefined;
+  if (s.code === 'EADDRINUSE') {
+    const where = s.address !== undefined && s.port !== undefined ? `${s.address}:${s.port}` : '';
+    return new LarderError(
+      'LARDER_PORT_IN_USE',
+      `cannot listen on ${where || 'the port'}: another process is using it`,
+      {
+        hint: 'stop that process, or choose another port (--port, --grpc-port, --metrics-port)',
+        cause: e,
+      },
+    );
+  }
+  if (s.code === 'EADDRNOTAVAIL' || s.code === 'ENOTFOUND')
+    return new LarderError('LARDER_BAD_REQUEST', `cannot listen on ${s.address ?? 'that host'}`, {
+      hint: 'pass an address of this machine, e.g. --host 127.0.0.1',
+      cause: e,
+    });
+  if (s.code === 'EACCES' && s.syscall === 'listen')
+    return new LarderError(
+      'LARDER_BAD_REQUEST',
+      `no permission to listen on port ${s.port ?? ''}`.trim(),
+      { hint: 'use a port above 1023', cause: e },
+    );
+  if ((s.code === 'ENOENT' || s.code === 'EACCES' || s.code === 'ENOTDIR') && s.path) {
+    const what =
+      s.code === 'EACCES'
+        ? 'no permission to access'
+        : s.code === 'ENOTDIR'
+          ? 'not a folder (part of the path is a file)'
+          : 'no such file or folder';
+    return new LarderError(
+      s.code === 'EACCES' ? 'LARDER_BAD_REQUEST' : 'LARDER_NOT_FOUND',
+      `${what}: ${s.path}`,
+      { hint: 'check the path (LARDER_HOME, LARDER_DATA_DIR or the option naming it)', cause: e },
+    );
+  }
+  return undefined;
+}
+
+/** Prints an error for a person (what, where, how to fix) and returns the exit code. */
+export function reportError(
+  e: unknown,
+  write: (s: string) => unknown = (s) => process.stderr.write(s),
+): number {
+  // Commander has already printed its own one-line message (unknown option, missing argument).
+  if (e instanceof CommanderError) return e.exitCode;
+  const debug = process.env.LARDER_DEBUG ? `${(e as Error)?.stack ?? ''}\n` : '';
+  if (e instanceof DefinitionError) {
+    write(`error: ${e.message}\n${debug}`);
+    return 1;
+  }
+  const err = e instanceof LarderError ? e : fromSystemError(e);
+  if (err) {
+    write(
+      `error [${err.code}]: ${firstLine(err.message)}\n${err.hint ? `  hint: ${err.hint}\n` : ''}${debug}`,
+    );
+    return 1;
+  }
+  const message = e instanceof Error ? firstLine(e.message) : String(e);
+  write(
+    `error: ${message}\n  hint: this looks like a bug in Larder; run again with LARDER_DEBUG=1 for the stack trace and report it\n${debug}`,
+  );
+  return 2;
+}

@@ -1,0 +1,335 @@
+/**
+ * Every command, given bad input, fails with one `error` line (and at most a hint) and a non-zero
+ * exit code — never a stack trace. The commands are found by walking the commander program, so a
+ * new command is covered without editing this file. Then the failures users actually met: a port
+ * in use, a missing output folder, an entity file that is not Parquet, a module that fails to load.
+ */
+import { execFile } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import type { Command, Option } from 'commander';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { allCommands, buildProgram, commandPath } from '../../cli/program.ts';
+import { tempDir, tempRepo } from '../support/temp-repo.ts';
+
+const exec = promisify(execFile);
+
+interface Result {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+let home: { dir: string; cleanup: () => void };
+let blocker: string; // a regular file: any path below it cannot be created
+
+beforeAll(() => {
+  home = tempDir();
+  blocker = join(home.dir, 'a-file');
+  writeFileSync(blocker, 'not a folder\n');
+});
+afterAll(() => home?.cleanup());
+
+async function larder(args: string[], env: Record<string, string> = {}): Promise<Result> {
+  try {
+    const r = await exec('node', ['bin/larder.js', ...args], {
+      env: {
+        ...process.env,
+        LARDER_HOME: join(home.dir, 'home'),
+        LARDER_DATA_DIR: join(home.dir, 'data'),
+        KAFKA_BROKERS: '127.0.0.1:1', // nothing may reach a broker with bad input
+        LARDER_DEBUG: '',
+        ...env,
+      },
+      timeout: 60_000,
+    });
+    return { code: 0, stdout: r.stdout, stderr: r.stderr };
+  } catch (e) {
+    const x = e as { code: number | string; stdout: string; stderr: string; signal?: string };
+    return {
+      code: typeof x.code === 'number' ? x.code : -1,
+      stdout: x.stdout,
+      stderr: `${x.stderr}${x.signal ? `\n(killed by ${x.signal})` : ''}`,
+    };
+  }
+}
+
+const STACK = [/^\s+at /m, /node:internal/, /\S+\.(?:[cm]?[jt]s):\d+:\d+/];
+
+/** Exit code ≠ 0, one `error` line (plus a hint or commander's usage line), no stack frame. */
+function expectOneLineError(r: Result, what: string): void {
+  const out = `${r.stdout}\n${r.stderr}`;
+  for (const frame of STACK) expect(out, `${what}: stack frame in\n${out}`).not.toMatch(frame);
+  expect(r.code, `${what}: exit code\n${out}`).toBeGreaterThan(0);
+  const lines = r.stderr.split('\n').filter((l) => l.trim() !== '');
+  expect(
+    lines.filter((l) => /^error\b/.test(l)),
+    `${what}: error lines in\n${r.stderr}`,
+  ).toHaveLength(1);
+  for (const l of lines.filter((x) => !/^error\b/.test(x)))
+    expect(l, `${what}: stray stderr line`).toMatch(
+      /^ {2}hint: |^\(run with --help for usage\)$|^[a-z ]+: [\d,]+\/[\d,]+ rows · /,
+    );
+}
+
+/** An invalid value for an option or argument, by the name of its value (`<time>`, `<port>`). */
+function badValue(valueName: string): string {
+  const v = valueName.toLowerCase();
+  if (v === 'time') return 'yesterday';
+  if (/^(n|port|ms|n\/s|events\/s)$/.test(v)) return '-1.5';
+  if (v === 'duration') return '90 minutes';
+  if (v === 'file') return join(blocker, 'x.parquet');
+  if (v === 'dir') return join(blocker, 'sub');
+  if (v === 'unit') return 'hours';
+  if (v === 'fmt') return 'xml';
+  if (v === 'url') return 'not a url';
+  if (v === 'list') return 'superuser';
+  return 'no-such-thing';
+}
+
+const valueName = (o: Option): string =>
+  /<([^>]+)>|\[([^\]]+)\]/.exec(o.flags)?.slice(1).find(Boolean) ?? '';
+
+/** The command line of `c` with every argument and every option value invalid. */
+function badInvocation(c: Command): string[] {
+  const args = c.registeredArguments.map(() => 'no-such-thing');
+  const opts = c.options
+    .filter((o) => o.required || o.optional)
+    .flatMap((o) => [o.long!, badValue(valueName(o))]);
+  // A command without arguments or option values: an argument it does not take.
+  if (args.length === 0 && opts.length === 0) args.push('no-such-thing');
+  return [...commandPath(c), ...args, ...opts];
+}
+
+/** A value an option or argument accepts, by the name of its value. */
+function plausibleValue(valueName: string): string {
+  const v = valueName.toLowerCase();
+  if (v === 'time') return 'now';
+  if (v === 'refs') return 'user_activity:page_views_1h';
+  if (v === 'file') return join(home.dir, 'out.parquet');
+  if (v === 'list') return 'read';
+  if (v === 'n') return '1';
+  return 'x';
+}
+
+/** The command line of `c` with its arguments and required options given plausible values. */
+function plausibleInvocation(c: Command): string[] {
+  const args = c.registeredArguments.map(() => 'x');
+  const opts = c.options
+    .filter((o) => o.mandatory)
+    .flatMap((o) => [o.long!, plausibleValue(valueName(o))]);
+  return [...commandPath(c), ...args, ...opts];
+}
+
+const COMMANDS = allCommands(buildProgram());
+
+describe('every CLI command, given bad input', () => {
+  it('finds the commands by walking the program', () => {
+    const names = COMMANDS.map((c) => commandPath(c).join(' '));
+    for (const n of [
+      'export',
+      'label',
+      'serve',
+      'stream',
+      'dlq inspect',
+      'keys create',
+      'gen-data',
+    ])
+      expect(names).toContain(n);
+  });
+
+  it.each(COMMANDS.map((c) => [commandPath(c).join(' '), c] as const))(
+    '%s: an unknown option, then invalid values for every argument and option',
+    async (name, c) => {
+      expectOneLineError(
+        await larder([...commandPath(c), '--no-such-option']),
+        `${name} --no-such-option`,
+      );
+      const argv = badInvocation(c);
+      expectOneLineError(await larder(argv), argv.join(' '));
+    },
+    120_000,
+  );
+
+  it.each(COMMANDS.map((c) => [commandPath(c).join(' '), c] as const))(
+    '%s: plausible input, but LARDER_HOME and LARDER_DATA_DIR below a file and Kafka down',
+    async (name, c) => {
+      const r = await larder(plausibleInvocation(c), {
+        LARDER_HOME: join(blocker, 'home'),
+        LARDER_DATA_DIR: join(blocker, 'data'),
+      });
+      // Some commands need neither (plan, keys list): they may succeed; none may show a trace.
+      if (r.code === 0) for (const frame of STACK) expect(r.stderr).not.toMatch(frame);
+      else expectOneLineError(r, name);
+    },
+    120_000,
+  );
+
+  it('every <time> option takes the same syntax and gives the same error (one parser)', async () => {
+    const timed = COMMANDS.flatMap((c) =>
+      c.options.filter((o) => valueName(o) === 'time').map((o) => [c, o.long!] as const),
+    );
+    expect(timed.length).toBeGreaterThanOrEqual(6);
+    for (const [c, flag] of timed) {
+      const required = c.options
+        .filter((o) => o.mandatory && o.long !== flag)
+        .flatMap((o) => [o.long!, 'x']);
+      const r = await larder([...commandPath(c), ...required, flag, 'now-1y']);
+      expectOneLineError(r, `${commandPath(c).join(' ')} ${flag}`);
+      expect(r.stderr).toContain(`error [LARDER_BAD_REQUEST]: ${flag} "now-1y": `);
+      expect(r.stderr).toContain(
+        'hint: use ISO-8601 (2026-11-27T10:00:00Z), epoch milliseconds, or now / now-2h / now+1d',
+      );
+    }
+  }, 240_000);
+});
+
+describe('failures users met, as one line', () => {
+  const ports: Server[] = [];
+  afterAll(() => ports.forEach((s) => s.close()));
+  const busyPort = async (): Promise<number> => {
+    const s = createServer();
+    ports.push(s);
+    await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+    return (s.address() as { port: number }).port;
+  };
+
+  it('a port in use (REST and gRPC), naming the address and the option', async () => {
+    const busy = await busyPort();
+    const free = await busyPort(); // taken, then released for serve's REST port
+    ports.pop()!.close();
+    const rest = await larder(['serve', '--port', String(busy), '--no-grpc']);
+    expectOneLineError(rest, 'serve --port busy');
+    expect(rest.stderr).toContain(
+      `error [LARDER_PORT_IN_USE]: cannot listen on 127.0.0.1:${busy}: another process is using it`,
+    );
+    const grpc = await larder(['serve', '--port', String(free), '--grpc-port', String(busy)]);
+    expect(grpc.stderr).toContain(
+      `error [LARDER_PORT_IN_USE]: cannot listen for gRPC on 127.0.0.1:${busy}: another process is using it`,
+    );
+    expect(grpc.stderr).toContain(
+      'hint: stop that process, pass another --grpc-port, or --no-grpc',
+    );
+    expect(grpc.code).toBe(1); // and the REST server it had started does not keep it running
+  }, 120_000);
+
+  it('export: a missing output folder, an entity file that is not Parquet', async () => {
+    const entities = join(home.dir, 'rows.parquet');
+    writeFileSync(entities, 'user_id,event_timestamp\nu1,1764547200000\n');
+    const noFolder = await larder([
+      'export',
+      '--features',
+      'user_activity:page_views_1h',
+      '--entities',
+      entities,
+      '--out',
+      join(home.dir, 'no-such-folder', 'train.parquet'),
+    ]);
+    expectOneLineError(noFolder, 'export --out missing folder');
+    expect(noFolder.stderr).toMatch(
+      /error \[LARDER_NOT_FOUND\]: the output folder \S+no-such-folder \(of \S+train\.parquet\) does not exist\n {2}hint: create it first/,
+    );
+    const notParquet = await larder([
+      'export',
+      '--features',
+      'user_activity:page_views_1h',
+      '--entities',
+      entities,
+      '--out',
+      join(home.dir, 'train.parquet'),
+    ]);
+    expectOneLineError(notParquet, 'export --entities not parquet');
+    expect(notParquet.stderr).toMatch(
+      /error \[LARDER_BAD_REQUEST\]: entity file \S+rows\.parquet is not a readable Parquet file: /,
+    );
+  }, 120_000);
+
+  it('export reads --start now-1d like materialize reads --end now', async () => {
+    const r = await larder([
+      'export',
+      '--features',
+      'user_activity:page_views_1h',
+      '--start',
+      'now-1d',
+      '--end',
+      'now',
+      '--every',
+      '1h',
+      '--out',
+      join(home.dir, 'grid.csv'),
+    ]);
+    expect(r.stderr).not.toMatch(/--start/);
+    // No raw data here: the time grid is parsed, and the export says what is missing instead.
+    expect(r.code === 0 || /no raw data|no .*files/i.test(r.stderr), r.stderr).toBe(true);
+  }, 120_000);
+
+  it('epoch seconds: refused by export and label unless --timestamp-unit s says so', async () => {
+    const secs = join(home.dir, 'secs.csv');
+    writeFileSync(secs, 'user_id,event_timestamp\nu1,1795773600\n');
+    const exp = await larder([
+      'export',
+      '--features',
+      'user_activity:page_views_1h',
+      '--entities',
+      secs,
+      '--out',
+      join(home.dir, 'train.csv'),
+    ]);
+    expectOneLineError(exp, 'export seconds');
+    expect(exp.stderr).toMatch(
+      /error \[LARDER_BAD_REQUEST\]: entity file \S+secs\.csv: every numeric event_timestamp lies before 1973 when read as epoch milliseconds \(1795773600 → 1970-01-21T\S+\); they look like epoch seconds\n {2}hint: pass --timestamp-unit s/,
+    );
+    const label = await larder([
+      'label',
+      '--out',
+      join(home.dir, 'spine.parquet'),
+      '--start',
+      '1795773600',
+    ]);
+    expectOneLineError(label, 'label seconds');
+    expect(label.stderr).toContain('--start 1795773600 read as epoch milliseconds is 1970-01-21');
+    expect(label.stderr).toContain('hint: pass --timestamp-unit s');
+    // With the unit, the time is accepted: what fails next is the missing raw data.
+    const unit = await larder([
+      'label',
+      '--out',
+      join(home.dir, 'spine.parquet'),
+      '--start',
+      '1795773600',
+      '--timestamp-unit',
+      's',
+    ]);
+    expectOneLineError(unit, 'label --timestamp-unit s');
+    expect(unit.stderr).toContain('error [LARDER_NOT_FOUND]: no raw data folder');
+  }, 120_000);
+
+  it('a module that fails to load is blamed once, on its own file and line', async () => {
+    const thrower = tempRepo({
+      'entities.ts': `import { entity } from 'larder';\nexport const user = entity({ name: 'user', joinKey: 'user_id' });\nconst text: unknown = 42;\nexport const broken = (text as string).trim();\n`,
+      'a.ts': `import { user } from './entities.ts';\nexport const u = user;\n`,
+      'b.ts': `import { user } from './entities.ts';\nexport const v = user;\n`,
+    });
+    const syntax = tempRepo({
+      'views.ts': `import { entity } from 'larder';\nexport const user = entity({ name: 'user', joinKey: 'user_id' });\nexport const x = ;\n`,
+      'a.ts': `import { user } from './views.ts';\nexport const u = user;\n`,
+      'b.ts': `import { user } from './views.ts';\nexport const v = user;\n`,
+    });
+    try {
+      const a = await larder(['--repo', thrower.dir, 'plan']);
+      expect(a.code).toBe(1);
+      expect(a.stderr).toMatch(
+        /^error: 1 problem in the feature definitions:\n {2}\S+entities\.ts:4: module: failed to load: text\.trim is not a function\n$/,
+      );
+      const b = await larder(['--repo', syntax.dir, 'plan']);
+      expect(b.code).toBe(1);
+      expect(b.stderr).toMatch(
+        /^error: 1 problem in the feature definitions:\n {2}\S+views\.ts:3: module: failed to load: syntax error at column 17: Unexpected ";"\n$/,
+      );
+    } finally {
+      thrower.cleanup();
+      syntax.cleanup();
+    }
+  }, 120_000);
+});
