@@ -5,7 +5,7 @@
  * stack trace. Validation is done by the handlers (a hand-written shape check on the hot route,
  * zod elsewhere), so fastify's own validator is off.
  */
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { LarderError } from '../registry/errors.ts';
@@ -44,8 +44,11 @@ export async function buildServer(
   const app = Fastify({
     // logLevel: JSON logs at that level, one line per request only at debug and trace.
     logger: opts.logLevel ? { level: opts.logLevel } : (opts.logger ?? false),
-    disableRequestLogging:
-      opts.logLevel !== undefined && opts.logLevel !== 'debug' && opts.logLevel !== 'trace',
+    // (through a LogController: fastify 5 deprecates the top-level disableRequestLogging)
+    logController: new LogController({
+      disableRequestLogging:
+        opts.logLevel !== undefined && opts.logLevel !== 'debug' && opts.logLevel !== 'trace',
+    }),
     bodyLimit: BODY_LIMIT,
     return503OnClosing: true,
   });
