@@ -168,7 +168,13 @@ export function referenceFeatures(
       odCache.set(f.view, result);
     }
     const col = result[f.feature]!;
-    entityRows.forEach((_, i) => (out[i]![name(f)] = (col[i] ?? null) as Scalar | null));
+    // The documented output rule (docs/definitions.md), written out here rather than shared
+    // with registry/on-demand-eval.ts: undefined, NaN and ±Infinity are null.
+    const normal = (v: unknown): Scalar | null =>
+      v === undefined || (typeof v === 'number' && !Number.isFinite(v))
+        ? null
+        : (v as Scalar | null);
+    entityRows.forEach((_, i) => (out[i]![name(f)] = normal(col[i])));
   }
   return out;
 }
