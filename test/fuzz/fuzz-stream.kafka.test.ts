@@ -166,13 +166,19 @@ describe('differential fuzzing: materialized, pushed and streamed Redis = refere
       const tmp = tempDir();
       cleanups.push(tmp.cleanup);
       writeSources(join(tmp.dir, 'data'), c);
-      const offline = new DuckDBOfflineStore({
-        type: 'duckdb',
-        dataDir: join(tmp.dir, 'data'),
-        home: join(tmp.dir, 'home'),
-        memoryLimit: '512MB',
-        sweepThreads: 1,
-      });
+      // The ingest rules judge "later than now" by the case's clock (its now lies up to a day
+      // after the wall clock), as the worker and the push handler do.
+      const offline = new DuckDBOfflineStore(
+        {
+          type: 'duckdb',
+          dataDir: join(tmp.dir, 'data'),
+          home: join(tmp.dir, 'home'),
+          memoryLimit: '512MB',
+          sweepThreads: 1,
+        },
+        null,
+        { clock: () => c.now },
+      );
       await offline.init();
       cleanups.push(() => offline.close());
       const mismatches = [
