@@ -292,7 +292,7 @@ export class RedisOnlineStore implements OnlineStore {
     const c = batch.checkpoint;
     const main = checkpointKey(this.namespace, c.group, c.topic);
     if (this.#topology.kind === 'redis')
-      return (await this.#applyGuarded([{ checkpoint: main, ops }], c))[0]!;
+      return (await this.#applyGuarded([{ guard: main, ops }], c))[0]!;
     const p = String(c.partition);
     const [cur] = (await this.#batch('stream-checkpoint', [main], (pl) =>
       pl.hmget(main, p, `${p}:pending`),
@@ -310,15 +310,8 @@ export class RedisOnlineStore implements OnlineStore {
         pl.hset(main, `${p}:pending`, c.offset),
       );
     crashPoint('after-pending-mark');
-    const bySlot = new Map<number, EntityOps<FieldDelta>[]>();
-    for (const g of ops) {
-      const slot = keySlot(this.#key(g.view, g.entityKey));
-      let list = bySlot.get(slot);
-      if (!list) bySlot.set(slot, (list = []));
-      list.push(g);
-    }
-    const groups = [...bySlot].map(([slot, list]) => ({
-      checkpoint: checkpointKey(this.namespace, c.group, c.topic, slotTag(slot)),
+    const groups = this.#bySlot(ops).map(([slot, list]) => ({
+      guard: checkpointKey(this.namespace, c.group, c.topic, slotTag(slot)),
       ops: list,
     }));
     const outcomes = await this.#applyGuarded(groups, c);
@@ -334,18 +327,54 @@ export class RedisOnlineStore implements OnlineStore {
   }
 
   /** Runs the guarded stream-batch script once per group (one slot each), retrying conflicts. */
-  async #applyGuarded(
-    groups: { checkpoint: string; ops: EntityOps<FieldDelta>[] }[],
+  #applyGuarded(
+    groups: { guard: string; ops: EntityOps<FieldDelta>[] }[],
     c: StreamCheckpoint,
   ): Promise<StreamBatchOutcome[]> {
-    const outcomes: StreamBatchOutcome[] = new Array(groups.length);
+    return this.#guardedMerge(
+      { op: 'stream', hint: 'retry' },
+      groups,
+      (now) => [c.partition, c.from, c.offset, now],
+      (pl, keys, args) => pl.larderStreamBatch(keys.length, ...keys, ...args),
+      ([status]) => (status === 1 ? 'applied' : status === -1 ? 'duplicate' : 'overlap'),
+    );
+  }
+
+  /** `ops` grouped by Redis Cluster hash slot (one guarded script per slot). */
+  #bySlot(ops: EntityOps<FieldDelta>[]): [number, EntityOps<FieldDelta>[]][] {
+    const bySlot = new Map<number, EntityOps<FieldDelta>[]>();
+    for (const g of ops) {
+      const slot = keySlot(this.#key(g.view, g.entityKey));
+      let list = bySlot.get(slot);
+      if (!list) bySlot.set(slot, (list = []));
+      list.push(g);
+    }
+    return [...bySlot];
+  }
+
+  /**
+   * The optimistic merge both guarded write paths share (stream batches, idempotent pushes):
+   * read each group's current fields (HMGET), merge the deltas in TypeScript with the
+   * aggregation library, then run the group's script with its guard key first, `head(now)`
+   * and the (field, expected, merged) triples. The script answers `[status, ...]`: 0 is a
+   * conflict (a field changed since the read), so that group is read and merged again, up to
+   * `#maxMergeAttempts` times; anything else is mapped by `outcome`.
+   */
+  async #guardedMerge<T>(
+    what: { op: 'stream' | 'push'; hint: string },
+    groups: { guard: string; ops: EntityOps<FieldDelta>[] }[],
+    head: (now: number) => (string | number)[],
+    run: (pl: ScriptPipeline, keys: string[], args: (string | number)[]) => void,
+    outcome: (res: (number | string)[]) => T,
+  ): Promise<T[]> {
+    const outcomes: T[] = new Array(groups.length);
     let pending = groups.map((_, i) => i);
     for (let attempt = 1; pending.length > 0; attempt++) {
       if (attempt > this.#maxMergeAttempts) {
         throw new LarderError(
           'LARDER_STORE_UNAVAILABLE',
-          `stream batch kept conflicting with concurrent writers after ${this.#maxMergeAttempts} attempts`,
-          { hint: 'retry' },
+          `${what.op === 'stream' ? 'stream batch' : 'push'} kept conflicting with concurrent writers after ${this.#maxMergeAttempts} attempts`,
+          { hint: what.hint },
         );
       }
       const reads: { key: string; fields: string[] }[] = [];
@@ -353,15 +382,15 @@ export class RedisOnlineStore implements OnlineStore {
         for (const g of groups[i]!.ops)
           reads.push({ key: this.#key(g.view, g.entityKey), fields: [...g.fields.keys()] });
       const current = (await this.#batch(
-        'stream-read',
+        `${what.op}-read`,
         reads.map((r) => r.key),
         (pl, k) => pl.hmget(reads[k]!.key, ...reads[k]!.fields),
       )) as (string | null)[][];
       const now = this.#clock();
       let r = 0;
       const calls = pending.map((i) => {
-        const keys = [groups[i]!.checkpoint];
-        const args: (string | number)[] = [c.partition, c.from, c.offset, now];
+        const keys = [groups[i]!.guard];
+        const args = head(now);
         for (const g of groups[i]!.ops) {
           const cur = current[r++]!;
           keys.push(this.#key(g.view, g.entityKey));
@@ -375,16 +404,14 @@ export class RedisOnlineStore implements OnlineStore {
         return { keys, args };
       });
       const res = (await this.#batch(
-        'stream-apply',
+        `${what.op}-apply`,
         calls.map((x) => x.keys[0]!),
-        (pl, k) =>
-          pl.larderStreamBatch(calls[k]!.keys.length, ...calls[k]!.keys, ...calls[k]!.args),
-      )) as [number, number][];
+        (pl, k) => run(pl, calls[k]!.keys, calls[k]!.args),
+      )) as (number | string)[][];
       const retry: number[] = [];
       pending.forEach((i, k) => {
-        const status = res[k]![0];
-        if (status === 0) retry.push(i);
-        else outcomes[i] = status === 1 ? 'applied' : status === -1 ? 'duplicate' : 'overlap';
+        if (res[k]![0] === 0) retry.push(i);
+        else outcomes[i] = outcome(res[k]!);
       });
       pending = retry;
       if (pending.length > 0) await sleep(Math.random() * Math.min(20, attempt * 2));
@@ -403,7 +430,7 @@ export class RedisOnlineStore implements OnlineStore {
     const hash = createHash('sha256').update(write.key).digest('hex');
     const main = idempotencyKey(this.namespace, hash);
     if (this.#topology.kind === 'redis') {
-      const [r] = await this.#applyIdem([{ marker: main, ops }], write);
+      const [r] = await this.#applyIdem([{ guard: main, ops }], write);
       return r!;
     }
     const [claim] = (await this.#batch('idempotency', [main], (pl) =>
@@ -415,15 +442,8 @@ export class RedisOnlineStore implements OnlineStore {
         fingerprint: String(claim![1]),
         response: String(claim![2]),
       };
-    const bySlot = new Map<number, EntityOps<FieldDelta>[]>();
-    for (const g of ops) {
-      const slot = keySlot(this.#key(g.view, g.entityKey));
-      let list = bySlot.get(slot);
-      if (!list) bySlot.set(slot, (list = []));
-      list.push(g);
-    }
-    const groups = [...bySlot].map(([slot, list]) => ({
-      marker: idempotencyKey(this.namespace, hash, slotTag(slot)),
+    const groups = this.#bySlot(ops).map(([slot, list]) => ({
+      guard: idempotencyKey(this.namespace, hash, slotTag(slot)),
       ops: list,
     }));
     const outcomes = await this.#applyIdem(groups, write);
@@ -437,65 +457,20 @@ export class RedisOnlineStore implements OnlineStore {
   }
 
   /** Runs the idempotent script once per group (one slot each), retrying conflicts. */
-  async #applyIdem(
-    groups: { marker: string; ops: EntityOps<FieldDelta>[] }[],
+  #applyIdem(
+    groups: { guard: string; ops: EntityOps<FieldDelta>[] }[],
     write: IdempotentWrite,
   ): Promise<IdempotentOutcome[]> {
-    const outcomes: IdempotentOutcome[] = new Array(groups.length);
-    let pending = groups.map((_, i) => i);
-    for (let attempt = 1; pending.length > 0; attempt++) {
-      if (attempt > this.#maxMergeAttempts) {
-        throw new LarderError(
-          'LARDER_STORE_UNAVAILABLE',
-          `push kept conflicting with concurrent writers after ${this.#maxMergeAttempts} attempts`,
-          { hint: 'retry with the same Idempotency-Key' },
-        );
-      }
-      const reads: { key: string; fields: string[] }[] = [];
-      for (const i of pending)
-        for (const g of groups[i]!.ops)
-          reads.push({ key: this.#key(g.view, g.entityKey), fields: [...g.fields.keys()] });
-      const current = (await this.#batch(
-        'push-read',
-        reads.map((r) => r.key),
-        (pl, k) => pl.hmget(reads[k]!.key, ...reads[k]!.fields),
-      )) as (string | null)[][];
-      const now = this.#clock();
-      let r = 0;
-      const calls = pending.map((i) => {
-        const keys = [groups[i]!.marker];
-        const args: (string | number)[] = [write.fingerprint, write.response, write.ttlMs, now];
-        for (const g of groups[i]!.ops) {
-          const cur = current[r++]!;
-          keys.push(this.#key(g.view, g.entityKey));
-          args.push(g.expiresAt, g.plan.pruneSpec, g.fields.size);
-          let j = 0;
-          for (const d of g.fields.values()) {
-            const was = cur[j++] ?? null;
-            args.push(d.field, was ?? '', mergeField(g.plan, was, d).value);
-          }
-        }
-        return { keys, args };
-      });
-      const res = (await this.#batch(
-        'push-apply',
-        calls.map((x) => x.keys[0]!),
-        (pl, k) => pl.larderIdempotent(calls[k]!.keys.length, ...calls[k]!.keys, ...calls[k]!.args),
-      )) as (number | string)[][];
-      const retry: number[] = [];
-      pending.forEach((i, k) => {
-        const x = res[k]!;
-        if (x[0] === 0) retry.push(i);
-        else
-          outcomes[i] =
-            x[0] === 1
-              ? { status: 'applied' }
-              : { status: 'duplicate', fingerprint: String(x[1]), response: String(x[2]) };
-      });
-      pending = retry;
-      if (pending.length > 0) await sleep(Math.random() * Math.min(20, attempt * 2));
-    }
-    return outcomes;
+    return this.#guardedMerge(
+      { op: 'push', hint: 'retry with the same Idempotency-Key' },
+      groups,
+      (now) => [write.fingerprint, write.response, write.ttlMs, now],
+      (pl, keys, args) => pl.larderIdempotent(keys.length, ...keys, ...args),
+      (x): IdempotentOutcome =>
+        x[0] === 1
+          ? { status: 'applied' }
+          : { status: 'duplicate', fingerprint: String(x[1]), response: String(x[2]) },
+    );
   }
 
   async readCheckpoints(group: string, topic: string): Promise<StoredCheckpoint[]> {
