@@ -36,6 +36,55 @@ local function extend(key, at)
 end
 `;
 
+/**
+ * The guarded half of an optimistic merge over several entity keys, shared by the stream-batch
+ * and idempotent-push scripts: KEYS[2..] are the entity keys and, from ARGV[5] on, each has
+ * expireAt, pruneSpec, n and n (field, expected, new) triples (expected '' = field absent).
+ * `merged_fields_unchanged()` is true when every field still holds its expected value;
+ * `write_merged_fields(now)` then writes the new values (HSET in chunks of 1000 fields),
+ * prunes keys that got new fields and extends their expiry.
+ */
+const MERGED_FIELDS = `
+local function merged_fields_unchanged()
+  local i = 5
+  for k = 2, #KEYS do
+    local n = tonumber(ARGV[i + 2])
+    local j = i + 3
+    for _ = 1, n do
+      local cur = redis.call('HGET', KEYS[k], ARGV[j])
+      if cur == false then cur = '' end
+      if cur ~= ARGV[j + 1] then return false end
+      j = j + 3
+    end
+    i = j
+  end
+  return true
+end
+
+local function write_merged_fields(now)
+  local i = 5
+  for k = 2, #KEYS do
+    local key = KEYS[k]
+    local n = tonumber(ARGV[i + 2])
+    local j = i + 3
+    local created = 0
+    local kv = {}
+    for t = 1, n do
+      kv[#kv + 1] = ARGV[j]
+      kv[#kv + 1] = ARGV[j + 2]
+      j = j + 3
+      if #kv >= 2000 or t == n then
+        created = created + redis.call('HSET', key, unpack(kv))
+        kv = {}
+      end
+    end
+    if created > 0 then prune(key, now, ARGV[i + 1]) end
+    extend(key, ARGV[i])
+    i = j
+  end
+end
+`;
+
 /** Overwrite: ARGV[4..] = field, value pairs. Returns the number of new fields. */
 export const SET_FIELDS_LUA = `${COMMON}
 local key = KEYS[1]
@@ -79,46 +128,15 @@ return 1
  * -1 duplicate (stored >= offset); -2 overlap (from <= stored < offset). Nothing is written
  * unless the status is 1.
  */
-export const STREAM_BATCH_LUA = `${COMMON}
+export const STREAM_BATCH_LUA = `${COMMON}${MERGED_FIELDS}
 local ck = KEYS[1]
 local from = tonumber(ARGV[2])
 local last = tonumber(ARGV[3])
 local stored = tonumber(redis.call('HGET', ck, ARGV[1]) or '-1')
 if stored >= last then return {-1, stored} end
 if stored >= from then return {-2, stored} end
-local i = 5
-for k = 2, #KEYS do
-  local n = tonumber(ARGV[i + 2])
-  local j = i + 3
-  for _ = 1, n do
-    local cur = redis.call('HGET', KEYS[k], ARGV[j])
-    if cur == false then cur = '' end
-    if cur ~= ARGV[j + 1] then return {0, stored} end
-    j = j + 3
-  end
-  i = j
-end
-local now = tonumber(ARGV[4])
-i = 5
-for k = 2, #KEYS do
-  local key = KEYS[k]
-  local n = tonumber(ARGV[i + 2])
-  local j = i + 3
-  local created = 0
-  local kv = {}
-  for t = 1, n do
-    kv[#kv + 1] = ARGV[j]
-    kv[#kv + 1] = ARGV[j + 2]
-    j = j + 3
-    if #kv >= 2000 or t == n then
-      created = created + redis.call('HSET', key, unpack(kv))
-      kv = {}
-    end
-  end
-  if created > 0 then prune(key, now, ARGV[i + 1]) end
-  extend(key, ARGV[i])
-  i = j
-end
+if not merged_fields_unchanged() then return {0, stored} end
+write_merged_fields(tonumber(ARGV[4]))
 redis.call('HSET', ck, ARGV[1], ARGV[3])
 return {1, last}
 `;
@@ -146,45 +164,14 @@ return out
  * Returns {1} applied; {0} a field changed since it was read (re-read, retry); {-1, fp, resp}
  * the key is stored already (nothing written).
  */
-export const IDEMPOTENT_BATCH_LUA = `${COMMON}
+export const IDEMPOTENT_BATCH_LUA = `${COMMON}${MERGED_FIELDS}
 local idem = KEYS[1]
 if redis.call('EXISTS', idem) == 1 then
   local h = redis.call('HMGET', idem, 'fp', 'resp')
   return {-1, h[1] or '', h[2] or ''}
 end
-local i = 5
-for k = 2, #KEYS do
-  local n = tonumber(ARGV[i + 2])
-  local j = i + 3
-  for _ = 1, n do
-    local cur = redis.call('HGET', KEYS[k], ARGV[j])
-    if cur == false then cur = '' end
-    if cur ~= ARGV[j + 1] then return {0} end
-    j = j + 3
-  end
-  i = j
-end
-local now = tonumber(ARGV[4])
-i = 5
-for k = 2, #KEYS do
-  local key = KEYS[k]
-  local n = tonumber(ARGV[i + 2])
-  local j = i + 3
-  local created = 0
-  local kv = {}
-  for t = 1, n do
-    kv[#kv + 1] = ARGV[j]
-    kv[#kv + 1] = ARGV[j + 2]
-    j = j + 3
-    if #kv >= 2000 or t == n then
-      created = created + redis.call('HSET', key, unpack(kv))
-      kv = {}
-    end
-  end
-  if created > 0 then prune(key, now, ARGV[i + 1]) end
-  extend(key, ARGV[i])
-  i = j
-end
+if not merged_fields_unchanged() then return {0} end
+write_merged_fields(tonumber(ARGV[4]))
 redis.call('HSET', idem, 'fp', ARGV[1], 'resp', ARGV[2])
 redis.call('PEXPIRE', idem, ARGV[3])
 return {1}
