@@ -12,11 +12,15 @@ export interface Typo {
   hint: string;
 }
 
-/** The field a path names (through records, maps and `[]` arrays), or null when it has none. */
+/**
+ * The field a path names (through records, maps and `[]` arrays), or null when it has none;
+ * `onMapKey` sees every map key the path reads, with the map's declared keys (`mapKeys`) or
+ * undefined when it declares none.
+ */
 function fieldAt(
   schema: RecordType,
   path: string,
-  onMapKey?: (map: string, key: string, keys: readonly string[]) => void,
+  onMapKey?: (map: string, key: string, keys: readonly string[] | undefined) => void,
 ): FieldType | null {
   let cur: FieldType = schema;
   const parts = path.split('.');
@@ -29,8 +33,7 @@ function fieldAt(
       if (!next) return null;
       cur = next;
     } else if (cur.kind === 'map') {
-      if (cur.keys && !cur.keys.includes(name))
-        onMapKey?.(parts.slice(0, i).join('.').replaceAll('[]', ''), name, cur.keys);
+      onMapKey?.(parts.slice(0, i).join('.').replaceAll('[]', ''), name, cur.keys);
       cur = cur.values;
     } else return null;
     if (array) {
@@ -95,6 +98,7 @@ export function exprTypos(schema: RecordType, node: ExprNode, source: string): T
     switch (n.op) {
       case 'col':
         fieldAt(schema, n.path, (map, key, keys) => {
+          if (!keys || keys.includes(key)) return;
           const near = closest(key, keys);
           out.push({
             message: `"${n.path}": ${map} has no declared key "${key}"`,
@@ -168,25 +172,9 @@ export function undeclaredMapKeys(
   path: string,
 ): { map: string; key: string }[] {
   const out: { map: string; key: string }[] = [];
-  let cur: FieldType = schema;
-  const parts = path.split('.');
-  for (let i = 0; i < parts.length; i++) {
-    const part = parts[i]!;
-    const array = part.endsWith('[]');
-    const name = array ? part.slice(0, -2) : part;
-    if (cur.kind === 'record') {
-      const next: FieldType | undefined = cur.fields[name];
-      if (!next) return out;
-      cur = next;
-    } else if (cur.kind === 'map') {
-      if (!cur.keys) out.push({ map: parts.slice(0, i).join('.').replaceAll('[]', ''), key: name });
-      cur = cur.values;
-    } else return out;
-    if (array) {
-      if (cur.kind !== 'array') return out;
-      cur = cur.items;
-    }
-  }
+  fieldAt(schema, path, (map, key, keys) => {
+    if (!keys) out.push({ map, key });
+  });
   return out;
 }
 
