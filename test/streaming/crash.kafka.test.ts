@@ -250,6 +250,10 @@ describe('stream worker: kill -9 at chosen points of a batch (Redis)', () => {
   it('two workers on 6 partitions, one killed after a store write: every entity exact', async () => {
     const { repo, topics, namespace, store, h, url } = await setup(redis, 6, 10_000, 33);
     const a = startWorker(namespace, topics, { store: url, crashAt: 'after-store-write:5' });
+    // B joins once A is consuming: A then holds partitions with ~60 batches of work left, so it
+    // reaches its 5th store write (before or after the rebalance). Started together, B could
+    // take every partition first and leave A idle, never crashing.
+    await waitForCheckpoint(store, `${namespace}-stream`, topics.all);
     startWorker(namespace, topics, { store: url });
     expect((await a.exited).signal).toBe('SIGKILL');
     expect(a.stderr()).toContain('LARDER_TEST_CRASH after-store-write 5');
