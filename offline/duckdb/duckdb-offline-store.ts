@@ -20,7 +20,6 @@ import { createHash, randomUUID } from 'node:crypto';
 import { LarderError } from '../../registry/errors.ts';
 import { exprPaths } from '../../registry/expr.ts';
 import type { BatchSourceSpec, FeatureViewSpec } from '../../registry/spec.ts';
-import type { ValueType } from '../../registry/types.ts';
 import { applyOnDemand } from '../on-demand.ts';
 import { PLAUSIBLE_MS } from '../offline-store.ts';
 import type {
@@ -682,7 +681,8 @@ export class DuckDBOfflineStore implements OfflineStore {
         const cols: Record<string, unknown[]> = {};
         chunk.names.forEach((name, i) => (cols[name] = chunk.columns[i]!));
         const outs = applyOnDemand(repo, odfvs, cols, chunk.size, cols.__t as number[], columnOf);
-        const parts = [cols.__rid!, ...outCols.map((c) => coerce(c.type, outs[c.col]!))];
+        // applyOnDemand's outputs are checked: each value is null or of its feature's type.
+        const parts = [cols.__rid!, ...outCols.map((c) => outs[c.col]!)];
         parts.forEach((p, i) => {
           const into = buffered[i]!;
           for (const v of p) into.push(v);
@@ -866,19 +866,13 @@ export class DuckDBOfflineStore implements OfflineStore {
       for (const o of outs) {
         const vals = res[o.col]!;
         if (o.strings) {
-          for (let i = 0; i < size; i++) {
-            const v = vals[i];
-            o.strings[off + i] =
-              v === null || v === undefined || (typeof v === 'number' && !Number.isFinite(v))
-                ? null
-                : String(v);
-          }
+          for (let i = 0; i < size; i++) o.strings[off + i] = vals[i] as string | null;
         } else {
+          // NaN marks null in the encoder's columns; the rest are finite numbers or booleans.
           const into = o.values!;
           for (let i = 0; i < size; i++) {
-            const v = vals[i];
-            const x = v === null || v === undefined ? NaN : typeof v === 'boolean' ? +v : Number(v);
-            into[off + i] = x - x === 0 ? x : NaN;
+            const v = vals[i] as number | boolean | null;
+            into[off + i] = v === null ? NaN : +v;
           }
         }
       }
@@ -1053,18 +1047,6 @@ function jsValues(c: SweptColumn, off: number, size: number): unknown[] {
     out[i] = x !== x ? null : c.dict ? c.dict.strings[x] : c.type === 'bool' ? x !== 0 : x;
   }
   return out;
-}
-
-function coerce(type: ValueType, values: unknown[]): unknown[] {
-  switch (type) {
-    case 'int64':
-    case 'float64':
-      return values.map((v) => (typeof v === 'number' && Number.isFinite(v) ? v : null));
-    case 'bool':
-      return values.map((v) => (v === null || v === undefined ? null : Boolean(v)));
-    default:
-      return values.map((v) => (v === null || v === undefined ? null : String(v)));
-  }
 }
 
 function arrowKindOf(duckType: string): ArrowKind {
