@@ -8,7 +8,7 @@
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import { LarderError } from '../registry/errors.ts';
+import { LarderError } from '../core/errors.ts';
 import { authorize, credentialOf } from './auth/authorize.ts';
 import type { Scope } from './auth/key-store.ts';
 import { errorReply } from './error-body.ts';

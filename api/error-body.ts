@@ -3,7 +3,7 @@
  * LarderError keeps its code, message, field and hint; anything else is LARDER_INTERNAL with a
  * generic message (never a stack trace). Retriable errors carry a Retry-After.
  */
-import { ERROR_CODES, LarderError, type ErrorCode } from '../registry/errors.ts';
+import { ERROR_CODES, LarderError, type ErrorCode } from '../core/errors.ts';
 
 /** What a client is told about an internal error (the details go to the log, never to it). */
 export const INTERNAL_MESSAGE = 'internal error (see the server log)';

@@ -3,7 +3,7 @@
  * a body holding a `__proto__` key, or a `constructor` object with a `prototype` key (prototype
  * poisoning), is a 400 naming that key — not "not valid JSON", which it is.
  */
-import { LarderError } from '../registry/errors.ts';
+import { LarderError } from '../core/errors.ts';
 
 /** Path of the first prototype-poisoning key of `v` (`df.__proto__`), or null. */
 export function poisonedKey(v: unknown, path = ''): string | null {

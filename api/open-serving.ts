@@ -7,8 +7,8 @@
 import type { LarderConfig } from '../config/config.ts';
 import { closeModelSet, loadModelSet } from '../models/model-set.ts';
 import { createOnlineStore } from '../online/create-online-store.ts';
-import { loadRepository } from '../registry/load.ts';
-import { readRegistry } from '../registry/store/registry-file.ts';
+import { loadRepository } from '../definitions/load.ts';
+import { readRegistry } from '../registry/registry-file.ts';
 import type { ServingSnapshot, ServingState } from './serving-state.ts';
 
 /** Loads the applied repository and opens the online store for it. */

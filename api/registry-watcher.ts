@@ -4,7 +4,7 @@
  * at a time (a change during a reload triggers one more).
  */
 import { watch, statSync, type FSWatcher } from 'node:fs';
-import { registryPath } from '../registry/store/registry-file.ts';
+import { registryPath } from '../registry/registry-file.ts';
 
 /**
  * @example

@@ -5,7 +5,7 @@
  */
 import type { ModelSet } from '../models/model-set.ts';
 import type { OnlineStore } from '../online/online-store.ts';
-import type { Repository } from '../registry/repository.ts';
+import type { Repository } from '../definitions/repository.ts';
 
 export interface ServingSnapshot {
   readonly repo: Repository;

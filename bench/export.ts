@@ -24,10 +24,10 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { genData } from '../datagen/index.ts';
-import { pad, idWidth } from '../datagen/ids.ts';
+import { genData } from '../examples/ecommerce/datagen/index.ts';
+import { pad, idWidth } from '../examples/ecommerce/datagen/ids.ts';
 import { DuckDBOfflineStore } from '../offline/duckdb/duckdb-offline-store.ts';
-import { loadRepository } from '../registry/load.ts';
+import { loadRepository } from '../definitions/load.ts';
 
 const END = Date.UTC(2024, 5, 1);
 const DAYS = 30;
@@ -123,7 +123,7 @@ interface RunResult {
 }
 
 async function run(entities: string): Promise<RunResult> {
-  const repo = await loadRepository('features');
+  const repo = await loadRepository('examples/ecommerce/features');
   const features = repo.resolveFeatures({ service: 'recommendation_v1' });
   const home = join(root, 'home');
   if (values.cold) {

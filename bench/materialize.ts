@@ -11,12 +11,12 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { genData } from '../datagen/index.ts';
+import { genData } from '../examples/ecommerce/datagen/index.ts';
 import { materialize } from '../materialize/materialize.ts';
 import { DuckDBOfflineStore } from '../offline/duckdb/duckdb-offline-store.ts';
 import { createOnlineStore } from '../online/create-online-store.ts';
-import { DAY_MS } from '../registry/duration.ts';
-import { loadRepository } from '../registry/load.ts';
+import { DAY_MS } from '../core/duration.ts';
+import { loadRepository } from '../definitions/load.ts';
 
 const { values } = parseArgs({
   options: {
@@ -49,7 +49,7 @@ if (!existsSync(stamp) || Number(readFileSync(stamp, 'utf8')) !== end) {
 
 let peakRss = 0;
 const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 50);
-const repo = await loadRepository('features');
+const repo = await loadRepository('examples/ecommerce/features');
 const views = [...repo.featureViews.values()].map((v) => v.spec);
 const featuresPerTile = (view: string, hopMs: number): number =>
   views.find((v) => v.name === view)!.features.filter((f) => f.hopMs === hopMs).length;

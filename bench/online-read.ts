@@ -11,14 +11,14 @@ import { seededHops } from './seeded-hops.ts';
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { DAY_MS, HOUR_MS, MINUTE_MS } from '../registry/duration.ts';
-import { loadRepository } from '../registry/load.ts';
-import type { FeatureViewSpec } from '../registry/spec.ts';
-import type { LifetimeWrite, TileWrite } from '../registry/tiles.ts';
+import { DAY_MS, HOUR_MS, MINUTE_MS } from '../core/duration.ts';
+import { loadRepository } from '../definitions/load.ts';
+import type { FeatureViewSpec } from '../definitions/spec.ts';
+import type { LifetimeWrite, TileWrite } from '../aggregation/tiles.ts';
 import { createOnlineStore } from '../online/create-online-store.ts';
 import type { OnlineStore, ReadRequest } from '../online/online-store.ts';
 
-const repo = await loadRepository('features');
+const repo = await loadRepository('examples/ecommerce/features');
 const spec = (name: string): FeatureViewSpec => repo.featureViews.get(name)!.spec;
 const views = ['user_activity', 'user_purchases', 'product_engagement', 'product_catalog'].map(
   spec,

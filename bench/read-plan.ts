@@ -6,12 +6,12 @@
  *
  *   npx tsx bench/read-plan.ts
  */
-import { DAY_MS, HOUR_MS, MINUTE_MS } from '../registry/duration.ts';
-import { loadRepository } from '../registry/load.ts';
+import { DAY_MS, HOUR_MS, MINUTE_MS } from '../core/duration.ts';
+import { loadRepository } from '../definitions/load.ts';
 import { readPlan } from '../online/read-plan.ts';
 import { seededHops } from './seeded-hops.ts';
 
-const repo = await loadRepository('features');
+const repo = await loadRepository('examples/ecommerce/features');
 const spec = (name: string) => repo.featureViews.get(name)!.spec;
 const T = Date.now();
 const { rnd, hops } = seededHops(T);

@@ -15,7 +15,7 @@ import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createOnlineStore } from '../online/create-online-store.ts';
-import { loadRepository } from '../registry/load.ts';
+import { loadRepository } from '../definitions/load.ts';
 import { applyRecords } from '../streaming/apply-records.ts';
 import { drive, median, type Stats } from './http-load.ts';
 
@@ -34,7 +34,7 @@ const rand = (): number => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 **
 const pick = <T>(a: readonly T[]): T => a[Math.floor(rand() * a.length)]!;
 
 async function populate(now: number): Promise<void> {
-  const repo = await loadRepository(join(ROOT, 'features'));
+  const repo = await loadRepository(join(ROOT, 'examples/ecommerce/features'));
   const store = createOnlineStore(
     { type: 'redis', url: REDIS },
     { namespace: NAMESPACE, views: [...repo.featureViews.values()].map((v) => v.spec) },

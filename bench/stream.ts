@@ -13,10 +13,10 @@
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { Kafka, logLevel } from 'kafkajs';
-import { generateRecords, produceToKafka } from '../datagen/index.ts';
+import { generateRecords, produceToKafka } from '../examples/ecommerce/datagen/index.ts';
 import { createOnlineStore } from '../online/create-online-store.ts';
 import type { OnlineStore } from '../online/online-store.ts';
-import { loadRepository } from '../registry/load.ts';
+import { loadRepository } from '../definitions/load.ts';
 import { StreamWorker } from '../streaming/stream-worker.ts';
 
 const EVENTS = Number(process.env.EVENTS ?? 200_000);
@@ -62,7 +62,7 @@ interface RunResult {
 }
 
 async function run(i: number): Promise<RunResult> {
-  const repo = await loadRepository('features');
+  const repo = await loadRepository('examples/ecommerce/features');
   const id = randomUUID();
   const topics = {
     user_events: `bench-${id}-user-events`,

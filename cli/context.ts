@@ -1,6 +1,6 @@
 import { loadConfig, type LarderConfig } from '../config/config.ts';
-import { loadRepository } from '../registry/load.ts';
-import type { Repository } from '../registry/repository.ts';
+import { loadRepository } from '../definitions/load.ts';
+import type { Repository } from '../definitions/repository.ts';
 
 export interface GlobalOptions {
   repo?: string;

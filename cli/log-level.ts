@@ -3,7 +3,7 @@
  * format: `{"level":50,"time":...,"pid":...,"msg":"..."}`), on by default at `info`.
  */
 import { logLevel as kafkaLevel, type logCreator } from 'kafkajs';
-import { LarderError } from '../registry/errors.ts';
+import { LarderError } from '../core/errors.ts';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];

@@ -1,8 +1,9 @@
 import { buildProgram } from './program.ts';
+import { loadCommandPlugins } from './plugin.ts';
 import { reportError } from './report-error.ts';
 
-const program = buildProgram();
 try {
+  const program = buildProgram(await loadCommandPlugins(process.cwd()));
   await program.parseAsync(process.argv);
 } catch (e) {
   process.exitCode = reportError(e);

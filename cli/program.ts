@@ -3,8 +3,6 @@
  * (test/cli/cli-errors.test.ts) without running one.
  */
 import { Command } from 'commander';
-import { registerGenDataCommand } from './commands/gen-data-command.ts';
-import { registerLabelCommand } from './commands/label-command.ts';
 import { registerMaterializeCommands } from './commands/materialize-command.ts';
 import { registerRegistryCommands } from './commands/registry-commands.ts';
 import { registerTeardownCommand } from './commands/teardown-command.ts';
@@ -12,10 +10,12 @@ import { registerExportCommand } from './commands/export-command.ts';
 import { registerServeCommand } from './commands/serve-command.ts';
 import { registerKeysCommand } from './commands/keys-command.ts';
 import { registerStreamCommands } from './commands/stream-command.ts';
-import { LarderError } from '../registry/errors.ts';
+import { LarderError } from '../core/errors.ts';
 import type { GlobalOptions } from './context.ts';
+import type { CommandPlugin } from './plugin.ts';
 
-export function buildProgram(): Command {
+/** The command tree, with the commands of the project's plugins (cli/plugin.ts) after Larder's. */
+export function buildProgram(plugins: readonly CommandPlugin[] = []): Command {
   const program = new Command('larder')
     .description('Larder: a TypeScript feature store and ML serving platform')
     .option(
@@ -39,14 +39,13 @@ code 2, and LARDER_DEBUG=1 prints its stack trace.`,
 
   const globals = (): GlobalOptions => program.opts<GlobalOptions>();
   registerRegistryCommands(program, globals);
-  registerGenDataCommand(program, globals);
   registerExportCommand(program, globals);
-  registerLabelCommand(program, globals);
   registerMaterializeCommands(program, globals);
   registerTeardownCommand(program, globals);
   registerServeCommand(program, globals);
   registerKeysCommand(program, globals);
   registerStreamCommands(program, globals);
+  for (const plugin of plugins) plugin(program, globals);
   // A command group run without its subcommand (`larder keys`) is a one-line error, not help.
   for (const group of allCommands(program).filter((c) => c.commands.length > 0)) {
     group

@@ -3,7 +3,7 @@
  * `hint:` line (how to fix). Never a stack trace — `LARDER_DEBUG=1` adds it for bug reports.
  */
 import { CommanderError } from 'commander';
-import { DefinitionError, LarderError } from '../registry/errors.ts';
+import { DefinitionError, LarderError } from '../core/errors.ts';
 
 interface SystemError extends Error {
   code?: string;

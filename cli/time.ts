@@ -4,8 +4,8 @@
  * command takes `--timestamp-unit`; a number that would be before 1973 as milliseconds is
  * refused rather than silently read as January 1970 (it is almost always epoch seconds).
  */
-import { LarderError } from '../registry/errors.ts';
-import { parseDuration } from '../registry/duration.ts';
+import { LarderError } from '../core/errors.ts';
+import { parseDuration } from '../core/duration.ts';
 import {
   plausibleTimestampUnit,
   TIMESTAMP_UNITS,

@@ -17,8 +17,8 @@ import { existsSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
-import { parseDuration } from '../registry/duration.ts';
-import { LarderError } from '../registry/errors.ts';
+import { parseDuration } from '../core/duration.ts';
+import { LarderError } from '../core/errors.ts';
 import { parseCrashAt, type CrashAt } from './test-crash.ts';
 
 const SqliteConfig = z.object({ type: z.literal('sqlite'), path: z.string().min(1) }).strict();
@@ -70,6 +70,12 @@ export type OfflineStoreConfig = z.infer<typeof OfflineStoreConfig>;
 export const LarderConfigSchema = z
   .object({
     repo: z.string().default('features'),
+    /**
+     * Extra `larder` commands this project adds: modules (paths from the project root) whose
+     * default export is a `CommandPlugin` (cli/plugin.ts). The e-commerce example adds
+     * `gen-data` and `label` this way; Larder itself imports no example code.
+     */
+    commands: z.array(z.string().min(1)).default([]),
     home: z.string().default('.larder'),
     dataDir: z.string().default('data'),
     namespace: z
@@ -117,6 +123,8 @@ export interface LarderConfig {
   /** Project root: where larder.config.ts lives (or the working directory). */
   readonly root: string;
   readonly repo: string;
+  /** Absolute paths of the modules that add commands to `larder` (`commands`). */
+  readonly commands: readonly string[];
   readonly home: string;
   readonly dataDir: string;
   readonly namespace: string;
@@ -186,16 +194,26 @@ export async function loadConfig(
   root = process.cwd(),
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<LarderConfig> {
-  let fileConfig: unknown = {};
+  return resolveConfig(await loadConfigFile(root), root, env);
+}
+
+/** The default export of `root/larder.config.ts`, unvalidated; `{}` when there is no file. */
+export async function loadConfigFile(root: string): Promise<unknown> {
   const file = join(root, 'larder.config.ts');
-  if (existsSync(file)) {
-    const { tsImport } = await import('tsx/esm/api');
-    const mod = (await tsImport(pathToFileURL(file).href, import.meta.url)) as {
-      default?: unknown;
-    };
-    fileConfig = mod.default ?? {};
-  }
-  return resolveConfig(fileConfig, root, env);
+  if (!existsSync(file)) return {};
+  const { tsImport } = await import('tsx/esm/api');
+  return moduleDefault(await tsImport(pathToFileURL(file).href, import.meta.url)) ?? {};
+}
+
+/**
+ * The default export of an imported TypeScript module. Outside a `"type": "module"` package tsx
+ * compiles the file to CommonJS, and the default export arrives wrapped once more:
+ * `{ default: { __esModule: true, default: value } }`.
+ */
+export function moduleDefault(mod: unknown): unknown {
+  const d = (mod as { default?: unknown }).default as
+    { __esModule?: boolean; default?: unknown } | undefined;
+  return d && typeof d === 'object' && d.__esModule ? d.default : d;
 }
 
 export function resolveConfig(
@@ -251,6 +269,7 @@ export function resolveConfig(
   const config: LarderConfig = {
     root,
     repo: abs(c.repo),
+    commands: c.commands.map(abs),
     home,
     dataDir: abs(c.dataDir),
     namespace: c.namespace,

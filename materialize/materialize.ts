@@ -7,10 +7,10 @@
  */
 import type { OfflineStore, RejectReport } from '../offline/offline-store.ts';
 import type { OnlineStore } from '../online/online-store.ts';
-import { LarderError } from '../registry/errors.ts';
-import type { Repository } from '../registry/repository.ts';
-import type { FeatureViewSpec } from '../registry/spec.ts';
-import { encodeEntityKey, type LifetimeWrite, type TileWrite } from '../registry/tiles.ts';
+import { LarderError } from '../core/errors.ts';
+import type { Repository } from '../definitions/repository.ts';
+import type { FeatureViewSpec } from '../definitions/spec.ts';
+import { encodeEntityKey, type LifetimeWrite, type TileWrite } from '../aggregation/tiles.ts';
 
 export interface MaterializeProgress {
   view: string;

@@ -1,4 +1,4 @@
-import type { ExperimentSpec } from '../registry/spec.ts';
+import type { ExperimentSpec } from '../definitions/spec.ts';
 
 /** 32-bit FNV-1a over UTF-8 bytes: stable across processes, platforms and restarts. */
 export function fnv1a32(text: string): number {

@@ -5,7 +5,7 @@
  * encoding runs at serving time and (through `encodedColumnNames`) documents the training
  * matrix, so training and serving agree column for column.
  */
-import type { ModelInputSpec, ModelSpec } from '../registry/spec.ts';
+import type { ModelInputSpec, ModelSpec } from '../definitions/spec.ts';
 
 /** Number of matrix columns one input produces. */
 export function inputColumns(input: ModelInputSpec): number {

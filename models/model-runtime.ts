@@ -5,8 +5,8 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import ort from 'onnxruntime-node';
-import { LarderError } from '../registry/errors.ts';
-import type { ModelSpec } from '../registry/spec.ts';
+import { LarderError } from '../core/errors.ts';
+import type { ModelSpec } from '../definitions/spec.ts';
 import { encodeInputs, inputWidth, type EncodedInputs } from './input-encoding.ts';
 
 export interface ModelRuntime {

@@ -1,4 +1,4 @@
-import type { Repository } from '../registry/repository.ts';
+import type { Repository } from '../definitions/repository.ts';
 import { loadModel, type ModelRuntime } from './model-runtime.ts';
 
 /** The loaded ONNX sessions of a repository, by model name. */

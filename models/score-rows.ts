@@ -2,7 +2,7 @@
  * Scores entity rows with a model in the serving process: one online read of the model's
  * input features (one store round trip, however many rows), encoding, one batched ONNX run.
  */
-import { getOnlineFeatures, type RetrievalContext } from '../online/get-online-features.ts';
+import { getOnlineFeatures, type RetrievalContext } from '../retrieval/get-online-features.ts';
 import type { ModelRuntime } from './model-runtime.ts';
 
 export interface ScoredRows {

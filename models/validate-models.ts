@@ -1,5 +1,5 @@
-import { DefinitionError, LarderError, type Problem } from '../registry/errors.ts';
-import type { Repository } from '../registry/repository.ts';
+import { DefinitionError, LarderError, type Problem } from '../core/errors.ts';
+import type { Repository } from '../definitions/repository.ts';
 import { loadModel } from './model-runtime.ts';
 
 const TRANSFORM_TYPES: Record<string, readonly string[]> = {

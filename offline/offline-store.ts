@@ -19,10 +19,10 @@
  *   await store.close();
  * }
  */
-import type { LastState } from '../registry/aggregation/index.ts';
-import type { Repository, ResolvedFeature } from '../registry/repository.ts';
-import type { FeatureViewSpec } from '../registry/spec.ts';
-import type { Scalar, ValueType } from '../registry/types.ts';
+import type { LastState } from '../aggregation/index.ts';
+import type { Repository, ResolvedFeature } from '../definitions/repository.ts';
+import type { FeatureViewSpec } from '../definitions/spec.ts';
+import type { Scalar, ValueType } from '../core/types.ts';
 
 export const OUTPUT_FORMATS = ['parquet', 'arrow', 'csv', 'jsonl'] as const;
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number];

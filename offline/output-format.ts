@@ -1,5 +1,5 @@
 import { extname } from 'node:path';
-import { LarderError } from '../registry/errors.ts';
+import { LarderError } from '../core/errors.ts';
 import { OUTPUT_FORMATS, type OutputFormat } from './offline-store.ts';
 
 const BY_EXTENSION: Record<string, OutputFormat> = {

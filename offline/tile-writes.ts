@@ -1,5 +1,5 @@
 /**
- * From `computeTiles` output to the online store's unit of exchange (`registry/tiles.ts`).
+ * From `computeTiles` output to the online store's unit of exchange (`aggregation/tiles.ts`).
  *
  * Which tiles serve every feature of a view at any read time `t >= end`: a windowed feature
  * (window W, hop H) read at `t` merges hops `floor(t/H) - W/H + 1 … floor(t/H)`, so for
@@ -13,9 +13,9 @@
  * const { batches } = await store.computeTiles(view, { repo, start: tilesStart(view, end), end });
  * for await (const b of batches) await online.writeTiles(toTileWrites(view.name, b));
  */
-import { windowStart } from '../registry/aggregation/index.ts';
-import type { FeatureViewSpec } from '../registry/spec.ts';
-import { encodeEntityKey, type LifetimeWrite, type TileWrite } from '../registry/tiles.ts';
+import { windowStart } from '../aggregation/index.ts';
+import type { FeatureViewSpec } from '../definitions/spec.ts';
+import { encodeEntityKey, type LifetimeWrite, type TileWrite } from '../aggregation/tiles.ts';
 import type { TileBatch } from './offline-store.ts';
 
 export interface TileWrites {

@@ -19,7 +19,7 @@ import {
   int64RangeMessage,
   type FieldType,
   type RecordType,
-} from '../registry/record-schema.ts';
+} from '../definitions/record-schema.ts';
 
 export function jsonTypeName(v: unknown): string {
   if (Array.isArray(v)) return 'array';

@@ -4,7 +4,7 @@
  * (created in `init`, released in `close`), so the server, the stream worker and the
  * materializer can swap SQLite, Redis and Redis Cluster without knowing which one they talk to.
  *
- * What is stored are the aggregation library's partial states (see `registry/tiles.ts`): per
+ * What is stored are the aggregation library's partial states (see `aggregation/tiles.ts`): per
  * (view, entity), one tile per (hopMs, hop) and one `last` state per lifetime feature. Values
  * are computed at read time, at the request's `t`, so windows keep sliding after the last write.
  *
@@ -16,9 +16,9 @@
  * res.rows[0][0]; // { value: 3, status: 'PRESENT', eventTs: 1_700_000_040_000 }
  * await store.close();
  */
-import type { FeatureViewSpec } from '../registry/spec.ts';
-import type { LifetimeWrite, TileWrite } from '../registry/tiles.ts';
-import type { Scalar } from '../registry/types.ts';
+import type { FeatureViewSpec } from '../definitions/spec.ts';
+import type { LifetimeWrite, TileWrite } from '../aggregation/tiles.ts';
+import type { Scalar } from '../core/types.ts';
 
 /**
  * - `PRESENT`: a value computed at `t` (a windowed count with an empty window is `0 PRESENT`).

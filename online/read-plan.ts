@@ -10,10 +10,10 @@ import {
   windowHops,
   type Aggregator,
   type LastState,
-} from '../registry/aggregation/index.ts';
-import { LarderError } from '../registry/errors.ts';
-import type { FeatureViewSpec } from '../registry/spec.ts';
-import type { Scalar } from '../registry/types.ts';
+} from '../aggregation/index.ts';
+import { LarderError } from '../core/errors.ts';
+import type { FeatureViewSpec } from '../definitions/spec.ts';
+import type { Scalar } from '../core/types.ts';
 import { isLifetimeField, lifetimeField } from './field-names.ts';
 import type { FeatureValue, ReadRequest } from './online-store.ts';
 

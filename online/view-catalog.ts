@@ -1,6 +1,6 @@
-import { aggregator, tileExpiresAt, type Aggregator } from '../registry/aggregation/index.ts';
-import { LarderError } from '../registry/errors.ts';
-import type { FeatureViewSpec } from '../registry/spec.ts';
+import { aggregator, tileExpiresAt, type Aggregator } from '../aggregation/index.ts';
+import { LarderError } from '../core/errors.ts';
+import type { FeatureViewSpec } from '../definitions/spec.ts';
 
 /** A feature of a view as the write path needs it. */
 export interface WriteFeature {

@@ -3,8 +3,8 @@
  * store writes: field name, JSON value (or merge delta) and expiry. Also the merge of one
  * field's stored JSON with a delta, with the shared aggregation library.
  */
-import { lastAggregator, type LastState } from '../registry/aggregation/index.ts';
-import type { LifetimeWrite, TileWrite } from '../registry/tiles.ts';
+import { lastAggregator, type LastState } from '../aggregation/index.ts';
+import type { LifetimeWrite, TileWrite } from '../aggregation/tiles.ts';
 import { lifetimeField, tileField } from './field-names.ts';
 import {
   lifetimeExpiry,

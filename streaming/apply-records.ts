@@ -5,18 +5,18 @@
  * lifetime `last` states with the shared aggregation library, then merges those into the
  * store (`mergeTiles` / `mergeLifetime`, atomic per entity key).
  */
+import { aggregator, hopIndex, type Aggregator, type LastState } from '../aggregation/index.ts';
 import {
-  aggregator,
-  hopIndex,
-  type Aggregator,
-  type LastState,
-} from '../registry/aggregation/index.ts';
-import { compileExpr, compileFilter, compileMulti, type Value } from '../registry/expr-eval.ts';
+  compileExpr,
+  compileFilter,
+  compileMulti,
+  type Value,
+} from '../definitions/expr/expr-eval.ts';
 import type { OnlineStore } from '../online/online-store.ts';
-import type { Repository } from '../registry/repository.ts';
-import type { FeatureViewSpec } from '../registry/spec.ts';
-import { encodeEntityKey, type LifetimeWrite, type TileWrite } from '../registry/tiles.ts';
-import type { Scalar } from '../registry/types.ts';
+import type { Repository } from '../definitions/repository.ts';
+import type { FeatureViewSpec } from '../definitions/spec.ts';
+import { encodeEntityKey, type LifetimeWrite, type TileWrite } from '../aggregation/tiles.ts';
+import type { Scalar } from '../core/types.ts';
 
 type Rec = Record<string, unknown>;
 

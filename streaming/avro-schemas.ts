@@ -13,7 +13,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import avro from 'avsc';
-import { LarderError } from '../registry/errors.ts';
+import { LarderError } from '../core/errors.ts';
 
 /** The slice of an avsc Type the decoder uses. */
 export interface AvroType {

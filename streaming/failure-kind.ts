@@ -15,7 +15,7 @@
  * @example
  * failureKind(new LarderError('LARDER_STORE_UNAVAILABLE', 'Redis is down')); // 'transient'
  */
-import { LarderError } from '../registry/errors.ts';
+import { LarderError } from '../core/errors.ts';
 
 export type FailureKind = 'transient' | 'permanent';
 

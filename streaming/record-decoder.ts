@@ -5,9 +5,9 @@
  */
 import type { z } from 'zod';
 import { ingestProblem } from '../offline/validate-record.ts';
-import { LarderError } from '../registry/errors.ts';
-import { describeZod, type RecordType } from '../registry/record-schema.ts';
-import { parseSourceRecord } from '../registry/source-record.ts';
+import { LarderError } from '../core/errors.ts';
+import { describeZod, type RecordType } from '../definitions/record-schema.ts';
+import { parseSourceRecord } from '../definitions/source-record.ts';
 import type { AvroSchemas } from './avro-schemas.ts';
 
 export type DecodeResult =
@@ -47,7 +47,7 @@ function toPlain(v: unknown): unknown {
  * Reasons start with a stable code: `unparseable`, `bad-magic-byte`, `schema-invalid`,
  * `missing-join-key`, and from the ingest rules (`offline/validate-record.ts`)
  * `future-timestamp`, `timestamp-out-of-range`, `key-too-long`. Fields the schema does not know are ignored and missing nullable fields
- * read as null (`registry/source-record.ts`); Avro bodies are resolved from their writer schema
+ * read as null (`definitions/source-record.ts`); Avro bodies are resolved from their writer schema
  * to the repository's. Rejects (instead of answering) only when the record cannot be judged now:
  * a schema registry that is down (LARDER_SCHEMA_REGISTRY_UNAVAILABLE, transient).
  */

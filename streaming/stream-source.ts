@@ -2,8 +2,8 @@
  * What the worker needs per consumed topic: the stream source behind it, its decoder, its
  * batch source's fields, its too-old cutoff, its DLQ topic.
  */
-import { resolveTopic } from '../registry/dsl/sources.ts';
-import type { Repository } from '../registry/repository.ts';
+import { resolveTopic } from '../definitions/dsl/sources.ts';
+import type { Repository } from '../definitions/repository.ts';
 import type { AvroSchemas } from './avro-schemas.ts';
 import { joinKeyFields, maxRecordAgeMs } from './apply-records.ts';
 import { dlqTopic } from './dead-letter.ts';

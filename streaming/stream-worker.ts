@@ -37,8 +37,8 @@ import {
 import { setTimeout as sleep } from 'node:timers/promises';
 import { crashPoint } from '../config/test-crash.ts';
 import type { OnlineStore, StreamBatchOutcome } from '../online/online-store.ts';
-import { LarderError } from '../registry/errors.ts';
-import type { Repository } from '../registry/repository.ts';
+import { LarderError } from '../core/errors.ts';
+import type { Repository } from '../definitions/repository.ts';
 import { foldRecords } from './apply-records.ts';
 import { createAvroSchemas } from './avro-schemas.ts';
 import { deadLetter } from './dead-letter.ts';

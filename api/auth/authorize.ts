@@ -3,7 +3,7 @@
  * metadata `authorization`) against the key store, the needed scope and the key's rate limit.
  * `admin` implies every scope.
  */
-import { LarderError } from '../../registry/errors.ts';
+import { LarderError } from '../../core/errors.ts';
 import type { KeyStore, Scope } from './key-store.ts';
 import type { RateLimiter } from './rate-limiter.ts';
 

@@ -7,8 +7,8 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { LarderError } from '../../registry/errors.ts';
-import { writeFileAtomic } from '../../registry/write-file-atomic.ts';
+import { LarderError } from '../../core/errors.ts';
+import { writeFileAtomic } from '../../core/write-file-atomic.ts';
 
 export const SCOPES = ['read', 'push', 'admin'] as const;
 export type Scope = (typeof SCOPES)[number];

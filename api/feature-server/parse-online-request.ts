@@ -3,8 +3,8 @@
  * checks). Errors are LARDER_BAD_REQUEST naming the field. The zod schema in
  * `api/schemas/get-online-features-schema.ts` documents the same shape for OpenAPI.
  */
-import { LarderError } from '../../registry/errors.ts';
-import type { OnlineFeaturesRequest } from '../../online/get-online-features.ts';
+import { LarderError } from '../../core/errors.ts';
+import type { OnlineFeaturesRequest } from '../../retrieval/get-online-features.ts';
 
 const KNOWN = new Set(['features', 'feature_service', 'entities', 'full_feature_names']);
 

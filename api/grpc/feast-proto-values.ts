@@ -1,5 +1,5 @@
 /** Conversions between Feast's `feast.types.Value` messages (as proto-loader decodes them) and JS scalars. */
-import type { ValueType } from '../../registry/types.ts';
+import type { ValueType } from '../../core/types.ts';
 
 /** A decoded Value: `{ val: 'int64_val', int64_val: 3 }` (oneofs: true). */
 export type ProtoValue = Record<string, unknown> & { val?: string };

@@ -4,8 +4,11 @@
  * `authorization: Bearer KEY` (or `x-api-key`); errors map to the registry's gRPC codes.
  */
 import * as grpc from '@grpc/grpc-js';
-import { getOnlineFeatures, type OnlineFeaturesRequest } from '../../online/get-online-features.ts';
-import { LarderError } from '../../registry/errors.ts';
+import {
+  getOnlineFeatures,
+  type OnlineFeaturesRequest,
+} from '../../retrieval/get-online-features.ts';
+import { LarderError } from '../../core/errors.ts';
 import { authorize, credentialOf } from '../auth/authorize.ts';
 import { errorReply } from '../error-body.ts';
 import type { ServerContext } from '../server-context.ts';

@@ -14,18 +14,18 @@ import { createHash } from 'node:crypto';
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { ingestProblem, type IngestLimits } from '../../offline/validate-record.ts';
-import { LarderError } from '../../registry/errors.ts';
+import { LarderError } from '../../core/errors.ts';
 import {
   applyRecords,
   foldRecords,
   joinKeyFields,
   type ApplyObserver,
 } from '../../streaming/apply-records.ts';
-import type { BatchSourceDef } from '../../registry/dsl/sources.ts';
-import type { Repository } from '../../registry/repository.ts';
+import type { BatchSourceDef } from '../../definitions/dsl/sources.ts';
+import type { Repository } from '../../definitions/repository.ts';
 import type { PushHandler, PushRequest, PushResult } from './push-handler.ts';
 import type { ServingSnapshot } from '../serving-state.ts';
-import { parseSourceRecord } from '../../registry/source-record.ts';
+import { parseSourceRecord } from '../../definitions/source-record.ts';
 
 const bad = (field: string, message: string, hint?: string): LarderError =>
   new LarderError('LARDER_BAD_REQUEST', message, hint ? { field, hint } : { field });

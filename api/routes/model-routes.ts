@@ -8,7 +8,7 @@ import type { z } from 'zod';
 import { assignArm } from '../../models/experiment-router.ts';
 import type { ModelRuntime } from '../../models/model-runtime.ts';
 import { scoreRows } from '../../models/score-rows.ts';
-import { LarderError } from '../../registry/errors.ts';
+import { LarderError } from '../../core/errors.ts';
 import { ErrorResponse, jsonSchema } from '../schemas/api-schemas.ts';
 import { PredictBody, PredictResponse, RankBody, RankResponse } from '../schemas/model-schemas.ts';
 import type { ServerContext } from '../server-context.ts';

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { getOnlineFeatures } from '../../online/get-online-features.ts';
+import { getOnlineFeatures } from '../../retrieval/get-online-features.ts';
 import { feastJsonString } from '../feature-server/feast-json.ts';
 import { parseOnlineRequest } from '../feature-server/parse-online-request.ts';
 import {

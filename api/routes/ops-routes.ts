@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
-import { LarderError } from '../../registry/errors.ts';
-import { readRegistry } from '../../registry/store/registry-file.ts';
+import { LarderError } from '../../core/errors.ts';
+import { readRegistry } from '../../registry/registry-file.ts';
 import { ErrorResponse, HealthResponse, jsonSchema } from '../schemas/api-schemas.ts';
 import type { ServerContext } from '../server-context.ts';
 

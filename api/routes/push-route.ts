@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { LarderError } from '../../registry/errors.ts';
+import { LarderError } from '../../core/errors.ts';
 import { ErrorResponse, PushBody, PushResponse, jsonSchema } from '../schemas/api-schemas.ts';
 import type { ServerContext } from '../server-context.ts';
 

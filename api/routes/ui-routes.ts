@@ -4,8 +4,8 @@
  */
 import { readFileSync, readdirSync } from 'node:fs';
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { LarderError } from '../../registry/errors.ts';
-import { readRegistry } from '../../registry/store/registry-file.ts';
+import { LarderError } from '../../core/errors.ts';
+import { readRegistry } from '../../registry/registry-file.ts';
 import type { ServerContext } from '../server-context.ts';
 import { registrySummary } from '../ui/registry-summary.ts';
 import { freshnessJson, pipelineJson, servingJson } from '../ui/ui-api.ts';

@@ -3,7 +3,7 @@
  * display-ready shape, and the lineage graph source → view → on-demand view → service →
  * model → experiment as layered nodes and edges.
  */
-import type { Repository } from '../../registry/repository.ts';
+import type { Repository } from '../../definitions/repository.ts';
 
 export interface LineageNode {
   id: string;

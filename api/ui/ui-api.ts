@@ -3,9 +3,9 @@
  * file's watermarks, the server's in-process windows and the stream worker's metrics. Shapes
  * are documented in `docs/dashboard.md`.
  */
-import { LarderError } from '../../registry/errors.ts';
-import { readRegistry } from '../../registry/store/registry-file.ts';
-import { encodeEntityKey } from '../../registry/tiles.ts';
+import { LarderError } from '../../core/errors.ts';
+import { readRegistry } from '../../registry/registry-file.ts';
+import { encodeEntityKey } from '../../aggregation/tiles.ts';
 import type { ServerContext } from '../server-context.ts';
 import { fetchStreamMetrics } from './stream-metrics.ts';
 

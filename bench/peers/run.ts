@@ -295,11 +295,11 @@ async function gridCheck(
   mismatches: string[];
   skipped: string[];
 }> {
-  const { loadRepository } = await import('../../registry/load.ts');
+  const { loadRepository } = await import('../../definitions/load.ts');
   const { createOnlineStore } = await import('../../online/create-online-store.ts');
-  const { getOnlineFeatures } = await import('../../online/get-online-features.ts');
+  const { getOnlineFeatures } = await import('../../retrieval/get-online-features.ts');
   const { toFeastJson } = await import('../../api/feature-server/feast-json.ts');
-  const repo = await loadRepository(join(ROOT, 'features'));
+  const repo = await loadRepository(join(ROOT, 'examples/ecommerce/features'));
   const store = createOnlineStore(
     { type: 'redis', url: larderEnv.LARDER_ONLINE_STORE! },
     { namespace: NAMESPACE, views: [...repo.featureViews.values()].map((v) => v.spec) },

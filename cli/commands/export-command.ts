@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import { LarderError } from '../../registry/errors.ts';
-import { parseDuration } from '../../registry/duration.ts';
+import { LarderError } from '../../core/errors.ts';
+import { parseDuration } from '../../core/duration.ts';
 import { createOfflineStore } from '../../offline/create-offline-store.ts';
 import type { EntitySource, ExportProgress } from '../../offline/offline-store.ts';
 import { cliConfig, cliRepository, type GlobalOptions } from '../context.ts';

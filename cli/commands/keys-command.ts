@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { KeyStore, SCOPES, type Scope } from '../../api/auth/key-store.ts';
-import { LarderError } from '../../registry/errors.ts';
+import { LarderError } from '../../core/errors.ts';
 import { cliConfig, type GlobalOptions } from '../context.ts';
 import { info, table } from '../output.ts';
 

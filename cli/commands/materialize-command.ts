@@ -7,10 +7,10 @@ import {
 } from '../../materialize/materialize.ts';
 import { createOfflineStore } from '../../offline/create-offline-store.ts';
 import { createOnlineStore } from '../../online/create-online-store.ts';
-import { LarderError } from '../../registry/errors.ts';
-import { readRegistry, setWatermarks } from '../../registry/store/registry-file.ts';
+import { LarderError } from '../../core/errors.ts';
+import { readRegistry, setWatermarks } from '../../registry/registry-file.ts';
 import type { LarderConfig } from '../../config/config.ts';
-import type { Repository } from '../../registry/repository.ts';
+import type { Repository } from '../../definitions/repository.ts';
 import { cliConfig, cliRepository, type GlobalOptions } from '../context.ts';
 import { printJson, table } from '../output.ts';
 import { parseTime } from '../time.ts';

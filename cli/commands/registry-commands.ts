@@ -1,14 +1,14 @@
 import type { Command } from 'commander';
 import { validateModels } from '../../models/validate-models.ts';
-import { formatDuration } from '../../registry/duration.ts';
-import { formatExpr } from '../../registry/expr.ts';
-import { LarderError } from '../../registry/errors.ts';
-import { smokeTestOnDemand } from '../../registry/on-demand-smoke.ts';
-import { label } from '../../registry/repository.ts';
-import { applyRepository } from '../../registry/store/apply.ts';
-import { plan, type Plan } from '../../registry/store/plan.ts';
-import { readRegistry, type RegistryFile } from '../../registry/store/registry-file.ts';
-import { OBJECT_KINDS, type ObjectKind, type ObjectSpec } from '../../registry/spec.ts';
+import { formatDuration } from '../../core/duration.ts';
+import { formatExpr } from '../../definitions/expr/expr.ts';
+import { LarderError } from '../../core/errors.ts';
+import { smokeTestOnDemand } from '../../definitions/on-demand-smoke.ts';
+import { label } from '../../definitions/repository.ts';
+import { applyRepository } from '../../registry/apply.ts';
+import { plan, type Plan } from '../../registry/plan.ts';
+import { readRegistry, type RegistryFile } from '../../registry/registry-file.ts';
+import { OBJECT_KINDS, type ObjectKind, type ObjectSpec } from '../../definitions/spec.ts';
 import { cliConfig, cliRepository, type GlobalOptions } from '../context.ts';
 import { printJson, table } from '../output.ts';
 

@@ -10,7 +10,7 @@ import { RegistryWatcher } from '../../api/registry-watcher.ts';
 import type { ServerContext } from '../../api/server-context.ts';
 import { ServerMetrics } from '../../api/server-metrics.ts';
 import { ServingState } from '../../api/serving-state.ts';
-import { LarderError } from '../../registry/errors.ts';
+import { LarderError } from '../../core/errors.ts';
 import { cliConfig, type GlobalOptions } from '../context.ts';
 import { LOG_LEVEL_HELP, parseLogLevel } from '../log-level.ts';
 import { info } from '../output.ts';

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { createOnlineStore } from '../../online/create-online-store.ts';
-import { LarderError } from '../../registry/errors.ts';
+import { LarderError } from '../../core/errors.ts';
 import { inspectDlq, replayDlq } from '../../streaming/dlq-tools.ts';
 import { serveStreamMetrics } from '../../streaming/stream-metrics.ts';
 import { StreamWorker } from '../../streaming/stream-worker.ts';

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { createOnlineStore } from '../../online/create-online-store.ts';
-import { LarderError } from '../../registry/errors.ts';
+import { LarderError } from '../../core/errors.ts';
 import { cliConfig, type GlobalOptions } from '../context.ts';
 
 /** `larder teardown --yes`: deletes the online store's data of this namespace, nothing else. */

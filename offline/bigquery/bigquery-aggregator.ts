@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import type { BatchSourceSpec } from '../../registry/spec.ts';
+import type { BatchSourceSpec } from '../../definitions/spec.ts';
 import { ident, sqlString } from '../duckdb/duckdb-client.ts';
 import type {
   RemoteAggregateRequest,
@@ -15,7 +15,7 @@ import type {
   RemoteTilesRequest,
 } from '../duckdb/remote-aggregator.ts';
 import type { LifetimeRecord, TileBatch } from '../offline-store.ts';
-import type { Scalar } from '../../registry/types.ts';
+import type { Scalar } from '../../core/types.ts';
 import { bqTilesSql } from './sql/tiles-sql.ts';
 import { sqlValueType } from '../duckdb/sql/column-types.ts';
 import type { BigQueryClientLike, BqField } from './bigquery-client.ts';

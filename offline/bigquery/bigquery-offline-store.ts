@@ -14,7 +14,7 @@
  * await store.exportPointInTime({ repo, features, entities: { type: 'file', path: 'rows.csv' }, out: { type: 'file', path: 'train.parquet' } });
  */
 import { join } from 'node:path';
-import type { FeatureViewSpec } from '../../registry/spec.ts';
+import type { FeatureViewSpec } from '../../definitions/spec.ts';
 import { DuckDBOfflineStore } from '../duckdb/duckdb-offline-store.ts';
 import type {
   ComputeTilesRequest,

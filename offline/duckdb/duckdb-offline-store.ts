@@ -17,9 +17,9 @@ import {
 import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { createHash, randomUUID } from 'node:crypto';
-import { LarderError } from '../../registry/errors.ts';
-import { exprPaths } from '../../registry/expr.ts';
-import type { BatchSourceSpec, FeatureViewSpec } from '../../registry/spec.ts';
+import { LarderError } from '../../core/errors.ts';
+import { exprPaths } from '../../definitions/expr/expr.ts';
+import type { BatchSourceSpec, FeatureViewSpec } from '../../definitions/spec.ts';
 import { applyOnDemand } from '../on-demand.ts';
 import { PLAUSIBLE_MS } from '../offline-store.ts';
 import type {

@@ -11,7 +11,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { RecordType } from '../../registry/record-schema.ts';
+import type { RecordType } from '../../definitions/record-schema.ts';
 import type { DuckDBClient } from './duckdb-client.ts';
 import { sqlString } from './duckdb-client.ts';
 import { readSourceSql } from './sql/read-source.ts';

@@ -5,7 +5,7 @@
  * format. Only the entity keys and times go up and only feature values come back; raw events
  * never reach Node.
  */
-import type { BatchSourceSpec } from '../../registry/spec.ts';
+import type { BatchSourceSpec } from '../../definitions/spec.ts';
 import type { TileBatch } from '../offline-store.ts';
 import type { DuckDBClient } from './duckdb-client.ts';
 import type { Pass } from './sql/feature-pass.ts';

@@ -3,9 +3,9 @@
  * operators map one to one. A dialect supplies what differs — column access, literals, the
  * not-equal operator and decimal-string parsing.
  */
-import { splitArrayPath, type ExprNode } from '../../registry/expr.ts';
-import { inferExprType } from '../../registry/expr-type.ts';
-import type { FieldType, RecordType } from '../../registry/record-schema.ts';
+import { splitArrayPath, type ExprNode } from '../../definitions/expr/expr.ts';
+import { inferExprType } from '../../definitions/expr/expr-type.ts';
+import type { FieldType, RecordType } from '../../definitions/record-schema.ts';
 
 /** How a dialect reads one step of a record path. */
 export interface SqlPathAccess {

@@ -16,7 +16,7 @@ import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { writeFileAtomic } from '../../registry/write-file-atomic.ts';
+import { writeFileAtomic } from '../../core/write-file-atomic.ts';
 import { Worker } from 'node:worker_threads';
 import { IndexFileError, readIndexFiles, type IndexFiles } from './index-files.ts';
 import type { IndexArray, PassIndex, SweepColumn } from './pass-index.ts';

@@ -1,6 +1,6 @@
 /**
  * Point-in-time feature values by a sweep: for every entity row `(key, t)` the value a read at
- * `t` returns, per the spec's window semantics (see `registry/aggregation/hop-window.ts`), over
+ * `t` returns, per the spec's window semantics (see `aggregation/hop-window.ts`), over
  * a {@link PassIndex}. Rows are grouped by key and sorted by time, so each window's bounds only
  * move forward: events enter as `t` passes them and leave as the window start passes them.
  * Linear in events + rows per feature, no sort of the events, no join. Row data is kept in
@@ -23,8 +23,8 @@
  *   hopMs: MINUTE_MS, ttlMs: null }], { codes, ts });
  * out.get('__f0') // { values: Float64Array (NaN = null), dict: null }
  */
-import { assertWindow, windowStartUnchecked } from '../../registry/aggregation/index.ts';
-import type { AggregationKind } from '../../registry/types.ts';
+import { assertWindow, windowStartUnchecked } from '../../aggregation/index.ts';
+import type { AggregationKind } from '../../core/types.ts';
 import type { ItemsColumn, PassIndex } from './pass-index.ts';
 
 /** One feature to compute: its input column in the index, aggregation, window and TTL. */

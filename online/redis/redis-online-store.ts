@@ -13,8 +13,8 @@
 import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { crashPoint } from '../../config/test-crash.ts';
-import { LarderError } from '../../registry/errors.ts';
-import type { LifetimeWrite, TileWrite } from '../../registry/tiles.ts';
+import { LarderError } from '../../core/errors.ts';
+import type { LifetimeWrite, TileWrite } from '../../aggregation/tiles.ts';
 import type {
   EntityDescription,
   FeatureValue,

@@ -8,8 +8,8 @@
 import { mkdirSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { LarderError } from '../../registry/errors.ts';
-import type { LifetimeWrite, TileWrite } from '../../registry/tiles.ts';
+import { LarderError } from '../../core/errors.ts';
+import type { LifetimeWrite, TileWrite } from '../../aggregation/tiles.ts';
 import type {
   EntityDescription,
   FeatureValue,

@@ -11,8 +11,8 @@ import {
   sumAggregator,
   type AggregationEvent,
   type AggregationKind,
-} from '../../registry/aggregation/index.ts';
-import type { Scalar } from '../../registry/types.ts';
+} from '../../aggregation/index.ts';
+import type { Scalar } from '../../core/types.ts';
 
 /** Folds events into one state with the kind's aggregator. */
 function fold(kind: AggregationKind, events: AggregationEvent[]): unknown {

@@ -3,8 +3,8 @@ import {
   bruteForceLifetime,
   bruteForceWindow,
   type AggregationEvent,
-} from '../../registry/aggregation/index.ts';
-import { DAY_MS, HOUR_MS, MINUTE_MS } from '../../registry/duration.ts';
+} from '../../aggregation/index.ts';
+import { DAY_MS, HOUR_MS, MINUTE_MS } from '../../core/duration.ts';
 
 const t = Date.parse('2024-03-10T10:30:15Z');
 const start = Date.parse('2024-03-10T09:31:00Z'); // W = 1h, H = 1m

@@ -5,7 +5,7 @@ import {
   compareScalars,
   floatsEqual,
   normalizeInput,
-} from '../../registry/aggregation/index.ts';
+} from '../../aggregation/index.ts';
 
 /** The obviously-correct (slow) definition: compare arrays of code points. */
 function byCodePointArrays(a: string, b: string): number {

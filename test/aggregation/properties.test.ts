@@ -13,9 +13,9 @@ import {
   type AggregationEvent,
   type AggregationKind,
   type LastState,
-} from '../../registry/aggregation/index.ts';
-import { MINUTE_MS } from '../../registry/duration.ts';
-import type { Scalar } from '../../registry/types.ts';
+} from '../../aggregation/index.ts';
+import { MINUTE_MS } from '../../core/duration.ts';
+import type { Scalar } from '../../core/types.ts';
 
 const RUNS = 1000; // per kind and property
 const T0 = Date.parse('2024-03-10T00:00:00Z');

@@ -12,8 +12,8 @@ import {
   windowHops,
   windowStart,
   type AggregationEvent,
-} from '../../registry/aggregation/index.ts';
-import { DAY_MS, HOUR_MS, MINUTE_MS } from '../../registry/duration.ts';
+} from '../../aggregation/index.ts';
+import { DAY_MS, HOUR_MS, MINUTE_MS } from '../../core/duration.ts';
 
 const at = (iso: string): number => Date.parse(iso);
 const T = at('2024-03-10T10:30:15.250Z');

@@ -8,7 +8,7 @@ import { resolve } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LarderError } from '../../registry/errors.ts';
+import { LarderError } from '../../core/errors.ts';
 import { RateLimiter } from '../../api/auth/rate-limiter.ts';
 import { createGrpcServer, startGrpcServer } from '../../api/grpc/grpc-server.ts';
 import { loadServingService } from '../../api/grpc/load-serving-proto.ts';

@@ -1,5 +1,5 @@
 /** Push bodies of e-commerce records for the API tests (column-wise, as Feast's `df`). */
-import { DAY_MS, MINUTE_MS } from '../../registry/duration.ts';
+import { DAY_MS, MINUTE_MS } from '../../core/duration.ts';
 import { userEventRecord } from '../support/records.ts';
 import { T0 } from './serve-fixture.ts';
 

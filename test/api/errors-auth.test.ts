@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RateLimiter } from '../../api/auth/rate-limiter.ts';
-import { LarderError } from '../../registry/errors.ts';
+import { LarderError } from '../../core/errors.ts';
 import { serveRepo, type Served } from './serve-fixture.ts';
 
 let s: Served;

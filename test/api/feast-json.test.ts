@@ -5,7 +5,7 @@ import {
   timestampJson,
   toFeastJson,
 } from '../../api/feature-server/feast-json.ts';
-import type { OnlineColumn } from '../../online/get-online-features.ts';
+import type { OnlineColumn } from '../../retrieval/get-online-features.ts';
 import type { FeatureStatus } from '../../online/online-store.ts';
 
 const STATUSES: FeatureStatus[] = ['PRESENT', 'NULL_VALUE', 'NOT_FOUND', 'OUTSIDE_MAX_AGE'];

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createGrpcServer, startGrpcServer } from '../../api/grpc/grpc-server.ts';
 import { fromProtoValue, type ProtoValue } from '../../api/grpc/feast-proto-values.ts';
 import { loadServingService } from '../../api/grpc/load-serving-proto.ts';
-import { getOnlineFeatures } from '../../online/get-online-features.ts';
+import { getOnlineFeatures } from '../../retrieval/get-online-features.ts';
 import { columns, EVENTS, TRANSACTIONS } from './ecommerce-data.ts';
 import { serveRepo, T0, type Served } from './serve-fixture.ts';
 

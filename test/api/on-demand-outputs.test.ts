@@ -1,5 +1,5 @@
 /**
- * On-demand transforms run through one evaluation (registry/on-demand-eval.ts) online and in
+ * On-demand transforms run through one evaluation (definitions/on-demand-eval.ts) online and in
  * both export engines: the same values come out of each, and a transform that throws or returns
  * a value of the wrong type fails identically everywhere, naming the view and the feature.
  */
@@ -9,8 +9,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createGrpcServer, startGrpcServer } from '../../api/grpc/grpc-server.ts';
 import { loadServingService } from '../../api/grpc/load-serving-proto.ts';
 import { DuckDBOfflineStore } from '../../offline/duckdb/duckdb-offline-store.ts';
-import { LarderError } from '../../registry/errors.ts';
-import { loadRepository } from '../../registry/load.ts';
+import { LarderError } from '../../core/errors.ts';
+import { loadRepository } from '../../definitions/load.ts';
 import { BASE_REPO, tempDir, tempRepo } from '../support/temp-repo.ts';
 import { serveRepo, T0 } from './serve-fixture.ts';
 

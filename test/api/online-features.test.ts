@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DAY_MS } from '../../registry/duration.ts';
+import { DAY_MS } from '../../core/duration.ts';
 import { columns, EVENTS, TRANSACTIONS } from './ecommerce-data.ts';
 import { serveRepo, T0, type Served } from './serve-fixture.ts';
 

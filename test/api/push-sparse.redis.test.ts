@@ -66,7 +66,7 @@ describe('POST /push: valid records shaped unlike gen-data’s', () => {
 
   it('ignores unknown columns and nested fields and reads missing nullable ones as null, like the batch and stream paths', async () => {
     const now = Date.now();
-    s = await serveRepo('features', { clock: () => now });
+    s = await serveRepo('examples/ecommerce/features', { clock: () => now });
     const r = await s.app.inject({
       method: 'POST',
       url: '/push',

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { reloadServing } from '../../api/open-serving.ts';
 import { RegistryWatcher } from '../../api/registry-watcher.ts';
 import { resolveConfig } from '../../config/config.ts';
-import { loadRepository } from '../../registry/load.ts';
+import { loadRepository } from '../../definitions/load.ts';
 import { BASE_REPO, tempRepo } from '../support/temp-repo.ts';
 import { PUSH_REPO, serveRepo, T0, type Served } from './serve-fixture.ts';
 

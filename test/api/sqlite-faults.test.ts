@@ -8,7 +8,7 @@ import { copyFileSync, renameSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createOnlineStore } from '../../online/create-online-store.ts';
-import { loadRepository } from '../../registry/load.ts';
+import { loadRepository } from '../../definitions/load.ts';
 import { BASE_REPO, tempDir, tempRepo } from '../support/temp-repo.ts';
 import { serveRepo, T0, type Served } from './serve-fixture.ts';
 

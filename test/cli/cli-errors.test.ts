@@ -12,6 +12,7 @@ import { promisify } from 'node:util';
 import type { Command, Option } from 'commander';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { allCommands, buildProgram, commandPath } from '../../cli/program.ts';
+import { loadCommandPlugins } from '../../cli/plugin.ts';
 import { tempDir, tempRepo } from '../support/temp-repo.ts';
 
 const exec = promisify(execFile);
@@ -123,7 +124,8 @@ function plausibleInvocation(c: Command): string[] {
   return [...commandPath(c), ...args, ...opts];
 }
 
-const COMMANDS = allCommands(buildProgram());
+// The project's larder.config.ts adds the example's gen-data and label (cli/plugin.ts).
+const COMMANDS = allCommands(buildProgram(await loadCommandPlugins(process.cwd())));
 
 describe('every CLI command, given bad input', () => {
   it('finds the commands by walking the program', () => {

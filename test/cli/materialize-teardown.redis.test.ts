@@ -3,8 +3,8 @@ import { randomUUID } from 'node:crypto';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createOnlineStore } from '../../online/create-online-store.ts';
-import { loadRepository } from '../../registry/load.ts';
-import { readRegistry } from '../../registry/store/registry-file.ts';
+import { loadRepository } from '../../definitions/load.ts';
+import { readRegistry } from '../../registry/registry-file.ts';
 import { tempDir } from '../support/temp-repo.ts';
 
 const run = promisify(execFile);
@@ -58,7 +58,7 @@ describe('larder materialize, materialize-incremental and teardown (Redis)', () 
     expect(ua.start).toBe(Math.floor((end - 3_600_000) / 3_600_000) * 3_600_000);
     expect(readRegistry(`${tmp.dir}/home`)!.watermarks.user_activity).toBe(end);
 
-    const repo = await loadRepository('features');
+    const repo = await loadRepository('examples/ecommerce/features');
     const views = [...repo.featureViews.values()].map((v) => v.spec);
     const mine = createOnlineStore(
       { type: 'redis', url: 'redis://127.0.0.1:6379/0' },

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { fromSystemError, reportError } from '../../cli/report-error.ts';
-import { LarderError } from '../../registry/errors.ts';
+import { LarderError } from '../../core/errors.ts';
 
 const report = (e: unknown): { code: number; text: string } => {
   let text = '';

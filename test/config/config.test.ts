@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { LarderError } from '../../registry/errors.ts';
+import { LarderError } from '../../core/errors.ts';
 import { loadConfig, resolveConfig } from '../../config/config.ts';
 
 describe('configuration', () => {
@@ -89,7 +89,8 @@ describe('configuration', () => {
 
   it('loads larder.config.ts from the project root', async () => {
     const c = await loadConfig(process.cwd(), {});
-    expect(c.repo).toBe(`${process.cwd()}/features`);
+    expect(c.repo).toBe(`${process.cwd()}/examples/ecommerce/features`);
+    expect(c.commands).toEqual([`${process.cwd()}/examples/ecommerce/cli/commands.ts`]);
     expect(c.offlineStore.type).toBe('duckdb');
   });
 });

@@ -5,15 +5,19 @@ import { join } from 'node:path';
 import avro from 'avsc';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DuckDBInstance } from '@duckdb/node-api';
-import type { Transaction, UserEvent } from '../../features/schemas.ts';
+import type { Transaction, UserEvent } from '../../examples/ecommerce/features/schemas.ts';
 import {
   EVENT_TYPES,
   TRANSACTION_STATUSES,
   TransactionSchema,
   UserEventSchema,
-} from '../../features/schemas.ts';
-import type { GenDataOptions, GenDataSummary, GeneratedRecord } from '../../datagen/index.ts';
-import { genData, generateRecords } from '../../datagen/index.ts';
+} from '../../examples/ecommerce/features/schemas.ts';
+import type {
+  GenDataOptions,
+  GenDataSummary,
+  GeneratedRecord,
+} from '../../examples/ecommerce/datagen/index.ts';
+import { genData, generateRecords } from '../../examples/ecommerce/datagen/index.ts';
 
 const DAY = 86_400_000;
 const BASE = {
@@ -27,10 +31,10 @@ const BASE = {
 const START = BASE.end - BASE.days * DAY;
 
 const eventsAvro = avro.Type.forSchema(
-  JSON.parse(readFileSync('features/avro/events.avsc', 'utf8')),
+  JSON.parse(readFileSync('examples/ecommerce/features/avro/events.avsc', 'utf8')),
 );
 const txAvro = avro.Type.forSchema(
-  JSON.parse(readFileSync('features/avro/transactions.avsc', 'utf8')),
+  JSON.parse(readFileSync('examples/ecommerce/features/avro/transactions.avsc', 'utf8')),
 );
 
 const dirs: string[] = [];

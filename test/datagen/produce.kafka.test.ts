@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { Admin, Consumer, EachMessagePayload } from 'kafkajs';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterEach, beforeAll, afterAll, describe, expect, it } from 'vitest';
-import type { GeneratedRecord } from '../../datagen/index.ts';
-import { generateRecords, produceToKafka } from '../../datagen/index.ts';
+import type { GeneratedRecord } from '../../examples/ecommerce/datagen/index.ts';
+import { generateRecords, produceToKafka } from '../../examples/ecommerce/datagen/index.ts';
 
 const BROKERS = [process.env.LARDER_KAFKA_BROKERS ?? '127.0.0.1:9092'];
 const OPTS = { users: 50, products: 40, days: 1, events: 700, seed: 11, end: Date.UTC(2024, 2, 1) };

@@ -40,7 +40,7 @@ describe('npm run demo', () => {
       [
         '--import',
         'tsx',
-        'scripts/demo.ts',
+        'examples/ecommerce/demo.ts',
         '--port',
         String(PORT),
         '--events',

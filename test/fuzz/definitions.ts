@@ -12,8 +12,8 @@
  */
 import { resolve } from 'node:path';
 import fc from 'fast-check';
-import { product, user } from '../../features/entities.ts';
-import { transactions, userEvents } from '../../features/sources.ts';
+import { product, user } from '../../examples/ecommerce/features/entities.ts';
+import { transactions, userEvents } from '../../examples/ecommerce/features/sources.ts';
 import {
   and,
   avg,
@@ -28,10 +28,10 @@ import {
   or,
   sum,
   type Expr,
-} from '../../registry/index.ts';
-import type { FeatureDef } from '../../registry/dsl/features.ts';
-import type { FieldType } from '../../registry/record-schema.ts';
-import { Repository } from '../../registry/repository.ts';
+} from '../../definitions/index.ts';
+import type { FeatureDef } from '../../definitions/dsl/features.ts';
+import type { FieldType } from '../../definitions/record-schema.ts';
+import { Repository } from '../../definitions/repository.ts';
 import { KEY_POOL, STRING_POOL, DECIMAL_POOL } from './schema-records.ts';
 
 export type SourceName = 'user_events' | 'transactions';

@@ -1,6 +1,6 @@
 /**
  * The differential check of one fuzz case: every path's values against the brute-force
- * reference (`registry/reference/`), value for value.
+ * reference (`reference/`), value for value.
  *
  * - export: DuckDB point-in-time export with the sweep and the SQL engine, at the case's export
  *   times (anywhere around now);
@@ -18,11 +18,11 @@ import { DefaultPushHandler } from '../../api/push/default-push-handler.ts';
 import { materialize } from '../../materialize/materialize.ts';
 import type { DuckDBOfflineStore } from '../../offline/duckdb/duckdb-offline-store.ts';
 import type { OnlineStore, OnlineStoreOptions } from '../../online/online-store.ts';
-import { floatsEqual } from '../../registry/aggregation/index.ts';
-import { referenceFeatures, type EntityRow } from '../../registry/reference/index.ts';
-import type { Repository, ResolvedFeature } from '../../registry/repository.ts';
-import { encodeEntityKey } from '../../registry/tiles.ts';
-import type { Scalar } from '../../registry/types.ts';
+import { floatsEqual } from '../../aggregation/index.ts';
+import { referenceFeatures, type EntityRow } from '../../reference/index.ts';
+import type { Repository, ResolvedFeature } from '../../definitions/repository.ts';
+import { encodeEntityKey } from '../../aggregation/tiles.ts';
+import type { Scalar } from '../../core/types.ts';
 import type { FuzzCase } from './fuzz-case.ts';
 
 type Rec = Record<string, unknown>;

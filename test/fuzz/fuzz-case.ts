@@ -8,8 +8,8 @@
  * keys on the real clock).
  */
 import fc from 'fast-check';
-import { transactions, userEvents } from '../../features/sources.ts';
-import { DAY_MS, HOUR_MS, MINUTE_MS } from '../../registry/duration.ts';
+import { transactions, userEvents } from '../../examples/ecommerce/features/sources.ts';
+import { DAY_MS, HOUR_MS, MINUTE_MS } from '../../core/duration.ts';
 import { plansArb, type ViewPlan } from './definitions.ts';
 import { KEY_POOL, recordArb } from './schema-records.ts';
 import type { KnownDefect } from './known-defects.ts';

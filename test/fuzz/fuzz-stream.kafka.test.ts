@@ -17,11 +17,11 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { GeneratedRecord } from '../../datagen/gen-data-options.ts';
-import { produceToKafka } from '../../datagen/index.ts';
+import type { GeneratedRecord } from '../../examples/ecommerce/datagen/gen-data-options.ts';
+import { produceToKafka } from '../../examples/ecommerce/datagen/index.ts';
 import { createOnlineStore } from '../../online/create-online-store.ts';
 import { DuckDBOfflineStore } from '../../offline/duckdb/duckdb-offline-store.ts';
-import { DAY_MS } from '../../registry/duration.ts';
+import { DAY_MS } from '../../core/duration.ts';
 import { maxRecordAgeMs } from '../../streaming/apply-records.ts';
 import {
   BROKERS,

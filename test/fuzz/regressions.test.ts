@@ -4,7 +4,7 @@
  * reference, like the bounded run.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HOUR_MS, MINUTE_MS } from '../../registry/duration.ts';
+import { HOUR_MS, MINUTE_MS } from '../../core/duration.ts';
 import type { ViewPlan } from './definitions.ts';
 import { describeMismatches } from './differential.ts';
 import { atAnchor, type FuzzCase } from './fuzz-case.ts';

@@ -8,13 +8,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'vitest';
-import { genData } from '../../datagen/index.ts';
+import { genData } from '../../examples/ecommerce/datagen/index.ts';
 import { materialize } from '../../materialize/materialize.ts';
 import { DuckDBOfflineStore } from '../../offline/duckdb/duckdb-offline-store.ts';
 import type { OnlineStore, OnlineStoreOptions } from '../../online/online-store.ts';
-import { floatsEqual } from '../../registry/aggregation/index.ts';
-import { DAY_MS, HOUR_MS, MINUTE_MS } from '../../registry/duration.ts';
-import { loadRepository } from '../../registry/load.ts';
+import { floatsEqual } from '../../aggregation/index.ts';
+import { DAY_MS, HOUR_MS, MINUTE_MS } from '../../core/duration.ts';
+import { loadRepository } from '../../definitions/load.ts';
 import { historyUpTo } from '../support/history.ts';
 
 export type StoreFactory = (options: OnlineStoreOptions) => OnlineStore;
@@ -36,7 +36,7 @@ export async function checkConsistency(
   factory: StoreFactory,
   seed: number,
 ): Promise<{ compared: number }> {
-  const repo = await loadRepository('features');
+  const repo = await loadRepository('examples/ecommerce/features');
   const dir = mkdtempSync(join(tmpdir(), 'larder-consistency-'));
   // T2 is just ahead of now (off any hop boundary): online stores drop what reads at times ≥ now
   // no longer need, on the real clock, so every read of the check is at a time ≥ now. The

@@ -9,14 +9,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { genData } from '../../datagen/index.ts';
+import { genData } from '../../examples/ecommerce/datagen/index.ts';
 import { materialize } from '../../materialize/materialize.ts';
 import { DuckDBOfflineStore } from '../../offline/duckdb/duckdb-offline-store.ts';
 import { createOnlineStore } from '../../online/create-online-store.ts';
 import type { OnlineStore } from '../../online/online-store.ts';
-import { floatsEqual } from '../../registry/aggregation/index.ts';
-import { loadRepository } from '../../registry/load.ts';
-import { encodeEntityKey } from '../../registry/tiles.ts';
+import { floatsEqual } from '../../aggregation/index.ts';
+import { loadRepository } from '../../definitions/load.ts';
+import { encodeEntityKey } from '../../aggregation/tiles.ts';
 import { startRedisServer } from '../support/redis-server.ts';
 
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -26,7 +26,7 @@ afterEach(async () => {
 
 describe('materialize: Redis down, then back', () => {
   it('retries with backoff and loads everything once Redis is back', async () => {
-    const repo = await loadRepository('features');
+    const repo = await loadRepository('examples/ecommerce/features');
     const dir = mkdtempSync(join(tmpdir(), 'larder-mat-outage-'));
     cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
     const end = Math.ceil(Date.now() / 60_000) * 60_000;
@@ -118,7 +118,7 @@ describe('materialize: Redis down, then back', () => {
   }, 180_000);
 
   it('gives up after retryForMs with the store error', async () => {
-    const repo = await loadRepository('features');
+    const repo = await loadRepository('examples/ecommerce/features');
     const dir = mkdtempSync(join(tmpdir(), 'larder-mat-outage-'));
     cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
     const end = Math.ceil(Date.now() / 60_000) * 60_000;

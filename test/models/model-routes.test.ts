@@ -9,7 +9,7 @@ const post = (url: string, payload: unknown) =>
   s.app.inject({ method: 'POST', url, payload: payload as object });
 
 beforeAll(async () => {
-  s = await serveRepo('features');
+  s = await serveRepo('examples/ecommerce/features');
   const snap = s.ctx.state.current;
   s.ctx.state.swap({ ...snap, models: await loadModelSet(s.repo) });
   const push = await post('/push', {

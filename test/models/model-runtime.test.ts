@@ -3,8 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { encodeInputs, encodedColumnNames, inputWidth } from '../../models/input-encoding.ts';
 import { assignArm, fnv1a32 } from '../../models/experiment-router.ts';
 import { loadModel } from '../../models/model-runtime.ts';
-import { LarderError } from '../../registry/errors.ts';
-import type { ExperimentSpec, ModelSpec } from '../../registry/spec.ts';
+import { LarderError } from '../../core/errors.ts';
+import type { ExperimentSpec, ModelSpec } from '../../definitions/spec.ts';
 
 const FIXTURES = 'test/fixtures/models';
 const expected = JSON.parse(readFileSync(`${FIXTURES}/tiny_lr.expected.json`, 'utf8')) as {
@@ -159,9 +159,9 @@ describe('model validation at apply', () => {
   it('names the model, the input and the reason', async () => {
     const { tempRepo, BASE_REPO } = await import('../support/temp-repo.ts');
     const { copyFileSync } = await import('node:fs');
-    const { loadRepository } = await import('../../registry/load.ts');
+    const { loadRepository } = await import('../../definitions/load.ts');
     const { validateModels } = await import('../../models/validate-models.ts');
-    const { DefinitionError } = await import('../../registry/errors.ts');
+    const { DefinitionError } = await import('../../core/errors.ts');
     const repoDir = tempRepo({
       'repo.ts': BASE_REPO,
       'models.ts': `import { featureService, model } from 'larder';

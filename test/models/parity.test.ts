@@ -8,12 +8,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { genData } from '../../datagen/index.ts';
+import { genData } from '../../examples/ecommerce/datagen/index.ts';
 import { materialize } from '../../materialize/materialize.ts';
 import { encodeInputs } from '../../models/input-encoding.ts';
 import { loadModelSet } from '../../models/model-set.ts';
 import { DuckDBOfflineStore } from '../../offline/duckdb/duckdb-offline-store.ts';
-import { DAY_MS, MINUTE_MS } from '../../registry/duration.ts';
+import { DAY_MS, MINUTE_MS } from '../../core/duration.ts';
 import { serveRepo, T0, type Served } from '../api/serve-fixture.ts';
 import { historyUpTo } from '../support/history.ts';
 
@@ -38,7 +38,7 @@ beforeAll(async () => {
     outDir: dir,
     format: 'jsonl',
   });
-  served = await serveRepo('features');
+  served = await serveRepo('examples/ecommerce/features');
   const offline = new DuckDBOfflineStore({ type: 'duckdb', dataDir: dir, home: dir });
   await offline.init();
   await materialize({ repo: served.repo, offline, online: served.store, end: T0 });

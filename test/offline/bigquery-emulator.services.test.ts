@@ -13,7 +13,7 @@ import { join, resolve } from 'node:path';
 import { BigQuery, type TableField } from '@google-cloud/bigquery';
 import { it } from 'vitest';
 import { BigQueryOfflineStore } from '../../offline/bigquery/bigquery-offline-store.ts';
-import type { FieldType, RecordType } from '../../registry/record-schema.ts';
+import type { FieldType, RecordType } from '../../definitions/record-schema.ts';
 import { tempDir } from '../support/temp-repo.ts';
 import { describeOfflineStoreConformance } from './offline-store-conformance.ts';
 

@@ -10,7 +10,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BigQueryOfflineStore } from '../../offline/bigquery/bigquery-offline-store.ts';
-import { loadRepository } from '../../registry/load.ts';
+import { loadRepository } from '../../definitions/load.ts';
 import { tempDir } from '../support/temp-repo.ts';
 
 const project = process.env.LARDER_BIGQUERY_PROJECT;
@@ -30,7 +30,7 @@ describe('BigQuery offline store (live)', () => {
   it.skipIf(reason !== '')(
     `exports recommendation_v1 from ${project ?? '<project>'}.${dataset}${reason ? ` — skipped: ${reason}` : ''}`,
     async () => {
-      const repo = await loadRepository('features');
+      const repo = await loadRepository('examples/ecommerce/features');
       const store = new BigQueryOfflineStore({
         type: 'bigquery',
         project: project!,

@@ -11,9 +11,9 @@ import { bqExportSql } from '../../offline/bigquery/sql/export-sql.ts';
 import { bqTilesSql } from '../../offline/bigquery/sql/tiles-sql.ts';
 import { renderBqExpr } from '../../offline/bigquery/sql/render-expr.ts';
 import type { Pass } from '../../offline/duckdb/sql/feature-pass.ts';
-import { col } from '../../registry/expr.ts';
-import { loadRepository } from '../../registry/load.ts';
-import type { Repository } from '../../registry/repository.ts';
+import { col } from '../../definitions/expr/expr.ts';
+import { loadRepository } from '../../definitions/load.ts';
+import type { Repository } from '../../definitions/repository.ts';
 import { expectGolden } from '../support/golden.ts';
 import { tempRepo } from '../support/temp-repo.ts';
 import { CONFORMANCE_REPO } from './conformance-repo.ts';
@@ -26,7 +26,7 @@ let conf: Repository;
 let cleanup: () => void;
 
 beforeAll(async () => {
-  shop = await loadRepository('features');
+  shop = await loadRepository('examples/ecommerce/features');
   const r = tempRepo({ 'repo.ts': CONFORMANCE_REPO });
   cleanup = r.cleanup;
   conf = await loadRepository(r.dir);

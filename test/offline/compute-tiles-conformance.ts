@@ -14,13 +14,13 @@ import {
   evaluateTiles,
   floatsEqual,
   type LastState,
-} from '../../registry/aggregation/index.ts';
-import { referenceFeatures } from '../../registry/reference/index.ts';
-import type { Repository } from '../../registry/repository.ts';
+} from '../../aggregation/index.ts';
+import { referenceFeatures } from '../../reference/index.ts';
+import type { Repository } from '../../definitions/repository.ts';
 import { toTileWrites, tilesStart } from '../../offline/tile-writes.ts';
-import type { LifetimeWrite, TileWrite } from '../../registry/tiles.ts';
+import type { LifetimeWrite, TileWrite } from '../../aggregation/tiles.ts';
 import type { ConformanceHarness } from './conformance-harness.ts';
-import { TransactionSchema, UserEventSchema } from '../../features/schemas.ts';
+import { TransactionSchema, UserEventSchema } from '../../examples/ecommerce/features/schemas.ts';
 import { userEventRecord, transactionRecord } from '../support/records.ts';
 import { schemaRecord, schemaValue } from '../support/schema-records.ts';
 

@@ -1,6 +1,6 @@
 /** What the offline-store conformance suite needs from a store under test. */
 import type { OfflineStore } from '../../offline/offline-store.ts';
-import type { BatchSourceSpec } from '../../registry/spec.ts';
+import type { BatchSourceSpec } from '../../definitions/spec.ts';
 
 export interface ConformanceHarness {
   store: OfflineStore;

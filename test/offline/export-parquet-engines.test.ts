@@ -11,11 +11,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, describe, expect, it } from 'vitest';
-import { genData } from '../../datagen/index.ts';
+import { genData } from '../../examples/ecommerce/datagen/index.ts';
 import { DuckDBOfflineStore } from '../../offline/duckdb/duckdb-offline-store.ts';
-import { floatsEqual } from '../../registry/aggregation/index.ts';
-import { DAY_MS } from '../../registry/duration.ts';
-import { loadRepository } from '../../registry/load.ts';
+import { floatsEqual } from '../../aggregation/index.ts';
+import { DAY_MS } from '../../core/duration.ts';
+import { loadRepository } from '../../definitions/load.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'larder-engines-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -33,7 +33,7 @@ describe('Parquet export: sweep engine vs SQL engine', () => {
       outDir: dir,
       format: 'jsonl',
     });
-    const repo = await loadRepository('features');
+    const repo = await loadRepository('examples/ecommerce/features');
     const features = repo.resolveFeatures({ service: 'recommendation_v1' });
     const rows = Array.from({ length: 150_000 }, (_, i) => ({
       // Some users and products never seen (null features), times across the whole span.

@@ -1,8 +1,8 @@
 /**
  * Differential test of record expressions: for random records (test/support/schema-records.ts)
  * and random well-typed expressions over every operator of the DSL, three implementations
- * must agree on every record — the engines' `registry/expr-eval.ts` (stream and push paths),
- * the reference's own `registry/reference/reference-expr.ts`, and the DuckDB SQL rendering
+ * must agree on every record — the engines' `definitions/expr/expr-eval.ts` (stream and push paths),
+ * the reference's own `reference/reference-expr.ts`, and the DuckDB SQL rendering
  * (`offline/duckdb/sql/render-expr.ts`) run on the records loaded the way exports load them
  * (JSON Lines through `readSourceSql`). Array paths (`items[].x`) are compared per record as
  * the list of element values.
@@ -15,12 +15,12 @@ import { z } from 'zod';
 import { DuckDBClient, toJs } from '../../offline/duckdb/duckdb-client.ts';
 import { readSourceSql } from '../../offline/duckdb/sql/read-source.ts';
 import { renderColumn, renderExpr } from '../../offline/duckdb/sql/render-expr.ts';
-import { formatExpr, type CompareOp, type ExprNode } from '../../registry/expr.ts';
-import { compileExpr, compileFilter, compileMulti } from '../../registry/expr-eval.ts';
-import { inferExprType } from '../../registry/expr-type.ts';
-import { describeZod, type RecordType } from '../../registry/record-schema.ts';
-import { refEval, refKeep, refValues } from '../../registry/reference/reference-expr.ts';
-import type { Scalar } from '../../registry/types.ts';
+import { formatExpr, type CompareOp, type ExprNode } from '../../definitions/expr/expr.ts';
+import { compileExpr, compileFilter, compileMulti } from '../../definitions/expr/expr-eval.ts';
+import { inferExprType } from '../../definitions/expr/expr-type.ts';
+import { describeZod, type RecordType } from '../../definitions/record-schema.ts';
+import { refEval, refKeep, refValues } from '../../reference/reference-expr.ts';
+import type { Scalar } from '../../core/types.ts';
 import { schemaRecord } from '../support/schema-records.ts';
 import { tempDir } from '../support/temp-repo.ts';
 

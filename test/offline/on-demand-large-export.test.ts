@@ -8,10 +8,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { genData } from '../../datagen/index.ts';
+import { genData } from '../../examples/ecommerce/datagen/index.ts';
 import { DuckDBOfflineStore } from '../../offline/duckdb/duckdb-offline-store.ts';
-import { DAY_MS } from '../../registry/duration.ts';
-import { loadRepository } from '../../registry/load.ts';
+import { DAY_MS } from '../../core/duration.ts';
+import { loadRepository } from '../../definitions/load.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'larder-odfv-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -29,7 +29,7 @@ describe('export of on-demand features over many chunks', () => {
       outDir: dir,
       format: 'jsonl',
     });
-    const repo = await loadRepository('features');
+    const repo = await loadRepository('examples/ecommerce/features');
     const store = new DuckDBOfflineStore({ type: 'duckdb', dataDir: dir, home: dir });
     await store.init();
     const rows = Array.from({ length: 300_000 }, (_, i) => ({

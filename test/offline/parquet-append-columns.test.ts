@@ -14,7 +14,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { appendColumns, type AppendColumn } from '../../offline/parquet/append-columns.ts';
 import { decodeStruct, encodeStruct } from '../../offline/parquet/thrift-compact.ts';
-import { Rng } from '../../datagen/rng.ts';
+import { Rng } from '../../examples/ecommerce/datagen/rng.ts';
 import { tempDir } from '../support/temp-repo.ts';
 
 let tmp: { dir: string; cleanup: () => void };

@@ -14,13 +14,13 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { z } from 'zod';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { floatsEqual } from '../../registry/aggregation/index.ts';
-import { DAY_MS, HOUR_MS, MINUTE_MS } from '../../registry/duration.ts';
-import { loadRepository } from '../../registry/load.ts';
-import { referenceFeatures } from '../../registry/reference/index.ts';
-import type { Repository } from '../../registry/repository.ts';
+import { floatsEqual } from '../../aggregation/index.ts';
+import { DAY_MS, HOUR_MS, MINUTE_MS } from '../../core/duration.ts';
+import { loadRepository } from '../../definitions/load.ts';
+import { referenceFeatures } from '../../reference/index.ts';
+import type { Repository } from '../../definitions/repository.ts';
 import { DuckDBOfflineStore } from '../../offline/duckdb/duckdb-offline-store.ts';
-import { TransactionSchema, UserEventSchema } from '../../features/schemas.ts';
+import { TransactionSchema, UserEventSchema } from '../../examples/ecommerce/features/schemas.ts';
 import { userEventRecord, transactionRecord } from '../support/records.ts';
 import { schemaRecord, schemaValue } from '../support/schema-records.ts';
 
@@ -106,7 +106,7 @@ describe.each(CONFIGS)(
       dir = mkdtempSync(join(tmpdir(), 'larder-pit-'));
       mkdirSync(join(dir, 'data/raw/user_events'), { recursive: true });
       mkdirSync(join(dir, 'data/raw/transactions'), { recursive: true });
-      repo = await loadRepository('features');
+      repo = await loadRepository('examples/ecommerce/features');
       store = new DuckDBOfflineStore({
         type: 'duckdb',
         dataDir: join(dir, 'data'),
@@ -240,7 +240,7 @@ describe.each(CONFIGS.filter((c) => c.name !== 'sweep, 7-event partitions, inlin
       dir = mkdtempSync(join(tmpdir(), 'larder-pit-schema-'));
       mkdirSync(join(dir, 'data/raw/user_events'), { recursive: true });
       mkdirSync(join(dir, 'data/raw/transactions'), { recursive: true });
-      repo = await loadRepository('features');
+      repo = await loadRepository('examples/ecommerce/features');
       store = new DuckDBOfflineStore({
         type: 'duckdb',
         dataDir: join(dir, 'data'),

@@ -9,11 +9,11 @@
 import { existsSync, mkdirSync, readdirSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { genData } from '../../datagen/index.ts';
+import { genData } from '../../examples/ecommerce/datagen/index.ts';
 import { DuckDBOfflineStore } from '../../offline/duckdb/duckdb-offline-store.ts';
 import type { ExportSummary } from '../../offline/offline-store.ts';
-import { loadRepository } from '../../registry/load.ts';
-import type { Repository } from '../../registry/repository.ts';
+import { loadRepository } from '../../definitions/load.ts';
+import type { Repository } from '../../definitions/repository.ts';
 import { tempDir } from '../support/temp-repo.ts';
 
 const END = Date.UTC(2024, 5, 1);
@@ -60,7 +60,7 @@ async function exportRows(
 
 beforeAll(async () => {
   tmp = tempDir();
-  repo = await loadRepository('features');
+  repo = await loadRepository('examples/ecommerce/features');
   await genData({
     users: 40,
     products: 25,

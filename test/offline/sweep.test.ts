@@ -15,8 +15,8 @@ import {
   compareCodePoints,
   floatsEqual,
   type AggregationEvent,
-} from '../../registry/aggregation/index.ts';
-import type { AggregationKind, Scalar } from '../../registry/types.ts';
+} from '../../aggregation/index.ts';
+import type { AggregationKind, Scalar } from '../../core/types.ts';
 import type { PassIndex, SweepColumn } from '../../offline/sweep/pass-index.ts';
 import {
   IndexFileError,

@@ -5,9 +5,9 @@
 import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { armCrash } from '../../config/test-crash.ts';
-import { tileExpiresAt } from '../../registry/aggregation/index.ts';
-import { DAY_MS, HOUR_MS, MINUTE_MS } from '../../registry/duration.ts';
-import type { LifetimeWrite, TileWrite } from '../../registry/tiles.ts';
+import { tileExpiresAt } from '../../aggregation/index.ts';
+import { DAY_MS, HOUR_MS, MINUTE_MS } from '../../core/duration.ts';
+import type { LifetimeWrite, TileWrite } from '../../aggregation/tiles.ts';
 import type { OnlineStore, OnlineStoreOptions } from '../../online/online-store.ts';
 import { activity, purchases, TEST_VIEWS, TTL_MS } from './test-views.ts';
 

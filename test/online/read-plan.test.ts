@@ -10,10 +10,10 @@ import {
   evaluateTiles,
   windowHops,
   type AggregationKind,
-} from '../../registry/aggregation/index.ts';
-import { HOUR_MS, MINUTE_MS } from '../../registry/duration.ts';
-import type { FeatureViewSpec } from '../../registry/spec.ts';
-import type { Scalar, ValueType } from '../../registry/types.ts';
+} from '../../aggregation/index.ts';
+import { HOUR_MS, MINUTE_MS } from '../../core/duration.ts';
+import type { FeatureViewSpec } from '../../definitions/spec.ts';
+import type { Scalar, ValueType } from '../../core/types.ts';
 import { readPlan } from '../../online/read-plan.ts';
 import { feature } from './test-views.ts';
 

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HOUR_MS, MINUTE_MS } from '../../registry/duration.ts';
+import { HOUR_MS, MINUTE_MS } from '../../core/duration.ts';
 import { createOnlineStore } from '../../online/create-online-store.ts';
 import type { OnlineStoreOptions } from '../../online/online-store.ts';
 import { keySlot } from '../../online/redis-cluster/key-slot.ts';

@@ -4,7 +4,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import Database from 'better-sqlite3';
-import { HOUR_MS, MINUTE_MS } from '../../registry/duration.ts';
+import { HOUR_MS, MINUTE_MS } from '../../core/duration.ts';
 import { createOnlineStore } from '../../online/create-online-store.ts';
 import { tempDir } from '../support/temp-repo.ts';
 import { onlineStoreConformance } from './online-store-conformance.ts';

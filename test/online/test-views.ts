@@ -1,6 +1,6 @@
-import { DAY_MS, HOUR_MS, MINUTE_MS } from '../../registry/duration.ts';
-import type { FeatureSpec, FeatureViewSpec } from '../../registry/spec.ts';
-import type { AggregationKind, ValueType } from '../../registry/types.ts';
+import { DAY_MS, HOUR_MS, MINUTE_MS } from '../../core/duration.ts';
+import type { FeatureSpec, FeatureViewSpec } from '../../definitions/spec.ts';
+import type { AggregationKind, ValueType } from '../../core/types.ts';
 
 /** A feature spec without input (tests set what they need). */
 export const feature = (

@@ -1,10 +1,10 @@
 import { readFileSync, statSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { LarderError } from '../../registry/errors.ts';
-import { loadRepository } from '../../registry/load.ts';
-import { applyRepository, versioned } from '../../registry/store/apply.ts';
-import { plan } from '../../registry/store/plan.ts';
-import { readRegistry, registryPath } from '../../registry/store/registry-file.ts';
+import { LarderError } from '../../core/errors.ts';
+import { loadRepository } from '../../definitions/load.ts';
+import { applyRepository, versioned } from '../../registry/apply.ts';
+import { plan } from '../../registry/plan.ts';
+import { readRegistry, registryPath } from '../../registry/registry-file.ts';
 import { BASE_REPO, tempDir, tempRepo } from '../support/temp-repo.ts';
 
 const cleanups: (() => void)[] = [];

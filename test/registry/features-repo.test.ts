@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { loadRepository } from '../../registry/load.ts';
-import { DAY_MS, HOUR_MS, MINUTE_MS } from '../../registry/duration.ts';
+import { loadRepository } from '../../definitions/load.ts';
+import { DAY_MS, HOUR_MS, MINUTE_MS } from '../../core/duration.ts';
 
 describe('the e-commerce repository (features/)', async () => {
-  const repo = await loadRepository('features');
+  const repo = await loadRepository('examples/ecommerce/features');
 
   it('defines the spec objects', () => {
     expect([...repo.entities.keys()].sort()).toEqual(['product', 'user']);

@@ -4,11 +4,11 @@
  * the wrong type, naming the view, the feature, the input and the file and line.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { DefinitionError } from '../../registry/errors.ts';
-import { loadRepository } from '../../registry/load.ts';
-import { smokeRows, smokeTestOnDemand } from '../../registry/on-demand-smoke.ts';
-import { applyRepository } from '../../registry/store/apply.ts';
-import { readRegistry } from '../../registry/store/registry-file.ts';
+import { DefinitionError } from '../../core/errors.ts';
+import { loadRepository } from '../../definitions/load.ts';
+import { smokeRows, smokeTestOnDemand } from '../../definitions/on-demand-smoke.ts';
+import { applyRepository } from '../../registry/apply.ts';
+import { readRegistry } from '../../registry/registry-file.ts';
 import { BASE_REPO, tempDir, tempRepo } from '../support/temp-repo.ts';
 
 const cleanups: (() => void)[] = [];
@@ -102,7 +102,7 @@ describe('on-demand smoke test at plan/apply', () => {
       ),
     );
     expect(err).toBeNull();
-    const features = await loadRepository('features');
+    const features = await loadRepository('examples/ecommerce/features');
     expect(features.onDemandViews.size).toBe(3);
     expect(() => smokeTestOnDemand(features)).not.toThrow();
   });

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { DefinitionError } from '../../registry/errors.ts';
-import { loadRepository } from '../../registry/load.ts';
+import { DefinitionError } from '../../core/errors.ts';
+import { loadRepository } from '../../definitions/load.ts';
 import { BASE_REPO, tempRepo } from '../support/temp-repo.ts';
 
 const cleanups: (() => void)[] = [];

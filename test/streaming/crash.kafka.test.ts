@@ -14,7 +14,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { OnlineStoreConfig } from '../../config/config.ts';
 import { createOnlineStore } from '../../online/create-online-store.ts';
 import type { OnlineStore } from '../../online/online-store.ts';
-import type { Repository } from '../../registry/repository.ts';
+import type { Repository } from '../../definitions/repository.ts';
 import { startRedisCluster, type LocalRedisCluster } from '../support/redis-cluster.ts';
 import { tempDir } from '../support/temp-repo.ts';
 import {

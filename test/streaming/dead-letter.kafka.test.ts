@@ -20,7 +20,9 @@ afterEach(async () => {
 });
 
 const txType = avro.Type.forSchema(
-  JSON.parse(readFileSync('features/avro/transactions.avsc', 'utf8')) as avro.Schema,
+  JSON.parse(
+    readFileSync('examples/ecommerce/features/avro/transactions.avsc', 'utf8'),
+  ) as avro.Schema,
 );
 const wire = (value: unknown, magic = 0): Buffer => {
   const head = Buffer.alloc(5);

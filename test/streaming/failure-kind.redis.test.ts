@@ -6,7 +6,7 @@ import { createServer } from 'node:net';
 import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import { isPermanentReply } from '../../online/redis/redis-errors.ts';
-import { LarderError } from '../../registry/errors.ts';
+import { LarderError } from '../../core/errors.ts';
 import { failureKind, failureText } from '../../streaming/failure-kind.ts';
 import { REDIS_URL } from './stream-fixture.ts';
 

@@ -11,7 +11,7 @@ import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createOnlineStore } from '../../online/create-online-store.ts';
 import type { OnlineStore, StreamBatch } from '../../online/online-store.ts';
-import { LarderError } from '../../registry/errors.ts';
+import { LarderError } from '../../core/errors.ts';
 import { inspectDlq } from '../../streaming/dlq-tools.ts';
 import { serveStreamMetrics } from '../../streaming/stream-metrics.ts';
 import { userEventRecord } from '../support/records.ts';

@@ -7,8 +7,8 @@
  */
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
-import { EVENT_TYPES } from '../../features/schemas.ts';
-import { conformToSchema } from '../../registry/source-record.ts';
+import { EVENT_TYPES } from '../../examples/ecommerce/features/schemas.ts';
+import { conformToSchema } from '../../definitions/source-record.ts';
 import {
   createTestTopics,
   expectReferenceValues,

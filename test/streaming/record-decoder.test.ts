@@ -2,12 +2,12 @@ import { createServer, type Server } from 'node:http';
 import { readFileSync } from 'node:fs';
 import avro from 'avsc';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TransactionSchema, UserEventSchema } from '../../features/schemas.ts';
-import { LarderError } from '../../registry/errors.ts';
+import { TransactionSchema, UserEventSchema } from '../../examples/ecommerce/features/schemas.ts';
+import { LarderError } from '../../core/errors.ts';
 import { createAvroSchemas } from '../../streaming/avro-schemas.ts';
 import { createRecordDecoder } from '../../streaming/record-decoder.ts';
 
-const schemaText = readFileSync('features/avro/transactions.avsc', 'utf8');
+const schemaText = readFileSync('examples/ecommerce/features/avro/transactions.avsc', 'utf8');
 const type = avro.Type.forSchema(JSON.parse(schemaText) as avro.Schema);
 const tx = {
   transactionId: 't1',
@@ -51,7 +51,7 @@ const decoder = (registryUrl: string | undefined, encoding: 'json' | 'avro' = 'a
     schema: TransactionSchema,
     avro: createAvroSchemas({
       registryUrl,
-      root: 'features',
+      root: 'examples/ecommerce/features',
       avscFiles: { transactions: 'avro/transactions.avsc' },
     }),
     joinKeyFields: new Set(['userId']),
@@ -134,7 +134,7 @@ describe('record decoder', () => {
       source: 'user_events',
       encoding: 'json',
       schema: UserEventSchema,
-      avro: createAvroSchemas({ root: 'features', avscFiles: {} }),
+      avro: createAvroSchemas({ root: 'examples/ecommerce/features', avscFiles: {} }),
       joinKeyFields: new Set(['userId']),
     });
     const event = {
@@ -214,7 +214,9 @@ describe('record decoder', () => {
       });
       expect(await d(Buffer.concat([head, body]))).toEqual({ ok: true, record: tx });
       // Writer v0 of events: no userId, no context.referrer (optional in the reader: null).
-      const events = JSON.parse(readFileSync('features/avro/events.avsc', 'utf8')) as {
+      const events = JSON.parse(
+        readFileSync('examples/ecommerce/features/avro/events.avsc', 'utf8'),
+      ) as {
         fields: { name: string; type: unknown }[];
       };
       const v0 = {
@@ -242,7 +244,7 @@ describe('record decoder', () => {
         schema: UserEventSchema,
         avro: createAvroSchemas({
           registryUrl: `http://127.0.0.1:${(registry.address() as { port: number }).port}`,
-          root: 'features',
+          root: 'examples/ecommerce/features',
           avscFiles: { user_events: 'avro/events.avsc' },
         }),
         joinKeyFields: new Set(['userId']),

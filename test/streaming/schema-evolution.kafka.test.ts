@@ -114,7 +114,9 @@ describe('stream worker: schema evolution', () => {
     const repo = await loadFeatures();
     const topics = await createTestTopics(1);
     cleanups.push(topics.cleanup);
-    const reader = JSON.parse(readFileSync('features/avro/events.avsc', 'utf8')) as {
+    const reader = JSON.parse(
+      readFileSync('examples/ecommerce/features/avro/events.avsc', 'utf8'),
+    ) as {
       fields: { name: string; type: unknown }[];
     };
     const contextOf = (f: { type: unknown }) => f.type as { fields: { name: string }[] };

@@ -6,14 +6,18 @@
 import { randomUUID } from 'node:crypto';
 import { Kafka, logLevel, type Admin } from 'kafkajs';
 import { expect } from 'vitest';
-import { generateRecords, produceToKafka, type GeneratedRecord } from '../../datagen/index.ts';
+import {
+  generateRecords,
+  produceToKafka,
+  type GeneratedRecord,
+} from '../../examples/ecommerce/datagen/index.ts';
 import { createOnlineStore } from '../../online/create-online-store.ts';
 import type { OnlineStore } from '../../online/online-store.ts';
-import { floatsEqual } from '../../registry/aggregation/index.ts';
-import { loadRepository } from '../../registry/load.ts';
-import { referenceFeatures } from '../../registry/reference/index.ts';
-import type { Repository } from '../../registry/repository.ts';
-import { encodeEntityKey } from '../../registry/tiles.ts';
+import { floatsEqual } from '../../aggregation/index.ts';
+import { loadRepository } from '../../definitions/load.ts';
+import { referenceFeatures } from '../../reference/index.ts';
+import type { Repository } from '../../definitions/repository.ts';
+import { encodeEntityKey } from '../../aggregation/tiles.ts';
 import { StreamWorker, type StreamWorkerOptions } from '../../streaming/stream-worker.ts';
 
 export const BROKERS = [process.env.LARDER_KAFKA_BROKERS ?? '127.0.0.1:9092'];
@@ -165,7 +169,8 @@ export async function waitConsumed(
   }
 }
 
-export const loadFeatures = (): Promise<Repository> => loadRepository('features');
+export const loadFeatures = (): Promise<Repository> =>
+  loadRepository('examples/ecommerce/features');
 
 /** Online reads at h.t == the reference evaluator, every stored feature of recommendation_v1, every user and product. */
 export async function expectReferenceValues(

@@ -3,14 +3,14 @@
  * window of their source's views and than the TTL of those views' lifetime features.
  */
 import { describe, expect, it } from 'vitest';
-import { DAY_MS } from '../../registry/duration.ts';
-import { loadRepository } from '../../registry/load.ts';
+import { DAY_MS } from '../../core/duration.ts';
+import { loadRepository } from '../../definitions/load.ts';
 import { createAvroSchemas } from '../../streaming/avro-schemas.ts';
 import { streamSources } from '../../streaming/stream-source.ts';
 
 describe('the too-old cutoff of a stream source', () => {
   it('is the largest of its views’ windows and of the TTLs of views with lifetime features', async () => {
-    const repo = await loadRepository('features');
+    const repo = await loadRepository('examples/ecommerce/features');
     const byName = new Map(
       [
         ...streamSources(repo, {

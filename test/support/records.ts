@@ -1,5 +1,5 @@
 /**
- * E-commerce records (the shapes of `features/avro/`) for tests, with the fields no feature
+ * E-commerce records (the shapes of `examples/ecommerce/features/avro/`) for tests, with the fields no feature
  * reads (session, user agent, IP, currency, payment method) filled in.
  *
  * @example

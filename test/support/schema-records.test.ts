@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { TransactionSchema, UserEventSchema } from '../../features/schemas.ts';
+import { TransactionSchema, UserEventSchema } from '../../examples/ecommerce/features/schemas.ts';
 import { schemaRecord, timestampsIn } from './schema-records.ts';
 
 const LOOSE = z.object({

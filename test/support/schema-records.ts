@@ -125,7 +125,7 @@ function arrayLengths(
   ];
 }
 
-/** An arbitrary of values of any zod schema a source may use (see registry/record-schema.ts). */
+/** An arbitrary of values of any zod schema a source may use (see definitions/record-schema.ts). */
 export function schemaValue(
   schema: z.ZodTypeAny,
   options: SchemaRecordOptions = {},

@@ -43,7 +43,7 @@ const shot = (name: string) => page.screenshot({ path: join(CACHE, name), fullPa
 
 beforeAll(async () => {
   await waitForChromium(100_000);
-  s = await serveRepo('features');
+  s = await serveRepo('examples/ecommerce/features');
   s.ctx.state.swap({ ...s.ctx.state.current, models: await loadModelSet(s.repo) });
   const push = await s.app.inject({ method: 'POST', url: '/push', payload: UI_PUSH });
   expect(push.statusCode, push.body).toBe(200);

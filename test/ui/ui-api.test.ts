@@ -1,8 +1,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HOUR_MS, MINUTE_MS } from '../../registry/duration.ts';
-import { nextRegistry, setWatermarks, writeRegistry } from '../../registry/store/registry-file.ts';
+import { HOUR_MS, MINUTE_MS } from '../../core/duration.ts';
+import { nextRegistry, setWatermarks, writeRegistry } from '../../registry/registry-file.ts';
 import { serveRepo, T0, type Served } from '../api/serve-fixture.ts';
 import { UI_PUSH } from './ui-data.ts';
 
@@ -16,7 +16,7 @@ const get = async (url: string) => {
 };
 
 beforeAll(async () => {
-  s = await serveRepo('features');
+  s = await serveRepo('examples/ecommerce/features');
   writeRegistry(s.home, nextRegistry(null, s.repo.specs(), s.repo.root));
   await setWatermarks(s.home, { user_purchases: T0 - 2 * HOUR_MS });
   const push = await s.app.inject({ method: 'POST', url: '/push', payload: UI_PUSH });

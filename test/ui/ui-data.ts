@@ -1,5 +1,5 @@
 /** Clickstream pushed by the dashboard tests, with known sessions, products and event times. */
-import { MINUTE_MS } from '../../registry/duration.ts';
+import { MINUTE_MS } from '../../core/duration.ts';
 import { columns, event } from '../api/ecommerce-data.ts';
 
 const inSession = (e: Record<string, unknown>, sessionId: string) => ({ ...e, sessionId });

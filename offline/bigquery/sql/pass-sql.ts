@@ -11,10 +11,10 @@
  *   by (ts, events before rows, id, v), null once `t - ts > TTL`.
  * Result CTE `p<i>_out(__rid, <feature cols>)`, one row per entity row with non-null keys.
  */
-import { exprPaths, splitArrayPath, type ExprNode } from '../../../registry/expr.ts';
-import { LarderError } from '../../../registry/errors.ts';
-import type { FeatureSpec } from '../../../registry/spec.ts';
-import type { ValueType } from '../../../registry/types.ts';
+import { exprPaths, splitArrayPath, type ExprNode } from '../../../definitions/expr/expr.ts';
+import { LarderError } from '../../../core/errors.ts';
+import type { FeatureSpec } from '../../../definitions/spec.ts';
+import type { ValueType } from '../../../core/types.ts';
 import type { Pass, PassFeature } from '../../duckdb/sql/feature-pass.ts';
 import { bqIdent } from './bq-sql.ts';
 import { renderBqExpr } from './render-expr.ts';

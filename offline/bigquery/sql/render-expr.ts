@@ -1,5 +1,5 @@
 /**
- * Renders a record expression (registry/expr.ts) as BigQuery Standard SQL over a table whose
+ * Renders a record expression (definitions/expr/expr.ts) as BigQuery Standard SQL over a table whose
  * columns are the source record's top-level fields, with the same semantics as the DuckDB
  * renderer and `compileExpr`:
  * - a map field is an `ARRAY<STRUCT<key STRING, value STRING>>`: `properties.productId` →
@@ -13,8 +13,8 @@
  * @example
  * renderBqExpr(schema, col('properties.price').toNumber().node)
  */
-import type { ExprNode } from '../../../registry/expr.ts';
-import type { RecordType } from '../../../registry/record-schema.ts';
+import type { ExprNode } from '../../../definitions/expr/expr.ts';
+import type { RecordType } from '../../../definitions/record-schema.ts';
 import {
   renderColumnWith,
   renderExprWith,
@@ -23,7 +23,7 @@ import {
 import { bqIdent, bqString } from './bq-sql.ts';
 
 /**
- * Same pattern as `decimalToNumber` in registry/expr-eval.ts (RE2 syntax), with the number
+ * Same pattern as `decimalToNumber` in definitions/expr/expr-eval.ts (RE2 syntax), with the number
  * (without the surrounding whitespace) as the one capturing group `REGEXP_EXTRACT` returns.
  */
 const DECIMAL = String.raw`^[ \t\n\r\f]*([+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?)[ \t\n\r\f]*$`;

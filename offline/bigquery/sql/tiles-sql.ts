@@ -9,9 +9,9 @@
  * - `last`: the newest event per tile (ts, then id, then value, descending) with `ROW_NUMBER()`;
  * - `mode`: per (key, hop, value) summed weights, folded into a JSON object string.
  */
-import { LarderError } from '../../../registry/errors.ts';
-import type { ExprNode } from '../../../registry/expr.ts';
-import type { FeatureSpec } from '../../../registry/spec.ts';
+import { LarderError } from '../../../core/errors.ts';
+import type { ExprNode } from '../../../definitions/expr/expr.ts';
+import type { FeatureSpec } from '../../../definitions/spec.ts';
 import { featuresByHop, type Pass } from '../../duckdb/sql/feature-pass.ts';
 import { bqIdent } from './bq-sql.ts';
 import { arrayOf, hopOf, S } from './pass-sql.ts';

@@ -1,6 +1,6 @@
 /** DuckDB types for record schemas: map → MAP(VARCHAR, …), record → STRUCT, array → LIST. */
-import type { FieldType, RecordType } from '../../../registry/record-schema.ts';
-import type { ValueType } from '../../../registry/types.ts';
+import type { FieldType, RecordType } from '../../../definitions/record-schema.ts';
+import type { ValueType } from '../../../core/types.ts';
 import { ident } from '../duckdb-client.ts';
 
 const SCALAR: Record<ValueType, string> = {

@@ -13,11 +13,11 @@
  * - mode: see {@link modeSql}: per-hop tiles of weights joined by hop range, plus the raw events
  *   of the current partial hop.
  */
-import { splitArrayPath, exprPaths, type ExprNode } from '../../../registry/expr.ts';
-import { inferExprType } from '../../../registry/expr-type.ts';
-import { LarderError } from '../../../registry/errors.ts';
-import type { RecordType } from '../../../registry/record-schema.ts';
-import type { FeatureSpec, FeatureViewSpec } from '../../../registry/spec.ts';
+import { splitArrayPath, exprPaths, type ExprNode } from '../../../definitions/expr/expr.ts';
+import { inferExprType } from '../../../definitions/expr/expr-type.ts';
+import { LarderError } from '../../../core/errors.ts';
+import type { RecordType } from '../../../definitions/record-schema.ts';
+import type { FeatureSpec, FeatureViewSpec } from '../../../definitions/spec.ts';
 import { ident } from '../duckdb-client.ts';
 import { sqlValueType } from './column-types.ts';
 import { renderExpr } from './render-expr.ts';

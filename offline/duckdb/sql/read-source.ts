@@ -14,7 +14,7 @@ import {
   int64RangeMessage,
   type FieldType,
   type RecordType,
-} from '../../../registry/record-schema.ts';
+} from '../../../definitions/record-schema.ts';
 import { ident, sqlString } from '../duckdb-client.ts';
 import { jsonStructure, sqlType } from './column-types.ts';
 

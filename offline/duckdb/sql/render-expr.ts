@@ -1,5 +1,5 @@
 /**
- * Renders a record expression (registry/expr.ts) as DuckDB SQL over a table whose columns are
+ * Renders a record expression (definitions/expr/expr.ts) as DuckDB SQL over a table whose columns are
  * the source record's top-level fields. Semantics match `compileExpr`: SQL's three-valued
  * logic, `properties.productId` is a map lookup (NULL when absent), `toNumber` accepts only a
  * plain decimal string (TRY_CAST alone would also take `inf`, `nan`, `1_000`).
@@ -7,8 +7,8 @@
  * Array paths (`orderItems[].category`) read the element column named by `unnested`: the
  * caller unnests the array (`UNNEST("orderItems") AS __item`).
  */
-import type { ExprNode } from '../../../registry/expr.ts';
-import type { RecordType } from '../../../registry/record-schema.ts';
+import type { ExprNode } from '../../../definitions/expr/expr.ts';
+import type { RecordType } from '../../../definitions/record-schema.ts';
 import {
   renderColumnWith,
   renderExprWith,
@@ -16,7 +16,7 @@ import {
 } from '../../sql/render-expr-core.ts';
 import { ident, sqlString } from '../duckdb-client.ts';
 
-/** Same pattern as `decimalToNumber` in registry/expr-eval.ts. */
+/** Same pattern as `decimalToNumber` in definitions/expr/expr-eval.ts. */
 const DECIMAL = String.raw`^[ \t\n\r\f]*[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?[ \t\n\r\f]*$`;
 
 export interface RenderOptions {

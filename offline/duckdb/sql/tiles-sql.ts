@@ -3,11 +3,11 @@
  * windowed feature with that hop size, and per entity key the lifetime `last` states as of
  * `end`, each encoded as the aggregation library's JSON state (`to_json` in SQL, JSON.parse here).
  */
-import type { FeatureSpec } from '../../../registry/spec.ts';
+import type { FeatureSpec } from '../../../definitions/spec.ts';
 import { ident } from '../duckdb-client.ts';
 import { featuresByHop, type Pass } from './feature-pass.ts';
 import { renderExpr } from './render-expr.ts';
-import { splitArrayPath, exprPaths, type ExprNode } from '../../../registry/expr.ts';
+import { splitArrayPath, exprPaths, type ExprNode } from '../../../definitions/expr/expr.ts';
 
 export interface TilesQuery {
   /** null for the lifetime query. */

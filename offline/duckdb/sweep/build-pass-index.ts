@@ -8,10 +8,10 @@
  * Keys are split into partitions of contiguous codes holding at most `partitionEvents` events
  * each, so the sweep's memory is bounded however large the source is (DuckDB's sort spills).
  */
-import { compareCodePoints } from '../../../registry/aggregation/index.ts';
-import type { ExprNode } from '../../../registry/expr.ts';
-import { inferExprType } from '../../../registry/expr-type.ts';
-import { LarderError } from '../../../registry/errors.ts';
+import { compareCodePoints } from '../../../aggregation/index.ts';
+import type { ExprNode } from '../../../definitions/expr/expr.ts';
+import { inferExprType } from '../../../definitions/expr/expr-type.ts';
+import { LarderError } from '../../../core/errors.ts';
 import type { PassIndex, SweepColumn } from '../../sweep/pass-index.ts';
 import type { DuckDBClient } from '../duckdb-client.ts';
 import { ident } from '../duckdb-client.ts';

@@ -30,7 +30,7 @@ import {
   statSync,
 } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { writeFileAtomic } from '../../../registry/write-file-atomic.ts';
+import { writeFileAtomic } from '../../../core/write-file-atomic.ts';
 import {
   fits,
   IndexFileError,

@@ -6,7 +6,7 @@
  * codes into a dictionary that is also a DuckDB table, so SQL can decode them when writing the
  * output).
  */
-import type { AggregationKind, ValueType } from '../../../registry/types.ts';
+import type { AggregationKind, ValueType } from '../../../core/types.ts';
 import type { SweepPool } from '../../sweep/sweep-pool.ts';
 import {
   encodeColumn,

@@ -1,0 +1,93 @@
+/**
+ * The reference evaluator: the spec's "Window semantics" section transcribed as naively as
+ * possible (filter the events, then reduce), independent of the aggregators and tiles. Tests and
+ * the offline-store property tests compare every engine against it. Not for production use: it
+ * rescans every event on every call.
+ */
+import type { Scalar } from '../core/types.ts';
+import type { AggregationEvent, AggregationKind } from './aggregator.ts';
+import { compareCodePoints } from './compare-code-points.ts';
+import { compareScalars } from './compare-scalars.ts';
+
+/** Null, and the non-finite numbers JSON records cannot carry, are "no value". */
+function hasValue(e: AggregationEvent): e is AggregationEvent & { value: Scalar } {
+  return e.value !== null && !(typeof e.value === 'number' && !Number.isFinite(e.value));
+}
+
+function numbers(kind: string, events: AggregationEvent[]): number[] {
+  return events.map((e) => {
+    if (typeof e.value !== 'number') throw new TypeError(`${kind} aggregates numbers`);
+    return e.value;
+  });
+}
+
+/** Newest first: greatest ts, then greatest id by code point, then greatest value. */
+function newestFirst(
+  a: AggregationEvent & { value: Scalar },
+  b: AggregationEvent & { value: Scalar },
+) {
+  return b.ts - a.ts || compareCodePoints(b.id, a.id) || compareScalars(b.value, a.value);
+}
+
+/**
+ * A windowed aggregation at `t` straight from the spec: keep events with
+ * `(floor(t/H) - W/H + 1) * H <= ts <= t`, then count / sum / avg / min / max / last / mode them.
+ */
+export function bruteForceWindow(
+  kind: AggregationKind,
+  events: readonly AggregationEvent[],
+  t: number,
+  windowMs: number,
+  hopMs: number,
+): Scalar | null {
+  const c = Math.floor(t / hopMs);
+  const start = (c - windowMs / hopMs + 1) * hopMs;
+  const inWindow = events.filter((e) => start <= e.ts && e.ts <= t);
+  if (kind === 'count') return inWindow.length;
+
+  const present = inWindow.filter(hasValue);
+  switch (kind) {
+    case 'sum':
+      return numbers(kind, present).reduce((s, v) => s + v, 0);
+    case 'avg':
+      if (present.length === 0) return null;
+      return numbers(kind, present).reduce((s, v) => s + v, 0) / present.length;
+    case 'min':
+      return present.length === 0 ? null : present.map((e) => e.value).sort(compareScalars)[0]!;
+    case 'max':
+      return present.length === 0
+        ? null
+        : present.map((e) => e.value).sort((a, b) => compareScalars(b, a))[0]!;
+    case 'last':
+      return present.length === 0 ? null : [...present].sort(newestFirst)[0]!.value;
+    case 'mode': {
+      const totals = new Map<string, number>();
+      for (const e of present)
+        totals.set(String(e.value), (totals.get(String(e.value)) ?? 0) + (e.weight ?? 1));
+      const ranked = [...totals].sort(([va, wa], [vb, wb]) =>
+        wb !== wa ? wb - wa : compareCodePoints(va, vb),
+      );
+      return ranked.length === 0 ? null : ranked[0]![0];
+    }
+    default:
+      throw new RangeError(`unknown aggregation "${String(kind)}"`);
+  }
+}
+
+/**
+ * A lifetime `last` feature at `t`: the newest non-null value among events with `ts <= t`
+ * (ties as for `last`), or null when there is none or it is older than the TTL (`t - ts > ttl`).
+ * The TTL is measured from that newest non-null event (what a `last` state can know).
+ */
+export function bruteForceLifetime(
+  events: readonly AggregationEvent[],
+  t: number,
+  ttlMs: number,
+): Scalar | null {
+  const newest = events
+    .filter((e) => e.ts <= t)
+    .filter(hasValue)
+    .sort(newestFirst)[0];
+  if (newest === undefined || t - newest.ts > ttlMs) return null;
+  return newest.value;
+}

@@ -1,0 +1,41 @@
+/**
+ * Larder's definitions DSL: what feature repositories import.
+ *
+ * @example
+ * import { entity, col, count, featureView } from 'larder';
+ */
+export { entity, type EntityDef } from './dsl/entity.ts';
+export {
+  batchSource,
+  streamSource,
+  pushSource,
+  topicEnvVar,
+  type BatchSourceDef,
+  type StreamSourceDef,
+  type PushSourceDef,
+} from './dsl/sources.ts';
+export {
+  count,
+  sum,
+  avg,
+  min,
+  max,
+  last,
+  mode,
+  type FeatureDef,
+  type WindowOptions,
+} from './dsl/features.ts';
+export { featureView, type FeatureViewDef } from './dsl/feature-view.ts';
+export {
+  onDemandFeatureView,
+  feature,
+  requestField,
+  rowwise,
+  type OnDemandFeatureViewDef,
+  type OdfvContext,
+} from './dsl/on-demand.ts';
+export { featureService, select, type FeatureServiceDef } from './dsl/feature-service.ts';
+export { model, experiment, type ModelDef, type ExperimentDef } from './dsl/model.ts';
+export { col, lit, and, or, not, Expr, type ExprNode } from './expr/expr.ts';
+export { DAY_MS, HOUR_MS, MINUTE_MS } from '../core/duration.ts';
+export type { ValueType, Scalar } from '../core/types.ts';

@@ -1,0 +1,134 @@
+/**
+ * The applied registry: one JSON file, `$LARDER_HOME/registry.json`. Every object carries a
+ * version (bumped on each change) and a content hash. Writes go through a lock file and an
+ * atomic rename, so concurrent `apply` runs serialize and readers never see a torn file.
+ */
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  statSync,
+} from 'node:fs';
+import { join } from 'node:path';
+import { LarderError } from '../core/errors.ts';
+import { objectKey, type ObjectSpec } from '../definitions/spec.ts';
+import { writeFileAtomic } from '../core/write-file-atomic.ts';
+import { contentHash } from './canonical.ts';
+
+export interface StoredObject {
+  spec: ObjectSpec;
+  version: number;
+  hash: string;
+  updatedAt: string;
+}
+
+export interface RegistryFile {
+  format: 1;
+  /** Bumped on every apply that changes something. */
+  version: number;
+  appliedAt: string;
+  /** Absolute path of the feature repository that was applied. */
+  repo: string;
+  objects: Record<string, StoredObject>;
+  /** Materialization watermarks per feature view (epoch ms), kept by `materialize`. */
+  watermarks: Record<string, number>;
+}
+
+export const registryPath = (home: string): string => join(home, 'registry.json');
+
+export function readRegistry(home: string): RegistryFile | null {
+  const p = registryPath(home);
+  if (!existsSync(p)) return null;
+  try {
+    return JSON.parse(readFileSync(p, 'utf8')) as RegistryFile;
+  } catch (e) {
+    throw new LarderError(
+      'LARDER_REGISTRY_NOT_APPLIED',
+      `the registry file ${p} is not valid JSON`,
+      { hint: 'restore it from backup or re-run `larder apply`', cause: e },
+    );
+  }
+}
+
+const LOCK_STALE_MS = 30_000;
+
+/** Runs `fn` holding `$LARDER_HOME/registry.lock` (waits up to `timeoutMs` for another holder). */
+export async function withRegistryLock<T>(
+  home: string,
+  fn: () => T | Promise<T>,
+  timeoutMs = 15_000,
+): Promise<T> {
+  mkdirSync(home, { recursive: true });
+  const lock = join(home, 'registry.lock');
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      closeSync(openSync(lock, 'wx'));
+      break;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      try {
+        if (Date.now() - statSync(lock).mtimeMs > LOCK_STALE_MS) rmSync(lock, { force: true });
+      } catch {
+        // the holder released it meanwhile
+      }
+      if (Date.now() > deadline) {
+        throw new LarderError('LARDER_REGISTRY_LOCKED', `another larder process holds ${lock}`, {
+          hint: 'wait for it to finish, or delete the lock file if no larder process is running',
+        });
+      }
+      await new Promise((r) => setTimeout(r, 20 + Math.random() * 30));
+    }
+  }
+  try {
+    return await fn();
+  } finally {
+    rmSync(lock, { force: true });
+  }
+}
+
+export function writeRegistry(home: string, file: RegistryFile): void {
+  writeFileAtomic(registryPath(home), `${JSON.stringify(file, null, 2)}\n`);
+}
+
+/** The registry after applying `specs` on top of `current` (versions bumped where the hash changed). */
+export function nextRegistry(
+  current: RegistryFile | null,
+  specs: readonly ObjectSpec[],
+  repo: string,
+  now = new Date(),
+): RegistryFile {
+  const objects: Record<string, StoredObject> = {};
+  for (const spec of specs) {
+    const key = objectKey(spec);
+    const hash = contentHash(spec);
+    const prev = current?.objects[key];
+    objects[key] =
+      prev && prev.hash === hash
+        ? prev
+        : { spec, hash, version: (prev?.version ?? 0) + 1, updatedAt: now.toISOString() };
+  }
+  return {
+    format: 1,
+    version: (current?.version ?? 0) + 1,
+    appliedAt: now.toISOString(),
+    repo,
+    objects,
+    watermarks: current?.watermarks ?? {},
+  };
+}
+
+/** Updates materialization watermarks under the lock. */
+export async function setWatermarks(home: string, marks: Record<string, number>): Promise<void> {
+  await withRegistryLock(home, () => {
+    const cur = readRegistry(home);
+    if (!cur)
+      throw new LarderError('LARDER_REGISTRY_NOT_APPLIED', 'no registry yet', {
+        hint: 'run `larder apply` first',
+      });
+    writeRegistry(home, { ...cur, watermarks: { ...cur.watermarks, ...marks } });
+  });
+}

@@ -1,0 +1,260 @@
+/**
+ * Online retrieval: Feast's `get_online_features` over Larder's online store. Validates the
+ * column-wise entity rows, deduplicates entity keys per group of views sharing join keys, reads
+ * every needed view in ONE `readMany`, runs the on-demand transforms column-wise, and returns
+ * Feast's column-wise response (join keys and request fields first, then features).
+ */
+import { featurePlan, type FeaturePlan, type FeatureRef } from './feature-plan.ts';
+import { LarderError } from '../core/errors.ts';
+import { evaluateOnDemand } from '../definitions/on-demand-eval.ts';
+import type { Repository } from '../definitions/repository.ts';
+import type { ValueType } from '../core/types.ts';
+import type {
+  FeatureStatus,
+  OnlineStore,
+  ReadRequest,
+  ReadResult,
+} from '../online/online-store.ts';
+
+/** A request as Feast's feature server takes it, already shape-checked. */
+export interface OnlineFeaturesRequest {
+  ref: FeatureRef;
+  /** Column-wise entity rows: join keys and request-data fields, all of one length. */
+  entities: Readonly<Record<string, readonly unknown[]>>;
+  fullFeatureNames: boolean;
+  /** Evaluation time, epoch ms (default: now). */
+  t?: number;
+}
+
+/** One output column: a value, a status and an event time (epoch ms, null = none) per row. */
+export interface OnlineColumn {
+  name: string;
+  /** Value type, null for a request-data column passed through. */
+  type: ValueType | null;
+  values: unknown[];
+  statuses: FeatureStatus[];
+  eventTs: (number | null)[];
+}
+
+export interface OnlineFeaturesResponse {
+  columns: OnlineColumn[];
+}
+
+/** What retrieval needs from its surroundings. */
+export interface RetrievalContext {
+  repo: Repository;
+  store: Pick<OnlineStore, 'readMany'>;
+  maxEntityRows: number;
+  /** Called with the store's read time in ms (metrics). */
+  onStoreRead?: (ms: number) => void;
+}
+
+const bad = (field: string, message: string, hint?: string): LarderError =>
+  new LarderError('LARDER_BAD_REQUEST', message, hint ? { hint, field } : { field });
+
+function checkType(v: unknown, type: ValueType): boolean {
+  switch (type) {
+    case 'string':
+      return typeof v === 'string';
+    case 'int64':
+      return Number.isSafeInteger(v);
+    case 'float64':
+      return typeof v === 'number';
+    case 'bool':
+      return typeof v === 'boolean';
+  }
+}
+
+function checkColumns(plan: FeaturePlan, req: OnlineFeaturesRequest, max: number): number {
+  let n = -1;
+  let first = '';
+  for (const name in req.entities) {
+    const col = req.entities[name]!;
+    const keyType = plan.joinKeyTypes.get(name);
+    const fieldType = plan.requestFields.get(name);
+    if (keyType === undefined && fieldType === undefined) {
+      throw bad(
+        `entities.${name}`,
+        `"${name}" is neither a join key nor a request field of the requested features`,
+        `expected: ${[...plan.joinKeyTypes.keys(), ...plan.requestFields.keys()].join(', ')}`,
+      );
+    }
+    if (n < 0) {
+      n = col.length;
+      first = name;
+    } else if (col.length !== n) {
+      throw bad(
+        `entities.${name}`,
+        `ragged entity columns: "${name}" has ${col.length} values but "${first}" has ${n}`,
+        'every column of "entities" holds one value per entity row',
+      );
+    }
+    const type = (keyType ?? fieldType)!;
+    for (let i = 0; i < col.length; i++) {
+      const v = col[i];
+      if (v === null && keyType === undefined) continue;
+      if (!checkType(v, type)) {
+        throw bad(
+          `entities.${name}[${i}]`,
+          `${JSON.stringify(v) ?? 'undefined'} is not a valid ${type} for "${name}"`,
+          keyType
+            ? `join key "${name}" takes ${type} values`
+            : `request field "${name}" is ${type}`,
+        );
+      }
+    }
+  }
+  for (const k of plan.joinKeyTypes.keys())
+    if (!(k in req.entities))
+      throw bad(`entities.${k}`, `missing join key "${k}"`, `add "${k}": [...] to "entities"`);
+  for (const k of plan.requestFields.keys())
+    if (!(k in req.entities))
+      throw bad(`entities.${k}`, `missing request field "${k}"`, `add "${k}": [...] to "entities"`);
+  if (n < 0) n = 0;
+  if (n > max)
+    throw bad('entities', `too many entity rows: ${n} (at most ${max})`, 'split the request');
+  return n;
+}
+
+/**
+ * Reads features for column-wise entity rows.
+ *
+ * @example
+ * const res = await getOnlineFeatures(
+ *   { repo, store, maxEntityRows: 1000 },
+ *   { ref: { service: 'recommendation_v1' }, entities: { user_id: ['u1'], product_id: ['p1'] }, fullFeatureNames: false },
+ * );
+ * res.columns.map((c) => c.name); // ['user_id', 'product_id', 'page_views_1h', ...]
+ */
+export async function getOnlineFeatures(
+  ctx: RetrievalContext,
+  req: OnlineFeaturesRequest,
+): Promise<OnlineFeaturesResponse> {
+  const plan = featurePlan(ctx.repo, req.ref, req.fullFeatureNames);
+  const n = checkColumns(plan, req, ctx.maxEntityRows);
+  const t = req.t ?? Date.now();
+
+  // Dedupe entity keys per key group: rowIndex[g][i] = position of row i's key in keys[g].
+  const groupKeys: string[][] = [];
+  const rowIndex: Int32Array[] = [];
+  for (const g of plan.groups) {
+    const keys: string[] = [];
+    const idx = new Int32Array(n);
+    const seen = new Map<string, number>();
+    const cols = g.joinKeys.map((k) => req.entities[k]!);
+    const single = cols.length === 1 && typeof cols[0]![0] === 'string' ? cols[0]! : null;
+    for (let i = 0; i < n; i++) {
+      const key = single
+        ? (single[i] as string)
+        : JSON.stringify(cols.length === 1 ? [cols[0]![i]] : cols.map((c) => c[i]));
+      let p = seen.get(key);
+      if (p === undefined) {
+        p = keys.push(key) - 1;
+        seen.set(key, p);
+      }
+      idx[i] = p;
+    }
+    groupKeys.push(keys);
+    rowIndex.push(idx);
+  }
+
+  const requests: ReadRequest[] = plan.reads.map((r) => ({
+    view: r.spec,
+    features: r.features,
+    entityKeys: groupKeys[r.group]!,
+    t,
+  }));
+  let results: ReadResult[] = [];
+  if (requests.length > 0 && n > 0) {
+    const start = ctx.onStoreRead ? performance.now() : 0;
+    try {
+      results = await ctx.store.readMany(requests);
+    } catch (e) {
+      if (e instanceof LarderError) throw e;
+      throw new LarderError(
+        'LARDER_STORE_UNAVAILABLE',
+        `online store read failed: ${(e as Error).message}`,
+        {
+          cause: e,
+          hint: 'check that the online store is up (GET /ready)',
+        },
+      );
+    }
+    if (ctx.onStoreRead) ctx.onStoreRead(performance.now() - start);
+  }
+
+  const columns: OnlineColumn[] = [];
+  // Join keys first, then request fields, each in the request's order (as Feast does).
+  const passThrough = Object.keys(req.entities).sort(
+    (a, b) => Number(!plan.joinKeyTypes.has(a)) - Number(!plan.joinKeyTypes.has(b)),
+  );
+  for (const name of passThrough) {
+    const values = req.entities[name] as unknown[];
+    columns.push({
+      name,
+      type: plan.joinKeyTypes.get(name) ?? null,
+      values,
+      statuses: new Array<FeatureStatus>(n).fill('PRESENT'),
+      eventTs: new Array<number | null>(n).fill(null),
+    });
+  }
+
+  const featureColumn = (read: number, feature: number): OnlineColumn => {
+    const rows = results[read]?.rows;
+    const idx = rowIndex[plan.reads[read]!.group]!;
+    const values = new Array<unknown>(n);
+    const statuses = new Array<FeatureStatus>(n);
+    const eventTs = new Array<number | null>(n);
+    for (let i = 0; i < n; i++) {
+      const fv = rows![idx[i]!]![feature]!;
+      values[i] = fv.value;
+      statuses[i] = fv.status;
+      eventTs[i] = fv.eventTs;
+    }
+    return { name: '', type: null, values, statuses, eventTs };
+  };
+
+  let stepOutputs: Record<string, unknown[]>[] | null = null;
+  if (plan.steps.length > 0) {
+    const timestamps = new Array<number>(n).fill(t);
+    stepOutputs = plan.steps.map((s) => {
+      const inputs: Record<string, unknown[]> = {};
+      for (const input of s.inputs) {
+        if (input.from === 'request') {
+          inputs[input.name] = req.entities[input.field] as unknown[];
+        } else {
+          const c = featureColumn(input.read, input.feature);
+          for (let i = 0; i < n; i++) if (c.statuses[i] !== 'PRESENT') c.values[i] = null;
+          inputs[input.name] = c.values;
+        }
+      }
+      return evaluateOnDemand(s.def, inputs, { size: n, timestamps });
+    });
+  }
+
+  for (const out of plan.outputs) {
+    if (out.from === 'view') {
+      const c = featureColumn(out.read, out.feature);
+      c.name = out.name;
+      c.type = out.type;
+      columns.push(c);
+      continue;
+    }
+    const raw = stepOutputs![out.step]![out.output];
+    const values = new Array<unknown>(n);
+    const statuses = new Array<FeatureStatus>(n);
+    for (let i = 0; i < n; i++) {
+      const v = raw![i];
+      values[i] = v;
+      statuses[i] = v === null ? 'NULL_VALUE' : 'PRESENT';
+    }
+    columns.push({
+      name: out.name,
+      type: out.type,
+      values,
+      statuses,
+      eventTs: new Array<number | null>(n).fill(null),
+    });
+  }
+  return { columns };
+}
