@@ -47,13 +47,8 @@ import {
 import { sqlValueType } from './sql/column-types.ts';
 import { TIMESTAMP_COLUMN, timestampExpr, timestampIsNumberExpr } from './sql/entity-rows.ts';
 import { loadEntityFile } from './entity-file.ts';
-import {
-  modeSql,
-  passKey,
-  windowPassSql,
-  type Pass,
-  type PassFeature,
-} from './sql/feature-pass.ts';
+import { modeSql, windowPassSql } from './sql/feature-pass.ts';
+import { passKey, type Pass } from '../export/pass.ts';
 import { cachedJsonl } from './jsonl-cache.ts';
 import type { RemoteAggregator } from './remote-aggregator.ts';
 import { ingestReasonSql, readSourceSql } from './sql/read-source.ts';
@@ -1068,4 +1063,3 @@ const ENTITY_PARQUET = 'COMPRESSION snappy, DICTIONARY_SIZE_LIMIT 1';
 
 const renderKey = (p: Pass, i: number): string => renderExpr(p.schema, p.keys[i]!.expr);
 const renderFilter = (p: Pass): string => renderExpr(p.schema, p.filter!);
-export type { PassFeature };

@@ -8,7 +8,7 @@
 import type { BatchSourceSpec } from '../../definitions/spec.ts';
 import type { TileBatch } from '../offline-store.ts';
 import type { DuckDBClient } from './duckdb-client.ts';
-import type { Pass } from './sql/feature-pass.ts';
+import type { Pass } from '../export/pass.ts';
 
 export interface RemoteAggregateRequest {
   /** The local DuckDB connection (entity rows are in `entTable`). */

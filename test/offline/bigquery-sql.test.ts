@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bqExportSql } from '../../offline/bigquery/sql/export-sql.ts';
 import { bqTilesSql } from '../../offline/bigquery/sql/tiles-sql.ts';
 import { renderBqExpr } from '../../offline/bigquery/sql/render-expr.ts';
-import type { Pass } from '../../offline/duckdb/sql/feature-pass.ts';
+import type { Pass } from '../../offline/export/pass.ts';
 import { col } from '../../definitions/expr/expr.ts';
 import { loadRepository } from '../../definitions/load.ts';
 import type { Repository } from '../../definitions/repository.ts';

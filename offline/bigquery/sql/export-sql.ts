@@ -6,7 +6,7 @@
  * @example
  * const { sql, columns } = bqExportSql(passes, '`proj.ds._larder_entities_x`');
  */
-import type { Pass } from '../../duckdb/sql/feature-pass.ts';
+import type { Pass } from '../../export/pass.ts';
 import { bqIdent } from './bq-sql.ts';
 import { bqPassCtes } from './pass-sql.ts';
 

@@ -15,7 +15,7 @@ import { exprPaths, splitArrayPath, type ExprNode } from '../../../definitions/e
 import { LarderError } from '../../../core/errors.ts';
 import type { FeatureSpec } from '../../../definitions/spec.ts';
 import type { ValueType } from '../../../core/types.ts';
-import type { Pass, PassFeature } from '../../duckdb/sql/feature-pass.ts';
+import type { Pass, PassFeature } from '../../export/pass.ts';
 import { bqIdent } from './bq-sql.ts';
 import { renderBqExpr } from './render-expr.ts';
 

@@ -12,7 +12,7 @@
 import { LarderError } from '../../../core/errors.ts';
 import type { ExprNode } from '../../../definitions/expr/expr.ts';
 import type { FeatureSpec } from '../../../definitions/spec.ts';
-import { featuresByHop, type Pass } from '../../duckdb/sql/feature-pass.ts';
+import { featuresByHop, type Pass } from '../../export/pass.ts';
 import { bqIdent } from './bq-sql.ts';
 import { arrayOf, hopOf, S } from './pass-sql.ts';
 import { renderBqExpr } from './render-expr.ts';

@@ -16,53 +16,11 @@
 import { splitArrayPath, exprPaths, type ExprNode } from '../../../definitions/expr/expr.ts';
 import { inferExprType } from '../../../definitions/expr/expr-type.ts';
 import { LarderError } from '../../../core/errors.ts';
-import type { RecordType } from '../../../definitions/record-schema.ts';
 import type { FeatureSpec, FeatureViewSpec } from '../../../definitions/spec.ts';
 import { ident } from '../duckdb-client.ts';
 import { sqlValueType } from './column-types.ts';
 import { renderExpr } from './render-expr.ts';
-
-export interface PassFeature {
-  /** Column alias in the pass result. */
-  col: string;
-  view: FeatureViewSpec;
-  feature: FeatureSpec;
-}
-
-export interface Pass {
-  schema: RecordType;
-  /** Temp table holding the source (`__reason` null = good record). */
-  srcTable: string;
-  timestampField: string;
-  idField: string;
-  /** Join key → expression, in the order of the view's entities. */
-  keys: { joinKey: string; expr: ExprNode }[];
-  filter: ExprNode | null;
-  features: PassFeature[];
-  /** Identifies the source data (files, sizes, mtimes) for caches; absent = never cached. */
-  fingerprint?: string;
-}
-
-/** A pass's windowed features grouped by hop size (tiles are per hop size), first seen first. */
-export function featuresByHop(pass: Pass): [number, PassFeature[]][] {
-  const groups = new Map<number, PassFeature[]>();
-  for (const pf of pass.features) {
-    const h = pf.feature.hopMs;
-    if (h === null) continue;
-    if (!groups.has(h)) groups.set(h, []);
-    groups.get(h)!.push(pf);
-  }
-  return [...groups];
-}
-
-/** Groups the features of several views into passes by (source, keys, filter). */
-export function passKey(view: FeatureViewSpec, joinKeys: string[]): string {
-  return JSON.stringify({
-    s: view.source,
-    k: joinKeys.map((k) => [k, view.keys[k]]),
-    f: view.filter,
-  });
-}
+import type { Pass, PassFeature } from '../../export/pass.ts';
 
 export const arrayOf = (node: ExprNode | null): string | null => {
   if (!node) return null;

@@ -5,7 +5,7 @@
  */
 import type { FeatureSpec } from '../../../definitions/spec.ts';
 import { ident } from '../duckdb-client.ts';
-import { featuresByHop, type Pass } from './feature-pass.ts';
+import { featuresByHop, type Pass } from '../../export/pass.ts';
 import { renderExpr } from './render-expr.ts';
 import { splitArrayPath, exprPaths, type ExprNode } from '../../../definitions/expr/expr.ts';
 

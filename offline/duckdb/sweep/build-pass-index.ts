@@ -15,7 +15,8 @@ import { LarderError } from '../../../core/errors.ts';
 import type { PassIndex, SweepColumn } from '../../sweep/pass-index.ts';
 import type { DuckDBClient } from '../duckdb-client.ts';
 import { ident } from '../duckdb-client.ts';
-import { arrayOf, eventsSql, type Pass, type PassFeature } from '../sql/feature-pass.ts';
+import type { Pass, PassFeature } from '../../export/pass.ts';
+import { arrayOf, eventsSql } from '../sql/feature-pass.ts';
 import { renderExpr } from '../sql/render-expr.ts';
 
 /** Key codes `[from, to)` holding `events` events. */

@@ -43,7 +43,7 @@ import {
 import type { PassIndex, SweepColumn } from '../../sweep/pass-index.ts';
 import type { DuckDBClient } from '../duckdb-client.ts';
 import { sqlString } from '../duckdb-client.ts';
-import type { Pass, PassFeature } from '../sql/feature-pass.ts';
+import type { Pass, PassFeature } from '../../export/pass.ts';
 import type { Partition, PassPlan } from './build-pass-index.ts';
 
 /** Bump when the layout or the meaning of a cached array changes. */

@@ -16,7 +16,7 @@ import {
 import type { SweepFeature, SweepResult } from '../../sweep/sweep.ts';
 import { IndexFileError } from '../../sweep/index-files.ts';
 import type { DuckDBClient } from '../duckdb-client.ts';
-import type { Pass, PassFeature } from '../sql/feature-pass.ts';
+import type { Pass, PassFeature } from '../../export/pass.ts';
 import type { PassIndex, SweepColumn } from '../../sweep/pass-index.ts';
 import {
   addDicts,
