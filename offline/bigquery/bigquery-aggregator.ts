@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BatchSourceSpec } from '../../definitions/spec.ts';
-import { ident, sqlString } from '../duckdb/duckdb-client.ts';
+import { ident, sqlString } from '../local/duckdb-client.ts';
 import type {
   RemoteAggregateRequest,
   RemoteAggregator,
@@ -17,7 +17,7 @@ import type {
 import type { LifetimeRecord, TileBatch } from '../offline-store.ts';
 import type { Scalar } from '../../core/types.ts';
 import { bqTilesSql } from './sql/tiles-sql.ts';
-import { sqlValueType } from '../duckdb/sql/column-types.ts';
+import { sqlValueType } from '../local/column-types.ts';
 import type { BigQueryClientLike, BqField } from './bigquery-client.ts';
 import { bqIdent, bqTable } from './sql/bq-sql.ts';
 import { bqExportSql } from './sql/export-sql.ts';

@@ -39,12 +39,12 @@ import type {
 } from '../offline-store.ts';
 import { outputFormat } from '../output-format.ts';
 import { lineProblem, MAX_DATE_MS, type BatchIngestRules } from '../validate-record.ts';
-import { DuckDBClient, ident, sqlString } from './duckdb-client.ts';
+import { DuckDBClient, ident, sqlString } from '../local/duckdb-client.ts';
 import {
   DuckDBOfflineStoreConfig,
   type DuckDBOfflineStoreConfigInput,
 } from './duckdb-offline-store-config.ts';
-import { sqlValueType } from './sql/column-types.ts';
+import { sqlValueType } from '../local/column-types.ts';
 import { TIMESTAMP_COLUMN, timestampExpr, timestampIsNumberExpr } from './sql/entity-rows.ts';
 import { loadEntityFile } from './entity-file.ts';
 import { modeSql, windowPassSql } from './sql/feature-pass.ts';

@@ -9,7 +9,7 @@ import { closeSync, createReadStream, openSync, readSync } from 'node:fs';
 import { basename, extname } from 'node:path';
 import { createInterface } from 'node:readline';
 import { LarderError } from '../../core/errors.ts';
-import { ident, sqlString, type DuckDBClient } from './duckdb-client.ts';
+import { ident, sqlString, type DuckDBClient } from '../local/duckdb-client.ts';
 
 const MAX_LISTED = 5;
 

@@ -12,8 +12,8 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { RecordType } from '../../definitions/record-schema.ts';
-import type { DuckDBClient } from './duckdb-client.ts';
-import { sqlString } from './duckdb-client.ts';
+import type { DuckDBClient } from '../local/duckdb-client.ts';
+import { sqlString } from '../local/duckdb-client.ts';
 import { readSourceSql } from './sql/read-source.ts';
 
 /** Bump when the cached layout or the validation rules change. */

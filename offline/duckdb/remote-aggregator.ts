@@ -7,7 +7,7 @@
  */
 import type { BatchSourceSpec } from '../../definitions/spec.ts';
 import type { TileBatch } from '../offline-store.ts';
-import type { DuckDBClient } from './duckdb-client.ts';
+import type { DuckDBClient } from '../local/duckdb-client.ts';
 import type { Pass } from '../export/pass.ts';
 
 export interface RemoteAggregateRequest {

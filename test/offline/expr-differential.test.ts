@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { DuckDBClient, toJs } from '../../offline/duckdb/duckdb-client.ts';
+import { DuckDBClient, toJs } from '../../offline/local/duckdb-client.ts';
 import { readSourceSql } from '../../offline/duckdb/sql/read-source.ts';
 import { renderColumn, renderExpr } from '../../offline/duckdb/sql/render-expr.ts';
 import { formatExpr, type CompareOp, type ExprNode } from '../../definitions/expr/expr.ts';

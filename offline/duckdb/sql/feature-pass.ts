@@ -17,8 +17,8 @@ import { splitArrayPath, exprPaths, type ExprNode } from '../../../definitions/e
 import { inferExprType } from '../../../definitions/expr/expr-type.ts';
 import { LarderError } from '../../../core/errors.ts';
 import type { FeatureSpec, FeatureViewSpec } from '../../../definitions/spec.ts';
-import { ident } from '../duckdb-client.ts';
-import { sqlValueType } from './column-types.ts';
+import { ident } from '../../local/duckdb-client.ts';
+import { sqlValueType } from '../../local/column-types.ts';
 import { renderExpr } from './render-expr.ts';
 import type { Pass, PassFeature } from '../../export/pass.ts';
 

@@ -15,8 +15,8 @@ import {
   type FieldType,
   type RecordType,
 } from '../../../definitions/record-schema.ts';
-import { ident, sqlString } from '../duckdb-client.ts';
-import { jsonStructure, sqlType } from './column-types.ts';
+import { ident, sqlString } from '../../local/duckdb-client.ts';
+import { jsonStructure, sqlType } from '../../local/column-types.ts';
 
 const TYPE_NAME = `CASE json_type(%) WHEN 'VARCHAR' THEN 'string' WHEN 'BOOLEAN' THEN 'boolean' WHEN 'OBJECT' THEN 'object' WHEN 'ARRAY' THEN 'array' ELSE 'number' END`;
 const KIND_NAME: Record<FieldType['kind'], string> = {

@@ -14,7 +14,7 @@ import {
   renderExprWith,
   type SqlPathAccess,
 } from '../../sql/render-expr-core.ts';
-import { ident, sqlString } from '../duckdb-client.ts';
+import { ident, sqlString } from '../../local/duckdb-client.ts';
 
 /** Same pattern as `decimalToNumber` in definitions/expr/expr-eval.ts. */
 const DECIMAL = String.raw`^[ \t\n\r\f]*[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?[ \t\n\r\f]*$`;

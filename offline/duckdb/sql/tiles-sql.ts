@@ -4,7 +4,7 @@
  * `end`, each encoded as the aggregation library's JSON state (`to_json` in SQL, JSON.parse here).
  */
 import type { FeatureSpec } from '../../../definitions/spec.ts';
-import { ident } from '../duckdb-client.ts';
+import { ident } from '../../local/duckdb-client.ts';
 import { featuresByHop, type Pass } from '../../export/pass.ts';
 import { renderExpr } from './render-expr.ts';
 import { splitArrayPath, exprPaths, type ExprNode } from '../../../definitions/expr/expr.ts';

@@ -41,8 +41,8 @@ import {
   type IndexFiles,
 } from '../../sweep/index-files.ts';
 import type { PassIndex, SweepColumn } from '../../sweep/pass-index.ts';
-import type { DuckDBClient } from '../duckdb-client.ts';
-import { sqlString } from '../duckdb-client.ts';
+import type { DuckDBClient } from '../../local/duckdb-client.ts';
+import { sqlString } from '../../local/duckdb-client.ts';
 import type { Pass, PassFeature } from '../../export/pass.ts';
 import type { Partition, PassPlan } from './build-pass-index.ts';
 

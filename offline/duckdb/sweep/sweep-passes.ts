@@ -15,7 +15,7 @@ import {
 } from '../../parquet/append-columns.ts';
 import type { SweepFeature, SweepResult } from '../../sweep/sweep.ts';
 import { IndexFileError } from '../../sweep/index-files.ts';
-import type { DuckDBClient } from '../duckdb-client.ts';
+import type { DuckDBClient } from '../../local/duckdb-client.ts';
 import type { Pass, PassFeature } from '../../export/pass.ts';
 import type { PassIndex, SweepColumn } from '../../sweep/pass-index.ts';
 import {

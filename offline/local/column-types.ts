@@ -1,7 +1,7 @@
 /** DuckDB types for record schemas: map → MAP(VARCHAR, …), record → STRUCT, array → LIST. */
-import type { FieldType, RecordType } from '../../../definitions/record-schema.ts';
-import type { ValueType } from '../../../core/types.ts';
-import { ident } from '../duckdb-client.ts';
+import type { FieldType, RecordType } from '../../definitions/record-schema.ts';
+import type { ValueType } from '../../core/types.ts';
+import { ident } from './duckdb-client.ts';
 
 const SCALAR: Record<ValueType, string> = {
   string: 'VARCHAR',
