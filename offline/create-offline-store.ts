@@ -19,7 +19,6 @@ export function createOfflineStore(
     case 'duckdb':
       return new DuckDBOfflineStore(
         { ...c, dataDir: config.dataDir, home: config.home },
-        null,
         config.ingest ? { maxFutureSkewMs: config.ingest.maxFutureSkewMs } : {},
       );
     case 'bigquery':

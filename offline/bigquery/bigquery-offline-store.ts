@@ -1,9 +1,10 @@
 /**
  * The BigQuery offline store: the point-in-time plan rendered as BigQuery Standard SQL and run
  * as a query job where the events live (`<project>.<dataset>.<source.bigqueryTable>`), results
- * read page by page. Entity rows, on-demand features and output files are handled locally by
- * an embedded DuckDB (the same code as the DuckDB store), so every output format and entity
- * file format works the same; raw events are never pulled into Node.
+ * read page by page (`bigquery-engine.ts`). Entity rows, on-demand features and output files
+ * are handled locally, in an embedded DuckDB, by the export pipeline every store shares
+ * (`export/export-pipeline.ts`), so every output format and entity file format works the same;
+ * raw events are never pulled into Node.
  *
  * Time grids and `computeTiles` (materialization) run their aggregations in BigQuery too.
  * Tables are typed, so there are no raw-record rejects to report.
@@ -13,9 +14,12 @@
  * await store.init();
  * await store.exportPointInTime({ repo, features, entities: { type: 'file', path: 'rows.csv' }, out: { type: 'file', path: 'train.parquet' } });
  */
-import { join } from 'node:path';
+import { LarderError } from '../../core/errors.ts';
 import type { FeatureViewSpec } from '../../definitions/spec.ts';
-import { DuckDBOfflineStore } from '../duckdb/duckdb-offline-store.ts';
+import { exportPointInTime } from '../export/export-pipeline.ts';
+import { viewSource } from '../export/export-plan.ts';
+import { viewPass } from '../export/pass.ts';
+import { LocalDatabase } from '../local/local-database.ts';
 import type {
   ComputeTilesRequest,
   ComputeTilesResult,
@@ -24,8 +28,8 @@ import type {
   OfflineStore,
   OfflineStoreCapabilities,
 } from '../offline-store.ts';
-import { BigQueryAggregator } from './bigquery-aggregator.ts';
 import { createBigQueryClient, type BigQueryClientLike } from './bigquery-client.ts';
+import { BigQueryEngine } from './bigquery-engine.ts';
 import {
   BigQueryOfflineStoreConfig,
   type BigQueryOfflineStoreConfigInput,
@@ -34,46 +38,60 @@ import {
 export class BigQueryOfflineStore implements OfflineStore {
   readonly type = 'bigquery';
   readonly capabilities: OfflineStoreCapabilities;
-  readonly #local: DuckDBOfflineStore;
+  readonly #engine: BigQueryEngine;
+  /** Entity rows, on-demand features and outputs. */
+  readonly #db: LocalDatabase;
 
   /** @param client a BigQuery client (default: `@google-cloud/bigquery` with the config). */
   constructor(config: BigQueryOfflineStoreConfigInput, client?: BigQueryClientLike) {
     const c = BigQueryOfflineStoreConfig.parse(config);
     let bq: BigQueryClientLike | undefined = client;
-    const aggregator = new BigQueryAggregator({
+    this.#engine = new BigQueryEngine({
       client: () => (bq ??= createBigQueryClient(c)),
       project: c.project,
       dataset: c.dataset,
       pageSize: c.pageSize,
       upload: c.entityUpload,
     });
-    this.#local = new DuckDBOfflineStore(
-      {
-        type: 'duckdb',
-        dataDir: join(c.home, 'bigquery-unused'),
-        home: c.home,
-        memoryLimit: c.memoryLimit,
-        cacheJsonl: false,
-      },
-      aggregator,
-    );
-    this.capabilities = this.#local.capabilities;
+    this.#db = new LocalDatabase({ home: c.home, memoryLimit: c.memoryLimit });
+    this.capabilities = Object.freeze({
+      exportPointInTime: true,
+      computeTiles: true,
+      outputFormats: Object.freeze(['parquet', 'arrow', 'csv', 'jsonl'] as const),
+      outOfCore: true,
+      entityGrid: true,
+    });
   }
 
-  init(): Promise<void> {
-    return this.#local.init();
+  async init(): Promise<void> {
+    await this.#db.connect();
   }
 
   close(): Promise<void> {
-    return this.#local.close();
+    this.#db.close();
+    return Promise.resolve();
   }
 
   exportPointInTime(request: ExportRequest): Promise<ExportSummary> {
-    return this.#local.exportPointInTime(request);
+    return exportPointInTime(this.#db, this.#engine, request);
   }
 
   /** Tiles and lifetime states of a view, computed in BigQuery (`bqTilesSql`), read page by page. */
-  computeTiles(view: FeatureViewSpec, request: ComputeTilesRequest): Promise<ComputeTilesResult> {
-    return this.#local.computeTiles(view, request);
+  async computeTiles(
+    view: FeatureViewSpec,
+    request: ComputeTilesRequest,
+  ): Promise<ComputeTilesResult> {
+    const client = await this.#db.connect();
+    const def = request.repo.featureViews.get(view.name);
+    if (!def) throw new LarderError('LARDER_NOT_FOUND', `unknown feature view "${view.name}"`);
+    const src = viewSource(request.repo, view.name);
+    const keys = def.entityDefs.map((e) => e.spec.joinKey);
+    const { table } = await this.#engine.source(client, src);
+    const pass = viewPass(view, keys, src, table);
+    const batchSize = request.batchSize ?? 10_000;
+    return {
+      batches: this.#engine.tiles({ pass, start: request.start, end: request.end, batchSize }),
+      rejects: () => [],
+    };
   }
 }

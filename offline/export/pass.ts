@@ -5,13 +5,19 @@
  */
 import type { ExprNode } from '../../definitions/expr/expr.ts';
 import type { RecordType } from '../../definitions/record-schema.ts';
-import type { FeatureSpec, FeatureViewSpec } from '../../definitions/spec.ts';
+import type { BatchSourceSpec, FeatureSpec, FeatureViewSpec } from '../../definitions/spec.ts';
 
 export interface PassFeature {
   /** Column alias in the pass result. */
   col: string;
   view: FeatureViewSpec;
   feature: FeatureSpec;
+}
+
+/** Where a pass reads a batch source from: {@link Pass.srcTable} and {@link Pass.fingerprint}. */
+export interface PassSource {
+  table: string;
+  fingerprint?: string;
 }
 
 export interface Pass {
@@ -50,4 +56,22 @@ export function passKey(view: FeatureViewSpec, joinKeys: string[]): string {
     k: joinKeys.map((k) => [k, view.keys[k]]),
     f: view.filter,
   });
+}
+
+/** One view's features as a pass (`computeTiles`): columns `__f0, __f1, …` in feature order. */
+export function viewPass(
+  view: FeatureViewSpec,
+  joinKeys: readonly string[],
+  source: BatchSourceSpec,
+  srcTable: string,
+): Pass {
+  return {
+    schema: source.schema,
+    srcTable,
+    timestampField: source.timestampField,
+    idField: source.idField,
+    keys: joinKeys.map((k) => ({ joinKey: k, expr: view.keys[k]! })),
+    filter: view.filter,
+    features: view.features.map((f, i) => ({ col: `__f${i}`, view, feature: f })),
+  };
 }

@@ -176,7 +176,6 @@ describe('differential fuzzing: materialized, pushed and streamed Redis = refere
           memoryLimit: '512MB',
           sweepThreads: 1,
         },
-        null,
         { clock: () => c.now },
       );
       await offline.init();

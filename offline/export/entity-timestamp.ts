@@ -1,6 +1,6 @@
 /** SQL for entity rows: parse `event_timestamp` into `__t` (epoch ms). */
-import type { TimestampUnit } from '../../offline-store.ts';
-import { ident } from '../../local/duckdb-client.ts';
+import type { TimestampUnit } from '../offline-store.ts';
+import { ident } from '../local/duckdb-client.ts';
 
 export const TIMESTAMP_COLUMN = 'event_timestamp';
 

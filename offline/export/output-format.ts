@@ -1,6 +1,6 @@
 import { extname } from 'node:path';
-import { LarderError } from '../core/errors.ts';
-import { OUTPUT_FORMATS, type OutputFormat } from './offline-store.ts';
+import { LarderError } from '../../core/errors.ts';
+import { OUTPUT_FORMATS, type OutputFormat } from '../offline-store.ts';
 
 const BY_EXTENSION: Record<string, OutputFormat> = {
   '.parquet': 'parquet',

@@ -2,9 +2,9 @@
  * Runs on-demand transforms over a batch of rows, column-wise: the same transform functions the
  * online path calls, fed whole columns (never one JSON row at a time).
  */
-import { LarderError } from '../core/errors.ts';
-import { evaluateOnDemand } from '../definitions/on-demand-eval.ts';
-import type { Repository } from '../definitions/repository.ts';
+import { LarderError } from '../../core/errors.ts';
+import { evaluateOnDemand } from '../../definitions/on-demand-eval.ts';
+import type { Repository } from '../../definitions/repository.ts';
 
 /** Column name of a feature's value inside a batch. */
 export type ColumnOf = (view: string, feature: string) => string;

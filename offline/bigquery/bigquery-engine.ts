@@ -1,30 +1,35 @@
 /**
- * Runs the aggregations of an export in BigQuery: uploads `(rid, join keys, t)` of the entity
- * rows with a load job, runs {@link bqExportSql} as one query job and appends the result pages
- * to a local DuckDB table. Raw events never leave BigQuery; only feature values come back.
+ * The BigQuery export engine: the aggregations of an export run where the events live. It
+ * uploads `(rid, join keys, t)` of the entity rows with a load job, runs {@link bqExportSql} as
+ * one query job and appends the result pages to a local DuckDB table; time grids' entity keys
+ * and `computeTiles` (materialization) are query jobs too. Raw events never leave BigQuery;
+ * only entity keys and times go up and only feature values come back. Tables are typed, so
+ * there are no raw-record rejects to report.
  */
 import { randomUUID } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BatchSourceSpec } from '../../definitions/spec.ts';
-import { ident, sqlString } from '../local/duckdb-client.ts';
-import type {
-  RemoteAggregateRequest,
-  RemoteAggregator,
-  RemoteKeysRequest,
-  RemoteTilesRequest,
-} from '../duckdb/remote-aggregator.ts';
-import type { LifetimeRecord, TileBatch } from '../offline-store.ts';
 import type { Scalar } from '../../core/types.ts';
-import { bqTilesSql } from './sql/tiles-sql.ts';
+import {
+  passValueSql,
+  type ExportJob,
+  type SqlExportEngine,
+  type SqlFeatureValues,
+} from '../export/export-engine.ts';
+import type { Pass, PassSource } from '../export/pass.ts';
 import { sqlValueType } from '../local/column-types.ts';
+import { ident, sqlString, type DuckDBClient } from '../local/duckdb-client.ts';
+import type { LifetimeRecord, TileBatch } from '../offline-store.ts';
 import type { BigQueryClientLike, BqField } from './bigquery-client.ts';
 import { bqIdent, bqTable } from './sql/bq-sql.ts';
 import { bqExportSql } from './sql/export-sql.ts';
 import { bqDistinctKeysSql } from './sql/pass-sql.ts';
+import { bqTilesSql } from './sql/tiles-sql.ts';
 
-export class BigQueryAggregator implements RemoteAggregator {
+export class BigQueryEngine implements SqlExportEngine {
   readonly name = 'bigquery';
+  readonly output = 'sql';
   readonly #client: () => BigQueryClientLike;
   readonly #project: string;
   readonly #dataset: string;
@@ -45,31 +50,48 @@ export class BigQueryAggregator implements RemoteAggregator {
     this.#pageSize = opts.pageSize;
   }
 
-  sourceTable(spec: BatchSourceSpec): string {
-    return bqTable(this.#project, this.#dataset, spec.bigqueryTable);
+  /** The source's table, `<project>.<dataset>.<source.bigqueryTable>`: nothing is loaded. */
+  source(_client: DuckDBClient, spec: BatchSourceSpec): Promise<PassSource> {
+    return Promise.resolve({ table: bqTable(this.#project, this.#dataset, spec.bigqueryTable) });
   }
 
-  async distinctKeys(req: RemoteKeysRequest): Promise<void> {
-    const keys = req.passes[0]?.keys.map((k) => k.joinKey) ?? [];
-    await req.client.run(
-      `CREATE TEMP TABLE ${req.table} (${keys.map((k) => `${ident(k)} VARCHAR`).join(', ')})`,
+  /** The passes' distinct key tuples, computed in BigQuery and read into a local table. */
+  async gridKeys(
+    client: DuckDBClient,
+    passes: readonly Pass[],
+    name: (prefix: string) => string,
+  ): Promise<string> {
+    const table = name('grid_keys');
+    const keys = passes[0]?.keys.map((k) => k.joinKey) ?? [];
+    await client.run(
+      `CREATE TEMP TABLE ${table} (${keys.map((k) => `${ident(k)} VARCHAR`).join(', ')})`,
     );
-    if (req.passes.length === 0) return;
-    const sql = `SELECT DISTINCT * FROM (${req.passes.map((p) => bqDistinctKeysSql(p)).join(' UNION ALL ')})`;
+    if (passes.length === 0) return `SELECT * FROM ${table}`;
+    const sql = `SELECT DISTINCT * FROM (${passes.map((p) => bqDistinctKeysSql(p)).join(' UNION ALL ')})`;
     const read = await this.#client().query(sql);
     let token: string | null = null;
     do {
       const page = await read(token, this.#pageSize);
       token = page.pageToken;
       if (page.rows.length > 0)
-        await req.client.appendColumns(
-          req.table,
+        await client.appendColumns(
+          table,
           keys.map((k) => page.rows.map((r) => (r[k] === null ? null : String(r[k])))),
         );
     } while (token);
+    return `SELECT * FROM ${table}`;
   }
 
-  async *tiles(req: RemoteTilesRequest): AsyncIterable<TileBatch> {
+  /**
+   * The tiles and lifetime states of one view's pass (`viewPass`) computed in BigQuery
+   * (`bqTilesSql`), read page by page into batches of `batchSize` records.
+   */
+  async *tiles(req: {
+    pass: Pass;
+    start: number;
+    end: number;
+    batchSize: number;
+  }): AsyncIterable<TileBatch> {
     const bq = this.#client();
     const nKeys = req.pass.keys.length;
     for (const q of bqTilesSql(req.pass, req.start, req.end)) {
@@ -95,19 +117,19 @@ export class BigQueryAggregator implements RemoteAggregator {
     }
   }
 
-  async aggregate(req: RemoteAggregateRequest): Promise<void> {
+  async aggregate(job: ExportJob): Promise<SqlFeatureValues> {
     const bq = this.#client();
-    const { client, joinKeys } = req;
-    const passes = req.passes;
+    const { client, joinKeys, passes, total } = job;
+    const table = job.name('remote');
     const cols = passes.flatMap((p) => p.features);
     await client.run(
-      `CREATE TEMP TABLE ${req.table} (__rid BIGINT${cols.map((pf) => `, ${ident(pf.col)} ${sqlValueType(pf.feature.type)}`).join('')})`,
+      `CREATE TEMP TABLE ${table} (__rid BIGINT${cols.map((pf) => `, ${ident(pf.col)} ${sqlValueType(pf.feature.type)}`).join('')})`,
     );
     const upload = `_larder_entities_${randomUUID().replaceAll('-', '')}`;
-    const file = join(req.tmpDir, `${upload}.jsonl`);
+    const file = join(job.tmpDir, `${upload}.jsonl`);
     const keyCols = joinKeys.map((k, i) => `CAST(${ident(k)} AS VARCHAR) AS k${i}`);
     await client.run(
-      `COPY (SELECT __rid AS rid, ${keyCols.join(', ')}, __t AS t FROM ${req.entTable}) TO ${sqlString(file)} (FORMAT json)`,
+      `COPY (SELECT __rid AS rid, ${keyCols.join(', ')}, __t AS t FROM ${job.entTable}) TO ${sqlString(file)} (FORMAT json)`,
     );
     try {
       const fields: BqField[] = [
@@ -143,14 +165,17 @@ export class BigQueryAggregator implements RemoteAggregator {
             }),
           );
         });
-        await client.appendColumns(req.table, reorder(columns, order, cols));
+        await client.appendColumns(table, reorder(columns, order, cols));
         done += page.rows.length;
-        req.onRows?.(done);
+        job.progress('aggregating', done, total);
       } while (token);
     } finally {
       rmSync(file, { force: true });
       await bq.dropTable(upload).catch(() => undefined);
     }
+    const valueOf = new Map<string, string>();
+    for (const pf of cols) valueOf.set(pf.col, passValueSql(pf, `${table}.${ident(pf.col)}`));
+    return { joins: [`LEFT JOIN ${table} ON ${table}.__rid = e.__rid`], valueOf };
   }
 }
 

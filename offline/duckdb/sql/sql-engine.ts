@@ -1,0 +1,63 @@
+/**
+ * The DuckDB SQL export engine (`engine: 'sql'`): every pass as DuckDB window functions over
+ * the local source tables (`feature-pass.ts`), mode features as per-hop tiles joined by range.
+ * Slower than the sweep; kept as an independent check of it.
+ */
+import type { BatchSourceSpec } from '../../../definitions/spec.ts';
+import {
+  passValueSql,
+  type ExportJob,
+  type SqlExportEngine,
+  type SqlFeatureValues,
+} from '../../export/export-engine.ts';
+import type { Pass, PassSource } from '../../export/pass.ts';
+import { ident, type DuckDBClient } from '../../local/duckdb-client.ts';
+import type { RejectReport } from '../../offline-store.ts';
+import type { DuckDBSources } from '../duckdb-sources.ts';
+import { modeSql, windowPassSql } from './feature-pass.ts';
+
+export class DuckDBSqlEngine implements SqlExportEngine {
+  readonly name = 'sql';
+  readonly output = 'sql';
+  readonly #sources: DuckDBSources;
+
+  constructor(sources: DuckDBSources) {
+    this.#sources = sources;
+  }
+
+  source(
+    client: DuckDBClient,
+    spec: BatchSourceSpec,
+    paths: ReadonlySet<string>,
+    rejects: RejectReport[],
+  ): Promise<PassSource> {
+    return this.#sources.load(client, spec, paths, rejects);
+  }
+
+  gridKeys(_client: DuckDBClient, passes: readonly Pass[]): Promise<string> {
+    return Promise.resolve(this.#sources.gridKeysSql(passes));
+  }
+
+  async aggregate(job: ExportJob): Promise<SqlFeatureValues> {
+    const { client, name } = job;
+    const joins: string[] = [];
+    const valueOf = new Map<string, string>();
+    for (const pass of job.passes) {
+      const t = name('pass');
+      const sql = windowPassSql(pass, t, job.entTable);
+      if (sql) {
+        await client.run(sql);
+        joins.push(`LEFT JOIN ${t} ON ${t}.__rid = e.__rid`);
+      }
+      for (const pf of pass.features) {
+        if (pf.feature.aggregation === 'mode') {
+          const m = name('mode');
+          await client.run(modeSql(pass, pf, m, job.entTable));
+          joins.push(`LEFT JOIN ${m} ON ${m}.__rid = e.__rid`);
+          valueOf.set(pf.col, `${m}.${ident(pf.col)}`);
+        } else valueOf.set(pf.col, passValueSql(pf, `${t}.${ident(pf.col)}`));
+      }
+    }
+    return { joins, valueOf };
+  }
+}

@@ -1,0 +1,150 @@
+/**
+ * The entity rows of an export, loaded into a local DuckDB temp table with `__rid` (row order)
+ * and `__t` (epoch ms): from a file (`entity-file.ts`), from rows in memory, or as a time grid
+ * over the entity keys the engine finds in the sources. Timestamps that are not times, or that
+ * look like seconds or microseconds read as milliseconds, are refused with one precise error.
+ */
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { LarderError } from '../../core/errors.ts';
+import { ident, type DuckDBClient } from '../local/duckdb-client.ts';
+import { PLAUSIBLE_MS, type EntitySource } from '../offline-store.ts';
+import { loadEntityFile } from './entity-file.ts';
+import { TIMESTAMP_COLUMN, timestampExpr, timestampIsNumberExpr } from './entity-timestamp.ts';
+import type { ExportEngine } from './export-engine.ts';
+import type { Pass } from './pass.ts';
+
+export interface EntityRowsContext {
+  client: DuckDBClient;
+  /** A fresh temp-table or file name. */
+  name: (prefix: string) => string;
+  /** Where rows in memory are written as a file for DuckDB to read. */
+  tmpDir: string;
+  /** The entity keys a time grid samples (see {@link ExportEngine.gridKeys}). */
+  gridKeys: ExportEngine['gridKeys'];
+}
+
+export interface EntityRows {
+  /** Temp table `(__rid, __t, <the entity rows' own columns>)`. */
+  table: string;
+  /** The entity rows' own columns with their DuckDB types, in order. */
+  columns: { name: string; type: string }[];
+}
+
+/** Loads the entity rows into a temp table with `__rid` (row order) and `__t` (ms). */
+export async function loadEntities(
+  ctx: EntityRowsContext,
+  src: EntitySource,
+  joinKeys: readonly string[],
+  passes: Pass[],
+): Promise<EntityRows> {
+  const { client } = ctx;
+  const raw = ctx.name('ent_raw');
+  const table = ctx.name('ent');
+  if (src.type === 'grid') {
+    if (!(src.everyMs > 0) || src.end < src.start)
+      throw new LarderError(
+        'LARDER_BAD_REQUEST',
+        'the time grid needs start <= end and a positive step',
+      );
+    const keySets = new Set(passes.map((p) => p.keys.map((k) => k.joinKey).join(',')));
+    if (keySets.size !== 1) {
+      throw new LarderError(
+        'LARDER_BAD_REQUEST',
+        `a time grid samples the entities of one key set, but these features are keyed by ${[...keySets].map((k) => `(${k})`).join(' and ')}`,
+        {
+          hint: 'export features of one entity (or one entity combination) at a time, or pass --entities',
+        },
+      );
+    }
+    const keys = await ctx.gridKeys(client, passes, ctx.name);
+    const cols = passes[0]!.keys.map((k) => ident(k.joinKey));
+    await client.run(
+      `CREATE TEMP TABLE ${raw} AS SELECT ${cols.join(', ')}, ${TIMESTAMP_COLUMN} FROM (SELECT DISTINCT * FROM (${keys})) ` +
+        `CROSS JOIN (SELECT unnest(range(${src.start}::BIGINT, ${src.end}::BIGINT + 1, ${src.everyMs}::BIGINT)) AS ${TIMESTAMP_COLUMN}) ORDER BY ${TIMESTAMP_COLUMN}, ${cols.join(', ')}`,
+    );
+  } else {
+    let path: string;
+    if (src.type === 'rows') {
+      path = join(ctx.tmpDir, `${ctx.name('rows')}.jsonl`);
+      writeFileSync(path, src.rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
+      if (src.rows.length === 0) {
+        await client.run(
+          `CREATE TEMP TABLE ${raw} AS SELECT ${[...joinKeys.map((k) => `NULL::VARCHAR AS ${ident(k)}`), `NULL::BIGINT AS ${TIMESTAMP_COLUMN}`].join(', ')} LIMIT 0`,
+        );
+      }
+    } else path = src.path;
+    if (src.type === 'file' && !existsSync(path))
+      throw new LarderError('LARDER_NOT_FOUND', `entity file "${path}" does not exist`, {
+        hint: 'check the path passed as --entities',
+      });
+    if (!(src.type === 'rows' && src.rows.length === 0))
+      await loadEntityFile(client, path, raw, [...joinKeys, TIMESTAMP_COLUMN], ctx.name);
+  }
+  const described = await client.all(`DESCRIBE ${raw}`);
+  const columns = described.map((d) => ({
+    name: String(d.column_name),
+    type: String(d.column_type),
+  }));
+  const missing = [...joinKeys, TIMESTAMP_COLUMN].filter((k) => !columns.some((c) => c.name === k));
+  if (missing.length > 0) {
+    throw new LarderError(
+      'LARDER_BAD_REQUEST',
+      `the entity rows lack the column${missing.length > 1 ? 's' : ''} ${missing.join(', ')}`,
+      {
+        hint: `entity rows need ${[...joinKeys, TIMESTAMP_COLUMN].join(', ')} (event_timestamp in epoch ms or ISO-8601)`,
+      },
+    );
+  }
+  const tsType = columns.find((c) => c.name === TIMESTAMP_COLUMN)!.type;
+  const explicitUnit = src.type === 'grid' ? 'ms' : src.timestampUnit;
+  const unit = explicitUnit ?? 'ms';
+  await client.run(
+    `CREATE TEMP TABLE ${table} AS SELECT rowid AS __rid, ${timestampExpr(tsType, unit)} AS __t, * FROM ${raw}`,
+  );
+  const where = src.type === 'file' ? `entity file ${src.path}` : 'entity rows';
+  const bad = await client.all(
+    `SELECT __rid, CAST(${ident(TIMESTAMP_COLUMN)} AS VARCHAR) AS v FROM ${table} WHERE __t IS NULL ORDER BY __rid LIMIT 1`,
+  );
+  if (bad.length > 0) {
+    throw new LarderError(
+      'LARDER_BAD_REQUEST',
+      `${where}, row ${Number(bad[0]!.__rid) + 1}: ${TIMESTAMP_COLUMN} ${JSON.stringify(bad[0]!.v)} is not a time`,
+      {
+        hint: `write ${TIMESTAMP_COLUMN} as ISO-8601 (2026-11-27T10:00:00Z) or an epoch number (unit: --timestamp-unit s|ms|us, default ms)`,
+      },
+    );
+  }
+  if (explicitUnit === undefined) await checkTimestampUnit(client, table, tsType, where);
+  await client.run(`DROP TABLE ${raw}`);
+  return { table, columns };
+}
+
+/**
+ * Refuses numeric entity timestamps that are all implausible as milliseconds (before 1973 or
+ * after 2500): seconds or microseconds read in the wrong unit would export empty features.
+ */
+async function checkTimestampUnit(
+  client: DuckDBClient,
+  table: string,
+  tsType: string,
+  where: string,
+): Promise<void> {
+  const isNumber = timestampIsNumberExpr(tsType);
+  const [r] = (await client.all(
+    `SELECT count(*) AS n, min(__t) AS lo, max(__t) AS hi, arg_min(CAST(${ident(TIMESTAMP_COLUMN)} AS VARCHAR), __rid) AS example FROM ${table} WHERE ${isNumber}`,
+  )) as [{ n: number; lo: number | null; hi: number | null; example: string | null }];
+  if (Number(r.n) === 0 || r.lo === null || r.hi === null) return;
+  const lo = Number(r.lo);
+  const hi = Number(r.hi);
+  const unit = hi < PLAUSIBLE_MS.from ? 's' : lo > PLAUSIBLE_MS.to ? 'us' : undefined;
+  if (unit === undefined) return;
+  const example = String(r.example);
+  throw new LarderError(
+    'LARDER_BAD_REQUEST',
+    `${where}: every numeric ${TIMESTAMP_COLUMN} lies ${unit === 's' ? 'before 1973' : 'after 2500'} when read as epoch milliseconds (${example} → ${new Date(Number(example.split('.')[0])).toISOString()}); they look like epoch ${unit === 's' ? 'seconds' : 'microseconds'}`,
+    {
+      hint: `pass --timestamp-unit ${unit} (timestampUnit: '${unit}' in the export API), or --timestamp-unit ms if they really are milliseconds`,
+    },
+  );
+}
