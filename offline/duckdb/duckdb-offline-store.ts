@@ -8,6 +8,7 @@
 import { join } from 'node:path';
 import { LarderError } from '../../core/errors.ts';
 import type { FeatureViewSpec } from '../../definitions/spec.ts';
+import type { ExportEngine } from '../export/export-engine.ts';
 import { exportPointInTime } from '../export/export-pipeline.ts';
 import { viewPaths, viewSource } from '../export/export-plan.ts';
 import { viewPass } from '../export/pass.ts';
@@ -39,7 +40,7 @@ export class DuckDBOfflineStore implements OfflineStore {
   readonly #config: DuckDBOfflineStoreConfig;
   readonly #db: LocalDatabase;
   readonly #sources: DuckDBSources;
-  readonly #engine: SweepEngine | DuckDBSqlEngine;
+  readonly #engine: ExportEngine;
 
   constructor(
     config: DuckDBOfflineStoreConfigInput,
@@ -90,7 +91,7 @@ export class DuckDBOfflineStore implements OfflineStore {
   }
 
   async close(): Promise<void> {
-    if (this.#engine instanceof SweepEngine) await this.#engine.close();
+    await this.#engine.close?.();
     this.#db.close();
   }
 

@@ -52,6 +52,8 @@ interface ExportEngineBase {
   readonly name: string;
   /** Called as an export starts, before planning (the sweep starts its workers meanwhile). */
   begin?(): void;
+  /** Releases what the engine keeps between exports (the sweep's worker pool). */
+  close?(): Promise<void>;
   /**
    * Where passes read a batch source from (the DuckDB engines load the fields `paths` need into
    * a local temp table and report its bad records in `rejects`).
@@ -95,7 +97,10 @@ export interface ParquetExportEngine extends ExportEngineBase {
 
 export type ExportEngine = SqlExportEngine | ParquetExportEngine;
 
-/** The value of a windowed feature that saw no event: 0 for count and sum, else null. */
+/**
+ * A pass feature's value from its result `column`, where NULL means no event was in its window:
+ * 0 for count and sum, NULL (as is) for the others.
+ */
 export function passValueSql(pf: PassFeature, column: string): string {
   const kind = pf.feature.aggregation;
   return kind === 'count' || kind === 'sum' ? `COALESCE(${column}, 0)` : column;
