@@ -2,9 +2,12 @@
 import { createWriteStream } from 'node:fs';
 import {
   Bool,
+  Field,
   Float64,
   Int64,
+  RecordBatch,
   RecordBatchFileWriter,
+  Schema,
   Table,
   Utf8,
   vectorFromArray,
@@ -43,6 +46,12 @@ export async function writeArrow(
   kinds: readonly ArrowKind[],
   chunks: AsyncIterable<unknown[][]>,
 ): Promise<void> {
+  // One schema for the whole file, every column nullable: a table built from a chunk's vectors
+  // marks a column nullable only when that chunk has a null, and the writer cannot change its
+  // schema midway (a later chunk with the first null failed the export: "AsyncQueue is closed").
+  const schema = new Schema(
+    names.map((n, i) => new Field(n, arrowType(kinds[i] as ArrowKind), true)),
+  );
   const writer = new RecordBatchFileWriter();
   const out = createWriteStream(path);
   const done = new Promise<void>((resolve, reject) => {
@@ -50,29 +59,26 @@ export async function writeArrow(
     out.on('error', reject);
   });
   writer.pipe(out);
-  let wrote = false;
-  for await (const columns of chunks) {
-    const vectors = Object.fromEntries(
-      names.map((n, i) => [
-        n,
-        vectorFromArray(
-          convert(kinds[i] as ArrowKind, columns[i] as unknown[]),
-          arrowType(kinds[i] as ArrowKind),
-        ),
-      ]),
-    );
-    writer.write(new Table(vectors));
-    wrote = true;
-  }
-  if (!wrote) {
-    writer.write(
-      new Table(
-        Object.fromEntries(
-          names.map((n, i) => [n, vectorFromArray([], arrowType(kinds[i] as ArrowKind))]),
-        ),
+  const write = (columns: readonly unknown[][]): void => {
+    const table = new Table(
+      Object.fromEntries(
+        names.map((n, i) => [
+          n,
+          vectorFromArray(
+            convert(kinds[i] as ArrowKind, columns[i] as unknown[]),
+            arrowType(kinds[i] as ArrowKind),
+          ),
+        ]),
       ),
     );
+    for (const batch of table.batches) writer.write(new RecordBatch(schema, batch.data));
+  };
+  let wrote = false;
+  for await (const columns of chunks) {
+    write(columns);
+    wrote = true;
   }
+  if (!wrote) write(names.map(() => []));
   writer.finish();
   await done;
 }
