@@ -62,6 +62,10 @@ export async function exportPointInTime(
         `the output folder ${dirname(req.out.path)} (of ${req.out.path}) does not exist`,
         { hint: `create it first (mkdir -p ${dirname(req.out.path)}) or write elsewhere` },
       );
+    if (existsSync(req.out.path) && statSync(req.out.path).isDirectory())
+      throw new LarderError('LARDER_BAD_REQUEST', `the output ${req.out.path} is a folder`, {
+        hint: 'name the file to write, e.g. train.parquet',
+      });
   }
   const client = await db.connect();
   engine.begin?.();

@@ -54,10 +54,17 @@ export async function writeArrow(
   );
   const writer = new RecordBatchFileWriter();
   const out = createWriteStream(path);
+  let failed: Error | null = null;
   const done = new Promise<void>((resolve, reject) => {
     out.on('finish', resolve);
-    out.on('error', reject);
+    out.on('error', (e) => {
+      failed = e;
+      reject(e);
+    });
   });
+  // Awaited once every chunk is written; a write error meanwhile (a full disk) stops the loop
+  // below instead of going unhandled.
+  done.catch(() => undefined);
   writer.pipe(out);
   const write = (columns: readonly unknown[][]): void => {
     const table = new Table(
@@ -75,6 +82,7 @@ export async function writeArrow(
   };
   let wrote = false;
   for await (const columns of chunks) {
+    if (failed) throw failed;
     write(columns);
     wrote = true;
   }

@@ -2,10 +2,11 @@
  * Every command, given bad input, fails with one `error` line (and at most a hint) and a non-zero
  * exit code — never a stack trace. The commands are found by walking the commander program, so a
  * new command is covered without editing this file. Then the failures users actually met: a port
- * in use, a missing output folder, an entity file that is not Parquet, a module that fails to load.
+ * in use, a missing output folder or one named as the output file, an entity file that is not
+ * Parquet, a module that fails to load.
  */
 import { execFile } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -217,7 +218,7 @@ describe('failures users met, as one line', () => {
     expect(grpc.code).toBe(1); // and the REST server it had started does not keep it running
   }, 120_000);
 
-  it('export: a missing output folder, an entity file that is not Parquet', async () => {
+  it('export: a missing output folder, an output that is a folder, an entity file that is not Parquet', async () => {
     const entities = join(home.dir, 'rows.parquet');
     writeFileSync(entities, 'user_id,event_timestamp\nu1,1764547200000\n');
     const noFolder = await larder([
@@ -232,6 +233,21 @@ describe('failures users met, as one line', () => {
     expectOneLineError(noFolder, 'export --out missing folder');
     expect(noFolder.stderr).toMatch(
       /error \[LARDER_NOT_FOUND\]: the output folder \S+no-such-folder \(of \S+train\.parquet\) does not exist\n {2}hint: create it first/,
+    );
+    const folder = join(home.dir, 'out.arrow');
+    mkdirSync(folder);
+    const isFolder = await larder([
+      'export',
+      '--features',
+      'user_activity:page_views_1h',
+      '--entities',
+      entities,
+      '--out',
+      folder,
+    ]);
+    expectOneLineError(isFolder, 'export --out a folder');
+    expect(isFolder.stderr).toMatch(
+      /error \[LARDER_BAD_REQUEST\]: the output \S+out\.arrow is a folder\n {2}hint: name the file to write/,
     );
     const notParquet = await larder([
       'export',

@@ -68,4 +68,16 @@ describe('writeArrow', () => {
       'n:Int64',
     ]);
   });
+
+  it('rejects when the file cannot be written, leaving no error unhandled', async () => {
+    const tmp = tempDir();
+    cleanups.push(tmp.cleanup);
+    async function* slow(): AsyncGenerator<unknown[][]> {
+      yield [[1]];
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      yield [[2]];
+    }
+    // The path is a folder: the file stream fails while the chunks are still being produced.
+    await expect(writeArrow(tmp.dir, ['x'], ['float64'], slow())).rejects.toThrow(/EISDIR/);
+  });
 });
