@@ -16,7 +16,7 @@ import { BASE_REPO, tempRepo } from '../support/temp-repo.ts';
 import { columns, event } from './ecommerce-data.ts';
 import { serveRepo, T0, type Served } from './serve-fixture.ts';
 
-const FEATURES = resolve(import.meta.dirname, '../../features');
+const FEATURES = resolve(import.meta.dirname, '../../examples/ecommerce/features');
 const DOC = readFileSync(resolve(import.meta.dirname, '../../docs/api.md'), 'utf8');
 
 /** `| 400 | \`LARDER_BAD_REQUEST\` | ...` rows of the error table. */
