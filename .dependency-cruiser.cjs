@@ -98,6 +98,14 @@ module.exports = {
       to: { path: '^(test|bench|scripts)/' },
     },
     {
+      name: 'not-to-unresolvable',
+      comment:
+        'every import resolves to a file or an installed package: one that does not would escape the rules above',
+      severity: 'error',
+      from: {},
+      to: { couldNotResolve: true },
+    },
+    {
       name: 'no-circular',
       comment:
         'no import cycles (type-only imports included): a cycle makes module load order matter and folders inseparable',

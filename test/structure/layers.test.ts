@@ -27,6 +27,7 @@ const TREE: Record<string, string[]> = {
   'api/w.ts': ['retrieval/get-online-features.ts'],
   'registry/c1.ts': ['registry/c2.ts'],
   'registry/c2.ts': ['registry/c1.ts'],
+  'streaming/s.ts': ['streaming/missing.ts'],
   // allowed
   'api/y.ts': ['core/ok.ts', 'retrieval/index.ts'],
   'core/ok.ts': [],
@@ -123,7 +124,11 @@ describe('layer rules (.dependency-cruiser.cjs)', () => {
     expect(edges('no-circular')[0]).toMatch(/^registry\/c[12]\.ts → registry\/c[12]\.ts$/);
   });
 
+  it('forbid imports that resolve to nothing', () => {
+    expect(edges('not-to-unresolvable')).toEqual(['streaming/s.ts → ./missing.ts']);
+  });
+
   it('report nothing else (the allowed imports of the tree pass)', () => {
-    expect(violations).toHaveLength(10);
+    expect(violations).toHaveLength(11);
   });
 });
