@@ -9,12 +9,7 @@ import { LarderError } from '../../core/errors.ts';
 import { authorize, credentialOf } from '../auth/authorize.ts';
 import { errorReply } from '../error-body.ts';
 import type { ServerContext } from '../server-context.ts';
-import {
-  fromProtoValue,
-  toProtoTimestamp,
-  toProtoValue,
-  type ProtoValue,
-} from './feast-proto-values.ts';
+import { fromProtoValue, toProtoResponse, type ProtoValue } from './feast-proto-values.ts';
 import { loadServingService } from './load-serving-proto.ts';
 
 interface GrpcRequest {
@@ -144,14 +139,7 @@ export function createGrpcServer(
         );
         checkWellFormed(call.request, 'GetOnlineFeaturesRequest');
         const res = await serveOnlineFeatures(snap, ctx, toRequest(call.request), onStoreRead);
-        return {
-          metadata: { feature_names: { val: res.columns.map((c) => c.name) } },
-          results: res.columns.map((c) => ({
-            values: c.values.map((v) => toProtoValue(v, c.type)),
-            statuses: c.statuses,
-            event_timestamps: c.eventTs.map(toProtoTimestamp),
-          })),
-        };
+        return toProtoResponse(res);
       })().then(
         (body) => {
           ctx.metrics.grpcSeconds.observe(
