@@ -4,7 +4,7 @@
  * `api/schemas/get-online-features-schema.ts` documents the same shape for OpenAPI.
  */
 import { LarderError } from '../../core/errors.ts';
-import type { OnlineFeaturesRequest } from '../../retrieval/get-online-features.ts';
+import type { OnlineFeaturesRequest } from '../../retrieval/index.ts';
 
 const KNOWN = new Set(['features', 'feature_service', 'entities', 'full_feature_names']);
 

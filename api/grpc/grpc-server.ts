@@ -4,20 +4,12 @@
  * `authorization: Bearer KEY` (or `x-api-key`); errors map to the registry's gRPC codes.
  */
 import * as grpc from '@grpc/grpc-js';
-import {
-  getOnlineFeatures,
-  type OnlineFeaturesRequest,
-} from '../../retrieval/get-online-features.ts';
+import { serveOnlineFeatures, type OnlineFeaturesRequest } from '../../retrieval/index.ts';
 import { LarderError } from '../../core/errors.ts';
 import { authorize, credentialOf } from '../auth/authorize.ts';
 import { errorReply } from '../error-body.ts';
 import type { ServerContext } from '../server-context.ts';
-import {
-  fromProtoValue,
-  toProtoTimestamp,
-  toProtoValue,
-  type ProtoValue,
-} from './feast-proto-values.ts';
+import { fromProtoValue, toProtoResponse, type ProtoValue } from './feast-proto-values.ts';
 import { loadServingService } from './load-serving-proto.ts';
 
 interface GrpcRequest {
@@ -100,6 +92,7 @@ export function createGrpcServer(
   } = {},
 ): grpc.Server {
   const service = loadServingService();
+  const onStoreRead = (ms: number): void => ctx.metrics.storeSeconds.observe(ms / 1000);
   const server = new grpc.Server();
   const fail = (
     method: string,
@@ -145,25 +138,8 @@ export function createGrpcServer(
           'read',
         );
         checkWellFormed(call.request, 'GetOnlineFeaturesRequest');
-        const req = toRequest(call.request);
-        req.t = ctx.clock();
-        const res = await getOnlineFeatures(
-          {
-            repo: snap.repo,
-            store: snap.store,
-            maxEntityRows: ctx.maxEntityRows,
-            onStoreRead: (ms) => ctx.metrics.storeSeconds.observe(ms / 1000),
-          },
-          req,
-        );
-        return {
-          metadata: { feature_names: { val: res.columns.map((c) => c.name) } },
-          results: res.columns.map((c) => ({
-            values: c.values.map((v) => toProtoValue(v, c.type)),
-            statuses: c.statuses,
-            event_timestamps: c.eventTs.map(toProtoTimestamp),
-          })),
-        };
+        const res = await serveOnlineFeatures(snap, ctx, toRequest(call.request), onStoreRead);
+        return toProtoResponse(res);
       })().then(
         (body) => {
           ctx.metrics.grpcSeconds.observe(

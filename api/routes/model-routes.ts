@@ -54,12 +54,7 @@ function candidateKey(snap: ServingSnapshot, model: ModelRuntime): string {
 const RANK_HINT = 'send {"user_id": "u1", "candidates": ["p1", "p2"], "top_k": 10}';
 
 export function modelRoutes(app: FastifyInstance, ctx: ServerContext): void {
-  const retrieval = (snap: ServingSnapshot) => ({
-    repo: snap.repo,
-    store: snap.store,
-    maxEntityRows: ctx.maxEntityRows,
-    onStoreRead: (ms: number) => ctx.metrics.storeSeconds.observe(ms / 1000),
-  });
+  const onStoreRead = (ms: number): void => ctx.metrics.storeSeconds.observe(ms / 1000);
 
   async function rank(
     snap: ServingSnapshot,
@@ -76,10 +71,11 @@ export function modelRoutes(app: FastifyInstance, ctx: ServerContext): void {
     }
     const key = candidateKey(snap, model);
     const r = await scoreRows(
-      retrieval(snap),
+      snap,
+      ctx,
       model,
       { user_id: body.candidates.map(() => body.user_id), [key]: body.candidates },
-      ctx.clock(),
+      onStoreRead,
     );
     ctx.metrics.inferenceSeconds.observe({ model: model.spec.name }, r.inferenceMs / 1000);
     const items = body.candidates
@@ -124,7 +120,7 @@ export function modelRoutes(app: FastifyInstance, ctx: ServerContext): void {
         request.body,
         'send {"entities": {"user_id": ["u1"], "product_id": ["p1"]}}',
       );
-      const r = await scoreRows(retrieval(snap), model, body.entities, ctx.clock());
+      const r = await scoreRows(snap, ctx, model, body.entities, onStoreRead);
       ctx.metrics.inferenceSeconds.observe({ model: model.spec.name }, r.inferenceMs / 1000);
       return {
         model: model.spec.name,
