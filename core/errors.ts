@@ -112,6 +112,7 @@ export interface LarderErrorOptions<C extends ErrorCode> {
   cause?: unknown;
   /** The request field at fault (`entities.user_id[3]`, `df.timestamp[0]`), for API errors. */
   field?: string;
+  /** The code's typed detail (`ErrorDetails`); a code without an entry there takes none. */
   detail?: ErrorDetail<C>;
 }
 
