@@ -55,6 +55,7 @@ function checkWellFormed(request: unknown, type: string): void {
     throw new LarderError('LARDER_BAD_REQUEST', `malformed ${type}: ${request.reason}`, {
       field: '(message)',
       hint: `send a feast.serving.${type} encoded with Feast's protos`,
+      detail: { reason: 'malformed_body' },
     });
 }
 
@@ -69,6 +70,7 @@ function toRequest(r: GrpcRequest): OnlineFeaturesRequest {
   else
     throw new LarderError('LARDER_BAD_REQUEST', 'set "features" or "feature_service"', {
       field: 'kind',
+      detail: { reason: 'missing_field' },
     });
   return { ref, entities, fullFeatureNames: r.full_feature_names === true };
 }
@@ -110,6 +112,7 @@ export function createGrpcServer(
     const md = new grpc.Metadata();
     md.set('larder-error-code', r.code);
     if (r.body.error.field) md.set('larder-error-field', r.body.error.field);
+    if (r.body.error.reason) md.set('larder-error-reason', r.body.error.reason);
     if (r.retryAfter !== undefined) md.set('retry-after', String(r.retryAfter));
     cb({
       code: r.grpc,
