@@ -92,3 +92,14 @@ export class DefinitionError extends LarderError {
     this.problems = problems;
   }
 }
+
+/**
+ * A `LARDER_BAD_REQUEST` about one field of a request (the entity rows, a push body, …): what
+ * is wrong with it and, when known, how to fix it.
+ *
+ * @example
+ * throw badRequest('features', 'no features requested', 'name at least one view:feature');
+ */
+export function badRequest(field: string, message: string, hint?: string): LarderError {
+  return new LarderError('LARDER_BAD_REQUEST', message, hint ? { field, hint } : { field });
+}
