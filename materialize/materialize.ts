@@ -6,11 +6,11 @@
  * Memory stays bounded: one batch is in flight, and the next is computed only once it is written.
  */
 import type { OfflineStore, RejectReport } from '../offline/offline-store.ts';
+import { tilesStart, toTileWrites } from '../offline/tile-writes.ts';
 import type { OnlineStore } from '../online/online-store.ts';
 import { LarderError } from '../core/errors.ts';
 import type { Repository } from '../definitions/repository.ts';
 import type { FeatureViewSpec } from '../definitions/spec.ts';
-import { encodeEntityKey, type LifetimeWrite, type TileWrite } from '../aggregation/tiles.ts';
 
 export interface MaterializeProgress {
   view: string;
@@ -42,9 +42,10 @@ export interface MaterializeRequest {
   views?: readonly string[];
   end: number;
   /**
-   * Lower bound of the events to load, per view. Default: everything a read at `end` can need
-   * (the longest window and the TTL before `end`). Aligned down to the view's largest hop so
-   * no tile is overwritten with a partial one.
+   * Lower bound of the events to load into tiles, per view. Default: `tilesStart(view, end)`,
+   * the first hop a read at any `t >= end` merges (lifetime states use every event before `end`
+   * whatever the start). Aligned down to the view's largest hop so no tile is overwritten with a
+   * partial one.
    */
   start?: (view: FeatureViewSpec) => number | undefined;
   batchSize?: number;
@@ -78,12 +79,6 @@ async function withRetry(req: MaterializeRequest, view: string, write: () => Pro
   }
 }
 
-/** The earliest event a read at `end` can need: the longest window or the TTL, whichever is longer. */
-export function neededStart(view: FeatureViewSpec, end: number): number {
-  const reach = Math.max(view.ttlMs, ...view.features.map((f) => f.windowMs ?? 0));
-  return alignStart(view, end - reach);
-}
-
 /** Aligns a start time down to the view's largest hop, so every tile it writes is complete. */
 export function alignStart(view: FeatureViewSpec, start: number): number {
   const hop = Math.max(1, ...view.features.map((f) => f.hopMs ?? 1));
@@ -113,9 +108,7 @@ export async function materialize(req: MaterializeRequest): Promise<ViewMaterial
   const out: ViewMaterialization[] = [];
   for (const view of selectViews(req.repo, req.views)) {
     const started = Date.now();
-    const requested = req.start?.(view);
-    const start =
-      requested === undefined ? neededStart(view, req.end) : alignStart(view, requested);
+    const start = alignStart(view, req.start?.(view) ?? tilesStart(view, req.end));
     // computeTiles takes events in [start, end): +1 makes `end` inclusive, like every read at t.
     const result = await req.offline.computeTiles(view, {
       repo: req.repo,
@@ -135,18 +128,7 @@ export async function materialize(req: MaterializeRequest): Promise<ViewMaterial
         done,
       });
     for await (const batch of result.batches) {
-      const tw: TileWrite[] = batch.tiles.map((t) => ({
-        view: view.name,
-        entityKey: encodeEntityKey(t.key),
-        hopMs: t.hopMs,
-        hop: t.hop,
-        states: t.states,
-      }));
-      const lw: LifetimeWrite[] = batch.lifetime.map((l) => ({
-        view: view.name,
-        entityKey: encodeEntityKey(l.key),
-        states: l.states,
-      }));
+      const { tiles: tw, lifetime: lw } = toTileWrites(view.name, batch);
       if (tw.length > 0) await withRetry(req, view.name, () => req.online.writeTiles(tw));
       if (lw.length > 0) await withRetry(req, view.name, () => req.online.mergeLifetime(lw));
       tiles += tw.length;
