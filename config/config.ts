@@ -402,9 +402,11 @@ export function resolveConfig(
     if (/^\s*\d+\s*$/.test(text) && Number.isSafeInteger(n)) apply(n);
     else problems.push(`${name}="${text}": write a whole number`);
   };
+  /** A copy of the file's section `key` to override fields of (a non-object is left for the schema to report). */
   const section = (key: string): Record<string, unknown> => {
     const v = raw[key];
-    return (raw[key] = { ...(v && typeof v === 'object' ? v : {}) }) as Record<string, unknown>;
+    if (v !== undefined && (v === null || typeof v !== 'object')) return {};
+    return (raw[key] = { ...(v as object | undefined) }) as Record<string, unknown>;
   };
   int('LARDER_TOPIC_PARTITIONS', (n) => (section('stream').topicPartitions = n));
   if (env.LARDER_SCHEMA_REGISTRY_URL)

@@ -40,6 +40,9 @@ describe('environment variables read by the config loader', () => {
     expect(() => config({ LARDER_TOPIC_PARTITIONS: 'six' })).toThrow(
       'LARDER_TOPIC_PARTITIONS="six": write a whole number',
     );
+    expect(() => config({ LARDER_TOPIC_PARTITIONS: '3' }, { stream: 'big' })).toThrow(
+      'stream: Expected object, received string',
+    );
     expect(() => config({ LARDER_TOPIC_PARTITIONS: '0' })).toThrow(
       'stream.topicPartitions: Number must be greater than 0',
     );
