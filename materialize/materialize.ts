@@ -44,8 +44,8 @@ export interface MaterializeRequest {
   /**
    * Lower bound of the events to load into tiles, per view. Default: `tilesStart(view, end)`,
    * the first hop a read at any `t >= end` merges (lifetime states use every event before `end`
-   * whatever the start). Aligned down to the view's largest hop so no tile is overwritten with a
-   * partial one.
+   * whatever the start). Aligned down to a multiple of every hop of the view (`alignStart`) so
+   * no tile is overwritten with a partial one.
    */
   start?: (view: FeatureViewSpec) => number | undefined;
   batchSize?: number;
@@ -79,11 +79,19 @@ async function withRetry(req: MaterializeRequest, view: string, write: () => Pro
   }
 }
 
-/** Aligns a start time down to the view's largest hop, so every tile it writes is complete. */
+/**
+ * Aligns a start time down to a multiple of every hop of the view (their least common multiple:
+ * the largest hop when the hops divide each other, as the default hops do), so every tile it
+ * writes is complete. Aligned to the largest hop only, a 7-minute tile could start before an
+ * hour boundary and be overwritten with the events after it.
+ */
 export function alignStart(view: FeatureViewSpec, start: number): number {
-  const hop = Math.max(1, ...view.features.map((f) => f.hopMs ?? 1));
+  const hop = view.features.reduce((m, f) => (f.hopMs === null ? m : lcm(m, f.hopMs)), 1);
   return Math.floor(start / hop) * hop;
 }
+
+const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
+const lcm = (a: number, b: number): number => (a / gcd(a, b)) * b;
 
 /** Views to materialize: the named ones (each must exist and be online), else all online views. */
 export function selectViews(repo: Repository, names?: readonly string[]): FeatureViewSpec[] {

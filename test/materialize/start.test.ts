@@ -10,6 +10,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { windowStart } from '../../aggregation/index.ts';
 import { loadRepository } from '../../definitions/load.ts';
 import type { Repository } from '../../definitions/repository.ts';
+import type { FeatureViewSpec } from '../../definitions/spec.ts';
 import { alignStart, materialize } from '../../materialize/materialize.ts';
 import type { ComputeTilesRequest, OfflineStore, TileBatch } from '../../offline/offline-store.ts';
 import { tilesStart } from '../../offline/tile-writes.ts';
@@ -91,6 +92,23 @@ describe('materialize: the default start', () => {
     });
     expect(offline.requests[0]!.start).toBe(alignStart(view, END - 2 * HOUR - 1));
     expect(offline.requests[0]!.start).toBeLessThanOrEqual(END - 2 * HOUR - 1);
+  });
+
+  it('aligns to every hop: the largest when hops divide each other, else their multiple', () => {
+    const MIN = 60_000;
+    const spec = (hops: number[]) =>
+      ({
+        features: [...hops.map((h) => ({ hopMs: h, windowMs: 2 * h })), { hopMs: null }],
+      }) as unknown as FeatureViewSpec;
+    const t = END - 2 * HOUR - 1;
+    expect(alignStart(spec([MIN, HOUR, DAY]), t)).toBe(Math.floor(t / DAY) * DAY);
+    const odd = alignStart(spec([7 * MIN, HOUR]), t);
+    // Aligned to the hour only, the 7-minute tile holding it would start earlier and be partial.
+    expect((Math.floor(t / HOUR) * HOUR) % (7 * MIN)).not.toBe(0);
+    expect(odd % (7 * MIN)).toBe(0);
+    expect(odd % HOUR).toBe(0);
+    expect(odd).toBeLessThanOrEqual(t);
+    expect(t - odd).toBeLessThan(7 * HOUR);
   });
 
   it('writes what toTileWrites converts: entity keys encoded, the view named', async () => {
