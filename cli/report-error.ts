@@ -81,10 +81,12 @@ export function fromSystemError(e: unknown): LarderError | undefined {
 export function reportError(
   e: unknown,
   write: (s: string) => unknown = (s) => process.stderr.write(s),
+  /** Add the stack trace (`LARDER_DEBUG`, see `debugFromEnv`). */
+  withStack = false,
 ): number {
   // Commander has already printed its own one-line message (unknown option, missing argument).
   if (e instanceof CommanderError) return e.exitCode;
-  const debug = process.env.LARDER_DEBUG ? `${(e as Error)?.stack ?? ''}\n` : '';
+  const debug = withStack ? `${(e as Error)?.stack ?? ''}\n` : '';
   if (e instanceof DefinitionError) {
     write(`error: ${e.message}\n${debug}`);
     return 1;

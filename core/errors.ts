@@ -187,3 +187,23 @@ export class DefinitionError extends LarderError {
     this.problems = problems;
   }
 }
+
+/**
+ * A `LARDER_BAD_REQUEST` about one field of a request (the entity rows, a push body, …): what
+ * is wrong with it, when known how to fix it, and the reason (docs/errors.md).
+ *
+ * @example
+ * throw badRequest('features', 'no features requested', 'name at least one view:feature', 'missing_field');
+ */
+export function badRequest(
+  field: string,
+  message: string,
+  hint?: string,
+  reason: BadRequestReason = 'invalid_value',
+): LarderError {
+  return new LarderError(
+    'LARDER_BAD_REQUEST',
+    message,
+    hint ? { field, hint, detail: { reason } } : { field, detail: { reason } },
+  );
+}

@@ -14,7 +14,7 @@ import { createHash } from 'node:crypto';
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { ingestProblem, type IngestLimits } from '../../offline/validate-record.ts';
-import { LarderError, type BadRequestReason } from '../../core/errors.ts';
+import { badRequest, LarderError } from '../../core/errors.ts';
 import {
   applyRecords,
   foldRecords,
@@ -26,18 +26,6 @@ import type { Repository } from '../../definitions/repository.ts';
 import type { PushHandler, PushRequest, PushResult } from './push-handler.ts';
 import type { ServingSnapshot } from '../serving-state.ts';
 import { parseSourceRecord } from '../../definitions/source-record.ts';
-
-const bad = (
-  field: string,
-  message: string,
-  hint?: string,
-  reason: BadRequestReason = 'invalid_value',
-): LarderError =>
-  new LarderError(
-    'LARDER_BAD_REQUEST',
-    message,
-    hint ? { field, hint, detail: { reason } } : { field, detail: { reason } },
-  );
 
 /** How long an idempotency key is kept: 24 hours. */
 export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
@@ -75,14 +63,14 @@ export function rowsOf(
   const n = names.length === 0 ? 0 : columns[names[0]!]!.length;
   for (const k of names)
     if (columns[k]!.length !== n)
-      throw bad(
+      throw badRequest(
         `df.${k}`,
         `ragged columns: "${k}" has ${columns[k]!.length} values but "${names[0]}" has ${n}`,
         undefined,
         'ragged_columns',
       );
   if (n > maxRows)
-    throw bad(
+    throw badRequest(
       'df',
       `too many rows: ${n} (the limit is ${maxRows} rows per push, serve.maxPushRows)`,
       `split the push into requests of at most ${maxRows} rows`,
@@ -144,7 +132,7 @@ export class DefaultPushHandler implements PushHandler {
       if (!r.success) {
         const issue = r.error.issues[0]!;
         const path = issue.path.join('.') || '(row)';
-        throw bad(
+        throw badRequest(
           `df.${path}[${i}]`,
           `row ${i}: ${path}: ${issue.message}`,
           hint,
@@ -153,7 +141,8 @@ export class DefaultPushHandler implements PushHandler {
       }
       const record = r.data as Record<string, unknown>;
       const p = ingestProblem(record, batch.spec.timestampField, keyFields, limits);
-      if (p) throw bad(`df.${p.field}[${i}]`, `row ${i}: ${p.message}`, hint, 'invalid_record');
+      if (p)
+        throw badRequest(`df.${p.field}[${i}]`, `row ${i}: ${p.message}`, hint, 'invalid_record');
       records[i] = record;
     }
     const file =

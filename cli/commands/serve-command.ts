@@ -96,6 +96,7 @@ export function registerServeCommand(program: Command, globals: () => GlobalOpti
         metrics: new ServerMetrics({ defaultMetrics: true }),
         home: config.home,
         clock: Date.now,
+        topics: config.stream.topics,
         ...(opts.streamMetricsUrl ? { streamMetricsUrl: opts.streamMetricsUrl } : {}),
       };
       const app = await buildServer(ctx, { logLevel });

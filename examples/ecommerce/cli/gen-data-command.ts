@@ -77,7 +77,7 @@ export function registerGenDataCommand(program: Command, globals: () => GlobalOp
               'LARDER_NOT_FOUND',
               `the repository has no stream source "${source}"`,
             );
-          return resolveTopic(s.spec);
+          return resolveTopic(s.spec, config.stream.topics);
         };
         const topics = {
           user_events: topicOf('user_events'),
