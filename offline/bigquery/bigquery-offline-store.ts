@@ -53,7 +53,7 @@ export class BigQueryOfflineStore implements OfflineStore {
       pageSize: c.pageSize,
       upload: c.entityUpload,
     });
-    this.#db = new LocalDatabase({ home: c.home, memoryLimit: c.memoryLimit });
+    this.#db = new LocalDatabase({ home: c.home, memoryLimit: c.memoryLimit, trace: c.trace.sql });
     this.capabilities = Object.freeze({
       exportPointInTime: true,
       computeTiles: true,

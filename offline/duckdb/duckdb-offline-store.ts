@@ -60,7 +60,12 @@ export class DuckDBOfflineStore implements OfflineStore {
       outOfCore: true,
       entityGrid: true,
     });
-    this.#db = new LocalDatabase({ home: c.home, memoryLimit: c.memoryLimit, threads: c.threads });
+    this.#db = new LocalDatabase({
+      home: c.home,
+      memoryLimit: c.memoryLimit,
+      threads: c.threads,
+      trace: c.trace.sql,
+    });
     const cacheDir = join(c.home, 'offline-cache');
     this.#sources = new DuckDBSources(
       {
@@ -82,6 +87,7 @@ export class DuckDBOfflineStore implements OfflineStore {
             sweepThreads: c.sweepThreads,
             indexCache: c.indexCache,
             cacheDir,
+            trace: c.trace.sweep,
           })
         : new DuckDBSqlEngine(this.#sources);
   }

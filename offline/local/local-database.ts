@@ -8,7 +8,7 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { LarderError } from '../../core/errors.ts';
-import { DuckDBClient, ident } from './duckdb-client.ts';
+import { DuckDBClient, ident, type SqlTrace } from './duckdb-client.ts';
 
 export interface LocalDatabaseOptions {
   /** `$LARDER_HOME`: spill files go to `<home>/duckdb-tmp/<random>/`. */
@@ -16,6 +16,8 @@ export interface LocalDatabaseOptions {
   /** DuckDB memory limit, e.g. `'2GB'`. */
   memoryLimit: string;
   threads?: number;
+  /** Statement timings on stderr (`config.trace.sql`, default off). */
+  trace?: SqlTrace;
 }
 
 export class LocalDatabase {
@@ -41,7 +43,7 @@ export class LocalDatabase {
         preserve_insertion_order: 'true',
       };
       if (this.#options.threads) settings.threads = String(this.#options.threads);
-      const client = await DuckDBClient.open(settings);
+      const client = await DuckDBClient.open(settings, this.#options.trace);
       await client.run(`SET TimeZone = 'UTC'`);
       this.#client = client;
       return client;

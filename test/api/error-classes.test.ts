@@ -16,7 +16,7 @@ let client: grpc.Client;
 let serving: grpc.Client & Record<string, (...a: unknown[]) => void>;
 
 beforeAll(async () => {
-  s = await serveRepo(resolve(import.meta.dirname, '../../features'));
+  s = await serveRepo(resolve(import.meta.dirname, '../../examples/ecommerce/features'));
   server = createGrpcServer(s.ctx);
   const port = await startGrpcServer(server, '127.0.0.1', 0);
   client = new grpc.Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure());

@@ -6,7 +6,9 @@ import { serveRepo, type Served } from './serve-fixture.ts';
 
 let s: Served;
 beforeAll(async () => {
-  s = await serveRepo(resolve(import.meta.dirname, '../../features'), { maxEntityRows: 5 });
+  s = await serveRepo(resolve(import.meta.dirname, '../../examples/ecommerce/features'), {
+    maxEntityRows: 5,
+  });
 });
 afterAll(async () => {
   await s?.close();

@@ -38,7 +38,7 @@ const call = (method: string, req: unknown, md = new grpc.Metadata()): Promise<G
 const protoColumn = (vals: string[]) => ({ val: vals.map((v) => ({ string_val: v })) });
 
 beforeAll(async () => {
-  s = await serveRepo(resolve(import.meta.dirname, '../../features'));
+  s = await serveRepo(resolve(import.meta.dirname, '../../examples/ecommerce/features'));
   for (const [source, rows] of [
     ['user_events', EVENTS],
     ['transactions', TRANSACTIONS],
@@ -128,6 +128,8 @@ describe('gRPC feast.serving.ServingService', () => {
     }).catch((e: unknown) => e)) as grpc.ServiceError;
     expect(ragged.code).toBe(grpc.status.INVALID_ARGUMENT);
     expect(ragged.metadata.get('larder-error-field')).toEqual(['entities.product_id']);
+    expect(ragged.metadata.get('larder-error-reason')).toEqual(['ragged_columns']);
+    expect(err.metadata.get('larder-error-reason')).toEqual([]);
   });
 
   it('applies API-key auth from metadata once keys exist', async () => {

@@ -35,6 +35,8 @@ export interface SweepEngineConfig {
   indexCache: boolean;
   /** `<home>/offline-cache`: the index cache and the bundled worker live here. */
   cacheDir: string;
+  /** Per-job timings on stderr (`config.trace.sweep`). */
+  trace?: boolean;
 }
 
 export class SweepEngine implements ParquetExportEngine {
@@ -91,6 +93,7 @@ export class SweepEngine implements ParquetExportEngine {
       rows: total,
       name: job.name,
       partitionEvents: this.#config.partitionEvents,
+      trace: this.#config.trace,
       cache: this.#config.indexCache ? new SweepIndexCache(this.#config.cacheDir) : null,
       pool: this.#sweepPool(),
       onProgress: (d) => job.progress('aggregating', Math.min(d, total), total),
