@@ -38,7 +38,7 @@ const call = (method: string, req: unknown, md = new grpc.Metadata()): Promise<G
 const protoColumn = (vals: string[]) => ({ val: vals.map((v) => ({ string_val: v })) });
 
 beforeAll(async () => {
-  s = await serveRepo(resolve(import.meta.dirname, '../../features'));
+  s = await serveRepo(resolve(import.meta.dirname, '../../examples/ecommerce/features'));
   for (const [source, rows] of [
     ['user_events', EVENTS],
     ['transactions', TRANSACTIONS],

@@ -4,7 +4,7 @@ import { DAY_MS } from '../../core/duration.ts';
 import { columns, EVENTS, TRANSACTIONS } from './ecommerce-data.ts';
 import { serveRepo, T0, type Served } from './serve-fixture.ts';
 
-const FEATURES = resolve(import.meta.dirname, '../../features');
+const FEATURES = resolve(import.meta.dirname, '../../examples/ecommerce/features');
 let s: Served;
 
 interface FeastBody {

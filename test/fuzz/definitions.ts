@@ -363,6 +363,6 @@ export function buildRepository(plans: readonly ViewPlan[]): Repository {
   });
   return Repository.from(
     [user, product, userEvents, transactions, userEvents.batch, transactions.batch, ...views],
-    resolve(import.meta.dirname, '../../features'),
+    resolve(import.meta.dirname, '../../examples/ecommerce/features'),
   );
 }
