@@ -118,6 +118,18 @@ describe("fields Feast's clients send and Larder does not use", () => {
     expect(r.json()).toEqual({ rows: 0, views: [], file: null });
   });
 
+  it("a Feast feature row pushed to a source is a 400 naming the schema's missing field", async () => {
+    const r = await post('/push', {
+      push_source_name: 'user_events',
+      df: { user_id: ['u1'], page_views_1h: [3], event_timestamp: ['2026-01-01T00:00:00'] },
+    });
+    expect(r.statusCode).toBe(400);
+    expect(JSON.parse(r.json<string>())).toMatchObject({
+      class: 'FeastError',
+      field: expect.stringMatching(/^df\.\w+\[0\]$/),
+    });
+  });
+
   it('/push still checks the fields it uses', async () => {
     const r = await post('/push', { push_source_name: 'user_events', df: {}, to: 'nowhere' });
     expect(r.statusCode).toBe(400);
