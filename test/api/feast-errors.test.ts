@@ -97,6 +97,26 @@ describe("Feast's error detail on /get-online-features and /push", () => {
     expect(JSON.parse(r.json<string>())).toMatchObject({ class: 'FeastError', field: '(body)' });
   });
 
+  it('401 and 403 are FeastPermissionError', async () => {
+    const authed = await serveRepo(
+      resolve(import.meta.dirname, '../../examples/ecommerce/features'),
+    );
+    try {
+      const reader = authed.ctx.keys.create({ scopes: ['read'] }).key;
+      const body = { push_source_name: 'user_events', df: {} };
+      for (const [headers, status] of [
+        [{}, 401],
+        [{ 'x-api-key': reader }, 403],
+      ] as const) {
+        const r = await authed.app.inject({ method: 'POST', url: '/push', payload: body, headers });
+        expect(r.statusCode).toBe(status);
+        expect(JSON.parse(r.json<string>())).toMatchObject({ class: 'FeastPermissionError' });
+      }
+    } finally {
+      await authed.close();
+    }
+  });
+
   it("keeps Larder's shape on Larder's routes", async () => {
     const r = await post('/v1/models/nope/predict', { entities: { user_id: ['u1'] } });
     expect(r.statusCode).toBe(404);
