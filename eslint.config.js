@@ -17,6 +17,14 @@ export default tseslint.config(
     languageOptions: { globals: { process: 'readonly', console: 'readonly' } },
   },
   {
+    // CommonJS configs (.dependency-cruiser.cjs).
+    files: ['**/*.cjs'],
+    languageOptions: {
+      sourceType: 'commonjs',
+      globals: { module: 'writable', require: 'readonly' },
+    },
+  },
+  {
     // The dashboard's browser modules (api/ui/static): the browser globals they use.
     files: ['api/ui/static/**/*.js'],
     languageOptions: {

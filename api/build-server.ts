@@ -132,6 +132,7 @@ export async function buildServer(
             : new LarderError('LARDER_BAD_REQUEST', fst.message ?? 'bad request', {
                 field: '(body)',
                 hint: 'send a valid JSON body',
+                detail: { reason: 'malformed_body' },
               });
     }
     const r = errorReply(e);

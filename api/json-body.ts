@@ -38,6 +38,7 @@ export function parseJsonBody(text: string): unknown {
     throw new LarderError('LARDER_BAD_REQUEST', 'the body is empty', {
       field: '(body)',
       hint: 'send a JSON object, or no Content-Type: application/json',
+      detail: { reason: 'malformed_body' },
     });
   let v: unknown;
   try {
@@ -50,6 +51,7 @@ export function parseJsonBody(text: string): unknown {
       {
         field: '(body)',
         hint: 'send a valid JSON body',
+        detail: { reason: 'malformed_body' },
       },
     );
   }
@@ -62,7 +64,11 @@ export function parseJsonBody(text: string): unknown {
     throw new LarderError(
       'LARDER_BAD_REQUEST',
       `the key "${key}" is refused: "__proto__" and "constructor.prototype" keys could rewrite object prototypes`,
-      { field: key, hint: 'rename the key; no Larder field or column may be named so' },
+      {
+        field: key,
+        hint: 'rename the key; no Larder field or column may be named so',
+        detail: { reason: 'unsafe_key' },
+      },
     );
   return v;
 }

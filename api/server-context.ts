@@ -21,4 +21,6 @@ export interface ServerContext {
    * stream worker".
    */
   streamMetricsUrl?: string;
+  /** Topic overrides keyed by `LARDER_TOPIC_<NAME>` (`config.stream.topics`; default none). */
+  topics?: Readonly<Record<string, string>>;
 }

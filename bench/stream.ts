@@ -105,7 +105,7 @@ async function run(i: number): Promise<RunResult> {
     store,
     brokers: BROKERS,
     namespace: `bench-${id}`,
-    env: {
+    topics: {
       LARDER_TOPIC_USER_EVENTS: topics.user_events,
       LARDER_TOPIC_TRANSACTIONS: topics.transactions,
     },

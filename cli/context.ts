@@ -8,9 +8,7 @@ export interface GlobalOptions {
 
 /** Config (larder.config.ts + env), with `--repo` taking precedence. */
 export async function cliConfig(opts: GlobalOptions): Promise<LarderConfig> {
-  const env = { ...process.env };
-  if (opts.repo) env.LARDER_REPO = opts.repo;
-  return loadConfig(process.cwd(), env);
+  return loadConfig(process.cwd(), undefined, opts.repo ? { repo: opts.repo } : {});
 }
 
 export async function cliRepository(config: LarderConfig): Promise<Repository> {

@@ -26,6 +26,7 @@ export function parseLogLevel(v: string): LogLevel {
   if ((LOG_LEVELS as readonly string[]).includes(v)) return v as LogLevel;
   throw new LarderError('LARDER_BAD_REQUEST', `--log-level ${v}: not a log level`, {
     hint: `use one of: ${LOG_LEVELS.join(', ')}`,
+    detail: { reason: 'invalid_option' },
   });
 }
 

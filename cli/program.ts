@@ -69,7 +69,10 @@ code 2, and LARDER_DEBUG=1 prints its stack trace.`,
           given === undefined
             ? `${name} needs a command: ${subs}`
             : `${name} has no command "${given}"; it has ${subs}`,
-          { hint: `see ${name} --help` },
+          {
+            hint: `see ${name} --help`,
+            detail: { reason: given === undefined ? 'missing_argument' : 'unknown_command' },
+          },
         );
       });
   }

@@ -48,12 +48,13 @@ export function fromSystemError(e: unknown): LarderError | undefined {
     return new LarderError('LARDER_BAD_REQUEST', `cannot listen on ${s.address ?? 'that host'}`, {
       hint: 'pass an address of this machine, e.g. --host 127.0.0.1',
       cause: e,
+      detail: { reason: 'cannot_listen' },
     });
   if (s.code === 'EACCES' && s.syscall === 'listen')
     return new LarderError(
       'LARDER_BAD_REQUEST',
       `no permission to listen on port ${s.port ?? ''}`.trim(),
-      { hint: 'use a port above 1023', cause: e },
+      { hint: 'use a port above 1023', cause: e, detail: { reason: 'cannot_listen' } },
     );
   if ((s.code === 'ENOENT' || s.code === 'EACCES' || s.code === 'ENOTDIR') && s.path) {
     const what =
@@ -62,11 +63,16 @@ export function fromSystemError(e: unknown): LarderError | undefined {
         : s.code === 'ENOTDIR'
           ? 'not a folder (part of the path is a file)'
           : 'no such file or folder';
-    return new LarderError(
-      s.code === 'EACCES' ? 'LARDER_BAD_REQUEST' : 'LARDER_NOT_FOUND',
-      `${what}: ${s.path}`,
-      { hint: 'check the path (LARDER_HOME, LARDER_DATA_DIR or the option naming it)', cause: e },
-    );
+    const opts = {
+      hint: 'check the path (LARDER_HOME, LARDER_DATA_DIR or the option naming it)',
+      cause: e,
+    };
+    return s.code === 'EACCES'
+      ? new LarderError('LARDER_BAD_REQUEST', `${what}: ${s.path}`, {
+          ...opts,
+          detail: { reason: 'permission_denied' },
+        })
+      : new LarderError('LARDER_NOT_FOUND', `${what}: ${s.path}`, opts);
   }
   return undefined;
 }
@@ -75,10 +81,12 @@ export function fromSystemError(e: unknown): LarderError | undefined {
 export function reportError(
   e: unknown,
   write: (s: string) => unknown = (s) => process.stderr.write(s),
+  /** Add the stack trace (`LARDER_DEBUG`, see `debugFromEnv`). */
+  withStack = false,
 ): number {
   // Commander has already printed its own one-line message (unknown option, missing argument).
   if (e instanceof CommanderError) return e.exitCode;
-  const debug = process.env.LARDER_DEBUG ? `${(e as Error)?.stack ?? ''}\n` : '';
+  const debug = withStack ? `${(e as Error)?.stack ?? ''}\n` : '';
   if (e instanceof DefinitionError) {
     write(`error: ${e.message}\n${debug}`);
     return 1;

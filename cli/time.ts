@@ -37,6 +37,7 @@ export function parseTime(text: string, option: string, opts: TimeOptions = {}):
     if (typeof d !== 'number')
       throw new LarderError('LARDER_BAD_REQUEST', `${option} "${text}": ${d.error}`, {
         hint: HINT,
+        detail: { reason: 'invalid_option' },
       });
     return rel[1] === '+' ? now + d : now - d;
   }
@@ -53,6 +54,7 @@ export function parseTime(text: string, option: string, opts: TimeOptions = {}):
             hint: opts.unitOption
               ? `pass --timestamp-unit ${likely} (or ${TIMESTAMP_UNITS.join('|')}), or write the time as ISO-8601`
               : `write it in milliseconds (${Math.floor(Number(s) * UNIT_MS[likely])}) or as ISO-8601`,
+            detail: { reason: 'suspect_time_unit' },
           },
         );
       }
@@ -65,6 +67,7 @@ export function parseTime(text: string, option: string, opts: TimeOptions = {}):
   if (Number.isNaN(t))
     throw new LarderError('LARDER_BAD_REQUEST', `${option} "${text}" is not a time`, {
       hint: HINT,
+      detail: { reason: 'invalid_option' },
     });
   return t;
 }
@@ -76,7 +79,10 @@ export function parseTimestampUnit(text: string | undefined): TimestampUnit | un
   throw new LarderError(
     'LARDER_BAD_REQUEST',
     `--timestamp-unit "${text}" is not one of ${TIMESTAMP_UNITS.join(', ')}`,
-    { hint: 's for epoch seconds, ms for milliseconds, us for microseconds' },
+    {
+      hint: 's for epoch seconds, ms for milliseconds, us for microseconds',
+      detail: { reason: 'invalid_option' },
+    },
   );
 }
 
@@ -87,6 +93,7 @@ export function parseCount(text: string, option: string, min = 0): number {
     throw new LarderError(
       'LARDER_BAD_REQUEST',
       `${option} "${text}" must be a whole number ≥ ${min}`,
+      { detail: { reason: 'invalid_option' } },
     );
   }
   return n;

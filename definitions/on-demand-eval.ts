@@ -10,7 +10,7 @@
  */
 import { sourcePosition } from './dsl/call-site.ts';
 import type { OdfvContext, OnDemandFeatureViewDef } from './dsl/on-demand.ts';
-import { LarderError } from '../core/errors.ts';
+import { LarderError, type OnDemandFailure } from '../core/errors.ts';
 import type { ValueType } from '../core/types.ts';
 
 /** Whether `v` (not null) is a value of `type`. */
@@ -56,22 +56,19 @@ function thrownAt(e: unknown, definedAt: string): string | null {
   return null;
 }
 
-/** A failed evaluation: which view, which feature (null when the transform threw), and why. */
+/** A failed evaluation: its detail says which view, which feature (null when the transform threw), and why. */
 export class OnDemandError extends LarderError {
-  readonly view: string;
-  readonly feature: string | null;
-  /** The message without the view's name. */
-  readonly detail: string;
+  declare readonly detail: OnDemandFailure;
   constructor(
     view: string,
     feature: string | null,
-    detail: string,
+    problem: string,
     opts: { hint: string; cause?: unknown },
   ) {
-    super('LARDER_ON_DEMAND_FAILED', `on-demand feature view "${view}" ${detail}`, opts);
-    this.view = view;
-    this.feature = feature;
-    this.detail = detail;
+    super('LARDER_ON_DEMAND_FAILED', `on-demand feature view "${view}" ${problem}`, {
+      ...opts,
+      detail: { view, feature, problem },
+    });
   }
 }
 

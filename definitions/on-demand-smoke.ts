@@ -76,8 +76,8 @@ export function smokeTestTransform(od: OnDemandFeatureViewDef): Problem | null {
   return {
     at: od.definedAt,
     object: `on-demand feature view "${od.spec.name}"`,
-    field: failure.feature === null ? 'transform' : `features.${failure.feature}`,
-    message: `${failure.detail.replace(/ \(row \d+\)$/, '')} ${input}`,
+    field: failure.detail.feature === null ? 'transform' : `features.${failure.detail.feature}`,
+    message: `${failure.detail.problem.replace(/ \(row \d+\)$/, '')} ${input}`,
     hint: `${failure.hint ?? ''}; inputs can be null (a missing feature or request field)`,
   };
 }

@@ -146,6 +146,7 @@ export class Repository {
       if (feature === undefined)
         throw new LarderError('LARDER_BAD_REQUEST', `"${r}" is not a feature reference`, {
           hint: 'write "view:feature", e.g. "user_activity:page_views_1h"',
+          detail: { reason: 'invalid_feature_reference' },
         });
       if (!this.featureViews.has(view) && !this.onDemandViews.has(view)) {
         throw new LarderError('LARDER_NOT_FOUND', `unknown feature view "${view}" in "${r}"`, {

@@ -6,11 +6,11 @@
  * Memory stays bounded: one batch is in flight, and the next is computed only once it is written.
  */
 import type { OfflineStore, RejectReport } from '../offline/offline-store.ts';
+import { tilesStart, toTileWrites } from '../offline/tile-writes.ts';
 import type { OnlineStore } from '../online/online-store.ts';
 import { LarderError } from '../core/errors.ts';
 import type { Repository } from '../definitions/repository.ts';
 import type { FeatureViewSpec } from '../definitions/spec.ts';
-import { encodeEntityKey, type LifetimeWrite, type TileWrite } from '../aggregation/tiles.ts';
 
 export interface MaterializeProgress {
   view: string;
@@ -42,8 +42,9 @@ export interface MaterializeRequest {
   views?: readonly string[];
   end: number;
   /**
-   * Lower bound of the events to load, per view. Default: everything a read at `end` can need
-   * (the longest window and the TTL before `end`). Aligned down to the view's largest hop so
+   * Lower bound of the events to load into tiles, per view. Default: `tilesStart(view, end)`,
+   * the first hop a read at any `t >= end` merges (lifetime states use every event before `end`
+   * whatever the start). Aligned down to a multiple of every hop of the view (`alignStart`) so
    * no tile is overwritten with a partial one.
    */
   start?: (view: FeatureViewSpec) => number | undefined;
@@ -78,17 +79,19 @@ async function withRetry(req: MaterializeRequest, view: string, write: () => Pro
   }
 }
 
-/** The earliest event a read at `end` can need: the longest window or the TTL, whichever is longer. */
-export function neededStart(view: FeatureViewSpec, end: number): number {
-  const reach = Math.max(view.ttlMs, ...view.features.map((f) => f.windowMs ?? 0));
-  return alignStart(view, end - reach);
-}
-
-/** Aligns a start time down to the view's largest hop, so every tile it writes is complete. */
+/**
+ * Aligns a start time down to a multiple of every hop of the view (their least common multiple:
+ * the largest hop when the hops divide each other, as the default hops do), so every tile it
+ * writes is complete. Aligned to the largest hop only, a 7-minute tile could start before an
+ * hour boundary and be overwritten with the events after it.
+ */
 export function alignStart(view: FeatureViewSpec, start: number): number {
-  const hop = Math.max(1, ...view.features.map((f) => f.hopMs ?? 1));
+  const hop = view.features.reduce((m, f) => (f.hopMs === null ? m : lcm(m, f.hopMs)), 1);
   return Math.floor(start / hop) * hop;
 }
+
+const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
+const lcm = (a: number, b: number): number => (a / gcd(a, b)) * b;
 
 /** Views to materialize: the named ones (each must exist and be online), else all online views. */
 export function selectViews(repo: Repository, names?: readonly string[]): FeatureViewSpec[] {
@@ -113,9 +116,7 @@ export async function materialize(req: MaterializeRequest): Promise<ViewMaterial
   const out: ViewMaterialization[] = [];
   for (const view of selectViews(req.repo, req.views)) {
     const started = Date.now();
-    const requested = req.start?.(view);
-    const start =
-      requested === undefined ? neededStart(view, req.end) : alignStart(view, requested);
+    const start = alignStart(view, req.start?.(view) ?? tilesStart(view, req.end));
     // computeTiles takes events in [start, end): +1 makes `end` inclusive, like every read at t.
     const result = await req.offline.computeTiles(view, {
       repo: req.repo,
@@ -135,18 +136,7 @@ export async function materialize(req: MaterializeRequest): Promise<ViewMaterial
         done,
       });
     for await (const batch of result.batches) {
-      const tw: TileWrite[] = batch.tiles.map((t) => ({
-        view: view.name,
-        entityKey: encodeEntityKey(t.key),
-        hopMs: t.hopMs,
-        hop: t.hop,
-        states: t.states,
-      }));
-      const lw: LifetimeWrite[] = batch.lifetime.map((l) => ({
-        view: view.name,
-        entityKey: encodeEntityKey(l.key),
-        states: l.states,
-      }));
+      const { tiles: tw, lifetime: lw } = toTileWrites(view.name, batch);
       if (tw.length > 0) await withRetry(req, view.name, () => req.online.writeTiles(tw));
       if (lw.length > 0) await withRetry(req, view.name, () => req.online.mergeLifetime(lw));
       tiles += tw.length;

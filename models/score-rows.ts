@@ -2,7 +2,11 @@
  * Scores entity rows with a model in the serving process: one online read of the model's
  * input features (one store round trip, however many rows), encoding, one batched ONNX run.
  */
-import { getOnlineFeatures, type RetrievalContext } from '../retrieval/get-online-features.ts';
+import {
+  serveOnlineFeatures,
+  type ServingSettings,
+  type ServingSource,
+} from '../retrieval/index.ts';
 import type { ModelRuntime } from './model-runtime.ts';
 
 export interface ScoredRows {
@@ -16,20 +20,29 @@ export interface ScoredRows {
   inferenceMs: number;
 }
 
+/**
+ * Scores column-wise entity rows at `settings.clock()`; `onStoreRead` hears the store's read
+ * time in ms.
+ *
+ * @example
+ * const r = await scoreRows(ctx.state.current, ctx, model, { user_id: ['u1'], product_id: ['p1'] });
+ * r.scores[0]; // the model's score of (u1, p1)
+ */
 export async function scoreRows(
-  ctx: RetrievalContext,
+  source: ServingSource,
+  settings: ServingSettings,
   model: ModelRuntime,
   entities: Readonly<Record<string, readonly unknown[]>>,
-  t: number,
+  onStoreRead?: (ms: number) => void,
 ): Promise<ScoredRows> {
   const refs = model.spec.inputs.map((i) => i.feature);
   const started = performance.now();
-  const res = await getOnlineFeatures(ctx, {
-    ref: { features: [...new Set(refs)] },
-    entities,
-    fullFeatureNames: true,
-    t,
-  });
+  const res = await serveOnlineFeatures(
+    source,
+    settings,
+    { ref: { features: [...new Set(refs)] }, entities, fullFeatureNames: true },
+    onStoreRead,
+  );
   const byName = new Map(res.columns.map((c) => [c.name, c]));
   const columns = refs.map((r) => byName.get(r.replace(':', '__'))?.values ?? []);
   const rows = Object.values(entities)[0]?.length ?? 0;

@@ -12,17 +12,17 @@ import type { OfflineStore } from './offline-store.ts';
  */
 export function createOfflineStore(
   config: Pick<LarderConfig, 'offlineStore' | 'dataDir' | 'home'> &
-    Partial<Pick<LarderConfig, 'ingest'>>,
+    Partial<Pick<LarderConfig, 'ingest' | 'trace'>>,
 ): OfflineStore {
   const c = config.offlineStore;
   switch (c.type) {
     case 'duckdb':
       return new DuckDBOfflineStore(
-        { ...c, dataDir: config.dataDir, home: config.home },
+        { ...c, dataDir: config.dataDir, home: config.home, trace: config.trace },
         null,
         config.ingest ? { maxFutureSkewMs: config.ingest.maxFutureSkewMs } : {},
       );
     case 'bigquery':
-      return new BigQueryOfflineStore({ ...c, home: config.home });
+      return new BigQueryOfflineStore({ ...c, home: config.home, trace: config.trace });
   }
 }

@@ -4,12 +4,6 @@ import { redisClusterTopology } from './redis-cluster/redis-cluster-topology.ts'
 import { RedisOnlineStore } from './redis/redis-online-store.ts';
 import { singleRedisTopology } from './redis/redis-topology.ts';
 import { SqliteOnlineStore } from './sqlite/sqlite-online-store.ts';
-import type { SqliteOnlineStoreConfig } from './sqlite/sqlite-online-store-config.ts';
-import type { RedisOnlineStoreConfig } from './redis/redis-online-store-config.ts';
-import type { RedisClusterOnlineStoreConfig } from './redis-cluster/redis-cluster-online-store-config.ts';
-
-export type AnyOnlineStoreConfig =
-  SqliteOnlineStoreConfig | RedisOnlineStoreConfig | RedisClusterOnlineStoreConfig;
 
 /**
  * The online store for a validated config (`LarderConfig.onlineStore`, default SQLite under
@@ -20,23 +14,15 @@ export type AnyOnlineStoreConfig =
  * await store.init();
  */
 export function createOnlineStore(
-  config: OnlineStoreConfig | AnyOnlineStoreConfig,
+  config: OnlineStoreConfig,
   options: OnlineStoreOptions,
 ): OnlineStore {
   switch (config.type) {
     case 'sqlite':
       return new SqliteOnlineStore(config, options);
     case 'redis':
-      return new RedisOnlineStore(
-        singleRedisTopology(config),
-        options,
-        config as RedisOnlineStoreConfig,
-      );
+      return new RedisOnlineStore(singleRedisTopology(config), options, config);
     case 'redis-cluster':
-      return new RedisOnlineStore(
-        redisClusterTopology(config),
-        options,
-        config as RedisClusterOnlineStoreConfig,
-      );
+      return new RedisOnlineStore(redisClusterTopology(config), options, config);
   }
 }

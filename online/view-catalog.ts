@@ -30,6 +30,7 @@ export function tileExpiry(plan: ViewWritePlan, hopMs: number, hop: number): num
       `feature view "${plan.spec.name}" has no feature with a ${hopMs} ms hop`,
       {
         hint: `hops of "${plan.spec.name}": ${[...plan.maxWindowByHop.keys()].join(', ') || '(none: lifetime features only)'}`,
+        detail: { reason: 'not_in_view' },
       },
     );
   }
@@ -50,7 +51,10 @@ function inRange(plan: ViewWritePlan, expiresAt: number, what: string): number {
   throw new LarderError(
     'LARDER_BAD_REQUEST',
     `feature view "${plan.spec.name}": ${what} is out of range (its expiry ${expiresAt} is beyond 2^53 ms)`,
-    { hint: 'event times are epoch milliseconds; check the producer of this record' },
+    {
+      hint: 'event times are epoch milliseconds; check the producer of this record',
+      detail: { reason: 'out_of_range' },
+    },
   );
 }
 
@@ -102,6 +106,7 @@ export class ViewCatalog {
         throw new LarderError(
           'LARDER_BAD_REQUEST',
           `tile of "${plan.spec.name}" with hop ${hopMs} ms holds "${name}", which is not a feature of that view with that hop`,
+          { detail: { reason: 'not_in_view' } },
         );
       }
     }
@@ -114,6 +119,7 @@ export class ViewCatalog {
         throw new LarderError(
           'LARDER_BAD_REQUEST',
           `"${name}" is not a lifetime feature of "${plan.spec.name}"`,
+          { detail: { reason: 'not_in_view' } },
         );
       }
     }

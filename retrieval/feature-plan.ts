@@ -128,6 +128,7 @@ function buildPlan(repo: Repository, ref: FeatureRef, fullNames: boolean): Featu
         hint: fullNames
           ? 'remove the duplicate reference'
           : 'two views have a feature of this name: set "full_feature_names": true',
+        detail: { reason: 'duplicate' },
       });
     }
     seen.add(name);

@@ -5,7 +5,7 @@
  * Feast's column-wise response (join keys and request fields first, then features).
  */
 import { featurePlan, type FeaturePlan, type FeatureRef } from './feature-plan.ts';
-import { LarderError } from '../core/errors.ts';
+import { badRequest, LarderError } from '../core/errors.ts';
 import { evaluateOnDemand } from '../definitions/on-demand-eval.ts';
 import type { Repository } from '../definitions/repository.ts';
 import type { ValueType } from '../core/types.ts';
@@ -49,9 +49,6 @@ export interface RetrievalContext {
   onStoreRead?: (ms: number) => void;
 }
 
-const bad = (field: string, message: string, hint?: string): LarderError =>
-  new LarderError('LARDER_BAD_REQUEST', message, hint ? { hint, field } : { field });
-
 function checkType(v: unknown, type: ValueType): boolean {
   switch (type) {
     case 'string':
@@ -73,20 +70,22 @@ function checkColumns(plan: FeaturePlan, req: OnlineFeaturesRequest, max: number
     const keyType = plan.joinKeyTypes.get(name);
     const fieldType = plan.requestFields.get(name);
     if (keyType === undefined && fieldType === undefined) {
-      throw bad(
+      throw badRequest(
         `entities.${name}`,
         `"${name}" is neither a join key nor a request field of the requested features`,
         `expected: ${[...plan.joinKeyTypes.keys(), ...plan.requestFields.keys()].join(', ')}`,
+        'unknown_field',
       );
     }
     if (n < 0) {
       n = col.length;
       first = name;
     } else if (col.length !== n) {
-      throw bad(
+      throw badRequest(
         `entities.${name}`,
         `ragged entity columns: "${name}" has ${col.length} values but "${first}" has ${n}`,
         'every column of "entities" holds one value per entity row',
+        'ragged_columns',
       );
     }
     const type = (keyType ?? fieldType)!;
@@ -94,25 +93,41 @@ function checkColumns(plan: FeaturePlan, req: OnlineFeaturesRequest, max: number
       const v = col[i];
       if (v === null && keyType === undefined) continue;
       if (!checkType(v, type)) {
-        throw bad(
+        throw badRequest(
           `entities.${name}[${i}]`,
           `${JSON.stringify(v) ?? 'undefined'} is not a valid ${type} for "${name}"`,
           keyType
             ? `join key "${name}" takes ${type} values`
             : `request field "${name}" is ${type}`,
+          'wrong_type',
         );
       }
     }
   }
   for (const k of plan.joinKeyTypes.keys())
     if (!(k in req.entities))
-      throw bad(`entities.${k}`, `missing join key "${k}"`, `add "${k}": [...] to "entities"`);
+      throw badRequest(
+        `entities.${k}`,
+        `missing join key "${k}"`,
+        `add "${k}": [...] to "entities"`,
+        'missing_field',
+      );
   for (const k of plan.requestFields.keys())
     if (!(k in req.entities))
-      throw bad(`entities.${k}`, `missing request field "${k}"`, `add "${k}": [...] to "entities"`);
+      throw badRequest(
+        `entities.${k}`,
+        `missing request field "${k}"`,
+        `add "${k}": [...] to "entities"`,
+        'missing_field',
+      );
   if (n < 0) n = 0;
   if (n > max)
-    throw bad('entities', `too many entity rows: ${n} (at most ${max})`, 'split the request');
+    throw badRequest(
+      'entities',
+      `too many entity rows: ${n} (at most ${max})`,
+      'split the request',
+      'too_many_rows',
+    );
   return n;
 }
 

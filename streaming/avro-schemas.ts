@@ -33,7 +33,7 @@ export interface AvroSchemas {
  * @param avscFiles source name → `.avsc` path (absolute, or relative to `root`), the fallback
  *   writer schema and the reader schema.
  * @example
- * const schemas = createAvroSchemas({ registryUrl: process.env.LARDER_SCHEMA_REGISTRY_URL, root: repo.root, avscFiles: { transactions: 'avro/transactions.avsc' } });
+ * const schemas = createAvroSchemas({ registryUrl: config.stream.schemaRegistryUrl ?? undefined, root: repo.root, avscFiles: { transactions: 'avro/transactions.avsc' } });
  */
 export function createAvroSchemas(opts: {
   registryUrl?: string | undefined;

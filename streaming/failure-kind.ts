@@ -4,7 +4,7 @@
  * the partition waits and `/ready` says why. Permanent (retrying the same records cannot help)
  * is narrowed down to the records at fault, which go to the DLQ.
  *
- * - `LarderError`: the error table's `retriable`.
+ * - `LarderError`: its code's `kind` in the error table (`core/errors.ts`), the one source.
  * - kafkajs errors: their own `retriable` flag.
  * - Node system errors of the network (`ECONNREFUSED`, `ECONNRESET`, `ETIMEDOUT`, …), also as
  *   the `cause` of another error (fetch's `fetch failed`), of the disk (`ENOSPC`, `EIO`,
@@ -15,15 +15,15 @@
  * @example
  * failureKind(new LarderError('LARDER_STORE_UNAVAILABLE', 'Redis is down')); // 'transient'
  */
-import { LarderError } from '../core/errors.ts';
+import { LarderError, type ErrorKind } from '../core/errors.ts';
 
-export type FailureKind = 'transient' | 'permanent';
+export type FailureKind = ErrorKind;
 
 const TRANSIENT_CODES =
   /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH|ECONNABORTED|UND_ERR_\w+|ENOSPC|EIO|EMFILE|ENFILE|EAGAIN|EBUSY|EDQUOT|SQLITE_(BUSY|LOCKED|IOERR|FULL|CANTOPEN)\w*)$/;
 
 export function failureKind(e: unknown): FailureKind {
-  if (e instanceof LarderError) return e.retriable ? 'transient' : 'permanent';
+  if (e instanceof LarderError) return e.kind;
   if (e instanceof Error) {
     const flagged = (e as { retriable?: unknown }).retriable;
     if (e.name.startsWith('KafkaJS') && typeof flagged === 'boolean')

@@ -22,17 +22,18 @@ export interface StreamSourceRuntime {
 }
 
 /**
- * One runtime per stream source of the repository (or of `only`), keyed by topic, with
- * `LARDER_TOPIC_<NAME>` overrides applied.
+ * One runtime per stream source of the repository (or of `only`), keyed by topic, with the
+ * topic overrides (`config.stream.topics`, from `LARDER_TOPIC_<NAME>`) applied.
  *
  * @example
- * const byTopic = streamSources(repo, { avro, env: process.env });
+ * const byTopic = streamSources(repo, { avro, topics: config.stream.topics });
  */
 export function streamSources(
   repo: Repository,
   opts: {
     avro: AvroSchemas;
-    env?: NodeJS.ProcessEnv;
+    /** Topic overrides keyed by `LARDER_TOPIC_<NAME>` (see `resolveTopic`). */
+    topics?: Readonly<Record<string, string>>;
     only?: readonly string[];
     encodings?: Readonly<Record<string, 'json' | 'avro'>>;
     /** The shared ingest rules: wall clock, `ingest.maxFutureSkew`, `ingest.maxKeyBytes`. */
@@ -43,7 +44,7 @@ export function streamSources(
   for (const def of repo.streamSources.values()) {
     const spec = def.spec;
     if (opts.only && !opts.only.includes(spec.name)) continue;
-    const topic = resolveTopic(spec, opts.env ?? process.env);
+    const topic = resolveTopic(spec, opts.topics);
     const batch = def.batch;
     out.set(topic, {
       name: spec.name,

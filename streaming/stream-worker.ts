@@ -54,8 +54,12 @@ export interface StreamWorkerOptions {
   brokers: readonly string[];
   namespace: string;
   clientId?: string;
-  /** Topic overrides (`LARDER_TOPIC_<NAME>`) and `LARDER_SCHEMA_REGISTRY_URL`; default process.env. */
-  env?: NodeJS.ProcessEnv;
+  /** Topic overrides keyed by `LARDER_TOPIC_<NAME>` (`config.stream.topics`; default none). */
+  topics?: Readonly<Record<string, string>>;
+  /** A schema registry for Avro sources (`config.stream.schemaRegistryUrl`; default none). */
+  schemaRegistryUrl?: string | null;
+  /** Partitions of the source topics the worker creates when missing (default 6). */
+  topicPartitions?: number;
   /** Stream sources to consume (default: all). */
   sources?: readonly string[];
   /** Per-source encoding overrides. */
@@ -142,7 +146,6 @@ export class StreamWorker {
 
   constructor(options: StreamWorkerOptions) {
     this.#o = options;
-    const env = options.env ?? process.env;
     this.group = `${options.namespace}-stream`;
     this.metrics = options.metrics ?? createStreamMetrics();
     this.#clock = options.clock ?? Date.now;
@@ -150,13 +153,13 @@ export class StreamWorker {
       [...options.repo.streamSources.values()].map((s) => [s.spec.name, s.spec.avroSchema]),
     );
     const avro = createAvroSchemas({
-      registryUrl: env.LARDER_SCHEMA_REGISTRY_URL || undefined,
+      registryUrl: options.schemaRegistryUrl || undefined,
       root: options.repo.root,
       avscFiles,
     });
     this.#sources = streamSources(options.repo, {
       avro,
-      env,
+      ...(options.topics ? { topics: options.topics } : {}),
       ...(options.sources ? { only: options.sources } : {}),
       ...(options.encodings ? { encodings: options.encodings } : {}),
       ingest: {
@@ -200,9 +203,9 @@ export class StreamWorker {
     await admin.connect();
     try {
       // Source topics that do not exist yet are created (so a worker can start before any
-      // producer), with LARDER_TOPIC_PARTITIONS partitions (default 6: room for 6 workers).
+      // producer), with `topicPartitions` partitions (default 6: room for 6 workers).
       const existing = new Set(await admin.listTopics());
-      const partitions = Number(process.env.LARDER_TOPIC_PARTITIONS ?? 6);
+      const partitions = this.#o.topicPartitions ?? 6;
       const wanted = [...this.#sources.values()].flatMap((s) => [
         { topic: s.topic, numPartitions: partitions },
         { topic: s.dlqTopic, numPartitions: 1 },

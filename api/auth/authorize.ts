@@ -21,7 +21,7 @@ export function credentialOf(
 
 /**
  * Throws LARDER_UNAUTHENTICATED (401), LARDER_FORBIDDEN (403) or LARDER_RATE_LIMITED (429,
- * with `retryAfter` seconds) unless the key may do `scope` now. No-op when auth is off.
+ * its detail's `retryAfterSeconds` the Retry-After) unless the key may do `scope` now. No-op when auth is off.
  *
  * @example
  * authorize(keys, limiter, credentialOf(req.headers.authorization, undefined), 'read');
@@ -52,12 +52,10 @@ export function authorize(
   if (rec.rate !== null) {
     const wait = limiter.take(rec.id, rec.rate);
     if (wait > 0)
-      throw Object.assign(
-        new LarderError(
-          'LARDER_RATE_LIMITED',
-          `API key "${rec.name}" exceeds ${rec.rate} requests/s`,
-        ),
-        { retryAfter: wait },
+      throw new LarderError(
+        'LARDER_RATE_LIMITED',
+        `API key "${rec.name}" exceeds ${rec.rate} requests/s`,
+        { detail: { retryAfterSeconds: wait } },
       );
   }
 }

@@ -5,8 +5,8 @@
  * `FeastError.to_error_detail()` returns and FastAPI serializes once more). Feast's
  * `rest_error_handler` turns it back into that exception class with
  * `FeastError.from_error_detail(response.json())`, so a Feast client catches
- * `FeatureServiceNotFoundException` and friends. Larder adds its `code`, `field` and `hint` to
- * the detail (Feast ignores extra keys); the status is Larder's (`core/errors.ts`).
+ * `FeatureServiceNotFoundException` and friends. Larder adds its `code`, `field`, `hint` and
+ * `reason` to the detail (Feast ignores extra keys); the status is Larder's (`core/errors.ts`).
  */
 import type { ErrorReply } from '../error-body.ts';
 
@@ -18,10 +18,11 @@ export interface FeastErrorDetail {
   /** A class of Feast's `feast/errors.py`. */
   class: string;
   message: string;
-  /** Larder's code, field and hint: extra keys Feast's SDK ignores. */
+  /** Larder's code, field, hint and reason: extra keys Feast's SDK ignores. */
   code: string;
   field?: string;
   hint?: string;
+  reason?: string;
 }
 
 /**
@@ -58,5 +59,6 @@ export function feastErrorBody(r: ErrorReply, route: string, body: unknown): str
   };
   if (e.field !== undefined) detail.field = e.field;
   if (e.hint !== undefined) detail.hint = e.hint;
+  if (e.reason !== undefined) detail.reason = e.reason;
   return JSON.stringify(JSON.stringify(detail));
 }

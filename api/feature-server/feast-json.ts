@@ -5,7 +5,7 @@
  * timestamps in RFC 3339 UTC (`"1970-01-01T00:00:00Z"` when there is none), one result per
  * column, join keys first.
  */
-import type { OnlineFeaturesResponse } from '../../retrieval/get-online-features.ts';
+import type { OnlineFeaturesResponse } from '../../retrieval/index.ts';
 
 const EPOCH = '1970-01-01T00:00:00Z';
 

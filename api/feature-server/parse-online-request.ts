@@ -4,11 +4,8 @@
  * server does. The zod schema `GetOnlineFeaturesBody` (`api/schemas/api-schemas.ts`) documents
  * the same shape for OpenAPI.
  */
-import { LarderError } from '../../core/errors.ts';
-import type { OnlineFeaturesRequest } from '../../retrieval/get-online-features.ts';
-
-const bad = (field: string, message: string, hint?: string): LarderError =>
-  new LarderError('LARDER_BAD_REQUEST', message, hint ? { field, hint } : { field });
+import { badRequest } from '../../core/errors.ts';
+import type { OnlineFeaturesRequest } from '../../retrieval/index.ts';
 
 /**
  * Checks a parsed JSON body and returns the retrieval request.
@@ -18,10 +15,11 @@ const bad = (field: string, message: string, hint?: string): LarderError =>
  */
 export function parseOnlineRequest(body: unknown): OnlineFeaturesRequest {
   if (typeof body !== 'object' || body === null || Array.isArray(body))
-    throw bad(
+    throw badRequest(
       '(body)',
       'the body must be a JSON object',
       'send {"features": [...], "entities": {...}}',
+      'malformed_body',
     );
   // Fields Larder does not use (Feast's `include_feature_view_version_metadata`, ...) are
   // ignored, as Feast's server ignores them.
@@ -30,35 +28,64 @@ export function parseOnlineRequest(body: unknown): OnlineFeaturesRequest {
   let ref: OnlineFeaturesRequest['ref'];
   if (service !== undefined && service !== null) {
     if (features !== undefined && features !== null)
-      throw bad('features', 'give either "features" or "feature_service", not both');
+      throw badRequest(
+        'features',
+        'give either "features" or "feature_service", not both',
+        undefined,
+        'conflicting_fields',
+      );
     if (typeof service !== 'string' || service === '')
-      throw bad('feature_service', '"feature_service" must be a non-empty string');
+      throw badRequest(
+        'feature_service',
+        '"feature_service" must be a non-empty string',
+        undefined,
+        typeof service === 'string' ? 'invalid_value' : 'wrong_type',
+      );
     ref = { service };
   } else {
     if (!Array.isArray(features))
-      throw bad(
+      throw badRequest(
         'features',
         features === undefined || features === null
           ? 'missing "features" (or "feature_service")'
           : '"features" must be an array of "view:feature" strings',
+        undefined,
+        features === undefined || features === null ? 'missing_field' : 'wrong_type',
       );
-    if (features.length === 0) throw bad('features', '"features" is empty');
+    if (features.length === 0) throw badRequest('features', '"features" is empty');
     for (let i = 0; i < features.length; i++)
       if (typeof features[i] !== 'string')
-        throw bad(`features[${i}]`, 'must be a "view:feature" string');
+        throw badRequest(
+          `features[${i}]`,
+          'must be a "view:feature" string',
+          undefined,
+          'wrong_type',
+        );
     ref = { features: features as string[] };
   }
   if (typeof entities !== 'object' || entities === null || Array.isArray(entities))
-    throw bad(
+    throw badRequest(
       'entities',
       entities === undefined ? 'missing "entities"' : '"entities" must be an object of columns',
       'e.g. {"user_id": ["u1", "u2"]}',
+      entities === undefined ? 'missing_field' : 'wrong_type',
     );
   const cols = entities as Record<string, unknown>;
   for (const k in cols)
-    if (!Array.isArray(cols[k])) throw bad(`entities.${k}`, `"entities.${k}" must be an array`);
+    if (!Array.isArray(cols[k]))
+      throw badRequest(
+        `entities.${k}`,
+        `"entities.${k}" must be an array`,
+        undefined,
+        'wrong_type',
+      );
   if (full !== undefined && full !== null && typeof full !== 'boolean')
-    throw bad('full_feature_names', '"full_feature_names" must be true or false');
+    throw badRequest(
+      'full_feature_names',
+      '"full_feature_names" must be true or false',
+      undefined,
+      'wrong_type',
+    );
   return {
     ref,
     entities: cols as Record<string, unknown[]>,

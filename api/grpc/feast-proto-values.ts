@@ -1,5 +1,9 @@
-/** Conversions between Feast's `feast.types.Value` messages (as proto-loader decodes them) and JS scalars. */
+/**
+ * Conversions between Feast's `feast.types.Value` messages (as proto-loader decodes them) and JS
+ * scalars, and a retrieval response as a `GetOnlineFeaturesResponse` message.
+ */
 import type { ValueType } from '../../core/types.ts';
+import type { OnlineFeaturesResponse } from '../../retrieval/index.ts';
 
 /** A decoded Value: `{ val: 'int64_val', int64_val: 3 }` (oneofs: true). */
 export type ProtoValue = Record<string, unknown> & { val?: string };
@@ -38,3 +42,28 @@ export const toProtoTimestamp = (ms: number | null): { seconds: number; nanos: n
   ms === null
     ? { seconds: 0, nanos: 0 }
     : { seconds: Math.floor(ms / 1000), nanos: (ms % 1000) * 1e6 };
+
+/**
+ * A `GetOnlineFeaturesResponse` message (as proto-loader encodes it) for a retrieval response:
+ * one result per column, join keys first.
+ *
+ * @example
+ * toProtoResponse(res).metadata.feature_names.val; // ['user_id', 'page_views_1h', ...]
+ */
+export function toProtoResponse(res: OnlineFeaturesResponse): {
+  metadata: { feature_names: { val: string[] } };
+  results: {
+    values: ProtoValue[];
+    statuses: string[];
+    event_timestamps: { seconds: number; nanos: number }[];
+  }[];
+} {
+  return {
+    metadata: { feature_names: { val: res.columns.map((c) => c.name) } },
+    results: res.columns.map((c) => ({
+      values: c.values.map((v) => toProtoValue(v, c.type)),
+      statuses: c.statuses,
+      event_timestamps: c.eventTs.map(toProtoTimestamp),
+    })),
+  };
+}

@@ -4,20 +4,12 @@
  * `authorization: Bearer KEY` (or `x-api-key`); errors map to the registry's gRPC codes.
  */
 import * as grpc from '@grpc/grpc-js';
-import {
-  getOnlineFeatures,
-  type OnlineFeaturesRequest,
-} from '../../retrieval/get-online-features.ts';
+import { serveOnlineFeatures, type OnlineFeaturesRequest } from '../../retrieval/index.ts';
 import { LarderError } from '../../core/errors.ts';
 import { authorize, credentialOf } from '../auth/authorize.ts';
 import { errorReply } from '../error-body.ts';
 import type { ServerContext } from '../server-context.ts';
-import {
-  fromProtoValue,
-  toProtoTimestamp,
-  toProtoValue,
-  type ProtoValue,
-} from './feast-proto-values.ts';
+import { fromProtoValue, toProtoResponse, type ProtoValue } from './feast-proto-values.ts';
 import { loadServingService } from './load-serving-proto.ts';
 
 interface GrpcRequest {
@@ -63,6 +55,7 @@ function checkWellFormed(request: unknown, type: string): void {
     throw new LarderError('LARDER_BAD_REQUEST', `malformed ${type}: ${request.reason}`, {
       field: '(message)',
       hint: `send a feast.serving.${type} encoded with Feast's protos`,
+      detail: { reason: 'malformed_body' },
     });
 }
 
@@ -77,6 +70,7 @@ function toRequest(r: GrpcRequest): OnlineFeaturesRequest {
   else
     throw new LarderError('LARDER_BAD_REQUEST', 'set "features" or "feature_service"', {
       field: 'kind',
+      detail: { reason: 'missing_field' },
     });
   return { ref, entities, fullFeatureNames: r.full_feature_names === true };
 }
@@ -100,6 +94,7 @@ export function createGrpcServer(
   } = {},
 ): grpc.Server {
   const service = loadServingService();
+  const onStoreRead = (ms: number): void => ctx.metrics.storeSeconds.observe(ms / 1000);
   const server = new grpc.Server();
   const fail = (
     method: string,
@@ -117,6 +112,7 @@ export function createGrpcServer(
     const md = new grpc.Metadata();
     md.set('larder-error-code', r.code);
     if (r.body.error.field) md.set('larder-error-field', r.body.error.field);
+    if (r.body.error.reason) md.set('larder-error-reason', r.body.error.reason);
     if (r.retryAfter !== undefined) md.set('retry-after', String(r.retryAfter));
     cb({
       code: r.grpc,
@@ -145,25 +141,8 @@ export function createGrpcServer(
           'read',
         );
         checkWellFormed(call.request, 'GetOnlineFeaturesRequest');
-        const req = toRequest(call.request);
-        req.t = ctx.clock();
-        const res = await getOnlineFeatures(
-          {
-            repo: snap.repo,
-            store: snap.store,
-            maxEntityRows: ctx.maxEntityRows,
-            onStoreRead: (ms) => ctx.metrics.storeSeconds.observe(ms / 1000),
-          },
-          req,
-        );
-        return {
-          metadata: { feature_names: { val: res.columns.map((c) => c.name) } },
-          results: res.columns.map((c) => ({
-            values: c.values.map((v) => toProtoValue(v, c.type)),
-            statuses: c.statuses,
-            event_timestamps: c.eventTs.map(toProtoTimestamp),
-          })),
-        };
+        const res = await serveOnlineFeatures(snap, ctx, toRequest(call.request), onStoreRead);
+        return toProtoResponse(res);
       })().then(
         (body) => {
           ctx.metrics.grpcSeconds.observe(

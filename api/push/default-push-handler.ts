@@ -14,7 +14,7 @@ import { createHash } from 'node:crypto';
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { ingestProblem, type IngestLimits } from '../../offline/validate-record.ts';
-import { LarderError } from '../../core/errors.ts';
+import { badRequest, LarderError } from '../../core/errors.ts';
 import {
   applyRecords,
   foldRecords,
@@ -26,9 +26,6 @@ import type { Repository } from '../../definitions/repository.ts';
 import type { PushHandler, PushRequest, PushResult } from './push-handler.ts';
 import type { ServingSnapshot } from '../serving-state.ts';
 import { parseSourceRecord } from '../../definitions/source-record.ts';
-
-const bad = (field: string, message: string, hint?: string): LarderError =>
-  new LarderError('LARDER_BAD_REQUEST', message, hint ? { field, hint } : { field });
 
 /** How long an idempotency key is kept: 24 hours. */
 export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
@@ -66,15 +63,18 @@ export function rowsOf(
   const n = names.length === 0 ? 0 : columns[names[0]!]!.length;
   for (const k of names)
     if (columns[k]!.length !== n)
-      throw bad(
+      throw badRequest(
         `df.${k}`,
         `ragged columns: "${k}" has ${columns[k]!.length} values but "${names[0]}" has ${n}`,
+        undefined,
+        'ragged_columns',
       );
   if (n > maxRows)
-    throw bad(
+    throw badRequest(
       'df',
       `too many rows: ${n} (the limit is ${maxRows} rows per push, serve.maxPushRows)`,
       `split the push into requests of at most ${maxRows} rows`,
+      'too_many_rows',
     );
   const rows: Record<string, unknown>[] = new Array(n);
   for (let i = 0; i < n; i++) {
@@ -132,11 +132,17 @@ export class DefaultPushHandler implements PushHandler {
       if (!r.success) {
         const issue = r.error.issues[0]!;
         const path = issue.path.join('.') || '(row)';
-        throw bad(`df.${path}[${i}]`, `row ${i}: ${path}: ${issue.message}`, hint);
+        throw badRequest(
+          `df.${path}[${i}]`,
+          `row ${i}: ${path}: ${issue.message}`,
+          hint,
+          'invalid_record',
+        );
       }
       const record = r.data as Record<string, unknown>;
       const p = ingestProblem(record, batch.spec.timestampField, keyFields, limits);
-      if (p) throw bad(`df.${p.field}[${i}]`, `row ${i}: ${p.message}`, hint);
+      if (p)
+        throw badRequest(`df.${p.field}[${i}]`, `row ${i}: ${p.message}`, hint, 'invalid_record');
       records[i] = record;
     }
     const file =

@@ -10,6 +10,7 @@ import type { ModelRuntime } from '../../models/model-runtime.ts';
 import { scoreRows } from '../../models/score-rows.ts';
 import { LarderError } from '../../core/errors.ts';
 import { ErrorResponse, jsonSchema } from '../schemas/api-schemas.ts';
+import { zodIssueReason } from '../schemas/zod-issue-reason.ts';
 import { PredictBody, PredictResponse, RankBody, RankResponse } from '../schemas/model-schemas.ts';
 import type { ServerContext } from '../server-context.ts';
 import type { ServingSnapshot } from '../serving-state.ts';
@@ -19,7 +20,11 @@ function parse<S extends z.ZodTypeAny>(schema: S, body: unknown, hint: string): 
   if (r.success) return r.data as z.output<S>;
   const issue = r.error.issues[0]!;
   const field = issue.path.join('.') || '(body)';
-  throw new LarderError('LARDER_BAD_REQUEST', `${field}: ${issue.message}`, { field, hint });
+  throw new LarderError('LARDER_BAD_REQUEST', `${field}: ${issue.message}`, {
+    field,
+    hint,
+    detail: { reason: zodIssueReason(issue) },
+  });
 }
 
 function modelOf(snap: ServingSnapshot, name: string): ModelRuntime {
@@ -45,7 +50,10 @@ function candidateKey(snap: ServingSnapshot, model: ModelRuntime): string {
     throw new LarderError(
       'LARDER_BAD_REQUEST',
       `model "${model.spec.name}" does not score (user, candidate) pairs: its service is keyed by ${[...keys, 'user_id'].join(', ')}`,
-      { hint: 'use /predict with column-wise entities' },
+      {
+        hint: 'use /predict with column-wise entities',
+        detail: { reason: 'unsupported_operation' },
+      },
     );
   }
   return [...keys][0]!;
@@ -54,12 +62,7 @@ function candidateKey(snap: ServingSnapshot, model: ModelRuntime): string {
 const RANK_HINT = 'send {"user_id": "u1", "candidates": ["p1", "p2"], "top_k": 10}';
 
 export function modelRoutes(app: FastifyInstance, ctx: ServerContext): void {
-  const retrieval = (snap: ServingSnapshot) => ({
-    repo: snap.repo,
-    store: snap.store,
-    maxEntityRows: ctx.maxEntityRows,
-    onStoreRead: (ms: number) => ctx.metrics.storeSeconds.observe(ms / 1000),
-  });
+  const onStoreRead = (ms: number): void => ctx.metrics.storeSeconds.observe(ms / 1000);
 
   async function rank(
     snap: ServingSnapshot,
@@ -72,14 +75,16 @@ export function modelRoutes(app: FastifyInstance, ctx: ServerContext): void {
       throw new LarderError('LARDER_BAD_REQUEST', 'candidates: duplicate product ids', {
         field: 'candidates',
         hint: 'send each candidate once',
+        detail: { reason: 'duplicate' },
       });
     }
     const key = candidateKey(snap, model);
     const r = await scoreRows(
-      retrieval(snap),
+      snap,
+      ctx,
       model,
       { user_id: body.candidates.map(() => body.user_id), [key]: body.candidates },
-      ctx.clock(),
+      onStoreRead,
     );
     ctx.metrics.inferenceSeconds.observe({ model: model.spec.name }, r.inferenceMs / 1000);
     const items = body.candidates
@@ -124,7 +129,7 @@ export function modelRoutes(app: FastifyInstance, ctx: ServerContext): void {
         request.body,
         'send {"entities": {"user_id": ["u1"], "product_id": ["p1"]}}',
       );
-      const r = await scoreRows(retrieval(snap), model, body.entities, ctx.clock());
+      const r = await scoreRows(snap, ctx, model, body.entities, onStoreRead);
       ctx.metrics.inferenceSeconds.observe({ model: model.spec.name }, r.inferenceMs / 1000);
       return {
         model: model.spec.name,

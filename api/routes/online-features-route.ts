@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { getOnlineFeatures } from '../../retrieval/get-online-features.ts';
+import { serveOnlineFeatures } from '../../retrieval/index.ts';
 import { feastJsonString } from '../feature-server/feast-json.ts';
 import { parseOnlineRequest } from '../feature-server/parse-online-request.ts';
 import {
@@ -29,11 +29,11 @@ export function onlineFeaturesRoute(app: FastifyInstance, ctx: ServerContext): v
     },
     async (request, reply) => {
       const snap = ctx.state.current;
-      const req = parseOnlineRequest(request.body);
-      req.t = ctx.clock();
-      const res = await getOnlineFeatures(
-        { repo: snap.repo, store: snap.store, maxEntityRows: ctx.maxEntityRows, onStoreRead },
-        req,
+      const res = await serveOnlineFeatures(
+        snap,
+        ctx,
+        parseOnlineRequest(request.body),
+        onStoreRead,
       );
       // Serialized once, directly (the response schema documents the shape; no serializer runs).
       return reply.type('application/json').send(feastJsonString(res));

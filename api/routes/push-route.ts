@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { LarderError } from '../../core/errors.ts';
 import { FeastErrorResponse, PushBody, PushResponse, jsonSchema } from '../schemas/api-schemas.ts';
+import { zodIssueReason } from '../schemas/zod-issue-reason.ts';
 import type { ServerContext } from '../server-context.ts';
 
 /** `Idempotency-Key`: 1 to 255 printable ASCII characters. */
@@ -12,7 +13,11 @@ function idempotencyKeyOf(header: string | string[] | undefined): string | undef
   throw new LarderError(
     'LARDER_BAD_REQUEST',
     'Idempotency-Key must be one value of 1 to 255 printable ASCII characters (no spaces)',
-    { field: 'idempotency-key', hint: 'e.g. a UUID per logical push, repeated on its retries' },
+    {
+      field: 'idempotency-key',
+      hint: 'e.g. a UUID per logical push, repeated on its retries',
+      detail: { reason: 'invalid_value' },
+    },
   );
 }
 
@@ -54,6 +59,7 @@ export function pushRoute(app: FastifyInstance, ctx: ServerContext): void {
         throw new LarderError('LARDER_BAD_REQUEST', `${field}: ${issue.message}`, {
           field,
           hint: 'send {"push_source_name": "...", "df": {"col": [...]}, "to": "online"}',
+          detail: { reason: zodIssueReason(issue) },
         });
       }
       const { replayed, ...answer } = await ctx.pushHandler.push(

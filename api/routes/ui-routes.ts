@@ -77,6 +77,7 @@ export function uiRoutes(app: FastifyInstance, ctx: ServerContext): void {
       if (!Number.isInteger(limit) || limit < 1 || limit > 100)
         throw new LarderError('LARDER_BAD_REQUEST', 'limit: an integer from 1 to 100', {
           field: 'limit',
+          detail: { reason: 'invalid_value' },
         });
       return pipelineJson(ctx, products, limit);
     },

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { zodToJsonSchema } from 'zod-to-json-schema';
+import { BAD_REQUEST_REASONS } from '../../core/errors.ts';
 
 const Scalar = z.union([z.string(), z.number(), z.boolean(), z.null()]);
 
@@ -75,6 +76,8 @@ export const ErrorResponse = z.object({
     message: z.string(),
     field: z.string().optional(),
     hint: z.string().optional(),
+    /** LARDER_BAD_REQUEST only (docs/errors.md). */
+    reason: z.enum(BAD_REQUEST_REASONS).optional(),
   }),
 });
 

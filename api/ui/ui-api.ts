@@ -6,6 +6,7 @@
 import { LarderError } from '../../core/errors.ts';
 import { readRegistry } from '../../registry/registry-file.ts';
 import { encodeEntityKey } from '../../aggregation/tiles.ts';
+import { resolveTopic } from '../../definitions/dsl/sources.ts';
 import type { ServerContext } from '../server-context.ts';
 import { fetchStreamMetrics } from './stream-metrics.ts';
 
@@ -26,7 +27,7 @@ export async function freshnessJson(ctx: ServerContext) {
   const stream = await fetchStreamMetrics(ctx.streamMetricsUrl);
   const views = [...repo.featureViews.values()].map(({ spec }) => {
     const src = repo.streamSources.get(spec.source)?.spec;
-    const topic = src ? (process.env[src.topicEnv] ?? src.topic) : null;
+    const topic = src ? resolveTopic(src, ctx.topics) : null;
     const pushed = ingest.get(spec.name);
     const watermark = watermarks[spec.name] ?? null;
     const newest = Math.max(pushed?.newestEventTs ?? -Infinity, watermark ?? -Infinity);

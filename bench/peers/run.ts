@@ -297,7 +297,7 @@ async function gridCheck(
 }> {
   const { loadRepository } = await import('../../definitions/load.ts');
   const { createOnlineStore } = await import('../../online/create-online-store.ts');
-  const { getOnlineFeatures } = await import('../../retrieval/get-online-features.ts');
+  const { getOnlineFeatures } = await import('../../retrieval/index.ts');
   const { toFeastJson } = await import('../../api/feature-server/feast-json.ts');
   const repo = await loadRepository(join(ROOT, 'examples/ecommerce/features'));
   const store = createOnlineStore(

@@ -93,13 +93,16 @@ The output folder must exist.`,
         throw new LarderError(
           'LARDER_BAD_REQUEST',
           'pass either --entities or --start/--end/--every, not both',
+          { detail: { reason: 'conflicting_fields' } },
         );
       if (o.entities)
         entities = { type: 'file', path: o.entities, ...(unit ? { timestampUnit: unit } : {}) };
       else if (grid === 3) {
         const every = parseDuration(o.every!);
         if (typeof every !== 'number')
-          throw new LarderError('LARDER_BAD_REQUEST', `--every: ${every.error}`);
+          throw new LarderError('LARDER_BAD_REQUEST', `--every: ${every.error}`, {
+            detail: { reason: 'invalid_option' },
+          });
         entities = {
           type: 'grid',
           start: start!,
@@ -109,6 +112,7 @@ The output folder must exist.`,
       } else
         throw new LarderError('LARDER_BAD_REQUEST', 'no entity rows', {
           hint: 'pass --entities FILE, or all of --start, --end and --every',
+          detail: { reason: 'missing_argument' },
         });
       const store = createOfflineStore(config);
       await store.init();

@@ -13,10 +13,12 @@ function parseScopes(text: string): Scope[] {
     if (!(SCOPES as readonly string[]).includes(s))
       throw new LarderError('LARDER_BAD_REQUEST', `unknown scope "${s}"`, {
         hint: `scopes: ${SCOPES.join(', ')}`,
+        detail: { reason: 'invalid_option' },
       });
   if (scopes.length === 0)
     throw new LarderError('LARDER_BAD_REQUEST', '--scopes is empty', {
       hint: `e.g. --scopes read,push`,
+      detail: { reason: 'invalid_option' },
     });
   return scopes as Scope[];
 }
@@ -25,7 +27,9 @@ function parseRate(text: string | undefined): number | null {
   if (text === undefined) return null;
   const m = /^(\d+(?:\.\d+)?)(?:\/s)?$/.exec(text.trim());
   if (!m || Number(m[1]) <= 0)
-    throw new LarderError('LARDER_BAD_REQUEST', `--rate ${text}: write N/s, e.g. 100/s`);
+    throw new LarderError('LARDER_BAD_REQUEST', `--rate ${text}: write N/s, e.g. 100/s`, {
+      detail: { reason: 'invalid_option' },
+    });
   return Number(m[1]);
 }
 

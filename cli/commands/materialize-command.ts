@@ -109,7 +109,7 @@ export function registerMaterializeCommands(program: Command, globals: () => Glo
     .requiredOption('--end <time>', 'end of the loaded history (epoch ms, ISO-8601, now)')
     .option(
       '--start <time>',
-      'first event to load (default: the longest window or TTL before --end)',
+      'first event to load into tiles (default: the first hop the longest window at --end reads; lifetime values use all history)',
     )
     .option('--views <a,b>', 'feature views (default: every online view)')
     .option('--json', 'print a JSON summary')

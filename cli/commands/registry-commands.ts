@@ -203,6 +203,7 @@ export function registerRegistryCommands(program: Command, globals: () => Global
         if (!k)
           throw new LarderError('LARDER_BAD_REQUEST', `unknown kind "${kindArg}"`, {
             hint: `use one of: ${Object.keys(KIND_ALIASES).join(', ')}`,
+            detail: { reason: 'invalid_option' },
           });
         kinds = kindArg === 'sources' ? ['batch_source', 'stream_source', 'push_source'] : [k];
       }

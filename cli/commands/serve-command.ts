@@ -30,7 +30,9 @@ const portOf = (v: string | undefined, fallback: number, flag: string): number =
   if (v === undefined) return fallback;
   const n = Number(v);
   if (!Number.isInteger(n) || n < 0 || n > 65535)
-    throw new LarderError('LARDER_BAD_REQUEST', `${flag} ${v}: not a port number`);
+    throw new LarderError('LARDER_BAD_REQUEST', `${flag} ${v}: not a port number`, {
+      detail: { reason: 'invalid_option' },
+    });
   return n;
 };
 
@@ -73,7 +75,10 @@ export function registerServeCommand(program: Command, globals: () => GlobalOpti
         throw new LarderError(
           'LARDER_BAD_REQUEST',
           `--stream-metrics-url ${opts.streamMetricsUrl}: not a URL`,
-          { hint: 'e.g. --stream-metrics-url http://127.0.0.1:9464/metrics.json' },
+          {
+            hint: 'e.g. --stream-metrics-url http://127.0.0.1:9464/metrics.json',
+            detail: { reason: 'invalid_option' },
+          },
         );
       const host = opts.host ?? config.serve.host;
       const port = portOf(opts.port, config.serve.port, '--port');
@@ -91,6 +96,7 @@ export function registerServeCommand(program: Command, globals: () => GlobalOpti
         metrics: new ServerMetrics({ defaultMetrics: true }),
         home: config.home,
         clock: Date.now,
+        topics: config.stream.topics,
         ...(opts.streamMetricsUrl ? { streamMetricsUrl: opts.streamMetricsUrl } : {}),
       };
       const app = await buildServer(ctx, { logLevel });

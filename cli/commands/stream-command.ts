@@ -22,7 +22,9 @@ const intFlag = (v: string | undefined, flag: string): number | undefined => {
   if (v === undefined) return undefined;
   const n = Number(v);
   if (!Number.isInteger(n) || n < 0)
-    throw new LarderError('LARDER_BAD_REQUEST', `${flag} ${v}: not a non-negative integer`);
+    throw new LarderError('LARDER_BAD_REQUEST', `${flag} ${v}: not a non-negative integer`, {
+      detail: { reason: 'invalid_option' },
+    });
   return n;
 };
 
@@ -65,6 +67,9 @@ export function registerStreamCommands(program: Command, globals: () => GlobalOp
         namespace: config.namespace,
         clientId: config.kafka.clientId,
         ingest: config.ingest,
+        topics: config.stream.topics,
+        schemaRegistryUrl: config.stream.schemaRegistryUrl,
+        topicPartitions: config.stream.topicPartitions,
         ...(o.sources ? { sources: o.sources.split(',') } : {}),
         ...(o.offlineSink ? { offlineSinkDir: config.dataDir } : {}),
         ...(maxBatch ? { maxBatchRecords: maxBatch } : {}),

@@ -23,7 +23,7 @@ export function registerTeardownCommand(program: Command, globals: () => GlobalO
         throw new LarderError(
           'LARDER_BAD_REQUEST',
           `this deletes every key of namespace "${config.namespace}" in ${where}`,
-          { hint: 're-run with --yes to confirm' },
+          { hint: 're-run with --yes to confirm', detail: { reason: 'confirmation_required' } },
         );
       }
       const store = createOnlineStore(config.onlineStore, {

@@ -169,7 +169,17 @@ export function batchOf(source: AnySourceDef): BatchSourceDef {
   return 'batch' in source ? source.batch : source;
 }
 
-/** The topic a stream source reads: its env override when set, else the defined topic. */
-export function resolveTopic(spec: StreamSourceSpec, env: NodeJS.ProcessEnv = process.env): string {
-  return env[spec.topicEnv] || spec.topic;
+/**
+ * The topic a stream source reads: its override when set and not empty, else the defined
+ * topic. `overrides` is keyed by variable name (`spec.topicEnv`): `config.stream.topics`, which
+ * the config loader fills from the `LARDER_TOPIC_<NAME>` environment variables.
+ *
+ * @example
+ * const topic = resolveTopic(source.spec, config.stream.topics);
+ */
+export function resolveTopic(
+  spec: StreamSourceSpec,
+  overrides: Readonly<Record<string, string | undefined>> = {},
+): string {
+  return overrides[spec.topicEnv] || spec.topic;
 }

@@ -1,6 +1,6 @@
 /**
  * `npm run demo`: the main job on embedded defaults (DuckDB offline, SQLite online; no Redis or
- * Kafka): generate a week of e-commerce history, apply features/, materialize it, export a
+ * Kafka): generate a week of e-commerce history, apply examples/ecommerce/features/, materialize it, export a
  * point-in-time training set, start `larder serve` with the dashboard, and keep feeding live
  * events through `POST /push` so features visibly change. Ctrl-C stops everything.
  *
@@ -16,7 +16,7 @@ import { parseArgs } from 'node:util';
 import { generateRecords, produceToKafka } from './datagen/index.ts';
 import type { GeneratedRecord } from './datagen/index.ts';
 
-const ROOT = resolve(import.meta.dirname, '..');
+const ROOT = resolve(import.meta.dirname, '../..');
 const LARDER = resolve(ROOT, 'bin/larder.js');
 const { values: args } = parseArgs({
   options: {
@@ -122,7 +122,7 @@ step(
     end,
   ],
 );
-step('Validate and apply the feature repository (features/)', ['apply']);
+step('Validate and apply the feature repository (examples/ecommerce/features/)', ['apply']);
 step('Materialize the history into the online store', ['materialize', '--end', end]);
 mkdirSync(resolve(dataDir, 'training'), { recursive: true });
 const spine = resolve(dataDir, 'training/spine.parquet');

@@ -54,6 +54,7 @@ export class BigQueryOfflineStore implements OfflineStore {
         home: c.home,
         memoryLimit: c.memoryLimit,
         cacheJsonl: false,
+        trace: c.trace,
       },
       aggregator,
     );

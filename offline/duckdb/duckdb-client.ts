@@ -10,9 +10,6 @@ import {
   type DuckDBValue,
 } from '@duckdb/node-api';
 
-/** `LARDER_TRACE_SQL=1` prints every statement's duration to stderr (profiling). */
-const TRACE = process.env.LARDER_TRACE_SQL === '1';
-
 export type SqlValue = string | number | boolean | bigint | null;
 
 /** A chunk of a result as columns of JS values (BIGINT → number, other scalars as is). */
@@ -21,27 +18,39 @@ export interface ColumnChunk {
   columns: unknown[][];
 }
 
+/**
+ * Statement timings on stderr (profiling, `config.trace.sql`): `statements` prints each
+ * statement's duration with its first 160 characters, `full` with the whole SQL.
+ */
+export type SqlTrace = 'off' | 'statements' | 'full';
+
 export class DuckDBClient {
   #instance: DuckDBInstance;
   #conn: DuckDBConnection;
+  readonly #trace: SqlTrace;
 
-  private constructor(instance: DuckDBInstance, conn: DuckDBConnection) {
+  private constructor(instance: DuckDBInstance, conn: DuckDBConnection, trace: SqlTrace) {
     this.#instance = instance;
     this.#conn = conn;
+    this.#trace = trace;
   }
 
-  static async open(settings: Record<string, string>): Promise<DuckDBClient> {
+  static async open(
+    settings: Record<string, string>,
+    trace: SqlTrace = 'off',
+  ): Promise<DuckDBClient> {
     const instance = await DuckDBInstance.create(':memory:', settings);
     const conn = await instance.connect();
-    return new DuckDBClient(instance, conn);
+    return new DuckDBClient(instance, conn, trace);
   }
 
   async run(sql: string): Promise<void> {
-    const t0 = TRACE ? performance.now() : 0;
+    const trace = this.#trace !== 'off';
+    const t0 = trace ? performance.now() : 0;
     await this.#conn.run(sql);
-    if (TRACE)
+    if (trace)
       process.stderr.write(
-        `[duckdb] ${(performance.now() - t0).toFixed(0)} ms  ${process.env.LARDER_TRACE_SQL_FULL === '1' ? sql : sql.slice(0, 160).replace(/\s+/g, ' ')}\n`,
+        `[duckdb] ${(performance.now() - t0).toFixed(0)} ms  ${this.#trace === 'full' ? sql : sql.slice(0, 160).replace(/\s+/g, ' ')}\n`,
       );
   }
 
@@ -76,7 +85,8 @@ export class DuckDBClient {
    * and reads text cells one at a time. For the hot paths that move millions of numbers.
    */
   async *streamRaw(sql: string): AsyncGenerator<RawChunk> {
-    const t0 = TRACE ? performance.now() : 0;
+    const trace = this.#trace !== 'off';
+    const t0 = trace ? performance.now() : 0;
     const result = await this.#conn.stream(sql);
     let rows = 0;
     for (;;) {
@@ -101,7 +111,7 @@ export class DuckDBClient {
         },
       };
     }
-    if (TRACE)
+    if (trace)
       process.stderr.write(
         `[duckdb] ${(performance.now() - t0).toFixed(0)} ms  (${rows} rows streamed) ${sql.slice(0, 140).replace(/\s+/g, ' ')}\n`,
       );

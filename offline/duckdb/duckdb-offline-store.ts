@@ -134,7 +134,7 @@ export class DuckDBOfflineStore implements OfflineStore {
         preserve_insertion_order: 'true',
       };
       if (this.#config.threads) settings.threads = String(this.#config.threads);
-      const client = await DuckDBClient.open(settings);
+      const client = await DuckDBClient.open(settings, this.#config.trace.sql);
       await client.run(`SET TimeZone = 'UTC'`);
       this.#client = client;
       return client;
@@ -782,6 +782,7 @@ export class DuckDBOfflineStore implements OfflineStore {
       rows: total,
       name: (p) => this.#name(p),
       partitionEvents: this.#config.partitionEvents,
+      trace: this.#config.trace.sweep,
       cache: this.#config.indexCache ? new SweepIndexCache(this.#cacheDir) : null,
       pool: this.#sweepPool(),
       onProgress: (d) => req.progress('aggregating', Math.min(d, total), total),

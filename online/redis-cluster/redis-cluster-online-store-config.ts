@@ -1,14 +1,6 @@
-import type { OnlineStoreConfig } from '../../config/config.ts';
-
 /**
- * Redis Cluster online store: `redis-cluster://h1:p1,h2:p2` (`LARDER_ONLINE_STORE`); any
- * subset of the nodes is enough to discover the others.
+ * The Redis Cluster online store's configuration, defined once with the other stores' in
+ * `config/config.ts` (`onlineStore: { type: 'redis-cluster', nodes, …the Redis knobs }`, or
+ * `LARDER_ONLINE_STORE=redis-cluster://h1:p1,h2:p2`).
  */
-export type RedisClusterOnlineStoreConfig = Extract<
-  OnlineStoreConfig,
-  { type: 'redis-cluster' }
-> & {
-  connectTimeoutMs?: number;
-  maxRetriesPerRequest?: number;
-  maxMergeAttempts?: number;
-};
+export type { RedisClusterOnlineStoreConfig } from '../../config/config.ts';

@@ -23,9 +23,9 @@ export interface ScriptPipeline extends RedisPipelineLike {
   larderCasFields(key: string, ...args: (string | number)[]): unknown;
   /** Variable key count: `numKeys, ...keys, ...args`. */
   larderStreamBatch(numKeys: number, ...keysAndArgs: (string | number)[]): unknown;
-  /** IDEMPOTENT_BATCH_LUA: KEYS = idempotency hash (or slot marker) + entity keys. */
+  /** `lua/idempotent-batch.lua`: KEYS = idempotency hash (or slot marker) + entity keys. */
   larderIdempotent(numKeys: number, ...keysAndArgs: (string | number)[]): unknown;
-  /** IDEMPOTENT_CLAIM_LUA (Redis Cluster): KEYS[1] = the idempotency hash. */
+  /** `lua/idempotent-claim.lua` (Redis Cluster): KEYS[1] = the idempotency hash. */
   larderIdemClaim(key: string, fingerprint: string, ttlMs: number): unknown;
   /** Variable key count: `numKeys, ...keys`; the HGETALL of each key, flat. */
   larderReadHashes(numKeys: number, ...keys: string[]): unknown;

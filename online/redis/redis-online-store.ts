@@ -105,12 +105,14 @@ export class RedisOnlineStore implements OnlineStore {
   init(): Promise<void> {
     if (this.#closed)
       return Promise.reject(
-        new LarderError('LARDER_STORE_UNAVAILABLE', 'the Redis online store is closed'),
+        new LarderError('LARDER_STORE_UNAVAILABLE', 'the Redis online store is closed', {
+          detail: { store: this.#topology.kind, op: 'init' },
+        }),
       );
     // Lazy and reset on failure: a later init() tries again.
     this.#initPromise ??= this.#topology.connect().catch((e: unknown) => {
       this.#initPromise = null;
-      throw this.#unavailable(e);
+      throw this.#unavailable('connect', e);
     });
     return this.#initPromise;
   }
@@ -131,19 +133,21 @@ export class RedisOnlineStore implements OnlineStore {
     try {
       await this.#topology.client.ping();
     } catch (e) {
-      throw this.#unavailable(e);
+      throw this.#unavailable('ping', e);
     }
     const keys = this.#topology.probeKeys();
     await this.#batch('ping', keys, (p, i) => p.exists(keys[i]!));
   }
 
-  #unavailable(e: unknown): LarderError {
+  /** `op` names the failed operation in the error's detail (as in `onRoundTrip`). */
+  #unavailable(op: string, e: unknown): LarderError {
     if (e instanceof LarderError) return e;
+    const detail = { store: this.#topology.kind, op };
     if (isPermanentReply(e))
       return new LarderError(
         'LARDER_STORE_REJECTED',
         `Redis online store at ${this.#topology.target} refused a command: ${(e as Error).message}`,
-        { cause: e, hint: 'retrying cannot help; report it with this message' },
+        { cause: e, hint: 'retrying cannot help; report it with this message', detail },
       );
     return new LarderError(
       'LARDER_STORE_UNAVAILABLE',
@@ -151,6 +155,7 @@ export class RedisOnlineStore implements OnlineStore {
       {
         cause: e,
         hint: 'is Redis running? (bash scripts/services.sh up)',
+        detail,
       },
     );
   }
@@ -159,7 +164,8 @@ export class RedisOnlineStore implements OnlineStore {
   async #connected(): Promise<void> {
     if (!this.#initPromise) await this.init();
     else await this.#initPromise;
-    if (!this.#topology.ready()) throw this.#unavailable(new Error('not connected (reconnecting)'));
+    if (!this.#topology.ready())
+      throw this.#unavailable('connect', new Error('not connected (reconnecting)'));
   }
 
   #key(view: string, entityKey: string): string {
@@ -187,13 +193,13 @@ export class RedisOnlineStore implements OnlineStore {
         try {
           res = await p.exec();
         } catch (e) {
-          throw this.#unavailable(e);
+          throw this.#unavailable(op, e);
         }
         this.#onRoundTrip?.({ op, commands: group.length });
-        if (!res) throw this.#unavailable(new Error('pipeline aborted'));
+        if (!res) throw this.#unavailable(op, new Error('pipeline aborted'));
         group.forEach((i, j) => {
           const [err, value] = res[j] as [Error | null, unknown];
-          if (err) throw this.#unavailable(err);
+          if (err) throw this.#unavailable(op, err);
           out[i] = value;
         });
       }),
@@ -255,6 +261,7 @@ export class RedisOnlineStore implements OnlineStore {
           `merge into ${pending.length} Redis key(s) kept conflicting with concurrent writers after ${this.#maxMergeAttempts} attempts`,
           {
             hint: 'partition writers by entity key, or retry',
+            detail: { store: this.#topology.kind, op: 'merge' },
           },
         );
       }
@@ -374,7 +381,7 @@ export class RedisOnlineStore implements OnlineStore {
         throw new LarderError(
           'LARDER_STORE_UNAVAILABLE',
           `${what.op === 'stream' ? 'stream batch' : 'push'} kept conflicting with concurrent writers after ${this.#maxMergeAttempts} attempts`,
-          { hint: what.hint },
+          { hint: what.hint, detail: { store: this.#topology.kind, op: what.op } },
         );
       }
       const reads: { key: string; fields: string[] }[] = [];
@@ -559,13 +566,13 @@ export class RedisOnlineStore implements OnlineStore {
     try {
       res = await p.exec();
     } catch (e) {
-      throw this.#unavailable(e);
+      throw this.#unavailable('read', e);
     }
     this.#onRoundTrip?.({ op: 'read', commands: calls });
-    if (!res) throw this.#unavailable(new Error('pipeline aborted'));
+    if (!res) throw this.#unavailable('read', new Error('pipeline aborted'));
     const out: string[][] = [];
     for (const [err, value] of res) {
-      if (err) throw this.#unavailable(err);
+      if (err) throw this.#unavailable('read', err);
       for (const h of value as string[][]) out.push(h);
     }
     return out;
@@ -602,7 +609,7 @@ export class RedisOnlineStore implements OnlineStore {
         }),
       );
     } catch (e) {
-      throw this.#unavailable(e);
+      throw this.#unavailable('teardown', e);
     }
   }
 }

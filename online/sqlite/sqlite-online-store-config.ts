@@ -1,13 +1,5 @@
-import type { OnlineStoreConfig } from '../../config/config.ts';
-
 /**
- * The SQLite online store: one database file (default `$LARDER_HOME/online.sqlite`) in WAL
- * mode, so several processes read while one writes. Validated by `OnlineStoreConfig`
- * (config/config.ts); the tuning knobs below have defaults and are for tests and benchmarks.
+ * The SQLite online store's configuration, defined once with the other stores' in
+ * `config/config.ts` (`onlineStore: { type: 'sqlite', path, busyTimeoutMs?, purgeIntervalMs? }`).
  */
-export type SqliteOnlineStoreConfig = Extract<OnlineStoreConfig, { type: 'sqlite' }> & {
-  /** How long a writer waits for another process's write lock (default 5000 ms). */
-  busyTimeoutMs?: number;
-  /** Expired rows are deleted after a write at most this often (default 60 000 ms; 0: every write). */
-  purgeIntervalMs?: number;
-};
+export type { SqliteOnlineStoreConfig } from '../../config/config.ts';

@@ -198,7 +198,7 @@ export class SqliteOnlineStore implements OnlineStore {
       throw new LarderError(
         'LARDER_STORE_UNAVAILABLE',
         `cannot open the SQLite online store at ${this.#config.path}: ${(e as Error).message}`,
-        { cause: e },
+        { cause: e, detail: { store: 'sqlite', op: 'open' } },
       );
     }
   }
@@ -220,6 +220,7 @@ export class SqliteOnlineStore implements OnlineStore {
     if (!this.#db || !this.#stmts) {
       throw new LarderError('LARDER_STORE_UNAVAILABLE', 'the SQLite online store is not open', {
         hint: 'call init() first',
+        detail: { store: 'sqlite', op: 'open' },
       });
     }
     return { db: this.#db, s: this.#stmts };
@@ -241,7 +242,10 @@ export class SqliteOnlineStore implements OnlineStore {
     throw new LarderError(
       'LARDER_STORE_UNAVAILABLE',
       `the SQLite online store file ${path} was ${st ? 'replaced' : 'deleted'} while open; writes are refused so none is lost`,
-      { hint: 'restore the file, or restart the process to open the file now at that path' },
+      {
+        hint: 'restore the file, or restart the process to open the file now at that path',
+        detail: { store: 'sqlite', op: 'check-file' },
+      },
     );
   }
 
@@ -262,6 +266,7 @@ export class SqliteOnlineStore implements OnlineStore {
           hint: /READONLY/.test(e.code)
             ? 'make the database file and its folder writable by this process'
             : 'check the disk and the file, then retry',
+          detail: { store: 'sqlite', op },
         },
       );
     }

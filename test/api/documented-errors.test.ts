@@ -8,7 +8,7 @@ import { resolve } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LarderError } from '../../core/errors.ts';
+import { BAD_REQUEST_REASONS, LarderError, type BadRequestReason } from '../../core/errors.ts';
 import { RateLimiter } from '../../api/auth/rate-limiter.ts';
 import { createGrpcServer, startGrpcServer } from '../../api/grpc/grpc-server.ts';
 import { loadServingService } from '../../api/grpc/load-serving-proto.ts';
@@ -102,20 +102,23 @@ interface Case {
   why: string;
   run: () => Promise<LightMyRequestResponse>;
   field?: string;
+  /** The body's `reason`: required for LARDER_BAD_REQUEST, absent for every other code. */
+  reason?: BadRequestReason;
 }
 
 const cases: Case[] = [
   // 400
   ...(
     [
-      ['invalid JSON', '{"features": [', '(body)'],
-      ['an empty body', '', '(body)'],
+      ['invalid JSON', '{"features": [', '(body)', 'malformed_body'],
+      ['an empty body', '', '(body)', 'malformed_body'],
       [
         'a __proto__ key',
         '{"__proto__": {}, "features": ["user_activity:clicks_1h"]}',
         '__proto__',
+        'unsafe_key',
       ],
-      ['a wrong join-key type', read({ user_id: [42] }), 'entities.user_id[0]'],
+      ['a wrong join-key type', read({ user_id: [42] }), 'entities.user_id[0]', 'wrong_type'],
       [
         'ragged columns',
         read({ user_id: ['u1'], product_id: ['p1', 'p2'] }, [
@@ -123,49 +126,117 @@ const cases: Case[] = [
           'product_catalog:price',
         ]),
         'entities.product_id',
+        'ragged_columns',
       ],
-      ['too many entity rows', read({ user_id: n(1001, (i) => `u${i}`) }), 'entities'],
+      [
+        'too many entity rows',
+        read({ user_id: n(1001, (i) => `u${i}`) }),
+        'entities',
+        'too_many_rows',
+      ],
       [
         'a missing join key',
         read({ user_id: ['u1'] }, ['user_activity:clicks_1h', 'product_catalog:price']),
         'entities.product_id',
+        'missing_field',
+      ],
+      [
+        'both "features" and "feature_service"',
+        { ...read({ user_id: ['u1'] }), feature_service: 'recommendation_v1' },
+        'features',
+        'conflicting_fields',
+      ],
+      [
+        'a feature requested twice',
+        read({ user_id: ['u1'] }, ['user_activity:clicks_1h', 'user_activity:clicks_1h']),
+        undefined,
+        'duplicate',
+      ],
+      [
+        'a reference without a view',
+        read({ user_id: ['u1'] }, ['clicks_1h']),
+        undefined,
+        'invalid_feature_reference',
       ],
     ] as const
-  ).map(([why, body, field]) => ({
+  ).map(([why, body, field, reason]) => ({
     pair: '400 LARDER_BAD_REQUEST',
     why: `/get-online-features: ${why}`,
     field,
+    reason,
     run: () => post(open, '/get-online-features', body),
   })),
   ...(
     [
-      ['a row breaking the schema', [{ ...ev('b1'), eventType: 'teleport' }], 'df.eventType[0]'],
+      [
+        'a row breaking the schema',
+        [{ ...ev('b1'), eventType: 'teleport' }],
+        'df.eventType[0]',
+        'invalid_record',
+      ],
       [
         'a row stamped a year ahead',
         [{ ...ev('b2'), timestamp: T0 + 366 * 86_400_000 }],
         'df.timestamp[0]',
+        'invalid_record',
       ],
-      ['a row outside the date range', [{ ...ev('b3'), timestamp: 9e15 }], 'df.timestamp[0]'],
-      ['an int64 beyond ±(2^53 − 1)', [{ ...ev('b5'), timestamp: 1e20 }], 'df.timestamp[0]'],
-      ['a join key over 1024 bytes', [ev('b4', 'u'.repeat(1025))], 'df.userId[0]'],
-      ['more than 1000 rows', n(1001, (i) => `r${i}`).map((id) => ev(id)), 'df'],
+      [
+        'a row outside the date range',
+        [{ ...ev('b3'), timestamp: 9e15 }],
+        'df.timestamp[0]',
+        'invalid_record',
+      ],
+      [
+        'an int64 beyond ±(2^53 − 1)',
+        [{ ...ev('b5'), timestamp: 1e20 }],
+        'df.timestamp[0]',
+        'invalid_record',
+      ],
+      [
+        'a join key over 1024 bytes',
+        [ev('b4', 'u'.repeat(1025))],
+        'df.userId[0]',
+        'invalid_record',
+      ],
+      ['more than 1000 rows', n(1001, (i) => `r${i}`).map((id) => ev(id)), 'df', 'too_many_rows'],
     ] as const
-  ).map(([why, rows, field]) => ({
+  ).map(([why, rows, field, reason]) => ({
     pair: '400 LARDER_BAD_REQUEST',
     why: `/push: ${why}`,
     field,
+    reason,
     run: () => post(open, '/push', pushBody(rows as Record<string, unknown>[])),
   })),
   {
     pair: '400 LARDER_BAD_REQUEST',
+    why: '/push: ragged columns',
+    field: 'df.userId',
+    reason: 'ragged_columns',
+    run: () =>
+      post(open, '/push', {
+        push_source_name: 'user_events',
+        df: { ...columns([ev('rg')]), userId: ['u1', 'u2'] },
+      }),
+  },
+  {
+    pair: '400 LARDER_BAD_REQUEST',
+    why: '/push: no push_source_name',
+    field: 'push_source_name',
+    reason: 'missing_field',
+    run: () => post(open, '/push', { df: columns([ev('m0')]) }),
+  },
+  {
+    pair: '400 LARDER_BAD_REQUEST',
     why: '/push: a malformed Idempotency-Key',
     field: 'idempotency-key',
+    reason: 'invalid_value',
     run: () => post(open, '/push', pushBody([ev('k0')]), { 'idempotency-key': 'has space' }),
   },
   {
     pair: '400 LARDER_BAD_REQUEST',
     why: '/ui/api/pipeline: a bad query',
     field: 'limit',
+    reason: 'invalid_value',
     run: () => open.app.inject({ url: '/ui/api/pipeline?limit=0' }),
   },
   // 401, 403
@@ -340,6 +411,8 @@ describe('docs/api.md error table', () => {
     expect(error.code).toBe(code);
     expect(error.message.length).toBeGreaterThan(0);
     if (c.field !== undefined) expect(error.field).toBe(c.field);
+    expect(error.reason).toBe(c.reason);
+    if (code === 'LARDER_BAD_REQUEST') expect(BAD_REQUEST_REASONS).toContain(c.reason);
     // No stack trace (a definition's own `at file.ts:line` is not one).
     expect(r.body).not.toMatch(/\\n\s+at |node:internal|node_modules/);
     if (status === '429' || status === '503')

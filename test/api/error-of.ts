@@ -8,6 +8,7 @@ export interface AnyError {
   message: string;
   field?: string;
   hint?: string;
+  reason?: string;
   /** Feast's exception class (Feast's routes only). */
   class?: string;
 }

@@ -128,6 +128,8 @@ describe('gRPC feast.serving.ServingService', () => {
     }).catch((e: unknown) => e)) as grpc.ServiceError;
     expect(ragged.code).toBe(grpc.status.INVALID_ARGUMENT);
     expect(ragged.metadata.get('larder-error-field')).toEqual(['entities.product_id']);
+    expect(ragged.metadata.get('larder-error-reason')).toEqual(['ragged_columns']);
+    expect(err.metadata.get('larder-error-reason')).toEqual([]);
   });
 
   it('applies API-key auth from metadata once keys exist', async () => {

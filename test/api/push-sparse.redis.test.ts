@@ -20,7 +20,7 @@ describe('POST /push: valid records shaped unlike gen-data’s', () => {
     it(`a product event without price or category is applied (${kind})`, async () => {
       const now = Date.now();
       s = await serveRepo(
-        'features',
+        'examples/ecommerce/features',
         kind === 'redis'
           ? { store: { type: 'redis', url: REDIS_URL }, clock: () => now }
           : { clock: () => now },

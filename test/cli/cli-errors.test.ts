@@ -267,6 +267,16 @@ describe('failures users met, as one line', () => {
     expect(r.code === 0 || /no raw data|no .*files/i.test(r.stderr), r.stderr).toBe(true);
   }, 120_000);
 
+  it('LARDER_DEBUG=1 adds the stack trace (the CLI entry reads it through config/)', async () => {
+    const args = ['materialize', '--end', 'yesterday'];
+    const plain = await larder(args);
+    expectOneLineError(plain, 'materialize --end yesterday');
+    const debug = await larder(args, { LARDER_DEBUG: '1' });
+    expect(debug.code).toBe(1);
+    expect(debug.stderr).toContain('error [LARDER_BAD_REQUEST]: --end "yesterday" is not a time');
+    expect(debug.stderr).toMatch(/^\s+at /m);
+  }, 60_000);
+
   it('epoch seconds: refused by export and label unless --timestamp-unit s says so', async () => {
     const secs = join(home.dir, 'secs.csv');
     writeFileSync(secs, 'user_id,event_timestamp\nu1,1795773600\n');

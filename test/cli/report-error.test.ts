@@ -1,16 +1,12 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { fromSystemError, reportError } from '../../cli/report-error.ts';
 import { LarderError } from '../../core/errors.ts';
 
-const report = (e: unknown): { code: number; text: string } => {
+const report = (e: unknown, withStack = false): { code: number; text: string } => {
   let text = '';
-  const code = reportError(e, (s) => (text += s));
+  const code = reportError(e, (s) => (text += s), withStack);
   return { code, text };
 };
-
-afterEach(() => {
-  delete process.env.LARDER_DEBUG;
-});
 
 describe('reportError', () => {
   it('a LarderError: one line with its code, the hint, exit code 1', () => {
@@ -27,8 +23,7 @@ describe('reportError', () => {
     expect(r.text).toBe(
       'error: x is not a function\n  hint: this looks like a bug in Larder; run again with LARDER_DEBUG=1 for the stack trace and report it\n',
     );
-    process.env.LARDER_DEBUG = '1';
-    expect(report(e).text).toMatch(/\n {4}at /);
+    expect(report(e, true).text).toMatch(/\n {4}at /);
   });
 
   it('system errors become Larder errors: port in use, service down, missing paths', () => {

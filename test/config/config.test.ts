@@ -34,7 +34,14 @@ describe('configuration', () => {
     expect(c.dataDir).toBe('/proj/lake');
     expect(c.namespace).toBe('prod-eu');
     expect(c.kafka.brokers).toEqual(['k1:9092', 'k2:9092']);
-    expect(c.offlineStore).toEqual({ type: 'bigquery', project: 'my-proj', dataset: 'features' });
+    expect(c.offlineStore).toEqual({
+      type: 'bigquery',
+      project: 'my-proj',
+      dataset: 'features',
+      entityUpload: 'load',
+      pageSize: 50_000,
+      memoryLimit: '2GB',
+    });
     expect(c.onlineStore).toEqual({ type: 'redis', url: 'redis://127.0.0.1:6379/2' });
     const cluster = resolveConfig({}, '/proj', {
       LARDER_ONLINE_STORE: 'redis-cluster://10.0.0.1:7000,10.0.0.2:7001',

@@ -33,7 +33,7 @@ const worker = new StreamWorker({
   store,
   brokers: c.brokers,
   namespace: c.namespace,
-  env: c.env,
+  topics: c.env,
   clock: () => c.now,
   maxBatchRecords: 2,
   sessionTimeoutMs: 6000,

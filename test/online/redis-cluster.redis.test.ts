@@ -129,7 +129,10 @@ describe('Redis Cluster online store', () => {
           lifetime: [],
           checkpoint: ck(0, 9),
         }),
-      ).rejects.toMatchObject({ code: 'LARDER_STORE_REJECTED' });
+      ).rejects.toMatchObject({
+        code: 'LARDER_STORE_REJECTED',
+        detail: { store: 'redis-cluster', op: 'stream-read' },
+      });
       expect(await s.readCheckpoints('g', 't')).toEqual([{ partition: 0, offset: -1, pending: 9 }]);
       // The worker bisects: offsets 0..4 without the bad record, 5 dead-lettered (empty), 6..9.
       expect(

@@ -107,6 +107,7 @@ describe('Redis online store', () => {
     await expect(s.ping()).rejects.toMatchObject({
       code: 'LARDER_STORE_UNAVAILABLE',
       retriable: true,
+      detail: { store: 'redis', op: 'connect' },
     });
     await s.close();
   });

@@ -114,6 +114,9 @@ describe('SQLite online store', () => {
       { type: 'sqlite', path: join(file, 'online.sqlite') },
       { namespace: 'x', views: [] },
     );
-    await expect(s.init()).rejects.toMatchObject({ code: 'LARDER_STORE_UNAVAILABLE' });
+    await expect(s.init()).rejects.toMatchObject({
+      code: 'LARDER_STORE_UNAVAILABLE',
+      detail: { store: 'sqlite', op: 'open' },
+    });
   });
 });

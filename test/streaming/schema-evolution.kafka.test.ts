@@ -195,12 +195,12 @@ describe('stream worker: schema evolution', () => {
 
     const { store, close } = await openTestStore(repo);
     cleanups.push(close);
-    const worker = await startTestWorker(
-      store,
-      { ...topics, env: { ...topics.env, LARDER_SCHEMA_REGISTRY_URL: `http://127.0.0.1:${port}` } },
-      cleanups,
-      { repo, encodings: { user_events: 'avro' }, retryBackoffMs: { initial: 20, max: 200 } },
-    );
+    const worker = await startTestWorker(store, topics, cleanups, {
+      repo,
+      schemaRegistryUrl: `http://127.0.0.1:${port}`,
+      encodings: { user_events: 'avro' },
+      retryBackoffMs: { initial: 20, max: 200 },
+    });
     await waitFor(() => worker.stats.retries >= 3 || worker.stats.records > 0, 'three retries');
     expect([...worker.metrics.waiting.values()]).toMatchObject([
       {

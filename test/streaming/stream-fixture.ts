@@ -31,7 +31,7 @@ export const kafka = new Kafka({
 export interface TestTopics {
   user_events: string;
   transactions: string;
-  /** LARDER_TOPIC_* overrides for the worker. */
+  /** LARDER_TOPIC_* overrides: the env of a `larder stream` process, the worker's `topics`. */
   env: Record<string, string>;
   all: string[];
 }
@@ -251,13 +251,13 @@ export async function startTestWorker(
   store: OnlineStore,
   topics: TestTopics,
   cleanups: (() => Promise<void>)[],
-  options: Omit<StreamWorkerOptions, 'store' | 'brokers' | 'namespace' | 'env'>,
+  options: Omit<StreamWorkerOptions, 'store' | 'brokers' | 'namespace' | 'topics'>,
 ): Promise<StreamWorker> {
   const worker = new StreamWorker({
     store,
     brokers: BROKERS,
     namespace: store.namespace,
-    env: topics.env,
+    topics: topics.env,
     sessionTimeoutMs: 6000,
     ...options,
   });

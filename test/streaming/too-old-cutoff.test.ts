@@ -15,7 +15,6 @@ describe('the too-old cutoff of a stream source', () => {
       [
         ...streamSources(repo, {
           avro: createAvroSchemas({ root: repo.root, avscFiles: {} }),
-          env: {},
         }).values(),
       ].map((s) => [s.name, s.maxAgeMs]),
     );

@@ -126,6 +126,28 @@ describe('/ui/api', () => {
     s.ctx.streamMetricsUrl = undefined;
   });
 
+  it('freshness: topics after the LARDER_TOPIC_* overrides, an empty one unset (resolveTopic)', async () => {
+    const { port } = metricsServer.address() as AddressInfo;
+    s.ctx.streamMetricsUrl = `http://127.0.0.1:${port}/metrics.json`;
+    metricsBody = JSON.stringify({
+      topics: { 'ev-test': { recordsPerSec: 1, lag: { '0': 5 }, dlq: 0, freshnessP99Ms: 10 } },
+    });
+    const topicOf = async (view: string) =>
+      (await get('/ui/api/freshness')).views.find((v: { view: string }) => v.view === view);
+    try {
+      s.ctx.topics = { LARDER_TOPIC_USER_EVENTS: 'ev-test', LARDER_TOPIC_TRANSACTIONS: '' };
+      expect(await topicOf('user_activity')).toMatchObject({
+        topic: 'ev-test',
+        stream: { recordsPerSec: 1, lag: 5 },
+      });
+      expect((await topicOf('user_purchases')).topic).toBe('transactions');
+    } finally {
+      s.ctx.topics = undefined;
+      s.ctx.streamMetricsUrl = undefined;
+    }
+    expect((await topicOf('user_activity')).topic).toBe('user-events');
+  });
+
   it('serving: count and latency per route over 60 s, without the dashboard itself', async () => {
     const body = {
       feature_service: 'recommendation_v1',

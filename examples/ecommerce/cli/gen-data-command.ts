@@ -47,12 +47,19 @@ export function registerGenDataCommand(program: Command, globals: () => GlobalOp
       if (o.format !== 'jsonl' && o.format !== 'parquet') {
         throw new LarderError('LARDER_BAD_REQUEST', `--format "${o.format}" is not supported`, {
           hint: 'use jsonl or parquet',
+          detail: { reason: 'unsupported_format' },
         });
       }
       const now = Math.floor(Date.now() / 60_000) * 60_000;
       const days = Number(o.days);
       if (!(days > 0))
-        throw new LarderError('LARDER_BAD_REQUEST', `--days "${o.days}" must be a positive number`);
+        throw new LarderError(
+          'LARDER_BAD_REQUEST',
+          `--days "${o.days}" must be a positive number`,
+          {
+            detail: { reason: 'invalid_option' },
+          },
+        );
       const base = {
         users: parseCount(o.users, '--users'),
         products: parseCount(o.products, '--products', 1),
@@ -70,7 +77,7 @@ export function registerGenDataCommand(program: Command, globals: () => GlobalOp
               'LARDER_NOT_FOUND',
               `the repository has no stream source "${source}"`,
             );
-          return resolveTopic(s.spec);
+          return resolveTopic(s.spec, config.stream.topics);
         };
         const topics = {
           user_events: topicOf('user_events'),

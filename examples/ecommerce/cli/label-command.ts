@@ -60,7 +60,9 @@ export function registerLabelCommand(program: Command, globals: () => GlobalOpti
       };
       const horizon = parseDuration(o.horizon);
       if (typeof horizon !== 'number')
-        throw new LarderError('LARDER_BAD_REQUEST', `--horizon: ${horizon.error}`);
+        throw new LarderError('LARDER_BAD_REQUEST', `--horizon: ${horizon.error}`, {
+          detail: { reason: 'invalid_option' },
+        });
       const summary = await buildLabelSpine({
         eventsDir: dir('user_events_batch'),
         transactionsDir: dir('transactions_batch'),

@@ -71,6 +71,7 @@ function copyFormat(out: string): string {
     default:
       throw new LarderError('LARDER_BAD_REQUEST', `cannot write ${out}: unknown extension`, {
         hint: 'use .parquet, .csv or .jsonl',
+        detail: { reason: 'unsupported_format' },
       });
   }
 }

@@ -54,6 +54,8 @@ export interface SweepPassesRequest {
   name: (prefix: string) => string;
   /** Most events one partition's index holds. */
   partitionEvents: number;
+  /** Per-job timings on stderr (`trace.sweep`, env `SWEEP_TRACE`). */
+  trace?: boolean;
   /** Reuse and keep indexes here (passes with a `fingerprint` only). */
   cache: SweepIndexCache | null;
   /** Where sweeps run (in parallel, one per worker). */
@@ -183,7 +185,7 @@ export async function sweepPasses(req: SweepPassesRequest): Promise<SweepPassesR
         });
       if (!res) {
         const tr = (m: string) =>
-          process.env.SWEEP_TRACE &&
+          req.trace &&
           console.error(`[t ${performance.now().toFixed(0)}] job ${job.j}/${job.p} ${m}`);
         tr('open');
         const index = await openIndex(req, pass, plan, entry, job.p, part, withDuckDB);

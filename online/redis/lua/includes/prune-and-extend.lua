@@ -1,0 +1,35 @@
+-- Prelude of the writing scripts (prepended by redis-scripts.ts): two local helpers, no
+-- KEYS/ARGV of its own.
+--
+-- prune(key, now, spec): deletes the stale tiles of one entity hash. `spec` is the view's
+--   `hopMs:maxWindowMs;…` (empty: nothing to prune); a tile field `H:k` is stale once
+--   `(k + W/H) * H + H <= now` (tileExpiresAt). Called whenever a write created a new field (a
+--   new hop began), so the hash stays bounded without per-field TTLs (HPEXPIRE needs Redis
+--   7.4). HDEL in chunks of 1000 fields, below Lua's `unpack` limit.
+-- extend(key, at): raises the key's expiry to at least `at` (ms since the epoch): PEXPIREAT,
+--   with GT unless the key has no expiry yet. Never lowers it.
+local function prune(key, now, spec)
+  if spec == '' then return end
+  local windows = {}
+  for h, w in string.gmatch(spec, '(%d+):(%d+)') do windows[h] = tonumber(w) end
+  local fields = redis.call('HKEYS', key)
+  local dead = {}
+  for _, f in ipairs(fields) do
+    local h, k = string.match(f, '^(%d+):(%-?%d+)$')
+    if h and windows[h] then
+      local hm = tonumber(h)
+      if (tonumber(k) + windows[h] / hm) * hm + hm <= now then dead[#dead + 1] = f end
+    end
+  end
+  for i = 1, #dead, 1000 do
+    redis.call('HDEL', key, unpack(dead, i, math.min(i + 999, #dead)))
+  end
+end
+
+local function extend(key, at)
+  if redis.call('PTTL', key) == -1 then
+    redis.call('PEXPIREAT', key, at)
+  else
+    redis.call('PEXPIREAT', key, at, 'GT')
+  end
+end
