@@ -75,7 +75,7 @@ describe("Feast's error detail on /get-online-features and /push", () => {
     expect(String(detail['message']).length).toBeGreaterThan(0);
   });
 
-  it('carries the field and hint', async () => {
+  it('carries the field, hint and reason', async () => {
     const r = await post('/get-online-features', {
       features: ['user_activity:clicks_1h'],
       entities: { user_id: [42] },
@@ -83,6 +83,7 @@ describe("Feast's error detail on /get-online-features and /push", () => {
     expect(JSON.parse(r.json<string>())).toMatchObject({
       field: 'entities.user_id[0]',
       hint: expect.any(String),
+      reason: 'wrong_type',
     });
   });
 
