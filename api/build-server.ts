@@ -1,8 +1,8 @@
 /**
  * The HTTP server (fastify 5): Feast-compatible `POST /get-online-features` and `POST /push`,
  * ops routes, OpenAPI 3 at `/openapi.json` and a UI at `/docs`. Errors are JSON
- * (`{"error": {code, message, field?, hint?}}`) with the status of the error registry; never a
- * stack trace. Validation is done by the handlers (a hand-written shape check on the hot route,
+ * (`{"error": {code, message, field?, hint?}}`; on Feast's two routes Feast's error detail, see
+ * `feature-server/feast-error.ts`) with the status of the error registry; never a stack trace. Validation is done by the handlers (a hand-written shape check on the hot route,
  * zod elsewhere), so fastify's own validator is off.
  */
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
@@ -12,6 +12,7 @@ import { LarderError } from '../core/errors.ts';
 import { authorize, credentialOf } from './auth/authorize.ts';
 import type { Scope } from './auth/key-store.ts';
 import { errorReply } from './error-body.ts';
+import { FEAST_ROUTES, feastErrorBody } from './feature-server/feast-error.ts';
 import { parseJsonBody } from './json-body.ts';
 import { modelRoutes } from './routes/model-routes.ts';
 import { onlineFeaturesRoute } from './routes/online-features-route.ts';
@@ -148,6 +149,15 @@ export async function buildServer(
     }
     ctx.metrics.errors.inc({ code: r.code });
     if (r.retryAfter !== undefined) reply.header('retry-after', String(r.retryAfter));
+    // Feast's routes answer Feast's error body (its SDK raises the typed exception); the code
+    // is in a header there too.
+    const route = request.routeOptions.url ?? '';
+    if (FEAST_ROUTES.has(route))
+      return reply
+        .status(r.status)
+        .header('larder-error-code', r.code)
+        .type('application/json')
+        .send(feastErrorBody(r, route, request.body));
     return reply.status(r.status).type('application/json').send(JSON.stringify(r.body));
   });
   app.setNotFoundHandler((request, reply) => {

@@ -3,6 +3,7 @@
  * (test/cli/cli-errors.test.ts) without running one.
  */
 import { Command } from 'commander';
+import { readFileSync } from 'node:fs';
 import { registerMaterializeCommands } from './commands/materialize-command.ts';
 import { registerRegistryCommands } from './commands/registry-commands.ts';
 import { registerTeardownCommand } from './commands/teardown-command.ts';
@@ -14,10 +15,18 @@ import { LarderError } from '../core/errors.ts';
 import type { GlobalOptions } from './context.ts';
 import type { CommandPlugin } from './plugin.ts';
 
+/** Larder's version: package.json's. */
+export const LARDER_VERSION = (
+  JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  }
+).version;
+
 /** The command tree, with the commands of the project's plugins (cli/plugin.ts) after Larder's. */
 export function buildProgram(plugins: readonly CommandPlugin[] = []): Command {
   const program = new Command('larder')
     .description('Larder: a TypeScript feature store and ML serving platform')
+    .version(LARDER_VERSION, '-V, --version', "print Larder's version")
     .option(
       '--repo <dir>',
       'feature repository folder (default: larder.config.ts repo, or ./features)',

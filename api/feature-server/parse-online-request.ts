@@ -1,12 +1,11 @@
 /**
  * The hot path's shape check of a `POST /get-online-features` body (no zod here: a few typeof
- * checks). Errors are LARDER_BAD_REQUEST naming the field. The zod schema in
- * `api/schemas/get-online-features-schema.ts` documents the same shape for OpenAPI.
+ * checks). Errors are LARDER_BAD_REQUEST naming the field; other fields are ignored, as Feast's
+ * server does. The zod schema `GetOnlineFeaturesBody` (`api/schemas/api-schemas.ts`) documents
+ * the same shape for OpenAPI.
  */
 import { badRequest } from '../../core/errors.ts';
 import type { OnlineFeaturesRequest } from '../../retrieval/index.ts';
-
-const KNOWN = new Set(['features', 'feature_service', 'entities', 'full_feature_names']);
 
 /**
  * Checks a parsed JSON body and returns the retrieval request.
@@ -22,15 +21,9 @@ export function parseOnlineRequest(body: unknown): OnlineFeaturesRequest {
       'send {"features": [...], "entities": {...}}',
       'malformed_body',
     );
+  // Fields Larder does not use (Feast's `include_feature_view_version_metadata`, ...) are
+  // ignored, as Feast's server ignores them.
   const b = body as Record<string, unknown>;
-  for (const k in b)
-    if (!KNOWN.has(k))
-      throw badRequest(
-        k,
-        `unknown field "${k}"`,
-        `known fields: ${[...KNOWN].join(', ')}`,
-        'unknown_field',
-      );
   const { features, feature_service: service, entities, full_feature_names: full } = b;
   let ref: OnlineFeaturesRequest['ref'];
   if (service !== undefined && service !== null) {

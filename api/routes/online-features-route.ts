@@ -3,7 +3,7 @@ import { serveOnlineFeatures } from '../../retrieval/index.ts';
 import { feastJsonString } from '../feature-server/feast-json.ts';
 import { parseOnlineRequest } from '../feature-server/parse-online-request.ts';
 import {
-  ErrorResponse,
+  FeastErrorResponse,
   GetOnlineFeaturesBody,
   GetOnlineFeaturesResponse,
   jsonSchema,
@@ -22,8 +22,8 @@ export function onlineFeaturesRoute(app: FastifyInstance, ctx: ServerContext): v
         body: jsonSchema(GetOnlineFeaturesBody),
         response: {
           200: jsonSchema(GetOnlineFeaturesResponse),
-          '4xx': jsonSchema(ErrorResponse),
-          '5xx': jsonSchema(ErrorResponse),
+          '4xx': jsonSchema(FeastErrorResponse),
+          '5xx': jsonSchema(FeastErrorResponse),
         },
       },
     },

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { LarderError } from '../../core/errors.ts';
-import { ErrorResponse, PushBody, PushResponse, jsonSchema } from '../schemas/api-schemas.ts';
+import { FeastErrorResponse, PushBody, PushResponse, jsonSchema } from '../schemas/api-schemas.ts';
 import { zodIssueReason } from '../schemas/zod-issue-reason.ts';
 import type { ServerContext } from '../server-context.ts';
 
@@ -45,8 +45,8 @@ export function pushRoute(app: FastifyInstance, ctx: ServerContext): void {
         },
         response: {
           200: jsonSchema(PushResponse),
-          '4xx': jsonSchema(ErrorResponse),
-          '5xx': jsonSchema(ErrorResponse),
+          '4xx': jsonSchema(FeastErrorResponse),
+          '5xx': jsonSchema(FeastErrorResponse),
         },
       },
     },

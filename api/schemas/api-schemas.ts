@@ -23,8 +23,12 @@ export const GetOnlineFeaturesBody = z
       .boolean()
       .optional()
       .describe('Name features "view__feature" instead of "feature"'),
+    include_feature_view_version_metadata: z
+      .boolean()
+      .optional()
+      .describe("Sent by Feast's SDK; accepted and ignored (as any other unknown field)"),
   })
-  .strict();
+  .passthrough();
 
 export const GetOnlineFeaturesResponse = z.object({
   metadata: z.object({ feature_names: z.array(z.string()) }),
@@ -47,9 +51,18 @@ export const PushBody = z
       .record(z.string(), z.array(z.unknown()))
       .describe('Column-wise records of the source (its batch source schema)'),
     to: z.enum(['online', 'offline', 'online_and_offline']).default('online'),
-    allow_registry_cache: z.boolean().optional().describe('Accepted for Feast compatibility'),
+    allow_registry_cache: z
+      .boolean()
+      .optional()
+      .describe('Accepted for Feast compatibility, ignored'),
+    transform_on_write: z
+      .boolean()
+      .optional()
+      .describe(
+        'Accepted for Feast compatibility, ignored (Larder computes on-demand features at read time); so is any other unknown field',
+      ),
   })
-  .strict();
+  .passthrough();
 
 export const PushResponse = z.object({
   rows: z.number().int(),
@@ -67,6 +80,16 @@ export const ErrorResponse = z.object({
     reason: z.enum(BAD_REQUEST_REASONS).optional(),
   }),
 });
+
+/**
+ * An error on Feast's routes: a JSON string holding Feast's error detail (see
+ * `api/feature-server/feast-error.ts`).
+ */
+export const FeastErrorResponse = z
+  .string()
+  .describe(
+    'JSON text of {"module": "feast.errors", "class": "<Feast exception>", "message", "code", "field"?, "hint"?}, as Feast\'s feature server sends it',
+  );
 
 export const HealthResponse = z.object({ status: z.string() });
 

@@ -12,6 +12,7 @@ import { DuckDBOfflineStore } from '../../offline/duckdb/duckdb-offline-store.ts
 import { LarderError } from '../../core/errors.ts';
 import { loadRepository } from '../../definitions/load.ts';
 import { BASE_REPO, tempDir, tempRepo } from '../support/temp-repo.ts';
+import { errorOf, type AnyError } from './error-of.ts';
 import { serveRepo, T0 } from './serve-fixture.ts';
 
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -45,10 +46,11 @@ const TEXTS = ['128.35', '', null, 'abc', '-7'];
 interface Answer {
   metadata: { feature_names: string[] };
   results: { values: unknown[] }[];
-  error: { code: string; message: string; hint: string };
 }
 
-async function online(dir: string): Promise<{ status: number; body: Answer }> {
+async function online(
+  dir: string,
+): Promise<{ status: number; body: Answer; error: AnyError | undefined }> {
   const s = await serveRepo(dir);
   cleanups.push(s.close);
   const res = await s.app.inject({
@@ -56,7 +58,8 @@ async function online(dir: string): Promise<{ status: number; body: Answer }> {
     url: '/get-online-features',
     payload: { features: FEATURES, entities: { user_id: USERS, price_text: TEXTS } },
   });
-  return { status: res.statusCode, body: res.json<Answer>() };
+  const error = res.statusCode === 200 ? undefined : errorOf(res);
+  return { status: res.statusCode, body: res.json<Answer>(), error };
 }
 
 async function exported(dir: string, engine: 'sweep' | 'sql'): Promise<Record<string, unknown>[]> {
@@ -118,11 +121,11 @@ describe('on-demand outputs online and offline', () => {
     const dir = repoDir(repoWith(GOOD.replace('Number(t)))', 't))')));
     const message =
       'on-demand feature view "scored" returned "128.35" (string) for float64 feature "price" (row 0)';
-    const { status, body } = await online(dir);
+    const { status, error } = await online(dir);
     expect(status).toBe(500);
-    expect(body.error.code).toBe('LARDER_ON_DEMAND_FAILED');
-    expect(body.error.message).toBe(message);
-    expect(body.error.hint).toContain('values are never converted');
+    expect(error!.code).toBe('LARDER_ON_DEMAND_FAILED');
+    expect(error!.message).toBe(message);
+    expect(error!.hint).toContain('values are never converted');
     for (const engine of ['sweep', 'sql'] as const) {
       const err = await exported(dir, engine).catch((e: unknown) => e);
       expect(err, engine).toBeInstanceOf(LarderError);
@@ -139,19 +142,19 @@ describe('on-demand outputs online and offline', () => {
     );
     const lineOf = (s: string) => text.split('\n').findIndex((l) => l.includes(s)) + 1;
     const dir = repoDir(text);
-    const { status, body } = await online(dir);
+    const { status, error } = await online(dir);
     expect(status).toBe(500);
-    expect(body.error.code).toBe('LARDER_ON_DEMAND_FAILED');
-    expect(body.error.message).toMatch(
+    expect(error!.code).toBe('LARDER_ON_DEMAND_FAILED');
+    expect(error!.message).toMatch(
       new RegExp(
         `^on-demand feature view "scored" threw RangeError: bad price abc at .*repo\\.ts:${lineOf('throw new RangeError')}$`,
       ),
     );
-    expect(body.error.hint).toMatch(
+    expect(error!.hint).toMatch(
       new RegExp(`defined at .*repo\\.ts:${lineOf("name: 'scored'") - 1} `),
     );
     const err = await exported(dir, 'sweep').catch((e: unknown) => e);
-    expect((err as LarderError).message).toBe(body.error.message);
+    expect((err as LarderError).message).toBe(error!.message);
   });
 
   it('gRPC: the same failure is INTERNAL with the same message, reported to the server log', async () => {

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir, tempRepo } from '../support/temp-repo.ts';
 import { pushIdempotencyContract } from './push-idempotency.ts';
 import { PUSH_REPO, serveRepo, T0, type Served } from './serve-fixture.ts';
+import { errorOf } from './error-of.ts';
 
 const repo = tempRepo({ 'repo.ts': PUSH_REPO });
 const tmp = tempDir();
@@ -37,7 +38,7 @@ describe('POST /push with Idempotency-Key (SQLite)', () => {
         headers: { 'idempotency-key': key },
       });
       expect(r.statusCode, JSON.stringify(key)).toBe(400);
-      expect(r.json().error).toMatchObject({
+      expect(errorOf(r)).toMatchObject({
         code: 'LARDER_BAD_REQUEST',
         field: 'idempotency-key',
       });

@@ -5,6 +5,7 @@
  */
 import { expect, it } from 'vitest';
 import type { Served } from './serve-fixture.ts';
+import { errorOf } from './error-of.ts';
 
 export function pushIdempotencyContract(
   /** Two servers over the same store and namespace (the second may be a restart of the first). */
@@ -62,7 +63,7 @@ export function pushIdempotencyContract(
     ).toBe(200);
     const other = await push(b, { push_source_name: 'events_push', df: df('d2', 5) }, 'k-d');
     expect(other.statusCode).toBe(422);
-    expect(other.json().error).toMatchObject({
+    expect(errorOf(other)).toMatchObject({
       code: 'LARDER_IDEMPOTENCY_KEY_REUSED',
       field: 'idempotency-key',
     });

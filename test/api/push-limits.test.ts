@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempRepo } from '../support/temp-repo.ts';
 import { PUSH_REPO, serveRepo, T0, type Served } from './serve-fixture.ts';
+import { errorOf } from './error-of.ts';
 
 const repo = tempRepo({ 'repo.ts': PUSH_REPO });
 let s: Served;
@@ -57,8 +58,8 @@ describe('POST /push: event times', () => {
       ts: [T0 - 1000, ts],
     });
     expect(r.statusCode).toBe(400);
-    expect(r.json().error).toMatchObject({ code: 'LARDER_BAD_REQUEST', field: 'df.ts[1]' });
-    expect(r.json().error.message).toMatch(message);
+    expect(errorOf(r)).toMatchObject({ code: 'LARDER_BAD_REQUEST', field: 'df.ts[1]' });
+    expect(errorOf(r).message).toMatch(message);
     expect(await lastKind('f1')).toBe('NOT_FOUND');
   });
 
@@ -80,8 +81,8 @@ describe('POST /push: sizes', () => {
       ts: Array.from({ length: n }, () => T0 - 1000),
     });
     expect(r.statusCode).toBe(400);
-    expect(r.json().error).toMatchObject({ code: 'LARDER_BAD_REQUEST', field: 'df' });
-    expect(r.json().error.message).toBe(
+    expect(errorOf(r)).toMatchObject({ code: 'LARDER_BAD_REQUEST', field: 'df' });
+    expect(errorOf(r).message).toBe(
       'too many rows: 1001 (the limit is 1000 rows per push, serve.maxPushRows)',
     );
     expect(await lastKind('big')).toBe('NOT_FOUND');
@@ -93,8 +94,8 @@ describe('POST /push: sizes', () => {
     const key = 'é'.repeat(513);
     const r = await push(row('k-long', key, T0 - 1000));
     expect(r.statusCode).toBe(400);
-    expect(r.json().error).toMatchObject({ code: 'LARDER_BAD_REQUEST', field: 'df.userId[0]' });
-    expect(r.json().error.message).toBe(
+    expect(errorOf(r)).toMatchObject({ code: 'LARDER_BAD_REQUEST', field: 'df.userId[0]' });
+    expect(errorOf(r).message).toBe(
       'row 0: field "userId": a join key of 1026 bytes; the limit is 1024 (ingest.maxKeyBytes)',
     );
     expect(await lastKind(key)).toBe('NOT_FOUND');
@@ -113,8 +114,8 @@ describe('bodies over the 8 MiB limit', () => {
         headers: { 'content-type': 'application/json' },
       });
       expect(r.statusCode).toBe(413);
-      expect(r.json().error).toMatchObject({ code: 'LARDER_PAYLOAD_TOO_LARGE', field: '(body)' });
-      expect(r.json().error.hint).toMatch(/8 MiB/);
+      expect(errorOf(r)).toMatchObject({ code: 'LARDER_PAYLOAD_TOO_LARGE', field: '(body)' });
+      expect(errorOf(r).hint).toMatch(/8 MiB/);
     },
   );
 });

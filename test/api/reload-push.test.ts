@@ -8,6 +8,7 @@ import { resolveConfig } from '../../config/config.ts';
 import { loadRepository } from '../../definitions/load.ts';
 import { BASE_REPO, tempRepo } from '../support/temp-repo.ts';
 import { PUSH_REPO, serveRepo, T0, type Served } from './serve-fixture.ts';
+import { errorOf } from './error-of.ts';
 
 const REQUEST_DATA = `
 import { feature, onDemandFeatureView, requestField } from 'larder';
@@ -85,8 +86,8 @@ describe('POST /push', () => {
       ts: [T0, T0],
     });
     expect(r.statusCode).toBe(400);
-    expect(r.json().error).toMatchObject({ code: 'LARDER_BAD_REQUEST', field: 'df.amount[1]' });
-    expect(r.json().error.message).toContain('row 1: amount: Expected number, received string');
+    expect(errorOf(r)).toMatchObject({ code: 'LARDER_BAD_REQUEST', field: 'df.amount[1]' });
+    expect(errorOf(r).message).toContain('row 1: amount: Expected number, received string');
     const after = await post('/get-online-features', {
       features: ['activity:clicks_1h'],
       entities: { user_id: ['u9'] },
@@ -114,7 +115,7 @@ describe('on-demand features with request data', () => {
       entities: { user_id: ['u1'] },
     });
     expect(missing.statusCode).toBe(400);
-    expect(missing.json().error.field).toBe('entities.factor');
+    expect(errorOf(missing).field).toBe('entities.factor');
   });
 });
 

@@ -11,6 +11,7 @@ import { createOnlineStore } from '../../online/create-online-store.ts';
 import { loadRepository } from '../../definitions/load.ts';
 import { BASE_REPO, tempDir, tempRepo } from '../support/temp-repo.ts';
 import { serveRepo, T0, type Served } from './serve-fixture.ts';
+import { errorOf } from './error-of.ts';
 
 const PUSH_REPO = BASE_REPO.replace('import { batchSource,', 'import { pushSource, batchSource,')
   .replace(
@@ -76,9 +77,9 @@ describe('SQLite online store faults (served)', () => {
     const lines = stderrLines();
     const r = await push(s, 'a');
     expect(r.statusCode, r.body).toBe(503);
-    expect(r.json().error.code).toBe('LARDER_STORE_UNAVAILABLE');
-    expect(r.json().error.message).toMatch(/readonly/i);
-    expect(r.json().error.message).toContain(path);
+    expect(errorOf(r).code).toBe('LARDER_STORE_UNAVAILABLE');
+    expect(errorOf(r).message).toMatch(/readonly/i);
+    expect(errorOf(r).message).toContain(path);
     expect(r.headers['retry-after']).toBe('1');
     expect(lines.join('')).toMatch(
       /larder serve: POST \/push → 503 LARDER_STORE_UNAVAILABLE: .*readonly/i,
@@ -102,11 +103,11 @@ describe('SQLite online store faults (served)', () => {
       const lines = stderrLines();
       const ready = await s.app.inject({ method: 'GET', url: '/ready' });
       expect(ready.statusCode).toBe(503);
-      expect(ready.json().error.code).toBe('LARDER_STORE_UNAVAILABLE');
-      expect(ready.json().error.message).toContain(`was ${how} while open`);
+      expect(errorOf(ready).code).toBe('LARDER_STORE_UNAVAILABLE');
+      expect(errorOf(ready).message).toContain(`was ${how} while open`);
       const r = await push(s, 'b');
       expect(r.statusCode, r.body).toBe(503);
-      expect(r.json().error.code).toBe('LARDER_STORE_UNAVAILABLE');
+      expect(errorOf(r).code).toBe('LARDER_STORE_UNAVAILABLE');
       expect(r.headers['retry-after']).toBe('1');
       expect(lines.join('')).toContain('POST /push → 503 LARDER_STORE_UNAVAILABLE');
     });

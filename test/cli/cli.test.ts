@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BASE_REPO, tempDir, tempRepo } from '../support/temp-repo.ts';
@@ -25,6 +26,13 @@ describe('larder CLI', () => {
     const r = await larder(['--help']);
     expect(r.code).toBe(0);
     for (const cmd of ['plan', 'apply', 'list', 'describe']) expect(r.stdout).toContain(cmd);
+  });
+
+  it.each(['--version', '-V'])("%s prints package.json's version", async (flag) => {
+    const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as { version: string };
+    const r = await larder([flag]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe(`${pkg.version}\n`);
   });
 
   it('applies features/, lists and describes it, as text and JSON', async () => {

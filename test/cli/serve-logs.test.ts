@@ -85,7 +85,10 @@ describe('larder serve logging', () => {
       }),
     });
     expect(res.status).toBe(500);
-    const body = (await res.json()) as { error: { code: string; message: string } };
+    // The body of an error on a Feast route: Feast's error detail, a JSON string.
+    const body = {
+      error: JSON.parse((await res.json()) as string) as { code: string; message: string },
+    };
     expect(body.error.code).toBe('LARDER_ON_DEMAND_FAILED');
     expect(body.error.message).toMatch(
       /^on-demand feature view "coded" threw Error: cannot score code boom at .*repo\.ts:\d+$/,

@@ -11,6 +11,7 @@ import { serveRepo, T0, type Served } from '../api/serve-fixture.ts';
 import { startRedisCluster } from '../support/redis-cluster.ts';
 import { startRedisServer } from '../support/redis-server.ts';
 import { BASE_REPO, tempRepo } from '../support/temp-repo.ts';
+import { errorOf } from '../api/error-of.ts';
 
 const PUSH_REPO = BASE_REPO.replace('import { batchSource,', 'import { pushSource, batchSource,')
   .replace(
@@ -71,11 +72,10 @@ async function call(s: Served, route: 'read' | 'push' | 'ready', n: number): Pro
               to: 'online',
             },
           });
-  const body = res.statusCode === 200 ? undefined : (res.json() as { error?: { code: string } });
   return {
     route,
     status: res.statusCode,
-    code: body?.error?.code,
+    code: res.statusCode === 200 ? undefined : errorOf(res).code,
     retryAfter: res.headers['retry-after'] as string | undefined,
     start,
     end: performance.now(),

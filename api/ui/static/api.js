@@ -46,7 +46,15 @@ export async function api(path, body) {
     // not JSON: reported below
   }
   if (!res.ok) {
-    const e = json?.error ?? {};
+    // Feast's routes (/get-online-features) answer Feast's error detail, a JSON string.
+    let e = json?.error ?? {};
+    if (typeof json === 'string') {
+      try {
+        e = JSON.parse(json);
+      } catch {
+        e = {};
+      }
+    }
     throw new ApiError(
       e.code ?? `HTTP ${res.status}`,
       e.message ?? (text.slice(0, 200) || res.statusText),
