@@ -6,9 +6,6 @@
  *
  * Layers, bottom up (a folder imports only its own layer and the layers below it):
  *   core → aggregation → definitions → reference, registry, config → engines → adapters
- *
- * `.dependency-cruiser-known-violations.json` lists edges that break a rule today and are being
- * removed on another branch; `--ignore-known` skips exactly those edges (and nothing else).
  */
 
 /** @type {string[][]} */
