@@ -116,9 +116,14 @@ export interface LarderErrorOptions<C extends ErrorCode> {
   detail?: ErrorDetail<C>;
 }
 
-/** The constructor's arguments, one tuple per code: `detail` is checked against the code. */
+/**
+ * The constructor's arguments, one tuple per code: `detail` is checked against the code, and a
+ * `LARDER_BAD_REQUEST` must say its reason.
+ */
 type LarderErrorArgs = {
-  [C in ErrorCode]: [code: C, message: string, opts?: LarderErrorOptions<C>];
+  [C in ErrorCode]: C extends 'LARDER_BAD_REQUEST'
+    ? [code: C, message: string, opts: LarderErrorOptions<C> & { detail: ErrorDetail<C> }]
+    : [code: C, message: string, opts?: LarderErrorOptions<C>];
 }[ErrorCode];
 
 /**

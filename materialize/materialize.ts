@@ -107,6 +107,7 @@ export function selectViews(repo: Repository, names?: readonly string[]): Featur
       throw new LarderError(
         'LARDER_BAD_REQUEST',
         `feature view "${n}" is offline-only (online: false)`,
+        { detail: { reason: 'unsupported_operation' } },
       );
     return v.spec;
   });

@@ -72,6 +72,7 @@ export function servingJson(ctx: ServerContext) {
 export async function pipelineJson(ctx: ServerContext, products: readonly string[], limit = 10) {
   if (products.length > MAX_ASKED)
     throw new LarderError('LARDER_BAD_REQUEST', `products: at most ${MAX_ASKED} ids`, {
+      detail: { reason: 'too_many_rows' },
       field: 'products',
     });
   const { repo, store } = ctx.state.current;

@@ -46,6 +46,7 @@ export async function loadEntityFile(
           'LARDER_BAD_REQUEST',
           `entity file ${path}: ${bad.count} line${bad.count === 1 ? ' is' : 's are'} not a JSON object: ${listLines(bad.lines, bad.count)}`,
           {
+            detail: { reason: 'malformed_file' },
             hint: 'each line of a JSON Lines file is one object, e.g. {"user_id": "u1", "event_timestamp": "2026-11-27T10:00:00Z"}',
             cause: e,
           },
@@ -53,10 +54,7 @@ export async function loadEntityFile(
       throw new LarderError(
         'LARDER_BAD_REQUEST',
         `cannot read entity file ${path} as JSON Lines: ${duckMessage(e)}`,
-        {
-          hint: FORMAT_HINT,
-          cause: e,
-        },
+        { detail: { reason: 'malformed_file' }, hint: FORMAT_HINT, cause: e },
       );
     }
     return;
@@ -68,12 +66,13 @@ export async function loadEntityFile(
       throw new LarderError(
         'LARDER_BAD_REQUEST',
         `entity file ${path} is not a readable Parquet file: ${duckMessage(e)}`,
-        { hint: FORMAT_HINT, cause: e },
+        { detail: { reason: 'malformed_file' }, hint: FORMAT_HINT, cause: e },
       );
     }
     return;
   }
   throw new LarderError('LARDER_BAD_REQUEST', `cannot read entity rows from "${path}"`, {
+    detail: { reason: 'unsupported_format' },
     hint: 'use a .csv, .tsv, .jsonl or .parquet file',
   });
 }
@@ -114,7 +113,10 @@ async function loadCsv(
     throw new LarderError(
       'LARDER_BAD_REQUEST',
       `entity file ${path}: line 1 is not a header of column names: ${excerpt(header)}`,
-      { hint: `start the file with a header line, e.g. user_id,${'event_timestamp'}` },
+      {
+        detail: { reason: 'malformed_file' },
+        hint: `start the file with a header line, e.g. user_id,${'event_timestamp'}`,
+      },
     );
   const dialect = `header = true, delim = ${sqlString(delim)}, quote = '"', escape = '"'`;
   const types = new Map<string, string>();
@@ -151,6 +153,7 @@ async function loadCsv(
         'LARDER_BAD_REQUEST',
         `entity file ${path}: ${count} malformed line${count === 1 ? '' : 's'}: ${listLines(lines, count)}`,
         {
+          detail: { reason: 'malformed_file' },
           hint: `fix or remove ${count === 1 ? 'it' : 'them'}; a field holding the delimiter or a quote is written in quotes, "a,b", with "" for a quote`,
         },
       );
@@ -160,10 +163,7 @@ async function loadCsv(
     throw new LarderError(
       'LARDER_BAD_REQUEST',
       `cannot read entity file ${path} as CSV: ${duckMessage(e)}`,
-      {
-        hint: FORMAT_HINT,
-        cause: e,
-      },
+      { detail: { reason: 'malformed_file' }, hint: FORMAT_HINT, cause: e },
     );
   } finally {
     await client.run(

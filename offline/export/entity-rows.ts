@@ -46,6 +46,7 @@ export async function loadEntities(
       throw new LarderError(
         'LARDER_BAD_REQUEST',
         'the time grid needs start <= end and a positive step',
+        { detail: { reason: 'invalid_option' } },
       );
     const keySets = new Set(passes.map((p) => p.keys.map((k) => k.joinKey).join(',')));
     if (keySets.size !== 1) {
@@ -53,6 +54,7 @@ export async function loadEntities(
         'LARDER_BAD_REQUEST',
         `a time grid samples the entities of one key set, but these features are keyed by ${[...keySets].map((k) => `(${k})`).join(' and ')}`,
         {
+          detail: { reason: 'conflicting_fields' },
           hint: 'export features of one entity (or one entity combination) at a time, or pass --entities',
         },
       );
@@ -92,6 +94,7 @@ export async function loadEntities(
       'LARDER_BAD_REQUEST',
       `the entity rows lack the column${missing.length > 1 ? 's' : ''} ${missing.join(', ')}`,
       {
+        detail: { reason: 'missing_field' },
         hint: `entity rows need ${[...joinKeys, TIMESTAMP_COLUMN].join(', ')} (event_timestamp in epoch ms or ISO-8601)`,
       },
     );
@@ -111,6 +114,7 @@ export async function loadEntities(
       'LARDER_BAD_REQUEST',
       `${where}, row ${Number(bad[0]!.__rid) + 1}: ${TIMESTAMP_COLUMN} ${JSON.stringify(bad[0]!.v)} is not a time`,
       {
+        detail: { reason: 'invalid_value' },
         hint: `write ${TIMESTAMP_COLUMN} as ISO-8601 (2026-11-27T10:00:00Z) or an epoch number (unit: --timestamp-unit s|ms|us, default ms)`,
       },
     );
@@ -144,6 +148,7 @@ async function checkTimestampUnit(
     'LARDER_BAD_REQUEST',
     `${where}: every numeric ${TIMESTAMP_COLUMN} lies ${unit === 's' ? 'before 1973' : 'after 2500'} when read as epoch milliseconds (${example} → ${new Date(Number(example.split('.')[0])).toISOString()}); they look like epoch ${unit === 's' ? 'seconds' : 'microseconds'}`,
     {
+      detail: { reason: 'suspect_time_unit' },
       hint: `pass --timestamp-unit ${unit} (timestampUnit: '${unit}' in the export API), or --timestamp-unit ms if they really are milliseconds`,
     },
   );

@@ -64,6 +64,7 @@ export async function exportPointInTime(
       );
     if (existsSync(req.out.path) && statSync(req.out.path).isDirectory())
       throw new LarderError('LARDER_BAD_REQUEST', `the output ${req.out.path} is a folder`, {
+        detail: { reason: 'invalid_option' },
         hint: 'name the file to write, e.g. train.parquet',
       });
   }
@@ -100,6 +101,7 @@ export async function exportPointInTime(
         'LARDER_BAD_REQUEST',
         `feature column "${out}" clashes with a column of the entity rows`,
         {
+          detail: { reason: 'duplicate' },
           hint: req.fullFeatureNames
             ? 'rename the entity column'
             : 'pass --full-feature-names, or rename the entity column',

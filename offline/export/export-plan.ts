@@ -60,7 +60,10 @@ export function planExport(req: ExportRequest): ExportPlan {
     throw new LarderError(
       'LARDER_BAD_REQUEST',
       `two features are both named "${dup}" (from ${views.join(' and ')})`,
-      { hint: 'pass --full-feature-names to name columns view__feature' },
+      {
+        detail: { reason: 'duplicate' },
+        hint: 'pass --full-feature-names to name columns view__feature',
+      },
     );
   }
   const requestFields = [

@@ -36,6 +36,7 @@ export function applyOnDemand(
         throw new LarderError(
           'LARDER_BAD_REQUEST',
           `on-demand view "${name}" needs ${input.from === 'request' ? `the request field "${input.field}" as a column of the entity rows` : `${input.view}:${input.feature}`}`,
+          { detail: { reason: 'missing_field' } },
         );
       }
       inputs[k] = values;

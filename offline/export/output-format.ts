@@ -17,6 +17,7 @@ export function outputFormat(path: string): OutputFormat {
   const f = BY_EXTENSION[extname(path).toLowerCase()];
   if (!f)
     throw new LarderError('LARDER_BAD_REQUEST', `cannot tell the output format of "${path}"`, {
+      detail: { reason: 'unsupported_format' },
       hint: `use one of the extensions .parquet, .arrow, .csv, .jsonl (formats: ${OUTPUT_FORMATS.join(', ')})`,
     });
   return f;

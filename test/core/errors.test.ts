@@ -15,6 +15,12 @@ import { failureKind } from '../../streaming/failure-kind.ts';
 
 const CODES = Object.keys(ERROR_CODES) as ErrorCode[];
 
+/** An error of any code, with the detail a code requires (a bad request's reason). */
+const errorOf = (code: ErrorCode): LarderError =>
+  code === 'LARDER_BAD_REQUEST'
+    ? new LarderError(code, 'm', { detail: { reason: 'invalid_value' } })
+    : new LarderError(code as Exclude<ErrorCode, 'LARDER_BAD_REQUEST'>, 'm');
+
 describe('LarderError', () => {
   it('carries the detail given for its code, narrowed by is()', () => {
     const e: unknown = new LarderError('LARDER_RATE_LIMITED', 'too fast', {
@@ -52,10 +58,19 @@ describe('LarderError', () => {
 
   it('has a kind for every code, and retriable is exactly transient', () => {
     for (const code of CODES) {
-      const e = new LarderError(code, 'm');
+      const e = errorOf(code);
       expect(['transient', 'permanent'], code).toContain(e.kind);
       expect(e.retriable, code).toBe(ERROR_CODES[code].kind === 'transient');
     }
+  });
+
+  it('a bad request must say its reason (a compile error otherwise)', () => {
+    // @ts-expect-error LARDER_BAD_REQUEST takes { detail: { reason } }
+    const e = new LarderError('LARDER_BAD_REQUEST', 'no reason');
+    expect(e.detail).toBeUndefined();
+    expect(
+      new LarderError('LARDER_BAD_REQUEST', 'm', { detail: { reason: 'duplicate' } }).detail,
+    ).toEqual({ reason: 'duplicate' });
   });
 
   it('has distinct reasons', () => {
@@ -65,8 +80,7 @@ describe('LarderError', () => {
 
 describe('the table as the one source of retry decisions', () => {
   it("the stream worker's failureKind is the table's kind for every code", () => {
-    for (const code of CODES)
-      expect(failureKind(new LarderError(code, 'm')), code).toBe(ERROR_CODES[code].kind);
+    for (const code of CODES) expect(failureKind(errorOf(code)), code).toBe(ERROR_CODES[code].kind);
     // Also as the cause of another error (a client wrapping it).
     const wrapped = new Error('batch failed', {
       cause: new LarderError('LARDER_STORE_UNAVAILABLE', 'down'),
@@ -80,7 +94,7 @@ describe('the table as the one source of retry decisions', () => {
     });
     expect(errorReply(limited).retryAfter).toBe(7);
     for (const code of CODES) {
-      const r = errorReply(new LarderError(code, 'm'));
+      const r = errorReply(errorOf(code));
       expect(r.retryAfter, code).toBe(ERROR_CODES[code].kind === 'transient' ? 1 : undefined);
       expect(r.status, code).toBe(ERROR_CODES[code].http);
       expect(r.grpc, code).toBe(ERROR_CODES[code].grpc);

@@ -414,6 +414,10 @@ export function describeOfflineStoreConformance(
       await expect(run({ type: 'file', path: bad }, f)).rejects.toThrow(
         /the entity rows lack the column event_timestamp/,
       );
+      await expect(run({ type: 'file', path: bad }, f)).rejects.toMatchObject({
+        code: 'LARDER_BAD_REQUEST',
+        detail: { reason: 'missing_field' },
+      });
       writeFileSync(bad, `event_timestamp\n${T0}\n`);
       await expect(run({ type: 'file', path: bad }, f)).rejects.toThrow(
         /the entity rows lack the column user_id/,
@@ -434,6 +438,7 @@ export function describeOfflineStoreConformance(
       );
       await expect(run({ type: 'file', path: secs }, f)).rejects.toMatchObject({
         hint: expect.stringContaining('--timestamp-unit s'),
+        detail: { reason: 'suspect_time_unit' },
       });
       expect(await sums({ type: 'file', path: secs, timestampUnit: 's' })).toEqual([4, 0]);
       const jsonl = join(tmp.dir, 'us.jsonl');

@@ -55,7 +55,11 @@ describe('failure kinds', () => {
       'transient',
     );
     expect(failureKind(new LarderError('LARDER_STORE_REJECTED', 'no'))).toBe('permanent');
-    expect(failureKind(new LarderError('LARDER_BAD_REQUEST', 'no'))).toBe('permanent');
+    expect(
+      failureKind(
+        new LarderError('LARDER_BAD_REQUEST', 'no', { detail: { reason: 'invalid_value' } }),
+      ),
+    ).toBe('permanent');
     expect(failureKind(new TypeError('x is undefined'))).toBe('permanent');
     // A full disk (the offline sink) waits for space rather than dead-letters records.
     expect(failureKind(Object.assign(new Error('ENOSPC: no space left'), { code: 'ENOSPC' }))).toBe(
