@@ -40,8 +40,14 @@ const TS_TYPE: Record<ValueType, string> = {
 const key = (name: string): string =>
   /^[A-Za-z_$][\w$]*$/.test(name) ? name : JSON.stringify(name);
 
-const fields = (entries: Iterable<[string, ValueType]>, indent: string): string =>
-  [...entries].map(([n, t]) => `${indent}${key(n)}: ${TS_TYPE[t]};\n`).join('');
+const fields = (
+  entries: Iterable<[string, ValueType]>,
+  indent: string,
+  nullable: ReadonlySet<string> = new Set(),
+): string =>
+  [...entries]
+    .map(([n, t]) => `${indent}${key(n)}: ${TS_TYPE[t]}${nullable.has(n) ? ' | null' : ''};\n`)
+    .join('');
 
 /**
  * The client's files for `repo`. Throws LARDER_NOT_FOUND for an unknown service and
@@ -74,8 +80,8 @@ export function generateClient(
     body +=
       `  /** Feature service "${service}". */\n` +
       `  ${key(service)}: {\n` +
-      `    /** One entity row: join keys, then request fields of on-demand views. */\n` +
-      `    entities: {\n${fields(passThrough, '      ')}    };\n` +
+      `    /** One entity row: join keys, then request fields of on-demand views (nullable). */\n` +
+      `    entities: {\n${fields(passThrough, '      ', new Set(plan.requestFields.keys()))}    };\n` +
       `    /** The answer's columns: the entity row's, then the features (values are nullable). */\n` +
       `    columns: {\n${fields([...passThrough, ...outputs], '      ')}    };\n` +
       `  };\n`;
