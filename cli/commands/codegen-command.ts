@@ -45,8 +45,9 @@ export function registerCodegenCommand(program: Command, globals: () => GlobalOp
       const out = resolve(opts.out);
       mkdirSync(out, { recursive: true });
       for (const f of files) writeFileSync(join(out, f.path), f.text);
+      const n = opts.service?.length ?? repo.services.size;
       console.log(
-        `Wrote ${files.map((f) => join(out, f.path)).join(', ')} (${opts.service?.length ?? repo.services.size} feature services).`,
+        `Wrote ${files.map((f) => join(out, f.path)).join(', ')} (${n} feature service${n === 1 ? '' : 's'}).`,
       );
     });
 }
