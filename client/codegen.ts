@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import type { ValueType } from '../core/types.ts';
 import { LarderError } from '../core/errors.ts';
 import type { Repository } from '../definitions/repository.ts';
-import { featurePlan } from '../retrieval/index.ts';
+import { featurePlan, type FeaturePlan } from '../retrieval/index.ts';
 
 export interface GenerateClientOptions {
   /** Feature services to include (default: every service of the repository). */
@@ -49,6 +49,19 @@ const fields = (
     .map(([n, t]) => `${indent}${key(n)}: ${TS_TYPE[t]}${nullable.has(n) ? ' | null' : ''};\n`)
     .join('');
 
+/** The service's read plan; a name clash says how codegen avoids it. */
+function planOf(repo: Repository, service: string, fullNames: boolean): FeaturePlan {
+  try {
+    return featurePlan(repo, { service }, fullNames);
+  } catch (e) {
+    if (fullNames || !(e instanceof LarderError) || !e.is('LARDER_BAD_REQUEST')) throw e;
+    throw new LarderError('LARDER_BAD_REQUEST', `feature service "${service}": ${e.message}`, {
+      hint: 'two of its views have a feature of this name: generate with --full-feature-names (fullFeatureNames: true) to name columns view__feature',
+      detail: { reason: 'duplicate' },
+    });
+  }
+}
+
 /**
  * The client's files for `repo`. Throws LARDER_NOT_FOUND for an unknown service and
  * LARDER_BAD_REQUEST when a service has two features of one name without `fullFeatureNames`.
@@ -74,7 +87,7 @@ export function generateClient(
         field: '--service',
         hint: `known services: ${[...repo.services.keys()].sort().join(', ')}`,
       });
-    const plan = featurePlan(repo, { service }, fullNames);
+    const plan = planOf(repo, service, fullNames);
     const passThrough = [...plan.joinKeyTypes, ...plan.requestFields];
     const outputs = plan.outputs.map((o): [string, ValueType] => [o.name, o.type]);
     body +=

@@ -71,7 +71,8 @@ export interface PushResult {
 
 /**
  * A failed call. `code` is Larder's error code (`LARDER_BAD_REQUEST`, ...; docs/errors.md), or
- * `LARDER_CLIENT_TIMEOUT` / `LARDER_CLIENT_NETWORK` when no answer arrived; `status` is the HTTP
+ * the client's own `CLIENT_TIMEOUT` / `CLIENT_NETWORK` when no answer arrived, or `HTTP_<status>`
+ * for an answer without Larder's error body (a proxy's 502); `status` is the HTTP
  * status (null without an answer). `retriable` says whether the client retried it (it did, up to
  * `retries` times, before throwing).
  */
@@ -232,7 +233,7 @@ export class LarderHttp {
             ? `${method} ${path}: no answer within ${this.#opts.timeoutMs} ms`
             : `${method} ${path}: ${(e as Error).message}`,
           {
-            code: timedOut ? 'LARDER_CLIENT_TIMEOUT' : 'LARDER_CLIENT_NETWORK',
+            code: timedOut ? 'CLIENT_TIMEOUT' : 'CLIENT_NETWORK',
             status: null,
             retriable: true,
             attempts: attempt + 1,

@@ -66,6 +66,33 @@ describe('generateClient: types', () => {
     }
   });
 
+  it('refuses a service with two features of one name unless fullFeatureNames', async () => {
+    const twin = `${BASE_REPO}
+import { featureService } from 'larder';
+export const activity2 = featureView({
+  name: 'activity2', entities: [user], source: events, keys: { user_id: col('userId') }, ttl: '30d',
+  features: { clicks_1h: count({ where: col('kind').eq('click'), window: '1h' }) },
+});
+export const both = featureService({ name: 'both', features: [activity, activity2] });
+`;
+    const r = tempRepo({ 'repo.ts': twin });
+    try {
+      const repo = await loadRepository(r.dir);
+      expect(() => generateClient(repo)).toThrow(
+        expect.objectContaining({
+          code: 'LARDER_BAD_REQUEST',
+          message: 'feature service "both": feature "clicks_1h" is requested twice',
+          hint: 'two of its views have a feature of this name: generate with --full-feature-names (fullFeatureNames: true) to name columns view__feature',
+        }),
+      );
+      const full = generateClient(repo, { fullFeatureNames: true })[0]!.text;
+      expect(full).toContain('      activity__clicks_1h: number;\n');
+      expect(full).toContain('      activity2__clicks_1h: number;\n');
+    } finally {
+      r.cleanup();
+    }
+  });
+
   it('refuses an unknown service with LARDER_NOT_FOUND naming the known ones', async () => {
     const repo = await loadRepository(FEATURES);
     const e: unknown = (() => {

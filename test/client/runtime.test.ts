@@ -148,25 +148,45 @@ describe('client runtime: retries', () => {
     });
   });
 
-  it('aborts an attempt after timeoutMs, retries it, then throws LARDER_CLIENT_TIMEOUT', async () => {
+  it('never retries a 502 without a Larder body: its code is HTTP_502', async () => {
+    const { url, seen } = await serve([
+      (res) => {
+        res.writeHead(502, { 'content-type': 'text/html' });
+        res.end('<h1>Bad Gateway</h1>');
+      },
+      OK,
+    ]);
+    const http = new LarderHttp({ url, retries: 3, backoffMs: 1 });
+    client = http;
+    const e = await failure(http.request('GET', '/registry'));
+    expect(seen).toHaveLength(1);
+    expect(e).toMatchObject({
+      code: 'HTTP_502',
+      status: 502,
+      retriable: false,
+      message: 'HTTP 502: <h1>Bad Gateway</h1>',
+    });
+  });
+
+  it('aborts an attempt after timeoutMs, retries it, then throws CLIENT_TIMEOUT', async () => {
     const { url, seen } = await serve([() => undefined]);
     const http = new LarderHttp({ url, timeoutMs: 100, retries: 1, backoffMs: 1 });
     client = http;
     const start = performance.now();
     const e = await failure(http.request('GET', '/registry'));
-    expect(e).toMatchObject({ code: 'LARDER_CLIENT_TIMEOUT', status: null, attempts: 2 });
+    expect(e).toMatchObject({ code: 'CLIENT_TIMEOUT', status: null, attempts: 2 });
     expect(seen).toHaveLength(2);
     expect(performance.now() - start).toBeGreaterThanOrEqual(190);
   });
 
-  it('retries a refused connection, then throws LARDER_CLIENT_NETWORK', async () => {
+  it('retries a refused connection, then throws CLIENT_NETWORK', async () => {
     const { url } = await serve([OK]);
     await new Promise((r) => server!.close(r));
     server = undefined;
     const http = new LarderHttp({ url, retries: 2, backoffMs: 1 });
     client = http;
     const e = await failure(http.request('GET', '/registry'));
-    expect(e).toMatchObject({ code: 'LARDER_CLIENT_NETWORK', status: null, attempts: 3 });
+    expect(e).toMatchObject({ code: 'CLIENT_NETWORK', status: null, attempts: 3 });
   });
 
   it("stops at the caller's abort signal without retrying", async () => {
