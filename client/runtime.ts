@@ -259,6 +259,9 @@ export class LarderHttp {
     const url = new URL(path, this.#base);
     const lib = url.protocol === 'https:' ? https : http;
     return new Promise<Answer>((resolve, reject) => {
+      // An abort by the timeout (while sending or reading the answer) rejects as a TimeoutError.
+      const fail = (e: Error): void =>
+        reject(timeout.aborted && signal?.aborted !== true ? (timeout.reason as Error) : e);
       const req = lib.request(
         url,
         {
@@ -273,7 +276,7 @@ export class LarderHttp {
         (res) => {
           const chunks: Buffer[] = [];
           res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('error', reject);
+          res.on('error', fail);
           res.on('end', () =>
             resolve({
               status: res.statusCode ?? 0,
@@ -283,7 +286,7 @@ export class LarderHttp {
           );
         },
       );
-      req.on('error', (e) => reject(both.aborted && signal?.aborted !== true ? timeout.reason : e));
+      req.on('error', fail);
       req.end(text);
     });
   }

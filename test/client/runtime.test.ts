@@ -179,6 +179,20 @@ describe('client runtime: retries', () => {
     expect(performance.now() - start).toBeGreaterThanOrEqual(190);
   });
 
+  it('times out an answer whose body stops half-way', async () => {
+    const { url, seen } = await serve([
+      (res) => {
+        res.writeHead(200, { 'content-type': 'application/json', 'content-length': '100' });
+        res.write('{"ok":');
+      },
+    ]);
+    const http = new LarderHttp({ url, timeoutMs: 100, retries: 1, backoffMs: 1 });
+    client = http;
+    const e = await failure(http.request('GET', '/registry'));
+    expect(e).toMatchObject({ code: 'CLIENT_TIMEOUT', status: null, attempts: 2 });
+    expect(seen).toHaveLength(2);
+  });
+
   it('retries a refused connection, then throws CLIENT_NETWORK', async () => {
     const { url } = await serve([OK]);
     await new Promise((r) => server!.close(r));
