@@ -154,6 +154,24 @@ function errorOf(a: Answer, attempts: number): LarderClientError {
   });
 }
 
+/** A successful answer's JSON; one that is not JSON (not Larder's answer) is `HTTP_<status>`. */
+function parseAnswer(a: Answer, attempts: number): unknown {
+  try {
+    return JSON.parse(a.text) as unknown;
+  } catch (e) {
+    throw new LarderClientError(
+      `HTTP ${a.status}: the answer is not JSON: ${a.text.slice(0, 200)}`,
+      {
+        code: `HTTP_${a.status}`,
+        status: a.status,
+        retriable: false,
+        attempts,
+        cause: e,
+      },
+    );
+  }
+}
+
 const isTransientStatus = (status: number): boolean => status === 503 || status === 429;
 
 const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
@@ -219,13 +237,14 @@ export class LarderHttp {
         const a = await this.#once(method, path, headers, text, options.signal);
         if (a.status >= 200 && a.status < 300)
           return {
-            body: a.text === '' ? null : (JSON.parse(a.text) as unknown),
+            body: a.text === '' ? null : parseAnswer(a, attempt + 1),
             headers: a.headers,
           };
         failure = errorOf(a, attempt + 1);
         const ra = Number(a.headers['retry-after']);
         if (Number.isFinite(ra) && ra >= 0) retryAfterMs = ra * 1000;
       } catch (e) {
+        if (e instanceof LarderClientError) throw e;
         if (options.signal?.aborted) throw options.signal.reason;
         const timedOut = (e as Error).name === 'TimeoutError';
         failure = new LarderClientError(

@@ -168,6 +168,25 @@ describe('client runtime: retries', () => {
     });
   });
 
+  it('refuses a 200 whose body is not JSON as HTTP_200, without retrying', async () => {
+    const { url, seen } = await serve([
+      (res) => {
+        res.writeHead(200, { 'content-type': 'text/html' });
+        res.end('<html>captive portal</html>');
+      },
+    ]);
+    const http = new LarderHttp({ url, retries: 3, backoffMs: 1 });
+    client = http;
+    const e = await failure(http.request('GET', '/registry'));
+    expect(seen).toHaveLength(1);
+    expect(e).toMatchObject({
+      code: 'HTTP_200',
+      status: 200,
+      retriable: false,
+      message: 'HTTP 200: the answer is not JSON: <html>captive portal</html>',
+    });
+  });
+
   it('aborts an attempt after timeoutMs, retries it, then throws CLIENT_TIMEOUT', async () => {
     const { url, seen } = await serve([() => undefined]);
     const http = new LarderHttp({ url, timeoutMs: 100, retries: 1, backoffMs: 1 });
