@@ -329,14 +329,15 @@ export function columnWise(rows: readonly object[]): Record<string, unknown[]> {
 
 /**
  * The typed client: `S` maps each feature service to its entity row and column types (the
- * generated `Services` type), so a misspelled service or column name is a compile error.
+ * generated `Services` type), so a misspelled service or column name is a compile error; `P`
+ * is the names of the pushable sources (the generated `PushSource`).
  *
  * @example
  * const client = new LarderClient<Services>({ url: 'http://127.0.0.1:6566' });
  * const r = await client.getOnlineFeatures('recommendation_v1', [{ user_id: 'u1', product_id: 'p1' }]);
  * r.columns.page_views_1h.values[0]; // number | null
  */
-export class LarderClient<S extends Record<string, ServiceShape>> {
+export class LarderClient<S extends Record<string, ServiceShape>, P extends string = string> {
   readonly http: LarderHttp;
   readonly #fullFeatureNames: boolean;
 
@@ -375,7 +376,7 @@ export class LarderClient<S extends Record<string, ServiceShape>> {
    * offline store or both. Sends `idempotencyKey` (default: a random UUID) on every attempt.
    */
   async push(
-    pushSource: string,
+    pushSource: P,
     rows: readonly Record<string, unknown>[],
     options: CallOptions & {
       to?: 'online' | 'offline' | 'online_and_offline';

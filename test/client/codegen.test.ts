@@ -53,6 +53,7 @@ describe('generateClient: types', () => {
           '      spend_7d: number;\n      last_kind: string;\n      price: number;\n      known: boolean;\n    };\n',
       );
       expect(client!.text).toContain('{ fullFeatureNames: false }');
+      expect(client!.text).toContain('export type PushSource = never;\n');
       expect(runtime).toEqual({
         path: 'runtime.ts',
         text: readFileSync(join(ROOT, 'client/runtime.ts'), 'utf8'),
@@ -128,6 +129,9 @@ export async function use(): Promise<number | null> {
   await client.getOnlineFeatures('recommendation_v1', [{ user_id: 'u1' }]);
   // @ts-expect-error a number where the join key is a string
   await client.getOnlineFeatures('recommendation_v1', [{ user_id: 1, product_id: 'p1' }]);
+  // @ts-expect-error a misspelled push source
+  await client.push('user_event', []);
+  await client.push('user_events', [], { to: 'online' });
   // @ts-expect-error a number column is not a string
   const wrong: (string | null)[] = r.columns.page_views_1h.values;
   void wrong;
