@@ -15,7 +15,7 @@ const LAYERS = [
   ['definitions'],
   ['reference', 'registry', 'config'],
   ['offline', 'online', 'retrieval', 'streaming', 'materialize', 'models'],
-  ['api', 'cli', 'bin'],
+  ['api', 'client', 'cli', 'bin'],
 ];
 
 /**
@@ -27,7 +27,7 @@ const PEERS = {
   materialize: ['offline', 'online'],
   streaming: ['offline', 'online'],
   models: ['retrieval'],
-  cli: ['api'],
+  cli: ['api', 'client'],
   bin: ['cli'],
 };
 
@@ -78,6 +78,14 @@ module.exports = {
       severity: 'error',
       from: { path: under(PRODUCT), pathNot: '^retrieval/' },
       to: { path: '^retrieval/', pathNot: '^retrieval/index\\.ts$' },
+    },
+    {
+      name: 'client-runtime-standalone',
+      comment:
+        'client/runtime.ts is copied verbatim next to every generated client (larder codegen), so it imports only Node built-ins',
+      severity: 'error',
+      from: { path: '^client/runtime\\.ts$' },
+      to: { dependencyTypesNot: ['core'] },
     },
     {
       name: 'no-example-in-product',

@@ -11,6 +11,7 @@ import { registerExportCommand } from './commands/export-command.ts';
 import { registerServeCommand } from './commands/serve-command.ts';
 import { registerKeysCommand } from './commands/keys-command.ts';
 import { registerStreamCommands } from './commands/stream-command.ts';
+import { registerCodegenCommand } from './commands/codegen-command.ts';
 import { LarderError } from '../core/errors.ts';
 import type { GlobalOptions } from './context.ts';
 import type { CommandPlugin } from './plugin.ts';
@@ -54,6 +55,7 @@ code 2, and LARDER_DEBUG=1 prints its stack trace.`,
   registerServeCommand(program, globals);
   registerKeysCommand(program, globals);
   registerStreamCommands(program, globals);
+  registerCodegenCommand(program, globals);
   for (const plugin of plugins) plugin(program, globals);
   // A command group run without its subcommand (`larder keys`) is a one-line error, not help.
   for (const group of allCommands(program).filter((c) => c.commands.length > 0)) {

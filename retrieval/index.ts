@@ -16,7 +16,7 @@ export {
   type OnlineFeaturesResponse,
   type RetrievalContext,
 } from './get-online-features.ts';
-export type { FeatureRef } from './feature-plan.ts';
+export { featurePlan, type FeaturePlan, type FeatureRef } from './feature-plan.ts';
 export {
   serveOnlineFeatures,
   type ServingSettings,

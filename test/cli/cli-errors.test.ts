@@ -111,6 +111,7 @@ function plausibleValue(valueName: string): string {
   if (v === 'time') return 'now';
   if (v === 'refs') return 'user_activity:page_views_1h';
   if (v === 'file') return join(home.dir, 'out.parquet');
+  if (v === 'dir') return join(home.dir, 'out');
   if (v === 'list') return 'read';
   if (v === 'n') return '1';
   return 'x';
