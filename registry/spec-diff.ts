@@ -32,9 +32,12 @@ function keyOf(list: readonly unknown[]): string | null {
   return null;
 }
 
-function show(v: unknown, durationField: boolean): string {
+function show(v: unknown, durationField: string | null): string {
   if (v === undefined) return '(none)';
-  if (durationField) return v === null ? 'lifetime' : formatDuration(v as number);
+  if (durationField !== null) {
+    if (v === null) return durationField === 'windowMs' ? 'lifetime' : 'none';
+    return formatDuration(v as number);
+  }
   if (isExpr(v)) return formatExpr(v);
   if (typeof v === 'string') return v === '' ? '""' : v;
   if (Array.isArray(v) && v.every((e) => typeof e === 'string')) return `[${v.join(', ')}]`;
@@ -59,7 +62,9 @@ function walk(a: unknown, b: unknown, path: string[], out: FieldDiff[]): void {
   const last = path.at(-1) ?? '';
   const durationField =
     last.endsWith('Ms') &&
-    [a, b].every((v) => v === undefined || v === null || typeof v === 'number');
+    [a, b].every((v) => v === undefined || v === null || typeof v === 'number')
+      ? last
+      : null;
   if (isObj(a) && isObj(b) && !isExpr(a) && !isExpr(b)) {
     for (const k of new Set([...Object.keys(a), ...Object.keys(b)]))
       walk(a[k], b[k], [...path, k], out);
@@ -75,7 +80,7 @@ function walk(a: unknown, b: unknown, path: string[], out: FieldDiff[]): void {
       return;
     }
   }
-  const shown = durationField ? [...path.slice(0, -1), last.slice(0, -2)] : path;
+  const shown = durationField !== null ? [...path.slice(0, -1), last.slice(0, -2)] : path;
   const op = a === undefined ? '+' : b === undefined ? '-' : '~';
   const p = shown.join('.');
   // An added list element or object is named, not printed whole (`--json` has its value).
