@@ -18,6 +18,7 @@ import { modelRoutes } from './routes/model-routes.ts';
 import { onlineFeaturesRoute } from './routes/online-features-route.ts';
 import { opsRoutes } from './routes/ops-routes.ts';
 import { pushRoute } from './routes/push-route.ts';
+import { withRequestExamples } from './schemas/request-examples.ts';
 import { uiRoutes } from './routes/ui-routes.ts';
 import type { ServerContext } from './server-context.ts';
 
@@ -65,6 +66,7 @@ export async function buildServer(
   app.setSerializerCompiler(() => (data) => JSON.stringify(data));
 
   await app.register(swagger, {
+    transformObject: (doc) => withRequestExamples('openapiObject' in doc ? doc.openapiObject : {}),
     openapi: {
       openapi: '3.0.3',
       info: {

@@ -210,7 +210,9 @@ export const LarderConfigSchema = z
     serve: z
       .object({
         host: z.string().default('127.0.0.1'),
-        port: z.number().int().min(0).max(65535).default(6566),
+        // Not Feast's 6566: browsers refuse that port (cli/serve-banner.ts), and the dashboard
+        // must open in one.
+        port: z.number().int().min(0).max(65535).default(8566),
         grpcPort: z.number().int().min(0).max(65535).default(6570),
         maxEntityRows: z.number().int().positive().default(1000),
         maxPushRows: z.number().int().positive().default(1000),

@@ -51,6 +51,11 @@ export interface MaterializeRequest {
   batchSize?: number;
   onProgress?: (p: MaterializeProgress) => void;
   /**
+   * Called as a view starts, before the offline store reads (and, on a first run, validates) its
+   * source records: the phase before the first `onProgress`, which can take a while.
+   */
+  onViewStart?: (view: string) => void;
+  /**
    * A write that fails with a retriable error (the online store unavailable) is retried with
    * exponential backoff (0.1 s doubling to 5 s) for up to `retryForMs` (default 120 000), then
    * the error is thrown. Writes are idempotent, so retrying a partly applied write is safe.
@@ -117,6 +122,7 @@ export async function materialize(req: MaterializeRequest): Promise<ViewMaterial
   const out: ViewMaterialization[] = [];
   for (const view of selectViews(req.repo, req.views)) {
     const started = Date.now();
+    req.onViewStart?.(view.name);
     const start = alignStart(view, req.start?.(view) ?? tilesStart(view, req.end));
     // computeTiles takes events in [start, end): +1 makes `end` inclusive, like every read at t.
     const result = await req.offline.computeTiles(view, {

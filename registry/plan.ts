@@ -11,14 +11,17 @@ import {
 } from '../definitions/spec.ts';
 import { label } from '../definitions/repository.ts';
 import { canonicalJson, contentHash } from './canonical.ts';
+import { diffSpec, type FieldChange } from './spec-diff.ts';
 import type { RegistryFile } from './registry-file.ts';
 
 export interface PlanChange {
   action: 'add' | 'change' | 'remove';
   kind: ObjectSpec['kind'];
   name: string;
-  /** Human-readable field-level differences. */
+  /** Human-readable field-level differences, one line per changed path (see `spec-diff.ts`). */
   details: string[];
+  /** The same differences as data: each changed path with its old and new spec value. */
+  fields: FieldChange[];
   /** Why this change is breaking; empty when it is not. */
   breaking: string[];
 }
@@ -39,13 +42,22 @@ export function plan(current: RegistryFile | null, next: readonly ObjectSpec[]):
     seen.add(key);
     const prev = old[key];
     if (!prev) {
-      changes.push({ action: 'add', kind: spec.kind, name: spec.name, details: [], breaking: [] });
+      changes.push({
+        action: 'add',
+        kind: spec.kind,
+        name: spec.name,
+        details: [],
+        fields: [],
+        breaking: [],
+      });
     } else if (prev.hash !== contentHash(spec)) {
+      const diffs = diffSpec(prev.spec, spec);
       changes.push({
         action: 'change',
         kind: spec.kind,
         name: spec.name,
-        details: diffFields(prev.spec, spec),
+        details: diffs.map((d) => d.text),
+        fields: diffs.map((d) => d.change),
         breaking: breakingReasons(prev.spec, spec),
       });
     } else unchanged++;
@@ -58,28 +70,11 @@ export function plan(current: RegistryFile | null, next: readonly ObjectSpec[]):
         kind: prev.spec.kind,
         name: prev.spec.name,
         details: [],
+        fields: [],
         breaking: removalReasons(prev.spec, oldSpecs),
       });
   }
   return { changes, unchanged, hasBreaking: changes.some((c) => c.breaking.length > 0) };
-}
-
-function diffFields(a: ObjectSpec, b: ObjectSpec): string[] {
-  const out: string[] = [];
-  const ao = a as unknown as Record<string, unknown>;
-  const bo = b as unknown as Record<string, unknown>;
-  for (const k of new Set([...Object.keys(ao), ...Object.keys(bo)])) {
-    if (k === 'features' && Array.isArray(ao[k]) && Array.isArray(bo[k])) {
-      const fa = new Map((ao[k] as { name: string }[]).map((f) => [f.name, f]));
-      const fb = new Map((bo[k] as { name: string }[]).map((f) => [f.name, f]));
-      for (const [n, f] of fb) {
-        if (!fa.has(n)) out.push(`+ feature ${n}`);
-        else if (canonicalJson(fa.get(n)) !== canonicalJson(f)) out.push(`~ feature ${n}`);
-      }
-      for (const n of fa.keys()) if (!fb.has(n)) out.push(`- feature ${n}`);
-    } else if (canonicalJson(ao[k]) !== canonicalJson(bo[k])) out.push(`~ ${k}`);
-  }
-  return out;
 }
 
 function breakingReasons(a: ObjectSpec, b: ObjectSpec): string[] {

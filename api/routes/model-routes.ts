@@ -10,6 +10,7 @@ import type { ModelRuntime } from '../../models/model-runtime.ts';
 import { scoreRows } from '../../models/score-rows.ts';
 import { LarderError } from '../../core/errors.ts';
 import { ErrorResponse, jsonSchema } from '../schemas/api-schemas.ts';
+import { EXPERIMENT_NAME_EXAMPLE, MODEL_NAME_EXAMPLE } from '../schemas/request-examples.ts';
 import { zodIssueReason } from '../schemas/zod-issue-reason.ts';
 import { PredictBody, PredictResponse, RankBody, RankResponse } from '../schemas/model-schemas.ts';
 import type { ServerContext } from '../server-context.ts';
@@ -105,10 +106,22 @@ export function modelRoutes(app: FastifyInstance, ctx: ServerContext): void {
     };
   }
 
-  const common = (summary: string, body: z.ZodTypeAny, response: z.ZodTypeAny) => ({
+  const common = (
+    summary: string,
+    body: z.ZodTypeAny,
+    response: z.ZodTypeAny,
+    example: { name: string; of: string },
+  ) => ({
     config: { scope: 'read' as const },
     schema: {
       summary,
+      params: {
+        type: 'object',
+        properties: {
+          name: { type: 'string', description: `the ${example.of}'s name`, example: example.name },
+        },
+        required: ['name'],
+      },
       body: jsonSchema(body),
       response: {
         200: jsonSchema(response),
@@ -120,7 +133,10 @@ export function modelRoutes(app: FastifyInstance, ctx: ServerContext): void {
 
   app.post<{ Params: { name: string } }>(
     '/v1/models/:name/predict',
-    common('Score entity rows with a model', PredictBody, PredictResponse),
+    common('Score entity rows with a model', PredictBody, PredictResponse, {
+      name: MODEL_NAME_EXAMPLE,
+      of: 'model',
+    }),
     async (request) => {
       const snap = ctx.state.current;
       const model = modelOf(snap, request.params.name);
@@ -142,7 +158,10 @@ export function modelRoutes(app: FastifyInstance, ctx: ServerContext): void {
 
   app.post<{ Params: { name: string } }>(
     '/v1/models/:name/rank',
-    common('Rank candidate products for a user', RankBody, RankResponse),
+    common('Rank candidate products for a user', RankBody, RankResponse, {
+      name: MODEL_NAME_EXAMPLE,
+      of: 'model',
+    }),
     async (request) => {
       const snap = ctx.state.current;
       const model = modelOf(snap, request.params.name);
@@ -152,7 +171,10 @@ export function modelRoutes(app: FastifyInstance, ctx: ServerContext): void {
 
   app.post<{ Params: { name: string } }>(
     '/v1/experiments/:name/rank',
-    common('Rank with the experiment arm assigned to the user', RankBody, RankResponse),
+    common('Rank with the experiment arm assigned to the user', RankBody, RankResponse, {
+      name: EXPERIMENT_NAME_EXAMPLE,
+      of: 'experiment',
+    }),
     async (request) => {
       const snap = ctx.state.current;
       const exp = snap.repo.experiments.get(request.params.name);

@@ -8,7 +8,7 @@ import { LarderError } from '../../core/errors.ts';
 import { readRegistry } from '../../registry/registry-file.ts';
 import type { ServerContext } from '../server-context.ts';
 import { registrySummary } from '../ui/registry-summary.ts';
-import { freshnessJson, pipelineJson, servingJson } from '../ui/ui-api.ts';
+import { entityExamplesJson, freshnessJson, pipelineJson, servingJson } from '../ui/ui-api.ts';
 
 const STATIC = new URL('../ui/static/', import.meta.url);
 const TYPES: Record<string, string> = {
@@ -65,6 +65,7 @@ export function uiRoutes(app: FastifyInstance, ctx: ServerContext): void {
   });
   app.get('/ui/api/freshness', api, async () => freshnessJson(ctx));
   app.get('/ui/api/serving', api, async () => servingJson(ctx));
+  app.get('/ui/api/entity-examples', api, async () => entityExamplesJson(ctx));
   app.get<{ Querystring: { products?: string; limit?: string } }>(
     '/ui/api/pipeline',
     api,

@@ -107,3 +107,25 @@ export async function pipelineJson(ctx: ServerContext, products: readonly string
     conversion: ctx.metrics.ingest.conversion(now),
   };
 }
+
+/**
+ * Real entity ids for the dashboard's placeholders: per join key, at most `limit` ids this
+ * server recently wrote through a push to a view keyed by that entity alone (views in repository
+ * order, each view's most recent first). Ids only materialized or written by the stream worker are not listed (the online
+ * store is not scanned), so a key has no ids until something is pushed.
+ */
+export function entityExamplesJson(ctx: ServerContext, limit = 5) {
+  const { repo } = ctx.state.current;
+  const examples: Record<string, string[]> = {};
+  for (const { spec } of repo.entities.values()) examples[spec.joinKey] = [];
+  for (const { spec } of repo.featureViews.values()) {
+    const entity = spec.entities.length === 1 ? repo.entities.get(spec.entities[0]!) : undefined;
+    if (!entity) continue;
+    const ids = examples[entity.spec.joinKey]!;
+    for (const k of ctx.metrics.ingest.recentKeys(spec.name)) {
+      if (ids.length >= limit) break;
+      if (!k.startsWith('[') && !ids.includes(k)) ids.push(k);
+    }
+  }
+  return { examples };
+}

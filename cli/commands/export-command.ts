@@ -5,6 +5,7 @@ import { createOfflineStore } from '../../offline/create-offline-store.ts';
 import type { EntitySource, ExportProgress } from '../../offline/offline-store.ts';
 import { cliConfig, cliRepository, type GlobalOptions } from '../context.ts';
 import { info, printJson } from '../output.ts';
+import { progressWriter } from '../progress.ts';
 import { parseTime, parseTimestampUnit } from '../time.ts';
 
 interface ExportOptions {
@@ -19,19 +20,19 @@ interface ExportOptions {
   timestampUnit?: string;
 }
 
+/** Export progress: a phase without a row count yet (`reading sources`) prints nothing. */
 function progressPrinter(): (p: ExportProgress) => void {
-  let last = performance.now(); // the first line after a second: a quick export prints one line
+  const progress = progressWriter();
   return (p) => {
-    const now = performance.now();
-    if (now - last < 1000 && p.phase !== 'done') return;
-    last = now;
+    if (p.rowsTotal === 0 && p.phase !== 'done') return;
     const rate = p.elapsedSeconds > 0 ? p.rowsDone / p.elapsedSeconds : 0;
     const eta =
       rate > 0 && p.rowsTotal > p.rowsDone
         ? ` · ETA ${Math.ceil((p.rowsTotal - p.rowsDone) / rate)}s`
         : '';
-    info(
+    progress.update(
       `${p.phase}: ${p.rowsDone.toLocaleString()}/${p.rowsTotal.toLocaleString()} rows · ${Math.round(rate).toLocaleString()} rows/s · ${p.elapsedSeconds.toFixed(1)}s${eta}`,
+      p.phase === 'done',
     );
   };
 }

@@ -13,6 +13,7 @@ import type { LarderConfig } from '../../config/config.ts';
 import type { Repository } from '../../definitions/repository.ts';
 import { cliConfig, cliRepository, type GlobalOptions } from '../context.ts';
 import { printJson, table } from '../output.ts';
+import { progressWriter } from '../progress.ts';
 import { parseTime } from '../time.ts';
 
 interface Flags {
@@ -22,7 +23,7 @@ interface Flags {
   json?: boolean;
 }
 
-function progressLine(p: MaterializeProgress): void {
+function progressLine(p: MaterializeProgress): string {
   const rows = p.tiles + p.lifetime;
   const rate = rows / Math.max(p.seconds, 0.001);
   const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
@@ -31,9 +32,7 @@ function progressLine(p: MaterializeProgress): void {
     p.total !== null && !p.done && rate > 0
       ? ` · ETA ${((p.total - rows) / rate).toFixed(0)}s`
       : '';
-  process.stderr.write(
-    `\r  ${p.view}: ${fmt(rows)}${of} rows (${fmt(p.tiles)} tiles, ${fmt(p.lifetime)} lifetime) · ${fmt(rate)} rows/s · ${p.seconds.toFixed(1)}s${eta}${p.done ? '\n' : ''}`,
-  );
+  return `  ${p.view}: ${fmt(rows)}${of} rows (${fmt(p.tiles)} tiles, ${fmt(p.lifetime)} lifetime) · ${fmt(rate)} rows/s · ${p.seconds.toFixed(1)}s${eta}`;
 }
 
 async function run(
@@ -56,6 +55,7 @@ async function run(
   });
   await Promise.all([offline.init(), online.init()]);
   let results: ViewMaterialization[];
+  const progress = progressWriter();
   try {
     results = await materialize({
       repo,
@@ -64,10 +64,15 @@ async function run(
       views: specs.map((s) => s.name),
       end,
       start: (v) => start(v.name),
-      ...(json ? {} : { onProgress: progressLine }),
+      ...(json
+        ? {}
+        : {
+            onViewStart: (v) => progress.note(`  ${v}: reading and validating source records`),
+            onProgress: (p) => progress.update(progressLine(p), p.done),
+          }),
       onRetry: (r) =>
-        process.stderr.write(
-          `\nlarder materialize: ${r.view}: ${r.error.message}; retry ${r.attempt} in ${(r.delayMs / 1000).toFixed(1)}s\n`,
+        progress.note(
+          `larder materialize: ${r.view}: ${r.error.message}; retry ${r.attempt} in ${(r.delayMs / 1000).toFixed(1)}s`,
         ),
     });
   } finally {

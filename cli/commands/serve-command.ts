@@ -15,6 +15,7 @@ import { cliConfig, type GlobalOptions } from '../context.ts';
 import { LOG_LEVEL_HELP, parseLogLevel } from '../log-level.ts';
 import { info } from '../output.ts';
 import { firstLine } from '../report-error.ts';
+import { serveBanner } from '../serve-banner.ts';
 
 interface ServeOptions {
   host?: string;
@@ -59,7 +60,7 @@ export function registerServeCommand(program: Command, globals: () => GlobalOpti
     .command('serve')
     .description('serve online features: Feast-compatible REST (and gRPC), OpenAPI at /docs')
     .option('--host <host>', 'interface to listen on (default: serve.host, 127.0.0.1)')
-    .option('--port <port>', 'HTTP port (default: serve.port, 6566)')
+    .option('--port <port>', 'HTTP port (default: serve.port, 8566)')
     .option('--grpc-port <port>', 'gRPC port (default: serve.grpcPort, 6570)')
     .option('--no-grpc', 'do not start the gRPC server')
     .option('--log-level <level>', LOG_LEVEL_HELP, 'info')
@@ -101,9 +102,8 @@ export function registerServeCommand(program: Command, globals: () => GlobalOpti
       };
       const app = await buildServer(ctx, { logLevel });
       await app.listen({ host, port });
-      info(
-        `larder: REST on http://${host}:${port} (docs at /docs, dashboard at /ui), registry version ${state.current.version}`,
-      );
+      const restPort = (app.server.address() as { port: number }).port;
+      for (const line of serveBanner(host, restPort, state.current.version)) info(line);
       const grpcServer = opts.grpc
         ? createGrpcServer(ctx, {
             onServerError: (err, msg, code) => app.log.error({ err, code, grpc: true }, msg),

@@ -68,7 +68,9 @@ describe('larder serve logging', () => {
       await exited;
     });
     let stdout = '';
+    let stderr = '';
     child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
     const base = `http://127.0.0.1:${port}`;
     await until('the server', async () =>
       fetch(`${base}/ready`).then(
@@ -104,6 +106,8 @@ describe('larder serve logging', () => {
     expect(logged.code).toBe('LARDER_ON_DEMAND_FAILED');
     // Per-request lines only at --log-level debug.
     expect(stdout).not.toContain('incoming request');
+    // The banner on stderr names the exact URLs to open (cli/serve-banner.ts).
+    expect(stderr).toContain(`larder: dashboard ${base}/ui · API docs ${base}/docs\n`);
   }, 120_000);
 
   it('refuses an unknown --log-level in one line', async () => {

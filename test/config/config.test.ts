@@ -13,7 +13,7 @@ describe('configuration', () => {
       onlineStore: { type: 'sqlite', path: '/proj/.larder/online.sqlite' },
       offlineStore: { type: 'duckdb' },
       kafka: { brokers: ['127.0.0.1:9092'] },
-      serve: { host: '127.0.0.1', port: 6566, grpcPort: 6570 },
+      serve: { host: '127.0.0.1', port: 8566, grpcPort: 6570 },
     });
     expect(Object.isFrozen(c.onlineStore)).toBe(true);
   });

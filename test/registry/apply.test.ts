@@ -51,7 +51,14 @@ describe('plan and apply', () => {
     );
     const r = await applyRepository(await repoOf(changed), h);
     expect(r.plan.changes).toEqual([
-      { action: 'change', kind: 'entity', name: 'user', details: ['~ description'], breaking: [] },
+      {
+        action: 'change',
+        kind: 'entity',
+        name: 'user',
+        details: ['~ description "" → shopper'],
+        fields: [{ op: '~', path: 'description', before: '', after: 'shopper' }],
+        breaking: [],
+      },
     ]);
     const reg = readRegistry(h)!;
     expect(reg.version).toBe(2);
@@ -77,7 +84,17 @@ describe('plan and apply', () => {
       'feature spend_7d: hopMs 3600000 → 86400000',
       'feature last_kind removed',
     ]);
-    expect(change.details).toEqual(['~ feature spend_7d', '- feature last_kind']);
+    expect(change.details).toEqual([
+      '~ features.spend_7d.window 7d → 14d',
+      '~ features.spend_7d.hop 1h → 1d',
+      '- features.last_kind',
+    ]);
+    expect(change.fields[0]).toEqual({
+      op: '~',
+      path: 'features.spend_7d.window',
+      before: 604800000,
+      after: 1209600000,
+    });
     const err = await applyRepository(next, h).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(LarderError);
     expect((err as LarderError).code).toBe('LARDER_BREAKING_CHANGE');
@@ -116,6 +133,7 @@ export const svc = featureService({ name: 'svc', features: [activity] });
         kind: 'feature_service',
         name: 'svc',
         details: [],
+        fields: [],
         breaking: ['removed: clients request it by name'],
       },
     ]);
@@ -129,6 +147,7 @@ export const svc = featureService({ name: 'svc', features: [activity] });
       kind: 'feature_view',
       name: 'activity',
       details: [],
+      fields: [],
       breaking: [
         'removed: feature service "svc" served it',
         'removed: its stored online values and 3 features are no longer served',
@@ -157,6 +176,7 @@ export const pushed = pushSource({ name: 'pushed', batchSource: events });
         kind: 'push_source',
         name: 'pushed',
         details: [],
+        fields: [],
         breaking: ['removed: clients push to it by name'],
       },
     ]);

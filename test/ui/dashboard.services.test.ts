@@ -121,6 +121,14 @@ describe('dashboard at /ui', () => {
   it('lookup: the recommendation_v1 vector of a pushed user and product', async () => {
     await page.getByRole('tab', { name: 'Lookup' }).click();
     const panel = page.locator('#panel-lookup');
+    // Placeholders are ids pushed to this server (GET /ui/api/entity-examples), not made up.
+    await panel.getByLabel('user_id').focus();
+    await expect
+      .poll(() => panel.getByLabel('user_id').getAttribute('placeholder'))
+      .toMatch(/^e\.g\. u[123]$/);
+    expect(await panel.getByLabel('product_id').getAttribute('placeholder')).toMatch(
+      /^e\.g\. p[123]$/,
+    );
     await panel.getByLabel('user_id').fill('u1');
     await panel.getByLabel('product_id').fill('p1');
     await panel.getByRole('button', { name: 'Get features' }).click();

@@ -196,6 +196,20 @@ describe('/ui/api', () => {
     expect(top1.topProducts).toEqual([{ productId: 'p1', views5m: 3 }]);
   });
 
+  it('entity-examples: real ids pushed to the server, per join key, for the placeholders', async () => {
+    const r = await get('/ui/api/entity-examples');
+    // UI_EVENTS: users u1, u2, u3 (and an anonymous event); products p1, p2, p3.
+    expect(Object.keys(r.examples).sort()).toEqual(['product_id', 'user_id']);
+    expect([...r.examples.user_id].sort()).toEqual(['u1', 'u2', 'u3']);
+    expect([...r.examples.product_id].sort()).toEqual(['p1', 'p2', 'p3']);
+  });
+
+  it('the page has no made-up ids as placeholders', async () => {
+    const res = await s.app.inject({ method: 'GET', url: '/ui/' });
+    expect(res.body).not.toMatch(/placeholder="[up]\d/);
+    expect(res.body).toContain('placeholder="a user id"');
+  });
+
   it('answers bad queries with 400 and needs the read scope when auth is on', async () => {
     const res = await s.app.inject({ method: 'GET', url: '/ui/api/pipeline?limit=0' });
     expect(res.statusCode).toBe(400);

@@ -86,6 +86,31 @@ function fillSelects(r) {
   if (keepT) target.value = keepT;
 }
 
+/**
+ * Placeholders from real ids: those this server recently wrote by push (`/ui/api/entity-examples`),
+ * for the lookup, ranking and watch inputs. Without any, the generic placeholders stay.
+ */
+async function loadEntityExamples() {
+  let ex;
+  try {
+    ex = (await api('/ui/api/entity-examples')).examples;
+  } catch {
+    return; // a placeholder is a hint; the other panels report errors
+  }
+  const users = ex.user_id ?? [];
+  const products = ex.product_id ?? [];
+  if (users.length > 0) {
+    $('lookup-user').placeholder = `e.g. ${users[0]}`;
+    $('rank-user').placeholder = `e.g. ${users[0]}`;
+  }
+  if (products.length > 0) {
+    $('lookup-product').placeholder = `e.g. ${products[0]}`;
+    const list = `e.g. ${products.slice(0, 3).join(', ')}`;
+    $('rank-candidates').placeholder = list;
+    $('watch-products').placeholder = list;
+  }
+}
+
 async function loadRegistry() {
   await section(
     $('registry-error'),
@@ -94,6 +119,7 @@ async function loadRegistry() {
       registryVersion = r.version;
       renderRegistry($('registry-data'), r);
       fillSelects(r);
+      void loadEntityExamples();
     },
   );
 }
@@ -156,6 +182,9 @@ function setupControls() {
   });
   setupLookup($('lookup-form'), $('lookup-out'));
   setupRanking($('rank-form'), $('rank-out'));
+  // Ids pushed since the page loaded: refresh the placeholders as a form is used.
+  for (const id of ['lookup-form', 'rank-form', 'watch-form'])
+    $(id).addEventListener('focusin', () => void loadEntityExamples());
 }
 
 setupTabs();
