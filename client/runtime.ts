@@ -192,7 +192,7 @@ const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
  * A JSON-over-HTTP connection to a Larder server with the retry policy above.
  *
  * @example
- * const http = new LarderHttp({ url: 'http://127.0.0.1:6566', apiKey: process.env.LARDER_KEY });
+ * const http = new LarderHttp({ url: 'http://127.0.0.1:8566', apiKey: key });
  * const registry = await http.request('GET', '/registry');
  * http.close();
  */
