@@ -1,8 +1,8 @@
 /**
  * `larder init [DIR]`: scaffolds a feature repository that `apply`, `materialize` and `serve`
- * run on at once — `larder.config.ts`, `features/` (an entity, a batch source, a view, a
- * service), sample orders under `data/raw/orders/` stamped relative to now, a README and a .gitignore
- * (`.larder/`).
+ * run on at once — `larder.config.ts`, `features/` (an entity, a batch source and a push source
+ * over it, a view, a service), sample orders under `data/raw/orders/` stamped relative to now,
+ * a README and a `.gitignore` (`.larder/`).
  */
 import type { Command } from 'commander';
 import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
@@ -43,7 +43,7 @@ export const customer = entity({
 `;
 
 const SOURCES = `import { z } from 'zod';
-import { batchSource } from 'larder';
+import { batchSource, pushSource } from 'larder';
 
 /** JSON Lines (or Parquet) files under <dataDir>/raw/orders. */
 export const orders = batchSource({
@@ -61,16 +61,19 @@ export const orders = batchSource({
   idField: 'orderId',
   description: 'Order history.',
 });
+
+/** Pushes (POST /push, or push() of openFeatureStore) go online and/or into orders' files. */
+export const ordersPush = pushSource({ name: 'orders_push', batchSource: orders });
 `;
 
 const VIEWS = `import { col, count, featureView, last, sum } from 'larder';
 import { customer } from './entities.ts';
-import { orders } from './sources.ts';
+import { ordersPush } from './sources.ts';
 
 export const customerOrders = featureView({
   name: 'customer_orders',
   entities: [customer],
-  source: orders,
+  source: ordersPush,
   keys: { customer_id: col('customerId') },
   ttl: '30d',
   description: 'What a customer ordered recently.',
@@ -156,7 +159,7 @@ export function registerInitCommand(program: Command): void {
   program
     .command('init')
     .description(
-      'scaffold a feature repository (config, entity, source with sample data, view, service) in DIR',
+      'scaffold a feature repository (config, entity, sources with sample data, view, service) in DIR',
     )
     .argument('[dir]', 'folder to write (default: the working directory)', '.')
     .option('--force', 'write into a non-empty folder, replacing the scaffold files there')

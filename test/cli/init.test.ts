@@ -69,7 +69,7 @@ describe('larder init', () => {
     expect(orders.every((o) => o.ts <= now && o.ts > now - 11 * 24 * 3600_000)).toBe(true);
 
     const apply = await larder(['apply'], dir);
-    expect(apply.stdout).toContain('Plan: 4 to add, 0 to change, 0 to remove, 0 unchanged.');
+    expect(apply.stdout).toContain('Plan: 5 to add, 0 to change, 0 to remove, 0 unchanged.');
     expect(apply.code).toBe(0);
     const mat = await larder(['materialize', '--end', 'now', '--json'], dir);
     expect(mat.code).toBe(0);
