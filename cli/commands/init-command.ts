@@ -128,7 +128,18 @@ export function scaffoldFiles(now: number): Record<string, string> {
   };
 }
 
-/** Writes the scaffold into `dir`; refuses a non-empty folder (or a file) unless `force`. */
+/** What a fresh npm project holds besides the scaffold: they do not make a folder non-empty. */
+export const PROJECT_FILES: readonly string[] = [
+  '.git',
+  'node_modules',
+  'package.json',
+  'package-lock.json',
+];
+
+/**
+ * Writes the scaffold into `dir`; refuses a file, and a folder holding anything but
+ * {@link PROJECT_FILES} unless `force`.
+ */
 export function initRepository(
   dir: string,
   opts: { force?: boolean; now?: number } = {},
@@ -140,8 +151,9 @@ export function initRepository(
         hint: 'name a new or empty folder: larder init DIR',
         detail: { reason: 'invalid_value' },
       });
-    if (!opts.force && readdirSync(root).length > 0)
-      throw new LarderError('LARDER_BAD_REQUEST', `${dir} is not empty`, {
+    const others = readdirSync(root).filter((name) => !PROJECT_FILES.includes(name));
+    if (!opts.force && others.length > 0)
+      throw new LarderError('LARDER_BAD_REQUEST', `${dir} is not empty (${others[0]})`, {
         hint: 'name a new or empty folder, or pass --force to write over the scaffold files there',
         detail: { reason: 'confirmation_required' },
       });

@@ -3,7 +3,7 @@
  * once, in DIR, with this checkout's bin/larder.js; the served values are the sample data's.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -127,7 +127,9 @@ describe('larder init', () => {
     writeFileSync(join(tmp.dir, 'notes.txt'), 'mine');
     const refused = await larder(['init', tmp.dir], process.cwd());
     expect(refused.code).toBe(1);
-    expect(refused.stderr).toContain(`error [LARDER_BAD_REQUEST]: ${tmp.dir} is not empty`);
+    expect(refused.stderr).toContain(
+      `error [LARDER_BAD_REQUEST]: ${tmp.dir} is not empty (notes.txt)`,
+    );
     expect(refused.stderr).toContain('pass --force');
     const forced = await larder(['init', tmp.dir, '--force'], process.cwd());
     expect(forced.code).toBe(0);
@@ -138,5 +140,39 @@ describe('larder init', () => {
     const file = await larder(['init', join(tmp.dir, 'notes.txt')], process.cwd());
     expect(file.code).toBe(1);
     expect(file.stderr).toContain('notes.txt is a file, not a folder');
+  });
+
+  it('writes into an npm project root: package.json, node_modules and .git do not count', async () => {
+    const tmp = tempDir();
+    cleanups.push(tmp.cleanup);
+    writeFileSync(join(tmp.dir, 'package.json'), '{"name":"shop","private":true}');
+    mkdirSync(join(tmp.dir, 'node_modules'));
+    mkdirSync(join(tmp.dir, '.git'));
+    const r = await larder(['init'], tmp.dir);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('larder: wrote a feature repository in .:');
+    expect(readFileSync(join(tmp.dir, 'package.json'), 'utf8')).toBe(
+      '{"name":"shop","private":true}',
+    );
+    expect(readdirSync(join(tmp.dir, 'features')).sort()).toEqual([
+      'entities.ts',
+      'services.ts',
+      'sources.ts',
+      'views.ts',
+    ]);
+    // Here (a project without larder installed) the new larder.config.ts cannot load: one line.
+    const plan = await larder(['plan'], tmp.dir);
+    expect(plan.code).toBe(1);
+    expect(plan.stderr).toContain(
+      "larder.config.ts failed to load: Cannot find module 'larder/config'",
+    );
+    expect(plan.stderr).toContain('hint: install larder in this project');
+    // Without package.json the folder is part of this checkout, where 'larder' resolves.
+    rmSync(join(tmp.dir, 'package.json'));
+    const again = await larder(['init'], tmp.dir);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toMatch(
+      /is not empty \((\.gitignore|README\.md|data|features|larder\.config\.ts)\)/,
+    );
   });
 });
