@@ -6,8 +6,8 @@
  *
  * The project's other dependencies are symlinks to this checkout's `node_modules`, only the
  * packages package-lock.json does not mark `dev` (so a runtime import of a devDependency
- * fails here): `npm install` of the tarball would fetch native binaries (better-sqlite3,
- * onnxruntime-node) from outside the npm registry.
+ * fails here): `npm install` of the tarball would run better-sqlite3's install script, which
+ * fetches its prebuilt binary from GitHub (or builds it with node-gyp), outside the npm registry.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import {
