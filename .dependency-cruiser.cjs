@@ -15,19 +15,21 @@ const LAYERS = [
   ['definitions'],
   ['reference', 'registry', 'config'],
   ['offline', 'online', 'retrieval', 'streaming', 'materialize', 'models'],
-  ['api', 'client', 'cli', 'bin'],
+  ['api', 'client', 'store', 'cli', 'bin'],
 ];
 
 /**
  * Imports between folders of one layer that are the real structure; any other import between
- * two folders of a layer is reported. (`cli → api` because `larder serve` starts the server.)
+ * two folders of a layer is reported. (`cli → api` because `larder serve` starts the server; `store → api` for the push path of
+ * `POST /push`; `cli → store` because `export` and `materialize` run through `openFeatureStore`.)
  */
 const PEERS = {
   retrieval: ['online'],
   materialize: ['offline', 'online'],
   streaming: ['offline', 'online'],
   models: ['retrieval'],
-  cli: ['api', 'client'],
+  store: ['api'],
+  cli: ['api', 'client', 'store'],
   bin: ['cli'],
 };
 

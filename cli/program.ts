@@ -12,6 +12,7 @@ import { registerServeCommand } from './commands/serve-command.ts';
 import { registerKeysCommand } from './commands/keys-command.ts';
 import { registerStreamCommands } from './commands/stream-command.ts';
 import { registerCodegenCommand } from './commands/codegen-command.ts';
+import { registerInitCommand } from './commands/init-command.ts';
 import { LarderError } from '../core/errors.ts';
 import type { GlobalOptions } from './context.ts';
 import type { CommandPlugin } from './plugin.ts';
@@ -48,6 +49,7 @@ code 2, and LARDER_DEBUG=1 prints its stack trace.`,
     );
 
   const globals = (): GlobalOptions => program.opts<GlobalOptions>();
+  registerInitCommand(program);
   registerRegistryCommands(program, globals);
   registerExportCommand(program, globals);
   registerMaterializeCommands(program, globals);

@@ -354,7 +354,18 @@ export async function loadConfigFile(root: string): Promise<unknown> {
   const file = join(root, 'larder.config.ts');
   if (!existsSync(file)) return {};
   const { tsImport } = await import('tsx/esm/api');
-  return moduleDefault(await tsImport(pathToFileURL(file).href, import.meta.url)) ?? {};
+  let mod: unknown;
+  try {
+    mod = await tsImport(pathToFileURL(file).href, import.meta.url);
+  } catch (e) {
+    const message = (e instanceof Error ? e.message : String(e)).split('\n')[0];
+    throw new LarderError('LARDER_CONFIG_INVALID', `${file} failed to load: ${message}`, {
+      hint: /Cannot find (module|package) 'larder/.test(message ?? '')
+        ? 'install larder in this project, or run inside the Larder checkout'
+        : 'fix the file, or remove it to use the defaults',
+    });
+  }
+  return moduleDefault(mod) ?? {};
 }
 
 /**

@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
 import { LarderError } from '../../core/errors.ts';
 import { parseDuration } from '../../core/duration.ts';
-import { createOfflineStore } from '../../offline/create-offline-store.ts';
 import type { EntitySource, ExportProgress } from '../../offline/offline-store.ts';
-import { cliConfig, cliRepository, type GlobalOptions } from '../context.ts';
+import { openFeatureStore, type FeatureSelection } from '../../store/feature-store.ts';
+import type { GlobalOptions } from '../context.ts';
 import { info, printJson } from '../output.ts';
 import { progressWriter } from '../progress.ts';
 import { parseTime, parseTimestampUnit } from '../time.ts';
@@ -78,16 +78,12 @@ The output folder must exist.`,
       // Flags first: a typo fails at once, before the repository is loaded.
       const start = o.start === undefined ? undefined : time(o.start, '--start');
       const end = o.end === undefined ? undefined : time(o.end, '--end');
-      const config = await cliConfig(globals());
-      const repo = await cliRepository(config);
       const refs = o.features
         .split(',')
         .map((s) => s.trim())
         .filter(Boolean);
-      const features =
-        refs.length === 1 && !refs[0]!.includes(':')
-          ? repo.resolveFeatures({ service: refs[0]! })
-          : repo.resolveFeatures({ features: refs });
+      const selection: FeatureSelection =
+        refs.length === 1 && !refs[0]!.includes(':') ? { service: refs[0]! } : { features: refs };
       let entities: EntitySource;
       const grid = [o.start, o.end, o.every].filter((x) => x !== undefined).length;
       if (o.entities && grid > 0)
@@ -115,14 +111,13 @@ The output folder must exist.`,
           hint: 'pass --entities FILE, or all of --start, --end and --every',
           detail: { reason: 'missing_argument' },
         });
-      const store = createOfflineStore(config);
-      await store.init();
+      const { repo } = globals();
+      const store = await openFeatureStore(repo ? { repo } : {});
       try {
-        const s = await store.exportPointInTime({
-          repo,
-          features,
+        const s = await store.exportHistoricalFeatures({
+          ...selection,
           entities,
-          out: { type: 'file', path: o.out },
+          out: o.out,
           fullFeatureNames: o.fullFeatureNames ?? false,
           onProgress: progressPrinter(),
         });

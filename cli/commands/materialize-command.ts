@@ -1,17 +1,7 @@
 import type { Command } from 'commander';
-import {
-  materialize,
-  selectViews,
-  type MaterializeProgress,
-  type ViewMaterialization,
-} from '../../materialize/materialize.ts';
-import { createOfflineStore } from '../../offline/create-offline-store.ts';
-import { createOnlineStore } from '../../online/create-online-store.ts';
-import { LarderError } from '../../core/errors.ts';
-import { readRegistry, setWatermarks } from '../../registry/registry-file.ts';
-import type { LarderConfig } from '../../config/config.ts';
-import type { Repository } from '../../definitions/repository.ts';
-import { cliConfig, cliRepository, type GlobalOptions } from '../context.ts';
+import type { MaterializeProgress, ViewMaterialization } from '../../materialize/materialize.ts';
+import { openFeatureStore, type MaterializeOptions } from '../../store/feature-store.ts';
+import type { GlobalOptions } from '../context.ts';
 import { printJson, table } from '../output.ts';
 import { progressWriter } from '../progress.ts';
 import { parseTime } from '../time.ts';
@@ -36,34 +26,16 @@ function progressLine(p: MaterializeProgress): string {
 }
 
 async function run(
-  config: LarderConfig,
-  repo: Repository,
-  views: string[] | undefined,
-  end: number,
-  start: (name: string) => number | undefined,
+  globals: GlobalOptions,
+  opts: Pick<MaterializeOptions, 'end' | 'start' | 'incremental' | 'views'>,
   json: boolean,
 ): Promise<void> {
-  if (!readRegistry(config.home))
-    throw new LarderError('LARDER_REGISTRY_NOT_APPLIED', 'no registry yet', {
-      hint: 'run `larder apply` first',
-    });
-  const specs = selectViews(repo, views);
-  const offline = createOfflineStore(config);
-  const online = createOnlineStore(config.onlineStore, {
-    namespace: config.namespace,
-    views: [...repo.featureViews.values()].map((v) => v.spec),
-  });
-  await Promise.all([offline.init(), online.init()]);
+  const store = await openFeatureStore({ ...(globals.repo ? { repo: globals.repo } : {}) });
   let results: ViewMaterialization[];
   const progress = progressWriter();
   try {
-    results = await materialize({
-      repo,
-      offline,
-      online,
-      views: specs.map((s) => s.name),
-      end,
-      start: (v) => start(v.name),
+    results = await store.materialize({
+      ...opts,
       ...(json
         ? {}
         : {
@@ -76,11 +48,10 @@ async function run(
         ),
     });
   } finally {
-    await Promise.all([offline.close(), online.close()]);
+    await store.close();
   }
-  await setWatermarks(config.home, Object.fromEntries(results.map((r) => [r.view, r.end])));
   if (json) {
-    printJson({ end, views: results });
+    printJson({ end: opts.end, views: results });
     return;
   }
   console.log(
@@ -121,9 +92,12 @@ export function registerMaterializeCommands(program: Command, globals: () => Glo
     .action(async (o: Flags) => {
       const start = o.start ? parseTime(o.start, '--start') : undefined;
       const end = parseTime(o.end, '--end');
-      const config = await cliConfig(globals());
-      const repo = await cliRepository(config);
-      await run(config, repo, o.views?.split(','), end, () => start, o.json ?? false);
+      const views = o.views?.split(',');
+      await run(
+        globals(),
+        { end, ...(start === undefined ? {} : { start }), ...(views ? { views } : {}) },
+        o.json ?? false,
+      );
     });
 
   program
@@ -136,9 +110,11 @@ export function registerMaterializeCommands(program: Command, globals: () => Glo
     .option('--json', 'print a JSON summary')
     .action(async (o: Omit<Flags, 'start'>) => {
       const end = parseTime(o.end, '--end');
-      const config = await cliConfig(globals());
-      const repo = await cliRepository(config);
-      const marks = readRegistry(config.home)?.watermarks ?? {};
-      await run(config, repo, o.views?.split(','), end, (v) => marks[v], o.json ?? false);
+      const views = o.views?.split(',');
+      await run(
+        globals(),
+        { end, incremental: true, ...(views ? { views } : {}) },
+        o.json ?? false,
+      );
     });
 }

@@ -96,7 +96,7 @@ const valueName = (o: Option): string =>
 
 /** The command line of `c` with every argument and every option value invalid. */
 function badInvocation(c: Command): string[] {
-  const args = c.registeredArguments.map(() => 'no-such-thing');
+  const args = c.registeredArguments.map((a) => badValue(a.name()));
   const opts = c.options
     .filter((o) => o.required || o.optional)
     .flatMap((o) => [o.long!, badValue(valueName(o))]);
@@ -114,12 +114,13 @@ function plausibleValue(valueName: string): string {
   if (v === 'dir') return join(home.dir, 'out');
   if (v === 'list') return 'read';
   if (v === 'n') return '1';
+  if (v === 'dir') return join(home.dir, 'plausible-dir'); // never a folder of the checkout
   return 'x';
 }
 
 /** The command line of `c` with its arguments and required options given plausible values. */
 function plausibleInvocation(c: Command): string[] {
-  const args = c.registeredArguments.map(() => 'x');
+  const args = c.registeredArguments.map((a) => plausibleValue(a.name()));
   const opts = c.options
     .filter((o) => o.mandatory)
     .flatMap((o) => [o.long!, plausibleValue(valueName(o))]);

@@ -1,0 +1,310 @@
+/**
+ * The in-process feature store: what `feast.FeatureStore` is to Python users. One object over a
+ * project's configuration and feature repository that reads online features (the same
+ * retrieval as `POST /get-online-features`), exports point-in-time training data as an Arrow
+ * table, pushes records (the same path as `POST /push`) and materializes the offline store into
+ * the online store (the same as `larder materialize`, which calls it). The stores open on first
+ * use; `close()` closes them.
+ *
+ * @example
+ * import { openFeatureStore } from 'larder/store';
+ *
+ * const store = await openFeatureStore({ root: '/path/to/project' }); // its larder.config.ts
+ * await store.materialize({ end: Date.now() });
+ * const res = await store.getOnlineFeatures({
+ *   service: 'customer_stats',
+ *   entities: { customer_id: ['c1', 'c2'] },
+ * });
+ * res.columns.map((c) => [c.name, c.values]);
+ * await store.close();
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { extname, join } from 'node:path';
+import { tableFromIPC, type Table } from 'apache-arrow';
+import { badRequest, LarderError } from '../core/errors.ts';
+import {
+  loadConfig,
+  resolveConfig,
+  type LarderConfig,
+  type LarderConfigInput,
+} from '../config/config.ts';
+import { loadRepository } from '../definitions/load.ts';
+import type { Repository } from '../definitions/repository.ts';
+import {
+  materialize as materializeViews,
+  selectViews,
+  type MaterializeRequest,
+  type ViewMaterialization,
+} from '../materialize/materialize.ts';
+import { createOfflineStore } from '../offline/create-offline-store.ts';
+import type {
+  EntitySource,
+  ExportProgress,
+  ExportSummary,
+  OfflineStore,
+  TimestampUnit,
+} from '../offline/offline-store.ts';
+import { createOnlineStore } from '../online/create-online-store.ts';
+import type { OnlineStore } from '../online/online-store.ts';
+import { readRegistry, setWatermarks } from '../registry/registry-file.ts';
+import { getOnlineFeatures, type OnlineFeaturesResponse } from '../retrieval/index.ts';
+import { DefaultPushHandler } from '../api/push/default-push-handler.ts';
+import type { PushResult, PushTarget } from '../api/push/push-handler.ts';
+
+export interface OpenFeatureStoreOptions {
+  /** Project root: where `larder.config.ts` is read and relative paths resolve (default: cwd). */
+  root?: string;
+  /** Feature repository folder; wins over the config's `repo` (as `--repo` does). */
+  repo?: string;
+  /**
+   * The configuration itself (what `larder.config.ts` exports), used as is: neither
+   * `larder.config.ts` nor `LARDER_*` variables are read. Without it: `larder.config.ts` in
+   * `root` and the environment, as the CLI reads them.
+   */
+  config?: LarderConfigInput;
+}
+
+/** A feature list (`view:feature`) or a feature service, as the REST API takes them. */
+export type FeatureSelection = { features: readonly string[] } | { service: string };
+
+export type OnlineFeaturesQuery = FeatureSelection & {
+  /** Column-wise entity rows: join keys and request-data fields, all of one length. */
+  entities: Readonly<Record<string, readonly unknown[]>>;
+  /** Name columns `view__feature` (default false). */
+  fullFeatureNames?: boolean;
+  /** Evaluation time, epoch ms (default: now). */
+  t?: number;
+};
+
+export type HistoricalFeaturesQuery = FeatureSelection & {
+  /**
+   * Entity rows (the join keys and `event_timestamp`: epoch ms or ISO-8601), or the path
+   * of a CSV, JSON Lines or Parquet file of them (as `larder export --entities`).
+   */
+  entities: readonly Record<string, unknown>[] | string;
+  /** Keep the Arrow IPC file here (it must end in `.arrow`); default: a temporary file, removed. */
+  out?: string;
+  /** Unit of numeric `event_timestamp` values (default ms). */
+  timestampUnit?: TimestampUnit;
+  fullFeatureNames?: boolean;
+};
+
+/** An export to a file in any output format (`larder export`). */
+export type ExportQuery = FeatureSelection & {
+  entities: EntitySource;
+  /** `.parquet`, `.arrow`, `.csv` or `.jsonl`; the folder must exist. */
+  out: string;
+  fullFeatureNames?: boolean;
+  onProgress?: (p: ExportProgress) => void;
+};
+
+export interface MaterializeOptions {
+  /** End of the loaded history, epoch ms: reads at any time ≥ `end` are served. */
+  end: number;
+  /**
+   * First event loaded into tiles, epoch ms (default: the first hop the longest window at `end`
+   * reads). Ignored with `incremental`.
+   */
+  start?: number;
+  /** Continue from each view's watermark in the registry (`larder materialize-incremental`). */
+  incremental?: boolean;
+  /** Feature views (default: every online view). */
+  views?: readonly string[];
+  /** Called as a view starts: it reads and validates its source records first. */
+  onViewStart?: MaterializeRequest['onViewStart'];
+  onProgress?: MaterializeRequest['onProgress'];
+  onRetry?: MaterializeRequest['onRetry'];
+}
+
+export interface PushOptions {
+  /** `online` (default), `offline` (appended as JSON Lines) or `online_and_offline`. */
+  to?: PushTarget;
+  /** As the `Idempotency-Key` header: a repeat within 24 h applies nothing. */
+  idempotencyKey?: string;
+}
+
+export interface FeatureStore {
+  readonly config: LarderConfig;
+  readonly repo: Repository;
+  getOnlineFeatures(query: OnlineFeaturesQuery): Promise<OnlineFeaturesResponse>;
+  /** Point-in-time correct feature values for the entity rows, in their order. */
+  getHistoricalFeatures(query: HistoricalFeaturesQuery): Promise<Table>;
+  /** Exports to a file and returns the summary (rows, columns, rejected raw records). */
+  exportHistoricalFeatures(query: ExportQuery): Promise<ExportSummary>;
+  /** Records of a push or stream source's batch source, validated as `POST /push` does. */
+  push(
+    source: string,
+    records: readonly Record<string, unknown>[],
+    opts?: PushOptions,
+  ): Promise<PushResult>;
+  /** Offline → online for each view; needs an applied registry; records the watermarks. */
+  materialize(opts: MaterializeOptions): Promise<ViewMaterialization[]>;
+  close(): Promise<void>;
+}
+
+/** Opens a project's feature store: its config and repository now, the stores on first use. */
+export async function openFeatureStore(opts: OpenFeatureStoreOptions = {}): Promise<FeatureStore> {
+  const root = opts.root ?? process.cwd();
+  let config: LarderConfig;
+  if (opts.config) {
+    const input = opts.repo ? { ...opts.config, repo: opts.repo } : opts.config;
+    config = resolveConfig(input, root, {});
+  } else config = await loadConfig(root, undefined, opts.repo ? { repo: opts.repo } : {});
+  return new LocalFeatureStore(config, await loadRepository(config.repo));
+}
+
+/** A lazily opened store: the promise is dropped when opening fails, so a later call retries. */
+class Lazy<T extends { init(): Promise<void>; close(): Promise<void> }> {
+  #opening: Promise<T> | null = null;
+  readonly #create: () => T;
+
+  constructor(create: () => T) {
+    this.#create = create;
+  }
+
+  get(): Promise<T> {
+    if (!this.#opening) {
+      const store = this.#create();
+      this.#opening = store.init().then(
+        () => store,
+        (e: unknown) => {
+          this.#opening = null;
+          throw e;
+        },
+      );
+    }
+    return this.#opening;
+  }
+
+  async close(): Promise<void> {
+    const opening = this.#opening;
+    this.#opening = null;
+    if (opening) await (await opening.catch(() => null))?.close();
+  }
+}
+
+class LocalFeatureStore implements FeatureStore {
+  readonly config: LarderConfig;
+  readonly repo: Repository;
+  readonly #online: Lazy<OnlineStore>;
+  readonly #offline: Lazy<OfflineStore>;
+
+  constructor(config: LarderConfig, repo: Repository) {
+    this.config = config;
+    this.repo = repo;
+    this.#online = new Lazy(() =>
+      createOnlineStore(config.onlineStore, {
+        namespace: config.namespace,
+        views: [...repo.featureViews.values()].map((v) => v.spec),
+      }),
+    );
+    this.#offline = new Lazy(() => createOfflineStore(config));
+  }
+
+  async getOnlineFeatures(q: OnlineFeaturesQuery): Promise<OnlineFeaturesResponse> {
+    const store = await this.#online.get();
+    return getOnlineFeatures(
+      { repo: this.repo, store, maxEntityRows: Infinity },
+      {
+        ref: selection(q),
+        entities: q.entities,
+        fullFeatureNames: q.fullFeatureNames ?? false,
+        ...(q.t === undefined ? {} : { t: q.t }),
+      },
+    );
+  }
+
+  async exportHistoricalFeatures(q: ExportQuery): Promise<ExportSummary> {
+    const features = this.repo.resolveFeatures(selection(q));
+    const store = await this.#offline.get();
+    return store.exportPointInTime({
+      repo: this.repo,
+      features,
+      entities: q.entities,
+      out: { type: 'file', path: q.out },
+      fullFeatureNames: q.fullFeatureNames ?? false,
+      ...(q.onProgress ? { onProgress: q.onProgress } : {}),
+    });
+  }
+
+  async getHistoricalFeatures(q: HistoricalFeaturesQuery): Promise<Table> {
+    if (q.out !== undefined && extname(q.out) !== '.arrow')
+      throw badRequest('out', `out "${q.out}" must end in .arrow`, 'name an Arrow IPC file');
+    const unit = q.timestampUnit ? { timestampUnit: q.timestampUnit } : {};
+    const entities: EntitySource =
+      typeof q.entities === 'string'
+        ? { type: 'file', path: q.entities, ...unit }
+        : { type: 'rows', rows: q.entities, ...unit };
+    const tmp = q.out === undefined ? mkdtempSync(join(tmpdir(), 'larder-historical-')) : null;
+    const out = q.out ?? join(tmp!, 'features.arrow');
+    try {
+      await this.exportHistoricalFeatures({
+        ...selection(q),
+        entities,
+        out,
+        fullFeatureNames: q.fullFeatureNames ?? false,
+      });
+      return tableFromIPC(readFileSync(out));
+    } finally {
+      if (tmp) rmSync(tmp, { recursive: true, force: true });
+    }
+  }
+
+  async push(
+    source: string,
+    records: readonly Record<string, unknown>[],
+    opts: PushOptions = {},
+  ): Promise<PushResult> {
+    const columns: Record<string, unknown[]> = {};
+    records.forEach((r, i) => {
+      for (const k of Object.keys(r)) (columns[k] ??= new Array<unknown>(records.length))[i] = r[k];
+    });
+    const handler = new DefaultPushHandler(this.config.dataDir, Date.now, {
+      ...this.config.ingest,
+      maxPushRows: Infinity,
+    });
+    const store = await this.#online.get();
+    return handler.push(
+      { repo: this.repo, store, version: 0, loadedAt: Date.now() },
+      {
+        source,
+        columns,
+        to: opts.to ?? 'online',
+        ...(opts.idempotencyKey === undefined ? {} : { idempotencyKey: opts.idempotencyKey }),
+      },
+    );
+  }
+
+  async materialize(opts: MaterializeOptions): Promise<ViewMaterialization[]> {
+    const registry = readRegistry(this.config.home);
+    if (!registry)
+      throw new LarderError('LARDER_REGISTRY_NOT_APPLIED', 'no registry yet', {
+        hint: 'run `larder apply` first',
+      });
+    const views = selectViews(this.repo, opts.views).map((s) => s.name);
+    const marks = registry.watermarks ?? {};
+    const [offline, online] = await Promise.all([this.#offline.get(), this.#online.get()]);
+    const results = await materializeViews({
+      repo: this.repo,
+      offline,
+      online,
+      views,
+      end: opts.end,
+      start: (v) => (opts.incremental ? marks[v.name] : opts.start),
+      ...(opts.onViewStart ? { onViewStart: opts.onViewStart } : {}),
+      ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
+      ...(opts.onRetry ? { onRetry: opts.onRetry } : {}),
+    });
+    await setWatermarks(this.config.home, Object.fromEntries(results.map((r) => [r.view, r.end])));
+    return results;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([this.#online.close(), this.#offline.close()]);
+  }
+}
+
+function selection(q: FeatureSelection): FeatureSelection {
+  return 'service' in q ? { service: q.service } : { features: q.features };
+}
