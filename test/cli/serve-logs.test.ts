@@ -3,10 +3,10 @@
  * on-demand transform is answered with a 500 naming the view and logged at level error.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BASE_REPO, tempDir, tempRepo } from '../support/temp-repo.ts';
+import { freePort, until } from '../support/wait.ts';
 
 const run = promisify(execFile);
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -29,24 +29,6 @@ export const coded = onDemandFeatureView({
   }),
 });
 `;
-
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const port = (srv.address() as { port: number }).port;
-  await new Promise((r) => srv.close(r));
-  return port;
-}
-
-async function until<T>(what: string, f: () => Promise<T | null> | T | null): Promise<T> {
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    const v = await f();
-    if (v !== null) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe('larder serve logging', () => {
   it('logs a failing on-demand transform as JSON at level error, without --log', async () => {

@@ -8,21 +8,12 @@ import { randomUUID } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { kafka } from '../streaming/stream-fixture.ts';
 import { tempDir } from '../support/temp-repo.ts';
+import { until } from '../support/wait.ts';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
-
-async function until<T>(what: string, f: () => T | null): Promise<T> {
-  const deadline = Date.now() + 90_000;
-  for (;;) {
-    const v = f();
-    if (v !== null) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe('larder stream configured by the environment', () => {
   it('creates missing topics named by LARDER_TOPIC_* with LARDER_TOPIC_PARTITIONS partitions', async () => {
@@ -58,14 +49,18 @@ describe('larder stream configured by the environment', () => {
     });
     let stdout = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    const started = await until('the start line', () => {
-      const line = stdout
-        .split('\n')
-        .filter((l) => l.startsWith('{'))
-        .map((l) => JSON.parse(l) as { msg: string; topics?: string[] })
-        .find((l) => l.msg === 'stream worker started');
-      return line ?? null;
-    });
+    const started = await until(
+      'the start line',
+      () => {
+        const line = stdout
+          .split('\n')
+          .filter((l) => l.startsWith('{'))
+          .map((l) => JSON.parse(l) as { msg: string; topics?: string[] })
+          .find((l) => l.msg === 'stream worker started');
+        return line ?? null;
+      },
+      90_000,
+    );
     expect([...started.topics!].sort()).toEqual([topics.ev, topics.tx].sort());
     const meta = await admin.fetchTopicMetadata({ topics: all });
     const partitions = Object.fromEntries(meta.topics.map((t) => [t.name, t.partitions.length]));

@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createTestTopics } from '../streaming/stream-fixture.ts';
 import { tempDir } from '../support/temp-repo.ts';
+import { until } from '../support/wait.ts';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -23,16 +24,6 @@ const linesOf = (out: string): Line[] =>
     .split('\n')
     .filter((l) => l.startsWith('{'))
     .map((l) => JSON.parse(l) as Line);
-
-async function until<T>(what: string, f: () => T | null): Promise<T> {
-  const deadline = Date.now() + 90_000;
-  for (;;) {
-    const v = f();
-    if (v !== null) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe('larder stream logging', () => {
   it('logs start, the Kafka client and stop as JSON lines at level info by default', async () => {
@@ -59,6 +50,7 @@ describe('larder stream logging', () => {
     const started = await until(
       'the start line',
       () => linesOf(stdout).find((l) => l.msg === 'stream worker started') ?? null,
+      90_000,
     );
     expect(started.level).toBe(30);
     expect([...started.topics!].sort()).toEqual([topics.transactions, topics.user_events].sort());

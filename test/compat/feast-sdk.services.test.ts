@@ -10,12 +10,12 @@
  * Skipped, saying why, only when the venv is missing and PyPI cannot be reached.
  */
 import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PUSH_REPO } from '../api/serve-fixture.ts';
 import { tempDir, tempRepo } from '../support/temp-repo.ts';
+import { freePort } from '../support/wait.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const PYTHON = join(ROOT, '.cache/peers/feast-venv/bin/python');
@@ -47,14 +47,6 @@ async function feastVenv(): Promise<string | null> {
 
 const skipReason = await feastVenv();
 if (skipReason) console.warn(`feast-sdk compat suite skipped: ${skipReason}`);
-
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const port = (srv.address() as { port: number }).port;
-  await new Promise((r) => srv.close(r));
-  return port;
-}
 
 type Outcome<T> = { ok: T } | { error: string; module: string; message: string };
 interface SdkRead {

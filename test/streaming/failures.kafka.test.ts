@@ -6,7 +6,7 @@
  * `/metrics` and `/ready`, and loses nothing.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer, type AddressInfo } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createOnlineStore } from '../../online/create-online-store.ts';
@@ -27,6 +27,7 @@ import {
   waitConsumed,
   type History,
 } from './stream-fixture.ts';
+import { freePort } from '../support/wait.ts';
 
 const cleanups: (() => Promise<void>)[] = [];
 
@@ -49,14 +50,6 @@ afterEach(async () => {
 });
 
 const T = Date.now() - 10 * 60_000;
-
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((ok) => srv.listen(0, '127.0.0.1', ok));
-  const { port } = srv.address() as AddressInfo;
-  await new Promise((ok) => srv.close(ok));
-  return port;
-}
 
 /** A throw-away redis-server (no persistence) on `port`, answering PING. */
 async function startRedis(port: number): Promise<ChildProcess> {
