@@ -90,6 +90,17 @@ module.exports = {
       to: { dependencyTypesNot: ['core'] },
     },
     {
+      name: 'client-grpc-transport-standalone',
+      comment:
+        'client/grpc-transport.ts is copied next to a generated client (larder codegen --grpc), so it imports only Node built-ins, client/runtime.ts (copied with it) and @grpc/grpc-js and @grpc/proto-loader (which the client project installs)',
+      severity: 'error',
+      from: { path: '^client/grpc-transport\\.ts$' },
+      to: {
+        dependencyTypesNot: ['core'],
+        pathNot: '^client/runtime\\.ts$|(^|/)node_modules/@grpc/(grpc-js|proto-loader)/',
+      },
+    },
+    {
       name: 'no-example-in-product',
       comment:
         'the e-commerce example (examples/) uses the product; no product code depends on it, so the product runs on any feature repository',

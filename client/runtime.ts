@@ -30,6 +30,13 @@ export interface ClientOptions {
   maxBackoffMs?: number;
   /** Keep connections open between requests (default true). */
   keepAlive?: boolean;
+  /**
+   * How `getOnlineFeatures` travels (default `'rest'`). `'grpc'` needs a client generated with
+   * `larder codegen --grpc` (its `grpc-transport.ts`); `push` and `http` stay REST.
+   */
+  transport?: 'rest' | 'grpc';
+  /** The gRPC server, `host:port` (default: the `url`'s host, port 6570, `serve.grpcPort`'s default). */
+  grpcAddress?: string;
 }
 
 /** Per-call options. */
@@ -88,6 +95,8 @@ export class LarderClientError extends Error {
   readonly feastClass: string | undefined;
   /** Attempts made, retries included. */
   readonly attempts: number;
+  /** The gRPC status code of a failed gRPC call (`status` is then null). */
+  readonly grpcCode: number | undefined;
 
   constructor(
     message: string,
@@ -100,6 +109,7 @@ export class LarderClientError extends Error {
       hint?: string;
       reason?: string;
       feastClass?: string;
+      grpcCode?: number;
       cause?: unknown;
     },
   ) {
@@ -112,6 +122,7 @@ export class LarderClientError extends Error {
     this.hint = o.hint;
     this.reason = o.reason;
     this.feastClass = o.feastClass;
+    this.grpcCode = o.grpcCode;
   }
 }
 
@@ -174,7 +185,8 @@ function parseAnswer(a: Answer, attempts: number): unknown {
 
 const isTransientStatus = (status: number): boolean => status === 503 || status === 429;
 
-const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
+/** Sleeps `ms`; rejects with the signal's reason when it aborts. */
+export const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
   new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(signal.reason as Error);
     const t = setTimeout(() => {
@@ -189,6 +201,33 @@ const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
   });
 
 /**
+ * The wait before retry `attempt + 1` (attempt 0 is the first): a random time in
+ * [0, min(maxBackoffMs, backoffMs·2^attempt)), or the server's `retryAfterMs` when longer.
+ */
+export function backoffDelay(
+  attempt: number,
+  o: { backoffMs: number; maxBackoffMs: number },
+  retryAfterMs?: number,
+): number {
+  const cap = Math.min(o.maxBackoffMs, o.backoffMs * 2 ** attempt);
+  return Math.max(retryAfterMs ?? 0, Math.random() * cap);
+}
+
+/**
+ * Reads a feature service by another transport than REST (`larder codegen --grpc`'s
+ * `GrpcTransport`); answers exactly what the REST read answers.
+ */
+export interface OnlineReader {
+  read(
+    service: string,
+    rows: readonly object[],
+    fullFeatureNames: boolean,
+    options: CallOptions,
+  ): Promise<{ names: string[]; columns: Record<string, Column<unknown>> }>;
+  close(): void;
+}
+
+/**
  * A JSON-over-HTTP connection to a Larder server with the retry policy above.
  *
  * @example
@@ -199,7 +238,9 @@ const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
 export class LarderHttp {
   readonly #base: URL;
   readonly #agent: http.Agent;
-  readonly #opts: Required<Omit<ClientOptions, 'apiKey' | 'url'>> & { apiKey?: string };
+  readonly #opts: Required<Omit<ClientOptions, 'apiKey' | 'url' | 'transport' | 'grpcAddress'>> & {
+    apiKey?: string;
+  };
 
   constructor(opts: ClientOptions) {
     this.#base = new URL(opts.url);
@@ -261,8 +302,7 @@ export class LarderHttp {
         );
       }
       if (!failure.retriable || last) throw failure;
-      const cap = Math.min(this.#opts.maxBackoffMs, this.#opts.backoffMs * 2 ** attempt);
-      await sleep(Math.max(retryAfterMs ?? 0, Math.random() * cap), options.signal);
+      await sleep(backoffDelay(attempt, this.#opts, retryAfterMs), options.signal);
     }
   }
 
@@ -340,18 +380,41 @@ export function columnWise(rows: readonly object[]): Record<string, unknown[]> {
 export class LarderClient<S extends Record<string, ServiceShape>, P extends string = string> {
   readonly http: LarderHttp;
   readonly #fullFeatureNames: boolean;
+  readonly #reader: OnlineReader | undefined;
 
-  constructor(opts: ClientOptions, settings: { fullFeatureNames?: boolean } = {}) {
+  /**
+   * `settings.reader` serves `getOnlineFeatures` when `opts.transport` is `'grpc'`; without one
+   * that transport throws a TypeError (the client was generated without `--grpc`).
+   */
+  constructor(
+    opts: ClientOptions,
+    settings: { fullFeatureNames?: boolean; reader?: OnlineReader } = {},
+  ) {
+    if (opts.transport === 'grpc' && settings.reader === undefined)
+      throw new TypeError(
+        "transport 'grpc' needs a client generated with `larder codegen --grpc` (grpc-transport.ts)",
+      );
     this.http = new LarderHttp(opts);
     this.#fullFeatureNames = settings.fullFeatureNames ?? false;
+    this.#reader = opts.transport === 'grpc' ? settings.reader : undefined;
   }
 
-  /** `POST /get-online-features` for a feature service; rows are sent column-wise. */
+  /**
+   * `POST /get-online-features` for a feature service; rows are sent column-wise. With
+   * `transport: 'grpc'`, `ServingService.GetOnlineFeatures` instead, with the same answer.
+   */
   async getOnlineFeatures<K extends keyof S & string>(
     service: K,
     rows: readonly S[K]['entities'][],
     options: CallOptions = {},
   ): Promise<OnlineFeatures<S[K]['columns']>> {
+    if (this.#reader)
+      return (await this.#reader.read(
+        service,
+        rows,
+        this.#fullFeatureNames,
+        options,
+      )) as OnlineFeatures<S[K]['columns']>;
     const entities = columnWise(rows);
     const { body } = await this.http.request(
       'POST',
@@ -399,8 +462,9 @@ export class LarderClient<S extends Record<string, ServiceShape>, P extends stri
     };
   }
 
-  /** Closes the kept-alive connections. */
+  /** Closes the kept-alive connections (and the gRPC channel). */
   close(): void {
     this.http.close();
+    this.#reader?.close();
   }
 }

@@ -1,0 +1,261 @@
+/**
+ * The generated client's gRPC transport (`larder codegen --grpc`): the files it writes, the
+ * same answer over REST and gRPC for a service read with unknown entities, and its errors (an
+ * expired deadline, no server, a missing API key, a service not in the client).
+ */
+import * as grpc from '@grpc/grpc-js';
+import { execFile } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createServer, type Server, type Socket } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { dirname, join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createGrpcServer, startGrpcServer } from '../../api/grpc/grpc-server.ts';
+import { generateClient } from '../../client/codegen.ts';
+import type { ClientOptions, LarderClient, ServiceShape } from '../../client/runtime.ts';
+import { loadRepository } from '../../definitions/load.ts';
+import { EVENTS, TRANSACTIONS } from '../api/ecommerce-data.ts';
+import { serveRepo, type Served } from '../api/serve-fixture.ts';
+import { freePort } from '../support/wait.ts';
+import { tempDir } from '../support/temp-repo.ts';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+const FEATURES = join(ROOT, 'examples/ecommerce/features');
+const run = promisify(execFile);
+
+type Generated = {
+  createClient(o: ClientOptions): LarderClient<Record<string, ServiceShape>>;
+  FIELD_TYPES: unknown;
+};
+
+/** Writes the generated files into `dir`, which resolves @grpc/* like a user's project. */
+function writeClient(dir: string, files: { path: string; text: string }[]): void {
+  for (const f of files) {
+    mkdirSync(dirname(join(dir, f.path)), { recursive: true });
+    writeFileSync(join(dir, f.path), f.text);
+  }
+  if (!existsSync(join(dir, 'node_modules')))
+    symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
+}
+
+describe('generateClient with grpc', () => {
+  it('adds grpc-transport.ts (importing ./runtime.js) and the protos; REST-only does not', async () => {
+    const repo = await loadRepository(FEATURES);
+    const files = generateClient(repo, { grpc: true });
+    expect(files.map((f) => f.path)).toEqual([
+      'client.ts',
+      'runtime.ts',
+      'grpc-transport.ts',
+      'protos/feast/serving/ServingService.proto',
+      'protos/feast/types/Value.proto',
+    ]);
+    const transport = readFileSync(join(ROOT, 'client/grpc-transport.ts'), 'utf8');
+    expect(files[2]!.text).toBe(transport.replace("from './runtime.ts';", "from './runtime.js';"));
+    expect(files[2]!.text).not.toContain("'./runtime.ts'");
+    expect(files[3]!.text).toBe(
+      readFileSync(join(ROOT, 'api/grpc/protos/feast/serving/ServingService.proto'), 'utf8'),
+    );
+    expect(files[0]!.text).toContain("import { GrpcTransport } from './grpc-transport.js';\n");
+    expect(files[0]!.text).toContain(
+      "export const FIELD_TYPES = {\n  recommendation_v1: { joinKeys: { user_id: 'string', product_id: 'string' }, requestFields: {} },\n} as const;\n",
+    );
+    const rest = generateClient(repo);
+    expect(rest.map((f) => f.path)).toEqual(['client.ts', 'runtime.ts']);
+    expect(rest[0]!.text).not.toContain('grpc-transport');
+    expect(rest[0]!.text).toContain('export const FIELD_TYPES = {');
+  });
+
+  it('larder codegen --grpc writes the gRPC files', async () => {
+    const home = tempDir();
+    const out = join(home.dir, 'client');
+    try {
+      const r = await run('node', ['bin/larder.js', 'codegen', '--out', out, '--grpc'], {
+        cwd: ROOT,
+        env: { ...process.env, LARDER_HOME: home.dir },
+      });
+      const paths = generateClient(await loadRepository(FEATURES), { grpc: true }).map(
+        (f) => f.path,
+      );
+      expect(r.stdout).toBe(
+        `Wrote ${paths.map((p) => join(out, p)).join(', ')} (1 feature service).\n`,
+      );
+      for (const p of paths) expect(existsSync(join(out, p))).toBe(true);
+    } finally {
+      home.cleanup();
+    }
+  }, 60_000);
+});
+
+describe('the gRPC transport against larder serve', () => {
+  let s: Served;
+  let server: grpc.Server;
+  let url: string;
+  let grpcAddress: string;
+  let gen: Generated;
+  let restOnly: Generated;
+  let key: string;
+  let out: { dir: string; cleanup: () => void };
+  let silent: Server;
+  const sockets: Socket[] = [];
+
+  beforeAll(async () => {
+    s = await serveRepo(FEATURES);
+    await s.app.listen({ host: '127.0.0.1', port: 0 });
+    url = `http://127.0.0.1:${(s.app.server.address() as AddressInfo).port}`;
+    server = createGrpcServer(s.ctx);
+    grpcAddress = `127.0.0.1:${await startGrpcServer(server, '127.0.0.1', 0)}`;
+    out = tempDir();
+    writeClient(join(out.dir, 'grpc'), generateClient(s.repo, { grpc: true }));
+    writeClient(join(out.dir, 'rest'), generateClient(s.repo));
+    gen = (await import(pathToFileURL(join(out.dir, 'grpc/client.ts')).href)) as Generated;
+    restOnly = (await import(pathToFileURL(join(out.dir, 'rest/client.ts')).href)) as Generated;
+    key = s.ctx.keys.create({ scopes: ['read', 'push'] }).key;
+    const pusher = gen.createClient({ url, apiKey: key });
+    await pusher.push('user_events', EVENTS);
+    await pusher.push('transactions', TRANSACTIONS);
+    pusher.close();
+    // Accepts connections and never answers: every call waits until its deadline.
+    silent = createServer((c) => sockets.push(c));
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+  });
+  afterAll(async () => {
+    for (const c of sockets) c.destroy();
+    await new Promise<void>((r) => (silent ? silent.close(() => r()) : r()));
+    await new Promise<void>((r) => (server ? server.tryShutdown(() => r()) : r()));
+    await s?.close();
+    out?.cleanup();
+  });
+
+  it('answers exactly what REST answers, unknown entities included', async () => {
+    const rows = [
+      { user_id: 'u1', product_id: 'p1' },
+      { user_id: 'u1', product_id: 'p2' },
+      { user_id: 'u2', product_id: 'p3' },
+      { user_id: 'nobody', product_id: 'p1' },
+      { user_id: 'u2', product_id: 'nothing' },
+    ];
+    const rest = gen.createClient({ url, apiKey: key });
+    const overGrpc = gen.createClient({ url, apiKey: key, transport: 'grpc', grpcAddress });
+    try {
+      const a = await rest.getOnlineFeatures('recommendation_v1', rows);
+      const b = await overGrpc.getOnlineFeatures('recommendation_v1', rows);
+      expect(b).toEqual(a);
+      expect(b.names).toEqual(a.names);
+      // The read is real: present values, unknown entities and event times are in it.
+      expect(b.columns['page_views_1h']!.values[0]).toBe(2);
+      expect(b.columns['page_views_1h']!.statuses[3]).toBe('NOT_FOUND');
+      expect(b.columns['page_views_1h']!.event_timestamps[0]).toMatch(
+        /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{3})?Z$/,
+      );
+      expect(b.columns['page_views_1h']!.event_timestamps[0]).not.toBe('1970-01-01T00:00:00Z');
+      // A null join key (sent as an empty Value) is refused over both with the same error.
+      const bad = [{ user_id: null as unknown as string, product_id: 'p1' }];
+      const restError = await rest.getOnlineFeatures('recommendation_v1', bad).catch((x) => x);
+      const grpcError = await overGrpc
+        .getOnlineFeatures('recommendation_v1', bad)
+        .catch((x: unknown) => x);
+      expect(restError).toMatchObject({ code: 'LARDER_BAD_REQUEST', status: 400 });
+      expect(grpcError).toMatchObject({
+        code: 'LARDER_BAD_REQUEST',
+        grpcCode: grpc.status.INVALID_ARGUMENT,
+        message: (restError as Error).message,
+        field: (restError as { field: string }).field,
+        hint: (restError as { hint: string }).hint,
+      });
+    } finally {
+      rest.close();
+      overGrpc.close();
+    }
+  });
+
+  it('maps a missing API key to LARDER_UNAUTHENTICATED (gRPC UNAUTHENTICATED), not retried', async () => {
+    const client = gen.createClient({ url, transport: 'grpc', grpcAddress, retries: 3 });
+    try {
+      const e = await client
+        .getOnlineFeatures('recommendation_v1', [{ user_id: 'u1', product_id: 'p1' }])
+        .catch((x: unknown) => x);
+      expect(e).toMatchObject({
+        name: 'LarderClientError',
+        code: 'LARDER_UNAUTHENTICATED',
+        status: null,
+        grpcCode: grpc.status.UNAUTHENTICATED,
+        retriable: false,
+        attempts: 1,
+      });
+    } finally {
+      client.close();
+    }
+  });
+
+  it('ends an attempt at its deadline with CLIENT_TIMEOUT', async () => {
+    const address = `127.0.0.1:${(silent.address() as AddressInfo).port}`;
+    const client = gen.createClient({
+      url,
+      transport: 'grpc',
+      grpcAddress: address,
+      timeoutMs: 300,
+      retries: 2,
+    });
+    const start = Date.now();
+    try {
+      const e = await client
+        .getOnlineFeatures('recommendation_v1', [{ user_id: 'u1', product_id: 'p1' }])
+        .catch((x: unknown) => x);
+      expect(e).toMatchObject({
+        code: 'CLIENT_TIMEOUT',
+        message: 'GetOnlineFeatures: no answer within 300 ms',
+        grpcCode: grpc.status.DEADLINE_EXCEEDED,
+        retriable: false,
+        attempts: 1,
+      });
+      expect(Date.now() - start).toBeGreaterThanOrEqual(250);
+      expect(Date.now() - start).toBeLessThan(5000);
+    } finally {
+      client.close();
+    }
+  });
+
+  it('retries UNAVAILABLE (no server) and then throws CLIENT_NETWORK', async () => {
+    const client = gen.createClient({
+      url,
+      transport: 'grpc',
+      grpcAddress: `127.0.0.1:${await freePort()}`,
+      retries: 2,
+      backoffMs: 10,
+    });
+    try {
+      const e = await client
+        .getOnlineFeatures('recommendation_v1', [{ user_id: 'u1', product_id: 'p1' }])
+        .catch((x: unknown) => x);
+      expect(e).toMatchObject({
+        code: 'CLIENT_NETWORK',
+        grpcCode: grpc.status.UNAVAILABLE,
+        retriable: true,
+        attempts: 3,
+      });
+    } finally {
+      client.close();
+    }
+  });
+
+  it('refuses a service the client was not generated for, and gRPC on a REST-only client', async () => {
+    const client = gen.createClient({ url, apiKey: key, transport: 'grpc', grpcAddress });
+    try {
+      const e = await client.getOnlineFeatures('nope', []).catch((x: unknown) => x);
+      expect(e).toMatchObject({
+        code: 'CLIENT_UNKNOWN_SERVICE',
+        message: 'feature service "nope" is not in this client',
+        attempts: 0,
+      });
+    } finally {
+      client.close();
+    }
+    expect(() => restOnly.createClient({ url, transport: 'grpc' })).toThrow(
+      new TypeError(
+        "transport 'grpc' needs a client generated with `larder codegen --grpc` (grpc-transport.ts)",
+      ),
+    );
+  });
+});
