@@ -13,8 +13,8 @@
  * Entity values are encoded by the type codegen knows for each join key and request field
  * (int64 → int64_val, float64 → double_val, string → string_val, bool → bool_val; null → an
  * empty Value). Each attempt has a deadline of `timeoutMs`; UNAVAILABLE (no connection
- * included) and RESOURCE_EXHAUSTED are retried with the REST backoff (honouring the server's
- * `retry-after` metadata); nothing else is. The API key is sent as `authorization: Bearer`.
+ * included) and RESOURCE_EXHAUSTED with `retry-after` metadata (Larder's rate limit) are retried
+ * with the REST backoff (waiting the `retry-after` seconds when longer); nothing else is. The API key is sent as `authorization: Bearer`.
  */
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
@@ -90,7 +90,13 @@ const one = (md: grpc.Metadata, name: string): string | undefined => {
   return typeof v === 'string' ? v : undefined;
 };
 
-const RETRIED = new Set<number>([grpc.status.UNAVAILABLE, grpc.status.RESOURCE_EXHAUSTED]);
+/**
+ * UNAVAILABLE is retried; RESOURCE_EXHAUSTED only with the server's `retry-after` (Larder's
+ * rate limit): without it, it is a message over a size limit, which no retry fixes.
+ */
+const retried = (code: number, md: grpc.Metadata): boolean =>
+  code === grpc.status.UNAVAILABLE ||
+  (code === grpc.status.RESOURCE_EXHAUSTED && one(md, 'retry-after') !== undefined);
 
 /**
  * A failed call as a LarderClientError: Larder's code from the `larder-error-code` metadata (the
@@ -120,7 +126,7 @@ function errorOf(e: grpc.ServiceError, attempts: number, timeoutMs: number): Lar
     code,
     status: null,
     grpcCode: e.code,
-    retriable: RETRIED.has(e.code),
+    retriable: retried(e.code, md),
     attempts,
     ...(larder !== undefined && hinted ? { hint: hinted[2]! } : {}),
     ...(field !== undefined ? { field } : {}),

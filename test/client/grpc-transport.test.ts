@@ -217,6 +217,43 @@ describe('the gRPC transport against larder serve', () => {
     }
   });
 
+  it('rejects with the signal’s reason when the call is aborted', async () => {
+    const address = `127.0.0.1:${(silent.address() as AddressInfo).port}`;
+    const client = gen.createClient({ url, transport: 'grpc', grpcAddress: address });
+    try {
+      const ac = new AbortController();
+      const p = client.getOnlineFeatures(
+        'recommendation_v1',
+        [{ user_id: 'u1', product_id: 'p1' }],
+        { signal: ac.signal },
+      );
+      setTimeout(() => ac.abort(new Error('stop')), 50);
+      await expect(p).rejects.toThrow(new Error('stop'));
+    } finally {
+      client.close();
+    }
+  });
+
+  it('names a status without Larder’s metadata GRPC_<STATUS>', async () => {
+    const bare = new grpc.Server(); // serves no service: every call is UNIMPLEMENTED
+    const port = await startGrpcServer(bare, '127.0.0.1', 0);
+    const client = gen.createClient({ url, transport: 'grpc', grpcAddress: `127.0.0.1:${port}` });
+    try {
+      const e = await client
+        .getOnlineFeatures('recommendation_v1', [{ user_id: 'u1', product_id: 'p1' }])
+        .catch((x: unknown) => x);
+      expect(e).toMatchObject({
+        code: 'GRPC_UNIMPLEMENTED',
+        grpcCode: grpc.status.UNIMPLEMENTED,
+        retriable: false,
+        attempts: 1,
+      });
+    } finally {
+      client.close();
+      bare.forceShutdown();
+    }
+  });
+
   it('retries UNAVAILABLE (no server) and then throws CLIENT_NETWORK', async () => {
     const client = gen.createClient({
       url,
@@ -237,6 +274,31 @@ describe('the gRPC transport against larder serve', () => {
       });
     } finally {
       client.close();
+    }
+  });
+
+  it('retries RESOURCE_EXHAUSTED from the rate limit after its retry-after', async () => {
+    const limited = s.ctx.keys.create({ scopes: ['read'], rate: 1 }).key;
+    const rows = [{ user_id: 'u1', product_id: 'p1' }];
+    const opts = { url, apiKey: limited, transport: 'grpc' as const, grpcAddress };
+    const once = gen.createClient({ ...opts, retries: 0 });
+    const twice = gen.createClient({ ...opts, retries: 1 });
+    try {
+      await once.getOnlineFeatures('recommendation_v1', rows);
+      const e = await once.getOnlineFeatures('recommendation_v1', rows).catch((x: unknown) => x);
+      expect(e).toMatchObject({
+        code: 'LARDER_RATE_LIMITED',
+        grpcCode: grpc.status.RESOURCE_EXHAUSTED,
+        retriable: true,
+        attempts: 1,
+      });
+      const start = Date.now();
+      const r = await twice.getOnlineFeatures('recommendation_v1', rows);
+      expect(r.columns['page_views_1h']!.values[0]).toBe(2);
+      expect(Date.now() - start).toBeGreaterThanOrEqual(900);
+    } finally {
+      once.close();
+      twice.close();
     }
   });
 
