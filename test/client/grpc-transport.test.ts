@@ -67,6 +67,51 @@ describe('generateClient with grpc', () => {
     expect(rest[0]!.text).toContain('export const FIELD_TYPES = {');
   });
 
+  it('type-checks in a strict NodeNext project that has @grpc/grpc-js and @grpc/proto-loader', async () => {
+    const t = tempDir();
+    try {
+      writeClient(t.dir, generateClient(await loadRepository(FEATURES), { grpc: true }));
+      writeFileSync(
+        join(t.dir, 'usage.ts'),
+        `import { createClient } from './client.js';
+const client = createClient({ url: 'http://127.0.0.1:8566', transport: 'grpc', grpcAddress: '127.0.0.1:6570' });
+export async function use(): Promise<number | null> {
+  const r = await client.getOnlineFeatures('recommendation_v1', [{ user_id: 'u1', product_id: 'p1' }]);
+  client.close();
+  return r.columns.page_views_1h.values[0] ?? null;
+}
+`,
+      );
+      writeFileSync(join(t.dir, 'package.json'), '{"type":"module"}');
+      writeFileSync(
+        join(t.dir, 'tsconfig.json'),
+        JSON.stringify({
+          compilerOptions: {
+            target: 'ES2022',
+            lib: ['ES2023'],
+            module: 'NodeNext',
+            moduleResolution: 'NodeNext',
+            strict: true,
+            noUncheckedIndexedAccess: true,
+            noEmit: true,
+            skipLibCheck: true,
+            types: ['node'],
+          },
+          files: ['client.ts', 'runtime.ts', 'grpc-transport.ts', 'usage.ts'],
+        }),
+      );
+      const out = await run(join(ROOT, 'node_modules/.bin/tsc'), ['-p', t.dir], {
+        cwd: t.dir,
+      }).then(
+        () => '',
+        (e: { stdout: string }) => e.stdout,
+      );
+      expect(out).toBe('');
+    } finally {
+      t.cleanup();
+    }
+  }, 60_000);
+
   it('larder codegen --grpc writes the gRPC files', async () => {
     const home = tempDir();
     const out = join(home.dir, 'client');
