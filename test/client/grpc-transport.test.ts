@@ -19,7 +19,7 @@ import { loadRepository } from '../../definitions/load.ts';
 import { EVENTS, TRANSACTIONS } from '../api/ecommerce-data.ts';
 import { serveRepo, type Served } from '../api/serve-fixture.ts';
 import { freePort } from '../support/wait.ts';
-import { tempDir } from '../support/temp-repo.ts';
+import { tempDir, tempRepo } from '../support/temp-repo.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const FEATURES = join(ROOT, 'examples/ecommerce/features');
@@ -39,6 +39,39 @@ function writeClient(dir: string, files: { path: string; text: string }[]): void
   if (!existsSync(join(dir, 'node_modules')))
     symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
 }
+
+/** An int64 join key and float64, bool and int64 request fields: each travels as its own Value. */
+const TYPED_REPO = `
+import { z } from 'zod';
+import { batchSource, col, entity, feature, featureService, featureView, onDemandFeatureView, requestField, sum } from 'larder';
+export const store = entity({ name: 'store', joinKey: 'store_id', valueType: 'int64' });
+export const sales = batchSource({
+  name: 'sales',
+  schema: z.object({ id: z.string(), storeId: z.number().int(), amount: z.number(), ts: z.number().int() }),
+  timestampField: 'ts',
+  idField: 'id',
+});
+export const revenue = featureView({
+  name: 'revenue', entities: [store], source: sales, keys: { store_id: col('storeId') }, ttl: '30d',
+  features: { revenue_7d: sum(col('amount'), { window: '7d' }) },
+});
+export const priced = onDemandFeatureView({
+  name: 'priced',
+  entities: [store],
+  inputs: {
+    price: requestField('price', 'float64'),
+    qty: requestField('qty', 'int64'),
+    vip: requestField('vip', 'bool'),
+    revenue: feature(revenue, 'revenue_7d', 'float64'),
+  },
+  features: { total: 'float64', vip_seen: 'bool' },
+  transform: ({ price, qty, vip }) => ({
+    total: price.map((p, i) => (p === null || qty[i] === null ? null : p * qty[i]!)),
+    vip_seen: vip.map((v) => v),
+  }),
+});
+export const pricing = featureService({ name: 'pricing', features: [revenue, priced] });
+`;
 
 describe('generateClient with grpc', () => {
   it('adds grpc-transport.ts (importing ./runtime.js) and the protos; REST-only does not', async () => {
@@ -212,6 +245,47 @@ describe('the gRPC transport against larder serve', () => {
     } finally {
       rest.close();
       overGrpc.close();
+    }
+  });
+
+  it('encodes int64, float64 and bool fields by their declared types: the same answer as REST', async () => {
+    const r = tempRepo({ 'repo.ts': TYPED_REPO });
+    const typed = await serveRepo(r.dir);
+    const tserver = createGrpcServer(typed.ctx);
+    const t = tempDir();
+    try {
+      await typed.app.listen({ host: '127.0.0.1', port: 0 });
+      const turl = `http://127.0.0.1:${(typed.app.server.address() as AddressInfo).port}`;
+      const taddr = `127.0.0.1:${await startGrpcServer(tserver, '127.0.0.1', 0)}`;
+      const files = generateClient(typed.repo, { grpc: true });
+      expect(files[0]!.text).toContain(
+        "  pricing: { joinKeys: { store_id: 'int64' }, requestFields: { price: 'float64', qty: 'int64', vip: 'bool' } },\n",
+      );
+      writeClient(t.dir, files);
+      const tgen = (await import(pathToFileURL(join(t.dir, 'client.ts')).href)) as Generated;
+      const rows = [
+        { store_id: 7, price: 2.5, qty: 3, vip: true },
+        { store_id: 8, price: 2, qty: 4, vip: false },
+        { store_id: 9, price: null, qty: null, vip: null },
+      ];
+      const rest = tgen.createClient({ url: turl });
+      const overGrpc = tgen.createClient({ url: turl, transport: 'grpc', grpcAddress: taddr });
+      try {
+        const a = await rest.getOnlineFeatures('pricing', rows);
+        const b = await overGrpc.getOnlineFeatures('pricing', rows);
+        expect(b).toEqual(a);
+        expect(b.columns['store_id']!.values).toEqual([7, 8, 9]);
+        expect(b.columns['total']!.values).toEqual([7.5, 8, null]);
+        expect(b.columns['vip_seen']!.values).toEqual([true, false, null]);
+      } finally {
+        rest.close();
+        overGrpc.close();
+      }
+    } finally {
+      await new Promise<void>((res) => tserver.tryShutdown(() => res()));
+      await typed.close();
+      t.cleanup();
+      r.cleanup();
     }
   });
 
