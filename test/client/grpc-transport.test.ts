@@ -217,6 +217,9 @@ describe('the gRPC transport against larder serve', () => {
     const rest = gen.createClient({ url, apiKey: key });
     const overGrpc = gen.createClient({ url, apiKey: key, transport: 'grpc', grpcAddress });
     try {
+      // push is not part of ServingService: it goes over REST even on a gRPC client.
+      const pushed = await overGrpc.push('transactions', TRANSACTIONS.slice(0, 1));
+      expect(pushed).toMatchObject({ rows: 1, replayed: false });
       const a = await rest.getOnlineFeatures('recommendation_v1', rows);
       const b = await overGrpc.getOnlineFeatures('recommendation_v1', rows);
       expect(b).toEqual(a);
