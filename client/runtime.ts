@@ -9,6 +9,9 @@
  * server sends them). Never retried: any other status. Every request is safe to repeat: reads
  * change nothing, and a push always carries an `Idempotency-Key` (the caller's, or a random UUID
  * per `push` call), the same on every retry, so the server applies it once.
+ *
+ * With `transport: 'grpc'`, `getOnlineFeatures` goes through an {@link OnlineReader} instead:
+ * `grpc-transport.ts`, written next to this file by `larder codegen --grpc` (push stays REST).
  */
 import http from 'node:http';
 import https from 'node:https';
