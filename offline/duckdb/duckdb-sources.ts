@@ -195,3 +195,28 @@ function sqlTypeOfField(spec: BatchSourceSpec, field: string): string {
 
 const renderKey = (p: Pass, i: number): string => renderExpr(p.schema, p.keys[i]!.expr);
 const renderFilter = (p: Pass): string => renderExpr(p.schema, p.filter!);
+
+/**
+ * What the DuckDB engines (sweep, SQL) share: they read sources into the local DuckDB and list
+ * a time grid's entity keys the same way, through {@link DuckDBSources}.
+ */
+export abstract class DuckDBSourcesEngine {
+  readonly #sources: DuckDBSources;
+
+  constructor(sources: DuckDBSources) {
+    this.#sources = sources;
+  }
+
+  source(
+    client: DuckDBClient,
+    spec: BatchSourceSpec,
+    paths: ReadonlySet<string>,
+    rejects: RejectReport[],
+  ): Promise<PassSource> {
+    return this.#sources.load(client, spec, paths, rejects);
+  }
+
+  gridKeys(_client: DuckDBClient, passes: readonly Pass[]): Promise<string> {
+    return Promise.resolve(this.#sources.gridKeysSql(passes));
+  }
+}

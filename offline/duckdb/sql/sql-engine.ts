@@ -3,40 +3,19 @@
  * the local source tables (`feature-pass.ts`), mode features as per-hop tiles joined by range.
  * Slower than the sweep; kept as an independent check of it.
  */
-import type { BatchSourceSpec } from '../../../definitions/spec.ts';
 import {
   passValueSql,
   type ExportJob,
   type SqlExportEngine,
   type SqlFeatureValues,
 } from '../../export/export-engine.ts';
-import type { Pass, PassSource } from '../../export/pass.ts';
-import { ident, type DuckDBClient } from '../../local/duckdb-client.ts';
-import type { RejectReport } from '../../offline-store.ts';
-import type { DuckDBSources } from '../duckdb-sources.ts';
+import { ident } from '../../local/duckdb-client.ts';
+import { DuckDBSourcesEngine } from '../duckdb-sources.ts';
 import { modeSql, windowPassSql } from './feature-pass.ts';
 
-export class DuckDBSqlEngine implements SqlExportEngine {
+export class DuckDBSqlEngine extends DuckDBSourcesEngine implements SqlExportEngine {
   readonly name = 'sql';
   readonly output = 'sql';
-  readonly #sources: DuckDBSources;
-
-  constructor(sources: DuckDBSources) {
-    this.#sources = sources;
-  }
-
-  source(
-    client: DuckDBClient,
-    spec: BatchSourceSpec,
-    paths: ReadonlySet<string>,
-    rejects: RejectReport[],
-  ): Promise<PassSource> {
-    return this.#sources.load(client, spec, paths, rejects);
-  }
-
-  gridKeys(_client: DuckDBClient, passes: readonly Pass[]): Promise<string> {
-    return Promise.resolve(this.#sources.gridKeysSql(passes));
-  }
 
   async aggregate(job: ExportJob): Promise<SqlFeatureValues> {
     const { client, name } = job;

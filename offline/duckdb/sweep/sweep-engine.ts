@@ -9,11 +9,8 @@
  * pass over the rows. The engine owns the worker pool: started as the first export begins,
  * kept until `close`.
  */
-import type { BatchSourceSpec } from '../../../definitions/spec.ts';
 import type { ExportJob, ParquetExportEngine } from '../../export/export-engine.ts';
-import type { Pass, PassSource } from '../../export/pass.ts';
-import { ident, sqlString, type DuckDBClient } from '../../local/duckdb-client.ts';
-import type { RejectReport } from '../../offline-store.ts';
+import { ident, sqlString } from '../../local/duckdb-client.ts';
 import {
   appendEncoded,
   encodeColumn,
@@ -21,7 +18,7 @@ import {
   type AppendColumn,
 } from '../../parquet/append-columns.ts';
 import { SweepPool } from '../../sweep/sweep-pool.ts';
-import type { DuckDBSources } from '../duckdb-sources.ts';
+import { DuckDBSourcesEngine, type DuckDBSources } from '../duckdb-sources.ts';
 import { SweepIndexCache } from './index-cache.ts';
 import { sweepOnDemand } from './sweep-on-demand.ts';
 import { appendColumnOf, sweepPasses } from './sweep-passes.ts';
@@ -39,15 +36,14 @@ export interface SweepEngineConfig {
   trace?: boolean;
 }
 
-export class SweepEngine implements ParquetExportEngine {
+export class SweepEngine extends DuckDBSourcesEngine implements ParquetExportEngine {
   readonly name = 'sweep';
   readonly output = 'parquet';
-  readonly #sources: DuckDBSources;
   readonly #config: SweepEngineConfig;
   #pool: SweepPool | null = null;
 
   constructor(sources: DuckDBSources, config: SweepEngineConfig) {
-    this.#sources = sources;
+    super(sources);
     this.#config = config;
   }
 
@@ -65,19 +61,6 @@ export class SweepEngine implements ParquetExportEngine {
   async close(): Promise<void> {
     await this.#pool?.close();
     this.#pool = null;
-  }
-
-  source(
-    client: DuckDBClient,
-    spec: BatchSourceSpec,
-    paths: ReadonlySet<string>,
-    rejects: RejectReport[],
-  ): Promise<PassSource> {
-    return this.#sources.load(client, spec, paths, rejects);
-  }
-
-  gridKeys(_client: DuckDBClient, passes: readonly Pass[]): Promise<string> {
-    return Promise.resolve(this.#sources.gridKeysSql(passes));
   }
 
   async writeParquet(
