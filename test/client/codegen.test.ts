@@ -18,6 +18,7 @@ import { loadRepository } from '../../definitions/load.ts';
 import { columns, EVENTS, TRANSACTIONS } from '../api/ecommerce-data.ts';
 import { serveRepo, type Served } from '../api/serve-fixture.ts';
 import { BASE_REPO, tempDir, tempRepo } from '../support/temp-repo.ts';
+import { typeCheck } from './type-check.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const FEATURES = join(ROOT, 'examples/ecommerce/features');
@@ -159,30 +160,9 @@ describe('generateClient: compile-time checks', () => {
       for (const f of generateClient(repo)) writeFileSync(join(t.dir, f.path), f.text);
       writeFileSync(join(t.dir, 'usage.ts'), USAGE);
       writeFileSync(join(t.dir, 'mistakes.ts'), MISTAKES);
-      writeFileSync(
-        join(t.dir, 'tsconfig.json'),
-        JSON.stringify({
-          compilerOptions: {
-            target: 'ES2022',
-            lib: ['ES2023'],
-            module: 'NodeNext',
-            moduleResolution: 'NodeNext',
-            strict: true,
-            noUncheckedIndexedAccess: true,
-            noEmit: true,
-            skipLibCheck: true,
-            types: ['node'],
-            typeRoots: [join(ROOT, 'node_modules/@types')],
-          },
-          files: ['client.ts', 'runtime.ts', 'usage.ts', 'mistakes.ts'],
-        }),
-      );
-      const out = await run(join(ROOT, 'node_modules/.bin/tsc'), ['-p', t.dir], {
-        cwd: t.dir,
-      }).then(
-        () => '',
-        (e: { stdout: string }) => e.stdout,
-      );
+      const out = await typeCheck(t.dir, ['client.ts', 'runtime.ts', 'usage.ts', 'mistakes.ts'], {
+        typeRoots: [join(ROOT, 'node_modules/@types')],
+      });
       const errors = out
         .split('\n')
         .filter((l) => /error TS\d+/.test(l))

@@ -20,6 +20,7 @@ import { EVENTS, TRANSACTIONS } from '../api/ecommerce-data.ts';
 import { serveRepo, type Served } from '../api/serve-fixture.ts';
 import { freePort } from '../support/wait.ts';
 import { tempDir, tempRepo } from '../support/temp-repo.ts';
+import { typeCheck } from './type-check.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const FEATURES = join(ROOT, 'examples/ecommerce/features');
@@ -116,29 +117,12 @@ export async function use(): Promise<number | null> {
 `,
       );
       writeFileSync(join(t.dir, 'package.json'), '{"type":"module"}');
-      writeFileSync(
-        join(t.dir, 'tsconfig.json'),
-        JSON.stringify({
-          compilerOptions: {
-            target: 'ES2022',
-            lib: ['ES2023'],
-            module: 'NodeNext',
-            moduleResolution: 'NodeNext',
-            strict: true,
-            noUncheckedIndexedAccess: true,
-            noEmit: true,
-            skipLibCheck: true,
-            types: ['node'],
-          },
-          files: ['client.ts', 'runtime.ts', 'grpc-transport.ts', 'usage.ts'],
-        }),
-      );
-      const out = await run(join(ROOT, 'node_modules/.bin/tsc'), ['-p', t.dir], {
-        cwd: t.dir,
-      }).then(
-        () => '',
-        (e: { stdout: string }) => e.stdout,
-      );
+      const out = await typeCheck(t.dir, [
+        'client.ts',
+        'runtime.ts',
+        'grpc-transport.ts',
+        'usage.ts',
+      ]);
       expect(out).toBe('');
     } finally {
       t.cleanup();
