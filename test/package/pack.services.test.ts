@@ -1,27 +1,18 @@
 /**
- * The packed package works from another folder: `npm pack` this checkout, unpack the tarball as
- * `node_modules/larder` of a temporary project outside the checkout, and run the installed bin
- * there — `init`, `plan`, `apply`, `materialize`, `serve` and one read — and the in-process API
- * (`import { openFeatureStore } from 'larder/store'`).
+ * The packed package works from another folder: `npm pack` this checkout, `npm install` the
+ * tarball into a temporary project outside the checkout (dependencies from the npm registry, as a
+ * user gets them), and run the installed bin there — `init`, `plan`, `apply`, `materialize`,
+ * `serve` and one read — and the in-process API (`import { openFeatureStore } from 'larder/store'`).
  *
- * The project's other dependencies are symlinks to this checkout's `node_modules`, only the
- * packages package-lock.json does not mark `dev` (so a runtime import of a devDependency
- * fails here): `npm install` of the tarball would run better-sqlite3's install script, which
- * fetches its prebuilt binary from GitHub (or builds it with node-gyp), outside the npm registry.
+ * better-sqlite3's install script downloads its prebuilt binary from GitHub, which this machine
+ * cannot reach; prebuild-install's documented local-prebuild option
+ * (`npm_config_better_sqlite3_local_prebuilds`) hands it the binary this checkout already built,
+ * packed under the name prebuild-install looks for, instead of compiling it again with node-gyp.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import {
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  realpathSync,
-  rmSync,
-  symlinkSync,
-  writeFileSync,
-} from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../support/wait.ts';
@@ -31,30 +22,25 @@ const ROOT = resolve(import.meta.dirname, '../..');
 let tmp: string;
 let project: string;
 let packed: string[];
+let installLog: string;
 
 /** The environment without LARDER_* (the scaffold's larder.config.ts names every folder). */
 const env = Object.fromEntries(
   Object.entries(process.env).filter(([k]) => !k.startsWith('LARDER_')),
 );
 
-function linkRuntimeDependencies(nodeModules: string): void {
-  const lock = JSON.parse(readFileSync(join(ROOT, 'package-lock.json'), 'utf8')) as {
-    packages: Record<string, { dev?: boolean }>;
-  };
-  const source = join(ROOT, 'node_modules');
-  for (const name of readdirSync(source)) {
-    if (name.startsWith('.')) continue;
-    const names = name.startsWith('@')
-      ? readdirSync(join(source, name)).map((s) => `${name}/${s}`)
-      : [name];
-    for (const full of names) {
-      const entry = lock.packages[`node_modules/${full}`];
-      if (!entry || entry.dev) continue;
-      const target = join(nodeModules, full);
-      mkdirSync(dirname(target), { recursive: true });
-      symlinkSync(realpathSync(join(source, full)), target);
-    }
-  }
+/** This checkout's better-sqlite3 binary as the prebuild tarball prebuild-install looks for. */
+async function localPrebuilds(dir: string): Promise<string> {
+  const pkg = JSON.parse(
+    readFileSync(join(ROOT, 'node_modules/better-sqlite3/package.json'), 'utf8'),
+  ) as { version: string };
+  const prebuilds = join(dir, 'prebuilds');
+  mkdirSync(prebuilds);
+  const name = `better-sqlite3-v${pkg.version}-node-v${process.versions.modules}-${process.platform}-${process.arch}.tar.gz`;
+  await run('tar', ['czf', join(prebuilds, name), 'build/Release/better_sqlite3.node'], {
+    cwd: join(ROOT, 'node_modules/better-sqlite3'),
+  });
+  return prebuilds;
 }
 
 beforeAll(async () => {
@@ -65,23 +51,29 @@ beforeAll(async () => {
   const info = JSON.parse(stdout) as { filename: string; files: { path: string }[] }[];
   packed = info[0]!.files.map((f) => f.path);
   project = join(tmp, 'project');
-  const nodeModules = join(project, 'node_modules');
-  mkdirSync(join(nodeModules, 'larder'), { recursive: true });
-  await run('tar', [
-    'xzf',
-    join(tmp, info[0]!.filename),
-    '-C',
-    join(nodeModules, 'larder'),
-    '--strip-components=1',
-  ]);
-  linkRuntimeDependencies(nodeModules);
-  mkdirSync(join(nodeModules, '.bin'));
-  symlinkSync('../larder/bin/larder.js', join(nodeModules, '.bin', 'larder'));
+  mkdirSync(project);
   writeFileSync(
     join(project, 'package.json'),
     JSON.stringify({ name: 'shop', private: true, type: 'module' }),
   );
-}, 180_000);
+  // The user's .npmrc: onnxruntime-node's optional CUDA download is off, as in this checkout.
+  writeFileSync(join(project, '.npmrc'), 'onnxruntime-node-install=skip\n');
+  const install = await run(
+    'npm',
+    ['install', join(tmp, info[0]!.filename), '--prefer-offline', '--foreground-scripts'],
+    {
+      cwd: project,
+      env: {
+        ...env,
+        npm_config_better_sqlite3_local_prebuilds: await localPrebuilds(tmp),
+        npm_config_audit: 'false',
+        npm_config_fund: 'false',
+      },
+      maxBuffer: 16 * 1024 * 1024,
+    },
+  );
+  installLog = install.stdout + install.stderr;
+}, 300_000);
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 async function larder(args: string[], cwd: string): Promise<string> {
@@ -96,6 +88,12 @@ describe('the packed package', () => {
     expect(packed).toContain('online/redis/lua/set-fields.lua');
     expect(packed).toContain('api/grpc/protos/feast/serving/ServingService.proto');
     expect(packed.filter((p) => /^(test|examples|bench|scripts)\//.test(p))).toEqual([]);
+  });
+
+  it('installs with npm on Node 20 without engine warnings or a native build', () => {
+    expect(installLog).toContain('added ');
+    expect(installLog).not.toContain('EBADENGINE');
+    expect(installLog).not.toMatch(/gyp info|CXX\(target\)/);
   });
 
   it('runs init, plan, apply, materialize and serve in another folder', async () => {
