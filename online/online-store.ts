@@ -202,6 +202,13 @@ export interface OnlineStore {
 
   /** What is stored for one entity of one view, or null when nothing is. */
   describeEntity(view: string, entityKey: string): Promise<EntityDescription | null>;
+  /**
+   * Up to `limit` entity keys that have unexpired state in `view` (any order; for the
+   * dashboard's example ids). Bounded work: SQLite reads the first keys of the view's index
+   * range; Redis scans at most 10 SCAN pages of 1,000 keys per master, so a large keyspace may
+   * yield fewer than `limit` keys.
+   */
+  sampleEntityKeys(view: string, limit: number): Promise<string[]>;
   /** Deletes every key of `namespace` (default: this store's), and nothing else. */
   teardown(namespace?: string): Promise<void>;
 }

@@ -109,22 +109,33 @@ export async function pipelineJson(ctx: ServerContext, products: readonly string
 }
 
 /**
- * Real entity ids for the dashboard's placeholders: per join key, at most `limit` ids this
- * server recently wrote through a push to a view keyed by that entity alone (views in repository
- * order, each view's most recent first). Ids only materialized or written by the stream worker are not listed (the online
- * store is not scanned), so a key has no ids until something is pushed.
+ * Real entity ids for the dashboard's placeholders: per join key, at most `limit` ids of the
+ * views keyed by that entity alone (views in repository order) — first the ids this server
+ * recently wrote through a push (most recent first), then ids sampled from the online store
+ * (`OnlineStore.sampleEntityKeys`: materialized, streamed or pushed by any process). A store
+ * that cannot be reached leaves the pushed ids only.
  */
-export function entityExamplesJson(ctx: ServerContext, limit = 5) {
-  const { repo } = ctx.state.current;
+export async function entityExamplesJson(ctx: ServerContext, limit = 5) {
+  const { repo, store } = ctx.state.current;
   const examples: Record<string, string[]> = {};
   for (const { spec } of repo.entities.values()) examples[spec.joinKey] = [];
-  for (const { spec } of repo.featureViews.values()) {
+  const single = [...repo.featureViews.values()].flatMap(({ spec }) => {
     const entity = spec.entities.length === 1 ? repo.entities.get(spec.entities[0]!) : undefined;
-    if (!entity) continue;
-    const ids = examples[entity.spec.joinKey]!;
-    for (const k of ctx.metrics.ingest.recentKeys(spec.name)) {
+    return entity && spec.online ? [{ view: spec.name, ids: examples[entity.spec.joinKey]! }] : [];
+  });
+  const add = (ids: string[], keys: Iterable<string>): void => {
+    for (const k of keys) {
       if (ids.length >= limit) break;
       if (!k.startsWith('[') && !ids.includes(k)) ids.push(k);
+    }
+  };
+  for (const { view, ids } of single) add(ids, ctx.metrics.ingest.recentKeys(view));
+  for (const { view, ids } of single) {
+    if (ids.length >= limit) continue;
+    try {
+      add(ids, (await store.sampleEntityKeys(view, limit)).sort());
+    } catch {
+      // The store is down: the dashboard still works, with the pushed ids only.
     }
   }
   return { examples };

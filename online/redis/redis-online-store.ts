@@ -590,6 +590,32 @@ export class RedisOnlineStore implements OnlineStore {
     };
   }
 
+  async sampleEntityKeys(view: string, limit: number): Promise<string[]> {
+    await this.init();
+    const prefix = redisKey(this.namespace, view, '');
+    const head = prefix.slice(0, -1); // `<ns>:<view>:{`
+    const keys = new Set<string>();
+    try {
+      for (const node of this.#topology.masters()) {
+        let cursor = '0';
+        let pages = 0;
+        do {
+          const [next, found] = await node.scan(cursor, 'MATCH', `${head}*`, 'COUNT', 1000);
+          cursor = next;
+          pages++;
+          for (const k of found) {
+            if (keys.size >= limit) break;
+            if (k.startsWith(head) && k.endsWith('}')) keys.add(k.slice(head.length, -1));
+          }
+        } while (cursor !== '0' && pages < 10 && keys.size < limit);
+        if (keys.size >= limit) break;
+      }
+    } catch (e) {
+      throw this.#unavailable('read', e);
+    }
+    return [...keys];
+  }
+
   async teardown(namespace: string = this.namespace): Promise<void> {
     await this.init();
     const pattern = namespacePattern(checkNamespace(namespace));

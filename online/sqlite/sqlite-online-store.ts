@@ -77,6 +77,7 @@ interface Statements {
   get: Statement;
   upsert: Statement;
   describe: Statement;
+  sample: Statement;
   purge: Statement;
   teardown: Statement;
   getCheckpoint: Statement;
@@ -158,6 +159,11 @@ export class SqliteOnlineStore implements OnlineStore {
               'SELECT field, expires_at FROM online_fields WHERE ns = ? AND view = ? AND entity = ? ORDER BY field',
             )
             .raw(true),
+          sample: db
+            .prepare(
+              'SELECT DISTINCT entity FROM online_fields WHERE ns = ? AND view = ? AND expires_at > ? LIMIT ?',
+            )
+            .raw(),
           purge: db.prepare('DELETE FROM online_fields WHERE expires_at <= ?'),
           teardown: db.prepare('DELETE FROM online_fields WHERE ns = ?'),
           getCheckpoint: db
@@ -446,6 +452,13 @@ export class SqliteOnlineStore implements OnlineStore {
       fieldExpiresAt,
       expiresAt: Math.max(...fieldExpiresAt),
     };
+  }
+
+  async sampleEntityKeys(view: string, limit: number): Promise<string[]> {
+    const rows = this.#open().s.sample.all(this.namespace, view, this.#clock(), limit) as [
+      string,
+    ][];
+    return rows.map((r) => r[0]);
   }
 
   async teardown(namespace: string = this.namespace): Promise<void> {

@@ -307,6 +307,18 @@ export function onlineStoreConformance(name: string, factory: StoreFactory): voi
       await expect(a.teardown('*')).rejects.toMatchObject({ code: 'LARDER_CONFIG_INVALID' });
     });
 
+    it('samples entity keys of one view (for the dashboard), at most the limit asked', async () => {
+      const s = await open();
+      expect(await s.sampleEntityKeys('activity', 5)).toEqual([]);
+      await s.writeTiles(['u1', 'u2', 'u}3'].map((u) => mTile(u, NOW, { clicks_1h: 1 })));
+      await s.writeLifetime([life('u4', 'x', NOW)]);
+      expect((await s.sampleEntityKeys('activity', 10)).sort()).toEqual(['u1', 'u2', 'u4', 'u}3']);
+      const two = await s.sampleEntityKeys('activity', 2);
+      expect(two).toHaveLength(2);
+      expect(['u1', 'u2', 'u4', 'u}3']).toEqual(expect.arrayContaining(two));
+      expect(await s.sampleEntityKeys('no_such_view', 5)).toEqual([]);
+    });
+
     it('sets an expiry on tiles: one window plus one hop after the hop (tileExpiresAt)', async () => {
       const s = await open();
       const k = minute(NOW);

@@ -121,7 +121,7 @@ describe('dashboard at /ui', () => {
   it('lookup: the recommendation_v1 vector of a pushed user and product', async () => {
     await page.getByRole('tab', { name: 'Lookup' }).click();
     const panel = page.locator('#panel-lookup');
-    // Placeholders are ids pushed to this server (GET /ui/api/entity-examples), not made up.
+    // Placeholders are real ids (GET /ui/api/entity-examples: pushed here or sampled from the store), not made up.
     await panel.getByLabel('user_id').focus();
     await expect
       .poll(() => panel.getByLabel('user_id').getAttribute('placeholder'))

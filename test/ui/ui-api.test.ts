@@ -204,6 +204,21 @@ describe('/ui/api', () => {
     expect([...r.examples.product_id].sort()).toEqual(['p1', 'p2', 'p3']);
   });
 
+  it('entity-examples: ids only materialized (never pushed here) come from the online store', async () => {
+    const now = Date.now();
+    await s.store.writeLifetime([
+      {
+        view: 'product_catalog',
+        entityKey: 'p-materialized',
+        states: { category: { v: 'books', ts: now, id: 'e-m' } },
+      },
+    ]);
+    const r = await get('/ui/api/entity-examples');
+    expect(r.examples.product_id).toContain('p-materialized');
+    expect(r.examples.product_id.length).toBeLessThanOrEqual(5);
+    expect(r.examples.user_id).not.toContain('p-materialized');
+  });
+
   it('the page has no made-up ids as placeholders', async () => {
     const res = await s.app.inject({ method: 'GET', url: '/ui/' });
     expect(res.body).not.toMatch(/placeholder="[up]\d/);
