@@ -21,6 +21,11 @@ export interface ServerContext {
    * stream worker".
    */
   streamMetricsUrl?: string;
+  /**
+   * What `GET /metrics` answers; default `metrics.registry.metrics()`. A `serve --workers`
+   * worker answers with the sum over every worker (cli/serve-cluster.ts).
+   */
+  metricsText?: () => Promise<string>;
   /** Topic overrides keyed by `LARDER_TOPIC_<NAME>` (`config.stream.topics`; default none). */
   topics?: Readonly<Record<string, string>>;
 }

@@ -9,3 +9,6 @@ try {
 } catch (e) {
   process.exitCode = reportError(e, undefined, debugFromEnv());
 }
+// A `serve --workers` worker (or any child with an IPC channel) would be kept alive by the
+// channel after a failed command: leaving it lets the process exit with its code.
+if (process.exitCode && process.connected) process.disconnect();

@@ -18,12 +18,14 @@
  * | LARDER_NAMESPACE    | prefixes Redis keys and consumer groups (default `larder`)  |
  * | LARDER_TOPIC_<NAME> | the topic of stream source `<name>` (`stream.topics`)       |
  * | LARDER_TOPIC_PARTITIONS | partitions of topics `larder stream` creates (`stream.topicPartitions`, default 6) |
+ * | LARDER_SERVE_WORKERS | processes of `larder serve` (`serve.workers`, default: the number of cores) |
  * | LARDER_SCHEMA_REGISTRY_URL | Confluent schema registry of Avro sources (`stream.schemaRegistryUrl`) |
  * | LARDER_TRACE_SQL=1  | DuckDB statement timings on stderr (`trace.sql`); `LARDER_TRACE_SQL_FULL=1`: whole SQL |
  * | SWEEP_TRACE         | the sweep's per-job timings on stderr (`trace.sweep`)       |
  * | LARDER_TEST_CRASH_AT| tests only: `<point>:<n>` (config/test-crash.ts)            |
  * | LARDER_DEBUG        | CLI errors print their stack trace ({@link debugFromEnv})   |
  */
+import { availableParallelism } from 'node:os';
 import { existsSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -216,6 +218,8 @@ export const LarderConfigSchema = z
         grpcPort: z.number().int().min(0).max(65535).default(6570),
         maxEntityRows: z.number().int().positive().default(1000),
         maxPushRows: z.number().int().positive().default(1000),
+        /** Processes sharing the port (`serve --workers`); default: the machine's cores. */
+        workers: z.number().int().min(1).max(256).default(availableParallelism()),
       })
       .strict()
       .default({}),
@@ -265,6 +269,7 @@ export interface LarderConfig {
     readonly grpcPort: number;
     readonly maxEntityRows: number;
     readonly maxPushRows: number;
+    readonly workers: number;
   };
   /** Rules every ingest path (push, stream, batch files) applies to a schema-valid record. */
   readonly ingest: IngestLimitsConfig;
@@ -422,6 +427,7 @@ export function resolveConfig(
     return (raw[key] = { ...(v as object | undefined) }) as Record<string, unknown>;
   };
   int('LARDER_TOPIC_PARTITIONS', (n) => (section('stream').topicPartitions = n));
+  int('LARDER_SERVE_WORKERS', (n) => (section('serve').workers = n));
   if (env.LARDER_SCHEMA_REGISTRY_URL)
     section('stream').schemaRegistryUrl = env.LARDER_SCHEMA_REGISTRY_URL;
   if (env.LARDER_TRACE_SQL === '1')

@@ -43,7 +43,7 @@ export function opsRoutes(app: FastifyInstance, ctx: ServerContext): void {
 
   app.get('/metrics', { schema: { summary: 'Prometheus metrics' } }, async (_req, reply) => {
     reply.type(ctx.metrics.registry.contentType);
-    return ctx.metrics.registry.metrics();
+    return ctx.metricsText ? ctx.metricsText() : ctx.metrics.registry.metrics();
   });
 
   app.get(

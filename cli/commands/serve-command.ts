@@ -16,6 +16,13 @@ import { LOG_LEVEL_HELP, parseLogLevel } from '../log-level.ts';
 import { info } from '../output.ts';
 import { firstLine } from '../report-error.ts';
 import { serveBanner } from '../serve-banner.ts';
+import {
+  announceReady,
+  clusterMetricsSource,
+  freePortOn,
+  isServeWorker,
+  superviseWorkers,
+} from '../serve-cluster.ts';
 
 interface ServeOptions {
   host?: string;
@@ -25,6 +32,7 @@ interface ServeOptions {
   log: boolean;
   logLevel: string;
   streamMetricsUrl?: string;
+  workers?: string;
 }
 
 const portOf = (v: string | undefined, fallback: number, flag: string): number => {
@@ -32,6 +40,17 @@ const portOf = (v: string | undefined, fallback: number, flag: string): number =
   const n = Number(v);
   if (!Number.isInteger(n) || n < 0 || n > 65535)
     throw new LarderError('LARDER_BAD_REQUEST', `${flag} ${v}: not a port number`, {
+      detail: { reason: 'invalid_option' },
+    });
+  return n;
+};
+
+const workersOf = (v: string | undefined, fallback: number): number => {
+  if (v === undefined) return fallback;
+  const n = Number(v);
+  if (!/^\d+$/.test(v) || n < 1 || n > 256)
+    throw new LarderError('LARDER_BAD_REQUEST', `--workers ${v}: not a number from 1 to 256`, {
+      hint: 'e.g. --workers 2, or --workers 1 to serve from this process alone',
       detail: { reason: 'invalid_option' },
     });
   return n;
@@ -63,6 +82,10 @@ export function registerServeCommand(program: Command, globals: () => GlobalOpti
     .option('--port <port>', 'HTTP port (default: serve.port, 8566)')
     .option('--grpc-port <port>', 'gRPC port (default: serve.grpcPort, 6570)')
     .option('--no-grpc', 'do not start the gRPC server')
+    .option(
+      '--workers <n>',
+      'processes sharing the ports (default: serve.workers, the number of cores; 1 = this process alone)',
+    )
     .option('--log-level <level>', LOG_LEVEL_HELP, 'info')
     .option('--log', 'log every request too (same as --log-level debug)', false)
     .option(
@@ -84,7 +107,39 @@ export function registerServeCommand(program: Command, globals: () => GlobalOpti
       const host = opts.host ?? config.serve.host;
       const port = portOf(opts.port, config.serve.port, '--port');
       const grpcPort = portOf(opts.grpcPort, config.serve.grpcPort, '--grpc-port');
+      const workers = workersOf(opts.workers, config.serve.workers);
+      if (workers > 1 && !isServeWorker()) {
+        // grpc-js cannot bind port 0 in a cluster worker: the primary picks one for all.
+        const args =
+          opts.grpc && grpcPort === 0
+            ? [
+                ...process.argv
+                  .slice(2)
+                  .filter(
+                    (a, i, all) =>
+                      a !== '--grpc-port' &&
+                      all[i - 1] !== '--grpc-port' &&
+                      !a.startsWith('--grpc-port='),
+                  ),
+                '--grpc-port',
+                String(await freePortOn(host)),
+              ]
+            : undefined;
+        process.exitCode = await superviseWorkers({
+          workers,
+          ...(args ? { args } : {}),
+          onReady: (ready, pids) => {
+            for (const line of serveBanner(host, ready.rest, ready.version)) info(line);
+            if (ready.grpc !== null)
+              info(`larder: gRPC feast.serving.ServingService on ${host}:${ready.grpc}`);
+            info(`larder: ${workers} worker processes (${pids.join(', ')}) share the ports`);
+          },
+        });
+        return;
+      }
+      const worker = isServeWorker();
       const state = new ServingState(await openServing(config));
+      const metrics = new ServerMetrics({ defaultMetrics: true });
       const ctx: ServerContext = {
         state,
         maxEntityRows: config.serve.maxEntityRows,
@@ -94,21 +149,24 @@ export function registerServeCommand(program: Command, globals: () => GlobalOpti
           ...config.ingest,
           maxPushRows: config.serve.maxPushRows,
         }),
-        metrics: new ServerMetrics({ defaultMetrics: true }),
+        metrics,
         home: config.home,
         clock: Date.now,
         topics: config.stream.topics,
         ...(opts.streamMetricsUrl ? { streamMetricsUrl: opts.streamMetricsUrl } : {}),
+        ...(worker ? { metricsText: clusterMetricsSource(metrics.registry) } : {}),
       };
       const app = await buildServer(ctx, { logLevel });
       await app.listen({ host, port });
       const restPort = (app.server.address() as { port: number }).port;
-      for (const line of serveBanner(host, restPort, state.current.version)) info(line);
+      if (!worker)
+        for (const line of serveBanner(host, restPort, state.current.version)) info(line);
       const grpcServer = opts.grpc
         ? createGrpcServer(ctx, {
             onServerError: (err, msg, code) => app.log.error({ err, code, grpc: true }, msg),
           })
         : null;
+      let grpcBound: number | null = null;
       if (grpcServer) {
         let bound: number;
         try {
@@ -118,8 +176,11 @@ export function registerServeCommand(program: Command, globals: () => GlobalOpti
           await state.current.store.close();
           throw e;
         }
-        info(`larder: gRPC feast.serving.ServingService on ${host}:${bound}`);
+        if (!worker) info(`larder: gRPC feast.serving.ServingService on ${host}:${bound}`);
+        grpcBound = bound;
       }
+      if (worker)
+        announceReady({ rest: restPort, grpc: grpcBound, version: state.current.version });
       const watcher = new RegistryWatcher(config.home, async () => {
         try {
           const s = await reloadServing(config, state);
@@ -135,11 +196,13 @@ export function registerServeCommand(program: Command, globals: () => GlobalOpti
       watcher.start();
       await new Promise<void>((resolve) => {
         const stop = (): void => {
-          info('larder: shutting down (draining requests)');
+          if (!worker) info('larder: shutting down (draining requests)');
           resolve();
         };
         process.once('SIGINT', stop);
         process.once('SIGTERM', stop);
+        // A worker whose primary is gone (kill -9) drains and exits too.
+        if (worker) process.once('disconnect', stop);
       });
       watcher.stop();
       await Promise.all([
@@ -147,5 +210,7 @@ export function registerServeCommand(program: Command, globals: () => GlobalOpti
         grpcServer ? new Promise<void>((r) => grpcServer.tryShutdown(() => r())) : undefined,
       ]);
       await state.current.store.close();
+      // A worker's IPC channel would keep it alive: leaving it lets the process end.
+      if (worker && process.connected) process.disconnect();
     });
 }

@@ -152,6 +152,9 @@ start('Serve features, models and the dashboard', [
   '--port',
   String(PORT),
   '--no-grpc',
+  // One process: the dashboard's live charts are the answering worker's own statistics.
+  '--workers',
+  '1',
   ...(args.services ? ['--stream-metrics-url', 'http://127.0.0.1:9464/metrics.json'] : []),
 ]);
 if (args.services) {

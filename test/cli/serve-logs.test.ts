@@ -88,8 +88,11 @@ describe('larder serve logging', () => {
     expect(logged.code).toBe('LARDER_ON_DEMAND_FAILED');
     // Per-request lines only at --log-level debug.
     expect(stdout).not.toContain('incoming request');
-    // The banner on stderr names the exact URLs to open (cli/serve-banner.ts).
-    expect(stderr).toContain(`larder: dashboard ${base}/ui · API docs ${base}/docs\n`);
+    // The banner on stderr names the exact URLs to open (cli/serve-banner.ts); with several
+    // workers it comes once they all listen, after the first answers /ready.
+    const banner = `larder: dashboard ${base}/ui · API docs ${base}/docs\n`;
+    await until('the banner', () => (stderr.includes(banner) ? true : null));
+    expect(stderr.split(banner)).toHaveLength(2);
   }, 120_000);
 
   it('refuses an unknown --log-level in one line', async () => {
