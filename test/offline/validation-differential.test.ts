@@ -15,7 +15,7 @@
  * last value, DuckDB's JSON functions the first, so the two validators judge different values;
  * that predates the typed fast path (which never accepts a repeated record key itself).
  */
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -24,6 +24,10 @@ import { DuckDBClient, ident } from '../../offline/local/duckdb-client.ts';
 import { readSourceSql } from '../../offline/duckdb/sql/read-source.ts';
 import { jsonlLines } from '../../offline/duckdb/jsonl-lines.ts';
 import { lineProblem } from '../../offline/validate-record.ts';
+import { DuckDBSources } from '../../offline/duckdb/duckdb-sources.ts';
+import { LocalDatabase } from '../../offline/local/local-database.ts';
+import type { BatchSourceSpec } from '../../definitions/spec.ts';
+import type { RejectReport } from '../../offline/offline-store.ts';
 import { describeZod, type RecordType } from '../../definitions/record-schema.ts';
 import { schemaRecord } from '../support/schema-records.ts';
 import { tempDir } from '../support/temp-repo.ts';
@@ -177,7 +181,14 @@ const line: fc.Arbitrary<string> = fc.oneof(
   },
 );
 
-const file = fc.record({
+type FileCase = { lines: string[]; crlf: boolean; bom: boolean; finalNewline: boolean };
+
+const fileText = (f: FileCase): string => {
+  const eol = f.crlf ? '\r\n' : '\n';
+  return (f.bom ? '\ufeff' : '') + f.lines.join(eol) + (f.finalNewline ? eol : '');
+};
+
+const file: fc.Arbitrary<FileCase> = fc.record({
   lines: fc.array(line, { minLength: 0, maxLength: 12 }),
   crlf: fc.boolean(),
   bom: fc.boolean(),
@@ -267,15 +278,9 @@ function expected(line: string): unknown {
   return pick(SCHEMA, r);
 }
 
-async function check(f: {
-  lines: string[];
-  crlf: boolean;
-  bom: boolean;
-  finalNewline: boolean;
-}): Promise<void> {
+async function check(f: FileCase): Promise<void> {
   const path = join(tmp.dir, `f-${n++}.jsonl`);
-  const eol = f.crlf ? '\r\n' : '\n';
-  const text = (f.bom ? '\ufeff' : '') + f.lines.join(eol) + (f.finalNewline ? eol : '');
+  const text = fileText(f);
   writeFileSync(path, text);
   const js = await byRecord(path);
   for (const typed of [true, false]) {
@@ -316,4 +321,66 @@ describe('batch validators: record-level (reject examples) vs DuckDB SQL (counts
     await check({ lines: [], crlf: false, bom: false, finalNewline: false });
     await check({ lines: [' ', '\u00a0', good], crlf: false, bom: false, finalNewline: false });
   });
+
+  it('reject reports (SQL counts, record-level examples) equal the record-level validator’s own', async () => {
+    const NOW = Date.UTC(2024, 0, 1);
+    const home = join(tmp.dir, 'home');
+    const local = new LocalDatabase({ home, memoryLimit: '1GB', threads: 1 });
+    const client = await local.connect();
+    const sources = [true, false].map(
+      (cacheJsonl) =>
+        new DuckDBSources(
+          {
+            dataDir: tmp.dir,
+            cacheDir: join(home, 'offline-cache'),
+            cacheJsonl,
+            rejectExamples: 3,
+            ingest: { clock: () => NOW, maxFutureSkewMs: 300_000 },
+          },
+          local,
+        ),
+    );
+    const rules = { timestampField: 'ts', now: NOW, maxFutureSkewMs: 300_000 };
+    try {
+      await fc.assert(
+        fc.asyncProperty(fc.array(file, { minLength: 1, maxLength: 3 }), async (files) => {
+          const dir = `source-${n++}`;
+          mkdirSync(join(tmp.dir, dir));
+          const expected: RejectReport[] = [];
+          for (const [i, f] of files.entries()) {
+            const path = join(tmp.dir, dir, `part-${i}.jsonl`);
+            writeFileSync(path, fileText(f));
+            const report: RejectReport = { source: 's', file: path, count: 0, examples: [] };
+            let no = 0;
+            for await (const l of jsonlLines(path)) {
+              no++;
+              const reason = lineProblem(SCHEMA, l, rules);
+              if (!reason) continue;
+              report.count++;
+              if (report.examples.length < 3) report.examples.push({ line: no, reason });
+            }
+            if (report.count > 0) expected.push(report);
+          }
+          const spec: BatchSourceSpec = {
+            kind: 'batch_source',
+            name: 's',
+            path: dir,
+            bigqueryTable: 's',
+            timestampField: 'ts',
+            idField: 'id',
+            schema: SCHEMA,
+            description: '',
+          };
+          for (const s of sources) {
+            const rejects: RejectReport[] = [];
+            await s.load(client, spec, FIELDS, rejects);
+            expect(rejects).toEqual(expected);
+          }
+        }),
+        { numRuns: 40 },
+      );
+    } finally {
+      local.close();
+    }
+  }, 120_000);
 });
