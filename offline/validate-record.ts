@@ -4,7 +4,8 @@
  * counts from SQL and the examples shown with line numbers agree:
  *
  * - a line that is not JSON → `invalid JSON`; not an object → `not a JSON object`; blank lines are
- *   not records and are skipped
+ *   not records and are skipped. A string escaping half a surrogate pair (`"\ud800"`) is
+ *   invalid JSON too: `JSON.parse` reads it, but it has no UTF-8 form for DuckDB to load.
  * - a non-nullable field missing or null → `missing required field "context.platform"`
  * - a wrong JSON type → `field "timestamp": expected int64, got string`
  * - a string outside its enum → `field "eventType": "x" is not one of page_view, click, …`
@@ -131,7 +132,19 @@ export function lineProblem(
   } catch {
     return 'invalid JSON';
   }
+  if (/\\u[dD][89a-fA-F]/.test(line) && hasLoneSurrogate(v)) return 'invalid JSON';
   return recordProblem(schema, v, ingest);
+}
+
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/** Whether a parsed JSON value holds a string (or key) with an unpaired surrogate. */
+function hasLoneSurrogate(v: unknown): boolean {
+  if (typeof v === 'string') return LONE_SURROGATE.test(v);
+  if (Array.isArray(v)) return v.some(hasLoneSurrogate);
+  if (isObject(v))
+    return Object.entries(v).some(([k, x]) => LONE_SURROGATE.test(k) || hasLoneSurrogate(x));
+  return false;
 }
 
 /** JavaScript's date range: `new Date(ms)` is valid for |ms| ≤ 8.64e15. */

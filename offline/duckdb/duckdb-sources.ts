@@ -4,9 +4,8 @@
  * loaded into the local DuckDB (JSON Lines once into a Parquet cache), their bad records
  * counted and reported with examples, and fingerprinted for the sweep's index cache.
  */
-import { createReadStream, existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { createInterface } from 'node:readline';
 import { createHash } from 'node:crypto';
 import type { BatchSourceSpec } from '../../definitions/spec.ts';
 import type { Pass, PassSource } from '../export/pass.ts';
@@ -15,6 +14,7 @@ import type { LocalDatabase } from '../local/local-database.ts';
 import type { RejectReport } from '../offline-store.ts';
 import { lineProblem, MAX_DATE_MS, type BatchIngestRules } from '../validate-record.ts';
 import { cachedJsonl } from './jsonl-cache.ts';
+import { jsonlLines } from './jsonl-lines.ts';
 import { ingestReasonSql, readSourceSql } from './sql/read-source.ts';
 import { renderExpr } from './sql/render-expr.ts';
 
@@ -156,15 +156,13 @@ export class DuckDBSources {
     rules: BatchIngestRules,
   ): Promise<{ line: number; reason: string }[]> {
     const out: { line: number; reason: string }[] = [];
-    const rl = createInterface({ input: createReadStream(file), crlfDelay: Infinity });
     let n = 0;
-    for await (const line of rl) {
+    for await (const line of jsonlLines(file)) {
       n++;
       const reason = lineProblem(spec.schema, line, rules);
       if (reason) out.push({ line: n, reason });
       if (out.length >= this.#config.rejectExamples) break;
     }
-    rl.close();
     return out;
   }
 

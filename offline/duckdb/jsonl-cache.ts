@@ -17,7 +17,7 @@ import { sqlString } from '../local/duckdb-client.ts';
 import { readSourceSql } from './sql/read-source.ts';
 
 /** Bump when the cached layout or the validation rules change. */
-const CACHE_VERSION = 1;
+const CACHE_VERSION = 2;
 
 /** The cache entry of `file` for `schema` (path only; it may not exist yet). */
 export function cachePath(cacheDir: string, schema: RecordType, file: string): string {

@@ -32,6 +32,13 @@ const KIND_NAME: Record<FieldType['kind'], string> = {
 let lambdaDepth = 0;
 /** Lines are read as one CSV column: a delimiter that cannot occur unescaped in JSON. */
 const UNIT_SEPARATOR = '\x1f';
+/**
+ * A line JavaScript's `trim()` empties (RE2): blank lines are skipped, not rejected. SQL's
+ * `trim` removes spaces only (and costs ~2 µs on a 400-byte line); lines starting with `{` skip
+ * the test.
+ */
+const JS_BLANK =
+  '[\\s\\x{0b}\\x{a0}\\x{1680}\\x{2000}-\\x{200a}\\x{2028}\\x{2029}\\x{202f}\\x{205f}\\x{3000}\\x{feff}]*';
 
 function typeOk(f: FieldType, e: string): string {
   switch (f.kind) {
@@ -164,6 +171,44 @@ export function ingestReasonSql(
   );
 }
 
+/**
+ * SQL: whether the JSON text `e`, which DuckDB parsed, uses what DuckDB's parser accepts beyond
+ * standard JSON (and `JSON.parse` refuses): `NaN` / `Infinity` / `inf` literals in any case, and
+ * trailing commas. Strings are blanked out first so their contents never match.
+ */
+function nonStandardJson(e: string): string {
+  return `regexp_matches(regexp_replace(${e}, '"(?:[^"\\\\]|\\\\.)*"', '""', 'g'), '(?i)nan|inf|,[ \\t\\r\\n]*[\\]}]')`;
+}
+
+/**
+ * SQL: whether every float64 value of a typed value `e` is finite (NULL when none is, no test
+ * needed → null). A canonical line holding `NaN` or `Infinity` is not JSON to `JSON.parse`.
+ */
+function finiteSql(f: FieldType, e: string): string | null {
+  switch (f.kind) {
+    case 'float64':
+      return `(${e} IS NULL OR isfinite(${e}))`;
+    case 'record': {
+      const parts = Object.entries(f.fields).flatMap(([k, sub]) => {
+        const p = finiteSql(sub, `${e}.${ident(k)}`);
+        return p ? [p] : [];
+      });
+      return parts.length > 0 ? `(${e} IS NULL OR (${parts.join(' AND ')}))` : null;
+    }
+    case 'map':
+    case 'array': {
+      const x = `__f${lambdaDepth++}`;
+      const inner = finiteSql(f.kind === 'map' ? f.values : f.items, x);
+      lambdaDepth--;
+      if (!inner) return null;
+      const list = f.kind === 'map' ? `map_values(${e})` : e;
+      return `(${e} IS NULL OR list_bool_and(list_transform(${list}, lambda ${x}: ${inner})) IS NOT FALSE)`;
+    }
+    default:
+      return null;
+  }
+}
+
 export interface SourceFiles {
   jsonl: string[];
   parquet: string[];
@@ -172,11 +217,23 @@ export interface SourceFiles {
 /**
  * `SELECT __file, __line, __reason, <fields>` over the source's files: `__line` is the 1-based
  * row for Parquet and null for JSON Lines (found later, only for files with rejects).
+ *
+ * A JSON Lines line is first typed by DuckDB in one parse (`json_transform` to the schema's
+ * types). Those casts are lenient (`"5"` reads as the int64 5, `5` as the string "5", unknown
+ * and absent keys pass), so the typed record is trusted only when its canonical JSON
+ * (`to_json`) is the line itself, byte for byte: then every value had the JSON type its column
+ * declares, no key was unknown, absent or repeated, and only what {@link typedReason} checks
+ * (required fields, enums, the int64 range) remains. Every other line — rejects, but also good
+ * records written differently (other key order, spaces, `1.0` for an int64, absent optional
+ * fields) — is validated field by field with {@link jsonReason} and typed with {@link jsonCast},
+ * the record-level rules. `typed: false` validates every line that way (the differential tests
+ * compare both).
  */
 export function readSourceSql(
   schema: RecordType,
   fields: readonly string[],
   files: SourceFiles,
+  options: { typed?: boolean } = {},
 ): string {
   const all = Object.keys(schema.fields);
   const parts: string[] = [];
@@ -185,17 +242,42 @@ export function readSourceSql(
     const reasons = all.map((k, i) =>
       jsonReason(schema.fields[k] as FieldType, `__p[${i + 1}]`, k),
     );
-    const cols = fields.map(
-      (k) =>
-        `CASE WHEN __reason IS NULL THEN ${jsonCast(schema.fields[k] as FieldType, `__p[${all.indexOf(k) + 1}]`)} END AS ${ident(k)}`,
-    );
     const lines = `read_csv([${files.jsonl.map(sqlString).join(', ')}], columns = {'line': 'VARCHAR'}, header = false, delim = '${UNIT_SEPARATOR}', quote = '', escape = '', auto_detect = false, filename = true, max_line_size = 16777216)`;
-    const reason = `CASE WHEN __p IS NULL THEN 'invalid JSON' WHEN list_bool_and(list_transform(__p, lambda v: v IS NULL)) AND json_type(line) <> 'OBJECT' THEN 'not a JSON object' ELSE COALESCE(${reasons.join(', ')}) END`;
-    parts.push(
-      `SELECT __file, NULL::BIGINT AS __line, __reason${cols.map((c) => `, ${c}`).join('')} FROM (` +
-        `SELECT __file, __p, ${reason} AS __reason FROM (` +
-        `SELECT filename AS __file, line, TRY(json_extract(line, [${paths}])) AS __p FROM ${lines} WHERE line IS NOT NULL AND trim(line) <> ''))`,
-    );
+    const reason = `CASE WHEN __p IS NULL OR ${nonStandardJson('line')} THEN 'invalid JSON' WHEN list_bool_and(list_transform(__p, lambda v: v IS NULL)) AND json_type(line) <> 'OBJECT' THEN 'not a JSON object' ELSE COALESCE(${reasons.join(', ')}) END`;
+    const nonBlank = `SELECT filename AS __file, line FROM ${lines} WHERE line IS NOT NULL AND (starts_with(line, '{') OR NOT regexp_full_match(line, ${sqlString(JS_BLANK)}))`;
+    if (options.typed === false) {
+      const cols = fields.map(
+        (k) =>
+          `CASE WHEN __reason IS NULL THEN ${jsonCast(schema.fields[k] as FieldType, `__p[${all.indexOf(k) + 1}]`)} END AS ${ident(k)}`,
+      );
+      parts.push(
+        `SELECT __file, NULL::BIGINT AS __line, __reason${cols.map((c) => `, ${c}`).join('')} FROM (` +
+          `SELECT __file, __p, ${reason} AS __reason FROM (` +
+          `SELECT __file, line, TRY(json_extract(line, [${paths}])) AS __p FROM (${nonBlank})))`,
+      );
+    } else {
+      const structure = sqlString(JSON.stringify(jsonStructure(schema)));
+      const typedReasons = all.map((k) =>
+        typedReason(schema.fields[k] as FieldType, `__t.${ident(k)}`, k),
+      );
+      const finite = all.flatMap((k) => {
+        const f = finiteSql(schema.fields[k] as FieldType, `__t.${ident(k)}`);
+        return f ? [f] : [];
+      });
+      const fast = `COALESCE(to_json(__t)::VARCHAR = line AND COALESCE(${typedReasons.join(', ')}) IS NULL${finite.map((f) => ` AND ${f}`).join('')}, false)`;
+      const cols = fields.map(
+        (k) =>
+          `CASE WHEN __fast THEN __t.${ident(k)} WHEN __reason IS NULL THEN ${jsonCast(schema.fields[k] as FieldType, `__p[${all.indexOf(k) + 1}]`)} END AS ${ident(k)}`,
+      );
+      // Each layer's CASE evaluates its record-level branch only on the lines not typed exactly.
+      parts.push(
+        `SELECT __file, NULL::BIGINT AS __line, __reason${cols.map((c) => `, ${c}`).join('')} FROM (` +
+          `SELECT __file, __t, __fast, __p, CASE WHEN __fast THEN NULL ELSE ${reason} END AS __reason FROM (` +
+          `SELECT __file, line, __t, __fast, CASE WHEN NOT __fast THEN TRY(json_extract(line, [${paths}])) END AS __p FROM (` +
+          `SELECT __file, line, __t, ${fast} AS __fast FROM (` +
+          `SELECT __file, line, TRY(json_transform(line, ${structure})) AS __t FROM (${nonBlank})))))`,
+      );
+    }
   }
   if (files.parquet.length > 0) {
     const reasons = all.map((k) => typedReason(schema.fields[k] as FieldType, ident(k), k));

@@ -1,0 +1,386 @@
+/**
+ * Differential test of the batch validators: the record-level one (`lineProblem`,
+ * offline/validate-record.ts, which writes the line-numbered reject examples) and the DuckDB SQL
+ * that counts rejects and types the good records (`readSourceSql`, both with DuckDB's typed
+ * fast path and record-level only, `typed: false`) must take the same decision with the same
+ * reason on every line, and read the same values from every good line.
+ *
+ * Lines are records generated from the schema (test/support/schema-records.ts), written the
+ * way producers write them (other key orders, spaces, `1.0` / `1e3` for integers, CRLF, a BOM)
+ * and broken the ways producers break them: wrong types, missing and null required fields,
+ * values outside an enum, unknown keys, huge numbers, non-JSON and non-object lines, blank and
+ * whitespace-only lines, empty files.
+ *
+ * Not generated: a key repeated in one object (`{"id": 1, "id": "a"}`). `JSON.parse` keeps the
+ * last value, DuckDB's JSON functions the first, so the two validators judge different values;
+ * that predates the typed fast path (which never accepts a repeated record key itself).
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { DuckDBClient, ident } from '../../offline/local/duckdb-client.ts';
+import { readSourceSql } from '../../offline/duckdb/sql/read-source.ts';
+import { jsonlLines } from '../../offline/duckdb/jsonl-lines.ts';
+import { lineProblem } from '../../offline/validate-record.ts';
+import { DuckDBSources } from '../../offline/duckdb/duckdb-sources.ts';
+import { LocalDatabase } from '../../offline/local/local-database.ts';
+import type { BatchSourceSpec } from '../../definitions/spec.ts';
+import type { RejectReport } from '../../offline/offline-store.ts';
+import { describeZod, type RecordType } from '../../definitions/record-schema.ts';
+import { schemaRecord } from '../support/schema-records.ts';
+import { tempDir } from '../support/temp-repo.ts';
+
+const Schema = z.object({
+  id: z.string(),
+  n: z.string().nullable(),
+  kind: z.enum(['a', 'b', 'é']),
+  ts: z.number().int(),
+  x: z.number().nullable(),
+  flag: z.boolean(),
+  opt: z.number().int().optional(),
+  attrs: z.record(z.string(), z.string()),
+  counts: z.record(z.string(), z.number().int().nullable()),
+  items: z.array(z.object({ sku: z.string(), q: z.number().int(), p: z.number().nullable() })),
+  ctx: z.object({ ua: z.string(), ref: z.string().nullable() }).nullable(),
+});
+const SCHEMA = describeZod(Schema) as RecordType;
+const FIELDS = Object.keys(SCHEMA.fields);
+
+// ---- JSON text with producers' variations ---------------------------------------------------
+
+/** A JSON value, or raw JSON text standing for one (numbers JavaScript cannot hold). */
+class Raw {
+  constructor(readonly text: string) {}
+}
+
+interface Style {
+  space: boolean;
+  shuffle: number;
+  /** Integers as `1.0` or `1e3` where exact. */
+  intForm: 'plain' | 'dot' | 'exp';
+}
+
+function write(v: unknown, style: Style, depth = 0): string {
+  if (v instanceof Raw) return v.text;
+  if (typeof v === 'number' && Number.isInteger(v) && Math.abs(v) < 1e15) {
+    if (style.intForm === 'dot') return `${v}.0`;
+    if (style.intForm === 'exp' && v !== 0 && v % 1000 === 0) return `${v / 1000}e3`;
+  }
+  if (Array.isArray(v)) return `[${v.map((x) => write(x, style, depth + 1)).join(',')}]`;
+  if (v !== null && typeof v === 'object') {
+    const entries = Object.entries(v);
+    if (style.shuffle > 0 && entries.length > 1) {
+      const k = (style.shuffle + depth) % entries.length;
+      entries.push(...entries.splice(0, k));
+    }
+    const sep = style.space ? ': ' : ':';
+    return `{${entries.map(([k, x]) => `${JSON.stringify(k)}${sep}${write(x, style, depth + 1)}`).join(style.space ? ', ' : ',')}}`;
+  }
+  return JSON.stringify(v) ?? 'null';
+}
+
+const WRONG: unknown[] = [
+  'x',
+  '5',
+  5,
+  1.5,
+  -0.25,
+  true,
+  false,
+  null,
+  {},
+  { a: 1 },
+  [],
+  [1],
+  new Raw('1e400'),
+  new Raw('-1e400'),
+  new Raw('100000000000000000000'),
+  new Raw('9007199254740993'),
+  new Raw('-9007199254740992'),
+  new Raw('18446744073709551615'),
+  new Raw('1e-400'),
+  new Raw('"\\ud800"'),
+  new Raw('"\\u00e9"'),
+  'nope',
+  'é',
+  'A',
+];
+
+type Mutation =
+  | { kind: 'set'; path: string[]; value: unknown }
+  | { kind: 'delete'; path: string[] }
+  | { kind: 'extra'; value: unknown };
+
+const PATHS: string[][] = [
+  ...FIELDS.map((f) => [f]),
+  ['ctx', 'ua'],
+  ['ctx', 'ref'],
+  ['items', '0'],
+  ['items', '0', 'sku'],
+  ['items', '0', 'q'],
+  ['items', '0', 'p'],
+  ['attrs', 'k'],
+  ['counts', 'c'],
+];
+
+const mutation: fc.Arbitrary<Mutation> = fc.oneof(
+  fc.record({
+    kind: fc.constant('set' as const),
+    path: fc.constantFrom(...PATHS),
+    value: fc.constantFrom(...WRONG),
+  }),
+  fc.record({ kind: fc.constant('delete' as const), path: fc.constantFrom(...PATHS) }),
+  fc.record({ kind: fc.constant('extra' as const), value: fc.constantFrom(...WRONG) }),
+);
+
+function mutate(record: Record<string, unknown>, m: Mutation): unknown {
+  const r = structuredClone(record);
+  if (m.kind === 'extra') return { ...r, zz_unknown: m.value };
+  let parent: unknown = r;
+  for (const p of m.path.slice(0, -1)) {
+    if (parent === null || typeof parent !== 'object') return r;
+    parent = (parent as Record<string, unknown>)[p];
+  }
+  if (parent === null || typeof parent !== 'object') return r;
+  const last = m.path.at(-1)!;
+  const obj = parent as Record<string, unknown>;
+  if (m.kind === 'delete') delete obj[last];
+  else obj[last] = m.value;
+  return r;
+}
+
+const style: fc.Arbitrary<Style> = fc.record({
+  space: fc.boolean(),
+  shuffle: fc.oneof(fc.constant(0), fc.constant(0), fc.nat(5)),
+  intForm: fc.constantFrom('plain', 'plain', 'plain', 'dot', 'exp'),
+});
+
+const record = schemaRecord(Schema, { maxArrayLength: 3 });
+
+/** One line of a file: a good record, a broken one, or a line that is no record at all. */
+const line: fc.Arbitrary<string> = fc.oneof(
+  { weight: 6, arbitrary: record.map((r) => JSON.stringify(r)) },
+  { weight: 3, arbitrary: fc.tuple(record, style).map(([r, s]) => write(r, s)) },
+  {
+    weight: 6,
+    arbitrary: fc
+      .tuple(record, mutation, style, fc.boolean())
+      .map(([r, m, s, plain]) => write(mutate(r, m), plain ? { ...s, shuffle: 0 } : s)),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.oneof(
+      fc.constantFrom('', ' ', '\t', '\u00a0', '\u3000 ', '\ufeff', '\v'),
+      fc.constantFrom('[1]', '5', '"x"', 'null', 'true', '[]', '{', '{"id": ', 'NaN', '{}x'),
+      fc.constantFrom('{"x": NaN}', '{"x": Infinity}', "{'id': 'a'}", '{"id":"a",}', '//'),
+      record.map((r) => ` ${JSON.stringify(r)} `),
+      record.map((r) => JSON.stringify(r).slice(0, -1)),
+    ),
+  },
+);
+
+type FileCase = { lines: string[]; crlf: boolean; bom: boolean; finalNewline: boolean };
+
+const fileText = (f: FileCase): string => {
+  const eol = f.crlf ? '\r\n' : '\n';
+  return (f.bom ? '\ufeff' : '') + f.lines.join(eol) + (f.finalNewline ? eol : '');
+};
+
+const file: fc.Arbitrary<FileCase> = fc.record({
+  lines: fc.array(line, { minLength: 0, maxLength: 12 }),
+  crlf: fc.boolean(),
+  bom: fc.boolean(),
+  finalNewline: fc.boolean(),
+});
+
+// ---- running both -----------------------------------------------------------------------------
+
+let db: DuckDBClient;
+let tmp: { dir: string; cleanup: () => void };
+let n = 0;
+beforeAll(async () => {
+  // One thread: rows come back in file order.
+  db = await DuckDBClient.open({ threads: '1' });
+  tmp = tempDir();
+});
+afterAll(() => tmp?.cleanup());
+
+/** The record-level validator over a file's lines, as the reject examples read them. */
+async function byRecord(path: string): Promise<{ reason: string | null; line: string }[]> {
+  const out: { reason: string | null; line: string }[] = [];
+  for await (const l of jsonlLines(path)) {
+    if (l.trim() === '') continue;
+    out.push({ reason: lineProblem(SCHEMA, l), line: l });
+  }
+  return out;
+}
+
+/** The SQL loader's reason and values (as JSON) per non-blank line, in file order. */
+async function bySql(
+  path: string,
+  typed: boolean,
+): Promise<{ reason: string | null; v: unknown }[]> {
+  const sql = readSourceSql(SCHEMA, FIELDS, { jsonl: [path], parquet: [] }, { typed });
+  const row = `json_object(${FIELDS.map((f) => `'${f}', ${ident(f)}`).join(', ')})`;
+  const rows = await db.all(`SELECT __reason AS reason, ${row}::VARCHAR AS v FROM (${sql})`);
+  return rows.map((r) => ({
+    reason: r.reason === null ? null : String(r.reason),
+    v: JSON.parse(quoteNonFinite(String(r.v))) as unknown,
+  }));
+}
+
+/** DuckDB writes ±inf as bare `Infinity` / `-Infinity`: quote them (outside strings) to parse. */
+function quoteNonFinite(json: string): string {
+  let out = '';
+  let inString = false;
+  for (let i = 0; i < json.length; i++) {
+    const c = json[i]!;
+    if (inString) {
+      out += c;
+      if (c === '\\') out += json[++i] ?? '';
+      else if (c === '"') inString = false;
+    } else if (c === '"') {
+      inString = true;
+      out += c;
+    } else {
+      const m = /^(-?Infinity|NaN)/.exec(json.slice(i, i + 9));
+      if (m) {
+        out += `"${m[1]}"`;
+        i += m[1]!.length - 1;
+      } else out += c;
+    }
+  }
+  return out;
+}
+
+/** What a good record reads as: the schema's fields, absent ones null, unknown ones dropped. */
+function expected(line: string): unknown {
+  const r = JSON.parse(line) as Record<string, unknown>;
+  const pick = (t: RecordType, o: Record<string, unknown>): Record<string, unknown> =>
+    Object.fromEntries(
+      Object.entries(t.fields).map(([k, f]) => {
+        const v = o[k];
+        if (v === undefined || v === null) return [k, null];
+        if (typeof v === 'number' && !Number.isFinite(v)) return [k, String(v)];
+        if (f.kind === 'record') return [k, pick(f, v as Record<string, unknown>)];
+        if (f.kind === 'array' && f.items.kind === 'record') {
+          const items = f.items;
+          return [
+            k,
+            (v as Record<string, unknown>[]).map((x) => (x === null ? null : pick(items, x))),
+          ];
+        }
+        return [k, v];
+      }),
+    );
+  return pick(SCHEMA, r);
+}
+
+async function check(f: FileCase): Promise<void> {
+  const path = join(tmp.dir, `f-${n++}.jsonl`);
+  const text = fileText(f);
+  writeFileSync(path, text);
+  const js = await byRecord(path);
+  for (const typed of [true, false]) {
+    const sql = await bySql(path, typed);
+    const where = `${typed ? 'typed' : 'record-level'} SQL on ${JSON.stringify(text)}`;
+    expect(
+      sql.map((s) => s.reason),
+      where,
+    ).toEqual(js.map((j) => j.reason));
+    js.forEach((j, i) => {
+      if (j.reason === null)
+        expect(sql[i]!.v, `${where}, line ${j.line}`).toEqual(expected(j.line));
+    });
+  }
+}
+
+describe('batch validators: record-level (reject examples) vs DuckDB SQL (counts, values)', () => {
+  // LARDER_VALIDATION_RUNS=2000 for a longer search (~30 s a thousand runs).
+  const runs = Number(process.env.LARDER_VALIDATION_RUNS ?? 150);
+  it('agree on every line of random files', { timeout: 60_000 + runs * 100 }, async () => {
+    await fc.assert(fc.asyncProperty(file, check), { numRuns: runs });
+  });
+
+  it('agree on the cases that once disagreed', async () => {
+    const good = JSON.stringify({
+      id: 'a',
+      n: null,
+      kind: 'a',
+      ts: 1,
+      x: 1.5,
+      flag: true,
+      attrs: {},
+      counts: { c: 1 },
+      items: [{ sku: 's', q: 1, p: null }],
+      ctx: null,
+    });
+    await check({ lines: [good, '', good], crlf: true, bom: true, finalNewline: true });
+    await check({ lines: [], crlf: false, bom: false, finalNewline: false });
+    await check({ lines: [' ', '\u00a0', good], crlf: false, bom: false, finalNewline: false });
+  });
+
+  it('reject reports (SQL counts, record-level examples) equal the record-level validator’s own', async () => {
+    const NOW = Date.UTC(2024, 0, 1);
+    const home = join(tmp.dir, 'home');
+    const local = new LocalDatabase({ home, memoryLimit: '1GB', threads: 1 });
+    const client = await local.connect();
+    const sources = [true, false].map(
+      (cacheJsonl) =>
+        new DuckDBSources(
+          {
+            dataDir: tmp.dir,
+            cacheDir: join(home, 'offline-cache'),
+            cacheJsonl,
+            rejectExamples: 3,
+            ingest: { clock: () => NOW, maxFutureSkewMs: 300_000 },
+          },
+          local,
+        ),
+    );
+    const rules = { timestampField: 'ts', now: NOW, maxFutureSkewMs: 300_000 };
+    try {
+      await fc.assert(
+        fc.asyncProperty(fc.array(file, { minLength: 1, maxLength: 3 }), async (files) => {
+          const dir = `source-${n++}`;
+          mkdirSync(join(tmp.dir, dir));
+          const expected: RejectReport[] = [];
+          for (const [i, f] of files.entries()) {
+            const path = join(tmp.dir, dir, `part-${i}.jsonl`);
+            writeFileSync(path, fileText(f));
+            const report: RejectReport = { source: 's', file: path, count: 0, examples: [] };
+            let no = 0;
+            for await (const l of jsonlLines(path)) {
+              no++;
+              const reason = lineProblem(SCHEMA, l, rules);
+              if (!reason) continue;
+              report.count++;
+              if (report.examples.length < 3) report.examples.push({ line: no, reason });
+            }
+            if (report.count > 0) expected.push(report);
+          }
+          const spec: BatchSourceSpec = {
+            kind: 'batch_source',
+            name: 's',
+            path: dir,
+            bigqueryTable: 's',
+            timestampField: 'ts',
+            idField: 'id',
+            schema: SCHEMA,
+            description: '',
+          };
+          for (const s of sources) {
+            const rejects: RejectReport[] = [];
+            await s.load(client, spec, FIELDS, rejects);
+            expect(rejects).toEqual(expected);
+          }
+        }),
+        { numRuns: 40 },
+      );
+    } finally {
+      local.close();
+    }
+  }, 120_000);
+});
