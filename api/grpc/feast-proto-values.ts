@@ -12,7 +12,7 @@ export type ProtoValue = Record<string, unknown> & { val?: string };
 export function fromProtoValue(v: ProtoValue | null | undefined): unknown {
   if (!v || !v.val || v.val === 'null_val') return null;
   const x = v[v.val];
-  if (x && typeof x === 'object' && 'val' in (x as object)) return (x as { val: unknown[] }).val;
+  if (x && typeof x === 'object') return (x as { val?: unknown[] }).val ?? [];
   return x ?? null;
 }
 
