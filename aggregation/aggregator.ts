@@ -1,9 +1,9 @@
-import type { Scalar } from '../core/types.ts';
+import type { FeatureValue, Scalar } from '../core/types.ts';
 
 /** Every aggregation a feature definition can use. */
 import type { AggregationKind } from '../core/types.ts';
 
-export { AGGREGATION_KINDS, type AggregationKind } from '../core/types.ts';
+export { AGGREGATION_KINDS, type AggregationKind, type AggregationParams } from '../core/types.ts';
 
 /**
  * One aggregation as a fold over partial states, shared by the stream worker (per-hop tiles),
@@ -11,7 +11,8 @@ export { AGGREGATION_KINDS, type AggregationKind } from '../core/types.ts';
  * as tiles in Redis or SQLite and merged after `JSON.parse(JSON.stringify(state))`.
  *
  * Semantics are SQL's: `count` counts every record (its value is ignored; pass null), every
- * other kind skips null inputs. `weight` only matters for `mode`.
+ * other kind skips null inputs. `weight` only matters for `mode`. `last_n` is the one
+ * aggregation with parameters (`n`, `distinct`): build it with `aggregator('last_n', { n })`.
  *
  * @example
  * const agg = aggregator('sum');
@@ -30,8 +31,11 @@ export interface Aggregator<S> {
    * object that a later `add`/`merge` could mutate through `b`. Associative and commutative.
    */
   merge(a: S, b: S): S;
-  /** The feature value of a state; the empty state gives 0 for count/sum, null otherwise. */
-  finish(state: S): Scalar | null;
+  /**
+   * The feature value of a state; the empty state gives 0 for count/sum/count_distinct, `[]`
+   * for last_n, null otherwise.
+   */
+  finish(state: S): FeatureValue | null;
 }
 
 /** One input record as the aggregation library sees it (already filtered and projected). */

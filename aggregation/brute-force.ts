@@ -4,7 +4,7 @@
  * the offline-store property tests compare every engine against it. Not for production use: it
  * rescans every event on every call.
  */
-import type { Scalar } from '../core/types.ts';
+import type { AggregationParams, FeatureValue, Scalar } from '../core/types.ts';
 import type { AggregationEvent, AggregationKind } from './aggregator.ts';
 import { compareCodePoints } from './compare-code-points.ts';
 import { compareScalars } from './compare-scalars.ts';
@@ -31,7 +31,8 @@ function newestFirst(
 
 /**
  * A windowed aggregation at `t` straight from the spec: keep events with
- * `(floor(t/H) - W/H + 1) * H <= ts <= t`, then count / sum / avg / min / max / last / mode them.
+ * `(floor(t/H) - W/H + 1) * H <= ts <= t`, then count / sum / avg / min / max / last / mode /
+ * count distinct / take the last n of them (`params`: `last_n`'s `n` and `distinct`).
  */
 export function bruteForceWindow(
   kind: AggregationKind,
@@ -39,7 +40,8 @@ export function bruteForceWindow(
   t: number,
   windowMs: number,
   hopMs: number,
-): Scalar | null {
+  params: AggregationParams = {},
+): FeatureValue | null {
   const c = Math.floor(t / hopMs);
   const start = (c - windowMs / hopMs + 1) * hopMs;
   const inWindow = events.filter((e) => start <= e.ts && e.ts <= t);
@@ -68,6 +70,19 @@ export function bruteForceWindow(
         wb !== wa ? wb - wa : compareCodePoints(va, vb),
       );
       return ranked.length === 0 ? null : ranked[0]![0];
+    }
+    case 'count_distinct':
+      return new Set(present.map((e) => String(e.value))).size;
+    case 'last_n': {
+      const n = params.n ?? NaN;
+      if (!Number.isSafeInteger(n) || n < 1) throw new RangeError(`last_n needs n, got ${n}`);
+      const out: Scalar[] = [];
+      for (const e of [...present].sort(newestFirst)) {
+        if (out.length === n) break;
+        if (params.distinct && out.some((v) => v === e.value)) continue;
+        out.push(typeof e.value === 'number' ? e.value + 0 : e.value); // -0 → 0, as in JSON
+      }
+      return out;
     }
     default:
       throw new RangeError(`unknown aggregation "${String(kind)}"`);

@@ -1,10 +1,10 @@
-import type { AggregationEvent, AggregationKind } from './aggregator.ts';
+import type { AggregationEvent, AggregationKind, AggregationParams } from './aggregator.ts';
 import { aggregator } from './create-aggregator.ts';
 import { assertWindow, hopIndex } from './hop-window.ts';
 
 /**
  * Groups events by hop index and folds each group with the kind's `add` (weight defaults to 1):
- * the tiles a materialization job or a test writes. Events are not filtered by time; pass only
+ * the tiles a materialization job or a test writes (`params`: `last_n`'s `n` and `distinct`). Events are not filtered by time; pass only
  * those at or before the read time you will evaluate at.
  *
  * @example
@@ -15,9 +15,10 @@ export function buildTiles(
   kind: AggregationKind,
   events: Iterable<AggregationEvent>,
   hopMs: number,
+  params: AggregationParams = {},
 ): Map<number, unknown> {
   assertWindow(hopMs, hopMs);
-  const agg = aggregator(kind);
+  const agg = aggregator(kind, params);
   const tiles = new Map<number, unknown>();
   for (const e of events) {
     const k = hopIndex(e.ts, hopMs);

@@ -1,4 +1,4 @@
-import type { Scalar } from '../core/types.ts';
+import type { FeatureValue } from '../core/types.ts';
 import type { Aggregator } from './aggregator.ts';
 import { windowHops } from './hop-window.ts';
 
@@ -17,7 +17,7 @@ export function evaluateTiles<S>(
   t: number,
   windowMs: number,
   hopMs: number,
-): Scalar | null {
+): FeatureValue | null {
   const { first, last } = windowHops(t, windowMs, hopMs);
   let acc = agg.init();
   for (const [k, state] of tiles) {

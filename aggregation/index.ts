@@ -9,7 +9,12 @@
  * evaluateTiles(aggregator('avg'), tiles, t, 30 * DAY_MS, DAY_MS);
  */
 export { AGGREGATION_KINDS } from './aggregator.ts';
-export type { AggregationEvent, AggregationKind, Aggregator } from './aggregator.ts';
+export type {
+  AggregationEvent,
+  AggregationKind,
+  AggregationParams,
+  Aggregator,
+} from './aggregator.ts';
 export { aggregator } from './create-aggregator.ts';
 export { countAggregator } from './count-aggregator.ts';
 export { sumAggregator } from './sum-aggregator.ts';
@@ -20,6 +25,10 @@ export { compareLast, lastAggregator } from './last-aggregator.ts';
 export type { LastState } from './last-aggregator.ts';
 export { modeAggregator } from './mode-aggregator.ts';
 export type { ModeState } from './mode-aggregator.ts';
+export { countDistinctAggregator } from './count-distinct-aggregator.ts';
+export type { CountDistinctState } from './count-distinct-aggregator.ts';
+export { lastNAggregator } from './last-n-aggregator.ts';
+export type { LastNEntry, LastNState } from './last-n-aggregator.ts';
 export { compareCodePoints } from './compare-code-points.ts';
 export { compareScalars } from './compare-scalars.ts';
 export { FLOAT_RELATIVE_TOLERANCE, floatsEqual } from './floats-equal.ts';

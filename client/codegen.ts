@@ -46,6 +46,9 @@ const TS_TYPE: Record<ValueType, string> = {
   float64: 'number',
   string: 'string',
   bool: 'boolean',
+  string_list: 'string[]',
+  int64_list: 'number[]',
+  float64_list: 'number[]',
 };
 
 const key = (name: string): string =>

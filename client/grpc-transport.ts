@@ -72,6 +72,8 @@ function encode(v: unknown, type: FieldType): ProtoValue {
 function decode(v: ProtoValue | undefined): unknown {
   if (!v?.val || v.val === 'null_val') return null;
   const x = v[v.val];
+  // A list (`string_list_val`, `int64_list_val`, `double_list_val`): `{ val: [...] }`.
+  if (x !== null && typeof x === 'object') return (x as { val?: unknown[] }).val ?? [];
   if (typeof x === 'number' && !Number.isFinite(x))
     return Number.isNaN(x) ? 'NaN' : x > 0 ? 'Infinity' : '-Infinity';
   return x ?? null;

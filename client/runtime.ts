@@ -61,7 +61,7 @@ export interface Column<V> {
 /** The shape of one feature service: what a row sends and which columns come back. */
 export interface ServiceShape {
   entities: Record<string, string | number | boolean | null>;
-  columns: Record<string, string | number | boolean>;
+  columns: Record<string, string | number | boolean | string[] | number[]>;
 }
 
 /** The answer of `getOnlineFeatures`: the columns by name, in the server's order in `names`. */

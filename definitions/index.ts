@@ -22,7 +22,10 @@ export {
   max,
   last,
   mode,
+  countDistinct,
+  lastN,
   type FeatureDef,
+  type LastNOptions,
   type WindowOptions,
 } from './dsl/features.ts';
 export { featureView, type FeatureViewDef } from './dsl/feature-view.ts';
@@ -38,4 +41,4 @@ export { featureService, select, type FeatureServiceDef } from './dsl/feature-se
 export { model, experiment, type ModelDef, type ExperimentDef } from './dsl/model.ts';
 export { col, lit, and, or, not, Expr, type ExprNode } from './expr/expr.ts';
 export { DAY_MS, HOUR_MS, MINUTE_MS } from '../core/duration.ts';
-export type { ValueType, Scalar } from '../core/types.ts';
+export type { ValueType, Scalar, FeatureValue } from '../core/types.ts';

@@ -11,7 +11,7 @@
 import { sourcePosition } from './dsl/call-site.ts';
 import type { OdfvContext, OnDemandFeatureViewDef } from './dsl/on-demand.ts';
 import { LarderError, type OnDemandFailure } from '../core/errors.ts';
-import type { ValueType } from '../core/types.ts';
+import { listElement, type ValueType } from '../core/types.ts';
 
 /** Whether `v` (not null) is a value of `type`. */
 export function isValueOf(v: unknown, type: ValueType): boolean {
@@ -24,6 +24,10 @@ export function isValueOf(v: unknown, type: ValueType): boolean {
       return typeof v === 'string';
     case 'bool':
       return typeof v === 'boolean';
+    case 'string_list':
+    case 'int64_list':
+    case 'float64_list':
+      return Array.isArray(v) && v.every((x) => x !== null && isValueOf(x, listElement(type)));
   }
 }
 

@@ -20,6 +20,9 @@ const SAMPLES: Record<ValueType, readonly unknown[]> = {
   float64: [null, 0, 1, -1, 0.5, 19.99],
   string: [null, '', 'a', 'electronics'],
   bool: [null, false, true],
+  string_list: [null, [], ['a'], ['electronics', 'books']],
+  int64_list: [null, [], [0], [1, 42]],
+  float64_list: [null, [], [0], [0.5, 19.99]],
 };
 
 /** The sample rows of a transform's inputs (deduplicated, in a fixed order). */

@@ -62,6 +62,10 @@ export interface FeatureSpec {
   /** Window and hop in ms; both null for a lifetime feature (`last` only). */
   windowMs: number | null;
   hopMs: number | null;
+  /** `last_n` only (absent otherwise): how many values, 1..100. */
+  n?: number;
+  /** `last_n` only (absent otherwise): each value once, at its newest occurrence. */
+  distinct?: boolean;
   description: string;
 }
 

@@ -22,7 +22,7 @@
 import type { LastState } from '../aggregation/index.ts';
 import type { Repository, ResolvedFeature } from '../definitions/repository.ts';
 import type { FeatureViewSpec } from '../definitions/spec.ts';
-import type { Scalar, ValueType } from '../core/types.ts';
+import type { FeatureValue, Scalar, ValueType } from '../core/types.ts';
 
 export const OUTPUT_FORMATS = ['parquet', 'arrow', 'csv', 'jsonl'] as const;
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
@@ -108,7 +108,7 @@ export interface ExportSummary {
   columns: ExportColumn[];
   rejects: RejectReport[];
   /** Only for `{ type: 'memory' }` output: one object per row, int64 as numbers. */
-  data?: Record<string, Scalar | null>[];
+  data?: Record<string, FeatureValue | null>[];
 }
 
 /** Tiles of one entity key and hop: the state of every windowed feature with that hop size. */

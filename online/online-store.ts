@@ -18,7 +18,7 @@
  */
 import type { FeatureViewSpec } from '../definitions/spec.ts';
 import type { LifetimeWrite, TileWrite } from '../aggregation/tiles.ts';
-import type { Scalar } from '../core/types.ts';
+import type { FeatureValue as Value } from '../core/types.ts';
 
 /**
  * - `PRESENT`: a value computed at `t` (a windowed count with an empty window is `0 PRESENT`).
@@ -31,7 +31,7 @@ import type { Scalar } from '../core/types.ts';
 export type FeatureStatus = 'PRESENT' | 'NOT_FOUND' | 'NULL_VALUE' | 'OUTSIDE_MAX_AGE';
 
 export interface FeatureValue {
-  value: Scalar | null;
+  value: Value | null;
   status: FeatureStatus;
   /**
    * Lifetime features: the event time of the value. Windowed features: the start of the newest

@@ -13,7 +13,7 @@ import {
 } from '../aggregation/index.ts';
 import { LarderError } from '../core/errors.ts';
 import type { FeatureViewSpec } from '../definitions/spec.ts';
-import type { Scalar } from '../core/types.ts';
+import type { FeatureValue as Value } from '../core/types.ts';
 import { isLifetimeField, lifetimeField } from './field-names.ts';
 import type { FeatureValue, ReadRequest } from './online-store.ts';
 
@@ -84,7 +84,7 @@ export class ReadPlan {
       const wf: WindowedFeature = {
         index,
         name,
-        agg: aggregator(f.aggregation),
+        agg: aggregator(f.aggregation, f),
         numeric: f.aggregation === 'count' || f.aggregation === 'sum',
         windowMs: f.windowMs,
         hopMs: f.hopMs,
@@ -107,12 +107,18 @@ export class ReadPlan {
       this.#groups.set(key, g);
     });
     // An unknown entity has empty windows: count and sum are 0 there, as offline (one semantics).
+    // count_distinct is 0 and last_n [] there for the same reason.
     this.#notFoundRow = features.map((name) => {
-      const agg = view.features.find((x) => x.name === name)?.aggregation;
-      const empty =
-        (agg === 'count' || agg === 'sum') &&
-        view.features.find((x) => x.name === name)?.windowMs !== null;
-      return { value: empty ? 0 : null, status: 'NOT_FOUND', eventTs: null };
+      const f = view.features.find((x) => x.name === name);
+      const windowed = f !== undefined && f.windowMs !== null;
+      const agg = f?.aggregation;
+      const value =
+        windowed && (agg === 'count' || agg === 'sum' || agg === 'count_distinct')
+          ? 0
+          : windowed && agg === 'last_n'
+            ? []
+            : null;
+      return { value, status: 'NOT_FOUND', eventTs: null };
     });
     this.#groupList.push(...this.#groups.values());
     this.#lifetimeStates.length = this.#lifetime.length;
@@ -194,7 +200,7 @@ export class ReadPlan {
       for (const f of g.features) {
         const name = f.name;
         let newest = -Infinity;
-        let value: Scalar | null;
+        let value: Value | null;
         if (f.numeric) {
           // count / sum: the merge is `a + b` from 0, in the same order as evaluateTiles.
           let acc = 0;

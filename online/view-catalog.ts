@@ -64,7 +64,7 @@ function buildPlan(spec: FeatureViewSpec): ViewWritePlan {
   for (const f of spec.features) {
     features.set(f.name, {
       name: f.name,
-      agg: aggregator(f.aggregation),
+      agg: aggregator(f.aggregation, f),
       windowMs: f.windowMs,
       hopMs: f.hopMs,
     });

@@ -26,7 +26,7 @@ import {
 import { LarderError } from '../core/errors.ts';
 import type { Repository, ResolvedFeature } from '../definitions/repository.ts';
 import type { FeatureSpec, FeatureViewSpec } from '../definitions/spec.ts';
-import type { Scalar } from '../core/types.ts';
+import type { FeatureValue } from '../core/types.ts';
 import { refEval, refKeep, refValues, type RefValue } from './reference-expr.ts';
 
 type Rec = Record<string, unknown>;
@@ -105,15 +105,20 @@ function events(data: ViewData, f: FeatureSpec, recs: readonly Rec[]): Aggregati
   return out;
 }
 
-function evaluate(data: ViewData, f: FeatureSpec, row: EntityRow): Scalar | null {
+function evaluate(data: ViewData, f: FeatureSpec, row: EntityRow): FeatureValue | null {
   const key = data.joinKeys.map((k) => row[k]);
-  const empty = f.aggregation === 'count' || f.aggregation === 'sum' ? 0 : null;
+  const empty =
+    f.aggregation === 'count' || f.aggregation === 'sum' || f.aggregation === 'count_distinct'
+      ? 0
+      : f.aggregation === 'last_n'
+        ? []
+        : null;
   if (key.some((k) => k === null || k === undefined)) return empty;
   const recs = data.byKey.get(JSON.stringify(key.map(String))) ?? [];
   const evs = events(data, f, recs);
   if (f.windowMs === null || f.hopMs === null)
     return bruteForceLifetime(evs, row.event_timestamp, data.view.ttlMs);
-  return bruteForceWindow(f.aggregation, evs, row.event_timestamp, f.windowMs, f.hopMs);
+  return bruteForceWindow(f.aggregation, evs, row.event_timestamp, f.windowMs, f.hopMs, f);
 }
 
 /**
@@ -126,14 +131,14 @@ export function referenceFeatures(
   entityRows: readonly EntityRow[],
   features: readonly ResolvedFeature[],
   options: ReferenceOptions = {},
-): Record<string, Scalar | null>[] {
+): Record<string, FeatureValue | null>[] {
   const views = new Map<string, ViewData>();
   const view = (name: string): ViewData => {
     let v = views.get(name);
     if (!v) views.set(name, (v = prepareView(repo, name, records)));
     return v;
   };
-  const value = (viewName: string, feature: string, row: EntityRow): Scalar | null => {
+  const value = (viewName: string, feature: string, row: EntityRow): FeatureValue | null => {
     const data = view(viewName);
     const f = data.view.features.find((x) => x.name === feature);
     if (!f)
@@ -145,7 +150,7 @@ export function referenceFeatures(
   };
   const name = (f: ResolvedFeature): string =>
     options.fullFeatureNames ? `${f.view}__${f.feature}` : f.feature;
-  const out: Record<string, Scalar | null>[] = entityRows.map(() => ({}));
+  const out: Record<string, FeatureValue | null>[] = entityRows.map(() => ({}));
   const timestamps = entityRows.map((r) => r.event_timestamp);
   const odCache = new Map<string, Record<string, unknown[]>>();
   for (const f of features) {
@@ -170,10 +175,10 @@ export function referenceFeatures(
     const col = result[f.feature]!;
     // The documented output rule (docs/definitions.md), written out here rather than shared
     // with definitions/on-demand-eval.ts: undefined, NaN and ±Infinity are null.
-    const normal = (v: unknown): Scalar | null =>
+    const normal = (v: unknown): FeatureValue | null =>
       v === undefined || (typeof v === 'number' && !Number.isFinite(v))
         ? null
-        : (v as Scalar | null);
+        : (v as FeatureValue | null);
     entityRows.forEach((_, i) => (out[i]![name(f)] = normal(col[i])));
   }
   return out;

@@ -112,7 +112,7 @@ function featureBreaks(
       out.push(`feature ${name} removed`);
       continue;
     }
-    for (const field of ['type', 'aggregation', 'windowMs', 'hopMs']) {
+    for (const field of ['type', 'aggregation', 'windowMs', 'hopMs', 'n', 'distinct']) {
       if (fa[field] !== fb[field])
         out.push(`feature ${name}: ${field} ${String(fa[field])} → ${String(fb[field])}`);
     }

@@ -8,7 +8,7 @@ import { featurePlan, type FeaturePlan, type FeatureRef } from './feature-plan.t
 import { badRequest, LarderError } from '../core/errors.ts';
 import { evaluateOnDemand } from '../definitions/on-demand-eval.ts';
 import type { Repository } from '../definitions/repository.ts';
-import type { ValueType } from '../core/types.ts';
+import { listElement, type ValueType } from '../core/types.ts';
 import type {
   FeatureStatus,
   OnlineStore,
@@ -59,6 +59,10 @@ function checkType(v: unknown, type: ValueType): boolean {
       return typeof v === 'number';
     case 'bool':
       return typeof v === 'boolean';
+    case 'string_list':
+    case 'int64_list':
+    case 'float64_list':
+      return Array.isArray(v) && v.every((x) => x !== null && checkType(x, listElement(type)));
   }
 }
 

@@ -53,7 +53,7 @@ function viewsOf(repo: Repository, source: string): CompiledView[] {
         keys: v.entityDefs.map((e) => compileExpr(v.spec.keys[e.spec.joinKey]!)),
         features: v.spec.features.map((f) => ({
           name: f.name,
-          agg: aggregator(f.aggregation),
+          agg: aggregator(f.aggregation, f),
           where: compileFilter(f.where ?? undefined),
           input: f.aggregation === 'count' || !f.input ? null : compileMulti(f.input),
           weight: f.weight ? compileMulti(f.weight) : null,

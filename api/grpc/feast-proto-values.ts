@@ -12,14 +12,23 @@ export type ProtoValue = Record<string, unknown> & { val?: string };
 export function fromProtoValue(v: ProtoValue | null | undefined): unknown {
   if (!v || !v.val || v.val === 'null_val') return null;
   const x = v[v.val];
-  if (x && typeof x === 'object' && 'val' in (x as object)) return (x as { val: unknown[] }).val;
+  if (x && typeof x === 'object') return (x as { val?: unknown[] }).val ?? [];
   return x ?? null;
 }
 
-/** A Value for a scalar of a declared type (null → an empty Value, as Feast sends). */
+/**
+ * A Value for a value of a declared type (null → an empty Value, as Feast sends). Lists are
+ * Feast's `string_list_val` / `int64_list_val` / `double_list_val` (`{ val: [...] }`).
+ */
 export function toProtoValue(v: unknown, type: ValueType | null): ProtoValue {
   if (v === null || v === undefined) return {};
   switch (type ?? inferType(v)) {
+    case 'string_list':
+      return { string_list_val: { val: (v as unknown[]).map(String) } };
+    case 'int64_list':
+      return { int64_list_val: { val: v as number[] } };
+    case 'float64_list':
+      return { double_list_val: { val: v as number[] } };
     case 'string':
       return { string_val: String(v) };
     case 'int64':
@@ -32,6 +41,12 @@ export function toProtoValue(v: unknown, type: ValueType | null): ProtoValue {
 }
 
 function inferType(v: unknown): ValueType {
+  if (Array.isArray(v))
+    return v.every((x) => typeof x === 'number')
+      ? v.every(Number.isInteger)
+        ? 'int64_list'
+        : 'float64_list'
+      : 'string_list';
   if (typeof v === 'boolean') return 'bool';
   if (typeof v === 'number') return Number.isInteger(v) ? 'int64' : 'float64';
   return 'string';

@@ -8,6 +8,16 @@ import { zodToJsonSchema } from 'zod-to-json-schema';
 import { BAD_REQUEST_REASONS } from '../../core/errors.ts';
 
 const Scalar = z.union([z.string(), z.number(), z.boolean(), z.null()]);
+/** A feature value: a scalar, null, or a list (`lastN`: `["p3","p1"]`, `[]` when empty). */
+const FeatureValue = z.union([
+  z.string(),
+  z.number(),
+  z.boolean(),
+  z.null(),
+  z
+    .array(z.union([z.string(), z.number()]))
+    .describe('a list feature (string_list, int64_list, float64_list)'),
+]);
 
 export const GetOnlineFeaturesBody = z
   .object({
@@ -34,7 +44,7 @@ export const GetOnlineFeaturesResponse = z.object({
   metadata: z.object({ feature_names: z.array(z.string()) }),
   results: z.array(
     z.object({
-      values: z.array(Scalar),
+      values: z.array(FeatureValue),
       statuses: z.array(z.enum(['PRESENT', 'NULL_VALUE', 'NOT_FOUND', 'OUTSIDE_MAX_AGE'])),
       event_timestamps: z.array(z.string().describe('RFC 3339, e.g. 2026-01-01T00:00:00Z')),
     }),

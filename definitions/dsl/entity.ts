@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { EntitySpec } from '../spec.ts';
-import { VALUE_TYPES } from '../../core/types.ts';
+import { SCALAR_TYPES } from '../../core/types.ts';
 import { callSite } from './call-site.ts';
 import { NAME_HINT, NAME_RE, parseOptions } from './checks.ts';
 import { makeDefinition, type Definition } from './definition.ts';
@@ -9,7 +9,7 @@ const EntityOptions = z
   .object({
     name: z.string().regex(NAME_RE, NAME_HINT),
     joinKey: z.string().regex(NAME_RE, NAME_HINT),
-    valueType: z.enum(VALUE_TYPES).default('string'),
+    valueType: z.enum(SCALAR_TYPES).default('string'),
     description: z.string().default(''),
   })
   .strict();

@@ -5,7 +5,7 @@ import { Expr, formatExpr, splitArrayPath, type ExprNode } from '../expr/expr.ts
 import { compatible, inferExprType } from '../expr/expr-type.ts';
 import { exprTypos } from '../expr/expr-typos.ts';
 import type { FeatureSpec, FeatureViewSpec } from '../spec.ts';
-import type { ValueType } from '../../core/types.ts';
+import { MAX_LAST_N, listOf, type ScalarType, type ValueType } from '../../core/types.ts';
 import { callSite } from './call-site.ts';
 import { NAME_HINT, NAME_RE, parseOptions } from './checks.ts';
 import { isDefinition, makeDefinition, type Definition } from './definition.ts';
@@ -40,7 +40,7 @@ const FeatureViewOptions = z
       z.string(),
       z.custom<FeatureDef>(
         (v) => typeof v === 'object' && v !== null && 'aggregation' in v,
-        'must be count(...), sum(...), avg(...), min(...), max(...), last(...) or mode(...)',
+        'must be count(...), sum(...), avg(...), min(...), max(...), last(...), mode(...), countDistinct(...) or lastN(...)',
       ),
     ),
   })
@@ -234,6 +234,15 @@ function featureSpec(
         null
       );
     }
+    if (f.aggregation === 'last_n' && t.type === 'bool') {
+      return (
+        problem(
+          `lastN needs a string or number input, but ${formatExpr((f.input as Expr).node)} is bool`,
+          'there is no list of bool: count the true values with count({ where }) instead',
+        ),
+        null
+      );
+    }
     if (t.multi && f.aggregation !== 'mode') {
       // The offline engines (DuckDB, BigQuery) unnest arrays for mode only; refusing the rest
       // here keeps one semantics instead of a view that streams but cannot export.
@@ -245,7 +254,28 @@ function featureSpec(
         null
       );
     }
-    type = f.aggregation === 'avg' ? 'float64' : t.type;
+    type =
+      f.aggregation === 'avg'
+        ? 'float64'
+        : f.aggregation === 'count_distinct'
+          ? 'int64'
+          : f.aggregation === 'last_n'
+            ? (listOf(t.type as ScalarType) as ValueType)
+            : t.type;
+  }
+  const { n, distinct } = f.params;
+  if (f.aggregation === 'last_n') {
+    if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > MAX_LAST_N) {
+      return (
+        problem(
+          `n must be an integer from 1 to ${MAX_LAST_N}, got ${JSON.stringify(n) ?? String(n)}`,
+          `use e.g. lastN(input, { n: 10, window: '7d' }); the state keeps n values per hop`,
+        ),
+        null
+      );
+    }
+    if (typeof distinct !== 'boolean')
+      return (problem(`distinct must be true or false, got ${JSON.stringify(distinct)}`), null);
   }
   if (f.weight) {
     const w = inferExprType(schema, f.weight.node);
@@ -284,6 +314,7 @@ function featureSpec(
     where: opts.where?.node ?? null,
     windowMs,
     hopMs,
+    ...(f.aggregation === 'last_n' ? { n: n as number, distinct: distinct as boolean } : {}),
     description: opts.description ?? '',
   };
 }

@@ -9,10 +9,12 @@
  *   spend_30d: sum(col('totalAmount'), { window: '30d' }),
  *   preferred_category_30d: mode(col('orderItems[].category'), { weight: col('orderItems[].quantity'), window: '30d' }),
  *   last_platform: last(col('context.platform')),          // lifetime: no window
+ *   distinct_products_24h: countDistinct(col('properties.productId'), { window: '24h' }),
+ *   recently_viewed: lastN(col('properties.productId'), { n: 10, distinct: true, window: '7d' }),
  * }
  */
 import type { Expr } from '../expr/expr.ts';
-import type { AggregationKind, ValueType } from '../../core/types.ts';
+import type { AggregationKind, AggregationParams, ValueType } from '../../core/types.ts';
 import type { Duration } from '../../core/duration.ts';
 
 export interface WindowOptions {
@@ -32,6 +34,8 @@ export interface FeatureDef {
   readonly input: Expr | null;
   readonly weight: Expr | null;
   readonly options: WindowOptions;
+  /** `lastN`'s `n` and `distinct` as given (checked when the view is built); `{}` otherwise. */
+  readonly params: AggregationParams;
 }
 
 const feature = (
@@ -39,7 +43,8 @@ const feature = (
   input: Expr | null,
   options: WindowOptions,
   weight: Expr | null = null,
-): FeatureDef => Object.freeze({ aggregation, input, weight, options });
+  params: AggregationParams = {},
+): FeatureDef => Object.freeze({ aggregation, input, weight, options, params });
 
 /** Number of matching records in the window. */
 export const count = (options: WindowOptions & { window: string }): FeatureDef =>
@@ -67,4 +72,30 @@ export const mode = (
 ): FeatureDef => {
   const { weight, ...rest } = options;
   return feature('mode', input, rest, weight ?? null);
+};
+/**
+ * The exact number of distinct non-null values of `input` in the window (0 for an empty
+ * window). Type int64.
+ */
+export const countDistinct = (
+  input: Expr,
+  options: WindowOptions & { window: string },
+): FeatureDef => feature('count_distinct', input, options);
+
+export interface LastNOptions extends WindowOptions {
+  window: string;
+  /** How many values to keep: an integer in 1..100. */
+  n: number;
+  /** Each value once, at the position of its newest occurrence (default false). */
+  distinct?: boolean;
+}
+
+/**
+ * The `n` newest non-null values of `input` in the window, newest first (ties: greatest record
+ * id, as for `last`); with `distinct`, the `n` newest distinct values. An empty window gives
+ * `[]`, never null. Type `string_list`, `int64_list` or `float64_list`, after the input.
+ */
+export const lastN = (input: Expr, options: LastNOptions): FeatureDef => {
+  const { n, distinct, ...rest } = options;
+  return feature('last_n', input, rest, null, { n, distinct: distinct ?? false });
 };

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { DefinitionError } from '../../core/errors.ts';
 import type { OdfvInputSpec, OnDemandFeatureViewSpec } from '../spec.ts';
-import { VALUE_TYPES, type ValueOf, type ValueType } from '../../core/types.ts';
+import { SCALAR_TYPES, type ValueOf, type ValueType } from '../../core/types.ts';
 import { callSite } from './call-site.ts';
 import { NAME_HINT, NAME_RE, parseOptions } from './checks.ts';
 import { isDefinition, makeDefinition, type Definition } from './definition.ts';
@@ -79,7 +79,7 @@ const Options = z
         "must be feature(view, 'name', 'type') or requestField('name', 'type')",
       ),
     ),
-    features: z.record(z.string().regex(NAME_RE, NAME_HINT), z.enum(VALUE_TYPES)),
+    features: z.record(z.string().regex(NAME_RE, NAME_HINT), z.enum(SCALAR_TYPES)),
     transform: z.function(),
     description: z.string().default(''),
   })

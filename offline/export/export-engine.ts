@@ -10,6 +10,7 @@
  */
 import type { BatchSourceSpec } from '../../definitions/spec.ts';
 import type { DuckDBClient } from '../local/duckdb-client.ts';
+import { sqlValueType } from '../local/column-types.ts';
 import type { RejectReport } from '../offline-store.ts';
 import type { ExportPlan } from './export-plan.ts';
 import type { Pass, PassFeature, PassSource } from './pass.ts';
@@ -99,9 +100,12 @@ export type ExportEngine = SqlExportEngine | ParquetExportEngine;
 
 /**
  * A pass feature's value from its result `column`, where NULL means no event was in its window:
- * 0 for count and sum, NULL (as is) for the others.
+ * 0 for count, sum and count_distinct, `[]` for last_n, NULL (as is) for the others.
  */
 export function passValueSql(pf: PassFeature, column: string): string {
   const kind = pf.feature.aggregation;
-  return kind === 'count' || kind === 'sum' ? `COALESCE(${column}, 0)` : column;
+  if (kind === 'last_n') return `COALESCE(${column}, CAST([] AS ${sqlValueType(pf.feature.type)}))`;
+  return kind === 'count' || kind === 'sum' || kind === 'count_distinct'
+    ? `COALESCE(${column}, 0)`
+    : column;
 }

@@ -5,6 +5,7 @@ import {
   Field,
   Float64,
   Int64,
+  List,
   RecordBatch,
   RecordBatchFileWriter,
   Schema,
@@ -14,9 +15,13 @@ import {
   type DataType,
 } from 'apache-arrow';
 
-export type ArrowKind = 'int64' | 'float64' | 'bool' | 'string';
+/** A column's Arrow type: a scalar, or a `List` of one (`string_list` → `List<Utf8>`). */
+export type ArrowKind =
+  'int64' | 'float64' | 'bool' | 'string' | 'string_list' | 'int64_list' | 'float64_list';
 
-const arrowType = (k: ArrowKind): DataType =>
+type ScalarKind = 'int64' | 'float64' | 'bool' | 'string';
+
+const scalarType = (k: ScalarKind): DataType =>
   k === 'int64'
     ? new Int64()
     : k === 'float64'
@@ -25,7 +30,20 @@ const arrowType = (k: ArrowKind): DataType =>
         ? new Bool()
         : new Utf8();
 
+const elementOf = (k: ArrowKind): ScalarKind | null =>
+  k.endsWith('_list') ? (k.slice(0, -'_list'.length) as ScalarKind) : null;
+
+const arrowType = (k: ArrowKind): DataType => {
+  const e = elementOf(k);
+  return e === null
+    ? scalarType(k as ScalarKind)
+    : new List(new Field('item', scalarType(e), false));
+};
+
 function convert(k: ArrowKind, values: unknown[]): unknown[] {
+  const e = elementOf(k);
+  if (e !== null)
+    return values.map((v) => (v === null || v === undefined ? null : convert(e, v as unknown[])));
   switch (k) {
     case 'int64':
       return values.map((v) =>

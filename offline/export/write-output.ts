@@ -2,7 +2,8 @@
  * The last step of an export: the rows of a local SQL query (entity columns, then features, in
  * entity-row order) written as Parquet (zstd), CSV, JSON Lines or Arrow, or read into memory.
  */
-import { sqlString, type DuckDBClient } from '../local/duckdb-client.ts';
+import { isListType } from '../../core/types.ts';
+import { ident, sqlString, type DuckDBClient } from '../local/duckdb-client.ts';
 import type { ExportColumn, OutputFormat } from '../offline-store.ts';
 import { writeArrow, type ArrowKind } from './write-arrow.ts';
 
@@ -26,9 +27,16 @@ export async function writeOutput(
     case 'parquet':
       await client.run(`COPY (${sql}) TO ${p} (FORMAT parquet, COMPRESSION zstd)`);
       break;
-    case 'csv':
-      await client.run(`COPY (${sql}) TO ${p} (FORMAT csv, HEADER true)`);
+    case 'csv': {
+      // A list column is written as a JSON array (`["p3","p1"]`), not DuckDB's `[p3, p1]`.
+      const lists = columns.filter((c) => c.type !== 'entity' && isListType(c.type));
+      const select =
+        lists.length === 0
+          ? sql
+          : `SELECT * REPLACE (${lists.map((c) => `CAST(to_json(${ident(c.name)}) AS VARCHAR) AS ${ident(c.name)}`).join(', ')}) FROM (${sql})`;
+      await client.run(`COPY (${select}) TO ${p} (FORMAT csv, HEADER true)`);
       break;
+    }
     case 'jsonl':
       await client.run(`COPY (${sql}) TO ${p} (FORMAT json)`);
       break;

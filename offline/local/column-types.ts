@@ -8,6 +8,9 @@ const SCALAR: Record<ValueType, string> = {
   int64: 'BIGINT',
   float64: 'DOUBLE',
   bool: 'BOOLEAN',
+  string_list: 'VARCHAR[]',
+  int64_list: 'BIGINT[]',
+  float64_list: 'DOUBLE[]',
 };
 
 export const sqlValueType = (t: ValueType): string => SCALAR[t];

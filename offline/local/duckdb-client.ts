@@ -5,6 +5,7 @@
 import {
   DuckDBDataChunk,
   DuckDBInstance,
+  DuckDBListValue,
   DuckDBTypeId,
   type DuckDBConnection,
   type DuckDBValue,
@@ -180,6 +181,7 @@ interface RawVector {
 export function toJs(v: unknown): unknown {
   if (typeof v === 'bigint') return Number(v);
   if (v === null || typeof v !== 'object') return v;
+  if (v instanceof DuckDBListValue) return v.items.map(toJs);
   return String(v);
 }
 

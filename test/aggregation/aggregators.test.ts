@@ -4,6 +4,8 @@ import {
   aggregator,
   avgAggregator,
   countAggregator,
+  countDistinctAggregator,
+  lastNAggregator,
   lastAggregator,
   maxAggregator,
   minAggregator,
@@ -12,18 +14,21 @@ import {
   type AggregationEvent,
   type AggregationKind,
 } from '../../aggregation/index.ts';
-import type { Scalar } from '../../core/types.ts';
+import { MAX_LAST_N, type FeatureValue, type Scalar } from '../../core/types.ts';
+
+/** `last_n`'s parameters in the tests that run every kind (the other kinds ignore them). */
+const PARAMS = { n: 3 };
 
 /** Folds events into one state with the kind's aggregator. */
 function fold(kind: AggregationKind, events: AggregationEvent[]): unknown {
-  const agg = aggregator(kind);
+  const agg = aggregator(kind, PARAMS);
   let s = agg.init();
   for (const e of events) s = agg.add(s, e.value, e.ts, e.id, e.weight ?? 1);
   return s;
 }
 
-function finish(kind: AggregationKind, events: AggregationEvent[]): Scalar | null {
-  return aggregator(kind).finish(fold(kind, events));
+function finish(kind: AggregationKind, events: AggregationEvent[]): FeatureValue | null {
+  return aggregator(kind, PARAMS).finish(fold(kind, events));
 }
 
 /** Events with ts = index, id = `e<index>`. */
@@ -42,7 +47,7 @@ describe('aggregator factory', () => {
     expect(aggregator('max')).toBe(maxAggregator);
     expect(aggregator('last')).toBe(lastAggregator);
     expect(aggregator('mode')).toBe(modeAggregator);
-    for (const kind of AGGREGATION_KINDS) expect(aggregator(kind).kind).toBe(kind);
+    for (const kind of AGGREGATION_KINDS) expect(aggregator(kind, PARAMS).kind).toBe(kind);
   });
 
   it('rejects unknown kinds, including Object.prototype names', () => {
@@ -310,8 +315,23 @@ describe('merge', () => {
         { ts: 0, id: '5', value: 'a', weight: 0 },
       ],
     ],
+    count_distinct: [evs('a', 'b'), evs(null, 'a'), evs('c')],
+    last_n: [
+      [
+        { ts: 1, id: 'a', value: 'x' },
+        { ts: 5, id: 'b', value: 'y' },
+      ],
+      [
+        { ts: 5, id: 'c', value: 'x' },
+        { ts: 6, id: 'd', value: null },
+      ],
+      [
+        { ts: 4, id: 'z', value: 'w' },
+        { ts: 3, id: 'q', value: 'v' },
+      ],
+    ],
   };
-  const expected: Record<AggregationKind, Scalar | null> = {
+  const expected: Record<AggregationKind, FeatureValue | null> = {
     count: 3,
     sum: 15,
     avg: 3,
@@ -319,46 +339,48 @@ describe('merge', () => {
     max: 7,
     last: 'y',
     mode: 'a',
+    count_distinct: 3,
+    last_n: ['x', 'y', 'w'],
   };
 
   it.each(AGGREGATION_KINDS)(
     '%s: merging group states in any order and grouping equals folding all',
     (kind) => {
-      const agg = aggregator(kind);
+      const agg = aggregator(kind, PARAMS);
       const [x, y, z] = groups[kind] as [
         AggregationEvent[],
         AggregationEvent[],
         AggregationEvent[],
       ];
       const s = (events: AggregationEvent[]) => fold(kind, events);
-      expect(finish(kind, [...x, ...y, ...z])).toBe(expected[kind]);
-      expect(agg.finish(agg.merge(agg.merge(s(x), s(y)), s(z)))).toBe(expected[kind]);
-      expect(agg.finish(agg.merge(s(x), agg.merge(s(y), s(z))))).toBe(expected[kind]);
-      expect(agg.finish(agg.merge(agg.merge(s(z), s(x)), s(y)))).toBe(expected[kind]);
-      expect(agg.finish(agg.merge(s(y), agg.merge(s(z), s(x))))).toBe(expected[kind]);
-      expect(agg.finish(agg.merge(agg.init(), s(x)))).toBe(agg.finish(s(x)));
-      expect(agg.finish(agg.merge(s(x), agg.init()))).toBe(agg.finish(s(x)));
+      expect(finish(kind, [...x, ...y, ...z])).toEqual(expected[kind]);
+      expect(agg.finish(agg.merge(agg.merge(s(x), s(y)), s(z)))).toEqual(expected[kind]);
+      expect(agg.finish(agg.merge(s(x), agg.merge(s(y), s(z))))).toEqual(expected[kind]);
+      expect(agg.finish(agg.merge(agg.merge(s(z), s(x)), s(y)))).toEqual(expected[kind]);
+      expect(agg.finish(agg.merge(s(y), agg.merge(s(z), s(x))))).toEqual(expected[kind]);
+      expect(agg.finish(agg.merge(agg.init(), s(x)))).toEqual(agg.finish(s(x)));
+      expect(agg.finish(agg.merge(s(x), agg.init()))).toEqual(agg.finish(s(x)));
     },
   );
 
   it.each(AGGREGATION_KINDS)('%s: states survive a JSON round trip and still merge', (kind) => {
-    const agg = aggregator(kind);
+    const agg = aggregator(kind, PARAMS);
     const [x, y, z] = groups[kind] as [AggregationEvent[], AggregationEvent[], AggregationEvent[]];
     const states = [fold(kind, x), fold(kind, y), fold(kind, z)];
     const stored = states.map(jsonRoundTrip);
     expect(stored).toEqual(states);
     let acc = agg.init();
     for (const s of stored) acc = agg.merge(acc, s);
-    expect(agg.finish(acc)).toBe(expected[kind]);
+    expect(agg.finish(acc)).toEqual(expected[kind]);
     // A state read back from JSON can keep folding new events.
     const more = agg.add(jsonRoundTrip(fold(kind, x)), null, 0, 'n', 1);
     expect(
       agg.finish(agg.merge(more, jsonRoundTrip(agg.merge(fold(kind, y), fold(kind, z))))),
-    ).toBe(kind === 'count' ? 4 : expected[kind]);
+    ).toEqual(kind === 'count' ? 4 : expected[kind]);
   });
 
   it.each(AGGREGATION_KINDS)('%s: merge never mutates its second argument', (kind) => {
-    const agg = aggregator(kind);
+    const agg = aggregator(kind, PARAMS);
     const [x, y] = groups[kind] as [AggregationEvent[], AggregationEvent[]];
     const b = fold(kind, y);
     const snapshot = JSON.stringify(b);
@@ -377,5 +399,83 @@ describe('merge', () => {
     expect(fold('last', [{ ts: 7, id: 'e', value: 'v' }])).toEqual({ v: 'v', ts: 7, id: 'e' });
     expect(fold('last', [])).toBeNull();
     expect(fold('mode', evs('a', 'b', 'a'))).toEqual({ a: 2, b: 1 });
+    expect(fold('count_distinct', evs('b', 'a', null, 'b'))).toEqual(['a', 'b']);
+    expect(fold('count_distinct', [])).toEqual([]);
+    expect(fold('last_n', evs('a', null, 'b'))).toEqual([
+      [2, 'e2', 'b'],
+      [0, 'e0', 'a'],
+    ]);
+  });
+});
+
+describe('count_distinct', () => {
+  const agg = countDistinctAggregator;
+
+  it('counts distinct non-null values; an empty window is 0', () => {
+    expect(agg.finish(agg.init())).toBe(0);
+    expect(finish('count_distinct', evs(null, null))).toBe(0);
+    expect(finish('count_distinct', evs('p1', 'p2', 'p1', null, 'p3', 'p2'))).toBe(3);
+    expect(finish('count_distinct', evs(1, 1.5, 1, -0, 0))).toBe(3); // -0 is 0
+  });
+
+  it('keeps its values sorted by code point, astral characters after U+FF5E', () => {
+    const s = fold('count_distinct', evs('\u{1F600}', '\uFF5E', 'b', 'a'));
+    expect(s).toEqual(['a', 'b', '\uFF5E', '\u{1F600}']);
+    expect(agg.merge(['a', '\u{1F600}'], ['a', '\uFF5E'])).toEqual(['a', '\uFF5E', '\u{1F600}']);
+  });
+});
+
+describe('last_n', () => {
+  const e = (ts: number, id: string, value: Scalar | null): AggregationEvent => ({ ts, id, value });
+  const take = (n: number, distinct: boolean, events: AggregationEvent[]): FeatureValue | null => {
+    const agg = lastNAggregator(n, distinct);
+    let s = agg.init();
+    for (const x of events) s = agg.add(s, x.value, x.ts, x.id, 1);
+    return agg.finish(s);
+  };
+
+  it('returns the n newest non-null values, newest first; an empty window is []', () => {
+    expect(take(3, false, [])).toEqual([]);
+    expect(take(3, false, [e(1, 'a', null)])).toEqual([]);
+    const events = [e(1, 'a', 'p1'), e(3, 'c', 'p3'), e(2, 'b', 'p2'), e(4, 'd', null)];
+    expect(take(2, false, events)).toEqual(['p3', 'p2']);
+    expect(take(10, false, events)).toEqual(['p3', 'p2', 'p1']); // n larger than the events
+  });
+
+  it('breaks timestamp ties by the greater id by code point, like last', () => {
+    const events = [e(5, '\uFF5E', 'x'), e(5, '\u{1F600}', 'y'), e(5, 'a', 'z')];
+    expect(take(3, false, events)).toEqual(['y', 'x', 'z']);
+    expect(take(3, false, [...events].reverse())).toEqual(['y', 'x', 'z']);
+  });
+
+  it('with distinct, keeps each value once at its newest occurrence', () => {
+    const events = [
+      e(1, 'a', 'p1'),
+      e(2, 'b', 'p2'),
+      e(3, 'c', 'p1'),
+      e(4, 'd', 'p3'),
+      e(5, 'e', 'p1'),
+    ];
+    expect(take(2, true, events)).toEqual(['p1', 'p3']);
+    expect(take(10, true, events)).toEqual(['p1', 'p3', 'p2']);
+    expect(take(3, false, events)).toEqual(['p1', 'p3', 'p1']);
+  });
+
+  it('keeps at most n entries in its state', () => {
+    const agg = lastNAggregator(2, false);
+    let s = agg.init();
+    for (let i = 0; i < 50; i++) s = agg.add(s, i, i, `e${i}`, 1);
+    expect(s).toEqual([
+      [49, 'e49', 49],
+      [48, 'e48', 48],
+    ]);
+    expect(agg.merge(s, [[100, 'x', 7]])).toHaveLength(2);
+  });
+
+  it('refuses an n outside 1..MAX_LAST_N or not an integer', () => {
+    for (const n of [0, -1, 1.5, MAX_LAST_N + 1, NaN])
+      expect(() => lastNAggregator(n, false)).toThrow(RangeError);
+    expect(() => aggregator('last_n')).toThrow(RangeError);
+    expect(aggregator('last_n', { n: MAX_LAST_N }).kind).toBe('last_n');
   });
 });

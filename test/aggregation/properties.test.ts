@@ -15,7 +15,7 @@ import {
   type LastState,
 } from '../../aggregation/index.ts';
 import { MINUTE_MS } from '../../core/duration.ts';
-import type { Scalar } from '../../core/types.ts';
+import type { AggregationParams, FeatureValue, Scalar } from '../../core/types.ts';
 
 const RUNS = 1000; // per kind and property
 const T0 = Date.parse('2024-03-10T00:00:00Z');
@@ -59,6 +59,7 @@ function valueArb(kind: AggregationKind): fc.Arbitrary<fc.Arbitrary<Scalar | nul
     case 'avg':
       return fc.constantFrom(withNull(cents), withNull(ints));
     case 'mode':
+    case 'count_distinct':
       return fc.constantFrom(
         withNull(fc.constantFrom(...tricky)),
         withNull(ints),
@@ -80,7 +81,14 @@ interface Case {
   t: number;
   windowMs: number;
   hopMs: number;
+  /** `last_n`'s `n` (1..12: often more than the window's events) and `distinct`. */
+  params: AggregationParams;
 }
+
+const paramsArb: fc.Arbitrary<AggregationParams> = fc.record({
+  n: fc.integer({ min: 1, max: 12 }),
+  distinct: fc.boolean(),
+});
 
 function caseArb(kind: AggregationKind): fc.Arbitrary<Case> {
   return fc.tuple(windowArb, valueArb(kind)).chain(([{ hopMs, ratio }, values]) => {
@@ -97,17 +105,24 @@ function caseArb(kind: AggregationKind): fc.Arbitrary<Case> {
       t: timeArb(hopMs, span),
       windowMs: fc.constant(ratio * hopMs),
       hopMs: fc.constant(hopMs),
+      params: paramsArb,
     });
   });
 }
 
-function expectSame(kind: AggregationKind, actual: Scalar | null, expected: Scalar | null): void {
+function expectSame(
+  kind: AggregationKind,
+  actual: FeatureValue | null,
+  expected: FeatureValue | null,
+): void {
   if (
     (kind === 'sum' || kind === 'avg') &&
     typeof actual === 'number' &&
     typeof expected === 'number'
   ) {
     expect(floatsEqual(actual, expected), `${actual} vs ${expected}`).toBe(true);
+  } else if (kind === 'last_n') {
+    expect(actual).toEqual(expected);
   } else {
     expect(actual).toBe(expected);
   }
@@ -118,19 +133,17 @@ const json = <T>(v: T): T => JSON.parse(JSON.stringify(v)) as T;
 describe.each(AGGREGATION_KINDS)('%s', (kind) => {
   it('evaluateTiles over tiles of the events ≤ t equals the brute-force reference', () => {
     fc.assert(
-      fc.property(caseArb(kind), ({ events, t, windowMs, hopMs }) => {
+      fc.property(caseArb(kind), ({ events, t, windowMs, hopMs, params }) => {
         const tiles = buildTiles(
           kind,
           events.filter((e) => e.ts <= t),
           hopMs,
+          params,
         );
-        const expected = bruteForceWindow(kind, events, t, windowMs, hopMs);
-        expectSame(kind, evaluateTiles(aggregator(kind), tiles, t, windowMs, hopMs), expected);
-        expectSame(
-          kind,
-          evaluateTiles(aggregator(kind), json([...tiles]), t, windowMs, hopMs),
-          expected,
-        );
+        const agg = aggregator(kind, params);
+        const expected = bruteForceWindow(kind, events, t, windowMs, hopMs, params);
+        expectSame(kind, evaluateTiles(agg, tiles, t, windowMs, hopMs), expected);
+        expectSame(kind, evaluateTiles(agg, json([...tiles]), t, windowMs, hopMs), expected);
       }),
       { seed: 42, numRuns: RUNS },
     );
@@ -146,11 +159,11 @@ describe.each(AGGREGATION_KINDS)('%s', (kind) => {
       fc.property(
         caseArb(kind),
         shape,
-        ({ events, t, windowMs, hopMs }, { order, cuts, pairs }) => {
-          const agg = aggregator(kind);
+        ({ events, t, windowMs, hopMs, params }, { order, cuts, pairs }) => {
+          const agg = aggregator(kind, params);
           const { first, last } = windowHops(t, windowMs, hopMs);
           const past = events.filter((e) => e.ts <= t);
-          const states = [...buildTiles(kind, past, hopMs)]
+          const states = [...buildTiles(kind, past, hopMs, params)]
             .filter(([k]) => k >= first && k <= last)
             .map(([, s]) => s);
           // A random permutation.
@@ -174,7 +187,11 @@ describe.each(AGGREGATION_KINDS)('%s', (kind) => {
             level = [...level.slice(0, i), json(agg.merge(x, y)), ...level.slice(i + 2)];
           }
           const merged = level.length === 0 ? agg.init() : level[0];
-          expectSame(kind, agg.finish(merged), bruteForceWindow(kind, events, t, windowMs, hopMs));
+          expectSame(
+            kind,
+            agg.finish(merged),
+            bruteForceWindow(kind, events, t, windowMs, hopMs, params),
+          );
         },
       ),
       { seed: 4242, numRuns: RUNS },

@@ -22,7 +22,7 @@ import { floatsEqual } from '../../aggregation/index.ts';
 import { referenceFeatures, type EntityRow } from '../../reference/index.ts';
 import type { Repository, ResolvedFeature } from '../../definitions/repository.ts';
 import { encodeEntityKey } from '../../aggregation/tiles.ts';
-import type { Scalar } from '../../core/types.ts';
+import type { FeatureValue } from '../../core/types.ts';
 import type { FuzzCase } from './fuzz-case.ts';
 
 type Rec = Record<string, unknown>;
@@ -57,7 +57,7 @@ export function referenceValues(
   repo: Repository,
   c: FuzzCase,
   rows: readonly EntityRow[],
-): Record<string, Scalar | null>[] {
+): Record<string, FeatureValue | null>[] {
   return referenceFeatures(
     repo,
     {

@@ -181,7 +181,7 @@ describe('sweepFeatures', () => {
                 value: fa.aggregation === 'count' ? null : strings ? e.str : e.num,
                 weight: e.weight,
               }));
-            const want: Scalar | null = lifetime
+            const want = lifetime
               ? bruteForceLifetime(mine, row.t, fa.ttl)
               : bruteForceWindow(fa.aggregation, mine, row.t, fa.hop * fa.hops, fa.hop);
             const got: Scalar | null = !Number.isNaN(res.values[i])

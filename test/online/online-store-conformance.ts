@@ -5,11 +5,19 @@
 import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { armCrash } from '../../config/test-crash.ts';
-import { tileExpiresAt } from '../../aggregation/index.ts';
+import {
+  aggregator,
+  bruteForceWindow,
+  buildTiles,
+  hopIndex,
+  tileExpiresAt,
+  type AggregationEvent,
+} from '../../aggregation/index.ts';
+import { encodeEntityKey } from '../../aggregation/tiles.ts';
 import { DAY_MS, HOUR_MS, MINUTE_MS } from '../../core/duration.ts';
 import type { LifetimeWrite, TileWrite } from '../../aggregation/tiles.ts';
 import type { OnlineStore, OnlineStoreOptions } from '../../online/online-store.ts';
-import { activity, purchases, TEST_VIEWS, TTL_MS } from './test-views.ts';
+import { activity, interest, purchases, TEST_VIEWS, TTL_MS } from './test-views.ts';
 
 export type StoreFactory = (options: OnlineStoreOptions) => OnlineStore;
 
@@ -250,6 +258,120 @@ export function onlineStoreConformance(name: string, factory: StoreFactory): voi
       expect(rows.map((r) => r[0]!.value)).toEqual([0, 2, 0, 2, 0]);
       expect(rows.map((r) => r[1]!.value)).toEqual([null, null, 'search', null, null]);
       expect((await s.readFeatures({ view: activity, entityKeys: [], t: NOW })).rows).toEqual([]);
+    });
+
+    describe('count_distinct and last_n (a view keyed by user and product)', () => {
+      const key = encodeEntityKey(['u1', 'p:{1}']);
+      const other = encodeEntityKey(['u1', 'p2']);
+      // Ties at one ms broken by id (code point: '\u{1F600}' > '\uFF5E'), repeated values,
+      // nulls, events in two hours; pushed in a shuffled order (late events).
+      const ev = (ts: number, id: string, value: string | null): AggregationEvent => ({
+        ts,
+        id,
+        value,
+      });
+      const events = [
+        ev(NOW - HOUR_MS - 5 * M, 'a1', 'x'),
+        ev(NOW - 50 * M, 'a2', 'y'),
+        ev(NOW - 3 * M, '\uFF5E', 'z'),
+        ev(NOW - 3 * M, '\u{1F600}', 'x'),
+        ev(NOW - 3 * M, 'b', null),
+        ev(NOW - 2 * M, 'c', 'y'),
+        ev(NOW - M + 1, 'd', 'x'),
+      ];
+      const late = [3, 0, 6, 1, 5, 2, 4].map((i) => events[i]!);
+      const readAll = async (s: OnlineStore, keys: string[], t: number) =>
+        (await s.readFeatures({ view: interest, entityKeys: keys, t })).rows.map((r) =>
+          r.map((v) => v.value),
+        );
+      const expected = (t: number) =>
+        interest.features.map((f) =>
+          bruteForceWindow(
+            f.aggregation,
+            events.filter((e) => e.ts <= t),
+            t,
+            f.windowMs!,
+            f.hopMs!,
+            f,
+          ),
+        );
+      // Reads at or after the newest event (tiles hold no event after the read time).
+      const times = [NOW - M + 1, NOW, NOW + 30 * M, NOW + HOUR_MS + 10 * M, NOW + DAY_MS - 1];
+
+      it('stream path: one merged tile per event, in any order, equals the reference', async () => {
+        const s = await open();
+        for (const e of late) {
+          await s.mergeTiles(
+            interest.features.map((f) => ({
+              view: 'interest',
+              entityKey: key,
+              hopMs: f.hopMs!,
+              hop: hopIndex(e.ts, f.hopMs!),
+              states: {
+                [f.name]: aggregator(f.aggregation, f).add(
+                  aggregator(f.aggregation, f).init(),
+                  e.value,
+                  e.ts,
+                  e.id,
+                  1,
+                ),
+              },
+            })),
+          );
+        }
+        for (const t of times)
+          expect(await readAll(s, [key], t), `t = ${t}`).toEqual([expected(t)]);
+        expect(await readAll(s, [key], NOW)).toEqual([[3, ['x', 'y', 'x'], ['x', 'y']]]);
+      });
+
+      it('materialize path: written tiles equal the reference; empty windows give 0 and []', async () => {
+        const s = await open();
+        // One tile per (hop size, hop) holding every feature of that hop size (a write
+        // replaces the whole tile).
+        const byHop = new Map<string, TileWrite>();
+        for (const f of interest.features)
+          for (const [hop, state] of buildTiles(f.aggregation, events, f.hopMs!, f)) {
+            const k = `${f.hopMs}:${hop}`;
+            if (!byHop.has(k))
+              byHop.set(k, { view: 'interest', entityKey: key, hopMs: f.hopMs!, hop, states: {} });
+            byHop.get(k)!.states[f.name] = state;
+          }
+        const tiles = [...byHop.values()];
+        await s.writeTiles(tiles);
+        await s.writeTiles(tiles);
+        for (const t of times)
+          expect(await readAll(s, [key], t), `t = ${t}`).toEqual([expected(t)]);
+        // Two days later every window is empty; another product of the same user was never seen.
+        const rows = await s.readFeatures({
+          view: interest,
+          entityKeys: [key, other],
+          t: NOW + 2 * DAY_MS,
+        });
+        expect(rows.rows.map((r) => r.map((v) => v.value))).toEqual([
+          [0, [], []],
+          [0, [], []],
+        ]);
+        expect(rows.rows[1]!.map((v) => v.status)).toEqual(['NOT_FOUND', 'NOT_FOUND', 'NOT_FOUND']);
+      });
+
+      it('an entity with one event, and n larger than the events', async () => {
+        const s = await open();
+        const one = encodeEntityKey(['u9', 'p9']);
+        const f = interest.features;
+        await s.mergeTiles(
+          f.map((x) => ({
+            view: 'interest',
+            entityKey: one,
+            hopMs: x.hopMs!,
+            hop: hopIndex(NOW - M, x.hopMs!),
+            // The documented states: count_distinct's sorted values, last_n's [ts, id, value].
+            states: {
+              [x.name]: x.aggregation === 'count_distinct' ? ['solo'] : [[NOW - M, 'e1', 'solo']],
+            },
+          })),
+        );
+        expect(await readAll(s, [one], NOW)).toEqual([[1, ['solo'], ['solo']]]);
+      });
     });
 
     it('returns every feature of the view in definition order by default', async () => {

@@ -59,4 +59,18 @@ export const purchases = view('purchases', ['user'], 90 * DAY_MS, [
   feature('last_amount', 'last', 'float64', null, null),
 ]);
 
-export const TEST_VIEWS = [activity, purchases];
+/**
+ * A view keyed by two entities (user and product, entity keys `encodeEntityKey([u, p])`) with
+ * the list and distinct aggregations: count_distinct, last_n (n = 3) and last_n distinct (n = 2).
+ */
+export const interest = view('interest', ['user', 'product'], 30 * DAY_MS, [
+  feature('distinct_1h', 'count_distinct', 'int64', HOUR_MS, MINUTE_MS),
+  { ...feature('recent_1h', 'last_n', 'string_list', HOUR_MS, MINUTE_MS), n: 3, distinct: false },
+  {
+    ...feature('recent_distinct_1d', 'last_n', 'string_list', DAY_MS, HOUR_MS),
+    n: 2,
+    distinct: true,
+  },
+]);
+
+export const TEST_VIEWS = [activity, purchases, interest];

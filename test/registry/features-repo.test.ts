@@ -13,9 +13,17 @@ describe('the e-commerce repository (features/)', async () => {
       'product_catalog',
       'product_engagement',
       'user_activity',
+      'user_interest',
+      'user_orders',
+      'user_product_engagement',
       'user_purchases',
     ]);
+    expect(repo.featureViews.get('user_product_engagement')?.spec.entities).toEqual([
+      'user',
+      'product',
+    ]);
     expect([...repo.onDemandViews.keys()].sort()).toEqual([
+      'order_risk',
       'product_rates',
       'user_product',
       'user_recency',
@@ -49,6 +57,34 @@ describe('the e-commerce repository (features/)', async () => {
     ]);
     expect(row('product_engagement', 'views_5m')).toEqual(['int64', 5 * MINUTE_MS, MINUTE_MS]);
     expect(row('product_catalog', 'price')).toEqual(['float64', null, null]);
+    expect(row('user_interest', 'recently_viewed_products')).toEqual([
+      'string_list',
+      7 * DAY_MS,
+      HOUR_MS,
+    ]);
+    expect(
+      repo.featureViews
+        .get('user_interest')!
+        .spec.features.find((f) => f.name === 'recently_viewed_products'),
+    ).toMatchObject({ aggregation: 'last_n', n: 10, distinct: true });
+    expect(row('user_interest', 'distinct_products_viewed_24h')).toEqual([
+      'int64',
+      DAY_MS,
+      HOUR_MS,
+    ]);
+    expect(row('user_interest', 'distinct_categories_viewed_7d')).toEqual([
+      'int64',
+      7 * DAY_MS,
+      HOUR_MS,
+    ]);
+    expect(row('user_product_engagement', 'up_views_7d')).toEqual(['int64', 7 * DAY_MS, HOUR_MS]);
+    expect(row('user_product_engagement', 'up_cart_adds_30d')).toEqual([
+      'int64',
+      30 * DAY_MS,
+      DAY_MS,
+    ]);
+    expect(row('user_product_engagement', 'up_last_view_ts')).toEqual(['int64', null, null]);
+    expect(row('user_orders', 'last_order_total')).toEqual(['float64', null, null]);
     const ttl = Object.fromEntries(
       [...repo.featureViews.values()].map((v) => [v.spec.name, v.spec.ttlMs / DAY_MS]),
     );
@@ -57,6 +93,9 @@ describe('the e-commerce repository (features/)', async () => {
       user_purchases: 90,
       product_engagement: 7,
       product_catalog: 30,
+      user_interest: 30,
+      user_product_engagement: 30,
+      user_orders: 90,
     });
   });
 
@@ -72,6 +111,37 @@ describe('the e-commerce repository (features/)', async () => {
       'device_optimization',
     ]);
     expect(fs.find((f) => f.feature === 'category_match')?.type).toBe('bool');
+  });
+
+  it('serves recommendation_v1 plus the interest views from recommendation_v2, and risk_v1', () => {
+    const v1 = repo.resolveFeatures({ service: 'recommendation_v1' }).map((f) => f.feature);
+    const v2 = repo.resolveFeatures({ service: 'recommendation_v2' }).map((f) => f.feature);
+    expect(v2).toEqual([
+      ...v1,
+      'recently_viewed_products',
+      'distinct_products_viewed_24h',
+      'distinct_categories_viewed_7d',
+      'up_views_7d',
+      'up_cart_adds_30d',
+      'up_last_view_ts',
+    ]);
+    expect(
+      repo.resolveFeatures({ service: 'risk_v1' }).map((f) => `${f.view}:${f.feature}`),
+    ).toEqual(['user_orders:last_order_total', 'order_risk:large_last_order']);
+  });
+
+  it('computes order_risk per the spec: over 5× the 30-day average, false if either is null', () => {
+    const t = Date.UTC(2026, 0, 10);
+    const risk = repo.onDemandViews.get('order_risk')!;
+    expect(
+      risk.transform(
+        {
+          last_order_total: [501, 500, null, 10, 1],
+          avg_order_value_30d: [100, 100, 100, null, 0],
+        },
+        { size: 5, timestamps: [t, t, t, t, t] },
+      ),
+    ).toEqual({ large_last_order: [true, false, false, false, true] });
   });
 
   it('computes the on-demand features column-wise per the spec', () => {

@@ -103,7 +103,7 @@ describe('on-demand smoke test at plan/apply', () => {
     );
     expect(err).toBeNull();
     const features = await loadRepository('examples/ecommerce/features');
-    expect(features.onDemandViews.size).toBe(3);
+    expect(features.onDemandViews.size).toBe(4); // order_risk (version 2) included
     expect(() => smokeTestOnDemand(features)).not.toThrow();
   });
 

@@ -24,6 +24,9 @@ const BQ_TYPE: Record<ValueType, string> = {
   int64: 'INT64',
   float64: 'FLOAT64',
   bool: 'BOOL',
+  string_list: 'ARRAY<STRING>',
+  int64_list: 'ARRAY<INT64>',
+  float64_list: 'ARRAY<FLOAT64>',
 };
 export const bqValueType = (t: ValueType): string => BQ_TYPE[t];
 

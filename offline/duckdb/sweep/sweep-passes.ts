@@ -6,7 +6,7 @@
  * codes into a dictionary that is also a DuckDB table, so SQL can decode them when writing the
  * output).
  */
-import type { AggregationKind, ValueType } from '../../../core/types.ts';
+import { isListType, type AggregationKind, type ValueType } from '../../../core/types.ts';
 import type { SweepPool } from '../../sweep/sweep-pool.ts';
 import {
   encodeColumn,
@@ -219,6 +219,7 @@ export async function sweepPasses(req: SweepPassesRequest): Promise<SweepPassesR
 export function appendColumnOf(name: string, c: SweptColumn): AppendColumn {
   if (c.dict) return { name, type: 'string', codes: c.values, dict: c.dict.strings };
   if (c.type === 'string') throw new Error(`sweep: string column ${name} has no dictionary`);
+  if (isListType(c.type)) throw new Error(`sweep: list column ${name} is not a swept column`);
   return { name, type: c.type, values: c.values };
 }
 
