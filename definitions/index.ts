@@ -37,6 +37,7 @@ export {
   type OnDemandFeatureViewDef,
   type OdfvContext,
 } from './dsl/on-demand.ts';
+export { batchView, type BatchViewDef } from './dsl/batch-view.ts';
 export { featureService, select, type FeatureServiceDef } from './dsl/feature-service.ts';
 export { model, experiment, type ModelDef, type ExperimentDef } from './dsl/model.ts';
 export { col, lit, and, or, not, Expr, type ExprNode } from './expr/expr.ts';

@@ -8,6 +8,7 @@ import type { ExprNode } from './expr/expr.ts';
 import { exprPaths, sameKey, undeclaredMapKeys } from './expr/expr-typos.ts';
 import { batchOf } from './dsl/sources.ts';
 import type { Definition } from './dsl/definition.ts';
+import type { BatchViewDef } from './dsl/batch-view.ts';
 import type { EntityDef } from './dsl/entity.ts';
 import type { FeatureServiceDef } from './dsl/feature-service.ts';
 import type { FeatureViewDef } from './dsl/feature-view.ts';
@@ -16,6 +17,7 @@ import type { OnDemandFeatureViewDef } from './dsl/on-demand.ts';
 import type { BatchSourceDef, PushSourceDef, StreamSourceDef } from './dsl/sources.ts';
 import type { ObjectKind, ObjectSpec } from './spec.ts';
 import { OBJECT_KINDS } from './spec.ts';
+import { batchViewNameClashes, batchViewProblems } from './batch/batch-view-checks.ts';
 import type { ValueType } from '../core/types.ts';
 
 export interface ResolvedFeature {
@@ -23,6 +25,8 @@ export interface ResolvedFeature {
   feature: string;
   type: ValueType;
   onDemand: boolean;
+  /** A batch view's feature (absent otherwise). */
+  batch?: true;
 }
 
 export class Repository {
@@ -32,6 +36,7 @@ export class Repository {
   readonly pushSources = new Map<string, PushSourceDef>();
   readonly featureViews = new Map<string, FeatureViewDef>();
   readonly onDemandViews = new Map<string, OnDemandFeatureViewDef>();
+  readonly batchViews = new Map<string, BatchViewDef>();
   readonly services = new Map<string, FeatureServiceDef>();
   readonly models = new Map<string, ModelDef>();
   readonly experiments = new Map<string, ExperimentDef>();
@@ -75,6 +80,7 @@ export class Repository {
           message: `a feature view of the same name is defined at ${fv.definedAt}`,
         });
     }
+    problems.push(...batchViewNameClashes(repo));
     problems.push(...repo.#validate());
     if (problems.length > 0) throw new DefinitionError(problems);
     return repo;
@@ -88,6 +94,7 @@ export class Repository {
       push_source: this.pushSources,
       feature_view: this.featureViews,
       on_demand_feature_view: this.onDemandViews,
+      batch_view: this.batchViews,
       feature_service: this.services,
       model: this.models,
       experiment: this.experiments,
@@ -122,7 +129,7 @@ export class Repository {
   featureType(view: string, feature: string): ValueType | null {
     const fv = this.featureViews.get(view);
     if (fv) return fv.spec.features.find((f) => f.name === feature)?.type ?? null;
-    const od = this.onDemandViews.get(view);
+    const od = this.onDemandViews.get(view) ?? this.batchViews.get(view);
     if (od) return od.spec.features.find((f) => f.name === feature)?.type ?? null;
     return null;
   }
@@ -148,9 +155,13 @@ export class Repository {
           hint: 'write "view:feature", e.g. "user_activity:page_views_1h"',
           detail: { reason: 'invalid_feature_reference' },
         });
-      if (!this.featureViews.has(view) && !this.onDemandViews.has(view)) {
+      if (
+        !this.featureViews.has(view) &&
+        !this.onDemandViews.has(view) &&
+        !this.batchViews.has(view)
+      ) {
         throw new LarderError('LARDER_NOT_FOUND', `unknown feature view "${view}" in "${r}"`, {
-          hint: `known views: ${[...this.featureViews.keys(), ...this.onDemandViews.keys()].join(', ')}`,
+          hint: `known views: ${[...this.featureViews.keys(), ...this.onDemandViews.keys(), ...this.batchViews.keys()].join(', ')}`,
         });
       }
       const type = this.featureType(view, feature);
@@ -159,7 +170,13 @@ export class Repository {
           'LARDER_NOT_FOUND',
           `feature view "${view}" has no feature "${feature}"`,
         );
-      return { view, feature, type, onDemand: this.onDemandViews.has(view) };
+      return {
+        view,
+        feature,
+        type,
+        onDemand: this.onDemandViews.has(view),
+        ...(this.batchViews.has(view) ? { batch: true } : {}),
+      };
     });
   }
 
@@ -254,6 +271,7 @@ export class Repository {
         p(v, 'source', `source "${src}" is not exported by the repository`);
       }
     }
+    problems.push(...batchViewProblems(this));
     problems.push(...this.#keySpellings());
     for (const od of this.onDemandViews.values()) {
       for (const [name, input] of Object.entries(od.spec.inputs)) {
@@ -292,13 +310,16 @@ export class Repository {
     for (const svc of this.services.values()) {
       svc.spec.projections.forEach((proj, i) => {
         const field = `features[${i}]`;
-        const view = this.featureViews.get(proj.view) ?? this.onDemandViews.get(proj.view);
+        const view =
+          this.featureViews.get(proj.view) ??
+          this.onDemandViews.get(proj.view) ??
+          this.batchViews.get(proj.view);
         if (!view) {
           p(
             svc,
             field,
             `unknown feature view "${proj.view}"`,
-            `known views: ${[...this.featureViews.keys(), ...this.onDemandViews.keys()].join(', ')}`,
+            `known views: ${[...this.featureViews.keys(), ...this.onDemandViews.keys(), ...this.batchViews.keys()].join(', ')}`,
           );
           return;
         }

@@ -6,6 +6,9 @@
 import type { ExprNode } from './expr/expr.ts';
 import type { RecordType } from './record-schema.ts';
 import type { AggregationKind, ValueType } from '../core/types.ts';
+import type { BatchViewSpec } from './batch/batch-view-spec.ts';
+
+export type { BatchViewSpec } from './batch/batch-view-spec.ts';
 
 export interface EntitySpec {
   kind: 'entity';
@@ -145,6 +148,7 @@ export type ObjectSpec =
   | PushSourceSpec
   | FeatureViewSpec
   | OnDemandFeatureViewSpec
+  | BatchViewSpec
   | FeatureServiceSpec
   | ModelSpec
   | ExperimentSpec;
@@ -158,6 +162,7 @@ export const OBJECT_KINDS: readonly ObjectKind[] = [
   'push_source',
   'feature_view',
   'on_demand_feature_view',
+  'batch_view',
   'feature_service',
   'model',
   'experiment',

@@ -10,6 +10,7 @@ import {
   type OnDemandFeatureViewSpec,
 } from '../definitions/spec.ts';
 import { label } from '../definitions/repository.ts';
+import { batchViewBreaks } from './batch-view-breaks.ts';
 import { canonicalJson, contentHash } from './canonical.ts';
 import { diffSpec, type FieldChange } from './spec-diff.ts';
 import type { RegistryFile } from './registry-file.ts';
@@ -94,6 +95,7 @@ function breakingReasons(a: ObjectSpec, b: ObjectSpec): string[] {
       out.push(`entities ${a.entities.join(',')} → ${b.entities.join(',')}`);
     out.push(...featureBreaks(a, b));
   }
+  if (a.kind === 'batch_view' && b.kind === 'batch_view') out.push(...batchViewBreaks(a, b));
   return out;
 }
 
@@ -139,10 +141,16 @@ function dependentsOf(target: ObjectSpec, specs: readonly ObjectSpec[]): ObjectS
             i.from === 'feature' ? [`feature_view:${i.view}`] : [],
           ),
         ];
+      case 'batch_view':
+        return [
+          ...s.entities.map((e) => `entity:${e}`),
+          ...['batch_source', 'stream_source', 'push_source'].map((k) => `${k}:${s.source}`),
+        ];
       case 'feature_service':
         return s.projections.flatMap((p) => [
           `feature_view:${p.view}`,
           `on_demand_feature_view:${p.view}`,
+          `batch_view:${p.view}`,
         ]);
       case 'model':
         return [`feature_service:${s.service}`];
@@ -187,6 +195,11 @@ function removalReasons(spec: ObjectSpec, registry: readonly ObjectSpec[]): stri
       break;
     case 'on_demand_feature_view':
       out.push(`removed: its ${spec.features.length} features are no longer served`);
+      break;
+    case 'batch_view':
+      out.push(
+        `removed: its stored snapshot and ${spec.features.length} features are no longer served`,
+      );
       break;
     case 'feature_service':
       out.push('removed: clients request it by name');

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { validateModels } from '../../models/validate-models.ts';
+import { validateBatchViews } from '../../offline/duckdb/batch-snapshots.ts';
 import { formatDuration } from '../../core/duration.ts';
 import { formatExpr } from '../../definitions/expr/expr.ts';
 import { LarderError } from '../../core/errors.ts';
@@ -57,6 +58,8 @@ function summary(s: ObjectSpec): string {
       return `${s.entities.join(',')} ← ${s.source} · ${s.features.length} features · ttl ${formatDuration(s.ttlMs)}`;
     case 'on_demand_feature_view':
       return `${s.entities.join(',')} · ${s.features.length} features`;
+    case 'batch_view':
+      return `${s.entities.join(',')} ← ${s.source} · ${s.features.length} features · every ${formatDuration(s.schedule.everyMs)} · ttl ${formatDuration(s.ttlMs)}`;
     case 'feature_service':
       return `${s.projections.reduce((n, p) => n + p.features.length, 0)} features from ${s.projections.map((p) => p.view).join(', ')}`;
     case 'model':
@@ -132,6 +135,8 @@ const KIND_ALIASES: Record<string, ObjectKind> = {
   feature_view: 'feature_view',
   'on-demand': 'on_demand_feature_view',
   on_demand_feature_view: 'on_demand_feature_view',
+  'batch-views': 'batch_view',
+  batch_view: 'batch_view',
   services: 'feature_service',
   'feature-services': 'feature_service',
   feature_service: 'feature_service',
@@ -151,6 +156,7 @@ export function registerRegistryCommands(program: Command, globals: () => Global
       const repo = await cliRepository(config);
       await validateModels(repo);
       smokeTestOnDemand(repo);
+      await validateBatchViews(repo);
       const p = plan(readRegistry(config.home), repo.specs());
       if (o.json) printJson(p);
       else console.log(formatPlan(p));
@@ -170,6 +176,7 @@ export function registerRegistryCommands(program: Command, globals: () => Global
       const config = await cliConfig(globals());
       const repo = await cliRepository(config);
       await validateModels(repo);
+      await validateBatchViews(repo);
       const r = await applyRepository(repo, config.home, {
         allowBreaking: o.allowBreaking ?? false,
       });

@@ -5,7 +5,7 @@ import { NAME_HINT, NAME_RE, parseOptions } from './checks.ts';
 import { isDefinition, makeDefinition, type Definition } from './definition.ts';
 
 type ViewLike = Definition & {
-  spec: { kind: 'feature_view' | 'on_demand_feature_view'; name: string };
+  spec: { kind: 'feature_view' | 'on_demand_feature_view' | 'batch_view'; name: string };
 };
 
 /** A projection: some features of a view, in order. */
@@ -21,7 +21,10 @@ export const select = (view: ViewLike | string, features: readonly string[]): Pr
 });
 
 const isView = (v: unknown): v is ViewLike =>
-  isDefinition(v) && (v.spec.kind === 'feature_view' || v.spec.kind === 'on_demand_feature_view');
+  isDefinition(v) &&
+  (v.spec.kind === 'feature_view' ||
+    v.spec.kind === 'on_demand_feature_view' ||
+    v.spec.kind === 'batch_view');
 
 const Options = z
   .object({
@@ -31,7 +34,7 @@ const Options = z
         z.union([
           z.custom<ViewLike>(
             isView,
-            'must be a feature view, an on-demand view, or select(view, [...])',
+            'must be a feature view, an on-demand view, a batch view, or select(view, [...])',
           ),
           z
             .object({

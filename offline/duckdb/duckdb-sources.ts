@@ -17,6 +17,8 @@ import { cachedJsonl } from './jsonl-cache.ts';
 import { jsonlLines } from './jsonl-lines.ts';
 import { ingestReasonSql, readSourceSql } from './sql/read-source.ts';
 import { renderExpr } from './sql/render-expr.ts';
+import { duckdbSnapshots } from './batch-snapshots.ts';
+import type { SnapshotJob } from '../batch/snapshot-job.ts';
 
 export interface DuckDBSourcesConfig {
   /** Batch sources live under `<dataDir>/<source.path>/`. */
@@ -41,6 +43,11 @@ export class DuckDBSources {
   constructor(config: DuckDBSourcesConfig, db: LocalDatabase) {
     this.#config = config;
     this.#db = db;
+  }
+
+  /** Where the engines cache what they compute from sources. */
+  get cacheDir(): string {
+    return this.#config.cacheDir;
   }
 
   /** The files of a batch source: `*.jsonl` and `*.parquet`, recursively, sorted. */
@@ -216,5 +223,10 @@ export abstract class DuckDBSourcesEngine {
 
   gridKeys(_client: DuckDBClient, passes: readonly Pass[]): Promise<string> {
     return Promise.resolve(this.#sources.gridKeysSql(passes));
+  }
+
+  /** Batch view snapshots, run locally (see `offline/duckdb/batch-snapshots.ts`). */
+  batchSnapshots(job: SnapshotJob): Promise<string> {
+    return duckdbSnapshots(job, this.#sources.cacheDir);
   }
 }

@@ -14,6 +14,7 @@ import { sqlValueType } from '../local/column-types.ts';
 import type { RejectReport } from '../offline-store.ts';
 import type { ExportPlan } from './export-plan.ts';
 import type { Pass, PassFeature, PassSource } from './pass.ts';
+import type { SnapshotJob } from '../batch/snapshot-job.ts';
 
 /** A phase's progress: rows done out of the total. */
 export type ExportProgressFn = (phase: string, rowsDone: number, rowsTotal: number) => void;
@@ -75,6 +76,12 @@ interface ExportEngineBase {
     passes: readonly Pass[],
     name: (p: string) => string,
   ): Promise<string>;
+  /**
+   * A batch view's snapshots at `job.times` (computed where the source lives, cached per
+   * snapshot time where the engine can) into a local table: `__snapshot` (D), the join keys,
+   * the features. Absent: the engine cannot export batch views.
+   */
+  batchSnapshots?(job: SnapshotJob): Promise<string>;
 }
 
 export interface SqlExportEngine extends ExportEngineBase {

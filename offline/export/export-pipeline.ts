@@ -28,6 +28,13 @@ import type {
 } from './export-engine.ts';
 import { planExport, planPasses, planSources, type ExportPlan } from './export-plan.ts';
 import { applyOnDemand } from './on-demand.ts';
+import {
+  addBatchSources,
+  batchJoinKeys,
+  batchKeyPasses,
+  batchViewsOf,
+  batchViewStep,
+} from './batch-views.ts';
 import type { PassSource } from './pass.ts';
 import { outputFormat } from './output-format.ts';
 import { readRows, writeOutput } from './write-output.ts';
@@ -80,16 +87,20 @@ export async function exportPointInTime(
   progress('reading sources', 0, 0);
   const rejects: RejectReport[] = [];
   const sources = new Map<string, PassSource>();
-  for (const [source, { spec, paths }] of planSources(plan))
+  const toRead = planSources(plan);
+  addBatchSources(plan, toRead);
+  for (const [source, { spec, paths }] of toRead)
     sources.set(source, await engine.source(client, spec, paths, rejects));
-  const { passes, joinKeys } = planPasses(plan, sources);
+  const { passes, joinKeys: passKeys } = planPasses(plan, sources);
+  const batch = batchViewsOf(plan);
+  const joinKeys = [...new Set([...passKeys, ...batchJoinKeys(plan)])];
 
   // 2. Entity rows.
   const ent = await loadEntities(
     { client, name, tmpDir: db.tmpDir, gridKeys: (c, p, n) => engine.gridKeys(c, p, n) },
     req.entities,
     [...joinKeys, ...plan.requestFields],
-    passes,
+    [...passes, ...batchKeyPasses(plan, sources)],
   );
   const [{ n: total }] = (await client.all(`SELECT count(*) AS n FROM ${ent.table}`)) as [
     { n: number },
@@ -131,8 +142,18 @@ export async function exportPointInTime(
   // temp file.
   let inPlace = false;
   let values: SqlFeatureValues | null = null;
-  if (engine.output === 'parquet') {
-    inPlace = req.out.type === 'file' && format === 'parquet' && !options.compactParquet;
+  const batchStep = (into: SqlFeatureValues): Promise<void> =>
+    batchViewStep(
+      { client, plan, engine, sources, entTable: ent.table, name, tmpDir: db.tmpDir },
+      into,
+    );
+  // Only batch views: no pass for the Parquet engine to write, their values are joined as SQL.
+  if (engine.output === 'parquet' && !(passes.length === 0 && batch.size > 0)) {
+    inPlace =
+      req.out.type === 'file' &&
+      format === 'parquet' &&
+      !options.compactParquet &&
+      batch.size === 0;
     parquetFile =
       inPlace && req.out.type === 'file'
         ? `${req.out.path}.${randomUUID()}.tmp`
@@ -140,14 +161,19 @@ export async function exportPointInTime(
     try {
       await engine.writeParquet(job, {
         path: parquetFile,
-        columns: features.map((f, i) => ({ col: columnOf(f.view, f.feature), name: outNames[i]! })),
+        columns: features.flatMap((f, i) =>
+          f.batch ? [] : [{ col: columnOf(f.view, f.feature), name: outNames[i]! }],
+        ),
       });
+      if (batch.size > 0) await batchStep((values = { joins: [], valueOf: new Map() }));
     } catch (e) {
       rmSync(parquetFile, { force: true });
       throw e;
     }
   } else {
-    values = await engine.aggregate(job);
+    values =
+      engine.output === 'sql' ? await engine.aggregate(job) : { joins: [], valueOf: new Map() };
+    await batchStep(values);
     // 4. On-demand features.
     if (plan.odfvs.length > 0)
       await onDemandStep(client, plan, ent.table, values, total, name, progress);
@@ -155,14 +181,27 @@ export async function exportPointInTime(
 
   // 5. Output.
   progress('writing', 0, total);
-  const finalSql = parquetFile
-    ? `SELECT * FROM read_parquet(${sqlString(parquetFile)})`
-    : `SELECT ${[
-        ...entityCols.map((c) => `e.${ident(c)}`),
-        ...features.map(
-          (f, i) => `${values!.valueOf.get(columnOf(f.view, f.feature))} AS ${ident(outNames[i]!)}`,
-        ),
-      ].join(', ')} FROM ${ent.table} e ${values!.joins.join(' ')} ORDER BY e.__rid`;
+  const finalSql =
+    parquetFile && batch.size > 0
+      ? `SELECT ${[
+          ...entityCols.map((c) => `p.${ident(c)}`),
+          ...features.map((f, i) =>
+            f.batch
+              ? `${values!.valueOf.get(columnOf(f.view, f.feature))} AS ${ident(outNames[i]!)}`
+              : `p.${ident(outNames[i]!)}`,
+          ),
+        ].join(
+          ', ',
+        )} FROM read_parquet(${sqlString(parquetFile)}, file_row_number = true) p JOIN ${ent.table} e ON e.__rid = p.file_row_number ${values!.joins.join(' ')} ORDER BY e.__rid`
+      : parquetFile
+        ? `SELECT * FROM read_parquet(${sqlString(parquetFile)})`
+        : `SELECT ${[
+            ...entityCols.map((c) => `e.${ident(c)}`),
+            ...features.map(
+              (f, i) =>
+                `${values!.valueOf.get(columnOf(f.view, f.feature))} AS ${ident(outNames[i]!)}`,
+            ),
+          ].join(', ')} FROM ${ent.table} e ${values!.joins.join(' ')} ORDER BY e.__rid`;
   const columns: ExportColumn[] = [
     ...entityCols.map((c) => ({ name: c, type: 'entity' as const })),
     ...features.map((f, i) => ({ name: outNames[i]!, type: f.type })),

@@ -38,7 +38,7 @@ export function planExport(req: ExportRequest): ExportPlan {
     if (!needed.has(view)) needed.set(view, new Set());
     needed.get(view)!.add(feature);
   };
-  for (const f of features) if (!f.onDemand) need(f.view, f.feature);
+  for (const f of features) if (!f.onDemand && !f.batch) need(f.view, f.feature);
   for (const name of odfvs) {
     for (const input of Object.values(repo.onDemandViews.get(name)!.spec.inputs))
       if (input.from === 'feature') need(input.view, input.feature);

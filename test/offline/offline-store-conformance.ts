@@ -20,6 +20,7 @@ import { tempDir, tempRepo } from '../support/temp-repo.ts';
 import type { ConformanceHarness } from './conformance-harness.ts';
 import { CONFORMANCE_REPO } from './conformance-repo.ts';
 import { describeComputeTilesConformance } from './compute-tiles-conformance.ts';
+import { describeBatchViewConformance } from './batch-view-conformance.ts';
 import { userEventRecord } from '../support/records.ts';
 
 export type { ConformanceHarness };
@@ -665,6 +666,7 @@ export function describeOfflineStoreConformance(
     });
 
     describeComputeTilesConformance(() => ({ h, shop }));
+    describeBatchViewConformance(() => ({ h, shop }));
   });
 }
 
