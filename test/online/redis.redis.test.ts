@@ -3,6 +3,8 @@ import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { HOUR_MS, MINUTE_MS } from '../../core/duration.ts';
 import { createOnlineStore } from '../../online/create-online-store.ts';
+import { RedisOnlineStore } from '../../online/redis/redis-online-store.ts';
+import { singleRedisTopology } from '../../online/redis/redis-topology.ts';
 import { onlineStoreConformance } from './online-store-conformance.ts';
 import { activity, purchases, TEST_VIEWS } from './test-views.ts';
 
@@ -15,6 +17,12 @@ const config = {
 };
 
 onlineStoreConformance('redis', (options) => createOnlineStore(config, options));
+// The HGETALL read path (a request needing more than 1,000 fields), on every conformance case.
+onlineStoreConformance(
+  'redis (whole-hash reads)',
+  (options) =>
+    new RedisOnlineStore(singleRedisTopology(config), options, { ...config, reads: 'hashes' }),
+);
 
 describe('Redis online store', () => {
   const raw = new Redis(URL);
