@@ -2,10 +2,13 @@
  * Online read benchmark: in-process reads of every stored view of `recommendation_v1`
  * (user_activity, user_purchases, product_engagement, product_catalog) for 1 (user, product)
  * row and for 100 rows (1 user × 100 products), against Redis and SQLite, after populating
- * realistic tiles. Prints p50 / p99 in µs and reads/s, the median of 3 runs.
+ * realistic tiles, and of one feature of one product (`views_5m`: a subset read). Prints p50 /
+ * p99 in µs and reads/s, the median of 3 runs. Redis runs once per read mode (`REDIS_READS`):
+ * `fields` (HMGET of the fields the request needs, the default) and `hashes` (HGETALL).
  *
  *   npm run bench:online-read               # both stores (Redis must be up)
  *   BENCH_STORES=sqlite npm run bench:online-read
+ *   REDIS_READS=hashes BENCH_STORES=redis npm run bench:online-read
  */
 import { seededHops } from './seeded-hops.ts';
 import { randomUUID } from 'node:crypto';
@@ -16,6 +19,8 @@ import { loadRepository } from '../definitions/load.ts';
 import type { FeatureViewSpec } from '../definitions/spec.ts';
 import type { LifetimeWrite, TileWrite } from '../aggregation/tiles.ts';
 import { createOnlineStore } from '../online/create-online-store.ts';
+import { RedisOnlineStore } from '../online/redis/redis-online-store.ts';
+import { singleRedisTopology } from '../online/redis/redis-topology.ts';
 import type { OnlineStore, ReadRequest } from '../online/online-store.ts';
 
 const repo = await loadRepository('examples/ecommerce/features');
@@ -171,12 +176,19 @@ async function bench(label: string, store: OnlineStore): Promise<void> {
   for (const [name, reqs, iterations] of [
     ['1 row   ', requests(PRODUCTS.slice(0, 1)), 5000],
     ['100 rows', requests(PRODUCTS), 2000],
+    [
+      '1 feat. ',
+      [
+        { view: productEngagement, features: ['views_5m'], entityKeys: [PRODUCTS[0]!], t: T },
+      ] as ReadRequest[],
+      5000,
+    ],
   ] as const) {
     const runs: Figures[] = [];
     for (let r = 0; r < 3; r++) runs.push(await measure(store, reqs, iterations));
     const f = (k: keyof Figures): number => median(runs.map((x) => x[k]));
     console.log(
-      `${label.padEnd(7)} ${name}  p50 ${f('p50').toFixed(0).padStart(6)} µs   p99 ${f('p99').toFixed(0).padStart(6)} µs   ${f('perSec').toFixed(0).padStart(7)} reads/s   CPU ${f('cpu').toFixed(0).padStart(6)} µs/read   (median of 3 × ${iterations})`,
+      `${label.padEnd(13)} ${name}  p50 ${f('p50').toFixed(0).padStart(6)} µs   p99 ${f('p99').toFixed(0).padStart(6)} µs   ${f('perSec').toFixed(0).padStart(7)} reads/s   CPU ${f('cpu').toFixed(0).padStart(6)} µs/read   (median of 3 × ${iterations})`,
     );
   }
   await store.teardown();
@@ -204,8 +216,15 @@ if (stores.includes('sqlite')) {
 }
 if (stores.includes('redis')) {
   const url = process.env.LARDER_BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379/0';
-  await bench(
-    'redis',
-    createOnlineStore({ type: 'redis', url }, { namespace: `bench-${randomUUID()}`, views }),
-  );
+  for (const reads of (process.env.REDIS_READS ?? 'fields,hashes').split(',') as (
+    'fields' | 'hashes'
+  )[])
+    await bench(
+      `redis:${reads}`,
+      new RedisOnlineStore(
+        singleRedisTopology({ type: 'redis', url }),
+        { namespace: `bench-${randomUUID()}`, views },
+        { reads },
+      ),
+    );
 }

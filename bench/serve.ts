@@ -1,120 +1,198 @@
 /**
- * Serving benchmark: `larder serve` against Redis, populated through the push path with
- * realistic tiles (USERS users × PRODUCTS products, a day of events), driven over loopback HTTP
- * by keep-alive clients. Scenarios: 1 entity row of recommendation_v1, and 1 user × 100
- * products. Prints client p50/p90/p99/max, server time (Server-Timing) and throughput; medians
- * of RUNS runs.
+ * Serving benchmark at production shape: `larder serve` over loopback HTTP against SQLite and
+ * Redis, each loaded the way production loads it — `gen-data` history of DAYS days (Zipf product
+ * popularity), then `materialize --start <START_DAYS_AGO days ago> --end now` — and driven by
+ * a request mix drawn from the same popularity (hot products are requested most). The load
+ * generator runs in its own process (`bench/load-process.ts`), pinned to core LOAD_CPU with
+ * `taskset` when there is one, and its CPU use is printed beside the figures.
  *
- *   npm run bench:serve            # env: USERS=1000 PRODUCTS=500 BENCH_SECONDS=5 CONCURRENCY=16 RUNS=3
- *   npm run bench:rank             # the same server, POST /v1/models/ranker_v1/rank with 100 candidates
+ * Scenarios (SCENARIOS, comma-separated):
+ * - `row`: one `recommendation_v1` row (a uniform user, a Zipf product);
+ * - `engagement`: one `product_engagement` read (every feature) of a Zipf product;
+ * - `rank`: `POST /v1/models/ranker_v1/rank`, a uniform user and 100 distinct Zipf candidates;
+ * - `rows100`: 100 `recommendation_v1` rows (1 user × 100 Zipf products; not in the default).
+ * For `row` and `engagement`, server time (Server-Timing) is reported for requests whose product
+ * is in the hottest decile of the popularity and for the rest.
+ *
+ *   npm run bench:serve    # env (defaults): STORES=sqlite,redis SCENARIOS=row,engagement,rank
+ *                          #   USERS=2000 PRODUCTS=1000 DAYS=30 EVENTS=300000 START_DAYS_AGO=120
+ *                          #   CONNECTIONS=1,8 RANK_CONNECTIONS=4 BENCH_SECONDS=5 RUNS=1 LOAD_CPU=1
+ *   npm run bench:rank     # SCENARIOS=rank
  *   SERVER_NODE_ARGS='--cpu-prof --cpu-prof-dir=prof' npm run bench:serve   # profile the server
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { createOnlineStore } from '../online/create-online-store.ts';
+import { Catalog } from '../examples/ecommerce/datagen/catalog.ts';
+import { genData } from '../examples/ecommerce/datagen/index.ts';
+import { idWidth, pad } from '../examples/ecommerce/datagen/ids.ts';
+import { Rng } from '../examples/ecommerce/datagen/rng.ts';
 import { loadRepository } from '../definitions/load.ts';
-import { applyRecords } from '../streaming/apply-records.ts';
-import { drive, median, type Stats } from './http-load.ts';
+import { materialize } from '../materialize/materialize.ts';
+import { DuckDBOfflineStore } from '../offline/duckdb/duckdb-offline-store.ts';
+import { createOnlineStore } from '../online/create-online-store.ts';
+import type { OnlineStoreConfig } from '../config/config.ts';
+import { median } from './http-load.ts';
+import type { LoadReport } from './load-process.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
-const USERS = Number(process.env.USERS ?? 1000);
-const PRODUCTS = Number(process.env.PRODUCTS ?? 500);
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
-const CONCURRENCY = Number(process.env.CONCURRENCY ?? 16);
-const RUNS = Number(process.env.RUNS ?? 3);
-const PORT = Number(process.env.PORT ?? 16566);
-const REDIS = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379/0';
+const env = process.env;
+const list = (v: string | undefined, d: string): string[] => (v ?? d).split(',').filter(Boolean);
+const STORES = list(env.STORES, 'sqlite,redis');
+const SCENARIOS = list(env.SCENARIOS, 'row,engagement,rank');
+const USERS = Number(env.USERS ?? 2000);
+const PRODUCTS = Number(env.PRODUCTS ?? 1000);
+const DAYS = Number(env.DAYS ?? 30);
+const EVENTS = Number(env.EVENTS ?? 300_000);
+const START_DAYS_AGO = Number(env.START_DAYS_AGO ?? 120);
+const CONNECTIONS = list(env.CONNECTIONS, '1,8').map(Number);
+const RANK_CONNECTIONS = list(env.RANK_CONNECTIONS, '4').map(Number);
+const SECONDS = Number(env.BENCH_SECONDS ?? 5);
+const RUNS = Number(env.RUNS ?? 1);
+const LOAD_CPU = env.LOAD_CPU ?? '1';
+const PORT = Number(env.PORT ?? 16566);
+const REDIS = env.REDIS_URL ?? 'redis://127.0.0.1:6379/0';
 const NAMESPACE = `bench${process.pid}`;
+const SEED = 42;
+const DAY_MS = 86_400_000;
+const BODIES = 5000;
 
-let seed = 42;
-const rand = (): number => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
-const pick = <T>(a: readonly T[]): T => a[Math.floor(rand() * a.length)]!;
+const repo = await loadRepository(join(ROOT, 'examples/ecommerce/features'));
+const views = [...repo.featureViews.values()].map((v) => v.spec);
+const engagement = repo.featureViews.get('product_engagement')!.spec;
 
-async function populate(now: number): Promise<void> {
-  const repo = await loadRepository(join(ROOT, 'examples/ecommerce/features'));
-  const store = createOnlineStore(
-    { type: 'redis', url: REDIS },
-    { namespace: NAMESPACE, views: [...repo.featureViews.values()].map((v) => v.spec) },
-  );
-  await store.init();
-  const types = [
-    'page_view',
-    'page_view',
-    'page_view',
-    'click',
-    'add_to_cart',
-    'purchase',
-    'search',
-  ];
-  const cats = ['electronics', 'fashion', 'books', 'home'];
-  const platforms = ['mobile', 'desktop', 'tablet'];
-  let events: Record<string, unknown>[] = [];
-  let n = 0;
-  const flush = async (): Promise<void> => {
-    await applyRecords(repo, store, 'user_events', events, {
-      timestampField: 'timestamp',
-      idField: 'eventId',
-    });
-    events = [];
-  };
-  for (let u = 0; u < USERS; u++) {
-    for (let k = 0; k < 40; k++) {
-      const p = Math.floor(rand() * PRODUCTS);
-      events.push({
-        eventId: `e${n++}`,
-        userId: `u${u}`,
-        sessionId: `s${u}`,
-        eventType: pick(types),
-        timestamp: now - Math.floor(rand() * 86_400_000),
-        properties: {
-          productId: `p${p}`,
-          category: cats[p % cats.length]!,
-          price: (5 + (p % 100)).toFixed(2),
-        },
-        context: { userAgent: 'ua', ip: '10.0.0.1', platform: pick(platforms), referrer: null },
-      });
+// The popularity the events were drawn from (same seed and size as gen-data's catalog).
+const catalog = new Catalog(SEED, PRODUCTS);
+const rng = new Rng(7);
+const draws = new Map<number, number>();
+for (let i = 0; i < 200_000; i++) {
+  const p = catalog.samplePopular(rng);
+  draws.set(p, (draws.get(p) ?? 0) + 1);
+}
+const byPopularity = [...draws.entries()].sort((a, b) => b[1] - a[1]).map(([p]) => p);
+const hot = new Set(byPopularity.slice(0, Math.max(1, Math.round(PRODUCTS / 10))));
+const product = (p: number): string => catalog.productId(p);
+const user = (): string => `u${pad(rng.int(USERS), idWidth(USERS, 5))}`;
+
+interface Scenario {
+  name: string;
+  label: string;
+  path: string;
+  connections: number[];
+  /** Bodies and tags, cycled through by the load generator. */
+  bodies: string[];
+  tags: string[];
+}
+
+function scenario(name: string): Scenario {
+  const bodies: string[] = [];
+  const tags: string[] = [];
+  for (let i = 0; i < BODIES; i++) {
+    const p = catalog.samplePopular(rng);
+    const tag = hot.has(p) ? 'hot' : 'rest';
+    if (name === 'row') {
+      bodies.push(
+        JSON.stringify({
+          feature_service: 'recommendation_v1',
+          entities: { user_id: [user()], product_id: [product(p)] },
+        }),
+      );
+      tags.push(tag);
+    } else if (name === 'engagement') {
+      bodies.push(
+        JSON.stringify({
+          features: engagement.features.map((f) => `product_engagement:${f.name}`),
+          entities: { product_id: [product(p)] },
+        }),
+      );
+      tags.push(tag);
+    } else {
+      const picked = new Set<number>();
+      while (picked.size < 100) picked.add(catalog.samplePopular(rng));
+      const candidates = [...picked].map(product);
+      const u = user();
+      bodies.push(
+        name === 'rank'
+          ? JSON.stringify({ user_id: u, candidates, top_k: 10 })
+          : JSON.stringify({
+              feature_service: 'recommendation_v1',
+              entities: { user_id: candidates.map(() => u), product_id: candidates },
+            }),
+      );
+      tags.push('all');
     }
-    if (events.length >= 5000) await flush();
   }
-  await flush();
-  const tx: Record<string, unknown>[] = [];
-  for (let u = 0; u < USERS; u++)
-    for (let k = 0; k < 3; k++)
-      tx.push({
-        transactionId: `t${u}-${k}`,
-        userId: `u${u}`,
-        totalAmount: 10 + rand() * 90,
-        currency: 'USD',
-        paymentMethod: 'card',
-        status: 'completed',
-        timestamp: now - Math.floor(rand() * 20 * 86_400_000),
-        orderItems: [
-          {
-            productId: `p${Math.floor(rand() * PRODUCTS)}`,
-            quantity: 1 + Math.floor(rand() * 3),
-            price: 10,
-            category: pick(cats),
-          },
-        ],
-      });
-  await applyRecords(repo, store, 'transactions', tx, {
-    timestampField: 'timestamp',
-    idField: 'transactionId',
+  const labels: Record<string, [string, string]> = {
+    row: ['1 recommendation_v1 row', '/get-online-features'],
+    engagement: ['1 product_engagement read', '/get-online-features'],
+    rank: ['rank 100 candidates', '/v1/models/ranker_v1/rank'],
+    rows100: ['100 recommendation_v1 rows', '/get-online-features'],
+  };
+  const [label, path] = labels[name] ?? [];
+  if (!label || !path) throw new Error(`unknown scenario ${name} (row, engagement, rank, rows100)`);
+  return {
+    name,
+    label,
+    path,
+    connections: name === 'rank' || name === 'rows100' ? RANK_CONNECTIONS : CONNECTIONS,
+    bodies,
+    tags,
+  };
+}
+
+/** gen-data history once, shared by both stores. */
+async function history(dir: string, now: number): Promise<DuckDBOfflineStore> {
+  const t = Date.now();
+  await genData({
+    users: USERS,
+    products: PRODUCTS,
+    days: DAYS,
+    events: EVENTS,
+    seed: SEED,
+    end: now,
+    outDir: dir,
+    format: 'jsonl',
   });
-  await store.close();
+  const offline = new DuckDBOfflineStore({ type: 'duckdb', dataDir: dir, home: dir });
+  await offline.init();
   process.stderr.write(
-    `populated ${n} events, ${tx.length} transactions for ${USERS} users × ${PRODUCTS} products\n`,
+    `generated ${EVENTS} events over ${DAYS} days (${USERS} users × ${PRODUCTS} products) in ${((Date.now() - t) / 1000).toFixed(1)}s\n`,
+  );
+  return offline;
+}
+
+/** `materialize --start <START_DAYS_AGO days ago> --end now`, and what the hottest product stores. */
+async function load(
+  config: OnlineStoreConfig,
+  offline: DuckDBOfflineStore,
+  now: number,
+): Promise<void> {
+  const online = createOnlineStore(config, { namespace: NAMESPACE, views });
+  await online.init();
+  const t = Date.now();
+  const res = await materialize({
+    repo,
+    offline,
+    online,
+    end: now,
+    start: () => now - START_DAYS_AGO * DAY_MS,
+  });
+  const tiles = res.reduce((n, r) => n + r.tiles, 0);
+  const d = await online.describeEntity('product_engagement', product(byPopularity[0]!));
+  await online.close();
+  process.stderr.write(
+    `${config.type}: materialized ${tiles} tiles in ${((Date.now() - t) / 1000).toFixed(1)}s; ` +
+      `hottest product ${product(byPopularity[0]!)}: ${d?.fields.length ?? 0} product_engagement fields\n`,
   );
 }
 
-async function startServer(home: string): Promise<ChildProcess> {
+async function startServer(home: string, store: string): Promise<ChildProcess> {
   const child = spawn(
     process.execPath,
     [
-      ...(process.env.SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean),
+      ...(env.SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean),
       join(ROOT, 'bin/larder.js'),
       'serve',
       '--port',
@@ -124,16 +202,16 @@ async function startServer(home: string): Promise<ChildProcess> {
     {
       cwd: ROOT,
       env: {
-        ...process.env,
+        ...env,
         LARDER_HOME: home,
-        LARDER_ONLINE_STORE: REDIS,
+        LARDER_ONLINE_STORE: store,
         LARDER_NAMESPACE: NAMESPACE,
         NODE_ENV: 'production',
       },
       stdio: ['ignore', 'inherit', 'inherit'],
     },
   );
-  for (let i = 0; i < 200; i++) {
+  for (let i = 0; i < 300; i++) {
     const ok = await new Promise<boolean>((r) =>
       http
         .get(`http://127.0.0.1:${PORT}/ready`, (res) => {
@@ -149,69 +227,86 @@ async function startServer(home: string): Promise<ChildProcess> {
   throw new Error('server did not become ready');
 }
 
-const home = mkdtempSync(join(tmpdir(), 'larder-bench-'));
-const now = Date.now();
-await populate(now);
-const server = await startServer(home);
-try {
-  const all: [string, string, string, (i: number) => string][] = [
-    [
-      'features',
-      '1 row',
-      '/get-online-features',
-      (i) =>
-        JSON.stringify({
-          feature_service: 'recommendation_v1',
-          entities: { user_id: [`u${i % USERS}`], product_id: [`p${(i * 7) % PRODUCTS}`] },
-        }),
-    ],
-    [
-      'features',
-      '100 rows (1 user × 100 products)',
-      '/get-online-features',
-      (i) => {
-        const products = Array.from({ length: 100 }, (_, k) => `p${(i + k * 5) % PRODUCTS}`);
-        return JSON.stringify({
-          feature_service: 'recommendation_v1',
-          entities: { user_id: products.map(() => `u${i % USERS}`), product_id: products },
-        });
-      },
-    ],
-    [
-      'rank',
-      'rank 100 candidates (ranker_v1: features + inference + sort)',
-      '/v1/models/ranker_v1/rank',
-      (i) =>
-        JSON.stringify({
-          user_id: `u${i % USERS}`,
-          // 100 distinct candidates (PRODUCTS ≥ 100).
-          candidates: Array.from({ length: 100 }, (_, k) => `p${(i * 7 + k) % PRODUCTS}`),
-          top_k: 10,
-        }),
-    ],
-  ];
-  const wanted = (process.env.SCENARIOS ?? 'features').split(',');
-  const scenarios = all.filter(([group]) => wanted.includes(group));
-  const load = (path: string, bodyOf: (i: number) => string): Promise<Stats> =>
-    drive({ port: PORT, path, bodyOf, concurrency: CONCURRENCY, seconds: SECONDS });
-  for (const [, , path, body] of scenarios) await load(path, body); // warm-up
-  for (const [, name, path, body] of scenarios) {
-    const runs: Stats[] = [];
-    for (let r = 0; r < RUNS; r++) runs.push(await load(path, body));
-    const m = (k: keyof Stats): string =>
-      median(runs.map((x) => x[k])).toFixed(k === 'rps' || k === 'errors' ? 0 : 3);
+const pinned = spawnSync('taskset', ['-c', LOAD_CPU, 'true']).status === 0;
+
+/** One run of the load generator in its own (pinned) process. */
+async function drive(s: Scenario, connections: number, seconds: number): Promise<LoadReport> {
+  const file = join(work, `load-${s.name}.json`);
+  writeFileSync(
+    file,
+    JSON.stringify({
+      port: PORT,
+      path: s.path,
+      concurrency: connections,
+      seconds,
+      bodies: s.bodies,
+      tags: s.tags,
+    }),
+  );
+  const args = ['--import', 'tsx', join(ROOT, 'bench/load-process.ts'), file];
+  const child = pinned
+    ? spawn('taskset', ['-c', LOAD_CPU, process.execPath, ...args], { cwd: ROOT })
+    : spawn(process.execPath, args, { cwd: ROOT });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.pipe(process.stderr);
+  const code = await new Promise<number | null>((r) => child.once('exit', r));
+  if (code !== 0) throw new Error(`load generator exited with ${code}`);
+  return JSON.parse(out) as LoadReport;
+}
+
+const ms = (x: number): string => (Number.isFinite(x) ? x.toFixed(2) : '-');
+
+async function measure(store: string, s: Scenario): Promise<void> {
+  for (const c of s.connections) {
+    await drive(s, c, 1); // warm-up
+    const runs: LoadReport[] = [];
+    for (let r = 0; r < RUNS; r++) runs.push(await drive(s, c, SECONDS));
+    const m = (f: (x: LoadReport) => number): number => median(runs.map(f));
+    const tag = (t: string): string => {
+      const p50 = m((x) => x.byTag[t]?.sp50 ?? NaN);
+      const p99 = m((x) => x.byTag[t]?.sp99 ?? NaN);
+      return `${t} ${ms(p50)} / ${ms(p99)} ms`;
+    };
+    const tags = s.name === 'row' || s.name === 'engagement' ? ['hot', 'rest'] : ['all'];
     process.stdout.write(
-      `${name}: client p50 ${m('p50')} ms  p90 ${m('p90')} ms  p99 ${m('p99')} ms  max ${m('max')} ms | server p50 ${m('sp50')} ms  p99 ${m('sp99')} ms | ${m('rps')} req/s | errors ${m('errors')}  (median of ${RUNS} × ${SECONDS}s, ${CONCURRENCY} connections)\n`,
+      `${store} | ${s.label} | ${c} conn | server p50 / p99: ${tags.map(tag).join(' · ')} | ` +
+        `client p99 ${ms(m((x) => x.p99))} ms | ${m((x) => x.rps).toFixed(0)} req/s | ` +
+        `errors ${m((x) => x.errors)} | load generator ${(m((x) => x.cpu) * 100).toFixed(0)}% of a core${pinned ? ` (cpu ${LOAD_CPU})` : ''}\n`,
     );
   }
+}
+
+const work = mkdtempSync(join(tmpdir(), 'larder-bench-'));
+try {
+  const now = Date.now();
+  const offline = await history(join(work, 'data'), now);
+  const scenarios = SCENARIOS.map(scenario);
+  for (const store of STORES) {
+    const home = join(work, `home-${store}`);
+    const config: OnlineStoreConfig =
+      store === 'sqlite'
+        ? { type: 'sqlite', path: join(home, 'online.sqlite') }
+        : { type: 'redis', url: REDIS };
+    await load(config, offline, now);
+    const server = await startServer(
+      home,
+      store === 'sqlite' ? `sqlite:${join(home, 'online.sqlite')}` : REDIS,
+    );
+    try {
+      for (const s of scenarios) await measure(store, s);
+    } finally {
+      server.kill('SIGTERM');
+      await new Promise((r) => server.once('exit', r));
+      if (store !== 'sqlite') {
+        const online = createOnlineStore(config, { namespace: NAMESPACE, views: [] });
+        await online.init();
+        await online.teardown();
+        await online.close();
+      }
+    }
+  }
+  await offline.close();
 } finally {
-  server.kill('SIGTERM');
-  const store = createOnlineStore(
-    { type: 'redis', url: REDIS },
-    { namespace: NAMESPACE, views: [] },
-  );
-  await store.init();
-  await store.teardown();
-  await store.close();
-  rmSync(home, { recursive: true, force: true });
+  rmSync(work, { recursive: true, force: true });
 }

@@ -1,20 +1,25 @@
 /**
  * Batch → online: computes, with the offline store, the per-hop tiles and lifetime `last`
  * states that serve every online feature of a view at any time ≥ `end`, and loads them into the
- * online store in batches. Tiles are overwritten (never incremented), lifetime states keep the
+ * online store in batches. A tile is written only if some feature can read it at a time ≥ `end`
+ * (`tileServes`, per hop size: the largest window using that hop), whatever `start` is. Tiles are overwritten (never incremented), lifetime states keep the
  * newer value, so re-running the same range, or resuming after a crash midway, is idempotent.
  * Memory stays bounded: one batch is in flight, and the next is computed only once it is written.
  */
 import type { OfflineStore, RejectReport } from '../offline/offline-store.ts';
 import { tilesStart, toTileWrites } from '../offline/tile-writes.ts';
 import type { OnlineStore } from '../online/online-store.ts';
+import { tileServes, viewWritePlan } from '../online/view-catalog.ts';
 import { LarderError } from '../core/errors.ts';
 import type { Repository } from '../definitions/repository.ts';
 import type { FeatureViewSpec } from '../definitions/spec.ts';
 
 export interface MaterializeProgress {
   view: string;
+  /** Tiles written. */
   tiles: number;
+  /** Tiles computed but not written: no feature can read them at a time ≥ `end`. */
+  skipped: number;
   lifetime: number;
   /** Records expected for this view, when the offline store can tell. */
   total: number | null;
@@ -28,6 +33,8 @@ export interface ViewMaterialization {
   start: number;
   end: number;
   tiles: number;
+  /** Tiles computed but not written: no feature can read them at a time ≥ `end`. */
+  skipped: number;
   lifetime: number;
   seconds: number;
   rowsPerSecond: number;
@@ -123,6 +130,7 @@ export async function materialize(req: MaterializeRequest): Promise<ViewMaterial
   for (const view of selectViews(req.repo, req.views)) {
     const started = Date.now();
     req.onViewStart?.(view.name);
+    const plan = viewWritePlan(view);
     const start = alignStart(view, req.start?.(view) ?? tilesStart(view, req.end));
     // computeTiles takes events in [start, end): +1 makes `end` inclusive, like every read at t.
     const result = await req.offline.computeTiles(view, {
@@ -132,21 +140,27 @@ export async function materialize(req: MaterializeRequest): Promise<ViewMaterial
       batchSize: req.batchSize ?? 10_000,
     });
     let tiles = 0;
+    let skipped = 0;
     let lifetime = 0;
     const progress = (done: boolean): void =>
       req.onProgress?.({
         view: view.name,
         tiles,
+        skipped,
         lifetime,
         total: result.total ?? null,
         seconds: (Date.now() - started) / 1000,
         done,
       });
     for await (const batch of result.batches) {
-      const { tiles: tw, lifetime: lw } = toTileWrites(view.name, batch);
+      const { tiles: all, lifetime: lw } = toTileWrites(view.name, batch);
+      // Only tiles some feature can still read at a time >= end (a far `start` loads history
+      // that sets lifetime states, not tiles that already left every window).
+      const tw = all.filter((t) => tileServes(plan, t.hopMs, t.hop, req.end));
       if (tw.length > 0) await withRetry(req, view.name, () => req.online.writeTiles(tw));
       if (lw.length > 0) await withRetry(req, view.name, () => req.online.mergeLifetime(lw));
       tiles += tw.length;
+      skipped += all.length - tw.length;
       lifetime += lw.length;
       progress(false);
     }
@@ -157,6 +171,7 @@ export async function materialize(req: MaterializeRequest): Promise<ViewMaterial
       start,
       end: req.end,
       tiles,
+      skipped,
       lifetime,
       seconds,
       rowsPerSecond: Math.round((tiles + lifetime) / Math.max(seconds, 0.001)),

@@ -3,6 +3,12 @@
  * entity's stored fields into feature values at `t` with the shared aggregation library.
  * Only tiles inside the window of some requested feature are parsed, through a bounded cache of
  * parsed states keyed by their stored JSON.
+ *
+ * A plan is also the one place that says which stored fields a read at `t` needs
+ * ({@link ReadPlan.fieldRanges}, {@link ReadPlan.fieldNames}): per hop size of the requested
+ * features, the hops of their widest window at `t`, and the requested lifetime features. Stores
+ * read those (SQLite: key ranges; Redis: HMGET), so the cost of a read follows the features
+ * asked for, not the entity's history.
  */
 import {
   aggregator,
@@ -14,7 +20,7 @@ import {
 import { LarderError } from '../core/errors.ts';
 import type { FeatureViewSpec } from '../definitions/spec.ts';
 import type { FeatureValue as Value } from '../core/types.ts';
-import { isLifetimeField, lifetimeField } from './field-names.ts';
+import { isLifetimeField, LIFETIME_PREFIX, lifetimeField } from './field-names.ts';
 import type { FeatureValue, ReadRequest } from './online-store.ts';
 
 interface WindowedFeature {
@@ -43,6 +49,14 @@ interface HopGroup {
   tiles: Record<string, unknown>[];
 }
 
+/** Stored field names `lo <= field <= hi` (binary string order), both inclusive. */
+export interface FieldRange {
+  lo: string;
+  hi: string;
+  /** Tiles (expire with `tileExpiry`) or lifetime states (read even past their TTL). */
+  kind: 'tiles' | 'lifetime';
+}
+
 interface LifetimeFeature {
   index: number;
   /** Position among the plan's lifetime features. */
@@ -62,6 +76,9 @@ export class ReadPlan {
   readonly #groupList: HopGroup[] = [];
   readonly #lifetimeStates: (LastState | null)[] = [];
   #preparedT = NaN;
+  #fieldsT = NaN;
+  #ranges: FieldRange[] = [];
+  #names: string[] = [];
 
   constructor(view: FeatureViewSpec, features: readonly string[]) {
     this.view = view;
@@ -135,6 +152,50 @@ export class ReadPlan {
     this.#preparedT = t;
   }
 
+  /**
+   * The stored fields a read at `t` needs, as ranges of field names: per hop size, the tiles
+   * `"<H>:<first>"` … `"<H>:<last>"` of the widest requested window (the whole `"<H>:"` prefix
+   * when `first` and `last` differ in digit count or `first` is negative: then string order is
+   * not numeric order), and the requested lifetime fields. A range may hold other fields
+   * (`"60000:1000"` sorts between `"60000:100"` and `"60000:199"`); `evaluate` skips them.
+   */
+  fieldRanges(t: number): readonly FieldRange[] {
+    if (t !== this.#fieldsT) this.#prepareFields(t);
+    return this.#ranges;
+  }
+
+  /** Exactly the stored field names a read at `t` needs (what {@link fieldRanges} covers). */
+  fieldNames(t: number): readonly string[] {
+    if (t !== this.#fieldsT) this.#prepareFields(t);
+    return this.#names;
+  }
+
+  #prepareFields(t: number): void {
+    if (t !== this.#preparedT) this.#prepare(t);
+    const ranges: FieldRange[] = [];
+    const names: string[] = [];
+    for (const g of this.#groupList) {
+      const lo = String(g.first);
+      const hi = String(g.last);
+      ranges.push(
+        g.first >= 0 && lo.length === hi.length
+          ? { lo: g.prefix + lo, hi: g.prefix + hi, kind: 'tiles' }
+          : { lo: g.prefix, hi: `${g.hopMs};`, kind: 'tiles' }, // ';' follows ':': every "<H>:…"
+      );
+      for (let k = g.first; k <= g.last; k++) names.push(g.prefix + k);
+    }
+    if (this.#lifetime.length === 1) {
+      const f = (this.#lifetime[0] as LifetimeFeature).field;
+      ranges.push({ lo: f, hi: f, kind: 'lifetime' });
+    } else if (this.#lifetime.length > 1) {
+      ranges.push({ lo: LIFETIME_PREFIX, hi: 'l;', kind: 'lifetime' });
+    }
+    for (const lf of this.#lifetime) names.push(lf.field);
+    this.#ranges = ranges;
+    this.#names = names;
+    this.#fieldsT = t;
+  }
+
   /** A fresh NOT_FOUND row (callers may mutate rows they get). */
   notFoundRow(): FeatureValue[] {
     return this.#notFoundRow.map((v) => ({ ...v }));
@@ -149,13 +210,42 @@ export class ReadPlan {
    * prepared once per `t`, field names are scanned without slicing, parsed tiles come from a
    * bounded cache of immutable parses, and states are merged straight from the tiles.
    */
-  evaluate(t: number, fields: ArrayLike<string>, values: ArrayLike<string>): FeatureValue[] {
-    return this.#evaluate(t, fields.length, fields, 0, values, 0, 1);
+  evaluate(
+    t: number,
+    fields: ArrayLike<string>,
+    values: ArrayLike<string>,
+    exists = fields.length > 0,
+  ): FeatureValue[] {
+    return this.#evaluate(t, fields.length, fields, 0, values, 0, 1, exists);
   }
 
   /** {@link evaluate} of a flat `field, value, field, value, …` array (a raw HGETALL reply). */
   evaluatePairs(t: number, pairs: ArrayLike<string>): FeatureValue[] {
-    return this.#evaluate(t, pairs.length >> 1, pairs, 0, pairs, 1, 2);
+    return this.#evaluate(t, pairs.length >> 1, pairs, 0, pairs, 1, 2, pairs.length > 0);
+  }
+
+  /**
+   * {@link evaluate} of the values of {@link fieldNames}`(t)`, in that order from
+   * `values[from]`, null where a field is absent (a raw HMGET reply). `exists`: the entity has
+   * some field, needed or not (an entity with none of the needed fields reads as empty windows,
+   * not NOT_FOUND).
+   */
+  evaluateSelected(
+    t: number,
+    values: ArrayLike<unknown>,
+    from: number,
+    exists: boolean,
+  ): FeatureValue[] {
+    const names = this.fieldNames(t);
+    const fields: string[] = [];
+    const present: string[] = [];
+    for (let i = 0; i < names.length; i++) {
+      const v = values[from + i];
+      if (typeof v !== 'string') continue;
+      fields.push(names[i] as string);
+      present.push(v);
+    }
+    return this.#evaluate(t, fields.length, fields, 0, present, 0, 1, exists);
   }
 
   /** Field `i` is `fields[fOff + i * stride]`, its value `values[vOff + i * stride]`. */
@@ -167,8 +257,9 @@ export class ReadPlan {
     values: ArrayLike<string>,
     vOff: number,
     stride: number,
+    exists: boolean,
   ): FeatureValue[] {
-    if (n === 0) return this.notFoundRow();
+    if (!exists) return this.notFoundRow();
     if (t !== this.#preparedT) this.#prepare(t);
     const out: FeatureValue[] = new Array(this.features.length);
     const lifetimeStates = this.#lifetimeStates;

@@ -21,7 +21,13 @@ export interface ViewWritePlan {
   pruneSpec: string;
 }
 
-/** Epoch ms from which a tile is never needed by any read at or after it. */
+/**
+ * Epoch ms from which a tile is never needed by any read at or after it: `tileExpiresAt(hop, W,
+ * hopMs)` with `W` the view's largest window of that hop. With {@link tileServes} it is the ONE
+ * retention rule of tiles: what materialization, the stream worker and push write, the expiry
+ * every store records, what the Redis prune (`pruneSpec`) and the SQLite purge delete. A new
+ * state that must be kept longer changes it here (and `pruneSpec`), nowhere else.
+ */
 export function tileExpiry(plan: ViewWritePlan, hopMs: number, hop: number): number {
   const w = plan.maxWindowByHop.get(hopMs);
   if (w === undefined) {
@@ -35,6 +41,28 @@ export function tileExpiry(plan: ViewWritePlan, hopMs: number, hop: number): num
     );
   }
   return inRange(plan, tileExpiresAt(hop, w, hopMs), `hop ${hop} of ${hopMs} ms`);
+}
+
+/**
+ * Whether the tile of hop `hop` (hop size `hopMs`) can still serve a read at some time `>= at`:
+ * its {@link tileExpiry} is after `at`. Tiles that cannot are never written (materialization
+ * passes its `end`, the stream and push paths the store clock).
+ */
+export function tileServes(plan: ViewWritePlan, hopMs: number, hop: number, at: number): boolean {
+  return tileExpiry(plan, hopMs, hop) > at;
+}
+
+/**
+ * The bound on live fields per entity of a view: per hop size `H` with largest window `W`, the
+ * `W/H` hops of that window plus the one of slack in {@link tileExpiry} (tiles of hops that have
+ * begun, `hop <= floor(now / H)`, and can still serve at `now`), plus one field per lifetime
+ * feature. docs/online-store-format.md states it; the online conformance suite checks it.
+ */
+export function maxLiveFields(plan: ViewWritePlan): number {
+  let n = 0;
+  for (const [hopMs, windowMs] of plan.maxWindowByHop) n += windowMs / hopMs + 1;
+  for (const f of plan.features.values()) if (f.windowMs === null) n += 1;
+  return n;
 }
 
 /** A lifetime state expires one ms after it leaves the TTL; a null state lives one TTL from now. */
@@ -76,12 +104,21 @@ function buildPlan(spec: FeatureViewSpec): ViewWritePlan {
   return { spec, features, maxWindowByHop, pruneSpec };
 }
 
+const plans = new WeakMap<FeatureViewSpec, ViewWritePlan>();
+
+/** The write plan of one view, built once per spec object (for writers outside a store). */
+export function viewWritePlan(spec: FeatureViewSpec): ViewWritePlan {
+  let plan = plans.get(spec);
+  if (!plan) plans.set(spec, (plan = buildPlan(spec)));
+  return plan;
+}
+
 /** The views a store writes, by name, with their write plans built once. */
 export class ViewCatalog {
   readonly #plans = new Map<string, ViewWritePlan>();
 
   constructor(views: Iterable<FeatureViewSpec>) {
-    for (const v of views) this.#plans.set(v.name, buildPlan(v));
+    for (const v of views) this.#plans.set(v.name, viewWritePlan(v));
   }
 
   get(view: string): ViewWritePlan {

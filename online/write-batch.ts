@@ -9,6 +9,7 @@ import { lifetimeField, tileField } from './field-names.ts';
 import {
   lifetimeExpiry,
   tileExpiry,
+  tileServes,
   type ViewCatalog,
   type ViewWritePlan,
 } from './view-catalog.ts';
@@ -53,7 +54,11 @@ function entityOps<F>(
 
 const clone = <T>(v: T): T => JSON.parse(JSON.stringify(v)) as T;
 
-/** Overwrites: the last write of a field in the batch wins. */
+/**
+ * Overwrites: the last write of a field in the batch wins. Tiles that can no longer serve at
+ * `now` (the store clock) are checked, then left out (`tileServes`); so is an entity left
+ * without any field.
+ */
 export function overwriteOps(
   catalog: ViewCatalog,
   tiles: readonly TileWrite[],
@@ -62,10 +67,12 @@ export function overwriteOps(
 ): EntityOps<FieldSet>[] {
   const groups = new Map<string, EntityOps<FieldSet>>();
   for (const t of tiles) {
+    const plan = catalog.get(t.view);
+    catalog.checkTile(plan, t.hopMs, t.states);
+    if (!tileServes(plan, t.hopMs, t.hop, now)) continue;
+    const expiresAt = tileExpiry(plan, t.hopMs, t.hop);
     const g = entityOps(groups, catalog, t.view, t.entityKey);
-    catalog.checkTile(g.plan, t.hopMs, t.states);
     const field = tileField(t.hopMs, t.hop);
-    const expiresAt = tileExpiry(g.plan, t.hopMs, t.hop);
     g.fields.set(field, { field, value: JSON.stringify(t.states), expiresAt });
     if (expiresAt > g.expiresAt) g.expiresAt = expiresAt;
   }
@@ -79,30 +86,35 @@ export function overwriteOps(
       if (expiresAt > g.expiresAt) g.expiresAt = expiresAt;
     }
   }
-  return [...groups.values()];
+  return [...groups.values()].filter((g) => g.fields.size > 0);
 }
 
 /**
  * Merges: deltas of the same field in one batch are combined first. Caller states are not
- * mutated. Null lifetime states carry nothing to merge, and an entity left without any field
- * (a record with its entity key but none of the view's inputs) is not in the result: stores
- * must never be asked to read or write zero fields of a key.
+ * mutated. Tiles that can no longer serve at `now` (the store clock: a late event whose hop
+ * has left every window) are checked, then left out (`tileServes`). Null lifetime states carry
+ * nothing to merge, and an entity left without any field (a record with its entity key but none
+ * of the view's inputs) is not in the result: stores must never be asked to read or write zero
+ * fields of a key.
  */
 export function mergeOps(
   catalog: ViewCatalog,
   tiles: readonly TileWrite[],
   lifetimes: readonly LifetimeWrite[],
+  now: number,
 ): EntityOps<FieldDelta>[] {
   const groups = new Map<string, EntityOps<FieldDelta>>();
   for (const t of tiles) {
+    const plan = catalog.get(t.view);
+    catalog.checkTile(plan, t.hopMs, t.states);
+    if (!tileServes(plan, t.hopMs, t.hop, now)) continue;
+    const expiresAt = tileExpiry(plan, t.hopMs, t.hop);
     const g = entityOps(groups, catalog, t.view, t.entityKey);
-    catalog.checkTile(g.plan, t.hopMs, t.states);
     const field = tileField(t.hopMs, t.hop);
     const prev = g.fields.get(field);
     if (prev?.kind === 'tile') {
       mergeStates(g.plan, prev.states, t.states);
     } else {
-      const expiresAt = tileExpiry(g.plan, t.hopMs, t.hop);
       g.fields.set(field, { kind: 'tile', field, states: clone(t.states), expiresAt });
       if (expiresAt > g.expiresAt) g.expiresAt = expiresAt;
     }

@@ -14,7 +14,7 @@ interface Flags {
 }
 
 function progressLine(p: MaterializeProgress): string {
-  const rows = p.tiles + p.lifetime;
+  const rows = p.tiles + p.skipped + p.lifetime;
   const rate = rows / Math.max(p.seconds, 0.001);
   const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
   const of = p.total !== null ? ` / ${fmt(p.total)}` : '';
@@ -22,7 +22,7 @@ function progressLine(p: MaterializeProgress): string {
     p.total !== null && !p.done && rate > 0
       ? ` · ETA ${((p.total - rows) / rate).toFixed(0)}s`
       : '';
-  return `  ${p.view}: ${fmt(rows)}${of} rows (${fmt(p.tiles)} tiles, ${fmt(p.lifetime)} lifetime) · ${fmt(rate)} rows/s · ${p.seconds.toFixed(1)}s${eta}`;
+  return `  ${p.view}: ${fmt(rows)}${of} rows (${fmt(p.tiles)} tiles, ${fmt(p.skipped)} past every window, ${fmt(p.lifetime)} lifetime) · ${fmt(rate)} rows/s · ${p.seconds.toFixed(1)}s${eta}`;
 }
 
 async function run(

@@ -18,6 +18,10 @@ const ACCEPTS: Record<ValueType, readonly ColumnFamily[]> = {
   float64: ['integer', 'float', 'null'],
   string: ['string', 'null'],
   bool: ['bool', 'null'],
+  // Batch views declare scalar features only: a list-typed declaration matches no column.
+  string_list: [],
+  int64_list: [],
+  float64_list: [],
 };
 
 /** The output columns a view declares: its entities' join keys, then its features. */

@@ -29,6 +29,8 @@ export interface ScriptPipeline extends RedisPipelineLike {
   larderIdemClaim(key: string, fingerprint: string, ttlMs: number): unknown;
   /** Variable key count: `numKeys, ...keys`; the HGETALL of each key, flat. */
   larderReadHashes(numKeys: number, ...keys: string[]): unknown;
+  /** Variable key count: `numKeys, ...keys, ...fields`; per key `{exists, ...values}`. */
+  larderReadFields(numKeys: number, ...keysAndFields: string[]): unknown;
 }
 
 export interface RedisNodeLike {

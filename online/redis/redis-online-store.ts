@@ -47,6 +47,7 @@ import {
   CAS_FIELDS_LUA,
   IDEMPOTENT_BATCH_LUA,
   IDEMPOTENT_CLAIM_LUA,
+  READ_FIELDS_LUA,
   READ_HASHES_LUA,
   SET_FIELDS_LUA,
   STREAM_BATCH_LUA,
@@ -60,9 +61,22 @@ const MAX_FIELDS_PER_CALL = 1000;
 /** Keys per read script call: bounds how long one call holds the Redis event loop. */
 const MAX_KEYS_PER_READ = 512;
 
+/** One key's `lua/read-fields.lua` reply: `[exists (0|1), ...values (null where absent)]`. */
+type FieldsReply = [number, ...(string | null)[]];
+
 export interface RedisStoreTuning {
   maxMergeAttempts?: number;
+  /**
+   * How reads fetch an entity: `fields` (default), the HMGET of the fields the request needs
+   * (`ReadPlan.fieldNames`), or `hashes`, the HGETALL of the whole hash. `fields` falls back
+   * to `hashes` for a request needing more than {@link MAX_READ_FIELDS} fields. (A knob for the
+   * benchmark that compares them; see the README's benchmark section.)
+   */
+  reads?: 'fields' | 'hashes';
 }
+
+/** Above this many needed fields a read fetches the whole hash (Lua's `unpack` limit is ~8000). */
+const MAX_READ_FIELDS = 1000;
 
 export class RedisOnlineStore implements OnlineStore {
   readonly capabilities: OnlineStoreCapabilities;
@@ -72,6 +86,7 @@ export class RedisOnlineStore implements OnlineStore {
   readonly #clock: () => number;
   readonly #onRoundTrip: OnlineStoreOptions['onRoundTrip'];
   readonly #maxMergeAttempts: number;
+  readonly #readFields: boolean;
   #initPromise: Promise<void> | null = null;
   #closed = false;
 
@@ -82,6 +97,7 @@ export class RedisOnlineStore implements OnlineStore {
     this.#clock = options.clock ?? Date.now;
     this.#onRoundTrip = options.onRoundTrip;
     this.#maxMergeAttempts = tuning.maxMergeAttempts ?? 50;
+    this.#readFields = (tuning.reads ?? 'fields') === 'fields';
     this.capabilities = {
       kind: topology.kind,
       atomicMerge: true,
@@ -95,6 +111,7 @@ export class RedisOnlineStore implements OnlineStore {
     topology.client.defineCommand('larderCasFields', { numberOfKeys: 1, lua: CAS_FIELDS_LUA });
     topology.client.defineCommand('larderStreamBatch', { lua: STREAM_BATCH_LUA });
     topology.client.defineCommand('larderReadHashes', { lua: READ_HASHES_LUA });
+    topology.client.defineCommand('larderReadFields', { lua: READ_FIELDS_LUA });
     topology.client.defineCommand('larderIdempotent', { lua: IDEMPOTENT_BATCH_LUA });
     topology.client.defineCommand('larderIdemClaim', {
       numberOfKeys: 1,
@@ -234,11 +251,11 @@ export class RedisOnlineStore implements OnlineStore {
   }
 
   async mergeTiles(tiles: readonly TileWrite[]): Promise<void> {
-    await this.#merge(mergeOps(this.#catalog, tiles, []));
+    await this.#merge(mergeOps(this.#catalog, tiles, [], this.#clock()));
   }
 
   async mergeLifetime(states: readonly LifetimeWrite[]): Promise<void> {
-    await this.#merge(mergeOps(this.#catalog, [], states));
+    await this.#merge(mergeOps(this.#catalog, [], states, this.#clock()));
   }
 
   async #merge(ops: EntityOps<FieldDelta>[]): Promise<void> {
@@ -295,7 +312,7 @@ export class RedisOnlineStore implements OnlineStore {
    * slots that already have it skip it and the others apply it.
    */
   async applyStreamBatch(batch: StreamBatch): Promise<StreamBatchOutcome> {
-    const ops = mergeOps(this.#catalog, batch.tiles, batch.lifetime);
+    const ops = mergeOps(this.#catalog, batch.tiles, batch.lifetime, this.#clock());
     const c = batch.checkpoint;
     const main = checkpointKey(this.namespace, c.group, c.topic);
     if (this.#topology.kind === 'redis')
@@ -433,7 +450,7 @@ export class RedisOnlineStore implements OnlineStore {
    * key at most once, also after a crash and a retry), then the answer is stored.
    */
   async applyIdempotent(write: IdempotentWrite): Promise<IdempotentOutcome> {
-    const ops = mergeOps(this.#catalog, write.tiles, write.lifetime);
+    const ops = mergeOps(this.#catalog, write.tiles, write.lifetime, this.#clock());
     const hash = createHash('sha256').update(write.key).digest('hex');
     const main = idempotencyKey(this.namespace, hash);
     if (this.#topology.kind === 'redis') {
@@ -508,74 +525,130 @@ export class RedisOnlineStore implements OnlineStore {
     return (await this.readMany([request]))[0] as ReadResult;
   }
 
+  /**
+   * All requests in one round trip (per node). A request whose plan needs at most
+   * {@link MAX_READ_FIELDS} fields at its `t` reads just those (`lua/read-fields.lua`: HMGET,
+   * EXISTS when none is found); the others read whole hashes (HGETALL, deduplicated across
+   * requests). Single Redis: script calls of up to {@link MAX_KEYS_PER_READ} keys, one
+   * pipeline. Cluster: one call per key, one pipeline per master, in parallel.
+   */
   async readMany(requests: readonly ReadRequest[]): Promise<ReadResult[]> {
-    // Unique keys across every request, all read in one round trip (per node).
-    const keyIndex = new Map<string, number>();
-    const keys: string[] = [];
-    const slots: number[][] = requests.map((r) =>
-      r.entityKeys.map((e) => {
-        const key = this.#key(r.view.name, e);
-        let i = keyIndex.get(key);
-        if (i === undefined) {
-          i = keys.length;
-          keys.push(key);
-          keyIndex.set(key, i);
-        }
-        return i;
-      }),
-    );
     const plans: ReadPlan[] = requests.map((r) => readPlan(r));
-    if (this.#topology.kind === 'redis') {
-      // Single Redis: the read script, one call per MAX_KEYS_PER_READ keys, one pipeline.
-      const hashes = await this.#readHashes(keys);
-      return requests.map((r, ri) => {
-        const plan = plans[ri]!;
-        const rows: FeatureValue[][] = slots[ri]!.map((i) => plan.evaluatePairs(r.t, hashes[i]!));
-        return { view: r.view.name, features: plan.features, rows };
-      });
-    }
-    // Cluster: one HGETALL per key (a script's keys must share a slot), one pipeline per node.
-    const hashes = (await this.#batch('read', keys, (p, i) => p.hgetall(keys[i]!))) as Record<
-      string,
-      string
-    >[];
+    const byFields = requests.map(
+      (r, ri) => this.#readFields && plans[ri]!.fieldNames(r.t).length <= MAX_READ_FIELDS,
+    );
+    // Whole hashes: unique keys across the requests that read them.
+    const hashIndex = new Map<string, number>();
+    const hashKeys: string[] = [];
+    const hashSlots: (number[] | null)[] = requests.map((r, ri) =>
+      byFields[ri]
+        ? null
+        : r.entityKeys.map((e) => {
+            const key = this.#key(r.view.name, e);
+            let i = hashIndex.get(key);
+            if (i === undefined) {
+              i = hashKeys.length;
+              hashKeys.push(key);
+              hashIndex.set(key, i);
+            }
+            return i;
+          }),
+    );
+    const fieldKeys: string[][] = requests.map((r, ri) =>
+      byFields[ri] ? r.entityKeys.map((e) => this.#key(r.view.name, e)) : [],
+    );
+    const { hashes, fields } =
+      this.#topology.kind === 'redis'
+        ? await this.#readScripts(hashKeys, fieldKeys, requests, plans)
+        : await this.#readPerKey(hashKeys, fieldKeys, requests, plans);
     return requests.map((r, ri) => {
       const plan = plans[ri]!;
-      const rows: FeatureValue[][] = slots[ri]!.map((i) => {
-        const h = hashes[i]!;
-        const fields = Object.keys(h);
-        const values = new Array<string>(fields.length);
-        for (let j = 0; j < fields.length; j++) values[j] = h[fields[j]!]!;
-        return plan.evaluate(r.t, fields, values);
-      });
+      const slots = hashSlots[ri];
+      const rows: FeatureValue[][] = slots
+        ? slots.map((i) => plan.evaluatePairs(r.t, hashes[i]!))
+        : fields[ri]!.map((reply) => plan.evaluateSelected(r.t, reply, 1, reply[0] === 1));
       return { view: r.view.name, features: plan.features, rows };
     });
   }
 
-  /** Every key's hash as flat `field, value, …` arrays, in key order: one round trip. */
-  async #readHashes(keys: readonly string[]): Promise<string[][]> {
-    if (keys.length === 0) return [];
+  /**
+   * Single Redis: the read scripts, one call per {@link MAX_KEYS_PER_READ} keys (HGETALL keys,
+   * then each field-reading request's keys with its field names), all in one pipeline.
+   */
+  async #readScripts(
+    hashKeys: readonly string[],
+    fieldKeys: readonly string[][],
+    requests: readonly ReadRequest[],
+    plans: readonly ReadPlan[],
+  ): Promise<{ hashes: string[][]; fields: FieldsReply[][] }> {
+    const fields: FieldsReply[][] = fieldKeys.map(() => []);
+    if (hashKeys.length === 0 && fieldKeys.every((k) => k.length === 0))
+      return { hashes: [], fields };
     await this.#connected();
     const p = this.#topology.client.pipeline() as ScriptPipeline;
-    let calls = 0;
-    for (let i = 0; i < keys.length; i += MAX_KEYS_PER_READ, calls++) {
-      const chunk = keys.slice(i, i + MAX_KEYS_PER_READ);
+    const owners: number[] = []; // per call: -1 for HGETALL, else the request index
+    for (let i = 0; i < hashKeys.length; i += MAX_KEYS_PER_READ) {
+      const chunk = hashKeys.slice(i, i + MAX_KEYS_PER_READ);
       p.larderReadHashes(chunk.length, ...chunk);
+      owners.push(-1);
     }
+    fieldKeys.forEach((keys, ri) => {
+      const names = plans[ri]!.fieldNames(requests[ri]!.t);
+      for (let i = 0; i < keys.length; i += MAX_KEYS_PER_READ) {
+        const chunk = keys.slice(i, i + MAX_KEYS_PER_READ);
+        p.larderReadFields(chunk.length, ...chunk, ...names);
+        owners.push(ri);
+      }
+    });
     let res;
     try {
       res = await p.exec();
     } catch (e) {
       throw this.#unavailable('read', e);
     }
-    this.#onRoundTrip?.({ op: 'read', commands: calls });
+    this.#onRoundTrip?.({ op: 'read', commands: owners.length });
     if (!res) throw this.#unavailable('read', new Error('pipeline aborted'));
-    const out: string[][] = [];
-    for (const [err, value] of res) {
+    const hashes: string[][] = [];
+    res.forEach(([err, value], c) => {
       if (err) throw this.#unavailable('read', err);
-      for (const h of value as string[][]) out.push(h);
-    }
-    return out;
+      const owner = owners[c]!;
+      if (owner === -1) for (const h of value as string[][]) hashes.push(h);
+      else for (const r of value as FieldsReply[]) fields[owner]!.push(r);
+    });
+    return { hashes, fields };
+  }
+
+  /** Cluster: one command per key (a script's keys must share a slot), one pipeline per node. */
+  async #readPerKey(
+    hashKeys: readonly string[],
+    fieldKeys: readonly string[][],
+    requests: readonly ReadRequest[],
+    plans: readonly ReadPlan[],
+  ): Promise<{ hashes: string[][]; fields: FieldsReply[][] }> {
+    const keys: string[] = [...hashKeys];
+    const owners: number[] = hashKeys.map(() => -1);
+    fieldKeys.forEach((ks, ri) => {
+      for (const k of ks) {
+        keys.push(k);
+        owners.push(ri);
+      }
+    });
+    const names = plans.map((plan, ri) =>
+      fieldKeys[ri]!.length > 0 ? plan.fieldNames(requests[ri]!.t) : [],
+    );
+    const replies = await this.#batch('read', keys, (p, i) =>
+      owners[i] === -1
+        ? p.hgetall(keys[i]!)
+        : p.larderReadFields(1, keys[i]!, ...names[owners[i]!]!),
+    );
+    const hashes: string[][] = [];
+    const fields: FieldsReply[][] = fieldKeys.map(() => []);
+    replies.forEach((reply, i) => {
+      const owner = owners[i]!;
+      if (owner === -1) hashes.push(Object.entries(reply as Record<string, string>).flat());
+      else fields[owner]!.push((reply as FieldsReply[])[0]!);
+    });
+    return { hashes, fields };
   }
 
   async describeEntity(view: string, entityKey: string): Promise<EntityDescription | null> {

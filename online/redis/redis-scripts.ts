@@ -29,6 +29,9 @@ export const STREAM_BATCH_LUA = PRUNE_AND_EXTEND + MERGED_FIELDS + lua('stream-b
 /** The HGETALL of several keys, read-only (`lua/read-hashes.lua`, starts with its shebang). */
 export const READ_HASHES_LUA = lua('read-hashes');
 
+/** The HMGET of the same fields of several keys, read-only (`lua/read-fields.lua`, shebang first). */
+export const READ_FIELDS_LUA = lua('read-fields');
+
 /** A push applied at most once per idempotency key (`lua/idempotent-batch.lua`). */
 export const IDEMPOTENT_BATCH_LUA = PRUNE_AND_EXTEND + MERGED_FIELDS + lua('idempotent-batch');
 

@@ -1,8 +1,10 @@
 /**
  * SQLite online store (better-sqlite3): one row per stored field, keyed
- * (namespace, view, entity, field), each with its own expiry. Reads are one indexed query per
- * view for N entities; writes are synchronous batched transactions; merges run in
- * `BEGIN IMMEDIATE` transactions, so they are atomic across processes. See
+ * (namespace, view, entity, field), each with its own expiry. Reads are primary-key range scans
+ * over the fields the request needs (`ReadPlan.fieldRanges`: one query per range for N
+ * entities) and never return an expired row; writes are synchronous batched transactions;
+ * merges run in `BEGIN IMMEDIATE` transactions, so they are atomic across processes. Expired
+ * rows are deleted in the background, a bounded chunk at a time. See
  * docs/online-store-format.md.
  */
 import { mkdirSync, statSync } from 'node:fs';
@@ -74,6 +76,7 @@ const STORE_FAULT =
 interface Statements {
   readOne: Statement;
   readMany: Statement;
+  exists: Statement;
   get: Statement;
   upsert: Statement;
   describe: Statement;
@@ -97,6 +100,9 @@ interface Fields {
 
 const EMPTY: Fields = { fields: [], values: [] };
 
+/** Rows deleted per step of the background purge: a step holds the write lock ~1 ms. */
+const PURGE_CHUNK = 500;
+
 export class SqliteOnlineStore implements OnlineStore {
   readonly capabilities: OnlineStoreCapabilities = {
     kind: 'sqlite',
@@ -116,6 +122,8 @@ export class SqliteOnlineStore implements OnlineStore {
   /** Device and inode of the file opened by `init`, to notice it being deleted or replaced. */
   #file: { dev: number; ino: number } | null = null;
   #lastPurge = 0;
+  /** The next step of a running background purge, if one is running. */
+  #purgeTimer: NodeJS.Immediate | null = null;
 
   constructor(config: SqliteOnlineStoreConfig, options: OnlineStoreOptions) {
     this.#config = config;
@@ -137,14 +145,19 @@ export class SqliteOnlineStore implements OnlineStore {
         this.#stmts = {
           readOne: db
             .prepare(
-              'SELECT entity, field, value FROM online_fields WHERE ns = ? AND view = ? AND entity = ?',
+              'SELECT entity, field, value FROM online_fields WHERE ns = ? AND view = ? AND entity = ? AND field >= ? AND field <= ? AND expires_at > ?',
             )
             .raw(true),
           readMany: db
             .prepare(
-              'SELECT entity, field, value FROM online_fields WHERE ns = ? AND view = ? AND entity IN (SELECT value FROM json_each(?))',
+              'SELECT entity, field, value FROM online_fields WHERE ns = ? AND view = ? AND entity IN (SELECT value FROM json_each(?)) AND field >= ? AND field <= ? AND expires_at > ?',
             )
             .raw(true),
+          exists: db
+            .prepare(
+              'SELECT 1 FROM online_fields WHERE ns = ? AND view = ? AND entity = ? AND expires_at > ? LIMIT 1',
+            )
+            .pluck(true),
           get: db
             .prepare(
               'SELECT value FROM online_fields WHERE ns = ? AND view = ? AND entity = ? AND field = ?',
@@ -156,7 +169,7 @@ export class SqliteOnlineStore implements OnlineStore {
           ),
           describe: db
             .prepare(
-              'SELECT field, expires_at FROM online_fields WHERE ns = ? AND view = ? AND entity = ? ORDER BY field',
+              'SELECT field, expires_at FROM online_fields WHERE ns = ? AND view = ? AND entity = ? AND expires_at > ? ORDER BY field',
             )
             .raw(true),
           sample: db
@@ -164,7 +177,10 @@ export class SqliteOnlineStore implements OnlineStore {
               'SELECT DISTINCT entity FROM online_fields WHERE ns = ? AND view = ? AND expires_at > ? LIMIT ?',
             )
             .raw(),
-          purge: db.prepare('DELETE FROM online_fields WHERE expires_at <= ?'),
+          purge: db.prepare(
+            'DELETE FROM online_fields WHERE (ns, view, entity, field) IN ' +
+              '(SELECT ns, view, entity, field FROM online_fields WHERE expires_at <= ? LIMIT ?)',
+          ),
           teardown: db.prepare('DELETE FROM online_fields WHERE ns = ?'),
           getCheckpoint: db
             .prepare(
@@ -190,7 +206,10 @@ export class SqliteOnlineStore implements OnlineStore {
             'INSERT INTO idempotency_keys (ns, key, fingerprint, response, expires_at) VALUES (?, ?, ?, ?, ?) ' +
               'ON CONFLICT (ns, key) DO UPDATE SET fingerprint = excluded.fingerprint, response = excluded.response, expires_at = excluded.expires_at',
           ),
-          purgeIdem: db.prepare('DELETE FROM idempotency_keys WHERE expires_at <= ?'),
+          purgeIdem: db.prepare(
+            'DELETE FROM idempotency_keys WHERE (ns, key) IN ' +
+              '(SELECT ns, key FROM idempotency_keys WHERE expires_at <= ? LIMIT ?)',
+          ),
           teardownIdem: db.prepare('DELETE FROM idempotency_keys WHERE ns = ?'),
         };
       } catch (e) {
@@ -210,6 +229,8 @@ export class SqliteOnlineStore implements OnlineStore {
   }
 
   async close(): Promise<void> {
+    if (this.#purgeTimer) clearImmediate(this.#purgeTimer);
+    this.#purgeTimer = null;
     this.#db?.close();
     this.#db = null;
     this.#stmts = null;
@@ -311,7 +332,7 @@ export class SqliteOnlineStore implements OnlineStore {
   }
 
   #merge(tiles: readonly TileWrite[], states: readonly LifetimeWrite[]): void {
-    const ops = mergeOps(this.#catalog, tiles, states);
+    const ops = mergeOps(this.#catalog, tiles, states, this.#clock());
     const { db } = this.#open();
     this.#checkFile();
     this.#sqlite('merge', () => db.transaction(() => this.#mergeOps(ops)).immediate());
@@ -334,7 +355,7 @@ export class SqliteOnlineStore implements OnlineStore {
 
   /** One `BEGIN IMMEDIATE` transaction: guard on the checkpoint, merge, move the checkpoint. */
   async applyStreamBatch(batch: StreamBatch): Promise<StreamBatchOutcome> {
-    const ops = mergeOps(this.#catalog, batch.tiles, batch.lifetime);
+    const ops = mergeOps(this.#catalog, batch.tiles, batch.lifetime, this.#clock());
     const { db, s } = this.#open();
     const c = batch.checkpoint;
     this.#checkFile();
@@ -358,7 +379,7 @@ export class SqliteOnlineStore implements OnlineStore {
 
   /** One `BEGIN IMMEDIATE` transaction: look the key up, merge, store the key. */
   async applyIdempotent(write: IdempotentWrite): Promise<IdempotentOutcome> {
-    const ops = mergeOps(this.#catalog, write.tiles, write.lifetime);
+    const ops = mergeOps(this.#catalog, write.tiles, write.lifetime, this.#clock());
     const { db, s } = this.#open();
     const now = this.#clock();
     this.#checkFile();
@@ -390,20 +411,53 @@ export class SqliteOnlineStore implements OnlineStore {
     return rows.map(([partition, offset]) => ({ partition, offset, pending: null }));
   }
 
+  /**
+   * After a write, at most once per `purgeIntervalMs`: starts a background purge, one bounded
+   * step ({@link PURGE_CHUNK} rows, its own short transaction) per turn of the event loop, so
+   * neither the write nor the reads served meanwhile wait for a large delete.
+   */
   #maybePurge(): void {
     const now = this.#clock();
-    if (now - this.#lastPurge < (this.#config.purgeIntervalMs ?? 60_000)) return;
+    if (this.#purgeTimer || now - this.#lastPurge < (this.#config.purgeIntervalMs ?? 60_000))
+      return;
     this.#lastPurge = now;
-    this.purgeExpired();
+    const step = (): void => {
+      this.#purgeTimer = null;
+      if (!this.#db) return;
+      let deleted: number;
+      try {
+        deleted = this.purgeStep();
+      } catch {
+        return; // the store is failing: writes and reads report it; the next write retries
+      }
+      if (deleted === PURGE_CHUNK) this.#purgeTimer = setImmediate(step);
+    };
+    this.#purgeTimer = setImmediate(step);
   }
 
-  /** Deletes every row (of every namespace) whose expiry has passed; returns how many. */
-  purgeExpired(): number {
+  /**
+   * Deletes up to `limit` expired rows and up to `limit` expired idempotency keys (of every
+   * namespace); returns how many of the larger kind were deleted (`< limit`: nothing is left).
+   */
+  purgeStep(limit: number = PURGE_CHUNK): number {
     return this.#sqlite('purge', () => {
       const { s } = this.#open();
       const now = this.#clock();
-      return s.purge.run(now).changes + s.purgeIdem.run(now).changes;
+      return Math.max(s.purge.run(now, limit).changes, s.purgeIdem.run(now, limit).changes);
     });
+  }
+
+  /** Deletes every expired row and idempotency key, in bounded steps; returns how many rows. */
+  purgeExpired(): number {
+    let total = 0;
+    for (;;) {
+      const { s } = this.#open();
+      const now = this.#clock();
+      const n = this.#sqlite('purge', () => s.purge.run(now, PURGE_CHUNK).changes);
+      const k = this.#sqlite('purge', () => s.purgeIdem.run(now, PURGE_CHUNK).changes);
+      total += n + k;
+      if (n < PURGE_CHUNK && k < PURGE_CHUNK) return total;
+    }
   }
 
   async readFeatures(request: ReadRequest): Promise<ReadResult> {
@@ -414,37 +468,61 @@ export class SqliteOnlineStore implements OnlineStore {
     return requests.map((r) => this.#read(r));
   }
 
+  /**
+   * One primary-key range scan per range of `plan.fieldRanges(t)` (for N entities, one query
+   * per range), ignoring expired tiles; then, for entities without any row in the ranges, one
+   * point lookup of any live row (an entity with data but none needed reads as empty windows).
+   */
   #read(request: ReadRequest): ReadResult {
     const { s } = this.#open();
     const plan = readPlan(request);
     const keys = request.entityKeys;
+    const ns = this.namespace;
+    const view = request.view.name;
+    const now = this.#clock();
     const byEntity = new Map<string, Fields>();
-    const rows = this.#sqlite('read', () =>
-      keys.length === 1
-        ? s.readOne.all(this.namespace, request.view.name, keys[0])
-        : keys.length === 0
-          ? []
-          : s.readMany.all(this.namespace, request.view.name, JSON.stringify(keys)),
-    ) as [string, string, string][];
-    for (const [entity, field, value] of rows) {
-      let f = byEntity.get(entity);
-      if (!f) {
-        f = { fields: [], values: [] };
-        byEntity.set(entity, f);
-      }
-      f.fields.push(field);
-      f.values.push(value);
-    }
     const out: FeatureValue[][] = new Array(keys.length);
-    for (let i = 0; i < keys.length; i++) {
-      const f = byEntity.get(keys[i] as string) ?? EMPTY;
-      out[i] = plan.evaluate(request.t, f.fields, f.values);
-    }
-    return { view: request.view.name, features: plan.features, rows: out };
+    if (keys.length === 0) return { view, features: plan.features, rows: out };
+    const list = keys.length === 1 ? null : JSON.stringify(keys);
+    this.#sqlite('read', () => {
+      for (const r of plan.fieldRanges(request.t)) {
+        // Lifetime states are read until purged (past their TTL they read OUTSIDE_MAX_AGE).
+        const after = r.kind === 'tiles' ? now : Number.MIN_SAFE_INTEGER;
+        const rows = (
+          list === null
+            ? s.readOne.all(ns, view, keys[0], r.lo, r.hi, after)
+            : s.readMany.all(ns, view, list, r.lo, r.hi, after)
+        ) as [string, string, string][];
+        for (const [entity, field, value] of rows) {
+          let f = byEntity.get(entity);
+          if (!f) {
+            f = { fields: [], values: [] };
+            byEntity.set(entity, f);
+          }
+          f.fields.push(field);
+          f.values.push(value);
+        }
+      }
+      for (let i = 0; i < keys.length; i++) {
+        const f = byEntity.get(keys[i] as string);
+        out[i] = f
+          ? plan.evaluate(request.t, f.fields, f.values)
+          : plan.evaluate(
+              request.t,
+              EMPTY.fields,
+              EMPTY.values,
+              s.exists.get(ns, view, keys[i], now) !== undefined,
+            );
+      }
+    });
+    return { view, features: plan.features, rows: out };
   }
 
   async describeEntity(view: string, entityKey: string): Promise<EntityDescription | null> {
-    const rows = this.#open().s.describe.all(this.namespace, view, entityKey) as [string, number][];
+    const rows = this.#open().s.describe.all(this.namespace, view, entityKey, this.#clock()) as [
+      string,
+      number,
+    ][];
     if (rows.length === 0) return null;
     const fieldExpiresAt = rows.map((r) => r[1]);
     return {

@@ -113,7 +113,11 @@ describe('materialize: the default start', () => {
 
   it('writes what toTileWrites converts: entity keys encoded, the view named', async () => {
     const offline = recordingOffline({
-      tiles: [{ key: ['u1'], hopMs: HOUR, hop: 5, states: { clicks_1h: 2 } }],
+      tiles: [
+        { key: ['u1'], hopMs: HOUR, hop: Math.floor(END / HOUR), states: { events_24h: 2 } },
+        // Every window has left hop 5 by END: computed, not written.
+        { key: ['u1'], hopMs: HOUR, hop: 5, states: { events_24h: 1 } },
+      ],
       lifetime: [{ key: ['u1'], states: {} }],
     });
     const online = recordingOnline();
@@ -125,9 +129,15 @@ describe('materialize: the default start', () => {
       end: END,
     });
     expect(online.tiles).toEqual([
-      { view: 'user_activity', entityKey: 'u1', hopMs: HOUR, hop: 5, states: { clicks_1h: 2 } },
+      {
+        view: 'user_activity',
+        entityKey: 'u1',
+        hopMs: HOUR,
+        hop: Math.floor(END / HOUR),
+        states: { events_24h: 2 },
+      },
     ]);
     expect(online.lifetime).toEqual([{ view: 'user_activity', entityKey: 'u1', states: {} }]);
-    expect(r).toMatchObject({ tiles: 1, lifetime: 1 });
+    expect(r).toMatchObject({ tiles: 1, skipped: 1, lifetime: 1 });
   });
 });

@@ -17,6 +17,7 @@ import { encodeEntityKey } from '../../aggregation/tiles.ts';
 import { DAY_MS, HOUR_MS, MINUTE_MS } from '../../core/duration.ts';
 import type { LifetimeWrite, TileWrite } from '../../aggregation/tiles.ts';
 import type { OnlineStore, OnlineStoreOptions } from '../../online/online-store.ts';
+import { maxLiveFields, viewWritePlan } from '../../online/view-catalog.ts';
 import { activity, interest, purchases, TEST_VIEWS, TTL_MS } from './test-views.ts';
 
 export type StoreFactory = (options: OnlineStoreOptions) => OnlineStore;
@@ -467,6 +468,89 @@ export function onlineStoreConformance(name: string, factory: StoreFactory): voi
       await s.writeTiles([mTile('u1', now, { clicks_1h: 2 })]);
       expect((await s.describeEntity('activity', 'u1'))?.fields).toEqual([`${M}:${minute(now)}`]);
       expect(await values(s, 'u1', now, ['clicks_1h'])).toEqual([2]);
+    });
+
+    it('keeps at most the documented bound of fields per entity after a long history', async () => {
+      // What `materialize --start <far in the past>` and a stream with late events send: 8 days
+      // of minute and hour tiles, lifetime states, and late merges of hops every window has left.
+      let now = NOW;
+      const s = await open(undefined, { clock: () => now });
+      const plan = viewWritePlan(activity);
+      const bound = maxLiveFields(plan); // (60 + 1) + (168 + 1) + 2 lifetime
+      expect(bound).toBe(232);
+      const history = (end: number): TileWrite[] => {
+        const tiles: TileWrite[] = [];
+        for (let ts = end - 8 * DAY_MS; ts <= end; ts += M)
+          tiles.push(mTile('hot', ts, { clicks_1h: 1, clicks_5m: 1 }));
+        for (let ts = end - 8 * DAY_MS; ts <= end; ts += HOUR_MS)
+          tiles.push(hTile('hot', ts, { spend_7d: 2 }));
+        return tiles;
+      };
+      await s.writeTiles(history(NOW));
+      await s.writeLifetime([life('hot', 'click', NOW - 5)]);
+      await s.mergeTiles([mTile('hot', NOW - 3 * HOUR_MS, { clicks_1h: 1 })]);
+      await s.applyStreamBatch({
+        tiles: [hTile('hot', NOW - 8 * DAY_MS, { spend_7d: 1 })],
+        lifetime: [],
+        checkpoint: { group: 'g', topic: 'events', partition: 0, from: 0, offset: 0 },
+      });
+      const fields = (await s.describeEntity('activity', 'hot'))!.fields;
+      expect(fields.length).toBeLessThanOrEqual(bound);
+      // Exactly the tiles that can serve at NOW: hops floor(NOW/H) - W/H … floor(NOW/H).
+      const kept = (H: number, W: number) =>
+        Array.from({ length: W / H + 1 }, (_, i) => `${H}:${Math.floor(NOW / H) - W / H + i}`);
+      expect(fields).toEqual(
+        [...kept(M, HOUR_MS), ...kept(HOUR_MS, 7 * DAY_MS), 'l:last_kind', 'l:last_ts'].sort(),
+      );
+      // Reads are unchanged by what was left out.
+      expect(await values(s, 'hot', NOW, ['clicks_1h', 'clicks_5m', 'spend_7d'])).toEqual([
+        60,
+        5,
+        2 * 168,
+      ]);
+      // A day later, after more history: still within the bound (expired fields are gone, or
+      // at least never read or described).
+      now = NOW + DAY_MS;
+      await s.writeTiles(history(now));
+      await s.mergeLifetime([life('hot', 'search', now - 5)]);
+      const later = (await s.describeEntity('activity', 'hot'))!;
+      expect(later.fields.length).toBeLessThanOrEqual(bound);
+      expect(later.fields.filter((f) => f.startsWith(`${M}:`))).toHaveLength(61);
+      expect(await values(s, 'hot', now, ['clicks_1h', 'spend_7d', 'last_kind'])).toEqual([
+        60,
+        2 * 168,
+        'search',
+      ]);
+    });
+
+    it('reads only the fields a request needs, with the same values and statuses', async () => {
+      const s = await open();
+      await s.writeTiles([
+        mTile('u1', NOW - 10 * M, { clicks_1h: 2, clicks_5m: 2 }),
+        hTile('u1', NOW - 3 * HOUR_MS, { spend_7d: 4 }),
+      ]);
+      await s.writeLifetime([life('u2', 'click', NOW - 1)]);
+      // Subsets of one hop size, of another, and lifetime only; an entity holding none of the
+      // requested fields reads as empty windows (PRESENT 0 / NULL_VALUE), not NOT_FOUND.
+      expect(await read(s, ['u1', 'u2', 'none'], NOW, ['clicks_5m'])).toEqual([
+        [{ value: 0, status: 'PRESENT', eventTs: null }],
+        [{ value: 0, status: 'PRESENT', eventTs: null }],
+        [{ value: 0, status: 'NOT_FOUND', eventTs: null }],
+      ]);
+      expect((await read(s, ['u1'], NOW, ['spend_7d', 'clicks_1h']))[0]).toEqual([
+        { value: 4, status: 'PRESENT', eventTs: (hour(NOW) - 3) * HOUR_MS },
+        { value: 2, status: 'PRESENT', eventTs: (minute(NOW) - 10) * M },
+      ]);
+      expect((await read(s, ['u1', 'u2'], NOW, ['last_kind', 'avg_1h'])).map((r) => r)).toEqual([
+        [
+          { value: null, status: 'NULL_VALUE', eventTs: null },
+          { value: null, status: 'NULL_VALUE', eventTs: null },
+        ],
+        [
+          { value: 'click', status: 'PRESENT', eventTs: NOW - 1 },
+          { value: null, status: 'NULL_VALUE', eventTs: null },
+        ],
+      ]);
     });
 
     it('rejects writes for unknown views, hops and features', async () => {

@@ -5,6 +5,8 @@ import { HOUR_MS, MINUTE_MS } from '../../core/duration.ts';
 import { createOnlineStore } from '../../online/create-online-store.ts';
 import type { OnlineStoreOptions } from '../../online/online-store.ts';
 import { keySlot } from '../../online/redis-cluster/key-slot.ts';
+import { redisClusterTopology } from '../../online/redis-cluster/redis-cluster-topology.ts';
+import { RedisOnlineStore } from '../../online/redis/redis-online-store.ts';
 import { startRedisCluster, type LocalRedisCluster } from '../support/redis-cluster.ts';
 import { onlineStoreConformance } from './online-store-conformance.ts';
 import { activity, purchases, TEST_VIEWS } from './test-views.ts';
@@ -24,6 +26,18 @@ const store = (options: OnlineStoreOptions) =>
   );
 
 onlineStoreConformance('redis-cluster', store);
+// The per-key HGETALL read path (a request needing more than 1,000 fields).
+onlineStoreConformance('redis-cluster (whole-hash reads)', (options) => {
+  const config = {
+    type: 'redis-cluster' as const,
+    nodes: cluster.nodes,
+    maxRetriesPerRequest: 1,
+  };
+  return new RedisOnlineStore(redisClusterTopology(config), options, {
+    ...config,
+    reads: 'hashes',
+  });
+});
 
 describe('Redis Cluster online store', () => {
   const NOW = Math.floor(Date.now() / HOUR_MS) * HOUR_MS;

@@ -26,6 +26,7 @@ describe('Redis Lua scripts', () => {
       'cas-fields.lua',
       'idempotent-batch.lua',
       'idempotent-claim.lua',
+      'read-fields.lua',
       'read-hashes.lua',
       'set-fields.lua',
       'stream-batch.lua',
@@ -61,7 +62,8 @@ describe('Redis Lua scripts', () => {
     }
   });
 
-  it('keeps the read script read-only: its shebang is the first line sent', () => {
+  it('keeps the read scripts read-only: their shebang is the first line sent', () => {
     expect(scripts.READ_HASHES_LUA.startsWith('#!lua flags=no-writes\n')).toBe(true);
+    expect(scripts.READ_FIELDS_LUA.startsWith('#!lua flags=no-writes\n')).toBe(true);
   });
 });

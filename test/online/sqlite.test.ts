@@ -107,6 +107,49 @@ describe('SQLite online store', () => {
     await writer.close();
   });
 
+  it('purges expired rows in the background, a bounded step per turn of the event loop', async () => {
+    const namespace = `test-${randomUUID()}`;
+    let now = NOW;
+    const s = createOnlineStore(
+      { type: 'sqlite', path, purgeIntervalMs: 0 },
+      { namespace, views: TEST_VIEWS, clock: () => now },
+    );
+    await s.init();
+    const raw = new Database(path, { readonly: true });
+    const rows = () =>
+      (
+        raw.prepare('SELECT count(*) AS n FROM online_fields WHERE ns = ?').get(namespace) as {
+          n: number;
+        }
+      ).n;
+    try {
+      await s.writeTiles(Array.from({ length: 1200 }, (_, i) => tile(`u${i}`, 1)));
+      // Let the purge started by that write finish (nothing had expired).
+      await new Promise((r) => setTimeout(r, 20));
+      expect(rows()).toBe(1200);
+      now = NOW + 2 * HOUR_MS; // every minute tile written above has expired
+      await s.writeTiles([{ ...tile('fresh', 1), hop: Math.floor(now / MINUTE_MS) }]);
+      // The write returned before the purge ran: the expired rows are still there, but reads
+      // and describeEntity never see them.
+      expect(rows()).toBe(1201);
+      expect(await s.describeEntity('activity', 'u7')).toBeNull();
+      const r = await s.readFeatures({ view: activity, entityKeys: ['u7', 'fresh'], t: now });
+      expect(r.rows.map((row) => row[0]!.value)).toEqual([0, 1]);
+      // 1200 rows in steps of 500: three turns of the event loop.
+      let turns = 0;
+      while (rows() > 1 && turns < 100) {
+        await new Promise((resolve) => setImmediate(resolve));
+        turns++;
+      }
+      expect(rows()).toBe(1);
+      expect(turns).toBeGreaterThanOrEqual(3);
+    } finally {
+      raw.close();
+      await s.teardown();
+      await s.close();
+    }
+  });
+
   it('fails init with LARDER_STORE_UNAVAILABLE when the file cannot be opened', async () => {
     const file = join(tmp.dir, 'not-a-dir');
     writeFileSync(file, '');
