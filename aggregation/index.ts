@@ -37,3 +37,12 @@ export { evaluateTiles } from './evaluate-tiles.ts';
 export { evaluateLifetime } from './evaluate-lifetime.ts';
 export { buildTiles } from './build-tiles.ts';
 export { bruteForceLifetime, bruteForceWindow } from './brute-force.ts';
+export { compareEvents, valuesDiffer, type SequenceEvent } from './sequence-event.ts';
+export {
+  bruteForcePrevious,
+  bruteForceSession,
+  rememberedEvents,
+  sessionsAt,
+  type Session,
+  type SessionFeature,
+} from './brute-force-sequence.ts';
