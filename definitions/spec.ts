@@ -6,6 +6,7 @@
 import type { ExprNode } from './expr/expr.ts';
 import type { RecordType } from './record-schema.ts';
 import type { AggregationKind, ValueType } from '../core/types.ts';
+import type { PreviousPredicate, SequenceKind } from '../core/sequence.ts';
 
 export interface EntitySpec {
   kind: 'entity';
@@ -52,7 +53,7 @@ export interface PushSourceSpec {
 export interface FeatureSpec {
   name: string;
   type: ValueType;
-  aggregation: AggregationKind;
+  aggregation: AggregationKind | SequenceKind;
   /** The aggregated value; absent for `count`. */
   input: ExprNode | null;
   /** Per-occurrence weight (`mode` only). */
@@ -63,6 +64,21 @@ export interface FeatureSpec {
   windowMs: number | null;
   hopMs: number | null;
   description: string;
+  /** Present exactly for the sequence kinds (`core/sequence.ts`). */
+  sequence?: SequenceFeatureSpec;
+}
+
+/**
+ * What a sequence feature adds. Its `where` marks events (counted events of `count_previous`
+ * and `current_session_count`, sessions holding one for `session_*`) and never removes events
+ * from the order or the sessions; `input` is the compared field of a `changed` relation.
+ * `windowMs`/`hopMs` are null for the current-session kinds.
+ */
+export interface SequenceFeatureSpec {
+  /** `count_previous` only. */
+  previous: PreviousPredicate | null;
+  /** Session gap G in ms (split where a gap is > G); session kinds only. */
+  gapMs: number | null;
 }
 
 export interface FeatureViewSpec {

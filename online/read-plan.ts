@@ -16,6 +16,7 @@ import type { FeatureViewSpec } from '../definitions/spec.ts';
 import type { Scalar } from '../core/types.ts';
 import { isLifetimeField, lifetimeField } from './field-names.ts';
 import type { FeatureValue, ReadRequest } from './online-store.ts';
+import { tileKind } from '../aggregation/tile-kind.ts';
 
 interface WindowedFeature {
   index: number;
@@ -75,6 +76,7 @@ export class ReadPlan {
           { hint: `"${view.name}" has: ${view.features.map((x) => x.name).join(', ')}` },
         );
       }
+      const kind = tileKind(f, 'the online store');
       if (f.windowMs === null || f.hopMs === null) {
         const lf = { index, slot: this.#lifetime.length, field: lifetimeField(name) };
         this.#lifetime.push(lf);
@@ -84,8 +86,8 @@ export class ReadPlan {
       const wf: WindowedFeature = {
         index,
         name,
-        agg: aggregator(f.aggregation),
-        numeric: f.aggregation === 'count' || f.aggregation === 'sum',
+        agg: aggregator(kind),
+        numeric: kind === 'count' || kind === 'sum',
         windowMs: f.windowMs,
         hopMs: f.hopMs,
         first: 0,

@@ -1,6 +1,7 @@
 import { aggregator, tileExpiresAt, type Aggregator } from '../aggregation/index.ts';
 import { LarderError } from '../core/errors.ts';
 import type { FeatureViewSpec } from '../definitions/spec.ts';
+import { tileKind } from '../aggregation/tile-kind.ts';
 
 /** A feature of a view as the write path needs it. */
 export interface WriteFeature {
@@ -64,7 +65,7 @@ function buildPlan(spec: FeatureViewSpec): ViewWritePlan {
   for (const f of spec.features) {
     features.set(f.name, {
       name: f.name,
-      agg: aggregator(f.aggregation),
+      agg: aggregator(tileKind(f, 'the online store')),
       windowMs: f.windowMs,
       hopMs: f.hopMs,
     });

@@ -17,6 +17,7 @@ import type { Repository } from '../definitions/repository.ts';
 import type { FeatureViewSpec } from '../definitions/spec.ts';
 import { encodeEntityKey, type LifetimeWrite, type TileWrite } from '../aggregation/tiles.ts';
 import type { Scalar } from '../core/types.ts';
+import { tileKind } from '../aggregation/tile-kind.ts';
 
 type Rec = Record<string, unknown>;
 
@@ -53,7 +54,7 @@ function viewsOf(repo: Repository, source: string): CompiledView[] {
         keys: v.entityDefs.map((e) => compileExpr(v.spec.keys[e.spec.joinKey]!)),
         features: v.spec.features.map((f) => ({
           name: f.name,
-          agg: aggregator(f.aggregation),
+          agg: aggregator(tileKind(f, 'the stream worker and push')),
           where: compileFilter(f.where ?? undefined),
           input: f.aggregation === 'count' || !f.input ? null : compileMulti(f.input),
           weight: f.weight ? compileMulti(f.weight) : null,

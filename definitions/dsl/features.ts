@@ -14,6 +14,7 @@
 import type { Expr } from '../expr/expr.ts';
 import type { AggregationKind, ValueType } from '../../core/types.ts';
 import type { Duration } from '../../core/duration.ts';
+import type { PreviousPredicate, SequenceKind } from '../../core/sequence.ts';
 
 export interface WindowOptions {
   /** Window length, whole minutes: `'5m'`, `'1h'`, `'30d'`. Omit on `last` for a lifetime value. */
@@ -28,10 +29,15 @@ export interface WindowOptions {
 }
 
 export interface FeatureDef {
-  readonly aggregation: AggregationKind;
+  readonly aggregation: AggregationKind | SequenceKind;
   readonly input: Expr | null;
   readonly weight: Expr | null;
   readonly options: WindowOptions;
+  /** Sequence features only (`sequence-features.ts`). */
+  readonly sequence?: {
+    previous: PreviousPredicate | { error: string } | null;
+    gap: string | null;
+  };
 }
 
 const feature = (
