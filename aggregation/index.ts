@@ -46,3 +46,21 @@ export {
   type Session,
   type SessionFeature,
 } from './brute-force-sequence.ts';
+export {
+  evaluateSession,
+  mergeSessionRuns,
+  sessionTileAdd,
+  sessionTileLayout,
+  type SessionRun,
+} from './session-state.ts';
+export {
+  evaluatePrevious,
+  mergePreviousEvents,
+  mergePreviousLast,
+  previousEventsAdd,
+  previousLastAdd,
+  previousTileLayout,
+  type PreviousEvent,
+  type PreviousLast,
+} from './previous-state.ts';
+export { tileKind } from './tile-kind.ts';
