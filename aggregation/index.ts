@@ -64,3 +64,11 @@ export {
   type PreviousLast,
 } from './previous-state.ts';
 export { tileKind } from './tile-kind.ts';
+export {
+  emptySequenceValue,
+  evaluateSequenceTiles,
+  memoryOf,
+  sequenceTiles,
+  type SequenceFeatureShape,
+  type SequenceTile,
+} from './sequence-tiles.ts';

@@ -17,6 +17,13 @@ import type { Scalar } from '../core/types.ts';
 import { isLifetimeField, lifetimeField } from './field-names.ts';
 import type { FeatureValue, ReadRequest } from './online-store.ts';
 import { tileKind } from '../aggregation/tile-kind.ts';
+import {
+  emptySequenceValue,
+  evaluateSequenceTiles,
+  sequenceTiles,
+  type SequenceFeatureShape,
+} from '../aggregation/sequence-tiles.ts';
+import { isSequenceKind } from '../core/sequence.ts';
 
 interface WindowedFeature {
   index: number;
@@ -44,6 +51,14 @@ interface HopGroup {
   tiles: Record<string, unknown>[];
 }
 
+/** A sequence feature: read from its own states (`aggregation/sequence-tiles.ts`). */
+interface SequenceFeature {
+  index: number;
+  shape: SequenceFeatureShape;
+  /** `"<hopMs>:"` prefixes of the tile fields its states live in. */
+  prefixes: string[];
+}
+
 interface LifetimeFeature {
   index: number;
   /** Position among the plan's lifetime features. */
@@ -56,6 +71,7 @@ export class ReadPlan {
   readonly features: readonly string[];
   readonly #windowed: WindowedFeature[] = [];
   readonly #lifetime: LifetimeFeature[] = [];
+  readonly #sequence: SequenceFeature[] = [];
   /** `"<hopMs>"` → group. */
   readonly #groups = new Map<string, HopGroup>();
   readonly #lifetimeByField = new Map<string, LifetimeFeature>();
@@ -75,6 +91,12 @@ export class ReadPlan {
           `feature view "${view.name}" has no feature "${name}"`,
           { hint: `"${view.name}" has: ${view.features.map((x) => x.name).join(', ')}` },
         );
+      }
+      if (isSequenceKind(f.aggregation)) {
+        const shape = { ...f, aggregation: f.aggregation };
+        const prefixes = sequenceTiles(shape, view.ttlMs).map((x) => `${x.hopMs}:`);
+        this.#sequence.push({ index, shape, prefixes: [...new Set(prefixes)] });
+        return;
       }
       const kind = tileKind(f, 'the online store');
       if (f.windowMs === null || f.hopMs === null) {
@@ -111,6 +133,8 @@ export class ReadPlan {
     // An unknown entity has empty windows: count and sum are 0 there, as offline (one semantics).
     this.#notFoundRow = features.map((name) => {
       const agg = view.features.find((x) => x.name === name)?.aggregation;
+      if (agg !== undefined && isSequenceKind(agg))
+        return { value: emptySequenceValue(agg), status: 'NOT_FOUND', eventTs: null };
       const empty =
         (agg === 'count' || agg === 'sum') &&
         view.features.find((x) => x.name === name)?.windowMs !== null;
@@ -129,6 +153,30 @@ export class ReadPlan {
       for (const f of g.features) f.first = windowHops(t, f.windowMs, f.hopMs).first;
     }
     this.#preparedT = t;
+  }
+
+  #evaluateSequences(
+    t: number,
+    n: number,
+    fields: ArrayLike<string>,
+    fOff: number,
+    values: ArrayLike<string>,
+    vOff: number,
+    stride: number,
+    out: FeatureValue[],
+  ): void {
+    evaluateSequences(
+      this.#sequence,
+      this.view.ttlMs,
+      t,
+      n,
+      fields,
+      fOff,
+      values,
+      vOff,
+      stride,
+      out,
+    );
   }
 
   /** A fresh NOT_FOUND row (callers may mutate rows they get). */
@@ -227,6 +275,8 @@ export class ReadPlan {
         };
       }
     }
+    if (this.#sequence.length > 0)
+      this.#evaluateSequences(t, n, fields, fOff, values, vOff, stride, out);
     for (const lf of this.#lifetime) {
       const state = lifetimeStates[lf.slot] ?? null;
       if (state === null || state.ts > t) {
@@ -240,6 +290,42 @@ export class ReadPlan {
           : { value, status: 'PRESENT', eventTs: state.ts };
     }
     return out;
+  }
+}
+
+/**
+ * Sequence features, from every tile field of their hops (their evaluation keeps only the hops
+ * a read needs). `eventTs` is null: their values are not one hop's.
+ */
+function evaluateSequences(
+  this: void,
+  features: readonly SequenceFeature[],
+  ttlMs: number,
+  t: number,
+  n: number,
+  fields: ArrayLike<string>,
+  fOff: number,
+  values: ArrayLike<string>,
+  vOff: number,
+  stride: number,
+  out: FeatureValue[],
+): void {
+  for (const sf of features) {
+    const statesOf = (key: string, hopMs: number): [number, unknown][] => {
+      const prefix = `${hopMs}:`;
+      const found: [number, unknown][] = [];
+      for (let i = 0; i < n; i++) {
+        const field = fields[fOff + i * stride] as string;
+        if (!field.startsWith(prefix)) continue;
+        const k = hopOf(field, prefix.length);
+        if (Number.isNaN(k)) continue;
+        const tile = parseState(values[vOff + i * stride] as string) as Record<string, unknown>;
+        if (tile !== null && Object.hasOwn(tile, key)) found.push([k, tile[key]]);
+      }
+      return found;
+    };
+    const value = evaluateSequenceTiles(sf.shape, ttlMs, statesOf, t);
+    out[sf.index] = { value, status: value === null ? 'NULL_VALUE' : 'PRESENT', eventTs: null };
   }
 }
 

@@ -5,11 +5,12 @@
 import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { armCrash } from '../../config/test-crash.ts';
-import { tileExpiresAt } from '../../aggregation/index.ts';
+import { floatsEqual, tileExpiresAt } from '../../aggregation/index.ts';
 import { DAY_MS, HOUR_MS, MINUTE_MS } from '../../core/duration.ts';
 import type { LifetimeWrite, TileWrite } from '../../aggregation/tiles.ts';
 import type { OnlineStore, OnlineStoreOptions } from '../../online/online-store.ts';
 import { activity, purchases, TEST_VIEWS, TTL_MS } from './test-views.ts';
+import { sequenceCase, sequences } from './sequence-cases.ts';
 
 export type StoreFactory = (options: OnlineStoreOptions) => OnlineStore;
 
@@ -291,6 +292,26 @@ export function onlineStoreConformance(name: string, factory: StoreFactory): voi
         [0, null],
       ]);
       expect(p!.rows[2]![0]!.status).toBe('NOT_FOUND');
+    });
+
+    it('sequence features: tiles merged in any arrival order read as the reference', async () => {
+      const s = await open(undefined, { views: [...TEST_VIEWS, sequences] });
+      const c = sequenceCase(NOW, 40, 14);
+      for (const b of c.batches) await s.mergeTiles(b);
+      const keys = [...c.expected.keys(), 'nobody'];
+      const res = await s.readFeatures({ view: sequences, entityKeys: keys, t: NOW });
+      const none = { current_events: 0, current_duration_s: null, fast_1h: 0, changes_1h: 0 };
+      keys.forEach((k, i) => {
+        const want = c.expected.get(k) ?? { sessions_1h: 0, avg_session_1h_s: null, ...none };
+        res.features.forEach((f, j) => {
+          const got = res.rows[i]![j]!.value;
+          const w = want[f] ?? null;
+          if (typeof got === 'number' && typeof w === 'number')
+            expect(floatsEqual(got, w), `${k} ${f}: ${got} vs ${w}`).toBe(true);
+          else expect({ k, f, got }).toEqual({ k, f, got: w });
+        });
+      });
+      expect(res.rows[keys.length - 1]![0]!.status).toBe('NOT_FOUND');
     });
 
     it('isolates namespaces; teardown removes only its own namespace', async () => {
