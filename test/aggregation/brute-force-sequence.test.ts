@@ -165,3 +165,35 @@ describe('sessions', () => {
     expect(at(session('session_avg_duration', 7 * DAY_MS), evs, t)).toBeNull();
   });
 });
+
+describe('the worked examples of docs/definitions.md and docs/concepts.md', () => {
+  const hm = (h: number, m: number, ms = 0) => Date.UTC(2024, 2, 10, h, m) + ms;
+  const W7D = 7 * DAY_MS;
+  it('sessions: two, then one after a late event merges them', () => {
+    const evs = [ev(hm(10, 0), 'a', null), ev(hm(10, 20), 'b', null), ev(hm(11, 20), 'c', null)];
+    const pv = [true, true, false];
+    const purchase = [false, false, true];
+    const mark = (flags: boolean[], es = evs) => es.map((e, i) => ({ ...e, match: flags[i]! }));
+    const t = hm(11, 30);
+    const values = (es: SequenceEvent[], pvs: boolean[], buys: boolean[]) => [
+      at(session('session_count', W7D), es, t),
+      at(session('session_count', W7D), mark(buys, es), t),
+      at(session('session_avg_duration', W7D), es, t),
+      at(session('current_session_count'), es, t),
+      at(session('current_session_count'), mark(pvs, es), t),
+      at(session('current_session_duration'), es, t),
+    ];
+    expect(values(evs, pv, purchase)).toEqual([2, 1, 600, 1, 0, 0]);
+    const late = [...evs, ev(hm(10, 50), 'd', null)];
+    expect(values(late, [...pv, false], [...purchase, false])).toEqual([1, 1, 4800, 4, 2, 4800]);
+    expect(at(session('current_session_count'), late, hm(11, 51))).toBe(0);
+  });
+
+  it('previous events: 1, then 3 after a late event', () => {
+    const evs = [ev(hm(12, 0), 'a'), ev(hm(12, 0, 80), 'b'), ev(hm(12, 0, 180), 'c')];
+    const t = hm(12, 1);
+    expect(bruteForcePrevious(gap(100), evs, t, ...W1H, MEM)).toBe(1);
+    const late = [...evs, ev(hm(12, 0, 150), 'd')];
+    expect(bruteForcePrevious(gap(100), late, t, ...W1H, MEM)).toBe(3);
+  });
+});
