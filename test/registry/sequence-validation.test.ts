@@ -3,7 +3,10 @@ import { DefinitionError, LarderError } from '../../core/errors.ts';
 import { loadRepository } from '../../definitions/load.ts';
 import { tileKind } from '../../aggregation/tile-kind.ts';
 import { referenceFeatures } from '../../reference/index.ts';
-import { tempRepo } from '../support/temp-repo.ts';
+import { applyRepository } from '../../registry/apply.ts';
+import { plan } from '../../registry/plan.ts';
+import { readRegistry } from '../../registry/registry-file.ts';
+import { tempDir, tempRepo } from '../support/temp-repo.ts';
 
 const cleanups: (() => void)[] = [];
 afterEach(() => cleanups.splice(0).forEach((c) => c()));
@@ -194,5 +197,29 @@ describe('sequence features: definitions', () => {
       fast_1h: 0,
       ip_changes_1h: 0,
     });
+  });
+
+  it('plan: a new gap, predicate or memory hop is a breaking change', async () => {
+    const h = tempDir();
+    cleanups.push(h.cleanup);
+    await applyRepository(await load(repoWith(ALL)), h.dir);
+    const next = await load(
+      repoWith(ALL.replace("gapBelow('100ms')", "gapBelow('50ms')"))
+        .replace("gap: '30m'", "gap: '20m'")
+        .replace("ttl: '30d'", "ttl: '30d'"),
+    );
+    const breaking = plan(readRegistry(h.dir), next.specs()).changes[0]!.breaking;
+    expect(breaking).toContain(
+      'feature session_count_7d: sequence {"gapMs":1800000,"previous":null} → {"gapMs":1200000,"previous":null}',
+    );
+    expect(breaking).toContain(
+      'feature fast_1h: sequence {"gapMs":null,"previous":{"kind":"gap_below","ms":100}} → {"gapMs":null,"previous":{"kind":"gap_below","ms":50}}',
+    );
+    expect(breaking).not.toContainEqual(expect.stringContaining('ip_changes_1h'));
+    const ttl = await load(repoWith(ALL, '745h')); // 31d + 1h: memory hop 1h instead of 1d
+    const ttlBreaks = plan(readRegistry(h.dir), ttl.specs()).changes[0]!.breaking;
+    expect(ttlBreaks).toContain(
+      'feature current_events: memory hop 86400000 → 3600000 ms (ttl changed)',
+    );
   });
 });
