@@ -46,3 +46,38 @@ export { evaluateTiles } from './evaluate-tiles.ts';
 export { evaluateLifetime } from './evaluate-lifetime.ts';
 export { buildTiles } from './build-tiles.ts';
 export { bruteForceLifetime, bruteForceWindow } from './brute-force.ts';
+export { compareEvents, valuesDiffer, type SequenceEvent } from './sequence-event.ts';
+export {
+  bruteForcePrevious,
+  bruteForceSession,
+  rememberedEvents,
+  sessionsAt,
+  type Session,
+  type SessionFeature,
+} from './brute-force-sequence.ts';
+export {
+  evaluateSession,
+  mergeSessionRuns,
+  sessionTileAdd,
+  sessionTileLayout,
+  type SessionRun,
+} from './session-state.ts';
+export {
+  evaluatePrevious,
+  mergePreviousEvents,
+  mergePreviousLast,
+  previousEventsAdd,
+  previousLastAdd,
+  previousTileLayout,
+  type PreviousEvent,
+  type PreviousLast,
+} from './previous-state.ts';
+export { tileKind } from './tile-kind.ts';
+export {
+  emptySequenceValue,
+  evaluateSequenceTiles,
+  memoryOf,
+  sequenceTiles,
+  type SequenceFeatureShape,
+  type SequenceTile,
+} from './sequence-tiles.ts';

@@ -30,6 +30,13 @@ export {
 } from './dsl/features.ts';
 export { featureView, type FeatureViewDef } from './dsl/feature-view.ts';
 export {
+  countWhere,
+  previous,
+  sessions,
+  type PreviousRelation,
+  type SessionFeatures,
+} from './dsl/sequence-features.ts';
+export {
   onDemandFeatureView,
   feature,
   requestField,

@@ -9,6 +9,7 @@ import type { AggregationKind, ValueType } from '../core/types.ts';
 import type { BatchViewSpec } from './batch/batch-view-spec.ts';
 
 export type { BatchViewSpec } from './batch/batch-view-spec.ts';
+import type { PreviousPredicate, SequenceKind } from '../core/sequence.ts';
 
 export interface EntitySpec {
   kind: 'entity';
@@ -55,7 +56,7 @@ export interface PushSourceSpec {
 export interface FeatureSpec {
   name: string;
   type: ValueType;
-  aggregation: AggregationKind;
+  aggregation: AggregationKind | SequenceKind;
   /** The aggregated value; absent for `count`. */
   input: ExprNode | null;
   /** Per-occurrence weight (`mode` only). */
@@ -70,6 +71,21 @@ export interface FeatureSpec {
   /** `last_n` only (absent otherwise): each value once, at its newest occurrence. */
   distinct?: boolean;
   description: string;
+  /** Present exactly for the sequence kinds (`core/sequence.ts`). */
+  sequence?: SequenceFeatureSpec;
+}
+
+/**
+ * What a sequence feature adds. Its `where` marks events (counted events of `count_previous`
+ * and `current_session_count`, sessions holding one for `session_*`) and never removes events
+ * from the order or the sessions; `input` is the compared field of a `changed` relation.
+ * `windowMs`/`hopMs` are null for the current-session kinds.
+ */
+export interface SequenceFeatureSpec {
+  /** `count_previous` only. */
+  previous: PreviousPredicate | null;
+  /** Session gap G in ms (split where a gap is > G); session kinds only. */
+  gapMs: number | null;
 }
 
 export interface FeatureViewSpec {

@@ -13,6 +13,7 @@ import { tileServes, viewWritePlan } from '../online/view-catalog.ts';
 import { LarderError } from '../core/errors.ts';
 import type { Repository } from '../definitions/repository.ts';
 import type { FeatureViewSpec } from '../definitions/spec.ts';
+import { tileKind } from '../aggregation/tile-kind.ts';
 
 export interface MaterializeProgress {
   view: string;
@@ -108,7 +109,9 @@ const lcm = (a: number, b: number): number => (a / gcd(a, b)) * b;
 /** Views to materialize: the named ones (each must exist and be online), else all online views. */
 export function selectViews(repo: Repository, names?: readonly string[]): FeatureViewSpec[] {
   if (!names || names.length === 0)
-    return [...repo.featureViews.values()].filter((v) => v.spec.online).map((v) => v.spec);
+    return [...repo.featureViews.values()]
+      .filter((v) => v.spec.online)
+      .map((v) => (v.spec.features.forEach((f) => tileKind(f, 'materialize')), v.spec));
   return names.map((n) => {
     const v = repo.featureViews.get(n);
     if (!v)
@@ -121,6 +124,7 @@ export function selectViews(repo: Repository, names?: readonly string[]): Featur
         `feature view "${n}" is offline-only (online: false)`,
         { detail: { reason: 'unsupported_operation' } },
       );
+    for (const f of v.spec.features) tileKind(f, 'materialize');
     return v.spec;
   });
 }

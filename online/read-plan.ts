@@ -22,6 +22,14 @@ import type { FeatureViewSpec } from '../definitions/spec.ts';
 import type { FeatureValue as Value } from '../core/types.ts';
 import { isLifetimeField, LIFETIME_PREFIX, lifetimeField } from './field-names.ts';
 import type { FeatureValue, ReadRequest } from './online-store.ts';
+import { tileKind } from '../aggregation/tile-kind.ts';
+import {
+  emptySequenceValue,
+  evaluateSequenceTiles,
+  sequenceTiles,
+  type SequenceFeatureShape,
+} from '../aggregation/sequence-tiles.ts';
+import { isSequenceKind } from '../core/sequence.ts';
 
 interface WindowedFeature {
   index: number;
@@ -57,6 +65,14 @@ export interface FieldRange {
   kind: 'tiles' | 'lifetime';
 }
 
+/** A sequence feature: read from its own states (`aggregation/sequence-tiles.ts`). */
+interface SequenceFeature {
+  index: number;
+  shape: SequenceFeatureShape;
+  /** `"<hopMs>:"` prefixes of the tile fields its states live in. */
+  prefixes: string[];
+}
+
 interface LifetimeFeature {
   index: number;
   /** Position among the plan's lifetime features. */
@@ -69,6 +85,7 @@ export class ReadPlan {
   readonly features: readonly string[];
   readonly #windowed: WindowedFeature[] = [];
   readonly #lifetime: LifetimeFeature[] = [];
+  readonly #sequence: SequenceFeature[] = [];
   /** `"<hopMs>"` → group. */
   readonly #groups = new Map<string, HopGroup>();
   readonly #lifetimeByField = new Map<string, LifetimeFeature>();
@@ -92,6 +109,13 @@ export class ReadPlan {
           { hint: `"${view.name}" has: ${view.features.map((x) => x.name).join(', ')}` },
         );
       }
+      if (isSequenceKind(f.aggregation)) {
+        const shape = { ...f, aggregation: f.aggregation };
+        const prefixes = sequenceTiles(shape, view.ttlMs).map((x) => `${x.hopMs}:`);
+        this.#sequence.push({ index, shape, prefixes: [...new Set(prefixes)] });
+        return;
+      }
+      const kind = tileKind(f, 'the online store');
       if (f.windowMs === null || f.hopMs === null) {
         const lf = { index, slot: this.#lifetime.length, field: lifetimeField(name) };
         this.#lifetime.push(lf);
@@ -101,8 +125,8 @@ export class ReadPlan {
       const wf: WindowedFeature = {
         index,
         name,
-        agg: aggregator(f.aggregation, f),
-        numeric: f.aggregation === 'count' || f.aggregation === 'sum',
+        agg: aggregator(kind, f),
+        numeric: kind === 'count' || kind === 'sum',
         windowMs: f.windowMs,
         hopMs: f.hopMs,
         first: 0,
@@ -127,8 +151,10 @@ export class ReadPlan {
     // count_distinct is 0 and last_n [] there for the same reason.
     this.#notFoundRow = features.map((name) => {
       const f = view.features.find((x) => x.name === name);
-      const windowed = f !== undefined && f.windowMs !== null;
       const agg = f?.aggregation;
+      if (agg !== undefined && isSequenceKind(agg))
+        return { value: emptySequenceValue(agg), status: 'NOT_FOUND', eventTs: null };
+      const windowed = f !== undefined && f.windowMs !== null;
       const value =
         windowed && (agg === 'count' || agg === 'sum' || agg === 'count_distinct')
           ? 0
@@ -164,7 +190,18 @@ export class ReadPlan {
     return this.#ranges;
   }
 
-  /** Exactly the stored field names a read at `t` needs (what {@link fieldRanges} covers). */
+  /**
+   * Whether {@link fieldNames} lists every field a read needs. False when sequence features are
+   * requested: their retained tiles are not known by name, so a store reads the whole entity.
+   */
+  get readsByName(): boolean {
+    return this.#sequence.length === 0;
+  }
+
+  /**
+   * Exactly the stored field names a read at `t` needs (what {@link fieldRanges} covers), when
+   * {@link readsByName}; otherwise the windowed and lifetime ones only.
+   */
   fieldNames(t: number): readonly string[] {
     if (t !== this.#fieldsT) this.#prepareFields(t);
     return this.#names;
@@ -191,9 +228,37 @@ export class ReadPlan {
       ranges.push({ lo: LIFETIME_PREFIX, hi: 'l;', kind: 'lifetime' });
     }
     for (const lf of this.#lifetime) names.push(lf.field);
+    // Sequence features read every retained tile of their hops (their evaluation keeps the hops
+    // it needs): the whole "<H>:" prefix, and no exact list of names (see `readsByName`).
+    for (const prefix of new Set(this.#sequence.flatMap((sf) => sf.prefixes)))
+      ranges.push({ lo: prefix, hi: `${prefix.slice(0, -1)};`, kind: 'tiles' });
     this.#ranges = ranges;
     this.#names = names;
     this.#fieldsT = t;
+  }
+
+  #evaluateSequences(
+    t: number,
+    n: number,
+    fields: ArrayLike<string>,
+    fOff: number,
+    values: ArrayLike<string>,
+    vOff: number,
+    stride: number,
+    out: FeatureValue[],
+  ): void {
+    evaluateSequences(
+      this.#sequence,
+      this.view.ttlMs,
+      t,
+      n,
+      fields,
+      fOff,
+      values,
+      vOff,
+      stride,
+      out,
+    );
   }
 
   /** A fresh NOT_FOUND row (callers may mutate rows they get). */
@@ -322,6 +387,8 @@ export class ReadPlan {
         };
       }
     }
+    if (this.#sequence.length > 0)
+      this.#evaluateSequences(t, n, fields, fOff, values, vOff, stride, out);
     for (const lf of this.#lifetime) {
       const state = lifetimeStates[lf.slot] ?? null;
       if (state === null || state.ts > t) {
@@ -335,6 +402,42 @@ export class ReadPlan {
           : { value, status: 'PRESENT', eventTs: state.ts };
     }
     return out;
+  }
+}
+
+/**
+ * Sequence features, from every tile field of their hops (their evaluation keeps only the hops
+ * a read needs). `eventTs` is null: their values are not one hop's.
+ */
+function evaluateSequences(
+  this: void,
+  features: readonly SequenceFeature[],
+  ttlMs: number,
+  t: number,
+  n: number,
+  fields: ArrayLike<string>,
+  fOff: number,
+  values: ArrayLike<string>,
+  vOff: number,
+  stride: number,
+  out: FeatureValue[],
+): void {
+  for (const sf of features) {
+    const statesOf = (key: string, hopMs: number): [number, unknown][] => {
+      const prefix = `${hopMs}:`;
+      const found: [number, unknown][] = [];
+      for (let i = 0; i < n; i++) {
+        const field = fields[fOff + i * stride] as string;
+        if (!field.startsWith(prefix)) continue;
+        const k = hopOf(field, prefix.length);
+        if (Number.isNaN(k)) continue;
+        const tile = parseState(values[vOff + i * stride] as string) as Record<string, unknown>;
+        if (tile !== null && Object.hasOwn(tile, key)) found.push([k, tile[key]]);
+      }
+      return found;
+    };
+    const value = evaluateSequenceTiles(sf.shape, ttlMs, statesOf, t);
+    out[sf.index] = { value, status: value === null ? 'NULL_VALUE' : 'PRESENT', eventTs: null };
   }
 }
 

@@ -1,11 +1,16 @@
 import { aggregator, tileExpiresAt, type Aggregator } from '../aggregation/index.ts';
 import { LarderError } from '../core/errors.ts';
 import type { FeatureViewSpec } from '../definitions/spec.ts';
+import { tileKind } from '../aggregation/tile-kind.ts';
+import { sequenceTiles } from '../aggregation/sequence-tiles.ts';
+import { isSequenceKind } from '../core/sequence.ts';
 
 /** A feature of a view as the write path needs it. */
 export interface WriteFeature {
+  /** The feature's name, or a sequence feature's state key (`aggregation/sequence-tiles.ts`). */
   name: string;
-  agg: Aggregator<unknown>;
+  /** Writes only merge states. */
+  agg: Pick<Aggregator<unknown>, 'merge'>;
   /** Null for a lifetime feature. */
   windowMs: number | null;
   hopMs: number | null;
@@ -90,9 +95,16 @@ function buildPlan(spec: FeatureViewSpec): ViewWritePlan {
   const features = new Map<string, WriteFeature>();
   const maxWindowByHop = new Map<number, number>();
   for (const f of spec.features) {
+    if (isSequenceKind(f.aggregation)) {
+      for (const t of sequenceTiles({ ...f, aggregation: f.aggregation }, spec.ttlMs)) {
+        features.set(t.key, { name: t.key, agg: t, windowMs: t.windowMs, hopMs: t.hopMs });
+        maxWindowByHop.set(t.hopMs, Math.max(maxWindowByHop.get(t.hopMs) ?? 0, t.windowMs));
+      }
+      continue;
+    }
     features.set(f.name, {
       name: f.name,
-      agg: aggregator(f.aggregation, f),
+      agg: aggregator(tileKind(f, 'the online store'), f),
       windowMs: f.windowMs,
       hopMs: f.hopMs,
     });

@@ -20,13 +20,17 @@
  */
 import {
   bruteForceLifetime,
+  bruteForcePrevious,
+  bruteForceSession,
   bruteForceWindow,
   type AggregationEvent,
+  type SequenceEvent,
 } from '../aggregation/index.ts';
+import { isSequenceKind, memoryHopMs, type SequenceKind } from '../core/sequence.ts';
 import { LarderError } from '../core/errors.ts';
 import type { Repository, ResolvedFeature } from '../definitions/repository.ts';
 import type { FeatureSpec, FeatureViewSpec } from '../definitions/spec.ts';
-import type { FeatureValue } from '../core/types.ts';
+import type { FeatureValue, Scalar } from '../core/types.ts';
 import { refEval, refKeep, refValues, type RefValue } from './reference-expr.ts';
 
 type Rec = Record<string, unknown>;
@@ -105,16 +109,49 @@ function events(data: ViewData, f: FeatureSpec, recs: readonly Rec[]): Aggregati
   return out;
 }
 
+/**
+ * A sequence feature (previous-event relations, sessions): every record of the entity is an
+ * event of the order; `where` only marks events; `input` is the compared field of `changed`.
+ */
+function evaluateSequence(
+  data: ViewData,
+  f: FeatureSpec & { aggregation: SequenceKind },
+  recs: readonly Rec[],
+  t: number,
+): Scalar | null {
+  const seq: SequenceEvent[] = recs.map((r) => ({
+    ts: data.ts(r),
+    id: data.id(r),
+    value: f.input ? refEval(f.input, r) : null,
+    match: refKeep(f.where, r),
+  }));
+  const memory = { ttlMs: data.view.ttlMs, hopMs: memoryHopMs(data.view.ttlMs) };
+  if (f.aggregation === 'count_previous')
+    return bruteForcePrevious(f.sequence!.previous!, seq, t, f.windowMs!, f.hopMs!, memory);
+  const feature = {
+    kind: f.aggregation,
+    gapMs: f.sequence!.gapMs!,
+    windowMs: f.windowMs,
+    hopMs: f.hopMs,
+  };
+  return bruteForceSession(feature, seq, t, memory);
+}
+
 function evaluate(data: ViewData, f: FeatureSpec, row: EntityRow): FeatureValue | null {
   const key = data.joinKeys.map((k) => row[k]);
-  const empty =
-    f.aggregation === 'count' || f.aggregation === 'sum' || f.aggregation === 'count_distinct'
-      ? 0
-      : f.aggregation === 'last_n'
-        ? []
-        : null;
+  const zero = [
+    'count',
+    'sum',
+    'count_distinct',
+    'count_previous',
+    'session_count',
+    'current_session_count',
+  ];
+  const empty = zero.includes(f.aggregation) ? 0 : f.aggregation === 'last_n' ? [] : null;
   if (key.some((k) => k === null || k === undefined)) return empty;
   const recs = data.byKey.get(JSON.stringify(key.map(String))) ?? [];
+  if (isSequenceKind(f.aggregation))
+    return evaluateSequence(data, { ...f, aggregation: f.aggregation }, recs, row.event_timestamp);
   const evs = events(data, f, recs);
   if (f.windowMs === null || f.hopMs === null)
     return bruteForceLifetime(evs, row.event_timestamp, data.view.ttlMs);

@@ -14,6 +14,7 @@ import { batchViewBreaks } from './batch-view-breaks.ts';
 import { canonicalJson, contentHash } from './canonical.ts';
 import { diffSpec, type FieldChange } from './spec-diff.ts';
 import type { RegistryFile } from './registry-file.ts';
+import { memoryHopMs } from '../core/sequence.ts';
 
 export interface PlanChange {
   action: 'add' | 'change' | 'remove';
@@ -118,6 +119,32 @@ function featureBreaks(
       if (fa[field] !== fb[field])
         out.push(`feature ${name}: ${field} ${String(fa[field])} → ${String(fb[field])}`);
     }
+    out.push(...sequenceBreaks(name, a, b, fa, fb));
+  }
+  return out;
+}
+
+/**
+ * Sequence features keep states laid out by their gap, predicate and the view's memory hop
+ * (`aggregation/sequence-tiles.ts`): a stored session run cannot be re-split under a new gap,
+ * so changing any of these is breaking.
+ */
+function sequenceBreaks(
+  name: string,
+  a: FeatureViewSpec | OnDemandFeatureViewSpec,
+  b: FeatureViewSpec | OnDemandFeatureViewSpec,
+  fa: Record<string, unknown>,
+  fb: Record<string, unknown>,
+): string[] {
+  if (fa.sequence === undefined && fb.sequence === undefined) return [];
+  const out: string[] = [];
+  const sa = canonicalJson(fa.sequence ?? null);
+  const sb = canonicalJson(fb.sequence ?? null);
+  if (sa !== sb) out.push(`feature ${name}: sequence ${sa} → ${sb}`);
+  if (a.kind === 'feature_view' && b.kind === 'feature_view') {
+    const ma = memoryHopMs(a.ttlMs);
+    const mb = memoryHopMs(b.ttlMs);
+    if (ma !== mb) out.push(`feature ${name}: memory hop ${ma} → ${mb} ms (ttl changed)`);
   }
   return out;
 }

@@ -17,6 +17,9 @@ import type { Repository } from '../definitions/repository.ts';
 import type { FeatureViewSpec } from '../definitions/spec.ts';
 import { encodeEntityKey, type LifetimeWrite, type TileWrite } from '../aggregation/tiles.ts';
 import type { Scalar } from '../core/types.ts';
+import { tileKind } from '../aggregation/tile-kind.ts';
+import { sequenceTiles, type SequenceTile } from '../aggregation/sequence-tiles.ts';
+import { isSequenceKind } from '../core/sequence.ts';
 
 type Rec = Record<string, unknown>;
 
@@ -30,11 +33,20 @@ interface CompiledFeature {
   hopMs: number | null;
 }
 
+/** A sequence feature: every record of the view is an event; `where` only marks it. */
+interface CompiledSequence {
+  tiles: SequenceTile[];
+  match: (r: Rec) => boolean;
+  /** The compared field of `changed`. */
+  value: ((r: Rec) => Value) | null;
+}
+
 interface CompiledView {
   spec: FeatureViewSpec;
   filter: (r: Rec) => boolean;
   keys: ((r: Rec) => Value)[];
   features: CompiledFeature[];
+  sequences: CompiledSequence[];
 }
 
 const compiled = new WeakMap<Repository, Map<string, CompiledView[]>>();
@@ -51,14 +63,27 @@ function viewsOf(repo: Repository, source: string): CompiledView[] {
         spec: v.spec,
         filter: compileFilter(v.spec.filter ?? undefined),
         keys: v.entityDefs.map((e) => compileExpr(v.spec.keys[e.spec.joinKey]!)),
-        features: v.spec.features.map((f) => ({
-          name: f.name,
-          agg: aggregator(f.aggregation, f),
-          where: compileFilter(f.where ?? undefined),
-          input: f.aggregation === 'count' || !f.input ? null : compileMulti(f.input),
-          weight: f.weight ? compileMulti(f.weight) : null,
-          hopMs: f.hopMs,
-        })),
+        features: v.spec.features
+          .filter((f) => !isSequenceKind(f.aggregation))
+          .map((f) => ({
+            name: f.name,
+            agg: aggregator(tileKind(f, 'the stream worker and push'), f),
+            where: compileFilter(f.where ?? undefined),
+            input: f.aggregation === 'count' || !f.input ? null : compileMulti(f.input),
+            weight: f.weight ? compileMulti(f.weight) : null,
+            hopMs: f.hopMs,
+          })),
+        sequences: v.spec.features.flatMap((f) =>
+          isSequenceKind(f.aggregation)
+            ? [
+                {
+                  tiles: sequenceTiles({ ...f, aggregation: f.aggregation }, v.spec.ttlMs),
+                  match: compileFilter(f.where ?? undefined),
+                  value: f.input ? compileExpr(f.input) : null,
+                },
+              ]
+            : [],
+        ),
       }));
     bySource.set(source, views);
   }
@@ -168,6 +193,19 @@ export function foldRecords(
         seen.records++;
         if (ts > seen.newest) seen.newest = ts;
       }
+      const tileOf = (hopMs: number, hop: number): Record<string, unknown> => {
+        const k = `${view.spec.name}\u0000${entityKey}\u0000${hopMs}\u0000${hop}`;
+        let w = tiles.get(k);
+        if (!w) tiles.set(k, (w = { view: view.spec.name, entityKey, hopMs, hop, states: {} }));
+        return w.states;
+      };
+      for (const sq of view.sequences) {
+        const event = { ts, id, value: sq.value ? sq.value(r) : null, match: sq.match(r) };
+        for (const t of sq.tiles) {
+          const states = tileOf(t.hopMs, hopIndex(ts, t.hopMs));
+          states[t.key] = t.add(Object.hasOwn(states, t.key) ? states[t.key] : t.init(), event);
+        }
+      }
       for (const f of view.features) {
         if (!f.where(r)) continue;
         let state: unknown;
@@ -232,7 +270,8 @@ export function maxRecordAgeMs(repo: Repository, source: string): number {
   let max = 0;
   for (const v of viewsOf(repo, source))
     for (const f of v.spec.features) {
-      const age = f.windowMs ?? v.spec.ttlMs;
+      // A sequence feature's state reaches back up to the TTL (previous events, sessions).
+      const age = isSequenceKind(f.aggregation) ? v.spec.ttlMs : (f.windowMs ?? v.spec.ttlMs);
       if (age > max) max = age;
     }
   return max;

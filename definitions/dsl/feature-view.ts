@@ -12,6 +12,8 @@ import { isDefinition, makeDefinition, type Definition } from './definition.ts';
 import type { EntityDef } from './entity.ts';
 import type { FeatureDef } from './features.ts';
 import { batchOf, type AnySourceDef } from './sources.ts';
+import { isSequenceKind } from '../../core/sequence.ts';
+import { checkOneSessionGap, sequenceFeatureSpec } from './sequence-spec.ts';
 
 const isEntity = (v: unknown): v is EntityDef => isDefinition(v) && v.spec.kind === 'entity';
 const isSource = (v: unknown): v is AnySourceDef =>
@@ -136,7 +138,10 @@ export function featureView<F extends string>(
     if (!NAME_RE.test(name)) problem(field, `"${name}" is not a valid feature name`, NAME_HINT);
     if (o.entities.some((e) => e.spec.joinKey === name))
       problem(field, `"${name}" is also a join key`);
-    const spec = featureSpec(name, f, schema, (msg, hint) => problem(field, msg, hint));
+    const report = (msg: string, hint?: string): void => problem(field, msg, hint);
+    const spec = isSequenceKind(f.aggregation)
+      ? sequenceFeatureSpec(name, f, schema, typeof ttl === 'number' ? ttl : null, report)
+      : featureSpec(name, f, schema, report);
     if (spec && problems.length === before) {
       if (spec.input) typos(field, spec.input, 'input: ');
       if (spec.weight) typos(field, spec.weight, 'weight: ');
@@ -144,6 +149,7 @@ export function featureView<F extends string>(
     }
     if (spec && problems.length === before) features.push(spec);
   }
+  checkOneSessionGap(features, (feature, msg, hint) => problem(`features.${feature}`, msg, hint));
   if (problems.length > 0) throw new DefinitionError(problems);
   const spec: FeatureViewSpec = {
     kind: 'feature_view',

@@ -16,6 +16,7 @@
 import type { Expr } from '../expr/expr.ts';
 import type { AggregationKind, AggregationParams, ValueType } from '../../core/types.ts';
 import type { Duration } from '../../core/duration.ts';
+import type { PreviousPredicate, SequenceKind } from '../../core/sequence.ts';
 
 export interface WindowOptions {
   /** Window length, whole minutes: `'5m'`, `'1h'`, `'30d'`. Omit on `last` for a lifetime value. */
@@ -30,12 +31,17 @@ export interface WindowOptions {
 }
 
 export interface FeatureDef {
-  readonly aggregation: AggregationKind;
+  readonly aggregation: AggregationKind | SequenceKind;
   readonly input: Expr | null;
   readonly weight: Expr | null;
   readonly options: WindowOptions;
   /** `lastN`'s `n` and `distinct` as given (checked when the view is built); `{}` otherwise. */
   readonly params: AggregationParams;
+  /** Sequence features only (`sequence-features.ts`). */
+  readonly sequence?: {
+    previous: PreviousPredicate | { error: string } | null;
+    gap: string | null;
+  };
 }
 
 const feature = (

@@ -535,7 +535,10 @@ export class RedisOnlineStore implements OnlineStore {
   async readMany(requests: readonly ReadRequest[]): Promise<ReadResult[]> {
     const plans: ReadPlan[] = requests.map((r) => readPlan(r));
     const byFields = requests.map(
-      (r, ri) => this.#readFields && plans[ri]!.fieldNames(r.t).length <= MAX_READ_FIELDS,
+      (r, ri) =>
+        this.#readFields &&
+        plans[ri]!.readsByName &&
+        plans[ri]!.fieldNames(r.t).length <= MAX_READ_FIELDS,
     );
     // Whole hashes: unique keys across the requests that read them.
     const hashIndex = new Map<string, number>();

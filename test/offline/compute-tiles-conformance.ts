@@ -23,6 +23,7 @@ import type { ConformanceHarness } from './conformance-harness.ts';
 import { TransactionSchema, UserEventSchema } from '../../examples/ecommerce/features/schemas.ts';
 import { userEventRecord, transactionRecord } from '../support/records.ts';
 import { schemaRecord, schemaValue } from '../support/schema-records.ts';
+import { tileKind } from '../../aggregation/tile-kind.ts';
 
 const T0 = Date.UTC(2024, 0, 1);
 const MIN = 60_000;
@@ -243,7 +244,7 @@ async function compareWithReference(
           const parts = (tiles.get(key) ?? [])
             .filter((x) => x.hopMs === f.hopMs && f.name in x.states)
             .map((x) => [x.hop, x.states[f.name]] as const);
-          got = evaluateTiles(aggregator(f.aggregation), parts, t, f.windowMs, f.hopMs);
+          got = evaluateTiles(aggregator(tileKind(f, 'test')), parts, t, f.windowMs, f.hopMs);
         }
         const w = want[i]![f.name];
         if (!same(got, w))

@@ -9,9 +9,11 @@ import {
   aggregator,
   bruteForceWindow,
   buildTiles,
+  floatsEqual,
   hopIndex,
   tileExpiresAt,
   type AggregationEvent,
+  type AggregationKind,
 } from '../../aggregation/index.ts';
 import { encodeEntityKey } from '../../aggregation/tiles.ts';
 import { DAY_MS, HOUR_MS, MINUTE_MS } from '../../core/duration.ts';
@@ -19,6 +21,7 @@ import type { LifetimeWrite, TileWrite } from '../../aggregation/tiles.ts';
 import type { OnlineStore, OnlineStoreOptions } from '../../online/online-store.ts';
 import { maxLiveFields, viewWritePlan } from '../../online/view-catalog.ts';
 import { activity, interest, purchases, TEST_VIEWS, TTL_MS } from './test-views.ts';
+import { sequenceCase, sequences } from './sequence-cases.ts';
 
 export type StoreFactory = (options: OnlineStoreOptions) => OnlineStore;
 
@@ -288,7 +291,7 @@ export function onlineStoreConformance(name: string, factory: StoreFactory): voi
       const expected = (t: number) =>
         interest.features.map((f) =>
           bruteForceWindow(
-            f.aggregation,
+            f.aggregation as AggregationKind,
             events.filter((e) => e.ts <= t),
             t,
             f.windowMs!,
@@ -309,8 +312,8 @@ export function onlineStoreConformance(name: string, factory: StoreFactory): voi
               hopMs: f.hopMs!,
               hop: hopIndex(e.ts, f.hopMs!),
               states: {
-                [f.name]: aggregator(f.aggregation, f).add(
-                  aggregator(f.aggregation, f).init(),
+                [f.name]: aggregator(f.aggregation as AggregationKind, f).add(
+                  aggregator(f.aggregation as AggregationKind, f).init(),
                   e.value,
                   e.ts,
                   e.id,
@@ -331,7 +334,7 @@ export function onlineStoreConformance(name: string, factory: StoreFactory): voi
         // replaces the whole tile).
         const byHop = new Map<string, TileWrite>();
         for (const f of interest.features)
-          for (const [hop, state] of buildTiles(f.aggregation, events, f.hopMs!, f)) {
+          for (const [hop, state] of buildTiles(f.aggregation as AggregationKind, events, f.hopMs!, f)) {
             const k = `${f.hopMs}:${hop}`;
             if (!byHop.has(k))
               byHop.set(k, { view: 'interest', entityKey: key, hopMs: f.hopMs!, hop, states: {} });
@@ -414,6 +417,26 @@ export function onlineStoreConformance(name: string, factory: StoreFactory): voi
         [0, null],
       ]);
       expect(p!.rows[2]![0]!.status).toBe('NOT_FOUND');
+    });
+
+    it('sequence features: tiles merged in any arrival order read as the reference', async () => {
+      const s = await open(undefined, { views: [...TEST_VIEWS, sequences] });
+      const c = sequenceCase(NOW, 40, 14);
+      for (const b of c.batches) await s.mergeTiles(b);
+      const keys = [...c.expected.keys(), 'nobody'];
+      const res = await s.readFeatures({ view: sequences, entityKeys: keys, t: NOW });
+      const none = { current_events: 0, current_duration_s: null, fast_1h: 0, changes_1h: 0 };
+      keys.forEach((k, i) => {
+        const want = c.expected.get(k) ?? { sessions_1h: 0, avg_session_1h_s: null, ...none };
+        res.features.forEach((f, j) => {
+          const got = res.rows[i]![j]!.value;
+          const w = want[f] ?? null;
+          if (typeof got === 'number' && typeof w === 'number')
+            expect(floatsEqual(got, w), `${k} ${f}: ${got} vs ${w}`).toBe(true);
+          else expect({ k, f, got }).toEqual({ k, f, got: w });
+        });
+      });
+      expect(res.rows[keys.length - 1]![0]!.status).toBe('NOT_FOUND');
     });
 
     it('isolates namespaces; teardown removes only its own namespace', async () => {

@@ -35,6 +35,7 @@ import {
   type IndexCacheEntry,
   type SweepIndexCache,
 } from './index-cache.ts';
+import { tileKind } from '../../../aggregation/tile-kind.ts';
 
 /** A feature column of the export, NaN = null. */
 export interface SweptColumn {
@@ -133,14 +134,14 @@ export async function sweepPasses(req: SweepPassesRequest): Promise<SweepPassesR
   for (const [j, { pass, plan }] of opened.entries()) {
     const feats: SweepFeature[] = pass.features.map((pf) => ({
       col: pf.col,
-      aggregation: pf.feature.aggregation,
+      aggregation: tileKind(pf.feature, 'the sweep engine'),
       windowMs: pf.feature.windowMs,
       hopMs: pf.feature.hopMs,
       ttlMs: pf.feature.windowMs === null ? pf.view.ttlMs : null,
     }));
     const single = plan.partitions.length === 1;
     for (const pf of pass.features) {
-      const kind = pf.feature.aggregation;
+      const kind = tileKind(pf.feature, 'the sweep engine');
       // With one partition the sweep's own result arrays are used (see below).
       const values = single ? new Float64Array(0) : new Float64Array(rows);
       if (kind !== 'count' && kind !== 'sum') values.fill(NaN);

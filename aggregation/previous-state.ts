@@ -1,0 +1,125 @@
+/**
+ * Online state of previous-event relations (`count_previous`), two tile families per feature:
+ * - *event tiles* at the feature's hop H: the hop's events `[ts, id, value, match]` in event
+ *   order (value: the compared field of `changed`, else null), kept for W + M (M: the view's
+ *   memory hop), so every window event and every event since the start of the memory hop
+ *   holding the window's start are known one by one;
+ * - *last tiles* at M: the newest event `[ts, id, value]` of each memory hop, kept for the TTL,
+ *   for a previous event older than that.
+ * A read at `t` orders the event tiles' events after the newest last-tile event before them; a
+ * late event lands in its own tiles, so it can become another event's previous event. Exact for
+ * any arrival order; the event tiles hold every event of W + M (the worst case), the last tiles
+ * one event per memory hop.
+ *
+ * @example
+ * events = previousEventsAdd(events, { ts, id, value: ip, match: true });
+ * last = previousLastAdd(last, { ts, id, value: ip });
+ */
+import type { Scalar } from '../core/types.ts';
+import type { PreviousPredicate, SequenceMemory } from '../core/sequence.ts';
+import { windowStartUnchecked } from './hop-window.ts';
+import { compareEvents, valuesDiffer } from './sequence-event.ts';
+
+/** `[ts, id, value, match (0/1)]`. */
+export type PreviousEvent = [ts: number, id: string, value: Scalar | null, match: 0 | 1];
+/** `[ts, id, value]` of a memory hop's newest event. */
+export type PreviousLast = [ts: number, id: string, value: Scalar | null];
+
+const asEvent = (e: readonly [number, string, Scalar | null, (0 | 1)?]) => ({
+  ts: e[0],
+  id: e[1],
+  value: e[2],
+  match: e[3] === 1,
+});
+const order = (
+  a: readonly [number, string, Scalar | null, (0 | 1)?],
+  b: readonly [number, string, Scalar | null, (0 | 1)?],
+) => compareEvents(asEvent(a), asEvent(b));
+
+/** Adds an event to an event tile; returns a new sorted tile. */
+export function previousEventsAdd(
+  tile: readonly PreviousEvent[],
+  e: { ts: number; id: string; value: Scalar | null; match: boolean },
+): PreviousEvent[] {
+  return mergePreviousEvents(tile, [[e.ts, e.id, e.value, e.match ? 1 : 0]]);
+}
+
+/** Merges two event tiles of one hop (sorted union, duplicates kept like `count` keeps them). */
+export function mergePreviousEvents(
+  a: readonly PreviousEvent[],
+  b: readonly PreviousEvent[],
+): PreviousEvent[] {
+  return [...a, ...b].sort(order);
+}
+
+/** The newer of two last-tile states (null: none yet). */
+export function mergePreviousLast(
+  a: PreviousLast | null,
+  b: PreviousLast | null,
+): PreviousLast | null {
+  if (a === null) return b;
+  if (b === null) return a;
+  return order(b, a) > 0 ? b : a;
+}
+
+export function previousLastAdd(
+  last: PreviousLast | null,
+  e: { ts: number; id: string; value: Scalar | null },
+): PreviousLast | null {
+  return mergePreviousLast(last, [e.ts, e.id, e.value]);
+}
+
+/** Hops and retention windows of both families (see the file comment). */
+export function previousTileLayout(
+  windowMs: number,
+  hopMs: number,
+  memory: SequenceMemory,
+): { events: { hopMs: number; windowMs: number }; last: { hopMs: number; windowMs: number } } {
+  return {
+    events: { hopMs, windowMs: windowMs + memory.hopMs },
+    last: { hopMs: memory.hopMs, windowMs: memory.ttlMs },
+  };
+}
+
+/**
+ * `count_previous` at `t` from its tiles (hop index → state). Tiles outside the read's hops are
+ * ignored; the caller guarantees they hold no event after `t`.
+ */
+export function evaluatePrevious(
+  predicate: PreviousPredicate,
+  eventTiles: Iterable<readonly [hop: number, events: readonly PreviousEvent[]]>,
+  lastTiles: Iterable<readonly [hop: number, last: PreviousLast | null]>,
+  t: number,
+  windowMs: number,
+  hopMs: number,
+  memory: SequenceMemory,
+): number {
+  const M = memory.hopMs;
+  const ws = windowStartUnchecked(t, windowMs, hopMs);
+  const memStart = windowStartUnchecked(t, memory.ttlMs, M);
+  const mh = Math.floor(ws / M);
+  const fineFrom = Math.max(mh * M, memStart);
+  const events: PreviousEvent[] = [];
+  for (const [k, tile] of eventTiles) {
+    if (k * hopMs + hopMs <= fineFrom || k * hopMs > t) continue;
+    for (const e of tile) if (e[0] >= fineFrom && e[0] <= t) events.push(e);
+  }
+  events.sort(order);
+  let before: PreviousLast | null = null;
+  for (const [k, last] of lastTiles) {
+    if (last !== null && k * M >= memStart && k < mh) before = mergePreviousLast(before, last);
+  }
+  let n = 0;
+  let prev: readonly [number, string, Scalar | null, (0 | 1)?] | null = before;
+  for (const e of events) {
+    if (prev !== null && e[0] >= ws && e[3] === 1) {
+      const holds =
+        predicate.kind === 'gap_below'
+          ? e[0] - prev[0] < predicate.ms
+          : valuesDiffer(prev[2], e[2]);
+      if (holds) n++;
+    }
+    prev = e;
+  }
+  return n;
+}

@@ -1,0 +1,102 @@
+/**
+ * Online state of session features: per-hop tiles of *runs*. A run `[start, end, matches]` is a
+ * maximal chain of the tile's events whose consecutive gaps are <= G, with the number of its
+ * events matching the feature's predicate. Sessions depend only on the events' timestamps, so
+ * runs of any tiles merge exactly (sort by start, join runs whose gap is <= G): the union of
+ * tiles gives the sessions of the union of their events, whatever order events arrived in —
+ * a late event starts, extends or merges runs. A tile of hop H holds at most
+ * `floor(H / (G + 1ms)) + 1` runs, so the state is bounded by the number of hops kept.
+ *
+ * Where tiles live (see {@link sessionTileLayout}):
+ * - `session_count` / `session_avg_duration`: hop H of the feature, kept for W + ceil(G/H)·H (a
+ *   session starting at the window's start needs the G before it, to know it is a start);
+ * - `current_session_*`: the view's memory hop M, kept for the TTL (the memory window).
+ *
+ * @example
+ * let tile = sessionTileAdd([], ts, true, G);
+ * evaluateSession(feature, [[hopIndex(ts, H), tile]], t, memory);
+ */
+import type { Scalar } from '../core/types.ts';
+import type { SequenceMemory } from '../core/sequence.ts';
+import type { SessionFeature } from './brute-force-sequence.ts';
+import { windowHops, windowStartUnchecked } from './hop-window.ts';
+
+/** `[start ms, end ms, events matching the feature's predicate]`. */
+export type SessionRun = [start: number, end: number, matches: number];
+
+/** Joins sorted-by-start runs whose gap is <= `gapMs` (in place on a fresh array). */
+function coalesce(sorted: SessionRun[], gapMs: number): SessionRun[] {
+  const out: SessionRun[] = [];
+  for (const r of sorted) {
+    const cur = out[out.length - 1];
+    if (cur && r[0] - cur[1] <= gapMs) {
+      cur[1] = Math.max(cur[1], r[1]);
+      cur[2] += r[2];
+    } else out.push([r[0], r[1], r[2]]);
+  }
+  return out;
+}
+
+/** Merges tiles (or any run lists) into the runs of their union; the inputs are not mutated. */
+export function mergeSessionRuns(
+  tiles: Iterable<readonly SessionRun[]>,
+  gapMs: number,
+): SessionRun[] {
+  const all: SessionRun[] = [];
+  for (const t of tiles) for (const r of t) all.push(r);
+  all.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  return coalesce(all, gapMs);
+}
+
+/** Adds one event to a tile; returns a new tile (the input is not mutated). */
+export function sessionTileAdd(
+  tile: readonly SessionRun[],
+  ts: number,
+  match: boolean,
+  gapMs: number,
+): SessionRun[] {
+  return mergeSessionRuns([tile, [[ts, ts, match ? 1 : 0]]], gapMs);
+}
+
+/**
+ * The hop and retention window of a session feature's tiles: a tile of hop `k` is read by
+ * reads in `windowHops(t, windowMs, hopMs)` and can be dropped at `tileExpiresAt(k, windowMs,
+ * hopMs)`.
+ */
+export function sessionTileLayout(
+  f: SessionFeature,
+  memory: SequenceMemory,
+): { hopMs: number; windowMs: number } {
+  if (f.windowMs === null || f.hopMs === null)
+    return { hopMs: memory.hopMs, windowMs: memory.ttlMs };
+  return { hopMs: f.hopMs, windowMs: f.windowMs + Math.ceil(f.gapMs / f.hopMs) * f.hopMs };
+}
+
+/**
+ * A session feature at `t` from its tiles (hop index → runs, laid out by
+ * {@link sessionTileLayout}); tiles outside the read's hops are ignored. The caller guarantees
+ * the tiles hold no event after `t`.
+ */
+export function evaluateSession(
+  f: SessionFeature,
+  tiles: Iterable<readonly [hop: number, runs: readonly SessionRun[]]>,
+  t: number,
+  memory: SequenceMemory,
+): Scalar | null {
+  const layout = sessionTileLayout(f, memory);
+  const { first, last } = windowHops(t, layout.windowMs, layout.hopMs);
+  const picked: (readonly SessionRun[])[] = [];
+  for (const [k, runs] of tiles) if (k >= first && k <= last) picked.push(runs);
+  const runs = mergeSessionRuns(picked, f.gapMs);
+  if (f.kind === 'current_session_count' || f.kind === 'current_session_duration') {
+    const cur = runs[runs.length - 1];
+    const current = cur && t - cur[1] <= f.gapMs ? cur : undefined;
+    if (f.kind === 'current_session_count') return current ? current[2] : 0;
+    return current ? (current[1] - current[0]) / 1000 : null;
+  }
+  const ws = windowStartUnchecked(t, f.windowMs!, f.hopMs!);
+  const started = runs.filter((r) => r[0] >= ws && r[2] > 0);
+  if (f.kind === 'session_count') return started.length;
+  if (started.length === 0) return null;
+  return started.reduce((s, r) => s + (r[1] - r[0]) / 1000, 0) / started.length;
+}
