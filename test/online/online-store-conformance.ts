@@ -334,7 +334,12 @@ export function onlineStoreConformance(name: string, factory: StoreFactory): voi
         // replaces the whole tile).
         const byHop = new Map<string, TileWrite>();
         for (const f of interest.features)
-          for (const [hop, state] of buildTiles(f.aggregation as AggregationKind, events, f.hopMs!, f)) {
+          for (const [hop, state] of buildTiles(
+            f.aggregation as AggregationKind,
+            events,
+            f.hopMs!,
+            f,
+          )) {
             const k = `${f.hopMs}:${hop}`;
             if (!byHop.has(k))
               byHop.set(k, { view: 'interest', entityKey: key, hopMs: f.hopMs!, hop, states: {} });
