@@ -9,7 +9,7 @@ import type { AggregationKind } from '../core/types.ts';
  * them yet refuses the view with a clear error instead of computing a wrong value.
  *
  * @example
- * aggregator(tileKind(f, 'the online store'));
+ * aggregator(tileKind(f, 'the online store'), f);
  */
 export function tileKind(
   f: { name: string; aggregation: AggregationKind | SequenceKind },

@@ -244,7 +244,7 @@ async function compareWithReference(
           const parts = (tiles.get(key) ?? [])
             .filter((x) => x.hopMs === f.hopMs && f.name in x.states)
             .map((x) => [x.hop, x.states[f.name]] as const);
-          got = evaluateTiles(aggregator(tileKind(f, 'test')), parts, t, f.windowMs, f.hopMs);
+          got = evaluateTiles(aggregator(tileKind(f, 'test'), f), parts, t, f.windowMs, f.hopMs);
         }
         const w = want[i]![f.name];
         if (!same(got, w))
