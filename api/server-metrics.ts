@@ -64,6 +64,25 @@ export class ServerMetrics {
     registers: [this.registry],
   });
 
+  readonly pushRecords = new Counter({
+    name: 'larder_push_records_total',
+    help: 'Records of POST /push applied to the online store, by source (the denominator of field null rates)',
+    labelNames: ['source'] as const,
+    registers: [this.registry],
+  });
+  readonly pushFieldNulls = new Counter({
+    name: 'larder_push_field_nulls_total',
+    help: 'Null or absent values per schema field among the pushed records, by source and field',
+    labelNames: ['source', 'field'] as const,
+    registers: [this.registry],
+  });
+  readonly pushRejected = new Counter({
+    name: 'larder_push_rejected_total',
+    help: 'POST /push requests answered 400, by source and reason (docs/errors.md)',
+    labelNames: ['source', 'reason'] as const,
+    registers: [this.registry],
+  });
+
   /** Rate and p50 / p99 latency per route over the last 60 s (dashboard). */
   readonly routes = new RouteWindow();
   /** Newest writes per view and clickstream counters of the push path (dashboard). */

@@ -19,6 +19,10 @@ export interface StreamMetrics {
   readonly batchSize: Histogram<'topic'>;
   readonly retries: Counter<'topic' | 'code'>;
   readonly retrying: Gauge<'topic' | 'partition'>;
+  /** Schema-valid records of applied batches: the denominator of the field null rates. */
+  readonly validRecords: Counter<'topic'>;
+  /** Nulls (or absent values) per schema field among {@link validRecords} (`field-quality.ts`). */
+  readonly fieldNulls: Counter<'topic' | 'field'>;
   /** Partitions waiting on a transient failure now (`topic/partition` → why, since when): `/ready`. */
   readonly waiting: Map<string, { topic: string; partition: number; error: string; since: number }>;
 }
@@ -77,6 +81,18 @@ export function createStreamMetrics(): StreamMetrics {
       name: 'larder_stream_retrying',
       help: '1 while a partition waits on a transient failure, else 0',
       labelNames: ['topic', 'partition'],
+      registers,
+    }),
+    validRecords: new Counter({
+      name: 'larder_stream_valid_records_total',
+      help: 'Schema-valid records of applied batches (the denominator of field null rates)',
+      labelNames: ['topic'],
+      registers,
+    }),
+    fieldNulls: new Counter({
+      name: 'larder_stream_field_nulls_total',
+      help: 'Null or absent values per schema field among the valid records',
+      labelNames: ['topic', 'field'],
       registers,
     }),
     waiting: new Map(),

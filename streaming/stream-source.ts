@@ -7,6 +7,7 @@ import type { Repository } from '../definitions/repository.ts';
 import type { AvroSchemas } from './avro-schemas.ts';
 import { joinKeyFields, maxRecordAgeMs } from './apply-records.ts';
 import { dlqTopic } from './dead-letter.ts';
+import { fieldQuality, type FieldQuality } from './field-quality.ts';
 import { createRecordDecoder, type RecordDecoder } from './record-decoder.ts';
 
 export interface StreamSourceRuntime {
@@ -19,6 +20,8 @@ export interface StreamSourceRuntime {
   batchPath: string;
   /** Records older than now − this are skipped (0 = never): see `maxRecordAgeMs`. */
   maxAgeMs: number;
+  /** Per-field null counts of the batch source's schema (data-quality metrics). */
+  quality: FieldQuality;
 }
 
 /**
@@ -64,6 +67,7 @@ export function streamSources(
       fields: { timestampField: batch.spec.timestampField, idField: batch.spec.idField },
       batchPath: batch.spec.path,
       maxAgeMs: maxRecordAgeMs(repo, spec.name),
+      quality: fieldQuality(batch.spec.schema),
     });
   }
   return out;

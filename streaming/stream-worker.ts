@@ -495,6 +495,13 @@ export class StreamWorker {
     this.metrics.batchSize.observe({ topic }, chunk.length);
     const lag = Math.max(0, Number(batch.highWatermark) - lastOffset - 1);
     this.metrics.lag.set({ topic, partition: String(batch.partition) }, lag);
+    if (outcome === 'applied' && good.length > 0) {
+      this.metrics.validRecords.inc({ topic }, good.length);
+      const nulls = src.quality.countNulls(good);
+      src.quality.fields.forEach((field, i) => {
+        if (nulls[i]! > 0) this.metrics.fieldNulls.inc({ topic, field }, nulls[i]!);
+      });
+    }
     if (outcome === 'duplicate') this.stats.duplicates += chunk.length;
     else {
       this.stats.applied += fresh.length;

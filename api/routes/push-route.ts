@@ -1,5 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { LarderError } from '../../core/errors.ts';
+import type { ApplyObserver } from '../../streaming/apply-records.ts';
+import { fieldQuality } from '../../streaming/field-quality.ts';
 import { FeastErrorResponse, PushBody, PushResponse, jsonSchema } from '../schemas/api-schemas.ts';
 import { zodIssueReason } from '../schemas/zod-issue-reason.ts';
 import type { ServerContext } from '../server-context.ts';
@@ -62,16 +64,40 @@ export function pushRoute(app: FastifyInstance, ctx: ServerContext): void {
           detail: { reason: zodIssueReason(issue) },
         });
       }
-      const { replayed, ...answer } = await ctx.pushHandler.push(
-        ctx.state.current,
-        {
-          source: r.data.push_source_name,
-          columns: r.data.df,
-          to: r.data.to,
-          ...(idempotencyKey === undefined ? {} : { idempotencyKey }),
-        },
-        ctx.metrics.ingest.observer,
-      );
+      const { repo } = ctx.state.current;
+      const name = r.data.push_source_name;
+      const source = repo.pushSources.get(name) ?? repo.streamSources.get(name);
+      const quality = source ? fieldQuality(source.batch.spec.schema) : null;
+      const observer: ApplyObserver = (event) => {
+        ctx.metrics.ingest.observer(event);
+        if (!quality) return;
+        ctx.metrics.pushRecords.inc({ source: name }, event.records.length);
+        const nulls = quality.countNulls(event.records);
+        quality.fields.forEach((field, i) => {
+          if (nulls[i]! > 0) ctx.metrics.pushFieldNulls.inc({ source: name, field }, nulls[i]!);
+        });
+      };
+      let pushed;
+      try {
+        pushed = await ctx.pushHandler.push(
+          ctx.state.current,
+          {
+            source: name,
+            columns: r.data.df,
+            to: r.data.to,
+            ...(idempotencyKey === undefined ? {} : { idempotencyKey }),
+          },
+          observer,
+        );
+      } catch (e) {
+        if (e instanceof LarderError && e.code === 'LARDER_BAD_REQUEST')
+          ctx.metrics.pushRejected.inc({
+            source: source ? name : '(unknown)',
+            reason: String((e.detail as { reason?: unknown } | undefined)?.reason ?? 'other'),
+          });
+        throw e;
+      }
+      const { replayed, ...answer } = pushed;
       if (replayed) reply.header('idempotent-replayed', 'true');
       return answer;
     },

@@ -37,7 +37,7 @@ async function exportedSeries(): Promise<Map<string, Set<string>>> {
         ?.labelNames;
       for (const l of declared ?? []) labels.add(l);
       for (const v of m.values) for (const l of Object.keys(v.labels)) labels.add(l);
-      if (m.type === 'histogram') {
+      if (String(m.type) === 'histogram') {
         out.set(`${m.name}_bucket`, new Set([...labels, 'le']));
         out.set(`${m.name}_sum`, labels);
         out.set(`${m.name}_count`, labels);
@@ -78,15 +78,19 @@ describe('the Grafana dashboard (docs/grafana/larder-dashboard.json)', () => {
         expect(series.has(n), `${panel}: ${n} is not exported`).toBe(true);
         used.add(n.replace(/_(bucket|sum|count)$/, ''));
       }
-      const grouped = [...expr.matchAll(/\bby \(([^)]*)\)/g)].flatMap((m) =>
-        m[1]!.split(',').map((s) => s.trim()),
-      );
-      const filtered = [...expr.matchAll(/\{([^}]*)\}/g)].flatMap((m) =>
-        m[1]!.split(',').map((s) => s.trim().split(/[=!~]/)[0]!),
-      );
-      for (const label of [...grouped, ...filtered])
-        for (const n of names)
-          expect(series.get(n)!.has(label), `${panel}: ${n} has no label "${label}"`).toBe(true);
+      // Each side of a binary operator (`a / on (x) group_left b`) groups its own metrics.
+      for (const part of expr.split(/\s[-+*/]\s/)) {
+        const metrics = (part.match(METRIC) ?? []).filter((n) => !PROMQL_FUNCTIONS.has(n));
+        const grouped = [...part.matchAll(/\b(?:by|on) \(([^)]*)\)/g)].flatMap((m) =>
+          m[1]!.split(',').map((x) => x.trim()),
+        );
+        const filtered = [...part.matchAll(/\{([^}]*)\}/g)].flatMap((m) =>
+          m[1]!.split(',').map((x) => x.trim().split(/[=!~]/)[0]!),
+        );
+        for (const label of [...grouped, ...filtered])
+          for (const n of metrics)
+            expect(series.get(n)!.has(label), `${panel}: ${n} has no label "${label}"`).toBe(true);
+      }
     }
     // Every larder_* metric the code exports has a panel.
     const larder = [...series.keys()]

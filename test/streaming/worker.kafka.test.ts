@@ -48,6 +48,22 @@ describe('stream worker (Kafka → Redis)', () => {
       `larder_stream_records_total{topic="${topics.user_events}"} ${h.events.length}`,
     );
     expect(metrics).toContain('larder_stream_freshness_seconds_bucket');
+    // Data quality: per-field nulls among the valid records (anonymous events have no userId).
+    const ue = topics.user_events;
+    expect(metrics).toContain(
+      `larder_stream_valid_records_total{topic="${ue}"} ${h.events.length}`,
+    );
+    const events = h.events as { userId: string | null; context: { referrer?: string | null } }[];
+    const anonymous = events.filter((e) => e.userId === null).length;
+    expect(anonymous).toBeGreaterThan(0);
+    expect(metrics).toContain(
+      `larder_stream_field_nulls_total{topic="${ue}",field="userId"} ${anonymous}`,
+    );
+    const noReferrer = events.filter((e) => e.context.referrer == null).length;
+    if (noReferrer > 0)
+      expect(metrics).toContain(
+        `larder_stream_field_nulls_total{topic="${ue}",field="context.referrer"} ${noReferrer}`,
+      );
   });
 
   it('--offline-sink: batch recomputation sees exactly what streaming saw', async () => {

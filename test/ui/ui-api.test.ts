@@ -223,6 +223,30 @@ describe('/ui/api', () => {
     expect(r.examples.user_id).not.toContain('p-materialized');
   });
 
+  it('/metrics: pushed records and their per-field nulls, rejected pushes by reason', async () => {
+    const bad = await s.app.inject({
+      method: 'POST',
+      url: '/push',
+      payload: {
+        ...UI_PUSH,
+        df: { ...UI_PUSH.df, eventType: UI_PUSH.df.eventType!.map(() => 'teleport') },
+      },
+    });
+    expect(bad.statusCode).toBe(400);
+    const m = (await s.app.inject({ method: 'GET', url: '/metrics' })).body;
+    expect(m).toContain('larder_push_records_total{source="user_events"} 7\n');
+    // UI_EVENTS: one anonymous event; five without a category, two with a price.
+    expect(m).toContain('larder_push_field_nulls_total{source="user_events",field="userId"} 1\n');
+    expect(m).toContain(
+      'larder_push_field_nulls_total{source="user_events",field="properties.category"} 5\n',
+    );
+    expect(m).toContain(
+      'larder_push_field_nulls_total{source="user_events",field="properties.price"} 5\n',
+    );
+    expect(m).not.toContain('field="eventId"');
+    expect(m).toMatch(/larder_push_rejected_total\{source="user_events",reason="[a-z_]+"\} 1\n/);
+  });
+
   it('the page has no made-up ids as placeholders', async () => {
     const res = await s.app.inject({ method: 'GET', url: '/ui/' });
     expect(res.body).not.toMatch(/placeholder="[up]\d/);
