@@ -81,7 +81,12 @@ export async function exportPointInTime(
   const rejects: RejectReport[] = [];
   const sources = new Map<string, PassSource>();
   for (const [source, { spec, paths }] of planSources(plan))
-    sources.set(source, await engine.source(client, spec, paths, rejects));
+    sources.set(
+      source,
+      await engine.source(client, spec, paths, rejects, (v) =>
+        progress(`validating ${source}`, v.rowsDone, v.rowsTotal),
+      ),
+    );
   const { passes, joinKeys } = planPasses(plan, sources);
 
   // 2. Entity rows.

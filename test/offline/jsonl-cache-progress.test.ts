@@ -1,0 +1,77 @@
+/**
+ * Progress of a first run's validation (`cachedJsonl`'s `onProgress`): rows estimated from the
+ * files' sizes while DuckDB works, counted as each file is done; reported only for files not
+ * validated before, ending with `done`.
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { cachedJsonl } from '../../offline/duckdb/jsonl-cache.ts';
+import { LocalDatabase } from '../../offline/local/local-database.ts';
+import { describeZod, type RecordType } from '../../definitions/record-schema.ts';
+import type { ValidationProgress } from '../../offline/offline-store.ts';
+import { tempDir } from '../support/temp-repo.ts';
+
+const SCHEMA = describeZod(
+  z.object({ id: z.string(), ts: z.number().int(), kind: z.enum(['a', 'b']) }),
+) as RecordType;
+
+const tmp = tempDir();
+afterAll(() => tmp.cleanup());
+
+describe('validating new JSON Lines files: progress', () => {
+  it('counts every non-blank line of the new files, ends with done, and is silent when cached', async () => {
+    const db = new LocalDatabase({ home: join(tmp.dir, 'home'), memoryLimit: '1GB', threads: 1 });
+    const client = await db.connect();
+    try {
+      const files = [0, 1, 2].map((f) => join(tmp.dir, `part-${f}.jsonl`));
+      const sizes = [3000, 0, 1500];
+      files.forEach((path, f) => {
+        const lines = Array.from({ length: sizes[f]! }, (_, i) =>
+          // Good and bad records, and blank lines (not rows).
+          i % 100 === 99
+            ? ''
+            : JSON.stringify({ id: `e${f}-${i}`, ts: i, kind: i % 7 ? 'a' : 'x' }),
+        );
+        writeFileSync(path, lines.join('\n') + (lines.length ? '\n' : ''));
+      });
+      const rows = sizes.reduce((n, s) => n + s - Math.floor(s / 100), 0);
+      const seen: ValidationProgress[] = [];
+      const cacheDir = join(tmp.dir, 'cache');
+      await cachedJsonl(client, cacheDir, SCHEMA, files, (p) => seen.push(p));
+      expect(seen.length).toBeGreaterThanOrEqual(3);
+      const last = seen.at(-1)!;
+      expect(last).toMatchObject({
+        rowsDone: rows,
+        rowsTotal: rows,
+        filesDone: 3,
+        filesTotal: 3,
+        done: true,
+      });
+      expect(seen.slice(0, -1).every((p) => !p.done)).toBe(true);
+      for (let i = 1; i < seen.length; i++) {
+        expect(seen[i]!.rowsDone).toBeGreaterThanOrEqual(seen[i - 1]!.rowsDone);
+        expect(seen[i]!.filesDone).toBeGreaterThanOrEqual(seen[i - 1]!.filesDone);
+        expect(seen[i]!.rowsDone).toBeLessThanOrEqual(seen[i]!.rowsTotal);
+      }
+
+      // Cached: nothing to validate, nothing reported; one new file: only it.
+      const again: ValidationProgress[] = [];
+      await cachedJsonl(client, cacheDir, SCHEMA, files, (p) => again.push(p));
+      expect(again).toEqual([]);
+      const extra = join(tmp.dir, 'part-3.jsonl');
+      writeFileSync(extra, JSON.stringify({ id: 'n', ts: 1, kind: 'b' }) + '\n');
+      await cachedJsonl(client, cacheDir, SCHEMA, [...files, extra], (p) => again.push(p));
+      expect(again.at(-1)).toMatchObject({
+        rowsDone: 1,
+        rowsTotal: 1,
+        filesDone: 1,
+        filesTotal: 1,
+        done: true,
+      });
+    } finally {
+      db.close();
+    }
+  });
+});
