@@ -3,7 +3,7 @@
  * files' sizes while DuckDB works, counted as each file is done; reported only for files not
  * validated before, ending with `done`.
  */
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
@@ -11,7 +11,11 @@ import { cachedJsonl } from '../../offline/duckdb/jsonl-cache.ts';
 import { LocalDatabase } from '../../offline/local/local-database.ts';
 import { describeZod, type RecordType } from '../../definitions/record-schema.ts';
 import type { ValidationProgress } from '../../offline/offline-store.ts';
-import { tempDir } from '../support/temp-repo.ts';
+import { tempDir, tempRepo } from '../support/temp-repo.ts';
+import { DuckDBOfflineStore } from '../../offline/duckdb/duckdb-offline-store.ts';
+import { loadRepository } from '../../definitions/load.ts';
+import type { ExportProgress } from '../../offline/offline-store.ts';
+import { CONFORMANCE_REPO } from './conformance-repo.ts';
 
 const SCHEMA = describeZod(
   z.object({ id: z.string(), ts: z.number().int(), kind: z.enum(['a', 'b']) }),
@@ -72,6 +76,55 @@ describe('validating new JSON Lines files: progress', () => {
       });
     } finally {
       db.close();
+    }
+  });
+
+  it('an export over new raw files shows "validating <source>" until every row is counted; a cached one does not', async () => {
+    const repoDir = tempRepo({ 'repo.ts': CONFORMANCE_REPO });
+    const store = new DuckDBOfflineStore({
+      type: 'duckdb',
+      dataDir: join(tmp.dir, 'data'),
+      home: join(tmp.dir, 'store-home'),
+      memoryLimit: '1GB',
+      threads: 1,
+    });
+    try {
+      const repo = await loadRepository(repoDir.dir);
+      const dir = join(tmp.dir, 'data', 'raw', 'ev');
+      mkdirSync(dir, { recursive: true });
+      const T0 = Date.UTC(2024, 0, 1);
+      writeFileSync(
+        join(dir, 'a.jsonl'),
+        Array.from({ length: 500 }, (_, i) =>
+          JSON.stringify({
+            id: `e${i}`,
+            userId: `u${i % 5}`,
+            kind: 'click',
+            amount: i,
+            attrs: {},
+            ts: T0 + i,
+          }),
+        ).join('\n'),
+      );
+      await store.init();
+      const exportOnce = async (): Promise<ExportProgress[]> => {
+        const seen: ExportProgress[] = [];
+        await store.exportPointInTime({
+          repo,
+          features: repo.resolveFeatures({ features: ['stats:n_1h'] }),
+          entities: { type: 'rows', rows: [{ user_id: 'u1', event_timestamp: T0 + 1000 }] },
+          out: { type: 'memory' },
+          onProgress: (p) => seen.push(p),
+        });
+        return seen;
+      };
+      const first = (await exportOnce()).filter((p) => p.phase === 'validating ev');
+      expect(first.at(-1)).toMatchObject({ rowsDone: 500, rowsTotal: 500 });
+      const again = await exportOnce();
+      expect(again.some((p) => p.phase.startsWith('validating'))).toBe(false);
+    } finally {
+      await store.close();
+      repoDir.cleanup();
     }
   });
 });
