@@ -3,12 +3,20 @@
  * from a generated history of N events (default 10M) ending today, loaded by the DuckDB store's
  * tiles into the Redis online store. Prints per-view and total tiles/s and feature rows/s (one
  * feature row = one feature's partial state in a tile, or one lifetime value), the time to the
- * first batch (reading and validating the raw files), and peak memory.
+ * first batch (reading and validating the raw files), and peak memory (RSS sampled every 50 ms
+ * and the kernel's high-water mark `VmHWM`, which includes DuckDB's native allocations).
+ *
+ * Each run is a fresh process (this script with `--child`), as a `larder materialize` would be.
+ * The **first run** starts with the validated-Parquet cache of the raw files deleted (a first
+ * materialization over new data) and is reported on its own; the `--runs` cached runs follow
+ * (`--skip-first`: only those).
  *
  *   npm run bench:materialize -- --events 10000000
  *   npm run bench:materialize -- --events 1000000 --runs 3
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { genData } from '../examples/ecommerce/datagen/index.ts';
@@ -23,13 +31,17 @@ const { values } = parseArgs({
     events: { type: 'string', default: '10000000' },
     runs: { type: 'string', default: '1' },
     redis: { type: 'string', default: 'redis://127.0.0.1:6379/0' },
+    'skip-first': { type: 'boolean', default: false },
+    /** Internal: one run in this process (`uncached`: every cache deleted first). */
+    child: { type: 'boolean', default: false },
+    uncached: { type: 'boolean', default: false },
   },
 });
 const events = Number(values.events);
 const end = Math.floor(Date.now() / DAY_MS) * DAY_MS;
 const root = resolve('.cache/bench', `materialize-${events}`);
 const stamp = join(root, 'end.txt');
-if (!existsSync(stamp) || Number(readFileSync(stamp, 'utf8')) !== end) {
+if (!values.child && (!existsSync(stamp) || Number(readFileSync(stamp, 'utf8')) !== end)) {
   mkdirSync(root, { recursive: true });
   process.stderr.write(
     `generating ${events.toLocaleString('en-US')} events ending ${new Date(end).toISOString()}…\n`,
@@ -47,59 +59,124 @@ if (!existsSync(stamp) || Number(readFileSync(stamp, 'utf8')) !== end) {
   writeFileSync(stamp, String(end));
 }
 
-let peakRss = 0;
-const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 50);
-const repo = await loadRepository('examples/ecommerce/features');
-const views = [...repo.featureViews.values()].map((v) => v.spec);
-const featuresPerTile = (view: string, hopMs: number): number =>
-  views.find((v) => v.name === view)!.features.filter((f) => f.hopMs === hopMs).length;
+interface RunResult {
+  seconds: number;
+  tiles: number;
+  lifetime: number;
+  rowsPerSecond: number;
+  featureRowsPerSecond: number;
+  firstBatchSeconds: number;
+  cpuSeconds: number;
+  peakRssMB: number;
+  vmHwmMB: number;
+  views: string[];
+}
 
-for (let run = 0; run < Number(values.runs); run++) {
+const vmHwm = (): number => {
+  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'));
+  return m ? Number(m[1]) * 1024 : 0;
+};
+
+/** One materialization of every online view, in this process. */
+async function run(): Promise<RunResult> {
+  if (values.uncached) rmSync(join(root, 'offline-cache'), { recursive: true, force: true });
+  let peakRss = process.memoryUsage().rss;
+  const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 50);
+  const repo = await loadRepository('examples/ecommerce/features');
+  const views = [...repo.featureViews.values()].map((v) => v.spec);
+  const featuresPerTile = (view: string, hopMs: number): number =>
+    views.find((v) => v.name === view)!.features.filter((f) => f.hopMs === hopMs).length;
   const offline = new DuckDBOfflineStore({ type: 'duckdb', dataDir: root, home: root });
   const online = createOnlineStore(
     { type: 'redis', url: values.redis },
-    { namespace: `bench-mat-${process.pid}-${run}`, views },
+    { namespace: `bench-mat-${process.pid}`, views },
   );
   await Promise.all([offline.init(), online.init()]);
   const started = performance.now();
+  const cpu0 = process.cpuUsage();
   let firstBatch = 0;
-  const results = await materialize({
-    repo,
-    offline,
-    online,
-    end,
-    onProgress: (p) => {
-      if (!firstBatch && p.tiles + p.lifetime > 0) firstBatch = performance.now() - started;
-    },
-  });
-  const seconds = (performance.now() - started) / 1000;
-  let tiles = 0;
-  let lifetime = 0;
-  let featureRows = 0;
-  for (const r of results) {
-    tiles += r.tiles;
-    lifetime += r.lifetime;
-    const v = views.find((x) => x.name === r.view)!;
-    const hops = [
-      ...new Set(v.features.map((f) => f.hopMs).filter((h): h is number => h !== null)),
-    ];
-    // Tiles of a view are written per hop size; count feature states by each hop's share.
-    const perTile = hops.length
-      ? hops.reduce((n, h) => n + featuresPerTile(v.name, h), 0) / hops.length
-      : 0;
-    featureRows +=
-      Math.round(r.tiles * perTile) +
-      r.lifetime * v.features.filter((f) => f.windowMs === null).length;
-    console.log(
-      `  ${r.view.padEnd(20)} ${r.tiles.toLocaleString('en-US').padStart(10)} tiles ${r.lifetime.toLocaleString('en-US').padStart(8)} lifetime  ${r.seconds.toFixed(1)} s`,
-    );
+  try {
+    const results = await materialize({
+      repo,
+      offline,
+      online,
+      end,
+      onProgress: (p) => {
+        if (!firstBatch && p.tiles + p.lifetime > 0) firstBatch = performance.now() - started;
+      },
+    });
+    const seconds = (performance.now() - started) / 1000;
+    const cpu = process.cpuUsage(cpu0);
+    let tiles = 0;
+    let lifetime = 0;
+    let featureRows = 0;
+    const lines: string[] = [];
+    for (const r of results) {
+      tiles += r.tiles;
+      lifetime += r.lifetime;
+      const v = views.find((x) => x.name === r.view)!;
+      const hops = [
+        ...new Set(v.features.map((f) => f.hopMs).filter((h): h is number => h !== null)),
+      ];
+      // Tiles of a view are written per hop size; count feature states by each hop's share.
+      const perTile = hops.length
+        ? hops.reduce((n, h) => n + featuresPerTile(v.name, h), 0) / hops.length
+        : 0;
+      featureRows +=
+        Math.round(r.tiles * perTile) +
+        r.lifetime * v.features.filter((f) => f.windowMs === null).length;
+      lines.push(
+        `  ${r.view.padEnd(20)} ${r.tiles.toLocaleString('en-US').padStart(10)} tiles ${r.lifetime.toLocaleString('en-US').padStart(8)} lifetime  ${r.seconds.toFixed(1)} s`,
+      );
+    }
+    peakRss = Math.max(peakRss, process.memoryUsage().rss);
+    return {
+      seconds: Number(seconds.toFixed(2)),
+      tiles,
+      lifetime,
+      rowsPerSecond: Math.round((tiles + lifetime) / seconds),
+      featureRowsPerSecond: Math.round(featureRows / seconds),
+      firstBatchSeconds: Number((firstBatch / 1000).toFixed(2)),
+      cpuSeconds: Number(((cpu.user + cpu.system) / 1e6).toFixed(2)),
+      peakRssMB: Math.round(peakRss / 2 ** 20),
+      vmHwmMB: Math.round(vmHwm() / 2 ** 20),
+      views: lines,
+    };
+  } finally {
+    clearInterval(sampler);
+    await online.teardown();
+    await Promise.all([offline.close(), online.close()]);
   }
-  console.log(
-    `run ${run + 1}: ${events.toLocaleString('en-US')} events → ${tiles.toLocaleString('en-US')} tiles + ${lifetime.toLocaleString('en-US')} lifetime in ${seconds.toFixed(1)} s: ` +
-      `${Math.round((tiles + lifetime) / seconds).toLocaleString('en-US')} rows/s, ~${Math.round(featureRows / seconds).toLocaleString('en-US')} feature rows/s ` +
-      `(first batch after ${(firstBatch / 1000).toFixed(1)} s) · peak RSS ${(peakRss / 2 ** 20).toFixed(0)} MiB`,
-  );
-  await online.teardown();
-  await Promise.all([offline.close(), online.close()]);
 }
-clearInterval(sampler);
+
+/** One run in a fresh process (this script with `--child`). */
+function runChild(uncached: boolean): RunResult {
+  const args = [...process.argv.slice(2), '--child', ...(uncached ? ['--uncached'] : [])];
+  const child = spawnSync(
+    process.execPath,
+    [...process.execArgv, fileURLToPath(import.meta.url), ...args],
+    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 24 },
+  );
+  if (child.status !== 0) throw new Error(`benchmark run failed (exit ${child.status})`);
+  return JSON.parse(child.stdout.trim().split('\n').at(-1)!) as RunResult;
+}
+
+const summary = (label: string, r: RunResult): string =>
+  `${label}: ${events.toLocaleString('en-US')} events → ${r.tiles.toLocaleString('en-US')} tiles + ${r.lifetime.toLocaleString('en-US')} lifetime in ${r.seconds.toFixed(1)} s: ` +
+  `${r.rowsPerSecond.toLocaleString('en-US')} rows/s, ~${r.featureRowsPerSecond.toLocaleString('en-US')} feature rows/s ` +
+  `(first batch after ${r.firstBatchSeconds.toFixed(1)} s; cpu ${r.cpuSeconds.toFixed(1)} s) · peak RSS ${r.peakRssMB} MiB, VmHWM ${r.vmHwmMB} MiB`;
+
+if (values.child) {
+  console.log(JSON.stringify(await run()));
+} else {
+  if (!values['skip-first']) {
+    const r = runChild(true);
+    console.log(r.views.join('\n'));
+    console.log(summary('first run (nothing cached)', r));
+  }
+  for (let i = 0; i < Number(values.runs); i++) {
+    const r = runChild(false);
+    console.log(r.views.join('\n'));
+    console.log(summary(`cached run ${i + 1}`, r));
+  }
+}

@@ -6,7 +6,7 @@
  * newer value, so re-running the same range, or resuming after a crash midway, is idempotent.
  * Memory stays bounded: one batch is in flight, and the next is computed only once it is written.
  */
-import type { OfflineStore, RejectReport } from '../offline/offline-store.ts';
+import type { OfflineStore, RejectReport, ValidationProgress } from '../offline/offline-store.ts';
 import { tilesStart, toTileWrites } from '../offline/tile-writes.ts';
 import type { OnlineStore } from '../online/online-store.ts';
 import { tileServes, viewWritePlan } from '../online/view-catalog.ts';
@@ -63,6 +63,8 @@ export interface MaterializeRequest {
    * source records: the phase before the first `onProgress`, which can take a while.
    */
   onViewStart?: (view: string) => void;
+  /** Progress of that first run's validation of the view's new raw files (rows/s, ETA). */
+  onValidate?: (view: string, p: ValidationProgress) => void;
   /**
    * A write that fails with a retriable error (the online store unavailable) is retried with
    * exponential backoff (0.1 s doubling to 5 s) for up to `retryForMs` (default 120 000), then
@@ -142,6 +144,9 @@ export async function materialize(req: MaterializeRequest): Promise<ViewMaterial
       start,
       end: req.end + 1,
       batchSize: req.batchSize ?? 10_000,
+      ...(req.onValidate
+        ? { onValidate: (p: ValidationProgress) => req.onValidate!(view.name, p) }
+        : {}),
     });
     let tiles = 0;
     let skipped = 0;

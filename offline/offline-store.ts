@@ -64,7 +64,10 @@ export type OutputTarget =
 export interface ExportProgress {
   rowsDone: number;
   rowsTotal: number;
-  /** What the store is doing: `reading sources`, `aggregating`, `writing`. */
+  /**
+   * What the store is doing: `reading sources`, `validating <source>` (a first run over new raw
+   * files; rows estimated from their sizes), `aggregating`, `writing`.
+   */
   phase: string;
   elapsedSeconds: number;
 }
@@ -140,6 +143,22 @@ export interface ComputeTilesRequest {
   end: number;
   /** Records per batch (default 10 000). */
   batchSize?: number;
+  /** Progress of validating raw files not validated before (a first run over new data). */
+  onValidate?: (p: ValidationProgress) => void;
+}
+
+/**
+ * Progress of validating new raw files (JSON Lines into the store's validated cache). Rows are
+ * estimated from the files' sizes until each file is done (then counted); `done` on the last.
+ */
+export interface ValidationProgress {
+  rowsDone: number;
+  rowsTotal: number;
+  /** Files validated so far, and in all (new or changed files only). */
+  filesDone: number;
+  filesTotal: number;
+  seconds: number;
+  done: boolean;
 }
 
 export interface ComputeTilesResult {

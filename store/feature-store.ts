@@ -113,6 +113,7 @@ export interface MaterializeOptions {
   views?: readonly string[];
   /** Called as a view starts: it reads and validates its source records first. */
   onViewStart?: MaterializeRequest['onViewStart'];
+  onValidate?: MaterializeRequest['onValidate'];
   onProgress?: MaterializeRequest['onProgress'];
   onRetry?: MaterializeRequest['onRetry'];
 }
@@ -293,6 +294,7 @@ class LocalFeatureStore implements FeatureStore {
       end: opts.end,
       start: (v) => (opts.incremental ? marks[v.name] : opts.start),
       ...(opts.onViewStart ? { onViewStart: opts.onViewStart } : {}),
+      ...(opts.onValidate ? { onValidate: opts.onValidate } : {}),
       ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
       ...(opts.onRetry ? { onRetry: opts.onRetry } : {}),
     });

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { MaterializeProgress, ViewMaterialization } from '../../materialize/materialize.ts';
+import type { ValidationProgress } from '../../offline/offline-store.ts';
 import { openFeatureStore, type MaterializeOptions } from '../../store/feature-store.ts';
 import type { GlobalOptions } from '../context.ts';
 import { printJson, table } from '../output.ts';
@@ -25,6 +26,15 @@ function progressLine(p: MaterializeProgress): string {
   return `  ${p.view}: ${fmt(rows)}${of} rows (${fmt(p.tiles)} tiles, ${fmt(p.skipped)} past every window, ${fmt(p.lifetime)} lifetime) · ${fmt(rate)} rows/s · ${p.seconds.toFixed(1)}s${eta}`;
 }
 
+/** A first run's validation of new raw files: rows estimated from sizes until each file is done. */
+export function validationLine(view: string, p: ValidationProgress): string {
+  const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
+  const rate = p.rowsDone / Math.max(p.seconds, 0.001);
+  const eta =
+    !p.done && rate > 0 ? ` · ETA ${((p.rowsTotal - p.rowsDone) / rate).toFixed(0)}s` : '';
+  return `  ${view}: validated ${fmt(p.rowsDone)} / ~${fmt(p.rowsTotal)} raw rows (${p.filesDone}/${p.filesTotal} new files) · ${fmt(rate)} rows/s · ${p.seconds.toFixed(1)}s${eta}`;
+}
+
 async function run(
   globals: GlobalOptions,
   opts: Pick<MaterializeOptions, 'end' | 'start' | 'incremental' | 'views'>,
@@ -40,6 +50,7 @@ async function run(
         ? {}
         : {
             onViewStart: (v) => progress.note(`  ${v}: reading and validating source records`),
+            onValidate: (v, p) => progress.update(validationLine(v, p), p.done),
             onProgress: (p) => progress.update(progressLine(p), p.done),
           }),
       onRetry: (r) =>

@@ -113,7 +113,7 @@ export class DuckDBOfflineStore implements OfflineStore {
     if (!def) throw new LarderError('LARDER_NOT_FOUND', `unknown feature view "${view.name}"`);
     const src = viewSource(req.repo, view.name);
     const rejects: RejectReport[] = [];
-    const loaded = await this.#sources.load(client, src, viewPaths(view), rejects);
+    const loaded = await this.#sources.load(client, src, viewPaths(view), rejects, req.onValidate);
     const keys = def.entityDefs.map((e) => e.spec.joinKey);
     const pass = viewPass(view, keys, src, loaded.table);
     const batchSize = req.batchSize ?? 10_000;

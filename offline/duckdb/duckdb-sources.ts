@@ -11,7 +11,7 @@ import type { BatchSourceSpec } from '../../definitions/spec.ts';
 import type { Pass, PassSource } from '../export/pass.ts';
 import { ident, sqlString, type DuckDBClient } from '../local/duckdb-client.ts';
 import type { LocalDatabase } from '../local/local-database.ts';
-import type { RejectReport } from '../offline-store.ts';
+import type { RejectReport, ValidationProgress } from '../offline-store.ts';
 import { lineProblem, MAX_DATE_MS, type BatchIngestRules } from '../validate-record.ts';
 import { cachedJsonl } from './jsonl-cache.ts';
 import { jsonlLines } from './jsonl-lines.ts';
@@ -67,12 +67,16 @@ export class DuckDBSources {
     return { jsonl, parquet };
   }
 
-  /** Loads the fields `paths` need from a batch source into a temp table; reports rejects. */
+  /**
+   * Loads the fields `paths` need from a batch source into a temp table; reports rejects.
+   * `onValidate` follows the validation of JSON Lines files not in the cache yet.
+   */
   async load(
     client: DuckDBClient,
     spec: BatchSourceSpec,
     paths: Iterable<string>,
     rejects: RejectReport[],
+    onValidate?: (p: ValidationProgress) => void,
   ): Promise<PassSource> {
     const table = this.#db.name('src');
     const fields = new Set<string>([spec.timestampField, spec.idField]);
@@ -104,7 +108,13 @@ export class DuckDBSources {
     let cachedFiles: { cache: string; file: string }[] = [];
     if (this.#config.cacheJsonl && files.jsonl.length > 0) {
       if (files.parquet.length === 0) kind = 'VIEW';
-      const cached = await cachedJsonl(client, this.#config.cacheDir, spec.schema, files.jsonl);
+      const cached = await cachedJsonl(
+        client,
+        this.#config.cacheDir,
+        spec.schema,
+        files.jsonl,
+        onValidate,
+      );
       cachedFiles = cached.map((cache, i) => ({ cache, file: files.jsonl[i]! }));
       const picked = cols.map((c) => ident(c)).join(', ');
       sql = `SELECT __file, NULL::BIGINT AS __line, __reason${picked ? `, ${picked}` : ''} FROM read_parquet([${cached.map(sqlString).join(', ')}])`;
@@ -217,8 +227,9 @@ export abstract class DuckDBSourcesEngine {
     spec: BatchSourceSpec,
     paths: ReadonlySet<string>,
     rejects: RejectReport[],
+    onValidate?: (p: ValidationProgress) => void,
   ): Promise<PassSource> {
-    return this.#sources.load(client, spec, paths, rejects);
+    return this.#sources.load(client, spec, paths, rejects, onValidate);
   }
 
   gridKeys(_client: DuckDBClient, passes: readonly Pass[]): Promise<string> {

@@ -11,7 +11,7 @@
 import type { BatchSourceSpec } from '../../definitions/spec.ts';
 import type { DuckDBClient } from '../local/duckdb-client.ts';
 import { sqlValueType } from '../local/column-types.ts';
-import type { RejectReport } from '../offline-store.ts';
+import type { RejectReport, ValidationProgress } from '../offline-store.ts';
 import type { ExportPlan } from './export-plan.ts';
 import type { Pass, PassFeature, PassSource } from './pass.ts';
 import type { SnapshotJob } from '../batch/snapshot-job.ts';
@@ -58,13 +58,15 @@ interface ExportEngineBase {
   close?(): Promise<void>;
   /**
    * Where passes read a batch source from (the DuckDB engines load the fields `paths` need into
-   * a local temp table and report its bad records in `rejects`).
+   * a local temp table and report its bad records in `rejects`; `onValidate` follows their
+   * validation of raw files not validated before).
    */
   source(
     client: DuckDBClient,
     spec: BatchSourceSpec,
     paths: ReadonlySet<string>,
     rejects: RejectReport[],
+    onValidate?: (p: ValidationProgress) => void,
   ): Promise<PassSource>;
   /**
    * A local SQL query of every entity key tuple the passes' events have (non-null keys, good

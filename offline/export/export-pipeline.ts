@@ -90,7 +90,12 @@ export async function exportPointInTime(
   const toRead = planSources(plan);
   addBatchSources(plan, toRead);
   for (const [source, { spec, paths }] of toRead)
-    sources.set(source, await engine.source(client, spec, paths, rejects));
+    sources.set(
+      source,
+      await engine.source(client, spec, paths, rejects, (v) =>
+        progress(`validating ${source}`, v.rowsDone, v.rowsTotal),
+      ),
+    );
   const { passes, joinKeys: passKeys } = planPasses(plan, sources);
   const batch = batchViewsOf(plan);
   const joinKeys = [...new Set([...passKeys, ...batchJoinKeys(plan)])];

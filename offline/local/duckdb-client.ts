@@ -153,6 +153,16 @@ export class DuckDBClient {
     }
   }
 
+  /**
+   * How far the running statement is, 0–100 (DuckDB's estimate from the rows its scans have
+   * read), or null when DuckDB cannot tell. Needs `enable_progress_bar` (set by
+   * `LocalDatabase`); callable while a statement runs.
+   */
+  progress(): number | null {
+    const p = this.#conn.progress.percentage;
+    return p >= 0 ? p : null;
+  }
+
   close(): void {
     this.#conn.closeSync();
     this.#instance.closeSync();

@@ -45,6 +45,9 @@ export class LocalDatabase {
       if (this.#options.threads) settings.threads = String(this.#options.threads);
       const client = await DuckDBClient.open(settings, this.#options.trace);
       await client.run(`SET TimeZone = 'UTC'`);
+      // Progress of long statements for `DuckDBClient.progress` (never printed by DuckDB).
+      await client.run('SET enable_progress_bar = true');
+      await client.run('SET enable_progress_bar_print = false');
       this.#client = client;
       return client;
     })().catch((e: unknown) => {

@@ -91,6 +91,10 @@ describe('larder materialize / export with stderr piped', () => {
     await larder('apply');
     const m = await larder('materialize', '--end', new Date(t0 + 86_400_000).toISOString());
     expect(m.stderr).toContain('  activity: reading and validating source records\n');
+    // The first run validates the new raw file: its progress ends with every row counted.
+    expect(m.stderr).toMatch(
+      /^ {2}activity: validated 200 \/ ~200 raw rows \(1\/1 new files\) · [\d,]+ rows\/s · [\d.]+s$/m,
+    );
     expect(m.stderr).toMatch(/^ {2}activity: [\d,]+ \/ [\d,]+ rows \(.* tiles, .* lifetime\)/m);
     expect(m.stderr).not.toContain('\r');
     expect(m.stderr).not.toMatch(/\b0\/0\b/);

@@ -57,6 +57,8 @@ function typeOk(f: FieldType, e: string): string {
   }
 }
 
+/** An enum's values as SQL list items (`list_contains`, not `IN`: an `IN` list becomes a join,
+ * and DuckDB's progress then follows the join's tiny build side). */
 const inList = (values: readonly string[]): string => values.map(sqlString).join(', ');
 
 /** SQL for the first problem of a JSON value `e` (NULL = absent), or NULL. */
@@ -70,7 +72,7 @@ export function jsonReason(f: FieldType, e: string, label: string): string {
       break;
     case 'string':
       if (f.enum)
-        sub = `CASE WHEN (${e} ->> '$') NOT IN (${inList(f.enum)}) THEN ${sqlString(`field "${label}": `)} || (${e})::VARCHAR || ${sqlString(` is not one of ${f.enum.join(', ')}`)} END`;
+        sub = `CASE WHEN NOT list_contains([${inList(f.enum)}], ${e} ->> '$') THEN ${sqlString(`field "${label}": `)} || (${e})::VARCHAR || ${sqlString(` is not one of ${f.enum.join(', ')}`)} END`;
       break;
     case 'record': {
       const names = Object.keys(f.fields);
@@ -128,7 +130,7 @@ export function typedReason(f: FieldType, e: string, label: string): string {
       break;
     case 'string':
       if (f.enum)
-        sub = `CASE WHEN ${e} NOT IN (${inList(f.enum)}) THEN ${sqlString(`field "${label}": `)} || to_json(${e})::VARCHAR || ${sqlString(` is not one of ${f.enum.join(', ')}`)} END`;
+        sub = `CASE WHEN NOT list_contains([${inList(f.enum)}], ${e}) THEN ${sqlString(`field "${label}": `)} || to_json(${e})::VARCHAR || ${sqlString(` is not one of ${f.enum.join(', ')}`)} END`;
       break;
     case 'record': {
       const checks = Object.entries(f.fields).map(([k, sub2]) =>
