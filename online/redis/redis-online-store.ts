@@ -534,9 +534,10 @@ export class RedisOnlineStore implements OnlineStore {
    */
   async readMany(requests: readonly ReadRequest[]): Promise<ReadResult[]> {
     const plans: ReadPlan[] = requests.map((r) => readPlan(r));
-    const byFields = requests.map(
-      (r, ri) => this.#readFields && plans[ri]!.fieldNames(r.t).length <= MAX_READ_FIELDS,
-    );
+    const byFields = requests.map((r, ri) => {
+      const n = plans[ri]!.fieldNames(r.t).length;
+      return this.#readFields && n > 0 && n <= MAX_READ_FIELDS; // HMGET needs a field
+    });
     // Whole hashes: unique keys across the requests that read them.
     const hashIndex = new Map<string, number>();
     const hashKeys: string[] = [];
