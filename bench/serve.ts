@@ -17,6 +17,8 @@
  *   npm run bench:serve    # env (defaults): STORES=sqlite,redis SCENARIOS=row,engagement,rank
  *                          #   USERS=2000 PRODUCTS=1000 DAYS=30 EVENTS=300000 START_DAYS_AGO=120
  *                          #   CONNECTIONS=1,8 RANK_CONNECTIONS=4 BENCH_SECONDS=5 RUNS=1 LOAD_CPU=1
+ *                          #   (CONCURRENCY=n sets both connection lists; SCENARIOS=features
+ *                          #   is row,rows100)
  *   npm run bench:rank     # SCENARIOS=rank
  *   SERVER_NODE_ARGS='--cpu-prof --cpu-prof-dir=prof' npm run bench:serve   # profile the server
  */
@@ -41,14 +43,18 @@ const ROOT = resolve(import.meta.dirname, '..');
 const env = process.env;
 const list = (v: string | undefined, d: string): string[] => (v ?? d).split(',').filter(Boolean);
 const STORES = list(env.STORES, 'sqlite,redis');
-const SCENARIOS = list(env.SCENARIOS, 'row,engagement,rank');
+// `features` (the scenarios before #20: 1 row and 100 rows) is still accepted.
+const SCENARIOS = list(env.SCENARIOS, 'row,engagement,rank').flatMap((s) =>
+  s === 'features' ? ['row', 'rows100'] : [s],
+);
 const USERS = Number(env.USERS ?? 2000);
 const PRODUCTS = Number(env.PRODUCTS ?? 1000);
 const DAYS = Number(env.DAYS ?? 30);
 const EVENTS = Number(env.EVENTS ?? 300_000);
 const START_DAYS_AGO = Number(env.START_DAYS_AGO ?? 120);
-const CONNECTIONS = list(env.CONNECTIONS, '1,8').map(Number);
-const RANK_CONNECTIONS = list(env.RANK_CONNECTIONS, '4').map(Number);
+// CONCURRENCY (before #20: one number for every scenario) sets both lists.
+const CONNECTIONS = list(env.CONNECTIONS ?? env.CONCURRENCY, '1,8').map(Number);
+const RANK_CONNECTIONS = list(env.RANK_CONNECTIONS ?? env.CONCURRENCY, '4').map(Number);
 const SECONDS = Number(env.BENCH_SECONDS ?? 5);
 const RUNS = Number(env.RUNS ?? 1);
 const LOAD_CPU = env.LOAD_CPU ?? '1';

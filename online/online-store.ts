@@ -145,7 +145,10 @@ export interface StoredCheckpoint {
 
 /** Storage details of one entity of one view (for `larder` debugging commands and tests). */
 export interface EntityDescription {
-  /** Stored field names (`<hopMs>:<hop>` tiles, `l:<feature>` lifetime states), sorted. */
+  /**
+   * Stored field names (`<hopMs>:<hop>` tiles, `l:<feature>` lifetime states), sorted. SQLite
+   * lists live fields only; Redis the hash's fields (expired tiles until the next prune).
+   */
   fields: string[];
   /** Per-field expiry (epoch ms) where the store has one, else null. */
   fieldExpiresAt: (number | null)[];

@@ -22,7 +22,11 @@ export interface ViewWritePlan {
   features: Map<string, WriteFeature>;
   /** hopMs → the largest window among the view's features with that hop (drives tile expiry). */
   maxWindowByHop: Map<number, number>;
-  /** `hopMs:windowMs;…`, what the Redis pruning script reads. */
+  /**
+   * `hopMs:retainMs;…`, what the Redis pruning script reads: the tile of hop `k` expires at
+   * `k * hopMs + retainMs` (`retainMs = tileExpiry(plan, hopMs, 0)`, so the script applies the
+   * same rule as {@link tileExpiry}, whatever it becomes, as long as it is `k * H` plus a constant).
+   */
   pruneSpec: string;
 }
 
@@ -30,8 +34,8 @@ export interface ViewWritePlan {
  * Epoch ms from which a tile is never needed by any read at or after it: `tileExpiresAt(hop, W,
  * hopMs)` with `W` the view's largest window of that hop. With {@link tileServes} it is the ONE
  * retention rule of tiles: what materialization, the stream worker and push write, the expiry
- * every store records, what the Redis prune (`pruneSpec`) and the SQLite purge delete. A new
- * state that must be kept longer changes it here (and `pruneSpec`), nowhere else.
+ * every store records, what the Redis prune (`pruneSpec`, derived from it) and the SQLite purge
+ * delete. A new state that must be kept longer changes it here, nowhere else.
  */
 export function tileExpiry(plan: ViewWritePlan, hopMs: number, hop: number): number {
   const w = plan.maxWindowByHop.get(hopMs);
@@ -112,8 +116,11 @@ function buildPlan(spec: FeatureViewSpec): ViewWritePlan {
       maxWindowByHop.set(f.hopMs, Math.max(maxWindowByHop.get(f.hopMs) ?? 0, f.windowMs));
     }
   }
-  const pruneSpec = [...maxWindowByHop].map(([h, w]) => `${h}:${w}`).join(';');
-  return { spec, features, maxWindowByHop, pruneSpec };
+  const plan: ViewWritePlan = { spec, features, maxWindowByHop, pruneSpec: '' };
+  plan.pruneSpec = [...maxWindowByHop.keys()]
+    .map((h) => `${h}:${tileExpiry(plan, h, 0)}`)
+    .join(';');
+  return plan;
 }
 
 const plans = new WeakMap<FeatureViewSpec, ViewWritePlan>();

@@ -534,12 +534,11 @@ export class RedisOnlineStore implements OnlineStore {
    */
   async readMany(requests: readonly ReadRequest[]): Promise<ReadResult[]> {
     const plans: ReadPlan[] = requests.map((r) => readPlan(r));
-    const byFields = requests.map(
-      (r, ri) =>
-        this.#readFields &&
-        plans[ri]!.readsByName &&
-        plans[ri]!.fieldNames(r.t).length <= MAX_READ_FIELDS,
-    );
+    const byFields = requests.map((r, ri) => {
+      const n = plans[ri]!.fieldNames(r.t).length;
+      // HMGET needs a field; sequence features are read from the whole hash (readsByName).
+      return this.#readFields && plans[ri]!.readsByName && n > 0 && n <= MAX_READ_FIELDS;
+    });
     // Whole hashes: unique keys across the requests that read them.
     const hashIndex = new Map<string, number>();
     const hashKeys: string[] = [];

@@ -569,6 +569,7 @@ export function onlineStoreConformance(name: string, factory: StoreFactory): voi
         { value: 4, status: 'PRESENT', eventTs: (hour(NOW) - 3) * HOUR_MS },
         { value: 2, status: 'PRESENT', eventTs: (minute(NOW) - 10) * M },
       ]);
+      expect(await read(s, ['u1', 'none'], NOW, [])).toEqual([[], []]);
       expect((await read(s, ['u1', 'u2'], NOW, ['last_kind', 'avg_1h'])).map((r) => r)).toEqual([
         [
           { value: null, status: 'NULL_VALUE', eventTs: null },

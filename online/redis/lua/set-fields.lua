@@ -4,7 +4,7 @@
 -- KEYS[1]  the entity hash
 -- ARGV[1]  now (ms), the wall clock used to prune stale tiles
 -- ARGV[2]  expireAt (ms): the key's expiry is raised to at least this
--- ARGV[3]  pruneSpec, `hopMs:maxWindowMs;…` of the view ('' = no tiles)
+-- ARGV[3]  pruneSpec, `hopMs:retainMs;…` of the view ('' = no tiles), see prune-and-extend.lua
 -- ARGV[4..] field, value pairs (at least one pair)
 -- Returns  the number of fields created (not updated).
 --

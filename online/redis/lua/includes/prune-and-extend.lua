@@ -2,23 +2,23 @@
 -- KEYS/ARGV of its own.
 --
 -- prune(key, now, spec): deletes the stale tiles of one entity hash. `spec` is the view's
---   `hopMs:maxWindowMs;…` (empty: nothing to prune); a tile field `H:k` is stale once
---   `(k + W/H) * H + H <= now` (tileExpiresAt). Called whenever a write created a new field (a
---   new hop began), so the hash stays bounded without per-field TTLs (HPEXPIRE needs Redis
---   7.4). HDEL in chunks of 1000 fields, below Lua's `unpack` limit.
+--   `hopMs:retainMs;…` (empty: nothing to prune); a tile field `H:k` is stale once
+--   `k * H + retainMs <= now` (retainMs = tileExpiry of hop 0 = W + H, view-catalog.ts: the
+--   one retention rule). Called whenever a write created a new field (a new hop began), so the
+--   hash stays bounded without per-field TTLs (HPEXPIRE needs Redis 7.4). HDEL in chunks of
+--   1000 fields, below Lua's `unpack` limit.
 -- extend(key, at): raises the key's expiry to at least `at` (ms since the epoch): PEXPIREAT,
 --   with GT unless the key has no expiry yet. Never lowers it.
 local function prune(key, now, spec)
   if spec == '' then return end
-  local windows = {}
-  for h, w in string.gmatch(spec, '(%d+):(%d+)') do windows[h] = tonumber(w) end
+  local retain = {}
+  for h, r in string.gmatch(spec, '(%d+):(%d+)') do retain[h] = tonumber(r) end
   local fields = redis.call('HKEYS', key)
   local dead = {}
   for _, f in ipairs(fields) do
     local h, k = string.match(f, '^(%d+):(%-?%d+)$')
-    if h and windows[h] then
-      local hm = tonumber(h)
-      if (tonumber(k) + windows[h] / hm) * hm + hm <= now then dead[#dead + 1] = f end
+    if h and retain[h] then
+      if tonumber(k) * tonumber(h) + retain[h] <= now then dead[#dead + 1] = f end
     end
   end
   for i = 1, #dead, 1000 do
