@@ -22,7 +22,9 @@ export function foldListState(f: FeatureSpec, values: unknown[] | null): unknown
   for (const x of values ?? []) {
     if (f.aggregation === 'last_n') {
       const o = x as Occurrence;
-      s = agg.add(s, o.v, Number(o.ts), String(o.id), 1);
+      // INT64 values may arrive as JSON strings (BigQuery's TO_JSON_STRING of big integers).
+      const v = f.type === 'string_list' ? o.v : Number(o.v);
+      s = agg.add(s, v, Number(o.ts), String(o.id), 1);
     } else s = agg.add(s, x as Scalar, 0, '', 1);
   }
   return s;
