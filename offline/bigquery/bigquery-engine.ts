@@ -157,11 +157,15 @@ export class BigQueryEngine implements SqlExportEngine {
         const columns: unknown[][] = [page.rows.map((r) => Number(r.rid))];
         order.forEach((pf, i) => {
           const name = `c${i}`;
-          const num = pf.feature.type === 'int64' || pf.feature.type === 'float64';
+          const t = pf.feature.type;
+          const num =
+            t === 'int64' || t === 'float64' || t === 'int64_list' || t === 'float64_list';
+          const conv = (v: unknown): unknown => (num ? Number(v) : v);
           columns.push(
             page.rows.map((r) => {
               const v = r[name];
-              return v === null || v === undefined ? null : num ? Number(v) : v;
+              if (v === null || v === undefined) return null;
+              return Array.isArray(v) ? v.map(conv) : conv(v);
             }),
           );
         });

@@ -6,6 +6,8 @@ import {
   DuckDBDataChunk,
   DuckDBInstance,
   DuckDBListValue,
+  listValue,
+  type DuckDBListType,
   DuckDBTypeId,
   type DuckDBConnection,
   type DuckDBValue,
@@ -120,7 +122,7 @@ export class DuckDBClient {
 
   /**
    * Appends columns of JS values to an existing table (columns in table order, equal lengths):
-   * numbers become BIGINT where the column is BIGINT.
+   * numbers become BIGINT where the column is BIGINT, arrays become LISTs (of BIGINT likewise).
    */
   async appendColumns(table: string, columns: readonly (readonly unknown[])[]): Promise<void> {
     const appender = await this.#conn.createAppender(table);
@@ -132,16 +134,21 @@ export class DuckDBClient {
         const size = Math.min(CHUNK, n - off);
         const chunk = DuckDBDataChunk.create(types, size);
         columns.forEach((col, i) => {
-          const big = types[i]?.typeId === DuckDBTypeId.BIGINT;
+          const type = types[i];
+          const list = type?.typeId === DuckDBTypeId.LIST;
+          const item = list ? (type as DuckDBListType).valueType : type;
+          const big = item?.typeId === DuckDBTypeId.BIGINT;
+          const one = (v: unknown): DuckDBValue =>
+            big ? BigInt(Math.trunc(v as number)) : (v as DuckDBValue);
           const values: DuckDBValue[] = new Array(size);
           for (let j = 0; j < size; j++) {
             const v = col[off + j];
             values[j] =
               v === null || v === undefined
                 ? null
-                : big
-                  ? BigInt(Math.trunc(v as number))
-                  : (v as DuckDBValue);
+                : list
+                  ? listValue((v as unknown[]).map(one))
+                  : one(v);
           }
           chunk.setColumnValues(i, values);
         });

@@ -17,6 +17,10 @@
  *   a lifetime feature once it is older than the view's TTL.
  * - `mode`: per value a count and a (double-double) weight over the window's items; the greatest
  *   weight among values present wins, ties → the smallest value (codes are sorted by code point).
+ * - `count_distinct`: a per-value count of the window's events; the value is how many are present.
+ * - `last_n`: per row, the window's events walked back from its newest (a run of replays of one
+ *   (ts, id) greatest value first), skipping repeats when `distinct`, until n values; the result
+ *   is a list per row ({@link SweepResult.lists}).
  *
  * @example
  * const out = sweepFeatures(index, [{ col: '__f0', aggregation: 'count', windowMs: HOUR_MS,
@@ -36,6 +40,9 @@ export interface SweepFeature {
   hopMs: number | null;
   /** A lifetime value is null when `t - ts > ttlMs`; null for windowed features. */
   ttlMs: number | null;
+  /** `last_n` only: how many values, and whether each value once. */
+  n?: number;
+  distinct?: boolean;
 }
 
 /** The entity rows of one pass: the key code per row (-1 = a key the index has no events for). */
@@ -49,6 +56,11 @@ export interface SweepResult {
   values: Float64Array;
   /** Strings by code when the values are dictionary codes. */
   dict: string[] | null;
+  /**
+   * `last_n` only: per row (row order) its values newest first, as numbers or codes into
+   * `dict`; `[]` for an empty window. `values` is then unused.
+   */
+  lists?: number[][];
 }
 
 /** Rows grouped by key, sorted by time: `order[rowStart[k] … rowStart[k+1]-1]` are key k's. */
@@ -136,7 +148,8 @@ export function sweepFeatures(
     const n = rows.codes.length;
     const res: SweepResult = {
       values: new Float64Array(n),
-      dict: column.kind === 'flags' ? null : column.dict,
+      // A distinct count is a number even of a dictionary-coded input.
+      dict: column.kind === 'flags' || f.aggregation === 'count_distinct' ? null : column.dict,
     };
     if (f.aggregation !== 'count' && f.aggregation !== 'sum') res.values.fill(NaN);
     const kindError = (): Error =>
@@ -167,6 +180,17 @@ export function sweepFeatures(
         if (column.kind !== 'items') throw kindError();
         sweepMode(g, column, f, res);
         break;
+      case 'count_distinct':
+        if (column.kind !== 'values') throw kindError();
+        res.values.fill(0);
+        sweepCountDistinct(index, g, column.values, f, res);
+        break;
+      case 'last_n': {
+        if (column.kind !== 'values') throw kindError();
+        const { w, h } = windowOf(f);
+        sweepLastN(index, g, bounds.hi(), bounds.lo(w, h), column.values, f, res);
+        break;
+      }
     }
     out.set(f.col, res);
   }
@@ -535,4 +559,83 @@ function sweepMode(g: RowGroups, items: ItemsColumn, f: SweepFeature, res: Sweep
       out[r] = best;
     },
   });
+}
+
+/** `count_distinct`: per value the number of the window's events holding it; present = size. */
+function sweepCountDistinct(
+  index: PassIndex,
+  g: RowGroups,
+  values: Float64Array,
+  f: SweepFeature,
+  res: SweepResult,
+): void {
+  const counts = new Map<number, number>(); // SameValueZero: -0 and 0 are one value
+  const out = res.values;
+  slideWindows(index.offsets, index.ts, g, f, {
+    key: () => counts.clear(),
+    enter: (i) => {
+      const x = values[i]!;
+      if (x === x) counts.set(x, (counts.get(x) ?? 0) + 1);
+    },
+    leave: (i) => {
+      const x = values[i]!;
+      if (x !== x) return;
+      const c = counts.get(x)! - 1;
+      if (c === 0) counts.delete(x);
+      else counts.set(x, c);
+    },
+    emit: (r) => {
+      out[r] = counts.size;
+    },
+  });
+}
+
+/**
+ * `last_n`: for each row, walks its window's events `[lo, hi)` from the newest, a run of
+ * replays (same ts and id, `dup`) taken greatest value first, skipping nulls and, with
+ * `distinct`, values already taken; stops at n values.
+ */
+function sweepLastN(
+  index: PassIndex,
+  g: RowGroups,
+  hi: Int32Array,
+  lo: Int32Array,
+  values: Float64Array,
+  f: SweepFeature,
+  res: SweepResult,
+): void {
+  const n = f.n ?? 0;
+  const distinct = f.distinct ?? false;
+  const lists: number[][] = Array.from({ length: res.values.length }, () => []);
+  const { dup } = index;
+  const seen = new Set<number>();
+  const run: number[] = [];
+  for (let ki = 0; ki < g.keys.length; ki++) {
+    const k = g.keys[ki]!;
+    for (let i = g.rowStart[k]!; i < g.rowStart[k + 1]!; i++) {
+      const list = lists[g.order[i]!]!;
+      const first = lo[i]!;
+      seen.clear();
+      let p = hi[i]! - 1;
+      while (p >= first && list.length < n) {
+        // The run of events sharing p's (ts, id): [start, p].
+        let start = p;
+        // (Events before `first` are older than the window start, so no run crosses it.)
+        while (start > first && dup[start] === 1) start--;
+        run.length = 0;
+        for (let q = start; q <= p; q++) if (values[q]! === values[q]!) run.push(values[q]!);
+        if (run.length > 1) run.sort((a, b) => b - a);
+        for (const x of run) {
+          if (list.length >= n) break;
+          if (distinct) {
+            if (seen.has(x)) continue;
+            seen.add(x);
+          }
+          list.push(x + 0);
+        }
+        p = start - 1;
+      }
+    }
+  }
+  res.lists = lists;
 }

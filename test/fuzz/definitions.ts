@@ -19,8 +19,10 @@ import {
   avg,
   col,
   count,
+  countDistinct,
   featureView,
   last,
+  lastN,
   max,
   min,
   mode,
@@ -49,8 +51,12 @@ export type ExprPlan =
 
 export interface FeaturePlan {
   name: string;
-  aggregation: 'count' | 'sum' | 'avg' | 'min' | 'max' | 'last' | 'mode';
+  aggregation:
+    'count' | 'sum' | 'avg' | 'min' | 'max' | 'last' | 'mode' | 'count_distinct' | 'last_n';
   input: ExprPlan | null;
+  /** `last_n` only. */
+  n?: number;
+  distinct?: boolean;
   weight: ExprPlan | null;
   /** Whole minutes; null for a lifetime `last`. */
   windowMinutes: number | null;
@@ -219,6 +225,14 @@ function featureArb(
     windowed('min', anyInput),
     windowed('max', anyInput),
     windowed('last', anyInput),
+    windowed('count_distinct', anyInput),
+    fc
+      .record({
+        f: windowed('last_n', fc.constantFrom(...num, ...str)),
+        n: fc.constantFrom(1, 2, 3, 10),
+        distinct: fc.boolean(),
+      })
+      .map(({ f, n, distinct }) => ({ ...f, n, distinct })),
     fc
       .record({ m: modeInput, w: windowArb, where })
       .map(({ m, w, where }) => ({ name, aggregation: 'mode' as const, ...m, where, ...w })),
@@ -344,6 +358,10 @@ function toFeature(f: FeaturePlan): FeatureDef {
       return last(input!, opts);
     case 'mode':
       return mode(input!, { ...w, ...(f.weight ? { weight: toExpr(f.weight) } : {}) });
+    case 'count_distinct':
+      return countDistinct(input!, w);
+    case 'last_n':
+      return lastN(input!, { ...w, n: f.n!, distinct: f.distinct! });
   }
 }
 

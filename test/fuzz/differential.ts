@@ -37,7 +37,11 @@ export interface Mismatch {
 }
 
 export const sameValue = (a: unknown, b: unknown): boolean =>
-  typeof a === 'number' && typeof b === 'number' ? floatsEqual(a, b) : a === b;
+  typeof a === 'number' && typeof b === 'number'
+    ? floatsEqual(a, b)
+    : Array.isArray(a) && Array.isArray(b)
+      ? JSON.stringify(a) === JSON.stringify(b)
+      : a === b;
 
 export const features = (repo: Repository): ResolvedFeature[] =>
   [...repo.featureViews.values()].flatMap((v) =>

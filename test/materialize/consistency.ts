@@ -3,6 +3,7 @@
  * read every stored feature of `recommendation_v1` at several times ≥ the materialization end
  * and compare, value for value, with the offline point-in-time export at the same times.
  */
+import { encodeEntityKey } from '../../aggregation/tiles.ts';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -96,18 +97,27 @@ export async function checkConsistency(
     await cut.init();
     const exported = await cut.exportPointInTime({
       repo,
-      features: repo.resolveFeatures({ service: 'recommendation_v1' }).filter((f) => !f.onDemand),
+      // Every stored feature: recommendation_v2 holds all of recommendation_v1, risk_v1 adds
+      // user_orders.
+      features: [
+        ...repo.resolveFeatures({ service: 'recommendation_v2' }),
+        ...repo.resolveFeatures({ service: 'risk_v1' }),
+      ].filter((f) => !f.onDemand),
       entities: { type: 'rows', rows },
       out: { type: 'memory' },
       fullFeatureNames: true,
     });
     await cut.close();
     for (const view of views) {
-      const key = view.entities[0] === 'user' ? 'user_id' : 'product_id';
+      const keys = view.entities.map((e) => (e === 'user' ? 'user_id' : 'product_id'));
       for (let r = 0; r < rows.length; r++) {
         const row = rows[r]!;
         const [res] = await online.readMany([
-          { view, entityKeys: [row[key] as string], t: row.event_timestamp },
+          {
+            view,
+            entityKeys: [encodeEntityKey(keys.map((k) => row[k] as string))],
+            t: row.event_timestamp,
+          },
         ]);
         view.features.forEach((f, j) => {
           const got = res!.rows[0]![j]!;
@@ -116,10 +126,12 @@ export async function checkConsistency(
           const same =
             typeof want === 'number' && typeof value === 'number'
               ? floatsEqual(want, value)
-              : want === value;
+              : Array.isArray(want) && Array.isArray(value)
+                ? JSON.stringify(want) === JSON.stringify(value)
+                : want === value;
           if (!same) {
             expect.fail(
-              `${view.name}:${f.name} for ${row[key]} at T2+${row.event_timestamp - t2}ms: online ${JSON.stringify(got)} vs offline ${JSON.stringify(want)}`,
+              `${view.name}:${f.name} for ${keys.map((k) => row[k]).join('×')} at T2+${row.event_timestamp - t2}ms: online ${JSON.stringify(got)} vs offline ${JSON.stringify(want)}`,
             );
           }
           compared++;

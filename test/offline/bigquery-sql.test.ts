@@ -104,6 +104,19 @@ describe('BigQuery golden SQL per feature kind', () => {
     ['last-lifetime-to-number', () => passOf(shop, 'product_catalog', ['price'])],
     ['mode-unnest-weighted', () => passOf(shop, 'user_purchases', ['preferred_category_30d'])],
     ['mode-scalar', () => passOf(conf, 'stats', ['mode_kind_1h'])],
+    [
+      'count-distinct-last-n',
+      () =>
+        passOf(shop, 'user_interest', [
+          'recently_viewed_products',
+          'distinct_products_viewed_24h',
+          'distinct_categories_viewed_7d',
+        ]),
+    ],
+    [
+      'two-entity-view',
+      () => passOf(shop, 'user_product_engagement', ['up_views_7d', 'up_last_view_ts']),
+    ],
   ];
   it.each(cases)('%s', (name, pass) => {
     golden(name, bqExportSql([pass()], ENT).sql);
@@ -130,6 +143,15 @@ describe('BigQuery golden SQL per feature kind', () => {
         ),
     ],
     ['tiles-stats', () => passOf(conf, 'stats', ['min_1h', 'last_kind_1h', 'mode_kind_1h'])],
+    [
+      'tiles-user-interest',
+      () =>
+        passOf(
+          shop,
+          'user_interest',
+          shop.featureViews.get('user_interest')!.spec.features.map((f) => f.name),
+        ),
+    ],
   ];
   it.each(tileCases)('%s', (name, pass) => {
     const queries = bqTilesSql(pass(), 1_700_000_000_000, 1_700_086_400_000);

@@ -18,7 +18,7 @@ import {
 import { referenceFeatures } from '../../reference/index.ts';
 import type { Repository } from '../../definitions/repository.ts';
 import { toTileWrites, tilesStart } from '../../offline/tile-writes.ts';
-import type { LifetimeWrite, TileWrite } from '../../aggregation/tiles.ts';
+import { encodeEntityKey, type LifetimeWrite, type TileWrite } from '../../aggregation/tiles.ts';
 import type { ConformanceHarness } from './conformance-harness.ts';
 import { TransactionSchema, UserEventSchema } from '../../examples/ecommerce/features/schemas.ts';
 import { userEventRecord, transactionRecord } from '../support/records.ts';
@@ -68,7 +68,11 @@ const txArb = fc.record({
 });
 
 const same = (a: unknown, b: unknown): boolean =>
-  typeof a === 'number' && typeof b === 'number' ? floatsEqual(a, b) : a === b;
+  typeof a === 'number' && typeof b === 'number'
+    ? floatsEqual(a, b)
+    : Array.isArray(a) && Array.isArray(b)
+      ? a.length === b.length && a.every((x, i) => x === b[i])
+      : a === b;
 
 /** Registers the computeTiles property inside the enclosing conformance `describe`. */
 export function describeComputeTilesConformance(
@@ -224,16 +228,29 @@ async function compareWithReference(
       for (const l of w.lifetime) lifetime.set(l.entityKey, l);
     }
     expect(rejects()).toEqual([]);
-    const joinKey = def.entityDefs[0]!.spec.joinKey;
-    const keys = joinKey === 'user_id' ? [...USERS, 'u-never'] : [...PRODUCTS, 'p-never'];
+    // Every key tuple (user, product, or user × product), known or not.
+    const joinKeys = def.entityDefs.map((e) => e.spec.joinKey);
+    const domain = (k: string): string[] =>
+      k === 'user_id' ? [...USERS, 'u-never'] : [...PRODUCTS, 'p-never'];
+    const tuples = joinKeys.reduce<string[][]>(
+      (acc, k) => acc.flatMap((tuple) => domain(k).map((v) => [...tuple, v])),
+      [[]],
+    );
     const times = [end, end + 1, end + MIN, end + HOUR, end + DAY, end + 8 * DAY, end + 31 * DAY];
-    const rows = keys.flatMap((k) => times.map((t) => ({ [joinKey]: k, event_timestamp: t })));
+    const rows = tuples.flatMap((tuple) =>
+      times.map((t) => ({
+        ...Object.fromEntries(joinKeys.map((k, i) => [k, tuple[i]])),
+        event_timestamp: t,
+      })),
+    );
     const features = shop.resolveFeatures({
       features: view.features.map((f) => `${name}:${f.name}`),
     });
     const want = referenceFeatures(shop, before, rows, features);
     rows.forEach((row, i) => {
-      const key = row[joinKey] as string;
+      const key = encodeEntityKey(
+        joinKeys.map((k) => (row as Record<string, unknown>)[k] as string),
+      );
       const t = row.event_timestamp;
       for (const f of view.features) {
         let got: unknown;

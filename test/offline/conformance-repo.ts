@@ -2,13 +2,14 @@
  * A small feature repository for the offline-store conformance suite: one source `ev` with a
  * map field, every aggregation kind over a 1h window (1m hops), windowed and lifetime `last`,
  * a per-feature `where`, a view filter, `toNumber` of a map value, and an on-demand view with a
- * request field. TTL 1d.
+ * request field. TTL 1d. The view `lists` (not in the service `all`) has count_distinct and
+ * last_n features of a string, a map value, a float and an int.
  */
 export const CONFORMANCE_REPO = `
 import { z } from 'zod';
 import {
-  avg, batchSource, col, count, entity, feature, featureService, featureView, last, max, min,
-  mode, onDemandFeatureView, requestField, sum,
+  avg, batchSource, col, count, countDistinct, entity, feature, featureService, featureView, last,
+  lastN, max, min, mode, onDemandFeatureView, requestField, sum,
 } from 'larder';
 export const user = entity({ name: 'user', joinKey: 'user_id' });
 export const ev = batchSource({
@@ -51,4 +52,16 @@ export const scaled = onDemandFeatureView({
   }),
 });
 export const all = featureService({ name: 'all', features: [stats] });
+export const lists = featureView({
+  name: 'lists', entities: [user], source: ev, keys: { user_id: col('userId') },
+  filter: col('userId').isNotNull(), ttl: '1d',
+  features: {
+    kinds_1h: countDistinct(col('kind'), { window: '1h' }),
+    colors_1h: countDistinct(col('attrs.color'), { where: col('kind').ne('buy'), window: '1h' }),
+    recent_kinds_1h: lastN(col('kind'), { n: 3, window: '1h' }),
+    recent_colors_1h: lastN(col('attrs.color'), { n: 2, distinct: true, window: '1h' }),
+    recent_amounts_1h: lastN(col('amount'), { n: 10, distinct: true, window: '1h' }),
+    recent_ts_1h: lastN(col('ts'), { n: 2, window: '1h' }),
+  },
+});
 `;

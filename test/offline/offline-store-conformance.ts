@@ -22,6 +22,7 @@ import { CONFORMANCE_REPO } from './conformance-repo.ts';
 import { describeComputeTilesConformance } from './compute-tiles-conformance.ts';
 import { describeBatchViewConformance } from './batch-view-conformance.ts';
 import { userEventRecord } from '../support/records.ts';
+import { referenceFeatures } from '../../reference/index.ts';
 
 export type { ConformanceHarness };
 
@@ -555,6 +556,161 @@ export function describeOfflineStoreConformance(
         expect(s.rows).toBe(2);
         const back = await readBack(path, format);
         expect(back).toEqual(mem.data);
+      },
+    );
+
+    const LIST_FEATURES = [
+      'kinds_1h',
+      'colors_1h',
+      'recent_kinds_1h',
+      'recent_colors_1h',
+      'recent_amounts_1h',
+      'recent_ts_1h',
+    ];
+    const listFeatures = () =>
+      repo.resolveFeatures({ features: LIST_FEATURES.map((f) => `lists:${f}`) });
+
+    it('count_distinct and last_n: ties, repeats, nulls, empty windows, n larger than the events', async () => {
+      const records = [
+        ev({ id: 'e01', kind: 'click', amount: 9, ts: WS - 1, attrs: { color: 'old' } }),
+        ev({ id: 'e02', kind: 'view', amount: 1, ts: WS, attrs: { color: 'red' } }),
+        ev({ id: 'e03', kind: 'click', amount: 2.5, ts: T0, attrs: { color: 'blue' } }),
+        // Three events at one ms: by id (code point) 'e9' > 'e10' > 'E99'.
+        ev({ id: 'e9', kind: 'buy', amount: 1, ts: T0 + MIN, attrs: { color: 'green' } }),
+        ev({ id: 'e10', kind: 'view', amount: 2.5, ts: T0 + MIN, attrs: {} }),
+        ev({ id: 'E99', kind: 'view', amount: 7, ts: T0 + MIN, attrs: { color: 'red' } }),
+        ev({ id: 'e20', kind: 'click', amount: 1, ts: T, attrs: { color: 'red' } }),
+        ev({ id: 'e21', kind: 'view', amount: 3, ts: T + 1, attrs: { color: 'pink' } }),
+        ev({ id: 'e30', userId: 'u2', kind: 'buy', amount: 4, ts: T0, attrs: { color: 'red' } }),
+      ];
+      await h.writeSource(src, records);
+      const rows = [
+        { user_id: 'u1', event_timestamp: T },
+        { user_id: 'u1', event_timestamp: T0 + MIN },
+        { user_id: 'u2', event_timestamp: T },
+        { user_id: 'u1', event_timestamp: WS - 1 },
+        { user_id: 'u1', event_timestamp: T + 2 * HOUR },
+        { user_id: 'nobody', event_timestamp: T },
+      ];
+      const got = await run(rows, listFeatures());
+      expect(got.columns.filter((c) => c.type !== 'entity').map((c) => c.type)).toEqual([
+        'int64',
+        'int64',
+        'string_list',
+        'string_list',
+        'float64_list',
+        'int64_list',
+      ]);
+      expect(got.data![0]).toMatchObject({
+        kinds_1h: 3,
+        colors_1h: 2, // red, blue (green is a buy's)
+        recent_kinds_1h: ['click', 'buy', 'view'],
+        recent_colors_1h: ['red', 'green'],
+        recent_amounts_1h: [1, 2.5, 7],
+        recent_ts_1h: [T, T0 + MIN],
+      });
+      expect(got.data![1]).toMatchObject({
+        recent_kinds_1h: ['buy', 'view', 'view'],
+        recent_colors_1h: ['green', 'red'],
+        // The window at T0 + 1m starts at T0 - 58m: e01 (9) is in it.
+        recent_amounts_1h: [1, 2.5, 7, 9],
+      });
+      expect(got.data![2]).toMatchObject({
+        kinds_1h: 1,
+        colors_1h: 0,
+        recent_kinds_1h: ['buy'],
+        recent_colors_1h: ['red'],
+        recent_amounts_1h: [4],
+        recent_ts_1h: [T0],
+      });
+      expect(got.data![3]).toMatchObject({ kinds_1h: 1, recent_kinds_1h: ['click'] });
+      const empty = {
+        kinds_1h: 0,
+        colors_1h: 0,
+        recent_kinds_1h: [],
+        recent_colors_1h: [],
+        recent_amounts_1h: [],
+        recent_ts_1h: [],
+      };
+      expect(got.data![4]).toMatchObject(empty);
+      expect(got.data![5]).toMatchObject(empty);
+      const want = referenceFeatures(
+        repo,
+        { ev: records.map((r) => JSON.parse(r) as Record<string, unknown>) },
+        rows,
+        listFeatures(),
+      );
+      got.data!.forEach((row, i) => expect(row, `row ${i}`).toMatchObject(want[i]!));
+    });
+
+    it.each(['parquet', 'arrow', 'csv', 'jsonl'] as OutputFormat[])(
+      'list features in %s: Parquet LIST, Arrow List, JSON arrays in CSV and JSON Lines',
+      async (format) => {
+        if (!h.store.capabilities.outputFormats.includes(format)) return;
+        await h.writeSource(src, [
+          ev({ id: 'e1', kind: 'click', amount: 2.5, ts: T0, attrs: { color: 'say "hi", ok' } }),
+          ev({ id: 'e2', kind: 'view', amount: 1, ts: T0 + 1, attrs: { color: 'red' } }),
+        ]);
+        const rows = [
+          { user_id: 'u1', event_timestamp: T0 + 1 },
+          { user_id: 'u2', event_timestamp: T0 },
+        ];
+        const features = repo.resolveFeatures({
+          features: ['lists:recent_colors_1h', 'lists:recent_amounts_1h', 'lists:kinds_1h'],
+        });
+        const path = join(tmp.dir, `lists.${format}`);
+        await h.store.exportPointInTime({
+          repo,
+          features,
+          entities: { type: 'rows', rows },
+          out: { type: 'file', path },
+        });
+        const expected = [
+          { recent_colors_1h: ['red', 'say "hi", ok'], recent_amounts_1h: [1, 2.5], kinds_1h: 2 },
+          { recent_colors_1h: [], recent_amounts_1h: [], kinds_1h: 0 },
+        ];
+        if (format === 'csv') {
+          const lines = readFileSync(path, 'utf8').trim().split('\n');
+          expect(lines[0]).toBe(
+            'user_id,event_timestamp,recent_colors_1h,recent_amounts_1h,kinds_1h',
+          );
+          expect(lines[1]).toContain('"[""red"",""say \\""hi\\"", ok""]","[1.0,2.5]",2');
+          expect(lines[2]).toContain(',[],[],0');
+        } else if (format === 'jsonl') {
+          const back = readFileSync(path, 'utf8')
+            .trim()
+            .split('\n')
+            .map((l) => JSON.parse(l) as Record<string, unknown>);
+          back.forEach((r, i) => expect(r).toMatchObject(expected[i]!));
+        } else if (format === 'arrow') {
+          const table = tableFromIPC(readFileSync(path));
+          expect(
+            String(table.schema.fields.find((f) => f.name === 'recent_colors_1h')!.type),
+          ).toMatch(/^List<Utf8>$/);
+          const col = (n: string) =>
+            [...table.getChild(n)!].map((v) => (v === null ? null : [...(v as Iterable<unknown>)]));
+          expect(col('recent_colors_1h')).toEqual(expected.map((e) => e.recent_colors_1h));
+          expect(col('recent_amounts_1h')).toEqual(expected.map((e) => e.recent_amounts_1h));
+        } else {
+          const back = await readBack(path, format);
+          back.forEach((r, i) => expect(r).toMatchObject(expected[i]!));
+          const instance = await DuckDBInstance.create(':memory:');
+          const conn = await instance.connect();
+          try {
+            const types = (
+              await conn.runAndReadAll(`DESCRIBE SELECT * FROM read_parquet('${path}')`)
+            ).getRowObjectsJS();
+            expect(types.map((t) => [t.column_name, t.column_type])).toEqual(
+              expect.arrayContaining([
+                ['recent_colors_1h', 'VARCHAR[]'],
+                ['recent_amounts_1h', 'DOUBLE[]'],
+              ]),
+            );
+          } finally {
+            conn.closeSync();
+            instance.closeSync();
+          }
+        }
       },
     );
 

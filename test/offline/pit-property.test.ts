@@ -1,6 +1,7 @@
 /**
- * Property: DuckDB's point-in-time export of the whole `recommendation_v1` service equals the
- * reference evaluator on random small histories of both e-commerce sources (40 runs × 100
+ * Property: DuckDB's point-in-time export of the whole `recommendation_v2` service (all of
+ * `recommendation_v1`, plus lists, distinct counts and the user × product view) and `risk_v1`
+ * equals the reference evaluator on random small histories of both e-commerce sources (40 runs × 100
  * entity rows). Times cluster around hop boundaries so window edges, ties and TTLs are hit.
  * Three configurations: the default sweep engine (worker pool, index cache — every run rewrites
  * the sources, so a stale cache entry would show), the sweep split into tiny key partitions
@@ -92,11 +93,13 @@ const CONFIGS = [
 
 function same(a: unknown, b: unknown): boolean {
   if (typeof a === 'number' && typeof b === 'number') return floatsEqual(a, b);
+  if (Array.isArray(a) && Array.isArray(b))
+    return a.length === b.length && a.every((x, i) => same(x, b[i]));
   return a === b;
 }
 
 describe.each(CONFIGS)(
-  'point-in-time export = reference evaluator (recommendation_v1), $name',
+  'point-in-time export = reference evaluator (recommendation_v2 ⊃ recommendation_v1, risk_v1), $name',
   (config) => {
     let dir: string;
     let repo: Repository;
@@ -123,7 +126,12 @@ describe.each(CONFIGS)(
     });
 
     it('agrees on random histories', async () => {
-      const features = repo.resolveFeatures({ service: 'recommendation_v1' });
+      // recommendation_v2 holds every feature of recommendation_v1, plus the list, distinct
+      // and user × product features; risk_v1 adds user_orders and order_risk.
+      const features = [
+        ...repo.resolveFeatures({ service: 'recommendation_v2' }),
+        ...repo.resolveFeatures({ service: 'risk_v1' }),
+      ];
       await fc.assert(
         fc.asyncProperty(
           fc.array(eventArb, { maxLength: 60 }),

@@ -172,15 +172,20 @@ export async function waitConsumed(
 export const loadFeatures = (): Promise<Repository> =>
   loadRepository('examples/ecommerce/features');
 
-/** Online reads at h.t == the reference evaluator, every stored feature of recommendation_v1, every user and product. */
+/**
+ * Online reads at h.t == the reference evaluator, every stored feature of recommendation_v2
+ * (all of recommendation_v1, plus lists, distinct counts and the user × product view) and
+ * risk_v1, every user and product.
+ */
 export async function expectReferenceValues(
   repo: Repository,
   store: OnlineStore,
   h: History,
 ): Promise<number> {
-  const features = repo
-    .resolveFeatures({ service: 'recommendation_v1' })
-    .filter((f) => !f.onDemand);
+  const features = [
+    ...repo.resolveFeatures({ service: 'recommendation_v2' }),
+    ...repo.resolveFeatures({ service: 'risk_v1' }),
+  ].filter((f) => !f.onDemand);
   const n = Math.max(h.users.length, h.products.length);
   const rows = Array.from({ length: n }, (_, i) => ({
     user_id: h.users[i % h.users.length]!,
@@ -197,13 +202,14 @@ export async function expectReferenceValues(
   let compared = 0;
   for (const view of new Set(features.map((f) => f.view))) {
     const spec = repo.featureViews.get(view)!.spec;
-    const key = spec.entities[0] === 'user' ? 'user_id' : 'product_id';
+    const keys = spec.entities.map((e) => (e === 'user' ? 'user_id' : 'product_id'));
+    const key = keys.join('×');
     const names = features.filter((f) => f.view === view).map((f) => f.feature);
     const [res] = await store.readMany([
       {
         view: spec,
         features: names,
-        entityKeys: rows.map((r) => encodeEntityKey([r[key]])),
+        entityKeys: rows.map((r) => encodeEntityKey(keys.map((k) => r[k]))),
         t: h.t,
       },
     ]);
@@ -212,10 +218,14 @@ export async function expectReferenceValues(
         const got = res!.rows[i]![j]!.value;
         const exp = want[i]![`${view}__${name}`] ?? null;
         const same =
-          typeof exp === 'number' && typeof got === 'number' ? floatsEqual(exp, got) : exp === got;
+          typeof exp === 'number' && typeof got === 'number'
+            ? floatsEqual(exp, got)
+            : Array.isArray(exp) && Array.isArray(got)
+              ? JSON.stringify(exp) === JSON.stringify(got)
+              : exp === got;
         if (!same)
           expect.fail(
-            `${view}:${name} for ${r[key]}: online ${JSON.stringify(got)} vs reference ${JSON.stringify(exp)}`,
+            `${view}:${name} for ${keys.map((k) => r[k]).join('×')} (${key}): online ${JSON.stringify(got)} vs reference ${JSON.stringify(exp)}`,
           );
         compared++;
       });

@@ -85,7 +85,10 @@ describe('dashboard at /ui', () => {
     expect(text).toMatch(/page_views_1h\s+int64\s+count\s+1h\s+1m/);
     expect(text).toContain('recommendation_v1 → ranker_v1');
     expect(text).toContain('user_events → user_activity');
-    expect(await page.locator('svg.lineage g.node').count()).toBe(15);
+    // 15 objects of version 1, plus user_interest, user_product_engagement, user_orders,
+    // order_risk, recommendation_v2 and risk_v1.
+    expect(await page.locator('svg.lineage g.node').count()).toBe(21);
+    expect(text).toMatch(/recently_viewed_products\s+string_list\s+last_n\s+7d\s+1h/);
     await shot('ui-screenshot.png');
   });
 
@@ -142,6 +145,25 @@ describe('dashboard at /ui', () => {
       .innerText();
     expect(views).toMatch(/\s3\s+PRESENT/);
     await shot('ui-screenshot-lookup.png');
+  });
+
+  it('lookup: recommendation_v2 shows a list feature readably and the user × product view', async () => {
+    const panel = page.locator('#panel-lookup');
+    await panel.getByLabel('Feature service').selectOption('recommendation_v2');
+    await panel.getByLabel('user_id').fill('u2');
+    await panel.getByLabel('product_id').fill('p2');
+    await panel.getByRole('button', { name: 'Get features' }).click();
+    const list = page.locator('table.lookup-result tr', {
+      hasText: 'user_interest__recently_viewed_products',
+    });
+    await list.waitFor();
+    // u2 viewed p1 (−3 min) after p2 (−3.5 min): newest first.
+    expect(await list.innerText()).toMatch(/p1 · p2\s+\(2\)\s+PRESENT/);
+    expect(await list.locator('.list-value').getAttribute('title')).toBe('["p1","p2"]');
+    const up = await page
+      .locator('table.lookup-result tr', { hasText: 'user_product_engagement__up_views_7d' })
+      .innerText();
+    expect(up).toMatch(/\s1\s+PRESENT/);
   });
 
   it('ranking: scores candidates with a model and with the experiment (showing the arm)', async () => {

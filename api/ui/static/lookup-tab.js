@@ -12,6 +12,17 @@ const valueText = (v) =>
       ? v.toLocaleString('en-US', { maximumFractionDigits: 6 })
       : String(v);
 
+/**
+ * A list feature (lastN), newest first: its items joined by " · " with the count, the JSON in
+ * the tooltip; an empty list reads "[] (empty)".
+ */
+const listCell = (v) =>
+  h(
+    'span',
+    { class: 'list-value', title: JSON.stringify(v) },
+    v.length === 0 ? '[] (empty)' : `${v.map(valueText).join(' · ')}  (${v.length})`,
+  );
+
 /** Wires the lookup form: `form` has inputs user_id, product_id and a service select. */
 export function setupLookup(form, out) {
   form.addEventListener('submit', async (ev) => {
@@ -54,9 +65,11 @@ export function setupLookup(form, out) {
               label: 'Value',
               num: true,
               cell: (r) =>
-                /_ts$/.test(r.name) && typeof r.value === 'number'
-                  ? h('span', { title: time(r.value) }, valueText(r.value))
-                  : valueText(r.value),
+                Array.isArray(r.value)
+                  ? listCell(r.value)
+                  : /_ts$/.test(r.name) && typeof r.value === 'number'
+                    ? h('span', { title: time(r.value) }, valueText(r.value))
+                    : valueText(r.value),
             },
             {
               label: 'Status',

@@ -8,7 +8,10 @@
  * - `mode` keeps `(key, hop, value)` weight tiles; the heaviest value wins, ties → smallest;
  * - windowed `last` keeps the newest event per tile and picks the newest with `ROW_NUMBER()`;
  * - lifetime `last`: `LAST_VALUE(STRUCT(ts, id, v) IGNORE NULLS)` over events and rows ordered
- *   by (ts, events before rows, id, v), null once `t - ts > TTL`.
+ *   by (ts, events before rows, id, v), null once `t - ts > TTL`;
+ * - `count_distinct` keeps `(key, hop, value)` tiles and counts a row's distinct values;
+ * - `last_n` keeps each tile's newest n events (with `distinct`, each value's newest first) and
+ *   aggregates a row's newest n (distinct) values with `ARRAY_AGG(… ORDER BY ts, id, v DESC)`.
  * Result CTE `p<i>_out(__rid, <feature cols>)`, one row per entity row with non-null keys.
  */
 import { exprPaths, splitArrayPath, type ExprNode } from '../../../definitions/expr/expr.ts';
@@ -177,6 +180,53 @@ function lastCtes(c: Ctx, pf: PassFeature, j: number): string[] {
   ];
 }
 
+/** `count_distinct` of one feature: CTE `<p>_d<j>(__rid, col)` from `(key, hop, value)` tiles. */
+function countDistinctCtes(c: Ctx, pf: PassFeature, j: number): string[] {
+  const f = pf.feature;
+  const { p, keys } = c;
+  const h = f.hopMs as number;
+  const w = (f.windowMs as number) / h;
+  const k = keys.join(', ');
+  const m = `${p}_d${j}`;
+  return [
+    `${m}_ev AS (SELECT ${k}, __ts, ${hopOf('__ts', h)} AS __hop, ${c.input(f)} AS __v FROM ${p}_ev WHERE ${c.where(f)} AND ${c.input(f)} IS NOT NULL)`,
+    `${m}_tiles AS (SELECT DISTINCT ${k}, __hop, __v FROM ${m}_ev)`,
+    `${m}_rows AS (SELECT *, ${hopOf('__t', h)} AS __c FROM ${p}_rows)`,
+    `${m}_parts AS (SELECT r.__rid, tl.__v FROM ${m}_rows r JOIN ${m}_tiles tl ON ${on('r', 'tl', keys)} AND tl.__hop BETWEEN r.__c - ${w - 1} AND r.__c - 1 ` +
+      `UNION ALL SELECT r.__rid, e.__v FROM ${m}_rows r JOIN ${m}_ev e ON ${on('r', 'e', keys)} AND e.__hop = r.__c AND e.__ts <= r.__t)`,
+    `${m} AS (SELECT __rid, COUNT(DISTINCT __v) AS ${bqIdent(pf.col)} FROM ${m}_parts GROUP BY __rid)`,
+  ];
+}
+
+/**
+ * `last_n` of one feature: CTE `<p>_n<j>(__rid, col)`. Per `(key, hop)` tile the newest n
+ * events (with `distinct`, of each value's newest one), then per row the newest n of its tiles'
+ * and current-hop events (again each value once with `distinct`), newest first.
+ */
+function lastNCtes(c: Ctx, pf: PassFeature, j: number): string[] {
+  const f = pf.feature;
+  const { p, keys } = c;
+  const h = f.hopMs as number;
+  const w = (f.windowMs as number) / h;
+  const n = f.n ?? 0;
+  const k = keys.join(', ');
+  const m = `${p}_n${j}`;
+  const ord = 'ORDER BY __ts DESC, __id DESC, __v DESC';
+  /** Keeps each value's newest row per `by` when distinct. */
+  const dedupe = (from: string, by: string): string =>
+    f.distinct
+      ? `(SELECT * EXCEPT (__d) FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY ${by}, __v ${ord}) AS __d FROM ${from}) WHERE __d = 1)`
+      : from;
+  return [
+    `${m}_ev AS (SELECT ${k}, __ts, __id, ${hopOf('__ts', h)} AS __hop, ${c.input(f)} AS __v FROM ${p}_ev WHERE ${c.where(f)} AND ${c.input(f)} IS NOT NULL)`,
+    `${m}_tiles AS (SELECT * EXCEPT (__n) FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY ${k}, __hop ${ord}) AS __n FROM ${dedupe(`${m}_ev`, `${k}, __hop`)}) WHERE __n <= ${n})`,
+    `${m}_rows AS (SELECT *, ${hopOf('__t', h)} AS __c FROM ${p}_rows)`,
+    `${m}_parts AS (SELECT r.__rid, tl.__ts, tl.__id, tl.__v FROM ${m}_rows r JOIN ${m}_tiles tl ON ${on('r', 'tl', keys)} AND tl.__hop BETWEEN r.__c - ${w - 1} AND r.__c - 1 ` +
+      `UNION ALL SELECT r.__rid, e.__ts, e.__id, e.__v FROM ${m}_rows r JOIN ${m}_ev e ON ${on('r', 'e', keys)} AND e.__hop = r.__c AND e.__ts <= r.__t)`,
+    `${m} AS (SELECT __rid, ARRAY_AGG(__v ${ord} LIMIT ${n}) AS ${bqIdent(pf.col)} FROM ${dedupe(`${m}_parts`, '__rid')} GROUP BY __rid)`,
+  ];
+}
+
 /** Weighted mode of one feature: CTE `<p>_m<j>(__rid, col)`. */
 function modeCtes(c: Ctx, pf: PassFeature, j: number): string[] {
   const f = pf.feature;
@@ -275,7 +325,9 @@ export function bqPassCtes(input: BqPassInput): {
     (pf) =>
       pf.feature.windowMs !== null &&
       pf.feature.aggregation !== 'mode' &&
-      pf.feature.aggregation !== 'last',
+      pf.feature.aggregation !== 'last' &&
+      pf.feature.aggregation !== 'count_distinct' &&
+      pf.feature.aggregation !== 'last_n',
   );
   for (const h of [...new Set(windowed.map((pf) => pf.feature.hopMs as number))]) {
     const feats = windowed.filter((pf) => pf.feature.hopMs === h);
@@ -289,6 +341,12 @@ export function bqPassCtes(input: BqPassInput): {
     } else if (pf.feature.aggregation === 'last' && pf.feature.windowMs !== null) {
       ctes.push(...lastCtes(c, pf, j));
       joins.push({ cte: `${p}_w${j}`, cols: [pf] });
+    } else if (pf.feature.aggregation === 'count_distinct') {
+      ctes.push(...countDistinctCtes(c, pf, j));
+      joins.push({ cte: `${p}_d${j}`, cols: [pf] });
+    } else if (pf.feature.aggregation === 'last_n') {
+      ctes.push(...lastNCtes(c, pf, j));
+      joins.push({ cte: `${p}_n${j}`, cols: [pf] });
     }
   });
   const life = pass.features.filter((pf) => pf.feature.windowMs === null);

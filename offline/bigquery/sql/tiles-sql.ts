@@ -7,7 +7,10 @@
  *
  * - `count` / `sum` / `avg` / `min` / `max`: one GROUP BY over the hop's events;
  * - `last`: the newest event per tile (ts, then id, then value, descending) with `ROW_NUMBER()`;
- * - `mode`: per (key, hop, value) summed weights, folded into a JSON object string.
+ * - `mode`: per (key, hop, value) summed weights, folded into a JSON object string;
+ * - `count_distinct`: the tile's distinct values, `last_n`: its newest n events (each value's
+ *   newest with `distinct`) as `{ts, id, v}`, both as a JSON array string folded through the
+ *   aggregation library (`foldListState`).
  */
 import { LarderError } from '../../../core/errors.ts';
 import type { ExprNode } from '../../../definitions/expr/expr.ts';
@@ -16,6 +19,7 @@ import { featuresByHop, type Pass } from '../../export/pass.ts';
 import { bqIdent } from './bq-sql.ts';
 import { arrayOf, hopOf, S } from './pass-sql.ts';
 import { renderBqExpr } from './render-expr.ts';
+import { foldListState } from '../../fold-list-state.ts';
 
 export interface BqTilesQuery {
   /** null for the lifetime query. */
@@ -103,6 +107,27 @@ export function bqTilesSql(pass: Pass, start: number, end: number): BqTilesQuery
         case 'max':
           aggs.push(`${pf.feature.aggregation.toUpperCase()}(${x}) AS ${c}`);
           break;
+        case 'count_distinct':
+          ctes.push(
+            `d${j}_v AS (SELECT ${part}, ${x} AS v FROM ev WHERE ${x} IS NOT NULL GROUP BY ${part}, v)`,
+            `d${j} AS (SELECT ${part}, CONCAT('[', STRING_AGG(TO_JSON_STRING(v), ','), ']') AS s FROM d${j}_v GROUP BY ${part})`,
+          );
+          joins.push(`LEFT JOIN d${j} USING (${part})`);
+          cols.push(`d${j}.s AS ${c}_list`);
+          break;
+        case 'last_n': {
+          const ord = `ORDER BY __ts DESC, __id DESC, ${x} DESC`;
+          const distinct = pf.feature.distinct
+            ? `(SELECT * EXCEPT (__d) FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY ${part}, ${x} ${ord}) AS __d FROM ev WHERE ${x} IS NOT NULL) WHERE __d = 1)`
+            : `(SELECT * FROM ev WHERE ${x} IS NOT NULL)`;
+          ctes.push(
+            `n${j}_v AS (SELECT * FROM (SELECT ${part}, __ts, __id, ${x}, ROW_NUMBER() OVER (PARTITION BY ${part} ${ord}) AS __n FROM ${distinct}) WHERE __n <= ${pf.feature.n ?? 0})`,
+            `n${j} AS (SELECT ${part}, CONCAT('[', STRING_AGG(CONCAT('{"ts":', CAST(__ts AS STRING), ',"id":', TO_JSON_STRING(__id), ',"v":', TO_JSON_STRING(${x}), '}'), ','), ']') AS s FROM n${j}_v GROUP BY ${part})`,
+          );
+          joins.push(`LEFT JOIN n${j} USING (${part})`);
+          cols.push(`n${j}.s AS ${c}_list`);
+          break;
+        }
         default: // last
           ctes.push(`l${j} AS (${newest('ev', x, part)})`);
           joins.push(`LEFT JOIN l${j} USING (${part})`);
@@ -161,6 +186,15 @@ export function bqTilesSql(pass: Pass, start: number, end: number): BqTilesQuery
             case 'last':
               states[f.name] = lastState(f, row, c);
               break;
+            case 'count_distinct':
+            case 'last_n': {
+              const s = row[`${c}_list`];
+              states[f.name] = foldListState(
+                f,
+                s === null || s === undefined ? null : (JSON.parse(String(s)) as unknown[]),
+              );
+              break;
+            }
             default: {
               const s = row[`c${feats.indexOf(pf)}_mode`];
               states[f.name] = s === null || s === undefined ? {} : JSON.parse(String(s));

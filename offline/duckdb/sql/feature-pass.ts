@@ -11,7 +11,11 @@
  * - lifetime last: the last non-null `{ts, id, v}` struct up to `t` in (ts, entity rows after
  *   events, struct) order, i.e. the max (ties: greatest id, then value), null when `t - ts > TTL`;
  * - mode: see {@link modeSql}: per-hop tiles of weights joined by hop range, plus the raw events
- *   of the current partial hop.
+ *   of the current partial hop;
+ * - count_distinct: `count(DISTINCT x)` over the window frame;
+ * - last_n: the frame's `{ts, id, v}` structs as a list, newest first (ts, id, then value
+ *   descending: DuckDB compares VARCHAR byte-wise, i.e. by code point), then with `distinct`
+ *   each value's first (newest) occurrence, then the first n values.
  */
 import { splitArrayPath, exprPaths, type ExprNode } from '../../../definitions/expr/expr.ts';
 import { inferExprType } from '../../../definitions/expr/expr-type.ts';
@@ -95,6 +99,7 @@ export function windowPassSql(pass: Pass, table: string, entTable: string): stri
         inputs.push(`CASE WHEN ${where} THEN 1 END AS ${c}`);
         break;
       case 'last':
+      case 'last_n':
         inputs.push(
           `CASE WHEN ${where} AND (${input}) IS NOT NULL THEN struct_pack(ts := ${ident(pass.timestampField)}, id := CAST(${ident(pass.idField)} AS VARCHAR), v := ${input}) END AS ${c}`,
         );
@@ -130,6 +135,13 @@ export function windowPassSql(pass: Pass, table: string, entTable: string): stri
       case 'max':
         out = `CAST(${f.aggregation}(${c}) ${over} AS ${type})`;
         break;
+      case 'count_distinct':
+        out = `count(DISTINCT ${c}) ${over}`;
+        break;
+      case 'last_n':
+        // The frame's structs, newest first; `finals` keeps the values (see lastNValues).
+        out = `list(${c} ORDER BY ${c}.ts DESC, ${c}.id DESC, ${c}.v DESC) FILTER (WHERE ${c} IS NOT NULL) ${over}`;
+        break;
       default: // last
         // Lifetime: the last non-null {ts, id, v} in (ts, entity rows after events, struct)
         // order — one sort, streamed; a max() over an unbounded RANGE frame is ~4× slower.
@@ -145,6 +157,7 @@ export function windowPassSql(pass: Pass, table: string, entTable: string): stri
   const ent = `SELECT ${entKeys.join(', ')}, __t AS __ts, TRUE AS __row, __rid FROM ${entTable} WHERE ${pass.keys.map((k) => `${ident(k.joinKey)} IS NOT NULL`).join(' AND ')}`;
   const finals = feats.map((pf) => {
     const col = ident(pf.col);
+    if (pf.feature.aggregation === 'last_n') return `${lastNValues(col, pf.feature)} AS ${col}`;
     if (pf.feature.windowMs !== null) return col;
     return `CASE WHEN ${col} IS NULL OR __ts - ${col}.ts > ${pf.view.ttlMs} THEN NULL ELSE CAST(${col}.v AS ${sqlValueType(pf.feature.type)}) END AS ${col}`;
   });
@@ -154,6 +167,18 @@ export function windowPassSql(pass: Pass, table: string, entTable: string): stri
     `SELECT __rid, __row, __ts, ${outputs.join(', ')} FROM (` +
     `SELECT *, ${ORDER_KEY} AS __o${[...offsets.values()].map((o) => `, ${o}`).join('')} FROM (${ev} UNION ALL BY NAME ${ent}))) WHERE __row`
   );
+}
+
+/**
+ * `last_n`'s values from a newest-first list of `{ts, id, v}` structs: with `distinct`, each
+ * value's first occurrence; then the first n (NULL stays NULL: an empty window).
+ */
+export function lastNValues(structs: string, f: FeatureSpec): string {
+  const values = `list_transform(${structs}, x -> x.v)`;
+  const kept = f.distinct
+    ? `list_filter(${values}, (x, i) -> list_position(${values}, x) = i)`
+    : values;
+  return `list_slice(${kept}, 1, ${f.n ?? 0})`;
 }
 
 /**

@@ -8,6 +8,7 @@ import { ident } from '../../local/duckdb-client.ts';
 import { featuresByHop, type Pass } from '../../export/pass.ts';
 import { renderExpr } from './render-expr.ts';
 import { splitArrayPath, exprPaths, type ExprNode } from '../../../definitions/expr/expr.ts';
+import { foldListState } from '../../fold-list-state.ts';
 
 export interface TilesQuery {
   /** null for the lifetime query. */
@@ -18,6 +19,8 @@ export interface TilesQuery {
 }
 
 const decode = (f: FeatureSpec, v: unknown): unknown => {
+  if (f.aggregation === 'count_distinct' || f.aggregation === 'last_n')
+    return foldListState(f, v === null || v === undefined ? null : JSON.parse(String(v)));
   if (f.aggregation === 'count' || f.aggregation === 'sum') return v === null ? 0 : Number(v);
   if (f.aggregation === 'min' || f.aggregation === 'max') return v ?? null;
   if (v === null || v === undefined)
@@ -74,6 +77,16 @@ export function tilesSql(pass: Pass, start: number, end: number): TilesQuery[] {
         case 'last':
           agg = `to_json(max(CASE WHEN (${x}) IS NOT NULL THEN struct_pack(ts := ${ts}, id := ${id}, v := ${x}) END))::VARCHAR`;
           break;
+        case 'count_distinct':
+          // The distinct values; `decode` folds them into the library's state.
+          agg = `to_json(list(DISTINCT ${x}) FILTER (WHERE (${x}) IS NOT NULL))::VARCHAR`;
+          break;
+        case 'last_n': {
+          // Newest first; without `distinct` only the first n can matter. `decode` folds them.
+          const all = `list(struct_pack(ts := ${ts}, id := ${id}, v := ${x}) ORDER BY ${ts} DESC, ${id} DESC, ${x} DESC) FILTER (WHERE (${x}) IS NOT NULL)`;
+          agg = `to_json(${f.distinct ? all : `list_slice(${all}, 1, ${f.n ?? 0})`})::VARCHAR`;
+          break;
+        }
         default: {
           const weight = f.weight
             ? `CAST(${renderExpr(schema, f.weight, opts)} AS DOUBLE)`

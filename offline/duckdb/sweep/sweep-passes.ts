@@ -44,6 +44,8 @@ export interface SweptColumn {
   aggregation: AggregationKind;
   /** When the values are string codes: the strings, and the DuckDB table `(v, __code)`. */
   dict: ValueDict | null;
+  /** `last_n`: each row's list (numbers, or codes into `dict`), row order; `values` unused. */
+  lists?: number[][];
 }
 
 export interface SweepPassesRequest {
@@ -138,18 +140,24 @@ export async function sweepPasses(req: SweepPassesRequest): Promise<SweepPassesR
       windowMs: pf.feature.windowMs,
       hopMs: pf.feature.hopMs,
       ttlMs: pf.feature.windowMs === null ? pf.view.ttlMs : null,
+      ...(pf.feature.aggregation === 'last_n'
+        ? { n: pf.feature.n, distinct: pf.feature.distinct }
+        : {}),
     }));
     const single = plan.partitions.length === 1;
     for (const pf of pass.features) {
       const kind = tileKind(pf.feature, 'the sweep engine');
       // With one partition the sweep's own result arrays are used (see below).
       const values = single ? new Float64Array(0) : new Float64Array(rows);
-      if (kind !== 'count' && kind !== 'sum') values.fill(NaN);
+      if (kind !== 'count' && kind !== 'sum' && kind !== 'count_distinct') values.fill(NaN);
       columns.set(pf.col, {
         values,
         type: pf.feature.type,
         aggregation: kind,
-        dict: plan.dicts.get(pf.col) ?? null,
+        dict: kind === 'count_distinct' ? null : (plan.dicts.get(pf.col) ?? null),
+        ...(kind === 'last_n'
+          ? { lists: single ? [] : Array.from({ length: rows }, (): number[] => []) }
+          : {}),
       });
     }
     plan.partitions.forEach((part, p) => jobs.push({ j, p, part, feats, single }));
@@ -195,8 +203,13 @@ export async function sweepPasses(req: SweepPassesRequest): Promise<SweepPassesR
       const { codes } = await partRows;
       for (const [col, r] of res) {
         const c = columns.get(col)!;
-        if (single) c.values = r.values;
-        else {
+        if (single) {
+          c.values = r.values;
+          if (r.lists) c.lists = r.lists;
+        } else if (r.lists) {
+          const { lists } = r;
+          for (let i = 0; i < rows; i++) if (codes[i]! >= 0) c.lists![i] = lists[i]!;
+        } else {
           const { values } = r;
           for (let i = 0; i < rows; i++) if (codes[i]! >= 0) c.values[i] = values[i]!;
         }
@@ -216,8 +229,20 @@ export async function sweepPasses(req: SweepPassesRequest): Promise<SweepPassesR
   return { columns, ts: (await entity).ts, encoded, groups: await groups };
 }
 
-/** A swept column as the Parquet writer takes it (strings as codes into their dictionary). */
+/**
+ * A swept column as the Parquet writer takes it (strings as codes into their dictionary). A
+ * list column is written as its JSON text (`["p3","p1"]`), which the sweep engine then turns
+ * into a Parquet LIST (`listColumnsSql`).
+ */
 export function appendColumnOf(name: string, c: SweptColumn): AppendColumn {
+  if (c.lists) {
+    const strings = c.dict?.strings;
+    return {
+      name,
+      type: 'string',
+      strings: c.lists.map((l) => JSON.stringify(strings ? l.map((code) => strings[code]) : l)),
+    };
+  }
   if (c.dict) return { name, type: 'string', codes: c.values, dict: c.dict.strings };
   if (c.type === 'string') throw new Error(`sweep: string column ${name} has no dictionary`);
   if (isListType(c.type)) throw new Error(`sweep: list column ${name} is not a swept column`);

@@ -1,0 +1,18 @@
+WITH p0_ev AS (SELECT CAST(s.`userId` AS STRING) AS __k0, s.`timestamp` AS __ts, CAST(s.`eventId` AS STRING) AS __id, (((s.`eventType` = 'page_view') AND ((SELECT __kv.value FROM UNNEST(s.`properties`) AS __kv WHERE __kv.key = 'productId' LIMIT 1) IS NOT NULL))) IS TRUE AS __w0, (SELECT __kv.value FROM UNNEST(s.`properties`) AS __kv WHERE __kv.key = 'productId' LIMIT 1) AS __x0, ((s.`eventType` = 'page_view')) IS TRUE AS __w1, (SELECT __kv.value FROM UNNEST(s.`properties`) AS __kv WHERE __kv.key = 'productId' LIMIT 1) AS __x1, ((s.`eventType` = 'page_view')) IS TRUE AS __w2, (SELECT __kv.value FROM UNNEST(s.`properties`) AS __kv WHERE __kv.key = 'category' LIMIT 1) AS __x2 FROM `proj.ds.user_events` AS s WHERE s.`userId` IS NOT NULL AND ((s.`userId` IS NOT NULL)) IS TRUE),
+p0_rows AS (SELECT __rid, CAST(`user_id` AS STRING) AS __k0, __t FROM `proj.ds._larder_entities_x` WHERE `user_id` IS NOT NULL),
+p0_n0_ev AS (SELECT __k0, __ts, __id, (DIV(__ts, 3600000) - IF(MOD(__ts, 3600000) < 0, 1, 0)) AS __hop, __x0 AS __v FROM p0_ev WHERE __w0 AND __x0 IS NOT NULL),
+p0_n0_tiles AS (SELECT * EXCEPT (__n) FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY __k0, __hop ORDER BY __ts DESC, __id DESC, __v DESC) AS __n FROM (SELECT * EXCEPT (__d) FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY __k0, __hop, __v ORDER BY __ts DESC, __id DESC, __v DESC) AS __d FROM p0_n0_ev) WHERE __d = 1)) WHERE __n <= 10),
+p0_n0_rows AS (SELECT *, (DIV(__t, 3600000) - IF(MOD(__t, 3600000) < 0, 1, 0)) AS __c FROM p0_rows),
+p0_n0_parts AS (SELECT r.__rid, tl.__ts, tl.__id, tl.__v FROM p0_n0_rows r JOIN p0_n0_tiles tl ON r.__k0 = tl.__k0 AND tl.__hop BETWEEN r.__c - 167 AND r.__c - 1 UNION ALL SELECT r.__rid, e.__ts, e.__id, e.__v FROM p0_n0_rows r JOIN p0_n0_ev e ON r.__k0 = e.__k0 AND e.__hop = r.__c AND e.__ts <= r.__t),
+p0_n0 AS (SELECT __rid, ARRAY_AGG(__v ORDER BY __ts DESC, __id DESC, __v DESC LIMIT 10) AS `__f0` FROM (SELECT * EXCEPT (__d) FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY __rid, __v ORDER BY __ts DESC, __id DESC, __v DESC) AS __d FROM p0_n0_parts) WHERE __d = 1) GROUP BY __rid),
+p0_d1_ev AS (SELECT __k0, __ts, (DIV(__ts, 3600000) - IF(MOD(__ts, 3600000) < 0, 1, 0)) AS __hop, __x1 AS __v FROM p0_ev WHERE __w1 AND __x1 IS NOT NULL),
+p0_d1_tiles AS (SELECT DISTINCT __k0, __hop, __v FROM p0_d1_ev),
+p0_d1_rows AS (SELECT *, (DIV(__t, 3600000) - IF(MOD(__t, 3600000) < 0, 1, 0)) AS __c FROM p0_rows),
+p0_d1_parts AS (SELECT r.__rid, tl.__v FROM p0_d1_rows r JOIN p0_d1_tiles tl ON r.__k0 = tl.__k0 AND tl.__hop BETWEEN r.__c - 23 AND r.__c - 1 UNION ALL SELECT r.__rid, e.__v FROM p0_d1_rows r JOIN p0_d1_ev e ON r.__k0 = e.__k0 AND e.__hop = r.__c AND e.__ts <= r.__t),
+p0_d1 AS (SELECT __rid, COUNT(DISTINCT __v) AS `__f1` FROM p0_d1_parts GROUP BY __rid),
+p0_d2_ev AS (SELECT __k0, __ts, (DIV(__ts, 3600000) - IF(MOD(__ts, 3600000) < 0, 1, 0)) AS __hop, __x2 AS __v FROM p0_ev WHERE __w2 AND __x2 IS NOT NULL),
+p0_d2_tiles AS (SELECT DISTINCT __k0, __hop, __v FROM p0_d2_ev),
+p0_d2_rows AS (SELECT *, (DIV(__t, 3600000) - IF(MOD(__t, 3600000) < 0, 1, 0)) AS __c FROM p0_rows),
+p0_d2_parts AS (SELECT r.__rid, tl.__v FROM p0_d2_rows r JOIN p0_d2_tiles tl ON r.__k0 = tl.__k0 AND tl.__hop BETWEEN r.__c - 167 AND r.__c - 1 UNION ALL SELECT r.__rid, e.__v FROM p0_d2_rows r JOIN p0_d2_ev e ON r.__k0 = e.__k0 AND e.__hop = r.__c AND e.__ts <= r.__t),
+p0_d2 AS (SELECT __rid, COUNT(DISTINCT __v) AS `__f2` FROM p0_d2_parts GROUP BY __rid)
+SELECT e.__rid AS rid, p0_n0.`__f0` AS c0, p0_d1.`__f1` AS c1, p0_d2.`__f2` AS c2 FROM `proj.ds._larder_entities_x` e LEFT JOIN p0_n0 ON p0_n0.__rid = e.__rid LEFT JOIN p0_d1 ON p0_d1.__rid = e.__rid LEFT JOIN p0_d2 ON p0_d2.__rid = e.__rid ORDER BY e.__rid
