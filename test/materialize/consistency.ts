@@ -1,6 +1,6 @@
 /**
  * Consistency between engines: materialize a generated history into an online store, then
- * read every stored feature of `recommendation_v1` at several times ≥ the materialization end
+ * read every stored feature of every view at several times ≥ the materialization end
  * and compare, value for value, with the offline point-in-time export at the same times.
  */
 import { randomUUID } from 'node:crypto';
@@ -94,7 +94,10 @@ export async function checkConsistency(
     await cut.init();
     const exported = await cut.exportPointInTime({
       repo,
-      features: repo.resolveFeatures({ service: 'recommendation_v1' }).filter((f) => !f.onDemand),
+      // Every stored feature of every view (recommendation_v1's and the sequence views').
+      features: repo.resolveFeatures({
+        features: views.flatMap((v) => v.features.map((f) => `${v.name}:${f.name}`)),
+      }),
       entities: { type: 'rows', rows },
       out: { type: 'memory' },
       fullFeatureNames: true,
