@@ -7,13 +7,12 @@
  * Memory stays bounded: one batch is in flight, and the next is computed only once it is written.
  */
 import type { OfflineStore, RejectReport, ValidationProgress } from '../offline/offline-store.ts';
-import { tilesStart, toTileWrites } from '../offline/tile-writes.ts';
+import { tileHops, tilesStart, toTileWrites } from '../offline/tile-writes.ts';
 import type { OnlineStore } from '../online/online-store.ts';
 import { tileServes, viewWritePlan } from '../online/view-catalog.ts';
 import { LarderError } from '../core/errors.ts';
 import type { Repository } from '../definitions/repository.ts';
 import type { FeatureViewSpec } from '../definitions/spec.ts';
-import { tileKind } from '../aggregation/tile-kind.ts';
 
 export interface MaterializeProgress {
   view: string;
@@ -101,7 +100,7 @@ async function withRetry(req: MaterializeRequest, view: string, write: () => Pro
  * hour boundary and be overwritten with the events after it.
  */
 export function alignStart(view: FeatureViewSpec, start: number): number {
-  const hop = view.features.reduce((m, f) => (f.hopMs === null ? m : lcm(m, f.hopMs)), 1);
+  const hop = tileHops(view).reduce(lcm, 1);
   return Math.floor(start / hop) * hop;
 }
 
@@ -111,9 +110,7 @@ const lcm = (a: number, b: number): number => (a / gcd(a, b)) * b;
 /** Views to materialize: the named ones (each must exist and be online), else all online views. */
 export function selectViews(repo: Repository, names?: readonly string[]): FeatureViewSpec[] {
   if (!names || names.length === 0)
-    return [...repo.featureViews.values()]
-      .filter((v) => v.spec.online)
-      .map((v) => (v.spec.features.forEach((f) => tileKind(f, 'materialize')), v.spec));
+    return [...repo.featureViews.values()].filter((v) => v.spec.online).map((v) => v.spec);
   return names.map((n) => {
     const v = repo.featureViews.get(n);
     if (!v)
@@ -126,7 +123,6 @@ export function selectViews(repo: Repository, names?: readonly string[]): Featur
         `feature view "${n}" is offline-only (online: false)`,
         { detail: { reason: 'unsupported_operation' } },
       );
-    for (const f of v.spec.features) tileKind(f, 'materialize');
     return v.spec;
   });
 }

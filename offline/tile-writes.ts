@@ -17,6 +17,8 @@ import { windowStart } from '../aggregation/index.ts';
 import type { FeatureViewSpec } from '../definitions/spec.ts';
 import { encodeEntityKey, type LifetimeWrite, type TileWrite } from '../aggregation/tiles.ts';
 import type { TileBatch } from './offline-store.ts';
+import { isSequenceKind } from '../core/sequence.ts';
+import { sequenceTiles } from '../aggregation/sequence-tiles.ts';
 
 export interface TileWrites {
   tiles: TileWrite[];
@@ -47,9 +49,25 @@ export function toTileWrites(view: string, batch: TileBatch): TileWrites {
  */
 export function tilesStart(view: FeatureViewSpec, end: number): number {
   let start = end;
-  for (const f of view.features) {
-    if (f.windowMs !== null && f.hopMs !== null)
-      start = Math.min(start, windowStart(end, f.windowMs, f.hopMs));
-  }
+  for (const w of tileWindows(view)) start = Math.min(start, windowStart(end, w.windowMs, w.hopMs));
   return start;
+}
+
+/**
+ * The (window, hop) of every tile state of a view: windowed features' own, and for sequence
+ * features their states' hops and retention windows (`aggregation/sequence-tiles.ts`).
+ */
+function tileWindows(view: FeatureViewSpec): { windowMs: number; hopMs: number }[] {
+  return view.features.flatMap((f) =>
+    isSequenceKind(f.aggregation)
+      ? sequenceTiles({ ...f, aggregation: f.aggregation }, view.ttlMs)
+      : f.windowMs !== null && f.hopMs !== null
+        ? [{ windowMs: f.windowMs, hopMs: f.hopMs }]
+        : [],
+  );
+}
+
+/** Every hop size a view's tiles use. */
+export function tileHops(view: FeatureViewSpec): number[] {
+  return [...new Set(tileWindows(view).map((w) => w.hopMs))];
 }

@@ -26,6 +26,7 @@ import { bqIdent, bqTable } from './sql/bq-sql.ts';
 import { bqExportSql } from './sql/export-sql.ts';
 import { bqDistinctKeysSql } from './sql/pass-sql.ts';
 import { bqTilesSql } from './sql/tiles-sql.ts';
+import { tileKind } from '../../aggregation/tile-kind.ts';
 
 export class BigQueryEngine implements SqlExportEngine {
   readonly name = 'bigquery';
@@ -122,6 +123,7 @@ export class BigQueryEngine implements SqlExportEngine {
     const { client, joinKeys, passes, total } = job;
     const table = job.name('remote');
     const cols = passes.flatMap((p) => p.features);
+    for (const pf of cols) tileKind(pf.feature, 'the BigQuery engine');
     await client.run(
       `CREATE TEMP TABLE ${table} (__rid BIGINT${cols.map((pf) => `, ${ident(pf.col)} ${sqlValueType(pf.feature.type)}`).join('')})`,
     );

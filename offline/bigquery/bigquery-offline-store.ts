@@ -34,6 +34,7 @@ import {
   BigQueryOfflineStoreConfig,
   type BigQueryOfflineStoreConfigInput,
 } from './bigquery-offline-store-config.ts';
+import { tileKind } from '../../aggregation/tile-kind.ts';
 
 export class BigQueryOfflineStore implements OfflineStore {
   readonly type = 'bigquery';
@@ -87,6 +88,7 @@ export class BigQueryOfflineStore implements OfflineStore {
     const src = viewSource(request.repo, view.name);
     const keys = def.entityDefs.map((e) => e.spec.joinKey);
     const { table } = await this.#engine.source(client, src);
+    for (const f of view.features) tileKind(f, 'materialize from BigQuery');
     const pass = viewPass(view, keys, src, table);
     const batchSize = request.batchSize ?? 10_000;
     return {

@@ -7,6 +7,7 @@
  */
 import { join } from 'node:path';
 import { LarderError } from '../../core/errors.ts';
+import type { Scalar } from '../../core/types.ts';
 import type { FeatureViewSpec } from '../../definitions/spec.ts';
 import type { ExportEngine } from '../export/export-engine.ts';
 import { exportPointInTime } from '../export/export-pipeline.ts';
@@ -32,6 +33,8 @@ import {
 import { DuckDBSources } from './duckdb-sources.ts';
 import { DuckDBSqlEngine } from './sql/sql-engine.ts';
 import { tilesSql } from './sql/tiles-sql.ts';
+import { addSequenceTileRecords, tileRecordId, type TileRecords } from './sequence-tile-records.ts';
+import { isSequenceKind } from '../../core/sequence.ts';
 import { SweepEngine } from './sweep/sweep-engine.ts';
 
 export class DuckDBOfflineStore implements OfflineStore {
@@ -115,52 +118,105 @@ export class DuckDBOfflineStore implements OfflineStore {
     const rejects: RejectReport[] = [];
     const loaded = await this.#sources.load(client, src, viewPaths(view), rejects, req.onValidate);
     const keys = def.entityDefs.map((e) => e.spec.joinKey);
-    const pass = viewPass(view, keys, src, loaded.table);
+    const sequences = view.features.filter((f) => isSequenceKind(f.aggregation));
+    const plain = sequences.length
+      ? { ...view, features: view.features.filter((f) => !isSequenceKind(f.aggregation)) }
+      : view;
+    const pass = viewPass(plain, keys, src, loaded.table);
     const batchSize = req.batchSize ?? 10_000;
-    const queries = tilesSql(pass, req.start, req.end);
+    const queries = plain.features.length ? tilesSql(pass, req.start, req.end) : [];
+    // Sequence states share tile fields with the view's other states of the same hop, and a
+    // field is written whole: with sequence features, every tile is combined in memory first.
+    const combined: TileRecords | null = sequences.length ? new Map() : null;
+    if (combined)
+      await addSequenceTileRecords(
+        client,
+        pass,
+        sequences,
+        view.ttlMs,
+        req.start,
+        req.end,
+        combined,
+      );
     const drop = (): Promise<void> => this.#db.dropTemps(client);
     // Each query's result is computed into a temp table first, so the total is known up front
     // (progress and ETA for the caller) and streaming it out is a plain scan.
     const results: string[] = [];
-    let total = 0;
+    const counts: number[] = [];
     for (const q of queries) {
       const t = this.#db.name('tiles');
       await client.run(`CREATE TEMP TABLE ${t} AS ${q.sql}`);
-      total += Number((await client.all(`SELECT count(*) AS n FROM ${t}`))[0]!.n);
+      counts.push(Number((await client.all(`SELECT count(*) AS n FROM ${t}`))[0]!.n));
       results.push(t);
     }
-    async function* batches(): AsyncGenerator<TileBatch> {
+    /** The decoded rows of query `qi`: a tile (hop) or a lifetime state (hop null). */
+    async function* rowsOf(
+      qi: number,
+    ): AsyncGenerator<{ key: Scalar[]; hop: number | null; states: Record<string, unknown> }> {
+      const q = queries[qi]!;
+      for await (const chunk of client.stream(`SELECT * FROM ${results[qi]}`)) {
+        for (let r = 0; r < chunk.size; r++) {
+          const key = keys.map((_, i) => chunk.columns[i]![r]) as Scalar[];
+          const states: Record<string, unknown> = {};
+          q.features.forEach(
+            (f, j) =>
+              (states[f.name] = q.decode(
+                f,
+                chunk.columns[keys.length + (q.hopMs === null ? 0 : 1) + j]![r],
+              )),
+          );
+          yield {
+            key,
+            hop: q.hopMs === null ? null : Number(chunk.columns[keys.length]![r]),
+            states,
+          };
+        }
+      }
+    }
+    // With sequence features, the SQL tiles are folded into `combined` now, so the total (and
+    // each tile field, written whole) is exact: lifetime rows plus combined tiles.
+    const pending = queries
+      .map((_, qi) => qi)
+      .filter((qi) => !combined || queries[qi]!.hopMs === null);
+    if (combined) {
       try {
         for (const [qi, q] of queries.entries()) {
+          if (q.hopMs === null) continue;
+          for await (const row of rowsOf(qi)) {
+            const id = tileRecordId(row.key, q.hopMs, row.hop!);
+            const rec = combined.get(id);
+            if (rec) Object.assign(rec.states, row.states);
+            else
+              combined.set(id, { key: row.key, hopMs: q.hopMs, hop: row.hop!, states: row.states });
+          }
+        }
+      } catch (e) {
+        await drop();
+        throw e;
+      }
+    }
+    const total = pending.reduce((n, qi) => n + counts[qi]!, 0) + (combined?.size ?? 0);
+    async function* batches(): AsyncGenerator<TileBatch> {
+      try {
+        for (const qi of pending) {
+          const q = queries[qi]!;
           let tiles: TileRecord[] = [];
           let lifetime: LifetimeRecord[] = [];
-          for await (const chunk of client.stream(`SELECT * FROM ${results[qi]}`)) {
-            for (let r = 0; r < chunk.size; r++) {
-              const key = keys.map((_, i) => chunk.columns[i]![r]) as (string | number | boolean)[];
-              const states: Record<string, unknown> = {};
-              q.features.forEach(
-                (f, j) =>
-                  (states[f.name] = q.decode(
-                    f,
-                    chunk.columns[keys.length + (q.hopMs === null ? 0 : 1) + j]![r],
-                  )),
-              );
-              if (q.hopMs === null) lifetime.push({ key, states: states as never });
-              else
-                tiles.push({
-                  key,
-                  hopMs: q.hopMs,
-                  hop: Number(chunk.columns[keys.length]![r]),
-                  states,
-                });
-              if (tiles.length + lifetime.length >= batchSize) {
-                yield { tiles, lifetime };
-                tiles = [];
-                lifetime = [];
-              }
+          for await (const row of rowsOf(qi)) {
+            if (row.hop === null) lifetime.push({ key: row.key, states: row.states as never });
+            else tiles.push({ key: row.key, hopMs: q.hopMs!, hop: row.hop, states: row.states });
+            if (tiles.length + lifetime.length >= batchSize) {
+              yield { tiles, lifetime };
+              tiles = [];
+              lifetime = [];
             }
           }
           if (tiles.length + lifetime.length > 0) yield { tiles, lifetime };
+        }
+        if (combined) {
+          const all = [...combined.values()];
+          for (let i = 0; i < all.length; i += batchSize)
+            yield { tiles: all.slice(i, i + batchSize), lifetime: [] };
         }
       } finally {
         await drop();

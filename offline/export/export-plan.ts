@@ -10,7 +10,6 @@ import type { BatchSourceSpec, FeatureViewSpec } from '../../definitions/spec.ts
 import type { ExportRequest } from '../offline-store.ts';
 import type { ColumnOf } from './on-demand.ts';
 import { passKey, type Pass, type PassSource } from './pass.ts';
-import { tileKind } from '../../aggregation/tile-kind.ts';
 
 export interface ExportPlan {
   repo: Repository;
@@ -143,7 +142,7 @@ export function planPasses(
       passes.set(key, pass);
     }
     for (const f of v.features)
-      if (feats.has(f.name) && tileKind(f, 'the offline export'))
+      if (feats.has(f.name))
         pass.features.push({ col: plan.columnOf(view, f.name), view: v, feature: f });
   }
   for (const k of plan.requestFields) joinKeys.delete(k);

@@ -30,11 +30,16 @@
 import { assertWindow, windowStartUnchecked } from '../../aggregation/index.ts';
 import type { AggregationKind } from '../../core/types.ts';
 import type { ItemsColumn, PassIndex } from './pass-index.ts';
+import type { SequenceKind } from '../../core/sequence.ts';
+import { sweepSequence, type SweepSequence } from './sweep-sequence.ts';
+import { emptySequenceValue } from '../../aggregation/sequence-tiles.ts';
 
 /** One feature to compute: its input column in the index, aggregation, window and TTL. */
 export interface SweepFeature {
   col: string;
-  aggregation: AggregationKind;
+  aggregation: AggregationKind | SequenceKind;
+  /** Sequence kinds only. */
+  sequence?: SweepSequence;
   /** Window and hop in ms; both null for a lifetime `last`. */
   windowMs: number | null;
   hopMs: number | null;
@@ -151,6 +156,26 @@ export function sweepFeatures(
       // A distinct count is a number even of a dictionary-coded input.
       dict: column.kind === 'flags' || f.aggregation === 'count_distinct' ? null : column.dict,
     };
+    if (f.sequence) {
+      if (column.kind !== 'values')
+        throw new Error(`sweep: ${f.aggregation} needs a values column`);
+      const kind = f.aggregation as SequenceKind;
+      if (emptySequenceValue(kind) === null) res.values.fill(NaN);
+      res.dict = null;
+      sweepSequence(
+        index,
+        g,
+        bounds.hi(),
+        column.values,
+        kind,
+        f.windowMs,
+        f.hopMs,
+        f.sequence,
+        res.values,
+      );
+      out.set(f.col, res);
+      continue;
+    }
     if (f.aggregation !== 'count' && f.aggregation !== 'sum') res.values.fill(NaN);
     const kindError = (): Error =>
       new Error(`sweep: ${f.aggregation} of ${f.col} cannot read a ${column.kind} column`);

@@ -1,6 +1,6 @@
 /**
  * Consistency between engines: materialize a generated history into an online store, then
- * read every stored feature of `recommendation_v1` at several times ≥ the materialization end
+ * read every stored feature of every view at several times ≥ the materialization end
  * and compare, value for value, with the offline point-in-time export at the same times.
  */
 import { encodeEntityKey } from '../../aggregation/tiles.ts';
@@ -97,12 +97,10 @@ export async function checkConsistency(
     await cut.init();
     const exported = await cut.exportPointInTime({
       repo,
-      // Every stored feature: recommendation_v2 holds all of recommendation_v1, risk_v1 adds
-      // user_orders.
-      features: [
-        ...repo.resolveFeatures({ service: 'recommendation_v2' }),
-        ...repo.resolveFeatures({ service: 'risk_v1' }),
-      ].filter((f) => !f.onDemand),
+      // Every stored feature of every view (recommendation_v1's and the sequence views').
+      features: repo.resolveFeatures({
+        features: views.flatMap((v) => v.features.map((f) => `${v.name}:${f.name}`)),
+      }),
       entities: { type: 'rows', rows },
       out: { type: 'memory' },
       fullFeatureNames: true,

@@ -17,6 +17,8 @@ describe('the e-commerce repository (features/)', async () => {
       'user_orders',
       'user_product_engagement',
       'user_purchases',
+      'user_risk',
+      'user_sessions',
     ]);
     expect(repo.featureViews.get('user_product_engagement')?.spec.entities).toEqual([
       'user',
@@ -96,7 +98,68 @@ describe('the e-commerce repository (features/)', async () => {
       user_interest: 30,
       user_product_engagement: 30,
       user_orders: 90,
+      user_sessions: 30,
+      user_risk: 30,
     });
+  });
+
+  it('defines the version 2 session and risk features (spec "Version 2")', () => {
+    const seq = (view: string, name: string) => {
+      const f = repo.featureViews.get(view)!.spec.features.find((x) => x.name === name)!;
+      return [f.aggregation, f.type, f.windowMs, f.hopMs, f.sequence];
+    };
+    const gap = { previous: null, gapMs: 30 * MINUTE_MS };
+    expect(seq('user_sessions', 'session_count_7d')).toEqual([
+      'session_count',
+      'int64',
+      7 * DAY_MS,
+      HOUR_MS,
+      gap,
+    ]);
+    expect(
+      repo.featureViews
+        .get('user_sessions')!
+        .spec.features.find((f) => f.name === 'converted_sessions_7d')!.where,
+    ).toEqual({
+      op: 'eq',
+      left: { op: 'col', path: 'eventType' },
+      right: { op: 'lit', value: 'purchase' },
+    });
+    expect(seq('user_sessions', 'avg_session_duration_7d_s')).toEqual([
+      'session_avg_duration',
+      'float64',
+      7 * DAY_MS,
+      HOUR_MS,
+      gap,
+    ]);
+    expect(seq('user_sessions', 'current_session_page_views')).toEqual([
+      'current_session_count',
+      'int64',
+      null,
+      null,
+      gap,
+    ]);
+    expect(seq('user_sessions', 'current_session_duration_s')).toEqual([
+      'current_session_duration',
+      'float64',
+      null,
+      null,
+      gap,
+    ]);
+    expect(seq('user_risk', 'fast_events_1h')).toEqual([
+      'count_previous',
+      'int64',
+      HOUR_MS,
+      MINUTE_MS,
+      { previous: { kind: 'gap_below', ms: 100 }, gapMs: null },
+    ]);
+    expect(seq('user_risk', 'ip_changes_1h')).toEqual([
+      'count_previous',
+      'int64',
+      HOUR_MS,
+      MINUTE_MS,
+      { previous: { kind: 'changed' }, gapMs: null },
+    ]);
   });
 
   it('serves all 26 features from recommendation_v1', () => {

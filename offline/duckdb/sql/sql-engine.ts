@@ -12,6 +12,7 @@ import {
 import { ident } from '../../local/duckdb-client.ts';
 import { DuckDBSourcesEngine } from '../duckdb-sources.ts';
 import { modeSql, windowPassSql } from './feature-pass.ts';
+import { tileKind } from '../../../aggregation/tile-kind.ts';
 
 export class DuckDBSqlEngine extends DuckDBSourcesEngine implements SqlExportEngine {
   readonly name = 'sql';
@@ -22,6 +23,7 @@ export class DuckDBSqlEngine extends DuckDBSourcesEngine implements SqlExportEng
     const joins: string[] = [];
     const valueOf = new Map<string, string>();
     for (const pass of job.passes) {
+      for (const pf of pass.features) tileKind(pf.feature, 'the DuckDB SQL engine');
       const t = name('pass');
       const sql = windowPassSql(pass, t, job.entTable);
       if (sql) {

@@ -18,6 +18,7 @@ import { ident } from '../../local/duckdb-client.ts';
 import type { Pass, PassFeature } from '../../export/pass.ts';
 import { arrayOf, eventsSql } from '../sql/feature-pass.ts';
 import { renderExpr } from '../sql/render-expr.ts';
+import { isSequenceKind } from '../../../core/sequence.ts';
 
 /** Key codes `[from, to)` holding `events` events. */
 export interface Partition {
@@ -87,6 +88,11 @@ function stringInput(pass: Pass, pf: PassFeature): string | null {
     throw new LarderError(
       'LARDER_DEFINITION_INVALID',
       `${pf.view.name}:${f.name}: array paths are only supported as mode inputs and weights by the DuckDB offline store`,
+    );
+  if (isSequenceKind(f.aggregation) && f.input && !isString(pass, f.input))
+    throw new LarderError(
+      'LARDER_DEFINITION_INVALID',
+      `${pf.view.name}:${f.name}: the sweep engine compares string fields only in previous.changed(...)`,
     );
   return isString(pass, f.input) ? renderExpr(pass.schema, f.input as ExprNode) : null;
 }
@@ -240,6 +246,21 @@ export async function buildPassIndex(
     const f = pf.feature;
     const where = whereSql(pass, pf);
     const c = `__in${i}`;
+    if (isSequenceKind(f.aggregation)) {
+      // (code + 1) * 2 + match, code -1 for no value: see offline/sweep/sweep-sequence.ts.
+      inner.push(`CAST(${where} AS INTEGER) AS ${c}`);
+      const s = stringInput(pass, pf);
+      if (!s) {
+        outer.push(`CAST(ev.${c} AS DOUBLE)`);
+        return;
+      }
+      const d = plan.dicts.get(pf.col)!;
+      const alias = `__d${i}`;
+      inner.push(`${s} AS ${c}v`);
+      joins.push(`LEFT JOIN ${d.table} ${alias} ON ${alias}.v = ev.${c}v`);
+      outer.push(`CAST((COALESCE(${alias}.__code, -1) + 1) * 2 + ev.${c} AS DOUBLE)`);
+      return;
+    }
     if (f.aggregation === 'count') {
       inner.push(`CAST(${where} AS UTINYINT) AS ${c}`);
       outer.push(`ev.${c}`);

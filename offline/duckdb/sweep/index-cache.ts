@@ -45,6 +45,7 @@ import type { DuckDBClient } from '../../local/duckdb-client.ts';
 import { sqlString } from '../../local/duckdb-client.ts';
 import type { Pass, PassFeature } from '../../export/pass.ts';
 import type { Partition, PassPlan } from './build-pass-index.ts';
+import { isSequenceKind } from '../../../core/sequence.ts';
 
 /** Bump when the layout or the meaning of a cached array changes. */
 const VERSION = 2;
@@ -77,7 +78,9 @@ export function columnFamily(pf: PassFeature): SweepColumn['kind'] {
 export function columnKey(pf: PassFeature): string {
   const f = pf.feature;
   const family = columnFamily(pf);
-  return hash([family, f.input, f.where, family === 'items' ? f.weight : null]);
+  const key = [family, f.input, f.where, family === 'items' ? f.weight : null];
+  // A sequence feature's values column encodes (value code, match): never shared with others.
+  return hash(isSequenceKind(f.aggregation) ? [...key, 'sequence'] : key);
 }
 
 interface Meta {

@@ -35,13 +35,14 @@ import {
   type IndexCacheEntry,
   type SweepIndexCache,
 } from './index-cache.ts';
-import { tileKind } from '../../../aggregation/tile-kind.ts';
+import { isSequenceKind, type SequenceKind } from '../../../core/sequence.ts';
+import { emptySequenceValue } from '../../../aggregation/sequence-tiles.ts';
 
 /** A feature column of the export, NaN = null. */
 export interface SweptColumn {
   values: Float64Array;
   type: ValueType;
-  aggregation: AggregationKind;
+  aggregation: AggregationKind | SequenceKind;
   /** When the values are string codes: the strings, and the DuckDB table `(v, __code)`. */
   dict: ValueDict | null;
   /** `last_n`: each row's list (numbers, or codes into `dict`), row order; `values` unused. */
@@ -136,25 +137,41 @@ export async function sweepPasses(req: SweepPassesRequest): Promise<SweepPassesR
   for (const [j, { pass, plan }] of opened.entries()) {
     const feats: SweepFeature[] = pass.features.map((pf) => ({
       col: pf.col,
-      aggregation: tileKind(pf.feature, 'the sweep engine'),
+      aggregation: pf.feature.aggregation,
       windowMs: pf.feature.windowMs,
       hopMs: pf.feature.hopMs,
       ttlMs: pf.feature.windowMs === null ? pf.view.ttlMs : null,
       ...(pf.feature.aggregation === 'last_n'
         ? { n: pf.feature.n, distinct: pf.feature.distinct }
         : {}),
+      ...(pf.feature.sequence
+        ? {
+            sequence: {
+              previous: pf.feature.sequence.previous,
+              gapMs: pf.feature.sequence.gapMs,
+              ttlMs: pf.view.ttlMs,
+            },
+          }
+        : {}),
     }));
     const single = plan.partitions.length === 1;
     for (const pf of pass.features) {
-      const kind = tileKind(pf.feature, 'the sweep engine');
+      const kind = pf.feature.aggregation;
       // With one partition the sweep's own result arrays are used (see below).
       const values = single ? new Float64Array(0) : new Float64Array(rows);
-      if (kind !== 'count' && kind !== 'sum' && kind !== 'count_distinct') values.fill(NaN);
+      const zero = isSequenceKind(kind)
+        ? emptySequenceValue(kind) === 0
+        : kind === 'count' || kind === 'sum' || kind === 'count_distinct';
+      if (!zero) values.fill(NaN);
       columns.set(pf.col, {
         values,
         type: pf.feature.type,
         aggregation: kind,
-        dict: kind === 'count_distinct' ? null : (plan.dicts.get(pf.col) ?? null),
+        // A sequence feature's dictionary encodes its input; its values are numbers.
+        dict:
+          kind === 'count_distinct' || isSequenceKind(kind)
+            ? null
+            : (plan.dicts.get(pf.col) ?? null),
         ...(kind === 'last_n'
           ? { lists: single ? [] : Array.from({ length: rows }, (): number[] => []) }
           : {}),
