@@ -4,6 +4,7 @@ import { DefinitionError } from '../../core/errors.ts';
 import { snapshotAt } from '../../definitions/batch/batch-view-spec.ts';
 import { portableSqlProblems, querySql } from '../../definitions/batch/portable-sql.ts';
 import { loadRepository } from '../../definitions/load.ts';
+import { describeBatchView } from '../../cli/commands/describe-batch-view.ts';
 import { validateBatchViews } from '../../offline/duckdb/batch-snapshots.ts';
 import { applyRepository } from '../../registry/apply.ts';
 import { plan } from '../../registry/plan.ts';
@@ -65,6 +66,19 @@ describe('batch views: definitions', () => {
     ]);
     expect(fs.every((f) => f.batch === true && !f.onDemand)).toBe(true);
     await expect(validateBatchViews(repo)).resolves.toBeUndefined();
+  });
+
+  it('larder describe shows the schedule, window, columns, filter and query', async () => {
+    const repo = await loadRepository('examples/ecommerce/features');
+    const lines = describeBatchView(repo.batchViews.get('user_segments')!.spec);
+    expect(lines.slice(0, 5)).toEqual([
+      '  entities: user   source: transactions   ttl: 1d',
+      '  snapshots: every 1d, each over [D − 30d, D)',
+      '  columns: user_id = userId, total_amount = totalAmount, ts',
+      '  filter: status = "completed"',
+      '  features: recency_days (int64), frequency_30d (int64), monetary_30d (float64), segment (string)',
+    ]);
+    expect(lines).toContain('      FROM source');
   });
 
   it('snapshotAt: the latest D <= t; a record at exactly D belongs to the next snapshot', () => {

@@ -47,8 +47,20 @@ describe('/ui/api', () => {
       hopMs: MINUTE_MS,
       description: '',
     });
-    expect(r.services.map((x: { name: string }) => x.name)).toEqual(['recommendation_v1']);
-    expect(r.services[0].features).toBe(26);
+    expect(r.services.map((x: { name: string }) => x.name)).toEqual([
+      'batch_v1',
+      'recommendation_v1',
+    ]);
+    expect(r.services[1].features).toBe(26);
+    expect(r.batchViews.find((v: { name: string }) => v.name === 'user_segments')).toMatchObject({
+      entities: ['user'],
+      source: 'transactions',
+      everyMs: 24 * HOUR_MS,
+      windowMs: 30 * 24 * HOUR_MS,
+      features: expect.arrayContaining([
+        { name: 'segment', type: 'string', description: expect.any(String) },
+      ]),
+    });
     expect(r.models.map((m: { name: string }) => m.name).sort()).toEqual([
       'ranker_lr',
       'ranker_v1',
@@ -62,6 +74,8 @@ describe('/ui/api', () => {
         { from: 'feature_view:user_activity', to: 'feature_service:recommendation_v1' },
         { from: 'feature_service:recommendation_v1', to: 'model:ranker_v1' },
         { from: 'model:ranker_lr', to: 'experiment:ranker_ab' },
+        { from: 'stream_source:transactions', to: 'batch_view:user_segments' },
+        { from: 'batch_view:user_segments', to: 'feature_service:batch_v1' },
       ]),
     );
     const layer = (id: string) => r.lineage.nodes.find((n: { id: string }) => n.id === id).layer;
