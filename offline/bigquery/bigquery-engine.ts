@@ -26,6 +26,8 @@ import { bqIdent, bqTable } from './sql/bq-sql.ts';
 import { bqExportSql } from './sql/export-sql.ts';
 import { bqDistinctKeysSql } from './sql/pass-sql.ts';
 import { bqTilesSql } from './sql/tiles-sql.ts';
+import { bqSnapshots } from './batch-snapshots.ts';
+import type { SnapshotJob } from '../batch/snapshot-job.ts';
 
 export class BigQueryEngine implements SqlExportEngine {
   readonly name = 'bigquery';
@@ -80,6 +82,11 @@ export class BigQueryEngine implements SqlExportEngine {
         );
     } while (token);
     return `SELECT * FROM ${table}`;
+  }
+
+  /** Batch view snapshots, run in BigQuery (see `offline/bigquery/batch-snapshots.ts`). */
+  batchSnapshots(job: SnapshotJob): Promise<string> {
+    return bqSnapshots(job, this.#client(), this.#pageSize);
   }
 
   /**
