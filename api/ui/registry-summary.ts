@@ -78,8 +78,14 @@ export function lineageOf(repo: Repository): Lineage {
   return { nodes, edges: edges.filter((e) => ids.has(e.from) && ids.has(e.to)) };
 }
 
-/** Display-ready registry objects, by kind. */
-export function registrySummary(repo: Repository) {
+/**
+ * Display-ready registry objects, by kind; `watermarks` (the registry file's) give each batch
+ * view its last materialized snapshot time.
+ */
+export function registrySummary(
+  repo: Repository,
+  watermarks: Readonly<Record<string, number>> = {},
+) {
   const sources = [
     ...[...repo.batchSources.values()].map((s) => ({
       name: s.spec.name,
@@ -143,6 +149,7 @@ export function registrySummary(repo: Repository) {
       ttlMs: v.ttlMs,
       online: v.online,
       query: v.query,
+      lastSnapshot: watermarks[v.name] ?? null,
       description: v.description,
       features: v.features.map((f) => ({ name: f.name, type: f.type, description: f.description })),
     })),

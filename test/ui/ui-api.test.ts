@@ -56,6 +56,7 @@ describe('/ui/api', () => {
       entities: ['user'],
       source: 'transactions',
       everyMs: 24 * HOUR_MS,
+      lastSnapshot: null,
       windowMs: 30 * 24 * HOUR_MS,
       features: expect.arrayContaining([
         { name: 'segment', type: 'string', description: expect.any(String) },
