@@ -9,7 +9,7 @@ import { encodeEntityKey, type LifetimeWrite } from '../aggregation/tiles.ts';
 import { LarderError } from '../core/errors.ts';
 import { snapshotAt } from '../definitions/batch/batch-view-spec.ts';
 import type { Repository } from '../definitions/repository.ts';
-import type { OfflineStore } from '../offline/offline-store.ts';
+import type { BatchSnapshot, OfflineStore } from '../offline/offline-store.ts';
 import type { OnlineStore } from '../online/online-store.ts';
 import type { ViewMaterialization } from './materialize.ts';
 
@@ -43,6 +43,24 @@ export function selectBatchViews(repo: Repository, names?: readonly string[]): s
 }
 
 /**
+ * The online writes of snapshot rows: per entity, one lifetime `last` state per feature with
+ * the snapshot time D as its event time (null for a null value).
+ */
+export function snapshotWrites(
+  view: string,
+  at: number,
+  rows: BatchSnapshot['rows'],
+): LifetimeWrite[] {
+  return rows.map((r) => ({
+    view,
+    entityKey: encodeEntityKey(r.key),
+    states: Object.fromEntries(
+      Object.entries(r.values).map(([f, v]) => [f, v === null ? null : { v, ts: at, id: '' }]),
+    ),
+  }));
+}
+
+/**
  * Loads the latest snapshot of each view into the online store. The result's `start` and `end`
  * are the snapshot time D; `lifetime` counts the entities written.
  */
@@ -58,14 +76,7 @@ export async function materializeBatchViews(
     const snap = await req.offline.batchSnapshot({ repo: req.repo, view: name, at });
     const size = req.batchSize ?? 10_000;
     for (let i = 0; i < snap.rows.length; i += size) {
-      const writes: LifetimeWrite[] = snap.rows.slice(i, i + size).map((r) => ({
-        view: name,
-        entityKey: encodeEntityKey(r.key),
-        states: Object.fromEntries(
-          Object.entries(r.values).map(([f, v]) => [f, v === null ? null : { v, ts: at, id: '' }]),
-        ),
-      }));
-      await req.online.writeLifetime(writes);
+      await req.online.writeLifetime(snapshotWrites(name, at, snap.rows.slice(i, i + size)));
     }
     const seconds = (Date.now() - started) / 1000;
     out.push({
