@@ -15,7 +15,7 @@ export function describeBatchView(s: BatchViewSpec): string[] {
   const { everyMs, offsetMs } = s.schedule;
   return [
     `  entities: ${s.entities.join(', ')}   source: ${s.source}   ttl: ${formatDuration(s.ttlMs)}`,
-    `  snapshots: every ${formatDuration(everyMs)}${offsetMs ? ` at +${formatDuration(offsetMs)}` : ''}, each over ${s.windowMs === null ? 'every record' : `[D − ${formatDuration(s.windowMs)}, D)`}`,
+    `  snapshots: ${s.schedule.cron ? `cron "${s.schedule.cron}" (UTC): ` : ''}every ${formatDuration(everyMs)}${offsetMs ? ` at +${formatDuration(offsetMs)}` : ''}, each over ${s.windowMs === null ? 'every record' : `[D − ${formatDuration(s.windowMs)}, D)`}`,
     `  columns: ${Object.entries(s.columns)
       .map(([k, e]) => `${k} = ${formatExpr(e)}`)
       .join(', ')}, ts`,

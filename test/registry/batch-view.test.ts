@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { DAY_MS } from '../../core/duration.ts';
 import { DefinitionError } from '../../core/errors.ts';
 import { snapshotAt } from '../../definitions/batch/batch-view-spec.ts';
+import { parseCron } from '../../definitions/batch/cron.ts';
 import { portableSqlProblems, querySql } from '../../definitions/batch/portable-sql.ts';
 import { loadRepository } from '../../definitions/load.ts';
 import { describeBatchView } from '../../cli/commands/describe-batch-view.ts';
@@ -53,7 +54,10 @@ describe('batch views: definitions', () => {
       ['monetary_30d', 'float64'],
       ['segment', 'string'],
     ]);
-    expect([seg.windowMs, seg.schedule]).toEqual([30 * DAY_MS, { everyMs: DAY_MS, offsetMs: 0 }]);
+    expect([seg.windowMs, seg.schedule]).toEqual([
+      30 * DAY_MS,
+      { everyMs: DAY_MS, offsetMs: 0, cron: null },
+    ]);
     expect(repo.batchViews.get('product_popularity')!.spec.windowMs).toBe(7 * DAY_MS);
     const fs = repo.resolveFeatures({ service: 'batch_v1' });
     expect(fs.map((f) => `${f.view}:${f.feature}`)).toEqual([
@@ -93,6 +97,29 @@ describe('batch views: definitions', () => {
     expect(querySql('SELECT @snapshot_ms - MAX(ts) FROM source', D)).toBe(
       `SELECT CAST(${D} AS BIGINT) - MAX(ts) FROM source`,
     );
+  });
+
+  it('fixed-period crons become every + offset (UTC); others are refused', async () => {
+    const H = 3_600_000;
+    expect(parseCron('*/15 * * * *')).toEqual({ everyMs: 15 * 60_000, offsetMs: 0 });
+    expect(parseCron('5 * * * *')).toEqual({ everyMs: H, offsetMs: 5 * 60_000 });
+    expect(parseCron('0 */6 * * *')).toEqual({ everyMs: 6 * H, offsetMs: 0 });
+    expect(parseCron('30 2 * * *')).toEqual({ everyMs: DAY_MS, offsetMs: 2.5 * H });
+    // Monday 03:00: the epoch was a Thursday, Monday is 4 days later.
+    const weekly = parseCron('0 3 * * 1') as { everyMs: number; offsetMs: number };
+    expect(new Date(snapshotAt(weekly, Date.UTC(2024, 1, 14))).toISOString()).toBe(
+      '2024-02-12T03:00:00.000Z',
+    );
+    for (const bad of ['0 2,14 * * *', '0 0 1 * *', '*/7 * * * *', '0 3 * *'])
+      expect(parseCron(bad)).toHaveProperty('error');
+    const repo = await load(view(`cron: '30 2 * * *',`).replace(`every: '1d', `, ''));
+    expect(repo.batchViews.get('spend')!.spec.schedule).toEqual({
+      everyMs: DAY_MS,
+      offsetMs: 2.5 * H,
+      cron: '30 2 * * *',
+    });
+    const p = await problems(view(`cron: '0 0 1 * *',`));
+    expect(p.map((x) => x.field)).toEqual(['cron', 'cron']);
   });
 
   it('the portable SQL lint refuses what one dialect reads differently, not string contents', () => {
