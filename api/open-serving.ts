@@ -8,6 +8,7 @@ import type { LarderConfig } from '../config/config.ts';
 import { closeModelSet, loadModelSet } from '../models/model-set.ts';
 import { createOnlineStore } from '../online/create-online-store.ts';
 import { loadRepository } from '../definitions/load.ts';
+import { onlineViewSpecs } from '../definitions/batch/serving-view.ts';
 import { readRegistry } from '../registry/registry-file.ts';
 import type { ServingSnapshot, ServingState } from './serving-state.ts';
 
@@ -17,7 +18,7 @@ export async function openServing(config: LarderConfig): Promise<ServingSnapshot
   const repo = await loadRepository(reg?.repo ?? config.repo);
   const store = createOnlineStore(config.onlineStore, {
     namespace: config.namespace,
-    views: [...repo.featureViews.values()].map((v) => v.spec),
+    views: onlineViewSpecs(repo),
   });
   await store.init();
   let models;

@@ -178,6 +178,21 @@ export interface OfflineStoreCapabilities {
   readonly entityGrid: boolean;
 }
 
+export interface BatchSnapshotRequest {
+  repo: Repository;
+  /** The batch view. */
+  view: string;
+  /** The snapshot time D (epoch ms; see `snapshotAt`). */
+  at: number;
+}
+
+/** A batch view's snapshot at D: one row per entity (join key values, features). */
+export interface BatchSnapshot {
+  at: number;
+  rows: { key: Scalar[]; values: Record<string, Scalar | null> }[];
+  rejects: RejectReport[];
+}
+
 export interface OfflineStore {
   readonly type: string;
   readonly capabilities: OfflineStoreCapabilities;
@@ -189,4 +204,6 @@ export interface OfflineStore {
   exportPointInTime(request: ExportRequest): Promise<ExportSummary>;
   /** Per-hop partial aggregation states and lifetime `last` states of a feature view. */
   computeTiles(view: FeatureViewSpec, request: ComputeTilesRequest): Promise<ComputeTilesResult>;
+  /** A batch view's snapshot at D, computed where the source lives (see `readSnapshot`). */
+  batchSnapshot(request: BatchSnapshotRequest): Promise<BatchSnapshot>;
 }

@@ -7,6 +7,7 @@
 import { LarderError } from '../core/errors.ts';
 import type { OnDemandFeatureViewDef } from '../definitions/dsl/on-demand.ts';
 import type { Repository } from '../definitions/repository.ts';
+import { onlineViewSpec } from '../definitions/batch/serving-view.ts';
 import type { FeatureViewSpec } from '../definitions/spec.ts';
 import type { ValueType } from '../core/types.ts';
 
@@ -100,7 +101,7 @@ function buildPlan(repo: Repository, ref: FeatureRef, fullNames: boolean): Featu
   const featureOf = (view: string, feature: string): { read: number; feature: number } => {
     let r = readIndex.get(view);
     if (r === undefined) {
-      const spec = repo.featureViews.get(view)!.spec;
+      const spec = onlineViewSpec(repo, view)!;
       const joinKeys = entityKeys(spec.entities);
       const gk = joinKeys.join('\u0000');
       let g = groupIndex.get(gk);

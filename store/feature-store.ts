@@ -30,6 +30,7 @@ import {
   type LarderConfigInput,
 } from '../config/config.ts';
 import { loadRepository } from '../definitions/load.ts';
+import { onlineViewSpecs } from '../definitions/batch/serving-view.ts';
 import type { Repository } from '../definitions/repository.ts';
 import {
   materialize as materializeViews,
@@ -37,6 +38,7 @@ import {
   type MaterializeRequest,
   type ViewMaterialization,
 } from '../materialize/materialize.ts';
+import { materializeBatchViews, selectBatchViews } from '../materialize/materialize-batch.ts';
 import { createOfflineStore } from '../offline/create-offline-store.ts';
 import type {
   EntitySource,
@@ -197,7 +199,7 @@ class LocalFeatureStore implements FeatureStore {
     this.#online = new Lazy(() =>
       createOnlineStore(config.onlineStore, {
         namespace: config.namespace,
-        views: [...repo.featureViews.values()].map((v) => v.spec),
+        views: onlineViewSpecs(repo),
       }),
     );
     this.#offline = new Lazy(() => createOfflineStore(config));
@@ -283,21 +285,41 @@ class LocalFeatureStore implements FeatureStore {
       throw new LarderError('LARDER_REGISTRY_NOT_APPLIED', 'no registry yet', {
         hint: 'run `larder apply` first',
       });
-    const views = selectViews(this.repo, opts.views).map((s) => s.name);
+    const batch = selectBatchViews(this.repo, opts.views);
+    const named = opts.views?.filter((n) => !this.repo.batchViews.has(n));
+    const views =
+      opts.views && opts.views.length > 0 && named!.length === 0
+        ? []
+        : selectViews(this.repo, named).map((s) => s.name);
     const marks = registry.watermarks ?? {};
     const [offline, online] = await Promise.all([this.#offline.get(), this.#online.get()]);
-    const results = await materializeViews({
-      repo: this.repo,
-      offline,
-      online,
-      views,
-      end: opts.end,
-      start: (v) => (opts.incremental ? marks[v.name] : opts.start),
-      ...(opts.onViewStart ? { onViewStart: opts.onViewStart } : {}),
-      ...(opts.onValidate ? { onValidate: opts.onValidate } : {}),
-      ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
-      ...(opts.onRetry ? { onRetry: opts.onRetry } : {}),
-    });
+    // An empty list would mean every view to materializeViews: only batch views were named.
+    const results =
+      views.length === 0
+        ? []
+        : await materializeViews({
+            repo: this.repo,
+            offline,
+            online,
+            views,
+            end: opts.end,
+            start: (v) => (opts.incremental ? marks[v.name] : opts.start),
+            ...(opts.onViewStart ? { onViewStart: opts.onViewStart } : {}),
+            ...(opts.onValidate ? { onValidate: opts.onValidate } : {}),
+            ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
+            ...(opts.onRetry ? { onRetry: opts.onRetry } : {}),
+          });
+    // Batch views: the latest snapshot at end (its time D is the view's watermark).
+    results.push(
+      ...(await materializeBatchViews({
+        repo: this.repo,
+        offline,
+        online,
+        views: batch,
+        end: opts.end,
+        ...(opts.onViewStart ? { onViewStart: opts.onViewStart } : {}),
+      })),
+    );
     await setWatermarks(this.config.home, Object.fromEntries(results.map((r) => [r.view, r.end])));
     return results;
   }

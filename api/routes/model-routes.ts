@@ -43,7 +43,10 @@ function candidateKey(snap: ServingSnapshot, model: ModelRuntime): string {
   const svc = snap.repo.services.get(model.spec.service);
   const keys = new Set<string>();
   for (const p of svc?.spec.projections ?? []) {
-    const v = snap.repo.featureViews.get(p.view) ?? snap.repo.onDemandViews.get(p.view);
+    const v =
+      snap.repo.featureViews.get(p.view) ??
+      snap.repo.onDemandViews.get(p.view) ??
+      snap.repo.batchViews.get(p.view);
     for (const e of v?.spec.entities ?? []) keys.add(snap.repo.entities.get(e)!.spec.joinKey);
   }
   keys.delete('user_id');

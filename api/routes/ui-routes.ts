@@ -60,7 +60,7 @@ export function uiRoutes(app: FastifyInstance, ctx: ServerContext): void {
       version: file?.version ?? snap.version,
       appliedAt: file?.appliedAt ?? null,
       loadedAt: snap.loadedAt,
-      ...registrySummary(snap.repo),
+      ...registrySummary(snap.repo, file?.watermarks ?? {}),
     };
   });
   app.get('/ui/api/freshness', api, async () => freshnessJson(ctx));

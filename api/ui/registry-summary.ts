@@ -23,6 +23,7 @@ const LAYERS: Record<string, number> = {
   stream_source: 1,
   push_source: 1,
   feature_view: 2,
+  batch_view: 2,
   on_demand_feature_view: 3,
   feature_service: 4,
   model: 5,
@@ -42,7 +43,11 @@ export function lineageOf(repo: Repository): Lineage {
     }));
   const ids = new Set(nodes.map((n) => n.id));
   const viewId = (v: string): string =>
-    repo.featureViews.has(v) ? `feature_view:${v}` : `on_demand_feature_view:${v}`;
+    repo.featureViews.has(v)
+      ? `feature_view:${v}`
+      : repo.batchViews.has(v)
+        ? `batch_view:${v}`
+        : `on_demand_feature_view:${v}`;
   const sourceId = (s: string): string =>
     repo.streamSources.has(s)
       ? `stream_source:${s}`
@@ -54,6 +59,8 @@ export function lineageOf(repo: Repository): Lineage {
     edges.push({ from: `batch_source:${s.spec.batchSource}`, to: `${s.spec.kind}:${s.spec.name}` });
   for (const v of repo.featureViews.values())
     edges.push({ from: sourceId(v.spec.source), to: `feature_view:${v.spec.name}` });
+  for (const v of repo.batchViews.values())
+    edges.push({ from: sourceId(v.spec.source), to: `batch_view:${v.spec.name}` });
   for (const od of repo.onDemandViews.values()) {
     const inputs = new Set<string>();
     for (const i of Object.values(od.spec.inputs)) if (i.from === 'feature') inputs.add(i.view);
@@ -71,8 +78,14 @@ export function lineageOf(repo: Repository): Lineage {
   return { nodes, edges: edges.filter((e) => ids.has(e.from) && ids.has(e.to)) };
 }
 
-/** Display-ready registry objects, by kind. */
-export function registrySummary(repo: Repository) {
+/**
+ * Display-ready registry objects, by kind; `watermarks` (the registry file's) give each batch
+ * view its last materialized snapshot time.
+ */
+export function registrySummary(
+  repo: Repository,
+  watermarks: Readonly<Record<string, number>> = {},
+) {
   const sources = [
     ...[...repo.batchSources.values()].map((s) => ({
       name: s.spec.name,
@@ -125,6 +138,20 @@ export function registrySummary(repo: Repository) {
       ),
       features: od.features.map((f) => ({ name: f.name, type: f.type })),
       description: od.description,
+    })),
+    batchViews: [...repo.batchViews.values()].map(({ spec: v }) => ({
+      name: v.name,
+      entities: v.entities,
+      source: v.source,
+      everyMs: v.schedule.everyMs,
+      offsetMs: v.schedule.offsetMs,
+      windowMs: v.windowMs,
+      ttlMs: v.ttlMs,
+      online: v.online,
+      query: v.query,
+      lastSnapshot: watermarks[v.name] ?? null,
+      description: v.description,
+      features: v.features.map((f) => ({ name: f.name, type: f.type, description: f.description })),
     })),
     services: [...repo.services.values()].map(({ spec: s }) => ({
       name: s.name,

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { validateModels } from '../../models/validate-models.ts';
+import { describeBatchView } from './describe-batch-view.ts';
 import { validateBatchViews } from '../../offline/duckdb/batch-snapshots.ts';
 import { formatDuration } from '../../core/duration.ts';
 import { formatExpr } from '../../definitions/expr/expr.ts';
@@ -110,6 +111,8 @@ function describe(s: ObjectSpec, version: number, hash: string): string {
         .join(', ')}`,
     );
     lines.push(`  features: ${s.features.map((f) => `${f.name} (${f.type})`).join(', ')}`);
+  } else if (s.kind === 'batch_view') {
+    lines.push(...describeBatchView(s));
   } else if (s.kind === 'feature_service') {
     for (const p of s.projections) lines.push(`  ${p.view}: ${p.features.join(', ')}`);
   } else {

@@ -28,8 +28,8 @@ export interface BatchViewSpec {
   filter: ExprNode | null;
   /** The snapshot at D reads records with `D − windowMs <= ts < D`; null: every `ts < D`. */
   windowMs: number | null;
-  /** Snapshot times: D = offsetMs + k · everyMs (epoch ms, UTC). */
-  schedule: { everyMs: number; offsetMs: number };
+  /** Snapshot times: D = offsetMs + k · everyMs (epoch ms, UTC); `cron` when given as one. */
+  schedule: { everyMs: number; offsetMs: number; cron: string | null };
   /** Portable SQL over `source`; `@snapshot_ms` is replaced by D. */
   query: string;
   /** A snapshot's values are served until `D + ttlMs` (and only while it is the latest). */
@@ -40,7 +40,10 @@ export interface BatchViewSpec {
 }
 
 /** The snapshot time that applies at `t`: the latest D with `D <= t`. */
-export function snapshotAt(schedule: BatchViewSpec['schedule'], t: number): number {
+export function snapshotAt(
+  schedule: Pick<BatchViewSpec['schedule'], 'everyMs' | 'offsetMs'>,
+  t: number,
+): number {
   const { everyMs, offsetMs } = schedule;
   return Math.floor((t - offsetMs) / everyMs) * everyMs + offsetMs;
 }

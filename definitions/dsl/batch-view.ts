@@ -11,6 +11,7 @@ import {
   type BatchViewSpec,
 } from '../batch/batch-view-spec.ts';
 import { portableSqlProblems } from '../batch/portable-sql.ts';
+import { parseCron } from '../batch/cron.ts';
 import { callSite } from './call-site.ts';
 import { NAME_HINT, NAME_RE, parseOptions } from './checks.ts';
 import { isDefinition, makeDefinition, type Definition } from './definition.ts';
@@ -43,8 +44,9 @@ const BatchViewOptions = z
       .custom<Expr>(isExpr, 'must be an expression such as col("status").eq("completed")')
       .optional(),
     window: z.string().optional(),
-    every: z.string(),
+    every: z.string().optional(),
     offset: z.string().optional(),
+    cron: z.string().optional(),
     query: z.string().min(1),
     features: z.record(z.string(), FeatureType),
     ttl: z.string(),
@@ -61,7 +63,8 @@ export type BatchViewDef<F extends string = string> = Definition<BatchViewSpec> 
 };
 
 /**
- * A batch view: a SQL query over a source, run as a snapshot at D = offset + k · every, that
+ * A batch view: a SQL query over a source, run as a snapshot at D = offset + k · every (or at
+ * the times of a fixed-period `cron`, UTC: `'30 2 * * *'`), that
  * returns one row per entity (its join keys, then its features). The snapshot at D reads the
  * records with `D − window <= ts < D`; at t the latest snapshot with `D <= t` applies, and an
  * entity without a row in it has null features. The query is portable SQL (DuckDB and
@@ -98,11 +101,23 @@ export function batchView<F extends string>(
     return null;
   };
   const ttl = duration('ttl', o.ttl);
-  const every = duration('every', o.every);
   const windowMs = duration('window', o.window);
-  const offset = o.offset === undefined || o.offset === '0m' ? 0 : duration('offset', o.offset);
-  if (every !== null && offset !== null && offset >= every)
-    problem('offset', `offset ${o.offset} must be shorter than every ${o.every}`);
+  let every: number | null = null;
+  let offset: number | null = 0;
+  if (o.cron !== undefined) {
+    if (o.every !== undefined || o.offset !== undefined)
+      problem('cron', 'give either cron or every (with an optional offset), not both');
+    const c = parseCron(o.cron);
+    if ('error' in c) problem('cron', c.error, "or use every: '1d' with offset: '2h'");
+    else ({ everyMs: every, offsetMs: offset } = c);
+  } else if (o.every === undefined) {
+    problem('every', 'a batch view needs a schedule', "add every: '1d' (or a cron)");
+  } else {
+    every = duration('every', o.every);
+    offset = o.offset === undefined || o.offset === '0m' ? 0 : duration('offset', o.offset);
+    if (every !== null && offset !== null && offset >= every)
+      problem('offset', `offset ${o.offset} must be shorter than every ${o.every}`);
+  }
 
   const columns: Record<string, ExprNode> = {};
   for (const [name, expr] of Object.entries(o.columns)) {
@@ -168,7 +183,7 @@ export function batchView<F extends string>(
     columns,
     filter: o.filter?.node ?? null,
     windowMs,
-    schedule: { everyMs: every!, offsetMs: offset! },
+    schedule: { everyMs: every!, offsetMs: offset!, cron: o.cron ?? null },
     query: o.query.trim(),
     ttlMs: ttl!,
     online: o.online,

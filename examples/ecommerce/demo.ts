@@ -1,7 +1,7 @@
 /**
  * `npm run demo`: the main job on embedded defaults (DuckDB offline, SQLite online; no Redis or
  * Kafka): generate a week of e-commerce history, apply examples/ecommerce/features/, materialize it, export a
- * point-in-time training set, start `larder serve` with the dashboard, and keep feeding live
+ * point-in-time training set (recommendation_v1, and the batch views of batch_v1), start `larder serve` with the dashboard, and keep feeding live
  * events through `POST /push` so features visibly change. Ctrl-C stops everything.
  *
  *   npm run demo                       # embedded
@@ -144,6 +144,15 @@ step('Export a point-in-time training set of recommendation_v1', [
   spine,
   '--out',
   training,
+]);
+step('Export the daily SQL snapshots of batch_v1 (user segments, product popularity) beside it', [
+  'export',
+  '--features',
+  'batch_v1',
+  '--entities',
+  spine,
+  '--out',
+  resolve(dataDir, 'training/batch_v1.parquet'),
 ]);
 
 const base = `http://127.0.0.1:${PORT}`;

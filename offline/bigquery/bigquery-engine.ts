@@ -27,6 +27,8 @@ import { bqExportSql } from './sql/export-sql.ts';
 import { bqDistinctKeysSql } from './sql/pass-sql.ts';
 import { bqTilesSql } from './sql/tiles-sql.ts';
 import { tileKind } from '../../aggregation/tile-kind.ts';
+import { bqSnapshots } from './batch-snapshots.ts';
+import type { SnapshotJob } from '../batch/snapshot-job.ts';
 
 export class BigQueryEngine implements SqlExportEngine {
   readonly name = 'bigquery';
@@ -81,6 +83,11 @@ export class BigQueryEngine implements SqlExportEngine {
         );
     } while (token);
     return `SELECT * FROM ${table}`;
+  }
+
+  /** Batch view snapshots, run in BigQuery (see `offline/bigquery/batch-snapshots.ts`). */
+  batchSnapshots(job: SnapshotJob): Promise<string> {
+    return bqSnapshots(job, this.#client(), this.#pageSize);
   }
 
   /**

@@ -17,10 +17,13 @@
 import { LarderError } from '../../core/errors.ts';
 import type { FeatureViewSpec } from '../../definitions/spec.ts';
 import { exportPointInTime } from '../export/export-pipeline.ts';
+import { readSnapshot } from '../export/batch-views.ts';
 import { viewSource } from '../export/export-plan.ts';
 import { viewPass } from '../export/pass.ts';
 import { LocalDatabase } from '../local/local-database.ts';
 import type {
+  BatchSnapshot,
+  BatchSnapshotRequest,
   ComputeTilesRequest,
   ComputeTilesResult,
   ExportRequest,
@@ -71,6 +74,10 @@ export class BigQueryOfflineStore implements OfflineStore {
   close(): Promise<void> {
     this.#db.close();
     return Promise.resolve();
+  }
+
+  batchSnapshot(req: BatchSnapshotRequest): Promise<BatchSnapshot> {
+    return readSnapshot(this.#db, this.#engine, req);
   }
 
   exportPointInTime(request: ExportRequest): Promise<ExportSummary> {

@@ -11,10 +11,13 @@ import type { Scalar } from '../../core/types.ts';
 import type { FeatureViewSpec } from '../../definitions/spec.ts';
 import type { ExportEngine } from '../export/export-engine.ts';
 import { exportPointInTime } from '../export/export-pipeline.ts';
+import { readSnapshot } from '../export/batch-views.ts';
 import { viewPaths, viewSource } from '../export/export-plan.ts';
 import { viewPass } from '../export/pass.ts';
 import { LocalDatabase } from '../local/local-database.ts';
 import type {
+  BatchSnapshot,
+  BatchSnapshotRequest,
   ComputeTilesRequest,
   ComputeTilesResult,
   ExportRequest,
@@ -108,6 +111,10 @@ export class DuckDBOfflineStore implements OfflineStore {
     return exportPointInTime(this.#db, this.#engine, req, {
       compactParquet: this.#config.compactParquet,
     });
+  }
+
+  batchSnapshot(req: BatchSnapshotRequest): Promise<BatchSnapshot> {
+    return readSnapshot(this.#db, this.#engine, req);
   }
 
   async computeTiles(view: FeatureViewSpec, req: ComputeTilesRequest): Promise<ComputeTilesResult> {

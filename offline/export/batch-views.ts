@@ -15,6 +15,9 @@ import { SNAPSHOT_COLUMN } from '../batch/snapshot-sql.ts';
 import type { ExportEngine, SqlFeatureValues } from './export-engine.ts';
 import type { ExportPlan } from './export-plan.ts';
 import type { Pass, PassSource } from './pass.ts';
+import type { LocalDatabase } from '../local/local-database.ts';
+import type { BatchSnapshot, BatchSnapshotRequest, RejectReport } from '../offline-store.ts';
+import type { Scalar } from '../../core/types.ts';
 
 /** The batch views an export asks for, with the features asked of each, first seen first. */
 export function batchViewsOf(plan: ExportPlan): Map<string, Set<string>> {
@@ -137,5 +140,60 @@ export async function batchViewStep(
         plan.columnOf(name, f),
         `CASE WHEN e.__t < ${alias}.${SNAPSHOT_COLUMN} + ${view.spec.ttlMs} THEN ${alias}.${ident(f)} END`,
       );
+  }
+}
+
+/**
+ * The snapshot of a batch view at `at` (a snapshot time), computed by `engine` like an export's:
+ * one row per entity, its join keys then its features. What `materialize` writes online.
+ */
+export async function readSnapshot(
+  db: LocalDatabase,
+  engine: ExportEngine,
+  req: BatchSnapshotRequest,
+): Promise<BatchSnapshot> {
+  const view = req.repo.batchViews.get(req.view);
+  if (!view)
+    throw new LarderError('LARDER_NOT_FOUND', `unknown batch view "${req.view}"`, {
+      hint: `batch views: ${[...req.repo.batchViews.keys()].join(', ') || '(none)'}`,
+    });
+  if (!engine.batchSnapshots)
+    throw new LarderError(
+      'LARDER_BAD_REQUEST',
+      `the ${engine.name} engine cannot compute batch view "${req.view}"`,
+      { detail: { reason: 'unsupported_operation' } },
+    );
+  const client = await db.connect();
+  try {
+    const spec = view.batch.spec;
+    const paths = new Set<string>();
+    for (const node of [...Object.values(view.spec.columns), view.spec.filter])
+      if (node) exprPaths(node).forEach((p) => paths.add(p));
+    const rejects: RejectReport[] = [];
+    const src = await engine.source(client, spec, paths, rejects);
+    const cols = snapshotColumns(req.repo, view.spec);
+    const table = await engine.batchSnapshots({
+      client,
+      view,
+      cols,
+      source: spec,
+      src,
+      times: [req.at],
+      name: (p) => db.name(p),
+      tmpDir: db.tmpDir,
+    });
+    const rows = await client.all(
+      `SELECT ${[...cols.keys, ...cols.features].map((c) => ident(c.name)).join(', ')} FROM ${table}`,
+    );
+    return {
+      at: req.at,
+      rows: rows.map((r) => ({
+        key: cols.keys.map((k) => r[k.name] as Scalar),
+        values: Object.fromEntries(cols.features.map((f) => [f.name, r[f.name] as Scalar | null])),
+      })),
+      rejects,
+    };
+  } finally {
+    await db.dropTemps(client);
   }
 }

@@ -177,7 +177,9 @@ export async function exportPointInTime(
     }
   } else {
     values =
-      engine.output === 'sql' ? await engine.aggregate(job) : { joins: [], valueOf: new Map() };
+      engine.output === 'sql' && !(passes.length === 0 && batch.size > 0)
+        ? await engine.aggregate(job)
+        : { joins: [], valueOf: new Map() };
     await batchStep(values);
     // 4. On-demand features.
     if (plan.odfvs.length > 0)

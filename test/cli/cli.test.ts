@@ -41,12 +41,12 @@ describe('larder CLI', () => {
     const env = { LARDER_HOME: home.dir };
     const apply = await larder(['apply'], env);
     expect(apply.code).toBe(0);
-    expect(apply.stdout).toContain('Plan: 17 to add, 0 to change, 0 to remove, 0 unchanged.');
+    expect(apply.stdout).toContain('Plan: 20 to add, 0 to change, 0 to remove, 0 unchanged.');
     const again = await larder(['apply', '--json'], env);
     expect(JSON.parse(again.stdout)).toMatchObject({
       written: false,
       version: 1,
-      plan: { changes: [], unchanged: 17 },
+      plan: { changes: [], unchanged: 20 },
     });
     const views = await larder(['list', 'views', '--json'], env);
     expect(JSON.parse(views.stdout).map((v: { name: string }) => v.name)).toEqual([
@@ -57,6 +57,9 @@ describe('larder CLI', () => {
     ]);
     const text = await larder(['list'], env);
     expect(text.stdout).toMatch(/feature service\s+recommendation_v1\s+v1\s+26 features/);
+    expect(text.stdout).toMatch(
+      /batch view\s+user_segments\s+v1\s+user ← transactions · 4 features · every 1d · ttl 1d/,
+    );
     const desc = await larder(['describe', 'user_purchases'], env);
     expect(desc.stdout).toContain(
       'preferred_category_30d  string   mode(orderItems[].category × orderItems[].quantity)  30d / hop 1d',

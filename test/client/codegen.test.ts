@@ -108,7 +108,7 @@ export const both = featureService({ name: 'both', features: [activity, activity
     expect(e).toMatchObject({
       code: 'LARDER_NOT_FOUND',
       message: 'unknown feature service "recomendation_v1"',
-      hint: 'known services: recommendation_v1, recommendation_v2, risk_v1',
+      hint: 'known services: batch_v1, recommendation_v1, recommendation_v2, risk_v1',
     });
   });
 });
@@ -174,7 +174,7 @@ describe('generateClient: compile-time checks', () => {
       // usage.ts is clean (each @ts-expect-error is used); mistakes.ts has exactly its two errors.
       expect(errors).toEqual(['mistakes.ts TS2345', 'mistakes.ts TS2551']);
       expect(out).toContain(
-        `'"recomendation_v1"' is not assignable to parameter of type '"recommendation_v1" | "recommendation_v2" | "risk_v1"'`,
+        `'"recomendation_v1"' is not assignable to parameter of type '"batch_v1" | "recommendation_v1" | "recommendation_v2" | "risk_v1"'`,
       );
       expect(out).toContain("Property 'page_veiws_1h' does not exist");
     } finally {

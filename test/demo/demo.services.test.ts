@@ -4,7 +4,7 @@
  * with live values on its views, and Ctrl-C (SIGINT) stopping everything cleanly.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { launchChromium } from '../support/chromium.ts';
@@ -77,6 +77,23 @@ describe('npm run demo', () => {
       expect(output).toContain(step);
     }
     expect(output).toContain(`Dashboard:      ${base}/ui`);
+    // The batch views: exported beside recommendation_v1, materialized and served.
+    expect(existsSync(join(dir, 'data', 'training', 'batch_v1.parquet'))).toBe(true);
+    const batch = await post('/get-online-features', {
+      feature_service: 'batch_v1',
+      entities: { user_id: ['u00001'], product_id: ['p00001'] },
+    });
+    expect(batch.status).toBe(200);
+    expect((batch.json.metadata as { feature_names: string[] }).feature_names).toEqual([
+      'user_id',
+      'product_id',
+      'recency_days',
+      'frequency_30d',
+      'monetary_30d',
+      'segment',
+      'popularity_score',
+      'distinct_viewers_7d',
+    ]);
 
     // The three printed curl commands.
     const features = await post('/get-online-features', {

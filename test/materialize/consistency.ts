@@ -1,7 +1,9 @@
 /**
  * Consistency between engines: materialize a generated history into an online store, then
  * read every stored feature of every view at several times ≥ the materialization end
- * and compare, value for value, with the offline point-in-time export at the same times.
+ * and compare, value for value, with the offline point-in-time export at the same times. The
+ * batch views of `batch_v1` too: their latest snapshot at T2 is read equal to the export while
+ * it is the snapshot that applies, and as null after (a newer snapshot applies then).
  */
 import { encodeEntityKey } from '../../aggregation/tiles.ts';
 import { randomUUID } from 'node:crypto';
@@ -11,6 +13,9 @@ import { join } from 'node:path';
 import { expect } from 'vitest';
 import { genData } from '../../examples/ecommerce/datagen/index.ts';
 import { materialize } from '../../materialize/materialize.ts';
+import { materializeBatchViews } from '../../materialize/materialize-batch.ts';
+import { onlineViewSpecs } from '../../definitions/batch/serving-view.ts';
+import { snapshotAt } from '../../definitions/batch/batch-view-spec.ts';
 import { DuckDBOfflineStore } from '../../offline/duckdb/duckdb-offline-store.ts';
 import type { OnlineStore, OnlineStoreOptions } from '../../online/online-store.ts';
 import { floatsEqual } from '../../aggregation/index.ts';
@@ -55,10 +60,12 @@ export async function checkConsistency(
     format: 'jsonl',
   });
   const offline = new DuckDBOfflineStore({ type: 'duckdb', dataDir: dir, home: dir });
-  const views = [...repo.featureViews.values()].map((v) => v.spec);
+  const views = onlineViewSpecs(repo);
   const online = factory({ namespace: `test-${randomUUID()}`, views });
   await Promise.all([offline.init(), online.init()]);
   let compared = 0;
+  /** Batch view values read non-null (each equal to the export's). */
+  let batchValues = 0;
   try {
     const finals: { total: number | null; rows: number }[] = [];
     await materialize({
@@ -71,10 +78,13 @@ export async function checkConsistency(
     });
     // Progress knows each view's total up front (ETA), and the total is what was computed:
     // written, or left out because no feature can read it at a time ≥ the end.
-    expect(finals).toHaveLength(views.length);
+    expect(finals).toHaveLength(repo.featureViews.size);
     for (const f of finals) expect(f.total).toBe(f.rows);
     // Re-running the same range (or resuming after a crash) must not double count.
     await materialize({ repo, offline, online, end: t2, batchSize: 777 });
+    const batchViews = [...repo.batchViews.keys()];
+    for (const batchSize of [10_000, 7])
+      await materializeBatchViews({ repo, offline, online, views: batchViews, end: t2, batchSize });
     const users = Array.from({ length: 40 }, (_, i) => `u${String(i).padStart(5, '0')}`).concat(
       'u-never',
     );
@@ -97,10 +107,16 @@ export async function checkConsistency(
     await cut.init();
     const exported = await cut.exportPointInTime({
       repo,
-      // Every stored feature of every view (recommendation_v1's and the sequence views').
-      features: repo.resolveFeatures({
-        features: views.flatMap((v) => v.features.map((f) => `${v.name}:${f.name}`)),
-      }),
+      // Every stored feature of every feature view (recommendation_v1's, v2's and the sequence
+      // views'), and the batch views of batch_v1.
+      features: [
+        ...repo.resolveFeatures({
+          features: views
+            .filter((v) => !repo.batchViews.has(v.name))
+            .flatMap((v) => v.features.map((f) => `${v.name}:${f.name}`)),
+        }),
+        ...repo.resolveFeatures({ service: 'batch_v1' }),
+      ],
       entities: { type: 'rows', rows },
       out: { type: 'memory' },
       fullFeatureNames: true,
@@ -108,8 +124,13 @@ export async function checkConsistency(
     await cut.close();
     for (const view of views) {
       const keys = view.entities.map((e) => (e === 'user' ? 'user_id' : 'product_id'));
+      const batch = repo.batchViews.get(view.name)?.spec;
       for (let r = 0; r < rows.length; r++) {
         const row = rows[r]!;
+        // A batch view's stored snapshot serves the reads it applies to only.
+        const stale =
+          batch !== undefined &&
+          snapshotAt(batch.schedule, row.event_timestamp) !== snapshotAt(batch.schedule, t2);
         const [res] = await online.readMany([
           {
             view,
@@ -119,7 +140,7 @@ export async function checkConsistency(
         ]);
         view.features.forEach((f, j) => {
           const got = res!.rows[0]![j]!;
-          const want = exported.data![r]![`${view.name}__${f.name}`] ?? null;
+          const want = stale ? null : (exported.data![r]![`${view.name}__${f.name}`] ?? null);
           const value = got.value;
           const same =
             typeof want === 'number' && typeof value === 'number'
@@ -133,9 +154,12 @@ export async function checkConsistency(
             );
           }
           compared++;
+          if (batch && value !== null) batchValues++;
         });
       }
     }
+    // Both views have entities in the snapshot that applies at T2.
+    expect(batchValues).toBeGreaterThan(100);
   } finally {
     await online.teardown();
     await Promise.all([offline.close(), online.close()]);

@@ -22,6 +22,9 @@ import type { OnlineStore, OnlineStoreOptions } from '../../online/online-store.
 import { maxLiveFields, viewWritePlan } from '../../online/view-catalog.ts';
 import { activity, interest, purchases, TEST_VIEWS, TTL_MS } from './test-views.ts';
 import { sequenceCase, sequences } from './sequence-cases.ts';
+import { loadRepository } from '../../definitions/load.ts';
+import { servingView } from '../../definitions/batch/serving-view.ts';
+import { snapshotWrites } from '../../materialize/materialize-batch.ts';
 
 export type StoreFactory = (options: OnlineStoreOptions) => OnlineStore;
 
@@ -241,6 +244,51 @@ export function onlineStoreConformance(name: string, factory: StoreFactory): voi
         { value: null, status: 'NULL_VALUE', eventTs: null },
         { value: null, status: 'NULL_VALUE', eventTs: null },
       ]);
+    });
+
+    it('batch views: a snapshot at D is served from D to D + every − 1 ms only', async () => {
+      const repo = await loadRepository('examples/ecommerce/features');
+      const view = servingView(repo.batchViews.get('user_segments')!);
+      const s = await open(undefined, { views: [...TEST_VIEWS, view] });
+      const D = Math.floor(NOW / DAY_MS) * DAY_MS;
+      const row = (user: string, segment: string | null) => ({
+        key: [user],
+        values: { recency_days: 3, frequency_30d: 2, monetary_30d: 150.5, segment },
+      });
+      await s.writeLifetime(
+        snapshotWrites('user_segments', D, [row('u1', 'loyal'), row('u2', null)]),
+      );
+      const at = async (user: string, t: number) =>
+        (
+          await s.readFeatures({
+            view,
+            entityKeys: [user],
+            t,
+            features: ['segment', 'monetary_30d'],
+          })
+        ).rows[0];
+      for (const t of [D, D + DAY_MS - 1])
+        expect(await at('u1', t)).toEqual([
+          { value: 'loyal', status: 'PRESENT', eventTs: D },
+          { value: 150.5, status: 'PRESENT', eventTs: D },
+        ]);
+      // Before D an older snapshot applies; from D + 1d a newer one: this one is not served.
+      expect((await at('u1', D - 1))![0]).toEqual({
+        value: null,
+        status: 'NULL_VALUE',
+        eventTs: null,
+      });
+      expect((await at('u1', D + DAY_MS))![0]).toEqual({
+        value: null,
+        status: 'OUTSIDE_MAX_AGE',
+        eventTs: D,
+      });
+      // A null feature of the snapshot reads null; the entity's other features are served.
+      expect(await at('u2', D)).toEqual([
+        { value: null, status: 'NULL_VALUE', eventTs: null },
+        { value: 150.5, status: 'PRESENT', eventTs: D },
+      ]);
+      expect((await at('nobody', D))![0]!.status).toBe('NOT_FOUND');
     });
 
     it('NOT_FOUND for entities without data; mixed batches keep request order and duplicates', async () => {

@@ -2,8 +2,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { DAY_MS } from '../../core/duration.ts';
 import { DefinitionError } from '../../core/errors.ts';
 import { snapshotAt } from '../../definitions/batch/batch-view-spec.ts';
+import { parseCron } from '../../definitions/batch/cron.ts';
 import { portableSqlProblems, querySql } from '../../definitions/batch/portable-sql.ts';
 import { loadRepository } from '../../definitions/load.ts';
+import { describeBatchView } from '../../cli/commands/describe-batch-view.ts';
 import { validateBatchViews } from '../../offline/duckdb/batch-snapshots.ts';
 import { applyRepository } from '../../registry/apply.ts';
 import { plan } from '../../registry/plan.ts';
@@ -52,7 +54,10 @@ describe('batch views: definitions', () => {
       ['monetary_30d', 'float64'],
       ['segment', 'string'],
     ]);
-    expect([seg.windowMs, seg.schedule]).toEqual([30 * DAY_MS, { everyMs: DAY_MS, offsetMs: 0 }]);
+    expect([seg.windowMs, seg.schedule]).toEqual([
+      30 * DAY_MS,
+      { everyMs: DAY_MS, offsetMs: 0, cron: null },
+    ]);
     expect(repo.batchViews.get('product_popularity')!.spec.windowMs).toBe(7 * DAY_MS);
     const fs = repo.resolveFeatures({ service: 'batch_v1' });
     expect(fs.map((f) => `${f.view}:${f.feature}`)).toEqual([
@@ -67,6 +72,19 @@ describe('batch views: definitions', () => {
     await expect(validateBatchViews(repo)).resolves.toBeUndefined();
   });
 
+  it('larder describe shows the schedule, window, columns, filter and query', async () => {
+    const repo = await loadRepository('examples/ecommerce/features');
+    const lines = describeBatchView(repo.batchViews.get('user_segments')!.spec);
+    expect(lines.slice(0, 5)).toEqual([
+      '  entities: user   source: transactions   ttl: 1d',
+      '  snapshots: every 1d, each over [D − 30d, D)',
+      '  columns: user_id = userId, total_amount = totalAmount, ts',
+      '  filter: status = "completed"',
+      '  features: recency_days (int64), frequency_30d (int64), monetary_30d (float64), segment (string)',
+    ]);
+    expect(lines).toContain('      FROM source');
+  });
+
   it('snapshotAt: the latest D <= t; a record at exactly D belongs to the next snapshot', () => {
     const s = { everyMs: DAY_MS, offsetMs: 0 };
     const D = Date.UTC(2024, 1, 10);
@@ -79,6 +97,29 @@ describe('batch views: definitions', () => {
     expect(querySql('SELECT @snapshot_ms - MAX(ts) FROM source', D)).toBe(
       `SELECT CAST(${D} AS BIGINT) - MAX(ts) FROM source`,
     );
+  });
+
+  it('fixed-period crons become every + offset (UTC); others are refused', async () => {
+    const H = 3_600_000;
+    expect(parseCron('*/15 * * * *')).toEqual({ everyMs: 15 * 60_000, offsetMs: 0 });
+    expect(parseCron('5 * * * *')).toEqual({ everyMs: H, offsetMs: 5 * 60_000 });
+    expect(parseCron('0 */6 * * *')).toEqual({ everyMs: 6 * H, offsetMs: 0 });
+    expect(parseCron('30 2 * * *')).toEqual({ everyMs: DAY_MS, offsetMs: 2.5 * H });
+    // Monday 03:00: the epoch was a Thursday, Monday is 4 days later.
+    const weekly = parseCron('0 3 * * 1') as { everyMs: number; offsetMs: number };
+    expect(new Date(snapshotAt(weekly, Date.UTC(2024, 1, 14))).toISOString()).toBe(
+      '2024-02-12T03:00:00.000Z',
+    );
+    for (const bad of ['0 2,14 * * *', '0 0 1 * *', '*/7 * * * *', '0 3 * *'])
+      expect(parseCron(bad)).toHaveProperty('error');
+    const repo = await load(view(`cron: '30 2 * * *',`).replace(`every: '1d', `, ''));
+    expect(repo.batchViews.get('spend')!.spec.schedule).toEqual({
+      everyMs: DAY_MS,
+      offsetMs: 2.5 * H,
+      cron: '30 2 * * *',
+    });
+    const p = await problems(view(`cron: '0 0 1 * *',`));
+    expect(p.map((x) => x.field)).toEqual(['cron', 'cron']);
   });
 
   it('the portable SQL lint refuses what one dialect reads differently, not string contents', () => {

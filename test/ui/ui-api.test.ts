@@ -48,11 +48,22 @@ describe('/ui/api', () => {
       description: '',
     });
     expect(r.services.map((x: { name: string }) => x.name)).toEqual([
+      'batch_v1',
       'recommendation_v1',
       'recommendation_v2',
       'risk_v1',
     ]);
-    expect(r.services.map((x: { features: number }) => x.features)).toEqual([26, 32, 2]);
+    expect(r.services.map((x: { features: number }) => x.features)).toEqual([6, 26, 32, 2]);
+    expect(r.batchViews.find((v: { name: string }) => v.name === 'user_segments')).toMatchObject({
+      entities: ['user'],
+      source: 'transactions',
+      everyMs: 24 * HOUR_MS,
+      lastSnapshot: null,
+      windowMs: 30 * 24 * HOUR_MS,
+      features: expect.arrayContaining([
+        { name: 'segment', type: 'string', description: expect.any(String) },
+      ]),
+    });
     expect(r.models.map((m: { name: string }) => m.name).sort()).toEqual([
       'ranker_lr',
       'ranker_v1',
@@ -66,6 +77,8 @@ describe('/ui/api', () => {
         { from: 'feature_view:user_activity', to: 'feature_service:recommendation_v1' },
         { from: 'feature_service:recommendation_v1', to: 'model:ranker_v1' },
         { from: 'model:ranker_lr', to: 'experiment:ranker_ab' },
+        { from: 'stream_source:transactions', to: 'batch_view:user_segments' },
+        { from: 'batch_view:user_segments', to: 'feature_service:batch_v1' },
       ]),
     );
     const layer = (id: string) => r.lineage.nodes.find((n: { id: string }) => n.id === id).layer;

@@ -123,6 +123,13 @@ function featureViewTable(v) {
   );
 }
 
+/** A duration in whole days, hours or minutes (`1d`, `6h`). */
+function days(ms) {
+  if (ms % 86_400_000 === 0) return `${ms / 86_400_000}d`;
+  if (ms % 3_600_000 === 0) return `${ms / 3_600_000}h`;
+  return `${Math.round(ms / 60_000)}m`;
+}
+
 /** Renders the registry JSON (`/ui/api/registry`) into `panel`. */
 export function renderRegistry(panel, r) {
   put(
@@ -143,6 +150,7 @@ export function renderRegistry(panel, r) {
         `${r.featureViews.reduce((n, v) => n + v.features.length, 0)} features`,
       ),
       stat('On-demand views', r.onDemandViews.length),
+      stat('Batch views', r.batchViews.length, 'SQL snapshots'),
       stat('Services', r.services.length),
       stat('Models', r.models.length, `${r.experiments.length} experiments`),
     ),
@@ -193,6 +201,36 @@ export function renderRegistry(panel, r) {
         { label: 'Inputs', cell: (x) => x.inputs.join(', ') },
       ],
       r.onDemandViews,
+    ),
+    h('h3', null, 'Batch views'),
+    h(
+      'p',
+      { class: 'muted' },
+      'SQL snapshots at D; a value at t comes from the latest snapshot with D ≤ t.',
+    ),
+    table(
+      [
+        { label: 'View', cell: (x) => code(x.name) },
+        { label: 'Entities', cell: (x) => x.entities.join(', ') },
+        { label: 'Source', cell: (x) => code(x.source) },
+        {
+          label: 'Snapshots',
+          cell: (x) =>
+            `every ${days(x.everyMs)}${x.windowMs === null ? '' : `, over ${days(x.windowMs)}`}`,
+        },
+        {
+          label: 'Features',
+          cell: (x) => x.features.map((f) => `${f.name} (${f.type})`).join(', '),
+        },
+        {
+          label: 'Last snapshot',
+          cell: (x) =>
+            x.lastSnapshot === null
+              ? 'not materialized'
+              : new Date(x.lastSnapshot).toISOString().replace('.000Z', 'Z'),
+        },
+      ],
+      r.batchViews,
     ),
     h('h3', null, 'Feature services'),
     table(

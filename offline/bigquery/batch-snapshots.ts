@@ -1,0 +1,91 @@
+/**
+ * Batch view snapshots on BigQuery: the query runs in the warehouse, all snapshot times of a
+ * request in one query job (`UNION ALL` of one snapshot each), and only the snapshot rows come
+ * back, into a local table where the one-row-per-entity check runs. Nothing is cached locally:
+ * BigQuery keeps the results of an identical query itself.
+ */
+import type { RecordType } from '../../definitions/record-schema.ts';
+import type { ValueType } from '../../core/types.ts';
+import { sqlValueType } from '../local/column-types.ts';
+import { ident } from '../local/duckdb-client.ts';
+import { assertOutput } from '../batch/output-columns.ts';
+import type { SnapshotJob } from '../batch/snapshot-job.ts';
+import {
+  duplicateSql,
+  relationSql,
+  snapshotSql,
+  SNAPSHOT_COLUMN,
+  type SnapshotDialect,
+} from '../batch/snapshot-sql.ts';
+import type { BigQueryClientLike } from './bigquery-client.ts';
+import { bqIdent } from './sql/bq-sql.ts';
+import { renderBqExpr } from './sql/render-expr.ts';
+
+const BQ_TYPE: Record<ValueType, string> = {
+  int64: 'INT64',
+  float64: 'FLOAT64',
+  string: 'STRING',
+  bool: 'BOOL',
+  // Batch views declare scalar features only (offline/batch/output-columns.ts).
+  string_list: 'ARRAY<STRING>',
+  int64_list: 'ARRAY<INT64>',
+  float64_list: 'ARRAY<FLOAT64>',
+};
+
+export function bqSnapshotDialect(schema: RecordType): SnapshotDialect {
+  return {
+    ident: bqIdent,
+    type: (t) => BQ_TYPE[t],
+    render: (node) => renderBqExpr(schema, node),
+    // Tables are typed: there are no rejected records to skip.
+    good: null,
+  };
+}
+
+/** Computes the snapshots of `job.times` in BigQuery into a local table. */
+export async function bqSnapshots(
+  job: SnapshotJob,
+  bq: BigQueryClientLike,
+  pageSize: number,
+): Promise<string> {
+  const { client, view, cols, source } = job;
+  const all = [...cols.keys, ...cols.features];
+  const table = job.name('bv');
+  await client.run(
+    `CREATE TEMP TABLE ${table} (${SNAPSHOT_COLUMN} BIGINT${all.map((c) => `, ${ident(c.name)} ${sqlValueType(c.type)}`).join('')})`,
+  );
+  if (job.times.length === 0) return table;
+  const d = bqSnapshotDialect(source.schema);
+  const rel = relationSql(d, view.spec, job.src.table, source.timestampField);
+  const sql = job.times
+    .map((at) => `SELECT * FROM (${snapshotSql(d, view.spec, cols, rel, at)})`)
+    .join(' UNION ALL ');
+  const read = await bq.query(sql);
+  let token: string | null = null;
+  do {
+    const page = await read(token, pageSize);
+    token = page.pageToken;
+    if (page.rows.length === 0) continue;
+    const num = (t: ValueType): boolean => t === 'int64' || t === 'float64';
+    await client.appendColumns(table, [
+      page.rows.map((r) => Number(r[SNAPSHOT_COLUMN])),
+      ...all.map((c) =>
+        page.rows.map((r) => {
+          const v = r[c.name];
+          return v === null || v === undefined ? null : num(c.type) ? Number(v) : v;
+        }),
+      ),
+    ]);
+  } while (token);
+  const local: SnapshotDialect = { ...d, ident };
+  const [dup] = await client.all(duplicateSql(local, cols, table));
+  if (dup)
+    assertOutput(
+      view,
+      `snapshot at ${new Date(Number(dup[SNAPSHOT_COLUMN])).toISOString()} on BigQuery`,
+      [
+        `the query returns ${String(dup.n)} rows for ${cols.keys.map((k) => `${k.name}=${String(dup[k.name])}`).join(', ')}, not one`,
+      ],
+    );
+  return table;
+}
