@@ -211,15 +211,23 @@ export class ReadPlan {
     if (t !== this.#preparedT) this.#prepare(t);
     const ranges: FieldRange[] = [];
     const names: string[] = [];
+    // Sequence features read every retained tile of their hops (their evaluation keeps the hops
+    // it needs): the whole "<H>:" prefix, and no exact list of names (see `readsByName`). A
+    // windowed group of the same hop is covered by that range: ranges must not overlap, or a
+    // store would return a field twice.
+    const sequencePrefixes = new Set(this.#sequence.flatMap((sf) => sf.prefixes));
+    for (const prefix of sequencePrefixes)
+      ranges.push({ lo: prefix, hi: `${prefix.slice(0, -1)};`, kind: 'tiles' });
     for (const g of this.#groupList) {
       const lo = String(g.first);
       const hi = String(g.last);
+      for (let k = g.first; k <= g.last; k++) names.push(g.prefix + k);
+      if (sequencePrefixes.has(g.prefix)) continue;
       ranges.push(
         g.first >= 0 && lo.length === hi.length
           ? { lo: g.prefix + lo, hi: g.prefix + hi, kind: 'tiles' }
           : { lo: g.prefix, hi: `${g.hopMs};`, kind: 'tiles' }, // ';' follows ':': every "<H>:…"
       );
-      for (let k = g.first; k <= g.last; k++) names.push(g.prefix + k);
     }
     if (this.#lifetime.length === 1) {
       const f = (this.#lifetime[0] as LifetimeFeature).field;
@@ -228,10 +236,6 @@ export class ReadPlan {
       ranges.push({ lo: LIFETIME_PREFIX, hi: 'l;', kind: 'lifetime' });
     }
     for (const lf of this.#lifetime) names.push(lf.field);
-    // Sequence features read every retained tile of their hops (their evaluation keeps the hops
-    // it needs): the whole "<H>:" prefix, and no exact list of names (see `readsByName`).
-    for (const prefix of new Set(this.#sequence.flatMap((sf) => sf.prefixes)))
-      ranges.push({ lo: prefix, hi: `${prefix.slice(0, -1)};`, kind: 'tiles' });
     this.#ranges = ranges;
     this.#names = names;
     this.#fieldsT = t;

@@ -16,6 +16,7 @@ import type { FeatureViewSpec } from '../../definitions/spec.ts';
 import type { Scalar, ValueType } from '../../core/types.ts';
 import { readPlan } from '../../online/read-plan.ts';
 import { feature } from './test-views.ts';
+import { sequences } from './sequence-cases.ts';
 
 const H1 = MINUTE_MS;
 const H2 = 10 * MINUTE_MS;
@@ -146,5 +147,34 @@ describe('ReadPlan.evaluate', () => {
     const b = plan.evaluate(T0, [field, field], [json, json]);
     expect(a).toEqual(b);
     expect(a.map((v) => v.value)).toEqual(['toys', 'x']);
+  });
+});
+
+describe('ReadPlan.fieldRanges', () => {
+  it('never overlap, also when sequence and windowed features share a hop (a field read twice counts twice)', () => {
+    const view: FeatureViewSpec = {
+      ...sequences,
+      features: [
+        ...sequences.features,
+        feature('clicks_1h', 'count', 'int64', HOUR_MS, MINUTE_MS),
+        feature('clicks_2h', 'count', 'int64', 2 * HOUR_MS, HOUR_MS),
+        feature('last_kind', 'last', 'string', null, null),
+      ],
+    };
+    const names = view.features.map((f) => f.name);
+    fc.assert(
+      fc.property(
+        fc.subarray(names, { minLength: 1 }),
+        fc.integer({ min: 0, max: 4e12 }),
+        (wanted, t) => {
+          const ranges = [
+            ...readPlan({ view, features: wanted, entityKeys: ['u'], t }).fieldRanges(t),
+          ];
+          ranges.sort((a, b) => (a.lo < b.lo ? -1 : a.lo > b.lo ? 1 : 0));
+          for (let i = 1; i < ranges.length; i++)
+            expect(ranges[i]!.lo > ranges[i - 1]!.hi, JSON.stringify(ranges)).toBe(true);
+        },
+      ),
+    );
   });
 });
