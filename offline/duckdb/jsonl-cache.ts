@@ -27,6 +27,7 @@ import type { ValidationProgress } from '../offline-store.ts';
 import type { DuckDBClient } from '../local/duckdb-client.ts';
 import { sqlString } from '../local/duckdb-client.ts';
 import { readSourceSql } from './sql/read-source.ts';
+import { rewriteJsonl } from './jsonl-rewrite.ts';
 
 /** Bump when the cached layout or the validation rules change. */
 const CACHE_VERSION = 2;
@@ -105,11 +106,22 @@ export async function cachedJsonl(
           PROGRESS_INTERVAL_MS,
         )
       : null;
-    try {
-      const sql = readSourceSql(schema, all, { jsonl: [files[i]!], parquet: [] });
-      const [copied] = await client.all(
+    const rewritten = `${path}.${process.pid}.jsonl.tmp`;
+    const copy = (sql: string): Promise<Record<string, unknown>[]> =>
+      client.all(
         `COPY (SELECT * EXCLUDE (__line) FROM (${sql})) TO ${sqlString(tmp)} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880)`,
       );
+    try {
+      let copied: Record<string, unknown> | undefined;
+      try {
+        [copied] = await copy(readSourceSql(schema, all, { jsonl: [files[i]!], parquet: [] }));
+      } catch (e) {
+        // DuckDB's line reader refused the file (line breaks, encoding): read it rewritten.
+        if (!/Invalid Input Error/.test(String(e))) throw e;
+        await rewriteJsonl(files[i]!, rewritten);
+        const sql = readSourceSql(schema, all, { jsonl: [rewritten], parquet: [] });
+        [copied] = await copy(`SELECT * REPLACE (${sqlString(files[i]!)} AS __file) FROM (${sql})`);
+      }
       renameSync(tmp, path);
       // The file's rows, counted: blank lines are not rows.
       const rows = Number(Object.values(copied ?? {})[0] ?? estimate);
@@ -119,6 +131,7 @@ export async function cachedJsonl(
     } finally {
       if (poll) clearInterval(poll);
       rmSync(tmp, { force: true });
+      rmSync(rewritten, { force: true });
     }
     report(0, filesDone === missing.length);
   }
