@@ -426,7 +426,7 @@ describe('batch validators: record-level (reject examples) vs DuckDB SQL (counts
           }),
         ]),
       );
-    await withSources([true], (sources) =>
+    await withSources([true, false], (sources) =>
       fc.assert(
         fc.asyncProperty(fc.array(damaged, { minLength: 1, maxLength: 3 }), (files) =>
           checkReports(sources, files),
