@@ -4,7 +4,7 @@
  * loaded into the local DuckDB (JSON Lines once into a Parquet cache), their bad records
  * counted and reported with examples, and fingerprinted for the sweep's index cache.
  */
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createHash } from 'node:crypto';
 import type { BatchSourceSpec } from '../../definitions/spec.ts';
@@ -15,6 +15,7 @@ import type { RejectReport, ValidationProgress } from '../offline-store.ts';
 import { lineProblem, MAX_DATE_MS, type BatchIngestRules } from '../validate-record.ts';
 import { cachedJsonl } from './jsonl-cache.ts';
 import { jsonlLines } from './jsonl-lines.ts';
+import { rewriteJsonl } from './jsonl-rewrite.ts';
 import { ingestReasonSql, readSourceSql } from './sql/read-source.ts';
 import { renderExpr } from './sql/render-expr.ts';
 import { duckdbSnapshots } from './batch-snapshots.ts';
@@ -122,8 +123,27 @@ export class DuckDBSources {
         sql += ` UNION ALL BY NAME ${readSourceSql(spec.schema, cols, { jsonl: [], parquet: files.parquet })}`;
     } else sql = readSourceSql(spec.schema, cols, files);
     // The ingest rules on top of the schema's reasons (the JSON Lines cache holds the latter).
-    sql = `SELECT * REPLACE (COALESCE(__reason, ${ingestReasonSql(spec.timestampField, rules)}) AS __reason) FROM (${sql})`;
-    await client.run(`CREATE TEMP ${kind} ${table} AS ${sql}`);
+    const withIngest = (s: string): string =>
+      `SELECT * REPLACE (COALESCE(__reason, ${ingestReasonSql(spec.timestampField, rules)}) AS __reason) FROM (${s})`;
+    try {
+      await client.run(`CREATE TEMP ${kind} ${table} AS ${withIngest(sql)}`);
+    } catch (e) {
+      // Without the cache, a JSON Lines file DuckDB's line reader refuses (line breaks,
+      // encoding) is read rewritten, as the cache does (`jsonl-rewrite.ts`), under its own name.
+      if (kind !== 'TABLE' || files.jsonl.length === 0 || !/Invalid Input Error/.test(String(e)))
+        throw e;
+      const rewritten = files.jsonl.map((_, i) => join(this.#db.tmpDir, `${table}-${i}.jsonl`));
+      for (const [i, f] of files.jsonl.entries()) await rewriteJsonl(f, rewritten[i]!);
+      const names = files.jsonl
+        .map((f, i) => `WHEN ${sqlString(rewritten[i]!)} THEN ${sqlString(f)}`)
+        .join(' ');
+      sql = `SELECT * REPLACE (CASE __file ${names} ELSE __file END AS __file) FROM (${readSourceSql(spec.schema, cols, { ...files, jsonl: rewritten })})`;
+      try {
+        await client.run(`CREATE TEMP TABLE ${table} AS ${withIngest(sql)}`);
+      } finally {
+        for (const r of rewritten) rmSync(r, { force: true });
+      }
+    }
     // Validated Parquet files whose statistics say `__reason` is null throughout have no
     // rejects: only the others (and raw Parquet sources, validated as they are read) are scanned.
     let clean: string[] = [];

@@ -322,65 +322,117 @@ describe('batch validators: record-level (reject examples) vs DuckDB SQL (counts
     await check({ lines: [' ', '\u00a0', good], crlf: false, bom: false, finalNewline: false });
   });
 
-  it('reject reports (SQL counts, record-level examples) equal the record-level validator’s own', async () => {
-    const NOW = Date.UTC(2024, 0, 1);
-    const home = join(tmp.dir, 'home');
+  /**
+   * Writes each file's bytes into a new source folder, loads it with each of `sources` and
+   * expects the reports the record-level validator makes of the same lines.
+   */
+  async function checkReports(
+    sources: { s: DuckDBSources; client: DuckDBClient }[],
+    files: (string | Buffer)[],
+  ): Promise<void> {
+    const rules = { timestampField: 'ts', now: NOW, maxFutureSkewMs: 300_000 };
+    const dir = `source-${n++}`;
+    mkdirSync(join(tmp.dir, dir));
+    const expected: RejectReport[] = [];
+    for (const [i, bytes] of files.entries()) {
+      const path = join(tmp.dir, dir, `part-${i}.jsonl`);
+      writeFileSync(path, bytes);
+      const report: RejectReport = { source: 's', file: path, count: 0, examples: [] };
+      let no = 0;
+      for await (const l of jsonlLines(path)) {
+        no++;
+        const reason = lineProblem(SCHEMA, l, rules);
+        if (!reason) continue;
+        report.count++;
+        if (report.examples.length < 3) report.examples.push({ line: no, reason });
+      }
+      if (report.count > 0) expected.push(report);
+    }
+    const spec: BatchSourceSpec = {
+      kind: 'batch_source',
+      name: 's',
+      path: dir,
+      bigqueryTable: 's',
+      timestampField: 'ts',
+      idField: 'id',
+      schema: SCHEMA,
+      description: '',
+    };
+    for (const { s, client } of sources) {
+      const rejects: RejectReport[] = [];
+      await s.load(client, spec, FIELDS, rejects);
+      expect(rejects, `files ${JSON.stringify(files.map(String))}`).toEqual(expected);
+    }
+  }
+
+  const NOW = Date.UTC(2024, 0, 1);
+  async function withSources(
+    cacheJsonl: boolean[],
+    fn: (sources: { s: DuckDBSources; client: DuckDBClient }[]) => Promise<void>,
+  ): Promise<void> {
+    const home = join(tmp.dir, `home-${n++}`);
     const local = new LocalDatabase({ home, memoryLimit: '1GB', threads: 1 });
     const client = await local.connect();
-    const sources = [true, false].map(
-      (cacheJsonl) =>
-        new DuckDBSources(
-          {
-            dataDir: tmp.dir,
-            cacheDir: join(home, 'offline-cache'),
-            cacheJsonl,
-            rejectExamples: 3,
-            ingest: { clock: () => NOW, maxFutureSkewMs: 300_000 },
-          },
-          local,
-        ),
-    );
-    const rules = { timestampField: 'ts', now: NOW, maxFutureSkewMs: 300_000 };
     try {
-      await fc.assert(
-        fc.asyncProperty(fc.array(file, { minLength: 1, maxLength: 3 }), async (files) => {
-          const dir = `source-${n++}`;
-          mkdirSync(join(tmp.dir, dir));
-          const expected: RejectReport[] = [];
-          for (const [i, f] of files.entries()) {
-            const path = join(tmp.dir, dir, `part-${i}.jsonl`);
-            writeFileSync(path, fileText(f));
-            const report: RejectReport = { source: 's', file: path, count: 0, examples: [] };
-            let no = 0;
-            for await (const l of jsonlLines(path)) {
-              no++;
-              const reason = lineProblem(SCHEMA, l, rules);
-              if (!reason) continue;
-              report.count++;
-              if (report.examples.length < 3) report.examples.push({ line: no, reason });
-            }
-            if (report.count > 0) expected.push(report);
-          }
-          const spec: BatchSourceSpec = {
-            kind: 'batch_source',
-            name: 's',
-            path: dir,
-            bigqueryTable: 's',
-            timestampField: 'ts',
-            idField: 'id',
-            schema: SCHEMA,
-            description: '',
-          };
-          for (const s of sources) {
-            const rejects: RejectReport[] = [];
-            await s.load(client, spec, FIELDS, rejects);
-            expect(rejects).toEqual(expected);
-          }
-        }),
-        { numRuns: 40 },
+      await fn(
+        cacheJsonl.map((c) => ({
+          client,
+          s: new DuckDBSources(
+            {
+              dataDir: tmp.dir,
+              cacheDir: join(home, 'offline-cache'),
+              cacheJsonl: c,
+              rejectExamples: 3,
+              ingest: { clock: () => NOW, maxFutureSkewMs: 300_000 },
+            },
+            local,
+          ),
+        })),
       );
     } finally {
       local.close();
     }
+  }
+
+  it('reject reports (SQL counts, record-level examples) equal the record-level validator’s own', async () => {
+    await withSources([true, false], (sources) =>
+      fc.assert(
+        fc.asyncProperty(fc.array(file, { minLength: 1, maxLength: 3 }), (files) =>
+          checkReports(sources, files.map(fileText)),
+        ),
+        { numRuns: 40 },
+      ),
+    );
+  }, 120_000);
+
+  it('files DuckDB’s line reader refuses (a lone CR, bytes not UTF-8, a raw U+001F) are read rewritten, reported the same', async () => {
+    const damaged = fc
+      .tuple(
+        fc.array(fc.tuple(line, fc.constantFrom('\n', '\r\n', '\r'), fc.nat(4), fc.nat(40)), {
+          minLength: 1,
+          maxLength: 10,
+        }),
+        fc.boolean(),
+      )
+      .map(([lines, bom]) =>
+        Buffer.concat([
+          Buffer.from(bom ? '\ufeff' : ''),
+          ...lines.flatMap(([l, eol, damage, at]) => {
+            const b = Buffer.from(l);
+            const cut = Math.min(at, b.length);
+            const bad =
+              damage === 0 ? [Buffer.from([0xff])] : damage === 1 ? [Buffer.from('\x1f')] : [];
+            return [b.subarray(0, cut), ...bad, b.subarray(cut), Buffer.from(eol)];
+          }),
+        ]),
+      );
+    await withSources([true, false], (sources) =>
+      fc.assert(
+        fc.asyncProperty(fc.array(damaged, { minLength: 1, maxLength: 3 }), (files) =>
+          checkReports(sources, files),
+        ),
+        { numRuns: 40 },
+      ),
+    );
   }, 120_000);
 });
