@@ -134,6 +134,71 @@ describe('ReadPlan.evaluate', () => {
     );
   });
 
+  it('selects the fields a read needs: fieldNames has every hop of each window, fieldRanges covers them', () => {
+    const view: FeatureViewSpec = {
+      ...VIEW,
+      name: 'props_with_lifetime',
+      features: [
+        ...VIEW.features,
+        feature('life_a', 'last', 'string', null, null),
+        feature('life_b', 'last', 'int64', null, null),
+      ],
+    };
+    const names = view.features.map((f) => f.name);
+    /** A valid partial state of feature `name` (one event at `t - 1`). */
+    const stateOf = (name: string, t: number): unknown => {
+      const kind = view.features.find((f) => f.name === name)!.aggregation;
+      if (kind === 'avg') return { sum: 2, count: 1 };
+      if (kind === 'mode') return { books: 1 };
+      if (kind === 'last') return { v: 'x', ts: t - 1, id: 'a' };
+      return 2;
+    };
+    const inRange = (x: string, ranges: readonly { lo: string; hi: string }[]) =>
+      ranges.some((r) => r.lo <= x && x <= r.hi);
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          fc.integer({ min: T0 - 3 * HOUR_MS, max: T0 + HOUR_MS }),
+          // Hop numbers crossing a power of ten (string order ≠ numeric order) and below 0.
+          fc.integer({ min: 10_000 * H1 - 3 * HOUR_MS, max: 10_000 * H1 + 3 * HOUR_MS }),
+          fc.integer({ min: -3 * HOUR_MS, max: 3 * HOUR_MS }),
+        ),
+        fc.subarray(names, { minLength: 1 }),
+        fc.array(fc.boolean(), { maxLength: 200 }),
+        (t, wanted, present) => {
+          const plan = readPlan({ view, features: wanted, entityKeys: ['u'], t });
+          const fields = plan.fieldNames(t);
+          const ranges = plan.fieldRanges(t);
+          expect(new Set(fields).size).toBe(fields.length);
+          for (const f of fields) expect(inRange(f, ranges), f).toBe(true);
+          for (const name of wanted) {
+            const f = view.features.find((x) => x.name === name)!;
+            if (f.windowMs === null || f.hopMs === null) {
+              expect(fields).toContain(`l:${name}`);
+              continue;
+            }
+            const { first, last } = windowHops(t, f.windowMs, f.hopMs);
+            for (let k = first; k <= last; k++) expect(fields).toContain(`${f.hopMs}:${k}`);
+          }
+          // An HMGET-shaped reply (nulls where absent) evaluates like the present fields alone.
+          const values = fields.map((f, i) =>
+            present[i % Math.max(1, present.length)]
+              ? f.startsWith('l:')
+                ? JSON.stringify({ v: f.length, ts: t - 1, id: 'a' })
+                : JSON.stringify(Object.fromEntries(wanted.map((n) => [n, stateOf(n, t)])))
+              : null,
+          );
+          const kept = fields.filter((_, i) => values[i] !== null);
+          const keptValues = values.filter((v): v is string => v !== null);
+          expect(plan.evaluateSelected(t, [1, ...values], 1, true)).toEqual(
+            plan.evaluate(t, kept, keptValues, true),
+          );
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
   it('leaves cached parses untouched (a second read of the same JSON gives the same values)', () => {
     const field = `${H2}:${Math.floor(T0 / H2)}`;
     const json = JSON.stringify({ mode_2h: { toys: 2 }, last_2h: { v: 'x', ts: T0, id: 'a' } });
