@@ -90,7 +90,9 @@ function describe(s: ObjectSpec, version: number, hash: string): string {
           f.type,
           f.aggregation +
             (f.input
-              ? `(${formatExpr(f.input)}${f.weight ? ` × ${formatExpr(f.weight)}` : ''})`
+              ? `(${formatExpr(f.input)}${f.weight ? ` × ${formatExpr(f.weight)}` : ''}${
+                  f.aggregation === 'last_n' ? `, n ${f.n}${f.distinct ? ', distinct' : ''}` : ''
+                })`
               : ''),
           f.windowMs === null
             ? 'lifetime'

@@ -41,18 +41,22 @@ describe('larder CLI', () => {
     const env = { LARDER_HOME: home.dir };
     const apply = await larder(['apply'], env);
     expect(apply.code).toBe(0);
-    expect(apply.stdout).toContain('Plan: 20 to add, 0 to change, 0 to remove, 0 unchanged.');
+    // 17 objects of version 1; v2: 5 feature views, 1 on-demand view, 2 services; batch: 2 views, 1 service.
+    expect(apply.stdout).toContain('Plan: 28 to add, 0 to change, 0 to remove, 0 unchanged.');
     const again = await larder(['apply', '--json'], env);
     expect(JSON.parse(again.stdout)).toMatchObject({
       written: false,
       version: 1,
-      plan: { changes: [], unchanged: 20 },
+      plan: { changes: [], unchanged: 28 },
     });
     const views = await larder(['list', 'views', '--json'], env);
     expect(JSON.parse(views.stdout).map((v: { name: string }) => v.name)).toEqual([
       'product_catalog',
       'product_engagement',
       'user_activity',
+      'user_interest',
+      'user_orders',
+      'user_product_engagement',
       'user_purchases',
     ]);
     const text = await larder(['list'], env);

@@ -64,4 +64,13 @@ export const lists = featureView({
     recent_ts_1h: lastN(col('ts'), { n: 2, window: '1h' }),
   },
 });
+export const listSize = onDemandFeatureView({
+  name: 'list_size', entities: [user],
+  inputs: { recent: feature(lists, 'recent_kinds_1h', 'string_list') },
+  features: { n_recent: 'int64', newest_kind: 'string' },
+  transform: ({ recent }) => ({
+    n_recent: recent.map((l) => (l === null ? null : l.length)),
+    newest_kind: recent.map((l) => (l === null || l.length === 0 ? null : l[0]!)),
+  }),
+});
 `;

@@ -641,6 +641,19 @@ export function describeOfflineStoreConformance(
         listFeatures(),
       );
       got.data!.forEach((row, i) => expect(row, `row ${i}`).toMatchObject(want[i]!));
+      // An on-demand view reads a list feature as an array ([] for an empty window).
+      const od = await run(
+        rows,
+        repo.resolveFeatures({ features: ['list_size:n_recent', 'list_size:newest_kind'] }),
+      );
+      expect(od.data!.map((r) => [r.n_recent, r.newest_kind])).toEqual([
+        [3, 'click'],
+        [3, 'buy'],
+        [1, 'buy'],
+        [1, 'click'],
+        [0, null],
+        [0, null],
+      ]);
     });
 
     it.each(['parquet', 'arrow', 'csv', 'jsonl'] as OutputFormat[])(

@@ -1,6 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { DefinitionError } from '../../core/errors.ts';
 import { loadRepository } from '../../definitions/load.ts';
+import { nextRegistry } from '../../registry/registry-file.ts';
+import { plan } from '../../registry/plan.ts';
 import { BASE_REPO, tempRepo } from '../support/temp-repo.ts';
 
 const cleanups: (() => void)[] = [];
@@ -87,5 +89,16 @@ describe('countDistinct and lastN definitions', () => {
     expect(problems[0]!.message).toBe(message);
     expect(problems[0]!.at).toMatch(/repo\.ts:\d+$/);
     if (message.startsWith('n must')) expect(problems[0]!.hint).toContain('lastN(input, { n: 10');
+  });
+
+  it('plans a change of n or distinct as breaking (stored states hold at most n values)', async () => {
+    const before = await load("lastN(col('kind'), { n: 3, window: '1h' })");
+    const registry = nextRegistry(null, before.specs(), before.root);
+    const bigger = await load("lastN(col('kind'), { n: 5, window: '1h' })");
+    expect(plan(registry, bigger.specs()).changes[0]!.breaking).toEqual(['feature extra: n 3 → 5']);
+    const distinct = await load("lastN(col('kind'), { n: 3, distinct: true, window: '1h' })");
+    expect(plan(registry, distinct.specs()).changes[0]!.breaking).toEqual([
+      'feature extra: distinct false → true',
+    ]);
   });
 });

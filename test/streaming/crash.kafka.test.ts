@@ -21,6 +21,7 @@ import {
   BROKERS,
   createTestTopics,
   expectReferenceValues,
+  storedFeatures,
   history,
   kafka,
   loadFeatures,
@@ -144,9 +145,7 @@ async function expectExact(
   h: History,
 ): Promise<void> {
   await waitConsumed(store, `${namespace}-stream`, topics.all, 120_000);
-  const features = repo
-    .resolveFeatures({ service: 'recommendation_v1' })
-    .filter((f) => !f.onDemand);
+  const features = storedFeatures(repo);
   const compared = await expectReferenceValues(repo, store, h);
   // One comparison per (entity row, feature): every entity was checked, not just "many".
   expect(compared).toBe(features.length * Math.max(h.users.length, h.products.length));

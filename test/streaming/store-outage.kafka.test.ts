@@ -15,6 +15,7 @@ import {
   loadFeatures,
   produceHistory,
   startTestWorker,
+  storedFeatures,
   waitConsumed,
 } from './stream-fixture.ts';
 
@@ -73,10 +74,8 @@ describe('stream worker: Redis down mid-stream', () => {
     await waitReachable(store);
     await waitConsumed(store, worker.group, topics.all, 120_000);
     const compared = await expectReferenceValues(repo, store, h);
-    // Every (entity, feature) of recommendation_v1 compared.
-    const features = repo
-      .resolveFeatures({ service: 'recommendation_v1' })
-      .filter((f) => !f.onDemand).length;
+    // Every (entity, stored feature) of recommendation_v2 and risk_v1 compared.
+    const features = storedFeatures(repo).length;
     expect(compared).toBe(features * Math.max(h.users.length, h.products.length));
   }, 180_000);
 });

@@ -172,6 +172,13 @@ export async function waitConsumed(
 export const loadFeatures = (): Promise<Repository> =>
   loadRepository('examples/ecommerce/features');
 
+/** The stored (not on-demand) features of recommendation_v2 (⊃ recommendation_v1) and risk_v1. */
+export const storedFeatures = (repo: Repository): ReturnType<Repository['resolveFeatures']> =>
+  [
+    ...repo.resolveFeatures({ service: 'recommendation_v2' }),
+    ...repo.resolveFeatures({ service: 'risk_v1' }),
+  ].filter((f) => !f.onDemand);
+
 /**
  * Online reads at h.t == the reference evaluator, every stored feature of recommendation_v2
  * (all of recommendation_v1, plus lists, distinct counts and the user × product view) and
@@ -182,10 +189,7 @@ export async function expectReferenceValues(
   store: OnlineStore,
   h: History,
 ): Promise<number> {
-  const features = [
-    ...repo.resolveFeatures({ service: 'recommendation_v2' }),
-    ...repo.resolveFeatures({ service: 'risk_v1' }),
-  ].filter((f) => !f.onDemand);
+  const features = storedFeatures(repo);
   const n = Math.max(h.users.length, h.products.length);
   const rows = Array.from({ length: n }, (_, i) => ({
     user_id: h.users[i % h.users.length]!,

@@ -75,6 +75,15 @@ export function sweepOnDemand(
 /** Rows `off … off+size-1` of a swept column as JS values (what on-demand transforms read). */
 function jsValues(c: SweptColumn, off: number, size: number): unknown[] {
   const out = new Array<unknown>(size);
+  if (c.lists) {
+    // A list feature (last_n): each row's list, strings decoded ([] for an empty window).
+    const strings = c.dict?.strings;
+    for (let i = 0; i < size; i++) {
+      const l = c.lists[off + i]!;
+      out[i] = strings ? l.map((code) => strings[code]) : l.slice();
+    }
+    return out;
+  }
   const v = c.values;
   for (let i = 0; i < size; i++) {
     const x = v[off + i]!;
