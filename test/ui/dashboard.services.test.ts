@@ -85,7 +85,11 @@ describe('dashboard at /ui', () => {
     expect(text).toMatch(/page_views_1h\s+int64\s+count\s+1h\s+1m/);
     expect(text).toContain('recommendation_v1 → ranker_v1');
     expect(text).toContain('user_events → user_activity');
-    expect(await page.locator('svg.lineage g.node').count()).toBe(15);
+    // The batch views, with their schedule and last snapshot (none materialized here).
+    expect(text).toMatch(/user_segments\s+user\s+transactions\s+every 1d, over 30d/);
+    expect(text).toContain('not materialized');
+    expect(text).toContain('transactions → user_segments');
+    expect(await page.locator('svg.lineage g.node').count()).toBe(18);
     await shot('ui-screenshot.png');
   });
 
