@@ -206,4 +206,9 @@ export interface OfflineStore {
   computeTiles(view: FeatureViewSpec, request: ComputeTilesRequest): Promise<ComputeTilesResult>;
   /** A batch view's snapshot at D, computed where the source lives (see `readSnapshot`). */
   batchSnapshot(request: BatchSnapshotRequest): Promise<BatchSnapshot>;
+  /**
+   * Runs a batch view's query on an empty input where the store runs it (`apply`); throws a
+   * DefinitionError when its output is not the declared join keys and features.
+   */
+  checkBatchView(repo: Repository, view: string): Promise<void>;
 }

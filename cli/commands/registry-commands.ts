@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { validateModels } from '../../models/validate-models.ts';
 import { describeBatchView } from './describe-batch-view.ts';
-import { validateBatchViews } from '../../offline/duckdb/batch-snapshots.ts';
+import { checkBatchViews } from './check-batch-views.ts';
 import { formatDuration } from '../../core/duration.ts';
 import { formatExpr } from '../../definitions/expr/expr.ts';
 import { LarderError } from '../../core/errors.ts';
@@ -161,7 +161,7 @@ export function registerRegistryCommands(program: Command, globals: () => Global
       const repo = await cliRepository(config);
       await validateModels(repo);
       smokeTestOnDemand(repo);
-      await validateBatchViews(repo);
+      await checkBatchViews(config, repo);
       const p = plan(readRegistry(config.home), repo.specs());
       if (o.json) printJson(p);
       else console.log(formatPlan(p));
@@ -181,7 +181,7 @@ export function registerRegistryCommands(program: Command, globals: () => Global
       const config = await cliConfig(globals());
       const repo = await cliRepository(config);
       await validateModels(repo);
-      await validateBatchViews(repo);
+      await checkBatchViews(config, repo);
       const r = await applyRepository(repo, config.home, {
         allowBreaking: o.allowBreaking ?? false,
       });

@@ -8,10 +8,11 @@ import type { RecordType } from '../../definitions/record-schema.ts';
 import type { ValueType } from '../../core/types.ts';
 import { sqlValueType } from '../local/column-types.ts';
 import { ident } from '../local/duckdb-client.ts';
-import { assertOutput } from '../batch/output-columns.ts';
+import { assertOutput, outputProblems, type ColumnFamily } from '../batch/output-columns.ts';
 import type { SnapshotJob } from '../batch/snapshot-job.ts';
 import {
   duplicateSql,
+  rawQuerySql,
   relationSql,
   snapshotSql,
   SNAPSHOT_COLUMN,
@@ -40,6 +41,45 @@ export function bqSnapshotDialect(schema: RecordType): SnapshotDialect {
     // Tables are typed: there are no rejected records to skip.
     good: null,
   };
+}
+
+/** The family of a BigQuery result column type. */
+export function bqFamily(type: string): ColumnFamily {
+  const t = type.toUpperCase();
+  if (t === 'INTEGER' || t === 'INT64') return 'integer';
+  if (t === 'FLOAT' || t === 'FLOAT64' || t === 'NUMERIC' || t === 'BIGNUMERIC') return 'float';
+  if (t === 'STRING') return 'string';
+  if (t === 'BOOLEAN' || t === 'BOOL') return 'bool';
+  return 'other';
+}
+
+/**
+ * `apply` with a BigQuery offline store: runs the view's query in BigQuery over an empty
+ * relation of the source table (`WHERE FALSE`) and checks its result columns.
+ */
+export async function bqCheckQuery(
+  bq: BigQueryClientLike,
+  job: Pick<SnapshotJob, 'view' | 'cols' | 'source' | 'src'>,
+): Promise<void> {
+  const { view, source } = job;
+  const d = bqSnapshotDialect(source.schema);
+  const rel = `SELECT * FROM (${relationSql(d, view.spec, job.src.table, source.timestampField)}) WHERE FALSE`;
+  const where = 'run on an empty input on BigQuery';
+  let fields;
+  try {
+    fields = await bq.querySchema(rawQuerySql(d, view.spec, rel, 0));
+  } catch (e) {
+    assertOutput(view, where, [(e as Error).message.split('\n')[0]!]);
+    throw e;
+  }
+  assertOutput(
+    view,
+    where,
+    outputProblems(
+      job.cols,
+      fields.map((f) => ({ ...f, family: bqFamily(f.type) })),
+    ),
+  );
 }
 
 /** Computes the snapshots of `job.times` in BigQuery into a local table. */

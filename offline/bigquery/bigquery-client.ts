@@ -19,6 +19,8 @@ export interface BigQueryClientLike {
   /** Creates `dataset.table` and streams rows into it (`tabledata.insertAll`, in chunks). */
   insertRows(table: string, fields: BqField[], rows: Record<string, unknown>[]): Promise<void>;
   dropTable(table: string): Promise<void>;
+  /** Runs a query job and returns its result columns (name, BigQuery type); no rows are read. */
+  querySchema(sql: string): Promise<{ name: string; type: string }[]>;
 }
 
 export interface BqField {
@@ -57,6 +59,17 @@ export function createBigQueryClient(opts: {
           pageToken: (next as { pageToken?: string } | null | undefined)?.pageToken ?? null,
         };
       };
+    },
+    async querySchema(sql) {
+      const [job] = await bq.createQueryJob({
+        query: sql,
+        useLegacySql: false,
+        ...(opts.location ? { location: opts.location } : {}),
+      });
+      const [, , response] = await job.getQueryResults({ autoPaginate: false, maxResults: 0 });
+      const fields = (response as { schema?: { fields?: { name: string; type: string }[] } })
+        ?.schema?.fields;
+      return (fields ?? []).map((f) => ({ name: f.name, type: f.type }));
     },
     async loadJsonl(table, file, fields) {
       await dataset.table(table).load(file, {

@@ -27,7 +27,7 @@ import { bqExportSql } from './sql/export-sql.ts';
 import { bqDistinctKeysSql } from './sql/pass-sql.ts';
 import { bqTilesSql } from './sql/tiles-sql.ts';
 import { tileKind } from '../../aggregation/tile-kind.ts';
-import { bqSnapshots } from './batch-snapshots.ts';
+import { bqCheckQuery, bqSnapshots } from './batch-snapshots.ts';
 import type { SnapshotJob } from '../batch/snapshot-job.ts';
 
 export class BigQueryEngine implements SqlExportEngine {
@@ -83,6 +83,12 @@ export class BigQueryEngine implements SqlExportEngine {
         );
     } while (token);
     return `SELECT * FROM ${table}`;
+  }
+
+  /** `apply`: the view's query run on an empty input in BigQuery (see `bqCheckQuery`). */
+  checkBatchView(job: Pick<SnapshotJob, 'view' | 'cols' | 'source'>): Promise<void> {
+    const src = { table: bqTable(this.#project, this.#dataset, job.source.bigqueryTable) };
+    return bqCheckQuery(this.#client(), { ...job, src });
   }
 
   /** Batch view snapshots, run in BigQuery (see `offline/bigquery/batch-snapshots.ts`). */

@@ -18,6 +18,8 @@ import { LarderError } from '../../core/errors.ts';
 import type { FeatureViewSpec } from '../../definitions/spec.ts';
 import { exportPointInTime } from '../export/export-pipeline.ts';
 import { readSnapshot } from '../export/batch-views.ts';
+import { snapshotColumns } from '../batch/output-columns.ts';
+import type { Repository } from '../../definitions/repository.ts';
 import { viewSource } from '../export/export-plan.ts';
 import { viewPass } from '../export/pass.ts';
 import { LocalDatabase } from '../local/local-database.ts';
@@ -74,6 +76,15 @@ export class BigQueryOfflineStore implements OfflineStore {
   close(): Promise<void> {
     this.#db.close();
     return Promise.resolve();
+  }
+
+  checkBatchView(repo: Repository, name: string): Promise<void> {
+    const view = repo.batchViews.get(name)!;
+    return this.#engine.checkBatchView({
+      view,
+      cols: snapshotColumns(repo, view.spec),
+      source: view.batch.spec,
+    });
   }
 
   batchSnapshot(req: BatchSnapshotRequest): Promise<BatchSnapshot> {

@@ -12,6 +12,9 @@ import type { FeatureViewSpec } from '../../definitions/spec.ts';
 import type { ExportEngine } from '../export/export-engine.ts';
 import { exportPointInTime } from '../export/export-pipeline.ts';
 import { readSnapshot } from '../export/batch-views.ts';
+import { snapshotColumns } from '../batch/output-columns.ts';
+import { checkOnEmptyInput } from './batch-snapshots.ts';
+import type { Repository } from '../../definitions/repository.ts';
 import { viewPaths, viewSource } from '../export/export-plan.ts';
 import { viewPass } from '../export/pass.ts';
 import { LocalDatabase } from '../local/local-database.ts';
@@ -110,6 +113,16 @@ export class DuckDBOfflineStore implements OfflineStore {
   exportPointInTime(req: ExportRequest): Promise<ExportSummary> {
     return exportPointInTime(this.#db, this.#engine, req, {
       compactParquet: this.#config.compactParquet,
+    });
+  }
+
+  async checkBatchView(repo: Repository, name: string): Promise<void> {
+    const view = repo.batchViews.get(name)!;
+    await checkOnEmptyInput(await this.#db.connect(), {
+      view,
+      cols: snapshotColumns(repo, view.spec),
+      source: view.batch.spec,
+      name: (p) => this.#db.name(p),
     });
   }
 

@@ -5,7 +5,11 @@
  * snapshot; one at D − window to this one), entities missing from a snapshot, exports at times
  * across several snapshots, time grids, and batch features beside window features.
  */
+import { resolve } from 'node:path';
 import { expect, it } from 'vitest';
+import { DefinitionError } from '../../core/errors.ts';
+import { loadRepository } from '../../definitions/load.ts';
+import { tempRepo } from '../support/temp-repo.ts';
 import type { Repository } from '../../definitions/repository.ts';
 import type { EntitySource, ExportSummary } from '../../offline/offline-store.ts';
 import type { ConformanceHarness } from './conformance-harness.ts';
@@ -45,6 +49,21 @@ const event = (
       platform: 'web',
     }),
   );
+
+const ROOT = resolve(import.meta.dirname, '../..');
+/** A view over the example's transactions whose query returns a string and an extra column. */
+const BAD_VIEW = `
+import { batchView, col } from 'larder';
+import { user } from '${ROOT}/examples/ecommerce/features/entities.ts';
+import { transactions, transactionsBatch } from '${ROOT}/examples/ecommerce/features/sources.ts';
+export { user, transactions, transactionsBatch };
+export const bad = batchView({
+  name: 'bad', entities: [user], source: transactions,
+  columns: { user_id: col('userId') }, every: '1d', ttl: '1d',
+  query: 'SELECT user_id, MAX(user_id) AS amount_sum, COUNT(*) AS n FROM source GROUP BY user_id',
+  features: { amount_sum: 'float64' },
+});
+`;
 
 const SEGMENTS = ['recency_days', 'frequency_30d', 'monetary_30d', 'segment'] as const;
 
@@ -172,6 +191,29 @@ export function describeBatchViewConformance(
       ['regular', alone.data![0]!.spend_30d, 150],
       ['champion', alone.data![1]!.spend_30d, 1500],
     ]);
+  });
+
+  it('batch views: apply runs each query on an empty input on the store', async () => {
+    await writeOrders();
+    const { h, shop } = ctx();
+    for (const name of shop.batchViews.keys()) await h.store.checkBatchView(shop, name);
+    const r = tempRepo({ 'bad.ts': BAD_VIEW });
+    try {
+      const repo = await loadRepository(r.dir);
+      const err = await h.store.checkBatchView(repo, 'bad').then(
+        () => null,
+        (e: unknown) => e,
+      );
+      expect(err).toBeInstanceOf(DefinitionError);
+      expect((err as DefinitionError).problems.map((p) => p.message)).toEqual([
+        expect.stringMatching(
+          /^column "amount_sum" is (VARCHAR|STRING), which is not a float64 \(run on an empty input on (DuckDB|BigQuery)\)$/,
+        ),
+        expect.stringMatching(/^the query returns column "n", which is neither a join key/),
+      ]);
+    } finally {
+      r.cleanup();
+    }
   });
 
   it('batch views: a time grid samples the entities of the source across snapshots', async () => {

@@ -32,7 +32,7 @@ export const spend = batchView({
 `;
 const GROUPED = 'SELECT user_id, SUM(amount) AS spend_7d FROM source GROUP BY user_id';
 
-async function setup(query = GROUPED) {
+async function setup(query = GROUPED, engine: 'sql' | 'sweep' = 'sql') {
   const r = tempRepo({ 'repo.ts': BASE_REPO, 'batch.ts': VIEW(query) });
   cleanups.push(r.cleanup);
   const repo = await loadRepository(r.dir);
@@ -40,7 +40,7 @@ async function setup(query = GROUPED) {
   cleanups.push(tmp.cleanup);
   const dataDir = join(tmp.dir, 'data');
   const home = join(tmp.dir, 'home');
-  const store = new DuckDBOfflineStore({ type: 'duckdb', dataDir, home, engine: 'sql' });
+  const store = new DuckDBOfflineStore({ type: 'duckdb', dataDir, home, engine });
   await store.init();
   cleanups.push(() => store.close());
   const write = (lines: object[]): void => {
@@ -64,7 +64,7 @@ async function setup(query = GROUPED) {
         out: { type: 'memory' },
       })
     ).data![0]!.spend_7d;
-  return { repo, store, home, write, ev, spend };
+  return { repo, store, home, tmp: tmp.dir, write, ev, spend };
 }
 
 describe('batch view snapshots on DuckDB', () => {
@@ -90,6 +90,46 @@ describe('batch view snapshots on DuckDB', () => {
     write([ev('e1', 'u1', 5, D - DAY - 1), ev('e2', 'u1', 7, D - 1), ev('e3', 'u1', 1, D - 2)]);
     expect(await spend(D)).toBe(13);
     expect(readdirSync(cache)).toHaveLength(2);
+  });
+
+  it('the sweep writes a Parquet file with batch features between its window features', async () => {
+    const { repo, store, tmp, write, ev } = await setup(GROUPED, 'sweep');
+    write([ev('e1', 'u1', 5, D - DAY - 1), ev('e2', 'u1', 7, D - 1), ev('e3', 'u2', 1, D + 1)]);
+    const out = join(tmp, 'train.parquet');
+    await store.exportPointInTime({
+      repo,
+      features: repo.resolveFeatures({
+        features: ['activity:spend_7d', 'spend:spend_7d', 'activity:last_kind'],
+      }),
+      entities: {
+        type: 'rows',
+        rows: [
+          { user_id: 'u1', event_timestamp: D + 2 },
+          { user_id: 'u2', event_timestamp: D + 2 },
+        ],
+      },
+      out: { type: 'file', path: out },
+      fullFeatureNames: true,
+    });
+    const db = await (await DuckDBInstance.create(':memory:')).connect();
+    const rows = (await db.runAndReadAll(`SELECT * FROM read_parquet('${out}')`)).getRowObjectsJS();
+    db.closeSync();
+    expect(rows).toEqual([
+      {
+        user_id: 'u1',
+        event_timestamp: BigInt(D + 2),
+        activity__spend_7d: 12,
+        spend__spend_7d: 12,
+        activity__last_kind: 'buy',
+      },
+      {
+        user_id: 'u2',
+        event_timestamp: BigInt(D + 2),
+        activity__spend_7d: 1,
+        spend__spend_7d: null,
+        activity__last_kind: 'buy',
+      },
+    ]);
   });
 
   it('refuses a query that returns two rows for one entity, naming it', async () => {

@@ -26,8 +26,23 @@ const EVENTS = [
 ];
 const FEATURES = ['activity:clicks_1h', 'activity:spend_7d', 'activity:last_kind'];
 
-async function open(): Promise<{ store: FeatureStore; root: string }> {
-  const repo = tempRepo({ 'repo.ts': PUSH_REPO });
+/** A daily batch view over the events: spend of the 7 days before each snapshot. */
+const BATCH = `
+import { batchView, col } from 'larder';
+import { events, user } from './repo.ts';
+export const spend = batchView({
+  name: 'spend', entities: [user], source: events,
+  columns: { user_id: col('userId'), amount: col('amount') },
+  window: '7d', every: '1d', ttl: '1d',
+  query: 'SELECT user_id, SUM(amount) AS spend_7d_snapshot FROM source GROUP BY user_id',
+  features: { spend_7d_snapshot: 'float64' },
+});
+`;
+
+async function open(
+  files: Record<string, string> = {},
+): Promise<{ store: FeatureStore; root: string }> {
+  const repo = tempRepo({ 'repo.ts': PUSH_REPO, ...files });
   cleanups.push(repo.cleanup);
   const tmp = tempDir();
   cleanups.push(tmp.cleanup);
@@ -85,6 +100,46 @@ describe('openFeatureStore (SQLite + DuckDB)', () => {
     // Incremental: from the watermark just written, nothing new.
     const [again] = await store.materialize({ end: T, incremental: true });
     expect(again).toMatchObject({ view: 'activity', end: T });
+  });
+
+  it('materializes batch views (named alone, or incrementally) and serves what the export gives', async () => {
+    const { store, root } = await open({ 'batch.ts': BATCH });
+    const DAY = 24 * 60 * MIN;
+    writeFileSync(
+      join(root, 'data/raw/events/older.jsonl'),
+      [
+        { id: 'b1', userId: 'u1', kind: 'buy', amount: 40, ts: T - 2 * DAY },
+        { id: 'b2', userId: 'u2', kind: 'buy', amount: 2, ts: T - 3 * DAY },
+      ]
+        .map((e) => JSON.stringify(e))
+        .join('\n') + '\n',
+    );
+    await applyRepository(store.repo, store.config.home);
+    const D = Math.floor(T / (24 * 60 * MIN)) * 24 * 60 * MIN;
+    const results = await store.materialize({ end: T, views: ['spend'] });
+    expect(results).toEqual([
+      expect.objectContaining({ view: 'spend', start: D, end: D, tiles: 0 }),
+    ]);
+    expect((await store.materialize({ end: T, incremental: true })).map((r) => r.view)).toEqual([
+      'activity',
+      'spend',
+    ]);
+    const ref = { features: ['spend:spend_7d_snapshot'] };
+    const online = await store.getOnlineFeatures({
+      ...ref,
+      entities: { user_id: ['u1', 'u2', 'u3'] },
+      t: T,
+    });
+    const offline = await store.getHistoricalFeatures({
+      ...ref,
+      entities: ['u1', 'u2', 'u3'].map((u) => ({ user_id: u, event_timestamp: T })),
+    });
+    const exported = Array.from(offline.getChild('spend_7d_snapshot')!);
+    expect(column(online, 'spend_7d_snapshot')).toEqual(exported);
+    expect(exported[0]).toBeGreaterThanOrEqual(40);
+    expect(exported[2]).toBeNull();
+    expect(online.columns[1]!.statuses.slice(0, 2)).toEqual(['PRESENT', 'PRESENT']);
+    expect(online.columns[1]!.statuses[2]).toBe('NOT_FOUND');
   });
 
   it('exports point-in-time values as an Arrow table, from rows or a file', async () => {

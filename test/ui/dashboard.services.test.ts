@@ -85,10 +85,15 @@ describe('dashboard at /ui', () => {
     expect(text).toMatch(/page_views_1h\s+int64\s+count\s+1h\s+1m/);
     expect(text).toContain('recommendation_v1 → ranker_v1');
     expect(text).toContain('user_events → user_activity');
-    // 15 objects of version 1, plus user_interest, user_product_engagement, user_orders,
-    // order_risk, recommendation_v2 and risk_v1.
-    expect(await page.locator('svg.lineage g.node').count()).toBe(21);
     expect(text).toMatch(/recently_viewed_products\s+string_list\s+last_n\s+7d\s+1h/);
+    // The batch views, with their schedule and last snapshot (none materialized here).
+    expect(text).toMatch(/user_segments\s+user\s+transactions\s+every 1d, over 30d/);
+    expect(text).toContain('not materialized');
+    expect(text).toContain('transactions → user_segments');
+    // 15 objects of version 1; v2: user_interest, user_product_engagement, user_orders,
+    // user_sessions, user_risk, order_risk, recommendation_v2, risk_v1; batch: user_segments,
+    // product_popularity, batch_v1.
+    expect(await page.locator('svg.lineage g.node').count()).toBe(26);
     await shot('ui-screenshot.png');
   });
 
