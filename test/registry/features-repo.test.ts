@@ -137,6 +137,24 @@ describe('the e-commerce repository (features/)', async () => {
     expect(fs.find((f) => f.feature === 'category_match')?.type).toBe('bool');
   });
 
+  it('serves the version 2 services: recommendation_v2 and risk_v1 (session and risk parts)', () => {
+    const v1 = repo.resolveFeatures({ service: 'recommendation_v1' }).map((f) => f.feature);
+    const v2 = repo.resolveFeatures({ service: 'recommendation_v2' });
+    expect(v2.map((f) => f.feature).slice(0, v1.length)).toEqual(v1);
+    expect(v2.filter((f) => f.view === 'user_sessions')).toHaveLength(6);
+    const risk = repo.resolveFeatures({ service: 'risk_v1' });
+    expect(risk.map((f) => `${f.view}:${f.feature}`)).toEqual([
+      'user_risk:fast_events_1h',
+      'user_risk:ip_changes_1h',
+      'user_sessions:session_count_7d',
+      'user_sessions:converted_sessions_7d',
+      'user_sessions:avg_session_duration_7d_s',
+      'user_sessions:current_session_events',
+      'user_sessions:current_session_page_views',
+      'user_sessions:current_session_duration_s',
+    ]);
+  });
+
   it('computes the on-demand features column-wise per the spec', () => {
     const t = Date.UTC(2026, 0, 10);
     const rec = repo.onDemandViews.get('user_recency')!;
