@@ -108,7 +108,7 @@ export const both = featureService({ name: 'both', features: [activity, activity
     expect(e).toMatchObject({
       code: 'LARDER_NOT_FOUND',
       message: 'unknown feature service "recomendation_v1"',
-      hint: 'known services: recommendation_v1',
+      hint: 'known services: recommendation_v1, recommendation_v2, risk_v1',
     });
   });
 });
@@ -170,7 +170,7 @@ describe('generateClient: compile-time checks', () => {
       // usage.ts is clean (each @ts-expect-error is used); mistakes.ts has exactly its two errors.
       expect(errors).toEqual(['mistakes.ts TS2345', 'mistakes.ts TS2551']);
       expect(out).toContain(
-        `'"recomendation_v1"' is not assignable to parameter of type '"recommendation_v1"'`,
+        `'"recomendation_v1"' is not assignable to parameter of type '"recommendation_v1" | "recommendation_v2" | "risk_v1"'`,
       );
       expect(out).toContain("Property 'page_veiws_1h' does not exist");
     } finally {
@@ -194,6 +194,7 @@ describe('larder codegen', () => {
         `Wrote ${join(out, 'client.ts')}, ${join(out, 'runtime.ts')} (1 feature service).\n`,
       );
       const expected = generateClient(await loadRepository(FEATURES), {
+        services: ['recommendation_v1'],
         source: 'the feature repository (no registry applied yet)',
       });
       for (const f of expected) expect(readFileSync(join(out, f.path), 'utf8')).toBe(f.text);

@@ -47,7 +47,11 @@ describe('/ui/api', () => {
       hopMs: MINUTE_MS,
       description: '',
     });
-    expect(r.services.map((x: { name: string }) => x.name)).toEqual(['recommendation_v1']);
+    expect(r.services.map((x: { name: string }) => x.name)).toEqual([
+      'recommendation_v1',
+      'recommendation_v2',
+      'risk_v1',
+    ]);
     expect(r.services[0].features).toBe(26);
     expect(r.models.map((m: { name: string }) => m.name).sort()).toEqual([
       'ranker_lr',
