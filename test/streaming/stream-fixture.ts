@@ -172,15 +172,21 @@ export async function waitConsumed(
 export const loadFeatures = (): Promise<Repository> =>
   loadRepository('examples/ecommerce/features');
 
-/** Online reads at h.t == the reference evaluator, every stored feature of recommendation_v1, every user and product. */
+/**
+ * Online reads at h.t == the reference evaluator, every stored feature of recommendation_v1 and
+ * risk_v1 (sessions, previous-event relations), every user and product.
+ */
 export async function expectReferenceValues(
   repo: Repository,
   store: OnlineStore,
   h: History,
 ): Promise<number> {
-  const features = repo
-    .resolveFeatures({ service: 'recommendation_v1' })
-    .filter((f) => !f.onDemand);
+  const features = ['recommendation_v1', 'risk_v1']
+    .flatMap((service) => repo.resolveFeatures({ service }))
+    .filter(
+      (f, i, all) =>
+        !f.onDemand && all.findIndex((g) => g.view === f.view && g.feature === f.feature) === i,
+    );
   const n = Math.max(h.users.length, h.products.length);
   const rows = Array.from({ length: n }, (_, i) => ({
     user_id: h.users[i % h.users.length]!,
