@@ -41,12 +41,12 @@ describe('larder CLI', () => {
     const env = { LARDER_HOME: home.dir };
     const apply = await larder(['apply'], env);
     expect(apply.code).toBe(0);
-    expect(apply.stdout).toContain('Plan: 17 to add, 0 to change, 0 to remove, 0 unchanged.');
+    expect(apply.stdout).toContain('Plan: 21 to add, 0 to change, 0 to remove, 0 unchanged.');
     const again = await larder(['apply', '--json'], env);
     expect(JSON.parse(again.stdout)).toMatchObject({
       written: false,
       version: 1,
-      plan: { changes: [], unchanged: 17 },
+      plan: { changes: [], unchanged: 21 },
     });
     const views = await larder(['list', 'views', '--json'], env);
     expect(JSON.parse(views.stdout).map((v: { name: string }) => v.name)).toEqual([
@@ -54,6 +54,8 @@ describe('larder CLI', () => {
       'product_engagement',
       'user_activity',
       'user_purchases',
+      'user_risk',
+      'user_sessions',
     ]);
     const text = await larder(['list'], env);
     expect(text.stdout).toMatch(/feature service\s+recommendation_v1\s+v1\s+26 features/);

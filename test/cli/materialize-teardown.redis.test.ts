@@ -41,11 +41,13 @@ describe('larder materialize, materialize-incremental and teardown (Redis)', () 
     const first = JSON.parse(
       (await larder('materialize', '--end', String(end - 3_600_000), '--json')).stdout,
     );
-    expect(first.views.map((v: { view: string }) => v.view)).toEqual([
+    expect(first.views.map((v: { view: string }) => v.view).sort()).toEqual([
       'product_catalog',
       'product_engagement',
       'user_activity',
       'user_purchases',
+      'user_risk',
+      'user_sessions',
     ]);
     expect(
       first.views.find((v: { view: string }) => v.view === 'user_activity').tiles,
