@@ -58,6 +58,8 @@ describe('larder CLI', () => {
       'user_orders',
       'user_product_engagement',
       'user_purchases',
+      'user_risk',
+      'user_sessions',
     ]);
     const text = await larder(['list'], env);
     expect(text.stdout).toMatch(/feature service\s+recommendation_v1\s+v1\s+26 features/);

@@ -49,6 +49,8 @@ describe('larder materialize, materialize-incremental and teardown (Redis)', () 
       'user_orders',
       'user_product_engagement',
       'user_purchases',
+      'user_risk',
+      'user_sessions',
     ]);
     expect(
       first.views.find((v: { view: string }) => v.view === 'user_product_engagement').tiles,

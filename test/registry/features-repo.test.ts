@@ -176,7 +176,7 @@ describe('the e-commerce repository (features/)', async () => {
     expect(fs.find((f) => f.feature === 'category_match')?.type).toBe('bool');
   });
 
-  it('serves recommendation_v1 plus the interest views from recommendation_v2, and risk_v1', () => {
+  it('serves recommendation_v1 plus interest, interaction and sessions from recommendation_v2, and risk_v1', () => {
     const v1 = repo.resolveFeatures({ service: 'recommendation_v1' }).map((f) => f.feature);
     const v2 = repo.resolveFeatures({ service: 'recommendation_v2' }).map((f) => f.feature);
     expect(v2).toEqual([
@@ -187,10 +187,28 @@ describe('the e-commerce repository (features/)', async () => {
       'up_views_7d',
       'up_cart_adds_30d',
       'up_last_view_ts',
+      'session_count_7d',
+      'converted_sessions_7d',
+      'avg_session_duration_7d_s',
+      'current_session_events',
+      'current_session_page_views',
+      'current_session_duration_s',
     ]);
     expect(
       repo.resolveFeatures({ service: 'risk_v1' }).map((f) => `${f.view}:${f.feature}`),
-    ).toEqual(['user_orders:last_order_total', 'order_risk:large_last_order']);
+    ).toEqual([
+      'user_risk:fast_events_1h',
+      'user_risk:ip_changes_1h',
+      'user_risk:distinct_ips_24h',
+      'user_orders:last_order_total',
+      'order_risk:large_last_order',
+      'user_sessions:session_count_7d',
+      'user_sessions:converted_sessions_7d',
+      'user_sessions:avg_session_duration_7d_s',
+      'user_sessions:current_session_events',
+      'user_sessions:current_session_page_views',
+      'user_sessions:current_session_duration_s',
+    ]);
   });
 
   it('computes order_risk per the spec: over 5× the 30-day average, false if either is null', () => {

@@ -172,17 +172,23 @@ export async function waitConsumed(
 export const loadFeatures = (): Promise<Repository> =>
   loadRepository('examples/ecommerce/features');
 
-/** The stored (not on-demand) features of recommendation_v2 (⊃ recommendation_v1) and risk_v1. */
+/**
+ * The stored (not on-demand) features of recommendation_v2 (⊃ recommendation_v1) and risk_v1,
+ * each once (both hold user_sessions).
+ */
 export const storedFeatures = (repo: Repository): ReturnType<Repository['resolveFeatures']> =>
   [
     ...repo.resolveFeatures({ service: 'recommendation_v2' }),
     ...repo.resolveFeatures({ service: 'risk_v1' }),
-  ].filter((f) => !f.onDemand);
+  ].filter(
+    (f, i, all) =>
+      !f.onDemand && all.findIndex((g) => g.view === f.view && g.feature === f.feature) === i,
+  );
 
 /**
  * Online reads at h.t == the reference evaluator, every stored feature of recommendation_v2
- * (all of recommendation_v1, plus lists, distinct counts and the user × product view) and
- * risk_v1, every user and product.
+ * (all of recommendation_v1, plus lists, distinct counts, the user × product view and sessions)
+ * and risk_v1 (previous-event relations), every user and product.
  */
 export async function expectReferenceValues(
   repo: Repository,

@@ -53,7 +53,7 @@ describe('/ui/api', () => {
       'recommendation_v2',
       'risk_v1',
     ]);
-    expect(r.services.map((x: { features: number }) => x.features)).toEqual([6, 26, 32, 2]);
+    expect(r.services.map((x: { features: number }) => x.features)).toEqual([6, 26, 38, 11]);
     expect(r.batchViews.find((v: { name: string }) => v.name === 'user_segments')).toMatchObject({
       entities: ['user'],
       source: 'transactions',

@@ -1,4 +1,4 @@
-import { col, countWhere, featureView, previous, sessions } from 'larder';
+import { col, countDistinct, countWhere, featureView, previous, sessions } from 'larder';
 import { user } from './entities.ts';
 import { userEvents } from './sources.ts';
 
@@ -25,8 +25,8 @@ export const userSessions = featureView({
 });
 
 /**
- * The original pipeline's alert rules as features. `distinct_ips_24h` (count distinct, spec
- * "Version 2") joins this view with the count-distinct aggregation.
+ * The original pipeline's alert rules as features (a click under 100 ms after the previous
+ * event; a new IP), and how many IPs a user came from in a day.
  */
 export const userRisk = featureView({
   name: 'user_risk',
@@ -39,5 +39,6 @@ export const userRisk = featureView({
   features: {
     fast_events_1h: countWhere(previous.gapBelow('100ms'), { window: '1h' }),
     ip_changes_1h: countWhere(previous.changed(col('context.ip')), { window: '1h' }),
+    distinct_ips_24h: countDistinct(col('context.ip'), { window: '24h' }),
   },
 });

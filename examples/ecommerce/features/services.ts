@@ -3,6 +3,7 @@ import { userInterest, userOrders, userProductEngagement } from './interest-view
 import { orderRisk } from './risk.ts';
 import { productRates, userProduct, userRecency } from './on-demand.ts';
 import { productCatalog, productEngagement, userActivity, userPurchases } from './views.ts';
+import { userRisk, userSessions } from './sequence-views.ts';
 
 /** Every feature of the repository, for (user_id, product_id) rows: what ranker_v1 reads. */
 export const recommendationV1 = featureService({
@@ -19,10 +20,11 @@ export const recommendationV1 = featureService({
   ],
 });
 
-/** recommendation_v1 plus the version 2 interest and interaction views. */
+/** Version 2 (spec "Version 2"): recommendation_v1 plus interest, interaction and sessions. */
 export const recommendationV2 = featureService({
   name: 'recommendation_v2',
-  description: 'recommendation_v1 plus what the shopper looked at and did with the product.',
+  description:
+    'recommendation_v1 plus what the shopper looked at, did with the product, and their sessions.',
   features: [
     userActivity,
     userPurchases,
@@ -33,12 +35,14 @@ export const recommendationV2 = featureService({
     userProduct,
     userInterest,
     userProductEngagement,
+    userSessions,
   ],
 });
 
-/** Order risk features for (user_id) rows. */
+/** The risk model's features for (user_id) rows (spec "Version 2"). */
 export const riskV1 = featureService({
   name: 'risk_v1',
-  description: "A shopper's last order and whether it is unusually large.",
-  features: [userOrders, orderRisk],
+  description:
+    'Signs of automated or risky behaviour: fast events, changing IPs, an unusually large order, sessions.',
+  features: [userRisk, userOrders, orderRisk, userSessions],
 });
