@@ -93,7 +93,7 @@ describe('generateClient with grpc', () => {
     );
     expect(files[0]!.text).toContain("import { GrpcTransport } from './grpc-transport.js';\n");
     expect(files[0]!.text).toContain(
-      "export const FIELD_TYPES = {\n  recommendation_v1: { joinKeys: { user_id: 'string', product_id: 'string' }, requestFields: {} },\n  recommendation_v2: { joinKeys: { user_id: 'string', product_id: 'string' }, requestFields: {} },\n  risk_v1: { joinKeys: { user_id: 'string' }, requestFields: {} },\n} as const;\n",
+      "export const FIELD_TYPES = {\n  batch_v1: { joinKeys: { user_id: 'string', product_id: 'string' }, requestFields: {} },\n  recommendation_v1: { joinKeys: { user_id: 'string', product_id: 'string' }, requestFields: {} },\n  recommendation_v2: { joinKeys: { user_id: 'string', product_id: 'string' }, requestFields: {} },\n  risk_v1: { joinKeys: { user_id: 'string' }, requestFields: {} },\n} as const;\n",
     );
     const rest = generateClient(repo);
     expect(rest.map((f) => f.path)).toEqual(['client.ts', 'runtime.ts']);
@@ -141,7 +141,7 @@ export async function use(): Promise<number | null> {
         (f) => f.path,
       );
       expect(r.stdout).toBe(
-        `Wrote ${paths.map((p) => join(out, p)).join(', ')} (3 feature services).\n`,
+        `Wrote ${paths.map((p) => join(out, p)).join(', ')} (4 feature services).\n`,
       );
       for (const p of paths) expect(existsSync(join(out, p))).toBe(true);
     } finally {

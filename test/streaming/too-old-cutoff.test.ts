@@ -20,7 +20,8 @@ describe('the too-old cutoff of a stream source', () => {
     );
     // user_events: windows up to 7d, but last_platform / price / category live for 30d.
     expect(byName.get('user_events')).toBe(30 * DAY_MS);
-    // transactions: user_purchases has windows only (30d); its 90d TTL bounds nothing stored.
-    expect(byName.get('transactions')).toBe(30 * DAY_MS);
+    // transactions: user_purchases has windows only (30d), but user_orders' lifetime
+    // last_order_total lives for its 90d TTL.
+    expect(byName.get('transactions')).toBe(90 * DAY_MS);
   });
 });
