@@ -7,7 +7,9 @@
  * `taskset` when there is one, and its CPU use is printed beside the figures.
  *
  * Scenarios (SCENARIOS, comma-separated):
- * - `row`: one `recommendation_v1` row (a uniform user, a Zipf product);
+ * - `row`: one `recommendation_v1` row (a uniform user, a Zipf product); `row_v2` the same row
+ *   of `recommendation_v2` (lists, the user × product view, sessions);
+ * - `risk`: one `risk_v1` row (a uniform user; previous-event relations, sessions);
  * - `engagement`: one `product_engagement` read (every feature) of a Zipf product;
  * - `rank`: `POST /v1/models/ranker_v1/rank`, a uniform user and 100 distinct Zipf candidates;
  * - `rows100`: 100 `recommendation_v1` rows (1 user × 100 Zipf products; not in the default).
@@ -17,6 +19,7 @@
  *   npm run bench:serve    # env (defaults): STORES=sqlite,redis SCENARIOS=row,engagement,rank
  *                          #   USERS=2000 PRODUCTS=1000 DAYS=30 EVENTS=300000 START_DAYS_AGO=120
  *                          #   CONNECTIONS=1,8 RANK_CONNECTIONS=4 BENCH_SECONDS=5 RUNS=1 LOAD_CPU=1
+ *                          #   WORKERS=1 (serve --workers)
  *                          #   (CONCURRENCY=n sets both connection lists; SCENARIOS=features
  *                          #   is row,rows100)
  *   npm run bench:rank     # SCENARIOS=rank
@@ -58,6 +61,8 @@ const RANK_CONNECTIONS = list(env.RANK_CONNECTIONS ?? env.CONCURRENCY, '4').map(
 const SECONDS = Number(env.BENCH_SECONDS ?? 5);
 const RUNS = Number(env.RUNS ?? 1);
 const LOAD_CPU = env.LOAD_CPU ?? '1';
+// Server processes (`serve --workers`): 1 leaves the load generator's core to it.
+const WORKERS = Number(env.WORKERS ?? 1);
 const PORT = Number(env.PORT ?? 16566);
 const REDIS = env.REDIS_URL ?? 'redis://127.0.0.1:6379/0';
 const NAMESPACE = `bench${process.pid}`;
@@ -98,14 +103,17 @@ function scenario(name: string): Scenario {
   for (let i = 0; i < BODIES; i++) {
     const p = catalog.samplePopular(rng);
     const tag = hot.has(p) ? 'hot' : 'rest';
-    if (name === 'row') {
+    if (name === 'row' || name === 'row_v2') {
       bodies.push(
         JSON.stringify({
-          feature_service: 'recommendation_v1',
+          feature_service: name === 'row' ? 'recommendation_v1' : 'recommendation_v2',
           entities: { user_id: [user()], product_id: [product(p)] },
         }),
       );
       tags.push(tag);
+    } else if (name === 'risk') {
+      bodies.push(JSON.stringify({ feature_service: 'risk_v1', entities: { user_id: [user()] } }));
+      tags.push('all');
     } else if (name === 'engagement') {
       bodies.push(
         JSON.stringify({
@@ -132,12 +140,15 @@ function scenario(name: string): Scenario {
   }
   const labels: Record<string, [string, string]> = {
     row: ['1 recommendation_v1 row', '/get-online-features'],
+    row_v2: ['1 recommendation_v2 row', '/get-online-features'],
+    risk: ['1 risk_v1 row', '/get-online-features'],
     engagement: ['1 product_engagement read', '/get-online-features'],
     rank: ['rank 100 candidates', '/v1/models/ranker_v1/rank'],
     rows100: ['100 recommendation_v1 rows', '/get-online-features'],
   };
   const [label, path] = labels[name] ?? [];
-  if (!label || !path) throw new Error(`unknown scenario ${name} (row, engagement, rank, rows100)`);
+  if (!label || !path)
+    throw new Error(`unknown scenario ${name} (row, row_v2, risk, engagement, rank, rows100)`);
   return {
     name,
     label,
@@ -204,6 +215,8 @@ async function startServer(home: string, store: string): Promise<ChildProcess> {
       '--port',
       String(PORT),
       '--no-grpc',
+      '--workers',
+      String(WORKERS),
     ],
     {
       cwd: ROOT,
@@ -274,7 +287,10 @@ async function measure(store: string, s: Scenario): Promise<void> {
       const p99 = m((x) => x.byTag[t]?.sp99 ?? NaN);
       return `${t} ${ms(p50)} / ${ms(p99)} ms`;
     };
-    const tags = s.name === 'row' || s.name === 'engagement' ? ['hot', 'rest'] : ['all'];
+    const tags =
+      s.name === 'row' || s.name === 'row_v2' || s.name === 'engagement'
+        ? ['hot', 'rest']
+        : ['all'];
     process.stdout.write(
       `${store} | ${s.label} | ${c} conn | server p50 / p99: ${tags.map(tag).join(' · ')} | ` +
         `client p99 ${ms(m((x) => x.p99))} ms | ${m((x) => x.rps).toFixed(0)} req/s | ` +
