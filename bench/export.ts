@@ -1,5 +1,5 @@
 /**
- * Benchmark of the point-in-time export: `recommendation_v1` for N (user_id, product_id,
+ * Benchmark of the point-in-time export: `recommendation_v1` (`--service` another) for N (user_id, product_id,
  * event_timestamp) rows over a generated history of M events, written to Parquet by the
  * embedded DuckDB store. Prints end-to-end rows/s and peak memory (RSS sampled every 50 ms and
  * the kernel's high-water mark `VmHWM`, which includes DuckDB's native allocations) per run,
@@ -47,6 +47,8 @@ const { values } = parseArgs({
     child: { type: 'boolean', default: false },
     compact: { type: 'boolean', default: false },
     'skip-first': { type: 'boolean', default: false },
+    /** The feature service exported (recommendation_v2: lists, sessions, the user × product view). */
+    service: { type: 'string', default: 'recommendation_v1' },
     /** Internal (children): delete every cache before this run. */
     uncached: { type: 'boolean', default: false },
   },
@@ -130,7 +132,7 @@ interface RunResult {
 
 async function run(entities: string): Promise<RunResult> {
   const repo = await loadRepository('examples/ecommerce/features');
-  const features = repo.resolveFeatures({ service: 'recommendation_v1' });
+  const features = repo.resolveFeatures({ service: values.service });
   const home = join(root, 'home');
   if (values.uncached) rmSync(join(home, 'offline-cache'), { recursive: true, force: true });
   else if (values.cold) {
