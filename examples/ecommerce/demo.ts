@@ -145,6 +145,15 @@ step('Export a point-in-time training set of recommendation_v1', [
   '--out',
   training,
 ]);
+step('Export recommendation_v2 (recent products, distinct counts, user × product, sessions)', [
+  'export',
+  '--features',
+  'recommendation_v2',
+  '--entities',
+  spine,
+  '--out',
+  resolve(dataDir, 'training/recommendation_v2.parquet'),
+]);
 step('Export the daily SQL snapshots of batch_v1 (user segments, product popularity) beside it', [
   'export',
   '--features',

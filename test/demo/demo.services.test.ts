@@ -77,7 +77,8 @@ describe('npm run demo', () => {
       expect(output).toContain(step);
     }
     expect(output).toContain(`Dashboard:      ${base}/ui`);
-    // The batch views: exported beside recommendation_v1, materialized and served.
+    // Version 2 and the batch views: exported beside recommendation_v1, materialized and served.
+    expect(existsSync(join(dir, 'data', 'training', 'recommendation_v2.parquet'))).toBe(true);
     expect(existsSync(join(dir, 'data', 'training', 'batch_v1.parquet'))).toBe(true);
     const batch = await post('/get-online-features', {
       feature_service: 'batch_v1',
