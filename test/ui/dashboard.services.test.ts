@@ -137,6 +137,7 @@ describe('dashboard at /ui', () => {
     expect(await panel.getByLabel('product_id').getAttribute('placeholder')).toMatch(
       /^e\.g\. p[123]$/,
     );
+    await panel.getByLabel('Feature service').selectOption('recommendation_v1');
     await panel.getByLabel('user_id').fill('u1');
     await panel.getByLabel('product_id').fill('p1');
     await panel.getByRole('button', { name: 'Get features' }).click();
@@ -152,7 +153,7 @@ describe('dashboard at /ui', () => {
     await shot('ui-screenshot-lookup.png');
   });
 
-  it('lookup: recommendation_v2 shows a list feature readably and the user × product view', async () => {
+  it('lookup: recommendation_v2 shows a list feature readably, the user × product view and sessions', async () => {
     const panel = page.locator('#panel-lookup');
     await panel.getByLabel('Feature service').selectOption('recommendation_v2');
     await panel.getByLabel('user_id').fill('u2');
@@ -169,6 +170,15 @@ describe('dashboard at /ui', () => {
       .locator('table.lookup-result tr', { hasText: 'user_product_engagement__up_views_7d' })
       .innerText();
     expect(up).toMatch(/\s1\s+PRESENT/);
+    // The session features: u2's three events (−3.5, −3.5 and −3 min) are one session, with a
+    // purchase, still current.
+    const cell = async (name: string) =>
+      page.locator('table.lookup-result tr', { hasText: name }).innerText();
+    expect(await cell('user_sessions__session_count_7d')).toMatch(/\s1\s+PRESENT/);
+    expect(await cell('user_sessions__converted_sessions_7d')).toMatch(/\s1\s+PRESENT/);
+    expect(await cell('user_sessions__current_session_events')).toMatch(/\s3\s+PRESENT/);
+    expect(await cell('user_sessions__current_session_page_views')).toMatch(/\s2\s+PRESENT/);
+    expect(await cell('user_sessions__current_session_duration_s')).toMatch(/\s30\s+PRESENT/);
   });
 
   it('ranking: scores candidates with a model and with the experiment (showing the arm)', async () => {
