@@ -150,19 +150,29 @@ describe('version 2 features over REST and gRPC', () => {
     expect(col('up_views_7d').statuses).toEqual(['PRESENT', 'PRESENT', 'PRESENT', 'NOT_FOUND']);
   });
 
-  it('serves risk_v1: the last order and the 5× rule', async () => {
+  it('serves risk_v1: the last order and the 5× rule, with the risk and session features', async () => {
     const body = await rest('risk_v1', { user_id: ['u1', 'u2'] });
-    expect(body.metadata.feature_names).toEqual([
+    const names = body.metadata.feature_names;
+    expect(names).toEqual([
       'user_id',
+      'fast_events_1h',
+      'ip_changes_1h',
+      'distinct_ips_24h',
       'last_order_total',
       'large_last_order',
+      'session_count_7d',
+      'converted_sessions_7d',
+      'avg_session_duration_7d_s',
+      'current_session_events',
+      'current_session_page_views',
+      'current_session_duration_s',
     ]);
-    expect(body.results[1]!.values).toEqual([200, null]);
+    const column = (n: string) => body.results[names.indexOf(n)]!.values;
+    expect(column('last_order_total')).toEqual([200, null]);
     // avg_order_value_30d = (10 + 20 + 200) / 3 ≈ 76.7: 200 is not over 5×.
-    expect(body.results[2]!.values).toEqual([false, false]);
+    expect(column('large_last_order')).toEqual([false, false]);
     const want = reference('risk_v1', [{ user_id: 'u1' }, { user_id: 'u2' }]);
-    expect(body.results[1]!.values).toEqual(want.map((r) => r.last_order_total));
-    expect(body.results[2]!.values).toEqual(want.map((r) => r.large_last_order));
+    for (const n of names.slice(1)) expect(column(n), n).toEqual(want.map((r) => r[n]));
   });
 
   it('sends lists over gRPC as string_list_val, an empty window as an empty list', async () => {

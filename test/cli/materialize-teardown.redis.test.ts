@@ -44,12 +44,14 @@ describe('larder materialize, materialize-incremental and teardown (Redis)', () 
     expect(first.views.map((v: { view: string }) => v.view).sort()).toEqual([
       'product_catalog',
       'product_engagement',
+      'product_popularity',
       'user_activity',
       'user_interest',
       'user_orders',
       'user_product_engagement',
       'user_purchases',
       'user_risk',
+      'user_segments',
       'user_sessions',
     ]);
     expect(

@@ -104,7 +104,7 @@ describe('materialize: Redis down, then back', () => {
             g.eventTs === w.eventTs &&
             (typeof g.value === 'number' && typeof w.value === 'number'
               ? floatsEqual(g.value, w.value)
-              : g.value === w.value);
+              : JSON.stringify(g.value) === JSON.stringify(w.value)); // lists too
           if (!same)
             diffs.push(
               `${view.name}:${got!.features[f]} ${entityKeys[r]}: ${JSON.stringify(g)} vs ${JSON.stringify(w)}`,
