@@ -75,8 +75,12 @@ export interface RedisStoreTuning {
   reads?: 'fields' | 'hashes';
 }
 
-/** Above this many needed fields a read fetches the whole hash (Lua's `unpack` limit is ~8000). */
-const MAX_READ_FIELDS = 1000;
+/**
+ * Above this many needed fields a read fetches the whole hash: measured on a quiet machine
+ * (`npm run bench:online-read`, README), HGETALL beats an HMGET of every hop of the windows for
+ * whole rows (one `recommendation_v1` row needs ~300 names), HMGET wins for small subsets.
+ */
+const MAX_READ_FIELDS = 64;
 
 export class RedisOnlineStore implements OnlineStore {
   readonly capabilities: OnlineStoreCapabilities;
