@@ -241,30 +241,6 @@ export class ReadPlan {
     this.#fieldsT = t;
   }
 
-  #evaluateSequences(
-    t: number,
-    n: number,
-    fields: ArrayLike<string>,
-    fOff: number,
-    values: ArrayLike<string>,
-    vOff: number,
-    stride: number,
-    out: FeatureValue[],
-  ): void {
-    evaluateSequences(
-      this.#sequence,
-      this.view.ttlMs,
-      t,
-      n,
-      fields,
-      fOff,
-      values,
-      vOff,
-      stride,
-      out,
-    );
-  }
-
   /** A fresh NOT_FOUND row (callers may mutate rows they get). */
   notFoundRow(): FeatureValue[] {
     return this.#notFoundRow.map((v) => ({ ...v }));
@@ -392,7 +368,18 @@ export class ReadPlan {
       }
     }
     if (this.#sequence.length > 0)
-      this.#evaluateSequences(t, n, fields, fOff, values, vOff, stride, out);
+      evaluateSequences(
+        this.#sequence,
+        this.view.ttlMs,
+        t,
+        n,
+        fields,
+        fOff,
+        values,
+        vOff,
+        stride,
+        out,
+      );
     for (const lf of this.#lifetime) {
       const state = lifetimeStates[lf.slot] ?? null;
       if (state === null || state.ts > t) {

@@ -45,9 +45,14 @@ export const DEFAULT_PUSH_LIMITS: PushLimits = {
   maxKeyBytes: 1024,
 };
 
+/** The batch source behind a pushable source (a push or stream source), if `name` is one. */
+export function pushableBatchSource(repo: Repository, name: string): BatchSourceDef | undefined {
+  return (repo.pushSources.get(name) ?? repo.streamSources.get(name))?.batch;
+}
+
 function batchSourceOf(repo: Repository, name: string): BatchSourceDef {
-  const s = repo.pushSources.get(name) ?? repo.streamSources.get(name);
-  if (s) return s.batch;
+  const batch = pushableBatchSource(repo, name);
+  if (batch) return batch;
   throw new LarderError('LARDER_NOT_FOUND', `unknown push source "${name}"`, {
     field: 'push_source_name',
     hint: `pushable sources (push and stream sources): ${[...repo.pushSources.keys(), ...repo.streamSources.keys()].join(', ') || '(none)'}`,

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { LarderError } from '../../core/errors.ts';
 import type { ApplyObserver } from '../../streaming/apply-records.ts';
 import { fieldQuality } from '../../streaming/field-quality.ts';
+import { pushableBatchSource } from '../push/default-push-handler.ts';
 import { FeastErrorResponse, PushBody, PushResponse, jsonSchema } from '../schemas/api-schemas.ts';
 import { zodIssueReason } from '../schemas/zod-issue-reason.ts';
 import type { ServerContext } from '../server-context.ts';
@@ -66,8 +67,8 @@ export function pushRoute(app: FastifyInstance, ctx: ServerContext): void {
       }
       const { repo } = ctx.state.current;
       const name = r.data.push_source_name;
-      const source = repo.pushSources.get(name) ?? repo.streamSources.get(name);
-      const quality = source ? fieldQuality(source.batch.spec.schema) : null;
+      const batch = pushableBatchSource(repo, name);
+      const quality = batch ? fieldQuality(batch.spec.schema) : null;
       const observer: ApplyObserver = (event) => {
         ctx.metrics.ingest.observer(event);
         if (!quality) return;
@@ -92,7 +93,7 @@ export function pushRoute(app: FastifyInstance, ctx: ServerContext): void {
       } catch (e) {
         if (e instanceof LarderError && e.code === 'LARDER_BAD_REQUEST')
           ctx.metrics.pushRejected.inc({
-            source: source ? name : '(unknown)',
+            source: batch ? name : '(unknown)',
             reason: String((e.detail as { reason?: unknown } | undefined)?.reason ?? 'other'),
           });
         throw e;
