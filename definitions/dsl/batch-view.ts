@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { parseDuration } from '../../core/duration.ts';
 import { DefinitionError, type Problem } from '../../core/errors.ts';
 import { VALUE_TYPES, type ValueType } from '../../core/types.ts';
-import { Expr, formatExpr, type ExprNode } from '../expr/expr.ts';
+import { formatExpr, type ExprNode } from '../expr/expr.ts';
 import { compatible, inferExprType } from '../expr/expr-type.ts';
 import { exprTypos } from '../expr/expr-typos.ts';
 import {
@@ -13,15 +13,11 @@ import {
 import { portableSqlProblems } from '../batch/portable-sql.ts';
 import { parseCron } from '../batch/cron.ts';
 import { callSite } from './call-site.ts';
+import { entitiesOption, exprOption, sourceOption } from './view-options.ts';
 import { NAME_HINT, NAME_RE, parseOptions } from './checks.ts';
-import { isDefinition, makeDefinition, type Definition } from './definition.ts';
+import { makeDefinition, type Definition } from './definition.ts';
 import type { EntityDef } from './entity.ts';
 import { batchOf, type AnySourceDef, type BatchSourceDef } from './sources.ts';
-
-const isEntity = (v: unknown): v is EntityDef => isDefinition(v) && v.spec.kind === 'entity';
-const isSource = (v: unknown): v is AnySourceDef =>
-  isDefinition(v) && ['batch_source', 'stream_source', 'push_source'].includes(v.spec.kind);
-const isExpr = (v: unknown): v is Expr => v instanceof Expr;
 
 const FeatureType = z.union([
   z.enum(VALUE_TYPES),
@@ -31,18 +27,10 @@ const FeatureType = z.union([
 const BatchViewOptions = z
   .object({
     name: z.string().regex(NAME_RE, NAME_HINT),
-    entities: z.array(z.custom<EntityDef>(isEntity, 'must be an entity(...) definition')).min(1),
-    source: z.custom<AnySourceDef>(
-      isSource,
-      'must be a batchSource, streamSource or pushSource definition',
-    ),
-    columns: z.record(
-      z.string(),
-      z.custom<Expr>(isExpr, 'must be an expression such as col("userId")'),
-    ),
-    filter: z
-      .custom<Expr>(isExpr, 'must be an expression such as col("status").eq("completed")')
-      .optional(),
+    entities: entitiesOption(),
+    source: sourceOption(),
+    columns: z.record(z.string(), exprOption('must be an expression such as col("userId")')),
+    filter: exprOption('must be an expression such as col("status").eq("completed")').optional(),
     window: z.string().optional(),
     every: z.string().optional(),
     offset: z.string().optional(),

@@ -1,40 +1,28 @@
 import { z } from 'zod';
 import { defaultHopMs, formatDuration, parseDuration } from '../../core/duration.ts';
 import { DefinitionError, type Problem } from '../../core/errors.ts';
-import { Expr, formatExpr, splitArrayPath, type ExprNode } from '../expr/expr.ts';
+import { formatExpr, splitArrayPath, type Expr, type ExprNode } from '../expr/expr.ts';
 import { compatible, inferExprType } from '../expr/expr-type.ts';
 import { exprTypos } from '../expr/expr-typos.ts';
 import type { FeatureSpec, FeatureViewSpec } from '../spec.ts';
 import { MAX_LAST_N, listOf, type ScalarType, type ValueType } from '../../core/types.ts';
 import { callSite } from './call-site.ts';
+import { entitiesOption, exprOption, sourceOption } from './view-options.ts';
 import { NAME_HINT, NAME_RE, parseOptions } from './checks.ts';
-import { isDefinition, makeDefinition, type Definition } from './definition.ts';
+import { makeDefinition, type Definition } from './definition.ts';
 import type { EntityDef } from './entity.ts';
 import type { FeatureDef } from './features.ts';
 import { batchOf, type AnySourceDef } from './sources.ts';
 import { isSequenceKind } from '../../core/sequence.ts';
 import { checkOneSessionGap, sequenceFeatureSpec } from './sequence-spec.ts';
 
-const isEntity = (v: unknown): v is EntityDef => isDefinition(v) && v.spec.kind === 'entity';
-const isSource = (v: unknown): v is AnySourceDef =>
-  isDefinition(v) && ['batch_source', 'stream_source', 'push_source'].includes(v.spec.kind);
-const isExpr = (v: unknown): v is Expr => v instanceof Expr;
-
 const FeatureViewOptions = z
   .object({
     name: z.string().regex(NAME_RE, NAME_HINT),
-    entities: z.array(z.custom<EntityDef>(isEntity, 'must be an entity(...) definition')).min(1),
-    source: z.custom<AnySourceDef>(
-      isSource,
-      'must be a batchSource, streamSource or pushSource definition',
-    ),
-    keys: z.record(
-      z.string(),
-      z.custom<Expr>(isExpr, 'must be an expression such as col("userId")'),
-    ),
-    filter: z
-      .custom<Expr>(isExpr, 'must be an expression such as col("userId").isNotNull()')
-      .optional(),
+    entities: entitiesOption(),
+    source: sourceOption(),
+    keys: z.record(z.string(), exprOption('must be an expression such as col("userId")')),
+    filter: exprOption('must be an expression such as col("userId").isNotNull()').optional(),
     ttl: z.string(),
     online: z.boolean().default(true),
     description: z.string().default(''),
