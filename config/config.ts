@@ -58,6 +58,15 @@ const redisKnobs = {
   maxRetriesPerRequest: z.number().int().nonnegative().optional(),
   /** Optimistic merge attempts before giving up with a retriable error (default 50). */
   maxMergeAttempts: z.number().int().positive().optional(),
+  /**
+   * Durable writes (default 0: off): every write, stream batch and push is acknowledged only
+   * once this many replicas of each master have it (Redis `WAIT`), so a failover that promotes
+   * a replica loses no acknowledged write; fewer acknowledgements within `waitTimeoutMs` fail
+   * the write as `LARDER_STORE_UNAVAILABLE` (retried; re-applying is exact).
+   */
+  waitReplicas: z.number().int().nonnegative().optional(),
+  /** How long a write waits for `waitReplicas` acknowledgements (default 1000 ms). */
+  waitTimeoutMs: z.number().int().positive().optional(),
 };
 
 /** Redis online store: `redis://host:port/db` (or `rediss://`). */

@@ -42,6 +42,8 @@ export interface RedisNodeLike {
     n: number,
   ): Promise<[cursor: string, keys: string[]]>;
   pipeline(): RedisPipelineLike;
+  /** `WAIT numreplicas timeout`: the replicas that have every write sent on this connection. */
+  wait(numReplicas: number, timeoutMs: number): Promise<number>;
 }
 
 export interface RedisClientLike {
@@ -60,7 +62,7 @@ export interface RedisTopology {
   connect(): Promise<void>;
   /** Indexes of `keys` grouped by the node that serves them. */
   groupByNode(keys: readonly string[]): number[][];
-  /** Every master, to SCAN. */
+  /** Every master (the connections commands are sent on), to SCAN and to WAIT. */
   masters(): RedisNodeLike[];
   /** Connected now: false while (re)connecting, so commands fail at once instead of queueing. */
   ready(): boolean;

@@ -66,6 +66,10 @@ type FieldsReply = [number, ...(string | null)[]];
 
 export interface RedisStoreTuning {
   maxMergeAttempts?: number;
+  /** Replicas of each master every write waits for (`WAIT`); 0 (default): none. */
+  waitReplicas?: number;
+  /** How long a write waits for them (default 1000 ms). */
+  waitTimeoutMs?: number;
   /**
    * How reads fetch an entity: `fields` (default), the HMGET of the fields the request needs
    * (`ReadPlan.fieldNames`), or `hashes`, the HGETALL of the whole hash. `fields` falls back
@@ -91,6 +95,7 @@ export class RedisOnlineStore implements OnlineStore {
   readonly #onRoundTrip: OnlineStoreOptions['onRoundTrip'];
   readonly #maxMergeAttempts: number;
   readonly #readFields: boolean;
+  readonly #wait: { replicas: number; timeoutMs: number };
   #initPromise: Promise<void> | null = null;
   #closed = false;
 
@@ -102,6 +107,7 @@ export class RedisOnlineStore implements OnlineStore {
     this.#onRoundTrip = options.onRoundTrip;
     this.#maxMergeAttempts = tuning.maxMergeAttempts ?? 50;
     this.#readFields = (tuning.reads ?? 'fields') === 'fields';
+    this.#wait = { replicas: tuning.waitReplicas ?? 0, timeoutMs: tuning.waitTimeoutMs ?? 1000 };
     this.capabilities = {
       kind: topology.kind,
       atomicMerge: true,
@@ -252,6 +258,7 @@ export class RedisOnlineStore implements OnlineStore {
       calls.map((c) => c.key),
       (p, i) => p.larderSetFields(calls[i]!.key, ...calls[i]!.args),
     );
+    if (calls.length > 0) await this.#replicated('write');
   }
 
   async mergeTiles(tiles: readonly TileWrite[]): Promise<void> {
@@ -305,6 +312,32 @@ export class RedisOnlineStore implements OnlineStore {
       pending = pending.filter((_, i) => written[i] !== 1);
       if (pending.length > 0) await sleep(Math.random() * Math.min(20, attempt * 2));
     }
+    if (ops.length > 0) await this.#replicated('merge');
+  }
+
+  /**
+   * With `waitReplicas`, waits until that many replicas of every master have every write sent
+   * so far (`WAIT` on each master's connection, the one the writes went through), so that a
+   * write is acknowledged only once a failover cannot lose it. Too few acknowledgements in time
+   * is a retriable failure: the caller re-applies, which is exact (guards and checkpoints).
+   */
+  async #replicated(op: string): Promise<void> {
+    const { replicas, timeoutMs } = this.#wait;
+    if (replicas === 0) return;
+    let acks: number[];
+    try {
+      acks = await Promise.all(this.#topology.masters().map((m) => m.wait(replicas, timeoutMs)));
+    } catch (e) {
+      throw this.#unavailable(`${op}-wait`, e);
+    }
+    const fewest = Math.min(...acks);
+    if (acks.length === 0 || fewest < replicas)
+      throw this.#unavailable(
+        `${op}-wait`,
+        new Error(
+          `only ${acks.length === 0 ? 0 : fewest} of ${replicas} replica(s) acknowledged the write within ${timeoutMs} ms`,
+        ),
+      );
   }
 
   /**
@@ -444,6 +477,7 @@ export class RedisOnlineStore implements OnlineStore {
       pending = retry;
       if (pending.length > 0) await sleep(Math.random() * Math.min(20, attempt * 2));
     }
+    if (groups.length > 0) await this.#replicated(what.op);
     return outcomes;
   }
 
