@@ -2,7 +2,8 @@
 # Starts, stops and reports the real services Larder's integration tests and the
 # `--services` demo use: Redis (Debian's redis-server) on 127.0.0.1:6379 and Apache Kafka 3.9
 # (single-node KRaft, Java 17, jars from Maven Central) on 127.0.0.1:9092, and Debian's
-# chromium (/usr/bin/chromium) for the dashboard's browser test.
+# chromium (/usr/bin/chromium) for the dashboard's browser test, and podman, runc and debootstrap
+# for the container image's test (test/ops/container.services.test.ts).
 # Idempotent: a service that already answers is reused. Logs and data live in .cache/.
 #   bash scripts/services.sh up|down|status
 set -euo pipefail
@@ -48,6 +49,20 @@ chromium_up() {
   fi
   log "installing chromium with apt-get"
   (apt-get install -y -q chromium >/dev/null 2>&1) || (apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null)
+}
+
+# The container test builds the Dockerfile with Debian's podman (runc as its runtime: crun
+# refuses this machine's hybrid cgroups) on a base image built by debootstrap.
+container_tools_up() {
+  if command -v podman >/dev/null && command -v runc >/dev/null && command -v debootstrap >/dev/null; then
+    log "container tools: podman, runc, debootstrap"; return
+  fi
+  if [ "$(id -u)" != "0" ]; then
+    log "podman/runc/debootstrap are not installed; install Debian's podman, runc and debootstrap packages"; exit 1
+  fi
+  log "installing podman, runc and debootstrap with apt-get"
+  (apt-get install -y -q podman runc debootstrap >/dev/null 2>&1) ||
+    (apt-get update -q >/dev/null && apt-get install -y -q podman runc debootstrap >/dev/null)
 }
 
 kafka_fetch() {
@@ -144,7 +159,7 @@ bqemu_up() {
 }
 
 case "${1:-}" in
-  up) redis_up; kafka_up; chromium_up; bqemu_up ;;
+  up) redis_up; kafka_up; chromium_up; container_tools_up; bqemu_up ;;
   down) down ;;
   status) status ;;
   *) echo "usage: $0 up|down|status" >&2; exit 2 ;;
