@@ -26,7 +26,6 @@ import { bqIdent, bqTable } from './sql/bq-sql.ts';
 import { bqExportSql } from './sql/export-sql.ts';
 import { bqDistinctKeysSql } from './sql/pass-sql.ts';
 import { bqTilesSql } from './sql/tiles-sql.ts';
-import { tileKind } from '../../aggregation/tile-kind.ts';
 import { bqCheckQuery, bqSnapshots } from './batch-snapshots.ts';
 import type { SnapshotJob } from '../batch/snapshot-job.ts';
 
@@ -136,7 +135,6 @@ export class BigQueryEngine implements SqlExportEngine {
     const { client, joinKeys, passes, total } = job;
     const table = job.name('remote');
     const cols = passes.flatMap((p) => p.features);
-    for (const pf of cols) tileKind(pf.feature, 'the BigQuery engine');
     await client.run(
       `CREATE TEMP TABLE ${table} (__rid BIGINT${cols.map((pf) => `, ${ident(pf.col)} ${sqlValueType(pf.feature.type)}`).join('')})`,
     );

@@ -117,6 +117,16 @@ describe('BigQuery golden SQL per feature kind', () => {
       'two-entity-view',
       () => passOf(shop, 'user_product_engagement', ['up_views_7d', 'up_last_view_ts']),
     ],
+    [
+      'sessions',
+      () =>
+        passOf(
+          shop,
+          'user_sessions',
+          shop.featureViews.get('user_sessions')!.spec.features.map((f) => f.name),
+        ),
+    ],
+    ['previous-event', () => passOf(shop, 'user_risk', ['fast_events_1h', 'ip_changes_1h'])],
   ];
   it.each(cases)('%s', (name, pass) => {
     golden(name, bqExportSql([pass()], ENT).sql);
