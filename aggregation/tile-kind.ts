@@ -3,10 +3,12 @@ import { isSequenceKind, type SequenceKind } from '../core/sequence.ts';
 import type { AggregationKind } from '../core/types.ts';
 
 /**
- * The tile aggregation of a feature, for the engines that fold per-hop partial states. The
- * sequence kinds (sessions, previous-event relations) need the entity's event order and have
- * their own states (`session-state.ts`, `previous-state.ts`); an engine that does not handle
- * them yet refuses the view with a clear error instead of computing a wrong value.
+ * The tile aggregation of a feature, for the code that folds per-hop partial states with
+ * {@link aggregator}. The sequence kinds (sessions, previous-event relations) need the entity's
+ * event order and have their own states (`session-state.ts`, `previous-state.ts`,
+ * `sequence-tiles.ts`); every engine routes them there, so reaching this with one is a
+ * programming error, reported as a definition error naming the feature rather than folded into
+ * a wrong value.
  *
  * @example
  * aggregator(tileKind(f, 'the online store'), f);

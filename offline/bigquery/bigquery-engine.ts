@@ -9,7 +9,8 @@
 import { randomUUID } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import type { BatchSourceSpec } from '../../definitions/spec.ts';
+import type { BatchSourceSpec, FeatureSpec } from '../../definitions/spec.ts';
+import { inferExprType } from '../../definitions/expr/expr-type.ts';
 import type { Scalar } from '../../core/types.ts';
 import {
   passValueSql,
@@ -26,7 +27,8 @@ import { bqIdent, bqTable } from './sql/bq-sql.ts';
 import { bqExportSql } from './sql/export-sql.ts';
 import { bqDistinctKeysSql } from './sql/pass-sql.ts';
 import { bqTilesSql } from './sql/tiles-sql.ts';
-import { tileKind } from '../../aggregation/tile-kind.ts';
+import { bqSequenceEventsSql } from './sql/sequence-events-sql.ts';
+import { SequenceTileFolder, type TileRecords } from '../sequence-tile-fold.ts';
 import { bqCheckQuery, bqSnapshots } from './batch-snapshots.ts';
 import type { SnapshotJob } from '../batch/snapshot-job.ts';
 
@@ -131,12 +133,54 @@ export class BigQueryEngine implements SqlExportEngine {
     }
   }
 
+  /**
+   * Folds the sequence features' events of `[start, end)`, read from BigQuery
+   * (`bqSequenceEventsSql`), into `into` (see `offline/sequence-tile-fold.ts`).
+   */
+  async sequenceTiles(
+    req: {
+      pass: Pass;
+      features: readonly FeatureSpec[];
+      ttlMs: number;
+      start: number;
+      end: number;
+    },
+    into: TileRecords,
+  ): Promise<void> {
+    const { pass, features } = req;
+    const folder = new SequenceTileFolder(features, req.ttlMs, into);
+    const nKeys = pass.keys.length;
+    // INT64 / FLOAT64 values may arrive as strings: compared fields are read as their type.
+    const numeric = features.map((f) => {
+      const t = f.input ? inferExprType(pass.schema, f.input) : null;
+      return t !== null && !('error' in t) && (t.type === 'int64' || t.type === 'float64');
+    });
+    const read = await this.#client().query(
+      bqSequenceEventsSql(pass, features, req.start, req.end),
+    );
+    let token: string | null = null;
+    do {
+      const page = await read(token, this.#pageSize);
+      token = page.pageToken;
+      for (const row of page.rows) {
+        const key = Array.from({ length: nKeys }, (_, i) => row[`__k${i}`] as Scalar);
+        const ts = Number(row.__ts);
+        const id = String(row.__id);
+        features.forEach((_, j) => {
+          const raw = row[`__v${j}`];
+          const value =
+            raw === null || raw === undefined ? null : numeric[j] ? Number(raw) : (raw as Scalar);
+          folder.add(j, key, { ts, id, value, match: Number(row[`__m${j}`]) === 1 });
+        });
+      }
+    } while (token);
+  }
+
   async aggregate(job: ExportJob): Promise<SqlFeatureValues> {
     const bq = this.#client();
     const { client, joinKeys, passes, total } = job;
     const table = job.name('remote');
     const cols = passes.flatMap((p) => p.features);
-    for (const pf of cols) tileKind(pf.feature, 'the BigQuery engine');
     await client.run(
       `CREATE TEMP TABLE ${table} (__rid BIGINT${cols.map((pf) => `, ${ident(pf.col)} ${sqlValueType(pf.feature.type)}`).join('')})`,
     );

@@ -32,6 +32,7 @@ import type {
   ExportSummary,
   OfflineStore,
   OfflineStoreCapabilities,
+  TileBatch,
 } from '../offline-store.ts';
 import { createBigQueryClient, type BigQueryClientLike } from './bigquery-client.ts';
 import { BigQueryEngine } from './bigquery-engine.ts';
@@ -39,7 +40,8 @@ import {
   BigQueryOfflineStoreConfig,
   type BigQueryOfflineStoreConfigInput,
 } from './bigquery-offline-store-config.ts';
-import { tileKind } from '../../aggregation/tile-kind.ts';
+import { isSequenceKind } from '../../core/sequence.ts';
+import { tileRecordId, type TileRecords } from '../sequence-tile-fold.ts';
 
 export class BigQueryOfflineStore implements OfflineStore {
   readonly type = 'bigquery';
@@ -106,12 +108,41 @@ export class BigQueryOfflineStore implements OfflineStore {
     const src = viewSource(request.repo, view.name);
     const keys = def.entityDefs.map((e) => e.spec.joinKey);
     const { table } = await this.#engine.source(client, src);
-    for (const f of view.features) tileKind(f, 'materialize from BigQuery');
-    const pass = viewPass(view, keys, src, table);
+    const sequences = view.features.filter((f) => isSequenceKind(f.aggregation));
+    const plain = sequences.length
+      ? { ...view, features: view.features.filter((f) => !isSequenceKind(f.aggregation)) }
+      : view;
+    const pass = viewPass(plain, keys, src, table);
     const batchSize = request.batchSize ?? 10_000;
-    return {
-      batches: this.#engine.tiles({ pass, start: request.start, end: request.end, batchSize }),
-      rejects: () => [],
-    };
+    const { start, end } = request;
+    const tiles = plain.features.length
+      ? this.#engine.tiles({ pass, start, end, batchSize })
+      : emptyBatches();
+    if (sequences.length === 0) return { batches: tiles, rejects: () => [] };
+    // Sequence states share tile fields with the view's other states of the same hop, and a
+    // field is written whole: with sequence features, every tile is combined in memory first.
+    const engine = this.#engine;
+    async function* combined(): AsyncGenerator<TileBatch> {
+      const into: TileRecords = new Map();
+      await engine.sequenceTiles(
+        { pass, features: sequences, ttlMs: view.ttlMs, start, end },
+        into,
+      );
+      for await (const b of tiles) {
+        for (const t of b.tiles) {
+          const rec = into.get(tileRecordId(t.key, t.hopMs, t.hop));
+          if (rec) Object.assign(rec.states, t.states);
+          else into.set(tileRecordId(t.key, t.hopMs, t.hop), t);
+        }
+        if (b.lifetime.length > 0) yield { tiles: [], lifetime: b.lifetime };
+      }
+      const all = [...into.values()];
+      for (let i = 0; i < all.length; i += batchSize)
+        yield { tiles: all.slice(i, i + batchSize), lifetime: [] };
+    }
+    return { batches: combined(), rejects: () => [] };
   }
 }
+
+/** A view with sequence features only has no SQL tiles. */
+async function* emptyBatches(): AsyncGenerator<TileBatch> {}

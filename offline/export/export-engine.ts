@@ -9,6 +9,8 @@
  * also computes the on-demand features over its typed columns and writes every column itself).
  */
 import type { BatchSourceSpec } from '../../definitions/spec.ts';
+import { emptySequenceValue } from '../../aggregation/sequence-tiles.ts';
+import { isSequenceKind } from '../../core/sequence.ts';
 import type { DuckDBClient } from '../local/duckdb-client.ts';
 import { sqlValueType } from '../local/column-types.ts';
 import type { RejectReport, ValidationProgress } from '../offline-store.ts';
@@ -114,6 +116,8 @@ export type ExportEngine = SqlExportEngine | ParquetExportEngine;
 export function passValueSql(pf: PassFeature, column: string): string {
   const kind = pf.feature.aggregation;
   if (kind === 'last_n') return `COALESCE(${column}, CAST([] AS ${sqlValueType(pf.feature.type)}))`;
+  if (isSequenceKind(kind))
+    return emptySequenceValue(kind) === 0 ? `COALESCE(${column}, 0)` : column;
   return kind === 'count' || kind === 'sum' || kind === 'count_distinct'
     ? `COALESCE(${column}, 0)`
     : column;

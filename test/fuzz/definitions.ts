@@ -4,8 +4,10 @@
  *
  * A plan is one or more feature views over the e-commerce sources (`features/sources.ts`), each
  * with one entity, a key expression, an optional view filter, a TTL and 1–4 features drawn from
- * every aggregation × window × hop × `where`, lifetime `last` included. Expressions are typed
- * against the source schemas, so every plan is a valid repository.
+ * every aggregation × window × hop × `where`, lifetime `last` included; a third of the views
+ * add one or two sequence features (gap sessions, previous-event relations) whose windows fit
+ * the view's TTL. Expressions are typed against the source schemas, so every plan is a valid
+ * repository.
  *
  * @example
  * const repo = buildRepository(fc.sample(plansArb(), 1)[0]!);
@@ -20,6 +22,7 @@ import {
   col,
   count,
   countDistinct,
+  countWhere,
   featureView,
   last,
   lastN,
@@ -28,10 +31,13 @@ import {
   mode,
   not,
   or,
+  previous,
+  sessions,
   sum,
   type Expr,
 } from '../../definitions/index.ts';
 import type { FeatureDef } from '../../definitions/dsl/features.ts';
+import { memoryHopMs, type SequenceKind } from '../../core/sequence.ts';
 import type { FieldType } from '../../definitions/record-schema.ts';
 import { Repository } from '../../definitions/repository.ts';
 import { KEY_POOL, STRING_POOL, DECIMAL_POOL } from './schema-records.ts';
@@ -52,8 +58,20 @@ export type ExprPlan =
 export interface FeaturePlan {
   name: string;
   aggregation:
-    'count' | 'sum' | 'avg' | 'min' | 'max' | 'last' | 'mode' | 'count_distinct' | 'last_n';
+    | 'count'
+    | 'sum'
+    | 'avg'
+    | 'min'
+    | 'max'
+    | 'last'
+    | 'mode'
+    | 'count_distinct'
+    | 'last_n'
+    | SequenceKind;
+  /** `count_previous`: the compared field of `previous.changed`, null for `gapBelow`. */
   input: ExprPlan | null;
+  /** `count_previous` with `previous.gapBelow(ms)`. */
+  gapBelowMs?: number;
   /** `last_n` only. */
   n?: number;
   distinct?: boolean;
@@ -72,6 +90,8 @@ export interface ViewPlan {
   key: ExprPlan;
   filter: ExprPlan | null;
   ttlMinutes: number;
+  /** The view's `sessions({ gap })`, when it has session features. */
+  gapMinutes?: number;
   features: FeaturePlan[];
 }
 
@@ -249,6 +269,68 @@ function featureArb(
   );
 }
 
+/**
+ * One or two sequence features for a view of TTL `ttlMinutes`, with the view's session gap:
+ * the current session's count / duration always fit; `countWhere` needs TTL ≥ W + M and a hop
+ * dividing the memory hop M, session counts and averages TTL ≥ W + G + H + M
+ * (`definitions/dsl/sequence-spec.ts`), so windows are drawn among those that fit.
+ */
+function sequenceArb(
+  source: SourceName,
+  ttlMinutes: number,
+): fc.Arbitrary<{ gapMinutes: number; features: FeaturePlan[] }> {
+  const M = memoryHopMs(ttlMinutes * 60_000) / 60_000;
+  const windows = (fits: (w: number, h: number) => boolean) =>
+    HOPS.flatMap((h) =>
+      [1, 2, 3, 5, 7, 24, 60].map((k) => ({ windowMinutes: h * k, hopMinutes: h })),
+    ).filter((w) => fits(w.windowMinutes, w.hopMinutes));
+  const where = rarely(predicateArb(source));
+  const plan = (aggregation: SequenceKind, rest: Partial<FeaturePlan>): FeaturePlan => ({
+    name: '',
+    aggregation,
+    input: null,
+    weight: null,
+    where: null,
+    windowMinutes: null,
+    hopMinutes: null,
+    ...rest,
+  });
+  return fc.constantFrom(1, 5, 30).chain((g) => {
+    const previousWindows = windows((w, h) => M % h === 0 && ttlMinutes >= w + M);
+    const sessionWindows = windows((w, h) => ttlMinutes >= w + g + h + M);
+    const kinds: fc.Arbitrary<FeaturePlan>[] = [
+      where.map((where) => plan('current_session_count', { where })),
+      fc.constant(plan('current_session_duration', {})),
+    ];
+    if (previousWindows.length > 0)
+      kinds.push(
+        fc
+          .record({
+            w: fc.constantFrom(...previousWindows),
+            where,
+            relation: fc.oneof(
+              fc.record({ gapBelowMs: fc.constantFrom(1, 100, 60_000, 5 * 60_000) }),
+              fc.record({ input: fc.constantFrom(...INPUTS[source].str) }),
+            ),
+          })
+          .map(({ w, where, relation }) => plan('count_previous', { ...w, where, ...relation })),
+      );
+    if (sessionWindows.length > 0)
+      kinds.push(
+        fc
+          .record({
+            kind: fc.constantFrom('session_count' as const, 'session_avg_duration' as const),
+            w: fc.constantFrom(...sessionWindows),
+            where,
+          })
+          .map(({ kind, w, where }) => plan(kind, { ...w, where })),
+      );
+    return fc
+      .array(fc.oneof(...kinds), { minLength: 1, maxLength: 2 })
+      .map((fs) => ({ gapMinutes: g, features: fs.map((f, i) => ({ ...f, name: `s${i}` })) }));
+  });
+}
+
 export interface PlanOptions {
   /**
    * Add an unconditioned `count` to every view, so each record a view accepts changes at least
@@ -299,7 +381,8 @@ function viewArb(i: number, options: PlanOptions): fc.Arbitrary<ViewPlan> {
               ]),
         ),
       })
-      .map(({ features, ...v }) => {
+      .chain((v) => rarely(sequenceArb(source, v.ttlMinutes)).map((seq) => ({ ...v, seq })))
+      .map(({ features, seq, ...v }) => {
         const list = features.filter((f): f is FeaturePlan => f !== null);
         if (list.length === 0 || options.everyRecordCounts)
           list.push({
@@ -311,7 +394,14 @@ function viewArb(i: number, options: PlanOptions): fc.Arbitrary<ViewPlan> {
             hopMinutes: null,
             where: null,
           });
-        return { name: `v${i}`, source, ...v, features: list };
+        if (seq) list.push(...seq.features);
+        return {
+          name: `v${i}`,
+          source,
+          ...v,
+          ...(seq ? { gapMinutes: seq.gapMinutes } : {}),
+          features: list,
+        };
       }),
   );
 }
@@ -335,7 +425,7 @@ export function toExpr(p: ExprPlan): Expr {
 
 const duration = (minutes: number): string => `${minutes}m`;
 
-function toFeature(f: FeaturePlan): FeatureDef {
+function toFeature(f: FeaturePlan, gapMinutes: number | undefined): FeatureDef {
   const opts = {
     ...(f.windowMinutes !== null ? { window: duration(f.windowMinutes) } : {}),
     ...(f.hopMinutes !== null ? { hop: duration(f.hopMinutes) } : {}),
@@ -362,6 +452,31 @@ function toFeature(f: FeaturePlan): FeatureDef {
       return countDistinct(input!, w);
     case 'last_n':
       return lastN(input!, { ...w, n: f.n!, distinct: f.distinct! });
+    case 'count_previous':
+      return countWhere(
+        f.gapBelowMs !== undefined ? previous.gapBelow(f.gapBelowMs) : previous.changed(input!),
+        w,
+      );
+  }
+  const visits = sessions({ gap: duration(gapMinutes!) });
+  const containing = f.where ? { containing: toExpr(f.where) } : {};
+  switch (f.aggregation) {
+    case 'session_count':
+      return visits.count({
+        window: w.window,
+        ...(opts.hop ? { hop: opts.hop } : {}),
+        ...containing,
+      });
+    case 'session_avg_duration':
+      return visits.avgDuration({
+        window: w.window,
+        ...(opts.hop ? { hop: opts.hop } : {}),
+        ...containing,
+      });
+    case 'current_session_count':
+      return visits.current.count(f.where ? { where: toExpr(f.where) } : {});
+    case 'current_session_duration':
+      return visits.current.duration();
   }
 }
 
@@ -376,7 +491,7 @@ export function buildRepository(plans: readonly ViewPlan[]): Repository {
       keys: { [entity.spec.joinKey]: toExpr(v.key) },
       ...(v.filter ? { filter: toExpr(v.filter) } : {}),
       ttl: duration(v.ttlMinutes),
-      features: Object.fromEntries(v.features.map((f) => [f.name, toFeature(f)])),
+      features: Object.fromEntries(v.features.map((f) => [f.name, toFeature(f, v.gapMinutes)])),
     });
   });
   return Repository.from(

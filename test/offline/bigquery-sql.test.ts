@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bqExportSql } from '../../offline/bigquery/sql/export-sql.ts';
 import { bqTilesSql } from '../../offline/bigquery/sql/tiles-sql.ts';
+import { bqSequenceEventsSql } from '../../offline/bigquery/sql/sequence-events-sql.ts';
 import { renderBqExpr } from '../../offline/bigquery/sql/render-expr.ts';
 import type { Pass } from '../../offline/export/pass.ts';
 import { col } from '../../definitions/expr/expr.ts';
@@ -117,6 +118,16 @@ describe('BigQuery golden SQL per feature kind', () => {
       'two-entity-view',
       () => passOf(shop, 'user_product_engagement', ['up_views_7d', 'up_last_view_ts']),
     ],
+    [
+      'sessions',
+      () =>
+        passOf(
+          shop,
+          'user_sessions',
+          shop.featureViews.get('user_sessions')!.spec.features.map((f) => f.name),
+        ),
+    ],
+    ['previous-event', () => passOf(shop, 'user_risk', ['fast_events_1h', 'ip_changes_1h'])],
   ];
   it.each(cases)('%s', (name, pass) => {
     golden(name, bqExportSql([pass()], ENT).sql);
@@ -163,6 +174,20 @@ describe('BigQuery golden SQL per feature kind', () => {
             `-- hop ${q.hopMs ?? 'lifetime'}: ${q.features.map((f) => f.name).join(', ')}\n${q.sql}`,
         )
         .join('\n'),
+    );
+  });
+
+  // Materialization of sequence features: the events, folded locally into sequence states.
+  it('sequence-events-user-risk', () => {
+    const pass = passOf(shop, 'user_risk', ['fast_events_1h', 'ip_changes_1h']);
+    golden(
+      'sequence-events-user-risk',
+      bqSequenceEventsSql(
+        pass,
+        pass.features.map((pf) => pf.feature),
+        1_700_000_000_000,
+        1_700_086_400_000,
+      ),
     );
   });
 

@@ -115,7 +115,9 @@ export function describeComputeTilesConformance(
       ),
       { numRuns: 15 },
     );
-  }, 120_000);
+    // The BigQuery emulator runs one query job per view and hop size (and one per view with
+    // sequence features): minutes on a loaded machine.
+  }, 300_000);
 
   it('computeTiles on records generated from the source schemas equals the reference', async () => {
     const { h, shop } = ctx();
@@ -212,37 +214,24 @@ async function compareWithReference(
     const view = def.spec;
     const tiles = new Map<string, TileWrite[]>();
     const lifetime = new Map<string, LifetimeWrite>();
-    let rejects: () => unknown[];
-    try {
-      const computed = await h.store.computeTiles(view, {
-        repo: shop,
-        start: tilesStart(view, end),
-        end,
-        batchSize: 7,
-      });
-      rejects = computed.rejects;
-      for await (const b of computed.batches) {
-        const w = toTileWrites(name, b);
-        for (const t of w.tiles) {
-          expect(t.hop).toBeGreaterThanOrEqual(Math.floor(tilesStart(view, end) / t.hopMs));
-          expect(t.hop * t.hopMs).toBeLessThan(end);
-          const list = tiles.get(t.entityKey) ?? [];
-          list.push(t);
-          tiles.set(t.entityKey, list);
-        }
-        for (const l of w.lifetime) lifetime.set(l.entityKey, l);
+    const computed = await h.store.computeTiles(view, {
+      repo: shop,
+      start: tilesStart(view, end),
+      end,
+      batchSize: 7,
+    });
+    for await (const b of computed.batches) {
+      const w = toTileWrites(name, b);
+      for (const t of w.tiles) {
+        expect(t.hop).toBeGreaterThanOrEqual(Math.floor(tilesStart(view, end) / t.hopMs));
+        expect(t.hop * t.hopMs).toBeLessThan(end);
+        const list = tiles.get(t.entityKey) ?? [];
+        list.push(t);
+        tiles.set(t.entityKey, list);
       }
-    } catch (e) {
-      // An engine without sequence features refuses them cleanly (docs/definitions.md),
-      // never computes a wrong value.
-      if (!view.features.some((f) => isSequenceKind(f.aggregation))) throw e;
-      expect(e).toMatchObject({
-        code: 'LARDER_DEFINITION_INVALID',
-        message: expect.stringMatching(/does not compute sessions or previous-event relations/),
-      });
-      continue;
+      for (const l of w.lifetime) lifetime.set(l.entityKey, l);
     }
-    expect(rejects()).toEqual([]);
+    expect(computed.rejects()).toEqual([]);
     // Every key tuple (user, product, or user × product), known or not.
     const joinKeys = def.entityDefs.map((e) => e.spec.joinKey);
     const domain = (k: string): string[] =>

@@ -3,13 +3,14 @@
  * map field, every aggregation kind over a 1h window (1m hops), windowed and lifetime `last`,
  * a per-feature `where`, a view filter, `toNumber` of a map value, and an on-demand view with a
  * request field. TTL 1d. The view `lists` (not in the service `all`) has count_distinct and
- * last_n features of a string, a map value, a float and an int.
+ * last_n features of a string, a map value, a float and an int. The view `seq` (not in `all`)
+ * has sequence features: 5-minute gap sessions and previous-event relations, TTL 2d.
  */
 export const CONFORMANCE_REPO = `
 import { z } from 'zod';
 import {
   avg, batchSource, col, count, countDistinct, entity, feature, featureService, featureView, last,
-  lastN, max, min, mode, onDemandFeatureView, requestField, sum,
+  lastN, max, min, mode, onDemandFeatureView, requestField, sum, countWhere, previous, sessions,
 } from 'larder';
 export const user = entity({ name: 'user', joinKey: 'user_id' });
 export const ev = batchSource({
@@ -72,5 +73,21 @@ export const listSize = onDemandFeatureView({
     n_recent: recent.map((l) => (l === null ? null : l.length)),
     newest_kind: recent.map((l) => (l === null || l.length === 0 ? null : l[0]!)),
   }),
+});
+const visits = sessions({ gap: '5m' });
+export const seq = featureView({
+  name: 'seq', entities: [user], source: ev, keys: { user_id: col('userId') },
+  filter: col('userId').isNotNull(), ttl: '2d',
+  features: {
+    sessions_1h: visits.count({ window: '1h' }),
+    buy_sessions_1h: visits.count({ containing: col('kind').eq('buy'), window: '1h' }),
+    avg_session_1h_s: visits.avgDuration({ window: '1h' }),
+    current_events: visits.current.count(),
+    current_clicks: visits.current.count({ where: col('kind').eq('click') }),
+    current_duration_s: visits.current.duration(),
+    fast_1h: countWhere(previous.gapBelow('100ms'), { window: '1h' }),
+    color_changes_1h: countWhere(previous.changed(col('attrs.color')), { window: '1h' }),
+    click_kind_changes_1h: countWhere(previous.changed(col('kind')), { where: col('kind').eq('click'), window: '1h' }),
+  },
 });
 `;

@@ -656,6 +656,96 @@ export function describeOfflineStoreConformance(
       ]);
     });
 
+    it('sequence features: ties, a late event merging sessions, one-event entities, empty windows, forgotten events', async () => {
+      const records = [
+        // u1, session A [T0, T0 + 6m]: a tie at T0 + 1m, a gap of exactly G (5m).
+        ev({ id: 's01', kind: 'click', ts: T0, attrs: { color: 'red' } }),
+        ev({ id: 's02', kind: 'view', ts: T0 + MIN, attrs: { color: 'blue' } }),
+        ev({ id: 's03', kind: 'buy', ts: T0 + MIN, attrs: { color: 'blue' } }),
+        ev({ id: 's04', kind: 'click', ts: T0 + 6 * MIN, attrs: { color: 'red' } }),
+        // Session B at T0 + 20m (a click 50 ms after a view), C at T0 + 26m…
+        ev({ id: 's05', kind: 'view', ts: T0 + 20 * MIN, attrs: { color: 'red' } }),
+        ev({ id: 's06', kind: 'click', ts: T0 + 20 * MIN + 50, attrs: { color: 'red' } }),
+        ev({ id: 's07', kind: 'view', ts: T0 + 26 * MIN, attrs: { color: 'green' } }),
+        // …merged by a late record (last in the file) at T0 + 23m without a color: it becomes
+        // s07's previous event, so s07 is no color change.
+        ev({ id: 's08', kind: 'view', ts: T0 + 23 * MIN }),
+        // u2: one event.
+        ev({ id: 't01', userId: 'u2', kind: 'click', ts: T0 + 10 * MIN }),
+        // u3: the previous event of r02 is forgotten at T0 + 10m (memory from T0 - 1d).
+        ev({ id: 'r01', userId: 'u3', ts: T0 - 2 * DAY, attrs: { color: 'red' } }),
+        ev({ id: 'r02', userId: 'u3', ts: T0 + 5 * MIN, attrs: { color: 'blue' } }),
+      ];
+      await h.writeSource(src, records);
+      const rows = [
+        { user_id: 'u1', event_timestamp: T },
+        { user_id: 'u1', event_timestamp: T0 + 22 * MIN },
+        { user_id: 'u1', event_timestamp: T0 + 25 * MIN },
+        { user_id: 'u1', event_timestamp: T + 2 * HOUR },
+        { user_id: 'u2', event_timestamp: T0 + 10 * MIN },
+        { user_id: 'u3', event_timestamp: T0 + 10 * MIN },
+        { user_id: 'u3', event_timestamp: T0 - 2 * DAY + HOUR },
+        { user_id: 'nobody', event_timestamp: T },
+        { user_id: 'u1', event_timestamp: T0 - 1 },
+      ];
+      const features = repo.resolveFeatures({
+        features: repo.featureViews.get('seq')!.spec.features.map((f) => `seq:${f.name}`),
+      });
+      const got = await run(rows, features);
+      const d = got.data!;
+      expect(d[0]).toMatchObject({
+        sessions_1h: 2,
+        buy_sessions_1h: 1,
+        avg_session_1h_s: 360,
+        current_events: 4,
+        current_clicks: 1,
+        current_duration_s: 360,
+        fast_1h: 2,
+        color_changes_1h: 2,
+        click_kind_changes_1h: 2,
+      });
+      expect(d[1]).toMatchObject({ sessions_1h: 2, current_events: 2, current_clicks: 1 });
+      expect(d[1]!.current_duration_s).toBeCloseTo(0.05, 9);
+      expect(d[1]!.avg_session_1h_s).toBeCloseTo((360 + 0.05) / 2, 9);
+      expect(d[2]).toMatchObject({ current_events: 3, current_duration_s: 180 });
+      const none = {
+        sessions_1h: 0,
+        buy_sessions_1h: 0,
+        avg_session_1h_s: null,
+        current_events: 0,
+        current_clicks: 0,
+        current_duration_s: null,
+        fast_1h: 0,
+        color_changes_1h: 0,
+        click_kind_changes_1h: 0,
+      };
+      expect(d[3]).toMatchObject(none);
+      expect(d[4]).toMatchObject({
+        sessions_1h: 1,
+        avg_session_1h_s: 0,
+        current_events: 1,
+        current_clicks: 1,
+        current_duration_s: 0,
+        fast_1h: 0,
+      });
+      expect(d[5]).toMatchObject({ color_changes_1h: 0, current_events: 1 });
+      expect(d[7]).toMatchObject(none);
+      expect(d[8]).toMatchObject(none);
+      const want = referenceFeatures(
+        repo,
+        { ev: records.map((r) => JSON.parse(r) as Record<string, unknown>) },
+        rows,
+        features,
+      );
+      d.forEach((row, i) => {
+        for (const [k, v] of Object.entries(want[i]!)) {
+          if (typeof v === 'number' && !Number.isInteger(v))
+            expect(row[k], `row ${i} ${k}`).toBeCloseTo(v, 9);
+          else expect(row[k], `row ${i} ${k}`).toEqual(v);
+        }
+      });
+    });
+
     it.each(['parquet', 'arrow', 'csv', 'jsonl'] as OutputFormat[])(
       'list features in %s: Parquet LIST, Arrow List, JSON arrays in CSV and JSON Lines',
       async (format) => {

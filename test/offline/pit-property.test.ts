@@ -15,7 +15,6 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { z } from 'zod';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isSequenceKind } from '../../core/sequence.ts';
 import { floatsEqual } from '../../aggregation/index.ts';
 import { DAY_MS, HOUR_MS, MINUTE_MS } from '../../core/duration.ts';
 import { loadRepository } from '../../definitions/load.ts';
@@ -129,20 +128,12 @@ describe.each(CONFIGS)(
     it('agrees on random histories', async () => {
       // recommendation_v2 holds every feature of recommendation_v1, plus the list, distinct,
       // user × product and session features; risk_v1 adds user_risk, user_orders and
-      // order_risk (user_sessions is in both: each feature once). The SQL engine does not
-      // compute sessions or previous-event relations yet (it refuses them: sequence-export
-      // tests), so its configuration leaves them out.
-      const isSequenceFeature = (f: { view: string; feature: string }): boolean => {
-        const spec = repo.featureViews.get(f.view)?.spec.features.find((x) => x.name === f.feature);
-        return spec !== undefined && isSequenceKind(spec.aggregation);
-      };
+      // order_risk (user_sessions is in both: each feature once).
       const features = [
         ...repo.resolveFeatures({ service: 'recommendation_v2' }),
         ...repo.resolveFeatures({ service: 'risk_v1' }),
       ].filter(
-        (f, i, all) =>
-          all.findIndex((g) => g.view === f.view && g.feature === f.feature) === i &&
-          !(config.name === 'sql' && isSequenceFeature(f)),
+        (f, i, all) => all.findIndex((g) => g.view === f.view && g.feature === f.feature) === i,
       );
       await fc.assert(
         fc.asyncProperty(

@@ -21,6 +21,8 @@ import type { ValueType } from '../../../core/types.ts';
 import type { Pass, PassFeature } from '../../export/pass.ts';
 import { bqIdent } from './bq-sql.ts';
 import { renderBqExpr } from './render-expr.ts';
+import { isSequenceKind } from '../../../core/sequence.ts';
+import { sequenceCtes, type SequenceSqlDialect } from '../../sql/sequence-sql.ts';
 
 const BQ_TYPE: Record<ValueType, string> = {
   string: 'STRING',
@@ -284,6 +286,38 @@ function lifetimeCtes(c: Ctx, feats: PassFeature[]): string[] {
   ];
 }
 
+const BQ_SEQUENCE: SequenceSqlDialect = {
+  hopStart: (col, h) => `(${hopOf(col, h)} * ${h})`,
+  float: 'FLOAT64',
+  // BigQuery sorts NULL first in ascending order.
+  nullsFirst: (x) => `${x} ASC`,
+};
+
+/**
+ * A sequence feature (sessions, previous-event relations): CTE `<p>_q<j>_out(__rid, col)`,
+ * planned by `offline/sql/sequence-sql.ts` over the pass's events with the feature's `where`
+ * flag and compared field.
+ */
+function sequenceFeatureCtes(c: Ctx, pf: PassFeature, j: number): string[] {
+  const f = pf.feature;
+  const { p, keys } = c;
+  const m = `${p}_q${j}`;
+  const { ctes, result } = sequenceCtes({
+    dialect: BQ_SEQUENCE,
+    prefix: m,
+    keys,
+    events: `${m}_ev`,
+    rows: `${p}_rows`,
+    feature: f,
+    ttlMs: pf.view.ttlMs,
+  });
+  return [
+    `${m}_ev AS (SELECT ${keys.join(', ')}, __ts, __id, IF(${c.where(f)}, 1, 0) AS __m, ${c.input(f)} AS __v FROM ${p}_ev)`,
+    ...ctes,
+    `${m}_out AS (SELECT __rid, CAST(__val AS ${bqValueType(f.type)}) AS ${bqIdent(pf.col)} FROM ${result})`,
+  ];
+}
+
 /** The CTEs of a pass and the name of its result CTE with `__rid` and one column per feature. */
 export function bqPassCtes(input: BqPassInput): {
   ctes: string[];
@@ -324,6 +358,7 @@ export function bqPassCtes(input: BqPassInput): {
   const windowed = pass.features.filter(
     (pf) =>
       pf.feature.windowMs !== null &&
+      !isSequenceKind(pf.feature.aggregation) &&
       pf.feature.aggregation !== 'mode' &&
       pf.feature.aggregation !== 'last' &&
       pf.feature.aggregation !== 'count_distinct' &&
@@ -347,9 +382,14 @@ export function bqPassCtes(input: BqPassInput): {
     } else if (pf.feature.aggregation === 'last_n') {
       ctes.push(...lastNCtes(c, pf, j));
       joins.push({ cte: `${p}_n${j}`, cols: [pf] });
+    } else if (isSequenceKind(pf.feature.aggregation)) {
+      ctes.push(...sequenceFeatureCtes(c, pf, j));
+      joins.push({ cte: `${p}_q${j}_out`, cols: [pf] });
     }
   });
-  const life = pass.features.filter((pf) => pf.feature.windowMs === null);
+  const life = pass.features.filter(
+    (pf) => pf.feature.windowMs === null && !isSequenceKind(pf.feature.aggregation),
+  );
   if (life.length > 0) {
     ctes.push(...lifetimeCtes(c, life));
     joins.push({ cte: `${p}_life`, cols: life });

@@ -25,6 +25,8 @@ import { ident } from '../../local/duckdb-client.ts';
 import { sqlValueType } from '../../local/column-types.ts';
 import { renderExpr } from './render-expr.ts';
 import type { Pass, PassFeature } from '../../export/pass.ts';
+import { isSequenceKind } from '../../../core/sequence.ts';
+import { sequenceCtes, type SequenceSqlDialect } from '../../sql/sequence-sql.ts';
 
 export const arrayOf = (node: ExprNode | null): string | null => {
   if (!node) return null;
@@ -82,7 +84,9 @@ const ORDER_KEY = `__ts * 2 + CASE WHEN __row THEN 1 ELSE 0 END`;
  * keys are all non-null (others get the empty-window values from the caller's LEFT JOIN).
  */
 export function windowPassSql(pass: Pass, table: string, entTable: string): string | null {
-  const feats = pass.features.filter((f) => f.feature.aggregation !== 'mode');
+  const feats = pass.features.filter(
+    (f) => f.feature.aggregation !== 'mode' && !isSequenceKind(f.feature.aggregation),
+  );
   if (feats.length === 0) return null;
   const schema = pass.schema;
   const inputs: string[] = [];
@@ -223,5 +227,44 @@ export function modeSql(pass: Pass, pf: PassFeature, table: string, entTable: st
     `UNION ALL SELECT r.__rid, m.__v, m.__w FROM rows r JOIN mev m ON ${on('r', 'm')} AND m.__hop = r.__c AND m.__ts <= r.__t), ` +
     `totals AS (SELECT __rid, __v, sum(__w) AS __w FROM parts GROUP BY ALL) ` +
     `SELECT __rid, first(__v ORDER BY __w DESC, __v ASC) AS ${ident(pf.col)} FROM totals GROUP BY __rid`
+  );
+}
+
+const DUCKDB_SEQUENCE: SequenceSqlDialect = {
+  hopStart: (col, h) => `(${hopStart(col, h)})`,
+  float: 'DOUBLE',
+  nullsFirst: (x) => `${x} ASC NULLS FIRST`,
+};
+
+/**
+ * A sequence feature (sessions, previous-event relations) for every entity row with non-null
+ * keys: `<table>(__rid, <col>)`, computed by `offline/sql/sequence-sql.ts` over the pass's
+ * events with the feature's `where` flag and compared field.
+ */
+export function sequenceSql(pass: Pass, pf: PassFeature, table: string, entTable: string): string {
+  const f = pf.feature;
+  checkInput(pf.view, f);
+  const where = f.where ? `(${renderExpr(pass.schema, f.where)}) IS TRUE` : 'TRUE';
+  const value = f.input ? renderExpr(pass.schema, f.input) : 'NULL';
+  const ev = eventsSql(
+    pass,
+    [`CASE WHEN ${where} THEN 1 ELSE 0 END AS __m`, `${value} AS __v`],
+    null,
+  );
+  const keys = keyCols(pass);
+  const entKeys = pass.keys.map((k, i) => `CAST(${ident(k.joinKey)} AS VARCHAR) AS __k${i}`);
+  const rows = `SELECT __rid, ${entKeys.join(', ')}, __t FROM ${entTable} WHERE ${pass.keys.map((k) => `${ident(k.joinKey)} IS NOT NULL`).join(' AND ')}`;
+  const { ctes, result } = sequenceCtes({
+    dialect: DUCKDB_SEQUENCE,
+    prefix: 'q',
+    keys,
+    events: 'q_ev',
+    rows: 'q_rows',
+    feature: f,
+    ttlMs: pf.view.ttlMs,
+  });
+  return (
+    `CREATE OR REPLACE TEMP TABLE ${table} AS WITH q_ev AS (${ev}), q_rows AS (${rows}), ${ctes.join(', ')} ` +
+    `SELECT __rid, CAST(__val AS ${sqlValueType(f.type)}) AS ${ident(pf.col)} FROM ${result}`
   );
 }

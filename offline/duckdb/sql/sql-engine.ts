@@ -11,8 +11,8 @@ import {
 } from '../../export/export-engine.ts';
 import { ident } from '../../local/duckdb-client.ts';
 import { DuckDBSourcesEngine } from '../duckdb-sources.ts';
-import { modeSql, windowPassSql } from './feature-pass.ts';
-import { tileKind } from '../../../aggregation/tile-kind.ts';
+import { modeSql, sequenceSql, windowPassSql } from './feature-pass.ts';
+import { isSequenceKind } from '../../../core/sequence.ts';
 
 export class DuckDBSqlEngine extends DuckDBSourcesEngine implements SqlExportEngine {
   readonly name = 'sql';
@@ -23,7 +23,6 @@ export class DuckDBSqlEngine extends DuckDBSourcesEngine implements SqlExportEng
     const joins: string[] = [];
     const valueOf = new Map<string, string>();
     for (const pass of job.passes) {
-      for (const pf of pass.features) tileKind(pf.feature, 'the DuckDB SQL engine');
       const t = name('pass');
       const sql = windowPassSql(pass, t, job.entTable);
       if (sql) {
@@ -36,6 +35,11 @@ export class DuckDBSqlEngine extends DuckDBSourcesEngine implements SqlExportEng
           await client.run(modeSql(pass, pf, m, job.entTable));
           joins.push(`LEFT JOIN ${m} ON ${m}.__rid = e.__rid`);
           valueOf.set(pf.col, `${m}.${ident(pf.col)}`);
+        } else if (isSequenceKind(pf.feature.aggregation)) {
+          const q = name('seq');
+          await client.run(sequenceSql(pass, pf, q, job.entTable));
+          joins.push(`LEFT JOIN ${q} ON ${q}.__rid = e.__rid`);
+          valueOf.set(pf.col, passValueSql(pf, `${q}.${ident(pf.col)}`));
         } else valueOf.set(pf.col, passValueSql(pf, `${t}.${ident(pf.col)}`));
       }
     }

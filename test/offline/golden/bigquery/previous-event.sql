@@ -1,0 +1,17 @@
+WITH p0_ev AS (SELECT CAST(s.`userId` AS STRING) AS __k0, s.`timestamp` AS __ts, CAST(s.`eventId` AS STRING) AS __id, TRUE AS __w0, CAST(NULL AS INT64) AS __x0, TRUE AS __w1, s.`context`.`ip` AS __x1 FROM `proj.ds.user_events` AS s WHERE s.`userId` IS NOT NULL AND ((s.`userId` IS NOT NULL)) IS TRUE),
+p0_rows AS (SELECT __rid, CAST(`user_id` AS STRING) AS __k0, __t FROM `proj.ds._larder_entities_x` WHERE `user_id` IS NOT NULL),
+p0_q0_ev AS (SELECT __k0, __ts, __id, IF(__w0, 1, 0) AS __m, __x0 AS __v FROM p0_ev),
+p0_q0_e0 AS (SELECT __k0, __ts, __id, __m, __v, LAG(__ts) OVER (PARTITION BY __k0 ORDER BY __ts, __id, __v ASC, __m) AS __pts, LAG(__v) OVER (PARTITION BY __k0 ORDER BY __ts, __id, __v ASC, __m) AS __pv FROM p0_q0_ev),
+p0_q0_r AS (SELECT __rid, __k0, __t, ((DIV(__t, 60000) - IF(MOD(__t, 60000) < 0, 1, 0)) * 60000) - 3540000 AS __ws, ((DIV(__t, 86400000) - IF(MOD(__t, 86400000) < 0, 1, 0)) * 86400000) - 2505600000 AS __from FROM p0_rows),
+p0_q0_e AS (SELECT __k0, __ts, __pts FROM p0_q0_e0 WHERE __m = 1 AND __pts IS NOT NULL AND __ts - __pts < 100),
+p0_q0_a AS (SELECT r.__rid, COUNT(*) AS __val FROM p0_q0_r r JOIN p0_q0_e e ON r.__k0 = e.__k0 AND e.__ts >= r.__ws AND e.__ts <= r.__t AND e.__pts >= r.__from GROUP BY r.__rid),
+p0_q0 AS (SELECT r.__rid, COALESCE(a.__val, 0) AS __val FROM p0_q0_r r LEFT JOIN p0_q0_a a ON a.__rid = r.__rid),
+p0_q0_out AS (SELECT __rid, CAST(__val AS INT64) AS `__f0` FROM p0_q0),
+p0_q1_ev AS (SELECT __k0, __ts, __id, IF(__w1, 1, 0) AS __m, __x1 AS __v FROM p0_ev),
+p0_q1_e0 AS (SELECT __k0, __ts, __id, __m, __v, LAG(__ts) OVER (PARTITION BY __k0 ORDER BY __ts, __id, __v ASC, __m) AS __pts, LAG(__v) OVER (PARTITION BY __k0 ORDER BY __ts, __id, __v ASC, __m) AS __pv FROM p0_q1_ev),
+p0_q1_r AS (SELECT __rid, __k0, __t, ((DIV(__t, 60000) - IF(MOD(__t, 60000) < 0, 1, 0)) * 60000) - 3540000 AS __ws, ((DIV(__t, 86400000) - IF(MOD(__t, 86400000) < 0, 1, 0)) * 86400000) - 2505600000 AS __from FROM p0_rows),
+p0_q1_e AS (SELECT __k0, __ts, __pts FROM p0_q1_e0 WHERE __m = 1 AND __pts IS NOT NULL AND __v IS NOT NULL AND __pv IS NOT NULL AND __v <> __pv),
+p0_q1_a AS (SELECT r.__rid, COUNT(*) AS __val FROM p0_q1_r r JOIN p0_q1_e e ON r.__k0 = e.__k0 AND e.__ts >= r.__ws AND e.__ts <= r.__t AND e.__pts >= r.__from GROUP BY r.__rid),
+p0_q1 AS (SELECT r.__rid, COALESCE(a.__val, 0) AS __val FROM p0_q1_r r LEFT JOIN p0_q1_a a ON a.__rid = r.__rid),
+p0_q1_out AS (SELECT __rid, CAST(__val AS INT64) AS `__f1` FROM p0_q1)
+SELECT e.__rid AS rid, p0_q0_out.`__f0` AS c0, p0_q1_out.`__f1` AS c1 FROM `proj.ds._larder_entities_x` e LEFT JOIN p0_q0_out ON p0_q0_out.__rid = e.__rid LEFT JOIN p0_q1_out ON p0_q1_out.__rid = e.__rid ORDER BY e.__rid

@@ -1,0 +1,1 @@
+SELECT CAST(s.`userId` AS STRING) AS __k0, s.`timestamp` AS __ts, CAST(s.`eventId` AS STRING) AS __id, IF(TRUE, 1, 0) AS __m0, CAST(NULL AS INT64) AS __v0, IF(TRUE, 1, 0) AS __m1, s.`context`.`ip` AS __v1 FROM `proj.ds.user_events` AS s WHERE s.`userId` IS NOT NULL AND ((s.`userId` IS NOT NULL)) IS TRUE AND s.`timestamp` >= 1700000000000 AND s.`timestamp` < 1700086400000
