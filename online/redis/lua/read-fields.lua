@@ -10,8 +10,9 @@
 --           fields in order joined by "\n", an empty string where a field is absent (values
 --           are JSON text: never empty, never holding a newline).
 --
--- Read-only (flags=no-writes). The cost follows the fields asked for, not the hash's size;
--- EXISTS is only asked when no field was found (an entity with data but none of the needed
+-- Read-only (flags=no-writes). The reply's size follows the fields asked for, not the hash's
+-- (the server's cost is fields asked × hash size on a small, listpack-encoded hash, which HMGET
+-- scans once per field); EXISTS is only asked when no field was found (an entity with data but none of the needed
 -- fields reads as empty windows, not as NOT_FOUND).
 local out = {}
 for i = 1, #KEYS do
