@@ -1,7 +1,8 @@
 /**
  * In-process profile of a rank request's feature read (what `POST /v1/models/ranker_v1/rank`
  * does before the model runs): `serveOnlineFeatures` of ranker_v1's inputs for 1 user × 100
- * distinct Zipf candidates, against SQLite and Redis loaded the way bench/serve.ts loads them
+ * distinct Zipf candidates, and of one `recommendation_v1` row for a product of the hottest
+ * decile of the popularity and for the rest (hot keys), against SQLite and Redis loaded the way bench/serve.ts loads them
  * (`gen-data` history, then `materialize --start <START_DAYS_AGO days ago> --end now`). No HTTP
  * and no load generator: it splits a request's time into the store read (`readMany`, wall and
  * this process's CPU), the rest of retrieval (on-demand features, columns) and, on Redis, the
@@ -28,7 +29,7 @@ import { DuckDBOfflineStore } from '../offline/duckdb/duckdb-offline-store.ts';
 import { createOnlineStore } from '../online/create-online-store.ts';
 import type { OnlineStore, ReadRequest, ReadResult } from '../online/online-store.ts';
 import type { OnlineStoreConfig } from '../config/config.ts';
-import { serveOnlineFeatures } from '../retrieval/index.ts';
+import { serveOnlineFeatures, type FeatureRef } from '../retrieval/index.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const env = process.env;
@@ -51,13 +52,31 @@ const refs = [...new Set(ranker.inputs.map((i) => i.feature))];
 
 const catalog = new Catalog(SEED, PRODUCTS);
 const rng = new Rng(7);
-const bodies = Array.from({ length: 200 }, () => {
+type Entities = Record<string, string[]>;
+const bodies: Entities[] = Array.from({ length: 200 }, () => {
   const picked = new Set<number>();
   while (picked.size < 100) picked.add(catalog.samplePopular(rng));
   const candidates = [...picked].map((p) => catalog.productId(p));
   const u = `u${pad(rng.int(USERS), idWidth(USERS, 5))}`;
   return { user_id: candidates.map(() => u), product_id: candidates };
 });
+
+// One recommendation_v1 row: a uniform user and a product of the hottest decile, or of the rest.
+const draws = new Map<number, number>();
+for (let i = 0; i < 200_000; i++) {
+  const p = catalog.samplePopular(rng);
+  draws.set(p, (draws.get(p) ?? 0) + 1);
+}
+const byPopularity = [...draws.entries()].sort((a, b) => b[1] - a[1]).map(([p]) => p);
+const decile = Math.max(1, Math.round(PRODUCTS / 10));
+const row = (p: number): Entities => ({
+  user_id: [`u${pad(rng.int(USERS), idWidth(USERS, 5))}`],
+  product_id: [catalog.productId(p)],
+});
+const rows = {
+  hot: byPopularity.slice(0, decile).map(row),
+  rest: byPopularity.slice(decile).map(row),
+};
 
 /** Redis `INFO commandstats`: calls and µs per command. */
 async function commandStats(redis: Redis): Promise<Map<string, { calls: number; usec: number }>> {
@@ -69,20 +88,20 @@ async function commandStats(redis: Redis): Promise<Map<string, { calls: number; 
   return out;
 }
 
-async function run(label: string, config: OnlineStoreConfig, offline: DuckDBOfflineStore) {
-  const store: OnlineStore = createOnlineStore(config, { namespace: NAMESPACE, views });
-  await store.init();
-  const now = Date.now();
-  await materialize({
-    repo,
-    offline,
-    online: store,
-    end: now,
-    start: () => now - START_DAYS_AGO * DAY_MS,
-  });
+/**
+ * `REQUESTS` sequential `serveOnlineFeatures` calls cycling through `list`: wall p50 / p99,
+ * this process's CPU per request and in `readMany`, and on Redis the server's µs per command.
+ */
+async function measure(
+  label: string,
+  store: OnlineStore,
+  redis: Redis | null,
+  ref: FeatureRef,
+  list: readonly Entities[],
+): Promise<string> {
   let readWall = 0;
   let readCpu = 0;
-  let fields = 0;
+  let values = 0;
   const timed: Pick<OnlineStore, 'readMany'> = {
     async readMany(requests: readonly ReadRequest[]): Promise<ReadResult[]> {
       const c0 = process.cpuUsage();
@@ -91,23 +110,22 @@ async function run(label: string, config: OnlineStoreConfig, offline: DuckDBOffl
       readWall += performance.now() - t0;
       const c = process.cpuUsage(c0);
       readCpu += (c.user + c.system) / 1000;
-      fields += res.reduce((n, r) => n + r.rows.length * r.features.length, 0);
+      values += res.reduce((n, r) => n + r.rows.length * r.features.length, 0);
       return res;
     },
   };
   const settings = { maxEntityRows: 1000, clock: Date.now };
   const once = (i: number) =>
     serveOnlineFeatures({ repo, store: timed }, settings, {
-      ref: { features: refs },
-      entities: bodies[i % bodies.length]!,
+      ref,
+      entities: list[i % list.length]!,
       fullFeatureNames: true,
     });
   for (let i = 0; i < 100; i++) await once(i); // warm-up
-  readWall = readCpu = fields = 0;
-  const redis = config.type === 'redis' ? new Redis(REDIS) : null;
+  readWall = readCpu = values = 0;
   const before = redis ? await commandStats(redis) : null;
   const lat: number[] = [];
-  const session = env.PROFILE ? new Session() : null;
+  const session = env.PROFILE && list === bodies ? new Session() : null;
   if (session) {
     session.connect();
     await session.post('Profiler.enable');
@@ -127,7 +145,7 @@ async function run(label: string, config: OnlineStoreConfig, offline: DuckDBOffl
     session.disconnect();
   }
   lat.sort((a, b) => a - b);
-  const per = (x: number) => (x / REQUESTS).toFixed(2);
+  const per = (x: number) => (x / REQUESTS).toFixed(3);
   let server = '';
   if (redis && before) {
     const after = await commandStats(redis);
@@ -137,17 +155,37 @@ async function run(label: string, config: OnlineStoreConfig, offline: DuckDBOffl
       const calls = a.calls - b.calls;
       if (calls < REQUESTS / 2 || cmd === 'info') continue;
       parts.push(
-        `${cmd} ${((a.usec - b.usec) / 1000 / REQUESTS).toFixed(2)} ms/req (${(calls / REQUESTS).toFixed(1)} calls)`,
+        `${cmd} ${((a.usec - b.usec) / 1000 / REQUESTS).toFixed(3)} ms/req (${(calls / REQUESTS).toFixed(1)} calls)`,
       );
     }
     server = ` | Redis server: ${parts.join(', ')}`;
-    redis.disconnect();
   }
-  console.log(
-    `${label} | rank read of 100 candidates: wall p50 ${lat[Math.floor(REQUESTS / 2)]!.toFixed(2)} / p99 ${lat[Math.floor(REQUESTS * 0.99)]!.toFixed(2)} ms | ` +
-      `CPU ${per((c.user + c.system) / 1000)} ms/req, of which readMany ${per(readCpu)} ms (wall ${per(readWall)} ms) | ` +
-      `${(fields / REQUESTS).toFixed(0)} values/req${server}`,
+  return (
+    `wall p50 ${lat[Math.floor(REQUESTS / 2)]!.toFixed(2)} / p99 ${lat[Math.floor(REQUESTS * 0.99)]!.toFixed(2)} ms | ` +
+    `CPU ${per((c.user + c.system) / 1000)} ms/req, of which readMany ${per(readCpu)} ms (wall ${per(readWall)} ms) | ` +
+    `${(values / REQUESTS).toFixed(0)} values/req${server}`
   );
+}
+
+async function run(label: string, config: OnlineStoreConfig, offline: DuckDBOfflineStore) {
+  const store: OnlineStore = createOnlineStore(config, { namespace: NAMESPACE, views });
+  await store.init();
+  const now = Date.now();
+  await materialize({
+    repo,
+    offline,
+    online: store,
+    end: now,
+    start: () => now - START_DAYS_AGO * DAY_MS,
+  });
+  const redis = config.type === 'redis' ? new Redis(REDIS) : null;
+  for (const [what, ref, list] of [
+    ['rank read of 100 candidates', { features: refs }, bodies],
+    ['1 recommendation_v1 row, hot product', { service: 'recommendation_v1' }, rows.hot],
+    ['1 recommendation_v1 row, rest', { service: 'recommendation_v1' }, rows.rest],
+  ] as const)
+    console.log(`${label} | ${what} | ${await measure(label, store, redis, ref, list)}`);
+  redis?.disconnect();
   await store.teardown();
   await store.close();
 }
