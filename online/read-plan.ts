@@ -271,7 +271,8 @@ export class ReadPlan {
 
   /**
    * {@link evaluate} of the values of {@link fieldNames}`(t)`, in that order from
-   * `values[from]`, null where a field is absent (a raw HMGET reply). `exists`: the entity has
+   * `values[from]`, null or `""` where a field is absent (stored values are JSON text, never
+   * empty: an HMGET reply, or Redis's `lua/read-fields.lua` reply split). `exists`: the entity has
    * some field, needed or not (an entity with none of the needed fields reads as empty windows,
    * not NOT_FOUND).
    */
@@ -286,7 +287,7 @@ export class ReadPlan {
     const present: string[] = [];
     for (let i = 0; i < names.length; i++) {
       const v = values[from + i];
-      if (typeof v !== 'string') continue;
+      if (typeof v !== 'string' || v === '') continue;
       fields.push(names[i] as string);
       present.push(v);
     }

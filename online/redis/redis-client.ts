@@ -27,9 +27,9 @@ export interface ScriptPipeline extends RedisPipelineLike {
   larderIdempotent(numKeys: number, ...keysAndArgs: (string | number)[]): unknown;
   /** `lua/idempotent-claim.lua` (Redis Cluster): KEYS[1] = the idempotency hash. */
   larderIdemClaim(key: string, fingerprint: string, ttlMs: number): unknown;
-  /** Variable key count: `numKeys, ...keys`; the HGETALL of each key, flat. */
+  /** Variable key count: `numKeys, ...keys`; per key its HGETALL joined by newlines. */
   larderReadHashes(numKeys: number, ...keys: string[]): unknown;
-  /** Variable key count: `numKeys, ...keys, ...fields`; per key `{exists, ...values}`. */
+  /** Variable key count: `numKeys, ...keys, ...fields`; per key 0, 1 or the joined values. */
   larderReadFields(numKeys: number, ...keysAndFields: string[]): unknown;
 }
 

@@ -2,9 +2,10 @@
  * Redis / Redis Cluster online store (ioredis): one hash per (namespace, view, entity), fields
  * per tile and per lifetime feature, JSON values (docs/online-store-format.md).
  *
- * - Reads: the HGETALL of every (view, entity), so `readMany` is one round trip whatever the
- *   number of entities and views: on Redis inside a read script (one call per 512 keys, one
- *   pipeline); on a cluster one HGETALL per key, one pipeline per master, in parallel.
+ * - Reads: the HMGET of the fields a request needs, or the HGETALL of whole hashes, inside
+ *   read-only scripts answering one string per key, so `readMany` is one round trip whatever
+ *   the number of entities and views: on Redis one call per 512 keys, one pipeline; on a
+ *   cluster one call per key, one pipeline per master, in parallel.
  * - Overwrites: one Lua script per key (HSET, prune stale tiles, raise the key's expiry).
  * - Merges: optimistic, atomic per key: HMGET the fields (one round trip), merge in JS with the
  *   shared aggregation library, then a compare-and-set Lua script per key; keys that changed
@@ -61,8 +62,21 @@ const MAX_FIELDS_PER_CALL = 1000;
 /** Keys per read script call: bounds how long one call holds the Redis event loop. */
 const MAX_KEYS_PER_READ = 512;
 
-/** One key's `lua/read-fields.lua` reply: `[exists (0|1), ...values (null where absent)]`. */
-type FieldsReply = [number, ...(string | null)[]];
+/**
+ * One key's `lua/read-fields.lua` reply: 0 (no key) or 1 (none of the fields), else the
+ * values joined by `"\n"`, empty where absent.
+ */
+type FieldsReply = number | string;
+
+/** The values of a `lua/read-fields.lua` reply in field order (`""` where absent). */
+function fieldValues(reply: FieldsReply): readonly string[] {
+  return typeof reply === 'string' ? reply.split('\n') : [];
+}
+
+/** A `lua/read-hashes.lua` reply (`field, value, …` joined by `"\n"`) as a flat pair array. */
+function hashPairs(reply: string): string[] {
+  return reply === '' ? [] : reply.split('\n');
+}
 
 export interface RedisStoreTuning {
   maxMergeAttempts?: number;
@@ -606,7 +620,9 @@ export class RedisOnlineStore implements OnlineStore {
       const slots = hashSlots[ri];
       const rows: FeatureValue[][] = slots
         ? slots.map((i) => plan.evaluatePairs(r.t, hashes[i]!))
-        : fields[ri]!.map((reply) => plan.evaluateSelected(r.t, reply, 1, reply[0] === 1));
+        : fields[ri]!.map((reply) =>
+            plan.evaluateSelected(r.t, fieldValues(reply), 0, reply !== 0),
+          );
       return { view: r.view.name, features: plan.features, rows };
     });
   }
@@ -652,13 +668,13 @@ export class RedisOnlineStore implements OnlineStore {
     res.forEach(([err, value], c) => {
       if (err) throw this.#unavailable('read', err);
       const owner = owners[c]!;
-      if (owner === -1) for (const h of value as string[][]) hashes.push(h);
+      if (owner === -1) for (const h of value as string[]) hashes.push(hashPairs(h));
       else for (const r of value as FieldsReply[]) fields[owner]!.push(r);
     });
     return { hashes, fields };
   }
 
-  /** Cluster: one command per key (a script's keys must share a slot), one pipeline per node. */
+  /** Cluster: one script call per key (a script's keys must share a slot), one pipeline per node. */
   async #readPerKey(
     hashKeys: readonly string[],
     fieldKeys: readonly string[][],
@@ -678,14 +694,14 @@ export class RedisOnlineStore implements OnlineStore {
     );
     const replies = await this.#batch('read', keys, (p, i) =>
       owners[i] === -1
-        ? p.hgetall(keys[i]!)
+        ? p.larderReadHashes(1, keys[i]!)
         : p.larderReadFields(1, keys[i]!, ...names[owners[i]!]!),
     );
     const hashes: string[][] = [];
     const fields: FieldsReply[][] = fieldKeys.map(() => []);
     replies.forEach((reply, i) => {
       const owner = owners[i]!;
-      if (owner === -1) hashes.push(Object.entries(reply as Record<string, string>).flat());
+      if (owner === -1) hashes.push(hashPairs((reply as string[])[0]!));
       else fields[owner]!.push((reply as FieldsReply[])[0]!);
     });
     return { hashes, fields };

@@ -143,14 +143,16 @@ export class SqliteOnlineStore implements OnlineStore {
         db.pragma('synchronous = NORMAL');
         db.exec(SCHEMA);
         this.#stmts = {
+          // One row per entity: its `field, value, …` in the range joined by newlines (names
+          // and values never hold one): a read of N entities makes N strings, not 2 per field.
           readOne: db
             .prepare(
-              'SELECT entity, field, value FROM online_fields WHERE ns = ? AND view = ? AND entity = ? AND field >= ? AND field <= ? AND expires_at > ?',
+              'SELECT entity, group_concat(field || char(10) || value, char(10)) FROM online_fields WHERE ns = ? AND view = ? AND entity = ? AND field >= ? AND field <= ? AND expires_at > ? GROUP BY entity',
             )
             .raw(true),
           readMany: db
             .prepare(
-              'SELECT entity, field, value FROM online_fields WHERE ns = ? AND view = ? AND entity IN (SELECT value FROM json_each(?)) AND field >= ? AND field <= ? AND expires_at > ?',
+              'SELECT entity, group_concat(field || char(10) || value, char(10)) FROM online_fields WHERE ns = ? AND view = ? AND entity IN (SELECT value FROM json_each(?)) AND field >= ? AND field <= ? AND expires_at > ? GROUP BY entity',
             )
             .raw(true),
           exists: db
@@ -470,7 +472,7 @@ export class SqliteOnlineStore implements OnlineStore {
 
   /**
    * One primary-key range scan per range of `plan.fieldRanges(t)` (for N entities, one query
-   * per range), ignoring expired tiles; then, for entities without any row in the ranges, one
+   * per range, answering one joined string per entity), ignoring expired tiles; then, for entities without any row in the ranges, one
    * point lookup of any live row (an entity with data but none needed reads as empty windows).
    */
   #read(request: ReadRequest): ReadResult {
@@ -480,7 +482,7 @@ export class SqliteOnlineStore implements OnlineStore {
     const ns = this.namespace;
     const view = request.view.name;
     const now = this.#clock();
-    const byEntity = new Map<string, Fields>();
+    const byEntity = new Map<string, string[]>();
     const out: FeatureValue[][] = new Array(keys.length);
     if (keys.length === 0) return { view, features: plan.features, rows: out };
     const list = keys.length === 1 ? null : JSON.stringify(keys);
@@ -492,21 +494,18 @@ export class SqliteOnlineStore implements OnlineStore {
           list === null
             ? s.readOne.all(ns, view, keys[0], r.lo, r.hi, after)
             : s.readMany.all(ns, view, list, r.lo, r.hi, after)
-        ) as [string, string, string][];
-        for (const [entity, field, value] of rows) {
-          let f = byEntity.get(entity);
-          if (!f) {
-            f = { fields: [], values: [] };
-            byEntity.set(entity, f);
-          }
-          f.fields.push(field);
-          f.values.push(value);
+        ) as [string, string][];
+        for (const [entity, joined] of rows) {
+          const pairs = joined.split('\n');
+          const f = byEntity.get(entity);
+          if (!f) byEntity.set(entity, pairs);
+          else for (const x of pairs) f.push(x);
         }
       }
       for (let i = 0; i < keys.length; i++) {
         const f = byEntity.get(keys[i] as string);
         out[i] = f
-          ? plan.evaluate(request.t, f.fields, f.values)
+          ? plan.evaluatePairs(request.t, f)
           : plan.evaluate(
               request.t,
               EMPTY.fields,

@@ -650,6 +650,21 @@ export function onlineStoreConformance(name: string, factory: StoreFactory): voi
       ).rejects.toMatchObject({ code: 'LARDER_NOT_FOUND' });
     });
 
+    it('reads values holding newlines, quotes and empty strings exactly (replies are joined by newlines)', async () => {
+      const s = await open();
+      const kinds = ['a\nb', '\n', '', '"q"\r\n\\n', 'ü\u2028'];
+      await s.writeLifetime(kinds.map((k, i) => life(`n${i}`, k, NOW - 1)));
+      await s.writeTiles([mTile('n0', NOW - 10 * M, { clicks_1h: 3, clicks_5m: 0 })]);
+      const keys = kinds.map((_, i) => `n${i}`);
+      // Whole rows (every feature: whole hashes on Redis) and subsets (named fields).
+      const whole = await read(s, keys, NOW);
+      const subset = await read(s, keys, NOW, ['last_kind', 'clicks_1h']);
+      const kindAt = activity.features.findIndex((f) => f.name === 'last_kind');
+      expect(whole.map((r) => r[kindAt]!.value)).toEqual(kinds);
+      expect(subset.map((r) => r[0]!.value)).toEqual(kinds);
+      expect(subset.map((r) => r[1]!.value)).toEqual([3, 0, 0, 0, 0]);
+    });
+
     it('keeps entity keys with special characters apart', async () => {
       const s = await open();
       const keys = ['a:b', '{x}', 'ü-ñ', '["u",1]', ''];
