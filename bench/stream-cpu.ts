@@ -93,7 +93,7 @@ const r0 = await redisCpu();
 const w0 = performance.now();
 // Interleave partitions batch by batch, as a worker consuming all of them would.
 const cursors = [...parts].map(([id, msgs]) => ({ id, msgs, at: 0 }));
-for (let more = true; more; ) {
+for (let more = true; more;) {
   more = false;
   for (const c of cursors) {
     if (c.at >= c.msgs.length) continue;
