@@ -17,10 +17,10 @@ import { Redis } from 'ioredis';
 import { generateRecords } from '../examples/ecommerce/datagen/index.ts';
 import { createOnlineStore } from '../online/create-online-store.ts';
 import { loadRepository } from '../definitions/load.ts';
-import type { Repository } from '../definitions/repository.ts';
 import { foldRecords } from '../streaming/apply-records.ts';
 import { createAvroSchemas } from '../streaming/avro-schemas.ts';
 import { streamSources } from '../streaming/stream-source.ts';
+import { restrictToService } from './restrict-to-service.ts';
 
 const EVENTS = Number(process.env.EVENTS ?? 50_000);
 const SERVICE = process.env.SERVICE ?? '';
@@ -28,19 +28,7 @@ const REDIS = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379/0';
 const PARTITIONS = 3;
 const BATCH = 5000;
 
-/** The repository restricted to the feature views of `service` (all views when empty). */
-function restrict(repo: Repository, service: string): Repository {
-  if (!service) return repo;
-  const svc = repo.services.get(service);
-  if (!svc) throw new Error(`no service ${service}`);
-  const names = new Set(svc.spec.projections.map((p) => p.view));
-  const views = new Map([...repo.featureViews].filter(([name]) => names.has(name)));
-  const out = Object.create(repo) as Repository;
-  Object.defineProperty(out, 'featureViews', { value: views });
-  return out;
-}
-
-const repo = restrict(await loadRepository('examples/ecommerce/features'), SERVICE);
+const repo = restrictToService(await loadRepository('examples/ecommerce/features'), SERVICE);
 const sources = streamSources(repo, {
   avro: createAvroSchemas({ root: repo.root, avscFiles: {} }),
   ingest: { clock: Date.now, maxFutureSkewMs: 5 * 60_000, maxKeyBytes: 1024 },
