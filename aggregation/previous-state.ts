@@ -18,6 +18,7 @@
 import type { Scalar } from '../core/types.ts';
 import type { PreviousPredicate, SequenceMemory } from '../core/sequence.ts';
 import { windowStartUnchecked } from './hop-window.ts';
+import { compareCodePoints } from './compare-code-points.ts';
 import { compareEvents, valuesDiffer } from './sequence-event.ts';
 
 /** `[ts, id, value, match (0/1)]`. */
@@ -25,16 +26,26 @@ export type PreviousEvent = [ts: number, id: string, value: Scalar | null, match
 /** `[ts, id, value]` of a memory hop's newest event. */
 export type PreviousLast = [ts: number, id: string, value: Scalar | null];
 
-const asEvent = (e: readonly [number, string, Scalar | null, (0 | 1)?]) => ({
-  ts: e[0],
-  id: e[1],
-  value: e[2],
-  match: e[3] === 1,
-});
-const order = (
-  a: readonly [number, string, Scalar | null, (0 | 1)?],
-  b: readonly [number, string, Scalar | null, (0 | 1)?],
-) => compareEvents(asEvent(a), asEvent(b));
+type Tuple = readonly [number, string, Scalar | null, (0 | 1)?];
+
+/**
+ * `compareEvents` of two tuples (time, then id by code point, then value and match), building
+ * event objects only for the rare tie of time and id (the folds' hot path).
+ */
+function order(a: Tuple, b: Tuple): number {
+  if (a[0] !== b[0]) return a[0] < b[0] ? -1 : 1;
+  const byId = compareCodePoints(a[1], b[1]);
+  if (byId !== 0) return byId;
+  return compareEvents(
+    { ts: 0, id: '', value: a[2], match: a[3] === 1 },
+    { ts: 0, id: '', value: b[2], match: b[3] === 1 },
+  );
+}
+
+const sorted = (xs: readonly Tuple[]): boolean => {
+  for (let i = 1; i < xs.length; i++) if (order(xs[i - 1]!, xs[i]!) > 0) return false;
+  return true;
+};
 
 /** Adds an event to an event tile; returns a new sorted tile. */
 export function previousEventsAdd(
@@ -44,12 +55,22 @@ export function previousEventsAdd(
   return mergePreviousEvents(tile, [[e.ts, e.id, e.value, e.match ? 1 : 0]]);
 }
 
-/** Merges two event tiles of one hop (sorted union, duplicates kept like `count` keeps them). */
+/**
+ * Merges two event tiles of one hop (sorted union, duplicates kept like `count` keeps them):
+ * the stable sort of `[...a, ...b]`, by a linear merge when both are sorted (tiles always are).
+ */
 export function mergePreviousEvents(
   a: readonly PreviousEvent[],
   b: readonly PreviousEvent[],
 ): PreviousEvent[] {
-  return [...a, ...b].sort(order);
+  if (!sorted(a) || !sorted(b)) return [...a, ...b].sort(order);
+  const out: PreviousEvent[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length && j < b.length) out.push(order(a[i]!, b[j]!) <= 0 ? a[i++]! : b[j++]!);
+  while (i < a.length) out.push(a[i++]!);
+  while (j < b.length) out.push(b[j++]!);
+  return out;
 }
 
 /** The newer of two last-tile states (null: none yet). */
@@ -110,7 +131,7 @@ export function evaluatePrevious(
     if (last !== null && k * M >= memStart && k < mh) before = mergePreviousLast(before, last);
   }
   let n = 0;
-  let prev: readonly [number, string, Scalar | null, (0 | 1)?] | null = before;
+  let prev: Tuple | null = before;
   for (const e of events) {
     if (prev !== null && e[0] >= ws && e[3] === 1) {
       const holds =

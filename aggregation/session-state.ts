@@ -24,6 +24,8 @@ import { windowHops, windowStartUnchecked } from './hop-window.ts';
 /** `[start ms, end ms, events matching the feature's predicate]`. */
 export type SessionRun = [start: number, end: number, matches: number];
 
+const byStartEnd = (a: SessionRun, b: SessionRun): number => a[0] - b[0] || a[1] - b[1];
+
 /** Joins sorted-by-start runs whose gap is <= `gapMs` (in place on a fresh array). */
 function coalesce(sorted: SessionRun[], gapMs: number): SessionRun[] {
   const out: SessionRun[] = [];
@@ -44,18 +46,29 @@ export function mergeSessionRuns(
 ): SessionRun[] {
   const all: SessionRun[] = [];
   for (const t of tiles) for (const r of t) all.push(r);
-  all.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  all.sort(byStartEnd);
   return coalesce(all, gapMs);
 }
 
-/** Adds one event to a tile; returns a new tile (the input is not mutated). */
+/**
+ * Adds one event to a tile; returns a new tile (the input is not mutated). The same as
+ * `mergeSessionRuns([tile, [run]])`; a sorted tile (tiles always are) takes the run by
+ * insertion after its last run ordered before or with it, as the stable sort places it.
+ */
 export function sessionTileAdd(
   tile: readonly SessionRun[],
   ts: number,
   match: boolean,
   gapMs: number,
 ): SessionRun[] {
-  return mergeSessionRuns([tile, [[ts, ts, match ? 1 : 0]]], gapMs);
+  const run: SessionRun = [ts, ts, match ? 1 : 0];
+  for (let i = 1; i < tile.length; i++)
+    if (byStartEnd(tile[i - 1]!, tile[i]!) > 0) return mergeSessionRuns([tile, [run]], gapMs);
+  let at = tile.length;
+  while (at > 0 && byStartEnd(tile[at - 1]!, run) > 0) at--;
+  const all = tile.slice();
+  all.splice(at, 0, run);
+  return coalesce(all, gapMs);
 }
 
 /**

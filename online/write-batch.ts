@@ -104,6 +104,9 @@ export function mergeOps(
   now: number,
 ): EntityOps<FieldDelta>[] {
   const groups = new Map<string, EntityOps<FieldDelta>>();
+  // A tile delta holds the caller's states until a second write of its field merges into it:
+  // only then is it copied (`owned`), so the caller's states are never mutated.
+  const owned = new Set<FieldDelta>();
   for (const t of tiles) {
     const plan = catalog.get(t.view);
     catalog.checkTile(plan, t.hopMs, t.states);
@@ -113,9 +116,13 @@ export function mergeOps(
     const field = tileField(t.hopMs, t.hop);
     const prev = g.fields.get(field);
     if (prev?.kind === 'tile') {
-      mergeStates(g.plan, prev.states, t.states);
+      if (!owned.has(prev)) {
+        prev.states = clone(prev.states);
+        owned.add(prev);
+      }
+      mergeStates(g.plan, prev.states, t.states, true);
     } else {
-      g.fields.set(field, { kind: 'tile', field, states: clone(t.states), expiresAt });
+      g.fields.set(field, { kind: 'tile', field, states: t.states, expiresAt });
       if (expiresAt > g.expiresAt) g.expiresAt = expiresAt;
     }
   }
@@ -136,17 +143,21 @@ export function mergeOps(
   return [...groups.values()].filter((g) => g.fields.size > 0);
 }
 
-/** Merges `delta` into `into` (mutated) feature by feature; `delta` is not mutated. */
+/**
+ * Merges `delta` into `into` (mutated) feature by feature; `delta` is not mutated. A state
+ * `into` lacks is copied from `delta` when `copy` (`into` is merged into again later), else
+ * shared (`into` is serialized at once and dropped).
+ */
 function mergeStates(
   plan: ViewWritePlan,
   into: Record<string, unknown>,
   delta: Record<string, unknown>,
+  copy: boolean,
 ): void {
   for (const name of Object.keys(delta)) {
     const agg = plan.features.get(name)!.agg;
-    into[name] = Object.hasOwn(into, name)
-      ? agg.merge(into[name], delta[name])
-      : clone(delta[name]);
+    if (Object.hasOwn(into, name)) into[name] = agg.merge(into[name], delta[name]);
+    else into[name] = copy ? clone(delta[name]) : delta[name];
   }
 }
 
@@ -167,7 +178,8 @@ export function mergeField(
       expiresAt: lifetimeExpiry(plan, merged.ts, 0),
     };
   }
-  const old = current === null ? {} : (JSON.parse(current) as Record<string, unknown>);
-  mergeStates(plan, old, delta.states);
+  if (current === null) return { value: JSON.stringify(delta.states), expiresAt: delta.expiresAt };
+  const old = JSON.parse(current) as Record<string, unknown>;
+  mergeStates(plan, old, delta.states, false);
   return { value: JSON.stringify(old), expiresAt: delta.expiresAt };
 }

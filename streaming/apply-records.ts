@@ -5,7 +5,7 @@
  * lifetime `last` states with the shared aggregation library, then merges those into the
  * store (`mergeTiles` / `mergeLifetime`, atomic per entity key).
  */
-import { aggregator, hopIndex, type Aggregator, type LastState } from '../aggregation/index.ts';
+import { aggregator, hopIndex, type Aggregator } from '../aggregation/index.ts';
 import {
   compileExpr,
   compileFilter,
@@ -30,12 +30,14 @@ interface CompiledFeature {
   /** Inputs (one per array element for `a[].b`); null for count. */
   input: ((r: Rec) => Value[]) | null;
   weight: ((r: Rec) => Value[]) | null;
-  hopMs: number | null;
+  /** Index of the feature's hop size in `CompiledView.hopSizes`; -1 for a lifetime feature. */
+  slot: number;
 }
 
 /** A sequence feature: every record of the view is an event; `where` only marks it. */
 interface CompiledSequence {
-  tiles: SequenceTile[];
+  /** Each tile with the index of its hop size in `CompiledView.hopSizes`. */
+  tiles: { tile: SequenceTile; slot: number }[];
   match: (r: Rec) => boolean;
   /** The compared field of `changed`. */
   value: ((r: Rec) => Value) | null;
@@ -47,9 +49,50 @@ interface CompiledView {
   keys: ((r: Rec) => Value)[];
   features: CompiledFeature[];
   sequences: CompiledSequence[];
+  /** The distinct hop sizes of the view's tiles (features and sequence tiles). */
+  hopSizes: number[];
 }
 
 const compiled = new WeakMap<Repository, Map<string, CompiledView[]>>();
+
+function compileView(spec: FeatureViewSpec, keys: CompiledView['keys']): CompiledView {
+  const hopSizes: number[] = [];
+  const slotOf = (hopMs: number): number => {
+    let i = hopSizes.indexOf(hopMs);
+    if (i === -1) i = hopSizes.push(hopMs) - 1;
+    return i;
+  };
+  const sequences: CompiledSequence[] = [];
+  for (const f of spec.features) {
+    if (!isSequenceKind(f.aggregation)) continue;
+    sequences.push({
+      tiles: sequenceTiles({ ...f, aggregation: f.aggregation }, spec.ttlMs).map((tile) => ({
+        tile,
+        slot: slotOf(tile.hopMs),
+      })),
+      match: compileFilter(f.where ?? undefined),
+      value: f.input ? compileExpr(f.input) : null,
+    });
+  }
+  const features = spec.features
+    .filter((f) => !isSequenceKind(f.aggregation))
+    .map((f) => ({
+      name: f.name,
+      agg: aggregator(tileKind(f, 'the stream worker and push'), f),
+      where: compileFilter(f.where ?? undefined),
+      input: f.aggregation === 'count' || !f.input ? null : compileMulti(f.input),
+      weight: f.weight ? compileMulti(f.weight) : null,
+      slot: f.hopMs === null ? -1 : slotOf(f.hopMs),
+    }));
+  return {
+    spec,
+    filter: compileFilter(spec.filter ?? undefined),
+    keys,
+    features,
+    sequences,
+    hopSizes,
+  };
+}
 
 /** The compiled feature views fed by `source` (cached per repository). */
 function viewsOf(repo: Repository, source: string): CompiledView[] {
@@ -59,35 +102,21 @@ function viewsOf(repo: Repository, source: string): CompiledView[] {
   if (!views) {
     views = [...repo.featureViews.values()]
       .filter((v) => v.spec.source === source && v.spec.online)
-      .map((v) => ({
-        spec: v.spec,
-        filter: compileFilter(v.spec.filter ?? undefined),
-        keys: v.entityDefs.map((e) => compileExpr(v.spec.keys[e.spec.joinKey]!)),
-        features: v.spec.features
-          .filter((f) => !isSequenceKind(f.aggregation))
-          .map((f) => ({
-            name: f.name,
-            agg: aggregator(tileKind(f, 'the stream worker and push'), f),
-            where: compileFilter(f.where ?? undefined),
-            input: f.aggregation === 'count' || !f.input ? null : compileMulti(f.input),
-            weight: f.weight ? compileMulti(f.weight) : null,
-            hopMs: f.hopMs,
-          })),
-        sequences: v.spec.features.flatMap((f) =>
-          isSequenceKind(f.aggregation)
-            ? [
-                {
-                  tiles: sequenceTiles({ ...f, aggregation: f.aggregation }, v.spec.ttlMs),
-                  match: compileFilter(f.where ?? undefined),
-                  value: f.input ? compileExpr(f.input) : null,
-                },
-              ]
-            : [],
+      .map((v) =>
+        compileView(
+          v.spec,
+          v.entityDefs.map((e) => compileExpr(v.spec.keys[e.spec.joinKey]!)),
         ),
-      }));
+      );
     bySource.set(source, views);
   }
   return views;
+}
+
+/** One entity's writes of one view during a fold: its lifetime state and, per hop size, its tiles by hop. */
+interface EntityWrites {
+  lifetime: LifetimeWrite | null;
+  tiles: Map<number, TileWrite>[];
 }
 
 /** Tiles and lifetime states folded from a batch of records, not yet written. */
@@ -169,66 +198,86 @@ export function foldRecords(
   /** Also report, per view, the records, entity keys and newest event time folded. */
   track = false,
 ): FoldedRecords {
-  const tiles = new Map<string, TileWrite>();
-  const lifetime = new Map<string, LifetimeWrite>();
+  const tiles: TileWrite[] = [];
+  const lifetime: LifetimeWrite[] = [];
   const touched = new Set<string>();
   const applied: AppliedView[] = [];
+  // Per record, once for every view: event time and id.
+  const tsOf: number[] = new Array(records.length);
+  const idOf: string[] = new Array(records.length);
+  for (let i = 0; i < records.length; i++) {
+    tsOf[i] = records[i]![fields.timestampField] as number;
+    idOf[i] = String(records[i]![fields.idField]);
+  }
   for (const view of viewsOf(repo, source)) {
+    const viewName = view.spec.name;
     const seen = track ? { keys: new Set<string>(), records: 0, newest: -Infinity } : null;
-    for (const r of records) {
+    const entities = new Map<string, EntityWrites>();
+    const slots = view.hopSizes.length;
+    // The record's tile per hop size (found once per record, when a state first needs it).
+    const recordTiles: (TileWrite | undefined)[] = new Array(slots);
+    const keyValues: Scalar[] = [];
+    for (let ri = 0; ri < records.length; ri++) {
+      const r = records[ri]!;
       if (!view.filter(r)) continue;
-      const keyValues: Scalar[] = [];
+      keyValues.length = 0;
       for (const k of view.keys) {
         const v = k(r);
         if (v === null) break;
         keyValues.push(v);
       }
       if (keyValues.length !== view.keys.length) continue;
-      touched.add(view.spec.name);
+      touched.add(viewName);
       const entityKey = encodeEntityKey(keyValues);
-      const ts = r[fields.timestampField] as number;
-      const id = String(r[fields.idField]);
+      const ts = tsOf[ri]!;
+      const id = idOf[ri]!;
       if (seen) {
         seen.keys.add(entityKey);
         seen.records++;
         if (ts > seen.newest) seen.newest = ts;
       }
-      const tileOf = (hopMs: number, hop: number): Record<string, unknown> => {
-        const k = `${view.spec.name}\u0000${entityKey}\u0000${hopMs}\u0000${hop}`;
-        let w = tiles.get(k);
-        if (!w) tiles.set(k, (w = { view: view.spec.name, entityKey, hopMs, hop, states: {} }));
-        return w.states;
-      };
+      let ent = entities.get(entityKey);
+      if (!ent) {
+        ent = { lifetime: null, tiles: [] };
+        for (let i = 0; i < slots; i++) ent.tiles.push(new Map());
+        entities.set(entityKey, ent);
+      }
+      recordTiles.fill(undefined);
       for (const sq of view.sequences) {
         const event = { ts, id, value: sq.value ? sq.value(r) : null, match: sq.match(r) };
-        for (const t of sq.tiles) {
-          const states = tileOf(t.hopMs, hopIndex(ts, t.hopMs));
+        for (const { tile: t, slot } of sq.tiles) {
+          const states = (recordTiles[slot] ??= tileAt(
+            ent,
+            slot,
+            t.hopMs,
+            ts,
+            viewName,
+            entityKey,
+            tiles,
+          )).states;
           states[t.key] = t.add(Object.hasOwn(states, t.key) ? states[t.key] : t.init(), event);
         }
       }
       for (const f of view.features) {
         if (!f.where(r)) continue;
+        let states: Record<string, unknown>;
         let state: unknown;
-        let save: (s: unknown) => void;
-        if (f.hopMs === null) {
-          const k = `${view.spec.name}\u0000${entityKey}`;
-          let w = lifetime.get(k);
-          if (!w) lifetime.set(k, (w = { view: view.spec.name, entityKey, states: {} }));
-          const states = w.states;
+        if (f.slot === -1) {
+          let w = ent.lifetime;
+          if (!w) lifetime.push((w = ent.lifetime = { view: viewName, entityKey, states: {} }));
+          states = w.states;
           state = states[f.name] ?? f.agg.init();
-          save = (s) => (states[f.name] = s as LastState | null);
         } else {
-          const hop = hopIndex(ts, f.hopMs);
-          const k = `${view.spec.name}\u0000${entityKey}\u0000${f.hopMs}\u0000${hop}`;
-          let w = tiles.get(k);
-          if (!w)
-            tiles.set(
-              k,
-              (w = { view: view.spec.name, entityKey, hopMs: f.hopMs, hop, states: {} }),
-            );
-          const states = w.states;
+          states = (recordTiles[f.slot] ??= tileAt(
+            ent,
+            f.slot,
+            view.hopSizes[f.slot]!,
+            ts,
+            viewName,
+            entityKey,
+            tiles,
+          )).states;
           state = Object.hasOwn(states, f.name) ? states[f.name] : f.agg.init();
-          save = (s) => (states[f.name] = s);
         }
         if (!f.input) state = f.agg.add(state, null, ts, id, 1);
         else {
@@ -241,23 +290,38 @@ export function foldRecords(
             state = f.agg.add(state, values[i] ?? null, ts, id, w);
           }
         }
-        save(state);
+        states[f.name] = state;
       }
     }
     if (seen && seen.records > 0)
       applied.push({
-        view: view.spec.name,
+        view: viewName,
         records: seen.records,
         entityKeys: [...seen.keys],
         newestEventTs: seen.newest,
       });
   }
-  return {
-    tiles: [...tiles.values()],
-    lifetime: [...lifetime.values()],
-    views: [...touched],
-    applied,
-  };
+  return { tiles, lifetime, views: [...touched], applied };
+}
+
+/** The entity's tile of hop size `hopMs` (slot `slot`) holding `ts`, created and listed in `out` when new. */
+function tileAt(
+  ent: EntityWrites,
+  slot: number,
+  hopMs: number,
+  ts: number,
+  view: string,
+  entityKey: string,
+  out: TileWrite[],
+): TileWrite {
+  const hop = hopIndex(ts, hopMs);
+  const byHop = ent.tiles[slot]!;
+  let w = byHop.get(hop);
+  if (!w) {
+    byHop.set(hop, (w = { view, entityKey, hopMs, hop, states: {} }));
+    out.push(w);
+  }
+  return w;
 }
 
 /**

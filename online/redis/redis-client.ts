@@ -31,6 +31,8 @@ export interface ScriptPipeline extends RedisPipelineLike {
   larderReadHashes(numKeys: number, ...keys: string[]): unknown;
   /** Variable key count: `numKeys, ...keys, ...fields`; per key 0, 1 or the joined values. */
   larderReadFields(numKeys: number, ...keysAndFields: string[]): unknown;
+  /** Variable key count: `numKeys, ...keys`, then per key `n, ...fields`; per key its values. */
+  larderReadMergeFields(numKeys: number, ...keysAndArgs: (string | number)[]): unknown;
 }
 
 export interface RedisNodeLike {

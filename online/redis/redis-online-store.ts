@@ -7,9 +7,9 @@
  *   the number of entities and views: on Redis one call per 512 keys, one pipeline; on a
  *   cluster one call per key, one pipeline per master, in parallel.
  * - Overwrites: one Lua script per key (HSET, prune stale tiles, raise the key's expiry).
- * - Merges: optimistic, atomic per key: HMGET the fields (one round trip), merge in JS with the
- *   shared aggregation library, then a compare-and-set Lua script per key; keys that changed
- *   in between are re-read and retried.
+ * - Merges: optimistic, atomic per key: HMGET the fields (one round trip; on Redis inside a
+ *   read script, one call per 512 keys), merge in JS with the shared aggregation library, then
+ *   a compare-and-set Lua script per key; keys that changed in between are re-read and retried.
  */
 import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -50,6 +50,7 @@ import {
   IDEMPOTENT_CLAIM_LUA,
   READ_FIELDS_LUA,
   READ_HASHES_LUA,
+  READ_MERGE_FIELDS_LUA,
   SET_FIELDS_LUA,
   STREAM_BATCH_LUA,
 } from './redis-scripts.ts';
@@ -61,6 +62,9 @@ const MAX_FIELDS_PER_CALL = 1000;
 
 /** Keys per read script call: bounds how long one call holds the Redis event loop. */
 const MAX_KEYS_PER_READ = 512;
+
+/** Field names per merge-read script call (`lua/read-merge-fields.lua`), for the same reason. */
+const MAX_FIELDS_PER_READ = 8192;
 
 /**
  * One key's `lua/read-fields.lua` reply: 0 (no key) or 1 (none of the fields), else the
@@ -136,6 +140,7 @@ export class RedisOnlineStore implements OnlineStore {
     topology.client.defineCommand('larderStreamBatch', { lua: STREAM_BATCH_LUA });
     topology.client.defineCommand('larderReadHashes', { lua: READ_HASHES_LUA });
     topology.client.defineCommand('larderReadFields', { lua: READ_FIELDS_LUA });
+    topology.client.defineCommand('larderReadMergeFields', { lua: READ_MERGE_FIELDS_LUA });
     topology.client.defineCommand('larderIdempotent', { lua: IDEMPOTENT_BATCH_LUA });
     topology.client.defineCommand('larderIdemClaim', {
       numberOfKeys: 1,
@@ -308,9 +313,10 @@ export class RedisOnlineStore implements OnlineStore {
         );
       }
       const keys = pending.map((c) => c.key);
-      const current = (await this.#batch('merge-read', keys, (p, i) =>
-        p.hmget(keys[i]!, ...pending[i]!.deltas.map((d) => d.field)),
-      )) as (string | null)[][];
+      const current = await this.#readMergeFields(
+        'merge-read',
+        pending.map((c) => ({ key: c.key, fields: c.deltas.map((d) => d.field) })),
+      );
       const now = this.#clock();
       const argsOf = pending.map((c, i) => {
         const args: (string | number)[] = [now, c.g.expiresAt, c.g.plan.pruneSpec];
@@ -352,6 +358,58 @@ export class RedisOnlineStore implements OnlineStore {
           `only ${acks.length === 0 ? 0 : fewest} of ${replicas} replica(s) acknowledged the write within ${timeoutMs} ms`,
         ),
       );
+  }
+
+  /**
+   * The current values of each key's fields (the read half of a merge), in `reads` order. Redis:
+   * `lua/read-merge-fields.lua`, one call per {@link MAX_KEYS_PER_READ} keys (or
+   * {@link MAX_FIELDS_PER_READ} fields), one pipeline. Cluster: one HMGET per key, one pipeline
+   * per master.
+   */
+  async #readMergeFields(
+    op: string,
+    reads: readonly { key: string; fields: readonly string[] }[],
+  ): Promise<(string | null)[][]> {
+    if (this.#topology.kind !== 'redis')
+      return (await this.#batch(
+        op,
+        reads.map((r) => r.key),
+        (pl, k) => pl.hmget(reads[k]!.key, ...reads[k]!.fields),
+      )) as (string | null)[][];
+    if (reads.length === 0) return [];
+    await this.#connected();
+    const p = this.#topology.client.pipeline() as ScriptPipeline;
+    let calls = 0;
+    for (let i = 0; i < reads.length;) {
+      const keys: string[] = [];
+      const args: (string | number)[] = [];
+      while (
+        i < reads.length &&
+        keys.length < MAX_KEYS_PER_READ &&
+        args.length < MAX_FIELDS_PER_READ
+      ) {
+        const r = reads[i++]!;
+        keys.push(r.key);
+        args.push(r.fields.length);
+        for (const f of r.fields) args.push(f);
+      }
+      p.larderReadMergeFields(keys.length, ...keys, ...args);
+      calls++;
+    }
+    let res;
+    try {
+      res = await p.exec();
+    } catch (e) {
+      throw this.#unavailable(op, e);
+    }
+    this.#onRoundTrip?.({ op, commands: calls });
+    if (!res) throw this.#unavailable(op, new Error('pipeline aborted'));
+    const out: (string | null)[][] = [];
+    for (const [err, value] of res) {
+      if (err) throw this.#unavailable(op, err);
+      for (const v of value as (string | null)[][]) out.push(v);
+    }
+    return out;
   }
 
   /**
@@ -456,11 +514,7 @@ export class RedisOnlineStore implements OnlineStore {
       for (const i of pending)
         for (const g of groups[i]!.ops)
           reads.push({ key: this.#key(g.view, g.entityKey), fields: [...g.fields.keys()] });
-      const current = (await this.#batch(
-        `${what.op}-read`,
-        reads.map((r) => r.key),
-        (pl, k) => pl.hmget(reads[k]!.key, ...reads[k]!.fields),
-      )) as (string | null)[][];
+      const current = await this.#readMergeFields(`${what.op}-read`, reads);
       const now = this.#clock();
       let r = 0;
       const calls = pending.map((i) => {

@@ -32,6 +32,9 @@ export const READ_HASHES_LUA = lua('read-hashes');
 /** The HMGET of the same fields of several keys, read-only (`lua/read-fields.lua`, shebang first). */
 export const READ_FIELDS_LUA = lua('read-fields');
 
+/** Each key's own fields, read-only: the read half of a merge (`lua/read-merge-fields.lua`, shebang first). */
+export const READ_MERGE_FIELDS_LUA = lua('read-merge-fields');
+
 /** A push applied at most once per idempotency key (`lua/idempotent-batch.lua`). */
 export const IDEMPOTENT_BATCH_LUA = PRUNE_AND_EXTEND + MERGED_FIELDS + lua('idempotent-batch');
 

@@ -10,6 +10,7 @@ import fc from 'fast-check';
 import {
   bruteForcePrevious,
   bruteForceSession,
+  compareEvents,
   floatsEqual,
   hopIndex,
   tileExpiresAt,
@@ -231,4 +232,60 @@ describe('previous-event tiles vs the reference', () => {
       );
     });
   }
+});
+
+describe('the folds’ fast paths equal the sorted unions they stand for', () => {
+  const small = fc.integer({ min: 0, max: 6 });
+  const runArb = fc
+    .tuple(small, small, fc.integer({ min: 0, max: 2 }))
+    .map(([a, b, m]): SessionRun => [Math.min(a, b), Math.max(a, b), m]);
+  const eventArb = fc
+    .tuple(small, idArb, fc.constantFrom(null, 'ip1', 'ip2', 1), fc.constantFrom(0, 1))
+    .map(([ts, id, value, match]) => [ts, id, value, match] as PreviousEvent);
+  const compareRuns = (a: SessionRun, b: SessionRun) => a[0] - b[0] || a[1] - b[1];
+
+  it('sessionTileAdd: the runs of the stable sort of tile + run, sorted or not', () => {
+    fc.assert(
+      fc.property(
+        fc.array(runArb, { maxLength: 8 }),
+        fc.boolean(),
+        small,
+        fc.boolean(),
+        fc.integer({ min: 0, max: 2 }),
+        (runs, sort, ts, match, gap) => {
+          const tile = sort ? [...runs].sort(compareRuns) : runs;
+          const before = JSON.stringify(tile);
+          expect(sessionTileAdd(tile, ts, match, gap)).toEqual(
+            mergeSessionRuns([tile, [[ts, ts, match ? 1 : 0]]], gap),
+          );
+          expect(JSON.stringify(tile)).toBe(before);
+        },
+      ),
+      { numRuns: 1000 },
+    );
+  });
+
+  it('mergePreviousEvents: the stable sort of a + b, by reference, sorted or not', () => {
+    const reference = (x: PreviousEvent, y: PreviousEvent) =>
+      compareEvents(
+        { ts: x[0], id: x[1], value: x[2], match: x[3] === 1 },
+        { ts: y[0], id: y[1], value: y[2], match: y[3] === 1 },
+      );
+    fc.assert(
+      fc.property(
+        fc.array(eventArb, { maxLength: 8 }),
+        fc.array(eventArb, { maxLength: 8 }),
+        fc.boolean(),
+        (a0, b0, sort) => {
+          const a = sort ? [...a0].sort(reference) : a0;
+          const b = sort ? [...b0].sort(reference) : b0;
+          const got = mergePreviousEvents(a, b);
+          const want = [...a, ...b].sort(reference);
+          expect(got).toHaveLength(want.length);
+          got.forEach((e, i) => expect(e).toBe(want[i]));
+        },
+      ),
+      { numRuns: 1000 },
+    );
+  });
 });

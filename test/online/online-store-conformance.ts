@@ -144,6 +144,27 @@ export function onlineStoreConformance(name: string, factory: StoreFactory): voi
       ]);
     });
 
+    it("never mutates the caller's states, also when a batch writes one field twice", async () => {
+      const s = await open();
+      await s.mergeTiles([mTile('u1', NOW, { avg_1h: { sum: 5, count: 1 } })]);
+      const tiles = [
+        mTile('u1', NOW, { clicks_1h: 2, avg_1h: { sum: 20, count: 1 } }),
+        mTile('u1', NOW, { avg_1h: { sum: 10, count: 2 } }),
+        hTile('u1', NOW, { top_cat_1d: { toys: 1 } }),
+        hTile('u1', NOW, { top_cat_1d: { toys: 2, books: 1 } }),
+      ];
+      const lifetime = [life('u1', 'click', NOW - 5), life('u1', 'view', NOW - 9)];
+      const before = JSON.stringify({ tiles, lifetime });
+      await s.mergeTiles(tiles);
+      await s.mergeLifetime(lifetime);
+      expect(JSON.stringify({ tiles, lifetime })).toBe(before);
+      expect(await values(s, 'u1', NOW + 1000, ['clicks_1h', 'avg_1h', 'top_cat_1d'])).toEqual([
+        2,
+        35 / 4,
+        'toys',
+      ]);
+    });
+
     it('merges lifetime states: the newer (ts, then id) wins, an older one is ignored', async () => {
       const s = await open();
       await s.mergeLifetime([life('u1', 'click', NOW - 10)]);

@@ -28,6 +28,7 @@ describe('Redis Lua scripts', () => {
       'idempotent-claim.lua',
       'read-fields.lua',
       'read-hashes.lua',
+      'read-merge-fields.lua',
       'set-fields.lua',
       'stream-batch.lua',
     ]);
@@ -65,5 +66,6 @@ describe('Redis Lua scripts', () => {
   it('keeps the read scripts read-only: their shebang is the first line sent', () => {
     expect(scripts.READ_HASHES_LUA.startsWith('#!lua flags=no-writes\n')).toBe(true);
     expect(scripts.READ_FIELDS_LUA.startsWith('#!lua flags=no-writes\n')).toBe(true);
+    expect(scripts.READ_MERGE_FIELDS_LUA.startsWith('#!lua flags=no-writes\n')).toBe(true);
   });
 });

@@ -74,6 +74,64 @@ describe('Redis online store', () => {
     }
   });
 
+  it('reads a merge in few script calls: 600 keys, and one key with 1,400 fields', async () => {
+    // A minute-hop feature over a day: one entity can hold 1,441 live tiles.
+    const minutes = {
+      ...activity,
+      name: 'minutes',
+      features: [{ ...activity.features[0]!, name: 'n_1d', windowMs: 24 * HOUR_MS }],
+    };
+    const trips: { op: string; commands: number }[] = [];
+    const s = createOnlineStore(config, {
+      namespace: `test-${randomUUID()}`,
+      views: [minutes],
+      clock: () => NOW,
+      onRoundTrip: (e) => trips.push(e),
+    });
+    await s.init();
+    try {
+      const hop = Math.floor(NOW / MINUTE_MS);
+      const wide = (n: number) =>
+        Array.from({ length: 1400 }, (_, i) => ({
+          view: 'minutes',
+          entityKey: 'wide',
+          hopMs: MINUTE_MS,
+          hop: hop - i,
+          states: { n_1d: n },
+        }));
+      const many = (n: number) =>
+        Array.from({ length: 600 }, (_, i) => ({
+          view: 'minutes',
+          entityKey: `u${i}`,
+          hopMs: MINUTE_MS,
+          hop,
+          states: { n_1d: n },
+        }));
+      const batch = (n: number, offset: number) =>
+        s.applyStreamBatch({
+          tiles: [...wide(n), ...many(n)],
+          lifetime: [],
+          checkpoint: { group: 'g', topic: 't', partition: 0, from: offset, offset },
+        });
+      expect(await batch(1, 0)).toBe('applied');
+      trips.length = 0;
+      expect(await batch(2, 1)).toBe('applied');
+      // 601 keys and 2,000 field names: two merge-read calls (512 keys each at most), one trip.
+      expect(trips.filter((t) => t.op === 'stream-read')).toEqual([
+        { op: 'stream-read', commands: 2 },
+      ]);
+      const [w, u] = await s.readMany([
+        { view: minutes, entityKeys: ['wide'], t: NOW },
+        { view: minutes, entityKeys: ['u0', 'u599'], t: NOW },
+      ]);
+      expect(w!.rows[0]![0]!.value).toBe(1400 * 3);
+      expect(u!.rows.map((r) => r[0]!.value)).toEqual([3, 3]);
+    } finally {
+      await s.teardown();
+      await s.close();
+    }
+  });
+
   it('prefixes every key with the namespace and tags it with the entity key', async () => {
     const namespace = `test-${randomUUID()}`;
     const s = createOnlineStore(config, { namespace, views: TEST_VIEWS });

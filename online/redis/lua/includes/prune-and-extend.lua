@@ -7,8 +7,9 @@
 --   one retention rule). Called whenever a write created a new field (a new hop began), so the
 --   hash stays bounded without per-field TTLs (HPEXPIRE needs Redis 7.4). HDEL in chunks of
 --   1000 fields, below Lua's `unpack` limit.
--- extend(key, at): raises the key's expiry to at least `at` (ms since the epoch): PEXPIREAT,
---   with GT unless the key has no expiry yet. Never lowers it.
+-- extend(key, at): raises the key's expiry to at least `at` (ms since the epoch): PEXPIREAT
+--   with GT, then, only when that set nothing (GT treats a key without expiry as never
+--   expiring), PEXPIREAT without GT if the key has no expiry yet. Never lowers it.
 local function prune(key, now, spec)
   if spec == '' then return end
   local retain = {}
@@ -27,9 +28,7 @@ local function prune(key, now, spec)
 end
 
 local function extend(key, at)
-  if redis.call('PTTL', key) == -1 then
+  if redis.call('PEXPIREAT', key, at, 'GT') == 0 and redis.call('PTTL', key) == -1 then
     redis.call('PEXPIREAT', key, at)
-  else
-    redis.call('PEXPIREAT', key, at, 'GT')
   end
 end
