@@ -125,14 +125,17 @@ export async function prepareStreamTopics(
   scope: TopicsScope,
   allowMismatch: boolean,
 ): Promise<string[]> {
-  const report = await planTopics(admin, scope);
+  let report = await planTopics(admin, scope);
   const warnings: string[] = [];
+  const missing = report.topics.filter((t) => t.status === 'missing');
+  for (const t of missing) {
+    for (const a of t.actions) await runAction(admin, t.topic, a);
+    warnings.push(...t.warnings.map((w) => `topic "${t.topic}": ${w}`));
+  }
+  // Read again what was created: another worker or a producer may have created it first
+  // (creating an existing topic changes nothing), with another partition count.
+  if (missing.length > 0) report = await planTopics(admin, scope);
   for (const t of report.topics) {
-    if (t.status === 'missing') {
-      for (const a of t.actions) await runAction(admin, t.topic, a);
-      warnings.push(...t.warnings.map((w) => `topic "${t.topic}": ${w}`));
-      continue;
-    }
     const d = t.drift.find((x) => x.field === 'partitions');
     if (!d) continue;
     const what = `topic "${t.topic}" has ${d.actual} partitions, but stream source "${t.source}" declares ${d.declared}`;

@@ -185,6 +185,23 @@ describe('declared topics on the broker', () => {
     expect((await partitionsOf(topic)).count).toBe(2);
   }, 90_000);
 
+  it('stream reads a topic it created again: one another client created first with 1 partition is refused', async () => {
+    const topic = newTopic();
+    const repo = await declaring(topic, 2);
+    // A producer's auto-creation wins the race between the plan and the worker's createTopics.
+    const racing = {
+      ...admin,
+      createTopics: async (o: Parameters<Admin['createTopics']>[0]) => {
+        await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: 1 }] });
+        return admin.createTopics(o);
+      },
+    } as Admin;
+    const err = await prepareStreamTopics(racing, scope(repo), false).catch((e: unknown) => e);
+    expect((err as LarderError).message).toBe(
+      `topic "${topic}" has 1 partitions, but stream source "ev_stream" declares 2`,
+    );
+  }, 60_000);
+
   it('stream creates a missing declared topic; a topic overridden by LARDER_TOPIC_* is not managed', async () => {
     const topic = newTopic();
     const repo = await declaring(topic, 2);
