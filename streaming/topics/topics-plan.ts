@@ -118,7 +118,8 @@ export async function applyTopics(
 /**
  * Before `larder stream` consumes: creates the missing declared topics from their declaration,
  * and refuses (LARDER_TOPIC_MISMATCH) a declared topic with another partition count, unless
- * `allowMismatch`. Returns warnings to log (a capped replication factor, an allowed mismatch).
+ * `allowMismatch`. Returns warnings to log: a capped replication factor, an allowed mismatch,
+ * drift in replication factor, retention or cleanup policy (which do not stop the worker).
  */
 export async function prepareStreamTopics(
   admin: TopicAdmin,
@@ -136,6 +137,8 @@ export async function prepareStreamTopics(
   // (creating an existing topic changes nothing), with another partition count.
   if (missing.length > 0) report = await planTopics(admin, scope);
   for (const t of report.topics) {
+    for (const x of t.drift.filter((y) => y.field !== 'partitions'))
+      warnings.push(`topic "${t.topic}": ${describeDrift(x)} (see \`larder topics plan\`)`);
     const d = t.drift.find((x) => x.field === 'partitions');
     if (!d) continue;
     const what = `topic "${t.topic}" has ${d.actual} partitions, but stream source "${t.source}" declares ${d.declared}`;

@@ -125,6 +125,10 @@ describe('declared topics on the broker', () => {
       status: 'drift',
       drift: [{ field: 'retentionMs', declared: DAY, actual: 2 * DAY }],
     });
+    // The stream worker starts, with a warning.
+    expect(await prepareStreamTopics(admin, scope(repo), false)).toEqual([
+      `topic "${topic}": retention 2d, declared 1d (see \`larder topics plan\`)`,
+    ]);
     const refused = await applyTopics(admin, drifted, NO_FLAGS);
     expect(refused.applied).toEqual([]);
     expect(refused.refused).toEqual([
