@@ -11,6 +11,7 @@ import { registerExportCommand } from './commands/export-command.ts';
 import { registerServeCommand } from './commands/serve-command.ts';
 import { registerKeysCommand } from './commands/keys-command.ts';
 import { registerStreamCommands } from './commands/stream-command.ts';
+import { registerTopicsCommand } from './commands/topics-command.ts';
 import { registerCodegenCommand } from './commands/codegen-command.ts';
 import { registerInitCommand } from './commands/init-command.ts';
 import { LarderError } from '../core/errors.ts';
@@ -57,6 +58,7 @@ code 2, and LARDER_DEBUG=1 prints its stack trace.`,
   registerServeCommand(program, globals);
   registerKeysCommand(program, globals);
   registerStreamCommands(program, globals);
+  registerTopicsCommand(program, globals);
   registerCodegenCommand(program, globals);
   for (const plugin of plugins) plugin(program, globals);
   // A command group run without its subcommand (`larder keys`) is a one-line error, not help.

@@ -33,10 +33,29 @@ export interface BatchSourceSpec {
   description: string;
 }
 
+/** Kafka cleanup policies a topic declaration may name (`cleanup.policy`). */
+export const CLEANUP_POLICIES = ['delete', 'compact', 'compact,delete'] as const;
+export type CleanupPolicy = (typeof CLEANUP_POLICIES)[number];
+
+/**
+ * How a stream source's topic should look (`larder topics plan|apply`, `larder stream`'s check).
+ * A null field is not declared: the broker's default applies and it is never reported as drift.
+ */
+export interface TopicSettingsSpec {
+  partitions: number;
+  /** Capped to the cluster's broker count when larger (with a warning). */
+  replicationFactor: number | null;
+  /** `retention.ms`; -1 keeps records forever. */
+  retentionMs: number | null;
+  cleanupPolicy: CleanupPolicy | null;
+}
+
 export interface StreamSourceSpec {
   kind: 'stream_source';
   name: string;
   topic: string;
+  /** The declared shape of `topic`; absent when the source declares none. */
+  topicSettings?: TopicSettingsSpec;
   /** Env var that overrides the topic, e.g. `LARDER_TOPIC_USER_EVENTS`. */
   topicEnv: string;
   encoding: 'json' | 'avro';

@@ -5,7 +5,7 @@
  * Paths are dot-separated. Lists of named things are keyed by name (`features.clicks_1h.window`,
  * `projections.user_activity.features`, `arms.control.percent`), other lists compare as a whole.
  * A field ending in `Ms` is shown without the suffix and its value as a duration
- * (`windowMs` 3600000 → `window` `1h`); an expression is shown as `formatExpr` writes it.
+ * (`windowMs` 3600000 → `window` `1h`, a negative one as `forever`); an expression is shown as `formatExpr` writes it.
  */
 import { formatDuration } from '../core/duration.ts';
 import { formatExpr, type ExprNode } from '../definitions/expr/expr.ts';
@@ -36,6 +36,8 @@ function show(v: unknown, durationField: string | null): string {
   if (v === undefined) return '(none)';
   if (durationField !== null) {
     if (v === null) return durationField === 'windowMs' ? 'lifetime' : 'none';
+    // A negative duration is "no limit" (a topic's `retentionMs` -1: forever).
+    if ((v as number) < 0) return 'forever';
     return formatDuration(v as number);
   }
   if (isExpr(v)) return formatExpr(v);

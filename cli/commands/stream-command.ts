@@ -4,6 +4,11 @@ import { LarderError } from '../../core/errors.ts';
 import { inspectDlq, replayDlq } from '../../streaming/dlq-tools.ts';
 import { serveStreamMetrics } from '../../streaming/stream-metrics.ts';
 import { StreamWorker } from '../../streaming/stream-worker.ts';
+import {
+  managesTopics,
+  prepareStreamTopics,
+  withTopicAdmin,
+} from '../../streaming/topics/topics-plan.ts';
 import { armCrash } from '../../config/test-crash.ts';
 import { cliConfig, cliRepository, type GlobalOptions } from '../context.ts';
 import { LOG_LEVEL_HELP, jsonLogger, kafkaLogOf, parseLogLevel } from '../log-level.ts';
@@ -15,6 +20,7 @@ interface StreamFlags {
   offlineSink?: boolean;
   maxBatch?: string;
   sessionTimeoutMs?: string;
+  allowPartitionMismatch?: boolean;
   logLevel: string;
 }
 
@@ -46,6 +52,10 @@ export function registerStreamCommands(program: Command, globals: () => GlobalOp
     )
     .option('--max-batch <n>', 'records per store write (default 5000)')
     .option('--session-timeout-ms <ms>', 'consumer group session timeout (default 10000)')
+    .option(
+      '--allow-partition-mismatch',
+      'consume a declared topic (topicSettings) whose partition count differs from the declaration',
+    )
     .option('--log-level <level>', LOG_LEVEL_HELP, 'info')
     .action(async (o: StreamFlags) => {
       const level = parseLogLevel(o.logLevel);
@@ -60,6 +70,24 @@ export function registerStreamCommands(program: Command, globals: () => GlobalOp
       await store.init();
       const maxBatch = intFlag(o.maxBatch, '--max-batch');
       const sessionTimeoutMs = intFlag(o.sessionTimeoutMs, '--session-timeout-ms');
+      // Declared topics: missing ones are created from their declaration, and one with another
+      // partition count is refused (docs/operations.md, Topics).
+      const scope = {
+        repo,
+        overrides: config.stream.topics,
+        ...(o.sources ? { sources: o.sources.split(',') } : {}),
+      };
+      if (managesTopics(scope)) {
+        const warnings = await withTopicAdmin(
+          config.kafka.brokers,
+          config.kafka.clientId,
+          (admin) => prepareStreamTopics(admin, scope, o.allowPartitionMismatch === true),
+        ).catch(async (e: unknown) => {
+          await store.close();
+          throw e;
+        });
+        for (const w of warnings) log.warn(w);
+      }
       const worker = new StreamWorker({
         repo,
         store,

@@ -1,9 +1,16 @@
 import { z } from 'zod';
 import { DefinitionError, type Problem } from '../../core/errors.ts';
 import { describeZod, fieldOf, resolvePath, type RecordType } from '../record-schema.ts';
-import type { BatchSourceSpec, PushSourceSpec, StreamSourceSpec } from '../spec.ts';
+import {
+  CLEANUP_POLICIES,
+  type BatchSourceSpec,
+  type PushSourceSpec,
+  type StreamSourceSpec,
+  type TopicSettingsSpec,
+} from '../spec.ts';
 import { callSite } from './call-site.ts';
 import { NAME_HINT, NAME_RE, parseOptions } from './checks.ts';
+import { parseDuration } from '../../core/duration.ts';
 import { isDefinition, makeDefinition, type Definition } from './definition.ts';
 
 const BatchSourceOptions = z
@@ -98,9 +105,35 @@ const StreamSourceOptions = z
     encoding: z.enum(['json', 'avro']).default('json'),
     avroSchema: z.string().optional(),
     batchSource: z.custom<BatchSourceDef>(isBatch, 'must be a batchSource(...) definition'),
+    topicSettings: z
+      .object({
+        partitions: z.number().int().positive(),
+        // Kafka stores the replication factor as a 16-bit integer.
+        replicationFactor: z.number().int().positive().max(32767).optional(),
+        retention: z.string().min(1).optional(),
+        cleanupPolicy: z.enum(CLEANUP_POLICIES).optional(),
+      })
+      .strict()
+      .optional(),
     description: z.string().default(''),
   })
   .strict();
+
+/** A declared retention in ms: a duration, or -1 for `'forever'`. */
+function retentionMs(text: string, at: string, source: string): number {
+  if (text === 'forever') return -1;
+  const ms = parseDuration(text);
+  if (typeof ms === 'number') return ms;
+  throw new DefinitionError([
+    {
+      at,
+      object: `stream source "${source}"`,
+      field: 'topicSettings.retention',
+      message: ms.error,
+      hint: 'write a duration such as "7d" or "12h", or "forever" to keep records forever',
+    },
+  ]);
+}
 
 export type StreamSourceDef = Definition<StreamSourceSpec> & { readonly batch: BatchSourceDef };
 
@@ -111,6 +144,19 @@ export const topicEnvVar = (sourceName: string): string =>
 /**
  * A Kafka stream source. Records are decoded (JSON, or Avro in the Confluent wire format),
  * validated with the batch source's schema, and land in the batch source for recomputation.
+ *
+ * `topicSettings` declares the topic's shape: `partitions`, `replicationFactor`, `retention`
+ * (`'7d'`, or `'forever'`) and `cleanupPolicy`. `larder topics plan|apply` create the topic and
+ * report drift from it, and `larder stream` refuses a topic with another partition count
+ * (docs/operations.md, Topics).
+ *
+ * @example
+ * streamSource({
+ *   name: 'user_events',
+ *   topic: 'user-events',
+ *   batchSource: userEventsBatch,
+ *   topicSettings: { partitions: 24, replicationFactor: 3, retention: '7d', cleanupPolicy: 'delete' },
+ * });
  */
 export function streamSource(options: z.input<typeof StreamSourceOptions>): StreamSourceDef {
   const at = callSite();
@@ -136,6 +182,16 @@ export function streamSource(options: z.input<typeof StreamSourceOptions>): Stre
     batchSource: o.batchSource.spec.name,
     description: o.description,
   };
+  if (o.topicSettings) {
+    const t = o.topicSettings;
+    const settings: TopicSettingsSpec = {
+      partitions: t.partitions,
+      replicationFactor: t.replicationFactor ?? null,
+      retentionMs: t.retention === undefined ? null : retentionMs(t.retention, at, o.name),
+      cleanupPolicy: t.cleanupPolicy ?? null,
+    };
+    spec.topicSettings = settings;
+  }
   return makeDefinition(spec, at, { batch: o.batchSource });
 }
 

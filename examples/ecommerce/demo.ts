@@ -123,6 +123,16 @@ step(
   ],
 );
 step('Validate and apply the feature repository (examples/ecommerce/features/)', ['apply']);
+if (args.services) {
+  // Before any producer can auto-create them with the broker's default partition count. The
+  // demo's local topics are disposable, so an older layout is repartitioned and reconfigured.
+  step('Create the declared Kafka topics (user-events 24 partitions, transactions 12)', [
+    'topics',
+    'apply',
+    '--allow-repartition',
+    '--alter-config',
+  ]);
+}
 step('Materialize the history into the online store', ['materialize', '--end', end]);
 mkdirSync(resolve(dataDir, 'training'), { recursive: true });
 const spine = resolve(dataDir, 'training/spine.parquet');

@@ -30,6 +30,9 @@ export const userEvents = streamSource({
   encoding: 'json',
   avroSchema: 'avro/events.avsc',
   batchSource: userEventsBatch,
+  // The original pipeline's topic: 24 partitions, 7 days. `larder topics apply` creates it;
+  // on a single local broker the replication factor is capped to 1 (with a warning).
+  topicSettings: { partitions: 24, replicationFactor: 3, retention: '7d', cleanupPolicy: 'delete' },
   description: 'Clickstream: one UserEvent per record, key = userId (or sessionId).',
 });
 
@@ -40,5 +43,11 @@ export const transactions = streamSource({
   encoding: 'json',
   avroSchema: 'avro/transactions.avsc',
   batchSource: transactionsBatch,
+  topicSettings: {
+    partitions: 12,
+    replicationFactor: 3,
+    retention: '30d',
+    cleanupPolicy: 'delete',
+  },
   description: 'Orders: one Transaction per record, key = userId.',
 });
