@@ -182,7 +182,8 @@ export class Scheduler {
       }
       if (run.outcome === 'cancelled') return;
       if (attempt === attempts) {
-        await this.#o.onFailure?.(run);
+        // The notice is best effort: a failing webhook must not stop the scheduler.
+        await this.#o.onFailure?.(run).catch(() => undefined);
         return;
       }
       const delay = s.retryDelayMs * (s.backoff === 'exponential' ? 2 ** (attempt - 1) : 1);

@@ -5,6 +5,8 @@
  * scheduler dies (kill -9 included) exits when its IPC channel closes.
  */
 import { fork } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
 
 export interface ViewJob {
   view: string;
@@ -32,7 +34,8 @@ export type ViewRunner = (
 
 /** Runs each job in a child process started from `module` (through tsx, like `larder`). */
 export function forkRunner(module: string, repo: string | null): ViewRunner {
-  const tsx = import.meta.resolve('tsx');
+  // tsx's one entry (its loader), found from Larder's own dependencies, not the working folder.
+  const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
   return (job, { timeoutMs, signal }) =>
     new Promise<ViewRunResult>((resolve, reject) => {
       const child = fork(module, [], {
