@@ -12,7 +12,7 @@ import { loadRepository } from '../../definitions/load.ts';
 import { readRegistry } from '../../registry/registry-file.ts';
 import { readRuns, runsPath } from '../../scheduler/run-history.ts';
 import { tempDir, tempRepo } from '../support/temp-repo.ts';
-import { until } from '../support/wait.ts';
+import { freePort, until } from '../support/wait.ts';
 
 const run = promisify(execFile);
 const HOUR = 3_600_000;
@@ -21,7 +21,7 @@ const T0 = Math.floor(Date.now() / HOUR) * HOUR - 3 * HOUR;
 
 const REPO = `
 import { z } from 'zod';
-import { batchSource, col, count, entity, featureView, sum } from 'larder';
+import { batchSource, batchView, col, count, entity, featureView, sum } from 'larder';
 export const user = entity({ name: 'user', joinKey: 'user_id' });
 export const events = batchSource({
   name: 'events',
@@ -36,6 +36,12 @@ export const activity = featureView({
     clicks_1h: count({ where: col('kind').eq('click'), window: '1h' }),
     spend_1d: sum(col('amount'), { window: '1d' }),
   },
+});
+export const kinds = batchView({
+  name: 'kinds', entities: [user], source: events, columns: { user_id: col('userId') },
+  window: '1d', every: '1h', ttl: '2d', materialization: {},
+  query: 'SELECT user_id, COUNT(*) AS n FROM source GROUP BY user_id',
+  features: { n: 'int64' },
 });
 `;
 
@@ -130,7 +136,17 @@ describe('larder scheduler (real processes)', () => {
     await larder(e, 'apply');
     const child = spawn(
       'node',
-      ['bin/larder.js', 'scheduler', '--once', '--now', now, '--lease-ttl', '2'],
+      [
+        'bin/larder.js',
+        'scheduler',
+        '--once',
+        '--now',
+        now,
+        '--lease-ttl',
+        '2',
+        '--views',
+        'activity',
+      ],
       { env: e, stdio: 'ignore' },
     );
     await until('the run to start', () => {
@@ -146,7 +162,7 @@ describe('larder scheduler (real processes)', () => {
     expect(killedMark === undefined || killedMark === slot).toBe(true);
     // The lease (2 s) expires; the restarted scheduler runs the slot again.
     await new Promise((r) => setTimeout(r, 2_500));
-    await larder(e, 'scheduler', '--once', '--now', now, '--lease-ttl', '2');
+    await larder(e, 'scheduler', '--once', '--now', now, '--lease-ttl', '2', '--views', 'activity');
     const runs = readRuns(home, 'activity');
     expect(runs.map((r) => [r.slot, r.outcome])).toEqual([
       [slot, 'killed'],
@@ -167,5 +183,50 @@ describe('larder scheduler (real processes)', () => {
       (rows as { status: string }[][]).filter((r) => r[0]!.status === 'PRESENT').length;
     expect(present(want)).toBe(users);
     expect(got).toEqual(want);
+  }, 180_000);
+
+  it('runs on its own (feature and batch views), serves /metrics and /health, stops on SIGTERM', async () => {
+    const home = `${tmp.dir}/loop-home`;
+    const data = `${tmp.dir}/loop-data`;
+    writeData(data, 2_000, 50);
+    const e = env(home, data);
+    await larder(e, 'apply');
+    const port = await freePort();
+    const child = spawn(
+      'node',
+      ['bin/larder.js', 'scheduler', '--tick', '1', '--metrics-port', String(port)],
+      { env: e, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let out = '';
+    child.stdout.on('data', (b: Buffer) => (out += b.toString()));
+    const exited = new Promise<number | null>((r) => child.once('exit', r));
+    try {
+      const slot = Math.floor(Date.now() / HOUR) * HOUR;
+      const runs = await until(
+        'both views to run',
+        () => {
+          const r = readRuns(home).filter((x) => x.outcome === 'success');
+          return r.length >= 2 ? r : null;
+        },
+        120_000,
+      );
+      expect(runs.map((r) => r.view).sort()).toEqual(['activity', 'kinds']);
+      // The slot is the latest at start (an hour boundary passing mid-test moves it by one).
+      for (const r of runs) expect([slot, slot + HOUR]).toContain(r.slot);
+      expect(runs.find((r) => r.view === 'kinds')!.rows).toBe(50);
+      expect(readRegistry(home)!.watermarks.kinds).toBe(runs.find((r) => r.view === 'kinds')!.slot);
+      const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      expect(metrics).toContain('larder_scheduler_runs_total{view="kinds",outcome="success"} 1');
+      expect(metrics).toContain('larder_scheduler_rows_total{view="kinds"} 50');
+      expect(metrics).toMatch(
+        /larder_scheduler_last_success_timestamp_seconds\{view="activity"\} \d/,
+      );
+      const health = await fetch(`http://127.0.0.1:${port}/health`);
+      expect(health.status).toBe(200);
+      expect(out).toMatch(/kinds slot \S+ attempt 1\/1: success, 50 rows in/);
+    } finally {
+      child.kill('SIGTERM');
+    }
+    expect(await exited).toBe(0);
   }, 180_000);
 });
