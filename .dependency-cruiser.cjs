@@ -14,7 +14,7 @@ const LAYERS = [
   ['aggregation'],
   ['definitions'],
   ['reference', 'registry', 'config'],
-  ['offline', 'online', 'retrieval', 'streaming', 'materialize', 'models'],
+  ['offline', 'online', 'retrieval', 'streaming', 'materialize', 'models', 'scheduler'],
   ['api', 'client', 'store', 'cli', 'bin'],
 ];
 

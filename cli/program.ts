@@ -14,6 +14,8 @@ import { registerStreamCommands } from './commands/stream-command.ts';
 import { registerTopicsCommand } from './commands/topics-command.ts';
 import { registerCodegenCommand } from './commands/codegen-command.ts';
 import { registerInitCommand } from './commands/init-command.ts';
+import { registerRunsCommand } from './commands/runs-command.ts';
+import { registerSchedulerCommand } from './commands/scheduler-command.ts';
 import { LarderError } from '../core/errors.ts';
 import type { GlobalOptions } from './context.ts';
 import type { CommandPlugin } from './plugin.ts';
@@ -60,6 +62,8 @@ code 2, and LARDER_DEBUG=1 prints its stack trace.`,
   registerStreamCommands(program, globals);
   registerTopicsCommand(program, globals);
   registerCodegenCommand(program, globals);
+  registerSchedulerCommand(program, globals);
+  registerRunsCommand(program, globals);
   for (const plugin of plugins) plugin(program, globals);
   // A command group run without its subcommand (`larder keys`) is a one-line error, not help.
   for (const group of allCommands(program).filter((c) => c.commands.length > 0)) {

@@ -242,6 +242,15 @@ export const LarderConfigSchema = z
       .strict()
       .default({}),
     trace: TraceConfig.default({}),
+    scheduler: z
+      .object({
+        /** POSTed a JSON notice when a scheduled run fails its last attempt. */
+        webhookUrl: z.string().url().optional(),
+        /** Further POSTs after a failed one (1 s, 2 s, 4 s … apart). */
+        webhookRetries: z.number().int().min(0).max(10).default(3),
+      })
+      .strict()
+      .default({}),
     ingest: z
       .object({
         maxFutureSkew: z
@@ -284,6 +293,8 @@ export interface LarderConfig {
   readonly ingest: IngestLimitsConfig;
   readonly stream: StreamConfig;
   readonly trace: TraceConfig;
+  /** `larder scheduler`: where failures are posted (docs/operations.md "Scheduler"). */
+  readonly scheduler: { readonly webhookUrl: string | null; readonly webhookRetries: number };
   /** Tests only: `LARDER_TEST_CRASH_AT=<point>:<n>` (config/test-crash.ts); null otherwise. */
   readonly testCrashAt: CrashAt | null;
 }
@@ -442,6 +453,8 @@ export function resolveConfig(
   if (env.LARDER_TRACE_SQL === '1')
     section('trace').sql = env.LARDER_TRACE_SQL_FULL === '1' ? 'full' : 'statements';
   if (env.SWEEP_TRACE) section('trace').sweep = true;
+  if (env.LARDER_SCHEDULER_WEBHOOK_URL)
+    section('scheduler').webhookUrl = env.LARDER_SCHEDULER_WEBHOOK_URL;
   const topics: Record<string, string> = {};
   for (const [name, value] of Object.entries(env))
     if (name.startsWith('LARDER_TOPIC_') && value) topics[name] = value;
@@ -487,6 +500,10 @@ export function resolveConfig(
       topics,
     },
     trace: c.trace,
+    scheduler: {
+      webhookUrl: c.scheduler.webhookUrl ?? null,
+      webhookRetries: c.scheduler.webhookRetries,
+    },
     testCrashAt,
   };
   return deepFreeze(config);

@@ -7,8 +7,10 @@ import type { ExprNode } from './expr/expr.ts';
 import type { RecordType } from './record-schema.ts';
 import type { AggregationKind, ValueType } from '../core/types.ts';
 import type { BatchViewSpec } from './batch/batch-view-spec.ts';
+import type { MaterializationSpec } from './materialization-spec.ts';
 
 export type { BatchViewSpec } from './batch/batch-view-spec.ts';
+export type { MaterializationSpec } from './materialization-spec.ts';
 import type { PreviousPredicate, SequenceKind } from '../core/sequence.ts';
 
 export interface EntitySpec {
@@ -120,6 +122,8 @@ export interface FeatureViewSpec {
   online: boolean;
   features: FeatureSpec[];
   description: string;
+  /** Present only when the view declares a schedule for `larder scheduler`. */
+  materialization?: MaterializationSpec;
 }
 
 export type OdfvInputSpec =

@@ -8,6 +8,7 @@ import { readRegistry } from '../../registry/registry-file.ts';
 import { encodeEntityKey } from '../../aggregation/tiles.ts';
 import { resolveTopic } from '../../definitions/dsl/sources.ts';
 import type { ServerContext } from '../server-context.ts';
+import { scheduledJson } from './scheduled-runs.ts';
 import { fetchStreamMetrics } from './stream-metrics.ts';
 
 /** The real-time panel reads this feature for its top products. */
@@ -57,7 +58,8 @@ export async function freshnessJson(ctx: ServerContext) {
     };
   });
   const streamWorker = stream.status === 'ok' ? { status: 'ok', url: stream.url } : stream;
-  return { now, registryVersion: file?.version ?? null, streamWorker, views };
+  const scheduled = scheduledJson(repo, ctx.home, now);
+  return { now, registryVersion: file?.version ?? null, streamWorker, views, scheduled };
 }
 
 /** Request rate and latency per route over the last 60 s. */

@@ -5,6 +5,7 @@
  */
 import type { ExprNode } from '../expr/expr.ts';
 import type { ValueType } from '../../core/types.ts';
+import type { MaterializationSpec } from '../materialization-spec.ts';
 
 export interface BatchViewFeatureSpec {
   name: string;
@@ -37,6 +38,11 @@ export interface BatchViewSpec {
   online: boolean;
   features: BatchViewFeatureSpec[];
   description: string;
+  /**
+   * Present only when the view declares `materialization` for `larder scheduler`; its slots are
+   * the snapshot schedule unless it names its own.
+   */
+  materialization?: MaterializationSpec;
 }
 
 /** The snapshot time that applies at `t`: the latest D with `D <= t`. */

@@ -13,7 +13,13 @@ import {
 import { portableSqlProblems } from '../batch/portable-sql.ts';
 import { parseCron } from '../batch/cron.ts';
 import { callSite } from './call-site.ts';
-import { entitiesOption, exprOption, sourceOption } from './view-options.ts';
+import {
+  entitiesOption,
+  exprOption,
+  materializationOption,
+  materializationSpec,
+  sourceOption,
+} from './view-options.ts';
 import { NAME_HINT, NAME_RE, parseOptions } from './checks.ts';
 import { makeDefinition, type Definition } from './definition.ts';
 import type { EntityDef } from './entity.ts';
@@ -40,6 +46,7 @@ const BatchViewOptions = z
     ttl: z.string(),
     online: z.boolean().default(true),
     description: z.string().default(''),
+    materialization: materializationOption(),
   })
   .strict();
 
@@ -162,6 +169,12 @@ export function batchView<F extends string>(
     );
   }
   for (const p of portableSqlProblems(o.query)) problem('query', p.message, p.hint);
+  const snapshots =
+    every === null || offset === null
+      ? null
+      : { everyMs: every, offsetMs: offset, cron: o.cron ?? null };
+  const materialization =
+    o.materialization && materializationSpec(o.materialization, problem, snapshots);
   if (problems.length > 0) throw new DefinitionError(problems);
   const spec: BatchViewSpec = {
     kind: 'batch_view',
@@ -177,6 +190,7 @@ export function batchView<F extends string>(
     online: o.online,
     features,
     description: o.description,
+    ...(materialization ? { materialization } : {}),
   };
   return makeDefinition(spec, at, {
     source: o.source,

@@ -7,7 +7,13 @@ import { exprTypos } from '../expr/expr-typos.ts';
 import type { FeatureSpec, FeatureViewSpec } from '../spec.ts';
 import { MAX_LAST_N, listOf, type ScalarType, type ValueType } from '../../core/types.ts';
 import { callSite } from './call-site.ts';
-import { entitiesOption, exprOption, sourceOption } from './view-options.ts';
+import {
+  entitiesOption,
+  exprOption,
+  materializationOption,
+  materializationSpec,
+  sourceOption,
+} from './view-options.ts';
 import { NAME_HINT, NAME_RE, parseOptions } from './checks.ts';
 import { makeDefinition, type Definition } from './definition.ts';
 import type { EntityDef } from './entity.ts';
@@ -26,6 +32,7 @@ const FeatureViewOptions = z
     ttl: z.string(),
     online: z.boolean().default(true),
     description: z.string().default(''),
+    materialization: materializationOption(),
     features: z.record(
       z.string(),
       z.custom<FeatureDef>(
@@ -138,6 +145,7 @@ export function featureView<F extends string>(
     if (spec && problems.length === before) features.push(spec);
   }
   checkOneSessionGap(features, (feature, msg, hint) => problem(`features.${feature}`, msg, hint));
+  const materialization = o.materialization && materializationSpec(o.materialization, problem);
   if (problems.length > 0) throw new DefinitionError(problems);
   const spec: FeatureViewSpec = {
     kind: 'feature_view',
@@ -150,6 +158,7 @@ export function featureView<F extends string>(
     online: o.online,
     features,
     description: o.description,
+    ...(materialization ? { materialization } : {}),
   };
   return makeDefinition(spec, at, {
     source: o.source,

@@ -52,27 +52,34 @@ interface Container {
   startupProbe?: { httpGet: { path: string; port: string } };
 }
 
+/** Every container of every Deployment, init containers (the scheduler's `apply`) included. */
 const containers = objects
   .filter((o) => o.kind === 'Deployment')
-  .flatMap(
-    (o) =>
-      (o as unknown as { spec: { template: { spec: { containers: Container[] } } } }).spec.template
-        .spec.containers,
-  );
+  .flatMap((o) => {
+    const pod = (
+      o as unknown as {
+        spec: { template: { spec: { containers: Container[]; initContainers?: Container[] } } };
+      }
+    ).spec.template.spec;
+    return [...(pod.initContainers ?? []), ...pod.containers];
+  });
 
 /** What each command's process answers over HTTP (api/routes/ops-routes.ts, stream-metrics.ts). */
 const ROUTES: Record<string, string[]> = {
   serve: ['/health', '/ready', '/metrics'],
   stream: ['/metrics', '/metrics.json', '/ready'],
+  scheduler: ['/metrics', '/health'],
 };
 
 describe('Kubernetes manifests (deploy/kubernetes)', () => {
-  it('hold serve (Deployment, Service, HPA, PDB), stream, the config and the secret', () => {
+  it('hold serve (Deployment, Service, HPA, PDB), stream, the scheduler (Deployment, PVC), the config and the secret', () => {
     expect(objects.map((o) => `${o.kind}/${o.metadata.name}`).sort()).toEqual([
       'ConfigMap/larder-config',
+      'Deployment/larder-scheduler',
       'Deployment/larder-serve',
       'Deployment/larder-stream',
       'HorizontalPodAutoscaler/larder-serve',
+      'PersistentVolumeClaim/larder-scheduler-home',
       'PodDisruptionBudget/larder-serve',
       'Secret/larder-secrets',
       'Service/larder-serve',
@@ -99,7 +106,12 @@ describe('Kubernetes manifests (deploy/kubernetes)', () => {
 
   it('run larder commands with options those commands have, probed on routes they serve', () => {
     const program = buildProgram();
-    expect(containers.map((c) => c.args[0]).sort()).toEqual(['serve', 'stream']);
+    expect(containers.map((c) => c.args[0]).sort()).toEqual([
+      'apply',
+      'scheduler',
+      'serve',
+      'stream',
+    ]);
     for (const c of containers) {
       const command = program.commands.find((x) => x.name() === c.args[0])!;
       expect(command, c.name).toBeDefined();

@@ -1,7 +1,7 @@
 /** The Freshness tab: per feature view, how old the newest value is, and the stream worker. */
 import { remember, sparkline } from './charts.js';
 import { h, put, table } from './dom.js';
-import { age, int, num, time } from './format.js';
+import { age, int, num, span, time } from './format.js';
 
 const history = new Map();
 const lastPushed = new Map();
@@ -133,5 +133,64 @@ export function renderFreshness(panel, f, sampledAt) {
         },
       ),
     ),
+    scheduledTable(f),
   );
+}
+
+const OUTCOME_CLASS = { failed: 'bad', timeout: 'bad', killed: 'bad' };
+
+/** Views with a `materialization` schedule: next slot and last run of `larder scheduler`. */
+function scheduledTable(f) {
+  const scheduled = f.scheduled ?? [];
+  if (scheduled.length === 0) return null;
+  return [
+    h('h3', null, 'Scheduled materialization'),
+    h(
+      'div',
+      { class: 'table-wrap' },
+      table(
+        [
+          { label: 'View', cell: (v) => h('code', null, v.view) },
+          {
+            label: 'Schedule',
+            cell: (v) =>
+              v.cron
+                ? h('code', null, v.cron)
+                : `every ${span(v.everyMs)}${v.offsetMs ? ` + ${span(v.offsetMs)}` : ''}`,
+          },
+          {
+            label: 'Next run',
+            cell: (v) => h('span', { title: age(f.now - v.nextRun) }, time(v.nextRun)),
+          },
+          {
+            label: 'Last run',
+            cell: (v) =>
+              v.lastRun
+                ? [
+                    h(
+                      'span',
+                      { class: OUTCOME_CLASS[v.lastRun.outcome] ?? null },
+                      v.lastRun.outcome,
+                    ),
+                    h(
+                      'div',
+                      { class: 'sub' },
+                      `slot ${time(v.lastRun.slot)} · attempt ${v.lastRun.attempt}/${v.lastRun.attempts}`,
+                    ),
+                  ]
+                : h('span', { class: 'muted' }, 'never'),
+          },
+          {
+            label: 'Last success',
+            num: true,
+            cell: (v) => (v.lastSuccessAt === null ? '—' : `${age(f.now - v.lastSuccessAt)} ago`),
+          },
+          { label: 'Rows', num: true, cell: (v) => int(v.lastRun?.rows ?? null) },
+          { label: 'Error', cell: (v) => v.lastRun?.error ?? '' },
+        ],
+        scheduled,
+        { caption: 'larder scheduler: slots in UTC; history in $LARDER_HOME/runs.jsonl.' },
+      ),
+    ),
+  ];
 }

@@ -1,0 +1,83 @@
+/** `larder scheduler` and `larder runs`: bad input is one error line with a hint, exit code 1. */
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { afterAll, describe, expect, it } from 'vitest';
+import { tempDir, tempRepo } from '../support/temp-repo.ts';
+
+const exec = promisify(execFile);
+const tmp = tempDir();
+const repo = tempRepo({
+  'repo.ts': `
+import { z } from 'zod';
+import { batchSource, col, count, entity, featureView } from 'larder';
+export const user = entity({ name: 'user', joinKey: 'user_id' });
+export const events = batchSource({
+  name: 'events',
+  schema: z.object({ id: z.string(), userId: z.string(), ts: z.number().int() }),
+  timestampField: 'ts',
+  idField: 'id',
+});
+export const activity = featureView({
+  name: 'activity', entities: [user], source: events, keys: { user_id: col('userId') }, ttl: '1d',
+  materialization: { cron: '0 2 * * *', retries: 2, timeout: '2h' },
+  features: { events_1h: count({ window: '1h' }) },
+});
+`,
+});
+afterAll(() => {
+  tmp.cleanup();
+  repo.cleanup();
+});
+
+async function larder(env: Record<string, string>, ...args: string[]) {
+  try {
+    await exec('node', ['bin/larder.js', ...args], {
+      env: { ...process.env, LARDER_HOME: `${tmp.dir}/home`, LARDER_DATA_DIR: tmp.dir, ...env },
+    });
+    return { code: 0, stderr: '' };
+  } catch (e) {
+    const x = e as { code: number; stderr: string };
+    return { code: x.code, stderr: x.stderr.trim() };
+  }
+}
+
+describe('larder scheduler / runs: bad input', () => {
+  it('refuses bad options, a missing registry, unknown views, and a repository without schedules', async () => {
+    const mine = { LARDER_REPO: repo.dir };
+    expect(await larder(mine, 'scheduler', '--now', 'now')).toEqual({
+      code: 1,
+      stderr: 'error [LARDER_BAD_REQUEST]: --now needs --once\n  hint: add --once, or drop --now',
+    });
+    expect(await larder(mine, 'scheduler', '--tick', '0')).toEqual({
+      code: 1,
+      stderr:
+        'error [LARDER_BAD_REQUEST]: --tick 0: not a number of seconds ≥ 1\n  hint: e.g. --tick 30',
+    });
+    expect(await larder(mine, 'scheduler', '--metrics-port', '99999')).toEqual({
+      code: 1,
+      stderr: 'error [LARDER_BAD_REQUEST]: --metrics-port 99999: not a port number',
+    });
+    expect(await larder(mine, 'runs', '--limit', '0')).toEqual({
+      code: 1,
+      stderr:
+        'error [LARDER_BAD_REQUEST]: --limit 0: not a positive integer\n  hint: e.g. --limit 20',
+    });
+    expect(await larder(mine, 'scheduler', '--once')).toEqual({
+      code: 1,
+      stderr:
+        'error [LARDER_REGISTRY_NOT_APPLIED]: no registry yet\n  hint: run `larder apply` first',
+    });
+    expect((await larder(mine, 'apply')).code).toBe(0);
+    expect(await larder(mine, 'scheduler', '--once', '--views', 'activity,nope')).toEqual({
+      code: 1,
+      stderr:
+        'error [LARDER_BAD_REQUEST]: --views: nope is not a scheduled view\n  hint: scheduled views: activity',
+    });
+    const example = { LARDER_REPO: 'examples/ecommerce/features' };
+    const none = await larder(example, 'scheduler', '--once');
+    expect(none.code).toBe(1);
+    expect(none.stderr).toMatch(
+      /^error \[LARDER_BAD_REQUEST\]: no view of \S+ declares materialization\n {2}hint: add materialization: \{ every: '1h' \} to a featureView or batchView$/,
+    );
+  }, 120_000);
+});
