@@ -171,9 +171,11 @@ describe('container image (Dockerfile, podman)', () => {
     expect(c.health?.Test.join(' ')).toContain('http://127.0.0.1:8566/health');
   });
 
-  it('runs the stream worker and the other commands from the same image', async () => {
-    const help = await podman(['run', '--rm', ...RUNTIME, ...LIMITS, IMAGE, 'stream', '--help']);
-    expect(help.stdout).toContain('Usage: larder stream');
+  it('has the stream worker and the scheduler in the same image', async () => {
+    for (const command of ['stream', 'scheduler']) {
+      const help = await podman(['run', '--rm', ...RUNTIME, ...LIMITS, IMAGE, command, '--help']);
+      expect(help.stdout).toContain(`Usage: larder ${command}`);
+    }
   });
 
   it('stops gracefully on SIGTERM (exit code 0)', async () => {
