@@ -32,6 +32,8 @@ import type {
   ExportSummary,
   OfflineStore,
   OfflineStoreCapabilities,
+  SourceStatistics,
+  SourceStatisticsRequest,
 } from '../offline-store.ts';
 import { createBigQueryClient, type BigQueryClientLike } from './bigquery-client.ts';
 import { BigQueryEngine } from './bigquery-engine.ts';
@@ -66,6 +68,7 @@ export class BigQueryOfflineStore implements OfflineStore {
       outputFormats: Object.freeze(['parquet', 'arrow', 'csv', 'jsonl'] as const),
       outOfCore: true,
       entityGrid: true,
+      sourceStatistics: true,
     });
   }
 
@@ -89,6 +92,16 @@ export class BigQueryOfflineStore implements OfflineStore {
 
   batchSnapshot(req: BatchSnapshotRequest): Promise<BatchSnapshot> {
     return readSnapshot(this.#db, this.#engine, req);
+  }
+
+  /** Aggregate query jobs over the source table; no rejects (typed tables). */
+  sourceStatistics(req: SourceStatisticsRequest): Promise<SourceStatistics> {
+    const def = req.repo.batchSources.get(req.source);
+    if (!def)
+      return Promise.reject(
+        new LarderError('LARDER_NOT_FOUND', `unknown batch source "${req.source}"`),
+      );
+    return this.#engine.sourceStatistics(def.spec, req);
   }
 
   exportPointInTime(request: ExportRequest): Promise<ExportSummary> {
