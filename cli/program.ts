@@ -13,6 +13,7 @@ import { registerKeysCommand } from './commands/keys-command.ts';
 import { registerStreamCommands } from './commands/stream-command.ts';
 import { registerCodegenCommand } from './commands/codegen-command.ts';
 import { registerInitCommand } from './commands/init-command.ts';
+import { registerValidateCommand } from './commands/validate-command.ts';
 import { LarderError } from '../core/errors.ts';
 import type { GlobalOptions } from './context.ts';
 import type { CommandPlugin } from './plugin.ts';
@@ -53,6 +54,7 @@ code 2, and LARDER_DEBUG=1 prints its stack trace.`,
   registerRegistryCommands(program, globals);
   registerExportCommand(program, globals);
   registerMaterializeCommands(program, globals);
+  registerValidateCommand(program, globals);
   registerTeardownCommand(program, globals);
   registerServeCommand(program, globals);
   registerKeysCommand(program, globals);

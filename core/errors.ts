@@ -42,6 +42,8 @@ export const ERROR_CODES = {
   LARDER_INTERNAL: { http: 500, grpc: 13, kind: 'permanent' },
   /** An on-demand transform threw or returned a wrong column or value (definitions/on-demand-eval.ts). */
   LARDER_ON_DEMAND_FAILED: { http: 500, grpc: 13, kind: 'permanent' },
+  /** `larder validate` (or `materialize --validate`): the data failed its expectations' gate. */
+  LARDER_EXPECTATION_FAILED: { http: 422, grpc: 9, kind: 'permanent' },
 } as const satisfies Record<string, ErrorInfo>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -15,6 +15,7 @@ import type { FeatureDef } from './features.ts';
 import { batchOf, type AnySourceDef } from './sources.ts';
 import { isSequenceKind } from '../../core/sequence.ts';
 import { checkOneSessionGap, sequenceFeatureSpec } from './sequence-spec.ts';
+import { featureExpectations, viewExpectOption } from './expectations.ts';
 
 const FeatureViewOptions = z
   .object({
@@ -26,6 +27,7 @@ const FeatureViewOptions = z
     ttl: z.string(),
     online: z.boolean().default(true),
     description: z.string().default(''),
+    expect: viewExpectOption().optional(),
     features: z.record(
       z.string(),
       z.custom<FeatureDef>(
@@ -138,6 +140,14 @@ export function featureView<F extends string>(
     if (spec && problems.length === before) features.push(spec);
   }
   checkOneSessionGap(features, (feature, msg, hint) => problem(`features.${feature}`, msg, hint));
+  const expect =
+    o.expect &&
+    featureExpectations(
+      o.expect,
+      new Map(features.map((f) => [f.name, f.type])),
+      { at, object },
+      problems,
+    );
   if (problems.length > 0) throw new DefinitionError(problems);
   const spec: FeatureViewSpec = {
     kind: 'feature_view',
@@ -150,6 +160,7 @@ export function featureView<F extends string>(
     online: o.online,
     features,
     description: o.description,
+    ...(expect ? { expect } : {}),
   };
   return makeDefinition(spec, at, {
     source: o.source,
