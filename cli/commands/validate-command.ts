@@ -11,6 +11,7 @@ import { LarderError } from '../../core/errors.ts';
 import { createOfflineStore } from '../../offline/create-offline-store.ts';
 import { reportHtml } from '../../quality/report-html.ts';
 import { validate, type ValidateTarget, type ValidationReport } from '../../quality/validate.ts';
+import type { Repository } from '../../definitions/repository.ts';
 import { cliConfig, cliRepository, type GlobalOptions } from '../context.ts';
 import { info, printJson, table } from '../output.ts';
 import { parseTime } from '../time.ts';
@@ -47,7 +48,8 @@ export function parseFailUnder(text: string): number {
 }
 
 export interface ValidationRun {
-  target: ValidateTarget;
+  /** A target, or one chosen from the loaded repository (`materialize --validate`). */
+  target: ValidateTarget | ((repo: Repository) => ValidateTarget);
   start: number;
   end: number;
   everyMs: number;
@@ -57,13 +59,14 @@ export interface ValidationRun {
 }
 
 /**
- * Validates, writes the two report files and prints the checks (or, with `json`, the report);
+ * Validates, writes the two report files and prints the checks (or the report);
  * throws LARDER_EXPECTATION_FAILED when the gate fails. Shared with `materialize --validate`.
  */
 export async function runValidation(
   globals: GlobalOptions,
   run: ValidationRun,
-  json: boolean,
+  /** The checks as a table, the report as JSON, or nothing (`materialize --validate --json`). */
+  print: 'text' | 'json' | 'none',
 ): Promise<ValidationReport> {
   const config = await cliConfig(globals);
   const repo = await cliRepository(config);
@@ -71,7 +74,8 @@ export async function runValidation(
   let report: ValidationReport;
   await store.init();
   try {
-    report = await validate(store, repo, run);
+    const target = typeof run.target === 'function' ? run.target(repo) : run.target;
+    report = await validate(store, repo, { ...run, target });
   } finally {
     await store.close();
   }
@@ -82,8 +86,8 @@ export async function runValidation(
   writeFileSync(files.html, reportHtml(report));
   const failed = report.checks.filter((c) => !c.passed);
   const summary = `${report.checks.length - failed.length} of ${report.checks.length} checks passed (${(report.passRate * 100).toFixed(1)}%, gate ${(report.failUnder * 100).toFixed(1)}%)`;
-  if (json) printJson({ ...report, files });
-  else {
+  if (print === 'json') printJson({ ...report, files });
+  else if (print === 'text') {
     if (report.checks.length > 0)
       console.log(
         table(
@@ -113,7 +117,7 @@ export async function runValidation(
 /** The validation run the flags describe (checked before anything is loaded). */
 export function validationRun(
   o: Pick<Flags, 'start' | 'end' | 'every' | 'failUnder' | 'out'>,
-  target: ValidateTarget,
+  target: ValidationRun['target'],
 ): ValidationRun {
   const end = o.end === undefined ? Date.now() : parseTime(o.end, '--end');
   const start = o.start === undefined ? end - DAY : parseTime(o.start, '--start');
@@ -180,6 +184,6 @@ after the report is written) or on any other error.`,
             : o.service !== undefined
               ? { service: o.service }
               : { all: true };
-      await runValidation(globals(), validationRun(o, target), o.json ?? false);
+      await runValidation(globals(), validationRun(o, target), o.json ? 'json' : 'text');
     });
 }
