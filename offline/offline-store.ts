@@ -202,7 +202,7 @@ export interface ValueStatistics {
   min: number | null;
   max: number | null;
   mean: number | null;
-  /** Numbers only: one value per `STATISTICS_QUANTILES` entry (nearest rank; BigQuery approximates). */
+  /** Numbers only: one value of the data per `STATISTICS_QUANTILES` entry (BigQuery approximates). */
   quantiles: { q: number; value: number }[];
   /** Numbers only: equal-width bins over [min, max]; the last bin includes max. */
   histogram: { lo: number; hi: number; count: number }[];

@@ -6,6 +6,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { DefinitionError } from '../../core/errors.ts';
 import { loadRepository } from '../../definitions/load.ts';
+import { plan } from '../../registry/plan.ts';
+import { nextRegistry } from '../../registry/registry-file.ts';
 import { tempRepo } from '../support/temp-repo.ts';
 
 const cleanups: (() => void)[] = [];
@@ -120,6 +122,17 @@ describe('expect option', () => {
     expect(typed.map((p) => [p.field, p.message])).toEqual([
       ['expect.clicks_2h', 'the view has no feature "clicks_2h"'],
       ['expect.last_kind', 'min and max apply to numbers, not to string'],
+    ]);
+  });
+
+  it('adding or changing expectations is a non-breaking change in plan', async () => {
+    const before = await load('', '');
+    const after = await load(`{ freshness: '2h' }`, `{ clicks_1h: { max: 10 } }`);
+    const p = plan(nextRegistry(null, before.specs(), before.root), after.specs());
+    expect(p.hasBreaking).toBe(false);
+    expect(p.changes.map((c) => [c.kind, c.name, c.details, c.breaking])).toEqual([
+      ['batch_source', 'events', [expect.stringContaining('expect')], []],
+      ['feature_view', 'activity', [expect.stringContaining('expect')], []],
     ]);
   });
 });
