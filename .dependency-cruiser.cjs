@@ -14,13 +14,14 @@ const LAYERS = [
   ['aggregation'],
   ['definitions'],
   ['reference', 'registry', 'config'],
-  ['offline', 'online', 'retrieval', 'streaming', 'materialize', 'models', 'scheduler'],
+  ['offline', 'online', 'retrieval', 'streaming', 'materialize', 'models', 'scheduler', 'quality'],
   ['api', 'client', 'store', 'cli', 'bin'],
 ];
 
 /**
  * Imports between folders of one layer that are the real structure; any other import between
- * two folders of a layer is reported. (`cli → api` because `larder serve` starts the server; `store → api` for the push path of
+ * two folders of a layer is reported. (`cli → api` because `larder serve` starts the server; `quality → offline` because
+ * `larder validate` computes its statistics on the offline store; `store → api` for the push path of
  * `POST /push`; `cli → store` because `export` and `materialize` run through `openFeatureStore`.)
  */
 const PEERS = {
@@ -28,6 +29,7 @@ const PEERS = {
   materialize: ['offline', 'online'],
   streaming: ['offline', 'online'],
   models: ['retrieval'],
+  quality: ['offline'],
   store: ['api'],
   cli: ['api', 'client', 'store'],
   bin: ['cli'],

@@ -16,6 +16,7 @@ import { registerCodegenCommand } from './commands/codegen-command.ts';
 import { registerInitCommand } from './commands/init-command.ts';
 import { registerRunsCommand } from './commands/runs-command.ts';
 import { registerSchedulerCommand } from './commands/scheduler-command.ts';
+import { registerValidateCommand } from './commands/validate-command.ts';
 import { LarderError } from '../core/errors.ts';
 import type { GlobalOptions } from './context.ts';
 import type { CommandPlugin } from './plugin.ts';
@@ -56,6 +57,7 @@ code 2, and LARDER_DEBUG=1 prints its stack trace.`,
   registerRegistryCommands(program, globals);
   registerExportCommand(program, globals);
   registerMaterializeCommands(program, globals);
+  registerValidateCommand(program, globals);
   registerTeardownCommand(program, globals);
   registerServeCommand(program, globals);
   registerKeysCommand(program, globals);

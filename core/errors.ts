@@ -44,6 +44,8 @@ export const ERROR_CODES = {
   LARDER_ON_DEMAND_FAILED: { http: 500, grpc: 13, kind: 'permanent' },
   /** A Kafka topic contradicts its stream source's `topicSettings` (`larder stream`, `larder topics`). */
   LARDER_TOPIC_MISMATCH: { http: 409, grpc: 9, kind: 'permanent' },
+  /** `larder validate` (or `materialize --validate`): the data failed its expectations' gate. */
+  LARDER_EXPECTATION_FAILED: { http: 422, grpc: 9, kind: 'permanent' },
 } as const satisfies Record<string, ErrorInfo>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -33,6 +33,35 @@ export interface BatchSourceSpec {
   idField: string;
   schema: RecordType;
   description: string;
+  /** Data-quality expectations (`expect`), present only when declared; see `larder validate`. */
+  expect?: SourceExpectations;
+}
+
+/**
+ * What the values of one source field or feature must satisfy over a validated period; every
+ * bound is optional and present only when declared. Nulls never count against `min`, `max` or
+ * `allowed`: `maxNullRate` bounds them (`notNull` is `maxNullRate: 0`).
+ */
+export interface ValueExpectation {
+  /** Largest share of rows (0..1) whose value is null. */
+  maxNullRate?: number;
+  /** Smallest and largest allowed value (numbers only), inclusive. */
+  min?: number;
+  max?: number;
+  /** The only values allowed (strings, integers or booleans). */
+  allowed?: (string | number | boolean)[];
+}
+
+/** A batch source's expectations: on its top-level scalar fields and on the source as a whole. */
+export interface SourceExpectations {
+  /** Top-level scalar field → its expectation. */
+  fields: Record<string, ValueExpectation>;
+  /** Largest share of raw records (0..1) rejected by the schema and the ingest rules. */
+  maxRejectRate?: number;
+  /** At least `count` good records in every whole period of `perMs` inside the validated range. */
+  minRows?: { count: number; perMs: number };
+  /** Freshness: the newest good event is at most this old (ms) when validated. */
+  maxAgeMs?: number;
 }
 
 /** Kafka cleanup policies a topic declaration may name (`cleanup.policy`). */
@@ -124,6 +153,8 @@ export interface FeatureViewSpec {
   description: string;
   /** Present only when the view declares a schedule for `larder scheduler`. */
   materialization?: MaterializationSpec;
+  /** Feature → data-quality expectation (`expect`), present only when declared. */
+  expect?: Record<string, ValueExpectation>;
 }
 
 export type OdfvInputSpec =

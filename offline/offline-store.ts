@@ -169,6 +169,72 @@ export interface ComputeTilesResult {
   rejects: () => RejectReport[];
 }
 
+/** The quantiles `sourceStatistics` reports for numeric fields. */
+export const STATISTICS_QUANTILES = [0.05, 0.25, 0.5, 0.75, 0.95] as const;
+
+/**
+ * Statistics of a batch source's records with `start <= ts < end`, computed where the source
+ * lives (`larder validate`, docs/monitoring.md).
+ */
+export interface SourceStatisticsRequest {
+  repo: Repository;
+  /** A batch source name. */
+  source: string;
+  start: number;
+  end: number;
+  /** Top-level scalar fields to describe; with `allowed`, values outside it are counted. */
+  fields: readonly { name: string; allowed?: readonly (string | number | boolean)[] }[];
+  /** Count the good records of every whole period of this length (epoch-aligned) in the range. */
+  periodMs?: number;
+  /** Histogram bins of numeric fields (default 20). */
+  bins?: number;
+}
+
+/** What one field's (or feature's) values look like; nulls count in `nulls` only. */
+export interface ValueStatistics {
+  name: string;
+  type: ValueType;
+  /** Rows in all, nulls among them, and distinct non-null values. */
+  rows: number;
+  nulls: number;
+  distinct: number;
+  /** Numbers only (else null). */
+  min: number | null;
+  max: number | null;
+  mean: number | null;
+  /** Numbers only: one value of the data per `STATISTICS_QUANTILES` entry (BigQuery approximates). */
+  quantiles: { q: number; value: number }[];
+  /** Numbers only: equal-width bins over [min, max]; the last bin includes max. */
+  histogram: { lo: number; hi: number; count: number }[];
+  /** Strings and booleans: the ten most frequent values (ties by value). */
+  top: { value: string; count: number }[];
+  /** With `allowed`: non-null values outside it. */
+  notAllowed?: number;
+}
+
+export interface SourceStatistics {
+  source: string;
+  start: number;
+  end: number;
+  /** Good records with `start <= ts < end`. */
+  rows: number;
+  /**
+   * Rejected raw records of the whole source (a rejected record has no trusted event time, so
+   * they are not limited to the range) and good records of the whole source: the reject rate
+   * is `rejected / (rejected + sourceRows)`. Always 0 on BigQuery (typed tables).
+   */
+  rejected: number;
+  sourceRows: number;
+  /** Rejected records by reason, most frequent first. */
+  rejects: { reason: string; count: number }[];
+  /** Event times of the oldest and newest good records in the range (null without any). */
+  oldestEventMs: number | null;
+  newestEventMs: number | null;
+  /** With `periodMs`: every whole period inside the range, oldest first, zeros included. */
+  periods: { start: number; rows: number }[];
+  fields: ValueStatistics[];
+}
+
 export interface OfflineStoreCapabilities {
   readonly exportPointInTime: boolean;
   readonly computeTiles: boolean;
@@ -176,6 +242,8 @@ export interface OfflineStoreCapabilities {
   /** Can process sources larger than memory. */
   readonly outOfCore: boolean;
   readonly entityGrid: boolean;
+  /** `sourceStatistics`: statistics of a batch source computed as SQL where it lives. */
+  readonly sourceStatistics: boolean;
 }
 
 export interface BatchSnapshotRequest {
@@ -211,4 +279,6 @@ export interface OfflineStore {
    * DefinitionError when its output is not the declared join keys and features.
    */
   checkBatchView(repo: Repository, view: string): Promise<void>;
+  /** See {@link SourceStatisticsRequest}; present when `capabilities.sourceStatistics`. */
+  sourceStatistics?(request: SourceStatisticsRequest): Promise<SourceStatistics>;
 }

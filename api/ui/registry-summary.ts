@@ -4,6 +4,10 @@
  * model → experiment as layered nodes and edges.
  */
 import type { Repository } from '../../definitions/repository.ts';
+import {
+  describeValueExpectation,
+  sourceExpectationLines,
+} from '../../quality/describe-expectations.ts';
 
 export interface LineageNode {
   id: string;
@@ -92,18 +96,21 @@ export function registrySummary(
       kind: 'batch',
       detail: `path ${s.spec.path}, table ${s.spec.bigqueryTable}`,
       description: s.spec.description,
+      expect: sourceExpectationLines(s.spec.expect),
     })),
     ...[...repo.streamSources.values()].map((s) => ({
       name: s.spec.name,
       kind: 'stream',
       detail: `topic ${s.spec.topic} (${s.spec.encoding}), history ${s.spec.batchSource}`,
       description: s.spec.description,
+      expect: [] as string[],
     })),
     ...[...repo.pushSources.values()].map((s) => ({
       name: s.spec.name,
       kind: 'push',
       detail: `history ${s.spec.batchSource}`,
       description: s.spec.description,
+      expect: [] as string[],
     })),
   ];
   return {
@@ -128,6 +135,7 @@ export function registrySummary(
         windowMs: f.windowMs,
         hopMs: f.hopMs,
         description: f.description,
+        ...(v.expect?.[f.name] ? { expect: describeValueExpectation(v.expect[f.name]!) } : {}),
       })),
     })),
     onDemandViews: [...repo.onDemandViews.values()].map(({ spec: od }) => ({

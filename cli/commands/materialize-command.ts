@@ -6,12 +6,36 @@ import type { GlobalOptions } from '../context.ts';
 import { printJson, table } from '../output.ts';
 import { progressWriter } from '../progress.ts';
 import { parseTime } from '../time.ts';
+import { runValidation, validationRun } from './validate-command.ts';
 
 interface Flags {
   start?: string;
   end: string;
   views?: string;
   json?: boolean;
+  validate?: boolean;
+  failUnder?: string;
+}
+
+/**
+ * `--validate`: `larder validate` over the views to materialize (and their sources) for the day
+ * before --end; a failed gate throws LARDER_EXPECTATION_FAILED and nothing is materialized.
+ */
+async function validateFirst(globals: GlobalOptions, o: Omit<Flags, 'start'>): Promise<void> {
+  if (!o.validate) return;
+  const views = o.views?.split(',');
+  await runValidation(
+    globals,
+    validationRun(
+      { end: o.end, every: '1h', ...(o.failUnder ? { failUnder: o.failUnder } : {}) },
+      (repo) => ({
+        views:
+          views ??
+          [...repo.featureViews.values()].filter((v) => v.spec.online).map((v) => v.spec.name),
+      }),
+    ),
+    o.json ? 'none' : 'text',
+  );
 }
 
 function progressLine(p: MaterializeProgress): string {
@@ -87,6 +111,13 @@ async function run(
       );
 }
 
+const VALIDATE_FLAG = '--validate';
+const VALIDATE_HELP =
+  'first run larder validate on the views and their sources over the day before --end (report in $LARDER_HOME/validation); materialize nothing when it fails';
+const FAIL_UNDER_FLAG = '--fail-under <rate>';
+const FAIL_UNDER_HELP =
+  "with --validate: the validation gate's pass rate, 0..1 or a percentage (default 1: any failed check)";
+
 export function registerMaterializeCommands(program: Command, globals: () => GlobalOptions): void {
   program
     .command('materialize')
@@ -100,10 +131,13 @@ export function registerMaterializeCommands(program: Command, globals: () => Glo
     )
     .option('--views <a,b>', 'feature views (default: every online view)')
     .option('--json', 'print a JSON summary')
+    .option(VALIDATE_FLAG, VALIDATE_HELP)
+    .option(FAIL_UNDER_FLAG, FAIL_UNDER_HELP)
     .action(async (o: Flags) => {
       const start = o.start ? parseTime(o.start, '--start') : undefined;
       const end = parseTime(o.end, '--end');
       const views = o.views?.split(',');
+      await validateFirst(globals(), o);
       await run(
         globals(),
         { end, ...(start === undefined ? {} : { start }), ...(views ? { views } : {}) },
@@ -119,9 +153,12 @@ export function registerMaterializeCommands(program: Command, globals: () => Glo
     .requiredOption('--end <time>', 'end of the loaded history (epoch ms, ISO-8601, now)')
     .option('--views <a,b>', 'feature views (default: every online view)')
     .option('--json', 'print a JSON summary')
+    .option(VALIDATE_FLAG, VALIDATE_HELP)
+    .option(FAIL_UNDER_FLAG, FAIL_UNDER_HELP)
     .action(async (o: Omit<Flags, 'start'>) => {
       const end = parseTime(o.end, '--end');
       const views = o.views?.split(',');
+      await validateFirst(globals(), o);
       await run(
         globals(),
         { end, incremental: true, ...(views ? { views } : {}) },

@@ -1,6 +1,10 @@
 import type { Command } from 'commander';
 import { validateModels } from '../../models/validate-models.ts';
 import { describeBatchView } from './describe-batch-view.ts';
+import {
+  sourceExpectationLines,
+  viewExpectationLines,
+} from '../../quality/describe-expectations.ts';
 import { checkBatchViews } from './check-batch-views.ts';
 import { formatDuration } from '../../core/duration.ts';
 import { formatExpr } from '../../definitions/expr/expr.ts';
@@ -102,6 +106,7 @@ function describe(s: ObjectSpec, version: number, hash: string): string {
         ['feature', 'type', 'aggregation', 'window', 'where'],
       ).replace(/^/gm, '  '),
     );
+    lines.push(...expectLines(viewExpectationLines(s.expect)));
   } else if (s.kind === 'on_demand_feature_view') {
     lines.push(`  entities: ${s.entities.join(', ')}`);
     lines.push(
@@ -119,11 +124,16 @@ function describe(s: ObjectSpec, version: number, hash: string): string {
     for (const p of s.projections) lines.push(`  ${p.view}: ${p.features.join(', ')}`);
   } else {
     for (const [k, v] of Object.entries(s))
-      if (!['kind', 'name', 'description', 'schema'].includes(k))
+      if (!['kind', 'name', 'description', 'schema', 'expect'].includes(k))
         lines.push(`  ${k}: ${typeof v === 'string' ? v : JSON.stringify(v)}`);
+    if (s.kind === 'batch_source') lines.push(...expectLines(sourceExpectationLines(s.expect)));
   }
   return lines.join('\n');
 }
+
+/** `  expect:` and the expectations indented below it (docs/monitoring.md), or nothing. */
+const expectLines = (items: string[]): string[] =>
+  items.length ? ['  expect:', ...items.map((l) => `    ${l}`)] : [];
 
 const KIND_ALIASES: Record<string, ObjectKind> = {
   entities: 'entity',

@@ -21,6 +21,7 @@ import type { FeatureDef } from './features.ts';
 import { batchOf, type AnySourceDef } from './sources.ts';
 import { isSequenceKind } from '../../core/sequence.ts';
 import { checkOneSessionGap, sequenceFeatureSpec } from './sequence-spec.ts';
+import { featureExpectations, viewExpectOption } from './expectations.ts';
 
 const FeatureViewOptions = z
   .object({
@@ -33,6 +34,7 @@ const FeatureViewOptions = z
     online: z.boolean().default(true),
     description: z.string().default(''),
     materialization: materializationOption(),
+    expect: viewExpectOption().optional(),
     features: z.record(
       z.string(),
       z.custom<FeatureDef>(
@@ -146,6 +148,14 @@ export function featureView<F extends string>(
   }
   checkOneSessionGap(features, (feature, msg, hint) => problem(`features.${feature}`, msg, hint));
   const materialization = o.materialization && materializationSpec(o.materialization, problem);
+  const expect =
+    o.expect &&
+    featureExpectations(
+      o.expect,
+      new Map(features.map((f) => [f.name, f.type])),
+      { at, object },
+      problems,
+    );
   if (problems.length > 0) throw new DefinitionError(problems);
   const spec: FeatureViewSpec = {
     kind: 'feature_view',
@@ -159,6 +169,7 @@ export function featureView<F extends string>(
     features,
     description: o.description,
     ...(materialization ? { materialization } : {}),
+    ...(expect ? { expect } : {}),
   };
   return makeDefinition(spec, at, {
     source: o.source,

@@ -12,6 +12,7 @@ import { callSite } from './call-site.ts';
 import { NAME_HINT, NAME_RE, parseOptions } from './checks.ts';
 import { parseDuration } from '../../core/duration.ts';
 import { isDefinition, makeDefinition, type Definition } from './definition.ts';
+import { sourceExpectOption, sourceExpectations } from './expectations.ts';
 
 const BatchSourceOptions = z
   .object({
@@ -26,6 +27,7 @@ const BatchSourceOptions = z
     idField: z.string().min(1),
     mapKeys: z.record(z.string(), z.array(z.string().min(1)).min(1)).optional(),
     description: z.string().default(''),
+    expect: sourceExpectOption().optional(),
   })
   .strict();
 
@@ -80,6 +82,9 @@ export function batchSource(options: z.input<typeof BatchSourceOptions>): BatchS
       ]);
     }
   }
+  const expectProblems: Problem[] = [];
+  const expect = o.expect && sourceExpectations(o.expect, schema, { at, object }, expectProblems);
+  if (expectProblems.length > 0) throw new DefinitionError(expectProblems);
   const spec: BatchSourceSpec = {
     kind: 'batch_source',
     name: o.name,
@@ -89,6 +94,7 @@ export function batchSource(options: z.input<typeof BatchSourceOptions>): BatchS
     idField: o.idField,
     schema,
     description: o.description,
+    ...(expect ? { expect } : {}),
   };
   return makeDefinition(spec, at, { recordSchema: o.schema });
 }

@@ -21,9 +21,16 @@ import {
 import type { Pass, PassSource } from '../export/pass.ts';
 import { sqlValueType } from '../local/column-types.ts';
 import { ident, sqlString, type DuckDBClient } from '../local/duckdb-client.ts';
-import type { LifetimeRecord, TileBatch } from '../offline-store.ts';
+import {
+  STATISTICS_QUANTILES,
+  type LifetimeRecord,
+  type SourceStatistics,
+  type SourceStatisticsRequest,
+  type TileBatch,
+} from '../offline-store.ts';
+import { sourceStatisticsSql } from '../statistics/source-statistics.ts';
 import type { BigQueryClientLike, BqField } from './bigquery-client.ts';
-import { bqIdent, bqTable } from './sql/bq-sql.ts';
+import { bqIdent, bqString, bqTable } from './sql/bq-sql.ts';
 import { bqExportSql } from './sql/export-sql.ts';
 import { bqDistinctKeysSql } from './sql/pass-sql.ts';
 import { bqTilesSql } from './sql/tiles-sql.ts';
@@ -85,6 +92,42 @@ export class BigQueryEngine implements SqlExportEngine {
         );
     } while (token);
     return `SELECT * FROM ${table}`;
+  }
+
+  /** A batch source's statistics as query jobs over its table (`sourceStatisticsSql`). */
+  sourceStatistics(spec: BatchSourceSpec, req: SourceStatisticsRequest): Promise<SourceStatistics> {
+    const table = bqTable(this.#project, this.#dataset, spec.bigqueryTable);
+    const all = async (sql: string): Promise<Record<string, unknown>[]> => {
+      const read = await this.#client().query(sql);
+      const rows: Record<string, unknown>[] = [];
+      let token: string | null = null;
+      do {
+        const page = await read(token, this.#pageSize);
+        token = page.pageToken;
+        rows.push(...page.rows);
+      } while (token);
+      return rows;
+    };
+    // APPROX_QUANTILES(x, 20) has 21 boundaries: the 5%, 25%, 50%, 75%, 95% ones are these.
+    const at = STATISTICS_QUANTILES.map((q) => Math.round(q * 20));
+    return sourceStatisticsSql(
+      {
+        ident: bqIdent,
+        string: bqString,
+        double: 'FLOAT64',
+        bigint: 'INT64',
+        text: 'STRING',
+        quantiles: (x) => `APPROX_QUANTILES(${x}, 20)`,
+        readQuantiles: (v) => (Array.isArray(v) ? at.map((i) => Number(v[i])) : []),
+        good: 'TRUE',
+        rejected: null,
+        reason: null,
+        all,
+      },
+      table,
+      spec,
+      req,
+    );
   }
 
   /** `apply`: the view's query run on an empty input in BigQuery (see `bqCheckQuery`). */

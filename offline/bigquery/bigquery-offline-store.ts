@@ -33,6 +33,8 @@ import type {
   OfflineStore,
   OfflineStoreCapabilities,
   TileBatch,
+  SourceStatistics,
+  SourceStatisticsRequest,
 } from '../offline-store.ts';
 import { createBigQueryClient, type BigQueryClientLike } from './bigquery-client.ts';
 import { BigQueryEngine } from './bigquery-engine.ts';
@@ -68,6 +70,7 @@ export class BigQueryOfflineStore implements OfflineStore {
       outputFormats: Object.freeze(['parquet', 'arrow', 'csv', 'jsonl'] as const),
       outOfCore: true,
       entityGrid: true,
+      sourceStatistics: true,
     });
   }
 
@@ -91,6 +94,16 @@ export class BigQueryOfflineStore implements OfflineStore {
 
   batchSnapshot(req: BatchSnapshotRequest): Promise<BatchSnapshot> {
     return readSnapshot(this.#db, this.#engine, req);
+  }
+
+  /** Aggregate query jobs over the source table; no rejects (typed tables). */
+  sourceStatistics(req: SourceStatisticsRequest): Promise<SourceStatistics> {
+    const def = req.repo.batchSources.get(req.source);
+    if (!def)
+      return Promise.reject(
+        new LarderError('LARDER_NOT_FOUND', `unknown batch source "${req.source}"`),
+      );
+    return this.#engine.sourceStatistics(def.spec, req);
   }
 
   exportPointInTime(request: ExportRequest): Promise<ExportSummary> {

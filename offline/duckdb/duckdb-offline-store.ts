@@ -7,6 +7,7 @@
  */
 import { join } from 'node:path';
 import { LarderError } from '../../core/errors.ts';
+import { STATISTICS_QUANTILES } from '../offline-store.ts';
 import type { Scalar } from '../../core/types.ts';
 import type { FeatureViewSpec } from '../../definitions/spec.ts';
 import type { ExportEngine } from '../export/export-engine.ts';
@@ -29,9 +30,13 @@ import type {
   OfflineStore,
   OfflineStoreCapabilities,
   RejectReport,
+  SourceStatistics,
+  SourceStatisticsRequest,
   TileBatch,
   TileRecord,
 } from '../offline-store.ts';
+import { sourceStatisticsSql } from '../statistics/source-statistics.ts';
+import { ident, sqlString } from '../local/duckdb-client.ts';
 import {
   DuckDBOfflineStoreConfig,
   type DuckDBOfflineStoreConfigInput,
@@ -68,6 +73,7 @@ export class DuckDBOfflineStore implements OfflineStore {
       outputFormats: Object.freeze(['parquet', 'arrow', 'csv', 'jsonl'] as const),
       outOfCore: true,
       entityGrid: true,
+      sourceStatistics: true,
     });
     this.#db = new LocalDatabase({
       home: c.home,
@@ -128,6 +134,41 @@ export class DuckDBOfflineStore implements OfflineStore {
 
   batchSnapshot(req: BatchSnapshotRequest): Promise<BatchSnapshot> {
     return readSnapshot(this.#db, this.#engine, req);
+  }
+
+  /** Over the records as exports read them (validated cache, raw Parquet), rejects included. */
+  async sourceStatistics(req: SourceStatisticsRequest): Promise<SourceStatistics> {
+    const def = req.repo.batchSources.get(req.source);
+    if (!def) throw new LarderError('LARDER_NOT_FOUND', `unknown batch source "${req.source}"`);
+    const client = await this.#db.connect();
+    try {
+      const { table } = await this.#sources.load(
+        client,
+        def.spec,
+        req.fields.map((f) => f.name),
+        [],
+      );
+      return await sourceStatisticsSql(
+        {
+          ident,
+          string: sqlString,
+          double: 'DOUBLE',
+          bigint: 'BIGINT',
+          text: 'VARCHAR',
+          quantiles: (x) => `quantile_disc(${x}, [${STATISTICS_QUANTILES.join(', ')}])`,
+          readQuantiles: (v) => (Array.isArray(v) ? v.map(Number) : []),
+          good: '__reason IS NULL',
+          rejected: '__reason IS NOT NULL',
+          reason: '__reason',
+          all: (sql) => client.all(sql),
+        },
+        table,
+        def.spec,
+        req,
+      );
+    } finally {
+      await this.#db.dropTemps(client);
+    }
   }
 
   async computeTiles(view: FeatureViewSpec, req: ComputeTilesRequest): Promise<ComputeTilesResult> {

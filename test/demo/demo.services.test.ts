@@ -77,6 +77,12 @@ describe('npm run demo', () => {
       expect(output).toContain(step);
     }
     expect(output).toContain(`Dashboard:      ${base}/ui`);
+    // One deliberately strict expectation fails on the demo's own data: reported, not fatal.
+    expect(output).toContain('larder validate --source user_events_batch');
+    expect(output).toMatch(/FAILED\s+batch_source:user_events_batch\s+userId\s+null rate ≤ 0%/);
+    expect(output).toContain('error [LARDER_EXPECTATION_FAILED]');
+    expect(output).toContain('the gate failed (exit 1) as intended');
+    expect(existsSync(join(dir, 'home', 'validation', 'validation.html'))).toBe(true);
     // Version 2 and the batch views: exported beside recommendation_v1, materialized and served.
     expect(existsSync(join(dir, 'data', 'training', 'recommendation_v2.parquet'))).toBe(true);
     expect(existsSync(join(dir, 'data', 'training', 'batch_v1.parquet'))).toBe(true);

@@ -3,7 +3,7 @@
  * (bqemulator from PyPI, DuckDB-backed; `bash scripts/bqemu.sh install` sets it up in
  * `.cache/py/bqemu`). Skipped, with the reason in the test name, when it is not installed.
  * Raw-record rejects do not apply to BigQuery (typed tables), so that case passes trivially;
- * the time grid and computeTiles run their queries in the emulator.
+ * the time grid, computeTiles and sourceStatistics run their queries in the emulator.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -15,7 +15,11 @@ import { it } from 'vitest';
 import { BigQueryOfflineStore } from '../../offline/bigquery/bigquery-offline-store.ts';
 import type { FieldType, RecordType } from '../../definitions/record-schema.ts';
 import { tempDir } from '../support/temp-repo.ts';
-import { describeOfflineStoreConformance } from './offline-store-conformance.ts';
+import {
+  describeOfflineStoreConformance,
+  type ConformanceHarness,
+} from './offline-store-conformance.ts';
+import { describeSourceStatisticsConformance } from './source-statistics-conformance.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const BIN = join(ROOT, '.cache/py/bqemu/bin/bqemulator');
@@ -103,7 +107,7 @@ async function waitFor(url: string, ms: number): Promise<void> {
 if (!available) {
   it.skip(`bigquery emulator conformance — skipped: ${BIN} not found (run: bash scripts/bqemu.sh install)`, () => {});
 } else {
-  describeOfflineStoreConformance('bigquery (emulator)', async () => {
+  const emulatorHarness = async (): Promise<ConformanceHarness> => {
     const port = await freePort();
     const proc: ChildProcess = spawn(
       'bash',
@@ -145,5 +149,7 @@ if (!available) {
         tmp.cleanup();
       },
     };
-  });
+  };
+  describeOfflineStoreConformance('bigquery (emulator)', emulatorHarness);
+  describeSourceStatisticsConformance('bigquery (emulator)', emulatorHarness);
 }

@@ -47,6 +47,15 @@ describe('/ui/api', () => {
       hopMs: MINUTE_MS,
       description: '',
     });
+    // The example's expectations (docs/monitoring.md), in words.
+    expect(r.sources.find((x: { name: string }) => x.name === 'user_events_batch').expect).toEqual([
+      'eventId: not null',
+      'sessionId: not null',
+      'eventType: one of "page_view", "click", "purchase", "add_to_cart", "search"',
+      'userId: not null',
+      'reject rate ≤ 1%',
+      'newest event ≤ 1d old',
+    ]);
     expect(r.services.map((x: { name: string }) => x.name)).toEqual([
       'batch_v1',
       'recommendation_v1',

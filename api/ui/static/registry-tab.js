@@ -114,6 +114,9 @@ function featureViewTable(v) {
         { label: 'Aggregation', cell: (f) => f.aggregation },
         { label: 'Window', cell: (f) => (f.windowMs === null ? 'lifetime' : span(f.windowMs)) },
         { label: 'Hop', cell: (f) => span(f.hopMs) },
+        ...(v.features.some((f) => f.expect)
+          ? [{ label: 'Expectation', cell: (f) => f.expect }]
+          : []),
         ...(v.features.some((f) => f.description)
           ? [{ label: 'Description', cell: (f) => f.description }]
           : []),
@@ -183,6 +186,7 @@ export function renderRegistry(panel, r) {
         { label: 'Source', cell: (x) => code(x.name) },
         { label: 'Kind', cell: (x) => x.kind },
         { label: 'Details', cell: (x) => x.detail },
+        { label: 'Expectations', cell: (x) => (x.expect ?? []).join('; ') },
         { label: 'Description', cell: (x) => x.description },
       ],
       r.sources,

@@ -1,5 +1,5 @@
 import { batchSource, streamSource } from 'larder';
-import { TransactionSchema, UserEventSchema } from './schemas.ts';
+import { EVENT_TYPES, TransactionSchema, UserEventSchema } from './schemas.ts';
 
 export const userEventsBatch = batchSource({
   name: 'user_events_batch',
@@ -11,6 +11,19 @@ export const userEventsBatch = batchSource({
   // The keys events carry (spec: properties); reading any other key is refused as a typo.
   mapKeys: { properties: ['productId', 'category', 'price', 'page', 'query', 'amount'] },
   description: 'Clickstream history: JSON Lines / Parquet files, or the BigQuery table.',
+  // Checked by `larder validate` (docs/monitoring.md).
+  expect: {
+    fields: {
+      eventId: { notNull: true },
+      sessionId: { notNull: true },
+      eventType: { allowed: [...EVENT_TYPES] },
+      // Deliberately strict: anonymous visitors have no userId, so this fails on the
+      // example's own data — the demo shows it in its validation report.
+      userId: { notNull: true },
+    },
+    maxRejectRate: 0.01,
+    freshness: '1d',
+  },
 });
 
 export const transactionsBatch = batchSource({
