@@ -31,7 +31,7 @@ import { assertWindow, windowStartUnchecked } from '../../aggregation/index.ts';
 import type { AggregationKind } from '../../core/types.ts';
 import type { ItemsColumn, PassIndex } from './pass-index.ts';
 import type { SequenceKind } from '../../core/sequence.ts';
-import { sweepSequence, type SweepSequence } from './sweep-sequence.ts';
+import { SequenceContext, sweepSequence, type SweepSequence } from './sweep-sequence.ts';
 import { emptySequenceValue } from '../../aggregation/sequence-tiles.ts';
 
 /** One feature to compute: its input column in the index, aggregation, window and TTL. */
@@ -147,6 +147,7 @@ export function sweepFeatures(
   const bounds = new Bounds(index, g);
   const out = new Map<string, SweepResult>();
   let prefix: Int32Array | null = null;
+  let sequences: SequenceContext | null = null;
   for (const f of features) {
     const column = index.columns.get(f.col);
     if (!column) throw new Error(`sweep: no input column ${f.col} in the index`);
@@ -162,17 +163,8 @@ export function sweepFeatures(
       const kind = f.aggregation as SequenceKind;
       if (emptySequenceValue(kind) === null) res.values.fill(NaN);
       res.dict = null;
-      sweepSequence(
-        index,
-        g,
-        bounds.hi(),
-        column.values,
-        kind,
-        f.windowMs,
-        f.hopMs,
-        f.sequence,
-        res.values,
-      );
+      sequences ??= new SequenceContext(index, g, bounds.hi(), (w, h) => bounds.lo(w, h));
+      sweepSequence(sequences, column.values, kind, f.windowMs, f.hopMs, f.sequence, res.values);
       out.set(f.col, res);
       continue;
     }
