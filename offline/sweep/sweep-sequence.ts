@@ -113,10 +113,11 @@ export function sweepSequence(
     if (previous) {
       let prevCode = -1;
       for (let j = e0; j < e1; j++) {
-        const e = encoded[j]!;
-        const code = Math.floor(e / 2) - 1;
+        // Small non-negative integers: int arithmetic (a double `%` is a call to fmod).
+        const e = encoded[j]! | 0;
+        const code = (e >> 1) - 1;
         let rel = 0;
-        if (p && j > e0 && e % 2 === 1)
+        if (p && j > e0 && (e & 1) === 1)
           rel =
             p.kind === 'gap_below'
               ? Number(ts[j]! - ts[j - 1]! < p.ms)
@@ -131,7 +132,7 @@ export function sweepSequence(
       }
       continue;
     }
-    for (let j = e0; j < e1; j++) pm[j - e0 + 1] = pm[j - e0]! + (encoded[j]! % 2);
+    for (let j = e0; j < e1; j++) pm[j - e0 + 1] = pm[j - e0]! + ((encoded[j]! | 0) & 1);
     if (current) {
       for (let i = r0; i < r1; i++) {
         const h = hi[i]!;
