@@ -361,7 +361,11 @@ function slideWindows(
   }
 }
 
-/** `sum` / `avg`: a double-double running sum (s + c, TwoSum), exact 0 / null when empty. */
+/**
+ * `sum` / `avg`: a double-double running sum (s + c, TwoSum), exact 0 / null when empty. The
+ * window walk of {@link slideWindows}, written out: its calls through a `Slide` are megamorphic
+ * (every aggregation passes its own), and sum and avg are the most common features.
+ */
 function sweepSum(
   index: PassIndex,
   g: RowGroups,
@@ -371,39 +375,45 @@ function sweepSum(
 ): void {
   const avg = f.aggregation === 'avg';
   const out = res.values;
-  let n = 0;
-  let s = 0;
-  let c = 0;
-  const add = (x: number): void => {
-    const y = s + x;
-    const bb = y - s;
-    c += s - (y - bb) + (x - bb);
-    s = y;
-  };
-  slideWindows(index.offsets, index.ts, g, f, {
-    key: () => {
-      n = s = c = 0;
-    },
-    enter: (i) => {
-      const x = values[i]!;
-      if (x === x) {
-        add(x);
-        n++;
+  const { offsets, ts } = index;
+  const { w, h } = windowOf(f);
+  for (let ki = 0; ki < g.keys.length; ki++) {
+    const k = g.keys[ki]!;
+    const e = offsets[k + 1]!;
+    let lo = offsets[k]!;
+    let hi = lo;
+    let n = 0;
+    let s = 0;
+    let c = 0;
+    for (let i = g.rowStart[k]!; i < g.rowStart[k + 1]!; i++) {
+      const t = g.t[i]!;
+      for (; hi < e && ts[hi]! <= t; hi++) {
+        const x = values[hi]!;
+        if (x === x) {
+          const y = s + x;
+          const bb = y - s;
+          c += s - (y - bb) + (x - bb);
+          s = y;
+          n++;
+        }
       }
-    },
-    leave: (i) => {
-      const x = values[i]!;
-      if (x === x) {
-        add(-x);
-        if (--n === 0) s = c = 0;
+      const start = windowStartUnchecked(t, w, h);
+      for (; lo < hi && ts[lo]! < start; lo++) {
+        const x = values[lo]!;
+        if (x === x) {
+          const y = s - x;
+          const bb = y - s;
+          c += s - (y - bb) + (-x - bb);
+          s = y;
+          if (--n === 0) s = c = 0;
+        }
       }
-    },
-    emit: (r) => {
+      const r = g.order[i]!;
       if (avg) {
         if (n > 0) out[r] = (s + c) / n;
       } else out[r] = n > 0 ? s + c + 0 : 0;
-    },
-  });
+    }
+  }
 }
 
 /** `min` / `max`: a monotonic deque of the window's candidates (head = the answer). */
