@@ -314,7 +314,7 @@ describe('SweepPool worker bundle', () => {
       { codes: Int32Array.of(0), ts: Float64Array.of(H) },
     );
 
-  it('is kept in the cache directory, rebuilt when a bundled file changed, used when not', async () => {
+  it('is kept in the cache directory, rebuilt when a bundled file changed or is another checkout’s, used when not', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'larder-bundle-'));
     try {
       // A fresh directory: bundled, then kept with the hash of every bundled file.
@@ -362,6 +362,27 @@ describe('SweepPool worker bundle', () => {
       const cached = SweepPool.create(2, current);
       await expect(sweepOne(cached)).rejects.toThrow(/cached bundle/);
       await cached.close();
+
+      // An entry bundled from another checkout (a shared home): its files match it, but it is
+      // not this checkout's code, so the pool bundles its own.
+      const shared = join(dir, 'shared');
+      const other = join(dir, 'other-checkout/offline/sweep');
+      mkdirSync(other, { recursive: true });
+      const otherInputs = Object.fromEntries(
+        Object.keys(kept.inputs).map((p) => {
+          const copy = join(other, p.split('/').slice(-1)[0]!);
+          writeFileSync(copy, readFileSync(p));
+          return [copy, kept.inputs[p]!];
+        }),
+      );
+      mkdirSync(shared);
+      writeFileSync(
+        join(shared, 'sweep-worker.json'),
+        JSON.stringify({ inputs: otherInputs, code: refuse }),
+      );
+      const own = SweepPool.create(2, shared);
+      expect((await sweepOne(own)).has('count')).toBe(true);
+      await own.close();
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
