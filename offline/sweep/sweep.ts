@@ -597,7 +597,8 @@ function sweepMode(g: RowGroups, items: ItemsColumn, f: SweepFeature, res: Sweep
 /**
  * `count_distinct`: per value the number of the window's events holding it; present = size.
  * Dictionary codes count in an array (every event leaves before the next key, so it is all
- * zeros again), numbers in a map.
+ * zeros again), numbers in a map. The other aggregations that slide a window (min / max,
+ * mode, count_distinct of numbers) share {@link slideWindows}.
  */
 function sweepCountDistinct(
   index: PassIndex,
@@ -609,22 +610,34 @@ function sweepCountDistinct(
   const { values, dict } = column;
   const out = res.values;
   if (dict) {
+    // The window walk written out, as for sum (see sweepSum).
     const counts = new Int32Array(dict.length);
+    const { offsets, ts } = index;
+    const { w, h } = windowOf(f);
     let present = 0;
-    slideWindows(index.offsets, index.ts, g, f, {
-      key: () => {},
-      enter: (i) => {
-        const x = values[i]!;
-        if (x === x && counts[x]!++ === 0) present++;
-      },
-      leave: (i) => {
-        const x = values[i]!;
+    for (let ki = 0; ki < g.keys.length; ki++) {
+      const k = g.keys[ki]!;
+      const e = offsets[k + 1]!;
+      let lo = offsets[k]!;
+      let hi = lo;
+      for (let i = g.rowStart[k]!; i < g.rowStart[k + 1]!; i++) {
+        const t = g.t[i]!;
+        for (; hi < e && ts[hi]! <= t; hi++) {
+          const x = values[hi]!;
+          if (x === x && counts[x]!++ === 0) present++;
+        }
+        const start = windowStartUnchecked(t, w, h);
+        for (; lo < hi && ts[lo]! < start; lo++) {
+          const x = values[lo]!;
+          if (x === x && --counts[x]! === 0) present--;
+        }
+        out[g.order[i]!] = present;
+      }
+      for (; lo < hi; lo++) {
+        const x = values[lo]!;
         if (x === x && --counts[x]! === 0) present--;
-      },
-      emit: (r) => {
-        out[r] = present;
-      },
-    });
+      }
+    }
     return;
   }
   const counts = new Map<number, number>(); // SameValueZero: -0 and 0 are one value
