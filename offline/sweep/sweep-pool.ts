@@ -78,6 +78,7 @@ const sha1 = (path: string): string => createHash('sha1').update(readFileSync(pa
 /**
  * The worker's code as one CommonJS script: `sweep-worker.ts` and its imports bundled by esbuild,
  * once per process, and kept in `cacheDir` (when given) until one of the bundled files changes.
+ * A bundle made from another checkout's files (a home shared by two) is never used.
  * A worker running plain JavaScript starts in ~25 ms of CPU; one registering tsx's loader first
  * took ~200 ms, which an export paid twice while reading its sources. Loading esbuild and
  * bundling cost ~60 ms more; the cached bundle, hashing ~20 small files.
@@ -87,15 +88,20 @@ function workerCode(cacheDir: string | undefined): Promise<string> {
   if (known) return known;
   const bundle = (async () => {
     const cache = cacheDir ? join(cacheDir, 'sweep-worker.json') : null;
+    const root = fileURLToPath(new URL('.', import.meta.url));
     try {
       const cached = JSON.parse(readFileSync(cache!, 'utf8')) as CachedBundle;
-      if (Object.entries(cached.inputs).every(([path, hash]) => sha1(path) === hash))
+      // Bundled from this checkout's files (a home shared by two checkouts holds the bundle of
+      // whichever ran last, whose own files still match it), none of them changed since.
+      if (
+        join(root, 'sweep-worker.ts') in cached.inputs &&
+        Object.entries(cached.inputs).every(([path, hash]) => sha1(path) === hash)
+      )
         return cached.code;
     } catch {
       // No cache, or a bundled file is gone: bundle again.
     }
     const { build } = await import('esbuild');
-    const root = fileURLToPath(new URL('.', import.meta.url));
     const out = await build({
       absWorkingDir: root,
       entryPoints: ['./sweep-worker.ts'],

@@ -3,11 +3,13 @@
  * pass index holds every event of the pass in (ts, id) order per key; a sequence feature's
  * column encodes each event as `(code + 1) * 2 + match`: `match` whether the feature's `where`
  * holds, `code` the dictionary code of the compared field of `previous.changed(...)` (-1 for
- * none; equal codes are equal strings). Per key, prefix sums over consecutive pairs and session
- * starts make each row O(1) (previous events, current session) or O(sessions in the window).
+ * none; equal codes are equal strings). Per key, prefix sums over consecutive pairs, matches
+ * and sessions make each row O(1): a row's sessions in a window are the complete sessions
+ * starting in it (prefix sums of their counts and durations, per key so they stay exact
+ * integers) plus the one holding its last event, cut at that event. The session boundaries of a
+ * gap are computed once per sweep and shared by the pass's features ({@link SequenceContext}).
  * Semantics: `aggregation/brute-force-sequence.ts` (the reference), memory window included.
  */
-import { windowStartUnchecked } from '../../aggregation/index.ts';
 import { emptySequenceValue } from '../../aggregation/sequence-tiles.ts';
 import { memoryHopMs, type PreviousPredicate, type SequenceKind } from '../../core/sequence.ts';
 import type { PassIndex } from './pass-index.ts';
@@ -28,24 +30,48 @@ interface Rows {
   keys: Int32Array;
 }
 
-/** First index in [a, b) with ts >= x (b when none). */
-function firstAtLeast(ts: Float64Array, a: number, b: number, x: number): number {
-  while (a < b) {
-    const m = (a + b) >>> 1;
-    if (ts[m]! < x) a = m + 1;
-    else b = m;
+/**
+ * What the sequence features of one sweep share: the index, its rows, each row's bounds
+ * (`hi`, and `lo(W, H)`: the first event at or after the window start, see `sweep.ts`), and
+ * per session gap the session start of every event (`startOf`) — only for keys with rows.
+ */
+export class SequenceContext {
+  readonly #starts = new Map<number, Int32Array>();
+
+  constructor(
+    readonly index: PassIndex,
+    readonly g: Rows,
+    readonly hi: Int32Array,
+    readonly lo: (windowMs: number, hopMs: number) => Int32Array,
+  ) {}
+
+  /** `startOf[j]`: the first event of event j's session (gap `gapMs`), keys with rows only. */
+  startOf(gapMs: number): Int32Array {
+    const known = this.#starts.get(gapMs);
+    if (known) return known;
+    const { offsets, ts } = this.index;
+    const { keys } = this.g;
+    const startOf = new Int32Array(ts.length);
+    for (let ki = 0; ki < keys.length; ki++) {
+      const k = keys[ki]!;
+      const e0 = offsets[k]!;
+      const e1 = offsets[k + 1]!;
+      let s = e0;
+      for (let j = e0; j < e1; j++) {
+        if (j > e0 && ts[j]! - ts[j - 1]! > gapMs) s = j;
+        startOf[j] = s;
+      }
+    }
+    this.#starts.set(gapMs, startOf);
+    return startOf;
   }
-  return a;
 }
 
 /**
- * Fills `out` (row order, NaN = null) for one sequence feature. `hi[i]` is one past the last
- * event with `ts <= t` of group row i.
+ * Fills `out` (row order, NaN = null) for one sequence feature over `ctx`'s rows.
  */
 export function sweepSequence(
-  index: PassIndex,
-  g: Rows,
-  hi: Int32Array,
+  ctx: SequenceContext,
   encoded: Float64Array,
   kind: SequenceKind,
   windowMs: number | null,
@@ -53,79 +79,107 @@ export function sweepSequence(
   seq: SweepSequence,
   out: Float64Array,
 ): void {
+  const { index, g, hi } = ctx;
   const { offsets, ts } = index;
-  const n = ts.length;
-  const M = memoryHopMs(seq.ttlMs);
-  const match = new Uint8Array(n);
-  const code = new Int32Array(n);
-  for (let i = 0; i < n; i++) {
-    const e = encoded[i]!;
-    match[i] = e % 2;
-    code[i] = Math.floor(e / 2) - 1;
-  }
-  // Prefix sums (absolute indices): matches, and for count_previous the related events.
-  const pm = new Int32Array(n + 1);
-  const pr = new Int32Array(n + 1);
-  const isStart = new Uint8Array(n);
-  const startOf = new Int32Array(n);
-  const nextStart = new Int32Array(n + 1);
-  const G = seq.gapMs ?? 0;
+  const mlo = ctx.lo(seq.ttlMs, memoryHopMs(seq.ttlMs));
+  const lo = windowMs !== null && hopMs !== null ? ctx.lo(windowMs, hopMs) : null;
+  const { keys, rowStart, order } = g;
+  const empty = emptySequenceValue(kind);
   const p = seq.previous;
-  for (let ki = 0; ki < g.keys.length; ki++) {
-    const k = g.keys[ki]!;
+  const G = seq.gapMs ?? 0;
+  const previous = kind === 'count_previous';
+  const current = kind === 'current_session_count' || kind === 'current_session_duration';
+  const startOf = previous ? null : ctx.startOf(G);
+  let widest = 0;
+  for (let ki = 0; ki < keys.length; ki++) {
+    const k = keys[ki]!;
+    widest = Math.max(widest, offsets[k + 1]! - offsets[k]!);
+  }
+  // Per key, prefix sums relative to its first event e0 (x[j - e0] covers events e0 … j-1):
+  // pm of matching events, pr (count_previous) of events related to their previous one, sc / sd
+  // (sessions in a window) of the complete sessions holding a matching event, counted at their
+  // first event: how many, and their durations in ms (integers, so the sums are exact).
+  const pm = new Int32Array(widest + 1);
+  const pr = previous ? new Int32Array(widest + 1) : pm;
+  const windowed = !previous && !current;
+  const sc = windowed ? new Int32Array(widest + 1) : pm;
+  const sd = windowed ? new Float64Array(widest + 1) : null;
+  for (let ki = 0; ki < keys.length; ki++) {
+    const k = keys[ki]!;
     const e0 = offsets[k]!;
     const e1 = offsets[k + 1]!;
-    for (let j = e0; j < e1; j++) {
-      pm[j + 1] = pm[j]! + match[j]!;
-      let rel = 0;
-      if (p && j > e0 && match[j] === 1) {
-        rel =
-          p.kind === 'gap_below'
-            ? Number(ts[j]! - ts[j - 1]! < p.ms)
-            : Number(code[j]! >= 0 && code[j - 1]! >= 0 && code[j] !== code[j - 1]);
+    const r0 = rowStart[k]!;
+    const r1 = rowStart[k + 1]!;
+    if (previous) {
+      let prevCode = -1;
+      for (let j = e0; j < e1; j++) {
+        // Small non-negative integers: int arithmetic (a double `%` is a call to fmod).
+        const e = encoded[j]! | 0;
+        const code = (e >> 1) - 1;
+        let rel = 0;
+        if (p && j > e0 && (e & 1) === 1)
+          rel =
+            p.kind === 'gap_below'
+              ? Number(ts[j]! - ts[j - 1]! < p.ms)
+              : Number(code >= 0 && prevCode >= 0 && code !== prevCode);
+        pr[j - e0 + 1] = pr[j - e0]! + rel;
+        prevCode = code;
       }
-      pr[j + 1] = pr[j]! + rel;
-      isStart[j] = j === e0 || ts[j]! - ts[j - 1]! > G ? 1 : 0;
-      startOf[j] = isStart[j] ? j : startOf[j - 1]!;
+      for (let i = r0; i < r1; i++) {
+        const h = hi[i]!;
+        const from = Math.max(lo![i]!, mlo[i]! + 1);
+        out[order[i]!] = from < h ? pr[h - e0]! - pr[from - e0]! : 0;
+      }
+      continue;
     }
-    nextStart[e1] = e1;
-    for (let j = e1 - 1; j >= e0; j--) nextStart[j] = isStart[j] ? j : nextStart[j + 1]!;
-  }
-  const empty = emptySequenceValue(kind);
-  for (let ki = 0; ki < g.keys.length; ki++) {
-    const k = g.keys[ki]!;
-    const e0 = offsets[k]!;
-    for (let i = g.rowStart[k]!; i < g.rowStart[k + 1]!; i++) {
-      const t = g.t[i]!;
-      const h = hi[i]!;
-      const mlo = firstAtLeast(ts, e0, h, windowStartUnchecked(t, seq.ttlMs, M));
-      let value: number | null = empty;
-      if (kind === 'count_previous') {
-        const lo = firstAtLeast(ts, e0, h, windowStartUnchecked(t, windowMs!, hopMs!));
-        const from = Math.max(lo, mlo + 1);
-        value = from < h ? pr[h]! - pr[from]! : 0;
-      } else if (kind === 'current_session_count' || kind === 'current_session_duration') {
+    for (let j = e0; j < e1; j++) pm[j - e0 + 1] = pm[j - e0]! + ((encoded[j]! | 0) & 1);
+    if (current) {
+      for (let i = r0; i < r1; i++) {
+        const h = hi[i]!;
+        const m = mlo[i]!;
         const j = h - 1;
-        if (h > mlo && t - ts[j]! <= G) {
-          const s = Math.max(startOf[j]!, mlo);
-          value = kind === 'current_session_count' ? pm[h]! - pm[s]! : (ts[j]! - ts[s]!) / 1000;
+        let value: number | null = empty;
+        if (h > m && g.t[i]! - ts[j]! <= G) {
+          const s = Math.max(startOf![j]!, m);
+          value =
+            kind === 'current_session_count' ? pm[h - e0]! - pm[s - e0]! : (ts[j]! - ts[s]!) / 1000;
         }
-      } else {
-        const lo = firstAtLeast(ts, e0, h, windowStartUnchecked(t, windowMs!, hopMs!));
-        let count = 0;
-        let durationMs = 0;
-        for (let s = lo < h ? nextStart[lo]! : h; s < h;) {
-          const next = nextStart[s + 1]!;
-          const end = Math.min(next, h);
-          if (pm[end]! - pm[s]! > 0) {
-            count++;
-            durationMs += ts[end - 1]! - ts[s]!;
-          }
-          s = next;
-        }
-        value = kind === 'session_count' ? count : count === 0 ? null : durationMs / 1000 / count;
+        out[order[i]!] = value ?? NaN;
       }
-      out[g.order[i]!] = value ?? NaN;
+      continue;
+    }
+    for (let j = e0; j < e1;) {
+      let end = j + 1;
+      while (end < e1 && startOf![end] === j) end++;
+      const counted = pm[end - e0]! - pm[j - e0]! > 0;
+      const a = j - e0;
+      sc[a + 1] = sc[a]! + (counted ? 1 : 0);
+      sd![a + 1] = sd![a]! + (counted ? ts[end - 1]! - ts[j]! : 0);
+      for (let q = a + 1; q < end - e0; q++) {
+        sc[q + 1] = sc[q]!;
+        sd![q + 1] = sd![q]!;
+      }
+      j = end;
+    }
+    for (let i = r0; i < r1; i++) {
+      const h = hi[i]!;
+      const l = lo![i]!;
+      let count = 0;
+      let durationMs = 0;
+      if (l < h) {
+        // The session of the row's last event, cut there; the complete ones start in [l, s).
+        const s = startOf![h - 1]!;
+        if (s >= l) {
+          count = sc[s - e0]! - sc[l - e0]!;
+          durationMs = sd![s - e0]! - sd![l - e0]!;
+          if (pm[h - e0]! - pm[s - e0]! > 0) {
+            count++;
+            durationMs += ts[h - 1]! - ts[s]!;
+          }
+        }
+      }
+      out[order[i]!] =
+        kind === 'session_count' ? count : count === 0 ? NaN : durationMs / 1000 / count;
     }
   }
 }

@@ -35,7 +35,12 @@ port.on('message', (msg: Message) => {
     if (index === undefined) throw new Error(`no index for sweep ${msg.id}`);
     if (index instanceof Error) throw index;
     const results = sweepFeatures(index, msg.features, msg.rows);
-    const transfer = [...results.values()].map((r) => r.values.buffer as ArrayBuffer);
+    const transfer = [...results.values()].flatMap((r) => [
+      r.values.buffer as ArrayBuffer,
+      ...(r.lists
+        ? [r.lists.offsets.buffer as ArrayBuffer, r.lists.items.buffer as ArrayBuffer]
+        : []),
+    ]);
     port.postMessage({ id: msg.id, results }, transfer);
   } catch (e) {
     port.postMessage({

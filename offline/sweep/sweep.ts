@@ -29,9 +29,9 @@
  */
 import { assertWindow, windowStartUnchecked } from '../../aggregation/index.ts';
 import type { AggregationKind } from '../../core/types.ts';
-import type { ItemsColumn, PassIndex } from './pass-index.ts';
+import type { ItemsColumn, PassIndex, ValuesColumn } from './pass-index.ts';
 import type { SequenceKind } from '../../core/sequence.ts';
-import { sweepSequence, type SweepSequence } from './sweep-sequence.ts';
+import { SequenceContext, sweepSequence, type SweepSequence } from './sweep-sequence.ts';
 import { emptySequenceValue } from '../../aggregation/sequence-tiles.ts';
 
 /** One feature to compute: its input column in the index, aggregation, window and TTL. */
@@ -63,9 +63,15 @@ export interface SweepResult {
   dict: string[] | null;
   /**
    * `last_n` only: per row (row order) its values newest first, as numbers or codes into
-   * `dict`; `[]` for an empty window. `values` is then unused.
+   * `dict`; empty for an empty window. `values` is then unused.
    */
-  lists?: number[][];
+  lists?: RowLists;
+}
+
+/** Lists in row order: row r's values are `items[offsets[r] … offsets[r+1]-1]`. */
+export interface RowLists {
+  offsets: Int32Array;
+  items: Float64Array;
 }
 
 /** Rows grouped by key, sorted by time: `order[rowStart[k] … rowStart[k+1]-1]` are key k's. */
@@ -147,6 +153,7 @@ export function sweepFeatures(
   const bounds = new Bounds(index, g);
   const out = new Map<string, SweepResult>();
   let prefix: Int32Array | null = null;
+  let sequences: SequenceContext | null = null;
   for (const f of features) {
     const column = index.columns.get(f.col);
     if (!column) throw new Error(`sweep: no input column ${f.col} in the index`);
@@ -162,17 +169,8 @@ export function sweepFeatures(
       const kind = f.aggregation as SequenceKind;
       if (emptySequenceValue(kind) === null) res.values.fill(NaN);
       res.dict = null;
-      sweepSequence(
-        index,
-        g,
-        bounds.hi(),
-        column.values,
-        kind,
-        f.windowMs,
-        f.hopMs,
-        f.sequence,
-        res.values,
-      );
+      sequences ??= new SequenceContext(index, g, bounds.hi(), (w, h) => bounds.lo(w, h));
+      sweepSequence(sequences, column.values, kind, f.windowMs, f.hopMs, f.sequence, res.values);
       out.set(f.col, res);
       continue;
     }
@@ -208,12 +206,12 @@ export function sweepFeatures(
       case 'count_distinct':
         if (column.kind !== 'values') throw kindError();
         res.values.fill(0);
-        sweepCountDistinct(index, g, column.values, f, res);
+        sweepCountDistinct(index, g, column, f, res);
         break;
       case 'last_n': {
         if (column.kind !== 'values') throw kindError();
         const { w, h } = windowOf(f);
-        sweepLastN(index, g, bounds.hi(), bounds.lo(w, h), column.values, f, res);
+        sweepLastN(index, g, bounds.hi(), bounds.lo(w, h), column, f, res);
         break;
       }
     }
@@ -363,7 +361,11 @@ function slideWindows(
   }
 }
 
-/** `sum` / `avg`: a double-double running sum (s + c, TwoSum), exact 0 / null when empty. */
+/**
+ * `sum` / `avg`: a double-double running sum (s + c, TwoSum), exact 0 / null when empty. The
+ * window walk of {@link slideWindows}, written out: its calls through a `Slide` are megamorphic
+ * (every aggregation passes its own), and sum and avg are the most common features.
+ */
 function sweepSum(
   index: PassIndex,
   g: RowGroups,
@@ -373,39 +375,45 @@ function sweepSum(
 ): void {
   const avg = f.aggregation === 'avg';
   const out = res.values;
-  let n = 0;
-  let s = 0;
-  let c = 0;
-  const add = (x: number): void => {
-    const y = s + x;
-    const bb = y - s;
-    c += s - (y - bb) + (x - bb);
-    s = y;
-  };
-  slideWindows(index.offsets, index.ts, g, f, {
-    key: () => {
-      n = s = c = 0;
-    },
-    enter: (i) => {
-      const x = values[i]!;
-      if (x === x) {
-        add(x);
-        n++;
+  const { offsets, ts } = index;
+  const { w, h } = windowOf(f);
+  for (let ki = 0; ki < g.keys.length; ki++) {
+    const k = g.keys[ki]!;
+    const e = offsets[k + 1]!;
+    let lo = offsets[k]!;
+    let hi = lo;
+    let n = 0;
+    let s = 0;
+    let c = 0;
+    for (let i = g.rowStart[k]!; i < g.rowStart[k + 1]!; i++) {
+      const t = g.t[i]!;
+      for (; hi < e && ts[hi]! <= t; hi++) {
+        const x = values[hi]!;
+        if (x === x) {
+          const y = s + x;
+          const bb = y - s;
+          c += s - (y - bb) + (x - bb);
+          s = y;
+          n++;
+        }
       }
-    },
-    leave: (i) => {
-      const x = values[i]!;
-      if (x === x) {
-        add(-x);
-        if (--n === 0) s = c = 0;
+      const start = windowStartUnchecked(t, w, h);
+      for (; lo < hi && ts[lo]! < start; lo++) {
+        const x = values[lo]!;
+        if (x === x) {
+          const y = s - x;
+          const bb = y - s;
+          c += s - (y - bb) + (-x - bb);
+          s = y;
+          if (--n === 0) s = c = 0;
+        }
       }
-    },
-    emit: (r) => {
+      const r = g.order[i]!;
       if (avg) {
         if (n > 0) out[r] = (s + c) / n;
       } else out[r] = n > 0 ? s + c + 0 : 0;
-    },
-  });
+    }
+  }
 }
 
 /** `min` / `max`: a monotonic deque of the window's candidates (head = the answer). */
@@ -586,16 +594,53 @@ function sweepMode(g: RowGroups, items: ItemsColumn, f: SweepFeature, res: Sweep
   });
 }
 
-/** `count_distinct`: per value the number of the window's events holding it; present = size. */
+/**
+ * `count_distinct`: per value the number of the window's events holding it; present = size.
+ * Dictionary codes count in an array (every event leaves before the next key, so it is all
+ * zeros again), numbers in a map. The other aggregations that slide a window (min / max,
+ * mode, count_distinct of numbers) share {@link slideWindows}.
+ */
 function sweepCountDistinct(
   index: PassIndex,
   g: RowGroups,
-  values: Float64Array,
+  column: ValuesColumn,
   f: SweepFeature,
   res: SweepResult,
 ): void {
-  const counts = new Map<number, number>(); // SameValueZero: -0 and 0 are one value
+  const { values, dict } = column;
   const out = res.values;
+  if (dict) {
+    // The window walk written out, as for sum (see sweepSum).
+    const counts = new Int32Array(dict.length);
+    const { offsets, ts } = index;
+    const { w, h } = windowOf(f);
+    let present = 0;
+    for (let ki = 0; ki < g.keys.length; ki++) {
+      const k = g.keys[ki]!;
+      const e = offsets[k + 1]!;
+      let lo = offsets[k]!;
+      let hi = lo;
+      for (let i = g.rowStart[k]!; i < g.rowStart[k + 1]!; i++) {
+        const t = g.t[i]!;
+        for (; hi < e && ts[hi]! <= t; hi++) {
+          const x = values[hi]!;
+          if (x === x && counts[x]!++ === 0) present++;
+        }
+        const start = windowStartUnchecked(t, w, h);
+        for (; lo < hi && ts[lo]! < start; lo++) {
+          const x = values[lo]!;
+          if (x === x && --counts[x]! === 0) present--;
+        }
+        out[g.order[i]!] = present;
+      }
+      for (; lo < hi; lo++) {
+        const x = values[lo]!;
+        if (x === x && --counts[x]! === 0) present--;
+      }
+    }
+    return;
+  }
+  const counts = new Map<number, number>(); // SameValueZero: -0 and 0 are one value
   slideWindows(index.offsets, index.ts, g, f, {
     key: () => counts.clear(),
     enter: (i) => {
@@ -618,49 +663,87 @@ function sweepCountDistinct(
 /**
  * `last_n`: for each row, walks its window's events `[lo, hi)` from the newest, a run of
  * replays (same ts and id, `dup`) taken greatest value first, skipping nulls and, with
- * `distinct`, values already taken; stops at n values.
+ * `distinct`, values already taken (dictionary codes: a per-code stamp; numbers: a set); stops
+ * at n values. The lists are gathered in group order into one growing array, then laid out in
+ * row order ({@link RowLists}).
  */
 function sweepLastN(
   index: PassIndex,
   g: RowGroups,
   hi: Int32Array,
   lo: Int32Array,
-  values: Float64Array,
+  column: ValuesColumn,
   f: SweepFeature,
   res: SweepResult,
 ): void {
   const n = f.n ?? 0;
   const distinct = f.distinct ?? false;
-  const lists: number[][] = Array.from({ length: res.values.length }, () => []);
+  const { values } = column;
+  const rows = res.values.length;
   const { dup } = index;
+  const { order } = g;
+  // Group-order lists: row i's are items[start[i] … start[i+1]-1].
+  const start = new Int32Array(order.length + 1);
+  let items = new Float64Array(Math.max(16, Math.min(order.length * n, 1 << 20)));
+  let len = 0;
+  const dict = column.dict;
+  const stamp = distinct && dict ? new Int32Array(dict.length).fill(-1) : null;
   const seen = new Set<number>();
   const run: number[] = [];
+  let i = 0;
+  /** Takes x for row i (false once the row has n values). */
+  const take = (x: number): boolean => {
+    if (x !== x) return true;
+    if (distinct) {
+      if (stamp) {
+        if (stamp[x] === i) return true;
+        stamp[x] = i;
+      } else {
+        if (seen.has(x)) return true;
+        seen.add(x);
+      }
+    }
+    if (len === items.length) {
+      const grown = new Float64Array(items.length * 2);
+      grown.set(items);
+      items = grown;
+    }
+    items[len++] = x + 0;
+    return len - start[i]! < n;
+  };
   for (let ki = 0; ki < g.keys.length; ki++) {
     const k = g.keys[ki]!;
-    for (let i = g.rowStart[k]!; i < g.rowStart[k + 1]!; i++) {
-      const list = lists[g.order[i]!]!;
+    for (i = g.rowStart[k]!; i < g.rowStart[k + 1]!; i++) {
+      start[i] = len;
       const first = lo[i]!;
-      seen.clear();
+      if (!stamp) seen.clear();
       let p = hi[i]! - 1;
-      while (p >= first && list.length < n) {
-        // The run of events sharing p's (ts, id): [start, p].
-        let start = p;
-        // (Events before `first` are older than the window start, so no run crosses it.)
-        while (start > first && dup[start] === 1) start--;
-        run.length = 0;
-        for (let q = start; q <= p; q++) if (values[q]! === values[q]!) run.push(values[q]!);
-        if (run.length > 1) run.sort((a, b) => b - a);
-        for (const x of run) {
-          if (list.length >= n) break;
-          if (distinct) {
-            if (seen.has(x)) continue;
-            seen.add(x);
-          }
-          list.push(x + 0);
+      let more = n > 0;
+      while (more && p >= first) {
+        if (dup[p] === 0) {
+          more = take(values[p]!);
+          p--;
+          continue;
         }
-        p = start - 1;
+        // The run of events sharing p's (ts, id): [s, p]. (Events before `first` are older
+        // than the window start, so no run crosses it.)
+        let s = p;
+        while (s > first && dup[s] === 1) s--;
+        run.length = 0;
+        for (let q = s; q <= p; q++) if (values[q]! === values[q]!) run.push(values[q]!);
+        if (run.length > 1) run.sort((a, b) => b - a);
+        for (let r = 0; more && r < run.length; r++) more = take(run[r]!);
+        p = s - 1;
       }
     }
   }
-  res.lists = lists;
+  start[order.length] = len;
+  // Row order: rows of no key (or not grouped) have empty lists.
+  const offsets = new Int32Array(rows + 1);
+  for (let j = 0; j < order.length; j++) offsets[order[j]! + 1] = start[j + 1]! - start[j]!;
+  for (let r = 0; r < rows; r++) offsets[r + 1]! += offsets[r]!;
+  const out = new Float64Array(len);
+  for (let j = 0; j < order.length; j++)
+    out.set(items.subarray(start[j]!, start[j + 1]!), offsets[order[j]!]!);
+  res.lists = { offsets, items: out };
 }

@@ -1,6 +1,6 @@
 /**
  * Property: the sweep (offline/sweep/sweep.ts) equals the brute-force reference evaluator for
- * every aggregation, on random histories with duplicate timestamps, replayed ids, skipped
+ * every aggregation (last_n's lists and count_distinct included), on random histories with duplicate timestamps, replayed ids, skipped
  * inputs, keys without events and rows before any data (and on dense ones, with neither skipped
  * inputs nor replays); times cluster on hop edges.
  */
@@ -69,7 +69,11 @@ const featureArb = fc.record({
     'max',
     'last',
     'mode',
+    'count_distinct',
+    'last_n',
   ),
+  n: fc.integer({ min: 1, max: 4 }),
+  distinct: fc.boolean(),
   hops: fc.integer({ min: 1, max: 6 }),
   hop: fc.constantFrom(H, 5 * H),
   lifetime: fc.boolean(),
@@ -167,6 +171,7 @@ describe('sweepFeatures', () => {
             windowMs: lifetime ? null : fa.hop * fa.hops,
             hopMs: lifetime ? null : fa.hop,
             ttlMs: lifetime ? fa.ttl : null,
+            ...(fa.aggregation === 'last_n' ? { n: fa.n, distinct: fa.distinct } : {}),
           };
           const res = sweepFeatures(index, [f], {
             codes: Int32Array.from(rows, (r) => (r.key >= KEYS ? -1 : r.key)),
@@ -183,7 +188,18 @@ describe('sweepFeatures', () => {
               }));
             const want = lifetime
               ? bruteForceLifetime(mine, row.t, fa.ttl)
-              : bruteForceWindow(fa.aggregation, mine, row.t, fa.hop * fa.hops, fa.hop);
+              : bruteForceWindow(fa.aggregation, mine, row.t, fa.hop * fa.hops, fa.hop, {
+                  n: fa.n,
+                  distinct: fa.distinct,
+                });
+            if (res.lists) {
+              const { offsets, items } = res.lists;
+              const list = Array.from(items.subarray(offsets[i]!, offsets[i + 1]!), (x) =>
+                res.dict ? res.dict[x]! : x,
+              );
+              expect(list, `row ${i} ${JSON.stringify(row)}`).toEqual(want);
+              return;
+            }
             const got: Scalar | null = !Number.isNaN(res.values[i])
               ? res.dict
                 ? res.dict[res.values[i]!]!
@@ -298,7 +314,7 @@ describe('SweepPool worker bundle', () => {
       { codes: Int32Array.of(0), ts: Float64Array.of(H) },
     );
 
-  it('is kept in the cache directory, rebuilt when a bundled file changed, used when not', async () => {
+  it('is kept in the cache directory, rebuilt when a bundled file changed or is another checkout’s, used when not', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'larder-bundle-'));
     try {
       // A fresh directory: bundled, then kept with the hash of every bundled file.
@@ -346,6 +362,27 @@ describe('SweepPool worker bundle', () => {
       const cached = SweepPool.create(2, current);
       await expect(sweepOne(cached)).rejects.toThrow(/cached bundle/);
       await cached.close();
+
+      // An entry bundled from another checkout (a shared home): its files match it, but it is
+      // not this checkout's code, so the pool bundles its own.
+      const shared = join(dir, 'shared');
+      const other = join(dir, 'other-checkout/offline/sweep');
+      mkdirSync(other, { recursive: true });
+      const otherInputs = Object.fromEntries(
+        Object.keys(kept.inputs).map((p) => {
+          const copy = join(other, p.split('/').slice(-1)[0]!);
+          writeFileSync(copy, readFileSync(p));
+          return [copy, kept.inputs[p]!];
+        }),
+      );
+      mkdirSync(shared);
+      writeFileSync(
+        join(shared, 'sweep-worker.json'),
+        JSON.stringify({ inputs: otherInputs, code: refuse }),
+      );
+      const own = SweepPool.create(2, shared);
+      expect((await sweepOne(own)).has('count')).toBe(true);
+      await own.close();
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -78,9 +78,12 @@ function jsValues(c: SweptColumn, off: number, size: number): unknown[] {
   if (c.lists) {
     // A list feature (last_n): each row's list, strings decoded ([] for an empty window).
     const strings = c.dict?.strings;
+    const { offsets, items } = c.lists;
     for (let i = 0; i < size; i++) {
-      const l = c.lists[off + i]!;
-      out[i] = strings ? l.map((code) => strings[code]) : l.slice();
+      const l: unknown[] = [];
+      for (let j = offsets[off + i]!; j < offsets[off + i + 1]!; j++)
+        l.push(strings ? strings[items[j]!] : items[j]!);
+      out[i] = l;
     }
     return out;
   }

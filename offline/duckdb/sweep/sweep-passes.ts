@@ -13,7 +13,7 @@ import {
   type AppendColumn,
   type EncodedColumn,
 } from '../../parquet/append-columns.ts';
-import type { SweepFeature, SweepResult } from '../../sweep/sweep.ts';
+import type { RowLists, SweepFeature, SweepResult } from '../../sweep/sweep.ts';
 import { IndexFileError } from '../../sweep/index-files.ts';
 import type { DuckDBClient } from '../../local/duckdb-client.ts';
 import type { Pass, PassFeature } from '../../export/pass.ts';
@@ -46,7 +46,7 @@ export interface SweptColumn {
   /** When the values are string codes: the strings, and the DuckDB table `(v, __code)`. */
   dict: ValueDict | null;
   /** `last_n`: each row's list (numbers, or codes into `dict`), row order; `values` unused. */
-  lists?: number[][];
+  lists?: RowLists;
 }
 
 export interface SweepPassesRequest {
@@ -173,7 +173,7 @@ export async function sweepPasses(req: SweepPassesRequest): Promise<SweepPassesR
             ? null
             : (plan.dicts.get(pf.col) ?? null),
         ...(kind === 'last_n'
-          ? { lists: single ? [] : Array.from({ length: rows }, (): number[] => []) }
+          ? { lists: { offsets: new Int32Array(rows + 1), items: new Float64Array(0) } }
           : {}),
       });
     }
@@ -224,8 +224,7 @@ export async function sweepPasses(req: SweepPassesRequest): Promise<SweepPassesR
           c.values = r.values;
           if (r.lists) c.lists = r.lists;
         } else if (r.lists) {
-          const { lists } = r;
-          for (let i = 0; i < rows; i++) if (codes[i]! >= 0) c.lists![i] = lists[i]!;
+          c.lists = mergeLists(c.lists!, r.lists, codes);
         } else {
           const { values } = r;
           for (let i = 0; i < rows; i++) if (codes[i]! >= 0) c.values[i] = values[i]!;
@@ -253,12 +252,18 @@ export async function sweepPasses(req: SweepPassesRequest): Promise<SweepPassesR
  */
 export function appendColumnOf(name: string, c: SweptColumn): AppendColumn {
   if (c.lists) {
-    const strings = c.dict?.strings;
-    return {
-      name,
-      type: 'string',
-      strings: c.lists.map((l) => JSON.stringify(strings ? l.map((code) => strings[code]) : l)),
-    };
+    const { offsets, items } = c.lists;
+    // Each value's JSON once per dictionary code (numbers: as JSON.stringify writes them).
+    const json = c.dict?.strings.map((v) => JSON.stringify(v));
+    const strings = new Array<string>(offsets.length - 1);
+    const parts: string[] = [];
+    for (let r = 0; r < strings.length; r++) {
+      parts.length = 0;
+      for (let j = offsets[r]!; j < offsets[r + 1]!; j++)
+        parts.push(json ? json[items[j]!]! : String(items[j]!));
+      strings[r] = `[${parts.join(',')}]`;
+    }
+    return { name, type: 'string', strings };
   }
   if (c.dict) return { name, type: 'string', codes: c.values, dict: c.dict.strings };
   if (c.type === 'string') throw new Error(`sweep: string column ${name} has no dictionary`);
@@ -344,6 +349,26 @@ async function openIndex(
     entry?.saveColumn(p, columnKey(pf), col, base?.ts ?? built.ts);
   }
   return base ? { keyCount: part.to - part.from, ...base, columns } : { ...built, columns };
+}
+
+/**
+ * The lists of `into`, with those of the rows a partition swept (`codes[i] >= 0`) taken from
+ * its result `part` instead.
+ */
+function mergeLists(into: RowLists, part: RowLists, codes: Int32Array): RowLists {
+  const rows = codes.length;
+  const pick = (i: number): RowLists => (codes[i]! >= 0 ? part : into);
+  const offsets = new Int32Array(rows + 1);
+  for (let i = 0; i < rows; i++) {
+    const l = pick(i);
+    offsets[i + 1] = offsets[i]! + l.offsets[i + 1]! - l.offsets[i]!;
+  }
+  const items = new Float64Array(offsets[rows]!);
+  for (let i = 0; i < rows; i++) {
+    const l = pick(i);
+    items.set(l.items.subarray(l.offsets[i]!, l.offsets[i + 1]!), offsets[i]!);
+  }
+  return { offsets, items };
 }
 
 /** Codes of one partition `[from, to)`, relative to `from`; -1 outside it. */
