@@ -21,7 +21,7 @@
  */
 import type { LastState } from '../aggregation/index.ts';
 import type { Repository, ResolvedFeature } from '../definitions/repository.ts';
-import type { FeatureViewSpec } from '../definitions/spec.ts';
+import type { BatchSourceSpec, FeatureViewSpec } from '../definitions/spec.ts';
 import type { FeatureValue, Scalar, ValueType } from '../core/types.ts';
 
 export const OUTPUT_FORMATS = ['parquet', 'arrow', 'csv', 'jsonl'] as const;
@@ -176,6 +176,32 @@ export interface OfflineStoreCapabilities {
   /** Can process sources larger than memory. */
   readonly outOfCore: boolean;
   readonly entityGrid: boolean;
+  /** Takes raw source records from the stream worker and `POST /push` ({@link OfflineStore.appendRecords}). */
+  readonly appendRecords: boolean;
+}
+
+/**
+ * Where appended records come from. Offsets strictly increase within one origin (a Kafka
+ * partition's offsets; a push's row numbers), and one writer appends for an origin at a time.
+ */
+export type AppendOrigin =
+  { kind: 'stream'; topic: string; partition: number } | { kind: 'push'; id: string };
+
+export interface AppendRequest {
+  /** The batch source the records belong to (its path / BigQuery table and schema). */
+  source: BatchSourceSpec;
+  origin: AppendOrigin;
+  /** Valid records (already read with the source schema), in ascending offset order. */
+  records: readonly { offset: number; record: Record<string, unknown> }[];
+}
+
+export interface AppendResult {
+  /** Records written now. */
+  appended: number;
+  /** Records skipped: their origin's offset was already in the store (a replay). */
+  skipped: number;
+  /** Where they went: a JSON Lines file (DuckDB) or `project.dataset.table` (BigQuery). */
+  location: string;
 }
 
 export interface BatchSnapshotRequest {
@@ -211,4 +237,18 @@ export interface OfflineStore {
    * DefinitionError when its output is not the declared join keys and features.
    */
   checkBatchView(repo: Repository, view: string): Promise<void>;
+  /**
+   * Appends raw source records, exactly once per (origin, offset): offsets at or below the
+   * origin's high-water mark in the store are skipped, the rest are written in one durable,
+   * atomic step (per statement on BigQuery, in ascending offsets), each with its origin, offset
+   * and ingestion time (`_larder_origin`, `_larder_offset`, `_larder_ingested_at`). Needs no
+   * `init()`. See docs/operations.md "Streamed and pushed records in the offline store".
+   */
+  appendRecords(request: AppendRequest): Promise<AppendResult>;
+  /**
+   * The earliest event time among records of `source` appended at or after `since` (ingestion
+   * time, epoch ms), or null when none were: where `materialize-incremental` must restart so a
+   * late record is not missed.
+   */
+  earliestAppendedSince(source: BatchSourceSpec, since: number): Promise<number | null>;
 }

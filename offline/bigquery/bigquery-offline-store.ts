@@ -40,6 +40,9 @@ import {
   type BigQueryOfflineStoreConfigInput,
 } from './bigquery-offline-store-config.ts';
 import { tileKind } from '../../aggregation/tile-kind.ts';
+import { BigQueryAppender } from '../append/bigquery-append.ts';
+import type { AppendRequest, AppendResult } from '../offline-store.ts';
+import type { BatchSourceSpec } from '../../definitions/spec.ts';
 
 export class BigQueryOfflineStore implements OfflineStore {
   readonly type = 'bigquery';
@@ -47,6 +50,7 @@ export class BigQueryOfflineStore implements OfflineStore {
   readonly #engine: BigQueryEngine;
   /** Entity rows, on-demand features and outputs. */
   readonly #db: LocalDatabase;
+  readonly #appender: BigQueryAppender;
 
   /** @param client a BigQuery client (default: `@google-cloud/bigquery` with the config). */
   constructor(config: BigQueryOfflineStoreConfigInput, client?: BigQueryClientLike) {
@@ -59,6 +63,11 @@ export class BigQueryOfflineStore implements OfflineStore {
       pageSize: c.pageSize,
       upload: c.entityUpload,
     });
+    this.#appender = new BigQueryAppender({
+      client: () => (bq ??= createBigQueryClient(c)),
+      project: c.project,
+      dataset: c.dataset,
+    });
     this.#db = new LocalDatabase({ home: c.home, memoryLimit: c.memoryLimit, trace: c.trace.sql });
     this.capabilities = Object.freeze({
       exportPointInTime: true,
@@ -66,6 +75,7 @@ export class BigQueryOfflineStore implements OfflineStore {
       outputFormats: Object.freeze(['parquet', 'arrow', 'csv', 'jsonl'] as const),
       outOfCore: true,
       entityGrid: true,
+      appendRecords: true,
     });
   }
 
@@ -113,5 +123,14 @@ export class BigQueryOfflineStore implements OfflineStore {
       batches: this.#engine.tiles({ pass, start: request.start, end: request.end, batchSize }),
       rejects: () => [],
     };
+  }
+
+  /** DML inserts into the source's table (`append/bigquery-append.ts`). */
+  appendRecords(req: AppendRequest): Promise<AppendResult> {
+    return this.#appender.append(req);
+  }
+
+  earliestAppendedSince(source: BatchSourceSpec, since: number): Promise<number | null> {
+    return this.#appender.earliestSince(source, since);
   }
 }
