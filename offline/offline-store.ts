@@ -193,6 +193,8 @@ export interface AppendRequest {
   origin: AppendOrigin;
   /** Valid records (already read with the source schema), in ascending offset order. */
   records: readonly { offset: number; record: Record<string, unknown> }[];
+  /** Their ingestion time, epoch ms (default: the store's clock now). */
+  ingestedAt?: number;
 }
 
 export interface AppendResult {
@@ -245,6 +247,8 @@ export interface OfflineStore {
    * `init()`. See docs/operations.md "Streamed and pushed records in the offline store".
    */
   appendRecords(request: AppendRequest): Promise<AppendResult>;
+  /** Where {@link appendRecords} puts records of `origin` ingested at `ingestedAt` (`AppendResult.location`). */
+  appendLocation(source: BatchSourceSpec, origin: AppendOrigin, ingestedAt: number): string;
   /**
    * The earliest event time among records of `source` appended at or after `since` (ingestion
    * time, epoch ms), or null when none were: where `materialize-incremental` must restart so a

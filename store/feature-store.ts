@@ -263,7 +263,7 @@ class LocalFeatureStore implements FeatureStore {
     records.forEach((r, i) => {
       for (const k of Object.keys(r)) (columns[k] ??= new Array<unknown>(records.length))[i] = r[k];
     });
-    const handler = new DefaultPushHandler(this.config.dataDir, Date.now, {
+    const handler = new DefaultPushHandler(createOfflineStore(this.config), Date.now, {
       ...this.config.ingest,
       maxPushRows: Infinity,
     });

@@ -111,6 +111,11 @@ export class BigQueryAppender {
     this.#clock = options.clock ?? Date.now;
   }
 
+  /** `project.dataset.table` of the source. */
+  location(source: BatchSourceSpec): string {
+    return this.#table(source);
+  }
+
   #table(source: BatchSourceSpec): string {
     return `${this.#o.project}.${this.#o.dataset}.${source.bigqueryTable}`;
   }
@@ -182,7 +187,7 @@ export class BigQueryAppender {
       OFFSET_FIELD,
       INGESTED_AT_FIELD,
     ];
-    const now = this.#clock();
+    const now = req.ingestedAt ?? this.#clock();
     const head = `INSERT INTO ${ident(table)} (${columns.join(', ')}) SELECT ${columns.map((c) => `r.${c}`).join(', ')} FROM UNNEST([`;
     const tail = `]) AS r WHERE r.${OFFSET_FIELD} > (SELECT IFNULL(MAX(${OFFSET_FIELD}), -1) FROM ${ident(table)} WHERE ${ORIGIN_FIELD} = ${bqString(id)})`;
     let rows: string[] = [];

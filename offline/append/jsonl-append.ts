@@ -7,13 +7,15 @@
  * Exactly once per (origin, offset): each data file has a sidecar `<file>.offsets` with one line
  * per append, `<last offset> <file length> <ingested at> <earliest event time> <origin>`,
  * written and fsynced after the data (the sidecar is created, empty, before a file's first
- * line). Each append cuts the files of its family (one partition's stream files, or the push
- * files) back to their last sidecar entry (lines of an append that crashed before its sidecar
- * line) and reads the origin's high-water mark from the sidecars (files without a sidecar, such
- * as older push files, are left alone); records at or below the mark are skipped. Sidecar lines of
- * the older `--offline-sink` (`<last offset> <file length>`) count for their partition.
- * One writing process per data dir is assumed (one stream worker per partition, as the
- * consumer group guarantees; one `larder serve` appending pushes).
+ * line). Each append reads the origin's high-water mark from the sidecars of its family (one
+ * partition's stream files, or the push files; files without a sidecar, such as older push
+ * files, are left alone) and skips records at or below it. A stream append first cuts the
+ * partition's files back to their last sidecar entry: lines of an append killed before its
+ * sidecar line, which the replay appends again. One writer per partition is assumed (the
+ * consumer group guarantees it, except for a zombie consumer finishing a batch during a
+ * rebalance). Push files take the appends of several `larder serve` processes; each push has an
+ * origin of its own, written in one `write`, so push files are never cut. Sidecar lines of the
+ * older `--offline-sink` (`<last offset> <file length>`) count for their partition.
  */
 import {
   closeSync,
@@ -22,7 +24,8 @@ import {
   mkdirSync,
   openSync,
   readdirSync,
-  readFileSync,
+  fstatSync,
+  readSync,
   statSync,
   truncateSync,
   writeSync,
@@ -47,10 +50,22 @@ interface SidecarEntry {
   origin: string | null;
 }
 
-function readSidecar(file: string): SidecarEntry[] {
-  const side = `${file}.offsets`;
-  if (!existsSync(side)) return [];
-  return readFileSync(side, 'utf8')
+/** Entries of a sidecar from byte `from` on (whole lines only) and the bytes they end at. */
+function readSidecar(side: string, from = 0): { entries: SidecarEntry[]; end: number } {
+  if (!existsSync(side)) return { entries: [], end: from };
+  const fd = openSync(side, 'r');
+  let text: string;
+  try {
+    const size = fstatSync(fd).size;
+    const buf = Buffer.alloc(Math.max(0, size - from));
+    readSync(fd, buf, 0, buf.length, from);
+    text = buf.toString('utf8');
+  } finally {
+    closeSync(fd);
+  }
+  const whole = text.lastIndexOf('\n') + 1;
+  const entries = text
+    .slice(0, whole)
     .split('\n')
     .filter((l) => l)
     .map((l) => {
@@ -63,6 +78,7 @@ function readSidecar(file: string): SidecarEntry[] {
         origin: origin.length > 0 ? origin.join(' ') : null,
       };
     });
+  return { entries, end: from + Buffer.byteLength(text.slice(0, whole)) };
 }
 
 function appendDurably(file: string, text: string): number {
@@ -81,8 +97,9 @@ const familyOf = (origin: AppendOrigin): string =>
   origin.kind === 'stream' ? `stream-${origin.partition}-` : 'push-';
 
 interface FileMarks {
-  /** The sidecar's inode, size and mtime when read. */
-  stamp: string;
+  /** The sidecar's inode, and the bytes of it read so far (it only grows). */
+  ino: number;
+  read: number;
   /** The file length the sidecar covers. */
   length: number;
   /** Origin id (null: the older sink's lines, for the file's partition) → high-water mark. */
@@ -92,7 +109,7 @@ interface FileMarks {
 export class JsonlAppender {
   readonly #dataDir: string;
   readonly #clock: () => number;
-  /** Per data file: what its sidecar said when last read (re-read when its size changes). */
+  /** Per data file: what its sidecar said so far (lines added since are read on the next append). */
   readonly #files = new Map<string, FileMarks>();
 
   constructor(dataDir: string, clock: () => number = Date.now) {
@@ -102,8 +119,9 @@ export class JsonlAppender {
 
   /**
    * The origin's high-water mark over its file family, after cutting every file back to what
-   * its sidecar covers. Sidecars are re-read when they changed (another worker owned the
-   * partition in between), so a partition moving between workers is safe.
+   * its sidecar covers (stream files only: push files take appends of several `larder serve`
+   * processes at once, and a push's origin is new). Lines another process added to a sidecar
+   * (a partition that moved between workers) are read on the next append.
    */
   #mark(dir: string, origin: AppendOrigin): number {
     const family = familyOf(origin);
@@ -117,32 +135,39 @@ export class JsonlAppender {
       // A file without a sidecar was not written by this path (an older push file): kept as is.
       if (!existsSync(side)) continue;
       const st = statSync(side);
-      const stamp = `${st.ino}:${st.size}:${st.mtimeMs}`;
       let fm = this.#files.get(file);
-      if (!fm || fm.stamp !== stamp) {
-        const entries = readSidecar(file);
-        const marks = new Map<string | null, number>();
-        for (const e of entries) marks.set(e.origin, Math.max(marks.get(e.origin) ?? -1, e.offset));
-        const length = entries.length > 0 ? entries[entries.length - 1]!.length : 0;
-        fm = { stamp, length, marks };
+      if (!fm || fm.ino !== st.ino || st.size < fm.read) {
+        fm = { ino: st.ino, read: 0, length: 0, marks: new Map() };
         this.#files.set(file, fm);
       }
-      if (statSync(file).size > fm.length) truncateSync(file, fm.length);
+      if (st.size > fm.read) {
+        const { entries, end } = readSidecar(side, fm.read);
+        for (const e of entries) {
+          fm.marks.set(e.origin, Math.max(fm.marks.get(e.origin) ?? -1, e.offset));
+          fm.length = e.length;
+        }
+        fm.read = end;
+      }
+      if (origin.kind === 'stream' && statSync(file).size > fm.length)
+        truncateSync(file, fm.length);
       mark = Math.max(mark, fm.marks.get(id) ?? -1);
       if (origin.kind === 'stream') mark = Math.max(mark, fm.marks.get(null) ?? -1);
     }
     return mark;
   }
 
+  /** The file records of `origin` ingested at `at` go to. */
+  location(source: BatchSourceSpec, origin: AppendOrigin, at: number): string {
+    const day = new Date(at).toISOString().slice(0, 10);
+    return join(this.#dataDir, source.path, `${familyOf(origin)}${day}.jsonl`);
+  }
+
   append(req: AppendRequest): AppendResult {
     checkAscending(req.records);
     const dir = join(this.#dataDir, req.source.path);
     const id = originId(req.origin);
-    const now = this.#clock();
-    const file = join(
-      dir,
-      `${familyOf(req.origin)}${new Date(now).toISOString().slice(0, 10)}.jsonl`,
-    );
+    const now = req.ingestedAt ?? this.#clock();
+    const file = this.location(req.source, req.origin, now);
     const mark = this.#mark(dir, req.origin);
     const fresh = req.records.filter((r) => r.offset > mark);
     const skipped = req.records.length - fresh.length;
@@ -173,7 +198,7 @@ export class JsonlAppender {
     for (const name of readdirSync(dir)) {
       const m = /^(?:stream-\d+|push)-(\d{4}-\d{2}-\d{2})\.jsonl$/.exec(name);
       if (!m || m[1]! < day) continue;
-      for (const e of readSidecar(join(dir, name)))
+      for (const e of readSidecar(join(dir, `${name}.offsets`)).entries)
         if (e.ingestedAt !== null && e.ingestedAt >= since && e.earliest !== null)
           earliest = earliest === null ? e.earliest : Math.min(earliest, e.earliest);
     }

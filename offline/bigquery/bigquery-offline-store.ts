@@ -130,6 +130,10 @@ export class BigQueryOfflineStore implements OfflineStore {
     return this.#appender.append(req);
   }
 
+  appendLocation(source: BatchSourceSpec): string {
+    return this.#appender.location(source);
+  }
+
   earliestAppendedSince(source: BatchSourceSpec, since: number): Promise<number | null> {
     return this.#appender.earliestSince(source, since);
   }

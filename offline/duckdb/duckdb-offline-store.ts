@@ -43,7 +43,7 @@ import { addSequenceTileRecords, tileRecordId, type TileRecords } from './sequen
 import { isSequenceKind } from '../../core/sequence.ts';
 import { SweepEngine } from './sweep/sweep-engine.ts';
 import { JsonlAppender } from '../append/jsonl-append.ts';
-import type { AppendRequest, AppendResult } from '../offline-store.ts';
+import type { AppendOrigin, AppendRequest, AppendResult } from '../offline-store.ts';
 import type { BatchSourceSpec } from '../../definitions/spec.ts';
 
 export class DuckDBOfflineStore implements OfflineStore {
@@ -254,6 +254,10 @@ export class DuckDBOfflineStore implements OfflineStore {
   /** Appends to JSON Lines files beside the source's (`append/jsonl-append.ts`). */
   appendRecords(req: AppendRequest): Promise<AppendResult> {
     return Promise.resolve(this.#appender.append(req));
+  }
+
+  appendLocation(source: BatchSourceSpec, origin: AppendOrigin, ingestedAt: number): string {
+    return this.#appender.location(source, origin, ingestedAt);
   }
 
   earliestAppendedSince(source: BatchSourceSpec, since: number): Promise<number | null> {
