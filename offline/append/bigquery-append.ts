@@ -237,10 +237,18 @@ export class BigQueryAppender {
   /** The earliest event time of rows appended at or after `since`; null when none (or no table). */
   async earliestSince(source: BatchSourceSpec, since: number): Promise<number | null> {
     const table = this.#table(source);
-    const cols = await this.#o
-      .client()
-      .querySchema(`SELECT * FROM ${ident(table)} LIMIT 0`)
-      .catch(() => []);
+    let cols: { name: string }[];
+    try {
+      cols = await this.#o.client().querySchema(`SELECT * FROM ${ident(table)} LIMIT 0`);
+    } catch (e) {
+      // No table: nothing was appended. Any other failure must not read as "nothing late".
+      if ((e as { code?: unknown }).code === 404 || /not found/i.test(String(e))) return null;
+      throw new LarderError(
+        'LARDER_STORE_UNAVAILABLE',
+        `BigQuery: cannot read ${table}: ${e instanceof Error ? e.message : String(e)}`,
+        { cause: e },
+      );
+    }
     if (!cols.some((c) => c.name === INGESTED_AT_FIELD)) return null;
     const rows = await this.#select(
       `SELECT MIN(${ident(source.timestampField)}) AS t FROM ${ident(table)} WHERE ${INGESTED_AT_FIELD} >= ${since}`,

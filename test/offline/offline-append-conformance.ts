@@ -200,6 +200,8 @@ export function describeOfflineAppendConformance(
       });
       expect(await h.store.earliestAppendedSince(src, since)).toBe(late.ts);
       expect(await h.store.earliestAppendedSince(src, Date.now() + 60_000)).toBeNull();
+      const never = { ...src, path: 'raw/never', bigqueryTable: 'never' };
+      expect(await h.store.earliestAppendedSince(never, since)).toBeNull();
       const rows = await h.readRows(src);
       expect(rows.find((r) => r.id === 'e040')!.ts).toBe(late.ts);
       const got = await exportAt();
