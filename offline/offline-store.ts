@@ -21,7 +21,7 @@
  */
 import type { LastState } from '../aggregation/index.ts';
 import type { Repository, ResolvedFeature } from '../definitions/repository.ts';
-import type { FeatureViewSpec } from '../definitions/spec.ts';
+import type { BatchSourceSpec, FeatureViewSpec } from '../definitions/spec.ts';
 import type { FeatureValue, Scalar, ValueType } from '../core/types.ts';
 
 export const OUTPUT_FORMATS = ['parquet', 'arrow', 'csv', 'jsonl'] as const;
@@ -244,6 +244,34 @@ export interface OfflineStoreCapabilities {
   readonly entityGrid: boolean;
   /** `sourceStatistics`: statistics of a batch source computed as SQL where it lives. */
   readonly sourceStatistics: boolean;
+  /** Takes raw source records from the stream worker and `POST /push` ({@link OfflineStore.appendRecords}). */
+  readonly appendRecords: boolean;
+}
+
+/**
+ * Where appended records come from. Offsets strictly increase within one origin (a Kafka
+ * partition's offsets; a push's row numbers), and one writer appends for an origin at a time.
+ */
+export type AppendOrigin =
+  { kind: 'stream'; topic: string; partition: number } | { kind: 'push'; id: string };
+
+export interface AppendRequest {
+  /** The batch source the records belong to (its path / BigQuery table and schema). */
+  source: BatchSourceSpec;
+  origin: AppendOrigin;
+  /** Valid records (already read with the source schema), in ascending offset order. */
+  records: readonly { offset: number; record: Record<string, unknown> }[];
+  /** Their ingestion time, epoch ms (default: the store's clock now). */
+  ingestedAt?: number;
+}
+
+export interface AppendResult {
+  /** Records written now. */
+  appended: number;
+  /** Records skipped: their origin's offset was already in the store (a replay). */
+  skipped: number;
+  /** Where they went: a JSON Lines file (DuckDB) or `project.dataset.table` (BigQuery). */
+  location: string;
 }
 
 export interface BatchSnapshotRequest {
@@ -281,4 +309,20 @@ export interface OfflineStore {
   checkBatchView(repo: Repository, view: string): Promise<void>;
   /** See {@link SourceStatisticsRequest}; present when `capabilities.sourceStatistics`. */
   sourceStatistics?(request: SourceStatisticsRequest): Promise<SourceStatistics>;
+  /**
+   * Appends raw source records, exactly once per (origin, offset): offsets at or below the
+   * origin's high-water mark in the store are skipped, the rest are written in one durable,
+   * atomic step (per statement on BigQuery, in ascending offsets), each with its origin, offset
+   * and ingestion time (`_larder_origin`, `_larder_offset`, `_larder_ingested_at`). Needs no
+   * `init()`. See docs/operations.md "Streamed and pushed records in the offline store".
+   */
+  appendRecords(request: AppendRequest): Promise<AppendResult>;
+  /** Where {@link appendRecords} puts records of `origin` ingested at `ingestedAt` (`AppendResult.location`). */
+  appendLocation(source: BatchSourceSpec, origin: AppendOrigin, ingestedAt: number): string;
+  /**
+   * The earliest event time among records of `source` appended at or after `since` (ingestion
+   * time, epoch ms), or null when none were: where `materialize-incremental` must restart so a
+   * late record is not missed.
+   */
+  earliestAppendedSince(source: BatchSourceSpec, since: number): Promise<number | null>;
 }

@@ -35,6 +35,11 @@ export interface RegistryFile {
   objects: Record<string, StoredObject>;
   /** Materialization watermarks per feature view (epoch ms), kept by `materialize`. */
   watermarks: Record<string, number>;
+  /**
+   * Per feature view, when its last materialization started (wall clock, epoch ms):
+   * `materialize-incremental` also reloads records appended since (`materialize/incremental-start.ts`).
+   */
+  arrivalMarks?: Record<string, number>;
 }
 
 export const registryPath = (home: string): string => join(home, 'registry.json');
@@ -118,17 +123,26 @@ export function nextRegistry(
     repo,
     objects,
     watermarks: current?.watermarks ?? {},
+    ...(current?.arrivalMarks ? { arrivalMarks: current.arrivalMarks } : {}),
   };
 }
 
-/** Updates materialization watermarks under the lock. */
-export async function setWatermarks(home: string, marks: Record<string, number>): Promise<void> {
+/** Updates materialization watermarks (and arrival marks) under the lock. */
+export async function setWatermarks(
+  home: string,
+  marks: Record<string, number>,
+  arrivalMarks: Record<string, number> = {},
+): Promise<void> {
   await withRegistryLock(home, () => {
     const cur = readRegistry(home);
     if (!cur)
       throw new LarderError('LARDER_REGISTRY_NOT_APPLIED', 'no registry yet', {
         hint: 'run `larder apply` first',
       });
-    writeRegistry(home, { ...cur, watermarks: { ...cur.watermarks, ...marks } });
+    writeRegistry(home, {
+      ...cur,
+      watermarks: { ...cur.watermarks, ...marks },
+      arrivalMarks: { ...cur.arrivalMarks, ...arrivalMarks },
+    });
   });
 }

@@ -50,6 +50,7 @@ import type {
 import { createOnlineStore } from '../online/create-online-store.ts';
 import type { OnlineStore } from '../online/online-store.ts';
 import { readRegistry, setWatermarks } from '../registry/registry-file.ts';
+import { incrementalStarts } from '../materialize/incremental-start.ts';
 import { getOnlineFeatures, type OnlineFeaturesResponse } from '../retrieval/index.ts';
 import { DefaultPushHandler } from '../api/push/default-push-handler.ts';
 import type { PushResult, PushTarget } from '../api/push/push-handler.ts';
@@ -263,7 +264,7 @@ class LocalFeatureStore implements FeatureStore {
     records.forEach((r, i) => {
       for (const k of Object.keys(r)) (columns[k] ??= new Array<unknown>(records.length))[i] = r[k];
     });
-    const handler = new DefaultPushHandler(this.config.dataDir, Date.now, {
+    const handler = new DefaultPushHandler(createOfflineStore(this.config), Date.now, {
       ...this.config.ingest,
       maxPushRows: Infinity,
     });
@@ -292,7 +293,12 @@ class LocalFeatureStore implements FeatureStore {
         ? []
         : selectViews(this.repo, named).map((s) => s.name);
     const marks = registry.watermarks ?? {};
+    // Records appended from now on are the next incremental run's (by arrival time).
+    const runAt = Date.now();
     const [offline, online] = await Promise.all([this.#offline.get(), this.#online.get()]);
+    const starts = opts.incremental
+      ? await incrementalStarts(this.repo, offline, views, marks, registry.arrivalMarks ?? {})
+      : {};
     // An empty list would mean every view to materializeViews: only batch views were named.
     const results =
       views.length === 0
@@ -303,7 +309,7 @@ class LocalFeatureStore implements FeatureStore {
             online,
             views,
             end: opts.end,
-            start: (v) => (opts.incremental ? marks[v.name] : opts.start),
+            start: (v) => (opts.incremental ? starts[v.name] : opts.start),
             ...(opts.onViewStart ? { onViewStart: opts.onViewStart } : {}),
             ...(opts.onValidate ? { onValidate: opts.onValidate } : {}),
             ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
@@ -320,7 +326,11 @@ class LocalFeatureStore implements FeatureStore {
         ...(opts.onViewStart ? { onViewStart: opts.onViewStart } : {}),
       })),
     );
-    await setWatermarks(this.config.home, Object.fromEntries(results.map((r) => [r.view, r.end])));
+    await setWatermarks(
+      this.config.home,
+      Object.fromEntries(results.map((r) => [r.view, r.end])),
+      Object.fromEntries(views.map((v) => [v, runAt])),
+    );
     return results;
   }
 

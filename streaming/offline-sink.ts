@@ -1,96 +1,39 @@
 /**
- * `--offline-sink`: appends the valid records the worker consumed to the offline store's raw
- * data, `$LARDER_DATA_DIR/<batch source path>/stream-<partition>-<YYYY-MM-DD>.jsonl` (date of
- * consumption, UTC), so batch recomputation sees what streaming saw.
+ * `--offline-sink`: appends the valid records the worker consumed to the configured offline
+ * store (`OfflineStore.appendRecords`: the DuckDB store's JSON Lines files under
+ * `$LARDER_DATA_DIR/<batch source path>/`, or the batch source's BigQuery table), so batch
+ * recomputation and training exports see what streaming saw.
  *
- * Idempotent by (topic, partition, offset): each data file has a sidecar
- * `<file>.offsets` with one `<last offset> <file length>` line per appended batch, written
- * (and fsynced) after the data and before the online store's checkpoint. When a partition is
- * (re)assigned, {@link OfflineSink.recover} truncates every file of the partition back to the
- * last sidecar entry the stored checkpoint covers: lines of a batch whose checkpoint was
- * never stored (a crash in between) are removed before the batch is consumed again.
- * One owner per partition is assumed (the consumer group guarantees it, except for a zombie
- * consumer finishing a batch during a rebalance, whose lines may then appear twice).
+ * Exactly once by (topic, partition, offset): the store skips offsets at or below the
+ * partition's high-water mark it holds, so a batch consumed again after a crash (appended, but
+ * its online checkpoint or Kafka commit never made) appends nothing twice. The append is
+ * durable before the online checkpoint that covers the batch, and Kafka offsets are committed
+ * only after that checkpoint. Too-old records (skipped online) are appended too: the offline
+ * store keeps history.
  */
-import {
-  closeSync,
-  existsSync,
-  fsyncSync,
-  mkdirSync,
-  openSync,
-  readdirSync,
-  readFileSync,
-  statSync,
-  truncateSync,
-  writeFileSync,
-  writeSync,
-} from 'node:fs';
-import { join } from 'node:path';
+import type { Repository } from '../definitions/repository.ts';
+import type { AppendResult, OfflineStore } from '../offline/offline-store.ts';
+import type { StreamSourceRuntime } from './stream-source.ts';
 
 export class OfflineSink {
-  readonly #dataDir: string;
-  readonly #clock: () => number;
+  readonly #repo: Repository;
+  readonly #store: Pick<OfflineStore, 'appendRecords'>;
 
-  constructor(dataDir: string, clock: () => number = Date.now) {
-    this.#dataDir = dataDir;
-    this.#clock = clock;
+  constructor(repo: Repository, store: Pick<OfflineStore, 'appendRecords'>) {
+    this.#repo = repo;
+    this.#store = store;
   }
 
-  #dir(sourcePath: string): string {
-    return join(this.#dataDir, sourcePath);
-  }
-
-  /** Appends `records` (offsets up to `lastOffset`) of `partition`; durable when it resolves. */
+  /** Appends `records` (ascending offsets) of `partition`; durable when it resolves. */
   append(
-    sourcePath: string,
+    src: StreamSourceRuntime,
     partition: number,
-    records: readonly Record<string, unknown>[],
-    lastOffset: number,
-  ): void {
-    const dir = this.#dir(sourcePath);
-    mkdirSync(dir, { recursive: true });
-    const file = join(
-      dir,
-      `stream-${partition}-${new Date(this.#clock()).toISOString().slice(0, 10)}.jsonl`,
-    );
-    let text = '';
-    for (const r of records) text += `${JSON.stringify(r)}\n`;
-    const fd = openSync(file, 'a');
-    try {
-      writeSync(fd, text);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    const side = openSync(`${file}.offsets`, 'a');
-    try {
-      writeSync(side, `${lastOffset} ${statSync(file).size}\n`);
-      fsyncSync(side);
-    } finally {
-      closeSync(side);
-    }
-  }
-
-  /** Drops what was appended for `partition` after `checkpoint` (the last applied offset). */
-  recover(sourcePath: string, partition: number, checkpoint: number): void {
-    const dir = this.#dir(sourcePath);
-    if (!existsSync(dir)) return;
-    const prefix = `stream-${partition}-`;
-    for (const name of readdirSync(dir)) {
-      if (!name.startsWith(prefix) || !name.endsWith('.jsonl')) continue;
-      const file = join(dir, name);
-      const sidecar = `${file}.offsets`;
-      const entries = existsSync(sidecar)
-        ? readFileSync(sidecar, 'utf8')
-            .split('\n')
-            .filter((l) => l)
-            .map((l) => l.split(' ').map(Number) as [number, number])
-        : [];
-      const kept = entries.filter(([offset]) => offset <= checkpoint);
-      const length = kept.length > 0 ? kept[kept.length - 1]![1] : 0;
-      if (statSync(file).size !== length) truncateSync(file, length);
-      if (kept.length !== entries.length)
-        writeFileSync(sidecar, kept.map(([o, n]) => `${o} ${n}\n`).join(''));
-    }
+    records: readonly { offset: number; record: Record<string, unknown> }[],
+  ): Promise<AppendResult> {
+    return this.#store.appendRecords({
+      source: this.#repo.streamSources.get(src.name)!.batch.spec,
+      origin: { kind: 'stream', topic: src.topic, partition },
+      records,
+    });
   }
 }

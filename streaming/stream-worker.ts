@@ -15,7 +15,8 @@
  * records at or before it and seeks to checkpoint + 1 when Kafka's committed offset is behind;
  * the store refuses a batch its checkpoint already covers (`duplicate`) or partly covers
  * (`overlap`: another consumer got there first; re-read and seek). DLQ records are produced
- * (acks=all) before the checkpoint that covers them, offline-sink lines are flushed before it.
+ * (acks=all) before the checkpoint that covers them, offline-sink appends are durable before it
+ * (and skip offsets the offline store already holds: `offline-sink.ts`).
  * Offsets are also committed to Kafka (advisory: lag tools, faster restarts).
  *
  * @example
@@ -44,6 +45,7 @@ import { createAvroSchemas } from './avro-schemas.ts';
 import { deadLetter } from './dead-letter.ts';
 import { failureKind, failureText } from './failure-kind.ts';
 import { OfflineSink } from './offline-sink.ts';
+import type { OfflineStore } from '../offline/offline-store.ts';
 import { createStreamMetrics, type StreamMetrics } from './stream-metrics.ts';
 import { streamSources, type StreamSourceRuntime } from './stream-source.ts';
 
@@ -64,8 +66,8 @@ export interface StreamWorkerOptions {
   sources?: readonly string[];
   /** Per-source encoding overrides. */
   encodings?: Readonly<Record<string, 'json' | 'avro'>>;
-  /** Data dir of the offline sink; none when absent. */
-  offlineSinkDir?: string;
+  /** `--offline-sink`: the offline store valid records are appended to; none when absent. */
+  offlineSink?: Pick<OfflineStore, 'appendRecords'>;
   metrics?: StreamMetrics;
   /** Records per store write (default 5000). */
   maxBatchRecords?: number;
@@ -183,9 +185,7 @@ export class StreamWorker {
       maxBytesPerPartition: 4 << 20,
     });
     this.#producer = this.#kafka.producer({ allowAutoTopicCreation: false });
-    this.#sink = options.offlineSinkDir
-      ? new OfflineSink(options.offlineSinkDir, this.#clock)
-      : null;
+    this.#sink = options.offlineSink ? new OfflineSink(options.repo, options.offlineSink) : null;
     // A new generation: every position is read again from the store.
     this.#consumer.on(this.#consumer.events.GROUP_JOIN, () => this.#positions.clear());
   }
@@ -242,7 +242,6 @@ export class StreamWorker {
     if (!p) {
       p = this.#o.store.readCheckpoints(this.group, src.topic).then((all) => {
         const c = all.find((x) => x.partition === partition);
-        this.#sink?.recover(src.batchPath, partition, c?.offset ?? -1);
         return { next: (c?.offset ?? -1) + 1, pending: c?.pending ?? null, sought: false };
       });
       this.#positions.set(key, p);
@@ -427,6 +426,7 @@ export class StreamWorker {
   ): Promise<StreamBatchOutcome> {
     const topic = batch.topic;
     const good: Record<string, unknown>[] = [];
+    const goodOffsets: number[] = [];
     const fresh: Record<string, unknown>[] = [];
     const bad: { m: KafkaMessage; reason: string }[] = [];
     const cutoff = src.maxAgeMs > 0 ? this.#clock() - src.maxAgeMs : -Infinity;
@@ -438,6 +438,7 @@ export class StreamWorker {
         continue;
       }
       good.push(r.record);
+      goodOffsets.push(Number(m.offset));
       if ((r.record[src.fields.timestampField] as number) < cutoff) skipped++;
       else fresh.push(r.record);
     }
@@ -459,29 +460,26 @@ export class StreamWorker {
       });
       for (const b of unsent) sent.add(b.m.offset);
     }
-    let outcome: StreamBatchOutcome;
-    try {
-      if (this.#sink && good.length > 0) {
-        this.#sink.append(src.batchPath, batch.partition, good, lastOffset);
-        crashPoint('after-sink-append');
-      }
-      const folded = foldRecords(this.#o.repo, src.name, fresh, src.fields);
-      outcome = await this.#o.store.applyStreamBatch({
-        tiles: folded.tiles,
-        lifetime: folded.lifetime,
-        checkpoint: {
-          group: this.group,
-          topic,
-          partition: batch.partition,
-          from: first,
-          offset: lastOffset,
-        },
-      });
-    } catch (e) {
-      // Lines appended for this chunk are not covered by a checkpoint: drop them before retrying.
-      this.#sink?.recover(src.batchPath, batch.partition, first - 1);
-      throw e;
+    if (this.#sink && good.length > 0) {
+      await this.#sink.append(
+        src,
+        batch.partition,
+        good.map((record, i) => ({ offset: goodOffsets[i]!, record })),
+      );
+      crashPoint('after-sink-append');
     }
+    const folded = foldRecords(this.#o.repo, src.name, fresh, src.fields);
+    const outcome = await this.#o.store.applyStreamBatch({
+      tiles: folded.tiles,
+      lifetime: folded.lifetime,
+      checkpoint: {
+        group: this.group,
+        topic,
+        partition: batch.partition,
+        from: first,
+        offset: lastOffset,
+      },
+    });
     if (outcome === 'overlap') return outcome;
     if (outcome === 'applied') crashPoint('after-store-write');
     const now = this.#clock();

@@ -3,16 +3,20 @@
  * schema and the shared ingest rules (`offline/validate-record.ts`: no event time later than
  * now + `ingest.maxFutureSkew`, no join key over `ingest.maxKeyBytes`; the first bad row is a
  * 400 naming the row and field), then applied to every feature view fed by the source
- * (`streaming/apply-records.ts`) and/or appended as JSON Lines to
- * `$LARDER_DATA_DIR/<batch source path>/push-<YYYY-MM-DD>.jsonl`.
+ * (`streaming/apply-records.ts`) and/or appended to the offline store through its append
+ * path (`OfflineStore.appendRecords`, the stream worker's too: the DuckDB store's
+ * `$LARDER_DATA_DIR/<batch source path>/push-<YYYY-MM-DD>.jsonl`, or the batch source's
+ * BigQuery table), with origin `push:<a new UUID>` and the row numbers as offsets.
  *
  * With an idempotency key, the online writes and the key (with the request's fingerprint and
- * the answer) are stored in one atomic step (`OnlineStore.applyIdempotent`); a repeat of the
- * key answers the stored answer and applies nothing. See docs/api.md for the rules.
+ * the answer) are stored in one atomic step (`OnlineStore.applyIdempotent`), then the rows are
+ * appended; a repeat of the key answers the stored answer and applies and appends nothing.
+ * See docs/api.md for the rules.
  */
 import { createHash } from 'node:crypto';
-import { appendFileSync, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { JsonlAppender } from '../../offline/append/jsonl-append.ts';
+import type { AppendOrigin, OfflineStore } from '../../offline/offline-store.ts';
 import { ingestProblem, type IngestLimits } from '../../offline/validate-record.ts';
 import { badRequest, LarderError } from '../../core/errors.ts';
 import {
@@ -100,18 +104,35 @@ export function pushFingerprint(req: PushRequest): string {
     .digest('hex');
 }
 
+/** What the push path needs of the offline store. */
+export type PushOfflineStore = Pick<OfflineStore, 'appendRecords' | 'appendLocation'>;
+
+/** The DuckDB store's append path over `dataDir` (JSON Lines files), without a store. */
+export function jsonlPushStore(dataDir: string, clock: () => number): PushOfflineStore {
+  const appender = new JsonlAppender(dataDir, clock);
+  return {
+    appendRecords: (req) => Promise.resolve(appender.append(req)),
+    appendLocation: (source, origin, at) => appender.location(source, origin, at),
+  };
+}
+
 /**
  * @example
- * const handler = new DefaultPushHandler(config.dataDir);
+ * const handler = new DefaultPushHandler(createOfflineStore(config));
  * await handler.push(state.current, { source: 'user_events', columns, to: 'online' });
  */
 export class DefaultPushHandler implements PushHandler {
-  readonly #dataDir: string;
+  readonly #offline: PushOfflineStore;
   readonly #clock: () => number;
   readonly #limits: PushLimits;
 
-  constructor(dataDir: string, clock: () => number = Date.now, limits: Partial<PushLimits> = {}) {
-    this.#dataDir = dataDir;
+  /** @param offline the offline store pushes append to, or a data dir (DuckDB's files there). */
+  constructor(
+    offline: PushOfflineStore | string,
+    clock: () => number = Date.now,
+    limits: Partial<PushLimits> = {},
+  ) {
+    this.#offline = typeof offline === 'string' ? jsonlPushStore(offline, clock) : offline;
     this.#clock = clock;
     this.#limits = { ...DEFAULT_PUSH_LIMITS, ...limits };
   }
@@ -150,18 +171,19 @@ export class DefaultPushHandler implements PushHandler {
         throw badRequest(`df.${p.field}[${i}]`, `row ${i}: ${p.message}`, hint, 'invalid_record');
       records[i] = record;
     }
+    const origin: AppendOrigin = { kind: 'push', id: randomUUID() };
     const file =
       req.to !== 'online' && records.length > 0
-        ? join(
-            this.#dataDir,
-            batch.spec.path,
-            `push-${new Date(now).toISOString().slice(0, 10)}.jsonl`,
-          )
+        ? this.#offline.appendLocation(batch.spec, origin, now)
         : null;
-    const appendOffline = (): void => {
+    const appendOffline = async (): Promise<void> => {
       if (file === null) return;
-      mkdirSync(join(this.#dataDir, batch.spec.path), { recursive: true });
-      appendFileSync(file, records.map((r) => `${JSON.stringify(r)}\n`).join(''));
+      await this.#offline.appendRecords({
+        source: batch.spec,
+        origin,
+        records: records.map((record, offset) => ({ offset, record })),
+        ingestedAt: now,
+      });
     };
     const fields = batch.spec;
     if (req.idempotencyKey === undefined) {
@@ -170,7 +192,7 @@ export class DefaultPushHandler implements PushHandler {
         views = (
           await applyRecords(snapshot.repo, snapshot.store, req.source, records, fields, observer)
         ).views;
-      appendOffline();
+      await appendOffline();
       return { rows: records.length, views, file };
     }
     const online = req.to !== 'offline';
@@ -201,7 +223,7 @@ export class DefaultPushHandler implements PushHandler {
     }
     if (online && records.length > 0)
       observer?.({ source: req.source, records, views: folded.applied });
-    appendOffline();
+    await appendOffline();
     return result;
   }
 }

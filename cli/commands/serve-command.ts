@@ -6,6 +6,7 @@ import { buildServer } from '../../api/build-server.ts';
 import { createGrpcServer, startGrpcServer } from '../../api/grpc/grpc-server.ts';
 import { openServing, reloadServing } from '../../api/open-serving.ts';
 import { DefaultPushHandler } from '../../api/push/default-push-handler.ts';
+import { createOfflineStore } from '../../offline/create-offline-store.ts';
 import { RegistryWatcher } from '../../api/registry-watcher.ts';
 import type { ServerContext } from '../../api/server-context.ts';
 import { ServerMetrics } from '../../api/server-metrics.ts';
@@ -145,7 +146,8 @@ export function registerServeCommand(program: Command, globals: () => GlobalOpti
         maxEntityRows: config.serve.maxEntityRows,
         keys: new KeyStore(config.home),
         limiter: new RateLimiter(),
-        pushHandler: new DefaultPushHandler(config.dataDir, Date.now, {
+        // Pushes `to: offline` append through the configured offline store (no init() needed).
+        pushHandler: new DefaultPushHandler(createOfflineStore(config), Date.now, {
           ...config.ingest,
           maxPushRows: config.serve.maxPushRows,
         }),

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { createOnlineStore } from '../../online/create-online-store.ts';
+import { createOfflineStore } from '../../offline/create-offline-store.ts';
 import { LarderError } from '../../core/errors.ts';
 import { inspectDlq, replayDlq } from '../../streaming/dlq-tools.ts';
 import { serveStreamMetrics } from '../../streaming/stream-metrics.ts';
@@ -48,7 +49,7 @@ export function registerStreamCommands(program: Command, globals: () => GlobalOp
     )
     .option(
       '--offline-sink',
-      'append valid records to $LARDER_DATA_DIR/<batch source path>/stream-<partition>-<date>.jsonl',
+      'append valid records to the offline store, exactly once (DuckDB: $LARDER_DATA_DIR/<batch source path>/stream-<partition>-<date>.jsonl; BigQuery: the batch source table)',
     )
     .option('--max-batch <n>', 'records per store write (default 5000)')
     .option('--session-timeout-ms <ms>', 'consumer group session timeout (default 10000)')
@@ -99,7 +100,8 @@ export function registerStreamCommands(program: Command, globals: () => GlobalOp
         schemaRegistryUrl: config.stream.schemaRegistryUrl,
         topicPartitions: config.stream.topicPartitions,
         ...(o.sources ? { sources: o.sources.split(',') } : {}),
-        ...(o.offlineSink ? { offlineSinkDir: config.dataDir } : {}),
+        // The append path needs no init(): the store only appends here.
+        ...(o.offlineSink ? { offlineSink: createOfflineStore(config) } : {}),
         ...(maxBatch ? { maxBatchRecords: maxBatch } : {}),
         ...(sessionTimeoutMs ? { sessionTimeoutMs } : {}),
         kafkaLog: kafkaLogOf(level, log),

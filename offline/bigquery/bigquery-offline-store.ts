@@ -44,6 +44,10 @@ import {
 } from './bigquery-offline-store-config.ts';
 import { isSequenceKind } from '../../core/sequence.ts';
 import { tileRecordId, type TileRecords } from '../sequence-tile-fold.ts';
+import { tileKind } from '../../aggregation/tile-kind.ts';
+import { BigQueryAppender } from '../append/bigquery-append.ts';
+import type { AppendRequest, AppendResult } from '../offline-store.ts';
+import type { BatchSourceSpec } from '../../definitions/spec.ts';
 
 export class BigQueryOfflineStore implements OfflineStore {
   readonly type = 'bigquery';
@@ -51,6 +55,7 @@ export class BigQueryOfflineStore implements OfflineStore {
   readonly #engine: BigQueryEngine;
   /** Entity rows, on-demand features and outputs. */
   readonly #db: LocalDatabase;
+  readonly #appender: BigQueryAppender;
 
   /** @param client a BigQuery client (default: `@google-cloud/bigquery` with the config). */
   constructor(config: BigQueryOfflineStoreConfigInput, client?: BigQueryClientLike) {
@@ -63,6 +68,11 @@ export class BigQueryOfflineStore implements OfflineStore {
       pageSize: c.pageSize,
       upload: c.entityUpload,
     });
+    this.#appender = new BigQueryAppender({
+      client: () => (bq ??= createBigQueryClient(c)),
+      project: c.project,
+      dataset: c.dataset,
+    });
     this.#db = new LocalDatabase({ home: c.home, memoryLimit: c.memoryLimit, trace: c.trace.sql });
     this.capabilities = Object.freeze({
       exportPointInTime: true,
@@ -71,6 +81,7 @@ export class BigQueryOfflineStore implements OfflineStore {
       outOfCore: true,
       entityGrid: true,
       sourceStatistics: true,
+      appendRecords: true,
     });
   }
 
@@ -154,6 +165,19 @@ export class BigQueryOfflineStore implements OfflineStore {
         yield { tiles: all.slice(i, i + batchSize), lifetime: [] };
     }
     return { batches: combined(), rejects: () => [] };
+  }
+
+  /** DML inserts into the source's table (`append/bigquery-append.ts`). */
+  appendRecords(req: AppendRequest): Promise<AppendResult> {
+    return this.#appender.append(req);
+  }
+
+  appendLocation(source: BatchSourceSpec): string {
+    return this.#appender.location(source);
+  }
+
+  earliestAppendedSince(source: BatchSourceSpec, since: number): Promise<number | null> {
+    return this.#appender.earliestSince(source, since);
   }
 }
 

@@ -47,6 +47,9 @@ import { tilesSql } from './sql/tiles-sql.ts';
 import { addSequenceTileRecords, tileRecordId, type TileRecords } from './sequence-tile-records.ts';
 import { isSequenceKind } from '../../core/sequence.ts';
 import { SweepEngine } from './sweep/sweep-engine.ts';
+import { JsonlAppender } from '../append/jsonl-append.ts';
+import type { AppendOrigin, AppendRequest, AppendResult } from '../offline-store.ts';
+import type { BatchSourceSpec } from '../../definitions/spec.ts';
 
 export class DuckDBOfflineStore implements OfflineStore {
   readonly type: string = 'duckdb';
@@ -55,6 +58,7 @@ export class DuckDBOfflineStore implements OfflineStore {
   readonly #db: LocalDatabase;
   readonly #sources: DuckDBSources;
   readonly #engine: ExportEngine;
+  readonly #appender: JsonlAppender;
 
   constructor(
     config: DuckDBOfflineStoreConfigInput,
@@ -74,7 +78,9 @@ export class DuckDBOfflineStore implements OfflineStore {
       outOfCore: true,
       entityGrid: true,
       sourceStatistics: true,
+      appendRecords: true,
     });
+    this.#appender = new JsonlAppender(c.dataDir, ingest.clock ?? Date.now);
     this.#db = new LocalDatabase({
       home: c.home,
       memoryLimit: c.memoryLimit,
@@ -284,5 +290,18 @@ export class DuckDBOfflineStore implements OfflineStore {
       }
     }
     return { batches: batches(), rejects: () => rejects, total };
+  }
+
+  /** Appends to JSON Lines files beside the source's (`append/jsonl-append.ts`). */
+  appendRecords(req: AppendRequest): Promise<AppendResult> {
+    return Promise.resolve(this.#appender.append(req));
+  }
+
+  appendLocation(source: BatchSourceSpec, origin: AppendOrigin, ingestedAt: number): string {
+    return this.#appender.location(source, origin, ingestedAt);
+  }
+
+  earliestAppendedSince(source: BatchSourceSpec, since: number): Promise<number | null> {
+    return Promise.resolve(this.#appender.earliestSince(source, since));
   }
 }

@@ -6,7 +6,11 @@ import type { FastifyInstance } from 'fastify';
 import { KeyStore } from '../../api/auth/key-store.ts';
 import { RateLimiter } from '../../api/auth/rate-limiter.ts';
 import { buildServer } from '../../api/build-server.ts';
-import { DefaultPushHandler, type PushLimits } from '../../api/push/default-push-handler.ts';
+import {
+  DefaultPushHandler,
+  type PushLimits,
+  type PushOfflineStore,
+} from '../../api/push/default-push-handler.ts';
 import type { ServerContext } from '../../api/server-context.ts';
 import { ServerMetrics } from '../../api/server-metrics.ts';
 import { ServingState } from '../../api/serving-state.ts';
@@ -52,6 +56,8 @@ export async function serveRepo(
     storeNow?: number;
     maxEntityRows?: number;
     push?: Partial<PushLimits>;
+    /** Where offline pushes append (default: the DuckDB store's files in a temp data dir). */
+    offline?: PushOfflineStore;
   } = {},
 ): Promise<Served> {
   const tmp = tempDir();
@@ -72,7 +78,7 @@ export async function serveRepo(
     maxEntityRows: opts.maxEntityRows ?? 1000,
     keys: new KeyStore(tmp.dir),
     limiter: new RateLimiter(),
-    pushHandler: new DefaultPushHandler(join(tmp.dir, 'data'), clock, opts.push),
+    pushHandler: new DefaultPushHandler(opts.offline ?? join(tmp.dir, 'data'), clock, opts.push),
     metrics: new ServerMetrics(),
     home: tmp.dir,
     clock,

@@ -78,7 +78,7 @@ describe('stream worker (Kafka → Redis)', () => {
     const worker = await startTestWorker(store, topics, cleanups, {
       repo,
       maxBatchRecords: 300,
-      offlineSinkDir: dataDir,
+      offlineSink: new DuckDBOfflineStore({ type: 'duckdb', dataDir, home: dataDir }),
     });
     await waitConsumed(store, worker.group, topics.all);
     await worker.stop();

@@ -1,0 +1,131 @@
+/**
+ * The local BigQuery emulator for tests (bqemulator from PyPI, `bash scripts/bqemu.sh install`
+ * puts it in `.cache/py/bqemu`): start one on a free port with a fresh dataset, and write typed
+ * tables from JSON records (maps become repeated key/value records).
+ */
+import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join, resolve } from 'node:path';
+import { BigQuery, type TableField } from '@google-cloud/bigquery';
+import type { FieldType, RecordType } from '../../definitions/record-schema.ts';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+export const BQ_EMULATOR_BIN = join(ROOT, '.cache/py/bqemu/bin/bqemulator');
+export const bqEmulatorAvailable = existsSync(BQ_EMULATOR_BIN);
+
+export function bqField(name: string, f: FieldType): TableField {
+  const mode = f.nullable ? 'NULLABLE' : 'REQUIRED';
+  switch (f.kind) {
+    case 'string':
+      return { name, type: 'STRING', mode };
+    case 'int64':
+      return { name, type: 'INT64', mode };
+    case 'float64':
+      return { name, type: 'FLOAT64', mode };
+    case 'bool':
+      return { name, type: 'BOOL', mode };
+    case 'map':
+      return {
+        name,
+        type: 'RECORD',
+        mode: 'REPEATED',
+        fields: [{ name: 'key', type: 'STRING' }, bqField('value', f.values)],
+      };
+    case 'array':
+      return { ...bqField(name, f.items), mode: 'REPEATED' };
+    case 'record':
+      return {
+        name,
+        type: 'RECORD',
+        mode,
+        fields: Object.entries(f.fields).map(([k, v]) => bqField(k, v)),
+      };
+  }
+}
+
+/** A JSON record as a BigQuery row: maps become arrays of {key, value}. */
+export function bqRow(f: FieldType, v: unknown): unknown {
+  if (v === null || v === undefined) return null;
+  switch (f.kind) {
+    case 'map':
+      return Object.entries(v as Record<string, unknown>).map(([key, value]) => ({
+        key,
+        value: bqRow(f.values, value),
+      }));
+    case 'array':
+      return (v as unknown[]).map((x) => bqRow(f.items, x));
+    case 'record':
+      return Object.fromEntries(
+        Object.entries(f.fields).map(([k, sub]) => [
+          k,
+          bqRow(sub, (v as Record<string, unknown>)[k]),
+        ]),
+      );
+    default:
+      return v;
+  }
+}
+
+const freePort = (): Promise<number> =>
+  new Promise((res, rej) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => res(port));
+    });
+    s.on('error', rej);
+  });
+
+export interface BqEmulator {
+  endpoint: string;
+  project: string;
+  dataset: string;
+  bq: BigQuery;
+  /** Replaces `table` with one of `schema`'s columns holding `records`. */
+  writeTable(table: string, schema: RecordType, records: Record<string, unknown>[]): Promise<void>;
+  stop(): void;
+}
+
+/** Starts an emulator and creates a dataset in it. */
+export async function startBqEmulator(): Promise<BqEmulator> {
+  const port = await freePort();
+  const proc = spawn('bash', [join(ROOT, 'scripts/bqemu.sh'), 'start', String(port)], {
+    stdio: 'ignore',
+  });
+  const endpoint = `http://127.0.0.1:${port}`;
+  const until = Date.now() + 30_000;
+  for (;;) {
+    try {
+      const r = await fetch(`${endpoint}/bigquery/v2/projects/larder-test/datasets`);
+      if (r.ok) break;
+    } catch {
+      // not up yet
+    }
+    if (Date.now() > until) {
+      proc.kill('SIGTERM');
+      throw new Error(`emulator did not answer at ${endpoint}`);
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  const dataset = `t_${randomUUID().replaceAll('-', '')}`;
+  const bq = new BigQuery({ projectId: 'larder-test', apiEndpoint: endpoint });
+  await bq.createDataset(dataset);
+  return {
+    endpoint,
+    project: 'larder-test',
+    dataset,
+    bq,
+    async writeTable(name, schema, records) {
+      const table = bq.dataset(dataset).table(name);
+      await table.delete({ ignoreNotFound: true });
+      await bq.dataset(dataset).createTable(name, {
+        schema: { fields: Object.entries(schema.fields).map(([k, f]) => bqField(k, f)) },
+      });
+      const rows = records.map((r) => bqRow(schema, r) as Record<string, unknown>);
+      if (rows.length > 0) await table.insert(rows);
+    },
+    stop: () => proc.kill('SIGTERM'),
+  };
+}
