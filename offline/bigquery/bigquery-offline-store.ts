@@ -44,7 +44,6 @@ import {
 } from './bigquery-offline-store-config.ts';
 import { isSequenceKind } from '../../core/sequence.ts';
 import { tileRecordId, type TileRecords } from '../sequence-tile-fold.ts';
-import { tileKind } from '../../aggregation/tile-kind.ts';
 import { BigQueryAppender } from '../append/bigquery-append.ts';
 import type { AppendRequest, AppendResult } from '../offline-store.ts';
 import type { BatchSourceSpec } from '../../definitions/spec.ts';
