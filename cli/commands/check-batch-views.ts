@@ -1,8 +1,6 @@
 import type { LarderConfig } from '../../config/config.ts';
 import { DefinitionError, type Problem } from '../../core/errors.ts';
 import type { Repository } from '../../definitions/repository.ts';
-import { createOfflineStore } from '../../offline/create-offline-store.ts';
-import { validateBatchViews } from '../../offline/duckdb/batch-snapshots.ts';
 
 /**
  * `plan` / `apply`: every batch view's query run on an empty input, in an in-memory DuckDB and,
@@ -10,8 +8,10 @@ import { validateBatchViews } from '../../offline/duckdb/batch-snapshots.ts';
  * rows read). One DefinitionError lists every problem.
  */
 export async function checkBatchViews(config: LarderConfig, repo: Repository): Promise<void> {
+  const { validateBatchViews } = await import('../../offline/duckdb/batch-snapshots.ts');
   await validateBatchViews(repo);
   if (config.offlineStore.type !== 'bigquery' || repo.batchViews.size === 0) return;
+  const { createOfflineStore } = await import('../../offline/create-offline-store.ts');
   const store = createOfflineStore(config);
   const problems: Problem[] = [];
   try {

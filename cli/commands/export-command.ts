@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { LarderError } from '../../core/errors.ts';
 import { parseDuration } from '../../core/duration.ts';
 import type { EntitySource, ExportProgress } from '../../offline/offline-store.ts';
-import { openFeatureStore, type FeatureSelection } from '../../store/feature-store.ts';
+import type { FeatureSelection } from '../../store/feature-store.ts';
 import type { GlobalOptions } from '../context.ts';
 import { info, printJson } from '../output.ts';
 import { progressWriter } from '../progress.ts';
@@ -112,6 +112,7 @@ The output folder must exist.`,
           detail: { reason: 'missing_argument' },
         });
       const { repo } = globals();
+      const { openFeatureStore } = await import('../../store/feature-store.ts');
       const store = await openFeatureStore(repo ? { repo } : {});
       try {
         const s = await store.exportHistoricalFeatures({

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { MaterializeProgress, ViewMaterialization } from '../../materialize/materialize.ts';
 import type { ValidationProgress } from '../../offline/offline-store.ts';
-import { openFeatureStore, type MaterializeOptions } from '../../store/feature-store.ts';
+import type { MaterializeOptions } from '../../store/feature-store.ts';
 import type { GlobalOptions } from '../context.ts';
 import { printJson, table } from '../output.ts';
 import { progressWriter } from '../progress.ts';
@@ -64,6 +64,7 @@ async function run(
   opts: Pick<MaterializeOptions, 'end' | 'start' | 'incremental' | 'views'>,
   json: boolean,
 ): Promise<void> {
+  const { openFeatureStore } = await import('../../store/feature-store.ts');
   const store = await openFeatureStore({ ...(globals.repo ? { repo: globals.repo } : {}) });
   let results: ViewMaterialization[];
   const progress = progressWriter();

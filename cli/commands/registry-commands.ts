@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { validateModels } from '../../models/validate-models.ts';
+import type { Repository } from '../../definitions/repository.ts';
 import { describeBatchView } from './describe-batch-view.ts';
 import {
   sourceExpectationLines,
@@ -17,6 +17,11 @@ import { readRegistry, type RegistryFile } from '../../registry/registry-file.ts
 import { OBJECT_KINDS, type ObjectKind, type ObjectSpec } from '../../definitions/spec.ts';
 import { cliConfig, cliRepository, type GlobalOptions } from '../context.ts';
 import { printJson, table } from '../output.ts';
+
+/** Loads each model (the ONNX runtime loads only for the commands that check models). */
+async function validateModels(repo: Repository): Promise<void> {
+  await (await import('../../models/validate-models.ts')).validateModels(repo);
+}
 
 function formatPlan(p: Plan): string {
   if (p.changes.length === 0) return `No changes. ${p.unchanged} object(s) up to date.`;

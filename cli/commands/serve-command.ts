@@ -1,16 +1,6 @@
-import * as grpc from '@grpc/grpc-js';
+import type * as grpc from '@grpc/grpc-js';
 import type { Command } from 'commander';
-import { KeyStore } from '../../api/auth/key-store.ts';
-import { RateLimiter } from '../../api/auth/rate-limiter.ts';
-import { buildServer } from '../../api/build-server.ts';
-import { createGrpcServer, startGrpcServer } from '../../api/grpc/grpc-server.ts';
-import { openServing, reloadServing } from '../../api/open-serving.ts';
-import { DefaultPushHandler } from '../../api/push/default-push-handler.ts';
-import { createOfflineStore } from '../../offline/create-offline-store.ts';
-import { RegistryWatcher } from '../../api/registry-watcher.ts';
 import type { ServerContext } from '../../api/server-context.ts';
-import { ServerMetrics } from '../../api/server-metrics.ts';
-import { ServingState } from '../../api/serving-state.ts';
 import { LarderError } from '../../core/errors.ts';
 import { cliConfig, type GlobalOptions } from '../context.ts';
 import { LOG_LEVEL_HELP, parseLogLevel } from '../log-level.ts';
@@ -59,6 +49,8 @@ const workersOf = (v: string | undefined, fallback: number): number => {
 
 /** Binds the gRPC server; a port in use is one line (grpc-js would also log its own). */
 async function bindGrpc(server: grpc.Server, host: string, port: number): Promise<number> {
+  const grpc = await import('@grpc/grpc-js');
+  const { startGrpcServer } = await import('../../api/grpc/grpc-server.ts');
   grpc.setLogVerbosity(grpc.logVerbosity.NONE);
   try {
     return await startGrpcServer(server, host, port);
@@ -138,6 +130,30 @@ export function registerServeCommand(program: Command, globals: () => GlobalOpti
         });
         return;
       }
+      // The server's modules load only when it starts (`--help` and bad options stay fast).
+      const [
+        { KeyStore },
+        { RateLimiter },
+        { buildServer },
+        { createGrpcServer },
+        { openServing, reloadServing },
+        { DefaultPushHandler },
+        { createOfflineStore },
+        { RegistryWatcher },
+        { ServerMetrics },
+        { ServingState },
+      ] = await Promise.all([
+        import('../../api/auth/key-store.ts'),
+        import('../../api/auth/rate-limiter.ts'),
+        import('../../api/build-server.ts'),
+        import('../../api/grpc/grpc-server.ts'),
+        import('../../api/open-serving.ts'),
+        import('../../api/push/default-push-handler.ts'),
+        import('../../offline/create-offline-store.ts'),
+        import('../../api/registry-watcher.ts'),
+        import('../../api/server-metrics.ts'),
+        import('../../api/serving-state.ts'),
+      ]);
       const worker = isServeWorker();
       const state = new ServingState(await openServing(config));
       const metrics = new ServerMetrics({ defaultMetrics: true });

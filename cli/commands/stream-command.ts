@@ -1,15 +1,5 @@
 import type { Command } from 'commander';
-import { createOnlineStore } from '../../online/create-online-store.ts';
-import { createOfflineStore } from '../../offline/create-offline-store.ts';
 import { LarderError } from '../../core/errors.ts';
-import { inspectDlq, replayDlq } from '../../streaming/dlq-tools.ts';
-import { serveStreamMetrics } from '../../streaming/stream-metrics.ts';
-import { StreamWorker } from '../../streaming/stream-worker.ts';
-import {
-  managesTopics,
-  prepareStreamTopics,
-  withTopicAdmin,
-} from '../../streaming/topics/topics-plan.ts';
 import { armCrash } from '../../config/test-crash.ts';
 import { cliConfig, cliRepository, type GlobalOptions } from '../context.ts';
 import { LOG_LEVEL_HELP, jsonLogger, kafkaLogOf, parseLogLevel } from '../log-level.ts';
@@ -63,6 +53,20 @@ export function registerStreamCommands(program: Command, globals: () => GlobalOp
       const log = jsonLogger(level);
       const config = await cliConfig(globals());
       armCrash(config.testCrashAt);
+      // The worker's modules (Kafka client, stores) load only when it starts.
+      const [
+        { createOnlineStore },
+        { createOfflineStore },
+        { serveStreamMetrics },
+        { StreamWorker },
+        { managesTopics, prepareStreamTopics, withTopicAdmin },
+      ] = await Promise.all([
+        import('../../online/create-online-store.ts'),
+        import('../../offline/create-offline-store.ts'),
+        import('../../streaming/stream-metrics.ts'),
+        import('../../streaming/stream-worker.ts'),
+        import('../../streaming/topics/topics-plan.ts'),
+      ]);
       const repo = await cliRepository(config);
       const store = createOnlineStore(config.onlineStore, {
         namespace: config.namespace,
@@ -138,6 +142,7 @@ export function registerStreamCommands(program: Command, globals: () => GlobalOp
     .option('--json', 'print JSON')
     .action(async (topic: string, o: { limit: string; json?: boolean }) => {
       const config = await cliConfig(globals());
+      const { inspectDlq } = await import('../../streaming/dlq-tools.ts');
       const records = await inspectDlq({
         brokers: config.kafka.brokers,
         topic,
@@ -164,6 +169,7 @@ export function registerStreamCommands(program: Command, globals: () => GlobalOp
     .option('--max-replays <n>', 'give up on a record replayed this many times', '3')
     .action(async (topic: string, o: { maxReplays: string }) => {
       const config = await cliConfig(globals());
+      const { replayDlq } = await import('../../streaming/dlq-tools.ts');
       const r = await replayDlq({
         brokers: config.kafka.brokers,
         topic,

@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { createOnlineStore } from '../../online/create-online-store.ts';
 import { LarderError } from '../../core/errors.ts';
 import { cliConfig, type GlobalOptions } from '../context.ts';
 
@@ -26,6 +25,7 @@ export function registerTeardownCommand(program: Command, globals: () => GlobalO
           { hint: 're-run with --yes to confirm', detail: { reason: 'confirmation_required' } },
         );
       }
+      const { createOnlineStore } = await import('../../online/create-online-store.ts');
       const store = createOnlineStore(config.onlineStore, {
         namespace: config.namespace,
         views: [],

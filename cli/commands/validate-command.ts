@@ -8,9 +8,7 @@ import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { parseDuration } from '../../core/duration.ts';
 import { LarderError } from '../../core/errors.ts';
-import { createOfflineStore } from '../../offline/create-offline-store.ts';
-import { reportHtml } from '../../quality/report-html.ts';
-import { validate, type ValidateTarget, type ValidationReport } from '../../quality/validate.ts';
+import type { ValidateTarget, ValidationReport } from '../../quality/validate.ts';
 import type { Repository } from '../../definitions/repository.ts';
 import { cliConfig, cliRepository, type GlobalOptions } from '../context.ts';
 import { info, printJson, table } from '../output.ts';
@@ -70,6 +68,11 @@ export async function runValidation(
 ): Promise<ValidationReport> {
   const config = await cliConfig(globals);
   const repo = await cliRepository(config);
+  const [{ createOfflineStore }, { reportHtml }, { validate }] = await Promise.all([
+    import('../../offline/create-offline-store.ts'),
+    import('../../quality/report-html.ts'),
+    import('../../quality/validate.ts'),
+  ]);
   const store = createOfflineStore(config);
   let report: ValidationReport;
   await store.init();

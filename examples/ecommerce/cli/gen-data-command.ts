@@ -1,6 +1,5 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { genData, generateRecords, produceToKafka } from '../datagen/index.ts';
 import { resolveTopic } from '../../../definitions/dsl/sources.ts';
 import { LarderError } from '../../../core/errors.ts';
 import { cliConfig, cliRepository, type GlobalOptions } from '../../../cli/context.ts';
@@ -86,6 +85,7 @@ export function registerGenDataCommand(program: Command, globals: () => GlobalOp
         info(
           `producing ${base.events} events to ${topics.user_events} / ${topics.transactions} on ${config.kafka.brokers.join(',')}`,
         );
+        const { generateRecords, produceToKafka } = await import('../datagen/index.ts');
         const r = await produceToKafka({
           brokers: [...config.kafka.brokers],
           topics,
@@ -101,6 +101,7 @@ export function registerGenDataCommand(program: Command, globals: () => GlobalOp
       }
       const outDir = o.out ? resolve(o.out) : config.dataDir;
       const started = Date.now();
+      const { genData } = await import('../datagen/index.ts');
       const summary = await genData({
         ...base,
         outDir,

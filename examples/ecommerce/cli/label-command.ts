@@ -1,6 +1,5 @@
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { buildLabelSpine } from '../labels/label-spine.ts';
 import { parseDuration } from '../../../core/duration.ts';
 import { LarderError } from '../../../core/errors.ts';
 import { cliConfig, cliRepository, type GlobalOptions } from '../../../cli/context.ts';
@@ -63,6 +62,7 @@ export function registerLabelCommand(program: Command, globals: () => GlobalOpti
         throw new LarderError('LARDER_BAD_REQUEST', `--horizon: ${horizon.error}`, {
           detail: { reason: 'invalid_option' },
         });
+      const { buildLabelSpine } = await import('../labels/label-spine.ts');
       const summary = await buildLabelSpine({
         eventsDir: dir('user_events_batch'),
         transactionsDir: dir('transactions_batch'),
