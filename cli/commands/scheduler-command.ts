@@ -55,6 +55,8 @@ export function registerSchedulerCommand(program: Command, globals: () => Global
     .option('--metrics-port <port>', 'serve Prometheus /metrics and /health on this port')
     .option('--json', 'print one JSON line per event')
     .action(async (o: Flags) => {
+      // A bad time is reported as such, whatever the other flags (one time parser, one error).
+      const now = o.now === undefined ? undefined : parseTime(o.now, '--now');
       if (o.now !== undefined && !o.once)
         throw badRequest('--now', '--now needs --once', 'add --once, or drop --now');
       const tickMs = seconds(o.tick, '--tick', 1);
@@ -62,7 +64,6 @@ export function registerSchedulerCommand(program: Command, globals: () => Global
       const port = o.metricsPort === undefined ? undefined : Number(o.metricsPort);
       if (port !== undefined && !(Number.isInteger(port) && port >= 0 && port <= 65535))
         throw badRequest('--metrics-port', `--metrics-port ${o.metricsPort}: not a port number`);
-      const now = o.now === undefined ? undefined : parseTime(o.now, '--now');
       const config = await cliConfig(globals());
       const repo = await cliRepository(config);
       if (!readRegistry(config.home))
