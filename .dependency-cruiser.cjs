@@ -14,20 +14,22 @@ const LAYERS = [
   ['aggregation'],
   ['definitions'],
   ['reference', 'registry', 'config'],
-  ['offline', 'online', 'retrieval', 'streaming', 'materialize', 'models'],
+  ['offline', 'online', 'retrieval', 'streaming', 'materialize', 'models', 'monitoring'],
   ['api', 'client', 'store', 'cli', 'bin'],
 ];
 
 /**
  * Imports between folders of one layer that are the real structure; any other import between
  * two folders of a layer is reported. (`cli → api` because `larder serve` starts the server; `store → api` for the push path of
- * `POST /push`; `cli → store` because `export` and `materialize` run through `openFeatureStore`.)
+ * `POST /push`; `cli → store` because `export` and `materialize` run through `openFeatureStore`; `monitoring → offline`
+ * because feature logs are written and read with DuckDB.)
  */
 const PEERS = {
   retrieval: ['online'],
   materialize: ['offline', 'online'],
   streaming: ['offline', 'online'],
   models: ['retrieval'],
+  monitoring: ['offline'],
   store: ['api'],
   cli: ['api', 'client', 'store'],
   bin: ['cli'],

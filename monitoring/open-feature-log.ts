@@ -1,0 +1,35 @@
+/**
+ * The feature log `serve` runs with: Parquet files under `$LARDER_DATA_DIR/logs/`, rows counted
+ * in `larder_feature_log_rows_total` (docs/monitoring.md "Feature logging").
+ */
+import { join } from 'node:path';
+import type { LarderConfig } from '../config/config.ts';
+import { FeatureLog, type FeatureLogSink } from './feature-log.ts';
+import { ParquetLogSink } from './parquet-log-sink.ts';
+
+/** The slice of a prom-client counter the log counts rows with. */
+export interface RowCounter {
+  inc(labels: { destination: string; result: string }, n: number): void;
+}
+
+/**
+ * @example
+ * const log = openFeatureLog(config, metrics, (e, d) => warn(d, e));
+ * // per request: logServed(log, repo, req, res); at shutdown: await log.drain();
+ */
+export function openFeatureLog(
+  config: Pick<LarderConfig, 'dataDir'>,
+  metrics: { featureLogRows: RowCounter },
+  onError: (e: unknown, destination: string) => void,
+  sinks: readonly FeatureLogSink[] = [new ParquetLogSink(join(config.dataDir, 'logs'))],
+): FeatureLog {
+  return new FeatureLog({
+    sinks,
+    onRows: (event, destination, n, reason) =>
+      metrics.featureLogRows.inc(
+        { destination, result: event === 'written' ? 'written' : (reason ?? 'dropped') },
+        n,
+      ),
+    onError,
+  });
+}
