@@ -13,6 +13,7 @@ import { registerKeysCommand } from './commands/keys-command.ts';
 import { registerStreamCommands } from './commands/stream-command.ts';
 import { registerCodegenCommand } from './commands/codegen-command.ts';
 import { registerInitCommand } from './commands/init-command.ts';
+import { registerSkewCommand } from './commands/skew-command.ts';
 import { LarderError } from '../core/errors.ts';
 import type { GlobalOptions } from './context.ts';
 import type { CommandPlugin } from './plugin.ts';
@@ -58,6 +59,7 @@ code 2, and LARDER_DEBUG=1 prints its stack trace.`,
   registerKeysCommand(program, globals);
   registerStreamCommands(program, globals);
   registerCodegenCommand(program, globals);
+  registerSkewCommand(program, globals);
   for (const plugin of plugins) plugin(program, globals);
   // A command group run without its subcommand (`larder keys`) is a one-line error, not help.
   for (const group of allCommands(program).filter((c) => c.commands.length > 0)) {
