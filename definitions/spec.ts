@@ -132,7 +132,7 @@ export interface FeatureServiceSpec {
 export interface FeatureLoggingSpec {
   /** Share of requests logged, 0 < sample ≤ 1. */
   sample: number;
-  destinations: 'parquet'[];
+  destinations: ('parquet' | 'kafka')[];
 }
 
 export interface ModelInputSpec {

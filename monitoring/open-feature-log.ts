@@ -1,10 +1,12 @@
 /**
- * The feature log `serve` runs with: Parquet files under `$LARDER_DATA_DIR/logs/`, rows counted
- * in `larder_feature_log_rows_total` (docs/monitoring.md "Feature logging").
+ * The feature log `serve` runs with: Parquet files under `$LARDER_DATA_DIR/logs/` and the Kafka
+ * topic `larder_feature_log` on `config.kafka` (connected only when a service logs to it), rows
+ * counted in `larder_feature_log_rows_total` (docs/monitoring.md "Feature logging").
  */
 import { join } from 'node:path';
 import type { LarderConfig } from '../config/config.ts';
 import { FeatureLog, type FeatureLogSink } from './feature-log.ts';
+import { KafkaLogSink } from './kafka-log-sink.ts';
 import { ParquetLogSink } from './parquet-log-sink.ts';
 
 /** The slice of a prom-client counter the log counts rows with. */
@@ -18,10 +20,13 @@ export interface RowCounter {
  * // per request: logServed(log, repo, req, res); at shutdown: await log.drain();
  */
 export function openFeatureLog(
-  config: Pick<LarderConfig, 'dataDir'>,
+  config: Pick<LarderConfig, 'dataDir' | 'kafka'>,
   metrics: { featureLogRows: RowCounter },
   onError: (e: unknown, destination: string) => void,
-  sinks: readonly FeatureLogSink[] = [new ParquetLogSink(join(config.dataDir, 'logs'))],
+  sinks: readonly FeatureLogSink[] = [
+    new ParquetLogSink(join(config.dataDir, 'logs')),
+    new KafkaLogSink(config.kafka),
+  ],
 ): FeatureLog {
   return new FeatureLog({
     sinks,

@@ -27,7 +27,7 @@ const isView = (v: unknown): v is ViewLike =>
     v.spec.kind === 'batch_view');
 
 /** Where `serve` logs what a service served (docs/monitoring.md "Feature logging"). */
-const LOG_DESTINATIONS = ['parquet'] as const;
+const LOG_DESTINATIONS = ['parquet', 'kafka'] as const;
 
 const Options = z
   .object({
@@ -67,7 +67,7 @@ export type FeatureServiceDef = Definition<FeatureServiceSpec>;
  * A feature service: the features one model or application reads, served and exported by name.
  * Whole views take every feature; unknown names are reported at validation. `logging` makes
  * `serve` log a `sample` share (0 < sample ≤ 1, default 1) of the service's requests to its
- * destinations (`'parquet'`, the default and today the only one; docs/monitoring.md "Feature
+ * destinations (`'parquet'`, the default, and/or `'kafka'`; docs/monitoring.md "Feature
  * logging").
  * @example featureService({ name: 'recommendation_v1', features: [userActivity, select(productCatalog, ['price'])] })
  */

@@ -19,6 +19,9 @@ export const logged = featureService({
 export const quiet = featureService({ name: 'quiet', features: [activity] });
 `;
 
+/** No service here logs to Kafka: the Kafka sink never connects. */
+const LAZY_KAFKA = { brokers: ['127.0.0.1:9092'], clientId: 'test' };
+
 let s: Served;
 let repo: { dir: string; cleanup: () => void };
 let data: { dir: string; cleanup: () => void };
@@ -27,9 +30,13 @@ beforeAll(async () => {
   repo = tempRepo({ 'features.ts': REPO });
   data = tempDir();
   s = await serveRepo(repo.dir);
-  s.ctx.featureLog = openFeatureLog({ dataDir: data.dir }, s.ctx.metrics, (e) => {
-    throw e;
-  });
+  s.ctx.featureLog = openFeatureLog(
+    { dataDir: data.dir, kafka: LAZY_KAFKA },
+    s.ctx.metrics,
+    (e) => {
+      throw e;
+    },
+  );
   const r = await s.app.inject({
     method: 'POST',
     url: '/push',

@@ -19,9 +19,9 @@ describe('featureService({ logging })', () => {
     const both = featureService({
       name: 's',
       features: [{ view: 'v' }],
-      logging: { sample: 0.25, destination: ['parquet', 'parquet'] },
+      logging: { sample: 0.25, destination: ['kafka', 'parquet', 'kafka'] },
     });
-    expect(both.spec.logging).toEqual({ sample: 0.25, destinations: ['parquet'] });
+    expect(both.spec.logging).toEqual({ sample: 0.25, destinations: ['kafka', 'parquet'] });
     expect('logging' in featureService({ name: 's', features: [{ view: 'v' }] }).spec).toBe(false);
   });
 
@@ -37,7 +37,7 @@ describe('featureService({ logging })', () => {
         featureService({
           name: 's',
           features: [{ view: 'v' }],
-          logging: { destination: 'kafka' as 'parquet' },
+          logging: { destination: 'bigtable' as 'kafka' },
         }),
       ).join(),
     ).toMatch(/^logging\.destination/);

@@ -22,6 +22,9 @@ export const logged = featureService({ name: 'logged', features: [activity], log
 export const quiet = featureService({ name: 'quiet', features: [activity] });
 `;
 
+/** No service here logs to Kafka: the Kafka sink never connects. */
+const LAZY_KAFKA = { brokers: ['127.0.0.1:9092'], clientId: 'test' };
+
 let s: Served;
 let repo: { dir: string; cleanup: () => void };
 
@@ -40,9 +43,13 @@ const push = async (
 beforeAll(async () => {
   repo = tempRepo({ 'features.ts': LOGGED_REPO });
   s = await serveRepo(repo.dir);
-  s.ctx.featureLog = openFeatureLog({ dataDir: join(s.home, 'data') }, s.ctx.metrics, (e) => {
-    throw e;
-  });
+  s.ctx.featureLog = openFeatureLog(
+    { dataDir: join(s.home, 'data'), kafka: LAZY_KAFKA },
+    s.ctx.metrics,
+    (e) => {
+      throw e;
+    },
+  );
   // u1's events reach both stores; u2's only the online store (a batch never written offline).
   await push(
     {
