@@ -14,6 +14,7 @@ import { registerStreamCommands } from './commands/stream-command.ts';
 import { registerCodegenCommand } from './commands/codegen-command.ts';
 import { registerInitCommand } from './commands/init-command.ts';
 import { registerSkewCommand } from './commands/skew-command.ts';
+import { registerDriftCommand } from './commands/drift-command.ts';
 import { LarderError } from '../core/errors.ts';
 import type { GlobalOptions } from './context.ts';
 import type { CommandPlugin } from './plugin.ts';
@@ -60,6 +61,7 @@ code 2, and LARDER_DEBUG=1 prints its stack trace.`,
   registerStreamCommands(program, globals);
   registerCodegenCommand(program, globals);
   registerSkewCommand(program, globals);
+  registerDriftCommand(program, globals);
   for (const plugin of plugins) plugin(program, globals);
   // A command group run without its subcommand (`larder keys`) is a one-line error, not help.
   for (const group of allCommands(program).filter((c) => c.commands.length > 0)) {
