@@ -4,8 +4,8 @@
  * of exactly the rows (and features) it touched.
  */
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../config/config.ts';
@@ -174,6 +174,24 @@ describe('larder skew', () => {
     expect(first).toMatch(/^error \[LARDER_BAD_REQUEST\]: /);
     expect(first).toContain(message);
     expect(rest.every((l) => l.startsWith('  hint: '))).toBe(true);
+  });
+});
+
+describe('GET /ui/api/skew', () => {
+  it('answers the newest report of each service that larder skew kept', async () => {
+    const report = await skewReport({
+      config: config(),
+      repo: s.repo,
+      service: 'logged',
+      start: T0 - 1,
+      end: T0 + 1,
+    });
+    mkdirSync(dirname(skewReportPath(s.home, 'logged')), { recursive: true });
+    writeFileSync(skewReportPath(s.home, 'logged'), JSON.stringify(report));
+    writeFileSync(join(dirname(skewReportPath(s.home, 'logged')), 'broken.json'), '{');
+    const res = await s.app.inject({ method: 'GET', url: '/ui/api/skew' });
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toEqual({ reports: [report] });
   });
 });
 
