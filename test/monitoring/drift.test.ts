@@ -116,6 +116,25 @@ describe('drift', () => {
     expect(html).toContain('<tr class="drift"><td>spend_7d</td>');
   });
 
+  it('refuses a reference DuckDB cannot read', async () => {
+    const bad = join(s.home, 'nope.parquet');
+    writeFileSync(bad, 'not parquet');
+    await expect(
+      driftReport({
+        config: { dataDir: join(s.home, 'data') },
+        repo: s.repo,
+        service: 'logged',
+        reference: bad,
+        start: T0 - 1,
+        end: T0 + 1,
+      }),
+    ).rejects.toMatchObject({
+      code: 'LARDER_BAD_REQUEST',
+      message: `--reference ${bad}: cannot be read`,
+      detail: { reason: 'malformed_file' },
+    });
+  });
+
   it('uses the thresholds it is given', () => {
     const f = featureDrift('x', 'categorical', ['a', 'a', 'b', 'b'], ['a', 'a', 'a', 'b'], {
       psi: 0.1,
