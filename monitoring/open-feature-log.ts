@@ -23,13 +23,14 @@ export function openFeatureLog(
   config: Pick<LarderConfig, 'dataDir' | 'kafka'>,
   metrics: { featureLogRows: RowCounter },
   onError: (e: unknown, destination: string) => void,
-  sinks: readonly FeatureLogSink[] = [
-    new ParquetLogSink(join(config.dataDir, 'logs')),
-    new KafkaLogSink(config.kafka),
-  ],
+  opts: { sinks?: readonly FeatureLogSink[]; capacity?: number } = {},
 ): FeatureLog {
   return new FeatureLog({
-    sinks,
+    sinks: opts.sinks ?? [
+      new ParquetLogSink(join(config.dataDir, 'logs')),
+      new KafkaLogSink(config.kafka),
+    ],
+    ...(opts.capacity === undefined ? {} : { capacity: opts.capacity }),
     onRows: (event, destination, n, reason) =>
       metrics.featureLogRows.inc(
         { destination, result: event === 'written' ? 'written' : (reason ?? 'dropped') },

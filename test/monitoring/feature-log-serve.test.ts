@@ -107,4 +107,22 @@ describe('feature logging in serve', () => {
       'larder_feature_log_rows_total{destination="parquet",result="written"} 2',
     );
   });
+
+  it('counts the rows of a request that does not fit the buffer in /metrics, and answers it', async () => {
+    const log = openFeatureLog(
+      { dataDir: data.dir, kafka: LAZY_KAFKA },
+      s.ctx.metrics,
+      (e) => {
+        throw e;
+      },
+      { capacity: 2 },
+    );
+    s.ctx.featureLog = log;
+    await read({ feature_service: 'logged', entities: { user_id: ['a', 'b', 'c'] } });
+    await log.drain();
+    const metrics = (await s.app.inject({ method: 'GET', url: '/metrics' })).body;
+    expect(metrics).toContain(
+      'larder_feature_log_rows_total{destination="parquet",result="buffer_full"} 3',
+    );
+  });
 });
