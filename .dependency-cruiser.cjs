@@ -14,7 +14,7 @@ const LAYERS = [
   ['aggregation'],
   ['definitions'],
   ['reference', 'registry', 'config'],
-  ['offline', 'online', 'retrieval', 'streaming', 'materialize', 'models', 'scheduler', 'quality'],
+  ['offline', 'online', 'retrieval', 'streaming', 'materialize', 'models', 'scheduler', 'quality', 'monitoring'],
   ['api', 'client', 'store', 'cli', 'bin'],
 ];
 
@@ -22,7 +22,8 @@ const LAYERS = [
  * Imports between folders of one layer that are the real structure; any other import between
  * two folders of a layer is reported. (`cli → api` because `larder serve` starts the server; `quality → offline` because
  * `larder validate` computes its statistics on the offline store; `store → api` for the push path of
- * `POST /push`; `cli → store` because `export` and `materialize` run through `openFeatureStore`.)
+ * `POST /push`; `cli → store` because `export` and `materialize` run through `openFeatureStore`; `monitoring → offline`
+ * because feature logs are written and read with DuckDB.)
  */
 const PEERS = {
   retrieval: ['online'],
@@ -30,6 +31,7 @@ const PEERS = {
   streaming: ['offline', 'online'],
   models: ['retrieval'],
   quality: ['offline'],
+  monitoring: ['offline'],
   store: ['api'],
   cli: ['api', 'client', 'store'],
   bin: ['cli'],

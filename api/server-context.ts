@@ -1,3 +1,4 @@
+import type { FeatureLog } from '../monitoring/feature-log.ts';
 import type { KeyStore } from './auth/key-store.ts';
 import type { RateLimiter } from './auth/rate-limiter.ts';
 import type { PushHandler } from './push/push-handler.ts';
@@ -28,4 +29,6 @@ export interface ServerContext {
   metricsText?: () => Promise<string>;
   /** Topic overrides keyed by `LARDER_TOPIC_<NAME>` (`config.stream.topics`; default none). */
   topics?: Readonly<Record<string, string>>;
+  /** Feature logging of services declared with `logging` (docs/monitoring.md); none = off. */
+  featureLog?: FeatureLog;
 }

@@ -83,6 +83,13 @@ export class ServerMetrics {
     registers: [this.registry],
   });
 
+  readonly featureLogRows = new Counter({
+    name: 'larder_feature_log_rows_total',
+    help: 'Feature-log rows by destination and result: written, or dropped (buffer_full: the bounded buffer was full; sink_error: the destination failed)',
+    labelNames: ['destination', 'result'] as const,
+    registers: [this.registry],
+  });
+
   /** Rate and p50 / p99 latency per route over the last 60 s (dashboard). */
   readonly routes = new RouteWindow();
   /** Newest writes per view and clickstream counters of the push path (dashboard). */

@@ -20,13 +20,15 @@
  *                          #   USERS=2000 PRODUCTS=1000 DAYS=30 EVENTS=300000 START_DAYS_AGO=120
  *                          #   CONNECTIONS=1,8 RANK_CONNECTIONS=4 BENCH_SECONDS=5 RUNS=1 LOAD_CPU=1
  *                          #   WORKERS=1 (serve --workers)
+ *                          #   LOGGING=1: the services of services.ts log every request to Parquet
+ *                          #   (docs/monitoring.md), to compare with the default (no logging)
  *                          #   (CONCURRENCY=n sets both connection lists; SCENARIOS=features
  *                          #   is row,rows100)
  *   npm run bench:rank     # SCENARIOS=rank
  *   SERVER_NODE_ARGS='--cpu-prof --cpu-prof-dir=prof' npm run bench:serve   # profile the server
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -67,6 +69,10 @@ const PORT = Number(env.PORT ?? 16566);
 const REDIS = env.REDIS_URL ?? 'redis://127.0.0.1:6379/0';
 const NAMESPACE = `bench${process.pid}`;
 const SEED = 42;
+// Feature logging at 100 % (`logging: { sample: 1 }` on the services of services.ts in a copy of the example
+// repository, next to it so its `../models/` paths resolve; removed at the end).
+const LOGGING = env.LOGGING === '1';
+const LOGGING_REPO = join(ROOT, `examples/ecommerce/.features-logging-${process.pid}`);
 const DAY_MS = 86_400_000;
 const BODIES = 5000;
 
@@ -226,6 +232,7 @@ async function startServer(home: string, store: string): Promise<ChildProcess> {
         LARDER_ONLINE_STORE: store,
         LARDER_NAMESPACE: NAMESPACE,
         NODE_ENV: 'production',
+        ...(LOGGING ? { LARDER_REPO: LOGGING_REPO, LARDER_DATA_DIR: join(home, 'data') } : {}),
       },
       stdio: ['ignore', 'inherit', 'inherit'],
     },
@@ -300,6 +307,20 @@ async function measure(store: string, s: Scenario): Promise<void> {
 }
 
 const work = mkdtempSync(join(tmpdir(), 'larder-bench-'));
+if (LOGGING) {
+  cpSync(join(ROOT, 'examples/ecommerce/features'), LOGGING_REPO, { recursive: true });
+  const services = join(LOGGING_REPO, 'services.ts');
+  writeFileSync(
+    services,
+    readFileSync(services, 'utf8').replace(
+      /featureService\(\{\n(\s*)name: '(\w+)',/g,
+      "featureService({\n$1name: '$2',\n$1logging: { sample: 1 },",
+    ),
+  );
+  process.stderr.write(
+    `LOGGING=1: the services of services.ts log every request (${LOGGING_REPO})\n`,
+  );
+}
 try {
   const now = Date.now();
   const offline = await history(join(work, 'data'), now);
@@ -331,4 +352,5 @@ try {
   await offline.close();
 } finally {
   rmSync(work, { recursive: true, force: true });
+  if (LOGGING) rmSync(LOGGING_REPO, { recursive: true, force: true });
 }

@@ -17,6 +17,8 @@ import { registerInitCommand } from './commands/init-command.ts';
 import { registerRunsCommand } from './commands/runs-command.ts';
 import { registerSchedulerCommand } from './commands/scheduler-command.ts';
 import { registerValidateCommand } from './commands/validate-command.ts';
+import { registerSkewCommand } from './commands/skew-command.ts';
+import { registerDriftCommand } from './commands/drift-command.ts';
 import { LarderError } from '../core/errors.ts';
 import type { GlobalOptions } from './context.ts';
 import type { CommandPlugin } from './plugin.ts';
@@ -66,6 +68,8 @@ code 2, and LARDER_DEBUG=1 prints its stack trace.`,
   registerCodegenCommand(program, globals);
   registerSchedulerCommand(program, globals);
   registerRunsCommand(program, globals);
+  registerSkewCommand(program, globals);
+  registerDriftCommand(program, globals);
   for (const plugin of plugins) plugin(program, globals);
   // A command group run without its subcommand (`larder keys`) is a one-line error, not help.
   for (const group of allCommands(program).filter((c) => c.commands.length > 0)) {

@@ -178,6 +178,15 @@ export interface FeatureServiceSpec {
   /** Projections: a view (feature or on-demand) and the features taken from it, in order. */
   projections: { view: string; features: string[] }[];
   description: string;
+  /** Feature logging by `serve` (absent = off): the share of requests logged, and where. */
+  logging?: FeatureLoggingSpec;
+}
+
+/** A service's feature logging (docs/monitoring.md "Feature logging"). */
+export interface FeatureLoggingSpec {
+  /** Share of requests logged, 0 < sample ≤ 1. */
+  sample: number;
+  destinations: ('parquet' | 'kafka')[];
 }
 
 export interface ModelInputSpec {

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { serveOnlineFeatures } from '../../retrieval/index.ts';
+import { logServed } from '../feature-server/log-served.ts';
 import { feastJsonString } from '../feature-server/feast-json.ts';
 import { parseOnlineRequest } from '../feature-server/parse-online-request.ts';
 import {
@@ -29,12 +30,9 @@ export function onlineFeaturesRoute(app: FastifyInstance, ctx: ServerContext): v
     },
     async (request, reply) => {
       const snap = ctx.state.current;
-      const res = await serveOnlineFeatures(
-        snap,
-        ctx,
-        parseOnlineRequest(request.body),
-        onStoreRead,
-      );
+      const req = parseOnlineRequest(request.body);
+      const res = await serveOnlineFeatures(snap, ctx, req, onStoreRead);
+      if (ctx.featureLog) logServed(ctx.featureLog, snap.repo, req, res);
       // Serialized once, directly (the response schema documents the shape; no serializer runs).
       return reply.type('application/json').send(feastJsonString(res));
     },

@@ -7,6 +7,7 @@ import { LOG_LEVEL_HELP, parseLogLevel } from '../log-level.ts';
 import { info } from '../output.ts';
 import { firstLine } from '../report-error.ts';
 import { serveBanner } from '../serve-banner.ts';
+import { openFeatureLog } from '../../monitoring/open-feature-log.ts';
 import {
   announceReady,
   clusterMetricsSource,
@@ -157,6 +158,9 @@ export function registerServeCommand(program: Command, globals: () => GlobalOpti
       const worker = isServeWorker();
       const state = new ServingState(await openServing(config));
       const metrics = new ServerMetrics({ defaultMetrics: true });
+      const featureLog = openFeatureLog(config, metrics, (e, d) =>
+        info(`larder: feature logging to ${d} failed: ${(e as Error).message}`),
+      );
       const ctx: ServerContext = {
         state,
         maxEntityRows: config.serve.maxEntityRows,
@@ -171,6 +175,7 @@ export function registerServeCommand(program: Command, globals: () => GlobalOpti
         home: config.home,
         clock: Date.now,
         topics: config.stream.topics,
+        featureLog,
         ...(opts.streamMetricsUrl ? { streamMetricsUrl: opts.streamMetricsUrl } : {}),
         ...(worker ? { metricsText: clusterMetricsSource(metrics.registry) } : {}),
       };
@@ -227,6 +232,8 @@ export function registerServeCommand(program: Command, globals: () => GlobalOpti
         app.close(),
         grpcServer ? new Promise<void>((r) => grpcServer.tryShutdown(() => r())) : undefined,
       ]);
+      // What was served before the shutdown is on disk (and on Kafka) before the process ends.
+      await featureLog.drain();
       await state.current.store.close();
       // A worker's IPC channel would keep it alive: leaving it lets the process end.
       if (worker && process.connected) process.disconnect();

@@ -10,6 +10,7 @@ import { setupRanking } from './ranking-tab.js';
 import { renderRealtime } from './realtime-tab.js';
 import { renderRegistry } from './registry-tab.js';
 import { renderServing } from './serving-tab.js';
+import { renderSkew } from './skew-view.js';
 
 const POLL_MS = 2000;
 const $ = (id) => document.getElementById(id);
@@ -141,6 +142,11 @@ async function poll() {
       $('serving-error'),
       () => api('/ui/api/serving'),
       (s) => renderServing($('serving-data'), s),
+    ),
+    section(
+      $('skew-error'),
+      () => api('/ui/api/skew'),
+      (s) => renderSkew($('skew-data'), s),
     ),
     section(
       $('realtime-error'),
