@@ -215,3 +215,6 @@ export function chiSquareTwoSample(
     return { statistic: NaN, pValue: NaN, dof: Math.max(dof, 0) };
   return { statistic: stat, pValue: chiSquareSurvival(stat, dof), dof };
 }
+
+/** Drift thresholds when none are given: PSI above 0.2, or a p-value below 0.01. */
+export const DRIFT_DEFAULTS = { psi: 0.2, p: 0.01 } as const;

@@ -14,6 +14,7 @@ import {
   categoricalPsi,
   categoryCounts,
   chiSquareTwoSample,
+  DRIFT_DEFAULTS,
   ksTwoSample,
   numericPsi,
   quantileEdges,
@@ -22,7 +23,7 @@ import { readLoggedRows } from './skew.ts';
 import { join } from 'node:path';
 
 /** Defaults of the thresholds: PSI above 0.2, or p below 0.01, is drift. */
-export const DRIFT_DEFAULTS = { psi: 0.2, p: 0.01 } as const;
+export { DRIFT_DEFAULTS };
 
 export interface FeatureDrift {
   feature: string;

@@ -1,9 +1,8 @@
 import type { Command } from 'commander';
 import { writeFileSync } from 'node:fs';
 import { LarderError } from '../../core/errors.ts';
-import { DRIFT_DEFAULTS, driftReport, type DriftReport } from '../../monitoring/drift.ts';
-import { driftHtml } from '../../monitoring/drift-html.ts';
-import { openFeatureStore } from '../../store/feature-store.ts';
+import type { DriftReport } from '../../monitoring/drift.ts';
+import { DRIFT_DEFAULTS } from '../../monitoring/drift-stats.ts';
 import type { GlobalOptions } from '../context.ts';
 import { info, printJson, table } from '../output.ts';
 import { parseTime } from '../time.ts';
@@ -76,6 +75,11 @@ export function registerDriftCommand(program: Command, globals: () => GlobalOpti
         p: threshold(o.pThreshold, '--p-threshold'),
       };
       const { repo } = globals();
+      const [{ openFeatureStore }, { driftReport }, { driftHtml }] = await Promise.all([
+        import('../../store/feature-store.ts'),
+        import('../../monitoring/drift.ts'),
+        import('../../monitoring/drift-html.ts'),
+      ]);
       const store = await openFeatureStore(repo ? { repo } : {});
       try {
         const report = await driftReport({

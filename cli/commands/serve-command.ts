@@ -7,7 +7,6 @@ import { LOG_LEVEL_HELP, parseLogLevel } from '../log-level.ts';
 import { info } from '../output.ts';
 import { firstLine } from '../report-error.ts';
 import { serveBanner } from '../serve-banner.ts';
-import { openFeatureLog } from '../../monitoring/open-feature-log.ts';
 import {
   announceReady,
   clusterMetricsSource,
@@ -143,6 +142,7 @@ export function registerServeCommand(program: Command, globals: () => GlobalOpti
         { RegistryWatcher },
         { ServerMetrics },
         { ServingState },
+        { openFeatureLog },
       ] = await Promise.all([
         import('../../api/auth/key-store.ts'),
         import('../../api/auth/rate-limiter.ts'),
@@ -154,6 +154,7 @@ export function registerServeCommand(program: Command, globals: () => GlobalOpti
         import('../../api/registry-watcher.ts'),
         import('../../api/server-metrics.ts'),
         import('../../api/serving-state.ts'),
+        import('../../monitoring/open-feature-log.ts'),
       ]);
       const worker = isServeWorker();
       const state = new ServingState(await openServing(config));

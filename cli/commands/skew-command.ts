@@ -2,8 +2,7 @@ import type { Command } from 'commander';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { LarderError } from '../../core/errors.ts';
-import { skewReport, skewReportPath, type SkewReport } from '../../monitoring/skew.ts';
-import { openFeatureStore } from '../../store/feature-store.ts';
+import type { SkewReport } from '../../monitoring/skew.ts';
 import type { GlobalOptions } from '../context.ts';
 import { info, printJson, table } from '../output.ts';
 import { parseTime } from '../time.ts';
@@ -64,6 +63,10 @@ export function registerSkewCommand(program: Command, globals: () => GlobalOptio
           detail: { reason: 'invalid_option' },
         });
       const { repo } = globals();
+      const [{ openFeatureStore }, { skewReport, skewReportPath }] = await Promise.all([
+        import('../../store/feature-store.ts'),
+        import('../../monitoring/skew.ts'),
+      ]);
       const store = await openFeatureStore(repo ? { repo } : {});
       try {
         const report = await skewReport({
