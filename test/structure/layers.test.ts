@@ -96,9 +96,12 @@ const edges = (rule: string): string[] =>
 describe('layer rules (.dependency-cruiser.cjs)', () => {
   it('forbid importing a higher layer, type-only imports included', () => {
     expect(edges('layer-core')).toEqual(['core/x.ts → api/y.ts']);
-    expect(edges('layer-offline-online-retrieval-streaming-materialize-models-monitoring')).toEqual(
-      ['models/m.ts → api/y.ts'],
+    // The engines' rule is named after its folders (`layer-offline-online-…`), which grow.
+    const engines = [...new Set(violations.map((v) => v.rule.name))].filter((n) =>
+      n.startsWith('layer-offline-'),
     );
+    expect(engines).toHaveLength(1);
+    expect(edges(engines[0]!)).toEqual(['models/m.ts → api/y.ts']);
   });
 
   it('allow only the listed imports between folders of one layer', () => {
