@@ -14,7 +14,17 @@ const LAYERS = [
   ['aggregation'],
   ['definitions'],
   ['reference', 'registry', 'config'],
-  ['offline', 'online', 'retrieval', 'streaming', 'materialize', 'models', 'scheduler', 'quality', 'monitoring'],
+  [
+    'offline',
+    'online',
+    'retrieval',
+    'streaming',
+    'materialize',
+    'models',
+    'scheduler',
+    'quality',
+    'monitoring',
+  ],
   ['api', 'client', 'store', 'cli', 'bin'],
 ];
 
