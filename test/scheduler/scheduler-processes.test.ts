@@ -149,14 +149,18 @@ describe('larder scheduler (real processes)', () => {
       ],
       { env: e, stdio: 'ignore' },
     );
+    // Listened for from the start: a child that already ended must not leave the test waiting.
+    const exited = new Promise((r) => child.once('exit', r));
     await until('the run to start', () => {
       const runs = readRuns(home, 'activity');
       return runs.length > 0 ? runs : null;
     });
-    await new Promise((r) => setTimeout(r, 1_500));
+    // Soon after the attempt starts: its child is still loading its engines or materializing
+    // (on a quiet machine the whole run takes about 2 s).
+    await new Promise((r) => setTimeout(r, 500));
     const midRun = readRuns(home, 'activity');
     child.kill('SIGKILL');
-    await new Promise((r) => child.once('exit', r));
+    await exited;
     expect(midRun.map((r) => r.outcome)).toEqual(['running']);
     const killedMark = readRegistry(home)!.watermarks.activity;
     expect(killedMark === undefined || killedMark === slot).toBe(true);
