@@ -4,45 +4,22 @@
  * test name, when the emulator is not installed.
  */
 import { it } from 'vitest';
-import { BigQueryOfflineStore } from '../../offline/bigquery/bigquery-offline-store.ts';
-import { tempDir } from '../support/temp-repo.ts';
-import { BQ_EMULATOR_BIN, bqEmulatorAvailable, startBqEmulator } from './bq-emulator-support.ts';
+import { BQ_EMULATOR_BIN, bqEmulatorAvailable, bqEmulatorHarness } from './bq-emulator-support.ts';
 import { describeOfflineAppendConformance } from './offline-append-conformance.ts';
 
 if (!bqEmulatorAvailable) {
   it.skip(`bigquery append conformance — skipped: ${BQ_EMULATOR_BIN} not found (run: bash scripts/bqemu.sh install)`, () => {});
 } else {
   describeOfflineAppendConformance('bigquery (emulator)', async () => {
-    const emu = await startBqEmulator();
-    const tmp = tempDir();
-    const store = new BigQueryOfflineStore({
-      type: 'bigquery',
-      project: emu.project,
-      dataset: emu.dataset,
-      apiEndpoint: emu.endpoint,
-      home: tmp.dir,
-      entityUpload: 'insert',
-    });
+    const h = await bqEmulatorHarness();
+    const { bq, project, dataset } = h.emulator;
     return {
-      store,
-      rawFiles: false,
-      async writeSource(source, lines) {
-        await emu.writeTable(
-          source.bigqueryTable,
-          source.schema,
-          lines.map((l) => JSON.parse(l) as Record<string, unknown>),
-        );
-      },
+      ...h,
       async readRows(source) {
-        const [rows] = await emu.bq.query({
-          query: `SELECT * FROM \`${emu.project}.${emu.dataset}.${source.bigqueryTable}\``,
+        const [rows] = await bq.query({
+          query: `SELECT * FROM \`${project}.${dataset}.${source.bigqueryTable}\``,
         });
         return rows as Record<string, unknown>[];
-      },
-      async close() {
-        await store.close();
-        emu.stop();
-        tmp.cleanup();
       },
     };
   });

@@ -10,6 +10,9 @@ import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { BigQuery, type TableField } from '@google-cloud/bigquery';
 import type { FieldType, RecordType } from '../../definitions/record-schema.ts';
+import { BigQueryOfflineStore } from '../../offline/bigquery/bigquery-offline-store.ts';
+import { tempDir } from '../support/temp-repo.ts';
+import type { ConformanceHarness } from './conformance-harness.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 export const BQ_EMULATOR_BIN = join(ROOT, '.cache/py/bqemu/bin/bqemulator');
@@ -127,5 +130,39 @@ export async function startBqEmulator(): Promise<BqEmulator> {
       if (rows.length > 0) await table.insert(rows);
     },
     stop: () => proc.kill('SIGTERM'),
+  };
+}
+
+/**
+ * A conformance harness on a fresh emulator: the BigQuery store (entities uploaded by insert)
+ * and sources written as typed tables; `emulator` for suites that read tables back.
+ */
+export async function bqEmulatorHarness(): Promise<ConformanceHarness & { emulator: BqEmulator }> {
+  const emulator = await startBqEmulator();
+  const tmp = tempDir();
+  const store = new BigQueryOfflineStore({
+    type: 'bigquery',
+    project: emulator.project,
+    dataset: emulator.dataset,
+    apiEndpoint: emulator.endpoint,
+    home: tmp.dir,
+    entityUpload: 'insert',
+  });
+  return {
+    store,
+    rawFiles: false,
+    emulator,
+    async writeSource(source, lines) {
+      await emulator.writeTable(
+        source.bigqueryTable,
+        source.schema,
+        lines.map((l) => JSON.parse(l) as Record<string, unknown>),
+      );
+    },
+    async close() {
+      await store.close();
+      emulator.stop();
+      tmp.cleanup();
+    },
   };
 }
