@@ -182,11 +182,11 @@ export interface FeatureServiceSpec {
   logging?: FeatureLoggingSpec;
 }
 
-/** A service's feature logging (docs/monitoring.md "Feature logging"). */
+/** A service's or model's feature logging (docs/monitoring.md "Feature logging"). */
 export interface FeatureLoggingSpec {
   /** Share of requests logged, 0 < sample ≤ 1. */
   sample: number;
-  destinations: ('parquet' | 'kafka')[];
+  destinations: ('parquet' | 'kafka' | 'bigquery')[];
 }
 
 export interface ModelInputSpec {
@@ -209,6 +209,8 @@ export interface ModelSpec {
   outputName: string | null;
   inputs: ModelInputSpec[];
   description: string;
+  /** Feature logging of the model's scoring routes by `serve` (absent = off). */
+  logging?: FeatureLoggingSpec;
 }
 
 export interface ExperimentSpec {

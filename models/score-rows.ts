@@ -4,6 +4,8 @@
  */
 import {
   serveOnlineFeatures,
+  type OnlineFeaturesRequest,
+  type OnlineFeaturesResponse,
   type ServingSettings,
   type ServingSource,
 } from '../retrieval/index.ts';
@@ -18,6 +20,8 @@ export interface ScoredRows {
   /** Milliseconds spent reading features and running the model. */
   featureMs: number;
   inferenceMs: number;
+  /** The online read the scores came from (its evaluation time `t`), for feature logging. */
+  read: { request: OnlineFeaturesRequest; response: OnlineFeaturesResponse };
 }
 
 /**
@@ -37,12 +41,12 @@ export async function scoreRows(
 ): Promise<ScoredRows> {
   const refs = model.spec.inputs.map((i) => i.feature);
   const started = performance.now();
-  const res = await serveOnlineFeatures(
-    source,
-    settings,
-    { ref: { features: [...new Set(refs)] }, entities, fullFeatureNames: true },
-    onStoreRead,
-  );
+  const request: OnlineFeaturesRequest = {
+    ref: { features: [...new Set(refs)] },
+    entities,
+    fullFeatureNames: true,
+  };
+  const res = await serveOnlineFeatures(source, settings, request, onStoreRead);
   const byName = new Map(res.columns.map((c) => [c.name, c]));
   const columns = refs.map((r) => byName.get(r.replace(':', '__'))?.values ?? []);
   const rows = Object.values(entities)[0]?.length ?? 0;
@@ -57,5 +61,6 @@ export async function scoreRows(
     missingFeatures,
     featureMs,
     inferenceMs: performance.now() - started - featureMs,
+    read: { request, response: res },
   };
 }

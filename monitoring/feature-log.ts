@@ -52,7 +52,8 @@ export interface ServedRequest {
   t: number;
   entities: Readonly<Record<string, readonly unknown[]>>;
   response: ServedColumns;
-  model?: { name: string; arm: string | null; scores: readonly (number | null)[] };
+  /** A model's scoring: the model, the experiment arm (null: none), a score per row. */
+  model?: { name: string; arm: string | null; scores: ArrayLike<number | null> };
 }
 
 export interface FeatureLogOptions {

@@ -8,6 +8,7 @@ import { serveOnlineFeatures, type OnlineFeaturesRequest } from '../../retrieval
 import { LarderError } from '../../core/errors.ts';
 import { authorize, credentialOf } from '../auth/authorize.ts';
 import { errorReply } from '../error-body.ts';
+import { logServed } from '../feature-server/log-served.ts';
 import type { ServerContext } from '../server-context.ts';
 import { fromProtoValue, toProtoResponse, type ProtoValue } from './feast-proto-values.ts';
 import { loadServingService } from './load-serving-proto.ts';
@@ -141,7 +142,10 @@ export function createGrpcServer(
           'read',
         );
         checkWellFormed(call.request, 'GetOnlineFeaturesRequest');
-        const res = await serveOnlineFeatures(snap, ctx, toRequest(call.request), onStoreRead);
+        const req = toRequest(call.request);
+        const res = await serveOnlineFeatures(snap, ctx, req, onStoreRead);
+        // Logged like POST /get-online-features (same rows, same buffer).
+        if (ctx.featureLog) logServed(ctx.featureLog, snap.repo, req, res);
         return toProtoResponse(res);
       })().then(
         (body) => {

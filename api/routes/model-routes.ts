@@ -9,6 +9,7 @@ import { assignArm } from '../../models/experiment-router.ts';
 import type { ModelRuntime } from '../../models/model-runtime.ts';
 import { scoreRows } from '../../models/score-rows.ts';
 import { LarderError } from '../../core/errors.ts';
+import { logScored } from '../feature-server/log-served.ts';
 import { ErrorResponse, jsonSchema } from '../schemas/api-schemas.ts';
 import { EXPERIMENT_NAME_EXAMPLE, MODEL_NAME_EXAMPLE } from '../schemas/request-examples.ts';
 import { zodIssueReason } from '../schemas/zod-issue-reason.ts';
@@ -91,6 +92,8 @@ export function modelRoutes(app: FastifyInstance, ctx: ServerContext): void {
       onStoreRead,
     );
     ctx.metrics.inferenceSeconds.observe({ model: model.spec.name }, r.inferenceMs / 1000);
+    // Every scored candidate is logged (not only the top_k returned).
+    if (ctx.featureLog) logScored(ctx.featureLog, model.spec, r, arm);
     const items = body.candidates
       .map((c, i) => ({
         product_id: c,
@@ -150,6 +153,7 @@ export function modelRoutes(app: FastifyInstance, ctx: ServerContext): void {
       );
       const r = await scoreRows(snap, ctx, model, body.entities, onStoreRead);
       ctx.metrics.inferenceSeconds.observe({ model: model.spec.name }, r.inferenceMs / 1000);
+      if (ctx.featureLog) logScored(ctx.featureLog, model.spec, r, null);
       return {
         model: model.spec.name,
         version: model.spec.version,

@@ -3,6 +3,7 @@ import type { FeatureServiceSpec } from '../spec.ts';
 import { callSite } from './call-site.ts';
 import { NAME_HINT, NAME_RE, parseOptions } from './checks.ts';
 import { isDefinition, makeDefinition, type Definition } from './definition.ts';
+import { LoggingOption, loggingSpec } from './logging-option.ts';
 
 type ViewLike = Definition & {
   spec: { kind: 'feature_view' | 'on_demand_feature_view' | 'batch_view'; name: string };
@@ -26,9 +27,6 @@ const isView = (v: unknown): v is ViewLike =>
     v.spec.kind === 'on_demand_feature_view' ||
     v.spec.kind === 'batch_view');
 
-/** Where `serve` logs what a service served (docs/monitoring.md "Feature logging"). */
-const LOG_DESTINATIONS = ['parquet', 'kafka'] as const;
-
 const Options = z
   .object({
     name: z.string().regex(NAME_RE, NAME_HINT),
@@ -49,15 +47,7 @@ const Options = z
       )
       .min(1),
     description: z.string().default(''),
-    logging: z
-      .object({
-        sample: z.number().gt(0).lte(1).default(1),
-        destination: z
-          .union([z.enum(LOG_DESTINATIONS), z.array(z.enum(LOG_DESTINATIONS)).min(1)])
-          .default('parquet'),
-      })
-      .strict()
-      .optional(),
+    logging: LoggingOption.optional(),
   })
   .strict();
 
@@ -67,8 +57,8 @@ export type FeatureServiceDef = Definition<FeatureServiceSpec>;
  * A feature service: the features one model or application reads, served and exported by name.
  * Whole views take every feature; unknown names are reported at validation. `logging` makes
  * `serve` log a `sample` share (0 < sample ≤ 1, default 1) of the service's requests to its
- * destinations (`'parquet'`, the default, and/or `'kafka'`; docs/monitoring.md "Feature
- * logging").
+ * destinations (`'parquet'`, the default, `'kafka'` and/or `'bigquery'`;
+ * docs/monitoring.md "Feature logging").
  * @example featureService({ name: 'recommendation_v1', features: [userActivity, select(productCatalog, ['price'])] })
  */
 export function featureService(options: z.input<typeof Options>): FeatureServiceDef {
@@ -88,20 +78,7 @@ export function featureService(options: z.input<typeof Options>): FeatureService
       name: o.name,
       projections,
       description: o.description,
-      ...(o.logging
-        ? {
-            logging: {
-              sample: o.logging.sample,
-              destinations: [
-                ...new Set(
-                  typeof o.logging.destination === 'string'
-                    ? [o.logging.destination]
-                    : o.logging.destination,
-                ),
-              ],
-            },
-          }
-        : {}),
+      ...(o.logging ? { logging: loggingSpec(o.logging) } : {}),
     } satisfies FeatureServiceSpec,
     at,
     {},

@@ -4,6 +4,7 @@ import { callSite } from './call-site.ts';
 import { NAME_HINT, NAME_RE, parseOptions } from './checks.ts';
 import { isDefinition, makeDefinition, type Definition } from './definition.ts';
 import type { FeatureServiceDef } from './feature-service.ts';
+import { LoggingOption, loggingSpec } from './logging-option.ts';
 
 const ModelInput = z
   .object({
@@ -28,6 +29,7 @@ const ModelOptions = z
     outputName: z.string().optional(),
     inputs: z.array(ModelInput).min(1),
     description: z.string().default(''),
+    logging: LoggingOption.optional(),
   })
   .strict();
 
@@ -36,7 +38,10 @@ export type ModelDef = Definition<ModelSpec>;
 /**
  * An ONNX model scored on a feature service's features. `inputs` is the ordered mapping from
  * features to the model's float32 input tensor (one column per number/bool, one per vocabulary
- * entry for one-hot strings, plus an optional missing-indicator column).
+ * entry for one-hot strings, plus an optional missing-indicator column). `logging` makes `serve`
+ * log a `sample` share of the model's scoring requests (`/predict`, `/rank`, and experiments'
+ * arms running it) with the scores, like a feature service's (docs/monitoring.md "Feature
+ * logging").
  */
 export function model(options: z.input<typeof ModelOptions>): ModelDef {
   const at = callSite();
@@ -51,6 +56,7 @@ export function model(options: z.input<typeof ModelOptions>): ModelDef {
     outputName: o.outputName ?? null,
     inputs: o.inputs.map((i) => ({ ...i, vocabulary: i.vocabulary ?? null })),
     description: o.description,
+    ...(o.logging ? { logging: loggingSpec(o.logging) } : {}),
   };
   return makeDefinition(spec, at, {});
 }
