@@ -170,6 +170,14 @@ export const BigQueryOfflineStoreOptions = z
     pageSize: z.number().int().positive().default(50_000),
     /** Local DuckDB memory limit for entity rows and output (default 2GB). */
     memoryLimit: z.string().min(1).default('2GB'),
+    /**
+     * The table `logging` destination `'bigquery'` writes to: `table` in `dataset`, or
+     * `dataset.table` (absent: `larder_feature_log`; docs/monitoring.md "Feature logging").
+     */
+    featureLogTable: z
+      .string()
+      .regex(/^([A-Za-z0-9_]+\.)?[A-Za-z_][A-Za-z0-9_]*$/, 'write "table" or "dataset.table"')
+      .optional(),
   })
   .strict();
 

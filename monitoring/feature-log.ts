@@ -26,10 +26,21 @@ export interface FeatureLogRow {
   score: number | null;
 }
 
+/** A logged row as it is read back (`larder skew`). */
+export interface LoggedRow {
+  requestId: string;
+  row: number;
+  t: number;
+  entities: Record<string, unknown>;
+  values: Record<string, unknown>;
+  statuses: Record<string, string>;
+}
+
 /** Where flushed rows go; `write` may be slow, it never runs on a request. */
 export interface FeatureLogSink {
   /** The destination name services list in `logging.destination` ('parquet'). */
   readonly destination: string;
+  /** Writes the rows; an error may carry `written`, the count of rows written before it. */
   write(rows: readonly FeatureLogRow[]): Promise<void>;
   close(): Promise<void>;
 }
@@ -191,7 +202,11 @@ export class FeatureLog {
           await s.write(rows);
           this.#onRows('written', s.destination, rows.length);
         } catch (e) {
-          this.#onRows('dropped', s.destination, rows.length, 'sink_error');
+          // A sink that wrote part of the rows before failing says how many (`written`).
+          const w = (e as { written?: unknown } | null)?.written;
+          const written = typeof w === 'number' ? Math.min(w, rows.length) : 0;
+          if (written > 0) this.#onRows('written', s.destination, written);
+          this.#onRows('dropped', s.destination, rows.length - written, 'sink_error');
           this.#onError(e, s.destination);
         }
       }),

@@ -12,17 +12,12 @@ import { LarderError } from '../core/errors.ts';
 import type { Repository } from '../definitions/repository.ts';
 import { createOfflineStore } from '../offline/create-offline-store.ts';
 import { DuckDBClient } from '../offline/local/duckdb-client.ts';
+import { createLogTableClient, logTableOf } from './bigquery-log-sink.ts';
+import { readBigQueryLoggedRows } from './bigquery-logged-rows.ts';
+import type { LoggedRow } from './feature-log.ts';
 import { valuesEqual } from './values-equal.ts';
 
-/** A logged row as the skew check reads it. */
-export interface LoggedRow {
-  requestId: string;
-  row: number;
-  t: number;
-  entities: Record<string, unknown>;
-  values: Record<string, unknown>;
-  statuses: Record<string, string>;
-}
+export type { LoggedRow } from './feature-log.ts';
 
 export interface SkewExample {
   requestId: string;
@@ -140,6 +135,17 @@ export function compareSkew(
 }
 
 /**
+ * Where a service's rows are logged: the destinations of its own `logging` and of the models on
+ * it that declare `logging` (empty: the service is not logged).
+ */
+export function logDestinations(repo: Repository, service: string): Set<string> {
+  const out = new Set<string>(repo.services.get(service)?.spec.logging?.destinations ?? []);
+  for (const m of repo.models.values())
+    if (m.spec.service === service) for (const d of m.spec.logging?.destinations ?? []) out.add(d);
+  return out;
+}
+
+/**
  * Recomputes a service's logged rows of `[start, end)` offline and reports the skew per feature.
  *
  * @example
@@ -157,12 +163,23 @@ export async function skewReport(opts: {
 }): Promise<SkewReport> {
   const { repo, service, start, end } = opts;
   const features = repo.resolveFeatures({ service });
-  if (!repo.services.get(service)?.spec.logging)
+  const destinations = logDestinations(repo, service);
+  if (destinations.size === 0)
     throw new LarderError('LARDER_BAD_REQUEST', `feature service "${service}" is not logged`, {
-      hint: 'declare logging: { sample: 1 } on the service, apply, and serve it first',
+      hint: 'declare logging: { sample: 1 } on the service (or a model on it), apply, and serve it first',
       detail: { reason: 'invalid_option' },
     });
-  const logged = await readLoggedRows(join(opts.config.dataDir, 'logs'), service, start, end);
+  const store = opts.config.offlineStore;
+  const logged =
+    store.type === 'bigquery' && destinations.has('bigquery')
+      ? await readBigQueryLoggedRows(
+          createLogTableClient(store),
+          logTableOf(store),
+          service,
+          start,
+          end,
+        )
+      : await readLoggedRows(join(opts.config.dataDir, 'logs'), service, start, end);
   const frame = {
     service,
     start: new Date(start).toISOString(),
@@ -170,11 +187,11 @@ export async function skewReport(opts: {
     generatedAt: new Date().toISOString(),
   };
   if (logged.length === 0) return { ...frame, rows: 0, features: [] };
-  const store = createOfflineStore(opts.config);
-  await store.init();
+  const offline = createOfflineStore(opts.config);
+  await offline.init();
   let data: Record<string, unknown>[];
   try {
-    const out = await store.exportPointInTime({
+    const out = await offline.exportPointInTime({
       repo,
       features,
       entities: {
@@ -186,11 +203,11 @@ export async function skewReport(opts: {
     });
     data = out.data ?? [];
   } finally {
-    await store.close();
+    await offline.close();
   }
   // The export names columns view__feature; the log names them as served (short, or full
   // with full_feature_names).
-  const offline = data.map((d) => {
+  const recomputed = data.map((d) => {
     const o: Record<string, unknown> = {};
     for (const f of features) {
       const v = d[`${f.view}__${f.feature}`] ?? null;
@@ -199,5 +216,5 @@ export async function skewReport(opts: {
     }
     return o;
   });
-  return { ...frame, ...compareSkew(logged, offline, opts.maxExamples) };
+  return { ...frame, ...compareSkew(logged, recomputed, opts.maxExamples) };
 }

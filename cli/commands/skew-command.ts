@@ -44,7 +44,10 @@ export function registerSkewCommand(program: Command, globals: () => GlobalOptio
     .description(
       "training/serving skew: recompute a logged service's served rows offline and report, per feature, the share that differs",
     )
-    .requiredOption('--service <name>', 'a feature service declared with logging')
+    .requiredOption(
+      '--service <name>',
+      'a feature service declared with logging (or with a model declaring it)',
+    )
     .requiredOption('--start <time>', 'first logged read (ISO-8601, epoch ms, now-1h)')
     .requiredOption('--end <time>', 'end of the logged reads (exclusive)')
     .option('--examples <n>', 'differing rows shown per feature', '5')

@@ -15,6 +15,7 @@ import { model } from '../../definitions/index.ts';
 import { assignArm } from '../../models/experiment-router.ts';
 import { loadModelSet } from '../../models/model-set.ts';
 import { openFeatureLog } from '../../monitoring/open-feature-log.ts';
+import { logDestinations } from '../../monitoring/skew.ts';
 import { DuckDBClient } from '../../offline/local/duckdb-client.ts';
 import { columns, EVENTS } from '../api/ecommerce-data.ts';
 import { serveRepo, T0, type Served } from '../api/serve-fixture.ts';
@@ -211,5 +212,20 @@ describe('feature logging of model and gRPC routes', () => {
     ).toEqual({ sample: 1, destinations: ['bigquery', 'kafka'] });
     expect('logging' in model(base).spec).toBe(false);
     expect(() => model({ ...base, logging: { sample: 2 } })).toThrow(/logging\.sample/);
+  });
+
+  it('counts a service as logged (for skew) when it or a model on it declares logging', () => {
+    expect([...logDestinations(s.repo, 'recommendation_v1')]).toEqual(['parquet']);
+    expect(logDestinations(s.repo, 'risk_v1').size).toBe(0);
+    const spec = (o: object) => ({ spec: o });
+    const repo = {
+      services: new Map([['svc', spec({})]]),
+      models: new Map([
+        ['m1', spec({ service: 'svc', logging: { destinations: ['bigquery'] } })],
+        ['m2', spec({ service: 'other', logging: { destinations: ['kafka'] } })],
+        ['m3', spec({ service: 'svc' })],
+      ]),
+    };
+    expect([...logDestinations(repo as never, 'svc')]).toEqual(['bigquery']);
   });
 });
