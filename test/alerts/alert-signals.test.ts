@@ -15,7 +15,7 @@ import type { OffsetsAdmin } from '../../alerts/signals/kafka-offsets.ts';
 import { consumerLagSignal, dlqRateSignal } from '../../alerts/signals/kafka-signals.ts';
 import { skewSignal } from '../../alerts/signals/serving-signals.ts';
 import type { AlertRule, AlertRuleOf } from '../../config/alerts-config.ts';
-import { LarderError } from '../../core/errors.ts';
+import type { LarderError } from '../../core/errors.ts';
 import { loadRepository } from '../../definitions/load.ts';
 import type { Repository } from '../../definitions/repository.ts';
 import type { ValidationReport } from '../../quality/validate.ts';
