@@ -477,7 +477,10 @@ export function resolveConfig(
   if (problems.length > 0 || !r.success) {
     throw new LarderError(
       'LARDER_CONFIG_INVALID',
-      `invalid configuration (larder.config.ts and LARDER_* env):\n${problems.map((p) => `  - ${p}`).join('\n')}`,
+      // One problem stays on the first line, the one the CLI prints.
+      problems.length === 1
+        ? `invalid configuration (larder.config.ts and LARDER_* env): ${problems[0]}`
+        : `invalid configuration (larder.config.ts and LARDER_* env):\n${problems.map((p) => `  - ${p}`).join('\n')}`,
       problems.some((p) => p.startsWith('alerts'))
         ? { hint: 'the alerts section is described in docs/monitoring.md "Alerts"' }
         : {},

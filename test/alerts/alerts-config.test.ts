@@ -122,7 +122,11 @@ describe('alerts config', () => {
   ])('refuses %j', (alerts, line) => {
     const e = refused(alerts);
     expect(e.code).toBe('LARDER_CONFIG_INVALID');
-    expect(e.message).toContain(`  - ${line}`);
+    // One problem: on the first line, the one the CLI prints.
+    expect(
+      e.message.startsWith(`invalid configuration (larder.config.ts and LARDER_* env): ${line}`),
+    ).toBe(true);
+    expect(e.message).not.toContain('\n');
     expect(e.hint).toBe('the alerts section is described in docs/monitoring.md "Alerts"');
   });
 
