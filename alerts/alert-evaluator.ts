@@ -13,7 +13,12 @@ import { alertMessage } from './alert-message.ts';
 import type { AlertDestinationSender } from './alert-destinations.ts';
 import type { AlertMetrics } from './alert-metrics.ts';
 import { readAlertState, writeAlertState, type AlertState } from './alert-state.ts';
-import { fingerprint, type AlertRecord, type SignalReader } from './alert-types.ts';
+import {
+  fingerprint,
+  type AlertRecord,
+  type Observation,
+  type SignalReader,
+} from './alert-types.ts';
 
 export interface AlertEvaluatorOptions {
   alerts: Pick<AlertsConfig, 'rules' | 'keepResolvedMs'>;
@@ -97,13 +102,7 @@ export class AlertEvaluator {
   #apply(
     state: AlertState,
     rule: AlertRule,
-    observations: readonly {
-      labels: AlertRecord['labels'];
-      value: number;
-      threshold: number;
-      breached: boolean;
-      summary: string;
-    }[],
+    observations: readonly Observation[],
     now: number,
     result: EvaluationResult,
   ): void {
