@@ -3,9 +3,10 @@
  * name and renamed after every evaluation, so a restart keeps what fired and what was sent, and
  * the dashboard (`GET /ui/api/alerts`) reads it from another process.
  */
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { LarderError } from '../core/errors.ts';
+import { writeFileAtomic } from '../core/write-file-atomic.ts';
 import type { AlertRecord, SignalMemory } from './alert-types.ts';
 
 export interface AlertState {
@@ -40,8 +41,5 @@ export function readAlertState(path: string): AlertState {
 }
 
 export function writeAlertState(path: string, state: AlertState): void {
-  mkdirSync(dirname(path), { recursive: true });
-  const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, `${JSON.stringify(state, null, 2)}\n`);
-  renameSync(tmp, path);
+  writeFileAtomic(path, `${JSON.stringify(state, null, 2)}\n`);
 }

@@ -5,9 +5,10 @@
  * refreshes by validating `[now − window, now)` on the offline store once `run.every` has
  * passed since the previous run.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseAlertDuration, type AlertRuleOf } from '../../config/alerts-config.ts';
+import { writeFileAtomic } from '../../core/write-file-atomic.ts';
 import type { ValidateTarget, ValidationReport } from '../../quality/validate.ts';
 import type { Observation, SignalMemory } from '../alert-types.ts';
 
@@ -45,8 +46,7 @@ export async function expectationSignal(
     if (!last || !existsSync(path) || now - last.at >= every) {
       const window = parseAlertDuration(rule.run.window) as number;
       const report = await runValidation(targetOf(rule.run), now - window, now, every);
-      mkdirSync(dirname(path), { recursive: true });
-      writeFileSync(path, `${JSON.stringify(report, null, 2)}\n`);
+      writeFileAtomic(path, `${JSON.stringify(report, null, 2)}\n`);
       memory[key] = { at: now, total: report.checks.length };
     }
   } else if (!existsSync(path)) {
