@@ -25,7 +25,7 @@ const LAYERS = [
     'quality',
     'monitoring',
   ],
-  ['api', 'client', 'store', 'cli', 'bin'],
+  ['alerts', 'api', 'client', 'store', 'cli', 'bin'],
 ];
 
 /**
@@ -33,7 +33,9 @@ const LAYERS = [
  * two folders of a layer is reported. (`cli → api` because `larder serve` starts the server; `quality → offline` because
  * `larder validate` computes its statistics on the offline store; `store → api` for the push path of
  * `POST /push`; `cli → store` because `export` and `materialize` run through `openFeatureStore`; `monitoring → offline`
- * because feature logs are written and read with DuckDB.)
+ * because feature logs are written and read with DuckDB; `alerts` sits with the adapters because its
+ * signals read several engines (validate, skew, drift, Kafka offsets), and `api → alerts` because the
+ * dashboard lists the alerts.)
  */
 const PEERS = {
   retrieval: ['online'],
@@ -43,7 +45,8 @@ const PEERS = {
   quality: ['offline'],
   monitoring: ['offline'],
   store: ['api'],
-  cli: ['api', 'client', 'store'],
+  api: ['alerts'],
+  cli: ['alerts', 'api', 'client', 'store'],
   bin: ['cli'],
 };
 

@@ -19,6 +19,7 @@ import { registerSchedulerCommand } from './commands/scheduler-command.ts';
 import { registerValidateCommand } from './commands/validate-command.ts';
 import { registerSkewCommand } from './commands/skew-command.ts';
 import { registerDriftCommand } from './commands/drift-command.ts';
+import { registerMonitorCommand } from './commands/monitor-command.ts';
 import { LarderError } from '../core/errors.ts';
 import type { GlobalOptions } from './context.ts';
 import type { CommandPlugin } from './plugin.ts';
@@ -70,6 +71,7 @@ code 2, and LARDER_DEBUG=1 prints its stack trace.`,
   registerRunsCommand(program, globals);
   registerSkewCommand(program, globals);
   registerDriftCommand(program, globals);
+  registerMonitorCommand(program, globals);
   for (const plugin of plugins) plugin(program, globals);
   // A command group run without its subcommand (`larder keys`) is a one-line error, not help.
   for (const group of allCommands(program).filter((c) => c.commands.length > 0)) {

@@ -32,6 +32,7 @@ import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
 import { parseDuration } from '../core/duration.ts';
 import { LarderError } from '../core/errors.ts';
+import { AlertsConfigSchema, resolveAlerts, type AlertsConfig } from './alerts-config.ts';
 import { parseCrashAt, type CrashAt } from './test-crash.ts';
 
 /**
@@ -272,6 +273,8 @@ export const LarderConfigSchema = z
       })
       .strict()
       .default({}),
+    /** Alert rules and destinations (`larder monitor`; config/alerts-config.ts). */
+    alerts: AlertsConfigSchema.optional(),
   })
   .strict();
 
@@ -303,6 +306,8 @@ export interface LarderConfig {
   readonly trace: TraceConfig;
   /** `larder scheduler`: where failures are posted (docs/operations.md "Scheduler"). */
   readonly scheduler: { readonly webhookUrl: string | null; readonly webhookRetries: number };
+  /** Alert rules and destinations (docs/monitoring.md "Alerts"); null: none declared. */
+  readonly alerts: AlertsConfig | null;
   /** Tests only: `LARDER_TEST_CRASH_AT=<point>:<n>` (config/test-crash.ts); null otherwise. */
   readonly testCrashAt: CrashAt | null;
 }
@@ -480,7 +485,13 @@ export function resolveConfig(
   if (problems.length > 0 || !r.success) {
     throw new LarderError(
       'LARDER_CONFIG_INVALID',
-      `invalid configuration (larder.config.ts and LARDER_* env):\n${problems.map((p) => `  - ${p}`).join('\n')}`,
+      // One problem stays on the first line, the one the CLI prints.
+      problems.length === 1
+        ? `invalid configuration (larder.config.ts and LARDER_* env): ${problems[0]}`
+        : `invalid configuration (larder.config.ts and LARDER_* env):\n${problems.map((p) => `  - ${p}`).join('\n')}`,
+      problems.some((p) => p.startsWith('alerts'))
+        ? { hint: 'the alerts section is described in docs/monitoring.md "Alerts"' }
+        : {},
     );
   }
   const c = r.data;
@@ -512,6 +523,7 @@ export function resolveConfig(
       webhookUrl: c.scheduler.webhookUrl ?? null,
       webhookRetries: c.scheduler.webhookRetries,
     },
+    alerts: c.alerts ? resolveAlerts(c.alerts) : null,
     testCrashAt,
   };
   return deepFreeze(config);

@@ -1,17 +1,30 @@
-/** `larder scheduler --metrics-port`: `/metrics` (Prometheus text) and `/health`. */
+/**
+ * `larder scheduler --metrics-port` and `larder monitor --metrics-port`: `/metrics`
+ * (Prometheus text) and `/health`.
+ */
 import { createServer, type Server } from 'node:http';
+import type { Registry } from 'prom-client';
 import type { SchedulerMetrics } from './scheduler-metrics.ts';
 
-export async function serveSchedulerMetrics(
+export function serveSchedulerMetrics(
   metrics: SchedulerMetrics,
+  port: number,
+  host = '0.0.0.0',
+): Promise<Server> {
+  return serveMetrics(metrics.registry, port, host);
+}
+
+/** Serves one registry's metrics. */
+export async function serveMetrics(
+  registry: Registry,
   port: number,
   host = '0.0.0.0',
 ): Promise<Server> {
   const server = createServer((req, res) => {
     if (req.url === '/metrics') {
-      metrics.registry.metrics().then(
+      registry.metrics().then(
         (text) => {
-          res.writeHead(200, { 'content-type': metrics.registry.contentType });
+          res.writeHead(200, { 'content-type': registry.contentType });
           res.end(text);
         },
         (e: unknown) => {

@@ -3,6 +3,7 @@
  * (`LARDER_SCHEDULER_WEBHOOK_URL`) when a slot's last allowed attempt fails, retried after a
  * network error or a non-2xx answer (1 s, 2 s, 4 s … apart).
  */
+import { postJson } from '../core/post-json.ts';
 import type { RunRecord } from './run-history.ts';
 
 export interface FailureNotice {
@@ -35,26 +36,10 @@ export function failureNotice(run: RunRecord): FailureNotice {
 }
 
 /** POSTs the notice; true once an attempt got a 2xx, false after `retries` more failed. */
-export async function postFailure(
+export function postFailure(
   url: string,
   run: RunRecord,
   opts: { retries: number; baseDelayMs?: number; timeoutMs?: number },
 ): Promise<boolean> {
-  const body = JSON.stringify(failureNotice(run));
-  for (let i = 0; i <= opts.retries; i++) {
-    if (i > 0) await new Promise((r) => setTimeout(r, (opts.baseDelayMs ?? 1000) * 2 ** (i - 1)));
-    try {
-      const res = await fetch(url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body,
-        signal: AbortSignal.timeout(opts.timeoutMs ?? 10_000),
-      });
-      await res.arrayBuffer();
-      if (res.ok) return true;
-    } catch {
-      // a network error or a timeout: retry
-    }
-  }
-  return false;
+  return postJson(url, failureNotice(run), opts);
 }

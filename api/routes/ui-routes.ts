@@ -7,6 +7,7 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import { LarderError } from '../../core/errors.ts';
 import { readRegistry } from '../../registry/registry-file.ts';
 import type { ServerContext } from '../server-context.ts';
+import { alertsJson } from '../ui/alerts-json.ts';
 import { registrySummary } from '../ui/registry-summary.ts';
 import { skewReportsJson } from '../ui/skew-reports.ts';
 import { entityExamplesJson, freshnessJson, pipelineJson, servingJson } from '../ui/ui-api.ts';
@@ -67,6 +68,7 @@ export function uiRoutes(app: FastifyInstance, ctx: ServerContext): void {
   app.get('/ui/api/freshness', api, async () => freshnessJson(ctx));
   app.get('/ui/api/serving', api, async () => servingJson(ctx));
   app.get('/ui/api/skew', api, async () => skewReportsJson(ctx.home));
+  app.get('/ui/api/alerts', api, async () => alertsJson(ctx.home));
   app.get('/ui/api/entity-examples', api, async () => entityExamplesJson(ctx));
   app.get<{ Querystring: { products?: string; limit?: string } }>(
     '/ui/api/pipeline',

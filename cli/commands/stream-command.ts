@@ -12,6 +12,7 @@ interface StreamFlags {
   maxBatch?: string;
   sessionTimeoutMs?: string;
   allowPartitionMismatch?: boolean;
+  alerts?: boolean;
   logLevel: string;
 }
 
@@ -46,6 +47,10 @@ export function registerStreamCommands(program: Command, globals: () => GlobalOp
     .option(
       '--allow-partition-mismatch',
       'consume a declared topic (topicSettings) whose partition count differs from the declaration',
+    )
+    .option(
+      '--alerts',
+      'also evaluate the alert rules of larder.config.ts every alerts.every (like larder monitor; metrics on --metrics-port); give it to one worker',
     )
     .option('--log-level <level>', LOG_LEVEL_HELP, 'info')
     .action(async (o: StreamFlags) => {
@@ -112,7 +117,20 @@ export function registerStreamCommands(program: Command, globals: () => GlobalOp
       });
       const port = intFlag(o.metricsPort, '--metrics-port');
       const server = port === undefined ? null : await serveStreamMetrics(worker.metrics, port);
+      // Rules naming unknown views or topics fail here, before the worker joins its group.
+      const monitor = o.alerts
+        ? (await import('../../alerts/alert-monitor.ts')).openAlertMonitor(config, repo, {
+            registry: worker.metrics.registry,
+            warn: (line) => log.warn(line),
+            onResult: (r) => {
+              for (const a of r.fired)
+                log.warn('alert firing', { alert: a.fingerprint, summary: a.summary });
+              for (const a of r.resolved) log.info('alert resolved', { alert: a.fingerprint });
+            },
+          })
+        : null;
       await worker.start();
+      monitor?.start();
       log.info('stream worker started', {
         group: worker.group,
         topics: worker.topics,
@@ -126,6 +144,7 @@ export function registerStreamCommands(program: Command, globals: () => GlobalOp
         process.once('SIGTERM', stop);
         process.once('SIGINT', stop);
       });
+      await monitor?.close();
       await worker.stop();
       server?.close();
       await store.close();

@@ -7,6 +7,10 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AlertEvaluator } from '../../alerts/alert-evaluator.ts';
+import { alertStatePath } from '../../alerts/alert-state.ts';
+import { projectSignals } from '../../alerts/signal-reader.ts';
+import { resolveConfig } from '../../config/config.ts';
 import { driftHtml } from '../../monitoring/drift-html.ts';
 import { driftReport, featureDrift } from '../../monitoring/drift.ts';
 import { openFeatureLog } from '../../monitoring/open-feature-log.ts';
@@ -167,6 +171,37 @@ describe('drift', () => {
     expect((bad as { code: number }).code).not.toBe(0);
     expect((bad as { stderr: string }).stderr).toMatch(
       /^error \[LARDER_BAD_REQUEST\]: --psi-threshold "-1": not a positive number/,
+    );
+  });
+});
+
+describe('a drift alert rule (docs/monitoring.md "Alerts")', () => {
+  it('fires per drifted feature of the service over the logged window', async () => {
+    const config = resolveConfig(
+      {
+        home: join(s.home, 'alerts-home'),
+        dataDir: join(s.home, 'data'),
+        alerts: {
+          rules: [{ name: 'drift', signal: 'drift', service: 'logged', reference, window: '1h' }],
+        },
+      },
+      s.home,
+      {},
+    );
+    const signals = projectSignals(config, s.repo);
+    const ev = new AlertEvaluator({
+      alerts: config.alerts!,
+      statePath: alertStatePath(config.home),
+      read: signals.read,
+      destinations: [],
+      clock: () => T0 + 1000,
+    });
+    const r = await ev.evaluate();
+    await signals.close();
+    expect(r.errors).toEqual([]);
+    expect(r.fired.map((a) => a.fingerprint)).toEqual(['drift{feature=spend_7d,service=logged}']);
+    expect(r.fired[0]!.summary).toMatch(
+      /^spend_7d of logged: PSI \d+\.\d{4} \(at most 0\.2\), ks p \S+ \(at least 0\.01\) over 20 served value\(s\)$/,
     );
   });
 });

@@ -2,11 +2,13 @@
  * docs/grafana/larder-dashboard.json only queries metrics the code exports, with labels those
  * metrics have: every metric name in a panel's PromQL is registered by `larder serve`
  * (ServerMetrics, with Node's default metrics), `larder stream` (createStreamMetrics) or
- * `larder scheduler` (createSchedulerMetrics), and
+ * `larder scheduler` (createSchedulerMetrics) or the alert evaluator (AlertMetrics), and
  * every label it groups or filters by is one of that metric's labels.
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { Registry } from 'prom-client';
+import { AlertMetrics } from '../../alerts/alert-metrics.ts';
 import { ServerMetrics } from '../../api/server-metrics.ts';
 import { createStreamMetrics } from '../../streaming/stream-metrics.ts';
 import { createSchedulerMetrics } from '../../scheduler/scheduler-metrics.ts';
@@ -33,6 +35,9 @@ async function exportedSeries(): Promise<Map<string, Set<string>>> {
   const registries = [new ServerMetrics({ defaultMetrics: true }).registry];
   registries.push(createStreamMetrics().registry);
   registries.push(createSchedulerMetrics().registry);
+  const alerts = new Registry();
+  new AlertMetrics(alerts);
+  registries.push(alerts);
   for (const r of registries) {
     for (const m of await r.getMetricsAsJSON()) {
       const labels = new Set<string>();

@@ -9,6 +9,9 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AlertEvaluator } from '../../alerts/alert-evaluator.ts';
+import { alertStatePath } from '../../alerts/alert-state.ts';
+import type { AlertRule } from '../../config/alerts-config.ts';
 import { loadModelSet } from '../../models/model-set.ts';
 import { serveRepo, type Served } from '../api/serve-fixture.ts';
 import { CHROMIUM, launchChromium } from '../support/chromium.ts';
@@ -116,6 +119,53 @@ describe('dashboard at /ui', () => {
     expect(Number(cells[2])).toBeGreaterThanOrEqual(5);
     expect(cells[5]).toMatch(/ms$/);
     await shot('ui-screenshot-serving.png');
+  });
+
+  it('alerts: firing and recently resolved alerts of the state file', async () => {
+    let lag: Record<string, number> = { user_events: 50_000, transactions: 20_000 };
+    let now = Date.UTC(2026, 0, 1, 12);
+    const ev = new AlertEvaluator({
+      alerts: {
+        rules: [
+          {
+            name: 'stream_behind',
+            signal: 'consumer_lag',
+            severity: 'critical',
+            max: 10_000,
+            forMs: 0,
+          },
+        ] as AlertRule[],
+        keepResolvedMs: 86_400_000,
+      },
+      statePath: alertStatePath(s.home),
+      read: async () =>
+        Object.entries(lag).map(([topic, value]) => ({
+          labels: { topic },
+          value,
+          threshold: 10_000,
+          breached: value > 10_000,
+          summary: `${value} record(s) behind on ${topic}`,
+        })),
+      destinations: [],
+      clock: () => now,
+    });
+    await ev.evaluate();
+    lag = { user_events: 50_000, transactions: 0 };
+    now += 60_000;
+    await ev.evaluate();
+    const text = await openTab('Alerts', '50000 record(s) behind on user_events');
+    const firing = await page
+      .locator('#panel-alerts tr', { hasText: 'topic=user_events' })
+      .innerText();
+    expect(firing).toMatch(
+      /stream_behind\s+critical\s+topic=user_events\s+50000 record\(s\) behind on user_events\s+2026-01-01 12:00:00 UTC/,
+    );
+    const resolved = await page
+      .locator('#panel-alerts tr', { hasText: 'topic=transactions' })
+      .innerText();
+    expect(resolved).toContain('2026-01-01 12:01:00 UTC');
+    expect(text).toContain('Recently resolved');
+    await shot('ui-screenshot-alerts.png');
   });
 
   it('real-time: top products by views_5m, conversion', async () => {

@@ -4,6 +4,7 @@
  */
 import { api, apiKey, setApiKey } from './api.js';
 import { errorBox, h, put } from './dom.js';
+import { renderAlerts } from './alerts-tab.js';
 import { renderFreshness } from './freshness-tab.js';
 import { setupLookup } from './lookup-tab.js';
 import { setupRanking } from './ranking-tab.js';
@@ -147,6 +148,11 @@ async function poll() {
       $('skew-error'),
       () => api('/ui/api/skew'),
       (s) => renderSkew($('skew-data'), s),
+    ),
+    section(
+      $('alerts-error'),
+      () => api('/ui/api/alerts'),
+      (a) => renderAlerts($('alerts-data'), a),
     ),
     section(
       $('realtime-error'),
