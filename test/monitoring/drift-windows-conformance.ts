@@ -39,10 +39,23 @@ export const latest = featureView({
 export const svc = featureService({ name: 'svc', features: [latest] });
 `;
 
-const T0 = Date.UTC(2024, 0, 1);
-const HOUR = 3_600_000;
-const DAY = 86_400_000;
+export const T0 = Date.UTC(2024, 0, 1);
+export const HOUR = 3_600_000;
+export const DAY = 86_400_000;
 const USERS = ['u1', 'u2', 'u3', 'u4'];
+
+/** The history, as JSON Lines of the source `ev`. */
+export const driftHistory = (): string[] =>
+  USERS.flatMap((u, i) => [
+    JSON.stringify({ id: `a-${u}`, userId: u, kind: 'click', amount: i + 1, ts: T0 - HOUR }),
+    JSON.stringify({
+      id: `b-${u}`,
+      userId: u,
+      kind: i < 2 ? 'view' : 'click',
+      amount: 101 + i,
+      ts: T0 + DAY - HOUR,
+    }),
+  ]);
 
 export function describeDriftWindowsConformance(
   name: string,
@@ -58,16 +71,7 @@ export function describeDriftWindowsConformance(
       repo = await loadRepository(dir.dir);
       h = await factory();
       await h.store.init();
-      const lines = USERS.flatMap((u, i) => [
-        JSON.stringify({ id: `a-${u}`, userId: u, kind: 'click', amount: i + 1, ts: T0 - HOUR }),
-        JSON.stringify({
-          id: `b-${u}`,
-          userId: u,
-          kind: i < 2 ? 'view' : 'click',
-          amount: 101 + i,
-          ts: T0 + DAY - HOUR,
-        }),
-      ]);
+      const lines = driftHistory();
       await h.writeSource(repo.batchSources.get('ev')!.spec, lines);
     }, 60_000);
     afterAll(async () => {
