@@ -232,9 +232,39 @@ await waitReady(`${base}/ready`).catch((e: unknown) => {
 });
 
 // Feature logging and skew: three reads of the logged service (20 user × product rows each),
-// flushed by the server within a second, then recomputed offline by `larder skew`.
+// flushed by the server within a second, then recomputed offline by `larder skew`. Before them,
+// one page view each of u00001 and u00002 reaches the online store only (`to: online`), so the
+// report has a difference to find: their rows' page-view counts.
 const readsFrom = Date.now();
 const pad = (n: number): string => String(n).padStart(5, '0');
+const onlineOnly = await fetch(`${base}/push`, {
+  method: 'POST',
+  headers: { 'content-type': 'application/json' },
+  body: JSON.stringify({
+    push_source_name: 'user_events',
+    to: 'online',
+    df: {
+      eventId: ['evt-skew-1', 'evt-skew-2'],
+      userId: ['u00001', 'u00002'],
+      sessionId: ['s-skew-1', 's-skew-2'],
+      eventType: ['page_view', 'page_view'],
+      timestamp: [readsFrom - 1_000, readsFrom - 1_000],
+      properties: [1, 2].map(() => ({
+        productId: `p${pad(Number(args.products))}`,
+        category: 'electronics',
+        price: '9.99',
+      })),
+      context: [1, 2].map(() => ({
+        userAgent: 'demo',
+        ip: '127.0.0.1',
+        platform: 'desktop',
+        referrer: null,
+      })),
+    },
+  }),
+});
+if (!onlineOnly.ok)
+  console.error(`online-only push failed: ${onlineOnly.status} ${await onlineOnly.text()}`);
 console.log(
   `\n▶ Read ${LOGGED} (every read logged to ${join(dataDir, 'logs', LOGGED)}/)\n  $ curl -s ${base}/get-online-features -d '{"feature_service": "${LOGGED}", ...}' × 3`,
 );

@@ -97,7 +97,15 @@ describe('npm run demo', () => {
       expect(f.share, f.feature).toBeGreaterThanOrEqual(0);
       expect(f.share, f.feature).toBeLessThanOrEqual(1);
     }
-    expect(output).toMatch(/page_views_1h\s+60\s+\d+\s+/);
+    // The one page view each of u00001 and u00002 pushed to the online store only: their rows
+    // (one each) differ in page_views_1h; no other user's row does.
+    const views = skew.features.find((f) => f.feature === 'page_views_1h') as unknown as {
+      differing: number;
+      examples: { entities: { user_id: string } }[];
+    };
+    expect(views.differing).toBe(2);
+    expect(['u00001', 'u00002']).toContain(views.examples[0]!.entities.user_id);
+    expect(output).toMatch(/page_views_1h\s+60\s+2\s+3\.33%/);
     // Version 2 and the batch views: exported beside recommendation_v1, materialized and served.
     expect(existsSync(join(dir, 'data', 'training', 'recommendation_v2.parquet'))).toBe(true);
     expect(existsSync(join(dir, 'data', 'training', 'batch_v1.parquet'))).toBe(true);
