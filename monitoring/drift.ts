@@ -297,16 +297,18 @@ export async function driftReport(opts: {
   const { repo, service } = opts;
   const features = repo.resolveFeatures({ service });
   const thresholds = opts.thresholds ?? DRIFT_DEFAULTS;
-  let own: OfflineStore | null = null;
+  // An offline store of our own only when an offline sample needs one and none was given.
+  const opened: { store?: OfflineStore } = {};
   const offline = async (): Promise<OfflineStore> => {
     if (opts.offline) return opts.offline;
-    if (!own) {
-      if (!opts.config.offlineStore || opts.config.home === undefined)
+    if (!opened.store) {
+      const { offlineStore, home } = opts.config;
+      if (!offlineStore || home === undefined)
         throw new Error('driftReport: an offline sample needs config.offlineStore or opts.offline');
-      own = createOfflineStore(opts.config as Parameters<typeof createOfflineStore>[0]);
-      await own.init();
+      opened.store = createOfflineStore({ ...opts.config, offlineStore, home });
+      await opened.store.init();
     }
-    return own;
+    return opened.store;
   };
   const compared = features.filter((f) => !f.type.endsWith('_list'));
   const ctx = { config: opts.config, repo, service, features: compared, offline };
@@ -316,7 +318,7 @@ export async function driftReport(opts: {
     reference = await sampleValues(opts.reference, ctx);
     current = await sampleValues(opts.current, ctx);
   } finally {
-    await (own as OfflineStore | null)?.close();
+    await opened.store?.close();
   }
   const out: FeatureDrift[] = [];
   const skipped: DriftReport['skipped'] = [];
