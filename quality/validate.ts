@@ -13,6 +13,7 @@
  */
 import { LarderError } from '../core/errors.ts';
 import type { Repository } from '../definitions/repository.ts';
+import type { ValueExpectation } from '../definitions/spec.ts';
 import type { OfflineStore, SourceStatistics, ValueStatistics } from '../offline/offline-store.ts';
 import { gridValues } from '../offline/statistics/grid-values.ts';
 import { checkSource, checkValue, type ExpectationCheck } from './check-expectations.ts';
@@ -96,7 +97,12 @@ export function validationTargets(
       repo.featureViews.has(v),
     );
   } else {
-    views = [...repo.featureViews.values()].filter((v) => v.spec.expect).map((v) => v.spec.name);
+    // Drift bounds are `larder drift`'s: a view declaring only those has nothing to check here.
+    const checked = (e: Record<string, ValueExpectation> | undefined): boolean =>
+      Object.values(e ?? {}).some((x) => Object.keys(x).some((k) => k !== 'drift'));
+    views = [...repo.featureViews.values()]
+      .filter((v) => checked(v.spec.expect))
+      .map((v) => v.spec.name);
     const sources = [...repo.batchSources.values()]
       .filter((s) => s.spec.expect)
       .map((s) => s.spec.name);
