@@ -50,6 +50,17 @@ export interface ValueExpectation {
   max?: number;
   /** The only values allowed (strings, integers or booleans). */
   allowed?: (string | number | boolean)[];
+  /** A feature's drift bounds for `larder drift` (feature views only; see {@link DriftBounds}). */
+  drift?: DriftBounds;
+}
+
+/**
+ * When `larder drift` calls a feature drifted: PSI above `maxPsi`, or the two-sample test's
+ * p-value below `minPValue`. A bound not declared is the command's flag (or its default).
+ */
+export interface DriftBounds {
+  maxPsi?: number;
+  minPValue?: number;
 }
 
 /** A batch source's expectations: on its top-level scalar fields and on the source as a whole. */

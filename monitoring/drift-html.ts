@@ -3,7 +3,7 @@
  * and per feature an inline-SVG bar chart of the reference's and the current sample's share per
  * bin. No script, no external file.
  */
-import type { DriftReport, FeatureDrift } from './drift.ts';
+import { describeBounds, describeSample, type DriftReport, type FeatureDrift } from './drift.ts';
 
 const esc = (s: string): string => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
@@ -37,7 +37,7 @@ export function driftHtml(r: DriftReport): string {
   const rows = r.features
     .map(
       (f) =>
-        `<tr class="${f.drifted ? 'drift' : ''}"><td>${esc(f.feature)}</td><td>${f.kind}</td><td>${f.referenceCount}</td><td>${f.currentCount}</td><td>${fmt(f.psi)}</td><td>${f.test === 'ks' ? 'KS' : 'χ²'} ${fmt(f.statistic)}</td><td>${fmt(f.pValue)}</td><td>${f.drifted ? 'drift' : 'ok'}</td></tr>`,
+        `<tr class="${f.drifted ? 'drift' : ''}"><td>${esc(f.feature)}</td><td>${f.kind}</td><td>${f.referenceCount}</td><td>${f.currentCount}</td><td>${fmt(f.psi)}</td><td>${f.test === 'ks' ? 'KS' : 'χ²'} ${fmt(f.statistic)}</td><td>${fmt(f.pValue)}</td><td>${esc(describeBounds(f))}</td><td>${f.drifted ? 'drift' : 'ok'}</td></tr>`,
     )
     .join('\n');
   const plots = r.features
@@ -54,8 +54,8 @@ export function driftHtml(r: DriftReport): string {
 <style>body{font-family:system-ui,sans-serif;margin:24px}table{border-collapse:collapse}td,th{padding:4px 10px;border-bottom:1px solid #ddd;text-align:left}tr.drift td{background:#fde8e8}</style>
 </head><body>
 <h1>Drift of ${esc(r.service)}</h1>
-<p>Reference ${esc(r.reference)} against the values served in [${esc(r.start)}, ${esc(r.end)}). Drift: PSI &gt; ${r.thresholds.psi} or p &lt; ${r.thresholds.p}. Generated ${esc(r.generatedAt)}.</p>
-<table><thead><tr><th>feature</th><th>kind</th><th>reference</th><th>current</th><th>PSI</th><th>test</th><th>p</th><th></th></tr></thead><tbody>
+<p>Reference: ${esc(describeSample(r.reference))}. Current: ${esc(describeSample(r.current))}. Drift: PSI &gt; ${r.thresholds.psi} or p &lt; ${r.thresholds.p}, unless a feature's expectation declares its own bound (marked *). Generated ${esc(r.generatedAt)}.</p>
+<table><thead><tr><th>feature</th><th>kind</th><th>reference</th><th>current</th><th>PSI</th><th>test</th><th>p</th><th>drift when</th><th></th></tr></thead><tbody>
 ${rows}
 </tbody></table>
 ${skipped}

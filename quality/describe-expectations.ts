@@ -7,7 +7,7 @@ import type { SourceExpectations, ValueExpectation } from '../definitions/spec.t
 
 const pct = (x: number): string => `${Number((x * 100).toFixed(4))}%`;
 
-/** `null rate ≤ 5%, in [0, 10], one of "a", "b"`. */
+/** `null rate ≤ 5%, in [0, 10], one of "a", "b", drift when PSI > 0.1 or p < 0.001`. */
 export function describeValueExpectation(e: ValueExpectation): string {
   const parts: string[] = [];
   if (e.maxNullRate !== undefined)
@@ -16,6 +16,13 @@ export function describeValueExpectation(e: ValueExpectation): string {
   else if (e.min !== undefined) parts.push(`≥ ${e.min}`);
   else if (e.max !== undefined) parts.push(`≤ ${e.max}`);
   if (e.allowed) parts.push(`one of ${e.allowed.map((v) => JSON.stringify(v)).join(', ')}`);
+  if (e.drift) {
+    const when = [
+      ...(e.drift.maxPsi !== undefined ? [`PSI > ${e.drift.maxPsi}`] : []),
+      ...(e.drift.minPValue !== undefined ? [`p < ${e.drift.minPValue}`] : []),
+    ];
+    parts.push(`drift when ${when.join(' or ')}`);
+  }
   return parts.join(', ');
 }
 

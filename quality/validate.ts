@@ -13,7 +13,9 @@
  */
 import { LarderError } from '../core/errors.ts';
 import type { Repository } from '../definitions/repository.ts';
+import type { ValueExpectation } from '../definitions/spec.ts';
 import type { OfflineStore, SourceStatistics, ValueStatistics } from '../offline/offline-store.ts';
+import { gridValues } from '../offline/statistics/grid-values.ts';
 import { checkSource, checkValue, type ExpectationCheck } from './check-expectations.ts';
 import { valueStatistics } from './value-statistics.ts';
 
@@ -95,7 +97,12 @@ export function validationTargets(
       repo.featureViews.has(v),
     );
   } else {
-    views = [...repo.featureViews.values()].filter((v) => v.spec.expect).map((v) => v.spec.name);
+    // Drift bounds are `larder drift`'s: a view declaring only those has nothing to check here.
+    const checked = (e: Record<string, ValueExpectation> | undefined): boolean =>
+      Object.values(e ?? {}).some((x) => Object.keys(x).some((k) => k !== 'drift'));
+    views = [...repo.featureViews.values()]
+      .filter((v) => checked(v.spec.expect))
+      .map((v) => v.spec.name);
     const sources = [...repo.batchSources.values()]
       .filter((s) => s.spec.expect)
       .map((s) => s.spec.name);
@@ -142,25 +149,18 @@ export async function validate(
   const viewStats: ViewStatistics[] = [];
   for (const name of views) {
     const view = repo.featureViews.get(name)!.spec;
-    const last = opts.end - 1 - ((opts.end - 1 - opts.start) % opts.everyMs);
-    const summary = await store.exportPointInTime({
+    const grid = await gridValues(
+      store,
       repo,
-      features: repo.resolveFeatures({ features: view.features.map((f) => `${name}:${f.name}`) }),
-      entities: { type: 'grid', start: opts.start, end: last, everyMs: opts.everyMs },
-      out: { type: 'memory' },
-      fullFeatureNames: true,
-    });
-    const rows = summary.data ?? [];
+      name,
+      view.features.map((f) => f.name),
+      opts,
+    );
     const features = view.features.map((f) => {
       const allowed = view.expect?.[f.name]?.allowed;
-      return valueStatistics(
-        f.name,
-        f.type,
-        rows.map((r) => r[`${name}__${f.name}`]),
-        allowed ? { allowed } : {},
-      );
+      return valueStatistics(f.name, f.type, grid.columns.get(f.name)!, allowed ? { allowed } : {});
     });
-    viewStats.push({ view: name, rows: rows.length, features });
+    viewStats.push({ view: name, rows: grid.rows, features });
     for (const [feature, e] of Object.entries(view.expect ?? {}))
       checks.push(
         ...checkValue(

@@ -168,7 +168,7 @@ export function registerValidateCommand(program: Command, globals: () => GlobalO
       'after',
       `
 Without --source, --view or --service: every batch source and feature view that declares
-expect. Exit codes: 0 when the gate passes, 1 when it fails (error LARDER_EXPECTATION_FAILED,
+expect (drift bounds alone do not count). Exit codes: 0 when the gate passes, 1 when it fails (error LARDER_EXPECTATION_FAILED,
 after the report is written) or on any other error.`,
     )
     .action(async (o: Flags) => {

@@ -9,13 +9,14 @@
  *   maxRejectRate: 0.01, minRows: { count: 1000, per: '1d' }, freshness: '2h',
  * } });
  * featureView({ ..., expect: { clicks_1h: { min: 0, max: 10_000, maxNullRate: 0.2 } } });
+ * featureView({ ..., expect: { spend_7d: { drift: { maxPsi: 0.1, minPValue: 0.001 } } } });
  */
 import { z } from 'zod';
 import { parseDuration } from '../../core/duration.ts';
 import type { Problem } from '../../core/errors.ts';
 import type { ValueType } from '../../core/types.ts';
 import type { RecordType } from '../record-schema.ts';
-import type { SourceExpectations, ValueExpectation } from '../spec.ts';
+import type { DriftBounds, SourceExpectations, ValueExpectation } from '../spec.ts';
 
 const rate = () => z.number().min(0, 'a rate is 0..1').max(1, 'a rate is 0..1');
 
@@ -32,8 +33,25 @@ const ValueExpectationOptions = z
   })
   .strict();
 
+/** A feature's drift bounds (`larder drift`): PSI above maxPsi or p below minPValue is drift. */
+const DriftOptions = z
+  .object({
+    maxPsi: z.number().finite().positive('maxPsi is a positive number').optional(),
+    minPValue: z
+      .number()
+      .gt(0, 'minPValue is a p-value in (0, 1]')
+      .max(1, 'minPValue is a p-value in (0, 1]')
+      .optional(),
+  })
+  .strict();
+
+/** A feature's expectation: the value bounds and, for `larder drift`, its drift bounds. */
+const FeatureExpectationOptions = ValueExpectationOptions.extend({
+  drift: DriftOptions.optional(),
+}).strict();
+
 /** `expect` of a feature view: feature name → expectation. */
-export const viewExpectOption = () => z.record(z.string(), ValueExpectationOptions);
+export const viewExpectOption = () => z.record(z.string(), FeatureExpectationOptions);
 
 /** `expect` of a batch source. */
 export const sourceExpectOption = () =>
@@ -152,9 +170,34 @@ export function sourceExpectations(
   return out;
 }
 
+/** A feature's drift bounds as its spec: on int64, float64, string and bool features only. */
+function driftBounds(
+  o: z.output<typeof DriftOptions>,
+  type: ValueType,
+  field: string,
+  report: Report,
+): DriftBounds | undefined {
+  if (!['int64', 'float64', 'string', 'bool'].includes(type)) {
+    report(
+      `${field}.drift`,
+      `drift applies to int64, float64, string and bool features, not to ${type}`,
+      'larder drift does not compare list features',
+    );
+    return undefined;
+  }
+  if (o.maxPsi === undefined && o.minPValue === undefined) {
+    report(`${field}.drift`, 'drift declares no bound', 'give maxPsi, minPValue or both');
+    return undefined;
+  }
+  return {
+    ...(o.maxPsi !== undefined ? { maxPsi: o.maxPsi } : {}),
+    ...(o.minPValue !== undefined ? { minPValue: o.minPValue } : {}),
+  };
+}
+
 /** A feature view's `expect` as its spec: every key must be one of `features` (name → type). */
 export function featureExpectations(
-  o: Record<string, z.output<typeof ValueExpectationOptions>>,
+  o: Record<string, z.output<typeof FeatureExpectationOptions>>,
   features: ReadonlyMap<string, ValueType>,
   where: Pick<Problem, 'at' | 'object'>,
   problems: Problem[],
@@ -172,7 +215,10 @@ export function featureExpectations(
       );
       continue;
     }
-    out[name] = valueExpectation(e, type, name, report);
+    const { drift, ...bounds } = e;
+    out[name] = valueExpectation(bounds, type, name, report);
+    const d = drift && driftBounds(drift, type, name, report);
+    if (d) out[name].drift = d;
   }
   return out;
 }

@@ -2,8 +2,11 @@
  * `npm run demo`: the main job on embedded defaults (DuckDB offline, SQLite online; no Redis or
  * Kafka): generate a week of e-commerce history, apply examples/ecommerce/features/, check its
  * data-quality expectations (one deliberately strict one fails, reported), materialize it, export a
- * point-in-time training set (recommendation_v1, and the batch views of batch_v1), start `larder serve` with the dashboard, and keep feeding live
- * events through `POST /push` so features visibly change. Ctrl-C stops everything.
+ * point-in-time training set (recommendation_v1, and the batch views of batch_v1), start `larder serve` with the dashboard,
+ * read the logged service `recommendation_v1_logged` and report its training/serving skew
+ * (`larder skew`, also in the dashboard), and keep feeding live events through `POST /push` so
+ * features visibly change. Ctrl-C stops everything. The repository applied is
+ * examples/ecommerce/demo-features/: the example's plus that one logged service.
  *
  *   npm run demo                       # embedded
  *   npm run demo -- --services         # Redis + Kafka (npm run services:up) with the stream worker
@@ -11,8 +14,8 @@
  *   npm run demo -- --port 8566        # HTTP port (default 8566)
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { generateRecords, produceToKafka } from './datagen/index.ts';
 import type { GeneratedRecord } from './datagen/index.ts';
@@ -35,7 +38,12 @@ const { values: args } = parseArgs({
 });
 const PORT = Number(args.port);
 const RATE = Number(args.rate);
-const env: NodeJS.ProcessEnv = { ...process.env };
+// The example plus `recommendation_v1_logged` (every read logged), for the skew report.
+const LOGGED = 'recommendation_v1_logged';
+const env: NodeJS.ProcessEnv = {
+  ...process.env,
+  LARDER_REPO: resolve(ROOT, 'examples/ecommerce/demo-features'),
+};
 if (args.services) {
   env.LARDER_ONLINE_STORE ??= 'redis://127.0.0.1:6379/0';
   env.LARDER_NAMESPACE ??= 'demo';
@@ -130,7 +138,10 @@ step(
     end,
   ],
 );
-step('Validate and apply the feature repository (examples/ecommerce/features/)', ['apply']);
+step(
+  'Validate and apply the feature repository (examples/ecommerce/features/, plus the logged recommendation_v1_logged of examples/ecommerce/demo-features/)',
+  ['apply'],
+);
 if (args.services) {
   // Before any producer can auto-create them with the broker's default partition count. The
   // demo's local topics are disposable, so an older layout is repartitioned and reconfigured.
@@ -220,6 +231,87 @@ await waitReady(`${base}/ready`).catch((e: unknown) => {
   return shutdown(1);
 });
 
+// Feature logging and skew: three reads of the logged service (20 user × product rows each),
+// flushed by the server within a second, then recomputed offline by `larder skew`. Before them,
+// one page view each of u00001 and u00002 reaches the online store only (`to: online`), so the
+// report has a difference to find: their rows' page-view counts.
+const readsFrom = Date.now();
+const pad = (n: number): string => String(n).padStart(5, '0');
+const onlineOnly = await fetch(`${base}/push`, {
+  method: 'POST',
+  headers: { 'content-type': 'application/json' },
+  body: JSON.stringify({
+    push_source_name: 'user_events',
+    to: 'online',
+    df: {
+      eventId: ['evt-skew-1', 'evt-skew-2'],
+      userId: ['u00001', 'u00002'],
+      sessionId: ['s-skew-1', 's-skew-2'],
+      eventType: ['page_view', 'page_view'],
+      timestamp: [readsFrom - 1_000, readsFrom - 1_000],
+      properties: [1, 2].map(() => ({
+        productId: `p${pad(Number(args.products))}`,
+        category: 'electronics',
+        price: '9.99',
+      })),
+      context: [1, 2].map(() => ({
+        userAgent: 'demo',
+        ip: '127.0.0.1',
+        platform: 'desktop',
+        referrer: null,
+      })),
+    },
+  }),
+});
+if (!onlineOnly.ok)
+  console.error(`online-only push failed: ${onlineOnly.status} ${await onlineOnly.text()}`);
+console.log(
+  `\n▶ Read ${LOGGED} (every read logged to ${join(dataDir, 'logs', LOGGED)}/)\n  $ curl -s ${base}/get-online-features -d '{"feature_service": "${LOGGED}", ...}' × 3`,
+);
+for (let i = 0; i < 3; i++) {
+  const res = await fetch(`${base}/get-online-features`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      feature_service: LOGGED,
+      entities: {
+        user_id: Array.from(
+          { length: 20 },
+          (_, j) => `u${pad(1 + ((i * 20 + j) % Number(args.users)))}`,
+        ),
+        product_id: Array.from(
+          { length: 20 },
+          (_, j) => `p${pad(1 + ((i * 7 + j) % Number(args.products)))}`,
+        ),
+      },
+    }),
+  });
+  if (!res.ok) console.error(`read of ${LOGGED} failed: ${res.status} ${await res.text()}`);
+}
+const logDir = join(dataDir, 'logs', LOGGED);
+const logged = (): boolean =>
+  existsSync(logDir) && readdirSync(logDir).some((f) => f.endsWith('.parquet'));
+for (let i = 0; i < 40 && !logged(); i++) await new Promise((r) => setTimeout(r, 250));
+// The buffer is flushed every second: one more flush writes any rows a first file missed.
+await new Promise((r) => setTimeout(r, 1_200));
+const skew = tryStep(`Training/serving skew of the logged reads of ${LOGGED}`, [
+  'skew',
+  '--service',
+  LOGGED,
+  '--start',
+  new Date(readsFrom - 60_000).toISOString(),
+  '--end',
+  new Date(Date.now() + 60_000).toISOString(),
+  '--examples',
+  '1',
+]);
+const skewReport = resolve(home, 'skew', `${LOGGED}.json`);
+console.log(
+  skew === 0
+    ? `  ↳ the share of served values the offline recomputation disagrees with, per feature: ${skewReport} (dashboard: Serving tab)`
+    : `  ↳ larder skew exited with ${skew}; the demo goes on`,
+);
+
 // Live traffic: the generator's sessions, re-timed to now, fed through /push (embedded) or Kafka.
 const live = generateRecords({
   users: Number(args.users),
@@ -285,6 +377,7 @@ console.log(`
   API docs:       ${base}/docs
   Raw history:    ${dataDir}/raw/{user_events,transactions}
   Training set:   ${training}
+  Skew report:    ${skewReport} (logged reads of ${LOGGED})
   Registry:       ${home}/registry.json
   Online store:   ${env.LARDER_ONLINE_STORE ?? `sqlite:${home}/online.sqlite`}
   Live events:    ~${RATE}/s through ${args.services ? 'Kafka (stream worker)' : 'POST /push'} — features change as you watch.

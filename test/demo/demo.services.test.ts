@@ -1,10 +1,10 @@
 /**
- * The main job end to end: `npm run demo` (smaller data) on the embedded stores, its printed
- * curl commands answered, the dashboard loaded against the running demo in headless Chromium
+ * The main job end to end: `npm run demo` (smaller data) on the embedded stores, its skew report
+ * on its own logged reads, its printed curl commands answered, the dashboard loaded against the running demo in headless Chromium
  * with live values on its views, and Ctrl-C (SIGINT) stopping everything cleanly.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { launchChromium } from '../support/chromium.ts';
@@ -83,6 +83,29 @@ describe('npm run demo', () => {
     expect(output).toContain('error [LARDER_EXPECTATION_FAILED]');
     expect(output).toContain('the gate failed (exit 1) as intended');
     expect(existsSync(join(dir, 'home', 'validation', 'validation.html'))).toBe(true);
+    // One skew report on the demo's own data: 3 logged reads × 20 rows of
+    // recommendation_v1_logged, each of its 26 features compared on every row.
+    expect(output).toContain('larder skew --service recommendation_v1_logged');
+    expect(output).toContain('(dashboard: Serving tab)');
+    const skew = JSON.parse(
+      readFileSync(join(dir, 'home', 'skew', 'recommendation_v1_logged.json'), 'utf8'),
+    ) as { rows: number; features: { feature: string; compared: number; share: number }[] };
+    expect(skew.rows).toBe(60);
+    expect(skew.features).toHaveLength(26);
+    for (const f of skew.features) {
+      expect(f.compared, f.feature).toBe(60);
+      expect(f.share, f.feature).toBeGreaterThanOrEqual(0);
+      expect(f.share, f.feature).toBeLessThanOrEqual(1);
+    }
+    // The one page view each of u00001 and u00002 pushed to the online store only: their rows
+    // (one each) differ in page_views_1h; no other user's row does.
+    const views = skew.features.find((f) => f.feature === 'page_views_1h') as unknown as {
+      differing: number;
+      examples: { entities: { user_id: string } }[];
+    };
+    expect(views.differing).toBe(2);
+    expect(['u00001', 'u00002']).toContain(views.examples[0]!.entities.user_id);
+    expect(output).toMatch(/page_views_1h\s+60\s+2\s+3\.33%/);
     // Version 2 and the batch views: exported beside recommendation_v1, materialized and served.
     expect(existsSync(join(dir, 'data', 'training', 'recommendation_v2.parquet'))).toBe(true);
     expect(existsSync(join(dir, 'data', 'training', 'batch_v1.parquet'))).toBe(true);
@@ -164,7 +187,11 @@ describe('npm run demo', () => {
         (t) => /EVENTS, LAST MINUTE\s+[1-9]/i.test(t) && /p\d{5}/.test(t),
       );
       expect(realtime).toMatch(/Top products by views/i);
-      const serving = await tabText('Serving', 'serving', (t) => t.includes('/push'));
+      const serving = await tabText(
+        'Serving',
+        'serving',
+        (t) => t.includes('/push') && t.includes('recommendation_v1_logged: 60 logged rows'),
+      );
       expect(serving).toContain('/get-online-features');
       await page.screenshot({ path: '.cache/demo-dashboard.png', fullPage: true });
     } finally {

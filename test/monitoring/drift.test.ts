@@ -21,6 +21,7 @@ const REPO =
   PUSH_REPO.replace('import { pushSource,', 'import { featureService, pushSource,') +
   `
 export const logged = featureService({ name: 'logged', features: [activity], logging: {} });
+export const plain = featureService({ name: 'plain', features: [activity] });
 `;
 /** No service here logs to Kafka: the Kafka sink never connects. */
 const LAZY_KAFKA = { brokers: ['127.0.0.1:9092'], clientId: 'test' };
@@ -89,11 +90,16 @@ describe('drift', () => {
       config: { dataDir: join(s.home, 'data') },
       repo: s.repo,
       service: 'logged',
-      reference,
-      start: T0 - 1,
-      end: T0 + 1,
+      reference: { type: 'file', path: reference },
+      current: { type: 'logs', start: T0 - 1, end: T0 + 1 },
     });
     expect(r.thresholds).toEqual({ psi: 0.2, p: 0.01 });
+    expect(r.reference).toEqual({ type: 'file', path: reference });
+    expect(r.current).toEqual({
+      type: 'logs',
+      start: new Date(T0 - 1).toISOString(),
+      end: new Date(T0 + 1).toISOString(),
+    });
     const by = Object.fromEntries(r.features.map((f) => [f.feature, f]));
     expect(by.clicks_1h).toMatchObject({
       kind: 'numeric',
@@ -128,15 +134,45 @@ describe('drift', () => {
         config: { dataDir: join(s.home, 'data') },
         repo: s.repo,
         service: 'logged',
-        reference: bad,
-        start: T0 - 1,
-        end: T0 + 1,
+        reference: { type: 'file', path: bad },
+        current: { type: 'logs', start: T0 - 1, end: T0 + 1 },
       }),
     ).rejects.toMatchObject({
       code: 'LARDER_BAD_REQUEST',
       message: `--reference ${bad}: cannot be read`,
       detail: { reason: 'malformed_file' },
     });
+  });
+
+  it('refuses the served values of a service without logging', async () => {
+    await expect(
+      driftReport({
+        config: { dataDir: join(s.home, 'data') },
+        repo: s.repo,
+        service: 'plain',
+        reference: { type: 'file', path: reference },
+        current: { type: 'logs', start: T0 - 1, end: T0 + 1 },
+      }),
+    ).rejects.toMatchObject({
+      code: 'LARDER_BAD_REQUEST',
+      message: 'feature service "plain" is not logged',
+    });
+  });
+
+  it('a window without served values compares nothing: no PSI, no test, no drift', async () => {
+    const r = await driftReport({
+      config: { dataDir: join(s.home, 'data') },
+      repo: s.repo,
+      service: 'logged',
+      reference: { type: 'file', path: reference },
+      current: { type: 'logs', start: T0 + 1, end: T0 + 2 },
+    });
+    expect(r.features).toHaveLength(3);
+    for (const f of r.features) {
+      expect(f).toMatchObject({ referenceCount: 20, currentCount: 0, drifted: false });
+      expect(f.psi).toBeNaN();
+      expect(f.pValue).toBeNaN();
+    }
   });
 
   it('uses the thresholds it is given', () => {

@@ -14,6 +14,10 @@ describe('describe expectations', () => {
     );
     expect(describeValueExpectation({ min: 1 })).toBe('≥ 1');
     expect(describeValueExpectation({ max: 2, allowed: [1, 2] })).toBe('≤ 2, one of 1, 2');
+    expect(describeValueExpectation({ min: 0, drift: { maxPsi: 0.1, minPValue: 0.001 } })).toBe(
+      '≥ 0, drift when PSI > 0.1 or p < 0.001',
+    );
+    expect(describeValueExpectation({ drift: { minPValue: 0.05 } })).toBe('drift when p < 0.05');
     expect(
       sourceExpectationLines({
         fields: { userId: { maxNullRate: 0.1 } },

@@ -125,9 +125,63 @@ describe('expect option', () => {
     ]);
   });
 
+  it("declares a feature's drift bounds; refused on lists, without a bound, out of range or on a source", async () => {
+    const repo = await load(
+      '',
+      `{ clicks_1h: { min: 0, drift: { maxPsi: 0.1, minPValue: 0.001 } }, last_kind: { drift: { maxPsi: 0.3 } } }`,
+    );
+    expect(repo.featureViews.get('activity')!.spec.expect).toEqual({
+      clicks_1h: { min: 0, drift: { maxPsi: 0.1, minPValue: 0.001 } },
+      last_kind: { drift: { maxPsi: 0.3 } },
+    });
+    const bad = await problemsOf(
+      '',
+      `{ clicks_1h: { drift: {} }, last_kind: { drift: { minPValue: 0 } } }`,
+    );
+    expect(bad.map((p) => [p.field, p.message])).toEqual([
+      ['expect.last_kind.drift.minPValue', 'minPValue is a p-value in (0, 1]'],
+    ]);
+    const none = await problemsOf('', `{ clicks_1h: { drift: {} } }`);
+    expect(none.map((p) => [p.field, p.message, p.hint])).toEqual([
+      ['expect.clicks_1h.drift', 'drift declares no bound', 'give maxPsi, minPValue or both'],
+    ]);
+    const psi = await problemsOf('', `{ clicks_1h: { drift: { maxPsi: -1, typo: 1 } } }`);
+    expect(psi.map((p) => p.field)).toEqual(
+      expect.arrayContaining(['expect.clicks_1h.drift.maxPsi']),
+    );
+    expect(psi.map((p) => p.message).join('\n')).toContain('typo');
+    expect(psi[0]!.at).toMatch(/repo\.ts:\d+$/);
+    // Drift compares features, not source fields.
+    const onSource = await problemsOf(`{ fields: { amount: { drift: { maxPsi: 0.1 } } } }`, '');
+    expect(onSource.map((p) => p.message).join('\n')).toContain('drift');
+  });
+
+  it('refuses drift bounds on a list feature', async () => {
+    const r = tempRepo({
+      'repo.ts': repoWith('', `{ kinds: { drift: { maxPsi: 0.1 } } }`)
+        .replace(
+          "last_kind: last(col('kind')) },",
+          "last_kind: last(col('kind')), kinds: lastN(col('kind'), { n: 3, window: '1d' }) },",
+        )
+        .replace('count, entity', 'count, entity, lastN'),
+    });
+    cleanups.push(r.cleanup);
+    const err = (await loadRepository(r.dir).catch((e: unknown) => e)) as DefinitionError;
+    expect(err).toBeInstanceOf(DefinitionError);
+    expect(err.problems.map((p) => [p.field, p.message])).toEqual([
+      [
+        'expect.kinds.drift',
+        'drift applies to int64, float64, string and bool features, not to string_list',
+      ],
+    ]);
+  });
+
   it('adding or changing expectations is a non-breaking change in plan', async () => {
     const before = await load('', '');
-    const after = await load(`{ freshness: '2h' }`, `{ clicks_1h: { max: 10 } }`);
+    const after = await load(
+      `{ freshness: '2h' }`,
+      `{ clicks_1h: { max: 10, drift: { maxPsi: 0.1 } } }`,
+    );
     const p = plan(nextRegistry(null, before.specs(), before.root), after.specs());
     expect(p.hasBreaking).toBe(false);
     expect(p.changes.map((c) => [c.kind, c.name, c.details, c.breaking])).toEqual([

@@ -46,6 +46,7 @@ export const activity = featureView({
 export const plain = featureView({
   name: 'plain', entities: [user], source: events, keys: { user_id: col('userId') }, ttl: '1d',
   features: { n_1d: count({ window: '1d' }) },
+  expect: { n_1d: { drift: { maxPsi: 0.5 } } }, // larder drift's bound: nothing for validate
 });
 export const svc = featureService({ name: 'svc', features: [activity, plain] });
 `;
