@@ -117,9 +117,8 @@ export function projectSignals(
         config,
         repo,
         service: rule.service,
-        reference: resolve(config.root, rule.reference),
-        start,
-        end,
+        reference: { type: 'file', path: resolve(config.root, rule.reference) },
+        current: { type: 'logs', start, end },
         thresholds: { psi: rule.psiThreshold, p: rule.pThreshold },
       });
     });

@@ -25,8 +25,7 @@ import {
   numericPsi,
   quantileEdges,
 } from './drift-stats.ts';
-import { readLoggedRows } from './skew.ts';
-import { join } from 'node:path';
+import { logDestinations, readServiceLogs } from './skew.ts';
 
 /** Defaults of the thresholds: PSI above 0.2, or p below 0.01, is drift. */
 export { DRIFT_DEFAULTS };
@@ -239,7 +238,7 @@ async function sampleValues(
     };
   }
   if (s.type === 'logs') {
-    if (!ctx.repo.services.get(ctx.service)?.spec.logging)
+    if (logDestinations(ctx.repo, ctx.service).size === 0)
       throw new LarderError(
         'LARDER_BAD_REQUEST',
         `feature service "${ctx.service}" is not logged`,
@@ -248,12 +247,7 @@ async function sampleValues(
           detail: { reason: 'invalid_option' },
         },
       );
-    const logged = await readLoggedRows(
-      join(ctx.config.dataDir, 'logs'),
-      ctx.service,
-      s.start,
-      s.end,
-    );
+    const logged = await readServiceLogs(ctx.config, ctx.repo, ctx.service, s.start, s.end);
     return (f) => logged.map((r) => r.values[f.feature] ?? r.values[full(f)] ?? null);
   }
   // Offline: each feature view's features over the grid, one export per view.

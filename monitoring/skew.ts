@@ -146,6 +146,31 @@ export function logDestinations(repo: Repository, service: string): Set<string> 
 }
 
 /**
+ * The logged rows of a service with `start ≤ ts < end`, from where they are kept: the BigQuery
+ * log table when the offline store is BigQuery and the service (or a model on it) logs to
+ * `'bigquery'`, otherwise the Parquet files under `$LARDER_DATA_DIR/logs/` (docs/monitoring.md
+ * "Skew"). Used by `larder skew` and by `larder drift --current logs`.
+ */
+export async function readServiceLogs(
+  config: Pick<LarderConfig, 'dataDir'> & Partial<Pick<LarderConfig, 'offlineStore'>>,
+  repo: Repository,
+  service: string,
+  start: number,
+  end: number,
+): Promise<LoggedRow[]> {
+  const store = config.offlineStore;
+  return store?.type === 'bigquery' && logDestinations(repo, service).has('bigquery')
+    ? await readBigQueryLoggedRows(
+        createLogTableClient(store),
+        logTableOf(store),
+        service,
+        start,
+        end,
+      )
+    : await readLoggedRows(join(config.dataDir, 'logs'), service, start, end);
+}
+
+/**
  * Recomputes a service's logged rows of `[start, end)` offline and reports the skew per feature.
  *
  * @example
@@ -169,17 +194,7 @@ export async function skewReport(opts: {
       hint: 'declare logging: { sample: 1 } on the service (or a model on it), apply, and serve it first',
       detail: { reason: 'invalid_option' },
     });
-  const store = opts.config.offlineStore;
-  const logged =
-    store.type === 'bigquery' && destinations.has('bigquery')
-      ? await readBigQueryLoggedRows(
-          createLogTableClient(store),
-          logTableOf(store),
-          service,
-          start,
-          end,
-        )
-      : await readLoggedRows(join(opts.config.dataDir, 'logs'), service, start, end);
+  const logged = await readServiceLogs(opts.config, repo, service, start, end);
   const frame = {
     service,
     start: new Date(start).toISOString(),

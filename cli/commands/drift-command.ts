@@ -186,15 +186,20 @@ export function registerDriftCommand(program: Command, globals: () => GlobalOpti
     .action(async (o: DriftOptions) => {
       const flags = parseDriftFlags(o);
       const { repo } = globals();
-      const [{ openFeatureStore }, { driftReport, describeSample, describeBounds }, { driftHtml }] =
-        await Promise.all([
-          import('../../store/feature-store.ts'),
-          import('../../monitoring/drift.ts'),
-          import('../../monitoring/drift-html.ts'),
-        ]);
+      const [
+        { openFeatureStore },
+        { driftReport, describeSample, describeBounds },
+        { driftHtml },
+        { logDestinations },
+      ] = await Promise.all([
+        import('../../store/feature-store.ts'),
+        import('../../monitoring/drift.ts'),
+        import('../../monitoring/drift-html.ts'),
+        import('../../monitoring/skew.ts'),
+      ]);
       const store = await openFeatureStore(repo ? { repo } : {});
       try {
-        const logged = Boolean(store.repo.services.get(o.service)?.spec.logging);
+        const logged = logDestinations(store.repo, o.service).size > 0;
         const report = await driftReport({
           config: store.config,
           repo: store.repo,
