@@ -272,7 +272,7 @@ export class ReadPlan {
   /**
    * {@link evaluate} of the values of {@link fieldNames}`(t)`, in that order from
    * `values[from]`, null or `""` where a field is absent (stored values are JSON text, never
-   * empty: an HMGET reply, or Redis's `lua/read-fields.lua` reply split). `exists`: the entity has
+   * empty: an HMGET reply, or a field group key's `lua/read-entities.lua` reply split). `exists`: the entity has
    * some field, needed or not (an entity with none of the needed fields reads as empty windows,
    * not NOT_FOUND).
    */
