@@ -414,20 +414,32 @@ function evaluateSequences(
   stride: number,
   out: FeatureValue[],
 ): void {
+  // Each hop size's tiles are found and parsed once per entity, shared by the features (a view
+  // such as user_sessions has several sequence features over the same tiles).
+  const byHop = new Map<number, [number, Record<string, unknown>][]>();
+  const tilesOf = (hopMs: number): [number, Record<string, unknown>][] => {
+    let list = byHop.get(hopMs);
+    if (list) return list;
+    list = [];
+    const prefix = `${hopMs}:`;
+    for (let i = 0; i < n; i++) {
+      const field = fields[fOff + i * stride] as string;
+      if (!field.startsWith(prefix)) continue;
+      const k = hopOf(field, prefix.length);
+      if (Number.isNaN(k)) continue;
+      const tile = parseState(values[vOff + i * stride] as string) as Record<string, unknown>;
+      if (tile !== null) list.push([k, tile]);
+    }
+    byHop.set(hopMs, list);
+    return list;
+  };
+  const statesOf = (key: string, hopMs: number): [number, unknown][] => {
+    const found: [number, unknown][] = [];
+    for (const [k, tile] of tilesOf(hopMs))
+      if (Object.hasOwn(tile, key)) found.push([k, tile[key]]);
+    return found;
+  };
   for (const sf of features) {
-    const statesOf = (key: string, hopMs: number): [number, unknown][] => {
-      const prefix = `${hopMs}:`;
-      const found: [number, unknown][] = [];
-      for (let i = 0; i < n; i++) {
-        const field = fields[fOff + i * stride] as string;
-        if (!field.startsWith(prefix)) continue;
-        const k = hopOf(field, prefix.length);
-        if (Number.isNaN(k)) continue;
-        const tile = parseState(values[vOff + i * stride] as string) as Record<string, unknown>;
-        if (tile !== null && Object.hasOwn(tile, key)) found.push([k, tile[key]]);
-      }
-      return found;
-    };
     const value = evaluateSequenceTiles(sf.shape, ttlMs, statesOf, t);
     out[sf.index] = { value, status: value === null ? 'NULL_VALUE' : 'PRESENT', eventTs: null };
   }
