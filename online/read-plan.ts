@@ -96,6 +96,8 @@ export class ReadPlan {
   #fieldsT = NaN;
   #ranges: FieldRange[] = [];
   #names: string[] = [];
+  /** Each group's `first, last` hops that `#ranges` and `#names` were built for. */
+  #fieldsHops: number[] = [];
 
   constructor(view: FeatureViewSpec, features: readonly string[]) {
     this.view = view;
@@ -209,6 +211,14 @@ export class ReadPlan {
 
   #prepareFields(t: number): void {
     if (t !== this.#preparedT) this.#prepare(t);
+    // The names and ranges change only when a window's hops do (once per hop, not per
+    // request): until then the lists built for an earlier `t` are the same.
+    const hops = this.#groupList.flatMap((g) => [g.first, g.last]);
+    if (!Number.isNaN(this.#fieldsT) && hops.every((h, i) => h === this.#fieldsHops[i])) {
+      this.#fieldsT = t;
+      return;
+    }
+    this.#fieldsHops = hops;
     const ranges: FieldRange[] = [];
     const names: string[] = [];
     // Sequence features read every retained tile of their hops (their evaluation keeps the hops
