@@ -11,8 +11,10 @@
  *
  *   npx tsx bench/rank-read.ts   # env (defaults): STORES=sqlite,redis USERS=2000 PRODUCTS=1000
  *                                #   DAYS=8 EVENTS=150000 START_DAYS_AGO=120 REQUESTS=400
- *   PROFILE=prof npx tsx bench/rank-read.ts   # and a CPU profile of the measured requests
- *                                             #   only: prof/rank-read-<store>.cpuprofile
+ *                                #   CASES=rank,row,row_v2 (also risk)
+ *                                #   REUSE=1 NAMESPACE=x: keep (and reuse) the loaded Redis data
+ *   PROFILE=prof npx tsx bench/rank-read.ts   # and a CPU profile of each case's measured
+ *                                             #   requests only: prof/rank-read-<store>-<case>.cpuprofile
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
@@ -41,7 +43,10 @@ const EVENTS = Number(env.EVENTS ?? 150_000);
 const START_DAYS_AGO = Number(env.START_DAYS_AGO ?? 120);
 const REQUESTS = Number(env.REQUESTS ?? 400);
 const REDIS = env.REDIS_URL ?? 'redis://127.0.0.1:6379/0';
-const NAMESPACE = `rankread${process.pid}`;
+// REUSE=1 (Redis only): keep the namespace's data at the end, and load it only when it is empty,
+// so repeated runs (an A/B of two builds) read the same data with NAMESPACE=<fixed name>.
+const NAMESPACE = env.NAMESPACE ?? `rankread${process.pid}`;
+const REUSE = env.REUSE === '1';
 const SEED = 42;
 const DAY_MS = 86_400_000;
 
@@ -77,6 +82,18 @@ const rows = {
   hot: byPopularity.slice(0, decile).map(row),
   rest: byPopularity.slice(decile).map(row),
 };
+// Which cases to run (CASES, comma-separated): rank, row (v1 hot and rest), row_v2, risk.
+const CASES = new Set((env.CASES ?? 'rank,row,row_v2').split(',').filter(Boolean));
+
+// Round trips and commands per request, from the store's `onRoundTrip`.
+const trips = { roundTrips: 0, commands: 0 };
+
+/** Redis `INFO stats`: bytes the server read from and wrote to its clients. */
+async function netBytes(redis: Redis): Promise<{ input: number; output: number }> {
+  const info = await redis.info('stats');
+  const n = (k: string) => Number(new RegExp(`^${k}:(\\d+)`, 'm').exec(info)?.[1] ?? NaN);
+  return { input: n('total_net_input_bytes'), output: n('total_net_output_bytes') };
+}
 
 /** Redis `INFO commandstats`: calls and µs per command. */
 async function commandStats(redis: Redis): Promise<Map<string, { calls: number; usec: number }>> {
@@ -123,9 +140,11 @@ async function measure(
     });
   for (let i = 0; i < 100; i++) await once(i); // warm-up
   readWall = readCpu = values = 0;
+  trips.roundTrips = trips.commands = 0;
   const before = redis ? await commandStats(redis) : null;
+  const net0 = redis ? await netBytes(redis) : null;
   const lat: number[] = [];
-  const session = env.PROFILE && list === bodies ? new Session() : null;
+  const session = env.PROFILE ? new Session() : null;
   if (session) {
     session.connect();
     await session.post('Profiler.enable');
@@ -147,7 +166,8 @@ async function measure(
   lat.sort((a, b) => a - b);
   const per = (x: number) => (x / REQUESTS).toFixed(3);
   let server = '';
-  if (redis && before) {
+  if (redis && before && net0) {
+    const net = await netBytes(redis);
     const after = await commandStats(redis);
     const parts: string[] = [];
     for (const [cmd, a] of after) {
@@ -158,35 +178,63 @@ async function measure(
         `${cmd} ${((a.usec - b.usec) / 1000 / REQUESTS).toFixed(3)} ms/req (${(calls / REQUESTS).toFixed(1)} calls)`,
       );
     }
-    server = ` | Redis server: ${parts.join(', ')}`;
+    server =
+      ` | Redis server: ${parts.join(', ')} | ${(trips.roundTrips / REQUESTS).toFixed(1)} round trips, ` +
+      `${(trips.commands / REQUESTS).toFixed(1)} commands, ` +
+      `${((net.input - net0.input) / REQUESTS).toFixed(0)} B sent / ${((net.output - net0.output) / REQUESTS).toFixed(0)} B received per req ` +
+      `(INFO stats: includes other clients of this Redis)`;
   }
   return (
     `wall p50 ${lat[Math.floor(REQUESTS / 2)]!.toFixed(2)} / p99 ${lat[Math.floor(REQUESTS * 0.99)]!.toFixed(2)} ms | ` +
-    `CPU ${per((c.user + c.system) / 1000)} ms/req, of which readMany ${per(readCpu)} ms (wall ${per(readWall)} ms) | ` +
+    `CPU ${per((c.user + c.system) / 1000)} ms/req (system ${per(c.system / 1000)}), of which readMany ${per(readCpu)} ms (wall ${per(readWall)} ms) | ` +
     `${(values / REQUESTS).toFixed(0)} values/req${server}`
   );
 }
 
 async function run(label: string, config: OnlineStoreConfig, offline: DuckDBOfflineStore) {
-  const store: OnlineStore = createOnlineStore(config, { namespace: NAMESPACE, views });
+  const store: OnlineStore = createOnlineStore(config, {
+    namespace: NAMESPACE,
+    views,
+    onRoundTrip: ({ commands }) => {
+      trips.roundTrips++;
+      trips.commands += commands;
+    },
+  });
   await store.init();
   const now = Date.now();
-  await materialize({
-    repo,
-    offline,
-    online: store,
-    end: now,
-    start: () => now - START_DAYS_AGO * DAY_MS,
-  });
+  const loaded = REUSE && (await store.sampleEntityKeys('user_activity', 1)).length > 0;
+  if (!loaded)
+    await materialize({
+      repo,
+      offline,
+      online: store,
+      end: now,
+      start: () => now - START_DAYS_AGO * DAY_MS,
+    });
   const redis = config.type === 'redis' ? new Redis(REDIS) : null;
-  for (const [what, ref, list] of [
-    ['rank read of 100 candidates', { features: refs }, bodies],
-    ['1 recommendation_v1 row, hot product', { service: 'recommendation_v1' }, rows.hot],
-    ['1 recommendation_v1 row, rest', { service: 'recommendation_v1' }, rows.rest],
-  ] as const)
-    console.log(`${label} | ${what} | ${await measure(label, store, redis, ref, list)}`);
+  const v1 = { service: 'recommendation_v1' };
+  const v2 = { service: 'recommendation_v2' };
+  const cases: [string, string, FeatureRef, readonly Entities[]][] = [
+    ['rank', 'rank read of 100 candidates', { features: refs }, bodies],
+    ['row', '1 recommendation_v1 row, hot product', v1, rows.hot],
+    ['row', '1 recommendation_v1 row, rest', v1, rows.rest],
+    ['row_v2', '1 recommendation_v2 row, hot product', v2, rows.hot],
+    ['row_v2', '1 recommendation_v2 row, rest', v2, rows.rest],
+    [
+      'risk',
+      '1 risk_v1 row',
+      { service: 'risk_v1' },
+      rows.rest.map((r) => ({ user_id: r.user_id! })),
+    ],
+  ];
+  for (const [name, what, ref, list] of cases) {
+    if (!CASES.has(name)) continue;
+    console.log(
+      `${label} | ${what} | ${await measure(`${label}-${name}${what.endsWith('rest') ? '-rest' : ''}`, store, redis, ref, list)}`,
+    );
+  }
   redis?.disconnect();
-  await store.teardown();
+  if (!REUSE) await store.teardown();
   await store.close();
 }
 

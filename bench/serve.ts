@@ -14,12 +14,16 @@
  * - `rank`: `POST /v1/models/ranker_v1/rank`, a uniform user and 100 distinct Zipf candidates;
  * - `rows100`: 100 `recommendation_v1` rows (1 user × 100 Zipf products; not in the default).
  * For `row` and `engagement`, server time (Server-Timing) is reported for requests whose product
- * is in the hottest decile of the popularity and for the rest.
+ * is in the hottest decile of the popularity and for the rest. Beside throughput and latency it
+ * reports where the CPU went during a run (Linux `/proc`): the load generator's share of a core,
+ * the server's (its process and workers) in cores, and the machine's busy cores (server,
+ * generator, Redis and anything else), so throughput can be read per server CPU-second.
  *
  *   npm run bench:serve    # env (defaults): STORES=sqlite,redis SCENARIOS=row,engagement,rank
  *                          #   USERS=2000 PRODUCTS=1000 DAYS=30 EVENTS=300000 START_DAYS_AGO=120
  *                          #   CONNECTIONS=1,8 RANK_CONNECTIONS=4 BENCH_SECONDS=5 RUNS=1 LOAD_CPU=1
- *                          #   WORKERS=1 (serve --workers)
+ *                          #   WORKERS=1 (serve --workers; a list such as 1,2,4 measures each
+ *                          #   count in turn and prints a table per count)
  *                          #   LOGGING=1: the services of services.ts log every request to Parquet
  *                          #   (docs/monitoring.md), to compare with the default (no logging)
  *                          #   (CONCURRENCY=n sets both connection lists; SCENARIOS=features
@@ -28,9 +32,9 @@
  *   SERVER_NODE_ARGS='--cpu-prof --cpu-prof-dir=prof' npm run bench:serve   # profile the server
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Catalog } from '../examples/ecommerce/datagen/catalog.ts';
 import { genData } from '../examples/ecommerce/datagen/index.ts';
@@ -63,8 +67,11 @@ const RANK_CONNECTIONS = list(env.RANK_CONNECTIONS ?? env.CONCURRENCY, '4').map(
 const SECONDS = Number(env.BENCH_SECONDS ?? 5);
 const RUNS = Number(env.RUNS ?? 1);
 const LOAD_CPU = env.LOAD_CPU ?? '1';
-// Server processes (`serve --workers`): 1 leaves the load generator's core to it.
-const WORKERS = Number(env.WORKERS ?? 1);
+// Server processes (`serve --workers`), a list: each store is served and measured at each count
+// in turn (1 leaves the load generator's core to the server).
+const WORKERS = list(env.WORKERS, '1').map(Number);
+for (const w of WORKERS)
+  if (!Number.isInteger(w) || w < 1) throw new Error(`WORKERS: ${w} is not a worker count`);
 const PORT = Number(env.PORT ?? 16566);
 const REDIS = env.REDIS_URL ?? 'redis://127.0.0.1:6379/0';
 const NAMESPACE = `bench${process.pid}`;
@@ -211,7 +218,7 @@ async function load(
   );
 }
 
-async function startServer(home: string, store: string): Promise<ChildProcess> {
+async function startServer(home: string, store: string, workers: number): Promise<ChildProcess> {
   const child = spawn(
     process.execPath,
     [
@@ -222,7 +229,7 @@ async function startServer(home: string, store: string): Promise<ChildProcess> {
       String(PORT),
       '--no-grpc',
       '--workers',
-      String(WORKERS),
+      String(workers),
     ],
     {
       cwd: ROOT,
@@ -234,9 +241,19 @@ async function startServer(home: string, store: string): Promise<ChildProcess> {
         NODE_ENV: 'production',
         ...(LOGGING ? { LARDER_REPO: LOGGING_REPO, LARDER_DATA_DIR: join(home, 'data') } : {}),
       },
-      stdio: ['ignore', 'inherit', 'inherit'],
+      stdio: ['ignore', 'pipe', 'pipe'],
     },
   );
+  // With several workers /ready answers as soon as one listens; the primary's banner line on
+  // stderr ("N worker processes (…) share the ports") says they all do. The server's output goes
+  // to stderr, leaving stdout to the figures.
+  let allUp = workers === 1;
+  let banner = '';
+  child.stdout!.on('data', (d: Buffer) => process.stderr.write(d));
+  child.stderr!.on('data', (d: Buffer) => {
+    process.stderr.write(d);
+    if (!allUp) allUp = /worker processes \(/.test((banner = (banner + d.toString()).slice(-4096)));
+  });
   for (let i = 0; i < 300; i++) {
     const ok = await new Promise<boolean>((r) =>
       http
@@ -246,7 +263,7 @@ async function startServer(home: string, store: string): Promise<ChildProcess> {
         })
         .on('error', () => r(false)),
     );
-    if (ok) return child;
+    if (ok && allUp) return child;
     await new Promise((r) => setTimeout(r, 100));
   }
   child.kill();
@@ -255,8 +272,70 @@ async function startServer(home: string, store: string): Promise<ChildProcess> {
 
 const pinned = spawnSync('taskset', ['-c', LOAD_CPU, 'true']).status === 0;
 
-/** One run of the load generator in its own (pinned) process. */
-async function drive(s: Scenario, connections: number, seconds: number): Promise<LoadReport> {
+const TICKS = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout) || 100;
+
+/** CPU ms used so far by `pid` and its descendants (`serve --workers` forks), NaN without /proc. */
+function treeCpuMs(pid: number): number {
+  try {
+    const stats = new Map<number, { ppid: number; ms: number }>();
+    for (const d of readdirSync('/proc')) {
+      if (!/^\d+$/.test(d)) continue;
+      let stat: string;
+      try {
+        stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+      } catch {
+        continue; // exited meanwhile
+      }
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      stats.set(Number(d), {
+        ppid: Number(f[1]),
+        ms: ((Number(f[11]) + Number(f[12])) * 1000) / TICKS,
+      });
+    }
+    let ms = 0;
+    const tree = new Set([pid]);
+    // Parents have lower pids than their children here almost always; repeat until stable.
+    for (let grew = true; grew;) {
+      grew = false;
+      for (const [p, s] of stats)
+        if (!tree.has(p) && tree.has(s.ppid)) {
+          tree.add(p);
+          grew = true;
+        }
+    }
+    for (const p of tree) ms += stats.get(p)?.ms ?? 0;
+    return ms;
+  } catch {
+    return NaN;
+  }
+}
+
+/** Busy and total CPU ms of the whole machine (all cores) from /proc/stat; NaN without it. */
+function machineCpuMs(): { busy: number; total: number } {
+  try {
+    const f = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1);
+    const n = f.map(Number);
+    const idle = n[3]! + (n[4] ?? 0);
+    const total = n.slice(0, 8).reduce((a, b) => a + b, 0);
+    return { busy: ((total - idle) * 1000) / TICKS, total: (total * 1000) / TICKS };
+  } catch {
+    return { busy: NaN, total: NaN };
+  }
+}
+
+/** A run's report and the CPU beside it, in cores (1 = one core busy throughout). */
+interface Run extends LoadReport {
+  serverCores: number;
+  machineCores: number;
+}
+
+/** One run of the load generator in its own (pinned) process, with the server's CPU (`pid`'s tree). */
+async function drive(
+  s: Scenario,
+  connections: number,
+  seconds: number,
+  server: number,
+): Promise<Run> {
   const file = join(work, `load-${s.name}.json`);
   writeFileSync(
     file,
@@ -276,19 +355,46 @@ async function drive(s: Scenario, connections: number, seconds: number): Promise
   let out = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr.pipe(process.stderr);
+  const cpu0 = treeCpuMs(server);
+  const m0 = machineCpuMs();
+  const t0 = performance.now();
   const code = await new Promise<number | null>((r) => child.once('exit', r));
+  const wall = performance.now() - t0;
+  const m1 = machineCpuMs();
   if (code !== 0) throw new Error(`load generator exited with ${code}`);
-  return JSON.parse(out) as LoadReport;
+  // The run's wall time includes the generator's start-up (~0.3 s), so these shares are a little
+  // low; compare them across worker counts, not as absolutes.
+  return {
+    ...(JSON.parse(out) as LoadReport),
+    serverCores: (treeCpuMs(server) - cpu0) / wall,
+    machineCores: ((m1.busy - m0.busy) / (m1.total - m0.total)) * availableParallelism(),
+  };
 }
 
 const ms = (x: number): string => (Number.isFinite(x) ? x.toFixed(2) : '-');
+const cores = (x: number): string => (Number.isFinite(x) ? x.toFixed(2) : '-');
 
-async function measure(store: string, s: Scenario): Promise<void> {
+/** One row of a worker count's table. */
+interface Row {
+  scenario: string;
+  connections: number;
+  rps: number;
+  p50: string;
+  p99: string;
+  clientP99: number;
+  errors: number;
+  load: number;
+  server: number;
+  machine: number;
+}
+
+async function measure(store: string, s: Scenario, workers: number, pid: number): Promise<Row[]> {
+  const rows: Row[] = [];
   for (const c of s.connections) {
-    await drive(s, c, 1); // warm-up
-    const runs: LoadReport[] = [];
-    for (let r = 0; r < RUNS; r++) runs.push(await drive(s, c, SECONDS));
-    const m = (f: (x: LoadReport) => number): number => median(runs.map(f));
+    await drive(s, c, 1, pid); // warm-up
+    const runs: Run[] = [];
+    for (let r = 0; r < RUNS; r++) runs.push(await drive(s, c, SECONDS, pid));
+    const m = (f: (x: Run) => number): number => median(runs.map(f));
     const tag = (t: string): string => {
       const p50 = m((x) => x.byTag[t]?.sp50 ?? NaN);
       const p99 = m((x) => x.byTag[t]?.sp99 ?? NaN);
@@ -298,12 +404,50 @@ async function measure(store: string, s: Scenario): Promise<void> {
       s.name === 'row' || s.name === 'row_v2' || s.name === 'engagement'
         ? ['hot', 'rest']
         : ['all'];
+    const tagged = (q: (x: Run) => number, t: string) =>
+      `${t} ${ms(m((x) => (x.byTag[t] ? q(x) : NaN)))}`;
+    const row: Row = {
+      scenario: s.label,
+      connections: c,
+      rps: m((x) => x.rps),
+      p50: tags.map((t) => tagged((x) => x.byTag[t]!.sp50, t)).join(' · '),
+      p99: tags.map((t) => tagged((x) => x.byTag[t]!.sp99, t)).join(' · '),
+      clientP99: m((x) => x.p99),
+      errors: m((x) => x.errors),
+      load: m((x) => x.cpu),
+      server: m((x) => x.serverCores),
+      machine: m((x) => x.machineCores),
+    };
+    rows.push(row);
     process.stdout.write(
-      `${store} | ${s.label} | ${c} conn | server p50 / p99: ${tags.map(tag).join(' · ')} | ` +
-        `client p99 ${ms(m((x) => x.p99))} ms | ${m((x) => x.rps).toFixed(0)} req/s | ` +
-        `errors ${m((x) => x.errors)} | load generator ${(m((x) => x.cpu) * 100).toFixed(0)}% of a core${pinned ? ` (cpu ${LOAD_CPU})` : ''}\n`,
+      `${store} | ${workers} worker(s) | ${s.label} | ${c} conn | server p50 / p99: ${tags.map(tag).join(' · ')} | ` +
+        `client p99 ${ms(row.clientP99)} ms | ${row.rps.toFixed(0)} req/s | ` +
+        `errors ${row.errors} | load generator ${(row.load * 100).toFixed(0)}% of a core${pinned ? ` (cpu ${LOAD_CPU})` : ''} | ` +
+        `server ${cores(row.server)} cores, machine ${cores(row.machine)} of ${availableParallelism()} busy\n`,
     );
   }
+  return rows;
+}
+
+/** The table of one store at one worker count (markdown). */
+function table(store: string, workers: number, rows: readonly Row[]): string {
+  const head =
+    `\n${store}, serve --workers ${workers} (server time from Server-Timing, ms; CPU in cores, ` +
+    `1 = one core busy throughout; machine: every process, Redis included, of ${availableParallelism()} cores)\n\n` +
+    '| scenario | conn | req/s | server p50 | server p99 | client p99 | server CPU | req per server CPU-s | load generator CPU | machine busy | errors |\n' +
+    '|---|---|---|---|---|---|---|---|---|---|---|\n';
+  return (
+    head +
+    rows
+      .map(
+        (r) =>
+          `| ${r.scenario} | ${r.connections} | ${r.rps.toFixed(0)} | ${r.p50} | ${r.p99} | ${ms(r.clientP99)} | ` +
+          `${cores(r.server)} | ${Number.isFinite(r.server) && r.server > 0 ? (r.rps / r.server).toFixed(0) : '-'} | ` +
+          `${cores(r.load)} | ${cores(r.machine)} | ${r.errors} |`,
+      )
+      .join('\n') +
+    '\n'
+  );
 }
 
 const work = mkdtempSync(join(tmpdir(), 'larder-bench-'));
@@ -332,15 +476,25 @@ try {
         ? { type: 'sqlite', path: join(home, 'online.sqlite') }
         : { type: 'redis', url: REDIS };
     await load(config, offline, now);
-    const server = await startServer(
-      home,
-      store === 'sqlite' ? `sqlite:${join(home, 'online.sqlite')}` : REDIS,
-    );
+    const tables: string[] = [];
     try {
-      for (const s of scenarios) await measure(store, s);
+      for (const workers of WORKERS) {
+        const server = await startServer(
+          home,
+          store === 'sqlite' ? `sqlite:${join(home, 'online.sqlite')}` : REDIS,
+          workers,
+        );
+        const rows: Row[] = [];
+        try {
+          for (const s of scenarios) rows.push(...(await measure(store, s, workers, server.pid!)));
+        } finally {
+          server.kill('SIGTERM');
+          await new Promise((r) => server.once('exit', r));
+        }
+        tables.push(table(store, workers, rows));
+      }
+      process.stdout.write(tables.join(''));
     } finally {
-      server.kill('SIGTERM');
-      await new Promise((r) => server.once('exit', r));
       if (store !== 'sqlite') {
         const online = createOnlineStore(config, { namespace: NAMESPACE, views: [] });
         await online.init();

@@ -96,6 +96,8 @@ export class ReadPlan {
   #fieldsT = NaN;
   #ranges: FieldRange[] = [];
   #names: string[] = [];
+  /** Each group's `first, last` hops that `#ranges` and `#names` were built for. */
+  #fieldsHops: number[] = [];
 
   constructor(view: FeatureViewSpec, features: readonly string[]) {
     this.view = view;
@@ -209,6 +211,14 @@ export class ReadPlan {
 
   #prepareFields(t: number): void {
     if (t !== this.#preparedT) this.#prepare(t);
+    // The names and ranges change only when a window's hops do (once per hop, not per
+    // request): until then the lists built for an earlier `t` are the same.
+    const hops = this.#groupList.flatMap((g) => [g.first, g.last]);
+    if (!Number.isNaN(this.#fieldsT) && hops.every((h, i) => h === this.#fieldsHops[i])) {
+      this.#fieldsT = t;
+      return;
+    }
+    this.#fieldsHops = hops;
     const ranges: FieldRange[] = [];
     const names: string[] = [];
     // Sequence features read every retained tile of their hops (their evaluation keeps the hops
@@ -272,7 +282,7 @@ export class ReadPlan {
   /**
    * {@link evaluate} of the values of {@link fieldNames}`(t)`, in that order from
    * `values[from]`, null or `""` where a field is absent (stored values are JSON text, never
-   * empty: an HMGET reply, or Redis's `lua/read-fields.lua` reply split). `exists`: the entity has
+   * empty: an HMGET reply, or a field group key's `lua/read-entities.lua` reply split). `exists`: the entity has
    * some field, needed or not (an entity with none of the needed fields reads as empty windows,
    * not NOT_FOUND).
    */
@@ -414,20 +424,32 @@ function evaluateSequences(
   stride: number,
   out: FeatureValue[],
 ): void {
+  // Each hop size's tiles are found and parsed once per entity, shared by the features (a view
+  // such as user_sessions has several sequence features over the same tiles).
+  const byHop = new Map<number, [number, Record<string, unknown>][]>();
+  const tilesOf = (hopMs: number): [number, Record<string, unknown>][] => {
+    let list = byHop.get(hopMs);
+    if (list) return list;
+    list = [];
+    const prefix = `${hopMs}:`;
+    for (let i = 0; i < n; i++) {
+      const field = fields[fOff + i * stride] as string;
+      if (!field.startsWith(prefix)) continue;
+      const k = hopOf(field, prefix.length);
+      if (Number.isNaN(k)) continue;
+      const tile = parseState(values[vOff + i * stride] as string) as Record<string, unknown>;
+      if (tile !== null) list.push([k, tile]);
+    }
+    byHop.set(hopMs, list);
+    return list;
+  };
+  const statesOf = (key: string, hopMs: number): [number, unknown][] => {
+    const found: [number, unknown][] = [];
+    for (const [k, tile] of tilesOf(hopMs))
+      if (Object.hasOwn(tile, key)) found.push([k, tile[key]]);
+    return found;
+  };
   for (const sf of features) {
-    const statesOf = (key: string, hopMs: number): [number, unknown][] => {
-      const prefix = `${hopMs}:`;
-      const found: [number, unknown][] = [];
-      for (let i = 0; i < n; i++) {
-        const field = fields[fOff + i * stride] as string;
-        if (!field.startsWith(prefix)) continue;
-        const k = hopOf(field, prefix.length);
-        if (Number.isNaN(k)) continue;
-        const tile = parseState(values[vOff + i * stride] as string) as Record<string, unknown>;
-        if (tile !== null && Object.hasOwn(tile, key)) found.push([k, tile[key]]);
-      }
-      return found;
-    };
     const value = evaluateSequenceTiles(sf.shape, ttlMs, statesOf, t);
     out[sf.index] = { value, status: value === null ? 'NULL_VALUE' : 'PRESENT', eventTs: null };
   }

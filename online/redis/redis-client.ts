@@ -27,10 +27,11 @@ export interface ScriptPipeline extends RedisPipelineLike {
   larderIdempotent(numKeys: number, ...keysAndArgs: (string | number)[]): unknown;
   /** `lua/idempotent-claim.lua` (Redis Cluster): KEYS[1] = the idempotency hash. */
   larderIdemClaim(key: string, fingerprint: string, ttlMs: number): unknown;
-  /** Variable key count: `numKeys, ...keys`; per key its HGETALL joined by newlines. */
-  larderReadHashes(numKeys: number, ...keys: string[]): unknown;
-  /** Variable key count: `numKeys, ...keys, ...fields`; per key 0, 1 or the joined values. */
-  larderReadFields(numKeys: number, ...keysAndFields: string[]): unknown;
+  /**
+   * `lua/read-entities.lua`, variable key count: `numKeys, ...keys, h, then per field group
+   * k, n, ...fields`; per key its HGETALL joined by newlines, or 0, 1 or its joined values.
+   */
+  larderReadEntities(numKeys: number, ...keysAndArgs: (string | number)[]): unknown;
   /** Variable key count: `numKeys, ...keys`, then per key `n, ...fields`; per key its values. */
   larderReadMergeFields(numKeys: number, ...keysAndArgs: (string | number)[]): unknown;
 }

@@ -3,9 +3,10 @@
  * per tile and per lifetime feature, JSON values (docs/online-store-format.md).
  *
  * - Reads: the HMGET of the fields a request needs, or the HGETALL of whole hashes, inside
- *   read-only scripts answering one string per key, so `readMany` is one round trip whatever
- *   the number of entities and views: on Redis one call per 512 keys, one pipeline; on a
- *   cluster one call per key, one pipeline per master, in parallel.
+ *   one read-only script answering one string per key, so `readMany` is one round trip whatever
+ *   the number of entities and views: on Redis one call per 512 keys across all of its views
+ *   (one command for a row of any service), one pipeline; on a cluster one call per key, one
+ *   pipeline per master, in parallel.
  * - Overwrites: one Lua script per key (HSET, prune stale tiles, raise the key's expiry).
  * - Merges: optimistic, atomic per key: HMGET the fields (one round trip; on Redis inside a
  *   read script, one call per 512 keys), merge in JS with the shared aggregation library, then
@@ -48,8 +49,7 @@ import {
   CAS_FIELDS_LUA,
   IDEMPOTENT_BATCH_LUA,
   IDEMPOTENT_CLAIM_LUA,
-  READ_FIELDS_LUA,
-  READ_HASHES_LUA,
+  READ_ENTITIES_LUA,
   READ_MERGE_FIELDS_LUA,
   SET_FIELDS_LUA,
   STREAM_BATCH_LUA,
@@ -67,17 +67,17 @@ const MAX_KEYS_PER_READ = 512;
 const MAX_FIELDS_PER_READ = 8192;
 
 /**
- * One key's `lua/read-fields.lua` reply: 0 (no key) or 1 (none of the fields), else the
- * values joined by `"\n"`, empty where absent.
+ * A field group key's `lua/read-entities.lua` reply: 0 (no key) or 1 (none of the fields),
+ * else the values joined by `"\n"`, empty where absent.
  */
 type FieldsReply = number | string;
 
-/** The values of a `lua/read-fields.lua` reply in field order (`""` where absent). */
+/** The values of a field group key's reply in field order (`""` where absent). */
 function fieldValues(reply: FieldsReply): readonly string[] {
   return typeof reply === 'string' ? reply.split('\n') : [];
 }
 
-/** A `lua/read-hashes.lua` reply (`field, value, …` joined by `"\n"`) as a flat pair array. */
+/** A whole-hash key's reply (`field, value, …` joined by `"\n"`) as a flat pair array. */
 function hashPairs(reply: string): string[] {
   return reply === '' ? [] : reply.split('\n');
 }
@@ -138,8 +138,7 @@ export class RedisOnlineStore implements OnlineStore {
     topology.client.defineCommand('larderSetFields', { numberOfKeys: 1, lua: SET_FIELDS_LUA });
     topology.client.defineCommand('larderCasFields', { numberOfKeys: 1, lua: CAS_FIELDS_LUA });
     topology.client.defineCommand('larderStreamBatch', { lua: STREAM_BATCH_LUA });
-    topology.client.defineCommand('larderReadHashes', { lua: READ_HASHES_LUA });
-    topology.client.defineCommand('larderReadFields', { lua: READ_FIELDS_LUA });
+    topology.client.defineCommand('larderReadEntities', { lua: READ_ENTITIES_LUA });
     topology.client.defineCommand('larderReadMergeFields', { lua: READ_MERGE_FIELDS_LUA });
     topology.client.defineCommand('larderIdempotent', { lua: IDEMPOTENT_BATCH_LUA });
     topology.client.defineCommand('larderIdemClaim', {
@@ -632,11 +631,11 @@ export class RedisOnlineStore implements OnlineStore {
   }
 
   /**
-   * All requests in one round trip (per node). A request whose plan needs at most
-   * {@link MAX_READ_FIELDS} fields at its `t` reads just those (`lua/read-fields.lua`: HMGET,
+   * All requests in one round trip (per node), through `lua/read-entities.lua`. A request whose
+   * plan needs at most {@link MAX_READ_FIELDS} fields at its `t` reads just those (HMGET,
    * EXISTS when none is found); the others read whole hashes (HGETALL, deduplicated across
-   * requests). Single Redis: script calls of up to {@link MAX_KEYS_PER_READ} keys, one
-   * pipeline. Cluster: one call per key, one pipeline per master, in parallel.
+   * requests). Single Redis: one script call per {@link MAX_KEYS_PER_READ} keys across all
+   * requests, one pipeline. Cluster: one call per key, one pipeline per master, in parallel.
    */
   async readMany(requests: readonly ReadRequest[]): Promise<ReadResult[]> {
     const plans: ReadPlan[] = requests.map((r) => readPlan(r));
@@ -682,8 +681,9 @@ export class RedisOnlineStore implements OnlineStore {
   }
 
   /**
-   * Single Redis: the read scripts, one call per {@link MAX_KEYS_PER_READ} keys (HGETALL keys,
-   * then each field-reading request's keys with its field names), all in one pipeline.
+   * Single Redis: `lua/read-entities.lua`, one call per {@link MAX_KEYS_PER_READ} keys (the
+   * HGETALL keys, then each field-reading request's keys with its field names), all in one
+   * pipeline: a `readMany` of up to 512 keys (one row of any feature service) is one command.
    */
   async #readScripts(
     hashKeys: readonly string[],
@@ -696,35 +696,54 @@ export class RedisOnlineStore implements OnlineStore {
       return { hashes: [], fields };
     await this.#connected();
     const p = this.#topology.client.pipeline() as ScriptPipeline;
-    const owners: number[] = []; // per call: -1 for HGETALL, else the request index
-    for (let i = 0; i < hashKeys.length; i += MAX_KEYS_PER_READ) {
-      const chunk = hashKeys.slice(i, i + MAX_KEYS_PER_READ);
-      p.larderReadHashes(chunk.length, ...chunk);
-      owners.push(-1);
+    let calls = 0;
+    // Keys in reply order: hashKeys, then fieldKeys[0], fieldKeys[1], …, cut into calls.
+    let keys: string[] = [];
+    let args: (string | number)[] = [0];
+    const send = (): void => {
+      p.larderReadEntities(keys.length, ...keys, ...args);
+      calls++;
+      keys = [];
+      args = [0];
+    };
+    for (const k of hashKeys) {
+      keys.push(k);
+      args[0] = keys.length;
+      if (keys.length === MAX_KEYS_PER_READ) send();
     }
-    fieldKeys.forEach((keys, ri) => {
+    fieldKeys.forEach((ks, ri) => {
+      if (ks.length === 0) return;
       const names = plans[ri]!.fieldNames(requests[ri]!.t);
-      for (let i = 0; i < keys.length; i += MAX_KEYS_PER_READ) {
-        const chunk = keys.slice(i, i + MAX_KEYS_PER_READ);
-        p.larderReadFields(chunk.length, ...chunk, ...names);
-        owners.push(ri);
+      for (let i = 0; i < ks.length;) {
+        const take = Math.min(ks.length - i, MAX_KEYS_PER_READ - keys.length);
+        for (let j = 0; j < take; j++) keys.push(ks[i + j]!);
+        args.push(take, names.length, ...names);
+        i += take;
+        if (keys.length === MAX_KEYS_PER_READ) send();
       }
     });
+    if (keys.length > 0) send();
     let res;
     try {
       res = await p.exec();
     } catch (e) {
       throw this.#unavailable('read', e);
     }
-    this.#onRoundTrip?.({ op: 'read', commands: owners.length });
+    this.#onRoundTrip?.({ op: 'read', commands: calls });
     if (!res) throw this.#unavailable('read', new Error('pipeline aborted'));
     const hashes: string[][] = [];
-    res.forEach(([err, value], c) => {
+    let owner = 0; // the field-reading request the next field reply belongs to
+    for (const [err, value] of res) {
       if (err) throw this.#unavailable('read', err);
-      const owner = owners[c]!;
-      if (owner === -1) for (const h of value as string[]) hashes.push(hashPairs(h));
-      else for (const r of value as FieldsReply[]) fields[owner]!.push(r);
-    });
+      for (const reply of value as FieldsReply[]) {
+        if (hashes.length < hashKeys.length) {
+          hashes.push(hashPairs(reply as string));
+          continue;
+        }
+        while (fields[owner]!.length === fieldKeys[owner]!.length) owner++;
+        fields[owner]!.push(reply);
+      }
+    }
     return { hashes, fields };
   }
 
@@ -746,11 +765,11 @@ export class RedisOnlineStore implements OnlineStore {
     const names = plans.map((plan, ri) =>
       fieldKeys[ri]!.length > 0 ? plan.fieldNames(requests[ri]!.t) : [],
     );
-    const replies = await this.#batch('read', keys, (p, i) =>
-      owners[i] === -1
-        ? p.larderReadHashes(1, keys[i]!)
-        : p.larderReadFields(1, keys[i]!, ...names[owners[i]!]!),
-    );
+    const replies = await this.#batch('read', keys, (p, i) => {
+      const owner = owners[i]!;
+      if (owner === -1) p.larderReadEntities(1, keys[i]!, 1);
+      else p.larderReadEntities(1, keys[i]!, 0, 1, names[owner]!.length, ...names[owner]!);
+    });
     const hashes: string[][] = [];
     const fields: FieldsReply[][] = fieldKeys.map(() => []);
     replies.forEach((reply, i) => {

@@ -26,11 +26,11 @@ export const CAS_FIELDS_LUA = PRUNE_AND_EXTEND + lua('cas-fields');
 /** A stream batch merged and checkpointed atomically (`lua/stream-batch.lua`). */
 export const STREAM_BATCH_LUA = PRUNE_AND_EXTEND + MERGED_FIELDS + lua('stream-batch');
 
-/** The HGETALL of several keys, read-only (`lua/read-hashes.lua`, starts with its shebang). */
-export const READ_HASHES_LUA = lua('read-hashes');
-
-/** The HMGET of the same fields of several keys, read-only (`lua/read-fields.lua`, shebang first). */
-export const READ_FIELDS_LUA = lua('read-fields');
+/**
+ * Whole hashes (HGETALL) and groups of keys read for the same fields (HMGET) in one call,
+ * read-only (`lua/read-entities.lua`, starts with its shebang).
+ */
+export const READ_ENTITIES_LUA = lua('read-entities');
 
 /** Each key's own fields, read-only: the read half of a merge (`lua/read-merge-fields.lua`, shebang first). */
 export const READ_MERGE_FIELDS_LUA = lua('read-merge-fields');

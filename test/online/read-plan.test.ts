@@ -180,6 +180,20 @@ describe('ReadPlan.evaluate', () => {
             const { first, last } = windowHops(t, f.windowMs, f.hopMs);
             for (let k = first; k <= last; k++) expect(fields).toContain(`${f.hopMs}:${k}`);
           }
+          // Exactly those: per hop size the hops of its widest window, and the lifetime fields
+          // (the plan is shared across `t`s, so names built for an earlier `t` must not linger).
+          const want = new Set<string>();
+          const widest = new Map<number, number>();
+          for (const name of wanted) {
+            const f = view.features.find((x) => x.name === name)!;
+            if (f.windowMs === null || f.hopMs === null) want.add(`l:${name}`);
+            else widest.set(f.hopMs, Math.max(widest.get(f.hopMs) ?? 0, f.windowMs));
+          }
+          for (const [hopMs, windowMs] of widest) {
+            const { first, last } = windowHops(t, windowMs, hopMs);
+            for (let k = first; k <= last; k++) want.add(`${hopMs}:${k}`);
+          }
+          expect(new Set(fields)).toEqual(want);
           // An HMGET-shaped reply (nulls where absent) evaluates like the present fields alone.
           const values = fields.map((f, i) =>
             present[i % Math.max(1, present.length)]

@@ -26,8 +26,7 @@ describe('Redis Lua scripts', () => {
       'cas-fields.lua',
       'idempotent-batch.lua',
       'idempotent-claim.lua',
-      'read-fields.lua',
-      'read-hashes.lua',
+      'read-entities.lua',
       'read-merge-fields.lua',
       'set-fields.lua',
       'stream-batch.lua',
@@ -64,8 +63,7 @@ describe('Redis Lua scripts', () => {
   });
 
   it('keeps the read scripts read-only: their shebang is the first line sent', () => {
-    expect(scripts.READ_HASHES_LUA.startsWith('#!lua flags=no-writes\n')).toBe(true);
-    expect(scripts.READ_FIELDS_LUA.startsWith('#!lua flags=no-writes\n')).toBe(true);
+    expect(scripts.READ_ENTITIES_LUA.startsWith('#!lua flags=no-writes\n')).toBe(true);
     expect(scripts.READ_MERGE_FIELDS_LUA.startsWith('#!lua flags=no-writes\n')).toBe(true);
   });
 });

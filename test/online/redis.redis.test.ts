@@ -34,7 +34,7 @@ describe('Redis online store', () => {
     return m ? Number(m[1]) : 0;
   };
 
-  it('reads N entities of several views in one round trip', async () => {
+  it('reads N entities of several views in one round trip, one script call per 512 keys', async () => {
     const trips: { op: string; commands: number }[] = [];
     const namespace = `test-${randomUUID()}`;
     const s = createOnlineStore(config, {
@@ -44,7 +44,7 @@ describe('Redis online store', () => {
     });
     await s.init();
     try {
-      const users = Array.from({ length: 250 }, (_, i) => `u${i}`);
+      const users = Array.from({ length: 400 }, (_, i) => `u${i}`);
       await s.writeTiles(
         users.map((u) => ({
           view: 'activity',
@@ -56,17 +56,29 @@ describe('Redis online store', () => {
       );
       trips.length = 0;
       const before = await commandCalls('hmget');
-      const [a, p] = await s.readMany([
-        { view: activity, features: ['clicks_1h'], entityKeys: users, t: NOW },
+      const hgetall = await commandCalls('hgetall');
+      // 400 whole hashes (every activity feature: more than 64 fields), then 300 + 1 and 400
+      // keys read for their fields: 1,101 keys, so calls of 512, 512 and 77 keys, the second
+      // request's keys split across the first two calls.
+      const some = [...users.slice(100), 'nobody'];
+      const [whole, a, p] = await s.readMany([
+        { view: activity, entityKeys: users, t: NOW },
+        { view: activity, features: ['clicks_1h'], entityKeys: some, t: NOW },
         { view: purchases, entityKeys: users, t: NOW },
       ]);
       const after = await commandCalls('hmget');
-      // One round trip: one read-script call per request (an HMGET of the fields it needs for
-      // each of its 250 keys, inside the script).
-      expect(trips).toEqual([{ op: 'read', commands: 2 }]);
+      // One round trip: lua/read-entities.lua once per 512 keys across every request (the
+      // HGETALL or the HMGET of each key inside the script).
+      expect(trips).toEqual([{ op: 'read', commands: 3 }]);
       // INFO commandstats is server-wide: other clients of the shared Redis may add calls.
-      expect(after - before).toBeGreaterThanOrEqual(500);
-      expect(a!.rows.every((r) => r[0]!.value === 1)).toBe(true);
+      expect(after - before).toBeGreaterThanOrEqual(701);
+      expect((await commandCalls('hgetall')) - hgetall).toBeGreaterThanOrEqual(400);
+      const clicks = whole!.features.indexOf('clicks_1h');
+      expect(whole!.rows.every((r) => r[clicks]!.value === 1)).toBe(true);
+      expect(a!.rows.slice(0, 300).every((r) => r[0]!.value === 1)).toBe(true);
+      expect(a!.rows[300]![0]!.status).toBe('NOT_FOUND');
+      expect(p!.rows).toHaveLength(400);
+      // A user with activity tiles but no purchases key at all.
       expect(p!.rows.every((r) => r[0]!.status === 'NOT_FOUND')).toBe(true);
     } finally {
       await s.teardown();
