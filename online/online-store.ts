@@ -208,7 +208,7 @@ export interface OnlineStore {
   /**
    * Up to `limit` entity keys that have unexpired state in `view` (any order; for the
    * dashboard's example ids). Bounded work: SQLite reads the first keys of the view's index
-   * range; Redis scans at most 10 SCAN pages of 1,000 keys per master, so a large keyspace may
+   * range; Redis scans at most 100 SCAN pages of 1,000 keys per master, so a large keyspace may
    * yield fewer than `limit` keys.
    */
   sampleEntityKeys(view: string, limit: number): Promise<string[]>;

@@ -809,7 +809,7 @@ export class RedisOnlineStore implements OnlineStore {
             if (keys.size >= limit) break;
             if (k.startsWith(head) && k.endsWith('}')) keys.add(k.slice(head.length, -1));
           }
-        } while (cursor !== '0' && pages < 10 && keys.size < limit);
+        } while (cursor !== '0' && pages < 100 && keys.size < limit);
         if (keys.size >= limit) break;
       }
     } catch (e) {
