@@ -169,7 +169,12 @@ async function run(entities: string): Promise<RunResult> {
       out: { type: 'file', path: out },
       onProgress: (p) => {
         if (p.phase !== lastPhase) {
-          phases.push(`${p.phase}@${p.elapsedSeconds.toFixed(1)}s`);
+          {
+            const c = process.cpuUsage(cpu0);
+            phases.push(
+              `${p.phase}@${p.elapsedSeconds.toFixed(1)}s/${((c.user + c.system) / 1e6).toFixed(2)}cpu`,
+            );
+          }
           lastPhase = p.phase;
         }
       },

@@ -13,7 +13,11 @@
  * - `float64`: PLAIN (the array's bytes, nulls left out);
  * - `bool`: PLAIN (bit-packed), values 0/1;
  * - `string`: a dictionary page per chunk (only the codes the chunk uses) and RLE-coded indices,
- *   from codes into a string list, or from an array of strings.
+ *   from codes into a string list, or from an array of strings;
+ * - `list` (`last_n`'s `*_list` types): a Parquet LIST in DuckDB's three-level layout, read back
+ *   as `VARCHAR[]` / `BIGINT[]` / `DOUBLE[]`: rows as offsets into one array of items (string
+ *   items dictionary-coded per chunk, numbers PLAIN), repetition and definition levels
+ *   hybrid-encoded; no list is null (an empty one is empty), only null-count statistics.
  *
  * @example
  * // COPY (SELECT user_id FROM ent) TO '/tmp/e.parquet' (FORMAT parquet)
@@ -42,7 +46,22 @@ export type AppendColumn =
   | { name: string; type: 'int64' | 'float64' | 'bool'; values: Float64Array }
   /** Codes into `dict` (NaN = null). */
   | { name: string; type: 'string'; codes: Float64Array; dict: readonly string[] }
-  | { name: string; type: 'string'; strings: readonly (string | null)[] };
+  | { name: string; type: 'string'; strings: readonly (string | null)[] }
+  | ListColumn;
+
+/**
+ * A list per row (`last_n`): row r's items are `items[offsets[r] … offsets[r+1]-1]`, numbers, or
+ * codes into `dict` when the element is a string. No row is null (a row without items is an
+ * empty list); a NaN item is a null element.
+ */
+export interface ListColumn {
+  name: string;
+  type: 'list';
+  element: 'int64' | 'float64' | 'string';
+  offsets: Int32Array;
+  items: Float64Array;
+  dict?: readonly string[];
+}
 
 // Parquet's enums (parquet.thrift).
 const BOOLEAN = 0;
@@ -50,7 +69,9 @@ const INT64 = 2;
 const DOUBLE = 5;
 const BYTE_ARRAY = 6;
 const OPTIONAL = 1;
+const REPEATED = 2;
 const UTF8 = 0;
+const LIST = 3;
 const INT_64 = 18;
 const PLAIN = 0;
 const PLAIN_DICTIONARY = 2;
@@ -326,6 +347,8 @@ export interface EncodedChunk {
   physical: number;
   encodings: number[];
   statistics: TStruct;
+  /** Level entries (the column chunk's `num_values`) when not one per row: a list column's. */
+  levels?: number;
 }
 
 /** A page: its header, then its body's pieces. */
@@ -656,6 +679,101 @@ function encodeString(codes: Float64Array, dict: Utf8Dict, r0: number, n: number
   );
 }
 
+/** A list column's repetition or definition levels (`width` bits) with their 4-byte length. */
+function writeLevelValues(levels: Int32Array, count: number, width: number, out: Bytes): void {
+  const at = out.len;
+  out.int32(0);
+  encodeIndices(levels, count, width, out);
+  const len = out.len - at - 4;
+  out.buf[at] = len & 0xff;
+  out.buf[at + 1] = (len >>> 8) & 0xff;
+  out.buf[at + 2] = (len >>> 16) & 0xff;
+  out.buf[at + 3] = (len >>> 24) & 0xff;
+}
+
+/**
+ * Rows `[r0, r0+n)` of a list column as one data page of the three-level LIST layout
+ * (`optional group (LIST) { repeated group list { optional element } }`, DuckDB's): an entry per
+ * item, or one for an empty list; repetition level 0 starts a row, 1 continues it; definition
+ * level 1 is an empty list, 2 a null element, 3 a present one. Strings are dictionary-coded
+ * (the chunk's used codes), int64 and float64 PLAIN.
+ */
+function encodeList(c: ListColumn, dict: Utf8Dict | null, r0: number, n: number): EncodedChunk {
+  const { offsets, items } = c;
+  let entries = offsets[r0 + n]! - offsets[r0]!;
+  for (let r = r0; r < r0 + n; r++) if (offsets[r + 1] === offsets[r]) entries++;
+  const rep = new Int32Array(entries);
+  const def = new Int32Array(entries);
+  const present = f64Scratch(entries);
+  let m = 0;
+  let e = 0;
+  for (let r = r0; r < r0 + n; r++) {
+    const from = offsets[r]!;
+    const to = offsets[r + 1]!;
+    if (from === to) {
+      def[e++] = 1;
+      continue;
+    }
+    for (let j = from; j < to; j++) {
+      const x = items[j]!;
+      rep[e] = j === from ? 0 : 1;
+      def[e++] = x === x ? 3 : 2;
+      present[m] = x;
+      m += x === x ? 1 : 0;
+    }
+  }
+  const out = new Bytes(entries + 64);
+  writeLevelValues(rep, entries, 1, out);
+  writeLevelValues(def, entries, 2, out);
+  const stats = statistics(entries - m);
+  let data: Uint8Array[];
+  let dictPage: Uint8Array[] | null = null;
+  let physical: number;
+  let encoding = PLAIN;
+  if (c.element === 'string') {
+    if (!dict) throw new Error(`list column ${c.name} of strings has no dictionary`);
+    const slot = new Int32Array(dict.bytes.length);
+    const used: number[] = [];
+    const idx = indices(m);
+    for (let k = 0; k < m; k++) {
+      const code = present[k]!;
+      let d = slot[code]!;
+      if (d === 0) d = slot[code] = used.push(code);
+      idx[k] = d - 1;
+    }
+    const width = bitWidth(used.length);
+    out.byte(width);
+    encodeIndices(idx, m, width, out);
+    let dictLen = 0;
+    for (const code of used) dictLen += 4 + dict.bytes[code]!.length;
+    const d = new Bytes(dictLen);
+    for (const code of used) {
+      d.int32(dict.bytes[code]!.length);
+      d.bytes(dict.bytes[code]!);
+    }
+    dictPage = dictionaryPage(used.length, d.view());
+    data = [out.view()];
+    physical = BYTE_ARRAY;
+    encoding = PLAIN_DICTIONARY;
+  } else if (c.element === 'int64') {
+    const plain = new Uint8Array(m * 8);
+    for (let k = 0; k < m; k++) {
+      const x = present[k]!;
+      if (!Number.isSafeInteger(x)) present[k] = toInt64(x, c.name);
+    }
+    writeInt64s(present.subarray(0, m), plain);
+    data = [out.view(), plain];
+    physical = INT64;
+  } else {
+    data = [out.view(), new Uint8Array(present.slice(0, m).buffer)];
+    physical = DOUBLE;
+  }
+  return {
+    ...chunk(physical, dictPage, dataPage(entries, encoding, data), stats),
+    levels: entries,
+  };
+}
+
 function chunk(
   physical: number,
   dictPage: Uint8Array[] | null,
@@ -678,7 +796,9 @@ function chunk(
 interface Prepared {
   name: string;
   encode: (r0: number, n: number) => EncodedChunk;
-  element: TStruct;
+  /** Its schema elements (one, or a list's three) and its leaf's path. */
+  schema: TStruct[];
+  path: string[];
 }
 
 function prepare(c: AppendColumn): Prepared {
@@ -691,25 +811,49 @@ function prepare(c: AppendColumn): Prepared {
           [4, T.BINARY, utf8(c.name)],
           [6, T.I32, converted],
         );
+  const scalar = (el: TStruct, encode: Prepared['encode']): Prepared => ({
+    name: c.name,
+    schema: [el],
+    path: [c.name],
+    encode,
+  });
   switch (c.type) {
     case 'int64':
-      return {
-        name: c.name,
-        element: element(INT64, INT_64),
-        encode: (r0, n) => encodeInt64(c.name, c.values, r0, n),
-      };
+      return scalar(element(INT64, INT_64), (r0, n) => encodeInt64(c.name, c.values, r0, n));
     case 'float64':
-      return {
-        name: c.name,
-        element: element(DOUBLE),
-        encode: (r0, n) => encodeFloat64(c.values, r0, n),
-      };
+      return scalar(element(DOUBLE), (r0, n) => encodeFloat64(c.values, r0, n));
     case 'bool':
+      return scalar(element(BOOLEAN), (r0, n) => encodeBool(c.values, r0, n));
+    case 'list': {
+      const dict = c.dict ? utf8Dict(c.dict) : null;
+      const [physical, converted] =
+        c.element === 'string'
+          ? [BYTE_ARRAY, UTF8]
+          : c.element === 'int64'
+            ? [INT64, INT_64]
+            : [DOUBLE];
+      const leaf = [
+        [1, T.I32, physical],
+        [3, T.I32, OPTIONAL],
+        [4, T.BINARY, utf8('element')],
+      ] as [number, number, TValue][];
+      if (converted !== undefined) leaf.push([6, T.I32, converted]);
       return {
         name: c.name,
-        element: element(BOOLEAN),
-        encode: (r0, n) => encodeBool(c.values, r0, n),
+        schema: [
+          struct(
+            [3, T.I32, OPTIONAL],
+            [4, T.BINARY, utf8(c.name)],
+            [5, T.I32, 1],
+            [6, T.I32, LIST],
+          ),
+          struct([3, T.I32, REPEATED], [4, T.BINARY, utf8('list')], [5, T.I32, 1]),
+          struct(...leaf),
+        ],
+        path: [c.name, 'list', 'element'],
+        encode: (r0, n) => encodeList(c, dict, r0, n),
       };
+    }
     case 'string': {
       let codes: Float64Array;
       let dict: readonly string[];
@@ -729,17 +873,15 @@ function prepare(c: AppendColumn): Prepared {
         dict = list;
       } else ({ codes, dict } = c);
       const d = utf8Dict(dict);
-      return {
-        name: c.name,
-        element: element(BYTE_ARRAY, UTF8),
-        encode: (r0, n) => encodeString(codes, d, r0, n),
-      };
+      return scalar(element(BYTE_ARRAY, UTF8), (r0, n) => encodeString(codes, d, r0, n));
     }
   }
 }
 
 const lengthOf = (c: AppendColumn): number =>
-  ('strings' in c ? c.strings : 'codes' in c ? c.codes : c.values).length;
+  c.type === 'list'
+    ? c.offsets.length - 1
+    : ('strings' in c ? c.strings : 'codes' in c ? c.codes : c.values).length;
 
 /** Appends to an open file descriptor, tracking the offset. */
 class Sink {
@@ -771,16 +913,16 @@ class Sink {
   }
 }
 
-function columnChunk(sink: Sink, name: string, e: EncodedChunk, rows: number): TStruct {
+function columnChunk(sink: Sink, path: string[], e: EncodedChunk, rows: number): TStruct {
   const start = sink.offset;
   sink.writev(e.parts);
   const size = BigInt(e.size);
   const fields: [number, number, TValue][] = [
     [1, T.I32, e.physical],
     [2, T.LIST, list(T.I32, e.encodings)],
-    [3, T.LIST, list(T.BINARY, [utf8(name)])],
+    [3, T.LIST, list(T.BINARY, path.map(utf8))],
     [4, T.I32, 0], // UNCOMPRESSED
-    [5, T.I64, BigInt(rows)],
+    [5, T.I64, BigInt(e.levels ?? rows)],
     [6, T.I64, size],
     [7, T.I64, size],
     [9, T.I64, BigInt(start + e.dictionaryBytes)],
@@ -790,10 +932,14 @@ function columnChunk(sink: Sink, name: string, e: EncodedChunk, rows: number): T
   return struct([2, T.I64, BigInt(start)], [3, T.STRUCT, struct(...fields)]);
 }
 
-/** A column encoded for a file's row groups: its schema element and a chunk per row group. */
+/**
+ * A column encoded for a file's row groups: its schema elements (a list column's group, its
+ * repeated group and its element), its leaf's path, and a chunk per row group.
+ */
 export interface EncodedColumn {
   name: string;
-  element: TStruct;
+  schema: TStruct[];
+  path: string[];
   chunks: EncodedChunk[];
 }
 
@@ -812,7 +958,7 @@ export function encodeColumn(column: AppendColumn, groups: readonly number[]): E
     chunks.push(p.encode(r0, n));
     r0 += n;
   }
-  return { name: p.name, element: p.element, chunks };
+  return { name: p.name, schema: p.schema, path: p.path, chunks };
 }
 
 interface Footer {
@@ -845,6 +991,23 @@ export function rowGroupSizes(path: string): number[] {
   }
 }
 
+/** The names of a flattened Parquet schema's top-level columns (its root's children). */
+function topLevelNames(schema: TStruct[]): string[] {
+  const names: string[] = [];
+  const children = (e: TStruct): number => (field(e, 5)?.value as number | undefined) ?? 0;
+  // Skips the subtree at `i`; returns the index after it.
+  const skip = (i: number): number => {
+    let next = i + 1;
+    for (let c = children(schema[i]!); c > 0; c--) next = skip(next);
+    return next;
+  };
+  for (let i = 1, c = children(schema[0]!); c > 0 && i < schema.length; c--) {
+    names.push(new TextDecoder().decode(req<Uint8Array>(schema[i]!, 4)));
+    i = skip(i);
+  }
+  return names;
+}
+
 /**
  * Adds encoded columns (see {@link encodeColumn}) to the Parquet file at `path`, in place: each
  * row group gets a chunk of every new column, written over the old footer, then the footer is
@@ -856,7 +1019,7 @@ export function appendEncoded(path: string, columns: readonly EncodedColumn[]): 
     const { meta, start } = readFooter(fd, path);
     const groups = req<TList>(meta, 4).items as TStruct[];
     const schema = req<TList>(meta, 2).items as TStruct[];
-    const taken = new Set(schema.map((e) => new TextDecoder().decode(req<Uint8Array>(e, 4))));
+    const taken = new Set(topLevelNames(schema));
     for (const c of columns) {
       if (taken.has(c.name)) throw new Error(`the file already has a column ${c.name}`);
       taken.add(c.name);
@@ -867,14 +1030,14 @@ export function appendEncoded(path: string, columns: readonly EncodedColumn[]): 
     }
     const root = field(schema[0]!, 5)!;
     root.value = (root.value as number) + columns.length;
-    schema.push(...columns.map((c) => c.element));
+    schema.push(...columns.flatMap((c) => c.schema));
 
     // The columns and the new footer overwrite the old footer (they are longer).
     const sink = new Sink(fd, start);
     groups.forEach((rg, g) => {
       const n = Number(req<bigint>(rg, 3));
       const before = sink.offset;
-      const chunks = columns.map((c) => columnChunk(sink, c.name, c.chunks[g]!, n));
+      const chunks = columns.map((c) => columnChunk(sink, c.path, c.chunks[g]!, n));
       req<TList>(rg, 1).items.push(...chunks);
       const added = BigInt(sink.offset - before);
       for (const id of [2, 6]) {

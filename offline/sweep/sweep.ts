@@ -84,6 +84,43 @@ interface RowGroups {
   keys: Int32Array;
 }
 
+/** Scratch for {@link sortPacked} (a sweep is synchronous). */
+let packScratch = new Float64Array(0);
+
+/**
+ * Sorts one key's rows `[s, e)` (in row order) by time, ties in row order, with a native numeric
+ * sort: each row packed as `(t - min) * n + i` (`i` its place in row order, `n` the rows), exact
+ * when every time is an integer and `(max - min + 1) * n` stays below 2^53 — else false, and
+ * nothing moved. A comparator sort of a key's hundreds of rows cost ~10× more.
+ */
+function sortPacked(order: Int32Array, t: Float64Array, s: number, e: number): boolean {
+  const n = e - s;
+  let min = Infinity;
+  let max = -Infinity;
+  for (let i = s; i < e; i++) {
+    const x = t[i]!;
+    if (!Number.isInteger(x)) return false;
+    if (x < min) min = x;
+    if (x > max) max = x;
+  }
+  if ((max - min + 1) * n >= Number.MAX_SAFE_INTEGER) return false;
+  if (packScratch.length < 2 * n) packScratch = new Float64Array(2 * n);
+  const packed = packScratch.subarray(0, n);
+  const rows = packScratch.subarray(n, 2 * n);
+  for (let i = 0; i < n; i++) {
+    packed[i] = (t[s + i]! - min) * n + i;
+    rows[i] = order[s + i]!;
+  }
+  packed.sort();
+  for (let j = 0; j < n; j++) {
+    const p = packed[j]!;
+    const i = p % n;
+    order[s + j] = rows[i]!;
+    t[s + j] = min + (p - i) / n;
+  }
+  return true;
+}
+
 function groupRows(rows: SweepRows, keyCount: number): RowGroups {
   const { codes, ts } = rows;
   const rowStart = new Int32Array(keyCount + 1);
@@ -127,7 +164,7 @@ function groupRows(rows: SweepRows, keyCount: number): RowGroups {
         order[j + 1] = r;
         t[j + 1] = x;
       }
-    } else {
+    } else if (!sortPacked(order, t, s, e)) {
       const idx = Array.from({ length: e - s }, (_, i) => s + i).sort(
         (a, b) => t[a]! - t[b]! || order[a]! - order[b]!,
       );

@@ -443,6 +443,12 @@ export function describeOfflineStoreConformance(
         detail: { reason: 'suspect_time_unit' },
       });
       expect(await sums({ type: 'file', path: secs, timestampUnit: 's' })).toEqual([4, 0]);
+      // Next to ISO-8601 rows (plausible times), the numeric rows alone decide.
+      const mixed = join(tmp.dir, 'mixed.csv');
+      writeFileSync(mixed, `user_id,event_timestamp\nu1,2024-01-01T00:00:00Z\nu1,${T0 / 1000}\n`);
+      await expect(run({ type: 'file', path: mixed }, f)).rejects.toThrow(
+        /look like epoch seconds/,
+      );
       const jsonl = join(tmp.dir, 'us.jsonl');
       writeFileSync(
         jsonl,

@@ -4,8 +4,9 @@
  * the file returns DuckDB's columns and the new ones row for row, across row groups, with
  * DuckDB's types (BIGINT, DOUBLE, BOOLEAN, VARCHAR), nulls, both int64 encodings (dictionary
  * and plain), long runs and bit-packed stretches of the hybrid encoding, wide dictionaries,
- * and statistics a filtered scan can trust — and, as a property, random columns of every kind
- * with random null patterns over random row groups read back as given.
+ * statistics a filtered scan can trust, list columns (Parquet LISTs of strings, int64 and
+ * float64) — and, as a property, random columns of every kind with random null patterns over
+ * random row groups read back as given.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -63,6 +64,10 @@ function rng(seed: number): () => number {
 
 /** What a column's value at row i reads back as (null for NaN). */
 function expected(c: AppendColumn, i: number): unknown {
+  if (c.type === 'list') {
+    const items = [...c.items.subarray(c.offsets[i]!, c.offsets[i + 1]!)];
+    return items.map((x) => (Number.isNaN(x) ? null : c.dict ? c.dict[x] : x));
+  }
   if ('strings' in c) return c.strings[i];
   if ('codes' in c) return Number.isNaN(c.codes[i]!) ? null : c.dict[c.codes[i]!];
   const x = c.values[i]!;
@@ -297,7 +302,7 @@ describe('appendColumns', () => {
     // Null patterns: none, all, scattered, and long runs (RLE and bit-packed stretches).
     const nullArb = fc.constantFrom('none', 'all', 'scattered', 'runs');
     const colArb = fc.record({
-      kind: fc.constantFrom('small', 'wide', 'float', 'bool', 'codes', 'strings'),
+      kind: fc.constantFrom('small', 'wide', 'float', 'bool', 'codes', 'strings', 'list'),
       nulls: nullArb,
       dict: fc.integer({ min: 1, max: 300 }),
       seed: fc.integer({ min: 1, max: 1e6 }),
@@ -338,6 +343,24 @@ describe('appendColumns', () => {
               (_, d) => `v${String(d).padStart(3, '0')}`,
             );
             if (spec.kind === 'codes') return { name, type: 'string', codes: values, dict };
+            if (spec.kind === 'list') {
+              // 0–3 items a row (a null row: none), items from the dictionary.
+              const offsets = new Int32Array(rows + 1);
+              const items: number[] = [];
+              for (let i = 0; i < rows; i++) {
+                const len = Number.isNaN(values[i]!) ? 0 : Math.floor(r() * 4);
+                for (let j = 0; j < len; j++) items.push(Math.floor(r() * spec.dict));
+                offsets[i + 1] = items.length;
+              }
+              return {
+                name,
+                type: 'list',
+                element: 'string',
+                offsets,
+                items: Float64Array.from(items),
+                dict,
+              };
+            }
             if (spec.kind === 'strings')
               return {
                 name,
@@ -358,7 +381,11 @@ describe('appendColumns', () => {
               const v = got[i]![`c${k}`];
               const back = typeof v === 'bigint' ? Number(v) : v;
               const want = expected(c, i);
-              if (!(Object.is(back, want) || back === want))
+              const same =
+                c.type === 'list'
+                  ? JSON.stringify(back) === JSON.stringify(want)
+                  : Object.is(back, want) || back === want;
+              if (!same)
                 expect({ row: i, column: c.name, back }).toEqual({
                   row: i,
                   column: c.name,
@@ -370,6 +397,87 @@ describe('appendColumns', () => {
       { numRuns: 60 },
     );
   }, 60_000);
+
+  it('writes list columns as Parquet LISTs: empty lists, null elements, across row groups', async () => {
+    const rows = 9_000;
+    const path = await duckFile('lists.parquet', rows, 2048);
+    const r = rng(5);
+    /** Row lists of 0–5 items (runs of empty rows, and rows of 8+ items in places). */
+    const lists = (item: () => number): { offsets: Int32Array; items: Float64Array } => {
+      const offsets = new Int32Array(rows + 1);
+      const items: number[] = [];
+      for (let i = 0; i < rows; i++) {
+        const len = i % 500 < 40 ? 0 : i % 101 === 0 ? 9 : Math.floor(r() * 6);
+        for (let j = 0; j < len; j++) items.push(item());
+        offsets[i + 1] = items.length;
+      }
+      return { offsets, items: Float64Array.from(items) };
+    };
+    const dict = ['p1', 'p10', 'p2', 'é', ''];
+    const columns: AppendColumn[] = [
+      {
+        name: 'products',
+        type: 'list',
+        element: 'string',
+        dict,
+        ...lists(() => Math.floor(r() * 5)),
+      },
+      {
+        name: 'counts',
+        type: 'list',
+        element: 'int64',
+        ...lists(() => (r() < 0.1 ? NaN : Math.floor((r() - 0.5) * 2 ** 40))),
+      },
+      { name: 'prices', type: 'list', element: 'float64', ...lists(() => (r() - 0.5) * 1e3) },
+      // Named like a list's inner schema elements: only top-level names are taken.
+      { name: 'element', type: 'int64', values: Float64Array.from({ length: rows }, (_, i) => i) },
+    ];
+    appendColumns(path, columns);
+    const types = await rowsOf(`DESCRIBE SELECT * FROM read_parquet('${path}')`);
+    expect(types.slice(3).map((t) => [t.column_name, t.column_type])).toEqual([
+      ['products', 'VARCHAR[]'],
+      ['counts', 'BIGINT[]'],
+      ['prices', 'DOUBLE[]'],
+      ['element', 'BIGINT'],
+    ]);
+    const got = await rowsOf(`SELECT * EXCLUDE (user_id, label) FROM read_parquet('${path}')`);
+    expect(got).toHaveLength(rows);
+    const mismatch: unknown[] = [];
+    got.forEach((row, i) => {
+      if (Number(row.id) !== i) mismatch.push(['order', i]);
+      for (const c of columns) {
+        const v = row[c.name];
+        const back = Array.isArray(v)
+          ? v.map((x: unknown) => (typeof x === 'bigint' ? Number(x) : x))
+          : typeof v === 'bigint'
+            ? Number(v)
+            : v;
+        const want = c.type === 'list' ? expected(c, i) : i;
+        if (JSON.stringify(back) !== JSON.stringify(want)) mismatch.push([c.name, i, back, want]);
+      }
+    });
+    expect(mismatch.slice(0, 5)).toEqual([]);
+    // The same values as DuckDB's own LIST of them (what the sweep wrote before: JSON text).
+    const [same] = await rowsOf(
+      `SELECT count(*) FILTER (WHERE len(products) = 0) AS empty,
+              count(*) FILTER (WHERE list_contains(products, 'p10')) AS p10,
+              sum(len(counts)) AS items FROM read_parquet('${path}')`,
+    );
+    const c0 = columns[0] as Extract<AppendColumn, { type: 'list' }>;
+    const c1 = columns[1] as Extract<AppendColumn, { type: 'list' }>;
+    let empty = 0;
+    let p10 = 0;
+    for (let i = 0; i < rows; i++) {
+      const l = c0.items.subarray(c0.offsets[i]!, c0.offsets[i + 1]!);
+      if (l.length === 0) empty++;
+      if (l.includes(1)) p10++;
+    }
+    expect([Number(same!.empty), Number(same!.p10), Number(same!.items)]).toEqual([
+      empty,
+      p10,
+      c1.items.length,
+    ]);
+  });
 
   it('handles a file without rows, and refuses a wrong length or a taken name', async () => {
     const empty = await duckFile('empty.parquet', 0);

@@ -218,6 +218,77 @@ describe('sweepFeatures', () => {
   });
 });
 
+describe('sweepFeatures with many rows a key', () => {
+  it('sorts them by time (packed native sort; comparator for fractional times) as the reference expects', () => {
+    // 1500 rows on 5 keys (-1 = none): hundreds a key, many on equal times.
+    const [events] = fc.sample(fc.array(evArb, { minLength: 120, maxLength: 120 }), {
+      numRuns: 1,
+      seed: 5,
+    });
+    const [specs] = fc.sample(
+      fc.array(fc.record({ key: fc.integer({ min: -1, max: KEYS - 1 }), t: time }), {
+        minLength: 1500,
+        maxLength: 1500,
+      }),
+      { numRuns: 1, seed: 6 },
+    );
+    const { index } = buildIndex(events!, true);
+    const features: SweepFeature[] = [
+      { col: 'count', aggregation: 'count', windowMs: 5 * H, hopMs: H, ttlMs: null },
+      { col: 'num', aggregation: 'sum', windowMs: 3 * H, hopMs: H, ttlMs: null },
+      { col: 'str', aggregation: 'last_n', windowMs: 10 * H, hopMs: H, ttlMs: null, n: 3 },
+    ];
+    // Integer times (the packed sort), then some a quarter ms later (the comparator sort).
+    for (const shift of [0, 0.25]) {
+      const ts = Float64Array.from(specs!, (r, i) => r.t + (i % 7 === 0 ? shift : 0));
+      const res = sweepFeatures(index, features, {
+        codes: Int32Array.from(specs!, (r) => r.key),
+        ts,
+      });
+      const mismatch: unknown[] = [];
+      specs!.forEach((row, i) => {
+        if (row.key < 0) return;
+        for (const f of features) {
+          const mine: AggregationEvent[] = events!
+            .filter((e) => e.key === row.key && (f.aggregation !== 'count' || e.counts))
+            .map((e) => ({
+              ts: e.ts,
+              id: e.id,
+              value: f.col === 'count' ? null : f.col === 'str' ? e.str : e.num,
+              weight: e.weight,
+            }));
+          const want = bruteForceWindow(
+            f.aggregation as AggregationKind,
+            mine,
+            ts[i]!,
+            f.windowMs!,
+            f.hopMs!,
+            {
+              n: 3,
+              distinct: false,
+            },
+          );
+          const r = res.get(f.col)!;
+          const got = r.lists
+            ? Array.from(
+                r.lists.items.subarray(r.lists.offsets[i]!, r.lists.offsets[i + 1]!),
+                (x) => (r.dict ? r.dict[x]! : x),
+              )
+            : Number.isNaN(r.values[i]!)
+              ? null
+              : r.values[i]!;
+          const same =
+            typeof want === 'number' && typeof got === 'number'
+              ? floatsEqual(got, want)
+              : JSON.stringify(got) === JSON.stringify(want);
+          if (!same) mismatch.push({ shift, row: i, feature: f.col, got, want });
+        }
+      });
+      expect(mismatch.slice(0, 3)).toEqual([]);
+    }
+  });
+});
+
 describe('SweepPool', () => {
   it('returns on worker threads what the inline sweep returns', async () => {
     const pool = SweepPool.create(2);

@@ -9,10 +9,7 @@
  * pass over the rows. The engine owns the worker pool: started as the first export begins,
  * kept until `close`.
  */
-import { renameSync } from 'node:fs';
-import { isListType, listElement } from '../../../core/types.ts';
 import type { ExportJob, ParquetExportEngine } from '../../export/export-engine.ts';
-import { sqlValueType } from '../../local/column-types.ts';
 import { ident, sqlString } from '../../local/duckdb-client.ts';
 import {
   appendEncoded,
@@ -129,24 +126,6 @@ export class SweepEngine extends DuckDBSourcesEngine implements ParquetExportEng
         return encodeColumn({ ...c, name: o.name }, groups);
       }),
     );
-    // List features were appended as JSON text: one rewrite turns them into Parquet LISTs.
-    const lists = output.columns.flatMap((o) => {
-      const type = swept.columns.get(o.col)?.type;
-      return type !== undefined && isListType(type) ? [{ name: o.name, type }] : [];
-    });
-    if (lists.length > 0) {
-      const tmp = `${path}.lists.tmp`;
-      const replace = lists
-        .map(
-          (l) =>
-            `from_json(${ident(l.name)}, '${JSON.stringify([sqlValueType(listElement(l.type))])}') AS ${ident(l.name)}`,
-        )
-        .join(', ');
-      await client.run(
-        `COPY (SELECT * REPLACE (${replace}) FROM read_parquet(${sqlString(path)})) TO ${sqlString(tmp)} (FORMAT parquet, COMPRESSION snappy)`,
-      );
-      renameSync(tmp, path);
-    }
   }
 }
 

@@ -6,7 +6,12 @@
  * codes into a dictionary that is also a DuckDB table, so SQL can decode them when writing the
  * output).
  */
-import { isListType, type AggregationKind, type ValueType } from '../../../core/types.ts';
+import {
+  isListType,
+  listElement,
+  type AggregationKind,
+  type ValueType,
+} from '../../../core/types.ts';
 import type { SweepPool } from '../../sweep/sweep-pool.ts';
 import {
   encodeColumn,
@@ -246,24 +251,24 @@ export async function sweepPasses(req: SweepPassesRequest): Promise<SweepPassesR
 }
 
 /**
- * A swept column as the Parquet writer takes it (strings as codes into their dictionary). A
- * list column is written as its JSON text (`["p3","p1"]`), which the sweep engine then turns
- * into a Parquet LIST (`listColumnsSql`).
+ * A swept column as the Parquet writer takes it (strings as codes into their dictionary, a
+ * list column as a Parquet LIST of its row lists).
  */
 export function appendColumnOf(name: string, c: SweptColumn): AppendColumn {
   if (c.lists) {
+    if (!isListType(c.type)) throw new Error(`sweep: list column ${name} has type ${c.type}`);
+    const element = listElement(c.type);
+    if (element === 'bool' || (element === 'string') !== (c.dict !== null))
+      throw new Error(`sweep: list column ${name} of ${element} cannot be written`);
     const { offsets, items } = c.lists;
-    // Each value's JSON once per dictionary code (numbers: as JSON.stringify writes them).
-    const json = c.dict?.strings.map((v) => JSON.stringify(v));
-    const strings = new Array<string>(offsets.length - 1);
-    const parts: string[] = [];
-    for (let r = 0; r < strings.length; r++) {
-      parts.length = 0;
-      for (let j = offsets[r]!; j < offsets[r + 1]!; j++)
-        parts.push(json ? json[items[j]!]! : String(items[j]!));
-      strings[r] = `[${parts.join(',')}]`;
-    }
-    return { name, type: 'string', strings };
+    return {
+      name,
+      type: 'list',
+      element,
+      offsets,
+      items,
+      ...(c.dict ? { dict: c.dict.strings } : {}),
+    };
   }
   if (c.dict) return { name, type: 'string', codes: c.values, dict: c.dict.strings };
   if (c.type === 'string') throw new Error(`sweep: string column ${name} has no dictionary`);
