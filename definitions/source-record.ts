@@ -18,6 +18,7 @@ import {
   type FieldType,
   type RecordType,
 } from './record-schema.ts';
+import { NOT_FAST, sourceRecordFastPath } from './source-record-fast-path.ts';
 
 const isObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -49,12 +50,21 @@ export function conformToSchema(type: FieldType, raw: unknown): unknown {
   }
 }
 
-/** Validates `raw` with the source's zod schema after {@link conformToSchema}. */
+/**
+ * Validates `raw` with the source's zod schema after {@link conformToSchema}. A valid record of
+ * a plain schema is read in one pass instead (`source-record-fast-path.ts`: same data); every
+ * other record takes the path below.
+ */
 export function parseSourceRecord(
   schema: z.ZodTypeAny,
   type: RecordType,
   raw: unknown,
 ): z.SafeParseReturnType<unknown, unknown> {
+  const fast = sourceRecordFastPath(schema, type);
+  if (fast) {
+    const data = fast(raw);
+    if (data !== NOT_FAST) return { success: true, data };
+  }
   const conformed = conformToSchema(type, raw);
   // zod's int() takes 1e20; the batch path rejects what no path can hold exactly.
   const at = int64OutOfRange(type, conformed, '');
