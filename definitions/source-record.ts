@@ -2,7 +2,8 @@
  * One reading of a raw source record on every path (stream, push; the batch path's
  * `offline/validate-record.ts` follows the same rules in SQL): fields the source schema does
  * not know are ignored, at any depth (records inside records, arrays and maps), and a missing
- * nullable field reads as null. So a producer may add optional fields, or drop nullable ones,
+ * nullable field reads as null (`.optional()` and `.nullable()` both mean "may be absent or
+ * null", as on the batch path). So a producer may add optional fields, or drop nullable ones,
  * before the feature repository's schema catches up. What the schema knows is then validated
  * with its zod schema (types, enums, refinements) exactly as before; int64 values beyond
  * ±(2^53 − 1) are refused first, as on the batch path (`int64OutOfRange`).
@@ -50,6 +51,76 @@ export function conformToSchema(type: FieldType, raw: unknown): unknown {
   }
 }
 
+interface NodeDef {
+  typeName?: string;
+  innerType?: z.ZodTypeAny;
+  schema?: z.ZodTypeAny;
+  type?: z.ZodTypeAny;
+  valueType?: z.ZodTypeAny;
+  shape?: () => Record<string, z.ZodTypeAny>;
+}
+
+const tolerantSchemas = new WeakMap<z.ZodTypeAny, z.ZodTypeAny>();
+
+/**
+ * `schema` with every `.optional()` field also taking null: a source field declared
+ * `.optional()` or `.nullable()` may be absent or null on every path (the batch path reads both
+ * as NULL; {@link conformToSchema} reads an absent one as null), so a record without an
+ * `.optional()` field is valid on the stream and on `/push` too. Nodes are rebuilt with the
+ * schema's own constructors (a repository loads its own copy of zod); refinements, transforms
+ * and defaults are kept; the same object comes back when nothing changes.
+ */
+export function nullTolerantSchema(schema: z.ZodTypeAny): z.ZodTypeAny {
+  const cached = tolerantSchemas.get(schema);
+  if (cached) return cached;
+  const def = schema._def as NodeDef;
+  const Node = schema.constructor as new (def: unknown) => z.ZodTypeAny;
+  const rebuilt = (key: 'innerType' | 'schema' | 'type' | 'valueType'): z.ZodTypeAny => {
+    const inner = def[key]!;
+    const next = nullTolerantSchema(inner);
+    return next === inner ? schema : new Node({ ...def, [key]: next });
+  };
+  let out = schema;
+  switch (def.typeName) {
+    case 'ZodOptional': {
+      const inner = nullTolerantSchema(def.innerType!);
+      const innerName = (inner._def as NodeDef).typeName;
+      out = new Node({
+        ...def,
+        innerType:
+          innerName === 'ZodNullable' || innerName === 'ZodOptional' ? inner : inner.nullable(),
+      });
+      break;
+    }
+    case 'ZodNullable':
+    case 'ZodDefault':
+      out = rebuilt('innerType');
+      break;
+    case 'ZodEffects':
+      out = rebuilt('schema');
+      break;
+    case 'ZodArray':
+      out = rebuilt('type');
+      break;
+    case 'ZodRecord':
+      out = rebuilt('valueType');
+      break;
+    case 'ZodObject': {
+      const shape = def.shape!();
+      const next: Record<string, z.ZodTypeAny> = {};
+      let changed = false;
+      for (const [k, v] of Object.entries(shape)) {
+        next[k] = nullTolerantSchema(v);
+        changed ||= next[k] !== v;
+      }
+      if (changed) out = new Node({ ...def, shape: () => next });
+      break;
+    }
+  }
+  tolerantSchemas.set(schema, out);
+  return out;
+}
+
 /**
  * Validates `raw` with the source's zod schema after {@link conformToSchema}. A valid record of
  * a plain schema is read in one pass instead (`source-record-fast-path.ts`: same data); every
@@ -60,6 +131,7 @@ export function parseSourceRecord(
   type: RecordType,
   raw: unknown,
 ): z.SafeParseReturnType<unknown, unknown> {
+  schema = nullTolerantSchema(schema);
   const fast = sourceRecordFastPath(schema, type);
   if (fast) {
     const data = fast(raw);
