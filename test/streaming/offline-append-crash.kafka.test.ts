@@ -144,9 +144,8 @@ if (!bqEmulatorAvailable) {
         h.transactions.map((t) => String(t.transactionId)).sort(),
       );
 
-      // The same records loaded in batch, into another dataset.
-      const batch = await startBqEmulator();
-      cleanups.push(() => batch.stop());
+      // The same records loaded in batch, into another dataset of the same emulator.
+      const batch = await emu.anotherDataset();
       await batch.writeTable(ue.bigqueryTable, ue.schema, h.events);
       await batch.writeTable(tx.bigqueryTable, tx.schema, h.transactions);
       const features = repo.resolveFeatures({
