@@ -2,8 +2,21 @@
  * Log levels of `larder serve` and `larder stream`: structured JSON lines on stdout (pino's
  * format: `{"level":50,"time":...,"pid":...,"msg":"..."}`), on by default at `info`.
  */
-import { logLevel as kafkaLevel, type logCreator } from 'kafkajs';
+import type { logCreator, logLevel as KafkaLogLevel } from 'kafkajs';
 import { LarderError } from '../core/errors.ts';
+
+/**
+ * kafkajs's `logLevel` values, written out so that loading the CLI's commands does not load the
+ * Kafka client (every `larder` process would pay for it; test/cli/cli-startup.test.ts checks).
+ */
+export const KAFKA_LOG_LEVEL = {
+  NOTHING: 0,
+  ERROR: 1,
+  WARN: 2,
+  INFO: 4,
+  DEBUG: 5,
+} as const satisfies Record<keyof typeof KafkaLogLevel, KafkaLogLevel>;
+const kafkaLevel = KAFKA_LOG_LEVEL;
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -63,7 +76,7 @@ export function jsonLogger(
 export function kafkaLogOf(
   level: LogLevel,
   log: JsonLogger,
-): { level: kafkaLevel; logCreator: logCreator } {
+): { level: KafkaLogLevel; logCreator: logCreator } {
   const numeric = {
     fatal: kafkaLevel.ERROR,
     error: kafkaLevel.ERROR,

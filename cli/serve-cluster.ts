@@ -36,8 +36,8 @@ const isMessage = (m: unknown): m is ToPrimary =>
 
 /**
  * Runs the primary until every worker has exited after a shutdown signal. Returns the exit
- * code: 0 after a clean shutdown, 1 when the first worker could not start (it printed why) or
- * workers kept dying.
+ * code: 0 after a clean shutdown (also one a signal asks for while the workers start), 1 when
+ * the first worker could not start (it printed why) or workers kept dying.
  */
 export async function superviseWorkers(opts: {
   workers: number;
@@ -124,16 +124,18 @@ export async function superviseWorkers(opts: {
     try {
       first = await fork();
     } catch {
+      // A worker failed to start, or a SIGINT/SIGTERM stopped the start-up (its exit code, 0).
       stopAll(1);
       await finished;
-      return 1;
+      return exitCode;
     }
     try {
       await Promise.all(Array.from({ length: opts.workers - 1 }, fork));
     } catch {
+      // A worker failed to start, or a SIGINT/SIGTERM stopped the start-up (its exit code, 0).
       stopAll(1);
       await finished;
-      return 1;
+      return exitCode;
     }
     started = true;
     if (!stopping)

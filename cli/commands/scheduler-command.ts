@@ -4,7 +4,7 @@ import { LarderError, badRequest } from '../../core/errors.ts';
 import { readRegistry } from '../../registry/registry-file.ts';
 import { serveSchedulerMetrics } from '../../scheduler/metrics-server.ts';
 import type { RunRecord } from '../../scheduler/run-history.ts';
-import { Scheduler, scheduledViews, type SchedulerEvent } from '../../scheduler/scheduler.ts';
+import type { SchedulerEvent } from '../../scheduler/scheduler.ts';
 import { forkRunner } from '../../scheduler/view-runner.ts';
 import { postFailure } from '../../scheduler/webhook.ts';
 import { cliConfig, cliRepository, type GlobalOptions } from '../context.ts';
@@ -66,6 +66,8 @@ export function registerSchedulerCommand(program: Command, globals: () => Global
         throw badRequest('--metrics-port', `--metrics-port ${o.metricsPort}: not a port number`);
       const config = await cliConfig(globals());
       const repo = await cliRepository(config);
+      // Loaded on use, not with the command tree: the scheduler's metrics load prom-client.
+      const { Scheduler, scheduledViews } = await import('../../scheduler/scheduler.ts');
       if (!readRegistry(config.home))
         throw new LarderError('LARDER_REGISTRY_NOT_APPLIED', 'no registry yet', {
           hint: 'run `larder apply` first',

@@ -7,13 +7,6 @@ import { LOG_LEVEL_HELP, parseLogLevel } from '../log-level.ts';
 import { info } from '../output.ts';
 import { firstLine } from '../report-error.ts';
 import { serveBanner } from '../serve-banner.ts';
-import {
-  announceReady,
-  clusterMetricsSource,
-  freePortOn,
-  isServeWorker,
-  superviseWorkers,
-} from '../serve-cluster.ts';
 
 interface ServeOptions {
   host?: string;
@@ -101,6 +94,9 @@ export function registerServeCommand(program: Command, globals: () => GlobalOpti
       const port = portOf(opts.port, config.serve.port, '--port');
       const grpcPort = portOf(opts.grpcPort, config.serve.grpcPort, '--grpc-port');
       const workers = workersOf(opts.workers, config.serve.workers);
+      // Loaded here, not with the command tree: prom-client's cluster support is heavy.
+      const { announceReady, clusterMetricsSource, freePortOn, isServeWorker, superviseWorkers } =
+        await import('../serve-cluster.ts');
       if (workers > 1 && !isServeWorker()) {
         // grpc-js cannot bind port 0 in a cluster worker: the primary picks one for all.
         const args =

@@ -6,7 +6,6 @@
  * topic by `LARDER_TOPIC_<NAME>` (a test's or a tenant's topic) is not managed: its topic is
  * neither created from the declaration nor checked against it.
  */
-import { Kafka, logLevel } from 'kafkajs';
 import { LarderError } from '../../core/errors.ts';
 import { resolveTopic } from '../../definitions/dsl/sources.ts';
 import type { Repository } from '../../definitions/repository.ts';
@@ -157,6 +156,8 @@ export async function withTopicAdmin<T>(
   clientId: string,
   fn: (admin: TopicAdmin) => Promise<T>,
 ): Promise<T> {
+  // Loaded on use: `larder topics` is in the CLI's command tree, which every `larder` loads.
+  const { Kafka, logLevel } = await import('kafkajs');
   const admin = new Kafka({
     clientId,
     brokers: [...brokers],

@@ -3,8 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { renderCliDocs } from '../../scripts/gen-cli-docs.ts';
 
 describe('docs/cli.md', () => {
-  it('is up to date with the CLI (regenerate with `npm run docs:cli`)', () => {
-    const doc = renderCliDocs();
+  it('is up to date with the CLI (regenerate with `npm run docs:cli`)', async () => {
+    const doc = await renderCliDocs();
     expect(readFileSync('docs/cli.md', 'utf8')).toBe(doc);
     for (const cmd of [
       'apply',

@@ -4,6 +4,10 @@
  * new command is covered without editing this file. Then the failures users actually met: a port
  * in use, a missing output folder or one named as the output file, an entity file that is not
  * Parquet, a module that fails to load.
+ *
+ * Each case is its own `larder` process (the contract is the process's stderr and exit code);
+ * the cases run side by side, at most four processes at once, each with its own LARDER_HOME and
+ * LARDER_DATA_DIR.
  */
 import { execFile } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -14,6 +18,7 @@ import type { Command, Option } from 'commander';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { allCommands, buildProgram, commandPath } from '../../cli/program.ts';
 import { loadCommandPlugins } from '../../cli/plugin.ts';
+import { limiter } from '../support/limit.ts';
 import { tempDir, tempRepo } from '../support/temp-repo.ts';
 
 const exec = promisify(execFile);
@@ -34,13 +39,21 @@ beforeAll(() => {
 });
 afterAll(() => home?.cleanup());
 
-async function larder(args: string[], env: Record<string, string> = {}): Promise<Result> {
+const spawns = limiter(4);
+let calls = 0;
+
+/** `larder <args>` in a new process, at most four at once; its own (absent) home and data. */
+const larder = (args: string[], env: Record<string, string> = {}): Promise<Result> =>
+  spawns(() => larderProcess(args, env));
+
+async function larderProcess(args: string[], env: Record<string, string>): Promise<Result> {
+  const own = join(home.dir, `call-${++calls}`);
   try {
     const r = await exec('node', ['bin/larder.js', ...args], {
       env: {
         ...process.env,
-        LARDER_HOME: join(home.dir, 'home'),
-        LARDER_DATA_DIR: join(home.dir, 'data'),
+        LARDER_HOME: join(own, 'home'),
+        LARDER_DATA_DIR: join(own, 'data'),
         KAFKA_BROKERS: '127.0.0.1:1', // nothing may reach a broker with bad input
         LARDER_DEBUG: '',
         ...env,
@@ -130,7 +143,7 @@ function plausibleInvocation(c: Command): string[] {
 // The project's larder.config.ts adds the example's gen-data and label (cli/plugin.ts).
 const COMMANDS = allCommands(buildProgram(await loadCommandPlugins(process.cwd())));
 
-describe('every CLI command, given bad input', () => {
+describe.concurrent('every CLI command, given bad input', () => {
   it('finds the commands by walking the program', () => {
     const names = COMMANDS.map((c) => commandPath(c).join(' '));
     for (const n of [
@@ -148,12 +161,13 @@ describe('every CLI command, given bad input', () => {
   it.each(COMMANDS.map((c) => [commandPath(c).join(' '), c] as const))(
     '%s: an unknown option, then invalid values for every argument and option',
     async (name, c) => {
-      expectOneLineError(
-        await larder([...commandPath(c), '--no-such-option']),
-        `${name} --no-such-option`,
-      );
       const argv = badInvocation(c);
-      expectOneLineError(await larder(argv), argv.join(' '));
+      const [unknown, bad] = await Promise.all([
+        larder([...commandPath(c), '--no-such-option']),
+        larder(argv),
+      ]);
+      expectOneLineError(unknown, `${name} --no-such-option`);
+      expectOneLineError(bad, argv.join(' '));
     },
     120_000,
   );
@@ -177,22 +191,27 @@ describe('every CLI command, given bad input', () => {
       c.options.filter((o) => valueName(o) === 'time').map((o) => [c, o.long!] as const),
     );
     expect(timed.length).toBeGreaterThanOrEqual(6);
-    for (const [c, flag] of timed) {
-      const required = c.options
-        .filter((o) => o.mandatory && o.long !== flag)
-        // A required time (skew's --start and --end) gets a valid one: only `flag` is bad.
-        .flatMap((o) => [o.long!, valueName(o) === 'time' ? 'now-1d' : 'x']);
-      const r = await larder([...commandPath(c), ...required, flag, 'now-1y']);
+    const results = await Promise.all(
+      timed.map(([c, flag]) => {
+        const required = c.options
+          .filter((o) => o.mandatory && o.long !== flag)
+          // A required time (skew's --start and --end) gets a valid one: only `flag` is bad.
+          .flatMap((o) => [o.long!, valueName(o) === 'time' ? 'now-1d' : 'x']);
+        return larder([...commandPath(c), ...required, flag, 'now-1y']);
+      }),
+    );
+    timed.forEach(([c, flag], i) => {
+      const r = results[i]!;
       expectOneLineError(r, `${commandPath(c).join(' ')} ${flag}`);
       expect(r.stderr).toContain(`error [LARDER_BAD_REQUEST]: ${flag} "now-1y": `);
       expect(r.stderr).toContain(
         'hint: use ISO-8601 (2026-11-27T10:00:00Z), epoch milliseconds, or now / now-2h / now+1d',
       );
-    }
+    });
   }, 240_000);
 });
 
-describe('failures users met, as one line', () => {
+describe.concurrent('failures users met, as one line', () => {
   const ports: Server[] = [];
   afterAll(() => ports.forEach((s) => s.close()));
   const busyPort = async (): Promise<number> => {

@@ -44,37 +44,48 @@ async function larder(env: Record<string, string>, ...args: string[]) {
 describe('larder scheduler / runs: bad input', () => {
   it('refuses bad options, a missing registry, unknown views, and a repository without schedules', async () => {
     const mine = { LARDER_REPO: repo.dir };
-    expect(await larder(mine, 'scheduler', '--now', 'now')).toEqual({
+    // Before `apply` (independent, so at once), then after it.
+    const [now, tick, port, limit, once] = await Promise.all([
+      larder(mine, 'scheduler', '--now', 'now'),
+      larder(mine, 'scheduler', '--tick', '0'),
+      larder(mine, 'scheduler', '--metrics-port', '99999'),
+      larder(mine, 'runs', '--limit', '0'),
+      larder(mine, 'scheduler', '--once'),
+    ]);
+    expect(now).toEqual({
       code: 1,
       stderr: 'error [LARDER_BAD_REQUEST]: --now needs --once\n  hint: add --once, or drop --now',
     });
-    expect(await larder(mine, 'scheduler', '--tick', '0')).toEqual({
+    expect(tick).toEqual({
       code: 1,
       stderr:
         'error [LARDER_BAD_REQUEST]: --tick 0: not a number of seconds ≥ 1\n  hint: e.g. --tick 30',
     });
-    expect(await larder(mine, 'scheduler', '--metrics-port', '99999')).toEqual({
+    expect(port).toEqual({
       code: 1,
       stderr: 'error [LARDER_BAD_REQUEST]: --metrics-port 99999: not a port number',
     });
-    expect(await larder(mine, 'runs', '--limit', '0')).toEqual({
+    expect(limit).toEqual({
       code: 1,
       stderr:
         'error [LARDER_BAD_REQUEST]: --limit 0: not a positive integer\n  hint: e.g. --limit 20',
     });
-    expect(await larder(mine, 'scheduler', '--once')).toEqual({
+    expect(once).toEqual({
       code: 1,
       stderr:
         'error [LARDER_REGISTRY_NOT_APPLIED]: no registry yet\n  hint: run `larder apply` first',
     });
     expect((await larder(mine, 'apply')).code).toBe(0);
-    expect(await larder(mine, 'scheduler', '--once', '--views', 'activity,nope')).toEqual({
+    const example = { LARDER_REPO: 'examples/ecommerce/features' };
+    const [views, none] = await Promise.all([
+      larder(mine, 'scheduler', '--once', '--views', 'activity,nope'),
+      larder(example, 'scheduler', '--once'),
+    ]);
+    expect(views).toEqual({
       code: 1,
       stderr:
         'error [LARDER_BAD_REQUEST]: --views: nope is not a scheduled view\n  hint: scheduled views: activity',
     });
-    const example = { LARDER_REPO: 'examples/ecommerce/features' };
-    const none = await larder(example, 'scheduler', '--once');
     expect(none.code).toBe(1);
     expect(none.stderr).toMatch(
       /^error \[LARDER_BAD_REQUEST\]: no view of \S+ declares materialization\n {2}hint: add materialization: \{ every: '1h' \} to a featureView or batchView$/,

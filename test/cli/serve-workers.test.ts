@@ -6,6 +6,7 @@
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { get } from 'node:http';
+import { readFileSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -34,6 +35,10 @@ const alive = (pid: number): boolean => {
     return false;
   }
 };
+
+/** The processes `pid` started (Linux: /proc/<pid>/task/<pid>/children). */
+const childPids = (pid: number): number[] =>
+  readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').split(' ').filter(Boolean).map(Number);
 
 async function start(args: string[]) {
   const repo = tempRepo({ 'repo.ts': BASE_REPO });
@@ -125,6 +130,20 @@ describe('larder serve --workers', () => {
     expect(out.stderr).toContain('larder: shutting down (draining requests in every worker)');
     await until('every worker gone', () => (pids.some(alive) ? null : true));
   }, 120_000);
+
+  it('exits 0 when SIGTERM stops it while the first worker is still starting', async () => {
+    const { child, exited, out } = await start(['--port', '0', '--no-grpc', '--workers', '2']);
+    // The primary has forked the first worker, which has not announced that it listens yet.
+    const [first] = await until('the first worker process', () =>
+      childPids(child.pid!).length > 0 ? childPids(child.pid!) : null,
+    );
+    expect(out.stderr).not.toContain('share the ports');
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    expect(out.stderr).toContain('larder: shutting down (draining requests in every worker)');
+    expect(out.stderr).not.toMatch(/^error/m);
+    await until('the worker gone', () => (alive(first!) ? null : true));
+  }, 60_000);
 
   it('reports a port in use once (the first worker fails alone) and exits 1', async () => {
     const blocker = createServer();

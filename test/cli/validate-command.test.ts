@@ -82,7 +82,8 @@ async function larder(args: string[], home: string) {
 
 const range = ['--start', new Date(T0).toISOString(), '--end', new Date(T0 + DAY).toISOString()];
 
-describe('larder validate', { timeout: 240_000 }, () => {
+// The cases run side by side, each with its own LARDER_HOME (the raw data is only read).
+describe('larder validate', { timeout: 240_000, concurrent: true }, () => {
   it('a failed expectation: exit 1, LARDER_EXPECTATION_FAILED, both reports written', async () => {
     const home = join(tmp.dir, 'home-fail');
     const r = await larder(['validate', ...range], home);
@@ -120,24 +121,23 @@ describe('larder validate', { timeout: 240_000 }, () => {
 
   it('one view alone; refused flags are one-line errors', async () => {
     const home = join(tmp.dir, 'h3');
-    const ok = await larder(
-      ['validate', ...range, '--view', 'activity', '--fail-under', '0.7'],
-      home,
-    );
+    const [ok, both, rate, order, unknown] = await Promise.all([
+      larder(['validate', ...range, '--view', 'activity', '--fail-under', '0.7'], home),
+      larder(['validate', '--source', 'events', '--view', 'activity'], home),
+      larder(['validate', '--fail-under', '1.5'], home),
+      larder(['validate', '--start', 'now', '--end', 'now-1d'], home),
+      larder(['validate', '--source', 'nope'], home),
+    ]);
     expect(ok.code).toBe(0);
-    const both = await larder(['validate', '--source', 'events', '--view', 'activity'], home);
     expect(both.code).toBe(1);
     expect(both.stderr).toBe(
       'error [LARDER_BAD_REQUEST]: pass one of --source, --view and --service, not --source and --view\n',
     );
-    const rate = await larder(['validate', '--fail-under', '1.5'], home);
     expect(rate.code).toBe(1);
     expect(rate.stderr).toContain(
       'error [LARDER_BAD_REQUEST]: --fail-under "1.5" is not a pass rate',
     );
-    const order = await larder(['validate', '--start', 'now', '--end', 'now-1d'], home);
     expect(order.stderr).toMatch(/^error \[LARDER_BAD_REQUEST\]: --start \S+ is not before --end/);
-    const unknown = await larder(['validate', '--source', 'nope'], home);
     expect(unknown.stderr).toMatch(/^error \[LARDER_NOT_FOUND\]: unknown source "nope"/);
   });
 

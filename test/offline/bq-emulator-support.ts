@@ -88,10 +88,12 @@ export interface BqEmulator {
   bq: BigQuery;
   /** Replaces `table` with one of `schema`'s columns holding `records`. */
   writeTable(table: string, schema: RecordType, records: Record<string, unknown>[]): Promise<void>;
+  /** A fresh dataset in the same emulator process (starting another takes seconds). */
+  anotherDataset(): Promise<BqEmulator>;
   stop(): void;
 }
 
-/** Starts an emulator and creates a dataset in it. */
+/** Starts an emulator and creates a dataset in it (`stop` ends the process, every dataset). */
 export async function startBqEmulator(): Promise<BqEmulator> {
   const port = await freePort();
   const proc = spawn('bash', [join(ROOT, 'scripts/bqemu.sh'), 'start', String(port)], {
@@ -112,25 +114,29 @@ export async function startBqEmulator(): Promise<BqEmulator> {
     }
     await new Promise((r) => setTimeout(r, 200));
   }
-  const dataset = `t_${randomUUID().replaceAll('-', '')}`;
   const bq = new BigQuery({ projectId: 'larder-test', apiEndpoint: endpoint });
-  await bq.createDataset(dataset);
-  return {
-    endpoint,
-    project: 'larder-test',
-    dataset,
-    bq,
-    async writeTable(name, schema, records) {
-      const table = bq.dataset(dataset).table(name);
-      await table.delete({ ignoreNotFound: true });
-      await bq.dataset(dataset).createTable(name, {
-        schema: { fields: Object.entries(schema.fields).map(([k, f]) => bqField(k, f)) },
-      });
-      const rows = records.map((r) => bqRow(schema, r) as Record<string, unknown>);
-      if (rows.length > 0) await table.insert(rows);
-    },
-    stop: () => proc.kill('SIGTERM'),
+  const withDataset = async (): Promise<BqEmulator> => {
+    const dataset = `t_${randomUUID().replaceAll('-', '')}`;
+    await bq.createDataset(dataset);
+    return {
+      endpoint,
+      project: 'larder-test',
+      dataset,
+      bq,
+      async writeTable(name, schema, records) {
+        const table = bq.dataset(dataset).table(name);
+        await table.delete({ ignoreNotFound: true });
+        await bq.dataset(dataset).createTable(name, {
+          schema: { fields: Object.entries(schema.fields).map(([k, f]) => bqField(k, f)) },
+        });
+        const rows = records.map((r) => bqRow(schema, r) as Record<string, unknown>);
+        if (rows.length > 0) await table.insert(rows);
+      },
+      anotherDataset: withDataset,
+      stop: () => proc.kill('SIGTERM'),
+    };
   };
+  return withDataset();
 }
 
 /**

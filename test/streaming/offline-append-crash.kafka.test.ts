@@ -46,8 +46,9 @@ function startWorker(project: string, namespace: string, topics: TestTopics, cra
       join(ROOT, 'bin/larder.js'),
       'stream',
       '--offline-sink',
+      // The emulator appends ~6 records a second: small batches stay well inside the 6 s session.
       '--max-batch',
-      '100',
+      '25',
       '--session-timeout-ms',
       '6000',
     ],
@@ -115,7 +116,8 @@ if (!bqEmulatorAvailable) {
         await online.teardown();
         await online.close();
       });
-      const h = history({ events: 400, seed: 19 });
+      // Enough for several batches per partition, so the kill at the 2nd append is mid-stream.
+      const h = history({ events: 160, seed: 19 });
       await produceHistory(topics, h);
 
       const crashed = startWorker(project, namespace, topics, 'after-sink-append:2');
@@ -144,9 +146,8 @@ if (!bqEmulatorAvailable) {
         h.transactions.map((t) => String(t.transactionId)).sort(),
       );
 
-      // The same records loaded in batch, into another dataset.
-      const batch = await startBqEmulator();
-      cleanups.push(() => batch.stop());
+      // The same records loaded in batch, into another dataset of the same emulator.
+      const batch = await emu.anotherDataset();
       await batch.writeTable(ue.bigqueryTable, ue.schema, h.events);
       await batch.writeTable(tx.bigqueryTable, tx.schema, h.transactions);
       const features = repo.resolveFeatures({

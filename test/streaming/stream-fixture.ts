@@ -77,7 +77,7 @@ export interface History {
   transactions: Record<string, unknown>[];
   users: string[];
   products: string[];
-  /** Time after the last event. */
+  /** Time after the last event: the earliest read time of {@link expectReferenceValues}. */
   t: number;
 }
 
@@ -185,23 +185,54 @@ export const storedFeatures = (repo: Repository): ReturnType<Repository['resolve
       !f.onDemand && all.findIndex((g) => g.view === f.view && g.feature === f.feature) === i,
   );
 
+/** How far after the call {@link expectReferenceValues} reads: more than its reads take. */
+const READ_AHEAD_MS = 30_000;
+
 /**
- * Online reads at h.t == the reference evaluator, every stored feature of recommendation_v2
- * (all of recommendation_v1, plus lists, distinct counts, the user × product view and sessions)
- * and risk_v1 (previous-event relations), every user and product.
+ * Online reads == the reference evaluator, every stored feature of recommendation_v2 (all of
+ * recommendation_v1, plus lists, distinct counts, the user × product view and sessions) and
+ * risk_v1 (previous-event relations), every user and product. Call it once every record is
+ * applied (waitConsumed).
+ *
+ * The read time is `h.t` or, when that has passed, {@link READ_AHEAD_MS} after now: stores drop
+ * and prune tiles and states by the wall clock of each write (a tile that cannot serve a read at
+ * or after that time is gone), so a read time before the last write is not exact — a worker
+ * writing a minute after `history()` made `h.t` loses the oldest tile of the 1 h windows at `h.t`.
+ * Ahead of now, nothing expires while the reads run (checked).
  */
 export async function expectReferenceValues(
   repo: Repository,
   store: OnlineStore,
   h: History,
 ): Promise<number> {
+  const t = Math.max(h.t, Date.now() + READ_AHEAD_MS);
   const features = storedFeatures(repo);
   const n = Math.max(h.users.length, h.products.length);
   const rows = Array.from({ length: n }, (_, i) => ({
     user_id: h.users[i % h.users.length]!,
     product_id: h.products[i % h.products.length]!,
-    event_timestamp: h.t,
+    event_timestamp: t,
   }));
+  // The store first, before `t`; the reference (slow, pure) after.
+  const views = [...new Set(features.map((f) => f.view))].map((view) => {
+    const spec = repo.featureViews.get(view)!.spec;
+    const keys = spec.entities.map((e) => (e === 'user' ? 'user_id' : 'product_id'));
+    const names = features.filter((f) => f.view === view).map((f) => f.feature);
+    return { view, spec, keys, names };
+  });
+  const read: Awaited<ReturnType<OnlineStore['readMany']>> = [];
+  for (const { spec, keys, names } of views) {
+    const [res] = await store.readMany([
+      {
+        view: spec,
+        features: names,
+        entityKeys: rows.map((r) => encodeEntityKey(keys.map((k) => r[k]))),
+        t,
+      },
+    ]);
+    read.push(res!);
+  }
+  expect(Date.now(), 'the reads ended before their read time').toBeLessThan(t);
   const want = referenceFeatures(
     repo,
     { user_events_batch: h.events, transactions_batch: h.transactions },
@@ -210,22 +241,11 @@ export async function expectReferenceValues(
     { fullFeatureNames: true },
   );
   let compared = 0;
-  for (const view of new Set(features.map((f) => f.view))) {
-    const spec = repo.featureViews.get(view)!.spec;
-    const keys = spec.entities.map((e) => (e === 'user' ? 'user_id' : 'product_id'));
+  views.forEach(({ view, keys, names }, v) => {
     const key = keys.join('×');
-    const names = features.filter((f) => f.view === view).map((f) => f.feature);
-    const [res] = await store.readMany([
-      {
-        view: spec,
-        features: names,
-        entityKeys: rows.map((r) => encodeEntityKey(keys.map((k) => r[k]))),
-        t: h.t,
-      },
-    ]);
     rows.forEach((r, i) => {
       names.forEach((name, j) => {
-        const got = res!.rows[i]![j]!.value;
+        const got = read[v]!.rows[i]![j]!.value;
         const exp = want[i]![`${view}__${name}`] ?? null;
         const same =
           typeof exp === 'number' && typeof got === 'number'
@@ -235,12 +255,12 @@ export async function expectReferenceValues(
               : exp === got;
         if (!same)
           expect.fail(
-            `${view}:${name} for ${keys.map((k) => r[k]).join('×')} (${key}): online ${JSON.stringify(got)} vs reference ${JSON.stringify(exp)}`,
+            `${view}:${name} for ${keys.map((k) => r[k]).join('×')} (${key}) at ${new Date(t).toISOString()}: online ${JSON.stringify(got)} vs reference ${JSON.stringify(exp)}`,
           );
         compared++;
       });
     });
-  }
+  });
   return compared;
 }
 
