@@ -120,6 +120,8 @@ export interface StreamWorkerStats {
   retries: number;
   /** Records sent to the DLQ because applying them failed permanently (isolated by bisection). */
   rejected: number;
+  /** Times this worker joined its consumer group (1 unless the group rebalanced). */
+  groupJoins: number;
 }
 
 export class StreamWorker {
@@ -134,6 +136,7 @@ export class StreamWorker {
     overlaps: 0,
     retries: 0,
     rejected: 0,
+    groupJoins: 0,
   };
   readonly #o: StreamWorkerOptions;
   readonly #sources: Map<string, StreamSourceRuntime>;
@@ -187,7 +190,10 @@ export class StreamWorker {
     this.#producer = this.#kafka.producer({ allowAutoTopicCreation: false });
     this.#sink = options.offlineSink ? new OfflineSink(options.repo, options.offlineSink) : null;
     // A new generation: every position is read again from the store.
-    this.#consumer.on(this.#consumer.events.GROUP_JOIN, () => this.#positions.clear());
+    this.#consumer.on(this.#consumer.events.GROUP_JOIN, () => {
+      this.stats.groupJoins++;
+      this.#positions.clear();
+    });
   }
 
   /** Topics consumed (after overrides). */
@@ -322,6 +328,13 @@ export class StreamWorker {
     let delay = backoff.initial;
     try {
       for (;;) {
+        // A slow store or offline append must not cost the partition: the group's session stays
+        // alive while `fn` runs (kafkajs sends a heartbeat only when its interval has passed; a
+        // failed one, say a rebalance, is seen by isStale() afterwards).
+        const keepAlive = setInterval(
+          () => void p.heartbeat().catch(() => undefined),
+          this.#o.heartbeatIntervalMs ?? 1000,
+        );
         try {
           return await fn();
         } catch (e) {
@@ -331,6 +344,8 @@ export class StreamWorker {
           this.metrics.retrying.set(labels, 1);
           const since = this.metrics.waiting.get(key)?.since ?? this.#clock();
           this.metrics.waiting.set(key, { topic, partition, error: failureText(e), since });
+        } finally {
+          clearInterval(keepAlive);
         }
         if (!p.isRunning() || p.isStale()) return STOPPED;
         await sleep(delay);

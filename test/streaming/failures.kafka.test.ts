@@ -248,4 +248,42 @@ describe('stream worker: failures while applying a batch', () => {
     );
     await expectReferenceValues(repo, store, historyOf(all));
   });
+  it('keeps its group session through a batch slower than the session timeout (no rejoin, nothing applied twice)', async () => {
+    const repo = await loadFeatures();
+    const topics = await createTestTopics(1);
+    cleanups.push(topics.cleanup);
+    const all = events(10, new Set());
+    await produce(topics.user_events, all);
+    const { store: real, close } = await openTestStore(repo);
+    cleanups.push(close);
+    // The first batch takes 8 s, longer than the 6 s session (a slow store or offline append).
+    let calls = 0;
+    const slow = new Proxy(real, {
+      get(target, prop) {
+        if (prop === 'applyStreamBatch')
+          return async (b: StreamBatch) => {
+            if (calls++ === 0) await new Promise((r) => setTimeout(r, 8000));
+            return target.applyStreamBatch(b);
+          };
+        const v = Reflect.get(target, prop, target) as unknown;
+        return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+      },
+    });
+    const worker = await startTestWorker(slow, topics, cleanups, {
+      repo,
+      maxBatchRecords: 1000,
+      sessionTimeoutMs: 6000,
+    });
+    await waitConsumed(real, worker.group, [topics.user_events], 30_000);
+    // A lost session would make the worker rejoin its group (and fetch the batch again).
+    expect(worker.stats).toMatchObject({
+      records: 10,
+      applied: 10,
+      duplicates: 0,
+      overlaps: 0,
+      groupJoins: 1,
+    });
+    expect(calls).toBe(1);
+    await expectReferenceValues(repo, real, historyOf(all));
+  });
 });
