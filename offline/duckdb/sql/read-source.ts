@@ -229,7 +229,10 @@ export interface SourceFiles {
  * records written differently (other key order, spaces, `1.0` for an int64, absent optional
  * fields) — is validated field by field with {@link jsonReason} and typed with {@link jsonCast},
  * the record-level rules. `typed: false` validates every line that way (the differential tests
- * compare both).
+ * compare both). The canonical text costs about as much as the typed parse (~0.6 µs a line of
+ * the e-commerce events, one thread); building it by concatenating the typed values instead,
+ * exact only with guards (no backslash in the line, no quote in a string), measured no cheaper:
+ * `||` chains 2× the CPU of `to_json`, `concat()` plus the guards about the same.
  */
 export function readSourceSql(
   schema: RecordType,
