@@ -6,15 +6,24 @@
 import { z } from 'zod';
 import { splitArrayPath } from './expr/expr.ts';
 import type { ValueType } from '../core/types.ts';
+import {
+  arrayChecks,
+  numberChecks,
+  someChecks,
+  stringChecks,
+  type FieldChecks,
+  type ZodCheckDef,
+} from './field-checks.ts';
 
+/** `checks`: the zod checks every ingest path applies (`definitions/field-checks.ts`), if any. */
 export type FieldType =
-  | { kind: 'string'; nullable: boolean; enum?: string[] }
-  | { kind: 'int64'; nullable: boolean }
-  | { kind: 'float64'; nullable: boolean }
+  | { kind: 'string'; nullable: boolean; enum?: string[]; checks?: FieldChecks }
+  | { kind: 'int64'; nullable: boolean; checks?: FieldChecks }
+  | { kind: 'float64'; nullable: boolean; checks?: FieldChecks }
   | { kind: 'bool'; nullable: boolean }
   /** `keys`: the map's known keys, when the source declares them (`mapKeys`); else any key. */
   | { kind: 'map'; nullable: boolean; values: FieldType; keys?: string[] }
-  | { kind: 'array'; nullable: boolean; items: FieldType }
+  | { kind: 'array'; nullable: boolean; items: FieldType; checks?: FieldChecks }
   | { kind: 'record'; nullable: boolean; fields: Record<string, FieldType> };
 
 export type RecordType = Extract<FieldType, { kind: 'record' }>;
@@ -84,10 +93,18 @@ export function describeZod(schema: z.ZodTypeAny, where = 'record'): FieldType {
       s = s.innerType() as z.ZodTypeAny;
     } else break;
   }
-  if (s instanceof z.ZodString) return { kind: 'string', nullable };
+  if (s instanceof z.ZodString) {
+    const checks = someChecks(stringChecks(s._def as ZodCheckDef).checks);
+    return checks ? { kind: 'string', nullable, checks } : { kind: 'string', nullable };
+  }
   if (s instanceof z.ZodEnum)
     return { kind: 'string', nullable, enum: [...(s.options as string[])] };
-  if (s instanceof z.ZodNumber) return { kind: s.isInt ? 'int64' : 'float64', nullable };
+  if (s instanceof z.ZodNumber) {
+    const n = numberChecks(s._def as ZodCheckDef);
+    const checks = someChecks(n.checks);
+    const kind = n.int ? 'int64' : 'float64';
+    return checks ? { kind, nullable, checks } : { kind, nullable };
+  }
   if (s instanceof z.ZodBigInt) return { kind: 'int64', nullable };
   if (s instanceof z.ZodBoolean) return { kind: 'bool', nullable };
   if (s instanceof z.ZodRecord) {
@@ -98,7 +115,9 @@ export function describeZod(schema: z.ZodTypeAny, where = 'record'): FieldType {
     };
   }
   if (s instanceof z.ZodArray) {
-    return { kind: 'array', nullable, items: describeZod(s.element as z.ZodTypeAny, `${where}[]`) };
+    const items = describeZod(s.element as z.ZodTypeAny, `${where}[]`);
+    const checks = someChecks(arrayChecks(s._def as ZodCheckDef));
+    return checks ? { kind: 'array', nullable, items, checks } : { kind: 'array', nullable, items };
   }
   if (s instanceof z.ZodObject) {
     const fields: Record<string, FieldType> = {};

@@ -13,7 +13,8 @@
  * `length`), `z.number` (`int`, `min`/`max` inclusive or not, `finite`), `z.boolean`,
  * `z.enum`, `z.record(z.string(), …)`, `z.array` (`min`, `max`, `length`), `.nullable()`,
  * `.optional()`. Anything else (refinements, transforms, defaults, coercion, other checks)
- * leaves the schema without a fast path: every record takes the slow path.
+ * leaves the schema without a fast path: every record takes the slow path. The checks are read
+ * by `definitions/field-checks.ts`, which also gives them to the batch validators.
  *
  * Why: the slow path (a conformed copy, then zod's parse and its garbage) was about a quarter
  * of the stream worker's CPU per event on `recommendation_v1`'s views; the decoder's CPU per
@@ -22,6 +23,7 @@
 import type { z } from 'zod';
 import type { FieldType, RecordType } from './record-schema.ts';
 import { INT64_EXACT_MAX } from './record-schema.ts';
+import { arrayChecks, numberChecks, stringChecks } from './field-checks.ts';
 
 /** The fast path's answer when the slow path must decide. */
 export const NOT_FAST: unique symbol = Symbol('not-fast');
@@ -41,7 +43,7 @@ interface Compiled {
  */
 interface Def {
   typeName?: string;
-  checks?: { kind: string; value?: number; inclusive?: boolean }[];
+  checks?: { kind: string; value?: unknown; inclusive?: boolean }[];
   coerce?: boolean;
   innerType?: z.ZodTypeAny;
   values?: readonly string[];
@@ -66,43 +68,22 @@ const isPlainObject = (v: unknown): v is Record<string, unknown> =>
 
 function compileString(def: Def): Fast | null {
   if (def.coerce) return null;
-  let min = 0;
-  let max = Infinity;
-  for (const c of def.checks ?? []) {
-    if (typeof c.value !== 'number') return null;
-    if (c.kind === 'min') min = Math.max(min, c.value);
-    else if (c.kind === 'max') max = Math.min(max, c.value);
-    else if (c.kind === 'length') {
-      min = Math.max(min, c.value);
-      max = Math.min(max, c.value);
-    } else return null;
-  }
+  const { checks, other } = stringChecks(def);
+  if (other.length > 0) return null;
+  const min = checks.minLength ?? 0;
+  const max = checks.maxLength ?? Infinity;
   return (v) => (typeof v === 'string' && v.length >= min && v.length <= max ? v : NOT_FAST);
 }
 
 function compileNumber(def: Def): { fast: Fast; int: boolean } | null {
   if (def.coerce) return null;
-  let int = false;
-  let finite = false;
-  let lo = -Infinity;
-  let loIncl = true;
-  let hi = Infinity;
-  let hiIncl = true;
-  for (const c of def.checks ?? []) {
-    if (c.kind === 'int') int = true;
-    else if (c.kind === 'finite') finite = true;
-    else if (c.kind === 'min' && typeof c.value === 'number') {
-      if (c.value > lo || (c.value === lo && c.inclusive === false)) {
-        lo = c.value;
-        loIncl = c.inclusive !== false;
-      }
-    } else if (c.kind === 'max' && typeof c.value === 'number') {
-      if (c.value < hi || (c.value === hi && c.inclusive === false)) {
-        hi = c.value;
-        hiIncl = c.inclusive !== false;
-      }
-    } else return null;
-  }
+  const { checks, other, int } = numberChecks(def);
+  if (other.length > 0) return null;
+  const finite = checks.finite === true;
+  const lo = checks.min ?? -Infinity;
+  const loIncl = checks.minExclusive !== true;
+  const hi = checks.max ?? Infinity;
+  const hiIncl = checks.maxExclusive !== true;
   const fast: Fast = (v) => {
     if (typeof v !== 'number' || v !== v) return NOT_FAST; // NaN: zod's "nan", not a number
     // An int64 beyond ±(2^53 − 1) has its own reason (the slow path's int64 range check).
@@ -177,12 +158,9 @@ function compileArray(def: Def, nullable: boolean): Compiled | null {
   const element = compile(def.type!);
   if (!element) return null;
   const item = element.fast;
-  let min = def.minLength?.value ?? 0;
-  let max = def.maxLength?.value ?? Infinity;
-  if (def.exactLength) {
-    min = Math.max(min, def.exactLength.value);
-    max = Math.min(max, def.exactLength.value);
-  }
+  const checks = arrayChecks(def);
+  const min = checks.minItems ?? 0;
+  const max = checks.maxItems ?? Infinity;
   const fast: Fast = (v) => {
     if (!Array.isArray(v) || v.length < min || v.length > max) return NOT_FAST;
     const out: unknown[] = new Array(v.length);

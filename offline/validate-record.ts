@@ -10,6 +10,8 @@
  * - a wrong JSON type → `field "timestamp": expected int64, got string`
  * - a string outside its enum → `field "eventType": "x" is not one of page_view, click, …`
  * - an int64 beyond ±(2^53 − 1) → `field "timestamp": outside the int64 range read exactly …`
+ * - a value breaking one of the field's zod checks (`definitions/field-checks.ts`) →
+ *   `field "eventId": string shorter than 1`; an array's length is checked before its items.
  * - fields are checked in schema order, depth first; map values and array items in order.
  * - then, with the ingest rules: an event time later than now + `ingest.maxFutureSkew` or
  *   outside JavaScript's date range (`ingestProblem`, shared with push and the stream).
@@ -21,6 +23,7 @@ import {
   type FieldType,
   type RecordType,
 } from '../definitions/record-schema.ts';
+import { checkProblem } from '../definitions/field-checks.ts';
 
 export function jsonTypeName(v: unknown): string {
   if (Array.isArray(v)) return 'array';
@@ -68,11 +71,15 @@ export function fieldProblem(f: FieldType, v: unknown, label: string): string | 
     return `field "${label}": expected ${KIND_NAME[f.kind]}, got ${jsonTypeName(v)}`;
   switch (f.kind) {
     case 'int64':
-      return Math.abs(v as number) > INT64_EXACT_MAX ? int64RangeMessage(label) : null;
+      return Math.abs(v as number) > INT64_EXACT_MAX
+        ? int64RangeMessage(label)
+        : checkProblem(f.checks, v, label);
+    case 'float64':
+      return checkProblem(f.checks, v, label);
     case 'string':
       return f.enum && !f.enum.includes(v as string)
         ? `field "${label}": ${JSON.stringify(v)} is not one of ${f.enum.join(', ')}`
-        : null;
+        : checkProblem(f.checks, v, label);
     case 'record':
       for (const [k, sub] of Object.entries(f.fields)) {
         const p = fieldProblem(sub, (v as Record<string, unknown>)[k], `${label}.${k}`);
@@ -85,12 +92,15 @@ export function fieldProblem(f: FieldType, v: unknown, label: string): string | 
         if (p) return p;
       }
       return null;
-    case 'array':
+    case 'array': {
+      const c = checkProblem(f.checks, v, label);
+      if (c) return c;
       for (const x of v as unknown[]) {
         const p = fieldProblem(f.items, x, `${label}[]`);
         if (p) return p;
       }
       return null;
+    }
     default:
       return null;
   }

@@ -24,6 +24,8 @@ import { DuckDBClient, ident } from '../../offline/local/duckdb-client.ts';
 import { readSourceSql } from '../../offline/duckdb/sql/read-source.ts';
 import { jsonlLines } from '../../offline/duckdb/jsonl-lines.ts';
 import { lineProblem } from '../../offline/validate-record.ts';
+import { parseSourceRecord } from '../../definitions/source-record.ts';
+import { TransactionSchema, UserEventSchema } from '../../examples/ecommerce/features/schemas.ts';
 import { DuckDBSources } from '../../offline/duckdb/duckdb-sources.ts';
 import { LocalDatabase } from '../../offline/local/local-database.ts';
 import type { BatchSourceSpec } from '../../definitions/spec.ts';
@@ -34,6 +36,11 @@ import { tempDir } from '../support/temp-repo.ts';
 
 const Schema = z.object({
   id: z.string(),
+  code: z.string().min(1).max(3),
+  qty: z.number().int().nonnegative().lte(1000),
+  score: z.number().gt(0).lt(1),
+  ratio: z.number().finite().nullable(),
+  tags: z.array(z.string().length(2)).min(1).max(3),
   n: z.string().nullable(),
   kind: z.enum(['a', 'b', 'é']),
   ts: z.number().int(),
@@ -42,11 +49,22 @@ const Schema = z.object({
   opt: z.number().int().optional(),
   attrs: z.record(z.string(), z.string()),
   counts: z.record(z.string(), z.number().int().nullable()),
-  items: z.array(z.object({ sku: z.string(), q: z.number().int(), p: z.number().nullable() })),
+  items: z.array(
+    z.object({ sku: z.string().min(1), q: z.number().int(), p: z.number().nullable() }),
+  ),
   ctx: z.object({ ua: z.string(), ref: z.string().nullable() }).nullable(),
 });
 const SCHEMA = describeZod(Schema) as RecordType;
 const FIELDS = Object.keys(SCHEMA.fields);
+
+/** A source schema the validators are compared on, and how its records are generated and broken. */
+interface Case {
+  zod: z.AnyZodObject;
+  schema: RecordType;
+  fields: string[];
+  record: fc.Arbitrary<Record<string, unknown>>;
+  paths: string[][];
+}
 
 // ---- JSON text with producers' variations ---------------------------------------------------
 
@@ -106,6 +124,22 @@ const WRONG: unknown[] = [
   'nope',
   'é',
   'A',
+  // breaking the checks
+  '',
+  'ab',
+  'abcd',
+  '😀',
+  '😀😀',
+  new Raw('"\\ud83d\\ude00x"'),
+  0,
+  -1,
+  0.5,
+  1,
+  1000,
+  1001,
+  ['ab'],
+  ['ab', 'cd', 'ef', 'gh'],
+  ['abc'],
 ];
 
 type Mutation =
@@ -115,6 +149,7 @@ type Mutation =
 
 const PATHS: string[][] = [
   ...FIELDS.map((f) => [f]),
+  ['tags', '0'],
   ['ctx', 'ua'],
   ['ctx', 'ref'],
   ['items', '0'],
@@ -125,15 +160,16 @@ const PATHS: string[][] = [
   ['counts', 'c'],
 ];
 
-const mutation: fc.Arbitrary<Mutation> = fc.oneof(
-  fc.record({
-    kind: fc.constant('set' as const),
-    path: fc.constantFrom(...PATHS),
-    value: fc.constantFrom(...WRONG),
-  }),
-  fc.record({ kind: fc.constant('delete' as const), path: fc.constantFrom(...PATHS) }),
-  fc.record({ kind: fc.constant('extra' as const), value: fc.constantFrom(...WRONG) }),
-);
+const mutationOf = (paths: string[][]): fc.Arbitrary<Mutation> =>
+  fc.oneof(
+    fc.record({
+      kind: fc.constant('set' as const),
+      path: fc.constantFrom(...paths),
+      value: fc.constantFrom(...WRONG),
+    }),
+    fc.record({ kind: fc.constant('delete' as const), path: fc.constantFrom(...paths) }),
+    fc.record({ kind: fc.constant('extra' as const), value: fc.constantFrom(...WRONG) }),
+  );
 
 function mutate(record: Record<string, unknown>, m: Mutation): unknown {
   const r = structuredClone(record);
@@ -157,29 +193,39 @@ const style: fc.Arbitrary<Style> = fc.record({
   intForm: fc.constantFrom('plain', 'plain', 'plain', 'dot', 'exp'),
 });
 
-const record = schemaRecord(Schema, { maxArrayLength: 3 });
+const MAIN: Case = {
+  zod: Schema,
+  schema: SCHEMA,
+  fields: FIELDS,
+  record: schemaRecord(Schema, { maxArrayLength: 3 }),
+  paths: PATHS,
+};
 
 /** One line of a file: a good record, a broken one, or a line that is no record at all. */
-const line: fc.Arbitrary<string> = fc.oneof(
-  { weight: 6, arbitrary: record.map((r) => JSON.stringify(r)) },
-  { weight: 3, arbitrary: fc.tuple(record, style).map(([r, s]) => write(r, s)) },
-  {
-    weight: 6,
-    arbitrary: fc
-      .tuple(record, mutation, style, fc.boolean())
-      .map(([r, m, s, plain]) => write(mutate(r, m), plain ? { ...s, shuffle: 0 } : s)),
-  },
-  {
-    weight: 1,
-    arbitrary: fc.oneof(
-      fc.constantFrom('', ' ', '\t', '\u00a0', '\u3000 ', '\ufeff', '\v'),
-      fc.constantFrom('[1]', '5', '"x"', 'null', 'true', '[]', '{', '{"id": ', 'NaN', '{}x'),
-      fc.constantFrom('{"x": NaN}', '{"x": Infinity}', "{'id': 'a'}", '{"id":"a",}', '//'),
-      record.map((r) => ` ${JSON.stringify(r)} `),
-      record.map((r) => JSON.stringify(r).slice(0, -1)),
-    ),
-  },
-);
+const lineOf = ({ record, paths }: Case): fc.Arbitrary<string> => {
+  const mutation = mutationOf(paths);
+  return fc.oneof(
+    { weight: 6, arbitrary: record.map((r) => JSON.stringify(r)) },
+    { weight: 3, arbitrary: fc.tuple(record, style).map(([r, s]) => write(r, s)) },
+    {
+      weight: 6,
+      arbitrary: fc
+        .tuple(record, mutation, style, fc.boolean())
+        .map(([r, m, s, plain]) => write(mutate(r, m), plain ? { ...s, shuffle: 0 } : s)),
+    },
+    {
+      weight: 1,
+      arbitrary: fc.oneof(
+        fc.constantFrom('', ' ', '\t', '\u00a0', '\u3000 ', '\ufeff', '\v'),
+        fc.constantFrom('[1]', '5', '"x"', 'null', 'true', '[]', '{', '{"id": ', 'NaN', '{}x'),
+        fc.constantFrom('{"x": NaN}', '{"x": Infinity}', "{'id': 'a'}", '{"id":"a",}', '//'),
+        record.map((r) => ` ${JSON.stringify(r)} `),
+        record.map((r) => JSON.stringify(r).slice(0, -1)),
+      ),
+    },
+  );
+};
+const line = lineOf(MAIN);
 
 type FileCase = { lines: string[]; crlf: boolean; bom: boolean; finalNewline: boolean };
 
@@ -188,12 +234,14 @@ const fileText = (f: FileCase): string => {
   return (f.bom ? '\ufeff' : '') + f.lines.join(eol) + (f.finalNewline ? eol : '');
 };
 
-const file: fc.Arbitrary<FileCase> = fc.record({
-  lines: fc.array(line, { minLength: 0, maxLength: 12 }),
-  crlf: fc.boolean(),
-  bom: fc.boolean(),
-  finalNewline: fc.boolean(),
-});
+const fileOf = (c: Case): fc.Arbitrary<FileCase> =>
+  fc.record({
+    lines: fc.array(lineOf(c), { minLength: 0, maxLength: 12 }),
+    crlf: fc.boolean(),
+    bom: fc.boolean(),
+    finalNewline: fc.boolean(),
+  });
+const file = fileOf(MAIN);
 
 // ---- running both -----------------------------------------------------------------------------
 
@@ -208,11 +256,11 @@ beforeAll(async () => {
 afterAll(() => tmp?.cleanup());
 
 /** The record-level validator over a file's lines, as the reject examples read them. */
-async function byRecord(path: string): Promise<{ reason: string | null; line: string }[]> {
+async function byRecord(path: string, c: Case): Promise<{ reason: string | null; line: string }[]> {
   const out: { reason: string | null; line: string }[] = [];
   for await (const l of jsonlLines(path)) {
     if (l.trim() === '') continue;
-    out.push({ reason: lineProblem(SCHEMA, l), line: l });
+    out.push({ reason: lineProblem(c.schema, l), line: l });
   }
   return out;
 }
@@ -221,9 +269,10 @@ async function byRecord(path: string): Promise<{ reason: string | null; line: st
 async function bySql(
   path: string,
   typed: boolean,
+  c: Case,
 ): Promise<{ reason: string | null; v: unknown }[]> {
-  const sql = readSourceSql(SCHEMA, FIELDS, { jsonl: [path], parquet: [] }, { typed });
-  const row = `json_object(${FIELDS.map((f) => `'${f}', ${ident(f)}`).join(', ')})`;
+  const sql = readSourceSql(c.schema, c.fields, { jsonl: [path], parquet: [] }, { typed });
+  const row = `json_object(${c.fields.map((f) => `'${f}', ${ident(f)}`).join(', ')})`;
   const rows = await db.all(`SELECT __reason AS reason, ${row}::VARCHAR AS v FROM (${sql})`);
   return rows.map((r) => ({
     reason: r.reason === null ? null : String(r.reason),
@@ -256,7 +305,7 @@ function quoteNonFinite(json: string): string {
 }
 
 /** What a good record reads as: the schema's fields, absent ones null, unknown ones dropped. */
-function expected(line: string): unknown {
+function expected(line: string, schema: RecordType): unknown {
   const r = JSON.parse(line) as Record<string, unknown>;
   const pick = (t: RecordType, o: Record<string, unknown>): Record<string, unknown> =>
     Object.fromEntries(
@@ -275,16 +324,37 @@ function expected(line: string): unknown {
         return [k, v];
       }),
     );
-  return pick(SCHEMA, r);
+  return pick(schema, r);
 }
 
-async function check(f: FileCase): Promise<void> {
+/**
+ * The stream's and `/push`'s decision on a line the batch validators read as a JSON object
+ * (lines that are not JSON objects never reach `parseSourceRecord`): accepted or not.
+ */
+function streamAccepts(c: Case, line: string): boolean | undefined {
+  let v: unknown;
+  try {
+    v = JSON.parse(line);
+  } catch {
+    return undefined;
+  }
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return undefined;
+  return parseSourceRecord(c.zod, c.schema, v).success;
+}
+
+async function check(f: FileCase, c: Case = MAIN): Promise<void> {
   const path = join(tmp.dir, `f-${n++}.jsonl`);
   const text = fileText(f);
   writeFileSync(path, text);
-  const js = await byRecord(path);
+  const js = await byRecord(path, c);
+  for (const j of js) {
+    if (j.reason === 'invalid JSON' || j.reason === 'not a JSON object') continue;
+    expect(streamAccepts(c, j.line), `stream on ${j.line}: batch says ${j.reason}`).toBe(
+      j.reason === null,
+    );
+  }
   for (const typed of [true, false]) {
-    const sql = await bySql(path, typed);
+    const sql = await bySql(path, typed, c);
     const where = `${typed ? 'typed' : 'record-level'} SQL on ${JSON.stringify(text)}`;
     expect(
       sql.map((s) => s.reason),
@@ -292,7 +362,7 @@ async function check(f: FileCase): Promise<void> {
     ).toEqual(js.map((j) => j.reason));
     js.forEach((j, i) => {
       if (j.reason === null)
-        expect(sql[i]!.v, `${where}, line ${j.line}`).toEqual(expected(j.line));
+        expect(sql[i]!.v, `${where}, line ${j.line}`).toEqual(expected(j.line, c.schema));
     });
   }
 }
@@ -301,12 +371,45 @@ describe('batch validators: record-level (reject examples) vs DuckDB SQL (counts
   // LARDER_VALIDATION_RUNS=2000 for a longer search (~30 s a thousand runs).
   const runs = Number(process.env.LARDER_VALIDATION_RUNS ?? 150);
   it('agree on every line of random files', { timeout: 60_000 + runs * 100 }, async () => {
-    await fc.assert(fc.asyncProperty(file, check), { numRuns: runs });
+    await fc.assert(
+      fc.asyncProperty(file, (f) => check(f)),
+      { numRuns: runs },
+    );
   });
+
+  it('agree with the stream on the example’s sources, broken field by field', async () => {
+    for (const zod of [UserEventSchema, TransactionSchema]) {
+      const schema = describeZod(zod) as RecordType;
+      const fields = Object.keys(schema.fields);
+      const paths = [
+        ...fields.map((f) => [f]),
+        ...['userAgent', 'ip', 'platform', 'referrer'].map((f) => ['context', f]),
+        ...['productId', 'quantity', 'price', 'category'].map((f) => ['orderItems', '0', f]),
+        ['orderItems', '0'],
+        ['properties', 'k'],
+      ];
+      const c: Case = {
+        zod,
+        schema,
+        fields,
+        record: schemaRecord(zod, { maxArrayLength: 3 }),
+        paths,
+      };
+      await fc.assert(
+        fc.asyncProperty(fileOf(c), (f) => check(f, c)),
+        { numRuns: 40 },
+      );
+    }
+  }, 120_000);
 
   it('agree on the cases that once disagreed', async () => {
     const good = JSON.stringify({
       id: 'a',
+      code: 'abc',
+      qty: 0,
+      score: 0.5,
+      ratio: null,
+      tags: ['😀'],
       n: null,
       kind: 'a',
       ts: 1,
@@ -320,6 +423,55 @@ describe('batch validators: record-level (reject examples) vs DuckDB SQL (counts
     await check({ lines: [good, '', good], crlf: true, bom: true, finalNewline: true });
     await check({ lines: [], crlf: false, bom: false, finalNewline: false });
     await check({ lines: [' ', '\u00a0', good], crlf: false, bom: false, finalNewline: false });
+  });
+
+  it('agree on every check broken, and on its bounds kept', async () => {
+    const good = {
+      id: 'a',
+      code: 'abc',
+      qty: 0,
+      score: 0.5,
+      ratio: null,
+      tags: ['😀'],
+      n: null,
+      kind: 'a',
+      ts: 1,
+      x: 1.5,
+      flag: true,
+      attrs: {},
+      counts: {},
+      items: [{ sku: 's', q: 1, p: null }],
+      ctx: null,
+    };
+    const edits: [string, unknown][] = [
+      ['code', ''],
+      ['code', 'a'],
+      ['code', 'abcd'],
+      ['code', '😀😀'],
+      ['code', 'é😀'],
+      ['qty', -1],
+      ['qty', 1000],
+      ['qty', 1001],
+      ['score', 0],
+      ['score', 1],
+      ['score', 1e-300],
+      ['ratio', new Raw('1e400')],
+      ['ratio', new Raw('-1e400')],
+      ['ratio', 1e308],
+      ['tags', []],
+      ['tags', ['ab', 'cd', 'ef']],
+      ['tags', ['ab', 'cd', 'ef', 'gh']],
+      ['tags', ['abc']],
+      ['tags', ['a']],
+      ['tags', ['😀😀']],
+      ['items', [{ sku: '', q: 1, p: null }]],
+    ];
+    const style: Style = { space: false, shuffle: 0, intForm: 'plain' };
+    const lines = edits.map(([k, v]) => write({ ...good, [k]: v }, style));
+    await check({ lines, crlf: false, bom: false, finalNewline: true });
+    // 15 edits break a check (UTF-16 lengths: '😀😀' is 4 long, 'é😀' 3); the rest keep to the bounds.
+    const refused = lines.filter((l) => lineProblem(SCHEMA, l) !== null);
+    expect(refused).toHaveLength(15);
   });
 
   /**

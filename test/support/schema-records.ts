@@ -100,7 +100,11 @@ function numberArb(s: z.ZodNumber): fc.Arbitrary<number> {
     ? fc.integer({ min: Math.max(min, -1000), max: Math.min(max, 1000) })
     : fc.double({ min: Math.max(min, -1000), max: Math.min(max, 1000), noNaN: true });
   const wide = isInt
-    ? fc.maxSafeInteger().filter(inRange)
+    ? // A filter would rarely pass a narrow range (`.nonnegative().lte(1000)`): bound it instead.
+      fc.integer({
+        min: Math.max(Math.ceil(min), Number.MIN_SAFE_INTEGER),
+        max: Math.min(Math.floor(max), Number.MAX_SAFE_INTEGER),
+      })
     : fc.double({ noNaN: true, noDefaultInfinity: true, min, max });
   // JSON has no -0: records cross JSON on every path, so generate +0 only.
   return fc

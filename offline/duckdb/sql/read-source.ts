@@ -17,6 +17,7 @@ import {
 } from '../../../definitions/record-schema.ts';
 import { ident, sqlString } from '../../local/duckdb-client.ts';
 import { jsonStructure, sqlType } from '../../local/column-types.ts';
+import { jsonChecksReason, typedChecksReason, withChecks } from './field-checks-sql.ts';
 
 const TYPE_NAME = `CASE json_type(%) WHEN 'VARCHAR' THEN 'string' WHEN 'BOOLEAN' THEN 'boolean' WHEN 'OBJECT' THEN 'object' WHEN 'ARRAY' THEN 'array' ELSE 'number' END`;
 const KIND_NAME: Record<FieldType['kind'], string> = {
@@ -101,6 +102,7 @@ export function jsonReason(f: FieldType, e: string, label: string): string {
       break;
     }
   }
+  sub = withChecks(f, sub, jsonChecksReason(f, e, label));
   return `CASE WHEN ${e} IS NULL OR json_type(${e}) = 'NULL' THEN ${missing} WHEN NOT (${typeOk(f, e)}) THEN ${wrong} ELSE ${sub} END`;
 }
 
@@ -152,6 +154,7 @@ export function typedReason(f: FieldType, e: string, label: string): string {
       break;
     }
   }
+  sub = withChecks(f, sub, typedChecksReason(f, e, label));
   return `CASE WHEN ${e} IS NULL THEN ${missing} ELSE ${sub} END`;
 }
 
