@@ -79,6 +79,14 @@ export function int64OutOfRange(type: FieldType, v: unknown, label: string): str
   }
 }
 
+/**
+ * Why a zod construct that changes the data is refused in a source schema: batch files are read
+ * as they are (typed by DuckDB), so a default, transform or coercion would apply on the stream
+ * and `/push` (zod parses there) and not to the same records in files — two semantics.
+ */
+const changesData = (where: string, what: string): string =>
+  `${where}: ${what} changes the data, which batch files cannot do (they are read as they are), so a source schema cannot use it; declare the field as it arrives (.nullable() for a field that may be missing) and derive values in the features`;
+
 /** Translates a zod schema into a {@link FieldType}; throws on zod constructs sources cannot use. */
 export function describeZod(schema: z.ZodTypeAny, where = 'record'): FieldType {
   let nullable = false;
@@ -88,11 +96,18 @@ export function describeZod(schema: z.ZodTypeAny, where = 'record'): FieldType {
       nullable = true;
       s = s.unwrap() as z.ZodTypeAny;
     } else if (s instanceof z.ZodDefault) {
-      s = s._def.innerType as z.ZodTypeAny;
+      throw new Error(changesData(where, '.default()'));
     } else if (s instanceof z.ZodEffects) {
+      const effect = (s._def as { effect: { type: string } }).effect.type;
+      if (effect !== 'refinement')
+        throw new Error(
+          changesData(where, effect === 'preprocess' ? 'z.preprocess()' : '.transform()'),
+        );
       s = s.innerType() as z.ZodTypeAny;
     } else break;
   }
+  if ((s._def as { coerce?: boolean }).coerce === true)
+    throw new Error(changesData(where, 'z.coerce'));
   if (s instanceof z.ZodString) {
     const checks = someChecks(stringChecks(s._def as ZodCheckDef).checks);
     return checks ? { kind: 'string', nullable, checks } : { kind: 'string', nullable };

@@ -5,7 +5,10 @@
  * (zod's `.optional()` refuses the null an absent field reads as). Both now accept them with the
  * same data, and refinements and the fast path keep working.
  */
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
+import { DefinitionError } from '../../core/errors.ts';
+import { loadRepository } from '../../definitions/load.ts';
+import { tempRepo } from '../support/temp-repo.ts';
 import { z } from 'zod';
 import { describeZod, type RecordType } from '../../definitions/record-schema.ts';
 import { nullTolerantSchema, parseSourceRecord } from '../../definitions/source-record.ts';
@@ -24,6 +27,11 @@ const Schema = z.object({
     .optional(),
 });
 const type = describeZod(Schema) as RecordType;
+
+const cleanups: (() => void)[] = [];
+afterEach(() => {
+  for (const c of cleanups.splice(0)) c();
+});
 
 describe('optional source fields: absent or null on every path', () => {
   it.each([
@@ -63,5 +71,56 @@ describe('optional source fields: absent or null on every path', () => {
     expect(nullTolerantSchema(Schema)).not.toBe(Schema);
     // The source's own schema is untouched.
     expect(Schema.safeParse({ id: 'x', amount: null }).success).toBe(false);
+  });
+
+  it.each([
+    ['.default()', z.object({ id: z.string(), n: z.number().default(1) }), 'record.n: .default()'],
+    ['z.coerce', z.object({ id: z.string(), c: z.coerce.number() }), 'record.c: z.coerce'],
+    [
+      '.transform()',
+      z.object({ id: z.string(), t: z.string().transform((x) => x.trim()) }),
+      'record.t: .transform()',
+    ],
+    [
+      'z.preprocess()',
+      z.object({ id: z.preprocess((x) => String(x), z.string()) }),
+      'record.id: z.preprocess()',
+    ],
+  ])(
+    'a source schema using %s (it changes the data) is refused at definition time',
+    (_, schema, msg) => {
+      expect(() => describeZod(schema)).toThrow(msg);
+      expect(() => describeZod(schema)).toThrow('batch files cannot do');
+    },
+  );
+
+  it('refinements are still accepted (they only refuse records)', () => {
+    const schema = z.object({ id: z.string() }).refine((r) => r.id !== 'x');
+    expect(describeZod(schema)).toMatchObject({ kind: 'record' });
+  });
+
+  it('a repository whose source schema uses .default() fails to load: the file, the source, the field', async () => {
+    const r = tempRepo({
+      'repo.ts': `
+import { z } from 'zod';
+import { batchSource } from 'larder';
+export const events = batchSource({
+  name: 'events',
+  schema: z.object({ id: z.string(), n: z.number().default(1), ts: z.number().int() }),
+  timestampField: 'ts',
+  idField: 'id',
+});
+`,
+    });
+    cleanups.push(r.cleanup);
+    const err = await loadRepository(r.dir).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(DefinitionError);
+    const [p] = (err as DefinitionError).problems;
+    expect(p).toMatchObject({ object: 'batch source "events"', field: 'schema' });
+    expect(p!.at).toContain('repo.ts');
+    expect(p!.message).toContain('record.n: .default() changes the data');
   });
 });
