@@ -4,7 +4,7 @@ import { defineConfig } from 'vitest/config';
 // *.services.test.ts) needs the real Redis and Kafka that `npm run services:up` starts.
 // Two test files at a time, even on 2 cores (vitest's default would be one): most integration
 // files wait on Kafka, Redis, the BigQuery emulator or child processes, so the suite takes
-// ~11 minutes instead of ~18 here; every file is written to pass beside another.
+// ~10 minutes instead of ~18 here; every file is written to pass beside another.
 export default defineConfig({
   test: {
     maxWorkers: 2,

@@ -4,10 +4,11 @@
  * that throws is tried again on the next evaluation (the state remembers what each destination
  * accepted), so a destination that is down gets the message once it is back.
  */
-import { Kafka, logLevel, type Producer } from 'kafkajs';
+import { Kafka, logLevel } from 'kafkajs';
 import type { AlertDestination } from '../config/alerts-config.ts';
 import { postJson } from '../core/post-json.ts';
 import { slackMessage, type AlertMessage } from './alert-message.ts';
+import { TopicProducer } from '../monitoring/topic-producer.ts';
 
 export interface AlertDestinationSender {
   /** Stable across restarts: `kafka:<topic>`, `webhook:<url>`. */
@@ -19,8 +20,7 @@ export interface AlertDestinationSender {
 export class KafkaAlertDestination implements AlertDestinationSender {
   readonly name: string;
   readonly topic: string;
-  readonly #kafka: Kafka;
-  #producer: Promise<Producer> | null = null;
+  readonly #out: TopicProducer;
 
   constructor(
     kafka: { readonly brokers: readonly string[]; readonly clientId: string },
@@ -28,40 +28,17 @@ export class KafkaAlertDestination implements AlertDestinationSender {
   ) {
     this.topic = topic;
     this.name = `kafka:${topic}`;
-    this.#kafka = new Kafka({
+    const client = new Kafka({
       clientId: `${kafka.clientId}-alerts`,
       brokers: [...kafka.brokers],
       logLevel: logLevel.NOTHING,
       retry: { retries: 2 },
     });
-  }
-
-  #open(): Promise<Producer> {
-    // Lazy, and reset on failure so the next evaluation connects again.
-    this.#producer ??= (async () => {
-      const admin = this.#kafka.admin();
-      await admin.connect();
-      try {
-        if (!(await admin.listTopics()).includes(this.topic))
-          await admin.createTopics({
-            waitForLeaders: true,
-            topics: [{ topic: this.topic, numPartitions: 1 }],
-          });
-      } finally {
-        await admin.disconnect();
-      }
-      const producer = this.#kafka.producer({ allowAutoTopicCreation: false });
-      await producer.connect();
-      return producer;
-    })().catch((e: unknown) => {
-      this.#producer = null;
-      throw e;
-    });
-    return this.#producer;
+    this.#out = new TopicProducer(client, topic, 1);
   }
 
   async send(m: AlertMessage): Promise<void> {
-    const producer = await this.#open();
+    const producer = await this.#out.open();
     await producer.send({
       topic: this.topic,
       messages: [
@@ -74,10 +51,8 @@ export class KafkaAlertDestination implements AlertDestinationSender {
     });
   }
 
-  async close(): Promise<void> {
-    const p = this.#producer;
-    this.#producer = null;
-    if (p) await (await p.catch(() => null))?.disconnect();
+  close(): Promise<void> {
+    return this.#out.close();
   }
 }
 

@@ -4,8 +4,9 @@
  * Parquet file's columns (`ts` as epoch ms; `entities`, `features`, `statuses` as objects) and
  * a `service` header (docs/monitoring.md "Feature logging").
  */
-import { Kafka, logLevel, type Producer } from 'kafkajs';
+import { Kafka, logLevel } from 'kafkajs';
 import type { FeatureLogRow, FeatureLogSink } from './feature-log.ts';
+import { TopicProducer } from './topic-producer.ts';
 
 /** The topic feature-log rows go to. */
 export const FEATURE_LOG_TOPIC = 'larder_feature_log';
@@ -31,46 +32,24 @@ export const rowMessage = (r: FeatureLogRow): Record<string, unknown> => ({
 export class KafkaLogSink implements FeatureLogSink {
   readonly destination = 'kafka';
   readonly topic: string;
-  readonly #kafka: Kafka;
-  #producer: Promise<Producer> | null = null;
+  readonly #out: TopicProducer;
 
   constructor(
     kafka: { readonly brokers: readonly string[]; readonly clientId: string },
     topic = FEATURE_LOG_TOPIC,
   ) {
     this.topic = topic;
-    this.#kafka = new Kafka({
+    const client = new Kafka({
       clientId: `${kafka.clientId}-feature-log`,
       brokers: [...kafka.brokers],
       logLevel: logLevel.NOTHING,
       retry: { retries: 3 },
     });
-  }
-
-  #open(): Promise<Producer> {
-    // Lazy (no connection until a service logs to Kafka), and reset on failure.
-    this.#producer ??= (async () => {
-      const admin = this.#kafka.admin();
-      await admin.connect();
-      try {
-        const topics = await admin.listTopics();
-        if (!topics.includes(this.topic))
-          await admin.createTopics({ topics: [{ topic: this.topic, numPartitions: 6 }] });
-      } finally {
-        await admin.disconnect();
-      }
-      const producer = this.#kafka.producer({ allowAutoTopicCreation: false });
-      await producer.connect();
-      return producer;
-    })().catch((e: unknown) => {
-      this.#producer = null;
-      throw e;
-    });
-    return this.#producer;
+    this.#out = new TopicProducer(client, topic, 6);
   }
 
   async write(rows: readonly FeatureLogRow[]): Promise<void> {
-    const producer = await this.#open();
+    const producer = await this.#out.open();
     await producer.send({
       topic: this.topic,
       messages: rows.map((r) => ({
@@ -81,9 +60,7 @@ export class KafkaLogSink implements FeatureLogSink {
     });
   }
 
-  async close(): Promise<void> {
-    const p = this.#producer;
-    this.#producer = null;
-    if (p) await (await p.catch(() => null))?.disconnect();
+  close(): Promise<void> {
+    return this.#out.close();
   }
 }
