@@ -10,7 +10,7 @@
  */
 import { BigQuery } from '@google-cloud/bigquery';
 import { LarderError } from '../core/errors.ts';
-import type { FeatureLogRow, FeatureLogSink } from './feature-log.ts';
+import { logColumns, type FeatureLogRow, type FeatureLogSink } from './feature-log.ts';
 
 /** The table feature logs go to when `featureLogTable` is not set. */
 export const FEATURE_LOG_TABLE = 'larder_feature_log';
@@ -123,16 +123,8 @@ const describe = (e: unknown): string => {
 
 /** A row as the table's columns (`ts` as an ISO-8601 timestamp; JSON objects as strings). */
 export const rowColumns = (r: FeatureLogRow): Record<string, unknown> => ({
-  request_id: r.requestId,
-  service: r.service,
+  ...logColumns(r),
   ts: new Date(r.t).toISOString(),
-  row: r.row,
-  entities: JSON.stringify(r.entities),
-  features: JSON.stringify(r.values),
-  statuses: JSON.stringify(r.statuses),
-  model: r.model,
-  arm: r.arm,
-  score: r.score,
 });
 
 export interface BigQueryLogSinkOptions {

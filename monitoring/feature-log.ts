@@ -26,6 +26,23 @@ export interface FeatureLogRow {
   score: number | null;
 }
 
+/**
+ * A row as the log files' and table's columns (docs/monitoring.md "Feature logging"): `ts` as
+ * epoch ms, the entity keys, values and statuses as JSON text.
+ */
+export const logColumns = (r: FeatureLogRow): Record<string, unknown> => ({
+  request_id: r.requestId,
+  service: r.service,
+  ts: r.t,
+  row: r.row,
+  entities: JSON.stringify(r.entities),
+  features: JSON.stringify(r.values),
+  statuses: JSON.stringify(r.statuses),
+  model: r.model,
+  arm: r.arm,
+  score: r.score,
+});
+
 /** A logged row as it is read back (`larder skew`). */
 export interface LoggedRow {
   requestId: string;

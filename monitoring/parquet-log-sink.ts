@@ -13,7 +13,7 @@
 import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DuckDBClient } from '../offline/local/duckdb-client.ts';
-import type { FeatureLogRow, FeatureLogSink } from './feature-log.ts';
+import { logColumns, type FeatureLogRow, type FeatureLogSink } from './feature-log.ts';
 
 const sqlString = (s: string): string => `'${s.replace(/'/g, "''")}'`;
 
@@ -53,25 +53,7 @@ export class ParquetLogSink implements FeatureLogSink {
       mkdirSync(dir, { recursive: true });
       const base = join(dir, `${Date.now()}-${process.pid}-${this.#seq++}`);
       const tmp = `${base}.jsonl.tmp`;
-      writeFileSync(
-        tmp,
-        list
-          .map((r) =>
-            JSON.stringify({
-              request_id: r.requestId,
-              service: r.service,
-              ts: r.t,
-              row: r.row,
-              entities: JSON.stringify(r.entities),
-              features: JSON.stringify(r.values),
-              statuses: JSON.stringify(r.statuses),
-              model: r.model,
-              arm: r.arm,
-              score: r.score,
-            }),
-          )
-          .join('\n') + '\n',
-      );
+      writeFileSync(tmp, list.map((r) => JSON.stringify(logColumns(r))).join('\n') + '\n');
       try {
         // Written under a temporary name and renamed into place, so a reader of `*.parquet`
         // never sees half a file.
