@@ -621,6 +621,18 @@ function encodeBool(values: Float64Array, r0: number, n: number): EncodedChunk {
   return chunk(BOOLEAN, null, dataPage(n, PLAIN, [out.view(), bits]), stats);
 }
 
+/** The PLAIN dictionary page's values: the `used` entries of `dict`, each length-prefixed, in order. */
+function usedEntries(dict: Utf8Dict, used: readonly number[]): Uint8Array {
+  let len = 0;
+  for (const c of used) len += 4 + dict.bytes[c]!.length;
+  const d = new Bytes(len);
+  for (const c of used) {
+    d.int32(dict.bytes[c]!.length);
+    d.bytes(dict.bytes[c]!);
+  }
+  return d.view();
+}
+
 /** A string column's dictionary as UTF-8, and whether it is in byte order (min/max valid). */
 interface Utf8Dict {
   bytes: Uint8Array[];
@@ -661,19 +673,12 @@ function encodeString(codes: Float64Array, dict: Utf8Dict, r0: number, n: number
   writeLevels(nulls === 0 || nulls === n ? { n, nulls } : levels, out);
   out.byte(width);
   encodeIndices(idx, m, width, out);
-  let dictLen = 0;
-  for (const c of used) dictLen += 4 + dict.bytes[c]!.length;
-  const d = new Bytes(dictLen);
-  for (const c of used) {
-    d.int32(dict.bytes[c]!.length);
-    d.bytes(dict.bytes[c]!);
-  }
   // Codes in byte order: the least and greatest used codes are the min and max strings.
   const stats =
     m > 0 && dict.ordered ? statistics(nulls, dict.bytes[lo]!, dict.bytes[hi]!) : statistics(nulls);
   return chunk(
     BYTE_ARRAY,
-    dictionaryPage(used.length, d.view()),
+    dictionaryPage(used.length, usedEntries(dict, used)),
     dataPage(n, PLAIN_DICTIONARY, [out.view()]),
     stats,
   );
@@ -744,14 +749,7 @@ function encodeList(c: ListColumn, dict: Utf8Dict | null, r0: number, n: number)
     const width = bitWidth(used.length);
     out.byte(width);
     encodeIndices(idx, m, width, out);
-    let dictLen = 0;
-    for (const code of used) dictLen += 4 + dict.bytes[code]!.length;
-    const d = new Bytes(dictLen);
-    for (const code of used) {
-      d.int32(dict.bytes[code]!.length);
-      d.bytes(dict.bytes[code]!);
-    }
-    dictPage = dictionaryPage(used.length, d.view());
+    dictPage = dictionaryPage(used.length, usedEntries(dict, used));
     data = [out.view()];
     physical = BYTE_ARRAY;
     encoding = PLAIN_DICTIONARY;
