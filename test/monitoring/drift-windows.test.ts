@@ -1,10 +1,9 @@
 /** Drift over windows of offline values on the embedded DuckDB store (its raw JSON Lines files). */
-import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DuckDBOfflineStore } from '../../offline/duckdb/duckdb-offline-store.ts';
+import { duckdbHarness } from '../offline/duckdb-harness.ts';
 import { tempDir } from '../support/temp-repo.ts';
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
@@ -17,31 +16,9 @@ import {
 } from './drift-windows-conformance.ts';
 import { tempRepo } from '../support/temp-repo.ts';
 
-describeDriftWindowsConformance('duckdb', async () => {
-  const tmp = tempDir();
-  const dataDir = join(tmp.dir, 'data');
-  const store = new DuckDBOfflineStore({
-    type: 'duckdb',
-    dataDir,
-    home: join(tmp.dir, 'home'),
-    memoryLimit: '1GB',
-    threads: 1,
-  });
-  return {
-    store,
-    rawFiles: true,
-    async writeSource(source, lines, file = 'part-00000.jsonl') {
-      const dir = join(dataDir, source.path);
-      mkdirSync(dir, { recursive: true });
-      for (const f of readdirSync(dir)) rmSync(join(dir, f), { recursive: true, force: true });
-      writeFileSync(join(dir, file), lines.map((l) => `${l}\n`).join(''));
-    },
-    async close() {
-      await store.close();
-      tmp.cleanup();
-    },
-  };
-});
+describeDriftWindowsConformance('duckdb', async () =>
+  duckdbHarness({ memoryLimit: '1GB', threads: 1 }),
+);
 
 describe('larder drift over offline windows (DuckDB, the CLI)', () => {
   const tmp = tempDir();

@@ -1,35 +1,20 @@
 /** The append conformance suite against the DuckDB store (JSON Lines files beside the source's). */
-import {
-  appendFileSync,
-  mkdirSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
+import { appendFileSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadRepository } from '../../definitions/load.ts';
 import { DuckDBOfflineStore } from '../../offline/duckdb/duckdb-offline-store.ts';
 import { tempDir, tempRepo } from '../support/temp-repo.ts';
 import { CONFORMANCE_REPO } from './conformance-repo.ts';
+import { duckdbHarness } from './duckdb-harness.ts';
 import { describeOfflineAppendConformance } from './offline-append-conformance.ts';
 
 describeOfflineAppendConformance('duckdb', async () => {
-  const tmp = tempDir();
-  const dataDir = join(tmp.dir, 'data');
-  const store = new DuckDBOfflineStore({ type: 'duckdb', dataDir, home: join(tmp.dir, 'home') });
+  const h = duckdbHarness();
   return {
-    store,
-    rawFiles: true,
-    async writeSource(source, lines, file = 'part-00000.jsonl') {
-      const dir = join(dataDir, source.path);
-      mkdirSync(dir, { recursive: true });
-      for (const f of readdirSync(dir)) rmSync(join(dir, f), { recursive: true, force: true });
-      writeFileSync(join(dir, file), lines.map((l) => `${l}\n`).join(''));
-    },
+    ...h,
     async readRows(source) {
-      const dir = join(dataDir, source.path);
+      const dir = join(h.dataDir, source.path);
       return readdirSync(dir)
         .filter((f) => f.endsWith('.jsonl'))
         .flatMap((f) =>
@@ -38,10 +23,6 @@ describeOfflineAppendConformance('duckdb', async () => {
             .filter((l) => l)
             .map((l) => JSON.parse(l) as Record<string, unknown>),
         );
-    },
-    async close() {
-      await store.close();
-      tmp.cleanup();
     },
   };
 });
