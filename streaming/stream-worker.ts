@@ -71,6 +71,11 @@ export interface StreamWorkerOptions {
   metrics?: StreamMetrics;
   /** Records per store write (default 5000). */
   maxBatchRecords?: number;
+  /**
+   * Partitions whose batches are handled at once (default 3): one decodes and folds while
+   * another waits for its store write. The writes themselves (dead letters, offline sink,
+   * store) still run one at a time per worker, in the order their batches reach that step.
+   */
   partitionsConsumedConcurrently?: number;
   sessionTimeoutMs?: number;
   heartbeatIntervalMs?: number;
@@ -146,6 +151,8 @@ export class StreamWorker {
   readonly #sink: OfflineSink | null;
   readonly #clock: () => number;
   readonly #positions = new Map<string, Promise<Position>>();
+  /** The tail of the queue of write steps (see {@link StreamWorker.#oneAtATime}). */
+  #writeTurn: Promise<void> = Promise.resolve();
   #started = false;
   #stopping: Promise<void> | null = null;
 
@@ -228,7 +235,7 @@ export class StreamWorker {
     await this.#consumer.run({
       autoCommit: true,
       eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: this.#o.partitionsConsumedConcurrently ?? 1,
+      partitionsConsumedConcurrently: this.#o.partitionsConsumedConcurrently ?? 3,
       eachBatch: (p) => this.#eachBatch(p),
     });
   }
@@ -428,6 +435,23 @@ export class StreamWorker {
   }
 
   /**
+   * Runs `fn` after every write step queued before it has settled: the worker's writes (dead
+   * letters, offline sink, store) stay one at a time while several partitions are consumed at
+   * once, so its own batches never conflict in the store's optimistic merge.
+   */
+  async #oneAtATime<T>(fn: () => Promise<T>): Promise<T> {
+    const before = this.#writeTurn;
+    let done!: () => void;
+    this.#writeTurn = new Promise<void>((resolve) => (done = resolve));
+    try {
+      await before;
+      return await fn();
+    } finally {
+      done();
+    }
+  }
+
+  /**
    * Decodes, dead-letters, sinks, folds and writes `chunk` with its checkpoint. `rejected`: the
    * chunk is one record that failed permanently; it goes to the DLQ with this reason instead.
    * `sent`: offsets already dead-lettered by an earlier attempt (not sent twice).
@@ -459,41 +483,44 @@ export class StreamWorker {
     }
     const first = Number(chunk[0]!.offset);
     const lastOffset = Number(chunk[chunk.length - 1]!.offset);
-    // Dead letters and sink lines are durable before the checkpoint that covers them.
-    const unsent = bad.filter((b) => !sent.has(b.m.offset));
-    if (unsent.length > 0) {
-      await this.#producer.send({
-        topic: src.dlqTopic,
-        acks: -1,
-        messages: unsent.map(({ m, reason }): Message =>
-          deadLetter(
-            { key: m.key, value: m.value, headers: m.headers ?? {} },
-            { topic, partition: batch.partition, offset: m.offset },
-            reason,
-          ),
-        ),
-      });
-      for (const b of unsent) sent.add(b.m.offset);
-    }
-    if (this.#sink && good.length > 0) {
-      await this.#sink.append(
-        src,
-        batch.partition,
-        good.map((record, i) => ({ offset: goodOffsets[i]!, record })),
-      );
-      crashPoint('after-sink-append');
-    }
+    // The fold runs outside the write turn: it overlaps another partition's store round trips.
     const folded = foldRecords(this.#o.repo, src.name, fresh, src.fields);
-    const outcome = await this.#o.store.applyStreamBatch({
-      tiles: folded.tiles,
-      lifetime: folded.lifetime,
-      checkpoint: {
-        group: this.group,
-        topic,
-        partition: batch.partition,
-        from: first,
-        offset: lastOffset,
-      },
+    const outcome = await this.#oneAtATime(async () => {
+      // Dead letters and sink lines are durable before the checkpoint that covers them.
+      const unsent = bad.filter((b) => !sent.has(b.m.offset));
+      if (unsent.length > 0) {
+        await this.#producer.send({
+          topic: src.dlqTopic,
+          acks: -1,
+          messages: unsent.map(({ m, reason }): Message =>
+            deadLetter(
+              { key: m.key, value: m.value, headers: m.headers ?? {} },
+              { topic, partition: batch.partition, offset: m.offset },
+              reason,
+            ),
+          ),
+        });
+        for (const b of unsent) sent.add(b.m.offset);
+      }
+      if (this.#sink && good.length > 0) {
+        await this.#sink.append(
+          src,
+          batch.partition,
+          good.map((record, i) => ({ offset: goodOffsets[i]!, record })),
+        );
+        crashPoint('after-sink-append');
+      }
+      return this.#o.store.applyStreamBatch({
+        tiles: folded.tiles,
+        lifetime: folded.lifetime,
+        checkpoint: {
+          group: this.group,
+          topic,
+          partition: batch.partition,
+          from: first,
+          offset: lastOffset,
+        },
+      });
     });
     if (outcome === 'overlap') return outcome;
     if (outcome === 'applied') crashPoint('after-store-write');

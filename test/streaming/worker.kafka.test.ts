@@ -34,11 +34,35 @@ describe('stream worker (Kafka → Redis)', () => {
     const h = history({ events: 4000, seed: 3 });
     await produceHistory(topics, h);
     const store = await openStore(repo);
-    const worker = await startTestWorker(store, topics, cleanups, {
+    // Partitions are consumed three at a time (the default), but the worker's store writes
+    // never overlap: its batches (30 products shared by every partition) never conflict.
+    let writing = 0;
+    let mostAtOnce = 0;
+    let writes = 0;
+    const watched = new Proxy(store, {
+      get(target, name) {
+        if (name === 'applyStreamBatch')
+          return async (b: Parameters<OnlineStore['applyStreamBatch']>[0]) => {
+            writes++;
+            mostAtOnce = Math.max(mostAtOnce, ++writing);
+            try {
+              return await target.applyStreamBatch(b);
+            } finally {
+              writing--;
+            }
+          };
+        const v: unknown = Reflect.get(target, name, target);
+        return typeof v === 'function' ? (v as () => unknown).bind(target) : v;
+      },
+    });
+    const worker = await startTestWorker(watched, topics, cleanups, {
       repo,
       maxBatchRecords: 700,
     });
     await waitConsumed(store, worker.group, topics.all);
+    expect(writes).toBeGreaterThan(6);
+    expect(mostAtOnce).toBe(1);
+    expect(worker.stats.overlaps).toBe(0);
     expect(worker.stats.deadLettered).toBe(0);
     expect(worker.stats.records).toBe(h.records.length);
     const compared = await expectReferenceValues(repo, store, h);
