@@ -10,13 +10,15 @@
  *      write), p50/p99/max, and the maximum consumer lag seen.
  * Prints each run and the medians of RUNS runs, with the CPU per 1,000 events of the
  * throughput phase: the worker's, Redis's (INFO cpu: every client of that Redis counts) and,
- * with BROKER_PID, the Kafka broker's (/proc/<pid>/stat, 100 ticks per second).
+ * with BROKER_PID, the Kafka broker's (/proc/<pid>/stat, 100 ticks per second), and the worker's
+ * event-loop utilization over that phase (the share of the time it was not waiting on I/O).
  *
  *   npm run bench:stream           # env: EVENTS=200000 RATE=10000 SECONDS=30 RUNS=3
  *   SERVICE=recommendation_v1 npm run bench:stream   # only that service's feature views
  *   AT_ONCE=1 npm run bench:stream  # partitions consumed at once (the worker's default: 3)
  */
 import { readFileSync } from 'node:fs';
+import type { EventLoopUtilization } from 'node:perf_hooks';
 import { Redis } from 'ioredis';
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -136,6 +138,8 @@ async function run(i: number): Promise<RunResult> {
   let lastCpu = 0;
   const info = new Redis(REDIS);
   let firstServers: Promise<{ redis: number; broker: number }> | null = null;
+  let firstElu: EventLoopUtilization | null = null;
+  let lastElu: EventLoopUtilization | null = null;
   const freshness: number[] = [];
   const lags = new Map<string, number>();
   let maxLag = 0;
@@ -155,10 +159,14 @@ async function run(i: number): Promise<RunResult> {
         first = performance.now();
         firstCpu = cpuMs();
         firstServers = serverCpuMs(info);
+        firstElu = performance.eventLoopUtilization();
       }
       events += b.records;
       last = performance.now();
-      if (phase === 'throughput') lastCpu = cpuMs();
+      if (phase === 'throughput') {
+        lastCpu = cpuMs();
+        lastElu = performance.eventLoopUtilization();
+      }
       if (phase === 'freshness') {
         for (const f of b.freshnessMs) freshness.push(f);
         lags.set(`${b.topic}:${b.partition}`, b.lag);
@@ -177,10 +185,11 @@ async function run(i: number): Promise<RunResult> {
   const per1k = (ms: number) => Math.round((ms / (events - firstBatch)) * 10_000) / 10;
   const redisCpuPer1k = per1k(s1.redis - s0.redis);
   const brokerCpuPer1k = per1k(s1.broker - s0.broker);
+  const elu = Math.round(performance.eventLoopUtilization(lastElu!, firstElu!).utilization * 100);
   const eventsPerSecond = Math.round((events - firstBatch) / ((last - first) / 1000));
   const eventsPerCpuSecond = Math.round((events - firstBatch) / ((lastCpu - firstCpu) / 1000));
   process.stderr.write(
-    `run ${i}: ${events} events consumed, ${eventsPerSecond} events/s sustained, ${eventsPerCpuSecond} per worker CPU-second; CPU ms per 1k events: worker ${per1k(lastCpu - firstCpu)}, Redis ${redisCpuPer1k}, broker ${brokerCpuPer1k}; producing ${RATE}/s for ${SECONDS}s…\n`,
+    `run ${i}: ${events} events consumed, ${eventsPerSecond} events/s sustained, ${eventsPerCpuSecond} per worker CPU-second; CPU ms per 1k events: worker ${per1k(lastCpu - firstCpu)}, Redis ${redisCpuPer1k}, broker ${brokerCpuPer1k}; worker event loop busy ${elu}%; producing ${RATE}/s for ${SECONDS}s…\n`,
   );
 
   phase = 'freshness';
