@@ -98,22 +98,70 @@ function stringInput(pass: Pass, pf: PassFeature): string | null {
 }
 
 /**
- * Creates the pass's key dictionary (with per-key event counts) and its partitions; the string
- * dictionaries are added by {@link addDicts}.
+ * Creates the pass's key dictionary (with per-key event counts) and its partitions. The string
+ * dictionaries of `features` with a string input come from the same scan of the source (one
+ * `GROUPING SETS` aggregation: the keys, and each distinct input's values); the others (mode
+ * items, which are rows of their own) are added by {@link addDicts}.
  */
 export async function planPass(
   client: DuckDBClient,
   pass: Pass,
   name: (prefix: string) => string,
   partitionEvents: number,
+  features: readonly PassFeature[] = [],
 ): Promise<PassPlan> {
   const keys = keyCols(pass);
   const keyTable = name('keys');
   const castKeys = keys.map((k) => `CAST(${k} AS VARCHAR) AS ${k}`).join(', ');
-  await client.run(
-    `CREATE TEMP TABLE ${keyTable} AS SELECT ${keys.join(', ')}, (row_number() OVER () - 1)::INTEGER AS __code, __n FROM (` +
-      `SELECT ${castKeys}, count(*) AS __n FROM (${eventsSql(pass, [], null)}) GROUP BY ALL)`,
-  );
+  const dicts = new Map<string, ValueDict>();
+  // Each distinct input SQL once; the features reading it share its dictionary.
+  const inputs: string[] = [];
+  const inputOf = new Map<string, number>();
+  for (const pf of features) {
+    const v = pf.feature.aggregation === 'mode' ? null : stringInput(pass, pf);
+    if (v === null) continue;
+    if (!inputs.includes(v)) inputs.push(v);
+    inputOf.set(pf.col, inputs.indexOf(v));
+  }
+  const numbered = (sql: string): string =>
+    `SELECT ${keys.join(', ')}, (row_number() OVER () - 1)::INTEGER AS __code, __n FROM (${sql})`;
+  if (inputs.length === 0)
+    await client.run(
+      `CREATE TEMP TABLE ${keyTable} AS ` +
+        numbered(
+          `SELECT ${castKeys}, count(*) AS __n FROM (${eventsSql(pass, [], null)}) GROUP BY ALL`,
+        ),
+    );
+  else {
+    const vs = inputs.map((_, i) => `__v${i}`);
+    const scan = name('scan');
+    await client.run(
+      `CREATE TEMP TABLE ${scan} AS SELECT ${[...keys, ...vs].join(', ')}, GROUPING(${keys.join(', ')}) AS __gk, ` +
+        `${vs.map((v) => `GROUPING(${v}) AS __g${v}`).join(', ')}, count(*) AS __n FROM (` +
+        `SELECT ${castKeys}, ${vs.join(', ')} FROM (${eventsSql(
+          pass,
+          inputs.map((v, i) => `${v} AS ${vs[i]}`),
+          null,
+        )})) GROUP BY GROUPING SETS ((${keys.join(', ')}), ${vs.map((v) => `(${v})`).join(', ')})`,
+    );
+    await client.run(
+      `CREATE TEMP TABLE ${keyTable} AS ` + numbered(`SELECT * FROM ${scan} WHERE __gk = 0`),
+    );
+    const byInput: ValueDict[] = [];
+    for (const v of vs)
+      byInput.push(
+        await dictTable(
+          client,
+          name,
+          await distinctStrings(
+            client,
+            `SELECT ${v} FROM ${scan} WHERE __g${v} = 0 AND ${v} IS NOT NULL`,
+          ),
+        ),
+      );
+    await client.run(`DROP TABLE ${scan}`);
+    for (const [col, i] of inputOf) dicts.set(col, byInput[i]!);
+  }
   const budget = Math.max(1, Math.floor(partitionEvents));
   const parts = await client.all(
     `SELECT min(__code) AS lo, max(__code) + 1 AS hi, sum(__n) AS n FROM (` +
@@ -126,7 +174,15 @@ export async function planPass(
     events: Number(p.n),
   }));
   const keyCount = partitions.length ? partitions[partitions.length - 1]!.to : 0;
-  return { keyTable, keyCount, partitions, dicts: new Map() };
+  return { keyTable, keyCount, partitions, dicts };
+}
+
+/** The strings of a one-column query, sorted by code point. */
+async function distinctStrings(client: DuckDBClient, sql: string): Promise<string[]> {
+  const strings: string[] = [];
+  for await (const chunk of client.streamRaw(sql))
+    for (let r = 0; r < chunk.size; r++) strings.push(chunk.text(0, r)!);
+  return strings.sort(compareCodePoints);
 }
 
 /** Whether a pass feature reads strings through a dictionary (string input or mode value). */
@@ -166,11 +222,7 @@ export async function addDicts(
       dicts.set(col, known);
       return;
     }
-    const strings: string[] = [];
-    for await (const chunk of client.streamRaw(distinctSql))
-      for (let r = 0; r < chunk.size; r++) strings.push(chunk.text(0, r)!);
-    strings.sort(compareCodePoints);
-    const d = await dictTable(client, name, strings);
+    const d = await dictTable(client, name, await distinctStrings(client, distinctSql));
     bySql.set(valueSql, d);
     dicts.set(col, d);
   };

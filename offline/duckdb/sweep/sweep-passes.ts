@@ -284,10 +284,7 @@ async function openPlan(
 ): Promise<PassPlan> {
   const { client, name } = req;
   let plan = entry ? await entry.loadPlan(client, name('keys')) : null;
-  if (!plan) {
-    plan = await planPass(client, pass, name, req.partitionEvents);
-    await entry?.savePlan(client, plan);
-  }
+  const cached = new Map<string, ValueDict>();
   const missing: PassFeature[] = [];
   const byKey = new Map<string, ValueDict>();
   for (const pf of pass.features) {
@@ -295,16 +292,22 @@ async function openPlan(
     const key = columnKey(pf);
     const known = byKey.get(key);
     if (known) {
-      plan.dicts.set(pf.col, known);
+      cached.set(pf.col, known);
       continue;
     }
     const strings = entry?.loadDict(key);
     if (strings) {
       const d = await dictTable(client, name, strings);
       byKey.set(key, d);
-      plan.dicts.set(pf.col, d);
+      cached.set(pf.col, d);
     } else missing.push(pf);
   }
+  if (!plan) {
+    // The missing string dictionaries come from the key dictionary's scan.
+    plan = await planPass(client, pass, name, req.partitionEvents, missing);
+    await entry?.savePlan(client, plan);
+  }
+  for (const [col, d] of cached) plan.dicts.set(col, d);
   await addDicts(client, pass, plan, missing, name);
   for (const pf of missing) entry?.saveDict(columnKey(pf), plan.dicts.get(pf.col)!.strings);
   return plan;
