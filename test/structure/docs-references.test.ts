@@ -8,6 +8,7 @@
  * - every `larder <command> … --option` (inline code or a code block) is a command of the CLI's
  *   command tree (with the project's plugins, as docs/cli.md renders it) and each `--option` is
  *   one of that command's or of its parents'.
+ * - the README's CLI table names every command of the CLI;
  * - every local address (`127.0.0.1:N`, `localhost:N`), here and in the README `larder init`
  *   writes, is a port Larder or its services listen on by default (Feast's 6566 is not one).
  * docs/cli.md is generated from the same tree (test/cli/cli-docs.test.ts), so only its links are
@@ -335,5 +336,15 @@ describe('the docs name only things that exist', () => {
       for (const m of text.matchAll(/\b(?:127\.0\.0\.1|localhost):(\d+)/g))
         if (!ports.has(Number(m[1]))) problems.push(`${file}: ${m[0]}`);
     expect(problems).toEqual([]);
+  });
+
+  it("the README's CLI table names every command", () => {
+    const readme = texts.get('README.md') ?? '';
+    const section = readme.slice(readme.indexOf('\n## CLI\n'), readme.indexOf('\n## Serving\n'));
+    const missing = program.commands
+      .map((c) => c.name())
+      .filter((name) => !new RegExp(`(\`|larder )${name}(?![\\w-])`).test(section));
+    expect(section.length).toBeGreaterThan(0);
+    expect(missing).toEqual([]);
   });
 });
