@@ -63,7 +63,9 @@ function split(text: string): { prose: string; code: string[] } {
 
 /** The inline code spans of prose. */
 function codeSpans(prose: string): string[] {
-  return [...prose.matchAll(/(`+)([^`]+?)\1/g)].map((m) => (m[2] ?? '').trim());
+  return [...prose.matchAll(/(`+)([^`]+?)\1/g)].map((m) =>
+    (m[2] ?? '').replace(/\s+/g, ' ').trim(),
+  );
 }
 
 /** GitHub's anchor for a heading text. */
