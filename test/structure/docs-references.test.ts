@@ -8,13 +8,15 @@
  * - every `larder <command> … --option` (inline code or a code block) is a command of the CLI's
  *   command tree (with the project's plugins, as docs/cli.md renders it) and each `--option` is
  *   one of that command's or of its parents'.
- * - the README's CLI table names every command of the CLI;
+ * - the README's CLI table names every command of the CLI, and every folder of the layer rules
+ *   (`.dependency-cruiser.cjs`) is in the README's Layout and docs/concepts.md's Structure;
  * - every local address (`127.0.0.1:N`, `localhost:N`), here and in the README `larder init`
  *   writes, is a port Larder or its services listen on by default (Feast's 6566 is not one).
  * docs/cli.md is generated from the same tree (test/cli/cli-docs.test.ts), so only its links are
  * checked here.
  */
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, join, relative, resolve } from 'node:path';
 import type { Command, Option } from 'commander';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -347,6 +349,30 @@ describe('the docs name only things that exist', () => {
       .map((c) => c.name())
       .filter((name) => !new RegExp(`(\`|larder )${name}(?![\\w-])`).test(section));
     expect(section.length).toBeGreaterThan(0);
+    expect(missing).toEqual([]);
+  });
+
+  it("the README's Layout and docs/concepts.md's Structure name every folder of the layer rules", () => {
+    const rules = (
+      createRequire(import.meta.url)(join(ROOT, '.dependency-cruiser.cjs')) as {
+        forbidden: { name: string; from: { path?: string }; to: { path?: string } }[];
+      }
+    ).forbidden;
+    // The lowest layer's rule: its own folders import none of the others (every product folder).
+    const lowest = rules.find((r) => r.name.startsWith('layer-'));
+    const folders = [lowest?.from.path, lowest?.to.path].flatMap(
+      (p) => /^\^\(([^)]*)\)\/$/.exec(p ?? '')?.[1]?.split('|') ?? [],
+    );
+    const readme = texts.get('README.md') ?? '';
+    const layout = readme.slice(readme.indexOf('\n- Layout'), readme.indexOf('\n## Fuzzing\n'));
+    const concepts = texts.get('docs/concepts.md') ?? '';
+    const structure = concepts.slice(concepts.indexOf('\n## Structure\n'));
+    expect(folders).toContain('core');
+    expect(folders).toContain('cli');
+    const missing = folders.flatMap((f) => [
+      ...(layout.includes(`\`${f}/\``) ? [] : [`README.md Layout: ${f}/`]),
+      ...(structure.includes(`\`${f}/\``) ? [] : [`docs/concepts.md Structure: ${f}/`]),
+    ]);
     expect(missing).toEqual([]);
   });
 });
