@@ -10,6 +10,8 @@
  *   one of that command's or of its parents'.
  * - the README's CLI table names every command of the CLI, and every folder of the layer rules
  *   (`.dependency-cruiser.cjs`) is in the README's Layout and docs/concepts.md's Structure;
+ * - every `LARDER_*` name (error code, environment variable) and `larder_*` metric the docs name
+ *   occurs in the code (product, tests, scripts, benchmarks, deploy files);
  * - every local address (`127.0.0.1:N`, `localhost:N`), here and in the README `larder init`
  *   writes, is a port Larder or its services listen on by default (Feast's 6566 is not one).
  * docs/cli.md is generated from the same tree (test/cli/cli-docs.test.ts), so only its links are
@@ -374,5 +376,32 @@ describe('the docs name only things that exist', () => {
       ...(structure.includes(`\`${f}/\``) ? [] : [`docs/concepts.md Structure: ${f}/`]),
     ]);
     expect(missing).toEqual([]);
+  });
+
+  it('every LARDER_* name and larder_* metric the docs name occurs in the code', () => {
+    // A variable of the reader's own program in docs/client.md's examples, not Larder's.
+    const notLarders = new Set(['LARDER_KEY']);
+    const code = [...tops]
+      .filter((t) => t !== 'docs')
+      .flatMap((t) => filesUnder(join(ROOT, t)))
+      .filter((f) => /\.(ts|js|cjs|mjs|sh|lua|ya?ml|json)$|Dockerfile$/.test(f))
+      .filter((f) => !f.endsWith('package-lock.json'))
+      .map((f) => readFileSync(join(ROOT, f), 'utf8'))
+      .join('\n');
+    const problems: string[] = [];
+    let checked = 0;
+    for (const [file, text] of texts) {
+      for (const m of text.matchAll(
+        /\b(LARDER_[A-Z0-9_]*[A-Z0-9]|larder_[a-z0-9_]*[a-z0-9])\b(?![.\w])/g,
+      )) {
+        const name = m[1] ?? '';
+        if (notLarders.has(name)) continue;
+        checked++;
+        const base = name.replace(/_(bucket|sum|count)$/, '');
+        if (!code.includes(name) && !code.includes(base)) problems.push(`${file}: ${name}`);
+      }
+    }
+    expect(checked).toBeGreaterThan(100);
+    expect([...new Set(problems)]).toEqual([]);
   });
 });
