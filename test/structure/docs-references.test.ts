@@ -4,6 +4,8 @@
  *   (GitHub's slugs: lower case, punctuation dropped, spaces → `-`, `-1`, `-2` for repeats);
  * - every backticked repository path (`offline/export/…`, `test/…`, `scripts/…`: a path whose
  *   first folder is one of the repository's) exists (a `*` glob: matches at least one file);
+ * - every backticked source file name (`pass.ts`, `lua/read-entities.lua`) is a file of the
+ *   repository;
  * - every `npm run X` is a script in package.json;
  * - every `larder <command> … --option` (inline code or a code block) is a command of the CLI's
  *   command tree (with the project's plugins, as docs/cli.md renders it) and each `--option` is
@@ -287,6 +289,30 @@ describe('the docs name only things that exist', () => {
       }
     }
     expect(checked).toBeGreaterThan(100);
+    expect(problems).toEqual([]);
+  });
+
+  it('backticked source file names (`pass.ts`, `lua/read-entities.lua`) name a file of the repository', () => {
+    // Written by `larder codegen` into the user's folder, not shipped.
+    const generated = new Set(['client.ts']);
+    const files = [
+      ...readdirSync(ROOT, { withFileTypes: true })
+        .filter((e) => e.isFile())
+        .map((e) => e.name),
+      ...[...tops].flatMap((t) => filesUnder(join(ROOT, t))),
+    ];
+    const problems: string[] = [];
+    let checked = 0;
+    for (const [file, text] of texts) {
+      for (const span of codeSpans(split(text).prose)) {
+        if (!/^[\w-][\w./-]*\.(ts|js|mjs|cjs|lua|sh|py|proto)$/.test(span)) continue;
+        if (checkPath(span, tops) !== null || generated.has(span)) continue;
+        checked++;
+        if (!files.some((f) => f === span || f.endsWith(`/${span}`)))
+          problems.push(`${file}: \`${span}\` is no file of the repository`);
+      }
+    }
+    expect(checked).toBeGreaterThan(20);
     expect(problems).toEqual([]);
   });
 
