@@ -14,6 +14,7 @@
  *   (`.dependency-cruiser.cjs`) is in the README's Layout and docs/concepts.md's Structure;
  * - every `LARDER_*` name (error code, environment variable) and `larder_*` metric the docs name
  *   occurs in the code (product, tests, scripts, benchmarks, deploy files);
+ * - every HTTP route the docs name (`POST /push`, `GET /ui/api/freshness`) is one `api/` serves;
  * - every local address (`127.0.0.1:N`, `localhost:N`), here and in the README `larder init`
  *   writes, is a port Larder or its services listen on by default (Feast's 6566 is not one).
  * docs/cli.md is generated from the same tree (test/cli/cli-docs.test.ts), so only its links are
@@ -429,5 +430,32 @@ describe('the docs name only things that exist', () => {
     }
     expect(checked).toBeGreaterThan(100);
     expect([...new Set(problems)]).toEqual([]);
+  });
+
+  it('every HTTP route the docs name is one api/ serves', () => {
+    const source = filesUnder(join(ROOT, 'api'))
+      .filter((f) => f.endsWith('.ts'))
+      .map((f) => readFileSync(join(ROOT, f), 'utf8'))
+      .join('\n');
+    const routes = [...source.matchAll(/'(\/[\w/:.{}-]*)'/g)].map((m) => m[1] ?? '');
+    const patterns = routes.map(
+      (r) => new RegExp(`^${r.replace(/[.]/g, '\\.').replace(/:\w+|\{\w+\}/g, '[^/]+')}$`),
+    );
+    const problems: string[] = [];
+    let checked = 0;
+    for (const [file, text] of texts) {
+      for (const m of text.matchAll(/\b(?:GET|POST|PUT|DELETE) (\/[\w/:.{}*,-]*)/g)) {
+        // `/ui/api/*` and `/v1/models/:name/{predict,rank}` name a family: check up to there.
+        const path = (m[1] ?? '').replace(/[*{][^/]*$/, '');
+        checked++;
+        const served = path.endsWith('/')
+          ? routes.some((r) => r.startsWith(path)) ||
+            patterns.some((p) => p.test(path.slice(0, -1)))
+          : patterns.some((p) => p.test(path));
+        if (!served) problems.push(`${file}: ${m[0]}`);
+      }
+    }
+    expect(checked).toBeGreaterThan(20);
+    expect(problems).toEqual([]);
   });
 });
