@@ -2,14 +2,15 @@
  * The docs name only things that exist. In README.md, docs/*.md and bench/peers/README.md:
  * - every relative markdown link resolves to a file, and its `#anchor` to a heading of that file
  *   (GitHub's slugs: lower case, punctuation dropped, spaces → `-`, `-1`, `-2` for repeats);
- * - every backticked repository path (`offline/export/…`, `test/…`, `scripts/…`: a path whose
- *   first folder is one of the repository's) exists (a `*` glob: matches at least one file);
+ * - every repository path in code spans and code blocks (`offline/export/…`, `test/…`,
+ *   `bash scripts/bqemu.sh`: a path whose first folder is one of the repository's) exists (a `*`
+ *   glob: matches at least one file);
  * - every backticked source file name (`pass.ts`, `lua/read-entities.lua`) is a file of the
  *   repository;
  * - every `npm run X` is a script in package.json;
  * - every `larder <command> … --option` (inline code or a code block) is a command of the CLI's
  *   command tree (with the project's plugins, as docs/cli.md renders it) and each `--option` is
- *   one of that command's or of its parents'.
+ *   one of that command's or of its parents';
  * - the README's CLI table names every command of the CLI, and every folder of the layer rules
  *   (`.dependency-cruiser.cjs`) is in the README's Layout and docs/concepts.md's Structure;
  * - every `LARDER_*` name (error code, environment variable) and `larder_*` metric the docs name
@@ -278,15 +279,17 @@ describe('the docs name only things that exist', () => {
     expect(problems).toEqual([]);
   });
 
-  it('backticked repository paths exist', () => {
+  it('repository paths in code (`test/…`, `bash scripts/bqemu.sh install`) exist', () => {
     const problems: string[] = [];
     let checked = 0;
     for (const [file, text] of texts) {
-      for (const span of codeSpans(split(text).prose)) {
-        const why = checkPath(span, tops);
+      const { prose, code } = split(text);
+      // Each word of a code span or a code block line: a command names its script too.
+      for (const word of [...codeSpans(prose), ...code].flatMap((c) => c.split(/[\s'"=]+/))) {
+        const why = checkPath(word, tops);
         if (why === null) continue;
         checked++;
-        if (why) problems.push(`${file}: \`${span}\` ${why}`);
+        if (why) problems.push(`${file}: \`${word}\` ${why}`);
       }
     }
     expect(checked).toBeGreaterThan(100);
