@@ -15,6 +15,7 @@
  *   (`.dependency-cruiser.cjs`) is in the README's Layout and docs/concepts.md's Structure;
  * - every `LARDER_*` name (error code, environment variable) and `larder_*` metric the docs name
  *   occurs in the code (product, tests, scripts, benchmarks, deploy files);
+ * - every environment variable `config/` reads is in the README's Configuration table;
  * - every HTTP route the docs name (`POST /push`, `GET /ui/api/freshness`) is one `api/` serves;
  * - every local address (`127.0.0.1:N`, `localhost:N`), here and in the README `larder init`
  *   writes, is a port Larder or its services listen on by default (Feast's 6566 is not one).
@@ -460,5 +461,29 @@ describe('the docs name only things that exist', () => {
     }
     expect(checked).toBeGreaterThan(20);
     expect(problems).toEqual([]);
+  });
+
+  it("every environment variable config/ reads is in the README's Configuration table", () => {
+    // Test-only (kill -9 at a chosen point of a batch), documented in docs/operations.md.
+    const testOnly = new Set(['LARDER_TEST_CRASH_AT']);
+    const source = filesUnder(join(ROOT, 'config'))
+      .map((f) => readFileSync(join(ROOT, f), 'utf8'))
+      .join('\n');
+    const read = new Set(
+      [...source.matchAll(/\benv\.([A-Z][A-Z0-9_]+)|\bint\('([A-Z][A-Z0-9_]+)'/g)].map(
+        (m) => m[1] ?? m[2] ?? '',
+      ),
+    );
+    const readme = texts.get('README.md') ?? '';
+    const table = readme.slice(
+      readme.indexOf('\n## Configuration\n'),
+      readme.indexOf('\n## Offline store\n'),
+    );
+    expect(read).toContain('LARDER_HOME');
+    expect(read).toContain('LARDER_SERVE_WORKERS');
+    const missing = [...read].filter(
+      (v) => !testOnly.has(v) && !new RegExp(`\`${v}[\`=]`).test(table),
+    );
+    expect(missing).toEqual([]);
   });
 });
