@@ -187,9 +187,9 @@ function checkCommand(program: Command, words: string[]): string[] {
     if (w.startsWith('-')) {
       const name = /^(--?[\w-]+)/.exec(w.replace(/^[[(]/, ''))?.[1];
       const o = name === undefined ? undefined : lookup([...chain].reverse(), name);
-      if (o && takesValue(o) && !w.includes('=') && i + 1 < words.length) i++;
-      if (o || name === undefined) continue;
-      if (name !== '--help' && name !== '-h' && name !== '--version') break; // checked below
+      if (o && takesValue(o) && !w.includes('=') && i + 1 < words.length) i++; // its value
+      // An unknown option ends the command path here; the loop below reports it.
+      if (!o && name !== undefined && !['--help', '-h', '--version'].includes(name)) break;
       continue;
     }
     if (cmd.commands.length === 0) break;
