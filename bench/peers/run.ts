@@ -546,7 +546,8 @@ async function main(): Promise<void> {
     log('\n▶ servers');
     larderServer = startServer(
       process.execPath,
-      [LARDER, 'serve', '--port', String(LARDER_PORT), '--no-grpc'],
+      // One process, as the report says ("Larder: 1 Node process"): serve's default is one per core.
+      [LARDER, 'serve', '--port', String(LARDER_PORT), '--no-grpc', '--workers', '1'],
       larderEnv,
       ROOT,
     );

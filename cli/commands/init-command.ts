@@ -105,8 +105,8 @@ raw data in \`data/\` (sample orders in \`data/raw/orders/orders.jsonl\`, stampe
 npx larder plan                      # what apply would change
 npx larder apply                     # write the registry
 npx larder materialize --end now     # load the online store from data/
-npx larder serve --no-grpc           # REST on http://127.0.0.1:6566
-curl -s localhost:6566/get-online-features -H 'content-type: application/json' \\
+npx larder serve --no-grpc           # REST on http://127.0.0.1:8566
+curl -s localhost:8566/get-online-features -H 'content-type: application/json' \\
   -d '{"feature_service":"customer_stats","entities":{"customer_id":["c1","c2","c3"]}}'
 \`\`\`
 `;
