@@ -18,7 +18,7 @@
  *  Always: stops both servers, tears down Larder's namespace and FLUSHDBs db 2.
  *
  *   npm run bench:peers    # env: BENCH_SECONDS=10 CONCURRENCY=16 RUNS=3 WORKERS=<nproc>
- *                          #      EXPORT_ROWS=100000 EXPORT_RUNS=3 WRITE_README=1
+ *                          #      EXPORT_ROWS=100000 EXPORT_RUNS=3 (WRITE_README=0: leave README.md as it is)
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
