@@ -26,7 +26,7 @@ import type {
   StreamBatch,
   StreamBatchOutcome,
 } from '../online-store.ts';
-import { readPlan, type FieldRange } from '../read-plan.ts';
+import { readPlan } from '../read-plan.ts';
 import { checkNamespace, ViewCatalog } from '../view-catalog.ts';
 import {
   mergeField,
@@ -74,6 +74,7 @@ const STORE_FAULT =
   /^SQLITE_(READONLY|IOERR|CANTOPEN|FULL|BUSY|LOCKED|PERM|CORRUPT|NOTADB|NOMEM|PROTOCOL)(_|$)/;
 
 interface Statements {
+  readOne: Statement;
   readMany: Statement;
   exists: Statement;
   get: Statement;
@@ -118,8 +119,6 @@ export class SqliteOnlineStore implements OnlineStore {
   readonly #clock: () => number;
   #db: Database.Database | null = null;
   #stmts: Statements | null = null;
-  /** One entity's read of N field ranges, by N (`#readOne`). */
-  readonly #readOneByRanges = new Map<number, Statement>();
   /** `readMany`'s reads in one read transaction (see there). */
   #readAll: ((requests: readonly ReadRequest[]) => ReadResult[]) | null = null;
   /** Device and inode of the file opened by `init`, to notice it being deleted or replaced. */
@@ -148,6 +147,11 @@ export class SqliteOnlineStore implements OnlineStore {
         this.#stmts = {
           // One row per entity: its `field, value, …` in the range joined by newlines (names
           // and values never hold one): a read of N entities makes N strings, not 2 per field.
+          readOne: db
+            .prepare(
+              'SELECT entity, group_concat(field || char(10) || value, char(10)) FROM online_fields WHERE ns = ? AND view = ? AND entity = ? AND field >= ? AND field <= ? AND expires_at > ? GROUP BY entity',
+            )
+            .raw(true),
           readMany: db
             .prepare(
               'SELECT entity, group_concat(field || char(10) || value, char(10)) FROM online_fields WHERE ns = ? AND view = ? AND entity IN (SELECT value FROM json_each(?)) AND field >= ? AND field <= ? AND expires_at > ? GROUP BY entity',
@@ -238,7 +242,6 @@ export class SqliteOnlineStore implements OnlineStore {
     this.#db = null;
     this.#stmts = null;
     this.#readAll = null;
-    this.#readOneByRanges.clear();
   }
 
   /** Resolves while the open file is still the one the path names and answers a query. */
@@ -484,23 +487,6 @@ export class SqliteOnlineStore implements OnlineStore {
    * per range, answering one joined string per entity), ignoring expired tiles; then, for entities without any row in the ranges, one
    * point lookup of any live row (an entity with data but none needed reads as empty windows).
    */
-  /**
-   * The query of one entity over `n` field ranges: one `UNION ALL` arm per range, each answering
-   * one row (its position, then the range's `field, value` pairs joined by newlines, or null),
-   * so a one-entity read costs one statement per view rather than one per range.
-   */
-  #readOne(n: number): Statement {
-    let stmt = this.#readOneByRanges.get(n);
-    if (!stmt) {
-      const arm = (i: number): string =>
-        `SELECT ${i}, group_concat(field || char(10) || value, char(10)) FROM online_fields WHERE ns = ? AND view = ? AND entity = ? AND field >= ? AND field <= ? AND expires_at > ?`;
-      const sql = Array.from({ length: n }, (_, i) => arm(i)).join(' UNION ALL ');
-      stmt = this.#open().db.prepare(sql).raw(true);
-      this.#readOneByRanges.set(n, stmt);
-    }
-    return stmt;
-  }
-
   #read(request: ReadRequest): ReadResult {
     const { s } = this.#open();
     const plan = readPlan(request);
@@ -511,32 +497,22 @@ export class SqliteOnlineStore implements OnlineStore {
     const byEntity = new Map<string, string[]>();
     const out: FeatureValue[][] = new Array(keys.length);
     if (keys.length === 0) return { view, features: plan.features, rows: out };
-    // Lifetime states are read until purged (past their TTL they read OUTSIDE_MAX_AGE).
-    const after = (r: FieldRange): number => (r.kind === 'tiles' ? now : Number.MIN_SAFE_INTEGER);
-    const add = (entity: string, joined: string): void => {
-      const pairs = joined.split('\n');
-      const f = byEntity.get(entity);
-      if (!f) byEntity.set(entity, pairs);
-      else for (const x of pairs) f.push(x);
-    };
+    const list = keys.length === 1 ? null : JSON.stringify(keys);
     this.#sqlite('read', () => {
-      const ranges = plan.fieldRanges(request.t);
-      if (keys.length === 1 && ranges.length > 0) {
-        const key = keys[0] as string;
-        const args: unknown[] = [];
-        for (const r of ranges) args.push(ns, view, key, r.lo, r.hi, after(r));
-        const rows = this.#readOne(ranges.length).all(...args) as [number, string | null][];
-        // In range order, as the queries of several entities below (sums add in that order).
-        rows.sort((a, b) => a[0] - b[0]);
-        for (const [, joined] of rows) if (joined !== null) add(key, joined);
-      } else if (keys.length > 1) {
-        const list = JSON.stringify(keys);
-        for (const r of ranges)
-          for (const [entity, joined] of s.readMany.all(ns, view, list, r.lo, r.hi, after(r)) as [
-            string,
-            string,
-          ][])
-            add(entity, joined);
+      for (const r of plan.fieldRanges(request.t)) {
+        // Lifetime states are read until purged (past their TTL they read OUTSIDE_MAX_AGE).
+        const after = r.kind === 'tiles' ? now : Number.MIN_SAFE_INTEGER;
+        const rows = (
+          list === null
+            ? s.readOne.all(ns, view, keys[0], r.lo, r.hi, after)
+            : s.readMany.all(ns, view, list, r.lo, r.hi, after)
+        ) as [string, string][];
+        for (const [entity, joined] of rows) {
+          const pairs = joined.split('\n');
+          const f = byEntity.get(entity);
+          if (!f) byEntity.set(entity, pairs);
+          else for (const x of pairs) f.push(x);
+        }
       }
       for (let i = 0; i < keys.length; i++) {
         const f = byEntity.get(keys[i] as string);
