@@ -86,21 +86,26 @@ export async function buildServer(
   await app.register(swaggerUi, { routePrefix: '/docs' });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
-  app.addHook('onRequest', async (request) => {
+  // The hooks run on every request: synchronous callback hooks, not async ones (no promise and
+  // microtask each). A throw (authorize) goes to the error handler as a rejection would.
+  app.addHook('onRequest', (request, _reply, done) => {
     const scope = request.routeOptions.config.scope;
-    if (!scope) return;
-    const h = request.headers;
-    authorize(
-      ctx.keys,
-      ctx.limiter,
-      credentialOf(h.authorization, h['x-api-key'] as string | undefined),
-      scope,
-    );
+    if (scope) {
+      const h = request.headers;
+      authorize(
+        ctx.keys,
+        ctx.limiter,
+        credentialOf(h.authorization, h['x-api-key'] as string | undefined),
+        scope,
+      );
+    }
+    done();
   });
-  app.addHook('onSend', async (_request, reply) => {
+  app.addHook('onSend', (_request, reply, payload, done) => {
     reply.header('server-timing', `app;dur=${reply.elapsedTime.toFixed(3)}`);
+    done(null, payload);
   });
-  app.addHook('onResponse', async (request, reply) => {
+  app.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.url ?? 'unknown';
     ctx.metrics.requestSeconds.observe(
       { route, method: request.method, status: String(reply.statusCode) },
@@ -109,6 +114,7 @@ export async function buildServer(
     // The dashboard does not chart its own polling.
     if (!route.startsWith('/ui'))
       ctx.metrics.routes.observe(request.method, route, reply.statusCode, reply.elapsedTime);
+    done();
   });
 
   app.setErrorHandler((error, request, reply) => {

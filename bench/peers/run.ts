@@ -6,7 +6,8 @@
  *  2. Larder: apply, materialize into Redis db 0 under its own namespace, `larder serve`
  *  3. Feast (pinned venv, bench/peers/feast/setup.sh): the repository of bench/peers/feast/ over
  *     Larder's hourly grid exports of the four feature views, `feast apply`, `feast materialize`
- *     into Redis db 2, `feast serve --workers N`
+ *     into Redis db 2, `feast serve --workers N`; Larder is served by `larder serve --workers N`
+ *     (the same N, by default one per core: both servers use every core)
  *  4. sanity check: both servers answer the same rows; values compared where semantics coincide
  *  5. load: POST /get-online-features, 1 entity row and 100 rows (1 user × 100 products), same
  *     bodies for both, CONCURRENCY keep-alive connections for BENCH_SECONDS, median of RUNS runs,
@@ -16,13 +17,13 @@
  *  7. one table (stdout, .cache/peers/results.json and README.md's "Benchmark against Feast")
  *  Always: stops both servers, tears down Larder's namespace and FLUSHDBs db 2.
  *
- *   npm run bench:peers    # env: BENCH_SECONDS=10 CONCURRENCY=16 RUNS=3 FEAST_WORKERS=2
- *                          #      EXPORT_ROWS=100000 EXPORT_RUNS=3 WRITE_README=1
+ *   npm run bench:peers    # env: BENCH_SECONDS=10 CONCURRENCY=16 RUNS=3 WORKERS=<nproc>
+ *                          #      EXPORT_ROWS=100000 EXPORT_RUNS=3 (WRITE_README=0: leave README.md as it is)
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
-import { cpus, totalmem } from 'node:os';
+import { availableParallelism, cpus, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Redis } from 'ioredis';
 import { drive, median, type Stats } from '../http-load.ts';
@@ -41,7 +42,11 @@ const EVENTS = num('EVENTS', 300_000);
 const SECONDS = num('BENCH_SECONDS', 10);
 const CONCURRENCY = num('CONCURRENCY', 16);
 const RUNS = num('RUNS', 3);
-const FEAST_WORKERS = num('FEAST_WORKERS', 2);
+// Server processes of BOTH servers (`larder serve --workers`, `feast serve --workers`); default
+// one per core. FEAST_WORKERS, its name before both used it, is still read.
+const WORKERS = num('WORKERS', num('FEAST_WORKERS', availableParallelism()));
+if (!Number.isInteger(WORKERS) || WORKERS < 1)
+  throw new Error(`WORKERS: ${WORKERS} is not a worker count`);
 const EXPORT_ROWS = num('EXPORT_ROWS', 100_000);
 const EXPORT_RUNS = num('EXPORT_RUNS', 3);
 const LARDER_PORT = num('LARDER_PORT', 16610);
@@ -139,15 +144,31 @@ async function waitReady(url: string, child: ChildProcess, seconds: number): Pro
   throw new Error(`${url} did not become ready within ${seconds}s`);
 }
 
-/** Detached, so that the whole process group (gunicorn's master and workers) can be stopped. */
+/**
+ * Detached, so that the whole process group (gunicorn's master and workers) can be stopped. The
+ * server's stderr is passed through; `seen` resolves when a line of it matches `line`.
+ */
 function startServer(
   cmd: string,
   args: string[],
   env: NodeJS.ProcessEnv,
   cwd: string,
-): ChildProcess {
+  line?: RegExp,
+): { child: ChildProcess; seen: Promise<void> } {
   log(`  $ ${[cmd, ...args].map((a) => a.replace(ROOT + '/', '')).join(' ')} &`);
-  return spawn(cmd, args, { cwd, env, detached: true, stdio: ['ignore', 'ignore', 'inherit'] });
+  const child = spawn(cmd, args, { cwd, env, detached: true, stdio: ['ignore', 'ignore', 'pipe'] });
+  let tail = '';
+  const seen = new Promise<void>((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`${cmd} exited (${code}) before it was up`)));
+    child.stderr!.on('data', (d: Buffer) => {
+      process.stderr.write(d);
+      tail = (tail + d.toString()).slice(-4096);
+      if (line?.test(tail)) resolve();
+    });
+    if (!line) resolve();
+  });
+  seen.catch(() => undefined); // awaited by the caller, if at all
+  return { child, seen };
 }
 
 async function stopServer(child: ChildProcess | undefined): Promise<void> {
@@ -434,9 +455,9 @@ function table(
 ): string {
   const date = new Date().toISOString().slice(0, 16).replace('T', ' ') + ' UTC';
   const lines = [
-    `Measured ${date} with \`npm run bench:peers\` (BENCH_SECONDS=${SECONDS} CONCURRENCY=${CONCURRENCY} RUNS=${RUNS} FEAST_WORKERS=${FEAST_WORKERS} EXPORT_ROWS=${EXPORT_ROWS} EXPORT_RUNS=${EXPORT_RUNS}).`,
+    `Measured ${date} with \`npm run bench:peers\` (BENCH_SECONDS=${SECONDS} CONCURRENCY=${CONCURRENCY} RUNS=${RUNS} WORKERS=${WORKERS} EXPORT_ROWS=${EXPORT_ROWS} EXPORT_RUNS=${EXPORT_RUNS}).`,
     `Machine: ${m.nproc} CPUs (nproc), ${m.cpu}, ${m.memory} RAM; Node ${m.node}; Feast ${feastVersion}; Redis on loopback. The load generator runs on the same machine, which was shared with other work: 1-minute load average ${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)} during the measurements.`,
-    `Data: gen-data ${USERS} users, ${PRODUCTS} products, ${DAYS} days, ${EVENTS.toLocaleString('en-US')} events (seed 42). Larder: 1 Node process. Feast: \`feast serve --workers ${FEAST_WORKERS}\` (gunicorn + uvicorn).`,
+    `Data: gen-data ${USERS} users, ${PRODUCTS} products, ${DAYS} days, ${EVENTS.toLocaleString('en-US')} events (seed 42). Larder: \`larder serve --workers ${WORKERS}\` (node:cluster). Feast: \`feast serve --workers ${WORKERS}\` (gunicorn + uvicorn).`,
     '',
     '| recommendation_v1, POST /get-online-features | Larder p50 | Larder p99 | Larder req/s | Feast p50 | Feast p99 | Feast req/s | p50 Feast/Larder | p99 Feast/Larder | req/s Larder/Feast |',
     '|---|---|---|---|---|---|---|---|---|---|',
@@ -544,23 +565,27 @@ async function main(): Promise<void> {
     });
 
     log('\n▶ servers');
-    larderServer = startServer(
+    const larderStart = startServer(
       process.execPath,
-      // One process, as the report says ("Larder: 1 Node process"): serve's default is one per core.
-      [LARDER, 'serve', '--port', String(LARDER_PORT), '--no-grpc', '--workers', '1'],
+      [LARDER, 'serve', '--port', String(LARDER_PORT), '--no-grpc', '--workers', String(WORKERS)],
       larderEnv,
       ROOT,
+      // With several workers /ready answers as soon as one listens; the primary's banner says
+      // they all do.
+      WORKERS > 1 ? /worker processes \(/ : undefined,
     );
+    larderServer = larderStart.child;
     feastServer = startServer(
       join(VENV, 'feast'),
       [
         ...['serve', '-h', '127.0.0.1', '-p', String(FEAST_PORT)],
-        ...['--workers', String(FEAST_WORKERS), '--max-requests', '0', '--no-access-log'],
+        ...['--workers', String(WORKERS), '--max-requests', '0', '--no-access-log'],
       ],
       feastEnv,
       feastRepo,
-    );
+    ).child;
     await waitReady(`http://127.0.0.1:${LARDER_PORT}/ready`, larderServer, 60);
+    await larderStart.seen;
     await waitReady(`http://127.0.0.1:${FEAST_PORT}/health`, feastServer, 120);
 
     log('\n▶ sanity check');
