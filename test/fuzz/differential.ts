@@ -14,7 +14,8 @@
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DefaultPushHandler } from '../../api/push/default-push-handler.ts';
+import { DEFAULT_PUSH_LIMITS, DefaultPushHandler } from '../../api/push/default-push-handler.ts';
+import { LarderError } from '../../core/errors.ts';
 import { materialize } from '../../materialize/materialize.ts';
 import type { DuckDBOfflineStore } from '../../offline/duckdb/duckdb-offline-store.ts';
 import type { OnlineStore, OnlineStoreOptions } from '../../online/online-store.ts';
@@ -55,6 +56,22 @@ export const features = (repo: Repository): ResolvedFeature[] =>
 
 export const recordsOf = (c: FuzzCase, source: 'user_events' | 'transactions'): Rec[] =>
   c.records.filter((r) => r.source === source).map((r) => r.record);
+
+/**
+ * `ingest.maxFutureSkew` (default 5m): every path refuses a record stamped later than now + this
+ * (push: a 400 for the whole request; stream: a dead letter; batch files: a counted reject).
+ */
+export const FUTURE_SKEW_MS = DEFAULT_PUSH_LIMITS.maxFutureSkewMs;
+
+/** Whether the ingest rules refuse `record` at the case's "now" (a future timestamp). */
+export const refusedAt = (c: FuzzCase, record: Rec): boolean =>
+  (record.timestamp as number) > c.now + FUTURE_SKEW_MS;
+
+/** The case without the records every ingest path refuses. */
+export const acceptedCase = (c: FuzzCase): FuzzCase => ({
+  ...c,
+  records: c.records.filter((r) => !refusedAt(c, r.record)),
+});
 
 /** The reference's values for `rows`, named `view__feature`. */
 export function referenceValues(
@@ -108,9 +125,17 @@ export async function checkExport(
     fullFeatureNames: true,
   });
   const out: Mismatch[] = [];
-  if (got.rejects.length > 0)
-    out.push({ path, feature: '(rejects)', key: '', t: 0, got: got.rejects, want: [] });
-  const want = referenceValues(repo, c, rows);
+  // The store's clock is the case's "now": records later than now + the skew are its rejects
+  // (in the sources the views read).
+  for (const source of new Set(c.plans.map((v) => v.source))) {
+    const reports = got.rejects.filter((r) => r.source === `${source}_batch`);
+    const count = reports.reduce((n, r) => n + r.count, 0);
+    const want = recordsOf(c, source).filter((r) => refusedAt(c, r)).length;
+    const reasons = reports.flatMap((r) => r.examples.map((e) => e.reason));
+    if (count !== want || reasons.some((m) => !m.includes('is later than now + 5m')))
+      out.push({ path, feature: `(rejects of ${source})`, key: '', t: 0, got: reports, want });
+  }
+  const want = referenceValues(repo, acceptedCase(c), rows);
   rows.forEach((row, i) => {
     for (const [k, v] of Object.entries(want[i]!)) {
       const value = got.data![i]![k] ?? null;
@@ -140,7 +165,13 @@ export async function checkOnline(
   repo: Repository,
   c: FuzzCase,
 ): Promise<Mismatch[]> {
-  const rows = entityRows(c.onlineReads);
+  // A record stamped after now (within the skew) counts in online reads from the start of its
+  // hop, and a lifetime feature reads NULL before its newest record's time (docs/concepts.md,
+  // "Records stamped after now"): reads are compared from the newest record's time on.
+  const newest = Math.max(c.now, ...c.records.map((r) => r.record.timestamp as number));
+  const rows = entityRows(
+    c.onlineReads.map((r) => (r.t < newest && newest > c.now ? { ...r, t: newest } : r)),
+  );
   const want = referenceValues(repo, c, rows);
   const out: Mismatch[] = [];
   for (const def of repo.featureViews.values()) {
@@ -210,19 +241,49 @@ export async function checkPushed(
   const handler = new DefaultPushHandler(dir, () => c.now);
   const snapshot = { repo, store, version: 0, loadedAt: c.now };
   try {
+    const out: Mismatch[] = [];
     for (let i = 0; i < c.records.length;) {
       const source = c.records[i]!.source;
-      const batch: Rec[] = [];
+      let batch: Rec[] = [];
       while (i < c.records.length && c.records[i]!.source === source && batch.length < chunk)
         batch.push(c.records[i++]!.record);
-      await handler.push(snapshot, { source, columns: columnsOf(batch), to: 'online' });
+      // A push with a record later than now + the skew is a 400 naming its first such row and
+      // applies none of its rows; the client drops that row and pushes the rest again.
+      for (;;) {
+        const refused = batch.findIndex((r) => refusedAt(c, r));
+        const columns = columnsOf(batch);
+        const error = await handler.push(snapshot, { source, columns, to: 'online' }).then(
+          () => null,
+          (e: unknown) => e,
+        );
+        if (refused < 0 && error === null) break;
+        if (refused < 0 || !isFutureRefusal(error, refused)) {
+          out.push({
+            path,
+            feature: '(push answer)',
+            key: '',
+            t: batch[0]!.timestamp as number,
+            got: error === null ? 'applied' : String(error),
+            want: refused < 0 ? 'applied' : `400 for df.timestamp[${refused}]`,
+          });
+          break;
+        }
+        batch = batch.filter((_, j) => j !== refused);
+      }
     }
-    return await checkOnline(path, store, repo, c);
+    return [...out, ...(await checkOnline(path, store, repo, acceptedCase(c)))];
   } finally {
     await store.teardown();
     await store.close();
   }
 }
+
+/** The push handler's 400 for a future timestamp in row `row`. */
+const isFutureRefusal = (e: unknown, row: number): boolean =>
+  e instanceof LarderError &&
+  e.code === 'LARDER_BAD_REQUEST' &&
+  e.field === `df.timestamp[${row}]` &&
+  e.message.includes('is later than now + 5m');
 
 /** Row records → Feast's column-wise `df` (a field a row lacks is null there). */
 export function columnsOf(rows: readonly Rec[]): Record<string, unknown[]> {

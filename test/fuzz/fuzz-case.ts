@@ -54,11 +54,13 @@ export function caseArb(options: CaseOptions): fc.Arbitrary<FuzzCase> {
     nullModeWeights: shapes.nullModeWeights,
   });
   return fc.record({ plans, now: nowArb }).chain(({ plans, now }) => {
-    // Records before now (or, with futureTimestamps, up to a day after), clustered on edges.
+    // Records before now (or, with futureTimestamps, up to a day after: on and next to
+    // now + `ingest.maxFutureSkew`, later ones refused), clustered on edges.
     const latest = shapes.futureTimestamps ? DAY_MS : 0;
     const offset = fc
       .oneof(
         { weight: 3, arbitrary: edge(-1) },
+        ...(shapes.futureTimestamps ? [{ weight: 1, arbitrary: edge(1) }] : []),
         { weight: 2, arbitrary: fc.integer({ min: -45 * DAY_MS, max: latest }) },
         { weight: 1, arbitrary: fc.integer({ min: -2 * HOUR_MS, max: latest }) },
       )
