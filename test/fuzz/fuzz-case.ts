@@ -79,12 +79,12 @@ export function caseArb(options: CaseOptions): fc.Arbitrary<FuzzCase> {
             event: recordArb(
               userEvents.batch.recordSchema,
               { eventId: fc.constant(''), timestamp: offset },
-              { unknownFields: shapes.unknownFields },
+              { unknownFields: shapes.unknownFields, floatOverflow: shapes.floatOverflow },
             ),
             tx: recordArb(
               transactions.batch.recordSchema,
               { transactionId: fc.constant(''), timestamp: offset },
-              { unknownFields: shapes.unknownFields },
+              { unknownFields: shapes.unknownFields, floatOverflow: shapes.floatOverflow },
             ),
             idPrefix: fc.constantFrom('e', 'E', 'é', '', 'z', '10'),
             duplicate: fc.boolean(),
@@ -112,7 +112,7 @@ export function caseArb(options: CaseOptions): fc.Arbitrary<FuzzCase> {
         const keys = [
           ...new Set(c.records.flatMap((r) => keyFields.map((f) => field(r.record, f)))),
         ]
-          .filter((k): k is string => typeof k === 'string' && k.length > 0)
+          .filter((k): k is string => typeof k === 'string')
           .concat(KEY_POOL);
         const key = fc.oneof(
           { weight: 8, arbitrary: fc.constantFrom(...keys) },
