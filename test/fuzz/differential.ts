@@ -154,8 +154,8 @@ function mismatch(
   want: unknown,
 ): Mismatch {
   const [view] = name.split('__');
-  const key = repo.featureViews.get(view!)!.entityDefs[0]!.spec.joinKey;
-  return { path, feature: name, key: String(row[key]), t: row.event_timestamp, got, want };
+  const keys = repo.featureViews.get(view!)!.entityDefs.map((e) => String(row[e.spec.joinKey]));
+  return { path, feature: name, key: keys.join(' × '), t: row.event_timestamp, got, want };
 }
 
 /** Online reads of every view at the case's online read times vs the reference. */
@@ -176,11 +176,11 @@ export async function checkOnline(
   const out: Mismatch[] = [];
   for (const def of repo.featureViews.values()) {
     const view = def.spec;
-    const joinKey = def.entityDefs[0]!.spec.joinKey;
+    const joinKeys = def.entityDefs.map((e) => e.spec.joinKey);
     const results = await store.readMany(
       rows.map((r) => ({
         view,
-        entityKeys: [encodeEntityKey([r[joinKey] as string])],
+        entityKeys: [encodeEntityKey(joinKeys.map((k) => r[k] as string))],
         t: r.event_timestamp,
       })),
     );

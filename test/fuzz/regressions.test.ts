@@ -12,7 +12,7 @@ import { encodeEntityKey } from '../../aggregation/tiles.ts';
 import { createOnlineStore } from '../../online/create-online-store.ts';
 import { tempDir } from '../support/temp-repo.ts';
 import { buildRepository, type ViewPlan } from './definitions.ts';
-import { columnsOf, describeMismatches } from './differential.ts';
+import { columnsOf, describeMismatches, referenceValues } from './differential.ts';
 import { atAnchor, type FuzzCase } from './fuzz-case.ts';
 import { ANCHOR, openInProcessEnv, type InProcessEnv } from './in-process.ts';
 
@@ -221,6 +221,42 @@ const REGRESSIONS: { name: string; case: FuzzCase }[] = [
       ],
     },
   },
+  {
+    // docs/concepts.md "Duplicate records": the same record (same id) delivered twice counts
+    // twice on every path: two lines of the batch file, two pushes without an Idempotency-Key.
+    name: 'a record delivered twice counts twice, in every path',
+    case: {
+      plans: [
+        countView([
+          {
+            name: 'n',
+            aggregation: 'count',
+            input: null,
+            weight: null,
+            windowMinutes: 60,
+            hopMinutes: null,
+            where: null,
+          },
+          {
+            name: 'total',
+            aggregation: 'sum',
+            input: { col: 'totalAmount' },
+            weight: null,
+            windowMinutes: 60,
+            hopMinutes: null,
+            where: null,
+          },
+        ]),
+      ],
+      now: NOW,
+      records: [
+        tx('t1', 'card', NOW - MINUTE_MS, { totalAmount: 5 }),
+        tx('t1', 'card', NOW - MINUTE_MS, { totalAmount: 5 }),
+      ],
+      exportRows: [{ user_id: 'card', product_id: 'p', t: NOW }],
+      onlineReads: [{ user_id: 'card', product_id: 'p', t: NOW }],
+    },
+  },
 ];
 
 describe('differential fuzzing regressions', () => {
@@ -235,11 +271,22 @@ describe('differential fuzzing regressions', () => {
   it.each(REGRESSIONS)('$name', async ({ case: c }) => {
     expect(describeMismatches(await env.check(atAnchor(c, ANCHOR)))).toBe('');
   });
+
+  it('the reference counts a duplicate twice (what every path was compared with)', async () => {
+    const c = atAnchor(REGRESSIONS.find((r) => r.name.includes('delivered twice'))!.case, ANCHOR);
+    const rows = [{ user_id: 'card', product_id: 'p', event_timestamp: c.now }];
+    expect(referenceValues(buildRepository(c.plans), c, rows)).toEqual([
+      { v0__n: 2, v0__total: 10 },
+    ]);
+  });
 });
 
 describe('records stamped after now, within ingest.maxFutureSkew (docs/concepts.md)', () => {
   it('count from the start of their hop online; a lifetime last reads NULL before its time', async () => {
-    const c = atAnchor(REGRESSIONS[3]!.case, ANCHOR);
+    const c = atAnchor(
+      REGRESSIONS.find((r) => r.name.startsWith('records after now'))!.case,
+      ANCHOR,
+    );
     const repo = buildRepository(c.plans);
     const view = repo.featureViews.get('v0')!.spec;
     const tmp = tempDir();
