@@ -47,11 +47,12 @@ export const KNOWN_DEFECTS = {
   nullModeWeights: true,
   /**
    * Found by this fuzzer (open): numbers near the float limit (1e308, ±`Number.MAX_VALUE`) whose
-   * sums overflow to ±Infinity — a `mode` weighted by `totalAmount` over two such records made
-   * materialization fail (DuckDB's `to_json` writes the tile state `{"u1":Infinity}`, which
-   * `JSON.parse` refuses), and JSON states cannot carry Infinity on the push / stream paths
-   * either. The semantic of an overflowing `sum` / `avg` / `mode` weight (Infinity, null, a
-   * reject) is undecided: stays off until it is, with values up to ±1e300.
+   * sums overflow to ±Infinity. Each path does something else: for `sum` / `avg` of two
+   * `MAX_VALUE` records the reference and the SQL export say null, the sweep export Infinity,
+   * pushes (JSON states cannot carry Infinity) 0, and materialization fails (DuckDB's `to_json`
+   * writes `{"sum":Infinity,…}`, which `JSON.parse` refuses; a `mode` weight overflows the same
+   * way). The fix needs one semantic (null, like a non-finite input) in the aggregation library,
+   * the sweep, the tile SQL and the stored states: stays off until then, values up to ±1e300.
    */
   floatOverflow: false,
 };
