@@ -48,11 +48,12 @@ export const KNOWN_DEFECTS = {
   /**
    * Found by this fuzzer (open): numbers near the float limit (1e308, ±`Number.MAX_VALUE`) whose
    * sums overflow to ±Infinity. Each path does something else: for `sum` / `avg` of two
-   * `MAX_VALUE` records the reference and the SQL export say null, the sweep export Infinity,
+   * `MAX_VALUE` records the reference and the SQL export say Infinity, the sweep export null,
    * pushes (JSON states cannot carry Infinity) 0, and materialization fails (DuckDB's `to_json`
    * writes `{"sum":Infinity,…}`, which `JSON.parse` refuses; a `mode` weight overflows the same
-   * way). The fix needs one semantic (null, like a non-finite input) in the aggregation library,
-   * the sweep, the tile SQL and the stored states: stays off until then, values up to ±1e300.
+   * way). The fix needs one semantic (e.g. null, like a non-finite input, since JSON answers
+   * cannot carry Infinity either) in the aggregation library, the sweep, the tile SQL, the
+   * reference and the stored states: stays off until then, values up to ±1e300.
    */
   floatOverflow: false,
 };
