@@ -73,6 +73,38 @@ export const acceptedCase = (c: FuzzCase): FuzzCase => ({
   records: c.records.filter((r) => !refusedAt(c, r.record)),
 });
 
+/** `ingest.maxKeyBytes` (default 1024): push and stream refuse longer join keys. */
+export const MAX_KEY_BYTES = DEFAULT_PUSH_LIMITS.maxKeyBytes;
+
+/**
+ * The fields a push names when it refuses `r` (a future timestamp, or a join key some view of
+ * its source reads longer than `ingest.maxKeyBytes`; batch files do not check key sizes), or
+ * none when push and stream accept it.
+ */
+export function onlineRefusals(c: FuzzCase, r: FuzzCase['records'][number]): string[] {
+  const out = refusedAt(c, r.record) ? ['timestamp'] : [];
+  for (const v of c.plans)
+    if (v.source === r.source)
+      for (const k of [v.key, v.productKey])
+        if (k && 'col' in k) {
+          const value = valueAt(r.record, k.col);
+          if (typeof value === 'string' && Buffer.byteLength(value) > MAX_KEY_BYTES)
+            out.push(k.col);
+        }
+  return out;
+}
+
+/** The case without the records push and stream refuse. */
+export const onlineAcceptedCase = (c: FuzzCase): FuzzCase => ({
+  ...c,
+  records: c.records.filter((r) => onlineRefusals(c, r).length === 0),
+});
+
+const valueAt = (r: Rec, path: string): unknown =>
+  path
+    .split('.')
+    .reduce<unknown>((o, k) => (o && typeof o === 'object' ? (o as Rec)[k] : undefined), r);
+
 /** The reference's values for `rows`, named `view__feature`. */
 export function referenceValues(
   repo: Repository,
@@ -244,46 +276,50 @@ export async function checkPushed(
     const out: Mismatch[] = [];
     for (let i = 0; i < c.records.length;) {
       const source = c.records[i]!.source;
-      let batch: Rec[] = [];
+      let batch: FuzzCase['records'] = [];
       while (i < c.records.length && c.records[i]!.source === source && batch.length < chunk)
-        batch.push(c.records[i++]!.record);
-      // A push with a record later than now + the skew is a 400 naming its first such row and
-      // applies none of its rows; the client drops that row and pushes the rest again.
+        batch.push(c.records[i++]!);
+      // A push with a record the ingest rules refuse (later than now + the skew, a join key
+      // over maxKeyBytes) is a 400 naming its first such row and applies none of its rows; the
+      // client drops that row and pushes the rest again.
       for (;;) {
-        const refused = batch.findIndex((r) => refusedAt(c, r));
-        const columns = columnsOf(batch);
+        const refused = batch.findIndex((r) => onlineRefusals(c, r).length > 0);
+        const fields = refused < 0 ? [] : onlineRefusals(c, batch[refused]!);
+        const columns = columnsOf(batch.map((r) => r.record));
         const error = await handler.push(snapshot, { source, columns, to: 'online' }).then(
           () => null,
           (e: unknown) => e,
         );
         if (refused < 0 && error === null) break;
-        if (refused < 0 || !isFutureRefusal(error, refused)) {
+        if (refused < 0 || !isIngestRefusal(error, refused, fields)) {
           out.push({
             path,
             feature: '(push answer)',
             key: '',
-            t: batch[0]!.timestamp as number,
+            t: batch[0]!.record.timestamp as number,
             got: error === null ? 'applied' : String(error),
-            want: refused < 0 ? 'applied' : `400 for df.timestamp[${refused}]`,
+            want: refused < 0 ? 'applied' : `400 for df.${fields.join('|')}[${refused}]`,
           });
           break;
         }
         batch = batch.filter((_, j) => j !== refused);
       }
     }
-    return [...out, ...(await checkOnline(path, store, repo, acceptedCase(c)))];
+    return [...out, ...(await checkOnline(path, store, repo, onlineAcceptedCase(c)))];
   } finally {
     await store.teardown();
     await store.close();
   }
 }
 
-/** The push handler's 400 for a future timestamp in row `row`. */
-const isFutureRefusal = (e: unknown, row: number): boolean =>
+/** The push handler's 400 for row `row`, naming one of `fields` (the timestamp is checked first). */
+const isIngestRefusal = (e: unknown, row: number, fields: string[]): boolean =>
   e instanceof LarderError &&
   e.code === 'LARDER_BAD_REQUEST' &&
-  e.field === `df.timestamp[${row}]` &&
-  e.message.includes('is later than now + 5m');
+  (fields[0] === 'timestamp'
+    ? e.field === `df.timestamp[${row}]` && e.message.includes('is later than now + 5m')
+    : fields.some((f) => e.field === `df.${f}[${row}]`) &&
+      e.message.includes(`the limit is ${MAX_KEY_BYTES}`));
 
 /** Row records → Feast's column-wise `df` (a field a row lacks is null there). */
 export function columnsOf(rows: readonly Rec[]): Record<string, unknown[]> {

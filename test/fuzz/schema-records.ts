@@ -67,6 +67,8 @@ const stringArb = (minLength: number): fc.Arbitrary<string> =>
       { weight: 2, arbitrary: fc.constantFrom(...DECIMAL_POOL) },
       { weight: 1, arbitrary: fc.string({ unit: 'grapheme', maxLength: 12 }) },
       { weight: 1, arbitrary: fc.string({ unit: 'grapheme', minLength: 40, maxLength: 60 }) },
+      // 1024 and 1026 UTF-8 bytes: on and over `ingest.maxKeyBytes`, for the views keyed by it.
+      { weight: 1, arbitrary: fc.constantFrom('é'.repeat(512), 'é'.repeat(513)) },
     )
     .filter((s) => s.length >= minLength);
 
