@@ -182,8 +182,9 @@ export interface IngestProblem {
 /**
  * Why a schema-valid record cannot be ingested: its event time lies beyond JavaScript's date
  * range or later than now + the allowed skew (`ingest.maxFutureSkew`: such a record would win
- * every later `last` comparison), or a join-key field holds a value longer than
- * `ingest.maxKeyBytes` (it would become an online-store key). Null when it can.
+ * every later `last` comparison), or a join-key path (`userId`, `properties.productId`)
+ * holds a value longer than `ingest.maxKeyBytes` (it would become an online-store key). Null
+ * when it can.
  *
  * @example
  * ingestProblem({ timestamp: Date.now() + 365 * 86_400_000 }, 'timestamp', [], { now: Date.now(), maxFutureSkewMs: 300_000, maxKeyBytes: 1024 });
@@ -212,7 +213,7 @@ export function ingestProblem(
       };
   }
   for (const k of joinKeyFields) {
-    const v = record[k];
+    const v = k.includes('.') ? valueAt(record, k) : record[k];
     if (typeof v !== 'string' || v.length * 3 <= limits.maxKeyBytes) continue;
     const bytes = Buffer.byteLength(v, 'utf8');
     if (bytes > limits.maxKeyBytes)
@@ -223,6 +224,16 @@ export function ingestProblem(
       };
   }
   return null;
+}
+
+/** The value at a dotted path (`properties.productId`), through objects and maps only. */
+function valueAt(record: Readonly<Record<string, unknown>>, path: string): unknown {
+  let v: unknown = record;
+  for (const part of path.split('.')) {
+    if (!isObject(v) || !Object.hasOwn(v, part)) return undefined;
+    v = v[part];
+  }
+  return v;
 }
 
 const skewText = (ms: number): string => (ms % 60_000 === 0 ? `${ms / 60_000}m` : `${ms / 1000}s`);

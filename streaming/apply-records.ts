@@ -341,6 +341,24 @@ export function maxRecordAgeMs(repo: Repository, source: string): number {
   return max;
 }
 
+/**
+ * Record paths (`userId`, `properties.productId`) the entity keys of the views fed by `source`
+ * read: what `ingest.maxKeyBytes` checks (`offline/validate-record.ts`). Array paths are left
+ * out (no key reads one).
+ */
+export function joinKeyPaths(repo: Repository, source: string): Set<string> {
+  const out = new Set<string>();
+  const walk = (n: unknown): void => {
+    if (!n || typeof n !== 'object') return;
+    const node = n as Record<string, unknown>;
+    if (node.op === 'col' && typeof node.path === 'string' && !node.path.includes('['))
+      out.add(node.path);
+    for (const v of Object.values(node)) if (typeof v === 'object') walk(v);
+  };
+  for (const v of viewsOf(repo, source)) for (const k of Object.values(v.spec.keys)) walk(k);
+  return out;
+}
+
 /** Top-level record fields read by the entity keys of the views fed by `source`. */
 export function joinKeyFields(repo: Repository, source: string): Set<string> {
   const out = new Set<string>();

@@ -23,6 +23,11 @@ export interface DecoderOptions {
   /** Top-level fields the source's views read entity keys from (for the `missing-join-key` reason). */
   joinKeyFields: ReadonlySet<string>;
   /**
+   * The record paths those keys read (`properties.productId`), checked against
+   * `ingest.maxKeyBytes`; default: {@link joinKeyFields}.
+   */
+  joinKeyPaths?: ReadonlySet<string>;
+  /**
    * The shared ingest rules (`offline/validate-record.ts`), checked after the schema: the
    * record's event-time field, the wall clock, `ingest.maxFutureSkew` and `ingest.maxKeyBytes`.
    */
@@ -66,7 +71,7 @@ export function createRecordDecoder(opts: DecoderOptions): RecordDecoder {
       const record = r.data as Record<string, unknown>;
       const ing = opts.ingest;
       const p = ing
-        ? ingestProblem(record, ing.timestampField, opts.joinKeyFields, {
+        ? ingestProblem(record, ing.timestampField, opts.joinKeyPaths ?? opts.joinKeyFields, {
             now: ing.clock(),
             maxFutureSkewMs: ing.maxFutureSkewMs,
             maxKeyBytes: ing.maxKeyBytes,

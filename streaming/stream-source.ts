@@ -5,7 +5,7 @@
 import { resolveTopic } from '../definitions/dsl/sources.ts';
 import type { Repository } from '../definitions/repository.ts';
 import type { AvroSchemas } from './avro-schemas.ts';
-import { joinKeyFields, maxRecordAgeMs } from './apply-records.ts';
+import { joinKeyFields, joinKeyPaths, maxRecordAgeMs } from './apply-records.ts';
 import { dlqTopic } from './dead-letter.ts';
 import { fieldQuality, type FieldQuality } from './field-quality.ts';
 import { createRecordDecoder, type RecordDecoder } from './record-decoder.ts';
@@ -60,6 +60,7 @@ export function streamSources(
         recordType: batch.spec.schema,
         avro: opts.avro,
         joinKeyFields: joinKeyFields(repo, spec.name),
+        joinKeyPaths: joinKeyPaths(repo, spec.name),
         ...(opts.ingest
           ? { ingest: { ...opts.ingest, timestampField: batch.spec.timestampField } }
           : {}),

@@ -22,7 +22,7 @@ import { badRequest, LarderError } from '../../core/errors.ts';
 import {
   applyRecords,
   foldRecords,
-  joinKeyFields,
+  joinKeyPaths,
   type ApplyObserver,
 } from '../../streaming/apply-records.ts';
 import type { BatchSourceDef } from '../../definitions/dsl/sources.ts';
@@ -150,7 +150,7 @@ export class DefaultPushHandler implements PushHandler {
       maxFutureSkewMs: this.#limits.maxFutureSkewMs,
       maxKeyBytes: this.#limits.maxKeyBytes,
     };
-    const keyFields = joinKeyFields(snapshot.repo, req.source);
+    const keyFields = joinKeyPaths(snapshot.repo, req.source);
     const hint = `records of "${req.source}" follow the schema of batch source "${batch.spec.name}"`;
     const records: Record<string, unknown>[] = new Array(rows.length);
     for (let i = 0; i < rows.length; i++) {

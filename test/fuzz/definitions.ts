@@ -3,7 +3,7 @@
  * be printed, replayed and handed to a child process) and the DSL calls that build them.
  *
  * A plan is one or more feature views over the e-commerce sources (`features/sources.ts`), each
- * with one entity, a key expression, an optional view filter, a TTL and 1–4 features drawn from
+ * keyed by one entity or by both (user × product, one key expression each), an optional view filter, a TTL and 1–4 features drawn from
  * every aggregation × window × hop × `where`, lifetime `last` included; a third of the views
  * add one or two sequence features (gap sessions, previous-event relations) whose windows fit
  * the view's TTL. Expressions are typed against the source schemas, so every plan is a valid
@@ -86,8 +86,11 @@ export interface FeaturePlan {
 export interface ViewPlan {
   name: string;
   source: SourceName;
-  entity: 'user' | 'product';
+  /** `user_product`: keyed by both entities (`key` → user_id, `productKey` → product_id). */
+  entity: 'user' | 'product' | 'user_product';
   key: ExprPlan;
+  /** The product_id key of a `user_product` view. */
+  productKey?: ExprPlan;
   filter: ExprPlan | null;
   ttlMinutes: number;
   /** The view's `sessions({ gap })`, when it has session features. */
@@ -347,8 +350,9 @@ function viewArb(i: number, options: PlanOptions): fc.Arbitrary<ViewPlan> {
   return fc.constantFrom<SourceName>('user_events', 'transactions').chain((source) =>
     fc
       .record({
-        entity: fc.constantFrom('user' as const, 'product' as const),
+        entity: fc.constantFrom('user' as const, 'product' as const, 'user_product' as const),
         key: fc.constantFrom(...INPUTS[source].keys),
+        productKey: fc.constantFrom(...INPUTS[source].keys),
         filter: rarely(predicateArb(source)),
         ttlMinutes: fc.constantFrom(1, 60, 24 * 60, 7 * 24 * 60, 30 * 24 * 60, 90 * 24 * 60),
         features: fc.oneof(
@@ -382,7 +386,7 @@ function viewArb(i: number, options: PlanOptions): fc.Arbitrary<ViewPlan> {
         ),
       })
       .chain((v) => rarely(sequenceArb(source, v.ttlMinutes)).map((seq) => ({ ...v, seq })))
-      .map(({ features, seq, ...v }) => {
+      .map(({ features, seq, productKey, ...v }) => {
         const list = features.filter((f): f is FeaturePlan => f !== null);
         if (list.length === 0 || options.everyRecordCounts)
           list.push({
@@ -399,6 +403,7 @@ function viewArb(i: number, options: PlanOptions): fc.Arbitrary<ViewPlan> {
           name: `v${i}`,
           source,
           ...v,
+          ...(v.entity === 'user_product' ? { productKey } : {}),
           ...(seq ? { gapMinutes: seq.gapMinutes } : {}),
           features: list,
         };
@@ -483,12 +488,14 @@ function toFeature(f: FeaturePlan, gapMinutes: number | undefined): FeatureDef {
 /** The repository of the e-commerce entities and sources plus the planned views. */
 export function buildRepository(plans: readonly ViewPlan[]): Repository {
   const views = plans.map((v) => {
-    const entity = v.entity === 'user' ? user : product;
+    const entities =
+      v.entity === 'user_product' ? [user, product] : [v.entity === 'user' ? user : product];
+    const keys = [v.key, v.productKey!];
     return featureView({
       name: v.name,
-      entities: [entity],
+      entities,
       source: v.source === 'user_events' ? userEvents : transactions,
-      keys: { [entity.spec.joinKey]: toExpr(v.key) },
+      keys: Object.fromEntries(entities.map((e, i) => [e.spec.joinKey, toExpr(keys[i]!)])),
       ...(v.filter ? { filter: toExpr(v.filter) } : {}),
       ttl: duration(v.ttlMinutes),
       features: Object.fromEntries(v.features.map((f) => [f.name, toFeature(f, v.gapMinutes)])),

@@ -14,7 +14,8 @@
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DefaultPushHandler } from '../../api/push/default-push-handler.ts';
+import { DEFAULT_PUSH_LIMITS, DefaultPushHandler } from '../../api/push/default-push-handler.ts';
+import { LarderError } from '../../core/errors.ts';
 import { materialize } from '../../materialize/materialize.ts';
 import type { DuckDBOfflineStore } from '../../offline/duckdb/duckdb-offline-store.ts';
 import type { OnlineStore, OnlineStoreOptions } from '../../online/online-store.ts';
@@ -55,6 +56,54 @@ export const features = (repo: Repository): ResolvedFeature[] =>
 
 export const recordsOf = (c: FuzzCase, source: 'user_events' | 'transactions'): Rec[] =>
   c.records.filter((r) => r.source === source).map((r) => r.record);
+
+/**
+ * `ingest.maxFutureSkew` (default 5m): every path refuses a record stamped later than now + this
+ * (push: a 400 for the whole request; stream: a dead letter; batch files: a counted reject).
+ */
+export const FUTURE_SKEW_MS = DEFAULT_PUSH_LIMITS.maxFutureSkewMs;
+
+/** Whether the ingest rules refuse `record` at the case's "now" (a future timestamp). */
+export const refusedAt = (c: FuzzCase, record: Rec): boolean =>
+  (record.timestamp as number) > c.now + FUTURE_SKEW_MS;
+
+/** The case without the records every ingest path refuses. */
+export const acceptedCase = (c: FuzzCase): FuzzCase => ({
+  ...c,
+  records: c.records.filter((r) => !refusedAt(c, r.record)),
+});
+
+/** `ingest.maxKeyBytes` (default 1024): push and stream refuse longer join keys. */
+export const MAX_KEY_BYTES = DEFAULT_PUSH_LIMITS.maxKeyBytes;
+
+/**
+ * The fields a push names when it refuses `r` (a future timestamp, or a join key some view of
+ * its source reads longer than `ingest.maxKeyBytes`; batch files do not check key sizes), or
+ * none when push and stream accept it.
+ */
+export function onlineRefusals(c: FuzzCase, r: FuzzCase['records'][number]): string[] {
+  const out = refusedAt(c, r.record) ? ['timestamp'] : [];
+  for (const v of c.plans)
+    if (v.source === r.source)
+      for (const k of [v.key, v.productKey])
+        if (k && 'col' in k) {
+          const value = valueAt(r.record, k.col);
+          if (typeof value === 'string' && Buffer.byteLength(value) > MAX_KEY_BYTES)
+            out.push(k.col);
+        }
+  return out;
+}
+
+/** The case without the records push and stream refuse. */
+export const onlineAcceptedCase = (c: FuzzCase): FuzzCase => ({
+  ...c,
+  records: c.records.filter((r) => onlineRefusals(c, r).length === 0),
+});
+
+const valueAt = (r: Rec, path: string): unknown =>
+  path
+    .split('.')
+    .reduce<unknown>((o, k) => (o && typeof o === 'object' ? (o as Rec)[k] : undefined), r);
 
 /** The reference's values for `rows`, named `view__feature`. */
 export function referenceValues(
@@ -108,9 +157,17 @@ export async function checkExport(
     fullFeatureNames: true,
   });
   const out: Mismatch[] = [];
-  if (got.rejects.length > 0)
-    out.push({ path, feature: '(rejects)', key: '', t: 0, got: got.rejects, want: [] });
-  const want = referenceValues(repo, c, rows);
+  // The store's clock is the case's "now": records later than now + the skew are its rejects
+  // (in the sources the views read).
+  for (const source of new Set(c.plans.map((v) => v.source))) {
+    const reports = got.rejects.filter((r) => r.source === `${source}_batch`);
+    const count = reports.reduce((n, r) => n + r.count, 0);
+    const want = recordsOf(c, source).filter((r) => refusedAt(c, r)).length;
+    const reasons = reports.flatMap((r) => r.examples.map((e) => e.reason));
+    if (count !== want || reasons.some((m) => !m.includes('is later than now + 5m')))
+      out.push({ path, feature: `(rejects of ${source})`, key: '', t: 0, got: reports, want });
+  }
+  const want = referenceValues(repo, acceptedCase(c), rows);
   rows.forEach((row, i) => {
     for (const [k, v] of Object.entries(want[i]!)) {
       const value = got.data![i]![k] ?? null;
@@ -129,8 +186,8 @@ function mismatch(
   want: unknown,
 ): Mismatch {
   const [view] = name.split('__');
-  const key = repo.featureViews.get(view!)!.entityDefs[0]!.spec.joinKey;
-  return { path, feature: name, key: String(row[key]), t: row.event_timestamp, got, want };
+  const keys = repo.featureViews.get(view!)!.entityDefs.map((e) => String(row[e.spec.joinKey]));
+  return { path, feature: name, key: keys.join(' × '), t: row.event_timestamp, got, want };
 }
 
 /** Online reads of every view at the case's online read times vs the reference. */
@@ -140,16 +197,22 @@ export async function checkOnline(
   repo: Repository,
   c: FuzzCase,
 ): Promise<Mismatch[]> {
-  const rows = entityRows(c.onlineReads);
+  // A record stamped after now (within the skew) counts in online reads from the start of its
+  // hop, and a lifetime feature reads NULL before its newest record's time (docs/concepts.md,
+  // "Records stamped after now"): reads are compared from the newest record's time on.
+  const newest = Math.max(c.now, ...c.records.map((r) => r.record.timestamp as number));
+  const rows = entityRows(
+    c.onlineReads.map((r) => (r.t < newest && newest > c.now ? { ...r, t: newest } : r)),
+  );
   const want = referenceValues(repo, c, rows);
   const out: Mismatch[] = [];
   for (const def of repo.featureViews.values()) {
     const view = def.spec;
-    const joinKey = def.entityDefs[0]!.spec.joinKey;
+    const joinKeys = def.entityDefs.map((e) => e.spec.joinKey);
     const results = await store.readMany(
       rows.map((r) => ({
         view,
-        entityKeys: [encodeEntityKey([r[joinKey] as string])],
+        entityKeys: [encodeEntityKey(joinKeys.map((k) => r[k] as string))],
         t: r.event_timestamp,
       })),
     );
@@ -210,19 +273,53 @@ export async function checkPushed(
   const handler = new DefaultPushHandler(dir, () => c.now);
   const snapshot = { repo, store, version: 0, loadedAt: c.now };
   try {
+    const out: Mismatch[] = [];
     for (let i = 0; i < c.records.length;) {
       const source = c.records[i]!.source;
-      const batch: Rec[] = [];
+      let batch: FuzzCase['records'] = [];
       while (i < c.records.length && c.records[i]!.source === source && batch.length < chunk)
-        batch.push(c.records[i++]!.record);
-      await handler.push(snapshot, { source, columns: columnsOf(batch), to: 'online' });
+        batch.push(c.records[i++]!);
+      // A push with a record the ingest rules refuse (later than now + the skew, a join key
+      // over maxKeyBytes) is a 400 naming its first such row and applies none of its rows; the
+      // client drops that row and pushes the rest again.
+      for (;;) {
+        const refused = batch.findIndex((r) => onlineRefusals(c, r).length > 0);
+        const fields = refused < 0 ? [] : onlineRefusals(c, batch[refused]!);
+        const columns = columnsOf(batch.map((r) => r.record));
+        const error = await handler.push(snapshot, { source, columns, to: 'online' }).then(
+          () => null,
+          (e: unknown) => e,
+        );
+        if (refused < 0 && error === null) break;
+        if (refused < 0 || !isIngestRefusal(error, refused, fields)) {
+          out.push({
+            path,
+            feature: '(push answer)',
+            key: '',
+            t: batch[0]!.record.timestamp as number,
+            got: error === null ? 'applied' : String(error),
+            want: refused < 0 ? 'applied' : `400 for df.${fields.join('|')}[${refused}]`,
+          });
+          break;
+        }
+        batch = batch.filter((_, j) => j !== refused);
+      }
     }
-    return await checkOnline(path, store, repo, c);
+    return [...out, ...(await checkOnline(path, store, repo, onlineAcceptedCase(c)))];
   } finally {
     await store.teardown();
     await store.close();
   }
 }
+
+/** The push handler's 400 for row `row`, naming one of `fields` (the timestamp is checked first). */
+const isIngestRefusal = (e: unknown, row: number, fields: string[]): boolean =>
+  e instanceof LarderError &&
+  e.code === 'LARDER_BAD_REQUEST' &&
+  (fields[0] === 'timestamp'
+    ? e.field === `df.timestamp[${row}]` && e.message.includes('is later than now + 5m')
+    : fields.some((f) => e.field === `df.${f}[${row}]`) &&
+      e.message.includes(`the limit is ${MAX_KEY_BYTES}`));
 
 /** Row records → Feast's column-wise `df` (a field a row lacks is null there). */
 export function columnsOf(rows: readonly Rec[]): Record<string, unknown[]> {

@@ -54,11 +54,13 @@ export function caseArb(options: CaseOptions): fc.Arbitrary<FuzzCase> {
     nullModeWeights: shapes.nullModeWeights,
   });
   return fc.record({ plans, now: nowArb }).chain(({ plans, now }) => {
-    // Records before now (or, with futureTimestamps, up to a day after), clustered on edges.
+    // Records before now (or, with futureTimestamps, up to a day after: on and next to
+    // now + `ingest.maxFutureSkew`, later ones refused), clustered on edges.
     const latest = shapes.futureTimestamps ? DAY_MS : 0;
     const offset = fc
       .oneof(
         { weight: 3, arbitrary: edge(-1) },
+        ...(shapes.futureTimestamps ? [{ weight: 1, arbitrary: edge(1) }] : []),
         { weight: 2, arbitrary: fc.integer({ min: -45 * DAY_MS, max: latest }) },
         { weight: 1, arbitrary: fc.integer({ min: -2 * HOUR_MS, max: latest }) },
       )
@@ -77,12 +79,12 @@ export function caseArb(options: CaseOptions): fc.Arbitrary<FuzzCase> {
             event: recordArb(
               userEvents.batch.recordSchema,
               { eventId: fc.constant(''), timestamp: offset },
-              { unknownFields: shapes.unknownFields },
+              { unknownFields: shapes.unknownFields, floatOverflow: shapes.floatOverflow },
             ),
             tx: recordArb(
               transactions.batch.recordSchema,
               { transactionId: fc.constant(''), timestamp: offset },
-              { unknownFields: shapes.unknownFields },
+              { unknownFields: shapes.unknownFields, floatOverflow: shapes.floatOverflow },
             ),
             idPrefix: fc.constantFrom('e', 'E', 'é', '', 'z', '10'),
             duplicate: fc.boolean(),
@@ -106,11 +108,13 @@ export function caseArb(options: CaseOptions): fc.Arbitrary<FuzzCase> {
       })
       .chain((c) => {
         // Read the keys and around the times the records have, and some they do not.
-        const keyFields = c.plans.map((v) => ('col' in v.key ? v.key.col : ''));
+        const keyFields = c.plans.flatMap((v) =>
+          [v.key, v.productKey].map((k) => (k && 'col' in k ? k.col : '')),
+        );
         const keys = [
           ...new Set(c.records.flatMap((r) => keyFields.map((f) => field(r.record, f)))),
         ]
-          .filter((k): k is string => typeof k === 'string' && k.length > 0)
+          .filter((k): k is string => typeof k === 'string')
           .concat(KEY_POOL);
         const key = fc.oneof(
           { weight: 8, arbitrary: fc.constantFrom(...keys) },
@@ -127,7 +131,25 @@ export function caseArb(options: CaseOptions): fc.Arbitrary<FuzzCase> {
               ),
             )
             .map(([t, o]) => t + o);
-        const row = (t: fc.Arbitrary<number>) => fc.record({ user_id: key, product_id: key, t });
+        // Two-entity views: the (user, product) pairs their records have, so reads meet them.
+        const pairs = c.plans.flatMap((v) =>
+          v.productKey && 'col' in v.key && 'col' in v.productKey
+            ? c.records.map((r) => ({
+                user_id: field(r.record, (v.key as { col: string }).col),
+                product_id: field(r.record, (v.productKey as { col: string }).col),
+              }))
+            : [],
+        );
+        const keyPairs = pairs.filter(
+          (p): p is { user_id: string; product_id: string } =>
+            typeof p.user_id === 'string' && typeof p.product_id === 'string',
+        );
+        const keysArb = fc.oneof(
+          { weight: 2, arbitrary: fc.record({ user_id: key, product_id: key }) },
+          ...(keyPairs.length > 0 ? [{ weight: 3, arbitrary: fc.constantFrom(...keyPairs) }] : []),
+        );
+        const row = (t: fc.Arbitrary<number>) =>
+          fc.tuple(keysArb, t).map(([k, t]) => ({ ...k, t }));
         return fc.record({
           plans: fc.constant(c.plans),
           now: fc.constant(c.now),

@@ -36,15 +36,20 @@ export interface InProcessEnv {
 export async function openInProcessEnv(): Promise<InProcessEnv> {
   const tmp = tempDir();
   const dataDir = join(tmp.dir, 'data');
+  // The ingest rules judge "later than now" by the case's clock, as push and stream do.
+  let now = 0;
   const duck = (engine: 'sweep' | 'sql'): DuckDBOfflineStore =>
-    new DuckDBOfflineStore({
-      type: 'duckdb',
-      dataDir,
-      home: join(tmp.dir, `home-${engine}`),
-      memoryLimit: '512MB',
-      engine,
-      ...(engine === 'sweep' ? { sweepThreads: 1 } : {}),
-    });
+    new DuckDBOfflineStore(
+      {
+        type: 'duckdb',
+        dataDir,
+        home: join(tmp.dir, `home-${engine}`),
+        memoryLimit: '512MB',
+        engine,
+        ...(engine === 'sweep' ? { sweepThreads: 1 } : {}),
+      },
+      { clock: () => now },
+    );
   const sweep = duck('sweep');
   const sql = duck('sql');
   await Promise.all([sweep.init(), sql.init()]);
@@ -53,6 +58,7 @@ export async function openInProcessEnv(): Promise<InProcessEnv> {
     createOnlineStore({ type: 'sqlite', path: sqlitePath }, options);
   return {
     async check(c) {
+      now = c.now;
       const repo = buildRepository(c.plans);
       writeSources(dataDir, c);
       const paths: [string, () => Promise<Mismatch[]>][] = [

@@ -3,10 +3,16 @@
  * in-process path (export with both engines, materialized and pushed SQLite) against the
  * reference, like the bounded run.
  */
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DefaultPushHandler } from '../../api/push/default-push-handler.ts';
 import { HOUR_MS, MINUTE_MS } from '../../core/duration.ts';
-import type { ViewPlan } from './definitions.ts';
-import { describeMismatches } from './differential.ts';
+import { encodeEntityKey } from '../../aggregation/tiles.ts';
+import { createOnlineStore } from '../../online/create-online-store.ts';
+import { tempDir } from '../support/temp-repo.ts';
+import { buildRepository, type ViewPlan } from './definitions.ts';
+import { columnsOf, describeMismatches, referenceValues } from './differential.ts';
 import { atAnchor, type FuzzCase } from './fuzz-case.ts';
 import { ANCHOR, openInProcessEnv, type InProcessEnv } from './in-process.ts';
 
@@ -167,6 +173,90 @@ const REGRESSIONS: { name: string; case: FuzzCase }[] = [
       onlineReads: [{ user_id: 'u', product_id: 'p2', t: NOW }],
     },
   },
+  {
+    // Records stamped after now but within `ingest.maxFutureSkew` are accepted by every path;
+    // online reads at now (before them) must not see them: one in now's own minute hop, one
+    // replacing a lifetime `last`. The one past the skew is refused (push: a 400 for its
+    // request; export: a counted reject).
+    name: 'records after now within the skew do not count before their time; later ones are refused',
+    case: {
+      plans: [
+        countView([
+          {
+            name: 'n',
+            aggregation: 'count',
+            input: null,
+            weight: null,
+            windowMinutes: 5,
+            hopMinutes: 1,
+            where: null,
+          },
+          {
+            name: 'last_status',
+            aggregation: 'last',
+            input: { col: 'status' },
+            weight: null,
+            windowMinutes: null,
+            hopMinutes: null,
+            where: null,
+          },
+        ]),
+      ],
+      now: NOW,
+      records: [
+        tx('t1', 'card', NOW - 2 * MINUTE_MS),
+        tx('t2', 'card', NOW + 30_000, { status: 'pending' }),
+        tx('t3', 'cash', NOW - MINUTE_MS),
+        tx('t4', 'cash', NOW + 5 * MINUTE_MS + 1),
+      ],
+      exportRows: [
+        { user_id: 'card', product_id: 'p', t: NOW },
+        { user_id: 'card', product_id: 'p', t: NOW + MINUTE_MS },
+        { user_id: 'cash', product_id: 'p', t: NOW + 10 * MINUTE_MS },
+      ],
+      onlineReads: [
+        { user_id: 'card', product_id: 'p', t: NOW },
+        { user_id: 'card', product_id: 'p', t: NOW + 30_000 },
+        { user_id: 'cash', product_id: 'p', t: NOW + 10 * MINUTE_MS },
+      ],
+    },
+  },
+  {
+    // docs/concepts.md "Duplicate records": the same record (same id) delivered twice counts
+    // twice on every path: two lines of the batch file, two pushes without an Idempotency-Key.
+    name: 'a record delivered twice counts twice, in every path',
+    case: {
+      plans: [
+        countView([
+          {
+            name: 'n',
+            aggregation: 'count',
+            input: null,
+            weight: null,
+            windowMinutes: 60,
+            hopMinutes: null,
+            where: null,
+          },
+          {
+            name: 'total',
+            aggregation: 'sum',
+            input: { col: 'totalAmount' },
+            weight: null,
+            windowMinutes: 60,
+            hopMinutes: null,
+            where: null,
+          },
+        ]),
+      ],
+      now: NOW,
+      records: [
+        tx('t1', 'card', NOW - MINUTE_MS, { totalAmount: 5 }),
+        tx('t1', 'card', NOW - MINUTE_MS, { totalAmount: 5 }),
+      ],
+      exportRows: [{ user_id: 'card', product_id: 'p', t: NOW }],
+      onlineReads: [{ user_id: 'card', product_id: 'p', t: NOW }],
+    },
+  },
 ];
 
 describe('differential fuzzing regressions', () => {
@@ -180,5 +270,50 @@ describe('differential fuzzing regressions', () => {
 
   it.each(REGRESSIONS)('$name', async ({ case: c }) => {
     expect(describeMismatches(await env.check(atAnchor(c, ANCHOR)))).toBe('');
+  });
+
+  it('the reference counts a duplicate twice (what every path was compared with)', async () => {
+    const c = atAnchor(REGRESSIONS.find((r) => r.name.includes('delivered twice'))!.case, ANCHOR);
+    const rows = [{ user_id: 'card', product_id: 'p', event_timestamp: c.now }];
+    expect(referenceValues(buildRepository(c.plans), c, rows)).toEqual([
+      { v0__n: 2, v0__total: 10 },
+    ]);
+  });
+});
+
+describe('records stamped after now, within ingest.maxFutureSkew (docs/concepts.md)', () => {
+  it('count from the start of their hop online; a lifetime last reads NULL before its time', async () => {
+    const c = atAnchor(
+      REGRESSIONS.find((r) => r.name.startsWith('records after now'))!.case,
+      ANCHOR,
+    );
+    const repo = buildRepository(c.plans);
+    const view = repo.featureViews.get('v0')!.spec;
+    const tmp = tempDir();
+    const store = createOnlineStore(
+      { type: 'sqlite', path: join(tmp.dir, 'online.sqlite') },
+      { namespace: `fuzz-${randomUUID()}`, views: [view], clock: () => c.now },
+    );
+    await store.init();
+    try {
+      const handler = new DefaultPushHandler(join(tmp.dir, 'data'), () => c.now);
+      // t1 (now − 2m) and t2 (now + 30 s, now's own minute hop) of entity "card".
+      const records = c.records.slice(0, 2).map((r) => r.record);
+      await handler.push(
+        { repo, store, version: 0, loadedAt: c.now },
+        { source: 'transactions', columns: columnsOf(records), to: 'online' },
+      );
+      const read = async (t: number) =>
+        (
+          await store.readMany([{ view, entityKeys: [encodeEntityKey(['card'])], t }])
+        )[0]!.rows[0]!.map((v) => v.value);
+      // At now the reference (and the export) has n = 1 and last_status "completed".
+      expect(await read(c.now)).toEqual([2, null]);
+      expect(await read(c.now + 30_000)).toEqual([2, 'pending']);
+    } finally {
+      await store.teardown();
+      await store.close();
+      tmp.cleanup();
+    }
   });
 });

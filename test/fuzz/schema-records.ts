@@ -15,8 +15,29 @@ import { z } from 'zod';
 
 /** Strings that keys, filters and `mode` share, so generated values meet. */
 export const STRING_POOL = ['page_view', 'click', 'completed', 'books', 'EUR', 'mobile', ''];
-/** Entity-key-like strings, unicode and separators included. */
-export const KEY_POOL = ['u1', 'u2', 'p1', 'p2', 'é', '日本', 'a:b', 'a|b', ' ', '🛒'];
+/**
+ * Entity-key-like strings: unicode (`é` composed and decomposed, which differ in bytes only),
+ * the stores' separators (`:`, `|`, NUL, a Redis Cluster hash tag `{…}`, JSON of a composite
+ * key) and the empty string.
+ */
+export const KEY_POOL = [
+  'u1',
+  'u2',
+  'p1',
+  'p2',
+  'é',
+  'e\u0301',
+  '日本',
+  'a:b',
+  'a|b',
+  ' ',
+  '🛒',
+  '',
+  '\u0000',
+  'u1\u0000',
+  '{u1}',
+  '["u1"]',
+];
 /** Strings for `toNumber`: plain decimals and everything that is not quite one. */
 export const DECIMAL_POOL = [
   '10',
@@ -46,10 +67,12 @@ const stringArb = (minLength: number): fc.Arbitrary<string> =>
       { weight: 2, arbitrary: fc.constantFrom(...DECIMAL_POOL) },
       { weight: 1, arbitrary: fc.string({ unit: 'grapheme', maxLength: 12 }) },
       { weight: 1, arbitrary: fc.string({ unit: 'grapheme', minLength: 40, maxLength: 60 }) },
+      // 1024 and 1026 UTF-8 bytes: on and over `ingest.maxKeyBytes`, for the views keyed by it.
+      { weight: 1, arbitrary: fc.constantFrom('é'.repeat(512), 'é'.repeat(513)) },
     )
     .filter((s) => s.length >= minLength);
 
-function numberArb(s: z.ZodNumber): fc.Arbitrary<number> {
+function numberArb(s: z.ZodNumber, options: RecordArbOptions): fc.Arbitrary<number> {
   const min = s.minValue ?? -Number.MAX_SAFE_INTEGER;
   const inRange = (n: number): boolean => n >= min;
   if (s.isInt) {
@@ -68,7 +91,19 @@ function numberArb(s: z.ZodNumber): fc.Arbitrary<number> {
     .oneof(
       { weight: 4, arbitrary: fc.constantFrom(0, -0, 1, -1, 0.1, 19.99, 100, -250.5) },
       { weight: 2, arbitrary: fc.double({ min: -1e6, max: 1e6, noNaN: true }) },
-      { weight: 1, arbitrary: fc.constantFrom(5e-324, 1e-300, 1e15, 1e300, -1e300) },
+      {
+        weight: 1,
+        arbitrary: fc.constantFrom(
+          5e-324,
+          -5e-324,
+          1e-300,
+          1e15,
+          2 ** 53 + 2,
+          1e300,
+          -1e300,
+          ...(options.floatOverflow ? [1e308, Number.MAX_VALUE, -Number.MAX_VALUE] : []),
+        ),
+      },
     )
     .filter(inRange);
 }
@@ -76,6 +111,8 @@ function numberArb(s: z.ZodNumber): fc.Arbitrary<number> {
 export interface RecordArbOptions {
   /** Arbitrary extra fields next to the schema's (rejected by a strict schema's `parse`). */
   unknownFields?: boolean;
+  /** Numbers whose sums overflow to ±Infinity (1e308, ±`Number.MAX_VALUE`). */
+  floatOverflow?: boolean;
 }
 
 /** Values valid under `schema`; `fields` overrides top-level fields. */
@@ -101,7 +138,7 @@ function valueArb(
     });
   if (s instanceof z.ZodString) return stringArb(s.minLength ?? 0);
   if (s instanceof z.ZodEnum) return fc.constantFrom(...(s.options as string[]));
-  if (s instanceof z.ZodNumber) return numberArb(s);
+  if (s instanceof z.ZodNumber) return numberArb(s, options);
   if (s instanceof z.ZodBoolean) return fc.boolean();
   if (s instanceof z.ZodRecord) {
     const values = valueArb(s.valueSchema as z.ZodTypeAny, {}, options);
