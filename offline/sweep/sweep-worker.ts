@@ -13,7 +13,7 @@ import { parentPort } from 'node:worker_threads';
 import { IndexFileError, readIndexFiles, type IndexFiles } from './index-files.ts';
 import type { PassIndex } from './pass-index.ts';
 import { sweepFeatures, type SweepFeature, type SweepRows } from './sweep.ts';
-import { encodeColumn, type AppendColumn, type EncodedColumn } from '../parquet/append-columns.ts';
+import { encodeColumn, type AppendColumn } from '../parquet/append-columns.ts';
 import { fillTemplate, shareResults, type EncodeRequest } from './sweep-output.ts';
 
 type Message =
@@ -28,19 +28,6 @@ type Message =
       index?: PassIndex;
       encode?: EncodeRequest;
     };
-
-/**
- * The buffers of encoded columns' pages, to transfer rather than copy: each encoding allocates
- * its own (views of shared result arrays stay shared).
- */
-function pageBuffers(columns: Iterable<EncodedColumn>): ArrayBuffer[] {
-  const buffers = new Set<ArrayBuffer>();
-  for (const c of columns)
-    for (const chunk of c.chunks)
-      for (const part of chunk.parts)
-        if (part.buffer instanceof ArrayBuffer) buffers.add(part.buffer);
-  return [...buffers];
-}
 
 const failure = (id: number, e: unknown) => ({
   id,
@@ -62,8 +49,7 @@ port.on('message', (msg: Message) => {
   }
   if (msg.type === 'encode') {
     try {
-      const encoded = encodeColumn(msg.column, msg.groups);
-      port.postMessage({ id: msg.id, encoded }, pageBuffers([encoded]));
+      port.postMessage({ id: msg.id, encoded: encodeColumn(msg.column, msg.groups) });
     } catch (e) {
       port.postMessage(failure(msg.id, e));
     }
@@ -102,7 +88,7 @@ port.on('message', (msg: Message) => {
         encodeColumn(fillTemplate(t, shared.get(col)!), encode.groups),
       ]),
     );
-    port.postMessage({ id: msg.id, encoded }, pageBuffers(encoded.values()));
+    port.postMessage({ id: msg.id, encoded });
   } catch (e) {
     port.postMessage(failure(msg.id, e));
   }
