@@ -21,8 +21,6 @@ import { Worker } from 'node:worker_threads';
 import { IndexFileError, readIndexFiles, type IndexFiles } from './index-files.ts';
 import type { IndexArray, PassIndex, SweepColumn } from './pass-index.ts';
 import { sweepFeatures, type SweepFeature, type SweepResult, type SweepRows } from './sweep.ts';
-import { encodeColumn, type AppendColumn, type EncodedColumn } from '../parquet/append-columns.ts';
-import { fillTemplate, type EncodeRequest } from './sweep-output.ts';
 
 /** The array itself when it owns its whole buffer (transferable as is), else a copy that does. */
 function owned<T extends IndexArray>(a: T): T {
@@ -62,10 +60,7 @@ function transferableIndex(index: PassIndex): { index: PassIndex; buffers: Array
 }
 
 interface Job {
-  /** A sweep's results (its first answer). */
-  results?: (r: Map<string, SweepResult>) => void;
-  /** Encoded columns: an encoding job's answer, or a sweep-and-encode's second one. */
-  encoded?: (e: unknown) => void;
+  resolve: (r: Map<string, SweepResult>) => void;
   reject: (e: Error) => void;
 }
 
@@ -176,24 +171,17 @@ class PoolWorker {
       (m: {
         id?: number;
         results?: Map<string, SweepResult>;
-        encoded?: unknown;
         error?: string;
         indexFile?: boolean;
       }) => {
         if (m.id === undefined) return;
         const job = this.jobs.get(m.id);
         if (!job) return;
-        if (m.error === undefined && m.results) {
-          const deliver = job.results!;
-          delete job.results;
-          deliver(m.results);
-          // Results to be encoded: the job ends with their encoding.
-          if (job.encoded) return;
-        } else if (m.error === undefined) job.encoded!(m.encoded);
-        else if (m.indexFile) job.reject(new IndexFileError(m.error));
-        else job.reject(new Error(`sweep worker: ${m.error}`));
         this.jobs.delete(m.id);
         this.busy--;
+        if (m.error === undefined) job.resolve(m.results!);
+        else if (m.indexFile) job.reject(new IndexFileError(m.error));
+        else job.reject(new Error(`sweep worker: ${m.error}`));
       },
     );
     worker.on('error', (e) => {
@@ -243,54 +231,19 @@ export class SweepPool {
     features: readonly SweepFeature[],
     rows: SweepRows | Promise<SweepRows>,
   ): Promise<Map<string, SweepResult>> {
-    return (await this.#sweep(source, features, rows, null)).results;
-  }
-
-  /**
-   * {@link sweep}, and the worker then encodes the result columns `encode` lists for the output
-   * file's row groups (see `sweep-output.ts`): the results come first, in shared memory, so the
-   * caller can use them while `encoded` is on its way.
-   */
-  sweepAndEncode(
-    source: { index: PassIndex } | { files: IndexFiles },
-    features: readonly SweepFeature[],
-    rows: SweepRows | Promise<SweepRows>,
-    encode: EncodeRequest | Promise<EncodeRequest>,
-  ): Promise<{
-    results: Map<string, SweepResult>;
-    encoded: Promise<Map<string, EncodedColumn>>;
-  }> {
-    return this.#sweep(source, features, rows, encode);
-  }
-
-  /** Encodes `column` for row groups of `groups` rows (`encodeColumn`) on the least busy worker. */
-  async encode(column: AppendColumn, groups: readonly number[]): Promise<EncodedColumn> {
-    const worker = this.#claim();
-    if (!worker || !(await this.#started(worker))) return encodeColumn(column, groups);
-    const id = ++this.#seq;
-    const encoded = new Promise<EncodedColumn>((resolve, reject) =>
-      worker.jobs.set(id, { encoded: (e) => resolve(e as EncodedColumn), reject }),
-    );
-    worker.worker.postMessage({ type: 'encode', id, column, groups });
-    return encoded;
-  }
-
-  /** The least busy worker, claimed (null: inline). */
-  #claim(): PoolWorker | null {
     const worker = this.#workers.reduce<PoolWorker | null>(
       (best, w) => (best === null || w.busy < best.busy ? w : best),
       null,
     );
-    // Claimed before waiting, so jobs dispatched together go to different workers.
-    if (worker) worker.busy++;
-    return worker;
-  }
-
-  /** Whether a claimed worker started; when it failed, it is released and the pool goes inline. */
-  async #started(worker: PoolWorker): Promise<boolean> {
+    const inline = async (): Promise<Map<string, SweepResult>> => {
+      const index = 'index' in source ? source.index : readIndexFiles(source.files);
+      return sweepFeatures(index, features, await rows);
+    };
+    if (!worker) return inline();
+    // Claimed before waiting, so sweeps dispatched together go to different workers.
+    worker.busy++;
     try {
       await worker.ready;
-      return true;
     } catch (e) {
       worker.busy--;
       if (!this.#failed)
@@ -298,73 +251,30 @@ export class SweepPool {
           `sweep workers failed to start (${(e as Error).message}); sweeping on the main thread`,
         );
       this.#failed = true;
-      return false;
+      return inline();
     }
-  }
-
-  async #sweep(
-    source: { index: PassIndex } | { files: IndexFiles },
-    features: readonly SweepFeature[],
-    rows: SweepRows | Promise<SweepRows>,
-    encode: EncodeRequest | Promise<EncodeRequest> | null,
-  ): Promise<{
-    results: Map<string, SweepResult>;
-    encoded: Promise<Map<string, EncodedColumn>>;
-  }> {
-    const none = Promise.resolve(new Map<string, EncodedColumn>());
-    const inline = async () => {
-      const index = 'index' in source ? source.index : readIndexFiles(source.files);
-      const results = sweepFeatures(index, features, await rows);
-      const e = await encode;
-      const encoded = e
-        ? Promise.resolve().then(
-            () =>
-              new Map(
-                e.columns.map(([col, t]) => [
-                  col,
-                  encodeColumn(fillTemplate(t, results.get(col)!), e.groups),
-                ]),
-              ),
-          )
-        : none;
-      return { results, encoded };
-    };
-    const worker = this.#claim();
-    if (!worker || !(await this.#started(worker))) return inline();
     const id = ++this.#seq;
-    let encoded = none;
-    const results = new Promise<Map<string, SweepResult>>((resolve, reject) => {
-      const job: Job = { results: resolve, reject };
-      if (encode)
-        encoded = new Promise<Map<string, EncodedColumn>>((done, fail) => {
-          job.encoded = (e) => done(e as Map<string, EncodedColumn>);
-          job.reject = (e) => {
-            reject(e);
-            fail(e);
-          };
-        });
-      worker.jobs.set(id, job);
-    });
-    // Observed by the caller once it has the results; never an unhandled rejection before.
-    encoded.catch(() => undefined);
+    const result = new Promise<Map<string, SweepResult>>((resolve, reject) =>
+      worker.jobs.set(id, { resolve, reject }),
+    );
     if ('files' in source) worker.worker.postMessage({ type: 'load', id, files: source.files });
     let r: SweepRows;
-    let e: EncodeRequest | null;
     try {
-      [r, e] = await Promise.all([rows, encode]);
-    } catch (err) {
+      r = await rows;
+    } catch (e) {
       worker.jobs.delete(id);
       worker.busy--;
       if ('files' in source) worker.worker.postMessage({ type: 'drop', id });
-      throw err;
+      throw e;
     }
-    const message = { type: 'sweep', id, features, rows: r, ...(e ? { encode: e } : {}) };
     if ('index' in source) {
       const t = transferableIndex(source.index);
       // The index is handed over; rows are shared or copied (callers keep them).
-      worker.worker.postMessage({ ...message, index: t.index }, [...new Set(t.buffers)]);
-    } else worker.worker.postMessage(message);
-    return { results: await results, encoded };
+      worker.worker.postMessage({ type: 'sweep', id, index: t.index, features, rows: r }, [
+        ...new Set(t.buffers),
+      ]);
+    } else worker.worker.postMessage({ type: 'sweep', id, features, rows: r });
+    return result;
   }
 
   async close(): Promise<void> {

@@ -25,8 +25,6 @@ import {
   type IndexFiles,
 } from '../../offline/sweep/index-files.ts';
 import { SweepPool } from '../../offline/sweep/sweep-pool.ts';
-import { fillTemplate, type OutputTemplate } from '../../offline/sweep/sweep-output.ts';
-import { encodeColumn } from '../../offline/parquet/append-columns.ts';
 import { sweepFeatures, type SweepFeature } from '../../offline/sweep/sweep.ts';
 
 const H = 60_000;
@@ -323,62 +321,6 @@ describe('SweepPool', () => {
       expect(pool.mode).toBe('workers');
     } finally {
       await pool.close();
-    }
-  });
-
-  it('sweepAndEncode and encode: what the inline sweep returns and encodeColumn makes, on workers and inline', async () => {
-    const [events, rowSpecs] = fc.sample(
-      fc.tuple(
-        fc.array(evArb, { minLength: 1, maxLength: 80, size: 'large' }),
-        fc.array(fc.record({ key: fc.integer({ min: -1, max: KEYS - 1 }), t: time }), {
-          minLength: 3,
-          maxLength: 40,
-        }),
-      ),
-      { numRuns: 1, seed: 7 },
-    )[0]!;
-    const features: SweepFeature[] = [
-      { col: 'count', aggregation: 'count', windowMs: 5 * H, hopMs: H, ttlMs: null },
-      { col: 'num', aggregation: 'avg', windowMs: 3 * H, hopMs: H, ttlMs: null },
-      { col: 'str', aggregation: 'last', windowMs: null, hopMs: null, ttlMs: 10 * H },
-    ];
-    const rows = {
-      codes: Int32Array.from(rowSpecs, (r) => r.key),
-      ts: Float64Array.from(rowSpecs, (r) => r.t),
-    };
-    const expected = sweepFeatures(buildIndex(events, true).index, features, rows);
-    const groups = [2, rows.codes.length - 2];
-    const templates: [string, OutputTemplate][] = [
-      ['count', { name: 'count_5h', type: 'int64' }],
-      ['str', { name: 'last_str', type: 'string', dict: expected.get('str')!.dict! }],
-    ];
-    const encodedHere = new Map(
-      templates.map(([col, t]) => [col, encodeColumn(fillTemplate(t, expected.get(col)!), groups)]),
-    );
-    const pools = [SweepPool.create(2), SweepPool.create(1)];
-    try {
-      for (const pool of pools) {
-        const { results, encoded } = await pool.sweepAndEncode(
-          { index: buildIndex(events, true).index },
-          features,
-          rows,
-          Promise.resolve({ groups, columns: templates }),
-        );
-        expect(results).toEqual(expected);
-        // Compared as a worker's answer arrives (structured clone: a Buffer as a Uint8Array).
-        expect(structuredClone(await encoded)).toEqual(structuredClone(encodedHere));
-        // Results are shared with the worker that encodes them (no copy back).
-        const shared = results.get('num')!.values.buffer instanceof SharedArrayBuffer;
-        expect(shared).toBe(pool.mode === 'workers');
-        const num = { name: 'num', type: 'float64' as const, values: expected.get('num')!.values };
-        expect(structuredClone(await pool.encode(num, groups))).toEqual(
-          structuredClone(encodeColumn(num, groups)),
-        );
-        await expect(pool.encode(num, [1])).rejects.toThrow(/has \d+ values, the file 1 rows/);
-      }
-      expect(pools.map((p) => p.mode)).toEqual(['workers', 'inline']);
-    } finally {
-      await Promise.all(pools.map((p) => p.close()));
     }
   });
 

@@ -3,15 +3,20 @@
  * on-demand features, computed in TypeScript over whole columns, written as one Parquet file
  * with every output column in entity-row order: DuckDB writes the entity rows' own columns (in
  * their insertion order) first, while the workers read their indexes; each pass's output
- * columns are encoded for that file's row groups by the worker that swept it, right after the
- * sweep and while the main thread computes the on-demand features over the results; the
- * on-demand columns are encoded on the workers too, and all are appended to the file
- * (`parquet/append-columns.ts`) — no join, no sort, no second pass over the rows. The engine owns the worker pool: started as the first export begins,
+ * columns are encoded for that file's row groups as soon as the pass is swept (the main thread
+ * is idle during the sweeps), the on-demand ones after the transforms, and all are appended to
+ * the file from their typed arrays (`parquet/append-columns.ts`) — no join, no sort, no second
+ * pass over the rows. The engine owns the worker pool: started as the first export begins,
  * kept until `close`.
  */
 import type { ExportJob, ParquetExportEngine } from '../../export/export-engine.ts';
 import { ident, sqlString } from '../../local/duckdb-client.ts';
-import { appendEncoded, rowGroupSizes, type AppendColumn } from '../../parquet/append-columns.ts';
+import {
+  appendEncoded,
+  encodeColumn,
+  rowGroupSizes,
+  type AppendColumn,
+} from '../../parquet/append-columns.ts';
 import { SweepPool } from '../../sweep/sweep-pool.ts';
 import { DuckDBSourcesEngine, type DuckDBSources } from '../duckdb-sources.ts';
 import { SweepIndexCache } from './index-cache.ts';
@@ -110,33 +115,16 @@ export class SweepEngine extends DuckDBSourcesEngine implements ParquetExportEng
         request,
       ))
         computed.set(c.name, c);
-    // What the sweep workers did not encode (on-demand features, partitioned passes' columns)
-    // is encoded on them now, while they finish encoding their own results.
+    // What was not encoded during the sweeps: on-demand features, partitioned passes' columns.
     const groups = swept.groups!;
-    const pool = this.#sweepPool();
-    const onDemand = new Map(
-      output.columns.flatMap((o) => {
-        const c = computed.get(o.col);
-        if (!c) return [];
-        const e = pool.encode({ ...c, name: o.name }, groups);
-        e.catch(() => undefined); // awaited below
-        return [[o.col, e] as const];
-      }),
-    );
-    const encoded = await swept.encoded;
     appendEncoded(
       path,
-      await Promise.all(
-        output.columns.map(
-          (o) =>
-            encoded.get(o.col) ??
-            onDemand.get(o.col) ??
-            pool.encode(
-              { ...appendColumnOf(o.col, swept.columns.get(o.col)!), name: o.name },
-              groups,
-            ),
-        ),
-      ),
+      output.columns.map((o) => {
+        const done = swept.encoded.get(o.col);
+        if (done) return done;
+        const c = computed.get(o.col) ?? appendColumnOf(o.col, swept.columns.get(o.col)!);
+        return encodeColumn({ ...c, name: o.name }, groups);
+      }),
     );
   }
 }

@@ -13,9 +13,12 @@ import {
   type ValueType,
 } from '../../../core/types.ts';
 import type { SweepPool } from '../../sweep/sweep-pool.ts';
-import type { AppendColumn, EncodedColumn } from '../../parquet/append-columns.ts';
+import {
+  encodeColumn,
+  type AppendColumn,
+  type EncodedColumn,
+} from '../../parquet/append-columns.ts';
 import type { RowLists, SweepFeature, SweepResult } from '../../sweep/sweep.ts';
-import { fillTemplate, type EncodeRequest, type OutputTemplate } from '../../sweep/sweep-output.ts';
 import { IndexFileError } from '../../sweep/index-files.ts';
 import type { DuckDBClient } from '../../local/duckdb-client.ts';
 import type { Pass, PassFeature } from '../../export/pass.ts';
@@ -71,8 +74,8 @@ export interface SweepPassesRequest {
   /**
    * The output file: `write` runs on the connection before the codes query (while the workers
    * read their indexes) and returns its row groups; the `columns` it lists (internal column →
-   * output name) are encoded for it by the worker that sweeps their pass (when it has one
-   * partition), right after the sweep.
+   * output name) are encoded for it here as soon as their pass is swept, while the
+   * workers sweep the other passes.
    */
   output?: {
     write: () => Promise<number[]>;
@@ -84,11 +87,8 @@ export interface SweepPassesResult {
   columns: Map<string, SweptColumn>;
   /** Each entity row's time (ms), in row order. */
   ts: Float64Array;
-  /**
-   * Output columns encoded by the workers (by internal column; see `output`), once they all are:
-   * the results can be used before.
-   */
-  encoded: Promise<Map<string, EncodedColumn>>;
+  /** Output columns already encoded (by internal column; see `output`). */
+  encoded: Map<string, EncodedColumn>;
   /** The output file's row groups (see `output`). */
   groups: number[] | null;
 }
@@ -117,8 +117,19 @@ export async function sweepPasses(req: SweepPassesRequest): Promise<SweepPassesR
   groups.catch(() => undefined); // awaited below
   const entity = withDuckDB(() => rowCodes(client, opened, req.entTable, rows));
   const encoded = new Map<string, EncodedColumn>();
-  /** The sweep workers' encodings of their own results, under way. */
-  const encoding: Promise<void>[] = [];
+  // Encoding runs here between the lanes' turns (after a lane has sent its next job).
+  let encoding: Promise<void> = Promise.resolve();
+  const encodeLater = (cols: { col: string; column: SweptColumn }[]): void => {
+    const output = req.output;
+    if (!output || cols.length === 0) return;
+    encoding = encoding
+      .then(() => new Promise<void>((resolve) => setImmediate(resolve)))
+      .then(async () => {
+        const g = (await groups)!;
+        for (const { col, column } of cols)
+          encoded.set(col, encodeColumn(appendColumnOf(output.columns.get(col)!, column), g));
+      });
+  };
 
   interface Job {
     j: number;
@@ -197,34 +208,9 @@ export async function sweepPasses(req: SweepPassesRequest): Promise<SweepPassesR
           dict: plan.dicts.get(pf.col)?.strings ?? null,
         })),
       );
-      // A single partition's output columns are encoded for the output file by the worker that
-      // sweeps it, as soon as it has (the results come first, for the on-demand step).
-      const output = req.output;
-      const encode: Promise<EncodeRequest> | null =
-        single && output
-          ? groups.then((g) => ({
-              groups: g!,
-              columns: pass.features.flatMap((pf): [string, OutputTemplate][] => {
-                const name = output.columns.get(pf.col);
-                return name === undefined ? [] : [[pf.col, templateOf(name, columns.get(pf.col)!)]];
-              }),
-            }))
-          : null;
-      const sweep = async (
-        source: Parameters<SweepPool['sweep']>[0],
-      ): Promise<Map<string, SweepResult>> => {
-        if (!encode) return req.pool.sweep(source, job.feats, partRows);
-        const r = await req.pool.sweepAndEncode(source, job.feats, partRows, encode);
-        const done = r.encoded.then((cols) => {
-          for (const [col, e] of cols) encoded.set(col, e);
-        });
-        done.catch(() => undefined); // awaited by the caller, through `encoded`
-        encoding.push(done);
-        return r.results;
-      };
       let res: Map<string, SweepResult> | null = null;
       if (files)
-        res = await sweep({ files }).catch((e: unknown) => {
+        res = await req.pool.sweep({ files }, job.feats, partRows).catch((e: unknown) => {
           if (e instanceof IndexFileError) return null;
           throw e;
         });
@@ -234,7 +220,7 @@ export async function sweepPasses(req: SweepPassesRequest): Promise<SweepPassesR
           console.error(`[t ${performance.now().toFixed(0)}] job ${job.j}/${job.p} ${m}`);
         tr('open');
         const index = await openIndex(req, pass, plan, entry, job.p, part, withDuckDB);
-        res = await sweep({ index });
+        res = await req.pool.sweep({ index }, job.feats, partRows);
       }
       const { codes } = await partRows;
       for (const [col, r] of res) {
@@ -251,12 +237,17 @@ export async function sweepPasses(req: SweepPassesRequest): Promise<SweepPassesR
       }
       done += Math.round((rows * (part.to - part.from)) / Math.max(1, plan.keyCount));
       req.onProgress?.(done);
+      if (single)
+        encodeLater(
+          pass.features.flatMap((pf) =>
+            req.output?.columns.has(pf.col) ? [{ col: pf.col, column: columns.get(pf.col)! }] : [],
+          ),
+        );
     }
   };
   await Promise.all(Array.from({ length: Math.min(req.pool.size, jobs.length) }, lane));
-  const all = Promise.all(encoding).then(() => encoded);
-  all.catch(() => undefined); // awaited by the caller
-  return { columns, ts: (await entity).ts, encoded: all, groups: await groups };
+  await encoding;
+  return { columns, ts: (await entity).ts, encoded, groups: await groups };
 }
 
 /**
@@ -264,22 +255,25 @@ export async function sweepPasses(req: SweepPassesRequest): Promise<SweepPassesR
  * list column as a Parquet LIST of its row lists).
  */
 export function appendColumnOf(name: string, c: SweptColumn): AppendColumn {
-  return fillTemplate(templateOf(name, c), c);
-}
-
-/** {@link appendColumnOf} without the values: known before the sweep (a worker fills it). */
-function templateOf(name: string, c: SweptColumn): OutputTemplate {
   if (c.lists) {
     if (!isListType(c.type)) throw new Error(`sweep: list column ${name} has type ${c.type}`);
     const element = listElement(c.type);
     if (element === 'bool' || (element === 'string') !== (c.dict !== null))
       throw new Error(`sweep: list column ${name} of ${element} cannot be written`);
-    return { name, type: 'list', element, ...(c.dict ? { dict: c.dict.strings } : {}) };
+    const { offsets, items } = c.lists;
+    return {
+      name,
+      type: 'list',
+      element,
+      offsets,
+      items,
+      ...(c.dict ? { dict: c.dict.strings } : {}),
+    };
   }
-  if (c.dict) return { name, type: 'string', dict: c.dict.strings };
+  if (c.dict) return { name, type: 'string', codes: c.values, dict: c.dict.strings };
   if (c.type === 'string') throw new Error(`sweep: string column ${name} has no dictionary`);
   if (isListType(c.type)) throw new Error(`sweep: list column ${name} is not a swept column`);
-  return { name, type: c.type };
+  return { name, type: c.type, values: c.values };
 }
 
 /** The pass's key dictionary and string dictionaries: from the cache, else built (and kept). */
