@@ -13,7 +13,8 @@
  * cache), as a first `larder export` over new data; it is reported on its own (`first`, skip it
  * with `--skip-first`). Then the `--runs` cached runs keep both caches, unless `--cold` deletes
  * the index cache before each (then each run scans and sorts the events). `--engine sql` measures the SQL window engine instead; `--compact` the zstd-rewritten
- * Parquet output (`compactParquet`).
+ * Parquet output (`compactParquet`). `--dir` puts `export-<events>/` elsewhere than `.cache/bench`
+ * (e.g. a private copy whose `raw/` links to the shared data, with its own caches).
  *
  * @example
  * npm run bench:export -- --events 1000000 --rows 100000
@@ -31,6 +32,7 @@ import { pad, idWidth } from '../examples/ecommerce/datagen/ids.ts';
 import { DuckDBOfflineStore } from '../offline/duckdb/duckdb-offline-store.ts';
 import { DuckDBClient, sqlString } from '../offline/local/duckdb-client.ts';
 import { loadRepository } from '../definitions/load.ts';
+import { ThreadCpu } from './thread-cpu.ts';
 
 const END = Date.UTC(2024, 5, 1);
 const DAYS = 30;
@@ -49,6 +51,10 @@ const { values } = parseArgs({
     'skip-first': { type: 'boolean', default: false },
     /** The feature service exported (recommendation_v2: lists, sessions, the user × product view). */
     service: { type: 'string', default: 'recommendation_v1' },
+    /** The folder holding `export-<events>/` (data, entity files, caches, output). */
+    dir: { type: 'string', default: '.cache/bench' },
+    /** Each run also prints its CPU per thread and phase on stderr (`thread-cpu.ts`). */
+    threads: { type: 'boolean', default: false },
     /** Internal (children): delete every cache before this run. */
     uncached: { type: 'boolean', default: false },
   },
@@ -58,7 +64,7 @@ if (values.engine !== 'sweep' && values.engine !== 'sql')
 const engine: 'sweep' | 'sql' = values.engine;
 const events = Number(values.events);
 const rows = Number(values.rows);
-const root = resolve('.cache/bench', `export-${events}`);
+const root = resolve(values.dir, `export-${events}`);
 const users = Math.max(10, Math.round(events / 100));
 const products = Math.max(10, Math.round(events / 500));
 
@@ -158,8 +164,14 @@ async function run(entities: string): Promise<RunResult> {
   // replacing an 80 MB one costs its deletion (~40 ms) on top.
   const out = join(root, `out-${rows}.${values.format}`);
   rmSync(out, { force: true });
+  const threads = values.threads ? ThreadCpu.start() : null;
+  // The sampler's first sample: before the run starts.
+  if (threads) await new Promise((r) => setTimeout(r, 50));
   const t0 = performance.now();
   const cpu0 = process.cpuUsage();
+  threads?.mark('start');
+  let lastMark = '';
+  let aggregating = 0;
   try {
     await store.init();
     const summary = await store.exportPointInTime({
@@ -168,6 +180,10 @@ async function run(entities: string): Promise<RunResult> {
       entities: { type: 'file', path: entities },
       out: { type: 'file', path: out },
       onProgress: (p) => {
+        // Sub-phases: each pass swept (its progress) while aggregating.
+        const mark = p.phase === 'aggregating' ? `aggregating #${++aggregating}` : p.phase;
+        if (threads && mark !== lastMark) threads.mark(mark);
+        lastMark = mark;
         if (p.phase !== lastPhase) {
           {
             const c = process.cpuUsage(cpu0);
@@ -193,6 +209,7 @@ async function run(entities: string): Promise<RunResult> {
     };
   } finally {
     clearInterval(poll);
+    if (threads) console.error(await threads.stop());
     await store.close();
   }
 }

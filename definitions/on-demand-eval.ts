@@ -34,6 +34,54 @@ export function isValueOf(v: unknown, type: ValueType): boolean {
 const isNullish = (v: unknown): boolean =>
   v === null || v === undefined || (typeof v === 'number' && !Number.isFinite(v));
 
+/**
+ * `values` with undefined and non-finite numbers made null (a copy, when there are any), and
+ * the index of the first value neither null nor of `type` (-1: none). One loop per scalar type,
+ * so the type is not tested again for every value.
+ */
+function checkValues(values: unknown[], type: ValueType): { checked: unknown[]; bad: number } {
+  let checked = values;
+  const n = values.length;
+  if (type === 'int64' || type === 'float64') {
+    const int = type === 'int64';
+    for (let i = 0; i < n; i++) {
+      const v = values[i];
+      if (typeof v === 'number') {
+        if (v - v !== 0) {
+          if (checked === values) checked = values.slice();
+          checked[i] = null;
+        } else if (int && !Number.isSafeInteger(v)) return { checked, bad: i };
+      } else if (v !== null) {
+        if (v !== undefined) return { checked, bad: i };
+        if (checked === values) checked = values.slice();
+        checked[i] = null;
+      }
+    }
+    return { checked, bad: -1 };
+  }
+  if (type === 'string' || type === 'bool') {
+    const kind = type === 'string' ? 'string' : 'boolean';
+    for (let i = 0; i < n; i++) {
+      const v = values[i];
+      if (typeof v === kind || v === null) continue;
+      if (!isNullish(v)) return { checked, bad: i };
+      if (checked === values) checked = values.slice();
+      checked[i] = null;
+    }
+    return { checked, bad: -1 };
+  }
+  for (let i = 0; i < n; i++) {
+    const v: unknown = values[i];
+    if (isNullish(v)) {
+      if (v !== null) {
+        if (checked === values) checked = values.slice();
+        checked[i] = null;
+      }
+    } else if (!isValueOf(v, type)) return { checked, bad: i };
+  }
+  return { checked, bad: -1 };
+}
+
 const describeValue = (v: unknown): string => {
   let text: string;
   try {
@@ -130,23 +178,14 @@ export function evaluateOnDemand(
         `return one value per input row for every declared feature (defined at ${od.definedAt})`,
       );
     }
-    let checked: unknown[] = values;
-    for (let i = 0; i < values.length; i++) {
-      const v: unknown = values[i];
-      if (isNullish(v)) {
-        if (v !== null) {
-          if (checked === values) checked = values.slice();
-          checked[i] = null;
-        }
-      } else if (!isValueOf(v, f.type)) {
-        throw failed(
-          od,
-          f.name,
-          `returned ${describeValue(v)} for ${f.type} feature "${f.name}" (row ${i})`,
-          `return a ${f.type === 'int64' ? 'safe integer' : f.type === 'float64' ? 'number' : f.type} or null; values are never converted, online or offline (defined at ${od.definedAt})`,
-        );
-      }
-    }
+    const { checked, bad } = checkValues(values, f.type);
+    if (bad >= 0)
+      throw failed(
+        od,
+        f.name,
+        `returned ${describeValue(values[bad])} for ${f.type} feature "${f.name}" (row ${bad})`,
+        `return a ${f.type === 'int64' ? 'safe integer' : f.type === 'float64' ? 'number' : f.type} or null; values are never converted, online or offline (defined at ${od.definedAt})`,
+      );
     out[f.name] = checked;
   }
   return out;

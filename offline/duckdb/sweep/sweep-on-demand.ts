@@ -47,7 +47,8 @@ export function sweepOnDemand(
     const cols: Record<string, unknown[]> = {};
     for (const col of inputs) cols[col] = jsValues(swept.columns.get(col)!, off, size);
     for (const f of req.requestFields) cols[f] = request[f]!.slice(off, off + size);
-    const ts = Array.from(swept.ts.subarray(off, off + size));
+    const ts = new Array<number>(size);
+    for (let i = 0; i < size; i++) ts[i] = swept.ts[off + i]!;
     // Checked and normalized by applyOnDemand: each value is null or of its feature's type.
     const res = applyOnDemand(req.repo, req.odfvs, cols, size, ts, req.columnOf);
     for (const o of outs) {
@@ -57,10 +58,16 @@ export function sweepOnDemand(
       } else {
         // NaN marks null in the encoder's columns; the rest are finite numbers or booleans.
         const into = o.values!;
-        for (let i = 0; i < size; i++) {
-          const v = vals[i] as number | boolean | null;
-          into[off + i] = v === null ? NaN : +v;
-        }
+        if (o.type === 'bool')
+          for (let i = 0; i < size; i++) {
+            const v = vals[i] as boolean | null;
+            into[off + i] = v === null ? NaN : v ? 1 : 0;
+          }
+        else
+          for (let i = 0; i < size; i++) {
+            const v = vals[i] as number | null;
+            into[off + i] = v === null ? NaN : v;
+          }
       }
     }
     req.progress('on-demand features', off + size, total);
@@ -87,10 +94,23 @@ function jsValues(c: SweptColumn, off: number, size: number): unknown[] {
     }
     return out;
   }
+  // One loop per kind of value: the test for the kind is not repeated per value.
   const v = c.values;
-  for (let i = 0; i < size; i++) {
-    const x = v[off + i]!;
-    out[i] = x !== x ? null : c.dict ? c.dict.strings[x] : c.type === 'bool' ? x !== 0 : x;
-  }
+  const strings = c.dict?.strings;
+  if (strings)
+    for (let i = 0; i < size; i++) {
+      const x = v[off + i]!;
+      out[i] = x !== x ? null : strings[x];
+    }
+  else if (c.type === 'bool')
+    for (let i = 0; i < size; i++) {
+      const x = v[off + i]!;
+      out[i] = x !== x ? null : x !== 0;
+    }
+  else
+    for (let i = 0; i < size; i++) {
+      const x = v[off + i]!;
+      out[i] = x !== x ? null : x;
+    }
   return out;
 }
