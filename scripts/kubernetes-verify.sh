@@ -46,6 +46,11 @@ check() { # check NAME COMMAND...: one line per check
   local name=$1; shift
   if "$@"; then echo "ok    $name"; else echo "FAIL  $name"; FAILED=1; fi
 }
+# must NAME COMMAND...: a check the later ones need; the run stops when it fails.
+must() {
+  local name=$1; shift
+  if "$@"; then echo "ok    $name"; else echo "FAIL  $name"; echo "stopped: the later checks need this one"; exit 1; fi
+}
 # until_ok SECONDS COMMAND...: retries COMMAND every 2 s until it succeeds or SECONDS pass.
 until_ok() {
   local end=$((SECONDS + $1)); shift
@@ -225,14 +230,17 @@ control_plane() {
   start kube-scheduler "$BIN/kube-scheduler" --kubeconfig "$RUN/sched.kubeconfig" \
     --authentication-kubeconfig "$RUN/sched.kubeconfig" --authorization-kubeconfig "$RUN/sched.kubeconfig" \
     --secure-port 0 --leader-elect=false
+  # The controller-manager runs when its service account controller has made `default`.
+  until_ok 120 kubectl -n default get serviceaccount default ||
+    { tail -20 "$RUN/log/kube-controller-manager.log" >&2; return 1; }
+  kill -0 "$(cat "$RUN/kube-scheduler.pid")" || { tail -20 "$RUN/log/kube-scheduler.log" >&2; return 1; }
 }
 
 node_up() {
   mkdir -p "$RUN/containerd" "$RUN/cni" "$RUN/kubelet" "$RUN/pod-logs"
   # The pods' bridge exists before the first pod so the cluster's own Redis can listen on it.
-  ip link add "$BRIDGE" type bridge
-  ip addr add "$GATEWAY/24" dev "$BRIDGE"
-  ip link set "$BRIDGE" up
+  ip link show "$BRIDGE" >/dev/null 2>&1 || ip link add "$BRIDGE" type bridge || return 1
+  ip addr replace "$GATEWAY/24" dev "$BRIDGE" && ip link set "$BRIDGE" up || return 1
   cat >"$RUN/cni/10-$CNI_NAME.conflist" <<JSON
 {"cniVersion": "0.4.0", "name": "$CNI_NAME", "plugins": [
   {"type": "bridge", "bridge": "$BRIDGE", "isGateway": true, "ipMasq": true, "hairpinMode": true,
@@ -264,13 +272,12 @@ TOML
   start containerd containerd --config "$RUN/containerd/config.toml"
   until_ok 60 ctr version || { tail -20 "$RUN/log/containerd.log" >&2; return 1; }
   log "importing the images into containerd"
-  podman save --format docker-archive -o "$RUN/larder.tar" "$APP_IMAGE" 2>/dev/null
-  podman save --format docker-archive -o "$RUN/pause.tar" "$PAUSE_IMAGE" 2>/dev/null
-  ctr images import "$RUN/pause.tar" >/dev/null
-  ctr images import "$RUN/larder.tar" >/dev/null
+  podman save --format docker-archive -o "$RUN/larder.tar" "$APP_IMAGE" 2>/dev/null &&
+    podman save --format docker-archive -o "$RUN/pause.tar" "$PAUSE_IMAGE" 2>/dev/null &&
+    ctr images import "$RUN/pause.tar" >/dev/null && ctr images import "$RUN/larder.tar" >/dev/null || return 1
   rm -f "$RUN/larder.tar" "$RUN/pause.tar"
   # The manifests' image name, larder:latest, as containerd spells it.
-  ctr images tag --force "$APP_IMAGE" docker.io/library/larder:latest >/dev/null
+  ctr images tag --force "$APP_IMAGE" docker.io/library/larder:latest >/dev/null || return 1
   KUBELET_PORT=$(free_port); KUBELET_HEALTHZ=$(free_port)
   cat >"$RUN/kubelet/config.yaml" <<YAML
 apiVersion: kubelet.config.k8s.io/v1beta1
@@ -397,6 +404,12 @@ teardown() {
   set +e
   [ -n "$RUN" ] && [ -d "$RUN" ] || return 0
   log "tearing down"
+  if [ -n "${LARDER_K8S_KEEP_LOGS:-}" ]; then
+    mkdir -p "$LARDER_K8S_KEEP_LOGS"
+    kubectl -n "$NS" get all,pvc,pdb,hpa,events -o wide >"$RUN/log/objects.txt" 2>&1
+    kubectl -n "$NS" describe pods >"$RUN/log/pods.txt" 2>&1
+    cp -r "$RUN/log/." "$RUN/pod-logs" "$LARDER_K8S_KEEP_LOGS/" 2>/dev/null
+  fi
   if [ -f "$RUN/kube-apiserver.pid" ] && [ -f "$RUN/kubelet.pid" ]; then
     kubectl delete namespace "$NS" --wait=true --timeout=180s >/dev/null 2>&1
     kubectl delete pv larder-verify-scheduler-home --wait=true --timeout=30s >/dev/null 2>&1
@@ -474,6 +487,10 @@ replicaset_and_pods() { # the Deployment has a ReplicaSet, which created its pod
   [ "$(kubectl -n "$NS" get rs -l "app.kubernetes.io/component=$2" -o name | wc -l)" -ge 1 ] &&
     [ "$(kubectl -n "$NS" get pods -l "app.kubernetes.io/component=$2" -o name | wc -l)" -ge "$want" ]
 }
+jsonpath_is() { [ "$(jsonpath "$1" "$2")" = "$3" ]; }
+scheduler_running() { # the init container exited 0, the scheduler container is running
+  [ "$(kubectl -n "$NS" get pods -l app.kubernetes.io/component=scheduler -o jsonpath='{.items[0].status.initContainerStatuses[0].state.terminated.exitCode} {.items[0].status.containerStatuses[0].started}')" = "0 true" ]
+}
 http_code() { curl -s -o /dev/null -w '%{http_code}' --max-time 10 "$@"; }
 status_200() { [ "$(http_code "$1")" = 200 ]; }
 every_pod_200() { # every_pod_200 COMPONENT PORT PATH: each pod answers 200 on its pod IP
@@ -525,39 +542,35 @@ main() {
   log "run dir $RUN (logs in $RUN/log until teardown; LARDER_K8S_KEEP_LOGS=dir copies them there)"
   echo "Kubernetes v$K8S_VERSION (built from k8s.io/kubernetes), etcd $(etcd --version | sed -n 's/^etcd Version: //p'), containerd $(containerd --version | awk '{print $3}'), runc $(runc --version | sed -n 's/^runc version //p'), CNI plugins $(dpkg-query -W -f '${Version}' containernetworking-plugins)"
 
-  control_plane
-  check "control plane: etcd, kube-apiserver /readyz, controller-manager, scheduler" \
-    until_ok 60 kubectl get --raw '/readyz?verbose'
-  node_up
-  check "the run's Redis and Kafka answer on the pods' bridge ($GATEWAY)" services_up
-  check "node $NODE_NAME Ready (kubelet + containerd + runc + CNI bridge, kube-proxy)" \
+  must "control plane: etcd, kube-apiserver (/readyz), controller-manager, scheduler" control_plane
+  must "containerd (runc, CNI bridge $BRIDGE) with the larder and pause images imported" node_up
+  must "the run's Redis and Kafka answer on the pods' bridge ($GATEWAY)" services_up
+  must "node $NODE_NAME Ready (kubelet, kube-proxy)" \
     until_ok 180 kubectl wait --for=condition=Ready "node/$NODE_NAME" --timeout=5s
   overlay
-  check "server-side apply of deploy/kubernetes/ (admission, defaulting; overlay in $NS)" \
+  must "server-side apply of deploy/kubernetes/ (admission, defaulting; overlay in $NS)" \
     apply_manifests
   check "Deployment larder-serve: ReplicaSet, 2 pods" until_ok 120 replicaset_and_pods larder-serve serve
   check "Deployment larder-stream: ReplicaSet, pod" until_ok 120 replicaset_and_pods larder-stream stream
   check "Deployment larder-scheduler: ReplicaSet, pod" until_ok 120 replicaset_and_pods larder-scheduler scheduler
   check "PersistentVolumeClaim larder-scheduler-home Bound" \
-    until_ok 60 test "$(jsonpath pvc/larder-scheduler-home '{.status.phase}')" = Bound
+    until_ok 60 jsonpath_is pvc/larder-scheduler-home '{.status.phase}' Bound
   check "HorizontalPodAutoscaler larder-serve accepted (CPU 60 %, 2-20 replicas)" \
-    test "$(jsonpath hpa/larder-serve '{.spec.metrics[0].resource.target.averageUtilization} {.spec.minReplicas}-{.spec.maxReplicas}')" = "60 2-20"
+    jsonpath_is hpa/larder-serve '{.spec.metrics[0].resource.target.averageUtilization} {.spec.minReplicas}-{.spec.maxReplicas}' "60 2-20"
   check "serve pods Ready (startup + liveness /health, readiness /ready)" until_ok 600 pods_ready serve 2
   check "PodDisruptionBudget larder-serve: 2 expected, 1 may be disrupted" \
-    until_ok 60 test "$(jsonpath pdb/larder-serve '{.status.expectedPods} {.status.disruptionsAllowed}')" = "2 1"
+    until_ok 60 jsonpath_is pdb/larder-serve '{.status.expectedPods} {.status.disruptionsAllowed}' "2 1"
   check "serve pods answer 200 on /health and /ready at their pod IPs" \
     serve_pods_answer
   SERVICE_IP=$(jsonpath service/larder-serve '{.spec.clusterIP}')
   check "push + read of a row through the Service's ClusterIP $SERVICE_IP:8566" until_ok 60 served_row
   check "stream pod Ready (readiness /ready, Kafka $KAFKA, the run's Redis)" until_ok 300 pods_ready stream 1
   check "scheduler pod Running after its init container (larder apply on the volume)" \
-    until_ok 300 test "$(kubectl -n "$NS" get pods -l app.kubernetes.io/component=scheduler \
-      -o jsonpath='{.items[0].status.initContainerStatuses[0].state.terminated.exitCode} {.items[0].status.containerStatuses[0].ready}')" = "0 true"
+    until_ok 300 scheduler_running
   check "scheduler answers /health on its pod IP" \
     until_ok 60 every_pod_200 scheduler 9465 /health
   check "no container restarted (serve, stream, scheduler)" \
     no_restarts_in serve stream scheduler
-  [ -n "${LARDER_K8S_KEEP_LOGS:-}" ] && mkdir -p "$LARDER_K8S_KEEP_LOGS" && cp -r "$RUN/log/." "$LARDER_K8S_KEEP_LOGS/"
   teardown
   local left; left=$(leftovers)
   [ -z "$left" ] || log "left behind: $left"
