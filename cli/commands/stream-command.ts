@@ -8,6 +8,7 @@ import { info, printJson, table } from '../output.ts';
 interface StreamFlags {
   sources?: string;
   metricsPort?: string;
+  metricsHost?: string;
   offlineSink?: boolean;
   maxBatch?: string;
   sessionTimeoutMs?: string;
@@ -37,6 +38,10 @@ export function registerStreamCommands(program: Command, globals: () => GlobalOp
     .option(
       '--metrics-port <port>',
       'serve Prometheus /metrics, /metrics.json and /ready on this port',
+    )
+    .option(
+      '--metrics-host <host>',
+      'address the --metrics-port server listens on (default 127.0.0.1; 0.0.0.0 in a container, for probes from outside the pod)',
     )
     .option(
       '--offline-sink',
@@ -116,7 +121,9 @@ export function registerStreamCommands(program: Command, globals: () => GlobalOp
         kafkaLog: kafkaLogOf(level, log),
       });
       const port = intFlag(o.metricsPort, '--metrics-port');
-      const server = port === undefined ? null : await serveStreamMetrics(worker.metrics, port);
+      const host = o.metricsHost ?? '127.0.0.1';
+      const server =
+        port === undefined ? null : await serveStreamMetrics(worker.metrics, port, host);
       // Rules naming unknown views or topics fail here, before the worker joins its group.
       const monitor = o.alerts
         ? (await import('../../alerts/alert-monitor.ts')).openAlertMonitor(config, repo, {
@@ -134,7 +141,9 @@ export function registerStreamCommands(program: Command, globals: () => GlobalOp
       log.info('stream worker started', {
         group: worker.group,
         topics: worker.topics,
-        ...(server ? { metrics: `http://127.0.0.1:${port}/metrics` } : {}),
+        ...(server
+          ? { metrics: `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}/metrics` }
+          : {}),
       });
       await new Promise<void>((resolve) => {
         const stop = (): void => {

@@ -2,8 +2,8 @@
  * deploy/kubernetes/*.yaml are valid Kubernetes objects (the API's OpenAPI schemas, through
  * kubernetes-models' validators) and agree with Larder: every container runs a `larder`
  * command with options that command has, probes hit routes the process serves, and the
- * ConfigMap is a configuration `loadConfig` accepts. No cluster runs here: applying them to
- * one is not tested (docs/deploy.md).
+ * ConfigMap is a configuration `loadConfig` accepts. Applying them to a real cluster is
+ * `npm run verify:kubernetes` (scripts/kubernetes-verify.sh, docs/deploy.md), outside the suite.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
