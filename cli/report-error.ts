@@ -4,6 +4,7 @@
  */
 import { CommanderError } from 'commander';
 import { DefinitionError, LarderError } from '../core/errors.ts';
+import { failureKind } from '../streaming/failure-kind.ts';
 
 interface SystemError extends Error {
   code?: string;
@@ -77,6 +78,19 @@ export function fromSystemError(e: unknown): LarderError | undefined {
   return undefined;
 }
 
+/**
+ * A kafkajs error that may pass (its `retriable` flag, or kafkajs's retries of one running
+ * out) as `LARDER_BROKER_UNAVAILABLE`; other kafkajs errors stay as they are.
+ */
+function fromKafkaError(e: unknown): LarderError | undefined {
+  if (!(e instanceof Error) || !e.name.startsWith('KafkaJS')) return undefined;
+  if (failureKind(e) !== 'transient') return undefined;
+  return new LarderError('LARDER_BROKER_UNAVAILABLE', `Kafka: ${e.message}`, {
+    hint: 'check the brokers (KAFKA_BROKERS) are up and reachable, then run the command again',
+    cause: e,
+  });
+}
+
 /** Prints an error for a person (what, where, how to fix) and returns the exit code. */
 export function reportError(
   e: unknown,
@@ -91,7 +105,7 @@ export function reportError(
     write(`error: ${e.message}\n${debug}`);
     return 1;
   }
-  const err = e instanceof LarderError ? e : fromSystemError(e);
+  const err = e instanceof LarderError ? e : (fromKafkaError(e) ?? fromSystemError(e));
   if (err) {
     write(
       `error [${err.code}]: ${firstLine(err.message)}\n${err.hint ? `  hint: ${err.hint}\n` : ''}${debug}`,

@@ -37,6 +37,11 @@ export const ERROR_CODES = {
   LARDER_STORE_REJECTED: { http: 500, grpc: 13, kind: 'permanent' },
   /** The Avro schema registry cannot be reached or answered 5xx: the record is fine, retry. */
   LARDER_SCHEMA_REGISTRY_UNAVAILABLE: { http: 503, grpc: 14, kind: 'transient' },
+  /**
+   * Kafka cannot be reached, or answered with a failure that may pass (a topic whose partitions
+   * have no leader yet, a broker starting): run the command again.
+   */
+  LARDER_BROKER_UNAVAILABLE: { http: 503, grpc: 14, kind: 'transient' },
   /** A server (`larder serve`, the stream worker's metrics) cannot bind its port. */
   LARDER_PORT_IN_USE: { http: 503, grpc: 14, kind: 'transient' },
   LARDER_INTERNAL: { http: 500, grpc: 13, kind: 'permanent' },

@@ -5,7 +5,8 @@
  * is narrowed down to the records at fault, which go to the DLQ.
  *
  * - `LarderError`: its code's `kind` in the error table (`core/errors.ts`), the one source.
- * - kafkajs errors: their own `retriable` flag.
+ * - kafkajs errors: their own `retriable` flag; `KafkaJSNumberOfRetriesExceeded` (kafkajs's own
+ *   retries ran out) the kind of its cause.
  * - Node system errors of the network (`ECONNREFUSED`, `ECONNRESET`, `ETIMEDOUT`, …), also as
  *   the `cause` of another error (fetch's `fetch failed`), of the disk (`ENOSPC`, `EIO`,
  *   `EMFILE`, …: the offline sink), ioredis's closed connections and SQLite's busy / locked /
@@ -26,6 +27,10 @@ export function failureKind(e: unknown): FailureKind {
   if (e instanceof LarderError) return e.kind;
   if (e instanceof Error) {
     const flagged = (e as { retriable?: unknown }).retriable;
+    // kafkajs gave up retrying a retriable failure (its own backoff ran out): still one that may
+    // pass, so it is what its cause was.
+    if (e.name === 'KafkaJSNumberOfRetriesExceeded' && e.cause !== undefined && e.cause !== e)
+      return failureKind(e.cause);
     if (e.name.startsWith('KafkaJS') && typeof flagged === 'boolean')
       return flagged ? 'transient' : 'permanent';
     // ioredis when the connection is gone, undici (global fetch) when the server is unreachable.

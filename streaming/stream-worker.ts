@@ -91,6 +91,14 @@ export interface StreamWorkerOptions {
   retryBackoffMs?: { initial: number; max: number };
   /** The Kafka client's log level and logger (`larder stream`'s JSON logs); default: errors on the console. */
   kafkaLog?: { level: logLevel; logCreator: logCreator };
+  /**
+   * How long `start()` retries a transient Kafka failure (a broker not up yet, a topic whose
+   * partitions have no leader yet: "This server does not host this topic-partition"), ms,
+   * backing off from 250 ms to 5 s; default 60 000. Called with each failure retried.
+   */
+  startRetry?: { forMs?: number; onRetry?: (e: unknown, attempt: number) => void };
+  /** The Kafka client's own retries of a request (kafkajs `retry`; default kafkajs's: 5, from 300 ms). */
+  kafkaRetry?: { retries?: number; initialRetryTime?: number; maxRetryTime?: number };
   /** Called after each store write (benchmarks): freshness of each record in ms, lag after it. */
   onBatchApplied?: (info: {
     topic: string;
@@ -185,6 +193,7 @@ export class StreamWorker {
       brokers: [...options.brokers],
       logLevel: options.kafkaLog?.level ?? logLevel.ERROR,
       ...(options.kafkaLog ? { logCreator: options.kafkaLog.logCreator } : {}),
+      ...(options.kafkaRetry ? { retry: options.kafkaRetry } : {}),
     });
     this.#consumer = this.#kafka.consumer({
       groupId: this.group,
@@ -208,10 +217,31 @@ export class StreamWorker {
     return [...this.#sources.keys()];
   }
 
-  /** Connects, creates missing source and DLQ topics, joins the group and starts consuming (returns at once). */
+  /**
+   * Connects, creates missing source and DLQ topics, joins the group and starts consuming
+   * (returns at once). A transient Kafka failure on the way (see `startRetry`) is retried from
+   * the start until `startRetry.forMs` has passed; a permanent one is thrown at once.
+   */
   async start(): Promise<void> {
     if (this.#started) return;
     this.#started = true;
+    const { forMs = 60_000, onRetry } = this.#o.startRetry ?? {};
+    const until = Date.now() + forMs;
+    for (let attempt = 1, delay = 250; ; attempt++, delay = Math.min(delay * 2, 5000)) {
+      try {
+        return await this.#startOnce();
+      } catch (e) {
+        if (failureKind(e) === 'permanent' || Date.now() + delay > until) throw e;
+        onRetry?.(e, attempt);
+        // Leave the group half-joined state behind before the next attempt.
+        await this.#consumer.disconnect().catch(() => undefined);
+        await this.#producer.disconnect().catch(() => undefined);
+        await sleep(delay);
+      }
+    }
+  }
+
+  async #startOnce(): Promise<void> {
     const admin = this.#kafka.admin();
     await admin.connect();
     try {

@@ -119,6 +119,13 @@ export function registerStreamCommands(program: Command, globals: () => GlobalOp
         ...(maxBatch ? { maxBatchRecords: maxBatch } : {}),
         ...(sessionTimeoutMs ? { sessionTimeoutMs } : {}),
         kafkaLog: kafkaLogOf(level, log),
+        startRetry: {
+          onRetry: (e, attempt) =>
+            log.warn('Kafka not ready; retrying', {
+              attempt,
+              error: e instanceof Error ? e.message : String(e),
+            }),
+        },
       });
       const port = intFlag(o.metricsPort, '--metrics-port');
       const host = o.metricsHost ?? '127.0.0.1';

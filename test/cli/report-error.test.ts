@@ -1,3 +1,9 @@
+import {
+  KafkaJSConnectionError,
+  KafkaJSNonRetriableError,
+  KafkaJSNumberOfRetriesExceeded,
+  KafkaJSProtocolError,
+} from 'kafkajs';
 import { describe, expect, it } from 'vitest';
 import { fromSystemError, reportError } from '../../cli/report-error.ts';
 import { LarderError } from '../../core/errors.ts';
@@ -24,6 +30,29 @@ describe('reportError', () => {
       'error: x is not a function\n  hint: this looks like a bug in Larder; run again with LARDER_DEBUG=1 for the stack trace and report it\n',
     );
     expect(report(e, true).text).toMatch(/\n {4}at /);
+  });
+
+  it('a kafkajs failure that may pass: LARDER_BROKER_UNAVAILABLE in one line, exit code 1; others stay bugs', () => {
+    const notHosted = new KafkaJSProtocolError({
+      type: 'UNKNOWN_TOPIC_OR_PARTITION',
+      code: 3,
+      retriable: true,
+      message: 'This server does not host this topic-partition',
+    } as unknown as Error);
+    const text =
+      'error [LARDER_BROKER_UNAVAILABLE]: Kafka: This server does not host this topic-partition\n' +
+      '  hint: check the brokers (KAFKA_BROKERS) are up and reachable, then run the command again\n';
+    expect(report(notHosted)).toEqual({ code: 1, text });
+    // kafkajs's own retries of it ran out: the same.
+    const gaveUp = new KafkaJSNumberOfRetriesExceeded(notHosted, { retryCount: 5, retryTime: 1 });
+    expect(report(gaveUp)).toEqual({ code: 1, text });
+    const refused = new KafkaJSConnectionError(
+      'Connection error: connect ECONNREFUSED 127.0.0.1:1',
+    );
+    expect(report(refused).text).toMatch(
+      /^error \[LARDER_BROKER_UNAVAILABLE\]: Kafka: Connection error/,
+    );
+    expect(report(new KafkaJSNonRetriableError('a bad request')).code).toBe(2);
   });
 
   it('system errors become Larder errors: port in use, service down, missing paths', () => {

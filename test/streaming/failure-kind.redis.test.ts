@@ -4,6 +4,7 @@
  */
 import { createServer } from 'node:net';
 import { Redis } from 'ioredis';
+import { KafkaJSNumberOfRetriesExceeded, KafkaJSProtocolError } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
 import { isPermanentReply } from '../../online/redis/redis-errors.ts';
 import { LarderError } from '../../core/errors.ts';
@@ -47,6 +48,32 @@ describe('failure kinds', () => {
     expect(failureKind(refused)).toBe('transient');
     const fetchFailed = await fetch(`http://127.0.0.1:${port}/`).catch((e: unknown) => e);
     expect(failureKind(fetchFailed)).toBe('transient');
+  });
+
+  it("follows kafkajs's retriable flag, and a retriable cause once kafkajs's own retries ran out", () => {
+    // kafkajs builds protocol errors from its error table's entry (types say Error | string).
+    const protocolError = (type: string, code: number, retriable: boolean, message: string) =>
+      new KafkaJSProtocolError({ type, code, retriable, message } as unknown as Error);
+    const notHosted = protocolError(
+      'UNKNOWN_TOPIC_OR_PARTITION',
+      3,
+      true,
+      'This server does not host this topic-partition',
+    );
+    expect(failureKind(notHosted)).toBe('transient');
+    const gaveUp = new KafkaJSNumberOfRetriesExceeded(notHosted, { retryCount: 5, retryTime: 1 });
+    expect(gaveUp.retriable).toBe(false);
+    expect(failureKind(gaveUp)).toBe('transient');
+    const denied = protocolError(
+      'TOPIC_AUTHORIZATION_FAILED',
+      29,
+      false,
+      'Not authorized to access topics',
+    );
+    expect(failureKind(denied)).toBe('permanent');
+    expect(
+      failureKind(new KafkaJSNumberOfRetriesExceeded(denied, { retryCount: 0, retryTime: 1 })),
+    ).toBe('permanent');
   });
 
   it('follows the error table for Larder errors; anything else is permanent', () => {

@@ -7,6 +7,9 @@ import { batchView, col, featureService } from 'larder';
 import { product, user } from './entities.ts';
 import { transactions, userEvents } from './sources.ts';
 
+/** The original batch layer's schedule (spec: the daily Airflow DAG). */
+const DAILY_AT_2 = { cron: '0 2 * * *', retries: 2, retryDelay: '5m', timeout: '2h' } as const;
+
 /** RFM segments of the users with completed orders in the 30 days before D. */
 export const userSegments = batchView({
   name: 'user_segments',
@@ -17,6 +20,9 @@ export const userSegments = batchView({
   window: '30d',
   every: '1d',
   ttl: '1d',
+  // `larder scheduler` refreshes the snapshot as the original pipeline's Airflow DAG did: daily
+  // at 02:00 UTC, 2 retries 5 minutes apart, a 2 h timeout, no catch-up.
+  materialization: DAILY_AT_2,
   query: `
     SELECT user_id, recency_days, frequency_30d, monetary_30d,
       CASE
@@ -58,6 +64,9 @@ export const productPopularity = batchView({
   window: '7d',
   every: '1d',
   ttl: '1d',
+  // `larder scheduler` refreshes the snapshot as the original pipeline's Airflow DAG did: daily
+  // at 02:00 UTC, 2 retries 5 minutes apart, a 2 h timeout, no catch-up.
+  materialization: DAILY_AT_2,
   query: `
     SELECT product_id,
       (SUM(CASE WHEN event_type = 'page_view' THEN 1 ELSE 0 END)
