@@ -563,7 +563,7 @@ main() {
   echo "Kubernetes v$K8S_VERSION (built from k8s.io/kubernetes), etcd $(etcd --version | sed -n 's/^etcd Version: //p'), containerd $(containerd --version | awk '{print $3}'), runc $(runc --version | sed -n 's/^runc version //p'), CNI plugins $(dpkg-query -W -f '${Version}' containernetworking-plugins)"
 
   must "control plane: etcd, kube-apiserver (/readyz), controller-manager, scheduler" control_plane
-  must "containerd (runc, CNI bridge $BRIDGE) with the larder and pause images imported" node_up
+  must "containerd (runc, CNI bridge $BRIDGE) with the Larder and pause images imported" node_up
   must "the run's Redis and Kafka answer on the pods' bridge ($GATEWAY)" services_up
   must "node $NODE_NAME Ready (kubelet, kube-proxy)" \
     until_ok 180 kubectl wait --for=condition=Ready "node/$NODE_NAME" --timeout=5s
