@@ -43,6 +43,7 @@ import {
   type FieldSet,
 } from '../write-batch.ts';
 import type { RedisPipelineLike, RedisTopology, ScriptPipeline } from './redis-client.ts';
+import { keepScriptArgs } from './keep-script-args.ts';
 import { isPermanentReply } from './redis-errors.ts';
 import { checkpointKey, idempotencyKey, namespacePattern, redisKey } from './redis-keys.ts';
 import {
@@ -145,6 +146,15 @@ export class RedisOnlineStore implements OnlineStore {
       numberOfKeys: 1,
       lua: IDEMPOTENT_CLAIM_LUA,
     });
+    keepScriptArgs(topology.client, [
+      'larderSetFields',
+      'larderCasFields',
+      'larderStreamBatch',
+      'larderReadEntities',
+      'larderReadMergeFields',
+      'larderIdempotent',
+      'larderIdemClaim',
+    ]);
   }
 
   init(): Promise<void> {

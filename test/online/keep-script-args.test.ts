@@ -1,0 +1,38 @@
+import { Redis } from 'ioredis';
+import { describe, expect, it } from 'vitest';
+import { keepScriptArgs } from '../../online/redis/keep-script-args.ts';
+
+type Scripts = Record<string, { Command: new (n: string, a: unknown[]) => { args: unknown[] } }>;
+
+describe('keepScriptArgs', () => {
+  it("keeps a Larder script command's argument list as given (no flat() copy)", () => {
+    const client = new Redis({ lazyConnect: true });
+    try {
+      client.defineCommand('larderTest', { lua: 'return 1' });
+      client.defineCommand('otherTest', { lua: 'return 2' });
+      const scripts = (client as unknown as { scriptsSet: Scripts }).scriptsSet;
+      const args = ['sha', 2, 'k1', 'k2', '', 17];
+      // ioredis copies (and would spread an array argument) before the change.
+      expect(new scripts.larderTest!.Command('evalsha', args).args).not.toBe(args);
+      expect(keepScriptArgs(client, ['larderTest', 'missing'])).toEqual(['larderTest']);
+      const cmd = new scripts.larderTest!.Command('evalsha', args);
+      expect(cmd.args).toBe(args);
+      // As ioredis sends them: numbers as strings.
+      expect(cmd.args).toEqual(['sha', '2', 'k1', 'k2', '', '17']);
+      expect(new scripts.otherTest!.Command('evalsha', args).args).not.toBe(args);
+    } finally {
+      client.disconnect();
+    }
+  });
+
+  it('leaves scripts with a key prefix and clients that are not ioredis alone', () => {
+    const client = new Redis({ lazyConnect: true, keyPrefix: 'p:' });
+    try {
+      client.defineCommand('larderTest', { lua: 'return 1', numberOfKeys: 1 });
+      expect(keepScriptArgs(client, ['larderTest'])).toEqual([]);
+      expect(keepScriptArgs({ defineCommand() {} }, ['larderTest'])).toEqual([]);
+    } finally {
+      client.disconnect();
+    }
+  });
+});
