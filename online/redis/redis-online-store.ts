@@ -43,7 +43,7 @@ import {
   type FieldSet,
 } from '../write-batch.ts';
 import type { RedisPipelineLike, RedisTopology, ScriptPipeline } from './redis-client.ts';
-import { keepScriptArgs } from './keep-script-args.ts';
+import { keepScriptArgs, queueScript } from './keep-script-args.ts';
 import { isPermanentReply } from './redis-errors.ts';
 import { checkpointKey, idempotencyKey, namespacePattern, redisKey } from './redis-keys.ts';
 import {
@@ -402,7 +402,7 @@ export class RedisOnlineStore implements OnlineStore {
         args.push(r.fields.length);
         for (const f of r.fields) args.push(f);
       }
-      p.larderReadMergeFields(keys.length, ...keys, ...args);
+      queueScript(p, 'larderReadMergeFields', [keys.length, ...keys, ...args]);
       calls++;
     }
     let res;
@@ -477,7 +477,7 @@ export class RedisOnlineStore implements OnlineStore {
       { op: 'stream', hint: 'retry' },
       groups,
       (now) => [c.partition, c.from, c.offset, now],
-      (pl, keys, args) => pl.larderStreamBatch(keys.length, ...keys, ...args),
+      (pl, keys, args) => queueScript(pl, 'larderStreamBatch', [keys.length, ...keys, ...args]),
       ([status]) => (status === 1 ? 'applied' : status === -1 ? 'duplicate' : 'overlap'),
     );
   }
