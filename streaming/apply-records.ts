@@ -12,6 +12,7 @@ import {
   compileMulti,
   type Value,
 } from '../definitions/expr/expr-eval.ts';
+import { splitArrayPath, type ExprNode } from '../definitions/expr/expr.ts';
 import type { OnlineStore } from '../online/online-store.ts';
 import type { Repository } from '../definitions/repository.ts';
 import type { FeatureViewSpec } from '../definitions/spec.ts';
@@ -30,6 +31,11 @@ interface CompiledFeature {
   /** Inputs (one per array element for `a[].b`); null for count. */
   input: ((r: Rec) => Value[]) | null;
   weight: ((r: Rec) => Value[]) | null;
+  /**
+   * When neither the input nor the weight reads an array path: the one input (and weight), read
+   * without the one-element list `input` / `weight` return (no allocation per record).
+   */
+  one: { input: (r: Rec) => Value; weight: ((r: Rec) => Value) | null } | null;
   /** Index of the feature's hop size in `CompiledView.hopSizes`; -1 for a lifetime feature. */
   slot: number;
 }
@@ -82,6 +88,10 @@ function compileView(spec: FeatureViewSpec, keys: CompiledView['keys']): Compile
       where: compileFilter(f.where ?? undefined),
       input: f.aggregation === 'count' || !f.input ? null : compileMulti(f.input),
       weight: f.weight ? compileMulti(f.weight) : null,
+      one:
+        f.aggregation === 'count' || !f.input || readsArray(f.input) || readsArray(f.weight)
+          ? null
+          : { input: compileExpr(f.input), weight: f.weight ? compileExpr(f.weight) : null },
       slot: f.hopMs === null ? -1 : slotOf(f.hopMs),
     }));
   return {
@@ -92,6 +102,11 @@ function compileView(spec: FeatureViewSpec, keys: CompiledView['keys']): Compile
     sequences,
     hopSizes,
   };
+}
+
+/** Whether `node` is a column path through an array (`a[].b`: one value per element). */
+function readsArray(node: ExprNode | null | undefined): boolean {
+  return node?.op === 'col' && splitArrayPath(node.path) !== null;
 }
 
 /** The compiled feature views fed by `source` (cached per repository). */
@@ -280,7 +295,11 @@ export function foldRecords(
           state = Object.hasOwn(states, f.name) ? states[f.name] : f.agg.init();
         }
         if (!f.input) state = f.agg.add(state, null, ts, id, 1);
-        else {
+        else if (f.one) {
+          // The same as below for a one-element list of values and weights.
+          const w = f.one.weight ? f.one.weight(r) : 1;
+          if (typeof w === 'number') state = f.agg.add(state, f.one.input(r) ?? null, ts, id, w);
+        } else {
           const values = f.input(r);
           const weights = f.weight ? f.weight(r) : null;
           for (let i = 0; i < values.length; i++) {

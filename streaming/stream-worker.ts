@@ -46,6 +46,7 @@ import { deadLetter } from './dead-letter.ts';
 import { failureKind, failureText } from './failure-kind.ts';
 import { OfflineSink } from './offline-sink.ts';
 import type { OfflineStore } from '../offline/offline-store.ts';
+import { observeMany } from './observe-many.ts';
 import { createStreamMetrics, type StreamMetrics } from './stream-metrics.ts';
 import { streamSources, type StreamSourceRuntime } from './stream-source.ts';
 
@@ -575,9 +576,8 @@ export class StreamWorker {
     if (outcome === 'duplicate') this.stats.duplicates += chunk.length;
     else {
       this.stats.applied += fresh.length;
-      const histogram = this.metrics.freshness.labels({ topic });
       const freshnessMs = chunk.map((m) => Math.max(0, now - Number(m.timestamp)));
-      for (const f of freshnessMs) histogram.observe(f / 1000);
+      observeMany(this.metrics.freshness, { topic }, freshnessMs, 1000);
       this.#o.onBatchApplied?.({
         topic,
         partition: batch.partition,

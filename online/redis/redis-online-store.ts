@@ -43,6 +43,7 @@ import {
   type FieldSet,
 } from '../write-batch.ts';
 import type { RedisPipelineLike, RedisTopology, ScriptPipeline } from './redis-client.ts';
+import { keepScriptArgs, queueScript } from './keep-script-args.ts';
 import { isPermanentReply } from './redis-errors.ts';
 import { checkpointKey, idempotencyKey, namespacePattern, redisKey } from './redis-keys.ts';
 import {
@@ -145,6 +146,15 @@ export class RedisOnlineStore implements OnlineStore {
       numberOfKeys: 1,
       lua: IDEMPOTENT_CLAIM_LUA,
     });
+    keepScriptArgs(topology.client, [
+      'larderSetFields',
+      'larderCasFields',
+      'larderStreamBatch',
+      'larderReadEntities',
+      'larderReadMergeFields',
+      'larderIdempotent',
+      'larderIdemClaim',
+    ]);
   }
 
   init(): Promise<void> {
@@ -392,7 +402,7 @@ export class RedisOnlineStore implements OnlineStore {
         args.push(r.fields.length);
         for (const f of r.fields) args.push(f);
       }
-      p.larderReadMergeFields(keys.length, ...keys, ...args);
+      queueScript(p, 'larderReadMergeFields', [keys.length, ...keys, ...args]);
       calls++;
     }
     let res;
@@ -467,7 +477,7 @@ export class RedisOnlineStore implements OnlineStore {
       { op: 'stream', hint: 'retry' },
       groups,
       (now) => [c.partition, c.from, c.offset, now],
-      (pl, keys, args) => pl.larderStreamBatch(keys.length, ...keys, ...args),
+      (pl, keys, args) => queueScript(pl, 'larderStreamBatch', [keys.length, ...keys, ...args]),
       ([status]) => (status === 1 ? 'applied' : status === -1 ? 'duplicate' : 'overlap'),
     );
   }

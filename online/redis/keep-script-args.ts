@@ -1,0 +1,77 @@
+/**
+ * ioredis copies every command's argument list with `Array.prototype.flat()` (an array argument
+ * is spread into its elements), and `flat` costs ~90 ns per argument in Node 20 — more than
+ * building and writing the argument. A stream batch's script call has tens of thousands of
+ * arguments, none of them arrays, so Larder's script commands keep their argument list as given,
+ * and {@link queueScript} hands that list to the script without spreading it into a call.
+ * This reaches into ioredis 5 (a client's `scriptsSet`, a script's `Command` class and
+ * `execute`); test/online/keep-script-args.test.ts checks that it still applies.
+ */
+
+type ScriptCommandClass = new (
+  name: string,
+  args: unknown[],
+  options?: object,
+  callback?: unknown,
+) => { args: unknown[]; stringifyArguments(): void };
+
+interface ScriptLike {
+  keyPrefix: string;
+  Command: ScriptCommandClass;
+}
+
+/**
+ * For each script `names` registered on `client` with `defineCommand` (a `Redis` or a
+ * `Cluster`): its commands take their arguments without the `flat()` copy. Scripts with a key
+ * prefix (whose keys ioredis rewrites in the same constructor) and clients that are not ioredis
+ * are left alone; returns the names changed.
+ *
+ * @example
+ * client.defineCommand('larderStreamBatch', { lua });
+ * keepScriptArgs(client, ['larderStreamBatch']);
+ */
+export function keepScriptArgs(client: unknown, names: readonly string[]): string[] {
+  const scripts = (client as { scriptsSet?: Record<string, ScriptLike | undefined> }).scriptsSet;
+  const changed: string[] = [];
+  for (const name of names) {
+    const script = scripts?.[name];
+    if (!script || typeof script.Command !== 'function' || script.keyPrefix) continue;
+    const Base = script.Command;
+    script.Command = class extends Base {
+      constructor(command: string, args: unknown[], options?: object, callback?: unknown) {
+        super(command, [], options, callback);
+        // What the constructor did to its (empty) list: numbers to strings, Buffers noted.
+        // `args` is the list `Script#execute` has just built for this command alone.
+        this.args = args;
+        this.stringifyArguments();
+      }
+    };
+    changed.push(name);
+  }
+  return changed;
+}
+
+interface ExecutableScript {
+  execute(container: unknown, args: unknown[], options: { replyEncoding: 'utf8' }): unknown;
+}
+
+/**
+ * Queues script `name` with `args` (`numKeys, ...keys, ...args`) on `pipeline` as its
+ * `pipeline[name](...args)` method would, without spreading the list into a call: a spread call
+ * and ioredis's rest parameter copy a stream batch's tens of thousands of arguments twice
+ * (~30–50 ns per argument). Falls back to the method when `pipeline` is not ioredis's.
+ *
+ * @example
+ * queueScript(pipeline, 'larderStreamBatch', [keys.length, ...keys, ...args]);
+ */
+export function queueScript<N extends string>(
+  pipeline: { [K in N]: (numKeys: number, ...keysAndArgs: (string | number)[]) => unknown },
+  name: N,
+  args: [numKeys: number, ...keysAndArgs: (string | number)[]],
+): void {
+  const owner = (pipeline as { redis?: { scriptsSet?: Record<string, unknown> } }).redis;
+  const script = owner?.scriptsSet?.[name] as Partial<ExecutableScript> | undefined;
+  if (typeof script?.execute === 'function')
+    script.execute(pipeline, args, { replyEncoding: 'utf8' });
+  else pipeline[name](...args);
+}

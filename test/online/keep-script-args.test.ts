@@ -1,0 +1,64 @@
+import { Redis } from 'ioredis';
+import { describe, expect, it } from 'vitest';
+import { keepScriptArgs, queueScript } from '../../online/redis/keep-script-args.ts';
+
+type Scripts = Record<string, { Command: new (n: string, a: unknown[]) => { args: unknown[] } }>;
+
+describe('keepScriptArgs', () => {
+  it("keeps a Larder script command's argument list as given (no flat() copy)", () => {
+    const client = new Redis({ lazyConnect: true });
+    try {
+      client.defineCommand('larderTest', { lua: 'return 1' });
+      client.defineCommand('otherTest', { lua: 'return 2' });
+      const scripts = (client as unknown as { scriptsSet: Scripts }).scriptsSet;
+      const args = ['sha', 2, 'k1', 'k2', '', 17];
+      // ioredis copies (and would spread an array argument) before the change.
+      expect(new scripts.larderTest!.Command('evalsha', args).args).not.toBe(args);
+      expect(keepScriptArgs(client, ['larderTest', 'missing'])).toEqual(['larderTest']);
+      const cmd = new scripts.larderTest!.Command('evalsha', args);
+      expect(cmd.args).toBe(args);
+      // As ioredis sends them: numbers as strings.
+      expect(cmd.args).toEqual(['sha', '2', 'k1', 'k2', '', '17']);
+      expect(new scripts.otherTest!.Command('evalsha', args).args).not.toBe(args);
+    } finally {
+      client.disconnect();
+    }
+  });
+
+  it('leaves scripts with a key prefix and clients that are not ioredis alone', () => {
+    const client = new Redis({ lazyConnect: true, keyPrefix: 'p:' });
+    try {
+      client.defineCommand('larderTest', { lua: 'return 1', numberOfKeys: 1 });
+      expect(keepScriptArgs(client, ['larderTest'])).toEqual([]);
+      expect(keepScriptArgs({ defineCommand() {} }, ['larderTest'])).toEqual([]);
+    } finally {
+      client.disconnect();
+    }
+  });
+
+  it('queueScript queues the same command as the pipeline method, or calls the method', () => {
+    const client = new Redis({ lazyConnect: true });
+    try {
+      client.defineCommand('larderTest', { lua: 'return 1' });
+      keepScriptArgs(client, ['larderTest']);
+      type P = { larderTest: (n: number, ...a: (string | number)[]) => unknown };
+      const byMethod = client.pipeline() as unknown as P & {
+        _queue: { name: string; args: unknown[] }[];
+      };
+      const queued = client.pipeline() as unknown as P & {
+        _queue: { name: string; args: unknown[] }[];
+      };
+      byMethod.larderTest(2, 'k1', 'k2', 5, '');
+      queueScript(queued, 'larderTest', [2, 'k1', 'k2', 5, '']);
+      expect(queued._queue).toHaveLength(1);
+      expect(queued._queue[0]!.name).toBe(byMethod._queue[0]!.name);
+      expect(queued._queue[0]!.args).toEqual(byMethod._queue[0]!.args);
+      expect(queued._queue[0]!.args.slice(1)).toEqual(['2', 'k1', 'k2', '5', '']);
+      const calls: unknown[][] = [];
+      queueScript({ larderTest: (...a: unknown[]) => calls.push(a) }, 'larderTest', [1, 'k', 'v']);
+      expect(calls).toEqual([[1, 'k', 'v']]);
+    } finally {
+      client.disconnect();
+    }
+  });
+});
