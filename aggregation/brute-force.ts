@@ -9,10 +9,17 @@ import type { AggregationEvent, AggregationKind } from './aggregator.ts';
 import { compareCodePoints } from './compare-code-points.ts';
 import { compareScalars } from './compare-scalars.ts';
 
-/** Null, and the non-finite numbers JSON records cannot carry, are "no value". */
+/**
+ * Null, the non-finite numbers JSON records cannot carry, and numbers of magnitude above 1e300
+ * (whose sums could overflow) are "no value" (docs/concepts.md "Nulls").
+ */
 function hasValue(e: AggregationEvent): e is AggregationEvent & { value: Scalar } {
-  return e.value !== null && !(typeof e.value === 'number' && !Number.isFinite(e.value));
+  return e.value !== null && !(typeof e.value === 'number' && !(Math.abs(e.value) <= 1e300));
 }
+
+/** A `mode` weight above 1e300 in magnitude (or non-finite) is a null weight: the event is skipped. */
+const weightOk = (e: AggregationEvent): boolean =>
+  e.weight === undefined || Math.abs(e.weight) <= 1e300;
 
 function numbers(kind: string, events: AggregationEvent[]): number[] {
   return events.map((e) => {
@@ -64,7 +71,7 @@ export function bruteForceWindow(
       return present.length === 0 ? null : [...present].sort(newestFirst)[0]!.value;
     case 'mode': {
       const totals = new Map<string, number>();
-      for (const e of present)
+      for (const e of present.filter(weightOk))
         totals.set(String(e.value), (totals.get(String(e.value)) ?? 0) + (e.weight ?? 1));
       const ranked = [...totals].sort(([va, wa], [vb, wb]) =>
         wb !== wa ? wb - wa : compareCodePoints(va, vb),

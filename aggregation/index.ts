@@ -32,7 +32,7 @@ export type { LastNEntry, LastNState } from './last-n-aggregator.ts';
 export { compareCodePoints } from './compare-code-points.ts';
 export { compareScalars } from './compare-scalars.ts';
 export { FLOAT_RELATIVE_TOLERANCE, floatsEqual } from './floats-equal.ts';
-export { normalizeInput } from './normalize-input.ts';
+export { MAX_INPUT_MAGNITUDE, isAggregableNumber, normalizeInput } from './normalize-input.ts';
 export {
   assertWindow,
   hopIndex,

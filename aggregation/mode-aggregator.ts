@@ -1,7 +1,7 @@
 import type { Scalar } from '../core/types.ts';
 import type { Aggregator } from './aggregator.ts';
 import { compareCodePoints } from './compare-code-points.ts';
-import { normalizeInput } from './normalize-input.ts';
+import { isAggregableNumber, MAX_INPUT_MAGNITUDE, normalizeInput } from './normalize-input.ts';
 
 /**
  * `mode` partial state: value → total weight, as a plain JSON object (`{"books": 3, "toys": 1}`).
@@ -24,8 +24,9 @@ function addWeight(s: ModeState, key: string, weight: number): void {
  *
  * - Values are strings; a number or boolean input is keyed by `String(value)` (`1.5` → `"1.5"`,
  *   `true` → `"true"`) and `finish` returns that string. Null inputs are skipped.
- * - Weights default to 1 per occurrence and may be any finite number (a non-finite weight throws a
- *   RangeError). A value seen with total weight ≤ 0 is still present: the mode is the maximum
+ * - Weights default to 1 per occurrence and may be any number of magnitude at most
+ *   {@link MAX_INPUT_MAGNITUDE} (another weight throws a RangeError: callers skip such a record's
+ *   value, as for a null weight). A value seen with total weight ≤ 0 is still present: the mode is the maximum
  *   total weight, even when every total is negative.
  * - Weights add in float: with integer weights (quantities) merges are exact; with fractional
  *   ones a tie may depend on merge order in the last bits.
@@ -36,7 +37,10 @@ export const modeAggregator: Aggregator<ModeState> = {
   add(s, value, _ts, _id, weight) {
     const v = normalizeInput(value);
     if (v === null) return s;
-    if (!Number.isFinite(weight)) throw new RangeError(`mode weight must be finite, got ${weight}`);
+    if (!isAggregableNumber(weight))
+      throw new RangeError(
+        `mode weight must be at most ${MAX_INPUT_MAGNITUDE} in magnitude, got ${weight}`,
+      );
     addWeight(s, String(v), weight);
     return s;
   },

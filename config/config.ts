@@ -130,7 +130,7 @@ export const DuckDBOfflineStoreOptions = z
     /** Worker threads sweeping passes in parallel (default: one per core; 1 = inline). */
     sweepThreads: z.number().int().positive().optional(),
     /**
-     * Keep the sweep's event indexes under `<home>/offline-cache/sweep-v2/` (keyed by the
+     * Keep the sweep's event indexes under `<home>/offline-cache/sweep-v3/` (keyed by the
      * source files and the definitions), so later exports over the same data skip scanning
      * and sorting it (default true).
      */

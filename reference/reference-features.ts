@@ -102,7 +102,7 @@ function events(data: ViewData, f: FeatureSpec, recs: readonly Rec[]): Aggregati
           ? weights[i]
           : weights[0]
         : 1;
-      if (weights && (w === null || w === undefined || typeof w !== 'number')) return;
+      if (weights && (typeof w !== 'number' || !(Math.abs(w) <= 1e300))) return;
       out.push({ ts, id, value, weight: w as number });
     });
   }

@@ -5,7 +5,7 @@
  * lifetime `last` states with the shared aggregation library, then merges those into the
  * store (`mergeTiles` / `mergeLifetime`, atomic per entity key).
  */
-import { aggregator, hopIndex, type Aggregator } from '../aggregation/index.ts';
+import { aggregator, hopIndex, isAggregableNumber, type Aggregator } from '../aggregation/index.ts';
 import {
   compileExpr,
   compileFilter,
@@ -304,8 +304,9 @@ export function foldRecords(
           const weights = f.weight ? f.weight(r) : null;
           for (let i = 0; i < values.length; i++) {
             const w = weights ? weights[i] : 1;
-            // A null weight skips the value, as in the offline engines and the reference.
-            if (typeof w !== 'number') continue;
+            // A null weight skips the value, as in the offline engines and the reference; so does
+            // a weight above 1e300 in magnitude (docs/concepts.md "Nulls").
+            if (typeof w !== 'number' || !isAggregableNumber(w)) continue;
             state = f.agg.add(state, values[i] ?? null, ts, id, w);
           }
         }

@@ -122,6 +122,18 @@ describe('sum and avg', () => {
     expect(finish('avg', evs(NaN, 4))).toBe(4);
   });
 
+  it('skip numbers above 1e300 in magnitude like null, so no sum overflows', () => {
+    const max = Number.MAX_VALUE;
+    expect(finish('sum', evs(max, max, 1e300, -1e300, 1e308, 2))).toBe(2);
+    expect(finish('avg', evs(max, -max, 4))).toBe(4);
+    expect(finish('sum', evs(max, max))).toBe(0);
+    expect(finish('max', evs(max, 3))).toBe(3);
+    expect(finish('min', evs(-max, 3))).toBe(3);
+    expect(finish('last', evs(3, max))).toBe(3);
+    expect(finish('count_distinct', evs(max, 1e308))).toBe(0);
+    expect(finish('count', evs(max, max))).toBe(2);
+  });
+
   it('reject non-number inputs', () => {
     expect(() => finish('sum', evs(1, 'x'))).toThrow(TypeError);
     expect(() => finish('avg', evs(true))).toThrow(TypeError);
@@ -261,6 +273,11 @@ describe('mode', () => {
       RangeError,
     );
     expect(finish('mode', [{ ts: 0, id: '1', value: null, weight: NaN }])).toBeNull(); // null wins first
+    // Callers skip a value whose weight is above 1e300 in magnitude (as for a null weight).
+    expect(() => finish('mode', [{ ts: 0, id: '1', value: 'a', weight: 1e301 }])).toThrow(
+      RangeError,
+    );
+    expect(finish('mode', [{ ts: 0, id: '1', value: 'a', weight: -1e300 }])).toBe('a');
   });
 
   it('stringifies non-string values consistently', () => {

@@ -51,23 +51,30 @@ function valueArb(kind: AggregationKind): fc.Arbitrary<fc.Arbitrary<Scalar | nul
   const cents = fc.integer({ min: -100_000, max: 100_000 }).map((c) => c / 100);
   const ints = fc.integer({ min: -5, max: 5 });
   const strs = fc.string({ unit: fc.constantFrom(...tricky), maxLength: 2 });
+  // Above the input limit (1e300): null on every path, so sums never overflow.
+  const huge = fc.oneof(
+    { weight: 4, arbitrary: cents },
+    { weight: 1, arbitrary: fc.constantFrom(1e308, Number.MAX_VALUE, -Number.MAX_VALUE) },
+  );
   const withNull = (a: fc.Arbitrary<Scalar>) => fc.option(a, { freq: 4, nil: null });
   switch (kind) {
     case 'count':
       return fc.constant(fc.constant(null));
     case 'sum':
     case 'avg':
-      return fc.constantFrom(withNull(cents), withNull(ints));
+      return fc.constantFrom(withNull(cents), withNull(ints), withNull(huge));
     case 'mode':
     case 'count_distinct':
       return fc.constantFrom(
         withNull(fc.constantFrom(...tricky)),
         withNull(ints),
         withNull(fc.boolean()),
+        withNull(huge),
       );
     default:
       return fc.constantFrom(
         withNull(cents),
+        withNull(huge),
         withNull(ints),
         withNull(strs),
         withNull(fc.boolean()),

@@ -46,16 +46,14 @@ export const KNOWN_DEFECTS = {
    */
   nullModeWeights: true,
   /**
-   * Found by this fuzzer (open): numbers near the float limit (1e308, ±`Number.MAX_VALUE`) whose
-   * sums overflow to ±Infinity. Each path does something else: for `sum` / `avg` of two
-   * `MAX_VALUE` records the reference and the SQL export say Infinity, the sweep export null,
-   * pushes (JSON states cannot carry Infinity) 0, and materialization fails (DuckDB's `to_json`
-   * writes `{"sum":Infinity,…}`, which `JSON.parse` refuses; a `mode` weight overflows the same
-   * way). The fix needs one semantic (e.g. null, like a non-finite input, since JSON answers
-   * cannot carry Infinity either) in the aggregation library, the sweep, the tile SQL, the
-   * reference and the stored states: stays off until then, values up to ±1e300.
+   * Found by this fuzzer: numbers near the float limit (1e308, ±`Number.MAX_VALUE`) whose sums
+   * overflowed to ±Infinity, and each path did something else: for `sum` / `avg` of two
+   * `MAX_VALUE` records the reference and the SQL export said Infinity, the sweep export null,
+   * pushes 0, and materialization failed (DuckDB's `to_json` wrote `{"sum":Infinity,…}`, which
+   * `JSON.parse` refuses; a `mode` weight overflowed the same way). Fixed: an aggregation input
+   * or `mode` weight above 1e300 in magnitude is null on every path (docs/concepts.md "Nulls").
    */
-  floatOverflow: false,
+  floatOverflow: true,
 };
 
 export type KnownDefect = keyof typeof KNOWN_DEFECTS;

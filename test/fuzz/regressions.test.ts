@@ -257,6 +257,77 @@ const REGRESSIONS: { name: string; case: FuzzCase }[] = [
       onlineReads: [{ user_id: 'card', product_id: 'p', t: NOW }],
     },
   },
+  {
+    // Found by the fuzzer: sums of numbers near the float limit overflowed to ±Infinity and every
+    // path answered differently (reference and SQL export Infinity, sweep null, push 0, and
+    // materialization failed on `Infinity` in a JSON tile state). An input or `mode` weight
+    // above 1e300 in magnitude is null (docs/concepts.md "Nulls"): skipped on every path.
+    name: 'inputs and mode weights above 1e300 in magnitude are null, in every path',
+    case: {
+      plans: [
+        countView(
+          (
+            [
+              ['n', 'count'],
+              ['total', 'sum'],
+              ['mean', 'avg'],
+              ['low', 'min'],
+              ['high', 'max'],
+              ['latest', 'last'],
+            ] as const
+          ).map(([name, aggregation]) => ({
+            name,
+            aggregation,
+            input: aggregation === 'count' ? null : { col: 'totalAmount' },
+            weight: null,
+            windowMinutes: 60,
+            hopMinutes: null,
+            where: null,
+          })),
+        ),
+        {
+          name: 'v1',
+          source: 'transactions',
+          entity: 'user',
+          key: { col: 'paymentMethod' },
+          filter: null,
+          ttlMinutes: 90 * 24 * 60,
+          features: [
+            {
+              name: 'top',
+              aggregation: 'mode',
+              input: { col: 'orderItems[].productId' },
+              weight: { col: 'orderItems[].price' },
+              windowMinutes: 60,
+              hopMinutes: null,
+              where: null,
+            },
+          ],
+        },
+      ],
+      now: NOW,
+      records: [
+        tx('t1', 'card', NOW - 30 * MINUTE_MS, { totalAmount: 5, orderItems: [item('a', 2)] }),
+        tx('t2', 'card', NOW - 20 * MINUTE_MS, {
+          totalAmount: Number.MAX_VALUE,
+          orderItems: [item('b', Number.MAX_VALUE)],
+        }),
+        tx('t3', 'card', NOW - 10 * MINUTE_MS, {
+          totalAmount: Number.MAX_VALUE,
+          orderItems: [item('b', Number.MAX_VALUE)],
+        }),
+        tx('t4', 'card', NOW - 5 * MINUTE_MS, {
+          totalAmount: -1e308,
+          orderItems: [item('c', -1e301), item('a', 1e300)],
+        }),
+      ],
+      exportRows: [
+        { user_id: 'card', product_id: 'p', t: NOW },
+        { user_id: 'card', product_id: 'p', t: NOW - 15 * MINUTE_MS },
+      ],
+      onlineReads: [{ user_id: 'card', product_id: 'p', t: NOW }],
+    },
+  },
 ];
 
 describe('differential fuzzing regressions', () => {
@@ -277,6 +348,21 @@ describe('differential fuzzing regressions', () => {
     const rows = [{ user_id: 'card', product_id: 'p', event_timestamp: c.now }];
     expect(referenceValues(buildRepository(c.plans), c, rows)).toEqual([
       { v0__n: 2, v0__total: 10 },
+    ]);
+  });
+  it('the reference skips inputs and weights above 1e300 (what every path was compared with)', () => {
+    const c = atAnchor(REGRESSIONS.find((r) => r.name.includes('above 1e300'))!.case, ANCHOR);
+    const rows = [{ user_id: 'card', product_id: 'p', event_timestamp: c.now }];
+    expect(referenceValues(buildRepository(c.plans), c, rows)).toEqual([
+      {
+        v0__n: 4,
+        v0__total: 5,
+        v0__mean: 5,
+        v0__low: 5,
+        v0__high: 5,
+        v0__latest: 5,
+        v1__top: 'a', // weight 2 + 1e300; "b"'s MAX_VALUE weights and "c"'s -1e301 are skipped
+      },
     ]);
   });
 });

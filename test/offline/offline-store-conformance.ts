@@ -137,6 +137,28 @@ export function describeOfflineStoreConformance(
       });
     });
 
+    it('inputs above 1e300 in magnitude are null, so no sum overflows (docs/concepts.md "Nulls")', async () => {
+      await h.writeSource(src, [
+        ev({ id: 'e1', amount: 1e300, ts: T0 - 1 }),
+        ev({ id: 'e2', amount: Number.MAX_VALUE, ts: T0 }),
+        ev({ id: 'e3', amount: Number.MAX_VALUE, ts: T0 + 1 }),
+        ev({ id: 'e4', amount: -1e308, ts: T0 + 2 }),
+      ]);
+      const got = await run([
+        { user_id: 'u1', event_timestamp: T0 + 2 },
+        { user_id: 'u1', event_timestamp: T0 + 59 * MIN },
+      ]);
+      expect(got.data![0]).toMatchObject({
+        n_1h: 4,
+        sum_1h: 1e300,
+        avg_1h: 1e300,
+        min_1h: 1e300,
+        max_1h: 1e300,
+      });
+      // Only the two MAX_VALUE records and the -1e308 one left in the window: all skipped.
+      expect(got.data![1]).toMatchObject({ n_1h: 3, sum_1h: 0, avg_1h: null, max_1h: null });
+    });
+
     it('identical timestamps: last by greatest id (code points), mode ties → smallest value', async () => {
       await h.writeSource(src, [
         ev({ id: 'e9', kind: 'view', ts: T0, attrs: { color: 'red' } }),

@@ -88,7 +88,7 @@ describe('the DuckDB store configured by larder.config.ts and the environment', 
     expect(await exportWith('home-on', defaults, {})).toBe(3);
     const on = readdirSync(join(tmp.dir, 'home-on', 'offline-cache'));
     expect(on.some((f) => f.endsWith('.parquet'))).toBe(true);
-    expect(on).toContain('sweep-v2');
+    expect(on).toContain('sweep-v3');
   });
 
   it('LARDER_TRACE_SQL=1 and SWEEP_TRACE print timings; unset, nothing', async () => {

@@ -21,7 +21,7 @@ let tmp: { dir: string; cleanup: () => void };
 let repo: Repository;
 
 let home = 'home';
-const cacheRoot = (): string => join(tmp.dir, home, 'offline-cache/sweep-v2');
+const cacheRoot = (): string => join(tmp.dir, home, 'offline-cache/sweep-v3');
 const entries = (): string[] => readdirSync(cacheRoot()).sort();
 /** Every cache file with its mtime. */
 function snapshot(): Map<string, number> {

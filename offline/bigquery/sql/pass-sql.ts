@@ -21,6 +21,7 @@ import type { ValueType } from '../../../core/types.ts';
 import type { Pass, PassFeature } from '../../export/pass.ts';
 import { bqIdent } from './bq-sql.ts';
 import { renderBqExpr } from './render-expr.ts';
+import { boundedInput, boundedNumber } from '../../sql/bounded-input.ts';
 import { isSequenceKind } from '../../../core/sequence.ts';
 import { sequenceCtes, type SequenceSqlDialect } from '../../sql/sequence-sql.ts';
 
@@ -237,9 +238,14 @@ function modeCtes(c: Ctx, pf: PassFeature, j: number): string[] {
   const w = (f.windowMs as number) / h;
   const unnest = arrayOf(f.input) ?? arrayOf(f.weight);
   const opts = { ...S, ...(unnest ? { unnested: { [unnest]: '__item' } } : {}) };
-  const value = renderBqExpr(pass.schema, f.input as ExprNode, opts);
+  const value = boundedInput(
+    pass.schema,
+    f.input as ExprNode,
+    renderBqExpr(pass.schema, f.input as ExprNode, opts),
+    'FLOAT64',
+  );
   const weight = f.weight
-    ? `CAST(${renderBqExpr(pass.schema, f.weight, opts)} AS FLOAT64)`
+    ? boundedNumber(`CAST(${renderBqExpr(pass.schema, f.weight, opts)} AS FLOAT64)`)
     : 'CAST(1 AS FLOAT64)';
   const where = f.where ? `(${renderBqExpr(pass.schema, f.where, S)}) IS TRUE` : 'TRUE';
   const k = keys.join(', ');
@@ -339,7 +345,7 @@ export function bqPassCtes(input: BqPassInput): {
     if (f.aggregation === 'mode') return [];
     return [
       `${f.where ? `(${renderBqExpr(pass.schema, f.where, S)}) IS TRUE` : 'TRUE'} AS __w${j}`,
-      `${f.input ? renderBqExpr(pass.schema, f.input, S) : 'CAST(NULL AS INT64)'} AS __x${j}`,
+      `${!f.input ? 'CAST(NULL AS INT64)' : isSequenceKind(f.aggregation) ? renderBqExpr(pass.schema, f.input, S) : boundedInput(pass.schema, f.input, renderBqExpr(pass.schema, f.input, S), 'FLOAT64')} AS __x${j}`,
     ];
   });
   for (const pf of pass.features) {

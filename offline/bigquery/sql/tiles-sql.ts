@@ -19,6 +19,7 @@ import { featuresByHop, type Pass } from '../../export/pass.ts';
 import { bqIdent } from './bq-sql.ts';
 import { arrayOf, hopOf, S } from './pass-sql.ts';
 import { renderBqExpr } from './render-expr.ts';
+import { boundedInput, boundedNumber } from '../../sql/bounded-input.ts';
 import { foldListState } from '../../fold-list-state.ts';
 
 export interface BqTilesQuery {
@@ -63,7 +64,8 @@ export function bqTilesSql(pass: Pass, start: number, end: number): BqTilesQuery
         'LARDER_DEFINITION_INVALID',
         `${f.name}: array paths are only supported as mode inputs and weights`,
       );
-    return `IF(${where(f)}, ${renderBqExpr(schema, f.input as ExprNode, S)}, NULL)`;
+    const x = renderBqExpr(schema, f.input as ExprNode, S);
+    return `IF(${where(f)}, ${boundedInput(schema, f.input as ExprNode, x, 'FLOAT64')}, NULL)`;
   };
   /** The pass's events with keys, `__ts`, `__id` and `extra` columns (before `end`). */
   const events = (extra: string[], from = `${pass.srcTable} AS s`, since = true): string =>
@@ -142,8 +144,15 @@ export function bqTilesSql(pass: Pass, start: number, end: number): BqTilesQuery
       const f = pf.feature;
       const unnest = arrayOf(f.input) ?? arrayOf(f.weight);
       const opts = unnest ? { ...S, unnested: { [unnest]: '__item' } } : S;
-      const v = renderBqExpr(schema, f.input as ExprNode, opts);
-      const w = f.weight ? `CAST(${renderBqExpr(schema, f.weight, opts)} AS FLOAT64)` : '1.0';
+      const v = boundedInput(
+        schema,
+        f.input as ExprNode,
+        renderBqExpr(schema, f.input as ExprNode, opts),
+        'FLOAT64',
+      );
+      const w = f.weight
+        ? boundedNumber(`CAST(${renderBqExpr(schema, f.weight, opts)} AS FLOAT64)`)
+        : '1.0';
       const from = unnest
         ? `${pass.srcTable} AS s, UNNEST(${renderBqExpr(schema, { op: 'col', path: unnest }, S)}) AS __item`
         : `${pass.srcTable} AS s`;

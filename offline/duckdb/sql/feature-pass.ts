@@ -24,6 +24,7 @@ import type { FeatureSpec, FeatureViewSpec } from '../../../definitions/spec.ts'
 import { ident } from '../../local/duckdb-client.ts';
 import { sqlValueType } from '../../local/column-types.ts';
 import { renderExpr } from './render-expr.ts';
+import { boundedInput, boundedNumber } from '../../sql/bounded-input.ts';
 import type { Pass, PassFeature } from '../../export/pass.ts';
 import { isSequenceKind } from '../../../core/sequence.ts';
 import { sequenceCtes, type SequenceSqlDialect } from '../../sql/sequence-sql.ts';
@@ -96,7 +97,9 @@ export function windowPassSql(pass: Pass, table: string, entTable: string): stri
     const f = pf.feature;
     checkInput(pf.view, f);
     const where = f.where ? `${renderExpr(schema, f.where)} IS TRUE` : 'TRUE';
-    const input = f.input ? renderExpr(schema, f.input) : null;
+    const input = f.input
+      ? boundedInput(schema, f.input, renderExpr(schema, f.input), 'DOUBLE')
+      : null;
     const c = ident(`in_${pf.col}`);
     switch (f.aggregation) {
       case 'count':
@@ -205,7 +208,9 @@ export function modeSql(pass: Pass, pf: PassFeature, table: string, entTable: st
       `${pf.view.name}:${f.name}: mode needs a string input`,
     );
   const value = renderExpr(schema, f.input as ExprNode, opts);
-  const weight = f.weight ? `CAST(${renderExpr(schema, f.weight, opts)} AS DOUBLE)` : '1.0::DOUBLE';
+  const weight = f.weight
+    ? boundedNumber(`CAST(${renderExpr(schema, f.weight, opts)} AS DOUBLE)`)
+    : '1.0::DOUBLE';
   const where = f.where ? `${renderExpr(schema, f.where)} IS TRUE` : 'TRUE';
   // Without an unnested array the value and weight are computed next to the filter (the
   // events subquery only carries keys, ts and id); with one they read its `__item` column.

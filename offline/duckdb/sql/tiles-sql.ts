@@ -7,6 +7,7 @@ import type { FeatureSpec } from '../../../definitions/spec.ts';
 import { ident } from '../../local/duckdb-client.ts';
 import { featuresByHop, type Pass } from '../../export/pass.ts';
 import { renderExpr } from './render-expr.ts';
+import { boundedInput, boundedNumber } from '../../sql/bounded-input.ts';
 import { splitArrayPath, exprPaths, type ExprNode } from '../../../definitions/expr/expr.ts';
 import { foldListState } from '../../fold-list-state.ts';
 
@@ -56,7 +57,9 @@ export function tilesSql(pass: Pass, start: number, end: number): TilesQuery[] {
       const where = f.where ? `${renderExpr(schema, f.where)} IS TRUE` : 'TRUE';
       const unnest = f.aggregation === 'mode' ? (arrayOf(f.input) ?? arrayOf(f.weight)) : null;
       const opts = unnest ? { unnested: { [unnest]: '__item' } } : {};
-      const input = f.input ? renderExpr(schema, f.input, opts) : 'NULL';
+      const input = f.input
+        ? boundedInput(schema, f.input, renderExpr(schema, f.input, opts), 'DOUBLE')
+        : 'NULL';
       const x = `CASE WHEN ${where} THEN ${input} END`;
       let agg: string;
       let from = `(SELECT *, ${keyExprs.join(', ')}, ${hop} AS __hop FROM ${pass.srcTable} WHERE ${conds.join(' AND ')} AND ${ts} >= ${start} AND ${ts} < ${end})`;
@@ -89,7 +92,7 @@ export function tilesSql(pass: Pass, start: number, end: number): TilesQuery[] {
         }
         default: {
           const weight = f.weight
-            ? `CAST(${renderExpr(schema, f.weight, opts)} AS DOUBLE)`
+            ? boundedNumber(`CAST(${renderExpr(schema, f.weight, opts)} AS DOUBLE)`)
             : '1.0::DOUBLE';
           const inner = unnest
             ? `(SELECT *, UNNEST(${renderExpr(schema, { op: 'col', path: unnest })}) AS __item FROM ${from})`
@@ -117,7 +120,12 @@ export function tilesSql(pass: Pass, start: number, end: number): TilesQuery[] {
     const aggs = lifetime.map((pf, j) => {
       const f = pf.feature;
       const where = f.where ? `${renderExpr(schema, f.where)} IS TRUE` : 'TRUE';
-      const input = renderExpr(schema, f.input as ExprNode);
+      const input = boundedInput(
+        schema,
+        f.input as ExprNode,
+        renderExpr(schema, f.input as ExprNode),
+        'DOUBLE',
+      );
       return `to_json(max(CASE WHEN ${where} AND (${input}) IS NOT NULL AND ${end} - 1 - ${ts} <= ${ttl} THEN struct_pack(ts := ${ts}, id := ${id}, v := ${input}) END))::VARCHAR AS s${j}`;
     });
     const sql = `SELECT ${keys.join(', ')}, ${aggs.join(', ')} FROM (SELECT *, ${keyExprs.join(', ')} FROM ${pass.srcTable} WHERE ${conds.join(' AND ')} AND ${ts} < ${end}) GROUP BY ALL HAVING ${lifetime.map((_, j) => `s${j} IS NOT NULL`).join(' OR ')} ORDER BY ALL`;

@@ -18,6 +18,7 @@ import { ident } from '../../local/duckdb-client.ts';
 import type { Pass, PassFeature } from '../../export/pass.ts';
 import { arrayOf, eventsSql } from '../sql/feature-pass.ts';
 import { renderExpr } from '../sql/render-expr.ts';
+import { boundedNumber } from '../../sql/bounded-input.ts';
 import { isSequenceKind } from '../../../core/sequence.ts';
 
 /** Key codes `[from, to)` holding `events` events. */
@@ -55,7 +56,7 @@ function isString(pass: Pass, node: ExprNode | null): boolean {
   return !('error' in t) && t.type === 'string';
 }
 
-/** The SQL of a mode feature's items: keys, `__ts`, `__v` (string) and `__w` (finite weight). */
+/** The SQL of a mode feature's items: keys, `__ts`, `__v` (string) and `__w` (a weight of magnitude at most 1e300). */
 function itemsSql(pass: Pass, pf: PassFeature): string {
   const f = pf.feature;
   const unnest = arrayOf(f.input) ?? arrayOf(f.weight);
@@ -67,7 +68,7 @@ function itemsSql(pass: Pass, pf: PassFeature): string {
     );
   const value = renderExpr(pass.schema, f.input as ExprNode, opts);
   const weight = f.weight
-    ? `CAST(${renderExpr(pass.schema, f.weight, opts)} AS DOUBLE)`
+    ? boundedNumber(`CAST(${renderExpr(pass.schema, f.weight, opts)} AS DOUBLE)`)
     : '1.0::DOUBLE';
   const ev = unnest
     ? eventsSql(pass, [`${whereSql(pass, pf)} AS __where`], unnest)
@@ -328,7 +329,7 @@ export async function buildPassIndex(
       return;
     }
     const x = `CAST(${renderExpr(pass.schema, f.input as ExprNode)} AS DOUBLE)`;
-    inner.push(`CASE WHEN ${where} AND isfinite(${x}) THEN ${x} END AS ${c}`);
+    inner.push(`CASE WHEN ${where} THEN ${boundedNumber(x)} END AS ${c}`);
     outer.push(`COALESCE(ev.${c}, 'NaN'::DOUBLE)`);
   });
   const sql =

@@ -48,7 +48,7 @@ import type { Partition, PassPlan } from './build-pass-index.ts';
 import { isSequenceKind } from '../../../core/sequence.ts';
 
 /** Bump when the layout or the meaning of a cached array changes. */
-const VERSION = 2;
+const VERSION = 3; // 3: numeric inputs above 1e300 are skipped (docs/concepts.md "Nulls")
 
 /** A file's size, or null when it is not there. */
 function sizeOf(path: string): number | null {

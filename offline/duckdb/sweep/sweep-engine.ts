@@ -28,7 +28,7 @@ export interface SweepEngineConfig {
   partitionEvents: number;
   /** Worker threads (default: one per core; 1 = inline). */
   sweepThreads?: number;
-  /** Keep event indexes under `<cacheDir>/sweep-v2/` (`indexCache`). */
+  /** Keep event indexes under `<cacheDir>/sweep-v3/` (`indexCache`). */
   indexCache: boolean;
   /** `<home>/offline-cache`: the index cache and the bundled worker live here. */
   cacheDir: string;

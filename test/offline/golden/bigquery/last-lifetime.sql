@@ -1,4 +1,4 @@
-WITH p0_ev AS (SELECT CAST(s.`userId` AS STRING) AS __k0, s.`timestamp` AS __ts, CAST(s.`eventId` AS STRING) AS __id, TRUE AS __w0, s.`context`.`platform` AS __x0, TRUE AS __w1, s.`timestamp` AS __x1 FROM `proj.ds.user_events` AS s WHERE s.`userId` IS NOT NULL AND ((s.`userId` IS NOT NULL)) IS TRUE),
+WITH p0_ev AS (SELECT CAST(s.`userId` AS STRING) AS __k0, s.`timestamp` AS __ts, CAST(s.`eventId` AS STRING) AS __id, TRUE AS __w0, s.`context`.`platform` AS __x0, TRUE AS __w1, (CASE WHEN abs(CAST(s.`timestamp` AS FLOAT64)) <= 1e300 THEN s.`timestamp` END) AS __x1 FROM `proj.ds.user_events` AS s WHERE s.`userId` IS NOT NULL AND ((s.`userId` IS NOT NULL)) IS TRUE),
 p0_rows AS (SELECT __rid, CAST(`user_id` AS STRING) AS __k0, __t FROM `proj.ds._larder_entities_x` WHERE `user_id` IS NOT NULL),
 p0_life_x AS (SELECT __k0, __ts, __id, IF(__w0, __x0, NULL) AS x0, IF(__w1, __x1, NULL) AS x1 FROM p0_ev),
 p0_life_ev AS (SELECT __k0, __ts, FALSE AS __row, CAST(NULL AS INT64) AS __rid, IF(x0 IS NOT NULL, STRUCT(__ts AS ts, __id AS id, x0 AS v), NULL) AS l0, IF(x1 IS NOT NULL, STRUCT(__ts AS ts, __id AS id, x1 AS v), NULL) AS l1 FROM p0_life_x),
