@@ -13,6 +13,7 @@ import { ident, sqlString, type DuckDBClient } from '../local/duckdb-client.ts';
 import type { LocalDatabase } from '../local/local-database.ts';
 import type { RejectReport, ValidationProgress } from '../offline-store.ts';
 import { lineProblem, MAX_DATE_MS, type BatchIngestRules } from '../validate-record.ts';
+import { sqlType } from '../local/column-types.ts';
 import { cachedJsonl } from './jsonl-cache.ts';
 import { jsonlLines } from './jsonl-lines.ts';
 import { rewriteJsonl } from './jsonl-rewrite.ts';
@@ -85,7 +86,9 @@ export class DuckDBSources {
     const files = this.sourceFiles(spec);
     const cols = [...fields].filter((f) => f in spec.schema.fields);
     if (files.jsonl.length + files.parquet.length === 0) {
-      const typed = cols.map((c) => `NULL::${sqlTypeOfField(spec, c)} AS ${ident(c)}`);
+      // Typed as a read of files would type them (maps as MAPs, records as STRUCTs), so the
+      // passes' and batch views' SQL binds the same on an empty source.
+      const typed = cols.map((c) => `NULL::${sqlType(spec.schema.fields[c]!)} AS ${ident(c)}`);
       await client.run(
         `CREATE TEMP TABLE ${table} AS SELECT NULL::VARCHAR AS __file, NULL::BIGINT AS __line, NULL::VARCHAR AS __reason${typed.map((t) => `, ${t}`).join('')} LIMIT 0`,
       );
@@ -212,20 +215,6 @@ export class DuckDBSources {
       )
       .join(' UNION ');
   }
-}
-
-function sqlTypeOfField(spec: BatchSourceSpec, field: string): string {
-  const f = spec.schema.fields[field];
-  if (!f) return 'VARCHAR';
-  return f.kind === 'string'
-    ? 'VARCHAR'
-    : f.kind === 'int64'
-      ? 'BIGINT'
-      : f.kind === 'float64'
-        ? 'DOUBLE'
-        : f.kind === 'bool'
-          ? 'BOOLEAN'
-          : 'JSON';
 }
 
 const renderKey = (p: Pass, i: number): string => renderExpr(p.schema, p.keys[i]!.expr);

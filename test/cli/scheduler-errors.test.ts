@@ -6,8 +6,7 @@ import { tempDir, tempRepo } from '../support/temp-repo.ts';
 
 const exec = promisify(execFile);
 const tmp = tempDir();
-const repo = tempRepo({
-  'repo.ts': `
+const REPO_TS = `
 import { z } from 'zod';
 import { batchSource, col, count, entity, featureView } from 'larder';
 export const user = entity({ name: 'user', joinKey: 'user_id' });
@@ -22,11 +21,19 @@ export const activity = featureView({
   materialization: { cron: '0 2 * * *', retries: 2, timeout: '2h' },
   features: { events_1h: count({ window: '1h' }) },
 });
-`,
+`;
+const repo = tempRepo({ 'repo.ts': REPO_TS });
+// The same view without `materialization`: a repository that schedules nothing.
+const unscheduled = tempRepo({
+  'repo.ts': REPO_TS.replace(
+    "  materialization: { cron: '0 2 * * *', retries: 2, timeout: '2h' },\n",
+    '',
+  ),
 });
 afterAll(() => {
   tmp.cleanup();
   repo.cleanup();
+  unscheduled.cleanup();
 });
 
 async function larder(env: Record<string, string>, ...args: string[]) {
@@ -76,10 +83,9 @@ describe('larder scheduler / runs: bad input', () => {
         'error [LARDER_REGISTRY_NOT_APPLIED]: no registry yet\n  hint: run `larder apply` first',
     });
     expect((await larder(mine, 'apply')).code).toBe(0);
-    const example = { LARDER_REPO: 'examples/ecommerce/features' };
     const [views, none] = await Promise.all([
       larder(mine, 'scheduler', '--once', '--views', 'activity,nope'),
-      larder(example, 'scheduler', '--once'),
+      larder({ LARDER_REPO: unscheduled.dir }, 'scheduler', '--once'),
     ]);
     expect(views).toEqual({
       code: 1,
