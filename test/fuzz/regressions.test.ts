@@ -11,7 +11,7 @@ import { HOUR_MS, MINUTE_MS } from '../../core/duration.ts';
 import { encodeEntityKey } from '../../aggregation/tiles.ts';
 import { createOnlineStore } from '../../online/create-online-store.ts';
 import { tempDir } from '../support/temp-repo.ts';
-import { buildRepository, type ViewPlan } from './definitions.ts';
+import { buildRepository, type FeaturePlan, type ViewPlan } from './definitions.ts';
 import { columnsOf, describeMismatches, referenceValues } from './differential.ts';
 import { atAnchor, type FuzzCase } from './fuzz-case.ts';
 import { ANCHOR, openInProcessEnv, type InProcessEnv } from './in-process.ts';
@@ -40,6 +40,22 @@ const item = (productId: string, price: number) => ({
   category: 'c',
 });
 
+/** A feature of a plan: what differs from no input, no weight, lifetime, every record. */
+const feature = (
+  name: string,
+  aggregation: FeaturePlan['aggregation'],
+  o: Partial<FeaturePlan> = {},
+): FeaturePlan => ({
+  name,
+  aggregation,
+  input: null,
+  weight: null,
+  windowMinutes: null,
+  hopMinutes: null,
+  where: null,
+  ...o,
+});
+
 const countView = (features: ViewPlan['features']): ViewPlan => ({
   name: 'v0',
   source: 'transactions',
@@ -57,24 +73,8 @@ const REGRESSIONS: { name: string; case: FuzzCase }[] = [
     case: {
       plans: [
         countView([
-          {
-            name: 'n',
-            aggregation: 'count',
-            input: null,
-            weight: null,
-            windowMinutes: 60,
-            hopMinutes: null,
-            where: null,
-          },
-          {
-            name: 'last_status',
-            aggregation: 'last',
-            input: { col: 'status' },
-            weight: null,
-            windowMinutes: null,
-            hopMinutes: null,
-            where: null,
-          },
+          feature('n', 'count', { windowMinutes: 60 }),
+          feature('last_status', 'last', { input: { col: 'status' } }),
         ]),
       ],
       now: NOW,
@@ -104,15 +104,12 @@ const REGRESSIONS: { name: string; case: FuzzCase }[] = [
           filter: null,
           ttlMinutes: 90 * 24 * 60,
           features: [
-            {
-              name: 'top',
-              aggregation: 'mode',
+            feature('top', 'mode', {
               input: { col: 'orderItems[].productId' },
               weight: { col: 'orderItems[].price' },
               windowMinutes: 2 * 24 * 60,
               hopMinutes: 24 * 60,
-              where: null,
-            },
+            }),
           ],
         },
       ],
@@ -142,15 +139,11 @@ const REGRESSIONS: { name: string; case: FuzzCase }[] = [
           filter: null,
           ttlMinutes: 7 * 24 * 60,
           features: [
-            {
-              name: 'top_type',
-              aggregation: 'mode',
+            feature('top_type', 'mode', {
               input: { col: 'eventType' },
               weight: { col: 'properties.amount', toNumber: true },
               windowMinutes: 24 * 60,
-              hopMinutes: null,
-              where: null,
-            },
+            }),
           ],
         },
       ],
@@ -182,24 +175,8 @@ const REGRESSIONS: { name: string; case: FuzzCase }[] = [
     case: {
       plans: [
         countView([
-          {
-            name: 'n',
-            aggregation: 'count',
-            input: null,
-            weight: null,
-            windowMinutes: 5,
-            hopMinutes: 1,
-            where: null,
-          },
-          {
-            name: 'last_status',
-            aggregation: 'last',
-            input: { col: 'status' },
-            weight: null,
-            windowMinutes: null,
-            hopMinutes: null,
-            where: null,
-          },
+          feature('n', 'count', { windowMinutes: 5, hopMinutes: 1 }),
+          feature('last_status', 'last', { input: { col: 'status' } }),
         ]),
       ],
       now: NOW,
@@ -228,24 +205,8 @@ const REGRESSIONS: { name: string; case: FuzzCase }[] = [
     case: {
       plans: [
         countView([
-          {
-            name: 'n',
-            aggregation: 'count',
-            input: null,
-            weight: null,
-            windowMinutes: 60,
-            hopMinutes: null,
-            where: null,
-          },
-          {
-            name: 'total',
-            aggregation: 'sum',
-            input: { col: 'totalAmount' },
-            weight: null,
-            windowMinutes: 60,
-            hopMinutes: null,
-            where: null,
-          },
+          feature('n', 'count', { windowMinutes: 60 }),
+          feature('total', 'sum', { input: { col: 'totalAmount' }, windowMinutes: 60 }),
         ]),
       ],
       now: NOW,
@@ -293,15 +254,11 @@ const REGRESSIONS: { name: string; case: FuzzCase }[] = [
           filter: null,
           ttlMinutes: 90 * 24 * 60,
           features: [
-            {
-              name: 'top',
-              aggregation: 'mode',
+            feature('top', 'mode', {
               input: { col: 'orderItems[].productId' },
               weight: { col: 'orderItems[].price' },
               windowMinutes: 60,
-              hopMinutes: null,
-              where: null,
-            },
+            }),
           ],
         },
       ],
