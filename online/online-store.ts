@@ -208,8 +208,9 @@ export interface OnlineStore {
   /**
    * Up to `limit` entity keys that have unexpired state in `view` (any order; for the
    * dashboard's example ids). Bounded work: SQLite reads the first keys of the view's index
-   * range; Redis scans at most 100 SCAN pages of 1,000 keys per master, so a large keyspace may
-   * yield fewer than `limit` keys.
+   * range; Redis reads the view's key sample kept by the writers (at most 64 recent keys,
+   * docs/online-store-format.md), then, only when that yields fewer than `limit`, scans at most
+   * 100 SCAN pages of 1,000 keys per master.
    */
   sampleEntityKeys(view: string, limit: number): Promise<string[]>;
   /** Deletes every key of `namespace` (default: this store's), and nothing else. */

@@ -14,6 +14,9 @@ export interface RedisPipelineLike {
   pexpire(key: string, ms: number): unknown;
   unlink(key: string): unknown;
   exists(key: string): unknown;
+  zadd(key: string, ...scoreMembers: (string | number)[]): unknown;
+  zremrangebyrank(key: string, start: number, stop: number): unknown;
+  zrevrange(key: string, start: number, stop: number): unknown;
   exec(): Promise<PipelineResult | null>;
 }
 

@@ -38,3 +38,12 @@ export function idempotencyKey(namespace: string, keyHash: string, slotTag?: str
     ? `${namespace}:__idem:${keyHash}`
     : `${namespace}:__idem:{${slotTag}}:${keyHash}`;
 }
+
+/**
+ * A view's key sample (a sorted set: entity key → the write time in ms, at most
+ * `SAMPLE_SIZE` members, the most recent), kept by the writers so that `sampleEntityKeys`
+ * finds entities whatever else the Redis holds: `<namespace>:__sample:<view>`.
+ */
+export function sampleKey(namespace: string, view: string): string {
+  return `${namespace}:__sample:${view}`;
+}

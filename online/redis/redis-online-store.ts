@@ -45,7 +45,13 @@ import {
 import type { RedisPipelineLike, RedisTopology, ScriptPipeline } from './redis-client.ts';
 import { keepScriptArgs, queueScript } from './keep-script-args.ts';
 import { isPermanentReply } from './redis-errors.ts';
-import { checkpointKey, idempotencyKey, namespacePattern, redisKey } from './redis-keys.ts';
+import {
+  checkpointKey,
+  idempotencyKey,
+  namespacePattern,
+  redisKey,
+  sampleKey,
+} from './redis-keys.ts';
 import {
   CAS_FIELDS_LUA,
   IDEMPOTENT_BATCH_LUA,
@@ -66,6 +72,18 @@ const MAX_KEYS_PER_READ = 512;
 
 /** Field names per merge-read script call (`lua/read-merge-fields.lua`), for the same reason. */
 const MAX_FIELDS_PER_READ = 8192;
+
+/** Members kept in a view's key sample (`sampleKey`: the most recently written entity keys). */
+const SAMPLE_SIZE = 64;
+
+/** Entity keys of a view one write adds to the view's sample. */
+const SAMPLE_PER_WRITE = 8;
+
+/**
+ * Once a store has added {@link SAMPLE_SIZE} keys of a view to its sample, it adds more at most
+ * once per this many ms (a stream worker's batches do not each pay the extra round trip).
+ */
+const SAMPLE_EVERY_MS = 10_000;
 
 /**
  * A field group key's `lua/read-entities.lua` reply: 0 (no key) or 1 (none of the fields),
@@ -96,6 +114,11 @@ export interface RedisStoreTuning {
    * benchmark that compares them; see the README's benchmark section.)
    */
   reads?: 'fields' | 'hashes';
+  /**
+   * SCAN pages (of 1,000 keys, per master) `sampleEntityKeys` reads when the view's key sample
+   * holds fewer live keys than asked (default 100; 0: the sample only, for tests).
+   */
+  sampleScanPages?: number;
 }
 
 /**
@@ -115,6 +138,9 @@ export class RedisOnlineStore implements OnlineStore {
   readonly #maxMergeAttempts: number;
   readonly #readFields: boolean;
   readonly #wait: { replicas: number; timeoutMs: number };
+  readonly #sampleScanPages: number;
+  /** Per view: keys this store added to its sample, and when it last added (monotonic ms). */
+  readonly #sampled = new Map<string, { added: number; at: number }>();
   #initPromise: Promise<void> | null = null;
   #closed = false;
 
@@ -127,6 +153,7 @@ export class RedisOnlineStore implements OnlineStore {
     this.#maxMergeAttempts = tuning.maxMergeAttempts ?? 50;
     this.#readFields = (tuning.reads ?? 'fields') === 'fields';
     this.#wait = { replicas: tuning.waitReplicas ?? 0, timeoutMs: tuning.waitTimeoutMs ?? 1000 };
+    this.#sampleScanPages = tuning.sampleScanPages ?? 100;
     this.capabilities = {
       kind: topology.kind,
       atomicMerge: true,
@@ -281,6 +308,7 @@ export class RedisOnlineStore implements OnlineStore {
       (p, i) => p.larderSetFields(calls[i]!.key, ...calls[i]!.args),
     );
     if (calls.length > 0) await this.#replicated('write');
+    await this.#noteSample(ops);
   }
 
   async mergeTiles(tiles: readonly TileWrite[]): Promise<void> {
@@ -336,6 +364,48 @@ export class RedisOnlineStore implements OnlineStore {
       if (pending.length > 0) await sleep(Math.random() * Math.min(20, attempt * 2));
     }
     if (ops.length > 0) await this.#replicated('merge');
+    await this.#noteSample(ops);
+  }
+
+  /**
+   * Adds up to {@link SAMPLE_PER_WRITE} of the written entity keys of each view to the view's
+   * key sample (`ZADD` with the write time, then the oldest beyond {@link SAMPLE_SIZE} removed):
+   * on every write until this store has added {@link SAMPLE_SIZE} keys of the view, then at
+   * most once per {@link SAMPLE_EVERY_MS}. Advisory: after the data is written, so a failure
+   * here is ignored (the write is not retried for it; the next write tries again).
+   */
+  async #noteSample(ops: readonly { view: string; entityKey: string }[]): Promise<void> {
+    const t = performance.now();
+    const byView = new Map<string, string[]>();
+    for (const g of ops) {
+      let keys = byView.get(g.view);
+      if (!keys) {
+        const s = this.#sampled.get(g.view);
+        if (s && s.added >= SAMPLE_SIZE && t - s.at < SAMPLE_EVERY_MS) continue;
+        byView.set(g.view, (keys = []));
+      }
+      if (keys.length < SAMPLE_PER_WRITE && !keys.includes(g.entityKey)) keys.push(g.entityKey);
+    }
+    if (byView.size === 0) return;
+    const views = [...byView.keys()];
+    const keys = views.map((v) => sampleKey(this.namespace, v));
+    const score = this.#clock();
+    try {
+      await this.#batch('sample', keys, (p, i) => {
+        const args: (string | number)[] = [];
+        for (const e of byView.get(views[i]!)!) args.push(score, e);
+        p.zadd(keys[i]!, ...args);
+      });
+      await this.#batch('sample', keys, (p, i) =>
+        p.zremrangebyrank(keys[i]!, 0, -(SAMPLE_SIZE + 1)),
+      );
+    } catch {
+      return;
+    }
+    for (const v of views) {
+      const s = this.#sampled.get(v);
+      this.#sampled.set(v, { added: (s?.added ?? 0) + byView.get(v)!.length, at: t });
+    }
   }
 
   /**
@@ -549,6 +619,7 @@ export class RedisOnlineStore implements OnlineStore {
       if (pending.length > 0) await sleep(Math.random() * Math.min(20, attempt * 2));
     }
     if (groups.length > 0) await this.#replicated(what.op);
+    await this.#noteSample(groups.flatMap((g) => g.ops));
     return outcomes;
   }
 
@@ -796,11 +867,27 @@ export class RedisOnlineStore implements OnlineStore {
     };
   }
 
+  /**
+   * First the view's key sample (`sampleKey`, kept by the writers: found whatever else the
+   * Redis holds), each key checked to still exist; then, when that gives fewer than `limit`,
+   * SCAN pages of 1,000 keys per master (at most `sampleScanPages`, default 100).
+   */
   async sampleEntityKeys(view: string, limit: number): Promise<string[]> {
     await this.init();
+    const keys = new Set<string>();
+    if (limit <= 0) return [];
+    const sample = sampleKey(this.namespace, view);
+    const [members] = (await this.#batch('sample', [sample], (p) =>
+      p.zrevrange(sample, 0, SAMPLE_SIZE - 1),
+    )) as string[][];
+    const entities = (members ?? []).map((e) => this.#key(view, e));
+    const live = await this.#batch('sample', entities, (p, i) => p.exists(entities[i]!));
+    members?.forEach((e, i) => {
+      if (keys.size < limit && live[i] === 1) keys.add(e);
+    });
+    if (keys.size >= limit || this.#sampleScanPages <= 0) return [...keys];
     const prefix = redisKey(this.namespace, view, '');
     const head = prefix.slice(0, -1); // `<ns>:<view>:{`
-    const keys = new Set<string>();
     try {
       for (const node of this.#topology.masters()) {
         let cursor = '0';
@@ -813,7 +900,7 @@ export class RedisOnlineStore implements OnlineStore {
             if (keys.size >= limit) break;
             if (k.startsWith(head) && k.endsWith('}')) keys.add(k.slice(head.length, -1));
           }
-        } while (cursor !== '0' && pages < 100 && keys.size < limit);
+        } while (cursor !== '0' && pages < this.#sampleScanPages && keys.size < limit);
         if (keys.size >= limit) break;
       }
     } catch (e) {

@@ -114,6 +114,39 @@ describe('Redis Cluster online store', () => {
     }
   });
 
+  it('samples entity keys from the key sample the writers keep, without SCAN', async () => {
+    const namespace = `test-${randomUUID()}`;
+    const config = {
+      type: 'redis-cluster' as const,
+      nodes: cluster.nodes,
+      maxRetriesPerRequest: 1,
+    };
+    const s = new RedisOnlineStore(
+      redisClusterTopology(config),
+      { namespace, views: TEST_VIEWS },
+      { ...config, sampleScanPages: 0 },
+    );
+    await s.init();
+    try {
+      const users = ['user-1', 'user-2', 'user-3'];
+      await s.writeTiles(
+        users.map((u) => ({
+          view: 'activity',
+          entityKey: u,
+          hopMs: MINUTE_MS,
+          hop: Math.floor(NOW / MINUTE_MS),
+          states: { clicks_1h: 2 },
+        })),
+      );
+      expect((await s.sampleEntityKeys('activity', 5)).sort()).toEqual(users);
+      expect(await s.sampleEntityKeys('purchases', 5)).toEqual([]);
+      await s.teardown();
+      expect(await s.sampleEntityKeys('activity', 5)).toEqual([]);
+    } finally {
+      await s.close();
+    }
+  });
+
   it('a batch refused after it was marked pending can be applied in parts (bisection), each slot once', async () => {
     const namespace = `test-${randomUUID()}`;
     const s = store({ namespace, views: TEST_VIEWS });

@@ -162,13 +162,72 @@ describe('Redis online store', () => {
         { view: 'purchases', entityKey: 'u1', states: { last_amount: { v: 1, ts: NOW, id: 'a' } } },
       ]);
       const keys = (await raw.keys(`${namespace}:*`)).sort();
-      expect(keys).toEqual([`${namespace}:activity:{u1}`, `${namespace}:purchases:{u1}`]);
-      expect(await raw.pexpiretime(keys[0]!)).toBeGreaterThan(Date.now());
-      expect(await raw.hgetall(keys[0]!)).toEqual({
+      // Each view's key sample (docs/online-store-format.md), then the entity hashes.
+      expect(keys).toEqual([
+        `${namespace}:__sample:activity`,
+        `${namespace}:__sample:purchases`,
+        `${namespace}:activity:{u1}`,
+        `${namespace}:purchases:{u1}`,
+      ]);
+      expect(await raw.zrange(keys[0]!, '0', '-1')).toEqual(['u1']);
+      expect(await raw.pexpiretime(keys[2]!)).toBeGreaterThan(Date.now());
+      expect(await raw.hgetall(keys[2]!)).toEqual({
         [`${MINUTE_MS}:${Math.floor(NOW / MINUTE_MS)}`]: '{"clicks_1h":1}',
       });
     } finally {
       await s.teardown();
+      await s.close();
+    }
+  });
+
+  it('samples entity keys from the key sample the writers keep, without SCAN (any keyspace size)', async () => {
+    const namespace = `test-${randomUUID()}`;
+    const s = new RedisOnlineStore(
+      singleRedisTopology(config),
+      { namespace, views: TEST_VIEWS },
+      { ...config, sampleScanPages: 0 },
+    );
+    await s.init();
+    const tile = (u: string) => ({
+      view: 'activity',
+      entityKey: u,
+      hopMs: MINUTE_MS,
+      hop: Math.floor(NOW / MINUTE_MS),
+      states: { clicks_1h: 1 },
+    });
+    const sample = `${namespace}:__sample:activity`;
+    try {
+      expect(await s.sampleEntityKeys('activity', 5)).toEqual([]);
+      const users = Array.from({ length: 100 }, (_, i) => `u${i}`);
+      await s.writeTiles(users.map(tile)); // 8 of a write's keys per view
+      await s.mergeTiles([tile('late')]);
+      await s.writeLifetime([
+        {
+          view: 'purchases',
+          entityKey: 'p}1',
+          states: { last_amount: { v: 1, ts: NOW, id: 'a' } },
+        },
+      ]);
+      const got = await s.sampleEntityKeys('activity', 100);
+      expect(got).toHaveLength(9);
+      expect(got).toContain('late');
+      expect([...users, 'late']).toEqual(expect.arrayContaining(got));
+      expect(await s.sampleEntityKeys('activity', 3)).toHaveLength(3);
+      expect(await s.sampleEntityKeys('purchases', 5)).toEqual(['p}1']);
+      // A key gone (expired, deleted) is not sampled.
+      await raw.del(`${namespace}:activity:{late}`);
+      expect(await s.sampleEntityKeys('activity', 100)).not.toContain('late');
+      // Every write adds until the store has added 64 keys of the view, then at most every 10 s;
+      // the sample keeps the 64 most recent.
+      const more = Array.from({ length: 64 }, (_, i) => `w${i}`);
+      for (let b = 0; b < 8; b++) await s.writeTiles(more.slice(b * 8, b * 8 + 8).map(tile));
+      expect(await raw.zcard(sample)).toBe(64); // 8 + 'late' + 56: the oldest one trimmed
+      const after = await s.sampleEntityKeys('activity', 100);
+      expect(after.filter((k) => more.slice(56).includes(k))).toEqual([]);
+      expect(after.filter((k) => more.slice(0, 56).includes(k))).toHaveLength(56);
+      await s.teardown();
+      expect(await raw.exists(sample)).toBe(0);
+    } finally {
       await s.close();
     }
   });
