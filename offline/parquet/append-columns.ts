@@ -303,15 +303,18 @@ function encodeIndices(idx: Int32Array, m: number, width: number, out: Bytes): v
       rleCount = 0;
     }
     if (header < 0) header = p++;
-    let acc = 0;
-    let bits = 0;
-    for (j = 0; j < 8; j++) {
-      acc |= (j < k ? idx[i + j]! : 0) << bits;
-      bits += width;
-      while (bits >= 8) {
-        b[p++] = acc & 0xff;
-        acc >>>= 8;
-        bits -= 8;
+    if (width <= 8 && k === 8) p = packGroup(idx, i, width, b, p);
+    else {
+      let acc = 0;
+      let bits = 0;
+      for (j = 0; j < 8; j++) {
+        acc |= (j < k ? idx[i + j]! : 0) << bits;
+        bits += width;
+        while (bits >= 8) {
+          b[p++] = acc & 0xff;
+          acc >>>= 8;
+          bits -= 8;
+        }
       }
     }
     if (++groups === 63) {
@@ -323,6 +326,31 @@ function encodeIndices(idx: Int32Array, m: number, width: number, out: Bytes): v
   if (header >= 0) b[header] = (groups << 1) | 1;
   if (rleCount > 0) p = rleRun(b, p, rleCount, rleValue, valueBytes);
   out.len = p;
+}
+
+/**
+ * Bit-packs the 8 values `idx[i … i+7]` (each below 2^width, width ≤ 8) into `width` bytes at
+ * `p`, as {@link encodeIndices}'s generic loop does, without its per-value byte loop: values
+ * 0–3 and 4–7 are two 32-bit accumulators of 4·width bits each; when 4·width is not a whole
+ * number of bytes (odd widths), the byte in the middle takes the low half of both. Returns the
+ * end.
+ */
+function packGroup(idx: Int32Array, i: number, width: number, b: Uint8Array, p: number): number {
+  const lo =
+    idx[i]! | (idx[i + 1]! << width) | (idx[i + 2]! << (2 * width)) | (idx[i + 3]! << (3 * width));
+  let hi =
+    idx[i + 4]! |
+    (idx[i + 5]! << width) |
+    (idx[i + 6]! << (2 * width)) |
+    (idx[i + 7]! << (3 * width));
+  const whole = width >> 1; // whole bytes of each half: 4·width = 8·whole (+ 4 when odd)
+  for (let s = 0; s < whole; s++) b[p++] = (lo >>> (8 * s)) & 0xff;
+  if (width & 1) {
+    b[p++] = ((lo >>> (8 * whole)) & 0xf) | ((hi & 0xf) << 4);
+    hi >>>= 4;
+  }
+  for (let s = 0; s < whole; s++) b[p++] = (hi >>> (8 * s)) & 0xff;
+  return p;
 }
 
 /** Bits needed for values `0 … count-1` (at least 1). */

@@ -727,39 +727,36 @@ function sweepLastN(
   const stamp = distinct && dict ? new Int32Array(dict.length).fill(-1) : null;
   const seen = new Set<number>();
   const run: number[] = [];
-  let i = 0;
-  /** Takes x for row i (false once the row has n values). */
-  const take = (x: number): boolean => {
-    if (x !== x) return true;
-    if (distinct) {
-      if (stamp) {
-        if (stamp[x] === i) return true;
-        stamp[x] = i;
-      } else {
-        if (seen.has(x)) return true;
-        seen.add(x);
-      }
-    }
-    if (len === items.length) {
-      const grown = new Float64Array(items.length * 2);
-      grown.set(items);
-      items = grown;
-    }
-    items[len++] = x + 0;
-    return len - start[i]! < n;
-  };
+  // A row takes at most n values: room for them is made once per row, and the test of each
+  // value is written out in the walk (a closure over the growing array cost a context load and
+  // store per value).
   for (let ki = 0; ki < g.keys.length; ki++) {
     const k = g.keys[ki]!;
-    for (i = g.rowStart[k]!; i < g.rowStart[k + 1]!; i++) {
+    for (let i = g.rowStart[k]!; i < g.rowStart[k + 1]!; i++) {
       start[i] = len;
       const first = lo[i]!;
       if (!stamp) seen.clear();
+      if (len + n > items.length) {
+        const grown = new Float64Array(Math.max(items.length * 2, len + n));
+        grown.set(items.subarray(0, len));
+        items = grown;
+      }
+      const end = len + n;
       let p = hi[i]! - 1;
-      let more = n > 0;
-      while (more && p >= first) {
+      while (len < end && p >= first) {
         if (dup[p] === 0) {
-          more = take(values[p]!);
-          p--;
+          const x = values[p--]!;
+          if (x !== x) continue;
+          if (distinct) {
+            if (stamp) {
+              if (stamp[x] === i) continue;
+              stamp[x] = i;
+            } else {
+              if (seen.has(x)) continue;
+              seen.add(x);
+            }
+          }
+          items[len++] = x + 0;
           continue;
         }
         // The run of events sharing p's (ts, id): [s, p]. (Events before `first` are older
@@ -769,7 +766,19 @@ function sweepLastN(
         run.length = 0;
         for (let q = s; q <= p; q++) if (values[q]! === values[q]!) run.push(values[q]!);
         if (run.length > 1) run.sort((a, b) => b - a);
-        for (let r = 0; more && r < run.length; r++) more = take(run[r]!);
+        for (let r = 0; len < end && r < run.length; r++) {
+          const x = run[r]!;
+          if (distinct) {
+            if (stamp) {
+              if (stamp[x] === i) continue;
+              stamp[x] = i;
+            } else {
+              if (seen.has(x)) continue;
+              seen.add(x);
+            }
+          }
+          items[len++] = x + 0;
+        }
         p = s - 1;
       }
     }
@@ -779,8 +788,9 @@ function sweepLastN(
   const offsets = new Int32Array(rows + 1);
   for (let j = 0; j < order.length; j++) offsets[order[j]! + 1] = start[j + 1]! - start[j]!;
   for (let r = 0; r < rows; r++) offsets[r + 1]! += offsets[r]!;
+  // A copy loop per row (at most n values): a subarray per row cost an allocation each.
   const out = new Float64Array(len);
   for (let j = 0; j < order.length; j++)
-    out.set(items.subarray(start[j]!, start[j + 1]!), offsets[order[j]!]!);
+    for (let q = start[j]!, to = offsets[order[j]!]!; q < start[j + 1]!; q++) out[to++] = items[q]!;
   res.lists = { offsets, items: out };
 }

@@ -281,6 +281,28 @@ describe('appendColumns', () => {
     );
   });
 
+  it('bit-packs dictionary indices of every width from 1 to 10 bits, a short last group too', async () => {
+    // 2^w distinct values per column: indices exactly w bits wide; a stride coprime with 2^w
+    // leaves no run of 8 equal values, so every group is bit-packed; 1003 rows end in 3.
+    const rows = 1003;
+    const path = await duckFile('widths.parquet', rows, 4096);
+    const columns: AppendColumn[] = Array.from({ length: 10 }, (_, k) => {
+      const span = 2 ** (k + 1);
+      const values = Float64Array.from({ length: rows }, (_, i) =>
+        i % 11 === 10 ? NaN : (i * 7) % span,
+      );
+      return { name: `w${k + 1}`, type: 'int64', values };
+    });
+    appendColumns(path, columns);
+    const got = await rowsOf(
+      `SELECT ${columns.map((c) => c.name).join(', ')} FROM read_parquet('${path}')`,
+    );
+    for (const c of columns)
+      expect(got.map((g) => (g[c.name] === null ? null : Number(g[c.name])))).toEqual(
+        Array.from({ length: rows }, (_, i) => expected(c, i)),
+      );
+  });
+
   it('rounds int64 values like DuckDB casts, and refuses what int64 cannot hold exactly', async () => {
     const path = await duckFile('round.parquet', 6);
     appendColumns(path, [
