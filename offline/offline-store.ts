@@ -143,6 +143,12 @@ export interface ComputeTilesRequest {
   end: number;
   /** Records per batch (default 10 000). */
   batchSize?: number;
+  /**
+   * Internal: a view with sequence features has its tiles combined in memory (a tile field is
+   * written whole) one bucket of entities at a time, with about this many tiles per bucket
+   * (default 200 000; DuckDB). Tests set it tiny to use many buckets.
+   */
+  bucketTiles?: number;
   /** Progress of validating raw files not validated before (a first run over new data). */
   onValidate?: (p: ValidationProgress) => void;
 }
