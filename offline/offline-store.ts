@@ -149,6 +149,13 @@ export interface ComputeTilesRequest {
    * (default 200 000; DuckDB). Tests set it tiny to use many buckets.
    */
   bucketTiles?: number;
+  /**
+   * Per hop size, the first hop whose tile the caller uses (materialization: the tiles that can
+   * serve a read at a time ≥ its end): a store may leave out the tiles of earlier hops. DuckDB
+   * does for views with sequence features (their states are folded in memory), so it neither
+   * folds nor counts them.
+   */
+  firstHops?: ReadonlyMap<number, number>;
   /** Progress of validating raw files not validated before (a first run over new data). */
   onValidate?: (p: ValidationProgress) => void;
 }

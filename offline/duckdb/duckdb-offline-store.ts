@@ -209,6 +209,10 @@ export class DuckDBOfflineStore implements OfflineStore {
     // at a time, so memory is bounded by a bucket's tiles (`bucketTiles`), not by the entities.
     const combined = { events: this.#db.name('seq'), count: 0, buckets: 1 };
     const keyCols = keys.map((_, i) => `__k${i}`).join(', ');
+    const fromFirst = (h: number, hop: string, and = false): string => {
+      const first = req.firstHops?.get(h);
+      return first === undefined ? '' : ` ${and ? 'AND' : 'WHERE'} ${hop} >= ${first}`;
+    };
     try {
       for (const q of queries) {
         const t = this.#db.name('tiles');
@@ -220,16 +224,20 @@ export class DuckDBOfflineStore implements OfflineStore {
         await client.run(
           `CREATE TEMP TABLE ${combined.events} AS SELECT *, hash(${keyCols}) AS __hash FROM (${sequenceEventsSql(pass, sequences, req.start, req.end)})`,
         );
-        // The combined tiles: every (key, hop size, hop) of a sequence event or an SQL tile.
+        // The combined tiles: every (key, hop size, hop) of a sequence event or an SQL tile,
+        // from the hop size's first hop on.
         const hop = (h: number): string => `(__ts - (((__ts % ${h}) + ${h}) % ${h})) // ${h}`;
         const ids = [
           ...sequenceHops(sequences, view.ttlMs).map(
-            (h) => `SELECT ${keyCols}, ${h} AS __h, ${hop(h)} AS __hop FROM ${combined.events}`,
+            (h) =>
+              `SELECT ${keyCols}, ${h} AS __h, ${hop(h)} AS __hop FROM ${combined.events}${fromFirst(h, hop(h))}`,
           ),
           ...queries.flatMap((q, qi) =>
             q.hopMs === null
               ? []
-              : [`SELECT ${keyCols}, ${q.hopMs} AS __h, __hop FROM ${results[qi]}`],
+              : [
+                  `SELECT ${keyCols}, ${q.hopMs} AS __h, __hop FROM ${results[qi]}${fromFirst(q.hopMs, '__hop')}`,
+                ],
           ),
         ];
         combined.count = Number(
@@ -277,10 +285,15 @@ export class DuckDBOfflineStore implements OfflineStore {
         sequences,
         view.ttlMs,
         into,
+        req.firstHops,
       );
       for (const [qi, q] of queries.entries()) {
         if (q.hopMs === null) continue;
-        for await (const row of rowsOf(qi, n > 1 ? ` WHERE hash(${keyCols}) % ${n} = ${b}` : '')) {
+        const where =
+          n > 1
+            ? ` WHERE hash(${keyCols}) % ${n} = ${b}${fromFirst(q.hopMs, '__hop', true)}`
+            : fromFirst(q.hopMs, '__hop');
+        for await (const row of rowsOf(qi, where)) {
           const id = tileRecordId(row.key, q.hopMs, row.hop!);
           const rec = into.get(id);
           if (rec) Object.assign(rec.states, row.states);

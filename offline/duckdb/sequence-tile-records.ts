@@ -43,7 +43,7 @@ export function sequenceHops(features: readonly FeatureSpec[], ttlMs: number): n
 
 /**
  * Folds the rows of `sql` (columns as `sequenceEventsSql`'s, more columns after them ignored;
- * `nk` keys) into `into`.
+ * `nk` keys) into `into`, leaving out the tiles before `firstHops` (`ComputeTilesRequest`).
  */
 export async function foldSequenceEvents(
   client: DuckDBClient,
@@ -52,27 +52,31 @@ export async function foldSequenceEvents(
   features: readonly FeatureSpec[],
   ttlMs: number,
   into: TileRecords,
+  firstHops?: ReadonlyMap<number, number>,
 ): Promise<void> {
-  const folder = new SequenceTileFolder(features, ttlMs, into);
+  const folder = new SequenceTileFolder(features, ttlMs, into, firstHops);
+  const n = features.length;
   for await (const chunk of client.stream(sql)) {
+    const cols = chunk.columns;
     for (let r = 0; r < chunk.size; r++) {
-      const key = Array.from({ length: nk }, (_, i) => chunk.columns[i]![r]) as Scalar[];
-      const ts = Number(chunk.columns[nk]![r]);
-      const id = String(chunk.columns[nk + 1]![r]);
-      features.forEach((_, j) => {
-        const raw = chunk.columns[nk + 2 + 2 * j + 1]![r];
-        const value =
+      const key = Array.from({ length: nk }, (_, i) => cols[i]![r]) as Scalar[];
+      const values: (Scalar | null)[] = new Array(n);
+      const matches: boolean[] = new Array(n);
+      for (let j = 0; j < n; j++) {
+        const raw = cols[nk + 2 + 2 * j + 1]![r];
+        values[j] =
           raw === null || raw === undefined
             ? null
             : typeof raw === 'bigint'
               ? Number(raw)
               : (raw as Scalar);
-        folder.add(j, key, {
-          ts,
-          id,
-          value,
-          match: Number(chunk.columns[nk + 2 + 2 * j]![r]) === 1,
-        });
+        matches[j] = Number(cols[nk + 2 + 2 * j]![r]) === 1;
+      }
+      folder.addRow(key, {
+        ts: Number(cols[nk]![r]),
+        id: String(cols[nk + 1]![r]),
+        values,
+        matches,
       });
     }
   }
