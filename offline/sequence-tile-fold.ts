@@ -31,8 +31,13 @@ export class SequenceTileFolder {
   readonly #states: SequenceTile[][];
   readonly #into: TileRecords;
   /** The states by hop size: each event's tile of a hop size is looked up once for all. */
-  readonly #byHop: { hopMs: number; first: number; states: { j: number; t: SequenceTile }[] }[] =
-    [];
+  readonly #byHop: {
+    hopMs: number;
+    first: number;
+    states: { j: number; t: SequenceTile }[];
+    /** The last event's tile: events in key order hit it without building an id. */
+    last: { keyId: string; hop: number; rec: TileRecord } | null;
+  }[] = [];
 
   /** `firstHops`: per hop size, tiles of earlier hops are left out (`ComputeTilesRequest`). */
   constructor(
@@ -50,7 +55,12 @@ export class SequenceTileFolder {
         let g = this.#byHop.find((x) => x.hopMs === t.hopMs);
         if (!g)
           this.#byHop.push(
-            (g = { hopMs: t.hopMs, first: firstHops?.get(t.hopMs) ?? -Infinity, states: [] }),
+            (g = {
+              hopMs: t.hopMs,
+              first: firstHops?.get(t.hopMs) ?? -Infinity,
+              states: [],
+              last: null,
+            }),
           );
         g.states.push({ j, t });
       }),
@@ -72,9 +82,14 @@ export class SequenceTileFolder {
     for (const g of this.#byHop) {
       const hop = hopIndex(row.ts, g.hopMs);
       if (hop < g.first) continue;
-      const rid = `${keyId}\u0000${g.hopMs}\u0000${hop}`;
-      let rec = this.#into.get(rid);
-      if (!rec) this.#into.set(rid, (rec = { key, hopMs: g.hopMs, hop, states: {} }));
+      let rec: TileRecord | undefined;
+      if (g.last !== null && g.last.hop === hop && g.last.keyId === keyId) rec = g.last.rec;
+      else {
+        const rid = `${keyId}\u0000${g.hopMs}\u0000${hop}`;
+        rec = this.#into.get(rid);
+        if (!rec) this.#into.set(rid, (rec = { key, hopMs: g.hopMs, hop, states: {} }));
+        g.last = { keyId, hop, rec };
+      }
       const s = rec.states;
       for (const { j, t } of g.states)
         s[t.key] = t.add(Object.hasOwn(s, t.key) ? s[t.key] : t.init(), events[j]!);

@@ -274,13 +274,16 @@ export class DuckDBOfflineStore implements OfflineStore {
         }
       }
     }
-    /** The combined tiles of bucket `b`: its sequence states with the SQL tiles folded in. */
+    /**
+     * The combined tiles of bucket `b`: its sequence states (events in key order, so most find
+     * the previous event's tile) with the SQL tiles folded in.
+     */
     async function combinedBucket(b: number): Promise<TileRecord[]> {
       const n = combined.buckets;
       const into: TileRecords = new Map();
       await foldSequenceEvents(
         client,
-        `SELECT * FROM ${combined.events}${n > 1 ? ` WHERE __hash % ${n} = ${b}` : ''}`,
+        `SELECT * FROM ${combined.events}${n > 1 ? ` WHERE __hash % ${n} = ${b}` : ''} ORDER BY ${keyCols}, __ts`,
         keys.length,
         sequences,
         view.ttlMs,
