@@ -13,6 +13,7 @@
  *
  *   npm run bench:materialize -- --events 10000000
  *   npm run bench:materialize -- --events 1000000 --runs 3
+ *   npm run bench:materialize -- --events 1000000 --dir /tmp/mat   (data and caches elsewhere)
  */
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
@@ -31,6 +32,8 @@ const { values } = parseArgs({
     events: { type: 'string', default: '10000000' },
     runs: { type: 'string', default: '1' },
     redis: { type: 'string', default: 'redis://127.0.0.1:6379/0' },
+    /** Where the generated history and the offline store's caches go (default `.cache/bench`). */
+    dir: { type: 'string', default: '.cache/bench' },
     'skip-first': { type: 'boolean', default: false },
     /** Internal: one run in this process (`uncached`: every cache deleted first). */
     child: { type: 'boolean', default: false },
@@ -39,7 +42,7 @@ const { values } = parseArgs({
 });
 const events = Number(values.events);
 const end = Math.floor(Date.now() / DAY_MS) * DAY_MS;
-const root = resolve('.cache/bench', `materialize-${events}`);
+const root = resolve(values.dir, `materialize-${events}`);
 const stamp = join(root, 'end.txt');
 if (!values.child && (!existsSync(stamp) || Number(readFileSync(stamp, 'utf8')) !== end)) {
   mkdirSync(root, { recursive: true });

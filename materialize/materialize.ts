@@ -9,7 +9,7 @@
 import type { OfflineStore, RejectReport, ValidationProgress } from '../offline/offline-store.ts';
 import { tileHops, tilesStart, toTileWrites } from '../offline/tile-writes.ts';
 import type { OnlineStore } from '../online/online-store.ts';
-import { tileServes, viewWritePlan } from '../online/view-catalog.ts';
+import { tileServes, viewWritePlan, type ViewWritePlan } from '../online/view-catalog.ts';
 import { LarderError } from '../core/errors.ts';
 import type { Repository } from '../definitions/repository.ts';
 import type { FeatureViewSpec } from '../definitions/spec.ts';
@@ -104,6 +104,30 @@ export function alignStart(view: FeatureViewSpec, start: number): number {
   return Math.floor(start / hop) * hop;
 }
 
+/**
+ * Per hop size of the view, the first hop whose tile can serve a read at a time ≥ `end`
+ * (`tileServes`: a tile's expiry grows with its hop), searched in the hops of `[start, end]`.
+ */
+export function firstServingHops(
+  view: FeatureViewSpec,
+  plan: ViewWritePlan,
+  start: number,
+  end: number,
+): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const hopMs of tileHops(view)) {
+    let lo = Math.floor(start / hopMs);
+    let hi = Math.floor(end / hopMs) + 1;
+    while (lo < hi) {
+      const mid = Math.floor((lo + hi) / 2);
+      if (tileServes(plan, hopMs, mid, end)) hi = mid;
+      else lo = mid + 1;
+    }
+    out.set(hopMs, lo);
+  }
+  return out;
+}
+
 const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
 const lcm = (a: number, b: number): number => (a / gcd(a, b)) * b;
 
@@ -140,6 +164,7 @@ export async function materialize(req: MaterializeRequest): Promise<ViewMaterial
       start,
       end: req.end + 1,
       batchSize: req.batchSize ?? 10_000,
+      firstHops: firstServingHops(view, plan, start, req.end),
       ...(req.onValidate
         ? { onValidate: (p: ValidationProgress) => req.onValidate!(view.name, p) }
         : {}),

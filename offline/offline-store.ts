@@ -143,6 +143,19 @@ export interface ComputeTilesRequest {
   end: number;
   /** Records per batch (default 10 000). */
   batchSize?: number;
+  /**
+   * Internal: a view with sequence features has its tiles combined in memory (a tile field is
+   * written whole) one bucket of entities at a time, with about this many tiles per bucket
+   * (default 200 000; DuckDB). Tests set it tiny to use many buckets.
+   */
+  bucketTiles?: number;
+  /**
+   * Per hop size, the first hop whose tile the caller uses (materialization: the tiles that can
+   * serve a read at a time ≥ its end): a store may leave out the tiles of earlier hops. DuckDB
+   * does for views with sequence features (their states are folded in memory), so it neither
+   * folds nor counts them.
+   */
+  firstHops?: ReadonlyMap<number, number>;
   /** Progress of validating raw files not validated before (a first run over new data). */
   onValidate?: (p: ValidationProgress) => void;
 }

@@ -18,16 +18,82 @@ export type TileRecords = Map<string, TileRecord>;
 export const tileRecordId = (key: readonly unknown[], hopMs: number, hop: number): string =>
   `${key.map(String).join('\u0001')}\u0000${hopMs}\u0000${hop}`;
 
+/** One event of an entity for every feature (by index): its compared value and `where` flag. */
+export interface SequenceRow {
+  ts: number;
+  id: string;
+  values: readonly (Scalar | null)[];
+  matches: readonly boolean[];
+}
+
 /** Folds sequence events of `features` (by index) into `into`. */
 export class SequenceTileFolder {
   readonly #states: SequenceTile[][];
   readonly #into: TileRecords;
+  /** The states by hop size: each event's tile of a hop size is looked up once for all. */
+  readonly #byHop: {
+    hopMs: number;
+    first: number;
+    states: { j: number; t: SequenceTile }[];
+    /** The last event's tile: events in key order hit it without building an id. */
+    last: { keyId: string; hop: number; rec: TileRecord } | null;
+  }[] = [];
 
-  constructor(features: readonly FeatureSpec[], ttlMs: number, into: TileRecords) {
+  /** `firstHops`: per hop size, tiles of earlier hops are left out (`ComputeTilesRequest`). */
+  constructor(
+    features: readonly FeatureSpec[],
+    ttlMs: number,
+    into: TileRecords,
+    firstHops?: ReadonlyMap<number, number>,
+  ) {
     this.#states = features.map((f) =>
       sequenceTiles({ ...f, aggregation: f.aggregation as SequenceKind }, ttlMs),
     );
     this.#into = into;
+    this.#states.forEach((ts, j) =>
+      ts.forEach((t) => {
+        let g = this.#byHop.find((x) => x.hopMs === t.hopMs);
+        if (!g)
+          this.#byHop.push(
+            (g = {
+              hopMs: t.hopMs,
+              first: firstHops?.get(t.hopMs) ?? -Infinity,
+              states: [],
+              last: null,
+            }),
+          );
+        g.states.push({ j, t });
+      }),
+    );
+  }
+
+  /**
+   * Adds one event of the entity `key` to every feature's states (as `add` per feature), but
+   * not to the tiles before their hop size's first hop.
+   */
+  addRow(key: Scalar[], row: SequenceRow): void {
+    const keyId = key.length === 1 ? String(key[0]) : key.map(String).join('\u0001');
+    const events = row.values.map((value, j) => ({
+      ts: row.ts,
+      id: row.id,
+      value,
+      match: row.matches[j]!,
+    }));
+    for (const g of this.#byHop) {
+      const hop = hopIndex(row.ts, g.hopMs);
+      if (hop < g.first) continue;
+      let rec: TileRecord | undefined;
+      if (g.last !== null && g.last.hop === hop && g.last.keyId === keyId) rec = g.last.rec;
+      else {
+        const rid = `${keyId}\u0000${g.hopMs}\u0000${hop}`;
+        rec = this.#into.get(rid);
+        if (!rec) this.#into.set(rid, (rec = { key, hopMs: g.hopMs, hop, states: {} }));
+        g.last = { keyId, hop, rec };
+      }
+      const s = rec.states;
+      for (const { j, t } of g.states)
+        s[t.key] = t.add(Object.hasOwn(s, t.key) ? s[t.key] : t.init(), events[j]!);
+    }
   }
 
   /** Adds one event of the entity `key` to feature `j`'s states. */

@@ -44,7 +44,13 @@ import {
 import { DuckDBSources } from './duckdb-sources.ts';
 import { DuckDBSqlEngine } from './sql/sql-engine.ts';
 import { tilesSql } from './sql/tiles-sql.ts';
-import { addSequenceTileRecords, tileRecordId, type TileRecords } from './sequence-tile-records.ts';
+import {
+  foldSequenceEvents,
+  sequenceEventsSql,
+  sequenceHops,
+  tileRecordId,
+  type TileRecords,
+} from './sequence-tile-records.ts';
 import { isSequenceKind } from '../../core/sequence.ts';
 import { SweepEngine } from './sweep/sweep-engine.ts';
 import { JsonlAppender } from '../append/jsonl-append.ts';
@@ -192,36 +198,64 @@ export class DuckDBOfflineStore implements OfflineStore {
     const pass = viewPass(plain, keys, src, loaded.table);
     const batchSize = req.batchSize ?? 10_000;
     const queries = plain.features.length ? tilesSql(pass, req.start, req.end) : [];
-    // Sequence states share tile fields with the view's other states of the same hop, and a
-    // field is written whole: with sequence features, every tile is combined in memory first.
-    const combined: TileRecords | null = sequences.length ? new Map() : null;
-    if (combined)
-      await addSequenceTileRecords(
-        client,
-        pass,
-        sequences,
-        view.ttlMs,
-        req.start,
-        req.end,
-        combined,
-      );
     const drop = (): Promise<void> => this.#db.dropTemps(client);
     // Each query's result is computed into a temp table first, so the total is known up front
     // (progress and ETA for the caller) and streaming it out is a plain scan.
     const results: string[] = [];
     const counts: number[] = [];
-    for (const q of queries) {
-      const t = this.#db.name('tiles');
-      await client.run(`CREATE TEMP TABLE ${t} AS ${q.sql}`);
-      counts.push(Number((await client.all(`SELECT count(*) AS n FROM ${t}`))[0]!.n));
-      results.push(t);
+    // Sequence states share tile fields with the view's other states of the same hop, and a
+    // field is written whole: with sequence features, the hopped queries' tiles and the
+    // sequence states are combined in memory — one bucket of entities (by a hash of the keys)
+    // at a time, so memory is bounded by a bucket's tiles (`bucketTiles`), not by the entities.
+    const combined = { events: this.#db.name('seq'), count: 0, buckets: 1 };
+    const keyCols = keys.map((_, i) => `__k${i}`).join(', ');
+    const fromFirst = (h: number, hop: string, and = false): string => {
+      const first = req.firstHops?.get(h);
+      return first === undefined ? '' : ` ${and ? 'AND' : 'WHERE'} ${hop} >= ${first}`;
+    };
+    try {
+      for (const q of queries) {
+        const t = this.#db.name('tiles');
+        await client.run(`CREATE TEMP TABLE ${t} AS ${q.sql}`);
+        counts.push(Number((await client.all(`SELECT count(*) AS n FROM ${t}`))[0]!.n));
+        results.push(t);
+      }
+      if (sequences.length) {
+        await client.run(
+          `CREATE TEMP TABLE ${combined.events} AS SELECT *, hash(${keyCols}) AS __hash FROM (${sequenceEventsSql(pass, sequences, req.start, req.end)})`,
+        );
+        // The combined tiles: every (key, hop size, hop) of a sequence event or an SQL tile,
+        // from the hop size's first hop on.
+        const hop = (h: number): string => `(__ts - (((__ts % ${h}) + ${h}) % ${h})) // ${h}`;
+        const ids = [
+          ...sequenceHops(sequences, view.ttlMs).map(
+            (h) =>
+              `SELECT ${keyCols}, ${h} AS __h, ${hop(h)} AS __hop FROM ${combined.events}${fromFirst(h, hop(h))}`,
+          ),
+          ...queries.flatMap((q, qi) =>
+            q.hopMs === null
+              ? []
+              : [
+                  `SELECT ${keyCols}, ${q.hopMs} AS __h, __hop FROM ${results[qi]}${fromFirst(q.hopMs, '__hop')}`,
+                ],
+          ),
+        ];
+        combined.count = Number(
+          (await client.all(`SELECT count(*) AS n FROM (${ids.join(' UNION ')})`))[0]!.n,
+        );
+        combined.buckets = Math.max(1, Math.ceil(combined.count / (req.bucketTiles ?? 200_000)));
+      }
+    } catch (e) {
+      await drop();
+      throw e;
     }
-    /** The decoded rows of query `qi`: a tile (hop) or a lifetime state (hop null). */
+    /** The decoded rows of query `qi` (`where`: a filter): a tile (hop) or a lifetime state (hop null). */
     async function* rowsOf(
       qi: number,
+      where = '',
     ): AsyncGenerator<{ key: Scalar[]; hop: number | null; states: Record<string, unknown> }> {
       const q = queries[qi]!;
-      for await (const chunk of client.stream(`SELECT * FROM ${results[qi]}`)) {
+      for await (const chunk of client.stream(`SELECT * FROM ${results[qi]}${where}`)) {
         for (let r = 0; r < chunk.size; r++) {
           const key = keys.map((_, i) => chunk.columns[i]![r]) as Scalar[];
           const states: Record<string, unknown> = {};
@@ -240,29 +274,43 @@ export class DuckDBOfflineStore implements OfflineStore {
         }
       }
     }
-    // With sequence features, the SQL tiles are folded into `combined` now, so the total (and
-    // each tile field, written whole) is exact: lifetime rows plus combined tiles.
+    /**
+     * The combined tiles of bucket `b`: its sequence states (events in key order, so most find
+     * the previous event's tile) with the SQL tiles folded in.
+     */
+    async function combinedBucket(b: number): Promise<TileRecord[]> {
+      const n = combined.buckets;
+      const into: TileRecords = new Map();
+      await foldSequenceEvents(
+        client,
+        `SELECT * FROM ${combined.events}${n > 1 ? ` WHERE __hash % ${n} = ${b}` : ''} ORDER BY ${keyCols}, __ts`,
+        keys.length,
+        sequences,
+        view.ttlMs,
+        into,
+        req.firstHops,
+      );
+      for (const [qi, q] of queries.entries()) {
+        if (q.hopMs === null) continue;
+        const where =
+          n > 1
+            ? ` WHERE hash(${keyCols}) % ${n} = ${b}${fromFirst(q.hopMs, '__hop', true)}`
+            : fromFirst(q.hopMs, '__hop');
+        for await (const row of rowsOf(qi, where)) {
+          const id = tileRecordId(row.key, q.hopMs, row.hop!);
+          const rec = into.get(id);
+          if (rec) Object.assign(rec.states, row.states);
+          else into.set(id, { key: row.key, hopMs: q.hopMs, hop: row.hop!, states: row.states });
+        }
+      }
+      return [...into.values()];
+    }
+    // With sequence features, the hopped queries' rows are yielded within the combined tiles,
+    // so the total (and each tile field, written whole) is exact: lifetime rows plus those.
     const pending = queries
       .map((_, qi) => qi)
-      .filter((qi) => !combined || queries[qi]!.hopMs === null);
-    if (combined) {
-      try {
-        for (const [qi, q] of queries.entries()) {
-          if (q.hopMs === null) continue;
-          for await (const row of rowsOf(qi)) {
-            const id = tileRecordId(row.key, q.hopMs, row.hop!);
-            const rec = combined.get(id);
-            if (rec) Object.assign(rec.states, row.states);
-            else
-              combined.set(id, { key: row.key, hopMs: q.hopMs, hop: row.hop!, states: row.states });
-          }
-        }
-      } catch (e) {
-        await drop();
-        throw e;
-      }
-    }
-    const total = pending.reduce((n, qi) => n + counts[qi]!, 0) + (combined?.size ?? 0);
+      .filter((qi) => !sequences.length || queries[qi]!.hopMs === null);
+    const total = pending.reduce((n, qi) => n + counts[qi]!, 0) + combined.count;
     async function* batches(): AsyncGenerator<TileBatch> {
       try {
         for (const qi of pending) {
@@ -280,8 +328,8 @@ export class DuckDBOfflineStore implements OfflineStore {
           }
           if (tiles.length + lifetime.length > 0) yield { tiles, lifetime };
         }
-        if (combined) {
-          const all = [...combined.values()];
+        for (let b = 0; sequences.length && b < combined.buckets; b++) {
+          const all = await combinedBucket(b);
           for (let i = 0; i < all.length; i += batchSize)
             yield { tiles: all.slice(i, i + batchSize), lifetime: [] };
         }

@@ -1,8 +1,11 @@
 /**
  * `computeTiles` (materialization) of sequence features on DuckDB: the pass's events of
- * `[start, end)` with each feature's `where` flag and compared field, streamed from DuckDB and
- * folded by `offline/sequence-tile-fold.ts` (the aggregation library's sequence states).
+ * `[start, end)` with each feature's `where` flag and compared field (`sequenceEventsSql`),
+ * streamed from DuckDB and folded by `offline/sequence-tile-fold.ts` (the aggregation library's
+ * sequence states) — the rows of one bucket of entities at a time (`duckdb-offline-store.ts`).
  */
+import { sequenceTiles } from '../../aggregation/index.ts';
+import type { SequenceKind } from '../../core/sequence.ts';
 import type { Scalar } from '../../core/types.ts';
 import type { FeatureSpec } from '../../definitions/spec.ts';
 import type { Pass } from '../export/pass.ts';
@@ -13,42 +16,67 @@ import { renderExpr } from './sql/render-expr.ts';
 
 export { tileRecordId, type TileRecords } from '../sequence-tile-fold.ts';
 
-/** Folds the sequence features' events of `[start, end)` into `into`. */
-export async function addSequenceTileRecords(
-  client: DuckDBClient,
+/**
+ * The sequence features' events of `[start, end)`: the keys `__k<i>`, `__ts`, `__id`, then per
+ * feature `j` its `where` flag `__m<j>` (1 or 0) and compared field `__v<j>`.
+ */
+export function sequenceEventsSql(
   pass: Pass,
   features: readonly FeatureSpec[],
-  ttlMs: number,
   start: number,
   end: number,
-  into: TileRecords,
-): Promise<void> {
+): string {
   const extra = features.flatMap((f, j) => [
     `CAST(${f.where ? `(${renderExpr(pass.schema, f.where)}) IS TRUE` : 'TRUE'} AS INTEGER) AS __m${j}`,
     `${f.input ? renderExpr(pass.schema, f.input) : 'NULL'} AS __v${j}`,
   ]);
-  const folder = new SequenceTileFolder(features, ttlMs, into);
-  const nk = pass.keys.length;
-  const sql = `SELECT * FROM (${eventsSql(pass, extra, null)}) WHERE __ts >= ${start} AND __ts < ${end}`;
+  return `SELECT * FROM (${eventsSql(pass, extra, null)}) WHERE __ts >= ${start} AND __ts < ${end}`;
+}
+
+/** The hop sizes of the features' sequence state tiles (each event lands in one tile of each). */
+export function sequenceHops(features: readonly FeatureSpec[], ttlMs: number): number[] {
+  const hops = features.flatMap((f) =>
+    sequenceTiles({ ...f, aggregation: f.aggregation as SequenceKind }, ttlMs).map((t) => t.hopMs),
+  );
+  return [...new Set(hops)];
+}
+
+/**
+ * Folds the rows of `sql` (columns as `sequenceEventsSql`'s, more columns after them ignored;
+ * `nk` keys) into `into`, leaving out the tiles before `firstHops` (`ComputeTilesRequest`).
+ */
+export async function foldSequenceEvents(
+  client: DuckDBClient,
+  sql: string,
+  nk: number,
+  features: readonly FeatureSpec[],
+  ttlMs: number,
+  into: TileRecords,
+  firstHops?: ReadonlyMap<number, number>,
+): Promise<void> {
+  const folder = new SequenceTileFolder(features, ttlMs, into, firstHops);
+  const n = features.length;
   for await (const chunk of client.stream(sql)) {
+    const cols = chunk.columns;
     for (let r = 0; r < chunk.size; r++) {
-      const key = Array.from({ length: nk }, (_, i) => chunk.columns[i]![r]) as Scalar[];
-      const ts = Number(chunk.columns[nk]![r]);
-      const id = String(chunk.columns[nk + 1]![r]);
-      features.forEach((_, j) => {
-        const raw = chunk.columns[nk + 2 + 2 * j + 1]![r];
-        const value =
+      const key = Array.from({ length: nk }, (_, i) => cols[i]![r]) as Scalar[];
+      const values: (Scalar | null)[] = new Array(n);
+      const matches: boolean[] = new Array(n);
+      for (let j = 0; j < n; j++) {
+        const raw = cols[nk + 2 + 2 * j + 1]![r];
+        values[j] =
           raw === null || raw === undefined
             ? null
             : typeof raw === 'bigint'
               ? Number(raw)
               : (raw as Scalar);
-        folder.add(j, key, {
-          ts,
-          id,
-          value,
-          match: Number(chunk.columns[nk + 2 + 2 * j]![r]) === 1,
-        });
+        matches[j] = Number(cols[nk + 2 + 2 * j]![r]) === 1;
+      }
+      folder.addRow(key, {
+        ts: Number(cols[nk]![r]),
+        id: String(cols[nk + 1]![r]),
+        values,
+        matches,
       });
     }
   }
