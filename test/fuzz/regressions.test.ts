@@ -285,6 +285,34 @@ const REGRESSIONS: { name: string; case: FuzzCase }[] = [
       onlineReads: [{ user_id: 'card', product_id: 'p', t: NOW }],
     },
   },
+  {
+    // Found by the fuzzer (seed 1794586434): the push/stream fold's path for inputs and weights
+    // without an array path (a scalar weight, here totalAmount) passed a weight above 1e300 to
+    // `mode`, which threw: the push failed with a RangeError. Skipped like a null weight.
+    name: 'a scalar mode weight above 1e300 in magnitude is skipped by the push fold too',
+    case: {
+      plans: [
+        countView([
+          feature('top', 'mode', {
+            input: { col: 'currency' },
+            weight: { col: 'totalAmount' },
+            windowMinutes: 60,
+          }),
+        ]),
+      ],
+      now: NOW,
+      records: [
+        tx('t1', 'card', NOW - 20 * MINUTE_MS, { currency: 'EUR', totalAmount: 2 }),
+        tx('t2', 'card', NOW - 10 * MINUTE_MS, {
+          currency: 'USD',
+          totalAmount: Number.MAX_VALUE,
+        }),
+        tx('t3', 'card', NOW - 5 * MINUTE_MS, { currency: 'GBP', totalAmount: -1e301 }),
+      ],
+      exportRows: [{ user_id: 'card', product_id: 'p', t: NOW }],
+      onlineReads: [{ user_id: 'card', product_id: 'p', t: NOW }],
+    },
+  },
 ];
 
 describe('differential fuzzing regressions', () => {
@@ -321,6 +349,14 @@ describe('differential fuzzing regressions', () => {
         v1__top: 'a', // weight 2 + 1e300; "b"'s MAX_VALUE weights and "c"'s -1e301 are skipped
       },
     ]);
+  });
+  it('the reference skips a scalar mode weight above 1e300 (what every path was compared with)', () => {
+    const c = atAnchor(
+      REGRESSIONS.find((r) => r.name.startsWith('a scalar mode weight'))!.case,
+      ANCHOR,
+    );
+    const rows = [{ user_id: 'card', product_id: 'p', event_timestamp: c.now }];
+    expect(referenceValues(buildRepository(c.plans), c, rows)).toEqual([{ v0__top: 'EUR' }]);
   });
 });
 
