@@ -62,7 +62,7 @@ export async function openInProcessEnv(): Promise<InProcessEnv> {
   return {
     async check(c) {
       now = c.now;
-      const repo = buildRepository(c.plans);
+      const repo = buildRepository(c.plans, c.onDemand);
       writeSources(dataDir, c);
       const paths: [string, () => Promise<Mismatch[]>][] = [
         ['export (sweep)', () => checkExport('export (sweep)', sweep, repo, c)],
