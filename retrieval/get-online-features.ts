@@ -242,9 +242,9 @@ export async function getOnlineFeatures(
         if (input.from === 'request') {
           inputs[input.name] = req.entities[input.field] as unknown[];
         } else {
-          const c = featureColumn(input.read, input.feature);
-          for (let i = 0; i < n; i++) if (c.statuses[i] !== 'PRESENT') c.values[i] = null;
-          inputs[input.name] = c.values;
+          // The feature's value as served, whatever its status: an entity the store has never
+          // seen reads its empty-window values (a count's 0), as in exports (docs/concepts.md).
+          inputs[input.name] = featureColumn(input.read, input.feature).values;
         }
       }
       return evaluateOnDemand(s.def, inputs, { size: n, timestamps });

@@ -1,9 +1,11 @@
 /**
  * `npm run fuzz -- --minutes N [--seed S] [--path P] [--services]`: the differential fuzzer
  * (test/fuzz/) for N minutes (default 5) with a random seed. Each round runs the in-process
- * paths (export with both engines, materialized and pushed SQLite) against the reference; with
- * `--services` each round also runs the Kafka/Redis test (`fuzz-stream.kafka.test.ts`) with the
- * round's seed. A failure prints its seed, the shrunk case and the command that replays it.
+ * paths (export with both engines, materialized in one run and incrementally, and pushed SQLite)
+ * against the reference; with `--services` each round also runs a service test with the round's
+ * seed, in turn the Redis one (`fuzz-stream.kafka.test.ts`) and the Redis Cluster one
+ * (`fuzz-cluster.kafka.test.ts`). A failure prints its seed, the shrunk case and the command that
+ * replays it.
  */
 import { spawnSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
@@ -21,6 +23,11 @@ const { values } = parseArgs({
     services: { type: 'boolean', default: false },
   },
 });
+/** The service tests, one per round in turn: Redis, then Redis Cluster. */
+const SERVICE_TESTS = [
+  'test/fuzz/fuzz-stream.kafka.test.ts',
+  'test/fuzz/fuzz-cluster.kafka.test.ts',
+];
 const minutes = Number(values.minutes);
 if (!Number.isFinite(minutes) || minutes <= 0) {
   console.error(`error: --minutes ${values.minutes} is not a positive number`);
@@ -60,16 +67,15 @@ try {
       break;
     }
     if (values.services) {
-      const run = spawnSync('npx', ['vitest', 'run', 'test/fuzz/fuzz-stream.kafka.test.ts'], {
+      const file = SERVICE_TESTS[(rounds - 1) % SERVICE_TESTS.length]!;
+      const run = spawnSync('npx', ['vitest', 'run', file], {
         stdio: 'inherit',
         env: { ...process.env, LARDER_FUZZ_SEED: String(seed) },
       });
       if (run.status !== 0) {
         failed = true;
-        console.log(`FAILED (Kafka/Redis paths), seed ${seed}`);
-        console.log(
-          `replay: LARDER_FUZZ_SEED=${seed} npx vitest run test/fuzz/fuzz-stream.kafka.test.ts`,
-        );
+        console.log(`FAILED (service paths), seed ${seed}`);
+        console.log(`replay: LARDER_FUZZ_SEED=${seed} npx vitest run ${file}`);
         break;
       }
     }

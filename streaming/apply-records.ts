@@ -298,7 +298,8 @@ export function foldRecords(
         else if (f.one) {
           // The same as below for a one-element list of values and weights.
           const w = f.one.weight ? f.one.weight(r) : 1;
-          if (typeof w === 'number') state = f.agg.add(state, f.one.input(r) ?? null, ts, id, w);
+          if (typeof w === 'number' && isAggregableNumber(w))
+            state = f.agg.add(state, f.one.input(r) ?? null, ts, id, w);
         } else {
           const values = f.input(r);
           const weights = f.weight ? f.weight(r) : null;

@@ -30,12 +30,16 @@ import {
   min,
   mode,
   not,
+  onDemandFeatureView,
   or,
   previous,
+  requestField,
   sessions,
   sum,
   type Expr,
 } from '../../definitions/index.ts';
+import { feature as odInput } from '../../definitions/dsl/on-demand.ts';
+import { isListType, type ValueType } from '../../core/types.ts';
 import type { FeatureDef } from '../../definitions/dsl/features.ts';
 import { memoryHopMs, type SequenceKind } from '../../core/sequence.ts';
 import type { FieldType } from '../../definitions/record-schema.ts';
@@ -485,8 +489,83 @@ function toFeature(f: FeaturePlan, gapMinutes: number | undefined): FeatureDef {
   }
 }
 
+/**
+ * An on-demand view `od` keyed by user × product (so it may read every planned view) over 1–3
+ * features of the planned views and, optionally, the request field `req`. Its transform shows
+ * what it was given: `nulls` counts the null inputs of each row, `i<k>` passes input k through
+ * (a list: its length), `r` passes the request value through — so a NULL feature (no events, an
+ * expired TTL, a key never seen) or a null request value must reach it as null on every path.
+ */
+export interface OnDemandPlan {
+  inputs: { view: string; feature: string }[];
+  /** The type of the request field `req`, or null: no request input. */
+  request: 'float64' | 'string' | null;
+}
+
+/** An on-demand plan over `plans`' features (null a third of the time: no on-demand view). */
+export const onDemandArb = (plans: readonly ViewPlan[]): fc.Arbitrary<OnDemandPlan | null> => {
+  const refs = plans.flatMap((v) => v.features.map((f) => ({ view: v.name, feature: f.name })));
+  return fc.option(
+    fc.record({
+      inputs: fc.uniqueArray(fc.constantFrom(...refs), {
+        minLength: 1,
+        maxLength: 3,
+        selector: (r) => `${r.view}:${r.feature}`,
+      }),
+      request: fc.constantFrom('float64' as const, 'string' as const, null),
+    }),
+    { freq: 2 },
+  );
+};
+
+/** A request value of `type`, or null (for the rows of a case with a request input). */
+export const requestValueArb = (type: 'float64' | 'string'): fc.Arbitrary<number | string | null> =>
+  fc.option<number | string>(type === 'float64' ? numValue : strValue, { freq: 3 });
+
+function onDemandView(
+  od: OnDemandPlan,
+  views: readonly ReturnType<typeof featureView>[],
+): ReturnType<typeof onDemandFeatureView> {
+  const typeOf = (r: OnDemandPlan['inputs'][number]): ValueType =>
+    views.find((v) => v.spec.name === r.view)!.spec.features.find((f) => f.name === r.feature)!
+      .type;
+  const types = od.inputs.map(typeOf);
+  const inputs = Object.fromEntries([
+    ...od.inputs.map((r, k) => [`i${k}`, odInput(r.view, r.feature, types[k]!)] as const),
+    ...(od.request ? [['req', requestField('req', od.request)] as const] : []),
+  ]);
+  const features: Record<string, ValueType> = { nulls: 'int64' };
+  types.forEach((t, k) => (features[`i${k}`] = isListType(t) ? 'int64' : t));
+  if (od.request) features.r = od.request;
+  return onDemandFeatureView({
+    name: 'od',
+    entities: [user, product],
+    inputs,
+    features,
+    transform: (cols, { size }) => {
+      type Col = (typeof cols)[string];
+      const out: Record<string, Col> = {};
+      const names = Object.keys(cols);
+      out.nulls = Array.from({ length: size }, (_, i) =>
+        names.reduce((n, k) => n + (cols[k]![i] === null ? 1 : 0), 0),
+      );
+      types.forEach((t, k) => {
+        const col = cols[`i${k}`]!;
+        out[`i${k}`] = isListType(t)
+          ? col.map((v) => (v === null ? null : (v as unknown[]).length))
+          : col;
+      });
+      if (od.request) out.r = cols.req!;
+      return out;
+    },
+  });
+}
+
 /** The repository of the e-commerce entities and sources plus the planned views. */
-export function buildRepository(plans: readonly ViewPlan[]): Repository {
+export function buildRepository(
+  plans: readonly ViewPlan[],
+  onDemand: OnDemandPlan | null = null,
+): Repository {
   const views = plans.map((v) => {
     const entities =
       v.entity === 'user_product' ? [user, product] : [v.entity === 'user' ? user : product];
@@ -502,7 +581,16 @@ export function buildRepository(plans: readonly ViewPlan[]): Repository {
     });
   });
   return Repository.from(
-    [user, product, userEvents, transactions, userEvents.batch, transactions.batch, ...views],
+    [
+      user,
+      product,
+      userEvents,
+      transactions,
+      userEvents.batch,
+      transactions.batch,
+      ...views,
+      ...(onDemand ? [onDemandView(onDemand, views)] : []),
+    ],
     resolve(import.meta.dirname, '../../examples/ecommerce/features'),
   );
 }

@@ -24,7 +24,8 @@ import { referenceFeatures, type EntityRow } from '../../reference/index.ts';
 import type { Repository, ResolvedFeature } from '../../definitions/repository.ts';
 import { encodeEntityKey } from '../../aggregation/tiles.ts';
 import type { FeatureValue } from '../../core/types.ts';
-import type { FuzzCase } from './fuzz-case.ts';
+import { getOnlineFeatures } from '../../retrieval/index.ts';
+import type { CaseRow, FuzzCase } from './fuzz-case.ts';
 
 type Rec = Record<string, unknown>;
 
@@ -44,13 +45,26 @@ export const sameValue = (a: unknown, b: unknown): boolean =>
       ? JSON.stringify(a) === JSON.stringify(b)
       : a === b;
 
-export const features = (repo: Repository): ResolvedFeature[] =>
-  [...repo.featureViews.values()].flatMap((v) =>
+export const features = (repo: Repository): ResolvedFeature[] => [
+  ...[...repo.featureViews.values()].flatMap((v) =>
     v.spec.features.map((f) => ({
       view: v.spec.name,
       feature: f.name,
       type: f.type,
       onDemand: false,
+    })),
+  ),
+  ...onDemandFeatures(repo),
+];
+
+/** The features of the on-demand views (the case's `od`). */
+const onDemandFeatures = (repo: Repository): ResolvedFeature[] =>
+  [...repo.onDemandViews.values()].flatMap((v) =>
+    v.spec.features.map((f) => ({
+      view: v.spec.name,
+      feature: f.name,
+      type: f.type,
+      onDemand: true,
     })),
   );
 
@@ -123,8 +137,14 @@ export function referenceValues(
   );
 }
 
-const entityRows = (rows: FuzzCase['exportRows']): EntityRow[] =>
-  rows.map((r) => ({ user_id: r.user_id, product_id: r.product_id, event_timestamp: r.t }));
+/** Entity rows, with the request field `req` when the case's on-demand view has one. */
+const entityRows = (c: FuzzCase, rows: readonly CaseRow[]): EntityRow[] =>
+  rows.map((r) => ({
+    user_id: r.user_id,
+    product_id: r.product_id,
+    event_timestamp: r.t,
+    ...(c.onDemand?.request ? { req: r.req ?? null } : {}),
+  }));
 
 /** Replaces the raw JSON Lines of both sources under `dataDir` with the case's records. */
 export function writeSources(dataDir: string, c: FuzzCase): void {
@@ -148,7 +168,7 @@ export async function checkExport(
   repo: Repository,
   c: FuzzCase,
 ): Promise<Mismatch[]> {
-  const rows = entityRows(c.exportRows);
+  const rows = entityRows(c, c.exportRows);
   const got = await store.exportPointInTime({
     repo,
     features: features(repo),
@@ -186,7 +206,8 @@ function mismatch(
   want: unknown,
 ): Mismatch {
   const [view] = name.split('__');
-  const keys = repo.featureViews.get(view!)!.entityDefs.map((e) => String(row[e.spec.joinKey]));
+  const def = repo.featureViews.get(view!) ?? repo.onDemandViews.get(view!)!;
+  const keys = def.entityDefs.map((e) => String(row[e.spec.joinKey]));
   return { path, feature: name, key: keys.join(' × '), t: row.event_timestamp, got, want };
 }
 
@@ -202,6 +223,7 @@ export async function checkOnline(
   // "Records stamped after now"): reads are compared from the newest record's time on.
   const newest = Math.max(c.now, ...c.records.map((r) => r.record.timestamp as number));
   const rows = entityRows(
+    c,
     c.onlineReads.map((r) => (r.t < newest && newest > c.now ? { ...r, t: newest } : r)),
   );
   const want = referenceValues(repo, c, rows);
@@ -225,6 +247,30 @@ export async function checkOnline(
       });
     });
   }
+  // On-demand features through online retrieval (one request per row: each has its own t).
+  const od = onDemandFeatures(repo);
+  if (od.length > 0)
+    for (const [i, row] of rows.entries()) {
+      const res = await getOnlineFeatures(
+        { repo, store, maxEntityRows: 1 },
+        {
+          ref: { features: od.map((f) => `${f.view}:${f.feature}`) },
+          entities: {
+            user_id: [row.user_id],
+            product_id: [row.product_id],
+            ...('req' in row ? { req: [row.req] } : {}),
+          },
+          fullFeatureNames: true,
+          t: row.event_timestamp,
+        },
+      );
+      for (const f of od) {
+        const name = `${f.view}__${f.feature}`;
+        const got = res.columns.find((col) => col.name === name)!.values[0] ?? null;
+        if (!sameValue(got, want[i]![name] ?? null))
+          out.push(mismatch(path, repo, name, row, got, want[i]![name] ?? null));
+      }
+    }
   return out;
 }
 

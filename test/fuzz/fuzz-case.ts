@@ -10,7 +10,13 @@
 import fc from 'fast-check';
 import { transactions, userEvents } from '../../examples/ecommerce/features/sources.ts';
 import { DAY_MS, HOUR_MS, MINUTE_MS } from '../../core/duration.ts';
-import { plansArb, type ViewPlan } from './definitions.ts';
+import {
+  onDemandArb,
+  plansArb,
+  requestValueArb,
+  type OnDemandPlan,
+  type ViewPlan,
+} from './definitions.ts';
 import { KEY_POOL, recordArb } from './schema-records.ts';
 import type { KnownDefect } from './known-defects.ts';
 
@@ -18,14 +24,26 @@ type Rec = Record<string, unknown>;
 
 export interface FuzzCase {
   plans: ViewPlan[];
+  /** An on-demand view over the plans' features (absent or null: none). */
+  onDemand?: OnDemandPlan | null;
   /** Offset of "now" from the anchor. */
   now: number;
   /** Records in arrival order; timestamps are offsets from the anchor. */
   records: { source: 'user_events' | 'transactions'; record: Rec }[];
-  /** Export rows: entity keys and a time (offset) anywhere around now. */
-  exportRows: { user_id: string; product_id: string; t: number }[];
-  /** Online reads: entity keys and a time (offset) ≥ now. */
-  onlineReads: { user_id: string; product_id: string; t: number }[];
+  /**
+   * Export rows: entity keys and a time (offset) anywhere around now, and the request field
+   * `req` of the on-demand view when it has one (absent: null).
+   */
+  exportRows: CaseRow[];
+  /** Online reads: entity keys and a time (offset) ≥ now, and `req` as in export rows. */
+  onlineReads: CaseRow[];
+}
+
+export interface CaseRow {
+  user_id: string;
+  product_id: string;
+  t: number;
+  req?: number | string | null;
 }
 
 export interface CaseOptions {
@@ -53,138 +71,149 @@ export function caseArb(options: CaseOptions): fc.Arbitrary<FuzzCase> {
     arrayInputsOutsideMode: shapes.arrayInputsOutsideMode,
     nullModeWeights: shapes.nullModeWeights,
   });
-  return fc.record({ plans, now: nowArb }).chain(({ plans, now }) => {
-    // Records before now (or, with futureTimestamps, up to a day after: on and next to
-    // now + `ingest.maxFutureSkew`, later ones refused), clustered on edges.
-    const latest = shapes.futureTimestamps ? DAY_MS : 0;
-    const offset = fc
-      .oneof(
-        { weight: 3, arbitrary: edge(-1) },
-        ...(shapes.futureTimestamps ? [{ weight: 1, arbitrary: edge(1) }] : []),
-        { weight: 2, arbitrary: fc.integer({ min: -45 * DAY_MS, max: latest }) },
-        { weight: 1, arbitrary: fc.integer({ min: -2 * HOUR_MS, max: latest }) },
-      )
-      .map((o) => Math.min(o, latest) + now);
-    // A few shared times make equal timestamps common.
-    const shared = fc.array(offset, { minLength: 1, maxLength: 4 });
-    return fc
-      .record({
-        shared,
-        plans: fc.constant(plans),
-        now: fc.constant(now),
-        picks: fc.array(
-          fc.record({
-            source: fc.constantFrom('user_events' as const, 'transactions' as const),
-            sharedTime: fc.option(fc.nat(), { freq: 3 }),
-            event: recordArb(
-              userEvents.batch.recordSchema,
-              { eventId: fc.constant(''), timestamp: offset },
-              { unknownFields: shapes.unknownFields, floatOverflow: shapes.floatOverflow },
-            ),
-            tx: recordArb(
-              transactions.batch.recordSchema,
-              { transactionId: fc.constant(''), timestamp: offset },
-              { unknownFields: shapes.unknownFields, floatOverflow: shapes.floatOverflow },
-            ),
-            idPrefix: fc.constantFrom('e', 'E', 'é', '', 'z', '10'),
-            duplicate: fc.boolean(),
-          }),
-          { minLength: 5, maxLength: options.maxRecords ?? 60, size: 'max' },
-        ),
-      })
-      .map(({ shared, picks, ...rest }) => {
-        const records: FuzzCase['records'] = [];
-        picks.forEach((p, i) => {
-          const id = `${p.idPrefix}${i}`;
-          const base: Rec =
-            p.source === 'user_events'
-              ? { ...p.event, eventId: id }
-              : { ...p.tx, transactionId: id };
-          if (p.sharedTime !== null) base.timestamp = shared[p.sharedTime % shared.length]!;
-          records.push({ source: p.source, record: base });
-          if (p.duplicate && i % 3 === 0) records.push({ source: p.source, record: { ...base } });
-        });
-        return { ...rest, records };
-      })
-      .chain((c) => {
-        // Read the keys and around the times the records have, and some they do not.
-        const keyFields = c.plans.flatMap((v) =>
-          [v.key, v.productKey].map((k) => (k && 'col' in k ? k.col : '')),
-        );
-        const keys = [
-          ...new Set(c.records.flatMap((r) => keyFields.map((f) => field(r.record, f)))),
-        ]
-          .filter((k): k is string => typeof k === 'string')
-          .concat(KEY_POOL);
-        const key = fc.oneof(
-          { weight: 8, arbitrary: fc.constantFrom(...keys) },
-          { weight: 1, arbitrary: fc.constant('never-seen') },
-        );
-        const times = c.records.map((r) => r.record.timestamp as number);
-        const near = (sign: -1 | 1 | 0): fc.Arbitrary<number> =>
-          fc
-            .tuple(
-              fc.constantFrom(...times),
-              fc.oneof(
-                sign === 0 ? fc.oneof(edge(-1), edge(1)) : edge(sign),
-                fc.integer({ min: sign === 1 ? 0 : -2 * HOUR_MS, max: 2 * HOUR_MS }),
+  return fc
+    .record({ plans, now: nowArb })
+    .chain(({ plans, now }) => onDemandArb(plans).map((onDemand) => ({ plans, now, onDemand })))
+    .chain(({ plans, now, onDemand }) => {
+      // Records before now (or, with futureTimestamps, up to a day after: on and next to
+      // now + `ingest.maxFutureSkew`, later ones refused), clustered on edges.
+      const latest = shapes.futureTimestamps ? DAY_MS : 0;
+      const offset = fc
+        .oneof(
+          { weight: 3, arbitrary: edge(-1) },
+          ...(shapes.futureTimestamps ? [{ weight: 1, arbitrary: edge(1) }] : []),
+          { weight: 2, arbitrary: fc.integer({ min: -45 * DAY_MS, max: latest }) },
+          { weight: 1, arbitrary: fc.integer({ min: -2 * HOUR_MS, max: latest }) },
+        )
+        .map((o) => Math.min(o, latest) + now);
+      // A few shared times make equal timestamps common.
+      const shared = fc.array(offset, { minLength: 1, maxLength: 4 });
+      return fc
+        .record({
+          shared,
+          plans: fc.constant(plans),
+          onDemand: fc.constant(onDemand),
+          now: fc.constant(now),
+          picks: fc.array(
+            fc.record({
+              source: fc.constantFrom('user_events' as const, 'transactions' as const),
+              sharedTime: fc.option(fc.nat(), { freq: 3 }),
+              event: recordArb(
+                userEvents.batch.recordSchema,
+                { eventId: fc.constant(''), timestamp: offset },
+                { unknownFields: shapes.unknownFields, floatOverflow: shapes.floatOverflow },
               ),
-            )
-            .map(([t, o]) => t + o);
-        // Two-entity views: the (user, product) pairs their records have, so reads meet them.
-        const pairs = c.plans.flatMap((v) =>
-          v.productKey && 'col' in v.key && 'col' in v.productKey
-            ? c.records.map((r) => ({
-                user_id: field(r.record, (v.key as { col: string }).col),
-                product_id: field(r.record, (v.productKey as { col: string }).col),
-              }))
-            : [],
-        );
-        const keyPairs = pairs.filter(
-          (p): p is { user_id: string; product_id: string } =>
-            typeof p.user_id === 'string' && typeof p.product_id === 'string',
-        );
-        const keysArb = fc.oneof(
-          { weight: 2, arbitrary: fc.record({ user_id: key, product_id: key }) },
-          ...(keyPairs.length > 0 ? [{ weight: 3, arbitrary: fc.constantFrom(...keyPairs) }] : []),
-        );
-        const row = (t: fc.Arbitrary<number>) =>
-          fc.tuple(keysArb, t).map(([k, t]) => ({ ...k, t }));
-        return fc.record({
-          plans: fc.constant(c.plans),
-          now: fc.constant(c.now),
-          records: fc.constant(c.records),
-          exportRows: fc.array(
-            row(
-              fc.oneof(
-                { weight: 4, arbitrary: near(0) },
-                { weight: 1, arbitrary: edge(1).map((o) => o + c.now) },
-                {
-                  weight: 1,
-                  arbitrary: fc
-                    .integer({ min: -45 * DAY_MS, max: 45 * DAY_MS })
-                    .map((o) => o + c.now),
-                },
+              tx: recordArb(
+                transactions.batch.recordSchema,
+                { transactionId: fc.constant(''), timestamp: offset },
+                { unknownFields: shapes.unknownFields, floatOverflow: shapes.floatOverflow },
               ),
-            ),
-            { minLength: 10, maxLength: 40 },
+              idPrefix: fc.constantFrom('e', 'E', 'é', '', 'z', '10'),
+              duplicate: fc.boolean(),
+            }),
+            { minLength: 5, maxLength: options.maxRecords ?? 60, size: 'max' },
           ),
-          onlineReads: fc.array(
-            row(
-              fc.oneof(
-                { weight: 3, arbitrary: near(1).map((t) => Math.max(t, c.now)) },
-                { weight: 2, arbitrary: edge(1).map((o) => Math.max(o, 0) + c.now) },
-                {
-                  weight: 1,
-                  arbitrary: fc.integer({ min: 0, max: 45 * DAY_MS }).map((o) => o + c.now),
-                },
+        })
+        .map(({ shared, picks, ...rest }) => {
+          const records: FuzzCase['records'] = [];
+          picks.forEach((p, i) => {
+            const id = `${p.idPrefix}${i}`;
+            const base: Rec =
+              p.source === 'user_events'
+                ? { ...p.event, eventId: id }
+                : { ...p.tx, transactionId: id };
+            if (p.sharedTime !== null) base.timestamp = shared[p.sharedTime % shared.length]!;
+            records.push({ source: p.source, record: base });
+            if (p.duplicate && i % 3 === 0) records.push({ source: p.source, record: { ...base } });
+          });
+          return { ...rest, records };
+        })
+        .chain((c) => {
+          // Read the keys and around the times the records have, and some they do not.
+          const keyFields = c.plans.flatMap((v) =>
+            [v.key, v.productKey].map((k) => (k && 'col' in k ? k.col : '')),
+          );
+          const keys = [
+            ...new Set(c.records.flatMap((r) => keyFields.map((f) => field(r.record, f)))),
+          ]
+            .filter((k): k is string => typeof k === 'string')
+            .concat(KEY_POOL);
+          const key = fc.oneof(
+            { weight: 8, arbitrary: fc.constantFrom(...keys) },
+            { weight: 1, arbitrary: fc.constant('never-seen') },
+          );
+          const times = c.records.map((r) => r.record.timestamp as number);
+          const near = (sign: -1 | 1 | 0): fc.Arbitrary<number> =>
+            fc
+              .tuple(
+                fc.constantFrom(...times),
+                fc.oneof(
+                  sign === 0 ? fc.oneof(edge(-1), edge(1)) : edge(sign),
+                  fc.integer({ min: sign === 1 ? 0 : -2 * HOUR_MS, max: 2 * HOUR_MS }),
+                ),
+              )
+              .map(([t, o]) => t + o);
+          // Two-entity views: the (user, product) pairs their records have, so reads meet them.
+          const pairs = c.plans.flatMap((v) =>
+            v.productKey && 'col' in v.key && 'col' in v.productKey
+              ? c.records.map((r) => ({
+                  user_id: field(r.record, (v.key as { col: string }).col),
+                  product_id: field(r.record, (v.productKey as { col: string }).col),
+                }))
+              : [],
+          );
+          const keyPairs = pairs.filter(
+            (p): p is { user_id: string; product_id: string } =>
+              typeof p.user_id === 'string' && typeof p.product_id === 'string',
+          );
+          const keysArb = fc.oneof(
+            { weight: 2, arbitrary: fc.record({ user_id: key, product_id: key }) },
+            ...(keyPairs.length > 0
+              ? [{ weight: 3, arbitrary: fc.constantFrom(...keyPairs) }]
+              : []),
+          );
+          const request = c.onDemand?.request;
+          const req = request ? requestValueArb(request) : fc.constant(undefined);
+          const row = (t: fc.Arbitrary<number>): fc.Arbitrary<CaseRow> =>
+            fc
+              .tuple(keysArb, t, req)
+              .map(([k, t, req]) => ({ ...k, t, ...(req !== undefined ? { req } : {}) }));
+          return fc.record({
+            plans: fc.constant(c.plans),
+            onDemand: fc.constant(c.onDemand),
+            now: fc.constant(c.now),
+            records: fc.constant(c.records),
+            exportRows: fc.array(
+              row(
+                fc.oneof(
+                  { weight: 4, arbitrary: near(0) },
+                  { weight: 1, arbitrary: edge(1).map((o) => o + c.now) },
+                  {
+                    weight: 1,
+                    arbitrary: fc
+                      .integer({ min: -45 * DAY_MS, max: 45 * DAY_MS })
+                      .map((o) => o + c.now),
+                  },
+                ),
               ),
+              { minLength: 10, maxLength: 40 },
             ),
-            { minLength: 10, maxLength: 30 },
-          ),
+            onlineReads: fc.array(
+              row(
+                fc.oneof(
+                  { weight: 3, arbitrary: near(1).map((t) => Math.max(t, c.now)) },
+                  { weight: 2, arbitrary: edge(1).map((o) => Math.max(o, 0) + c.now) },
+                  {
+                    weight: 1,
+                    arbitrary: fc.integer({ min: 0, max: 45 * DAY_MS }).map((o) => o + c.now),
+                  },
+                ),
+              ),
+              { minLength: 10, maxLength: 30 },
+            ),
+          });
         });
-      });
-  });
+    });
 }
 
 const field = (r: Rec, path: string): unknown =>
@@ -196,6 +225,7 @@ const field = (r: Rec, path: string): unknown =>
 export function atAnchor(c: FuzzCase, anchor: number): FuzzCase {
   return {
     plans: c.plans,
+    onDemand: c.onDemand ?? null,
     now: c.now + anchor,
     records: c.records.map((r) => ({
       source: r.source,

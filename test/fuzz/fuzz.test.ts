@@ -1,7 +1,8 @@
 /**
  * Bounded differential fuzzing of the in-process paths (fixed seed, so every `npm test` runs
  * the same cases): arbitrary feature views × arbitrary schema-valid records, exported with both
- * DuckDB engines, materialized into SQLite and pushed into SQLite, against the reference.
+ * DuckDB engines, materialized into SQLite (in one run, and incrementally in two), and pushed
+ * into SQLite, against the reference.
  * `npm run fuzz -- --minutes N` runs the same check longer with a random seed.
  */
 import fc from 'fast-check';

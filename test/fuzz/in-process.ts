@@ -1,6 +1,8 @@
 /**
  * The in-process paths of the differential fuzzer (no services): export with both DuckDB
- * engines, materialization into SQLite and pushes into SQLite, each against the reference.
+ * engines, materialization into SQLite (in one run, and in two: the second incremental after
+ * more records were appended, `incremental.ts`) and pushes into SQLite, each against the
+ * reference.
  * Used by the bounded unit test (`fuzz.test.ts`), the regressions and `npm run fuzz`.
  *
  * @example
@@ -23,6 +25,7 @@ import {
   type StoreFactory,
 } from './differential.ts';
 import type { FuzzCase } from './fuzz-case.ts';
+import { checkIncremental } from './incremental.ts';
 
 /** A whole day (2023-11-15), the anchor of the in-process runs: no wall clock involved. */
 export const ANCHOR = 1_700_006_400_000;
@@ -59,7 +62,7 @@ export async function openInProcessEnv(): Promise<InProcessEnv> {
   return {
     async check(c) {
       now = c.now;
-      const repo = buildRepository(c.plans);
+      const repo = buildRepository(c.plans, c.onDemand);
       writeSources(dataDir, c);
       const paths: [string, () => Promise<Mismatch[]>][] = [
         ['export (sweep)', () => checkExport('export (sweep)', sweep, repo, c)],
@@ -69,6 +72,18 @@ export async function openInProcessEnv(): Promise<InProcessEnv> {
           () => checkMaterialized('materialized (SQLite)', sweep, sqlite, repo, c),
         ],
         ['pushed (SQLite)', () => checkPushed('pushed (SQLite)', sqlite, repo, c)],
+        [
+          'materialized incrementally (SQLite)',
+          () =>
+            checkIncremental(
+              'materialized incrementally (SQLite)',
+              dataDir,
+              sweep,
+              sqlite,
+              repo,
+              c,
+            ),
+        ],
       ];
       const out: Mismatch[] = [];
       for (const [path, run] of paths) out.push(...(await guarded(path, run)));

@@ -52,6 +52,9 @@ export const KNOWN_DEFECTS = {
    * pushes 0, and materialization failed (DuckDB's `to_json` wrote `{"sum":Infinity,…}`, which
    * `JSON.parse` refuses; a `mode` weight overflowed the same way). Fixed: an aggregation input
    * or `mode` weight above 1e300 in magnitude is null on every path (docs/concepts.md "Nulls").
+   * Found again after the fold's path for scalar inputs and weights was added: a scalar `mode`
+   * weight above 1e300 (`totalAmount`) reached `mode`, which threw, and the push failed. Fixed
+   * (`streaming/apply-records.ts` skips it there too).
    */
   floatOverflow: true,
 };

@@ -285,6 +285,67 @@ const REGRESSIONS: { name: string; case: FuzzCase }[] = [
       onlineReads: [{ user_id: 'card', product_id: 'p', t: NOW }],
     },
   },
+  {
+    // Found by the fuzzer (seed 1794586434): the push/stream fold's path for inputs and weights
+    // without an array path (a scalar weight, here totalAmount) passed a weight above 1e300 to
+    // `mode`, which threw: the push failed with a RangeError. Skipped like a null weight.
+    name: 'a scalar mode weight above 1e300 in magnitude is skipped by the push fold too',
+    case: {
+      plans: [
+        countView([
+          feature('top', 'mode', {
+            input: { col: 'currency' },
+            weight: { col: 'totalAmount' },
+            windowMinutes: 60,
+          }),
+        ]),
+      ],
+      now: NOW,
+      records: [
+        tx('t1', 'card', NOW - 20 * MINUTE_MS, { currency: 'EUR', totalAmount: 2 }),
+        tx('t2', 'card', NOW - 10 * MINUTE_MS, {
+          currency: 'USD',
+          totalAmount: Number.MAX_VALUE,
+        }),
+        tx('t3', 'card', NOW - 5 * MINUTE_MS, { currency: 'GBP', totalAmount: -1e301 }),
+      ],
+      exportRows: [{ user_id: 'card', product_id: 'p', t: NOW }],
+      onlineReads: [{ user_id: 'card', product_id: 'p', t: NOW }],
+    },
+  },
+  {
+    // Found by the fuzzer (seed 1648544805): online retrieval gave an on-demand view null for
+    // an input feature whose status was not PRESENT, so a windowed count of an entity the store
+    // has never seen (its value 0, status NOT_FOUND) reached the transform as null online but as
+    // 0 in exports. Inputs are the features' values as served. Request values null or not.
+    name: 'an on-demand view reads a never-seen entity’s count as 0 online too',
+    case: {
+      plans: [
+        countView([
+          feature('n', 'count', { windowMinutes: 60 }),
+          feature('latest', 'last', { input: { col: 'status' } }),
+        ]),
+      ],
+      onDemand: {
+        inputs: [
+          { view: 'v0', feature: 'n' },
+          { view: 'v0', feature: 'latest' },
+        ],
+        request: 'float64',
+      },
+      now: NOW,
+      records: [tx('t1', 'card', NOW - 10 * MINUTE_MS)],
+      exportRows: [
+        { user_id: 'card', product_id: 'p', t: NOW, req: 1.5 },
+        { user_id: 'cash', product_id: 'p', t: NOW, req: null },
+      ],
+      onlineReads: [
+        { user_id: 'card', product_id: 'p', t: NOW, req: null },
+        { user_id: 'cash', product_id: 'p', t: NOW, req: 2 },
+        { user_id: 'card', product_id: 'p', t: NOW + 2 * HOUR_MS, req: null },
+      ],
+    },
+  },
 ];
 
 describe('differential fuzzing regressions', () => {
@@ -320,6 +381,30 @@ describe('differential fuzzing regressions', () => {
         v0__latest: 5,
         v1__top: 'a', // weight 2 + 1e300; "b"'s MAX_VALUE weights and "c"'s -1e301 are skipped
       },
+    ]);
+  });
+  it('the reference skips a scalar mode weight above 1e300 (what every path was compared with)', () => {
+    const c = atAnchor(
+      REGRESSIONS.find((r) => r.name.startsWith('a scalar mode weight'))!.case,
+      ANCHOR,
+    );
+    const rows = [{ user_id: 'card', product_id: 'p', event_timestamp: c.now }];
+    expect(referenceValues(buildRepository(c.plans), c, rows)).toEqual([{ v0__top: 'EUR' }]);
+  });
+  it('the reference gives the on-demand view the count 0 of a never-seen entity', () => {
+    const c = atAnchor(
+      REGRESSIONS.find((r) => r.name.startsWith('an on-demand view'))!.case,
+      ANCHOR,
+    );
+    const repo = buildRepository(c.plans, c.onDemand);
+    const rows = [
+      { user_id: 'cash', product_id: 'p', event_timestamp: c.now, req: 2 },
+      { user_id: 'card', product_id: 'p', event_timestamp: c.now, req: null },
+    ];
+    const want = referenceValues(repo, c, rows);
+    expect(want.map((r) => [r.od__nulls, r.od__i0, r.od__i1, r.od__r])).toEqual([
+      [1, 0, null, 2], // the never-seen entity's last is null, its count 0
+      [1, 1, 'completed', null],
     ]);
   });
 });
