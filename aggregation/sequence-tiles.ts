@@ -116,14 +116,27 @@ export function sequenceTiles(f: SequenceFeatureShape, ttlMs: number): SequenceT
  * same plan's shapes again and again, and building the tiles (closures) was a fifth of the CPU
  * of evaluating `user_sessions` (`online/read-plan.ts`). Shapes are not mutated after use.
  */
-const tilesByShape = new WeakMap<SequenceFeatureShape, { ttlMs: number; tiles: SequenceTile[] }>();
+interface ShapeReading {
+  ttlMs: number;
+  tiles: SequenceTile[];
+  /** `memoryOf(ttlMs)` and, for a session feature, `sessionFeature(f)`, built once too. */
+  memory: SequenceMemory;
+  session: SessionFeature | null;
+}
 
-function tilesOf(f: SequenceFeatureShape, ttlMs: number): SequenceTile[] {
+const tilesByShape = new WeakMap<SequenceFeatureShape, ShapeReading>();
+
+function readingOf(f: SequenceFeatureShape, ttlMs: number): ShapeReading {
   const cached = tilesByShape.get(f);
-  if (cached !== undefined && cached.ttlMs === ttlMs) return cached.tiles;
-  const tiles = sequenceTiles(f, ttlMs);
-  tilesByShape.set(f, { ttlMs, tiles });
-  return tiles;
+  if (cached !== undefined && cached.ttlMs === ttlMs) return cached;
+  const reading: ShapeReading = {
+    ttlMs,
+    tiles: sequenceTiles(f, ttlMs),
+    memory: memoryOf(ttlMs),
+    session: f.aggregation === 'count_previous' ? null : sessionFeature(f),
+  };
+  tilesByShape.set(f, reading);
+  return reading;
 }
 
 /**
@@ -137,9 +150,9 @@ export function evaluateSequenceTiles(
   statesOf: (key: string, hopMs: number) => Iterable<readonly [number, unknown]>,
   t: number,
 ): Scalar | null {
-  const memory = memoryOf(ttlMs);
-  const [main, last] = tilesOf(f, ttlMs);
-  if (f.aggregation === 'count_previous') {
+  const { tiles, memory, session } = readingOf(f, ttlMs);
+  const [main, last] = tiles;
+  if (session === null) {
     return evaluatePrevious(
       f.sequence!.previous!,
       statesOf(main!.key, main!.hopMs) as Iterable<[number, PreviousEvent[]]>,
@@ -151,7 +164,7 @@ export function evaluateSequenceTiles(
     );
   }
   return evaluateSession(
-    sessionFeature(f),
+    session,
     statesOf(main!.key, main!.hopMs) as Iterable<[number, SessionRun[]]>,
     t,
     memory,

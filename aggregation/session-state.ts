@@ -98,18 +98,62 @@ export function evaluateSession(
 ): Scalar | null {
   const layout = sessionTileLayout(f, memory);
   const { first, last } = windowHops(t, layout.windowMs, layout.hopMs);
-  const picked: (readonly SessionRun[])[] = [];
-  for (const [k, runs] of tiles) if (k >= first && k <= last) picked.push(runs);
-  const runs = mergeSessionRuns(picked, f.gapMs);
-  if (f.kind === 'current_session_count' || f.kind === 'current_session_duration') {
-    const cur = runs[runs.length - 1];
-    const current = cur && t - cur[1] <= f.gapMs ? cur : undefined;
-    if (f.kind === 'current_session_count') return current ? current[2] : 0;
-    return current ? (current[1] - current[0]) / 1000 : null;
+  // The runs of the union (mergeSessionRuns), folded as they are joined instead of built: a
+  // read evaluates every session feature of every entity, and the arrays were most of a
+  // `recommendation_v2` row's garbage (young-generation collections are the read's p99).
+  const sorted = scratch;
+  sorted.length = 0;
+  for (const [k, runs] of tiles)
+    if (k >= first && k <= last) for (const r of runs) insertByStartEnd(sorted, r);
+  const gapMs = f.gapMs;
+  const current = f.kind === 'current_session_count' || f.kind === 'current_session_duration';
+  const ws = current ? 0 : windowStartUnchecked(t, f.windowMs!, f.hopMs!);
+  let started = 0;
+  let seconds = 0;
+  let start = 0;
+  let end = 0;
+  let matches = 0;
+  for (let i = 0; i < sorted.length; i++) {
+    const r = sorted[i]!;
+    if (i > 0 && r[0] - end <= gapMs) {
+      end = Math.max(end, r[1]);
+      matches += r[2];
+      continue;
+    }
+    if (i > 0 && start >= ws && matches > 0) {
+      started++;
+      seconds += (end - start) / 1000;
+    }
+    start = r[0];
+    end = r[1];
+    matches = r[2];
   }
-  const ws = windowStartUnchecked(t, f.windowMs!, f.hopMs!);
-  const started = runs.filter((r) => r[0] >= ws && r[2] > 0);
-  if (f.kind === 'session_count') return started.length;
-  if (started.length === 0) return null;
-  return started.reduce((s, r) => s + (r[1] - r[0]) / 1000, 0) / started.length;
+  const any = sorted.length > 0;
+  sorted.length = 0;
+  if (current) {
+    const isCurrent = any && t - end <= gapMs;
+    if (f.kind === 'current_session_count') return isCurrent ? matches : 0;
+    return isCurrent ? (end - start) / 1000 : null;
+  }
+  if (any && start >= ws && matches > 0) {
+    started++;
+    seconds += (end - start) / 1000;
+  }
+  if (f.kind === 'session_count') return started;
+  if (started === 0) return null;
+  return seconds / started;
+}
+
+/** {@link evaluateSession}'s runs, reused (it is synchronous); emptied after each call. */
+const scratch: SessionRun[] = [];
+
+/** Inserts `r` after every run ordered before or with it (a stable sort by start, then end). */
+function insertByStartEnd(sorted: SessionRun[], r: SessionRun): void {
+  let at = sorted.length;
+  sorted.push(r);
+  while (at > 0 && byStartEnd(sorted[at - 1]!, r) > 0) {
+    sorted[at] = sorted[at - 1]!;
+    at--;
+  }
+  sorted[at] = r;
 }

@@ -425,12 +425,17 @@ function evaluateSequences(
   out: FeatureValue[],
 ): void {
   // Each hop size's tiles are found and parsed once per entity, shared by the features (a view
-  // such as user_sessions has several sequence features over the same tiles).
+  // such as user_sessions has several sequence features over the same tiles). The lists and
+  // `[hop, state]` pairs handed out come from a pool reused by the next entity: they were most
+  // of the garbage of a read of such a view (young-generation collections make the p99), and
+  // the aggregation library reads them synchronously without keeping them.
+  pool.lists = 0;
+  pool.pairs = 0;
   const byHop = new Map<number, [number, Record<string, unknown>][]>();
   const tilesOf = (hopMs: number): [number, Record<string, unknown>][] => {
-    let list = byHop.get(hopMs);
+    let list = byHop.get(hopMs) as [number, Record<string, unknown>][] | undefined;
     if (list) return list;
-    list = [];
+    list = pooledList() as [number, Record<string, unknown>][];
     const prefix = `${hopMs}:`;
     for (let i = 0; i < n; i++) {
       const field = fields[fOff + i * stride] as string;
@@ -438,21 +443,53 @@ function evaluateSequences(
       const k = hopOf(field, prefix.length);
       if (Number.isNaN(k)) continue;
       const tile = parseState(values[vOff + i * stride] as string) as Record<string, unknown>;
-      if (tile !== null) list.push([k, tile]);
+      if (tile !== null) list.push(pooledPair(k, tile) as [number, Record<string, unknown>]);
     }
     byHop.set(hopMs, list);
     return list;
   };
   const statesOf = (key: string, hopMs: number): [number, unknown][] => {
-    const found: [number, unknown][] = [];
+    const found = pooledList();
     for (const [k, tile] of tilesOf(hopMs))
-      if (Object.hasOwn(tile, key)) found.push([k, tile[key]]);
+      if (Object.hasOwn(tile, key)) found.push(pooledPair(k, tile[key]));
     return found;
   };
   for (const sf of features) {
     const value = evaluateSequenceTiles(sf.shape, ttlMs, statesOf, t);
     out[sf.index] = { value, status: value === null ? 'NULL_VALUE' : 'PRESENT', eventTs: null };
   }
+}
+
+/** {@link evaluateSequences}' lists and pairs, reused entity after entity. */
+const pool = {
+  lists: 0,
+  pairs: 0,
+  listStore: [] as [number, unknown][][],
+  pairStore: [] as [number, unknown][],
+};
+
+function pooledList(): [number, unknown][] {
+  let list = pool.listStore[pool.lists];
+  if (list === undefined) {
+    list = [];
+    pool.listStore.push(list);
+  }
+  pool.lists++;
+  list.length = 0;
+  return list;
+}
+
+function pooledPair(k: number, state: unknown): [number, unknown] {
+  let pair = pool.pairStore[pool.pairs];
+  if (pair === undefined) {
+    pair = [k, state];
+    pool.pairStore.push(pair);
+  } else {
+    pair[0] = k;
+    pair[1] = state;
+  }
+  pool.pairs++;
+  return pair;
 }
 
 /** The group whose tile fields start with its `"<hopMs>:"` prefix (plans have 1–3 groups). */
