@@ -150,16 +150,33 @@ function timestampsText(ts: readonly (number | null | undefined)[], n: number): 
 
 const quotedStatus = new Map<string, string>();
 
+/** `],"statuses":["<status>"],"event_timestamps":["<ts>"]}` of a one-row column, by status and ts. */
+const oneRowTails = new Map<string, Map<number, string>>();
+
 /** One row's column, item by item (the one-row request: no per-list work pays off). */
 function oneRowColumn(col: OnlineColumn): string {
   const st = col.statuses;
+  const value = valueText(col.values[0]);
+  const t = col.eventTs[0];
+  const ms = t === null || t === undefined ? 0 : t;
+  if (st.length === 1) {
+    let byTs = oneRowTails.get(st[0]!);
+    if (byTs === undefined) oneRowTails.set(st[0]!, (byTs = new Map()));
+    let tail = byTs.get(ms);
+    if (tail === undefined) {
+      tail = `],"statuses":[${JSON.stringify(st[0])}],"event_timestamps":[${quotedTimestamp(ms)}]}`;
+      if (byTs.size >= TS_CACHE_MAX) byTs.clear();
+      byTs.set(ms, tail);
+    }
+    return `{"values":[${value}${tail}`;
+  }
   let statuses = '';
   for (let i = 0; i < st.length; i++) {
     let q = quotedStatus.get(st[i]!);
     if (q === undefined) quotedStatus.set(st[i]!, (q = JSON.stringify(st[i])));
     statuses += i > 0 ? `,${q}` : q;
   }
-  return `{"values":[${valueText(col.values[0])}],"statuses":[${statuses}],"event_timestamps":[${quotedTimestamp(col.eventTs[0])}]}`;
+  return `{"values":[${value}],"statuses":[${statuses}],"event_timestamps":[${quotedTimestamp(t)}]}`;
 }
 
 /**
