@@ -5,16 +5,16 @@
  * `feature-server/feast-error.ts`) with the status of the error registry; never a stack trace. Validation is done by the handlers (a hand-written shape check on the hot route,
  * zod elsewhere), so fastify's own validator is off.
  */
+import http from 'node:http';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import { LarderError } from '../core/errors.ts';
 import { authorize, credentialOf } from './auth/authorize.ts';
 import type { Scope } from './auth/key-store.ts';
-import { errorReply } from './error-body.ts';
-import { FEAST_ROUTES, feastErrorBody } from './feature-server/feast-error.ts';
+import { BODY_LIMIT, errorResponse, type ErrorLog } from './error-response.ts';
 import { parseJsonBody } from './json-body.ts';
 import { modelRoutes } from './routes/model-routes.ts';
+import { onlineFeaturesFastPath, type FastPath } from './routes/online-features-fast-path.ts';
 import { onlineFeaturesRoute } from './routes/online-features-route.ts';
 import { opsRoutes } from './routes/ops-routes.ts';
 import { pushRoute } from './routes/push-route.ts';
@@ -29,8 +29,7 @@ declare module 'fastify' {
   }
 }
 
-/** The largest request body accepted (every route): 8 MiB; larger is a 413. */
-export const BODY_LIMIT = 8 * 1024 * 1024;
+export { BODY_LIMIT };
 
 /**
  * Builds (but does not listen) the HTTP server; test it with `app.inject`.
@@ -43,6 +42,14 @@ export async function buildServer(
   ctx: ServerContext,
   opts: { logger?: boolean; logLevel?: string } = {},
 ): Promise<FastifyInstance> {
+  // One line per request at debug and trace only (fastify's request logging).
+  const requestLogging = opts.logLevel
+    ? opts.logLevel === 'debug' || opts.logLevel === 'trace'
+    : opts.logger === true;
+  // `POST /get-online-features` is answered ahead of fastify (routes/online-features-fast-path.ts)
+  // on the server `listen` opens; `app.inject` always takes fastify's path.
+  let fast: FastPath | null = null;
+  let closing = false;
   const app = Fastify({
     // logLevel: JSON logs at that level, one line per request only at debug and trace.
     logger: opts.logLevel ? { level: opts.logLevel } : (opts.logger ?? false),
@@ -53,6 +60,32 @@ export async function buildServer(
     }),
     bodyLimit: BODY_LIMIT,
     return503OnClosing: true,
+    // fastify's own HTTP/1 server, with the fast path in front of its request handler.
+    serverFactory: (handler, fastifyOptions) => {
+      // (fastify's validated options: its defaults filled in)
+      const options = fastifyOptions as {
+        keepAliveTimeout?: number;
+        requestTimeout?: number;
+        connectionTimeout?: number;
+        maxRequestsPerSocket?: number | null;
+      };
+      const server = http.createServer((req, res) => {
+        if (fast === null || !fast(req, res)) handler(req, res);
+      });
+      server.keepAliveTimeout = options.keepAliveTimeout ?? 72_000;
+      server.requestTimeout = options.requestTimeout ?? 0;
+      server.setTimeout(options.connectionTimeout ?? 0);
+      if (options.maxRequestsPerSocket) server.maxRequestsPerSocket = options.maxRequestsPerSocket;
+      return server;
+    },
+  });
+  const log: ErrorLog =
+    opts.logger || opts.logLevel
+      ? (err, code, message) => app.log.error({ err, code }, message)
+      : null;
+  app.addHook('preClose', (done) => {
+    closing = true;
+    done();
   });
   app.setValidatorCompiler(() => (data) => ({ value: data }));
   app.removeContentTypeParser('application/json');
@@ -118,55 +151,19 @@ export async function buildServer(
   });
 
   app.setErrorHandler((error, request, reply) => {
-    let e: unknown = error;
-    const fst = error as { code?: string; statusCode?: number; message?: string };
-    if (
-      !(error instanceof LarderError) &&
-      typeof fst.statusCode === 'number' &&
-      fst.statusCode < 500
-    ) {
-      e =
-        fst.statusCode === 413
-          ? new LarderError('LARDER_PAYLOAD_TOO_LARGE', 'the request body is too large', {
-              field: '(body)',
-              hint: `bodies are limited to ${BODY_LIMIT / 1024 / 1024} MiB; split the request`,
-            })
-          : fst.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE'
-            ? new LarderError(
-                'LARDER_UNSUPPORTED_MEDIA_TYPE',
-                `unsupported Content-Type "${String(request.headers['content-type'])}"`,
-                { field: 'content-type', hint: 'send Content-Type: application/json' },
-              )
-            : new LarderError('LARDER_BAD_REQUEST', fst.message ?? 'bad request', {
-                field: '(body)',
-                hint: 'send a valid JSON body',
-                detail: { reason: 'malformed_body' },
-              });
-    }
-    const r = errorReply(e);
-    // Server-side failures (a bug, a failing on-demand transform, a store that is down) are
-    // always logged with their cause: through the JSON log when logging is on, else as one
-    // stderr line naming the request, the code and the cause.
-    if (r.status >= 500) {
-      if (opts.logger || opts.logLevel)
-        request.log.error({ err: error, code: r.code }, r.body.error.message);
-      else
-        process.stderr.write(
-          `larder serve: ${request.method} ${request.url} → ${r.status} ${r.code}: ${String((error as Error).message).replace(/\s*\n\s*/g, ' ')}\n`,
-        );
-    }
-    ctx.metrics.errors.inc({ code: r.code });
-    if (r.retryAfter !== undefined) reply.header('retry-after', String(r.retryAfter));
-    // Feast's routes answer Feast's error body (its SDK raises the typed exception); the code
-    // is in a header there too.
-    const route = request.routeOptions.url ?? '';
-    if (FEAST_ROUTES.has(route))
-      return reply
-        .status(r.status)
-        .header('larder-error-code', r.code)
-        .type('application/json')
-        .send(feastErrorBody(r, route, request.body));
-    return reply.status(r.status).type('application/json').send(JSON.stringify(r.body));
+    const r = errorResponse(
+      error,
+      {
+        method: request.method,
+        url: request.url,
+        route: request.routeOptions.url ?? '',
+        contentType: request.headers['content-type'],
+        body: request.body,
+      },
+      ctx.metrics,
+      log && ((err, code, message) => request.log.error({ err, code }, message)),
+    );
+    return reply.status(r.status).headers(r.headers).type('application/json').send(r.payload);
   });
   app.setNotFoundHandler((request, reply) => {
     ctx.metrics.errors.inc({ code: 'LARDER_NOT_FOUND' });
@@ -181,6 +178,7 @@ export async function buildServer(
   });
 
   onlineFeaturesRoute(app, ctx);
+  if (!requestLogging) fast = onlineFeaturesFastPath(ctx, { log, closing: () => closing });
   pushRoute(app, ctx);
   modelRoutes(app, ctx);
   opsRoutes(app, ctx);

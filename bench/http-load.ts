@@ -1,12 +1,12 @@
 /**
  * The load generator of the HTTP benchmarks (`bench/serve.ts`, `bench/peers/run.ts`): CONCURRENCY
- * keep-alive connections on loopback, each sending its next POST as soon as the previous answer
- * ends, for a fixed duration. Reports client latency quantiles, the server's own time when it sends
+ * keep-alive connections on loopback (raw sockets, see `drive`), each sending its next POST as
+ * soon as the previous answer ends, for a fixed duration. Reports client latency quantiles, the server's own time when it sends
  * `Server-Timing: …;dur=MS`, throughput and the number of non-200 answers; with `tagOf`, server-time
  * quantiles per tag too (`bench/serve.ts`: the hottest decile of products and the rest). Run it in
  * its own process (`bench/load-process.ts`) so it does not share the server's cores.
  */
-import http from 'node:http';
+import net from 'node:net';
 
 export interface Stats {
   p50: number;
@@ -44,65 +44,166 @@ const q = (a: Float64Array, p: number): number =>
 export const median = (xs: number[]): number =>
   [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
+/** One parsed response: status, Server-Timing duration (NaN when none), whether it closes. */
+interface Head {
+  status: number;
+  serverMs: number;
+  close: boolean;
+  /** Body bytes after the head: Content-Length, or -1 for a chunked body. */
+  length: number;
+}
+
+const CRLF2 = Buffer.from('\r\n\r\n');
+
+function parseHead(head: string): Head {
+  const status = Number(head.slice(9, 12));
+  let serverMs = Number.NaN;
+  let close = false;
+  let length = 0;
+  for (const line of head.split('\r\n')) {
+    const colon = line.indexOf(':');
+    if (colon < 0) continue;
+    const name = line.slice(0, colon).toLowerCase();
+    const value = line.slice(colon + 1).trim();
+    if (name === 'content-length') length = Number(value);
+    else if (name === 'transfer-encoding' && /chunked/i.test(value)) length = -1;
+    else if (name === 'connection' && /close/i.test(value)) close = true;
+    else if (name === 'server-timing') {
+      const m = /dur=([\d.]+)/.exec(value);
+      if (m) serverMs = Number(m[1]);
+    }
+  }
+  return { status, serverMs, close, length };
+}
+
+/** Bytes a chunked body ends at within `buf` from `from`, or -1 while incomplete. */
+function chunkedEnd(buf: Buffer, from: number): number {
+  let at = from;
+  for (;;) {
+    const eol = buf.indexOf('\r\n', at);
+    if (eol < 0) return -1;
+    const size = parseInt(buf.toString('latin1', at, eol), 16);
+    if (Number.isNaN(size)) throw new Error('malformed chunked body');
+    if (size === 0) {
+      const end = buf.indexOf(CRLF2, eol);
+      return end < 0 ? -1 : end + 4;
+    }
+    at = eol + 2 + size + 2;
+    if (at > buf.length) return -1;
+  }
+}
+
+/**
+ * Drives the server: each connection a raw keep-alive socket sending its next request (head and
+ * body preformatted, one write) as soon as the previous answer is complete (no pipelining), and
+ * reading only the answer's status line and the headers it needs. Cheaper per request than
+ * node:http's client (no request and response objects), so more of a shared machine is left
+ * to the server.
+ */
 export async function drive(o: LoadOptions): Promise<TaggedStats> {
   const host = o.host ?? '127.0.0.1';
-  const agent = new http.Agent({ keepAlive: true, maxSockets: o.concurrency });
   const client: number[] = [];
   const server: number[] = [];
   const tagged = new Map<string, number[]>();
   let errors = 0;
   let i = 0;
   const end = performance.now() + o.seconds * 1000;
-  const one = (body: string, tag: string | undefined): Promise<void> =>
-    new Promise((res) => {
-      const t = performance.now();
-      const req = http.request(
-        {
-          host,
-          port: o.port,
-          path: o.path,
-          method: 'POST',
-          agent,
-          headers: {
-            'content-type': 'application/json',
-            'content-length': Buffer.byteLength(body),
-          },
-        },
-        (r) => {
-          r.on('data', () => undefined);
-          r.on('end', () => {
-            client.push(performance.now() - t);
-            const st = /dur=([\d.]+)/.exec(String(r.headers['server-timing'] ?? ''));
-            if (st) {
-              server.push(Number(st[1]));
-              if (tag !== undefined) {
-                let list = tagged.get(tag);
-                if (!list) tagged.set(tag, (list = []));
-                list.push(Number(st[1]));
-              }
-            }
-            if (r.statusCode !== 200) errors++;
-            res();
-          });
-        },
+  // Request bytes by body text (the benchmarks cycle through a few thousand bodies).
+  const encoded = new Map<string, Buffer>();
+  const requestOf = (body: string): Buffer => {
+    let b = encoded.get(body);
+    if (b === undefined) {
+      b = Buffer.from(
+        `POST ${o.path} HTTP/1.1\r\nHost: ${host}:${o.port}\r\nContent-Type: application/json\r\n` +
+          `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: keep-alive\r\n\r\n${body}`,
       );
-      req.on('error', () => {
-        errors++;
-        res();
-      });
-      req.end(body);
+      encoded.set(body, b);
+    }
+    return b;
+  };
+  const connection = (): Promise<void> =>
+    new Promise((done) => {
+      let socket: net.Socket;
+      // The answer so far: its chunks (a large body arrives in many), their bytes, its head.
+      let chunks: Buffer[] = [];
+      let received = 0;
+      let head: Head | null = null;
+      let bodyAt = 0;
+      let t = 0;
+      let tag: string | undefined;
+      let finished = false;
+      const finish = (): void => {
+        finished = true;
+        socket.destroy();
+        done();
+      };
+      const next = (): void => {
+        if (performance.now() >= end) return finish();
+        const n = i++;
+        tag = o.tagOf?.(n);
+        t = performance.now();
+        socket.write(requestOf(o.bodyOf(n)));
+      };
+      const open = (): void => {
+        chunks = [];
+        received = 0;
+        head = null;
+        t = 0;
+        socket = net.connect({ host, port: o.port, noDelay: true }, next);
+        socket.on('data', onData);
+        socket.on('error', () => errors++);
+        // Closed by the server (Connection: close, a keep-alive timeout) or failed: reconnect.
+        socket.on('close', (hadError) => {
+          if (finished) return;
+          if (performance.now() >= end) {
+            finished = true;
+            done();
+          } else setTimeout(open, hadError ? 10 : 0);
+        });
+      };
+      const onData = (chunk: Buffer): void => {
+        chunks.push(chunk);
+        received += chunk.length;
+        if (head === null) {
+          const all = chunks.length === 1 ? chunk : Buffer.concat(chunks, received);
+          chunks = [all];
+          const h = all.indexOf(CRLF2);
+          if (h < 0) return;
+          head = parseHead(all.toString('latin1', 0, h));
+          bodyAt = h + 4;
+        }
+        if (head.length >= 0) {
+          if (received < bodyAt + head.length) return;
+        } else {
+          const all = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, received);
+          chunks = [all];
+          if (chunkedEnd(all, bodyAt) < 0) return;
+        }
+        // Complete (one request in flight per connection: nothing follows the answer).
+        const answered = head;
+        chunks = [];
+        received = 0;
+        head = null;
+        client.push(performance.now() - t);
+        t = 0;
+        if (!Number.isNaN(answered.serverMs)) {
+          server.push(answered.serverMs);
+          if (tag !== undefined) {
+            let list = tagged.get(tag);
+            if (!list) tagged.set(tag, (list = []));
+            list.push(answered.serverMs);
+          }
+        }
+        if (answered.status !== 200) errors++;
+        if (answered.close)
+          socket.destroy(); // reconnects on 'close'
+        else next();
+      };
+      open();
     });
   const start = performance.now();
-  await Promise.all(
-    Array.from({ length: o.concurrency }, async () => {
-      while (performance.now() < end) {
-        const n = i++;
-        await one(o.bodyOf(n), o.tagOf?.(n));
-      }
-    }),
-  );
+  await Promise.all(Array.from({ length: o.concurrency }, connection));
   const secs = (performance.now() - start) / 1000;
-  agent.destroy();
   const c = Float64Array.from(client).sort();
   const s = Float64Array.from(server).sort();
   const byTag: TaggedStats['byTag'] = {};

@@ -5,7 +5,7 @@
  * timestamps in RFC 3339 UTC (`"1970-01-01T00:00:00Z"` when there is none), one result per
  * column, join keys first.
  */
-import type { OnlineFeaturesResponse } from '../../retrieval/index.ts';
+import type { OnlineColumn, OnlineFeaturesResponse } from '../../retrieval/index.ts';
 
 const EPOCH = '1970-01-01T00:00:00Z';
 
@@ -82,7 +82,20 @@ function quotedTimestamp(ms: number | null | undefined): string {
   return s;
 }
 
-const quotedStatus = new Map<string, string>();
+/** `"PRESENT","PRESENT",…` and `"1970-01-01T00:00:00Z",…` lists of n items, by item and n. */
+const repeated = new Map<string, string>();
+const REPEATED_MAX = 4096;
+
+function repeatedList(item: string, n: number): string {
+  const key = `${n}\u0000${item}`;
+  let s = repeated.get(key);
+  if (s === undefined) {
+    s = `[${new Array<string>(n).fill(item).join(',')}]`;
+    if (repeated.size >= REPEATED_MAX) repeated.clear();
+    repeated.set(key, s);
+  }
+  return s;
+}
 
 function valueText(v: unknown): string {
   if (typeof v === 'number') {
@@ -96,45 +109,104 @@ function valueText(v: unknown): string {
 }
 
 /**
- * `JSON.stringify(toFeastJson(res))`, byte for byte, written directly: no intermediate object,
- * timestamps and statuses from caches of their quoted forms.
+ * A column's values: JSON.stringify of the whole array (native, one call) unless a value is a
+ * non-finite number, which protobuf's JSON prints as a string (JSON.stringify as null).
+ */
+function valuesText(values: readonly unknown[]): string {
+  const n = values.length;
+  for (let i = 0; i < n; i++) {
+    const v = values[i];
+    if (typeof v === 'number' && !Number.isFinite(v)) {
+      let out = '[';
+      for (let j = 0; j < n; j++) out += j > 0 ? `,${valueText(values[j])}` : valueText(values[j]);
+      return `${out}]`;
+    }
+  }
+  return JSON.stringify(values);
+}
+
+function statusesText(statuses: readonly string[]): string {
+  const n = statuses.length;
+  if (n === 0) return '[]';
+  const first = statuses[0]!;
+  for (let i = 1; i < n; i++) if (statuses[i] !== first) return JSON.stringify(statuses);
+  return repeatedList(JSON.stringify(first), n);
+}
+
+function timestampsText(ts: readonly (number | null | undefined)[], n: number): string {
+  let none = true;
+  for (let i = 0; i < n; i++) {
+    const t = ts[i];
+    if (t !== null && t !== undefined && t !== 0) {
+      none = false;
+      break;
+    }
+  }
+  if (none) return n === 0 ? '[]' : repeatedList(QUOTED_EPOCH, n);
+  const parts = new Array<string>(n);
+  for (let i = 0; i < n; i++) parts[i] = quotedTimestamp(ts[i]);
+  return `[${parts.join(',')}]`;
+}
+
+const quotedStatus = new Map<string, string>();
+
+/** `],"statuses":["<status>"],"event_timestamps":["<ts>"]}` of a one-row column, by status and ts. */
+const oneRowTails = new Map<string, Map<number, string>>();
+
+/** One row's column, item by item (the one-row request: no per-list work pays off). */
+function oneRowColumn(col: OnlineColumn): string {
+  const st = col.statuses;
+  const value = valueText(col.values[0]);
+  const t = col.eventTs[0];
+  const ms = t === null || t === undefined ? 0 : t;
+  if (st.length === 1) {
+    let byTs = oneRowTails.get(st[0]!);
+    if (byTs === undefined) oneRowTails.set(st[0]!, (byTs = new Map()));
+    let tail = byTs.get(ms);
+    if (tail === undefined) {
+      tail = `],"statuses":[${JSON.stringify(st[0])}],"event_timestamps":[${quotedTimestamp(ms)}]}`;
+      if (byTs.size >= TS_CACHE_MAX) byTs.clear();
+      byTs.set(ms, tail);
+    }
+    return `{"values":[${value}${tail}`;
+  }
+  let statuses = '';
+  for (let i = 0; i < st.length; i++) {
+    let q = quotedStatus.get(st[i]!);
+    if (q === undefined) quotedStatus.set(st[i]!, (q = JSON.stringify(st[i])));
+    statuses += i > 0 ? `,${q}` : q;
+  }
+  return `{"values":[${value}],"statuses":[${statuses}],"event_timestamps":[${quotedTimestamp(t)}]}`;
+}
+
+/**
+ * `JSON.stringify(toFeastJson(res))`, byte for byte, written directly: no intermediate object;
+ * a column's values, statuses and timestamps each as one string (values by one native
+ * JSON.stringify, repeated statuses and timestamps from caches of whole lists).
  *
  * @example
  * reply.type('application/json').send(feastJsonString(res));
  */
 export function feastJsonString(res: OnlineFeaturesResponse): string {
   const cols = res.columns;
-  let out = '{"metadata":{"feature_names":[';
-  for (let c = 0; c < cols.length; c++) {
-    if (c > 0) out += ',';
-    out += JSON.stringify(cols[c]!.name);
-  }
-  out += ']},"results":[';
+  const names = new Array<string>(cols.length);
+  for (let c = 0; c < cols.length; c++) names[c] = cols[c]!.name;
+  let out = `{"metadata":{"feature_names":${JSON.stringify(names)}},"results":[`;
   for (let c = 0; c < cols.length; c++) {
     const col = cols[c]!;
-    const n = col.values.length;
-    out += c > 0 ? ',{"values":[' : '{"values":[';
-    const values = col.values;
-    for (let i = 0; i < n; i++) {
-      if (i > 0) out += ',';
-      out += valueText(values[i]);
+    if (c > 0) out += ',';
+    if (col.values.length === 1) {
+      out += oneRowColumn(col);
+      continue;
     }
-    out += '],"statuses":[';
-    const statuses = col.statuses;
-    for (let i = 0; i < statuses.length; i++) {
-      if (i > 0) out += ',';
-      const st = statuses[i]!;
-      let q = quotedStatus.get(st);
-      if (q === undefined) quotedStatus.set(st, (q = JSON.stringify(st)));
-      out += q;
-    }
-    out += '],"event_timestamps":[';
-    const ts = col.eventTs;
-    for (let i = 0; i < n; i++) {
-      if (i > 0) out += ',';
-      out += quotedTimestamp(ts[i]);
-    }
-    out += ']}';
+    out +=
+      '{"values":' +
+      valuesText(col.values) +
+      ',"statuses":' +
+      statusesText(col.statuses) +
+      ',"event_timestamps":' +
+      timestampsText(col.eventTs, col.values.length) +
+      '}';
   }
-  return out + ']}';
+  return `${out}]}`;
 }

@@ -53,6 +53,32 @@ describe('feastJsonString', () => {
     );
   });
 
+  it('is the same for long columns, uniform ones (one status, no event times) included', () => {
+    const uniform = (n: number): fc.Arbitrary<OnlineColumn> =>
+      fc.record({
+        name: fc.string(),
+        type: fc.constant(null),
+        values: fc.array(valueArb, { minLength: n, maxLength: n }),
+        statuses: fc.constantFrom(...STATUSES).map((st) => new Array<FeatureStatus>(n).fill(st)),
+        eventTs: fc.constantFrom(null, 0).map((t) => new Array<number | null>(n).fill(t)),
+      });
+    fc.assert(
+      fc.property(
+        fc
+          .integer({ min: 7, max: 150 })
+          .chain((n) =>
+            fc
+              .array(fc.oneof(columnArb(n), uniform(n)), { maxLength: 4 })
+              .map((columns) => ({ columns })),
+          ),
+        (res) => {
+          expect(feastJsonString(res)).toBe(JSON.stringify(toFeastJson(res)));
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
   it('formats timestamps as before, from the cache too', () => {
     for (let k = 0; k < 2; k++) {
       expect(timestampJson(null)).toBe('1970-01-01T00:00:00Z');

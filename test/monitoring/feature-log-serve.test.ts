@@ -3,6 +3,7 @@
  * and a drain (shutdown) leaves every row enqueued before it on disk.
  */
 import { readdirSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openFeatureLog } from '../../monitoring/open-feature-log.ts';
@@ -124,5 +125,31 @@ describe('feature logging in serve', () => {
     expect(metrics).toContain(
       'larder_feature_log_rows_total{destination="parquet",result="buffer_full"} 3',
     );
+  });
+
+  it('logs a read answered over a socket (the POST /get-online-features fast path) too', async () => {
+    const out = tempDir();
+    const log = openFeatureLog({ dataDir: out.dir, kafka: LAZY_KAFKA }, s.ctx.metrics, (e) => {
+      throw e;
+    });
+    s.ctx.featureLog = log;
+    try {
+      await s.app.listen({ host: '127.0.0.1', port: 0 });
+      const { port } = s.app.server.address() as AddressInfo;
+      const r = await fetch(`http://127.0.0.1:${port}/get-online-features`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ feature_service: 'logged', entities: { user_id: ['u1'] } }),
+      });
+      expect(r.status).toBe(200);
+      await log.drain();
+      const dir = join(out.dir, 'logs', 'logged');
+      const db = await DuckDBClient.open({});
+      const rows = await db.all(`SELECT service, row FROM read_parquet('${dir}/*.parquet')`);
+      db.close();
+      expect(rows).toEqual([{ service: 'logged', row: 0 }]);
+    } finally {
+      out.cleanup();
+    }
   });
 });
