@@ -187,11 +187,13 @@ export class BigQueryEngine implements SqlExportEngine {
       ttlMs: number;
       start: number;
       end: number;
+      /** Per hop size, the first hop materialization keeps (`ComputeTilesRequest`). */
+      firstHops?: ReadonlyMap<number, number>;
     },
     into: TileRecords,
   ): Promise<void> {
     const { pass, features } = req;
-    const folder = new SequenceTileFolder(features, req.ttlMs, into);
+    const folder = new SequenceTileFolder(features, req.ttlMs, into, req.firstHops);
     const nKeys = pass.keys.length;
     // INT64 / FLOAT64 values may arrive as strings: compared fields are read as their type.
     const numeric = features.map((f) => {

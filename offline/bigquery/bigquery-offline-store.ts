@@ -148,7 +148,7 @@ export class BigQueryOfflineStore implements OfflineStore {
     async function* combined(): AsyncGenerator<TileBatch> {
       const into: TileRecords = new Map();
       await engine.sequenceTiles(
-        { pass, features: sequences, ttlMs: view.ttlMs, start, end },
+        { pass, features: sequences, ttlMs: view.ttlMs, start, end, firstHops: request.firstHops },
         into,
       );
       for await (const b of tiles) {
