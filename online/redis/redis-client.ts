@@ -22,7 +22,8 @@ export interface RedisPipelineLike {
 
 /** Custom commands registered with `defineCommand` (EVALSHA with an EVAL fallback). */
 export interface ScriptPipeline extends RedisPipelineLike {
-  larderSetFields(key: string, ...args: (string | number)[]): unknown;
+  /** `lua/set-fields.lua`, variable key count: `numKeys, ...keys, now`, then per key its segment. */
+  larderSetFields(numKeys: number, ...keysAndArgs: (string | number)[]): unknown;
   larderCasFields(key: string, ...args: (string | number)[]): unknown;
   /** Variable key count: `numKeys, ...keys, ...args`. */
   larderStreamBatch(numKeys: number, ...keysAndArgs: (string | number)[]): unknown;

@@ -7,7 +7,8 @@
  *   the number of entities and views: on Redis one call per 512 keys across all of its views
  *   (one command for a row of any service), one pipeline; on a cluster one call per key, one
  *   pipeline per master, in parallel.
- * - Overwrites: one Lua script per key (HSET, prune stale tiles, raise the key's expiry).
+ * - Overwrites: one Lua script call per up to 500 keys (on a cluster: per slot), each key
+ *   HSET, its stale tiles pruned, its expiry raised; all calls pipelined.
  * - Merges: optimistic, atomic per key: HMGET the fields (one round trip; on Redis inside a
  *   read script, one call per 512 keys), merge in JS with the shared aggregation library, then
  *   a compare-and-set Lua script per key; keys that changed in between are re-read and retried.
@@ -66,6 +67,14 @@ import { slotTag } from '../redis-cluster/slot-tags.ts';
 
 /** Fields per script call: keeps `unpack` far below Lua's C stack limit. */
 const MAX_FIELDS_PER_CALL = 1000;
+
+/**
+ * Keys and arguments per overwrite script call (`lua/set-fields.lua`): bound how long one call
+ * holds the Redis event loop (a call is at most one segment of {@link MAX_FIELDS_PER_CALL}
+ * fields over the argument bound).
+ */
+const MAX_KEYS_PER_WRITE = 500;
+const MAX_ARGS_PER_WRITE = 5000;
 
 /** Keys per read script call: bounds how long one call holds the Redis event loop. */
 const MAX_KEYS_PER_READ = 512;
@@ -163,7 +172,7 @@ export class RedisOnlineStore implements OnlineStore {
       persistent: true,
       streamCheckpoints: topology.kind === 'redis' ? 'atomic' : 'per-slot',
     };
-    topology.client.defineCommand('larderSetFields', { numberOfKeys: 1, lua: SET_FIELDS_LUA });
+    topology.client.defineCommand('larderSetFields', { lua: SET_FIELDS_LUA });
     topology.client.defineCommand('larderCasFields', { numberOfKeys: 1, lua: CAS_FIELDS_LUA });
     topology.client.defineCommand('larderStreamBatch', { lua: STREAM_BATCH_LUA });
     topology.client.defineCommand('larderReadEntities', { lua: READ_ENTITIES_LUA });
@@ -173,9 +182,13 @@ export class RedisOnlineStore implements OnlineStore {
       numberOfKeys: 1,
       lua: IDEMPOTENT_CLAIM_LUA,
     });
-    // Only the scripts that take a stream batch's tens of thousands of arguments: for a read's
-    // few arguments the subclass measured no gain.
-    keepScriptArgs(topology.client, ['larderStreamBatch', 'larderReadMergeFields']);
+    // Only the scripts that take a batch's thousands of arguments: for a read's few arguments
+    // the subclass measured no gain.
+    keepScriptArgs(topology.client, [
+      'larderStreamBatch',
+      'larderReadMergeFields',
+      'larderSetFields',
+    ]);
   }
 
   init(): Promise<void> {
@@ -291,21 +304,52 @@ export class RedisOnlineStore implements OnlineStore {
     await this.#overwrite(overwriteOps(this.#catalog, [], states, this.#clock()));
   }
 
+  /**
+   * Many keys per `lua/set-fields.lua` call: on Redis up to {@link MAX_KEYS_PER_WRITE} keys or
+   * {@link MAX_ARGS_PER_WRITE} arguments per call, on a cluster the keys of one slot per call
+   * (the views of one entity share its slot), all calls pipelined (one round trip per node). A
+   * hash with more than {@link MAX_FIELDS_PER_CALL} fields is sent in segments of that many, in
+   * order, each its own entry in KEYS.
+   */
   async #overwrite(ops: EntityOps<FieldSet>[]): Promise<void> {
     const now = this.#clock();
-    const calls: { key: string; args: (string | number)[] }[] = [];
-    for (const g of ops) {
-      const fields = [...g.fields.values()];
-      for (let i = 0; i < fields.length; i += MAX_FIELDS_PER_CALL) {
-        const args: (string | number)[] = [now, g.expiresAt, g.plan.pruneSpec];
-        for (const f of fields.slice(i, i + MAX_FIELDS_PER_CALL)) args.push(f.field, f.value);
-        calls.push({ key: this.#key(g.view, g.entityKey), args });
+    const calls: { keys: string[]; args: (string | number)[] }[] = [];
+    const groups = this.#topology.kind === 'redis' ? [ops] : this.#bySlot(ops).map(([, l]) => l);
+    for (const list of groups) {
+      let call: { keys: string[]; args: (string | number)[] } | null = null;
+      for (const g of list) {
+        const key = this.#key(g.view, g.entityKey);
+        let left = g.fields.size;
+        let segment = 0; // fields the current segment still takes
+        for (const f of g.fields.values()) {
+          if (segment === 0) {
+            segment = Math.min(left, MAX_FIELDS_PER_CALL);
+            left -= segment;
+            if (
+              !call ||
+              call.keys.length >= MAX_KEYS_PER_WRITE ||
+              call.args.length + 3 + 2 * segment > MAX_ARGS_PER_WRITE
+            )
+              calls.push((call = { keys: [], args: [now] }));
+            call.keys.push(key);
+            call.args.push(g.expiresAt, g.plan.pruneSpec, segment);
+          }
+          call!.args.push(f.field, f.value);
+          segment--;
+        }
       }
     }
     await this.#batch(
       'write',
-      calls.map((c) => c.key),
-      (p, i) => p.larderSetFields(calls[i]!.key, ...calls[i]!.args),
+      calls.map((c) => c.keys[0]!),
+      (p, i) => {
+        const { keys, args } = calls[i]!;
+        queueScript(
+          p,
+          'larderSetFields',
+          [keys.length, ...keys].concat(args) as [number, ...(string | number)[]],
+        );
+      },
     );
     if (calls.length > 0) await this.#replicated('write');
     await this.#noteSample(ops);
@@ -546,9 +590,9 @@ export class RedisOnlineStore implements OnlineStore {
     );
   }
 
-  /** `ops` grouped by Redis Cluster hash slot (one guarded script per slot). */
-  #bySlot(ops: EntityOps<FieldDelta>[]): [number, EntityOps<FieldDelta>[]][] {
-    const bySlot = new Map<number, EntityOps<FieldDelta>[]>();
+  /** `ops` grouped by Redis Cluster hash slot (a script's keys must share one slot). */
+  #bySlot<F>(ops: EntityOps<F>[]): [number, EntityOps<F>[]][] {
+    const bySlot = new Map<number, EntityOps<F>[]>();
     for (const g of ops) {
       const slot = keySlot(this.#key(g.view, g.entityKey));
       let list = bySlot.get(slot);

@@ -17,7 +17,7 @@ function lua(name: string): string {
 const PRUNE_AND_EXTEND = lua('includes/prune-and-extend');
 const MERGED_FIELDS = lua('includes/merged-fields');
 
-/** Overwrite fields of one hash; returns the number of new fields (`lua/set-fields.lua`). */
+/** Overwrite fields of many hashes; returns the number of new fields (`lua/set-fields.lua`). */
 export const SET_FIELDS_LUA = PRUNE_AND_EXTEND + lua('set-fields');
 
 /** Compare-and-set of one hash; returns 1 written, 0 conflict (`lua/cas-fields.lua`). */

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Redis } from 'ioredis';
+import { Cluster, Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HOUR_MS, MINUTE_MS } from '../../core/duration.ts';
 import { createOnlineStore } from '../../online/create-online-store.ts';
@@ -9,6 +9,7 @@ import { redisClusterTopology } from '../../online/redis-cluster/redis-cluster-t
 import { RedisOnlineStore } from '../../online/redis/redis-online-store.ts';
 import { startRedisCluster, type LocalRedisCluster } from '../support/redis-cluster.ts';
 import { onlineStoreConformance } from './online-store-conformance.ts';
+import { overwriteBatchCase } from './overwrite-batch-case.ts';
 import { activity, purchases, TEST_VIEWS } from './test-views.ts';
 
 let cluster: LocalRedisCluster;
@@ -57,6 +58,24 @@ describe('Redis Cluster online store', () => {
       }
     } finally {
       await node.quit();
+    }
+  });
+
+  it('overwrites the keys of one slot per script call, storing what one-key calls store', async () => {
+    const raw = new Cluster(cluster.nodes);
+    try {
+      const writes = await overwriteBatchCase(store, raw);
+      // One call per slot: 601 entities (an entity's views share its slot), one pipeline per
+      // master, so the calls add up to the slots written; the lifetime keys' 200 slots likewise.
+      const slots = (keys: string[]) => new Set(keys.map((k) => keySlot(`x:{${k}}`))).size;
+      const users = Array.from({ length: 600 }, (_, i) => `user-${i}`);
+      expect(writes).toHaveLength(6); // tiles, then lifetimes: one pipeline per master (3) each
+      expect(writes.slice(0, 3).reduce((n, t) => n + t.commands, 0)).toBe(
+        slots(['wide', ...users]),
+      );
+      expect(writes.slice(3).reduce((n, t) => n + t.commands, 0)).toBe(slots(users.slice(0, 200)));
+    } finally {
+      await raw.quit();
     }
   });
 

@@ -6,6 +6,7 @@ import { createOnlineStore } from '../../online/create-online-store.ts';
 import { RedisOnlineStore } from '../../online/redis/redis-online-store.ts';
 import { singleRedisTopology } from '../../online/redis/redis-topology.ts';
 import { onlineStoreConformance } from './online-store-conformance.ts';
+import { overwriteBatchCase } from './overwrite-batch-case.ts';
 import { activity, purchases, TEST_VIEWS } from './test-views.ts';
 
 const URL = process.env.LARDER_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379/0';
@@ -84,6 +85,16 @@ describe('Redis online store', () => {
       await s.teardown();
       await s.close();
     }
+  });
+
+  it('overwrites up to 500 keys per script call, storing what one-key calls store', async () => {
+    const writes = await overwriteBatchCase((options) => createOnlineStore(config, options), raw);
+    // 1,201 keys (1,202 segments: one key has 1,400 fields) in calls of at most 500 keys or
+    // 5,000 arguments: 3 calls; then the 200 lifetime keys, 1 call. One round trip each.
+    expect(writes).toEqual([
+      { op: 'write', commands: 3 },
+      { op: 'write', commands: 1 },
+    ]);
   });
 
   it('reads a merge in few script calls: 600 keys, and one key with 1,400 fields', async () => {

@@ -1,16 +1,27 @@
--- set-fields: overwrite fields of one entity hash (larderSetFields).
+-- set-fields: overwrite fields of entity hashes, many keys per call (larderSetFields).
 -- Includes: prune-and-extend.lua.
 --
--- KEYS[1]  the entity hash
--- ARGV[1]  now (ms), the wall clock used to prune stale tiles
--- ARGV[2]  expireAt (ms): the key's expiry is raised to at least this
--- ARGV[3]  pruneSpec, `hopMs:retainMs;…` of the view ('' = no tiles), see prune-and-extend.lua
--- ARGV[4..] field, value pairs (at least one pair)
--- Returns  the number of fields created (not updated).
+-- KEYS[1..n] the entity hashes (on Redis Cluster all in one slot); a key may appear more than
+--            once (a hash with more fields than one segment holds), its segments in order
+-- ARGV[1]    now (ms), the wall clock used to prune stale tiles
+-- ARGV[2..]  per key, in KEYS order: expireAt (ms: the key's expiry is raised to at least
+--            this), pruneSpec (`hopMs:retainMs;…` of the view, '' = no tiles, see
+--            prune-and-extend.lua), m (1 to 1000), then m field, value pairs
+-- Returns    the number of fields created (not updated), over all keys.
 --
--- Atomic on its one key. Idempotent: running it twice leaves the same hash.
-local key = KEYS[1]
-local created = redis.call('HSET', key, unpack(ARGV, 4))
-if created > 0 then prune(key, tonumber(ARGV[1]), ARGV[3]) end
-extend(key, ARGV[2])
+-- Atomic (its keys share one slot). Each key gets the steps a one-key call would give it (HSET,
+-- prune when that created a field, extend), so the hashes are those of one call per key, and
+-- idempotent: running it twice leaves the same hashes.
+local now = tonumber(ARGV[1])
+local created = 0
+local i = 2
+for k = 1, #KEYS do
+  local key = KEYS[k]
+  local last = i + 2 + 2 * tonumber(ARGV[i + 2])
+  local c = redis.call('HSET', key, unpack(ARGV, i + 3, last))
+  if c > 0 then prune(key, now, ARGV[i + 1]) end
+  extend(key, ARGV[i])
+  created = created + c
+  i = last + 1
+end
 return created
