@@ -1,7 +1,7 @@
 /**
  * What one online read leaves to the garbage collector, counted rather than timed (timings are
  * noise on a shared machine): `recommendation_v1` and `recommendation_v2` rows read in process
- * with `getOnlineFeatures` from Redis, loaded as `bench/serve.ts` loads it (gen-data history,
+ * with `getOnlineFeatures` from Redis (or SQLite: STORE=sqlite), loaded as `bench/serve.ts` loads it (gen-data history,
  * then `materialize`) under a private namespace that is deleted at the end. Per service it
  * prints the bytes allocated per request (heap growth over batches of 20 requests that saw no
  * collection, median), young-generation collections (scavenges) per 1,000 requests, their
@@ -13,6 +13,8 @@
  *
  *   npx tsx bench/read-garbage.ts   # env (defaults): USERS=2000 PRODUCTS=1000 EVENTS=300000
  *                                   #   REQUESTS=5000 HEAP_SITES=0 REDIS_URL=redis://127.0.0.1:6379/0
+ *                                   #   STORE=redis (or sqlite: a temporary database file)
+ *                                   #   SERVICES=recommendation_v1,recommendation_v2
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
@@ -43,7 +45,12 @@ const SEED = 42;
 const DAY_MS = 86_400_000;
 const NOW = Math.floor(Date.now() / 3_600_000) * 3_600_000;
 const NAMESPACE = `garbage${process.pid}`;
-const config = { type: 'redis' as const, url: env.REDIS_URL ?? 'redis://127.0.0.1:6379/0' };
+const storeDir = env.STORE === 'sqlite' ? mkdtempSync(join(tmpdir(), 'larder-garbage-db-')) : '';
+const config =
+  env.STORE === 'sqlite'
+    ? { type: 'sqlite' as const, path: join(storeDir, 'online.db') }
+    : { type: 'redis' as const, url: env.REDIS_URL ?? 'redis://127.0.0.1:6379/0' };
+const SERVICES = (env.SERVICES ?? 'recommendation_v1,recommendation_v2').split(',');
 
 const repo = await loadRepository(
   join(resolve(import.meta.dirname, '..'), 'examples/ecommerce/features'),
@@ -94,7 +101,7 @@ try {
     user: `u${pad(rng.int(USERS), idWidth(USERS, 5))}`,
     product: catalog.productId(catalog.samplePopular(rng)),
   }));
-  for (const service of ['recommendation_v1', 'recommendation_v2']) {
+  for (const service of SERVICES) {
     const read = (i: number) => {
       const row = rows[i % rows.length]!;
       return getOnlineFeatures(
@@ -146,6 +153,7 @@ try {
 } finally {
   await store.teardown();
   await store.close();
+  if (storeDir) rmSync(storeDir, { recursive: true, force: true });
 }
 process.exit(0);
 
@@ -167,7 +175,7 @@ async function heapSites(read: (i: number) => Promise<unknown>): Promise<void> {
   type Node = typeof profile.head;
   const walk = (node: Node): void => {
     const f = node.callFrame;
-    const site = `${f.functionName || '(anonymous)'} ${f.url.replace(/^.*\/(node_modules|larder[^/]*|wt-[^/]*)\//, '')}`;
+    const site = `${f.functionName || '(anonymous)'}${env.HEAP_LINES === '1' ? `:${f.lineNumber + 1}` : ''} ${f.url.replace(/^.*\/(node_modules|larder[^/]*|wt-[^/]*)\//, '')}`;
     if (node.selfSize > 0) bytes.set(site, (bytes.get(site) ?? 0) + node.selfSize);
     for (const c of node.children) walk(c);
   };

@@ -23,6 +23,7 @@ import type { FeatureValue as Value } from '../core/types.ts';
 import { isLifetimeField, LIFETIME_PREFIX, lifetimeField } from './field-names.ts';
 import type { FeatureValue, ReadRequest } from './online-store.ts';
 import { tileKind } from '../aggregation/tile-kind.ts';
+import { assertWindow } from '../aggregation/hop-window.ts';
 import {
   emptySequenceValue,
   evaluateSequenceTiles,
@@ -124,6 +125,7 @@ export class ReadPlan {
         this.#lifetimeByField.set(lf.field, lf);
         return;
       }
+      assertWindow(f.windowMs, f.hopMs); // once here: `#prepare` derives each window's hops
       const wf: WindowedFeature = {
         index,
         name,
@@ -175,7 +177,9 @@ export class ReadPlan {
       const r = windowHops(t, g.maxWindowMs, g.hopMs);
       g.first = r.first;
       g.last = r.last;
-      for (const f of g.features) f.first = windowHops(t, f.windowMs, f.hopMs).first;
+      // windowHops(t, f.windowMs, f.hopMs).first, from the group's `last` (same hop size; the
+      // window was validated when the plan was built).
+      for (const f of g.features) f.first = r.last - f.windowMs / f.hopMs + 1;
     }
     this.#preparedT = t;
   }
@@ -213,12 +217,18 @@ export class ReadPlan {
     if (t !== this.#preparedT) this.#prepare(t);
     // The names and ranges change only when a window's hops do (once per hop, not per
     // request): until then the lists built for an earlier `t` are the same.
-    const hops = this.#groupList.flatMap((g) => [g.first, g.last]);
-    if (!Number.isNaN(this.#fieldsT) && hops.every((h, i) => h === this.#fieldsHops[i])) {
+    const groups = this.#groupList;
+    const prev = this.#fieldsHops;
+    let same = !Number.isNaN(this.#fieldsT);
+    for (let i = 0; same && i < groups.length; i++) {
+      const g = groups[i] as HopGroup;
+      same = g.first === prev[2 * i] && g.last === prev[2 * i + 1];
+    }
+    if (same) {
       this.#fieldsT = t;
       return;
     }
-    this.#fieldsHops = hops;
+    this.#fieldsHops = groups.flatMap((g) => [g.first, g.last]);
     const ranges: FieldRange[] = [];
     const names: string[] = [];
     // Sequence features read every retained tile of their hops (their evaluation keeps the hops

@@ -135,6 +135,13 @@ function checkColumns(plan: FeaturePlan, req: OnlineFeaturesRequest, max: number
   return n;
 }
 
+/** Row `i`'s join key values, the array an entity key is the JSON of. */
+function rowKey(cols: readonly (readonly unknown[])[], i: number): unknown[] {
+  const key: unknown[] = [];
+  for (const c of cols) key.push(c[i]);
+  return key;
+}
+
 /**
  * Reads features for column-wise entity rows.
  *
@@ -159,13 +166,17 @@ export async function getOnlineFeatures(
   for (const g of plan.groups) {
     const keys: string[] = [];
     const idx = new Int32Array(n);
-    const seen = new Map<string, number>();
-    const cols = g.joinKeys.map((k) => req.entities[k]!);
+    // One row has nothing to deduplicate: no map.
+    const seen = n > 1 ? new Map<string, number>() : null;
+    const cols: (readonly unknown[])[] = [];
+    for (const k of g.joinKeys) cols.push(req.entities[k]!);
     const single = cols.length === 1 && typeof cols[0]![0] === 'string' ? cols[0]! : null;
     for (let i = 0; i < n; i++) {
-      const key = single
-        ? (single[i] as string)
-        : JSON.stringify(cols.length === 1 ? [cols[0]![i]] : cols.map((c) => c[i]));
+      const key = single ? (single[i] as string) : JSON.stringify(rowKey(cols, i));
+      if (seen === null) {
+        idx[i] = keys.push(key) - 1;
+        continue;
+      }
       let p = seen.get(key);
       if (p === undefined) {
         p = keys.push(key) - 1;
@@ -177,12 +188,9 @@ export async function getOnlineFeatures(
     rowIndex.push(idx);
   }
 
-  const requests: ReadRequest[] = plan.reads.map((r) => ({
-    view: r.spec,
-    features: r.features,
-    entityKeys: groupKeys[r.group]!,
-    t,
-  }));
+  const requests: ReadRequest[] = [];
+  for (const r of plan.reads)
+    requests.push({ view: r.spec, features: r.features, entityKeys: groupKeys[r.group]!, t });
   let results: ReadResult[] = [];
   if (requests.length > 0 && n > 0) {
     const start = ctx.onStoreRead ? performance.now() : 0;
@@ -204,9 +212,9 @@ export async function getOnlineFeatures(
 
   const columns: OnlineColumn[] = [];
   // Join keys first, then request fields, each in the request's order (as Feast does).
-  const passThrough = Object.keys(req.entities).sort(
-    (a, b) => Number(!plan.joinKeyTypes.has(a)) - Number(!plan.joinKeyTypes.has(b)),
-  );
+  const passThrough: string[] = [];
+  for (const name in req.entities) if (plan.joinKeyTypes.has(name)) passThrough.push(name);
+  for (const name in req.entities) if (!plan.joinKeyTypes.has(name)) passThrough.push(name);
   for (const name of passThrough) {
     const values = req.entities[name] as unknown[];
     columns.push({
@@ -218,25 +226,11 @@ export async function getOnlineFeatures(
     });
   }
 
-  const featureColumn = (read: number, feature: number): OnlineColumn => {
-    const rows = results[read]?.rows;
-    const idx = rowIndex[plan.reads[read]!.group]!;
-    const values = new Array<unknown>(n);
-    const statuses = new Array<FeatureStatus>(n);
-    const eventTs = new Array<number | null>(n);
-    for (let i = 0; i < n; i++) {
-      const fv = rows![idx[i]!]![feature]!;
-      values[i] = fv.value;
-      statuses[i] = fv.status;
-      eventTs[i] = fv.eventTs;
-    }
-    return { name: '', type: null, values, statuses, eventTs };
-  };
-
   let stepOutputs: Record<string, unknown[]>[] | null = null;
   if (plan.steps.length > 0) {
     const timestamps = new Array<number>(n).fill(t);
-    stepOutputs = plan.steps.map((s) => {
+    stepOutputs = [];
+    for (const s of plan.steps) {
       const inputs: Record<string, unknown[]> = {};
       for (const input of s.inputs) {
         if (input.from === 'request') {
@@ -244,19 +238,31 @@ export async function getOnlineFeatures(
         } else {
           // The feature's value as served, whatever its status: an entity the store has never
           // seen reads its empty-window values (a count's 0), as in exports (docs/concepts.md).
-          inputs[input.name] = featureColumn(input.read, input.feature).values;
+          const rows = results[input.read]?.rows;
+          const idx = rowIndex[plan.reads[input.read]!.group]!;
+          const values = new Array<unknown>(n);
+          for (let i = 0; i < n; i++) values[i] = rows![idx[i]!]![input.feature]!.value;
+          inputs[input.name] = values;
         }
       }
-      return evaluateOnDemand(s.def, inputs, { size: n, timestamps });
-    });
+      stepOutputs.push(evaluateOnDemand(s.def, inputs, { size: n, timestamps }));
+    }
   }
 
   for (const out of plan.outputs) {
     if (out.from === 'view') {
-      const c = featureColumn(out.read, out.feature);
-      c.name = out.name;
-      c.type = out.type;
-      columns.push(c);
+      const rows = results[out.read]?.rows;
+      const idx = rowIndex[plan.reads[out.read]!.group]!;
+      const values = new Array<unknown>(n);
+      const statuses = new Array<FeatureStatus>(n);
+      const eventTs = new Array<number | null>(n);
+      for (let i = 0; i < n; i++) {
+        const fv = rows![idx[i]!]![out.feature]!;
+        values[i] = fv.value;
+        statuses[i] = fv.status;
+        eventTs[i] = fv.eventTs;
+      }
+      columns.push({ name: out.name, type: out.type, values, statuses, eventTs });
       continue;
     }
     const raw = stepOutputs![out.step]![out.output];

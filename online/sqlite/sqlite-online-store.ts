@@ -494,7 +494,9 @@ export class SqliteOnlineStore implements OnlineStore {
     const ns = this.namespace;
     const view = request.view.name;
     const now = this.#clock();
-    const byEntity = new Map<string, string[]>();
+    // One key (most requests): its pairs straight, no map.
+    const byEntity = keys.length === 1 ? null : new Map<string, string[]>();
+    let only: string[] | undefined;
     const out: FeatureValue[][] = new Array(keys.length);
     if (keys.length === 0) return { view, features: plan.features, rows: out };
     const list = keys.length === 1 ? null : JSON.stringify(keys);
@@ -509,13 +511,18 @@ export class SqliteOnlineStore implements OnlineStore {
         ) as [string, string][];
         for (const [entity, joined] of rows) {
           const pairs = joined.split('\n');
+          if (byEntity === null) {
+            if (only === undefined) only = pairs;
+            else for (const x of pairs) only.push(x);
+            continue;
+          }
           const f = byEntity.get(entity);
           if (!f) byEntity.set(entity, pairs);
           else for (const x of pairs) f.push(x);
         }
       }
       for (let i = 0; i < keys.length; i++) {
-        const f = byEntity.get(keys[i] as string);
+        const f = byEntity === null ? only : byEntity.get(keys[i] as string);
         out[i] = f
           ? plan.evaluatePairs(request.t, f)
           : plan.evaluate(

@@ -1,0 +1,145 @@
+/**
+ * CPU and bytes allocated per online read, A/B of two source trees in ONE process (a paired
+ * comparison that a loaded machine disturbs less than runs in turn): both trees' `larder`
+ * modules are imported side by side, over one SQLite store file materialized once (gen-data
+ * history as `bench/read-garbage.ts`), and `getOnlineFeatures` of one row is called in
+ * alternating blocks (A B B A …), CPU from `process.cpuUsage`. First it checks that both trees
+ * answer the same JSON for 2,000 rows. Prints the medians per block, the median of the paired
+ * ratios B / A and in how many pairs B was lower, and the median heap growth per request over
+ * batches of 20 that saw no collection.
+ *
+ *   A=/work/main B=. npx tsx bench/read-ab.ts   # env (defaults): SERVICE=recommendation_v1
+ *                                              #   BLOCKS=20 PER=1000 EVENTS=100000
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { Catalog } from '../examples/ecommerce/datagen/catalog.ts';
+import { genData } from '../examples/ecommerce/datagen/index.ts';
+import { idWidth, pad } from '../examples/ecommerce/datagen/ids.ts';
+import { Rng } from '../examples/ecommerce/datagen/rng.ts';
+import { materialize } from '../materialize/materialize.ts';
+import { DuckDBOfflineStore } from '../offline/duckdb/duckdb-offline-store.ts';
+import type { Repository } from '../definitions/repository.ts';
+import type { OnlineStore } from '../online/online-store.ts';
+import type { getOnlineFeatures as GetOnlineFeatures } from '../retrieval/index.ts';
+import type * as Load from '../definitions/load.ts';
+import type * as CreateOnlineStore from '../online/create-online-store.ts';
+import type * as Retrieval from '../retrieval/index.ts';
+
+const env = process.env;
+const here = resolve(import.meta.dirname, '..');
+const A = resolve(env.A ?? here);
+const B = resolve(env.B ?? here);
+const BLOCKS = Number(env.BLOCKS ?? 20);
+const PER = Number(env.PER ?? 1000);
+const SERVICE = env.SERVICE ?? 'recommendation_v1';
+const USERS = 2000;
+const PRODUCTS = 1000;
+const SEED = 42;
+const DAY_MS = 86_400_000;
+const NOW = Math.floor(Date.now() / 3_600_000) * 3_600_000;
+const dir = mkdtempSync(join(tmpdir(), 'larder-read-ab-'));
+const namespace = `readab${process.pid}`;
+
+interface Tree {
+  repo: Repository;
+  store: OnlineStore;
+  get: typeof GetOnlineFeatures;
+}
+
+async function tree(root: string): Promise<Tree> {
+  const load = (await import(join(root, 'definitions/load.ts'))) as typeof Load;
+  const online = (await import(
+    join(root, 'online/create-online-store.ts')
+  )) as typeof CreateOnlineStore;
+  const retrieval = (await import(join(root, 'retrieval/index.ts'))) as typeof Retrieval;
+  const repo = await load.loadRepository(join(root, 'examples/ecommerce/features'));
+  const views = [...repo.featureViews.values()].map((v) => v.spec);
+  const store = online.createOnlineStore(
+    { type: 'sqlite', path: join(dir, 'online.db') },
+    { namespace, views },
+  );
+  await store.init();
+  return { repo, store, get: retrieval.getOnlineFeatures };
+}
+
+try {
+  const b = await tree(B);
+  const data = join(dir, 'data');
+  await genData({
+    users: USERS,
+    products: PRODUCTS,
+    days: 30,
+    events: Number(env.EVENTS ?? 100_000),
+    seed: SEED,
+    end: NOW,
+    outDir: data,
+    format: 'jsonl',
+  });
+  const offline = new DuckDBOfflineStore({ type: 'duckdb', dataDir: data, home: data });
+  await offline.init();
+  await materialize({
+    repo: b.repo,
+    offline,
+    online: b.store,
+    end: NOW,
+    start: () => NOW - 120 * DAY_MS,
+  });
+  const a = await tree(A);
+
+  const catalog = new Catalog(SEED, PRODUCTS);
+  const rng = new Rng(7);
+  const rows = Array.from({ length: 2000 }, () => ({
+    user: `u${pad(rng.int(USERS), idWidth(USERS, 5))}`,
+    product: catalog.productId(catalog.samplePopular(rng)),
+  }));
+  const t = Date.now();
+  const read = (x: Tree, i: number) => {
+    const row = rows[i % rows.length]!;
+    return x.get(
+      { repo: x.repo, store: x.store, maxEntityRows: 1000 },
+      {
+        ref: { service: SERVICE },
+        entities: { user_id: [row.user], product_id: [row.product] },
+        fullFeatureNames: false,
+        t,
+      },
+    );
+  };
+
+  let differ = 0;
+  for (let i = 0; i < rows.length; i++)
+    if (JSON.stringify(await read(a, i)) !== JSON.stringify(await read(b, i))) differ++;
+  console.log(`${differ} of ${rows.length} rows answered differently by A and B`);
+
+  const cpu = { A: [] as number[], B: [] as number[] };
+  const bytes = { A: [] as number[], B: [] as number[] };
+  for (let k = 0; k < BLOCKS * 2; k++) {
+    const which = (k >> 1) % 2 === k % 2 ? 'A' : 'B'; // A B B A A B B A …
+    const x = which === 'A' ? a : b;
+    const c0 = process.cpuUsage();
+    for (let i = 0; i < PER; i++) await read(x, k * PER + i);
+    const c = process.cpuUsage(c0);
+    cpu[which].push((c.user + c.system) / PER);
+    for (let j = 0; j < 10; j++) {
+      const h0 = process.memoryUsage().heapUsed;
+      for (let i = 0; i < 20; i++) await read(x, i * 7 + j);
+      const h1 = process.memoryUsage().heapUsed;
+      if (h1 > h0) bytes[which].push((h1 - h0) / 20);
+    }
+  }
+  const median = (v: number[]): number => [...v].sort((p, q) => p - q)[v.length >> 1] ?? NaN;
+  const ratios = cpu.B.map((v, i) => v / cpu.A[i]!);
+  console.log(
+    `${SERVICE}, one row: A ${median(cpu.A).toFixed(1)} µs CPU, B ${median(cpu.B).toFixed(1)} µs; ` +
+      `paired B / A ${median(ratios).toFixed(3)}, B lower in ${ratios.filter((r) => r < 1).length}/${ratios.length}; ` +
+      `bytes allocated A ${Math.round(median(bytes.A))}, B ${Math.round(median(bytes.B))}`,
+  );
+  await a.store.close();
+  await b.store.teardown();
+  await b.store.close();
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
+process.exit(0);
