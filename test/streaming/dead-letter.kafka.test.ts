@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import avro from 'avsc';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { inspectDlq, replayDlq } from '../../streaming/dlq-tools.ts';
 import {
   BROKERS,
@@ -68,7 +68,14 @@ describe('stream worker: bad records', () => {
       encodings: { transactions: 'avro' },
     });
     await waitConsumed(store, worker.group, topics.all);
-    expect(worker.stats.deadLettered).toBe(4);
+    // The worker counts a batch once its write (with the checkpoint) has returned:
+    // a moment after the checkpoint is visible in the store.
+    await vi.waitFor(
+      () => {
+        expect(worker.stats.deadLettered).toBe(4);
+      },
+      { timeout: 10_000 },
+    );
     await expectReferenceValues(repo, store, h);
 
     const dlqEvents = await inspectDlq({ brokers: BROKERS, topic: topics.user_events });

@@ -4,7 +4,7 @@
  * reason and the partition moves on; the other records are applied as if it never existed.
  * So does a record whose join key is longer than `ingest.maxKeyBytes` (defect 15).
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { inspectDlq } from '../../streaming/dlq-tools.ts';
 import {
   BROKERS,
@@ -69,7 +69,14 @@ describe('stream worker: event times in the future, oversized keys', () => {
     cleanups.push(close);
     const worker = await startTestWorker(store, topics, cleanups, { repo, clock: () => now });
     await waitConsumed(store, worker.group, topics.all);
-    expect(worker.stats.deadLettered).toBe(5);
+    // The worker counts a batch once its write (with the checkpoint) has returned:
+    // a moment after the checkpoint is visible in the store.
+    await vi.waitFor(
+      () => {
+        expect(worker.stats.deadLettered).toBe(5);
+      },
+      { timeout: 10_000 },
+    );
     // Every value (last_platform, last_event_ts, ...) is as if the five never existed.
     await expectReferenceValues(repo, store, h);
     const dlq = await inspectDlq({ brokers: BROKERS, topic: topics.user_events });

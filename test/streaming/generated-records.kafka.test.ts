@@ -6,7 +6,7 @@
  * brute-force reference evaluator's on the same records, and nothing may be dead-lettered.
  */
 import fc from 'fast-check';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { EVENT_TYPES } from '../../examples/ecommerce/features/schemas.ts';
 import { conformToSchema } from '../../definitions/source-record.ts';
 import {
@@ -150,8 +150,15 @@ describe('stream worker on generated records', () => {
             maxBatchRecords: 7,
           });
           await waitConsumed(store, worker.group, topics.all, 60_000);
-          expect(worker.stats.deadLettered).toBe(0);
-          expect(worker.stats.records).toBe(events.length + transactions.length);
+          // The worker counts a batch once its write (with the checkpoint) has returned:
+          // a moment after the checkpoint is visible in the store.
+          await vi.waitFor(
+            () => {
+              expect(worker.stats.deadLettered).toBe(0);
+              expect(worker.stats.records).toBe(events.length + transactions.length);
+            },
+            { timeout: 10_000 },
+          );
           // The reference reads the records as the batch path does (JSON round trip, then
           // unknown fields ignored and absent nullable ones null).
           const read = (name: string, rs: Rec[]) =>

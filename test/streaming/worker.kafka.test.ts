@@ -2,7 +2,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBOfflineStore } from '../../offline/duckdb/duckdb-offline-store.ts';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { OnlineStore } from '../../online/online-store.ts';
 import {
   createTestTopics,
@@ -62,9 +62,12 @@ describe('stream worker (Kafka → Redis)', () => {
     await waitConsumed(store, worker.group, topics.all);
     expect(writes).toBeGreaterThan(6);
     expect(mostAtOnce).toBe(1);
+    // The worker counts a batch once its write (with the checkpoint) has returned.
+    await vi.waitFor(() => expect(worker.stats.records).toBe(h.records.length), {
+      timeout: 10_000,
+    });
     expect(worker.stats.overlaps).toBe(0);
     expect(worker.stats.deadLettered).toBe(0);
-    expect(worker.stats.records).toBe(h.records.length);
     const compared = await expectReferenceValues(repo, store, h);
     expect(compared).toBeGreaterThan(500);
     const metrics = await worker.metrics.registry.metrics();
@@ -181,8 +184,15 @@ describe('stream worker (Kafka → Redis)', () => {
       maxBatchRecords: 400,
     });
     await waitConsumed(store, worker.group, topics.all);
-    expect(worker.stats.skippedTooOld).toBe(5);
-    expect(worker.stats.records).toBe(records.length);
+    // The worker counts a batch once its write (with the checkpoint) has returned:
+    // a moment after the checkpoint is visible in the store.
+    await vi.waitFor(
+      () => {
+        expect(worker.stats.skippedTooOld).toBe(5);
+        expect(worker.stats.records).toBe(records.length);
+      },
+      { timeout: 10_000 },
+    );
     // The old events are outside every window and past every TTL: values equal the in-order history's.
     expect(await expectReferenceValues(repo, store, h)).toBeGreaterThan(300);
   });
