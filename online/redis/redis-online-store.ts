@@ -663,7 +663,10 @@ export class RedisOnlineStore implements OnlineStore {
       if (pending.length > 0) await sleep(Math.random() * Math.min(20, attempt * 2));
     }
     if (groups.length > 0) await this.#replicated(what.op);
-    await this.#noteSample(groups.flatMap((g) => g.ops));
+    // Not awaited: the stream's and idempotent pushes' writes (and the checkpoint that covers
+    // them) return without the advisory sample's round trips; its commands still go out after
+    // the write's on each connection, and it handles its own failures.
+    void this.#noteSample(groups.flatMap((g) => g.ops));
     return outcomes;
   }
 

@@ -8,7 +8,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { AddressInfo } from 'node:net';
 import { Redis } from 'ioredis';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createOnlineStore } from '../../online/create-online-store.ts';
 import type { OnlineStore, StreamBatch } from '../../online/online-store.ts';
 import { LarderError } from '../../core/errors.ts';
@@ -152,12 +152,17 @@ describe('stream worker: failures while applying a batch', () => {
       maxBatchRecords: 1000,
     });
     await waitConsumed(real, worker.group, [topics.user_events], 30_000);
-    expect(worker.stats).toMatchObject({
-      records: 16,
-      applied: 14,
-      deadLettered: 2,
-      rejected: 2,
-    });
+    // Counted once the write with the checkpoint has returned: a moment after it is visible.
+    await vi.waitFor(
+      () =>
+        expect(worker.stats).toMatchObject({
+          records: 16,
+          applied: 14,
+          deadLettered: 2,
+          rejected: 2,
+        }),
+      { timeout: 10_000 },
+    );
     const dlq = await inspectDlq({ brokers: BROKERS, topic: topics.user_events });
     expect(dlq.map((r) => [r.sourceOffset, r.reason])).toEqual([
       ['5', 'rejected: LARDER_STORE_REJECTED: refused a command: poison second line'],
@@ -185,7 +190,11 @@ describe('stream worker: failures while applying a batch', () => {
     await redis.set(`${store.namespace}:user_activity:{poison}`, 'not a hash');
     const worker = await startTestWorker(store, topics, cleanups, { repo, maxBatchRecords: 1000 });
     await waitConsumed(store, worker.group, [topics.user_events], 30_000);
-    expect(worker.stats).toMatchObject({ records: 12, applied: 9, rejected: 3 });
+    // Counted once the write with the checkpoint has returned: a moment after it is visible.
+    await vi.waitFor(
+      () => expect(worker.stats).toMatchObject({ records: 12, applied: 9, rejected: 3 }),
+      { timeout: 10_000 },
+    );
     const dlq = await inspectDlq({ brokers: BROKERS, topic: topics.user_events });
     expect(dlq.map((r) => r.sourceOffset)).toEqual(['2', '3', '9']);
     for (const r of dlq) expect(r.reason).toMatch(/^rejected: LARDER_STORE_REJECTED: .*WRONGTYPE/);
@@ -239,7 +248,11 @@ describe('stream worker: failures while applying a batch', () => {
     expect(worker.stats).toMatchObject({ records: 0, deadLettered: 0 });
     server = await startRedis(port);
     await waitConsumed(store, worker.group, [topics.user_events], 30_000);
-    expect(worker.stats).toMatchObject({ records: 10, applied: 10, deadLettered: 0 });
+    // Counted once the write with the checkpoint has returned: a moment after it is visible.
+    await vi.waitFor(
+      () => expect(worker.stats).toMatchObject({ records: 10, applied: 10, deadLettered: 0 }),
+      { timeout: 10_000 },
+    );
     const ready = await fetch(`${base}/ready`);
     expect(ready.status).toBe(200);
     expect(await ready.json()).toEqual({ ready: true });

@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import avro from 'avsc';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { userEventRecord } from '../support/records.ts';
 import {
   createTestTopics,
@@ -106,7 +106,11 @@ describe('stream worker: schema evolution', () => {
     cleanups.push(close);
     const worker = await startTestWorker(store, topics, cleanups, { repo });
     await waitConsumed(store, worker.group, [topics.user_events], 30_000);
-    expect(worker.stats).toMatchObject({ records: 3, applied: 3, deadLettered: 0 });
+    // Counted once the write with the checkpoint has returned: a moment after it is visible.
+    await vi.waitFor(
+      () => expect(worker.stats).toMatchObject({ records: 3, applied: 3, deadLettered: 0 }),
+      { timeout: 10_000 },
+    );
     await expectReferenceValues(repo, store, historyOf(events));
   });
 
@@ -213,7 +217,11 @@ describe('stream worker: schema evolution', () => {
 
     await new Promise<void>((r) => registry.listen(port, '127.0.0.1', r));
     await waitConsumed(store, worker.group, [topics.user_events], 30_000);
-    expect(worker.stats).toMatchObject({ records: 3, applied: 3, deadLettered: 0 });
+    // Counted once the write with the checkpoint has returned: a moment after it is visible.
+    await vi.waitFor(
+      () => expect(worker.stats).toMatchObject({ records: 3, applied: 3, deadLettered: 0 }),
+      { timeout: 10_000 },
+    );
     expect(hits).toBeGreaterThanOrEqual(2);
     expect(worker.metrics.waiting.size).toBe(0);
     await expectReferenceValues(repo, store, historyOf(events));

@@ -4,7 +4,7 @@
  * unknown fields. Served values must equal the reference evaluator's, and every partition must
  * keep moving.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { userEventRecord } from '../support/records.ts';
 import {
   createTestTopics,
@@ -83,7 +83,11 @@ describe('stream worker: valid records gen-data never makes', () => {
     cleanups.push(close);
     const worker = await startTestWorker(store, topics, cleanups, { repo, maxBatchRecords: 2 });
     await waitConsumed(store, worker.group, [topics.user_events], 30_000);
-    expect(worker.stats).toMatchObject({ records: 3, applied: 3, deadLettered: 0 });
+    // Counted once the write with the checkpoint has returned: a moment after it is visible.
+    await vi.waitFor(
+      () => expect(worker.stats).toMatchObject({ records: 3, applied: 3, deadLettered: 0 }),
+      { timeout: 10_000 },
+    );
     expect(await expectReferenceValues(repo, store, handBuilt(events))).toBeGreaterThan(0);
   });
 
@@ -126,7 +130,11 @@ describe('stream worker: valid records gen-data never makes', () => {
     cleanups.push(close);
     const worker = await startTestWorker(store, topics, cleanups, { repo });
     await waitConsumed(store, worker.group, [topics.user_events], 30_000);
-    expect(worker.stats).toMatchObject({ records: 3, applied: 2, skippedTooOld: 1 });
+    // Counted once the write with the checkpoint has returned: a moment after it is visible.
+    await vi.waitFor(
+      () => expect(worker.stats).toMatchObject({ records: 3, applied: 2, skippedTooOld: 1 }),
+      { timeout: 10_000 },
+    );
     expect(await expectReferenceValues(repo, store, handBuilt(events))).toBeGreaterThan(0);
     const [catalog] = await store.readMany([
       { view: repo.featureViews.get('product_catalog')!.spec, entityKeys: ['p1'], t: T },
