@@ -22,6 +22,10 @@ export function createOfflineStore(
         config.ingest ? { maxFutureSkewMs: config.ingest.maxFutureSkewMs } : {},
       );
     case 'bigquery':
-      return new BigQueryOfflineStore({ ...c, home: config.home, trace: config.trace });
+      return new BigQueryOfflineStore(
+        { ...c, home: config.home, trace: config.trace },
+        undefined,
+        config.ingest ? { maxFutureSkewMs: config.ingest.maxFutureSkewMs } : {},
+      );
   }
 }

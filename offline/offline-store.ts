@@ -234,7 +234,8 @@ export interface SourceStatistics {
   /**
    * Rejected raw records of the whole source (a rejected record has no trusted event time, so
    * they are not limited to the range) and good records of the whole source: the reject rate
-   * is `rejected / (rejected + sourceRows)`. Always 0 on BigQuery (typed tables).
+   * is `rejected / (rejected + sourceRows)`. On BigQuery (typed tables) only the ingest rules'
+   * rejects: rows stamped later than now + `ingest.maxFutureSkew` or outside JavaScript's dates.
    */
   rejected: number;
   sourceRows: number;

@@ -38,7 +38,7 @@ export function bqSnapshotDialect(schema: RecordType): SnapshotDialect {
     ident: bqIdent,
     type: (t) => BQ_TYPE[t],
     render: (node) => renderBqExpr(schema, node),
-    // Tables are typed: there are no rejected records to skip.
+    // The source's relation (`BigQueryEngine.source`) holds only the rows the ingest rules keep.
     good: null,
   };
 }

@@ -3,8 +3,10 @@
  * uploads `(rid, join keys, t)` of the entity rows with a load job, runs {@link bqExportSql} as
  * one query job and appends the result pages to a local DuckDB table; time grids' entity keys
  * and `computeTiles` (materialization) are query jobs too. Raw events never leave BigQuery;
- * only entity keys and times go up and only feature values come back. Tables are typed, so
- * there are no raw-record rejects to report.
+ * only entity keys and times go up and only feature values come back. Tables are typed; the
+ * batch ingest rules (event times later than now + `ingest.maxFutureSkew` or outside
+ * JavaScript's date range) leave rows out of every read, counted as rejects per table by one
+ * more query over the event-time column (`sql/ingest-rules-sql.ts`).
  */
 import { randomUUID } from 'node:crypto';
 import { rmSync } from 'node:fs';
@@ -24,6 +26,7 @@ import { ident, sqlString, type DuckDBClient } from '../local/duckdb-client.ts';
 import {
   STATISTICS_QUANTILES,
   type LifetimeRecord,
+  type RejectReport,
   type SourceStatistics,
   type SourceStatisticsRequest,
   type TileBatch,
@@ -31,6 +34,13 @@ import {
 import { sourceStatisticsSql } from '../statistics/source-statistics.ts';
 import type { BigQueryClientLike, BqField } from './bigquery-client.ts';
 import { bqIdent, bqString, bqTable } from './sql/bq-sql.ts';
+import {
+  bqGoodSql,
+  bqIngestReasonSql,
+  bqRejectedSql,
+  bqSourceSql,
+  type BqIngestRules,
+} from './sql/ingest-rules-sql.ts';
 import { bqExportSql } from './sql/export-sql.ts';
 import { bqDistinctKeysSql } from './sql/pass-sql.ts';
 import { bqTilesSql } from './sql/tiles-sql.ts';
@@ -47,6 +57,7 @@ export class BigQueryEngine implements SqlExportEngine {
   readonly #dataset: string;
   readonly #pageSize: number;
   readonly #upload: 'load' | 'insert';
+  readonly #ingest: { clock: () => number; maxFutureSkewMs: number };
 
   constructor(opts: {
     client: () => BigQueryClientLike;
@@ -54,17 +65,50 @@ export class BigQueryEngine implements SqlExportEngine {
     dataset: string;
     pageSize: number;
     upload: 'load' | 'insert';
+    /** The batch ingest rules: rows stamped later than `clock()` + `maxFutureSkewMs` are rejects. */
+    ingest: { clock: () => number; maxFutureSkewMs: number };
   }) {
     this.#upload = opts.upload;
+    this.#ingest = opts.ingest;
     this.#client = opts.client;
     this.#project = opts.project;
     this.#dataset = opts.dataset;
     this.#pageSize = opts.pageSize;
   }
 
-  /** The source's table, `<project>.<dataset>.<source.bigqueryTable>`: nothing is loaded. */
-  source(_client: DuckDBClient, spec: BatchSourceSpec): Promise<PassSource> {
-    return Promise.resolve({ table: bqTable(this.#project, this.#dataset, spec.bigqueryTable) });
+  /** The ingest rules of a read starting now (one clock reading per source and read). */
+  #rules(): BqIngestRules {
+    return { now: this.#ingest.clock(), maxFutureSkewMs: this.#ingest.maxFutureSkewMs };
+  }
+
+  /**
+   * The source's table, `<project>.<dataset>.<source.bigqueryTable>`, as the subquery of its
+   * rows the ingest rules accept (`bqSourceSql`): nothing is loaded. The rows they reject are
+   * counted by one query over the event-time column and reported in `rejects` (the table as
+   * the file; a table has no line numbers, so no examples).
+   */
+  async source(
+    _client: DuckDBClient,
+    spec: BatchSourceSpec,
+    _paths: ReadonlySet<string>,
+    rejects: RejectReport[],
+  ): Promise<PassSource> {
+    const table = bqTable(this.#project, this.#dataset, spec.bigqueryTable);
+    const rules = this.#rules();
+    const read = await this.#client().query(
+      `SELECT COUNTIF(${bqRejectedSql(spec.timestampField, rules)}) AS n FROM ${table}`,
+    );
+    const n = Number((await read(null, 1)).rows[0]?.n ?? 0);
+    if (n > 0)
+      rejects.push({
+        source: spec.name,
+        file: `${this.#project}.${this.#dataset}.${spec.bigqueryTable}`,
+        count: n,
+        examples: [],
+      });
+    return {
+      table: bqSourceSql(table, Object.keys(spec.schema.fields), spec.timestampField, rules),
+    };
   }
 
   /** The passes' distinct key tuples, computed in BigQuery and read into a local table. */
@@ -94,9 +138,13 @@ export class BigQueryEngine implements SqlExportEngine {
     return `SELECT * FROM ${table}`;
   }
 
-  /** A batch source's statistics as query jobs over its table (`sourceStatisticsSql`). */
+  /**
+   * A batch source's statistics as query jobs over its table (`sourceStatisticsSql`), the rows
+   * the ingest rules reject counted by reason.
+   */
   sourceStatistics(spec: BatchSourceSpec, req: SourceStatisticsRequest): Promise<SourceStatistics> {
     const table = bqTable(this.#project, this.#dataset, spec.bigqueryTable);
+    const rules = this.#rules();
     const all = async (sql: string): Promise<Record<string, unknown>[]> => {
       const read = await this.#client().query(sql);
       const rows: Record<string, unknown>[] = [];
@@ -119,9 +167,9 @@ export class BigQueryEngine implements SqlExportEngine {
         text: 'STRING',
         quantiles: (x) => `APPROX_QUANTILES(${x}, 20)`,
         readQuantiles: (v) => (Array.isArray(v) ? at.map((i) => Number(v[i])) : []),
-        good: 'TRUE',
-        rejected: null,
-        reason: null,
+        good: `(${bqGoodSql(spec.timestampField, rules)})`,
+        rejected: `(${bqRejectedSql(spec.timestampField, rules)})`,
+        reason: bqIngestReasonSql(spec.timestampField, rules),
         all,
       },
       table,

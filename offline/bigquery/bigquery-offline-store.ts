@@ -7,7 +7,9 @@
  * raw events are never pulled into Node.
  *
  * Time grids and `computeTiles` (materialization) run their aggregations in BigQuery too.
- * Tables are typed, so there are no raw-record rejects to report.
+ * Tables are typed; the batch ingest rules leave out the rows stamped later than now +
+ * `ingest.maxFutureSkew` or outside JavaScript's date range, as the DuckDB store does, and
+ * count them as rejects of the table (`sql/ingest-rules-sql.ts`).
  *
  * @example
  * const store = new BigQueryOfflineStore({ type: 'bigquery', project: 'p', dataset: 'shop', home: '.larder' });
@@ -32,6 +34,7 @@ import type {
   ExportSummary,
   OfflineStore,
   OfflineStoreCapabilities,
+  RejectReport,
   TileBatch,
   SourceStatistics,
   SourceStatisticsRequest,
@@ -56,8 +59,17 @@ export class BigQueryOfflineStore implements OfflineStore {
   readonly #db: LocalDatabase;
   readonly #appender: BigQueryAppender;
 
-  /** @param client a BigQuery client (default: `@google-cloud/bigquery` with the config). */
-  constructor(config: BigQueryOfflineStoreConfigInput, client?: BigQueryClientLike) {
+  /**
+   * @param client a BigQuery client (default: `@google-cloud/bigquery` with the config).
+   * @param ingest the batch ingest rules: rows stamped later than `clock()` + `maxFutureSkewMs`
+   *   (`ingest.maxFutureSkew`, default 5 minutes) or outside JavaScript's date range are
+   *   rejects, left out of every read and counted.
+   */
+  constructor(
+    config: BigQueryOfflineStoreConfigInput,
+    client?: BigQueryClientLike,
+    ingest: { clock?: () => number; maxFutureSkewMs?: number } = {},
+  ) {
     const c = BigQueryOfflineStoreConfig.parse(config);
     let bq: BigQueryClientLike | undefined = client;
     this.#engine = new BigQueryEngine({
@@ -66,6 +78,10 @@ export class BigQueryOfflineStore implements OfflineStore {
       dataset: c.dataset,
       pageSize: c.pageSize,
       upload: c.entityUpload,
+      ingest: {
+        clock: ingest.clock ?? Date.now,
+        maxFutureSkewMs: ingest.maxFutureSkewMs ?? 5 * 60_000,
+      },
     });
     this.#appender = new BigQueryAppender({
       client: () => (bq ??= createBigQueryClient(c)),
@@ -106,7 +122,7 @@ export class BigQueryOfflineStore implements OfflineStore {
     return readSnapshot(this.#db, this.#engine, req);
   }
 
-  /** Aggregate query jobs over the source table; no rejects (typed tables). */
+  /** Aggregate query jobs over the source table; rows the ingest rules reject, by reason. */
   sourceStatistics(req: SourceStatisticsRequest): Promise<SourceStatistics> {
     const def = req.repo.batchSources.get(req.source);
     if (!def)
@@ -130,7 +146,8 @@ export class BigQueryOfflineStore implements OfflineStore {
     if (!def) throw new LarderError('LARDER_NOT_FOUND', `unknown feature view "${view.name}"`);
     const src = viewSource(request.repo, view.name);
     const keys = def.entityDefs.map((e) => e.spec.joinKey);
-    const { table } = await this.#engine.source(client, src);
+    const rejects: RejectReport[] = [];
+    const { table } = await this.#engine.source(client, src, new Set(), rejects);
     const sequences = view.features.filter((f) => isSequenceKind(f.aggregation));
     const plain = sequences.length
       ? { ...view, features: view.features.filter((f) => !isSequenceKind(f.aggregation)) }
@@ -141,7 +158,7 @@ export class BigQueryOfflineStore implements OfflineStore {
     const tiles = plain.features.length
       ? this.#engine.tiles({ pass, start, end, batchSize })
       : emptyBatches();
-    if (sequences.length === 0) return { batches: tiles, rejects: () => [] };
+    if (sequences.length === 0) return { batches: tiles, rejects: () => rejects };
     // Sequence states share tile fields with the view's other states of the same hop, and a
     // field is written whole: with sequence features, every tile is combined in memory first.
     const engine = this.#engine;
@@ -163,7 +180,7 @@ export class BigQueryOfflineStore implements OfflineStore {
       for (let i = 0; i < all.length; i += batchSize)
         yield { tiles: all.slice(i, i + batchSize), lifetime: [] };
     }
-    return { batches: combined(), rejects: () => [] };
+    return { batches: combined(), rejects: () => rejects };
   }
 
   /** DML inserts into the source's table (`append/bigquery-append.ts`). */

@@ -2,9 +2,10 @@
  * The offline-store conformance suite against the BigQuery store, on a local emulator
  * (bqemulator from PyPI, DuckDB-backed; `bash scripts/bqemu.sh install` sets it up in
  * `.cache/py/bqemu`; started and filled through `bq-emulator-support.ts`). Skipped, with the
- * reason in the test name, when it is not installed. Raw-record rejects do not apply to
- * BigQuery (typed tables), so that case passes trivially; the time grid, computeTiles and
- * sourceStatistics run their queries in the emulator.
+ * reason in the test name, when it is not installed. Raw-file rejects (bad JSON, schema) do not
+ * apply to BigQuery (typed tables), so those cases pass trivially; the ingest rules' case runs
+ * on both stores; the time grid, computeTiles and sourceStatistics run their queries in the
+ * emulator.
  */
 import { it } from 'vitest';
 import { BQ_EMULATOR_BIN, bqEmulatorAvailable, bqEmulatorHarness } from './bq-emulator-support.ts';

@@ -11,6 +11,7 @@ import { bqExportSql } from '../../offline/bigquery/sql/export-sql.ts';
 import { bqTilesSql } from '../../offline/bigquery/sql/tiles-sql.ts';
 import { bqSequenceEventsSql } from '../../offline/bigquery/sql/sequence-events-sql.ts';
 import { renderBqExpr } from '../../offline/bigquery/sql/render-expr.ts';
+import { bqSourceSql } from '../../offline/bigquery/sql/ingest-rules-sql.ts';
 import type { Pass } from '../../offline/export/pass.ts';
 import { col } from '../../definitions/expr/expr.ts';
 import { loadRepository } from '../../definitions/load.ts';
@@ -21,6 +22,8 @@ import { CONFORMANCE_REPO } from './conformance-repo.ts';
 
 const GOLDEN = join(import.meta.dirname, 'golden/bigquery');
 const ENT = '`proj.ds._larder_entities_x`';
+/** The ingest rules of the reads: a fixed clock (the store's at the read) and the default skew. */
+const RULES = { now: 1_700_100_000_000, maxFutureSkewMs: 5 * 60_000 };
 
 let shop: Repository;
 let conf: Repository;
@@ -40,7 +43,13 @@ function passOf(repo: Repository, view: string, features: string[]): Pass {
   const src = ('batch' in s ? s.batch : s).spec;
   return {
     schema: src.schema,
-    srcTable: `\`proj.ds.${src.bigqueryTable}\``,
+    // What `BigQueryEngine.source` reads: the table's rows the ingest rules accept.
+    srcTable: bqSourceSql(
+      `\`proj.ds.${src.bigqueryTable}\``,
+      Object.keys(src.schema.fields),
+      src.timestampField,
+      RULES,
+    ),
     timestampField: src.timestampField,
     idField: src.idField,
     keys: def.entityDefs.map((e) => ({

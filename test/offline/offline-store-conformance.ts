@@ -931,6 +931,54 @@ export function describeOfflineStoreConformance(
       ]);
     });
 
+    it('every store leaves out records later than now + ingest.maxFutureSkew or outside JavaScript dates, counted; long join keys are kept', async () => {
+      const now = Date.now();
+      const ahead = Math.floor((now + 366 * DAY) / MIN) * MIN;
+      // Within the 5m skew: accepted, and counted from its own time on.
+      const soon = Math.floor((now + 2 * MIN) / MIN) * MIN;
+      // Over ingest.maxKeyBytes (1024): push and the stream refuse it, batch reads keep it.
+      const long = 'k'.repeat(1025);
+      await h.writeSource(
+        src,
+        [
+          ev({ id: 'e1', ts: T0 }),
+          ev({ id: 'e2', ts: ahead, kind: 'click' }),
+          ev({ id: 'e3', ts: soon }),
+          ev({ id: 'e4', ts: 9e15 }),
+          ev({ id: 'e5', userId: long, ts: T0 }),
+          ev({ id: 'e6', ts: -9e15 }),
+        ],
+        'f.jsonl',
+      );
+      const got = await run([
+        { user_id: 'u1', event_timestamp: T0 },
+        { user_id: 'u1', event_timestamp: soon },
+        { user_id: 'u1', event_timestamp: ahead },
+        { user_id: long, event_timestamp: T0 },
+      ]);
+      expect(got.data!.map((r) => [r.n_1h, r.clicks_1h])).toEqual([
+        [1, 0],
+        [1, 0],
+        [0, 0],
+        [1, 0],
+      ]);
+      // One report per file (DuckDB) or table (BigQuery: `<project>.<dataset>.ev`, no examples).
+      expect(got.rejects.map((r) => [r.source, r.count])).toEqual([['ev', 3]]);
+      expect(got.rejects[0]!.file).toMatch(h.rawFiles ? /\/f\.jsonl$/ : /\.ev$/);
+
+      // Materialization reads the same rows: no tile at `ahead`, the same rejects.
+      const computed = await h.store.computeTiles(repo.featureViews.get('stats')!.spec, {
+        repo,
+        start: T0 - HOUR,
+        end: ahead + HOUR,
+      });
+      const tiles: string[] = [];
+      for await (const b of computed.batches)
+        for (const t of b.tiles) tiles.push(`${String(t.key[0]).slice(0, 4)} ${t.hop}`);
+      expect(tiles.sort()).toEqual([`kkkk ${T0 / MIN}`, `u1 ${T0 / MIN}`, `u1 ${soon / MIN}`]);
+      expect(computed.rejects().map((r) => [r.source, r.count])).toEqual([['ev', 3]]);
+    });
+
     it('--start/--end/--every grid mode samples every known entity', async () => {
       expect(h.store.capabilities.entityGrid).toBe(true);
       await h.writeSource(src, [

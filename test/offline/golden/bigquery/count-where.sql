@@ -1,4 +1,4 @@
-WITH p0_ev AS (SELECT CAST(s.`userId` AS STRING) AS __k0, s.`timestamp` AS __ts, CAST(s.`eventId` AS STRING) AS __id, ((s.`eventType` = 'page_view')) IS TRUE AS __w0, CAST(NULL AS INT64) AS __x0 FROM `proj.ds.user_events` AS s WHERE s.`userId` IS NOT NULL AND ((s.`userId` IS NOT NULL)) IS TRUE),
+WITH p0_ev AS (SELECT CAST(s.`userId` AS STRING) AS __k0, s.`timestamp` AS __ts, CAST(s.`eventId` AS STRING) AS __id, ((s.`eventType` = 'page_view')) IS TRUE AS __w0, CAST(NULL AS INT64) AS __x0 FROM (SELECT `eventId`, `userId`, `sessionId`, `eventType`, `timestamp`, `properties`, `context` FROM `proj.ds.user_events` WHERE `timestamp` IS NULL OR `timestamp` BETWEEN -8640000000000000 AND 1700100300000) AS s WHERE s.`userId` IS NOT NULL AND ((s.`userId` IS NOT NULL)) IS TRUE),
 p0_rows AS (SELECT __rid, CAST(`user_id` AS STRING) AS __k0, __t FROM `proj.ds._larder_entities_x` WHERE `user_id` IS NOT NULL),
 p0_ev_60000 AS (SELECT *, (DIV(__ts, 60000) - IF(MOD(__ts, 60000) < 0, 1, 0)) AS __hop FROM p0_ev),
 p0_raw_60000 AS (SELECT __k0, __hop, __ts, IF(__w0, 1, 0) AS a0 FROM p0_ev_60000),

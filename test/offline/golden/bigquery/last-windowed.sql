@@ -1,4 +1,4 @@
-WITH p0_ev AS (SELECT CAST(s.`userId` AS STRING) AS __k0, s.`ts` AS __ts, CAST(s.`id` AS STRING) AS __id, TRUE AS __w0, s.`kind` AS __x0 FROM `proj.ds.ev` AS s WHERE s.`userId` IS NOT NULL AND ((s.`userId` IS NOT NULL)) IS TRUE),
+WITH p0_ev AS (SELECT CAST(s.`userId` AS STRING) AS __k0, s.`ts` AS __ts, CAST(s.`id` AS STRING) AS __id, TRUE AS __w0, s.`kind` AS __x0 FROM (SELECT `id`, `userId`, `kind`, `amount`, `attrs`, `ts` FROM `proj.ds.ev` WHERE `ts` IS NULL OR `ts` BETWEEN -8640000000000000 AND 1700100300000) AS s WHERE s.`userId` IS NOT NULL AND ((s.`userId` IS NOT NULL)) IS TRUE),
 p0_rows AS (SELECT __rid, CAST(`user_id` AS STRING) AS __k0, __t FROM `proj.ds._larder_entities_x` WHERE `user_id` IS NOT NULL),
 p0_w0_ev AS (SELECT __k0, __ts, __id, (DIV(__ts, 60000) - IF(MOD(__ts, 60000) < 0, 1, 0)) AS __hop, __x0 AS __v FROM p0_ev WHERE __w0 AND __x0 IS NOT NULL),
 p0_w0_tiles AS (SELECT * EXCEPT (__n) FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY __k0, __hop ORDER BY __ts DESC, __id DESC, __v DESC) AS __n FROM p0_w0_ev) WHERE __n = 1),

@@ -1,4 +1,4 @@
-WITH p0_ev AS (SELECT CAST(s.`userId` AS STRING) AS __k0, s.`ts` AS __ts, CAST(s.`id` AS STRING) AS __id, TRUE AS __w0, (CASE WHEN abs(CAST(s.`amount` AS FLOAT64)) <= 1e300 THEN s.`amount` END) AS __x0 FROM `proj.ds.ev` AS s WHERE s.`userId` IS NOT NULL AND ((s.`userId` IS NOT NULL)) IS TRUE),
+WITH p0_ev AS (SELECT CAST(s.`userId` AS STRING) AS __k0, s.`ts` AS __ts, CAST(s.`id` AS STRING) AS __id, TRUE AS __w0, (CASE WHEN abs(CAST(s.`amount` AS FLOAT64)) <= 1e300 THEN s.`amount` END) AS __x0 FROM (SELECT `id`, `userId`, `kind`, `amount`, `attrs`, `ts` FROM `proj.ds.ev` WHERE `ts` IS NULL OR `ts` BETWEEN -8640000000000000 AND 1700100300000) AS s WHERE s.`userId` IS NOT NULL AND ((s.`userId` IS NOT NULL)) IS TRUE),
 p0_rows AS (SELECT __rid, CAST(`user_id` AS STRING) AS __k0, __t FROM `proj.ds._larder_entities_x` WHERE `user_id` IS NOT NULL),
 p0_ev_60000 AS (SELECT *, (DIV(__ts, 60000) - IF(MOD(__ts, 60000) < 0, 1, 0)) AS __hop FROM p0_ev),
 p0_raw_60000 AS (SELECT __k0, __hop, __ts, IF(__w0, __x0, NULL) AS a0 FROM p0_ev_60000),
