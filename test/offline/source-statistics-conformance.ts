@@ -117,6 +117,34 @@ export function describeSourceStatisticsConformance(
       expect(amount!.top).toEqual([]);
     });
 
+    it('records later than now + ingest.maxFutureSkew or outside JavaScript dates: rejects by reason, on every store', async () => {
+      const ahead = Math.floor((Date.now() + 366 * DAY) / HOUR) * HOUR;
+      await h.writeSource(src, [
+        ev('e1', 'u1', 'click', 1, T0 + HOUR),
+        ev('e2', 'u1', 'view', 2, ahead),
+        ev('e3', 'u2', 'view', 3, ahead),
+        ev('e4', 'u2', 'buy', 4, -9e15),
+      ]);
+      const s = await h.store.sourceStatistics!({
+        repo,
+        source: 'ev',
+        start: T0,
+        end: ahead + DAY,
+        fields: [{ name: 'amount' }],
+      });
+      expect(s).toMatchObject({ rows: 1, sourceRows: 1, rejected: 3, newestEventMs: T0 + HOUR });
+      expect(s.rejects.map((r) => r.count)).toEqual([2, 1]);
+      expect(s.rejects[0]!.reason).toMatch(
+        new RegExp(
+          `^field "ts": ${ahead} is later than now \\+ 5m \\(\\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z\\); raise ingest\\.maxFutureSkew if clocks differ more$`,
+        ),
+      );
+      expect(s.rejects[1]!.reason).toBe(
+        `field "ts": -9000000000000000 is outside JavaScript's date range (±8.64e15 ms)`,
+      );
+      expect(s.fields[0]).toMatchObject({ rows: 1, min: 1, max: 1 });
+    });
+
     it('an empty range: zero rows, null extremes, zero-filled periods', async () => {
       await h.writeSource(src, [ev('e1', 'u1', 'click', 1, T0 + HOUR)]);
       const s = await h.store.sourceStatistics!({
