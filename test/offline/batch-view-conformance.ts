@@ -234,4 +234,26 @@ export function describeBatchViewConformance(
     );
     expect(by).toHaveLength(9);
   });
+
+  it('batch views: records later than now + ingest.maxFutureSkew are left out of snapshots and counted', async () => {
+    const { h, shop } = ctx();
+    // A day boundary a year ahead of the store's clock: a snapshot a day later would read it.
+    const ahead = Math.floor((Date.now() + 366 * DAY) / DAY) * DAY;
+    await h.writeSource(shop.batchSources.get('transactions_batch')!.spec, [
+      order('o1', 'u1', D - 1, 50),
+      order('o2', 'u1', ahead, 1000),
+    ]);
+    const got = await run(
+      [
+        { user_id: 'u1', event_timestamp: D },
+        { user_id: 'u1', event_timestamp: ahead + DAY + HOUR },
+      ],
+      segments,
+    );
+    expect(got.data!.map(row)).toEqual([
+      [0, 1, 50, 'new'],
+      [null, null, null, null],
+    ]);
+    expect(got.rejects.map((r) => [r.source, r.count])).toEqual([['transactions_batch', 1]]);
+  });
 }
