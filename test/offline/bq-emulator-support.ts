@@ -141,19 +141,26 @@ export async function startBqEmulator(): Promise<BqEmulator> {
 
 /**
  * A conformance harness on a fresh emulator: the BigQuery store (entities uploaded by insert)
- * and sources written as typed tables; `emulator` for suites that read tables back.
+ * and sources written as typed tables; `emulator` for suites that read tables back. `clock` is
+ * the store's (the ingest rules' "now"; default the wall clock).
  */
-export async function bqEmulatorHarness(): Promise<ConformanceHarness & { emulator: BqEmulator }> {
+export async function bqEmulatorHarness(
+  options: { clock?: () => number } = {},
+): Promise<ConformanceHarness & { emulator: BqEmulator }> {
   const emulator = await startBqEmulator();
   const tmp = tempDir();
-  const store = new BigQueryOfflineStore({
-    type: 'bigquery',
-    project: emulator.project,
-    dataset: emulator.dataset,
-    apiEndpoint: emulator.endpoint,
-    home: tmp.dir,
-    entityUpload: 'insert',
-  });
+  const store = new BigQueryOfflineStore(
+    {
+      type: 'bigquery',
+      project: emulator.project,
+      dataset: emulator.dataset,
+      apiEndpoint: emulator.endpoint,
+      home: tmp.dir,
+      entityUpload: 'insert',
+    },
+    undefined,
+    options.clock ? { clock: options.clock } : {},
+  );
   return {
     store,
     rawFiles: false,
