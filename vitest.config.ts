@@ -1,14 +1,17 @@
 import { defineConfig } from 'vitest/config';
+import { SlowFirstSequencer } from './test/support/slow-first-sequencer.ts';
 
 // Two groups: `unit` needs nothing but Node; `integration` (*.redis.test.ts, *.kafka.test.ts,
 // *.services.test.ts) needs the real Redis and Kafka that `npm run services:up` starts.
 // Two test files at a time, even on 2 cores (vitest's default would be one): most integration
 // files wait on Kafka, Redis, the BigQuery emulator or child processes, so the suite takes
-// ~10 minutes instead of ~18 here; every file is written to pass beside another.
+// ~10 minutes instead of ~18 here; every file is written to pass beside another. The slowest
+// files start first (test/support/slow-first-sequencer.ts), so none runs alone at the end.
 export default defineConfig({
   test: {
     maxWorkers: 2,
     minWorkers: 1,
+    sequence: { sequencer: SlowFirstSequencer },
     projects: [
       {
         test: {

@@ -7,17 +7,20 @@
  *
  * Each case is its own `larder` process (the contract is the process's stderr and exit code);
  * the cases run side by side, at most four processes at once, each with its own LARDER_HOME and
- * LARDER_DATA_DIR.
+ * LARDER_DATA_DIR. One class runs in this process: an unknown option, which commander refuses
+ * while parsing, before any command's action runs. Every command gets it here, the way
+ * cli/main.ts runs the program (its output and `reportError`), and one command as a process.
  */
 import { execFile } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import type { Command, Option } from 'commander';
+import { CommanderError, type Command, type Option } from 'commander';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { allCommands, buildProgram, commandPath } from '../../cli/program.ts';
 import { loadCommandPlugins } from '../../cli/plugin.ts';
+import { reportError } from '../../cli/report-error.ts';
 import { limiter } from '../support/limit.ts';
 import { tempDir, tempRepo } from '../support/temp-repo.ts';
 
@@ -141,7 +144,30 @@ function plausibleInvocation(c: Command): string[] {
 }
 
 // The project's larder.config.ts adds the example's gen-data and label (cli/plugin.ts).
-const COMMANDS = allCommands(buildProgram(await loadCommandPlugins(process.cwd())));
+const PLUGINS = await loadCommandPlugins(process.cwd());
+const COMMANDS = allCommands(buildProgram(PLUGINS));
+
+/**
+ * `larder <args>` in this process, as cli/main.ts runs it (a fresh program, its output and
+ * `reportError` captured), for usage mistakes only: anything but commander's refusal while
+ * parsing (an action that ran, another error) fails the test.
+ */
+async function larderUsageMistake(args: string[]): Promise<Result> {
+  const program = buildProgram(PLUGINS);
+  const out = { stdout: '', stderr: '' };
+  for (const c of [program, ...allCommands(program)])
+    c.configureOutput({
+      writeOut: (t) => (out.stdout += t),
+      writeErr: (t) => (out.stderr += t),
+    });
+  try {
+    await program.parseAsync(['node', 'larder', ...args]);
+  } catch (e) {
+    expect(e, `larder ${args.join(' ')}`).toBeInstanceOf(CommanderError);
+    return { code: reportError(e, (t) => (out.stderr += t)), ...out };
+  }
+  throw new Error(`larder ${args.join(' ')} ran instead of refusing its usage`);
+}
 
 describe.concurrent('every CLI command, given bad input', () => {
   it('finds the commands by walking the program', () => {
@@ -163,7 +189,7 @@ describe.concurrent('every CLI command, given bad input', () => {
     async (name, c) => {
       const argv = badInvocation(c);
       const [unknown, bad] = await Promise.all([
-        larder([...commandPath(c), '--no-such-option']),
+        larderUsageMistake([...commandPath(c), '--no-such-option']),
         larder(argv),
       ]);
       expectOneLineError(unknown, `${name} --no-such-option`);
@@ -171,6 +197,13 @@ describe.concurrent('every CLI command, given bad input', () => {
     },
     120_000,
   );
+
+  it('an unknown option, as a process: the same one line and exit code as in this process', async () => {
+    const args = ['dlq', 'inspect', '--no-such-option'];
+    const [child, here] = await Promise.all([larder(args), larderUsageMistake(args)]);
+    expectOneLineError(child, args.join(' '));
+    expect(child).toEqual(here);
+  }, 60_000);
 
   it.each(COMMANDS.map((c) => [commandPath(c).join(' '), c] as const))(
     '%s: plausible input, but LARDER_HOME and LARDER_DATA_DIR below a file and Kafka down',

@@ -19,7 +19,10 @@ import type { EntitySource, ExportSummary, OutputFormat } from '../../offline/of
 import { tempDir, tempRepo } from '../support/temp-repo.ts';
 import type { ConformanceHarness } from './conformance-harness.ts';
 import { CONFORMANCE_REPO } from './conformance-repo.ts';
-import { describeComputeTilesConformance } from './compute-tiles-conformance.ts';
+import {
+  describeComputeTilesConformance,
+  type ComputeTilesRuns,
+} from './compute-tiles-conformance.ts';
 import { describeBatchViewConformance } from './batch-view-conformance.ts';
 import { userEventRecord } from '../support/records.ts';
 import { referenceFeatures } from '../../reference/index.ts';
@@ -49,6 +52,7 @@ const ev = (e: Ev): string =>
 export function describeOfflineStoreConformance(
   name: string,
   factory: () => Promise<ConformanceHarness>,
+  opts: { computeTiles?: ComputeTilesRuns } = {},
 ): void {
   describe(`offline store conformance: ${name}`, () => {
     let h: ConformanceHarness;
@@ -243,12 +247,22 @@ export function describeOfflineStoreConformance(
         ['', null],
         [undefined, null],
       ];
-      for (const [text, want] of cases) {
-        const attrs: Record<string, string> = text === undefined ? {} : { price: text };
-        await h.writeSource(src, [ev({ id: 'e1', ts: T0, attrs })]);
-        const got = await run([{ user_id: 'u1', event_timestamp: T0 }]);
-        expect({ text, price: got.data![0]!.price }).toEqual({ text, price: want });
-      }
+      // One entity per case (its only event), written and exported together: one export job.
+      await h.writeSource(
+        src,
+        cases.map(([text], i) =>
+          ev({
+            id: `e${i}`,
+            userId: `u${i}`,
+            ts: T0,
+            attrs: text === undefined ? {} : { price: text },
+          }),
+        ),
+      );
+      const all = await run(cases.map((_, i) => ({ user_id: `u${i}`, event_timestamp: T0 })));
+      cases.forEach(([text, want], i) => {
+        expect({ text, price: all.data![i]!.price }).toEqual({ text, price: want });
+      });
       // last non-null: a newer unparseable price does not hide the older number.
       await h.writeSource(src, [
         ev({ id: 'e1', ts: T0, attrs: { price: '7' } }),
@@ -1000,7 +1014,7 @@ export function describeOfflineStoreConformance(
       ]);
     });
 
-    describeComputeTilesConformance(() => ({ h, shop }));
+    describeComputeTilesConformance(() => ({ h, shop }), opts.computeTiles);
     describeBatchViewConformance(() => ({ h, shop }));
   });
 }

@@ -370,6 +370,9 @@ async function check(f: FileCase, c: Case = MAIN): Promise<void> {
 describe('batch validators: record-level (reject examples) vs DuckDB SQL (counts, values)', () => {
   // LARDER_VALIDATION_RUNS=2000 for a longer search (~30 s a thousand runs).
   const runs = Number(process.env.LARDER_VALIDATION_RUNS ?? 150);
+  // The properties that load whole sources (`checkReports`) cost ~0.5-1 s a run, most of it the
+  // JSON Lines cache writing Parquet (one file at a time, and again after a refused read).
+  const sourceRuns = 20;
   it('agree on every line of random files', { timeout: 60_000 + runs * 100 }, async () => {
     await fc.assert(
       fc.asyncProperty(file, (f) => check(f)),
@@ -552,7 +555,7 @@ describe('batch validators: record-level (reject examples) vs DuckDB SQL (counts
         fc.asyncProperty(fc.array(file, { minLength: 1, maxLength: 3 }), (files) =>
           checkReports(sources, files.map(fileText)),
         ),
-        { numRuns: 40 },
+        { numRuns: sourceRuns },
       ),
     );
   }, 120_000);
@@ -583,7 +586,7 @@ describe('batch validators: record-level (reject examples) vs DuckDB SQL (counts
         fc.asyncProperty(fc.array(damaged, { minLength: 1, maxLength: 3 }), (files) =>
           checkReports(sources, files),
         ),
-        { numRuns: 40 },
+        { numRuns: sourceRuns },
       ),
     );
   }, 120_000);

@@ -48,7 +48,7 @@ function startWorker(project: string, namespace: string, topics: TestTopics, cra
       '--offline-sink',
       // The emulator appends ~6 records a second: small batches stay well inside the 6 s session.
       '--max-batch',
-      '25',
+      '12',
       '--session-timeout-ms',
       '6000',
     ],
@@ -116,8 +116,9 @@ if (!bqEmulatorAvailable) {
         await online.teardown();
         await online.close();
       });
-      // Enough for several batches per partition, so the kill at the 2nd append is mid-stream.
-      const h = history({ events: 160, seed: 19 });
+      // Enough for several batches per partition (~45 records each, batches of 12), so the kill
+      // at the 2nd append is mid-stream; few, as the emulator's appends are slow.
+      const h = history({ events: 80, seed: 19 });
       await produceHistory(topics, h);
 
       const crashed = startWorker(project, namespace, topics, 'after-sink-append:2');
