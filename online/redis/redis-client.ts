@@ -24,7 +24,11 @@ export interface RedisPipelineLike {
 export interface ScriptPipeline extends RedisPipelineLike {
   /** `lua/set-fields.lua`, variable key count: `numKeys, ...keys, now`, then per key its segment. */
   larderSetFields(numKeys: number, ...keysAndArgs: (string | number)[]): unknown;
-  larderCasFields(key: string, ...args: (string | number)[]): unknown;
+  /**
+   * `lua/cas-fields.lua`, variable key count: `numKeys, ...keys, now`, then per key its
+   * triples; answers the 1-based positions of the keys that conflicted.
+   */
+  larderCasFields(numKeys: number, ...keysAndArgs: (string | number)[]): unknown;
   /** Variable key count: `numKeys, ...keys, ...args`. */
   larderStreamBatch(numKeys: number, ...keysAndArgs: (string | number)[]): unknown;
   /** `lua/idempotent-batch.lua`: KEYS = idempotency hash (or slot marker) + entity keys. */

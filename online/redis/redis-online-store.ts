@@ -11,7 +11,8 @@
  *   HSET, its stale tiles pruned, its expiry raised; all calls pipelined.
  * - Merges: optimistic, atomic per key: HMGET the fields (one round trip; on Redis inside a
  *   read script, one call per 512 keys), merge in JS with the shared aggregation library, then
- *   a compare-and-set Lua script per key; keys that changed in between are re-read and retried.
+ *   a compare-and-set Lua script, many keys per call as overwrites (each key set only if its
+ *   fields are unchanged); keys that changed in between are re-read and retried.
  */
 import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -173,7 +174,7 @@ export class RedisOnlineStore implements OnlineStore {
       streamCheckpoints: topology.kind === 'redis' ? 'atomic' : 'per-slot',
     };
     topology.client.defineCommand('larderSetFields', { lua: SET_FIELDS_LUA });
-    topology.client.defineCommand('larderCasFields', { numberOfKeys: 1, lua: CAS_FIELDS_LUA });
+    topology.client.defineCommand('larderCasFields', { lua: CAS_FIELDS_LUA });
     topology.client.defineCommand('larderStreamBatch', { lua: STREAM_BATCH_LUA });
     topology.client.defineCommand('larderReadEntities', { lua: READ_ENTITIES_LUA });
     topology.client.defineCommand('larderReadMergeFields', { lua: READ_MERGE_FIELDS_LUA });
@@ -188,6 +189,7 @@ export class RedisOnlineStore implements OnlineStore {
       'larderStreamBatch',
       'larderReadMergeFields',
       'larderSetFields',
+      'larderCasFields',
     ]);
   }
 
@@ -387,28 +389,80 @@ export class RedisOnlineStore implements OnlineStore {
           },
         );
       }
-      const keys = pending.map((c) => c.key);
       const current = await this.#readMergeFields(
         'merge-read',
         pending.map((c) => ({ key: c.key, fields: c.deltas.map((d) => d.field) })),
       );
-      const now = this.#clock();
-      const argsOf = pending.map((c, i) => {
-        const args: (string | number)[] = [now, c.g.expiresAt, c.g.plan.pruneSpec];
-        c.deltas.forEach((d, j) => {
-          const cur = current[i]![j] ?? null;
-          args.push(d.field, cur ?? '', mergeField(c.g.plan, cur, d).value);
-        });
-        return args;
+      const calls = this.#casCalls(pending, current);
+      const conflicts = (await this.#batch(
+        'merge-cas',
+        calls.map((c) => c.keys[0]!),
+        (p, i) => {
+          const { keys, args } = calls[i]!;
+          queueScript(
+            p,
+            'larderCasFields',
+            [keys.length, ...keys].concat(args) as [number, ...(string | number)[]],
+          );
+        },
+      )) as number[][];
+      const retry: typeof pending = [];
+      calls.forEach((c, i) => {
+        for (const k of conflicts[i]!) retry.push(pending[c.items[k - 1]!]!);
       });
-      const written = await this.#batch('merge-cas', keys, (p, i) =>
-        p.larderCasFields(keys[i]!, ...argsOf[i]!),
-      );
-      pending = pending.filter((_, i) => written[i] !== 1);
+      pending = retry;
       if (pending.length > 0) await sleep(Math.random() * Math.min(20, attempt * 2));
     }
     if (ops.length > 0) await this.#replicated('merge');
     await this.#noteSample(ops);
+  }
+
+  /**
+   * The compare-and-set calls of one merge attempt (`lua/cas-fields.lua`): each pending segment
+   * with its (field, expected, merged) triples, many keys per call as {@link #overwrite} groups
+   * them: on Redis up to {@link MAX_KEYS_PER_WRITE} keys or {@link MAX_ARGS_PER_WRITE}
+   * arguments per call, on a cluster the keys of one slot per call. `items[k]` is the pending
+   * index of the call's key `k` (the script answers the 1-based positions that conflicted).
+   */
+  #casCalls(
+    pending: readonly { key: string; g: EntityOps<FieldDelta>; deltas: FieldDelta[] }[],
+    current: readonly (string | null)[][],
+  ): { keys: string[]; args: (string | number)[]; items: number[] }[] {
+    const now = this.#clock();
+    const calls: { keys: string[]; args: (string | number)[]; items: number[] }[] = [];
+    let groups: number[][];
+    if (this.#topology.kind === 'redis') groups = [pending.map((_, i) => i)];
+    else {
+      const bySlot = new Map<number, number[]>();
+      pending.forEach((c, i) => {
+        const slot = keySlot(c.key);
+        let list = bySlot.get(slot);
+        if (!list) bySlot.set(slot, (list = []));
+        list.push(i);
+      });
+      groups = [...bySlot.values()];
+    }
+    for (const list of groups) {
+      let call: { keys: string[]; args: (string | number)[]; items: number[] } | null = null;
+      for (const i of list) {
+        const c = pending[i]!;
+        if (
+          !call ||
+          call.keys.length >= MAX_KEYS_PER_WRITE ||
+          call.args.length + 3 + 3 * c.deltas.length > MAX_ARGS_PER_WRITE
+        )
+          calls.push((call = { keys: [], args: [now], items: [] }));
+        call.keys.push(c.key);
+        call.items.push(i);
+        call.args.push(c.g.expiresAt, c.g.plan.pruneSpec, c.deltas.length);
+        const cur = current[i]!;
+        c.deltas.forEach((d, j) => {
+          const was = cur[j] ?? null;
+          call!.args.push(d.field, was ?? '', mergeField(c.g.plan, was, d).value);
+        });
+      }
+    }
+    return calls;
   }
 
   /**

@@ -20,7 +20,7 @@ const MERGED_FIELDS = lua('includes/merged-fields');
 /** Overwrite fields of many hashes; returns the number of new fields (`lua/set-fields.lua`). */
 export const SET_FIELDS_LUA = PRUNE_AND_EXTEND + lua('set-fields');
 
-/** Compare-and-set of one hash; returns 1 written, 0 conflict (`lua/cas-fields.lua`). */
+/** Compare-and-set of many hashes; returns the positions that conflicted (`lua/cas-fields.lua`). */
 export const CAS_FIELDS_LUA = PRUNE_AND_EXTEND + lua('cas-fields');
 
 /** A stream batch merged and checkpointed atomically (`lua/stream-batch.lua`). */

@@ -9,6 +9,7 @@ import { redisClusterTopology } from '../../online/redis-cluster/redis-cluster-t
 import { RedisOnlineStore } from '../../online/redis/redis-online-store.ts';
 import { startRedisCluster, type LocalRedisCluster } from '../support/redis-cluster.ts';
 import { onlineStoreConformance } from './online-store-conformance.ts';
+import { mergeBatchCase } from './merge-batch-case.ts';
 import { overwriteBatchCase } from './overwrite-batch-case.ts';
 import { activity, purchases, TEST_VIEWS } from './test-views.ts';
 
@@ -74,6 +75,28 @@ describe('Redis Cluster online store', () => {
         slots(['wide', ...users]),
       );
       expect(writes.slice(3).reduce((n, t) => n + t.commands, 0)).toBe(slots(users.slice(0, 200)));
+    } finally {
+      await raw.quit();
+    }
+  });
+
+  it('merges the keys of one slot per compare-and-set call, retrying only the keys a concurrent writer changed', async () => {
+    const raw = new Cluster(cluster.nodes);
+    try {
+      const config = { type: 'redis-cluster' as const, nodes: cluster.nodes };
+      const attempts = await mergeBatchCase(() => redisClusterTopology(config), raw);
+      // One call per slot (an entity's views share its slot), one pipeline per master.
+      const slots = (keys: string[]) => new Set(keys.map((k) => keySlot(`x:{${k}}`))).size;
+      const users = Array.from({ length: 600 }, (_, i) => `user-${i}`);
+      const sum = (trips: number[]) => trips.reduce((n, c) => n + c, 0);
+      expect(attempts.tiles.map(sum)).toEqual([
+        slots(['wide', ...users]),
+        slots(['wide', ...users.slice(0, 20)]),
+      ]);
+      expect(attempts.lifetime.map(sum)).toEqual([
+        slots(users.slice(0, 200)),
+        slots(users.slice(0, 10)),
+      ]);
     } finally {
       await raw.quit();
     }

@@ -6,6 +6,7 @@ import { createOnlineStore } from '../../online/create-online-store.ts';
 import { RedisOnlineStore } from '../../online/redis/redis-online-store.ts';
 import { singleRedisTopology } from '../../online/redis/redis-topology.ts';
 import { onlineStoreConformance } from './online-store-conformance.ts';
+import { mergeBatchCase } from './merge-batch-case.ts';
 import { overwriteBatchCase } from './overwrite-batch-case.ts';
 import { activity, purchases, TEST_VIEWS } from './test-views.ts';
 
@@ -95,6 +96,14 @@ describe('Redis online store', () => {
       { op: 'write', commands: 3 },
       { op: 'write', commands: 1 },
     ]);
+  });
+
+  it('merges up to 500 keys per compare-and-set call, retrying only the keys a concurrent writer changed', async () => {
+    const attempts = await mergeBatchCase(() => singleRedisTopology(config), raw);
+    // 1,201 keys (1,202 segments) in calls of at most 500 keys or 5,000 arguments: the wide
+    // key's 1,000 + 400 triples fill most of the first call; then the 21 segments the writer
+    // changed, in one call. The 200 lifetime keys in one call, then the writer's 10.
+    expect(attempts).toEqual({ tiles: [[4], [1]], lifetime: [[1], [1]] });
   });
 
   it('reads a merge in few script calls: 600 keys, and one key with 1,400 fields', async () => {

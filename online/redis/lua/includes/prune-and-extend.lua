@@ -6,20 +6,29 @@
 --   `k * H + retainMs <= now` (retainMs = tileExpiry of hop 0 = W + H, view-catalog.ts: the
 --   one retention rule). Called whenever a write created a new field (a new hop began), so the
 --   hash stays bounded without per-field TTLs (HPEXPIRE needs Redis 7.4). HDEL in chunks of
---   1000 fields, below Lua's `unpack` limit.
+--   1000 fields, below Lua's `unpack` limit. A spec is parsed once per script call (`retains`);
+--   lifetime fields (`l:…`) are told apart by their first byte, without a pattern match.
 -- extend(key, at): raises the key's expiry to at least `at` (ms since the epoch): PEXPIREAT
 --   with GT, then, only when that set nothing (GT treats a key without expiry as never
---   expiring), PEXPIREAT without GT if the key has no expiry yet. Never lowers it.
+--   expiring), PEXPIREAT with NX (sets it only if the key has no expiry yet). Never lowers it.
+local retains = {}
 local function prune(key, now, spec)
   if spec == '' then return end
-  local retain = {}
-  for h, r in string.gmatch(spec, '(%d+):(%d+)') do retain[h] = tonumber(r) end
+  local retain = retains[spec]
+  if retain == nil then
+    retain = {}
+    for h, r in string.gmatch(spec, '(%d+):(%d+)') do retain[h] = tonumber(r) end
+    retains[spec] = retain
+  end
   local fields = redis.call('HKEYS', key)
   local dead = {}
   for _, f in ipairs(fields) do
-    local h, k = string.match(f, '^(%d+):(%-?%d+)$')
-    if h and retain[h] then
-      if tonumber(k) * tonumber(h) + retain[h] <= now then dead[#dead + 1] = f end
+    -- A lifetime field (`l:…`, byte 108) is never a tile: no pattern match for it.
+    if string.byte(f, 1) ~= 108 then
+      local h, k = string.match(f, '^(%d+):(%-?%d+)$')
+      if h and retain[h] then
+        if tonumber(k) * tonumber(h) + retain[h] <= now then dead[#dead + 1] = f end
+      end
     end
   end
   for i = 1, #dead, 1000 do
@@ -28,7 +37,5 @@ local function prune(key, now, spec)
 end
 
 local function extend(key, at)
-  if redis.call('PEXPIREAT', key, at, 'GT') == 0 and redis.call('PTTL', key) == -1 then
-    redis.call('PEXPIREAT', key, at)
-  end
+  if redis.call('PEXPIREAT', key, at, 'GT') == 0 then redis.call('PEXPIREAT', key, at, 'NX') end
 end
