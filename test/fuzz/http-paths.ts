@@ -63,12 +63,17 @@ type Rec = Record<string, unknown>;
 export interface HttpEnv {
   /** The HTTP and gRPC paths' mismatches for a case (already at its anchor). */
   check(c: FuzzCase): Promise<Mismatch[]>;
+  /**
+   * A POST of JSON text to the server, serving the last case checked (its repository and
+   * store), reads evaluated at `t`.
+   */
+  post(path: string, body: string, t: number): Promise<Answer>;
   /** Requests fastify answered, and requests the fast path answered, so far. */
   counts(): { fastify: number; fastPath: number; grpc: number };
   close(): Promise<void>;
 }
 
-interface Answer {
+export interface Answer {
   status: number;
   body: string;
 }
@@ -329,6 +334,10 @@ export async function openHttpEnv(): Promise<HttpEnv> {
       }
       return out;
     },
+    post: (path, body, t) => {
+      readAt = t;
+      return post(path, body, false);
+    },
     counts: () => ({ fastify: viaFastify, fastPath: viaFastPath, grpc: viaGrpc }),
     async close() {
       client.close();
@@ -348,18 +357,22 @@ export async function openHttpEnv(): Promise<HttpEnv> {
  * `json.dumps` (`", "` and `": "` separators, non-ASCII escaped as `\uXXXX` — UTF-16 units,
  * so an emoji is a surrogate pair — and whole numbers as a float column writes them: `-0.0`, `3.0`);
  * `exponent` with every number in exponent form (`1.999e+1`). Every style parses back to the
- * same values, except that `js` turns -0 into 0.
+ * same values, except that `js` and `exponent` write -0 as 0; ±Infinity is written `±1e400` in
+ * every style.
  */
 export type JsonStyle = 'js' | 'python' | 'exponent';
 export const JSON_STYLES: readonly JsonStyle[] = ['js', 'python', 'exponent'];
 
 export function clientJson(v: unknown, style: JsonStyle): string {
-  if (style === 'js') return JSON.stringify(v);
   const sep = style === 'python' ? [', ', ': '] : [',', ':'];
   const write = (x: unknown): string => {
     if (x === null || x === undefined) return 'null';
     if (typeof x === 'number') {
-      if (!Number.isFinite(x)) return 'null';
+      // ±Infinity: the only JSON that parses to it, a number beyond float64's range. NaN has
+      // none (`NaN` is not JSON).
+      if (Number.isNaN(x)) throw new Error('NaN has no JSON');
+      if (!Number.isFinite(x)) return x > 0 ? '1e400' : '-1e400';
+      if (style === 'js') return String(x); // JSON.stringify's digits (-0 → "0")
       if (style === 'exponent') return x.toExponential();
       if (Object.is(x, -0)) return '-0.0';
       return Number.isInteger(x) && Math.abs(x) < 1e16 ? `${x}.0` : String(x);
