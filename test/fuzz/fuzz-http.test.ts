@@ -141,7 +141,7 @@ describe("JSON's limits through the HTTP and gRPC layers (docs/api.md)", () => {
 
   it('±1e400 pushes ±Infinity (a null input), -0 reads as 0, in every JSON style', async () => {
     // One check per style: each case's first push is written in the next style.
-    for (const _ of JSON_STYLES)
+    for (let i = 0; i < JSON_STYLES.length; i++)
       expect(describeMismatches(await env.check(atAnchor(LIMITS, ANCHOR)))).toBe('');
   });
 
