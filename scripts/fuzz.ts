@@ -1,13 +1,14 @@
 /**
  * `npm run fuzz -- --minutes N [--seed S] [--path P] [--http] [--services]`: the differential
  * fuzzer (test/fuzz/) for N minutes (default 5) with a random seed. Each round runs the
- * in-process paths (export with both engines, materialized in one run and incrementally, and
- * pushed SQLite) against the reference; with `--http` also the HTTP and gRPC paths
- * (`test/fuzz/http-paths.ts`: pushed through `POST /push`, read on the fast path, fastify's path
- * and gRPC); with `--services` each round also runs a service test with the round's
- * seed, in turn the Redis one (`fuzz-stream.kafka.test.ts`) and the Redis Cluster one
- * (`fuzz-cluster.kafka.test.ts`). A failure prints its seed, the shrunk case and the command that
- * replays it.
+ * in-process paths (export with both engines, materialized in one run and incrementally, pushed
+ * SQLite, and Avro stream records decoded and folded as the worker does) against the reference;
+ * with `--http` also the HTTP and gRPC paths (`test/fuzz/http-paths.ts`: pushed through
+ * `POST /push`, read on the fast path, fastify's path and gRPC); with `--services` each round
+ * also runs a service test with the round's seed, in turn the Redis one
+ * (`fuzz-stream.kafka.test.ts`), the Redis Cluster one (`fuzz-cluster.kafka.test.ts`) and the
+ * Avro one (`fuzz-avro.kafka.test.ts`). A failure prints its seed, the shrunk case and the
+ * command that replays it.
  */
 import { spawnSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
@@ -27,10 +28,11 @@ const { values } = parseArgs({
     services: { type: 'boolean', default: false },
   },
 });
-/** The service tests, one per round in turn: Redis, then Redis Cluster. */
+/** The service tests, one per round in turn: Redis, Redis Cluster, then Avro through the worker. */
 const SERVICE_TESTS = [
   'test/fuzz/fuzz-stream.kafka.test.ts',
   'test/fuzz/fuzz-cluster.kafka.test.ts',
+  'test/fuzz/fuzz-avro.kafka.test.ts',
 ];
 const minutes = Number(values.minutes);
 if (!Number.isFinite(minutes) || minutes <= 0) {
