@@ -1,17 +1,21 @@
 /**
- * `npm run fuzz -- --minutes N [--seed S] [--path P] [--services]`: the differential fuzzer
- * (test/fuzz/) for N minutes (default 5) with a random seed. Each round runs the in-process
- * paths (export with both engines, materialized in one run and incrementally, and pushed SQLite)
- * against the reference; with `--services` each round also runs a service test with the round's
- * seed, in turn the Redis one (`fuzz-stream.kafka.test.ts`) and the Redis Cluster one
- * (`fuzz-cluster.kafka.test.ts`). A failure prints its seed, the shrunk case and the command that
- * replays it.
+ * `npm run fuzz -- --minutes N [--seed S] [--path P] [--http] [--services]`: the differential
+ * fuzzer (test/fuzz/) for N minutes (default 5) with a random seed. Each round runs the
+ * in-process paths (export with both engines, materialized in one run and incrementally, pushed
+ * SQLite, and Avro stream records decoded and folded as the worker does) against the reference;
+ * with `--http` also the HTTP and gRPC paths (`test/fuzz/http-paths.ts`: pushed through
+ * `POST /push`, read on the fast path, fastify's path and gRPC); with `--services` each round
+ * also runs a service test with the round's seed, in turn the Redis one
+ * (`fuzz-stream.kafka.test.ts`), the Redis Cluster one (`fuzz-cluster.kafka.test.ts`) and the
+ * Avro one (`fuzz-avro.kafka.test.ts`). A failure prints its seed, the shrunk case and the
+ * command that replays it.
  */
 import { spawnSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import fc from 'fast-check';
 import { describeMismatches } from '../test/fuzz/differential.ts';
 import { atAnchor, caseArb } from '../test/fuzz/fuzz-case.ts';
+import { openHttpEnv } from '../test/fuzz/http-paths.ts';
 import { ANCHOR, openInProcessEnv } from '../test/fuzz/in-process.ts';
 import { knownDefectShapes } from '../test/fuzz/known-defects.ts';
 
@@ -20,13 +24,15 @@ const { values } = parseArgs({
     minutes: { type: 'string', default: '5' },
     seed: { type: 'string' },
     path: { type: 'string' },
+    http: { type: 'boolean', default: false },
     services: { type: 'boolean', default: false },
   },
 });
-/** The service tests, one per round in turn: Redis, then Redis Cluster. */
+/** The service tests, one per round in turn: Redis, Redis Cluster, then Avro through the worker. */
 const SERVICE_TESTS = [
   'test/fuzz/fuzz-stream.kafka.test.ts',
   'test/fuzz/fuzz-cluster.kafka.test.ts',
+  'test/fuzz/fuzz-avro.kafka.test.ts',
 ];
 const minutes = Number(values.minutes);
 if (!Number.isFinite(minutes) || minutes <= 0) {
@@ -36,6 +42,7 @@ if (!Number.isFinite(minutes) || minutes <= 0) {
 const deadline = Date.now() + minutes * 60_000;
 const shapes = knownDefectShapes();
 const env = await openInProcessEnv();
+const http = values.http ? await openHttpEnv() : null;
 let failed = false;
 let rounds = 0;
 try {
@@ -44,7 +51,8 @@ try {
     rounds++;
     const result = await fc.check(
       fc.asyncProperty(caseArb({ shapes }), async (c) => {
-        const m = await env.check(atAnchor(c, ANCHOR));
+        const at = atAnchor(c, ANCHOR);
+        const m = [...(await env.check(at)), ...(http ? await http.check(at) : [])];
         if (m.length > 0) throw new Error(describeMismatches(m));
       }),
       {
@@ -57,11 +65,13 @@ try {
     );
     if (result.failed || (result.interrupted && result.counterexample !== null)) {
       failed = true;
-      console.log(`FAILED (in-process paths), seed ${seed}, path ${result.counterexamplePath}`);
+      console.log(
+        `FAILED (in-process${http ? ', HTTP and gRPC' : ''} paths), seed ${seed}, path ${result.counterexamplePath}`,
+      );
       console.log(`shrunk case: ${JSON.stringify(result.counterexample?.[0])}`);
       console.log(String((result.errorInstance as Error | undefined)?.message ?? ''));
       console.log(
-        `replay: npm run fuzz -- --seed ${seed} --path ${result.counterexamplePath}` +
+        `replay: npm run fuzz -- --seed ${seed} --path ${result.counterexamplePath}${http ? ' --http' : ''}` +
           `${process.env.LARDER_FUZZ_SHAPES ? ` (with LARDER_FUZZ_SHAPES=${process.env.LARDER_FUZZ_SHAPES})` : ''}`,
       );
       break;
@@ -83,5 +93,6 @@ try {
   } while (values.seed === undefined && Date.now() < deadline);
 } finally {
   await env.close();
+  await http?.close();
 }
 process.exit(failed ? 1 : 0);

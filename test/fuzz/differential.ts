@@ -58,7 +58,7 @@ export const features = (repo: Repository): ResolvedFeature[] => [
 ];
 
 /** The features of the on-demand views (the case's `od`). */
-const onDemandFeatures = (repo: Repository): ResolvedFeature[] =>
+export const onDemandFeatures = (repo: Repository): ResolvedFeature[] =>
   [...repo.onDemandViews.values()].flatMap((v) =>
     v.spec.features.map((f) => ({
       view: v.spec.name,
@@ -197,7 +197,7 @@ export async function checkExport(
   return out;
 }
 
-function mismatch(
+export function mismatch(
   path: string,
   repo: Repository,
   name: string,
@@ -211,6 +211,18 @@ function mismatch(
   return { path, feature: name, key: keys.join(' × '), t: row.event_timestamp, got, want };
 }
 
+/**
+ * The entity rows of the case's online reads: a read before the newest record's time is moved
+ * to that time when a record is stamped after now (see {@link checkOnline}).
+ */
+export function onlineReadRows(c: FuzzCase): EntityRow[] {
+  const newest = Math.max(c.now, ...c.records.map((r) => r.record.timestamp as number));
+  return entityRows(
+    c,
+    c.onlineReads.map((r) => (r.t < newest && newest > c.now ? { ...r, t: newest } : r)),
+  );
+}
+
 /** Online reads of every view at the case's online read times vs the reference. */
 export async function checkOnline(
   path: string,
@@ -221,11 +233,7 @@ export async function checkOnline(
   // A record stamped after now (within the skew) counts in online reads from the start of its
   // hop, and a lifetime feature reads NULL before its newest record's time (docs/concepts.md,
   // "Records stamped after now"): reads are compared from the newest record's time on.
-  const newest = Math.max(c.now, ...c.records.map((r) => r.record.timestamp as number));
-  const rows = entityRows(
-    c,
-    c.onlineReads.map((r) => (r.t < newest && newest > c.now ? { ...r, t: newest } : r)),
-  );
+  const rows = onlineReadRows(c);
   const want = referenceValues(repo, c, rows);
   const out: Mismatch[] = [];
   for (const def of repo.featureViews.values()) {
@@ -319,43 +327,60 @@ export async function checkPushed(
   const handler = new DefaultPushHandler(dir, () => c.now);
   const snapshot = { repo, store, version: 0, loadedAt: c.now };
   try {
-    const out: Mismatch[] = [];
-    for (let i = 0; i < c.records.length;) {
-      const source = c.records[i]!.source;
-      let batch: FuzzCase['records'] = [];
-      while (i < c.records.length && c.records[i]!.source === source && batch.length < chunk)
-        batch.push(c.records[i++]!);
-      // A push with a record the ingest rules refuse (later than now + the skew, a join key
-      // over maxKeyBytes) is a 400 naming its first such row and applies none of its rows; the
-      // client drops that row and pushes the rest again.
-      for (;;) {
-        const refused = batch.findIndex((r) => onlineRefusals(c, r).length > 0);
-        const fields = refused < 0 ? [] : onlineRefusals(c, batch[refused]!);
-        const columns = columnsOf(batch.map((r) => r.record));
-        const error = await handler.push(snapshot, { source, columns, to: 'online' }).then(
-          () => null,
-          (e: unknown) => e,
-        );
-        if (refused < 0 && error === null) break;
-        if (refused < 0 || !isIngestRefusal(error, refused, fields)) {
-          out.push({
-            path,
-            feature: '(push answer)',
-            key: '',
-            t: batch[0]!.record.timestamp as number,
-            got: error === null ? 'applied' : String(error),
-            want: refused < 0 ? 'applied' : `400 for df.${fields.join('|')}[${refused}]`,
-          });
-          break;
-        }
-        batch = batch.filter((_, j) => j !== refused);
-      }
-    }
+    const out = await pushRecords(path, c, chunk, async (source, columns) => {
+      await handler.push(snapshot, { source, columns, to: 'online' });
+    });
     return [...out, ...(await checkOnline(path, store, repo, onlineAcceptedCase(c)))];
   } finally {
     await store.teardown();
     await store.close();
   }
+}
+
+/**
+ * Sends the case's records in arrival order, in pushes of at most `chunk` records of one
+ * source, through `push` (resolves when applied, rejects with the push's error); the push
+ * answers that differ from the ingest rules' are mismatches.
+ */
+export async function pushRecords(
+  path: string,
+  c: FuzzCase,
+  chunk: number,
+  push: (source: string, columns: Record<string, unknown[]>) => Promise<void>,
+): Promise<Mismatch[]> {
+  const out: Mismatch[] = [];
+  for (let i = 0; i < c.records.length;) {
+    const source = c.records[i]!.source;
+    let batch: FuzzCase['records'] = [];
+    while (i < c.records.length && c.records[i]!.source === source && batch.length < chunk)
+      batch.push(c.records[i++]!);
+    // A push with a record the ingest rules refuse (later than now + the skew, a join key
+    // over maxKeyBytes) is a 400 naming its first such row and applies none of its rows; the
+    // client drops that row and pushes the rest again.
+    for (;;) {
+      const refused = batch.findIndex((r) => onlineRefusals(c, r).length > 0);
+      const fields = refused < 0 ? [] : onlineRefusals(c, batch[refused]!);
+      const columns = columnsOf(batch.map((r) => r.record));
+      const error = await push(source, columns).then(
+        () => null,
+        (e: unknown) => e,
+      );
+      if (refused < 0 && error === null) break;
+      if (refused < 0 || !isIngestRefusal(error, refused, fields)) {
+        out.push({
+          path,
+          feature: '(push answer)',
+          key: '',
+          t: batch[0]!.record.timestamp as number,
+          got: error === null ? 'applied' : String(error),
+          want: refused < 0 ? 'applied' : `400 for df.${fields.join('|')}[${refused}]`,
+        });
+        break;
+      }
+      batch = batch.filter((_, j) => j !== refused);
+    }
+  }
+  return out;
 }
 
 /** The push handler's 400 for row `row`, naming one of `fields` (the timestamp is checked first). */

@@ -1,8 +1,9 @@
 /**
  * The in-process paths of the differential fuzzer (no services): export with both DuckDB
  * engines, materialization into SQLite (in one run, and in two: the second incremental after
- * more records were appended, `incremental.ts`) and pushes into SQLite, each against the
- * reference.
+ * more records were appended, `incremental.ts`), pushes into SQLite, and the records as Avro
+ * stream messages decoded and folded as the stream worker does (`avro-path.ts`), each against
+ * the reference.
  * Used by the bounded unit test (`fuzz.test.ts`), the regressions and `npm run fuzz`.
  *
  * @example
@@ -25,6 +26,7 @@ import {
   type StoreFactory,
 } from './differential.ts';
 import type { FuzzCase } from './fuzz-case.ts';
+import { checkAvroStreamed, openAvroProducer } from './avro-path.ts';
 import { checkIncremental } from './incremental.ts';
 
 /** A whole day (2023-11-15), the anchor of the in-process runs: no wall clock involved. */
@@ -33,6 +35,8 @@ export const ANCHOR = 1_700_006_400_000;
 export interface InProcessEnv {
   /** Every in-process path's mismatches for a case (already at its anchor). */
   check(c: FuzzCase): Promise<Mismatch[]>;
+  /** Records the Avro path sent so far, as Avro and (what the `.avsc` cannot carry) as JSON. */
+  readonly avroRecords: { avro: number; json: number };
   close(): Promise<void>;
 }
 
@@ -59,7 +63,10 @@ export async function openInProcessEnv(): Promise<InProcessEnv> {
   const sqlitePath = join(tmp.dir, 'online.sqlite');
   const sqlite: StoreFactory = (options) =>
     createOnlineStore({ type: 'sqlite', path: sqlitePath }, options);
+  const producer = await openAvroProducer(buildRepository([]));
+  const avroRecords = { avro: 0, json: 0 };
   return {
+    avroRecords,
     async check(c) {
       now = c.now;
       const repo = buildRepository(c.plans, c.onDemand);
@@ -72,6 +79,18 @@ export async function openInProcessEnv(): Promise<InProcessEnv> {
           () => checkMaterialized('materialized (SQLite)', sweep, sqlite, repo, c),
         ],
         ['pushed (SQLite)', () => checkPushed('pushed (SQLite)', sqlite, repo, c)],
+        [
+          'streamed as Avro, decoded in process (SQLite)',
+          () =>
+            checkAvroStreamed(
+              'streamed as Avro, decoded in process (SQLite)',
+              producer,
+              sqlite,
+              repo,
+              c,
+              avroRecords,
+            ),
+        ],
         [
           'materialized incrementally (SQLite)',
           () =>
@@ -90,7 +109,7 @@ export async function openInProcessEnv(): Promise<InProcessEnv> {
       return out;
     },
     async close() {
-      await Promise.all([sweep.close(), sql.close()]);
+      await Promise.all([sweep.close(), sql.close(), producer.close()]);
       tmp.cleanup();
     },
   };

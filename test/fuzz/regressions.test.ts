@@ -1,7 +1,7 @@
 /**
  * Shrunk counterexamples of the differential fuzzer, kept as fixed cases: each runs every
- * in-process path (export with both engines, materialized and pushed SQLite) against the
- * reference, like the bounded run.
+ * in-process path (export with both engines, materialized, pushed and Avro-streamed SQLite)
+ * against the reference, like the bounded run.
  */
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';

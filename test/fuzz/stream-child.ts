@@ -26,6 +26,7 @@ const worker = new StreamWorker({
   topics: c.env,
   clock: () => c.now,
   maxBatchRecords: 2,
+  ...(c.schemaRegistryUrl ? { schemaRegistryUrl: c.schemaRegistryUrl } : {}),
   sessionTimeoutMs: 6000,
 });
 await worker.start();

@@ -3,7 +3,9 @@
  * arrival order and consumed by a stream worker process (`stream-child.ts`, clock pinned to
  * "now") writing to the given online store, killed with SIGKILL twice — once after the first
  * half, once while it applies the second — and restarted; then online reads against the
- * reference. Used by the Redis and the Redis Cluster fuzz tests.
+ * reference. Used by the Redis and the Redis Cluster fuzz tests, and with an Avro producer
+ * (`avro-path.ts`: Confluent-wire Avro where the `.avsc` can carry a record, its schema
+ * registry given to the worker) by the Avro one.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -16,10 +18,12 @@ import { createOnlineStore } from '../../online/create-online-store.ts';
 import {
   BROKERS,
   createTestTopics,
+  kafka,
   waitConsumed,
   type TestTopics,
 } from '../streaming/stream-fixture.ts';
 import { tempDir } from '../support/temp-repo.ts';
+import type { AvroProducer } from './avro-path.ts';
 import { buildRepository } from './definitions.ts';
 import { checkOnline, onlineAcceptedCase, type Mismatch } from './differential.ts';
 import type { FuzzCase } from './fuzz-case.ts';
@@ -32,6 +36,8 @@ export interface ChildCase {
   store: OnlineStoreConfig;
   brokers: string[];
   env: Record<string, string>;
+  /** The Avro producer's schema registry (none: JSON only). */
+  schemaRegistryUrl?: string;
 }
 
 /** Worker processes and cleanups of one test; `cleanup()` in `afterEach`. */
@@ -39,7 +45,14 @@ export class StreamPath {
   readonly #children = new Set<ChildProcess>();
   readonly #cleanups: (() => Promise<void> | void)[] = [];
 
-  constructor(readonly store: OnlineStoreConfig) {}
+  /** Records the Avro producer sent as Avro, and as JSON (what its `.avsc` cannot carry). */
+  readonly sent = { avro: 0, json: 0 };
+
+  constructor(
+    readonly store: OnlineStoreConfig,
+    /** Produce Avro (Confluent wire format) where the `.avsc` carries the record; default JSON. */
+    readonly avro?: AvroProducer,
+  ) {}
 
   /** Runs `fn` at {@link cleanup} (last added, first run). */
   defer(fn: () => Promise<void> | void): void {
@@ -60,6 +73,37 @@ export class StreamPath {
     this.#children.add(child);
     child.on('exit', () => this.#children.delete(child));
     return child;
+  }
+
+  /** The records in arrival order, keyed as `produceToKafka` keys them, Avro where it can. */
+  async #produceAvro(
+    avro: AvroProducer,
+    topics: TestTopics,
+    records: FuzzCase['records'],
+  ): Promise<void> {
+    const messages: Record<
+      'user_events' | 'transactions',
+      { key: string | null; value: string | Buffer }[]
+    > = { user_events: [], transactions: [] };
+    for (const { source, record } of records) {
+      const wire = avro.encode(source, record);
+      this.sent[wire ? 'avro' : 'json']++;
+      const key = (record.userId ?? record.sessionId) as string | null;
+      messages[source].push({ key, value: wire ?? JSON.stringify(record) });
+    }
+    const producer = kafka.producer();
+    await producer.connect();
+    try {
+      // One batch: each partition keeps the arrival order.
+      await producer.sendBatch({
+        acks: -1,
+        topicMessages: (['user_events', 'transactions'] as const)
+          .filter((t) => messages[t].length > 0)
+          .map((t) => ({ topic: topics[t], messages: messages[t] })),
+      });
+    } finally {
+      await producer.disconnect();
+    }
   }
 
   /** Streams the case through killed and restarted worker processes, then reads the store. */
@@ -88,15 +132,18 @@ export class StreamPath {
       store: this.store,
       brokers: BROKERS,
       env: topics.env,
+      ...(this.avro ? { schemaRegistryUrl: this.avro.registryUrl } : {}),
     };
     writeFileSync(file, JSON.stringify(child));
     const group = `${namespace}-stream`;
     const half = Math.ceil(c.records.length / 2);
-    await produce(topics, c.records.slice(0, half));
+    const produce = (records: FuzzCase['records']): Promise<unknown> =>
+      this.avro ? this.#produceAvro(this.avro, topics, records) : produceJson(topics, records);
+    await produce(c.records.slice(0, half));
     let worker = this.#startWorker(file);
     await waitConsumed(store, group, topics.all);
     await kill9(worker);
-    await produce(topics, c.records.slice(half));
+    await produce(c.records.slice(half));
     worker = this.#startWorker(file);
     // Kill it again as soon as it has applied anything of the second half.
     const before = await checkpointSum(store, group, topics);
@@ -119,7 +166,7 @@ const kill9 = async (child: ChildProcess): Promise<void> => {
   await exited;
 };
 
-const produce = (topics: TestTopics, records: FuzzCase['records']): Promise<unknown> =>
+const produceJson = (topics: TestTopics, records: FuzzCase['records']): Promise<unknown> =>
   produceToKafka({
     brokers: BROKERS,
     topics: { user_events: topics.user_events, transactions: topics.transactions },
