@@ -12,8 +12,9 @@
  * events (INFO commandstats, `evalsha` and `eval` usec: wall time inside Redis, so above its
  * CPU when Redis waits for a core). Each tree's advisory key-sample writes, if it has them,
  * run in every block (a fresh store: its first writes of a view add to the sample). First it
- * checks that both trees store the same hashes, byte for byte (every field of every key of the
- * namespace but the key samples; the store clock is pinned; one checkpoint group).
+ * checks that both trees store the same hashes, byte for byte, with the same expiries (every
+ * field of every key of the namespace but the key samples; the store clock is pinned; one
+ * checkpoint group).
  *
  *   A=/work/main B=. REDIS_URL=redis://127.0.0.1:6391/0 npx tsx bench/stream-ab.ts
  *   # env (defaults): EVENTS=20000 BLOCKS=6 SERVICE=(all views)
@@ -165,7 +166,7 @@ const evalUsec = async (): Promise<number> => {
   return us;
 };
 
-/** Every hash of a namespace but the key sample: key → field → value. */
+/** Every hash of a namespace but the key sample: key → field → value, and its expiry. */
 async function dump(ns: string): Promise<Map<string, Record<string, string>>> {
   const out = new Map<string, Record<string, string>>();
   let cursor = '0';
@@ -174,7 +175,10 @@ async function dump(ns: string): Promise<Map<string, Record<string, string>>> {
     cursor = next;
     for (const k of keys) {
       if (k.includes(':__sample:')) continue;
-      out.set(k.slice(ns.length), await info.hgetall(k));
+      // The key's expiry (PEXPIRETIME) compared as one more field.
+      const fields = await info.hgetall(k);
+      fields['(expiry)'] = String(await info.pexpiretime(k));
+      out.set(k.slice(ns.length), fields);
     }
   } while (cursor !== '0');
   return out;
