@@ -23,41 +23,12 @@ export function newestFirst(a: LastNEntry, b: LastNEntry): number {
   return compareCodePoints(b[1], a[1]) || compareScalars(b[2], a[2]);
 }
 
-const valueKey = (v: Scalar): string => `${typeof v}:${String(v)}`;
-
-/** The first `n` entries of newest-first `sorted`, each value once when `distinct`. */
-function top(sorted: readonly LastNEntry[], n: number, distinct: boolean): LastNState {
-  const out: LastNState = [];
-  const seen = distinct ? new Set<string>() : null;
-  for (const e of sorted) {
-    if (out.length >= n) break;
-    if (seen) {
-      const k = valueKey(e[2]);
-      if (seen.has(k)) continue;
-      seen.add(k);
-    }
-    out.push(e);
-  }
-  return out;
-}
-
-/** Merges two newest-first lists into one newest-first list (entries are not copied). */
-function mergeSorted(a: readonly LastNEntry[], b: readonly LastNEntry[]): LastNEntry[] {
-  const out: LastNEntry[] = [];
-  let i = 0;
-  let j = 0;
-  while (i < a.length || j < b.length) {
-    if (j >= b.length || (i < a.length && newestFirst(a[i]!, b[j]!) <= 0)) out.push(a[i++]!);
-    else out.push(b[j++]!);
-  }
-  return out;
-}
-
 /**
- * `top(mergeSorted(a, b), n, distinct)` without the merged copy or, for `distinct`, the set of
- * value keys: the merge stops at `n` entries and a value is a repeat when an entry already
- * taken has the same `valueKey` (at most {@link MAX_LAST_N} to compare). Reads merge one state
- * per tile, and the copies were a fifth of the garbage of a `recommendation_v2` row.
+ * The first `n` entries of the newest-first merge of two newest-first lists (entries are not
+ * copied), each value once when `distinct` (a value is a repeat when an entry already taken
+ * has the same type and string form, at most {@link MAX_LAST_N} to compare), without building
+ * the merged list or a set of value keys: reads merge one state per tile, and those copies
+ * were a fifth of the garbage of a `recommendation_v2` row; `add` merges a one-entry list.
  */
 function mergeTop(
   a: readonly LastNEntry[],
@@ -76,7 +47,7 @@ function mergeTop(
   return out;
 }
 
-/** Whether an entry of `out` has `v`'s `valueKey` (without building keys for identical values). */
+/** Whether `out` has an entry of `v`'s type and string form (no keys built for equal values). */
 function takenValue(out: readonly LastNEntry[], v: Scalar): boolean {
   for (let k = 0; k < out.length; k++) {
     const x = out[k]![2];
@@ -109,7 +80,7 @@ export function lastNAggregator(n: number, distinct: boolean): Aggregator<LastNS
     add(s, value, ts, id) {
       const v = normalizeInput(value);
       if (v === null) return s;
-      return top(mergeSorted(s, [[ts, id, v]]), n, distinct);
+      return mergeTop(s, [[ts, id, v]], n, distinct);
     },
     merge: (a, b) => (b.length === 0 ? a : mergeTop(a, b, n, distinct)),
     finish: (s) => s.map((e) => e[2]),

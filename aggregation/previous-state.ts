@@ -56,6 +56,28 @@ export function previousEventsAdd(
 }
 
 /**
+ * {@link previousEventsAdd} for a tile the caller owns (built by it from `[]` with this
+ * function, never shared, not read again): the same tile, the event inserted in place instead
+ * of a merged copy (after every event ordered before or with it, as the merge places it). An
+ * unsorted tile takes the copying path.
+ */
+export function previousEventsAddOwned(
+  tile: PreviousEvent[],
+  e: { ts: number; id: string; value: Scalar | null; match: boolean },
+): PreviousEvent[] {
+  if (!sorted(tile)) return previousEventsAdd(tile, e);
+  const x: PreviousEvent = [e.ts, e.id, e.value, e.match ? 1 : 0];
+  let at = tile.length;
+  tile.push(x);
+  while (at > 0 && order(tile[at - 1]!, x) > 0) {
+    tile[at] = tile[at - 1]!;
+    at--;
+  }
+  tile[at] = x;
+  return tile;
+}
+
+/**
  * Merges two event tiles of one hop (sorted union, duplicates kept like `count` keeps them):
  * the stable sort of `[...a, ...b]`, by a linear merge when both are sorted (tiles always are).
  */

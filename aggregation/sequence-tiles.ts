@@ -28,6 +28,7 @@ import {
   mergePreviousEvents,
   mergePreviousLast,
   previousEventsAdd,
+  previousEventsAddOwned,
   previousLastAdd,
   previousTileLayout,
   type PreviousEvent,
@@ -38,6 +39,7 @@ import {
   evaluateSession,
   mergeSessionRuns,
   sessionTileAdd,
+  sessionTileAddOwned,
   sessionTileLayout,
   type SessionRun,
 } from './session-state.ts';
@@ -60,6 +62,12 @@ export interface SequenceTile {
   windowMs: number;
   init(): unknown;
   add(state: unknown, e: SequenceEvent): unknown;
+  /**
+   * `add` for a state the caller owns (from `init()` and `addOwned` only, never shared, not
+   * read again): the same state, which may be `state` itself, updated in place (the stream
+   * worker's fold).
+   */
+  addOwned(state: unknown, e: SequenceEvent): unknown;
   merge(a: unknown, b: unknown): unknown;
 }
 
@@ -88,6 +96,7 @@ export function sequenceTiles(f: SequenceFeatureShape, ttlMs: number): SequenceT
         ...layout.events,
         init: () => [],
         add: (s, e) => previousEventsAdd(s as PreviousEvent[], e),
+        addOwned: (s, e) => previousEventsAddOwned(s as PreviousEvent[], e),
         merge: (a, b) => mergePreviousEvents(a as PreviousEvent[], b as PreviousEvent[]),
       },
       {
@@ -95,6 +104,7 @@ export function sequenceTiles(f: SequenceFeatureShape, ttlMs: number): SequenceT
         ...layout.last,
         init: () => null,
         add: (s, e) => previousLastAdd(s as PreviousLast | null, e),
+        addOwned: (s, e) => previousLastAdd(s as PreviousLast | null, e),
         merge: (a, b) => mergePreviousLast(a as PreviousLast | null, b as PreviousLast | null),
       },
     ];
@@ -106,6 +116,7 @@ export function sequenceTiles(f: SequenceFeatureShape, ttlMs: number): SequenceT
       ...sessionTileLayout(sf, memory),
       init: () => [],
       add: (s, e) => sessionTileAdd(s as SessionRun[], e.ts, e.match, sf.gapMs),
+      addOwned: (s, e) => sessionTileAddOwned(s as SessionRun[], e.ts, e.match, sf.gapMs),
       merge: (a, b) => mergeSessionRuns([a as SessionRun[], b as SessionRun[]], sf.gapMs),
     },
   ];

@@ -3,17 +3,29 @@
  * is spread into its elements), and `flat` costs ~90 ns per argument in Node 20 — more than
  * building and writing the argument. A stream batch's script call has tens of thousands of
  * arguments, none of them arrays, so Larder's script commands keep their argument list as given,
- * and {@link queueScript} hands that list to the script without spreading it into a call.
+ * and {@link queueScript} hands that list to the script without spreading it into a call; their
+ * commands also write their protocol text in one pass into one Buffer (`respBuffer`).
  * This reaches into ioredis 5 (a client's `scriptsSet`, a script's `Command` class and
  * `execute`); test/online/keep-script-args.test.ts checks that it still applies.
  */
+import { respBuffer } from './resp-buffer.ts';
+
+/** Marks the commands of {@link keepScriptArgs}'s scripts, and the wrapped base method. */
+const KEPT = Symbol('larder.keptScriptArgs');
+const WRAPPED = Symbol('larder.onePassWriter');
 
 type ScriptCommandClass = new (
   name: string,
   args: unknown[],
   options?: object,
   callback?: unknown,
-) => { args: unknown[]; stringifyArguments(): void };
+) => {
+  name: string;
+  args: unknown[];
+  bufferMode?: boolean;
+  stringifyArguments(): void;
+  toWritable(socket?: unknown): string | Buffer;
+};
 
 interface ScriptLike {
   keyPrefix: string;
@@ -44,11 +56,40 @@ export function keepScriptArgs(client: unknown, names: readonly string[]): strin
         // `args` is the list `Script#execute` has just built for this command alone.
         this.args = args;
         this.stringifyArguments();
+        (this as Record<symbol, unknown>)[KEPT] = true;
       }
     };
+    writeInOnePass(Base);
     changed.push(name);
   }
   return changed;
+}
+
+/**
+ * ioredis's script command class (`CustomScriptCommand`, one per script) switches between
+ * `evalsha` and `eval` in its `toWritable`, then calls `Command#toWritable`, which builds the
+ * text. That base method is wrapped once: a marked command with string arguments only gets
+ * {@link respBuffer}'s bytes (the same bytes, in one Buffer); every other command, ioredis's.
+ */
+function writeInOnePass(scriptCommand: ScriptCommandClass): void {
+  type Writable = {
+    name: string;
+    args: unknown[];
+    bufferMode?: boolean;
+    [KEPT]?: boolean;
+  };
+  const base = Object.getPrototypeOf(scriptCommand.prototype) as {
+    toWritable?: (this: Writable, socket?: unknown) => string | Buffer;
+    [WRAPPED]?: boolean;
+  } | null;
+  const original = base?.toWritable;
+  if (!base || typeof original !== 'function' || base[WRAPPED]) return;
+  base[WRAPPED] = true;
+  base.toWritable = function (this: Writable, socket?: unknown) {
+    return this[KEPT] === true && !this.bufferMode
+      ? respBuffer(this.name, this.args as string[])
+      : original.call(this, socket);
+  };
 }
 
 interface ExecutableScript {

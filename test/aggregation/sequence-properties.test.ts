@@ -21,6 +21,7 @@ import {
   evaluateSession,
   mergeSessionRuns,
   sessionTileAdd,
+  sessionTileAddOwned,
   sessionTileLayout,
   type SessionRun,
 } from '../../aggregation/session-state.ts';
@@ -29,6 +30,7 @@ import {
   mergePreviousEvents,
   mergePreviousLast,
   previousEventsAdd,
+  previousEventsAddOwned,
   previousLastAdd,
   previousTileLayout,
   type PreviousEvent,
@@ -259,6 +261,48 @@ describe('the folds’ fast paths equal the sorted unions they stand for', () =>
             mergeSessionRuns([tile, [[ts, ts, match ? 1 : 0]]], gap),
           );
           expect(JSON.stringify(tile)).toBe(before);
+        },
+      ),
+      { numRuns: 1000 },
+    );
+  });
+
+  it('sessionTileAddOwned: the runs of sessionTileAdd, event after event, from any tile', () => {
+    fc.assert(
+      fc.property(
+        fc.array(runArb, { maxLength: 8 }),
+        fc.boolean(),
+        fc.array(fc.tuple(small, fc.boolean()), { minLength: 1, maxLength: 12 }),
+        fc.integer({ min: 0, max: 2 }),
+        (runs, sort, adds, gap) => {
+          const start = sort ? [...runs].sort(compareRuns) : runs;
+          let copied: SessionRun[] = start.map((r) => [...r] as SessionRun);
+          let owned: SessionRun[] = start.map((r) => [...r] as SessionRun);
+          for (const [ts, match] of adds) {
+            copied = sessionTileAdd(copied, ts, match, gap);
+            owned = sessionTileAddOwned(owned, ts, match, gap);
+            expect(owned).toEqual(copied);
+          }
+        },
+      ),
+      { numRuns: 1000 },
+    );
+  });
+
+  it('previousEventsAddOwned: the tile of previousEventsAdd, event after event, from any tile', () => {
+    fc.assert(
+      fc.property(
+        fc.array(eventArb, { maxLength: 8 }),
+        fc.array(eventArb, { minLength: 1, maxLength: 12 }),
+        (start, adds) => {
+          let copied: PreviousEvent[] = [...start];
+          let owned: PreviousEvent[] = [...start];
+          for (const [ts, id, value, match] of adds) {
+            const e = { ts, id, value, match: match === 1 };
+            copied = previousEventsAdd(copied, e);
+            owned = previousEventsAddOwned(owned, e);
+            expect(owned).toEqual(copied);
+          }
         },
       ),
       { numRuns: 1000 },

@@ -6,7 +6,8 @@
 --   expireAt (ms), pruneSpec, n, then n (field, expected, new) triples (expected '' = absent).
 -- merged_fields_unchanged(): true when every field still holds its expected value.
 -- write_merged_fields(now): writes the new values (HSET in chunks of 1000 fields), prunes the
---   keys that got new fields and extends their expiry. Call it only after
+--   keys that got new fields and extends their expiry (extend_written: a key the write
+--   created gets its expiry with one command). Call it only after
 --   merged_fields_unchanged() returned true, in the same script (so the check and the write are
 --   one atomic step).
 local function merged_fields_unchanged()
@@ -42,8 +43,9 @@ local function write_merged_fields(now)
         kv = {}
       end
     end
-    if created > 0 then prune(key, now, ARGV[i + 1]) end
-    extend(key, ARGV[i])
+    local held = nil
+    if created > 0 then held = prune(key, now, ARGV[i + 1]) end
+    extend_written(key, ARGV[i], created, held)
     i = j
   end
 end

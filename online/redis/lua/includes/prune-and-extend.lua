@@ -1,4 +1,4 @@
--- Prelude of the writing scripts (prepended by redis-scripts.ts): two local helpers, no
+-- Prelude of the writing scripts (prepended by redis-scripts.ts): three local helpers, no
 -- KEYS/ARGV of its own.
 --
 -- prune(key, now, spec): deletes the stale tiles of one entity hash. `spec` is the view's
@@ -8,12 +8,18 @@
 --   hash stays bounded without per-field TTLs (HPEXPIRE needs Redis 7.4). HDEL in chunks of
 --   1000 fields, below Lua's `unpack` limit. A spec is parsed once per script call (`retains`);
 --   lifetime fields (`l:…`) are told apart by their first byte, without a pattern match.
+--   Returns the number of fields the hash held before pruning (nil when `spec` is empty:
+--   nothing was read).
 -- extend(key, at): raises the key's expiry to at least `at` (ms since the epoch): PEXPIREAT
 --   with GT, then, only when that set nothing (GT treats a key without expiry as never
 --   expiring), PEXPIREAT with NX (sets it only if the key has no expiry yet). Never lowers it.
+-- extend_written(key, at, created, held): extend() after a write that created `created` fields
+--   of a hash that then held `held` (prune's answer, or nil): when they are equal the hash did
+--   not exist before the write, so it has no expiry yet and gets `at` with one PEXPIREAT
+--   (extend() would take two commands to find that out); else extend().
 local retains = {}
 local function prune(key, now, spec)
-  if spec == '' then return end
+  if spec == '' then return nil end
   local retain = retains[spec]
   if retain == nil then
     retain = {}
@@ -34,8 +40,17 @@ local function prune(key, now, spec)
   for i = 1, #dead, 1000 do
     redis.call('HDEL', key, unpack(dead, i, math.min(i + 999, #dead)))
   end
+  return #fields
 end
 
 local function extend(key, at)
   if redis.call('PEXPIREAT', key, at, 'GT') == 0 then redis.call('PEXPIREAT', key, at, 'NX') end
+end
+
+local function extend_written(key, at, created, held)
+  if held ~= nil and held == created then
+    redis.call('PEXPIREAT', key, at)
+  else
+    extend(key, at)
+  end
 end

@@ -1,0 +1,64 @@
+import fc from 'fast-check';
+import { Command, Redis } from 'ioredis';
+import { describe, expect, it } from 'vitest';
+import { keepScriptArgs } from '../../online/redis/keep-script-args.ts';
+import { respBuffer } from '../../online/redis/resp-buffer.ts';
+
+type Cmd = { toWritable(socket: object): string | Buffer };
+type Scripts = Record<string, { Command: new (n: string, a: unknown[]) => Cmd }>;
+
+/** ioredis's own bytes for a command: its `toWritable` text, as the socket encodes it. */
+function ioredisBytes(name: string, args: string[]): Buffer {
+  const w = (new Command(name, args) as unknown as Cmd).toWritable({});
+  return typeof w === 'string' ? Buffer.from(w, 'utf8') : w;
+}
+
+describe('respBuffer', () => {
+  it("writes ioredis's bytes for any strings (ASCII, multi-byte, lone surrogates, empty, 9/10/99/100/1000 bytes)", () => {
+    const arg = fc.oneof(
+      fc.string({ maxLength: 30 }),
+      fc.string({ unit: 'binary', maxLength: 30 }),
+      fc.constantFrom('', 'a'.repeat(9), 'a'.repeat(10), 'é'.repeat(50), 'x'.repeat(100)),
+      fc.constantFrom('b'.repeat(999), 'b'.repeat(1000), '\u{1F600}'.repeat(3), '\uD800'),
+    );
+    fc.assert(
+      fc.property(
+        fc.array(arg, { maxLength: 40 }),
+        fc.constantFrom('evalsha', 'eval', 'hmget'),
+        (args, name) => {
+          expect(respBuffer(name, args).equals(ioredisBytes(name, args))).toBe(true);
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+
+  it('is what a kept script command writes (eval, then evalsha on that socket); other commands and Buffer arguments keep ioredis’s writer', () => {
+    const c = new Redis({ lazyConnect: true });
+    try {
+      c.defineCommand('larderTest', { lua: 'return 1' });
+      c.defineCommand('otherTest', { lua: 'return 2' });
+      keepScriptArgs(c, ['larderTest']);
+      const scripts = (c as unknown as { scriptsSet: Scripts }).scriptsSet;
+      const socket = {};
+      const rest = ['2', 'k1', 'k2', '', 'é', '17'];
+      const first = new scripts.larderTest!.Command('evalsha', ['sha', 2, 'k1', 'k2', '', 'é', 17]);
+      expect(first.toWritable(socket)).toEqual(respBuffer('eval', ['return 1', ...rest]));
+      const sha = (c as unknown as { scriptsSet: Record<string, { sha: string }> }).scriptsSet
+        .larderTest!.sha;
+      const next = new scripts.larderTest!.Command('evalsha', [sha, ...rest]);
+      expect(next.toWritable(socket)).toEqual(respBuffer('evalsha', [sha, ...rest]));
+      // Not kept: ioredis's text.
+      expect(typeof new scripts.otherTest!.Command('evalsha', ['s', 'a']).toWritable({})).toBe(
+        'string',
+      );
+      expect(typeof (new Command('get', ['k']) as unknown as Cmd).toWritable({})).toBe('string');
+      const withBuffer = new scripts.larderTest!.Command('evalsha', [sha, Buffer.from('v')]);
+      expect(Buffer.from(withBuffer.toWritable(socket))).toEqual(
+        Buffer.from(`*3\r\n$7\r\nevalsha\r\n$40\r\n${sha}\r\n$1\r\nv\r\n`),
+      );
+    } finally {
+      c.disconnect();
+    }
+  });
+});
