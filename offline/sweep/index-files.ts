@@ -86,40 +86,87 @@ export function readArray(f: IndexFile): IndexArray {
   }
 }
 
-/** A values column as doubles: codes widened (their null marker → NaN), `'ts'` → `ts`. */
+/** Doubles by byte: a `.u8` code file's bytes widened by lookup (255, skipped → NaN). */
+const U8_VALUES = Float64Array.from({ length: 256 }, (_, c) => (c === 255 ? NaN : c));
+
+/**
+ * A values column as doubles: codes widened (their null marker → NaN), `'ts'` → `ts`. Bytes
+ * go through {@link U8_VALUES} and 32-bit codes as `c + 1` through a table of their own
+ * (index 0 = -1 → NaN) while their codes are few: whether an event is skipped is a coin
+ * toss, which as a branch per event cost more than the widening itself.
+ */
 function readValues(f: ValuesFile, ts: Float64Array): Float64Array {
   if (f === 'ts') return ts;
   const a = readArray(f);
   if (a instanceof Float64Array) return a;
-  const none = a instanceof Uint8Array ? 255 : -1;
   const out = new Float64Array(a.length);
+  if (a instanceof Uint8Array) {
+    for (let i = 0; i < a.length; i++) out[i] = U8_VALUES[a[i]!]!;
+    return out;
+  }
+  let max = -1;
+  for (let i = 0; i < a.length; i++) max = Math.max(max, a[i]!);
+  if (max < 1 << 20) {
+    const table = new Float64Array(max + 2);
+    table[0] = NaN;
+    for (let c = 0; c <= max; c++) table[c + 1] = c;
+    for (let i = 0; i < a.length; i++) out[i] = table[a[i]! + 1]!;
+    return out;
+  }
   for (let i = 0; i < a.length; i++) {
     const c = a[i]!;
-    out[i] = c === none ? NaN : c;
+    out[i] = c === -1 ? NaN : c;
   }
   return out;
 }
 
-/** One column (synchronously), over the partition's event times `ts`. */
-export function readColumn(c: FileColumn, ts: Float64Array): SweepColumn {
-  if (c.kind === 'flags') return { kind: 'flags', flags: readArray(c.flags) as Uint8Array };
-  if (c.kind === 'values')
-    return { kind: 'values', values: readValues(c.values, ts), dict: c.dict };
-  const offsets = readArray(c.offsets) as Int32Array;
-  const its = readArray(c.ts) as Float64Array;
-  const codes = readArray(c.codes) as Int32Array;
-  const weights = readArray(c.weights) as Float64Array;
+/**
+ * One column (synchronously), over the partition's event times `ts`. `read` reads a file; an
+ * index's columns share one read per file ({@link readIndexFiles}).
+ */
+export function readColumn(
+  c: FileColumn,
+  ts: Float64Array,
+  read: (f: IndexFile) => IndexArray = readArray,
+  readValuesOf: (f: ValuesFile) => Float64Array = (f) => readValues(f, ts),
+): SweepColumn {
+  if (c.kind === 'flags') return { kind: 'flags', flags: read(c.flags) as Uint8Array };
+  if (c.kind === 'values') return { kind: 'values', values: readValuesOf(c.values), dict: c.dict };
+  const offsets = read(c.offsets) as Int32Array;
+  const its = read(c.ts) as Float64Array;
+  const codes = read(c.codes) as Int32Array;
+  const weights = read(c.weights) as Float64Array;
   const n = offsets[offsets.length - 1];
   if (n !== its.length || n !== codes.length || n !== weights.length)
     throw new IndexFileError(`sweep index: the items of ${c.offsets.path} disagree in length`);
   return { kind: 'items', offsets, ts: its, codes, weights, dict: c.dict };
 }
 
-/** Reads every file of `files` (synchronously); throws {@link IndexFileError} when one is bad. */
+/**
+ * Reads every file of `files` (synchronously); throws {@link IndexFileError} when one is bad.
+ * A file that several columns name (features with the same input, e.g. a view's session
+ * features: 72 MB per 9M events each) is read, and widened, once; the columns share the array
+ * (sweeps only read their inputs).
+ */
 export function readIndexFiles(files: IndexFiles): PassIndex {
   const ts = readArray(files.ts) as Float64Array;
+  const arrays = new Map<string, IndexArray>();
+  const read = (f: IndexFile): IndexArray => {
+    const key = `${f.type}:${f.path}`;
+    let a = arrays.get(key);
+    if (!a) arrays.set(key, (a = readArray(f)));
+    return a;
+  };
+  const widened = new Map<string, Float64Array>();
+  const values = (f: ValuesFile): Float64Array => {
+    if (f === 'ts') return ts;
+    const key = `${f.type}:${f.path}`;
+    let a = widened.get(key);
+    if (!a) widened.set(key, (a = readValues(f, ts)));
+    return a;
+  };
   const columns = new Map<string, SweepColumn>();
-  for (const [name, c] of files.columns) columns.set(name, readColumn(c, ts));
+  for (const [name, c] of files.columns) columns.set(name, readColumn(c, ts, read, values));
   return {
     keyCount: files.keyCount,
     offsets: readArray(files.offsets) as Int32Array,

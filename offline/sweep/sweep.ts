@@ -243,7 +243,10 @@ export function sweepFeatures(
       case 'count_distinct':
         if (column.kind !== 'values') throw kindError();
         res.values.fill(0);
-        sweepCountDistinct(index, g, column, f, res);
+        if (column.dict) {
+          const { w, h } = windowOf(f);
+          sweepCountDistinct(index, g, bounds.hi(), bounds.lo(w, h), column, f, res);
+        } else sweepCountDistinct(index, g, null, null, column, f, res);
         break;
       case 'last_n': {
         if (column.kind !== 'values') throw kindError();
@@ -634,44 +637,54 @@ function sweepMode(g: RowGroups, items: ItemsColumn, f: SweepFeature, res: Sweep
 /**
  * `count_distinct`: per value the number of the window's events holding it; present = size.
  * Dictionary codes count in an array (every event leaves before the next key, so it is all
- * zeros again), numbers in a map. The other aggregations that slide a window (min / max,
- * mode, count_distinct of numbers) share {@link slideWindows}.
+ * zeros again) over each row's bounds `[lo, hi)` (given for codes); numbers in a map. The
+ * other aggregations that slide a window (min / max, mode, count_distinct of numbers) share
+ * {@link slideWindows}.
  */
 function sweepCountDistinct(
   index: PassIndex,
   g: RowGroups,
+  hi: Int32Array | null,
+  lo: Int32Array | null,
   column: ValuesColumn,
   f: SweepFeature,
   res: SweepResult,
 ): void {
   const { values, dict } = column;
   const out = res.values;
-  if (dict) {
-    // The window walk written out, as for sum (see sweepSum).
+  if (dict && hi && lo) {
+    // Per row the window [lo, hi) of the shared bounds: events enter and leave as it moves,
+    // and when it moves past its previous end, the events in between are never touched (a
+    // short window over rows days apart skips most of the key's events).
     const counts = new Int32Array(dict.length);
-    const { offsets, ts } = index;
-    const { w, h } = windowOf(f);
+    const { offsets } = index;
     let present = 0;
     for (let ki = 0; ki < g.keys.length; ki++) {
       const k = g.keys[ki]!;
-      const e = offsets[k + 1]!;
-      let lo = offsets[k]!;
-      let hi = lo;
+      let a = offsets[k]!;
+      let b = a;
       for (let i = g.rowStart[k]!; i < g.rowStart[k + 1]!; i++) {
-        const t = g.t[i]!;
-        for (; hi < e && ts[hi]! <= t; hi++) {
-          const x = values[hi]!;
+        const l = lo[i]!;
+        const h = hi[i]!;
+        if (l >= b) {
+          for (; a < b; a++) {
+            const x = values[a]!;
+            if (x === x && --counts[x]! === 0) present--;
+          }
+          a = b = l;
+        }
+        for (; b < h; b++) {
+          const x = values[b]!;
           if (x === x && counts[x]!++ === 0) present++;
         }
-        const start = windowStartUnchecked(t, w, h);
-        for (; lo < hi && ts[lo]! < start; lo++) {
-          const x = values[lo]!;
+        for (; a < l; a++) {
+          const x = values[a]!;
           if (x === x && --counts[x]! === 0) present--;
         }
         out[g.order[i]!] = present;
       }
-      for (; lo < hi; lo++) {
-        const x = values[lo]!;
+      for (; a < b; a++) {
+        const x = values[a]!;
         if (x === x && --counts[x]! === 0) present--;
       }
     }
