@@ -36,8 +36,9 @@ for k = 1, #KEYS do
       pairs[#pairs + 1] = ARGV[j + 2]
     end
     local created = redis.call('HSET', key, unpack(pairs))
-    if created > 0 then prune(key, now, ARGV[i + 1]) end
-    extend(key, ARGV[i])
+    local held = nil
+    if created > 0 then held = prune(key, now, ARGV[i + 1]) end
+    extend_written(key, ARGV[i], created, held)
   else
     conflicts[#conflicts + 1] = k
   end

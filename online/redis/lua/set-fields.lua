@@ -10,7 +10,7 @@
 -- Returns    the number of fields created (not updated), over all keys.
 --
 -- Atomic (its keys share one slot). Each key gets the steps a one-key call would give it (HSET,
--- prune when that created a field, extend), so the hashes are those of one call per key, and
+-- prune when that created a field, extend: one PEXPIREAT for a hash the HSET created), so the hashes are those of one call per key, and
 -- idempotent: running it twice leaves the same hashes.
 local now = tonumber(ARGV[1])
 local created = 0
@@ -19,8 +19,9 @@ for k = 1, #KEYS do
   local key = KEYS[k]
   local last = i + 2 + 2 * tonumber(ARGV[i + 2])
   local c = redis.call('HSET', key, unpack(ARGV, i + 3, last))
-  if c > 0 then prune(key, now, ARGV[i + 1]) end
-  extend(key, ARGV[i])
+  local held = nil
+  if c > 0 then held = prune(key, now, ARGV[i + 1]) end
+  extend_written(key, ARGV[i], c, held)
   created = created + c
   i = last + 1
 end
