@@ -1,7 +1,8 @@
 /**
  * CPU and bytes allocated per online read, A/B of two source trees in ONE process (a paired
  * comparison that a loaded machine disturbs less than runs in turn): both trees' `larder`
- * modules are imported side by side, over one SQLite store file materialized once (gen-data
+ * modules are imported side by side, over one SQLite store file (or, with STORE=redis, one
+ * private Redis namespace, deleted at the end) materialized once (gen-data
  * history as `bench/read-garbage.ts`), and `getOnlineFeatures` of one row is called in
  * alternating blocks (A B B A …), CPU from `process.cpuUsage`. First it checks that both trees
  * answer the same JSON for 2,000 rows. Prints the medians per block, the median of the paired
@@ -10,6 +11,8 @@
  *
  *   A=/work/main B=. npx tsx bench/read-ab.ts   # env (defaults): SERVICE=recommendation_v1
  *                                              #   BLOCKS=20 PER=1000 EVENTS=100000
+ *                                              #   STORE=sqlite (or redis: REDIS_URL,
+ *                                              #   default redis://127.0.0.1:6379/0)
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -57,15 +60,19 @@ async function tree(root: string): Promise<Tree> {
   const repo = await load.loadRepository(join(root, 'examples/ecommerce/features'));
   const views = [...repo.featureViews.values()].map((v) => v.spec);
   const store = online.createOnlineStore(
-    { type: 'sqlite', path: join(dir, 'online.db') },
+    env.STORE === 'redis'
+      ? { type: 'redis', url: env.REDIS_URL ?? 'redis://127.0.0.1:6379/0' }
+      : { type: 'sqlite', path: join(dir, 'online.db') },
     { namespace, views },
   );
   await store.init();
   return { repo, store, get: retrieval.getOnlineFeatures };
 }
 
+let teardown: (() => Promise<void>) | null = null;
 try {
   const b = await tree(B);
+  teardown = () => b.store.teardown();
   const data = join(dir, 'data');
   await genData({
     users: USERS,
@@ -137,9 +144,11 @@ try {
       `bytes allocated A ${Math.round(median(bytes.A))}, B ${Math.round(median(bytes.B))}`,
   );
   await a.store.close();
-  await b.store.teardown();
+  await teardown();
+  teardown = null;
   await b.store.close();
 } finally {
+  await teardown?.();
   rmSync(dir, { recursive: true, force: true });
 }
 process.exit(0);

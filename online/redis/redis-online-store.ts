@@ -43,7 +43,12 @@ import {
   type FieldDelta,
   type FieldSet,
 } from '../write-batch.ts';
-import type { RedisPipelineLike, RedisTopology, ScriptPipeline } from './redis-client.ts';
+import type {
+  RedisPipelineLike,
+  RedisTopology,
+  ScriptCommands,
+  ScriptPipeline,
+} from './redis-client.ts';
 import { keepScriptArgs, queueScript } from './keep-script-args.ts';
 import { isPermanentReply } from './redis-errors.ts';
 import {
@@ -804,8 +809,9 @@ export class RedisOnlineStore implements OnlineStore {
 
   /**
    * Single Redis: `lua/read-entities.lua`, one call per {@link MAX_KEYS_PER_READ} keys (the
-   * HGETALL keys, then each field-reading request's keys with its field names), all in one
-   * pipeline: a `readMany` of up to 512 keys (one row of any feature service) is one command.
+   * HGETALL keys, then each field-reading request's keys with its fields as hop ranges), all in
+   * one pipeline: a `readMany` of up to 512 keys (one row of any feature service) is one
+   * command, sent without a pipeline.
    */
   async #readScripts(
     hashKeys: readonly string[],
@@ -817,14 +823,13 @@ export class RedisOnlineStore implements OnlineStore {
     if (hashKeys.length === 0 && fieldKeys.every((k) => k.length === 0))
       return { hashes: [], fields };
     await this.#connected();
-    const p = this.#topology.client.pipeline() as ScriptPipeline;
-    let calls = 0;
-    // Keys in reply order: hashKeys, then fieldKeys[0], fieldKeys[1], …, cut into calls.
+    // Each call's `numKeys, ...keys, ...args`; keys in reply order: hashKeys, then
+    // fieldKeys[0], fieldKeys[1], …, cut into calls.
+    const calls: (string | number)[][] = [];
     let keys: string[] = [];
     let args: (string | number)[] = [0];
     const send = (): void => {
-      p.larderReadEntities(keys.length, ...keys, ...args);
-      calls++;
+      calls.push([keys.length, ...keys, ...args]);
       keys = [];
       args = [0];
     };
@@ -835,28 +840,40 @@ export class RedisOnlineStore implements OnlineStore {
     }
     fieldKeys.forEach((ks, ri) => {
       if (ks.length === 0) return;
-      const names = plans[ri]!.fieldNames(requests[ri]!.t);
+      const spec = plans[ri]!.fieldSpec(requests[ri]!.t);
       for (let i = 0; i < ks.length;) {
         const take = Math.min(ks.length - i, MAX_KEYS_PER_READ - keys.length);
         for (let j = 0; j < take; j++) keys.push(ks[i + j]!);
-        args.push(take, names.length, ...names);
+        args.push(take);
+        for (let j = 0; j < spec.length; j++) args.push(spec[j]!);
         i += take;
         if (keys.length === MAX_KEYS_PER_READ) send();
       }
     });
     if (keys.length > 0) send();
-    let res;
+    const values: unknown[] = [];
     try {
-      res = await p.exec();
+      if (calls.length === 1) {
+        // One call (any one row): sent as a command, without a pipeline's objects.
+        const client = this.#topology.client as unknown as ScriptCommands;
+        values.push(await client.larderReadEntities(...(calls[0] as [number, ...string[]])));
+      } else {
+        const p = this.#topology.client.pipeline() as ScriptPipeline;
+        for (const call of calls) p.larderReadEntities(...(call as [number, ...string[]]));
+        const res = await p.exec();
+        if (!res) throw new Error('pipeline aborted');
+        for (const [err, value] of res) {
+          if (err) throw err;
+          values.push(value);
+        }
+      }
     } catch (e) {
       throw this.#unavailable('read', e);
     }
-    this.#onRoundTrip?.({ op: 'read', commands: calls });
-    if (!res) throw this.#unavailable('read', new Error('pipeline aborted'));
+    this.#onRoundTrip?.({ op: 'read', commands: calls.length });
     const hashes: string[][] = [];
     let owner = 0; // the field-reading request the next field reply belongs to
-    for (const [err, value] of res) {
-      if (err) throw this.#unavailable('read', err);
+    for (const value of values) {
       for (const reply of value as FieldsReply[]) {
         if (hashes.length < hashKeys.length) {
           hashes.push(hashPairs(reply as string));
@@ -884,13 +901,13 @@ export class RedisOnlineStore implements OnlineStore {
         owners.push(ri);
       }
     });
-    const names = plans.map((plan, ri) =>
-      fieldKeys[ri]!.length > 0 ? plan.fieldNames(requests[ri]!.t) : [],
+    const specs = plans.map((plan, ri) =>
+      fieldKeys[ri]!.length > 0 ? plan.fieldSpec(requests[ri]!.t) : [],
     );
     const replies = await this.#batch('read', keys, (p, i) => {
       const owner = owners[i]!;
       if (owner === -1) p.larderReadEntities(1, keys[i]!, 1);
-      else p.larderReadEntities(1, keys[i]!, 0, 1, names[owner]!.length, ...names[owner]!);
+      else p.larderReadEntities(1, keys[i]!, 0, 1, ...specs[owner]!);
     });
     const hashes: string[][] = [];
     const fields: FieldsReply[][] = fieldKeys.map(() => []);
