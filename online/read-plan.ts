@@ -5,10 +5,9 @@
  * parsed states keyed by their stored JSON.
  *
  * A plan is also the one place that says which stored fields a read at `t` needs
- * ({@link ReadPlan.fieldRanges}, {@link ReadPlan.fieldNames}, {@link ReadPlan.fieldSpec}): per
- * hop size of the requested features, the hops of their widest window at `t`, and the requested
- * lifetime features. Stores read those (SQLite: key ranges; Redis: HMGET of names built in its
- * script from the hop ranges), so the cost of a read follows the features
+ * ({@link ReadPlan.fieldRanges}, {@link ReadPlan.fieldNames}): per hop size of the requested
+ * features, the hops of their widest window at `t`, and the requested lifetime features. Stores
+ * read those (SQLite: key ranges; Redis: HMGET), so the cost of a read follows the features
  * asked for, not the entity's history.
  */
 import {
@@ -98,7 +97,6 @@ export class ReadPlan {
   #fieldsT = NaN;
   #ranges: FieldRange[] = [];
   #names: string[] = [];
-  #spec: (string | number)[] = [];
   /** Each group's `first, last` hops that `#ranges` and `#names` were built for. */
   #fieldsHops: number[] = [];
 
@@ -215,17 +213,6 @@ export class ReadPlan {
     return this.#names;
   }
 
-  /**
-   * {@link fieldNames}`(t)` in short: the number of hop ranges, each range as `prefix, first,
-   * last` (the names `prefix + first` … `prefix + last`, in that order), then the number of
-   * lifetime field names and the names. A store that builds the names where it reads them
-   * (Redis: `lua/read-entities.lua`) sends a few arguments instead of one per tile.
-   */
-  fieldSpec(t: number): readonly (string | number)[] {
-    if (t !== this.#fieldsT) this.#prepareFields(t);
-    return this.#spec;
-  }
-
   #prepareFields(t: number): void {
     if (t !== this.#preparedT) this.#prepare(t);
     // The names and ranges change only when a window's hops do (once per hop, not per
@@ -244,7 +231,6 @@ export class ReadPlan {
     this.#fieldsHops = groups.flatMap((g) => [g.first, g.last]);
     const ranges: FieldRange[] = [];
     const names: string[] = [];
-    const spec: (string | number)[] = [this.#groupList.length];
     // Sequence features read every retained tile of their hops (their evaluation keeps the hops
     // it needs): the whole "<H>:" prefix, and no exact list of names (see `readsByName`). A
     // windowed group of the same hop is covered by that range: ranges must not overlap, or a
@@ -256,7 +242,6 @@ export class ReadPlan {
       const lo = String(g.first);
       const hi = String(g.last);
       for (let k = g.first; k <= g.last; k++) names.push(g.prefix + k);
-      spec.push(g.prefix, g.first, g.last);
       if (sequencePrefixes.has(g.prefix)) continue;
       ranges.push(
         g.first >= 0 && lo.length === hi.length
@@ -270,14 +255,9 @@ export class ReadPlan {
     } else if (this.#lifetime.length > 1) {
       ranges.push({ lo: LIFETIME_PREFIX, hi: 'l;', kind: 'lifetime' });
     }
-    spec.push(this.#lifetime.length);
-    for (const lf of this.#lifetime) {
-      names.push(lf.field);
-      spec.push(lf.field);
-    }
+    for (const lf of this.#lifetime) names.push(lf.field);
     this.#ranges = ranges;
     this.#names = names;
-    this.#spec = spec;
     this.#fieldsT = t;
   }
 

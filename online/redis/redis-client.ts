@@ -33,8 +33,7 @@ export interface ScriptPipeline extends RedisPipelineLike {
   larderIdemClaim(key: string, fingerprint: string, ttlMs: number): unknown;
   /**
    * `lua/read-entities.lua`, variable key count: `numKeys, ...keys, h, then per field group
-   * k and its fields as ReadPlan.fieldSpec (r, r × (prefix, first, last), n, ...names)`; per
-   * key its HGETALL joined by newlines, or 0, 1 or its joined values.
+   * k, n, ...fields`; per key its HGETALL joined by newlines, or 0, 1 or its joined values.
    */
   larderReadEntities(numKeys: number, ...keysAndArgs: (string | number)[]): unknown;
   /** Variable key count: `numKeys, ...keys`, then per key `n, ...fields`; per key its values. */

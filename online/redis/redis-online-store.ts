@@ -809,9 +809,9 @@ export class RedisOnlineStore implements OnlineStore {
 
   /**
    * Single Redis: `lua/read-entities.lua`, one call per {@link MAX_KEYS_PER_READ} keys (the
-   * HGETALL keys, then each field-reading request's keys with its fields as hop ranges), all in
-   * one pipeline: a `readMany` of up to 512 keys (one row of any feature service) is one
-   * command, sent without a pipeline.
+   * HGETALL keys, then each field-reading request's keys with its field names), all in one
+   * pipeline; a `readMany` of up to 512 keys (one row of any feature service) is one call, sent
+   * as a plain command (a pipeline's objects were ≈ 10 KB of a one-row read's garbage).
    */
   async #readScripts(
     hashKeys: readonly string[],
@@ -840,12 +840,11 @@ export class RedisOnlineStore implements OnlineStore {
     }
     fieldKeys.forEach((ks, ri) => {
       if (ks.length === 0) return;
-      const spec = plans[ri]!.fieldSpec(requests[ri]!.t);
+      const names = plans[ri]!.fieldNames(requests[ri]!.t);
       for (let i = 0; i < ks.length;) {
         const take = Math.min(ks.length - i, MAX_KEYS_PER_READ - keys.length);
         for (let j = 0; j < take; j++) keys.push(ks[i + j]!);
-        args.push(take);
-        for (let j = 0; j < spec.length; j++) args.push(spec[j]!);
+        args.push(take, names.length, ...names);
         i += take;
         if (keys.length === MAX_KEYS_PER_READ) send();
       }
@@ -901,13 +900,13 @@ export class RedisOnlineStore implements OnlineStore {
         owners.push(ri);
       }
     });
-    const specs = plans.map((plan, ri) =>
-      fieldKeys[ri]!.length > 0 ? plan.fieldSpec(requests[ri]!.t) : [],
+    const names = plans.map((plan, ri) =>
+      fieldKeys[ri]!.length > 0 ? plan.fieldNames(requests[ri]!.t) : [],
     );
     const replies = await this.#batch('read', keys, (p, i) => {
       const owner = owners[i]!;
       if (owner === -1) p.larderReadEntities(1, keys[i]!, 1);
-      else p.larderReadEntities(1, keys[i]!, 0, 1, ...specs[owner]!);
+      else p.larderReadEntities(1, keys[i]!, 0, 1, names[owner]!.length, ...names[owner]!);
     });
     const hashes: string[][] = [];
     const fields: FieldsReply[][] = fieldKeys.map(() => []);

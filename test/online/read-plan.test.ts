@@ -194,16 +194,6 @@ describe('ReadPlan.evaluate', () => {
             for (let k = first; k <= last; k++) want.add(`${hopMs}:${k}`);
           }
           expect(new Set(fields)).toEqual(want);
-          // fieldSpec, expanded as lua/read-entities.lua expands it, is fieldNames in order.
-          const spec = plan.fieldSpec(t);
-          const expanded: string[] = [];
-          let a = 1;
-          for (let r = 0; r < (spec[0] as number); r++, a += 3)
-            for (let k = spec[a + 1] as number; k <= (spec[a + 2] as number); k++)
-              expanded.push(`${spec[a] as string}${k}`);
-          expanded.push(...(spec.slice(a + 1) as string[]));
-          expect(spec[a]).toBe(spec.length - a - 1);
-          expect(expanded).toEqual(fields);
           // An HMGET-shaped reply (nulls where absent) evaluates like the present fields alone.
           const values = fields.map((f, i) =>
             present[i % Math.max(1, present.length)]

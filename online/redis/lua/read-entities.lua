@@ -6,50 +6,34 @@
 -- KEYS[1..] the entity hashes: first the h whole-hash keys, then each field group's keys, in
 --           ARGV's group order (on Redis Cluster one key per call: a call's keys share a slot)
 -- ARGV[1]   h, the number of whole-hash keys (KEYS[1..h])
--- ARGV[2..] per field group: k, its number of keys (the next k of KEYS), then its fields
---           (ReadPlan.fieldSpec: the tiles of the requested windows and the requested lifetime
---           fields) as r, a number of hop ranges, and r triples `prefix, first, last` (the
---           fields prefix..first … prefix..last, e.g. "3600000:" 498890 498900), then n, a
---           number of field names, and those n names; at least one field in all
+-- ARGV[2..] per field group: k, its number of keys (the next k of KEYS), n (at least 1), then
+--           its n field names (ReadPlan.fieldNames: the tiles of the requested windows and the
+--           requested lifetime fields)
 -- Returns   one reply per key, in KEYS order. A whole-hash key: its `field, value, …` joined by
 --           "\n" (empty for a missing key). A field group's key: the integer 0 when the key
 --           does not exist, 1 when it exists but holds none of the fields, else the values of
---           its group's fields in order (each range's hops in ascending order, then the names)
---           joined by "\n", an empty string where a field is absent. Field names
---           (`<hopMs>:<hop>`, `l:<feature>`) and values (JSON text: never empty) never hold a
---           newline.
+--           its group's fields in order joined by "\n", an empty string where a field is absent.
+--           Field names (`<hopMs>:<hop>`, `l:<feature>`) and values (JSON text: never empty)
+--           never hold a newline.
 --
 -- Read-only (flags=no-writes). A whole `readMany` (every view of a feature service, every
 -- entity) is one call per 512 keys on Redis, and a key's reply one bulk string instead of one
 -- per field (decoding thousands of small strings dominated the client's CPU for a
--- 100-candidate rank). Hop ranges instead of every tile's name keep the call's arguments few
--- (each argument is encoded, sent and parsed; the names are built here once per group). The
--- reply's size follows the fields asked for, not the hash's, for a field group (the server's
--- cost is fields asked × hash size on a small, listpack-encoded hash, which HMGET scans once
--- per field); EXISTS is only asked when no field was found (an entity with data but none of
--- the needed fields reads as empty windows, not as NOT_FOUND).
+-- 100-candidate rank). The reply's size follows the fields asked for, not the hash's, for a
+-- field group (the server's cost is fields asked × hash size on a small, listpack-encoded hash,
+-- which HMGET scans once per field); EXISTS is only asked when no field was found (an entity
+-- with data but none of the needed fields reads as empty windows, not as NOT_FOUND).
 local out = {}
 local key = tonumber(ARGV[1])
 for i = 1, key do out[i] = table.concat(redis.call('HGETALL', KEYS[i]), '\n') end
 local a = 2
 while a <= #ARGV do
   local k = tonumber(ARGV[a])
-  local names = {}
-  local r = tonumber(ARGV[a + 1])
-  a = a + 2
-  for _ = 1, r do
-    local prefix = ARGV[a]
-    for hop = tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2]) do
-      names[#names + 1] = prefix .. string.format('%d', hop)
-    end
-    a = a + 3
-  end
-  local n = tonumber(ARGV[a])
-  for j = a + 1, a + n do names[#names + 1] = ARGV[j] end
-  a = a + n + 1
+  local first = a + 2
+  local last = a + 1 + tonumber(ARGV[a + 1])
   for _ = 1, k do
     key = key + 1
-    local values = redis.call('HMGET', KEYS[key], unpack(names))
+    local values = redis.call('HMGET', KEYS[key], unpack(ARGV, first, last))
     local found = false
     for j = 1, #values do
       if values[j] then
@@ -64,5 +48,6 @@ while a <= #ARGV do
       out[key] = redis.call('EXISTS', KEYS[key])
     end
   end
+  a = last + 1
 end
 return out
