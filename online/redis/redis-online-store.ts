@@ -811,7 +811,7 @@ export class RedisOnlineStore implements OnlineStore {
    * Single Redis: `lua/read-entities.lua`, one call per {@link MAX_KEYS_PER_READ} keys (the
    * HGETALL keys, then each field-reading request's keys with its field names), all in one
    * pipeline; a `readMany` of up to 512 keys (one row of any feature service) is one call, sent
-   * as a plain command (a pipeline's objects were ≈ 10 KB of a one-row read's garbage).
+   * as a plain command (a pipeline's objects were ≈ 4 KB of a one-row read's garbage).
    */
   async #readScripts(
     hashKeys: readonly string[],
