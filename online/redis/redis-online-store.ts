@@ -49,7 +49,7 @@ import type {
   ScriptCommands,
   ScriptPipeline,
 } from './redis-client.ts';
-import { keepScriptArgs, queueScript } from './keep-script-args.ts';
+import { callScript, keepScriptArgs, queueScript } from './keep-script-args.ts';
 import { isPermanentReply } from './redis-errors.ts';
 import {
   checkpointKey,
@@ -187,12 +187,13 @@ export class RedisOnlineStore implements OnlineStore {
       numberOfKeys: 1,
       lua: IDEMPOTENT_CLAIM_LUA,
     });
-    // Only the scripts that take a batch's thousands of arguments: for a read's few arguments
-    // the subclass measured no gain.
+    // The scripts that take a batch's thousands of arguments, and the read (sent with
+    // `callScript`: its tens of arguments are copied once instead of three times).
     keepScriptArgs(topology.client, [
       'larderStreamBatch',
       'larderReadMergeFields',
       'larderSetFields',
+      'larderReadEntities',
     ]);
   }
 
@@ -855,7 +856,7 @@ export class RedisOnlineStore implements OnlineStore {
       if (calls.length === 1) {
         // One call (any one row): sent as a command, without a pipeline's objects.
         const client = this.#topology.client as unknown as ScriptCommands;
-        values.push(await client.larderReadEntities(...(calls[0] as [number, ...string[]])));
+        values.push(await callScript(client, 'larderReadEntities', calls[0] as [number]));
       } else {
         const p = this.#topology.client.pipeline() as ScriptPipeline;
         for (const call of calls) p.larderReadEntities(...(call as [number, ...string[]]));
