@@ -1,19 +1,25 @@
 /**
  * CPU and bytes allocated per online read, A/B of two source trees in ONE process (a paired
  * comparison that a loaded machine disturbs less than runs in turn): both trees' `larder`
- * modules are imported side by side, over one SQLite store file materialized once (gen-data
+ * modules are imported side by side, over one SQLite store file (or, with STORE=redis, one
+ * private Redis namespace, deleted at the end) materialized once (gen-data
  * history as `bench/read-garbage.ts`), and `getOnlineFeatures` of one row is called in
  * alternating blocks (A B B A …), CPU from `process.cpuUsage`. First it checks that both trees
  * answer the same JSON for 2,000 rows. Prints the medians per block, the median of the paired
  * ratios B / A and in how many pairs B was lower, and the median heap growth per request over
- * batches of 20 that saw no collection.
+ * batches of 20 that saw no collection. With STORE=redis also the server's own time per read:
+ * `INFO commandstats`'s µs per `evalsha` over each block (each read is one script call), from
+ * the blocks in which no other client called a script (the calls counted equal the block's).
  *
  *   A=/work/main B=. npx tsx bench/read-ab.ts   # env (defaults): SERVICE=recommendation_v1
  *                                              #   BLOCKS=20 PER=1000 EVENTS=100000
+ *                                              #   STORE=sqlite (or redis: REDIS_URL,
+ *                                              #   default redis://127.0.0.1:6379/0)
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { Redis } from 'ioredis';
 import { Catalog } from '../examples/ecommerce/datagen/catalog.ts';
 import { genData } from '../examples/ecommerce/datagen/index.ts';
 import { idWidth, pad } from '../examples/ecommerce/datagen/ids.ts';
@@ -57,15 +63,19 @@ async function tree(root: string): Promise<Tree> {
   const repo = await load.loadRepository(join(root, 'examples/ecommerce/features'));
   const views = [...repo.featureViews.values()].map((v) => v.spec);
   const store = online.createOnlineStore(
-    { type: 'sqlite', path: join(dir, 'online.db') },
+    env.STORE === 'redis'
+      ? { type: 'redis', url: env.REDIS_URL ?? 'redis://127.0.0.1:6379/0' }
+      : { type: 'sqlite', path: join(dir, 'online.db') },
     { namespace, views },
   );
   await store.init();
   return { repo, store, get: retrieval.getOnlineFeatures };
 }
 
+let teardown: (() => Promise<void>) | null = null;
 try {
   const b = await tree(B);
+  teardown = () => b.store.teardown();
   const data = join(dir, 'data');
   await genData({
     users: USERS,
@@ -113,15 +123,28 @@ try {
     if (JSON.stringify(await read(a, i)) !== JSON.stringify(await read(b, i))) differ++;
   console.log(`${differ} of ${rows.length} rows answered differently by A and B`);
 
+  const redis =
+    env.STORE === 'redis' ? new Redis(env.REDIS_URL ?? 'redis://127.0.0.1:6379/0') : null;
+  /** The server's `evalsha` calls and µs so far. */
+  const evalsha = async (): Promise<{ calls: number; usec: number }> => {
+    const m = /^cmdstat_evalsha:calls=(\d+),usec=(\d+)/m.exec(await redis!.info('commandstats'));
+    return { calls: Number(m?.[1] ?? NaN), usec: Number(m?.[2] ?? NaN) };
+  };
   const cpu = { A: [] as number[], B: [] as number[] };
   const bytes = { A: [] as number[], B: [] as number[] };
+  const server = { A: [] as number[], B: [] as number[] };
   for (let k = 0; k < BLOCKS * 2; k++) {
     const which = (k >> 1) % 2 === k % 2 ? 'A' : 'B'; // A B B A A B B A …
     const x = which === 'A' ? a : b;
+    const s0 = redis ? await evalsha() : null;
     const c0 = process.cpuUsage();
     for (let i = 0; i < PER; i++) await read(x, k * PER + i);
     const c = process.cpuUsage(c0);
     cpu[which].push((c.user + c.system) / PER);
+    if (s0) {
+      const s1 = await evalsha();
+      if (s1.calls - s0.calls === PER) server[which].push((s1.usec - s0.usec) / PER);
+    }
     for (let j = 0; j < 10; j++) {
       const h0 = process.memoryUsage().heapUsed;
       for (let i = 0; i < 20; i++) await read(x, i * 7 + j);
@@ -134,12 +157,19 @@ try {
   console.log(
     `${SERVICE}, one row: A ${median(cpu.A).toFixed(1)} µs CPU, B ${median(cpu.B).toFixed(1)} µs; ` +
       `paired B / A ${median(ratios).toFixed(3)}, B lower in ${ratios.filter((r) => r < 1).length}/${ratios.length}; ` +
-      `bytes allocated A ${Math.round(median(bytes.A))}, B ${Math.round(median(bytes.B))}`,
+      `bytes allocated A ${Math.round(median(bytes.A))}, B ${Math.round(median(bytes.B))}` +
+      (redis
+        ? `; Redis µs per script call A ${median(server.A).toFixed(1)}, B ${median(server.B).toFixed(1)} ` +
+          `(${server.A.length} + ${server.B.length} blocks without other scripts)`
+        : ''),
   );
+  redis?.disconnect();
   await a.store.close();
-  await b.store.teardown();
+  await teardown();
+  teardown = null;
   await b.store.close();
 } finally {
+  await teardown?.();
   rmSync(dir, { recursive: true, force: true });
 }
 process.exit(0);

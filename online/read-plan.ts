@@ -549,9 +549,32 @@ function parseState(raw: string): unknown {
 }
 
 const plans = new WeakMap<FeatureViewSpec, Map<string, ReadPlan>>();
+/**
+ * The last plan of a feature list array: retrieval hands the same array (its cached feature
+ * plan's) request after request, so most lookups need neither the joined key string nor its
+ * hash. Checked against the view and the names before use.
+ */
+const byList = new WeakMap<readonly string[], ReadPlan>();
 
 /** The cached plan of a request's view and feature list. */
 export function readPlan(request: ReadRequest): ReadPlan {
+  const list = request.features;
+  if (list) {
+    const hit = byList.get(list);
+    if (hit !== undefined && hit.view === request.view && sameNames(hit.features, list)) return hit;
+  }
+  const plan = keyedPlan(request);
+  if (list) byList.set(list, plan);
+  return plan;
+}
+
+function sameNames(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+function keyedPlan(request: ReadRequest): ReadPlan {
   let byFeatures = plans.get(request.view);
   if (!byFeatures) {
     byFeatures = new Map();

@@ -116,3 +116,24 @@ export function queueScript<N extends string>(
     script.execute(pipeline, args, { replyEncoding: 'utf8' });
   else pipeline[name](...args);
 }
+
+/**
+ * Sends script `name` with `args` (`numKeys, ...keys, ...args`) on `client` (a `Redis`) as its
+ * `client[name](...args)` method would, without spreading the list into a call (one copy less
+ * per argument, see {@link queueScript}); resolves to the reply. Calls the method when `client`
+ * is not ioredis's.
+ *
+ * @example
+ * const reply = await callScript(client, 'larderReadEntities', [keys.length, ...keys, 0]);
+ */
+export function callScript<N extends string>(
+  client: { [K in N]: (numKeys: number, ...keysAndArgs: (string | number)[]) => Promise<unknown> },
+  name: N,
+  args: [numKeys: number, ...keysAndArgs: (string | number)[]],
+): Promise<unknown> {
+  const scripts = (client as { scriptsSet?: Record<string, unknown> }).scriptsSet;
+  const script = scripts?.[name] as Partial<ExecutableScript> | undefined;
+  if (typeof script?.execute === 'function')
+    return script.execute(client, args, { replyEncoding: 'utf8' }) as Promise<unknown>;
+  return client[name](...args);
+}

@@ -44,6 +44,12 @@ export interface ScriptPipeline extends RedisPipelineLike {
   larderReadMergeFields(numKeys: number, ...keysAndArgs: (string | number)[]): unknown;
 }
 
+/** The scripts sent as one command, outside a pipeline (a single Redis client). */
+export interface ScriptCommands {
+  /** {@link ScriptPipeline.larderReadEntities}, resolving to its reply. */
+  larderReadEntities(numKeys: number, ...keysAndArgs: (string | number)[]): Promise<unknown>;
+}
+
 export interface RedisNodeLike {
   scan(
     cursor: string,

@@ -44,8 +44,13 @@ import {
   type FieldDelta,
   type FieldSet,
 } from '../write-batch.ts';
-import type { RedisPipelineLike, RedisTopology, ScriptPipeline } from './redis-client.ts';
-import { keepScriptArgs, queueScript } from './keep-script-args.ts';
+import type {
+  RedisPipelineLike,
+  RedisTopology,
+  ScriptCommands,
+  ScriptPipeline,
+} from './redis-client.ts';
+import { callScript, keepScriptArgs, queueScript } from './keep-script-args.ts';
 import { isPermanentReply } from './redis-errors.ts';
 import {
   checkpointKey,
@@ -183,13 +188,14 @@ export class RedisOnlineStore implements OnlineStore {
       numberOfKeys: 1,
       lua: IDEMPOTENT_CLAIM_LUA,
     });
-    // Only the scripts that take a batch's thousands of arguments: for a read's few arguments
-    // the subclass measured no gain.
+    // The scripts that take a batch's thousands of arguments, and the read (sent with
+    // `callScript`: its tens of arguments are copied once instead of three times).
     keepScriptArgs(topology.client, [
       'larderStreamBatch',
       'larderReadMergeFields',
       'larderSetFields',
       'larderCasFields',
+      'larderReadEntities',
     ]);
   }
 
@@ -859,7 +865,8 @@ export class RedisOnlineStore implements OnlineStore {
   /**
    * Single Redis: `lua/read-entities.lua`, one call per {@link MAX_KEYS_PER_READ} keys (the
    * HGETALL keys, then each field-reading request's keys with its field names), all in one
-   * pipeline: a `readMany` of up to 512 keys (one row of any feature service) is one command.
+   * pipeline; a `readMany` of up to 512 keys (one row of any feature service) is one call, sent
+   * as a plain command (a pipeline's objects were ≈ 4 KB of a one-row read's garbage).
    */
   async #readScripts(
     hashKeys: readonly string[],
@@ -871,14 +878,13 @@ export class RedisOnlineStore implements OnlineStore {
     if (hashKeys.length === 0 && fieldKeys.every((k) => k.length === 0))
       return { hashes: [], fields };
     await this.#connected();
-    const p = this.#topology.client.pipeline() as ScriptPipeline;
-    let calls = 0;
-    // Keys in reply order: hashKeys, then fieldKeys[0], fieldKeys[1], …, cut into calls.
+    // Each call's `numKeys, ...keys, ...args`; keys in reply order: hashKeys, then
+    // fieldKeys[0], fieldKeys[1], …, cut into calls.
+    const calls: (string | number)[][] = [];
     let keys: string[] = [];
     let args: (string | number)[] = [0];
     const send = (): void => {
-      p.larderReadEntities(keys.length, ...keys, ...args);
-      calls++;
+      calls.push([keys.length, ...keys, ...args]);
       keys = [];
       args = [0];
     };
@@ -899,18 +905,29 @@ export class RedisOnlineStore implements OnlineStore {
       }
     });
     if (keys.length > 0) send();
-    let res;
+    const values: unknown[] = [];
     try {
-      res = await p.exec();
+      if (calls.length === 1) {
+        // One call (any one row): sent as a command, without a pipeline's objects.
+        const client = this.#topology.client as unknown as ScriptCommands;
+        values.push(await callScript(client, 'larderReadEntities', calls[0] as [number]));
+      } else {
+        const p = this.#topology.client.pipeline() as ScriptPipeline;
+        for (const call of calls) p.larderReadEntities(...(call as [number, ...string[]]));
+        const res = await p.exec();
+        if (!res) throw new Error('pipeline aborted');
+        for (const [err, value] of res) {
+          if (err) throw err;
+          values.push(value);
+        }
+      }
     } catch (e) {
       throw this.#unavailable('read', e);
     }
-    this.#onRoundTrip?.({ op: 'read', commands: calls });
-    if (!res) throw this.#unavailable('read', new Error('pipeline aborted'));
+    this.#onRoundTrip?.({ op: 'read', commands: calls.length });
     const hashes: string[][] = [];
     let owner = 0; // the field-reading request the next field reply belongs to
-    for (const [err, value] of res) {
-      if (err) throw this.#unavailable('read', err);
+    for (const value of values) {
       for (const reply of value as FieldsReply[]) {
         if (hashes.length < hashKeys.length) {
           hashes.push(hashPairs(reply as string));

@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
-import { keepScriptArgs, queueScript } from '../../online/redis/keep-script-args.ts';
+import { callScript, keepScriptArgs, queueScript } from '../../online/redis/keep-script-args.ts';
 
 type Scripts = Record<string, { Command: new (n: string, a: unknown[]) => { args: unknown[] } }>;
 
@@ -57,6 +57,33 @@ describe('keepScriptArgs', () => {
       const calls: unknown[][] = [];
       queueScript({ larderTest: (...a: unknown[]) => calls.push(a) }, 'larderTest', [1, 'k', 'v']);
       expect(calls).toEqual([[1, 'k', 'v']]);
+    } finally {
+      client.disconnect();
+    }
+  });
+
+  it('callScript sends the same command as the client method, or calls the method', async () => {
+    const client = new Redis({ lazyConnect: true });
+    try {
+      client.defineCommand('larderTest', { lua: 'return 1' });
+      keepScriptArgs(client, ['larderTest']);
+      const sent: { name: string; args: unknown[] }[] = [];
+      // Captures each command instead of sending it, answering it at once.
+      (client as unknown as { sendCommand: (c: unknown) => unknown }).sendCommand = (c) => {
+        const cmd = c as { name: string; args: unknown[]; resolve(v: unknown): void };
+        sent.push({ name: cmd.name, args: cmd.args });
+        cmd.resolve(`reply ${sent.length}`);
+        return (c as { promise: Promise<unknown> }).promise;
+      };
+      type C = { larderTest: (n: number, ...a: (string | number)[]) => Promise<unknown> };
+      const c = client as unknown as C;
+      expect(await c.larderTest(2, 'k1', 'k2', 5, '')).toBe('reply 1');
+      expect(await callScript(c, 'larderTest', [2, 'k1', 'k2', 5, ''])).toBe('reply 2');
+      expect(sent).toHaveLength(2);
+      expect(sent[1]).toEqual(sent[0]);
+      expect(sent[1]!.args.slice(1)).toEqual(['2', 'k1', 'k2', '5', '']);
+      const viaMethod = { larderTest: (...a: unknown[]) => Promise.resolve(a) };
+      expect(await callScript(viaMethod, 'larderTest', [1, 'k', 'v'])).toEqual([1, 'k', 'v']);
     } finally {
       client.disconnect();
     }
