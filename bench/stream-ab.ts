@@ -22,7 +22,6 @@
 import { randomUUID } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { Redis } from 'ioredis';
-import { generateRecords } from '../examples/ecommerce/datagen/index.ts';
 import type { OnlineStore } from '../online/online-store.ts';
 import type * as Load from '../definitions/load.ts';
 import type * as CreateOnlineStore from '../online/create-online-store.ts';
@@ -30,6 +29,7 @@ import type * as ApplyRecords from '../streaming/apply-records.ts';
 import type * as AvroSchemas from '../streaming/avro-schemas.ts';
 import type * as StreamSource from '../streaming/stream-source.ts';
 import type * as Restrict from './restrict-to-service.ts';
+import { partitionedMessages, replayBatches } from './stream-replay.ts';
 
 const env = process.env;
 const here = resolve(import.meta.dirname, '..');
@@ -39,42 +39,14 @@ const EVENTS = Number(env.EVENTS ?? 20_000);
 const BLOCKS = Number(env.BLOCKS ?? 6);
 const SERVICE = env.SERVICE ?? '';
 const REDIS = env.REDIS_URL ?? 'redis://127.0.0.1:6379/0';
-const PARTITIONS = 3;
-const BATCH = 5000;
 const NOW = Date.now();
-
-// Messages per (topic, partition), in production order.
-const parts = new Map<string, Buffer[]>();
-let events = 0;
-for (const { topic, record } of generateRecords({
-  users: 20_000,
-  products: 5_000,
-  days: 1,
-  events: EVENTS,
-  seed: 1,
-  end: NOW,
-})) {
-  if (topic === 'user_events') events++;
-  const r = record as Record<string, unknown>;
-  const key = String(r.userId ?? r.sessionId);
-  let h = 0;
-  for (let i = 0; i < key.length; i++) h = (h * 31 + key.charCodeAt(i)) | 0;
-  const id = `${topic}\u0000${Math.abs(h) % PARTITIONS}`;
-  let list = parts.get(id);
-  if (!list) parts.set(id, (list = []));
-  list.push(Buffer.from(JSON.stringify(r)));
-}
+const { parts, events } = partitionedMessages(EVENTS, NOW);
 
 interface Tree {
   name: string;
   /** One block: every batch into a fresh namespace; CPU ms per step and the namespace. */
   block(keep: boolean): Promise<{ decode: number; fold: number; store: number; ns: string }>;
 }
-
-const cpu = (): number => {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1000;
-};
 
 async function tree(name: string, root: string): Promise<Tree> {
   const imp = async <T>(p: string) => (await import(join(root, p))) as T;
@@ -103,46 +75,13 @@ async function tree(name: string, root: string): Promise<Tree> {
         { namespace: ns, views, clock: () => NOW },
       );
       await store.init();
-      const spent = { decode: 0, fold: 0, store: 0 };
-      const cursors = [...parts].map(([id, msgs]) => ({ id, msgs, at: 0 }));
-      for (let more = true; more;) {
-        more = false;
-        for (const c of cursors) {
-          if (c.at >= c.msgs.length) continue;
-          more = true;
-          const [topic, partition] = c.id.split('\u0000') as [string, string];
-          const src = byName.get(topic)!;
-          const chunk = c.msgs.slice(c.at, c.at + BATCH);
-          const from = c.at;
-          c.at += chunk.length;
-          let t = cpu();
-          const good: Record<string, unknown>[] = [];
-          for (const m of chunk) {
-            const d = await src.decode(m);
-            if (d.ok) good.push(d.record);
-          }
-          let t2 = cpu();
-          spent.decode += t2 - t;
-          t = t2;
-          const folded = apply.foldRecords(repo, src.name, good, src.fields);
-          t2 = cpu();
-          spent.fold += t2 - t;
-          t = t2;
-          const outcome = await store.applyStreamBatch({
-            tiles: folded.tiles,
-            lifetime: folded.lifetime,
-            checkpoint: {
-              group: `streamab-stream`,
-              topic: src.topic,
-              partition: Number(partition),
-              from,
-              offset: c.at - 1,
-            },
-          });
-          if (outcome !== 'applied') throw new Error(`batch ${c.id}@${from}: ${outcome}`);
-          spent.store += cpu() - t;
-        }
-      }
+      const spent = await replayBatches({
+        parts,
+        sources: byName,
+        fold: (source, records, fields) => apply.foldRecords(repo, source, records, fields),
+        store,
+        group: 'streamab-stream',
+      });
       // The Redis store's advisory key sample is written after the batch returns.
       await new Promise((r) => setTimeout(r, 50));
       if (!keep) await store.teardown();

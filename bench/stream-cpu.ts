@@ -14,19 +14,17 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { generateRecords } from '../examples/ecommerce/datagen/index.ts';
 import { createOnlineStore } from '../online/create-online-store.ts';
 import { loadRepository } from '../definitions/load.ts';
 import { foldRecords } from '../streaming/apply-records.ts';
 import { createAvroSchemas } from '../streaming/avro-schemas.ts';
 import { streamSources } from '../streaming/stream-source.ts';
 import { restrictToService } from './restrict-to-service.ts';
+import { partitionedMessages, replayBatches } from './stream-replay.ts';
 
 const EVENTS = Number(process.env.EVENTS ?? 50_000);
 const SERVICE = process.env.SERVICE ?? '';
 const REDIS = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379/0';
-const PARTITIONS = 3;
-const BATCH = 5000;
 
 const repo = restrictToService(await loadRepository('examples/ecommerce/features'), SERVICE);
 const sources = streamSources(repo, {
@@ -34,28 +32,7 @@ const sources = streamSources(repo, {
   ingest: { clock: Date.now, maxFutureSkewMs: 5 * 60_000, maxKeyBytes: 1024 },
 });
 const byName = new Map([...sources.values()].map((s) => [s.name, s]));
-
-// Messages per (source, partition), in production order.
-const parts = new Map<string, Buffer[]>();
-let events = 0;
-for (const { topic, record } of generateRecords({
-  users: 20_000,
-  products: 5_000,
-  days: 1,
-  events: EVENTS,
-  seed: 1,
-  end: Date.now(),
-})) {
-  if (topic === 'user_events') events++;
-  const r = record as Record<string, unknown>;
-  const key = String(r.userId ?? r.sessionId);
-  let h = 0;
-  for (let i = 0; i < key.length; i++) h = (h * 31 + key.charCodeAt(i)) | 0;
-  const id = `${topic}\u0000${Math.abs(h) % PARTITIONS}`;
-  let list = parts.get(id);
-  if (!list) parts.set(id, (list = []));
-  list.push(Buffer.from(JSON.stringify(r)));
-}
+const { parts, events } = partitionedMessages(EVENTS, Date.now());
 
 const namespace = `benchcpu-${randomUUID()}`;
 const store = createOnlineStore(
@@ -70,57 +47,21 @@ const redisCpu = async (): Promise<number> => {
   return (get('used_cpu_user') + get('used_cpu_sys')) * 1000;
 };
 
-const cpu = (): number => {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1000;
-};
-const spent = { decode: 0, fold: 0, store: 0 };
 let tiles = 0;
 let lifetime = 0;
 const r0 = await redisCpu();
 const w0 = performance.now();
-// Interleave partitions batch by batch, as a worker consuming all of them would.
-const cursors = [...parts].map(([id, msgs]) => ({ id, msgs, at: 0 }));
-for (let more = true; more;) {
-  more = false;
-  for (const c of cursors) {
-    if (c.at >= c.msgs.length) continue;
-    more = true;
-    const [topic, partition] = c.id.split('\u0000') as [string, string];
-    const src = byName.get(topic)!;
-    const chunk = c.msgs.slice(c.at, c.at + BATCH);
-    const from = c.at;
-    c.at += chunk.length;
-    let t = cpu();
-    const good: Record<string, unknown>[] = [];
-    for (const m of chunk) {
-      const d = await src.decode(m);
-      if (d.ok) good.push(d.record);
-    }
-    let t2 = cpu();
-    spent.decode += t2 - t;
-    t = t2;
-    const folded = foldRecords(repo, src.name, good, src.fields);
-    t2 = cpu();
-    spent.fold += t2 - t;
-    t = t2;
+const spent = await replayBatches({
+  parts,
+  sources: byName,
+  fold: (source, records, fields) => foldRecords(repo, source, records, fields),
+  store,
+  group: `${namespace}-stream`,
+  onFolded: (folded) => {
     tiles += folded.tiles.length;
     lifetime += folded.lifetime.length;
-    const outcome = await store.applyStreamBatch({
-      tiles: folded.tiles,
-      lifetime: folded.lifetime,
-      checkpoint: {
-        group: `${namespace}-stream`,
-        topic: src.topic,
-        partition: Number(partition),
-        from,
-        offset: c.at - 1,
-      },
-    });
-    if (outcome !== 'applied') throw new Error(`batch ${c.id}@${from}: ${outcome}`);
-    spent.store += cpu() - t;
-  }
-}
+  },
+});
 const wall = performance.now() - w0;
 const redis = (await redisCpu()) - r0;
 await store.teardown();
