@@ -82,6 +82,50 @@ const MAX_FIELDS_PER_CALL = 1000;
 const MAX_KEYS_PER_WRITE = 500;
 const MAX_ARGS_PER_WRITE = 5000;
 
+/** One many-key script call: its keys, its arguments after `numKeys, ...keys`, and per key the caller's item. */
+interface KeyedCall {
+  keys: string[];
+  args: (string | number)[];
+  items: number[];
+}
+
+/**
+ * Many-key script calls being built, each at most {@link MAX_KEYS_PER_WRITE} keys and
+ * {@link MAX_ARGS_PER_WRITE} arguments, each starting with `now`; `cut()` between slot groups.
+ */
+class KeyedCalls {
+  readonly calls: KeyedCall[] = [];
+  #call: KeyedCall | null = null;
+  constructor(private readonly now: number) {}
+
+  /** The call that takes `key` and its `n` arguments (a new one when the current one is full). */
+  take(key: string, n: number, item = -1): KeyedCall {
+    let c = this.#call;
+    if (!c || c.keys.length >= MAX_KEYS_PER_WRITE || c.args.length + n > MAX_ARGS_PER_WRITE)
+      this.calls.push((c = this.#call = { keys: [], args: [this.now], items: [] }));
+    c.keys.push(key);
+    c.items.push(item);
+    return c;
+  }
+
+  /** The next key starts a new call (its keys may be in another slot). */
+  cut(): void {
+    this.#call = null;
+  }
+}
+
+/** `items` grouped by the Redis Cluster hash slot of their keys, in first-seen order. */
+function bySlot<T>(items: readonly T[], keyOf: (t: T) => string): [number, T[]][] {
+  const groups = new Map<number, T[]>();
+  for (const t of items) {
+    const slot = keySlot(keyOf(t));
+    let list = groups.get(slot);
+    if (!list) groups.set(slot, (list = []));
+    list.push(t);
+  }
+  return [...groups];
+}
+
 /** Keys per read script call: bounds how long one call holds the Redis event loop. */
 const MAX_KEYS_PER_READ = 512;
 
@@ -320,26 +364,19 @@ export class RedisOnlineStore implements OnlineStore {
    * order, each its own entry in KEYS.
    */
   async #overwrite(ops: EntityOps<FieldSet>[]): Promise<void> {
-    const now = this.#clock();
-    const calls: { keys: string[]; args: (string | number)[] }[] = [];
-    const groups = this.#topology.kind === 'redis' ? [ops] : this.#bySlot(ops).map(([, l]) => l);
-    for (const list of groups) {
-      let call: { keys: string[]; args: (string | number)[] } | null = null;
+    const calls = new KeyedCalls(this.#clock());
+    for (const list of this.#slotGroups(ops, (g) => this.#key(g.view, g.entityKey))) {
+      calls.cut();
       for (const g of list) {
         const key = this.#key(g.view, g.entityKey);
         let left = g.fields.size;
         let segment = 0; // fields the current segment still takes
+        let call: KeyedCall | null = null;
         for (const f of g.fields.values()) {
           if (segment === 0) {
             segment = Math.min(left, MAX_FIELDS_PER_CALL);
             left -= segment;
-            if (
-              !call ||
-              call.keys.length >= MAX_KEYS_PER_WRITE ||
-              call.args.length + 3 + 2 * segment > MAX_ARGS_PER_WRITE
-            )
-              calls.push((call = { keys: [], args: [now] }));
-            call.keys.push(key);
+            call = calls.take(key, 3 + 2 * segment);
             call.args.push(g.expiresAt, g.plan.pruneSpec, segment);
           }
           call!.args.push(f.field, f.value);
@@ -347,19 +384,8 @@ export class RedisOnlineStore implements OnlineStore {
         }
       }
     }
-    await this.#batch(
-      'write',
-      calls.map((c) => c.keys[0]!),
-      (p, i) => {
-        const { keys, args } = calls[i]!;
-        queueScript(
-          p,
-          'larderSetFields',
-          [keys.length, ...keys].concat(args) as [number, ...(string | number)[]],
-        );
-      },
-    );
-    if (calls.length > 0) await this.#replicated('write');
+    await this.#sendKeyed('write', 'larderSetFields', calls.calls);
+    if (calls.calls.length > 0) await this.#replicated('write');
     await this.#noteSample(ops);
   }
 
@@ -400,17 +426,10 @@ export class RedisOnlineStore implements OnlineStore {
         pending.map((c) => ({ key: c.key, fields: c.deltas.map((d) => d.field) })),
       );
       const calls = this.#casCalls(pending, current);
-      const conflicts = (await this.#batch(
+      const conflicts = (await this.#sendKeyed(
         'merge-cas',
-        calls.map((c) => c.keys[0]!),
-        (p, i) => {
-          const { keys, args } = calls[i]!;
-          queueScript(
-            p,
-            'larderCasFields',
-            [keys.length, ...keys].concat(args) as [number, ...(string | number)[]],
-          );
-        },
+        'larderCasFields',
+        calls,
       )) as number[][];
       const retry: typeof pending = [];
       calls.forEach((c, i) => {
@@ -433,42 +452,46 @@ export class RedisOnlineStore implements OnlineStore {
   #casCalls(
     pending: readonly { key: string; g: EntityOps<FieldDelta>; deltas: FieldDelta[] }[],
     current: readonly (string | null)[][],
-  ): { keys: string[]; args: (string | number)[]; items: number[] }[] {
-    const now = this.#clock();
-    const calls: { keys: string[]; args: (string | number)[]; items: number[] }[] = [];
-    let groups: number[][];
-    if (this.#topology.kind === 'redis') groups = [pending.map((_, i) => i)];
-    else {
-      const bySlot = new Map<number, number[]>();
-      pending.forEach((c, i) => {
-        const slot = keySlot(c.key);
-        let list = bySlot.get(slot);
-        if (!list) bySlot.set(slot, (list = []));
-        list.push(i);
-      });
-      groups = [...bySlot.values()];
-    }
-    for (const list of groups) {
-      let call: { keys: string[]; args: (string | number)[]; items: number[] } | null = null;
+  ): KeyedCall[] {
+    const calls = new KeyedCalls(this.#clock());
+    const indices = pending.map((_, i) => i);
+    for (const list of this.#slotGroups(indices, (i) => pending[i]!.key)) {
+      calls.cut();
       for (const i of list) {
         const c = pending[i]!;
-        if (
-          !call ||
-          call.keys.length >= MAX_KEYS_PER_WRITE ||
-          call.args.length + 3 + 3 * c.deltas.length > MAX_ARGS_PER_WRITE
-        )
-          calls.push((call = { keys: [], args: [now], items: [] }));
-        call.keys.push(c.key);
-        call.items.push(i);
+        const call = calls.take(c.key, 3 + 3 * c.deltas.length, i);
         call.args.push(c.g.expiresAt, c.g.plan.pruneSpec, c.deltas.length);
         const cur = current[i]!;
         c.deltas.forEach((d, j) => {
           const was = cur[j] ?? null;
-          call!.args.push(d.field, was ?? '', mergeField(c.g.plan, was, d).value);
+          call.args.push(d.field, was ?? '', mergeField(c.g.plan, was, d).value);
         });
       }
     }
-    return calls;
+    return calls.calls;
+  }
+
+  /**
+   * Sends many-key script calls (`lua/set-fields.lua`, `lua/cas-fields.lua`: `numKeys, ...keys,
+   * ...args`), all pipelined (one round trip per node); the replies in `calls` order.
+   */
+  #sendKeyed(
+    op: string,
+    script: 'larderSetFields' | 'larderCasFields',
+    calls: readonly KeyedCall[],
+  ): Promise<unknown[]> {
+    return this.#batch(
+      op,
+      calls.map((c) => c.keys[0]!),
+      (p, i) => {
+        const { keys, args } = calls[i]!;
+        queueScript(
+          p,
+          script,
+          [keys.length, ...keys].concat(args) as [number, ...(string | number)[]],
+        );
+      },
+    );
   }
 
   /**
@@ -652,14 +675,12 @@ export class RedisOnlineStore implements OnlineStore {
 
   /** `ops` grouped by Redis Cluster hash slot (a script's keys must share one slot). */
   #bySlot<F>(ops: EntityOps<F>[]): [number, EntityOps<F>[]][] {
-    const bySlot = new Map<number, EntityOps<F>[]>();
-    for (const g of ops) {
-      const slot = keySlot(this.#key(g.view, g.entityKey));
-      let list = bySlot.get(slot);
-      if (!list) bySlot.set(slot, (list = []));
-      list.push(g);
-    }
-    return [...bySlot];
+    return bySlot(ops, (g) => this.#key(g.view, g.entityKey));
+  }
+
+  /** The groups of `items` one script call may take: all of them on Redis, one slot's on a cluster. */
+  #slotGroups<T>(items: readonly T[], keyOf: (t: T) => string): (readonly T[])[] {
+    return this.#topology.kind === 'redis' ? [items] : bySlot(items, keyOf).map(([, l]) => l);
   }
 
   /**
