@@ -26,17 +26,29 @@ export type SessionRun = [start: number, end: number, matches: number];
 
 const byStartEnd = (a: SessionRun, b: SessionRun): number => a[0] - b[0] || a[1] - b[1];
 
-/** Joins sorted-by-start runs whose gap is <= `gapMs` (in place on a fresh array). */
-function coalesce(sorted: SessionRun[], gapMs: number): SessionRun[] {
-  const out: SessionRun[] = [];
-  for (const r of sorted) {
-    const cur = out[out.length - 1];
+/**
+ * Joins sorted-by-start runs whose gap is <= `gapMs`: into a fresh array of copied runs, or, with
+ * `inPlace` (runs the caller owns), into `sorted` itself, a kept run extended by those it joins.
+ */
+function coalesce(sorted: SessionRun[], gapMs: number, inPlace = false): SessionRun[] {
+  const out = inPlace ? sorted : [];
+  let w = 0;
+  for (let i = 0; i < sorted.length; i++) {
+    const r = sorted[i]!;
+    const cur = w > 0 ? out[w - 1]! : undefined;
     if (cur && r[0] - cur[1] <= gapMs) {
       cur[1] = Math.max(cur[1], r[1]);
       cur[2] += r[2];
-    } else out.push([r[0], r[1], r[2]]);
+    } else out[w++] = inPlace ? r : [r[0], r[1], r[2]];
   }
+  out.length = w;
   return out;
+}
+
+/** Whether `tile`'s runs are in start, then end order (tiles always are). */
+function isSorted(tile: readonly SessionRun[]): boolean {
+  for (let i = 1; i < tile.length; i++) if (byStartEnd(tile[i - 1]!, tile[i]!) > 0) return false;
+  return true;
 }
 
 /** Merges tiles (or any run lists) into the runs of their union; the inputs are not mutated. */
@@ -62,12 +74,9 @@ export function sessionTileAdd(
   gapMs: number,
 ): SessionRun[] {
   const run: SessionRun = [ts, ts, match ? 1 : 0];
-  for (let i = 1; i < tile.length; i++)
-    if (byStartEnd(tile[i - 1]!, tile[i]!) > 0) return mergeSessionRuns([tile, [run]], gapMs);
-  let at = tile.length;
-  while (at > 0 && byStartEnd(tile[at - 1]!, run) > 0) at--;
+  if (!isSorted(tile)) return mergeSessionRuns([tile, [run]], gapMs);
   const all = tile.slice();
-  all.splice(at, 0, run);
+  insertByStartEnd(all, run);
   return coalesce(all, gapMs);
 }
 
@@ -83,22 +92,9 @@ export function sessionTileAddOwned(
   match: boolean,
   gapMs: number,
 ): SessionRun[] {
-  for (let i = 1; i < tile.length; i++)
-    if (byStartEnd(tile[i - 1]!, tile[i]!) > 0) return sessionTileAdd(tile, ts, match, gapMs);
-  const run: SessionRun = [ts, ts, match ? 1 : 0];
-  insertByStartEnd(tile, run);
-  // coalesce() in place: a kept run is extended by the runs it joins.
-  let w = 0;
-  for (let i = 0; i < tile.length; i++) {
-    const r = tile[i]!;
-    const cur = w > 0 ? tile[w - 1]! : undefined;
-    if (cur && r[0] - cur[1] <= gapMs) {
-      cur[1] = Math.max(cur[1], r[1]);
-      cur[2] += r[2];
-    } else tile[w++] = r;
-  }
-  tile.length = w;
-  return tile;
+  if (!isSorted(tile)) return sessionTileAdd(tile, ts, match, gapMs);
+  insertByStartEnd(tile, [ts, ts, match ? 1 : 0]);
+  return coalesce(tile, gapMs, true);
 }
 
 /**
