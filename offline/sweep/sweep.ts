@@ -714,8 +714,12 @@ function sweepCountDistinct(
  * `last_n`: for each row, walks its window's events `[lo, hi)` from the newest, a run of
  * replays (same ts and id, `dup`) taken greatest value first, skipping nulls and, with
  * `distinct`, values already taken (dictionary codes: a per-code stamp; numbers: a set); stops
- * at n values. The lists are gathered in group order into one growing array, then laid out in
- * row order ({@link RowLists}).
+ * at n values. Only the events after the key's previous row's bound are walked: the rest of
+ * the walk is the previous row's list (each value kept with the event it came from), cut at
+ * the window start — the walk of `[lo, hiPrev)` takes the same values in the same order, the
+ * first n of them (the values this row took from its new events skipped) are enough to fill
+ * the list. The lists are gathered in group order into one growing array, then laid out in row
+ * order ({@link RowLists}).
  */
 function sweepLastN(
   index: PassIndex,
@@ -734,17 +738,26 @@ function sweepLastN(
   const { order } = g;
   // Group-order lists: row i's are items[start[i] … start[i+1]-1].
   const start = new Int32Array(order.length + 1);
-  let items = new Float64Array(Math.max(16, Math.min(order.length * n, 1 << 20)));
+  // Room for every row's n values at once (up to 256 MB): the pages never written are never
+  // touched (growing the array by doubling copied it and faulted in every page it grew into).
+  let items = new Float64Array(Math.min(order.length * n, 1 << 25));
   let len = 0;
   const dict = column.dict;
   const stamp = distinct && dict ? new Int32Array(dict.length).fill(-1) : null;
   const seen = new Set<number>();
   const run: number[] = [];
+  // Where each of the previous row's values came from (a run's first event for a replayed
+  // one), and the current row's: event indices, newest first.
+  let prevAt = new Int32Array(n);
+  let at = new Int32Array(n);
   // A row takes at most n values: room for them is made once per row, and the test of each
   // value is written out in the walk (a closure over the growing array cost a context load and
   // store per value).
   for (let ki = 0; ki < g.keys.length; ki++) {
     const k = g.keys[ki]!;
+    // The previous row's bound and list (none yet: the walk goes down to the window start).
+    let prevHi = -1;
+    let prevStart = 0;
     for (let i = g.rowStart[k]!; i < g.rowStart[k + 1]!; i++) {
       start[i] = len;
       const first = lo[i]!;
@@ -755,27 +768,40 @@ function sweepLastN(
         items = grown;
       }
       const end = len + n;
+      // New events only; no run crosses `limit` (a row's bounds are times).
+      const limit = prevHi > first ? prevHi : first;
+      let m = 0;
       let p = hi[i]! - 1;
-      while (len < end && p >= first) {
+      while (len < end && p >= limit) {
         if (dup[p] === 0) {
-          const x = values[p--]!;
-          if (x !== x) continue;
+          const x = values[p]!;
+          if (x !== x) {
+            p--;
+            continue;
+          }
           if (distinct) {
             if (stamp) {
-              if (stamp[x] === i) continue;
+              if (stamp[x] === i) {
+                p--;
+                continue;
+              }
               stamp[x] = i;
             } else {
-              if (seen.has(x)) continue;
+              if (seen.has(x)) {
+                p--;
+                continue;
+              }
               seen.add(x);
             }
           }
+          at[m++] = p--;
           items[len++] = x + 0;
           continue;
         }
-        // The run of events sharing p's (ts, id): [s, p]. (Events before `first` are older
-        // than the window start, so no run crosses it.)
+        // The run of events sharing p's (ts, id): [s, p]. (Events before `limit` are older
+        // than the window start or the previous row, so no run crosses it.)
         let s = p;
-        while (s > first && dup[s] === 1) s--;
+        while (s > limit && dup[s] === 1) s--;
         run.length = 0;
         for (let q = s; q <= p; q++) if (values[q]! === values[q]!) run.push(values[q]!);
         if (run.length > 1) run.sort((a, b) => b - a);
@@ -790,10 +816,35 @@ function sweepLastN(
               seen.add(x);
             }
           }
+          at[m++] = s;
           items[len++] = x + 0;
         }
         p = s - 1;
       }
+      if (limit > first) {
+        // The older events: the previous row's values still in the window, in its order.
+        for (let q = prevStart, j = 0; len < end && q < start[i]!; q++, j++) {
+          const from = prevAt[j]!;
+          if (from < first) break;
+          const x = items[q]!;
+          if (distinct) {
+            if (stamp) {
+              if (stamp[x] === i) continue;
+              stamp[x] = i;
+            } else {
+              if (seen.has(x)) continue;
+              seen.add(x);
+            }
+          }
+          at[m++] = from;
+          items[len++] = x;
+        }
+      }
+      prevHi = hi[i]!;
+      prevStart = start[i]!;
+      const t = prevAt;
+      prevAt = at;
+      at = t;
     }
   }
   start[order.length] = len;

@@ -1,6 +1,7 @@
 /**
  * The sweep's on-disk index cache (offline/duckdb/sweep/index-cache.ts): a second export over
- * the same data reads the cached index (no file is rewritten) and returns the same values; a
+ * the same data reads the cached index (no file is rewritten) and returns the same values (also
+ * when it sweeps a heavy pass in two halves, which only a cached index allows); a
  * truncated cache file is rebuilt; changed source data gets a new entry (the old one is deleted)
  * and fresh values; an export needing a feature the entry lacks adds just that column. String
  * values are kept as one-byte codes and `last(timestamp)` as a marker over the event times;
@@ -34,12 +35,14 @@ function snapshot(): Map<string, number> {
 
 async function exportRows(
   features = repo.resolveFeatures({ service: 'recommendation_v1' }),
+  sweepThreads?: number,
 ): Promise<ExportSummary> {
   const store = new DuckDBOfflineStore({
     type: 'duckdb',
     dataDir: join(tmp.dir, 'data'),
     home: join(tmp.dir, home),
     memoryLimit: '1GB',
+    ...(sweepThreads ? { sweepThreads } : {}),
   });
   try {
     const rows = Array.from({ length: 300 }, (_, i) => ({
@@ -132,5 +135,20 @@ describe('sweep index cache', () => {
     const added = [...snapshot().keys()].filter((k) => !files.has(k));
     expect(added.length).toBe(1); // the page_view flags of partition 0
     expect(b.data!.map((r) => r.clicks_1h)).toEqual(a.data!.map((r) => r.clicks_1h));
+  }, 60_000);
+
+  it('sweeps a cached pass much heavier than the others in two halves, with the same values', async () => {
+    // recommendation_v2's user pass (lists, distinct counts, sessions) outweighs the others:
+    // once its index is cached, two workers sweep half of its features each
+    // (test/offline/sweep-lanes.test.ts: the split at this data's shape).
+    const features = repo.resolveFeatures({ service: 'recommendation_v2' });
+    home = 'home-3';
+    const whole = await exportRows(features, 2);
+    const halves = await exportRows(features, 2);
+    expect(halves.data).toEqual(whole.data);
+    expect(whole.data!.some((r) => (r.recently_viewed_products as unknown[]).length > 0)).toBe(
+      true,
+    );
+    expect(whole.data!.some((r) => (r.session_count_7d as number) > 0)).toBe(true);
   }, 60_000);
 });

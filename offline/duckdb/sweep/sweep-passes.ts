@@ -13,6 +13,7 @@ import {
   type ValueType,
 } from '../../../core/types.ts';
 import type { SweepPool } from '../../sweep/sweep-pool.ts';
+import { laneSplit, splitFeatures } from '../../sweep/sweep-lanes.ts';
 import {
   encodeColumn,
   type AppendColumn,
@@ -131,10 +132,28 @@ export async function sweepPasses(req: SweepPassesRequest): Promise<SweepPassesR
       });
   };
 
+  /** The cached index files of `job`'s partition with the columns of `pfs`, if all are kept. */
+  const filesOf = (job: { j: number; p: number; part: Partition }, pfs: readonly PassFeature[]) => {
+    const { plan, entry } = opened[job.j]!;
+    return (
+      entry?.files(
+        job.p,
+        job.part,
+        pfs.map((pf) => ({
+          col: pf.col,
+          key: columnKey(pf),
+          family: columnFamily(pf),
+          dict: plan.dicts.get(pf.col)?.strings ?? null,
+        })),
+      ) ?? null
+    );
+  };
   interface Job {
     j: number;
     p: number;
     part: Partition;
+    /** The pass's features this job sweeps (all, or half: see `laneSplit`). */
+    pfs: PassFeature[];
     feats: SweepFeature[];
     single: boolean;
   }
@@ -182,7 +201,30 @@ export async function sweepPasses(req: SweepPassesRequest): Promise<SweepPassesR
           : {}),
       });
     }
-    plan.partitions.forEach((part, p) => jobs.push({ j, p, part, feats, single }));
+    plan.partitions.forEach((part, p) =>
+      jobs.push({ j, p, part, pfs: pass.features, feats, single }),
+    );
+  }
+  // A pass much heavier than the rest is swept in two halves of its features, one per worker,
+  // when that ends the sweeps sooner (`sweep-lanes.ts`); only a single-partition pass whose
+  // index is fully cached, so neither half builds it.
+  const split = laneSplit(
+    jobs.map((job) => ({
+      events: job.part.events,
+      rows,
+      features: job.feats,
+      splittable: job.single && filesOf(job, job.pfs) !== null,
+    })),
+    req.pool.size,
+  );
+  if (split >= 0) {
+    const job = jobs[split]!;
+    const halves = splitFeatures(job.feats, job.part.events, rows).map((at) => ({
+      ...job,
+      pfs: at.map((i) => job.pfs[i]!),
+      feats: at.map((i) => job.feats[i]!),
+    }));
+    jobs.splice(split, 1, ...halves);
   }
   // Largest first, one lane per worker: a lane loads its next index while the other sweeps, and
   // holds at most one partition's index at a time.
@@ -198,16 +240,7 @@ export async function sweepPasses(req: SweepPassesRequest): Promise<SweepPassesR
         ts,
       }));
       // A fully cached index is read by the worker itself; else loaded or built here.
-      const files = entry?.files(
-        job.p,
-        part,
-        pass.features.map((pf) => ({
-          col: pf.col,
-          key: columnKey(pf),
-          family: columnFamily(pf),
-          dict: plan.dicts.get(pf.col)?.strings ?? null,
-        })),
-      );
+      const files = filesOf(job, job.pfs);
       let res: Map<string, SweepResult> | null = null;
       if (files)
         res = await req.pool.sweep({ files }, job.feats, partRows).catch((e: unknown) => {
@@ -219,7 +252,15 @@ export async function sweepPasses(req: SweepPassesRequest): Promise<SweepPassesR
           req.trace &&
           console.error(`[t ${performance.now().toFixed(0)}] job ${job.j}/${job.p} ${m}`);
         tr('open');
-        const index = await openIndex(req, pass, plan, entry, job.p, part, withDuckDB);
+        const index = await openIndex(
+          req,
+          { ...pass, features: job.pfs },
+          plan,
+          entry,
+          job.p,
+          part,
+          withDuckDB,
+        );
         res = await req.pool.sweep({ index }, job.feats, partRows);
       }
       const { codes } = await partRows;
@@ -235,11 +276,14 @@ export async function sweepPasses(req: SweepPassesRequest): Promise<SweepPassesR
           for (let i = 0; i < rows; i++) if (codes[i]! >= 0) c.values[i] = values[i]!;
         }
       }
-      done += Math.round((rows * (part.to - part.from)) / Math.max(1, plan.keyCount));
+      done += Math.round(
+        (((rows * (part.to - part.from)) / Math.max(1, plan.keyCount)) * job.pfs.length) /
+          Math.max(1, pass.features.length),
+      );
       req.onProgress?.(done);
       if (single)
         encodeLater(
-          pass.features.flatMap((pf) =>
+          job.pfs.flatMap((pf) =>
             req.output?.columns.has(pf.col) ? [{ col: pf.col, column: columns.get(pf.col)! }] : [],
           ),
         );
