@@ -7,6 +7,11 @@ import { SlowFirstSequencer } from './test/support/slow-first-sequencer.ts';
 // files wait on Kafka, Redis, the BigQuery emulator or child processes, so the suite takes
 // ~10 minutes instead of ~18 here; every file is written to pass beside another. The slowest
 // files start first (test/support/slow-first-sequencer.ts), so none runs alone at the end.
+// No test reaches Google Cloud: the BigQuery client's look-up of a GCE metadata server costs
+// 1–2 s in every process that opens one (the emulator tests and their `larder` children).
+// Set by the environment, it wins (e.g. a live BigQuery run on GCE).
+process.env.METADATA_SERVER_DETECTION ||= 'none';
+
 export default defineConfig({
   test: {
     maxWorkers: 2,

@@ -15,6 +15,7 @@
  * | LARDER_ONLINE_STORE | `sqlite:PATH` · `redis://host:port/db` · `redis-cluster://h1:p1,h2:p2` (replaces `onlineStore`) |
  * | LARDER_OFFLINE_STORE| `duckdb` · `bigquery://PROJECT/DATASET` (replaces `offlineStore`) |
  * | KAFKA_BROKERS       | `host:port,host:port` (default `127.0.0.1:9092`)            |
+ * | LARDER_KAFKA_RETRIES | the Kafka client's retries of a request (`kafka.retries`, default 5) |
  * | LARDER_NAMESPACE    | prefixes Redis keys and consumer groups (default `larder`)  |
  * | LARDER_TOPIC_<NAME> | the topic of stream source `<name>` (`stream.topics`)       |
  * | LARDER_TOPIC_PARTITIONS | partitions of topics `larder stream` creates (`stream.topicPartitions`, default 6) |
@@ -222,11 +223,19 @@ export const LarderConfigSchema = z
     offlineStore: OfflineStoreConfig.default({ type: 'duckdb' }),
     kafka: z
       .object({
-        brokers: z.array(z.string().regex(/^[^:]+:\d+$/, 'write host:port')).min(1),
+        brokers: z
+          .array(z.string().regex(/^[^:]+:\d+$/, 'write host:port'))
+          .min(1)
+          .default(['127.0.0.1:9092']),
         clientId: z.string().default('larder'),
+        /**
+         * The Kafka client's retries of a failed request (a broker that does not answer), from
+         * 0.3 s doubling, for the commands that talk to Kafka: `stream`, `topics`, `dlq`.
+         */
+        retries: z.number().int().min(0).max(20).default(5),
       })
       .strict()
-      .default({ brokers: ['127.0.0.1:9092'] }),
+      .default({}),
     serve: z
       .object({
         host: z.string().default('127.0.0.1'),
@@ -291,7 +300,12 @@ export interface LarderConfig {
   readonly namespace: string;
   readonly onlineStore: OnlineStoreConfig;
   readonly offlineStore: OfflineStoreConfig;
-  readonly kafka: { readonly brokers: readonly string[]; readonly clientId: string };
+  readonly kafka: {
+    readonly brokers: readonly string[];
+    readonly clientId: string;
+    /** `kafka.retries` (always set by the schema; absent in configs built by hand: kafkajs's 5). */
+    readonly retries?: number;
+  };
   readonly serve: {
     readonly host: string;
     readonly port: number;
@@ -459,6 +473,7 @@ export function resolveConfig(
     if (v !== undefined && (v === null || typeof v !== 'object')) return {};
     return (raw[key] = { ...(v as object | undefined) }) as Record<string, unknown>;
   };
+  int('LARDER_KAFKA_RETRIES', (n) => (section('kafka').retries = n));
   int('LARDER_TOPIC_PARTITIONS', (n) => (section('stream').topicPartitions = n));
   int('LARDER_SERVE_WORKERS', (n) => (section('serve').workers = n));
   if (env.LARDER_SCHEMA_REGISTRY_URL)

@@ -107,6 +107,9 @@ offsets.topic.num.partitions=6
 transaction.state.log.replication.factor=1
 transaction.state.log.min.isr=1
 group.initial.rebalance.delay.ms=0
+# Kafka's default minimum is 6 s: the workers that crash.kafka.test.ts and the fuzzers' stream
+# path kill -9 would hold their partitions 6 s; they read this value and take 3 s.
+group.min.session.timeout.ms=1000
 auto.create.topics.enable=true
 log.retention.hours=24
 PROPS

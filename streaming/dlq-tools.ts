@@ -89,11 +89,14 @@ export async function inspectDlq(opts: {
   brokers: readonly string[];
   topic: string;
   limit?: number;
+  /** The Kafka client's retries of a failed request (default kafkajs's: 5, from 0.3 s). */
+  retries?: number;
 }): Promise<DeadLetterRecord[]> {
   const kafka = new Kafka({
     clientId: 'larder-dlq',
     brokers: [...opts.brokers],
     logLevel: logLevel.NOTHING,
+    retry: { retries: opts.retries ?? 5 },
   });
   const out: DeadLetterRecord[] = [];
   const limit = opts.limit ?? Infinity;
@@ -120,11 +123,14 @@ export async function replayDlq(opts: {
   topic: string;
   namespace: string;
   maxReplays?: number;
+  /** The Kafka client's retries of a failed request (default kafkajs's: 5, from 0.3 s). */
+  retries?: number;
 }): Promise<{ replayed: number; gaveUp: number }> {
   const kafka = new Kafka({
     clientId: 'larder-dlq',
     brokers: [...opts.brokers],
     logLevel: logLevel.NOTHING,
+    retry: { retries: opts.retries ?? 5 },
   });
   const producer = kafka.producer();
   await producer.connect();

@@ -93,10 +93,8 @@ export function registerStreamCommands(program: Command, globals: () => GlobalOp
         ...(o.sources ? { sources: o.sources.split(',') } : {}),
       };
       if (managesTopics(scope)) {
-        const warnings = await withTopicAdmin(
-          config.kafka.brokers,
-          config.kafka.clientId,
-          (admin) => prepareStreamTopics(admin, scope, o.allowPartitionMismatch === true),
+        const warnings = await withTopicAdmin(config.kafka, (admin) =>
+          prepareStreamTopics(admin, scope, o.allowPartitionMismatch === true),
         ).catch(async (e: unknown) => {
           await store.close();
           throw e;
@@ -118,6 +116,7 @@ export function registerStreamCommands(program: Command, globals: () => GlobalOp
         ...(o.offlineSink ? { offlineSink: createOfflineStore(config) } : {}),
         ...(maxBatch ? { maxBatchRecords: maxBatch } : {}),
         ...(sessionTimeoutMs ? { sessionTimeoutMs } : {}),
+        kafkaRetry: { retries: config.kafka.retries ?? 5 },
         kafkaLog: kafkaLogOf(level, log),
         startRetry: {
           onRetry: (e, attempt) =>
@@ -180,6 +179,7 @@ export function registerStreamCommands(program: Command, globals: () => GlobalOp
       const { inspectDlq } = await import('../../streaming/dlq-tools.ts');
       const records = await inspectDlq({
         brokers: config.kafka.brokers,
+        retries: config.kafka.retries ?? 5,
         topic,
         limit: intFlag(o.limit, '--limit') ?? 50,
       });
@@ -207,6 +207,7 @@ export function registerStreamCommands(program: Command, globals: () => GlobalOp
       const { replayDlq } = await import('../../streaming/dlq-tools.ts');
       const r = await replayDlq({
         brokers: config.kafka.brokers,
+        retries: config.kafka.retries ?? 5,
         topic,
         namespace: config.namespace,
         maxReplays: intFlag(o.maxReplays, '--max-replays') ?? 3,

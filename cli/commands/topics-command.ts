@@ -77,7 +77,7 @@ export function registerTopicsCommand(program: Command, globals: () => GlobalOpt
       const config = await cliConfig(globals());
       const repo = await cliRepository(config);
       const sources = sourcesOf(repo, o.sources);
-      const report = await withTopicAdmin(config.kafka.brokers, config.kafka.clientId, (admin) =>
+      const report = await withTopicAdmin(config.kafka, (admin) =>
         planTopics(admin, {
           repo,
           overrides: config.stream.topics,
@@ -114,18 +114,14 @@ export function registerTopicsCommand(program: Command, globals: () => GlobalOpt
         allowRepartition: o.allowRepartition === true,
         alterConfig: o.alterConfig === true,
       };
-      const { report, result } = await withTopicAdmin(
-        config.kafka.brokers,
-        config.kafka.clientId,
-        async (admin) => {
-          const report = await planTopics(admin, {
-            repo,
-            overrides: config.stream.topics,
-            ...(sources ? { sources } : {}),
-          });
-          return { report, result: await applyTopics(admin, report, flags) };
-        },
-      );
+      const { report, result } = await withTopicAdmin(config.kafka, async (admin) => {
+        const report = await planTopics(admin, {
+          repo,
+          overrides: config.stream.topics,
+          ...(sources ? { sources } : {}),
+        });
+        return { report, result: await applyTopics(admin, report, flags) };
+      });
       if (o.json) printJson({ ...report, ...result });
       else {
         for (const t of report.topics)

@@ -150,18 +150,23 @@ export async function prepareStreamTopics(
   return warnings;
 }
 
-/** Runs `fn` with a connected admin client of `brokers`. */
+/** Runs `fn` with a connected admin client of `kafka` (the configuration's `kafka` section). */
 export async function withTopicAdmin<T>(
-  brokers: readonly string[],
-  clientId: string,
+  kafka: {
+    readonly brokers: readonly string[];
+    readonly clientId: string;
+    /** The Kafka client's retries of a failed request (default 5, kafkajs's). */
+    readonly retries?: number;
+  },
   fn: (admin: TopicAdmin) => Promise<T>,
 ): Promise<T> {
   // Loaded on use: `larder topics` is in the CLI's command tree, which every `larder` loads.
   const { Kafka, logLevel } = await import('kafkajs');
   const admin = new Kafka({
-    clientId,
-    brokers: [...brokers],
+    clientId: kafka.clientId,
+    brokers: [...kafka.brokers],
     logLevel: logLevel.NOTHING,
+    retry: { retries: kafka.retries ?? 5 },
   }).admin();
   await admin.connect();
   try {

@@ -58,6 +58,9 @@ async function larderProcess(args: string[], env: Record<string, string>): Promi
         LARDER_HOME: join(own, 'home'),
         LARDER_DATA_DIR: join(own, 'data'),
         KAFKA_BROKERS: '127.0.0.1:1', // nothing may reach a broker with bad input
+        // A command that does try fails at its first refused connection, not after kafkajs's
+        // retries (~10 s): the first test checks that both give the same line.
+        LARDER_KAFKA_RETRIES: '0',
         LARDER_DEBUG: '',
         ...env,
       },
@@ -170,6 +173,19 @@ async function larderUsageMistake(args: string[]): Promise<Result> {
 }
 
 describe.concurrent('every CLI command, given bad input', () => {
+  it('Kafka down: the same one line after kafkajs retries (5 by default) as with LARDER_KAFKA_RETRIES=0', async () => {
+    const args = ['dlq', 'inspect', 'x'];
+    const [retried, once] = await Promise.all([
+      larder(args, { LARDER_KAFKA_RETRIES: '' }),
+      larder(args),
+    ]);
+    expectOneLineError(once, 'dlq inspect, LARDER_KAFKA_RETRIES=0');
+    expect(once.stderr).toContain(
+      'error [LARDER_BROKER_UNAVAILABLE]: Kafka: Connection error: connect ECONNREFUSED 127.0.0.1:1\n',
+    );
+    expect(retried).toEqual(once);
+  }, 60_000);
+
   it('finds the commands by walking the program', () => {
     const names = COMMANDS.map((c) => commandPath(c).join(' '));
     for (const n of [

@@ -48,6 +48,28 @@ describe('environment variables read by the config loader', () => {
     );
   });
 
+  it('LARDER_KAFKA_RETRIES over kafka.retries (default 5), beside KAFKA_BROKERS', () => {
+    expect(config({}).kafka).toEqual({
+      brokers: ['127.0.0.1:9092'],
+      clientId: 'larder',
+      retries: 5,
+    });
+    expect(config({}, { kafka: { brokers: ['k:9092'], retries: 2 } }).kafka.retries).toBe(2);
+    const env = { LARDER_KAFKA_RETRIES: '0', KAFKA_BROKERS: 'a:1,b:2' };
+    expect(config(env, { kafka: { retries: 2 } }).kafka).toEqual({
+      brokers: ['a:1', 'b:2'],
+      clientId: 'larder',
+      retries: 0,
+    });
+    expect(config({ LARDER_KAFKA_RETRIES: '' }).kafka.retries).toBe(5);
+    expect(() => config({ LARDER_KAFKA_RETRIES: 'none' })).toThrow(
+      'LARDER_KAFKA_RETRIES="none": write a whole number',
+    );
+    expect(() => config({ LARDER_KAFKA_RETRIES: '99' })).toThrow(
+      'kafka.retries: Number must be less than or equal to 20',
+    );
+  });
+
   it('LARDER_SCHEMA_REGISTRY_URL over stream.schemaRegistryUrl (default none)', () => {
     expect(config({}).stream.schemaRegistryUrl).toBeNull();
     const url = 'http://127.0.0.1:8081';

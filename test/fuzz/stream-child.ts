@@ -27,7 +27,7 @@ const worker = new StreamWorker({
   clock: () => c.now,
   maxBatchRecords: 2,
   ...(c.schemaRegistryUrl ? { schemaRegistryUrl: c.schemaRegistryUrl } : {}),
-  sessionTimeoutMs: 6000,
+  sessionTimeoutMs: c.sessionTimeoutMs,
 });
 await worker.start();
 process.once('SIGTERM', () => {

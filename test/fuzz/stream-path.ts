@@ -19,6 +19,7 @@ import {
   BROKERS,
   createTestTopics,
   kafka,
+  killableSessionTimeoutMs,
   waitConsumed,
   type TestTopics,
 } from '../streaming/stream-fixture.ts';
@@ -38,6 +39,8 @@ export interface ChildCase {
   env: Record<string, string>;
   /** The Avro producer's schema registry (none: JSON only). */
   schemaRegistryUrl?: string;
+  /** The worker's session timeout: a killed worker's partitions move once it expires. */
+  sessionTimeoutMs: number;
 }
 
 /** Worker processes and cleanups of one test; `cleanup()` in `afterEach`. */
@@ -133,6 +136,7 @@ export class StreamPath {
       brokers: BROKERS,
       env: topics.env,
       ...(this.avro ? { schemaRegistryUrl: this.avro.registryUrl } : {}),
+      sessionTimeoutMs: await killableSessionTimeoutMs(),
     };
     writeFileSync(file, JSON.stringify(child));
     const group = `${namespace}-stream`;

@@ -7,18 +7,31 @@
  * on both stores; the time grid, computeTiles and sourceStatistics run their queries in the
  * emulator.
  */
-import { it } from 'vitest';
-import { BQ_EMULATOR_BIN, bqEmulatorAvailable, bqEmulatorHarness } from './bq-emulator-support.ts';
+import { afterAll, beforeAll, it } from 'vitest';
+import {
+  BQ_EMULATOR_BIN,
+  bqEmulatorAvailable,
+  bqEmulatorHarness,
+  startBqEmulator,
+  type BqEmulator,
+} from './bq-emulator-support.ts';
 import { describeOfflineStoreConformance } from './offline-store-conformance.ts';
 import { describeSourceStatisticsConformance } from './source-statistics-conformance.ts';
 
 if (!bqEmulatorAvailable) {
   it.skip(`bigquery emulator conformance — skipped: ${BQ_EMULATOR_BIN} not found (run: bash scripts/bqemu.sh install)`, () => {});
 } else {
+  // One emulator for both suites, a dataset each (a start costs seconds of CPU).
+  let emulator: BqEmulator | undefined;
+  beforeAll(async () => {
+    emulator = await startBqEmulator();
+  }, 60_000);
+  afterAll(() => emulator?.stop());
+  const harness = () => bqEmulatorHarness({ emulator: emulator! });
   // Each computeTiles run is ~9 query jobs of a second or more here: one random history per
   // variant / end (every view kind, bucketTiles × firstHops, every end); DuckDB runs more.
-  describeOfflineStoreConformance('bigquery (emulator)', bqEmulatorHarness, {
+  describeOfflineStoreConformance('bigquery (emulator)', harness, {
     computeTiles: { perVariant: 1, perSchemaEnd: 1 },
   });
-  describeSourceStatisticsConformance('bigquery (emulator)', bqEmulatorHarness);
+  describeSourceStatisticsConformance('bigquery (emulator)', harness);
 }

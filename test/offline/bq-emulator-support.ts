@@ -140,14 +140,17 @@ export async function startBqEmulator(): Promise<BqEmulator> {
 }
 
 /**
- * A conformance harness on a fresh emulator: the BigQuery store (entities uploaded by insert)
- * and sources written as typed tables; `emulator` for suites that read tables back. `clock` is
- * the store's (the ingest rules' "now"; default the wall clock).
+ * A conformance harness on a fresh emulator, or on a fresh dataset of `options.emulator` (left
+ * running by `close`): the BigQuery store (entities uploaded by insert) and sources written as
+ * typed tables; `emulator` for suites that read tables back. `clock` is the store's (the ingest
+ * rules' "now"; default the wall clock).
  */
 export async function bqEmulatorHarness(
-  options: { clock?: () => number } = {},
+  options: { clock?: () => number; emulator?: BqEmulator } = {},
 ): Promise<ConformanceHarness & { emulator: BqEmulator }> {
-  const emulator = await startBqEmulator();
+  const emulator = options.emulator
+    ? await options.emulator.anotherDataset()
+    : await startBqEmulator();
   const tmp = tempDir();
   const store = new BigQueryOfflineStore(
     {
@@ -174,7 +177,7 @@ export async function bqEmulatorHarness(
     },
     async close() {
       await store.close();
-      emulator.stop();
+      if (!options.emulator) emulator.stop();
       tmp.cleanup();
     },
   };

@@ -24,6 +24,7 @@ import {
   storedFeatures,
   history,
   kafka,
+  killableSessionTimeoutMs,
   loadFeatures,
   produceHistory,
   REDIS_URL,
@@ -32,6 +33,8 @@ import {
   type TestTopics,
 } from './stream-fixture.ts';
 
+// A worker killed with -9 holds its partitions until its session expires.
+const sessionTimeoutMs = await killableSessionTimeoutMs();
 const children = new Set<ChildProcess>();
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -53,7 +56,8 @@ function startWorker(
   topics: TestTopics,
   opts: { store: string; crashAt?: string; dataDir?: string },
 ): Worker {
-  const args = ['bin/larder.js', 'stream', '--max-batch', '150', '--session-timeout-ms', '6000'];
+  const args = ['bin/larder.js', 'stream', '--max-batch', '150'];
+  args.push('--session-timeout-ms', String(sessionTimeoutMs));
   if (opts.dataDir) args.push('--offline-sink');
   const child = spawn(process.execPath, args, {
     env: {

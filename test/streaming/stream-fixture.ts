@@ -4,7 +4,7 @@
  * comparing every stored feature of recommendation_v1 with the reference evaluator.
  */
 import { randomUUID } from 'node:crypto';
-import { Kafka, logLevel, type Admin } from 'kafkajs';
+import { Kafka, logLevel, type Admin, type ConfigResourceTypes } from 'kafkajs';
 import { expect } from 'vitest';
 import {
   generateRecords,
@@ -27,6 +27,40 @@ export const kafka = new Kafka({
   brokers: BROKERS,
   logLevel: logLevel.NOTHING,
 });
+
+/**
+ * The consumer-group session timeout of test workers that are killed with -9: a killed worker
+ * leaves its group (and a restarted one gets its partitions) once this expires. 3 s, or the
+ * broker's `group.min.session.timeout.ms` when that is higher: scripts/services.sh starts the
+ * broker with 1 s; one started before that (Kafka's default, 6 s) refuses a shorter timeout.
+ */
+export async function killableSessionTimeoutMs(): Promise<number> {
+  sessionTimeout ??= (async () => {
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      const { brokers } = await admin.describeCluster();
+      const { resources } = await admin.describeConfigs({
+        includeSynonyms: false,
+        resources: [
+          {
+            type: BROKER,
+            name: String(brokers[0]!.nodeId),
+            configNames: ['group.min.session.timeout.ms'],
+          },
+        ],
+      });
+      const min = Number(resources[0]?.configEntries[0]?.configValue ?? 6000);
+      return Math.max(3000, min);
+    } finally {
+      await admin.disconnect();
+    }
+  })();
+  return sessionTimeout;
+}
+let sessionTimeout: Promise<number> | undefined;
+/** `ConfigResourceTypes.BROKER` (kafkajs's enums are not named exports under ESM). */
+const BROKER = 4 as ConfigResourceTypes;
 
 export interface TestTopics {
   user_events: string;
