@@ -22,7 +22,8 @@ export interface ProduceToKafkaOptions {
 /**
  * Produces generated records to Kafka: value = the record as UTF-8 JSON, key = userId (or
  * sessionId when userId is null; transactions always have a userId), in batches acknowledged
- * by all in-sync replicas (`acks: -1`). With `rate > 0` it sleeps between batches to hold the
+ * by all in-sync replicas (`acks: -1`) from an idempotent producer (a retried send is written
+ * once). With `rate > 0` it sleeps between batches to hold the
  * given number of user_events per second. Order within a key is the records' order.
  *
  * @example
@@ -42,7 +43,13 @@ export async function produceToKafka(
     brokers: opts.brokers,
     logLevel: logLevel.ERROR,
   });
-  const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+  // Idempotent: a send retried after a leader change ("not the leader for that
+  // topic-partition") is written once, not twice, so a test's reference counts what Kafka holds.
+  const producer = kafka.producer({
+    createPartitioner: Partitioners.DefaultPartitioner,
+    idempotent: true,
+    maxInFlightRequests: 1,
+  });
   const batchSize = Math.max(1, opts.batchSize ?? 500);
   const limit = opts.limit ?? Infinity;
   let events = 0;
