@@ -36,7 +36,7 @@ function foldTiles(times: number[]): Map<string, Record<string, unknown>> {
   return tiles;
 }
 
-const values = (pairs: string[]): unknown[] =>
+const values = (pairs: string[]): [unknown, string][] =>
   readPlan({
     view: sequences,
     features: sequences.features.map((f) => f.name),
@@ -44,7 +44,7 @@ const values = (pairs: string[]): unknown[] =>
     t: NOW,
   })
     .evaluatePairs(NOW, pairs)
-    .map((v) => [v.value, v.status]);
+    .map((v): [unknown, string] => [v.value, v.status]);
 
 describe('identical session states', () => {
   it('groups session features by tile hop, gap, where and input, in feature order', () => {
@@ -94,16 +94,16 @@ describe('identical session states', () => {
   });
 
   it('a merge into a tile written before stores the group once, as a merge into the new form', () => {
-    const [[field, before]] = [...foldTiles([NOW - 30 * MINUTE_MS])];
-    const [[, delta]] = [...foldTiles([NOW - 29 * MINUTE_MS])];
-    const d = { kind: 'tile' as const, field: field!, states: delta!, expiresAt: NOW };
+    const [field, before] = [...foldTiles([NOW - 30 * MINUTE_MS])][0]!;
+    const delta = [...foldTiles([NOW - 29 * MINUTE_MS])][0]![1];
+    const d = { kind: 'tile' as const, field, states: delta!, expiresAt: NOW };
     const fromOld = mergeField(plan, JSON.stringify(before), d).value;
-    const fromNew = mergeField(plan, encodeTile(plan, before!), d).value;
+    const fromNew = mergeField(plan, encodeTile(plan, before), d).value;
     expect(JSON.parse(fromOld)).toEqual(JSON.parse(fromNew));
     expect(Object.keys(JSON.parse(fromOld) as object)).not.toContain('avg_session_1h_s');
     // A delta holding only another member merges into the group's first key.
-    const onlyAvg = { ...d, states: { avg_session_1h_s: delta!.avg_session_1h_s } };
-    const merged = JSON.parse(mergeField(plan, encodeTile(plan, before!), onlyAvg).value) as Record<
+    const onlyAvg = { ...d, states: { avg_session_1h_s: delta.avg_session_1h_s } };
+    const merged = JSON.parse(mergeField(plan, encodeTile(plan, before), onlyAvg).value) as Record<
       string,
       unknown
     >;
