@@ -7,7 +7,9 @@
  * alternating blocks (A B B A …), CPU from `process.cpuUsage`. First it checks that both trees
  * answer the same JSON for 2,000 rows. Prints the medians per block, the median of the paired
  * ratios B / A and in how many pairs B was lower, and the median heap growth per request over
- * batches of 20 that saw no collection. With STORE=redis also the server's own time per read:
+ * batches of 20 that saw no collection. OWN_STORES=1: each tree materializes the same history
+ * into a store of its own (a namespace, or a file, per tree), for changes of the stored format.
+ * With STORE=redis also the server's own time per read:
  * `INFO commandstats`'s µs per `evalsha` over each block (each read is one script call), from
  * the blocks in which no other client called a script (the calls counted equal the block's).
  *
@@ -15,6 +17,7 @@
  *                                              #   BLOCKS=20 PER=1000 EVENTS=100000
  *                                              #   STORE=sqlite (or redis: REDIS_URL,
  *                                              #   default redis://127.0.0.1:6379/0)
+ *                                              #   OWN_STORES=0
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -54,7 +57,9 @@ interface Tree {
   get: typeof GetOnlineFeatures;
 }
 
-async function tree(root: string): Promise<Tree> {
+const OWN = env.OWN_STORES === '1';
+
+async function tree(root: string, name: string): Promise<Tree> {
   const load = (await import(join(root, 'definitions/load.ts'))) as typeof Load;
   const online = (await import(
     join(root, 'online/create-online-store.ts')
@@ -65,17 +70,17 @@ async function tree(root: string): Promise<Tree> {
   const store = online.createOnlineStore(
     env.STORE === 'redis'
       ? { type: 'redis', url: env.REDIS_URL ?? 'redis://127.0.0.1:6379/0' }
-      : { type: 'sqlite', path: join(dir, 'online.db') },
-    { namespace, views },
+      : { type: 'sqlite', path: join(dir, `online${name}.db`) },
+    { namespace: `${namespace}${name}`, views },
   );
   await store.init();
   return { repo, store, get: retrieval.getOnlineFeatures };
 }
 
-let teardown: (() => Promise<void>) | null = null;
+const teardowns: (() => Promise<void>)[] = [];
 try {
-  const b = await tree(B);
-  teardown = () => b.store.teardown();
+  const b = await tree(B, OWN ? 'b' : '');
+  teardowns.push(() => b.store.teardown());
   const data = join(dir, 'data');
   await genData({
     users: USERS,
@@ -89,14 +94,20 @@ try {
   });
   const offline = new DuckDBOfflineStore({ type: 'duckdb', dataDir: data, home: data });
   await offline.init();
-  await materialize({
-    repo: b.repo,
-    offline,
-    online: b.store,
-    end: NOW,
-    start: () => NOW - 120 * DAY_MS,
-  });
-  const a = await tree(A);
+  const load = (x: Tree) =>
+    materialize({
+      repo: x.repo,
+      offline,
+      online: x.store,
+      end: NOW,
+      start: () => NOW - 120 * DAY_MS,
+    });
+  await load(b);
+  const a = await tree(A, OWN ? 'a' : '');
+  if (OWN) {
+    teardowns.push(() => a.store.teardown());
+    await load(a);
+  }
 
   const catalog = new Catalog(SEED, PRODUCTS);
   const rng = new Rng(7);
@@ -164,12 +175,11 @@ try {
         : ''),
   );
   redis?.disconnect();
+  for (const t of teardowns.splice(0)) await t();
   await a.store.close();
-  await teardown();
-  teardown = null;
   await b.store.close();
 } finally {
-  await teardown?.();
+  for (const t of teardowns) await t();
   rmSync(dir, { recursive: true, force: true });
 }
 process.exit(0);

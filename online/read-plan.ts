@@ -31,6 +31,7 @@ import {
   type SequenceFeatureShape,
 } from '../aggregation/sequence-tiles.ts';
 import { isSequenceKind } from '../core/sequence.ts';
+import { viewWritePlan } from './view-catalog.ts';
 
 interface WindowedFeature {
   index: number;
@@ -87,6 +88,8 @@ export class ReadPlan {
   readonly #windowed: WindowedFeature[] = [];
   readonly #lifetime: LifetimeFeature[] = [];
   readonly #sequence: SequenceFeature[] = [];
+  /** The view's groups of identical session states (`ViewWritePlan.sameStates`). */
+  readonly #sameStates: ReadonlyMap<string, readonly string[]>;
   /** `"<hopMs>"` → group. */
   readonly #groups = new Map<string, HopGroup>();
   readonly #lifetimeByField = new Map<string, LifetimeFeature>();
@@ -103,6 +106,7 @@ export class ReadPlan {
   constructor(view: FeatureViewSpec, features: readonly string[]) {
     this.view = view;
     this.features = features;
+    this.#sameStates = viewWritePlan(view).sameStates;
     features.forEach((name, index) => {
       const f = view.features.find((x) => x.name === name);
       if (!f) {
@@ -391,6 +395,7 @@ export class ReadPlan {
     if (this.#sequence.length > 0)
       evaluateSequences(
         this.#sequence,
+        this.#sameStates,
         this.view.ttlMs,
         t,
         n,
@@ -419,11 +424,14 @@ export class ReadPlan {
 
 /**
  * Sequence features, from every tile field of their hops (their evaluation keeps only the hops
- * a read needs). `eventTs` is null: their values are not one hop's.
+ * a read needs). `eventTs` is null: their values are not one hop's. A state of a group of
+ * identical session states (`sameStates`) is read from whichever member a tile holds: the
+ * group's first (stored once, `online/write-batch.ts`), or any (tiles written before).
  */
 function evaluateSequences(
   this: void,
   features: readonly SequenceFeature[],
+  sameStates: ReadonlyMap<string, readonly string[]>,
   ttlMs: number,
   t: number,
   n: number,
@@ -460,8 +468,18 @@ function evaluateSequences(
   };
   const statesOf = (key: string, hopMs: number): [number, unknown][] => {
     const found = pooledList();
-    for (const [k, tile] of tilesOf(hopMs))
-      if (Object.hasOwn(tile, key)) found.push(pooledPair(k, tile[key]));
+    const group = sameStates.get(key);
+    for (const [k, tile] of tilesOf(hopMs)) {
+      if (group === undefined) {
+        if (Object.hasOwn(tile, key)) found.push(pooledPair(k, tile[key]));
+        continue;
+      }
+      for (const m of group)
+        if (Object.hasOwn(tile, m)) {
+          found.push(pooledPair(k, tile[m]));
+          break;
+        }
+    }
     return found;
   };
   for (const sf of features) {

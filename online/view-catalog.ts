@@ -28,6 +28,11 @@ export interface ViewWritePlan {
    * same rule as {@link tileExpiry}, whatever it becomes, as long as it is `k * H` plus a constant).
    */
   pruneSpec: string;
+  /**
+   * Session state keys that hold the same state by definition, each → its group, the stored
+   * key first ({@link sameStateGroups}); keys without a twin are absent.
+   */
+  sameStates: Map<string, readonly string[]>;
 }
 
 /**
@@ -95,6 +100,30 @@ function inRange(plan: ViewWritePlan, expiresAt: number, what: string): number {
   );
 }
 
+/**
+ * Session states (`session_*`, `current_session_*`) that are the same state by definition: the
+ * runs of one hop's events with one gap, counting the events one `where` (and input) marks, so
+ * features agreeing on the tile hop, gap, where and input keep identical states (as
+ * `session_count_7d` and `avg_session_duration_7d_s` do). Each key of a group of two or more →
+ * the group, in the view's feature order: the first is the one stored (`encodeTile`); reads take
+ * whichever member a tile holds (tiles written before this rule hold every member).
+ */
+export function sameStateGroups(spec: FeatureViewSpec): Map<string, readonly string[]> {
+  const groups = new Map<string, string[]>();
+  for (const f of spec.features) {
+    if (!isSequenceKind(f.aggregation) || f.aggregation === 'count_previous') continue;
+    for (const t of sequenceTiles({ ...f, aggregation: f.aggregation }, spec.ttlMs)) {
+      const id = JSON.stringify([t.hopMs, f.sequence?.gapMs ?? null, f.where, f.input]);
+      let g = groups.get(id);
+      if (!g) groups.set(id, (g = []));
+      g.push(t.key);
+    }
+  }
+  const out = new Map<string, readonly string[]>();
+  for (const g of groups.values()) if (g.length > 1) for (const key of g) out.set(key, g);
+  return out;
+}
+
 function buildPlan(spec: FeatureViewSpec): ViewWritePlan {
   const features = new Map<string, WriteFeature>();
   const maxWindowByHop = new Map<number, number>();
@@ -116,7 +145,13 @@ function buildPlan(spec: FeatureViewSpec): ViewWritePlan {
       maxWindowByHop.set(f.hopMs, Math.max(maxWindowByHop.get(f.hopMs) ?? 0, f.windowMs));
     }
   }
-  const plan: ViewWritePlan = { spec, features, maxWindowByHop, pruneSpec: '' };
+  const plan: ViewWritePlan = {
+    spec,
+    features,
+    maxWindowByHop,
+    pruneSpec: '',
+    sameStates: sameStateGroups(spec),
+  };
   plan.pruneSpec = [...maxWindowByHop.keys()]
     .map((h) => `${h}:${tileExpiry(plan, h, 0)}`)
     .join(';');

@@ -73,7 +73,7 @@ export function overwriteOps(
     const expiresAt = tileExpiry(plan, t.hopMs, t.hop);
     const g = entityOps(groups, catalog, t.view, t.entityKey);
     const field = tileField(t.hopMs, t.hop);
-    g.fields.set(field, { field, value: JSON.stringify(t.states), expiresAt });
+    g.fields.set(field, { field, value: encodeTile(plan, t.states), expiresAt });
     if (expiresAt > g.expiresAt) g.expiresAt = expiresAt;
   }
   for (const l of lifetimes) {
@@ -118,6 +118,7 @@ export function mergeOps(
     if (prev?.kind === 'tile') {
       if (!owned.has(prev)) {
         prev.states = clone(prev.states);
+        keepStoredKeys(g.plan, prev.states);
         owned.add(prev);
       }
       mergeStates(g.plan, prev.states, t.states, true);
@@ -144,9 +145,33 @@ export function mergeOps(
 }
 
 /**
+ * The key a tile stores a state under: the first of its group of identical session states
+ * (`sameStates`), else its own.
+ */
+function storedKey(plan: ViewWritePlan, name: string): string {
+  const group = plan.sameStates.get(name);
+  return group === undefined ? name : group[0]!;
+}
+
+/**
+ * A tile's stored JSON: each group of identical session states (`sameStates`) once, under the
+ * group's first key (the state of whichever member `states` holds: all are equal).
+ */
+export function encodeTile(plan: ViewWritePlan, states: Record<string, unknown>): string {
+  if (plan.sameStates.size === 0) return JSON.stringify(states);
+  const out: Record<string, unknown> = {};
+  for (const name of Object.keys(states)) {
+    const key = storedKey(plan, name);
+    if (!Object.hasOwn(out, key)) out[key] = states[Object.hasOwn(states, key) ? key : name];
+  }
+  return JSON.stringify(out);
+}
+
+/**
  * Merges `delta` into `into` (mutated) feature by feature; `delta` is not mutated. A state
  * `into` lacks is copied from `delta` when `copy` (`into` is merged into again later), else
- * shared (`into` is serialized at once and dropped).
+ * shared (`into` is serialized at once and dropped). A group of identical session states is
+ * merged once, into its stored key; `into` must hold no other member's key.
  */
 function mergeStates(
   plan: ViewWritePlan,
@@ -155,9 +180,25 @@ function mergeStates(
   copy: boolean,
 ): void {
   for (const name of Object.keys(delta)) {
-    const agg = plan.features.get(name)!.agg;
-    if (Object.hasOwn(into, name)) into[name] = agg.merge(into[name], delta[name]);
-    else into[name] = copy ? clone(delta[name]) : delta[name];
+    const key = storedKey(plan, name);
+    if (key !== name && Object.hasOwn(delta, key)) continue; // merged as `key`
+    const agg = plan.features.get(key)!.agg;
+    if (Object.hasOwn(into, key)) into[key] = agg.merge(into[key], delta[name]);
+    else into[key] = copy ? clone(delta[name]) : delta[name];
+  }
+}
+
+/**
+ * A stored tile with each group of identical session states under its stored key only (`tile`
+ * mutated): a tile written before `sameStates` holds every member.
+ */
+function keepStoredKeys(plan: ViewWritePlan, tile: Record<string, unknown>): void {
+  if (plan.sameStates.size === 0) return;
+  for (const name of Object.keys(tile)) {
+    const key = storedKey(plan, name);
+    if (key === name) continue;
+    if (!Object.hasOwn(tile, key)) tile[key] = tile[name];
+    delete tile[name];
   }
 }
 
@@ -178,8 +219,10 @@ export function mergeField(
       expiresAt: lifetimeExpiry(plan, merged.ts, 0),
     };
   }
-  if (current === null) return { value: JSON.stringify(delta.states), expiresAt: delta.expiresAt };
+  if (current === null)
+    return { value: encodeTile(plan, delta.states), expiresAt: delta.expiresAt };
   const old = JSON.parse(current) as Record<string, unknown>;
+  keepStoredKeys(plan, old);
   mergeStates(plan, old, delta.states, false);
   return { value: JSON.stringify(old), expiresAt: delta.expiresAt };
 }

@@ -26,15 +26,36 @@ export interface OnlineFeaturesRequest {
   t?: number;
 }
 
-/** One output column: a value, a status and an event time (epoch ms, null = none) per row. */
+/**
+ * One output column: a value, a status and an event time (epoch ms, null = none) per row. The
+ * status and event-time lists are read-only: a one-row response shares its status lists and
+ * null event-time lists between columns and responses (frozen).
+ */
 export interface OnlineColumn {
   name: string;
   /** Value type, null for a request-data column passed through. */
   type: ValueType | null;
   values: unknown[];
-  statuses: FeatureStatus[];
-  eventTs: (number | null)[];
+  statuses: readonly FeatureStatus[];
+  eventTs: readonly (number | null)[];
 }
+
+/** A one-row column's status list, one frozen list per status, shared. */
+const ONE_ROW_STATUS: Readonly<Record<FeatureStatus, readonly FeatureStatus[]>> = {
+  PRESENT: Object.freeze(['PRESENT']),
+  NOT_FOUND: Object.freeze(['NOT_FOUND']),
+  NULL_VALUE: Object.freeze(['NULL_VALUE']),
+  OUTSIDE_MAX_AGE: Object.freeze(['OUTSIDE_MAX_AGE']),
+};
+/** A one-row column's event times when it has none, shared. */
+const ONE_ROW_NO_TS: readonly null[] = Object.freeze([null]);
+
+/** `n` rows of one status: a shared frozen list for one row. */
+const sameStatus = (status: FeatureStatus, n: number): readonly FeatureStatus[] =>
+  n === 1 ? ONE_ROW_STATUS[status] : new Array<FeatureStatus>(n).fill(status);
+/** `n` rows without an event time: a shared frozen list for one row. */
+const noEventTs = (n: number): readonly null[] =>
+  n === 1 ? ONE_ROW_NO_TS : new Array<null>(n).fill(null);
 
 export interface OnlineFeaturesResponse {
   columns: OnlineColumn[];
@@ -221,8 +242,8 @@ export async function getOnlineFeatures(
       name,
       type: plan.joinKeyTypes.get(name) ?? null,
       values,
-      statuses: new Array<FeatureStatus>(n).fill('PRESENT'),
-      eventTs: new Array<number | null>(n).fill(null),
+      statuses: sameStatus('PRESENT', n),
+      eventTs: noEventTs(n),
     });
   }
 
@@ -253,6 +274,17 @@ export async function getOnlineFeatures(
     if (out.from === 'view') {
       const rows = results[out.read]?.rows;
       const idx = rowIndex[plan.reads[out.read]!.group]!;
+      if (n === 1) {
+        const fv = rows![idx[0]!]![out.feature]!;
+        columns.push({
+          name: out.name,
+          type: out.type,
+          values: [fv.value],
+          statuses: ONE_ROW_STATUS[fv.status],
+          eventTs: fv.eventTs === null ? ONE_ROW_NO_TS : [fv.eventTs],
+        });
+        continue;
+      }
       const values = new Array<unknown>(n);
       const statuses = new Array<FeatureStatus>(n);
       const eventTs = new Array<number | null>(n);
@@ -266,6 +298,17 @@ export async function getOnlineFeatures(
       continue;
     }
     const raw = stepOutputs![out.step]![out.output];
+    if (n === 1) {
+      const v = raw![0];
+      columns.push({
+        name: out.name,
+        type: out.type,
+        values: [v],
+        statuses: ONE_ROW_STATUS[v === null ? 'NULL_VALUE' : 'PRESENT'],
+        eventTs: ONE_ROW_NO_TS,
+      });
+      continue;
+    }
     const values = new Array<unknown>(n);
     const statuses = new Array<FeatureStatus>(n);
     for (let i = 0; i < n; i++) {
@@ -273,13 +316,7 @@ export async function getOnlineFeatures(
       values[i] = v;
       statuses[i] = v === null ? 'NULL_VALUE' : 'PRESENT';
     }
-    columns.push({
-      name: out.name,
-      type: out.type,
-      values,
-      statuses,
-      eventTs: new Array<number | null>(n).fill(null),
-    });
+    columns.push({ name: out.name, type: out.type, values, statuses, eventTs: noEventTs(n) });
   }
   return { columns };
 }

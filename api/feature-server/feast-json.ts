@@ -40,7 +40,7 @@ function valueJson(v: unknown): unknown {
 
 export interface FeastOnlineResponse {
   metadata: { feature_names: string[] };
-  results: { values: unknown[]; statuses: string[]; event_timestamps: string[] }[];
+  results: { values: unknown[]; statuses: readonly string[]; event_timestamps: string[] }[];
 }
 
 /**

@@ -69,7 +69,7 @@ export function toProtoResponse(res: OnlineFeaturesResponse): {
   metadata: { feature_names: { val: string[] } };
   results: {
     values: ProtoValue[];
-    statuses: string[];
+    statuses: readonly string[];
     event_timestamps: { seconds: number; nanos: number }[];
   }[];
 } {

@@ -191,7 +191,7 @@ async function stopServer(child: ChildProcess | undefined): Promise<void> {
 
 interface FeastJson {
   metadata: { feature_names: string[] };
-  results: { values: unknown[]; statuses: string[] }[];
+  results: { values: unknown[]; statuses: readonly string[] }[];
 }
 
 async function post(port: string | number, body: unknown): Promise<FeastJson> {

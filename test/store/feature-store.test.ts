@@ -97,6 +97,21 @@ describe('openFeatureStore (SQLite + DuckDB)', () => {
     expect(column(res, 'spend_7d')).toEqual([25, 1, 0]);
     expect(column(res, 'last_kind')).toEqual(['click', 'click', null]);
     expect(res.columns[3]!.statuses).toEqual(['PRESENT', 'PRESENT', 'NOT_FOUND']);
+    // One row at a time: row i of the three-row answer, its shared status and null event-time
+    // lists frozen (a caller cannot change another response's).
+    for (const [i, u] of ['u1', 'u2', 'u3'].entries()) {
+      const one = await store.getOnlineFeatures({
+        features: FEATURES,
+        entities: { user_id: [u] },
+        t: T,
+      });
+      expect(one.columns.map((c) => [c.name, c.type, c.values, c.statuses, c.eventTs])).toEqual(
+        res.columns.map((c) => [c.name, c.type, [c.values[i]], [c.statuses[i]], [c.eventTs[i]]]),
+      );
+      for (const c of one.columns) expect(Object.isFrozen(c.statuses)).toBe(true);
+      expect(() => ((one.columns[3]!.statuses as string[])[0] = 'PRESENT')).toThrow(TypeError);
+    }
+    expect(res.columns[3]!.statuses).toEqual(['PRESENT', 'PRESENT', 'NOT_FOUND']);
     // Incremental: from the watermark just written, nothing new.
     const [again] = await store.materialize({ end: T, incremental: true });
     expect(again).toMatchObject({ view: 'activity', end: T });
