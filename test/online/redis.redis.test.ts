@@ -4,6 +4,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { HOUR_MS, MINUTE_MS } from '../../core/duration.ts';
 import { createOnlineStore } from '../../online/create-online-store.ts';
 import { RedisOnlineStore } from '../../online/redis/redis-online-store.ts';
+import { SET_FIELDS_LUA } from '../../online/redis/redis-scripts.ts';
 import { singleRedisTopology } from '../../online/redis/redis-topology.ts';
 import { onlineStoreConformance } from './online-store-conformance.ts';
 import { mergeBatchCase } from './merge-batch-case.ts';
@@ -161,6 +162,27 @@ describe('Redis online store', () => {
     } finally {
       await s.teardown();
       await s.close();
+    }
+  });
+
+  it('prunes a hash a write created from the names written, as an older hash from its fields', async () => {
+    const ns = `test-${randomUUID()}`;
+    const [fresh, old] = [`${ns}:a:{fresh}`, `${ns}:a:{old}`];
+    await raw.hset(old, 'l:x', '1');
+    // Hop size 60000 retained 3600000 ms: tile 60000:k is stale once k * 60000 + 3600000 <= now.
+    const now = NOW;
+    const k = (NOW - 3_600_000) / 60_000;
+    const fields = [`60000:${k - 1}`, '1', `60000:${k}`, '2', `60000:${k + 1}`, '3', 'l:y', '4'];
+    try {
+      for (const key of [fresh, old]) {
+        const argv = [now, now + HOUR_MS, '60000:3600000', fields.length / 2, ...fields];
+        await raw.eval(SET_FIELDS_LUA, 1, key, ...argv);
+      }
+      expect(Object.keys(await raw.hgetall(fresh)).sort()).toEqual([`60000:${k + 1}`, 'l:y']);
+      expect(Object.keys(await raw.hgetall(old)).sort()).toEqual([`60000:${k + 1}`, 'l:x', 'l:y']);
+      for (const key of [fresh, old]) expect(await raw.pexpiretime(key)).toBe(now + HOUR_MS);
+    } finally {
+      await raw.del(fresh, old);
     }
   });
 
