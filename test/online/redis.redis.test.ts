@@ -201,7 +201,7 @@ describe('Redis online store', () => {
     }
   });
 
-  it('prunes a hash a write created from the names written, as an older hash from its fields', async () => {
+  it('prunes the stale tiles a write creates, in a new hash as in an older one', async () => {
     const ns = `test-${randomUUID()}`;
     const [fresh, old] = [`${ns}:a:{fresh}`, `${ns}:a:{old}`];
     await raw.hset(old, 'l:x', '1');

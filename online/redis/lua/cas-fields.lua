@@ -37,7 +37,7 @@ for k = 1, #KEYS do
     end
     local created = redis.call('HSET', key, unpack(pairs))
     local held = nil
-    if created > 0 then held = prune(key, now, ARGV[i + 1], created, first, last, 3) end
+    if created > 0 then held = prune(key, now, ARGV[i + 1]) end
     extend_written(key, ARGV[i], created, held)
   else
     conflicts[#conflicts + 1] = k

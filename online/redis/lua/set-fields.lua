@@ -20,7 +20,7 @@ for k = 1, #KEYS do
   local last = i + 2 + 2 * tonumber(ARGV[i + 2])
   local c = redis.call('HSET', key, unpack(ARGV, i + 3, last))
   local held = nil
-  if c > 0 then held = prune(key, now, ARGV[i + 1], c, i + 3, last - 1, 2) end
+  if c > 0 then held = prune(key, now, ARGV[i + 1]) end
   extend_written(key, ARGV[i], c, held)
   created = created + c
   i = last + 1

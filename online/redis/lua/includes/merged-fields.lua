@@ -44,7 +44,7 @@ local function write_merged_fields(now)
       end
     end
     local held = nil
-    if created > 0 then held = prune(key, now, ARGV[i + 1], created, i + 3, j - 1, 3) end
+    if created > 0 then held = prune(key, now, ARGV[i + 1]) end
     extend_written(key, ARGV[i], created, held)
     i = j
   end

@@ -1,19 +1,15 @@
 -- Prelude of the writing scripts (prepended by redis-scripts.ts): three local helpers, no
 -- KEYS/ARGV of its own.
 --
--- prune(key, now, spec, created, first, last, step): deletes the stale tiles of one entity
---   hash, just written: its HSET created `created` fields, whose names are ARGV[first],
---   ARGV[first + step], … up to ARGV[last]. `spec` is the view's `hopMs:retainMs;…` (empty:
---   nothing to prune); a tile field `H:k` is stale once `k * H + retainMs <= now` (retainMs =
---   tileExpiry of hop 0 = W + H, view-catalog.ts: the one retention rule). Called whenever a
---   write created a new field (a new hop began), so the hash stays bounded without per-field
---   TTLs (HPEXPIRE needs Redis 7.4). The fields checked are the hash's (`HKEYS`), or, when the
---   write created the hash (`HLEN` equals `created`: it holds exactly the written fields), the
---   written names, without reading them back: the same fields either way. HDEL in chunks of
---   1000 fields, below Lua's `unpack` limit. A spec is parsed once per script call
---   (`retains`); lifetime fields (`l:…`) are told apart by their first byte, without a pattern
---   match. Returns the number of fields the hash held before pruning (nil when `spec` is
---   empty: nothing was read).
+-- prune(key, now, spec): deletes the stale tiles of one entity hash. `spec` is the view's
+--   `hopMs:retainMs;…` (empty: nothing to prune); a tile field `H:k` is stale once
+--   `k * H + retainMs <= now` (retainMs = tileExpiry of hop 0 = W + H, view-catalog.ts: the
+--   one retention rule). Called whenever a write created a new field (a new hop began), so the
+--   hash stays bounded without per-field TTLs (HPEXPIRE needs Redis 7.4). HDEL in chunks of
+--   1000 fields, below Lua's `unpack` limit. A spec is parsed once per script call (`retains`);
+--   lifetime fields (`l:…`) are told apart by their first byte, without a pattern match.
+--   Returns the number of fields the hash held before pruning (nil when `spec` is empty:
+--   nothing was read).
 -- extend(key, at): raises the key's expiry to at least `at` (ms since the epoch): PEXPIREAT
 --   with GT, then, only when that set nothing (GT treats a key without expiry as never
 --   expiring), PEXPIREAT with NX (sets it only if the key has no expiry yet). Never lowers it.
@@ -22,19 +18,7 @@
 --   not exist before the write, so it has no expiry yet and gets `at` with one PEXPIREAT
 --   (extend() would take two commands to find that out); else extend().
 local retains = {}
-
--- Appends `f` to `dead` when it is a tile field of a hop size in `retain` that is stale at `now`.
-local function add_stale(dead, f, retain, now)
-  -- A lifetime field (`l:…`, byte 108) is never a tile: no pattern match for it.
-  if string.byte(f, 1) ~= 108 then
-    local h, k = string.match(f, '^(%d+):(%-?%d+)$')
-    if h and retain[h] then
-      if tonumber(k) * tonumber(h) + retain[h] <= now then dead[#dead + 1] = f end
-    end
-  end
-end
-
-local function prune(key, now, spec, created, first, last, step)
+local function prune(key, now, spec)
   if spec == '' then return nil end
   local retain = retains[spec]
   if retain == nil then
@@ -42,17 +26,21 @@ local function prune(key, now, spec, created, first, last, step)
     for h, r in string.gmatch(spec, '(%d+):(%d+)') do retain[h] = tonumber(r) end
     retains[spec] = retain
   end
-  local held = redis.call('HLEN', key)
+  local fields = redis.call('HKEYS', key)
   local dead = {}
-  if held == created then
-    for j = first, last, step do add_stale(dead, ARGV[j], retain, now) end
-  else
-    for _, f in ipairs(redis.call('HKEYS', key)) do add_stale(dead, f, retain, now) end
+  for _, f in ipairs(fields) do
+    -- A lifetime field (`l:…`, byte 108) is never a tile: no pattern match for it.
+    if string.byte(f, 1) ~= 108 then
+      local h, k = string.match(f, '^(%d+):(%-?%d+)$')
+      if h and retain[h] then
+        if tonumber(k) * tonumber(h) + retain[h] <= now then dead[#dead + 1] = f end
+      end
+    end
   end
   for i = 1, #dead, 1000 do
     redis.call('HDEL', key, unpack(dead, i, math.min(i + 999, #dead)))
   end
-  return held
+  return #fields
 end
 
 local function extend(key, at)
