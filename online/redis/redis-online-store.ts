@@ -12,7 +12,9 @@
  * - Merges: optimistic, atomic per key: HMGET the fields (one round trip; on Redis inside a
  *   read script, one call per 512 keys), merge in JS with the shared aggregation library, then
  *   a compare-and-set Lua script, many keys per call as overwrites (each key set only if its
- *   fields are unchanged); keys that changed in between are re-read and retried.
+ *   fields are unchanged); keys that changed in between are re-read and retried. After a
+ *   merge that found most fields absent, the next one first tries blind (no HMGET: every field
+ *   expected absent); the keys whose fields exist conflict and are read and merged as above.
  */
 import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -200,6 +202,11 @@ export class RedisOnlineStore implements OnlineStore {
   readonly #sampleScanPages: number;
   /** Per view: keys this store added to its sample, and when it last added (monotonic ms). */
   readonly #sampled = new Map<string, { added: number; at: number }>();
+  /**
+   * Whether the next merge first tries its compare-and-set blind (every field expected
+   * absent, no read): set by the last merge, from the share of its segments found absent.
+   */
+  #blindMerge = true;
   #initPromise: Promise<void> | null = null;
   #closed = false;
 
@@ -410,7 +417,13 @@ export class RedisOnlineStore implements OnlineStore {
         });
       }
     }
-    for (let attempt = 1; pending.length > 0; attempt++) {
+    // A blind first try (each field expected absent, nothing read) when the last merge found
+    // most of its segments' fields absent (a first materialization's lifetime states): a key
+    // whose fields exist conflicts and is merged as usual. A guess, not an attempt: it does
+    // not count against `maxMergeAttempts` and is not followed by a back-off.
+    let blind = this.#blindMerge && pending.length > 0;
+    const guessed = blind;
+    for (let attempt = 1; pending.length > 0;) {
       if (attempt > this.#maxMergeAttempts) {
         throw new LarderError(
           'LARDER_STORE_UNAVAILABLE',
@@ -421,10 +434,12 @@ export class RedisOnlineStore implements OnlineStore {
           },
         );
       }
-      const current = await this.#readMergeFields(
-        'merge-read',
-        pending.map((c) => ({ key: c.key, fields: c.deltas.map((d) => d.field) })),
-      );
+      const current = blind
+        ? pending.map((c) => c.deltas.map(() => null))
+        : await this.#readMergeFields(
+            'merge-read',
+            pending.map((c) => ({ key: c.key, fields: c.deltas.map((d) => d.field) })),
+          );
       const calls = this.#casCalls(pending, current);
       const conflicts = (await this.#sendKeyed(
         'merge-cas',
@@ -435,8 +450,18 @@ export class RedisOnlineStore implements OnlineStore {
       calls.forEach((c, i) => {
         for (const k of conflicts[i]!) retry.push(pending[c.items[k - 1]!]!);
       });
+      if (blind) {
+        this.#blindMerge = retry.length * 2 < pending.length;
+        blind = false;
+        pending = retry;
+        continue;
+      }
+      if (attempt === 1 && !guessed)
+        this.#blindMerge =
+          current.filter((cur) => cur.every((v) => v === null)).length * 2 > current.length;
       pending = retry;
       if (pending.length > 0) await sleep(Math.random() * Math.min(20, attempt * 2));
+      attempt++;
     }
     if (ops.length > 0) await this.#replicated('merge');
     await this.#noteSample(ops);

@@ -89,11 +89,14 @@ describe('Redis Cluster online store', () => {
       const slots = (keys: string[]) => new Set(keys.map((k) => keySlot(`x:{${k}}`))).size;
       const users = Array.from({ length: 600 }, (_, i) => `user-${i}`);
       const sum = (trips: number[]) => trips.reduce((n, c) => n + c, 0);
+      // Each merge: the blind try and the read attempt (every key), then the writer's keys.
       expect(attempts.tiles.map(sum)).toEqual([
+        slots(['wide', ...users]),
         slots(['wide', ...users]),
         slots(['wide', ...users.slice(0, 20)]),
       ]);
       expect(attempts.lifetime.map(sum)).toEqual([
+        slots(users.slice(0, 200)),
         slots(users.slice(0, 200)),
         slots(users.slice(0, 10)),
       ]);

@@ -4,6 +4,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { HOUR_MS, MINUTE_MS } from '../../core/duration.ts';
 import { createOnlineStore } from '../../online/create-online-store.ts';
 import { RedisOnlineStore } from '../../online/redis/redis-online-store.ts';
+import { SET_FIELDS_LUA } from '../../online/redis/redis-scripts.ts';
 import { singleRedisTopology } from '../../online/redis/redis-topology.ts';
 import { onlineStoreConformance } from './online-store-conformance.ts';
 import { mergeBatchCase } from './merge-batch-case.ts';
@@ -101,9 +102,10 @@ describe('Redis online store', () => {
   it('merges up to 500 keys per compare-and-set call, retrying only the keys a concurrent writer changed', async () => {
     const attempts = await mergeBatchCase(() => singleRedisTopology(config), raw);
     // 1,201 keys (1,202 segments) in calls of at most 500 keys or 5,000 arguments: the wide
-    // key's 1,000 + 400 triples fill most of the first call; then the 21 segments the writer
-    // changed, in one call. The 200 lifetime keys in one call, then the writer's 10.
-    expect(attempts).toEqual({ tiles: [[4], [1]], lifetime: [[1], [1]] });
+    // key's 1,000 + 400 triples fill most of the first call (the blind try, then the read
+    // attempt); then the 21 segments the writer changed, in one call. The 200 lifetime keys
+    // in one call (twice), then the writer's 10.
+    expect(attempts).toEqual({ tiles: [[4], [4], [1]], lifetime: [[1], [1], [1]] });
   });
 
   it('reads a merge in few script calls: 600 keys, and one key with 1,400 fields', async () => {
@@ -161,6 +163,62 @@ describe('Redis online store', () => {
     } finally {
       await s.teardown();
       await s.close();
+    }
+  });
+
+  it('merges into absent fields with one blind compare-and-set (no read), and reads first after a merge whose fields existed', async () => {
+    const trips: string[] = [];
+    const s = createOnlineStore(config, {
+      namespace: `test-${randomUUID()}`,
+      views: TEST_VIEWS,
+      clock: () => NOW,
+      onRoundTrip: (e) => {
+        if (e.op.startsWith('merge')) trips.push(e.op);
+      },
+    });
+    await s.init();
+    const life = (v: string, ts: number) =>
+      Array.from({ length: 50 }, (_, i) => ({
+        view: 'activity',
+        entityKey: `u${i}`,
+        states: { last_kind: { v, ts, id: 'e' } },
+      }));
+    try {
+      await s.mergeLifetime(life('a', NOW - 2000)); // fields absent: one blind try
+      expect(trips).toEqual(['merge-cas']);
+      trips.length = 0;
+      await s.mergeLifetime(life('b', NOW - 1000)); // blind: every key conflicts, then read
+      expect(trips).toEqual(['merge-cas', 'merge-read', 'merge-cas']);
+      trips.length = 0;
+      await s.mergeLifetime(life('c', NOW - 3000)); // older: read first, nothing changes
+      expect(trips).toEqual(['merge-read', 'merge-cas']);
+      const [r] = await s.readMany([{ view: activity, entityKeys: ['u0', 'u49'], t: NOW }]);
+      const kind = activity.features.findIndex((f) => f.name === 'last_kind');
+      expect(r!.rows.map((row) => row[kind]!.value)).toEqual(['b', 'b']);
+    } finally {
+      await s.teardown();
+      await s.close();
+    }
+  });
+
+  it('prunes the stale tiles a write creates, in a new hash as in an older one', async () => {
+    const ns = `test-${randomUUID()}`;
+    const [fresh, old] = [`${ns}:a:{fresh}`, `${ns}:a:{old}`];
+    await raw.hset(old, 'l:x', '1');
+    // Hop size 60000 retained 3600000 ms: tile 60000:k is stale once k * 60000 + 3600000 <= now.
+    const now = NOW;
+    const k = (NOW - 3_600_000) / 60_000;
+    const fields = [`60000:${k - 1}`, '1', `60000:${k}`, '2', `60000:${k + 1}`, '3', 'l:y', '4'];
+    try {
+      for (const key of [fresh, old]) {
+        const argv = [now, now + HOUR_MS, '60000:3600000', fields.length / 2, ...fields];
+        await raw.eval(SET_FIELDS_LUA, 1, key, ...argv);
+      }
+      expect(Object.keys(await raw.hgetall(fresh)).sort()).toEqual([`60000:${k + 1}`, 'l:y']);
+      expect(Object.keys(await raw.hgetall(old)).sort()).toEqual([`60000:${k + 1}`, 'l:x', 'l:y']);
+      for (const key of [fresh, old]) expect(await raw.pexpiretime(key)).toBe(now + HOUR_MS);
+    } finally {
+      await raw.del(fresh, old);
     }
   });
 

@@ -10,9 +10,10 @@
 --   lifetime fields (`l:…`) are told apart by their first byte, without a pattern match.
 --   Returns the number of fields the hash held before pruning (nil when `spec` is empty:
 --   nothing was read).
--- extend(key, at): raises the key's expiry to at least `at` (ms since the epoch): PEXPIREAT
---   with GT, then, only when that set nothing (GT treats a key without expiry as never
---   expiring), PEXPIREAT with NX (sets it only if the key has no expiry yet). Never lowers it.
+-- extend(key, at): raises the key's expiry to at least `at` (ms since the epoch): PEXPIRETIME,
+--   then PEXPIREAT only when the key has no expiry yet (-1) or an earlier one. Never lowers it.
+--   One command when the expiry already reaches `at` (a write to a hop's tile again), two when
+--   it moves.
 -- extend_written(key, at, created, held): extend() after a write that created `created` fields
 --   of a hash that then held `held` (prune's answer, or nil): when they are equal the hash did
 --   not exist before the write, so it has no expiry yet and gets `at` with one PEXPIREAT
@@ -44,7 +45,8 @@ local function prune(key, now, spec)
 end
 
 local function extend(key, at)
-  if redis.call('PEXPIREAT', key, at, 'GT') == 0 then redis.call('PEXPIREAT', key, at, 'NX') end
+  local cur = redis.call('PEXPIRETIME', key)
+  if cur == -1 or cur < tonumber(at) then redis.call('PEXPIREAT', key, at) end
 end
 
 local function extend_written(key, at, created, held)
