@@ -19,8 +19,9 @@ const SHORT = 48;
 /**
  * {@link respBuffer} when the name and every argument are ASCII (each unit one byte): sized
  * from the string lengths, with no `Buffer.byteLength` per argument, and short arguments copied
- * unit by unit (a native call per short string cost more than the copy: 116 → 74 ns per
- * argument in-process on a stream batch's mix of keys, field names and JSON values). Null at the
+ * unit by unit (a native call per short string cost more than the copy: 105 → 60 ns per
+ * argument in-process on 42 captured stream-batch calls, 73 % of whose arguments are short;
+ * docs/benchmarks.md "Stream worker (details)"). Null at the
  * first non-ASCII unit: the caller starts over with {@link utf8RespBuffer}.
  */
 function asciiRespBuffer(name: string, args: readonly string[]): Buffer | null {
