@@ -226,10 +226,20 @@ export function ingestProblem(
   return null;
 }
 
+/**
+ * The parts of each dotted path seen (`properties.productId` → `['properties', 'productId']`):
+ * the few join-key paths of the repository, read once per record by the stream worker, so
+ * split once instead of once per record.
+ */
+const pathParts = new Map<string, readonly string[]>();
+
 /** The value at a dotted path (`properties.productId`), through objects and maps only. */
 function valueAt(record: Readonly<Record<string, unknown>>, path: string): unknown {
+  let parts = pathParts.get(path);
+  if (!parts) pathParts.set(path, (parts = path.split('.')));
   let v: unknown = record;
-  for (const part of path.split('.')) {
+  for (let i = 0; i < parts.length; i++) {
+    const part = parts[i]!;
     if (!isObject(v) || !Object.hasOwn(v, part)) return undefined;
     v = v[part];
   }

@@ -20,6 +20,8 @@ describe('respBuffer', () => {
       fc.string({ unit: 'binary', maxLength: 30 }),
       fc.constantFrom('', 'a'.repeat(9), 'a'.repeat(10), 'é'.repeat(50), 'x'.repeat(100)),
       fc.constantFrom('b'.repeat(999), 'b'.repeat(1000), '\u{1F600}'.repeat(3), '\uD800'),
+      // Around the ASCII pass's short/long cut (48 units), and a non-ASCII unit past a long run.
+      fc.constantFrom('c'.repeat(48), 'c'.repeat(49), `${'d'.repeat(60)}\u00e9`, '\u007f\u0080'),
     );
     fc.assert(
       fc.property(
@@ -29,6 +31,20 @@ describe('respBuffer', () => {
           expect(respBuffer(name, args).equals(ioredisBytes(name, args))).toBe(true);
         },
       ),
+      { numRuns: 500 },
+    );
+  });
+
+  it("writes ioredis's bytes for ASCII-only commands (the one-pass ASCII path, short and long arguments)", () => {
+    const ascii = fc.oneof(
+      fc.string({ maxLength: 60 }),
+      fc.string({ minLength: 40, maxLength: 300 }),
+      fc.integer().map(String),
+    );
+    fc.assert(
+      fc.property(fc.array(ascii, { maxLength: 60 }), (args) => {
+        expect(respBuffer('evalsha', args).equals(ioredisBytes('evalsha', args))).toBe(true);
+      }),
       { numRuns: 500 },
     );
   });

@@ -282,4 +282,65 @@ describe('record decoder', () => {
     expect(down).toBeInstanceOf(LarderError);
     expect(down).toMatchObject({ code: 'LARDER_SCHEMA_REGISTRY_UNAVAILABLE', retriable: true });
   });
+  it('checks the ingest rules against the clock read per record, and dotted key paths', async () => {
+    let now = tx.timestamp - 10 * 60_000;
+    const decode = createRecordDecoder({
+      source: 'transactions',
+      encoding: 'json',
+      schema: TransactionSchema,
+      avro: createAvroSchemas({ root: 'examples/ecommerce/features', avscFiles: {} }),
+      joinKeyFields: new Set(['userId']),
+      joinKeyPaths: new Set(['userId']),
+      ingest: {
+        timestampField: 'timestamp',
+        clock: () => now,
+        maxFutureSkewMs: 60_000,
+        maxKeyBytes: 8,
+      },
+    });
+    const json = (r: object) => Buffer.from(JSON.stringify(r));
+    expect(await decode(json(tx))).toMatchObject({
+      ok: false,
+      reason: expect.stringMatching(
+        /^future-timestamp: field "timestamp": 1700000000000 is later than now \+ 1m \(2023-11-14T22:04:20\.000Z\)/,
+      ),
+    });
+    now = tx.timestamp;
+    expect(await decode(json(tx))).toMatchObject({ ok: true, record: { userId: 'u1' } });
+    expect(await decode(json({ ...tx, userId: 'u123456789' }))).toMatchObject({
+      ok: false,
+      reason: expect.stringMatching(/^key-too-long: field "userId": a join key of 10 bytes/),
+    });
+    const nested = createRecordDecoder({
+      source: 'user_events',
+      encoding: 'json',
+      schema: UserEventSchema,
+      avro: createAvroSchemas({ root: 'examples/ecommerce/features', avscFiles: {} }),
+      joinKeyFields: new Set(['properties']),
+      joinKeyPaths: new Set(['properties.productId']),
+      ingest: {
+        timestampField: 'timestamp',
+        clock: () => now,
+        maxFutureSkewMs: 60_000,
+        maxKeyBytes: 8,
+      },
+    });
+    const event = (productId: string) =>
+      json({
+        eventId: 'e1',
+        userId: 'u1',
+        sessionId: 's1',
+        eventType: 'click',
+        timestamp: now,
+        properties: { productId },
+        context: { userAgent: 'a', ip: '1', platform: 'web', referrer: null },
+      });
+    for (let i = 0; i < 2; i++) {
+      expect(await nested(event('p1'))).toMatchObject({ ok: true });
+      expect(await nested(event('p123456789'))).toMatchObject({
+        ok: false,
+        reason: expect.stringMatching(/^key-too-long: field "properties.productId"/),
+      });
+    }
+  });
 });
