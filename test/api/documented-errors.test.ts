@@ -250,6 +250,19 @@ const cases: Case[] = [
   },
   {
     pair: '400 LARDER_BAD_REQUEST',
+    why: '/v1/models/ranker_v1/rank: an unknown body field',
+    field: 'bogus',
+    reason: 'unknown_field',
+    run: () =>
+      post(open, '/v1/models/ranker_v1/rank', {
+        user_id: 'u1',
+        candidates: ['p1'],
+        top_k: 1,
+        bogus: 1,
+      }),
+  },
+  {
+    pair: '400 LARDER_BAD_REQUEST',
     why: '/v1/models/ranker_v1/rank: duplicate candidates',
     field: 'candidates',
     reason: 'duplicate',
