@@ -90,7 +90,7 @@ const ev = (id: string, user = 'u1') =>
 const n = (k: number, f: (i: number) => string) => Array.from({ length: k }, (_, i) => f(i));
 
 /** Replaces a store method for one request. */
-async function withStore<K extends 'readMany' | 'ping'>(
+async function withStore<K extends 'readMany' | 'ping' | 'mergeTiles'>(
   s: Served,
   method: K,
   impl: Served['store'][K],
@@ -439,6 +439,19 @@ const cases: Case[] = [
     why: 'an on-demand transform that returns a value of the wrong type',
     run: () =>
       post(failing, '/get-online-features', read({ user_id: ['u1'], x: [1] }, ['wrong:y'])),
+  },
+  {
+    pair: '503 LARDER_STORE_UNAVAILABLE',
+    why: 'the store down on a push',
+    run: () =>
+      withStore(
+        open,
+        'mergeTiles',
+        async () => {
+          throw new Error('connect ECONNREFUSED');
+        },
+        () => post(open, '/push', pushBody([ev('d1')])),
+      ),
   },
   {
     pair: '503 LARDER_STORE_UNAVAILABLE',
