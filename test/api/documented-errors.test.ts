@@ -121,6 +121,13 @@ const cases: Case[] = [
     [
       ['invalid JSON', '{"features": [', '(body)', 'malformed_body'],
       ['an empty body', '', '(body)', 'malformed_body'],
+      // Half a surrogate pair has no UTF-8 form: a batch file's line with one is invalid JSON too.
+      [
+        'a string with half a surrogate pair',
+        '{"features": ["user_activity:clicks_1h"], "entities": {"user_id": ["\\ud800"]}}',
+        '(body)',
+        'malformed_body',
+      ],
       [
         'a __proto__ key',
         '{"__proto__": {}, "features": ["user_activity:clicks_1h"]}',

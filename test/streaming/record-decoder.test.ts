@@ -135,6 +135,24 @@ describe('record decoder', () => {
     });
   });
 
+  it('refuses a string with half a surrogate pair as unparseable, as batch files do (invalid JSON)', async () => {
+    const d = decoder(undefined, 'json');
+    const text = JSON.stringify({ ...tx, userId: 'u\ud800' });
+    expect(text).toContain('\\ud800');
+    expect(await d(Buffer.from(text))).toEqual({
+      ok: false,
+      reason: 'unparseable: JSON: a string holds half a surrogate pair (no UTF-8 form)',
+    });
+    // A whole pair (an astral character, escaped or not) is a string like any other.
+    for (const userId of ['u\ud83d\ude00', 'u😀']) {
+      const r = { ...tx, userId };
+      expect(await d(Buffer.from(JSON.stringify(r).replace('😀', '\\ud83d\\ude00')))).toEqual({
+        ok: true,
+        record: r,
+      });
+    }
+  });
+
   it('ignores unknown fields and fills missing optional ones, as the batch path does (JSON)', async () => {
     const d = decoder(undefined, 'json');
     // An added optional field at the top and inside the items: ignored.
