@@ -6,7 +6,7 @@
  * zod elsewhere), so fastify's own validator is off.
  */
 import http from 'node:http';
-import Fastify, { LogController, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { authorize, credentialOf } from './auth/authorize.ts';
@@ -40,7 +40,12 @@ export { BODY_LIMIT };
  */
 export async function buildServer(
   ctx: ServerContext,
-  opts: { logger?: boolean; logLevel?: string } = {},
+  opts: {
+    logger?: boolean;
+    logLevel?: string;
+    /** Where the JSON log goes with `logLevel` (default stdout; tests read it). */
+    logStream?: { write(line: string): void };
+  } = {},
 ): Promise<FastifyInstance> {
   // One line per request at debug and trace only (fastify's request logging).
   const requestLogging = opts.logLevel
@@ -50,9 +55,16 @@ export async function buildServer(
   // on the server `listen` opens; `app.inject` always takes fastify's path.
   let fast: FastPath | null = null;
   let closing = false;
+  // Request ids as fastify's default makes them (`req-<base36>`), one sequence for fastify's
+  // requests and the fast path's logged failures.
+  let lastReqId = 0;
+  const genReqId = (): string => `req-${(++lastReqId).toString(36)}`;
   const app = Fastify({
     // logLevel: JSON logs at that level, one line per request only at debug and trace.
-    logger: opts.logLevel ? { level: opts.logLevel } : (opts.logger ?? false),
+    logger: opts.logLevel
+      ? { level: opts.logLevel, ...(opts.logStream ? { stream: opts.logStream } : {}) }
+      : (opts.logger ?? false),
+    genReqId,
     // (through a LogController: fastify 5 deprecates the top-level disableRequestLogging)
     logController: new LogController({
       disableRequestLogging:
@@ -79,10 +91,12 @@ export async function buildServer(
       return server;
     },
   });
-  const log: ErrorLog =
-    opts.logger || opts.logLevel
-      ? (err, code, message) => app.log.error({ err, code }, message)
-      : null;
+  const logging = opts.logger === true || opts.logLevel !== undefined;
+  /** A 5xx failure's log line, the same on both paths (`logger` carries the request id). */
+  const errorLog =
+    (logger: FastifyBaseLogger, method: string, url: string): ErrorLog =>
+    (err, code, message, status) =>
+      logger.error({ err, code, method, url, status }, message);
   app.addHook('preClose', (done) => {
     closing = true;
     done();
@@ -161,7 +175,7 @@ export async function buildServer(
         body: request.body,
       },
       ctx.metrics,
-      log && ((err, code, message) => request.log.error({ err, code }, message)),
+      logging ? errorLog(request.log, request.method, request.url) : null,
     );
     return reply.status(r.status).headers(r.headers).type('application/json').send(r.payload);
   });
@@ -178,7 +192,13 @@ export async function buildServer(
   });
 
   onlineFeaturesRoute(app, ctx);
-  if (!requestLogging) fast = onlineFeaturesFastPath(ctx, { log, closing: () => closing });
+  if (!requestLogging)
+    fast = onlineFeaturesFastPath(ctx, {
+      log: logging
+        ? (req) => errorLog(app.log.child({ reqId: genReqId() }), req.method!, req.url!)
+        : null,
+      closing: () => closing,
+    });
   pushRoute(app, ctx);
   modelRoutes(app, ctx);
   opsRoutes(app, ctx);

@@ -24,8 +24,13 @@ export interface ErroredRequest {
   body: unknown;
 }
 
-/** Where 5xx failures are logged: the JSON log when logging is on, else null (one stderr line). */
-export type ErrorLog = ((error: unknown, code: ErrorCode, message: string) => void) | null;
+/**
+ * Where 5xx failures are logged: the JSON log when logging is on, else null (one stderr line).
+ * Both request paths (fastify's and the `/get-online-features` fast path) log the same fields:
+ * the request's `reqId`, `method`, `url`, the answer's `status`, the `code` and the error.
+ */
+export type ErrorLog =
+  ((error: unknown, code: ErrorCode, message: string, status: number) => void) | null;
 
 export interface ErrorResponse {
   status: number;
@@ -86,7 +91,7 @@ export function errorResponse(
   // always logged with their cause: through the JSON log when logging is on, else as one
   // stderr line naming the request, the code and the cause.
   if (r.status >= 500) {
-    if (log) log(error, r.code, r.body.error.message);
+    if (log) log(error, r.code, r.body.error.message, r.status);
     else
       process.stderr.write(
         `larder serve: ${req.method} ${req.url} → ${r.status} ${r.code}: ${String((error as Error | null)?.message).replace(/\s*\n\s*/g, ' ')}\n`,

@@ -3,6 +3,7 @@
  * a body holding a `__proto__` key, or a `constructor` object with a `prototype` key (prototype
  * poisoning), is a 400 naming that key — not "not valid JSON", which it is.
  */
+import { LONE_SURROGATE_MESSAGE, loneSurrogateIn } from '../core/json-text.ts';
 import { LarderError } from '../core/errors.ts';
 
 /** Path of the first prototype-poisoning key of `v` (`df.__proto__`), or null. */
@@ -55,6 +56,16 @@ export function parseJsonBody(text: string): unknown {
       },
     );
   }
+  if (loneSurrogateIn(text, v))
+    throw new LarderError(
+      'LARDER_BAD_REQUEST',
+      `the body is not valid JSON: ${LONE_SURROGATE_MESSAGE}`,
+      {
+        field: '(body)',
+        hint: 'send text as UTF-8 or whole \\u escape pairs',
+        detail: { reason: 'malformed_body' },
+      },
+    );
   // The walk only when a poisoning key can be there (the hot route's bodies skip it).
   const key =
     text.includes('__proto__') || text.includes('constructor') || text.includes('\\u')

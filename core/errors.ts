@@ -174,6 +174,22 @@ export class LarderError extends Error {
   }
 }
 
+/**
+ * An online store call's failure as the API answers it: a LarderError as it is (the built-in
+ * stores classify their own failures), anything else LARDER_STORE_UNAVAILABLE (503,
+ * `Retry-After`) — on reads, pushes and `/ready` alike.
+ *
+ * @example
+ * await store.mergeTiles(tiles).catch((e: unknown) => { throw storeFailure(e, 'online store write failed'); });
+ */
+export function storeFailure(e: unknown, what: string, hint?: string): LarderError {
+  if (e instanceof LarderError) return e;
+  return new LarderError('LARDER_STORE_UNAVAILABLE', `${what}: ${(e as Error).message}`, {
+    cause: e,
+    ...(hint === undefined ? {} : { hint }),
+  });
+}
+
 /** One problem in a definition: where it is, which object and field, what is wrong and the fix. */
 export interface Problem {
   /** `features/views.ts:42`, or the file alone when the line is unknown. */

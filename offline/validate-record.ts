@@ -17,6 +17,7 @@
  *   outside JavaScript's date range (`ingestProblem`, shared with push and the stream).
  * Unknown fields are ignored.
  */
+import { loneSurrogateIn } from '../core/json-text.ts';
 import {
   INT64_EXACT_MAX,
   int64RangeMessage,
@@ -142,19 +143,8 @@ export function lineProblem(
   } catch {
     return 'invalid JSON';
   }
-  if (/\\u[dD][89a-fA-F]/.test(line) && hasLoneSurrogate(v)) return 'invalid JSON';
+  if (loneSurrogateIn(line, v)) return 'invalid JSON';
   return recordProblem(schema, v, ingest);
-}
-
-const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
-
-/** Whether a parsed JSON value holds a string (or key) with an unpaired surrogate. */
-function hasLoneSurrogate(v: unknown): boolean {
-  if (typeof v === 'string') return LONE_SURROGATE.test(v);
-  if (Array.isArray(v)) return v.some(hasLoneSurrogate);
-  if (isObject(v))
-    return Object.entries(v).some(([k, x]) => LONE_SURROGATE.test(k) || hasLoneSurrogate(x));
-  return false;
 }
 
 /** JavaScript's date range: `new Date(ms)` is valid for |ms| ≤ 8.64e15. */

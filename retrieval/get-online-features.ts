@@ -5,7 +5,7 @@
  * Feast's column-wise response (join keys and request fields first, then features).
  */
 import { featurePlan, type FeaturePlan, type FeatureRef } from './feature-plan.ts';
-import { badRequest, LarderError } from '../core/errors.ts';
+import { badRequest, storeFailure } from '../core/errors.ts';
 import { evaluateOnDemand } from '../definitions/on-demand-eval.ts';
 import type { Repository } from '../definitions/repository.ts';
 import { listElement, type ValueType } from '../core/types.ts';
@@ -218,14 +218,10 @@ export async function getOnlineFeatures(
     try {
       results = await ctx.store.readMany(requests);
     } catch (e) {
-      if (e instanceof LarderError) throw e;
-      throw new LarderError(
-        'LARDER_STORE_UNAVAILABLE',
-        `online store read failed: ${(e as Error).message}`,
-        {
-          cause: e,
-          hint: 'check that the online store is up (GET /ready)',
-        },
+      throw storeFailure(
+        e,
+        'online store read failed',
+        'check that the online store is up (GET /ready)',
       );
     }
     if (ctx.onStoreRead) ctx.onStoreRead(performance.now() - start);

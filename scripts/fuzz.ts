@@ -1,5 +1,6 @@
 /**
- * `npm run fuzz -- --minutes N [--seed S] [--path P] [--http] [--services]`: the differential
+ * `npm run fuzz -- --minutes N [--seed S] [--path P] [--http] [--services]` (`--help`: the
+ * usage; a bad argument is one line and exit 2, `test/fuzz/fuzz-args.ts`): the differential
  * fuzzer (test/fuzz/) for N minutes (default 5) with a random seed. Each round runs the
  * in-process paths (export with both engines, materialized in one run and incrementally, pushed
  * SQLite, and Avro stream records decoded and folded as the worker does) against the reference;
@@ -11,34 +12,31 @@
  * command that replays it.
  */
 import { spawnSync } from 'node:child_process';
-import { parseArgs } from 'node:util';
 import fc from 'fast-check';
 import { describeMismatches } from '../test/fuzz/differential.ts';
+import { FUZZ_USAGE, parseFuzzArgs } from '../test/fuzz/fuzz-args.ts';
 import { atAnchor, caseArb } from '../test/fuzz/fuzz-case.ts';
 import { openHttpEnv } from '../test/fuzz/http-paths.ts';
 import { ANCHOR, openInProcessEnv } from '../test/fuzz/in-process.ts';
 import { knownDefectShapes } from '../test/fuzz/known-defects.ts';
 
-const { values } = parseArgs({
-  options: {
-    minutes: { type: 'string', default: '5' },
-    seed: { type: 'string' },
-    path: { type: 'string' },
-    http: { type: 'boolean', default: false },
-    services: { type: 'boolean', default: false },
-  },
-});
+const args = parseFuzzArgs(process.argv.slice(2));
+if (args.kind === 'help') {
+  console.log(FUZZ_USAGE);
+  process.exit(0);
+}
+if (args.kind === 'error') {
+  console.error(`error: ${args.message} (npm run fuzz -- --help)`);
+  process.exit(2);
+}
+const values = args;
 /** The service tests, one per round in turn: Redis, Redis Cluster, then Avro through the worker. */
 const SERVICE_TESTS = [
   'test/fuzz/fuzz-stream.kafka.test.ts',
   'test/fuzz/fuzz-cluster.kafka.test.ts',
   'test/fuzz/fuzz-avro.kafka.test.ts',
 ];
-const minutes = Number(values.minutes);
-if (!Number.isFinite(minutes) || minutes <= 0) {
-  console.error(`error: --minutes ${values.minutes} is not a positive number`);
-  process.exit(2);
-}
+const { minutes } = values;
 const deadline = Date.now() + minutes * 60_000;
 const shapes = knownDefectShapes();
 const env = await openInProcessEnv();
@@ -47,7 +45,7 @@ let failed = false;
 let rounds = 0;
 try {
   do {
-    const seed = values.seed !== undefined ? Number(values.seed) : (Math.random() * 2 ** 31) | 0;
+    const seed = values.seed ?? (Math.random() * 2 ** 31) | 0;
     rounds++;
     const result = await fc.check(
       fc.asyncProperty(caseArb({ shapes }), async (c) => {

@@ -3,6 +3,7 @@
  * Avro in the Confluent wire format: magic byte 0, a 4-byte big-endian schema id, the Avro
  * binary body. A JSON source also accepts wire-format Avro (JSON never starts with a 0 byte).
  */
+import { LONE_SURROGATE_MESSAGE, loneSurrogateIn } from '../core/json-text.ts';
 import type { z } from 'zod';
 import { ingestProblem } from '../offline/validate-record.ts';
 import { LarderError } from '../core/errors.ts';
@@ -119,11 +120,14 @@ export function createRecordDecoder(opts: DecoderOptions): RecordDecoder {
         reason: `bad-magic-byte: expected 0 (Confluent wire format), got ${value[0]}`,
       };
     let parsed: unknown;
+    const text = value.toString('utf8');
     try {
-      parsed = JSON.parse(value.toString('utf8'));
+      parsed = JSON.parse(text);
     } catch (e) {
       return { ok: false, reason: `unparseable: JSON: ${(e as Error).message}` };
     }
+    if (loneSurrogateIn(text, parsed))
+      return { ok: false, reason: `unparseable: JSON: ${LONE_SURROGATE_MESSAGE}` };
     return validate(parsed);
   };
 }

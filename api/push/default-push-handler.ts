@@ -18,7 +18,7 @@ import { randomUUID } from 'node:crypto';
 import { JsonlAppender } from '../../offline/append/jsonl-append.ts';
 import type { AppendOrigin, OfflineStore } from '../../offline/offline-store.ts';
 import { ingestProblem, type IngestLimits } from '../../offline/validate-record.ts';
-import { badRequest, LarderError } from '../../core/errors.ts';
+import { badRequest, LarderError, storeFailure } from '../../core/errors.ts';
 import {
   applyRecords,
   foldRecords,
@@ -30,6 +30,8 @@ import type { Repository } from '../../definitions/repository.ts';
 import type { PushHandler, PushRequest, PushResult } from './push-handler.ts';
 import type { ServingSnapshot } from '../serving-state.ts';
 import { parseSourceRecord } from '../../definitions/source-record.ts';
+
+const STORE_HINT = 'check that the online store is up (GET /ready)';
 
 /** How long an idempotency key is kept: 24 hours. */
 export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
@@ -186,11 +188,26 @@ export class DefaultPushHandler implements PushHandler {
       });
     };
     const fields = batch.spec;
+    // A store's failure is answered as on reads: a non-Larder error is LARDER_STORE_UNAVAILABLE.
+    const { store } = snapshot;
+    const failed = (e: unknown): never => {
+      throw storeFailure(e, 'online store write failed', STORE_HINT);
+    };
     if (req.idempotencyKey === undefined) {
       let views: string[] = [];
       if (req.to !== 'offline' && records.length > 0)
         views = (
-          await applyRecords(snapshot.repo, snapshot.store, req.source, records, fields, observer)
+          await applyRecords(
+            snapshot.repo,
+            {
+              mergeTiles: (t) => store.mergeTiles(t).catch(failed),
+              mergeLifetime: (l) => store.mergeLifetime(l).catch(failed),
+            },
+            req.source,
+            records,
+            fields,
+            observer,
+          )
         ).views;
       await appendOffline();
       return { rows: records.length, views, file };
@@ -201,14 +218,16 @@ export class DefaultPushHandler implements PushHandler {
       : { tiles: [], lifetime: [], views: [], applied: [] };
     const result: PushResult = { rows: records.length, views: folded.views, file };
     const fingerprint = pushFingerprint(req);
-    const outcome = await snapshot.store.applyIdempotent({
-      key: req.idempotencyKey,
-      fingerprint,
-      response: JSON.stringify(result),
-      ttlMs: IDEMPOTENCY_TTL_MS,
-      tiles: folded.tiles,
-      lifetime: folded.lifetime,
-    });
+    const outcome = await store
+      .applyIdempotent({
+        key: req.idempotencyKey,
+        fingerprint,
+        response: JSON.stringify(result),
+        ttlMs: IDEMPOTENCY_TTL_MS,
+        tiles: folded.tiles,
+        lifetime: folded.lifetime,
+      })
+      .catch(failed);
     if (outcome.status === 'duplicate') {
       if (outcome.fingerprint !== fingerprint)
         throw new LarderError(

@@ -12,7 +12,7 @@ import { LarderError } from '../../core/errors.ts';
 import { logScored } from '../feature-server/log-served.ts';
 import { ErrorResponse, jsonSchema } from '../schemas/api-schemas.ts';
 import { EXPERIMENT_NAME_EXAMPLE, MODEL_NAME_EXAMPLE } from '../schemas/request-examples.ts';
-import { zodIssueReason } from '../schemas/zod-issue-reason.ts';
+import { zodIssueField, zodIssueReason } from '../schemas/zod-issue-reason.ts';
 import { PredictBody, PredictResponse, RankBody, RankResponse } from '../schemas/model-schemas.ts';
 import type { ServerContext } from '../server-context.ts';
 import type { ServingSnapshot } from '../serving-state.ts';
@@ -21,7 +21,7 @@ function parse<S extends z.ZodTypeAny>(schema: S, body: unknown, hint: string): 
   const r = schema.safeParse(body);
   if (r.success) return r.data as z.output<S>;
   const issue = r.error.issues[0]!;
-  const field = issue.path.join('.') || '(body)';
+  const field = zodIssueField(issue);
   throw new LarderError('LARDER_BAD_REQUEST', `${field}: ${issue.message}`, {
     field,
     hint,

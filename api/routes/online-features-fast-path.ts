@@ -32,8 +32,11 @@ const JSON_TYPE = 'application/json; charset=utf-8';
 export type FastPath = (req: IncomingMessage, res: ServerResponse) => boolean;
 
 export interface FastPathOptions {
-  /** Where 5xx failures are logged (as fastify's error handler logs them). */
-  log: ErrorLog;
+  /**
+   * Where a request's 5xx failure is logged, as fastify's error handler logs it (a request id
+   * from fastify's sequence, method, URL, status); null without a JSON log.
+   */
+  log: ((req: IncomingMessage) => ErrorLog) | null;
   /** True once the server is closing: requests then go to fastify, which answers 503. */
   closing: () => boolean;
 }
@@ -86,7 +89,7 @@ export function onlineFeaturesFastPath(ctx: ServerContext, opts: FastPathOptions
       error,
       { method: 'POST', url: ROUTE, route: ROUTE, contentType: req.headers['content-type'], body },
       ctx.metrics,
-      opts.log,
+      opts.log && opts.log(req),
     );
     // As fastify does after a body that does not parse: the client may send more of it.
     if (close) r.headers.connection = 'close';

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { LarderError } from '../../core/errors.ts';
+import { storeFailure } from '../../core/errors.ts';
 import { readRegistry } from '../../registry/registry-file.ts';
 import { ErrorResponse, HealthResponse, jsonSchema } from '../schemas/api-schemas.ts';
 import type { ServerContext } from '../server-context.ts';
@@ -25,13 +25,7 @@ export function opsRoutes(app: FastifyInstance, ctx: ServerContext): void {
       try {
         await snap.store.ping();
       } catch (e) {
-        throw e instanceof LarderError
-          ? e
-          : new LarderError(
-              'LARDER_STORE_UNAVAILABLE',
-              `online store unreachable: ${(e as Error).message}`,
-              { cause: e },
-            );
+        throw storeFailure(e, 'online store unreachable');
       }
       return {
         status: 'ready',

@@ -4,7 +4,7 @@ import type { ApplyObserver } from '../../streaming/apply-records.ts';
 import { fieldQuality } from '../../streaming/field-quality.ts';
 import { pushableBatchSource } from '../push/default-push-handler.ts';
 import { FeastErrorResponse, PushBody, PushResponse, jsonSchema } from '../schemas/api-schemas.ts';
-import { zodIssueReason } from '../schemas/zod-issue-reason.ts';
+import { zodIssueField, zodIssueReason } from '../schemas/zod-issue-reason.ts';
 import type { ServerContext } from '../server-context.ts';
 
 /** `Idempotency-Key`: 1 to 255 printable ASCII characters. */
@@ -58,7 +58,7 @@ export function pushRoute(app: FastifyInstance, ctx: ServerContext): void {
       const r = PushBody.safeParse(request.body);
       if (!r.success) {
         const issue = r.error.issues[0]!;
-        const field = issue.path.join('.') || '(body)';
+        const field = zodIssueField(issue);
         throw new LarderError('LARDER_BAD_REQUEST', `${field}: ${issue.message}`, {
           field,
           hint: 'send {"push_source_name": "...", "df": {"col": [...]}, "to": "online"}',

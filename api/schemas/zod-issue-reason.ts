@@ -1,6 +1,6 @@
 /**
- * The LARDER_BAD_REQUEST reason of the first zod issue of a request body: a missing field, a
- * value of the wrong JSON type, an unknown key, or else a refused value.
+ * The LARDER_BAD_REQUEST reason and field of the first zod issue of a request body: a missing
+ * field, a value of the wrong JSON type, an unknown key, or else a refused value.
  */
 import type { ZodIssue } from 'zod';
 import type { BadRequestReason } from '../../core/errors.ts';
@@ -19,4 +19,17 @@ export function zodIssueReason(issue: ZodIssue): BadRequestReason {
     default:
       return 'invalid_value';
   }
+}
+
+/**
+ * The body field an issue names: its path (`entities.user_id`), for an unknown key the key
+ * itself under it (`bogus`, `entities.bogus`), `(body)` for the body as a whole.
+ *
+ * @example
+ * zodIssueField({ code: 'unrecognized_keys', keys: ['bogus'], path: [], message: '' });
+ * // 'bogus'
+ */
+export function zodIssueField(issue: ZodIssue): string {
+  const path = issue.code === 'unrecognized_keys' ? [...issue.path, issue.keys[0]!] : issue.path;
+  return path.join('.') || '(body)';
 }

@@ -12,6 +12,7 @@ import { BAD_REQUEST_REASONS, LarderError, type BadRequestReason } from '../../c
 import { RateLimiter } from '../../api/auth/rate-limiter.ts';
 import { createGrpcServer, startGrpcServer } from '../../api/grpc/grpc-server.ts';
 import { loadServingService } from '../../api/grpc/load-serving-proto.ts';
+import { loadModelSet } from '../../models/model-set.ts';
 import { BASE_REPO, tempRepo } from '../support/temp-repo.ts';
 import { columns, event } from './ecommerce-data.ts';
 import { errorOf } from './error-of.ts';
@@ -34,6 +35,11 @@ export const boom = onDemandFeatureView({
   features: { y: 'float64' },
   transform: () => { throw new RangeError('no'); },
 });
+export const wrong = onDemandFeatureView({
+  name: 'wrong', entities: [user], inputs: { x: requestField('x', 'float64') },
+  features: { y: 'float64' },
+  transform: ({ x }) => ({ y: x.map(() => 'not a number') }),
+});
 `,
 });
 
@@ -44,6 +50,9 @@ let keys: { reader: string; pusher: string; limited: string };
 
 beforeAll(async () => {
   open = await serveRepo(FEATURES);
+  // The example's models (ranker_v1), for the /v1/models routes' errors.
+  const snap = open.ctx.state.current;
+  open.ctx.state.swap({ ...snap, models: await loadModelSet(open.repo) });
   failing = await serveRepo(FAILING.dir);
   authed = await serveRepo(FEATURES);
   keys = {
@@ -81,7 +90,7 @@ const ev = (id: string, user = 'u1') =>
 const n = (k: number, f: (i: number) => string) => Array.from({ length: k }, (_, i) => f(i));
 
 /** Replaces a store method for one request. */
-async function withStore<K extends 'readMany' | 'ping'>(
+async function withStore<K extends 'readMany' | 'ping' | 'mergeTiles'>(
   s: Served,
   method: K,
   impl: Served['store'][K],
@@ -112,6 +121,13 @@ const cases: Case[] = [
     [
       ['invalid JSON', '{"features": [', '(body)', 'malformed_body'],
       ['an empty body', '', '(body)', 'malformed_body'],
+      // Half a surrogate pair has no UTF-8 form: a batch file's line with one is invalid JSON too.
+      [
+        'a string with half a surrogate pair',
+        '{"features": ["user_activity:clicks_1h"], "entities": {"user_id": ["\\ud800"]}}',
+        '(body)',
+        'malformed_body',
+      ],
       [
         'a __proto__ key',
         '{"__proto__": {}, "features": ["user_activity:clicks_1h"]}',
@@ -234,6 +250,38 @@ const cases: Case[] = [
   },
   {
     pair: '400 LARDER_BAD_REQUEST',
+    why: '/get-online-features: a missing request field',
+    field: 'entities.x',
+    reason: 'missing_field',
+    run: () => post(failing, '/get-online-features', read({ user_id: ['u1'] }, ['boom:y'])),
+  },
+  {
+    pair: '400 LARDER_BAD_REQUEST',
+    why: '/v1/models/ranker_v1/rank: an unknown body field',
+    field: 'bogus',
+    reason: 'unknown_field',
+    run: () =>
+      post(open, '/v1/models/ranker_v1/rank', {
+        user_id: 'u1',
+        candidates: ['p1'],
+        top_k: 1,
+        bogus: 1,
+      }),
+  },
+  {
+    pair: '400 LARDER_BAD_REQUEST',
+    why: '/v1/models/ranker_v1/rank: duplicate candidates',
+    field: 'candidates',
+    reason: 'duplicate',
+    run: () =>
+      post(open, '/v1/models/ranker_v1/rank', {
+        user_id: 'u1',
+        candidates: ['p1', 'p1'],
+        top_k: 1,
+      }),
+  },
+  {
+    pair: '400 LARDER_BAD_REQUEST',
     why: '/ui/api/pipeline: a bad query',
     field: 'limit',
     reason: 'invalid_value',
@@ -254,6 +302,18 @@ const cases: Case[] = [
       post(authed, '/get-online-features', read({ user_id: ['u1'] }), {
         authorization: 'Bearer lk_000000000000_wrongwrongwrongwrongwrong',
       }),
+  },
+  {
+    pair: '401 LARDER_UNAUTHENTICATED',
+    why: 'a revoked API key',
+    field: 'authorization',
+    run: () => {
+      const made = authed.ctx.keys.create({ scopes: ['read'] });
+      authed.ctx.keys.revoke(made.record.id);
+      return post(authed, '/get-online-features', read({ user_id: ['u1'] }), {
+        'x-api-key': made.key,
+      });
+    },
   },
   {
     pair: '403 LARDER_FORBIDDEN',
@@ -379,6 +439,25 @@ const cases: Case[] = [
           throw new Error('connect ECONNREFUSED');
         },
         () => post(open, '/get-online-features', read({ user_id: ['u1'] })),
+      ),
+  },
+  {
+    pair: '500 LARDER_ON_DEMAND_FAILED',
+    why: 'an on-demand transform that returns a value of the wrong type',
+    run: () =>
+      post(failing, '/get-online-features', read({ user_id: ['u1'], x: [1] }, ['wrong:y'])),
+  },
+  {
+    pair: '503 LARDER_STORE_UNAVAILABLE',
+    why: 'the store down on a push',
+    run: () =>
+      withStore(
+        open,
+        'mergeTiles',
+        async () => {
+          throw new Error('connect ECONNREFUSED');
+        },
+        () => post(open, '/push', pushBody([ev('d1')])),
       ),
   },
   {

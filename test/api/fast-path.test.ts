@@ -17,10 +17,13 @@ let port = 0;
 /** Requests that reached fastify (its onSend hooks: they run for every answer it sends). */
 let viaFastify = 0;
 const agent = new http.Agent({ keepAlive: true });
+/** The server's JSON log lines (level info: errors, no per-request lines, so the fast path is on). */
+const logLines: Record<string, unknown>[] = [];
 
 beforeAll(async () => {
   s = await serveRepo(resolve(import.meta.dirname, '../../examples/ecommerce/features'), {
     maxEntityRows: 5,
+    logStream: { write: (line) => logLines.push(JSON.parse(line) as Record<string, unknown>) },
   });
   s.app.addHook('onSend', (_request, _reply, payload, done) => {
     viaFastify++;
@@ -229,6 +232,38 @@ describe('POST /get-online-features fast path', () => {
       expect(a.status).toBe(503);
       expect(a.headers['retry-after']).toBe('1');
       expect(a.headers['larder-error-code']).toBe('LARDER_STORE_UNAVAILABLE');
+    } finally {
+      s.store.readMany = readMany;
+    }
+  });
+
+  it('logs a 5xx with the same fields as fastify: reqId, method, url, status, code, error', async () => {
+    const { readMany } = s.store;
+    // A store answering nonsense: the server then fails in its own code (a bug, a 500).
+    s.store.readMany = async () => [undefined as never];
+    try {
+      const sent = read({ features: ['user_activity:clicks_1h'], entities: { user_id: ['u1'] } });
+      const errors = (): Record<string, unknown>[] => logLines.filter((l) => l.level === 50);
+      const before = errors().length;
+      const start = viaFastify;
+      expect((await overSocket(sent)).status).toBe(500);
+      expect(viaFastify).toBe(start);
+      expect((await viaInject(sent)).status).toBe(500);
+      const [fast, slow] = errors().slice(before);
+      const common = {
+        level: 50,
+        method: 'POST',
+        url: '/get-online-features',
+        status: 500,
+        code: 'LARDER_INTERNAL',
+        msg: 'internal error (see the server log)',
+        err: expect.objectContaining({ type: 'TypeError' }) as unknown,
+        reqId: expect.stringMatching(/^req-[0-9a-z]+$/) as unknown,
+      };
+      expect(fast).toMatchObject(common);
+      expect(slow).toMatchObject(common);
+      expect(Object.keys(fast!)).toEqual(Object.keys(slow!));
+      expect(fast!.reqId).not.toBe(slow!.reqId);
     } finally {
       s.store.readMany = readMany;
     }

@@ -58,6 +58,8 @@ export async function serveRepo(
     push?: Partial<PushLimits>;
     /** Where offline pushes append (default: the DuckDB store's files in a temp data dir). */
     offline?: PushOfflineStore;
+    /** A JSON log at level info written here (default: no log). */
+    logStream?: { write(line: string): void };
   } = {},
 ): Promise<Served> {
   const tmp = tempDir();
@@ -83,7 +85,10 @@ export async function serveRepo(
     home: tmp.dir,
     clock,
   };
-  const app = await buildServer(ctx);
+  const app = await buildServer(
+    ctx,
+    opts.logStream ? { logLevel: 'info', logStream: opts.logStream } : {},
+  );
   return {
     app,
     ctx,

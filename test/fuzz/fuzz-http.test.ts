@@ -168,8 +168,24 @@ describe("JSON's limits through the HTTP and gRPC layers (docs/api.md)", () => {
         reason: 'invalid_record',
       });
     }
-    // The largest exact integers and whole numbers written as floats are int64 values.
-    for (const quantity of ['9007199254740991', '-9007199254740991', '3.0', '3e0'])
+    // quantity is an Avro int in transactions.avsc, and its zod schema says so: beyond the
+    // int32 range, or not whole, it is refused like any broken check.
+    // (zod's path names the item: df.orderItems.0.quantity[0], row 0, item 0.)
+    for (const [quantity, message] of [
+      ['2147483648', 'less than or equal to 2147483647'],
+      ['-2147483649', 'greater than or equal to -2147483648'],
+      ['1.5', 'Expected integer'],
+    ]) {
+      const a = await env.post('/push', body('1', quantity!), c.now);
+      expect(a.status).toBe(400);
+      expect(detail(a.body)).toMatchObject({
+        field: 'df.orderItems.0.quantity[0]',
+        reason: 'invalid_record',
+        message: expect.stringContaining(message!) as unknown,
+      });
+    }
+    // The int32 bounds and whole numbers written as floats are accepted.
+    for (const quantity of ['2147483647', '-2147483648', '3.0', '3e0', '2.147483647e9'])
       expect((await env.post('/push', body('1', quantity), c.now)).status).toBe(200);
     // A read's request value: the same limits.
     const read = (req: string): Promise<{ status: number; body: string }> =>

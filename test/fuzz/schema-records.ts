@@ -3,7 +3,7 @@
  * `datagen/`): every nullable field null some of the time, optional fields missing, enums over
  * all their values, maps with a few likely and some arbitrary keys, arrays empty or long,
  * strings from small pools (so keys collide and filters match) or arbitrary unicode, numbers
- * zero, negative, tiny or huge (within the zod checks: `int`, `nonnegative`, `min(1)` …). The
+ * zero, negative, tiny or huge (within the zod checks: `int`, `nonnegative`, `min(1)`, `max` …). The
  * source's timestamp and id fields come from the caller (event times on hop boundaries,
  * unique ids).
  *
@@ -74,16 +74,24 @@ const stringArb = (minLength: number): fc.Arbitrary<string> =>
 
 function numberArb(s: z.ZodNumber, options: RecordArbOptions): fc.Arbitrary<number> {
   const min = s.minValue ?? -Number.MAX_SAFE_INTEGER;
-  const inRange = (n: number): boolean => n >= min;
+  const max = s.maxValue ?? Infinity;
+  const inRange = (n: number): boolean => n >= min && n <= max;
   if (s.isInt) {
+    // The int64 edges, the int32 ones (an Avro int: the example's quantity) and the schema's own.
+    const edges = [
+      Number.MAX_SAFE_INTEGER,
+      -Number.MAX_SAFE_INTEGER,
+      2 ** 31,
+      2 ** 31 - 1,
+      -(2 ** 31),
+    ];
+    if (s.minValue !== null) edges.push(s.minValue);
+    if (s.maxValue !== null && Number.isFinite(s.maxValue)) edges.push(s.maxValue);
     return fc
       .oneof(
         { weight: 4, arbitrary: fc.integer({ min: -5, max: 10 }) },
         { weight: 2, arbitrary: fc.integer({ min: -1_000_000, max: 1_000_000 }) },
-        {
-          weight: 1,
-          arbitrary: fc.constantFrom(Number.MAX_SAFE_INTEGER, -Number.MAX_SAFE_INTEGER, 2 ** 31),
-        },
+        { weight: 1, arbitrary: fc.constantFrom(...edges) },
       )
       .filter(inRange);
   }

@@ -313,6 +313,42 @@ export function describeOfflineStoreConformance(
       expect(again.data![0]!.preferred_category_30d).toBe('toys');
     });
 
+    it('a quantity beyond the Avro int range: a counted reject of a batch file, kept by a BigQuery table', async () => {
+      const tx = shop.batchSources.get('transactions_batch')!.spec;
+      const t = (id: string, ts: number, category: string, quantity: number): string =>
+        JSON.stringify({
+          transactionId: id,
+          userId: 'u1',
+          orderItems: [{ productId: 'p1', quantity, price: 1, category }],
+          totalAmount: 10,
+          currency: 'EUR',
+          paymentMethod: 'card',
+          status: 'completed',
+          timestamp: ts,
+        });
+      await h.writeSource(tx, [
+        t('t1', T0, 'toys', 2 ** 31 - 1),
+        t('t2', T0, 'books', 2 ** 31),
+        t('t3', T0, 'games', 5),
+      ]);
+      const f = shop.resolveFeatures({ features: ['user_purchases:preferred_category_30d'] });
+      const got = await run([{ user_id: 'u1', event_timestamp: T0 }], f, shop);
+      if (h.rawFiles) {
+        // Every path that validates records refuses it (docs/definitions.md).
+        expect(got.data![0]!.preferred_category_30d).toBe('toys');
+        expect(got.rejects.map((r) => [r.count, r.examples])).toEqual([
+          [
+            1,
+            [{ line: 2, reason: 'field "orderItems[].quantity": number greater than 2147483647' }],
+          ],
+        ]);
+      } else {
+        // BigQuery tables are typed, not validated record by record: an INT64 holds it.
+        expect(got.data![0]!.preferred_category_30d).toBe('books');
+        expect(got.rejects).toEqual([]);
+      }
+    });
+
     it('on-demand features with request fields; labels passed through; row order kept', async () => {
       await h.writeSource(src, [
         ev({ id: 'e1', amount: 2, ts: T0 }),

@@ -405,6 +405,42 @@ describe('batch validators: record-level (reject examples) vs DuckDB SQL (counts
     }
   }, 120_000);
 
+  it('refuse the example’s quantity outside the Avro int range or not an integer, with one reason', async () => {
+    // transactions.avsc types quantity as an Avro int: the zod schema states its range.
+    const schema = describeZod(TransactionSchema) as RecordType;
+    const c: Case = {
+      zod: TransactionSchema,
+      schema,
+      fields: Object.keys(schema.fields),
+      record: schemaRecord(TransactionSchema),
+      paths: [],
+    };
+    const tx = (quantity: number): string =>
+      JSON.stringify({
+        transactionId: 't1',
+        userId: 'u1',
+        orderItems: [{ productId: 'p1', quantity, price: 1, category: 'c' }],
+        totalAmount: 1,
+        currency: 'EUR',
+        paymentMethod: 'card',
+        status: 'completed',
+        timestamp: 1,
+      });
+    const cases: [number, string | null][] = [
+      [2 ** 31 - 1, null],
+      [-(2 ** 31), null],
+      [2 ** 31, 'field "orderItems[].quantity": number greater than 2147483647'],
+      [-(2 ** 31) - 1, 'field "orderItems[].quantity": number less than -2147483648'],
+      [1.5, 'field "orderItems[].quantity": expected int64, got number'],
+    ];
+    for (const [q, reason] of cases) expect(lineProblem(schema, tx(q)), String(q)).toBe(reason);
+    // The DuckDB SQL (typed and record-level) and the stream agree line by line.
+    await check(
+      { lines: cases.map(([q]) => tx(q)), crlf: false, bom: false, finalNewline: true },
+      c,
+    );
+  });
+
   it('agree on the cases that once disagreed', async () => {
     const good = JSON.stringify({
       id: 'a',

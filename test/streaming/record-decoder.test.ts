@@ -117,8 +117,40 @@ describe('record decoder', () => {
       ok: false,
       reason: `schema-invalid: orderItems[].quantity: ${reason}`,
     });
-    const edge = { ...tx, orderItems: [{ ...tx.orderItems[0], quantity: 2 ** 53 - 1 }] };
+    // (No ingest rules here: the timestamp's date range is not checked.)
+    const edge = { ...tx, timestamp: 2 ** 53 - 1 };
     expect(await d(Buffer.from(JSON.stringify(edge)))).toEqual({ ok: true, record: edge });
+    // quantity is an Avro int (transactions.avsc), and the zod schema bounds it so.
+    const int32 = (quantity: number) => ({
+      ...tx,
+      orderItems: [{ ...tx.orderItems[0], quantity }],
+    });
+    expect(await d(Buffer.from(JSON.stringify(int32(2 ** 31 - 1))))).toEqual({
+      ok: true,
+      record: int32(2 ** 31 - 1),
+    });
+    expect(await d(Buffer.from(JSON.stringify(int32(2 ** 31))))).toMatchObject({
+      ok: false,
+      reason: expect.stringMatching(/^schema-invalid: orderItems\.0\.quantity: /) as unknown,
+    });
+  });
+
+  it('refuses a string with half a surrogate pair as unparseable, as batch files do (invalid JSON)', async () => {
+    const d = decoder(undefined, 'json');
+    const text = JSON.stringify({ ...tx, userId: 'u\ud800' });
+    expect(text).toContain('\\ud800');
+    expect(await d(Buffer.from(text))).toEqual({
+      ok: false,
+      reason: 'unparseable: JSON: a string holds half a surrogate pair (no UTF-8 form)',
+    });
+    // A whole pair (an astral character, escaped or not) is a string like any other.
+    for (const userId of ['u\ud83d\ude00', 'u😀']) {
+      const r = { ...tx, userId };
+      expect(await d(Buffer.from(JSON.stringify(r).replace('😀', '\\ud83d\\ude00')))).toEqual({
+        ok: true,
+        record: r,
+      });
+    }
   });
 
   it('ignores unknown fields and fills missing optional ones, as the batch path does (JSON)', async () => {

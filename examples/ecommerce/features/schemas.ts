@@ -27,10 +27,18 @@ export const UserEventSchema = z
   .strict();
 export type UserEvent = z.infer<typeof UserEventSchema>;
 
+/**
+ * The range of an Avro `int`, the type `transactions.avsc` gives `quantity`: the zod schema
+ * states it too, so every ingest path (batch files, `/push`, JSON and Avro on the stream)
+ * refuses a quantity a producer of the Avro contract could not write (docs/definitions.md).
+ */
+export const AVRO_INT_MIN = -(2 ** 31);
+export const AVRO_INT_MAX = 2 ** 31 - 1;
+
 export const OrderItemSchema = z
   .object({
     productId: z.string().min(1),
-    quantity: z.number().int(),
+    quantity: z.number().int().min(AVRO_INT_MIN).max(AVRO_INT_MAX),
     price: z.number(),
     category: z.string(),
   })
