@@ -23,13 +23,9 @@ import { randomUUID } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { Redis } from 'ioredis';
 import type { OnlineStore } from '../online/online-store.ts';
-import type * as Load from '../definitions/load.ts';
 import type * as CreateOnlineStore from '../online/create-online-store.ts';
 import type * as ApplyRecords from '../streaming/apply-records.ts';
-import type * as AvroSchemas from '../streaming/avro-schemas.ts';
-import type * as StreamSource from '../streaming/stream-source.ts';
-import type * as Restrict from './restrict-to-service.ts';
-import { partitionedMessages, replayBatches } from './stream-replay.ts';
+import { partitionedMessages, replayBatches, treeStreamSources } from './stream-replay.ts';
 
 const env = process.env;
 const here = resolve(import.meta.dirname, '..');
@@ -50,21 +46,9 @@ interface Tree {
 
 async function tree(name: string, root: string): Promise<Tree> {
   const imp = async <T>(p: string) => (await import(join(root, p))) as T;
-  const load = await imp<typeof Load>('definitions/load.ts');
   const online = await imp<typeof CreateOnlineStore>('online/create-online-store.ts');
   const apply = await imp<typeof ApplyRecords>('streaming/apply-records.ts');
-  const avro = await imp<typeof AvroSchemas>('streaming/avro-schemas.ts');
-  const source = await imp<typeof StreamSource>('streaming/stream-source.ts');
-  const restrict = await imp<typeof Restrict>('bench/restrict-to-service.ts');
-  const repo = restrict.restrictToService(
-    await load.loadRepository(join(root, 'examples/ecommerce/features')),
-    SERVICE,
-  );
-  const sources = source.streamSources(repo, {
-    avro: avro.createAvroSchemas({ root: repo.root, avscFiles: {} }),
-    ingest: { clock: () => NOW, maxFutureSkewMs: 5 * 60_000, maxKeyBytes: 1024 },
-  });
-  const byName = new Map([...sources.values()].map((s) => [s.name, s]));
+  const { repo, byName } = await treeStreamSources(root, SERVICE, NOW);
   const views = [...repo.featureViews.values()].map((v) => v.spec);
   return {
     name,

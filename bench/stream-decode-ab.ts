@@ -10,12 +10,8 @@
  *   A=/work/main B=. npx tsx bench/stream-decode-ab.ts
  *   # env (defaults): EVENTS=50000 BLOCKS=12 SERVICE=recommendation_v1
  */
-import { join, resolve } from 'node:path';
-import type * as Load from '../definitions/load.ts';
-import type * as AvroSchemas from '../streaming/avro-schemas.ts';
-import type * as StreamSource from '../streaming/stream-source.ts';
-import type * as Restrict from './restrict-to-service.ts';
-import { cpuMs, partitionedMessages } from './stream-replay.ts';
+import { resolve } from 'node:path';
+import { cpuMs, partitionedMessages, treeStreamSources } from './stream-replay.ts';
 
 const env = process.env;
 const here = resolve(import.meta.dirname, '..');
@@ -28,20 +24,7 @@ const { parts } = partitionedMessages(Number(env.EVENTS ?? 50_000), NOW);
 
 /** One tree's decoders; the returned block decodes every message once. */
 async function tree(root: string): Promise<() => Promise<{ ms: number; ok: number }>> {
-  const imp = async <T>(p: string) => (await import(join(root, p))) as T;
-  const load = await imp<typeof Load>('definitions/load.ts');
-  const avro = await imp<typeof AvroSchemas>('streaming/avro-schemas.ts');
-  const source = await imp<typeof StreamSource>('streaming/stream-source.ts');
-  const restrict = await imp<typeof Restrict>('bench/restrict-to-service.ts');
-  const repo = restrict.restrictToService(
-    await load.loadRepository(join(root, 'examples/ecommerce/features')),
-    SERVICE,
-  );
-  const sources = source.streamSources(repo, {
-    avro: avro.createAvroSchemas({ root: repo.root, avscFiles: {} }),
-    ingest: { clock: () => NOW, maxFutureSkewMs: 5 * 60_000, maxKeyBytes: 1024 },
-  });
-  const byName = new Map([...sources.values()].map((s) => [s.name, s]));
+  const { byName } = await treeStreamSources(root, SERVICE, NOW);
   const lists = [...parts].map(([id, msgs]) => ({
     src: byName.get(id.split('\u0000')[0]!)!,
     msgs,

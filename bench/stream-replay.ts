@@ -1,6 +1,6 @@
 /**
- * The stream worker's apply path without Kafka, shared by `bench/stream-cpu.ts` and
- * `bench/stream-ab.ts`: generated `user_events` and `transactions` encoded as the producer
+ * The stream worker's apply path without Kafka, shared by `bench/stream-cpu.ts`,
+ * `bench/stream-ab.ts` and `bench/stream-decode-ab.ts`: generated `user_events` and `transactions` encoded as the producer
  * sends them (JSON), spread over 3 partitions by key, and replayed in batches of 5,000 per
  * partition (the worker's `maxBatchRecords`), partitions interleaved batch by batch, through the
  * same steps as `StreamWorker#apply` — the record decoder, a fold (`foldRecords`) and
@@ -10,9 +10,14 @@
  * const { parts, events } = partitionedMessages(50_000, Date.now());
  * const spent = await replayBatches({ parts, sources: byName, fold, store, group: 'bench' });
  */
+import { join } from 'node:path';
 import { generateRecords } from '../examples/ecommerce/datagen/index.ts';
 import type { LifetimeWrite, TileWrite } from '../aggregation/tiles.ts';
 import type { OnlineStore } from '../online/online-store.ts';
+import type * as Load from '../definitions/load.ts';
+import type * as AvroSchemas from '../streaming/avro-schemas.ts';
+import type * as StreamSource from '../streaming/stream-source.ts';
+import type * as Restrict from './restrict-to-service.ts';
 
 const PARTITIONS = 3;
 const BATCH = 5000;
@@ -23,6 +28,35 @@ export interface ReplaySource {
   topic: string;
   fields: { timestampField: string; idField: string };
   decode(m: Buffer): Promise<{ ok: true; record: Record<string, unknown> } | { ok: false }>;
+}
+
+/**
+ * One source tree's e-commerce repository, restricted to `service` ('' = every view), and its
+ * stream sources by name, with the tree's own modules imported from `root` (two trees A/B'd in
+ * one process each decode with their own code); the ingest clock pinned to `now`.
+ */
+export async function treeStreamSources(
+  root: string,
+  service: string,
+  now: number,
+): Promise<{
+  repo: Awaited<ReturnType<typeof Load.loadRepository>>;
+  byName: Map<string, ReplaySource>;
+}> {
+  const imp = async <T>(p: string) => (await import(join(root, p))) as T;
+  const load = await imp<typeof Load>('definitions/load.ts');
+  const avro = await imp<typeof AvroSchemas>('streaming/avro-schemas.ts');
+  const source = await imp<typeof StreamSource>('streaming/stream-source.ts');
+  const restrict = await imp<typeof Restrict>('bench/restrict-to-service.ts');
+  const repo = restrict.restrictToService(
+    await load.loadRepository(join(root, 'examples/ecommerce/features')),
+    service,
+  );
+  const sources = source.streamSources(repo, {
+    avro: avro.createAvroSchemas({ root: repo.root, avscFiles: {} }),
+    ingest: { clock: () => now, maxFutureSkewMs: 5 * 60_000, maxKeyBytes: 1024 },
+  });
+  return { repo, byName: new Map([...sources.values()].map((s) => [s.name, s])) };
 }
 
 /** CPU milliseconds of this process so far (user + system). */
