@@ -218,8 +218,8 @@ export function sweepFeatures(
       case 'count': {
         if (column.kind !== 'flags') throw kindError();
         const { w, h } = windowOf(f);
-        prefix ??= new Int32Array(index.ts.length + 1);
-        sweepCount(g, bounds.hi(), bounds.lo(w, h), column.flags, prefix, res);
+        prefix ??= new Int32Array(widestKey(index, g) + 1);
+        sweepCount(index, g, bounds.hi(), bounds.lo(w, h), column.flags, prefix, res);
         break;
       }
       case 'sum':
@@ -346,8 +346,15 @@ function windowOf(f: SweepFeature): { w: number; h: number } {
   return { w: f.windowMs, h: f.hopMs };
 }
 
-/** `count`: prefix sums of the flags (in a reused buffer), read at each row's bounds. */
+/**
+ * `count`: per key, prefix sums of its flags up to its last row's bound (in a reused buffer the
+ * size of the widest key, relative to the key's first event e0: `prefix[j - e0]` covers
+ * e0 … j-1), read at each row's bounds. A prefix over every event of the pass wrote an array
+ * of 4 bytes per event for each count and read it back at random, and summed the events of
+ * keys without rows too.
+ */
 function sweepCount(
+  index: PassIndex,
   g: RowGroups,
   hi: Int32Array,
   lo: Int32Array,
@@ -355,11 +362,31 @@ function sweepCount(
   prefix: Int32Array,
   res: SweepResult,
 ): void {
-  let acc = 0;
-  for (let i = 0; i < flags.length; i++) prefix[i + 1] = acc += flags[i]!;
+  const { offsets } = index;
   const out = res.values;
-  const order = g.order;
-  for (let i = 0; i < order.length; i++) out[order[i]!] = prefix[hi[i]!]! - prefix[lo[i]!]!;
+  const { keys, rowStart, order } = g;
+  for (let ki = 0; ki < keys.length; ki++) {
+    const k = keys[ki]!;
+    const e0 = offsets[k]!;
+    const r0 = rowStart[k]!;
+    const r1 = rowStart[k + 1]!;
+    // Rows are in time order: the last one's bound is the key's greatest.
+    const end = hi[r1 - 1]!;
+    let acc = 0;
+    for (let j = e0; j < end; j++) prefix[j - e0 + 1] = acc += flags[j]!;
+    for (let i = r0; i < r1; i++) out[order[i]!] = prefix[hi[i]! - e0]! - prefix[lo[i]! - e0]!;
+  }
+}
+
+/** The most events a key with rows has. */
+function widestKey(index: PassIndex, g: RowGroups): number {
+  const { offsets } = index;
+  let widest = 0;
+  for (let ki = 0; ki < g.keys.length; ki++) {
+    const k = g.keys[ki]!;
+    widest = Math.max(widest, offsets[k + 1]! - offsets[k]!);
+  }
+  return widest;
 }
 
 /** What a sliding-window aggregation does as events enter and leave, and per row. */
