@@ -26,6 +26,8 @@ const CRLF2 = Buffer.from('\r\n\r\n');
 /** A head longer than this goes to node:http (its limit, 16 KB, applies there). */
 const MAX_HEAD = 4096;
 const JSON_TYPE = 'application/json';
+/** Payloads shorter than this (characters) go out in one string with their head. */
+const ONE_WRITE = 16 * 1024;
 const JSON_UTF8 = 'application/json; charset=utf-8';
 
 /** node:http's Date header value, computed once a second. */
@@ -178,22 +180,26 @@ export function answerRawConnections(server: Server, fastPath: () => FastPath | 
       // What follows this request (a pipelined one), read after its answer.
       pending = request.end === buf.length ? null : buf.subarray(request.end);
       state.busy = true;
-      const taken = fast!.raw(request, (status, head, payload, close) => {
+      const taken = fast!.raw(request, (status, lines, payload, close) => {
         if (socket.destroyed || status === 0) {
           state.busy = false;
           socket.destroy();
           return;
         }
         const last = close || closing;
-        const flushed = socket.write(
-          `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n${head}Date: ${utcDate()}\r\n` +
-            (close
-              ? ''
-              : last
-                ? 'Connection: close\r\n'
-                : `Connection: keep-alive\r\n${keepAlive}`) +
-            `\r\n${payload}`,
-        );
+        const head =
+          `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n${lines}Date: ${utcDate()}\r\n` +
+          (close ? '' : last ? 'Connection: close\r\n' : `Connection: keep-alive\r\n${keepAlive}`) +
+          '\r\n';
+        let flushed: boolean;
+        if (payload.length < ONE_WRITE) flushed = socket.write(head + payload);
+        else {
+          // A large payload is not copied into one string with its head: both in one writev.
+          socket.cork();
+          socket.write(head);
+          flushed = socket.write(payload);
+          socket.uncork();
+        }
         if (last) {
           held.delete(socket);
           socket.end();

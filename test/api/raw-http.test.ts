@@ -111,6 +111,17 @@ describe('connections of fast-path requests (raw-http.ts)', () => {
     expect(own.answers[0]).toEqual(viaHttp.answers[1]);
     expect(own.answers[0]!.head).toContain('Connection: keep-alive');
     expect(own.closedByServer).toBe(false);
+    // A large answer (its head and payload written apart), then a small one after it.
+    const rows = Array.from({ length: 100 }, (_, i) => `u${i % 3}`);
+    const large = JSON.stringify({
+      feature_service: 'recommendation_v1',
+      entities: { user_id: rows, product_id: rows.map((_, i) => `p${i}`) },
+    });
+    const ownLarge = await exchange([post(large), post()], 2);
+    const httpLarge = await exchange([READY + post(large) + post()], 3);
+    expect(ownLarge.answers.map((a) => a.status)).toEqual([200, 200]);
+    expect(ownLarge.answers[0]!.body.length).toBeGreaterThan(16 * 1024);
+    expect(ownLarge.answers).toEqual(httpLarge.answers.slice(1));
   });
 
   it('answers pipelined requests in order, and hands the connection on at another route', async () => {
