@@ -2,16 +2,17 @@
  * Keep-alive connections whose requests are all `POST /get-online-features` are answered
  * without node:http: the serving hot path's request and response objects, stream events and
  * header handling cost more CPU than the request itself takes to parse (docs/benchmarks.md,
- * "Server CPU per request, session 14"). A connection starts here; each request on it that is
- * whole in the bytes at hand and of the one plain shape below is answered by the fast path
- * (`FastPath.raw`: the same parser, read, JSON writer, errors, metrics and `Server-Timing` as
- * its node:http form) with the header lines node:http would write. At the first request that
- * is anything else — another method, URL or HTTP version; a header this reader does not
- * accept (Transfer-Encoding, Expect, a Connection other than keep-alive, a repeated one, a control character, no
- * Host); a body not yet whole; a request the fast path leaves to fastify — the connection and
- * its unread bytes go to node:http (and so to fastify), for the rest of its life, as if it
- * had read them itself. So this reader only ever answers requests node:http would parse the
- * same way, and never rejects one.
+ * "Server CPU per request: connections without node:http"). A connection starts here; each
+ * request on it of the one plain shape below is answered by the fast path (`FastPath.raw`:
+ * the same parser, read, JSON writer, errors, metrics and `Server-Timing` as its node:http
+ * form) with the header lines node:http would write; one whose body is still arriving is
+ * waited for (up to 64 KB in all). At the first request that is anything else — another
+ * method, URL or HTTP version; a header this reader does not accept (Transfer-Encoding,
+ * Expect, a Connection other than keep-alive, a repeated one, a control character or tab, no
+ * Host); a larger request not yet whole; a request the fast path leaves to fastify — the
+ * connection and its unread bytes go to node:http (and so to fastify), for the rest of its
+ * life, as if it had read them itself. So this reader only ever answers requests node:http
+ * would parse the same way, and never rejects one.
  *
  * Like node:http: an idle connection closes after the server's keep-alive timeout; the
  * server's `close` (and `closeIdleConnections` / `closeAllConnections`) closes idle ones and
@@ -25,6 +26,8 @@ const REQUEST_LINE = 'POST /get-online-features HTTP/1.1';
 const CRLF2 = Buffer.from('\r\n\r\n');
 /** A head longer than this goes to node:http (its limit, 16 KB, applies there). */
 const MAX_HEAD = 4096;
+/** A request (head and body) longer than this is waited for by node:http, not here. */
+const MAX_WAIT = 64 * 1024;
 const JSON_TYPE = 'application/json';
 /** Payloads shorter than this (characters) go out in one string with their head. */
 const ONE_WRITE = 16 * 1024;
@@ -43,8 +46,15 @@ const utcDate = (): string => {
   return dateValue;
 };
 
-/** One parsed request, or null: node:http's. */
-function parseRequest(buf: Buffer, headEnd: number): (RawRequest & { end: number }) | null {
+/**
+ * One parsed request; null: node:http's; `more`: of the shape taken here, its body not all
+ * read yet.
+ */
+function parseRequest(
+  buf: Buffer,
+  headEnd: number,
+): (RawRequest & { end: number }) | null | 'more' {
+  if (headEnd > MAX_HEAD) return null;
   const head = buf.toString('latin1', 0, headEnd);
   // No control characters but the line breaks, no obsolete line folding, no bare CR or LF.
   // eslint-disable-next-line no-control-regex
@@ -62,7 +72,8 @@ function parseRequest(buf: Buffer, headEnd: number): (RawRequest & { end: number
     if (colon <= 0) return null;
     const name = line.slice(0, colon);
     if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) return null;
-    const value = line.slice(colon + 1).trim();
+    // Optional white space around the value is spaces here (tabs went to node:http above).
+    const value = line.slice(colon + 1).replace(/^ +| +$/g, '');
     switch (name.toLowerCase()) {
       case 'content-type':
         if (contentType !== undefined) return null;
@@ -101,7 +112,7 @@ function parseRequest(buf: Buffer, headEnd: number): (RawRequest & { end: number
   if (contentType !== JSON_TYPE && contentType !== JSON_UTF8) return null;
   const n = Number(length);
   const end = headEnd + 4 + n;
-  if (end > buf.length) return null; // not whole yet: node:http waits for the rest
+  if (end > buf.length) return end <= MAX_WAIT ? 'more' : null;
   return {
     contentType,
     authorization,
@@ -176,6 +187,7 @@ export function answerRawConnections(server: Server, fastPath: () => FastPath | 
       }
       const fast = fastPath();
       const request = fast && !closing ? parseRequest(buf, headEnd) : null;
+      if (request === 'more') return; // the rest of the body is still to come
       if (request === null) return toHttp();
       // What follows this request (a pipelined one), read after its answer.
       pending = request.end === buf.length ? null : buf.subarray(request.end);

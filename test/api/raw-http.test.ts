@@ -158,12 +158,14 @@ describe('connections of fast-path requests (raw-http.ts)', () => {
     expect(malformed.closedByServer).toBe(true);
   });
 
-  it('leaves requests node:http refuses to node:http: a space before a colon, no Host', async () => {
+  it('leaves requests node:http refuses to node:http: a space before a colon, no Host, a non-space after a length', async () => {
     const spaced = await exchange([post().replace('Host: x', 'Host : x')], 1);
     expect(spaced.answers[0]!.status).toBe(400);
     expect(spaced.closedByServer).toBe(true);
     const noHost = await exchange([post().replace('Host: x\r\n', '')], 1);
     expect(noHost.answers[0]!.status).toBe(400);
+    const padded = await exchange([post().replace(/(Content-Length: \d+)/, '$1\u00a0')], 1);
+    expect(padded.answers[0]!.status).toBe(400);
   });
 
   it('the server closes idle connections when it closes, and the close completes', async () => {
