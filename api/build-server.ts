@@ -15,6 +15,7 @@ import { BODY_LIMIT, errorResponse, type ErrorLog } from './error-response.ts';
 import { parseJsonBody } from './json-body.ts';
 import { modelRoutes } from './routes/model-routes.ts';
 import { onlineFeaturesFastPath, type FastPath } from './routes/online-features-fast-path.ts';
+import { answerRawConnections } from './raw-http.ts';
 import { onlineFeaturesRoute } from './routes/online-features-route.ts';
 import { opsRoutes } from './routes/ops-routes.ts';
 import { pushRoute } from './routes/push-route.ts';
@@ -88,6 +89,8 @@ export async function buildServer(
       server.requestTimeout = options.requestTimeout ?? 0;
       server.setTimeout(options.connectionTimeout ?? 0);
       if (options.maxRequestsPerSocket) server.maxRequestsPerSocket = options.maxRequestsPerSocket;
+      // Connections carrying only fast-path requests skip node:http altogether (raw-http.ts).
+      else answerRawConnections(server, () => fast);
       return server;
     },
   });
@@ -195,7 +198,7 @@ export async function buildServer(
   if (!requestLogging)
     fast = onlineFeaturesFastPath(ctx, {
       log: logging
-        ? (req) => errorLog(app.log.child({ reqId: genReqId() }), req.method!, req.url!)
+        ? () => errorLog(app.log.child({ reqId: genReqId() }), 'POST', '/get-online-features')
         : null,
       closing: () => closing,
     });
