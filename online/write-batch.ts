@@ -155,12 +155,18 @@ function storedKey(plan: ViewWritePlan, name: string): string {
 
 /**
  * A tile's stored JSON: each group of identical session states (`sameStates`) once, under the
- * group's first key (the state of whichever member `states` holds: all are equal).
+ * group's first key (the state of whichever member `states` holds: all are equal). States
+ * that hold first members only (the fold's) are stringified as they are.
  */
 export function encodeTile(plan: ViewWritePlan, states: Record<string, unknown>): string {
   if (plan.sameStates.size === 0) return JSON.stringify(states);
+  const names = Object.keys(states);
+  let rename = false;
+  for (let i = 0; i < names.length && !rename; i++)
+    rename = storedKey(plan, names[i]!) !== names[i];
+  if (!rename) return JSON.stringify(states);
   const out: Record<string, unknown> = {};
-  for (const name of Object.keys(states)) {
+  for (const name of names) {
     const key = storedKey(plan, name);
     if (!Object.hasOwn(out, key)) out[key] = states[Object.hasOwn(states, key) ? key : name];
   }

@@ -21,6 +21,7 @@ import type { Scalar } from '../core/types.ts';
 import { tileKind } from '../aggregation/tile-kind.ts';
 import { sequenceTiles, type SequenceTile } from '../aggregation/sequence-tiles.ts';
 import { isSequenceKind } from '../core/sequence.ts';
+import { sameStateGroups } from '../online/view-catalog.ts';
 
 type Rec = Record<string, unknown>;
 
@@ -68,14 +69,19 @@ function compileView(spec: FeatureViewSpec, keys: CompiledView['keys']): Compile
     if (i === -1) i = hopSizes.push(hopMs) - 1;
     return i;
   };
+  // A session state identical by definition to an earlier feature's (`sameStateGroups`: the
+  // store keeps only the group's first) is not folded: the first member's state is the one
+  // every store writes (`encodeTile`) and every read takes.
+  const same = sameStateGroups(spec);
   const sequences: CompiledSequence[] = [];
   for (const f of spec.features) {
     if (!isSequenceKind(f.aggregation)) continue;
+    const tiles = sequenceTiles({ ...f, aggregation: f.aggregation }, spec.ttlMs)
+      .filter((tile) => (same.get(tile.key)?.[0] ?? tile.key) === tile.key)
+      .map((tile) => ({ tile, slot: slotOf(tile.hopMs) }));
+    if (tiles.length === 0) continue;
     sequences.push({
-      tiles: sequenceTiles({ ...f, aggregation: f.aggregation }, spec.ttlMs).map((tile) => ({
-        tile,
-        slot: slotOf(tile.hopMs),
-      })),
+      tiles,
       match: compileFilter(f.where ?? undefined),
       value: f.input ? compileExpr(f.input) : null,
     });

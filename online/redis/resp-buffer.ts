@@ -10,66 +10,6 @@
  * respBuffer('evalsha', ['<sha>', '1', 'k', 'v']); // <Buffer 2a 35 0d 0a 24 37 …>
  */
 export function respBuffer(name: string, args: readonly string[]): Buffer {
-  return asciiRespBuffer(name, args) ?? utf8RespBuffer(name, args);
-}
-
-/** Arguments up to this many UTF-16 units are copied by a loop here, longer ones by Node. */
-const SHORT = 48;
-
-/**
- * {@link respBuffer} when the name and every argument are ASCII (each unit one byte): sized
- * from the string lengths, with no `Buffer.byteLength` per argument, and short arguments copied
- * unit by unit (a native call per short string cost more than the copy: 105 → 60 ns per
- * argument in-process on 42 captured stream-batch calls, 73 % of whose arguments are short;
- * docs/benchmarks.md "Stream worker (details)"). Null at the
- * first non-ASCII unit: the caller starts over with {@link utf8RespBuffer}.
- */
-function asciiRespBuffer(name: string, args: readonly string[]): Buffer | null {
-  const n = args.length;
-  const head = `*${n + 1}\r\n$${name.length}\r\n${name}\r\n`;
-  if (Buffer.byteLength(head) !== head.length) return null;
-  let total = head.length;
-  for (let i = 0; i < n; i++) {
-    const l = args[i]!.length;
-    total += l + 5 + digits(l);
-  }
-  const buf = Buffer.allocUnsafe(total);
-  let o = buf.write(head, 0, 'latin1');
-  for (let i = 0; i < n; i++) {
-    const s = args[i]!;
-    const l = s.length;
-    o = writeLength(buf, o, l);
-    if (l <= SHORT) {
-      for (let j = 0; j < l; j++) {
-        const c = s.charCodeAt(j);
-        if (c > 127) return null;
-        buf[o++] = c;
-      }
-    } else {
-      if (Buffer.byteLength(s) !== l) return null;
-      o += buf.write(s, o, l, 'latin1');
-    }
-    buf[o++] = 13;
-    buf[o++] = 10;
-  }
-  return buf;
-}
-
-/** `$<l>\r\n` at `o`; the offset after it. */
-function writeLength(buf: Buffer, o: number, l: number): number {
-  buf[o++] = 36; // $
-  if (l < 10) buf[o++] = 48 + l;
-  else if (l < 100) {
-    buf[o++] = 48 + ((l / 10) | 0);
-    buf[o++] = 48 + (l % 10);
-  } else o += buf.write(String(l), o, 'latin1');
-  buf[o++] = 13;
-  buf[o++] = 10;
-  return o;
-}
-
-/** {@link respBuffer} for any text: each argument's UTF-8 length measured first. */
-function utf8RespBuffer(name: string, args: readonly string[]): Buffer {
   const n = args.length;
   const head = `*${n + 1}\r\n$${Buffer.byteLength(name)}\r\n${name}\r\n`;
   const lens = new Array<number>(n);
@@ -91,6 +31,19 @@ function utf8RespBuffer(name: string, args: readonly string[]): Buffer {
     buf[o++] = 10;
   }
   return buf;
+}
+
+/** `$<l>\r\n` at `o`; the offset after it. */
+function writeLength(buf: Buffer, o: number, l: number): number {
+  buf[o++] = 36; // $
+  if (l < 10) buf[o++] = 48 + l;
+  else if (l < 100) {
+    buf[o++] = 48 + ((l / 10) | 0);
+    buf[o++] = 48 + (l % 10);
+  } else o += buf.write(String(l), o, 'latin1');
+  buf[o++] = 13;
+  buf[o++] = 10;
+  return o;
 }
 
 /** Decimal digits of a non-negative integer. */

@@ -20,7 +20,7 @@ describe('respBuffer', () => {
       fc.string({ unit: 'binary', maxLength: 30 }),
       fc.constantFrom('', 'a'.repeat(9), 'a'.repeat(10), 'é'.repeat(50), 'x'.repeat(100)),
       fc.constantFrom('b'.repeat(999), 'b'.repeat(1000), '\u{1F600}'.repeat(3), '\uD800'),
-      // Around the ASCII pass's short/long cut (48 units), and a non-ASCII unit past a long run.
+      // 48/49 units, and a non-ASCII unit past a long ASCII run.
       fc.constantFrom('c'.repeat(48), 'c'.repeat(49), `${'d'.repeat(60)}\u00e9`, '\u007f\u0080'),
     );
     fc.assert(
@@ -35,7 +35,7 @@ describe('respBuffer', () => {
     );
   });
 
-  it("writes ioredis's bytes for ASCII-only commands (the one-pass ASCII path, short and long arguments)", () => {
+  it("writes ioredis's bytes for ASCII-only commands (short and long arguments)", () => {
     const ascii = fc.oneof(
       fc.string({ maxLength: 60 }),
       fc.string({ minLength: 40, maxLength: 300 }),

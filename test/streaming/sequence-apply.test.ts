@@ -11,7 +11,8 @@ import { DAY_MS, HOUR_MS, MINUTE_MS } from '../../core/duration.ts';
 import { loadRepository } from '../../definitions/load.ts';
 import { createOnlineStore } from '../../online/create-online-store.ts';
 import { referenceFeatures } from '../../reference/index.ts';
-import { applyRecords } from '../../streaming/apply-records.ts';
+import { sameStateGroups } from '../../online/view-catalog.ts';
+import { applyRecords, foldRecords } from '../../streaming/apply-records.ts';
 import { tempDir, tempRepo } from '../support/temp-repo.ts';
 
 const tmp = tempDir();
@@ -131,5 +132,23 @@ describe('applyRecords: sequence features', () => {
       }
     }
     expect(nonZero).toBeGreaterThan(50);
+  });
+
+  it('folds one state per group of identical session states, the one the store keeps', async () => {
+    const repo = await loadRepository(repoDir.dir);
+    const spec = repo.featureViews.get('seq')!.spec;
+    const groups = sameStateGroups(spec);
+    expect(groups.get('avg_session_1h_s')?.[0]).toBe('sessions_1h');
+    expect(groups.get('current_duration_s')?.[0]).toBe('current_events');
+    const [records] = fc.sample(recordsArb, { seed: 3, numRuns: 1 });
+    const { tiles } = foldRecords(repo, 'pushed', records!, {
+      timestampField: 'ts',
+      idField: 'id',
+    });
+    const keys = new Set(tiles.flatMap((t) => Object.keys(t.states)));
+    expect(keys).toContain('sessions_1h');
+    expect(keys).toContain('current_events');
+    expect(keys).not.toContain('avg_session_1h_s');
+    expect(keys).not.toContain('current_duration_s');
   });
 });

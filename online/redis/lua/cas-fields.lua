@@ -38,7 +38,7 @@ for k = 1, #KEYS do
     local created = redis.call('HSET', key, unpack(pairs))
     local held = nil
     if created > 0 then held = prune(key, now, ARGV[i + 1]) end
-    extend_written(key, ARGV[i], created, held)
+    extend_written(key, ARGV[i], created, held, extend)
   else
     conflicts[#conflicts + 1] = k
   end

@@ -21,7 +21,7 @@ for k = 1, #KEYS do
   local c = redis.call('HSET', key, unpack(ARGV, i + 3, last))
   local held = nil
   if c > 0 then held = prune(key, now, ARGV[i + 1]) end
-  extend_written(key, ARGV[i], c, held)
+  extend_written(key, ARGV[i], c, held, extend)
   created = created + c
   i = last + 1
 end

@@ -6,8 +6,9 @@
 --   expireAt (ms), pruneSpec, n, then n (field, expected, new) triples (expected '' = absent).
 -- merged_fields_unchanged(): true when every field still holds its expected value.
 -- write_merged_fields(now): writes the new values (HSET in chunks of 1000 fields), prunes the
---   keys that got new fields and extends their expiry (extend_written: a key the write
---   created gets its expiry with one command). Call it only after
+--   keys that got new fields and raises their expiry (extend_written with raise: a key the
+--   write created gets its expiry with one command; else PEXPIREAT GT first, as a merge's
+--   expiry mostly moves). Call it only after
 --   merged_fields_unchanged() returned true, in the same script (so the check and the write are
 --   one atomic step).
 local function merged_fields_unchanged()
@@ -45,7 +46,7 @@ local function write_merged_fields(now)
     end
     local held = nil
     if created > 0 then held = prune(key, now, ARGV[i + 1]) end
-    extend_written(key, ARGV[i], created, held)
+    extend_written(key, ARGV[i], created, held, raise)
     i = j
   end
 end

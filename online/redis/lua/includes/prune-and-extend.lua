@@ -13,11 +13,16 @@
 -- extend(key, at): raises the key's expiry to at least `at` (ms since the epoch): PEXPIRETIME,
 --   then PEXPIREAT only when the key has no expiry yet (-1) or an earlier one. Never lowers it.
 --   One command when the expiry already reaches `at` (a write to a hop's tile again), two when
---   it moves.
--- extend_written(key, at, created, held): extend() after a write that created `created` fields
---   of a hash that then held `held` (prune's answer, or nil): when they are equal the hash did
---   not exist before the write, so it has no expiry yet and gets `at` with one PEXPIREAT
---   (extend() would take two commands to find that out); else extend().
+--   it moves. For the overwrites of a materialization, which mostly rewrite the same tiles.
+-- raise(key, at): the same expiry as extend(), the other way round: PEXPIREAT with GT, then,
+--   only when that set nothing (the expiry already reaches `at`, or the key has none: GT treats
+--   a key without expiry as never expiring), PEXPIREAT with NX. One command when the expiry
+--   moves, two when it stays. For the merges of the stream and of pushes, whose expiries mostly
+--   move (a lifetime state's expiry follows its newest event).
+-- extend_written(key, at, created, held, ext): `ext` (extend or raise) after a write that
+--   created `created` fields of a hash that then held `held` (prune's answer, or nil): when they
+--   are equal the hash did not exist before the write, so it has no expiry yet and gets `at`
+--   with one PEXPIREAT (`ext` would take two commands to find that out); else `ext`(key, at).
 local retains = {}
 local function prune(key, now, spec)
   if spec == '' then return nil end
@@ -49,10 +54,14 @@ local function extend(key, at)
   if cur == -1 or cur < tonumber(at) then redis.call('PEXPIREAT', key, at) end
 end
 
-local function extend_written(key, at, created, held)
+local function raise(key, at)
+  if redis.call('PEXPIREAT', key, at, 'GT') == 0 then redis.call('PEXPIREAT', key, at, 'NX') end
+end
+
+local function extend_written(key, at, created, held, ext)
   if held ~= nil and held == created then
     redis.call('PEXPIREAT', key, at)
   else
-    extend(key, at)
+    ext(key, at)
   end
 end
