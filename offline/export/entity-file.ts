@@ -120,14 +120,16 @@ async function loadCsv(
     );
   const dialect = `header = true, delim = ${sqlString(delim)}, quote = '"', escape = '"'`;
   const types = new Map<string, string>();
-  try {
-    const sniffed = await client.all(
-      `SELECT unnest(Columns, recursive := true) FROM sniff_csv(${p}, ${dialect})`,
-    );
-    for (const c of sniffed) types.set(String(c.name), String(c.type));
-  } catch {
-    // Malformed lines can defeat the sniffer: read every column as text, report the lines below.
-  }
+  // The sniffer only types the other columns: none, nothing to sniff.
+  if (names.some((n) => !textColumns.includes(n)))
+    try {
+      const sniffed = await client.all(
+        `SELECT unnest(Columns, recursive := true) FROM sniff_csv(${p}, ${dialect})`,
+      );
+      for (const c of sniffed) types.set(String(c.name), String(c.type));
+    } catch {
+      // Malformed lines can defeat the sniffer: read every column as text, report the lines below.
+    }
   const cols = names.map((col) => {
     const type = textColumns.includes(col) ? 'VARCHAR' : (types.get(col) ?? 'VARCHAR');
     return `${sqlString(col)}: ${sqlString(type)}`;

@@ -83,6 +83,40 @@ describe('entity timestamps read as epoch numbers', () => {
     );
   });
 
+  it.each(UNITS)(
+    'text the shortest-form fast path refuses reads as the exact decimal, unit %s',
+    async (unit) => {
+      // Not a BIGINT's own text (spaces, a sign, leading zeros, an exponent, 19 digits): the
+      // general path, with the same values as the exact reading (null for what is no number).
+      const values = [
+        ' 1717200000',
+        '1717200000 ',
+        '+1717200000',
+        '0001717200000',
+        '-0',
+        '00',
+        '1e3',
+        '10e2',
+        '1_000',
+        '1717200000.0',
+        '999999999999999999',
+        '-999999999999999999',
+        '1000000000000000000',
+        '-1000000000000000000',
+      ];
+      const exact = values.map((v) => (/^\s*-?\d+(\.\d+)?\s*$/.test(v) ? expected(v, unit) : null));
+      // Whole numbers beyond BIGINT once scaled to ms are an error on either path.
+      const fits = exact.map((e) => e === null || (e >= -(2n ** 63n) && e < 2n ** 63n));
+      expect(
+        await read(
+          'VARCHAR',
+          values.filter((_, i) => fits[i]),
+          unit,
+        ),
+      ).toEqual(exact.filter((_, i) => fits[i]));
+    },
+  );
+
   it('negative microseconds floor towards the past; text that is no number is ISO-8601', async () => {
     expect(await read('VARCHAR', ['-1', '-1000', '-1001', '999'], 'us')).toEqual([
       -1n,
