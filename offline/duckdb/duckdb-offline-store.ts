@@ -315,7 +315,8 @@ export class DuckDBOfflineStore implements OfflineStore {
      * The rows of every pending query in one result ordered by a hash of the entity key
      * (`UNION ALL BY NAME`: each query's state columns its own), so an entity's tiles of every
      * hop size and its lifetime states come out together; batches end only between hashes, so
-     * each key's records are in one batch (and the online store visits each key once).
+     * each key's records are in one batch (and the online store visits each key once). With
+     * sequence features only the lifetime query is pending (its tiles come in buckets after).
      */
     async function* byKey(): AsyncGenerator<TileBatch> {
       const parts = pending.map((qi) => {
@@ -364,22 +365,7 @@ export class DuckDBOfflineStore implements OfflineStore {
     }
     async function* batches(): AsyncGenerator<TileBatch> {
       try {
-        if (!sequences.length && pending.length > 1) yield* byKey();
-        for (const qi of sequences.length || pending.length <= 1 ? pending : []) {
-          const q = queries[qi]!;
-          let tiles: TileRecord[] = [];
-          let lifetime: LifetimeRecord[] = [];
-          for await (const row of rowsOf(qi)) {
-            if (row.hop === null) lifetime.push({ key: row.key, states: row.states as never });
-            else tiles.push({ key: row.key, hopMs: q.hopMs!, hop: row.hop, states: row.states });
-            if (tiles.length + lifetime.length >= batchSize) {
-              yield { tiles, lifetime };
-              tiles = [];
-              lifetime = [];
-            }
-          }
-          if (tiles.length + lifetime.length > 0) yield { tiles, lifetime };
-        }
+        if (pending.length > 0) yield* byKey();
         for (let b = 0; sequences.length && b < combined.buckets; b++) {
           const all = await combinedBucket(b);
           for (let i = 0; i < all.length; i += batchSize)

@@ -464,7 +464,9 @@ export class RedisOnlineStore implements OnlineStore {
       for (let i = 0; i < l.deltas.length; i += MAX_FIELDS_PER_CALL)
         pending.push({ ...l, deltas: l.deltas.slice(i, i + MAX_FIELDS_PER_CALL), sets: [] });
     }
-    await this.#mergeSegments(pending, 'larderLoadFields');
+    // Every attempt prunes at `now`, the time the tiles were checked to serve at: a key the
+    // script creates holds no stale tile, so it skips the prune (lua/load-fields.lua).
+    await this.#mergeSegments(pending, 'larderLoadFields', now);
     if (pending.length > 0) await this.#replicated('merge');
     await this.#noteSample([...sets, ...deltas]);
   }
@@ -491,10 +493,12 @@ export class RedisOnlineStore implements OnlineStore {
   /**
    * The optimistic merge of `segments` (read, merge, compare-and-set; conflicting keys re-read
    * and retried). `larderCasFields` takes segments without overwrites; `larderLoadFields` both.
+   * `now`: the time every attempt prunes at (default: the clock at each attempt).
    */
   async #mergeSegments(
     segments: MergeSegment[],
     script: 'larderCasFields' | 'larderLoadFields',
+    now?: number,
   ): Promise<void> {
     let pending = segments;
     const merging = (list: readonly MergeSegment[]): number =>
@@ -519,7 +523,7 @@ export class RedisOnlineStore implements OnlineStore {
       const current = blind
         ? pending.map((c) => c.deltas.map(() => null))
         : await this.#currentFields(pending);
-      const calls = this.#casCalls(pending, current, script === 'larderLoadFields');
+      const calls = this.#casCalls(pending, current, script === 'larderLoadFields', now);
       const conflicts = (await this.#sendKeyed('merge-cas', script, calls)) as number[][];
       const retry: MergeSegment[] = [];
       calls.forEach((c, i) => {
@@ -567,8 +571,9 @@ export class RedisOnlineStore implements OnlineStore {
     pending: readonly MergeSegment[],
     current: readonly (string | null)[][],
     load: boolean,
+    now = this.#clock(),
   ): KeyedCall[] {
-    const calls = new KeyedCalls(this.#clock());
+    const calls = new KeyedCalls(now);
     const indices = pending.map((_, i) => i);
     for (const list of this.#slotGroups(indices, (i) => pending[i]!.key)) {
       calls.cut();

@@ -16,6 +16,8 @@
 -- c new values are set together, or nothing is; a key that was written is pruned when that
 -- created a field and its expiry raised. A key with c = 0 is set-fields.lua's step for it, one
 -- with m = 0 cas-fields.lua's: the hashes are those of one call per key, whatever the grouping.
+-- A key that did not exist (EXISTS) is neither read (its fields are absent) nor pruned (the
+-- caller writes only tiles that serve at `now`, so none is stale): set, then one PEXPIREAT.
 local now = tonumber(ARGV[1])
 local conflicts = {}
 local i = 2
@@ -25,10 +27,15 @@ for k = 1, #KEYS do
   local first = i + 4 -- the first field, value pair
   local cas = first + 2 * m -- the first field, expected, new triple
   local last = cas + 3 * tonumber(ARGV[i + 3]) - 1
+  -- A key this call creates: every field is absent (no HGET), and nothing in it is stale.
+  local fresh = redis.call('EXISTS', key) == 0
   local same = true
   for j = cas, last, 3 do
-    local cur = redis.call('HGET', key, ARGV[j])
-    if cur == false then cur = '' end
+    local cur = ''
+    if not fresh then
+      cur = redis.call('HGET', key, ARGV[j])
+      if cur == false then cur = '' end
+    end
     if cur ~= ARGV[j + 1] then
       same = false
       break
@@ -46,9 +53,13 @@ for k = 1, #KEYS do
       end
       created = redis.call('HSET', key, unpack(pairs))
     end
-    local held = nil
-    if created > 0 then held = prune(key, now, ARGV[i + 1]) end
-    extend_written(key, ARGV[i], created, held)
+    if fresh then
+      redis.call('PEXPIREAT', key, ARGV[i])
+    else
+      local held = nil
+      if created > 0 then held = prune(key, now, ARGV[i + 1]) end
+      extend_written(key, ARGV[i], created, held)
+    end
   else
     conflicts[#conflicts + 1] = k
   end
