@@ -187,8 +187,10 @@ export async function materialize(req: MaterializeRequest): Promise<ViewMaterial
       // Only tiles some feature can still read at a time >= end (a far `start` loads history
       // that sets lifetime states, not tiles that already left every window).
       const tw = all.filter((t) => tileServes(plan, t.hopMs, t.hop, req.end));
-      if (tw.length > 0) await withRetry(req, view.name, () => req.online.writeTiles(tw));
-      if (lw.length > 0) await withRetry(req, view.name, () => req.online.mergeLifetime(lw));
+      // One store call for both: a batch holding an entity's tiles and lifetime states (as
+      // DuckDB's batches do, by key) writes its key once.
+      if (tw.length + lw.length > 0)
+        await withRetry(req, view.name, () => req.online.writeTilesMergeLifetime(tw, lw));
       tiles += tw.length;
       skipped += all.length - tw.length;
       lifetime += lw.length;

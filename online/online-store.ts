@@ -170,6 +170,17 @@ export interface OnlineStore {
   writeTiles(tiles: readonly TileWrite[]): Promise<void>;
   /** Batch load: overwrites lifetime states (null stores "no value"). */
   writeLifetime(states: readonly LifetimeWrite[]): Promise<void>;
+  /**
+   * Materialization: `writeTiles(tiles)` then `mergeLifetime(states)` in effect (the same stored
+   * fields and expiries), in one visit per entity key where the store can: Redis and Redis
+   * Cluster write a key's tiles and merge its lifetime states in one script call (atomic per
+   * key); SQLite runs the two operations. A caller that keeps an entity's tiles and lifetime
+   * states in one call writes each key once.
+   */
+  writeTilesMergeLifetime(
+    tiles: readonly TileWrite[],
+    states: readonly LifetimeWrite[],
+  ): Promise<void>;
   /** Stream/push path: merges partial states into the stored tiles, atomically per entity key. */
   mergeTiles(tiles: readonly TileWrite[]): Promise<void>;
   /** Stream/push path: keeps the newer `last` state per feature (greater ts, then id). */

@@ -311,23 +311,61 @@ export class DuckDBOfflineStore implements OfflineStore {
       .map((_, qi) => qi)
       .filter((qi) => !sequences.length || queries[qi]!.hopMs === null);
     const total = pending.reduce((n, qi) => n + counts[qi]!, 0) + combined.count;
+    /**
+     * The rows of every pending query in one result ordered by a hash of the entity key
+     * (`UNION ALL BY NAME`: each query's state columns its own), so an entity's tiles of every
+     * hop size and its lifetime states come out together; batches end only between hashes, so
+     * each key's records are in one batch (and the online store visits each key once). With
+     * sequence features only the lifetime query is pending (its tiles come in buckets after).
+     */
+    async function* byKey(): AsyncGenerator<TileBatch> {
+      const parts = pending.map((qi) => {
+        const q = queries[qi]!;
+        const cols = [
+          ...keys.map((_, i) => `__k${i}`),
+          ...(q.hopMs === null ? [] : ['__hop']),
+          ...q.features.map((_, j) => `s${j} AS __q${qi}_s${j}`),
+        ];
+        return `SELECT hash(${keyCols}) >> 11 AS __hash, ${qi} AS __q, ${cols.join(', ')} FROM ${results[qi]}`;
+      });
+      const sql = `SELECT * FROM (${parts.join(' UNION ALL BY NAME ')}) ORDER BY __hash`;
+      let tiles: TileRecord[] = [];
+      let lifetime: LifetimeRecord[] = [];
+      let last = -1;
+      let at: { key: number[]; hop: number; states: number[][] } | null = null;
+      for await (const chunk of client.stream(sql)) {
+        at ??= {
+          key: keys.map((_, i) => chunk.names.indexOf(`__k${i}`)),
+          hop: chunk.names.indexOf('__hop'),
+          states: queries.map((q, qi) =>
+            q.features.map((_, j) => chunk.names.indexOf(`__q${qi}_s${j}`)),
+          ),
+        };
+        const hashes = chunk.columns[0]!;
+        const qis = chunk.columns[1]!;
+        for (let r = 0; r < chunk.size; r++) {
+          const hash = hashes[r] as number;
+          if (hash !== last && tiles.length + lifetime.length >= batchSize) {
+            yield { tiles, lifetime };
+            tiles = [];
+            lifetime = [];
+          }
+          last = hash;
+          const qi = qis[r] as number;
+          const q = queries[qi]!;
+          const key = at.key.map((c) => chunk.columns[c]![r]) as Scalar[];
+          const states: Record<string, unknown> = {};
+          const cols = at.states[qi]!;
+          q.features.forEach((f, j) => (states[f.name] = q.decode(f, chunk.columns[cols[j]!]![r])));
+          if (q.hopMs === null) lifetime.push({ key, states: states as never });
+          else tiles.push({ key, hopMs: q.hopMs, hop: Number(chunk.columns[at.hop]![r]), states });
+        }
+      }
+      if (tiles.length + lifetime.length > 0) yield { tiles, lifetime };
+    }
     async function* batches(): AsyncGenerator<TileBatch> {
       try {
-        for (const qi of pending) {
-          const q = queries[qi]!;
-          let tiles: TileRecord[] = [];
-          let lifetime: LifetimeRecord[] = [];
-          for await (const row of rowsOf(qi)) {
-            if (row.hop === null) lifetime.push({ key: row.key, states: row.states as never });
-            else tiles.push({ key: row.key, hopMs: q.hopMs!, hop: row.hop, states: row.states });
-            if (tiles.length + lifetime.length >= batchSize) {
-              yield { tiles, lifetime };
-              tiles = [];
-              lifetime = [];
-            }
-          }
-          if (tiles.length + lifetime.length > 0) yield { tiles, lifetime };
-        }
+        if (pending.length > 0) yield* byKey();
         for (let b = 0; sequences.length && b < combined.buckets; b++) {
           const all = await combinedBucket(b);
           for (let i = 0; i < all.length; i += batchSize)

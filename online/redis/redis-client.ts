@@ -29,6 +29,11 @@ export interface ScriptPipeline extends RedisPipelineLike {
    * triples; answers the 1-based positions of the keys that conflicted.
    */
   larderCasFields(numKeys: number, ...keysAndArgs: (string | number)[]): unknown;
+  /**
+   * `lua/load-fields.lua`, variable key count: `numKeys, ...keys, now`, then per key its pairs
+   * and triples; answers the 1-based positions of the keys that conflicted.
+   */
+  larderLoadFields(numKeys: number, ...keysAndArgs: (string | number)[]): unknown;
   /** Variable key count: `numKeys, ...keys, ...args`. */
   larderStreamBatch(numKeys: number, ...keysAndArgs: (string | number)[]): unknown;
   /** `lua/idempotent-batch.lua`: KEYS = idempotency hash (or slot marker) + entity keys. */

@@ -15,6 +15,9 @@
  *   fields are unchanged); keys that changed in between are re-read and retried. After a
  *   merge that found most fields absent, the next one first tries blind (no HMGET: every field
  *   expected absent); the keys whose fields exist conflict and are read and merged as above.
+ * - Materialization (`writeTilesMergeLifetime`): a key's tile overwrites and lifetime merge in
+ *   one compare-and-set call of `lua/load-fields.lua` (the overwrites set unconditionally),
+ *   so each key is visited once; a conflicting key is retried whole, as merges are.
  */
 import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -65,6 +68,7 @@ import {
   CAS_FIELDS_LUA,
   IDEMPOTENT_BATCH_LUA,
   IDEMPOTENT_CLAIM_LUA,
+  LOAD_FIELDS_LUA,
   READ_ENTITIES_LUA,
   READ_MERGE_FIELDS_LUA,
   SET_FIELDS_LUA,
@@ -114,6 +118,18 @@ class KeyedCalls {
   cut(): void {
     this.#call = null;
   }
+}
+
+/**
+ * One merge's unit of work on one key, at most {@link MAX_FIELDS_PER_CALL} fields: fields to
+ * merge (`deltas`) and, for `writeTilesMergeLifetime`, fields to overwrite (`sets`); `g` gives
+ * the view's plan and the key's expiry.
+ */
+interface MergeSegment {
+  key: string;
+  g: Pick<EntityOps<unknown>, 'plan' | 'expiresAt'>;
+  deltas: FieldDelta[];
+  sets: FieldSet[];
 }
 
 /** `items` grouped by the Redis Cluster hash slot of their keys, in first-seen order. */
@@ -231,6 +247,7 @@ export class RedisOnlineStore implements OnlineStore {
     };
     topology.client.defineCommand('larderSetFields', { lua: SET_FIELDS_LUA });
     topology.client.defineCommand('larderCasFields', { lua: CAS_FIELDS_LUA });
+    topology.client.defineCommand('larderLoadFields', { lua: LOAD_FIELDS_LUA });
     topology.client.defineCommand('larderStreamBatch', { lua: STREAM_BATCH_LUA });
     topology.client.defineCommand('larderReadEntities', { lua: READ_ENTITIES_LUA });
     topology.client.defineCommand('larderReadMergeFields', { lua: READ_MERGE_FIELDS_LUA });
@@ -246,6 +263,7 @@ export class RedisOnlineStore implements OnlineStore {
       'larderReadMergeFields',
       'larderSetFields',
       'larderCasFields',
+      'larderLoadFields',
       'larderReadEntities',
     ]);
   }
@@ -404,9 +422,58 @@ export class RedisOnlineStore implements OnlineStore {
     await this.#merge(mergeOps(this.#catalog, [], states, this.#clock()));
   }
 
+  /**
+   * One visit per entity key: each key's tile overwrites and lifetime merge in one
+   * `lua/load-fields.lua` call (its segments, past {@link MAX_FIELDS_PER_CALL} fields: the
+   * tiles first), merged as {@link #merge} merges, a conflicting key retried whole.
+   */
+  async writeTilesMergeLifetime(
+    tiles: readonly TileWrite[],
+    states: readonly LifetimeWrite[],
+  ): Promise<void> {
+    const now = this.#clock();
+    const sets = overwriteOps(this.#catalog, tiles, [], now);
+    const deltas = mergeOps(this.#catalog, [], states, now);
+    if (deltas.length === 0) return this.#overwrite(sets);
+    const load = new Map<string, MergeSegment>();
+    for (const g of sets) {
+      const key = this.#key(g.view, g.entityKey);
+      load.set(key, { key, g, deltas: [], sets: [...g.fields.values()] });
+    }
+    for (const g of deltas) {
+      const key = this.#key(g.view, g.entityKey);
+      const l = load.get(key);
+      const fields = [...g.fields.values()];
+      if (!l) load.set(key, { key, g, deltas: fields, sets: [] });
+      else
+        load.set(key, {
+          key,
+          g: { ...g, expiresAt: Math.max(g.expiresAt, l.g.expiresAt) },
+          deltas: fields,
+          sets: l.sets,
+        });
+    }
+    const pending: MergeSegment[] = [];
+    for (const l of load.values()) {
+      if (l.sets.length + l.deltas.length <= MAX_FIELDS_PER_CALL) {
+        pending.push(l);
+        continue;
+      }
+      for (let i = 0; i < l.sets.length; i += MAX_FIELDS_PER_CALL)
+        pending.push({ ...l, deltas: [], sets: l.sets.slice(i, i + MAX_FIELDS_PER_CALL) });
+      for (let i = 0; i < l.deltas.length; i += MAX_FIELDS_PER_CALL)
+        pending.push({ ...l, deltas: l.deltas.slice(i, i + MAX_FIELDS_PER_CALL), sets: [] });
+    }
+    // Every attempt prunes at `now`, the time the tiles were checked to serve at: a key the
+    // script creates holds no stale tile, so it skips the prune (lua/load-fields.lua).
+    await this.#mergeSegments(pending, 'larderLoadFields', now);
+    if (pending.length > 0) await this.#replicated('merge');
+    await this.#noteSample([...sets, ...deltas]);
+  }
+
   async #merge(ops: EntityOps<FieldDelta>[]): Promise<void> {
     // Split big entities so each call stays small; each call is atomic on its own.
-    let pending: { key: string; g: EntityOps<FieldDelta>; deltas: FieldDelta[] }[] = [];
+    const pending: MergeSegment[] = [];
     for (const g of ops) {
       const deltas = [...g.fields.values()];
       for (let i = 0; i < deltas.length; i += MAX_FIELDS_PER_CALL) {
@@ -414,9 +481,28 @@ export class RedisOnlineStore implements OnlineStore {
           key: this.#key(g.view, g.entityKey),
           g,
           deltas: deltas.slice(i, i + MAX_FIELDS_PER_CALL),
+          sets: [],
         });
       }
     }
+    await this.#mergeSegments(pending, 'larderCasFields');
+    if (ops.length > 0) await this.#replicated('merge');
+    await this.#noteSample(ops);
+  }
+
+  /**
+   * The optimistic merge of `segments` (read, merge, compare-and-set; conflicting keys re-read
+   * and retried). `larderCasFields` takes segments without overwrites; `larderLoadFields` both.
+   * `now`: the time every attempt prunes at (default: the clock at each attempt).
+   */
+  async #mergeSegments(
+    segments: MergeSegment[],
+    script: 'larderCasFields' | 'larderLoadFields',
+    now?: number,
+  ): Promise<void> {
+    let pending = segments;
+    const merging = (list: readonly MergeSegment[]): number =>
+      list.reduce((n, c) => n + (c.deltas.length > 0 ? 1 : 0), 0);
     // A blind first try (each field expected absent, nothing read) when the last merge found
     // most of its segments' fields absent (a first materialization's lifetime states): a key
     // whose fields exist conflicts and is merged as usual. A guess, not an attempt: it does
@@ -436,56 +522,70 @@ export class RedisOnlineStore implements OnlineStore {
       }
       const current = blind
         ? pending.map((c) => c.deltas.map(() => null))
-        : await this.#readMergeFields(
-            'merge-read',
-            pending.map((c) => ({ key: c.key, fields: c.deltas.map((d) => d.field) })),
-          );
-      const calls = this.#casCalls(pending, current);
-      const conflicts = (await this.#sendKeyed(
-        'merge-cas',
-        'larderCasFields',
-        calls,
-      )) as number[][];
-      const retry: typeof pending = [];
+        : await this.#currentFields(pending);
+      const calls = this.#casCalls(pending, current, script === 'larderLoadFields', now);
+      const conflicts = (await this.#sendKeyed('merge-cas', script, calls)) as number[][];
+      const retry: MergeSegment[] = [];
       calls.forEach((c, i) => {
         for (const k of conflicts[i]!) retry.push(pending[c.items[k - 1]!]!);
       });
       if (blind) {
-        this.#blindMerge = retry.length * 2 < pending.length;
+        this.#blindMerge = retry.length * 2 < merging(pending);
         blind = false;
         pending = retry;
         continue;
       }
       if (attempt === 1 && !guessed)
         this.#blindMerge =
-          current.filter((cur) => cur.every((v) => v === null)).length * 2 > current.length;
+          current.filter((cur, i) => pending[i]!.deltas.length > 0 && cur.every((v) => v === null))
+            .length *
+            2 >
+          merging(pending);
       pending = retry;
       if (pending.length > 0) await sleep(Math.random() * Math.min(20, attempt * 2));
       attempt++;
     }
-    if (ops.length > 0) await this.#replicated('merge');
-    await this.#noteSample(ops);
+  }
+
+  /** The stored values of each segment's merged fields (none read for a segment without any). */
+  async #currentFields(pending: readonly MergeSegment[]): Promise<(string | null)[][]> {
+    const reading = pending.filter((c) => c.deltas.length > 0);
+    const read = await this.#readMergeFields(
+      'merge-read',
+      reading.map((c) => ({ key: c.key, fields: c.deltas.map((d) => d.field) })),
+    );
+    if (reading.length === pending.length) return read;
+    let r = 0;
+    return pending.map((c) => (c.deltas.length > 0 ? read[r++]! : []));
   }
 
   /**
-   * The compare-and-set calls of one merge attempt (`lua/cas-fields.lua`): each pending segment
+   * The compare-and-set calls of one merge attempt (`lua/cas-fields.lua`; with `load`,
+   * `lua/load-fields.lua`, each segment's overwrite pairs first): each pending segment
    * with its (field, expected, merged) triples, many keys per call as {@link #overwrite} groups
    * them: on Redis up to {@link MAX_KEYS_PER_WRITE} keys or {@link MAX_ARGS_PER_WRITE}
    * arguments per call, on a cluster the keys of one slot per call. `items[k]` is the pending
    * index of the call's key `k` (the script answers the 1-based positions that conflicted).
    */
   #casCalls(
-    pending: readonly { key: string; g: EntityOps<FieldDelta>; deltas: FieldDelta[] }[],
+    pending: readonly MergeSegment[],
     current: readonly (string | null)[][],
+    load: boolean,
+    now = this.#clock(),
   ): KeyedCall[] {
-    const calls = new KeyedCalls(this.#clock());
+    const calls = new KeyedCalls(now);
     const indices = pending.map((_, i) => i);
     for (const list of this.#slotGroups(indices, (i) => pending[i]!.key)) {
       calls.cut();
       for (const i of list) {
         const c = pending[i]!;
-        const call = calls.take(c.key, 3 + 3 * c.deltas.length, i);
-        call.args.push(c.g.expiresAt, c.g.plan.pruneSpec, c.deltas.length);
+        const n = 3 * c.deltas.length;
+        const call = calls.take(c.key, load ? 4 + 2 * c.sets.length + n : 3 + n, i);
+        call.args.push(c.g.expiresAt, c.g.plan.pruneSpec);
+        if (load) {
+          call.args.push(c.sets.length, c.deltas.length);
+          for (const f of c.sets) call.args.push(f.field, f.value);
+        } else call.args.push(c.deltas.length);
         const cur = current[i]!;
         c.deltas.forEach((d, j) => {
           const was = cur[j] ?? null;
@@ -502,7 +602,7 @@ export class RedisOnlineStore implements OnlineStore {
    */
   #sendKeyed(
     op: string,
-    script: 'larderSetFields' | 'larderCasFields',
+    script: 'larderSetFields' | 'larderCasFields' | 'larderLoadFields',
     calls: readonly KeyedCall[],
   ): Promise<unknown[]> {
     return this.#batch(

@@ -23,6 +23,12 @@ export const SET_FIELDS_LUA = PRUNE_AND_EXTEND + lua('set-fields');
 /** Compare-and-set of many hashes; returns the positions that conflicted (`lua/cas-fields.lua`). */
 export const CAS_FIELDS_LUA = PRUNE_AND_EXTEND + lua('cas-fields');
 
+/**
+ * Overwrites and compare-and-sets of many hashes, both for a key in one visit; returns the
+ * positions that conflicted (`lua/load-fields.lua`).
+ */
+export const LOAD_FIELDS_LUA = PRUNE_AND_EXTEND + lua('load-fields');
+
 /** A stream batch merged and checkpointed atomically (`lua/stream-batch.lua`). */
 export const STREAM_BATCH_LUA = PRUNE_AND_EXTEND + MERGED_FIELDS + lua('stream-batch');
 

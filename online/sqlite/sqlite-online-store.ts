@@ -339,6 +339,15 @@ export class SqliteOnlineStore implements OnlineStore {
     this.#merge([], states);
   }
 
+  /** The two operations in turn, each its own transaction: exactly what the interface promises. */
+  async writeTilesMergeLifetime(
+    tiles: readonly TileWrite[],
+    states: readonly LifetimeWrite[],
+  ): Promise<void> {
+    if (tiles.length > 0) await this.writeTiles(tiles);
+    if (states.length > 0) await this.mergeLifetime(states);
+  }
+
   #merge(tiles: readonly TileWrite[], states: readonly LifetimeWrite[]): void {
     const ops = mergeOps(this.#catalog, tiles, states, this.#clock());
     const { db } = this.#open();

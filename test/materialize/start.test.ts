@@ -47,8 +47,10 @@ function recordingOnline() {
   const tiles: TileWrite[] = [];
   const lifetime: LifetimeWrite[] = [];
   const store = {
-    writeTiles: async (w: TileWrite[]) => void tiles.push(...w),
-    mergeLifetime: async (w: LifetimeWrite[]) => void lifetime.push(...w),
+    writeTilesMergeLifetime: async (t: TileWrite[], w: LifetimeWrite[]) => {
+      tiles.push(...t);
+      lifetime.push(...w);
+    },
   } as unknown as OnlineStore;
   return { store, tiles, lifetime };
 }

@@ -179,6 +179,46 @@ export function onlineStoreConformance(name: string, factory: StoreFactory): voi
       expect(await values(s, 'u1', NOW, ['last_kind'])).toEqual(['reset']);
     });
 
+    it('writeTilesMergeLifetime stores what writeTiles then mergeLifetime store', async () => {
+      const [a, b] = [await open(), await open()];
+      for (const s of [a, b]) {
+        await s.mergeTiles([mTile('u1', NOW - 2 * M, { clicks_1h: 7, clicks_5m: 7 })]);
+        await s.mergeLifetime([life('u1', 'newer', NOW - 5), life('u2', 'old', NOW - 500)]);
+      }
+      const tiles = [
+        mTile('u1', NOW - 2 * M, { clicks_1h: 3, clicks_5m: 3, avg_1h: { sum: 30, count: 3 } }),
+        hTile('u1', NOW - 2 * M, { spend_7d: 12.5, top_cat_1d: { books: 2 }, max_1d: 9 }),
+        mTile('u3', NOW - 3 * M, { clicks_1h: 2, clicks_5m: 2 }),
+      ];
+      const lifetime = [
+        life('u1', 'older', NOW - 50),
+        life('u2', 'new', NOW - 10),
+        life('u4', 'only', NOW - 20),
+      ];
+      await a.writeTilesMergeLifetime(tiles, lifetime);
+      await a.writeTilesMergeLifetime(tiles, lifetime); // idempotent
+      await b.writeTiles(tiles);
+      await b.mergeLifetime(lifetime);
+      const keys = ['u1', 'u2', 'u3', 'u4'];
+      const features = ['clicks_1h', 'clicks_5m', 'avg_1h', 'spend_7d', 'last_kind', 'last_ts'];
+      const got = await read(a, keys, NOW, features);
+      expect(got).toEqual(await read(b, keys, NOW, features));
+      expect(got.map((row) => row.map((v) => v.value))).toEqual([
+        [3, 3, 10, 12.5, 'newer', NOW - 5],
+        [0, 0, null, 0, 'new', NOW - 10],
+        [2, 2, null, 0, null, null],
+        [0, 0, null, 0, 'only', NOW - 20],
+      ]);
+      for (const k of keys)
+        expect(await a.describeEntity('activity', k)).toEqual(
+          await b.describeEntity('activity', k),
+        );
+      // Tiles only, and lifetime states only.
+      await a.writeTilesMergeLifetime([mTile('u5', NOW - M, { clicks_1h: 4 })], []);
+      await a.writeTilesMergeLifetime([], [life('u5', 'late', NOW - 30)]);
+      expect(await values(a, 'u5', NOW, ['clicks_1h', 'last_kind'])).toEqual([4, 'late']);
+    });
+
     it('concurrent merges from several clients add up exactly', async () => {
       const ns = `test-${randomUUID()}`;
       const clients = await Promise.all([1, 2, 3, 4].map(() => open(ns)));

@@ -151,3 +151,76 @@ export async function overwriteBatchCase(
     await single.close();
   }
 }
+
+/**
+ * `writeTilesMergeLifetime` of {@link tiles} and {@link lifetimes} as one batch (one visit per
+ * key: a key's tiles and lifetime states in one `lua/load-fields.lua` call; the wide key's
+ * 1,400 tiles in two segments), into a namespace where 10 users already hold a newer lifetime
+ * state, against `writeTiles` per (view, entity) then `mergeLifetime` per key in another: the
+ * same hashes and expiries, the newer states kept; running it twice changes nothing. Returns the
+ * batched store's round trips, for the caller to check the calls.
+ */
+export async function loadBatchCase(
+  store: (options: OnlineStoreOptions) => OnlineStore,
+  raw: RawRedis,
+): Promise<{ op: string; commands: number }[]> {
+  const trips: { op: string; commands: number }[] = [];
+  const views = [minutes, activity, purchases];
+  const batched = store({
+    namespace: `test-${randomUUID()}`,
+    views,
+    clock: () => NOW,
+    onRoundTrip: (e) => trips.push(e),
+  });
+  const single = store({ namespace: `test-${randomUUID()}`, views, clock: () => NOW });
+  await batched.init();
+  await single.init();
+  const newer: LifetimeWrite[] = USERS.slice(0, 10).map((u) => ({
+    view: 'activity',
+    entityKey: u,
+    states: { last_kind: { v: 'newer', ts: NOW, id: 'w' } },
+  }));
+  try {
+    const key = (s: OnlineStore, [view, entity]: [string, string]) =>
+      redisKey(s.namespace, view, entity);
+    for (const s of [batched, single]) {
+      await raw.hset(key(s, KEYS[0]!), STALE, '{"n_1d":1}');
+      await s.mergeLifetime(newer);
+    }
+    trips.length = 0;
+    await batched.writeTilesMergeLifetime(tiles(1), lifetimes(1));
+    const calls = [...trips];
+    const groups = new Map<string, TileWrite[]>();
+    for (const t of tiles(1)) {
+      const id = `${t.view}\u0000${t.entityKey}`;
+      groups.set(id, [...(groups.get(id) ?? []), t]);
+    }
+    for (const g of groups.values()) await single.writeTiles(g);
+    for (const l of lifetimes(1)) await single.mergeLifetime([l]);
+
+    const snapshot = async (s: OnlineStore) =>
+      Promise.all(
+        KEYS.map(async (k) => ({
+          hash: await raw.hgetall(key(s, k)),
+          expireAt: await raw.pexpiretime(key(s, k)),
+        })),
+      );
+    const once = await snapshot(batched);
+    expect(once).toEqual(await snapshot(single));
+    expect(Object.keys(once[0]!.hash)).toHaveLength(1400);
+    expect(once[0]!.hash[STALE]).toBeUndefined(); // pruned: the write created fields
+    expect(JSON.parse(once[1]!.hash['l:last_kind']!)).toMatchObject({ v: 'newer' }); // user-0
+    expect(JSON.parse(once[2 * 15 + 1]!.hash['l:last_kind']!)).toMatchObject({ v: 'k1' });
+    expect(once[2 * 15 + 1]!.hash['l:last_ts']).toBeUndefined(); // a null state: no field
+    expect(once.every((k) => k.expireAt > NOW)).toBe(true);
+
+    await batched.writeTilesMergeLifetime(tiles(1), lifetimes(1));
+    expect(await snapshot(batched)).toEqual(once);
+    return calls;
+  } finally {
+    await batched.teardown();
+    await single.teardown();
+    await batched.close();
+    await single.close();
+  }
+}

@@ -10,7 +10,7 @@ import { RedisOnlineStore } from '../../online/redis/redis-online-store.ts';
 import { startRedisCluster, type LocalRedisCluster } from '../support/redis-cluster.ts';
 import { onlineStoreConformance } from './online-store-conformance.ts';
 import { mergeBatchCase } from './merge-batch-case.ts';
-import { overwriteBatchCase } from './overwrite-batch-case.ts';
+import { loadBatchCase, overwriteBatchCase } from './overwrite-batch-case.ts';
 import { activity, purchases, TEST_VIEWS } from './test-views.ts';
 
 let cluster: LocalRedisCluster;
@@ -75,6 +75,22 @@ describe('Redis Cluster online store', () => {
         slots(['wide', ...users]),
       );
       expect(writes.slice(3).reduce((n, t) => n + t.commands, 0)).toBe(slots(users.slice(0, 200)));
+    } finally {
+      await raw.quit();
+    }
+  });
+
+  it('writes tiles and merges lifetime states in one call per slot (writeTilesMergeLifetime)', async () => {
+    const raw = new Cluster(cluster.nodes);
+    try {
+      const calls = (await loadBatchCase(store, raw)).filter((t) => t.op !== 'sample');
+      const slots = (keys: string[]) => new Set(keys.map((k) => keySlot(`x:{${k}}`))).size;
+      const users = Array.from({ length: 600 }, (_, i) => `user-${i}`);
+      const sum = (op: string) =>
+        calls.filter((t) => t.op === op).reduce((n, t) => n + t.commands, 0);
+      // Blind: one call per slot; then the 10 users holding a newer state, read and retried.
+      expect(sum('merge-cas')).toBe(slots(['wide', ...users]) + slots(users.slice(0, 10)));
+      expect(sum('merge-read')).toBe(10);
     } finally {
       await raw.quit();
     }

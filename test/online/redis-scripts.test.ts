@@ -26,6 +26,7 @@ describe('Redis Lua scripts', () => {
       'cas-fields.lua',
       'idempotent-batch.lua',
       'idempotent-claim.lua',
+      'load-fields.lua',
       'read-entities.lua',
       'read-merge-fields.lua',
       'set-fields.lua',

@@ -8,7 +8,7 @@ import { SET_FIELDS_LUA } from '../../online/redis/redis-scripts.ts';
 import { singleRedisTopology } from '../../online/redis/redis-topology.ts';
 import { onlineStoreConformance } from './online-store-conformance.ts';
 import { mergeBatchCase } from './merge-batch-case.ts';
-import { overwriteBatchCase } from './overwrite-batch-case.ts';
+import { loadBatchCase, overwriteBatchCase } from './overwrite-batch-case.ts';
 import { activity, purchases, TEST_VIEWS } from './test-views.ts';
 
 const URL = process.env.LARDER_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379/0';
@@ -96,6 +96,18 @@ describe('Redis online store', () => {
     expect(writes).toEqual([
       { op: 'write', commands: 3 },
       { op: 'write', commands: 1 },
+    ]);
+  });
+
+  it('writes tiles and merges lifetime states in one call per key (writeTilesMergeLifetime)', async () => {
+    const calls = await loadBatchCase((options) => createOnlineStore(config, options), raw);
+    // 1,201 keys (1,202 segments) in calls of at most 500 keys or 5,000 arguments: 3 calls,
+    // the lifetime states blind (no read); then the 10 users holding a newer state read and
+    // retried in one call.
+    expect(calls.filter((t) => t.op !== 'sample')).toEqual([
+      { op: 'merge-cas', commands: 3 },
+      { op: 'merge-read', commands: 1 },
+      { op: 'merge-cas', commands: 1 },
     ]);
   });
 

@@ -105,8 +105,8 @@ export function tilesSql(pass: Pass, start: number, end: number): TilesQuery[] {
     });
     const sql =
       parts.length === 1
-        ? `SELECT * FROM ${parts[0]} ORDER BY ALL`
-        : `SELECT * FROM ${parts.map((p, j) => `${p} t${j}`).join(' NATURAL FULL OUTER JOIN ')} ORDER BY ALL`;
+        ? `SELECT * FROM ${parts[0]}`
+        : `SELECT * FROM ${parts.map((p, j) => `${p} t${j}`).join(' NATURAL FULL OUTER JOIN ')}`;
     out.push({
       hopMs: h,
       features: feats.map((pf) => pf.feature),
@@ -128,7 +128,7 @@ export function tilesSql(pass: Pass, start: number, end: number): TilesQuery[] {
       );
       return `to_json(max(CASE WHEN ${where} AND (${input}) IS NOT NULL AND ${end} - 1 - ${ts} <= ${ttl} THEN struct_pack(ts := ${ts}, id := ${id}, v := ${input}) END))::VARCHAR AS s${j}`;
     });
-    const sql = `SELECT ${keys.join(', ')}, ${aggs.join(', ')} FROM (SELECT *, ${keyExprs.join(', ')} FROM ${pass.srcTable} WHERE ${conds.join(' AND ')} AND ${ts} < ${end}) GROUP BY ALL HAVING ${lifetime.map((_, j) => `s${j} IS NOT NULL`).join(' OR ')} ORDER BY ALL`;
+    const sql = `SELECT ${keys.join(', ')}, ${aggs.join(', ')} FROM (SELECT *, ${keyExprs.join(', ')} FROM ${pass.srcTable} WHERE ${conds.join(' AND ')} AND ${ts} < ${end}) GROUP BY ALL HAVING ${lifetime.map((_, j) => `s${j} IS NOT NULL`).join(' OR ')}`;
     out.push({ hopMs: null, features: lifetime.map((pf) => pf.feature), sql, decode });
   }
   return out;
