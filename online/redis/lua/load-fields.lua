@@ -58,7 +58,7 @@ for k = 1, #KEYS do
     else
       local held = nil
       if created > 0 then held = prune(key, now, ARGV[i + 1]) end
-      extend_written(key, ARGV[i], created, held)
+      extend_written(key, ARGV[i], created, held, extend)
     end
   else
     conflicts[#conflicts + 1] = k
