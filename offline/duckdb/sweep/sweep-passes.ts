@@ -262,7 +262,7 @@ export async function sweepPasses(req: SweepPassesRequest): Promise<SweepPassesR
           withDuckDB,
         );
         // A built index in shared memory is kept in the cache while a worker sweeps it (the
-        // files of a 10M-event pass take this thread ~0.3 s); any other is kept first (a
+        // files of a 10M-event pass are hundreds of MB); any other is kept first (a
         // transferred array is no longer readable here).
         const shared = sharedIndex(index);
         if (!shared) save();
