@@ -17,6 +17,8 @@ interface Sample {
   t: number;
   /** tid → CPU seconds (user + system). */
   cpu: Record<string, number>;
+  /** How many of the threads were runnable (state R: running or waiting for a core). */
+  run: number;
 }
 
 const SAMPLER = `
@@ -27,15 +29,17 @@ const hz = 100;
 const samples = [];
 const sample = () => {
   const cpu = {};
+  let run = 0;
   for (const tid of fs.readdirSync('/proc/self/task')) {
     if (tid === self) continue;
     try {
       const s = fs.readFileSync('/proc/self/task/' + tid + '/stat', 'utf8');
       const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
       cpu[tid] = (Number(f[11]) + Number(f[12])) / hz;
+      if (f[0] === 'R') run++;
     } catch {}
   }
-  samples.push({ t: performance.timeOrigin + performance.now(), cpu });
+  samples.push({ t: performance.timeOrigin + performance.now(), cpu, run });
 };
 sample();
 const timer = setInterval(sample, 10);
@@ -76,6 +80,8 @@ export class ThreadCpu {
     const main = String(process.pid);
     const lines: string[] = [];
     let bound = 0;
+    let serial = 0;
+    let cpuAll = 0;
     this.#marks.forEach((m, i) => {
       const to = this.#marks[i + 1]?.t ?? end;
       const a = at(m.t);
@@ -88,13 +94,40 @@ export class ThreadCpu {
       const top = Math.max(0, ...per.map((x) => x.cpu));
       const phaseBound = Math.max(top, total / 2);
       bound += phaseBound;
+      // One-core CPU: spent between two samples at which at most one thread was runnable.
+      let single = 0;
+      /** The one-core CPU by thread. */
+      const alone = new Map<string, number>();
+      for (let k = 1; k < samples.length; k++) {
+        const s = samples[k]!;
+        const p = samples[k - 1]!;
+        if (s.t <= m.t || p.t >= to || s.run > 1 || p.run > 1) continue;
+        for (const tid of Object.keys(s.cpu)) {
+          const d = s.cpu[tid]! - (p.cpu[tid] ?? s.cpu[tid]!);
+          single += d;
+          if (d > 0) alone.set(tid, (alone.get(tid) ?? 0) + d);
+        }
+      }
+      serial += single;
+      cpuAll += total;
       lines.push(
-        `${m.label}: wall ${((to - m.t) / 1000).toFixed(2)}s cpu ${total.toFixed(2)} bound ${phaseBound.toFixed(2)} [${per
+        `${m.label}: wall ${((to - m.t) / 1000).toFixed(2)}s cpu ${total.toFixed(2)} one-core ${single.toFixed(2)}${
+          single >= 0.05
+            ? ` (${[...alone]
+                .sort((x, y) => y[1] - x[1])
+                .slice(0, 3)
+                .map(([tid, c]) => `${tid === main ? 'main' : tid} ${c.toFixed(2)}`)
+                .join(', ')})`
+            : ''
+        } bound ${phaseBound.toFixed(2)} [${per
           .map((x) => `${x.tid === main ? 'main' : x.tid} ${x.cpu.toFixed(2)}`)
           .join(', ')}]`,
       );
     });
     lines.push(`bound on 2 idle cores: ${bound.toFixed(2)}s`);
+    lines.push(
+      `one-core CPU (at most one thread runnable): ${serial.toFixed(2)}s of ${cpuAll.toFixed(2)}; on 2 idle cores ≈ ${(serial + (cpuAll - serial) / 2).toFixed(2)}s`,
+    );
     // When each thread was first seen (after the first sample: started during the run).
     const t0 = this.#marks[0]?.t ?? samples[0]!.t;
     const born = new Map<string, number>();

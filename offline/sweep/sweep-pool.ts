@@ -2,7 +2,8 @@
  * Runs sweeps on worker threads, one per core, so the passes of an export (user events by
  * user, user events by product, transactions) are swept in parallel while the main thread
  * talks to DuckDB. A cached index is read by the worker that sweeps it; a built one is
- * transferred, not copied (the caller must not use its arrays afterwards). Rows in shared
+ * transferred, not copied (the caller must not use its arrays afterwards), or shared where its
+ * arrays are in shared memory (the caller may read them while the worker sweeps). Rows in shared
  * memory are read in place, other rows copied; results come back transferred.
  * With one core, or where workers cannot start, sweeps run inline.
  *
@@ -27,9 +28,21 @@ function owned<T extends IndexArray>(a: T): T {
   return a.byteOffset === 0 && a.byteLength === a.buffer.byteLength ? a : (a.slice() as T);
 }
 
+/** Whether every array of `index` is in shared memory (shared with a worker, not transferred). */
+export function sharedIndex(index: PassIndex): boolean {
+  const arrays: IndexArray[] = [index.offsets, index.ts, index.dup];
+  for (const c of index.columns.values())
+    if (c.kind === 'flags') arrays.push(c.flags);
+    else if (c.kind === 'values') arrays.push(c.values);
+    else arrays.push(c.offsets, c.ts, c.codes, c.weights);
+  return arrays.every((a) => a.buffer instanceof SharedArrayBuffer);
+}
+
 function transferableIndex(index: PassIndex): { index: PassIndex; buffers: ArrayBuffer[] } {
   const buffers: ArrayBuffer[] = [];
   const take = <T extends IndexArray>(a: T): T => {
+    // Shared memory is read by the worker where it is (the caller keeps its arrays).
+    if (a.buffer instanceof SharedArrayBuffer) return a;
     const o = owned(a);
     buffers.push(o.buffer as ArrayBuffer);
     return o;

@@ -246,11 +246,17 @@ export async function addDicts(
   }
 }
 
-/** Grows typed arrays as chunks arrive. */
+/**
+ * Grows typed arrays as chunks arrive. Made with the expected length, it never grows (no copy
+ * of what came so far, each array of a 10M-event index written once).
+ */
 class Column<T extends Float64Array | Int32Array | Uint8Array> {
   data: T;
-  constructor(private readonly make: (n: number) => T) {
-    this.data = make(1 << 16);
+  constructor(
+    private readonly make: (n: number) => T,
+    expected = 1 << 16,
+  ) {
+    this.data = make(Math.max(1, expected));
   }
   reserve(n: number): void {
     if (n <= this.data.length) return;
@@ -263,9 +269,12 @@ class Column<T extends Float64Array | Int32Array | Uint8Array> {
   }
 }
 
-/** `offsets` (length keys + 1) of codes sorted ascending, relative to `from`. */
+const sharedF64 = (n: number): Float64Array => new Float64Array(new SharedArrayBuffer(n * 8));
+const sharedU8 = (n: number): Uint8Array => new Uint8Array(new SharedArrayBuffer(n));
+
+/** `offsets` (length keys + 1, shared memory) of codes sorted ascending, relative to `from`. */
 function offsetsOf(codes: Int32Array, n: number, from: number, keys: number): Int32Array {
-  const offsets = new Int32Array(keys + 1);
+  const offsets = new Int32Array(new SharedArrayBuffer((keys + 1) * 4));
   for (let i = 0; i < n; i++) offsets[codes[i]! - from + 1]!++;
   for (let k = 0; k < keys; k++) offsets[k + 1]! += offsets[k]!;
   return offsets;
@@ -337,12 +346,15 @@ export async function buildPassIndex(
     `FROM (${eventsSql(pass, inner, null)}) ev JOIN ${kt} ON ${on('ev')} ${joins.join(' ')} ` +
     `WHERE ${range} ORDER BY ${kt}.__code, ev.__ts`;
 
-  const codes = new Column((n) => new Int32Array(n));
-  const ts = new Column((n) => new Float64Array(n));
+  // The key dictionary counted the partition's events: the arrays are made that long. The
+  // index's arrays are in shared memory: a sweep worker reads them while this thread keeps
+  // them in the index cache (`sweep-passes.ts`).
+  const codes = new Column((n) => new Int32Array(n), part.events);
+  const ts = new Column(sharedF64, part.events);
   const cols = plain.map((pf) =>
     pf.feature.aggregation === 'count'
-      ? new Column((n) => new Uint8Array(n))
-      : new Column((n) => new Float64Array(n)),
+      ? new Column(sharedU8, part.events)
+      : new Column(sharedF64, part.events),
   );
   // Runs of equal (key, ts): their ids, to order them by id and flag replayed ids.
   const ties: { start: number; ids: string[] }[] = [];
@@ -377,7 +389,7 @@ export async function buildPassIndex(
     prevId = () => last;
     n += size;
   }
-  const dup = new Uint8Array(n);
+  const dup = sharedU8(n);
   const columns = cols.map((c) => c.trimmed(n));
   for (const tie of ties) orderTie(tie, columns, dup);
 

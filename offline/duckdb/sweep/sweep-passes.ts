@@ -12,7 +12,7 @@ import {
   type AggregationKind,
   type ValueType,
 } from '../../../core/types.ts';
-import type { SweepPool } from '../../sweep/sweep-pool.ts';
+import { sharedIndex, type SweepPool } from '../../sweep/sweep-pool.ts';
 import { laneSplit, splitFeatures } from '../../sweep/sweep-lanes.ts';
 import {
   encodeColumn,
@@ -252,7 +252,7 @@ export async function sweepPasses(req: SweepPassesRequest): Promise<SweepPassesR
           req.trace &&
           console.error(`[t ${performance.now().toFixed(0)}] job ${job.j}/${job.p} ${m}`);
         tr('open');
-        const index = await openIndex(
+        const { index, save } = await openIndex(
           req,
           { ...pass, features: job.pfs },
           plan,
@@ -261,7 +261,19 @@ export async function sweepPasses(req: SweepPassesRequest): Promise<SweepPassesR
           part,
           withDuckDB,
         );
-        res = await req.pool.sweep({ index }, job.feats, partRows);
+        // A built index in shared memory is kept in the cache while a worker sweeps it (the
+        // files of a 10M-event pass are hundreds of MB); any other is kept first (a
+        // transferred array is no longer readable here).
+        const shared = sharedIndex(index);
+        if (!shared) save();
+        const sweeping = req.pool.sweep({ index }, job.feats, partRows);
+        sweeping.catch(() => undefined); // awaited below
+        if (shared) {
+          // The sweep is posted first (once the rows are coded: their promise settled).
+          await new Promise<void>((resolve) => setImmediate(resolve));
+          save();
+        }
+        res = await sweeping;
       }
       const { codes } = await partRows;
       for (const [col, r] of res) {
@@ -366,7 +378,7 @@ async function openIndex(
   p: number,
   part: Partition,
   withDuckDB: <R>(fn: () => Promise<R>) => Promise<R>,
-): Promise<PassIndex> {
+): Promise<{ index: PassIndex; save: () => void }> {
   const base = entry?.loadBase(p, part) ?? null;
   const columns = new Map<string, SweepColumn>();
   const missing: PassFeature[] = [];
@@ -386,7 +398,9 @@ async function openIndex(
     if (col) columns.set(pf.col, col);
     else missing.push(pf);
   }
-  if (base && missing.length === 0) return { keyCount: part.to - part.from, ...base, columns };
+  const none = (): void => undefined;
+  if (base && missing.length === 0)
+    return { index: { keyCount: part.to - part.from, ...base, columns }, save: none };
   const built = await withDuckDB(() =>
     buildPassIndex(req.client, pass, plan, part, base ? missing : pass.features),
   );
@@ -394,13 +408,17 @@ async function openIndex(
     throw new Error(
       `sweep index: partition ${p} has ${built.ts.length} events, its key dictionary counts ${part.events}`,
     );
-  if (!base) entry?.saveBase(p, built);
-  for (const pf of missing) {
-    const col = built.columns.get(pf.col)!;
-    columns.set(pf.col, col);
-    entry?.saveColumn(p, columnKey(pf), col, base?.ts ?? built.ts);
-  }
-  return base ? { keyCount: part.to - part.from, ...base, columns } : { ...built, columns };
+  for (const pf of missing) columns.set(pf.col, built.columns.get(pf.col)!);
+  /** Keeps what was built in the cache. */
+  const save = (): void => {
+    if (!base) entry?.saveBase(p, built);
+    for (const pf of missing)
+      entry?.saveColumn(p, columnKey(pf), built.columns.get(pf.col)!, base?.ts ?? built.ts);
+  };
+  return {
+    index: base ? { keyCount: part.to - part.from, ...base, columns } : { ...built, columns },
+    save,
+  };
 }
 
 /**
