@@ -36,6 +36,41 @@ function newestFirst(
   return b.ts - a.ts || compareCodePoints(b.id, a.id) || compareScalars(b.value, a.value);
 }
 
+/** The events of the window at `t`: `(floor(t/H) - W/H + 1) * H <= ts <= t`. */
+function windowEvents(
+  events: readonly AggregationEvent[],
+  t: number,
+  windowMs: number,
+  hopMs: number,
+): AggregationEvent[] {
+  const start = (Math.floor(t / hopMs) - windowMs / hopMs + 1) * hopMs;
+  return events.filter((e) => start <= e.ts && e.ts <= t);
+}
+
+/** `mode`'s total weight per value (as a string), added in event order. */
+function modeTotals(
+  present: readonly (AggregationEvent & { value: Scalar })[],
+): Map<string, number> {
+  const totals = new Map<string, number>();
+  for (const e of present.filter(weightOk))
+    totals.set(String(e.value), (totals.get(String(e.value)) ?? 0) + (e.weight ?? 1));
+  return totals;
+}
+
+/**
+ * `mode`'s total weight per value in the window at `t`, as {@link bruteForceWindow} ranks them:
+ * what a judge needs to tell a wrong mode from a near tie that the order of float additions
+ * decides (docs/definitions.md, `mode`).
+ */
+export function bruteForceModeTotals(
+  events: readonly AggregationEvent[],
+  t: number,
+  windowMs: number,
+  hopMs: number,
+): Map<string, number> {
+  return modeTotals(windowEvents(events, t, windowMs, hopMs).filter(hasValue));
+}
+
 /**
  * A windowed aggregation at `t` straight from the spec: keep events with
  * `(floor(t/H) - W/H + 1) * H <= ts <= t`, then count / sum / avg / min / max / last / mode /
@@ -49,9 +84,7 @@ export function bruteForceWindow(
   hopMs: number,
   params: AggregationParams = {},
 ): FeatureValue | null {
-  const c = Math.floor(t / hopMs);
-  const start = (c - windowMs / hopMs + 1) * hopMs;
-  const inWindow = events.filter((e) => start <= e.ts && e.ts <= t);
+  const inWindow = windowEvents(events, t, windowMs, hopMs);
   if (kind === 'count') return inWindow.length;
 
   const present = inWindow.filter(hasValue);
@@ -70,10 +103,7 @@ export function bruteForceWindow(
     case 'last':
       return present.length === 0 ? null : [...present].sort(newestFirst)[0]!.value;
     case 'mode': {
-      const totals = new Map<string, number>();
-      for (const e of present.filter(weightOk))
-        totals.set(String(e.value), (totals.get(String(e.value)) ?? 0) + (e.weight ?? 1));
-      const ranked = [...totals].sort(([va, wa], [vb, wb]) =>
+      const ranked = [...modeTotals(present)].sort(([va, wa], [vb, wb]) =>
         wb !== wa ? wb - wa : compareCodePoints(va, vb),
       );
       return ranked.length === 0 ? null : ranked[0]![0];

@@ -45,7 +45,7 @@ export {
 export { evaluateTiles } from './evaluate-tiles.ts';
 export { evaluateLifetime } from './evaluate-lifetime.ts';
 export { buildTiles } from './build-tiles.ts';
-export { bruteForceLifetime, bruteForceWindow } from './brute-force.ts';
+export { bruteForceLifetime, bruteForceModeTotals, bruteForceWindow } from './brute-force.ts';
 export { compareEvents, valuesDiffer, type SequenceEvent } from './sequence-event.ts';
 export {
   bruteForcePrevious,

@@ -28,8 +28,9 @@ function addWeight(s: ModeState, key: string, weight: number): void {
  *   {@link MAX_INPUT_MAGNITUDE} (another weight throws a RangeError: callers skip such a record's
  *   value, as for a null weight). A value seen with total weight ≤ 0 is still present: the mode is the maximum
  *   total weight, even when every total is negative.
- * - Weights add in float: with integer weights (quantities) merges are exact; with fractional
- *   ones a tie may depend on merge order in the last bits.
+ * - Weights add in float: with integer weights (quantities) whose totals stay within 2^53
+ *   merges are exact; with fractional ones, or totals past 2^53, a tie may depend on merge
+ *   order in the last bits (docs/concepts.md "Ties").
  */
 export const modeAggregator: Aggregator<ModeState> = {
   kind: 'mode',

@@ -6,7 +6,7 @@
  */
 import type { LarderConfig } from '../config/config.ts';
 import { closeModelSet, loadModelSet } from '../models/model-set.ts';
-import { createOnlineStore } from '../online/create-online-store.ts';
+import { createOnlineStore, initOrClose } from '../online/create-online-store.ts';
 import { loadRepository } from '../definitions/load.ts';
 import { onlineViewSpecs } from '../definitions/batch/serving-view.ts';
 import { readRegistry } from '../registry/registry-file.ts';
@@ -16,11 +16,13 @@ import type { ServingSnapshot, ServingState } from './serving-state.ts';
 export async function openServing(config: LarderConfig): Promise<ServingSnapshot> {
   const reg = readRegistry(config.home);
   const repo = await loadRepository(reg?.repo ?? config.repo);
-  const store = createOnlineStore(config.onlineStore, {
-    namespace: config.namespace,
-    views: onlineViewSpecs(repo),
-  });
-  await store.init();
+  // Closed when init fails: a failed hot reload leaves no reconnecting client behind.
+  const store = await initOrClose(
+    createOnlineStore(config.onlineStore, {
+      namespace: config.namespace,
+      views: onlineViewSpecs(repo),
+    }),
+  );
   let models;
   try {
     models = await loadModelSet(repo);

@@ -57,13 +57,19 @@ export function fromSystemError(e: unknown): LarderError | undefined {
       `no permission to listen on port ${s.port ?? ''}`.trim(),
       { hint: 'use a port above 1023', cause: e, detail: { reason: 'cannot_listen' } },
     );
-  if ((s.code === 'ENOENT' || s.code === 'EACCES' || s.code === 'ENOTDIR') && s.path) {
+  const folderWanted = s.code === 'EEXIST' && s.syscall === 'mkdir';
+  if (
+    (s.code === 'ENOENT' || s.code === 'EACCES' || s.code === 'ENOTDIR' || folderWanted) &&
+    s.path
+  ) {
     const what =
       s.code === 'EACCES'
         ? 'no permission to access'
         : s.code === 'ENOTDIR'
           ? 'not a folder (part of the path is a file)'
-          : 'no such file or folder';
+          : folderWanted
+            ? 'not a folder (a file has that name)'
+            : 'no such file or folder';
     const opts = {
       hint: 'check the path (LARDER_HOME, LARDER_DATA_DIR or the option naming it)',
       cause: e,

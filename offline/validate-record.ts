@@ -63,41 +63,57 @@ function typeOk(f: FieldType, v: unknown): boolean {
   }
 }
 
+/** A schema problem: the field at fault (`orderItems[].quantity`) and what is wrong with it. */
+export interface SchemaProblem {
+  field: string;
+  message: string;
+}
+
 /** The first problem of a field value (`label` names it in the message). */
 export function fieldProblem(f: FieldType, v: unknown, label: string): string | null {
+  return fieldIssue(f, v, label)?.message ?? null;
+}
+
+function fieldIssue(f: FieldType, v: unknown, label: string): SchemaProblem | null {
+  const at = (message: string | null): SchemaProblem | null =>
+    message === null ? null : { field: label, message };
   if (v === undefined || v === null) {
-    return f.nullable ? null : `missing required field "${label}"`;
+    return f.nullable ? null : at(`missing required field "${label}"`);
   }
   if (!typeOk(f, v))
-    return `field "${label}": expected ${KIND_NAME[f.kind]}, got ${jsonTypeName(v)}`;
+    return at(`field "${label}": expected ${KIND_NAME[f.kind]}, got ${jsonTypeName(v)}`);
   switch (f.kind) {
     case 'int64':
-      return Math.abs(v as number) > INT64_EXACT_MAX
-        ? int64RangeMessage(label)
-        : checkProblem(f.checks, v, label);
+      return at(
+        Math.abs(v as number) > INT64_EXACT_MAX
+          ? int64RangeMessage(label)
+          : checkProblem(f.checks, v, label),
+      );
     case 'float64':
-      return checkProblem(f.checks, v, label);
+      return at(checkProblem(f.checks, v, label));
     case 'string':
-      return f.enum && !f.enum.includes(v as string)
-        ? `field "${label}": ${JSON.stringify(v)} is not one of ${f.enum.join(', ')}`
-        : checkProblem(f.checks, v, label);
+      return at(
+        f.enum && !f.enum.includes(v as string)
+          ? `field "${label}": ${JSON.stringify(v)} is not one of ${f.enum.join(', ')}`
+          : checkProblem(f.checks, v, label),
+      );
     case 'record':
       for (const [k, sub] of Object.entries(f.fields)) {
-        const p = fieldProblem(sub, (v as Record<string, unknown>)[k], `${label}.${k}`);
+        const p = fieldIssue(sub, (v as Record<string, unknown>)[k], `${label}.${k}`);
         if (p) return p;
       }
       return null;
     case 'map':
       for (const x of Object.values(v as Record<string, unknown>)) {
-        const p = fieldProblem(f.values, x, `${label}.*`);
+        const p = fieldIssue(f.values, x, `${label}.*`);
         if (p) return p;
       }
       return null;
     case 'array': {
       const c = checkProblem(f.checks, v, label);
-      if (c) return c;
+      if (c) return at(c);
       for (const x of v as unknown[]) {
-        const p = fieldProblem(f.items, x, `${label}[]`);
+        const p = fieldIssue(f.items, x, `${label}[]`);
         if (p) return p;
       }
       return null;
@@ -105,6 +121,38 @@ export function fieldProblem(f: FieldType, v: unknown, label: string): string | 
     default:
       return null;
   }
+}
+
+/**
+ * Why `record` breaks `schema`, worded as batch files' rejects are (the module comment lists the
+ * messages), with the field at fault (`(record)` for a value that is not an object), or null.
+ * Push (`row 3: <message>`) and the stream's dead letters (`schema-invalid: <message>`) word a
+ * record their zod schema refuses with it, so one problem reads the same on every path.
+ */
+export function schemaProblem(schema: RecordType, record: unknown): SchemaProblem | null {
+  if (!isObject(record)) return { field: '(record)', message: 'not a JSON object' };
+  for (const [k, f] of Object.entries(schema.fields)) {
+    const p = fieldIssue(f, record[k], k);
+    if (p) return p;
+  }
+  return null;
+}
+
+/**
+ * The problem of a record the source's zod schema refused (`parseSourceRecord`): the batch
+ * wording of {@link schemaProblem}, or, for a zod rule the batch validator does not apply
+ * (refinements, `.regex`, `.email`, …: docs/definitions.md), zod's first issue in the same form
+ * (`field "code": Invalid`).
+ */
+export function refusedRecordProblem(
+  schema: RecordType,
+  record: unknown,
+  issue: { path: (string | number)[]; message: string },
+): SchemaProblem {
+  const p = schemaProblem(schema, record);
+  if (p) return p;
+  const field = issue.path.join('.') || '(record)';
+  return { field, message: `field "${field}": ${issue.message}` };
 }
 
 /** The ingest rules a batch file's records are checked with (key sizes are not checked). */
@@ -120,13 +168,13 @@ export function recordProblem(
   record: unknown,
   ingest?: BatchIngestRules,
 ): string | null {
-  if (!isObject(record)) return 'not a JSON object';
-  for (const [k, f] of Object.entries(schema.fields)) {
-    const p = fieldProblem(f, record[k], k);
-    if (p) return p;
-  }
+  const s = schemaProblem(schema, record);
+  if (s) return s.message;
   if (!ingest) return null;
-  const p = ingestProblem(record, ingest.timestampField, [], { ...ingest, maxKeyBytes: Infinity });
+  const p = ingestProblem(record as Record<string, unknown>, ingest.timestampField, [], {
+    ...ingest,
+    maxKeyBytes: Infinity,
+  });
   return p ? p.message : null;
 }
 

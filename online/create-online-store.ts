@@ -26,3 +26,23 @@ export function createOnlineStore(
       return new RedisOnlineStore(redisClusterTopology(config), options, config);
   }
 }
+
+/**
+ * `store.init()`, closing the store when it fails: a Redis client whose first connect failed
+ * keeps reconnecting in the background, which kept a CLI process that had already reported
+ * the error from exiting (`larder teardown`, `larder stream` with Redis down).
+ *
+ * @example
+ * const store = await initOrClose(createOnlineStore(config.onlineStore, options));
+ */
+export async function initOrClose<T extends { init(): Promise<void>; close(): Promise<void> }>(
+  store: T,
+): Promise<T> {
+  try {
+    await store.init();
+  } catch (e) {
+    await store.close().catch(() => undefined);
+    throw e;
+  }
+  return store;
+}

@@ -1,1 +1,6 @@
-export { referenceFeatures, type EntityRow, type ReferenceOptions } from './reference-features.ts';
+export {
+  referenceFeatures,
+  referenceModeTotals,
+  type EntityRow,
+  type ReferenceOptions,
+} from './reference-features.ts';

@@ -20,6 +20,7 @@
  */
 import {
   bruteForceLifetime,
+  bruteForceModeTotals,
   bruteForcePrevious,
   bruteForceSession,
   bruteForceWindow,
@@ -219,4 +220,26 @@ export function referenceFeatures(
     entityRows.forEach((_, i) => (out[i]![name(f)] = normal(col[i])));
   }
   return out;
+}
+
+/**
+ * The total weight per value of a windowed `mode` feature for one entity row (null for another
+ * kind of feature), as the reference ranks them: `mode` totals add in float, so where two
+ * values' totals agree to the last bits, which one a path returns depends on the order of its
+ * additions (docs/definitions.md, `mode`); a judge accepts either.
+ */
+export function referenceModeTotals(
+  repo: Repository,
+  records: Record<string, readonly Rec[]>,
+  row: EntityRow,
+  viewName: string,
+  feature: string,
+): Map<string, number> | null {
+  const data = prepareView(repo, viewName, records);
+  const f = data.view.features.find((x) => x.name === feature);
+  if (!f || f.aggregation !== 'mode' || f.windowMs === null || f.hopMs === null) return null;
+  const key = data.joinKeys.map((k) => row[k]);
+  if (key.some((k) => k === null || k === undefined)) return new Map();
+  const recs = data.byKey.get(JSON.stringify(key.map(String))) ?? [];
+  return bruteForceModeTotals(events(data, f, recs), row.event_timestamp, f.windowMs, f.hopMs);
 }

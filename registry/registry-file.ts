@@ -47,15 +47,48 @@ export const registryPath = (home: string): string => join(home, 'registry.json'
 export function readRegistry(home: string): RegistryFile | null {
   const p = registryPath(home);
   if (!existsSync(p)) return null;
+  const hint = 'restore it from backup or re-run `larder apply`';
+  let file: unknown;
   try {
-    return JSON.parse(readFileSync(p, 'utf8')) as RegistryFile;
+    file = JSON.parse(readFileSync(p, 'utf8'));
   } catch (e) {
     throw new LarderError(
       'LARDER_REGISTRY_NOT_APPLIED',
       `the registry file ${p} is not valid JSON`,
-      { hint: 'restore it from backup or re-run `larder apply`', cause: e },
+      {
+        hint,
+        cause: e,
+      },
     );
   }
+  if (!isRegistryFile(file))
+    throw new LarderError(
+      'LARDER_REGISTRY_NOT_APPLIED',
+      `the registry file ${p} is not a Larder registry`,
+      {
+        hint,
+      },
+    );
+  return file;
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * The shape every reader relies on (JSON of another shape — `[]`, a file another program
+ * wrote — failed as a TypeError, reported as a bug): a version, the repository path, and an
+ * object of stored objects, each with its spec.
+ */
+function isRegistryFile(v: unknown): v is RegistryFile {
+  return (
+    isObject(v) &&
+    typeof v.version === 'number' &&
+    typeof v.repo === 'string' &&
+    isObject(v.objects) &&
+    Object.values(v.objects).every((o) => isObject(o) && isObject(o.spec)) &&
+    (v.watermarks === undefined || isObject(v.watermarks))
+  );
 }
 
 const LOCK_STALE_MS = 30_000;

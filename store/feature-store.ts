@@ -158,7 +158,11 @@ export async function openFeatureStore(opts: OpenFeatureStoreOptions = {}): Prom
   return new LocalFeatureStore(config, await loadRepository(config.repo));
 }
 
-/** A lazily opened store: the promise is dropped when opening fails, so a later call retries. */
+/**
+ * A lazily opened store: the promise is dropped when opening fails, so a later call retries
+ * with a new store; the failed one is closed (a Redis client whose connect failed keeps
+ * reconnecting, and kept a CLI process that had reported the error from exiting).
+ */
 class Lazy<T extends { init(): Promise<void>; close(): Promise<void> }> {
   #opening: Promise<T> | null = null;
   readonly #create: () => T;
@@ -172,8 +176,9 @@ class Lazy<T extends { init(): Promise<void>; close(): Promise<void> }> {
       const store = this.#create();
       this.#opening = store.init().then(
         () => store,
-        (e: unknown) => {
+        async (e: unknown) => {
           this.#opening = null;
+          await store.close().catch(() => undefined);
           throw e;
         },
       );

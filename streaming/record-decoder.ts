@@ -5,7 +5,7 @@
  */
 import { LONE_SURROGATE_MESSAGE, loneSurrogateIn } from '../core/json-text.ts';
 import type { z } from 'zod';
-import { ingestProblem } from '../offline/validate-record.ts';
+import { ingestProblem, refusedRecordProblem } from '../offline/validate-record.ts';
 import { LarderError } from '../core/errors.ts';
 import { describeZod, type RecordType } from '../definitions/record-schema.ts';
 import { nullTolerantSchema, parseSourceRecord } from '../definitions/source-record.ts';
@@ -87,17 +87,15 @@ export function createRecordDecoder(opts: DecoderOptions): RecordDecoder {
     if (data !== NOT_FAST) return accept(data as Record<string, unknown>);
     const r = parseSourceRecord(opts.schema, type, raw);
     if (r.success) return accept(r.data as Record<string, unknown>);
-    const issue = r.error.issues[0]!;
-    const path = issue.path.join('.') || '(record)';
-    const top = String(issue.path[0] ?? '');
-    const raw0 = raw && typeof raw === 'object' ? (raw as Record<string, unknown>)[top] : undefined;
+    // Worded as batch files' rejects and push's 400 are (`offline/validate-record.ts`).
+    const p = refusedRecordProblem(type, raw, r.error.issues[0]!);
+    const raw0 =
+      raw && typeof raw === 'object' ? (raw as Record<string, unknown>)[p.field] : undefined;
     const missing =
-      opts.joinKeyFields.has(top) &&
-      issue.path.length === 1 &&
-      (raw0 === undefined || raw0 === null || raw0 === '');
+      opts.joinKeyFields.has(p.field) && (raw0 === undefined || raw0 === null || raw0 === '');
     return {
       ok: false,
-      reason: `${missing ? 'missing-join-key' : 'schema-invalid'}: ${path}: ${issue.message}`,
+      reason: `${missing ? 'missing-join-key' : 'schema-invalid'}: ${p.message}`,
     };
   };
   return async (value) => {

@@ -17,7 +17,11 @@ import { createHash } from 'node:crypto';
 import { randomUUID } from 'node:crypto';
 import { JsonlAppender } from '../../offline/append/jsonl-append.ts';
 import type { AppendOrigin, OfflineStore } from '../../offline/offline-store.ts';
-import { ingestProblem, type IngestLimits } from '../../offline/validate-record.ts';
+import {
+  ingestProblem,
+  refusedRecordProblem,
+  type IngestLimits,
+} from '../../offline/validate-record.ts';
 import { badRequest, LarderError, storeFailure } from '../../core/errors.ts';
 import {
   applyRecords,
@@ -158,14 +162,8 @@ export class DefaultPushHandler implements PushHandler {
     for (let i = 0; i < rows.length; i++) {
       const r = parseSourceRecord(batch.recordSchema, batch.spec.schema, rows[i]);
       if (!r.success) {
-        const issue = r.error.issues[0]!;
-        const path = issue.path.join('.') || '(row)';
-        throw badRequest(
-          `df.${path}[${i}]`,
-          `row ${i}: ${path}: ${issue.message}`,
-          hint,
-          'invalid_record',
-        );
+        const p = refusedRecordProblem(batch.spec.schema, rows[i], r.error.issues[0]!);
+        throw badRequest(`df.${p.field}[${i}]`, `row ${i}: ${p.message}`, hint, 'invalid_record');
       }
       const record = r.data as Record<string, unknown>;
       const p = ingestProblem(record, batch.spec.timestampField, keyFields, limits);

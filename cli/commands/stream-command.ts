@@ -65,7 +65,7 @@ export function registerStreamCommands(program: Command, globals: () => GlobalOp
       armCrash(config.testCrashAt);
       // The worker's modules (Kafka client, stores) load only when it starts.
       const [
-        { createOnlineStore },
+        { createOnlineStore, initOrClose },
         { createOfflineStore },
         { serveStreamMetrics },
         { StreamWorker },
@@ -78,11 +78,12 @@ export function registerStreamCommands(program: Command, globals: () => GlobalOp
         import('../../streaming/topics/topics-plan.ts'),
       ]);
       const repo = await cliRepository(config);
-      const store = createOnlineStore(config.onlineStore, {
-        namespace: config.namespace,
-        views: [...repo.featureViews.values()].map((v) => v.spec),
-      });
-      await store.init();
+      const store = await initOrClose(
+        createOnlineStore(config.onlineStore, {
+          namespace: config.namespace,
+          views: [...repo.featureViews.values()].map((v) => v.spec),
+        }),
+      );
       const maxBatch = intFlag(o.maxBatch, '--max-batch');
       const sessionTimeoutMs = intFlag(o.sessionTimeoutMs, '--session-timeout-ms');
       // Declared topics: missing ones are created from their declaration, and one with another

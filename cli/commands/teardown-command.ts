@@ -25,12 +25,11 @@ export function registerTeardownCommand(program: Command, globals: () => GlobalO
           { hint: 're-run with --yes to confirm', detail: { reason: 'confirmation_required' } },
         );
       }
-      const { createOnlineStore } = await import('../../online/create-online-store.ts');
-      const store = createOnlineStore(config.onlineStore, {
-        namespace: config.namespace,
-        views: [],
-      });
-      await store.init();
+      const { createOnlineStore, initOrClose } =
+        await import('../../online/create-online-store.ts');
+      const store = await initOrClose(
+        createOnlineStore(config.onlineStore, { namespace: config.namespace, views: [] }),
+      );
       try {
         await store.teardown();
       } finally {

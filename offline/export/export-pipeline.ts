@@ -11,7 +11,7 @@
  * 4. On-demand features, column-wise per result chunk (`on-demand.ts`), into a local table.
  * 5. The writer (`write-output.ts`): Parquet, Arrow, CSV, JSON Lines, or rows in memory.
  */
-import { existsSync, renameSync, rmSync, statSync } from 'node:fs';
+import { closeSync, existsSync, openSync, renameSync, rmSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { LarderError } from '../../core/errors.ts';
@@ -74,6 +74,24 @@ export async function exportPointInTime(
         detail: { reason: 'invalid_option' },
         hint: 'name the file to write, e.g. train.parquet',
       });
+    // The output is written to a temporary file next to it and renamed: a folder no file can be
+    // created in (no permission, a read-only mount, /proc) is refused now, not after the work.
+    const probe = `${resolve(req.out.path)}.${randomUUID()}.probe`;
+    try {
+      closeSync(openSync(probe, 'wx'));
+      rmSync(probe);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
+      throw new LarderError(
+        'LARDER_BAD_REQUEST',
+        `cannot create files in the output folder ${dirname(req.out.path)} (of ${req.out.path}): ${code}`,
+        {
+          detail: { reason: 'permission_denied' },
+          hint: 'write elsewhere, or make the folder writable',
+          cause: e,
+        },
+      );
+    }
   }
   const client = await db.connect();
   engine.begin?.();

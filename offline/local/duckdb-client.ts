@@ -12,6 +12,19 @@ import {
   type DuckDBConnection,
   type DuckDBValue,
 } from '@duckdb/node-api';
+import { createRequire } from 'node:module';
+
+/**
+ * @duckdb/node-api decodes every VARCHAR with one shared default `TextDecoder`, which drops a
+ * leading byte-order mark (U+FEFF): an entity key or value "\ufeffu1" read back as "u1" (the
+ * fuzzer found materialized tiles written under the wrong key). Its decoder is a mutable
+ * export of the module that reads strings; one that keeps the mark replaces it, once, for
+ * every client in the process (`test/offline/duckdb-client-strings.test.ts`).
+ */
+const accessors = createRequire(import.meta.url)(
+  '@duckdb/node-api/lib/vectors/dataAccessors.js',
+) as { textDecoder: { decode(bytes: Uint8Array): string } };
+accessors.textDecoder = new TextDecoder('utf-8', { ignoreBOM: true });
 
 export type SqlValue = string | number | boolean | bigint | null;
 

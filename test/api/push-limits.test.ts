@@ -47,8 +47,8 @@ describe('POST /push: event times', () => {
     ['6 minutes ahead', T0 + 6 * 60_000, /later than now \+ 5m/],
     ['beyond the date range', 9e15, /^row 1: field "ts": .*outside JavaScript's date range/],
     ['before the date range', -9e15, /^row 1: field "ts": .*outside JavaScript's date range/],
-    ['beyond the int64 range read exactly', 1e20, /^row 1: ts: outside the int64 range/],
-    ['before the int64 range read exactly', -1e20, /^row 1: ts: outside the int64 range/],
+    ['beyond the int64 range read exactly', 1e20, /^row 1: field "ts": outside the int64 range/],
+    ['before the int64 range read exactly', -1e20, /^row 1: field "ts": outside the int64 range/],
   ])('%s is a 400 naming the row and field, applying nothing', async (_, ts, message) => {
     const r = await push({
       id: ['ok', 'bad'],

@@ -87,7 +87,7 @@ describe('POST /push', () => {
     });
     expect(r.statusCode).toBe(400);
     expect(errorOf(r)).toMatchObject({ code: 'LARDER_BAD_REQUEST', field: 'df.amount[1]' });
-    expect(errorOf(r).message).toContain('row 1: amount: Expected number, received string');
+    expect(errorOf(r).message).toContain('row 1: field "amount": expected float64, got string');
     const after = await post('/get-online-features', {
       features: ['activity:clicks_1h'],
       entities: { user_id: ['u9'] },

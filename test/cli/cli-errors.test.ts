@@ -335,6 +335,54 @@ describe.concurrent('failures users met, as one line', () => {
     );
   }, 120_000);
 
+  it('an online store nowhere: one line, and the process ends with exit 1', async () => {
+    // The Redis client of a store whose init failed kept reconnecting: the error was printed,
+    // then the process never exited (killed by the 60 s timeout here).
+    for (const url of ['redis://127.0.0.1:1/0', 'redis-cluster://127.0.0.1:1,127.0.0.1:2']) {
+      const r = await larder(['teardown', '--yes'], { LARDER_ONLINE_STORE: url });
+      expectOneLineError(r, `teardown on ${url}`);
+      expect(r.code, r.stderr).toBe(1);
+      expect(r.stderr).toMatch(/^error \[LARDER_STORE_UNAVAILABLE\]: Redis online store at /);
+    }
+    // materialize opens the store through openFeatureStore (store/feature-store.ts), the
+    // stream worker through its own init: both had the same leak.
+    const applied = { LARDER_HOME: join(home.dir, 'applied-home') };
+    expect((await larder(['apply'], applied)).code).toBe(0);
+    const down = { ...applied, LARDER_ONLINE_STORE: 'redis://127.0.0.1:1/0' };
+    for (const args of [['materialize', '--end', 'now'], ['stream']]) {
+      const r = await larder(args, down);
+      expectOneLineError(r, `${args[0]} with Redis down`);
+      expect(r.code, r.stderr).toBe(1);
+      expect(r.stderr).toMatch(/^error \[LARDER_STORE_UNAVAILABLE\]: Redis online store at /);
+    }
+  }, 240_000);
+
+  it('an output path that cannot be written: codegen into a file, export into /proc', async () => {
+    // codegen --out naming a file: mkdir's EEXIST was reported as a bug (exit 2).
+    const codegen = await larder(['codegen', '--out', blocker]);
+    expectOneLineError(codegen, 'codegen --out a file');
+    expect(codegen.stderr).toMatch(
+      /^error \[LARDER_NOT_FOUND\]: not a folder \(a file has that name\): \S+a-file\n/,
+    );
+    // A folder no file can be created in (/proc, a read-only mount): DuckDB's IO error at the
+    // end of the export was reported as a bug (exit 2); now refused before any work.
+    const entities = join(home.dir, 'rows.csv');
+    writeFileSync(entities, 'user_id,event_timestamp\nu1,1764547200000\n');
+    const proc = await larder([
+      'export',
+      '--features',
+      'user_activity:page_views_1h',
+      '--entities',
+      entities,
+      '--out',
+      '/proc/train.parquet',
+    ]);
+    expectOneLineError(proc, 'export --out /proc/train.parquet');
+    expect(proc.stderr).toMatch(
+      /^error \[LARDER_BAD_REQUEST\]: cannot create files in the output folder \/proc \(of \/proc\/train\.parquet\): ENOENT\n {2}hint: write elsewhere/,
+    );
+  }, 120_000);
+
   it('export reads --start now-1d like materialize reads --end now', async () => {
     const r = await larder([
       'export',

@@ -26,7 +26,7 @@ import {
   recordsOf,
   referenceValues,
   refusedAt,
-  sameValue,
+  sameFeatureValue,
   type Mismatch,
 } from './differential.ts';
 import { atAnchor, caseArb, type FuzzCase } from './fuzz-case.ts';
@@ -83,7 +83,7 @@ async function checkBigQueryExport(h: Harness, c: FuzzCase): Promise<Mismatch[]>
   rows.forEach((row, i) => {
     for (const [k, v] of Object.entries(want[i]!)) {
       const value = got.data![i]![k] ?? null;
-      if (!sameValue(value, v))
+      if (!sameFeatureValue(repo, accepted, k, row, value, v))
         out.push({
           path: 'export (BigQuery)',
           feature: k,

@@ -53,7 +53,7 @@ import {
   onlineReadRows,
   pushRecords,
   referenceValues,
-  sameValue,
+  sameFeatureValue,
   type Mismatch,
 } from './differential.ts';
 import type { FuzzCase } from './fuzz-case.ts';
@@ -286,6 +286,7 @@ export async function openHttpEnv(): Promise<HttpEnv> {
               ...compare(
                 'http',
                 repo,
+                accepted,
                 group,
                 idx.map((i) => want[i]!),
                 rest,
@@ -309,6 +310,7 @@ export async function openHttpEnv(): Promise<HttpEnv> {
               ...compare(
                 'grpc',
                 repo,
+                accepted,
                 group,
                 idx.map((i) => want[i]!),
                 g,
@@ -448,6 +450,7 @@ function decodeGrpc(res: GrpcResponse): Decoded {
 function compare(
   path: string,
   repo: Repository,
+  fuzzCase: FuzzCase,
   rows: readonly EntityRow[],
   want: readonly Record<string, unknown>[],
   got: Decoded,
@@ -459,7 +462,8 @@ function compare(
     for (const [name, w] of Object.entries(want[i]!)) {
       const c = column(name);
       const value = c < 0 ? '(no column)' : (got.values[c]![i] ?? null);
-      if (!sameValue(value, w ?? null)) out.push(mismatch(path, repo, name, row, value, w));
+      if (!sameFeatureValue(repo, fuzzCase, name, row, value, w ?? null))
+        out.push(mismatch(path, repo, name, row, value, w));
     }
     for (const def of repo.featureViews.values()) {
       const view = def.spec;

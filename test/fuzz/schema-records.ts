@@ -18,7 +18,8 @@ export const STRING_POOL = ['page_view', 'click', 'completed', 'books', 'EUR', '
 /**
  * Entity-key-like strings: unicode (`é` composed and decomposed, which differ in bytes only),
  * the stores' separators (`:`, `|`, NUL, a Redis Cluster hash tag `{…}`, JSON of a composite
- * key) and the empty string.
+ * key), the empty string, Object.prototype's member names, line separators and control
+ * characters, a BOM, and strings that read as other JSON values.
  */
 export const KEY_POOL = [
   'u1',
@@ -37,6 +38,24 @@ export const KEY_POOL = [
   'u1\u0000',
   '{u1}',
   '["u1"]',
+  // Never generated before session 14: names of Object.prototype's members (a key or value
+  // written through `obj[k]` would reach the prototype), line and paragraph separators and
+  // control characters (JSON Lines, CSV and log lines), a BOM, and strings that read as
+  // other JSON values.
+  '__proto__',
+  'constructor',
+  'toString',
+  'hasOwnProperty',
+  'a\nb',
+  'a\r\nb',
+  '\t',
+  'a\u2028b',
+  '\u0085',
+  '\ufeffu1',
+  'null',
+  'NaN',
+  '-0',
+  '1e3',
 ];
 /** Strings for `toNumber`: plain decimals and everything that is not quite one. */
 export const DECIMAL_POOL = [

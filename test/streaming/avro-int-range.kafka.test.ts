@@ -136,11 +136,11 @@ describe('stream worker: quantity is an Avro int on every encoding', () => {
 
     const dlq = await inspectDlq({ brokers: BROKERS, topic: topics.transactions });
     expect(dlq.map((r) => [r.key, r.reason.split(': ').slice(0, 2).join(': ')])).toEqual([
-      ['json-big', 'schema-invalid: orderItems.0.quantity'],
-      ['json-small', 'schema-invalid: orderItems.0.quantity'],
-      ['json-frac', 'schema-invalid: orderItems.0.quantity'],
-      ['long-big', 'schema-invalid: orderItems.0.quantity'],
-      ['double-frac', 'schema-invalid: orderItems.0.quantity'],
+      ['json-big', 'schema-invalid: field "orderItems[].quantity"'],
+      ['json-small', 'schema-invalid: field "orderItems[].quantity"'],
+      ['json-frac', 'schema-invalid: field "orderItems[].quantity"'],
+      ['long-big', 'schema-invalid: field "orderItems[].quantity"'],
+      ['double-frac', 'schema-invalid: field "orderItems[].quantity"'],
     ]);
     await expectReferenceValues(repo, store, {
       records: [],

@@ -89,7 +89,7 @@ describe('stream worker: event times in the future, oversized keys', () => {
     ]);
     expect(dlq[0]!.reason).toMatch(/later than now \+ 5m/);
     expect(dlq[3]!.reason).toBe(
-      'schema-invalid: timestamp: outside the int64 range read exactly on every path (±9007199254740991)',
+      'schema-invalid: field "timestamp": outside the int64 range read exactly on every path (±9007199254740991)',
     );
   });
 });

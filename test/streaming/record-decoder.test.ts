@@ -71,11 +71,11 @@ describe('record decoder', () => {
     });
     expect(await d(Buffer.from(JSON.stringify({ ...tx, totalAmount: 'x' })))).toMatchObject({
       ok: false,
-      reason: expect.stringMatching(/^schema-invalid: totalAmount/),
+      reason: 'schema-invalid: field "totalAmount": expected float64, got string',
     });
     expect(await d(Buffer.from(JSON.stringify({ ...tx, userId: undefined })))).toMatchObject({
       ok: false,
-      reason: expect.stringMatching(/^missing-join-key: userId/),
+      reason: 'missing-join-key: missing required field "userId"',
     });
     expect(await d(null)).toMatchObject({ ok: false });
   });
@@ -110,12 +110,12 @@ describe('record decoder', () => {
     const reason = 'outside the int64 range read exactly on every path (±9007199254740991)';
     expect(await d(Buffer.from(JSON.stringify({ ...tx, timestamp: 1e20 })))).toEqual({
       ok: false,
-      reason: `schema-invalid: timestamp: ${reason}`,
+      reason: `schema-invalid: field "timestamp": ${reason}`,
     });
     const items = [{ ...tx.orderItems[0], quantity: -(2 ** 60) }];
     expect(await d(Buffer.from(JSON.stringify({ ...tx, orderItems: items })))).toEqual({
       ok: false,
-      reason: `schema-invalid: orderItems[].quantity: ${reason}`,
+      reason: `schema-invalid: field "orderItems[].quantity": ${reason}`,
     });
     // (No ingest rules here: the timestamp's date range is not checked.)
     const edge = { ...tx, timestamp: 2 ** 53 - 1 };
@@ -131,7 +131,7 @@ describe('record decoder', () => {
     });
     expect(await d(Buffer.from(JSON.stringify(int32(2 ** 31))))).toMatchObject({
       ok: false,
-      reason: expect.stringMatching(/^schema-invalid: orderItems\.0\.quantity: /) as unknown,
+      reason: 'schema-invalid: field "orderItems[].quantity": number greater than 2147483647',
     });
   });
 
@@ -192,7 +192,7 @@ describe('record decoder', () => {
     const noSession = without(event, 'sessionId');
     expect(await e(Buffer.from(JSON.stringify(noSession)))).toMatchObject({
       ok: false,
-      reason: expect.stringMatching(/^schema-invalid: sessionId/),
+      reason: 'schema-invalid: missing required field "sessionId"',
     });
   });
 
