@@ -91,6 +91,25 @@ const STALE = tileField(MINUTE_MS, Math.floor(NOW / MINUTE_MS) - 3 * 24 * 60);
  * another one (view, entity) group per call; checks the hashes and expiries agree key by key.
  * Returns the batched writes' round trips (`op: 'write'`), for the caller to check the calls.
  */
+/** The tiles grouped by key, in first-seen order: what one-key calls write. */
+function byKey(writes: TileWrite[]): TileWrite[][] {
+  const groups = new Map<string, TileWrite[]>();
+  for (const t of writes) {
+    const id = `${t.view}\u0000${t.entityKey}`;
+    groups.set(id, [...(groups.get(id) ?? []), t]);
+  }
+  return [...groups.values()];
+}
+
+/** Every case key's hash and expiry in `s`'s namespace. */
+const snapshotKeys = (raw: RawRedis, s: OnlineStore) =>
+  Promise.all(
+    KEYS.map(async ([view, entity]) => ({
+      hash: await raw.hgetall(redisKey(s.namespace, view, entity)),
+      expireAt: await raw.pexpiretime(redisKey(s.namespace, view, entity)),
+    })),
+  );
+
 export async function overwriteBatchCase(
   store: (options: OnlineStoreOptions) => OnlineStore,
   raw: RawRedis,
@@ -114,21 +133,10 @@ export async function overwriteBatchCase(
     await batched.writeTiles(tiles(1));
     await batched.writeLifetime(lifetimes(1));
     const writes = trips.filter((t) => t.op === 'write');
-    const groups = new Map<string, TileWrite[]>();
-    for (const t of tiles(1)) {
-      const id = `${t.view}\u0000${t.entityKey}`;
-      groups.set(id, [...(groups.get(id) ?? []), t]);
-    }
-    for (const g of groups.values()) await single.writeTiles(g);
+    for (const g of byKey(tiles(1))) await single.writeTiles(g);
     for (const l of lifetimes(1)) await single.writeLifetime([l]);
 
-    const snapshot = async (s: OnlineStore) =>
-      Promise.all(
-        KEYS.map(async (k) => ({
-          hash: await raw.hgetall(key(s, k)),
-          expireAt: await raw.pexpiretime(key(s, k)),
-        })),
-      );
+    const snapshot = (s: OnlineStore) => snapshotKeys(raw, s);
     const once = await snapshot(batched);
     expect(once).toEqual(await snapshot(single));
     const wide = once[0]!.hash;
@@ -190,21 +198,10 @@ export async function loadBatchCase(
     trips.length = 0;
     await batched.writeTilesMergeLifetime(tiles(1), lifetimes(1));
     const calls = [...trips];
-    const groups = new Map<string, TileWrite[]>();
-    for (const t of tiles(1)) {
-      const id = `${t.view}\u0000${t.entityKey}`;
-      groups.set(id, [...(groups.get(id) ?? []), t]);
-    }
-    for (const g of groups.values()) await single.writeTiles(g);
+    for (const g of byKey(tiles(1))) await single.writeTiles(g);
     for (const l of lifetimes(1)) await single.mergeLifetime([l]);
 
-    const snapshot = async (s: OnlineStore) =>
-      Promise.all(
-        KEYS.map(async (k) => ({
-          hash: await raw.hgetall(key(s, k)),
-          expireAt: await raw.pexpiretime(key(s, k)),
-        })),
-      );
+    const snapshot = (s: OnlineStore) => snapshotKeys(raw, s);
     const once = await snapshot(batched);
     expect(once).toEqual(await snapshot(single));
     expect(Object.keys(once[0]!.hash)).toHaveLength(1400);
