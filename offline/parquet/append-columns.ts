@@ -888,16 +888,25 @@ function encodeList(c: ListColumn, dict: Utf8Dict | null, r0: number, n: number)
   const to = offsets[r0 + n]!;
   let entries = to - from;
   for (let r = r0; r < r0 + n; r++) if (offsets[r + 1] === offsets[r]) entries++;
-  // The present elements in order (entries of empty rows hold none).
-  const present = f64Scratch(to - from);
-  let m = 0;
-  for (let j = from; j < to; j++) {
-    const x = items[j]!;
-    present[m] = x;
-    m += x === x ? 1 : 0;
+  // The present elements in order (entries of empty rows hold none): the items themselves
+  // (read only) up to the first null one, compacted from there on.
+  let j0 = from;
+  while (j0 < to && items[j0] === items[j0]) j0++;
+  let present = items.subarray(from, to);
+  let m = to - from;
+  if (j0 < to) {
+    present = f64Scratch(to - from);
+    present.set(items.subarray(from, j0));
+    m = j0 - from;
+    for (let j = j0; j < to; j++) {
+      const x = items[j]!;
+      present[m] = x;
+      m += x === x ? 1 : 0;
+    }
   }
+  const nullItems = to - from - m;
   const out = new Bytes(entries + 64);
-  writeListLevels(offsets, items, r0, n, entries, to - from - m, out);
+  writeListLevels(offsets, items, r0, n, entries, nullItems, out);
   const stats = statistics(entries - m);
   let data: Uint8Array[];
   let dictPage: Uint8Array[] | null = null;
@@ -909,7 +918,7 @@ function encodeList(c: ListColumn, dict: Utf8Dict | null, r0: number, n: number)
     const used: number[] = [];
     const idx = indices(m);
     for (let k = 0; k < m; k++) {
-      const code = present[k]!;
+      const code = present[k]! | 0;
       let d = slot[code]!;
       if (d === 0) d = slot[code] = used.push(code);
       idx[k] = d - 1;
@@ -923,11 +932,14 @@ function encodeList(c: ListColumn, dict: Utf8Dict | null, r0: number, n: number)
     encoding = PLAIN_DICTIONARY;
   } else if (c.element === 'int64') {
     const plain = new Uint8Array(m * 8);
+    const w = new Int32Array(plain.buffer);
     for (let k = 0; k < m; k++) {
-      const x = present[k]!;
-      if (!Number.isSafeInteger(x)) present[k] = toInt64(x, c.name);
+      let x = present[k]!;
+      if (!Number.isSafeInteger(x)) x = toInt64(x, c.name);
+      const hi = Math.floor(x / 4294967296);
+      w[2 * k] = x - hi * 4294967296;
+      w[2 * k + 1] = hi;
     }
-    writeInt64s(present.subarray(0, m), plain);
     data = [out.view(), plain];
     physical = INT64;
   } else {
