@@ -99,7 +99,8 @@ function referenceLevels(
     const body: number[] = [];
     referenceHybrid(Int32Array.from(levels), width, body);
     const len = body.length;
-    out.push(len & 0xff, (len >>> 8) & 0xff, (len >>> 16) & 0xff, len >>> 24, ...body);
+    out.push(len & 0xff, (len >>> 8) & 0xff, (len >>> 16) & 0xff, len >>> 24);
+    for (const byte of body) out.push(byte);
   }
   return Uint8Array.from(out);
 }
