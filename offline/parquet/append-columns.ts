@@ -790,47 +790,27 @@ function writeListLevels(
   items: Float64Array,
   r0: number,
   n: number,
-  entries: number,
   nullItems: number,
   out: Bytes,
-): void {
-  const groups = (entries + 7) >> 3;
-  if (repScratch.length < groups)
-    repScratch = new Uint8Array(Math.max(groups, 2 * repScratch.length));
+): number {
+  // Room for an entry per item and per row; the rows' pass finds how many there are.
+  const most = (offsets[r0 + n]! - offsets[r0]! + n + 7) >> 3;
+  if (repScratch.length < most) repScratch = new Uint8Array(Math.max(most, 2 * repScratch.length));
+  if (defScratch.length < 2 * most)
+    defScratch = new Uint8Array(Math.max(2 * most, 2 * defScratch.length));
   const rep = repScratch;
-  rep.fill(0xff, 0, groups);
-  const empties = entries - (offsets[r0 + n]! - offsets[r0]!);
-  let e = 0;
-  for (let r = r0; r < r0 + n; r++) {
-    rep[e >> 3] = rep[e >> 3]! & ~(1 << (e & 7));
-    const len = offsets[r + 1]! - offsets[r]!;
-    e += len === 0 ? 1 : len;
-  }
-  if (entries & 7) rep[groups - 1] = rep[groups - 1]! & ((1 << (entries & 7)) - 1);
-  writePackedLevels(rep, entries, 1, out);
-  if (empties === 0 && nullItems === 0) {
-    // Every entry a present element: one run of 3s, as the group-by-group encoder merges it.
-    const at = out.len;
-    out.int32(0);
-    out.ensure(16);
-    if (entries > 0) out.len = rleRun(out.buf, out.len, entries, 3, 1);
-    const len = out.len - at - 4;
-    out.buf[at] = len & 0xff;
-    out.buf[at + 1] = (len >>> 8) & 0xff;
-    out.buf[at + 2] = (len >>> 16) & 0xff;
-    out.buf[at + 3] = (len >>> 24) & 0xff;
-    return;
-  }
-  if (defScratch.length < 2 * groups)
-    defScratch = new Uint8Array(Math.max(2 * groups, 2 * defScratch.length));
   const def = defScratch;
-  def.fill(0xff, 0, 2 * groups);
-  e = 0;
+  rep.fill(0xff, 0, most);
+  def.fill(0xff, 0, 2 * most);
+  let empties = 0;
+  let e = 0;
   for (let r = r0; r < r0 + n; r++) {
     const from = offsets[r]!;
     const to = offsets[r + 1]!;
+    rep[e >> 3] = rep[e >> 3]! & ~(1 << (e & 7));
     if (from === to) {
       def[e >> 2] = def[e >> 2]! & ~(2 << (2 * (e & 3))); // 3 → 1
+      empties++;
       e++;
       continue;
     }
@@ -844,14 +824,30 @@ function writeListLevels(
       }
     e += to - from;
   }
+  const entries = e;
+  const groups = (entries + 7) >> 3;
   if (entries & 7) {
-    const bits = 2 * (entries & 7);
+    rep[groups - 1] = rep[groups - 1]! & ((1 << (entries & 7)) - 1);
     const g = 2 * (groups - 1);
-    const word = (def[g]! | (def[g + 1]! << 8)) & ((1 << bits) - 1);
+    const word = (def[g]! | (def[g + 1]! << 8)) & ((1 << (2 * (entries & 7))) - 1);
     def[g] = word & 0xff;
     def[g + 1] = word >>> 8;
   }
-  writePackedLevels(def, entries, 2, out);
+  writePackedLevels(rep, entries, 1, out);
+  if (empties > 0 || nullItems > 0) writePackedLevels(def, entries, 2, out);
+  else {
+    // Every entry a present element: one run of 3s, as the group-by-group encoder merges it.
+    const at = out.len;
+    out.int32(0);
+    out.ensure(16);
+    if (entries > 0) out.len = rleRun(out.buf, out.len, entries, 3, 1);
+    const len = out.len - at - 4;
+    out.buf[at] = len & 0xff;
+    out.buf[at + 1] = (len >>> 8) & 0xff;
+    out.buf[at + 2] = (len >>> 16) & 0xff;
+    out.buf[at + 3] = (len >>> 24) & 0xff;
+  }
+  return entries;
 }
 
 /**
@@ -865,13 +861,10 @@ export function encodeListLevels(
   r0: number,
   n: number,
 ): Uint8Array {
-  const items0 = offsets[r0 + n]! - offsets[r0]!;
-  let entries = items0;
-  for (let r = r0; r < r0 + n; r++) if (offsets[r + 1] === offsets[r]) entries++;
   let nullItems = 0;
   for (let j = offsets[r0]!; j < offsets[r0 + n]!; j++) if (items[j] !== items[j]) nullItems++;
   const out = new Bytes(64);
-  writeListLevels(offsets, items, r0, n, entries, nullItems, out);
+  writeListLevels(offsets, items, r0, n, nullItems, out);
   return out.view().slice();
 }
 
@@ -886,8 +879,6 @@ function encodeList(c: ListColumn, dict: Utf8Dict | null, r0: number, n: number)
   const { offsets, items } = c;
   const from = offsets[r0]!;
   const to = offsets[r0 + n]!;
-  let entries = to - from;
-  for (let r = r0; r < r0 + n; r++) if (offsets[r + 1] === offsets[r]) entries++;
   // The present elements in order (entries of empty rows hold none): the items themselves
   // (read only) up to the first null one, compacted from there on.
   let j0 = from;
@@ -905,8 +896,8 @@ function encodeList(c: ListColumn, dict: Utf8Dict | null, r0: number, n: number)
     }
   }
   const nullItems = to - from - m;
-  const out = new Bytes(entries + 64);
-  writeListLevels(offsets, items, r0, n, entries, nullItems, out);
+  const out = new Bytes(to - from + n + 64);
+  const entries = writeListLevels(offsets, items, r0, n, nullItems, out);
   const stats = statistics(entries - m);
   let data: Uint8Array[];
   let dictPage: Uint8Array[] | null = null;
