@@ -712,16 +712,160 @@ function encodeString(codes: Float64Array, dict: Utf8Dict, r0: number, n: number
   );
 }
 
-/** A list column's repetition or definition levels (`width` bits) with their 4-byte length. */
-function writeLevelValues(levels: Int32Array, count: number, width: number, out: Bytes): void {
+/** Packed level scratch for list columns (encoding is synchronous). */
+let repScratch = new Uint8Array(0);
+let defScratch = new Uint8Array(0);
+
+/**
+ * `count` levels of `width` (1 or 2) bits packed 8 to a group (`width` bytes per group, entry
+ * j of group g at bit `width·j` of its little-endian word, the last group zero-padded),
+ * hybrid-encoded with their 4-byte length — byte for byte what {@link encodeIndices} writes for
+ * the same levels, a whole group compared at once instead of value by value.
+ */
+function writePackedLevels(packed: Uint8Array, count: number, width: 1 | 2, out: Bytes): void {
   const at = out.len;
   out.int32(0);
-  encodeIndices(levels, count, width, out);
-  const len = out.len - at - 4;
-  out.buf[at] = len & 0xff;
-  out.buf[at + 1] = (len >>> 8) & 0xff;
-  out.buf[at + 2] = (len >>> 16) & 0xff;
-  out.buf[at + 3] = (len >>> 24) & 0xff;
+  out.ensure(((count + 7) >> 3) * 9 + 16);
+  const b = out.buf;
+  let p = out.len;
+  const full = width === 1 ? 0xff : 0xffff;
+  const spread = width === 1 ? 0xff : 0x5555;
+  const low = width === 1 ? 1 : 3;
+  let header = -1;
+  let groups = 0;
+  let rleValue = 0;
+  let rleCount = 0;
+  for (let g = 0, i = 0; i < count; g++, i += 8) {
+    const k = count - i < 8 ? count - i : 8;
+    const w = width === 1 ? packed[g]! : packed[2 * g]! | (packed[2 * g + 1]! << 8);
+    const v = w & low;
+    const mask = k === 8 ? full : (1 << (k * width)) - 1;
+    if (((w ^ (v * spread)) & mask) === 0) {
+      if (rleCount > 0 && rleValue === v) {
+        rleCount += k;
+        continue;
+      }
+      if (header >= 0) {
+        b[header] = (groups << 1) | 1;
+        header = -1;
+        groups = 0;
+      }
+      if (rleCount > 0) p = rleRun(b, p, rleCount, rleValue, 1);
+      rleValue = v;
+      rleCount = k;
+      continue;
+    }
+    if (rleCount > 0) {
+      p = rleRun(b, p, rleCount, rleValue, 1);
+      rleCount = 0;
+    }
+    if (header < 0) header = p++;
+    b[p++] = w & 0xff;
+    if (width === 2) b[p++] = w >>> 8;
+    if (++groups === 63) {
+      b[header] = (63 << 1) | 1;
+      header = -1;
+      groups = 0;
+    }
+  }
+  if (header >= 0) b[header] = (groups << 1) | 1;
+  if (rleCount > 0) p = rleRun(b, p, rleCount, rleValue, 1);
+  out.len = p;
+  const len = p - at - 4;
+  b[at] = len & 0xff;
+  b[at + 1] = (len >>> 8) & 0xff;
+  b[at + 2] = (len >>> 16) & 0xff;
+  b[at + 3] = (len >>> 24) & 0xff;
+}
+
+/**
+ * The repetition levels (1 bit) then the definition levels (2 bits) of rows `[r0, r0+n)` of a
+ * list column with `entries` level entries and `nullItems` null elements (see
+ * {@link encodeList}), written from the offsets straight into packed groups: repetition is all
+ * 1s but a 0 where each row starts; definition is all 3s (one RLE run when no row is empty and
+ * no element null) but a 1 for an empty row and a 2 for a null element.
+ */
+function writeListLevels(
+  offsets: Int32Array,
+  items: Float64Array,
+  r0: number,
+  n: number,
+  nullItems: number,
+  out: Bytes,
+): number {
+  // Room for an entry per item and per row; the rows' pass finds how many there are.
+  const most = (offsets[r0 + n]! - offsets[r0]! + n + 7) >> 3;
+  if (repScratch.length < most) repScratch = new Uint8Array(Math.max(most, 2 * repScratch.length));
+  if (defScratch.length < 2 * most)
+    defScratch = new Uint8Array(Math.max(2 * most, 2 * defScratch.length));
+  const rep = repScratch;
+  const def = defScratch;
+  rep.fill(0xff, 0, most);
+  def.fill(0xff, 0, 2 * most);
+  let empties = 0;
+  let e = 0;
+  for (let r = r0; r < r0 + n; r++) {
+    const from = offsets[r]!;
+    const to = offsets[r + 1]!;
+    rep[e >> 3] = rep[e >> 3]! & ~(1 << (e & 7));
+    if (from === to) {
+      def[e >> 2] = def[e >> 2]! & ~(2 << (2 * (e & 3))); // 3 → 1
+      empties++;
+      e++;
+      continue;
+    }
+    if (nullItems > 0)
+      for (let j = from; j < to; j++) {
+        const x = items[j]!;
+        if (x !== x) {
+          const at = e + j - from;
+          def[at >> 2] = def[at >> 2]! & ~(1 << (2 * (at & 3))); // 3 → 2
+        }
+      }
+    e += to - from;
+  }
+  const entries = e;
+  const groups = (entries + 7) >> 3;
+  if (entries & 7) {
+    rep[groups - 1] = rep[groups - 1]! & ((1 << (entries & 7)) - 1);
+    const g = 2 * (groups - 1);
+    const word = (def[g]! | (def[g + 1]! << 8)) & ((1 << (2 * (entries & 7))) - 1);
+    def[g] = word & 0xff;
+    def[g + 1] = word >>> 8;
+  }
+  writePackedLevels(rep, entries, 1, out);
+  if (empties > 0 || nullItems > 0) writePackedLevels(def, entries, 2, out);
+  else {
+    // Every entry a present element: one run of 3s, as the group-by-group encoder merges it.
+    const at = out.len;
+    out.int32(0);
+    out.ensure(16);
+    if (entries > 0) out.len = rleRun(out.buf, out.len, entries, 3, 1);
+    const len = out.len - at - 4;
+    out.buf[at] = len & 0xff;
+    out.buf[at + 1] = (len >>> 8) & 0xff;
+    out.buf[at + 2] = (len >>> 16) & 0xff;
+    out.buf[at + 3] = (len >>> 24) & 0xff;
+  }
+  return entries;
+}
+
+/**
+ * A list column's levels for rows `[r0, r0+n)` as {@link encodeList} writes them (repetition,
+ * then definition, each with its 4-byte length): exported for the byte-for-byte test against
+ * the value-by-value encoding.
+ */
+export function encodeListLevels(
+  offsets: Int32Array,
+  items: Float64Array,
+  r0: number,
+  n: number,
+): Uint8Array {
+  let nullItems = 0;
+  for (let j = offsets[r0]!; j < offsets[r0 + n]!; j++) if (items[j] !== items[j]) nullItems++;
+  const out = new Bytes(64);
+  writeListLevels(offsets, items, r0, n, nullItems, out);
+  return out.view().slice();
 }
 
 /**
@@ -733,31 +877,27 @@ function writeLevelValues(levels: Int32Array, count: number, width: number, out:
  */
 function encodeList(c: ListColumn, dict: Utf8Dict | null, r0: number, n: number): EncodedChunk {
   const { offsets, items } = c;
-  let entries = offsets[r0 + n]! - offsets[r0]!;
-  for (let r = r0; r < r0 + n; r++) if (offsets[r + 1] === offsets[r]) entries++;
-  const rep = new Int32Array(entries);
-  const def = new Int32Array(entries);
-  const present = f64Scratch(entries);
-  let m = 0;
-  let e = 0;
-  for (let r = r0; r < r0 + n; r++) {
-    const from = offsets[r]!;
-    const to = offsets[r + 1]!;
-    if (from === to) {
-      def[e++] = 1;
-      continue;
-    }
-    for (let j = from; j < to; j++) {
+  const from = offsets[r0]!;
+  const to = offsets[r0 + n]!;
+  // The present elements in order (entries of empty rows hold none): the items themselves
+  // (read only) up to the first null one, compacted from there on.
+  let j0 = from;
+  while (j0 < to && items[j0] === items[j0]) j0++;
+  let present = items.subarray(from, to);
+  let m = to - from;
+  if (j0 < to) {
+    present = f64Scratch(to - from);
+    present.set(items.subarray(from, j0));
+    m = j0 - from;
+    for (let j = j0; j < to; j++) {
       const x = items[j]!;
-      rep[e] = j === from ? 0 : 1;
-      def[e++] = x === x ? 3 : 2;
       present[m] = x;
       m += x === x ? 1 : 0;
     }
   }
-  const out = new Bytes(entries + 64);
-  writeLevelValues(rep, entries, 1, out);
-  writeLevelValues(def, entries, 2, out);
+  const nullItems = to - from - m;
+  const out = new Bytes(to - from + n + 64);
+  const entries = writeListLevels(offsets, items, r0, n, nullItems, out);
   const stats = statistics(entries - m);
   let data: Uint8Array[];
   let dictPage: Uint8Array[] | null = null;
@@ -769,7 +909,7 @@ function encodeList(c: ListColumn, dict: Utf8Dict | null, r0: number, n: number)
     const used: number[] = [];
     const idx = indices(m);
     for (let k = 0; k < m; k++) {
-      const code = present[k]!;
+      const code = present[k]! | 0;
       let d = slot[code]!;
       if (d === 0) d = slot[code] = used.push(code);
       idx[k] = d - 1;
@@ -783,11 +923,14 @@ function encodeList(c: ListColumn, dict: Utf8Dict | null, r0: number, n: number)
     encoding = PLAIN_DICTIONARY;
   } else if (c.element === 'int64') {
     const plain = new Uint8Array(m * 8);
+    const w = new Int32Array(plain.buffer);
     for (let k = 0; k < m; k++) {
-      const x = present[k]!;
-      if (!Number.isSafeInteger(x)) present[k] = toInt64(x, c.name);
+      let x = present[k]!;
+      if (!Number.isSafeInteger(x)) x = toInt64(x, c.name);
+      const hi = Math.floor(x / 4294967296);
+      w[2 * k] = x - hi * 4294967296;
+      w[2 * k + 1] = hi;
     }
-    writeInt64s(present.subarray(0, m), plain);
     data = [out.view(), plain];
     physical = INT64;
   } else {
