@@ -156,46 +156,7 @@ function encodeLevels(levels: Levels, out: Bytes): void {
   const { n, bits } = levels;
   // At most 6 bytes per group (an RLE run of 8) plus a header per 63 groups.
   out.ensure(6 * ((n + 7) >> 3) + 16);
-  const b = out.buf;
-  let p = out.len;
-  let header = -1;
-  let groups = 0;
-  let rleValue = 0;
-  let rleCount = 0;
-  for (let g = 0, i = 0; i < n; g++, i += 8) {
-    const k = n - i < 8 ? n - i : 8;
-    const x = bits[g]!;
-    const v = x === 0 ? 0 : x === (1 << k) - 1 ? 1 : -1;
-    if (v >= 0) {
-      if (rleCount > 0 && rleValue === v) {
-        rleCount += k;
-        continue;
-      }
-      if (header >= 0) {
-        b[header] = (groups << 1) | 1;
-        header = -1;
-        groups = 0;
-      }
-      if (rleCount > 0) p = rleRun(b, p, rleCount, rleValue, 1);
-      rleValue = v;
-      rleCount = k;
-      continue;
-    }
-    if (rleCount > 0) {
-      p = rleRun(b, p, rleCount, rleValue, 1);
-      rleCount = 0;
-    }
-    if (header < 0) header = p++;
-    b[p++] = x;
-    if (++groups === 63) {
-      b[header] = (63 << 1) | 1;
-      header = -1;
-      groups = 0;
-    }
-  }
-  if (header >= 0) b[header] = (groups << 1) | 1;
-  if (rleCount > 0) p = rleRun(b, p, rleCount, rleValue, 1);
-  out.len = p;
+  out.len = packedRuns(out.buf, out.len, bits, n, 1);
 }
 
 /** Which rows of a chunk are present: bit j of `bits[g]` is row 8g+j's (1 = not null). */
@@ -717,17 +678,18 @@ let repScratch = new Uint8Array(0);
 let defScratch = new Uint8Array(0);
 
 /**
- * `count` levels of `width` (1 or 2) bits packed 8 to a group (`width` bytes per group, entry
- * j of group g at bit `width·j` of its little-endian word, the last group zero-padded),
- * hybrid-encoded with their 4-byte length — byte for byte what {@link encodeIndices} writes for
- * the same levels, a whole group compared at once instead of value by value.
+ * `count` levels of `width` (1 or 2) bits packed 8 to a group, hybrid-encoded into `b` from
+ * `p` (room ensured by the caller): a group whose entries are all equal joins or starts an RLE
+ * run, any other is bit-packed as it is; returns the end. Presence bits (`width` 1, the last
+ * group's padding zero) and list levels share it.
  */
-function writePackedLevels(packed: Uint8Array, count: number, width: 1 | 2, out: Bytes): void {
-  const at = out.len;
-  out.int32(0);
-  out.ensure(((count + 7) >> 3) * 9 + 16);
-  const b = out.buf;
-  let p = out.len;
+function packedRuns(
+  b: Uint8Array,
+  p: number,
+  packed: Uint8Array,
+  count: number,
+  width: 1 | 2,
+): number {
   const full = width === 1 ? 0xff : 0xffff;
   const spread = width === 1 ? 0xff : 0x5555;
   const low = width === 1 ? 1 : 3;
@@ -770,6 +732,21 @@ function writePackedLevels(packed: Uint8Array, count: number, width: 1 | 2, out:
   }
   if (header >= 0) b[header] = (groups << 1) | 1;
   if (rleCount > 0) p = rleRun(b, p, rleCount, rleValue, 1);
+  return p;
+}
+
+/**
+ * `count` levels of `width` (1 or 2) bits packed 8 to a group (`width` bytes per group, entry
+ * j of group g at bit `width·j` of its little-endian word, the last group zero-padded),
+ * hybrid-encoded with their 4-byte length — byte for byte what {@link encodeIndices} writes for
+ * the same levels, a whole group compared at once instead of value by value.
+ */
+function writePackedLevels(packed: Uint8Array, count: number, width: 1 | 2, out: Bytes): void {
+  const at = out.len;
+  out.int32(0);
+  out.ensure(((count + 7) >> 3) * 9 + 16);
+  const b = out.buf;
+  const p = packedRuns(b, out.len, packed, count, width);
   out.len = p;
   const len = p - at - 4;
   b[at] = len & 0xff;
