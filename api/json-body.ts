@@ -3,14 +3,31 @@
  * a body holding a `__proto__` key, or a `constructor` object with a `prototype` key (prototype
  * poisoning), is a 400 naming that key — not "not valid JSON", which it is.
  */
-import {
-  LONE_SURROGATE_MESSAGE,
-  loneSurrogateIn,
-  mayHoldPoisonedKey,
-  poisonedKey,
-  POISONED_KEY_MESSAGE,
-} from '../core/json-text.ts';
+import { LONE_SURROGATE_MESSAGE, loneSurrogateIn } from '../core/json-text.ts';
 import { LarderError } from '../core/errors.ts';
+
+/** Path of the first prototype-poisoning key of `v` (`df.__proto__`), or null. */
+export function poisonedKey(v: unknown, path = ''): string | null {
+  if (typeof v !== 'object' || v === null) return null;
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) {
+      const p = poisonedKey(v[i], `${path}[${i}]`);
+      if (p) return p;
+    }
+    return null;
+  }
+  const o = v as Record<string, unknown>;
+  for (const k of Object.keys(o)) {
+    const here = path ? `${path}.${k}` : k;
+    if (k === '__proto__') return here;
+    const c = o[k];
+    if (k === 'constructor' && typeof c === 'object' && c !== null && Object.hasOwn(c, 'prototype'))
+      return `${here}.prototype`;
+    const p = poisonedKey(c, here);
+    if (p) return p;
+  }
+  return null;
+}
 
 /**
  * @example
@@ -50,11 +67,14 @@ export function parseJsonBody(text: string): unknown {
       },
     );
   // The walk only when a poisoning key can be there (the hot route's bodies skip it).
-  const key = mayHoldPoisonedKey(text) ? poisonedKey(v) : null;
+  const key =
+    text.includes('__proto__') || text.includes('constructor') || text.includes('\\u')
+      ? poisonedKey(v)
+      : null;
   if (key)
     throw new LarderError(
       'LARDER_BAD_REQUEST',
-      `the key "${key}" is refused: ${POISONED_KEY_MESSAGE}`,
+      `the key "${key}" is refused: "__proto__" and "constructor.prototype" keys could rewrite object prototypes`,
       {
         field: key,
         hint: 'rename the key; no Larder field or column may be named so',

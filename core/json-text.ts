@@ -36,37 +36,3 @@ const SURROGATE_ESCAPE = /\\u[dD][89a-fA-F]/;
 export function loneSurrogateIn(text: string, v: unknown): boolean {
   return text.indexOf('\\u') !== -1 && SURROGATE_ESCAPE.test(text) && hasLoneSurrogate(v);
 }
-
-/** Why a `__proto__` or `constructor.prototype` key is refused (request bodies and the stream). */
-export const POISONED_KEY_MESSAGE =
-  '"__proto__" and "constructor.prototype" keys could rewrite object prototypes';
-
-/**
- * Whether `text` may hold a prototype-poisoning key: the walk of {@link poisonedKey} runs only
- * then (an escape can spell one, hence `\u`).
- */
-export const mayHoldPoisonedKey = (text: string): boolean =>
-  text.includes('__proto__') || text.includes('constructor') || text.includes('\\u');
-
-/** Path of the first prototype-poisoning key of `v` (`df.__proto__`), or null. */
-export function poisonedKey(v: unknown, path = ''): string | null {
-  if (typeof v !== 'object' || v === null) return null;
-  if (Array.isArray(v)) {
-    for (let i = 0; i < v.length; i++) {
-      const p = poisonedKey(v[i], `${path}[${i}]`);
-      if (p) return p;
-    }
-    return null;
-  }
-  const o = v as Record<string, unknown>;
-  for (const k of Object.keys(o)) {
-    const here = path ? `${path}.${k}` : k;
-    if (k === '__proto__') return here;
-    const c = o[k];
-    if (k === 'constructor' && typeof c === 'object' && c !== null && Object.hasOwn(c, 'prototype'))
-      return `${here}.prototype`;
-    const p = poisonedKey(c, here);
-    if (p) return p;
-  }
-  return null;
-}

@@ -3,13 +3,7 @@
  * Avro in the Confluent wire format: magic byte 0, a 4-byte big-endian schema id, the Avro
  * binary body. A JSON source also accepts wire-format Avro (JSON never starts with a 0 byte).
  */
-import {
-  LONE_SURROGATE_MESSAGE,
-  loneSurrogateIn,
-  mayHoldPoisonedKey,
-  poisonedKey,
-  POISONED_KEY_MESSAGE,
-} from '../core/json-text.ts';
+import { LONE_SURROGATE_MESSAGE, loneSurrogateIn } from '../core/json-text.ts';
 import type { z } from 'zod';
 import { ingestProblem, refusedRecordProblem } from '../offline/validate-record.ts';
 import { LarderError } from '../core/errors.ts';
@@ -132,14 +126,6 @@ export function createRecordDecoder(opts: DecoderOptions): RecordDecoder {
     }
     if (loneSurrogateIn(text, parsed))
       return { ok: false, reason: `unparseable: JSON: ${LONE_SURROGATE_MESSAGE}` };
-    // Refused as a push refuses it (400 unsafe_key): the schema check would drop such a key
-    // silently, and the record's event would then count without it.
-    const poisoned = mayHoldPoisonedKey(text) ? poisonedKey(parsed) : null;
-    if (poisoned !== null)
-      return {
-        ok: false,
-        reason: `unparseable: JSON: the key "${poisoned}" is refused: ${POISONED_KEY_MESSAGE}`,
-      };
     return validate(parsed);
   };
 }
