@@ -47,7 +47,7 @@ import type {
   OfflineStore,
   TimestampUnit,
 } from '../offline/offline-store.ts';
-import { createOnlineStore } from '../online/create-online-store.ts';
+import { createOnlineStore, initOrClose } from '../online/create-online-store.ts';
 import type { OnlineStore } from '../online/online-store.ts';
 import { readRegistry, setWatermarks } from '../registry/registry-file.ts';
 import { incrementalStarts } from '../materialize/incremental-start.ts';
@@ -173,15 +173,10 @@ class Lazy<T extends { init(): Promise<void>; close(): Promise<void> }> {
 
   get(): Promise<T> {
     if (!this.#opening) {
-      const store = this.#create();
-      this.#opening = store.init().then(
-        () => store,
-        async (e: unknown) => {
-          this.#opening = null;
-          await store.close().catch(() => undefined);
-          throw e;
-        },
-      );
+      this.#opening = initOrClose(this.#create()).catch((e: unknown) => {
+        this.#opening = null;
+        throw e;
+      });
     }
     return this.#opening;
   }

@@ -155,7 +155,6 @@ export async function cachedJsonl(
       renameSync(tmp, path);
       // The file's rows, counted: blank lines are not rows.
       const rows = Number(Object.values(copied ?? {})[0] ?? estimates.get(i)!);
-      running.delete(i);
       estimates.set(i, rows);
       rowsDone += rows;
       filesDone++;
