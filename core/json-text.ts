@@ -10,7 +10,8 @@ export const LONE_SURROGATE_MESSAGE = 'a string holds half a surrogate pair (no 
 
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
-const isObject = (v: unknown): v is Record<string, unknown> =>
+/** A JSON object: not null, not an array. */
+export const isObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** Whether a parsed JSON value holds a string (or key) with an unpaired surrogate. */

@@ -13,6 +13,7 @@
  * if (r.success) use(r.data);
  */
 import { z } from 'zod';
+import { isObject } from '../core/json-text.ts';
 import {
   INT64_RANGE_PROBLEM,
   int64OutOfRange,
@@ -20,9 +21,6 @@ import {
   type RecordType,
 } from './record-schema.ts';
 import { NOT_FAST, sourceRecordFastPath } from './source-record-fast-path.ts';
-
-const isObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** `raw` reduced to the fields `type` knows, missing nullable fields set to null. */
 export function conformToSchema(type: FieldType, raw: unknown): unknown {

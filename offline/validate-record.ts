@@ -17,7 +17,7 @@
  *   outside JavaScript's date range (`ingestProblem`, shared with push and the stream).
  * Unknown fields are ignored.
  */
-import { loneSurrogateIn } from '../core/json-text.ts';
+import { isObject, loneSurrogateIn } from '../core/json-text.ts';
 import {
   INT64_EXACT_MAX,
   int64RangeMessage,
@@ -42,9 +42,6 @@ const KIND_NAME: Record<FieldType['kind'], string> = {
   array: 'array',
   record: 'record',
 };
-
-const isObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
 
 function typeOk(f: FieldType, v: unknown): boolean {
   switch (f.kind) {

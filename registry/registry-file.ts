@@ -13,6 +13,7 @@ import {
   statSync,
 } from 'node:fs';
 import { join } from 'node:path';
+import { isObject } from '../core/json-text.ts';
 import { LarderError } from '../core/errors.ts';
 import { objectKey, type ObjectSpec } from '../definitions/spec.ts';
 import { writeFileAtomic } from '../core/write-file-atomic.ts';
@@ -71,9 +72,6 @@ export function readRegistry(home: string): RegistryFile | null {
     );
   return file;
 }
-
-const isObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /**
  * The shape every reader relies on (JSON of another shape — `[]`, a file another program
