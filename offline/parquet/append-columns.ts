@@ -82,16 +82,25 @@ const MAGIC = Buffer.from('PAR1');
 /** A dictionary for int64 chunks whose values span less than this. */
 const INT_DICT_SPAN = 1 << 16;
 
+/**
+ * Zeroed bytes for a page: 64 KiB or more in shared memory. Pages live until the file is
+ * written, and V8 starts a full GC of the heap per ~64 MB of ArrayBuffers allocated (an
+ * export's pages are about its file's size); shared memory is not counted.
+ */
+function pageBytes(n: number): Uint8Array {
+  return n < 1 << 16 ? new Uint8Array(n) : new Uint8Array(new SharedArrayBuffer(n));
+}
+
 /** A growable byte buffer. */
 class Bytes {
   buf: Uint8Array;
   len = 0;
   constructor(capacity: number) {
-    this.buf = new Uint8Array(Math.max(16, capacity));
+    this.buf = pageBytes(Math.max(16, capacity));
   }
   ensure(n: number): void {
     if (this.len + n <= this.buf.length) return;
-    const next = new Uint8Array(Math.max(this.buf.length * 2, this.len + n));
+    const next = pageBytes(Math.max(this.buf.length * 2, this.len + n));
     next.set(this.buf.subarray(0, this.len));
     this.buf = next;
   }
@@ -459,7 +468,7 @@ function int64DictionaryChunk(
   writeLevels(presence(values, r0, n, nulls), out);
   out.byte(width);
   encodeIndices(idx, m, width, out);
-  const d = new Uint8Array(dict.length * 8);
+  const d = pageBytes(dict.length * 8);
   writeInt64s(dict, d);
   return chunk(
     INT64,
@@ -513,7 +522,7 @@ function encodeInt64(name: string, values: Float64Array, r0: number, n: number):
   }
   const out = new Bytes(levelBytes(n));
   writeLevels(presence(values, r0, n, nulls), out);
-  const plain = new Uint8Array(m * 8);
+  const plain = pageBytes(m * 8);
   writeInt64s(present.subarray(0, m), plain);
   return chunk(INT64, null, dataPage(n, PLAIN, [out.view(), plain]), stats);
 }
@@ -531,7 +540,7 @@ function writeInt64s(xs: ArrayLike<number>, into: Uint8Array): void {
 
 function encodeFloat64(values: Float64Array, r0: number, n: number): EncodedChunk {
   // The present values compacted into the page's own array, and the levels, in one pass.
-  const into = new Float64Array(n);
+  const into = new Float64Array(pageBytes(n * 8).buffer);
   const sc = scan(values, r0, n, into);
   if (sc.infinite > 0) return encodeFloat64Exact(values, r0, n);
   const present = into.subarray(0, sc.m);
@@ -579,7 +588,7 @@ function encodeFloat64Exact(values: Float64Array, r0: number, n: number): Encode
   }
   const out = new Bytes(levelBytes(n));
   writeLevels(presence(values, r0, n, nulls), out);
-  const present = new Float64Array(n - nulls);
+  const present = new Float64Array(pageBytes((n - nulls) * 8).buffer);
   for (let i = r0, k = 0; i < r0 + n; i++) {
     const x = values[i]!;
     if (x === x) present[k++] = x;
@@ -899,7 +908,7 @@ function encodeList(c: ListColumn, dict: Utf8Dict | null, r0: number, n: number)
     physical = BYTE_ARRAY;
     encoding = PLAIN_DICTIONARY;
   } else if (c.element === 'int64') {
-    const plain = new Uint8Array(m * 8);
+    const plain = pageBytes(m * 8);
     const w = new Int32Array(plain.buffer);
     for (let k = 0; k < m; k++) {
       let x = present[k]!;
@@ -911,7 +920,9 @@ function encodeList(c: ListColumn, dict: Utf8Dict | null, r0: number, n: number)
     data = [out.view(), plain];
     physical = INT64;
   } else {
-    data = [out.view(), new Uint8Array(present.slice(0, m).buffer)];
+    const plain = pageBytes(m * 8);
+    new Float64Array(plain.buffer).set(present.subarray(0, m));
+    data = [out.view(), plain];
     physical = DOUBLE;
   }
   return {

@@ -4,7 +4,7 @@
  * talks to DuckDB. A cached index is read by the worker that sweeps it; a built one is
  * transferred, not copied (the caller must not use its arrays afterwards), or shared where its
  * arrays are in shared memory (the caller may read them while the worker sweeps). Rows in shared
- * memory are read in place, other rows copied; results come back transferred.
+ * memory are read in place, other rows copied; results come back in shared memory (lists transferred).
  * With one core, or where workers cannot start, sweeps run inline.
  *
  * @example

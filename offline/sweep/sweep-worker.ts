@@ -3,7 +3,8 @@
  * this file and what it imports with esbuild when it starts. Messages:
  * - `{ type: 'load', id, files }`: read a cached index now (the sweep's rows follow);
  * - `{ type: 'sweep', id, features, rows, index? }`: sweep the index sent along or loaded for
- *   `id`, answering `{ id, results }` (result arrays transferred) or `{ id, error, indexFile? }`;
+ *   `id`, answering `{ id, results }` (result arrays shared or transferred) or
+ *   `{ id, error, indexFile? }`;
  * - `{ type: 'drop', id }`: forget a loaded index whose rows will not come.
  */
 import { parentPort } from 'node:worker_threads';
@@ -35,12 +36,13 @@ port.on('message', (msg: Message) => {
     if (index === undefined) throw new Error(`no index for sweep ${msg.id}`);
     if (index instanceof Error) throw index;
     const results = sweepFeatures(index, msg.features, msg.rows);
-    const transfer = [...results.values()].flatMap((r) => [
-      r.values.buffer as ArrayBuffer,
-      ...(r.lists
-        ? [r.lists.offsets.buffer as ArrayBuffer, r.lists.items.buffer as ArrayBuffer]
-        : []),
-    ]);
+    // Arrays in shared memory are shared as they are, the others transferred.
+    const transfer = [...results.values()]
+      .flatMap((r) => [
+        r.values.buffer,
+        ...(r.lists ? [r.lists.offsets.buffer, r.lists.items.buffer] : []),
+      ])
+      .filter((b): b is ArrayBuffer => b instanceof ArrayBuffer);
     port.postMessage({ id: msg.id, results }, transfer);
   } catch (e) {
     port.postMessage({

@@ -6,6 +6,7 @@
 import type { ExportRequest } from '../../offline-store.ts';
 import { applyOnDemand } from '../../export/on-demand.ts';
 import type { AppendColumn } from '../../parquet/append-columns.ts';
+import { sharedFloat64 } from '../../sweep/sweep.ts';
 import type { SweptColumn } from './sweep-passes.ts';
 
 /** The on-demand views' output columns (named by internal column), over whole columns. */
@@ -29,7 +30,8 @@ export function sweepOnDemand(
   );
   const outs = specs.map((s) => ({
     ...s,
-    values: s.type === 'string' ? null : new Float64Array(total),
+    // In shared memory, outside V8's count of external memory (see `sharedFloat64`).
+    values: s.type === 'string' ? null : sharedFloat64(total),
     strings: s.type === 'string' ? new Array<string | null>(total) : null,
   }));
   const inputs = new Set(

@@ -19,7 +19,12 @@ import {
   type AppendColumn,
   type EncodedColumn,
 } from '../../parquet/append-columns.ts';
-import type { RowLists, SweepFeature, SweepResult } from '../../sweep/sweep.ts';
+import {
+  sharedFloat64,
+  type RowLists,
+  type SweepFeature,
+  type SweepResult,
+} from '../../sweep/sweep.ts';
 import { IndexFileError } from '../../sweep/index-files.ts';
 import type { DuckDBClient } from '../../local/duckdb-client.ts';
 import type { Pass, PassFeature } from '../../export/pass.ts';
@@ -182,7 +187,7 @@ export async function sweepPasses(req: SweepPassesRequest): Promise<SweepPassesR
     for (const pf of pass.features) {
       const kind = pf.feature.aggregation;
       // With one partition the sweep's own result arrays are used (see below).
-      const values = single ? new Float64Array(0) : new Float64Array(rows);
+      const values = single ? new Float64Array(0) : sharedFloat64(rows);
       const zero = isSequenceKind(kind)
         ? emptySequenceValue(kind) === 0
         : kind === 'count' || kind === 'sum' || kind === 'count_distinct';
