@@ -67,6 +67,12 @@ export interface FieldRange {
   kind: 'tiles' | 'lifetime';
 }
 
+/** Stored field names `lo <= field <= hi` (binary string order), both inclusive. */
+export interface FieldSpan {
+  lo: string;
+  hi: string;
+}
+
 /** A sequence feature: read from its own states (`aggregation/sequence-tiles.ts`). */
 interface SequenceFeature {
   index: number;
@@ -99,6 +105,7 @@ export class ReadPlan {
   #preparedT = NaN;
   #fieldsT = NaN;
   #ranges: FieldRange[] = [];
+  #span: FieldSpan | null = null;
   #names: string[] = [];
   /** Each group's `first, last` hops that `#ranges` and `#names` were built for. */
   #fieldsHops: number[] = [];
@@ -201,6 +208,18 @@ export class ReadPlan {
   }
 
   /**
+   * One range holding every range of {@link fieldRanges}`(t)`: from the first needed field name
+   * to the last (null when none is needed), for a store that reads a view's fields in one range
+   * scan. It may also hold fields the read does not need — tiles of other hop sizes or outside
+   * the windows, other lifetime states, expired tiles not yet deleted —, which `evaluate` skips:
+   * at most the entity's other stored fields of the view.
+   */
+  fieldSpan(t: number): FieldSpan | null {
+    if (t !== this.#fieldsT) this.#prepareFields(t);
+    return this.#span;
+  }
+
+  /**
    * Whether {@link fieldNames} lists every field a read needs. False when sequence features are
    * requested: their retained tiles are not known by name, so a store reads the whole entity.
    */
@@ -260,7 +279,14 @@ export class ReadPlan {
       ranges.push({ lo: LIFETIME_PREFIX, hi: 'l;', kind: 'lifetime' });
     }
     for (const lf of this.#lifetime) names.push(lf.field);
+    let span: FieldSpan | null = null;
+    for (const r of ranges) {
+      if (span === null) span = { lo: r.lo, hi: r.hi };
+      if (r.lo < span.lo) span.lo = r.lo;
+      if (r.hi > span.hi) span.hi = r.hi;
+    }
     this.#ranges = ranges;
+    this.#span = span;
     this.#names = names;
     this.#fieldsT = t;
   }

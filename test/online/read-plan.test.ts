@@ -230,7 +230,7 @@ describe('ReadPlan.evaluate', () => {
 });
 
 describe('ReadPlan.fieldRanges', () => {
-  it('never overlap, also when sequence and windowed features share a hop (a field read twice counts twice)', () => {
+  it('never overlap, also when sequence and windowed features share a hop (a field read twice counts twice); fieldSpan covers them all', () => {
     const view: FeatureViewSpec = {
       ...sequences,
       features: [
@@ -252,6 +252,10 @@ describe('ReadPlan.fieldRanges', () => {
           ranges.sort((a, b) => (a.lo < b.lo ? -1 : a.lo > b.lo ? 1 : 0));
           for (let i = 1; i < ranges.length; i++)
             expect(ranges[i]!.lo > ranges[i - 1]!.hi, JSON.stringify(ranges)).toBe(true);
+          // fieldSpan: the one range from the first range's start to the last one's end.
+          const span = readPlan({ view, features: wanted, entityKeys: ['u'], t }).fieldSpan(t);
+          const his = ranges.map((r) => r.hi).sort();
+          expect(span).toEqual({ lo: ranges[0]!.lo, hi: his[his.length - 1] });
         },
       ),
     );
