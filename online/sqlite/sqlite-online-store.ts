@@ -528,7 +528,7 @@ export class SqliteOnlineStore implements OnlineStore {
             : (s.readOne.get(ns, view, keys[0], span.lo, span.hi, now) as string | null);
         out[0] =
           joined !== null
-            ? plan.evaluatePairs(t, joined.split('\n'))
+            ? plan.evaluateJoined(t, keys[0] as string, joined)
             : this.#evaluateAbsent(plan, t, view, keys[0] as string, now);
         return;
       }
@@ -541,11 +541,12 @@ export class SqliteOnlineStore implements OnlineStore {
         for (const [entity, joined] of rows) byEntity.set(entity, joined);
       }
       for (let i = 0; i < keys.length; i++) {
-        const joined = byEntity.get(keys[i] as string);
+        const key = keys[i] as string;
+        const joined = byEntity.get(key);
         out[i] =
           joined !== undefined
-            ? plan.evaluatePairs(t, joined.split('\n'))
-            : this.#evaluateAbsent(plan, t, view, keys[i] as string, now);
+            ? plan.evaluateJoined(t, key, joined)
+            : this.#evaluateAbsent(plan, t, view, key, now);
       }
     });
     return { view, features: plan.features, rows: out };

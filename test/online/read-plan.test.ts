@@ -107,6 +107,10 @@ describe('ReadPlan.evaluate', () => {
             );
             const pairs = fields.flatMap((f, i) => [f, values[i]!]);
             expect(plan.evaluatePairs(t, pairs)).toEqual(row);
+            // The same as one joined text, through the plan's cache of texts per entity key
+            // (three keys shared by every run: texts cached at other times, changed texts).
+            const joined = pairs.join('\n');
+            expect(plan.evaluateJoined(t, `e${shuffleSeed % 3}`, joined)).toEqual(row);
             if (entries.length === 0 && round === 0) continue;
             wanted.forEach((name, i) => {
               const [, kind, , windowMs, hopMs] = FEATURES.find((f) => f[0] === name)!;
