@@ -112,6 +112,10 @@ const UNPARSED: unique symbol = Symbol('unparsed');
 const ROWS_MAX_BYTES = 4_000_000;
 const ROW_FIELD_BYTES = 64;
 
+function rowBytes(row: ParsedRow): number {
+  return row.joined.length + ROW_FIELD_BYTES * row.n;
+}
+
 export class ReadPlan {
   readonly view: FeatureViewSpec;
   readonly features: readonly string[];
@@ -419,13 +423,18 @@ export class ReadPlan {
     const rows = this.#rows;
     let row = rows.get(entity);
     if (row === undefined || row.joined !== joined) {
-      row = this.#splitRow(joined);
-      const size = joined.length + ROW_FIELD_BYTES * row.n;
-      if (this.#rowsSize + size > ROWS_MAX_BYTES) {
-        rows.clear();
-        this.#rowsSize = 0;
+      if (row !== undefined) {
+        this.#rowsSize -= rowBytes(row);
+        rows.delete(entity);
       }
+      row = this.#splitRow(joined);
+      const size = rowBytes(row);
       if (size <= ROWS_MAX_BYTES) {
+        // Bounded: cleared when full, as the parse cache.
+        if (this.#rowsSize + size > ROWS_MAX_BYTES) {
+          rows.clear();
+          this.#rowsSize = 0;
+        }
         rows.set(entity, row);
         this.#rowsSize += size;
       }
