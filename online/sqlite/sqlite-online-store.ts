@@ -521,7 +521,7 @@ export class SqliteOnlineStore implements OnlineStore {
     const span = plan.fieldSpan(t);
     this.#sqlite('read', () => {
       if (keys.length === 1) {
-        // One key (most requests): its pairs straight, no map.
+        // One key (most requests): its text straight, no map.
         const joined =
           span === null
             ? null
