@@ -408,7 +408,7 @@ export class ReadPlan {
       g.ks.push(k);
       g.tiles.push(parseState(values[vOff + i * stride] as string) as Record<string, unknown>);
     }
-    return this.#finish(t, n, fields, fOff, values, vOff, stride);
+    return this.#finish(t, n, fields, fOff, values, vOff, stride, null);
   }
 
   /**
@@ -460,7 +460,7 @@ export class ReadPlan {
       g.ks.push(k);
       g.tiles.push(state as Record<string, unknown>);
     }
-    return this.#finish(t, row.n, row.fields, 0, values, 0, 1);
+    return this.#finish(t, row.n, row.fields, 0, values, 0, 1, states);
   }
 
   /** A joined answer split, each field classified once for this plan (see {@link ParsedRow}). */
@@ -519,6 +519,7 @@ export class ReadPlan {
     values: ArrayLike<string>,
     vOff: number,
     stride: number,
+    states: unknown[] | null,
   ): FeatureValue[] {
     const out: FeatureValue[] = new Array(this.features.length);
     const lifetimeStates = this.#lifetimeStates;
@@ -571,6 +572,7 @@ export class ReadPlan {
         values,
         vOff,
         stride,
+        states,
         out,
       );
     for (const lf of this.#lifetime) {
@@ -607,6 +609,8 @@ function evaluateSequences(
   values: ArrayLike<string>,
   vOff: number,
   stride: number,
+  /** A cached row's parses by field (stride 1), filled in here as needed; or null. */
+  states: unknown[] | null,
   out: FeatureValue[],
 ): void {
   // Each hop size's tiles are found and parsed once per entity, shared by the features (a view
@@ -627,7 +631,12 @@ function evaluateSequences(
       if (!field.startsWith(prefix)) continue;
       const k = hopOf(field, prefix.length);
       if (Number.isNaN(k)) continue;
-      const tile = parseState(values[vOff + i * stride] as string) as Record<string, unknown>;
+      let tile: unknown;
+      if (states === null) tile = parseState(values[vOff + i * stride] as string);
+      else {
+        tile = states[i];
+        if (tile === UNPARSED) tile = states[i] = parseState(values[i] as string);
+      }
       if (tile !== null) list.push(pooledPair(k, tile) as [number, Record<string, unknown>]);
     }
     byHop.set(hopMs, list);
