@@ -67,6 +67,12 @@ export interface FieldRange {
   kind: 'tiles' | 'lifetime';
 }
 
+/** Stored field names `lo <= field <= hi` (binary string order), both inclusive. */
+export interface FieldSpan {
+  lo: string;
+  hi: string;
+}
+
 /** A sequence feature: read from its own states (`aggregation/sequence-tiles.ts`). */
 interface SequenceFeature {
   index: number;
@@ -80,6 +86,34 @@ interface LifetimeFeature {
   /** Position among the plan's lifetime features. */
   slot: number;
   field: string;
+}
+
+/**
+ * One entity's answer as {@link ReadPlan.evaluateJoined} keeps it: the text, its `n` fields and
+ * values, and per field what the plan does with it — `where`: a hop group's index (then `hops`
+ * holds its hop), `LIFETIME_BASE - slot` for a requested lifetime state, `NOT_READ` for a field
+ * the plan does not read — and its parsed state once needed (`UNPARSED` until then; parses are
+ * shared and never mutated, as the parse cache's).
+ */
+interface ParsedRow {
+  joined: string;
+  n: number;
+  fields: string[];
+  values: string[];
+  where: number[];
+  hops: number[];
+  states: unknown[];
+}
+
+const NOT_READ = -1;
+const LIFETIME_BASE = -2;
+const UNPARSED: unique symbol = Symbol('unparsed');
+/** A plan's cached rows: about this many bytes (text plus ~64 bytes of arrays per field). */
+const ROWS_MAX_BYTES = 4_000_000;
+const ROW_FIELD_BYTES = 64;
+
+function rowBytes(row: ParsedRow): number {
+  return row.joined.length + ROW_FIELD_BYTES * row.n;
 }
 
 export class ReadPlan {
@@ -99,6 +133,11 @@ export class ReadPlan {
   #preparedT = NaN;
   #fieldsT = NaN;
   #ranges: FieldRange[] = [];
+  #span: FieldSpan | null = null;
+  /** {@link evaluateJoined}'s cache: entity key → its last answer, split and classified. */
+  readonly #rows = new Map<string, ParsedRow>();
+  /** Approximate bytes the cached rows hold (bounded by {@link ROWS_MAX_BYTES}). */
+  #rowsSize = 0;
   #names: string[] = [];
   /** Each group's `first, last` hops that `#ranges` and `#names` were built for. */
   #fieldsHops: number[] = [];
@@ -201,6 +240,18 @@ export class ReadPlan {
   }
 
   /**
+   * One range holding every range of {@link fieldRanges}`(t)`: from the first needed field name
+   * to the last (null when none is needed), for a store that reads a view's fields in one range
+   * scan. It may also hold fields the read does not need — tiles of other hop sizes or outside
+   * the windows, other lifetime states, expired tiles not yet deleted —, which `evaluate` skips:
+   * at most the entity's other stored fields of the view.
+   */
+  fieldSpan(t: number): FieldSpan | null {
+    if (t !== this.#fieldsT) this.#prepareFields(t);
+    return this.#span;
+  }
+
+  /**
    * Whether {@link fieldNames} lists every field a read needs. False when sequence features are
    * requested: their retained tiles are not known by name, so a store reads the whole entity.
    */
@@ -260,7 +311,14 @@ export class ReadPlan {
       ranges.push({ lo: LIFETIME_PREFIX, hi: 'l;', kind: 'lifetime' });
     }
     for (const lf of this.#lifetime) names.push(lf.field);
+    let span: FieldSpan | null = null;
+    for (const r of ranges) {
+      if (span === null) span = { lo: r.lo, hi: r.hi };
+      if (r.lo < span.lo) span.lo = r.lo;
+      if (r.hi > span.hi) span.hi = r.hi;
+    }
     this.#ranges = ranges;
+    this.#span = span;
     this.#names = names;
     this.#fieldsT = t;
   }
@@ -331,14 +389,8 @@ export class ReadPlan {
   ): FeatureValue[] {
     if (!exists) return this.notFoundRow();
     if (t !== this.#preparedT) this.#prepare(t);
-    const out: FeatureValue[] = new Array(this.features.length);
     const lifetimeStates = this.#lifetimeStates;
-    lifetimeStates.fill(null);
-    const groups = this.#groupList;
-    for (const g of groups) {
-      g.ks.length = 0;
-      g.tiles.length = 0;
-    }
+    const groups = this.#clearScratch();
     for (let i = 0; i < n; i++) {
       const field = fields[fOff + i * stride] as string;
       if (isLifetimeField(field)) {
@@ -356,6 +408,122 @@ export class ReadPlan {
       g.ks.push(k);
       g.tiles.push(parseState(values[vOff + i * stride] as string) as Record<string, unknown>);
     }
+    return this.#finish(t, n, fields, fOff, values, vOff, stride, null);
+  }
+
+  /**
+   * {@link evaluatePairs} of a store's answer for one entity as one text, `field\nvalue\n…`
+   * (names and values never hold a newline; null: no field), through a bounded cache per plan
+   * of the last text read per entity key: while a store answers the same text (a hot entity
+   * between writes and hop changes), the split, the field names' classification and the
+   * parses are reused, and the lookup hashes the short entity key, not each value. The text
+   * is compared whole, so a changed row is always read afresh.
+   */
+  evaluateJoined(t: number, entity: string, joined: string): FeatureValue[] {
+    const rows = this.#rows;
+    let row = rows.get(entity);
+    if (row === undefined || row.joined !== joined) {
+      if (row !== undefined) {
+        this.#rowsSize -= rowBytes(row);
+        rows.delete(entity);
+      }
+      row = this.#splitRow(joined);
+      const size = rowBytes(row);
+      if (size <= ROWS_MAX_BYTES) {
+        // Bounded: cleared when full, as the parse cache.
+        if (this.#rowsSize + size > ROWS_MAX_BYTES) {
+          rows.clear();
+          this.#rowsSize = 0;
+        }
+        rows.set(entity, row);
+        this.#rowsSize += size;
+      }
+    }
+    if (row.n === 0) return this.notFoundRow();
+    if (t !== this.#preparedT) this.#prepare(t);
+    const lifetimeStates = this.#lifetimeStates;
+    const groups = this.#clearScratch();
+    const { where, hops, states, values } = row;
+    for (let i = 0; i < row.n; i++) {
+      const w = where[i] as number;
+      if (w === NOT_READ) continue;
+      let state = states[i];
+      if (w < 0) {
+        if (state === UNPARSED) state = states[i] = parseState(values[i] as string);
+        lifetimeStates[LIFETIME_BASE - w] = state as LastState | null;
+        continue;
+      }
+      const g = groups[w] as HopGroup;
+      const k = hops[i] as number;
+      if (!(k >= g.first && k <= g.last)) continue;
+      if (state === UNPARSED) state = states[i] = parseState(values[i] as string);
+      g.ks.push(k);
+      g.tiles.push(state as Record<string, unknown>);
+    }
+    return this.#finish(t, row.n, row.fields, 0, values, 0, 1, states);
+  }
+
+  /** A joined answer split, each field classified once for this plan (see {@link ParsedRow}). */
+  #splitRow(joined: string): ParsedRow {
+    const pairs = joined === '' ? [] : joined.split('\n');
+    const n = pairs.length >> 1;
+    const fields: string[] = new Array(n);
+    const values: string[] = new Array(n);
+    const where: number[] = new Array(n);
+    const hops: number[] = new Array(n);
+    const states: unknown[] = new Array(n);
+    const groups = this.#groupList;
+    for (let i = 0; i < n; i++) {
+      const field = pairs[2 * i] as string;
+      fields[i] = field;
+      values[i] = pairs[2 * i + 1] as string;
+      states[i] = UNPARSED;
+      hops[i] = 0;
+      where[i] = NOT_READ;
+      if (isLifetimeField(field)) {
+        const lf = this.#lifetimeByField.get(field);
+        if (lf) where[i] = LIFETIME_BASE - lf.slot;
+        continue;
+      }
+      for (let gi = 0; gi < groups.length; gi++) {
+        const g = groups[gi] as HopGroup;
+        if (!field.startsWith(g.prefix)) continue;
+        const k = hopOf(field, g.prefix.length);
+        if (!Number.isNaN(k)) {
+          where[i] = gi;
+          hops[i] = k;
+        }
+        break;
+      }
+    }
+    return { joined, n, fields, values, where, hops, states };
+  }
+
+  /** Resets the per-evaluation scratch state; returns the hop groups. */
+  #clearScratch(): HopGroup[] {
+    this.#lifetimeStates.fill(null);
+    const groups = this.#groupList;
+    for (const g of groups) {
+      g.ks.length = 0;
+      g.tiles.length = 0;
+    }
+    return groups;
+  }
+
+  /** The features' values from the collected tiles and lifetime states (and sequence fields). */
+  #finish(
+    t: number,
+    n: number,
+    fields: ArrayLike<string>,
+    fOff: number,
+    values: ArrayLike<string>,
+    vOff: number,
+    stride: number,
+    states: unknown[] | null,
+  ): FeatureValue[] {
+    const out: FeatureValue[] = new Array(this.features.length);
+    const lifetimeStates = this.#lifetimeStates;
+    const groups = this.#groupList;
     for (const g of groups) {
       const { ks, tiles } = g;
       for (const f of g.features) {
@@ -404,6 +572,7 @@ export class ReadPlan {
         values,
         vOff,
         stride,
+        states,
         out,
       );
     for (const lf of this.#lifetime) {
@@ -440,6 +609,8 @@ function evaluateSequences(
   values: ArrayLike<string>,
   vOff: number,
   stride: number,
+  /** A cached row's parses by field (stride 1), filled in here as needed; or null. */
+  states: unknown[] | null,
   out: FeatureValue[],
 ): void {
   // Each hop size's tiles are found and parsed once per entity, shared by the features (a view
@@ -460,7 +631,12 @@ function evaluateSequences(
       if (!field.startsWith(prefix)) continue;
       const k = hopOf(field, prefix.length);
       if (Number.isNaN(k)) continue;
-      const tile = parseState(values[vOff + i * stride] as string) as Record<string, unknown>;
+      let tile: unknown;
+      if (states === null) tile = parseState(values[vOff + i * stride] as string);
+      else {
+        tile = states[i];
+        if (tile === UNPARSED) tile = states[i] = parseState(values[i] as string);
+      }
       if (tile !== null) list.push(pooledPair(k, tile) as [number, Record<string, unknown>]);
     }
     byHop.set(hopMs, list);

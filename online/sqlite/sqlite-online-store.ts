@@ -1,8 +1,8 @@
 /**
  * SQLite online store (better-sqlite3): one row per stored field, keyed
  * (namespace, view, entity, field), each with its own expiry. Reads are primary-key range scans
- * over the fields the request needs (`ReadPlan.fieldRanges`: one query per range for N
- * entities) and never return an expired row; writes are synchronous batched transactions;
+ * over the fields the request needs (`ReadPlan.fieldSpan`: one query per view for N entities)
+ * and never return an expired tile; writes are synchronous batched transactions;
  * merges run in `BEGIN IMMEDIATE` transactions, so they are atomic across processes. Expired
  * rows are deleted in the background, a bounded chunk at a time. See
  * docs/online-store-format.md.
@@ -26,7 +26,8 @@ import type {
   StreamBatch,
   StreamBatchOutcome,
 } from '../online-store.ts';
-import { readPlan } from '../read-plan.ts';
+import { readPlan, type ReadPlan } from '../read-plan.ts';
+import { LIFETIME_PREFIX } from '../field-names.ts';
 import { checkNamespace, ViewCatalog } from '../view-catalog.ts';
 import {
   mergeField,
@@ -100,6 +101,13 @@ interface Fields {
 
 const EMPTY: Fields = { fields: [], values: [] };
 
+/**
+ * The reads' row filter, its one parameter the clock's now: a tile while it can serve
+ * (`expires_at > now`), a lifetime state until purged (tile fields start with a digit or `-`,
+ * so they sort before `l:`).
+ */
+const LIVE_OR_LIFETIME = `(expires_at > ? OR field >= '${LIFETIME_PREFIX}')`;
+
 /** Rows deleted per step of the background purge: a step holds the write lock ~1 ms. */
 const PURGE_CHUNK = 500;
 
@@ -145,16 +153,18 @@ export class SqliteOnlineStore implements OnlineStore {
         db.pragma('synchronous = NORMAL');
         db.exec(SCHEMA);
         this.#stmts = {
-          // One row per entity: its `field, value, …` in the range joined by newlines (names
-          // and values never hold one): a read of N entities makes N strings, not 2 per field.
+          // One range scan per view and request (`ReadPlan.fieldSpan`): live tiles and every
+          // lifetime state (read until purged; past their TTL they read OUTSIDE_MAX_AGE), their
+          // `field, value, …` joined by newlines (names and values never hold one): one string
+          // per entity, not 2 per field. One entity: no GROUP BY (one row, NULL when none).
           readOne: db
             .prepare(
-              'SELECT entity, group_concat(field || char(10) || value, char(10)) FROM online_fields WHERE ns = ? AND view = ? AND entity = ? AND field >= ? AND field <= ? AND expires_at > ? GROUP BY entity',
+              `SELECT group_concat(field || char(10) || value, char(10)) FROM online_fields WHERE ns = ? AND view = ? AND entity = ? AND field >= ? AND field <= ? AND ${LIVE_OR_LIFETIME}`,
             )
-            .raw(true),
+            .pluck(true),
           readMany: db
             .prepare(
-              'SELECT entity, group_concat(field || char(10) || value, char(10)) FROM online_fields WHERE ns = ? AND view = ? AND entity IN (SELECT value FROM json_each(?)) AND field >= ? AND field <= ? AND expires_at > ? GROUP BY entity',
+              `SELECT entity, group_concat(field || char(10) || value, char(10)) FROM online_fields WHERE ns = ? AND view = ? AND entity IN (SELECT value FROM json_each(?)) AND field >= ? AND field <= ? AND ${LIVE_OR_LIFETIME} GROUP BY entity`,
             )
             .raw(true),
           exists: db
@@ -492,9 +502,11 @@ export class SqliteOnlineStore implements OnlineStore {
   }
 
   /**
-   * One primary-key range scan per range of `plan.fieldRanges(t)` (for N entities, one query
-   * per range, answering one joined string per entity), ignoring expired tiles; then, for entities without any row in the ranges, one
-   * point lookup of any live row (an entity with data but none needed reads as empty windows).
+   * One primary-key range scan per view, over `plan.fieldSpan(t)` (for N entities, one query
+   * answering one joined string per entity), ignoring expired tiles; then, for entities without
+   * any row in the span, one point lookup of any live row (an entity with data but none needed
+   * reads as empty windows). Fields in the span that the read does not need are skipped by the
+   * plan's evaluation.
    */
   #read(request: ReadRequest): ReadResult {
     const { s } = this.#open();
@@ -503,46 +515,53 @@ export class SqliteOnlineStore implements OnlineStore {
     const ns = this.namespace;
     const view = request.view.name;
     const now = this.#clock();
-    // One key (most requests): its pairs straight, no map.
-    const byEntity = keys.length === 1 ? null : new Map<string, string[]>();
-    let only: string[] | undefined;
     const out: FeatureValue[][] = new Array(keys.length);
     if (keys.length === 0) return { view, features: plan.features, rows: out };
-    const list = keys.length === 1 ? null : JSON.stringify(keys);
+    const t = request.t;
+    const span = plan.fieldSpan(t);
     this.#sqlite('read', () => {
-      for (const r of plan.fieldRanges(request.t)) {
-        // Lifetime states are read until purged (past their TTL they read OUTSIDE_MAX_AGE).
-        const after = r.kind === 'tiles' ? now : Number.MIN_SAFE_INTEGER;
-        const rows = (
-          list === null
-            ? s.readOne.all(ns, view, keys[0], r.lo, r.hi, after)
-            : s.readMany.all(ns, view, list, r.lo, r.hi, after)
-        ) as [string, string][];
-        for (const [entity, joined] of rows) {
-          const pairs = joined.split('\n');
-          if (byEntity === null) {
-            if (only === undefined) only = pairs;
-            else for (const x of pairs) only.push(x);
-            continue;
-          }
-          const f = byEntity.get(entity);
-          if (!f) byEntity.set(entity, pairs);
-          else for (const x of pairs) f.push(x);
-        }
+      if (keys.length === 1) {
+        // One key (most requests): its text straight, no map.
+        const joined =
+          span === null
+            ? null
+            : (s.readOne.get(ns, view, keys[0], span.lo, span.hi, now) as string | null);
+        out[0] =
+          joined !== null
+            ? plan.evaluateJoined(t, keys[0] as string, joined)
+            : this.#evaluateAbsent(plan, t, view, keys[0] as string, now);
+        return;
+      }
+      const byEntity = new Map<string, string>();
+      if (span !== null) {
+        const rows = s.readMany.all(ns, view, JSON.stringify(keys), span.lo, span.hi, now) as [
+          string,
+          string,
+        ][];
+        for (const [entity, joined] of rows) byEntity.set(entity, joined);
       }
       for (let i = 0; i < keys.length; i++) {
-        const f = byEntity === null ? only : byEntity.get(keys[i] as string);
-        out[i] = f
-          ? plan.evaluatePairs(request.t, f)
-          : plan.evaluate(
-              request.t,
-              EMPTY.fields,
-              EMPTY.values,
-              s.exists.get(ns, view, keys[i], now) !== undefined,
-            );
+        const key = keys[i] as string;
+        const joined = byEntity.get(key);
+        out[i] =
+          joined !== undefined
+            ? plan.evaluateJoined(t, key, joined)
+            : this.#evaluateAbsent(plan, t, view, key, now);
       }
     });
     return { view, features: plan.features, rows: out };
+  }
+
+  /** An entity without any field in the span: empty windows if it has any live row, else NOT_FOUND. */
+  #evaluateAbsent(
+    plan: ReadPlan,
+    t: number,
+    view: string,
+    entity: string,
+    now: number,
+  ): FeatureValue[] {
+    const exists = this.#open().s.exists.get(this.namespace, view, entity, now) !== undefined;
+    return plan.evaluate(t, EMPTY.fields, EMPTY.values, exists);
   }
 
   async describeEntity(view: string, entityKey: string): Promise<EntityDescription | null> {

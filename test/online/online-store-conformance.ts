@@ -689,6 +689,14 @@ export function onlineStoreConformance(name: string, factory: StoreFactory): voi
           { value: null, status: 'NULL_VALUE', eventTs: null },
         ],
       ]);
+      // Stored fields between the needed ones (a tile outside the 5m window, a lifetime state
+      // not asked for) change nothing: a store may read all of a view's fields in one range.
+      await s.writeLifetime([life('u1', 'view', NOW - 2)]);
+      expect((await read(s, ['u1'], NOW, ['spend_7d', 'clicks_5m', 'last_ts']))[0]).toEqual([
+        { value: 4, status: 'PRESENT', eventTs: (hour(NOW) - 3) * HOUR_MS },
+        { value: 0, status: 'PRESENT', eventTs: null },
+        { value: NOW - 2, status: 'PRESENT', eventTs: NOW - 2 },
+      ]);
     });
 
     it('rejects writes for unknown views, hops and features', async () => {

@@ -107,6 +107,10 @@ describe('ReadPlan.evaluate', () => {
             );
             const pairs = fields.flatMap((f, i) => [f, values[i]!]);
             expect(plan.evaluatePairs(t, pairs)).toEqual(row);
+            // The same as one joined text, through the plan's cache of texts per entity key
+            // (three keys shared by every run: texts cached at other times, changed texts).
+            const joined = pairs.join('\n');
+            expect(plan.evaluateJoined(t, `e${shuffleSeed % 3}`, joined)).toEqual(row);
             if (entries.length === 0 && round === 0) continue;
             wanted.forEach((name, i) => {
               const [, kind, , windowMs, hopMs] = FEATURES.find((f) => f[0] === name)!;
@@ -213,6 +217,22 @@ describe('ReadPlan.evaluate', () => {
     );
   });
 
+  it('evaluateJoined reads the same past its cache bound (rows of ~100 KB for 120 entity keys, twice)', () => {
+    const plan = readPlan({ view: VIEW, features: ['c_30m', 'max_2h'], entityKeys: ['u'], t: T0 });
+    const h1 = Math.floor(T0 / H1);
+    for (let round = 0; round < 2; round++)
+      for (let e = 0; e < 120; e++) {
+        // ~2,000 tiles each, most outside the windows; the last 40 minutes' tiles count e + 1.
+        const pairs: string[] = [];
+        for (let k = h1 - 2000; k <= h1; k++)
+          pairs.push(`${H1}:${k}`, JSON.stringify({ c_30m: k > h1 - 40 ? e + 1 : 7 }));
+        pairs.push(`${H2}:${Math.floor(T0 / H2)}`, JSON.stringify({ max_2h: e }));
+        const row = plan.evaluateJoined(T0, `big${e}`, pairs.join('\n'));
+        expect(row).toEqual(plan.evaluatePairs(T0, pairs));
+        expect(row.map((v) => v.value)).toEqual([30 * (e + 1), e]);
+      }
+  });
+
   it('leaves cached parses untouched (a second read of the same JSON gives the same values)', () => {
     const field = `${H2}:${Math.floor(T0 / H2)}`;
     const json = JSON.stringify({ mode_2h: { toys: 2 }, last_2h: { v: 'x', ts: T0, id: 'a' } });
@@ -230,7 +250,7 @@ describe('ReadPlan.evaluate', () => {
 });
 
 describe('ReadPlan.fieldRanges', () => {
-  it('never overlap, also when sequence and windowed features share a hop (a field read twice counts twice)', () => {
+  it('never overlap, also when sequence and windowed features share a hop (a field read twice counts twice); fieldSpan covers them all', () => {
     const view: FeatureViewSpec = {
       ...sequences,
       features: [
@@ -252,6 +272,10 @@ describe('ReadPlan.fieldRanges', () => {
           ranges.sort((a, b) => (a.lo < b.lo ? -1 : a.lo > b.lo ? 1 : 0));
           for (let i = 1; i < ranges.length; i++)
             expect(ranges[i]!.lo > ranges[i - 1]!.hi, JSON.stringify(ranges)).toBe(true);
+          // fieldSpan: the one range from the first range's start to the last one's end.
+          const span = readPlan({ view, features: wanted, entityKeys: ['u'], t }).fieldSpan(t);
+          const his = ranges.map((r) => r.hi).sort();
+          expect(span).toEqual({ lo: ranges[0]!.lo, hi: his[his.length - 1] });
         },
       ),
     );
