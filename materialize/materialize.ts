@@ -4,7 +4,8 @@
  * online store in batches. A tile is written only if some feature can read it at a time ≥ `end`
  * (`tileServes`, per hop size: the largest window using that hop), whatever `start` is. Tiles are overwritten (never incremented), lifetime states keep the
  * newer value, so re-running the same range, or resuming after a crash midway, is idempotent.
- * Memory stays bounded: one batch is in flight, and the next is computed only once it is written.
+ * Memory stays bounded: one batch is written while the next one is computed, and the one after
+ * that is computed only once the first is written.
  */
 import type { OfflineStore, RejectReport, ValidationProgress } from '../offline/offline-store.ts';
 import { tileHops, tilesStart, toTileWrites } from '../offline/tile-writes.ts';
@@ -182,19 +183,35 @@ export async function materialize(req: MaterializeRequest): Promise<ViewMaterial
         seconds: (Date.now() - started) / 1000,
         done,
       });
-    for await (const batch of result.batches) {
-      const { tiles: all, lifetime: lw } = toTileWrites(view.name, batch);
-      // Only tiles some feature can still read at a time >= end (a far `start` loads history
-      // that sets lifetime states, not tiles that already left every window).
-      const tw = all.filter((t) => tileServes(plan, t.hopMs, t.hop, req.end));
-      // One store call for both: a batch holding an entity's tiles and lifetime states (as
-      // DuckDB's batches do, by key) writes its key once.
-      if (tw.length + lw.length > 0)
-        await withRetry(req, view.name, () => req.online.writeTilesMergeLifetime(tw, lw));
-      tiles += tw.length;
-      skipped += all.length - tw.length;
-      lifetime += lw.length;
-      progress(false);
+    // One batch written while the next is computed: the store's work (Redis's own process, the
+    // replies) overlaps DuckDB's and the decoding of the next batch. Writes stay in order, one
+    // at a time; a write that fails ends the loop at the next batch.
+    let writing: Promise<void> | null = null;
+    try {
+      for await (const batch of result.batches) {
+        const { tiles: all, lifetime: lw } = toTileWrites(view.name, batch);
+        // Only tiles some feature can still read at a time >= end (a far `start` loads history
+        // that sets lifetime states, not tiles that already left every window).
+        const tw = all.filter((t) => tileServes(plan, t.hopMs, t.hop, req.end));
+        if (writing) await writing;
+        // One store call for both: a batch holding an entity's tiles and lifetime states (as
+        // DuckDB's batches do, by key) writes its key once.
+        writing = (
+          tw.length + lw.length > 0
+            ? withRetry(req, view.name, () => req.online.writeTilesMergeLifetime(tw, lw))
+            : Promise.resolve()
+        ).then(() => {
+          tiles += tw.length;
+          skipped += all.length - tw.length;
+          lifetime += lw.length;
+          progress(false);
+        });
+        writing.catch(() => undefined); // awaited before the next write or after the loop
+      }
+      if (writing) await writing;
+    } catch (e) {
+      await writing?.catch(() => undefined);
+      throw e;
     }
     progress(true);
     const seconds = (Date.now() - started) / 1000;

@@ -4,7 +4,10 @@
  * into the aggregation library's sequence states (`aggregation/sequence-tiles.ts`), the very
  * states the stream worker and push build, so a materialized entity reads as a streamed one.
  * The events may come in any order. Tiles stay in memory, to be combined with the view's other
- * tiles of the same hops (a tile field is written whole).
+ * tiles of the same hops (a tile field is written whole). The folder owns the states it builds
+ * (from `init()`, read only once the fold is done), so it adds in place (`addOwned`, as the
+ * stream worker's fold does) instead of copying a tile per event: a tile of n events cost
+ * O(n²) copying.
  */
 import { hopIndex, sequenceTiles, type SequenceTile } from '../aggregation/index.ts';
 import type { SequenceKind } from '../core/sequence.ts';
@@ -92,7 +95,7 @@ export class SequenceTileFolder {
       }
       const s = rec.states;
       for (const { j, t } of g.states)
-        s[t.key] = t.add(Object.hasOwn(s, t.key) ? s[t.key] : t.init(), events[j]!);
+        s[t.key] = t.addOwned(Object.hasOwn(s, t.key) ? s[t.key] : t.init(), events[j]!);
     }
   }
 
@@ -108,7 +111,7 @@ export class SequenceTileFolder {
       let rec = this.#into.get(rid);
       if (!rec) this.#into.set(rid, (rec = { key, hopMs: t.hopMs, hop, states: {} }));
       const s = rec.states;
-      s[t.key] = t.add(Object.hasOwn(s, t.key) ? s[t.key] : t.init(), event);
+      s[t.key] = t.addOwned(Object.hasOwn(s, t.key) ? s[t.key] : t.init(), event);
     }
   }
 }

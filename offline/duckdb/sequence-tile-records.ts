@@ -56,25 +56,25 @@ export async function foldSequenceEvents(
 ): Promise<void> {
   const folder = new SequenceTileFolder(features, ttlMs, into, firstHops);
   const n = features.length;
-  for await (const chunk of client.stream(sql)) {
-    const cols = chunk.columns;
+  // Only `count_previous` states keep event ids (session runs hold times and flags): the ids
+  // are decoded only for those.
+  const ids = features.some((f) => f.aggregation === 'count_previous');
+  // Cell by cell (`streamRaw`): only the columns the fold reads are converted, the `where`
+  // flags read from their INTEGER arrays.
+  for await (const chunk of client.streamRaw(sql)) {
+    const flags = Array.from({ length: n }, (_, j) => chunk.numbers(nk + 2 + 2 * j));
     for (let r = 0; r < chunk.size; r++) {
-      const key = Array.from({ length: nk }, (_, i) => cols[i]![r]) as Scalar[];
+      const key = Array.from({ length: nk }, (_, i) => chunk.value(i, r)) as Scalar[];
       const values: (Scalar | null)[] = new Array(n);
       const matches: boolean[] = new Array(n);
       for (let j = 0; j < n; j++) {
-        const raw = cols[nk + 2 + 2 * j + 1]![r];
-        values[j] =
-          raw === null || raw === undefined
-            ? null
-            : typeof raw === 'bigint'
-              ? Number(raw)
-              : (raw as Scalar);
-        matches[j] = Number(cols[nk + 2 + 2 * j]![r]) === 1;
+        const raw = chunk.value(nk + 2 + 2 * j + 1, r);
+        values[j] = raw === undefined ? null : (raw as Scalar | null);
+        matches[j] = flags[j]![r] === 1;
       }
       folder.addRow(key, {
-        ts: Number(cols[nk]![r]),
-        id: String(cols[nk + 1]![r]),
+        ts: Number(chunk.value(nk, r)),
+        id: ids ? String(chunk.value(nk + 1, r)) : '',
         values,
         matches,
       });

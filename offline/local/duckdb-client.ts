@@ -112,15 +112,31 @@ export class DuckDBClient {
     return out;
   }
 
-  /** Streams a result: column names, then chunks of columns. */
+  /**
+   * Streams a result: column names, then chunks of columns (JS values, the caller's to keep).
+   * One chunk ahead, as {@link streamRaw}: DuckDB produces the next chunk while the caller
+   * handles this one.
+   */
   async *stream(sql: string): AsyncGenerator<ColumnChunk & { names: string[] }> {
     const result = await this.#conn.stream(sql);
     const names = result.columnNames();
-    for (;;) {
-      const chunk = await result.fetchChunk();
-      if (!chunk || chunk.rowCount === 0) break;
-      const columns = chunk.getColumns().map((col) => col.map(toJs));
-      yield { names, size: chunk.rowCount, columns };
+    const fetch = (): ReturnType<typeof result.fetchChunk> => {
+      const p = result.fetchChunk();
+      p.catch(() => undefined); // awaited below: a failure is thrown there, not unhandled
+      return p;
+    };
+    let next = fetch();
+    try {
+      for (;;) {
+        const chunk = await next;
+        if (!chunk || chunk.rowCount === 0) break;
+        next = fetch();
+        const columns = chunk.getColumns().map((col) => col.map(toJs));
+        yield { names, size: chunk.rowCount, columns };
+      }
+    } finally {
+      // A caller that stops early: the fetch under way ends before the connection runs anything else.
+      await next.catch(() => undefined);
     }
   }
 
@@ -165,6 +181,7 @@ export class DuckDBClient {
             const v = vectors[i]!.getItem(row);
             return v === null ? null : String(v);
           },
+          value: (i, row) => toJs(vectors[i]!.getItem(row)),
         };
       }
     } finally {
@@ -243,6 +260,8 @@ export interface RawChunk {
   numbers(i: number): RawNumbers;
   /** Column `i`, row `row` as text (null for NULL). */
   text(i: number, row: number): string | null;
+  /** Column `i`, row `row` as {@link DuckDBClient.stream} gives it (`toJs`). */
+  value(i: number, row: number): unknown;
 }
 
 /** The slice of a `@duckdb/node-api` vector `streamRaw` reads (`items` is its typed array). */

@@ -1,10 +1,10 @@
 /**
  * What a first export's overlap rests on in the DuckDB client: a sibling connection (its own
  * statements alongside the first's, with the first's session settings; closing it leaves the
- * database open), `streamRaw` reading one chunk ahead (every row in order, each chunk's arrays
- * intact while it is current; a caller stopping early leaves the connection usable), and the
- * JSON Lines cache validating several files two at a time, each entry holding its own file's
- * rows.
+ * database open), `streamRaw` and `stream` reading one chunk ahead (every row in order, each
+ * chunk's arrays intact while it is current; a caller stopping early leaves the connection
+ * usable), and the JSON Lines cache validating several files two at a time, each entry holding
+ * its own file's rows.
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -78,6 +78,35 @@ describe('streamRaw one chunk ahead', () => {
       break;
     }
     expect(await client.all('SELECT 7 AS n')).toEqual([{ n: 7 }]);
+  });
+});
+
+describe('stream one chunk ahead', () => {
+  it('reads every row in order with its values, the cell reader of streamRaw alike', async () => {
+    const sql = `SELECT i, 'k' || i AS s, CASE WHEN i % 3 = 0 THEN NULL ELSE i * 0.5 END::DOUBLE AS d FROM range(20000) t(i) ORDER BY i`;
+    const rows: unknown[][] = [];
+    let chunks = 0;
+    for await (const chunk of client.stream(sql)) {
+      chunks++;
+      for (let r = 0; r < chunk.size; r++) rows.push(chunk.columns.map((c) => c[r]));
+    }
+    const cells: unknown[][] = [];
+    for await (const chunk of client.streamRaw(sql))
+      for (let r = 0; r < chunk.size; r++) cells.push([0, 1, 2].map((i) => chunk.value(i, r)));
+    expect(chunks).toBeGreaterThan(1);
+    const want = (i: number): unknown[] => [i, `k${i}`, i % 3 === 0 ? null : i * 0.5];
+    const differ = (got: unknown[][]): number =>
+      got.filter((row, i) => row.some((v, c) => v !== want(i)[c])).length;
+    expect([rows.length, differ(rows)]).toEqual([20000, 0]);
+    expect([cells.length, differ(cells)]).toEqual([20000, 0]);
+  });
+
+  it('leaves the connection usable when the caller stops early', async () => {
+    for await (const chunk of client.stream(`SELECT i FROM range(100000) t(i) ORDER BY i`)) {
+      expect(chunk.size).toBeGreaterThan(0);
+      break;
+    }
+    expect(await client.all('SELECT 8 AS n')).toEqual([{ n: 8 }]);
   });
 });
 
