@@ -2,12 +2,13 @@
  * Builds the {@link PassIndex} of a pass from its source with DuckDB: SQL scans, filters and
  * projects the events, codes entity keys and string values through dictionaries, and sorts by
  * (key, time); the typed arrays of the result are copied out chunk by chunk, never converted
- * value by value. Events with the same key and time are ordered by id here (reading only those
- * ids), which is rarer and cheaper than making DuckDB sort by the id string.
+ * value by value. The sort carries no event ids: events with the same key and time (rare) are
+ * read again with their ids by a second query filtered on those times, and ordered by id here.
  *
  * Keys are split into partitions of contiguous codes holding at most `partitionEvents` events
  * each, so the sweep's memory is bounded however large the source is (DuckDB's sort spills).
  */
+import { randomUUID } from 'node:crypto';
 import { compareCodePoints } from '../../../aggregation/index.ts';
 import type { ExprNode } from '../../../definitions/expr/expr.ts';
 import { inferExprType } from '../../../definitions/expr/expr-type.ts';
@@ -299,7 +300,7 @@ export async function buildPassIndex(
   const range = `${kt}.__code >= ${part.from} AND ${kt}.__code < ${part.to}`;
   const keyCount = part.to - part.from;
 
-  // Event columns: code, ts, id, then one per non-mode feature.
+  // Event columns: code, ts, then one per non-mode feature.
   const plain = features.filter((pf) => pf.feature.aggregation !== 'mode');
   const inner: string[] = [];
   const outer: string[] = [];
@@ -341,10 +342,14 @@ export async function buildPassIndex(
     inner.push(`CASE WHEN ${where} THEN ${boundedNumber(x)} END AS ${c}`);
     outer.push(`COALESCE(ev.${c}, 'NaN'::DOUBLE)`);
   });
-  const sql =
-    `SELECT ${kt}.__code, CAST(ev.__ts AS DOUBLE), ev.__id${outer.map((o) => `, ${o}`).join('')} ` +
+  // The events sorted by (key, time), without their ids: a run of equal (key, time) is
+  // ordered by id afterwards from a second, small query (`tieRows`). Carrying every id through
+  // the sort cost ~0.12 CPU-s per 1M events; such runs are rare.
+  const from =
     `FROM (${eventsSql(pass, inner, null)}) ev JOIN ${kt} ON ${on('ev')} ${joins.join(' ')} ` +
-    `WHERE ${range} ORDER BY ${kt}.__code, ev.__ts`;
+    `WHERE ${range}`;
+  const select = `SELECT ${kt}.__code, CAST(ev.__ts AS DOUBLE)${outer.map((o) => `, ${o}`).join('')}`;
+  const sql = `${select} ${from} ORDER BY ${kt}.__code, ev.__ts`;
 
   // The key dictionary counted the partition's events: the arrays are made that long. The
   // index's arrays are in shared memory: a sweep worker reads them while this thread keeps
@@ -356,42 +361,43 @@ export async function buildPassIndex(
       ? new Column(sharedU8, part.events)
       : new Column(sharedF64, part.events),
   );
-  // Runs of equal (key, ts): their ids, to order them by id and flag replayed ids.
-  const ties: { start: number; ids: string[] }[] = [];
-  let run: { start: number; ids: string[] } | null = null;
-  let prevId: (() => string) | null = null;
+  // Runs of equal (key, ts): ordered by id and replayed ids flagged below.
+  const ties: Tie[] = [];
+  let run: Tie | null = null;
   let n = 0;
   for await (const chunk of client.streamRaw(sql)) {
     const size = chunk.size;
     codes.reserve(n + size);
     ts.reserve(n + size);
-    const cc = chunk.numbers(0) as Int32Array;
-    const tc = chunk.numbers(1) as Float64Array;
-    codes.data.set(cc, n);
-    ts.data.set(tc, n);
+    codes.data.set(chunk.numbers(0) as Int32Array, n);
+    ts.data.set(chunk.numbers(1) as Float64Array, n);
     cols.forEach((col, i) => {
       col.reserve(n + size);
-      col.data.set(chunk.numbers(3 + i) as never, n);
+      col.data.set(chunk.numbers(2 + i) as never, n);
     });
     const c = codes.data;
     const t = ts.data;
-    for (let r = 0; r < size; r++) {
-      const i = n + r;
-      if (i > 0 && c[i] === c[i - 1] && t[i] === t[i - 1]) {
-        if (!run) {
-          run = { start: i - 1, ids: [r > 0 ? chunk.text(2, r - 1)! : prevId!()] };
-          ties.push(run);
-        }
-        run.ids.push(chunk.text(2, r)!);
+    for (let i = Math.max(1, n); i < n + size; i++) {
+      if (c[i] === c[i - 1] && t[i] === t[i - 1]) {
+        if (run) run.length++;
+        else ties.push((run = { start: i - 1, length: 2 }));
       } else run = null;
     }
-    const last = chunk.text(2, size - 1)!;
-    prevId = () => last;
     n += size;
   }
   const dup = sharedU8(n);
   const columns = cols.map((c) => c.trimmed(n));
-  for (const tie of ties) orderTie(tie, columns, dup);
+  if (ties.length > 0) {
+    const runs = await tieRows(
+      client,
+      `${select}, ev.__id ${from}`,
+      ties,
+      codes.data,
+      ts.data,
+      columns,
+    );
+    for (const tie of runs) orderTie(tie, columns, dup);
+  }
 
   const index: PassIndex = {
     keyCount,
@@ -416,6 +422,72 @@ export async function buildPassIndex(
     index.columns.set(pf.col, await readItems(client, pass, plan, part, pf));
   return index;
 }
+
+/** A run of events with equal (key, ts) at `[start, start + length)` of a partition's index. */
+interface Tie {
+  start: number;
+  length: number;
+}
+
+/** The most tie times written into the SQL as literals (more go through a temp table). */
+const TIE_LITERALS = 1000;
+
+/**
+ * The events of every tie run again, with their ids (`rows`: the index query's `SELECT … FROM`
+ * with the id last, unsorted), written over the run's positions in `columns` in the order they
+ * come. Only events at one of the runs' times are read: given as literals, DuckDB applies the
+ * filter in the scan of the source, so a few runs cost a scan of its time column.
+ */
+async function tieRows(
+  client: DuckDBClient,
+  rows: string,
+  ties: readonly Tie[],
+  codes: Int32Array,
+  ts: Float64Array,
+  columns: (Float64Array | Int32Array | Uint8Array)[],
+): Promise<(Tie & { ids: string[] })[]> {
+  const keyOf = (code: number, time: number): string => `${code} ${time}`;
+  const byKey = new Map<string, Tie & { ids: string[] }>();
+  for (const t of ties) byKey.set(keyOf(codes[t.start]!, ts[t.start]!), { ...t, ids: [] });
+  const times = [...new Set(ties.map((t) => ts[t.start]!))];
+  const literal = (v: number): string => (Number.isSafeInteger(v) ? String(v) : `${v}::DOUBLE`);
+  let sql: string;
+  let table: string | null = null;
+  if (times.length <= TIE_LITERALS)
+    sql = `${rows} AND ev.__ts IN (${times.map(literal).join(', ')})`;
+  else {
+    table = `__tie_times_${randomUUID().replaceAll('-', '')}`;
+    await client.run(`CREATE TEMP TABLE ${table} (ts DOUBLE)`);
+    await client.appendColumns(table, [times]);
+    sql = `${rows} AND CAST(ev.__ts AS DOUBLE) IN (SELECT ts FROM ${table})`;
+  }
+  try {
+    const idCol = 2 + columns.length;
+    for await (const chunk of client.streamRaw(sql)) {
+      const cc = chunk.numbers(0) as Int32Array;
+      const tc = chunk.numbers(1) as Float64Array;
+      for (let r = 0; r < chunk.size; r++) {
+        const tie = byKey.get(keyOf(cc[r]!, tc[r]!));
+        if (!tie) continue; // the same time under another key
+        if (tie.ids.length === tie.length) throw tieError(tie.length + 1, tie.length);
+        const at = tie.start + tie.ids.length;
+        columns.forEach((col, i) => (col[at] = chunk.numbers(2 + i)[r]!));
+        tie.ids.push(chunk.text(idCol, r)!);
+      }
+    }
+  } finally {
+    if (table) await client.run(`DROP TABLE ${table}`);
+  }
+  const runs = [...byKey.values()];
+  for (const tie of runs)
+    if (tie.ids.length !== tie.length) throw tieError(tie.ids.length, tie.length);
+  return runs;
+}
+
+const tieError = (read: number, length: number): Error =>
+  new Error(
+    `sweep index: ${read} events read again for a run of ${length} events at the same key and time`,
+  );
 
 /** Sorts one run of equal (key, ts) events by id (stable) and flags repeated ids. */
 function orderTie(
