@@ -2,8 +2,9 @@
  * Builds the {@link PassIndex} of a pass from its source with DuckDB: SQL scans, filters and
  * projects the events, codes entity keys and string values through dictionaries, and sorts by
  * (key, time); the typed arrays of the result are copied out chunk by chunk, never converted
- * value by value. The sort carries no event ids: events with the same key and time (rare) are
- * read again with their ids by a second query filtered on those times, and ordered by id here.
+ * value by value. Events with the same key and time are ordered by id here: when such runs are
+ * rare, the sort carries no ids and a second query filtered on the runs' times reads theirs;
+ * when a sample of the source shows many repeated times, the ids come with the sort.
  *
  * Keys are split into partitions of contiguous codes holding at most `partitionEvents` events
  * each, so the sweep's memory is bounded however large the source is (DuckDB's sort spills).
@@ -342,14 +343,18 @@ export async function buildPassIndex(
     inner.push(`CASE WHEN ${where} THEN ${boundedNumber(x)} END AS ${c}`);
     outer.push(`COALESCE(ev.${c}, 'NaN'::DOUBLE)`);
   });
-  // The events sorted by (key, time), without their ids: a run of equal (key, time) is
-  // ordered by id afterwards from a second, small query (`tieRows`). Carrying every id through
-  // the sort cost ~0.12 CPU-s per 1M events; such runs are rare.
+  // The events sorted by (key, time). Their ids only order runs of equal (key, time): when
+  // such runs are rare, the ids are left out of the sort (carrying them cost ~0.1-0.2 CPU-s per
+  // pass and 1M events) and read for the runs alone afterwards (`tieRows`); when they are
+  // common (coarse timestamps), that second read would cost more than the ids in the sort.
+  const withIds = await frequentTies(client, pass);
   const from =
     `FROM (${eventsSql(pass, inner, null)}) ev JOIN ${kt} ON ${on('ev')} ${joins.join(' ')} ` +
     `WHERE ${range}`;
   const select = `SELECT ${kt}.__code, CAST(ev.__ts AS DOUBLE)${outer.map((o) => `, ${o}`).join('')}`;
-  const sql = `${select} ${from} ORDER BY ${kt}.__code, ev.__ts`;
+  const order = `ORDER BY ${kt}.__code, ev.__ts`;
+  const sql = `${select}${withIds ? ', ev.__id' : ''} ${from} ${order}`;
+  const idCol = 2 + plain.length;
 
   // The key dictionary counted the partition's events: the arrays are made that long. The
   // index's arrays are in shared memory: a sweep worker reads them while this thread keeps
@@ -361,9 +366,11 @@ export async function buildPassIndex(
       ? new Column(sharedU8, part.events)
       : new Column(sharedF64, part.events),
   );
-  // Runs of equal (key, ts): ordered by id and replayed ids flagged below.
-  const ties: Tie[] = [];
-  let run: Tie | null = null;
+  // Runs of equal (key, ts) (with their ids when the sort carries them): ordered by id and
+  // replayed ids flagged below.
+  const ties: (Tie & { ids: string[] })[] = [];
+  let run: (Tie & { ids: string[] }) | null = null;
+  let prevId = '';
   let n = 0;
   for await (const chunk of client.streamRaw(sql)) {
     const size = chunk.size;
@@ -380,24 +387,31 @@ export async function buildPassIndex(
     for (let i = Math.max(1, n); i < n + size; i++) {
       if (c[i] === c[i - 1] && t[i] === t[i - 1]) {
         if (run) run.length++;
-        else ties.push((run = { start: i - 1, length: 2 }));
+        else {
+          ties.push((run = { start: i - 1, length: 2, ids: [] }));
+          if (withIds) run.ids.push(i > n ? chunk.text(idCol, i - 1 - n)! : prevId);
+        }
+        if (withIds) run.ids.push(chunk.text(idCol, i - n)!);
       } else run = null;
     }
+    if (withIds && size > 0) prevId = chunk.text(idCol, size - 1)!;
     n += size;
   }
   const dup = sharedU8(n);
   const columns = cols.map((c) => c.trimmed(n));
-  if (ties.length > 0) {
-    const runs = await tieRows(
-      client,
-      `${select}, ev.__id ${from}`,
-      ties,
-      codes.data,
-      ts.data,
-      columns,
-    );
-    for (const tie of runs) orderTie(tie, columns, dup);
-  }
+  const runs =
+    withIds || ties.length === 0
+      ? ties
+      : await tieRows(
+          client,
+          `${select}, ev.__id ${from}`,
+          order,
+          ties,
+          codes.data,
+          ts.data,
+          columns,
+        );
+  for (const tie of runs) orderTie(tie, columns, dup);
 
   const index: PassIndex = {
     keyCount,
@@ -429,58 +443,87 @@ interface Tie {
   length: number;
 }
 
-/** The most tie times written into the SQL as literals (more go through a temp table). */
-const TIE_LITERALS = 1000;
+/**
+ * How runs of events with the same key and time are read. `sampleRows` of the source are
+ * sampled (its first rows: cheap); when more than `share` of them repeat a time, the ids ride
+ * along in the index's sort, else runs are read again afterwards, their times given as
+ * literals up to `literals` times, past that through a temp table. Tests lower or raise the
+ * thresholds to reach each path on small data.
+ */
+export const tieReads = { sampleRows: 100_000, share: 0.01, literals: 1000 };
+
+/** Whether the source's events often share a time (see {@link tieReads}). */
+async function frequentTies(client: DuckDBClient, pass: Pass): Promise<boolean> {
+  const [r] = await client.all(
+    `SELECT count(*) AS n, count(DISTINCT t) AS d FROM (SELECT ${ident(pass.timestampField)} AS t ` +
+      `FROM ${pass.srcTable} LIMIT ${tieReads.sampleRows})`,
+  );
+  const rows = Number(r?.n ?? 0);
+  return rows - Number(r?.d ?? 0) > rows * tieReads.share;
+}
 
 /**
  * The events of every tie run again, with their ids (`rows`: the index query's `SELECT … FROM`
- * with the id last, unsorted), written over the run's positions in `columns` in the order they
- * come. Only events at one of the runs' times are read: given as literals, DuckDB applies the
- * filter in the scan of the source, so a few runs cost a scan of its time column.
+ * with the id last), written over the run's positions in `columns`, sorted by (key, time) as
+ * the runs are: a merge, no lookup per row. Only events at one of the runs' times are read:
+ * given as literals, DuckDB applies the filter in the scan of the source, so a few runs cost a
+ * scan of its time column; past `tieReads.literals` times, a semi-join on a temp table reads
+ * the source once more (data whose keys mostly have several events per millisecond).
  */
 async function tieRows(
   client: DuckDBClient,
   rows: string,
+  order: string,
   ties: readonly Tie[],
   codes: Int32Array,
   ts: Float64Array,
   columns: (Float64Array | Int32Array | Uint8Array)[],
 ): Promise<(Tie & { ids: string[] })[]> {
-  const keyOf = (code: number, time: number): string => `${code} ${time}`;
-  const byKey = new Map<string, Tie & { ids: string[] }>();
-  for (const t of ties) byKey.set(keyOf(codes[t.start]!, ts[t.start]!), { ...t, ids: [] });
+  const runs = ties.map((t) => ({ ...t, ids: [] as string[] }));
   const times = [...new Set(ties.map((t) => ts[t.start]!))];
   const literal = (v: number): string => (Number.isSafeInteger(v) ? String(v) : `${v}::DOUBLE`);
-  let sql: string;
   let table: string | null = null;
-  if (times.length <= TIE_LITERALS)
-    sql = `${rows} AND ev.__ts IN (${times.map(literal).join(', ')})`;
+  let filter: string;
+  if (times.length <= tieReads.literals) filter = `ev.__ts IN (${times.map(literal).join(', ')})`;
   else {
     table = `__tie_times_${randomUUID().replaceAll('-', '')}`;
     await client.run(`CREATE TEMP TABLE ${table} (ts DOUBLE)`);
     await client.appendColumns(table, [times]);
-    sql = `${rows} AND CAST(ev.__ts AS DOUBLE) IN (SELECT ts FROM ${table})`;
+    filter = `CAST(ev.__ts AS DOUBLE) IN (SELECT ts FROM ${table})`;
   }
+  const complete = (run: Tie & { ids: string[] }): void => {
+    if (run.ids.length !== run.length) throw tieError(run.ids.length, run.length);
+  };
+  let k = 0;
   try {
     const idCol = 2 + columns.length;
-    for await (const chunk of client.streamRaw(sql)) {
+    for await (const chunk of client.streamRaw(`${rows} AND ${filter} ${order}`)) {
       const cc = chunk.numbers(0) as Int32Array;
       const tc = chunk.numbers(1) as Float64Array;
+      const vectors = columns.map((_, i) => chunk.numbers(2 + i));
       for (let r = 0; r < chunk.size; r++) {
-        const tie = byKey.get(keyOf(cc[r]!, tc[r]!));
-        if (!tie) continue; // the same time under another key
-        if (tie.ids.length === tie.length) throw tieError(tie.length + 1, tie.length);
-        const at = tie.start + tie.ids.length;
-        columns.forEach((col, i) => (col[at] = chunk.numbers(2 + i)[r]!));
-        tie.ids.push(chunk.text(idCol, r)!);
+        const c = cc[r]!;
+        const t = tc[r]!;
+        // Runs before this event's (key, time) have all their events.
+        for (; k < runs.length; k++) {
+          const rc = codes[runs[k]!.start]!;
+          const rt = ts[runs[k]!.start]!;
+          if (rc > c || (rc === c && rt >= t)) break;
+          complete(runs[k]!);
+        }
+        const run = runs[k];
+        // Else the same time under a key with one event then.
+        if (!run || codes[run.start] !== c || ts[run.start] !== t) continue;
+        if (run.ids.length === run.length) throw tieError(run.length + 1, run.length);
+        const at = run.start + run.ids.length;
+        columns.forEach((col, i) => (col[at] = vectors[i]![r]!));
+        run.ids.push(chunk.text(idCol, r)!);
       }
     }
   } finally {
     if (table) await client.run(`DROP TABLE ${table}`);
   }
-  const runs = [...byKey.values()];
-  for (const tie of runs)
-    if (tie.ids.length !== tie.length) throw tieError(tie.ids.length, tie.length);
+  for (; k < runs.length; k++) complete(runs[k]!);
   return runs;
 }
 
