@@ -301,15 +301,43 @@ export async function buildPassIndex(
   const range = `${kt}.__code >= ${part.from} AND ${kt}.__code < ${part.to}`;
   const keyCount = part.to - part.from;
 
-  // Event columns: code, ts, then one per non-mode feature.
+  // Event columns: code, ts, then one per distinct input of the non-mode features: features
+  // reading the same input share its column (e.g. three windows of one count), and a count of
+  // every event reads no column (all ones) — less for DuckDB's sort to carry.
   const plain = features.filter((pf) => pf.feature.aggregation !== 'mode');
   const inner: string[] = [];
   const outer: string[] = [];
   const joins: string[] = [];
+  /** Per plain feature: its column among `outer`, or -1 for all ones. */
+  const slot: number[] = [];
+  /** Per column of `outer`: whether it holds count flags (else doubles). */
+  const flagCols: boolean[] = [];
+  const bySignature = new Map<string, number>();
+  /** Whether `signature`'s column is there already (then the feature reads it). */
+  const known = (signature: string): boolean => {
+    const k = bySignature.get(signature);
+    if (k === undefined) return false;
+    slot.push(k);
+    return true;
+  };
   plain.forEach((pf, i) => {
     const f = pf.feature;
     const where = whereSql(pass, pf);
     const c = `__in${i}`;
+    const count = f.aggregation === 'count';
+    const signature = count
+      ? `count ${where}`
+      : isSequenceKind(f.aggregation)
+        ? null
+        : `values ${where} ${stringInput(pass, pf) ?? renderExpr(pass.schema, f.input as ExprNode)} ${plan.dicts.get(pf.col)?.table ?? ''}`;
+    if (count && where === 'TRUE') {
+      slot.push(-1);
+      return;
+    }
+    if (signature !== null && known(signature)) return;
+    if (signature !== null) bySignature.set(signature, outer.length);
+    slot.push(outer.length);
+    flagCols.push(count);
     if (isSequenceKind(f.aggregation)) {
       // (code + 1) * 2 + match, code -1 for no value: see offline/sweep/sweep-sequence.ts.
       inner.push(`CAST(${where} AS INTEGER) AS ${c}`);
@@ -354,17 +382,15 @@ export async function buildPassIndex(
   const select = `SELECT ${kt}.__code, CAST(ev.__ts AS DOUBLE)${outer.map((o) => `, ${o}`).join('')}`;
   const order = `ORDER BY ${kt}.__code, ev.__ts`;
   const sql = `${select}${withIds ? ', ev.__id' : ''} ${from} ${order}`;
-  const idCol = 2 + plain.length;
+  const idCol = 2 + outer.length;
 
   // The key dictionary counted the partition's events: the arrays are made that long. The
   // index's arrays are in shared memory: a sweep worker reads them while this thread keeps
   // them in the index cache (`sweep-passes.ts`).
   const codes = new Column((n) => new Int32Array(n), part.events);
   const ts = new Column(sharedF64, part.events);
-  const cols = plain.map((pf) =>
-    pf.feature.aggregation === 'count'
-      ? new Column(sharedU8, part.events)
-      : new Column(sharedF64, part.events),
+  const cols = flagCols.map((flags) =>
+    flags ? new Column(sharedU8, part.events) : new Column(sharedF64, part.events),
   );
   // Runs of equal (key, ts) (with their ids when the sort carries them): ordered by id and
   // replayed ids flagged below.
@@ -420,8 +446,10 @@ export async function buildPassIndex(
     dup,
     columns: new Map(),
   };
+  let ones: Uint8Array | null = null;
   plain.forEach((pf, i) => {
-    const data = columns[i]!;
+    const k = slot[i]!;
+    const data = k >= 0 ? columns[k]! : (ones ??= sharedU8(n).fill(1));
     const col: SweepColumn =
       data instanceof Uint8Array
         ? { kind: 'flags', flags: data }
