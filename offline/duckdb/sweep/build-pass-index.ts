@@ -303,12 +303,13 @@ export async function buildPassIndex(
 
   // Event columns: code, ts, then one per distinct input of the non-mode features: features
   // reading the same input share its column (e.g. three windows of one count), and a count of
-  // every event reads no column (all ones) — less for DuckDB's sort to carry.
+  // every event (all ones) or the event times themselves read none — less for DuckDB's sort to
+  // carry.
   const plain = features.filter((pf) => pf.feature.aggregation !== 'mode');
   const inner: string[] = [];
   const outer: string[] = [];
   const joins: string[] = [];
-  /** Per plain feature: its column among `outer`, or -1 for all ones. */
+  /** Per plain feature: its column among `outer`, -1 for all ones, -2 for the event times. */
   const slot: number[] = [];
   /** Per column of `outer`: whether it holds count flags (else doubles). */
   const flagCols: boolean[] = [];
@@ -332,6 +333,17 @@ export async function buildPassIndex(
         : `values ${where} ${stringInput(pass, pf) ?? renderExpr(pass.schema, f.input as ExprNode)} ${plan.dicts.get(pf.col)?.table ?? ''}`;
     if (count && where === 'TRUE') {
       slot.push(-1);
+      return;
+    }
+    // Every event's own time (`last(col('timestamp'))`): the index's times, as the query would
+    // return them (a valid event's time is a finite number of ms, far below 1e300).
+    if (
+      where === 'TRUE' &&
+      !isSequenceKind(f.aggregation) &&
+      f.input?.op === 'col' &&
+      f.input.path === pass.timestampField
+    ) {
+      slot.push(-2);
       return;
     }
     if (signature !== null && known(signature)) return;
@@ -449,7 +461,7 @@ export async function buildPassIndex(
   let ones: Uint8Array | null = null;
   plain.forEach((pf, i) => {
     const k = slot[i]!;
-    const data = k >= 0 ? columns[k]! : (ones ??= sharedU8(n).fill(1));
+    const data = k >= 0 ? columns[k]! : k === -2 ? index.ts : (ones ??= sharedU8(n).fill(1));
     const col: SweepColumn =
       data instanceof Uint8Array
         ? { kind: 'flags', flags: data }
