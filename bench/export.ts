@@ -153,6 +153,16 @@ async function run(entities: string): Promise<RunResult> {
     memoryLimit: values.memory,
     engine,
     compactParquet: values.compact,
+    // Statement and sweep timings on stderr, as a `larder export` reads them from the environment.
+    trace: {
+      sql:
+        process.env.LARDER_TRACE_SQL === '1'
+          ? process.env.LARDER_TRACE_SQL_FULL === '1'
+            ? 'full'
+            : 'statements'
+          : 'off',
+      sweep: process.env.SWEEP_TRACE === '1',
+    },
   });
   let peakRss = process.memoryUsage().rss;
   const poll = setInterval(() => {

@@ -190,7 +190,7 @@ export class DuckDBClient {
     }
     if (trace)
       process.stderr.write(
-        `[duckdb] ${(performance.now() - t0).toFixed(0)} ms  (${rows} rows streamed) ${sql.slice(0, 140).replace(/\s+/g, ' ')}\n`,
+        `[duckdb] ${(performance.now() - t0).toFixed(0)} ms  (${rows} rows streamed) ${this.#trace === 'full' ? sql : sql.slice(0, 140).replace(/\s+/g, ' ')}\n`,
       );
   }
 

@@ -241,7 +241,25 @@ describe('record expressions: expr-eval = reference = DuckDB SQL', () => {
   });
 
   it('toNumber allows only spaces, tabs, CR, LF and FF around the number (not NBSP, VT, U+2028)', async () => {
-    const strings = ['\u00a01', '1\u00a0', '\v1', '\u20281', '\ufeff1', ' \t\r\n\f1.5 \n', '1e3 '];
+    const strings = [
+      '\u00a01',
+      '1\u00a0',
+      '\v1',
+      '1\v',
+      '\u20281',
+      '\ufeff1',
+      ' \t\r\n\f1.5 \n',
+      '\f\r\n\t 1.5\t\t\r\r\f\f',
+      '1e3 ',
+      ' +.5e1',
+      '-5.\n',
+      '1e400 ',
+      '\t-1e400',
+      ' 1e-400',
+      '+-1',
+      ' inf',
+      '1_000',
+    ];
     await check(
       strings.map((price) => ({ ...rec, m: { price } })),
       [

@@ -2,17 +2,22 @@
  * The sweep's index build scans each pass's source once for its dictionaries
  * (offline/duckdb/sweep/build-pass-index.ts `planPass`): the key dictionary and the dictionaries
  * of the string inputs come from one `GROUPING SETS` aggregation; only a mode feature's items
- * (rows of their own) get a scan of their own. The export's values equal the SQL engine's.
+ * (rows of their own) get a scan of their own. The sorted index carries no event ids: events
+ * with the same key and time are read again, filtered on those times, and ordered by id. The
+ * export's values equal the SQL engine's.
  */
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { genData } from '../../examples/ecommerce/datagen/index.ts';
 import { DuckDBOfflineStore } from '../../offline/duckdb/duckdb-offline-store.ts';
 import { DuckDBClient } from '../../offline/local/duckdb-client.ts';
+import { tieReads } from '../../offline/duckdb/sweep/build-pass-index.ts';
 import type { ExportSummary } from '../../offline/offline-store.ts';
 import { loadRepository } from '../../definitions/load.ts';
 import type { Repository } from '../../definitions/repository.ts';
 import { tempDir } from '../support/temp-repo.ts';
+import { transactionRecord, userEventRecord } from '../support/records.ts';
 
 const END = Date.UTC(2024, 5, 1);
 let tmp: { dir: string; cleanup: () => void };
@@ -38,20 +43,26 @@ async function sourceReads<T>(fn: () => Promise<T>): Promise<{ result: T; reads:
   }
 }
 
-async function exportRows(engine: 'sweep' | 'sql', home: string): Promise<ExportSummary> {
+type EntityRow = { user_id: string; product_id: string; event_timestamp: number };
+
+async function exportRows(
+  engine: 'sweep' | 'sql',
+  home: string,
+  data = 'data',
+  rows: EntityRow[] = Array.from({ length: 200 }, (_, i) => ({
+    user_id: `u${String(i % 30).padStart(5, '0')}`,
+    product_id: `p${String(i % 20).padStart(5, '0')}`,
+    event_timestamp: END - (i % 30) * 86_400_000 + i * 1_000,
+  })),
+): Promise<ExportSummary> {
   const store = new DuckDBOfflineStore({
     type: 'duckdb',
-    dataDir: join(tmp.dir, 'data'),
+    dataDir: join(tmp.dir, data),
     home: join(tmp.dir, home),
     memoryLimit: '1GB',
     engine,
   });
   try {
-    const rows = Array.from({ length: 200 }, (_, i) => ({
-      user_id: `u${String(i % 30).padStart(5, '0')}`,
-      product_id: `p${String(i % 20).padStart(5, '0')}`,
-      event_timestamp: END - (i % 30) * 86_400_000 + i * 1_000,
-    }));
     return await store.exportPointInTime({
       repo,
       features: repo.resolveFeatures({ service: 'recommendation_v1' }),
@@ -62,6 +73,13 @@ async function exportRows(engine: 'sweep' | 'sql', home: string): Promise<Export
     await store.close();
   }
 }
+
+/** The sample of a source's first times (`frequentTies`). */
+const tieSample = (sql: string): boolean => /count\(DISTINCT t\) AS d FROM \(SELECT /.test(sql);
+
+/** The second read of an index's events at the times where a key has several events. */
+const tieRead = (sql: string): boolean =>
+  /\bev\.__ts IN \(|AS DOUBLE\) IN \(SELECT ts FROM /.test(sql);
 
 beforeAll(async () => {
   tmp = tempDir();
@@ -84,8 +102,10 @@ describe('sweep index build', () => {
   it('reads each pass’s dictionaries in one scan, with the SQL engine’s values', async () => {
     const { result: swept, reads } = await sourceReads(() => exportRows('sweep', 'home-sweep'));
     // Index queries (sorted by key code and time), one per pass and partition, and mode items.
-    const index = reads.filter((s) => / ORDER BY \w+\.__code, \w+\.__ts$/.test(s));
-    const dicts = reads.filter((s) => !index.includes(s));
+    const index = reads.filter((s) => / ORDER BY \w+\.__code, \w+\.__ts$/.test(s) && !tieRead(s));
+    // Each index build first samples its source's times (are runs of equal times common?).
+    expect(reads.filter(tieSample)).toHaveLength(3);
+    const dicts = reads.filter((s) => !index.includes(s) && !tieRead(s) && !tieSample(s));
     // recommendation_v1: user events by user (string input: platform), user events by product
     // (string input: category), transactions by user (a mode over the order items' categories).
     expect(index).toHaveLength(4); // three passes, one partition each, and the mode's items
@@ -98,4 +118,86 @@ describe('sweep index build', () => {
     expect(swept.data).toEqual(sql.data);
     expect(swept.data!.some((r) => r.preferred_category_30d !== null)).toBe(true);
   }, 60_000);
+});
+
+describe('events with the same key and time', () => {
+  /**
+   * `pairs` pairs of events at one time each (a user's and a product's), the greater id with
+   * the greater platform, category and price (`last` keeps the greater id's values) and every
+   * third pair a replay (one id twice: `last` keeps the greater values); at each time also one
+   * event of a user and product the entity rows do not read.
+   */
+  function writeTies(data: string, pairs: number): EntityRow[] {
+    const t0 = END - 10 * 86_400_000;
+    const events: string[] = [];
+    for (let i = 0; i < pairs; i++) {
+      const user = `u${i % 7}`;
+      const timestamp = t0 + i * 1_000;
+      const replay = i % 3 === 0;
+      const one = (eventId: string, platform: string, price: string, key = i): string =>
+        JSON.stringify(
+          userEventRecord({
+            eventId,
+            userId: key === i ? user : 'u9',
+            eventType: 'page_view',
+            timestamp,
+            properties: { productId: key === i ? `p${i % 5}` : 'p9', price, category: platform },
+            platform,
+          }),
+        );
+      const later = one(`e${i}b`, 'mobile', '2.5');
+      const earlier = one(replay ? `e${i}b` : `e${i}a`, 'desktop', '1.5');
+      // In the file, every other pair has the greater id first.
+      events.push(...(i % 2 === 0 ? [later, earlier] : [earlier, later]));
+      // One event of another user and product at the same time (not a tie).
+      events.push(one(`z${i}`, 'tablet', '9', -1));
+    }
+    mkdirSync(join(tmp.dir, data, 'raw/user_events'), { recursive: true });
+    mkdirSync(join(tmp.dir, data, 'raw/transactions'), { recursive: true });
+    writeFileSync(join(tmp.dir, data, 'raw/user_events/part-0.jsonl'), events.join('\n') + '\n');
+    const tx = transactionRecord({
+      transactionId: 't1',
+      userId: 'u1',
+      orderItems: [{ productId: 'p1', category: 'books', quantity: 1, price: 2 }],
+      totalAmount: 2,
+      status: 'completed',
+      timestamp: t0,
+    });
+    writeFileSync(join(tmp.dir, data, 'raw/transactions/part-0.jsonl'), JSON.stringify(tx) + '\n');
+    return Array.from({ length: pairs }, (_, i) => ({
+      user_id: `u${i % 7}`,
+      product_id: `p${i % 5}`,
+      event_timestamp: t0 + i * 1_000 + (i % 2),
+    }));
+  }
+
+  // Runs read again (this data repeats times often: `share` raised so it still takes that path)
+  // with a few times as literals or more (1,200) through a temp table; or ids in the sort.
+  const cases = [
+    { pairs: 4, share: 1, reads: 2 },
+    { pairs: 1_200, share: 1, reads: 2 },
+    { pairs: 1_200, share: tieReads.share, reads: 0 },
+  ];
+  for (const { pairs, share, reads: tieReadCount } of cases)
+    it(`orders them by id, a replayed id by value (${pairs} times, ${tieReadCount ? 'read again' : 'ids in the sort'}), as the SQL engine does`, async () => {
+      const data = `ties-${pairs}-${share}`;
+      const rows = writeTies(data, pairs);
+      const saved = tieReads.share;
+      tieReads.share = share;
+      const { result: swept, reads } = await sourceReads(() =>
+        exportRows('sweep', `home-ties-${pairs}-${share}`, data, rows),
+      ).finally(() => (tieReads.share = saved));
+      // Both user-event passes have ties (by user and by product); the transactions pass none.
+      expect(reads.filter(tieRead)).toHaveLength(tieReadCount);
+      const sql = await exportRows('sql', `home-ties-sql-${pairs}-${share}`, data, rows);
+      expect(swept.rows).toBe(pairs);
+      expect(swept.data).toEqual(sql.data);
+      // Each row reads its pair (at its millisecond, or one ms later): the greater id's values,
+      // or a replayed id's greater values.
+      for (const r of swept.data!) {
+        expect(r.last_platform).toBe('mobile');
+        expect(r.price).toBe(2.5);
+        expect(r.category).toBe('mobile');
+      }
+    }, 60_000);
 });

@@ -54,8 +54,11 @@ export function renderExpr(schema: RecordType, node: ExprNode, opts: RenderOptio
       literal,
       ne: '<>',
       castNumber: (arg) => `CAST(${arg} AS DOUBLE)`,
+      // The pattern admits only [ \t\n\r\f] around the number, and DuckDB's cast skips
+      // leading and trailing whitespace itself: no trim() (it cost more than the cast, ~0.13
+      // CPU-s per 1M strings).
       parseDecimal: (arg) => {
-        const v = `TRY_CAST(trim(${arg}, ' \t\n\r\f') AS DOUBLE)`;
+        const v = `TRY_CAST(${arg} AS DOUBLE)`;
         return `(CASE WHEN regexp_full_match(${arg}, ${sqlString(DECIMAL)}) AND isfinite(${v}) THEN ${v} END)`;
       },
     },

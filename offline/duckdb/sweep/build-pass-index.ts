@@ -2,12 +2,14 @@
  * Builds the {@link PassIndex} of a pass from its source with DuckDB: SQL scans, filters and
  * projects the events, codes entity keys and string values through dictionaries, and sorts by
  * (key, time); the typed arrays of the result are copied out chunk by chunk, never converted
- * value by value. Events with the same key and time are ordered by id here (reading only those
- * ids), which is rarer and cheaper than making DuckDB sort by the id string.
+ * value by value. Events with the same key and time are ordered by id here: when such runs are
+ * rare, the sort carries no ids and a second query filtered on the runs' times reads theirs;
+ * when a sample of the source shows many repeated times, the ids come with the sort.
  *
  * Keys are split into partitions of contiguous codes holding at most `partitionEvents` events
  * each, so the sweep's memory is bounded however large the source is (DuckDB's sort spills).
  */
+import { randomUUID } from 'node:crypto';
 import { compareCodePoints } from '../../../aggregation/index.ts';
 import type { ExprNode } from '../../../definitions/expr/expr.ts';
 import { inferExprType } from '../../../definitions/expr/expr-type.ts';
@@ -299,15 +301,55 @@ export async function buildPassIndex(
   const range = `${kt}.__code >= ${part.from} AND ${kt}.__code < ${part.to}`;
   const keyCount = part.to - part.from;
 
-  // Event columns: code, ts, id, then one per non-mode feature.
+  // Event columns: code, ts, then one per distinct input of the non-mode features: features
+  // reading the same input share its column (e.g. three windows of one count), and a count of
+  // every event (all ones) or the event times themselves read none — less for DuckDB's sort to
+  // carry.
   const plain = features.filter((pf) => pf.feature.aggregation !== 'mode');
   const inner: string[] = [];
   const outer: string[] = [];
   const joins: string[] = [];
+  /** Per plain feature: its column among `outer`, -1 for all ones, -2 for the event times. */
+  const slot: number[] = [];
+  /** Per column of `outer`: whether it holds count flags (else doubles). */
+  const flagCols: boolean[] = [];
+  const bySignature = new Map<string, number>();
+  /** Whether `signature`'s column is there already (then the feature reads it). */
+  const known = (signature: string): boolean => {
+    const k = bySignature.get(signature);
+    if (k === undefined) return false;
+    slot.push(k);
+    return true;
+  };
   plain.forEach((pf, i) => {
     const f = pf.feature;
     const where = whereSql(pass, pf);
     const c = `__in${i}`;
+    const count = f.aggregation === 'count';
+    const signature = count
+      ? `count ${where}`
+      : isSequenceKind(f.aggregation)
+        ? null
+        : `values ${where} ${stringInput(pass, pf) ?? renderExpr(pass.schema, f.input as ExprNode)} ${plan.dicts.get(pf.col)?.table ?? ''}`;
+    if (count && where === 'TRUE') {
+      slot.push(-1);
+      return;
+    }
+    // Every event's own time (`last(col('timestamp'))`): the index's times, as the query would
+    // return them (a valid event's time is a finite number of ms, far below 1e300).
+    if (
+      where === 'TRUE' &&
+      !isSequenceKind(f.aggregation) &&
+      f.input?.op === 'col' &&
+      f.input.path === pass.timestampField
+    ) {
+      slot.push(-2);
+      return;
+    }
+    if (signature !== null && known(signature)) return;
+    if (signature !== null) bySignature.set(signature, outer.length);
+    slot.push(outer.length);
+    flagCols.push(count);
     if (isSequenceKind(f.aggregation)) {
       // (code + 1) * 2 + match, code -1 for no value: see offline/sweep/sweep-sequence.ts.
       inner.push(`CAST(${where} AS INTEGER) AS ${c}`);
@@ -341,57 +383,73 @@ export async function buildPassIndex(
     inner.push(`CASE WHEN ${where} THEN ${boundedNumber(x)} END AS ${c}`);
     outer.push(`COALESCE(ev.${c}, 'NaN'::DOUBLE)`);
   });
-  const sql =
-    `SELECT ${kt}.__code, CAST(ev.__ts AS DOUBLE), ev.__id${outer.map((o) => `, ${o}`).join('')} ` +
+  // The events sorted by (key, time). Their ids only order runs of equal (key, time): when
+  // such runs are rare, the ids are left out of the sort (carrying them cost ~0.1-0.2 CPU-s per
+  // pass and 1M events) and read for the runs alone afterwards (`tieRows`); when they are
+  // common (coarse timestamps), that second read would cost more than the ids in the sort.
+  const withIds = await frequentTies(client, pass);
+  const from =
     `FROM (${eventsSql(pass, inner, null)}) ev JOIN ${kt} ON ${on('ev')} ${joins.join(' ')} ` +
-    `WHERE ${range} ORDER BY ${kt}.__code, ev.__ts`;
+    `WHERE ${range}`;
+  const select = `SELECT ${kt}.__code, CAST(ev.__ts AS DOUBLE)${outer.map((o) => `, ${o}`).join('')}`;
+  const order = `ORDER BY ${kt}.__code, ev.__ts`;
+  const sql = `${select}${withIds ? ', ev.__id' : ''} ${from} ${order}`;
+  const idCol = 2 + outer.length;
 
   // The key dictionary counted the partition's events: the arrays are made that long. The
   // index's arrays are in shared memory: a sweep worker reads them while this thread keeps
   // them in the index cache (`sweep-passes.ts`).
   const codes = new Column((n) => new Int32Array(n), part.events);
   const ts = new Column(sharedF64, part.events);
-  const cols = plain.map((pf) =>
-    pf.feature.aggregation === 'count'
-      ? new Column(sharedU8, part.events)
-      : new Column(sharedF64, part.events),
+  const cols = flagCols.map((flags) =>
+    flags ? new Column(sharedU8, part.events) : new Column(sharedF64, part.events),
   );
-  // Runs of equal (key, ts): their ids, to order them by id and flag replayed ids.
-  const ties: { start: number; ids: string[] }[] = [];
-  let run: { start: number; ids: string[] } | null = null;
-  let prevId: (() => string) | null = null;
+  // Runs of equal (key, ts) (with their ids when the sort carries them): ordered by id and
+  // replayed ids flagged below.
+  const ties: (Tie & { ids: string[] })[] = [];
+  let run: (Tie & { ids: string[] }) | null = null;
+  let prevId = '';
   let n = 0;
   for await (const chunk of client.streamRaw(sql)) {
     const size = chunk.size;
     codes.reserve(n + size);
     ts.reserve(n + size);
-    const cc = chunk.numbers(0) as Int32Array;
-    const tc = chunk.numbers(1) as Float64Array;
-    codes.data.set(cc, n);
-    ts.data.set(tc, n);
+    codes.data.set(chunk.numbers(0) as Int32Array, n);
+    ts.data.set(chunk.numbers(1) as Float64Array, n);
     cols.forEach((col, i) => {
       col.reserve(n + size);
-      col.data.set(chunk.numbers(3 + i) as never, n);
+      col.data.set(chunk.numbers(2 + i) as never, n);
     });
     const c = codes.data;
     const t = ts.data;
-    for (let r = 0; r < size; r++) {
-      const i = n + r;
-      if (i > 0 && c[i] === c[i - 1] && t[i] === t[i - 1]) {
-        if (!run) {
-          run = { start: i - 1, ids: [r > 0 ? chunk.text(2, r - 1)! : prevId!()] };
-          ties.push(run);
+    for (let i = Math.max(1, n); i < n + size; i++) {
+      if (c[i] === c[i - 1] && t[i] === t[i - 1]) {
+        if (run) run.length++;
+        else {
+          ties.push((run = { start: i - 1, length: 2, ids: [] }));
+          if (withIds) run.ids.push(i > n ? chunk.text(idCol, i - 1 - n)! : prevId);
         }
-        run.ids.push(chunk.text(2, r)!);
+        if (withIds) run.ids.push(chunk.text(idCol, i - n)!);
       } else run = null;
     }
-    const last = chunk.text(2, size - 1)!;
-    prevId = () => last;
+    if (withIds && size > 0) prevId = chunk.text(idCol, size - 1)!;
     n += size;
   }
   const dup = sharedU8(n);
   const columns = cols.map((c) => c.trimmed(n));
-  for (const tie of ties) orderTie(tie, columns, dup);
+  const runs =
+    withIds || ties.length === 0
+      ? ties
+      : await tieRows(
+          client,
+          `${select}, ev.__id ${from}`,
+          order,
+          ties,
+          codes.data,
+          ts.data,
+          columns,
+        );
+  for (const tie of runs) orderTie(tie, columns, dup);
 
   const index: PassIndex = {
     keyCount,
@@ -400,8 +458,10 @@ export async function buildPassIndex(
     dup,
     columns: new Map(),
   };
+  let ones: Uint8Array | null = null;
   plain.forEach((pf, i) => {
-    const data = columns[i]!;
+    const k = slot[i]!;
+    const data = k >= 0 ? columns[k]! : k === -2 ? index.ts : (ones ??= sharedU8(n).fill(1));
     const col: SweepColumn =
       data instanceof Uint8Array
         ? { kind: 'flags', flags: data }
@@ -416,6 +476,101 @@ export async function buildPassIndex(
     index.columns.set(pf.col, await readItems(client, pass, plan, part, pf));
   return index;
 }
+
+/** A run of events with equal (key, ts) at `[start, start + length)` of a partition's index. */
+interface Tie {
+  start: number;
+  length: number;
+}
+
+/**
+ * How runs of events with the same key and time are read. `sampleRows` of the source are
+ * sampled (its first rows: cheap); when more than `share` of them repeat a time, the ids ride
+ * along in the index's sort, else runs are read again afterwards, their times given as
+ * literals up to `literals` times, past that through a temp table. Tests lower or raise the
+ * thresholds to reach each path on small data.
+ */
+export const tieReads = { sampleRows: 100_000, share: 0.01, literals: 1000 };
+
+/** Whether the source's events often share a time (see {@link tieReads}). */
+async function frequentTies(client: DuckDBClient, pass: Pass): Promise<boolean> {
+  const [r] = await client.all(
+    `SELECT count(*) AS n, count(DISTINCT t) AS d FROM (SELECT ${ident(pass.timestampField)} AS t ` +
+      `FROM ${pass.srcTable} LIMIT ${tieReads.sampleRows})`,
+  );
+  const rows = Number(r?.n ?? 0);
+  return rows - Number(r?.d ?? 0) > rows * tieReads.share;
+}
+
+/**
+ * The events of every tie run again, with their ids (`rows`: the index query's `SELECT … FROM`
+ * with the id last), written over the run's positions in `columns`, sorted by (key, time) as
+ * the runs are: a merge, no lookup per row. Only events at one of the runs' times are read:
+ * given as literals, DuckDB applies the filter in the scan of the source, so a few runs cost a
+ * scan of its time column; past `tieReads.literals` times, a semi-join on a temp table reads
+ * the source once more (data whose keys mostly have several events per millisecond).
+ */
+async function tieRows(
+  client: DuckDBClient,
+  rows: string,
+  order: string,
+  ties: readonly Tie[],
+  codes: Int32Array,
+  ts: Float64Array,
+  columns: (Float64Array | Int32Array | Uint8Array)[],
+): Promise<(Tie & { ids: string[] })[]> {
+  const runs = ties.map((t) => ({ ...t, ids: [] as string[] }));
+  const times = [...new Set(ties.map((t) => ts[t.start]!))];
+  const literal = (v: number): string => (Number.isSafeInteger(v) ? String(v) : `${v}::DOUBLE`);
+  let table: string | null = null;
+  let filter: string;
+  if (times.length <= tieReads.literals) filter = `ev.__ts IN (${times.map(literal).join(', ')})`;
+  else {
+    table = `__tie_times_${randomUUID().replaceAll('-', '')}`;
+    await client.run(`CREATE TEMP TABLE ${table} (ts DOUBLE)`);
+    await client.appendColumns(table, [times]);
+    filter = `CAST(ev.__ts AS DOUBLE) IN (SELECT ts FROM ${table})`;
+  }
+  const complete = (run: Tie & { ids: string[] }): void => {
+    if (run.ids.length !== run.length) throw tieError(run.ids.length, run.length);
+  };
+  let k = 0;
+  try {
+    const idCol = 2 + columns.length;
+    for await (const chunk of client.streamRaw(`${rows} AND ${filter} ${order}`)) {
+      const cc = chunk.numbers(0) as Int32Array;
+      const tc = chunk.numbers(1) as Float64Array;
+      const vectors = columns.map((_, i) => chunk.numbers(2 + i));
+      for (let r = 0; r < chunk.size; r++) {
+        const c = cc[r]!;
+        const t = tc[r]!;
+        // Runs before this event's (key, time) have all their events.
+        for (; k < runs.length; k++) {
+          const rc = codes[runs[k]!.start]!;
+          const rt = ts[runs[k]!.start]!;
+          if (rc > c || (rc === c && rt >= t)) break;
+          complete(runs[k]!);
+        }
+        const run = runs[k];
+        // Else the same time under a key with one event then.
+        if (!run || codes[run.start] !== c || ts[run.start] !== t) continue;
+        if (run.ids.length === run.length) throw tieError(run.length + 1, run.length);
+        const at = run.start + run.ids.length;
+        columns.forEach((col, i) => (col[at] = vectors[i]![r]!));
+        run.ids.push(chunk.text(idCol, r)!);
+      }
+    }
+  } finally {
+    if (table) await client.run(`DROP TABLE ${table}`);
+  }
+  for (; k < runs.length; k++) complete(runs[k]!);
+  return runs;
+}
+
+const tieError = (read: number, length: number): Error =>
+  new Error(
+    `sweep index: ${read} events read again for a run of ${length} events at the same key and time`,
+  );
 
 /** Sorts one run of equal (key, ts) events by id (stable) and flags repeated ids. */
 function orderTie(
