@@ -170,7 +170,7 @@ async function loadCsv(
   const scans = name('csv_scans');
   try {
     await client.run(
-      `CREATE TEMP TABLE ${table} AS SELECT * FROM read_csv(${p}, auto_detect = false, ${dialect}, columns = {${cols.join(', ')}}, store_rejects = true, rejects_table = ${sqlString(rejects)}, rejects_scan = ${sqlString(scans)})`,
+      `CREATE TEMP TABLE ${table} AS SELECT * FROM read_csv(${p}, auto_detect = false, ${dialect}, allow_quoted_nulls = false, columns = {${cols.join(', ')}}, store_rejects = true, rejects_table = ${sqlString(rejects)}, rejects_scan = ${sqlString(scans)})`,
     );
     const bad = await client.all(
       `SELECT line, error_type, any_value(csv_line) AS text, any_value(error_message) AS message, count(*) OVER () AS n FROM ${ident(rejects)} GROUP BY line, error_type ORDER BY line LIMIT ${MAX_LISTED}`,

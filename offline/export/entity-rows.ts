@@ -7,6 +7,8 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LarderError } from '../../core/errors.ts';
+import { isListType, type ValueType } from '../../core/types.ts';
+import { sqlValueType } from '../local/column-types.ts';
 import { ident, type DuckDBClient } from '../local/duckdb-client.ts';
 import { PLAUSIBLE_MS, type EntitySource } from '../offline-store.ts';
 import { loadEntityFile, nonObjectLinesOf } from './entity-file.ts';
@@ -37,6 +39,7 @@ export async function loadEntities(
   src: EntitySource,
   joinKeys: readonly string[],
   passes: Pass[],
+  requestFields: readonly RequestFieldColumn[] = [],
 ): Promise<EntityRows> {
   const { client } = ctx;
   const raw = ctx.name('ent_raw');
@@ -72,7 +75,7 @@ export async function loadEntities(
       writeFileSync(path, src.rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
       if (src.rows.length === 0) {
         await client.run(
-          `CREATE TEMP TABLE ${raw} AS SELECT ${[...joinKeys.map((k) => `NULL::VARCHAR AS ${ident(k)}`), `NULL::BIGINT AS ${TIMESTAMP_COLUMN}`].join(', ')} LIMIT 0`,
+          `CREATE TEMP TABLE ${raw} AS SELECT ${[...joinKeys.map((k) => `NULL::VARCHAR AS ${ident(k)}`), ...requestFields.map((f) => `NULL::${sqlValueType(f.type)} AS ${ident(f.name)}`), `NULL::BIGINT AS ${TIMESTAMP_COLUMN}`].join(', ')} LIMIT 0`,
         );
       }
     } else path = src.path;
@@ -85,7 +88,7 @@ export async function loadEntities(
         client,
         path,
         raw,
-        [...joinKeys, TIMESTAMP_COLUMN],
+        [...joinKeys, ...requestFields.map((f) => f.name), TIMESTAMP_COLUMN],
         ctx.name,
         ctx.tmpDir,
       );
@@ -95,19 +98,23 @@ export async function loadEntities(
     name: String(d.column_name),
     type: String(d.column_type),
   }));
-  const missing = [...joinKeys, TIMESTAMP_COLUMN].filter((k) => !columns.some((c) => c.name === k));
+  const needed = [...joinKeys, ...requestFields.map((f) => f.name), TIMESTAMP_COLUMN];
+  const missing = needed.filter((k) => !columns.some((c) => c.name === k));
   if (missing.length > 0) {
     throw new LarderError(
       'LARDER_BAD_REQUEST',
       `the entity rows lack the column${missing.length > 1 ? 's' : ''} ${missing.join(', ')}`,
       {
         detail: { reason: 'missing_field' },
-        hint: `entity rows need ${[...joinKeys, TIMESTAMP_COLUMN].join(', ')} (event_timestamp in epoch ms or ISO-8601)`,
+        hint: `entity rows need ${needed.join(', ')} (event_timestamp in epoch ms or ISO-8601)`,
       },
     );
   }
   const where = src.type === 'file' ? `entity file ${src.path}` : 'entity rows';
-  const asText = await joinKeysAsText(client, raw, columns, joinKeys, where);
+  const asText = [
+    ...(await joinKeysAsText(client, raw, columns, joinKeys, where)),
+    ...(await requestFieldsAsDeclared(client, raw, columns, requestFields, where)),
+  ];
   const tsType = columns.find((c) => c.name === TIMESTAMP_COLUMN)!.type;
   const explicitUnit = src.type === 'grid' ? 'ms' : src.timestampUnit;
   const unit = explicitUnit ?? 'ms';
@@ -118,7 +125,10 @@ export async function loadEntities(
   await client.run(
     `CREATE TEMP TABLE ${table} AS SELECT rowid AS __rid, ${timestampExpr(tsType, unit)} AS __t, *${replace} FROM ${raw}`,
   );
-  for (const c of columns) if (asText.some((k) => k.key === c.name)) c.type = 'VARCHAR';
+  for (const c of columns) {
+    const read = asText.find((k) => k.key === c.name);
+    if (read) c.type = read.type;
+  }
   const bad = await client.all(
     `SELECT __rid, CAST(${ident(TIMESTAMP_COLUMN)} AS VARCHAR) AS v FROM ${table} WHERE __t IS NULL ORDER BY __rid LIMIT 1`,
   );
@@ -156,8 +166,8 @@ async function joinKeysAsText(
   columns: readonly { name: string; type: string }[],
   joinKeys: readonly string[],
   where: string,
-): Promise<{ key: string; expr: string }[]> {
-  const asText: { key: string; expr: string }[] = [];
+): Promise<ColumnRead[]> {
+  const asText: ColumnRead[] = [];
   for (const key of joinKeys) {
     const type = columns.find((c) => c.name === key)!.type;
     const k = ident(key);
@@ -180,9 +190,61 @@ async function joinKeysAsText(
         },
       );
     // JSON: each value's text; a nested type with only nulls: text nulls, as a CSV column's.
-    asText.push({ key, expr: type === 'JSON' ? `${k} ->> '$'` : 'NULL::VARCHAR' });
+    asText.push({ key, expr: type === 'JSON' ? `${k} ->> '$'` : 'NULL::VARCHAR', type: 'VARCHAR' });
   }
   return asText;
+}
+
+/** A request field of the exported on-demand views: a column of the entity rows. */
+export interface RequestFieldColumn {
+  name: string;
+  type: ValueType;
+}
+
+/** A column of the entity rows read through `expr` (of DuckDB type `type`) instead of as is. */
+interface ColumnRead {
+  key: string;
+  expr: string;
+  type: string;
+}
+
+/**
+ * Request fields of a scalar type whose column holds another type — text, as every CSV column
+ * does, or JSON values of mixed types — read as their declared type (`TRY_CAST`), so the
+ * transform gets a float64 as a number from a CSV file as it does from JSON or a request.
+ * Refuses a value that is not of the type (`"abc"` for a float64), naming its row, as a request
+ * with it is refused.
+ */
+async function requestFieldsAsDeclared(
+  client: DuckDBClient,
+  raw: string,
+  columns: readonly { name: string; type: string }[],
+  fields: readonly RequestFieldColumn[],
+  where: string,
+): Promise<ColumnRead[]> {
+  const out: ColumnRead[] = [];
+  for (const f of fields) {
+    if (isListType(f.type)) continue;
+    const target = sqlValueType(f.type);
+    const type = columns.find((c) => c.name === f.name)!.type;
+    if (type === target) continue;
+    const k = ident(f.name);
+    const expr = `TRY_CAST(${type === 'JSON' ? `${k} ->> '$'` : k} AS ${target})`;
+    const [bad] = await client.all(
+      `SELECT rowid AS r, CAST(${k} AS VARCHAR) AS v FROM ${raw} WHERE ${k} IS NOT NULL AND ${expr} IS NULL ORDER BY rowid LIMIT 1`,
+    );
+    if (bad !== undefined)
+      throw new LarderError(
+        'LARDER_BAD_REQUEST',
+        `${where}, row ${Number(bad.r) + 1}: request field ${f.name} ${JSON.stringify(bad.v)} is not a ${f.type}`,
+        {
+          detail: { reason: 'wrong_type' },
+          hint: `write ${f.name} as a ${f.type}, or leave it empty for null`,
+        },
+      );
+    out.push({ key: f.name, expr, type: target });
+  }
+  return out;
 }
 
 /**

@@ -226,6 +226,41 @@ describe('entity files in undesigned shapes', () => {
     }
   });
 
+  it('a request field is read as its declared type from CSV text; a value not of it is refused', async () => {
+    const scaled = async (path: string): Promise<unknown[]> =>
+      (
+        await h.store.exportPointInTime({
+          repo,
+          features: repo.resolveFeatures({ features: ['scaled:scaled_sum'] }),
+          entities: { type: 'file', path },
+          out: { type: 'memory' },
+        })
+      ).data!.map((r) => r.scaled_sum);
+    const csv = file(
+      'factor.csv',
+      `user_id,event_timestamp,factor\nu1,${AT},2\nu1,${AT},\nu1,${AT},1e1\n`,
+    );
+    expect(await scaled(csv)).toEqual([8, null, 40]);
+    const mixed = `${JSON.stringify({ user_id: 'u1', event_timestamp: AT, factor: 2 })}\n${JSON.stringify({ user_id: 'u1', event_timestamp: AT, factor: '3' })}\n`;
+    expect(await scaled(file('factor.jsonl', mixed))).toEqual([8, 12]);
+    const err = await scaled(
+      file('bad.csv', `user_id,event_timestamp,factor\nu1,${AT},2\nu1,${AT},abc\n`),
+    ).catch((e: unknown) => e);
+    expect(err).toMatchObject({
+      code: 'LARDER_BAD_REQUEST',
+      detail: { reason: 'wrong_type' },
+      message: expect.stringMatching(
+        /bad\.csv, row 2: request field factor "abc" is not a float64$/,
+      ),
+    });
+  });
+
+  it('CSV: a quoted empty field is the empty string, an empty one null', async () => {
+    const h2 = `user_id,event_timestamp\n"",${AT}\n,${AT}\n"u1",${AT}\n`;
+    const got = await run(file('empty-key.csv', h2));
+    expect(got.map((r) => r[0])).toEqual(['', null, 'u1']);
+  });
+
   it('a CSV header naming a column twice is refused on line 1, naming the column', async () => {
     const err = await run(
       file('twice.csv', `user_id,event_timestamp,user_id\nu1,${AT},u2\n`),
