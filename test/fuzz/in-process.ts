@@ -28,6 +28,7 @@ import {
 import type { FuzzCase } from './fuzz-case.ts';
 import { checkAvroStreamed, openAvroProducer } from './avro-path.ts';
 import { checkIncremental } from './incremental.ts';
+import { checkExportFromFile } from './entity-file-path.ts';
 
 /** A whole day (2023-11-15), the anchor of the in-process runs: no wall clock involved. */
 export const ANCHOR = 1_700_006_400_000;
@@ -74,6 +75,10 @@ export async function openInProcessEnv(): Promise<InProcessEnv> {
       const paths: [string, () => Promise<Mismatch[]>][] = [
         ['export (sweep)', () => checkExport('export (sweep)', sweep, repo, c)],
         ['export (sql)', () => checkExport('export (sql)', sql, repo, c)],
+        [
+          'export from an entity file (sweep)',
+          () => checkExportFromFile('export from an entity file (sweep)', tmp.dir, sweep, repo, c),
+        ],
         [
           'materialized (SQLite)',
           () => checkMaterialized('materialized (SQLite)', sweep, sqlite, repo, c),
