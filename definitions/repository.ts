@@ -134,6 +134,21 @@ export class Repository {
     return null;
   }
 
+  /** The view of any kind named `name`: what it is called in messages, and its features. */
+  #viewNamed(name: string): { kind: string; features: string[] } | undefined {
+    const spec =
+      this.featureViews.get(name)?.spec ??
+      this.onDemandViews.get(name)?.spec ??
+      this.batchViews.get(name)?.spec;
+    if (!spec) return undefined;
+    const kind = this.featureViews.has(name)
+      ? 'feature view'
+      : this.onDemandViews.has(name)
+        ? 'on-demand view'
+        : 'batch view';
+    return { kind, features: spec.features.map((f) => f.name) };
+  }
+
   /**
    * Resolves a feature list (`["view:feature", ...]`) or a service name into features, in
    * order; throws LARDER_NOT_FOUND naming the first unknown reference.
@@ -142,10 +157,15 @@ export class Repository {
     let refs: string[];
     if ('service' in ref) {
       const svc = this.services.get(ref.service);
-      if (!svc)
+      if (!svc) {
+        const services = [...this.services.keys()].join(', ') || '(none)';
+        const view = this.#viewNamed(ref.service);
         throw new LarderError('LARDER_NOT_FOUND', `unknown feature service "${ref.service}"`, {
-          hint: `known services: ${[...this.services.keys()].join(', ') || '(none)'}`,
+          hint: view
+            ? `${ref.service} is a ${view.kind}, not a feature service: name its features as view:feature, e.g. ${ref.service}:${view.features[0] ?? 'feature'} (services: ${services})`
+            : `known services: ${services}`,
         });
+      }
       refs = svc.spec.projections.flatMap((p) => p.features.map((f) => `${p.view}:${f}`));
     } else refs = [...ref.features];
     return refs.map((r) => {
@@ -169,6 +189,7 @@ export class Repository {
         throw new LarderError(
           'LARDER_NOT_FOUND',
           `feature view "${view}" has no feature "${feature}"`,
+          { hint: `features of ${view}: ${this.#viewNamed(view)!.features.join(', ')}` },
         );
       return {
         view,

@@ -140,7 +140,10 @@ export function selectViews(repo: Repository, names?: readonly string[]): Featur
     const v = repo.featureViews.get(n);
     if (!v)
       throw new LarderError('LARDER_NOT_FOUND', `unknown feature view "${n}"`, {
-        hint: `feature views: ${[...repo.featureViews.keys()].join(', ')}`,
+        hint: `views to materialize: ${[...repo.featureViews.values(), ...repo.batchViews.values()]
+          .filter((x) => x.spec.online)
+          .map((x) => x.spec.name)
+          .join(', ')}`,
       });
     if (!v.spec.online)
       throw new LarderError(

@@ -68,8 +68,13 @@ Lines or Parquet. event_timestamp is a typed timestamp (Parquet, JSON), an ISO-8
 unless it has an offset) or an epoch number in --timestamp-unit (default ms; fractions are floored
 to the millisecond). Without --timestamp-unit, numbers that all lie before 1973 (or all after 2500)
 as milliseconds are refused: they are seconds (microseconds). Malformed lines (CSV quoting or
-field counts, invalid JSON) are refused with their line numbers, never read or skipped silently.
-The output folder must exist.`,
+field counts, invalid JSON, a JSON line that is not an object) are refused with their line
+numbers, never read or skipped silently; so are a join key written as an object or a list, a
+column named twice and UTF-16 text. Files are UTF-8, a leading byte-order mark allowed; join
+keys of mixed JSON types are read as text; an empty JSON Lines file is no rows, as a CSV file of
+only a header line is. In CSV an empty field is null and a quoted one ("") the empty string. An
+on-demand view's request field is read as its declared type (CSV text "2.5" as a float64), a value
+not of that type refused with its row. The output folder must exist.`,
     )
     .action(async (o: ExportOptions) => {
       const unit = parseTimestampUnit(o.timestampUnit);

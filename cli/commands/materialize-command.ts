@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { MaterializeProgress, ViewMaterialization } from '../../materialize/materialize.ts';
+import { LarderError } from '../../core/errors.ts';
 import type { ValidationProgress } from '../../offline/offline-store.ts';
 import type { MaterializeOptions } from '../../store/feature-store.ts';
 import type { GlobalOptions } from '../context.ts';
@@ -128,7 +129,7 @@ export function registerMaterializeCommands(program: Command, globals: () => Glo
     .requiredOption('--end <time>', 'end of the loaded history (epoch ms, ISO-8601, now)')
     .option(
       '--start <time>',
-      'first event to load into tiles (default: the first hop the longest window at --end reads; lifetime values use all history)',
+      'first event to load into tiles, before --end (default: the first hop the longest window at --end reads; lifetime values use all history)',
     )
     .option('--views <a,b>', 'feature views (default: every online view)')
     .option('--json', 'print a JSON summary')
@@ -137,6 +138,15 @@ export function registerMaterializeCommands(program: Command, globals: () => Glo
     .action(async (o: Flags) => {
       const start = o.start ? parseTime(o.start, '--start') : undefined;
       const end = parseTime(o.end, '--end');
+      if (start !== undefined && start > end)
+        throw new LarderError(
+          'LARDER_BAD_REQUEST',
+          `--start ${new Date(start).toISOString()} is after --end ${new Date(end).toISOString()}`,
+          {
+            detail: { reason: 'invalid_option' },
+            hint: '--start is the first event loaded into tiles and --end the end of the loaded history: pass --start before --end, or leave it out',
+          },
+        );
       const views = o.views?.split(',');
       await validateFirst(globals(), o);
       await run(

@@ -60,7 +60,12 @@ export function outputProblems(
  * Throws a DefinitionError (LARDER_DEFINITION_INVALID) naming the view's query when its output
  * has `problems` (found by running it on `where`: "an empty input on DuckDB", a snapshot).
  */
-export function assertOutput(view: BatchViewDef, where: string, problems: string[]): void {
+export function assertOutput(
+  view: BatchViewDef,
+  where: string,
+  problems: string[],
+  hint = 'select the join keys and the declared features, once per entity, with the declared types',
+): void {
   if (problems.length === 0) return;
   throw new DefinitionError(
     problems.map((message) => ({
@@ -68,7 +73,7 @@ export function assertOutput(view: BatchViewDef, where: string, problems: string
       object: `batch view "${view.spec.name}"`,
       field: 'query',
       message: `${message} (${where})`,
-      hint: 'select the join keys and the declared features, once per entity, with the declared types',
+      hint,
     })),
   );
 }

@@ -142,9 +142,23 @@ export async function duckdbSnapshots(job: SnapshotJob, cacheDir: string): Promi
       continue;
     }
     const one = job.name('bv_one');
-    await client.run(
-      `CREATE TEMP TABLE ${one} AS ${snapshotSql(d, view.spec, cols, `SELECT * FROM ${rel}`, at)}`,
-    );
+    try {
+      await client.run(
+        `CREATE TEMP TABLE ${one} AS ${snapshotSql(d, view.spec, cols, `SELECT * FROM ${rel}`, at)}`,
+      );
+    } catch (e) {
+      // An error of the query on these records (a cast of a value it cannot convert, …), which
+      // the run on an empty input at `apply` could not meet: the view's, named with D.
+      const message = (e as Error).message ?? '';
+      if (QUERY_ERROR.test(message))
+        assertOutput(
+          view,
+          `snapshot at ${new Date(at).toISOString()}`,
+          [`the query fails: ${message.split('\n')[0]!}`],
+          'make the query hold for every record its source accepts (`apply` runs it only on an empty input), then run again',
+        );
+      throw e;
+    }
     await assertOneRowPerEntity(client, job, cols, one, d);
     if (file) {
       const tmp = `${file}.${process.pid}.tmp`;
@@ -157,6 +171,10 @@ export async function duckdbSnapshots(job: SnapshotJob, cacheDir: string): Promi
   await client.run(`DROP VIEW ${rel}`);
   return table;
 }
+
+/** DuckDB errors a query meets on some data: not the machine's (memory, I/O, interrupts). */
+const QUERY_ERROR =
+  /^(Conversion|Out of Range|Invalid Input|Binder|Not implemented|Constraint) Error: /;
 
 async function assertOneRowPerEntity(
   client: DuckDBClient,

@@ -5,13 +5,22 @@
  * The join keys and `event_timestamp` of CSV files are read as text (DuckDB would type them by
  * content otherwise); a JSON or Parquet file keeps its own types.
  */
-import { closeSync, createReadStream, openSync, readSync } from 'node:fs';
-import { basename, extname } from 'node:path';
-import { createInterface } from 'node:readline';
+import {
+  closeSync,
+  createReadStream,
+  createWriteStream,
+  openSync,
+  readSync,
+  rmSync,
+} from 'node:fs';
+import { basename, extname, join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
 import { LarderError } from '../../core/errors.ts';
+import { jsonlLines } from '../duckdb/jsonl-lines.ts';
 import { ident, sqlString, type DuckDBClient } from '../local/duckdb-client.ts';
 
 const MAX_LISTED = 5;
+const JSON_EXTENSIONS = ['.jsonl', '.json', '.ndjson'];
 
 /** DuckDB's message without its SQL and caret, nor its error class. */
 const duckMessage = (e: unknown): string =>
@@ -27,35 +36,45 @@ export async function loadEntityFile(
   table: string,
   textColumns: readonly string[],
   name: (prefix: string) => string,
+  tmpDir: string,
 ): Promise<void> {
   const ext = extname(path).toLowerCase();
   const p = sqlString(path);
+  if (ext !== '.parquet' && isUtf16(path))
+    throw new LarderError('LARDER_BAD_REQUEST', `entity file ${path} is UTF-16 text`, {
+      detail: { reason: 'malformed_file' },
+      hint: 'save it as UTF-8 (e.g. iconv -f UTF-16 -t UTF-8; "CSV UTF-8" in a spreadsheet)',
+    });
   if (ext === '.csv' || ext === '.tsv') {
     await loadCsv(client, path, table, textColumns, name);
     return;
   }
-  if (ext === '.jsonl' || ext === '.json' || ext === '.ndjson') {
+  if (JSON_EXTENSIONS.includes(ext)) {
+    // A byte-order mark is not part of line 1 (as in a CSV file or a batch source's JSON Lines
+    // file), but DuckDB's JSON reader refuses it: it reads a copy without the mark.
+    const readable = startsWithBom(path) ? await copyWithoutBom(path, tmpDir, name) : path;
     try {
+      // `records`: every line must be an object; without it DuckDB reads a file of arrays,
+      // numbers or strings (or a mix of them with objects) as one column named `json`.
       await client.run(
-        `CREATE TEMP TABLE ${table} AS SELECT * FROM read_json(${p}, format = 'newline_delimited')`,
+        `CREATE TEMP TABLE ${table} AS SELECT * FROM read_json(${sqlString(readable)}, format = 'newline_delimited', records = true)`,
       );
     } catch (e) {
-      const bad = await invalidJsonLines(path);
-      if (bad.lines.length > 0)
-        throw new LarderError(
-          'LARDER_BAD_REQUEST',
-          `entity file ${path}: ${bad.count} line${bad.count === 1 ? ' is' : 's are'} not a JSON object: ${listLines(bad.lines, bad.count)}`,
-          {
-            detail: { reason: 'malformed_file' },
-            hint: 'each line of a JSON Lines file is one object, e.g. {"user_id": "u1", "event_timestamp": "2026-11-27T10:00:00Z"}',
-            cause: e,
-          },
-        );
+      const bad = await nonObjectLines(path);
+      if (bad.lines.length > 0) throw nonObjectLinesError(path, bad, e);
+      if (bad.objects === 0) {
+        // Nothing but blank lines: no entity rows, as a CSV file of only a header line.
+        const cols = textColumns.map((c) => `NULL::VARCHAR AS ${ident(c)}`).join(', ');
+        await client.run(`CREATE TEMP TABLE ${table} AS SELECT ${cols} LIMIT 0`);
+        return;
+      }
       throw new LarderError(
         'LARDER_BAD_REQUEST',
         `cannot read entity file ${path} as JSON Lines: ${duckMessage(e)}`,
         { detail: { reason: 'malformed_file' }, hint: FORMAT_HINT, cause: e },
       );
+    } finally {
+      if (readable !== path) rmSync(readable, { force: true });
     }
     return;
   }
@@ -118,6 +137,19 @@ async function loadCsv(
         hint: `start the file with a header line, e.g. user_id,${'event_timestamp'}`,
       },
     );
+  // DuckDB's column names ignore case: `User_Id` and `user_id` are one name twice.
+  const twice = names.find(
+    (n, i) => names.findIndex((m) => m.toLowerCase() === n.toLowerCase()) < i,
+  );
+  if (twice !== undefined)
+    throw new LarderError(
+      'LARDER_BAD_REQUEST',
+      `entity file ${path}: line 1 names the column ${twice} twice`,
+      {
+        detail: { reason: 'malformed_file' },
+        hint: 'rename or remove one of the two columns (names are compared ignoring case)',
+      },
+    );
   const dialect = `header = true, delim = ${sqlString(delim)}, quote = '"', escape = '"'`;
   const types = new Map<string, string>();
   // The sniffer only types the other columns: none, nothing to sniff.
@@ -138,7 +170,7 @@ async function loadCsv(
   const scans = name('csv_scans');
   try {
     await client.run(
-      `CREATE TEMP TABLE ${table} AS SELECT * FROM read_csv(${p}, auto_detect = false, ${dialect}, columns = {${cols.join(', ')}}, store_rejects = true, rejects_table = ${sqlString(rejects)}, rejects_scan = ${sqlString(scans)})`,
+      `CREATE TEMP TABLE ${table} AS SELECT * FROM read_csv(${p}, auto_detect = false, ${dialect}, allow_quoted_nulls = false, columns = {${cols.join(', ')}}, store_rejects = true, rejects_table = ${sqlString(rejects)}, rejects_scan = ${sqlString(scans)})`,
     );
     const bad = await client.all(
       `SELECT line, error_type, any_value(csv_line) AS text, any_value(error_message) AS message, count(*) OVER () AS n FROM ${ident(rejects)} GROUP BY line, error_type ORDER BY line LIMIT ${MAX_LISTED}`,
@@ -223,13 +255,26 @@ function splitHeader(header: string, delim: string): string[] {
   return out;
 }
 
-/** Line numbers (1-based) of the lines of a JSON Lines file that are not JSON objects. */
-async function invalidJsonLines(path: string): Promise<{ lines: string[]; count: number }> {
+interface NonObjectLines {
+  /** The first few, each `line N (problem): excerpt`. */
+  lines: string[];
+  /** How many lines are not JSON objects. */
+  count: number;
+  /** How many lines are. */
+  objects: number;
+}
+
+/**
+ * The lines (numbered from 1, a leading byte-order mark not part of line 1) of a JSON Lines
+ * file that are not JSON objects: invalid JSON, or JSON of another kind (an array, a number, a
+ * string, `null`).
+ */
+async function nonObjectLines(path: string): Promise<NonObjectLines> {
   const lines: string[] = [];
   let count = 0;
+  let objects = 0;
   let n = 0;
-  const rl = createInterface({ input: createReadStream(path), crlfDelay: Infinity });
-  for await (const line of rl) {
+  for await (const line of jsonlLines(path)) {
     n++;
     if (line.trim() === '') continue;
     let problem: string | undefined;
@@ -239,9 +284,69 @@ async function invalidJsonLines(path: string): Promise<{ lines: string[]; count:
     } catch {
       problem = 'invalid JSON';
     }
-    if (problem === undefined) continue;
+    if (problem === undefined) {
+      objects++;
+      continue;
+    }
     count++;
     if (lines.length < MAX_LISTED) lines.push(`line ${n} (${problem}): ${excerpt(line)}`);
   }
-  return { lines, count };
+  return { lines, count, objects };
+}
+
+const nonObjectLinesError = (path: string, bad: NonObjectLines, cause?: unknown): LarderError =>
+  new LarderError(
+    'LARDER_BAD_REQUEST',
+    `entity file ${path}: ${bad.count} line${bad.count === 1 ? ' is' : 's are'} not a JSON object: ${listLines(bad.lines, bad.count)}`,
+    {
+      detail: { reason: 'malformed_file' },
+      hint: 'each line of a JSON Lines file is one object, e.g. {"user_id": "u1", "event_timestamp": "2026-11-27T10:00:00Z"}',
+      ...(cause === undefined ? {} : { cause }),
+    },
+  );
+
+/**
+ * The error naming the lines of a JSON Lines entity file that are not objects, if it has any.
+ * DuckDB's reader refuses every such line but `null`, which it reads as a row of nulls: a row
+ * whose `event_timestamp` is null looks here first.
+ */
+export async function nonObjectLinesOf(path: string): Promise<LarderError | undefined> {
+  if (!JSON_EXTENSIONS.includes(ext(path))) return undefined;
+  const bad = await nonObjectLines(path);
+  return bad.count > 0 ? nonObjectLinesError(path, bad) : undefined;
+}
+
+/** The first `n` bytes of a file (fewer if it is shorter). */
+function headOf(path: string, n: number): Buffer {
+  const fd = openSync(path, 'r');
+  try {
+    const head = Buffer.alloc(n);
+    return head.subarray(0, readSync(fd, head, 0, n, 0));
+  } finally {
+    closeSync(fd);
+  }
+}
+
+const startsWithBom = (path: string): boolean => headOf(path, 3).equals(BOM);
+
+/** Whether a text file starts with a UTF-16 byte-order mark (what spreadsheets save as "Unicode"). */
+function isUtf16(path: string): boolean {
+  const head = headOf(path, 2);
+  return (
+    head.length === 2 &&
+    ((head[0] === 0xff && head[1] === 0xfe) || (head[0] === 0xfe && head[1] === 0xff))
+  );
+}
+
+const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
+
+/** A copy of the file at `path` without its first three bytes (its byte-order mark). */
+async function copyWithoutBom(
+  path: string,
+  tmpDir: string,
+  name: (prefix: string) => string,
+): Promise<string> {
+  const copy = join(tmpDir, `${name('entities')}.jsonl`);
+  await pipeline(createReadStream(path, { start: BOM.length }), createWriteStream(copy));
+  return copy;
 }

@@ -7,9 +7,11 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LarderError } from '../../core/errors.ts';
+import { isListType, type ValueType } from '../../core/types.ts';
+import { sqlValueType } from '../local/column-types.ts';
 import { ident, type DuckDBClient } from '../local/duckdb-client.ts';
 import { PLAUSIBLE_MS, type EntitySource } from '../offline-store.ts';
-import { loadEntityFile } from './entity-file.ts';
+import { loadEntityFile, nonObjectLinesOf } from './entity-file.ts';
 import { TIMESTAMP_COLUMN, timestampExpr, timestampIsNumberExpr } from './entity-timestamp.ts';
 import type { ExportEngine } from './export-engine.ts';
 import type { Pass } from './pass.ts';
@@ -37,6 +39,7 @@ export async function loadEntities(
   src: EntitySource,
   joinKeys: readonly string[],
   passes: Pass[],
+  requestFields: readonly RequestFieldColumn[] = [],
 ): Promise<EntityRows> {
   const { client } = ctx;
   const raw = ctx.name('ent_raw');
@@ -72,7 +75,7 @@ export async function loadEntities(
       writeFileSync(path, src.rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
       if (src.rows.length === 0) {
         await client.run(
-          `CREATE TEMP TABLE ${raw} AS SELECT ${[...joinKeys.map((k) => `NULL::VARCHAR AS ${ident(k)}`), `NULL::BIGINT AS ${TIMESTAMP_COLUMN}`].join(', ')} LIMIT 0`,
+          `CREATE TEMP TABLE ${raw} AS SELECT ${[...joinKeys.map((k) => `NULL::VARCHAR AS ${ident(k)}`), ...requestFields.map((f) => `NULL::${sqlValueType(f.type)} AS ${ident(f.name)}`), `NULL::BIGINT AS ${TIMESTAMP_COLUMN}`].join(', ')} LIMIT 0`,
         );
       }
     } else path = src.path;
@@ -81,35 +84,58 @@ export async function loadEntities(
         hint: 'check the path passed as --entities',
       });
     if (!(src.type === 'rows' && src.rows.length === 0))
-      await loadEntityFile(client, path, raw, [...joinKeys, TIMESTAMP_COLUMN], ctx.name);
+      await loadEntityFile(
+        client,
+        path,
+        raw,
+        [...joinKeys, ...requestFields.map((f) => f.name), TIMESTAMP_COLUMN],
+        ctx.name,
+        ctx.tmpDir,
+      );
   }
   const described = await client.all(`DESCRIBE ${raw}`);
   const columns = described.map((d) => ({
     name: String(d.column_name),
     type: String(d.column_type),
   }));
-  const missing = [...joinKeys, TIMESTAMP_COLUMN].filter((k) => !columns.some((c) => c.name === k));
+  const needed = [...joinKeys, ...requestFields.map((f) => f.name), TIMESTAMP_COLUMN];
+  const missing = needed.filter((k) => !columns.some((c) => c.name === k));
   if (missing.length > 0) {
     throw new LarderError(
       'LARDER_BAD_REQUEST',
       `the entity rows lack the column${missing.length > 1 ? 's' : ''} ${missing.join(', ')}`,
       {
         detail: { reason: 'missing_field' },
-        hint: `entity rows need ${[...joinKeys, TIMESTAMP_COLUMN].join(', ')} (event_timestamp in epoch ms or ISO-8601)`,
+        hint: `entity rows need ${needed.join(', ')} (event_timestamp in epoch ms or ISO-8601)`,
       },
     );
   }
+  const where = src.type === 'file' ? `entity file ${src.path}` : 'entity rows';
+  const asText = [
+    ...(await joinKeysAsText(client, raw, columns, joinKeys, where)),
+    ...(await requestFieldsAsDeclared(client, raw, columns, requestFields, where)),
+  ];
   const tsType = columns.find((c) => c.name === TIMESTAMP_COLUMN)!.type;
   const explicitUnit = src.type === 'grid' ? 'ms' : src.timestampUnit;
   const unit = explicitUnit ?? 'ms';
+  const replace =
+    asText.length === 0
+      ? ''
+      : ` REPLACE (${asText.map((k) => `${k.expr} AS ${ident(k.key)}`).join(', ')})`;
   await client.run(
-    `CREATE TEMP TABLE ${table} AS SELECT rowid AS __rid, ${timestampExpr(tsType, unit)} AS __t, * FROM ${raw}`,
+    `CREATE TEMP TABLE ${table} AS SELECT rowid AS __rid, ${timestampExpr(tsType, unit)} AS __t, *${replace} FROM ${raw}`,
   );
-  const where = src.type === 'file' ? `entity file ${src.path}` : 'entity rows';
+  for (const c of columns) {
+    const read = asText.find((k) => k.key === c.name);
+    if (read) c.type = read.type;
+  }
   const bad = await client.all(
     `SELECT __rid, CAST(${ident(TIMESTAMP_COLUMN)} AS VARCHAR) AS v FROM ${table} WHERE __t IS NULL ORDER BY __rid LIMIT 1`,
   );
   if (bad.length > 0) {
+    // A JSON Lines line `null` is read as a row of nulls: named as the line it is.
+    const notObjects = src.type === 'file' ? await nonObjectLinesOf(src.path) : undefined;
+    if (notObjects !== undefined) throw notObjects;
     throw new LarderError(
       'LARDER_BAD_REQUEST',
       `${where}, row ${Number(bad[0]!.__rid) + 1}: ${TIMESTAMP_COLUMN} ${JSON.stringify(bad[0]!.v)} is not a time`,
@@ -122,6 +148,103 @@ export async function loadEntities(
   if (explicitUnit === undefined) await checkTimestampUnit(client, table, tsType, where);
   await client.run(`DROP TABLE ${raw}`);
   return { table, columns };
+}
+
+/** DuckDB types of values that are not one string or number: objects, lists, maps, unions. */
+const NESTED = /^(STRUCT|MAP|UNION)\(|\]$/;
+
+/**
+ * The join keys of the entity rows in `raw` read as text, with the expression reading each: a
+ * column DuckDB typed JSON, because its values mix JSON types (`1`, `"u1"`, `true`) — each value
+ * the text a column of one type gives (`->> '$'`), not its JSON (`"u1"` with quotes, which no
+ * entity has). Refuses a join key that holds an object or a list, naming its first row: no
+ * entity has such a key, and the export would give it empty features.
+ */
+async function joinKeysAsText(
+  client: DuckDBClient,
+  raw: string,
+  columns: readonly { name: string; type: string }[],
+  joinKeys: readonly string[],
+  where: string,
+): Promise<ColumnRead[]> {
+  const asText: ColumnRead[] = [];
+  for (const key of joinKeys) {
+    const type = columns.find((c) => c.name === key)!.type;
+    const k = ident(key);
+    const nested = NESTED.test(type)
+      ? `${k} IS NOT NULL`
+      : type === 'JSON'
+        ? `json_type(${k}) IN ('OBJECT', 'ARRAY')`
+        : undefined;
+    if (nested === undefined) continue;
+    const [first] = await client.all(
+      `SELECT rowid AS r, CAST(${k} AS VARCHAR) AS v FROM ${raw} WHERE ${nested} ORDER BY rowid LIMIT 1`,
+    );
+    if (first !== undefined)
+      throw new LarderError(
+        'LARDER_BAD_REQUEST',
+        `${where}, row ${Number(first.r) + 1}: ${key} ${String(first.v)} is not a string or a number`,
+        {
+          detail: { reason: 'wrong_type' },
+          hint: `write each join key as a string or a number (e.g. "${key}": "u1"), not an object or a list`,
+        },
+      );
+    // JSON: each value's text; a nested type with only nulls: text nulls, as a CSV column's.
+    asText.push({ key, expr: type === 'JSON' ? `${k} ->> '$'` : 'NULL::VARCHAR', type: 'VARCHAR' });
+  }
+  return asText;
+}
+
+/** A request field of the exported on-demand views: a column of the entity rows. */
+export interface RequestFieldColumn {
+  name: string;
+  type: ValueType;
+}
+
+/** A column of the entity rows read through `expr` (of DuckDB type `type`) instead of as is. */
+interface ColumnRead {
+  key: string;
+  expr: string;
+  type: string;
+}
+
+/**
+ * Request fields of a scalar type whose column holds another type — text, as every CSV column
+ * does, or JSON values of mixed types — read as their declared type (`TRY_CAST`), so the
+ * transform gets a float64 as a number from a CSV file as it does from JSON or a request.
+ * Refuses a value that is not of the type (`"abc"` for a float64), naming its row, as a request
+ * with it is refused.
+ */
+async function requestFieldsAsDeclared(
+  client: DuckDBClient,
+  raw: string,
+  columns: readonly { name: string; type: string }[],
+  fields: readonly RequestFieldColumn[],
+  where: string,
+): Promise<ColumnRead[]> {
+  const out: ColumnRead[] = [];
+  for (const f of fields) {
+    if (isListType(f.type)) continue;
+    const target = sqlValueType(f.type);
+    const type = columns.find((c) => c.name === f.name)!.type;
+    if (type === target) continue;
+    const k = ident(f.name);
+    const expr = `TRY_CAST(${type === 'JSON' ? `${k} ->> '$'` : k} AS ${target})`;
+    const [bad] = await client.all(
+      `SELECT rowid AS r, CAST(${k} AS VARCHAR) AS v FROM ${raw} WHERE ${k} IS NOT NULL AND ${expr} IS NULL ORDER BY rowid LIMIT 1`,
+    );
+    if (bad !== undefined)
+      throw new LarderError(
+        'LARDER_BAD_REQUEST',
+        `${where}, row ${Number(bad.r) + 1}: request field ${f.name} ${JSON.stringify(bad.v)} is not a ${f.type}`,
+        {
+          detail: { reason: 'wrong_type' },
+          hint: `write ${f.name} as a ${f.type}, or leave it empty for null`,
+        },
+      );
+    out.push({ key: f.name, expr, type: target });
+  }
+  return out;
 }
 
 /**
@@ -153,10 +276,18 @@ async function checkTimestampUnit(
   const example = String(r.example);
   throw new LarderError(
     'LARDER_BAD_REQUEST',
-    `${where}: every numeric ${TIMESTAMP_COLUMN} lies ${unit === 's' ? 'before 1973' : 'after 2500'} when read as epoch milliseconds (${example} → ${new Date(Number(example.split('.')[0])).toISOString()}); they look like epoch ${unit === 's' ? 'seconds' : 'microseconds'}`,
+    `${where}: every numeric ${TIMESTAMP_COLUMN} lies ${unit === 's' ? 'before 1973' : 'after 2500'} when read as epoch milliseconds (${example} → ${isoOrBeyond(Number(example.split('.')[0]))}); they look like epoch ${unit === 's' ? 'seconds' : 'microseconds'}`,
     {
       detail: { reason: 'suspect_time_unit' },
       hint: `pass --timestamp-unit ${unit} (timestampUnit: '${unit}' in the export API), or --timestamp-unit ms if they really are milliseconds`,
     },
   );
 }
+
+/** An epoch ms as ISO-8601, or where it lies beyond JavaScript's dates (±8.64e15 ms). */
+const isoOrBeyond = (ms: number): string => {
+  const d = new Date(ms);
+  return Number.isNaN(d.getTime())
+    ? `beyond the year ${ms > 0 ? '275760' : '-271821'}`
+    : d.toISOString();
+};

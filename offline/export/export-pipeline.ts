@@ -15,6 +15,7 @@ import { closeSync, existsSync, openSync, renameSync, rmSync, statSync } from 'n
 import { dirname, join, resolve } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { LarderError } from '../../core/errors.ts';
+import type { ValueType } from '../../core/types.ts';
 import { ident, sqlString, type DuckDBClient } from '../local/duckdb-client.ts';
 import { sqlValueType } from '../local/column-types.ts';
 import type { LocalDatabase } from '../local/local-database.ts';
@@ -122,8 +123,9 @@ export async function exportPointInTime(
   const ent = await loadEntities(
     { client, name, tmpDir: db.tmpDir, gridKeys: (c, p, n) => engine.gridKeys(c, p, n) },
     req.entities,
-    [...joinKeys, ...plan.requestFields],
+    joinKeys.filter((k) => !plan.requestFields.includes(k)),
     [...passes, ...batchKeyPasses(plan, sources)],
+    plan.requestFields.map((name) => ({ name, type: requestFieldType(plan.repo, name) })),
   );
   const [{ n: total }] = (await client.all(`SELECT count(*) AS n FROM ${ent.table}`)) as [
     { n: number },
@@ -303,4 +305,12 @@ async function onDemandStep(
   await client.appendColumns(od, buffered);
   values.joins.push(`LEFT JOIN ${od} ON ${od}.__rid = e.__rid`);
   for (const c of outCols) values.valueOf.set(c.col, `${od}.${ident(c.col)}`);
+}
+
+/** The declared type of the request field `name` (the first on-demand view's that reads it). */
+function requestFieldType(repo: ExportPlan['repo'], name: string): ValueType {
+  for (const od of repo.onDemandViews.values())
+    for (const i of Object.values(od.spec.inputs))
+      if (i.from === 'request' && i.field === name) return i.type;
+  return 'string';
 }

@@ -19,6 +19,7 @@ import { transactions, userEvents } from '../../examples/ecommerce/features/sour
 import {
   and,
   avg,
+  batchView,
   col,
   count,
   countDistinct,
@@ -102,6 +103,22 @@ export interface ViewPlan {
   features: FeaturePlan[];
 }
 
+/** A batch view of a case: see `batch-plan.ts`. */
+export interface BatchPlan {
+  source: SourceName;
+  entity: 'user' | 'product';
+  key: ExprPlan;
+  filter: ExprPlan | null;
+  /** Whole minutes; null: every record before D. */
+  windowMinutes: number | null;
+  everyMinutes: number;
+  offsetMinutes: number;
+  ttlMinutes: number;
+  /** The number `MAX` reads and the string `MIN` and `COUNT(DISTINCT …)` read. */
+  num: ExprPlan;
+  str: ExprPlan;
+}
+
 const cols = (...paths: string[]): ExprPlan[] => paths.map((p) => ({ col: p }));
 
 /** Typed inputs of each source: scalar numbers/strings, and per-element array paths. */
@@ -166,7 +183,7 @@ const valuesFor = (source: SourceName, arg: ExprPlan): fc.Arbitrary<string> => {
 };
 
 /** A bool expression over the source's columns: comparisons, `in`, null tests, and/or/not. */
-function predicateArb(source: SourceName): fc.Arbitrary<ExprPlan> {
+export function predicateArb(source: SourceName): fc.Arbitrary<ExprPlan> {
   const { num, str } = INPUTS[source];
   const leaf: fc.Arbitrary<ExprPlan> = fc.oneof(
     fc.constantFrom(...str).chain((arg) =>
@@ -565,6 +582,7 @@ function onDemandView(
 export function buildRepository(
   plans: readonly ViewPlan[],
   onDemand: OnDemandPlan | null = null,
+  batch: BatchPlan | null = null,
 ): Repository {
   const views = plans.map((v) => {
     const entities =
@@ -590,7 +608,27 @@ export function buildRepository(
       transactions.batch,
       ...views,
       ...(onDemand ? [onDemandView(onDemand, views)] : []),
+      ...(batch ? [fuzzBatchView(batch)] : []),
     ],
     resolve(import.meta.dirname, '../../examples/ecommerce/features'),
   );
+}
+
+/** The batch view `b` of a plan (`batch-plan.ts`): one query shape, its value brute-forced. */
+function fuzzBatchView(b: BatchPlan): ReturnType<typeof batchView> {
+  const entity = b.entity === 'user' ? user : product;
+  const k = entity.spec.joinKey;
+  return batchView({
+    name: 'b',
+    entities: [entity],
+    source: b.source === 'user_events' ? userEvents : transactions,
+    columns: { [k]: toExpr(b.key), x: toExpr(b.num), y: toExpr(b.str) },
+    ...(b.filter ? { filter: toExpr(b.filter) } : {}),
+    ...(b.windowMinutes === null ? {} : { window: duration(b.windowMinutes) }),
+    every: duration(b.everyMinutes),
+    ...(b.offsetMinutes > 0 ? { offset: duration(b.offsetMinutes) } : {}),
+    ttl: duration(b.ttlMinutes),
+    query: `SELECT ${k}, COUNT(*) AS n, MAX(x) AS mx, MIN(y) AS mn, COUNT(DISTINCT y) AS nd FROM source GROUP BY ${k}`,
+    features: { n: 'int64', mx: 'float64', mn: 'string', nd: 'int64' },
+  });
 }

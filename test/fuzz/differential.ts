@@ -171,7 +171,7 @@ export function referenceValues(
 }
 
 /** Entity rows, with the request field `req` when the case's on-demand view has one. */
-const entityRows = (c: FuzzCase, rows: readonly CaseRow[]): EntityRow[] =>
+export const entityRows = (c: FuzzCase, rows: readonly CaseRow[]): EntityRow[] =>
   rows.map((r) => ({
     user_id: r.user_id,
     product_id: r.product_id,

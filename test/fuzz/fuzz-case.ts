@@ -19,6 +19,8 @@ import {
 } from './definitions.ts';
 import { KEY_POOL, recordArb } from './schema-records.ts';
 import type { KnownDefect } from './known-defects.ts';
+import { entityFilePlanArb, type EntityFilePlan } from './entity-file-plan.ts';
+import { batchPlanArb, type BatchPlan } from './batch-plan.ts';
 
 type Rec = Record<string, unknown>;
 
@@ -37,6 +39,10 @@ export interface FuzzCase {
   exportRows: CaseRow[];
   /** Online reads: entity keys and a time (offset) ≥ now, and `req` as in export rows. */
   onlineReads: CaseRow[];
+  /** The export rows as an entity file too (absent or null: only in memory). */
+  entityFile?: EntityFilePlan | null;
+  /** A batch view `b` (SQL snapshots) over the records (absent or null: none). */
+  batch?: BatchPlan | null;
 }
 
 export interface CaseRow {
@@ -211,6 +217,8 @@ export function caseArb(options: CaseOptions): fc.Arbitrary<FuzzCase> {
               ),
               { minLength: 10, maxLength: 30 },
             ),
+            entityFile: entityFilePlanArb,
+            batch: fc.option(batchPlanArb, { freq: 2 }),
           });
         });
     });
@@ -233,5 +241,7 @@ export function atAnchor(c: FuzzCase, anchor: number): FuzzCase {
     })),
     exportRows: c.exportRows.map((r) => ({ ...r, t: r.t + anchor })),
     onlineReads: c.onlineReads.map((r) => ({ ...r, t: r.t + anchor })),
+    entityFile: c.entityFile ?? null,
+    batch: c.batch ?? null,
   };
 }

@@ -28,6 +28,8 @@ import {
 import type { FuzzCase } from './fuzz-case.ts';
 import { checkAvroStreamed, openAvroProducer } from './avro-path.ts';
 import { checkIncremental } from './incremental.ts';
+import { checkExportFromFile } from './entity-file-path.ts';
+import { checkBatchView } from './batch-view-path.ts';
 
 /** A whole day (2023-11-15), the anchor of the in-process runs: no wall clock involved. */
 export const ANCHOR = 1_700_006_400_000;
@@ -69,11 +71,16 @@ export async function openInProcessEnv(): Promise<InProcessEnv> {
     avroRecords,
     async check(c) {
       now = c.now;
-      const repo = buildRepository(c.plans, c.onDemand);
+      const repo = buildRepository(c.plans, c.onDemand, c.batch ?? null);
       writeSources(dataDir, c);
       const paths: [string, () => Promise<Mismatch[]>][] = [
         ['export (sweep)', () => checkExport('export (sweep)', sweep, repo, c)],
         ['export (sql)', () => checkExport('export (sql)', sql, repo, c)],
+        [
+          'export from an entity file (sweep)',
+          () => checkExportFromFile('export from an entity file (sweep)', tmp.dir, sweep, repo, c),
+        ],
+        ['batch view', () => checkBatchView('batch view', { sweep, sql }, repo, c)],
         [
           'materialized (SQLite)',
           () => checkMaterialized('materialized (SQLite)', sweep, sqlite, repo, c),

@@ -146,6 +146,25 @@ describe('batch view snapshots on DuckDB', () => {
     );
   });
 
+  it('a query that fails on the data (not on the empty input apply runs) names the view and D', async () => {
+    const { repo, store, write, ev, spend } = await setup(
+      'SELECT user_id, SUM(amount) / CAST(user_id AS BIGINT) AS spend_7d FROM source GROUP BY user_id',
+    );
+    write([ev('e1', 'u1', 5, D - DAY)]);
+    const message =
+      /^1 problem in the feature definitions:\n {2}\S+batch\.ts:\d+: batch view "spend" → query: the query fails: Conversion Error: Could not convert string 'u1' to INT64[^\n]* \(snapshot at 2024-03-01T00:00:00\.000Z\)\n/;
+    // The export (every snapshot time the entity rows need) and materialization (one snapshot).
+    for (const run of [() => spend(D), () => store.batchSnapshot({ repo, view: 'spend', at: D })]) {
+      const err = await run().then(
+        () => null,
+        (e: unknown) => e,
+      );
+      expect(err).toMatchObject({ code: 'LARDER_DEFINITION_INVALID' });
+      expect((err as Error).message).toMatch(message);
+      expect((err as Error).message).toMatch(/hint: make the query hold for every record/);
+    }
+  });
+
   it('batchSnapshot: one row per entity of the snapshot at D (what materialize writes)', async () => {
     const { repo, store, write, ev } = await setup();
     write([ev('e1', 'u1', 5, D - DAY), ev('e2', 'u2', 7, D), ev('e3', 'u3', 1, D - 8 * DAY)]);
