@@ -10,6 +10,7 @@ import {
   type DuckDBListType,
   DuckDBTypeId,
   type DuckDBConnection,
+  type DuckDBResult,
   type DuckDBValue,
 } from '@duckdb/node-api';
 import { createRequire } from 'node:module';
@@ -120,23 +121,9 @@ export class DuckDBClient {
   async *stream(sql: string): AsyncGenerator<ColumnChunk & { names: string[] }> {
     const result = await this.#conn.stream(sql);
     const names = result.columnNames();
-    const fetch = (): ReturnType<typeof result.fetchChunk> => {
-      const p = result.fetchChunk();
-      p.catch(() => undefined); // awaited below: a failure is thrown there, not unhandled
-      return p;
-    };
-    let next = fetch();
-    try {
-      for (;;) {
-        const chunk = await next;
-        if (!chunk || chunk.rowCount === 0) break;
-        next = fetch();
-        const columns = chunk.getColumns().map((col) => col.map(toJs));
-        yield { names, size: chunk.rowCount, columns };
-      }
-    } finally {
-      // A caller that stops early: the fetch under way ends before the connection runs anything else.
-      await next.catch(() => undefined);
+    for await (const chunk of chunksAhead(result)) {
+      const columns = chunk.getColumns().map((col) => col.map(toJs));
+      yield { names, size: chunk.rowCount, columns };
     }
   }
 
@@ -150,43 +137,26 @@ export class DuckDBClient {
     const t0 = trace ? performance.now() : 0;
     const result = await this.#conn.stream(sql);
     let rows = 0;
-    // One chunk ahead: DuckDB produces the next chunk (on a libuv thread: for a sorted result,
-    // one thread scanning the sort) while the caller reads this one on the main thread, instead
-    // of the two taking turns on one core.
-    const fetch = (): ReturnType<typeof result.fetchChunk> => {
-      const p = result.fetchChunk();
-      p.catch(() => undefined); // awaited below: a failure is thrown there, not unhandled
-      return p;
-    };
-    let next = fetch();
-    try {
-      for (;;) {
-        const chunk = await next;
-        if (!chunk || chunk.rowCount === 0) break;
-        next = fetch();
-        rows += chunk.rowCount;
-        const vectors = Array.from(
-          { length: chunk.columnCount },
-          (_, i) => chunk.getColumnVector(i) as unknown as RawVector,
-        );
-        yield {
-          size: chunk.rowCount,
-          numbers: (i) => {
-            const items = vectors[i]!.items;
-            if (!ArrayBuffer.isView(items))
-              throw new Error(`column ${i} is not a fixed-width numeric column`);
-            return items as RawNumbers;
-          },
-          text: (i, row) => {
-            const v = vectors[i]!.getItem(row);
-            return v === null ? null : String(v);
-          },
-          value: (i, row) => toJs(vectors[i]!.getItem(row)),
-        };
-      }
-    } finally {
-      // A caller that stops early: the fetch under way ends before the connection runs anything else.
-      await next.catch(() => undefined);
+    for await (const chunk of chunksAhead(result)) {
+      rows += chunk.rowCount;
+      const vectors = Array.from(
+        { length: chunk.columnCount },
+        (_, i) => chunk.getColumnVector(i) as unknown as RawVector,
+      );
+      yield {
+        size: chunk.rowCount,
+        numbers: (i) => {
+          const items = vectors[i]!.items;
+          if (!ArrayBuffer.isView(items))
+            throw new Error(`column ${i} is not a fixed-width numeric column`);
+          return items as RawNumbers;
+        },
+        text: (i, row) => {
+          const v = vectors[i]!.getItem(row);
+          return v === null ? null : String(v);
+        },
+        value: (i, row) => toJs(vectors[i]!.getItem(row)),
+      };
     }
     if (trace)
       process.stderr.write(
@@ -282,3 +252,28 @@ export function toJs(v: unknown): unknown {
 export const sqlString = (s: string): string => `'${s.replaceAll("'", "''")}'`;
 /** A quoted SQL identifier. */
 export const ident = (s: string): string => `"${s.replaceAll('"', '""')}"`;
+
+/**
+ * A result's chunks, one ahead: DuckDB produces the next chunk (on a libuv thread: for a sorted
+ * result, one thread scanning the sort) while the caller handles this one on the main thread,
+ * instead of the two taking turns on one core. A caller that stops early: the fetch under way
+ * ends before the connection runs anything else.
+ */
+async function* chunksAhead(result: DuckDBResult): AsyncGenerator<DuckDBDataChunk> {
+  const fetch = (): Promise<DuckDBDataChunk | null> => {
+    const p = result.fetchChunk();
+    p.catch(() => undefined); // awaited below: a failure is thrown there, not unhandled
+    return p;
+  };
+  let next = fetch();
+  try {
+    for (;;) {
+      const chunk = await next;
+      if (!chunk || chunk.rowCount === 0) return;
+      next = fetch();
+      yield chunk;
+    }
+  } finally {
+    await next.catch(() => undefined);
+  }
+}
