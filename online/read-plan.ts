@@ -144,6 +144,10 @@ export class ReadPlan {
   readonly #rows = new Map<string, ParsedRow>();
   /** Approximate bytes the cached rows hold (bounded by {@link ROWS_MAX_BYTES}). */
   #rowsSize = 0;
+  /** Reads that missed since the cache was last found full (-1: not full since its last clear). */
+  #fullMisses = -1;
+  /** Reads that found their row cached with the same text, in that time. */
+  #fullHits = 0;
   #names: string[] = [];
   /** Each group's `first, last` hops that `#ranges` and `#names` were built for. */
   #fieldsHops: number[] = [];
@@ -429,6 +433,7 @@ export class ReadPlan {
     let row = this.#rows.get(entity);
     if (row === undefined || row.joined !== joined || row.names !== null)
       row = this.#keep(entity, this.#splitRow(joined));
+    else if (this.#fullMisses >= 0) this.#fullHits++;
     if (row.n === 0) return this.notFoundRow();
     return this.#evaluateRow(t, row);
   }
@@ -444,10 +449,19 @@ export class ReadPlan {
     let row = this.#rows.get(entity);
     if (row === undefined || row.joined !== joined || row.names !== names)
       row = this.#keep(entity, this.#splitValues(joined, names));
+    else if (this.#fullMisses >= 0) this.#fullHits++;
     return this.#evaluateRow(t, row);
   }
 
-  /** Caches `row` as `entity`'s (replacing its last), within the bound; returns it. */
+  /**
+   * Caches `row` as `entity`'s (replacing its last) within the bound; returns it. When the
+   * cache is full it keeps the rows it holds and caches no more: rows held go on paying for a
+   * working set a little larger than the bound (entities read in a cycle, as a uniform user mix
+   * does), where clearing and refilling would keep every row only until just before it is read
+   * again, at the cost of moving each into the old generation. It starts afresh (cleared) once
+   * the rows held stopped paying: fewer than one read in 4 since it was found full found its
+   * row, over at least 4 reads per row held.
+   */
   #keep(entity: string, row: ParsedRow): ParsedRow {
     const rows = this.#rows;
     const old = rows.get(entity);
@@ -456,15 +470,25 @@ export class ReadPlan {
       rows.delete(entity);
     }
     const size = rowBytes(row);
-    if (size <= ROWS_MAX_BYTES) {
-      // Bounded: cleared when full, as the parse cache.
-      if (this.#rowsSize + size > ROWS_MAX_BYTES) {
-        rows.clear();
-        this.#rowsSize = 0;
+    if (size > ROWS_MAX_BYTES) return row;
+    if (this.#rowsSize + size > ROWS_MAX_BYTES) {
+      if (this.#fullMisses < 0) {
+        this.#fullMisses = 0;
+        this.#fullHits = 0;
       }
-      rows.set(entity, row);
-      this.#rowsSize += size;
-    }
+      const misses = ++this.#fullMisses;
+      if (misses + this.#fullHits < 4 * rows.size + 64) return row;
+      if (this.#fullHits * 3 >= misses) {
+        this.#fullMisses = 0; // still paying (a hit in 4 reads or more): a new count
+        this.#fullHits = 0;
+        return row;
+      }
+      rows.clear();
+      this.#rowsSize = 0;
+      this.#fullMisses = -1;
+    } else if (this.#fullMisses >= 0) this.#fullMisses++;
+    rows.set(entity, row);
+    this.#rowsSize += size;
     return row;
   }
 
