@@ -4,8 +4,9 @@
  * modules are imported side by side, over one SQLite store file (or, with STORE=redis, one
  * private Redis namespace, deleted at the end) materialized once (gen-data
  * history as `bench/read-garbage.ts`), and `getOnlineFeatures` of one row is called in
- * alternating blocks (A B B A …), CPU from `process.cpuUsage`. First it checks that both trees
- * answer the same JSON for 2,000 rows. Prints the medians per block, the median of the paired
+ * alternating blocks (A B B A …), CPU from `process.cpuUsage` (ROWS=100: a request of 1 user × 100
+ * products instead, the products drawn as the one-row requests draw theirs). First it checks that both trees
+ * answer the same JSON for 2,000 requests. Prints the medians per block, the median of the paired
  * ratios B / A and in how many pairs B was lower, and the median heap growth per request over
  * batches of 20 that saw no collection. OWN_STORES=1: each tree materializes the same history
  * into a store of its own (a namespace, or a file, per tree), for changes of the stored format.
@@ -17,7 +18,7 @@
  *                                              #   BLOCKS=20 PER=1000 EVENTS=100000
  *                                              #   STORE=sqlite (or redis: REDIS_URL,
  *                                              #   default redis://127.0.0.1:6379/0)
- *                                              #   OWN_STORES=0
+ *                                              #   OWN_STORES=0 ROWS=1
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -43,6 +44,7 @@ const B = resolve(env.B ?? here);
 const BLOCKS = Number(env.BLOCKS ?? 20);
 const PER = Number(env.PER ?? 1000);
 const SERVICE = env.SERVICE ?? 'recommendation_v1';
+const ROWS = Number(env.ROWS ?? 1);
 const USERS = 2000;
 const PRODUCTS = 1000;
 const SEED = 42;
@@ -118,11 +120,15 @@ try {
   const t = Date.now();
   const read = (x: Tree, i: number) => {
     const row = rows[i % rows.length]!;
+    const products =
+      ROWS === 1
+        ? [row.product]
+        : Array.from({ length: ROWS }, (_, k) => rows[(i + k) % rows.length]!.product);
     return x.get(
       { repo: x.repo, store: x.store, maxEntityRows: 1000 },
       {
         ref: { service: SERVICE },
-        entities: { user_id: [row.user], product_id: [row.product] },
+        entities: { user_id: products.map(() => row.user), product_id: products },
         fullFeatureNames: false,
         t,
       },
@@ -132,7 +138,7 @@ try {
   let differ = 0;
   for (let i = 0; i < rows.length; i++)
     if (JSON.stringify(await read(a, i)) !== JSON.stringify(await read(b, i))) differ++;
-  console.log(`${differ} of ${rows.length} rows answered differently by A and B`);
+  console.log(`${differ} of ${rows.length} requests answered differently by A and B`);
 
   const redis =
     env.STORE === 'redis' ? new Redis(env.REDIS_URL ?? 'redis://127.0.0.1:6379/0') : null;
@@ -166,7 +172,7 @@ try {
   const median = (v: number[]): number => [...v].sort((p, q) => p - q)[v.length >> 1] ?? NaN;
   const ratios = cpu.B.map((v, i) => v / cpu.A[i]!);
   console.log(
-    `${SERVICE}, one row: A ${median(cpu.A).toFixed(1)} µs CPU, B ${median(cpu.B).toFixed(1)} µs; ` +
+    `${SERVICE}, ${ROWS === 1 ? 'one row' : `${ROWS} rows`}: A ${median(cpu.A).toFixed(1)} µs CPU, B ${median(cpu.B).toFixed(1)} µs; ` +
       `paired B / A ${median(ratios).toFixed(3)}, B lower in ${ratios.filter((r) => r < 1).length}/${ratios.length}; ` +
       `bytes allocated A ${Math.round(median(bytes.A))}, B ${Math.round(median(bytes.B))}` +
       (redis

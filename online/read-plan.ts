@@ -89,7 +89,8 @@ interface LifetimeFeature {
 }
 
 /**
- * One entity's answer as {@link ReadPlan.evaluateJoined} keeps it: the text, its `n` fields and
+ * One entity's answer as {@link ReadPlan.evaluateJoined} (or, for values of named fields,
+ * {@link ReadPlan.evaluateSelectedJoined}) keeps it: the text, its `n` fields and
  * values, and per field what the plan does with it — `where`: a hop group's index (then `hops`
  * holds its hop), `LIFETIME_BASE - slot` for a requested lifetime state, `NOT_READ` for a field
  * the plan does not read — and its parsed state once needed (`UNPARSED` until then; parses are
@@ -97,6 +98,11 @@ interface LifetimeFeature {
  */
 interface ParsedRow {
   joined: string;
+  /**
+   * For a row of values only ({@link ReadPlan.evaluateSelectedJoined}): the
+   * {@link ReadPlan.fieldNames} list its values were read for (null: a `field\nvalue` row).
+   */
+  names: readonly string[] | null;
   n: number;
   fields: string[];
   values: string[];
@@ -138,6 +144,10 @@ export class ReadPlan {
   readonly #rows = new Map<string, ParsedRow>();
   /** Approximate bytes the cached rows hold (bounded by {@link ROWS_MAX_BYTES}). */
   #rowsSize = 0;
+  /** Reads that missed since the cache was last found full (-1: not full since its last clear). */
+  #fullMisses = -1;
+  /** Reads that found their row cached with the same text, in that time. */
+  #fullHits = 0;
   #names: string[] = [];
   /** Each group's `first, last` hops that `#ranges` and `#names` were built for. */
   #fieldsHops: number[] = [];
@@ -420,26 +430,70 @@ export class ReadPlan {
    * is compared whole, so a changed row is always read afresh.
    */
   evaluateJoined(t: number, entity: string, joined: string): FeatureValue[] {
-    const rows = this.#rows;
-    let row = rows.get(entity);
-    if (row === undefined || row.joined !== joined) {
-      if (row !== undefined) {
-        this.#rowsSize -= rowBytes(row);
-        rows.delete(entity);
-      }
-      row = this.#splitRow(joined);
-      const size = rowBytes(row);
-      if (size <= ROWS_MAX_BYTES) {
-        // Bounded: cleared when full, as the parse cache.
-        if (this.#rowsSize + size > ROWS_MAX_BYTES) {
-          rows.clear();
-          this.#rowsSize = 0;
-        }
-        rows.set(entity, row);
-        this.#rowsSize += size;
-      }
-    }
+    let row = this.#rows.get(entity);
+    if (row === undefined || row.joined !== joined || row.names !== null)
+      row = this.#keep(entity, this.#splitRow(joined));
+    else if (this.#fullMisses >= 0) this.#fullHits++;
     if (row.n === 0) return this.notFoundRow();
+    return this.#evaluateRow(t, row);
+  }
+
+  /**
+   * {@link evaluateSelected} of the values of {@link fieldNames}`(t)` joined by `"\n"` (`""`
+   * where a field is absent; at least one present: the entity exists), through the same cache
+   * as {@link evaluateJoined}: a cached row is reused while the store answers the same text for
+   * the same field list (the list changes when a window's hops do).
+   */
+  evaluateSelectedJoined(t: number, entity: string, joined: string): FeatureValue[] {
+    const names = this.fieldNames(t);
+    let row = this.#rows.get(entity);
+    if (row === undefined || row.joined !== joined || row.names !== names)
+      row = this.#keep(entity, this.#splitValues(joined, names));
+    else if (this.#fullMisses >= 0) this.#fullHits++;
+    return this.#evaluateRow(t, row);
+  }
+
+  /**
+   * Caches `row` as `entity`'s (replacing its last) within the bound; returns it. When the
+   * cache is full it keeps the rows it holds and caches no more: rows held go on paying for a
+   * working set a little larger than the bound (entities read in a cycle, as a uniform user mix
+   * does), where clearing and refilling would keep every row only until just before it is read
+   * again, at the cost of moving each into the old generation. It starts afresh (cleared) once
+   * the rows held stopped paying: fewer than one read in 4 since it was found full found its
+   * row, over at least 4 reads per row held.
+   */
+  #keep(entity: string, row: ParsedRow): ParsedRow {
+    const rows = this.#rows;
+    const old = rows.get(entity);
+    if (old !== undefined) {
+      this.#rowsSize -= rowBytes(old);
+      rows.delete(entity);
+    }
+    const size = rowBytes(row);
+    if (size > ROWS_MAX_BYTES) return row;
+    if (this.#rowsSize + size > ROWS_MAX_BYTES) {
+      if (this.#fullMisses < 0) {
+        this.#fullMisses = 0;
+        this.#fullHits = 0;
+      }
+      const misses = ++this.#fullMisses;
+      if (misses + this.#fullHits < 4 * rows.size + 64) return row;
+      if (this.#fullHits * 3 >= misses) {
+        this.#fullMisses = 0; // still paying (a hit in 4 reads or more): a new count
+        this.#fullHits = 0;
+        return row;
+      }
+      rows.clear();
+      this.#rowsSize = 0;
+      this.#fullMisses = -1;
+    } else if (this.#fullMisses >= 0) this.#fullMisses++;
+    rows.set(entity, row);
+    this.#rowsSize += size;
+    return row;
+  }
+
+  /** A cached row's features at `t` (its parses filled in as they are needed). */
+  #evaluateRow(t: number, row: ParsedRow): FeatureValue[] {
     if (t !== this.#preparedT) this.#prepare(t);
     const lifetimeStates = this.#lifetimeStates;
     const groups = this.#clearScratch();
@@ -467,36 +521,62 @@ export class ReadPlan {
   #splitRow(joined: string): ParsedRow {
     const pairs = joined === '' ? [] : joined.split('\n');
     const n = pairs.length >> 1;
-    const fields: string[] = new Array(n);
-    const values: string[] = new Array(n);
-    const where: number[] = new Array(n);
-    const hops: number[] = new Array(n);
-    const states: unknown[] = new Array(n);
-    const groups = this.#groupList;
-    for (let i = 0; i < n; i++) {
-      const field = pairs[2 * i] as string;
-      fields[i] = field;
-      values[i] = pairs[2 * i + 1] as string;
-      states[i] = UNPARSED;
-      hops[i] = 0;
-      where[i] = NOT_READ;
-      if (isLifetimeField(field)) {
-        const lf = this.#lifetimeByField.get(field);
-        if (lf) where[i] = LIFETIME_BASE - lf.slot;
-        continue;
-      }
-      for (let gi = 0; gi < groups.length; gi++) {
-        const g = groups[gi] as HopGroup;
-        if (!field.startsWith(g.prefix)) continue;
-        const k = hopOf(field, g.prefix.length);
-        if (!Number.isNaN(k)) {
-          where[i] = gi;
-          hops[i] = k;
-        }
-        break;
-      }
+    const row = this.#newRow(joined, null, n);
+    for (let i = 0; i < n; i++)
+      this.#classify(row, i, pairs[2 * i] as string, pairs[2 * i + 1] as string);
+    return row;
+  }
+
+  /** The values of `names` joined (`""` where absent) as a row of the present fields. */
+  #splitValues(joined: string, names: readonly string[]): ParsedRow {
+    const parts = joined.split('\n');
+    const m = Math.min(parts.length, names.length);
+    let n = 0;
+    for (let i = 0; i < m; i++) if (parts[i] !== '') n++;
+    const row = this.#newRow(joined, names, n);
+    for (let i = 0, j = 0; i < m; i++) {
+      const v = parts[i] as string;
+      if (v !== '') this.#classify(row, j++, names[i] as string, v);
     }
-    return { joined, n, fields, values, where, hops, states };
+    return row;
+  }
+
+  #newRow(joined: string, names: readonly string[] | null, n: number): ParsedRow {
+    return {
+      joined,
+      names,
+      n,
+      fields: new Array<string>(n),
+      values: new Array<string>(n),
+      where: new Array<number>(n),
+      hops: new Array<number>(n),
+      states: new Array<unknown>(n),
+    };
+  }
+
+  /** Sets field `i` of `row` and what the plan does with it. */
+  #classify(row: ParsedRow, i: number, field: string, value: string): void {
+    row.fields[i] = field;
+    row.values[i] = value;
+    row.states[i] = UNPARSED;
+    row.hops[i] = 0;
+    row.where[i] = NOT_READ;
+    if (isLifetimeField(field)) {
+      const lf = this.#lifetimeByField.get(field);
+      if (lf) row.where[i] = LIFETIME_BASE - lf.slot;
+      return;
+    }
+    const groups = this.#groupList;
+    for (let gi = 0; gi < groups.length; gi++) {
+      const g = groups[gi] as HopGroup;
+      if (!field.startsWith(g.prefix)) continue;
+      const k = hopOf(field, g.prefix.length);
+      if (!Number.isNaN(k)) {
+        row.where[i] = gi;
+        row.hops[i] = k;
+      }
+      return;
+    }
   }
 
   /** Resets the per-evaluation scratch state; returns the hop groups. */

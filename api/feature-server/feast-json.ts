@@ -108,12 +108,25 @@ function valueText(v: unknown): string {
   return JSON.stringify(v) ?? 'null';
 }
 
+/** `[item,item,…]`, n items. */
+function repeatText(item: string, n: number): string {
+  return `[${new Array<string>(n).fill(item).join(',')}]`;
+}
+
 /**
  * A column's values: JSON.stringify of the whole array (native, one call) unless a value is a
- * non-finite number, which protobuf's JSON prints as a string (JSON.stringify as null).
+ * non-finite number, which protobuf's JSON prints as a string (JSON.stringify as null). One
+ * value in every row (a column of an entity shared by the rows, as a user's features in a
+ * request of 1 user × N products) is converted once and repeated.
  */
 function valuesText(values: readonly unknown[]): string {
   const n = values.length;
+  if (n > 1) {
+    const first = values[0];
+    let i = 1;
+    while (i < n && values[i] === first) i++;
+    if (i === n) return repeatText(valueText(first), n);
+  }
   for (let i = 0; i < n; i++) {
     const v = values[i];
     if (typeof v === 'number' && !Number.isFinite(v)) {
@@ -143,9 +156,22 @@ function timestampsText(ts: readonly (number | null | undefined)[], n: number): 
     }
   }
   if (none) return n === 0 ? '[]' : repeatedList(QUOTED_EPOCH, n);
+  // A row's timestamp is often the previous row's (one entity's column, a shared hop start):
+  // looked up once per run of equal times.
   const parts = new Array<string>(n);
-  for (let i = 0; i < n; i++) parts[i] = quotedTimestamp(ts[i]);
-  return `[${parts.join(',')}]`;
+  let last: number | null | undefined = ts[0];
+  let text = quotedTimestamp(last);
+  let same = true;
+  for (let i = 0; i < n; i++) {
+    const t = ts[i];
+    if (t !== last) {
+      last = t;
+      text = quotedTimestamp(t);
+      same = false;
+    }
+    parts[i] = text;
+  }
+  return same ? repeatedList(text, n) : `[${parts.join(',')}]`;
 }
 
 const quotedStatus = new Map<string, string>();

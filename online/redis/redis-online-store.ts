@@ -168,16 +168,6 @@ const SAMPLE_EVERY_MS = 10_000;
  */
 type FieldsReply = number | string;
 
-/** The values of a field group key's reply in field order (`""` where absent). */
-function fieldValues(reply: FieldsReply): readonly string[] {
-  return typeof reply === 'string' ? reply.split('\n') : [];
-}
-
-/** A whole-hash key's reply (`field, value, …` joined by `"\n"`) as a flat pair array. */
-function hashPairs(reply: string): string[] {
-  return reply === '' ? [] : reply.split('\n');
-}
-
 export interface RedisStoreTuning {
   maxMergeAttempts?: number;
   /** Replicas of each master every write waits for (`WAIT`); 0 (default): none. */
@@ -996,13 +986,19 @@ export class RedisOnlineStore implements OnlineStore {
       this.#topology.kind === 'redis'
         ? await this.#readScripts(hashKeys, fieldKeys, requests, plans)
         : await this.#readPerKey(hashKeys, fieldKeys, requests, plans);
+    // Each key's text goes through the plan's cache of joined rows per entity
+    // (`ReadPlan.evaluateJoined`): an entity answered with the same text as its last read reuses
+    // that read's split and parses; any other text is read afresh.
     return requests.map((r, ri) => {
       const plan = plans[ri]!;
       const slots = hashSlots[ri];
+      const keys = r.entityKeys;
       const rows: FeatureValue[][] = slots
-        ? slots.map((i) => plan.evaluatePairs(r.t, hashes[i]!))
-        : fields[ri]!.map((reply) =>
-            plan.evaluateSelected(r.t, fieldValues(reply), 0, reply !== 0),
+        ? slots.map((i, j) => plan.evaluateJoined(r.t, keys[j]!, hashes[i]!))
+        : fields[ri]!.map((reply, j) =>
+            typeof reply === 'string'
+              ? plan.evaluateSelectedJoined(r.t, keys[j]!, reply)
+              : plan.evaluateSelected(r.t, [], 0, reply !== 0),
           );
       return { view: r.view.name, features: plan.features, rows };
     });
@@ -1019,7 +1015,7 @@ export class RedisOnlineStore implements OnlineStore {
     fieldKeys: readonly string[][],
     requests: readonly ReadRequest[],
     plans: readonly ReadPlan[],
-  ): Promise<{ hashes: string[][]; fields: FieldsReply[][] }> {
+  ): Promise<{ hashes: string[]; fields: FieldsReply[][] }> {
     const fields: FieldsReply[][] = fieldKeys.map(() => []);
     if (hashKeys.length === 0 && fieldKeys.every((k) => k.length === 0))
       return { hashes: [], fields };
@@ -1071,12 +1067,12 @@ export class RedisOnlineStore implements OnlineStore {
       throw this.#unavailable('read', e);
     }
     this.#onRoundTrip?.({ op: 'read', commands: calls.length });
-    const hashes: string[][] = [];
+    const hashes: string[] = [];
     let owner = 0; // the field-reading request the next field reply belongs to
     for (const value of values) {
       for (const reply of value as FieldsReply[]) {
         if (hashes.length < hashKeys.length) {
-          hashes.push(hashPairs(reply as string));
+          hashes.push(reply as string);
           continue;
         }
         while (fields[owner]!.length === fieldKeys[owner]!.length) owner++;
@@ -1092,7 +1088,7 @@ export class RedisOnlineStore implements OnlineStore {
     fieldKeys: readonly string[][],
     requests: readonly ReadRequest[],
     plans: readonly ReadPlan[],
-  ): Promise<{ hashes: string[][]; fields: FieldsReply[][] }> {
+  ): Promise<{ hashes: string[]; fields: FieldsReply[][] }> {
     const keys: string[] = [...hashKeys];
     const owners: number[] = hashKeys.map(() => -1);
     fieldKeys.forEach((ks, ri) => {
@@ -1109,11 +1105,11 @@ export class RedisOnlineStore implements OnlineStore {
       if (owner === -1) p.larderReadEntities(1, keys[i]!, 1);
       else p.larderReadEntities(1, keys[i]!, 0, 1, names[owner]!.length, ...names[owner]!);
     });
-    const hashes: string[][] = [];
+    const hashes: string[] = [];
     const fields: FieldsReply[][] = fieldKeys.map(() => []);
     replies.forEach((reply, i) => {
       const owner = owners[i]!;
-      if (owner === -1) hashes.push(hashPairs((reply as string[])[0]!));
+      if (owner === -1) hashes.push((reply as string[])[0]!);
       else fields[owner]!.push((reply as FieldsReply[])[0]!);
     });
     return { hashes, fields };

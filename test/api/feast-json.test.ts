@@ -79,6 +79,43 @@ describe('feastJsonString', () => {
     );
   });
 
+  it('is the same for columns of repeated values and event times (1 entity × N rows) and runs of them', () => {
+    const runs = (n: number): fc.Arbitrary<OnlineColumn> =>
+      fc
+        .tuple(
+          fc.array(fc.tuple(valueArb, tsArb, fc.constantFrom(...STATUSES)), {
+            minLength: 1,
+            maxLength: 3,
+          }),
+          fc.array(fc.nat(), { minLength: n, maxLength: n }),
+          fc.boolean(),
+        )
+        .map(([items, picks, sorted]) => {
+          // One item in every row, or rows drawn from a few items (in runs when sorted).
+          const at = picks.map((p) => p % items.length);
+          if (sorted) at.sort((a, b) => a - b);
+          return {
+            name: 'c',
+            type: null,
+            values: at.map((k) => items[k]![0]),
+            statuses: at.map((k) => items[k]![2]),
+            eventTs: at.map((k) => items[k]![1]),
+          };
+        });
+    fc.assert(
+      fc.property(
+        fc
+          .integer({ min: 1, max: 120 })
+          .chain((n) => fc.array(runs(n), { minLength: 1, maxLength: 4 }))
+          .map((columns) => ({ columns })),
+        (res) => {
+          expect(feastJsonString(res)).toBe(JSON.stringify(toFeastJson(res)));
+        },
+      ),
+      { numRuns: 1000 },
+    );
+  });
+
   it('formats timestamps as before, from the cache too', () => {
     for (let k = 0; k < 2; k++) {
       expect(timestampJson(null)).toBe('1970-01-01T00:00:00Z');
