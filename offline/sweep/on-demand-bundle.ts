@@ -9,7 +9,7 @@
  * files' hashes; bundling costs ≈ 60 CPU-ms more, with esbuild's import).
  */
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Repository } from '../../definitions/repository.ts';
 import type { SweepPool } from './sweep-pool.ts';
@@ -38,9 +38,11 @@ export async function onDemandBundle(files: string[], cacheDir: string): Promise
     `export const run = (job) => runOnDemandJob([${files.map((_, i) => `m${i}`).join(', ')}], job);`,
   ].join('\n');
   const meta = join(cacheDir, `on-demand-${sha1(entry).slice(0, 16)}.json`);
+  let previous: string | null = null;
   try {
     const cached = JSON.parse(readFileSync(meta, 'utf8')) as CachedBundle;
     const code = join(cacheDir, cached.file);
+    previous = code;
     if (
       existsSync(code) &&
       Object.entries(cached.inputs).every(([path, hash]) => sha1(readFileSync(path)) === hash)
@@ -80,6 +82,8 @@ export async function onDemandBundle(files: string[], cacheDir: string): Promise
     const file = `on-demand-${sha1(text).slice(0, 16)}.cjs`;
     writeFileAtomic(join(cacheDir, file), text);
     writeFileAtomic(meta, JSON.stringify({ inputs, file } satisfies CachedBundle));
+    // The bundle it replaces (a worker of this process that loaded it keeps its module).
+    if (previous && previous !== join(cacheDir, file)) rmSync(previous, { force: true });
     return join(cacheDir, file);
   } catch {
     return null;

@@ -112,7 +112,8 @@ async function run(odfvs: string[], onWorkers: boolean, bad?: number) {
 }
 
 /** A column's values as plain JS (NaN stays NaN: toEqual treats NaN as equal to itself). */
-const plain = (c: AppendColumn) => ('values' in c ? [...c.values!] : [...(c.strings ?? [])]);
+const plain = (c: AppendColumn): unknown[] =>
+  'values' in c ? [...c.values] : 'strings' in c ? [...c.strings] : [];
 
 describe('the sweep on-demand step on the workers', () => {
   it('writes the main thread’s columns, from a bundle of the defining files', async () => {

@@ -130,6 +130,10 @@ export class SweepEngine extends DuckDBSourcesEngine implements ParquetExportEng
     const computed = new Map<string, AppendColumn>();
     const od = await (onDemand as ReturnType<typeof sweepOnDemand> | null);
     for (const c of od?.columns ?? []) computed.set(c.name, c);
+    if (od && this.#config.trace)
+      console.error(
+        `[t ${performance.now().toFixed(0)}] on-demand views ran on the ${od.on === 'workers' ? 'workers' : 'main thread'}`,
+      );
 
     // What was not encoded during the sweeps: on-demand features, partitioned passes' columns.
     const groups = swept.groups!;
