@@ -20,7 +20,7 @@ import {
 import { SweepPool } from '../../sweep/sweep-pool.ts';
 import { DuckDBSourcesEngine, type DuckDBSources } from '../duckdb-sources.ts';
 import { SweepIndexCache } from './index-cache.ts';
-import { sweepOnDemand } from './sweep-on-demand.ts';
+import { ON_DEMAND_WORKER_ROWS, sweepOnDemand } from './sweep-on-demand.ts';
 import { onDemandViews } from '../../sweep/on-demand-bundle.ts';
 import { appendColumnOf, sweepPasses } from './sweep-passes.ts';
 
@@ -73,7 +73,7 @@ export class SweepEngine extends DuckDBSourcesEngine implements ParquetExportEng
     const pool = this.#sweepPool();
     // The workers load the on-demand views while they read and sweep; they run them once idle.
     const bundle =
-      plan.odfvs.length > 0
+      plan.odfvs.length > 0 && total >= ON_DEMAND_WORKER_ROWS
         ? onDemandViews(plan.repo, plan.odfvs, pool, this.#config.cacheDir)
         : null;
     const readRequest = async (): Promise<Record<string, unknown[]>> => {
