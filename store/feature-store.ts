@@ -114,6 +114,13 @@ export interface MaterializeOptions {
   incremental?: boolean;
   /** Feature views (default: every online view). */
   views?: readonly string[];
+  /**
+   * Called for each view whose watermark is after `end`, before anything runs: with
+   * `incremental` the view is skipped (watermark, arrival mark and online values unchanged);
+   * without, it is materialized to `end` and its watermark moves back to `end` (a batch view's:
+   * to the latest snapshot at `end`).
+   */
+  onBehindWatermark?: (b: { view: string; watermark: number }) => void;
   /** Called as a view starts: it reads and validates its source records first. */
   onViewStart?: MaterializeRequest['onViewStart'];
   onValidate?: MaterializeRequest['onValidate'];
@@ -286,20 +293,31 @@ class LocalFeatureStore implements FeatureStore {
       throw new LarderError('LARDER_REGISTRY_NOT_APPLIED', 'no registry yet', {
         hint: 'run `larder apply` first',
       });
-    const batch = selectBatchViews(this.repo, opts.views);
+    const marks = registry.watermarks ?? {};
+    // A view already materialized past `end`: an incremental run skips it (a watermark never
+    // moves back by itself, and an older batch snapshot never replaces a newer one); an explicit
+    // `materialize` reloads it to `end`. Either way the caller is told.
+    const behind = (v: string): boolean => {
+      const mark = marks[v];
+      if (mark === undefined || mark <= opts.end) return false;
+      opts.onBehindWatermark?.({ view: v, watermark: mark });
+      return opts.incremental === true;
+    };
     const named = opts.views?.filter((n) => !this.repo.batchViews.has(n));
-    const views =
+    const selected =
       opts.views && opts.views.length > 0 && named!.length === 0
         ? []
         : selectViews(this.repo, named).map((s) => s.name);
-    const marks = registry.watermarks ?? {};
+    const views = selected.filter((v) => !behind(v));
+    const batch = selectBatchViews(this.repo, opts.views).filter((v) => !behind(v));
     // Records appended from now on are the next incremental run's (by arrival time).
     const runAt = Date.now();
     const [offline, online] = await Promise.all([this.#offline.get(), this.#online.get()]);
     const starts = opts.incremental
       ? await incrementalStarts(this.repo, offline, views, marks, registry.arrivalMarks ?? {})
       : {};
-    // An empty list would mean every view to materializeViews: only batch views were named.
+    // An empty list would mean every view to materializeViews: only batch views were named, or
+    // every feature view was skipped.
     const results =
       views.length === 0
         ? []

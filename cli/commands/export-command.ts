@@ -70,9 +70,11 @@ to the millisecond). Without --timestamp-unit, numbers that all lie before 1973 
 as milliseconds are refused: they are seconds (microseconds). Malformed lines (CSV quoting or
 field counts, invalid JSON, a JSON line that is not an object) are refused with their line
 numbers, never read or skipped silently; so are a join key written as an object or a list, a
-column named twice and UTF-16 text. Files are UTF-8, a leading byte-order mark allowed; join
-keys of mixed JSON types are read as text; an empty JSON Lines file is no rows, as a CSV file of
-only a header line is. In CSV an empty field is null and a quoted one ("") the empty string. An
+column named twice and UTF-16 text. Files are UTF-8, a leading byte-order mark allowed. Join
+keys are read as their entity's key type (docs/api.md "Join keys"): an int64 key's 1.0 or 1e3
+by value, 1.5 refused with its row; a JSON number for a string key as its value's decimal (1.0
+as "1"), CSV text as written. An empty JSON Lines file is no rows, as a CSV file of only a
+header line is. In CSV an empty field is null and a quoted one ("") the empty string. An
 on-demand view's request field is read as its declared type (CSV text "2.5" as a float64), a value
 not of that type refused with its row. The output folder must exist.`,
     )

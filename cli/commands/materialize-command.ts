@@ -68,10 +68,12 @@ async function run(
   const { openFeatureStore } = await import('../../store/feature-store.ts');
   const store = await openFeatureStore({ ...(globals.repo ? { repo: globals.repo } : {}) });
   let results: ViewMaterialization[];
+  const behind: { view: string; watermark: number }[] = [];
   const progress = progressWriter();
   try {
     results = await store.materialize({
       ...opts,
+      onBehindWatermark: (b) => behind.push(b),
       ...(json
         ? {}
         : {
@@ -88,9 +90,21 @@ async function run(
     await store.close();
   }
   if (json) {
-    printJson({ end: opts.end, views: results });
+    printJson({
+      end: opts.end,
+      views: results,
+      ...(opts.incremental ? { skipped: behind } : { movedBack: behind }),
+    });
     return;
   }
+  const iso = (t: number): string => new Date(t).toISOString();
+  for (const b of behind)
+    console.log(
+      opts.incremental
+        ? `${b.view}: already materialized to ${iso(b.watermark)} (its watermark), after --end ${iso(opts.end)}: skipped`
+        : `${b.view}: watermark moved back from ${iso(b.watermark)} to --end ${iso(opts.end)}`,
+    );
+  if (results.length === 0) return;
   console.log(
     table(
       results.map((r) => [
@@ -135,6 +149,13 @@ export function registerMaterializeCommands(program: Command, globals: () => Glo
     .option('--json', 'print a JSON summary')
     .option(VALIDATE_FLAG, VALIDATE_HELP)
     .option(FAIL_UNDER_FLAG, FAIL_UNDER_HELP)
+    .addHelpText(
+      'after',
+      `
+A view whose watermark is after --end is reloaded to --end and its watermark moves back to it
+(a batch view's: to the latest snapshot at --end), with one line per view:
+"<view>: watermark moved back from <watermark> to --end <end>" (--json: "movedBack").`,
+    )
     .action(async (o: Flags) => {
       const start = o.start ? parseTime(o.start, '--start') : undefined;
       const end = parseTime(o.end, '--end');
@@ -166,6 +187,14 @@ export function registerMaterializeCommands(program: Command, globals: () => Glo
     .option('--json', 'print a JSON summary')
     .option(VALIDATE_FLAG, VALIDATE_HELP)
     .option(FAIL_UNDER_FLAG, FAIL_UNDER_HELP)
+    .addHelpText(
+      'after',
+      `
+A view whose watermark is after --end is skipped (its watermark and online values unchanged),
+with one line per view: "<view>: already materialized to <watermark> (its watermark), after
+--end <end>: skipped" (--json: "skipped"); exit 0. A view at its watermark runs again (late
+records). The larder scheduler counts such a run a success of 0 rows.`,
+    )
     .action(async (o: Omit<Flags, 'start'>) => {
       const end = parseTime(o.end, '--end');
       const views = o.views?.split(',');

@@ -7,7 +7,9 @@ Equivalent to declaring, on each batch view::
 and running `larder scheduler`: daily at 02:00 UTC, 2 retries 5 minutes apart, a 2 h timeout,
 one active run, no catch-up, a failure notice. Each run materializes up to the start of its
 slot (Airflow's data_interval_end, which is the slot time for this schedule), so a retried or
-re-run slot loads the same history: materialize-incremental is idempotent.
+re-run slot loads the same history: materialize-incremental is idempotent. Clearing an older
+slot after a newer one ran changes nothing: its views are already materialized past it (each
+prints "already materialized to ...: skipped" and the task succeeds).
 
 Use it instead of `larder scheduler` when Airflow already schedules your pipelines; do not run
 both for the same views. LARDER_HOME (the registry with its watermarks) and the stores must be

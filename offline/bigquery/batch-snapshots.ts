@@ -97,26 +97,51 @@ export async function bqSnapshots(
   if (job.times.length === 0) return table;
   const d = bqSnapshotDialect(source.schema);
   const rel = relationSql(d, view.spec, job.src.table, source.timestampField);
-  const sql = job.times
-    .map((at) => `SELECT * FROM (${snapshotSql(d, view.spec, cols, rel, at)})`)
-    .join(' UNION ALL ');
-  const read = await bq.query(sql);
-  let token: string | null = null;
-  do {
-    const page = await read(token, pageSize);
-    token = page.pageToken;
-    if (page.rows.length === 0) continue;
-    const num = (t: ValueType): boolean => t === 'int64' || t === 'float64';
-    await client.appendColumns(table, [
-      page.rows.map((r) => Number(r[SNAPSHOT_COLUMN])),
-      ...all.map((c) =>
-        page.rows.map((r) => {
-          const v = r[c.name];
-          return v === null || v === undefined ? null : num(c.type) ? Number(v) : v;
-        }),
-      ),
-    ]);
-  } while (token);
+  const sql = (times: readonly number[]): string =>
+    times
+      .map((at) => `SELECT * FROM (${snapshotSql(d, view.spec, cols, rel, at)})`)
+      .join(' UNION ALL ');
+  try {
+    const read = await bq.query(sql(job.times));
+    let token: string | null = null;
+    do {
+      const page = await read(token, pageSize);
+      token = page.pageToken;
+      if (page.rows.length === 0) continue;
+      const num = (t: ValueType): boolean => t === 'int64' || t === 'float64';
+      await client.appendColumns(table, [
+        page.rows.map((r) => Number(r[SNAPSHOT_COLUMN])),
+        ...all.map((c) =>
+          page.rows.map((r) => {
+            const v = r[c.name];
+            return v === null || v === undefined ? null : num(c.type) ? Number(v) : v;
+          }),
+        ),
+      ]);
+    } while (token);
+  } catch (e) {
+    // An error of the query on these records (a cast of a value it cannot convert, …), which
+    // the run on an empty input at `apply` could not meet: the view's, named with the first
+    // snapshot that fails (one job holds them all: halves are run again to find it).
+    const message = bqQueryError(e);
+    if (message === null) throw e;
+    const at = await firstFailing(job.times, async (times) => {
+      try {
+        await (
+          await bq.query(sql(times))
+        )(null, 0);
+        return false;
+      } catch (x) {
+        return bqQueryError(x) !== null;
+      }
+    });
+    assertOutput(
+      view,
+      `snapshot at ${new Date(at).toISOString()} on BigQuery`,
+      [`the query fails: ${message}`],
+      'make the query hold for every record its source accepts (`apply` runs it only on an empty input), then run again',
+    );
+  }
   const local: SnapshotDialect = { ...d, ident };
   const [dup] = await client.all(duplicateSql(local, cols, table));
   if (dup)
@@ -128,4 +153,39 @@ export async function bqSnapshots(
       ],
     );
   return table;
+}
+
+/**
+ * The first line of a BigQuery error that is the query's own (every error of the job has the
+ * reason `invalidQuery`: a cast of a value it cannot convert, a division by zero, `ERROR()`, an
+ * unknown column), or null for the service's (quota, rate limits, backend, access, not found)
+ * and anything else. The client library's `ApiError` carries the job's `errors`
+ * (`[{ reason, location, message }]`) whether the job failed or its request was refused.
+ */
+export function bqQueryError(e: unknown): string | null {
+  const errors = (e as { errors?: unknown } | null | undefined)?.errors;
+  if (!Array.isArray(errors) || errors.length === 0) return null;
+  const all = errors as { reason?: unknown; message?: unknown }[];
+  if (!all.every((x) => x?.reason === 'invalidQuery')) return null;
+  const first = typeof all[0]!.message === 'string' ? all[0]!.message : (e as Error).message;
+  return String(first ?? '').split('\n')[0]!;
+}
+
+/**
+ * The earliest of `times` whose snapshot fails, given that all of them together fail: the
+ * earlier half is run alone, and the search goes on in it when it fails, else in the later
+ * half (log2(n) more queries, on failure only; none for one snapshot, materialize's case).
+ */
+async function firstFailing(
+  times: readonly number[],
+  fails: (times: readonly number[]) => Promise<boolean>,
+): Promise<number> {
+  let lo = 0;
+  let hi = times.length;
+  while (hi - lo > 1) {
+    const mid = lo + Math.ceil((hi - lo) / 2);
+    if (await fails(times.slice(lo, mid))) hi = mid;
+    else lo = mid;
+  }
+  return times[lo]!;
 }

@@ -40,6 +40,8 @@ export async function loadEntities(
   joinKeys: readonly string[],
   passes: Pass[],
   requestFields: readonly RequestFieldColumn[] = [],
+  /** Declared type of each join key (an entity's `valueType`); a key not listed is read as is. */
+  keyTypes: ReadonlyMap<string, ValueType> = new Map(),
 ): Promise<EntityRows> {
   const { client } = ctx;
   const raw = ctx.name('ent_raw');
@@ -112,7 +114,14 @@ export async function loadEntities(
   }
   const where = src.type === 'file' ? `entity file ${src.path}` : 'entity rows';
   const asText = [
-    ...(await joinKeysAsText(client, raw, columns, joinKeys, where)),
+    ...(await joinKeysAsDeclared(
+      client,
+      raw,
+      columns,
+      joinKeys,
+      where,
+      src.type === 'grid' ? new Map() : keyTypes,
+    )),
     ...(await requestFieldsAsDeclared(client, raw, columns, requestFields, where)),
   ];
   const tsType = columns.find((c) => c.name === TIMESTAMP_COLUMN)!.type;
@@ -193,6 +202,97 @@ async function joinKeysAsText(
     asText.push({ key, expr: type === 'JSON' ? `${k} ->> '$'` : 'NULL::VARCHAR', type: 'VARCHAR' });
   }
   return asText;
+}
+
+/** DuckDB types of numbers read from JSON (or Parquet) entity rows. */
+const NUMERIC =
+  /^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|UHUGEINT|FLOAT|DOUBLE|DECIMAL\(.*\))$/;
+/** ±(2^53 − 1): the integers every path reads exactly (`INT64_EXACT_MAX`). */
+const EXACT = 9007199254740991;
+
+/**
+ * The join keys read as their entity's declared type, so a key's value does not depend on how it
+ * is spelled or on the other rows (DuckDB types a JSON column DOUBLE when one value has a
+ * fraction or an exponent, and `1` then reads as `1.0`): the rule of `POST
+ * /get-online-features`, pushes and the stream, which read JSON numbers by value.
+ * - int64: a number, or text of one (CSV), with an integer value within ±(2^53 − 1): `1.0`,
+ *   `1e0` → 1, `1e3` → 1000, `-0` → 0; anything else (`1.5`, 2^53 + 1, `"u1"`) is refused with
+ *   its row (`wrong_type`).
+ * - float64: a number or its text, by value (`-0` → 0); anything else refused.
+ * - string: text as it is (CSV `1.0` stays "1.0"); a JSON number is its value's shortest
+ *   decimal (`1.0`, `1e0` → "1", `1e3` → "1000", `-0` → "0", `1.5` → "1.5"), an integer
+ *   beyond ±(2^53 − 1) refused (quote it).
+ * Objects and lists are refused for every type ({@link joinKeysAsText} first).
+ */
+async function joinKeysAsDeclared(
+  client: DuckDBClient,
+  raw: string,
+  columns: readonly { name: string; type: string }[],
+  joinKeys: readonly string[],
+  where: string,
+  keyTypes: ReadonlyMap<string, ValueType>,
+): Promise<ColumnRead[]> {
+  const text = await joinKeysAsText(client, raw, columns, joinKeys, where);
+  const out: ColumnRead[] = [];
+  for (const key of joinKeys) {
+    const declared = keyTypes.get(key);
+    const colType = columns.find((c) => c.name === key)!.type;
+    const asText = text.find((t) => t.key === key);
+    const k = ident(key);
+    const isJson = colType === 'JSON';
+    const numeric = NUMERIC.test(colType);
+    if (declared === undefined || (declared === 'string' && !numeric && !isJson)) {
+      if (asText) out.push(asText);
+      continue;
+    }
+    if (declared !== 'int64' && declared !== 'float64' && declared !== 'string') {
+      if (asText) out.push(asText);
+      continue;
+    }
+    // The key's value as a DOUBLE, or NULL when it is not a number (text, a boolean, a null).
+    const num = isJson
+      ? `(CASE WHEN json_type(${k}) IN ('BIGINT', 'UBIGINT', 'DOUBLE', 'HUGEINT') THEN TRY_CAST(${k} ->> '$' AS DOUBLE) END)`
+      : numeric
+        ? `CAST(${k} AS DOUBLE)`
+        : colType === 'VARCHAR'
+          ? `TRY_CAST(trim(${k}) AS DOUBLE)`
+          : 'NULL::DOUBLE';
+    const integral = `(${num} = trunc(${num}) AND abs(${num}) <= ${EXACT})`;
+    let valid: string;
+    let expr: string;
+    let type: string;
+    let hint: string;
+    if (declared === 'int64') {
+      valid = integral;
+      expr = `CAST(${num} AS BIGINT)`;
+      type = 'BIGINT';
+      hint = `write ${key} as an integer within ±${EXACT} (its entity's key type is int64)`;
+    } else if (declared === 'float64') {
+      valid = `(${num} IS NOT NULL AND isfinite(${num}))`;
+      expr = `(${num} + 0.0)`;
+      type = 'DOUBLE';
+      hint = `write ${key} as a number (its entity's key type is float64)`;
+    } else {
+      // A string key holding numbers: each number as its value's decimal; other JSON values
+      // (text, booleans) as their text.
+      const other = isJson ? `${k} ->> '$'` : `CAST(${k} AS VARCHAR)`;
+      valid = `(${num} IS NULL OR ${integral} OR ${num} <> trunc(${num}))`;
+      expr = `(CASE WHEN ${num} IS NULL THEN ${other} WHEN ${integral} THEN CAST(CAST(${num} AS BIGINT) AS VARCHAR) ELSE CAST(${num} AS VARCHAR) END)`;
+      type = 'VARCHAR';
+      hint = `write ${key} as a string (its entity's key type is string): an integer beyond ±${EXACT} is not read exactly on every path`;
+    }
+    const [bad] = await client.all(
+      `SELECT rowid AS r, ${isJson ? `${k} ->> '$'` : `CAST(${k} AS VARCHAR)`} AS v FROM ${raw} WHERE ${k} IS NOT NULL AND NOT coalesce(${valid}, false) ORDER BY rowid LIMIT 1`,
+    );
+    if (bad !== undefined)
+      throw new LarderError(
+        'LARDER_BAD_REQUEST',
+        `${where}, row ${Number(bad.r) + 1}: join key ${key} ${String(bad.v)} is not ${declared === 'int64' ? 'an int64' : `a ${declared}`}`,
+        { detail: { reason: 'wrong_type' }, hint },
+      );
+    out.push({ key, expr, type });
+  }
+  return out;
 }
 
 /** A request field of the exported on-demand views: a column of the entity rows. */

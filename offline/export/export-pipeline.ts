@@ -126,6 +126,7 @@ export async function exportPointInTime(
     joinKeys.filter((k) => !plan.requestFields.includes(k)),
     [...passes, ...batchKeyPasses(plan, sources)],
     plan.requestFields.map((name) => ({ name, type: requestFieldType(plan.repo, name) })),
+    joinKeyTypes(plan.repo),
   );
   const [{ n: total }] = (await client.all(`SELECT count(*) AS n FROM ${ent.table}`)) as [
     { n: number },
@@ -308,6 +309,11 @@ async function onDemandStep(
 }
 
 /** The declared type of the request field `name` (the first on-demand view's that reads it). */
+/** Each entity's join key → its declared key type. */
+function joinKeyTypes(repo: ExportPlan['repo']): Map<string, ValueType> {
+  return new Map([...repo.entities.values()].map((e) => [e.spec.joinKey, e.spec.valueType]));
+}
+
 function requestFieldType(repo: ExportPlan['repo'], name: string): ValueType {
   for (const od of repo.onDemandViews.values())
     for (const i of Object.values(od.spec.inputs))

@@ -65,6 +65,20 @@ export const bad = batchView({
 });
 `;
 
+/** A view whose query passes apply (an empty input) and fails on any record: 'u1' is no number. */
+const CAST_VIEW = `
+import { batchView, col } from 'larder';
+import { user } from '${ROOT}/examples/ecommerce/features/entities.ts';
+import { transactions, transactionsBatch } from '${ROOT}/examples/ecommerce/features/sources.ts';
+export { user, transactions, transactionsBatch };
+export const casts = batchView({
+  name: 'casts', entities: [user], source: transactions,
+  columns: { user_id: col('userId'), total_amount: col('totalAmount') }, every: '1d', ttl: '1d',
+  query: 'SELECT user_id, SUM(total_amount) / CAST(user_id AS BIGINT) AS amount_sum FROM source GROUP BY user_id',
+  features: { amount_sum: 'float64' },
+});
+`;
+
 const SEGMENTS = ['recency_days', 'frequency_30d', 'monetary_30d', 'segment'] as const;
 
 export function describeBatchViewConformance(
@@ -211,6 +225,51 @@ export function describeBatchViewConformance(
         ),
         expect.stringMatching(/^the query returns column "n", which is neither a join key/),
       ]);
+    } finally {
+      r.cleanup();
+    }
+  });
+
+  it("batch views: a query that fails on the records is the view's definition error, naming D", async () => {
+    await writeOrders();
+    const { h } = ctx();
+    const r = tempRepo({ 'casts.ts': CAST_VIEW });
+    try {
+      const repo = await loadRepository(r.dir);
+      await h.store.checkBatchView(repo, 'casts'); // an empty input: nothing to cast
+      // The first snapshot with a record fails: D − 29 d holds o1 (D − 30 d − 1 ms) and o2.
+      const first = D - 29 * DAY;
+      const runs = [
+        // An export over several snapshot times (one query job on BigQuery), and materialize's one.
+        () =>
+          h.store.exportPointInTime({
+            repo,
+            features: repo.resolveFeatures({ features: ['casts:amount_sum'] }),
+            entities: {
+              type: 'rows',
+              rows: [-31, -29, -2, 0, 1].map((d) => ({
+                user_id: 'u1',
+                event_timestamp: D + d * DAY,
+              })),
+            },
+            out: { type: 'memory' },
+          }),
+        () => h.store.batchSnapshot({ repo, view: 'casts', at: first }),
+      ];
+      for (const run of runs) {
+        const err = await run().then(
+          () => null,
+          (e: unknown) => e,
+        );
+        expect(err).toBeInstanceOf(DefinitionError);
+        expect((err as DefinitionError).code).toBe('LARDER_DEFINITION_INVALID');
+        expect((err as Error).message).toMatch(
+          new RegExp(
+            `^1 problem in the feature definitions:\\n {2}\\S+casts\\.ts:\\d+: batch view "casts" → query: the query fails: [^\\n]+ \\(snapshot at ${new Date(first).toISOString().replaceAll('.', '\\.')}( on BigQuery)?\\)\\n`,
+          ),
+        );
+        expect((err as Error).message).toMatch(/hint: make the query hold for every record/);
+      }
     } finally {
       r.cleanup();
     }
