@@ -5,9 +5,15 @@
  * (`tileServes`, per hop size: the largest window using that hop), whatever `start` is. Tiles are overwritten (never incremented), lifetime states keep the
  * newer value, so re-running the same range, or resuming after a crash midway, is idempotent.
  * Memory stays bounded: one batch is written while the next one is computed, and the one after
- * that is computed only once the first is written.
+ * that is computed only once the first is written; the next view's offline computation runs
+ * while the current view is written (its batches are read only after the current view's).
  */
-import type { OfflineStore, RejectReport, ValidationProgress } from '../offline/offline-store.ts';
+import type {
+  ComputeTilesResult,
+  OfflineStore,
+  RejectReport,
+  ValidationProgress,
+} from '../offline/offline-store.ts';
 import { tileHops, tilesStart, toTileWrites } from '../offline/tile-writes.ts';
 import type { OnlineStore } from '../online/online-store.ts';
 import { tileServes, viewWritePlan, type ViewWritePlan } from '../online/view-catalog.ts';
@@ -37,6 +43,11 @@ export interface ViewMaterialization {
   /** Tiles computed but not written: no feature can read them at a time ≥ `end`. */
   skipped: number;
   lifetime: number;
+  /**
+   * From the end of the previous view's writes (the first view: from the start) to the end of
+   * this view's: the views' seconds add up to the run's, though each view's offline
+   * computation began while the previous view was written.
+   */
   seconds: number;
   rowsPerSecond: number;
   rejects: RejectReport[];
@@ -59,8 +70,10 @@ export interface MaterializeRequest {
   batchSize?: number;
   onProgress?: (p: MaterializeProgress) => void;
   /**
-   * Called as a view starts, before the offline store reads (and, on a first run, validates) its
-   * source records: the phase before the first `onProgress`, which can take a while.
+   * Called as a view's offline computation starts, before the offline store reads (and, on a
+   * first run, validates) its source records: the phase before the first `onProgress`, which
+   * can take a while. Every view but the first starts while the previous one is written, so
+   * its call comes before the previous view's last `onProgress`.
    */
   onViewStart?: (view: string) => void;
   /** Progress of that first run's validation of the view's new raw files (rows/s, ETA). */
@@ -155,15 +168,22 @@ export function selectViews(repo: Repository, names?: readonly string[]): Featur
   });
 }
 
-export async function materialize(req: MaterializeRequest): Promise<ViewMaterialization[]> {
-  const out: ViewMaterialization[] = [];
-  for (const view of selectViews(req.repo, req.views)) {
-    const started = Date.now();
-    req.onViewStart?.(view.name);
-    const plan = viewWritePlan(view);
-    const start = alignStart(view, req.start?.(view) ?? tilesStart(view, req.end));
-    // computeTiles takes events in [start, end): +1 makes `end` inclusive, like every read at t.
-    const result = await req.offline.computeTiles(view, {
+/** A view whose offline computation has begun (`computeTiles`, not awaited yet). */
+interface Computing {
+  view: FeatureViewSpec;
+  plan: ViewWritePlan;
+  start: number;
+  result: Promise<ComputeTilesResult>;
+}
+
+/** Starts the offline computation of `view`'s tiles and lifetime states. */
+function compute(req: MaterializeRequest, view: FeatureViewSpec): Computing {
+  req.onViewStart?.(view.name);
+  const plan = viewWritePlan(view);
+  const start = alignStart(view, req.start?.(view) ?? tilesStart(view, req.end));
+  // computeTiles takes events in [start, end): +1 makes `end` inclusive, like every read at t.
+  const result = (async () =>
+    req.offline.computeTiles(view, {
       repo: req.repo,
       start,
       end: req.end + 1,
@@ -172,7 +192,32 @@ export async function materialize(req: MaterializeRequest): Promise<ViewMaterial
       ...(req.onValidate
         ? { onValidate: (p: ValidationProgress) => req.onValidate!(view.name, p) }
         : {}),
-    });
+    }))();
+  result.catch(() => undefined); // awaited in its turn, or given up (`abandon`)
+  return { view, plan, start, result };
+}
+
+/** Releases a view computed ahead whose batches will not be read (an earlier view failed). */
+async function abandon(c: Computing): Promise<void> {
+  const result = await c.result.catch(() => null);
+  await result?.batches[Symbol.asyncIterator]().return?.();
+}
+
+/**
+ * Views in turn: the next view's offline computation (DuckDB's queries, on its own connection)
+ * starts once the current view's result is ready, so it runs while the current view's batches
+ * are read and written (the offline store's threads and the main thread work at once). A
+ * view's `seconds` run from the end of the previous view's writes to the end of its own.
+ */
+export async function materialize(req: MaterializeRequest): Promise<ViewMaterialization[]> {
+  const out: ViewMaterialization[] = [];
+  const views = selectViews(req.repo, req.views);
+  let next: Computing | null = views.length > 0 ? compute(req, views[0]!) : null;
+  for (let i = 0; next !== null; i++) {
+    const { view, plan, start } = next;
+    const started = Date.now();
+    const result = await next.result;
+    next = i + 1 < views.length ? compute(req, views[i + 1]!) : null;
     let tiles = 0;
     let skipped = 0;
     let lifetime = 0;
@@ -214,6 +259,7 @@ export async function materialize(req: MaterializeRequest): Promise<ViewMaterial
       if (writing) await writing;
     } catch (e) {
       await writing?.catch(() => undefined);
+      if (next) await abandon(next);
       throw e;
     }
     progress(true);
