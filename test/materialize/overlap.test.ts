@@ -98,12 +98,16 @@ describe('materialize: one batch written while the next is computed', () => {
 
 describe('materialize: the next view computed while the current one is written', () => {
   /** Two views of two batches each; `fail`: the write (1-based) that throws. */
-  async function views(fail = 0): Promise<{ log: string[]; error: unknown; seconds: number[] }> {
+  async function views(
+    fail = 0,
+    names = ['user_activity', 'user_purchases'],
+    computeMs = 5,
+  ): Promise<{ log: string[]; error: unknown; seconds: number[] }> {
     const log: string[] = [];
     const offline = {
       computeTiles: async (view: { name: string }) => {
         log.push(`compute ${view.name}`);
-        await new Promise((r) => setTimeout(r, 5));
+        await new Promise((r) => setTimeout(r, computeMs));
         log.push(`computed ${view.name}`);
         let started = false;
         const gen = (async function* () {
@@ -130,11 +134,12 @@ describe('materialize: the next view computed while the current one is written',
     } as unknown as OfflineStore;
     let writes = 0;
     const online = {
-      writeTilesMergeLifetime: async () => {
+      writeTilesMergeLifetime: async (_t: unknown, w: LifetimeWrite[]) => {
         const i = ++writes;
-        log.push(`write ${i}`);
+        log.push(`write ${i}${names.length > 2 ? ` ${w[0]!.view}` : ''}`);
         await new Promise((r) => setTimeout(r, 5));
         if (i === fail) throw new Error(`write ${i} failed`);
+        if (names.length > 2) log.push(`wrote ${i} ${w[0]!.view}`);
       },
     } as unknown as OnlineStore;
     try {
@@ -142,7 +147,7 @@ describe('materialize: the next view computed while the current one is written',
         repo,
         offline,
         online,
-        views: ['user_activity', 'user_purchases'],
+        views: names,
         end: END,
       });
       return { log, error: null, seconds: out.map((r) => r.seconds) };
@@ -182,5 +187,28 @@ describe('materialize: the next view computed while the current one is written',
       'closed user_activity',
       'given up user_purchases',
     ]);
+  });
+
+  it('computes one view at a time, at most two views ahead of the one written', async () => {
+    const names = ['user_activity', 'user_purchases', 'user_orders', 'user_interest'];
+    // Computing takes no time, writing does: the computations run ahead up to the bound.
+    const { log, error } = await views(0, names, 0);
+    expect(error).toBeNull();
+    let written = 0; // the view being written: the next once its two batches are written
+    let computing: number | null = null;
+    const ahead: number[] = [];
+    for (const line of log) {
+      const [what, a, b] = line.split(' ');
+      if (what === 'wrote' && Number(a) % 2 === 0) written = names.indexOf(b!) + 1;
+      if (what === 'compute') {
+        expect(computing).toBeNull(); // one at a time
+        computing = names.indexOf(a!);
+        ahead.push(computing - written);
+      }
+      if (what === 'computed') computing = null;
+    }
+    expect(ahead).toHaveLength(4);
+    expect(Math.max(...ahead)).toBe(2);
+    expect(log.filter((l) => l.startsWith('wrote'))).toHaveLength(8);
   });
 });
