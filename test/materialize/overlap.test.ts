@@ -95,3 +95,120 @@ describe('materialize: one batch written while the next is computed', () => {
     ]);
   });
 });
+
+describe('materialize: the next view computed while the current one is written', () => {
+  /** Two views of two batches each; `fail`: the write (1-based) that throws. */
+  async function views(
+    fail = 0,
+    names = ['user_activity', 'user_purchases'],
+    computeMs = 5,
+  ): Promise<{ log: string[]; error: unknown; seconds: number[] }> {
+    const log: string[] = [];
+    const offline = {
+      computeTiles: async (view: { name: string }) => {
+        log.push(`compute ${view.name}`);
+        await new Promise((r) => setTimeout(r, computeMs));
+        log.push(`computed ${view.name}`);
+        let started = false;
+        const gen = (async function* () {
+          try {
+            for (let i = 1; i <= 2; i++) yield batch(i);
+          } finally {
+            log.push(`closed ${view.name}`);
+          }
+        })();
+        return {
+          batches: {
+            next: () => ((started = true), gen.next()),
+            return: async () => {
+              if (!started) log.push(`given up ${view.name}`);
+              return gen.return(undefined);
+            },
+            [Symbol.asyncIterator]() {
+              return this;
+            },
+          },
+          rejects: () => [],
+        };
+      },
+    } as unknown as OfflineStore;
+    let writes = 0;
+    const online = {
+      writeTilesMergeLifetime: async (_t: unknown, w: LifetimeWrite[]) => {
+        const i = ++writes;
+        log.push(`write ${i}${names.length > 2 ? ` ${w[0]!.view}` : ''}`);
+        await new Promise((r) => setTimeout(r, 5));
+        if (i === fail) throw new Error(`write ${i} failed`);
+        if (names.length > 2) log.push(`wrote ${i} ${w[0]!.view}`);
+      },
+    } as unknown as OnlineStore;
+    try {
+      const out = await materialize({
+        repo,
+        offline,
+        online,
+        views: names,
+        end: END,
+      });
+      return { log, error: null, seconds: out.map((r) => r.seconds) };
+    } catch (e) {
+      return { log, error: e, seconds: [] };
+    }
+  }
+
+  it('starts the next view once the current one is computed, before its writes', async () => {
+    const { log, error, seconds } = await views();
+    expect(error).toBeNull();
+    expect(log).toEqual([
+      'compute user_activity',
+      'computed user_activity',
+      'compute user_purchases',
+      'write 1',
+      'computed user_purchases',
+      'write 2',
+      'closed user_activity',
+      'write 3',
+      'write 4',
+      'closed user_purchases',
+    ]);
+    expect(seconds).toHaveLength(2);
+  });
+
+  it('gives up the view computed ahead when a write fails', async () => {
+    const { log, error } = await views(2);
+    expect((error as Error).message).toBe('write 2 failed');
+    expect(log).toEqual([
+      'compute user_activity',
+      'computed user_activity',
+      'compute user_purchases',
+      'write 1',
+      'computed user_purchases',
+      'write 2',
+      'closed user_activity',
+      'given up user_purchases',
+    ]);
+  });
+
+  it('computes one view at a time, at most two views ahead of the one written', async () => {
+    const names = ['user_activity', 'user_purchases', 'user_orders', 'user_interest'];
+    // Computing takes no time, writing does: the computations run ahead up to the bound.
+    const { log, error } = await views(0, names, 0);
+    expect(error).toBeNull();
+    let written = 0; // the view being written: the next once its two batches are written
+    let computing: number | null = null;
+    const ahead: number[] = [];
+    for (const line of log) {
+      const [what, a, b] = line.split(' ');
+      if (what === 'wrote' && Number(a) % 2 === 0) written = names.indexOf(b!) + 1;
+      if (what === 'compute') {
+        expect(computing).toBeNull(); // one at a time
+        computing = names.indexOf(a!);
+        ahead.push(computing - written);
+      }
+      if (what === 'computed') computing = null;
+    }
+    expect(ahead).toHaveLength(4);
+    expect(Math.max(...ahead)).toBe(2);
+    expect(log.filter((l) => l.startsWith('wrote'))).toHaveLength(8);
+  });
+});

@@ -111,3 +111,48 @@ describe('DuckDB computeTiles: sequence views in buckets of entities', () => {
     });
   }
 });
+
+describe('DuckDB computeTiles: several results at once', () => {
+  const request = (view: string) => {
+    const spec = shop.featureViews.get(view)!.spec;
+    return [spec, { repo: shop, start: tilesStart(spec, END), end: END, batchSize: 50 }] as const;
+  };
+  const recordsOf = (batches: TileBatch[]) =>
+    batches.flatMap((b) => [
+      ...b.tiles.map((t) => [tileRecordId(t.key, t.hopMs, t.hop), t.states]),
+      ...b.lifetime.map((l) => [JSON.stringify(l.key), l.states]),
+    ]);
+
+  it('views computed together hold the records of one at a time, read in any order', async () => {
+    const views = ['user_product_engagement', 'user_activity', 'user_sessions'];
+    const alone: unknown[][] = [];
+    for (const v of views) {
+      const r = await h.store.computeTiles(...request(v));
+      const batches: TileBatch[] = [];
+      for await (const b of r.batches) batches.push(b);
+      alone.push(recordsOf(batches));
+    }
+    expect(alone.every((r) => r.length > 100)).toBe(true);
+    // Each on its own connection: all computed before any is read, then read last to first
+    // (the end of one result, which drops its temp tables, leaves the others' intact).
+    const results = await Promise.all(views.map((v) => h.store.computeTiles(...request(v))));
+    const got: unknown[][] = [];
+    for (const r of [...results].reverse()) {
+      const batches: TileBatch[] = [];
+      for await (const b of r.batches) batches.push(b);
+      got.unshift(recordsOf(batches));
+    }
+    expect(got).toEqual(alone);
+  });
+
+  it('a result given up before its first batch is closed: no batches, the store still computes', async () => {
+    const given = await h.store.computeTiles(...request('user_product_engagement'));
+    const it = given.batches[Symbol.asyncIterator]();
+    await it.return!(undefined);
+    expect((await it.next()).done).toBe(true);
+    const again = await h.store.computeTiles(...request('user_product_engagement'));
+    let n = 0;
+    for await (const b of again.batches) n += b.tiles.length + b.lifetime.length;
+    expect(n).toBe(again.total);
+  });
+});
