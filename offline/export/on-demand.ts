@@ -4,7 +4,7 @@
  */
 import { LarderError } from '../../core/errors.ts';
 import { evaluateOnDemand } from '../../definitions/on-demand-eval.ts';
-import type { OnDemandFeatureViewDef } from '../../definitions/dsl/on-demand.ts';
+import type { Repository } from '../../definitions/repository.ts';
 
 /** Column name of a feature's value inside a batch. */
 export type ColumnOf = (view: string, feature: string) => string;
@@ -17,7 +17,7 @@ export type ColumnOf = (view: string, feature: string) => string;
  * error).
  */
 export function applyOnDemand(
-  repo: { readonly onDemandViews: ReadonlyMap<string, OnDemandFeatureViewDef> },
+  repo: Repository,
   views: readonly string[],
   columns: Record<string, unknown[]>,
   size: number,

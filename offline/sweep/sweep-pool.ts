@@ -21,7 +21,6 @@ import { writeFileAtomic } from '../../core/write-file-atomic.ts';
 import { Worker } from 'node:worker_threads';
 import { IndexFileError, readIndexFiles, type IndexFiles } from './index-files.ts';
 import type { IndexArray, PassIndex, SweepColumn } from './pass-index.ts';
-import type { OnDemandJob } from './on-demand-job.ts';
 import { sweepFeatures, type SweepFeature, type SweepResult, type SweepRows } from './sweep.ts';
 
 /** The array itself when it owns its whole buffer (transferable as is), else a copy that does. */
@@ -74,8 +73,7 @@ function transferableIndex(index: PassIndex): { index: PassIndex; buffers: Array
 }
 
 interface Job {
-  // A sweep's results, or an on-demand job's string outputs.
-  resolve: (r: never) => void;
+  resolve: (r: Map<string, SweepResult>) => void;
   reject: (e: Error) => void;
 }
 
@@ -183,7 +181,12 @@ class PoolWorker {
   #listen(worker: Worker): void {
     worker.on(
       'message',
-      (m: { id?: number; results?: never; error?: string; indexFile?: boolean }) => {
+      (m: {
+        id?: number;
+        results?: Map<string, SweepResult>;
+        error?: string;
+        indexFile?: boolean;
+      }) => {
         if (m.id === undefined) return;
         const job = this.jobs.get(m.id);
         if (!job) return;
@@ -284,35 +287,6 @@ export class SweepPool {
         ...new Set(t.buffers),
       ]);
     } else worker.worker.postMessage({ type: 'sweep', id, features, rows: r });
-    return result;
-  }
-
-  /**
-   * Has every worker load an export's on-demand views (the file of `on-demand-bundle.ts`) once it
-   * is up, ahead of {@link onDemand}.
-   */
-  loadOnDemand(file: string): void {
-    for (const w of this.#workers)
-      w.ready.then(
-        () => w.worker.postMessage({ type: 'odfv-load', file }),
-        () => undefined,
-      );
-  }
-
-  /**
-   * Runs an on-demand job (`on-demand-job.ts`) on the least busy worker, after
-   * {@link loadOnDemand}; resolves with its string outputs. Rejects where workers are not running.
-   */
-  async onDemand(job: OnDemandJob): Promise<(string | null)[][]> {
-    if (this.mode !== 'workers') throw new Error('sweep workers are not running');
-    const worker = this.#workers.reduce((best, w) => (w.busy < best.busy ? w : best));
-    worker.busy++;
-    await worker.ready;
-    const id = ++this.#seq;
-    const result = new Promise<(string | null)[][]>((resolve, reject) =>
-      worker.jobs.set(id, { resolve, reject }),
-    );
-    worker.worker.postMessage({ type: 'on-demand', id, job });
     return result;
   }
 

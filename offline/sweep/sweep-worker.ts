@@ -5,53 +5,22 @@
  * - `{ type: 'sweep', id, features, rows, index? }`: sweep the index sent along or loaded for
  *   `id`, answering `{ id, results }` (result arrays shared or transferred) or
  *   `{ id, error, indexFile? }`;
- * - `{ type: 'drop', id }`: forget a loaded index whose rows will not come;
- * - `{ type: 'odfv-load', file }`: load an export's on-demand views (`on-demand-bundle.ts`);
- * - `{ type: 'on-demand', id, job }`: run them over the job's rows, answering `{ id, results }`
- *   (the string outputs; numbers are written in shared memory) or `{ id, error }`.
+ * - `{ type: 'drop', id }`: forget a loaded index whose rows will not come.
  */
-import { createRequire } from 'node:module';
 import { parentPort } from 'node:worker_threads';
 import { IndexFileError, readIndexFiles, type IndexFiles } from './index-files.ts';
 import type { PassIndex } from './pass-index.ts';
 import { sweepFeatures, type SweepFeature, type SweepRows } from './sweep.ts';
-import type { OnDemandJob } from './on-demand-job.ts';
 
 type Message =
   | { type: 'load'; id: number; files: IndexFiles }
   | { type: 'drop'; id: number }
-  | { type: 'sweep'; id: number; features: SweepFeature[]; rows: SweepRows; index?: PassIndex }
-  | { type: 'odfv-load'; file: string }
-  | { type: 'on-demand'; id: number; job: OnDemandJob };
-
-/** The loaded on-demand bundle's entry (or why it failed to load). */
-let odfv: { run: (job: OnDemandJob) => (string | null)[][] } | Error | null = null;
+  | { type: 'sweep'; id: number; features: SweepFeature[]; rows: SweepRows; index?: PassIndex };
 
 const port = parentPort!;
 const loaded = new Map<number, PassIndex | Error>();
 
 port.on('message', (msg: Message) => {
-  if (msg.type === 'odfv-load') {
-    try {
-      // A file this process's main thread just wrote (or found current) in the offline cache.
-      odfv = createRequire(msg.file)(msg.file) as {
-        run: (job: OnDemandJob) => (string | null)[][];
-      };
-    } catch (e) {
-      odfv = e instanceof Error ? e : new Error(String(e));
-    }
-    return;
-  }
-  if (msg.type === 'on-demand') {
-    try {
-      if (odfv === null) throw new Error('on-demand views not loaded');
-      if (odfv instanceof Error) throw odfv;
-      port.postMessage({ id: msg.id, results: odfv.run(msg.job) });
-    } catch (e) {
-      port.postMessage({ id: msg.id, error: e instanceof Error ? e.message : String(e) });
-    }
-    return;
-  }
   if (msg.type === 'load') {
     try {
       loaded.set(msg.id, readIndexFiles(msg.files));

@@ -20,8 +20,7 @@ import {
 import { SweepPool } from '../../sweep/sweep-pool.ts';
 import { DuckDBSourcesEngine, type DuckDBSources } from '../duckdb-sources.ts';
 import { SweepIndexCache } from './index-cache.ts';
-import { ON_DEMAND_WORKER_ROWS, sweepOnDemand } from './sweep-on-demand.ts';
-import { onDemandViews } from '../../sweep/on-demand-bundle.ts';
+import { sweepOnDemand } from './sweep-on-demand.ts';
 import { appendColumnOf, sweepPasses } from './sweep-passes.ts';
 
 export interface SweepEngineConfig {
@@ -70,23 +69,6 @@ export class SweepEngine extends DuckDBSourcesEngine implements ParquetExportEng
   ): Promise<void> {
     const { client, total, plan } = job;
     const { path } = output;
-    const pool = this.#sweepPool();
-    // The workers load the on-demand views while they read and sweep; they run them once idle.
-    const bundle =
-      plan.odfvs.length > 0 && total >= ON_DEMAND_WORKER_ROWS
-        ? onDemandViews(plan.repo, plan.odfvs, pool, this.#config.cacheDir)
-        : null;
-    const readRequest = async (): Promise<Record<string, unknown[]>> => {
-      const request: Record<string, unknown[]> = {};
-      if (plan.requestFields.length === 0) return request;
-      for (const f of plan.requestFields) request[f] = [];
-      for await (const chunk of client.stream(
-        `SELECT ${plan.requestFields.map(ident).join(', ')} FROM ${job.entTable} ORDER BY __rid`,
-      ))
-        plan.requestFields.forEach((f, i) => request[f]!.push(...chunk.columns[i]!));
-      return request;
-    };
-    let onDemand: ReturnType<typeof sweepOnDemand> | null = null;
     const swept = await sweepPasses({
       client,
       passes: job.passes,
@@ -96,7 +78,7 @@ export class SweepEngine extends DuckDBSourcesEngine implements ParquetExportEng
       partitionEvents: this.#config.partitionEvents,
       trace: this.#config.trace,
       cache: this.#config.indexCache ? new SweepIndexCache(this.#config.cacheDir) : null,
-      pool,
+      pool: this.#sweepPool(),
       onProgress: (d) => job.progress('aggregating', Math.min(d, total), total),
       // DuckDB writes the entity columns first (while the workers read their indexes), so the
       // swept output columns can be encoded for its row groups while other passes are swept.
@@ -109,32 +91,30 @@ export class SweepEngine extends DuckDBSourcesEngine implements ParquetExportEng
         },
         columns: new Map(output.columns.map((o) => [o.col, o.name])),
       },
-      onSwept: (s) => {
-        if (plan.odfvs.length === 0) return;
-        onDemand = sweepOnDemand(
-          {
-            repo: plan.repo,
-            odfvs: plan.odfvs,
-            requestFields: plan.requestFields,
-            total,
-            columnOf: plan.columnOf,
-            progress: job.progress,
-            ...(bundle ? { workers: { pool, bundle } } : {}),
-          },
-          s,
-          readRequest(),
-        );
-        onDemand.catch(() => undefined); // awaited below
-      },
     });
+    const request: Record<string, unknown[]> = {};
+    if (plan.odfvs.length > 0 && plan.requestFields.length > 0) {
+      for (const f of plan.requestFields) request[f] = [];
+      for await (const chunk of client.stream(
+        `SELECT ${plan.requestFields.map(ident).join(', ')} FROM ${job.entTable} ORDER BY __rid`,
+      ))
+        plan.requestFields.forEach((f, i) => request[f]!.push(...chunk.columns[i]!));
+    }
     const computed = new Map<string, AppendColumn>();
-    const od = await (onDemand as ReturnType<typeof sweepOnDemand> | null);
-    for (const c of od?.columns ?? []) computed.set(c.name, c);
-    if (od && this.#config.trace)
-      console.error(
-        `[t ${performance.now().toFixed(0)}] on-demand views ran on the ${od.on === 'workers' ? 'workers' : 'main thread'}`,
-      );
-
+    if (plan.odfvs.length > 0)
+      for (const c of sweepOnDemand(
+        {
+          repo: plan.repo,
+          odfvs: plan.odfvs,
+          requestFields: plan.requestFields,
+          total,
+          columnOf: plan.columnOf,
+          progress: job.progress,
+        },
+        swept,
+        request,
+      ))
+        computed.set(c.name, c);
     // What was not encoded during the sweeps: on-demand features, partitioned passes' columns.
     const groups = swept.groups!;
     appendEncoded(

@@ -87,11 +87,6 @@ export interface SweepPassesRequest {
     write: () => Promise<number[]>;
     columns: Map<string, string>;
   };
-  /**
-   * Called once every pass is swept, before the last passes' columns are encoded here: work then
-   * handed to the idle workers overlaps that encoding.
-   */
-  onSwept?: (swept: { columns: Map<string, SweptColumn>; ts: Float64Array }) => void;
 }
 
 export interface SweepPassesResult {
@@ -312,7 +307,6 @@ export async function sweepPasses(req: SweepPassesRequest): Promise<SweepPassesR
     }
   };
   await Promise.all(Array.from({ length: Math.min(req.pool.size, jobs.length) }, lane));
-  req.onSwept?.({ columns, ts: (await entity).ts });
   await encoding;
   return { columns, ts: (await entity).ts, encoded, groups: await groups };
 }
