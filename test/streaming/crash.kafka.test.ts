@@ -134,10 +134,23 @@ async function setup(
   // By default everything is in Kafka before the first worker starts: the n-th batch is
   // mid-stream.
   let produced = false;
-  const producing = produceHistory(topics, h, rate ?? 0).then(() => void (produced = true));
+  const pace = { hurry: false };
+  const producing = produceHistory(topics, h, rate ?? 0, pace).then(() => void (produced = true));
   if (rate === undefined) await producing;
   const stillProducing = (): boolean => !produced;
-  return { repo, topics, namespace, store, h, url: storeUrl(config), producing, stillProducing };
+  /** The rest of the history at once, from now on. */
+  const hurry = (): void => void (pace.hurry = true);
+  return {
+    repo,
+    topics,
+    namespace,
+    store,
+    h,
+    url: storeUrl(config),
+    producing,
+    stillProducing,
+    hurry,
+  };
 }
 
 /** Every stored feature of every user and product equals the reference; nothing pending. */
@@ -226,18 +239,21 @@ describe('stream worker: kill -9 at chosen points of a batch (Redis)', () => {
   }, 180_000);
 
   it('SIGTERM mid-stream: finishes the batch in hand, checkpoints, exits 0; a restart continues exactly', async () => {
-    const { repo, topics, namespace, store, h, url, producing, stillProducing } = await setup(
-      redis,
-      2,
-      6_000,
-      34,
-      400, // 15 s of production: the worker starts and applies batches while it goes on
-    );
+    const { repo, topics, namespace, store, h, url, producing, stillProducing, hurry } =
+      await setup(
+        redis,
+        2,
+        6_000,
+        34,
+        400, // 15 s of production: the worker starts and applies batches while it goes on
+      );
     const worker = startWorker(namespace, topics, { store: url });
     // Mid-stream: some batches applied while records are still being produced.
     await waitForCheckpoint(store, `${namespace}-stream`, topics.all);
     expect(stillProducing()).toBe(true);
     worker.child.kill('SIGTERM');
+    // The rest of the history arrives at once while the worker stops (not over 15 s).
+    hurry();
     expect((await worker.exited).code).toBe(0);
     const logs = worker
       .stdout()

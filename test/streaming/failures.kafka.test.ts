@@ -20,6 +20,7 @@ import {
   createTestTopics,
   expectReferenceValues,
   kafka,
+  killableSessionTimeoutMs,
   loadFeatures,
   openTestStore,
   REDIS_URL,
@@ -269,13 +270,15 @@ describe('stream worker: failures while applying a batch', () => {
     await produce(topics.user_events, all);
     const { store: real, close } = await openTestStore(repo);
     cleanups.push(close);
-    // The first batch takes 8 s, longer than the 6 s session (a slow store or offline append).
+    // The first batch takes 1.5 sessions (a slow store or offline append): 4.5 s of a 3 s
+    // session where the broker takes one that short (was 8 s of 6 s).
+    const sessionTimeoutMs = await killableSessionTimeoutMs();
     let calls = 0;
     const slow = new Proxy(real, {
       get(target, prop) {
         if (prop === 'applyStreamBatch')
           return async (b: StreamBatch) => {
-            if (calls++ === 0) await new Promise((r) => setTimeout(r, 8000));
+            if (calls++ === 0) await new Promise((r) => setTimeout(r, 1.5 * sessionTimeoutMs));
             return target.applyStreamBatch(b);
           };
         const v = Reflect.get(target, prop, target) as unknown;
@@ -285,7 +288,7 @@ describe('stream worker: failures while applying a batch', () => {
     const worker = await startTestWorker(slow, topics, cleanups, {
       repo,
       maxBatchRecords: 1000,
-      sessionTimeoutMs: 6000,
+      sessionTimeoutMs,
     });
     await waitConsumed(real, worker.group, [topics.user_events], 30_000);
     // A lost session would make the worker rejoin its group (and fetch the batch again).

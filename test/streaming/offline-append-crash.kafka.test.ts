@@ -22,6 +22,7 @@ import {
   BROKERS,
   createTestTopics,
   history,
+  killableSessionTimeoutMs,
   loadFeatures,
   produceHistory,
   REDIS_URL,
@@ -30,6 +31,7 @@ import {
 } from './stream-fixture.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
+const sessionTimeoutMs = await killableSessionTimeoutMs();
 const children = new Set<ChildProcess>();
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -46,11 +48,13 @@ function startWorker(project: string, namespace: string, topics: TestTopics, cra
       join(ROOT, 'bin/larder.js'),
       'stream',
       '--offline-sink',
-      // The emulator appends ~6 records a second: small batches stay well inside the 6 s session.
+      // The emulator appends ~6 records a second: small batches of ~2 s (the worker heartbeats
+      // while one runs). The restart waits out the killed worker's session: the shortest the
+      // broker takes, 3 s (was 6 s).
       '--max-batch',
       '12',
       '--session-timeout-ms',
-      '6000',
+      String(sessionTimeoutMs),
     ],
     {
       cwd: project,

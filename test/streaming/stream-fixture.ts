@@ -154,13 +154,26 @@ export function history(opts: {
   };
 }
 
-export async function produceHistory(topics: TestTopics, h: History, rate = 0): Promise<void> {
+/**
+ * Produces `h` to `topics`, `rate` user_events per second (0: at once). With `pace`, the rate
+ * holds until `pace.hurry` is set, then the rest goes at once (produceToKafka reads its `rate`
+ * before each pause, and pauses at most a quarter second here): a test that needs records
+ * still arriving at some point does not wait out the whole history after it.
+ */
+export async function produceHistory(
+  topics: TestTopics,
+  h: History,
+  rate = 0,
+  pace?: { hurry: boolean },
+): Promise<void> {
   await produceToKafka({
     brokers: BROKERS,
     topics: { user_events: topics.user_events, transactions: topics.transactions },
-    rate,
+    get rate() {
+      return pace?.hurry ? 0 : rate;
+    },
     records: h.records,
-    batchSize: 1000,
+    batchSize: pace && rate > 0 ? Math.max(1, Math.ceil(rate / 4)) : 1000,
   });
 }
 
