@@ -5,15 +5,9 @@
  * (`tileServes`, per hop size: the largest window using that hop), whatever `start` is. Tiles are overwritten (never incremented), lifetime states keep the
  * newer value, so re-running the same range, or resuming after a crash midway, is idempotent.
  * Memory stays bounded: one batch is written while the next one is computed, and the one after
- * that is computed only once the first is written; the next views' offline computations (up
- * to two ahead) run while the current view is written (their batches are read in turn).
+ * that is computed only once the first is written.
  */
-import type {
-  ComputeTilesResult,
-  OfflineStore,
-  RejectReport,
-  ValidationProgress,
-} from '../offline/offline-store.ts';
+import type { OfflineStore, RejectReport, ValidationProgress } from '../offline/offline-store.ts';
 import { tileHops, tilesStart, toTileWrites } from '../offline/tile-writes.ts';
 import type { OnlineStore } from '../online/online-store.ts';
 import { tileServes, viewWritePlan, type ViewWritePlan } from '../online/view-catalog.ts';
@@ -43,11 +37,6 @@ export interface ViewMaterialization {
   /** Tiles computed but not written: no feature can read them at a time ≥ `end`. */
   skipped: number;
   lifetime: number;
-  /**
-   * From the end of the previous view's writes (the first view: from the start) to the end of
-   * this view's: the views' seconds add up to the run's, though each view's offline
-   * computation began while the previous view was written.
-   */
   seconds: number;
   rowsPerSecond: number;
   rejects: RejectReport[];
@@ -70,10 +59,8 @@ export interface MaterializeRequest {
   batchSize?: number;
   onProgress?: (p: MaterializeProgress) => void;
   /**
-   * Called as a view's offline computation starts, before the offline store reads (and, on a
-   * first run, validates) its source records: the phase before the first `onProgress`, which
-   * can take a while. Every view but the first starts while an earlier one is written, so its
-   * call comes before that view's last `onProgress`.
+   * Called as a view starts, before the offline store reads (and, on a first run, validates) its
+   * source records: the phase before the first `onProgress`, which can take a while.
    */
   onViewStart?: (view: string) => void;
   /** Progress of that first run's validation of the view's new raw files (rows/s, ETA). */
@@ -168,22 +155,15 @@ export function selectViews(repo: Repository, names?: readonly string[]): Featur
   });
 }
 
-/** A view whose offline computation has begun (`computeTiles`, not awaited yet). */
-interface Computing {
-  view: FeatureViewSpec;
-  plan: ViewWritePlan;
-  start: number;
-  result: Promise<ComputeTilesResult>;
-}
-
-/** Starts the offline computation of `view`'s tiles and lifetime states. */
-function compute(req: MaterializeRequest, view: FeatureViewSpec): Computing {
-  req.onViewStart?.(view.name);
-  const plan = viewWritePlan(view);
-  const start = alignStart(view, req.start?.(view) ?? tilesStart(view, req.end));
-  // computeTiles takes events in [start, end): +1 makes `end` inclusive, like every read at t.
-  const result = (async () =>
-    req.offline.computeTiles(view, {
+export async function materialize(req: MaterializeRequest): Promise<ViewMaterialization[]> {
+  const out: ViewMaterialization[] = [];
+  for (const view of selectViews(req.repo, req.views)) {
+    const started = Date.now();
+    req.onViewStart?.(view.name);
+    const plan = viewWritePlan(view);
+    const start = alignStart(view, req.start?.(view) ?? tilesStart(view, req.end));
+    // computeTiles takes events in [start, end): +1 makes `end` inclusive, like every read at t.
+    const result = await req.offline.computeTiles(view, {
       repo: req.repo,
       start,
       end: req.end + 1,
@@ -192,66 +172,7 @@ function compute(req: MaterializeRequest, view: FeatureViewSpec): Computing {
       ...(req.onValidate
         ? { onValidate: (p: ValidationProgress) => req.onValidate!(view.name, p) }
         : {}),
-    }))();
-  result.catch(() => undefined); // awaited in its turn, or given up (`abandon`)
-  return { view, plan, start, result };
-}
-
-/** Releases a view computed ahead whose batches will not be read (an earlier view failed). */
-async function abandon(c: Computing): Promise<void> {
-  const result = await c.result.catch(() => null);
-  await result?.batches[Symbol.asyncIterator]().return?.();
-}
-
-/**
- * Views whose offline computation may be under way or done while an earlier view is written:
- * a view's computation starts once the previous view's is done, at most this many views past
- * the one being written (each computed result holds its temp tables until read).
- */
-const COMPUTED_AHEAD = 2;
-
-/**
- * Views in turn, their offline computations (DuckDB's queries, each on its own connection) one
- * after another and ahead of the writes: the next view's starts as soon as the previous view's
- * result is ready (at most {@link COMPUTED_AHEAD} views ahead of the one being written), so it
- * runs while earlier views' batches are read and written (the offline store's threads and the
- * main thread work at once). A view's `seconds` run from the end of the previous view's writes
- * to the end of its own.
- */
-export async function materialize(req: MaterializeRequest): Promise<ViewMaterialization[]> {
-  const out: ViewMaterialization[] = [];
-  const views = selectViews(req.repo, req.views);
-  const computing: Computing[] = [];
-  let computed = 0; // computations done (in order)
-  let writing = 0; // the view being written
-  let failed = false;
-  const startNext = (): void => {
-    const j = computing.length;
-    if (failed || j !== computed || j >= views.length || j > writing + COMPUTED_AHEAD) return;
-    const c = compute(req, views[j]!);
-    computing.push(c);
-    c.result.then(
-      () => {
-        computed++;
-        startNext();
-      },
-      () => undefined, // thrown in its turn
-    );
-  };
-  startNext();
-  for (let i = 0; i < views.length; i++) {
-    writing = i;
-    startNext();
-    const { view, plan, start } = computing[i]!;
-    const started = Date.now();
-    let result: ComputeTilesResult;
-    try {
-      result = await computing[i]!.result;
-    } catch (e) {
-      failed = true;
-      await Promise.all(computing.slice(i + 1).map(abandon));
-      throw e;
-    }
+    });
     let tiles = 0;
     let skipped = 0;
     let lifetime = 0;
@@ -268,17 +189,17 @@ export async function materialize(req: MaterializeRequest): Promise<ViewMaterial
     // One batch written while the next is computed: the store's work (Redis's own process, the
     // replies) overlaps DuckDB's and the decoding of the next batch. Writes stay in order, one
     // at a time; a write that fails ends the loop at the next batch.
-    let write: Promise<void> | null = null;
+    let writing: Promise<void> | null = null;
     try {
       for await (const batch of result.batches) {
         const { tiles: all, lifetime: lw } = toTileWrites(view.name, batch);
         // Only tiles some feature can still read at a time >= end (a far `start` loads history
         // that sets lifetime states, not tiles that already left every window).
         const tw = all.filter((t) => tileServes(plan, t.hopMs, t.hop, req.end));
-        if (write) await write;
+        if (writing) await writing;
         // One store call for both: a batch holding an entity's tiles and lifetime states (as
         // DuckDB's batches do, by key) writes its key once.
-        write = (
+        writing = (
           tw.length + lw.length > 0
             ? withRetry(req, view.name, () => req.online.writeTilesMergeLifetime(tw, lw))
             : Promise.resolve()
@@ -288,13 +209,11 @@ export async function materialize(req: MaterializeRequest): Promise<ViewMaterial
           lifetime += lw.length;
           progress(false);
         });
-        write.catch(() => undefined); // awaited before the next write or after the loop
+        writing.catch(() => undefined); // awaited before the next write or after the loop
       }
-      if (write) await write;
+      if (writing) await writing;
     } catch (e) {
-      failed = true;
-      await write?.catch(() => undefined);
-      await Promise.all(computing.slice(i + 1).map(abandon));
+      await writing?.catch(() => undefined);
       throw e;
     }
     progress(true);

@@ -175,13 +175,6 @@ export interface ValidationProgress {
 }
 
 export interface ComputeTilesResult {
-  /**
-   * The batches, once. A caller that stops before the end calls the iterator's `return()` (as
-   * `for await … break` does), even before reading any batch: the store then releases what it
-   * holds for them (DuckDB: the result's connection and temp tables). Results of several views
-   * may be computed and held at once (`materialize` computes the next view's while it writes
-   * the current one's).
-   */
   batches: AsyncIterable<TileBatch>;
   /** Tile and lifetime records the batches will hold in all, when the store knows it (progress, ETA). */
   total?: number;

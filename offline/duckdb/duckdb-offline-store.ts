@@ -36,7 +36,7 @@ import type {
   TileRecord,
 } from '../offline-store.ts';
 import { sourceStatisticsSql } from '../statistics/source-statistics.ts';
-import { ident, sqlString, type DuckDBClient } from '../local/duckdb-client.ts';
+import { ident, sqlString } from '../local/duckdb-client.ts';
 import {
   DuckDBOfflineStoreConfig,
   type DuckDBOfflineStoreConfigInput,
@@ -183,38 +183,14 @@ export class DuckDBOfflineStore implements OfflineStore {
     }
   }
 
-  /**
-   * On a connection of its own (`DuckDBClient.sibling`), closed with its temp tables once the
-   * batches end or are given up (`return()`, also before the first): results of several views
-   * can be computed and read at once (`materialize` computes the next view's while it writes
-   * the current one's).
-   */
   async computeTiles(view: FeatureViewSpec, req: ComputeTilesRequest): Promise<ComputeTilesResult> {
+    const client = await this.#db.connect();
     const def = req.repo.featureViews.get(view.name);
     if (!def) throw new LarderError('LARDER_NOT_FOUND', `unknown feature view "${view.name}"`);
-    const keys = def.entityDefs.map((e) => e.spec.joinKey);
-    const client = await (await this.#db.connect()).sibling();
-    try {
-      return await this.#computeTiles(client, view, keys, req);
-    } catch (e) {
-      try {
-        client.close(); // a second close (after the temp tables' cleanup) does nothing
-      } catch {
-        /* closed already */
-      }
-      throw e;
-    }
-  }
-
-  async #computeTiles(
-    client: DuckDBClient,
-    view: FeatureViewSpec,
-    keys: string[],
-    req: ComputeTilesRequest,
-  ): Promise<ComputeTilesResult> {
     const src = viewSource(req.repo, view.name);
     const rejects: RejectReport[] = [];
     const loaded = await this.#sources.load(client, src, viewPaths(view), rejects, req.onValidate);
+    const keys = def.entityDefs.map((e) => e.spec.joinKey);
     const sequences = view.features.filter((f) => isSequenceKind(f.aggregation));
     const plain = sequences.length
       ? { ...view, features: view.features.filter((f) => !isSequenceKind(f.aggregation)) }
@@ -222,13 +198,7 @@ export class DuckDBOfflineStore implements OfflineStore {
     const pass = viewPass(plain, keys, src, loaded.table);
     const batchSize = req.batchSize ?? 10_000;
     const queries = plain.features.length ? tilesSql(pass, req.start, req.end) : [];
-    // The connection's temp tables go with it.
-    let closed = false;
-    const drop = (): Promise<void> => {
-      if (!closed) client.close();
-      closed = true;
-      return Promise.resolve();
-    };
+    const drop = (): Promise<void> => this.#db.dropTemps(client);
     // Each query's result is computed into a temp table first, so the total is known up front
     // (progress and ETA for the caller) and streaming it out is a plain scan.
     const results: string[] = [];
@@ -405,7 +375,7 @@ export class DuckDBOfflineStore implements OfflineStore {
         await drop();
       }
     }
-    return { batches: releasing(batches(), drop), rejects: () => rejects, total };
+    return { batches: batches(), rejects: () => rejects, total };
   }
 
   /** Appends to JSON Lines files beside the source's (`append/jsonl-append.ts`). */
@@ -420,29 +390,4 @@ export class DuckDBOfflineStore implements OfflineStore {
   earliestAppendedSince(source: BatchSourceSpec, since: number): Promise<number | null> {
     return Promise.resolve(this.#appender.earliestSince(source, since));
   }
-}
-
-/**
- * `gen` whose `return()` also runs `release` when `gen` never started (a generator's `finally`
- * runs only once it has): a result given up before its first batch frees its connection.
- */
-function releasing<T>(gen: AsyncGenerator<T>, release: () => Promise<void>): AsyncGenerator<T> {
-  let started = false;
-  return {
-    next: (...a) => {
-      started = true;
-      return gen.next(...a);
-    },
-    return: async (v) => {
-      if (!started) {
-        started = true;
-        await release();
-      }
-      return gen.return(v);
-    },
-    throw: (e) => gen.throw(e),
-    [Symbol.asyncIterator]() {
-      return this;
-    },
-  } as AsyncGenerator<T>;
 }
