@@ -159,6 +159,23 @@ export async function loadEntities(
   return { table, columns };
 }
 
+/** The first row of `raw` (1-based) where `condition` holds, with `value` read as text. */
+async function firstRowWhere(
+  client: DuckDBClient,
+  raw: string,
+  value: string,
+  condition: string,
+): Promise<{ row: number; value: string } | undefined> {
+  const [first] = await client.all(
+    `SELECT rowid AS r, ${value} AS v FROM ${raw} WHERE ${condition} ORDER BY rowid LIMIT 1`,
+  );
+  return first === undefined ? undefined : { row: Number(first.r) + 1, value: String(first.v) };
+}
+
+/** An entity row's value that is not of its column's type (400, `wrong_type`). */
+const wrongType = (message: string, hint: string): LarderError =>
+  new LarderError('LARDER_BAD_REQUEST', message, { detail: { reason: 'wrong_type' }, hint });
+
 /** DuckDB types of values that are not one string or number: objects, lists, maps, unions. */
 const NESTED = /^(STRUCT|MAP|UNION)\(|\]$/;
 
@@ -186,17 +203,11 @@ async function joinKeysAsText(
         ? `json_type(${k}) IN ('OBJECT', 'ARRAY')`
         : undefined;
     if (nested === undefined) continue;
-    const [first] = await client.all(
-      `SELECT rowid AS r, CAST(${k} AS VARCHAR) AS v FROM ${raw} WHERE ${nested} ORDER BY rowid LIMIT 1`,
-    );
+    const first = await firstRowWhere(client, raw, `CAST(${k} AS VARCHAR)`, nested);
     if (first !== undefined)
-      throw new LarderError(
-        'LARDER_BAD_REQUEST',
-        `${where}, row ${Number(first.r) + 1}: ${key} ${String(first.v)} is not a string or a number`,
-        {
-          detail: { reason: 'wrong_type' },
-          hint: `write each join key as a string or a number (e.g. "${key}": "u1"), not an object or a list`,
-        },
+      throw wrongType(
+        `${where}, row ${first.row}: ${key} ${first.value} is not a string or a number`,
+        `write each join key as a string or a number (e.g. "${key}": "u1"), not an object or a list`,
       );
     // JSON: each value's text; a nested type with only nulls: text nulls, as a CSV column's.
     asText.push({ key, expr: type === 'JSON' ? `${k} ->> '$'` : 'NULL::VARCHAR', type: 'VARCHAR' });
@@ -281,14 +292,16 @@ async function joinKeysAsDeclared(
       type = 'VARCHAR';
       hint = `write ${key} as a string (its entity's key type is string): an integer beyond ±${EXACT} is not read exactly on every path`;
     }
-    const [bad] = await client.all(
-      `SELECT rowid AS r, ${isJson ? `${k} ->> '$'` : `CAST(${k} AS VARCHAR)`} AS v FROM ${raw} WHERE ${k} IS NOT NULL AND NOT coalesce(${valid}, false) ORDER BY rowid LIMIT 1`,
+    const bad = await firstRowWhere(
+      client,
+      raw,
+      isJson ? `${k} ->> '$'` : `CAST(${k} AS VARCHAR)`,
+      `${k} IS NOT NULL AND NOT coalesce(${valid}, false)`,
     );
     if (bad !== undefined)
-      throw new LarderError(
-        'LARDER_BAD_REQUEST',
-        `${where}, row ${Number(bad.r) + 1}: join key ${key} ${String(bad.v)} is not ${declared === 'int64' ? 'an int64' : `a ${declared}`}`,
-        { detail: { reason: 'wrong_type' }, hint },
+      throw wrongType(
+        `${where}, row ${bad.row}: join key ${key} ${bad.value} is not ${declared === 'int64' ? 'an int64' : `a ${declared}`}`,
+        hint,
       );
     out.push({ key, expr, type });
   }
@@ -330,17 +343,16 @@ async function requestFieldsAsDeclared(
     if (type === target) continue;
     const k = ident(f.name);
     const expr = `TRY_CAST(${type === 'JSON' ? `${k} ->> '$'` : k} AS ${target})`;
-    const [bad] = await client.all(
-      `SELECT rowid AS r, CAST(${k} AS VARCHAR) AS v FROM ${raw} WHERE ${k} IS NOT NULL AND ${expr} IS NULL ORDER BY rowid LIMIT 1`,
+    const bad = await firstRowWhere(
+      client,
+      raw,
+      `CAST(${k} AS VARCHAR)`,
+      `${k} IS NOT NULL AND ${expr} IS NULL`,
     );
     if (bad !== undefined)
-      throw new LarderError(
-        'LARDER_BAD_REQUEST',
-        `${where}, row ${Number(bad.r) + 1}: request field ${f.name} ${JSON.stringify(bad.v)} is not a ${f.type}`,
-        {
-          detail: { reason: 'wrong_type' },
-          hint: `write ${f.name} as a ${f.type}, or leave it empty for null`,
-        },
+      throw wrongType(
+        `${where}, row ${bad.row}: request field ${f.name} ${JSON.stringify(bad.value)} is not a ${f.type}`,
+        `write ${f.name} as a ${f.type}, or leave it empty for null`,
       );
     out.push({ key: f.name, expr, type: target });
   }
