@@ -629,10 +629,11 @@ async function readItems(
 /**
  * The key code of every entity row for each of `passes` (in row order; -1 when a key is null or
  * has no events) and the rows' times, in one query. Passes keyed by the same entity columns
- * (a user's events and a user's transactions) share one lookup: their key tables merged into
- * one of codes by key (a key of one pass only has no code in the other), so the entity rows
- * are joined once per set of key columns, not once per pass (`recommendation_v1` at 10M
- * events: two joins of the 1M rows instead of three, ≈ 80 of 580 CPU-ms).
+ * (a user's events and a user's transactions) share one lookup when their keys are fewer than
+ * the rows it saves joining: their key tables merged into one of codes by key (a key of one
+ * pass only has no code in the other), so the entity rows are joined once per set of key
+ * columns, not once per pass (`recommendation_v1` at 10M events: two joins of the 1M rows
+ * instead of three, ≈ 80 of 580 CPU-ms).
  */
 export async function rowCodes(
   client: DuckDBClient,
@@ -646,8 +647,16 @@ export async function rowCodes(
     const cols = JSON.stringify(pass.keys.map((k) => k.joinKey));
     groups.set(cols, [...(groups.get(cols) ?? []), j]);
   });
+  // Merging costs a grouping of every key of the members, sharing saves a join of the rows per
+  // member after the first: passes with more keys than that keep their own join.
+  const lookups = [...groups.values()].flatMap((members) =>
+    members.length > 1 &&
+    members.reduce((n, j) => n + passes[j]!.plan.keyCount, 0) > (members.length - 1) * rows
+      ? members.map((j) => [j])
+      : [members],
+  );
   const code = new Array<string>(passes.length);
-  const joins = [...groups.values()].map((members, g) => {
+  const joins = lookups.map((members, g) => {
     const { pass } = passes[members[0]!]!;
     const keys = pass.keys.map((_, i) => `__k${i}`);
     const on = pass.keys
