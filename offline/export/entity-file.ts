@@ -208,17 +208,22 @@ async function loadCsv(
 
 const ext = (path: string): string => extname(basename(path)).toLowerCase();
 
-/** The first line of a file (at most 1 MB), without its line break. */
+/**
+ * The first line of a file (at most 1 MB), without its line break. Only the bytes before the
+ * first newline are decoded (a newline byte is never part of another UTF-8 character): the
+ * whole megabyte decoded and split into lines cost ≈ 20 ms of a million-row file's load.
+ */
 function firstLineOf(path: string): string {
   const fd = openSync(path, 'r');
   try {
-    const buf = Buffer.alloc(1 << 20);
+    const buf = Buffer.allocUnsafe(1 << 20);
     const n = readSync(fd, buf, 0, buf.length, 0);
-    const text = buf
-      .subarray(0, n)
+    const end = buf.subarray(0, n).indexOf(0x0a);
+    const line = buf
+      .subarray(0, end < 0 ? n : end)
       .toString('utf8')
       .replace(/^\uFEFF/, '');
-    return text.split(/\r?\n/)[0] ?? '';
+    return end >= 0 && line.endsWith('\r') ? line.slice(0, -1) : line;
   } finally {
     closeSync(fd);
   }

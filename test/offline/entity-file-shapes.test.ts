@@ -106,6 +106,11 @@ describe('entity files in undesigned shapes', () => {
     expect(await run(file('bom.csv', `\ufeffuser_id,event_timestamp\nu1,${AT}\n`))).toEqual([
       ['u1', 4],
     ]);
+    // Windows line ends: the header's names end before the \r.
+    expect(await run(file('crlf.csv', `\ufeffuser_id,event_timestamp\r\nu1,${AT}\r\n`))).toEqual([
+      ['u1', 4],
+    ]);
+    expect(await run(file('crlf-only-header.csv', 'user_id,event_timestamp\r\n'))).toEqual([]);
     // Still refused line by line after the mark.
     const err = await run(file('bom-bad.jsonl', `\ufeff${row('u1')}\n[1]\n`)).catch((e) => e);
     expect(String((err as Error).message)).toMatch(
