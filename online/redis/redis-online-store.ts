@@ -25,6 +25,7 @@
 import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { crashPoint } from '../../config/test-crash.ts';
+import type { FeatureViewSpec } from '../../definitions/spec.ts';
 import { LarderError } from '../../core/errors.ts';
 import type { LifetimeWrite, TileWrite } from '../../aggregation/tiles.ts';
 import type {
@@ -43,7 +44,7 @@ import type {
   StreamCheckpoint,
 } from '../online-store.ts';
 import { readPlan, type ReadPlan } from '../read-plan.ts';
-import { checkNamespace, ViewCatalog } from '../view-catalog.ts';
+import { checkNamespace, maxLiveFields, ViewCatalog, viewWritePlan } from '../view-catalog.ts';
 import {
   mergeField,
   mergeOps,
@@ -208,6 +209,15 @@ export interface RedisStoreTuning {
  * whole rows (one `recommendation_v1` row needs ~300 names), HMGET wins for small subsets.
  */
 const MAX_READ_FIELDS = 64;
+
+/** Per view: the most live fields one of its hashes holds (`maxLiveFields`). */
+const liveFieldBounds = new WeakMap<FeatureViewSpec, number>();
+
+function liveFieldBound(view: FeatureViewSpec): number {
+  let n = liveFieldBounds.get(view);
+  if (n === undefined) liveFieldBounds.set(view, (n = maxLiveFields(viewWritePlan(view))));
+  return n;
+}
 
 export class RedisOnlineStore implements OnlineStore {
   readonly capabilities: OnlineStoreCapabilities;
@@ -980,8 +990,16 @@ export class RedisOnlineStore implements OnlineStore {
     const plans: ReadPlan[] = requests.map((r) => readPlan(r));
     const byFields = requests.map((r, ri) => {
       const n = plans[ri]!.fieldNames(r.t).length;
-      // HMGET needs a field; sequence features are read from the whole hash (readsByName).
-      return this.#readFields && plans[ri]!.readsByName && n > 0 && n <= MAX_READ_FIELDS;
+      // HMGET needs a field; sequence features are read from the whole hash (readsByName). A
+      // hash that holds no more live fields than the read needs (a view of lifetime features
+      // only, all of them read) is read whole: one HGETALL instead of an HMGET and an EXISTS.
+      return (
+        this.#readFields &&
+        plans[ri]!.readsByName &&
+        n > 0 &&
+        n <= MAX_READ_FIELDS &&
+        liveFieldBound(r.view) > n
+      );
     });
     // Whole hashes: unique keys across the requests that read them.
     const hashIndex = new Map<string, number>();
