@@ -324,7 +324,8 @@ export class PlainReadConnection {
         continue;
       }
       if (kinds[i] === EXISTS) {
-        const end = lineEnd(buf, pos);
+        // `:0\r\n` or `:1\r\n`
+        const end = buf[pos + 2] === 13 ? pos + 2 : lineEnd(buf, pos);
         if (end < 0) return progressed ? pos : -1;
         p.out.push(buf[pos + 1] === 48 /* 0 */ ? 0 : 1);
         p.found.push(false);
@@ -408,6 +409,7 @@ export class PlainReadConnection {
 
   #remember(key: string, buf: Buffer, start: number, end: number): void {
     const n = end - start;
+    if (n > LAST_BYTES >> 4) return; // a huge hash: not kept
     const old = this.#last.get(key);
     if (old !== undefined) this.#lastBytes -= old.raw.length;
     if (this.#lastBytes + n > LAST_BYTES) {
@@ -474,7 +476,15 @@ function commandsBuffer(commands: readonly (readonly string[])[]): Buffer {
 
 /** `MULTI`, per whole-hash key `HGETALL`, per group key `HMGET` + `EXISTS`, `EXEC`. */
 function readBuffer(hashKeys: readonly string[], groups: readonly PlainFieldGroup[]): Buffer {
-  const w = new RespWriter();
+  // Room for ASCII keys and names (more is made as needed).
+  let size = 64;
+  for (const k of hashKeys) size += k.length + 24;
+  for (const g of groups) {
+    let names = 16;
+    for (const f of g.names) names += f.length + 8;
+    for (const k of g.keys) size += 2 * k.length + names + 48;
+  }
+  const w = new RespWriter(size);
   w.raw(MULTI);
   for (const k of hashKeys) {
     w.raw(HGETALL);
@@ -505,8 +515,13 @@ const EXISTS_CMD = Buffer.from('*2\r\n$6\r\nEXISTS\r\n');
 
 /** Appends RESP pieces to a growing buffer. */
 class RespWriter {
-  #buf = Buffer.allocUnsafe(4096);
+  #buf: Buffer;
   #o = 0;
+
+  /** `size`: the bytes expected (it grows past them). */
+  constructor(size = 256) {
+    this.#buf = Buffer.allocUnsafe(size);
+  }
 
   #room(n: number): void {
     if (this.#o + n <= this.#buf.length) return;
@@ -530,7 +545,14 @@ class RespWriter {
   arg(s: string): void {
     const n = Buffer.byteLength(s);
     this.#room(n + 24);
-    this.#o += this.#buf.write(`$${n}\r\n`, this.#o, 'latin1');
+    const b = this.#buf;
+    if (n < 100) {
+      b[this.#o++] = 36; // $
+      if (n >= 10) b[this.#o++] = 48 + ((n / 10) | 0);
+      b[this.#o++] = 48 + (n % 10);
+      b[this.#o++] = 13;
+      b[this.#o++] = 10;
+    } else this.#o += b.write(`$${n}\r\n`, this.#o, 'latin1');
     this.#o +=
       n === s.length ? this.#buf.write(s, this.#o, 'latin1') : this.#buf.write(s, this.#o, 'utf8');
     this.#buf[this.#o++] = 13;
