@@ -10,15 +10,19 @@
  * ratios B / A and in how many pairs B was lower, and the median heap growth per request over
  * batches of 20 that saw no collection. OWN_STORES=1: each tree materializes the same history
  * into a store of its own (a namespace, or a file, per tree), for changes of the stored format.
- * With STORE=redis also the server's own time per read:
- * `INFO commandstats`'s µs per `evalsha` over each block (each read is one script call), from
- * the blocks in which no other client called a script (the calls counted equal the block's).
+ * With STORE=redis also the server's own time per read: redis-server's CPU (`INFO cpu`, user +
+ * system, per block: meaningful on a Redis of one's own, `REDIS_URL`) and the paired ratio of
+ * the sums (process + redis-server), and `INFO commandstats`'s µs per `evalsha` over each
+ * block (when each read is one script call), from the blocks in which no other client called a
+ * script (the calls counted equal the block's). USERS, PRODUCTS, DAYS shape the history
+ * (`bench:peers`' data: 1000, 500, 7 with EVENTS=300000).
  *
  *   A=/work/main B=. npx tsx bench/read-ab.ts   # env (defaults): SERVICE=recommendation_v1
  *                                              #   BLOCKS=20 PER=1000 EVENTS=100000
  *                                              #   STORE=sqlite (or redis: REDIS_URL,
  *                                              #   default redis://127.0.0.1:6379/0)
- *                                              #   OWN_STORES=0 ROWS=1
+ *                                              #   OWN_STORES=0 ROWS=1 USERS=2000
+ *                                              #   PRODUCTS=1000 DAYS=30
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
