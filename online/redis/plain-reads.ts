@@ -154,14 +154,16 @@ export class PlainReadConnection {
         resolve();
       };
       socket.once('timeout', () => socket.destroy(new Error('connect timed out')));
-      socket.on('data', (chunk: Buffer) => this.#onData(chunk));
+      socket.on('data', (chunk: Buffer) => {
+        if (this.#socket === socket) this.#onData(chunk);
+      });
       socket.on('error', () => {}); // reported through 'close'
       socket.once('close', () => {
         if (this.#socket === socket) {
           this.#socket = null;
           this.#ready = false;
+          this.#failAll(new Error('Redis read connection closed'));
         }
-        this.#failAll(new Error('Redis read connection closed'));
         done();
       });
       socket.once('connect', () => {
