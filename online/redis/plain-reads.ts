@@ -114,11 +114,15 @@ export class PlainReadConnection {
   #scratch: Buffer = Buffer.allocUnsafe(1 << 16);
   /**
    * Per key, its last answer's bytes and text: a key answered with the same bytes again takes
-   * the same string (which the read plan's cache of joined rows then finds at once). Bounded:
-   * cleared past {@link LAST_BYTES} bytes.
+   * the same string (which the read plan's cache of joined rows then finds at once). Bounded at
+   * {@link LAST_BYTES} bytes (see `#remember`).
    */
   readonly #last = new Map<string, { raw: Buffer; text: string; any: boolean }>();
   #lastBytes = 0;
+  /** Answers found in {@link #last} and not found (and not kept) since it filled. */
+  #hitsFull = 0;
+  #missesFull = 0;
+  #full = false;
   // One element's parse: its text, and whether any value was present.
   #text = '';
   #any = false;
@@ -345,6 +349,7 @@ export class PlainReadConnection {
         ) {
           p.out.push(last.text);
           p.found.push(last.any);
+          if (this.#full) this.#hitsFull++;
         } else {
           this.#joined(buf, pos);
           p.out.push(this.#text);
@@ -413,11 +418,20 @@ export class PlainReadConnection {
     const n = end - start;
     if (n > LAST_BYTES >> 4) return; // a huge hash: not kept
     const old = this.#last.get(key);
-    if (old !== undefined) this.#lastBytes -= old.raw.length;
-    if (this.#lastBytes + n > LAST_BYTES) {
+    if (old === undefined && this.#lastBytes + n > LAST_BYTES) {
+      // Full: keep what it holds (a working set a little larger than the bound still finds
+      // most of it), unless fewer than 1 in 4 answers since it filled were found in it, over
+      // at least 4 answers per key held: then start again (the working set moved).
+      this.#full = true;
+      this.#missesFull++;
+      const seen = this.#hitsFull + this.#missesFull;
+      if (seen < 4 * this.#last.size || this.#hitsFull * 4 >= seen) return;
       this.#last.clear();
       this.#lastBytes = 0;
+      this.#full = false;
+      this.#hitsFull = this.#missesFull = 0;
     }
+    if (old !== undefined) this.#lastBytes -= old.raw.length;
     const raw = Buffer.allocUnsafe(n);
     buf.copy(raw, 0, start, end);
     this.#last.set(key, { raw, text: this.#text, any: this.#any });
