@@ -10,15 +10,19 @@
  * ratios B / A and in how many pairs B was lower, and the median heap growth per request over
  * batches of 20 that saw no collection. OWN_STORES=1: each tree materializes the same history
  * into a store of its own (a namespace, or a file, per tree), for changes of the stored format.
- * With STORE=redis also the server's own time per read:
- * `INFO commandstats`'s µs per `evalsha` over each block (each read is one script call), from
- * the blocks in which no other client called a script (the calls counted equal the block's).
+ * With STORE=redis also the server's own time per read: redis-server's CPU (`INFO cpu`, user +
+ * system, per block: meaningful on a Redis of one's own, `REDIS_URL`) and the paired ratio of
+ * the sums (process + redis-server), and `INFO commandstats`'s µs per `evalsha` over each
+ * block (when each read is one script call), from the blocks in which no other client called a
+ * script (the calls counted equal the block's). USERS, PRODUCTS, DAYS shape the history
+ * (`bench:peers`' data: 1000, 500, 7 with EVENTS=300000).
  *
  *   A=/work/main B=. npx tsx bench/read-ab.ts   # env (defaults): SERVICE=recommendation_v1
  *                                              #   BLOCKS=20 PER=1000 EVENTS=100000
  *                                              #   STORE=sqlite (or redis: REDIS_URL,
  *                                              #   default redis://127.0.0.1:6379/0)
- *                                              #   OWN_STORES=0 ROWS=1
+ *                                              #   OWN_STORES=0 ROWS=1 USERS=2000
+ *                                              #   PRODUCTS=1000 DAYS=30
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -45,8 +49,9 @@ const BLOCKS = Number(env.BLOCKS ?? 20);
 const PER = Number(env.PER ?? 1000);
 const SERVICE = env.SERVICE ?? 'recommendation_v1';
 const ROWS = Number(env.ROWS ?? 1);
-const USERS = 2000;
-const PRODUCTS = 1000;
+const USERS = Number(env.USERS ?? 2000);
+const PRODUCTS = Number(env.PRODUCTS ?? 1000);
+const DAYS = Number(env.DAYS ?? 30);
 const SEED = 42;
 const DAY_MS = 86_400_000;
 const NOW = Math.floor(Date.now() / 3_600_000) * 3_600_000;
@@ -87,7 +92,7 @@ try {
   await genData({
     users: USERS,
     products: PRODUCTS,
-    days: 30,
+    days: DAYS,
     events: Number(env.EVENTS ?? 100_000),
     seed: SEED,
     end: NOW,
@@ -147,6 +152,14 @@ try {
     const m = /^cmdstat_evalsha:calls=(\d+),usec=(\d+)/m.exec(await redis!.info('commandstats'));
     return { calls: Number(m?.[1] ?? NaN), usec: Number(m?.[2] ?? NaN) };
   };
+  /** redis-server's CPU seconds so far (`INFO cpu`: the work of every client of that Redis). */
+  const redisCpu = async (): Promise<number> => {
+    const s = await redis!.info('cpu');
+    const user = /used_cpu_user:([\d.]+)/.exec(s);
+    const sys = /used_cpu_sys:([\d.]+)/.exec(s);
+    return Number(user?.[1] ?? NaN) + Number(sys?.[1] ?? NaN);
+  };
+  const serverCpu = { A: [] as number[], B: [] as number[] };
   const cpu = { A: [] as number[], B: [] as number[] };
   const bytes = { A: [] as number[], B: [] as number[] };
   const server = { A: [] as number[], B: [] as number[] };
@@ -154,11 +167,13 @@ try {
     const which = (k >> 1) % 2 === k % 2 ? 'A' : 'B'; // A B B A A B B A …
     const x = which === 'A' ? a : b;
     const s0 = redis ? await evalsha() : null;
+    const r0 = redis ? await redisCpu() : 0;
     const c0 = process.cpuUsage();
     for (let i = 0; i < PER; i++) await read(x, k * PER + i);
     const c = process.cpuUsage(c0);
     cpu[which].push((c.user + c.system) / PER);
     if (s0) {
+      serverCpu[which].push((((await redisCpu()) - r0) * 1e6) / PER);
       const s1 = await evalsha();
       if (s1.calls - s0.calls === PER) server[which].push((s1.usec - s0.usec) / PER);
     }
@@ -176,7 +191,9 @@ try {
       `paired B / A ${median(ratios).toFixed(3)}, B lower in ${ratios.filter((r) => r < 1).length}/${ratios.length}; ` +
       `bytes allocated A ${Math.round(median(bytes.A))}, B ${Math.round(median(bytes.B))}` +
       (redis
-        ? `; Redis µs per script call A ${median(server.A).toFixed(1)}, B ${median(server.B).toFixed(1)} ` +
+        ? `; redis-server CPU µs per read (INFO cpu) A ${median(serverCpu.A).toFixed(1)}, B ${median(serverCpu.B).toFixed(1)}, ` +
+          `sums paired B / A ${median(cpu.B.map((v, i) => (v + serverCpu.B[i]!) / (cpu.A[i]! + serverCpu.A[i]!))).toFixed(3)}; ` +
+          `Redis µs per script call A ${median(server.A).toFixed(1)}, B ${median(server.B).toFixed(1)} ` +
           `(${server.A.length} + ${server.B.length} blocks without other scripts)`
         : ''),
   );

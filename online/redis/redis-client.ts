@@ -1,3 +1,5 @@
+import type { PlainReadConnection } from './plain-reads.ts';
+
 /**
  * The slice of ioredis the Redis online store uses, so the store is typed by what it needs and
  * works the same over a single `Redis` and a `Cluster` (bullmq's `interfaces/redis-client.ts`).
@@ -95,4 +97,9 @@ export interface RedisTopology {
   probeKeys(): string[];
   /** Human-readable target, for error messages. */
   readonly target: string;
+  /**
+   * A single Redis at a plain `redis://` URL: the connection reads are sent on as plain
+   * commands (`plain-reads.ts`); otherwise absent or null, and reads go through the script.
+   */
+  readonly plainReads?: PlainReadConnection | null;
 }

@@ -2,11 +2,14 @@
  * Redis / Redis Cluster online store (ioredis): one hash per (namespace, view, entity), fields
  * per tile and per lifetime feature, JSON values (docs/online-store-format.md).
  *
- * - Reads: the HMGET of the fields a request needs, or the HGETALL of whole hashes, inside
- *   one read-only script answering one string per key, so `readMany` is one round trip whatever
- *   the number of entities and views: on Redis one call per 512 keys across all of its views
- *   (one command for a row of any service), one pipeline; on a cluster one call per key, one
- *   pipeline per master, in parallel.
+ * - Reads: the HMGET of the fields a request needs, or the HGETALL of whole hashes, answered
+ *   as one string per key, so `readMany` is one round trip whatever the number of entities and
+ *   views. On a single Redis at a plain `redis://` URL: plain commands in one `MULTI` … `EXEC`
+ *   on a connection of their own, parsed from the socket's bytes (`plain-reads.ts`: redis-server
+ *   spends ≈ 40 % of the script's time on them); while that connection is not ready, and on
+ *   any other Redis, the read-only script `lua/read-entities.lua`: on Redis one call per 512
+ *   keys across all of its views, one pipeline; on a cluster one call per key, one pipeline per
+ *   master, in parallel.
  * - Overwrites: one Lua script call per up to 500 keys (on a cluster: per slot), each key
  *   HSET, its stale tiles pruned, its expiry raised; all calls pipelined.
  * - Merges: optimistic, atomic per key: HMGET the fields (one round trip; on Redis inside a
@@ -22,6 +25,7 @@
 import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { crashPoint } from '../../config/test-crash.ts';
+import type { FeatureViewSpec } from '../../definitions/spec.ts';
 import { LarderError } from '../../core/errors.ts';
 import type { LifetimeWrite, TileWrite } from '../../aggregation/tiles.ts';
 import type {
@@ -40,7 +44,7 @@ import type {
   StreamCheckpoint,
 } from '../online-store.ts';
 import { readPlan, type ReadPlan } from '../read-plan.ts';
-import { checkNamespace, ViewCatalog } from '../view-catalog.ts';
+import { checkNamespace, maxLiveFields, ViewCatalog, viewWritePlan } from '../view-catalog.ts';
 import {
   mergeField,
   mergeOps,
@@ -55,6 +59,11 @@ import type {
   ScriptCommands,
   ScriptPipeline,
 } from './redis-client.ts';
+import {
+  type PlainFieldGroup,
+  type PlainReadConnection,
+  type PlainReadReply,
+} from './plain-reads.ts';
 import { callScript, keepScriptArgs, queueScript } from './keep-script-args.ts';
 import { isPermanentReply } from './redis-errors.ts';
 import {
@@ -182,6 +191,12 @@ export interface RedisStoreTuning {
    */
   reads?: 'fields' | 'hashes';
   /**
+   * Single Redis at a plain `redis://` URL: send reads as plain commands inside `MULTI` on a
+   * connection of their own (default true; `plain-reads.ts`), false: always through
+   * `lua/read-entities.lua` (the path used while that connection is not ready).
+   */
+  plainReads?: boolean;
+  /**
    * SCAN pages (of 1,000 keys, per master) `sampleEntityKeys` reads when the view's key sample
    * holds fewer live keys than asked (default 100; 0: the sample only, for tests).
    */
@@ -195,6 +210,15 @@ export interface RedisStoreTuning {
  */
 const MAX_READ_FIELDS = 64;
 
+/** Per view: the most live fields one of its hashes holds (`maxLiveFields`). */
+const liveFieldBounds = new WeakMap<FeatureViewSpec, number>();
+
+function liveFieldBound(view: FeatureViewSpec): number {
+  let n = liveFieldBounds.get(view);
+  if (n === undefined) liveFieldBounds.set(view, (n = maxLiveFields(viewWritePlan(view))));
+  return n;
+}
+
 export class RedisOnlineStore implements OnlineStore {
   readonly capabilities: OnlineStoreCapabilities;
   readonly namespace: string;
@@ -204,6 +228,7 @@ export class RedisOnlineStore implements OnlineStore {
   readonly #onRoundTrip: OnlineStoreOptions['onRoundTrip'];
   readonly #maxMergeAttempts: number;
   readonly #readFields: boolean;
+  readonly #plain: PlainReadConnection | null;
   readonly #wait: { replicas: number; timeoutMs: number };
   readonly #sampleScanPages: number;
   /** Per view: keys this store added to its sample, and when it last added (monotonic ms). */
@@ -224,6 +249,7 @@ export class RedisOnlineStore implements OnlineStore {
     this.#onRoundTrip = options.onRoundTrip;
     this.#maxMergeAttempts = tuning.maxMergeAttempts ?? 50;
     this.#readFields = (tuning.reads ?? 'fields') === 'fields';
+    this.#plain = tuning.plainReads === false ? null : (topology.plainReads ?? null);
     this.#wait = { replicas: tuning.waitReplicas ?? 0, timeoutMs: tuning.waitTimeoutMs ?? 1000 };
     this.#sampleScanPages = tuning.sampleScanPages ?? 100;
     this.capabilities = {
@@ -266,16 +292,20 @@ export class RedisOnlineStore implements OnlineStore {
         }),
       );
     // Lazy and reset on failure: a later init() tries again.
-    this.#initPromise ??= this.#topology.connect().catch((e: unknown) => {
-      this.#initPromise = null;
-      throw this.#unavailable('connect', e);
-    });
+    this.#initPromise ??= this.#topology
+      .connect()
+      .then(() => this.#plain?.connect())
+      .catch((e: unknown) => {
+        this.#initPromise = null;
+        throw this.#unavailable('connect', e);
+      });
     return this.#initPromise;
   }
 
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.#plain?.close();
     try {
       await this.#topology.client.quit();
     } catch {
@@ -949,18 +979,27 @@ export class RedisOnlineStore implements OnlineStore {
   }
 
   /**
-   * All requests in one round trip (per node), through `lua/read-entities.lua`. A request whose
-   * plan needs at most {@link MAX_READ_FIELDS} fields at its `t` reads just those (HMGET,
-   * EXISTS when none is found); the others read whole hashes (HGETALL, deduplicated across
-   * requests). Single Redis: one script call per {@link MAX_KEYS_PER_READ} keys across all
-   * requests, one pipeline. Cluster: one call per key, one pipeline per master, in parallel.
+   * All requests in one round trip (per node). A request whose plan needs at most
+   * {@link MAX_READ_FIELDS} fields at its `t` reads just those (HMGET, EXISTS when none is
+   * found); the others read whole hashes (HGETALL, deduplicated across requests). Single Redis:
+   * plain commands in one `MULTI` (`plain-reads.ts`), or, while its connection is not ready,
+   * one `lua/read-entities.lua` call per {@link MAX_KEYS_PER_READ} keys across all requests,
+   * one pipeline. Cluster: one script call per key, one pipeline per master, in parallel.
    */
   async readMany(requests: readonly ReadRequest[]): Promise<ReadResult[]> {
     const plans: ReadPlan[] = requests.map((r) => readPlan(r));
     const byFields = requests.map((r, ri) => {
       const n = plans[ri]!.fieldNames(r.t).length;
-      // HMGET needs a field; sequence features are read from the whole hash (readsByName).
-      return this.#readFields && plans[ri]!.readsByName && n > 0 && n <= MAX_READ_FIELDS;
+      // HMGET needs a field; sequence features are read from the whole hash (readsByName). A
+      // hash that holds no more live fields than the read needs (a view of lifetime features
+      // only, all of them read) is read whole: one HGETALL instead of an HMGET and an EXISTS.
+      return (
+        this.#readFields &&
+        plans[ri]!.readsByName &&
+        n > 0 &&
+        n <= MAX_READ_FIELDS &&
+        liveFieldBound(r.view) > n
+      );
     });
     // Whole hashes: unique keys across the requests that read them.
     const hashIndex = new Map<string, number>();
@@ -1020,6 +1059,10 @@ export class RedisOnlineStore implements OnlineStore {
     if (hashKeys.length === 0 && fieldKeys.every((k) => k.length === 0))
       return { hashes: [], fields };
     await this.#connected();
+    const plain = this.#plain;
+    if (plain?.ready) return this.#readPlain(plain, hashKeys, fieldKeys, requests, plans);
+    // Until the plain connection is ready (first connect, or after it broke), the script.
+    if (plain) void plain.connect();
     // Each call's `numKeys, ...keys, ...args`; keys in reply order: hashKeys, then
     // fieldKeys[0], fieldKeys[1], …, cut into calls.
     const calls: (string | number)[][] = [];
@@ -1080,6 +1123,36 @@ export class RedisOnlineStore implements OnlineStore {
       }
     }
     return { hashes, fields };
+  }
+
+  /**
+   * Single Redis: the same reads as plain commands in one `MULTI` … `EXEC`, one round trip
+   * (`plain-reads.ts`); the same answers as the script.
+   */
+  async #readPlain(
+    plain: PlainReadConnection,
+    hashKeys: readonly string[],
+    fieldKeys: readonly string[][],
+    requests: readonly ReadRequest[],
+    plans: readonly ReadPlan[],
+  ): Promise<{ hashes: string[]; fields: FieldsReply[][] }> {
+    const groups: PlainFieldGroup[] = [];
+    let commands = hashKeys.length + 2;
+    fieldKeys.forEach((keys, ri) => {
+      if (keys.length === 0) return;
+      groups.push({ keys, names: plans[ri]!.fieldNames(requests[ri]!.t) });
+      commands += 2 * keys.length;
+    });
+    let reply: PlainReadReply;
+    try {
+      reply = await plain.read(hashKeys, groups);
+    } catch (e) {
+      throw this.#unavailable('read', e);
+    }
+    this.#onRoundTrip?.({ op: 'read', commands });
+    let g = 0;
+    const fields = fieldKeys.map((keys) => (keys.length === 0 ? [] : reply.fields[g++]!));
+    return { hashes: reply.hashes, fields };
   }
 
   /** Cluster: one script call per key (a script's keys must share a slot), one pipeline per node. */

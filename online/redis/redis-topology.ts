@@ -1,5 +1,6 @@
 import { Redis } from 'ioredis';
 import type { RedisClientLike, RedisNodeLike, RedisTopology } from './redis-client.ts';
+import { PlainReadConnection, plainReadTarget } from './plain-reads.ts';
 import type { RedisOnlineStoreConfig } from './redis-online-store-config.ts';
 
 /** A single Redis server: every key in one group. */
@@ -16,6 +17,7 @@ export function singleRedisTopology(config: RedisOnlineStoreConfig): RedisTopolo
   // Errors reach callers through their commands; the event only needs a listener.
   redis.on('error', () => {});
   const client = redis as unknown as RedisClientLike;
+  const target = plainReadTarget(config.url, config.connectTimeoutMs ?? 5000);
   return {
     kind: 'redis',
     client,
@@ -29,5 +31,6 @@ export function singleRedisTopology(config: RedisOnlineStoreConfig): RedisTopolo
     masters: () => [redis as unknown as RedisNodeLike],
     ready: () => redis.status === 'ready',
     probeKeys: () => [],
+    plainReads: target ? new PlainReadConnection(target) : null,
   };
 }

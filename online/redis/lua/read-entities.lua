@@ -1,7 +1,10 @@
 #!lua flags=no-writes
 -- read-entities: every entity hash a read needs, in one call (larderReadEntities): whole hashes
 -- (HGETALL) and groups of keys read for the same fields (HMGET). No includes (the shebang above
--- must stay the script's first line).
+-- must stay the script's first line). A single Redis at a plain redis:// URL reads the same
+-- way with plain commands inside MULTI (plain-reads.ts, the same answers: Lua's conversion of
+-- every field and value to a Lua string was most of redis-server's time per read); this script
+-- serves Redis Cluster, and a single Redis while that connection is not ready.
 --
 -- KEYS[1..] the entity hashes: first the h whole-hash keys, then each field group's keys, in
 --           ARGV's group order (on Redis Cluster one key per call: a call's keys share a slot)
