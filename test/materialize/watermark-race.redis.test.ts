@@ -1,0 +1,148 @@
+/**
+ * Two `materialize-incremental` runs of one view racing outside the scheduler's lease, in two
+ * processes interleaved deterministically (the first stops after reading the registry until the
+ * second has finished): the slower run, which read the older watermark and loads to an earlier
+ * end, commits last. Its watermark must not move the view's back, and its tiles — the one
+ * holding its end is partial — must not leave the online store with fewer records than the
+ * other run loaded. SQLite and Redis online stores, DuckDB offline.
+ */
+import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createOnlineStore } from '../../online/create-online-store.ts';
+import { applyRepository } from '../../registry/apply.ts';
+import { readRegistry } from '../../registry/registry-file.ts';
+import { openFeatureStore } from '../../store/feature-store.ts';
+import { BASE_REPO, tempDir, tempRepo } from '../support/temp-repo.ts';
+
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+const MIN = 60_000;
+const HOUR = 60 * MIN;
+// Recent, hour-aligned: the online store drops tiles whose windows ended (by the wall clock).
+const H = Math.floor(Date.now() / HOUR) * HOUR - 2 * HOUR;
+const W0 = H - 10 * MIN; // the watermark both runs read
+const T1 = H + 20 * MIN; // the slow run's end: inside the hour tile [H, H + 1h)
+const T2 = H + 80 * MIN; // the fast run's end: in the next hour tile
+
+interface Summary {
+  views: string[];
+  overlapped: { view: string; start: number; end: number }[];
+}
+
+/** The materialize process; with `pause`, resolves `paused` once it has read the registry. */
+function materialize(root: string, repo: string, config: object, end: number, pause = false) {
+  const child = spawn(
+    'node',
+    [
+      '--import',
+      'tsx',
+      'test/support/materialize-process.ts',
+      root,
+      repo,
+      JSON.stringify(config),
+      String(end),
+      ...(pause ? ['pause'] : []),
+    ],
+    { cwd: resolve(import.meta.dirname, '../..'), stdio: ['pipe', 'pipe', 'pipe'] },
+  );
+  let out = '';
+  let err = '';
+  let onPaused: () => void = () => undefined;
+  const paused = new Promise<void>((r) => (onPaused = r));
+  child.stdout.on('data', (d: Buffer) => {
+    out += String(d);
+    if (out.startsWith('paused\n')) onPaused();
+  });
+  child.stderr.on('data', (d: Buffer) => (err += String(d)));
+  const done = new Promise<Summary>((res, rej) =>
+    child.once('exit', (code) =>
+      code === 0
+        ? res(JSON.parse(out.replace(/^paused\n/, '')) as Summary)
+        : rej(new Error(`materialize process exited ${code}: ${err}`)),
+    ),
+  );
+  return { paused, done, resume: () => child.stdin.end('x') };
+}
+
+describe.each(['sqlite', 'redis'] as const)('two racing materialize-incremental (%s)', (kind) => {
+  it('the slower run, committing last, moves no watermark back and loses no record', async () => {
+    const repo = tempRepo({ 'repo.ts': BASE_REPO });
+    cleanups.push(repo.cleanup);
+    const tmp = tempDir();
+    cleanups.push(tmp.cleanup);
+    mkdirSync(join(tmp.dir, 'data/raw/events'), { recursive: true });
+    const ev = (id: string, amount: number, ts: number) =>
+      JSON.stringify({ id, userId: 'u1', kind: 'click', amount, ts });
+    writeFileSync(
+      join(tmp.dir, 'data/raw/events/events.jsonl'),
+      [
+        ev('e1', 1, H - 30 * MIN),
+        ev('e2', 10, H + 10 * MIN), // before T1
+        ev('e3', 1000, H + 40 * MIN), // after T1, in T1's hour tile
+        ev('e4', 100, H + 70 * MIN), // after T1, in T2's hour tile
+      ]
+        .map((l) => `${l}\n`)
+        .join(''),
+    );
+    const config = {
+      home: 'home',
+      dataDir: 'data',
+      offlineStore: { type: 'duckdb' as const },
+      ...(kind === 'redis'
+        ? { onlineStore: { type: 'redis' as const, url: 'redis://127.0.0.1:6379/0' } }
+        : {}),
+      namespace: `test-${randomUUID()}`,
+    };
+    const store = await openFeatureStore({ root: tmp.dir, repo: repo.dir, config });
+    cleanups.push(() => store.close());
+    if (kind === 'redis')
+      cleanups.push(async () => {
+        const online = createOnlineStore(store.config.onlineStore, {
+          namespace: config.namespace,
+          views: [...store.repo.featureViews.values()].map((v) => v.spec),
+        });
+        await online.init();
+        await online.teardown();
+        await online.close();
+      });
+    await applyRepository(store.repo, store.config.home);
+    await store.materialize({ end: W0, incremental: true });
+    const home = store.config.home;
+    expect(readRegistry(home)!.watermarks).toEqual({ activity: W0 });
+
+    const slow = materialize(tmp.dir, repo.dir, config, T1, true);
+    await slow.paused;
+    // Meanwhile the fast run, from the same watermark, loads to T2 and commits.
+    const fast = await materialize(tmp.dir, repo.dir, config, T2).done;
+    expect(fast).toEqual({ views: ['activity'], overlapped: [] });
+    expect(readRegistry(home)!.watermarks).toEqual({ activity: T2 });
+    slow.resume();
+    const s = await slow.done;
+    // The slow run found the fast one's commit, kept T2 and loaded its range again up to it.
+    expect(s).toEqual({
+      views: ['activity'],
+      overlapped: [{ view: 'activity', start: H - HOUR, end: T2 }],
+    });
+    expect(readRegistry(home)!.watermarks).toEqual({ activity: T2 });
+    const read = async (t: number) =>
+      (
+        await store.getOnlineFeatures({
+          features: ['activity:spend_7d'],
+          entities: { user_id: ['u1'] },
+          t,
+        })
+      ).columns.map((c) => c.values[0]);
+    // Every record up to T2: 1 + 10 + 1000 + 100 (a 1-hour window would have expired by the
+    // wall clock, as the online store drops such tiles).
+    expect(await read(T2)).toEqual(['u1', 1111]);
+    // The next incremental run starts from T2's hour, and nothing changes.
+    await store.materialize({ end: T2, incremental: true });
+    expect(await read(T2)).toEqual(['u1', 1111]);
+  }, 120_000);
+});
