@@ -1062,6 +1062,7 @@ export function describeOfflineStoreConformance(
           [0, '0', 0],
           [7, '1.5', 1e21],
           [7, '1.0', -2.25],
+          [8, '0.000001', 3],
         ];
         await h.writeSource(
           tx,
@@ -1086,10 +1087,11 @@ export function describeOfflineStoreConformance(
         expect(
           await totals('by_acct', 'acct_id', ['1', '1.0', '1e0', '1e3', '-0', '7.000']),
         ).toEqual([1, 1, 1, 10, 100, 11000]);
-        // 1.5 makes DuckDB type the column DOUBLE: `1` must still read as "1", not "1.0".
+        // 1.5 makes DuckDB type the column DOUBLE: `1` must still read as "1", not "1.0"; 1e-6
+        // as JavaScript writes it, "0.000001" (DuckDB's text is "1e-06").
         expect(
-          await totals('by_handle', 'handle', ['1', '1.0', '1e3', '-0', '1.5', '"1.0"']),
-        ).toEqual([1, 1, 10, 100, 1000, 10000]);
+          await totals('by_handle', 'handle', ['1', '1.0', '1e3', '-0', '1.5', '"1.0"', '1e-6']),
+        ).toEqual([1, 1, 10, 100, 1000, 10000, 100000]);
         expect(
           await totals('by_gauge', 'gauge_id', ['1', '1.0', '5e-1', '-0', '1e21', '-2.25']),
         ).toEqual([1, 1, 10, 100, 1000, 10000]);
