@@ -3,12 +3,14 @@
  * as its first view starts (after it read the registry, before it reads the offline store or
  * writes a tile) until a byte arrives on stdin, having printed "paused". Then prints its JSON
  * summary (views run, views it found overlapped) and exits 0.
- *   node --import tsx test/support/materialize-process.ts ROOT REPO CONFIG_JSON END [pause]
+ *   node --import tsx test/support/materialize-process.ts ROOT REPO CONFIG_JSON END VIEWS [pause]
+ * (VIEWS: a comma-separated list)
  */
 import { readSync, writeSync } from 'node:fs';
 import { openFeatureStore } from '../../store/feature-store.ts';
 
-const [root, repo, config, end, pause] = process.argv.slice(2) as [
+const [root, repo, config, end, views, pause] = process.argv.slice(2) as [
+  string,
   string,
   string,
   string,
@@ -21,6 +23,7 @@ const overlapped: unknown[] = [];
 const results = await store.materialize({
   end: Number(end),
   incremental: true,
+  views: views.split(','),
   onViewStart: () => {
     if (!waiting) return;
     waiting = false;
