@@ -41,6 +41,11 @@ export interface RegistryFile {
    * `materialize-incremental` also reloads records appended since (`materialize/incremental-start.ts`).
    */
   arrivalMarks?: Record<string, number>;
+  /**
+   * Per view, how many materializations committed it: a run that finds the count changed at its
+   * commit overlapped another run (`registry/watermark-commit.ts`).
+   */
+  commits?: Record<string, number>;
 }
 
 export const registryPath = (home: string): string => join(home, 'registry.json');
@@ -85,7 +90,8 @@ function isRegistryFile(v: unknown): v is RegistryFile {
     typeof v.repo === 'string' &&
     isObject(v.objects) &&
     Object.values(v.objects).every((o) => isObject(o) && isObject(o.spec)) &&
-    (v.watermarks === undefined || isObject(v.watermarks))
+    (v.watermarks === undefined || isObject(v.watermarks)) &&
+    (v.commits === undefined || isObject(v.commits))
   );
 }
 
@@ -155,6 +161,7 @@ export function nextRegistry(
     objects,
     watermarks: current?.watermarks ?? {},
     ...(current?.arrivalMarks ? { arrivalMarks: current.arrivalMarks } : {}),
+    ...(current?.commits ? { commits: current.commits } : {}),
   };
 }
 

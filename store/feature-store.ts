@@ -49,7 +49,8 @@ import type {
 } from '../offline/offline-store.ts';
 import { createOnlineStore, initOrClose } from '../online/create-online-store.ts';
 import type { OnlineStore } from '../online/online-store.ts';
-import { readRegistry, setWatermarks } from '../registry/registry-file.ts';
+import { readRegistry } from '../registry/registry-file.ts';
+import { commitWatermarks } from '../registry/watermark-commit.ts';
 import { incrementalStarts } from '../materialize/incremental-start.ts';
 import { getOnlineFeatures, type OnlineFeaturesResponse } from '../retrieval/index.ts';
 import { DefaultPushHandler } from '../api/push/default-push-handler.ts';
@@ -121,6 +122,12 @@ export interface MaterializeOptions {
    * to the latest snapshot at `end`).
    */
   onBehindWatermark?: (b: { view: string; watermark: number }) => void;
+  /**
+   * Called when another run committed a view while this one ran (two runs outside the
+   * scheduler's lease): their tiles may have overwritten each other, so the view is
+   * materialized again over this run's range, `start` to `end` (the watermark now stored).
+   */
+  onOverlap?: (o: { view: string; start: number; end: number }) => void;
   /** Called as a view starts: it reads and validates its source records first. */
   onViewStart?: MaterializeRequest['onViewStart'];
   onValidate?: MaterializeRequest['onValidate'];
@@ -294,6 +301,8 @@ class LocalFeatureStore implements FeatureStore {
         hint: 'run `larder apply` first',
       });
     const marks = registry.watermarks ?? {};
+    // Read with the watermarks: a commit that finds a view's count changed overlapped a run.
+    const readCommits = registry.commits ?? {};
     // A view already materialized past `end`: an incremental run skips it (a watermark never
     // moves back by itself, and an older batch snapshot never replaces a newer one); an explicit
     // `materialize` reloads it to `end`. Either way the caller is told.
@@ -316,39 +325,65 @@ class LocalFeatureStore implements FeatureStore {
     const starts = opts.incremental
       ? await incrementalStarts(this.repo, offline, views, marks, registry.arrivalMarks ?? {})
       : {};
-    // An empty list would mean every view to materializeViews: only batch views were named, or
-    // every feature view was skipped.
-    const results =
+    const run = (views: readonly string[], end: number, start: (v: string) => number | undefined) =>
+      // An empty list would mean every view to materializeViews: only batch views were named,
+      // or every feature view was skipped.
       views.length === 0
-        ? []
-        : await materializeViews({
+        ? Promise.resolve([])
+        : materializeViews({
             repo: this.repo,
             offline,
             online,
             views,
-            end: opts.end,
-            start: (v) => (opts.incremental ? starts[v.name] : opts.start),
+            end,
+            start: (v) => start(v.name),
             ...(opts.onViewStart ? { onViewStart: opts.onViewStart } : {}),
             ...(opts.onValidate ? { onValidate: opts.onValidate } : {}),
             ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
             ...(opts.onRetry ? { onRetry: opts.onRetry } : {}),
           });
-    // Batch views: the latest snapshot at end (its time D is the view's watermark).
-    results.push(
-      ...(await materializeBatchViews({
+    const runBatch = (views: readonly string[], end: number) =>
+      // Batch views: the latest snapshot at end (its time D is the view's watermark).
+      materializeBatchViews({
         repo: this.repo,
         offline,
         online,
-        views: batch,
-        end: opts.end,
+        views,
+        end,
         ...(opts.onViewStart ? { onViewStart: opts.onViewStart } : {}),
-      })),
-    );
-    await setWatermarks(
-      this.config.home,
-      Object.fromEntries(results.map((r) => [r.view, r.end])),
-      Object.fromEntries(views.map((v) => [v, runAt])),
-    );
+      });
+    const results = await run(views, opts.end, (v) => (opts.incremental ? starts[v] : opts.start));
+    results.push(...(await runBatch(batch, opts.end)));
+    // Commit; a view another run committed meanwhile is materialized again over this run's
+    // range up to the watermark now stored, from a fresh read of the offline store (which holds
+    // every record either run read), and committed again, until no run overlaps the last pass.
+    let pending = results;
+    let read: Record<string, number> = readCommits;
+    while (pending.length > 0) {
+      const committed = await commitWatermarks(this.config.home, {
+        marks: Object.fromEntries(pending.map((r) => [r.view, r.end])),
+        // Arrival marks stay this run's start: records appended since may be late for tiles
+        // either pass wrote.
+        arrivalMarks: Object.fromEntries(
+          pending.filter((r) => views.includes(r.view)).map((r) => [r.view, runAt]),
+        ),
+        readCommits: read,
+        forwardOnly: opts.incremental === true,
+      });
+      read = Object.fromEntries(committed.map((c) => [c.view, c.commits]));
+      const again: ViewMaterialization[] = [];
+      for (const c of committed.filter((x) => x.overlapped)) {
+        const i = results.findIndex((r) => r.view === c.view);
+        const first = results[i]!;
+        opts.onOverlap?.({ view: c.view, start: first.start, end: c.watermark });
+        const [redo] = views.includes(c.view)
+          ? await run([c.view], c.watermark, () => first.start)
+          : await runBatch([c.view], c.watermark);
+        results[i] = redo!;
+        again.push(redo!);
+      }
+      pending = again;
+    }
     return results;
   }
 

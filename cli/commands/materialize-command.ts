@@ -69,11 +69,13 @@ async function run(
   const store = await openFeatureStore({ ...(globals.repo ? { repo: globals.repo } : {}) });
   let results: ViewMaterialization[];
   const behind: { view: string; watermark: number }[] = [];
+  const overlapped: { view: string; start: number; end: number }[] = [];
   const progress = progressWriter();
   try {
     results = await store.materialize({
       ...opts,
       onBehindWatermark: (b) => behind.push(b),
+      onOverlap: (o) => overlapped.push(o),
       ...(json
         ? {}
         : {
@@ -94,6 +96,7 @@ async function run(
       end: opts.end,
       views: results,
       ...(opts.incremental ? { skipped: behind } : { movedBack: behind }),
+      overlapped,
     });
     return;
   }
@@ -103,6 +106,10 @@ async function run(
       opts.incremental
         ? `${b.view}: already materialized to ${iso(b.watermark)} (its watermark), after --end ${iso(opts.end)}: skipped`
         : `${b.view}: watermark moved back from ${iso(b.watermark)} to --end ${iso(opts.end)}`,
+    );
+  for (const o of overlapped)
+    console.log(
+      `${o.view}: another run committed it while this one ran: materialized again from ${iso(o.start)} to ${iso(o.end)}`,
     );
   if (results.length === 0) return;
   console.log(
@@ -154,7 +161,10 @@ export function registerMaterializeCommands(program: Command, globals: () => Glo
       `
 A view whose watermark is after --end is reloaded to --end and its watermark moves back to it
 (a batch view's: to the latest snapshot at --end), with one line per view:
-"<view>: watermark moved back from <watermark> to --end <end>" (--json: "movedBack").`,
+"<view>: watermark moved back from <watermark> to --end <end>" (--json: "movedBack"). A view
+another run committed while this one ran (runs outside the scheduler's lease) is materialized
+again over this run's range: "<view>: another run committed it while this one ran: materialized
+again from <start> to <end>" (--json: "overlapped").`,
     )
     .action(async (o: Flags) => {
       const start = o.start ? parseTime(o.start, '--start') : undefined;
@@ -193,7 +203,10 @@ A view whose watermark is after --end is reloaded to --end and its watermark mov
 A view whose watermark is after --end is skipped (its watermark and online values unchanged),
 with one line per view: "<view>: already materialized to <watermark> (its watermark), after
 --end <end>: skipped" (--json: "skipped"); exit 0. A view at its watermark runs again (late
-records). The larder scheduler counts such a run a success of 0 rows.`,
+records). The larder scheduler counts such a run a success of 0 rows. A view another run
+committed while this one ran (runs outside the scheduler's lease) keeps the later watermark and
+is materialized again over this run's range up to it: "<view>: another run committed it while
+this one ran: materialized again from <start> to <end>" (--json: "overlapped").`,
     )
     .action(async (o: Omit<Flags, 'start'>) => {
       const end = parseTime(o.end, '--end');

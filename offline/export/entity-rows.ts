@@ -231,7 +231,8 @@ const EXACT = 9007199254740991;
  *   its row (`wrong_type`).
  * - float64: a number or its text, by value (`-0` → 0); anything else refused.
  * - string: text as it is (CSV `1.0` stays "1.0"); a JSON number is its value's shortest
- *   decimal (`1.0`, `1e0` → "1", `1e3` → "1000", `-0` → "0", `1.5` → "1.5"), an integer
+ *   decimal as JavaScript writes it (`1.0`, `1e0` → "1", `1e3` → "1000", `-0` → "0", `1.5` →
+ *   "1.5", `1e-6` → "0.000001", `1e-7` → "1e-7": {@link jsNumberText}), an integer
  *   beyond ±(2^53 − 1) refused (quote it).
  * Objects and lists are refused for every type ({@link joinKeysAsText} first).
  */
@@ -288,7 +289,7 @@ async function joinKeysAsDeclared(
       // (text, booleans) as their text.
       const other = isJson ? `${k} ->> '$'` : `CAST(${k} AS VARCHAR)`;
       valid = `(${num} IS NULL OR ${integral} OR ${num} <> trunc(${num}))`;
-      expr = `(CASE WHEN ${num} IS NULL THEN ${other} WHEN ${integral} THEN CAST(CAST(${num} AS BIGINT) AS VARCHAR) ELSE CAST(${num} AS VARCHAR) END)`;
+      expr = `(CASE WHEN ${num} IS NULL THEN ${other} WHEN ${integral} THEN CAST(CAST(${num} AS BIGINT) AS VARCHAR) ELSE ${jsNumberText(num)} END)`;
       type = 'VARCHAR';
       hint = `write ${key} as a string (its entity's key type is string): an integer beyond ±${EXACT} is not read exactly on every path`;
     }
@@ -306,6 +307,28 @@ async function joinKeysAsDeclared(
     out.push({ key, expr, type });
   }
   return out;
+}
+
+/**
+ * SQL for a DOUBLE's text as JavaScript's `String(x)` writes it (ECMAScript Number::toString):
+ * DuckDB's cast gives the same shortest digits but its own layout — `1e-05` and `1e-06` where
+ * JavaScript writes `0.00001` and `0.000001`, `1e-07` for `1e-7`. From DuckDB's text: digits
+ * `d`, decimal exponent `e`; plain when −7 < e < 21, else `d[.ddd]e±|e|`. Used for a `string`
+ * join key written as a JSON number, which the source holds as that text.
+ */
+function jsNumberText(x: string): string {
+  const s = `CAST(${x} AS VARCHAR)`;
+  const m = `split_part(${s}, 'e', 1)`;
+  const e = `CAST(split_part(${s}, 'e', 2) AS INTEGER)`;
+  const sign = `(CASE WHEN ${x} < 0 THEN '-' ELSE '' END)`;
+  const digits = `replace(replace(${m}, '-', ''), '.', '')`;
+  return (
+    `(CASE WHEN NOT contains(${s}, 'e') THEN ${s}` +
+    ` WHEN ${e} >= 21 OR ${e} <= -7 THEN ${m} || 'e' || (CASE WHEN ${e} > 0 THEN '+' ELSE '-' END) || CAST(abs(${e}) AS VARCHAR)` +
+    ` WHEN ${e} < 0 THEN ${sign} || '0.' || repeat('0', -${e} - 1) || ${digits}` +
+    ` WHEN length(${digits}) <= ${e} + 1 THEN ${sign} || ${digits} || repeat('0', ${e} + 1 - length(${digits}))` +
+    ` ELSE ${sign} || substr(${digits}, 1, ${e} + 1) || '.' || substr(${digits}, ${e} + 2) END)`
+  );
 }
 
 /** A request field of the exported on-demand views: a column of the entity rows. */

@@ -4,10 +4,15 @@
  * `@google-cloud/bigquery` builds it: from a failed job's `status` (`Job.poll_`) and from a
  * refused request's error body (`jobs.getQueryResults`, `jobs.insert`). The emulator test
  * (test/offline/bigquery-emulator.services.test.ts, batch view conformance) runs the whole path.
+ * `ApiError` comes through `@google-cloud/bigquery`'s own re-export of `@google-cloud/common`
+ * (the class its `Job` and `BigQuery` throw), not from `@google-cloud/common`, which the project
+ * does not declare.
  */
-import { util } from '@google-cloud/common';
+import { common } from '@google-cloud/bigquery';
 import { describe, expect, it } from 'vitest';
 import { bqQueryError } from '../../offline/bigquery/batch-snapshots.ts';
+
+const { util } = common;
 
 const jobStatus = (errors: { reason: string; message: string }[]) =>
   new util.ApiError({

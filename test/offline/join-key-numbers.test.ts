@@ -4,7 +4,8 @@
  * the export's entity file (JSON Lines), push bodies and stream records (online reads) agree
  * with a brute force keyed by value (property test). What no path can read exactly is refused:
  * `1.5` and 2^53 + 1 for an int64 key; for a string key an entity file's number reads as its
- * value's decimal ("1" for `1.0`). Rule: docs/api.md "Join keys".
+ * value's decimal as JavaScript writes it ("1" for `1.0`, "0.000001" for `1e-6`; property test
+ * over fractions). Rule: docs/api.md "Join keys"; on every offline store: the conformance suite.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -216,5 +217,55 @@ describe('JSON number join keys', () => {
     await expect(
       p.exportRows([`{"acct_id":9007199254740993,"event_timestamp":${T}}`], 'big'),
     ).rejects.toMatchObject({ detail: { reason: 'wrong_type' } });
+  });
+});
+
+describe('JSON number join keys for a string key: the decimal JavaScript writes', () => {
+  it("a fraction in an entity file reads as String(value) however it is spelled (0.000001, not DuckDB's 1e-06)", async () => {
+    const p = await project('string', 'z.string()');
+    // Fractions only: an integer reads through BIGINT (the case above). Exponents from -12 to
+    // 15 cover both sides of JavaScript's switch to exponent form (1e-7) and DuckDB's (1e-5).
+    const fraction = fc
+      .tuple(fc.integer({ min: 1, max: 999_999 }), fc.integer({ min: -12, max: 9 }), fc.boolean())
+      .map(([m, e, neg]) => (neg ? -1 : 1) * Number(`${m}e${e}`))
+      .filter((d) => !Number.isInteger(d));
+    let run = 0;
+    await fc.assert(
+      fc.asyncProperty(
+        fc.uniqueArray(fraction, { minLength: 1, maxLength: 6 }),
+        fc.array(fc.nat(), { minLength: 6, maxLength: 6 }),
+        async (keys, spell) => {
+          run++;
+          // The source holds each key as the text JavaScript writes; record i has amount 10^i.
+          writeFileSync(
+            join(p.dir, 'data/raw/tx/a.jsonl'),
+            keys
+              .map((k, i) =>
+                JSON.stringify({ id: `r${i}`, acctId: String(k), amount: 10 ** i, ts: T - MIN }),
+              )
+              .map((l) => `${l}\n`)
+              .join(''),
+          );
+          const spelled = keys.map((k, i) => {
+            const [m, e] = k.toExponential().split('e') as [string, string];
+            const padded = `${m.includes('.') ? `${m}0` : `${m}.0`}e${e}`;
+            const s = [String(k), k.toExponential(), k.toPrecision(17), padded];
+            return s[spell[i]! % s.length]!;
+          });
+          const got = await p.exportRows(
+            spelled.map((s) => `{"acct_id":${s},"event_timestamp":${T}}`),
+            `f${run}`,
+          );
+          // Brute force: each spelling read as JSON does, then written as JavaScript does.
+          expect(got.map((r) => r.total)).toEqual(
+            spelled.map((s) => {
+              const i = keys.findIndex((k) => String(k) === String(JSON.parse(s) as number));
+              return i < 0 ? 0 : 10 ** i;
+            }),
+          );
+        },
+      ),
+      { numRuns: 6, seed: 17_0001 },
+    );
   });
 });

@@ -45,6 +45,24 @@ interface Ev {
   attrs?: Record<string, string>;
   ts: number;
 }
+/** Three entities keyed by an int64, a string and a float64, each with a view over one source. */
+const NUMBER_KEYS_REPO = `
+import { z } from 'zod';
+import { batchSource, col, entity, featureView, sum } from 'larder';
+export const acct = entity({ name: 'acct', joinKey: 'acct_id', valueType: 'int64' });
+export const handle = entity({ name: 'handle', joinKey: 'handle', valueType: 'string' });
+export const gauge = entity({ name: 'gauge', joinKey: 'gauge_id', valueType: 'float64' });
+export const tx = batchSource({
+  name: 'tx',
+  schema: z.object({ id: z.string(), acctId: z.number().int(), handle: z.string(), gauge: z.number(), amount: z.number().int(), ts: z.number().int() }),
+  timestampField: 'ts', idField: 'id',
+});
+const features = { total: sum(col('amount'), { window: '1d' }) };
+export const byAcct = featureView({ name: 'by_acct', entities: [acct], source: tx, keys: { acct_id: col('acctId') }, ttl: '30d', features });
+export const byHandle = featureView({ name: 'by_handle', entities: [handle], source: tx, keys: { handle: col('handle') }, ttl: '30d', features });
+export const byGauge = featureView({ name: 'by_gauge', entities: [gauge], source: tx, keys: { gauge_id: col('gauge') }, ttl: '30d', features });
+`;
+
 const ev = (e: Ev): string =>
   JSON.stringify({ userId: 'u1', kind: 'view', amount: 1, attrs: {}, ...e });
 
@@ -1027,6 +1045,70 @@ export function describeOfflineStoreConformance(
         for (const t of b.tiles) tiles.push(`${String(t.key[0]).slice(0, 4)} ${t.hop}`);
       expect(tiles.sort()).toEqual([`kkkk ${T0 / MIN}`, `u1 ${T0 / MIN}`, `u1 ${soon / MIN}`]);
       expect(computed.rejects().map((r) => [r.source, r.count])).toEqual([['ev', 3]]);
+    });
+
+    it('entity-file join keys read as their declared type: int64, string and float64 keys spelled as JSON numbers', async () => {
+      // The rule of test/offline/join-key-numbers.test.ts (docs/api.md "Join keys") on every
+      // store: the keys are read once, locally, then joined where the store computes (BigQuery:
+      // uploaded as text and compared with each source key cast to STRING).
+      const keyed = tempRepo({ 'repo.ts': NUMBER_KEYS_REPO });
+      try {
+        const r = await loadRepository(keyed.dir);
+        const tx = r.batchSources.get('tx')!.spec;
+        // Record i has amount 10^i: a total names the records a key matched.
+        const recs: [number, string, number][] = [
+          [1, '1', 1],
+          [1000, '1000', 0.5],
+          [0, '0', 0],
+          [7, '1.5', 1e21],
+          [7, '1.0', -2.25],
+          [8, '0.000001', 3],
+        ];
+        await h.writeSource(
+          tx,
+          recs.map(([acctId, handle, gauge], i) =>
+            JSON.stringify({ id: `r${i}`, acctId, handle, gauge, amount: 10 ** i, ts: T - MIN }),
+          ),
+        );
+        let n = 0;
+        const totals = async (view: string, key: string, spelled: string[]) => {
+          const path = join(tmp.dir, `number-keys-${n++}.jsonl`);
+          writeFileSync(
+            path,
+            spelled.map((k) => `{"${key}":${k},"event_timestamp":${T}}\n`).join(''),
+          );
+          const got = await run(
+            { type: 'file', path },
+            r.resolveFeatures({ features: [`${view}:total`] }),
+            r,
+          );
+          return got.data!.map((x) => x.total);
+        };
+        expect(
+          await totals('by_acct', 'acct_id', ['1', '1.0', '1e0', '1e3', '-0', '7.000']),
+        ).toEqual([1, 1, 1, 10, 100, 11000]);
+        // 1.5 makes DuckDB type the column DOUBLE: `1` must still read as "1", not "1.0"; 1e-6
+        // as JavaScript writes it, "0.000001" (DuckDB's text is "1e-06").
+        expect(
+          await totals('by_handle', 'handle', ['1', '1.0', '1e3', '-0', '1.5', '"1.0"', '1e-6']),
+        ).toEqual([1, 1, 10, 100, 1000, 10000, 100000]);
+        expect(
+          await totals('by_gauge', 'gauge_id', ['1', '1.0', '5e-1', '-0', '1e21', '-2.25']),
+        ).toEqual([1, 1, 10, 100, 1000, 10000]);
+        // What no path reads exactly is refused, before any query.
+        for (const [view, key, bad] of [
+          ['by_acct', 'acct_id', '1.5'],
+          ['by_acct', 'acct_id', '9007199254740993'],
+          ['by_handle', 'handle', '9007199254740993'],
+          ['by_gauge', 'gauge_id', '"x"'],
+        ] as const)
+          await expect(totals(view, key, [bad])).rejects.toMatchObject({
+            code: 'LARDER_BAD_REQUEST',
+            detail: { reason: 'wrong_type' },
+          });
+      } finally {
+        keyed.cleanup();
+      }
     });
 
     it('--start/--end/--every grid mode samples every known entity', async () => {
