@@ -46,7 +46,7 @@ impl<'a> Parser<'a> {
     fn ws(&mut self) {
         while self.pos < self.b.len() {
             match self.b[self.pos] {
-                b' ' | b'\t' | b'\n' | b'\r' => self.pos += 1,
+                b' ' | b'\t' | b'\n' => self.pos += 1,
                 _ => break,
             }
         }
@@ -62,6 +62,7 @@ impl<'a> Parser<'a> {
             b'f' => self.lit(b"false", Value::Bool(false)),
             b'n' => self.lit(b"null", Value::Null),
             b'-' | b'0'..=b'9' => self.number(),
+            0..=0x1f => Err(Error::Fallback("a control character")),
             _ => Err(Error::Invalid),
         }
     }

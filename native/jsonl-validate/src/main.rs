@@ -83,47 +83,28 @@ fn main() {
         if line.len() > MAX_LINE {
             fallback("a line longer than 16 MiB", n);
         }
-        // Control bytes: CR (DuckDB's line reader treats it as a line break), NUL and U+001F
-        // (its column delimiter) go to DuckDB; so do the others, outside a blank line.
-        let control = line.iter().any(|&c| c < 0x20 && c != b'\t');
-        if control && line.iter().any(|&c| c == b'\r' || c == 0 || c == 0x1f) {
-            fallback("a CR, NUL or U+001F byte", n);
-        }
         let Ok(text) = std::str::from_utf8(line) else { fallback("a line that is not UTF-8", n) };
         if line.first() != Some(&b'{') && js_blank(text) {
             continue;
-        }
-        if control {
-            fallback("a control character", n);
         }
         if text.starts_with('\u{feff}') {
             fallback("a byte order mark", n);
         }
         let result = match json::parse(text) {
             Err(json::Error::Fallback(why)) => fallback(why, n),
-            Err(json::Error::Invalid) => writer.reject("invalid JSON"),
-            Ok(json::Value::Obj(o)) => {
-                let mut reason = None;
-                for (k, f) in &plan.fields {
-                    let v = validate::get(&o, k).unwrap_or_else(|e| fallback(e.0, n));
-                    match validate::problem(f, v) {
-                        Err(e) => fallback(e.0, n),
-                        Ok(Some(r)) => {
-                            reason = Some(r);
-                            break;
-                        }
-                        Ok(None) => {}
-                    }
-                }
-                match reason {
-                    Some(r) => {
-                        // The rest of the record may still hold what only DuckDB can judge
-                        // (it does not matter: the reason is the first problem's either way).
-                        writer.reject(&r)
-                    }
-                    None => writer.accept(&plan.fields, &o),
-                }
+            // A control byte (CR: DuckDB's line reader breaks the line there; NUL; U+001F, its
+            // column delimiter; any other) leaves the line to DuckDB: the parser stops at the
+            // first one outside a string, and at those inside strings (invalid to JSON.parse).
+            Err(json::Error::Invalid) if line.iter().any(|&c| c < 0x20 && c != b'\t') => {
+                fallback("a CR, NUL, U+001F or other control character", n)
             }
+            Err(json::Error::Invalid) => writer.reject("invalid JSON"),
+            Ok(json::Value::Obj(o)) => match validate::record_problem(&plan.fields, &o) {
+                Err(e) => fallback(e.0, n),
+                // Fields after the first problem are not judged: DuckDB's reason is that one too.
+                Ok(Some(reason)) => writer.reject(&reason),
+                Ok(None) => writer.accept(&plan.fields, &o),
+            },
             Ok(_) => writer.reject("not a JSON object"),
         };
         result.unwrap_or_else(|e| fail(&e.to_string()));

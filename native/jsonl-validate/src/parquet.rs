@@ -5,7 +5,7 @@
 
 use crate::json::Value;
 use crate::plan::{Kind, Node};
-use crate::validate::{float_value, get, int_value, Int};
+use crate::validate::{float_value, get, int_value, slots, Int, MAX_SLOTS};
 use std::io::{self, Write};
 
 #[derive(Clone, Copy, PartialEq)]
@@ -25,6 +25,92 @@ struct Leaf {
     rep: Vec<u8>,
     data: Vec<u8>,
     bools: Vec<bool>,
+    /// Strings: the chunk's dictionary while it pays (see [`Dict`]).
+    dict: Dict,
+}
+
+/// FxHash (rustc's): a multiply-rotate hash, much cheaper than SipHash on short strings.
+#[derive(Default, Clone, Copy)]
+struct Fx(u64);
+
+impl std::hash::Hasher for Fx {
+    fn write(&mut self, bytes: &[u8]) {
+        const K: u64 = 0x517c_c1b7_2722_0a95;
+        let mut h = self.0;
+        let mut b = bytes;
+        while b.len() >= 8 {
+            h = (h.rotate_left(5) ^ u64::from_le_bytes(b[..8].try_into().unwrap())).wrapping_mul(K);
+            b = &b[8..];
+        }
+        if b.len() >= 4 {
+            h = (h.rotate_left(5) ^ u32::from_le_bytes(b[..4].try_into().unwrap()) as u64).wrapping_mul(K);
+            b = &b[4..];
+        }
+        for &x in b {
+            h = (h.rotate_left(5) ^ x as u64).wrapping_mul(K);
+        }
+        self.0 = h;
+    }
+    fn write_usize(&mut self, n: usize) {
+        self.0 = (self.0.rotate_left(5) ^ n as u64).wrapping_mul(0x517c_c1b7_2722_0a95);
+    }
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+/// A string column chunk's dictionary (DuckDB writes one when it pays: the entry is then about
+/// as small, and as fast to read, as DuckDB's own): distinct values, in order of first use, and
+/// each value's index. Given up for the rest of the chunk (the values written PLAIN) when more
+/// than half the values are distinct after the first 1,024, or the distinct values pass 4 MiB.
+#[derive(Default)]
+struct Dict {
+    off: bool,
+    map: std::collections::HashMap<Box<[u8]>, u32, std::hash::BuildHasherDefault<Fx>>,
+    /// PLAIN-encoded distinct values, and where each starts.
+    values: Vec<u8>,
+    starts: Vec<u32>,
+    indices: Vec<u32>,
+}
+
+impl Dict {
+    /// Adds `s`; false when the dictionary is (now) off and `s` goes to the PLAIN data.
+    fn add(&mut self, s: &[u8], data: &mut Vec<u8>) -> bool {
+        if self.off {
+            return false;
+        }
+        let i = match self.map.get(s) {
+            Some(&i) => i,
+            None => {
+                let i = self.starts.len() as u32;
+                self.starts.push(self.values.len() as u32);
+                self.values.extend_from_slice(&(s.len() as u32).to_le_bytes());
+                self.values.extend_from_slice(s);
+                self.map.insert(s.into(), i);
+                i
+            }
+        };
+        self.indices.push(i);
+        let n = self.indices.len();
+        if (n >= 1024 && self.starts.len() * 2 > n) || self.values.len() > 4 << 20 {
+            // Off: the values so far become PLAIN data.
+            for &i in &self.indices {
+                let at = self.starts[i as usize] as usize;
+                let len = u32::from_le_bytes(self.values[at..at + 4].try_into().unwrap()) as usize;
+                data.extend_from_slice(&self.values[at..at + 4 + len]);
+            }
+            self.clear();
+            self.off = true;
+        }
+        true
+    }
+    fn clear(&mut self) {
+        self.off = false;
+        self.map.clear();
+        self.values.clear();
+        self.starts.clear();
+        self.indices.clear();
+    }
 }
 
 impl Leaf {
@@ -44,6 +130,9 @@ impl Leaf {
     }
     fn bytes(&mut self, rep: u8, s: &[u8]) {
         self.levels(rep);
+        if self.dict.add(s, &mut self.data) {
+            return;
+        }
         self.data.extend_from_slice(&(s.len() as u32).to_le_bytes());
         self.data.extend_from_slice(s);
     }
@@ -96,7 +185,7 @@ fn build(
     let start = leaves.len();
     let leaf = |ptype: PType, converted: Option<i32>, leaves: &mut Vec<Leaf>, schema: &mut Vec<SchemaElement>| {
         schema.push(SchemaElement { name: name.into(), ptype: Some(ptype), repetition: 1, children: 0, converted });
-        leaves.push(Leaf { path: p.clone(), ptype, max_def: def + 1, max_rep: rep, def: vec![], rep: vec![], data: vec![], bools: vec![] });
+        leaves.push(Leaf { path: p.clone(), ptype, max_def: def + 1, max_rep: rep, def: vec![], rep: vec![], data: vec![], bools: vec![], dict: Dict::default() });
         Shape { leaves: start..start + 1, rep, children: vec![] }
     };
     match n.kind {
@@ -125,7 +214,7 @@ fn build(
             let mut key_path = kp.clone();
             key_path.push("key".into());
             schema.push(SchemaElement { name: "key".into(), ptype: Some(PType::Bytes), repetition: 0, children: 0, converted: Some(UTF8) });
-            leaves.push(Leaf { path: key_path, ptype: PType::Bytes, max_def: def + 2, max_rep: rep + 1, def: vec![], rep: vec![], data: vec![], bools: vec![] });
+            leaves.push(Leaf { path: key_path, ptype: PType::Bytes, max_def: def + 2, max_rep: rep + 1, def: vec![], rep: vec![], data: vec![], bools: vec![], dict: Dict::default() });
             let key = Shape { leaves: leaves.len() - 1..leaves.len(), rep: rep + 1, children: vec![] };
             let val = build("value", n.inner.as_deref().unwrap(), &kp, def + 2, rep + 1, leaves, schema);
             Shape { leaves: start..leaves.len(), rep: rep + 1, children: vec![key, val] }
@@ -186,10 +275,7 @@ impl<W: Write> Writer<W> {
         self.file_name = file;
         self.leaves[1].null(0, 0);
         let shapes = std::mem::take(&mut self.shapes);
-        for (i, (k, f)) in fields.iter().enumerate() {
-            let v = get(o, k).ok().flatten();
-            write_value(&mut self.leaves, &shapes[i + 2], f, v, 0, 0);
-        }
+        write_fields(&mut self.leaves, &shapes[2..], fields, o, 0, 0);
         self.shapes = shapes;
         self.end_row()
     }
@@ -201,12 +287,30 @@ impl<W: Write> Writer<W> {
         let mut chunks = Vec::new();
         let mut total = 0i64;
         for l in &mut self.leaves {
+            let chunk_offset = self.offset;
+            let mut usize_ = 0i64;
+            let mut dict_offset = None;
+            let dictionary = l.ptype == PType::Bytes && !l.dict.off && !l.dict.indices.is_empty();
+            if dictionary {
+                let (h, n) = page(&mut self.out, &mut self.offset, 2, &l.dict.values, |h| {
+                    h.begin(7); // DictionaryPageHeader
+                    h.i32(1, l.dict.starts.len() as i32);
+                    h.i32(2, 0); // PLAIN
+                    h.end();
+                })?;
+                dict_offset = Some(chunk_offset);
+                usize_ += h + n;
+            }
             let mut body = Vec::new();
             if l.max_rep > 0 {
                 rle_levels(&l.rep, bit_width(l.max_rep), &mut body);
             }
             rle_levels(&l.def, bit_width(l.max_def), &mut body);
-            if l.ptype == PType::Bool {
+            if dictionary {
+                let width = bit_width_u32(l.dict.starts.len() as u32 - 1).max(1);
+                body.push(width as u8);
+                bit_packed(&l.dict.indices, width, &mut body);
+            } else if l.ptype == PType::Bool {
                 let mut byte = 0u8;
                 for (i, &b) in l.bools.iter().enumerate() {
                     if b {
@@ -223,43 +327,46 @@ impl<W: Write> Writer<W> {
             } else {
                 body.extend_from_slice(&l.data);
             }
-            let compressed = snap::raw::Encoder::new().compress_vec(&body).map_err(io::Error::other)?;
-            let mut header = Thrift::default();
-            header.i32(1, 0); // DATA_PAGE
-            header.i32(2, body.len() as i32);
-            header.i32(3, compressed.len() as i32);
-            header.begin(5); // DataPageHeader
-            header.i32(1, l.def.len() as i32);
-            header.i32(2, 0); // PLAIN
-            header.i32(3, 3); // RLE
-            header.i32(4, 3); // RLE
-            header.end();
-            header.stop();
             let page_offset = self.offset;
-            self.out.write_all(&header.buf)?;
-            self.out.write_all(&compressed)?;
-            let size = (header.buf.len() + compressed.len()) as i64;
-            let usize_ = (header.buf.len() + body.len()) as i64;
-            self.offset += size as u64;
+            let values = l.def.len() as i32;
+            let encoding = if dictionary { 8 } else { 0 }; // RLE_DICTIONARY or PLAIN
+            let (h, n) = page(&mut self.out, &mut self.offset, 0, &body, |h| {
+                h.begin(5); // DataPageHeader
+                h.i32(1, values);
+                h.i32(2, encoding);
+                h.i32(3, 3); // RLE
+                h.i32(4, 3); // RLE
+                h.end();
+            })?;
+            usize_ += h + n;
+            let size = (self.offset - chunk_offset) as i64;
             total += usize_;
             // ColumnChunk
             let mut c = Thrift::default();
-            c.i64(2, page_offset as i64);
+            c.i64(2, chunk_offset as i64);
             c.begin(3); // ColumnMetaData
             c.i32(1, l.ptype as i32);
-            c.list_i32(2, &[0, 3]);
+            if dictionary {
+                c.list_i32(2, &[0, 3, 8]);
+            } else {
+                c.list_i32(2, &[0, 3]);
+            }
             c.list_str(3, &l.path);
             c.i32(4, 1); // SNAPPY
             c.i64(5, l.def.len() as i64);
             c.i64(6, usize_);
             c.i64(7, size);
             c.i64(9, page_offset as i64);
+            if let Some(d) = dict_offset {
+                c.i64(11, d as i64);
+            }
             c.end();
             c.stop();
             chunks.push(c.buf);
             l.def.clear();
             l.rep.clear();
             l.data.clear();
+            l.dict.clear();
             l.bools.clear();
         }
         let mut g = Thrift::default();
@@ -310,6 +417,21 @@ impl<W: Write> Writer<W> {
     }
 }
 
+/// The fields of a validated object (no key repeated).
+fn write_fields(leaves: &mut [Leaf], shapes: &[Shape], fields: &[(String, Node)], o: &[(std::borrow::Cow<str>, Value)], def: u8, rep: u8) {
+    if fields.len() > MAX_SLOTS {
+        for (i, (k, sub)) in fields.iter().enumerate() {
+            write_value(leaves, &shapes[i], sub, get(o, k).ok().flatten(), def, rep);
+        }
+        return;
+    }
+    let mut s = [None; MAX_SLOTS];
+    let _ = slots(o, fields, &mut s);
+    for (i, (_, sub)) in fields.iter().enumerate() {
+        write_value(leaves, &shapes[i], sub, s[i], def, rep);
+    }
+}
+
 fn write_value(leaves: &mut [Leaf], shape: &Shape, f: &Node, v: Option<&Value>, def: u8, rep: u8) {
     let v = match v {
         None | Some(Value::Null) => {
@@ -337,12 +459,7 @@ fn write_value(leaves: &mut [Leaf], shape: &Shape, f: &Node, v: Option<&Value>, 
             leaves[leaf].levels(rep);
             leaves[leaf].bools.push(*b);
         }
-        (Kind::Record, Value::Obj(o)) => {
-            for (i, (k, sub)) in f.fields.iter().enumerate() {
-                let x = get(o, k).ok().flatten();
-                write_value(leaves, &shape.children[i], sub, x, def + 1, rep);
-            }
-        }
+        (Kind::Record, Value::Obj(o)) => write_fields(leaves, &shape.children, &f.fields, o, def + 1, rep),
         (Kind::Array, Value::Arr(a)) => {
             if a.is_empty() {
                 for l in &mut leaves[shape.leaves.clone()] {
@@ -372,6 +489,47 @@ fn write_value(leaves: &mut [Leaf], shape: &Shape, f: &Node, v: Option<&Value>, 
             }
         }
         _ => unreachable!("validated"),
+    }
+}
+
+/// Writes a page (Snappy) of type `kind` (0 data, 2 dictionary) holding `body`, its header's
+/// type-specific part written by `header`; returns the header's size and the body's.
+fn page<W: Write>(out: &mut W, offset: &mut u64, kind: i32, body: &[u8], header: impl FnOnce(&mut Thrift)) -> io::Result<(i64, i64)> {
+    let compressed = snap::raw::Encoder::new().compress_vec(body).map_err(io::Error::other)?;
+    let mut h = Thrift::default();
+    h.i32(1, kind);
+    h.i32(2, body.len() as i32);
+    h.i32(3, compressed.len() as i32);
+    header(&mut h);
+    h.stop();
+    out.write_all(&h.buf)?;
+    out.write_all(&compressed)?;
+    *offset += (h.buf.len() + compressed.len()) as u64;
+    Ok((h.buf.len() as i64, body.len() as i64))
+}
+
+fn bit_width_u32(max: u32) -> u32 {
+    32 - max.leading_zeros()
+}
+
+/// `values` as one bit-packed run of the hybrid encoding (padded to a multiple of 8 values).
+fn bit_packed(values: &[u32], width: u32, out: &mut Vec<u8>) {
+    let groups = values.len().div_ceil(8);
+    varint(((groups as u64) << 1) | 1, out);
+    let mut acc: u64 = 0;
+    let mut bits = 0u32;
+    for i in 0..groups * 8 {
+        let v = values.get(i).copied().unwrap_or(0) as u64;
+        acc |= v << bits;
+        bits += width;
+        while bits >= 8 {
+            out.push(acc as u8);
+            acc >>= 8;
+            bits -= 8;
+        }
+    }
+    if bits > 0 {
+        out.push(acc as u8);
     }
 }
 

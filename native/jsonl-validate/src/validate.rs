@@ -27,6 +27,62 @@ pub fn get<'v, 'a>(o: Entries<'v, 'a>, k: &str) -> Result<Option<&'v Value<'a>>,
     Ok(found)
 }
 
+/// Most records have few fields; more go through [`get`] field by field.
+pub const MAX_SLOTS: usize = 32;
+
+/// The value of each field of `fields` in object `o` (absent: `None`), in one pass over the
+/// object (keys usually come in schema order: each is first compared with the next field's
+/// name); a fallback when a field's key appears more than once.
+pub fn slots<'v, 'a>(
+    o: Entries<'v, 'a>,
+    fields: &[(String, Node)],
+    out: &mut [Option<&'v Value<'a>>; MAX_SLOTS],
+) -> Result<(), Fallback> {
+    if fields.len() > MAX_SLOTS {
+        for (i, (k, _)) in fields.iter().enumerate().take(MAX_SLOTS) {
+            out[i] = get(o, k)?;
+        }
+        return Ok(());
+    }
+    let mut next = 0;
+    for (k, v) in o {
+        let i = if next < fields.len() && fields[next].0 == *k {
+            next
+        } else {
+            match fields.iter().position(|(n, _)| n == k) {
+                Some(i) => i,
+                None => continue,
+            }
+        };
+        if out[i].is_some() {
+            return Err(Fallback("a key repeated in an object"));
+        }
+        out[i] = Some(v);
+        next = i + 1;
+    }
+    Ok(())
+}
+
+/// The first problem of the fields of object `o` (schema order), or `None`.
+pub fn record_problem(fields: &[(String, Node)], o: Entries) -> Result<Option<String>, Fallback> {
+    if fields.len() > MAX_SLOTS {
+        for (k, sub) in fields {
+            if let Some(p) = problem(sub, get(o, k)?)? {
+                return Ok(Some(p));
+            }
+        }
+        return Ok(None);
+    }
+    let mut s = [None; MAX_SLOTS];
+    slots(o, fields, &mut s)?;
+    for (i, (_, sub)) in fields.iter().enumerate() {
+        if let Some(p) = problem(sub, s[i])? {
+            return Ok(Some(p));
+        }
+    }
+    Ok(None)
+}
+
 fn no_repeated_keys(o: Entries) -> Result<(), Fallback> {
     if o.len() <= 24 {
         for i in 1..o.len() {
@@ -194,14 +250,7 @@ pub fn problem(f: &Node, v: Option<&Value>) -> Result<Option<String>, Fallback> 
         },
         (Kind::Float, Value::Num(t)) => Ok(number_checks(f, float_value(t)?)),
         (Kind::Bool, Value::Bool(_)) => Ok(None),
-        (Kind::Record, Value::Obj(o)) => {
-            for (k, sub) in &f.fields {
-                if let Some(p) = problem(sub, get(o, k)?)? {
-                    return Ok(Some(p));
-                }
-            }
-            Ok(None)
-        }
+        (Kind::Record, Value::Obj(o)) => record_problem(&f.fields, o),
         (Kind::Map, Value::Obj(o)) => {
             no_repeated_keys(o)?;
             let inner = f.inner.as_deref().unwrap();
