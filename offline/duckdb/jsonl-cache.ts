@@ -13,7 +13,7 @@
  * When the native validator is built (`npm run build:native`; `native-validate.ts`), it writes
  * the entry instead of DuckDB — the same rows, values, types and reasons, in about a third of the
  * CPU — and DuckDB validates only the files it leaves (a line it cannot decide exactly, any
- * failure). `LARDER_NATIVE_VALIDATE=0` turns it off.
+ * failure); `native: false` (the store's `nativeValidation`) leaves every file to DuckDB.
  */
 import { createHash } from 'node:crypto';
 import {
@@ -71,7 +71,8 @@ function estimateLines(file: string, size: number): number {
 /**
  * The Parquet entries for `files` (validating and writing the missing ones first), in the
  * same order. `onProgress` follows the validation of the missing ones: rows estimated from
- * the files' sizes and DuckDB's progress through each, counted as each file is done.
+ * the files' sizes and DuckDB's progress through each (or the native validator's line counts),
+ * counted as each file is done. `native` validates with the native validator when it is built.
  */
 export async function cachedJsonl(
   client: DuckDBClient,
@@ -79,6 +80,7 @@ export async function cachedJsonl(
   schema: RecordType,
   files: readonly string[],
   onProgress?: (p: ValidationProgress) => void,
+  native = true,
 ): Promise<string[]> {
   mkdirSync(cacheDir, { recursive: true });
   const all = Object.keys(schema.fields);
@@ -142,14 +144,14 @@ export async function cachedJsonl(
     }
   };
   /** The native validator and its plan file, when it is built (`native-validate.ts`). */
-  const exe = missing.length > 0 ? nativeValidator() : null;
+  const exe = native && missing.length > 0 ? nativeValidator() : null;
   const plan = join(cacheDir, `plan.${process.pid}.${Date.now()}.json`);
   if (exe) writePlan(plan, schema);
   /**
    * File `i` validated into `tmp` by the native validator: its rows, or null when it could not
    * decide a line exactly (or failed): DuckDB validates the file then.
    */
-  const native = async (i: number, tmp: string): Promise<number | null> => {
+  const viaNative = async (i: number, tmp: string): Promise<number | null> => {
     if (!exe) return null;
     let lines = 0;
     running.set(i, () => lines);
@@ -166,7 +168,7 @@ export async function cachedJsonl(
     const tmp = `${path}.${process.pid}.tmp`;
     const rewritten = `${path}.${process.pid}.jsonl.tmp`;
     try {
-      let rows = await native(i, tmp);
+      let rows = await viaNative(i, tmp);
       if (rows === null) {
         rmSync(tmp, { force: true });
         running.set(i, () => Math.round((estimates.get(i)! * (conn.progress() ?? 0)) / 100));

@@ -25,9 +25,8 @@ export const NATIVE_VALIDATOR = fileURLToPath(
   new URL('../../native/jsonl-validate/target/release/jsonl-validate', import.meta.url),
 );
 
-/** The executable, when it is built and not turned off (`LARDER_NATIVE_VALIDATE=0`). */
+/** The executable, when it is built. */
 export function nativeValidator(): string | null {
-  if (process.env.LARDER_NATIVE_VALIDATE === '0') return null;
   return existsSync(NATIVE_VALIDATOR) ? NATIVE_VALIDATOR : null;
 }
 

@@ -92,22 +92,15 @@ afterAll(() => {
   tmp.cleanup();
 });
 
-/** `fn` with the native validator turned off (`LARDER_NATIVE_VALIDATE=0`) or left on. */
-async function withNative<T>(on: boolean, fn: () => Promise<T>): Promise<T> {
-  const before = process.env.LARDER_NATIVE_VALIDATE;
-  process.env.LARDER_NATIVE_VALIDATE = on ? '1' : '0';
-  try {
-    return await fn();
-  } finally {
-    if (before === undefined) delete process.env.LARDER_NATIVE_VALIDATE;
-    else process.env.LARDER_NATIVE_VALIDATE = before;
-  }
-}
-
 /** DuckDB's entry of `file` (the cache without the native validator). */
 async function duckdbEntry(file: string, schema: RecordType): Promise<string> {
-  const [entry] = await withNative(false, () =>
-    cachedJsonl(db, join(tmp.dir, `duckdb-${n++}`), schema, [file]),
+  const [entry] = await cachedJsonl(
+    db,
+    join(tmp.dir, `duckdb-${n++}`),
+    schema,
+    [file],
+    undefined,
+    false,
   );
   return entry!;
 }
@@ -356,12 +349,15 @@ describe('native JSON Lines validator', () => {
       writeFileSync(path, t);
       return path;
     });
-    const viaDuckdb = await withNative(false, () =>
-      cachedJsonl(db, join(tmp.dir, `cache-${n++}`), SCHEMA, files),
+    const viaDuckdb = await cachedJsonl(
+      db,
+      join(tmp.dir, `cache-${n++}`),
+      SCHEMA,
+      files,
+      undefined,
+      false,
     );
-    const viaNative = await withNative(true, () =>
-      cachedJsonl(db, join(tmp.dir, `cache-${n++}`), SCHEMA, files),
-    );
+    const viaNative = await cachedJsonl(db, join(tmp.dir, `cache-${n++}`), SCHEMA, files);
     for (const [i, e] of viaDuckdb.entries()) await expectSameEntries(e, viaNative[i]!, texts[i]!);
 
     const reports = async (native: boolean): Promise<RejectReport[]> => {
@@ -374,6 +370,7 @@ describe('native JSON Lines validator', () => {
             dataDir: tmp.dir,
             cacheDir: join(home, 'offline-cache'),
             cacheJsonl: true,
+            nativeValidation: native,
             rejectExamples: 3,
             ingest: { clock: () => Date.UTC(2024, 0, 1), maxFutureSkewMs: 300_000 },
           },
@@ -390,7 +387,7 @@ describe('native JSON Lines validator', () => {
           description: '',
         };
         const rejects: RejectReport[] = [];
-        await withNative(native, () => s.load(client, spec, FIELDS, rejects));
+        await s.load(client, spec, FIELDS, rejects);
         return rejects;
       } finally {
         local.close();
