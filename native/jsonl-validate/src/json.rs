@@ -23,6 +23,19 @@ pub enum Error {
 
 const MAX_DEPTH: usize = 64;
 
+/// The bytes that end a run of plain string content: `"`, `\\` and control bytes.
+static SPECIAL: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut c = 0;
+    while c < 0x20 {
+        t[c] = true;
+        c += 1;
+    }
+    t[b'"' as usize] = true;
+    t[b'\\' as usize] = true;
+    t
+};
+
 pub struct Parser<'a> {
     s: &'a str,
     b: &'a [u8],
@@ -124,18 +137,15 @@ impl<'a> Parser<'a> {
         self.pos += 1;
         let start = self.pos;
         let b = self.b;
-        let mut i = self.pos;
-        loop {
-            let Some(&c) = b.get(i) else { return Err(Error::Invalid) };
-            match c {
-                b'"' => {
-                    self.pos = i + 1;
-                    return Ok(Cow::Borrowed(&self.s[start..i]));
-                }
-                b'\\' => break,
-                0..=0x1f => return Err(Error::Fallback("a control character in a string")),
-                _ => i += 1,
+        let mut i = start + b[start..].iter().position(|&c| SPECIAL[c as usize]).unwrap_or(b.len() - start);
+        match b.get(i) {
+            None => return Err(Error::Invalid),
+            Some(b'"') => {
+                self.pos = i + 1;
+                return Ok(Cow::Borrowed(&self.s[start..i]));
             }
+            Some(b'\\') => {}
+            Some(_) => return Err(Error::Fallback("a control character in a string")),
         }
         let mut out = String::with_capacity(i - start + 16);
         out.push_str(&self.s[start..i]);
@@ -186,9 +196,7 @@ impl<'a> Parser<'a> {
                 _ => {
                     // Copy the run up to the next quote or backslash.
                     let s = i;
-                    while i < b.len() && b[i] != b'"' && b[i] != b'\\' && b[i] >= 0x20 {
-                        i += 1
-                    }
+                    i += b[i..].iter().position(|&c| SPECIAL[c as usize]).unwrap_or(b.len() - i);
                     out.push_str(&self.s[s..i]);
                 }
             }

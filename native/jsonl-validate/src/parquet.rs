@@ -71,6 +71,9 @@ struct Dict {
     values: Vec<u8>,
     starts: Vec<u32>,
     indices: Vec<u32>,
+    /// The last value's bytes in `values`, and its index.
+    last: (usize, usize),
+    last_index: u32,
 }
 
 impl Dict {
@@ -78,6 +81,12 @@ impl Dict {
     fn add(&mut self, s: &[u8], data: &mut Vec<u8>) -> bool {
         if self.off {
             return false;
+        }
+        // The same value as the last one (a file's `__file` on every row, runs of a platform):
+        // no hashing.
+        if !self.indices.is_empty() && &self.values[self.last.0..self.last.1] == s {
+            self.indices.push(self.last_index);
+            return true;
         }
         let i = match self.map.get(s) {
             Some(&i) => i,
@@ -91,6 +100,9 @@ impl Dict {
             }
         };
         self.indices.push(i);
+        let at = self.starts[i as usize] as usize + 4;
+        self.last = (at, at + s.len());
+        self.last_index = i;
         let n = self.indices.len();
         if (n >= 1024 && self.starts.len() * 2 > n) || self.values.len() > 4 << 20 {
             // Off: the values so far become PLAIN data.
