@@ -372,6 +372,32 @@ impl<W: Write> Writer<W> {
             if let Some(d) = dict_offset {
                 c.i64(11, d as i64);
             }
+            // Statistics of top-level columns, as DuckDB writes them (its filters and row-group
+            // pruning read them): nulls, and numbers' minimum and maximum.
+            if l.path.len() == 1 {
+                let nulls = l.def.iter().filter(|&&d| d < l.max_def).count() as i64;
+                c.begin(12);
+                let range = match l.ptype {
+                    PType::Int64 => {
+                        let v = l.data.chunks_exact(8).map(|x| i64::from_le_bytes(x.try_into().unwrap()));
+                        v.clone().min().zip(v.max()).map(|(a, b)| (a.to_le_bytes(), b.to_le_bytes()))
+                    }
+                    PType::Double => l.data.chunks_exact(8).map(|x| f64::from_le_bytes(x.try_into().unwrap())).fold(None, |acc: Option<(f64, f64)>, x| {
+                        Some(acc.map_or((x, x), |(a, b)| (a.min(x), b.max(x))))
+                    }).map(|(a, b)| (a.to_le_bytes(), b.to_le_bytes())),
+                    _ => None,
+                };
+                if let Some((min, max)) = range {
+                    c.bin(1, &max);
+                    c.bin(2, &min);
+                    c.i64(3, nulls);
+                    c.bin(5, &max);
+                    c.bin(6, &min);
+                } else {
+                    c.i64(3, nulls);
+                }
+                c.end();
+            }
             c.end();
             c.stop();
             chunks.push(c.buf);
