@@ -120,7 +120,7 @@ export const DuckDBOfflineStoreOptions = z
     /**
      * Validate new JSON Lines files into that cache with the native validator when it is built
      * (`npm run build:native`, needs cargo; `offline/duckdb/native-validate.ts`): the same entries
-     * in about a third of the CPU; DuckDB validates the files it leaves (default true).
+     * in less than half the CPU; DuckDB validates the files it leaves (default true).
      */
     nativeValidation: z.boolean().default(true),
     /**

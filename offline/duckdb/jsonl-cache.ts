@@ -11,7 +11,7 @@
  * leaves a half-written entry behind.
  *
  * When the native validator is built (`npm run build:native`; `native-validate.ts`), it writes
- * the entry instead of DuckDB — the same rows, values, types and reasons, in about a third of the
+ * the entry instead of DuckDB — the same rows, values, types and reasons, in less than half the
  * CPU — and DuckDB validates only the files it leaves (a line it cannot decide exactly, any
  * failure); `native: false` (the store's `nativeValidation`) leaves every file to DuckDB.
  */

@@ -2,7 +2,7 @@
  * The native JSON Lines validator (`native/jsonl-validate`, Rust, built by `npm run
  * build:native` when cargo is installed): it validates a file into the same Parquet cache entry
  * DuckDB's `COPY` writes (`jsonl-cache.ts`) — same columns and types, same values, same
- * `__reason` on every line — in about a third of the CPU. A line it cannot decide exactly as
+ * `__reason` on every line — in less than half the CPU. A line it cannot decide exactly as
  * DuckDB does (an integer of more than 15 digits, a key repeated in an object, a CR or a control
  * character, a line that is not UTF-8, …) makes it stop with exit status 3 ("fallback"); the
  * file is then validated by DuckDB as without it.
