@@ -2,7 +2,16 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', '.cache/**', '.larder/**', 'data/**', 'dist/**'] },
+  {
+    ignores: [
+      'node_modules/**',
+      '.cache/**',
+      '.larder/**',
+      'data/**',
+      'dist/**',
+      'native/*/target/**',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

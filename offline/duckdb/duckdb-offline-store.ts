@@ -99,6 +99,7 @@ export class DuckDBOfflineStore implements OfflineStore {
         dataDir: c.dataDir,
         cacheDir,
         cacheJsonl: c.cacheJsonl,
+        nativeValidation: c.nativeValidation,
         rejectExamples: c.rejectExamples,
         ingest: {
           clock: ingest.clock ?? Date.now,

@@ -29,6 +29,8 @@ export interface DuckDBSourcesConfig {
   cacheDir: string;
   /** Validate each JSON Lines file once into a Parquet cache (see the store config). */
   cacheJsonl: boolean;
+  /** Validate new files with the native validator when it is built (default true). */
+  nativeValidation?: boolean;
   /** How many example rejects to keep per file. */
   rejectExamples: number;
   /**
@@ -118,6 +120,7 @@ export class DuckDBSources {
         spec.schema,
         files.jsonl,
         onValidate,
+        this.#config.nativeValidation ?? true,
       );
       cachedFiles = cached.map((cache, i) => ({ cache, file: files.jsonl[i]! }));
       const picked = cols.map((c) => ident(c)).join(', ');

@@ -9,6 +9,11 @@
  * path, size, mtime and the schema: editing or replacing a file, or changing the schema,
  * invalidates its entry. Entries are written to a temp name and renamed, so a crash never
  * leaves a half-written entry behind.
+ *
+ * When the native validator is built (`npm run build:native`; `native-validate.ts`), it writes
+ * the entry instead of DuckDB — the same rows, values, types and reasons, in less than half the
+ * CPU — and DuckDB validates only the files it leaves (a line it cannot decide exactly, any
+ * failure); `native: false` (the store's `nativeValidation`) leaves every file to DuckDB.
  */
 import { createHash } from 'node:crypto';
 import {
@@ -28,6 +33,7 @@ import type { DuckDBClient } from '../local/duckdb-client.ts';
 import { sqlString } from '../local/duckdb-client.ts';
 import { readSourceSql } from './sql/read-source.ts';
 import { rewriteJsonl } from './jsonl-rewrite.ts';
+import { nativeValidator, runNative, writePlan } from './native-validate.ts';
 
 /** Bump when the cached layout or the validation rules change. */
 const CACHE_VERSION = 2;
@@ -65,7 +71,8 @@ function estimateLines(file: string, size: number): number {
 /**
  * The Parquet entries for `files` (validating and writing the missing ones first), in the
  * same order. `onProgress` follows the validation of the missing ones: rows estimated from
- * the files' sizes and DuckDB's progress through each, counted as each file is done.
+ * the files' sizes and DuckDB's progress through each (or the native validator's line counts),
+ * counted as each file is done. `native` validates with the native validator when it is built.
  */
 export async function cachedJsonl(
   client: DuckDBClient,
@@ -73,6 +80,7 @@ export async function cachedJsonl(
   schema: RecordType,
   files: readonly string[],
   onProgress?: (p: ValidationProgress) => void,
+  native = true,
 ): Promise<string[]> {
   mkdirSync(cacheDir, { recursive: true });
   const all = Object.keys(schema.fields);
@@ -85,14 +93,13 @@ export async function cachedJsonl(
   let rowsDone = 0;
   let filesDone = 0;
   let reported = 0;
-  /** The files being validated, with the connection validating each (its progress). */
-  const running = new Map<number, DuckDBClient>();
+  /** The files being validated, with their rows validated so far. */
+  const running = new Map<number, () => number>();
   const report = (done: boolean): void => {
     let rowsTotal = 0;
     for (const e of estimates.values()) rowsTotal += e;
     let current = 0;
-    for (const [i, c] of running)
-      current += Math.round((estimates.get(i)! * (c.progress() ?? 0)) / 100);
+    for (const rows of running.values()) current += rows();
     // Never backwards while files overlap (an estimate replaced by the count may be smaller).
     reported = Math.min(Math.max(reported, rowsDone + current), rowsTotal);
     onProgress?.({
@@ -136,25 +143,48 @@ export async function cachedJsonl(
       return await copy(conn, sql(false), tmp);
     }
   };
+  /** The native validator and its plan file, when it is built (`native-validate.ts`). */
+  const exe = native && missing.length > 0 ? nativeValidator() : null;
+  const plan = join(cacheDir, `plan.${process.pid}.${Date.now()}.json`);
+  if (exe) writePlan(plan, schema);
+  /**
+   * File `i` validated into `tmp` by the native validator: its rows, or null when it could not
+   * decide a line exactly (or failed): DuckDB validates the file then.
+   */
+  const viaNative = async (i: number, tmp: string): Promise<number | null> => {
+    if (!exe) return null;
+    let lines = 0;
+    running.set(i, () => lines);
+    try {
+      const r = await runNative(exe, plan, files[i]!, files[i]!, tmp, (n) => (lines = n));
+      return 'rows' in r ? r.rows : null;
+    } catch {
+      return null;
+    }
+  };
   /** Validates file `i` into its entry on `conn`. */
   const one = async (conn: DuckDBClient, i: number): Promise<void> => {
     const path = paths[i]!;
     const tmp = `${path}.${process.pid}.tmp`;
     const rewritten = `${path}.${process.pid}.jsonl.tmp`;
-    running.set(i, conn);
     try {
-      let copied: Record<string, unknown> | undefined;
-      try {
-        [copied] = await validate(conn, files[i]!, files[i]!, tmp);
-      } catch (e) {
-        // DuckDB's line reader refused the file (line breaks, encoding): read it rewritten.
-        if (!/Invalid Input Error/.test(String(e))) throw e;
-        await rewriteJsonl(files[i]!, rewritten);
-        [copied] = await validate(conn, rewritten, files[i]!, tmp);
+      let rows = await viaNative(i, tmp);
+      if (rows === null) {
+        rmSync(tmp, { force: true });
+        running.set(i, () => Math.round((estimates.get(i)! * (conn.progress() ?? 0)) / 100));
+        let copied: Record<string, unknown> | undefined;
+        try {
+          [copied] = await validate(conn, files[i]!, files[i]!, tmp);
+        } catch (e) {
+          // DuckDB's line reader refused the file (line breaks, encoding): read it rewritten.
+          if (!/Invalid Input Error/.test(String(e))) throw e;
+          await rewriteJsonl(files[i]!, rewritten);
+          [copied] = await validate(conn, rewritten, files[i]!, tmp);
+        }
+        // The file's rows, counted: blank lines are not rows.
+        rows = Number(Object.values(copied ?? {})[0] ?? estimates.get(i)!);
       }
       renameSync(tmp, path);
-      // The file's rows, counted: blank lines are not rows.
-      const rows = Number(Object.values(copied ?? {})[0] ?? estimates.get(i)!);
       estimates.set(i, rows);
       rowsDone += rows;
       filesDone++;
@@ -198,6 +228,7 @@ export async function cachedJsonl(
     for (const l of lanes) if (l.status === 'rejected') throw l.reason;
   } finally {
     if (poll) clearInterval(poll);
+    rmSync(plan, { force: true });
     for (const c of conns.slice(1)) c.close();
     await client.run(`SET preserve_insertion_order = ${sqlString(String(setting?.v ?? 'true'))}`);
   }

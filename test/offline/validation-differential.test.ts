@@ -34,6 +34,16 @@ import type { BatchSourceSpec } from '../../definitions/spec.ts';
 import type { RejectReport } from '../../offline/offline-store.ts';
 import { describeZod, type RecordType } from '../../definitions/record-schema.ts';
 import { schemaRecord } from '../support/schema-records.ts';
+import {
+  fileOf,
+  fileText,
+  lineOf,
+  Raw,
+  write,
+  type Case,
+  type FileCase,
+  type Style,
+} from '../support/jsonl-line-arbs.ts';
 import { tempDir } from '../support/temp-repo.ts';
 
 const Schema = z.object({
@@ -59,96 +69,6 @@ const Schema = z.object({
 const SCHEMA = describeZod(Schema) as RecordType;
 const FIELDS = Object.keys(SCHEMA.fields);
 
-/** A source schema the validators are compared on, and how its records are generated and broken. */
-interface Case {
-  zod: z.AnyZodObject;
-  schema: RecordType;
-  fields: string[];
-  record: fc.Arbitrary<Record<string, unknown>>;
-  paths: string[][];
-}
-
-// ---- JSON text with producers' variations ---------------------------------------------------
-
-/** A JSON value, or raw JSON text standing for one (numbers JavaScript cannot hold). */
-class Raw {
-  constructor(readonly text: string) {}
-}
-
-interface Style {
-  space: boolean;
-  shuffle: number;
-  /** Integers as `1.0` or `1e3` where exact. */
-  intForm: 'plain' | 'dot' | 'exp';
-}
-
-function write(v: unknown, style: Style, depth = 0): string {
-  if (v instanceof Raw) return v.text;
-  if (typeof v === 'number' && Number.isInteger(v) && Math.abs(v) < 1e15) {
-    if (style.intForm === 'dot') return `${v}.0`;
-    if (style.intForm === 'exp' && v !== 0 && v % 1000 === 0) return `${v / 1000}e3`;
-  }
-  if (Array.isArray(v)) return `[${v.map((x) => write(x, style, depth + 1)).join(',')}]`;
-  if (v !== null && typeof v === 'object') {
-    const entries = Object.entries(v);
-    if (style.shuffle > 0 && entries.length > 1) {
-      const k = (style.shuffle + depth) % entries.length;
-      entries.push(...entries.splice(0, k));
-    }
-    const sep = style.space ? ': ' : ':';
-    return `{${entries.map(([k, x]) => `${JSON.stringify(k)}${sep}${write(x, style, depth + 1)}`).join(style.space ? ', ' : ',')}}`;
-  }
-  return JSON.stringify(v) ?? 'null';
-}
-
-const WRONG: unknown[] = [
-  'x',
-  '5',
-  5,
-  1.5,
-  -0.25,
-  true,
-  false,
-  null,
-  {},
-  { a: 1 },
-  [],
-  [1],
-  new Raw('1e400'),
-  new Raw('-1e400'),
-  new Raw('100000000000000000000'),
-  new Raw('9007199254740993'),
-  new Raw('-9007199254740992'),
-  new Raw('18446744073709551615'),
-  new Raw('1e-400'),
-  new Raw('"\\ud800"'),
-  new Raw('"\\u00e9"'),
-  'nope',
-  'é',
-  'A',
-  // breaking the checks
-  '',
-  'ab',
-  'abcd',
-  '😀',
-  '😀😀',
-  new Raw('"\\ud83d\\ude00x"'),
-  0,
-  -1,
-  0.5,
-  1,
-  1000,
-  1001,
-  ['ab'],
-  ['ab', 'cd', 'ef', 'gh'],
-  ['abc'],
-];
-
-type Mutation =
-  | { kind: 'set'; path: string[]; value: unknown }
-  | { kind: 'delete'; path: string[] }
-  | { kind: 'extra'; value: unknown };
-
 const PATHS: string[][] = [
   ...FIELDS.map((f) => [f]),
   ['tags', '0'],
@@ -162,39 +82,6 @@ const PATHS: string[][] = [
   ['counts', 'c'],
 ];
 
-const mutationOf = (paths: string[][]): fc.Arbitrary<Mutation> =>
-  fc.oneof(
-    fc.record({
-      kind: fc.constant('set' as const),
-      path: fc.constantFrom(...paths),
-      value: fc.constantFrom(...WRONG),
-    }),
-    fc.record({ kind: fc.constant('delete' as const), path: fc.constantFrom(...paths) }),
-    fc.record({ kind: fc.constant('extra' as const), value: fc.constantFrom(...WRONG) }),
-  );
-
-function mutate(record: Record<string, unknown>, m: Mutation): unknown {
-  const r = structuredClone(record);
-  if (m.kind === 'extra') return { ...r, zz_unknown: m.value };
-  let parent: unknown = r;
-  for (const p of m.path.slice(0, -1)) {
-    if (parent === null || typeof parent !== 'object') return r;
-    parent = (parent as Record<string, unknown>)[p];
-  }
-  if (parent === null || typeof parent !== 'object') return r;
-  const last = m.path.at(-1)!;
-  const obj = parent as Record<string, unknown>;
-  if (m.kind === 'delete') delete obj[last];
-  else obj[last] = m.value;
-  return r;
-}
-
-const style: fc.Arbitrary<Style> = fc.record({
-  space: fc.boolean(),
-  shuffle: fc.oneof(fc.constant(0), fc.constant(0), fc.nat(5)),
-  intForm: fc.constantFrom('plain', 'plain', 'plain', 'dot', 'exp'),
-});
-
 const MAIN: Case = {
   zod: Schema,
   schema: SCHEMA,
@@ -203,46 +90,8 @@ const MAIN: Case = {
   paths: PATHS,
 };
 
-/** One line of a file: a good record, a broken one, or a line that is no record at all. */
-const lineOf = ({ record, paths }: Case): fc.Arbitrary<string> => {
-  const mutation = mutationOf(paths);
-  return fc.oneof(
-    { weight: 6, arbitrary: record.map((r) => JSON.stringify(r)) },
-    { weight: 3, arbitrary: fc.tuple(record, style).map(([r, s]) => write(r, s)) },
-    {
-      weight: 6,
-      arbitrary: fc
-        .tuple(record, mutation, style, fc.boolean())
-        .map(([r, m, s, plain]) => write(mutate(r, m), plain ? { ...s, shuffle: 0 } : s)),
-    },
-    {
-      weight: 1,
-      arbitrary: fc.oneof(
-        fc.constantFrom('', ' ', '\t', '\u00a0', '\u3000 ', '\ufeff', '\v'),
-        fc.constantFrom('[1]', '5', '"x"', 'null', 'true', '[]', '{', '{"id": ', 'NaN', '{}x'),
-        fc.constantFrom('{"x": NaN}', '{"x": Infinity}', "{'id': 'a'}", '{"id":"a",}', '//'),
-        record.map((r) => ` ${JSON.stringify(r)} `),
-        record.map((r) => JSON.stringify(r).slice(0, -1)),
-      ),
-    },
-  );
-};
 const line = lineOf(MAIN);
 
-type FileCase = { lines: string[]; crlf: boolean; bom: boolean; finalNewline: boolean };
-
-const fileText = (f: FileCase): string => {
-  const eol = f.crlf ? '\r\n' : '\n';
-  return (f.bom ? '\ufeff' : '') + f.lines.join(eol) + (f.finalNewline ? eol : '');
-};
-
-const fileOf = (c: Case): fc.Arbitrary<FileCase> =>
-  fc.record({
-    lines: fc.array(lineOf(c), { minLength: 0, maxLength: 12 }),
-    crlf: fc.boolean(),
-    bom: fc.boolean(),
-    finalNewline: fc.boolean(),
-  });
 const file = fileOf(MAIN);
 
 // ---- running both -----------------------------------------------------------------------------

@@ -1,0 +1,291 @@
+//! A strict JSON parser (RFC 8259, what `JSON.parse` accepts) into a borrowed value tree.
+//! Numbers stay as their text; strings are decoded (borrowed when they hold no escape).
+
+use std::borrow::Cow;
+
+#[derive(Debug)]
+pub enum Value<'a> {
+    Null,
+    Bool(bool),
+    Num(&'a str),
+    Str(Cow<'a, str>),
+    Arr(Vec<Value<'a>>),
+    Obj(Vec<(Cow<'a, str>, Value<'a>)>),
+}
+
+/// Why a text was not parsed: not JSON (the current path says `invalid JSON` too), or a text
+/// whose reading by DuckDB this parser does not mirror (the whole file then goes to DuckDB).
+#[derive(Debug)]
+pub enum Error {
+    Invalid,
+    Fallback(&'static str),
+}
+
+const MAX_DEPTH: usize = 64;
+
+/// The bytes that end a run of plain string content: `"`, `\\` and control bytes.
+static SPECIAL: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut c = 0;
+    while c < 0x20 {
+        t[c] = true;
+        c += 1;
+    }
+    t[b'"' as usize] = true;
+    t[b'\\' as usize] = true;
+    t
+};
+
+pub struct Parser<'a> {
+    s: &'a str,
+    b: &'a [u8],
+    pos: usize,
+    depth: usize,
+}
+
+pub fn parse(s: &str) -> Result<Value<'_>, Error> {
+    let mut p = Parser { s, b: s.as_bytes(), pos: 0, depth: 0 };
+    p.ws();
+    let v = p.value()?;
+    p.ws();
+    if p.pos != p.b.len() {
+        return Err(Error::Invalid);
+    }
+    Ok(v)
+}
+
+impl<'a> Parser<'a> {
+    #[inline]
+    fn ws(&mut self) {
+        while self.pos < self.b.len() {
+            match self.b[self.pos] {
+                b' ' | b'\t' | b'\n' => self.pos += 1,
+                _ => break,
+            }
+        }
+    }
+
+    fn value(&mut self) -> Result<Value<'a>, Error> {
+        let Some(&c) = self.b.get(self.pos) else { return Err(Error::Invalid) };
+        match c {
+            b'{' => self.object(),
+            b'[' => self.array(),
+            b'"' => Ok(Value::Str(self.string()?)),
+            b't' => self.lit(b"true", Value::Bool(true)),
+            b'f' => self.lit(b"false", Value::Bool(false)),
+            b'n' => self.lit(b"null", Value::Null),
+            b'-' | b'0'..=b'9' => self.number(),
+            0..=0x1f => Err(Error::Fallback("a control character")),
+            _ => Err(Error::Invalid),
+        }
+    }
+
+    fn lit(&mut self, word: &[u8], v: Value<'a>) -> Result<Value<'a>, Error> {
+        if self.b[self.pos..].starts_with(word) {
+            self.pos += word.len();
+            Ok(v)
+        } else {
+            Err(Error::Invalid)
+        }
+    }
+
+    fn number(&mut self) -> Result<Value<'a>, Error> {
+        let start = self.pos;
+        let b = self.b;
+        let mut i = self.pos;
+        if b[i] == b'-' {
+            i += 1;
+        }
+        match b.get(i) {
+            Some(b'0') => i += 1,
+            Some(b'1'..=b'9') => {
+                while i < b.len() && b[i].is_ascii_digit() {
+                    i += 1
+                }
+            }
+            _ => return Err(Error::Invalid),
+        }
+        if b.get(i) == Some(&b'.') {
+            i += 1;
+            let d = i;
+            while i < b.len() && b[i].is_ascii_digit() {
+                i += 1
+            }
+            if i == d {
+                return Err(Error::Invalid);
+            }
+        }
+        if matches!(b.get(i), Some(b'e' | b'E')) {
+            i += 1;
+            if matches!(b.get(i), Some(b'+' | b'-')) {
+                i += 1
+            }
+            let d = i;
+            while i < b.len() && b[i].is_ascii_digit() {
+                i += 1
+            }
+            if i == d {
+                return Err(Error::Invalid);
+            }
+        }
+        self.pos = i;
+        Ok(Value::Num(&self.s[start..i]))
+    }
+
+    fn string(&mut self) -> Result<Cow<'a, str>, Error> {
+        // at '"'
+        self.pos += 1;
+        let start = self.pos;
+        let b = self.b;
+        let mut i = start + b[start..].iter().position(|&c| SPECIAL[c as usize]).unwrap_or(b.len() - start);
+        match b.get(i) {
+            None => return Err(Error::Invalid),
+            Some(b'"') => {
+                self.pos = i + 1;
+                return Ok(Cow::Borrowed(&self.s[start..i]));
+            }
+            Some(b'\\') => {}
+            Some(_) => return Err(Error::Fallback("a control character in a string")),
+        }
+        let mut out = String::with_capacity(i - start + 16);
+        out.push_str(&self.s[start..i]);
+        loop {
+            let Some(&c) = b.get(i) else { return Err(Error::Invalid) };
+            match c {
+                b'"' => {
+                    self.pos = i + 1;
+                    return Ok(Cow::Owned(out));
+                }
+                b'\\' => {
+                    let Some(&e) = b.get(i + 1) else { return Err(Error::Invalid) };
+                    i += 2;
+                    match e {
+                        b'"' => out.push('"'),
+                        b'\\' => out.push('\\'),
+                        b'/' => out.push('/'),
+                        b'b' => out.push('\u{8}'),
+                        b'f' => out.push('\u{c}'),
+                        b'n' => out.push('\n'),
+                        b'r' => out.push('\r'),
+                        b't' => out.push('\t'),
+                        b'u' => {
+                            let hi = self.hex4(i)?;
+                            i += 4;
+                            if (0xD800..0xDC00).contains(&hi) {
+                                // A high surrogate must be followed by an escaped low one.
+                                if b.get(i) == Some(&b'\\') && b.get(i + 1) == Some(&b'u') {
+                                    let lo = self.hex4(i + 2)?;
+                                    if (0xDC00..0xE000).contains(&lo) {
+                                        i += 6;
+                                        let cp = 0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00);
+                                        out.push(char::from_u32(cp).unwrap());
+                                        continue;
+                                    }
+                                }
+                                return Err(Error::Invalid);
+                            }
+                            if (0xDC00..0xE000).contains(&hi) {
+                                return Err(Error::Invalid);
+                            }
+                            out.push(char::from_u32(hi).unwrap());
+                        }
+                        _ => return Err(Error::Invalid),
+                    }
+                }
+                0..=0x1f => return Err(Error::Fallback("a control character in a string")),
+                _ => {
+                    // Copy the run up to the next quote or backslash.
+                    let s = i;
+                    i += b[i..].iter().position(|&c| SPECIAL[c as usize]).unwrap_or(b.len() - i);
+                    out.push_str(&self.s[s..i]);
+                }
+            }
+        }
+    }
+
+    fn hex4(&self, i: usize) -> Result<u32, Error> {
+        let h = self.b.get(i..i + 4).ok_or(Error::Invalid)?;
+        let mut v = 0u32;
+        for &c in h {
+            let d = match c {
+                b'0'..=b'9' => c - b'0',
+                b'a'..=b'f' => c - b'a' + 10,
+                b'A'..=b'F' => c - b'A' + 10,
+                _ => return Err(Error::Invalid),
+            };
+            v = v * 16 + d as u32;
+        }
+        Ok(v)
+    }
+
+    fn enter(&mut self) -> Result<(), Error> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return Err(Error::Fallback("JSON nested deeper than 64"));
+        }
+        Ok(())
+    }
+
+    fn array(&mut self) -> Result<Value<'a>, Error> {
+        self.enter()?;
+        self.pos += 1;
+        let mut items = Vec::new();
+        self.ws();
+        if self.b.get(self.pos) == Some(&b']') {
+            self.pos += 1;
+            self.depth -= 1;
+            return Ok(Value::Arr(items));
+        }
+        loop {
+            self.ws();
+            items.push(self.value()?);
+            self.ws();
+            match self.b.get(self.pos) {
+                Some(b',') => self.pos += 1,
+                Some(b']') => {
+                    self.pos += 1;
+                    self.depth -= 1;
+                    return Ok(Value::Arr(items));
+                }
+                _ => return Err(Error::Invalid),
+            }
+        }
+    }
+
+    fn object(&mut self) -> Result<Value<'a>, Error> {
+        self.enter()?;
+        self.pos += 1;
+        let mut entries = Vec::new();
+        self.ws();
+        if self.b.get(self.pos) == Some(&b'}') {
+            self.pos += 1;
+            self.depth -= 1;
+            return Ok(Value::Obj(entries));
+        }
+        loop {
+            self.ws();
+            if self.b.get(self.pos) != Some(&b'"') {
+                return Err(Error::Invalid);
+            }
+            let k = self.string()?;
+            self.ws();
+            if self.b.get(self.pos) != Some(&b':') {
+                return Err(Error::Invalid);
+            }
+            self.pos += 1;
+            self.ws();
+            let v = self.value()?;
+            entries.push((k, v));
+            self.ws();
+            match self.b.get(self.pos) {
+                Some(b',') => self.pos += 1,
+                Some(b'}') => {
+                    self.pos += 1;
+                    self.depth -= 1;
+                    return Ok(Value::Obj(entries));
+                }
+                _ => return Err(Error::Invalid),
+            }
+        }
+    }
+}

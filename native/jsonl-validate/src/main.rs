@@ -1,0 +1,114 @@
+//! `jsonl-validate --plan <plan.json> --input <file.jsonl> --name <__file> --output <entry.parquet>`
+//!
+//! Validates a JSON Lines file against a Larder source schema (the plan written by
+//! `offline/duckdb/native-validate.ts`) and writes the Parquet cache entry DuckDB's `COPY` would
+//! (`offline/duckdb/jsonl-cache.ts`): `__file`, `__reason`, then every field, typed; rejected
+//! lines have every field null. Prints `{"rows":N}` on success (exit 0). Exits 3, after one
+//! `fallback: …` line on stderr, as soon as a line is one it cannot decide exactly as DuckDB
+//! does (the caller then validates the file with DuckDB); 1 on any other failure. Reports
+//! `lines N` on stderr every 65,536 lines.
+
+mod json;
+mod parquet;
+mod plan;
+mod validate;
+
+use std::io::{BufRead, BufReader, BufWriter, Write};
+use std::process::exit;
+
+const FALLBACK: i32 = 3;
+/// DuckDB's line reader (`read_csv`, `max_line_size`) refuses longer lines.
+const MAX_LINE: usize = 16_777_216;
+
+fn fail(msg: &str) -> ! {
+    eprintln!("error: {msg}");
+    exit(1)
+}
+
+fn fallback(why: &str, line: u64) -> ! {
+    eprintln!("fallback: {why} (line {line})");
+    exit(FALLBACK)
+}
+
+/// Whether JavaScript's `trim()` empties `s` (the cache skips such lines).
+fn js_blank(s: &str) -> bool {
+    s.chars().all(|c| {
+        matches!(c, '\t' | '\n' | '\u{b}' | '\u{c}' | '\r' | ' ' | '\u{a0}' | '\u{1680}' | '\u{2000}'..='\u{200a}' | '\u{2028}' | '\u{2029}' | '\u{202f}' | '\u{205f}' | '\u{3000}' | '\u{feff}')
+    })
+}
+
+fn main() {
+    let mut args = std::env::args().skip(1);
+    let (mut plan_path, mut input, mut name, mut output) = (None, None, None, None);
+    while let Some(a) = args.next() {
+        let v = args.next().unwrap_or_else(|| fail(&format!("{a} needs a value")));
+        match a.as_str() {
+            "--plan" => plan_path = Some(v),
+            "--input" => input = Some(v),
+            "--name" => name = Some(v),
+            "--output" => output = Some(v),
+            _ => fail(&format!("unknown argument {a}")),
+        }
+    }
+    let (Some(plan_path), Some(input), Some(name), Some(output)) = (plan_path, input, name, output) else {
+        fail("usage: jsonl-validate --plan <plan.json> --input <file> --name <__file> --output <parquet>")
+    };
+    let plan_text = std::fs::read_to_string(&plan_path).unwrap_or_else(|e| fail(&format!("{plan_path}: {e}")));
+    let plan = plan::parse(&plan_text).unwrap_or_else(|e| fail(&e));
+    if plan.fields.is_empty() {
+        fallback("a schema without fields", 0);
+    }
+    let file = std::fs::File::open(&input).unwrap_or_else(|e| fail(&format!("{input}: {e}")));
+    let mut reader = BufReader::with_capacity(1 << 20, file);
+    let out = std::fs::File::create(&output).unwrap_or_else(|e| fail(&format!("{output}: {e}")));
+    let mut writer = parquet::Writer::new(BufWriter::with_capacity(1 << 20, out), &plan.fields, &name)
+        .unwrap_or_else(|e| fail(&e.to_string()));
+    let mut buf = Vec::with_capacity(1 << 16);
+    let mut n: u64 = 0;
+    let stderr = std::io::stderr();
+    loop {
+        buf.clear();
+        let got = reader.read_until(b'\n', &mut buf).unwrap_or_else(|e| fail(&e.to_string()));
+        if got == 0 {
+            break;
+        }
+        n += 1;
+        if n % 65_536 == 0 {
+            let _ = writeln!(stderr.lock(), "lines {n}");
+        }
+        if buf.last() == Some(&b'\n') {
+            buf.pop();
+        }
+        let line = &buf[..];
+        if line.len() > MAX_LINE {
+            fallback("a line longer than 16 MiB", n);
+        }
+        let Ok(text) = std::str::from_utf8(line) else { fallback("a line that is not UTF-8", n) };
+        if line.first() != Some(&b'{') && js_blank(text) {
+            continue;
+        }
+        if text.starts_with('\u{feff}') {
+            fallback("a byte order mark", n);
+        }
+        let result = match json::parse(text) {
+            Err(json::Error::Fallback(why)) => fallback(why, n),
+            // A control byte (CR: DuckDB's line reader breaks the line there; NUL; U+001F, its
+            // column delimiter; any other) leaves the line to DuckDB: the parser stops at the
+            // first one outside a string, and at those inside strings (invalid to JSON.parse).
+            Err(json::Error::Invalid) if line.iter().any(|&c| c < 0x20 && c != b'\t') => {
+                fallback("a CR, NUL, U+001F or other control character", n)
+            }
+            Err(json::Error::Invalid) => writer.reject("invalid JSON"),
+            Ok(json::Value::Obj(o)) => match validate::record_problem(&plan.fields, &o) {
+                Err(e) => fallback(e.0, n),
+                // Fields after the first problem are not judged: DuckDB's reason is that one too.
+                Ok(Some(reason)) => writer.reject(&reason),
+                Ok(None) => writer.accept(&plan.fields, &o),
+            },
+            Ok(_) => writer.reject("not a JSON object"),
+        };
+        result.unwrap_or_else(|e| fail(&e.to_string()));
+    }
+    let rows = writer.finish().unwrap_or_else(|e| fail(&e.to_string()));
+    println!("{{\"rows\":{rows}}}");
+}

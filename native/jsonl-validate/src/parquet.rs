@@ -1,0 +1,685 @@
+//! A small Parquet writer for the cache entry: DuckDB's schema conventions (every column
+//! OPTIONAL; VARCHAR as BYTE_ARRAY + UTF8, BIGINT as INT64 + INT_64, lists in the three-level
+//! LIST layout, maps as MAP / key_value with a REQUIRED key, structs as plain groups), one
+//! PLAIN data page (v1, Snappy) per column chunk, levels RLE-coded.
+
+use crate::json::Value;
+use crate::plan::{Kind, Node};
+use crate::validate::{float_value, get, int_value, slots, Int, MAX_SLOTS};
+use std::io::{self, Write};
+
+#[derive(Clone, Copy, PartialEq)]
+enum PType {
+    Bool = 0,
+    Int64 = 2,
+    Double = 5,
+    Bytes = 6,
+}
+
+struct Leaf {
+    path: Vec<String>,
+    ptype: PType,
+    max_def: u8,
+    max_rep: u8,
+    def: Vec<u8>,
+    rep: Vec<u8>,
+    data: Vec<u8>,
+    bools: Vec<bool>,
+    /// Strings: the chunk's dictionary while it pays (see [`Dict`]).
+    dict: Dict,
+}
+
+/// FxHash (rustc's): a multiply-rotate hash, much cheaper than SipHash on short strings.
+#[derive(Default, Clone, Copy)]
+struct Fx(u64);
+
+impl std::hash::Hasher for Fx {
+    fn write(&mut self, bytes: &[u8]) {
+        const K: u64 = 0x517c_c1b7_2722_0a95;
+        let mut h = self.0;
+        let mut b = bytes;
+        while b.len() >= 8 {
+            h = (h.rotate_left(5) ^ u64::from_le_bytes(b[..8].try_into().unwrap())).wrapping_mul(K);
+            b = &b[8..];
+        }
+        if b.len() >= 4 {
+            h = (h.rotate_left(5) ^ u32::from_le_bytes(b[..4].try_into().unwrap()) as u64).wrapping_mul(K);
+            b = &b[4..];
+        }
+        for &x in b {
+            h = (h.rotate_left(5) ^ x as u64).wrapping_mul(K);
+        }
+        self.0 = h;
+    }
+    fn write_usize(&mut self, n: usize) {
+        self.0 = (self.0.rotate_left(5) ^ n as u64).wrapping_mul(0x517c_c1b7_2722_0a95);
+    }
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+/// A string column chunk's dictionary (DuckDB writes one when it pays: the entry is then about
+/// as small, and as fast to read, as DuckDB's own): distinct values, in order of first use, and
+/// each value's index. Given up for the rest of the chunk (the values written PLAIN) when more
+/// than half the values are distinct after the first 1,024, or the distinct values pass 4 MiB.
+#[derive(Default)]
+struct Dict {
+    off: bool,
+    map: std::collections::HashMap<Box<[u8]>, u32, std::hash::BuildHasherDefault<Fx>>,
+    /// PLAIN-encoded distinct values, and where each starts.
+    values: Vec<u8>,
+    starts: Vec<u32>,
+    indices: Vec<u32>,
+    /// The last value's bytes in `values`, and its index.
+    last: (usize, usize),
+    last_index: u32,
+}
+
+impl Dict {
+    /// Adds `s`; false when the dictionary is (now) off and `s` goes to the PLAIN data.
+    fn add(&mut self, s: &[u8], data: &mut Vec<u8>) -> bool {
+        if self.off {
+            return false;
+        }
+        // The same value as the last one (a file's `__file` on every row, runs of a platform):
+        // no hashing.
+        if !self.indices.is_empty() && &self.values[self.last.0..self.last.1] == s {
+            self.indices.push(self.last_index);
+            return true;
+        }
+        let i = match self.map.get(s) {
+            Some(&i) => i,
+            None => {
+                let i = self.starts.len() as u32;
+                self.starts.push(self.values.len() as u32);
+                self.values.extend_from_slice(&(s.len() as u32).to_le_bytes());
+                self.values.extend_from_slice(s);
+                self.map.insert(s.into(), i);
+                i
+            }
+        };
+        self.indices.push(i);
+        let at = self.starts[i as usize] as usize + 4;
+        self.last = (at, at + s.len());
+        self.last_index = i;
+        let n = self.indices.len();
+        if (n >= 1024 && self.starts.len() * 2 > n) || self.values.len() > 4 << 20 {
+            // Off: the values so far become PLAIN data.
+            for &i in &self.indices {
+                let at = self.starts[i as usize] as usize;
+                let len = u32::from_le_bytes(self.values[at..at + 4].try_into().unwrap()) as usize;
+                data.extend_from_slice(&self.values[at..at + 4 + len]);
+            }
+            self.clear();
+            self.off = true;
+        }
+        true
+    }
+    fn clear(&mut self) {
+        self.off = false;
+        self.map.clear();
+        self.values.clear();
+        self.starts.clear();
+        self.indices.clear();
+    }
+}
+
+impl Leaf {
+    #[inline]
+    fn null(&mut self, def: u8, rep: u8) {
+        self.def.push(def);
+        if self.max_rep > 0 {
+            self.rep.push(rep);
+        }
+    }
+    #[inline]
+    fn levels(&mut self, rep: u8) {
+        self.def.push(self.max_def);
+        if self.max_rep > 0 {
+            self.rep.push(rep);
+        }
+    }
+    fn bytes(&mut self, rep: u8, s: &[u8]) {
+        self.levels(rep);
+        if self.dict.add(s, &mut self.data) {
+            return;
+        }
+        self.data.extend_from_slice(&(s.len() as u32).to_le_bytes());
+        self.data.extend_from_slice(s);
+    }
+}
+
+/// How a schema node is laid out: its leaves (in order) and, for lists and maps, its
+/// repetition level.
+struct Shape {
+    leaves: std::ops::Range<usize>,
+    rep: u8,
+    children: Vec<Shape>,
+}
+
+struct SchemaElement {
+    name: String,
+    ptype: Option<PType>,
+    repetition: i32, // 0 required, 1 optional, 2 repeated
+    children: i32,
+    converted: Option<i32>,
+}
+
+pub struct Writer<W: Write> {
+    out: W,
+    offset: u64,
+    leaves: Vec<Leaf>,
+    shapes: Vec<Shape>,
+    schema: Vec<SchemaElement>,
+    rows: u64,
+    group_rows: u64,
+    groups: Vec<Vec<u8>>, // encoded RowGroup structs
+    file_name: Vec<u8>,
+}
+
+const UTF8: i32 = 0;
+const MAP: i32 = 1;
+const LIST: i32 = 3;
+const INT_64: i32 = 18;
+
+fn build(
+    name: &str,
+    n: &Node,
+    path: &[String],
+    def: u8,
+    rep: u8,
+    leaves: &mut Vec<Leaf>,
+    schema: &mut Vec<SchemaElement>,
+) -> Shape {
+    let mut p = path.to_vec();
+    p.push(name.to_string());
+    let start = leaves.len();
+    let leaf = |ptype: PType, converted: Option<i32>, leaves: &mut Vec<Leaf>, schema: &mut Vec<SchemaElement>| {
+        schema.push(SchemaElement { name: name.into(), ptype: Some(ptype), repetition: 1, children: 0, converted });
+        leaves.push(Leaf { path: p.clone(), ptype, max_def: def + 1, max_rep: rep, def: vec![], rep: vec![], data: vec![], bools: vec![], dict: Dict::default() });
+        Shape { leaves: start..start + 1, rep, children: vec![] }
+    };
+    match n.kind {
+        Kind::Str => leaf(PType::Bytes, Some(UTF8), leaves, schema),
+        Kind::Int => leaf(PType::Int64, Some(INT_64), leaves, schema),
+        Kind::Float => leaf(PType::Double, None, leaves, schema),
+        Kind::Bool => leaf(PType::Bool, None, leaves, schema),
+        Kind::Record => {
+            schema.push(SchemaElement { name: name.into(), ptype: None, repetition: 1, children: n.fields.len() as i32, converted: None });
+            let children = n.fields.iter().map(|(k, f)| build(k, f, &p, def + 1, rep, leaves, schema)).collect();
+            Shape { leaves: start..leaves.len(), rep, children }
+        }
+        Kind::Array => {
+            schema.push(SchemaElement { name: name.into(), ptype: None, repetition: 1, children: 1, converted: Some(LIST) });
+            schema.push(SchemaElement { name: "list".into(), ptype: None, repetition: 2, children: 1, converted: None });
+            let mut lp = p.clone();
+            lp.push("list".into());
+            let el = build("element", n.inner.as_deref().unwrap(), &lp, def + 2, rep + 1, leaves, schema);
+            Shape { leaves: start..leaves.len(), rep: rep + 1, children: vec![el] }
+        }
+        Kind::Map => {
+            schema.push(SchemaElement { name: name.into(), ptype: None, repetition: 1, children: 1, converted: Some(MAP) });
+            schema.push(SchemaElement { name: "key_value".into(), ptype: None, repetition: 2, children: 2, converted: None });
+            let mut kp = p.clone();
+            kp.push("key_value".into());
+            let mut key_path = kp.clone();
+            key_path.push("key".into());
+            schema.push(SchemaElement { name: "key".into(), ptype: Some(PType::Bytes), repetition: 0, children: 0, converted: Some(UTF8) });
+            leaves.push(Leaf { path: key_path, ptype: PType::Bytes, max_def: def + 2, max_rep: rep + 1, def: vec![], rep: vec![], data: vec![], bools: vec![], dict: Dict::default() });
+            let key = Shape { leaves: leaves.len() - 1..leaves.len(), rep: rep + 1, children: vec![] };
+            let val = build("value", n.inner.as_deref().unwrap(), &kp, def + 2, rep + 1, leaves, schema);
+            Shape { leaves: start..leaves.len(), rep: rep + 1, children: vec![key, val] }
+        }
+    }
+}
+
+const ROW_GROUP_ROWS: u64 = 122_880;
+
+impl<W: Write> Writer<W> {
+    pub fn new(mut out: W, fields: &[(String, Node)], file_name: &str) -> io::Result<Self> {
+        let mut leaves = Vec::new();
+        let mut schema = vec![SchemaElement { name: "duckdb_schema".into(), ptype: None, repetition: 0, children: fields.len() as i32 + 2, converted: None }];
+        let mut shapes = Vec::new();
+        let str_node = Node { kind: Kind::Str, missing: None, wrong: String::new(), range: String::new(), enum_values: None, enum_pre: String::new(), enum_post: String::new(), checks: vec![], fields: vec![], inner: None };
+        for name in ["__file", "__reason"] {
+            shapes.push(build(name, &str_node, &[], 0, 0, &mut leaves, &mut schema));
+        }
+        for (k, f) in fields {
+            shapes.push(build(k, f, &[], 0, 0, &mut leaves, &mut schema));
+        }
+        out.write_all(b"PAR1")?;
+        Ok(Writer { out, offset: 4, leaves, shapes, schema, rows: 0, group_rows: 0, groups: vec![], file_name: file_name.as_bytes().to_vec() })
+    }
+
+    fn nulls(&mut self, shape: usize, def: u8, rep: u8) {
+        let r = self.shapes[shape].leaves.clone();
+        for l in &mut self.leaves[r] {
+            l.null(def, rep);
+        }
+    }
+
+    fn end_row(&mut self) -> io::Result<()> {
+        self.rows += 1;
+        self.group_rows += 1;
+        if self.group_rows >= ROW_GROUP_ROWS {
+            self.flush_group()?;
+        }
+        Ok(())
+    }
+
+    /// A rejected line: its reason, every field null.
+    pub fn reject(&mut self, reason: &str) -> io::Result<()> {
+        let file = std::mem::take(&mut self.file_name);
+        self.leaves[0].bytes(0, &file);
+        self.file_name = file;
+        self.leaves[1].bytes(0, reason.as_bytes());
+        for s in 2..self.shapes.len() {
+            self.nulls(s, 0, 0);
+        }
+        self.end_row()
+    }
+
+    /// A valid record (an object the validator accepted).
+    pub fn accept(&mut self, fields: &[(String, Node)], o: &[(std::borrow::Cow<str>, Value)]) -> io::Result<()> {
+        let file = std::mem::take(&mut self.file_name);
+        self.leaves[0].bytes(0, &file);
+        self.file_name = file;
+        self.leaves[1].null(0, 0);
+        let shapes = std::mem::take(&mut self.shapes);
+        write_fields(&mut self.leaves, &shapes[2..], fields, o, 0, 0);
+        self.shapes = shapes;
+        self.end_row()
+    }
+
+    fn flush_group(&mut self) -> io::Result<()> {
+        if self.group_rows == 0 {
+            return Ok(());
+        }
+        let mut chunks = Vec::new();
+        let mut total = 0i64;
+        for l in &mut self.leaves {
+            let chunk_offset = self.offset;
+            let mut usize_ = 0i64;
+            let mut dict_offset = None;
+            let dictionary = l.ptype == PType::Bytes && !l.dict.off && !l.dict.indices.is_empty();
+            if dictionary {
+                let (h, n) = page(&mut self.out, &mut self.offset, 2, &l.dict.values, |h| {
+                    h.begin(7); // DictionaryPageHeader
+                    h.i32(1, l.dict.starts.len() as i32);
+                    h.i32(2, 0); // PLAIN
+                    h.end();
+                })?;
+                dict_offset = Some(chunk_offset);
+                usize_ += h + n;
+            }
+            let mut body = Vec::new();
+            if l.max_rep > 0 {
+                rle_levels(&l.rep, bit_width(l.max_rep), &mut body);
+            }
+            rle_levels(&l.def, bit_width(l.max_def), &mut body);
+            if dictionary {
+                let width = bit_width_u32(l.dict.starts.len() as u32 - 1).max(1);
+                body.push(width as u8);
+                bit_packed(&l.dict.indices, width, &mut body);
+            } else if l.ptype == PType::Bool {
+                let mut byte = 0u8;
+                for (i, &b) in l.bools.iter().enumerate() {
+                    if b {
+                        byte |= 1 << (i % 8);
+                    }
+                    if i % 8 == 7 {
+                        body.push(byte);
+                        byte = 0;
+                    }
+                }
+                if l.bools.len() % 8 != 0 {
+                    body.push(byte);
+                }
+            } else {
+                body.extend_from_slice(&l.data);
+            }
+            let page_offset = self.offset;
+            let values = l.def.len() as i32;
+            let encoding = if dictionary { 8 } else { 0 }; // RLE_DICTIONARY or PLAIN
+            let (h, n) = page(&mut self.out, &mut self.offset, 0, &body, |h| {
+                h.begin(5); // DataPageHeader
+                h.i32(1, values);
+                h.i32(2, encoding);
+                h.i32(3, 3); // RLE
+                h.i32(4, 3); // RLE
+                h.end();
+            })?;
+            usize_ += h + n;
+            let size = (self.offset - chunk_offset) as i64;
+            total += usize_;
+            // ColumnChunk
+            let mut c = Thrift::default();
+            c.i64(2, chunk_offset as i64);
+            c.begin(3); // ColumnMetaData
+            c.i32(1, l.ptype as i32);
+            if dictionary {
+                c.list_i32(2, &[0, 3, 8]);
+            } else {
+                c.list_i32(2, &[0, 3]);
+            }
+            c.list_str(3, &l.path);
+            c.i32(4, 1); // SNAPPY
+            c.i64(5, l.def.len() as i64);
+            c.i64(6, usize_);
+            c.i64(7, size);
+            c.i64(9, page_offset as i64);
+            if let Some(d) = dict_offset {
+                c.i64(11, d as i64);
+            }
+            // Statistics of top-level columns, as DuckDB writes them (its filters and row-group
+            // pruning read them): nulls, and numbers' minimum and maximum.
+            if l.path.len() == 1 {
+                let nulls = l.def.iter().filter(|&&d| d < l.max_def).count() as i64;
+                c.begin(12);
+                let range = match l.ptype {
+                    PType::Int64 => {
+                        let v = l.data.chunks_exact(8).map(|x| i64::from_le_bytes(x.try_into().unwrap()));
+                        v.clone().min().zip(v.max()).map(|(a, b)| (a.to_le_bytes(), b.to_le_bytes()))
+                    }
+                    PType::Double => l.data.chunks_exact(8).map(|x| f64::from_le_bytes(x.try_into().unwrap())).fold(None, |acc: Option<(f64, f64)>, x| {
+                        Some(acc.map_or((x, x), |(a, b)| (a.min(x), b.max(x))))
+                    }).map(|(a, b)| (a.to_le_bytes(), b.to_le_bytes())),
+                    _ => None,
+                };
+                if let Some((min, max)) = range {
+                    c.bin(1, &max);
+                    c.bin(2, &min);
+                    c.i64(3, nulls);
+                    c.bin(5, &max);
+                    c.bin(6, &min);
+                } else {
+                    c.i64(3, nulls);
+                }
+                c.end();
+            }
+            c.end();
+            c.stop();
+            chunks.push(c.buf);
+            l.def.clear();
+            l.rep.clear();
+            l.data.clear();
+            l.dict.clear();
+            l.bools.clear();
+        }
+        let mut g = Thrift::default();
+        g.list_structs(1, &chunks);
+        g.i64(2, total);
+        g.i64(3, self.group_rows as i64);
+        g.stop();
+        self.groups.push(g.buf);
+        self.group_rows = 0;
+        Ok(())
+    }
+
+    /// Writes the last row group and the footer; returns the rows written.
+    pub fn finish(mut self) -> io::Result<u64> {
+        self.flush_group()?;
+        let mut m = Thrift::default();
+        m.i32(1, 1);
+        let elements: Vec<Vec<u8>> = self
+            .schema
+            .iter()
+            .map(|e| {
+                let mut s = Thrift::default();
+                if let Some(t) = e.ptype {
+                    s.i32(1, t as i32);
+                }
+                s.i32(3, e.repetition);
+                s.bin(4, e.name.as_bytes());
+                if e.ptype.is_none() {
+                    s.i32(5, e.children);
+                }
+                if let Some(c) = e.converted {
+                    s.i32(6, c);
+                }
+                s.stop();
+                s.buf
+            })
+            .collect();
+        m.list_structs(2, &elements);
+        m.i64(3, self.rows as i64);
+        m.list_structs(4, &self.groups);
+        m.bin(6, b"larder jsonl-validate");
+        m.stop();
+        self.out.write_all(&m.buf)?;
+        self.out.write_all(&(m.buf.len() as u32).to_le_bytes())?;
+        self.out.write_all(b"PAR1")?;
+        self.out.flush()?;
+        Ok(self.rows)
+    }
+}
+
+/// The fields of a validated object (no key repeated).
+fn write_fields(leaves: &mut [Leaf], shapes: &[Shape], fields: &[(String, Node)], o: &[(std::borrow::Cow<str>, Value)], def: u8, rep: u8) {
+    if fields.len() > MAX_SLOTS {
+        for (i, (k, sub)) in fields.iter().enumerate() {
+            write_value(leaves, &shapes[i], sub, get(o, k).ok().flatten(), def, rep);
+        }
+        return;
+    }
+    let mut s = [None; MAX_SLOTS];
+    let _ = slots(o, fields, &mut s);
+    for (i, (_, sub)) in fields.iter().enumerate() {
+        write_value(leaves, &shapes[i], sub, s[i], def, rep);
+    }
+}
+
+fn write_value(leaves: &mut [Leaf], shape: &Shape, f: &Node, v: Option<&Value>, def: u8, rep: u8) {
+    let v = match v {
+        None | Some(Value::Null) => {
+            for l in &mut leaves[shape.leaves.clone()] {
+                l.null(def, rep);
+            }
+            return;
+        }
+        Some(v) => v,
+    };
+    let leaf = shape.leaves.start;
+    match (f.kind, v) {
+        (Kind::Str, Value::Str(s)) => leaves[leaf].bytes(rep, s.as_bytes()),
+        (Kind::Int, Value::Num(t)) => {
+            let Ok(Int::Val(i)) = int_value(t) else { unreachable!("validated") };
+            leaves[leaf].levels(rep);
+            leaves[leaf].data.extend_from_slice(&i.to_le_bytes());
+        }
+        (Kind::Float, Value::Num(t)) => {
+            let x = float_value(t).expect("validated");
+            leaves[leaf].levels(rep);
+            leaves[leaf].data.extend_from_slice(&x.to_le_bytes());
+        }
+        (Kind::Bool, Value::Bool(b)) => {
+            leaves[leaf].levels(rep);
+            leaves[leaf].bools.push(*b);
+        }
+        (Kind::Record, Value::Obj(o)) => write_fields(leaves, &shape.children, &f.fields, o, def + 1, rep),
+        (Kind::Array, Value::Arr(a)) => {
+            if a.is_empty() {
+                for l in &mut leaves[shape.leaves.clone()] {
+                    l.null(def + 1, rep);
+                }
+                return;
+            }
+            let inner = f.inner.as_deref().unwrap();
+            for (i, x) in a.iter().enumerate() {
+                let r = if i == 0 { rep } else { shape.rep };
+                write_value(leaves, &shape.children[0], inner, Some(x), def + 2, r);
+            }
+        }
+        (Kind::Map, Value::Obj(o)) => {
+            if o.is_empty() {
+                for l in &mut leaves[shape.leaves.clone()] {
+                    l.null(def + 1, rep);
+                }
+                return;
+            }
+            let inner = f.inner.as_deref().unwrap();
+            let key = shape.children[0].leaves.start;
+            for (i, (k, x)) in o.iter().enumerate() {
+                let r = if i == 0 { rep } else { shape.rep };
+                leaves[key].bytes(r, k.as_bytes());
+                write_value(leaves, &shape.children[1], inner, Some(x), def + 2, r);
+            }
+        }
+        _ => unreachable!("validated"),
+    }
+}
+
+/// Writes a page (Snappy) of type `kind` (0 data, 2 dictionary) holding `body`, its header's
+/// type-specific part written by `header`; returns the header's size and the body's.
+fn page<W: Write>(out: &mut W, offset: &mut u64, kind: i32, body: &[u8], header: impl FnOnce(&mut Thrift)) -> io::Result<(i64, i64)> {
+    let compressed = snap::raw::Encoder::new().compress_vec(body).map_err(io::Error::other)?;
+    let mut h = Thrift::default();
+    h.i32(1, kind);
+    h.i32(2, body.len() as i32);
+    h.i32(3, compressed.len() as i32);
+    header(&mut h);
+    h.stop();
+    out.write_all(&h.buf)?;
+    out.write_all(&compressed)?;
+    *offset += (h.buf.len() + compressed.len()) as u64;
+    Ok((h.buf.len() as i64, body.len() as i64))
+}
+
+fn bit_width_u32(max: u32) -> u32 {
+    32 - max.leading_zeros()
+}
+
+/// `values` as one bit-packed run of the hybrid encoding (padded to a multiple of 8 values).
+fn bit_packed(values: &[u32], width: u32, out: &mut Vec<u8>) {
+    let groups = values.len().div_ceil(8);
+    varint(((groups as u64) << 1) | 1, out);
+    let mut acc: u64 = 0;
+    let mut bits = 0u32;
+    for i in 0..groups * 8 {
+        let v = values.get(i).copied().unwrap_or(0) as u64;
+        acc |= v << bits;
+        bits += width;
+        while bits >= 8 {
+            out.push(acc as u8);
+            acc >>= 8;
+            bits -= 8;
+        }
+    }
+    if bits > 0 {
+        out.push(acc as u8);
+    }
+}
+
+fn bit_width(max: u8) -> u32 {
+    8 - max.leading_zeros()
+}
+
+/// Levels as RLE runs of the hybrid encoding, after their 4-byte length.
+fn rle_levels(levels: &[u8], width: u32, out: &mut Vec<u8>) {
+    let at = out.len();
+    out.extend_from_slice(&[0, 0, 0, 0]);
+    let bytes = width.div_ceil(8) as usize;
+    let mut i = 0;
+    while i < levels.len() {
+        let v = levels[i];
+        let mut j = i + 1;
+        while j < levels.len() && levels[j] == v {
+            j += 1;
+        }
+        varint((((j - i) as u64) << 1) as u64, out);
+        out.extend_from_slice(&(v as u32).to_le_bytes()[..bytes]);
+        i = j;
+    }
+    let len = (out.len() - at - 4) as u32;
+    out[at..at + 4].copy_from_slice(&len.to_le_bytes());
+}
+
+fn varint(mut v: u64, out: &mut Vec<u8>) {
+    while v >= 0x80 {
+        out.push((v as u8) | 0x80);
+        v >>= 7;
+    }
+    out.push(v as u8);
+}
+
+/// Thrift's compact protocol, just what a Parquet footer and page header need.
+#[derive(Default)]
+struct Thrift {
+    buf: Vec<u8>,
+    last: Vec<i16>,
+    cur: i16,
+}
+
+impl Thrift {
+    fn field(&mut self, id: i16, t: u8) {
+        let d = id - self.cur;
+        if d > 0 && d <= 15 {
+            self.buf.push(((d as u8) << 4) | t);
+        } else {
+            self.buf.push(t);
+            varint(zigzag(id as i64), &mut self.buf);
+        }
+        self.cur = id;
+    }
+    fn i32(&mut self, id: i16, v: i32) {
+        self.field(id, 5);
+        varint(zigzag(v as i64), &mut self.buf);
+    }
+    fn i64(&mut self, id: i16, v: i64) {
+        self.field(id, 6);
+        varint(zigzag(v), &mut self.buf);
+    }
+    fn bin(&mut self, id: i16, b: &[u8]) {
+        self.field(id, 8);
+        varint(b.len() as u64, &mut self.buf);
+        self.buf.extend_from_slice(b);
+    }
+    fn list_header(&mut self, n: usize, t: u8) {
+        if n < 15 {
+            self.buf.push(((n as u8) << 4) | t);
+        } else {
+            self.buf.push(0xF0 | t);
+            varint(n as u64, &mut self.buf);
+        }
+    }
+    fn list_i32(&mut self, id: i16, v: &[i32]) {
+        self.field(id, 9);
+        self.list_header(v.len(), 5);
+        for &x in v {
+            varint(zigzag(x as i64), &mut self.buf);
+        }
+    }
+    fn list_str(&mut self, id: i16, v: &[String]) {
+        self.field(id, 9);
+        self.list_header(v.len(), 8);
+        for x in v {
+            varint(x.len() as u64, &mut self.buf);
+            self.buf.extend_from_slice(x.as_bytes());
+        }
+    }
+    /// A list of structs already encoded (each ends with its stop byte).
+    fn list_structs(&mut self, id: i16, v: &[Vec<u8>]) {
+        self.field(id, 9);
+        self.list_header(v.len(), 12);
+        for x in v {
+            self.buf.extend_from_slice(x);
+        }
+    }
+    fn begin(&mut self, id: i16) {
+        self.field(id, 12);
+        self.last.push(self.cur);
+        self.cur = 0;
+    }
+    fn end(&mut self) {
+        self.buf.push(0);
+        self.cur = self.last.pop().unwrap();
+    }
+    fn stop(&mut self) {
+        self.buf.push(0);
+    }
+}
+
+fn zigzag(v: i64) -> u64 {
+    ((v << 1) ^ (v >> 63)) as u64
+}

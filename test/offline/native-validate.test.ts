@@ -1,0 +1,400 @@
+/**
+ * Parity of the native JSON Lines validator (`native/jsonl-validate`, offline/duckdb/
+ * native-validate.ts) with DuckDB's (`readSourceSql` through the cache's `COPY`): on random
+ * files of valid and broken records (test/support/jsonl-line-arbs.ts) and on hand-picked edge
+ * lines, the entry it writes holds the same rows — values, types, `__file` and `__reason` — as
+ * DuckDB's, compared `EXCEPT ALL` both ways; a line it cannot decide exactly makes it fall back,
+ * and the cache then validates the file with DuckDB; the reject reports do not change.
+ *
+ * The executable is built first when it is not (`npm run build:native`); without cargo the test
+ * fails, saying so.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { cachedJsonl } from '../../offline/duckdb/jsonl-cache.ts';
+import {
+  NATIVE_VALIDATOR,
+  runNative,
+  writePlan,
+  type NativeResult,
+} from '../../offline/duckdb/native-validate.ts';
+import { DuckDBSources } from '../../offline/duckdb/duckdb-sources.ts';
+import { LocalDatabase } from '../../offline/local/local-database.ts';
+import { DuckDBClient, sqlString } from '../../offline/local/duckdb-client.ts';
+import { describeZod, type RecordType } from '../../definitions/record-schema.ts';
+import type { BatchSourceSpec } from '../../definitions/spec.ts';
+import type { RejectReport } from '../../offline/offline-store.ts';
+import { UserEventSchema } from '../../examples/ecommerce/features/schemas.ts';
+import { schemaRecord } from '../support/schema-records.ts';
+import { fileOf, fileText, type Case } from '../support/jsonl-line-arbs.ts';
+import { tempDir } from '../support/temp-repo.ts';
+
+const Schema = z.object({
+  id: z.string(),
+  code: z.string().min(1).max(3),
+  qty: z.number().int().nonnegative().lte(1000),
+  score: z.number().gt(0).lt(1),
+  ratio: z.number().finite().nullable(),
+  tags: z.array(z.string().length(2)).min(1).max(3),
+  n: z.string().nullable(),
+  kind: z.enum(['a', 'b', 'é']),
+  ts: z.number().int(),
+  x: z.number().nullable(),
+  flag: z.boolean(),
+  opt: z.number().int().optional(),
+  attrs: z.record(z.string(), z.string()),
+  counts: z.record(z.string(), z.number().int().nullable()),
+  items: z.array(
+    z.object({ sku: z.string().min(1), q: z.number().int(), p: z.number().nullable() }),
+  ),
+  ctx: z.object({ ua: z.string(), ref: z.string().nullable() }).nullable(),
+});
+const SCHEMA = describeZod(Schema) as RecordType;
+const FIELDS = Object.keys(SCHEMA.fields);
+const MAIN: Case = {
+  zod: Schema,
+  schema: SCHEMA,
+  fields: FIELDS,
+  record: schemaRecord(Schema, { maxArrayLength: 3 }),
+  paths: [
+    ...FIELDS.map((f) => [f]),
+    ['tags', '0'],
+    ['ctx', 'ua'],
+    ['ctx', 'ref'],
+    ['items', '0'],
+    ['items', '0', 'sku'],
+    ['items', '0', 'q'],
+    ['items', '0', 'p'],
+    ['attrs', 'k'],
+    ['counts', 'c'],
+  ],
+};
+
+const tmp = tempDir();
+let db: DuckDBClient;
+let n = 0;
+beforeAll(async () => {
+  if (!existsSync(NATIVE_VALIDATOR)) {
+    const r = spawnSync(process.execPath, ['native/build.mjs'], { stdio: 'inherit' });
+    if (r.status !== 0 || !existsSync(NATIVE_VALIDATOR))
+      throw new Error(
+        'the native JSON Lines validator is not built and `npm run build:native` failed: install cargo (https://rustup.rs)',
+      );
+  }
+  db = await DuckDBClient.open({ threads: '2' });
+}, 300_000);
+afterAll(() => {
+  db?.close();
+  tmp.cleanup();
+});
+
+/** DuckDB's entry of `file` (the cache without the native validator). */
+async function duckdbEntry(file: string, schema: RecordType): Promise<string> {
+  const [entry] = await cachedJsonl(
+    db,
+    join(tmp.dir, `duckdb-${n++}`),
+    schema,
+    [file],
+    undefined,
+    false,
+  );
+  return entry!;
+}
+
+/** The native validator's run over `file` (its entry, when it decided every line). */
+async function nativeEntry(
+  file: string,
+  schema: RecordType,
+): Promise<{ out: string; r: NativeResult }> {
+  const plan = join(tmp.dir, `plan-${n}.json`);
+  const out = join(tmp.dir, `native-${n++}.parquet`);
+  writePlan(plan, schema);
+  return { out, r: await runNative(NATIVE_VALIDATOR, plan, file, file, out) };
+}
+
+/** Column names and types of a Parquet file, as DuckDB reads them. */
+async function describe_(path: string): Promise<string[]> {
+  const rows = await db.all(`DESCRIBE SELECT * FROM read_parquet(${sqlString(path)})`);
+  return rows.map((r) => `${String(r.column_name)} ${String(r.column_type)}`);
+}
+
+/** Rows of `a` not in `b` (with duplicates), as JSON text. */
+async function except(a: string, b: string): Promise<string[]> {
+  const rows = await db.all(
+    `SELECT to_json(t)::VARCHAR AS r FROM (SELECT * FROM read_parquet(${sqlString(a)}) EXCEPT ALL SELECT * FROM read_parquet(${sqlString(b)})) t`,
+  );
+  return rows.map((r) => String(r.r));
+}
+
+async function expectSameEntries(a: string, b: string, what: string): Promise<void> {
+  expect(await describe_(b), what).toEqual(await describe_(a));
+  expect(await except(a, b), what).toEqual([]);
+  expect(await except(b, a), what).toEqual([]);
+  const [ca] = await db.all(`SELECT count(*)::INT AS n FROM read_parquet(${sqlString(a)})`);
+  const [cb] = await db.all(`SELECT count(*)::INT AS n FROM read_parquet(${sqlString(b)})`);
+  expect(cb!.n, what).toBe(ca!.n);
+}
+
+/** Compares both validators on `text`; true when the native one decided every line. */
+async function compare(text: string, schema: RecordType = SCHEMA): Promise<boolean> {
+  const file = join(tmp.dir, `in-${n++}.jsonl`);
+  writeFileSync(file, text);
+  const { out, r } = await nativeEntry(file, schema);
+  if ('fallback' in r) return false;
+  const expected = await duckdbEntry(file, schema);
+  await expectSameEntries(expected, out, `file ${JSON.stringify(text)}`);
+  expect(r.rows).toBe(
+    Number((await db.all(`SELECT count(*)::INT AS n FROM read_parquet(${sqlString(out)})`))[0]!.n),
+  );
+  return true;
+}
+
+const GOOD = {
+  id: 'x',
+  code: 'ab',
+  qty: 5,
+  score: 0.5,
+  ratio: null,
+  tags: ['ab'],
+  n: null,
+  kind: 'a',
+  ts: 1,
+  x: null,
+  flag: true,
+  attrs: {},
+  counts: {},
+  items: [],
+  ctx: null,
+};
+const good = JSON.stringify(GOOD);
+/** The good record with field `k` written as the raw JSON text `raw`. */
+const withRaw = (k: string, raw: string): string =>
+  JSON.stringify({ ...GOOD, [k]: '@raw@' }).replace('"@raw@"', raw);
+const deep = `${'['.repeat(70)}${']'.repeat(70)}`;
+
+/** Lines the native validator decides (compared with DuckDB's decisions, reasons, values). */
+const DECIDED = [
+  good,
+  `${good}x`,
+  `${good.slice(0, -1)},}`,
+  '[1,]',
+  withRaw('id', '"\\ud800"'),
+  withRaw('id', '"\\udc00\\ud800"'),
+  withRaw('id', '"\\ud83d\\ude00"'),
+  ...['01', '-', '1.', '.5', '+1', '0x10', '1e2', '-0', '1E+2', '100e-2', '0.1e1'].map((v) =>
+    withRaw('qty', v),
+  ),
+  ...['9007199254740991', '9007199254740992', '-9223372036854775808', '9223372036854775807'].map(
+    (v) => withRaw('qty', v),
+  ),
+  ...['9007199254740991', '-9007199254740992', '1.5', '1e300', '-1e-5', '-0.0', '0e5'].map((v) =>
+    withRaw('ts', v),
+  ),
+  ...['1e-400', '9007199254740993', '123456789012345678', '0.1', '1.7976931348623157e308'].map(
+    (v) => withRaw('x', v),
+  ),
+  ...['4.9e-324', '2.2250738585072011e-308', 'NaN', 'Infinity', 'nan', 'inf'].map((v) =>
+    withRaw('x', v),
+  ),
+  ...['0', '1', '0.9999999999999999', '1e-320'].map((v) => withRaw('score', v)),
+  withRaw('id', '"a\\x"'),
+  withRaw('id', '"\\u12"'),
+  withRaw('flag', 'tru'),
+  withRaw('flag', 'nul'),
+  `/* c */ ${good}`,
+  `${good} // c`,
+  withRaw('id', "'a'"),
+  '{id: "a"}',
+  '{"id" "a"}',
+  '{"id":"a" "b":1}',
+  '[',
+  ']',
+  '}',
+  '{"a":[1,2}',
+  '{"a":{"b":1]}',
+  `  ${good}  `,
+  `\t${good}`,
+  ...['"é"', '"\\u00e9"', '"x/y"', '"\\u2028"', '"😀"', '"nan"'].map((v) => withRaw('kind', v)),
+  withRaw('n', '"a,]"'),
+  `{"zz":1,"zz":2,${good.slice(1)}`,
+  withRaw('attrs', '{"2":"a","1":"b","x":"c"}'),
+  withRaw('counts', '{"b":1,"a":null,"c":"x"}'),
+  withRaw('counts', '{"b":"x","a":null}'),
+  withRaw('counts', '{"a":1.5}'),
+  withRaw('items', '[{"sku":"","q":1,"p":null}]'),
+  withRaw('items', '[null]'),
+  withRaw('items', '[{"sku":"a","q":1.0,"p":-0.5},{"sku":"b","q":2,"p":1e3}]'),
+  ...['[]', '["ab","cd","ef","gh"]', '["abc"]', '[null]', '["😀"]', '["a😀"]'].map((v) =>
+    withRaw('tags', v),
+  ),
+  ...['"😀😀"', '""', '"\\ud83d\\ude00x"'].map((v) => withRaw('code', v)),
+  ...['{"ua":null,"ref":null}', '{"ref":1}', '[]', '"s"'].map((v) => withRaw('ctx', v)),
+  ...['null', '"x"', '5', 'true', '[]', '{}', 'NaN', '{"x": NaN}', '{"x": -Infinity}'],
+  ...[' ', '\u00a0', '\u3000 ', '\u2028', '\ufeff', '\v', ''],
+  '{"id":"a\u2028b"}',
+];
+
+/** Lines it leaves to DuckDB, each with why. */
+const FALLBACK: [string, RegExp][] = [
+  [withRaw('kind', '"x\\u0000"'), /enum reason/],
+  [withRaw('kind', '"x\\"y"'), /enum reason/],
+  [withRaw('qty', '9223372036854775808'), /int64 range/],
+  [withRaw('qty', '18446744073709551615000'), /more than 19 digits/],
+  [withRaw('x', '-0'), /negative zero/],
+  [withRaw('x', '-1e-400'), /negative zero/],
+  [withRaw('x', '1e400'), /double range/],
+  [withRaw('x', deep), /nested deeper/],
+  [withRaw('ctx', '{"ua":"a","ua":"b","ref":null}'), /repeated in an object/],
+  [withRaw('attrs', '{"k":"a","k":"b"}'), /repeated in a map/],
+  [`{"id":"y",${good.slice(1)}`, /repeated in an object/],
+  [`${good}\r`, /CR/],
+  [`\ufeff${good}`, /byte order mark/],
+  [withRaw('id', '"a\tb"'), /control character/],
+  [`${good}\u001f`, /U\+001F/],
+];
+
+describe('native JSON Lines validator', () => {
+  it('writes the entry DuckDB writes for hand-picked edge lines', async () => {
+    expect(await compare(DECIDED.join('\n') + '\n')).toBe(true);
+  });
+
+  it('falls back on every line it cannot decide exactly', async () => {
+    for (const [line, why] of FALLBACK) {
+      const file = join(tmp.dir, `fb-${n++}.jsonl`);
+      writeFileSync(file, `${good}\n${line}\n`);
+      const { r } = await nativeEntry(file, SCHEMA);
+      expect(r, JSON.stringify(line)).toEqual({ fallback: expect.stringMatching(why) });
+      expect((r as { fallback: string }).fallback).toMatch(/\(line 2\)$/);
+    }
+    // Not UTF-8.
+    const file = join(tmp.dir, `fb-${n++}.jsonl`);
+    writeFileSync(
+      file,
+      Buffer.concat([Buffer.from(`${good}\n{"id":"`), Buffer.of(0xff), Buffer.from('"}\n')]),
+    );
+    expect((await nativeEntry(file, SCHEMA)).r).toEqual({
+      fallback: expect.stringMatching(/not UTF-8/),
+    });
+  });
+
+  it('writes the entry DuckDB writes for random files', { timeout: 300_000 }, async () => {
+    let decided = 0;
+    const runs = 60;
+    await fc.assert(
+      fc.asyncProperty(fileOf(MAIN), async (f) => {
+        if (await compare(fileText(f))) decided++;
+      }),
+      { numRuns: runs },
+    );
+    // CRLF (half the files), a BOM (half) or an integer beyond the int64 range send a file to
+    // DuckDB; the rest are decided.
+    expect(decided).toBeGreaterThan(runs / 8);
+  });
+
+  it('writes the entry DuckDB writes for the example’s user events, valid and broken', async () => {
+    const schema = describeZod(UserEventSchema) as RecordType;
+    const fields = Object.keys(schema.fields);
+    const c: Case = {
+      zod: UserEventSchema,
+      schema,
+      fields,
+      record: schemaRecord(UserEventSchema, { maxArrayLength: 3 }),
+      paths: [
+        ...fields.map((k) => [k]),
+        ...['userAgent', 'ip', 'platform', 'referrer'].map((k) => ['context', k]),
+        ['properties', 'k'],
+      ],
+    };
+    const lines = fc.sample(fileOf(c), { numRuns: 40, seed: 7 }).flatMap((f) => f.lines);
+    // Lines it leaves to DuckDB (numbers beyond the int64 range, …) are taken out, one by one.
+    const file = join(tmp.dir, `in-${n++}.jsonl`);
+    const left: string[] = [];
+    for (;;) {
+      writeFileSync(file, lines.join('\n') + '\n');
+      const { r } = await nativeEntry(file, schema);
+      if ('rows' in r) break;
+      const at = Number(/\(line (\d+)\)$/.exec(r.fallback)![1]);
+      left.push(`${r.fallback}: ${lines[at - 1]!}`);
+      lines.splice(at - 1, 1);
+    }
+    expect(left.length, left.join('\n')).toBeLessThan(lines.length / 10);
+    expect(await compare(lines.join('\n') + '\n', schema)).toBe(true);
+  });
+
+  it('writes the entry DuckDB writes over several row groups', async () => {
+    // 130k lines: two row groups of 122,880 rows; strings dictionary-coded per chunk (user ids,
+    // platforms) or not (event ids, all distinct), every 100th line broken.
+    const schema = describeZod(UserEventSchema) as RecordType;
+    const records = fc.sample(schemaRecord(UserEventSchema), { numRuns: 2000, seed: 3 });
+    const lines = Array.from({ length: 130_000 }, (_, i) => {
+      const r = { ...records[i % records.length]!, eventId: `e${i}` };
+      return i % 100 === 99 ? JSON.stringify({ ...r, timestamp: 'x' }) : JSON.stringify(r);
+    });
+    expect(await compare(lines.join('\n') + '\n', schema)).toBe(true);
+  }, 120_000);
+
+  it('caches through it, falls back to DuckDB per file, and reports the same rejects', async () => {
+    const dir = join(tmp.dir, `source-${n++}`);
+    mkdirSync(dir);
+    const texts = [
+      [good, withRaw('qty', '"5"'), 'nope', '', withRaw('kind', '"zz"')].join('\n') + '\n',
+      [good, withRaw('x', '-0'), withRaw('ts', '1.5')].join('\r\n') + '\r\n', // falls back
+    ];
+    const files = texts.map((t, i) => {
+      const path = join(dir, `part-${i}.jsonl`);
+      writeFileSync(path, t);
+      return path;
+    });
+    const viaDuckdb = await cachedJsonl(
+      db,
+      join(tmp.dir, `cache-${n++}`),
+      SCHEMA,
+      files,
+      undefined,
+      false,
+    );
+    const viaNative = await cachedJsonl(db, join(tmp.dir, `cache-${n++}`), SCHEMA, files);
+    for (const [i, e] of viaDuckdb.entries()) await expectSameEntries(e, viaNative[i]!, texts[i]!);
+
+    const reports = async (native: boolean): Promise<RejectReport[]> => {
+      const home = join(tmp.dir, `home-${n++}`);
+      const local = new LocalDatabase({ home, memoryLimit: '1GB', threads: 1 });
+      const client = await local.connect();
+      try {
+        const s = new DuckDBSources(
+          {
+            dataDir: tmp.dir,
+            cacheDir: join(home, 'offline-cache'),
+            cacheJsonl: true,
+            nativeValidation: native,
+            rejectExamples: 3,
+            ingest: { clock: () => Date.UTC(2024, 0, 1), maxFutureSkewMs: 300_000 },
+          },
+          local,
+        );
+        const spec: BatchSourceSpec = {
+          kind: 'batch_source',
+          name: 's',
+          path: dir.slice(tmp.dir.length + 1),
+          bigqueryTable: 's',
+          timestampField: 'ts',
+          idField: 'id',
+          schema: SCHEMA,
+          description: '',
+        };
+        const rejects: RejectReport[] = [];
+        await s.load(client, spec, FIELDS, rejects);
+        return rejects;
+      } finally {
+        local.close();
+      }
+    };
+    const withIt = await reports(true);
+    expect(withIt.map((r) => r.count)).toEqual([3, 1]);
+    expect(withIt).toEqual(await reports(false));
+  });
+});
