@@ -64,7 +64,7 @@ import type {
   ScriptCommands,
   ScriptPipeline,
 } from './redis-client.ts';
-import { callScript, keepScriptArgs, queueScript } from './keep-script-args.ts';
+import { callScript, keepScriptArgs, queueEncoded, queueScript } from './keep-script-args.ts';
 import { isPermanentReply } from './redis-errors.ts';
 import {
   checkpointKey,
@@ -675,11 +675,12 @@ export class RedisOnlineStore implements OnlineStore {
       calls.map((c) => c.keys[0]!),
       (p, i) => {
         const { keys, args } = calls[i]!;
-        queueScript(
-          p,
-          script,
-          [keys.length, ...keys].concat(args) as [number, ...(string | number)[]],
-        );
+        if (!queueEncoded(p, script, keys, args))
+          queueScript(
+            p,
+            script,
+            [keys.length, ...keys].concat(args) as [number, ...(string | number)[]],
+          );
       },
     );
   }
