@@ -17,6 +17,7 @@ import { windowStart } from '../aggregation/index.ts';
 import type { FeatureViewSpec } from '../definitions/spec.ts';
 import { encodeEntityKey, type LifetimeWrite, type TileWrite } from '../aggregation/tiles.ts';
 import type { TileBatch } from './offline-store.ts';
+import type { Scalar } from '../core/types.ts';
 import { isSequenceKind } from '../core/sequence.ts';
 import { sequenceTiles } from '../aggregation/sequence-tiles.ts';
 
@@ -25,19 +26,26 @@ export interface TileWrites {
   lifetime: LifetimeWrite[];
 }
 
-/** The writes of one `computeTiles` batch of view `view`. */
+/**
+ * The writes of one `computeTiles` batch of view `view`. A key array shared by consecutive
+ * records (an entity's records, as the offline stores give them) is encoded once.
+ */
 export function toTileWrites(view: string, batch: TileBatch): TileWrites {
+  let key: readonly Scalar[] | null = null;
+  let entityKey = '';
+  const encode = (k: readonly Scalar[]): string =>
+    k === key ? entityKey : ((key = k), (entityKey = encodeEntityKey(k)));
   return {
     tiles: batch.tiles.map((t) => ({
       view,
-      entityKey: encodeEntityKey(t.key),
+      entityKey: encode(t.key),
       hopMs: t.hopMs,
       hop: t.hop,
       states: t.states,
     })),
     lifetime: batch.lifetime.map((l) => ({
       view,
-      entityKey: encodeEntityKey(l.key),
+      entityKey: encode(l.key),
       states: l.states,
     })),
   };

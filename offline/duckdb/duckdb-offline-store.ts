@@ -334,6 +334,7 @@ export class DuckDBOfflineStore implements OfflineStore {
       let lifetime: LifetimeRecord[] = [];
       let last = -1;
       let at: { key: number[]; hop: number; states: number[][] } | null = null;
+      let prevKey: Scalar[] | null = null;
       for await (const chunk of client.stream(sql)) {
         at ??= {
           key: keys.map((_, i) => chunk.names.indexOf(`__k${i}`)),
@@ -354,7 +355,14 @@ export class DuckDBOfflineStore implements OfflineStore {
           last = hash;
           const qi = qis[r] as number;
           const q = queries[qi]!;
-          const key = at.key.map((c) => chunk.columns[c]![r]) as Scalar[];
+          // The previous record's key array when the key is the same (an entity's records
+          // are adjacent), so the key is encoded once per entity (`toTileWrites`).
+          let same = prevKey !== null;
+          for (let i = 0; same && i < at.key.length; i++)
+            same = chunk.columns[at.key[i]!]![r] === prevKey![i];
+          const key = same
+            ? prevKey!
+            : (prevKey = at.key.map((c) => chunk.columns[c]![r]) as Scalar[]);
           const states: Record<string, unknown> = {};
           const cols = at.states[qi]!;
           q.features.forEach((f, j) => (states[f.name] = q.decode(f, chunk.columns[cols[j]!]![r])));

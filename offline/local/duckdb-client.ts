@@ -122,7 +122,9 @@ export class DuckDBClient {
     const result = await this.#conn.stream(sql);
     const names = result.columnNames();
     for await (const chunk of chunksAhead(result)) {
-      const columns = chunk.getColumns().map((col) => col.map(toJs));
+      // `getColumns` builds new arrays: converted in place, not copied again.
+      const columns = chunk.getColumns() as unknown[][];
+      for (const col of columns) for (let r = 0; r < col.length; r++) col[r] = toJs(col[r]);
       yield { names, size: chunk.rowCount, columns };
     }
   }

@@ -8,7 +8,7 @@
  * This reaches into ioredis 5 (a client's `scriptsSet`, a script's `Command` class and
  * `execute`); test/online/keep-script-args.test.ts checks that it still applies.
  */
-import { respBuffer } from './resp-buffer.ts';
+import { respBuffer, RespArgs } from './resp-buffer.ts';
 
 /** Marks the commands of {@link keepScriptArgs}'s scripts, and the wrapped base method. */
 const KEPT = Symbol('larder.keptScriptArgs');
@@ -50,12 +50,14 @@ export function keepScriptArgs(client: unknown, names: readonly string[]): strin
     if (!script || typeof script.Command !== 'function' || script.keyPrefix) continue;
     const Base = script.Command;
     script.Command = class extends Base {
+      static readonly [KEPT] = true;
       constructor(command: string, args: unknown[], options?: object, callback?: unknown) {
         super(command, [], options, callback);
         // What the constructor did to its (empty) list: numbers to strings, Buffers noted.
-        // `args` is the list `Script#execute` has just built for this command alone.
+        // `args` is the list `Script#execute` has just built for this command alone; one
+        // ending in a `RespArgs` (`queueEncoded`) is text already.
         this.args = args;
-        this.stringifyArguments();
+        if (!(args[args.length - 1] instanceof RespArgs)) this.stringifyArguments();
         (this as Record<symbol, unknown>)[KEPT] = true;
       }
     };
@@ -86,9 +88,11 @@ function writeInOnePass(scriptCommand: ScriptCommandClass): void {
   if (!base || typeof original !== 'function' || base[WRAPPED]) return;
   base[WRAPPED] = true;
   base.toWritable = function (this: Writable, socket?: unknown) {
-    return this[KEPT] === true && !this.bufferMode
-      ? respBuffer(this.name, this.args as string[])
-      : original.call(this, socket);
+    if (this[KEPT] !== true || this.bufferMode) return original.call(this, socket);
+    const last = this.args[this.args.length - 1];
+    return last instanceof RespArgs
+      ? last.command(this.name, this.args[0] as string)
+      : respBuffer(this.name, this.args as string[]);
   };
 }
 
@@ -115,6 +119,35 @@ export function queueScript<N extends string>(
   if (typeof script?.execute === 'function')
     script.execute(pipeline, args, { replyEncoding: 'utf8' });
   else pipeline[name](...args);
+}
+
+/**
+ * Queues script `name` with `keys` and `args` (the call `numKeys, ...keys, ...args`) on
+ * `pipeline`, the arguments written straight into one Buffer (`RespArgs`): no joined list, no
+ * numbers turned into strings, no second pass over the arguments to build the text. The keys
+ * stay in the command's argument list too, where a cluster pipeline finds them (its slot).
+ * Returns false, queuing nothing, when `pipeline` is not ioredis's or the script was not
+ * passed to {@link keepScriptArgs} (the caller then uses {@link queueScript}).
+ *
+ * @example
+ * queueEncoded(pipeline, 'larderSetFields', ['k1', 'k2'], [now, ...]) || queueScript(...);
+ */
+export function queueEncoded(
+  pipeline: unknown,
+  name: string,
+  keys: readonly string[],
+  args: readonly (string | number)[],
+): boolean {
+  const owner = (pipeline as { redis?: { scriptsSet?: Record<string, unknown> } }).redis;
+  const script = owner?.scriptsSet?.[name] as
+    (Partial<ExecutableScript> & { Command?: { [KEPT]?: boolean } }) | undefined;
+  if (typeof script?.execute !== 'function' || script.Command?.[KEPT] !== true) return false;
+  const text = new RespArgs(24 * (1 + keys.length + args.length));
+  text.add(keys.length);
+  for (let i = 0; i < keys.length; i++) text.add(keys[i]!);
+  for (let i = 0; i < args.length; i++) text.add(args[i]!);
+  script.execute(pipeline, [String(keys.length), ...keys, text], { replyEncoding: 'utf8' });
+  return true;
 }
 
 /**

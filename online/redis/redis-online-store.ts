@@ -44,8 +44,19 @@ import type {
   StreamCheckpoint,
 } from '../online-store.ts';
 import { readPlan, type ReadPlan } from '../read-plan.ts';
-import { checkNamespace, maxLiveFields, ViewCatalog, viewWritePlan } from '../view-catalog.ts';
 import {
+  checkNamespace,
+  lifetimeExpiry,
+  maxLiveFields,
+  tileExpiry,
+  ViewCatalog,
+  viewWritePlan,
+  type ViewWritePlan,
+} from '../view-catalog.ts';
+import { lifetimeField, tileField } from '../field-names.ts';
+import { lastAggregator, type LastState } from '../../aggregation/index.ts';
+import {
+  encodeTile,
   mergeField,
   mergeOps,
   overwriteOps,
@@ -64,7 +75,7 @@ import {
   type PlainReadConnection,
   type PlainReadReply,
 } from './plain-reads.ts';
-import { callScript, keepScriptArgs, queueScript } from './keep-script-args.ts';
+import { callScript, keepScriptArgs, queueEncoded, queueScript } from './keep-script-args.ts';
 import { isPermanentReply } from './redis-errors.ts';
 import {
   checkpointKey,
@@ -131,14 +142,25 @@ class KeyedCalls {
 
 /**
  * One merge's unit of work on one key, at most {@link MAX_FIELDS_PER_CALL} fields: fields to
- * merge (`deltas`) and, for `writeTilesMergeLifetime`, fields to overwrite (`sets`); `g` gives
- * the view's plan and the key's expiry.
+ * merge (`deltas`) and, for `writeTilesMergeLifetime`, fields to overwrite (`pairs`: field,
+ * value, field, value…); `g` gives the view's plan and the key's expiry.
  */
 interface MergeSegment {
   key: string;
   g: Pick<EntityOps<unknown>, 'plan' | 'expiresAt'>;
   deltas: FieldDelta[];
-  sets: FieldSet[];
+  pairs: string[];
+}
+
+/**
+ * One entity key's writes of a batch, as the scripts take them: its overwrites as field, value
+ * pairs (`pairs`), its lifetime merge deltas, one per field (`deltas`), and the latest expiry
+ * of them all (`g.expiresAt`).
+ */
+interface KeyLoad extends MergeSegment {
+  view: string;
+  entityKey: string;
+  g: { plan: ViewWritePlan; expiresAt: number };
 }
 
 /** `items` grouped by the Redis Cluster hash slot of their keys, in first-seen order. */
@@ -409,29 +431,34 @@ export class RedisOnlineStore implements OnlineStore {
    * order, each its own entry in KEYS.
    */
   async #overwrite(ops: EntityOps<FieldSet>[]): Promise<void> {
-    const calls = new KeyedCalls(this.#clock());
-    for (const list of this.#slotGroups(ops, (g) => this.#key(g.view, g.entityKey))) {
+    const loads = ops.map((g) => {
+      const pairs: string[] = [];
+      for (const f of g.fields.values()) pairs.push(f.field, f.value);
+      return { key: this.#key(g.view, g.entityKey), g, pairs };
+    });
+    await this.#setFields(loads, this.#clock());
+    await this.#noteSample(ops);
+  }
+
+  /** {@link #overwrite}'s calls: each key's `pairs`, in segments of at most {@link MAX_FIELDS_PER_CALL} fields. */
+  async #setFields(
+    loads: readonly Pick<MergeSegment, 'key' | 'g' | 'pairs'>[],
+    now: number,
+  ): Promise<void> {
+    const calls = new KeyedCalls(now);
+    for (const list of this.#slotGroups(loads, (l) => l.key)) {
       calls.cut();
-      for (const g of list) {
-        const key = this.#key(g.view, g.entityKey);
-        let left = g.fields.size;
-        let segment = 0; // fields the current segment still takes
-        let call: KeyedCall | null = null;
-        for (const f of g.fields.values()) {
-          if (segment === 0) {
-            segment = Math.min(left, MAX_FIELDS_PER_CALL);
-            left -= segment;
-            call = calls.take(key, 3 + 2 * segment);
-            call.args.push(g.expiresAt, g.plan.pruneSpec, segment);
-          }
-          call!.args.push(f.field, f.value);
-          segment--;
+      for (const { key, g, pairs } of list) {
+        for (let i = 0; i < pairs.length; i += 2 * MAX_FIELDS_PER_CALL) {
+          const n = Math.min(pairs.length - i, 2 * MAX_FIELDS_PER_CALL);
+          const args = calls.take(key, 3 + n).args;
+          args.push(g.expiresAt, g.plan.pruneSpec, n / 2);
+          for (let j = i; j < i + n; j++) args.push(pairs[j]!);
         }
       }
     }
     await this.#sendKeyed('write', 'larderSetFields', calls.calls);
     if (calls.calls.length > 0) await this.#replicated('write');
-    await this.#noteSample(ops);
   }
 
   async mergeTiles(tiles: readonly TileWrite[]): Promise<void> {
@@ -445,50 +472,99 @@ export class RedisOnlineStore implements OnlineStore {
   /**
    * One visit per entity key: each key's tile overwrites and lifetime merge in one
    * `lua/load-fields.lua` call (its segments, past {@link MAX_FIELDS_PER_CALL} fields: the
-   * tiles first), merged as {@link #merge} merges, a conflicting key retried whole.
+   * tiles first), merged as {@link #merge} merges, a conflicting key retried whole. A batch
+   * without lifetime states is written as {@link #overwrite} writes.
    */
   async writeTilesMergeLifetime(
     tiles: readonly TileWrite[],
     states: readonly LifetimeWrite[],
   ): Promise<void> {
     const now = this.#clock();
-    const sets = overwriteOps(this.#catalog, tiles, [], now);
-    const deltas = mergeOps(this.#catalog, [], states, now);
-    if (deltas.length === 0) return this.#overwrite(sets);
-    const load = new Map<string, MergeSegment>();
-    for (const g of sets) {
-      const key = this.#key(g.view, g.entityKey);
-      load.set(key, { key, g, deltas: [], sets: [...g.fields.values()] });
-    }
-    for (const g of deltas) {
-      const key = this.#key(g.view, g.entityKey);
-      const l = load.get(key);
-      const fields = [...g.fields.values()];
-      if (!l) load.set(key, { key, g, deltas: fields, sets: [] });
-      else
-        load.set(key, {
-          key,
-          g: { ...g, expiresAt: Math.max(g.expiresAt, l.g.expiresAt) },
-          deltas: fields,
-          sets: l.sets,
-        });
+    const loads = this.#keyLoads(tiles, states, now);
+    if (!loads.some((l) => l.deltas.length > 0)) {
+      await this.#setFields(loads, this.#clock());
+      await this.#noteSample(loads);
+      return;
     }
     const pending: MergeSegment[] = [];
-    for (const l of load.values()) {
-      if (l.sets.length + l.deltas.length <= MAX_FIELDS_PER_CALL) {
+    for (const l of loads) {
+      if (l.pairs.length / 2 + l.deltas.length <= MAX_FIELDS_PER_CALL) {
         pending.push(l);
         continue;
       }
-      for (let i = 0; i < l.sets.length; i += MAX_FIELDS_PER_CALL)
-        pending.push({ ...l, deltas: [], sets: l.sets.slice(i, i + MAX_FIELDS_PER_CALL) });
+      for (let i = 0; i < l.pairs.length; i += 2 * MAX_FIELDS_PER_CALL)
+        pending.push({ ...l, deltas: [], pairs: l.pairs.slice(i, i + 2 * MAX_FIELDS_PER_CALL) });
       for (let i = 0; i < l.deltas.length; i += MAX_FIELDS_PER_CALL)
-        pending.push({ ...l, deltas: l.deltas.slice(i, i + MAX_FIELDS_PER_CALL), sets: [] });
+        pending.push({ ...l, deltas: l.deltas.slice(i, i + MAX_FIELDS_PER_CALL), pairs: [] });
     }
     // Every attempt prunes at `now`, the time the tiles were checked to serve at: a key the
     // script creates holds no stale tile, so it skips the prune (lua/load-fields.lua).
     await this.#mergeSegments(pending, 'larderLoadFields', now);
     if (pending.length > 0) await this.#replicated('merge');
-    await this.#noteSample([...sets, ...deltas]);
+    await this.#noteSample(loads);
+  }
+
+  /**
+   * A batch's writes per entity key, in one pass, with `overwriteOps`'s and `mergeOps`'s checks
+   * and expiries (`online/write-batch.ts`) but none of their per-field objects: a tile that
+   * serves at `now` becomes a field, value pair of its key (a field written twice in a batch
+   * keeps both pairs, in order: HSET sets them in turn, so the last wins, as in
+   * `overwriteOps`), a non-null lifetime state a delta merged with the batch's earlier state
+   * of its field. Keys in first-write order (tiles, then lifetime states); keys left without a
+   * field are not in the result.
+   */
+  #keyLoads(tiles: readonly TileWrite[], states: readonly LifetimeWrite[], now: number): KeyLoad[] {
+    const byKey = new Map<string, KeyLoad>();
+    let view = '';
+    let plan: ViewWritePlan | null = null;
+    let last: KeyLoad | null = null; // a batch comes by entity: most writes hit the last key
+    const load = (entityKey: string): KeyLoad => {
+      if (last !== null && last.entityKey === entityKey && last.view === view) return last;
+      const key = this.#key(view, entityKey);
+      let l = byKey.get(key);
+      if (l === undefined) {
+        l = {
+          key,
+          view,
+          entityKey,
+          g: { plan: plan!, expiresAt: -Infinity },
+          pairs: [],
+          deltas: [],
+        };
+        byKey.set(key, l);
+      }
+      return (last = l);
+    };
+    for (const t of tiles) {
+      if (plan === null || t.view !== view) plan = this.#catalog.get((view = t.view));
+      this.#catalog.checkTile(plan, t.hopMs, t.states);
+      const expiresAt = tileExpiry(plan, t.hopMs, t.hop);
+      if (expiresAt <= now) continue; // `tileServes`
+      const l = load(t.entityKey);
+      l.pairs.push(tileField(t.hopMs, t.hop), encodeTile(plan, t.states));
+      if (expiresAt > l.g.expiresAt) l.g.expiresAt = expiresAt;
+    }
+    for (const s of states) {
+      if (plan === null || s.view !== view) plan = this.#catalog.get((view = s.view));
+      this.#catalog.checkLifetime(plan, s.states);
+      for (const name of Object.keys(s.states)) {
+        const state = s.states[name]!;
+        if (state === null) continue;
+        const l = load(s.entityKey);
+        const field = lifetimeField(name);
+        let d: FieldDelta | undefined;
+        for (const x of l.deltas) if (x.field === field) d = x;
+        const merged =
+          d?.kind === 'lifetime' ? (lastAggregator.merge(d.state, state) as LastState) : state;
+        const expiresAt = lifetimeExpiry(plan, merged.ts, 0);
+        if (d?.kind === 'lifetime') {
+          d.state = merged;
+          d.expiresAt = expiresAt;
+        } else l.deltas.push({ kind: 'lifetime', field, state: merged, expiresAt });
+        if (expiresAt > l.g.expiresAt) l.g.expiresAt = expiresAt;
+      }
+    }
+    return [...byKey.values()];
   }
 
   async #merge(ops: EntityOps<FieldDelta>[]): Promise<void> {
@@ -501,7 +577,7 @@ export class RedisOnlineStore implements OnlineStore {
           key: this.#key(g.view, g.entityKey),
           g,
           deltas: deltas.slice(i, i + MAX_FIELDS_PER_CALL),
-          sets: [],
+          pairs: [],
         });
       }
     }
@@ -540,9 +616,8 @@ export class RedisOnlineStore implements OnlineStore {
           },
         );
       }
-      const current = blind
-        ? pending.map((c) => c.deltas.map(() => null))
-        : await this.#currentFields(pending);
+      // Blind: no current values (every field expected absent).
+      const current = blind ? null : await this.#currentFields(pending);
       const calls = this.#casCalls(pending, current, script === 'larderLoadFields', now);
       const conflicts = (await this.#sendKeyed('merge-cas', script, calls)) as number[][];
       const retry: MergeSegment[] = [];
@@ -557,7 +632,7 @@ export class RedisOnlineStore implements OnlineStore {
       }
       if (attempt === 1 && !guessed)
         this.#blindMerge =
-          current.filter((cur, i) => pending[i]!.deltas.length > 0 && cur.every((v) => v === null))
+          current!.filter((cur, i) => pending[i]!.deltas.length > 0 && cur.every((v) => v === null))
             .length *
             2 >
           merging(pending);
@@ -589,7 +664,7 @@ export class RedisOnlineStore implements OnlineStore {
    */
   #casCalls(
     pending: readonly MergeSegment[],
-    current: readonly (string | null)[][],
+    current: readonly (string | null)[][] | null,
     load: boolean,
     now = this.#clock(),
   ): KeyedCall[] {
@@ -600,17 +675,19 @@ export class RedisOnlineStore implements OnlineStore {
       for (const i of list) {
         const c = pending[i]!;
         const n = 3 * c.deltas.length;
-        const call = calls.take(c.key, load ? 4 + 2 * c.sets.length + n : 3 + n, i);
-        call.args.push(c.g.expiresAt, c.g.plan.pruneSpec);
+        const pairs = c.pairs;
+        const args = calls.take(c.key, load ? 4 + pairs.length + n : 3 + n, i).args;
+        args.push(c.g.expiresAt, c.g.plan.pruneSpec);
         if (load) {
-          call.args.push(c.sets.length, c.deltas.length);
-          for (const f of c.sets) call.args.push(f.field, f.value);
-        } else call.args.push(c.deltas.length);
-        const cur = current[i]!;
-        c.deltas.forEach((d, j) => {
-          const was = cur[j] ?? null;
-          call.args.push(d.field, was ?? '', mergeField(c.g.plan, was, d).value);
-        });
+          args.push(pairs.length / 2, c.deltas.length);
+          for (let j = 0; j < pairs.length; j++) args.push(pairs[j]!);
+        } else args.push(c.deltas.length);
+        const cur = current?.[i];
+        for (let j = 0; j < c.deltas.length; j++) {
+          const d = c.deltas[j]!;
+          const was = cur?.[j] ?? null;
+          args.push(d.field, was ?? '', mergeField(c.g.plan, was, d).value);
+        }
       }
     }
     return calls.calls;
@@ -630,11 +707,12 @@ export class RedisOnlineStore implements OnlineStore {
       calls.map((c) => c.keys[0]!),
       (p, i) => {
         const { keys, args } = calls[i]!;
-        queueScript(
-          p,
-          script,
-          [keys.length, ...keys].concat(args) as [number, ...(string | number)[]],
-        );
+        if (!queueEncoded(p, script, keys, args))
+          queueScript(
+            p,
+            script,
+            [keys.length, ...keys].concat(args) as [number, ...(string | number)[]],
+          );
       },
     );
   }

@@ -213,6 +213,24 @@ export function onlineStoreConformance(name: string, factory: StoreFactory): voi
         expect(await a.describeEntity('activity', k)).toEqual(
           await b.describeEntity('activity', k),
         );
+      // A field written twice in one batch: the later tile wins, the lifetime states merge
+      // (the newer kept), as writeTiles and mergeLifetime of the batch.
+      const twice = [
+        mTile('u6', NOW - M, { clicks_1h: 1 }),
+        mTile('u6', NOW - M, { clicks_1h: 5 }),
+      ];
+      const lives = [life('u6', 'newer', NOW - 10), life('u6', 'older', NOW - 90)];
+      await a.writeTilesMergeLifetime(twice, lives);
+      await b.writeTiles(twice);
+      await b.mergeLifetime(lives);
+      expect(await values(a, 'u6', NOW, ['clicks_1h', 'last_kind', 'last_ts'])).toEqual([
+        5,
+        'newer',
+        NOW - 10,
+      ]);
+      expect(await a.describeEntity('activity', 'u6')).toEqual(
+        await b.describeEntity('activity', 'u6'),
+      );
       // Tiles only, and lifetime states only.
       await a.writeTilesMergeLifetime([mTile('u5', NOW - M, { clicks_1h: 4 })], []);
       await a.writeTilesMergeLifetime([], [life('u5', 'late', NOW - 30)]);

@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { Command, Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
-import { keepScriptArgs } from '../../online/redis/keep-script-args.ts';
-import { respBuffer } from '../../online/redis/resp-buffer.ts';
+import { keepScriptArgs, queueEncoded } from '../../online/redis/keep-script-args.ts';
+import { respBuffer, RespArgs } from '../../online/redis/resp-buffer.ts';
 
 type Cmd = { toWritable(socket: object): string | Buffer };
 type Scripts = Record<string, { Command: new (n: string, a: unknown[]) => Cmd }>;
@@ -73,6 +73,68 @@ describe('respBuffer', () => {
       expect(Buffer.from(withBuffer.toWritable(socket))).toEqual(
         Buffer.from(`*3\r\n$7\r\nevalsha\r\n$40\r\n${sha}\r\n$1\r\nv\r\n`),
       );
+    } finally {
+      c.disconnect();
+    }
+  });
+});
+
+describe('RespArgs', () => {
+  it("writes respBuffer's bytes for any arguments (strings of any width, numbers), growing past its estimate", () => {
+    const arg = fc.oneof(
+      fc.string({ maxLength: 30 }),
+      fc.string({ unit: 'binary', maxLength: 30 }),
+      fc.integer(),
+      fc.constantFrom('', 'a'.repeat(9), 'a'.repeat(10), 'é'.repeat(5), 'é'.repeat(50)),
+      // Multi-byte strings whose byte length has more digits than their unit count.
+      fc.constantFrom('é'.repeat(7), '\u{1F600}'.repeat(3), '€'.repeat(34), 'b'.repeat(1000)),
+    );
+    fc.assert(
+      fc.property(
+        fc.array(arg, { maxLength: 40 }),
+        fc.integer({ min: 0, max: 200 }),
+        fc.constantFrom(
+          ['evalsha', 'f'.repeat(40)],
+          ['eval', 'return 1'],
+          ['eval', 'x'.repeat(200)],
+        ),
+        (args, estimate, [name, first]) => {
+          const a = new RespArgs(estimate);
+          for (const x of args) a.add(x);
+          expect(a.count).toBe(args.length);
+          const want = respBuffer(name!, [first!, ...args.map(String)]);
+          expect(a.command(name!, first!).equals(want)).toBe(true);
+          expect(a.command(name!, first!).equals(want)).toBe(true); // again: the same bytes
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+
+  it('queueEncoded queues what queueScript would write, keys visible to a cluster; false when it cannot', () => {
+    const c = new Redis({ lazyConnect: true });
+    try {
+      c.defineCommand('larderTest', { lua: 'return 1' });
+      c.defineCommand('otherTest', { lua: 'return 2' });
+      keepScriptArgs(c, ['larderTest']);
+      const p = c.pipeline() as unknown as {
+        _queue: (Cmd & { name: string; args: unknown[]; getKeys(): string[] })[];
+      };
+      expect(queueEncoded(p, 'larderTest', ['k1', 'k2'], [17, '', 'é'])).toBe(true);
+      const cmd = p._queue[0]!;
+      expect(cmd.getKeys()).toEqual(['k1', 'k2']);
+      const socket = {};
+      expect(cmd.toWritable(socket)).toEqual(
+        respBuffer('eval', ['return 1', '2', 'k1', 'k2', '17', '', 'é']),
+      );
+      const sha = (c as unknown as { scriptsSet: Record<string, { sha: string }> }).scriptsSet
+        .larderTest!.sha;
+      expect(cmd.toWritable(socket)).toEqual(
+        respBuffer('evalsha', [sha, '2', 'k1', 'k2', '17', '', 'é']),
+      );
+      expect(queueEncoded(p, 'otherTest', ['k'], [])).toBe(false); // not kept
+      expect(queueEncoded({}, 'larderTest', ['k'], [])).toBe(false); // not ioredis's
+      expect(p._queue).toHaveLength(1);
     } finally {
       c.disconnect();
     }
