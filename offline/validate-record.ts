@@ -33,7 +33,8 @@ export function jsonTypeName(v: unknown): string {
   return typeof v;
 }
 
-const KIND_NAME: Record<FieldType['kind'], string> = {
+/** Each field kind's name in a wrong-type reason (`expected int64, got string`). */
+export const KIND_NAME: Record<FieldType['kind'], string> = {
   string: 'string',
   int64: 'int64',
   float64: 'float64',

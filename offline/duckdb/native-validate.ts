@@ -14,6 +14,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { checkMessage, type FieldChecks } from '../../definitions/field-checks.ts';
+import { KIND_NAME } from '../validate-record.ts';
 import {
   int64RangeMessage,
   type FieldType,
@@ -29,16 +30,6 @@ export const NATIVE_VALIDATOR = fileURLToPath(
 export function nativeValidator(): string | null {
   return existsSync(NATIVE_VALIDATOR) ? NATIVE_VALIDATOR : null;
 }
-
-const KIND_NAME: Record<FieldType['kind'], string> = {
-  string: 'string',
-  int64: 'int64',
-  float64: 'float64',
-  bool: 'bool',
-  map: 'map',
-  array: 'array',
-  record: 'record',
-};
 
 interface PlanCheck {
   op: string;

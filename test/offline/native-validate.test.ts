@@ -14,7 +14,6 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { z } from 'zod';
 import { cachedJsonl } from '../../offline/duckdb/jsonl-cache.ts';
 import {
   NATIVE_VALIDATOR,
@@ -30,31 +29,10 @@ import type { BatchSourceSpec } from '../../definitions/spec.ts';
 import type { RejectReport } from '../../offline/offline-store.ts';
 import { UserEventSchema } from '../../examples/ecommerce/features/schemas.ts';
 import { schemaRecord } from '../support/schema-records.ts';
-import { fileOf, fileText, type Case } from '../support/jsonl-line-arbs.ts';
+import { fileOf, fileText, WIDE, type Case } from '../support/jsonl-line-arbs.ts';
 import { tempDir } from '../support/temp-repo.ts';
 
-const Schema = z.object({
-  id: z.string(),
-  code: z.string().min(1).max(3),
-  qty: z.number().int().nonnegative().lte(1000),
-  score: z.number().gt(0).lt(1),
-  ratio: z.number().finite().nullable(),
-  tags: z.array(z.string().length(2)).min(1).max(3),
-  n: z.string().nullable(),
-  kind: z.enum(['a', 'b', 'é']),
-  ts: z.number().int(),
-  x: z.number().nullable(),
-  flag: z.boolean(),
-  opt: z.number().int().optional(),
-  attrs: z.record(z.string(), z.string()),
-  counts: z.record(z.string(), z.number().int().nullable()),
-  items: z.array(
-    z.object({ sku: z.string().min(1), q: z.number().int(), p: z.number().nullable() }),
-  ),
-  ctx: z.object({ ua: z.string(), ref: z.string().nullable() }).nullable(),
-});
-const SCHEMA = describeZod(Schema) as RecordType;
-const FIELDS = Object.keys(SCHEMA.fields);
+const { Schema, SCHEMA, FIELDS } = WIDE;
 const MAIN: Case = {
   zod: Schema,
   schema: SCHEMA,

@@ -19,7 +19,6 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { z } from 'zod';
 import { DuckDBClient, ident } from '../../offline/local/duckdb-client.ts';
 import { readSourceSql } from '../../offline/duckdb/sql/read-source.ts';
 import { jsonlLines } from '../../offline/duckdb/jsonl-lines.ts';
@@ -43,31 +42,11 @@ import {
   type Case,
   type FileCase,
   type Style,
+  WIDE,
 } from '../support/jsonl-line-arbs.ts';
 import { tempDir } from '../support/temp-repo.ts';
 
-const Schema = z.object({
-  id: z.string(),
-  code: z.string().min(1).max(3),
-  qty: z.number().int().nonnegative().lte(1000),
-  score: z.number().gt(0).lt(1),
-  ratio: z.number().finite().nullable(),
-  tags: z.array(z.string().length(2)).min(1).max(3),
-  n: z.string().nullable(),
-  kind: z.enum(['a', 'b', 'é']),
-  ts: z.number().int(),
-  x: z.number().nullable(),
-  flag: z.boolean(),
-  opt: z.number().int().optional(),
-  attrs: z.record(z.string(), z.string()),
-  counts: z.record(z.string(), z.number().int().nullable()),
-  items: z.array(
-    z.object({ sku: z.string().min(1), q: z.number().int(), p: z.number().nullable() }),
-  ),
-  ctx: z.object({ ua: z.string(), ref: z.string().nullable() }).nullable(),
-});
-const SCHEMA = describeZod(Schema) as RecordType;
-const FIELDS = Object.keys(SCHEMA.fields);
+const { Schema, SCHEMA, FIELDS } = WIDE;
 
 const PATHS: string[][] = [
   ...FIELDS.map((f) => [f]),

@@ -6,8 +6,8 @@
  * validators' differential test and the native validator's parity test.
  */
 import fc from 'fast-check';
-import type { z } from 'zod';
-import type { RecordType } from '../../definitions/record-schema.ts';
+import { z } from 'zod';
+import { describeZod, type RecordType } from '../../definitions/record-schema.ts';
 
 /** A source schema the validators are compared on, and how its records are generated and broken. */
 export interface Case {
@@ -170,3 +170,34 @@ export const fileOf = (c: Case): fc.Arbitrary<FileCase> =>
     bom: fc.boolean(),
     finalNewline: fc.boolean(),
   });
+
+/**
+ * A schema with a field of every kind, check and nesting the validators handle (enums, nullable
+ * and optional fields, maps, arrays of records, a nullable record): the differential and native
+ * validation tests' main case.
+ */
+export const WIDE = (() => {
+  const Schema = z.object({
+    id: z.string(),
+    code: z.string().min(1).max(3),
+    qty: z.number().int().nonnegative().lte(1000),
+    score: z.number().gt(0).lt(1),
+    ratio: z.number().finite().nullable(),
+    tags: z.array(z.string().length(2)).min(1).max(3),
+    n: z.string().nullable(),
+    kind: z.enum(['a', 'b', 'é']),
+    ts: z.number().int(),
+    x: z.number().nullable(),
+    flag: z.boolean(),
+    opt: z.number().int().optional(),
+    attrs: z.record(z.string(), z.string()),
+    counts: z.record(z.string(), z.number().int().nullable()),
+    items: z.array(
+      z.object({ sku: z.string().min(1), q: z.number().int(), p: z.number().nullable() }),
+    ),
+    ctx: z.object({ ua: z.string(), ref: z.string().nullable() }).nullable(),
+  });
+  const SCHEMA = describeZod(Schema) as RecordType;
+  const FIELDS = Object.keys(SCHEMA.fields);
+  return { Schema, SCHEMA, FIELDS };
+})();

@@ -8,7 +8,7 @@
  * the lenient JSON casts would hide are caught. Parquet is typed already: only nulls in
  * non-nullable fields and enum violations are checked.
  */
-import { futureMessage, MAX_DATE_MS, outOfRangeMessage } from '../../validate-record.ts';
+import { futureMessage, KIND_NAME, MAX_DATE_MS, outOfRangeMessage } from '../../validate-record.ts';
 import {
   INT64_EXACT_MAX,
   int64RangeMessage,
@@ -20,16 +20,6 @@ import { jsonStructure, sqlType } from '../../local/column-types.ts';
 import { jsonChecksReason, typedChecksReason, withChecks } from './field-checks-sql.ts';
 
 const TYPE_NAME = `CASE json_type(%) WHEN 'VARCHAR' THEN 'string' WHEN 'BOOLEAN' THEN 'boolean' WHEN 'OBJECT' THEN 'object' WHEN 'ARRAY' THEN 'array' ELSE 'number' END`;
-const KIND_NAME: Record<FieldType['kind'], string> = {
-  string: 'string',
-  int64: 'int64',
-  float64: 'float64',
-  bool: 'bool',
-  map: 'map',
-  array: 'array',
-  record: 'record',
-};
-
 let lambdaDepth = 0;
 /** Lines are read as one CSV column: a delimiter that cannot occur unescaped in JSON. */
 const UNIT_SEPARATOR = '\x1f';
