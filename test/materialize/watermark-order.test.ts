@@ -12,7 +12,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { applyRepository } from '../../registry/apply.ts';
 import { readRegistry } from '../../registry/registry-file.ts';
 import { openFeatureStore } from '../../store/feature-store.ts';
-import { BASE_REPO, tempDir, tempRepo } from '../support/temp-repo.ts';
+import { BASE_REPO, SPEND_BATCH_VIEW, tempDir, tempRepo } from '../support/temp-repo.ts';
 
 const run = promisify(execFile);
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -26,20 +26,8 @@ const DAY = 24 * 60 * MIN;
 const T = Math.floor(Date.now() / MIN) * MIN - 2 * MIN;
 const MIDNIGHT = Math.floor(T / DAY) * DAY;
 
-const BATCH = `
-import { batchView, col } from 'larder';
-import { events, user } from './repo.ts';
-export const spend = batchView({
-  name: 'spend', entities: [user], source: events,
-  columns: { user_id: col('userId'), amount: col('amount') },
-  window: '7d', every: '1d', ttl: '7d',
-  query: 'SELECT user_id, SUM(amount) AS snap_spend FROM source GROUP BY user_id',
-  features: { snap_spend: 'float64' },
-});
-`;
-
 function project() {
-  const repo = tempRepo({ 'repo.ts': BASE_REPO, 'batch.ts': BATCH });
+  const repo = tempRepo({ 'repo.ts': BASE_REPO, 'batch.ts': SPEND_BATCH_VIEW });
   cleanups.push(repo.cleanup);
   const tmp = tempDir();
   cleanups.push(tmp.cleanup);

@@ -15,7 +15,7 @@ import { createOnlineStore } from '../../online/create-online-store.ts';
 import { applyRepository } from '../../registry/apply.ts';
 import { readRegistry } from '../../registry/registry-file.ts';
 import { openFeatureStore } from '../../store/feature-store.ts';
-import { BASE_REPO, tempDir, tempRepo } from '../support/temp-repo.ts';
+import { BASE_REPO, SPEND_BATCH_VIEW, tempDir, tempRepo } from '../support/temp-repo.ts';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -31,18 +31,6 @@ const T1 = H + 20 * MIN; // the slow run's end: inside the hour tile [H, H + 1h)
 const T2 = H + 80 * MIN; // the fast run's end: in the next hour tile
 const DAY = 24 * HOUR;
 const MIDNIGHT = Math.floor(H / DAY) * DAY;
-
-const BATCH = `
-import { batchView, col } from 'larder';
-import { events, user } from './repo.ts';
-export const spend = batchView({
-  name: 'spend', entities: [user], source: events,
-  columns: { user_id: col('userId'), amount: col('amount') },
-  window: '7d', every: '1d', ttl: '7d',
-  query: 'SELECT user_id, SUM(amount) AS snap_spend FROM source GROUP BY user_id',
-  features: { snap_spend: 'float64' },
-});
-`;
 
 interface Summary {
   views: string[];
@@ -90,7 +78,7 @@ type Project = Awaited<ReturnType<typeof project>>;
 
 /** A repository (`activity`, and the batch view `spend`), these events, and an applied store. */
 async function project(kind: Kind, events: [string, number, number][]) {
-  const repo = tempRepo({ 'repo.ts': BASE_REPO, 'batch.ts': BATCH });
+  const repo = tempRepo({ 'repo.ts': BASE_REPO, 'batch.ts': SPEND_BATCH_VIEW });
   cleanups.push(repo.cleanup);
   const tmp = tempDir();
   cleanups.push(tmp.cleanup);

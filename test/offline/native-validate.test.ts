@@ -32,25 +32,7 @@ import { schemaRecord } from '../support/schema-records.ts';
 import { fileOf, fileText, WIDE, type Case } from '../support/jsonl-line-arbs.ts';
 import { tempDir } from '../support/temp-repo.ts';
 
-const { Schema, SCHEMA, FIELDS } = WIDE;
-const MAIN: Case = {
-  zod: Schema,
-  schema: SCHEMA,
-  fields: FIELDS,
-  record: schemaRecord(Schema, { maxArrayLength: 3 }),
-  paths: [
-    ...FIELDS.map((f) => [f]),
-    ['tags', '0'],
-    ['ctx', 'ua'],
-    ['ctx', 'ref'],
-    ['items', '0'],
-    ['items', '0', 'sku'],
-    ['items', '0', 'q'],
-    ['items', '0', 'p'],
-    ['attrs', 'k'],
-    ['counts', 'c'],
-  ],
-};
+const { SCHEMA, FIELDS, main: MAIN } = WIDE;
 
 const tmp = tempDir();
 let db: DuckDBClient;

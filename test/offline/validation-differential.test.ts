@@ -46,28 +46,7 @@ import {
 } from '../support/jsonl-line-arbs.ts';
 import { tempDir } from '../support/temp-repo.ts';
 
-const { Schema, SCHEMA, FIELDS } = WIDE;
-
-const PATHS: string[][] = [
-  ...FIELDS.map((f) => [f]),
-  ['tags', '0'],
-  ['ctx', 'ua'],
-  ['ctx', 'ref'],
-  ['items', '0'],
-  ['items', '0', 'sku'],
-  ['items', '0', 'q'],
-  ['items', '0', 'p'],
-  ['attrs', 'k'],
-  ['counts', 'c'],
-];
-
-const MAIN: Case = {
-  zod: Schema,
-  schema: SCHEMA,
-  fields: FIELDS,
-  record: schemaRecord(Schema, { maxArrayLength: 3 }),
-  paths: PATHS,
-};
+const { SCHEMA, FIELDS, main: MAIN } = WIDE;
 
 const line = lineOf(MAIN);
 

@@ -8,6 +8,7 @@
 import fc from 'fast-check';
 import { z } from 'zod';
 import { describeZod, type RecordType } from '../../definitions/record-schema.ts';
+import { schemaRecord } from './schema-records.ts';
 
 /** A source schema the validators are compared on, and how its records are generated and broken. */
 export interface Case {
@@ -174,7 +175,7 @@ export const fileOf = (c: Case): fc.Arbitrary<FileCase> =>
 /**
  * A schema with a field of every kind, check and nesting the validators handle (enums, nullable
  * and optional fields, maps, arrays of records, a nullable record): the differential and native
- * validation tests' main case.
+ * validation tests' main case (`main`: its records, and the paths their mutations break).
  */
 export const WIDE = (() => {
   const Schema = z.object({
@@ -199,5 +200,23 @@ export const WIDE = (() => {
   });
   const SCHEMA = describeZod(Schema) as RecordType;
   const FIELDS = Object.keys(SCHEMA.fields);
-  return { Schema, SCHEMA, FIELDS };
+  const main: Case = {
+    zod: Schema,
+    schema: SCHEMA,
+    fields: FIELDS,
+    record: schemaRecord(Schema, { maxArrayLength: 3 }),
+    paths: [
+      ...FIELDS.map((f) => [f]),
+      ['tags', '0'],
+      ['ctx', 'ua'],
+      ['ctx', 'ref'],
+      ['items', '0'],
+      ['items', '0', 'sku'],
+      ['items', '0', 'q'],
+      ['items', '0', 'p'],
+      ['attrs', 'k'],
+      ['counts', 'c'],
+    ],
+  };
+  return { SCHEMA, FIELDS, main };
 })();

@@ -41,3 +41,17 @@ export const activity = featureView({
   },
 });
 `;
+
+/** A batch view over {@link BASE_REPO}'s `events` (its file imports `./repo.ts`): each user's
+ * 7-day spend, snapshotted daily. */
+export const SPEND_BATCH_VIEW = `
+import { batchView, col } from 'larder';
+import { events, user } from './repo.ts';
+export const spend = batchView({
+  name: 'spend', entities: [user], source: events,
+  columns: { user_id: col('userId'), amount: col('amount') },
+  window: '7d', every: '1d', ttl: '7d',
+  query: 'SELECT user_id, SUM(amount) AS snap_spend FROM source GROUP BY user_id',
+  features: { snap_spend: 'float64' },
+});
+`;
