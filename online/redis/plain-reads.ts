@@ -21,6 +21,7 @@
  * read, at most once a second.
  */
 import { connect as netConnect, type Socket } from 'node:net';
+import { respBuffer, RespArgs } from './resp-buffer.ts';
 
 /** A field group: keys read for the same field names (a request's `ReadPlan.fieldNames`). */
 export interface PlainFieldGroup {
@@ -482,12 +483,7 @@ function lineEnd(buf: Buffer, pos: number): number {
 
 /** Commands as RESP, one buffer. */
 function commandsBuffer(commands: readonly (readonly string[])[]): Buffer {
-  const w = new RespWriter();
-  for (const c of commands) {
-    w.count(c.length);
-    for (const a of c) w.arg(a);
-  }
-  return w.finish();
+  return Buffer.concat(commands.map(([name, ...args]) => respBuffer(name!, args)));
 }
 
 /** `MULTI`, per whole-hash key `HGETALL`, per group key `HMGET` + `EXISTS`, `EXEC`. */
@@ -500,27 +496,29 @@ function readBuffer(hashKeys: readonly string[], groups: readonly PlainFieldGrou
     for (const f of g.names) names += f.length + 8;
     for (const k of g.keys) size += 2 * k.length + names + 48;
   }
-  const w = new RespWriter(size);
+  const w = new RespArgs(size);
   w.raw(MULTI);
   for (const k of hashKeys) {
     w.raw(HGETALL);
-    w.arg(k);
+    w.add(k);
   }
   for (const g of groups) {
-    const names = new RespWriter();
-    for (const f of g.names) names.arg(f);
-    const tail = names.finish();
+    let names = 0;
+    for (const f of g.names) names += f.length + 8;
+    const tail = new RespArgs(names);
+    for (const f of g.names) tail.add(f);
+    const tailBytes = tail.bytes();
     for (const k of g.keys) {
-      w.count(g.names.length + 2);
+      w.array(g.names.length + 2);
       w.raw(HMGET_NAME);
-      w.arg(k);
-      w.raw(tail);
+      w.add(k);
+      w.raw(tailBytes);
       w.raw(EXISTS_CMD);
-      w.arg(k);
+      w.add(k);
     }
   }
   w.raw(EXEC);
-  return w.finish();
+  return w.bytes();
 }
 
 const MULTI = Buffer.from('*1\r\n$5\r\nMULTI\r\n');
@@ -528,54 +526,3 @@ const EXEC = Buffer.from('*1\r\n$4\r\nEXEC\r\n');
 const HGETALL = Buffer.from('*2\r\n$7\r\nHGETALL\r\n');
 const HMGET_NAME = Buffer.from('$5\r\nHMGET\r\n');
 const EXISTS_CMD = Buffer.from('*2\r\n$6\r\nEXISTS\r\n');
-
-/** Appends RESP pieces to a growing buffer. */
-class RespWriter {
-  #buf: Buffer;
-  #o = 0;
-
-  /** `size`: the bytes expected (it grows past them). */
-  constructor(size = 256) {
-    this.#buf = Buffer.allocUnsafe(size);
-  }
-
-  #room(n: number): void {
-    if (this.#o + n <= this.#buf.length) return;
-    const bigger = Buffer.allocUnsafe(Math.max(this.#buf.length * 2, this.#o + n));
-    this.#buf.copy(bigger, 0, 0, this.#o);
-    this.#buf = bigger;
-  }
-
-  raw(b: Buffer): void {
-    this.#room(b.length);
-    this.#o += b.copy(this.#buf, this.#o);
-  }
-
-  /** `*<n>\r\n` */
-  count(n: number): void {
-    this.#room(24);
-    this.#o += this.#buf.write(`*${n}\r\n`, this.#o, 'latin1');
-  }
-
-  /** `$<bytes>\r\n<arg>\r\n` */
-  arg(s: string): void {
-    const n = Buffer.byteLength(s);
-    this.#room(n + 24);
-    const b = this.#buf;
-    if (n < 100) {
-      b[this.#o++] = 36; // $
-      if (n >= 10) b[this.#o++] = 48 + ((n / 10) | 0);
-      b[this.#o++] = 48 + (n % 10);
-      b[this.#o++] = 13;
-      b[this.#o++] = 10;
-    } else this.#o += b.write(`$${n}\r\n`, this.#o, 'latin1');
-    this.#o +=
-      n === s.length ? this.#buf.write(s, this.#o, 'latin1') : this.#buf.write(s, this.#o, 'utf8');
-    this.#buf[this.#o++] = 13;
-    this.#buf[this.#o++] = 10;
-  }
-
-  finish(): Buffer {
-    return this.#buf.subarray(0, this.#o);
-  }
-}
