@@ -338,20 +338,24 @@ export class PlainReadConnection {
         p.found.push(false);
         next = end + 2;
       } else {
-        next = skipArray(buf, pos);
-        if (next < 0) return progressed ? pos : -1;
-        // The same bytes as this key's last answer: the same text, not decoded again.
+        // The same bytes as this key's last answer: the same text, not decoded again. A whole
+        // reply is never the start of another (RESP is prefix-free), so bytes at `pos` equal
+        // to a whole last answer are that answer: no need to find the reply's end first.
         const key = p.keys[i]!;
         const last = this.#last.get(key);
+        const n = last === undefined ? -1 : last.raw.length;
         if (
           last !== undefined &&
-          last.raw.length === next - pos &&
-          buf.compare(last.raw, 0, last.raw.length, pos, next) === 0
+          pos + n <= buf.length &&
+          buf.compare(last.raw, 0, n, pos, pos + n) === 0
         ) {
+          next = pos + n;
           p.out.push(last.text);
           p.found.push(last.any);
           if (this.#full) this.#hitsFull++;
         } else {
+          next = skipArray(buf, pos);
+          if (next < 0) return progressed ? pos : -1;
           this.#joined(buf, pos);
           p.out.push(this.#text);
           p.found.push(this.#any);
