@@ -492,15 +492,23 @@ function commandsBuffer(commands: readonly (readonly string[])[]): Buffer {
 
 /** `MULTI`, per whole-hash key `HGETALL`, per group key `HMGET` + `EXISTS`, `EXEC`. */
 function readBuffer(hashKeys: readonly string[], groups: readonly PlainFieldGroup[]): Buffer {
-  // Room for ASCII keys and names (more is made as needed).
+  // Room for ASCII keys and names (more is made as needed), and the worst case of one more
+  // (`RespArgs.add` makes room for 3 bytes per UTF-16 unit before it writes).
   let size = 64;
-  for (const k of hashKeys) size += k.length + 24;
+  let longest = 0;
+  for (const k of hashKeys) {
+    size += k.length + 24;
+    if (k.length > longest) longest = k.length;
+  }
   for (const g of groups) {
     let names = 16;
     for (const f of g.names) names += f.length + 8;
-    for (const k of g.keys) size += 2 * k.length + names + 48;
+    for (const k of g.keys) {
+      size += 2 * k.length + names + 48;
+      if (k.length > longest) longest = k.length;
+    }
   }
-  const w = new RespArgs(size);
+  const w = new RespArgs(size + 3 * longest + 16);
   w.raw(MULTI);
   for (const k of hashKeys) {
     w.raw(HGETALL);
@@ -508,7 +516,7 @@ function readBuffer(hashKeys: readonly string[], groups: readonly PlainFieldGrou
   }
   for (const g of groups) {
     let names = 0;
-    for (const f of g.names) names += f.length + 8;
+    for (const f of g.names) names += 3 * f.length + 16;
     const tail = new RespArgs(names);
     for (const f of g.names) tail.add(f);
     const tailBytes = tail.bytes();
