@@ -124,12 +124,17 @@ interface ParsedRow {
 const NOT_READ = -1;
 const LIFETIME_BASE = -2;
 const UNPARSED: unique symbol = Symbol('unparsed');
-/** A plan's cached rows: about this many bytes (text plus ~64 bytes of arrays per field). */
+/**
+ * A plan's cached rows: about this many bytes (the text, ~64 bytes of arrays per field, ~48 per
+ * kept evaluated feature).
+ */
 const ROWS_MAX_BYTES = 4_000_000;
 const ROW_FIELD_BYTES = 64;
+/** A kept row's evaluated features (`memo`): about this many bytes per feature. */
+const ROW_FEATURE_BYTES = 48;
 
-function rowBytes(row: ParsedRow): number {
-  return row.joined.length + ROW_FIELD_BYTES * row.n;
+function rowBytes(row: ParsedRow, features: number): number {
+  return row.joined.length + ROW_FIELD_BYTES * row.n + ROW_FEATURE_BYTES * features;
 }
 
 export class ReadPlan {
@@ -484,10 +489,10 @@ export class ReadPlan {
     const rows = this.#rows;
     const old = rows.get(entity);
     if (old !== undefined) {
-      this.#rowsSize -= rowBytes(old);
+      this.#rowsSize -= rowBytes(old, this.features.length);
       rows.delete(entity);
     }
-    const size = rowBytes(row);
+    const size = rowBytes(row, this.features.length);
     if (size > ROWS_MAX_BYTES) return row;
     if (this.#rowsSize + size > ROWS_MAX_BYTES) {
       if (this.#fullMisses < 0) {
