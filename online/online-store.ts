@@ -54,7 +54,10 @@ export interface ReadRequest {
 export interface ReadResult {
   view: string;
   features: readonly string[];
-  /** `rows[i][j]`: entity `entityKeys[i]`, feature `features[j]`. */
+  /**
+   * `rows[i][j]`: entity `entityKeys[i]`, feature `features[j]`. Read-only: a store may give
+   * the same arrays and objects again to later reads of an entity whose answer is the same.
+   */
   rows: FeatureValue[][];
 }
 

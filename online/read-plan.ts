@@ -109,17 +109,32 @@ interface ParsedRow {
   where: number[];
   hops: number[];
   states: unknown[];
+  /**
+   * The row's features as last evaluated (null: not yet), at the plan's window epoch
+   * `memoEpoch`, with its lifetime states by slot and what each gave (`memoCases`,
+   * {@link lifetimeCase}): while the windows' hops and those cases are the same, the features
+   * are the same (see {@link ReadPlan.evaluateJoined}).
+   */
+  memo: FeatureValue[] | null;
+  memoEpoch: number;
+  memoStates: (LastState | null)[];
+  memoCases: number[];
 }
 
 const NOT_READ = -1;
 const LIFETIME_BASE = -2;
 const UNPARSED: unique symbol = Symbol('unparsed');
-/** A plan's cached rows: about this many bytes (text plus ~64 bytes of arrays per field). */
+/**
+ * A plan's cached rows: about this many bytes (the text, ~64 bytes of arrays per field, ~48 per
+ * kept evaluated feature).
+ */
 const ROWS_MAX_BYTES = 4_000_000;
 const ROW_FIELD_BYTES = 64;
+/** A kept row's evaluated features (`memo`): about this many bytes per feature. */
+const ROW_FEATURE_BYTES = 48;
 
-function rowBytes(row: ParsedRow): number {
-  return row.joined.length + ROW_FIELD_BYTES * row.n;
+function rowBytes(row: ParsedRow, features: number): number {
+  return row.joined.length + ROW_FIELD_BYTES * row.n + ROW_FEATURE_BYTES * features;
 }
 
 export class ReadPlan {
@@ -137,6 +152,8 @@ export class ReadPlan {
   readonly #groupList: HopGroup[] = [];
   readonly #lifetimeStates: (LastState | null)[] = [];
   #preparedT = NaN;
+  /** Changes whenever a hop group's window hops do (`#prepare`): a row's memo is per epoch. */
+  #windowEpoch = 0;
   #fieldsT = NaN;
   #ranges: FieldRange[] = [];
   #span: FieldSpan | null = null;
@@ -228,6 +245,7 @@ export class ReadPlan {
   #prepare(t: number): void {
     for (const g of this.#groupList) {
       const r = windowHops(t, g.maxWindowMs, g.hopMs);
+      if (r.first !== g.first || r.last !== g.last) this.#windowEpoch++;
       g.first = r.first;
       g.last = r.last;
       // windowHops(t, f.windowMs, f.hopMs).first, from the group's `last` (same hop size; the
@@ -333,7 +351,7 @@ export class ReadPlan {
     this.#fieldsT = t;
   }
 
-  /** A fresh NOT_FOUND row (callers may mutate rows they get). */
+  /** A fresh NOT_FOUND row. */
   notFoundRow(): FeatureValue[] {
     return this.#notFoundRow.map((v) => ({ ...v }));
   }
@@ -427,7 +445,12 @@ export class ReadPlan {
    * of the last text read per entity key: while a store answers the same text (a hot entity
    * between writes and hop changes), the split, the field names' classification and the
    * parses are reused, and the lookup hashes the short entity key, not each value. The text
-   * is compared whole, so a changed row is always read afresh.
+   * is compared whole, so a changed row is always read afresh. A cached row also keeps its
+   * features as last evaluated (views without sequence features): the same features again
+   * while every hop group's window hops at `t` are the same and each requested lifetime state
+   * falls in the same case at `t` (not yet set, present, past the TTL; {@link lifetimeCase}):
+   * nothing else of `t` enters a windowed feature's value or its `eventTs`. The features are
+   * then the same arrays and objects as before (rows are read-only).
    */
   evaluateJoined(t: number, entity: string, joined: string): FeatureValue[] {
     let row = this.#rows.get(entity);
@@ -466,10 +489,10 @@ export class ReadPlan {
     const rows = this.#rows;
     const old = rows.get(entity);
     if (old !== undefined) {
-      this.#rowsSize -= rowBytes(old);
+      this.#rowsSize -= rowBytes(old, this.features.length);
       rows.delete(entity);
     }
-    const size = rowBytes(row);
+    const size = rowBytes(row, this.features.length);
     if (size > ROWS_MAX_BYTES) return row;
     if (this.#rowsSize + size > ROWS_MAX_BYTES) {
       if (this.#fullMisses < 0) {
@@ -495,6 +518,18 @@ export class ReadPlan {
   /** A cached row's features at `t` (its parses filled in as they are needed). */
   #evaluateRow(t: number, row: ParsedRow): FeatureValue[] {
     if (t !== this.#preparedT) this.#prepare(t);
+    const memo = row.memo;
+    if (memo !== null && row.memoEpoch === this.#windowEpoch) {
+      const states = row.memoStates;
+      const cases = row.memoCases;
+      let same = true;
+      for (let s = 0; s < states.length; s++)
+        if (lifetimeCase(states[s] as LastState | null, t, this.view.ttlMs) !== cases[s]) {
+          same = false;
+          break;
+        }
+      if (same) return memo;
+    }
     const lifetimeStates = this.#lifetimeStates;
     const groups = this.#clearScratch();
     const { where, hops, states, values } = row;
@@ -514,7 +549,14 @@ export class ReadPlan {
       g.ks.push(k);
       g.tiles.push(state as Record<string, unknown>);
     }
-    return this.#finish(t, row.n, row.fields, 0, values, 0, 1, states);
+    const out = this.#finish(t, row.n, row.fields, 0, values, 0, 1, states);
+    if (this.#sequence.length === 0) {
+      row.memo = out;
+      row.memoEpoch = this.#windowEpoch;
+      row.memoStates = lifetimeStates.slice();
+      row.memoCases = row.memoStates.map((x) => lifetimeCase(x, t, this.view.ttlMs));
+    }
+    return out;
   }
 
   /** A joined answer split, each field classified once for this plan (see {@link ParsedRow}). */
@@ -551,6 +593,10 @@ export class ReadPlan {
       where: new Array<number>(n),
       hops: new Array<number>(n),
       states: new Array<unknown>(n),
+      memo: null,
+      memoEpoch: -1,
+      memoStates: [],
+      memoCases: [],
     };
   }
 
@@ -669,6 +715,16 @@ export class ReadPlan {
     }
     return out;
   }
+}
+
+/**
+ * Which of `#finish`'s lifetime answers `state` gives at `t`: 0 none (never set, or set after
+ * `t`: NULL_VALUE), 1 its value (PRESENT), 2 past the TTL (OUTSIDE_MAX_AGE). The answer is a
+ * function of the state and this case alone.
+ */
+function lifetimeCase(state: LastState | null, t: number, ttlMs: number): number {
+  if (state === null || state.ts > t) return 0;
+  return evaluateLifetime(state, t, ttlMs) === null ? 2 : 1;
 }
 
 /**

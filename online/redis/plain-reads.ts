@@ -21,6 +21,7 @@
  * read, at most once a second.
  */
 import { connect as netConnect, type Socket } from 'node:net';
+import { respBuffer, RespArgs } from './resp-buffer.ts';
 
 /** A field group: keys read for the same field names (a request's `ReadPlan.fieldNames`). */
 export interface PlainFieldGroup {
@@ -337,20 +338,24 @@ export class PlainReadConnection {
         p.found.push(false);
         next = end + 2;
       } else {
-        next = skipArray(buf, pos);
-        if (next < 0) return progressed ? pos : -1;
-        // The same bytes as this key's last answer: the same text, not decoded again.
+        // The same bytes as this key's last answer: the same text, not decoded again. A whole
+        // reply is never the start of another (RESP is prefix-free), so bytes at `pos` equal
+        // to a whole last answer are that answer: no need to find the reply's end first.
         const key = p.keys[i]!;
         const last = this.#last.get(key);
+        const n = last === undefined ? -1 : last.raw.length;
         if (
           last !== undefined &&
-          last.raw.length === next - pos &&
-          buf.compare(last.raw, 0, last.raw.length, pos, next) === 0
+          pos + n <= buf.length &&
+          buf.compare(last.raw, 0, n, pos, pos + n) === 0
         ) {
+          next = pos + n;
           p.out.push(last.text);
           p.found.push(last.any);
           if (this.#full) this.#hitsFull++;
         } else {
+          next = skipArray(buf, pos);
+          if (next < 0) return progressed ? pos : -1;
           this.#joined(buf, pos);
           p.out.push(this.#text);
           p.found.push(this.#any);
@@ -482,45 +487,50 @@ function lineEnd(buf: Buffer, pos: number): number {
 
 /** Commands as RESP, one buffer. */
 function commandsBuffer(commands: readonly (readonly string[])[]): Buffer {
-  const w = new RespWriter();
-  for (const c of commands) {
-    w.count(c.length);
-    for (const a of c) w.arg(a);
-  }
-  return w.finish();
+  return Buffer.concat(commands.map(([name, ...args]) => respBuffer(name!, args)));
 }
 
 /** `MULTI`, per whole-hash key `HGETALL`, per group key `HMGET` + `EXISTS`, `EXEC`. */
 function readBuffer(hashKeys: readonly string[], groups: readonly PlainFieldGroup[]): Buffer {
-  // Room for ASCII keys and names (more is made as needed).
+  // Room for ASCII keys and names (more is made as needed), and the worst case of one more
+  // (`RespArgs.add` makes room for 3 bytes per UTF-16 unit before it writes).
   let size = 64;
-  for (const k of hashKeys) size += k.length + 24;
+  let longest = 0;
+  for (const k of hashKeys) {
+    size += k.length + 24;
+    if (k.length > longest) longest = k.length;
+  }
   for (const g of groups) {
     let names = 16;
     for (const f of g.names) names += f.length + 8;
-    for (const k of g.keys) size += 2 * k.length + names + 48;
+    for (const k of g.keys) {
+      size += 2 * k.length + names + 48;
+      if (k.length > longest) longest = k.length;
+    }
   }
-  const w = new RespWriter(size);
+  const w = new RespArgs(size + 3 * longest + 16);
   w.raw(MULTI);
   for (const k of hashKeys) {
     w.raw(HGETALL);
-    w.arg(k);
+    w.add(k);
   }
   for (const g of groups) {
-    const names = new RespWriter();
-    for (const f of g.names) names.arg(f);
-    const tail = names.finish();
+    let names = 0;
+    for (const f of g.names) names += 3 * f.length + 16;
+    const tail = new RespArgs(names);
+    for (const f of g.names) tail.add(f);
+    const tailBytes = tail.bytes();
     for (const k of g.keys) {
-      w.count(g.names.length + 2);
+      w.array(g.names.length + 2);
       w.raw(HMGET_NAME);
-      w.arg(k);
-      w.raw(tail);
+      w.add(k);
+      w.raw(tailBytes);
       w.raw(EXISTS_CMD);
-      w.arg(k);
+      w.add(k);
     }
   }
   w.raw(EXEC);
-  return w.finish();
+  return w.bytes();
 }
 
 const MULTI = Buffer.from('*1\r\n$5\r\nMULTI\r\n');
@@ -528,54 +538,3 @@ const EXEC = Buffer.from('*1\r\n$4\r\nEXEC\r\n');
 const HGETALL = Buffer.from('*2\r\n$7\r\nHGETALL\r\n');
 const HMGET_NAME = Buffer.from('$5\r\nHMGET\r\n');
 const EXISTS_CMD = Buffer.from('*2\r\n$6\r\nEXISTS\r\n');
-
-/** Appends RESP pieces to a growing buffer. */
-class RespWriter {
-  #buf: Buffer;
-  #o = 0;
-
-  /** `size`: the bytes expected (it grows past them). */
-  constructor(size = 256) {
-    this.#buf = Buffer.allocUnsafe(size);
-  }
-
-  #room(n: number): void {
-    if (this.#o + n <= this.#buf.length) return;
-    const bigger = Buffer.allocUnsafe(Math.max(this.#buf.length * 2, this.#o + n));
-    this.#buf.copy(bigger, 0, 0, this.#o);
-    this.#buf = bigger;
-  }
-
-  raw(b: Buffer): void {
-    this.#room(b.length);
-    this.#o += b.copy(this.#buf, this.#o);
-  }
-
-  /** `*<n>\r\n` */
-  count(n: number): void {
-    this.#room(24);
-    this.#o += this.#buf.write(`*${n}\r\n`, this.#o, 'latin1');
-  }
-
-  /** `$<bytes>\r\n<arg>\r\n` */
-  arg(s: string): void {
-    const n = Buffer.byteLength(s);
-    this.#room(n + 24);
-    const b = this.#buf;
-    if (n < 100) {
-      b[this.#o++] = 36; // $
-      if (n >= 10) b[this.#o++] = 48 + ((n / 10) | 0);
-      b[this.#o++] = 48 + (n % 10);
-      b[this.#o++] = 13;
-      b[this.#o++] = 10;
-    } else this.#o += b.write(`$${n}\r\n`, this.#o, 'latin1');
-    this.#o +=
-      n === s.length ? this.#buf.write(s, this.#o, 'latin1') : this.#buf.write(s, this.#o, 'utf8');
-    this.#buf[this.#o++] = 13;
-    this.#buf[this.#o++] = 10;
-  }
-
-  finish(): Buffer {
-    return this.#buf.subarray(0, this.#o);
-  }
-}

@@ -117,6 +117,26 @@ export class RespArgs {
     return this.#buf.subarray(HEAD_ROOM - h, this.#o);
   }
 
+  /**
+   * Several whole commands in one Buffer (plain reads' `MULTI` … `EXEC`): `*<n>\r\n`, a
+   * command's array header, and `bytes` copied as they are (pre-encoded parts); neither counts
+   * as an argument. {@link bytes} returns what was written.
+   */
+  array(n: number): void {
+    if (this.#o + 24 > this.#buf.length) this.#grow(24);
+    this.#o += this.#buf.write(`*${n}\r\n`, this.#o, 'latin1');
+  }
+
+  raw(bytes: Buffer): void {
+    if (this.#o + bytes.length > this.#buf.length) this.#grow(bytes.length);
+    this.#o += bytes.copy(this.#buf, this.#o);
+  }
+
+  /** What was written since the start, without a command's head. */
+  bytes(): Buffer {
+    return this.#buf.subarray(HEAD_ROOM, this.#o);
+  }
+
   #grow(need: number): void {
     const next = Buffer.allocUnsafe(Math.max(2 * this.#buf.length, this.#o + need));
     this.#buf.copy(next, 0, 0, this.#o);

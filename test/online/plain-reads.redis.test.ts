@@ -133,7 +133,7 @@ describe('plain-command reads', () => {
     }
   });
 
-  it('answers the value a write left, never the last answer of the same length', async () => {
+  it('answers the value a write left, never the last answer of the same length, nor one its bytes begin or end', async () => {
     const ns = `test-${randomUUID()}`;
     const c = await connected(URL);
     try {
@@ -144,6 +144,12 @@ describe('plain-command reads', () => {
         const got = await c.read([key], group);
         expect(got).toEqual({ hashes: [`60000:1\n{"n":${v}}`], fields: [[`{"n":${v}}`]] });
       }
+      // A longer, then a shorter answer than the last (the last reply of the read: fewer
+      // bytes left than the last answer had), each with the last answer's bytes in it.
+      await raw.hset(key, '60000:2', '{"n":2}');
+      expect((await c.read([key], [])).hashes).toEqual(['60000:1\n{"n":9}\n60000:2\n{"n":2}']);
+      await raw.hdel(key, '60000:2');
+      expect((await c.read([key], [])).hashes).toEqual(['60000:1\n{"n":9}']);
       await raw.hdel(key, '60000:1');
       expect(await c.read([key], group)).toEqual({ hashes: [''], fields: [[0]] });
     } finally {

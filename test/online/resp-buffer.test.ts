@@ -111,6 +111,39 @@ describe('RespArgs', () => {
     );
   });
 
+  it("writes several commands in one Buffer (array headers, pre-encoded parts, arguments): respBuffer's bytes concatenated", () => {
+    const command = fc.tuple(
+      fc.constantFrom('HGETALL', 'HMGET', 'EXISTS', 'MULTI'),
+      fc.array(
+        fc.oneof(fc.string({ maxLength: 30 }), fc.string({ unit: 'binary', maxLength: 30 })),
+        {
+          maxLength: 12,
+        },
+      ),
+      fc.boolean(),
+    );
+    fc.assert(
+      fc.property(
+        fc.array(command, { maxLength: 20 }),
+        fc.integer({ min: 0, max: 200 }),
+        (cmds, estimate) => {
+          const a = new RespArgs(estimate);
+          for (const [name, args, preEncoded] of cmds) {
+            if (preEncoded) a.raw(respBuffer(name, args));
+            else {
+              a.array(args.length + 1);
+              a.add(name);
+              for (const x of args) a.add(x);
+            }
+          }
+          const want = Buffer.concat(cmds.map(([name, args]) => respBuffer(name, args)));
+          expect(a.bytes().equals(want)).toBe(true);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
   it('queueEncoded queues what queueScript would write, keys visible to a cluster; false when it cannot', () => {
     const c = new Redis({ lazyConnect: true });
     try {
