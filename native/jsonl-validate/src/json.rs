@@ -36,6 +36,54 @@ static SPECIAL: [bool; 256] = {
     t
 };
 
+/// The index of the first byte from `i` on that ends a run of plain string content
+/// ([`SPECIAL`]), or `b.len()`: 16 bytes at a time (SSE2, every x86-64 has it), the last ones in
+/// one overlapping load.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+fn special(b: &[u8], mut i: usize) -> usize {
+    use std::arch::x86_64::*;
+    let n = b.len();
+    if n < 16 {
+        return i + b[i..].iter().position(|&c| SPECIAL[c as usize]).unwrap_or(n - i);
+    }
+    // SAFETY: every load reads 16 bytes inside `b` (i + 16 <= n, or n - 16 >= 0).
+    unsafe {
+        let quote = _mm_set1_epi8(b'"' as i8);
+        let backslash = _mm_set1_epi8(b'\\' as i8);
+        let ctl = _mm_set1_epi8(0x1f);
+        let mask = |x: __m128i| -> u32 {
+            let m = _mm_or_si128(
+                _mm_or_si128(_mm_cmpeq_epi8(x, quote), _mm_cmpeq_epi8(x, backslash)),
+                // x <= 0x1f (unsigned): min(x, 0x1f) == x
+                _mm_cmpeq_epi8(_mm_min_epu8(x, ctl), x),
+            );
+            _mm_movemask_epi8(m) as u32
+        };
+        while i + 16 <= n {
+            let m = mask(_mm_loadu_si128(b.as_ptr().add(i) as *const __m128i));
+            if m != 0 {
+                return i + m.trailing_zeros() as usize;
+            }
+            i += 16;
+        }
+        if i < n {
+            // The last 16 bytes; those before `i` (already scanned) masked off.
+            let m = mask(_mm_loadu_si128(b.as_ptr().add(n - 16) as *const __m128i)) >> (i + 16 - n);
+            if m != 0 {
+                return i + m.trailing_zeros() as usize;
+            }
+        }
+    }
+    n
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+#[inline(always)]
+fn special(b: &[u8], i: usize) -> usize {
+    i + b[i..].iter().position(|&c| SPECIAL[c as usize]).unwrap_or(b.len() - i)
+}
+
 pub struct Parser<'a> {
     s: &'a str,
     b: &'a [u8],
@@ -137,7 +185,7 @@ impl<'a> Parser<'a> {
         self.pos += 1;
         let start = self.pos;
         let b = self.b;
-        let mut i = start + b[start..].iter().position(|&c| SPECIAL[c as usize]).unwrap_or(b.len() - start);
+        let mut i = special(b, start);
         match b.get(i) {
             None => return Err(Error::Invalid),
             Some(b'"') => {
@@ -196,7 +244,7 @@ impl<'a> Parser<'a> {
                 _ => {
                     // Copy the run up to the next quote or backslash.
                     let s = i;
-                    i += b[i..].iter().position(|&c| SPECIAL[c as usize]).unwrap_or(b.len() - i);
+                    i = special(b, i);
                     out.push_str(&self.s[s..i]);
                 }
             }
