@@ -84,15 +84,68 @@ fn special(b: &[u8], i: usize) -> usize {
     i + b[i..].iter().position(|&c| SPECIAL[c as usize]).unwrap_or(b.len() - i)
 }
 
-pub struct Parser<'a> {
+type Entry<'a> = (Cow<'a, str>, Value<'a>);
+
+/// Emptied object and array vectors, kept from line to line so that parsing a line allocates
+/// nothing but the strings holding escapes.
+#[derive(Default)]
+pub struct Pool {
+    objects: Vec<Vec<Entry<'static>>>,
+    arrays: Vec<Vec<Value<'static>>>,
+}
+
+/// An emptied vector of `T` turned into one of `U`, its allocation kept.
+///
+/// SAFETY: `T` and `U` must be the same type but for lifetimes (the same layout); the vector is
+/// emptied first, so no value of one lifetime is read as one of another.
+unsafe fn relabel<T, U>(mut v: Vec<T>) -> Vec<U> {
+    v.clear();
+    let mut v = std::mem::ManuallyDrop::new(v);
+    Vec::from_raw_parts(v.as_mut_ptr() as *mut U, 0, v.capacity())
+}
+
+impl Pool {
+    /// Gives the vectors of `v`'s objects and arrays back, emptied, for the next lines.
+    pub fn recycle(&mut self, v: Value) {
+        match v {
+            Value::Obj(mut o) => {
+                for (_, x) in o.iter_mut() {
+                    if matches!(x, Value::Obj(_) | Value::Arr(_)) {
+                        self.recycle(std::mem::replace(x, Value::Null));
+                    }
+                }
+                // SAFETY: the same entry type, another lifetime.
+                self.objects.push(unsafe { relabel(o) });
+            }
+            Value::Arr(mut a) => {
+                for x in a.iter_mut() {
+                    if matches!(x, Value::Obj(_) | Value::Arr(_)) {
+                        self.recycle(std::mem::replace(x, Value::Null));
+                    }
+                }
+                // SAFETY: as above.
+                self.arrays.push(unsafe { relabel(a) });
+            }
+            _ => {}
+        }
+    }
+}
+
+pub struct Parser<'a, 'p> {
     s: &'a str,
     b: &'a [u8],
     pos: usize,
     depth: usize,
+    pool: &'p mut Pool,
 }
 
 pub fn parse(s: &str) -> Result<Value<'_>, Error> {
-    let mut p = Parser { s, b: s.as_bytes(), pos: 0, depth: 0 };
+    parse_with(s, &mut Pool::default())
+}
+
+/// [`parse`], taking vectors from `pool` (give them back with [`Pool::recycle`]).
+pub fn parse_with<'a>(s: &'a str, pool: &mut Pool) -> Result<Value<'a>, Error> {
+    let mut p = Parser { s, b: s.as_bytes(), pos: 0, depth: 0, pool };
     p.ws();
     let v = p.value()?;
     p.ws();
@@ -102,7 +155,7 @@ pub fn parse(s: &str) -> Result<Value<'_>, Error> {
     Ok(v)
 }
 
-impl<'a> Parser<'a> {
+impl<'a> Parser<'a, '_> {
     #[inline]
     fn ws(&mut self) {
         while self.pos < self.b.len() {
@@ -277,7 +330,7 @@ impl<'a> Parser<'a> {
     fn array(&mut self) -> Result<Value<'a>, Error> {
         self.enter()?;
         self.pos += 1;
-        let mut items = Vec::new();
+        let mut items: Vec<Value<'a>> = self.pool.arrays.pop().map(|v| unsafe { relabel(v) }).unwrap_or_default(); // SAFETY: empty, same type
         self.ws();
         if self.b.get(self.pos) == Some(&b']') {
             self.pos += 1;
@@ -303,7 +356,7 @@ impl<'a> Parser<'a> {
     fn object(&mut self) -> Result<Value<'a>, Error> {
         self.enter()?;
         self.pos += 1;
-        let mut entries = Vec::new();
+        let mut entries: Vec<Entry<'a>> = self.pool.objects.pop().map(|v| unsafe { relabel(v) }).unwrap_or_default(); // SAFETY: empty, same type
         self.ws();
         if self.b.get(self.pos) == Some(&b'}') {
             self.pos += 1;

@@ -66,6 +66,7 @@ fn main() {
     let mut buf = Vec::with_capacity(1 << 16);
     let mut n: u64 = 0;
     let stderr = std::io::stderr();
+    let mut pool = json::Pool::default();
     loop {
         buf.clear();
         let got = reader.read_until(b'\n', &mut buf).unwrap_or_else(|e| fail(&e.to_string()));
@@ -90,7 +91,8 @@ fn main() {
         if text.starts_with('\u{feff}') {
             fallback("a byte order mark", n);
         }
-        let result = match json::parse(text) {
+        let parsed = json::parse_with(text, &mut pool);
+        let result = match &parsed {
             Err(json::Error::Fallback(why)) => fallback(why, n),
             // A control byte (CR: DuckDB's line reader breaks the line there; NUL; U+001F, its
             // column delimiter; any other) leaves the line to DuckDB: the parser stops at the
@@ -99,15 +101,18 @@ fn main() {
                 fallback("a CR, NUL, U+001F or other control character", n)
             }
             Err(json::Error::Invalid) => writer.reject("invalid JSON"),
-            Ok(json::Value::Obj(o)) => match validate::record_problem(&plan.fields, &o) {
+            Ok(json::Value::Obj(o)) => match validate::record_problem(&plan.fields, o) {
                 Err(e) => fallback(e.0, n),
                 // Fields after the first problem are not judged: DuckDB's reason is that one too.
                 Ok(Some(reason)) => writer.reject(&reason),
-                Ok(None) => writer.accept(&plan.fields, &o),
+                Ok(None) => writer.accept(&plan.fields, o),
             },
             Ok(_) => writer.reject("not a JSON object"),
         };
         result.unwrap_or_else(|e| fail(&e.to_string()));
+        if let Ok(v) = parsed {
+            pool.recycle(v);
+        }
     }
     let rows = writer.finish().unwrap_or_else(|e| fail(&e.to_string()));
     println!("{{\"rows\":{rows}}}");
