@@ -5,7 +5,8 @@
 //! (`offline/duckdb/jsonl-cache.ts`): `__file`, `__reason`, then every field, typed; rejected
 //! lines have every field null. Prints `{"rows":N}` on success (exit 0). Exits 3, after one
 //! `fallback: …` line on stderr, as soon as a line is one it cannot decide exactly as DuckDB
-//! does (the caller then validates the file with DuckDB); 1 on any other failure. Reports
+//! does (the caller then validates the file with DuckDB); 1 on any other failure. Lines end
+//! at `\n` or `\r\n`; a byte order mark at the start of the file is dropped. Reports
 //! `lines N` on stderr every 65,536 lines.
 
 mod json;
@@ -104,10 +105,15 @@ fn main() {
     let mut buf = vec![0u8; 1 << 22];
     let (mut start, mut len, mut eof) = (0usize, 0usize, false);
     loop {
-        let line = match memchr(b'\n', &buf[start..len]) {
+        let mut line = match memchr(b'\n', &buf[start..len]) {
             Some(k) => {
-                let line = &buf[start..start + k];
+                let mut line = &buf[start..start + k];
                 start += k + 1;
+                // CRLF: DuckDB's line reader ends the line at `\r\n` as at `\n` (any other CR
+                // breaks lines there too, and falls back below).
+                if line.last() == Some(&b'\r') {
+                    line = &line[..line.len() - 1];
+                }
                 line
             }
             None if eof => {
@@ -140,6 +146,10 @@ fn main() {
         }
         if line.len() > MAX_LINE {
             fallback("a line longer than 16 MiB", n);
+        }
+        // A byte order mark at the start of the file is not part of line 1 (DuckDB drops it).
+        if n == 1 && line.starts_with(b"\xef\xbb\xbf") {
+            line = &line[3..];
         }
         let Ok(text) = std::str::from_utf8(line) else { fallback("a line that is not UTF-8", n) };
         if line.first() != Some(&b'{') && js_blank(text) {
