@@ -9,6 +9,7 @@
 //! at `\n` or `\r\n`; a byte order mark at the start of the file is dropped. Reports
 //! `lines N` on stderr every 65,536 lines.
 
+mod bytes;
 mod json;
 mod parquet;
 mod plan;
@@ -168,12 +169,15 @@ fn main() {
                 fallback("a CR, NUL, U+001F or other control character", n)
             }
             Err(json::Error::Invalid) => writer.reject("invalid JSON"),
-            Ok(json::Value::Obj(o)) => match validate::record_problem(&plan.fields, o) {
-                Err(e) => fallback(e.0, n),
-                // Fields after the first problem are not judged: DuckDB's reason is that one too.
-                Ok(Some(reason)) => writer.reject(&reason),
-                Ok(None) => writer.accept(&plan.fields, o),
-            },
+            Ok(json::Value::Obj(o)) => {
+                let mut s = [None; validate::MAX_SLOTS];
+                match validate::record_problem_in(&plan.fields, o, &mut s) {
+                    Err(e) => fallback(e.0, n),
+                    // Fields after the first problem are not judged: DuckDB's reason is that one too.
+                    Ok(Some(reason)) => writer.reject(&reason),
+                    Ok(None) => writer.accept(&plan.fields, o, &s),
+                }
+            }
             Ok(_) => writer.reject("not a JSON object"),
         };
         result.unwrap_or_else(|e| fail(&e.to_string()));

@@ -3,6 +3,7 @@
 //! LIST layout, maps as MAP / key_value with a REQUIRED key, structs as plain groups), one
 //! PLAIN data page (v1, Snappy) per column chunk, levels RLE-coded.
 
+use crate::bytes;
 use crate::json::Value;
 use crate::plan::{Kind, Node};
 use crate::validate::{float_value, get, int_value, slots, Int, MAX_SLOTS};
@@ -100,7 +101,7 @@ impl Dict {
         }
         // The same value as the last one (a file's `__file` on every row, runs of a platform):
         // no hashing.
-        if !self.indices.is_empty() && &self.values[self.last.0..self.last.1] == s {
+        if !self.indices.is_empty() && bytes::eq(&self.values[self.last.0..self.last.1], s) {
             self.indices.push(self.last_index);
             return true;
         }
@@ -122,7 +123,7 @@ impl Dict {
             }
             if (slot >> 32) as u32 == h {
                 let i = (slot as u32) - 1;
-                if self.value(i as usize) == s {
+                if bytes::eq(self.value(i as usize), s) {
                     break i;
                 }
             }
@@ -309,14 +310,19 @@ impl<W: Write> Writer<W> {
         self.end_row()
     }
 
-    /// A valid record (an object the validator accepted).
-    pub fn accept(&mut self, fields: &[(String, Node)], o: &[(std::borrow::Cow<str>, Value)]) -> io::Result<()> {
+    /// A valid record (an object the validator accepted); `s` holds its fields' values as
+    /// [`crate::validate::record_problem_in`] left them.
+    pub fn accept(&mut self, fields: &[(String, Node)], o: &[(std::borrow::Cow<str>, Value)], s: &[Option<&Value>; MAX_SLOTS]) -> io::Result<()> {
         let file = std::mem::take(&mut self.file_name);
         self.leaves[0].bytes(0, &file);
         self.file_name = file;
         self.leaves[1].null(0, 0);
         let shapes = std::mem::take(&mut self.shapes);
-        write_fields(&mut self.leaves, &shapes[2..], fields, o, 0, 0);
+        if fields.len() > MAX_SLOTS {
+            write_fields(&mut self.leaves, &shapes[2..], fields, o, 0, 0);
+        } else {
+            write_slots(&mut self.leaves, &shapes[2..], fields, s, 0, 0);
+        }
         self.shapes = shapes;
         self.end_row()
     }
@@ -494,6 +500,11 @@ fn write_fields(leaves: &mut [Leaf], shapes: &[Shape], fields: &[(String, Node)]
     }
     let mut s = [None; MAX_SLOTS];
     let _ = slots(o, fields, &mut s);
+    write_slots(leaves, shapes, fields, &s, def, rep);
+}
+
+/// The fields of a validated object, their values in `s` (see [`slots`]).
+fn write_slots(leaves: &mut [Leaf], shapes: &[Shape], fields: &[(String, Node)], s: &[Option<&Value>; MAX_SLOTS], def: u8, rep: u8) {
     for (i, (_, sub)) in fields.iter().enumerate() {
         write_value(leaves, &shapes[i], sub, s[i], def, rep);
     }

@@ -2,6 +2,7 @@
 //! parsed line: the first problem's reason, or none. A value this module cannot judge exactly
 //! as DuckDB does (numbers it reads differently, repeated keys, …) is a [`Fallback`].
 
+use crate::bytes;
 use crate::json::Value;
 use crate::plan::{Kind, Node, Op};
 use std::borrow::Cow;
@@ -46,10 +47,10 @@ pub fn slots<'v, 'a>(
     }
     let mut next = 0;
     for (k, v) in o {
-        let i = if next < fields.len() && fields[next].0 == *k {
+        let i = if next < fields.len() && bytes::eq(fields[next].0.as_bytes(), k.as_bytes()) {
             next
         } else {
-            match fields.iter().position(|(n, _)| n == k) {
+            match fields.iter().position(|(n, _)| bytes::eq(n.as_bytes(), k.as_bytes())) {
                 Some(i) => i,
                 None => continue,
             }
@@ -65,6 +66,16 @@ pub fn slots<'v, 'a>(
 
 /// The first problem of the fields of object `o` (schema order), or `None`.
 pub fn record_problem(fields: &[(String, Node)], o: Entries) -> Result<Option<String>, Fallback> {
+    record_problem_in(fields, o, &mut [None; MAX_SLOTS])
+}
+
+/// [`record_problem`], leaving the fields' values in `s` (see [`slots`]; with more than
+/// [`MAX_SLOTS`] fields, `s` is not filled).
+pub fn record_problem_in<'v, 'a>(
+    fields: &[(String, Node)],
+    o: Entries<'v, 'a>,
+    s: &mut [Option<&'v Value<'a>>; MAX_SLOTS],
+) -> Result<Option<String>, Fallback> {
     if fields.len() > MAX_SLOTS {
         for (k, sub) in fields {
             if let Some(p) = problem(sub, get(o, k)?)? {
@@ -73,8 +84,7 @@ pub fn record_problem(fields: &[(String, Node)], o: Entries) -> Result<Option<St
         }
         return Ok(None);
     }
-    let mut s = [None; MAX_SLOTS];
-    slots(o, fields, &mut s)?;
+    slots(o, fields, s)?;
     for (i, (_, sub)) in fields.iter().enumerate() {
         if let Some(p) = problem(sub, s[i])? {
             return Ok(Some(p));
@@ -221,7 +231,7 @@ pub fn problem(f: &Node, v: Option<&Value>) -> Result<Option<String>, Fallback> 
     match (f.kind, v) {
         (Kind::Str, Value::Str(s)) => {
             if let Some(values) = &f.enum_values {
-                if !values.iter().any(|x| x == s) {
+                if !values.iter().any(|x| bytes::eq(x.as_bytes(), s.as_bytes())) {
                     if s.bytes().any(|c| c < 0x20 || c == b'"' || c == b'\\' || c == 0x7f) {
                         return Err(Fallback("an enum reason quoting a string with escapes"));
                     }
@@ -229,6 +239,15 @@ pub fn problem(f: &Node, v: Option<&Value>) -> Result<Option<String>, Fallback> 
                 }
             }
             if !f.checks.is_empty() {
+                // UTF-16 units: at least a quarter of the UTF-8 bytes, at most all of them.
+                let b = s.len() as f64;
+                if f.checks.iter().all(|c| match c.op {
+                    Op::MinLength => (b / 4.0).ceil() >= c.n,
+                    Op::MaxLength => b <= c.n,
+                    _ => true,
+                }) {
+                    return Ok(None);
+                }
                 let n = utf16_len(s) as f64;
                 for c in &f.checks {
                     let bad = match c.op {
