@@ -156,8 +156,21 @@ pub fn parse_with<'a>(s: &'a str, pool: &mut Pool) -> Result<Value<'a>, Error> {
 }
 
 impl<'a> Parser<'a, '_> {
-    #[inline]
+    /// The text from `a` to `b`, both at ASCII bytes (quotes, backslashes, a number's ends) or
+    /// the text's end: on character boundaries.
+    #[inline(always)]
+    fn slice(&self, a: usize, b: usize) -> &'a str {
+        debug_assert!(self.s.is_char_boundary(a) && self.s.is_char_boundary(b));
+        // SAFETY: a <= b <= len on character boundaries (above), so the bytes are UTF-8.
+        unsafe { std::str::from_utf8_unchecked(self.b.get_unchecked(a..b)) }
+    }
+
+    #[inline(always)]
     fn ws(&mut self) {
+        // Most tokens follow one another without space.
+        if self.b.get(self.pos).is_some_and(|&c| c > b' ') {
+            return;
+        }
         while self.pos < self.b.len() {
             match self.b[self.pos] {
                 b' ' | b'\t' | b'\n' => self.pos += 1,
@@ -230,7 +243,7 @@ impl<'a> Parser<'a, '_> {
             }
         }
         self.pos = i;
-        Ok(Value::Num(&self.s[start..i]))
+        Ok(Value::Num(self.slice(start, i)))
     }
 
     fn string(&mut self) -> Result<Cow<'a, str>, Error> {
@@ -243,13 +256,13 @@ impl<'a> Parser<'a, '_> {
             None => return Err(Error::Invalid),
             Some(b'"') => {
                 self.pos = i + 1;
-                return Ok(Cow::Borrowed(&self.s[start..i]));
+                return Ok(Cow::Borrowed(self.slice(start, i)));
             }
             Some(b'\\') => {}
             Some(_) => return Err(Error::Fallback("a control character in a string")),
         }
         let mut out = String::with_capacity(i - start + 16);
-        out.push_str(&self.s[start..i]);
+        out.push_str(self.slice(start, i));
         loop {
             let Some(&c) = b.get(i) else { return Err(Error::Invalid) };
             match c {
@@ -298,7 +311,7 @@ impl<'a> Parser<'a, '_> {
                     // Copy the run up to the next quote or backslash.
                     let s = i;
                     i = special(b, i);
-                    out.push_str(&self.s[s..i]);
+                    out.push_str(self.slice(s, i));
                 }
             }
         }
