@@ -1,5 +1,5 @@
 //! A strict JSON parser (RFC 8259, what `JSON.parse` accepts) into a borrowed value tree.
-//! Numbers stay as their text; strings are decoded (borrowed when they hold no escape).
+//! Numbers stay as their text (integer literals of up to 18 digits also read); strings are decoded (borrowed when they hold no escape).
 
 use std::borrow::Cow;
 
@@ -7,7 +7,9 @@ use std::borrow::Cow;
 pub enum Value<'a> {
     Null,
     Bool(bool),
-    Num(&'a str),
+    /// A number's text, and its value when the text is an integer literal of at most 18
+    /// digits (read exactly as an i64), else [`NOT_INT`].
+    Num(&'a str, i64),
     Str(Cow<'a, str>),
     Arr(Vec<Value<'a>>),
     Obj(Vec<(Cow<'a, str>, Value<'a>)>),
@@ -22,6 +24,9 @@ pub enum Error {
 }
 
 const MAX_DEPTH: usize = 64;
+
+/// [`Value::Num`]'s value for a number that is not an integer literal of at most 18 digits.
+pub const NOT_INT: i64 = i64::MIN;
 
 /// The bytes that end a run of plain string content: `"`, `\\` and control bytes.
 static SPECIAL: [bool; 256] = {
@@ -210,16 +215,26 @@ impl<'a> Parser<'a, '_> {
         if b[i] == b'-' {
             i += 1;
         }
+        let digits = i;
+        let mut int: i64 = 0;
         match b.get(i) {
             Some(b'0') => i += 1,
             Some(b'1'..=b'9') => {
                 while i < b.len() && b[i].is_ascii_digit() {
+                    // At most 18 digits are kept: no overflow.
+                    int = int.wrapping_mul(10).wrapping_add((b[i] - b'0') as i64);
                     i += 1
                 }
             }
             _ => return Err(Error::Invalid),
         }
+        if i - digits > 18 {
+            int = NOT_INT;
+        } else if digits > start {
+            int = -int;
+        }
         if b.get(i) == Some(&b'.') {
+            int = NOT_INT;
             i += 1;
             let d = i;
             while i < b.len() && b[i].is_ascii_digit() {
@@ -230,6 +245,7 @@ impl<'a> Parser<'a, '_> {
             }
         }
         if matches!(b.get(i), Some(b'e' | b'E')) {
+            int = NOT_INT;
             i += 1;
             if matches!(b.get(i), Some(b'+' | b'-')) {
                 i += 1
@@ -243,7 +259,7 @@ impl<'a> Parser<'a, '_> {
             }
         }
         self.pos = i;
-        Ok(Value::Num(self.slice(start, i)))
+        Ok(Value::Num(self.slice(start, i), int))
     }
 
     fn string(&mut self) -> Result<Cow<'a, str>, Error> {

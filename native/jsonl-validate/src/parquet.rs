@@ -523,13 +523,13 @@ fn write_value(leaves: &mut [Leaf], shape: &Shape, f: &Node, v: Option<&Value>, 
     let leaf = shape.leaves.start;
     match (f.kind, v) {
         (Kind::Str, Value::Str(s)) => leaves[leaf].bytes(rep, s.as_bytes()),
-        (Kind::Int, Value::Num(t)) => {
-            let Ok(Int::Val(i)) = int_value(t) else { unreachable!("validated") };
+        (Kind::Int, Value::Num(t, i)) => {
+            let Ok(Int::Val(i)) = int_value(t, *i) else { unreachable!("validated") };
             leaves[leaf].levels(rep);
             leaves[leaf].data.extend_from_slice(&i.to_le_bytes());
         }
-        (Kind::Float, Value::Num(t)) => {
-            let x = float_value(t).expect("validated");
+        (Kind::Float, Value::Num(t, i)) => {
+            let x = float_value(t, *i).expect("validated");
             leaves[leaf].levels(rep);
             leaves[leaf].data.extend_from_slice(&x.to_le_bytes());
         }

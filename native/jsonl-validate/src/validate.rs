@@ -3,7 +3,7 @@
 //! as DuckDB does (numbers it reads differently, repeated keys, …) is a [`Fallback`].
 
 use crate::bytes;
-use crate::json::Value;
+use crate::json::{Value, NOT_INT};
 use crate::plan::{Kind, Node, Op};
 use std::borrow::Cow;
 
@@ -141,7 +141,11 @@ fn int_literal(t: &str) -> Result<i64, Fallback> {
 /// An int64 field's number: integer literals exactly (beyond ±(2^53 − 1) out of range, as
 /// their double is too), other finite numbers read as a double, correctly rounded, as
 /// `JSON.parse` and DuckDB read them.
-pub fn int_value(t: &str) -> Result<Int, Fallback> {
+/// `int` is the parser's value of an integer literal of at most 18 digits, else [`NOT_INT`].
+pub fn int_value(t: &str, int: i64) -> Result<Int, Fallback> {
+    if int != NOT_INT {
+        return Ok(if int.unsigned_abs() > INT64_EXACT_MAX as u64 { Int::Range } else { Int::Val(int) });
+    }
     if is_int_literal(t) {
         let i = int_literal(t)?;
         return Ok(if i.unsigned_abs() > INT64_EXACT_MAX as u64 { Int::Range } else { Int::Val(i) });
@@ -160,7 +164,10 @@ pub fn int_value(t: &str) -> Result<Int, Fallback> {
 }
 
 /// A float64 field's number (no negative zero: DuckDB and `JSON.parse` may differ on it).
-pub fn float_value(t: &str) -> Result<f64, Fallback> {
+pub fn float_value(t: &str, int: i64) -> Result<f64, Fallback> {
+    if int != NOT_INT && !(int == 0 && t.starts_with('-')) {
+        return Ok(int as f64);
+    }
     if is_int_literal(t) {
         if t == "-0" {
             return Err(Fallback("a negative zero"));
@@ -182,7 +189,7 @@ fn type_name(v: &Value) -> &'static str {
     match v {
         Value::Null => "null",
         Value::Bool(_) => "boolean",
-        Value::Num(_) => "number",
+        Value::Num(..) => "number",
         Value::Str(_) => "string",
         Value::Arr(_) => "array",
         Value::Obj(_) => "object",
@@ -262,12 +269,12 @@ pub fn problem(f: &Node, v: Option<&Value>) -> Result<Option<String>, Fallback> 
             }
             Ok(None)
         }
-        (Kind::Int, Value::Num(t)) => match int_value(t)? {
+        (Kind::Int, Value::Num(t, i)) => match int_value(t, *i)? {
             Int::NotInt => wrong(),
             Int::Range => Ok(Some(f.range.clone())),
             Int::Val(i) => Ok(number_checks(f, i as f64)),
         },
-        (Kind::Float, Value::Num(t)) => Ok(number_checks(f, float_value(t)?)),
+        (Kind::Float, Value::Num(t, i)) => Ok(number_checks(f, float_value(t, *i)?)),
         (Kind::Bool, Value::Bool(_)) => Ok(None),
         (Kind::Record, Value::Obj(o)) => record_problem(&f.fields, o),
         (Kind::Map, Value::Obj(o)) => {
