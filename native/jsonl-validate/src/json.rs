@@ -97,6 +97,9 @@ type Entry<'a> = (Cow<'a, str>, Value<'a>);
 pub struct Pool {
     objects: Vec<Vec<Entry<'static>>>,
     arrays: Vec<Vec<Value<'static>>>,
+    /// Whether a string was decoded into an allocation (it held an escape) since the last
+    /// [`Pool::recycle`].
+    owned: bool,
 }
 
 /// An emptied vector of `T` turned into one of `U`, its allocation kept.
@@ -112,12 +115,23 @@ unsafe fn relabel<T, U>(mut v: Vec<T>) -> Vec<U> {
 impl Pool {
     /// Gives the vectors of `v`'s objects and arrays back, emptied, for the next lines.
     pub fn recycle(&mut self, v: Value) {
+        let plain = !std::mem::take(&mut self.owned);
+        self.give(v, plain);
+    }
+
+    /// `plain`: no string of `v` owns an allocation.
+    fn give(&mut self, v: Value, plain: bool) {
         match v {
             Value::Obj(mut o) => {
                 for (_, x) in o.iter_mut() {
                     if matches!(x, Value::Obj(_) | Value::Arr(_)) {
-                        self.recycle(std::mem::replace(x, Value::Null));
+                        self.give(std::mem::replace(x, Value::Null), plain);
                     }
+                }
+                if plain {
+                    // SAFETY: what is left (borrowed strings, numbers, literals, nulls where the
+                    // objects and arrays were) owns nothing: not dropping it leaks nothing.
+                    unsafe { o.set_len(0) };
                 }
                 // SAFETY: the same entry type, another lifetime.
                 self.objects.push(unsafe { relabel(o) });
@@ -125,8 +139,12 @@ impl Pool {
             Value::Arr(mut a) => {
                 for x in a.iter_mut() {
                     if matches!(x, Value::Obj(_) | Value::Arr(_)) {
-                        self.recycle(std::mem::replace(x, Value::Null));
+                        self.give(std::mem::replace(x, Value::Null), plain);
                     }
+                }
+                if plain {
+                    // SAFETY: as above.
+                    unsafe { a.set_len(0) };
                 }
                 // SAFETY: as above.
                 self.arrays.push(unsafe { relabel(a) });
@@ -284,6 +302,7 @@ impl<'a> Parser<'a, '_> {
             match c {
                 b'"' => {
                     self.pos = i + 1;
+                    self.pool.owned = true;
                     return Ok(Cow::Owned(out));
                 }
                 b'\\' => {
