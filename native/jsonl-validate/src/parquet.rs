@@ -624,6 +624,10 @@ fn rle_levels(levels: &[u8], width: u32, out: &mut Vec<u8>) {
     while i < levels.len() {
         let v = levels[i];
         let mut j = i + 1;
+        // Long runs (a column without nulls) 16 levels at a time.
+        while j + 16 <= levels.len() && levels[j..j + 16] == [v; 16] {
+            j += 16;
+        }
         while j < levels.len() && levels[j] == v {
             j += 1;
         }
