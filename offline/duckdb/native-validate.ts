@@ -3,9 +3,10 @@
  * build:native` when cargo is installed): it validates a file into the same Parquet cache entry
  * DuckDB's `COPY` writes (`jsonl-cache.ts`) — same columns and types, same values, same
  * `__reason` on every line — in less than half the CPU. A line it cannot decide exactly as
- * DuckDB does (an integer of more than 15 digits, a key repeated in an object, a CR or a control
- * character, a line that is not UTF-8, …) makes it stop with exit status 3 ("fallback"); the
- * file is then validated by DuckDB as without it.
+ * DuckDB does (an integer of more than 19 digits, a key repeated in an object, a CR other than
+ * in a CRLF line end, a control character, a line that is not UTF-8, …) makes it stop with exit
+ * status 3 ("fallback"); the file is then validated by DuckDB as without it. CRLF line ends and
+ * a byte order mark at the start of the file are read as DuckDB reads them.
  *
  * The executable gets the schema as a plan: the `RecordType` with every reason already worded
  * here (`validate-record.ts`, `field-checks.ts`), so the messages are these modules' own.

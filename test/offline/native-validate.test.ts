@@ -211,7 +211,8 @@ const FALLBACK: [string, RegExp][] = [
   [withRaw('ctx', '{"ua":"a","ua":"b","ref":null}'), /repeated in an object/],
   [withRaw('attrs', '{"k":"a","k":"b"}'), /repeated in a map/],
   [`{"id":"y",${good.slice(1)}`, /repeated in an object/],
-  [`${good}\r`, /CR/],
+  [`${good}\r${good}`, /CR/],
+  [`${good}\r\r`, /CR/],
   [`\ufeff${good}`, /byte order mark/],
   [withRaw('id', '"a\tb"'), /control character/],
   [`${good}\u001f`, /U\+001F/],
@@ -220,6 +221,17 @@ const FALLBACK: [string, RegExp][] = [
 describe('native JSON Lines validator', () => {
   it('writes the entry DuckDB writes for hand-picked edge lines', async () => {
     expect(await compare(DECIDED.join('\n') + '\n')).toBe(true);
+  });
+
+  it('writes the entry DuckDB writes for CRLF files, mixed line ends and a BOM', async () => {
+    // `\r\n` ends a line as `\n` does; a byte order mark at the start of the file is dropped.
+    expect(await compare(DECIDED.join('\r\n') + '\r\n')).toBe(true);
+    expect(await compare(DECIDED.join('\r\n'))).toBe(true);
+    expect(await compare(`\ufeff${DECIDED.join('\r\n')}\r\n`)).toBe(true);
+    expect(await compare(`\ufeff${DECIDED.join('\n')}`)).toBe(true);
+    expect(await compare(DECIDED.map((l, i) => l + (i % 3 ? '\n' : '\r\n')).join(''))).toBe(true);
+    expect(await compare(`\ufeff\r\n${good}\r\n\r\n  \r\n${good}\r\n`)).toBe(true);
+    expect(await compare(`\ufeff${good}\n`)).toBe(true);
   });
 
   it('falls back on every line it cannot decide exactly', async () => {
@@ -250,9 +262,9 @@ describe('native JSON Lines validator', () => {
       }),
       { numRuns: runs },
     );
-    // CRLF (half the files), a BOM (half) or an integer beyond the int64 range send a file to
-    // DuckDB; the rest are decided.
-    expect(decided).toBeGreaterThan(runs / 8);
+    // An integer beyond the int64 range, a key repeated, … send a file to DuckDB; the rest
+    // (CRLF and a BOM included) are decided.
+    expect(decided).toBeGreaterThan(runs / 2);
   });
 
   it('writes the entry DuckDB writes for the example’s user events, valid and broken', async () => {

@@ -1,5 +1,5 @@
 //! A strict JSON parser (RFC 8259, what `JSON.parse` accepts) into a borrowed value tree.
-//! Numbers stay as their text; strings are decoded (borrowed when they hold no escape).
+//! Numbers stay as their text (integer literals of up to 18 digits also read); strings are decoded (borrowed when they hold no escape).
 
 use std::borrow::Cow;
 
@@ -7,7 +7,9 @@ use std::borrow::Cow;
 pub enum Value<'a> {
     Null,
     Bool(bool),
-    Num(&'a str),
+    /// A number's text, and its value when the text is an integer literal of at most 18
+    /// digits (read exactly as an i64), else [`NOT_INT`].
+    Num(&'a str, i64),
     Str(Cow<'a, str>),
     Arr(Vec<Value<'a>>),
     Obj(Vec<(Cow<'a, str>, Value<'a>)>),
@@ -23,6 +25,9 @@ pub enum Error {
 
 const MAX_DEPTH: usize = 64;
 
+/// [`Value::Num`]'s value for a number that is not an integer literal of at most 18 digits.
+pub const NOT_INT: i64 = i64::MIN;
+
 /// The bytes that end a run of plain string content: `"`, `\\` and control bytes.
 static SPECIAL: [bool; 256] = {
     let mut t = [false; 256];
@@ -36,15 +41,134 @@ static SPECIAL: [bool; 256] = {
     t
 };
 
-pub struct Parser<'a> {
+/// The index of the first byte from `i` on that ends a run of plain string content
+/// ([`SPECIAL`]), or `b.len()`: 16 bytes at a time (SSE2, every x86-64 has it), the last ones in
+/// one overlapping load.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+fn special(b: &[u8], mut i: usize) -> usize {
+    use std::arch::x86_64::*;
+    let n = b.len();
+    if n < 16 {
+        return i + b[i..].iter().position(|&c| SPECIAL[c as usize]).unwrap_or(n - i);
+    }
+    // SAFETY: every load reads 16 bytes inside `b` (i + 16 <= n, or n - 16 >= 0).
+    unsafe {
+        let quote = _mm_set1_epi8(b'"' as i8);
+        let backslash = _mm_set1_epi8(b'\\' as i8);
+        let ctl = _mm_set1_epi8(0x1f);
+        let mask = |x: __m128i| -> u32 {
+            let m = _mm_or_si128(
+                _mm_or_si128(_mm_cmpeq_epi8(x, quote), _mm_cmpeq_epi8(x, backslash)),
+                // x <= 0x1f (unsigned): min(x, 0x1f) == x
+                _mm_cmpeq_epi8(_mm_min_epu8(x, ctl), x),
+            );
+            _mm_movemask_epi8(m) as u32
+        };
+        while i + 16 <= n {
+            let m = mask(_mm_loadu_si128(b.as_ptr().add(i) as *const __m128i));
+            if m != 0 {
+                return i + m.trailing_zeros() as usize;
+            }
+            i += 16;
+        }
+        if i < n {
+            // The last 16 bytes; those before `i` (already scanned) masked off.
+            let m = mask(_mm_loadu_si128(b.as_ptr().add(n - 16) as *const __m128i)) >> (i + 16 - n);
+            if m != 0 {
+                return i + m.trailing_zeros() as usize;
+            }
+        }
+    }
+    n
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+#[inline(always)]
+fn special(b: &[u8], i: usize) -> usize {
+    i + b[i..].iter().position(|&c| SPECIAL[c as usize]).unwrap_or(b.len() - i)
+}
+
+type Entry<'a> = (Cow<'a, str>, Value<'a>);
+
+/// Emptied object and array vectors, kept from line to line so that parsing a line allocates
+/// nothing but the strings holding escapes.
+#[derive(Default)]
+pub struct Pool {
+    objects: Vec<Vec<Entry<'static>>>,
+    arrays: Vec<Vec<Value<'static>>>,
+    /// Whether a string was decoded into an allocation (it held an escape) since the last
+    /// [`Pool::recycle`].
+    owned: bool,
+}
+
+/// An emptied vector of `T` turned into one of `U`, its allocation kept.
+///
+/// SAFETY: `T` and `U` must be the same type but for lifetimes (the same layout); the vector is
+/// emptied first, so no value of one lifetime is read as one of another.
+unsafe fn relabel<T, U>(mut v: Vec<T>) -> Vec<U> {
+    v.clear();
+    let mut v = std::mem::ManuallyDrop::new(v);
+    Vec::from_raw_parts(v.as_mut_ptr() as *mut U, 0, v.capacity())
+}
+
+impl Pool {
+    /// Gives the vectors of `v`'s objects and arrays back, emptied, for the next lines.
+    pub fn recycle(&mut self, v: Value) {
+        let plain = !std::mem::take(&mut self.owned);
+        self.give(v, plain);
+    }
+
+    /// `plain`: no string of `v` owns an allocation.
+    fn give(&mut self, v: Value, plain: bool) {
+        match v {
+            Value::Obj(mut o) => {
+                for (_, x) in o.iter_mut() {
+                    if matches!(x, Value::Obj(_) | Value::Arr(_)) {
+                        self.give(std::mem::replace(x, Value::Null), plain);
+                    }
+                }
+                if plain {
+                    // SAFETY: what is left (borrowed strings, numbers, literals, nulls where the
+                    // objects and arrays were) owns nothing: not dropping it leaks nothing.
+                    unsafe { o.set_len(0) };
+                }
+                // SAFETY: the same entry type, another lifetime.
+                self.objects.push(unsafe { relabel(o) });
+            }
+            Value::Arr(mut a) => {
+                for x in a.iter_mut() {
+                    if matches!(x, Value::Obj(_) | Value::Arr(_)) {
+                        self.give(std::mem::replace(x, Value::Null), plain);
+                    }
+                }
+                if plain {
+                    // SAFETY: as above.
+                    unsafe { a.set_len(0) };
+                }
+                // SAFETY: as above.
+                self.arrays.push(unsafe { relabel(a) });
+            }
+            _ => {}
+        }
+    }
+}
+
+pub struct Parser<'a, 'p> {
     s: &'a str,
     b: &'a [u8],
     pos: usize,
     depth: usize,
+    pool: &'p mut Pool,
 }
 
 pub fn parse(s: &str) -> Result<Value<'_>, Error> {
-    let mut p = Parser { s, b: s.as_bytes(), pos: 0, depth: 0 };
+    parse_with(s, &mut Pool::default())
+}
+
+/// [`parse`], taking vectors from `pool` (give them back with [`Pool::recycle`]).
+pub fn parse_with<'a>(s: &'a str, pool: &mut Pool) -> Result<Value<'a>, Error> {
+    let mut p = Parser { s, b: s.as_bytes(), pos: 0, depth: 0, pool };
     p.ws();
     let v = p.value()?;
     p.ws();
@@ -54,9 +178,22 @@ pub fn parse(s: &str) -> Result<Value<'_>, Error> {
     Ok(v)
 }
 
-impl<'a> Parser<'a> {
-    #[inline]
+impl<'a> Parser<'a, '_> {
+    /// The text from `a` to `b`, both at ASCII bytes (quotes, backslashes, a number's ends) or
+    /// the text's end: on character boundaries.
+    #[inline(always)]
+    fn slice(&self, a: usize, b: usize) -> &'a str {
+        debug_assert!(self.s.is_char_boundary(a) && self.s.is_char_boundary(b));
+        // SAFETY: a <= b <= len on character boundaries (above), so the bytes are UTF-8.
+        unsafe { std::str::from_utf8_unchecked(self.b.get_unchecked(a..b)) }
+    }
+
+    #[inline(always)]
     fn ws(&mut self) {
+        // Most tokens follow one another without space.
+        if self.b.get(self.pos).is_some_and(|&c| c > b' ') {
+            return;
+        }
         while self.pos < self.b.len() {
             match self.b[self.pos] {
                 b' ' | b'\t' | b'\n' => self.pos += 1,
@@ -96,16 +233,26 @@ impl<'a> Parser<'a> {
         if b[i] == b'-' {
             i += 1;
         }
+        let digits = i;
+        let mut int: i64 = 0;
         match b.get(i) {
             Some(b'0') => i += 1,
             Some(b'1'..=b'9') => {
                 while i < b.len() && b[i].is_ascii_digit() {
+                    // At most 18 digits are kept: no overflow.
+                    int = int.wrapping_mul(10).wrapping_add((b[i] - b'0') as i64);
                     i += 1
                 }
             }
             _ => return Err(Error::Invalid),
         }
+        if i - digits > 18 {
+            int = NOT_INT;
+        } else if digits > start {
+            int = -int;
+        }
         if b.get(i) == Some(&b'.') {
+            int = NOT_INT;
             i += 1;
             let d = i;
             while i < b.len() && b[i].is_ascii_digit() {
@@ -116,6 +263,7 @@ impl<'a> Parser<'a> {
             }
         }
         if matches!(b.get(i), Some(b'e' | b'E')) {
+            int = NOT_INT;
             i += 1;
             if matches!(b.get(i), Some(b'+' | b'-')) {
                 i += 1
@@ -129,7 +277,7 @@ impl<'a> Parser<'a> {
             }
         }
         self.pos = i;
-        Ok(Value::Num(&self.s[start..i]))
+        Ok(Value::Num(self.slice(start, i), int))
     }
 
     fn string(&mut self) -> Result<Cow<'a, str>, Error> {
@@ -137,23 +285,24 @@ impl<'a> Parser<'a> {
         self.pos += 1;
         let start = self.pos;
         let b = self.b;
-        let mut i = start + b[start..].iter().position(|&c| SPECIAL[c as usize]).unwrap_or(b.len() - start);
+        let mut i = special(b, start);
         match b.get(i) {
             None => return Err(Error::Invalid),
             Some(b'"') => {
                 self.pos = i + 1;
-                return Ok(Cow::Borrowed(&self.s[start..i]));
+                return Ok(Cow::Borrowed(self.slice(start, i)));
             }
             Some(b'\\') => {}
             Some(_) => return Err(Error::Fallback("a control character in a string")),
         }
         let mut out = String::with_capacity(i - start + 16);
-        out.push_str(&self.s[start..i]);
+        out.push_str(self.slice(start, i));
         loop {
             let Some(&c) = b.get(i) else { return Err(Error::Invalid) };
             match c {
                 b'"' => {
                     self.pos = i + 1;
+                    self.pool.owned = true;
                     return Ok(Cow::Owned(out));
                 }
                 b'\\' => {
@@ -196,8 +345,8 @@ impl<'a> Parser<'a> {
                 _ => {
                     // Copy the run up to the next quote or backslash.
                     let s = i;
-                    i += b[i..].iter().position(|&c| SPECIAL[c as usize]).unwrap_or(b.len() - i);
-                    out.push_str(&self.s[s..i]);
+                    i = special(b, i);
+                    out.push_str(self.slice(s, i));
                 }
             }
         }
@@ -229,7 +378,7 @@ impl<'a> Parser<'a> {
     fn array(&mut self) -> Result<Value<'a>, Error> {
         self.enter()?;
         self.pos += 1;
-        let mut items = Vec::new();
+        let mut items: Vec<Value<'a>> = self.pool.arrays.pop().map(|v| unsafe { relabel(v) }).unwrap_or_default(); // SAFETY: empty, same type
         self.ws();
         if self.b.get(self.pos) == Some(&b']') {
             self.pos += 1;
@@ -255,7 +404,7 @@ impl<'a> Parser<'a> {
     fn object(&mut self) -> Result<Value<'a>, Error> {
         self.enter()?;
         self.pos += 1;
-        let mut entries = Vec::new();
+        let mut entries: Vec<Entry<'a>> = self.pool.objects.pop().map(|v| unsafe { relabel(v) }).unwrap_or_default(); // SAFETY: empty, same type
         self.ws();
         if self.b.get(self.pos) == Some(&b'}') {
             self.pos += 1;

@@ -5,15 +5,17 @@
 //! (`offline/duckdb/jsonl-cache.ts`): `__file`, `__reason`, then every field, typed; rejected
 //! lines have every field null. Prints `{"rows":N}` on success (exit 0). Exits 3, after one
 //! `fallback: …` line on stderr, as soon as a line is one it cannot decide exactly as DuckDB
-//! does (the caller then validates the file with DuckDB); 1 on any other failure. Reports
+//! does (the caller then validates the file with DuckDB); 1 on any other failure. Lines end
+//! at `\n` or `\r\n`; a byte order mark at the start of the file is dropped. Reports
 //! `lines N` on stderr every 65,536 lines.
 
+mod bytes;
 mod json;
 mod parquet;
 mod plan;
 mod validate;
 
-use std::io::{BufRead, BufReader, BufWriter, Write};
+use std::io::{BufWriter, Read, Write};
 use std::process::exit;
 
 const FALLBACK: i32 = 3;
@@ -37,6 +39,65 @@ fn js_blank(s: &str) -> bool {
     })
 }
 
+/// The first `c` in `b`: 16 bytes at a time (SSE2), the last ones in one overlapping load.
+#[cfg(target_arch = "x86_64")]
+fn memchr(c: u8, b: &[u8]) -> Option<usize> {
+    use std::arch::x86_64::*;
+    let n = b.len();
+    if n < 16 {
+        return b.iter().position(|&x| x == c);
+    }
+    // SAFETY: every load reads 16 bytes inside `b`.
+    unsafe {
+        let v = _mm_set1_epi8(c as i8);
+        let mut i = 0;
+        while i + 16 <= n {
+            let m = _mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128(b.as_ptr().add(i) as *const __m128i), v)) as u32;
+            if m != 0 {
+                return Some(i + m.trailing_zeros() as usize);
+            }
+            i += 16;
+        }
+        if i < n {
+            let m = (_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128(b.as_ptr().add(n - 16) as *const __m128i), v)) as u32) >> (i + 16 - n);
+            if m != 0 {
+                return Some(i + m.trailing_zeros() as usize);
+            }
+        }
+    }
+    None
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+fn memchr(c: u8, b: &[u8]) -> Option<usize> {
+    b.iter().position(|&x| x == c)
+}
+
+/// Whether `b` is ASCII: the high bits of 16 bytes at a time OR-ed, tested once.
+#[cfg(target_arch = "x86_64")]
+fn ascii(b: &[u8]) -> bool {
+    use std::arch::x86_64::*;
+    let n = b.len();
+    if n < 16 {
+        return b.is_ascii();
+    }
+    // SAFETY: every load reads 16 bytes inside `b`.
+    unsafe {
+        let mut acc = _mm_loadu_si128(b.as_ptr().add(n - 16) as *const __m128i);
+        let mut i = 0;
+        while i + 16 <= n {
+            acc = _mm_or_si128(acc, _mm_loadu_si128(b.as_ptr().add(i) as *const __m128i));
+            i += 16;
+        }
+        _mm_movemask_epi8(acc) == 0
+    }
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+fn ascii(b: &[u8]) -> bool {
+    b.is_ascii()
+}
+
 fn main() {
     let mut args = std::env::args().skip(1);
     let (mut plan_path, mut input, mut name, mut output) = (None, None, None, None);
@@ -58,39 +119,79 @@ fn main() {
     if plan.fields.is_empty() {
         fallback("a schema without fields", 0);
     }
-    let file = std::fs::File::open(&input).unwrap_or_else(|e| fail(&format!("{input}: {e}")));
-    let mut reader = BufReader::with_capacity(1 << 20, file);
+    let mut file = std::fs::File::open(&input).unwrap_or_else(|e| fail(&format!("{input}: {e}")));
     let out = std::fs::File::create(&output).unwrap_or_else(|e| fail(&format!("{output}: {e}")));
     let mut writer = parquet::Writer::new(BufWriter::with_capacity(1 << 20, out), &plan.fields, &name)
         .unwrap_or_else(|e| fail(&e.to_string()));
-    let mut buf = Vec::with_capacity(1 << 16);
+    let mut pool = json::Pool::default();
     let mut n: u64 = 0;
     let stderr = std::io::stderr();
+    // The file is read in large blocks; lines are validated where they lie in the block (the
+    // partial last one moves to the front before the next read; the block grows for a longer one).
+    let mut buf = vec![0u8; 1 << 22];
+    let (mut start, mut len, mut eof) = (0usize, 0usize, false);
     loop {
-        buf.clear();
-        let got = reader.read_until(b'\n', &mut buf).unwrap_or_else(|e| fail(&e.to_string()));
-        if got == 0 {
-            break;
-        }
+        let mut line = match memchr(b'\n', &buf[start..len]) {
+            Some(k) => {
+                let mut line = &buf[start..start + k];
+                start += k + 1;
+                // CRLF: DuckDB's line reader ends the line at `\r\n` as at `\n` (any other CR
+                // breaks lines there too, and falls back below).
+                if line.last() == Some(&b'\r') {
+                    line = &line[..line.len() - 1];
+                }
+                line
+            }
+            None if eof => {
+                if start == len {
+                    break;
+                }
+                let line = &buf[start..len];
+                start = len;
+                line
+            }
+            None => {
+                if len - start > MAX_LINE {
+                    fallback("a line longer than 16 MiB", n + 1);
+                }
+                buf.copy_within(start..len, 0);
+                len -= start;
+                start = 0;
+                if len == buf.len() {
+                    buf.resize(buf.len() * 2, 0);
+                }
+                let got = file.read(&mut buf[len..]).unwrap_or_else(|e| fail(&e.to_string()));
+                eof = got == 0;
+                len += got;
+                continue;
+            }
+        };
         n += 1;
         if n % 65_536 == 0 {
             let _ = writeln!(stderr.lock(), "lines {n}");
         }
-        if buf.last() == Some(&b'\n') {
-            buf.pop();
-        }
-        let line = &buf[..];
         if line.len() > MAX_LINE {
             fallback("a line longer than 16 MiB", n);
         }
-        let Ok(text) = std::str::from_utf8(line) else { fallback("a line that is not UTF-8", n) };
+        // A byte order mark at the start of the file is not part of line 1 (DuckDB drops it).
+        if n == 1 && line.starts_with(b"\xef\xbb\xbf") {
+            line = &line[3..];
+        }
+        let text = if ascii(line) {
+            // SAFETY: ASCII is UTF-8.
+            unsafe { std::str::from_utf8_unchecked(line) }
+        } else {
+            let Ok(text) = std::str::from_utf8(line) else { fallback("a line that is not UTF-8", n) };
+            text
+        };
         if line.first() != Some(&b'{') && js_blank(text) {
             continue;
         }
         if text.starts_with('\u{feff}') {
             fallback("a byte order mark", n);
         }
-        let result = match json::parse(text) {
+        let parsed = json::parse_with(text, &mut pool);
+        let result = match &parsed {
             Err(json::Error::Fallback(why)) => fallback(why, n),
             // A control byte (CR: DuckDB's line reader breaks the line there; NUL; U+001F, its
             // column delimiter; any other) leaves the line to DuckDB: the parser stops at the
@@ -99,15 +200,21 @@ fn main() {
                 fallback("a CR, NUL, U+001F or other control character", n)
             }
             Err(json::Error::Invalid) => writer.reject("invalid JSON"),
-            Ok(json::Value::Obj(o)) => match validate::record_problem(&plan.fields, &o) {
-                Err(e) => fallback(e.0, n),
-                // Fields after the first problem are not judged: DuckDB's reason is that one too.
-                Ok(Some(reason)) => writer.reject(&reason),
-                Ok(None) => writer.accept(&plan.fields, &o),
-            },
+            Ok(json::Value::Obj(o)) => {
+                let mut s = [None; validate::MAX_SLOTS];
+                match validate::record_problem_in(&plan.fields, o, &mut s) {
+                    Err(e) => fallback(e.0, n),
+                    // Fields after the first problem are not judged: DuckDB's reason is that one too.
+                    Ok(Some(reason)) => writer.reject(&reason),
+                    Ok(None) => writer.accept(&plan.fields, o, &s),
+                }
+            }
             Ok(_) => writer.reject("not a JSON object"),
         };
         result.unwrap_or_else(|e| fail(&e.to_string()));
+        if let Ok(v) = parsed {
+            pool.recycle(v);
+        }
     }
     let rows = writer.finish().unwrap_or_else(|e| fail(&e.to_string()));
     println!("{{\"rows\":{rows}}}");

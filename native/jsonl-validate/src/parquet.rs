@@ -3,6 +3,7 @@
 //! LIST layout, maps as MAP / key_value with a REQUIRED key, structs as plain groups), one
 //! PLAIN data page (v1, Snappy) per column chunk, levels RLE-coded.
 
+use crate::bytes;
 use crate::json::Value;
 use crate::plan::{Kind, Node};
 use crate::validate::{float_value, get, int_value, slots, Int, MAX_SLOTS};
@@ -29,44 +30,37 @@ struct Leaf {
     dict: Dict,
 }
 
-/// FxHash (rustc's): a multiply-rotate hash, much cheaper than SipHash on short strings.
-#[derive(Default, Clone, Copy)]
-struct Fx(u64);
-
-impl std::hash::Hasher for Fx {
-    fn write(&mut self, bytes: &[u8]) {
-        const K: u64 = 0x517c_c1b7_2722_0a95;
-        let mut h = self.0;
-        let mut b = bytes;
-        while b.len() >= 8 {
-            h = (h.rotate_left(5) ^ u64::from_le_bytes(b[..8].try_into().unwrap())).wrapping_mul(K);
-            b = &b[8..];
-        }
-        if b.len() >= 4 {
-            h = (h.rotate_left(5) ^ u32::from_le_bytes(b[..4].try_into().unwrap()) as u64).wrapping_mul(K);
-            b = &b[4..];
-        }
-        for &x in b {
-            h = (h.rotate_left(5) ^ x as u64).wrapping_mul(K);
-        }
-        self.0 = h;
+/// A hash of a string's bytes (FxHash's multiply-rotate step, 8 bytes at a time).
+#[inline]
+fn hash(bytes: &[u8]) -> u64 {
+    const K: u64 = 0x517c_c1b7_2722_0a95;
+    let mut h = bytes.len() as u64;
+    let mut b = bytes;
+    while b.len() >= 8 {
+        h = (h.rotate_left(5) ^ u64::from_le_bytes(b[..8].try_into().unwrap())).wrapping_mul(K);
+        b = &b[8..];
     }
-    fn write_usize(&mut self, n: usize) {
-        self.0 = (self.0.rotate_left(5) ^ n as u64).wrapping_mul(0x517c_c1b7_2722_0a95);
+    if b.len() >= 4 {
+        h = (h.rotate_left(5) ^ u32::from_le_bytes(b[..4].try_into().unwrap()) as u64).wrapping_mul(K);
+        b = &b[4..];
     }
-    fn finish(&self) -> u64 {
-        self.0
+    for &x in b {
+        h = (h.rotate_left(5) ^ x as u64).wrapping_mul(K);
     }
+    h
 }
 
 /// A string column chunk's dictionary (DuckDB writes one when it pays: the entry is then about
 /// as small, and as fast to read, as DuckDB's own): distinct values, in order of first use, and
 /// each value's index. Given up for the rest of the chunk (the values written PLAIN) when more
 /// than half the values are distinct after the first 1,024, or the distinct values pass 4 MiB.
+/// The lookup is an open-addressing table of (hash, index) pairs over the values' own bytes:
+/// no allocation per value.
 #[derive(Default)]
 struct Dict {
     off: bool,
-    map: std::collections::HashMap<Box<[u8]>, u32, std::hash::BuildHasherDefault<Fx>>,
+    /// Slots: the value's hash (high 32 bits) and its index + 1 (low 32; 0: empty).
+    table: Vec<u64>,
     /// PLAIN-encoded distinct values, and where each starts.
     values: Vec<u8>,
     starts: Vec<u32>,
@@ -77,6 +71,29 @@ struct Dict {
 }
 
 impl Dict {
+    /// The distinct value `i`'s bytes.
+    #[inline]
+    fn value(&self, i: usize) -> &[u8] {
+        let at = self.starts[i] as usize;
+        let len = u32::from_le_bytes(self.values[at..at + 4].try_into().unwrap()) as usize;
+        &self.values[at + 4..at + 4 + len]
+    }
+
+    fn grow(&mut self) {
+        let cap = (self.table.len() * 2).max(1024);
+        let mut table = vec![0u64; cap];
+        for &slot in &self.table {
+            if slot != 0 {
+                let mut j = (slot >> 32) as usize & (cap - 1);
+                while table[j] != 0 {
+                    j = (j + 1) & (cap - 1);
+                }
+                table[j] = slot;
+            }
+        }
+        self.table = table;
+    }
+
     /// Adds `s`; false when the dictionary is (now) off and `s` goes to the PLAIN data.
     fn add(&mut self, s: &[u8], data: &mut Vec<u8>) -> bool {
         if self.off {
@@ -84,20 +101,33 @@ impl Dict {
         }
         // The same value as the last one (a file's `__file` on every row, runs of a platform):
         // no hashing.
-        if !self.indices.is_empty() && &self.values[self.last.0..self.last.1] == s {
+        if !self.indices.is_empty() && bytes::eq(&self.values[self.last.0..self.last.1], s) {
             self.indices.push(self.last_index);
             return true;
         }
-        let i = match self.map.get(s) {
-            Some(&i) => i,
-            None => {
+        if self.starts.len() * 2 >= self.table.len() {
+            self.grow();
+        }
+        let h = (hash(s) >> 32) as u32; // the high bits: they depend on every byte
+        let mask = self.table.len() - 1;
+        let mut j = h as usize & mask;
+        let i = loop {
+            let slot = self.table[j];
+            if slot == 0 {
                 let i = self.starts.len() as u32;
                 self.starts.push(self.values.len() as u32);
                 self.values.extend_from_slice(&(s.len() as u32).to_le_bytes());
                 self.values.extend_from_slice(s);
-                self.map.insert(s.into(), i);
-                i
+                self.table[j] = ((h as u64) << 32) | (i as u64 + 1);
+                break i;
             }
+            if (slot >> 32) as u32 == h {
+                let i = (slot as u32) - 1;
+                if bytes::eq(self.value(i as usize), s) {
+                    break i;
+                }
+            }
+            j = (j + 1) & mask;
         };
         self.indices.push(i);
         let at = self.starts[i as usize] as usize + 4;
@@ -118,7 +148,7 @@ impl Dict {
     }
     fn clear(&mut self) {
         self.off = false;
-        self.map.clear();
+        self.table.iter_mut().for_each(|x| *x = 0);
         self.values.clear();
         self.starts.clear();
         self.indices.clear();
@@ -280,14 +310,19 @@ impl<W: Write> Writer<W> {
         self.end_row()
     }
 
-    /// A valid record (an object the validator accepted).
-    pub fn accept(&mut self, fields: &[(String, Node)], o: &[(std::borrow::Cow<str>, Value)]) -> io::Result<()> {
+    /// A valid record (an object the validator accepted); `s` holds its fields' values as
+    /// [`crate::validate::record_problem_in`] left them.
+    pub fn accept(&mut self, fields: &[(String, Node)], o: &[(std::borrow::Cow<str>, Value)], s: &[Option<&Value>; MAX_SLOTS]) -> io::Result<()> {
         let file = std::mem::take(&mut self.file_name);
         self.leaves[0].bytes(0, &file);
         self.file_name = file;
         self.leaves[1].null(0, 0);
         let shapes = std::mem::take(&mut self.shapes);
-        write_fields(&mut self.leaves, &shapes[2..], fields, o, 0, 0);
+        if fields.len() > MAX_SLOTS {
+            write_fields(&mut self.leaves, &shapes[2..], fields, o, 0, 0);
+        } else {
+            write_slots(&mut self.leaves, &shapes[2..], fields, s, 0, 0);
+        }
         self.shapes = shapes;
         self.end_row()
     }
@@ -465,6 +500,11 @@ fn write_fields(leaves: &mut [Leaf], shapes: &[Shape], fields: &[(String, Node)]
     }
     let mut s = [None; MAX_SLOTS];
     let _ = slots(o, fields, &mut s);
+    write_slots(leaves, shapes, fields, &s, def, rep);
+}
+
+/// The fields of a validated object, their values in `s` (see [`slots`]).
+fn write_slots(leaves: &mut [Leaf], shapes: &[Shape], fields: &[(String, Node)], s: &[Option<&Value>; MAX_SLOTS], def: u8, rep: u8) {
     for (i, (_, sub)) in fields.iter().enumerate() {
         write_value(leaves, &shapes[i], sub, s[i], def, rep);
     }
@@ -483,13 +523,13 @@ fn write_value(leaves: &mut [Leaf], shape: &Shape, f: &Node, v: Option<&Value>, 
     let leaf = shape.leaves.start;
     match (f.kind, v) {
         (Kind::Str, Value::Str(s)) => leaves[leaf].bytes(rep, s.as_bytes()),
-        (Kind::Int, Value::Num(t)) => {
-            let Ok(Int::Val(i)) = int_value(t) else { unreachable!("validated") };
+        (Kind::Int, Value::Num(t, i)) => {
+            let Ok(Int::Val(i)) = int_value(t, *i) else { unreachable!("validated") };
             leaves[leaf].levels(rep);
             leaves[leaf].data.extend_from_slice(&i.to_le_bytes());
         }
-        (Kind::Float, Value::Num(t)) => {
-            let x = float_value(t).expect("validated");
+        (Kind::Float, Value::Num(t, i)) => {
+            let x = float_value(t, *i).expect("validated");
             leaves[leaf].levels(rep);
             leaves[leaf].data.extend_from_slice(&x.to_le_bytes());
         }
@@ -584,6 +624,10 @@ fn rle_levels(levels: &[u8], width: u32, out: &mut Vec<u8>) {
     while i < levels.len() {
         let v = levels[i];
         let mut j = i + 1;
+        // Long runs (a column without nulls) 16 levels at a time.
+        while j + 16 <= levels.len() && levels[j..j + 16] == [v; 16] {
+            j += 16;
+        }
         while j < levels.len() && levels[j] == v {
             j += 1;
         }

@@ -102,7 +102,7 @@ fn node(v: &Value) -> Result<Node, String> {
                 k => return Err(format!("unknown check {k}")),
             };
             let n = match get(c, "n") {
-                Some(Value::Num(t)) => t.parse::<f64>().map_err(|e| e.to_string())?,
+                Some(Value::Num(t, _)) => t.parse::<f64>().map_err(|e| e.to_string())?,
                 _ => return Err("a check's n is a number".into()),
             };
             checks.push(Check { op, n, msg: text(get(c, "msg"))? });

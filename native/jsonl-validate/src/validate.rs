@@ -2,7 +2,8 @@
 //! parsed line: the first problem's reason, or none. A value this module cannot judge exactly
 //! as DuckDB does (numbers it reads differently, repeated keys, …) is a [`Fallback`].
 
-use crate::json::Value;
+use crate::bytes;
+use crate::json::{Value, NOT_INT};
 use crate::plan::{Kind, Node, Op};
 use std::borrow::Cow;
 
@@ -46,10 +47,10 @@ pub fn slots<'v, 'a>(
     }
     let mut next = 0;
     for (k, v) in o {
-        let i = if next < fields.len() && fields[next].0 == *k {
+        let i = if next < fields.len() && bytes::eq(fields[next].0.as_bytes(), k.as_bytes()) {
             next
         } else {
-            match fields.iter().position(|(n, _)| n == k) {
+            match fields.iter().position(|(n, _)| bytes::eq(n.as_bytes(), k.as_bytes())) {
                 Some(i) => i,
                 None => continue,
             }
@@ -65,6 +66,16 @@ pub fn slots<'v, 'a>(
 
 /// The first problem of the fields of object `o` (schema order), or `None`.
 pub fn record_problem(fields: &[(String, Node)], o: Entries) -> Result<Option<String>, Fallback> {
+    record_problem_in(fields, o, &mut [None; MAX_SLOTS])
+}
+
+/// [`record_problem`], leaving the fields' values in `s` (see [`slots`]; with more than
+/// [`MAX_SLOTS`] fields, `s` is not filled).
+pub fn record_problem_in<'v, 'a>(
+    fields: &[(String, Node)],
+    o: Entries<'v, 'a>,
+    s: &mut [Option<&'v Value<'a>>; MAX_SLOTS],
+) -> Result<Option<String>, Fallback> {
     if fields.len() > MAX_SLOTS {
         for (k, sub) in fields {
             if let Some(p) = problem(sub, get(o, k)?)? {
@@ -73,8 +84,7 @@ pub fn record_problem(fields: &[(String, Node)], o: Entries) -> Result<Option<St
         }
         return Ok(None);
     }
-    let mut s = [None; MAX_SLOTS];
-    slots(o, fields, &mut s)?;
+    slots(o, fields, s)?;
     for (i, (_, sub)) in fields.iter().enumerate() {
         if let Some(p) = problem(sub, s[i])? {
             return Ok(Some(p));
@@ -131,7 +141,11 @@ fn int_literal(t: &str) -> Result<i64, Fallback> {
 /// An int64 field's number: integer literals exactly (beyond ±(2^53 − 1) out of range, as
 /// their double is too), other finite numbers read as a double, correctly rounded, as
 /// `JSON.parse` and DuckDB read them.
-pub fn int_value(t: &str) -> Result<Int, Fallback> {
+/// `int` is the parser's value of an integer literal of at most 18 digits, else [`NOT_INT`].
+pub fn int_value(t: &str, int: i64) -> Result<Int, Fallback> {
+    if int != NOT_INT {
+        return Ok(if int.unsigned_abs() > INT64_EXACT_MAX as u64 { Int::Range } else { Int::Val(int) });
+    }
     if is_int_literal(t) {
         let i = int_literal(t)?;
         return Ok(if i.unsigned_abs() > INT64_EXACT_MAX as u64 { Int::Range } else { Int::Val(i) });
@@ -150,7 +164,10 @@ pub fn int_value(t: &str) -> Result<Int, Fallback> {
 }
 
 /// A float64 field's number (no negative zero: DuckDB and `JSON.parse` may differ on it).
-pub fn float_value(t: &str) -> Result<f64, Fallback> {
+pub fn float_value(t: &str, int: i64) -> Result<f64, Fallback> {
+    if int != NOT_INT && !(int == 0 && t.starts_with('-')) {
+        return Ok(int as f64);
+    }
     if is_int_literal(t) {
         if t == "-0" {
             return Err(Fallback("a negative zero"));
@@ -172,7 +189,7 @@ fn type_name(v: &Value) -> &'static str {
     match v {
         Value::Null => "null",
         Value::Bool(_) => "boolean",
-        Value::Num(_) => "number",
+        Value::Num(..) => "number",
         Value::Str(_) => "string",
         Value::Arr(_) => "array",
         Value::Obj(_) => "object",
@@ -221,7 +238,7 @@ pub fn problem(f: &Node, v: Option<&Value>) -> Result<Option<String>, Fallback> 
     match (f.kind, v) {
         (Kind::Str, Value::Str(s)) => {
             if let Some(values) = &f.enum_values {
-                if !values.iter().any(|x| x == s) {
+                if !values.iter().any(|x| bytes::eq(x.as_bytes(), s.as_bytes())) {
                     if s.bytes().any(|c| c < 0x20 || c == b'"' || c == b'\\' || c == 0x7f) {
                         return Err(Fallback("an enum reason quoting a string with escapes"));
                     }
@@ -229,6 +246,15 @@ pub fn problem(f: &Node, v: Option<&Value>) -> Result<Option<String>, Fallback> 
                 }
             }
             if !f.checks.is_empty() {
+                // UTF-16 units: at least a quarter of the UTF-8 bytes, at most all of them.
+                let b = s.len() as f64;
+                if f.checks.iter().all(|c| match c.op {
+                    Op::MinLength => (b / 4.0).ceil() >= c.n,
+                    Op::MaxLength => b <= c.n,
+                    _ => true,
+                }) {
+                    return Ok(None);
+                }
                 let n = utf16_len(s) as f64;
                 for c in &f.checks {
                     let bad = match c.op {
@@ -243,12 +269,12 @@ pub fn problem(f: &Node, v: Option<&Value>) -> Result<Option<String>, Fallback> 
             }
             Ok(None)
         }
-        (Kind::Int, Value::Num(t)) => match int_value(t)? {
+        (Kind::Int, Value::Num(t, i)) => match int_value(t, *i)? {
             Int::NotInt => wrong(),
             Int::Range => Ok(Some(f.range.clone())),
             Int::Val(i) => Ok(number_checks(f, i as f64)),
         },
-        (Kind::Float, Value::Num(t)) => Ok(number_checks(f, float_value(t)?)),
+        (Kind::Float, Value::Num(t, i)) => Ok(number_checks(f, float_value(t, *i)?)),
         (Kind::Bool, Value::Bool(_)) => Ok(None),
         (Kind::Record, Value::Obj(o)) => record_problem(&f.fields, o),
         (Kind::Map, Value::Obj(o)) => {
