@@ -42,6 +42,44 @@ export function sequenceHops(features: readonly FeatureSpec[], ttlMs: number): n
 }
 
 /**
+ * The events of `sequenceEventsSql` the fold can use, as a filter (`WHERE …`, or `QUALIFY …`
+ * with a window function), or '' when it needs every one. Per hop size of the features'
+ * states: with `firstHops`, only the events of its first serving hop on (the fold leaves the
+ * others out of every tile); when every state of that hop size is `latestOnly` (the
+ * `count_previous` `~last` states), only the events with the latest timestamp of their entity
+ * and hop, ties kept. An event is kept when some hop size keeps it, so each tile gets the same
+ * state as from every event, and the same tiles exist.
+ */
+export function sequenceEventsFilter(
+  features: readonly FeatureSpec[],
+  ttlMs: number,
+  nk: number,
+  firstHops?: ReadonlyMap<number, number>,
+): string {
+  const byHop = new Map<number, boolean>();
+  for (const f of features)
+    for (const t of sequenceTiles({ ...f, aggregation: f.aggregation as SequenceKind }, ttlMs))
+      byHop.set(t.hopMs, (byHop.get(t.hopMs) ?? true) && t.latestOnly);
+  const keys = Array.from({ length: nk }, (_, i) => `__k${i}`).join(', ');
+  const conds: string[] = [];
+  let window = false;
+  for (const [h, latestOnly] of byHop) {
+    const hop = `((__ts - (((__ts % ${h}) + ${h}) % ${h})) // ${h})`;
+    const first = firstHops?.get(h);
+    const from = first === undefined ? null : `${hop} >= ${first}`;
+    if (!latestOnly) {
+      if (from === null) return '';
+      conds.push(from);
+      continue;
+    }
+    window = true;
+    const latest = `__ts = max(__ts) OVER (PARTITION BY ${keys}, ${hop})`;
+    conds.push(from === null ? latest : `(${from} AND ${latest})`);
+  }
+  return conds.length === 0 ? '' : ` ${window ? 'QUALIFY' : 'WHERE'} ${conds.join(' OR ')}`;
+}
+
+/**
  * Folds the rows of `sql` (columns as `sequenceEventsSql`'s, more columns after them ignored;
  * `nk` keys) into `into`, leaving out the tiles before `firstHops` (`ComputeTilesRequest`).
  */
