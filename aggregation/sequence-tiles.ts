@@ -71,7 +71,8 @@ export interface SequenceTile {
   /**
    * `add` for a state the caller owns (from `init()` and `addOwned` only, never shared, not
    * read again): the same state, which may be `state` itself, updated in place (the stream
-   * worker's fold).
+   * worker's fold). Keeps none of `e` itself (its fields are copied): callers reuse one event
+   * object for many calls.
    */
   addOwned(state: unknown, e: SequenceEvent): unknown;
   merge(a: unknown, b: unknown): unknown;

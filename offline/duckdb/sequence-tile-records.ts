@@ -99,23 +99,33 @@ export async function foldSequenceEvents(
   const ids = features.some((f) => f.aggregation === 'count_previous');
   // Cell by cell (`streamRaw`): only the columns the fold reads are converted, the `where`
   // flags read from their INTEGER arrays.
+  // One row object, refilled (`addRow` keeps none of it), and one key array per entity: the
+  // rows come in key order, so a row whose key cells hold the previous row's text (compared
+  // in DuckDB's bytes, `sameText`) takes its array without decoding them.
+  const row = {
+    ts: 0,
+    id: '',
+    values: new Array<Scalar | null>(n).fill(null),
+    matches: new Array<boolean>(n).fill(false),
+  };
+  let key: Scalar[] | null = null;
   for await (const chunk of client.streamRaw(sql)) {
     const flags = Array.from({ length: n }, (_, j) => chunk.numbers(nk + 2 + 2 * j));
     for (let r = 0; r < chunk.size; r++) {
-      const key = Array.from({ length: nk }, (_, i) => chunk.value(i, r)) as Scalar[];
-      const values: (Scalar | null)[] = new Array(n);
-      const matches: boolean[] = new Array(n);
+      let same = key !== null && r > 0;
+      for (let i = 0; same && i < nk; i++) same = chunk.sameText(i, r, r - 1);
+      if (!same) {
+        const next = Array.from({ length: nk }, (_, i) => chunk.value(i, r)) as Scalar[];
+        if (key === null || next.some((v, i) => v !== key![i])) key = next;
+      }
       for (let j = 0; j < n; j++) {
         const raw = chunk.value(nk + 2 + 2 * j + 1, r);
-        values[j] = raw === undefined ? null : (raw as Scalar | null);
-        matches[j] = flags[j]![r] === 1;
+        row.values[j] = raw === undefined ? null : (raw as Scalar | null);
+        row.matches[j] = flags[j]![r] === 1;
       }
-      folder.addRow(key, {
-        ts: Number(chunk.value(nk, r)),
-        id: ids ? String(chunk.value(nk + 1, r)) : '',
-        values,
-        matches,
-      });
+      row.ts = Number(chunk.value(nk, r));
+      row.id = ids ? String(chunk.value(nk + 1, r)) : '';
+      folder.addRow(key!, row);
     }
   }
 }
