@@ -60,12 +60,19 @@ export interface SequenceTile {
   hopMs: number;
   /** Retention: the tile of hop `k` is read until `tileExpiresAt(k, windowMs, hopMs)`. */
   windowMs: number;
+  /**
+   * Whether the state of a tile depends only on its events with the latest timestamp (the
+   * `~last` state: the greatest event by time, then id, then value): a batch fold may leave out
+   * a tile's earlier events (`computeTiles` on DuckDB does).
+   */
+  latestOnly: boolean;
   init(): unknown;
   add(state: unknown, e: SequenceEvent): unknown;
   /**
    * `add` for a state the caller owns (from `init()` and `addOwned` only, never shared, not
    * read again): the same state, which may be `state` itself, updated in place (the stream
-   * worker's fold).
+   * worker's fold). Keeps none of `e` itself (its fields are copied): callers reuse one event
+   * object for many calls.
    */
   addOwned(state: unknown, e: SequenceEvent): unknown;
   merge(a: unknown, b: unknown): unknown;
@@ -94,6 +101,7 @@ export function sequenceTiles(f: SequenceFeatureShape, ttlMs: number): SequenceT
       {
         key: f.name,
         ...layout.events,
+        latestOnly: false,
         init: () => [],
         add: (s, e) => previousEventsAdd(s as PreviousEvent[], e),
         addOwned: (s, e) => previousEventsAddOwned(s as PreviousEvent[], e),
@@ -102,6 +110,7 @@ export function sequenceTiles(f: SequenceFeatureShape, ttlMs: number): SequenceT
       {
         key: `${f.name}~last`,
         ...layout.last,
+        latestOnly: true,
         init: () => null,
         add: (s, e) => previousLastAdd(s as PreviousLast | null, e),
         addOwned: (s, e) => previousLastAdd(s as PreviousLast | null, e),
@@ -114,6 +123,7 @@ export function sequenceTiles(f: SequenceFeatureShape, ttlMs: number): SequenceT
     {
       key: f.name,
       ...sessionTileLayout(sf, memory),
+      latestOnly: false,
       init: () => [],
       add: (s, e) => sessionTileAdd(s as SessionRun[], e.ts, e.match, sf.gapMs),
       addOwned: (s, e) => sessionTileAddOwned(s as SessionRun[], e.ts, e.match, sf.gapMs),

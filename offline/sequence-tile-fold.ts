@@ -41,6 +41,11 @@ export class SequenceTileFolder {
     /** The last event's tile: events in key order hit it without building an id. */
     last: { keyId: string; hop: number; rec: TileRecord } | null;
   }[] = [];
+  /** The last row's key array and its id: an entity's rows share one array (`addRow`). */
+  #key: Scalar[] | null = null;
+  #keyId = '';
+  /** One event per feature, refilled for each row (`addOwned` copies what it keeps). */
+  readonly #events: { ts: number; id: string; value: Scalar | null; match: boolean }[];
 
   /** `firstHops`: per hop size, tiles of earlier hops are left out (`ComputeTilesRequest`). */
   constructor(
@@ -53,6 +58,7 @@ export class SequenceTileFolder {
       sequenceTiles({ ...f, aggregation: f.aggregation as SequenceKind }, ttlMs),
     );
     this.#into = into;
+    this.#events = features.map(() => ({ ts: 0, id: '', value: null, match: false }));
     this.#states.forEach((ts, j) =>
       ts.forEach((t) => {
         let g = this.#byHop.find((x) => x.hopMs === t.hopMs);
@@ -72,16 +78,24 @@ export class SequenceTileFolder {
 
   /**
    * Adds one event of the entity `key` to every feature's states (as `add` per feature), but
-   * not to the tiles before their hop size's first hop.
+   * not to the tiles before their hop size's first hop. `row` is not kept (the caller may
+   * reuse it); `key` is, in the tiles it creates: passing the previous row's array for the same
+   * entity (rows in key order) saves building its id.
    */
   addRow(key: Scalar[], row: SequenceRow): void {
-    const keyId = key.length === 1 ? String(key[0]) : key.map(String).join('\u0001');
-    const events = row.values.map((value, j) => ({
-      ts: row.ts,
-      id: row.id,
-      value,
-      match: row.matches[j]!,
-    }));
+    if (key !== this.#key) {
+      this.#key = key;
+      this.#keyId = key.length === 1 ? String(key[0]) : key.map(String).join('\u0001');
+    }
+    const keyId = this.#keyId;
+    const events = this.#events;
+    for (let j = 0; j < events.length; j++) {
+      const e = events[j]!;
+      e.ts = row.ts;
+      e.id = row.id;
+      e.value = row.values[j]!;
+      e.match = row.matches[j]!;
+    }
     for (const g of this.#byHop) {
       const hop = hopIndex(row.ts, g.hopMs);
       if (hop < g.first) continue;

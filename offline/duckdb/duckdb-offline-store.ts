@@ -47,6 +47,7 @@ import { tilesSql } from './sql/tiles-sql.ts';
 import {
   foldSequenceEvents,
   sequenceEventsSql,
+  sequenceEventsFilter,
   sequenceHops,
   tileRecordId,
   type TileRecords,
@@ -223,7 +224,7 @@ export class DuckDBOfflineStore implements OfflineStore {
       }
       if (sequences.length) {
         await client.run(
-          `CREATE TEMP TABLE ${combined.events} AS SELECT *, hash(${keyCols}) AS __hash FROM (${sequenceEventsSql(pass, sequences, req.start, req.end)})`,
+          `CREATE TEMP TABLE ${combined.events} AS SELECT *, hash(${keyCols}) AS __hash FROM (${sequenceEventsSql(pass, sequences, req.start, req.end)})${sequenceEventsFilter(sequences, view.ttlMs, keys.length, req.firstHops)}`,
         );
         // The combined tiles: every (key, hop size, hop) of a sequence event or an SQL tile,
         // from the hop size's first hop on.

@@ -9,6 +9,7 @@ import {
   listValue,
   type DuckDBListType,
   DuckDBTypeId,
+  DuckDBVarCharVector,
   type DuckDBConnection,
   type DuckDBResult,
   type DuckDBValue,
@@ -158,6 +159,7 @@ export class DuckDBClient {
           return v === null ? null : String(v);
         },
         value: (i, row) => toJs(vectors[i]!.getItem(row)),
+        sameText: (i, a, b) => sameShortText(vectors[i]!, a, b),
       };
     }
     if (trace)
@@ -234,12 +236,42 @@ export interface RawChunk {
   text(i: number, row: number): string | null;
   /** Column `i`, row `row` as {@link DuckDBClient.stream} gives it (`toJs`). */
   value(i: number, row: number): unknown;
+  /**
+   * Whether VARCHAR column `i` holds the same text at rows `a` and `b`, read from DuckDB's
+   * bytes without decoding either: true only for two non-null strings of at most 12 bytes
+   * (stored inline) with equal bytes; false means "not known equal" (longer strings, nulls,
+   * other columns): decode and compare those.
+   */
+  sameText(i: number, a: number, b: number): boolean;
 }
 
-/** The slice of a `@duckdb/node-api` vector `streamRaw` reads (`items` is its typed array). */
+/**
+ * The slice of a `@duckdb/node-api` vector `streamRaw` reads (`items` is its typed array;
+ * `dataView` a VARCHAR vector's 16-byte string entries, `validity` its nulls).
+ */
 interface RawVector {
   readonly items?: unknown;
+  readonly dataView?: unknown;
+  readonly validity?: { itemValid?(row: number): boolean };
   getItem(row: number): unknown;
+}
+
+/**
+ * {@link RawChunk.sameText}: DuckDB stores a string of at most 12 bytes inline in its 16-byte
+ * entry (a 4-byte length, then the bytes), so two such entries hold the same text exactly when
+ * their lengths and bytes are equal.
+ */
+function sameShortText(v: RawVector, a: number, b: number): boolean {
+  if (!((v as unknown) instanceof DuckDBVarCharVector)) return false;
+  const dv = v.dataView;
+  if (!(dv instanceof DataView)) return false;
+  const oa = a * 16;
+  const ob = b * 16;
+  const len = dv.getUint32(oa, true);
+  if (len > 12 || len !== dv.getUint32(ob, true)) return false;
+  if (v.validity?.itemValid?.(a) !== true || v.validity.itemValid(b) !== true) return false;
+  for (let k = 4; k < 4 + len; k++) if (dv.getUint8(oa + k) !== dv.getUint8(ob + k)) return false;
+  return true;
 }
 
 /** DuckDB values to plain JS: bigint → number (int64 features and ms timestamps fit in 2^53). */

@@ -2,7 +2,8 @@
  * DuckDB `computeTiles` of views with sequence features combines each tile in memory (a tile
  * field is written whole) one bucket of entities at a time: with a tiny `bucketTiles`, many
  * buckets, each batch of combined tiles bounded by it, and the very records of one bucket. With
- * materialization's `firstHops`, exactly the tiles materialization writes (it skips the rest).
+ * materialization's `firstHops`, exactly the tiles materialization writes (it skips the rest;
+ * DuckDB then leaves out the events no written tile uses: `sequenceEventsFilter`).
  * (The conformance suite checks bucketed runs against the reference on every view.)
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -28,20 +29,24 @@ beforeAll(async () => {
   shop = await loadRepository('examples/ecommerce/features');
   await h.store.init();
   // Per user a few bursts over ten days: sessions, fast events, changing IPs; some anonymous.
+  // Every fifth user has events tied at one time (other ids and IPs), the latest of its day
+  // for some: `~last` states keep the greatest by id, then IP, of those.
   const lines: string[] = [];
   let n = 0;
   for (let u = 0; u < USERS; u++) {
-    for (let e = 0; e < 4 + (u % 9); e++) {
-      const at = END - ((u * 7919 + e * 104_729) % (10 * 24 * 60)) * MIN - (e % 3) * 50;
+    for (let e = 0; e < 4 + (u % 9) + (u % 5 === 1 ? 2 : 0); e++) {
+      const tied = u % 5 === 1 && e >= 4 + (u % 9);
+      const k = tied ? 0 : e;
+      const at = END - ((u * 7919 + k * 104_729) % (10 * 24 * 60)) * MIN - (k % 3) * 50;
       const r = userEventRecord({
-        eventId: `e${n++}`,
+        eventId: `${tied ? 't' : 'e'}${n++}`,
         userId: u % 17 === 0 ? null : `u${u}`,
         eventType: TYPES[(u + e) % TYPES.length]!,
         timestamp: at,
         properties: { productId: `p${e % 5}` },
         platform: 'mobile',
       });
-      r.context.ip = `10.0.0.${(u * e) % 3}`;
+      r.context.ip = `10.0.0.${tied ? 5 + (e % 2) : (u * e) % 3}`;
       lines.push(JSON.stringify(r));
     }
   }

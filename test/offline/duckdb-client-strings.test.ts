@@ -29,4 +29,49 @@ describe('DuckDB client strings', () => {
       for (let r = 0; r < chunk.size; r++) raw.push(chunk.text(0, r));
     expect(raw).toEqual(want);
   });
+
+  it('streamRaw sameText: true exactly for equal non-null strings of at most 12 bytes', async () => {
+    // Adjacent pairs: equal and unequal, short (inline in DuckDB's entry) and long, multi-byte,
+    // empty, null, and a BIGINT column (never known equal).
+    const texts = [
+      'u1',
+      'u1',
+      'u2',
+      '',
+      '',
+      'abcdefghijkl',
+      'abcdefghijkl',
+      'abcdefghijklm',
+      'abcdefghijklm',
+      'é€',
+      'é€',
+      'é€x',
+      null,
+      null,
+      'u1',
+      '\ufeffu1',
+      '\ufeffu1',
+      'abcdefghijkL',
+      'abcdefghijkl',
+    ];
+    const values = texts
+      .map((t, i) => `(${i}, ${t === null ? 'NULL' : `'${t}'`}, ${i % 3})`)
+      .join(', ');
+    const checked: [string | null, string | null, boolean][] = [];
+    for await (const chunk of client.streamRaw(
+      `SELECT k, n FROM (VALUES ${values}) v(i, k, n) ORDER BY i`,
+    )) {
+      for (let r = 1; r < chunk.size; r++) {
+        const [a, b] = [chunk.text(0, r - 1), chunk.text(0, r)];
+        const same = chunk.sameText(0, r - 1, r);
+        checked.push([a, b, same]);
+        // Never wrong: "same" only for equal texts, and equal short non-null texts are found.
+        const short = a !== null && Buffer.byteLength(a) <= 12;
+        expect(same).toBe(a !== null && a === b && short);
+        expect(chunk.sameText(1, r - 1, r)).toBe(false);
+      }
+    }
+    expect(checked).toHaveLength(texts.length - 1);
+    expect(checked.filter(([, , same]) => same)).toHaveLength(5);
+  });
 });
