@@ -2,9 +2,10 @@
  * The sweep's index build scans each pass's source once for its dictionaries
  * (offline/duckdb/sweep/build-pass-index.ts `planPass`): the key dictionary and the dictionaries
  * of the string inputs come from one `GROUPING SETS` aggregation; only a mode feature's items
- * (rows of their own) get a scan of their own. The sorted index carries no event ids: events
- * with the same key and time are read again, filtered on those times, and ordered by id. The
- * export's values equal the SQL engine's.
+ * (rows of their own) get a scan of their own. The sorted index carries no event ids but their
+ * hashes: the ids of events with the same key and time are found by hash among the source's
+ * events at those times (read again with the pass's query when two ids share a hash), and
+ * ordered. The export's values equal the SQL engine's.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -79,7 +80,9 @@ const tieSample = (sql: string): boolean => /count\(DISTINCT t\) AS d FROM \(SEL
 
 /** The second read of an index's events at the times where a key has several events. */
 const tieRead = (sql: string): boolean =>
-  /\bev\.__ts IN \(|AS DOUBLE\) IN \(SELECT ts FROM /.test(sql);
+  /\bev\.__ts IN \(|"timestamp" IN \(|AS DOUBLE\) IN \(SELECT ts FROM /.test(sql);
+/** A tie read of the pass's own query (its key and inputs), not of the times and ids alone. */
+const fullTieRead = (sql: string): boolean => tieRead(sql) && sql.includes(' JOIN ');
 
 beforeAll(async () => {
   tmp = tempDir();
@@ -171,24 +174,34 @@ describe('events with the same key and time', () => {
     }));
   }
 
-  // Runs read again (this data repeats times often: `share` raised so it still takes that path)
-  // with a few times as literals or more (1,200) through a temp table; or ids in the sort.
+  // Runs' ids found by their hashes among the events at their times (this data repeats times
+  // often: `share` raised so it still takes that path), a few times as literals or more (1,200)
+  // through a temp table; with every hash equal, the runs read again with the pass's query;
+  // or ids in the sort.
+  const realHash = tieReads.idHash;
   const cases = [
-    { pairs: 4, share: 1, reads: 2 },
-    { pairs: 1_200, share: 1, reads: 2 },
-    { pairs: 1_200, share: tieReads.share, reads: 0 },
+    { pairs: 4, share: 1, reads: 2, full: 0, idHash: realHash },
+    { pairs: 1_200, share: 1, reads: 2, full: 0, idHash: realHash },
+    { pairs: 4, share: 1, reads: 4, full: 2, idHash: () => '0::INTEGER' },
+    { pairs: 1_200, share: 1, reads: 4, full: 2, idHash: () => '0::INTEGER' },
+    { pairs: 1_200, share: tieReads.share, reads: 0, full: 0, idHash: realHash },
   ];
-  for (const { pairs, share, reads: tieReadCount } of cases)
-    it(`orders them by id, a replayed id by value (${pairs} times, ${tieReadCount ? 'read again' : 'ids in the sort'}), as the SQL engine does`, async () => {
-      const data = `ties-${pairs}-${share}`;
+  for (const { pairs, share, reads: tieReadCount, full, idHash } of cases)
+    it(`orders them by id, a replayed id by value (${pairs} times, ${tieReadCount ? (full ? 'every hash equal: read again' : 'ids by hash') : 'ids in the sort'}), as the SQL engine does`, async () => {
+      const data = `ties-${pairs}-${share}-${full}`;
       const rows = writeTies(data, pairs);
       const saved = tieReads.share;
       tieReads.share = share;
+      tieReads.idHash = idHash;
       const { result: swept, reads } = await sourceReads(() =>
-        exportRows('sweep', `home-ties-${pairs}-${share}`, data, rows),
-      ).finally(() => (tieReads.share = saved));
+        exportRows('sweep', `home-ties-${pairs}-${share}-${full}`, data, rows),
+      ).finally(() => {
+        tieReads.share = saved;
+        tieReads.idHash = realHash;
+      });
       // Both user-event passes have ties (by user and by product); the transactions pass none.
       expect(reads.filter(tieRead)).toHaveLength(tieReadCount);
+      expect(reads.filter(fullTieRead)).toHaveLength(full);
       const sql = await exportRows('sql', `home-ties-sql-${pairs}-${share}`, data, rows);
       expect(swept.rows).toBe(pairs);
       expect(swept.data).toEqual(sql.data);
