@@ -3,9 +3,10 @@
  * projects the events, codes entity keys and string values through dictionaries, and sorts by
  * (key, time); the typed arrays of the result are copied out chunk by chunk, never converted
  * value by value. Events with the same key and time are ordered by id here: when such runs are
- * rare, the sort carries a 31-bit hash of each id instead of the id, and a second query over
- * the source's time and id columns alone, filtered on the runs' times, finds theirs; when a
- * sample of the source shows many repeated times, the ids come with the sort.
+ * rare, the sort carries no ids and a second query filtered on the runs' times reads theirs —
+ * with a 31-bit hash of each id in the sort and only the source's time and id columns read
+ * when the key counts predict many runs; when a sample of the source shows many repeated
+ * times, the ids come with the sort.
  *
  * Keys are split into partitions of contiguous codes holding at most `partitionEvents` events
  * each, so the sweep's memory is bounded however large the source is (DuckDB's sort spills).
@@ -45,6 +46,8 @@ export interface PassPlan {
   partitions: Partition[];
   /** The string dictionary of each feature column with a string input (or mode value). */
   dicts: Map<string, ValueDict>;
+  /** Whether `keyTable` holds each key's event count `__n` (a plan built, not loaded). */
+  counted?: boolean;
 }
 
 const keyCols = (pass: Pass): string[] => pass.keys.map((_, i) => `__k${i}`);
@@ -178,7 +181,7 @@ export async function planPass(
     events: Number(p.n),
   }));
   const keyCount = partitions.length ? partitions[partitions.length - 1]!.to : 0;
-  return { keyTable, keyCount, partitions, dicts };
+  return { keyTable, keyCount, partitions, dicts, counted: true };
 }
 
 /** The strings of a one-column query, sorted by code point. */
@@ -386,18 +389,19 @@ export async function buildPassIndex(
   });
   // The events sorted by (key, time). Their ids only order runs of equal (key, time): when
   // such runs are rare, the ids are left out of the sort (carrying them cost ~0.1-0.2 CPU-s per
-  // pass and 1M events) and read for the runs alone afterwards (`tieIds`); when they are
+  // pass and 1M events) and read for the runs alone afterwards (`tieIds`, `tieRows`); when they are
   // common (coarse timestamps), that second read would cost more than the ids in the sort.
   const withIds = await frequentTies(client, pass);
+  const hashed = !withIds && (await expectTies(client, pass, plan, part));
   const from =
     `FROM (${eventsSql(pass, inner, null)}) ev JOIN ${kt} ON ${on('ev')} ${joins.join(' ')} ` +
     `WHERE ${range}`;
   const select = `SELECT ${kt}.__code, CAST(ev.__ts AS DOUBLE)${outer.map((o) => `, ${o}`).join('')}`;
   const order = `ORDER BY ${kt}.__code, ev.__ts`;
-  // Without the ids, a 31-bit hash of each id rides along instead (4 bytes, no string): a run's
-  // ids are then found by (time, hash) among the events at its times, read without the pass's
-  // own columns (`tieIds`).
-  const sql = `${select}, ${withIds ? 'ev.__id' : tieReads.idHash('ev.__id')} ${from} ${order}`;
+  // Without the ids, when many runs are expected, a 31-bit hash of each id rides along instead
+  // (4 bytes, no string): a run's ids are then found by (time, hash) among the events at its
+  // times, read without the pass's own columns (`tieIds`).
+  const sql = `${select}${withIds ? ', ev.__id' : hashed ? `, ${tieReads.idHash('ev.__id')}` : ''} ${from} ${order}`;
   const idCol = 2 + outer.length;
 
   // The key dictionary counted the partition's events: the arrays are made that long. The
@@ -427,22 +431,22 @@ export async function buildPassIndex(
     });
     const c = codes.data;
     const t = ts.data;
-    const h = withIds ? null : (chunk.numbers(idCol) as Int32Array);
+    const h = hashed ? (chunk.numbers(idCol) as Int32Array) : null;
     for (let i = Math.max(1, n); i < n + size; i++) {
       if (c[i] === c[i - 1] && t[i] === t[i - 1]) {
         if (run) run.length++;
         else {
           ties.push((run = { start: i - 1, length: 2, ids: [], hashes: [] }));
           if (h) run.hashes.push(i > n ? h[i - 1 - n]! : prevHash);
-          else run.ids.push(i > n ? chunk.text(idCol, i - 1 - n)! : prevId);
+          else if (withIds) run.ids.push(i > n ? chunk.text(idCol, i - 1 - n)! : prevId);
         }
         if (h) run.hashes.push(h[i - n]!);
-        else run.ids.push(chunk.text(idCol, i - n)!);
+        else if (withIds) run.ids.push(chunk.text(idCol, i - n)!);
       } else run = null;
     }
     if (size > 0) {
       if (h) prevHash = h[size - 1]!;
-      else prevId = chunk.text(idCol, size - 1)!;
+      else if (withIds) prevId = chunk.text(idCol, size - 1)!;
     }
     n += size;
   }
@@ -451,7 +455,7 @@ export async function buildPassIndex(
   const runs =
     withIds || ties.length === 0
       ? ties
-      : ((await tieIds(client, pass, ties, ts.data)) ??
+      : ((hashed ? await tieIds(client, pass, ties, ts.data) : null) ??
         (await tieRows(
           client,
           `${select}, ev.__id ${from}`,
@@ -498,17 +502,43 @@ interface Tie {
 /**
  * How runs of events with the same key and time are read. `sampleRows` of the source are
  * sampled (its first rows: cheap); when more than `share` of them repeat a time, the ids ride
- * along in the index's sort, else a hash of each id (`idHash`, SQL of an INTEGER) does, and
- * the runs' ids are found afterwards among the events at their times, those times given as
- * literals up to `literals` times, past that through a temp table. Tests lower or raise the
- * thresholds (or make every hash equal) to reach each path on small data.
+ * along in the index's sort, else a hash of each id (`idHash`, SQL of an INTEGER) does when
+ * more than `hashPairs` runs are expected (`expectTies`), and the runs' ids are found
+ * afterwards among the events at their times (or read again with the pass's query), those
+ * times given as literals up to `literals` times, past that through a temp table. Tests lower
+ * or raise the thresholds (or make every hash equal) to reach each path on small data.
  */
 export const tieReads = {
   sampleRows: 100_000,
   share: 0.01,
   literals: 1000,
   idHash: (id: string): string => `CAST(hash(${id}) >> 33 AS INTEGER)`,
+  hashPairs: 16,
 };
+
+/**
+ * Whether a partition's events are expected to hold more than `tieReads.hashPairs` pairs of
+ * equal (key, time), were each key's times spread evenly over the source's span: then the id
+ * hashes ride along in the sort (runs on that many times touch most of the source's row groups,
+ * and read again with the pass's query they cost a scan of its columns: 2.2 CPU-s for the 10M
+ * benchmark's product pass, 160 times); else runs are read again (the user pass: 4 times, 0.1
+ * CPU-s, against 1.1 for its hashes). Needs the key dictionary's counts (a plan just built);
+ * without them (a plan from the cache), no hashes.
+ */
+async function expectTies(
+  client: DuckDBClient,
+  pass: Pass,
+  plan: PassPlan,
+  part: Partition,
+): Promise<boolean> {
+  if (!plan.counted) return false;
+  const t = ident(pass.timestampField);
+  const [r] = await client.all(
+    `SELECT (SELECT sum(__n * (__n - 1) / 2) FROM ${plan.keyTable} WHERE __code >= ${part.from} AND __code < ${part.to}) AS pairs, ` +
+      `(SELECT max(${t}) - min(${t}) FROM ${pass.srcTable}) AS span`,
+  );
+  return Number(r?.pairs ?? 0) / Math.max(1, Number(r?.span ?? 0)) > tieReads.hashPairs;
+}
 
 /** The filter of the runs' `times` on `column`, and the temp table holding them if any. */
 async function timesFilter(
