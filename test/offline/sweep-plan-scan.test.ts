@@ -3,8 +3,9 @@
  * (offline/duckdb/sweep/build-pass-index.ts `planPass`): the key dictionary and the dictionaries
  * of the string inputs come from one `GROUPING SETS` aggregation; only a mode feature's items
  * (rows of their own) get a scan of their own. The sorted index carries no event ids: events
- * with the same key and time are read again, filtered on those times, and ordered by id. The
- * export's values equal the SQL engine's.
+ * with the same key and time are read again, filtered on those times (or, with id hashes in
+ * the sort, their ids found by hash among the source's events at those times), and ordered by
+ * id. The export's values equal the SQL engine's.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -79,7 +80,10 @@ const tieSample = (sql: string): boolean => /count\(DISTINCT t\) AS d FROM \(SEL
 
 /** The second read of an index's events at the times where a key has several events. */
 const tieRead = (sql: string): boolean =>
-  /\bev\.__ts IN \(|AS DOUBLE\) IN \(SELECT ts FROM /.test(sql);
+  /\bev\.__ts IN \(|"timestamp" IN \(|AS DOUBLE\) IN \(SELECT ts FROM /.test(sql);
+const tieEstimate = (sql: string): boolean => sql.endsWith(' AS span');
+/** A tie read of the pass's own query (its key and inputs), not of the times and ids alone. */
+const fullTieRead = (sql: string): boolean => tieRead(sql) && sql.includes(' JOIN ');
 
 beforeAll(async () => {
   tmp = tempDir();
@@ -105,7 +109,11 @@ describe('sweep index build', () => {
     const index = reads.filter((s) => / ORDER BY \w+\.__code, \w+\.__ts$/.test(s) && !tieRead(s));
     // Each index build first samples its source's times (are runs of equal times common?).
     expect(reads.filter(tieSample)).toHaveLength(3);
-    const dicts = reads.filter((s) => !index.includes(s) && !tieRead(s) && !tieSample(s));
+    // And estimates its ties from its key counts over the source's time span.
+    expect(reads.filter(tieEstimate)).toHaveLength(3);
+    const dicts = reads.filter(
+      (s) => !index.includes(s) && !tieRead(s) && !tieSample(s) && !tieEstimate(s),
+    );
     // recommendation_v1: user events by user (string input: platform), user events by product
     // (string input: category), transactions by user (a mode over the order items' categories).
     expect(index).toHaveLength(4); // three passes, one partition each, and the mode's items
@@ -171,24 +179,74 @@ describe('events with the same key and time', () => {
     }));
   }
 
-  // Runs read again (this data repeats times often: `share` raised so it still takes that path)
-  // with a few times as literals or more (1,200) through a temp table; or ids in the sort.
+  // Runs' ids found by their hashes among the events at their times (this data repeats times
+  // often: `share` raised so it still takes that path), a few times as literals or more (1,200)
+  // through a temp table; with every hash equal, the runs read again with the pass's query;
+  // or ids in the sort.
+  // `hashPairs` -1: hashes whatever the expected ties; Infinity: never (runs read again).
+  const realHash = tieReads.idHash;
+  const zero = (): string => '0::INTEGER';
   const cases = [
-    { pairs: 4, share: 1, reads: 2 },
-    { pairs: 1_200, share: 1, reads: 2 },
-    { pairs: 1_200, share: tieReads.share, reads: 0 },
+    { pairs: 4, share: 1, reads: 2, full: 0, idHash: realHash, hashPairs: -1, how: 'ids by hash' },
+    {
+      pairs: 1_200,
+      share: 1,
+      reads: 2,
+      full: 0,
+      idHash: realHash,
+      hashPairs: -1,
+      how: 'ids by hash',
+    },
+    { pairs: 4, share: 1, reads: 4, full: 2, idHash: zero, hashPairs: -1, how: 'every hash equal' },
+    {
+      pairs: 1_200,
+      share: 1,
+      reads: 4,
+      full: 2,
+      idHash: zero,
+      hashPairs: -1,
+      how: 'every hash equal',
+    },
+    {
+      pairs: 4,
+      share: 1,
+      reads: 2,
+      full: 2,
+      idHash: realHash,
+      hashPairs: Infinity,
+      how: 'read again',
+    },
+    {
+      pairs: 1_200,
+      share: 1,
+      reads: 2,
+      full: 2,
+      idHash: realHash,
+      hashPairs: Infinity,
+      how: 'read again',
+    },
+    {
+      pairs: 1_200,
+      share: tieReads.share,
+      reads: 0,
+      full: 0,
+      idHash: realHash,
+      hashPairs: -1,
+      how: 'ids in the sort',
+    },
   ];
-  for (const { pairs, share, reads: tieReadCount } of cases)
-    it(`orders them by id, a replayed id by value (${pairs} times, ${tieReadCount ? 'read again' : 'ids in the sort'}), as the SQL engine does`, async () => {
-      const data = `ties-${pairs}-${share}`;
+  for (const { pairs, share, reads: tieReadCount, full, idHash, hashPairs, how } of cases)
+    it(`orders them by id, a replayed id by value (${pairs} times, ${how}), as the SQL engine does`, async () => {
+      const data = `ties-${pairs}-${share}-${full}-${hashPairs}`;
       const rows = writeTies(data, pairs);
-      const saved = tieReads.share;
-      tieReads.share = share;
+      const saved = { ...tieReads };
+      Object.assign(tieReads, { share, idHash, hashPairs });
       const { result: swept, reads } = await sourceReads(() =>
-        exportRows('sweep', `home-ties-${pairs}-${share}`, data, rows),
-      ).finally(() => (tieReads.share = saved));
+        exportRows('sweep', `home-ties-${pairs}-${share}-${full}-${hashPairs}`, data, rows),
+      ).finally(() => Object.assign(tieReads, saved));
       // Both user-event passes have ties (by user and by product); the transactions pass none.
       expect(reads.filter(tieRead)).toHaveLength(tieReadCount);
+      expect(reads.filter(fullTieRead)).toHaveLength(full);
       const sql = await exportRows('sql', `home-ties-sql-${pairs}-${share}`, data, rows);
       expect(swept.rows).toBe(pairs);
       expect(swept.data).toEqual(sql.data);

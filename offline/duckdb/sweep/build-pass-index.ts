@@ -3,8 +3,10 @@
  * projects the events, codes entity keys and string values through dictionaries, and sorts by
  * (key, time); the typed arrays of the result are copied out chunk by chunk, never converted
  * value by value. Events with the same key and time are ordered by id here: when such runs are
- * rare, the sort carries no ids and a second query filtered on the runs' times reads theirs;
- * when a sample of the source shows many repeated times, the ids come with the sort.
+ * rare, the sort carries no ids and a second query filtered on the runs' times reads theirs —
+ * with a 31-bit hash of each id in the sort and only the source's time and id columns read
+ * when the key counts predict many runs; when a sample of the source shows many repeated
+ * times, the ids come with the sort.
  *
  * Keys are split into partitions of contiguous codes holding at most `partitionEvents` events
  * each, so the sweep's memory is bounded however large the source is (DuckDB's sort spills).
@@ -44,6 +46,8 @@ export interface PassPlan {
   partitions: Partition[];
   /** The string dictionary of each feature column with a string input (or mode value). */
   dicts: Map<string, ValueDict>;
+  /** Whether `keyTable` holds each key's event count `__n` (a plan built, not loaded). */
+  counted?: boolean;
 }
 
 const keyCols = (pass: Pass): string[] => pass.keys.map((_, i) => `__k${i}`);
@@ -177,7 +181,7 @@ export async function planPass(
     events: Number(p.n),
   }));
   const keyCount = partitions.length ? partitions[partitions.length - 1]!.to : 0;
-  return { keyTable, keyCount, partitions, dicts };
+  return { keyTable, keyCount, partitions, dicts, counted: true };
 }
 
 /** The strings of a one-column query, sorted by code point. */
@@ -385,15 +389,19 @@ export async function buildPassIndex(
   });
   // The events sorted by (key, time). Their ids only order runs of equal (key, time): when
   // such runs are rare, the ids are left out of the sort (carrying them cost ~0.1-0.2 CPU-s per
-  // pass and 1M events) and read for the runs alone afterwards (`tieRows`); when they are
+  // pass and 1M events) and read for the runs alone afterwards (`tieIds`, `tieRows`); when they are
   // common (coarse timestamps), that second read would cost more than the ids in the sort.
   const withIds = await frequentTies(client, pass);
+  const hashed = !withIds && (await expectTies(client, pass, plan, part));
   const from =
     `FROM (${eventsSql(pass, inner, null)}) ev JOIN ${kt} ON ${on('ev')} ${joins.join(' ')} ` +
     `WHERE ${range}`;
   const select = `SELECT ${kt}.__code, CAST(ev.__ts AS DOUBLE)${outer.map((o) => `, ${o}`).join('')}`;
   const order = `ORDER BY ${kt}.__code, ev.__ts`;
-  const sql = `${select}${withIds ? ', ev.__id' : ''} ${from} ${order}`;
+  // Without the ids, when many runs are expected, a 31-bit hash of each id rides along instead
+  // (4 bytes, no string): a run's ids are then found by (time, hash) among the events at its
+  // times, read without the pass's own columns (`tieIds`).
+  const sql = `${select}${withIds ? ', ev.__id' : hashed ? `, ${tieReads.idHash('ev.__id')}` : ''} ${from} ${order}`;
   const idCol = 2 + outer.length;
 
   // The key dictionary counted the partition's events: the arrays are made that long. The
@@ -404,11 +412,12 @@ export async function buildPassIndex(
   const cols = flagCols.map((flags) =>
     flags ? new Column(sharedU8, part.events) : new Column(sharedF64, part.events),
   );
-  // Runs of equal (key, ts) (with their ids when the sort carries them): ordered by id and
-  // replayed ids flagged below.
-  const ties: (Tie & { ids: string[] })[] = [];
-  let run: (Tie & { ids: string[] }) | null = null;
+  // Runs of equal (key, ts) (with their ids when the sort carries them, else their id
+  // hashes): ordered by id and replayed ids flagged below.
+  const ties: (Tie & { ids: string[]; hashes: number[] })[] = [];
+  let run: (Tie & { ids: string[]; hashes: number[] }) | null = null;
   let prevId = '';
+  let prevHash = 0;
   let n = 0;
   for await (const chunk of client.streamRaw(sql)) {
     const size = chunk.size;
@@ -422,17 +431,23 @@ export async function buildPassIndex(
     });
     const c = codes.data;
     const t = ts.data;
+    const h = hashed ? (chunk.numbers(idCol) as Int32Array) : null;
     for (let i = Math.max(1, n); i < n + size; i++) {
       if (c[i] === c[i - 1] && t[i] === t[i - 1]) {
         if (run) run.length++;
         else {
-          ties.push((run = { start: i - 1, length: 2, ids: [] }));
-          if (withIds) run.ids.push(i > n ? chunk.text(idCol, i - 1 - n)! : prevId);
+          ties.push((run = { start: i - 1, length: 2, ids: [], hashes: [] }));
+          if (h) run.hashes.push(i > n ? h[i - 1 - n]! : prevHash);
+          else if (withIds) run.ids.push(i > n ? chunk.text(idCol, i - 1 - n)! : prevId);
         }
-        if (withIds) run.ids.push(chunk.text(idCol, i - n)!);
+        if (h) run.hashes.push(h[i - n]!);
+        else if (withIds) run.ids.push(chunk.text(idCol, i - n)!);
       } else run = null;
     }
-    if (withIds && size > 0) prevId = chunk.text(idCol, size - 1)!;
+    if (size > 0) {
+      if (h) prevHash = h[size - 1]!;
+      else if (withIds) prevId = chunk.text(idCol, size - 1)!;
+    }
     n += size;
   }
   const dup = sharedU8(n);
@@ -440,7 +455,8 @@ export async function buildPassIndex(
   const runs =
     withIds || ties.length === 0
       ? ties
-      : await tieRows(
+      : ((hashed ? await tieIds(client, pass, ties, ts.data) : null) ??
+        (await tieRows(
           client,
           `${select}, ev.__id ${from}`,
           order,
@@ -448,7 +464,7 @@ export async function buildPassIndex(
           codes.data,
           ts.data,
           columns,
-        );
+        )));
   for (const tie of runs) orderTie(tie, columns, dup);
 
   const index: PassIndex = {
@@ -486,11 +502,108 @@ interface Tie {
 /**
  * How runs of events with the same key and time are read. `sampleRows` of the source are
  * sampled (its first rows: cheap); when more than `share` of them repeat a time, the ids ride
- * along in the index's sort, else runs are read again afterwards, their times given as
- * literals up to `literals` times, past that through a temp table. Tests lower or raise the
- * thresholds to reach each path on small data.
+ * along in the index's sort, else a hash of each id (`idHash`, SQL of an INTEGER) does when
+ * more than `hashPairs` runs are expected (`expectTies`), and the runs' ids are found
+ * afterwards among the events at their times (or read again with the pass's query), those
+ * times given as literals up to `literals` times, past that through a temp table. Tests lower
+ * or raise the thresholds (or make every hash equal) to reach each path on small data.
  */
-export const tieReads = { sampleRows: 100_000, share: 0.01, literals: 1000 };
+export const tieReads = {
+  sampleRows: 100_000,
+  share: 0.01,
+  literals: 1000,
+  idHash: (id: string): string => `CAST(hash(${id}) >> 33 AS INTEGER)`,
+  hashPairs: 16,
+};
+
+/**
+ * Whether a partition's events are expected to hold more than `tieReads.hashPairs` pairs of
+ * equal (key, time), were each key's times spread evenly over the source's span: then the id
+ * hashes ride along in the sort (runs on that many times touch most of the source's row groups,
+ * and read again with the pass's query they cost a scan of its columns: 2.2 CPU-s for the 10M
+ * benchmark's product pass, 160 times); else runs are read again (the user pass: 4 times, 0.1
+ * CPU-s, against 1.1 for its hashes). Needs the key dictionary's counts (a plan just built);
+ * without them (a plan from the cache), no hashes.
+ */
+async function expectTies(
+  client: DuckDBClient,
+  pass: Pass,
+  plan: PassPlan,
+  part: Partition,
+): Promise<boolean> {
+  if (!plan.counted) return false;
+  const t = ident(pass.timestampField);
+  const [r] = await client.all(
+    `SELECT (SELECT sum(__n * (__n - 1) / 2) FROM ${plan.keyTable} WHERE __code >= ${part.from} AND __code < ${part.to}) AS pairs, ` +
+      `(SELECT max(${t}) - min(${t}) FROM ${pass.srcTable}) AS span`,
+  );
+  return Number(r?.pairs ?? 0) / Math.max(1, Number(r?.span ?? 0)) > tieReads.hashPairs;
+}
+
+/** The filter of the runs' `times` on `column`, and the temp table holding them if any. */
+async function timesFilter(
+  client: DuckDBClient,
+  column: string,
+  times: readonly number[],
+): Promise<{ filter: string; table: string | null }> {
+  const literal = (v: number): string => (Number.isSafeInteger(v) ? String(v) : `${v}::DOUBLE`);
+  if (times.length <= tieReads.literals)
+    return { filter: `${column} IN (${times.map(literal).join(', ')})`, table: null };
+  const table = `__tie_times_${randomUUID().replaceAll('-', '')}`;
+  await client.run(`CREATE TEMP TABLE ${table} (ts DOUBLE)`);
+  await client.appendColumns(table, [times]);
+  return { filter: `CAST(${column} AS DOUBLE) IN (SELECT ts FROM ${table})`, table };
+}
+
+/**
+ * The ids of every tie run from the hashes the index's sort carried: the source's events at
+ * the runs' times are read with their ids and hashes — only the time and id columns, not the
+ * pass's keys and inputs (at 10M events, the product pass's re-read of its `properties` map
+ * cost 2.2 CPU-s, this 0.4) — and each run's event takes the id of its (time, hash). Null when
+ * two different ids at one time share a hash, or a hash is not found: the runs are then read
+ * again with the pass's own query (`tieRows`).
+ */
+async function tieIds(
+  client: DuckDBClient,
+  pass: Pass,
+  ties: readonly (Tie & { hashes: number[] })[],
+  ts: Float64Array,
+): Promise<(Tie & { ids: string[] })[] | null> {
+  const times = [...new Set(ties.map((t) => ts[t.start]!))];
+  const tsCol = ident(pass.timestampField);
+  const id = `CAST(${ident(pass.idField)} AS VARCHAR)`;
+  const { filter, table } = await timesFilter(client, tsCol, times);
+  // (time, hash) → id; null when two ids share them.
+  const byHash = new Map<string, string | null>();
+  try {
+    for await (const chunk of client.streamRaw(
+      `SELECT CAST(${tsCol} AS DOUBLE), ${tieReads.idHash(id)}, ${id} FROM ${pass.srcTable} ` +
+        `WHERE ${filter} AND __reason IS NULL`,
+    )) {
+      const tc = chunk.numbers(0) as Float64Array;
+      const hc = chunk.numbers(1) as Int32Array;
+      for (let r = 0; r < chunk.size; r++) {
+        const key = `${tc[r]!} ${hc[r]!}`;
+        const v = chunk.text(2, r)!;
+        const known = byHash.get(key);
+        byHash.set(key, known === undefined || known === v ? v : null);
+      }
+    }
+  } finally {
+    if (table) await client.run(`DROP TABLE ${table}`);
+  }
+  const runs: (Tie & { ids: string[] })[] = [];
+  for (const tie of ties) {
+    const ids: string[] = [];
+    for (const h of tie.hashes) {
+      const v = byHash.get(`${ts[tie.start]!} ${h}`);
+      if (v === undefined || v === null) return null;
+      ids.push(v);
+    }
+    runs.push({ start: tie.start, length: tie.length, ids });
+  }
+  return runs;
+}
 
 /** Whether the source's events often share a time (see {@link tieReads}). */
 async function frequentTies(client: DuckDBClient, pass: Pass): Promise<boolean> {
@@ -519,18 +632,9 @@ async function tieRows(
   ts: Float64Array,
   columns: (Float64Array | Int32Array | Uint8Array)[],
 ): Promise<(Tie & { ids: string[] })[]> {
-  const runs = ties.map((t) => ({ ...t, ids: [] as string[] }));
+  const runs = ties.map((t) => ({ start: t.start, length: t.length, ids: [] as string[] }));
   const times = [...new Set(ties.map((t) => ts[t.start]!))];
-  const literal = (v: number): string => (Number.isSafeInteger(v) ? String(v) : `${v}::DOUBLE`);
-  let table: string | null = null;
-  let filter: string;
-  if (times.length <= tieReads.literals) filter = `ev.__ts IN (${times.map(literal).join(', ')})`;
-  else {
-    table = `__tie_times_${randomUUID().replaceAll('-', '')}`;
-    await client.run(`CREATE TEMP TABLE ${table} (ts DOUBLE)`);
-    await client.appendColumns(table, [times]);
-    filter = `CAST(ev.__ts AS DOUBLE) IN (SELECT ts FROM ${table})`;
-  }
+  const { filter, table } = await timesFilter(client, 'ev.__ts', times);
   const complete = (run: Tie & { ids: string[] }): void => {
     if (run.ids.length !== run.length) throw tieError(run.ids.length, run.length);
   };
