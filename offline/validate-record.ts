@@ -176,6 +176,22 @@ export function recordProblem(
   return p ? p.message : null;
 }
 
+/**
+ * The longest JSON Lines line read, in UTF-8 bytes (DuckDB's line reader, `read_csv`'s
+ * `max_line_size`, refuses longer ones; they are rewritten as {@link LONG_LINE_MARK}).
+ */
+export const MAX_LINE_BYTES = 16_777_216;
+
+/** The reason of a line longer than {@link MAX_LINE_BYTES}. */
+export const LINE_TOO_LONG = `line longer than ${MAX_LINE_BYTES} bytes (16 MiB)`;
+
+/**
+ * What a line longer than {@link MAX_LINE_BYTES} is rewritten as (`jsonl-rewrite.ts`), which the
+ * SQL of a rewritten file rejects with {@link LINE_TOO_LONG}. Not JSON: a line of a file that
+ * reads exactly so is rewritten as `{`, invalid JSON either way.
+ */
+export const LONG_LINE_MARK = 'larder: line longer than 16 MiB';
+
 /** Why one JSON Lines line is rejected, or null (blank lines are skipped, not rejected). */
 export function lineProblem(
   schema: RecordType,
@@ -183,6 +199,8 @@ export function lineProblem(
   ingest?: BatchIngestRules,
 ): string | null {
   if (line.trim() === '') return null;
+  if (line.length > MAX_LINE_BYTES / 3 && Buffer.byteLength(line) > MAX_LINE_BYTES)
+    return LINE_TOO_LONG;
   let v: unknown;
   try {
     v = JSON.parse(line);

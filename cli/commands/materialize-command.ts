@@ -164,7 +164,8 @@ A view whose watermark is after --end is reloaded to --end and its watermark mov
 "<view>: watermark moved back from <watermark> to --end <end>" (--json: "movedBack"). A view
 another run committed while this one ran (runs outside the scheduler's lease) is materialized
 again over this run's range: "<view>: another run committed it while this one ran: materialized
-again from <start> to <end>" (--json: "overlapped").`,
+again from <start> to <end>" (ISO-8601; the view's row, in the table and in --json "views", is
+that second pass; --json: "overlapped", [{"view","start","end"}] in epoch ms, [] when none).`,
     )
     .action(async (o: Flags) => {
       const start = o.start ? parseTime(o.start, '--start') : undefined;
@@ -206,7 +207,9 @@ with one line per view: "<view>: already materialized to <watermark> (its waterm
 records). The larder scheduler counts such a run a success of 0 rows. A view another run
 committed while this one ran (runs outside the scheduler's lease) keeps the later watermark and
 is materialized again over this run's range up to it: "<view>: another run committed it while
-this one ran: materialized again from <start> to <end>" (--json: "overlapped").`,
+this one ran: materialized again from <start> to <end>" (ISO-8601; the view's row, in the table
+and in --json "views", is that second pass; --json: "overlapped", [{"view","start","end"}] in
+epoch ms, [] when none).`,
     )
     .action(async (o: Omit<Flags, 'start'>) => {
       const end = parseTime(o.end, '--end');

@@ -143,7 +143,7 @@ export class DuckDBSources {
       const names = files.jsonl
         .map((f, i) => `WHEN ${sqlString(rewritten[i]!)} THEN ${sqlString(f)}`)
         .join(' ');
-      sql = `SELECT * REPLACE (CASE __file ${names} ELSE __file END AS __file) FROM (${readSourceSql(spec.schema, cols, { ...files, jsonl: rewritten })})`;
+      sql = `SELECT * REPLACE (CASE __file ${names} ELSE __file END AS __file) FROM (${readSourceSql(spec.schema, cols, { ...files, jsonl: rewritten }, { rewritten: true })})`;
       try {
         await client.run(`CREATE TEMP TABLE ${table} AS ${withIngest(sql)}`);
       } finally {

@@ -72,7 +72,8 @@ function estimateLines(file: string, size: number): number {
  * The Parquet entries for `files` (validating and writing the missing ones first), in the
  * same order. `onProgress` follows the validation of the missing ones: rows estimated from
  * the files' sizes and DuckDB's progress through each (or the native validator's line counts),
- * counted as each file is done. `native` validates with the native validator when it is built.
+ * counted as each file is done. `native` validates with the native validator when it is built
+ * (a path: with that executable, which tests replace).
  */
 export async function cachedJsonl(
   client: DuckDBClient,
@@ -80,7 +81,7 @@ export async function cachedJsonl(
   schema: RecordType,
   files: readonly string[],
   onProgress?: (p: ValidationProgress) => void,
-  native = true,
+  native: boolean | string = true,
 ): Promise<string[]> {
   mkdirSync(cacheDir, { recursive: true });
   const all = Object.keys(schema.fields);
@@ -132,7 +133,12 @@ export async function cachedJsonl(
     tmp: string,
   ): Promise<Record<string, unknown>[]> => {
     const sql = (untried: boolean): string => {
-      const read = readSourceSql(schema, all, { jsonl: [file], parquet: [] }, { untried });
+      const read = readSourceSql(
+        schema,
+        all,
+        { jsonl: [file], parquet: [] },
+        { untried, rewritten: file !== name },
+      );
       return file === name
         ? read
         : `SELECT * REPLACE (${sqlString(name)} AS __file) FROM (${read})`;
@@ -144,7 +150,8 @@ export async function cachedJsonl(
     }
   };
   /** The native validator and its plan file, when it is built (`native-validate.ts`). */
-  const exe = native && missing.length > 0 ? nativeValidator() : null;
+  const exe =
+    native && missing.length > 0 ? (typeof native === 'string' ? native : nativeValidator()) : null;
   const plan = join(cacheDir, `plan.${process.pid}.${Date.now()}.json`);
   if (exe) writePlan(plan, schema);
   /**

@@ -261,6 +261,8 @@ export class RedisOnlineStore implements OnlineStore {
    */
   #blindMerge = true;
   #initPromise: Promise<void> | null = null;
+  /** The plain read connection's first attempt, made by the first read (see `#readScripts`). */
+  #plainFirst: Promise<void> | null = null;
   #closed = false;
 
   constructor(topology: RedisTopology, options: OnlineStoreOptions, tuning: RedisStoreTuning = {}) {
@@ -313,14 +315,12 @@ export class RedisOnlineStore implements OnlineStore {
           detail: { store: this.#topology.kind, op: 'init' },
         }),
       );
-    // Lazy and reset on failure: a later init() tries again.
-    this.#initPromise ??= this.#topology
-      .connect()
-      .then(() => this.#plain?.connect())
-      .catch((e: unknown) => {
-        this.#initPromise = null;
-        throw this.#unavailable('connect', e);
-      });
+    // Lazy and reset on failure: a later init() tries again. The plain read connection is
+    // opened by the first read: writers (stream workers, materialize) never open it.
+    this.#initPromise ??= this.#topology.connect().catch((e: unknown) => {
+      this.#initPromise = null;
+      throw this.#unavailable('connect', e);
+    });
     return this.#initPromise;
   }
 
@@ -1138,6 +1138,7 @@ export class RedisOnlineStore implements OnlineStore {
       return { hashes: [], fields };
     await this.#connected();
     const plain = this.#plain;
+    if (plain) await (this.#plainFirst ??= plain.connect());
     if (plain?.ready) return this.#readPlain(plain, hashKeys, fieldKeys, requests, plans);
     // Until the plain connection is ready (first connect, or after it broke), the script.
     if (plain) void plain.connect();

@@ -8,7 +8,15 @@
  * the lenient JSON casts would hide are caught. Parquet is typed already: only nulls in
  * non-nullable fields and enum violations are checked.
  */
-import { futureMessage, KIND_NAME, MAX_DATE_MS, outOfRangeMessage } from '../../validate-record.ts';
+import {
+  futureMessage,
+  KIND_NAME,
+  LINE_TOO_LONG,
+  LONG_LINE_MARK,
+  MAX_DATE_MS,
+  MAX_LINE_BYTES,
+  outOfRangeMessage,
+} from '../../validate-record.ts';
 import {
   INT64_EXACT_MAX,
   int64RangeMessage,
@@ -239,6 +247,11 @@ export function readSourceSql(
      * parse 0.1–0.4 CPU-s per 1M e-commerce events (one thread) when nothing failed.
      */
     untried?: boolean;
+    /**
+     * The files were rewritten (`jsonl-rewrite.ts`): a line reading `LONG_LINE_MARK` stands for
+     * one longer than 16 MiB, rejected with `LINE_TOO_LONG`.
+     */
+    rewritten?: boolean;
   } = {},
 ): string {
   const all = Object.keys(schema.fields);
@@ -248,8 +261,13 @@ export function readSourceSql(
     const reasons = all.map((k, i) =>
       jsonReason(schema.fields[k] as FieldType, `__p[${i + 1}]`, k),
     );
-    const lines = `read_csv([${files.jsonl.map(sqlString).join(', ')}], columns = {'line': 'VARCHAR'}, header = false, delim = '${UNIT_SEPARATOR}', quote = '', escape = '', auto_detect = false, filename = true, max_line_size = 16777216)`;
-    const reason = `CASE WHEN __p IS NULL OR ${nonStandardJson('line')} THEN 'invalid JSON' WHEN list_bool_and(list_transform(__p, lambda v: v IS NULL)) AND json_type(line) <> 'OBJECT' THEN 'not a JSON object' ELSE COALESCE(${reasons.join(', ')}) END`;
+    const lines = `read_csv([${files.jsonl.map(sqlString).join(', ')}], columns = {'line': 'VARCHAR'}, header = false, delim = '${UNIT_SEPARATOR}', quote = '', escape = '', auto_detect = false, filename = true, max_line_size = ${MAX_LINE_BYTES + 2})`;
+    // A line longer than MAX_LINE_BYTES is a reject. DuckDB's line reader refuses some of them
+    // (a line of max_line_size bytes, line break excluded, and longer: never one of
+    // MAX_LINE_BYTES with its `\r\n`); the file is then read rewritten, such lines marked.
+    const tooLong = `strlen(line) > ${MAX_LINE_BYTES}${options.rewritten ? ` OR line = ${sqlString(LONG_LINE_MARK)}` : ''}`;
+    const long = `WHEN ${tooLong} THEN ${sqlString(LINE_TOO_LONG)} `;
+    const reason = `CASE ${long}WHEN __p IS NULL OR ${nonStandardJson('line')} THEN 'invalid JSON' WHEN list_bool_and(list_transform(__p, lambda v: v IS NULL)) AND json_type(line) <> 'OBJECT' THEN 'not a JSON object' ELSE COALESCE(${reasons.join(', ')}) END`;
     const nonBlank = `SELECT filename AS __file, line FROM ${lines} WHERE line IS NOT NULL AND (starts_with(line, '{') OR NOT regexp_full_match(line, ${sqlString(JS_BLANK)}))`;
     if (options.typed === false) {
       const cols = fields.map(
@@ -270,7 +288,7 @@ export function readSourceSql(
         const f = finiteSql(schema.fields[k] as FieldType, `__t.${ident(k)}`);
         return f ? [f] : [];
       });
-      const fast = `COALESCE(to_json(__t)::VARCHAR = line AND COALESCE(${typedReasons.join(', ')}) IS NULL${finite.map((f) => ` AND ${f}`).join('')}, false)`;
+      const fast = `COALESCE(strlen(line) <= ${MAX_LINE_BYTES} AND to_json(__t)::VARCHAR = line AND COALESCE(${typedReasons.join(', ')}) IS NULL${finite.map((f) => ` AND ${f}`).join('')}, false)`;
       const cols = fields.map(
         (k) =>
           `CASE WHEN __fast THEN __t.${ident(k)} WHEN __reason IS NULL THEN ${jsonCast(schema.fields[k] as FieldType, `__p[${all.indexOf(k) + 1}]`)} END AS ${ident(k)}`,
