@@ -16,26 +16,20 @@
  *
  * The executable is built first when it is not (as in `native-validate.test.ts`).
  */
-import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cachedJsonl } from '../../offline/duckdb/jsonl-cache.ts';
-import {
-  NATIVE_VALIDATOR,
-  runNative,
-  writePlan,
-  type NativeResult,
-} from '../../offline/duckdb/native-validate.ts';
 import { DuckDBSources } from '../../offline/duckdb/duckdb-sources.ts';
 import { LocalDatabase } from '../../offline/local/local-database.ts';
-import { DuckDBClient, sqlString } from '../../offline/local/duckdb-client.ts';
+import { DuckDBClient } from '../../offline/local/duckdb-client.ts';
 import { LINE_TOO_LONG, MAX_LINE_BYTES } from '../../offline/validate-record.ts';
 import type { BatchSourceSpec } from '../../definitions/spec.ts';
 import type { RejectReport } from '../../offline/offline-store.ts';
 import { mutate, Raw, WIDE, write } from '../support/jsonl-line-arbs.ts';
 import { tempDir } from '../support/temp-repo.ts';
+import { ensureNativeValidator, NativeEntries, WIDE_GOOD } from '../support/native-entries.ts';
 
 const { SCHEMA, FIELDS, main: MAIN } = WIDE;
 
@@ -43,13 +37,7 @@ const tmp = tempDir();
 let db: DuckDBClient;
 let n = 0;
 beforeAll(async () => {
-  if (!existsSync(NATIVE_VALIDATOR)) {
-    const r = spawnSync(process.execPath, ['native/build.mjs'], { stdio: 'inherit' });
-    if (r.status !== 0 || !existsSync(NATIVE_VALIDATOR))
-      throw new Error(
-        'the native JSON Lines validator is not built and `npm run build:native` failed: install cargo (https://rustup.rs)',
-      );
-  }
+  ensureNativeValidator();
   db = await DuckDBClient.open({ threads: '2' });
 }, 300_000);
 afterAll(() => {
@@ -259,46 +247,13 @@ const lineArb = fc.oneof(
   { weight: 1, arbitrary: blankish },
 );
 
-/** DuckDB's entry of `file` (the cache without the native validator). */
-async function duckdbEntry(file: string): Promise<string> {
-  const [entry] = await cachedJsonl(
-    db,
-    join(tmp.dir, `duckdb-${n++}`),
-    SCHEMA,
-    [file],
-    undefined,
-    false,
-  );
-  return entry!;
-}
-
-async function nativeEntry(file: string): Promise<{ out: string; r: NativeResult }> {
-  const plan = join(tmp.dir, `plan-${n}.json`);
-  const out = join(tmp.dir, `native-${n++}.parquet`);
-  writePlan(plan, SCHEMA);
-  return { out, r: await runNative(NATIVE_VALIDATOR, plan, file, file, out) };
-}
-
-async function except(a: string, b: string): Promise<string[]> {
-  const rows = await db.all(
-    `SELECT left(to_json(t)::VARCHAR, 300) AS r FROM (SELECT * FROM read_parquet(${sqlString(a)}) EXCEPT ALL SELECT * FROM read_parquet(${sqlString(b)})) t`,
-  );
-  return rows.map((r) => String(r.r));
-}
-
-const count = async (path: string): Promise<number> =>
-  Number((await db.all(`SELECT count(*)::INT AS n FROM read_parquet(${sqlString(path)})`))[0]!.n);
-
-async function expectSameEntries(a: string, b: string, what: string): Promise<void> {
-  const types = async (p: string): Promise<string[]> =>
-    (await db.all(`DESCRIBE SELECT * FROM read_parquet(${sqlString(p)})`)).map(
-      (r) => `${String(r.column_name)} ${String(r.column_type)}`,
-    );
-  expect(await types(b), what).toEqual(await types(a));
-  expect(await except(a, b), what).toEqual([]);
-  expect(await except(b, a), what).toEqual([]);
-  expect(await count(b), what).toBe(await count(a));
-}
+const entries = new NativeEntries(() => db, tmp.dir);
+const duckdbEntry = (file: string): Promise<string> => entries.duckdb(file, SCHEMA);
+const nativeEntry = (file: string): ReturnType<NativeEntries['native']> =>
+  entries.native(file, SCHEMA);
+const count = (path: string): Promise<number> => entries.count(path);
+const expectSameEntries = (a: string, b: string, what: string): Promise<void> =>
+  entries.expectSame(a, b, what);
 
 /**
  * Writes `lines`, drops the lines the native validator leaves to DuckDB one by one (each
@@ -374,23 +329,7 @@ describe('native JSON Lines validator, inputs nobody designed', () => {
 
 // ---- lines at and beyond DuckDB's line limit ------------------------------------------------
 
-const GOOD = {
-  id: 'x',
-  code: 'ab',
-  qty: 5,
-  score: 0.5,
-  ratio: null,
-  tags: ['ab'],
-  n: null,
-  kind: 'a',
-  ts: 1,
-  x: null,
-  flag: true,
-  attrs: {},
-  counts: {},
-  items: [],
-  ctx: null,
-};
+const GOOD = WIDE_GOOD;
 const good = JSON.stringify(GOOD);
 /** A good record of exactly `bytes` bytes (a long `id`). */
 const sized = (bytes: number): string =>

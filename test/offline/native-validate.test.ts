@@ -9,21 +9,14 @@
  * The executable is built first when it is not (`npm run build:native`); without cargo the test
  * fails, saying so.
  */
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cachedJsonl } from '../../offline/duckdb/jsonl-cache.ts';
-import {
-  NATIVE_VALIDATOR,
-  runNative,
-  writePlan,
-  type NativeResult,
-} from '../../offline/duckdb/native-validate.ts';
 import { DuckDBSources } from '../../offline/duckdb/duckdb-sources.ts';
 import { LocalDatabase } from '../../offline/local/local-database.ts';
-import { DuckDBClient, sqlString } from '../../offline/local/duckdb-client.ts';
+import { DuckDBClient } from '../../offline/local/duckdb-client.ts';
 import { describeZod, type RecordType } from '../../definitions/record-schema.ts';
 import type { BatchSourceSpec } from '../../definitions/spec.ts';
 import type { RejectReport } from '../../offline/offline-store.ts';
@@ -31,6 +24,7 @@ import { UserEventSchema } from '../../examples/ecommerce/features/schemas.ts';
 import { schemaRecord } from '../support/schema-records.ts';
 import { fileOf, fileText, WIDE, type Case } from '../support/jsonl-line-arbs.ts';
 import { tempDir } from '../support/temp-repo.ts';
+import { ensureNativeValidator, NativeEntries, WIDE_GOOD } from '../support/native-entries.ts';
 
 const { SCHEMA, FIELDS, main: MAIN } = WIDE;
 
@@ -38,13 +32,7 @@ const tmp = tempDir();
 let db: DuckDBClient;
 let n = 0;
 beforeAll(async () => {
-  if (!existsSync(NATIVE_VALIDATOR)) {
-    const r = spawnSync(process.execPath, ['native/build.mjs'], { stdio: 'inherit' });
-    if (r.status !== 0 || !existsSync(NATIVE_VALIDATOR))
-      throw new Error(
-        'the native JSON Lines validator is not built and `npm run build:native` failed: install cargo (https://rustup.rs)',
-      );
-  }
+  ensureNativeValidator();
   db = await DuckDBClient.open({ threads: '2' });
 }, 300_000);
 afterAll(() => {
@@ -52,52 +40,13 @@ afterAll(() => {
   tmp.cleanup();
 });
 
-/** DuckDB's entry of `file` (the cache without the native validator). */
-async function duckdbEntry(file: string, schema: RecordType): Promise<string> {
-  const [entry] = await cachedJsonl(
-    db,
-    join(tmp.dir, `duckdb-${n++}`),
-    schema,
-    [file],
-    undefined,
-    false,
-  );
-  return entry!;
-}
-
-/** The native validator's run over `file` (its entry, when it decided every line). */
-async function nativeEntry(
-  file: string,
-  schema: RecordType,
-): Promise<{ out: string; r: NativeResult }> {
-  const plan = join(tmp.dir, `plan-${n}.json`);
-  const out = join(tmp.dir, `native-${n++}.parquet`);
-  writePlan(plan, schema);
-  return { out, r: await runNative(NATIVE_VALIDATOR, plan, file, file, out) };
-}
-
-/** Column names and types of a Parquet file, as DuckDB reads them. */
-async function describe_(path: string): Promise<string[]> {
-  const rows = await db.all(`DESCRIBE SELECT * FROM read_parquet(${sqlString(path)})`);
-  return rows.map((r) => `${String(r.column_name)} ${String(r.column_type)}`);
-}
-
-/** Rows of `a` not in `b` (with duplicates), as JSON text. */
-async function except(a: string, b: string): Promise<string[]> {
-  const rows = await db.all(
-    `SELECT to_json(t)::VARCHAR AS r FROM (SELECT * FROM read_parquet(${sqlString(a)}) EXCEPT ALL SELECT * FROM read_parquet(${sqlString(b)})) t`,
-  );
-  return rows.map((r) => String(r.r));
-}
-
-async function expectSameEntries(a: string, b: string, what: string): Promise<void> {
-  expect(await describe_(b), what).toEqual(await describe_(a));
-  expect(await except(a, b), what).toEqual([]);
-  expect(await except(b, a), what).toEqual([]);
-  const [ca] = await db.all(`SELECT count(*)::INT AS n FROM read_parquet(${sqlString(a)})`);
-  const [cb] = await db.all(`SELECT count(*)::INT AS n FROM read_parquet(${sqlString(b)})`);
-  expect(cb!.n, what).toBe(ca!.n);
-}
+const entries = new NativeEntries(() => db, tmp.dir);
+const duckdbEntry = (file: string, schema: RecordType): Promise<string> =>
+  entries.duckdb(file, schema);
+const nativeEntry = (file: string, schema: RecordType): ReturnType<NativeEntries['native']> =>
+  entries.native(file, schema);
+const expectSameEntries = (a: string, b: string, what: string): Promise<void> =>
+  entries.expectSame(a, b, what);
 
 /** Compares both validators on `text`; true when the native one decided every line. */
 async function compare(text: string, schema: RecordType = SCHEMA): Promise<boolean> {
@@ -107,29 +56,11 @@ async function compare(text: string, schema: RecordType = SCHEMA): Promise<boole
   if ('fallback' in r) return false;
   const expected = await duckdbEntry(file, schema);
   await expectSameEntries(expected, out, `file ${JSON.stringify(text)}`);
-  expect(r.rows).toBe(
-    Number((await db.all(`SELECT count(*)::INT AS n FROM read_parquet(${sqlString(out)})`))[0]!.n),
-  );
+  expect(r.rows).toBe(await entries.count(out));
   return true;
 }
 
-const GOOD = {
-  id: 'x',
-  code: 'ab',
-  qty: 5,
-  score: 0.5,
-  ratio: null,
-  tags: ['ab'],
-  n: null,
-  kind: 'a',
-  ts: 1,
-  x: null,
-  flag: true,
-  attrs: {},
-  counts: {},
-  items: [],
-  ctx: null,
-};
+const GOOD = WIDE_GOOD;
 const good = JSON.stringify(GOOD);
 /** The good record with field `k` written as the raw JSON text `raw`. */
 const withRaw = (k: string, raw: string): string =>
