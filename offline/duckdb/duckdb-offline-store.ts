@@ -44,6 +44,7 @@ import {
 import { DuckDBSources } from './duckdb-sources.ts';
 import { DuckDBSqlEngine } from './sql/sql-engine.ts';
 import { tilesSql } from './sql/tiles-sql.ts';
+import { hopIndexSql } from './sql/hops-sql.ts';
 import {
   foldSequenceEvents,
   sequenceEventsSql,
@@ -228,7 +229,7 @@ export class DuckDBOfflineStore implements OfflineStore {
         );
         // The combined tiles: every (key, hop size, hop) of a sequence event or an SQL tile,
         // from the hop size's first hop on.
-        const hop = (h: number): string => `(__ts - (((__ts % ${h}) + ${h}) % ${h})) // ${h}`;
+        const hop = (h: number): string => hopIndexSql('__ts', h);
         const ids = [
           ...sequenceHops(sequences, view.ttlMs).map(
             (h) =>

@@ -7,6 +7,7 @@
 import { sequenceTiles } from '../../aggregation/index.ts';
 import type { SequenceKind } from '../../core/sequence.ts';
 import type { Scalar } from '../../core/types.ts';
+import { hopIndexSql } from './sql/hops-sql.ts';
 import type { FeatureSpec } from '../../definitions/spec.ts';
 import type { Pass } from '../export/pass.ts';
 import type { DuckDBClient } from '../local/duckdb-client.ts';
@@ -64,7 +65,7 @@ export function sequenceEventsFilter(
   const conds: string[] = [];
   let window = false;
   for (const [h, latestOnly] of byHop) {
-    const hop = `((__ts - (((__ts % ${h}) + ${h}) % ${h})) // ${h})`;
+    const hop = `(${hopIndexSql('__ts', h)})`;
     const first = firstHops?.get(h);
     const from = first === undefined ? null : `${hop} >= ${first}`;
     if (!latestOnly) {

@@ -24,6 +24,7 @@ import type { FeatureSpec, FeatureViewSpec } from '../../../definitions/spec.ts'
 import { ident } from '../../local/duckdb-client.ts';
 import { sqlValueType } from '../../local/column-types.ts';
 import { renderExpr } from './render-expr.ts';
+import { hopIndexSql, hopStartSql } from './hops-sql.ts';
 import { boundedInput, boundedNumber } from '../../sql/bounded-input.ts';
 import type { Pass, PassFeature } from '../../export/pass.ts';
 import { isSequenceKind } from '../../../core/sequence.ts';
@@ -39,7 +40,6 @@ export const arrayOf = (node: ExprNode | null): string | null => {
 };
 
 /** `floor(ts / H) * H` for any integer ts. */
-const hopStart = (ts: string, h: number): string => `(${ts} - (((${ts} % ${h}) + ${h}) % ${h}))`;
 
 function keyCols(pass: Pass): string[] {
   return pass.keys.map((_, i) => `__k${i}`);
@@ -219,7 +219,7 @@ export function modeSql(pass: Pass, pf: PassFeature, table: string, entTable: st
     : eventsSql(pass, [`${where} AS __where`, `${value} AS __v`, `${weight} AS __w`], null);
   const keys = keyCols(pass);
   const vw = unnest ? `${value} AS __v, ${weight} AS __w` : '__v, __w';
-  const mev = `SELECT ${keys.join(', ')}, __ts, ${hopStart('__ts', h)} // ${h} AS __hop, ${vw} FROM (${ev}) WHERE __where`;
+  const mev = `SELECT ${keys.join(', ')}, __ts, ${hopIndexSql('__ts', h)} AS __hop, ${vw} FROM (${ev}) WHERE __where`;
   const entKeys = pass.keys.map((k, i) => `CAST(${ident(k.joinKey)} AS VARCHAR) AS __k${i}`);
   const on = (a: string, b: string): string =>
     keys.map((k) => `${a}.${k} = ${b}.${k}`).join(' AND ');
@@ -227,7 +227,7 @@ export function modeSql(pass: Pass, pf: PassFeature, table: string, entTable: st
     `CREATE OR REPLACE TEMP TABLE ${table} AS ` +
     `WITH mev AS (SELECT * FROM (${mev}) WHERE __v IS NOT NULL AND __w IS NOT NULL), ` +
     `tiles AS (SELECT ${keys.join(', ')}, __hop, __v, sum(__w) AS __w FROM mev GROUP BY ALL), ` +
-    `rows AS (SELECT __rid, ${entKeys.join(', ')}, __t, ${hopStart('__t', h)} // ${h} AS __c FROM ${entTable} WHERE ${pass.keys.map((k) => `${ident(k.joinKey)} IS NOT NULL`).join(' AND ')}), ` +
+    `rows AS (SELECT __rid, ${entKeys.join(', ')}, __t, ${hopIndexSql('__t', h)} AS __c FROM ${entTable} WHERE ${pass.keys.map((k) => `${ident(k.joinKey)} IS NOT NULL`).join(' AND ')}), ` +
     `parts AS (SELECT r.__rid, tl.__v, tl.__w FROM rows r JOIN tiles tl ON ${on('r', 'tl')} AND tl.__hop >= r.__c - ${w / h - 1} AND tl.__hop < r.__c ` +
     `UNION ALL SELECT r.__rid, m.__v, m.__w FROM rows r JOIN mev m ON ${on('r', 'm')} AND m.__hop = r.__c AND m.__ts <= r.__t), ` +
     `totals AS (SELECT __rid, __v, sum(__w) AS __w FROM parts GROUP BY ALL) ` +
@@ -236,7 +236,7 @@ export function modeSql(pass: Pass, pf: PassFeature, table: string, entTable: st
 }
 
 const DUCKDB_SEQUENCE: SequenceSqlDialect = {
-  hopStart: (col, h) => `(${hopStart(col, h)})`,
+  hopStart: (col, h) => `(${hopStartSql(col, h)})`,
   float: 'DOUBLE',
   nullsFirst: (x) => `${x} ASC NULLS FIRST`,
 };

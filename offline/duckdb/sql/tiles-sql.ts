@@ -7,6 +7,7 @@ import type { FeatureSpec } from '../../../definitions/spec.ts';
 import { ident } from '../../local/duckdb-client.ts';
 import { featuresByHop, type Pass } from '../../export/pass.ts';
 import { renderExpr } from './render-expr.ts';
+import { hopIndexSql } from './hops-sql.ts';
 import { boundedInput, boundedNumber } from '../../sql/bounded-input.ts';
 import { splitArrayPath, exprPaths, type ExprNode } from '../../../definitions/expr/expr.ts';
 import { foldListState } from '../../fold-list-state.ts';
@@ -50,7 +51,7 @@ export function tilesSql(pass: Pass, start: number, end: number): TilesQuery[] {
   const id = `CAST(${ident(pass.idField)} AS VARCHAR)`;
   const out: TilesQuery[] = [];
   for (const [h, feats] of featuresByHop(pass)) {
-    const hop = `(${ts} - (((${ts} % ${h}) + ${h}) % ${h})) // ${h}`;
+    const hop = hopIndexSql(ts, h);
     const parts: string[] = [];
     feats.forEach((pf, j) => {
       const f = pf.feature;
