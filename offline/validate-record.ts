@@ -192,6 +192,13 @@ export const LINE_TOO_LONG = `line longer than ${MAX_LINE_BYTES} bytes (16 MiB)`
  */
 export const LONG_LINE_MARK = 'larder: line longer than 16 MiB';
 
+/**
+ * Whether `line` is longer than {@link MAX_LINE_BYTES} in UTF-8 (a UTF-16 unit is at most 3
+ * bytes, so shorter strings are not measured).
+ */
+export const lineTooLong = (line: string): boolean =>
+  line.length > MAX_LINE_BYTES / 3 && Buffer.byteLength(line) > MAX_LINE_BYTES;
+
 /** Why one JSON Lines line is rejected, or null (blank lines are skipped, not rejected). */
 export function lineProblem(
   schema: RecordType,
@@ -199,8 +206,7 @@ export function lineProblem(
   ingest?: BatchIngestRules,
 ): string | null {
   if (line.trim() === '') return null;
-  if (line.length > MAX_LINE_BYTES / 3 && Buffer.byteLength(line) > MAX_LINE_BYTES)
-    return LINE_TOO_LONG;
+  if (lineTooLong(line)) return LINE_TOO_LONG;
   let v: unknown;
   try {
     v = JSON.parse(line);

@@ -12,12 +12,11 @@
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { jsonlLines } from './jsonl-lines.ts';
-import { LONG_LINE_MARK, MAX_LINE_BYTES } from '../validate-record.ts';
+import { lineTooLong, LONG_LINE_MARK } from '../validate-record.ts';
 
 function rewritten(line: string): string {
   if (line.includes('\x1f') || line === LONG_LINE_MARK) return '{';
-  if (line.length > MAX_LINE_BYTES / 3 && Buffer.byteLength(line) > MAX_LINE_BYTES)
-    return line.trim() === '' ? '' : LONG_LINE_MARK;
+  if (lineTooLong(line)) return line.trim() === '' ? '' : LONG_LINE_MARK;
   return line;
 }
 
