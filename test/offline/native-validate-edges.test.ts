@@ -21,17 +21,19 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cachedJsonl } from '../../offline/duckdb/jsonl-cache.ts';
-import { DuckDBSources } from '../../offline/duckdb/duckdb-sources.ts';
-import { LocalDatabase } from '../../offline/local/local-database.ts';
 import { DuckDBClient } from '../../offline/local/duckdb-client.ts';
 import { LINE_TOO_LONG, MAX_LINE_BYTES } from '../../offline/validate-record.ts';
-import type { BatchSourceSpec } from '../../definitions/spec.ts';
 import type { RejectReport } from '../../offline/offline-store.ts';
 import { mutate, Raw, WIDE, write } from '../support/jsonl-line-arbs.ts';
 import { tempDir } from '../support/temp-repo.ts';
-import { ensureNativeValidator, NativeEntries, WIDE_GOOD } from '../support/native-entries.ts';
+import {
+  ensureNativeValidator,
+  loadWideSource,
+  NativeEntries,
+  WIDE_GOOD,
+} from '../support/native-entries.ts';
 
-const { SCHEMA, FIELDS, main: MAIN } = WIDE;
+const { SCHEMA, main: MAIN } = WIDE;
 
 const tmp = tempDir();
 let db: DuckDBClient;
@@ -343,41 +345,16 @@ async function reports(
   const dir = join(tmp.dir, `source-${n++}`);
   mkdirSync(dir);
   texts.forEach((t, i) => writeFileSync(join(dir, `part-${i}.jsonl`), t));
-  const home = join(tmp.dir, `home-${n++}`);
-  const local = new LocalDatabase({ home, memoryLimit: '2GB', threads: 1 });
-  const client = await local.connect();
-  try {
-    const s = new DuckDBSources(
-      {
-        dataDir: tmp.dir,
-        cacheDir: join(home, 'offline-cache'),
-        cacheJsonl: config.cache,
-        nativeValidation: config.native,
-        rejectExamples: 3,
-        ingest: { clock: () => Date.UTC(2024, 0, 1), maxFutureSkewMs: 300_000 },
-      },
-      local,
-    );
-    const spec: BatchSourceSpec = {
-      kind: 'batch_source',
-      name: 's',
-      path: dir.slice(tmp.dir.length + 1),
-      bigqueryTable: 's',
-      timestampField: 'ts',
-      idField: 'id',
-      schema: SCHEMA,
-      description: '',
-    };
-    const rejects: RejectReport[] = [];
-    const { table } = await s.load(client, spec, FIELDS, rejects);
-    const [rows] = await client.all(
-      `SELECT count(*)::INT AS n, count(*) FILTER (__reason IS NULL)::INT AS good FROM ${table}`,
-    );
-    expect(rows).toEqual({ n: 12, good: 9 });
-    return rejects.map((r) => ({ ...r, file: r.file.slice(dir.length + 1) }));
-  } finally {
-    local.close();
-  }
+  const rejects = await loadWideSource(
+    { dataDir: tmp.dir, dir, home: join(tmp.dir, `home-${n++}`), ...config, memoryLimit: '2GB' },
+    async (client, table) => {
+      const [rows] = await client.all(
+        `SELECT count(*)::INT AS n, count(*) FILTER (__reason IS NULL)::INT AS good FROM ${table}`,
+      );
+      expect(rows).toEqual({ n: 12, good: 9 });
+    },
+  );
+  return rejects.map((r) => ({ ...r, file: r.file.slice(dir.length + 1) }));
 }
 
 describe('lines at and beyond DuckDB’s 16 MiB line limit', () => {

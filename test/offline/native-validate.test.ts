@@ -14,19 +14,21 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cachedJsonl } from '../../offline/duckdb/jsonl-cache.ts';
-import { DuckDBSources } from '../../offline/duckdb/duckdb-sources.ts';
-import { LocalDatabase } from '../../offline/local/local-database.ts';
 import { DuckDBClient } from '../../offline/local/duckdb-client.ts';
 import { describeZod, type RecordType } from '../../definitions/record-schema.ts';
-import type { BatchSourceSpec } from '../../definitions/spec.ts';
 import type { RejectReport } from '../../offline/offline-store.ts';
 import { UserEventSchema } from '../../examples/ecommerce/features/schemas.ts';
 import { schemaRecord } from '../support/schema-records.ts';
 import { fileOf, fileText, WIDE, type Case } from '../support/jsonl-line-arbs.ts';
 import { tempDir } from '../support/temp-repo.ts';
-import { ensureNativeValidator, NativeEntries, WIDE_GOOD } from '../support/native-entries.ts';
+import {
+  ensureNativeValidator,
+  loadWideSource,
+  NativeEntries,
+  WIDE_GOOD,
+} from '../support/native-entries.ts';
 
-const { SCHEMA, FIELDS, main: MAIN } = WIDE;
+const { SCHEMA, main: MAIN } = WIDE;
 
 const tmp = tempDir();
 let db: DuckDBClient;
@@ -263,39 +265,15 @@ describe('native JSON Lines validator', () => {
     const viaNative = await cachedJsonl(db, join(tmp.dir, `cache-${n++}`), SCHEMA, files);
     for (const [i, e] of viaDuckdb.entries()) await expectSameEntries(e, viaNative[i]!, texts[i]!);
 
-    const reports = async (native: boolean): Promise<RejectReport[]> => {
-      const home = join(tmp.dir, `home-${n++}`);
-      const local = new LocalDatabase({ home, memoryLimit: '1GB', threads: 1 });
-      const client = await local.connect();
-      try {
-        const s = new DuckDBSources(
-          {
-            dataDir: tmp.dir,
-            cacheDir: join(home, 'offline-cache'),
-            cacheJsonl: true,
-            nativeValidation: native,
-            rejectExamples: 3,
-            ingest: { clock: () => Date.UTC(2024, 0, 1), maxFutureSkewMs: 300_000 },
-          },
-          local,
-        );
-        const spec: BatchSourceSpec = {
-          kind: 'batch_source',
-          name: 's',
-          path: dir.slice(tmp.dir.length + 1),
-          bigqueryTable: 's',
-          timestampField: 'ts',
-          idField: 'id',
-          schema: SCHEMA,
-          description: '',
-        };
-        const rejects: RejectReport[] = [];
-        await s.load(client, spec, FIELDS, rejects);
-        return rejects;
-      } finally {
-        local.close();
-      }
-    };
+    const reports = (native: boolean): Promise<RejectReport[]> =>
+      loadWideSource({
+        dataDir: tmp.dir,
+        dir,
+        home: join(tmp.dir, `home-${n++}`),
+        cache: true,
+        native,
+        memoryLimit: '1GB',
+      });
     const withIt = await reports(true);
     expect(withIt.map((r) => r.count)).toEqual([3, 1]);
     expect(withIt).toEqual(await reports(false));

@@ -15,7 +15,12 @@ import {
   type NativeResult,
 } from '../../offline/duckdb/native-validate.ts';
 import { sqlString, type DuckDBClient } from '../../offline/local/duckdb-client.ts';
+import { DuckDBSources } from '../../offline/duckdb/duckdb-sources.ts';
+import { LocalDatabase } from '../../offline/local/local-database.ts';
 import type { RecordType } from '../../definitions/record-schema.ts';
+import type { BatchSourceSpec } from '../../definitions/spec.ts';
+import type { RejectReport } from '../../offline/offline-store.ts';
+import { WIDE } from './jsonl-line-arbs.ts';
 
 /** Builds the executable when it is missing (CI has cargo); a clear error when it cannot. */
 export function ensureNativeValidator(): void {
@@ -96,5 +101,55 @@ export class NativeEntries {
     expect(await this.except(a, b), what).toEqual([]);
     expect(await this.except(b, a), what).toEqual([]);
     expect(await this.count(b), what).toBe(await this.count(a));
+  }
+}
+
+/**
+ * Loads the JSON Lines files of `dir` (a folder below `dataDir`) as a batch source of
+ * `WIDE.SCHEMA`, in a DuckDB of its own under `home` (clock 2024-01-01, 5 minutes' future
+ * skew, 3 reject examples), with or without the validation cache and the native validator;
+ * `inspect` sees the loaded table before the database closes. Returns the reject reports.
+ */
+export async function loadWideSource(
+  o: {
+    dataDir: string;
+    dir: string;
+    home: string;
+    cache: boolean;
+    native: boolean;
+    memoryLimit: string;
+  },
+  inspect?: (client: DuckDBClient, table: string) => Promise<void>,
+): Promise<RejectReport[]> {
+  const local = new LocalDatabase({ home: o.home, memoryLimit: o.memoryLimit, threads: 1 });
+  const client = await local.connect();
+  try {
+    const s = new DuckDBSources(
+      {
+        dataDir: o.dataDir,
+        cacheDir: join(o.home, 'offline-cache'),
+        cacheJsonl: o.cache,
+        nativeValidation: o.native,
+        rejectExamples: 3,
+        ingest: { clock: () => Date.UTC(2024, 0, 1), maxFutureSkewMs: 300_000 },
+      },
+      local,
+    );
+    const spec: BatchSourceSpec = {
+      kind: 'batch_source',
+      name: 's',
+      path: o.dir.slice(o.dataDir.length + 1),
+      bigqueryTable: 's',
+      timestampField: 'ts',
+      idField: 'id',
+      schema: WIDE.SCHEMA,
+      description: '',
+    };
+    const rejects: RejectReport[] = [];
+    const { table } = await s.load(client, spec, WIDE.FIELDS, rejects);
+    await inspect?.(client, table);
+    return rejects;
+  } finally {
+    local.close();
   }
 }
