@@ -1,7 +1,8 @@
 //! A small Parquet writer for the cache entry: DuckDB's schema conventions (every column
 //! OPTIONAL; VARCHAR as BYTE_ARRAY + UTF8, BIGINT as INT64 + INT_64, lists in the three-level
 //! LIST layout, maps as MAP / key_value with a REQUIRED key, structs as plain groups), one
-//! PLAIN data page (v1, Snappy) per column chunk, levels RLE-coded.
+//! PLAIN data page (v1, Snappy) per column chunk; levels and dictionary indices in the RLE /
+//! bit-packed hybrid encoding.
 
 use crate::bytes;
 use crate::json::Value;
@@ -350,13 +351,13 @@ impl<W: Write> Writer<W> {
             }
             let mut body = Vec::new();
             if l.max_rep > 0 {
-                rle_levels(&l.rep, bit_width(l.max_rep), &mut body);
+                levels(&l.rep, bit_width(l.max_rep), &mut body);
             }
-            rle_levels(&l.def, bit_width(l.max_def), &mut body);
+            levels(&l.def, bit_width(l.max_def), &mut body);
             if dictionary {
                 let width = bit_width_u32(l.dict.starts.len() as u32 - 1).max(1);
                 body.push(width as u8);
-                bit_packed(&l.dict.indices, width, &mut body);
+                hybrid(&l.dict.indices, width, &mut body);
             } else if l.ptype == PType::Bool {
                 let mut byte = 0u8;
                 for (i, &b) in l.bools.iter().enumerate() {
@@ -590,14 +591,77 @@ fn bit_width_u32(max: u32) -> u32 {
     32 - max.leading_zeros()
 }
 
+fn bit_width(max: u8) -> u32 {
+    8 - max.leading_zeros()
+}
+
+/// Values in the RLE / bit-packed hybrid encoding, as DuckDB and other writers code them: a
+/// repeated run of 8 values or more as an RLE run (a varint and the value), every other stretch
+/// as bit-packed groups of 8 values (the last one padded with zeros; the page's value count
+/// says where the values end). The map and list columns' levels alternate (a short run per
+/// entry): RLE alone took ~2 bytes a run there and made the entry slower to read.
+fn hybrid<T: Copy + PartialEq + Into<u64>>(values: &[T], width: u32, out: &mut Vec<u8>) {
+    let n = values.len();
+    let bytes = width.div_ceil(8) as usize;
+    // The start of the values not written yet (a bit-packed stretch in the making).
+    let mut lit = 0;
+    let mut i = 0;
+    while i < n {
+        let v = values[i];
+        let mut j = i + 1;
+        // Long runs (a column without nulls) 16 values at a time.
+        while j + 16 <= n && values[j..j + 16].iter().all(|&x| x == v) {
+            j += 16;
+        }
+        while j < n && values[j] == v {
+            j += 1;
+        }
+        if j - i >= 8 {
+            // The bit-packed stretch before the run ends on a group of 8: it takes the run's
+            // first values when it must.
+            let pad = (8 - (i - lit) % 8) % 8;
+            if j - i - pad >= 8 {
+                if i + pad > lit {
+                    bit_packed(&values[lit..i + pad], width, out);
+                }
+                varint(((j - i - pad) as u64) << 1, out);
+                out.extend_from_slice(&v.into().to_le_bytes()[..bytes]);
+                lit = j;
+            }
+        }
+        i = j;
+    }
+    if lit < n {
+        bit_packed(&values[lit..], width, out);
+    }
+}
+
 /// `values` as one bit-packed run of the hybrid encoding (padded to a multiple of 8 values).
-fn bit_packed(values: &[u32], width: u32, out: &mut Vec<u8>) {
+fn bit_packed<T: Copy + Into<u64>>(values: &[T], width: u32, out: &mut Vec<u8>) {
     let groups = values.len().div_ceil(8);
     varint(((groups as u64) << 1) | 1, out);
+    if width <= 16 {
+        // A group of 8 in one 128-bit word.
+        let group = |g: &[T], out: &mut Vec<u8>| {
+            let mut acc: u128 = 0;
+            for (k, &v) in g.iter().enumerate() {
+                acc |= (v.into() as u128) << (k as u32 * width);
+            }
+            out.extend_from_slice(&acc.to_le_bytes()[..width as usize]);
+        };
+        let mut chunks = values.chunks_exact(8);
+        for g in &mut chunks {
+            group(g, out);
+        }
+        if !chunks.remainder().is_empty() {
+            group(chunks.remainder(), out);
+        }
+        return;
+    }
     let mut acc: u64 = 0;
     let mut bits = 0u32;
     for i in 0..groups * 8 {
-        let v = values.get(i).copied().unwrap_or(0) as u64;
+        let v = values.get(i).map_or(0, |&v| v.into());
         acc |= v << bits;
         bits += width;
         while bits >= 8 {
@@ -611,30 +675,11 @@ fn bit_packed(values: &[u32], width: u32, out: &mut Vec<u8>) {
     }
 }
 
-fn bit_width(max: u8) -> u32 {
-    8 - max.leading_zeros()
-}
-
-/// Levels as RLE runs of the hybrid encoding, after their 4-byte length.
-fn rle_levels(levels: &[u8], width: u32, out: &mut Vec<u8>) {
+/// Levels in the hybrid encoding, after their 4-byte length.
+fn levels(levels: &[u8], width: u32, out: &mut Vec<u8>) {
     let at = out.len();
     out.extend_from_slice(&[0, 0, 0, 0]);
-    let bytes = width.div_ceil(8) as usize;
-    let mut i = 0;
-    while i < levels.len() {
-        let v = levels[i];
-        let mut j = i + 1;
-        // Long runs (a column without nulls) 16 levels at a time.
-        while j + 16 <= levels.len() && levels[j..j + 16] == [v; 16] {
-            j += 16;
-        }
-        while j < levels.len() && levels[j] == v {
-            j += 1;
-        }
-        varint((((j - i) as u64) << 1) as u64, out);
-        out.extend_from_slice(&(v as u32).to_le_bytes()[..bytes]);
-        i = j;
-    }
+    hybrid(levels, width, out);
     let len = (out.len() - at - 4) as u32;
     out[at..at + 4].copy_from_slice(&len.to_le_bytes());
 }
