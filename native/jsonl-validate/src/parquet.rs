@@ -595,12 +595,39 @@ fn bit_width(max: u8) -> u32 {
     8 - max.leading_zeros()
 }
 
+/// A value the hybrid encoding codes: a level or a dictionary index.
+trait Coded: Copy + PartialEq + Into<u64> {
+    /// Where the run of `v` that goes on at `j` in `values` ends.
+    fn run_end(values: &[Self], mut j: usize, v: Self) -> usize {
+        while j < values.len() && values[j] == v {
+            j += 1;
+        }
+        j
+    }
+}
+
+impl Coded for u32 {}
+
+impl Coded for u8 {
+    /// Long runs (a column without nulls) 16 levels at a time, in one 128-bit compare.
+    fn run_end(values: &[u8], mut j: usize, v: u8) -> usize {
+        let all = u128::from_ne_bytes([v; 16]);
+        while j + 16 <= values.len() && u128::from_ne_bytes(values[j..j + 16].try_into().unwrap()) == all {
+            j += 16;
+        }
+        while j < values.len() && values[j] == v {
+            j += 1;
+        }
+        j
+    }
+}
+
 /// Values in the RLE / bit-packed hybrid encoding, as DuckDB and other writers code them: a
 /// repeated run of 8 values or more as an RLE run (a varint and the value), every other stretch
 /// as bit-packed groups of 8 values (the last one padded with zeros; the page's value count
 /// says where the values end). The map and list columns' levels alternate (a short run per
 /// entry): RLE alone took ~2 bytes a run there and made the entry slower to read.
-fn hybrid<T: Copy + PartialEq + Into<u64>>(values: &[T], width: u32, out: &mut Vec<u8>) {
+fn hybrid<T: Coded>(values: &[T], width: u32, out: &mut Vec<u8>) {
     let n = values.len();
     let bytes = width.div_ceil(8) as usize;
     // The start of the values not written yet (a bit-packed stretch in the making).
@@ -608,14 +635,7 @@ fn hybrid<T: Copy + PartialEq + Into<u64>>(values: &[T], width: u32, out: &mut V
     let mut i = 0;
     while i < n {
         let v = values[i];
-        let mut j = i + 1;
-        // Long runs (a column without nulls) 16 values at a time.
-        while j + 16 <= n && values[j..j + 16].iter().all(|&x| x == v) {
-            j += 16;
-        }
-        while j < n && values[j] == v {
-            j += 1;
-        }
+        let j = T::run_end(values, i + 1, v);
         if j - i >= 8 {
             // The bit-packed stretch before the run ends on a group of 8: it takes the run's
             // first values when it must.
