@@ -242,6 +242,37 @@ describe('native JSON Lines validator', () => {
     expect(await compare(lines.join('\n') + '\n', schema)).toBe(true);
   }, 120_000);
 
+  it('writes the entry DuckDB writes when a line is rejected after its first fields were written', async () => {
+    // The executable judges and writes a line's fields in one walk and takes back what a line
+    // rejected midway wrote. Lines 1,024–1,039 fail at their last field (context.platform), so
+    // the event, user and session ids' dictionaries (all distinct) give up during a rejected
+    // line; later lines fail at a map's second value, at the timestamp, the enum or the last
+    // field, after new distinct values were added.
+    const schema = describeZod(UserEventSchema) as RecordType;
+    const lines = Array.from({ length: 3000 }, (_, i) => {
+      const r = {
+        eventId: `e${i}`,
+        userId: `u${(i * 7919) % 100_003}`,
+        sessionId: `s${i}`,
+        eventType: ['page_view', 'click', 'search'][i % 3],
+        timestamp: 1714608003451 + i,
+        properties: { page: `/p/${i % 5003}`, category: i % 2 ? 'a' : 'b' } as Record<
+          string,
+          unknown
+        >,
+        context: { userAgent: 'UA', ip: `1.2.${i % 256}.${i % 251}`, platform: 'web' as unknown },
+      };
+      const late = i > 1500;
+      if ((i >= 1023 && i < 1040) || (late && i % 7 === 3)) r.context.platform = 5;
+      if (late && i % 11 === 5) r.properties = { a: `x${i}`, b: 3, c: 'y' };
+      if (late && i % 13 === 0) r.timestamp = -1;
+      if (late && i % 17 === 2) r.eventType = 'nope';
+      if (late && i % 19 === 4) r.properties = {};
+      return JSON.stringify(r);
+    });
+    expect(await compare(lines.join('\n') + '\n', schema)).toBe(true);
+  });
+
   it('caches through it, falls back to DuckDB per file, and reports the same rejects', async () => {
     const dir = join(tmp.dir, `source-${n++}`);
     mkdirSync(dir);

@@ -200,15 +200,12 @@ fn main() {
                 fallback("a CR, NUL, U+001F or other control character", n)
             }
             Err(json::Error::Invalid) => writer.reject("invalid JSON"),
-            Ok(json::Value::Obj(o)) => {
-                let mut s = [None; validate::MAX_SLOTS];
-                match validate::record_problem_in(&plan.fields, o, &mut s) {
-                    Err(e) => fallback(e.0, n),
-                    // Fields after the first problem are not judged: DuckDB's reason is that one too.
-                    Ok(Some(reason)) => writer.reject(&reason),
-                    Ok(None) => writer.accept(&plan.fields, o, &s),
-                }
-            }
+            Ok(json::Value::Obj(o)) => match writer.record(&plan.fields, o) {
+                Err(e) => fallback(e.0, n),
+                // Fields after the first problem are not judged: DuckDB's reason is that one too.
+                Ok(Ok(Some(reason))) => writer.reject(&reason),
+                Ok(r) => r.map(|_| ()),
+            },
             Ok(_) => writer.reject("not a JSON object"),
         };
         result.unwrap_or_else(|e| fail(&e.to_string()));

@@ -7,7 +7,7 @@
 use crate::bytes;
 use crate::json::Value;
 use crate::plan::{Kind, Node};
-use crate::validate::{float_value, get, int_value, slots, Int, MAX_SLOTS};
+use crate::validate::{float_value, get, int_value, items_problem, no_repeated_keys, number_checks, slots, str_problem, wrong, Fallback, Int, MAX_SLOTS};
 use std::io::{self, Write};
 
 #[derive(Clone, Copy, PartialEq)]
@@ -29,6 +29,9 @@ struct Leaf {
     bools: Vec<bool>,
     /// Strings: the chunk's dictionary while it pays (see [`Dict`]).
     dict: Dict,
+    /// The lengths of `def`, `rep`, `data` and `bools` before the line being written (see
+    /// [`Leaf::rollback`]).
+    mark: [usize; 4],
 }
 
 /// A hash of a string's bytes (FxHash's multiply-rotate step, 8 bytes at a time).
@@ -69,6 +72,11 @@ struct Dict {
     /// The last value's bytes in `values`, and its index.
     last: (usize, usize),
     last_index: u32,
+    /// Before the line being written: how many indices, and whether the dictionary was off;
+    /// when it goes off during the line, the PLAIN data's length for those indices.
+    mark: usize,
+    mark_off: bool,
+    mark_plain: usize,
 }
 
 impl Dict {
@@ -137,10 +145,16 @@ impl Dict {
         let n = self.indices.len();
         if (n >= 1024 && self.starts.len() * 2 > n) || self.values.len() > 4 << 20 {
             // Off: the values so far become PLAIN data.
-            for &i in &self.indices {
+            for (k, &i) in self.indices.iter().enumerate() {
+                if k == self.mark {
+                    self.mark_plain = data.len();
+                }
                 let at = self.starts[i as usize] as usize;
                 let len = u32::from_le_bytes(self.values[at..at + 4].try_into().unwrap()) as usize;
                 data.extend_from_slice(&self.values[at..at + 4 + len]);
+            }
+            if self.mark >= self.indices.len() {
+                self.mark_plain = data.len();
             }
             self.clear();
             self.off = true;
@@ -157,6 +171,30 @@ impl Dict {
 }
 
 impl Leaf {
+    /// Notes the lengths before a line, for [`Leaf::rollback`].
+    #[inline]
+    fn mark(&mut self) {
+        self.mark = [self.def.len(), self.rep.len(), self.data.len(), self.bools.len()];
+        self.dict.mark = self.dict.indices.len();
+        self.dict.mark_off = self.dict.off;
+    }
+    /// Takes back what the line written since [`Leaf::mark`] added (a line rejected midway).
+    /// Distinct values it added stay in the dictionary, unused: the entry's rows are the same.
+    fn rollback(&mut self) {
+        let [def, rep, data, bools] = self.mark;
+        self.def.truncate(def);
+        self.rep.truncate(rep);
+        self.bools.truncate(bools);
+        if self.dict.off && !self.dict.mark_off {
+            // Off during the line: the data holds the earlier lines' values PLAIN, then this one's.
+            self.data.truncate(self.dict.mark_plain);
+        } else {
+            self.data.truncate(data);
+            if !self.dict.off {
+                self.dict.indices.truncate(self.dict.mark);
+            }
+        }
+    }
     #[inline]
     fn null(&mut self, def: u8, rep: u8) {
         self.def.push(def);
@@ -228,7 +266,7 @@ fn build(
     let start = leaves.len();
     let leaf = |ptype: PType, converted: Option<i32>, leaves: &mut Vec<Leaf>, schema: &mut Vec<SchemaElement>| {
         schema.push(SchemaElement { name: name.into(), ptype: Some(ptype), repetition: 1, children: 0, converted });
-        leaves.push(Leaf { path: p.clone(), ptype, max_def: def + 1, max_rep: rep, def: vec![], rep: vec![], data: vec![], bools: vec![], dict: Dict::default() });
+        leaves.push(Leaf { path: p.clone(), ptype, max_def: def + 1, max_rep: rep, def: vec![], rep: vec![], data: vec![], bools: vec![], dict: Dict::default(), mark: [0; 4] });
         Shape { leaves: start..start + 1, rep, children: vec![] }
     };
     match n.kind {
@@ -257,7 +295,7 @@ fn build(
             let mut key_path = kp.clone();
             key_path.push("key".into());
             schema.push(SchemaElement { name: "key".into(), ptype: Some(PType::Bytes), repetition: 0, children: 0, converted: Some(UTF8) });
-            leaves.push(Leaf { path: key_path, ptype: PType::Bytes, max_def: def + 2, max_rep: rep + 1, def: vec![], rep: vec![], data: vec![], bools: vec![], dict: Dict::default() });
+            leaves.push(Leaf { path: key_path, ptype: PType::Bytes, max_def: def + 2, max_rep: rep + 1, def: vec![], rep: vec![], data: vec![], bools: vec![], dict: Dict::default(), mark: [0; 4] });
             let key = Shape { leaves: leaves.len() - 1..leaves.len(), rep: rep + 1, children: vec![] };
             let val = build("value", n.inner.as_deref().unwrap(), &kp, def + 2, rep + 1, leaves, schema);
             Shape { leaves: start..leaves.len(), rep: rep + 1, children: vec![key, val] }
@@ -311,21 +349,28 @@ impl<W: Write> Writer<W> {
         self.end_row()
     }
 
-    /// A valid record (an object the validator accepted); `s` holds its fields' values as
-    /// [`crate::validate::record_problem_in`] left them.
-    pub fn accept(&mut self, fields: &[(String, Node)], o: &[(std::borrow::Cow<str>, Value)], s: &[Option<&Value>; MAX_SLOTS]) -> io::Result<()> {
+    /// A line's object: its fields judged by the record-level rules (`validate.rs`, in schema
+    /// order, the first problem's reason as DuckDB gives it) and written in the same walk. A
+    /// valid record ends its row; with a problem, what its fields wrote is taken back and the
+    /// reason returned (the caller writes the reject). A fallback leaves the file to DuckDB.
+    pub fn record(&mut self, fields: &[(String, Node)], o: &[(std::borrow::Cow<str>, Value)]) -> Result<io::Result<Option<String>>, Fallback> {
+        for l in &mut self.leaves[2..] {
+            l.mark();
+        }
+        let shapes = std::mem::take(&mut self.shapes);
+        let r = put_fields(&mut self.leaves, &shapes[2..], fields, o, 0, 0);
+        self.shapes = shapes;
+        if let Some(reason) = r? {
+            for l in &mut self.leaves[2..] {
+                l.rollback();
+            }
+            return Ok(Ok(Some(reason)));
+        }
         let file = std::mem::take(&mut self.file_name);
         self.leaves[0].bytes(0, &file);
         self.file_name = file;
         self.leaves[1].null(0, 0);
-        let shapes = std::mem::take(&mut self.shapes);
-        if fields.len() > MAX_SLOTS {
-            write_fields(&mut self.leaves, &shapes[2..], fields, o, 0, 0);
-        } else {
-            write_slots(&mut self.leaves, &shapes[2..], fields, s, 0, 0);
-        }
-        self.shapes = shapes;
-        self.end_row()
+        Ok(self.end_row().map(|_| None))
     }
 
     fn flush_group(&mut self) -> io::Result<()> {
@@ -491,46 +536,68 @@ impl<W: Write> Writer<W> {
     }
 }
 
-/// The fields of a validated object (no key repeated).
-fn write_fields(leaves: &mut [Leaf], shapes: &[Shape], fields: &[(String, Node)], o: &[(std::borrow::Cow<str>, Value)], def: u8, rep: u8) {
+/// The fields of object `o` judged and written (see [`Writer::record`]): the first problem's
+/// reason, or `None` when every field was written.
+fn put_fields(leaves: &mut [Leaf], shapes: &[Shape], fields: &[(String, Node)], o: &[(std::borrow::Cow<str>, Value)], def: u8, rep: u8) -> Result<Option<String>, Fallback> {
     if fields.len() > MAX_SLOTS {
         for (i, (k, sub)) in fields.iter().enumerate() {
-            write_value(leaves, &shapes[i], sub, get(o, k).ok().flatten(), def, rep);
+            if let Some(p) = put(leaves, &shapes[i], sub, get(o, k)?, def, rep)? {
+                return Ok(Some(p));
+            }
         }
-        return;
+        return Ok(None);
     }
     let mut s = [None; MAX_SLOTS];
-    let _ = slots(o, fields, &mut s);
-    write_slots(leaves, shapes, fields, &s, def, rep);
-}
-
-/// The fields of a validated object, their values in `s` (see [`slots`]).
-fn write_slots(leaves: &mut [Leaf], shapes: &[Shape], fields: &[(String, Node)], s: &[Option<&Value>; MAX_SLOTS], def: u8, rep: u8) {
+    slots(o, fields, &mut s)?;
     for (i, (_, sub)) in fields.iter().enumerate() {
-        write_value(leaves, &shapes[i], sub, s[i], def, rep);
+        if let Some(p) = put(leaves, &shapes[i], sub, s[i], def, rep)? {
+            return Ok(Some(p));
+        }
     }
+    Ok(None)
 }
 
-fn write_value(leaves: &mut [Leaf], shape: &Shape, f: &Node, v: Option<&Value>, def: u8, rep: u8) {
+/// Value `v` (absent: `None`) of field `f` judged and, when valid, written; its problem
+/// otherwise (what it wrote before the problem is taken back by the caller).
+fn put(leaves: &mut [Leaf], shape: &Shape, f: &Node, v: Option<&Value>, def: u8, rep: u8) -> Result<Option<String>, Fallback> {
     let v = match v {
         None | Some(Value::Null) => {
+            if f.missing.is_some() {
+                return Ok(f.missing.clone());
+            }
             for l in &mut leaves[shape.leaves.clone()] {
                 l.null(def, rep);
             }
-            return;
+            return Ok(None);
         }
         Some(v) => v,
     };
     let leaf = shape.leaves.start;
     match (f.kind, v) {
-        (Kind::Str, Value::Str(s)) => leaves[leaf].bytes(rep, s.as_bytes()),
-        (Kind::Int, Value::Num(t, i)) => {
-            let Ok(Int::Val(i)) = int_value(t, *i) else { unreachable!("validated") };
-            leaves[leaf].levels(rep);
-            leaves[leaf].data.extend_from_slice(&i.to_le_bytes());
+        (Kind::Str, Value::Str(s)) => {
+            if f.enum_values.is_some() || !f.checks.is_empty() {
+                if let Some(p) = str_problem(f, s)? {
+                    return Ok(Some(p));
+                }
+            }
+            leaves[leaf].bytes(rep, s.as_bytes());
         }
+        (Kind::Int, Value::Num(t, i)) => match int_value(t, *i)? {
+            Int::NotInt => return Ok(Some(wrong(f, v))),
+            Int::Range => return Ok(Some(f.range.clone())),
+            Int::Val(i) => {
+                if let Some(p) = number_checks(f, i as f64) {
+                    return Ok(Some(p));
+                }
+                leaves[leaf].levels(rep);
+                leaves[leaf].data.extend_from_slice(&i.to_le_bytes());
+            }
+        },
         (Kind::Float, Value::Num(t, i)) => {
-            let x = float_value(t, *i).expect("validated");
+            let x = float_value(t, *i)?;
+            if let Some(p) = number_checks(f, x) {
+                return Ok(Some(p));
+            }
             leaves[leaf].levels(rep);
             leaves[leaf].data.extend_from_slice(&x.to_le_bytes());
         }
@@ -538,37 +605,46 @@ fn write_value(leaves: &mut [Leaf], shape: &Shape, f: &Node, v: Option<&Value>, 
             leaves[leaf].levels(rep);
             leaves[leaf].bools.push(*b);
         }
-        (Kind::Record, Value::Obj(o)) => write_fields(leaves, &shape.children, &f.fields, o, def + 1, rep),
+        (Kind::Record, Value::Obj(o)) => return put_fields(leaves, &shape.children, &f.fields, o, def + 1, rep),
         (Kind::Array, Value::Arr(a)) => {
+            if let Some(p) = items_problem(f, a.len()) {
+                return Ok(Some(p));
+            }
             if a.is_empty() {
                 for l in &mut leaves[shape.leaves.clone()] {
                     l.null(def + 1, rep);
                 }
-                return;
+                return Ok(None);
             }
             let inner = f.inner.as_deref().unwrap();
             for (i, x) in a.iter().enumerate() {
                 let r = if i == 0 { rep } else { shape.rep };
-                write_value(leaves, &shape.children[0], inner, Some(x), def + 2, r);
+                if let Some(p) = put(leaves, &shape.children[0], inner, Some(x), def + 2, r)? {
+                    return Ok(Some(p));
+                }
             }
         }
         (Kind::Map, Value::Obj(o)) => {
+            no_repeated_keys(o)?;
             if o.is_empty() {
                 for l in &mut leaves[shape.leaves.clone()] {
                     l.null(def + 1, rep);
                 }
-                return;
+                return Ok(None);
             }
             let inner = f.inner.as_deref().unwrap();
             let key = shape.children[0].leaves.start;
             for (i, (k, x)) in o.iter().enumerate() {
                 let r = if i == 0 { rep } else { shape.rep };
                 leaves[key].bytes(r, k.as_bytes());
-                write_value(leaves, &shape.children[1], inner, Some(x), def + 2, r);
+                if let Some(p) = put(leaves, &shape.children[1], inner, Some(x), def + 2, r)? {
+                    return Ok(Some(p));
+                }
             }
         }
-        _ => unreachable!("validated"),
+        _ => return Ok(Some(wrong(f, v))),
     }
+    Ok(None)
 }
 
 /// Writes a page (Snappy) of type `kind` (0 data, 2 dictionary) holding `body`, its header's

@@ -1,10 +1,12 @@
-//! The record-level rules (`offline/validate-record.ts`, as the DuckDB SQL applies them) over a
-//! parsed line: the first problem's reason, or none. A value this module cannot judge exactly
-//! as DuckDB does (numbers it reads differently, repeated keys, …) is a [`Fallback`].
+//! The record-level rules (`offline/validate-record.ts`, as the DuckDB SQL applies them) for a
+//! parsed line's values, field by field: each check's reason, or none. The writer applies them
+//! in schema order as it writes a line (`parquet.rs` `put`, one walk of the line). A value this
+//! module cannot judge exactly as DuckDB does (numbers it reads differently, repeated keys, …)
+//! is a [`Fallback`].
 
 use crate::bytes;
 use crate::json::{Value, NOT_INT};
-use crate::plan::{Kind, Node, Op};
+use crate::plan::{Node, Op};
 use std::borrow::Cow;
 
 /// A line the native validator cannot decide exactly: the file goes to DuckDB.
@@ -64,36 +66,8 @@ pub fn slots<'v, 'a>(
     Ok(())
 }
 
-/// The first problem of the fields of object `o` (schema order), or `None`.
-pub fn record_problem(fields: &[(String, Node)], o: Entries) -> Result<Option<String>, Fallback> {
-    record_problem_in(fields, o, &mut [None; MAX_SLOTS])
-}
-
-/// [`record_problem`], leaving the fields' values in `s` (see [`slots`]; with more than
-/// [`MAX_SLOTS`] fields, `s` is not filled).
-pub fn record_problem_in<'v, 'a>(
-    fields: &[(String, Node)],
-    o: Entries<'v, 'a>,
-    s: &mut [Option<&'v Value<'a>>; MAX_SLOTS],
-) -> Result<Option<String>, Fallback> {
-    if fields.len() > MAX_SLOTS {
-        for (k, sub) in fields {
-            if let Some(p) = problem(sub, get(o, k)?)? {
-                return Ok(Some(p));
-            }
-        }
-        return Ok(None);
-    }
-    slots(o, fields, s)?;
-    for (i, (_, sub)) in fields.iter().enumerate() {
-        if let Some(p) = problem(sub, s[i])? {
-            return Ok(Some(p));
-        }
-    }
-    Ok(None)
-}
-
-fn no_repeated_keys(o: Entries) -> Result<(), Fallback> {
+/// A fallback when a map repeats a key (`JSON.parse` keeps the last, DuckDB the first).
+pub fn no_repeated_keys(o: Entries) -> Result<(), Fallback> {
     if o.len() <= 24 {
         for i in 1..o.len() {
             for j in 0..i {
@@ -211,7 +185,8 @@ fn utf16_len(s: &str) -> usize {
     n
 }
 
-fn number_checks(f: &Node, v: f64) -> Option<String> {
+/// The first of a number field's checks `v` fails, or `None`.
+pub fn number_checks(f: &Node, v: f64) -> Option<String> {
     for c in &f.checks {
         let bad = match c.op {
             Op::Finite => !v.is_finite(),
@@ -228,85 +203,58 @@ fn number_checks(f: &Node, v: f64) -> Option<String> {
     None
 }
 
-/// The first problem of value `v` (absent: `None`) of field `f`, or `None`.
-pub fn problem(f: &Node, v: Option<&Value>) -> Result<Option<String>, Fallback> {
-    let v = match v {
-        None | Some(Value::Null) => return Ok(f.missing.clone()),
-        Some(v) => v,
-    };
-    let wrong = || Ok(Some(format!("{}{}", f.wrong, type_name(v))));
-    match (f.kind, v) {
-        (Kind::Str, Value::Str(s)) => {
-            if let Some(values) = &f.enum_values {
-                if !values.iter().any(|x| bytes::eq(x.as_bytes(), s.as_bytes())) {
-                    if s.bytes().any(|c| c < 0x20 || c == b'"' || c == b'\\' || c == 0x7f) {
-                        return Err(Fallback("an enum reason quoting a string with escapes"));
-                    }
-                    return Ok(Some(format!("{}\"{}\"{}", f.enum_pre, s, f.enum_post)));
-                }
+/// The reason for a value of the wrong JSON type.
+pub fn wrong(f: &Node, v: &Value) -> String {
+    format!("{}{}", f.wrong, type_name(v))
+}
+
+/// The first problem of string `s` of field `f` (its enum, then its length checks), or `None`.
+pub fn str_problem(f: &Node, s: &str) -> Result<Option<String>, Fallback> {
+    if let Some(values) = &f.enum_values {
+        if !values.iter().any(|x| bytes::eq(x.as_bytes(), s.as_bytes())) {
+            if s.bytes().any(|c| c < 0x20 || c == b'"' || c == b'\\' || c == 0x7f) {
+                return Err(Fallback("an enum reason quoting a string with escapes"));
             }
-            if !f.checks.is_empty() {
-                // UTF-16 units: at least a quarter of the UTF-8 bytes, at most all of them.
-                let b = s.len() as f64;
-                if f.checks.iter().all(|c| match c.op {
-                    Op::MinLength => (b / 4.0).ceil() >= c.n,
-                    Op::MaxLength => b <= c.n,
-                    _ => true,
-                }) {
-                    return Ok(None);
-                }
-                let n = utf16_len(s) as f64;
-                for c in &f.checks {
-                    let bad = match c.op {
-                        Op::MinLength => n < c.n,
-                        Op::MaxLength => n > c.n,
-                        _ => false,
-                    };
-                    if bad {
-                        return Ok(Some(c.msg.clone()));
-                    }
-                }
-            }
-            Ok(None)
+            return Ok(Some(format!("{}\"{}\"{}", f.enum_pre, s, f.enum_post)));
         }
-        (Kind::Int, Value::Num(t, i)) => match int_value(t, *i)? {
-            Int::NotInt => wrong(),
-            Int::Range => Ok(Some(f.range.clone())),
-            Int::Val(i) => Ok(number_checks(f, i as f64)),
-        },
-        (Kind::Float, Value::Num(t, i)) => Ok(number_checks(f, float_value(t, *i)?)),
-        (Kind::Bool, Value::Bool(_)) => Ok(None),
-        (Kind::Record, Value::Obj(o)) => record_problem(&f.fields, o),
-        (Kind::Map, Value::Obj(o)) => {
-            no_repeated_keys(o)?;
-            let inner = f.inner.as_deref().unwrap();
-            for (_, x) in o.iter() {
-                if let Some(p) = problem(inner, Some(x))? {
-                    return Ok(Some(p));
-                }
-            }
-            Ok(None)
-        }
-        (Kind::Array, Value::Arr(a)) => {
-            let n = a.len() as f64;
-            for c in &f.checks {
-                let bad = match c.op {
-                    Op::MinItems => n < c.n,
-                    Op::MaxItems => n > c.n,
-                    _ => false,
-                };
-                if bad {
-                    return Ok(Some(c.msg.clone()));
-                }
-            }
-            let inner = f.inner.as_deref().unwrap();
-            for x in a {
-                if let Some(p) = problem(inner, Some(x))? {
-                    return Ok(Some(p));
-                }
-            }
-            Ok(None)
-        }
-        _ => wrong(),
     }
+    if !f.checks.is_empty() {
+        // UTF-16 units: at least a quarter of the UTF-8 bytes, at most all of them.
+        let b = s.len() as f64;
+        if f.checks.iter().all(|c| match c.op {
+            Op::MinLength => (b / 4.0).ceil() >= c.n,
+            Op::MaxLength => b <= c.n,
+            _ => true,
+        }) {
+            return Ok(None);
+        }
+        let n = utf16_len(s) as f64;
+        for c in &f.checks {
+            let bad = match c.op {
+                Op::MinLength => n < c.n,
+                Op::MaxLength => n > c.n,
+                _ => false,
+            };
+            if bad {
+                return Ok(Some(c.msg.clone()));
+            }
+        }
+    }
+    Ok(None)
+}
+
+/// The first of an array field's item-count checks `n` items fail, or `None`.
+pub fn items_problem(f: &Node, n: usize) -> Option<String> {
+    let n = n as f64;
+    for c in &f.checks {
+        let bad = match c.op {
+            Op::MinItems => n < c.n,
+            Op::MaxItems => n > c.n,
+            _ => false,
+        };
+        if bad {
+            return Some(c.msg.clone());
+        }
+    }
+    None
 }
