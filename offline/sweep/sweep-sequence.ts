@@ -165,17 +165,28 @@ function sweepPrevious(
   out: Float64Array,
 ): void {
   const { index, g, hi } = ctx;
-  const { offsets, ts } = index;
+  const { offsets, ts, dup } = index;
   const { keys, rowStart, order } = g;
   const pr = new Int32Array(widestKey(ctx) + 1);
+  // A replayed record's events (same time and id, `dup`) in the reference's order: by value
+  // (no value first, then by code point: the dictionary's code order), then `where` false
+  // first — ascending encodings. The index leaves them in its sort's order.
+  const replays: number[] = [];
+  let replayStart = -1;
   for (let ki = 0; ki < keys.length; ki++) {
     const k = keys[ki]!;
     const e0 = offsets[k]!;
     const e1 = offsets[k + 1]!;
     let prevCode = -1;
     for (let j = e0; j < e1; j++) {
+      if (j + 1 < e1 && dup[j + 1] === 1 && dup[j] === 0) {
+        replays.length = 0;
+        for (let r = j; r < e1 && (r === j || dup[r] === 1); r++) replays.push(encoded[r]! | 0);
+        replays.sort((a, b) => a - b);
+        replayStart = j;
+      } else if (replayStart >= 0 && j - replayStart >= replays.length) replayStart = -1;
       // Small non-negative integers: int arithmetic (a double `%` is a call to fmod).
-      const e = encoded[j]! | 0;
+      const e = replayStart >= 0 ? replays[j - replayStart]! : encoded[j]! | 0;
       const code = (e >> 1) - 1;
       let rel = 0;
       if (p && j > e0 && (e & 1) === 1)

@@ -331,8 +331,8 @@ export class PlainReadConnection {
         continue;
       }
       if (kinds[i] === EXISTS) {
-        // `:0\r\n` or `:1\r\n`
-        const end = buf[pos + 2] === 13 ? pos + 2 : lineEnd(buf, pos);
+        // `:0\r\n` or `:1\r\n` (its LF arrived too: a reply may be cut between CR and LF)
+        const end = buf[pos + 2] === 13 && pos + 3 < buf.length ? pos + 2 : lineEnd(buf, pos);
         if (end < 0) return progressed ? pos : -1;
         p.out.push(buf[pos + 1] === 48 /* 0 */ ? 0 : 1);
         p.found.push(false);

@@ -1,6 +1,7 @@
 /**
  * One differential-fuzzing case: feature views ({@link plansArb}), records of both sources
- * generated from their zod schemas ({@link recordArb}) in arbitrary order, duplicates included,
+ * generated from their zod schemas ({@link recordArb}) in arbitrary order, duplicates included
+ * (the same record twice, and an id again with other values at its time),
  * a "now" (the materialization end and the stream / push clock) and the times to compare at.
  *
  * Times are offsets (ms) from an anchor, a whole day, so a case replays the same way at any
@@ -131,6 +132,17 @@ export function caseArb(options: CaseOptions): fc.Arbitrary<FuzzCase> {
             if (p.sharedTime !== null) base.timestamp = shared[p.sharedTime % shared.length]!;
             records.push({ source: p.source, record: base });
             if (p.duplicate && i % 3 === 0) records.push({ source: p.source, record: { ...base } });
+            // A replayed id with other values (the next pick's), at the same time: ordered by
+            // value where order matters (docs/concepts.md "Ties", "Sequence semantics").
+            if (p.duplicate && i % 3 === 1) {
+              const next = picks[(i + 1) % picks.length]!;
+              const other: Rec = p.source === 'user_events' ? next.event : next.tx;
+              const idField = p.source === 'user_events' ? 'eventId' : 'transactionId';
+              records.push({
+                source: p.source,
+                record: { ...other, [idField]: id, timestamp: base.timestamp },
+              });
+            }
           });
           return { ...rest, records };
         })

@@ -73,6 +73,41 @@ const countView = (features: ViewPlan['features']): ViewPlan => ({
 
 const REGRESSIONS: { name: string; case: FuzzCase }[] = [
   {
+    // Found by test/fuzz/sequence-last-only.test.ts (session 19): a replayed id with another
+    // value at one time. `previous.changed` orders a replay's events by value (docs/concepts.md
+    // "Sequence features"); the sweep took them in its sort's order (completed, x, completed:
+    // two changes, the reference's completed, completed, x one).
+    name: 'count_previous orders a replayed id by value, in the sweep export too',
+    case: {
+      plans: [
+        countView([
+          feature('changes', 'count_previous', {
+            input: { col: 'status' },
+            windowMinutes: 30,
+            hopMinutes: 10,
+          }),
+        ]),
+      ],
+      now: NOW,
+      records: [
+        tx('a', 'card', NOW - 1),
+        tx('b', 'card', NOW, { status: 'x' }),
+        tx('b', 'card', NOW),
+        tx('c', 'cash', NOW - 1),
+        tx('d', 'cash', NOW),
+        tx('d', 'cash', NOW, { status: 'x' }),
+      ],
+      exportRows: [
+        { user_id: 'card', product_id: 'p', t: NOW },
+        { user_id: 'cash', product_id: 'p', t: NOW },
+      ],
+      onlineReads: [
+        { user_id: 'card', product_id: 'p', t: NOW },
+        { user_id: 'cash', product_id: 'p', t: NOW },
+      ],
+    },
+  },
+  {
     // A record exactly at the materialization end ("now"), read at now and one hop later.
     name: 'a record at now counts at now, in every path',
     case: {

@@ -13,8 +13,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 export interface LocalRedis {
   port: number;
   url: string;
-  /** Stops the server (SIGTERM) and resolves once it has exited. */
-  stop(): Promise<void>;
+  /** Stops the server (SIGTERM, or `signal`) and resolves once it has exited. */
+  stop(signal?: NodeJS.Signals): Promise<void>;
   /** Starts it again on the same port; resolves when it answers PING. */
   start(): Promise<void>;
   /** Stops it for good. */
@@ -78,8 +78,8 @@ export async function startRedisServer(opts: { persistent?: boolean } = {}): Pro
     );
     await waitForPong(port);
   };
-  const stop = async (): Promise<void> => {
-    if (proc) await stopProcess(proc);
+  const stop = async (signal: NodeJS.Signals = 'SIGTERM'): Promise<void> => {
+    if (proc) await stopProcess(proc, signal);
     proc = null;
   };
   await start();
