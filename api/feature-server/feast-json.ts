@@ -138,7 +138,18 @@ function valuesText(values: readonly unknown[]): string {
   return JSON.stringify(values);
 }
 
+/**
+ * The text of a frozen list (retrieval's shared lists of one status, or of no event time, in
+ * every row: `OnlineColumn`), by the list: a frozen list never changes.
+ */
+const frozenTexts = new WeakMap<readonly unknown[], string>();
+
 function statusesText(statuses: readonly string[]): string {
+  if (Object.isFrozen(statuses)) {
+    let s = frozenTexts.get(statuses);
+    if (s === undefined) frozenTexts.set(statuses, (s = JSON.stringify(statuses)));
+    return s;
+  }
   const n = statuses.length;
   if (n === 0) return '[]';
   const first = statuses[0]!;
@@ -147,6 +158,15 @@ function statusesText(statuses: readonly string[]): string {
 }
 
 function timestampsText(ts: readonly (number | null | undefined)[], n: number): string {
+  if (ts.length === n && Object.isFrozen(ts)) {
+    let s = frozenTexts.get(ts);
+    if (s === undefined) frozenTexts.set(ts, (s = timestampsOf(ts, n)));
+    return s;
+  }
+  return timestampsOf(ts, n);
+}
+
+function timestampsOf(ts: readonly (number | null | undefined)[], n: number): string {
   let none = true;
   for (let i = 0; i < n; i++) {
     const t = ts[i];

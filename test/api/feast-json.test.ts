@@ -54,13 +54,22 @@ describe('feastJsonString', () => {
   });
 
   it('is the same for long columns, uniform ones (one status, no event times) included', () => {
+    // Frozen or not: retrieval shares frozen lists of one status, or of no event time.
+    const list = <T>(item: T, n: number, frozen: boolean): T[] => {
+      const l = new Array<T>(n).fill(item);
+      return frozen ? (Object.freeze(l) as T[]) : l;
+    };
     const uniform = (n: number): fc.Arbitrary<OnlineColumn> =>
       fc.record({
         name: fc.string(),
         type: fc.constant(null),
         values: fc.array(valueArb, { minLength: n, maxLength: n }),
-        statuses: fc.constantFrom(...STATUSES).map((st) => new Array<FeatureStatus>(n).fill(st)),
-        eventTs: fc.constantFrom(null, 0).map((t) => new Array<number | null>(n).fill(t)),
+        statuses: fc
+          .tuple(fc.constantFrom(...STATUSES), fc.boolean())
+          .map(([st, frozen]) => list<FeatureStatus>(st, n, frozen)),
+        eventTs: fc
+          .tuple(fc.oneof(fc.constantFrom(null, 0), tsArb), fc.boolean())
+          .map(([t, frozen]) => list<number | null>(t, n, frozen)),
       });
     fc.assert(
       fc.property(
