@@ -77,6 +77,7 @@ import {
 } from './plain-reads.ts';
 import { callScript, keepScriptArgs, queueEncoded, queueScript } from './keep-script-args.ts';
 import { isPermanentReply } from './redis-errors.ts';
+import { ReadKeys } from './read-keys.ts';
 import {
   checkpointKey,
   idempotencyKey,
@@ -253,6 +254,8 @@ export class RedisOnlineStore implements OnlineStore {
   readonly #plain: PlainReadConnection | null;
   readonly #wait: { replicas: number; timeoutMs: number };
   readonly #sampleScanPages: number;
+  /** The keys of reads, kept (`read-keys.ts`). */
+  readonly #readKeys: ReadKeys;
   /** Per view: keys this store added to its sample, and when it last added (monotonic ms). */
   readonly #sampled = new Map<string, { added: number; at: number }>();
   /**
@@ -268,6 +271,7 @@ export class RedisOnlineStore implements OnlineStore {
   constructor(topology: RedisTopology, options: OnlineStoreOptions, tuning: RedisStoreTuning = {}) {
     this.#topology = topology;
     this.namespace = checkNamespace(options.namespace);
+    this.#readKeys = new ReadKeys(this.namespace);
     this.#catalog = new ViewCatalog(options.views);
     this.#clock = options.clock ?? Date.now;
     this.#onRoundTrip = options.onRoundTrip;
@@ -1079,25 +1083,34 @@ export class RedisOnlineStore implements OnlineStore {
         liveFieldBound(r.view) > n
       );
     });
-    // Whole hashes: unique keys across the requests that read them.
-    const hashIndex = new Map<string, number>();
+    // Whole hashes: unique keys across the requests that read them (a request's entity keys
+    // are distinct: only a view read by two requests can repeat a key).
+    let repeats = false;
+    const hashViews = new Set<string>();
+    requests.forEach((r, ri) => {
+      if (byFields[ri]) return;
+      if (hashViews.has(r.view.name)) repeats = true;
+      hashViews.add(r.view.name);
+    });
+    const hashIndex = repeats ? new Map<string, number>() : null;
     const hashKeys: string[] = [];
-    const hashSlots: (number[] | null)[] = requests.map((r, ri) =>
-      byFields[ri]
-        ? null
-        : r.entityKeys.map((e) => {
-            const key = this.#key(r.view.name, e);
-            let i = hashIndex.get(key);
-            if (i === undefined) {
-              i = hashKeys.length;
-              hashKeys.push(key);
-              hashIndex.set(key, i);
-            }
-            return i;
-          }),
-    );
+    const hashSlots: (number[] | null)[] = requests.map((r, ri) => {
+      if (byFields[ri]) return null;
+      const keys = this.#readKeys.keys(r.view.name, r.entityKeys);
+      const slots = new Array<number>(keys.length);
+      for (let j = 0; j < keys.length; j++) {
+        const key = keys[j]!;
+        let i = hashIndex === null ? undefined : hashIndex.get(key);
+        if (i === undefined) {
+          i = hashKeys.push(key) - 1;
+          hashIndex?.set(key, i);
+        }
+        slots[j] = i;
+      }
+      return slots;
+    });
     const fieldKeys: string[][] = requests.map((r, ri) =>
-      byFields[ri] ? r.entityKeys.map((e) => this.#key(r.view.name, e)) : [],
+      byFields[ri] ? this.#readKeys.keys(r.view.name, r.entityKeys) : [],
     );
     const { hashes, fields } =
       this.#topology.kind === 'redis'
