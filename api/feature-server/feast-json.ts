@@ -271,7 +271,18 @@ function feastJsonPieces(res: OnlineFeaturesResponse): string[] {
  * reply.type('application/json').send(feastJsonString(res));
  */
 export function feastJsonString(res: OnlineFeaturesResponse): string {
-  return feastJsonPieces(res).join('');
+  const cols = res.columns;
+  for (let c = 0; c < cols.length; c++)
+    if (cols[c]!.values.length !== 1) return feastJsonPieces(res).join('');
+  // One row: its few short pieces concatenated as they come.
+  const names = new Array<string>(cols.length);
+  for (let c = 0; c < cols.length; c++) names[c] = cols[c]!.name;
+  let out = `{"metadata":{"feature_names":${JSON.stringify(names)}},"results":[`;
+  for (let c = 0; c < cols.length; c++) {
+    if (c > 0) out += ',';
+    out += oneRowColumn(cols[c]!);
+  }
+  return `${out}]}`;
 }
 
 /** Where {@link feastJsonBytes} writes before its one copy out (grown as needed, kept). */
@@ -314,6 +325,8 @@ const BYTES_FROM = 16 * 1024;
  * socket.write(feastJsonPayload(res));
  */
 export function feastJsonPayload(res: OnlineFeaturesResponse): string | Buffer {
+  const cols = res.columns;
+  if (cols.length === 0 || cols[0]!.values.length === 1) return feastJsonString(res);
   const pieces = feastJsonPieces(res);
   let n = 0;
   for (const p of pieces) n += p.length;
