@@ -77,7 +77,6 @@ import {
 } from './plain-reads.ts';
 import { callScript, keepScriptArgs, queueEncoded, queueScript } from './keep-script-args.ts';
 import { isPermanentReply } from './redis-errors.ts';
-import { ReadKeys } from './read-keys.ts';
 import {
   checkpointKey,
   idempotencyKey,
@@ -254,8 +253,6 @@ export class RedisOnlineStore implements OnlineStore {
   readonly #plain: PlainReadConnection | null;
   readonly #wait: { replicas: number; timeoutMs: number };
   readonly #sampleScanPages: number;
-  /** The keys of reads, kept (`read-keys.ts`). */
-  readonly #readKeys: ReadKeys;
   /** Per view: keys this store added to its sample, and when it last added (monotonic ms). */
   readonly #sampled = new Map<string, { added: number; at: number }>();
   /**
@@ -271,7 +268,6 @@ export class RedisOnlineStore implements OnlineStore {
   constructor(topology: RedisTopology, options: OnlineStoreOptions, tuning: RedisStoreTuning = {}) {
     this.#topology = topology;
     this.namespace = checkNamespace(options.namespace);
-    this.#readKeys = new ReadKeys(this.namespace);
     this.#catalog = new ViewCatalog(options.views);
     this.#clock = options.clock ?? Date.now;
     this.#onRoundTrip = options.onRoundTrip;
@@ -1083,23 +1079,24 @@ export class RedisOnlineStore implements OnlineStore {
         liveFieldBound(r.view) > n
       );
     });
-    // Whole hashes: unique keys across the requests that read them (a request's entity keys
-    // are distinct: only a view read by two requests can repeat a key).
+    // Whole hashes: unique keys across the requests that read them, through a map only when a
+    // view is read whole by two requests (a key repeated within one request is read twice, in
+    // the same MULTI or script call: the same answer).
     let repeats = false;
-    const hashViews = new Set<string>();
-    requests.forEach((r, ri) => {
-      if (byFields[ri]) return;
-      if (hashViews.has(r.view.name)) repeats = true;
-      hashViews.add(r.view.name);
-    });
+    for (let ri = 0; ri < requests.length && !repeats; ri++)
+      for (let rj = 0; rj < ri; rj++)
+        if (!byFields[ri] && !byFields[rj] && requests[ri]!.view.name === requests[rj]!.view.name) {
+          repeats = true;
+          break;
+        }
     const hashIndex = repeats ? new Map<string, number>() : null;
     const hashKeys: string[] = [];
     const hashSlots: (number[] | null)[] = requests.map((r, ri) => {
       if (byFields[ri]) return null;
-      const keys = this.#readKeys.keys(r.view.name, r.entityKeys);
-      const slots = new Array<number>(keys.length);
-      for (let j = 0; j < keys.length; j++) {
-        const key = keys[j]!;
+      const entities = r.entityKeys;
+      const slots = new Array<number>(entities.length);
+      for (let j = 0; j < entities.length; j++) {
+        const key = this.#key(r.view.name, entities[j]!);
         let i = hashIndex === null ? undefined : hashIndex.get(key);
         if (i === undefined) {
           i = hashKeys.push(key) - 1;
@@ -1110,7 +1107,7 @@ export class RedisOnlineStore implements OnlineStore {
       return slots;
     });
     const fieldKeys: string[][] = requests.map((r, ri) =>
-      byFields[ri] ? this.#readKeys.keys(r.view.name, r.entityKeys) : [],
+      byFields[ri] ? r.entityKeys.map((e) => this.#key(r.view.name, e)) : [],
     );
     const { hashes, fields } =
       this.#topology.kind === 'redis'
