@@ -203,7 +203,8 @@ export function answerRawConnections(server: Server, fastPath: () => FastPath | 
           (close ? '' : last ? 'Connection: close\r\n' : `Connection: keep-alive\r\n${keepAlive}`) +
           '\r\n';
         let flushed: boolean;
-        if (payload.length < ONE_WRITE) flushed = socket.write(head + payload);
+        if (typeof payload === 'string' && payload.length < ONE_WRITE)
+          flushed = socket.write(head + payload);
         else {
           // A large payload is not copied into one string with its head: both in one writev.
           socket.cork();

@@ -28,8 +28,8 @@ export interface OnlineFeaturesRequest {
 
 /**
  * One output column: a value, a status and an event time (epoch ms, null = none) per row. The
- * status and event-time lists are read-only: a one-row response shares its status lists and
- * null event-time lists between columns and responses (frozen).
+ * status and event-time lists are read-only: a list of one status in every row, and one of no
+ * event times, is shared between columns and responses (frozen).
  */
 export interface OnlineColumn {
   name: string;
@@ -50,12 +50,30 @@ const ONE_ROW_STATUS: Readonly<Record<FeatureStatus, readonly FeatureStatus[]>> 
 /** A one-row column's event times when it has none, shared. */
 const ONE_ROW_NO_TS: readonly null[] = Object.freeze([null]);
 
-/** `n` rows of one status: a shared frozen list for one row. */
+/**
+ * Frozen lists of `n` equal items (a status, or null for no event time) shared between columns
+ * and responses, by item and `n`: a request of 1 user × N products has a status list of N
+ * `PRESENT`s in nearly every column. Bounded: cleared when full.
+ */
+const sameLists = new Map<string, readonly (FeatureStatus | null)[]>();
+const SAME_LISTS_MAX = 256;
+
+function sameList<T extends FeatureStatus | null>(item: T, n: number): readonly T[] {
+  const key = `${n}:${item}`;
+  let list = sameLists.get(key);
+  if (list === undefined) {
+    if (sameLists.size >= SAME_LISTS_MAX) sameLists.clear();
+    list = Object.freeze(new Array<T>(n).fill(item));
+    sameLists.set(key, list);
+  }
+  return list as readonly T[];
+}
+
+/** `n` rows of one status: a shared frozen list. */
 const sameStatus = (status: FeatureStatus, n: number): readonly FeatureStatus[] =>
-  n === 1 ? ONE_ROW_STATUS[status] : new Array<FeatureStatus>(n).fill(status);
-/** `n` rows without an event time: a shared frozen list for one row. */
-const noEventTs = (n: number): readonly null[] =>
-  n === 1 ? ONE_ROW_NO_TS : new Array<null>(n).fill(null);
+  n === 1 ? ONE_ROW_STATUS[status] : sameList(status, n);
+/** `n` rows without an event time: a shared frozen list. */
+const noEventTs = (n: number): readonly null[] => (n === 1 ? ONE_ROW_NO_TS : sameList(null, n));
 
 export interface OnlineFeaturesResponse {
   columns: OnlineColumn[];
@@ -257,6 +275,11 @@ export async function getOnlineFeatures(
           // seen reads its empty-window values (a count's 0), as in exports (docs/concepts.md).
           const rows = results[input.read]?.rows;
           const idx = rowIndex[plan.reads[input.read]!.group]!;
+          if (rows?.length === 1) {
+            // One entity for every row (the user of 1 user × N products).
+            inputs[input.name] = new Array<unknown>(n).fill(rows[0]![input.feature]!.value);
+            continue;
+          }
           const values = new Array<unknown>(n);
           for (let i = 0; i < n; i++) values[i] = rows![idx[i]!]![input.feature]!.value;
           inputs[input.name] = values;
@@ -281,16 +304,40 @@ export async function getOnlineFeatures(
         });
         continue;
       }
+      if (rows?.length === 1) {
+        // One entity for every row (the user of 1 user × N products): its value n times.
+        const fv = rows![0]![out.feature]!;
+        columns.push({
+          name: out.name,
+          type: out.type,
+          values: new Array<unknown>(n).fill(fv.value),
+          statuses: sameStatus(fv.status, n),
+          eventTs: fv.eventTs === null ? noEventTs(n) : new Array<number>(n).fill(fv.eventTs),
+        });
+        continue;
+      }
       const values = new Array<unknown>(n);
-      const statuses = new Array<FeatureStatus>(n);
       const eventTs = new Array<number | null>(n);
+      // Statuses as a shared list while every row's is the first's (the common case).
+      const first = n === 0 ? 'PRESENT' : rows![idx[0]!]![out.feature]!.status;
+      let statuses: FeatureStatus[] | null = null;
       for (let i = 0; i < n; i++) {
         const fv = rows![idx[i]!]![out.feature]!;
         values[i] = fv.value;
-        statuses[i] = fv.status;
         eventTs[i] = fv.eventTs;
+        if (statuses !== null) statuses[i] = fv.status;
+        else if (fv.status !== first) {
+          statuses = new Array<FeatureStatus>(n).fill(first, 0, i);
+          statuses[i] = fv.status;
+        }
       }
-      columns.push({ name: out.name, type: out.type, values, statuses, eventTs });
+      columns.push({
+        name: out.name,
+        type: out.type,
+        values,
+        statuses: statuses ?? sameStatus(first, n),
+        eventTs,
+      });
       continue;
     }
     const raw = stepOutputs![out.step]![out.output];
@@ -306,11 +353,19 @@ export async function getOnlineFeatures(
       continue;
     }
     const values = new Array<unknown>(n);
-    const statuses = new Array<FeatureStatus>(n);
+    let nulls = 0;
     for (let i = 0; i < n; i++) {
       const v = raw![i];
       values[i] = v;
-      statuses[i] = v === null ? 'NULL_VALUE' : 'PRESENT';
+      if (v === null) nulls++;
+    }
+    let statuses: readonly FeatureStatus[];
+    if (nulls === 0 || nulls === n)
+      statuses = sameStatus(nulls === 0 ? 'PRESENT' : 'NULL_VALUE', n);
+    else {
+      const own = new Array<FeatureStatus>(n);
+      for (let i = 0; i < n; i++) own[i] = values[i] === null ? 'NULL_VALUE' : 'PRESENT';
+      statuses = own;
     }
     columns.push({ name: out.name, type: out.type, values, statuses, eventTs: noEventTs(n) });
   }

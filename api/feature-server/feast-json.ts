@@ -110,7 +110,15 @@ function valueText(v: unknown): string {
 
 /** `[item,item,…]`, n items. */
 function repeatText(item: string, n: number): string {
-  return `[${new Array<string>(n).fill(item).join(',')}]`;
+  return bracketJoin(new Array<string>(n).fill(item));
+}
+
+/** `[a,b,…]` of `parts` (at least one), joined once: the brackets ride on the end parts. */
+function bracketJoin(parts: string[]): string {
+  const last = parts.length - 1;
+  parts[0] = `[${parts[0]}`;
+  parts[last] = `${parts[last]}]`;
+  return parts.join(',');
 }
 
 /**
@@ -138,7 +146,18 @@ function valuesText(values: readonly unknown[]): string {
   return JSON.stringify(values);
 }
 
+/**
+ * The text of a frozen list (retrieval's shared lists of one status, or of no event time, in
+ * every row: `OnlineColumn`), by the list: a frozen list never changes.
+ */
+const frozenTexts = new WeakMap<readonly unknown[], string>();
+
 function statusesText(statuses: readonly string[]): string {
+  if (Object.isFrozen(statuses)) {
+    let s = frozenTexts.get(statuses);
+    if (s === undefined) frozenTexts.set(statuses, (s = JSON.stringify(statuses)));
+    return s;
+  }
   const n = statuses.length;
   if (n === 0) return '[]';
   const first = statuses[0]!;
@@ -147,6 +166,15 @@ function statusesText(statuses: readonly string[]): string {
 }
 
 function timestampsText(ts: readonly (number | null | undefined)[], n: number): string {
+  if (ts.length === n && Object.isFrozen(ts)) {
+    let s = frozenTexts.get(ts);
+    if (s === undefined) frozenTexts.set(ts, (s = timestampsOf(ts, n)));
+    return s;
+  }
+  return timestampsOf(ts, n);
+}
+
+function timestampsOf(ts: readonly (number | null | undefined)[], n: number): string {
   let none = true;
   for (let i = 0; i < n; i++) {
     const t = ts[i];
@@ -156,22 +184,23 @@ function timestampsText(ts: readonly (number | null | undefined)[], n: number): 
     }
   }
   if (none) return n === 0 ? '[]' : repeatedList(QUOTED_EPOCH, n);
+  let last: number | null | undefined = ts[0];
+  let same = 1;
+  while (same < n && ts[same] === last) same++;
+  if (same === n) return repeatedList(quotedTimestamp(last), n);
   // A row's timestamp is often the previous row's (one entity's column, a shared hop start):
   // looked up once per run of equal times.
   const parts = new Array<string>(n);
-  let last: number | null | undefined = ts[0];
   let text = quotedTimestamp(last);
-  let same = true;
   for (let i = 0; i < n; i++) {
     const t = ts[i];
     if (t !== last) {
       last = t;
       text = quotedTimestamp(t);
-      same = false;
     }
     parts[i] = text;
   }
-  return same ? repeatedList(text, n) : `[${parts.join(',')}]`;
+  return bracketJoin(parts);
 }
 
 const quotedStatus = new Map<string, string>();
@@ -206,33 +235,100 @@ function oneRowColumn(col: OnlineColumn): string {
 }
 
 /**
- * `JSON.stringify(toFeastJson(res))`, byte for byte, written directly: no intermediate object;
- * a column's values, statuses and timestamps each as one string (values by one native
+ * The pieces of `JSON.stringify(toFeastJson(res))` in order: the metadata, then per column
+ * its values, statuses and event timestamps, each list one string (values by one native
  * JSON.stringify, repeated statuses and timestamps from caches of whole lists).
+ */
+function feastJsonPieces(res: OnlineFeaturesResponse): string[] {
+  const cols = res.columns;
+  const names = new Array<string>(cols.length);
+  for (let c = 0; c < cols.length; c++) names[c] = cols[c]!.name;
+  const out: string[] = [`{"metadata":{"feature_names":${JSON.stringify(names)}},"results":[`];
+  for (let c = 0; c < cols.length; c++) {
+    const col = cols[c]!;
+    if (col.values.length === 1) {
+      out.push(c > 0 ? `,${oneRowColumn(col)}` : oneRowColumn(col));
+      continue;
+    }
+    out.push(
+      c > 0 ? ',{"values":' : '{"values":',
+      valuesText(col.values),
+      ',"statuses":',
+      statusesText(col.statuses),
+      ',"event_timestamps":',
+      timestampsText(col.eventTs, col.values.length),
+      '}',
+    );
+  }
+  out.push(']}');
+  return out;
+}
+
+/**
+ * `JSON.stringify(toFeastJson(res))`, byte for byte, written directly: no intermediate object.
  *
  * @example
  * reply.type('application/json').send(feastJsonString(res));
  */
 export function feastJsonString(res: OnlineFeaturesResponse): string {
   const cols = res.columns;
+  for (let c = 0; c < cols.length; c++)
+    if (cols[c]!.values.length !== 1) return feastJsonPieces(res).join('');
+  // One row: its few short pieces concatenated as they come.
   const names = new Array<string>(cols.length);
   for (let c = 0; c < cols.length; c++) names[c] = cols[c]!.name;
   let out = `{"metadata":{"feature_names":${JSON.stringify(names)}},"results":[`;
   for (let c = 0; c < cols.length; c++) {
-    const col = cols[c]!;
     if (c > 0) out += ',';
-    if (col.values.length === 1) {
-      out += oneRowColumn(col);
-      continue;
-    }
-    out +=
-      '{"values":' +
-      valuesText(col.values) +
-      ',"statuses":' +
-      statusesText(col.statuses) +
-      ',"event_timestamps":' +
-      timestampsText(col.eventTs, col.values.length) +
-      '}';
+    out += oneRowColumn(cols[c]!);
   }
   return `${out}]}`;
+}
+
+/** Where {@link feastJsonBytes} writes before its one copy out (grown as needed, kept). */
+let scratch = Buffer.allocUnsafe(1 << 16);
+
+/**
+ * {@link feastJsonString}'s UTF-8 bytes, each piece written into one Buffer: a large answer
+ * (100 rows: ≈ 110 KB) is neither joined into one string nor encoded again by the socket.
+ *
+ * @example
+ * feastJsonBytes(res).toString('utf8') === feastJsonString(res); // true
+ */
+export function feastJsonBytes(res: OnlineFeaturesResponse): Buffer {
+  const pieces = feastJsonPieces(res);
+  let n = 0;
+  for (const p of pieces) n += p.length;
+  return piecesBytes(pieces, n);
+}
+
+/** `pieces` (`units` UTF-16 units in all) as UTF-8 bytes. */
+function piecesBytes(pieces: readonly string[], units: number): Buffer {
+  const room = 3 * units; // UTF-8: at most 3 bytes per UTF-16 unit
+  if (scratch.length < room) scratch = Buffer.allocUnsafe(Math.max(room, 2 * scratch.length));
+  const buf = scratch;
+  let o = 0;
+  for (const p of pieces) o += buf.write(p, o, 'utf8');
+  const out = Buffer.allocUnsafe(o);
+  buf.copy(out, 0, 0, o);
+  return out;
+}
+
+/** Answers of at least this many UTF-16 units go out as bytes ({@link feastJsonPayload}). */
+const BYTES_FROM = 16 * 1024;
+
+/**
+ * The answer to send: a string when small (a server writes it with its head in one string),
+ * else {@link feastJsonBytes}.
+ *
+ * @example
+ * socket.write(feastJsonPayload(res));
+ */
+export function feastJsonPayload(res: OnlineFeaturesResponse): string | Buffer {
+  const cols = res.columns;
+  if (cols.length === 0 || cols[0]!.values.length === 1) return feastJsonString(res);
+  const pieces = feastJsonPieces(res);
+  let n = 0;
+  for (const p of pieces) n += p.length;
+  return n < BYTES_FROM ? pieces.join('') : piecesBytes(pieces, n);
 }

@@ -20,7 +20,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { serveOnlineFeatures } from '../../retrieval/index.ts';
 import { authorize, credentialOf } from '../auth/authorize.ts';
 import { BODY_LIMIT, errorResponse, type ErrorLog } from '../error-response.ts';
-import { feastJsonString } from '../feature-server/feast-json.ts';
+import { feastJsonPayload } from '../feature-server/feast-json.ts';
 import { logServed } from '../feature-server/log-served.ts';
 import { parseOnlineRequest } from '../feature-server/parse-online-request.ts';
 import { parseJsonBody } from '../json-body.ts';
@@ -52,7 +52,12 @@ export interface RawRequest {
 }
 
 /** Writes one answer: `head` is its header lines (`name: value\r\n` each). */
-export type RawSend = (status: number, head: string, payload: string, close: boolean) => void;
+export type RawSend = (
+  status: number,
+  head: string,
+  payload: string | Buffer,
+  close: boolean,
+) => void;
 
 export interface FastPathOptions {
   /**
@@ -90,7 +95,7 @@ export function onlineFeaturesFastPath(ctx: ServerContext, opts: FastPathOptions
     start: number,
     status: number,
     headers: Record<string, string> | null,
-    payload: string,
+    payload: string | Buffer,
   ): void => {
     const head: string[] = [];
     if (headers) for (const k in headers) head.push(k, headers[k]!);
@@ -112,7 +117,7 @@ export function onlineFeaturesFastPath(ctx: ServerContext, opts: FastPathOptions
     start: number,
     status: number,
     headers: Record<string, string> | null,
-    payload: string,
+    payload: string | Buffer,
   ): void => {
     const close = headers !== null && headers.connection === 'close';
     let head = '';
@@ -123,7 +128,11 @@ export function onlineFeaturesFastPath(ctx: ServerContext, opts: FastPathOptions
   };
 
   /** Where an answer goes: node:http's response, or a raw connection's writer. */
-  type Sink = (status: number, headers: Record<string, string> | null, payload: string) => void;
+  type Sink = (
+    status: number,
+    headers: Record<string, string> | null,
+    payload: string | Buffer,
+  ) => void;
 
   const fail = (
     sink: Sink,
@@ -160,7 +169,7 @@ export function onlineFeaturesFastPath(ctx: ServerContext, opts: FastPathOptions
       const request = parseOnlineRequest(body);
       const result = await serveOnlineFeatures(snap, ctx, request, onStoreRead);
       if (ctx.featureLog) logServed(ctx.featureLog, snap.repo, request, result);
-      sink(200, null, feastJsonString(result));
+      sink(200, null, feastJsonPayload(result));
     } catch (e) {
       fail(sink, contentType, e, body, false);
     }

@@ -292,6 +292,19 @@ export class PlainReadConnection {
   #step(p: Pending, buf: Buffer, pos: number): number {
     let progressed = false;
     while (p.acks > 0) {
+      // `+QUEUED\r\n` (each command inside the MULTI) without searching for its end.
+      if (
+        pos + 9 <= buf.length &&
+        buf[pos] === 43 &&
+        buf[pos + 1] === 81 &&
+        buf[pos + 7] === 13 &&
+        buf[pos + 8] === 10
+      ) {
+        pos += 9;
+        p.acks--;
+        progressed = true;
+        continue;
+      }
       const end = lineEnd(buf, pos);
       if (end < 0) return progressed ? pos : -1;
       if (buf[pos] === 45 /* - */) p.error ??= buf.toString('utf8', pos + 1, end);

@@ -1079,23 +1079,33 @@ export class RedisOnlineStore implements OnlineStore {
         liveFieldBound(r.view) > n
       );
     });
-    // Whole hashes: unique keys across the requests that read them.
-    const hashIndex = new Map<string, number>();
+    // Whole hashes: unique keys across the requests that read them, through a map only when a
+    // view is read whole by two requests (a key repeated within one request is read twice, in
+    // the same MULTI or script call: the same answer).
+    let repeats = false;
+    for (let ri = 0; ri < requests.length && !repeats; ri++)
+      for (let rj = 0; rj < ri; rj++)
+        if (!byFields[ri] && !byFields[rj] && requests[ri]!.view.name === requests[rj]!.view.name) {
+          repeats = true;
+          break;
+        }
+    const hashIndex = repeats ? new Map<string, number>() : null;
     const hashKeys: string[] = [];
-    const hashSlots: (number[] | null)[] = requests.map((r, ri) =>
-      byFields[ri]
-        ? null
-        : r.entityKeys.map((e) => {
-            const key = this.#key(r.view.name, e);
-            let i = hashIndex.get(key);
-            if (i === undefined) {
-              i = hashKeys.length;
-              hashKeys.push(key);
-              hashIndex.set(key, i);
-            }
-            return i;
-          }),
-    );
+    const hashSlots: (number[] | null)[] = requests.map((r, ri) => {
+      if (byFields[ri]) return null;
+      const entities = r.entityKeys;
+      const slots = new Array<number>(entities.length);
+      for (let j = 0; j < entities.length; j++) {
+        const key = this.#key(r.view.name, entities[j]!);
+        let i = hashIndex === null ? undefined : hashIndex.get(key);
+        if (i === undefined) {
+          i = hashKeys.push(key) - 1;
+          hashIndex?.set(key, i);
+        }
+        slots[j] = i;
+      }
+      return slots;
+    });
     const fieldKeys: string[][] = requests.map((r, ri) =>
       byFields[ri] ? r.entityKeys.map((e) => this.#key(r.view.name, e)) : [],
     );

@@ -1,6 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
+  feastJsonBytes,
+  feastJsonPayload,
   feastJsonString,
   timestampJson,
   toFeastJson,
@@ -9,6 +11,15 @@ import type { OnlineColumn } from '../../retrieval/get-online-features.ts';
 import type { FeatureStatus } from '../../online/online-store.ts';
 
 const STATUSES: FeatureStatus[] = ['PRESENT', 'NULL_VALUE', 'NOT_FOUND', 'OUTSIDE_MAX_AGE'];
+
+/** The writer's string, bytes and payload are `JSON.stringify(toFeastJson(res))`'s. */
+function agrees(res: { columns: OnlineColumn[] }): void {
+  const want = JSON.stringify(toFeastJson(res));
+  expect(feastJsonString(res)).toBe(want);
+  expect(feastJsonBytes(res).toString('hex')).toBe(Buffer.from(want, 'utf8').toString('hex'));
+  const payload = feastJsonPayload(res);
+  expect(typeof payload === 'string' ? payload : payload.toString('utf8')).toBe(want);
+}
 
 const valueArb = fc.oneof(
   fc.double(),
@@ -46,7 +57,7 @@ describe('feastJsonString', () => {
           .integer({ min: 0, max: 6 })
           .chain((n) => fc.array(columnArb(n), { maxLength: 6 }).map((columns) => ({ columns }))),
         (res) => {
-          expect(feastJsonString(res)).toBe(JSON.stringify(toFeastJson(res)));
+          agrees(res);
         },
       ),
       { numRuns: 2000 },
@@ -54,13 +65,22 @@ describe('feastJsonString', () => {
   });
 
   it('is the same for long columns, uniform ones (one status, no event times) included', () => {
+    // Frozen or not: retrieval shares frozen lists of one status, or of no event time.
+    const list = <T>(item: T, n: number, frozen: boolean): T[] => {
+      const l = new Array<T>(n).fill(item);
+      return frozen ? (Object.freeze(l) as T[]) : l;
+    };
     const uniform = (n: number): fc.Arbitrary<OnlineColumn> =>
       fc.record({
         name: fc.string(),
         type: fc.constant(null),
         values: fc.array(valueArb, { minLength: n, maxLength: n }),
-        statuses: fc.constantFrom(...STATUSES).map((st) => new Array<FeatureStatus>(n).fill(st)),
-        eventTs: fc.constantFrom(null, 0).map((t) => new Array<number | null>(n).fill(t)),
+        statuses: fc
+          .tuple(fc.constantFrom(...STATUSES), fc.boolean())
+          .map(([st, frozen]) => list<FeatureStatus>(st, n, frozen)),
+        eventTs: fc
+          .tuple(fc.oneof(fc.constantFrom(null, 0), tsArb), fc.boolean())
+          .map(([t, frozen]) => list<number | null>(t, n, frozen)),
       });
     fc.assert(
       fc.property(
@@ -72,7 +92,7 @@ describe('feastJsonString', () => {
               .map((columns) => ({ columns })),
           ),
         (res) => {
-          expect(feastJsonString(res)).toBe(JSON.stringify(toFeastJson(res)));
+          agrees(res);
         },
       ),
       { numRuns: 300 },
@@ -109,11 +129,41 @@ describe('feastJsonString', () => {
           .chain((n) => fc.array(runs(n), { minLength: 1, maxLength: 4 }))
           .map((columns) => ({ columns })),
         (res) => {
-          expect(feastJsonString(res)).toBe(JSON.stringify(toFeastJson(res)));
+          agrees(res);
         },
       ),
       { numRuns: 1000 },
     );
+  });
+
+  it('gives a large answer as bytes (UTF-8), a small one as a string', () => {
+    const n = 3000;
+    const col = (name: string, values: unknown[]): OnlineColumn => ({
+      name,
+      type: null,
+      values,
+      statuses: new Array<FeatureStatus>(n).fill('PRESENT'),
+      eventTs: values.map((_, i) => 1_700_000_000_000 + i * 1000),
+    });
+    const large = {
+      columns: [
+        col(
+          'é',
+          Array.from({ length: n }, (_, i) => `naïve ${i} ☕ 𝄞`),
+        ),
+        col(
+          'x',
+          Array.from({ length: n }, (_, i) => i / 7),
+        ),
+      ],
+    };
+    expect(Buffer.isBuffer(feastJsonPayload(large))).toBe(true);
+    agrees(large);
+    const small = { columns: [col('x', [1.5, 'ü'].slice(0, 2))] };
+    small.columns[0]!.statuses = ['PRESENT', 'PRESENT'];
+    small.columns[0]!.eventTs = [null, 0];
+    expect(typeof feastJsonPayload(small)).toBe('string');
+    agrees(small);
   });
 
   it('formats timestamps as before, from the cache too', () => {

@@ -86,6 +86,34 @@ describe('POST /get-online-features (Feast contract)', () => {
     for (const r of body.results) expect(r.statuses).toEqual(['PRESENT']);
   });
 
+  it('answers one user × several products as each (user, product) row read alone', async () => {
+    // The user's columns come from one entity read once (its value repeated, shared status
+    // lists); the products' from several, a status changing within a column.
+    const users = ['u1', 'u1', 'u1', 'u1'];
+    const products = ['p1', 'p9', 'p2', 'p1'];
+    const { status, body } = await read({
+      feature_service: 'recommendation_v1',
+      entities: { user_id: users, product_id: products },
+    });
+    expect(status).toBe(200);
+    expect(byName(body).price!.statuses).toEqual(['PRESENT', 'NOT_FOUND', 'NULL_VALUE', 'PRESENT']);
+    for (let i = 0; i < products.length; i++) {
+      const one = await read({
+        feature_service: 'recommendation_v1',
+        entities: { user_id: [users[i]], product_id: [products[i]] },
+      });
+      expect(one.body.metadata).toEqual(body.metadata);
+      one.body.results.forEach((r, c) => {
+        const col = body.results[c]!;
+        expect([col.values[i], col.statuses[i], col.event_timestamps[i]]).toEqual([
+          r.values[0],
+          r.statuses[0],
+          r.event_timestamps[0],
+        ]);
+      });
+    }
+  });
+
   it('reports NOT_FOUND, NULL_VALUE and OUTSIDE_MAX_AGE', async () => {
     const { body } = await read({
       features: [

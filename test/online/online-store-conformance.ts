@@ -551,6 +551,38 @@ export function onlineStoreConformance(name: string, factory: StoreFactory): voi
       expect(p!.rows[2]![0]!.status).toBe('NOT_FOUND');
     });
 
+    it('readMany: a view read by two requests of overlapping keys answers each as read alone', async () => {
+      const s = await open();
+      await s.mergeTiles([
+        {
+          view: 'activity',
+          entityKey: 'u1',
+          hopMs: MINUTE_MS,
+          hop: Math.floor(NOW / MINUTE_MS),
+          states: { clicks_1h: 3 },
+        },
+        {
+          view: 'activity',
+          entityKey: 'u2',
+          hopMs: MINUTE_MS,
+          hop: Math.floor(NOW / MINUTE_MS) - 1,
+          states: { clicks_1h: 5 },
+        },
+      ]);
+      // Whole hashes twice (keys shared between the two), and a subset of fields.
+      const reads = [
+        { view: activity, entityKeys: ['u1', 'u2'], t: NOW },
+        { view: activity, entityKeys: ['u3', 'u2', 'u1'], t: NOW },
+        { view: activity, features: ['clicks_1h'], entityKeys: ['u2', 'u1'], t: NOW },
+      ];
+      const results = await s.readMany(reads);
+      for (let i = 0; i < reads.length; i++)
+        expect(results[i]).toEqual(await s.readFeatures(reads[i]!));
+      const clicks = results[1]!.features.indexOf('clicks_1h');
+      expect(results[1]!.rows.map((r) => r[clicks]!.value)).toEqual([0, 5, 3]);
+      expect(results[2]!.rows.map((r) => r[0]!.value)).toEqual([5, 3]);
+    });
+
     it('sequence features: tiles merged in any arrival order read as the reference', async () => {
       const s = await open(undefined, { views: [...TEST_VIEWS, sequences] });
       const c = sequenceCase(NOW, 40, 14);
