@@ -28,10 +28,14 @@ let repo: Repository;
 
 /**
  * Runs `fn`, recording every statement that reads a source view (`src_<n>`) or a pass's staged
- * events (`events_<n>`).
+ * events (`events_<n>`), and apart, in order with them, each drop of staged events.
  */
-async function sourceReads<T>(fn: () => Promise<T>): Promise<{ result: T; reads: string[] }> {
+async function sourceReads<T>(
+  fn: () => Promise<T>,
+): Promise<{ result: T; reads: string[]; drops: number[] }> {
   const reads: string[] = [];
+  /** Per drop of staged events: how many reads came before it. */
+  const drops: number[] = [];
   const proto = DuckDBClient.prototype as unknown as Record<
     'run' | 'all' | 'streamRaw',
     (this: DuckDBClient, sql: string) => unknown
@@ -39,12 +43,16 @@ async function sourceReads<T>(fn: () => Promise<T>): Promise<{ result: T; reads:
   const saved = { run: proto.run, all: proto.all, streamRaw: proto.streamRaw };
   for (const m of ['run', 'all', 'streamRaw'] as const)
     proto[m] = function (this: DuckDBClient, sql: string) {
-      if (/\b(src|events)_\d+\b/.test(sql) && !/^(CREATE TEMP VIEW|DROP VIEW|DROP TABLE)/.test(sql))
+      if (/^DROP TABLE events_\d+$/.test(sql)) drops.push(reads.length);
+      else if (
+        /\b(src|events)_\d+\b/.test(sql) &&
+        !/^(CREATE TEMP VIEW|DROP VIEW|DROP TABLE)/.test(sql)
+      )
         reads.push(sql);
       return saved[m].call(this, sql);
     };
   try {
-    return { result: await fn(), reads };
+    return { result: await fn(), reads, drops };
   } finally {
     Object.assign(proto, saved);
   }
@@ -52,15 +60,19 @@ async function sourceReads<T>(fn: () => Promise<T>): Promise<{ result: T; reads:
 
 type EntityRow = { user_id: string; product_id: string; event_timestamp: number };
 
+const defaultRows = (): EntityRow[] =>
+  Array.from({ length: 200 }, (_, i) => ({
+    user_id: `u${String(i % 30).padStart(5, '0')}`,
+    product_id: `p${String(i % 20).padStart(5, '0')}`,
+    event_timestamp: END - (i % 30) * 86_400_000 + i * 1_000,
+  }));
+
 async function exportRows(
   engine: 'sweep' | 'sql',
   home: string,
   data = 'data',
-  rows: EntityRow[] = Array.from({ length: 200 }, (_, i) => ({
-    user_id: `u${String(i % 30).padStart(5, '0')}`,
-    product_id: `p${String(i % 20).padStart(5, '0')}`,
-    event_timestamp: END - (i % 30) * 86_400_000 + i * 1_000,
-  })),
+  rows: EntityRow[] = defaultRows(),
+  partitionEvents?: number,
 ): Promise<ExportSummary> {
   const store = new DuckDBOfflineStore({
     type: 'duckdb',
@@ -68,6 +80,7 @@ async function exportRows(
     home: join(tmp.dir, home),
     memoryLimit: '1GB',
     engine,
+    ...(partitionEvents ? { partitionEvents } : {}),
   });
   try {
     return await store.exportPointInTime({
@@ -143,6 +156,30 @@ describe('sweep index build', () => {
     expect(swept.rows).toBe(200);
     expect(swept.data).toEqual(sql.data);
     expect(swept.data!.some((r) => r.preferred_category_30d !== null)).toBe(true);
+  }, 60_000);
+
+  it('reads the staged product events for each partition’s index, then drops them', async () => {
+    const {
+      result: swept,
+      reads,
+      drops,
+    } = await sourceReads(() =>
+      exportRows('sweep', 'home-sweep-parts', 'data', defaultRows(), 400),
+    );
+    const staged = reads.filter((s) => /^CREATE TEMP TABLE events_\d+ AS /.test(s));
+    expect(staged).toHaveLength(1);
+    const table = /^CREATE TEMP TABLE (events_\d+) /.exec(staged[0]!)![1]!;
+    const builds = reads.filter(
+      (s) => s.includes(`FROM ${table})`) && / ORDER BY \w+\.__code, \w+\.__ts$/.test(s),
+    );
+    // 5,000 events, ≈ 3,700 of them with a product: several partitions of at most 400 events.
+    expect(builds.length).toBeGreaterThan(5);
+    // Dropped once, after the last partition's index read them.
+    expect(drops).toHaveLength(1);
+    expect(reads.slice(drops[0]!).some((s) => s.includes(table))).toBe(false);
+    expect(reads.slice(0, drops[0]!).filter((s) => builds.includes(s))).toHaveLength(builds.length);
+    const sql = await exportRows('sql', 'home-sql-parts');
+    expect(swept.data).toEqual(sql.data);
   }, 60_000);
 });
 
