@@ -125,22 +125,20 @@ function stringInput(pass: Pass, pf: PassFeature): string | null {
 
 /**
  * What a plain (non-mode) feature's index column is computed from: nothing for a count of every
- * event (`ones`) or the events' own times (`times`); else the SQL of a `flag` (a count's filter,
- * a sequence feature's match) and of a `value` (the input, null where the filter is not true).
+ * event (`ones`) or the events' own times (`times`); else its filter `where` (`(…) IS TRUE`, or
+ * `TRUE`) and the SQL of its input `value` (none for a count, nor for a sequence feature over
+ * numbers; numbers bounded).
  */
 interface FeatureInput {
   kind: 'ones' | 'times' | 'count' | 'sequence' | 'string' | 'number';
-  flag?: string;
+  where: string;
   value?: string;
 }
 
 function featureInput(pass: Pass, pf: PassFeature): FeatureInput {
   const f = pf.feature;
   const where = whereSql(pass, pf);
-  if (f.aggregation === 'count')
-    return where === 'TRUE'
-      ? { kind: 'ones' }
-      : { kind: 'count', flag: `CAST(${where} AS UTINYINT)` };
+  if (f.aggregation === 'count') return { kind: where === 'TRUE' ? 'ones' : 'count', where };
   const sequence = isSequenceKind(f.aggregation);
   // Every event's own time (`last(col('timestamp'))`): the index's times, as the query would
   // return them (a valid event's time is a finite number of ms, far below 1e300).
@@ -150,14 +148,18 @@ function featureInput(pass: Pass, pf: PassFeature): FeatureInput {
     f.input?.op === 'col' &&
     f.input.path === pass.timestampField
   )
-    return { kind: 'times' };
+    return { kind: 'times', where };
   const s = stringInput(pass, pf);
-  if (sequence)
-    return { kind: 'sequence', flag: `CAST(${where} AS INTEGER)`, ...(s ? { value: s } : {}) };
-  const when = (v: string): string => (where === 'TRUE' ? v : `CASE WHEN ${where} THEN ${v} END`);
-  if (s) return { kind: 'string', value: when(s) };
+  if (sequence) return { kind: 'sequence', where, ...(s ? { value: s } : {}) };
+  if (s) return { kind: 'string', where, value: s };
   const x = `CAST(${renderExpr(pass.schema, f.input as ExprNode)} AS DOUBLE)`;
-  return { kind: 'number', value: when(boundedNumber(x)) };
+  return { kind: 'number', where, value: boundedNumber(x) };
+}
+
+/** The SQL expressions `x` reads per event (its filter unless always true, its value). */
+function inputParts(x: FeatureInput): string[] {
+  if (x.kind === 'ones' || x.kind === 'times') return [];
+  return [...(x.where === 'TRUE' ? [] : [x.where]), ...(x.value ? [x.value] : [])];
 }
 
 /**
@@ -227,9 +229,10 @@ async function stageEvents(
  *
  * When that scan decodes a map column and the index of `stage` (the pass's features) is to be
  * built, the events are first projected into a temp table ({@link StagedEvents}: keys, time,
- * id hash and the inputs of `stage`), which the scan and the index build then read: the map is
- * decoded once, not once per query (the 10M benchmark's product pass: 9.6 → 7.8 CPU-s for its
- * dictionaries and index).
+ * id hash, and each filter and input of `stage` once — a filter as a boolean, so features
+ * reading one value under different filters share its column), which the scan and the index
+ * build then read: the map is decoded once, not once per query (the 10M benchmark's product
+ * pass: 11.45 → 9.78 CPU-s for its dictionaries and index, single statements under load).
  */
 export async function planPass(
   client: DuckDBClient,
@@ -257,10 +260,7 @@ export async function planPass(
     plain.length > 0 && scansMap(pass, features)
       ? await stageEvents(client, pass, name, [
           ...inputs,
-          ...plain.flatMap((pf) => {
-            const x = featureInput(pass, pf);
-            return [x.flag, x.value].filter((e): e is string => e !== undefined);
-          }),
+          ...plain.flatMap((pf) => inputParts(featureInput(pass, pf))),
         ])
       : null;
   /** The pass's events with keys and `cols` ([SQL, alias]): from the staged table if any. */
@@ -454,8 +454,13 @@ export async function buildPassIndex(
   // every event (all ones) or the event times themselves read none — less for DuckDB's sort to
   // carry.
   const plain = features.filter((pf) => pf.feature.aggregation !== 'mode');
-  /** The per-event columns: [SQL, alias]. */
-  const inner: [string, string][] = [];
+  /**
+   * The per-event columns: their SQL, each part of a feature input read through `part` (the
+   * part itself, or its column of the staged events), and alias.
+   */
+  const inner: [(part: (sql: string) => string) => string, string][] = [];
+  /** The parts those columns read. */
+  const parts: string[] = [];
   const outer: string[] = [];
   const joins: string[] = [];
   /** Per plain feature: its column among `outer`, -1 for all ones, -2 for the event times. */
@@ -472,6 +477,7 @@ export async function buildPassIndex(
   };
   plain.forEach((pf, i) => {
     const input = featureInput(pass, pf);
+    const { where, value } = input;
     const c = `__in${i}`;
     if (input.kind === 'ones' || input.kind === 'times') {
       slot.push(input.kind === 'ones' ? -1 : -2);
@@ -479,34 +485,39 @@ export async function buildPassIndex(
     }
     const signature =
       input.kind === 'count'
-        ? `count ${input.flag!}`
+        ? `count ${where}`
         : input.kind === 'sequence'
           ? null
-          : `values ${input.value!} ${plan.dicts.get(pf.col)?.table ?? ''}`;
+          : `values ${where} ${value!} ${plan.dicts.get(pf.col)?.table ?? ''}`;
     if (signature !== null && known(signature)) return;
     if (signature !== null) bySignature.set(signature, outer.length);
     slot.push(outer.length);
     flagCols.push(input.kind === 'count');
+    parts.push(...inputParts(input));
+    const w = (part: (sql: string) => string): string => (where === 'TRUE' ? 'TRUE' : part(where));
     if (input.kind === 'sequence') {
       // (code + 1) * 2 + match, code -1 for no value: see offline/sweep/sweep-sequence.ts.
-      inner.push([input.flag!, c]);
-      if (!input.value) {
+      inner.push([(part) => `CAST(${w(part)} AS INTEGER)`, c]);
+      if (!value) {
         outer.push(`CAST(ev.${c} AS DOUBLE)`);
         return;
       }
       const d = plan.dicts.get(pf.col)!;
       const alias = `__d${i}`;
-      inner.push([input.value, `${c}v`]);
+      inner.push([(part) => part(value), `${c}v`]);
       joins.push(`LEFT JOIN ${d.table} ${alias} ON ${alias}.v = ev.${c}v`);
       outer.push(`CAST((COALESCE(${alias}.__code, -1) + 1) * 2 + ev.${c} AS DOUBLE)`);
       return;
     }
     if (input.kind === 'count') {
-      inner.push([input.flag!, c]);
+      inner.push([(part) => `CAST(${w(part)} AS UTINYINT)`, c]);
       outer.push(`ev.${c}`);
       return;
     }
-    inner.push([input.value!, c]);
+    inner.push([
+      (part) => (where === 'TRUE' ? part(value!) : `CASE WHEN ${w(part)} THEN ${part(value!)} END`),
+      c,
+    ]);
     if (input.kind === 'string') {
       const d = plan.dicts.get(pf.col)!;
       const alias = `__d${i}`;
@@ -516,13 +527,13 @@ export async function buildPassIndex(
     }
     outer.push(`COALESCE(ev.${c}, 'NaN'::DOUBLE)`);
   });
-  // The events: from the pass's staged table when it holds every column (`planPass`), else from
+  // The events: from the pass's staged table when it holds every part (`planPass`), else from
   // the source.
   const staged =
-    plan.staged && inner.every(([e]) => plan.staged!.columns.has(e)) ? plan.staged : null;
+    plan.staged && parts.every((e) => plan.staged!.columns.has(e)) ? plan.staged : null;
   const source = `(${eventsSql(
     pass,
-    inner.map(([e, a]) => `${e} AS ${a}`),
+    inner.map(([sql, a]) => `${sql((e) => e)} AS ${a}`),
     null,
   )})`;
   const events = staged
@@ -530,7 +541,7 @@ export async function buildPassIndex(
         ...keys,
         '__ts',
         staged.ids ? '__id' : '__h',
-        ...inner.map(([e, a]) => `${staged.columns.get(e)!} AS ${a}`),
+        ...inner.map(([sql, a]) => `${sql((e) => staged.columns.get(e)!)} AS ${a}`),
       ].join(', ')} FROM ${staged.table})`
     : source;
   // The events sorted by (key, time). Their ids only order runs of equal (key, time): when
