@@ -2,7 +2,9 @@
  * The sweep's index build scans each pass's source once for its dictionaries
  * (offline/duckdb/sweep/build-pass-index.ts `planPass`): the key dictionary and the dictionaries
  * of the string inputs come from one `GROUPING SETS` aggregation; only a mode feature's items
- * (rows of their own) get a scan of their own. The sorted index carries no event ids: events
+ * (rows of their own) get a scan of their own. A pass whose keys are read from a map (the
+ * product pass) has its events staged once in a temp table, which its dictionaries and index
+ * read: its map is decoded once. The sorted index carries no event ids: events
  * with the same key and time are read again, filtered on those times (or, with id hashes in
  * the sort, their ids found by hash among the source's events at those times), and ordered by
  * id. The export's values equal the SQL engine's.
@@ -24,9 +26,16 @@ const END = Date.UTC(2024, 5, 1);
 let tmp: { dir: string; cleanup: () => void };
 let repo: Repository;
 
-/** Runs `fn`, recording every statement that reads a source view (`src_<n>`). */
-async function sourceReads<T>(fn: () => Promise<T>): Promise<{ result: T; reads: string[] }> {
+/**
+ * Runs `fn`, recording every statement that reads a source view (`src_<n>`) or a pass's staged
+ * events (`events_<n>`), and apart, in order with them, each drop of staged events.
+ */
+async function sourceReads<T>(
+  fn: () => Promise<T>,
+): Promise<{ result: T; reads: string[]; drops: number[] }> {
   const reads: string[] = [];
+  /** Per drop of staged events: how many reads came before it. */
+  const drops: number[] = [];
   const proto = DuckDBClient.prototype as unknown as Record<
     'run' | 'all' | 'streamRaw',
     (this: DuckDBClient, sql: string) => unknown
@@ -34,11 +43,16 @@ async function sourceReads<T>(fn: () => Promise<T>): Promise<{ result: T; reads:
   const saved = { run: proto.run, all: proto.all, streamRaw: proto.streamRaw };
   for (const m of ['run', 'all', 'streamRaw'] as const)
     proto[m] = function (this: DuckDBClient, sql: string) {
-      if (/\bsrc_\d+\b/.test(sql) && !/^(CREATE TEMP VIEW|DROP VIEW)/.test(sql)) reads.push(sql);
+      if (/^DROP TABLE events_\d+$/.test(sql)) drops.push(reads.length);
+      else if (
+        /\b(src|events)_\d+\b/.test(sql) &&
+        !/^(CREATE TEMP VIEW|DROP VIEW|DROP TABLE)/.test(sql)
+      )
+        reads.push(sql);
       return saved[m].call(this, sql);
     };
   try {
-    return { result: await fn(), reads };
+    return { result: await fn(), reads, drops };
   } finally {
     Object.assign(proto, saved);
   }
@@ -46,15 +60,19 @@ async function sourceReads<T>(fn: () => Promise<T>): Promise<{ result: T; reads:
 
 type EntityRow = { user_id: string; product_id: string; event_timestamp: number };
 
+const defaultRows = (): EntityRow[] =>
+  Array.from({ length: 200 }, (_, i) => ({
+    user_id: `u${String(i % 30).padStart(5, '0')}`,
+    product_id: `p${String(i % 20).padStart(5, '0')}`,
+    event_timestamp: END - (i % 30) * 86_400_000 + i * 1_000,
+  }));
+
 async function exportRows(
   engine: 'sweep' | 'sql',
   home: string,
   data = 'data',
-  rows: EntityRow[] = Array.from({ length: 200 }, (_, i) => ({
-    user_id: `u${String(i % 30).padStart(5, '0')}`,
-    product_id: `p${String(i % 20).padStart(5, '0')}`,
-    event_timestamp: END - (i % 30) * 86_400_000 + i * 1_000,
-  })),
+  rows: EntityRow[] = defaultRows(),
+  partitionEvents?: number,
 ): Promise<ExportSummary> {
   const store = new DuckDBOfflineStore({
     type: 'duckdb',
@@ -62,6 +80,7 @@ async function exportRows(
     home: join(tmp.dir, home),
     memoryLimit: '1GB',
     engine,
+    ...(partitionEvents ? { partitionEvents } : {}),
   });
   try {
     return await store.exportPointInTime({
@@ -109,10 +128,22 @@ describe('sweep index build', () => {
     const index = reads.filter((s) => / ORDER BY \w+\.__code, \w+\.__ts$/.test(s) && !tieRead(s));
     // Each index build first samples its source's times (are runs of equal times common?).
     expect(reads.filter(tieSample)).toHaveLength(3);
-    // And estimates its ties from its key counts over the source's time span.
-    expect(reads.filter(tieEstimate)).toHaveLength(3);
+    // And estimates its ties from its key counts over the source's time span, but the staged
+    // product pass, whose index carries the id hashes it staged.
+    expect(reads.filter(tieEstimate)).toHaveLength(2);
+    const staging = reads.filter((s) => /^CREATE TEMP TABLE events_\d+ AS /.test(s));
+    expect(staging).toHaveLength(1);
+    // The product key's map is decoded by that statement alone.
+    expect(reads.filter((s) => /\bsrc_\d+\b/.test(s) && s.includes("'productId'"))).toEqual(
+      staging,
+    );
     const dicts = reads.filter(
-      (s) => !index.includes(s) && !tieRead(s) && !tieSample(s) && !tieEstimate(s),
+      (s) =>
+        !index.includes(s) &&
+        !tieRead(s) &&
+        !tieSample(s) &&
+        !tieEstimate(s) &&
+        !staging.includes(s),
     );
     // recommendation_v1: user events by user (string input: platform), user events by product
     // (string input: category), transactions by user (a mode over the order items' categories).
@@ -125,6 +156,30 @@ describe('sweep index build', () => {
     expect(swept.rows).toBe(200);
     expect(swept.data).toEqual(sql.data);
     expect(swept.data!.some((r) => r.preferred_category_30d !== null)).toBe(true);
+  }, 60_000);
+
+  it('reads the staged product events for each partition’s index, then drops them', async () => {
+    const {
+      result: swept,
+      reads,
+      drops,
+    } = await sourceReads(() =>
+      exportRows('sweep', 'home-sweep-parts', 'data', defaultRows(), 400),
+    );
+    const staged = reads.filter((s) => /^CREATE TEMP TABLE events_\d+ AS /.test(s));
+    expect(staged).toHaveLength(1);
+    const table = /^CREATE TEMP TABLE (events_\d+) /.exec(staged[0]!)![1]!;
+    const builds = reads.filter(
+      (s) => s.includes(`FROM ${table})`) && / ORDER BY \w+\.__code, \w+\.__ts$/.test(s),
+    );
+    // 5,000 events, ≈ 3,700 of them with a product: several partitions of at most 400 events.
+    expect(builds.length).toBeGreaterThan(5);
+    // Dropped once, after the last partition's index read them.
+    expect(drops).toHaveLength(1);
+    expect(reads.slice(drops[0]!).some((s) => s.includes(table))).toBe(false);
+    expect(reads.slice(0, drops[0]!).filter((s) => builds.includes(s))).toHaveLength(builds.length);
+    const sql = await exportRows('sql', 'home-sql-parts');
+    expect(swept.data).toEqual(sql.data);
   }, 60_000);
 });
 
@@ -183,7 +238,9 @@ describe('events with the same key and time', () => {
   // often: `share` raised so it still takes that path), a few times as literals or more (1,200)
   // through a temp table; with every hash equal, the runs read again with the pass's query;
   // or ids in the sort.
-  // `hashPairs` -1: hashes whatever the expected ties; Infinity: never (runs read again).
+  // `hashPairs` -1: hashes whatever the expected ties; Infinity: never (runs read again), but
+  // in the product pass, whose staged events carry the hashes (its runs read again would decode
+  // its map again).
   const realHash = tieReads.idHash;
   const zero = (): string => '0::INTEGER';
   const cases = [
@@ -211,7 +268,7 @@ describe('events with the same key and time', () => {
       pairs: 4,
       share: 1,
       reads: 2,
-      full: 2,
+      full: 1,
       idHash: realHash,
       hashPairs: Infinity,
       how: 'read again',
@@ -220,7 +277,7 @@ describe('events with the same key and time', () => {
       pairs: 1_200,
       share: 1,
       reads: 2,
-      full: 2,
+      full: 1,
       idHash: realHash,
       hashPairs: Infinity,
       how: 'read again',

@@ -7,7 +7,7 @@
  * Array paths (`orderItems[].category`) read the element column named by `unnested`: the
  * caller unnests the array (`UNNEST("orderItems") AS __item`).
  */
-import type { ExprNode } from '../../../definitions/expr/expr.ts';
+import { exprPaths, type ExprNode } from '../../../definitions/expr/expr.ts';
 import type { RecordType } from '../../../definitions/record-schema.ts';
 import {
   renderColumnWith,
@@ -44,6 +44,29 @@ function literal(v: unknown): string {
   // Integers beyond 2^53 (`1e21`, `2^63`) are doubles in JS too: BIGINT could not hold all.
   if (typeof v === 'number') return Number.isSafeInteger(v) ? `${v}::BIGINT` : `${v}::DOUBLE`;
   throw new Error(`unsupported literal ${String(v)}`);
+}
+
+/**
+ * Whether `node` reads an entry of a map column (`properties.productId`): DuckDB decodes such a
+ * column whole — every entry's key and value — to find one.
+ */
+export function readsMap(schema: RecordType, node: ExprNode): boolean {
+  let found = false;
+  const access: SqlPathAccess = {
+    ...ACCESS,
+    mapValue: (base, key) => {
+      found = true;
+      return ACCESS.mapValue(base, key);
+    },
+  };
+  for (const path of exprPaths(node)) {
+    try {
+      renderColumnWith(access, schema, path, undefined);
+    } catch {
+      // An array path (read from its unnested element) or one the schema lacks: no map here.
+    }
+  }
+  return found;
 }
 
 /** Renders `node` as a DuckDB SQL expression over the source table's columns. */

@@ -364,8 +364,9 @@ async function openPlan(
     } else missing.push(pf);
   }
   if (!plan) {
-    // The missing string dictionaries come from the key dictionary's scan.
-    plan = await planPass(client, pass, name, req.partitionEvents, missing);
+    // The missing string dictionaries come from the key dictionary's scan (of the events staged
+    // for the index build when that scan decodes a map).
+    plan = await planPass(client, pass, name, req.partitionEvents, missing, pass.features);
     await entry?.savePlan(client, plan);
   }
   for (const [col, d] of cached) plan.dicts.set(col, d);
