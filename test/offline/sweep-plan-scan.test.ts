@@ -20,7 +20,7 @@ import type { ExportSummary } from '../../offline/offline-store.ts';
 import { loadRepository } from '../../definitions/load.ts';
 import type { Repository } from '../../definitions/repository.ts';
 import { tempDir } from '../support/temp-repo.ts';
-import { transactionRecord, userEventRecord } from '../support/records.ts';
+import { oneTransactionLine, userEventRecord } from '../support/records.ts';
 
 const END = Date.UTC(2024, 5, 1);
 let tmp: { dir: string; cleanup: () => void };
@@ -218,15 +218,7 @@ describe('events with the same key and time', () => {
     mkdirSync(join(tmp.dir, data, 'raw/user_events'), { recursive: true });
     mkdirSync(join(tmp.dir, data, 'raw/transactions'), { recursive: true });
     writeFileSync(join(tmp.dir, data, 'raw/user_events/part-0.jsonl'), events.join('\n') + '\n');
-    const tx = transactionRecord({
-      transactionId: 't1',
-      userId: 'u1',
-      orderItems: [{ productId: 'p1', category: 'books', quantity: 1, price: 2 }],
-      totalAmount: 2,
-      status: 'completed',
-      timestamp: t0,
-    });
-    writeFileSync(join(tmp.dir, data, 'raw/transactions/part-0.jsonl'), JSON.stringify(tx) + '\n');
+    writeFileSync(join(tmp.dir, data, 'raw/transactions/part-0.jsonl'), oneTransactionLine(t0));
     return Array.from({ length: pairs }, (_, i) => ({
       user_id: `u${i % 7}`,
       product_id: `p${i % 5}`,

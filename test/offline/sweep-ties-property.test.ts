@@ -21,7 +21,7 @@ import type { ExportSummary } from '../../offline/offline-store.ts';
 import { loadRepository } from '../../definitions/load.ts';
 import type { Repository } from '../../definitions/repository.ts';
 import { tempDir } from '../support/temp-repo.ts';
-import { transactionRecord, userEventRecord } from '../support/records.ts';
+import { oneTransactionLine, userEventRecord } from '../support/records.ts';
 
 const END = Date.UTC(2024, 5, 1);
 const T0 = END - 3 * 86_400_000;
@@ -121,15 +121,7 @@ function write(data: string, events: Ev[]): void {
     return JSON.stringify(e.id === null ? { ...r, eventId: null } : r);
   });
   writeFileSync(join(data, 'raw/user_events/part-0.jsonl'), lines.join('\n') + '\n');
-  const tx = transactionRecord({
-    transactionId: 't1',
-    userId: 'u1',
-    orderItems: [{ productId: 'p1', category: 'books', quantity: 1, price: 2 }],
-    totalAmount: 2,
-    status: 'completed',
-    timestamp: T0,
-  });
-  writeFileSync(join(data, 'raw/transactions/part-0.jsonl'), JSON.stringify(tx) + '\n');
+  writeFileSync(join(data, 'raw/transactions/part-0.jsonl'), oneTransactionLine(T0));
 }
 
 /** Every (user, product) at each time, a millisecond before it and at it. */

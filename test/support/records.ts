@@ -62,3 +62,19 @@ export const transactionRecord = (t: TransactionFields): TransactionRecord => ({
   status: t.status,
   timestamp: t.timestamp,
 });
+
+/**
+ * The one completed transaction (`t1`: user `u1`, one `p1` book for 2) that a test's data folder
+ * holds when only its user events matter: a JSON line with its newline.
+ */
+export const oneTransactionLine = (timestamp: number): string =>
+  JSON.stringify(
+    transactionRecord({
+      transactionId: 't1',
+      userId: 'u1',
+      orderItems: [{ productId: 'p1', category: 'books', quantity: 1, price: 2 }],
+      totalAmount: 2,
+      status: 'completed',
+      timestamp,
+    }),
+  ) + '\n';
