@@ -1,8 +1,10 @@
 /**
- * Materialization on worker threads (`materialize`'s `workers`): each worker loads the
- * repository and opens stores of its own (its own DuckDB over the same validated cache, its own
- * online-store connection) and materializes whole views, one at a time, exactly as one thread
- * does; the views go to the workers biggest first (`byCost`). A view that reads a source no
+ * Materialization on several threads (`materialize`'s `workers`: N threads, this one and N − 1
+ * worker threads): each worker loads the repository and opens stores of its own (its own DuckDB
+ * over the same validated cache, its own online-store connection; ~1.5 CPU-s to start) and
+ * materializes whole views, one at a time, exactly as one thread does; this thread does the same
+ * with the caller's stores. The views go out biggest first (`byCost`), the first to this thread
+ * while the workers start. A view that reads a source no
  * view has read yet in this run waits while another view reads (and, on a first run,
  * validates) that source, so its raw files are validated once. Results come back in the views'
  * order. Nothing here commits anything: the caller commits the watermarks once every view is
@@ -111,6 +113,11 @@ export interface WorkerRun {
   onValidate?: (view: string, p: ValidationProgress) => void;
   onProgress?: (p: MaterializeProgress) => void;
   onRetry?: (r: MaterializeRetry) => void;
+  /**
+   * Materializes one view on this thread, with the caller's stores (`onComputed` once its
+   * source is read): this thread is one of the `count`, so `count - 1` workers start.
+   */
+  here: (view: FeatureViewSpec, onComputed: () => void) => Promise<ViewMaterialization>;
 }
 
 const toError = (e: WorkerError): Error =>
@@ -158,7 +165,10 @@ function bootstrap(): string {
   return `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(worker)}); });`;
 }
 
-/** Materializes `run.views` on `run.setup.count` worker threads; see the module comment. */
+/**
+ * Materializes `run.views` on `run.setup.count` threads, this one and `count - 1` workers; see
+ * the module comment.
+ */
 export async function materializeOnWorkers(run: WorkerRun): Promise<ViewMaterialization[]> {
   const queue = byCost(run.views);
   const count = Math.min(run.setup.count, queue.length);
@@ -173,7 +183,8 @@ export async function materializeOnWorkers(run: WorkerRun): Promise<ViewMaterial
   const finished = new Promise<void>((resolve) => (finish = resolve));
 
   interface Lane {
-    worker: Worker;
+    /** null: this thread (`run.here`). */
+    worker: Worker | null;
     view: string | null;
     open: boolean;
     closed: Promise<void>;
@@ -196,6 +207,23 @@ export async function materializeOnWorkers(run: WorkerRun): Promise<ViewMaterial
       const s = run.sourceOf(view!.name);
       if (!ready.has(s)) reading.add(s);
       lane.view = view!.name;
+      if (!lane.worker) {
+        run
+          .here(view!, () => {
+            read(view!.name);
+            dispatch();
+          })
+          .then(
+            (result) => {
+              read(result.view);
+              results.set(result.view, result);
+              lane.view = null;
+              dispatch();
+            },
+            (e: unknown) => fail(lane, e instanceof Error ? e : new Error(String(e))),
+          );
+        continue;
+      }
       lane.worker.postMessage({
         type: 'view',
         view: view!.name,
@@ -220,7 +248,9 @@ export async function materializeOnWorkers(run: WorkerRun): Promise<ViewMaterial
     settle();
   };
 
-  for (let n = 0; n < count; n++) {
+  // This thread takes the first view at once (the biggest): the workers are still starting.
+  lanes.push({ worker: null, view: null, open: true, closed: Promise.resolve() });
+  for (let n = 1; n < count; n++) {
     const worker = new Worker(code, { eval: true, execArgv: [] });
     let closedResolve!: () => void;
     const lane: Lane = {
@@ -275,10 +305,12 @@ export async function materializeOnWorkers(run: WorkerRun): Promise<ViewMaterial
     worker.postMessage({ type: 'open', setup: run.setup } satisfies ToWorker);
   }
 
+  dispatch();
   await finished;
   // Each worker closes its stores, then ends.
   await Promise.all(
     lanes.map(async (l) => {
+      if (!l.worker) return;
       l.worker.postMessage({ type: 'close' } satisfies ToWorker);
       await Promise.race([l.closed, new Promise((r) => setTimeout(r, 10_000))]);
       await l.worker.terminate();

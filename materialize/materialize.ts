@@ -162,7 +162,17 @@ export async function materialize(req: MaterializeRequest): Promise<ViewMaterial
       ...(req.onValidate ? { onValidate: req.onValidate } : {}),
       ...(req.onProgress ? { onProgress: req.onProgress } : {}),
       ...(req.onRetry ? { onRetry: req.onRetry } : {}),
+      here: async (view, onComputed) =>
+        (await inTurn({ ...req, onComputed: () => onComputed() }, [view]))[0]!,
     });
+  return inTurn(req, views);
+}
+
+/** The views one at a time on this thread, with `req.offline` and `req.online`. */
+async function inTurn(
+  req: MaterializeRequest,
+  views: readonly FeatureViewSpec[],
+): Promise<ViewMaterialization[]> {
   const out: ViewMaterialization[] = [];
   for (const view of views) {
     const started = Date.now();
