@@ -58,7 +58,7 @@ export interface MaterializeRetry {
 
 /** What each worker thread opens for itself. */
 export interface MaterializeWorkers {
-  /** Worker threads (< 2, or one view: the views in turn on the calling thread). */
+  /** Threads: the calling one and `count − 1` workers (< 2, or one view: the views in turn there). */
   count: number;
   /** The feature repository's folder (each worker loads it). */
   repo: string;

@@ -57,10 +57,10 @@ export interface MaterializeRequest {
   /** Called before each retry (the CLI prints it). */
   onRetry?: (r: MaterializeRetry) => void;
   /**
-   * Views computed and written on worker threads, each with stores of its own
-   * (`materialize-workers.ts`), biggest first; default (or `count` < 2): the views in turn on
-   * this thread with `offline` and `online`. Either way each view is materialized the same way
-   * and the results come back in the views' order.
+   * Views computed and written on `count` threads at once, this one (with `offline` and
+   * `online`) and `count − 1` worker threads with stores of their own (`materialize-workers.ts`),
+   * biggest first; default (or `count` < 2): the views in turn on this thread. Either way each
+   * view is materialized the same way and the results come back in the views' order.
    */
   workers?: MaterializeWorkers;
   /** Internal: called once a view's `computeTiles` returned (its source read and validated). */

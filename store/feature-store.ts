@@ -129,10 +129,10 @@ export interface MaterializeOptions {
    */
   onOverlap?: (o: { view: string; start: number; end: number }) => void;
   /**
-   * Worker threads computing and writing views (default 1: the views in turn). With 2 or more,
-   * each worker opens its own offline and online stores and takes whole views, biggest first;
-   * each view is materialized as on one thread, and the watermarks are committed once every
-   * view is done, as on one thread.
+   * Threads computing and writing views at once (default 1: the views in turn). With N ≥ 2, this
+   * one and N − 1 worker threads, each worker with its own offline and online stores, take whole
+   * views, biggest first; each view is materialized as on one thread, and the watermarks are
+   * committed once every view is done, as on one thread.
    */
   workers?: number;
   /** Called as a view starts: it reads and validates its source records first. */

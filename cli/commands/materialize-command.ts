@@ -21,7 +21,7 @@ interface Flags {
 
 const WORKERS_FLAG = '--workers <n>';
 const WORKERS_HELP =
-  'worker threads computing and writing views, biggest first, each with its own offline and online store connections (default 1: the views in turn)';
+  'threads materializing views at once, biggest first: this one and n − 1 workers, each with its own offline and online store connections (default 1: the views in turn)';
 
 /** `--workers`: a whole number from 1 to 64. */
 function parseWorkers(text: string | undefined): number | undefined {

@@ -32,6 +32,18 @@ beforeAll(async () => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
+/** A JSON value with every object's keys sorted (a map state's key order differs run to run). */
+const canonical = (v: unknown): unknown =>
+  Array.isArray(v)
+    ? v.map(canonical)
+    : v !== null && typeof v === 'object'
+      ? Object.fromEntries(
+          Object.keys(v)
+            .sort()
+            .map((k) => [k, canonical((v as Record<string, unknown>)[k])]),
+        )
+      : v;
+
 /**
  * The rows of an SQLite online store's field table, sorted (expiries included), that are live
  * until `after` (a field whose expiry passed between the two runs is stored by one only).
@@ -39,9 +51,11 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 function dump(path: string, after: number): unknown[] {
   const db = new Database(path, { readonly: true });
   try {
-    return db
-      .prepare('SELECT * FROM online_fields WHERE expires_at > ? ORDER BY 1, 2, 3, 4')
-      .all(after);
+    return (
+      db
+        .prepare('SELECT * FROM online_fields WHERE expires_at > ? ORDER BY 1, 2, 3, 4')
+        .all(after) as { value: string }[]
+    ).map((r) => ({ ...r, value: canonical(JSON.parse(r.value)) }));
   } finally {
     db.close();
   }
