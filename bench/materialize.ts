@@ -14,6 +14,8 @@
  *   npm run bench:materialize -- --events 10000000
  *   npm run bench:materialize -- --events 1000000 --runs 3
  *   npm run bench:materialize -- --events 1000000 --dir /tmp/mat   (data and caches elsewhere)
+ *   npm run bench:materialize -- --events 1000000 --workers 2 --threads   (views on 2 worker
+ *     threads; CPU per OS thread and the bound on 2 idle cores, `bench/thread-cpu.ts`)
  */
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
@@ -26,6 +28,8 @@ import { DuckDBOfflineStore } from '../offline/duckdb/duckdb-offline-store.ts';
 import { createOnlineStore } from '../online/create-online-store.ts';
 import { DAY_MS } from '../core/duration.ts';
 import { loadRepository } from '../definitions/load.ts';
+import { resolveConfig } from '../config/config.ts';
+import { ThreadCpu } from './thread-cpu.ts';
 
 const { values } = parseArgs({
   options: {
@@ -35,6 +39,10 @@ const { values } = parseArgs({
     /** Where the generated history and the offline store's caches go (default `.cache/bench`). */
     dir: { type: 'string', default: '.cache/bench' },
     'skip-first': { type: 'boolean', default: false },
+    /** Worker threads computing and writing views (`materialize`'s `workers`; 1: the views in turn). */
+    workers: { type: 'string', default: '1' },
+    /** CPU per OS thread of each run and its bound on 2 idle cores (stderr). */
+    threads: { type: 'boolean', default: false },
     /** Internal: one run in this process (`uncached`: every cache deleted first). */
     child: { type: 'boolean', default: false },
     uncached: { type: 'boolean', default: false },
@@ -90,11 +98,23 @@ async function run(): Promise<RunResult> {
   const featuresPerTile = (view: string, hopMs: number): number =>
     views.find((v) => v.name === view)!.features.filter((f) => f.hopMs === hopMs).length;
   const offline = new DuckDBOfflineStore({ type: 'duckdb', dataDir: root, home: root });
-  const online = createOnlineStore(
-    { type: 'redis', url: values.redis },
-    { namespace: `bench-mat-${process.pid}`, views },
-  );
+  const namespace = `bench-mat-${process.pid}`;
+  const online = createOnlineStore({ type: 'redis', url: values.redis }, { namespace, views });
   await Promise.all([offline.init(), online.init()]);
+  const workers = Number(values.workers);
+  const config = resolveConfig(
+    {
+      repo: 'examples/ecommerce/features',
+      home: root,
+      dataDir: root,
+      namespace,
+      onlineStore: { type: 'redis', url: values.redis },
+    },
+    process.cwd(),
+    {},
+  );
+  const threads = values.threads ? ThreadCpu.start() : null;
+  threads?.mark(`materialize (${workers} worker${workers === 1 ? '' : 's'})`);
   const started = performance.now();
   const cpu0 = process.cpuUsage();
   let firstBatch = 0;
@@ -104,6 +124,7 @@ async function run(): Promise<RunResult> {
       offline,
       online,
       end,
+      ...(workers > 1 ? { workers: { count: workers, repo: config.repo, config } } : {}),
       onProgress: (p) => {
         if (!firstBatch && p.tiles + p.lifetime > 0) firstBatch = performance.now() - started;
       },
@@ -133,6 +154,7 @@ async function run(): Promise<RunResult> {
       );
     }
     peakRss = Math.max(peakRss, process.memoryUsage().rss);
+    if (threads) process.stderr.write(`${await threads.stop()}\n`);
     return {
       seconds: Number(seconds.toFixed(2)),
       tiles,

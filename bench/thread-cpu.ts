@@ -75,8 +75,13 @@ export class ThreadCpu {
     const samples = await done;
     await this.#worker.terminate();
     const end = samples.at(-1)!.t;
-    const at = (t: number): Record<string, number> =>
-      [...samples].reverse().find((s) => s.t <= t)?.cpu ?? samples[0]!.cpu;
+    // Per thread, its last sample at or before t: a thread that ended (a worker terminated
+    // before `stop`) keeps the CPU it had used.
+    const at = (t: number): Record<string, number> => {
+      const cpu: Record<string, number> = { ...samples[0]!.cpu };
+      for (const s of samples) if (s.t <= t) Object.assign(cpu, s.cpu);
+      return cpu;
+    };
     const main = String(process.pid);
     const lines: string[] = [];
     let bound = 0;

@@ -7,40 +7,23 @@
  * Memory stays bounded: one batch is written while the next one is computed, and the one after
  * that is computed only once the first is written.
  */
-import type { OfflineStore, RejectReport, ValidationProgress } from '../offline/offline-store.ts';
+import type { OfflineStore, ValidationProgress } from '../offline/offline-store.ts';
 import { tileHops, tilesStart, toTileWrites } from '../offline/tile-writes.ts';
 import type { OnlineStore } from '../online/online-store.ts';
 import { tileServes, viewWritePlan, type ViewWritePlan } from '../online/view-catalog.ts';
 import { LarderError } from '../core/errors.ts';
 import type { Repository } from '../definitions/repository.ts';
 import type { FeatureViewSpec } from '../definitions/spec.ts';
+import { viewSource } from '../offline/export/export-plan.ts';
+import {
+  materializeOnWorkers,
+  type MaterializeProgress,
+  type MaterializeRetry,
+  type MaterializeWorkers,
+  type ViewMaterialization,
+} from './materialize-workers.ts';
 
-export interface MaterializeProgress {
-  view: string;
-  /** Tiles written. */
-  tiles: number;
-  /** Tiles computed but not written: no feature can read them at a time ≥ `end`. */
-  skipped: number;
-  lifetime: number;
-  /** Records expected for this view, when the offline store can tell. */
-  total: number | null;
-  seconds: number;
-  done: boolean;
-}
-
-export interface ViewMaterialization {
-  view: string;
-  /** The event range loaded: [start, end] (epoch ms, both inclusive). */
-  start: number;
-  end: number;
-  tiles: number;
-  /** Tiles computed but not written: no feature can read them at a time ≥ `end`. */
-  skipped: number;
-  lifetime: number;
-  seconds: number;
-  rowsPerSecond: number;
-  rejects: RejectReport[];
-}
+export type { MaterializeProgress, MaterializeWorkers, ViewMaterialization };
 
 export interface MaterializeRequest {
   repo: Repository;
@@ -72,7 +55,16 @@ export interface MaterializeRequest {
    */
   retryForMs?: number;
   /** Called before each retry (the CLI prints it). */
-  onRetry?: (r: { view: string; attempt: number; delayMs: number; error: LarderError }) => void;
+  onRetry?: (r: MaterializeRetry) => void;
+  /**
+   * Views computed and written on `count` threads at once, this one (with `offline` and
+   * `online`) and `count − 1` worker threads with stores of their own (`materialize-workers.ts`),
+   * biggest first; default (or `count` < 2): the views in turn on this thread. Either way each
+   * view is materialized the same way and the results come back in the views' order.
+   */
+  workers?: MaterializeWorkers;
+  /** Internal: called once a view's `computeTiles` returned (its source read and validated). */
+  onComputed?: (view: string) => void;
 }
 
 const RETRY_FIRST_MS = 100;
@@ -156,8 +148,33 @@ export function selectViews(repo: Repository, names?: readonly string[]): Featur
 }
 
 export async function materialize(req: MaterializeRequest): Promise<ViewMaterialization[]> {
+  const views = selectViews(req.repo, req.views);
+  if (req.workers && req.workers.count > 1 && views.length > 1)
+    return materializeOnWorkers({
+      setup: req.workers,
+      views,
+      sourceOf: (v) => viewSource(req.repo, v).name,
+      end: req.end,
+      start: (v) => req.start?.(v),
+      ...(req.batchSize === undefined ? {} : { batchSize: req.batchSize }),
+      ...(req.retryForMs === undefined ? {} : { retryForMs: req.retryForMs }),
+      ...(req.onViewStart ? { onViewStart: req.onViewStart } : {}),
+      ...(req.onValidate ? { onValidate: req.onValidate } : {}),
+      ...(req.onProgress ? { onProgress: req.onProgress } : {}),
+      ...(req.onRetry ? { onRetry: req.onRetry } : {}),
+      here: async (view, onComputed) =>
+        (await inTurn({ ...req, onComputed: () => onComputed() }, [view]))[0]!,
+    });
+  return inTurn(req, views);
+}
+
+/** The views one at a time on this thread, with `req.offline` and `req.online`. */
+async function inTurn(
+  req: MaterializeRequest,
+  views: readonly FeatureViewSpec[],
+): Promise<ViewMaterialization[]> {
   const out: ViewMaterialization[] = [];
-  for (const view of selectViews(req.repo, req.views)) {
+  for (const view of views) {
     const started = Date.now();
     req.onViewStart?.(view.name);
     const plan = viewWritePlan(view);
@@ -173,6 +190,7 @@ export async function materialize(req: MaterializeRequest): Promise<ViewMaterial
         ? { onValidate: (p: ValidationProgress) => req.onValidate!(view.name, p) }
         : {}),
     });
+    req.onComputed?.(view.name);
     let tiles = 0;
     let skipped = 0;
     let lifetime = 0;

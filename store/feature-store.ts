@@ -128,6 +128,13 @@ export interface MaterializeOptions {
    * materialized again over this run's range, `start` to `end` (the watermark now stored).
    */
   onOverlap?: (o: { view: string; start: number; end: number }) => void;
+  /**
+   * Threads computing and writing views at once (default 1: the views in turn). With N ≥ 2, this
+   * one and N − 1 worker threads, each worker with its own offline and online stores, take whole
+   * views, biggest first; each view is materialized as on one thread, and the watermarks are
+   * committed once every view is done, as on one thread.
+   */
+  workers?: number;
   /** Called as a view starts: it reads and validates its source records first. */
   onViewStart?: MaterializeRequest['onViewStart'];
   onValidate?: MaterializeRequest['onValidate'];
@@ -325,6 +332,24 @@ class LocalFeatureStore implements FeatureStore {
     const starts = opts.incremental
       ? await incrementalStarts(this.repo, offline, views, marks, registry.arrivalMarks ?? {})
       : {};
+    const c = this.config;
+    const workers =
+      (opts.workers ?? 1) > 1
+        ? {
+            count: opts.workers!,
+            repo: c.repo,
+            // Plain data each worker opens its own stores from.
+            config: {
+              offlineStore: c.offlineStore,
+              dataDir: c.dataDir,
+              home: c.home,
+              onlineStore: c.onlineStore,
+              namespace: c.namespace,
+              ingest: c.ingest,
+              trace: c.trace,
+            },
+          }
+        : null;
     const run = (views: readonly string[], end: number, start: (v: string) => number | undefined) =>
       // An empty list would mean every view to materializeViews: only batch views were named,
       // or every feature view was skipped.
@@ -337,6 +362,7 @@ class LocalFeatureStore implements FeatureStore {
             views,
             end,
             start: (v) => start(v.name),
+            ...(workers ? { workers } : {}),
             ...(opts.onViewStart ? { onViewStart: opts.onViewStart } : {}),
             ...(opts.onValidate ? { onValidate: opts.onValidate } : {}),
             ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),

@@ -16,6 +16,26 @@ interface Flags {
   json?: boolean;
   validate?: boolean;
   failUnder?: string;
+  workers?: string;
+}
+
+const WORKERS_FLAG = '--workers <n>';
+const WORKERS_HELP =
+  'threads materializing views at once, biggest first: this one and n − 1 workers, each with its own offline and online store connections (default 1: the views in turn)';
+
+/** `--workers`: a whole number from 1 to 64. */
+function parseWorkers(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const n = Number(text);
+  if (!/^\s*\d+\s*$/.test(text) || n < 1 || n > 64)
+    throw new LarderError(
+      'LARDER_BAD_REQUEST',
+      `--workers ${text}: write a whole number from 1 to 64`,
+      {
+        detail: { reason: 'invalid_option' },
+      },
+    );
+  return n;
 }
 
 /**
@@ -62,7 +82,7 @@ export function validationLine(view: string, p: ValidationProgress): string {
 
 async function run(
   globals: GlobalOptions,
-  opts: Pick<MaterializeOptions, 'end' | 'start' | 'incremental' | 'views'>,
+  opts: Pick<MaterializeOptions, 'end' | 'start' | 'incremental' | 'views' | 'workers'>,
   json: boolean,
 ): Promise<void> {
   const { openFeatureStore } = await import('../../store/feature-store.ts');
@@ -154,6 +174,7 @@ export function registerMaterializeCommands(program: Command, globals: () => Glo
     )
     .option('--views <a,b>', 'feature views (default: every online view)')
     .option('--json', 'print a JSON summary')
+    .option(WORKERS_FLAG, WORKERS_HELP)
     .option(VALIDATE_FLAG, VALIDATE_HELP)
     .option(FAIL_UNDER_FLAG, FAIL_UNDER_HELP)
     .addHelpText(
@@ -180,10 +201,16 @@ that second pass; --json: "overlapped", [{"view","start","end"}] in epoch ms, []
           },
         );
       const views = o.views?.split(',');
+      const workers = parseWorkers(o.workers);
       await validateFirst(globals(), o);
       await run(
         globals(),
-        { end, ...(start === undefined ? {} : { start }), ...(views ? { views } : {}) },
+        {
+          end,
+          ...(start === undefined ? {} : { start }),
+          ...(views ? { views } : {}),
+          ...(workers === undefined ? {} : { workers }),
+        },
         o.json ?? false,
       );
     });
@@ -196,6 +223,7 @@ that second pass; --json: "overlapped", [{"view","start","end"}] in epoch ms, []
     .requiredOption('--end <time>', 'end of the loaded history (epoch ms, ISO-8601, now)')
     .option('--views <a,b>', 'feature views (default: every online view)')
     .option('--json', 'print a JSON summary')
+    .option(WORKERS_FLAG, WORKERS_HELP)
     .option(VALIDATE_FLAG, VALIDATE_HELP)
     .option(FAIL_UNDER_FLAG, FAIL_UNDER_HELP)
     .addHelpText(
@@ -214,10 +242,16 @@ epoch ms, [] when none).`,
     .action(async (o: Omit<Flags, 'start'>) => {
       const end = parseTime(o.end, '--end');
       const views = o.views?.split(',');
+      const workers = parseWorkers(o.workers);
       await validateFirst(globals(), o);
       await run(
         globals(),
-        { end, incremental: true, ...(views ? { views } : {}) },
+        {
+          end,
+          incremental: true,
+          ...(views ? { views } : {}),
+          ...(workers === undefined ? {} : { workers }),
+        },
         o.json ?? false,
       );
     });

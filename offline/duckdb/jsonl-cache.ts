@@ -27,6 +27,7 @@ import {
   statSync,
 } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { threadId } from 'node:worker_threads';
 import type { RecordType } from '../../definitions/record-schema.ts';
 import type { ValidationProgress } from '../offline-store.ts';
 import type { DuckDBClient } from '../local/duckdb-client.ts';
@@ -34,6 +35,12 @@ import { sqlString } from '../local/duckdb-client.ts';
 import { readSourceSql } from './sql/read-source.ts';
 import { rewriteJsonl } from './jsonl-rewrite.ts';
 import { nativeValidator, runNative, writePlan } from './native-validate.ts';
+
+/**
+ * Temporary files' owner: the process and thread (a materialization's worker threads each
+ * validate the sources of their views, in one process).
+ */
+const owner = `${process.pid}-${threadId}`;
 
 /** Bump when the cached layout or the validation rules change. */
 const CACHE_VERSION = 2;
@@ -152,7 +159,7 @@ export async function cachedJsonl(
   /** The native validator and its plan file, when it is built (`native-validate.ts`). */
   const exe =
     native && missing.length > 0 ? (typeof native === 'string' ? native : nativeValidator()) : null;
-  const plan = join(cacheDir, `plan.${process.pid}.${Date.now()}.json`);
+  const plan = join(cacheDir, `plan.${owner}.${Date.now()}.json`);
   if (exe) writePlan(plan, schema);
   /**
    * File `i` validated into `tmp` by the native validator: its rows, or null when it could not
@@ -172,8 +179,8 @@ export async function cachedJsonl(
   /** Validates file `i` into its entry on `conn`. */
   const one = async (conn: DuckDBClient, i: number): Promise<void> => {
     const path = paths[i]!;
-    const tmp = `${path}.${process.pid}.tmp`;
-    const rewritten = `${path}.${process.pid}.jsonl.tmp`;
+    const tmp = `${path}.${owner}.tmp`;
+    const rewritten = `${path}.${owner}.jsonl.tmp`;
     try {
       let rows = await viaNative(i, tmp);
       if (rows === null) {

@@ -12,4 +12,13 @@ describe('materialized Redis reads equal the offline export', () => {
       expect(compared).toBeGreaterThan(5000);
     });
   }
+  it('seed 23, views on 2 worker threads', async () => {
+    const url = 'redis://127.0.0.1:6379/0';
+    const { compared } = await checkConsistency(
+      (o) => createOnlineStore({ type: 'redis', url }, o),
+      23,
+      { onlineStore: { type: 'redis', url } },
+    );
+    expect(compared).toBeGreaterThan(5000);
+  });
 });

@@ -18,4 +18,13 @@ describe('materialized SQLite reads equal the offline export', () => {
       expect(compared).toBeGreaterThan(5000);
     });
   }
+  it('seed 7, views on 2 worker threads', async () => {
+    const path = join(dir, 'w7.db');
+    const { compared } = await checkConsistency(
+      (o) => createOnlineStore({ type: 'sqlite', path }, o),
+      7,
+      { onlineStore: { type: 'sqlite', path } },
+    );
+    expect(compared).toBeGreaterThan(5000);
+  });
 });

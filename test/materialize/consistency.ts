@@ -21,6 +21,7 @@ import type { OnlineStore, OnlineStoreOptions } from '../../online/online-store.
 import { floatsEqual } from '../../aggregation/index.ts';
 import { DAY_MS, HOUR_MS, MINUTE_MS } from '../../core/duration.ts';
 import { loadRepository } from '../../definitions/load.ts';
+import { resolveConfig, type OnlineStoreConfig } from '../../config/config.ts';
 import { historyUpTo } from '../support/history.ts';
 
 export type StoreFactory = (options: OnlineStoreOptions) => OnlineStore;
@@ -41,6 +42,8 @@ const READ_OFFSETS = [
 export async function checkConsistency(
   factory: StoreFactory,
   seed: number,
+  /** The first materialization on 2 worker threads, each opening this online store itself. */
+  workers?: { onlineStore: OnlineStoreConfig },
 ): Promise<{ compared: number }> {
   const repo = await loadRepository('examples/ecommerce/features');
   const dir = mkdtempSync(join(tmpdir(), 'larder-consistency-'));
@@ -65,18 +68,34 @@ export async function checkConsistency(
   });
   const offline = new DuckDBOfflineStore({ type: 'duckdb', dataDir: dir, home: dir });
   const views = onlineViewSpecs(repo);
-  const online = factory({ namespace: `test-${randomUUID()}`, views });
+  const namespace = `test-${randomUUID()}`;
+  const online = factory({ namespace, views });
   await Promise.all([offline.init(), online.init()]);
+  const config = workers
+    ? resolveConfig(
+        {
+          repo: 'examples/ecommerce/features',
+          home: dir,
+          dataDir: dir,
+          namespace,
+          onlineStore: workers.onlineStore,
+        },
+        process.cwd(),
+        {},
+      )
+    : null;
   let compared = 0;
   /** Batch view values read non-null (each equal to the export's). */
   let batchValues = 0;
   try {
     const finals: { total: number | null; rows: number }[] = [];
+    // A first run (the raw files validated on the way), on worker threads when asked.
     await materialize({
       repo,
       offline,
       online,
       end: t2,
+      ...(config ? { workers: { count: 2, repo: config.repo, config } } : {}),
       onProgress: (p) =>
         p.done && finals.push({ total: p.total, rows: p.tiles + p.skipped + p.lifetime }),
     });
