@@ -7,8 +7,9 @@
  * with `--http` also the HTTP and gRPC paths (`test/fuzz/http-paths.ts`: pushed through
  * `POST /push`, read on the fast path, fastify's path and gRPC); with `--services` each round
  * also runs a service test with the round's seed, in turn the Redis one
- * (`fuzz-stream.kafka.test.ts`), the Redis Cluster one (`fuzz-cluster.kafka.test.ts`) and the
- * Avro one (`fuzz-avro.kafka.test.ts`). A failure prints its seed, the shrunk case and the
+ * (`fuzz-stream.kafka.test.ts`), the Redis Cluster one (`fuzz-cluster.kafka.test.ts`), the
+ * Avro one (`fuzz-avro.kafka.test.ts`) and the HTTP and gRPC paths on Redis
+ * (`fuzz-http.redis.test.ts`). A failure prints its seed, the shrunk case and the
  * command that replays it.
  */
 import { spawnSync } from 'node:child_process';
@@ -30,11 +31,12 @@ if (args.kind === 'error') {
   process.exit(2);
 }
 const values = args;
-/** The service tests, one per round in turn: Redis, Redis Cluster, then Avro through the worker. */
+/** The service tests, one per round in turn: Redis, Redis Cluster, Avro through the worker, HTTP on Redis. */
 const SERVICE_TESTS = [
   'test/fuzz/fuzz-stream.kafka.test.ts',
   'test/fuzz/fuzz-cluster.kafka.test.ts',
   'test/fuzz/fuzz-avro.kafka.test.ts',
+  'test/fuzz/fuzz-http.redis.test.ts',
 ];
 const { minutes } = values;
 const deadline = Date.now() + minutes * 60_000;

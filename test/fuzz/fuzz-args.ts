@@ -9,7 +9,7 @@ export const FUZZ_USAGE = `usage: npm run fuzz -- [--minutes N] [--seed S] [--pa
   --seed S      one round with this seed (replays a failure, with --path)
   --path P      the fast-check path of a failure to replay (one case)
   --http        also the HTTP and gRPC paths (POST /push, the fast path, fastify, gRPC)
-  --services    also a service test per round (Redis, Redis Cluster, Avro through Kafka)
+  --services    also a service test per round (Redis, Redis Cluster, Avro through Kafka, HTTP on Redis)
   --help, -h    this text`;
 
 export type FuzzArgs =

@@ -257,3 +257,10 @@ export function atAnchor(c: FuzzCase, anchor: number): FuzzCase {
     batch: c.batch ?? null,
   };
 }
+
+/**
+ * The case moved to the whole day that puts its "now" within a day after the wall clock: what
+ * a Redis store needs, as it expires keys at data time + TTL on its own clock.
+ */
+export const nearWallClock = (raw: FuzzCase): FuzzCase =>
+  atAnchor(raw, (Math.floor((Date.now() - raw.now) / DAY_MS) + 1) * DAY_MS);

@@ -1,7 +1,8 @@
 /**
- * The HTTP and gRPC paths of the differential fuzzer (in process, no services): one server
+ * The HTTP and gRPC paths of the differential fuzzer (in process): one server
  * (`api/build-server.ts`, listening on a real socket, and the gRPC service on the same context)
- * whose serving snapshot is swapped to each case's repository and a fresh SQLite store. The
+ * whose serving snapshot is swapped to each case's repository and a fresh store (SQLite, or the
+ * given store under a namespace of its own, torn down after the case). The
  * case's records are pushed through `POST /push` as a client sends them (JSON text written in
  * turn as JavaScript, Python's `json.dumps` and in exponent form: {@link clientJson}; a refused
  * push is a 400 naming its row, dropped and sent again, as in `checkPushed`), then every feature (list features and the on-demand view with its request
@@ -35,6 +36,7 @@ import { createGrpcServer, startGrpcServer } from '../../api/grpc/grpc-server.ts
 import { loadServingService } from '../../api/grpc/load-serving-proto.ts';
 import { DefaultPushHandler } from '../../api/push/default-push-handler.ts';
 import type { ServerContext } from '../../api/server-context.ts';
+import type { OnlineStoreConfig } from '../../config/config.ts';
 import { ServerMetrics } from '../../api/server-metrics.ts';
 import { ServingState } from '../../api/serving-state.ts';
 import { badRequest, type BadRequestReason } from '../../core/errors.ts';
@@ -97,7 +99,12 @@ interface GrpcResponse {
 
 const PUSH_CHUNK = 7;
 
-export async function openHttpEnv(): Promise<HttpEnv> {
+/**
+ * `store`: the online store (default SQLite in a temp folder). Redis expires keys at data time
+ * + TTL on its own clock: give it cases whose "now" lies after the wall clock
+ * (`nearWallClock`).
+ */
+export async function openHttpEnv(opts: { store?: OnlineStoreConfig } = {}): Promise<HttpEnv> {
   const tmp = tempDir();
   const sqlitePath = join(tmp.dir, 'online.sqlite');
   // The push handler judges "later than now" by the case's clock; reads are evaluated at the
@@ -105,14 +112,11 @@ export async function openHttpEnv(): Promise<HttpEnv> {
   let now = 0;
   let readAt = 0;
   const openStore = async (repo: Repository): Promise<OnlineStore> => {
-    const store = createOnlineStore(
-      { type: 'sqlite', path: sqlitePath },
-      {
-        namespace: `fuzz-${randomUUID()}`,
-        views: [...repo.featureViews.values()].map((v) => v.spec),
-        clock: () => now,
-      },
-    );
+    const store = createOnlineStore(opts.store ?? { type: 'sqlite', path: sqlitePath }, {
+      namespace: `fuzz-${randomUUID()}`,
+      views: [...repo.featureViews.values()].map((v) => v.spec),
+      clock: () => now,
+    });
     await store.init();
     return store;
   };

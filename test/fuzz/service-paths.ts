@@ -9,7 +9,6 @@ import { join } from 'node:path';
 import type { OnlineStoreConfig } from '../../config/config.ts';
 import { createOnlineStore } from '../../online/create-online-store.ts';
 import { DuckDBOfflineStore } from '../../offline/duckdb/duckdb-offline-store.ts';
-import { DAY_MS } from '../../core/duration.ts';
 import { maxRecordAgeMs } from '../../streaming/apply-records.ts';
 import { tempDir } from '../support/temp-repo.ts';
 import { buildRepository } from './definitions.ts';
@@ -21,7 +20,7 @@ import {
   type Mismatch,
   type StoreFactory,
 } from './differential.ts';
-import { atAnchor, type FuzzCase } from './fuzz-case.ts';
+import { nearWallClock, type FuzzCase } from './fuzz-case.ts';
 import { checkIncremental } from './incremental.ts';
 import type { KnownDefect } from './known-defects.ts';
 import type { StreamPath } from './stream-path.ts';
@@ -34,9 +33,7 @@ export async function checkServicePaths(
 ): Promise<Mismatch[]> {
   const config: OnlineStoreConfig = stream.store;
   const factory: StoreFactory = (options) => createOnlineStore(config, options);
-  // "now" within a day after the wall clock.
-  const anchor = (Math.floor((Date.now() - raw.now) / DAY_MS) + 1) * DAY_MS;
-  let c = atAnchor(raw, anchor);
+  let c = nearWallClock(raw);
   const repo = buildRepository(c.plans, c.onDemand);
   if (!shapes.oldLifetimeRecords) {
     // Leave out what the worker skips as too old (KNOWN_DEFECTS.oldLifetimeRecords).

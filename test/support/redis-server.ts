@@ -1,10 +1,11 @@
 /**
  * A throw-away `redis-server` on a free loopback port that a test may stop and start again
- * (the shared Redis on 6379 must never be stopped). No persistence: a restart starts empty.
+ * (the shared Redis on 6379 must never be stopped). A restart starts empty unless the server is
+ * `persistent` (then `start({ empty: true })` drops its data).
  * `stop()` / `start()` act on the process this helper started, by its pid; `close()` ends it.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,8 +16,12 @@ export interface LocalRedis {
   url: string;
   /** Stops the server (SIGTERM, or `signal`) and resolves once it has exited. */
   stop(signal?: NodeJS.Signals): Promise<void>;
-  /** Starts it again on the same port; resolves when it answers PING. */
-  start(): Promise<void>;
+  /**
+   * Starts it again on the same port; resolves when it answers PING. `empty`: a persistent
+   * server's append-only file is removed first, so it starts without its data (as a replaced
+   * disk would).
+   */
+  start(opts?: { empty?: boolean }): Promise<void>;
   /** Stops it for good. */
   close(): Promise<void>;
 }
@@ -60,7 +65,11 @@ export async function startRedisServer(opts: { persistent?: boolean } = {}): Pro
   const port = await freePort();
   const dir = opts.persistent ? mkdtempSync(join(tmpdir(), 'larder-redis-')) : null;
   let proc: ChildProcess | null = null;
-  const start = async (): Promise<void> => {
+  const start = async ({ empty = false }: { empty?: boolean } = {}): Promise<void> => {
+    if (empty && dir) {
+      rmSync(dir, { recursive: true, force: true });
+      mkdirSync(dir);
+    }
     proc = spawn(
       'redis-server',
       [
@@ -86,7 +95,7 @@ export async function startRedisServer(opts: { persistent?: boolean } = {}): Pro
   return {
     port,
     url: `redis://127.0.0.1:${port}/0`,
-    start,
+    start: (opts) => start(opts),
     stop,
     close: async () => {
       await stop();
