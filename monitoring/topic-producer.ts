@@ -9,6 +9,7 @@
  * await out.close();
  */
 import type { Kafka, Producer } from 'kafkajs';
+import { createTopicsReady } from '../core/create-topics.ts';
 
 export class TopicProducer {
   #producer: Promise<Producer> | null = null;
@@ -25,10 +26,7 @@ export class TopicProducer {
       await admin.connect();
       try {
         if (!(await admin.listTopics()).includes(this.topic))
-          await admin.createTopics({
-            waitForLeaders: true,
-            topics: [{ topic: this.topic, numPartitions: this.partitions }],
-          });
+          await createTopicsReady(admin, [{ topic: this.topic, numPartitions: this.partitions }]);
       } finally {
         await admin.disconnect();
       }

@@ -49,6 +49,7 @@ import type { OfflineStore } from '../offline/offline-store.ts';
 import { observeMany } from './observe-many.ts';
 import { createStreamMetrics, type StreamMetrics } from './stream-metrics.ts';
 import { streamSources, type StreamSourceRuntime } from './stream-source.ts';
+import { createTopicsReady } from '../core/create-topics.ts';
 
 export interface StreamWorkerOptions {
   repo: Repository;
@@ -255,8 +256,7 @@ export class StreamWorker {
         { topic: s.dlqTopic, numPartitions: 1 },
       ]);
       const missing = wanted.filter((t) => !existing.has(t.topic));
-      if (missing.length > 0)
-        await admin.createTopics({ waitForLeaders: true, topics: missing }).catch(() => false);
+      if (missing.length > 0) await createTopicsReady(admin, missing).catch(() => false);
     } finally {
       await admin.disconnect();
     }

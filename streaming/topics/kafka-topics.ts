@@ -5,6 +5,7 @@
  */
 import type { Admin, ConfigResourceTypes } from 'kafkajs';
 import { normalizePolicy, type ObservedTopic, type TopicAction } from './topic-drift.ts';
+import { createTopicsReady } from '../../core/create-topics.ts';
 
 /** The admin calls used here. */
 export type TopicAdmin = Pick<
@@ -76,22 +77,19 @@ export async function runAction(
 ): Promise<void> {
   switch (action.kind) {
     case 'create':
-      await admin.createTopics({
-        waitForLeaders: true,
-        topics: [
-          {
-            topic,
-            numPartitions: action.partitions,
-            ...(action.replicationFactor === null
-              ? {}
-              : { replicationFactor: action.replicationFactor }),
-            configEntries: Object.entries(action.configs).map(([name, value]) => ({
-              name,
-              value,
-            })),
-          },
-        ],
-      });
+      await createTopicsReady(admin, [
+        {
+          topic,
+          numPartitions: action.partitions,
+          ...(action.replicationFactor === null
+            ? {}
+            : { replicationFactor: action.replicationFactor }),
+          configEntries: Object.entries(action.configs).map(([name, value]) => ({
+            name,
+            value,
+          })),
+        },
+      ]);
       return;
     case 'add_partitions':
       await admin.createPartitions({ topicPartitions: [{ topic, count: action.to }] });

@@ -20,6 +20,7 @@ import { loadRepository } from '../../definitions/load.ts';
 import type { Repository } from '../../definitions/repository.ts';
 import { until } from '../support/wait.ts';
 import { tempDir } from '../support/temp-repo.ts';
+import { createTopicsReady } from '../../core/create-topics.ts';
 
 const BROKERS = ['127.0.0.1:9092'];
 const kafka = new Kafka({ clientId: 'alerts-test', brokers: BROKERS, logLevel: logLevel.NOTHING });
@@ -60,13 +61,10 @@ beforeAll(async () => {
   json = await webhook(1);
   slack = await webhook(0);
   await admin.connect();
-  await admin.createTopics({
-    waitForLeaders: true,
-    topics: [
-      { topic: SOURCE, numPartitions: 1 },
-      { topic: `${SOURCE}.dlq`, numPartitions: 1 },
-    ],
-  });
+  await createTopicsReady(admin, [
+    { topic: SOURCE, numPartitions: 1 },
+    { topic: `${SOURCE}.dlq`, numPartitions: 1 },
+  ]);
   const producer = kafka.producer();
   await producer.connect();
   await producer.send({

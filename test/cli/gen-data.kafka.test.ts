@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { promisify } from 'node:util';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, describe, expect, it } from 'vitest';
+import { createTopicsReady } from '../../core/create-topics.ts';
 
 const run = promisify(execFile);
 const kafka = new Kafka({
@@ -28,10 +29,10 @@ describe('larder gen-data --kafka', () => {
     };
     topics.push(env.LARDER_TOPIC_USER_EVENTS, env.LARDER_TOPIC_TRANSACTIONS);
     await admin.connect();
-    await admin.createTopics({
-      waitForLeaders: true,
-      topics: topics.map((topic) => ({ topic, numPartitions: 2 })),
-    });
+    await createTopicsReady(
+      admin,
+      topics.map((topic) => ({ topic, numPartitions: 2 })),
+    );
     const args = [
       'bin/larder.js',
       'gen-data',

@@ -10,6 +10,7 @@ import type { Admin } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BASE_REPO, tempDir, tempRepo } from '../support/temp-repo.ts';
 import { BROKERS, kafka } from '../streaming/stream-fixture.ts';
+import { createTopicsReady } from '../../core/create-topics.ts';
 
 const exec = promisify(execFile);
 const topic = `test-${randomUUID()}-cli`;
@@ -95,7 +96,7 @@ describe('larder topics and stream on a declared topic', () => {
 
   it('stream and apply refuse a topic holding data with fewer partitions; apply fixes it with both flags', async () => {
     // Another process made the topic with 1 partition and wrote to it.
-    await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: 1 }] });
+    await createTopicsReady(admin, [{ topic, numPartitions: 1 }]);
     const producer = kafka.producer();
     await producer.connect();
     await producer.send({ topic, messages: [{ key: 'u1', value: '{}' }] });

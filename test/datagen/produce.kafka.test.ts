@@ -4,6 +4,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { afterEach, beforeAll, afterAll, describe, expect, it } from 'vitest';
 import type { GeneratedRecord } from '../../examples/ecommerce/datagen/index.ts';
 import { generateRecords, produceToKafka } from '../../examples/ecommerce/datagen/index.ts';
+import { createTopicsReady } from '../../core/create-topics.ts';
 
 const BROKERS = [process.env.LARDER_KAFKA_BROKERS ?? '127.0.0.1:9092'];
 const OPTS = { users: 50, products: 40, days: 1, events: 700, seed: 11, end: Date.UTC(2024, 2, 1) };
@@ -38,10 +39,10 @@ async function createTopics(): Promise<{ user_events: string; transactions: stri
   const id = randomUUID();
   const names = { user_events: `test-${id}-user-events`, transactions: `test-${id}-transactions` };
   topics = [names.user_events, names.transactions];
-  await admin.createTopics({
-    waitForLeaders: true,
-    topics: topics.map((topic) => ({ topic, numPartitions: 1, replicationFactor: 1 })),
-  });
+  await createTopicsReady(
+    admin,
+    topics.map((topic) => ({ topic, numPartitions: 1, replicationFactor: 1 })),
+  );
   return names;
 }
 

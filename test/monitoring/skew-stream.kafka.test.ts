@@ -17,6 +17,7 @@ import { StreamWorker } from '../../streaming/stream-worker.ts';
 import { serveRepo, type Served } from '../api/serve-fixture.ts';
 import { BROKERS, kafka, waitConsumed } from '../streaming/stream-fixture.ts';
 import { BASE_REPO, tempRepo } from '../support/temp-repo.ts';
+import { createTopicsReady } from '../../core/create-topics.ts';
 
 const TOPIC = `test-${randomUUID()}-skew`;
 const NOW = Date.now();
@@ -106,10 +107,7 @@ const skewAt = (at: number) =>
 
 beforeAll(async () => {
   await admin.connect();
-  await admin.createTopics({
-    waitForLeaders: true,
-    topics: [{ topic: TOPIC, numPartitions: 1, replicationFactor: 1 }],
-  });
+  await createTopicsReady(admin, [{ topic: TOPIC, numPartitions: 1, replicationFactor: 1 }]);
   repo = tempRepo({ 'features.ts': REPO });
   s = await serveRepo(repo.dir, { clock: () => readAt, storeNow: NOW });
   s.ctx.featureLog = openFeatureLog(

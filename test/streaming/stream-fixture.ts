@@ -19,6 +19,7 @@ import { referenceFeatures } from '../../reference/index.ts';
 import type { Repository } from '../../definitions/repository.ts';
 import { encodeEntityKey } from '../../aggregation/tiles.ts';
 import { StreamWorker, type StreamWorkerOptions } from '../../streaming/stream-worker.ts';
+import { createTopicsReady } from '../../core/create-topics.ts';
 
 export const BROKERS = [process.env.LARDER_KAFKA_BROKERS ?? '127.0.0.1:9092'];
 export const REDIS_URL = process.env.LARDER_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379/0';
@@ -78,14 +79,14 @@ export async function createTestTopics(
   const t = { user_events: `test-${id}-user-events`, transactions: `test-${id}-transactions` };
   const admin: Admin = kafka.admin();
   await admin.connect();
-  await admin.createTopics({
-    waitForLeaders: true,
-    topics: [t.user_events, t.transactions].map((topic) => ({
+  await createTopicsReady(
+    admin,
+    [t.user_events, t.transactions].map((topic) => ({
       topic,
       numPartitions: partitions,
       replicationFactor: 1,
     })),
-  });
+  );
   return {
     ...t,
     env: { LARDER_TOPIC_USER_EVENTS: t.user_events, LARDER_TOPIC_TRANSACTIONS: t.transactions },
