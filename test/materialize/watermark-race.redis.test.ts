@@ -30,7 +30,12 @@ const W0 = H - 10 * MIN; // the watermark both runs read
 const T1 = H + 20 * MIN; // the slow run's end: inside the hour tile [H, H + 1h)
 const T2 = H + 80 * MIN; // the fast run's end: in the next hour tile
 const DAY = 24 * HOUR;
-const MIDNIGHT = Math.floor(H / DAY) * DAY;
+// The batch case's snapshot day: today's (UTC). Its snapshot serves until the next midnight, and
+// Redis expires it then by the wall clock: yesterday's, which H falls in from 00:00 to 02:00,
+// would already be gone.
+const MIDNIGHT = Math.floor(Date.now() / DAY) * DAY;
+/** The batch case's fast run's end and read time: in today's snapshot day, not after now. */
+const HB = Math.max(H, MIDNIGHT);
 
 interface Summary {
   views: string[];
@@ -158,7 +163,7 @@ describe.each(['sqlite', 'redis'] as const)('two racing materialize-incremental 
     ]);
     const slow = materialize(p, 'spend', MIDNIGHT - HOUR, true); // snapshot MIDNIGHT - DAY
     await slow.paused;
-    await materialize(p, 'spend', H).done; // snapshot MIDNIGHT
+    await materialize(p, 'spend', HB).done; // snapshot MIDNIGHT
     expect(readRegistry(p.home)!.watermarks).toMatchObject({ spend: MIDNIGHT });
     slow.resume();
     const s = await slow.done;
@@ -168,6 +173,6 @@ describe.each(['sqlite', 'redis'] as const)('two racing materialize-incremental 
       end: MIDNIGHT,
     });
     expect(readRegistry(p.home)!.watermarks).toMatchObject({ spend: MIDNIGHT });
-    expect(await p.read('spend:snap_spend', H)).toEqual(['u1', 11]);
+    expect(await p.read('spend:snap_spend', HB)).toEqual(['u1', 11]);
   }, 120_000);
 });
