@@ -21,6 +21,7 @@
  * npm run bench:export                      # 10M events, 1M rows, warm index, 3 runs
  * npm run bench:export -- --cold            # every cached run builds the index again
  * npm run bench:export -- --skip-first      # only the cached runs
+ * npm run bench:export -- --runs 0          # only the first run (`--skip-first` too: only the data)
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -299,6 +300,13 @@ async function main(): Promise<void> {
     const r = runChild();
     results.push(r);
     console.error(`run ${i + 1}: ${JSON.stringify(r)}`);
+  }
+  if (results.length === 0) {
+    // `--runs 0`: only the first run (or nothing, e.g. to generate the data); no cached median to
+    // compare it with.
+    if (first)
+      console.log(JSON.stringify({ events, engine, first: { ...first, duckdbScan: scan } }));
+    return;
   }
   const median = [...results].sort((a, b) => a.seconds - b.seconds)[
     Math.floor(results.length / 2)
