@@ -11,13 +11,14 @@ import {
   windowHops,
   type AggregationKind,
 } from '../../aggregation/index.ts';
-import { HOUR_MS, MINUTE_MS } from '../../core/duration.ts';
+import { DAY_MS, HOUR_MS, MINUTE_MS } from '../../core/duration.ts';
 import type { FeatureViewSpec } from '../../definitions/spec.ts';
 import type { Scalar, ValueType } from '../../core/types.ts';
 import { readPlan } from '../../online/read-plan.ts';
-import { tileExpiry, viewWritePlan } from '../../online/view-catalog.ts';
+import { tileExpiry, ViewCatalog, viewWritePlan } from '../../online/view-catalog.ts';
+import { encodeTile, mergeOps } from '../../online/write-batch.ts';
 import { feature } from './test-views.ts';
-import { sequences } from './sequence-cases.ts';
+import { sequenceCase, sequences } from './sequence-cases.ts';
 
 const H1 = MINUTE_MS;
 const H2 = 10 * MINUTE_MS;
@@ -364,6 +365,52 @@ describe('ReadPlan.evaluate', () => {
         },
       ),
       { numRuns: 300 },
+    );
+  });
+
+  it("sequence features at t with the store clock's now equal reads of only their tiles not expired at now", () => {
+    const write = viewWritePlan(sequences);
+    const { batches } = sequenceCase(T0, 8, 20_001);
+    // Every event's tiles merged per field, as a store holds them (no clock: none left out).
+    const entities = mergeOps(new ViewCatalog([sequences]), batches.flat(), [], -Infinity).map(
+      (e) =>
+        [...e.fields.values()].map((f) => {
+          if (f.kind !== 'tile') throw new Error('a sequence view stores tiles only');
+          return [f.field, encodeTile(write, f.states), f.expiresAt] as const;
+        }),
+    );
+    const plan = readPlan({
+      view: sequences,
+      features: sequences.features.map((f) => f.name),
+      entityKeys: ['u'],
+      t: T0,
+    });
+    fc.assert(
+      fc.property(
+        fc.integer({ min: -3 * DAY_MS, max: HOUR_MS }),
+        fc.integer({ min: -HOUR_MS, max: 3 * DAY_MS }),
+        (back, ahead) => {
+          const t = T0 + back;
+          const now = t + ahead;
+          for (const fields of entities) {
+            const live = fields.filter(([, , expiry]) => expiry > now);
+            const expected = plan.evaluate(
+              t,
+              live.map(([f]) => f),
+              live.map(([, v]) => v),
+              fields.length > 0,
+            );
+            expect(
+              plan.evaluatePairs(
+                t,
+                fields.flatMap(([f, v]) => [f, v]),
+                now,
+              ),
+            ).toEqual(expected);
+          }
+        },
+      ),
+      { numRuns: 200 },
     );
   });
 
