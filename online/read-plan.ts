@@ -31,7 +31,7 @@ import {
   type SequenceFeatureShape,
 } from '../aggregation/sequence-tiles.ts';
 import { isSequenceKind } from '../core/sequence.ts';
-import { viewWritePlan } from './view-catalog.ts';
+import { tileExpiry, viewWritePlan, type ViewWritePlan } from './view-catalog.ts';
 
 interface WindowedFeature {
   index: number;
@@ -54,6 +54,16 @@ interface HopGroup {
   /** Hop range of the widest requested window at the current `t`. */
   first: number;
   last: number;
+  /**
+   * The tiles' expiry at hop 0 (`tileExpiry(plan, hopMs, 0)`; hop `k` expires at
+   * `k * hopMs + retainMs`).
+   */
+  retainMs: number;
+  /**
+   * The first hop read at the current `t` and `now`: `first`, or the first hop whose tile has not
+   * expired at `now` (the store's clock) when that is later (a read at a past `t`).
+   */
+  from: number;
   /** Scratch: hop indices and parsed tiles of the entity being evaluated. */
   ks: number[];
   tiles: Record<string, unknown>[];
@@ -63,7 +73,7 @@ interface HopGroup {
 export interface FieldRange {
   lo: string;
   hi: string;
-  /** Tiles (expire with `tileExpiry`) or lifetime states (read even past their TTL). */
+  /** Tiles (expire with `tileExpiry`) or lifetime states (expire at `ts + TTL + 1`). */
   kind: 'tiles' | 'lifetime';
 }
 
@@ -152,6 +162,9 @@ export class ReadPlan {
   readonly #groupList: HopGroup[] = [];
   readonly #lifetimeStates: (LastState | null)[] = [];
   #preparedT = NaN;
+  /** The store clock's `now` that each group's `from` was computed for. */
+  #preparedNow = -Infinity;
+  readonly #writePlan: ViewWritePlan;
   /** Changes whenever a hop group's window hops do (`#prepare`): a row's memo is per epoch. */
   #windowEpoch = 0;
   #fieldsT = NaN;
@@ -172,7 +185,8 @@ export class ReadPlan {
   constructor(view: FeatureViewSpec, features: readonly string[]) {
     this.view = view;
     this.features = features;
-    this.#sameStates = viewWritePlan(view).sameStates;
+    this.#writePlan = viewWritePlan(view);
+    this.#sameStates = this.#writePlan.sameStates;
     features.forEach((name, index) => {
       const f = view.features.find((x) => x.name === name);
       if (!f) {
@@ -214,6 +228,8 @@ export class ReadPlan {
         features: [],
         first: 0,
         last: 0,
+        retainMs: 0,
+        from: 0,
         ks: [],
         tiles: [],
       };
@@ -238,21 +254,41 @@ export class ReadPlan {
       return { value, status: 'NOT_FOUND', eventTs: null };
     });
     this.#groupList.push(...this.#groups.values());
+    for (const g of this.#groupList) g.retainMs = tileExpiry(this.#writePlan, g.hopMs, 0);
     this.#lifetimeStates.length = this.#lifetime.length;
   }
 
   /** Window ranges at `t`, computed once per evaluation time rather than per entity. */
   #prepare(t: number): void {
+    const now = this.#preparedNow;
     for (const g of this.#groupList) {
       const r = windowHops(t, g.maxWindowMs, g.hopMs);
-      if (r.first !== g.first || r.last !== g.last) this.#windowEpoch++;
+      const from = Math.max(r.first, liveFrom(g.hopMs, g.retainMs, now));
+      if (from !== g.from || r.last !== g.last) this.#windowEpoch++;
       g.first = r.first;
       g.last = r.last;
+      g.from = from;
       // windowHops(t, f.windowMs, f.hopMs).first, from the group's `last` (same hop size; the
       // window was validated when the plan was built).
       for (const f of g.features) f.first = r.last - f.windowMs / f.hopMs + 1;
     }
     this.#preparedT = t;
+  }
+
+  /**
+   * The window ranges at `t` and the store clock's `now`: a tile that has expired at `now`
+   * (`tileExpiry`) is gone, whatever `t` (docs/online-store-format.md, "Expiry is by the
+   * store's clock"), so a read at a past `t` skips it even where a store still holds it.
+   */
+  #prepareAt(t: number, now: number): void {
+    if (t !== this.#preparedT) this.#prepare(t);
+    if (now === this.#preparedNow) return;
+    this.#preparedNow = now;
+    for (const g of this.#groupList) {
+      const from = Math.max(g.first, liveFrom(g.hopMs, g.retainMs, now));
+      if (from !== g.from) this.#windowEpoch++;
+      g.from = from;
+    }
   }
 
   /**
@@ -370,13 +406,14 @@ export class ReadPlan {
     fields: ArrayLike<string>,
     values: ArrayLike<string>,
     exists = fields.length > 0,
+    now = -Infinity,
   ): FeatureValue[] {
-    return this.#evaluate(t, fields.length, fields, 0, values, 0, 1, exists);
+    return this.#evaluate(t, now, fields.length, fields, 0, values, 0, 1, exists);
   }
 
   /** {@link evaluate} of a flat `field, value, field, value, …` array (a raw HGETALL reply). */
-  evaluatePairs(t: number, pairs: ArrayLike<string>): FeatureValue[] {
-    return this.#evaluate(t, pairs.length >> 1, pairs, 0, pairs, 1, 2, pairs.length > 0);
+  evaluatePairs(t: number, pairs: ArrayLike<string>, now = -Infinity): FeatureValue[] {
+    return this.#evaluate(t, now, pairs.length >> 1, pairs, 0, pairs, 1, 2, pairs.length > 0);
   }
 
   /**
@@ -391,6 +428,7 @@ export class ReadPlan {
     values: ArrayLike<unknown>,
     from: number,
     exists: boolean,
+    now = -Infinity,
   ): FeatureValue[] {
     const names = this.fieldNames(t);
     const fields: string[] = [];
@@ -401,12 +439,13 @@ export class ReadPlan {
       fields.push(names[i] as string);
       present.push(v);
     }
-    return this.#evaluate(t, fields.length, fields, 0, present, 0, 1, exists);
+    return this.#evaluate(t, now, fields.length, fields, 0, present, 0, 1, exists);
   }
 
   /** Field `i` is `fields[fOff + i * stride]`, its value `values[vOff + i * stride]`. */
   #evaluate(
     t: number,
+    now: number,
     n: number,
     fields: ArrayLike<string>,
     fOff: number,
@@ -416,7 +455,7 @@ export class ReadPlan {
     exists: boolean,
   ): FeatureValue[] {
     if (!exists) return this.notFoundRow();
-    if (t !== this.#preparedT) this.#prepare(t);
+    this.#prepareAt(t, now);
     const lifetimeStates = this.#lifetimeStates;
     const groups = this.#clearScratch();
     for (let i = 0; i < n; i++) {
@@ -432,11 +471,11 @@ export class ReadPlan {
       const g = groupOf(groups, field);
       if (g === undefined) continue;
       const k = hopOf(field, g.prefix.length);
-      if (!(k >= g.first && k <= g.last)) continue; // also skips a malformed (NaN) hop
+      if (!(k >= g.from && k <= g.last)) continue; // also skips a malformed (NaN) hop
       g.ks.push(k);
       g.tiles.push(parseState(values[vOff + i * stride] as string) as Record<string, unknown>);
     }
-    return this.#finish(t, n, fields, fOff, values, vOff, stride, null);
+    return this.#finish(t, now, n, fields, fOff, values, vOff, stride, null);
   }
 
   /**
@@ -452,13 +491,13 @@ export class ReadPlan {
    * nothing else of `t` enters a windowed feature's value or its `eventTs`. The features are
    * then the same arrays and objects as before (rows are read-only).
    */
-  evaluateJoined(t: number, entity: string, joined: string): FeatureValue[] {
+  evaluateJoined(t: number, entity: string, joined: string, now = -Infinity): FeatureValue[] {
     let row = this.#rows.get(entity);
     if (row === undefined || row.joined !== joined || row.names !== null)
       row = this.#keep(entity, this.#splitRow(joined));
     else if (this.#fullMisses >= 0) this.#fullHits++;
     if (row.n === 0) return this.notFoundRow();
-    return this.#evaluateRow(t, row);
+    return this.#evaluateRow(t, now, row);
   }
 
   /**
@@ -467,13 +506,18 @@ export class ReadPlan {
    * as {@link evaluateJoined}: a cached row is reused while the store answers the same text for
    * the same field list (the list changes when a window's hops do).
    */
-  evaluateSelectedJoined(t: number, entity: string, joined: string): FeatureValue[] {
+  evaluateSelectedJoined(
+    t: number,
+    entity: string,
+    joined: string,
+    now = -Infinity,
+  ): FeatureValue[] {
     const names = this.fieldNames(t);
     let row = this.#rows.get(entity);
     if (row === undefined || row.joined !== joined || row.names !== names)
       row = this.#keep(entity, this.#splitValues(joined, names));
     else if (this.#fullMisses >= 0) this.#fullHits++;
-    return this.#evaluateRow(t, row);
+    return this.#evaluateRow(t, now, row);
   }
 
   /**
@@ -516,15 +560,15 @@ export class ReadPlan {
   }
 
   /** A cached row's features at `t` (its parses filled in as they are needed). */
-  #evaluateRow(t: number, row: ParsedRow): FeatureValue[] {
-    if (t !== this.#preparedT) this.#prepare(t);
+  #evaluateRow(t: number, now: number, row: ParsedRow): FeatureValue[] {
+    this.#prepareAt(t, now);
     const memo = row.memo;
     if (memo !== null && row.memoEpoch === this.#windowEpoch) {
       const states = row.memoStates;
       const cases = row.memoCases;
       let same = true;
       for (let s = 0; s < states.length; s++)
-        if (lifetimeCase(states[s] as LastState | null, t, this.view.ttlMs) !== cases[s]) {
+        if (lifetimeCase(states[s] as LastState | null, t, now, this.view.ttlMs) !== cases[s]) {
           same = false;
           break;
         }
@@ -544,17 +588,17 @@ export class ReadPlan {
       }
       const g = groups[w] as HopGroup;
       const k = hops[i] as number;
-      if (!(k >= g.first && k <= g.last)) continue;
+      if (!(k >= g.from && k <= g.last)) continue;
       if (state === UNPARSED) state = states[i] = parseState(values[i] as string);
       g.ks.push(k);
       g.tiles.push(state as Record<string, unknown>);
     }
-    const out = this.#finish(t, row.n, row.fields, 0, values, 0, 1, states);
+    const out = this.#finish(t, now, row.n, row.fields, 0, values, 0, 1, states);
     if (this.#sequence.length === 0) {
       row.memo = out;
       row.memoEpoch = this.#windowEpoch;
       row.memoStates = lifetimeStates.slice();
-      row.memoCases = row.memoStates.map((x) => lifetimeCase(x, t, this.view.ttlMs));
+      row.memoCases = row.memoStates.map((x) => lifetimeCase(x, t, now, this.view.ttlMs));
     }
     return out;
   }
@@ -639,6 +683,7 @@ export class ReadPlan {
   /** The features' values from the collected tiles and lifetime states (and sequence fields). */
   #finish(
     t: number,
+    now: number,
     n: number,
     fields: ArrayLike<string>,
     fOff: number,
@@ -691,7 +736,9 @@ export class ReadPlan {
         this.#sequence,
         this.#sameStates,
         this.view.ttlMs,
+        this.#writePlan,
         t,
+        now,
         n,
         fields,
         fOff,
@@ -703,7 +750,8 @@ export class ReadPlan {
       );
     for (const lf of this.#lifetime) {
       const state = lifetimeStates[lf.slot] ?? null;
-      if (state === null || state.ts > t) {
+      // Not set at `t`, or expired at `now` (`lifetimeExpiry`: ts + TTL + 1 <= now): none.
+      if (state === null || state.ts > t || state.ts + this.view.ttlMs < now) {
         out[lf.index] = { value: null, status: 'NULL_VALUE', eventTs: null };
         continue;
       }
@@ -722,8 +770,8 @@ export class ReadPlan {
  * `t`: NULL_VALUE), 1 its value (PRESENT), 2 past the TTL (OUTSIDE_MAX_AGE). The answer is a
  * function of the state and this case alone.
  */
-function lifetimeCase(state: LastState | null, t: number, ttlMs: number): number {
-  if (state === null || state.ts > t) return 0;
+function lifetimeCase(state: LastState | null, t: number, now: number, ttlMs: number): number {
+  if (state === null || state.ts > t || state.ts + ttlMs < now) return 0;
   return evaluateLifetime(state, t, ttlMs) === null ? 2 : 1;
 }
 
@@ -738,7 +786,9 @@ function evaluateSequences(
   features: readonly SequenceFeature[],
   sameStates: ReadonlyMap<string, readonly string[]>,
   ttlMs: number,
+  writePlan: ViewWritePlan,
   t: number,
+  now: number,
   n: number,
   fields: ArrayLike<string>,
   fOff: number,
@@ -762,11 +812,13 @@ function evaluateSequences(
     if (list) return list;
     list = pooledList() as [number, Record<string, unknown>][];
     const prefix = `${hopMs}:`;
+    // Tiles expired at the store clock's `now` are gone, whatever `t` (as in `#prepareAt`).
+    const from = liveFrom(hopMs, tileExpiry(writePlan, hopMs, 0), now);
     for (let i = 0; i < n; i++) {
       const field = fields[fOff + i * stride] as string;
       if (!field.startsWith(prefix)) continue;
       const k = hopOf(field, prefix.length);
-      if (Number.isNaN(k)) continue;
+      if (!(k >= from)) continue; // also skips a malformed (NaN) hop
       let tile: unknown;
       if (states === null) tile = parseState(values[vOff + i * stride] as string);
       else {
@@ -917,4 +969,13 @@ function keyedPlan(request: ReadRequest): ReadPlan {
     byFeatures.set(key, plan);
   }
   return plan;
+}
+
+/**
+ * The first hop whose tile has not expired at `now`: hop `k` expires at `k * hopMs + retainMs`
+ * (`tileExpiry`), so it is live iff `k * hopMs + retainMs > now`. `-Infinity` for `now =
+ * -Infinity` (no clock: every stored tile is read).
+ */
+function liveFrom(hopMs: number, retainMs: number, now: number): number {
+  return Math.floor((now - retainMs) / hopMs) + 1;
 }

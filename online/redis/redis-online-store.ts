@@ -1116,16 +1116,20 @@ export class RedisOnlineStore implements OnlineStore {
     // Each key's text goes through the plan's cache of joined rows per entity
     // (`ReadPlan.evaluateJoined`): an entity answered with the same text as its last read reuses
     // that read's split and parses; any other text is read afresh.
+    // Fields expired at the store clock's now are left out, as SQLite's reads do: Redis drops a
+    // key at its latest field's expiry and a tile only when a write prunes it, so a read at a
+    // past `t` could otherwise still find them (docs/online-store-format.md).
+    const now = this.#clock();
     return requests.map((r, ri) => {
       const plan = plans[ri]!;
       const slots = hashSlots[ri];
       const keys = r.entityKeys;
       const rows: FeatureValue[][] = slots
-        ? slots.map((i, j) => plan.evaluateJoined(r.t, keys[j]!, hashes[i]!))
+        ? slots.map((i, j) => plan.evaluateJoined(r.t, keys[j]!, hashes[i]!, now))
         : fields[ri]!.map((reply, j) =>
             typeof reply === 'string'
-              ? plan.evaluateSelectedJoined(r.t, keys[j]!, reply)
-              : plan.evaluateSelected(r.t, [], 0, reply !== 0),
+              ? plan.evaluateSelectedJoined(r.t, keys[j]!, reply, now)
+              : plan.evaluateSelected(r.t, [], 0, reply !== 0, now),
           );
       return { view: r.view.name, features: plan.features, rows };
     });

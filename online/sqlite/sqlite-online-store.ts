@@ -27,7 +27,6 @@ import type {
   StreamBatchOutcome,
 } from '../online-store.ts';
 import { readPlan, type ReadPlan } from '../read-plan.ts';
-import { LIFETIME_PREFIX } from '../field-names.ts';
 import { checkNamespace, ViewCatalog } from '../view-catalog.ts';
 import {
   mergeField,
@@ -102,11 +101,12 @@ interface Fields {
 const EMPTY: Fields = { fields: [], values: [] };
 
 /**
- * The reads' row filter, its one parameter the clock's now: a tile while it can serve
- * (`expires_at > now`), a lifetime state until purged (tile fields start with a digit or `-`,
- * so they sort before `l:`).
+ * The reads' row filter, its one parameter the clock's now: a field (tile or lifetime state)
+ * until it expires (`expires_at > now`), whatever the read's `t` and whether the background
+ * purge has deleted it yet — as Redis, which drops a key at its latest field's expiry
+ * (docs/online-store-format.md, "Expiry is by the store's clock").
  */
-const LIVE_OR_LIFETIME = `(expires_at > ? OR field >= '${LIFETIME_PREFIX}')`;
+const LIVE = '(expires_at > ?)';
 
 /** Rows deleted per step of the background purge: a step holds the write lock ~1 ms. */
 const PURGE_CHUNK = 500;
@@ -159,12 +159,12 @@ export class SqliteOnlineStore implements OnlineStore {
           // per entity, not 2 per field. One entity: no GROUP BY (one row, NULL when none).
           readOne: db
             .prepare(
-              `SELECT group_concat(field || char(10) || value, char(10)) FROM online_fields WHERE ns = ? AND view = ? AND entity = ? AND field >= ? AND field <= ? AND ${LIVE_OR_LIFETIME}`,
+              `SELECT group_concat(field || char(10) || value, char(10)) FROM online_fields WHERE ns = ? AND view = ? AND entity = ? AND field >= ? AND field <= ? AND ${LIVE}`,
             )
             .pluck(true),
           readMany: db
             .prepare(
-              `SELECT entity, group_concat(field || char(10) || value, char(10)) FROM online_fields WHERE ns = ? AND view = ? AND entity IN (SELECT value FROM json_each(?)) AND field >= ? AND field <= ? AND ${LIVE_OR_LIFETIME} GROUP BY entity`,
+              `SELECT entity, group_concat(field || char(10) || value, char(10)) FROM online_fields WHERE ns = ? AND view = ? AND entity IN (SELECT value FROM json_each(?)) AND field >= ? AND field <= ? AND ${LIVE} GROUP BY entity`,
             )
             .raw(true),
           exists: db
@@ -528,7 +528,7 @@ export class SqliteOnlineStore implements OnlineStore {
             : (s.readOne.get(ns, view, keys[0], span.lo, span.hi, now) as string | null);
         out[0] =
           joined !== null
-            ? plan.evaluateJoined(t, keys[0] as string, joined)
+            ? plan.evaluateJoined(t, keys[0] as string, joined, now)
             : this.#evaluateAbsent(plan, t, view, keys[0] as string, now);
         return;
       }
@@ -545,7 +545,7 @@ export class SqliteOnlineStore implements OnlineStore {
         const joined = byEntity.get(key);
         out[i] =
           joined !== undefined
-            ? plan.evaluateJoined(t, key, joined)
+            ? plan.evaluateJoined(t, key, joined, now)
             : this.#evaluateAbsent(plan, t, view, key, now);
       }
     });
@@ -561,7 +561,7 @@ export class SqliteOnlineStore implements OnlineStore {
     now: number,
   ): FeatureValue[] {
     const exists = this.#open().s.exists.get(this.namespace, view, entity, now) !== undefined;
-    return plan.evaluate(t, EMPTY.fields, EMPTY.values, exists);
+    return plan.evaluate(t, EMPTY.fields, EMPTY.values, exists, now);
   }
 
   async describeEntity(view: string, entityKey: string): Promise<EntityDescription | null> {

@@ -6,13 +6,15 @@
  * metadata; docs/api.md, docs/errors.md) within a bound, and the processes stay up; after Redis
  * starts again, with its data and then without it, the same processes answer exactly what Redis
  * holds — what a fresh in-process store (no read memos) reads at that moment — without a
- * restart. Each worker has its own store connection and reconnects on its own (ioredis backs
+ * restart. The model routes (`/v1/models/:name/predict` and `/rank`, an ONNX model over the
+ * store's features) answer the same 503 while Redis is down and score again after. Each worker has its own store connection and reconnects on its own (ioredis backs
  * off up to 2 s between attempts): one worker's `/ready` 200 does not mean the other reads
  * again yet, so recovery waits for reads on new connections (the primary deals them to the
  * workers in turn). test/online/redis-outage.redis.test.ts covers SIGTERM under load in process.
  */
 import * as grpc from '@grpc/grpc-js';
 import { execFile, spawn } from 'node:child_process';
+import { copyFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { promisify } from 'node:util';
@@ -31,9 +33,20 @@ import { errorOf } from './error-of.ts';
 import { PUSH_REPO } from './serve-fixture.ts';
 
 const run = promisify(execFile);
+// A model over both views: the tiny logistic regression of test/models (5 float columns).
 const REPO = `${PUSH_REPO}
-import { featureService } from 'larder';
+import { featureService, model } from 'larder';
 export const activityV1 = featureService({ name: 'activity_v1', features: [activity] });
+export const product = entity({ name: 'product', joinKey: 'product_id' });
+export const kinds = featureView({
+  name: 'kinds', entities: [product], source: eventsPush, keys: { product_id: col('kind') }, ttl: '30d',
+  features: { events_1h: count({ window: '1h' }) },
+});
+export const scoring = featureService({ name: 'scoring', features: [activity, kinds] });
+export const scorer = model({ name: 'scorer', version: '1', path: 'tiny_lr.onnx', service: scoring, inputs: [
+  { feature: 'activity:clicks_1h' }, { feature: 'activity:spend_7d' },
+  { feature: 'activity:last_kind', transform: 'one_hot', vocabulary: ['click', 'buy'] },
+  { feature: 'kinds:events_1h' } ] });
 `;
 const USERS = ['u0', 'u1', 'u2', 'nobody'];
 /** A request still unanswered after this long fails the test: a hang, not a slow answer. */
@@ -49,6 +62,8 @@ interface Answer {
   code?: string;
   retryAfter?: string | null;
   columns?: Column[];
+  /** A 200's whole body, when asked for (`http`'s `whole`). */
+  body?: unknown;
 }
 
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -66,6 +81,7 @@ beforeAll(async () => {
   cleanups.push(redis.close);
   const dir = tempRepo({ 'repo.ts': REPO });
   cleanups.push(dir.cleanup);
+  copyFileSync('test/fixtures/models/tiny_lr.onnx', `${dir.dir}/tiny_lr.onnx`);
   const home = tempDir();
   cleanups.push(home.cleanup);
   repo = await loadRepository(dir.dir);
@@ -113,7 +129,12 @@ afterAll(async () => {
 });
 
 /** One request on a new connection (no keep-alive: the primary deals connections in turn). */
-async function http(method: 'GET' | 'POST', path: string, body?: unknown): Promise<Answer> {
+async function http(
+  method: 'GET' | 'POST',
+  path: string,
+  body?: unknown,
+  whole = false,
+): Promise<Answer> {
   const res = await new Promise<{ status: number; retryAfter: string | null; text: string }>(
     (resolve, reject) => {
       const req = request(
@@ -150,6 +171,7 @@ async function http(method: 'GET' | 'POST', path: string, body?: unknown): Promi
       retryAfter: res.retryAfter,
     };
   const json = JSON.parse(text) as { results?: Column[] };
+  if (whole) return { status: 200, body: json };
   return {
     status: 200,
     ...(json.results
@@ -209,6 +231,23 @@ const readAll = async (): Promise<Answer[]> => [
   ...(await Promise.all(REFS.map(restRead))),
   ...(await Promise.all(REFS.map(grpcRead))),
 ];
+
+/** The model routes: one predict of every user's row, one rank of two candidates (no timings). */
+const modelReads = async (): Promise<Answer[]> =>
+  (
+    await Promise.all([
+      http(
+        'POST',
+        '/v1/models/scorer/predict',
+        { entities: { user_id: USERS, product_id: ['click', 'buy', 'click', 'none'] } },
+        true,
+      ),
+      http('POST', '/v1/models/scorer/rank', { user_id: 'u1', candidates: ['buy', 'click'] }, true),
+    ])
+  ).map((a) => {
+    if (a.body !== undefined) delete (a.body as { timing_ms?: unknown }).timing_ms;
+    return a;
+  });
 
 /** What Redis holds now, read by a fresh store (no memo of any earlier answer). */
 async function held(): Promise<Answer[]> {
@@ -278,6 +317,9 @@ async function killAndCheckDown(): Promise<void> {
       retryAfter: '1',
     });
   }
+  expect(await modelReads()).toEqual(
+    [0, 1].map(() => ({ status: 503, code: 'LARDER_STORE_UNAVAILABLE', retryAfter: '1' })),
+  );
   expect(await http('GET', '/health')).toEqual({ status: 200 });
   expect(child.exitCode).toBe(null);
 }
@@ -313,6 +355,12 @@ describe('larder serve on Redis killed with SIGKILL', () => {
     // Columns: user_id, clicks_1h, spend_7d, last_kind (pushed data, not defaults).
     expect(column(before, 1)).toEqual([2, 2, 2, 0]);
     expect(column(before, 2)).toEqual([5, 5, 5, 0]);
+    const scored = await modelReads();
+    expect(scored.map((a) => a.status)).toEqual([200, 200]);
+    expect((scored[0]!.body as { scores: number[] }).scores).toHaveLength(USERS.length);
+    expect(
+      (scored[1]!.body as { items: { product_id: string }[] }).items.map((i) => i.product_id),
+    ).toHaveLength(2);
 
     // Killed, started again with its data (append-only file, fsync always).
     await killAndCheckDown();
@@ -320,6 +368,7 @@ describe('larder serve on Redis killed with SIGKILL', () => {
     const kept = await readAll();
     expect(kept).toEqual(await held());
     expect(kept).toEqual(before);
+    expect(await modelReads()).toEqual(scored); // the same features, the same scores
 
     // Killed, started again without its data: the server must not answer what it read before.
     await killAndCheckDown();
@@ -329,6 +378,7 @@ describe('larder serve on Redis killed with SIGKILL', () => {
     expect(column(emptied, 1)).toEqual([0, 0, 0, 0]);
     expect(column(emptied, 2)).toEqual([0, 0, 0, 0]);
     expect(answersStatuses(emptied)).toEqual(['NOT_FOUND']);
+    expect((await modelReads()).map((a) => a.status)).toEqual([200, 200]);
 
     // And it writes and reads on: a new push is what it answers.
     await push('b', 1, 7);

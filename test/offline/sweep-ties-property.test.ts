@@ -9,12 +9,16 @@
  * JavaScript's default sort gets wrong, replays of one id, records without an id (rejects) —
  * exported by the sweep equal the SQL window engine's export of the same data, for
  * recommendation_v1 (`last`, counts, `mode`) and risk_v1 (`count_previous` of IP changes and
- * fast events, sessions): a replayed id with another IP is ordered by value there.
+ * fast events, sessions): a replayed id with another IP is ordered by value there. The SQL
+ * engine's export itself equals the brute-force reference (`reference/`) on the same records (the
+ * id-less ones left out, as both engines reject them).
  */
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { floatsEqual } from '../../aggregation/index.ts';
+import { referenceFeatures } from '../../reference/index.ts';
 import { DuckDBOfflineStore } from '../../offline/duckdb/duckdb-offline-store.ts';
 import { tieReads } from '../../offline/duckdb/sweep/build-pass-index.ts';
 import type { ExportSummary } from '../../offline/offline-store.ts';
@@ -103,11 +107,9 @@ const pathArb = fc.record({
 
 type PathPlan = typeof pathArb extends fc.Arbitrary<infer P> ? P : never;
 
-function write(data: string, events: Ev[]): void {
-  rmSync(data, { recursive: true, force: true });
-  mkdirSync(join(data, 'raw/user_events'), { recursive: true });
-  mkdirSync(join(data, 'raw/transactions'), { recursive: true });
-  const lines = events.map((e) => {
+/** The records of {@link write}'s files, as the reference evaluator takes them. */
+function records(events: Ev[]): Record<string, unknown>[] {
+  return events.map((e) => {
     const r = userEventRecord({
       eventId: e.id ?? '',
       userId: USERS[e.user]!,
@@ -118,10 +120,25 @@ function write(data: string, events: Ev[]): void {
     });
     r.context.ip = e.ip;
     // No id: a reject on both engines (the id field is required).
-    return JSON.stringify(e.id === null ? { ...r, eventId: null } : r);
+    return e.id === null ? { ...r, eventId: null } : r;
   });
+}
+
+function write(data: string, events: Ev[]): void {
+  rmSync(data, { recursive: true, force: true });
+  mkdirSync(join(data, 'raw/user_events'), { recursive: true });
+  mkdirSync(join(data, 'raw/transactions'), { recursive: true });
+  const lines = records(events).map((r) => JSON.stringify(r));
   writeFileSync(join(data, 'raw/user_events/part-0.jsonl'), lines.join('\n') + '\n');
   writeFileSync(join(data, 'raw/transactions/part-0.jsonl'), oneTransactionLine(T0));
+}
+
+/** Numbers equal within the suite's float tolerance, lists element-wise, others exactly. */
+function same(a: unknown, b: unknown): boolean {
+  if (typeof a === 'number' && typeof b === 'number') return floatsEqual(a, b);
+  if (Array.isArray(a) && Array.isArray(b))
+    return a.length === b.length && a.every((x, i) => same(x, b[i]));
+  return a === b;
 }
 
 /** Every (user, product) at each time, a millisecond before it and at it. */
@@ -177,6 +194,26 @@ describe('events with the same key and time, on every path of the index build', 
           const sql = [];
           for (const service of services)
             sql.push(await exportRows('sql', data, join(tmp.dir, `sql-${n}`), 1_000_000, service));
+          // The SQL engine against the brute-force reference, feature by feature.
+          const input = {
+            user_events_batch: records(events.filter((e) => e.id !== null)),
+            transactions_batch: [JSON.parse(oneTransactionLine(T0)) as Record<string, unknown>],
+          };
+          for (const [i, service] of services.entries()) {
+            const features = repo.resolveFeatures(service);
+            const want = referenceFeatures(repo, input, ROWS, features);
+            expect(want.map((w) => Object.keys(w).length)).toEqual(ROWS.map(() => features.length));
+            sql[i]!.data!.forEach((row, r) => {
+              for (const [k, v] of Object.entries(want[r]!))
+                if (!same(row[k], v))
+                  expect({ row: r, entity: ROWS[r], feature: k, got: row[k] }).toEqual({
+                    row: r,
+                    entity: ROWS[r],
+                    feature: k,
+                    got: v,
+                  });
+            });
+          }
           const saved = { ...tieReads };
           Object.assign(tieReads, {
             share: path.how === 'sort' ? 0 : 1,

@@ -11,12 +11,14 @@ import {
   windowHops,
   type AggregationKind,
 } from '../../aggregation/index.ts';
-import { HOUR_MS, MINUTE_MS } from '../../core/duration.ts';
+import { DAY_MS, HOUR_MS, MINUTE_MS } from '../../core/duration.ts';
 import type { FeatureViewSpec } from '../../definitions/spec.ts';
 import type { Scalar, ValueType } from '../../core/types.ts';
 import { readPlan } from '../../online/read-plan.ts';
+import { tileExpiry, ViewCatalog, viewWritePlan } from '../../online/view-catalog.ts';
+import { encodeTile, mergeOps } from '../../online/write-batch.ts';
 import { feature } from './test-views.ts';
-import { sequences } from './sequence-cases.ts';
+import { sequenceCase, sequences } from './sequence-cases.ts';
 
 const H1 = MINUTE_MS;
 const H2 = 10 * MINUTE_MS;
@@ -294,6 +296,121 @@ describe('ReadPlan.evaluate', () => {
         },
       ),
       { numRuns: 400 },
+    );
+  });
+
+  it("reads at t with the store clock's now equal reads of only the fields not expired at now (tileExpiry, ts + TTL + 1), cached or not", () => {
+    const view: FeatureViewSpec = {
+      ...VIEW,
+      features: [...VIEW.features, feature('last_seen', 'last', 'string', null, null)],
+    };
+    const write = viewWritePlan(view);
+    const names = ['c_5m', 'a_30m', 'max_2h', 'last_seen'];
+    const ts = T0 - 30 * H1 + 17;
+    const at = fc.oneof(
+      fc.constantFrom(T0, T0 - 1, ts, ts + HOUR_MS, ts + HOUR_MS + 1),
+      fc.integer({ min: T0 - 2 * HOUR_MS, max: T0 + 2 * HOUR_MS }),
+    );
+    // now: the read's t, later (the read at a past t) or earlier, edges of expiry included.
+    const clock = fc.oneof(
+      fc.constantFrom(0, 1, -1, HOUR_MS, 2 * HOUR_MS, 2 * HOUR_MS + H1),
+      fc.integer({ min: -HOUR_MS, max: 3 * HOUR_MS }),
+    );
+    fc.assert(
+      fc.property(
+        fc.array(eventArb, { maxLength: 30 }),
+        fc.array(fc.tuple(at, clock), { minLength: 1, maxLength: 12 }),
+        fc.subarray(names, { minLength: 1 }),
+        fc.boolean(),
+        (events, reads, wanted, lifetime) => {
+          const fields: [string, string, number][] = []; // name, value, expiry
+          for (const [name, kind, , , hopMs] of FEATURES) {
+            if (!wanted.includes(name)) continue;
+            const tiles = buildTiles(
+              kind,
+              events.map((e) => ({ ts: e.ts, id: e.id, value: e.num as Scalar })),
+              hopMs,
+            );
+            for (const [k, state] of tiles)
+              fields.push([
+                `${hopMs}:${k}`,
+                JSON.stringify({ [name]: state }),
+                tileExpiry(write, hopMs, k),
+              ]);
+          }
+          if (lifetime)
+            fields.push(['l:last_seen', `{"v":"x","ts":${ts},"id":"e1"}`, ts + HOUR_MS + 1]);
+          const plan = readPlan({ view, features: wanted, entityKeys: ['u'], t: T0 });
+          const joined = fields.flatMap(([f, v]) => [f, v]).join('\n');
+          for (const [t, delta] of reads) {
+            const now = t + delta;
+            const live = fields.filter(([, , expiry]) => expiry > now).flatMap(([f, v]) => [f, v]);
+            // An entity with stored fields none of which is live is read here with `exists`;
+            // the stores answer NOT_FOUND for it (their conformance suite).
+            const expected = plan.evaluate(
+              t,
+              live.filter((_, i) => i % 2 === 0),
+              live.filter((_, i) => i % 2 === 1),
+              fields.length > 0,
+            );
+            expect(plan.evaluateJoined(t, 'e', joined, now)).toEqual(expected);
+            expect(
+              plan.evaluatePairs(
+                t,
+                fields.flatMap(([f, v]) => [f, v]),
+                now,
+              ),
+            ).toEqual(expected);
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it("sequence features at t with the store clock's now equal reads of only their tiles not expired at now", () => {
+    const write = viewWritePlan(sequences);
+    const { batches } = sequenceCase(T0, 8, 20_001);
+    // Every event's tiles merged per field, as a store holds them (no clock: none left out).
+    const entities = mergeOps(new ViewCatalog([sequences]), batches.flat(), [], -Infinity).map(
+      (e) =>
+        [...e.fields.values()].map((f) => {
+          if (f.kind !== 'tile') throw new Error('a sequence view stores tiles only');
+          return [f.field, encodeTile(write, f.states), f.expiresAt] as const;
+        }),
+    );
+    const plan = readPlan({
+      view: sequences,
+      features: sequences.features.map((f) => f.name),
+      entityKeys: ['u'],
+      t: T0,
+    });
+    fc.assert(
+      fc.property(
+        fc.integer({ min: -3 * DAY_MS, max: HOUR_MS }),
+        fc.integer({ min: -HOUR_MS, max: 3 * DAY_MS }),
+        (back, ahead) => {
+          const t = T0 + back;
+          const now = t + ahead;
+          for (const fields of entities) {
+            const live = fields.filter(([, , expiry]) => expiry > now);
+            const expected = plan.evaluate(
+              t,
+              live.map(([f]) => f),
+              live.map(([, v]) => v),
+              fields.length > 0,
+            );
+            expect(
+              plan.evaluatePairs(
+                t,
+                fields.flatMap(([f, v]) => [f, v]),
+                now,
+              ),
+            ).toEqual(expected);
+          }
+        },
+      ),
+      { numRuns: 200 },
     );
   });
 
