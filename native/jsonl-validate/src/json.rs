@@ -46,7 +46,7 @@ static SPECIAL: [bool; 256] = {
 /// one overlapping load.
 #[cfg(target_arch = "x86_64")]
 #[inline(always)]
-fn special(b: &[u8], mut i: usize) -> usize {
+pub(crate) fn special(b: &[u8], mut i: usize) -> usize {
     use std::arch::x86_64::*;
     let n = b.len();
     if n < 16 {
@@ -85,7 +85,7 @@ fn special(b: &[u8], mut i: usize) -> usize {
 
 #[cfg(not(target_arch = "x86_64"))]
 #[inline(always)]
-fn special(b: &[u8], i: usize) -> usize {
+pub(crate) fn special(b: &[u8], i: usize) -> usize {
     i + b[i..].iter().position(|&c| SPECIAL[c as usize]).unwrap_or(b.len() - i)
 }
 

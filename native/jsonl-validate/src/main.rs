@@ -10,6 +10,7 @@
 //! `lines N` on stderr every 65,536 lines.
 
 mod bytes;
+mod direct;
 mod json;
 mod parquet;
 mod plan;
@@ -189,6 +190,11 @@ fn main() {
         }
         if text.starts_with('\u{feff}') {
             fallback("a byte order mark", n);
+        }
+        // Most lines are valid records: parsed straight into their columns (`direct.rs`); the
+        // generic parse below decides any other, as before.
+        if line.first() == Some(&b'{') && writer.direct(&plan.fields, line).unwrap_or_else(|e| fail(&e.to_string())) {
+            continue;
         }
         let parsed = json::parse_with(text, &mut pool);
         let result = match &parsed {
