@@ -325,7 +325,7 @@ impl<W: Write> Writer<W> {
         let mut leaves = Vec::new();
         let mut schema = vec![SchemaElement { name: "duckdb_schema".into(), ptype: None, repetition: 0, children: fields.len() as i32 + 2, converted: None }];
         let mut shapes = Vec::new();
-        let str_node = Node { kind: Kind::Str, missing: None, wrong: String::new(), range: String::new(), enum_values: None, enum_pre: String::new(), enum_post: String::new(), checks: vec![], fields: vec![], inner: None };
+        let str_node = Node { kind: Kind::Str, missing: None, wrong: String::new(), range: String::new(), enum_values: None, enum_pre: String::new(), enum_post: String::new(), checks: vec![], min_units: 0.0, max_units: f64::INFINITY, fields: vec![], inner: None };
         for name in ["__file", "__reason"] {
             shapes.push(build(name, &str_node, &[], 0, 0, &mut leaves, &mut schema));
         }
@@ -774,6 +774,24 @@ fn hybrid<T: Coded>(values: &[T], width: u32, out: &mut Vec<u8>) {
 fn bit_packed<T: Copy + Into<u64>>(values: &[T], width: u32, out: &mut Vec<u8>) {
     let groups = values.len().div_ceil(8);
     varint(((groups as u64) << 1) | 1, out);
+    if width <= 8 {
+        // A group of 8 in one 64-bit word.
+        let group = |g: &[T], out: &mut Vec<u8>| {
+            let mut acc: u64 = 0;
+            for (k, &v) in g.iter().enumerate() {
+                acc |= v.into() << (k as u32 * width);
+            }
+            out.extend_from_slice(&acc.to_le_bytes()[..width as usize]);
+        };
+        let mut chunks = values.chunks_exact(8);
+        for g in &mut chunks {
+            group(g, out);
+        }
+        if !chunks.remainder().is_empty() {
+            group(chunks.remainder(), out);
+        }
+        return;
+    }
     if width <= 16 {
         // A group of 8 in one 128-bit word.
         let group = |g: &[T], out: &mut Vec<u8>| {
