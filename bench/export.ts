@@ -300,6 +300,11 @@ async function main(): Promise<void> {
     results.push(r);
     console.error(`run ${i + 1}: ${JSON.stringify(r)}`);
   }
+  if (results.length === 0) {
+    // `--runs 0`: the first run alone (its phases above), no cached run to compare with.
+    console.log(JSON.stringify({ events, engine, runs: 0, first, duckdbScan: scan }));
+    return;
+  }
   const median = [...results].sort((a, b) => a.seconds - b.seconds)[
     Math.floor(results.length / 2)
   ]!;

@@ -199,17 +199,26 @@ fn object(c: &mut Cursor, leaves: &mut [Leaf], shapes: &[Shape], fields: &[(Stri
         // Keys usually come in schema order: each is first compared with the next field's name.
         let mut next = 0;
         loop {
-            c.lead();
-            let k = c.string()?;
-            if !c.after_ws(b':') {
-                return Err(Unsure);
-            }
-            c.lead();
-            let i = if next < fields.len() && bytes::eq(fields[next].0.as_bytes(), k) {
-                next
-            } else {
-                fields.iter().position(|(n, _)| bytes::eq(n.as_bytes(), k)).ok_or(Unsure)?
+            let i = match fields.get(next) {
+                // The next field's key exactly, `"name":`.
+                Some((_, f)) if !f.key.is_empty() && c.b.get(c.pos..c.pos + f.key.len()).is_some_and(|k| bytes::eq(k, &f.key)) => {
+                    c.pos += f.key.len();
+                    next
+                }
+                _ => {
+                    c.lead();
+                    let k = c.string()?;
+                    if !c.after_ws(b':') {
+                        return Err(Unsure);
+                    }
+                    if next < fields.len() && bytes::eq(fields[next].0.as_bytes(), k) {
+                        next
+                    } else {
+                        fields.iter().position(|(n, _)| bytes::eq(n.as_bytes(), k)).ok_or(Unsure)?
+                    }
+                }
             };
+            c.lead();
             if seen & (1 << i) != 0 {
                 return Err(Unsure);
             }

@@ -325,7 +325,7 @@ impl<W: Write> Writer<W> {
         let mut leaves = Vec::new();
         let mut schema = vec![SchemaElement { name: "duckdb_schema".into(), ptype: None, repetition: 0, children: fields.len() as i32 + 2, converted: None }];
         let mut shapes = Vec::new();
-        let str_node = Node { kind: Kind::Str, missing: None, wrong: String::new(), range: String::new(), enum_values: None, enum_pre: String::new(), enum_post: String::new(), checks: vec![], min_units: 0.0, max_units: f64::INFINITY, fields: vec![], inner: None };
+        let str_node = Node { kind: Kind::Str, missing: None, wrong: String::new(), range: String::new(), enum_values: None, enum_pre: String::new(), enum_post: String::new(), checks: vec![], min_units: 0.0, max_units: f64::INFINITY, key: vec![], fields: vec![], inner: None };
         for name in ["__file", "__reason"] {
             shapes.push(build(name, &str_node, &[], 0, 0, &mut leaves, &mut schema));
         }

@@ -51,6 +51,9 @@ pub struct Node {
     /// most `max_units` (none: `0` and infinity).
     pub min_units: f64,
     pub max_units: f64,
+    /// As a record's field: its key as a line writes it, `"name":` (empty when the name holds
+    /// a quote, a backslash or a control character, which a line writes escaped).
+    pub key: Vec<u8>,
     pub fields: Vec<(String, Node)>,
     /// Map values, array items.
     pub inner: Option<Box<Node>>,
@@ -136,6 +139,7 @@ fn node(v: &Value) -> Result<Node, String> {
         kind,
         min_units,
         max_units,
+        key: Vec::new(),
         missing: opt_text(get(o, "missing"))?,
         wrong: text(get(o, "wrong"))?,
         range: opt_text(get(o, "range"))?.unwrap_or_default(),
@@ -152,7 +156,14 @@ fn fields(v: &Value) -> Result<Vec<(String, Node)>, String> {
     let Value::Arr(a) = v else { return Err("fields are a list".into()) };
     a.iter()
         .map(|p| match p {
-            Value::Arr(pair) if pair.len() == 2 => Ok((text(Some(&pair[0]))?, node(&pair[1])?)),
+            Value::Arr(pair) if pair.len() == 2 => {
+                let name = text(Some(&pair[0]))?;
+                let mut n = node(&pair[1])?;
+                if !name.bytes().any(|c| c < 0x20 || c == b'"' || c == b'\\') {
+                    n.key = [b"\"", name.as_bytes(), b"\":"].concat();
+                }
+                Ok((name, n))
+            }
             _ => Err("a field is [name, node]".into()),
         })
         .collect()
