@@ -1,14 +1,15 @@
 //! The direct path: a line parsed straight against the schema, each value read as its field's
 //! declared type and written into its column as it is met (no value tree, no key lookup
 //! afterwards). It decides only the plain case — a valid line whose every field is valid,
-//! keys without escapes, each once, no unknown key, no whitespace but spaces and tabs —
+//! keys without escapes, each once (unknown keys' values read by the generic parser and
+//! ignored), no whitespace but spaces and tabs —
 //! and is [`Unsure`] about anything else (a problem, an escape, a number `int_value` or
 //! `float_value` cannot read, …): the writer then takes back what the line wrote and the
 //! generic path (`json.rs` → `parquet.rs` `record`) decides it, as before. So every decision
 //! and reason is the generic path's; this only accepts, sooner, lines that path accepts.
 
 use crate::bytes;
-use crate::json::{special, NOT_INT};
+use crate::json::{self, special, NOT_INT};
 use crate::parquet::{Leaf, Shape};
 use crate::plan::{Kind, Node};
 use crate::validate::{float_value, int_value, items_problem, number_checks, str_problem, Int};
@@ -213,8 +214,19 @@ fn object(c: &mut Cursor, leaves: &mut [Leaf], shapes: &[Shape], fields: &[(Stri
                     }
                     if next < fields.len() && bytes::eq(fields[next].0.as_bytes(), k) {
                         next
+                    } else if let Some(i) = fields.iter().position(|(n, _)| bytes::eq(n.as_bytes(), k)) {
+                        i
                     } else {
-                        fields.iter().position(|(n, _)| bytes::eq(n.as_bytes(), k)).ok_or(Unsure)?
+                        // An unknown key: its value read (and ignored) as the generic parse reads it.
+                        c.lead();
+                        // SAFETY: the line is UTF-8, and `pos` follows an ASCII byte.
+                        let s = unsafe { std::str::from_utf8_unchecked(c.b) };
+                        c.pos = json::value_end(s, c.pos, depth).map_err(|_| Unsure)?;
+                        match c.take_ws() {
+                            Some(b',') => continue,
+                            Some(b'}') => break,
+                            _ => return Err(Unsure),
+                        }
                     }
                 }
             };

@@ -178,6 +178,15 @@ pub fn parse_with<'a>(s: &'a str, pool: &mut Pool) -> Result<Value<'a>, Error> {
     Ok(v)
 }
 
+/// Where the JSON value starting at byte `pos` of `s` ends, read as [`parse`] reads a value
+/// inside `depth` objects and arrays; or why it cannot be read.
+pub fn value_end(s: &str, pos: usize, depth: usize) -> Result<usize, Error> {
+    let mut pool = Pool::default();
+    let mut p = Parser { s, b: s.as_bytes(), pos, depth, pool: &mut pool };
+    p.value()?;
+    Ok(p.pos)
+}
+
 impl<'a> Parser<'a, '_> {
     /// The text from `a` to `b`, both at ASCII bytes (quotes, backslashes, a number's ends) or
     /// the text's end: on character boundaries.
