@@ -9,11 +9,13 @@
  * The executable is built first when it is not (`npm run build:native`); without cargo the test
  * fails, saying so.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cachedJsonl } from '../../offline/duckdb/jsonl-cache.ts';
+import { NATIVE_VALIDATOR, writePlan } from '../../offline/duckdb/native-validate.ts';
 import { DuckDBClient } from '../../offline/local/duckdb-client.ts';
 import { describeZod, type RecordType } from '../../definitions/record-schema.ts';
 import type { RejectReport } from '../../offline/offline-store.ts';
@@ -199,6 +201,51 @@ describe('native JSON Lines validator', () => {
     // (CRLF and a BOM included) are decided.
     expect(decided).toBeGreaterThan(runs / 2);
   });
+
+  it(
+    'decides each line the direct way as the generic parse does (random files)',
+    { timeout: 120_000 },
+    async () => {
+      // Valid records go straight into their columns (native/jsonl-validate/src/direct.rs); any
+      // other line is left to the generic parse. JSONL_VALIDATE_GENERIC sends every line there.
+      const plan = join(tmp.dir, 'plan-direct.json');
+      writePlan(plan, SCHEMA);
+      const run = (file: string, out: string, generic: boolean) =>
+        spawnSync(
+          NATIVE_VALIDATOR,
+          ['--plan', plan, '--input', file, '--name', file, '--output', out],
+          {
+            encoding: 'utf8',
+            env: generic ? { ...process.env, JSONL_VALIDATE_GENERIC: '1' } : process.env,
+          },
+        );
+      let decided = 0;
+      const runs = 40;
+      await fc.assert(
+        fc.asyncProperty(fileOf(MAIN), async (f) => {
+          const file = join(tmp.dir, `direct-${n++}.jsonl`);
+          writeFileSync(file, fileText(f));
+          const direct = run(file, `${file}.direct.parquet`, false);
+          const generic = run(file, `${file}.generic.parquet`, true);
+          const what = `file ${JSON.stringify(fileText(f))}`;
+          // The same exit, row count and fallback reason (stderr), …
+          expect([direct.status, direct.stdout, direct.stderr], what).toEqual([
+            generic.status,
+            generic.stdout,
+            generic.stderr,
+          ]);
+          if (direct.status !== 0) return;
+          decided++;
+          // … and the same rows, values and reasons: the same bytes, or (a line taken back
+          // leaves its new distinct strings in a dictionary, unused) the same rows both ways.
+          const [a, b] = [`${file}.generic.parquet`, `${file}.direct.parquet`];
+          if (!readFileSync(a).equals(readFileSync(b))) await expectSameEntries(a, b, what);
+        }),
+        { numRuns: runs },
+      );
+      expect(decided).toBeGreaterThan(runs / 2);
+    },
+  );
 
   it('writes the entry DuckDB writes for the example’s user events, valid and broken', async () => {
     const schema = describeZod(UserEventSchema) as RecordType;

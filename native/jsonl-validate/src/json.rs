@@ -46,7 +46,7 @@ static SPECIAL: [bool; 256] = {
 /// one overlapping load.
 #[cfg(target_arch = "x86_64")]
 #[inline(always)]
-fn special(b: &[u8], mut i: usize) -> usize {
+pub(crate) fn special(b: &[u8], mut i: usize) -> usize {
     use std::arch::x86_64::*;
     let n = b.len();
     if n < 16 {
@@ -85,7 +85,7 @@ fn special(b: &[u8], mut i: usize) -> usize {
 
 #[cfg(not(target_arch = "x86_64"))]
 #[inline(always)]
-fn special(b: &[u8], i: usize) -> usize {
+pub(crate) fn special(b: &[u8], i: usize) -> usize {
     i + b[i..].iter().position(|&c| SPECIAL[c as usize]).unwrap_or(b.len() - i)
 }
 
@@ -176,6 +176,15 @@ pub fn parse_with<'a>(s: &'a str, pool: &mut Pool) -> Result<Value<'a>, Error> {
         return Err(Error::Invalid);
     }
     Ok(v)
+}
+
+/// Where the JSON value starting at byte `pos` of `s` ends, read as [`parse`] reads a value
+/// inside `depth` objects and arrays; or why it cannot be read.
+pub fn value_end(s: &str, pos: usize, depth: usize) -> Result<usize, Error> {
+    let mut pool = Pool::default();
+    let mut p = Parser { s, b: s.as_bytes(), pos, depth, pool: &mut pool };
+    p.value()?;
+    Ok(p.pos)
 }
 
 impl<'a> Parser<'a, '_> {

@@ -18,7 +18,7 @@ enum PType {
     Bytes = 6,
 }
 
-struct Leaf {
+pub(crate) struct Leaf {
     path: Vec<String>,
     ptype: PType,
     max_def: u8,
@@ -196,20 +196,35 @@ impl Leaf {
         }
     }
     #[inline]
-    fn null(&mut self, def: u8, rep: u8) {
+    pub(crate) fn null(&mut self, def: u8, rep: u8) {
         self.def.push(def);
         if self.max_rep > 0 {
             self.rep.push(rep);
         }
     }
     #[inline]
-    fn levels(&mut self, rep: u8) {
+    pub(crate) fn levels(&mut self, rep: u8) {
         self.def.push(self.max_def);
         if self.max_rep > 0 {
             self.rep.push(rep);
         }
     }
-    fn bytes(&mut self, rep: u8, s: &[u8]) {
+    #[inline]
+    pub(crate) fn int(&mut self, rep: u8, i: i64) {
+        self.levels(rep);
+        self.data.extend_from_slice(&i.to_le_bytes());
+    }
+    #[inline]
+    pub(crate) fn float(&mut self, rep: u8, x: f64) {
+        self.levels(rep);
+        self.data.extend_from_slice(&x.to_le_bytes());
+    }
+    #[inline]
+    pub(crate) fn boolean(&mut self, rep: u8, b: bool) {
+        self.levels(rep);
+        self.bools.push(b);
+    }
+    pub(crate) fn bytes(&mut self, rep: u8, s: &[u8]) {
         self.levels(rep);
         if self.dict.add(s, &mut self.data) {
             return;
@@ -221,10 +236,10 @@ impl Leaf {
 
 /// How a schema node is laid out: its leaves (in order) and, for lists and maps, its
 /// repetition level.
-struct Shape {
-    leaves: std::ops::Range<usize>,
-    rep: u8,
-    children: Vec<Shape>,
+pub(crate) struct Shape {
+    pub(crate) leaves: std::ops::Range<usize>,
+    pub(crate) rep: u8,
+    pub(crate) children: Vec<Shape>,
 }
 
 struct SchemaElement {
@@ -310,7 +325,7 @@ impl<W: Write> Writer<W> {
         let mut leaves = Vec::new();
         let mut schema = vec![SchemaElement { name: "duckdb_schema".into(), ptype: None, repetition: 0, children: fields.len() as i32 + 2, converted: None }];
         let mut shapes = Vec::new();
-        let str_node = Node { kind: Kind::Str, missing: None, wrong: String::new(), range: String::new(), enum_values: None, enum_pre: String::new(), enum_post: String::new(), checks: vec![], fields: vec![], inner: None };
+        let str_node = Node { kind: Kind::Str, missing: None, wrong: String::new(), range: String::new(), enum_values: None, enum_pre: String::new(), enum_post: String::new(), checks: vec![], min_units: 0.0, max_units: f64::INFINITY, key: vec![], fields: vec![], inner: None };
         for name in ["__file", "__reason"] {
             shapes.push(build(name, &str_node, &[], 0, 0, &mut leaves, &mut schema));
         }
@@ -337,11 +352,22 @@ impl<W: Write> Writer<W> {
         Ok(())
     }
 
+    /// The row's `__file`: the same value on every row, so after the row group's first the
+    /// dictionary's last index again, without comparing the bytes.
+    #[inline]
+    fn file(&mut self) {
+        let l = &mut self.leaves[0];
+        if !l.dict.off && !l.dict.indices.is_empty() {
+            l.levels(0);
+            l.dict.indices.push(l.dict.last_index);
+            return;
+        }
+        l.bytes(0, &self.file_name);
+    }
+
     /// A rejected line: its reason, every field null.
     pub fn reject(&mut self, reason: &str) -> io::Result<()> {
-        let file = std::mem::take(&mut self.file_name);
-        self.leaves[0].bytes(0, &file);
-        self.file_name = file;
+        self.file();
         self.leaves[1].bytes(0, reason.as_bytes());
         for s in 2..self.shapes.len() {
             self.nulls(s, 0, 0);
@@ -366,11 +392,26 @@ impl<W: Write> Writer<W> {
             }
             return Ok(Ok(Some(reason)));
         }
-        let file = std::mem::take(&mut self.file_name);
-        self.leaves[0].bytes(0, &file);
-        self.file_name = file;
+        self.file();
         self.leaves[1].null(0, 0);
         Ok(self.end_row().map(|_| None))
+    }
+
+    /// A line written by the direct path (`direct.rs`) when it is a valid record it decides:
+    /// true; false (what it wrote taken back) when the generic path must decide the line.
+    pub fn direct(&mut self, fields: &[(String, Node)], line: &[u8]) -> io::Result<bool> {
+        for l in &mut self.leaves[2..] {
+            l.mark();
+        }
+        if crate::direct::line(&mut self.leaves, &self.shapes[2..], fields, line).is_err() {
+            for l in &mut self.leaves[2..] {
+                l.rollback();
+            }
+            return Ok(false);
+        }
+        self.file();
+        self.leaves[1].null(0, 0);
+        self.end_row().map(|_| true)
     }
 
     fn flush_group(&mut self) -> io::Result<()> {
@@ -589,8 +630,7 @@ fn put(leaves: &mut [Leaf], shape: &Shape, f: &Node, v: Option<&Value>, def: u8,
                 if let Some(p) = number_checks(f, i as f64) {
                     return Ok(Some(p));
                 }
-                leaves[leaf].levels(rep);
-                leaves[leaf].data.extend_from_slice(&i.to_le_bytes());
+                leaves[leaf].int(rep, i);
             }
         },
         (Kind::Float, Value::Num(t, i)) => {
@@ -598,12 +638,10 @@ fn put(leaves: &mut [Leaf], shape: &Shape, f: &Node, v: Option<&Value>, def: u8,
             if let Some(p) = number_checks(f, x) {
                 return Ok(Some(p));
             }
-            leaves[leaf].levels(rep);
-            leaves[leaf].data.extend_from_slice(&x.to_le_bytes());
+            leaves[leaf].float(rep, x);
         }
         (Kind::Bool, Value::Bool(b)) => {
-            leaves[leaf].levels(rep);
-            leaves[leaf].bools.push(*b);
+            leaves[leaf].boolean(rep, *b);
         }
         (Kind::Record, Value::Obj(o)) => return put_fields(leaves, &shape.children, &f.fields, o, def + 1, rep),
         (Kind::Array, Value::Arr(a)) => {
@@ -736,6 +774,24 @@ fn hybrid<T: Coded>(values: &[T], width: u32, out: &mut Vec<u8>) {
 fn bit_packed<T: Copy + Into<u64>>(values: &[T], width: u32, out: &mut Vec<u8>) {
     let groups = values.len().div_ceil(8);
     varint(((groups as u64) << 1) | 1, out);
+    if width <= 8 {
+        // A group of 8 in one 64-bit word.
+        let group = |g: &[T], out: &mut Vec<u8>| {
+            let mut acc: u64 = 0;
+            for (k, &v) in g.iter().enumerate() {
+                acc |= v.into() << (k as u32 * width);
+            }
+            out.extend_from_slice(&acc.to_le_bytes()[..width as usize]);
+        };
+        let mut chunks = values.chunks_exact(8);
+        for g in &mut chunks {
+            group(g, out);
+        }
+        if !chunks.remainder().is_empty() {
+            group(chunks.remainder(), out);
+        }
+        return;
+    }
     if width <= 16 {
         // A group of 8 in one 128-bit word.
         let group = |g: &[T], out: &mut Vec<u8>| {

@@ -46,6 +46,14 @@ pub struct Node {
     pub enum_pre: String,
     pub enum_post: String,
     pub checks: Vec<Check>,
+    /// A string's length checks as two bounds on its UTF-8 bytes `b`: every check holds when
+    /// `ceil(b / 4)` (its fewest UTF-16 units) is at least `min_units` and `b` (its most) at
+    /// most `max_units` (none: `0` and infinity).
+    pub min_units: f64,
+    pub max_units: f64,
+    /// As a record's field: its key as a line writes it, `"name":` (empty when the name holds
+    /// a quote, a backslash or a control character, which a line writes escaped).
+    pub key: Vec<u8>,
     pub fields: Vec<(String, Node)>,
     /// Map values, array items.
     pub inner: Option<Box<Node>>,
@@ -125,8 +133,13 @@ fn node(v: &Value) -> Result<Node, String> {
     if matches!(kind, Kind::Map | Kind::Array) && inner.is_none() {
         return Err("a map or array node has an inner node".into());
     }
+    let min_units = checks.iter().filter(|c| matches!(c.op, Op::MinLength)).fold(0.0, |a: f64, c| a.max(c.n));
+    let max_units = checks.iter().filter(|c| matches!(c.op, Op::MaxLength)).fold(f64::INFINITY, |a: f64, c| a.min(c.n));
     Ok(Node {
         kind,
+        min_units,
+        max_units,
+        key: Vec::new(),
         missing: opt_text(get(o, "missing"))?,
         wrong: text(get(o, "wrong"))?,
         range: opt_text(get(o, "range"))?.unwrap_or_default(),
@@ -143,7 +156,14 @@ fn fields(v: &Value) -> Result<Vec<(String, Node)>, String> {
     let Value::Arr(a) = v else { return Err("fields are a list".into()) };
     a.iter()
         .map(|p| match p {
-            Value::Arr(pair) if pair.len() == 2 => Ok((text(Some(&pair[0]))?, node(&pair[1])?)),
+            Value::Arr(pair) if pair.len() == 2 => {
+                let name = text(Some(&pair[0]))?;
+                let mut n = node(&pair[1])?;
+                if !name.bytes().any(|c| c < 0x20 || c == b'"' || c == b'\\') {
+                    n.key = [b"\"", name.as_bytes(), b"\":"].concat();
+                }
+                Ok((name, n))
+            }
             _ => Err("a field is [name, node]".into()),
         })
         .collect()

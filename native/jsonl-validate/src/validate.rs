@@ -220,13 +220,8 @@ pub fn str_problem(f: &Node, s: &str) -> Result<Option<String>, Fallback> {
     }
     if !f.checks.is_empty() {
         // UTF-16 units: at least a quarter of the UTF-8 bytes, at most all of them.
-        let b = s.len() as f64;
         let quarter = s.len().div_ceil(4) as f64; // (b / 4).ceil() without a libm call
-        if f.checks.iter().all(|c| match c.op {
-            Op::MinLength => quarter >= c.n,
-            Op::MaxLength => b <= c.n,
-            _ => true,
-        }) {
+        if quarter >= f.min_units && s.len() as f64 <= f.max_units {
             return Ok(None);
         }
         let n = utf16_len(s) as f64;
