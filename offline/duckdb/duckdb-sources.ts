@@ -14,7 +14,7 @@ import type { LocalDatabase } from '../local/local-database.ts';
 import type { RejectReport, ValidationProgress } from '../offline-store.ts';
 import { lineProblem, MAX_DATE_MS, type BatchIngestRules } from '../validate-record.ts';
 import { sqlType } from '../local/column-types.ts';
-import { cachedJsonl } from './jsonl-cache.ts';
+import { cachedJsonl, cachedJsonlSources, cachePath } from './jsonl-cache.ts';
 import { jsonlLines } from './jsonl-lines.ts';
 import { rewriteJsonl } from './jsonl-rewrite.ts';
 import { ingestReasonSql, readSourceSql } from './sql/read-source.ts';
@@ -69,6 +69,32 @@ export class DuckDBSources {
     };
     if (existsSync(root)) walk(root);
     return { jsonl, parquet };
+  }
+
+  /**
+   * Validates the JSON Lines files of `specs` not in the cache yet into it, in one pool over
+   * every source's files (`cachedJsonlSources`); `onValidate` follows them with the names of
+   * the sources that had any. A later {@link load} of these sources finds their entries.
+   */
+  async validate(
+    client: DuckDBClient,
+    specs: readonly BatchSourceSpec[],
+    onValidate: (sources: string[], p: ValidationProgress) => void,
+  ): Promise<void> {
+    if (!this.#config.cacheJsonl) return;
+    const sources = specs.map((spec) => ({ spec, files: this.sourceFiles(spec).jsonl }));
+    const cacheDir = this.#config.cacheDir;
+    const names = sources
+      .filter((s) => s.files.some((f) => !existsSync(cachePath(cacheDir, s.spec.schema, f))))
+      .map((s) => s.spec.name);
+    if (names.length === 0) return;
+    await cachedJsonlSources(
+      client,
+      cacheDir,
+      sources.map((s) => ({ schema: s.spec.schema, files: s.files })),
+      (p) => onValidate(names, p),
+      this.#config.nativeValidation ?? true,
+    );
   }
 
   /**
@@ -242,6 +268,14 @@ export abstract class DuckDBSourcesEngine {
     onValidate?: (p: ValidationProgress) => void,
   ): Promise<PassSource> {
     return this.#sources.load(client, spec, paths, rejects, onValidate);
+  }
+
+  validateSources(
+    client: DuckDBClient,
+    specs: readonly BatchSourceSpec[],
+    onValidate: (sources: string[], p: ValidationProgress) => void,
+  ): Promise<void> {
+    return this.#sources.validate(client, specs, onValidate);
   }
 
   gridKeys(_client: DuckDBClient, passes: readonly Pass[]): Promise<string> {

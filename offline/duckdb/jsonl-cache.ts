@@ -90,10 +90,47 @@ export async function cachedJsonl(
   onProgress?: (p: ValidationProgress) => void,
   native: boolean | string = true,
 ): Promise<string[]> {
+  const [paths] = await cachedJsonlSources(
+    client,
+    cacheDir,
+    [{ schema, files }],
+    onProgress,
+    native,
+  );
+  return paths!;
+}
+
+/**
+ * {@link cachedJsonl} for the files of several sources at once (each with its schema): their
+ * missing entries are validated by one pool of two lanes, largest file first whatever its
+ * source, so a source's lone file (the 10M benchmark's transactions) or the odd one out of a
+ * source's files runs beside another source's instead of alone on one core. The entries per
+ * source, in order; `onProgress` follows every missing file together.
+ */
+export async function cachedJsonlSources(
+  client: DuckDBClient,
+  cacheDir: string,
+  sources: readonly { schema: RecordType; files: readonly string[] }[],
+  onProgress?: (p: ValidationProgress) => void,
+  native: boolean | string = true,
+): Promise<string[][]> {
   mkdirSync(cacheDir, { recursive: true });
-  const all = Object.keys(schema.fields);
-  const paths = files.map((file) => cachePath(cacheDir, schema, file));
-  const missing = files.flatMap((file, i) => (existsSync(paths[i]!) ? [] : [i]));
+  /** Every file of every source, flat: `files[i]` of `sources[group[i]]`. */
+  const files = sources.flatMap((s) => s.files);
+  const group = sources.flatMap((s, g) => s.files.map(() => g));
+  const paths = files.map((file, i) => cachePath(cacheDir, sources[group[i]!]!.schema, file));
+  // Two sources over the same files with the same schema share entries: each validated once.
+  const seen = new Set<string>();
+  const missing = files.flatMap((_, i) => {
+    const path = paths[i]!;
+    if (seen.has(path) || existsSync(path)) return [];
+    seen.add(path);
+    return [i];
+  });
+  const byGroup = (): string[][] => {
+    let at = 0;
+    return sources.map((s) => paths.slice(at, (at += s.files.length)));
+  };
   const started = performance.now();
   const estimates = new Map(
     missing.map((i) => [i, onProgress ? estimateLines(files[i]!, statSync(files[i]!).size) : 0]),
@@ -135,6 +172,7 @@ export async function cachedJsonl(
    */
   const validate = async (
     conn: DuckDBClient,
+    schema: RecordType,
     file: string,
     name: string,
     tmp: string,
@@ -142,7 +180,7 @@ export async function cachedJsonl(
     const sql = (untried: boolean): string => {
       const read = readSourceSql(
         schema,
-        all,
+        Object.keys(schema.fields),
         { jsonl: [file], parquet: [] },
         { untried, rewritten: file !== name },
       );
@@ -159,8 +197,12 @@ export async function cachedJsonl(
   /** The native validator and its plan file, when it is built (`native-validate.ts`). */
   const exe =
     native && missing.length > 0 ? (typeof native === 'string' ? native : nativeValidator()) : null;
-  const plan = join(cacheDir, `plan.${owner}.${Date.now()}.json`);
-  if (exe) writePlan(plan, schema);
+  /** Each source's plan file (its schema), written when one of its files is missing. */
+  const stamp = Date.now();
+  const plans = sources.map((_, g) => join(cacheDir, `plan.${owner}.${stamp}.${g}.json`));
+  if (exe)
+    for (const g of new Set(missing.map((i) => group[i]!)))
+      writePlan(plans[g]!, sources[g]!.schema);
   /**
    * File `i` validated into `tmp` by the native validator: its rows, or null when it could not
    * decide a line exactly (or failed): DuckDB validates the file then.
@@ -170,7 +212,14 @@ export async function cachedJsonl(
     let lines = 0;
     running.set(i, () => lines);
     try {
-      const r = await runNative(exe, plan, files[i]!, files[i]!, tmp, (n) => (lines = n));
+      const r = await runNative(
+        exe,
+        plans[group[i]!]!,
+        files[i]!,
+        files[i]!,
+        tmp,
+        (n) => (lines = n),
+      );
       return 'rows' in r ? r.rows : null;
     } catch {
       return null;
@@ -179,6 +228,7 @@ export async function cachedJsonl(
   /** Validates file `i` into its entry on `conn`. */
   const one = async (conn: DuckDBClient, i: number): Promise<void> => {
     const path = paths[i]!;
+    const { schema } = sources[group[i]!]!;
     const tmp = `${path}.${owner}.tmp`;
     const rewritten = `${path}.${owner}.jsonl.tmp`;
     try {
@@ -188,12 +238,12 @@ export async function cachedJsonl(
         running.set(i, () => Math.round((estimates.get(i)! * (conn.progress() ?? 0)) / 100));
         let copied: Record<string, unknown> | undefined;
         try {
-          [copied] = await validate(conn, files[i]!, files[i]!, tmp);
+          [copied] = await validate(conn, schema, files[i]!, files[i]!, tmp);
         } catch (e) {
           // DuckDB's line reader refused the file (line breaks, encoding): read it rewritten.
           if (!/Invalid Input Error/.test(String(e))) throw e;
           await rewriteJsonl(files[i]!, rewritten);
-          [copied] = await validate(conn, rewritten, files[i]!, tmp);
+          [copied] = await validate(conn, schema, rewritten, files[i]!, tmp);
         }
         // The file's rows, counted: blank lines are not rows.
         rows = Number(Object.values(copied ?? {})[0] ?? estimates.get(i)!);
@@ -209,10 +259,11 @@ export async function cachedJsonl(
     }
     report(filesDone === missing.length);
   };
-  if (missing.length === 0) return paths;
-  // Two files at a time, each on its own connection (largest first): a file's validation has
-  // stretches where one DuckDB thread works alone (its start and its end); the other file's
-  // keeps the second core busy then. DuckDB's threads are shared by both statements.
+  if (missing.length === 0) return byGroup();
+  // Two files at a time, each on its own connection (largest first, whatever their source): a
+  // file's validation has stretches where one DuckDB thread works alone (its start and its
+  // end), and a native validator is one process; the other file's keeps the second core busy
+  // then. DuckDB's threads are shared by both statements.
   const order = [...missing].sort(
     (a, b) => statSync(files[b]!).size - statSync(files[a]!).size || a - b,
   );
@@ -242,9 +293,9 @@ export async function cachedJsonl(
     for (const l of lanes) if (l.status === 'rejected') throw l.reason;
   } finally {
     if (poll) clearInterval(poll);
-    rmSync(plan, { force: true });
+    for (const plan of plans) rmSync(plan, { force: true });
     for (const c of conns.slice(1)) c.close();
     await client.run(`SET preserve_insertion_order = ${sqlString(String(setting?.v ?? 'true'))}`);
   }
-  return paths;
+  return byGroup();
 }

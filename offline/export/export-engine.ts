@@ -59,6 +59,17 @@ interface ExportEngineBase {
   /** Releases what the engine keeps between exports (the sweep's worker pool). */
   close?(): Promise<void>;
   /**
+   * Validates the raw files of every batch source the export reads that were not validated
+   * before, all at once (the DuckDB engines: one pool over every source's files, so one
+   * source's files keep both cores busy beside another's); `source` then finds them done.
+   * `onValidate` follows them together, with the names of the sources that had any.
+   */
+  validateSources?(
+    client: DuckDBClient,
+    specs: readonly BatchSourceSpec[],
+    onValidate: (sources: string[], p: ValidationProgress) => void,
+  ): Promise<void>;
+  /**
    * Where passes read a batch source from (the DuckDB engines load the fields `paths` need into
    * a local temp table and report its bad records in `rejects`; `onValidate` follows their
    * validation of raw files not validated before).

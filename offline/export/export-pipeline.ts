@@ -108,6 +108,13 @@ export async function exportPointInTime(
   const sources = new Map<string, PassSource>();
   const toRead = planSources(plan);
   addBatchSources(plan, toRead);
+  // Every source's new raw files validated together first (one pool over all of them), when
+  // the engine can; each source then reads its validated entries.
+  await engine.validateSources?.(
+    client,
+    [...toRead.values()].map((r) => r.spec),
+    (names, v) => progress(`validating ${names.join(', ')}`, v.rowsDone, v.rowsTotal),
+  );
   for (const [source, { spec, paths }] of toRead)
     sources.set(
       source,
