@@ -115,17 +115,33 @@ export class SweepEngine extends DuckDBSourcesEngine implements ParquetExportEng
         request,
       ))
         computed.set(c.name, c);
-    // What was not encoded during the sweeps: on-demand features, partitioned passes' columns.
+    // What was not encoded during the sweeps: on-demand features (in shared memory: on the
+    // workers, both at once, while this thread encodes the rest), partitioned passes' columns.
     const groups = swept.groups!;
-    appendEncoded(
-      path,
-      output.columns.map((o) => {
-        const done = swept.encoded.get(o.col);
-        if (done) return done;
-        const c = computed.get(o.col) ?? appendColumnOf(o.col, swept.columns.get(o.col)!);
-        return encodeColumn({ ...c, name: o.name }, groups);
-      }),
+    const pool = this.#sweepPool();
+    const pending = output.columns.map((o) => {
+      const done = swept.encoded.get(o.col);
+      if (done) return done;
+      const c = computed.get(o.col);
+      if (c && pool.mode === 'workers' && !('strings' in c)) {
+        const e = pool.encode([{ ...c, name: o.name }], groups).then((r) => r[0]!);
+        e.catch(() => undefined); // awaited below
+        return e;
+      }
+      return null;
+    });
+    const encoded = output.columns.map(
+      (o, i) =>
+        pending[i] ??
+        encodeColumn(
+          {
+            ...(computed.get(o.col) ?? appendColumnOf(o.col, swept.columns.get(o.col)!)),
+            name: o.name,
+          },
+          groups,
+        ),
     );
+    appendEncoded(path, await Promise.all(encoded));
   }
 }
 

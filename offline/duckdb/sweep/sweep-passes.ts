@@ -80,8 +80,9 @@ export interface SweepPassesRequest {
   /**
    * The output file: `write` runs on the connection before the codes query (while the workers
    * read their indexes) and returns its row groups; the `columns` it lists (internal column →
-   * output name) are encoded for it here as soon as their pass is swept, while the
-   * workers sweep the other passes.
+   * output name) are encoded for it as soon as their pass is swept: here, while the workers
+   * sweep the other passes, or on the workers once no pass is left to sweep (so the caller's
+   * next steps run on this thread meanwhile).
    */
   output?: {
     write: () => Promise<number[]>;
@@ -93,8 +94,11 @@ export interface SweepPassesResult {
   columns: Map<string, SweptColumn>;
   /** Each entity row's time (ms), in row order. */
   ts: Float64Array;
-  /** Output columns already encoded (by internal column; see `output`). */
-  encoded: Map<string, EncodedColumn>;
+  /**
+   * Output columns encoded or being encoded (by internal column; see `output`); a column
+   * encoded on a worker may still be on its way (its promise is never left unhandled).
+   */
+  encoded: Map<string, Promise<EncodedColumn>>;
   /** The output file's row groups (see `output`). */
   groups: number[] | null;
 }
@@ -122,18 +126,44 @@ export async function sweepPasses(req: SweepPassesRequest): Promise<SweepPassesR
   const groups = req.output ? withDuckDB(req.output.write) : Promise.resolve(null);
   groups.catch(() => undefined); // awaited below
   const entity = withDuckDB(() => rowCodes(client, opened, req.entTable, rows));
-  const encoded = new Map<string, EncodedColumn>();
-  // Encoding runs here between the lanes' turns (after a lane has sent its next job).
+  const encoded = new Map<string, Promise<EncodedColumn>>();
+  let groupSizes: number[] | null = null;
+  groups.then(
+    (g) => (groupSizes = g),
+    () => undefined,
+  );
+  // Encoding runs here between the lanes' turns (after a lane has sent its next job) while
+  // passes are left to sweep; after that, a column in shared memory goes to the workers, one
+  // column per encode so both take a share, and this thread is free for the on-demand step.
   let encoding: Promise<void> = Promise.resolve();
   const encodeLater = (cols: { col: string; column: SweptColumn }[]): void => {
     const output = req.output;
     if (!output || cols.length === 0) return;
+    if (next >= jobs.length && groupSizes && req.pool.mode === 'workers') {
+      const g = groupSizes;
+      const here: typeof cols = [];
+      for (const { col, column } of cols) {
+        const c = appendColumnOf(output.columns.get(col)!, column);
+        if (!inSharedMemory(c)) {
+          here.push({ col, column });
+          continue;
+        }
+        const e = req.pool.encode([c], g).then((r) => r[0]!);
+        e.catch(() => undefined); // awaited by the caller
+        encoded.set(col, e);
+      }
+      cols = here;
+      if (cols.length === 0) return;
+    }
     encoding = encoding
       .then(() => new Promise<void>((resolve) => setImmediate(resolve)))
       .then(async () => {
         const g = (await groups)!;
         for (const { col, column } of cols)
-          encoded.set(col, encodeColumn(appendColumnOf(output.columns.get(col)!, column), g));
+          encoded.set(
+            col,
+            Promise.resolve(encodeColumn(appendColumnOf(output.columns.get(col)!, column), g)),
+          );
       });
   };
 
@@ -309,6 +339,16 @@ export async function sweepPasses(req: SweepPassesRequest): Promise<SweepPassesR
   await Promise.all(Array.from({ length: Math.min(req.pool.size, jobs.length) }, lane));
   await encoding;
   return { columns, ts: (await entity).ts, encoded, groups: await groups };
+}
+
+/** Whether every array of `c` is in shared memory (read in place by a worker, not copied). */
+function inSharedMemory(c: AppendColumn): boolean {
+  if (c.type === 'list')
+    return (
+      c.offsets.buffer instanceof SharedArrayBuffer && c.items.buffer instanceof SharedArrayBuffer
+    );
+  if ('strings' in c) return false;
+  return ('codes' in c ? c.codes : c.values).buffer instanceof SharedArrayBuffer;
 }
 
 /**
