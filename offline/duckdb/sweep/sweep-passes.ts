@@ -78,6 +78,14 @@ export interface SweepPassesRequest {
   /** Rows done across passes (pass by pass, partition by partition). */
   onProgress?: (done: number) => void;
   /**
+   * Hears each column as soon as it holds its final values (its pass's partitions swept), with
+   * the swept columns so far and the rows' times; `last`: no pass is left to sweep.
+   */
+  onSwept?: (
+    cols: readonly string[],
+    swept: { columns: Map<string, SweptColumn>; ts: Float64Array; last: boolean },
+  ) => void;
+  /**
    * The output file: `write` runs on the connection before the codes query (while the workers
    * read their indexes) and returns its row groups; the `columns` it lists (internal column →
    * output name) are encoded for it as soon as their pass is swept: here, while the workers
@@ -264,8 +272,12 @@ export async function sweepPasses(req: SweepPassesRequest): Promise<SweepPassesR
   // Largest first, one lane per worker: a lane loads its next index while the other sweeps, and
   // holds at most one partition's index at a time.
   jobs.sort((a, b) => b.part.events - a.part.events);
+  // Jobs left per pass: a partitioned pass's columns are final once its last job is merged.
+  const left = new Map<number, number>();
+  for (const job of jobs) left.set(job.j, (left.get(job.j) ?? 0) + 1);
   let next = 0;
   let done = 0;
+  let finished = 0;
   const lane = async (): Promise<void> => {
     for (let job = jobs[next++]; job; job = jobs[next++]) {
       const { pass, plan, entry } = opened[job.j]!;
@@ -328,6 +340,17 @@ export async function sweepPasses(req: SweepPassesRequest): Promise<SweepPassesR
           Math.max(1, pass.features.length),
       );
       req.onProgress?.(done);
+      left.set(job.j, left.get(job.j)! - 1);
+      finished++;
+      if (req.onSwept && (single || left.get(job.j) === 0))
+        req.onSwept(
+          (single ? job.pfs : pass.features).map((pf) => pf.col),
+          {
+            columns,
+            ts: (await entity).ts,
+            last: finished === jobs.length,
+          },
+        );
       if (single)
         encodeLater(
           job.pfs.flatMap((pf) =>
