@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `npm run check`: tsc (strict), ESLint, Prettier and the layer rules (dependency-cruiser),
-# side by side. Each is one process on one core, so in sequence they took ~85 CPU-s in as many
-# seconds; side by side they take about half that on 2 cores (tsc, the longest, ~30 s alone).
+# side by side. Each uses about one core (tsc 20 s, ESLint 16, Prettier 20, layers 5 on
+# 2026-12-08), so in sequence they took ~60 s on 2 cores, side by side ~35 s.
 # Each tool's output is printed after it ends, whole and in this order; the exit code is the
 # first failure's (0 when all pass), and every tool runs even when another fails.
 set -uo pipefail
