@@ -15,24 +15,24 @@ import { BaseSequencer, type TestSpecification } from 'vitest/node';
  * integration files, `materialize/consistency` at the very end). The seconds: a whole-suite run
  * of 2026-12-08 (2 workers, the machine loaded by other work, 17–31: about 4× the quiet time
  * for the unit files, 1–2× for most integration files); "CI" marks a file that did not run
- * there (no BigQuery emulator or podman), with its CI seconds of 2026-12-06. Re-order when a
- * run shows otherwise. A test checks that each exists.
+ * there (no BigQuery emulator or podman), with its CI seconds of 2026-12-06. Files on the
+ * shared Redis were slowed most there (other work used it too): redis.redis took 175 s, 4 s
+ * alone, and is not listed. Re-order when a run shows otherwise. A test checks that each
+ * exists.
  */
 export const SLOW_FIRST: readonly string[] = [
   // The integration files (*.redis, *.kafka, *.services).
   'test/streaming/crash.kafka.test.ts', // 338 s (CI 81 s)
   'test/offline/bigquery-emulator.services.test.ts', // CI 124 s, before its fewer emulator runs
   'test/demo/demo.services.test.ts', // 178 s
-  'test/online/redis.redis.test.ts', // 175 s
   'test/streaming/offline-append-crash.kafka.test.ts', // CI 59 s
   'test/fuzz/fuzz-stream.kafka.test.ts', // 81 s
   'test/ops/container.services.test.ts', // CI 44 s
-  'test/materialize/watermark-race.redis.test.ts', // 63 s
-  'test/materialize/consistency.redis.test.ts', // 58 s
+  'test/materialize/watermark-race.redis.test.ts', // 63 s (11 s alone, load 3)
+  'test/materialize/consistency.redis.test.ts', // 58 s (10 s alone)
   'test/package/pack.services.test.ts', // 52 s
   'test/streaming/worker.kafka.test.ts', // 46 s
-  'test/cli/materialize-teardown.redis.test.ts', // 45 s
-  'test/cli/materialize-overlap.redis.test.ts', // 45 s
+  'test/cli/materialize-overlap.redis.test.ts', // 45 s (9 s alone)
   'test/fuzz/fuzz-http.redis.test.ts', // 37 s
   'test/online/redis-outage.redis.test.ts', // 25 s
   'test/streaming/start-retry.kafka.test.ts', // 25 s
