@@ -172,7 +172,10 @@ async function larderUsageMistake(args: string[]): Promise<Result> {
   throw new Error(`larder ${args.join(' ')} ran instead of refusing its usage`);
 }
 
-describe.concurrent('every CLI command, given bad input', () => {
+// The cases start together and queue for the four process slots, so a case's clock runs while
+// the whole file's ~90 processes go through them: ~80 s quiet, 326 s in a whole-suite run at a
+// load of ~20, where cases of 120 s timed out. A hung process is killed by its own 60 s timeout.
+describe.concurrent('every CLI command, given bad input', { timeout: 600_000 }, () => {
   it('Kafka down: the same one line after kafkajs retries (5 by default) as with LARDER_KAFKA_RETRIES=0', async () => {
     const args = ['dlq', 'inspect', 'x'];
     const [retried, once] = await Promise.all([
@@ -184,7 +187,7 @@ describe.concurrent('every CLI command, given bad input', () => {
       'error [LARDER_BROKER_UNAVAILABLE]: Kafka: Connection error: connect ECONNREFUSED 127.0.0.1:1\n',
     );
     expect(retried).toEqual(once);
-  }, 60_000);
+  });
 
   it('finds the commands by walking the program', () => {
     const names = COMMANDS.map((c) => commandPath(c).join(' '));
@@ -211,7 +214,6 @@ describe.concurrent('every CLI command, given bad input', () => {
       expectOneLineError(unknown, `${name} --no-such-option`);
       expectOneLineError(bad, argv.join(' '));
     },
-    120_000,
   );
 
   it('an unknown option, as a process: the same one line and exit code as in this process', async () => {
@@ -219,7 +221,7 @@ describe.concurrent('every CLI command, given bad input', () => {
     const [child, here] = await Promise.all([larder(args), larderUsageMistake(args)]);
     expectOneLineError(child, args.join(' '));
     expect(child).toEqual(here);
-  }, 60_000);
+  });
 
   it.each(COMMANDS.map((c) => [commandPath(c).join(' '), c] as const))(
     '%s: plausible input, but LARDER_HOME and LARDER_DATA_DIR below a file and Kafka down',
@@ -232,7 +234,6 @@ describe.concurrent('every CLI command, given bad input', () => {
       if (r.code === 0) for (const frame of STACK) expect(r.stderr).not.toMatch(frame);
       else expectOneLineError(r, name);
     },
-    120_000,
   );
 
   it('every <time> option takes the same syntax and gives the same error (one parser)', async () => {
@@ -257,10 +258,10 @@ describe.concurrent('every CLI command, given bad input', () => {
         'hint: use ISO-8601 (2026-11-27T10:00:00Z), epoch milliseconds, or now / now-2h / now+1d',
       );
     });
-  }, 240_000);
+  });
 });
 
-describe.concurrent('failures users met, as one line', () => {
+describe.concurrent('failures users met, as one line', { timeout: 600_000 }, () => {
   const ports: Server[] = [];
   afterAll(() => ports.forEach((s) => s.close()));
   const busyPort = async (): Promise<number> => {
@@ -287,7 +288,7 @@ describe.concurrent('failures users met, as one line', () => {
       'hint: stop that process, pass another --grpc-port, or --no-grpc',
     );
     expect(grpc.code).toBe(1); // and the REST server it had started does not keep it running
-  }, 120_000);
+  });
 
   it('export: a missing output folder, an output that is a folder, an entity file that is not Parquet', async () => {
     const entities = join(home.dir, 'rows.parquet');
@@ -333,7 +334,7 @@ describe.concurrent('failures users met, as one line', () => {
     expect(notParquet.stderr).toMatch(
       /error \[LARDER_BAD_REQUEST\]: entity file \S+rows\.parquet is not a readable Parquet file: /,
     );
-  }, 120_000);
+  });
 
   it('an online store nowhere: one line, and the process ends with exit 1', async () => {
     // The Redis client of a store whose init failed kept reconnecting: the error was printed,
@@ -355,7 +356,7 @@ describe.concurrent('failures users met, as one line', () => {
       expect(r.code, r.stderr).toBe(1);
       expect(r.stderr).toMatch(/^error \[LARDER_STORE_UNAVAILABLE\]: Redis online store at /);
     }
-  }, 240_000);
+  });
 
   it('an output path that cannot be written: codegen into a file, export into /proc', async () => {
     // codegen --out naming a file: mkdir's EEXIST was reported as a bug (exit 2).
@@ -381,7 +382,7 @@ describe.concurrent('failures users met, as one line', () => {
     expect(proc.stderr).toMatch(
       /^error \[LARDER_BAD_REQUEST\]: cannot create files in the output folder \/proc \(of \/proc\/train\.parquet\): ENOENT\n {2}hint: write elsewhere/,
     );
-  }, 120_000);
+  });
 
   it('export reads --start now-1d like materialize reads --end now', async () => {
     const r = await larder([
@@ -400,7 +401,7 @@ describe.concurrent('failures users met, as one line', () => {
     expect(r.stderr).not.toMatch(/--start/);
     // No raw data here: the time grid is parsed, and the export says what is missing instead.
     expect(r.code === 0 || /no raw data|no .*files/i.test(r.stderr), r.stderr).toBe(true);
-  }, 120_000);
+  });
 
   it('LARDER_DEBUG=1 adds the stack trace (the CLI entry reads it through config/)', async () => {
     const args = ['materialize', '--end', 'yesterday'];
@@ -410,7 +411,7 @@ describe.concurrent('failures users met, as one line', () => {
     expect(debug.code).toBe(1);
     expect(debug.stderr).toContain('error [LARDER_BAD_REQUEST]: --end "yesterday" is not a time');
     expect(debug.stderr).toMatch(/^\s+at /m);
-  }, 60_000);
+  });
 
   it('epoch seconds: refused by export and label unless --timestamp-unit s says so', async () => {
     const secs = join(home.dir, 'secs.csv');
@@ -450,7 +451,7 @@ describe.concurrent('failures users met, as one line', () => {
     ]);
     expectOneLineError(unit, 'label --timestamp-unit s');
     expect(unit.stderr).toContain('error [LARDER_NOT_FOUND]: no raw data folder');
-  }, 120_000);
+  });
 
   it('a module that fails to load is blamed once, on its own file and line', async () => {
     const thrower = tempRepo({
@@ -478,5 +479,5 @@ describe.concurrent('failures users met, as one line', () => {
       thrower.cleanup();
       syntax.cleanup();
     }
-  }, 120_000);
+  });
 });

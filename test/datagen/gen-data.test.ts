@@ -72,12 +72,14 @@ let events: UserEvent[] = [];
 let txs: Transaction[] = [];
 let stream: GeneratedRecord[] = [];
 
+// A few seconds on a quiet machine; more than the default 10 s under load (a whole-suite run of
+// 2026-12-08 at a load of ~20 failed here), so this hook has the tests' own 30 s and more.
 beforeAll(async () => {
   ({ dir, summary } = await run());
   events = await readJsonl<UserEvent>(dir, 'user_events');
   txs = await readJsonl<Transaction>(dir, 'transactions');
   stream = [...generateRecords(BASE)];
-});
+}, 60_000);
 
 afterAll(async () => {
   await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));

@@ -147,5 +147,5 @@ describe('materialize-incremental before the watermark', () => {
       `activity: watermark moved back from ${new Date(T).toISOString()} to --end ${back}\n`,
     );
     expect(readRegistry(p.home)!.watermarks.activity).toBe(T - DAY);
-  });
+  }, 120_000); // four `larder` processes: ~10 s quiet, more than 30 s under a load of ~20
 });
