@@ -5,9 +5,7 @@
  * transferred, not copied (the caller must not use its arrays afterwards), or shared where its
  * arrays are in shared memory (the caller may read them while the worker sweeps). Rows in shared
  * memory are read in place, other rows copied; results come back in shared memory (lists transferred).
- * The workers also encode output columns for the Parquet writer (`encode`), so the main thread
- * can run the on-demand step meanwhile. With one core, or where workers cannot start, sweeps
- * and encodes run inline.
+ * With one core, or where workers cannot start, sweeps run inline.
  *
  * @example
  * const pool = SweepPool.create();
@@ -21,7 +19,6 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeFileAtomic } from '../../core/write-file-atomic.ts';
 import { Worker } from 'node:worker_threads';
-import { encodeColumn, type AppendColumn, type EncodedColumn } from '../parquet/append-columns.ts';
 import { IndexFileError, readIndexFiles, type IndexFiles } from './index-files.ts';
 import type { IndexArray, PassIndex, SweepColumn } from './pass-index.ts';
 import { sweepFeatures, type SweepFeature, type SweepResult, type SweepRows } from './sweep.ts';
@@ -76,10 +73,8 @@ function transferableIndex(index: PassIndex): { index: PassIndex; buffers: Array
 }
 
 interface Job {
-  resolve: (r: never) => void;
+  resolve: (r: Map<string, SweepResult>) => void;
   reject: (e: Error) => void;
-  /** An encode (counted in `encodes`), not a sweep (counted in `busy`). */
-  encode: boolean;
 }
 
 /** The bundle per cache directory ('' = none), made once per process. */
@@ -155,12 +150,7 @@ class PoolWorker {
   #worker: Worker | null = null;
   readonly ready: Promise<void>;
   readonly jobs = new Map<number, Job>();
-  /** Sweeps posted and not answered. */
   busy = 0;
-  /** Encodes posted and not answered. */
-  encodes = 0;
-  /** Whether `ready` has resolved (a job is then posted at once, not after a microtask). */
-  started = false;
 
   constructor(code: Promise<string>) {
     this.ready = code.then(
@@ -169,10 +159,7 @@ class PoolWorker {
           const worker = new Worker(js, { eval: true });
           worker.unref();
           worker.once('error', reject);
-          worker.once('message', () => {
-            this.started = true;
-            resolve();
-          });
+          worker.once('message', () => resolve());
           this.#listen(worker);
           this.#worker = worker;
         }),
@@ -197,7 +184,6 @@ class PoolWorker {
       (m: {
         id?: number;
         results?: Map<string, SweepResult>;
-        encoded?: EncodedColumn[];
         error?: string;
         indexFile?: boolean;
       }) => {
@@ -205,9 +191,8 @@ class PoolWorker {
         const job = this.jobs.get(m.id);
         if (!job) return;
         this.jobs.delete(m.id);
-        if (job.encode) this.encodes--;
-        else this.busy--;
-        if (m.error === undefined) job.resolve((job.encode ? m.encoded! : m.results!) as never);
+        this.busy--;
+        if (m.error === undefined) job.resolve(m.results!);
         else if (m.indexFile) job.reject(new IndexFileError(m.error));
         else job.reject(new Error(`sweep worker: ${m.error}`));
       },
@@ -259,12 +244,8 @@ export class SweepPool {
     features: readonly SweepFeature[],
     rows: SweepRows | Promise<SweepRows>,
   ): Promise<Map<string, SweepResult>> {
-    // The fewest sweeps, then the fewest encodes queued before this sweep.
     const worker = this.#workers.reduce<PoolWorker | null>(
-      (best, w) =>
-        best === null || w.busy < best.busy || (w.busy === best.busy && w.encodes < best.encodes)
-          ? w
-          : best,
+      (best, w) => (best === null || w.busy < best.busy ? w : best),
       null,
     );
     const inline = async (): Promise<Map<string, SweepResult>> => {
@@ -287,7 +268,7 @@ export class SweepPool {
     }
     const id = ++this.#seq;
     const result = new Promise<Map<string, SweepResult>>((resolve, reject) =>
-      worker.jobs.set(id, { resolve, reject, encode: false }),
+      worker.jobs.set(id, { resolve, reject }),
     );
     if ('files' in source) worker.worker.postMessage({ type: 'load', id, files: source.files });
     let r: SweepRows;
@@ -306,35 +287,6 @@ export class SweepPool {
         ...new Set(t.buffers),
       ]);
     } else worker.worker.postMessage({ type: 'sweep', id, features, rows: r });
-    return result;
-  }
-
-  /**
-   * Encodes `columns` for a Parquet file's row groups of `groups` rows (see
-   * {@link encodeColumn}) on the worker with the fewest jobs, so the main thread is free
-   * meanwhile. Their arrays should be in shared memory (read in place; anything else is copied
-   * to the worker); large pages come back in shared memory.
-   */
-  async encode(columns: AppendColumn[], groups: readonly number[]): Promise<EncodedColumn[]> {
-    const inline = (): EncodedColumn[] => columns.map((c) => encodeColumn(c, groups));
-    const worker = this.#workers.reduce<PoolWorker | null>(
-      (best, w) => (best === null || w.busy + w.encodes < best.busy + best.encodes ? w : best),
-      null,
-    );
-    if (!worker || this.#failed) return inline();
-    worker.encodes++;
-    try {
-      if (!worker.started) await worker.ready;
-    } catch {
-      worker.encodes--;
-      this.#failed = true;
-      return inline();
-    }
-    const id = ++this.#seq;
-    const result = new Promise<EncodedColumn[]>((resolve, reject) =>
-      worker.jobs.set(id, { resolve, reject, encode: true }),
-    );
-    worker.worker.postMessage({ type: 'encode', id, columns, groups });
     return result;
   }
 

@@ -5,13 +5,9 @@
  * - `{ type: 'sweep', id, features, rows, index? }`: sweep the index sent along or loaded for
  *   `id`, answering `{ id, results }` (result arrays shared or transferred) or
  *   `{ id, error, indexFile? }`;
- * - `{ type: 'drop', id }`: forget a loaded index whose rows will not come;
- * - `{ type: 'encode', id, columns, groups }`: encode output columns (in shared memory) for a
- *   Parquet file's row groups (`parquet/append-columns.ts`), answering `{ id, encoded }` or
- *   `{ id, error }`.
+ * - `{ type: 'drop', id }`: forget a loaded index whose rows will not come.
  */
 import { parentPort } from 'node:worker_threads';
-import { encodeColumn, type AppendColumn } from '../parquet/append-columns.ts';
 import { IndexFileError, readIndexFiles, type IndexFiles } from './index-files.ts';
 import type { PassIndex } from './pass-index.ts';
 import { sweepFeatures, type SweepFeature, type SweepRows } from './sweep.ts';
@@ -19,25 +15,12 @@ import { sweepFeatures, type SweepFeature, type SweepRows } from './sweep.ts';
 type Message =
   | { type: 'load'; id: number; files: IndexFiles }
   | { type: 'drop'; id: number }
-  | { type: 'encode'; id: number; columns: AppendColumn[]; groups: number[] }
   | { type: 'sweep'; id: number; features: SweepFeature[]; rows: SweepRows; index?: PassIndex };
 
 const port = parentPort!;
 const loaded = new Map<number, PassIndex | Error>();
 
 port.on('message', (msg: Message) => {
-  if (msg.type === 'encode') {
-    try {
-      // Pages of 64 KiB or more are in shared memory (shared as they are), the rest copied.
-      port.postMessage({
-        id: msg.id,
-        encoded: msg.columns.map((c) => encodeColumn(c, msg.groups)),
-      });
-    } catch (e) {
-      port.postMessage({ id: msg.id, error: e instanceof Error ? e.message : String(e) });
-    }
-    return;
-  }
   if (msg.type === 'load') {
     try {
       loaded.set(msg.id, readIndexFiles(msg.files));

@@ -25,12 +25,7 @@ import {
   type IndexFiles,
 } from '../../offline/sweep/index-files.ts';
 import { SweepPool } from '../../offline/sweep/sweep-pool.ts';
-import { sharedFloat64, sweepFeatures, type SweepFeature } from '../../offline/sweep/sweep.ts';
-import {
-  encodeColumn,
-  type AppendColumn,
-  type EncodedColumn,
-} from '../../offline/parquet/append-columns.ts';
+import { sweepFeatures, type SweepFeature } from '../../offline/sweep/sweep.ts';
 
 const H = 60_000;
 const KEYS = 4;
@@ -378,61 +373,6 @@ describe('SweepPool', () => {
     } finally {
       await Promise.all(pools.map((p) => p.close()));
       rmSync(dir, { recursive: true, force: true });
-    }
-  });
-  it('encodes columns on worker threads to the bytes encodeColumn makes here', async () => {
-    // Every kind the sweep engine hands the workers, nulls included, over several row groups.
-    const bytes = (e: EncodedColumn) => ({
-      ...e,
-      chunks: e.chunks.map((c) => ({ ...c, parts: [Buffer.concat(c.parts).toString('hex')] })),
-    });
-    const samples = fc.sample(
-      fc.array(fc.option(fc.integer({ min: -5, max: 2 ** 40 }), { nil: null }), {
-        minLength: 1,
-        maxLength: 300,
-      }),
-      { numRuns: 8, seed: 5 },
-    );
-    const pools = [SweepPool.create(2), SweepPool.create(1)];
-    try {
-      for (const xs of samples) {
-        const n = xs.length;
-        const groups = n > 2 ? [Math.floor(n / 3), n - Math.floor(n / 3)] : [n];
-        const of = (f: (x: number, i: number) => number): Float64Array => {
-          const a = sharedFloat64(n);
-          xs.forEach((x, i) => (a[i] = x === null ? NaN : f(x, i)));
-          return a;
-        };
-        const offsets = new Int32Array(new SharedArrayBuffer(4 * (n + 1)));
-        for (let i = 0; i < n; i++) offsets[i + 1] = offsets[i]! + (i % 3);
-        const items = sharedFloat64(offsets[n]!).map((_, j) => j % 4);
-        const columns: AppendColumn[] = [
-          { name: 'big', type: 'int64', values: of((x) => x) },
-          { name: 'small', type: 'int64', values: of((x) => x % 7) },
-          { name: 'f', type: 'float64', values: of((x) => x / 3) },
-          { name: 'b', type: 'bool', values: of((x) => x % 2) },
-          { name: 's', type: 'string', codes: of((x) => x % 3), dict: ['a', 'é', ''] },
-          {
-            name: 'l',
-            type: 'list',
-            element: 'string',
-            offsets,
-            items,
-            dict: ['w', 'x', 'y', 'z'],
-          },
-        ];
-        const expected = columns.map((c) => bytes(encodeColumn(c, groups)));
-        for (const pool of pools) {
-          const got = await Promise.all(columns.map((c) => pool.encode([c], groups)));
-          expect(got.map((r) => bytes(r[0]!))).toEqual(expected);
-        }
-      }
-      expect(pools.map((p) => p.mode)).toEqual(['workers', 'inline']);
-      await expect(
-        pools[0]!.encode([{ name: 'x', type: 'int64', values: sharedFloat64(3) }], [2]),
-      ).rejects.toThrow(/column x has 3 values, the file 2 rows/);
-    } finally {
-      await Promise.all(pools.map((p) => p.close()));
     }
   });
 });

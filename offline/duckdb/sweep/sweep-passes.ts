@@ -78,19 +78,10 @@ export interface SweepPassesRequest {
   /** Rows done across passes (pass by pass, partition by partition). */
   onProgress?: (done: number) => void;
   /**
-   * Hears each column as soon as it holds its final values (its pass's partitions swept), with
-   * the swept columns so far and the rows' times; `last`: no pass is left to sweep.
-   */
-  onSwept?: (
-    cols: readonly string[],
-    swept: { columns: Map<string, SweptColumn>; ts: Float64Array; last: boolean },
-  ) => void;
-  /**
    * The output file: `write` runs on the connection before the codes query (while the workers
    * read their indexes) and returns its row groups; the `columns` it lists (internal column →
-   * output name) are encoded for it as soon as their pass is swept: here, while the workers
-   * sweep the other passes, or on the workers once no pass is left to sweep (so the caller's
-   * next steps run on this thread meanwhile).
+   * output name) are encoded for it here as soon as their pass is swept, while the
+   * workers sweep the other passes.
    */
   output?: {
     write: () => Promise<number[]>;
@@ -102,11 +93,8 @@ export interface SweepPassesResult {
   columns: Map<string, SweptColumn>;
   /** Each entity row's time (ms), in row order. */
   ts: Float64Array;
-  /**
-   * Output columns encoded or being encoded (by internal column; see `output`); a column
-   * encoded on a worker may still be on its way (its promise is never left unhandled).
-   */
-  encoded: Map<string, Promise<EncodedColumn>>;
+  /** Output columns already encoded (by internal column; see `output`). */
+  encoded: Map<string, EncodedColumn>;
   /** The output file's row groups (see `output`). */
   groups: number[] | null;
 }
@@ -134,44 +122,18 @@ export async function sweepPasses(req: SweepPassesRequest): Promise<SweepPassesR
   const groups = req.output ? withDuckDB(req.output.write) : Promise.resolve(null);
   groups.catch(() => undefined); // awaited below
   const entity = withDuckDB(() => rowCodes(client, opened, req.entTable, rows));
-  const encoded = new Map<string, Promise<EncodedColumn>>();
-  let groupSizes: number[] | null = null;
-  groups.then(
-    (g) => (groupSizes = g),
-    () => undefined,
-  );
-  // Encoding runs here between the lanes' turns (after a lane has sent its next job) while
-  // passes are left to sweep; after that, a column in shared memory goes to the workers, one
-  // column per encode so both take a share, and this thread is free for the on-demand step.
+  const encoded = new Map<string, EncodedColumn>();
+  // Encoding runs here between the lanes' turns (after a lane has sent its next job).
   let encoding: Promise<void> = Promise.resolve();
   const encodeLater = (cols: { col: string; column: SweptColumn }[]): void => {
     const output = req.output;
     if (!output || cols.length === 0) return;
-    if (next >= jobs.length && groupSizes && req.pool.mode === 'workers') {
-      const g = groupSizes;
-      const here: typeof cols = [];
-      for (const { col, column } of cols) {
-        const c = appendColumnOf(output.columns.get(col)!, column);
-        if (!inSharedMemory(c)) {
-          here.push({ col, column });
-          continue;
-        }
-        const e = req.pool.encode([c], g).then((r) => r[0]!);
-        e.catch(() => undefined); // awaited by the caller
-        encoded.set(col, e);
-      }
-      cols = here;
-      if (cols.length === 0) return;
-    }
     encoding = encoding
       .then(() => new Promise<void>((resolve) => setImmediate(resolve)))
       .then(async () => {
         const g = (await groups)!;
         for (const { col, column } of cols)
-          encoded.set(
-            col,
-            Promise.resolve(encodeColumn(appendColumnOf(output.columns.get(col)!, column), g)),
-          );
+          encoded.set(col, encodeColumn(appendColumnOf(output.columns.get(col)!, column), g));
       });
   };
 
@@ -272,12 +234,8 @@ export async function sweepPasses(req: SweepPassesRequest): Promise<SweepPassesR
   // Largest first, one lane per worker: a lane loads its next index while the other sweeps, and
   // holds at most one partition's index at a time.
   jobs.sort((a, b) => b.part.events - a.part.events);
-  // Jobs left per pass: a partitioned pass's columns are final once its last job is merged.
-  const left = new Map<number, number>();
-  for (const job of jobs) left.set(job.j, (left.get(job.j) ?? 0) + 1);
   let next = 0;
   let done = 0;
-  let finished = 0;
   const lane = async (): Promise<void> => {
     for (let job = jobs[next++]; job; job = jobs[next++]) {
       const { pass, plan, entry } = opened[job.j]!;
@@ -340,17 +298,6 @@ export async function sweepPasses(req: SweepPassesRequest): Promise<SweepPassesR
           Math.max(1, pass.features.length),
       );
       req.onProgress?.(done);
-      left.set(job.j, left.get(job.j)! - 1);
-      finished++;
-      if (req.onSwept && (single || left.get(job.j) === 0))
-        req.onSwept(
-          (single ? job.pfs : pass.features).map((pf) => pf.col),
-          {
-            columns,
-            ts: (await entity).ts,
-            last: finished === jobs.length,
-          },
-        );
       if (single)
         encodeLater(
           job.pfs.flatMap((pf) =>
@@ -362,16 +309,6 @@ export async function sweepPasses(req: SweepPassesRequest): Promise<SweepPassesR
   await Promise.all(Array.from({ length: Math.min(req.pool.size, jobs.length) }, lane));
   await encoding;
   return { columns, ts: (await entity).ts, encoded, groups: await groups };
-}
-
-/** Whether every array of `c` is in shared memory (read in place by a worker, not copied). */
-function inSharedMemory(c: AppendColumn): boolean {
-  if (c.type === 'list')
-    return (
-      c.offsets.buffer instanceof SharedArrayBuffer && c.items.buffer instanceof SharedArrayBuffer
-    );
-  if ('strings' in c) return false;
-  return ('codes' in c ? c.codes : c.values).buffer instanceof SharedArrayBuffer;
 }
 
 /**
