@@ -116,14 +116,14 @@ describe.skipIf(skipReason !== null)("Feast's SDK and gRPC stubs against larder 
     child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
     exited = new Promise((r) => child!.once('exit', r));
     const base = `http://127.0.0.1:${http}`;
-    const deadline = Date.now() + 60_000;
+    const deadline = performance.now() + 60_000;
     while (
       !(await fetch(`${base}/ready`).then(
         (r) => r.ok,
         () => false,
       ))
     ) {
-      if (Date.now() > deadline || child.exitCode !== null)
+      if (performance.now() > deadline || child.exitCode !== null)
         throw new Error(`larder serve did not get ready: ${stderr}`);
       await new Promise((r) => setTimeout(r, 100));
     }

@@ -97,10 +97,13 @@ export interface BqEmulator {
 export async function startBqEmulator(): Promise<BqEmulator> {
   const port = await freePort();
   const proc = spawn('bash', [join(ROOT, 'scripts/bqemu.sh'), 'start', String(port)], {
-    stdio: 'ignore',
+    stdio: ['ignore', 'ignore', 'pipe'],
   });
+  let stderr = '';
+  proc.stderr.setEncoding('utf8').on('data', (d: string) => (stderr = (stderr + d).slice(-2000)));
   const endpoint = `http://127.0.0.1:${port}`;
-  const until = Date.now() + 30_000;
+  // By the monotonic clock: a step of the wall clock must not time the wait out early.
+  const until = performance.now() + 60_000;
   for (;;) {
     try {
       const r = await fetch(`${endpoint}/bigquery/v2/projects/larder-test/datasets`);
@@ -108,9 +111,13 @@ export async function startBqEmulator(): Promise<BqEmulator> {
     } catch {
       // not up yet
     }
-    if (Date.now() > until) {
+    if (proc.exitCode !== null || proc.signalCode !== null)
+      throw new Error(
+        `emulator exited (${proc.exitCode ?? proc.signalCode}) before answering: ${stderr}`,
+      );
+    if (performance.now() > until) {
       proc.kill('SIGTERM');
-      throw new Error(`emulator did not answer at ${endpoint}`);
+      throw new Error(`emulator did not answer at ${endpoint} within 60 s: ${stderr}`);
     }
     await new Promise((r) => setTimeout(r, 200));
   }

@@ -25,9 +25,9 @@ const cleanups: (() => Promise<void>)[] = [];
 
 /** Resolves once `cond()` holds; fails after 20 s. */
 async function waitFor(cond: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 20_000;
+  const deadline = performance.now() + 20_000;
   while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 20));
   }
 }

@@ -189,7 +189,7 @@ export async function waitConsumed(
   await admin.connect();
   try {
     const ends = await Promise.all(topics.map((t) => admin.fetchTopicOffsets(t)));
-    const deadline = Date.now() + timeoutMs;
+    const deadline = performance.now() + timeoutMs;
     for (;;) {
       let done = true;
       for (let i = 0; i < topics.length && done; i++) {
@@ -209,7 +209,7 @@ export async function waitConsumed(
         }
       }
       if (done) return;
-      if (Date.now() > deadline) throw new Error(`not consumed within ${timeoutMs} ms`);
+      if (performance.now() > deadline) throw new Error(`not consumed within ${timeoutMs} ms`);
       await new Promise((r) => setTimeout(r, 100));
     }
   } finally {

@@ -26,9 +26,9 @@ let profile: string;
 const pageErrors: string[] = [];
 
 async function waitForChromium(timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
+  const deadline = performance.now() + timeoutMs;
   while (!existsSync(CHROMIUM)) {
-    if (Date.now() > deadline)
+    if (performance.now() > deadline)
       throw new Error(`${CHROMIUM} is missing: run \`npm run services:up\` (installs chromium)`);
     await new Promise((r) => setTimeout(r, 1000));
   }
