@@ -252,32 +252,28 @@ export class DuckDBOfflineStore implements OfflineStore {
       await drop();
       throw e;
     }
-    /**
-     * The decoded tiles of hopped query `qi` (`where`: a filter), read from DuckDB's vectors
-     * cell by cell (the hop as DOUBLE from its typed array), not converted column by column.
-     */
+    /** The decoded rows of query `qi` (`where`: a filter): a tile (hop) or a lifetime state (hop null). */
     async function* rowsOf(
       qi: number,
       where = '',
-    ): AsyncGenerator<{ key: Scalar[]; hop: number; states: Record<string, unknown> }> {
+    ): AsyncGenerator<{ key: Scalar[]; hop: number | null; states: Record<string, unknown> }> {
       const q = queries[qi]!;
-      const feats = q.features;
-      const hopAt = keys.length;
-      const cols = [
-        ...keys.map((_, i) => `__k${i}`),
-        'CAST(__hop AS DOUBLE)',
-        ...feats.map((_, j) => `s${j}`),
-      ];
-      for await (const chunk of client.streamRaw(
-        `SELECT ${cols.join(', ')} FROM ${results[qi]}${where}`,
-      )) {
-        const hops = chunk.numbers(hopAt);
+      for await (const chunk of client.stream(`SELECT * FROM ${results[qi]}${where}`)) {
         for (let r = 0; r < chunk.size; r++) {
-          const key = keys.map((_, i) => chunk.value(i, r)) as Scalar[];
+          const key = keys.map((_, i) => chunk.columns[i]![r]) as Scalar[];
           const states: Record<string, unknown> = {};
-          for (let j = 0; j < feats.length; j++)
-            states[feats[j]!.name] = q.decode(feats[j]!, chunk.value(hopAt + 1 + j, r));
-          yield { key, hop: hops[r]!, states };
+          q.features.forEach(
+            (f, j) =>
+              (states[f.name] = q.decode(
+                f,
+                chunk.columns[keys.length + (q.hopMs === null ? 0 : 1) + j]![r],
+              )),
+          );
+          yield {
+            key,
+            hop: q.hopMs === null ? null : Number(chunk.columns[keys.length]![r]),
+            states,
+          };
         }
       }
     }
@@ -304,10 +300,10 @@ export class DuckDBOfflineStore implements OfflineStore {
             ? ` WHERE hash(${keyCols}) % ${n} = ${b}${fromFirst(q.hopMs, '__hop', true)}`
             : fromFirst(q.hopMs, '__hop');
         for await (const row of rowsOf(qi, where)) {
-          const id = tileRecordId(row.key, q.hopMs, row.hop);
+          const id = tileRecordId(row.key, q.hopMs, row.hop!);
           const rec = into.get(id);
           if (rec) Object.assign(rec.states, row.states);
-          else into.set(id, { key: row.key, hopMs: q.hopMs, hop: row.hop, states: row.states });
+          else into.set(id, { key: row.key, hopMs: q.hopMs, hop: row.hop!, states: row.states });
         }
       }
       return [...into.values()];
@@ -326,68 +322,54 @@ export class DuckDBOfflineStore implements OfflineStore {
      * sequence features only the lifetime query is pending (its tiles come in buckets after).
      */
     async function* byKey(): AsyncGenerator<TileBatch> {
-      // The hash (53 bits after the shift) and the hop as DOUBLE, the query's index as
-      // INTEGER: read from DuckDB's typed arrays, not converted cell by cell; the keys and
-      // states decoded one cell at a time, a key only when it differs from the previous row's.
-      const hopped = pending.some((qi) => queries[qi]!.hopMs !== null);
       const parts = pending.map((qi) => {
         const q = queries[qi]!;
         const cols = [
           ...keys.map((_, i) => `__k${i}`),
-          ...(q.hopMs === null ? [] : ['CAST(__hop AS DOUBLE) AS __hop']),
+          ...(q.hopMs === null ? [] : ['__hop']),
           ...q.features.map((_, j) => `s${j} AS __q${qi}_s${j}`),
         ];
-        return `SELECT CAST(hash(${keyCols}) >> 11 AS DOUBLE) AS __hash, ${qi}::INTEGER AS __q, ${cols.join(', ')} FROM ${results[qi]}`;
+        return `SELECT hash(${keyCols}) >> 11 AS __hash, ${qi} AS __q, ${cols.join(', ')} FROM ${results[qi]}`;
       });
-      // Explicit columns: 0 the hash, 1 the query, then the keys, the hop, each query's states.
-      const stateCols = pending.map((qi) => queries[qi]!.features.map((_, j) => `__q${qi}_s${j}`));
-      const select = [
-        '__hash',
-        '__q',
-        ...keys.map((_, i) => `__k${i}`),
-        ...(hopped ? ['__hop'] : []),
-        ...stateCols.flat(),
-      ];
-      const sql = `SELECT ${select.join(', ')} FROM (${parts.join(' UNION ALL BY NAME ')}) ORDER BY __hash`;
-      const keyAt = keys.map((_, i) => 2 + i);
-      const hopAt = 2 + keys.length;
-      const statesAt: number[][] = queries.map(() => []);
-      let next = 2 + keys.length + (hopped ? 1 : 0);
-      pending.forEach((qi, p) => (statesAt[qi] = stateCols[p]!.map(() => next++)));
+      const sql = `SELECT * FROM (${parts.join(' UNION ALL BY NAME ')}) ORDER BY __hash`;
       let tiles: TileRecord[] = [];
       let lifetime: LifetimeRecord[] = [];
       let last = -1;
+      let at: { key: number[]; hop: number; states: number[][] } | null = null;
       let prevKey: Scalar[] | null = null;
-      for await (const chunk of client.streamRaw(sql)) {
-        const hashes = chunk.numbers(0);
-        const qis = chunk.numbers(1);
-        const hops = hopped ? chunk.numbers(hopAt) : null;
+      for await (const chunk of client.stream(sql)) {
+        at ??= {
+          key: keys.map((_, i) => chunk.names.indexOf(`__k${i}`)),
+          hop: chunk.names.indexOf('__hop'),
+          states: queries.map((q, qi) =>
+            q.features.map((_, j) => chunk.names.indexOf(`__q${qi}_s${j}`)),
+          ),
+        };
+        const hashes = chunk.columns[0]!;
+        const qis = chunk.columns[1]!;
         for (let r = 0; r < chunk.size; r++) {
-          const hash = hashes[r]!;
+          const hash = hashes[r] as number;
           if (hash !== last && tiles.length + lifetime.length >= batchSize) {
             yield { tiles, lifetime };
             tiles = [];
             lifetime = [];
           }
           last = hash;
-          const qi = qis[r]!;
+          const qi = qis[r] as number;
           const q = queries[qi]!;
           // The previous record's key array when the key is the same (an entity's records
-          // are adjacent), so the key is encoded once per entity (`toTileWrites`): equal
-          // short strings compared in DuckDB's bytes, other cells decoded and compared.
-          let key = prevKey;
-          for (let i = 0; key !== null && i < keyAt.length; i++) {
-            if (r > 0 && chunk.sameText(keyAt[i]!, r - 1, r)) continue;
-            if (chunk.value(keyAt[i]!, r) !== key[i]) key = null;
-          }
-          if (key === null) key = prevKey = keyAt.map((c) => chunk.value(c, r)) as Scalar[];
+          // are adjacent), so the key is encoded once per entity (`toTileWrites`).
+          let same = prevKey !== null;
+          for (let i = 0; same && i < at.key.length; i++)
+            same = chunk.columns[at.key[i]!]![r] === prevKey![i];
+          const key = same
+            ? prevKey!
+            : (prevKey = at.key.map((c) => chunk.columns[c]![r]) as Scalar[]);
           const states: Record<string, unknown> = {};
-          const cols = statesAt[qi]!;
-          const feats = q.features;
-          for (let j = 0; j < feats.length; j++)
-            states[feats[j]!.name] = q.decode(feats[j]!, chunk.value(cols[j]!, r));
+          const cols = at.states[qi]!;
+          q.features.forEach((f, j) => (states[f.name] = q.decode(f, chunk.columns[cols[j]!]![r])));
           if (q.hopMs === null) lifetime.push({ key, states: states as never });
-          else tiles.push({ key, hopMs: q.hopMs, hop: hops![r]!, states });
+          else tiles.push({ key, hopMs: q.hopMs, hop: Number(chunk.columns[at.hop]![r]), states });
         }
       }
       if (tiles.length + lifetime.length > 0) yield { tiles, lifetime };
