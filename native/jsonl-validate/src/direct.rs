@@ -9,7 +9,7 @@
 //! and reason is the generic path's; this only accepts, sooner, lines that path accepts.
 
 use crate::bytes;
-use crate::json::{self, special, NOT_INT};
+use crate::json::{self, special};
 use crate::parquet::{Leaf, Shape};
 use crate::plan::{Kind, Node};
 use crate::validate::{float_value, int_value, items_problem, number_checks, str_problem, Int};
@@ -110,57 +110,12 @@ impl<'a> Cursor<'a> {
     }
 
     /// A number's text and, for an integer literal of at most 18 digits, its value (else
-    /// [`NOT_INT`]), as `json.rs` reads it.
+    /// [`json::NOT_INT`]), as `json.rs` reads it ([`json::scan_number`]).
     #[inline(always)]
     fn number(&mut self) -> R<(&'a str, i64)> {
         let b = self.b;
         let start = self.pos;
-        let mut i = start;
-        if b.get(i) == Some(&b'-') {
-            i += 1;
-        }
-        let digits = i;
-        let mut int: i64 = 0;
-        match b.get(i) {
-            Some(b'0') => i += 1,
-            Some(b'1'..=b'9') => {
-                while let Some(&c @ b'0'..=b'9') = b.get(i) {
-                    int = int.wrapping_mul(10).wrapping_add((c - b'0') as i64);
-                    i += 1;
-                }
-            }
-            _ => return Err(Unsure),
-        }
-        if i - digits > 18 {
-            int = NOT_INT;
-        } else if digits > start {
-            int = -int;
-        }
-        if b.get(i) == Some(&b'.') {
-            int = NOT_INT;
-            i += 1;
-            let d = i;
-            while b.get(i).is_some_and(u8::is_ascii_digit) {
-                i += 1;
-            }
-            if i == d {
-                return Err(Unsure);
-            }
-        }
-        if matches!(b.get(i), Some(b'e' | b'E')) {
-            int = NOT_INT;
-            i += 1;
-            if matches!(b.get(i), Some(b'+' | b'-')) {
-                i += 1;
-            }
-            let d = i;
-            while b.get(i).is_some_and(u8::is_ascii_digit) {
-                i += 1;
-            }
-            if i == d {
-                return Err(Unsure);
-            }
-        }
+        let (i, int) = json::scan_number(b, start).ok_or(Unsure)?;
         self.pos = i;
         // SAFETY: ASCII bytes.
         Ok((unsafe { std::str::from_utf8_unchecked(&b[start..i]) }, int))

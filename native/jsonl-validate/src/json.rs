@@ -28,6 +28,61 @@ const MAX_DEPTH: usize = 64;
 /// [`Value::Num`]'s value for a number that is not an integer literal of at most 18 digits.
 pub const NOT_INT: i64 = i64::MIN;
 
+/// The JSON number starting at `b[start]`: where it ends and, for an integer literal of at most
+/// 18 digits, its value (else [`NOT_INT`]); `None` when the bytes there are not a JSON number.
+/// Shared by the generic parser and the direct path (`direct.rs`), which read numbers alike.
+#[inline(always)]
+pub fn scan_number(b: &[u8], start: usize) -> Option<(usize, i64)> {
+    let mut i = start;
+    if b.get(i) == Some(&b'-') {
+        i += 1;
+    }
+    let digits = i;
+    let mut int: i64 = 0;
+    match b.get(i) {
+        Some(b'0') => i += 1,
+        Some(b'1'..=b'9') => {
+            while let Some(&c @ b'0'..=b'9') = b.get(i) {
+                // Wrapping: beyond 18 digits the value is not kept (NOT_INT below).
+                int = int.wrapping_mul(10).wrapping_add((c - b'0') as i64);
+                i += 1;
+            }
+        }
+        _ => return None,
+    }
+    if i - digits > 18 {
+        int = NOT_INT;
+    } else if digits > start {
+        int = -int;
+    }
+    if b.get(i) == Some(&b'.') {
+        int = NOT_INT;
+        i += 1;
+        let d = i;
+        while b.get(i).is_some_and(u8::is_ascii_digit) {
+            i += 1;
+        }
+        if i == d {
+            return None;
+        }
+    }
+    if matches!(b.get(i), Some(b'e' | b'E')) {
+        int = NOT_INT;
+        i += 1;
+        if matches!(b.get(i), Some(b'+' | b'-')) {
+            i += 1;
+        }
+        let d = i;
+        while b.get(i).is_some_and(u8::is_ascii_digit) {
+            i += 1;
+        }
+        if i == d {
+            return None;
+        }
+    }
+    Some((i, int))
+}
+
 /// The bytes that end a run of plain string content: `"`, `\\` and control bytes.
 static SPECIAL: [bool; 256] = {
     let mut t = [false; 256];
@@ -237,56 +292,9 @@ impl<'a> Parser<'a, '_> {
 
     fn number(&mut self) -> Result<Value<'a>, Error> {
         let start = self.pos;
-        let b = self.b;
-        let mut i = self.pos;
-        if b[i] == b'-' {
-            i += 1;
-        }
-        let digits = i;
-        let mut int: i64 = 0;
-        match b.get(i) {
-            Some(b'0') => i += 1,
-            Some(b'1'..=b'9') => {
-                while i < b.len() && b[i].is_ascii_digit() {
-                    // At most 18 digits are kept: no overflow.
-                    int = int.wrapping_mul(10).wrapping_add((b[i] - b'0') as i64);
-                    i += 1
-                }
-            }
-            _ => return Err(Error::Invalid),
-        }
-        if i - digits > 18 {
-            int = NOT_INT;
-        } else if digits > start {
-            int = -int;
-        }
-        if b.get(i) == Some(&b'.') {
-            int = NOT_INT;
-            i += 1;
-            let d = i;
-            while i < b.len() && b[i].is_ascii_digit() {
-                i += 1
-            }
-            if i == d {
-                return Err(Error::Invalid);
-            }
-        }
-        if matches!(b.get(i), Some(b'e' | b'E')) {
-            int = NOT_INT;
-            i += 1;
-            if matches!(b.get(i), Some(b'+' | b'-')) {
-                i += 1
-            }
-            let d = i;
-            while i < b.len() && b[i].is_ascii_digit() {
-                i += 1
-            }
-            if i == d {
-                return Err(Error::Invalid);
-            }
-        }
-        self.pos = i;
-        Ok(Value::Num(self.slice(start, i), int))
+        let (end, int) = scan_number(self.b, start).ok_or(Error::Invalid)?;
+        self.pos = end;
+        Ok(Value::Num(self.slice(start, end), int))
     }
 
     fn string(&mut self) -> Result<Cow<'a, str>, Error> {
