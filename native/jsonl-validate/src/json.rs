@@ -57,14 +57,7 @@ pub fn scan_number(b: &[u8], start: usize) -> Option<(usize, i64)> {
     }
     if b.get(i) == Some(&b'.') {
         int = NOT_INT;
-        i += 1;
-        let d = i;
-        while b.get(i).is_some_and(u8::is_ascii_digit) {
-            i += 1;
-        }
-        if i == d {
-            return None;
-        }
+        i = digit_run(b, i + 1)?;
     }
     if matches!(b.get(i), Some(b'e' | b'E')) {
         int = NOT_INT;
@@ -72,15 +65,20 @@ pub fn scan_number(b: &[u8], start: usize) -> Option<(usize, i64)> {
         if matches!(b.get(i), Some(b'+' | b'-')) {
             i += 1;
         }
-        let d = i;
-        while b.get(i).is_some_and(u8::is_ascii_digit) {
-            i += 1;
-        }
-        if i == d {
-            return None;
-        }
+        i = digit_run(b, i)?;
     }
     Some((i, int))
+}
+
+/// Where the run of digits starting at `b[i]` ends; `None` when there is no digit there (a
+/// fraction or an exponent needs one).
+#[inline(always)]
+fn digit_run(b: &[u8], start: usize) -> Option<usize> {
+    let mut i = start;
+    while b.get(i).is_some_and(u8::is_ascii_digit) {
+        i += 1;
+    }
+    (i > start).then_some(i)
 }
 
 /// The bytes that end a run of plain string content: `"`, `\\` and control bytes.
