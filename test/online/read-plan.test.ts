@@ -57,6 +57,28 @@ const eventArb = fc.record({
 });
 
 /**
+ * The stored tiles of the `wanted` features of FEATURES over `events`' numbers, one field per
+ * feature and hop (`<hop size>:<hop>`, its state as JSON).
+ */
+function numberTiles(
+  events: readonly { ts: number; id: string; num: number }[],
+  wanted: readonly string[],
+): { field: string; value: string; hopMs: number; hop: number }[] {
+  const out: { field: string; value: string; hopMs: number; hop: number }[] = [];
+  for (const [name, kind, , , hopMs] of FEATURES) {
+    if (!wanted.includes(name)) continue;
+    const tiles = buildTiles(
+      kind,
+      events.map((e) => ({ ts: e.ts, id: e.id, value: e.num as Scalar })),
+      hopMs,
+    );
+    for (const [hop, state] of tiles)
+      out.push({ field: `${hopMs}:${hop}`, value: JSON.stringify({ [name]: state }), hopMs, hop });
+  }
+  return out;
+}
+
+/**
  * A read at `t` by a store whose clock says `now`, of an entity holding `fields` ([field, value,
  * expiry]): `evaluatePairs` over every stored field equals `evaluate` over only the fields not
  * expired at `now` (an entity whose stored fields are all expired is read with `exists`: the
@@ -302,17 +324,7 @@ describe('ReadPlan.evaluate', () => {
         fc.subarray(names, { minLength: 1 }),
         fc.constantFrom<string | null>('"x"', 'null', null),
         (events, times, wanted, v) => {
-          const pairs: string[] = [];
-          for (const [name, kind, , , hopMs] of FEATURES) {
-            if (!wanted.includes(name)) continue;
-            const tiles = buildTiles(
-              kind,
-              events.map((e) => ({ ts: e.ts, id: e.id, value: e.num as Scalar })),
-              hopMs,
-            );
-            for (const [k, state] of tiles)
-              pairs.push(`${hopMs}:${k}`, JSON.stringify({ [name]: state }));
-          }
+          const pairs = numberTiles(events, wanted).flatMap(({ field, value }) => [field, value]);
           if (v !== null) pairs.push('l:last_seen', `{"v":${v},"ts":${ts},"id":"e1"}`);
           const plan = readPlan({ view, features: wanted, entityKeys: ['u'], t: T0 });
           const joined = pairs.join('\n');
@@ -352,21 +364,10 @@ describe('ReadPlan.evaluate', () => {
         fc.subarray(names, { minLength: 1 }),
         fc.boolean(),
         (events, reads, wanted, lifetime) => {
-          const fields: [string, string, number][] = []; // name, value, expiry
-          for (const [name, kind, , , hopMs] of FEATURES) {
-            if (!wanted.includes(name)) continue;
-            const tiles = buildTiles(
-              kind,
-              events.map((e) => ({ ts: e.ts, id: e.id, value: e.num as Scalar })),
-              hopMs,
-            );
-            for (const [k, state] of tiles)
-              fields.push([
-                `${hopMs}:${k}`,
-                JSON.stringify({ [name]: state }),
-                tileExpiry(write, hopMs, k),
-              ]);
-          }
+          // name, value, expiry
+          const fields: [string, string, number][] = numberTiles(events, wanted).map(
+            ({ field, value, hopMs, hop }) => [field, value, tileExpiry(write, hopMs, hop)],
+          );
           if (lifetime)
             fields.push(['l:last_seen', `{"v":"x","ts":${ts},"id":"e1"}`, ts + HOUR_MS + 1]);
           const plan = readPlan({ view, features: wanted, entityKeys: ['u'], t: T0 });
